@@ -1,0 +1,2 @@
+/* Self-containedness: <nvmf/nvme.h> alone, C11, pedantic, no padding warnings. */
+#include <nvmf/nvme.h>

@@ -1,0 +1,2 @@
+// Self-containedness: <nvmf/nvme.h> alone from C++11; the header carries its own extern "C".
+#include <nvmf/nvme.h>

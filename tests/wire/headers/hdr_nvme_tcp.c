@@ -1,0 +1,2 @@
+/* Self-containedness: <nvmf/nvme_tcp.h> alone, C11, pedantic, no padding warnings. */
+#include <nvmf/nvme_tcp.h>
