@@ -159,6 +159,21 @@ struct tcp_rx_layout {
  * of the negotiated alignment (p->rx_pda), flags valid for the type (SUCCESS
  * only on C2HData with LAST_PDU; digest flags as negotiated). Returns 0 and
  * the layout, or -EPROTO with FES/FEI.
+ *
+ * Fields are checked in wire order, so the lowest offending field is named:
+ *   unknown PDU type                              FES 01h, FEI 0
+ *   type of the wrong direction, non-IC PDU before
+ *   the IC PDU, IC PDU after it                   FES 02h, FEI 0
+ *   flags undefined for the type, HDGSTF/DDGSTF
+ *   not as negotiated, SUCCESS without LAST_PDU   FES 01h, FEI 1
+ *   HLEN                                          FES 01h, FEI 2
+ *   PDO (not 0 on a type without data, inside
+ *   the header, unaligned, beyond PLEN, 0 with data) FES 01h, FEI 3
+ *   PLEN                                          FES 01h, FEI 4
+ * A TermReq of the peer's direction is accepted before the IC exchange too
+ * (a controller may refuse an ICReq with a C2HTermReq). A PDO above the
+ * minimum is accepted when aligned (FreeBSD, SPDK do the same). DDGSTF is
+ * set iff data digests are on and the PDU carries data.
  */
 int tcp_check_ch(const struct nvmf_tcp_ch *ch, const struct tcp_params *p, bool ic_done,
 		 struct tcp_rx_layout *lay, struct tcp_err *err);
@@ -168,15 +183,22 @@ int tcp_check_ch(const struct nvmf_tcp_ch *ch, const struct tcp_params *p, bool 
  * in memory: header digest (FES 03h), type-specific fields (DATAL against
  * the layout; H2CData DATAL > MAXH2CDATA and in-capsule data > max_icd are
  * FES 05h; R2T with R2TL 0). Returns 0 or -EPROTO.
+ * FEI: header digest 0 (reserved for FES 03h); H2CData/C2HData DATAL 0 or
+ * not PLEN - PDO - DDGST: FES 01h FEI 16 (as FreeBSD); R2TL 0: FES 01h
+ * FEI 16; DATAL > MAXH2CDATA: FES 05h FEI 16; in-capsule data > max_icd
+ * (controller role only): FES 05h FEI 4 (PLEN carries that length).
  */
 int tcp_check_hdr(const union nvmf_tcp_pdu_hdr *hdr, const struct tcp_rx_layout *lay,
 		  const struct tcp_params *p, struct tcp_err *err);
 
 /*
  * Checks a data PDU or R2T range against the command it names: DATAO/DATAL
- * (or R2TO/R2TL) must lie within the command's transfer of xfer_len bytes,
- * and data PDUs must arrive in order (datao == expected). FES 04h with the
- * offending field's offset otherwise.
+ * (or R2TO/R2TL) must lie within the command's transfer of xfer_len bytes
+ * (FES 04h, FEI 12 for DATAO/R2TO, 16 for DATAL/R2TL), and data PDUs must
+ * arrive in order, datao == expected (FES 02h PDU sequence error, FEI 12,
+ * as FreeBSD). Only H2CData, C2HData and R2T have a range (else FES 01h,
+ * FEI 0). LAST_PDU is not checked here: for H2CData it closes one R2T's
+ * burst, which only the caller knows.
  */
 int tcp_check_data_range(const union nvmf_tcp_pdu_hdr *hdr, uint32_t xfer_len,
 			 uint32_t expected, struct tcp_err *err);

@@ -20,6 +20,8 @@ struct tcp_rx_ops {
 	 * PDU carries data (lay->datal > 0; TermReq data excepted, which the
 	 * framer keeps itself), set *dst to where the datal bytes go (for
 	 * C2HData the command's buffer at DATAO, after tcp_check_data_range).
+	 * Called for every PDU, TermReqs and data-less PDUs included (*dst is
+	 * then ignored). Leaving *dst NULL for data fails with -EINVAL.
 	 * Return 0, or -EPROTO with err filled to fail the connection.
 	 */
 	int (*on_hdr)(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
@@ -77,5 +79,13 @@ void tcp_rx_get_buf(struct tcp_rx *rx, void **buf, size_t *len);
 int  tcp_rx_commit(struct tcp_rx *rx, size_t n);
 /* Copy-in form (tests, fake peers): feed any number of bytes. */
 int  tcp_rx_feed(struct tcp_rx *rx, const void *data, size_t n);
+
+/*
+ * After -EPROTO: the bytes of the offending PDU's header that arrived, for
+ * the data of the TermReq (3.6.2.4): the 8-byte CH when the CH itself was
+ * refused (its HLEN is not to be trusted), else HLEN bytes, at most
+ * NVMF_TCP_TERM_DATA_MAX. Returns the length and sets *hdr.
+ */
+size_t tcp_rx_err_hdr(const struct tcp_rx *rx, const void **hdr);
 
 #endif /* NVMF_TCP_RX_H */
