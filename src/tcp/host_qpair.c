@@ -1,0 +1,492 @@
+/*
+ * NVMe/TCP host queue pair: Initialize Connection, the receive path and
+ * protocol errors (NVMe/TCP 1.0, 3.3 to 3.6), behind the transport ops
+ * table of transport/xport.h.
+ *
+ * Received bytes go through the rx framer (tcp/rx.h), which validates
+ * every header with the codec before any length in it is trusted. The
+ * callbacks here check what only the queue pair knows: that a CID names an
+ * outstanding command, that data and R2Ts fit the command's direction and
+ * length, that the SUCCESS flag is allowed. Anything wrong is fatal to the
+ * connection: H2CTermReq with the FES and the offending field's offset
+ * (3.6.2.4), then every outstanding command fails at once. A data digest
+ * mismatch is the exception (3.6.2.1): that one command fails with
+ * Transient Transport Error and the queue pair goes on.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/host_qpair.h"
+
+/* Offsets of header fields, for FEI (3.6.2.4: byte offset in the PDU header). */
+#define FEI_FLAGS      1
+#define FEI_CCCID      8
+#define FEI_RSP_CID    (8 + 12)
+
+static bool hq_live(const struct tcp_host_qpair *hq)
+{
+	return hq->base.state == XP_QP_READY || hq->base.state == XP_QP_CONNECTING;
+}
+
+/*
+ * The outstanding request a PDU names, or NULL. A request whose completion
+ * is only waiting for the socket write to finish (done_pending) is already
+ * answered, so anything more for it is as wrong as for an unknown CID.
+ */
+static struct tcp_host_req *hq_lookup(struct tcp_host_qpair *hq, uint16_t cid)
+{
+	struct tcp_host_req *req = (struct tcp_host_req *)xp_req_lookup(&hq->base, cid);
+
+	return req != NULL && !req->done_pending ? req : NULL;
+}
+
+static int perr(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int perr(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->fes = fes;
+	err->fei = fei;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -EPROTO;
+}
+
+/*
+ * A protocol error: tell the controller with H2CTermReq (3.6.2.4) and fail
+ * the queue pair. The TermReq is written only if nothing else is queued on
+ * the socket, since bytes cannot be slipped into the middle of a PDU that
+ * is half sent; in that case the connection is just closed.
+ */
+static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *err)
+{
+	struct xp_qpair *qp = &hq->base;
+	bool sent = false;
+
+	if (err->fes != 0 && hq->tcp_open &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&hq->tcp) == 0) {
+		size_t hlen = hq->rx.hbuf[2];
+		size_t n;
+		uv_buf_t b;
+
+		if (hlen < sizeof(struct nvmf_tcp_ch))
+			hlen = sizeof(struct nvmf_tcp_ch);
+		if (hlen > NVMF_TCP_TERM_DATA_MAX)
+			hlen = NVMF_TCP_TERM_DATA_MAX;
+		n = tcp_build_term_req(hq->term_buf, TCP_ROLE_HOST, err->fes, err->fei,
+				       hq->rx.hbuf, hlen);
+		b = uv_buf_init((char *)hq->term_buf, (unsigned)n);
+		sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
+	}
+	if (err->fes != 0)
+		xp_set_error(qp, "protocol error: %s; %s H2CTermReq (FES 0x%02x %s, FEI 0x%x)",
+			     err->msg, sent ? "sent" : "could not send", err->fes,
+			     tcp_fes_name(err->fes), err->fei);
+	else
+		xp_set_error(qp, "receive error: %s", err->msg);
+	xp_fail(qp, -EPROTO);
+}
+
+/* ---- Receive callbacks ------------------------------------------------------ */
+
+static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		     const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
+{
+	struct tcp_host_qpair *hq = arg;
+	struct tcp_host_req *req;
+	uint16_t cid;
+	int rc;
+
+	if (!hq_live(hq))
+		return -ECANCELED;
+	if (hdr->ch.pdu_type != NVMF_TCP_C2H_DATA)
+		return 0;
+
+	cid = nvmf_le16toh(hdr->c2h.cccid);
+	req = hq_lookup(hq, cid);
+	if (req == NULL)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+			    "C2HData for CID %u, which names no outstanding command", cid);
+	if (req->base.dir != XP_DIR_C2H)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+			    "C2HData for CID %u, a command that %s", cid,
+			    req->base.dir == XP_DIR_H2C ? "writes data" : "has no data");
+	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
+		/* 3.6.2.9: SUCCESS only with LAST_PDU, and only when the host
+		 * disabled SQ flow control at Connect (3.3.2). */
+		if (!(hdr->ch.flags & NVMF_TCP_F_DATA_LAST))
+			return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
+				    "C2HData for CID %u has SUCCESS without LAST_PDU", cid);
+		if (!hq->base.sqfc_disable_requested)
+			return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
+				    "C2HData for CID %u has SUCCESS but SQ flow control was "
+				    "not disabled at Connect", cid);
+	}
+	rc = tcp_check_data_range(hdr, req->base.len, req->c2h_next, err);
+	if (rc != 0)
+		return rc;
+	*dst = (uint8_t *)req->base.buf + nvmf_le32toh(hdr->c2h.datao);
+	(void)lay;
+	return 0;
+}
+
+static int hq_icresp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
+		     struct tcp_err *err)
+{
+	struct xp_qpair *qp = &hq->base;
+	struct tcp_params p;
+
+	if (tcp_check_icresp(&hdr->icresp, &hq->icreq, &p, err) != 0) {
+		/* No TermReq: the connection never got past initialization. */
+		xp_set_error(qp, "%s; connection refused", err->msg);
+		xp_connect_done(qp, -EPROTO);
+		return -ECANCELED;
+	}
+	hq->params = p;
+	hq->cpda = hdr->icresp.cpda;
+	hq->ic_done = true;
+	tcp_rx_set_params(&hq->rx, &p);
+	xp_log(qp, XP_LOG_DEBUG, "connected to %s port %s: hdgst %d ddgst %d cpda %u "
+	       "maxh2cdata %u", hq->peer, hq->trsvcid, p.hdgst, p.ddgst, hq->cpda,
+	       p.maxh2cdata);
+	xp_connect_done(qp, 0);
+	return hq_live(hq) ? 0 : -ECANCELED;
+}
+
+static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
+			   struct tcp_err *err)
+{
+	const uint8_t *cqe = hdr->rsp.cqe;
+	uint16_t cid = nvmf_get_le16(cqe + 12);
+	struct tcp_host_req *req = hq_lookup(hq, cid);
+
+	if (req == NULL)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_RSP_CID,
+			    "CapsuleResp for CID %u, which names no outstanding command", cid);
+	if (req->ddgst_err)
+		tcp_tx_complete(hq, req, XP_SC_TRANSIENT_TRANSPORT_ERR, NULL);
+	else
+		tcp_tx_complete(hq, req, 0, cqe);
+	return 0;
+}
+
+static int hq_c2h_data(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
+		       bool ddgst_ok)
+{
+	uint16_t cid = nvmf_le16toh(hdr->c2h.cccid);
+	struct tcp_host_req *req = hq_lookup(hq, cid);
+	uint32_t datao = nvmf_le32toh(hdr->c2h.datao);
+	uint32_t datal = nvmf_le32toh(hdr->c2h.datal);
+
+	if (req == NULL)	/* checked by hq_on_hdr; cannot happen */
+		return -ECANCELED;
+	req->c2h_next = datao + datal;
+	if (!ddgst_ok) {
+		req->ddgst_err = true;
+		xp_set_error(&hq->base, "data digest error in C2HData for CID %u (DATAO %u, "
+			     "DATAL %u): the command fails with Transient Transport Error",
+			     cid, datao, datal);
+	}
+	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
+		/* 3.3.2: the command completed successfully; no CapsuleResp. */
+		uint8_t cqe[16];
+
+		if (req->ddgst_err) {
+			tcp_tx_complete(hq, req, XP_SC_TRANSIENT_TRANSPORT_ERR, NULL);
+			return 0;
+		}
+		memset(cqe, 0, sizeof(cqe));
+		nvmf_put_le16(cqe + 8, 0xffff);
+		nvmf_put_le16(cqe + 10, hq->base.opts.qid);
+		nvmf_put_le16(cqe + 12, cid);
+		tcp_tx_complete(hq, req, 0, cqe);
+	}
+	return 0;
+}
+
+static int hq_r2t(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
+		  struct tcp_err *err)
+{
+	uint16_t cid = nvmf_le16toh(hdr->r2t.cccid);
+	struct tcp_host_req *req = hq_lookup(hq, cid);
+	uint32_t r2to = nvmf_le32toh(hdr->r2t.r2to);
+	uint32_t r2tl = nvmf_le32toh(hdr->r2t.r2tl);
+	int rc;
+
+	if (req == NULL)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+			    "R2T for CID %u, which names no outstanding command", cid);
+	if (req->base.dir != XP_DIR_H2C)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+			    "R2T for CID %u, a command that %s", cid,
+			    req->base.dir == XP_DIR_C2H ? "reads data" : "has no data");
+	if (req->icd)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+			    "R2T for CID %u, whose data was sent in the capsule", cid);
+	if (req->r2t_active)
+		return perr(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, FEI_CCCID,
+			    "R2T for CID %u while its previous R2T is still being served "
+			    "(MAXR2T allows one)", cid);
+	rc = tcp_check_data_range(hdr, req->base.len, req->r2t_next, err);
+	if (rc != 0)
+		return rc;
+	req->ttag = nvmf_le16toh(hdr->r2t.ttag);
+	req->h2c_off = r2to;
+	req->h2c_end = r2to + r2tl;
+	req->r2t_next = req->h2c_end;
+	req->r2t_active = true;
+	hq->base.stats.r2ts++;
+	tcp_tx_enqueue(hq, req);
+	return 0;
+}
+
+static void hq_c2h_term(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr)
+{
+	uint16_t fes = nvmf_le16toh(hdr->term.fes);
+	uint32_t fei = nvmf_le16toh(hdr->term.feil) | (uint32_t)nvmf_le16toh(hdr->term.feiu) << 16;
+
+	/* 3.6.2.5: the controller ends the connection; no TermReq back. */
+	xp_set_error(&hq->base, "controller terminated the connection (C2HTermReq): FES 0x%02x "
+		     "(%s), FEI 0x%x", fes, tcp_fes_name(fes), fei);
+	xp_fail(&hq->base, -EPROTO);
+}
+
+static int hq_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		     const struct tcp_rx_layout *lay, void *data, bool ddgst_ok,
+		     struct tcp_err *err)
+{
+	struct tcp_host_qpair *hq = arg;
+
+	(void)lay;
+	(void)data;
+	if (!hq_live(hq))
+		return -ECANCELED;
+	hq->base.stats.pdus_rx++;
+	switch (hdr->ch.pdu_type) {
+	case NVMF_TCP_ICRESP:
+		return hq_icresp(hq, hdr, err);
+	case NVMF_TCP_CAPSULE_RESP:
+		return hq_capsule_resp(hq, hdr, err);
+	case NVMF_TCP_C2H_DATA:
+		return hq_c2h_data(hq, hdr, ddgst_ok);
+	case NVMF_TCP_R2T:
+		return hq_r2t(hq, hdr, err);
+	case NVMF_TCP_C2H_TERM_REQ:
+		hq_c2h_term(hq, hdr);
+		return -ECANCELED;
+	default:
+		/* tcp_check_ch lets no other type through for the host role. */
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, 0, "unexpected %s PDU",
+			    tcp_pdu_type_name(hdr->ch.pdu_type));
+	}
+}
+
+static const struct tcp_rx_ops hq_rx_ops = {
+	.on_hdr = hq_on_hdr,
+	.on_pdu = hq_on_pdu,
+};
+
+/* ---- Socket callbacks --------------------------------------------------- */
+
+static void hq_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct tcp_host_qpair *hq = h->data;
+	void *base;
+	size_t len;
+
+	(void)hint;
+	tcp_rx_get_buf(&hq->rx, &base, &len);
+	*buf = uv_buf_init(base, (unsigned)len);
+}
+
+static void hq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct tcp_host_qpair *hq = s->data;
+	struct xp_qpair *qp = &hq->base;
+	unsigned inflight = qp->stats.inflight;
+	int rc;
+
+	(void)buf;
+	if (!hq_live(hq))
+		return;
+	if (nread < 0) {
+		if (nread == UV_EOF)
+			xp_set_error(qp, "controller closed the connection%s (%u command%s "
+				     "outstanding)", hq->ic_done ? "" : " before ICResp",
+				     inflight, inflight == 1 ? "" : "s");
+		else
+			xp_set_error(qp, "connection error: %s (%u command%s outstanding)",
+				     uv_strerror((int)nread), inflight, inflight == 1 ? "" : "s");
+		xp_fail(qp, -ECONNRESET);
+		return;
+	}
+	if (nread == 0)
+		return;
+	qp->stats.bytes_rx += (uint64_t)nread;
+	rc = tcp_rx_commit(&hq->rx, (size_t)nread);
+	if (rc == 0 || !hq_live(hq))
+		return;
+	if (rc == -EPROTO) {
+		hq_protocol_error(hq, &hq->rx.err);
+		return;
+	}
+	xp_set_error(qp, "receive error: %s", hq->rx.err.msg);
+	xp_fail(qp, -EIO);
+}
+
+static void hq_icreq_written(uv_write_t *wr, int status)
+{
+	struct tcp_host_qpair *hq = wr->data;
+
+	if (status == 0 || status == UV_ECANCELED || !hq_live(hq))
+		return;
+	xp_set_error(&hq->base, "sending ICReq to %s port %s: %s", hq->peer, hq->trsvcid,
+		     uv_strerror(status));
+	xp_connect_done(&hq->base, -ECONNRESET);
+}
+
+/* TCP is up: start reading and send ICReq (3.3, 3.6.2.2). */
+void tcp_host_connected(struct tcp_host_qpair *hq)
+{
+	struct xp_qpair *qp = &hq->base;
+	uv_buf_t b;
+	size_t n;
+	int rc;
+
+	uv_tcp_nodelay(&hq->tcp, 1);
+	rc = uv_read_start((uv_stream_t *)&hq->tcp, hq_alloc, hq_read);
+	if (rc == 0) {
+		n = tcp_build_icreq(hq->icreq_buf, hq->icreq.hpda, hq->icreq.hdgst,
+				    hq->icreq.ddgst, TCP_HOST_MAXR2T);
+		b = uv_buf_init((char *)hq->icreq_buf, (unsigned)n);
+		hq->icreq_wr.data = hq;
+		rc = uv_write(&hq->icreq_wr, (uv_stream_t *)&hq->tcp, &b, 1, hq_icreq_written);
+		qp->stats.pdus_tx++;
+		qp->stats.bytes_tx += n;
+	}
+	if (rc != 0) {
+		xp_set_error(qp, "starting I/O on the connection to %s port %s: %s", hq->peer,
+			     hq->trsvcid, uv_strerror(rc));
+		xp_connect_done(qp, -ECONNRESET);
+	}
+}
+
+/* ---- Transport ops --------------------------------------------------------- */
+
+static int hq_init(struct xp_qpair *qp)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+	struct tcp_params p;
+	int rc;
+
+	hq->icreq.hpda = qp->opts.hpda;
+	hq->icreq.hdgst = qp->opts.hdgst;
+	hq->icreq.ddgst = qp->opts.ddgst;
+	/* Until ICResp: no digests, only the IC PDU is legal (rx ic_done). */
+	memset(&p, 0, sizeof(p));
+	p.role = TCP_ROLE_HOST;
+	p.rx_pda = qp->opts.hpda;
+	hq->params = p;
+	rc = tcp_rx_init(&hq->rx, &p, TCP_HOST_RX_STAGE, &hq_rx_ops, hq);
+	if (rc != 0)
+		return rc;
+	hq->rx_init = true;
+	return tcp_tx_init(hq);
+}
+
+static int hq_connect(struct xp_qpair *qp, const char *traddr, const char *trsvcid)
+{
+	return tcp_conn_start(tcp_hq(qp), traddr, trsvcid);
+}
+
+static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+	struct tcp_host_req *req = (struct tcp_host_req *)xreq;
+	uint8_t *sgl = xreq->sqe + 24;
+
+	req->tx_next = NULL;
+	req->tx_queued = false;
+	req->ddgst_err = false;
+	req->done_pending = false;
+	req->r2t_active = false;
+	req->h2c_off = req->h2c_end = 0;
+	req->r2t_next = 0;
+	req->c2h_next = 0;
+	req->tx_seq = 0;
+	req->icd = xreq->dir == XP_DIR_H2C && xreq->len <= qp->opts.icd_max;
+
+	/*
+	 * NVMe-oF commands use SGLs (PSDT 01b, NVMe-oF 1.1, 2.3.1). NVMe/TCP
+	 * 1.0, 3.3.x: in-capsule data is described by an SGL Data Block with
+	 * the Offset subtype (01h), offset 0 into the capsule's data; data
+	 * moved by C2HData/R2T by a Transport SGL Data Block (5Ah), also used,
+	 * with length 0, for commands without data.
+	 */
+	xreq->sqe[1] = (uint8_t)((xreq->sqe[1] & 0x3f) | 0x40);
+	memset(sgl, 0, 16);
+	nvmf_put_le32(sgl + 8, xreq->len);
+	sgl[15] = req->icd ? 0x01 : 0x5a;
+
+	req->capsule_pending = true;
+	tcp_tx_enqueue(hq, req);
+	return 0;
+}
+
+static int hq_close(struct xp_qpair *qp)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+
+	/* Socket first: a pending write must not read buffers that the
+	 * completions following this call hand back to their owners. */
+	tcp_conn_close(hq);
+	tcp_tx_close(hq);
+	return 0;
+}
+
+static void hq_fini(struct xp_qpair *qp)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+
+	if (hq->rx_init)
+		tcp_rx_free(&hq->rx);
+	if (hq->ai_list != NULL)
+		freeaddrinfo(hq->ai_list);
+	tcp_tx_fini(hq);
+}
+
+static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+
+	info->hdgst = hq->params.hdgst;
+	info->ddgst = hq->params.ddgst;
+	info->cpda = hq->cpda;
+	info->maxh2cdata = hq->params.maxh2cdata;
+	snprintf(info->traddr, sizeof(info->traddr), "%s", hq->peer);
+	snprintf(info->trsvcid, sizeof(info->trsvcid), "%s", hq->trsvcid);
+}
+
+static void hq_flush(struct xp_qpair *qp)
+{
+	tcp_tx_flush(tcp_hq(qp));
+}
+
+const struct xp_ops tcp_host_xp_ops = {
+	.name = "tcp",
+	.qpair_size = sizeof(struct tcp_host_qpair),
+	.req_size = sizeof(struct tcp_host_req),
+	.init = hq_init,
+	.connect = hq_connect,
+	.submit = hq_submit,
+	.close = hq_close,
+	.fini = hq_fini,
+	.get_info = hq_get_info,
+	.flush = hq_flush,
+};

@@ -1,0 +1,118 @@
+/*
+ * NVMe/TCP host queue pair on libuv (NVMe/TCP 1.0, 3.3-3.6).
+ *
+ * One TCP connection per queue pair. struct tcp_host_qpair embeds struct
+ * xp_qpair first (see transport/xport.h); the host layer only uses the
+ * xp_ API. Internal split:
+ *   conn.c        name resolution, TCP connect (every resolved address in
+ *                 turn), optional source bind;
+ *   host_qpair.c  ICReq/ICResp, the receive path (rx framer callbacks:
+ *                 C2HData into the caller's buffer, CapsuleResp, R2T,
+ *                 C2HTermReq), protocol errors (H2CTermReq) and life cycle;
+ *   host_tx.c     the send path: a queue of requests with PDUs to send,
+ *                 gathered into one uv_write per loop turn.
+ */
+#ifndef NVMF_TCP_HOST_QPAIR_H
+#define NVMF_TCP_HOST_QPAIR_H
+
+#include <netdb.h>
+
+#include "tcp/pdu.h"
+#include "tcp/rx.h"
+#include "transport/xport.h"
+
+/* Size of the receive staging buffer (small PDUs, headers). */
+#define TCP_HOST_RX_STAGE   (64 * 1024)
+/* Send batch limits: header/digest bytes and iovecs in one uv_write. */
+#define TCP_HOST_TX_ARENA   (64 * 1024)
+#define TCP_HOST_TX_IOV     512
+/* MAXR2T we announce, 0's based: one R2T outstanding per command (3.6.2.2). */
+#define TCP_HOST_MAXR2T     0
+
+struct tcp_host_req {
+	struct xp_req base;		/* first: embedded-base pattern */
+	struct tcp_host_req *tx_next;	/* send queue link */
+	bool     tx_queued;		/* on the send queue */
+	bool     capsule_pending;	/* CapsuleCmd not yet put in a batch */
+	bool     icd;			/* data travels in the capsule */
+	bool     ddgst_err;		/* a C2HData of this command failed its digest */
+	bool     done_pending;		/* completion deferred until the write ends */
+	bool     r2t_active;		/* an R2T is being served */
+	uint16_t ttag;			/* transfer tag of the R2T being served */
+	uint32_t h2c_off;		/* next H2CData offset to send */
+	uint32_t h2c_end;		/* end of the R2T's range */
+	uint32_t r2t_next;		/* offset the next R2T must start at */
+	uint32_t c2h_next;		/* offset the next C2HData must start at */
+	uint64_t tx_seq;		/* last batch that referenced its data */
+	struct tcp_host_req *done_next;	/* deferred completion list */
+	int      done_status;		/* deferred: status, or INT_MIN: use done_cqe */
+	uint8_t  done_cqe[16];
+};
+
+struct tcp_host_qpair {
+	struct xp_qpair base;		/* first: embedded-base pattern */
+
+	/* Connection (conn.c) */
+	uv_tcp_t tcp;
+	bool     tcp_open;		/* tcp handle initialized and not closing */
+	uv_getaddrinfo_t gai;
+	bool     gai_pending;
+	struct addrinfo *ai_list, *ai_next;
+	uv_connect_t conn_req;
+	char     traddr[64];		/* as given, for messages */
+	char     trsvcid[32];
+	char     peer[64];		/* numeric address connected to */
+	int      last_conn_err;		/* last connect error (libuv code) */
+
+	/* Initialize Connection (host_qpair.c) */
+	struct tcp_ic_request icreq;
+	uint8_t  icreq_buf[TCP_PDU_HDR_BUF];
+	uv_write_t icreq_wr;
+	bool     ic_done;
+	struct tcp_params params;
+	uint8_t  cpda;
+
+	/* Receive */
+	struct tcp_rx rx;
+	bool     rx_init;
+
+	/* Send (host_tx.c) */
+	uv_prepare_t prep;
+	bool     prep_open;
+	bool     prep_active;
+	struct tcp_host_req *txq_head, *txq_tail;
+	struct tcp_host_req *done_head;	/* completions held for the write in flight */
+	uv_write_t wr;
+	bool     write_inflight;
+	uint64_t tx_seq;		/* current batch number */
+	uint8_t *arena;			/* headers and digests of the batch */
+	size_t   arena_used;
+	uv_buf_t *iov;
+	unsigned iovcnt;
+	uint8_t  term_buf[TCP_PDU_HDR_BUF + NVMF_TCP_TERM_DATA_MAX];
+};
+
+static inline struct tcp_host_qpair *tcp_hq(struct xp_qpair *qp)
+{
+	return (struct tcp_host_qpair *)qp;
+}
+
+/* conn.c */
+int  tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid);
+void tcp_conn_close(struct tcp_host_qpair *hq);
+/* host_qpair.c: the TCP connection is up; start ICReq/ICResp. */
+void tcp_host_connected(struct tcp_host_qpair *hq);
+void tcp_host_conn_failed(struct tcp_host_qpair *hq, int uverr);
+
+/* host_tx.c */
+int  tcp_tx_init(struct tcp_host_qpair *hq);
+void tcp_tx_fini(struct tcp_host_qpair *hq);
+void tcp_tx_close(struct tcp_host_qpair *hq);
+void tcp_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+void tcp_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+void tcp_tx_flush(struct tcp_host_qpair *hq);
+/* Complete now, or once the write that still reads its buffer is done. */
+void tcp_tx_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
+		     const void *cqe16);
+
+#endif /* NVMF_TCP_HOST_QPAIR_H */

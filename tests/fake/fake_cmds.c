@@ -1,0 +1,328 @@
+/*
+ * Fake controller: command emulation (Fabrics, admin, NVM I/O on the RAM
+ * namespace) and the scenarios' misbehaviour (see README.md).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nvmf/endian.h>
+
+#include "fake/fake_int.h"
+
+/* ---- Commands ------------------------------------------------------------------- */
+
+static void put_str(uint8_t *dst, const char *s, size_t width)
+{
+	size_t n = strlen(s);
+
+	memset(dst, ' ', width);
+	memcpy(dst, s, n < width ? n : width);
+}
+
+static void identify_ctrl(struct fake_conn *c, uint8_t *d)
+{
+	uint32_t ioccsz = c->fc->o.ioccsz ? c->fc->o.ioccsz : 260;
+
+	if (c->fc->o.scenario == FAKE_IDENTIFY_BAD_IOCCSZ)
+		ioccsz = 2;	/* less than the 64-byte SQE itself */
+	memset(d, 0, 4096);
+	nvmf_put_le16(d + 0, 0x1b36);
+	put_str(d + 4, "FAKE0001", 20);
+	put_str(d + 24, "nvmf fake controller", 40);
+	put_str(d + 64, "1.0", 8);
+	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
+	nvmf_put_le16(d + 78, FAKE_CNTLID);
+	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
+	d[111] = 1;				/* CNTRLTYPE: I/O controller */
+	d[259] = 3;				/* AERL */
+	nvmf_put_le16(d + 320, 10);		/* KAS: 1 s units of 100 ms */
+	d[512] = 0x66;				/* SQES */
+	d[513] = 0x44;				/* CQES */
+	nvmf_put_le16(d + 514, 128);		/* MAXCMD */
+	nvmf_put_le32(d + 516, 1);		/* NN */
+	nvmf_put_le16(d + 520, 0x000c);		/* ONCS: write zeroes, DSM */
+	d[525] = 0;				/* VWC */
+	nvmf_put_le32(d + 536, 0x00100005);	/* SGLS: supported, keyed, offsets */
+	put_str(d + 768, "nqn.2014-08.org.nvmexpress:fake", 256);
+	d[768 + 31] = '\0';
+	nvmf_put_le32(d + 1792, ioccsz);
+	nvmf_put_le32(d + 1796, 1);		/* IORCSZ */
+}
+
+static void identify_ns(struct fake_conn *c, uint8_t *d)
+{
+	uint64_t blocks = c->fc->disk_len / 512;
+
+	memset(d, 0, 4096);
+	nvmf_put_le64(d + 0, blocks);
+	nvmf_put_le64(d + 8, blocks);
+	nvmf_put_le64(d + 16, blocks);
+	d[25] = 0;				/* NLBAF: one format */
+	d[26] = 0;				/* FLBAS */
+	d[33] = 0x09;				/* DLFEAT: deallocated reads zeroes */
+	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : 9;
+}
+
+/* Sends data to the host, then the response (or SUCCESS). */
+static int reply_data(struct fake_conn *c, uint16_t cid, const uint8_t *data, uint32_t len,
+		      uint32_t dw0)
+{
+	if (len > 0 && fake_send_c2h(c, cid, data, 0, len, true, false, false) != 0)
+		return -1;
+	return fake_send_resp(c, cid, 0, dw0, 0);
+}
+
+static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
+		       const uint8_t *icd, uint32_t icd_len, uint32_t sgl_len)
+{
+	struct fake_ctrl *fc = c->fc;
+	uint8_t fctype = sqe[4];
+	uint32_t ofst = nvmf_get_le32(sqe + 44);
+	uint64_t v = 0;
+
+	switch (fctype) {
+	case 0x01: /* Connect (NVMe-oF 1.1, 3.3) */
+		if (icd_len == 0 && sgl_len > 0 && fake_get_h2c(c, cid, c->xfer, sgl_len) != 0)
+			return -1;
+		c->qid = nvmf_get_le16(sqe + 42);
+		c->sqsize = nvmf_get_le16(sqe + 44);
+		c->sqfc_off = (sqe[46] & 0x04) != 0;
+		c->sqhd = 1;
+		STAT(c, fc->st.connects++; fc->st.connect_sqfc_disabled = c->sqfc_off);
+		return fake_send_resp(c, cid, 0, FAKE_CNTLID, 0);
+	case 0x04: /* Property Get */
+		pthread_mutex_lock(&fc->lock);
+		switch (ofst) {
+		case 0x00: /* CAP: MQES 127, CQR, TO 10 s, CSS NVM */
+			v = 127 | (1ull << 16) | (20ull << 24) | (1ull << 37);
+			break;
+		case 0x08:
+			v = 0x00010400;
+			break;
+		case 0x14:
+			v = fc->cc;
+			break;
+		case 0x1c: /* CSTS: RDY follows CC.EN, SHST complete after CC.SHN */
+			v = fc->cc & 1;
+			if ((fc->cc >> 14) & 3)
+				v |= 2u << 2;
+			if (fc->o.scenario == FAKE_CSTS_CFS)
+				v |= 2;
+			break;
+		}
+		pthread_mutex_unlock(&fc->lock);
+		return fake_send_resp(c, cid, 0, (uint32_t)v, (uint32_t)(v >> 32));
+	case 0x00: /* Property Set */
+		if (ofst == 0x14)
+			STAT(c, fc->cc = nvmf_get_le32(sqe + 48));
+		return fake_send_resp(c, cid, 0, 0, 0);
+	case 0x08: /* Disconnect */
+		return fake_send_resp(c, cid, 0, 0, 0);
+	default:
+		return fake_send_resp(c, cid, 0x01, 0, 0);
+	}
+	(void)icd;
+}
+
+static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint32_t sgl_len)
+{
+	uint32_t cdw10 = nvmf_get_le32(sqe + 40), cdw11 = nvmf_get_le32(sqe + 44);
+	uint32_t len;
+
+	switch (sqe[0]) {
+	case 0x06: /* Identify */
+		switch (cdw10 & 0xff) {
+		case 0x01:
+			identify_ctrl(c, c->xfer);
+			break;
+		case 0x00:
+			identify_ns(c, c->xfer);
+			break;
+		case 0x02: /* active namespace list: NSID 1 */
+			memset(c->xfer, 0, 4096);
+			nvmf_put_le32(c->xfer, 1);
+			break;
+		default:
+			memset(c->xfer, 0, 4096);
+			break;
+		}
+		return reply_data(c, cid, c->xfer, sgl_len < 4096 ? sgl_len : 4096, 0);
+	case 0x09: /* Set Features */
+	case 0x0a: /* Get Features */
+		return fake_send_resp(c, cid, 0, (cdw10 & 0xff) == 0x07 ? 0x00030003 : 0, 0);
+	case 0x18: /* Keep Alive */
+		return fake_send_resp(c, cid, 0, 0, 0);
+	case 0x0c: /* Asynchronous Event Request: held */
+		return 0;
+	case 0x02: /* Get Log Page: zeroes */
+		len = ((((cdw11 & 0xffff) << 16) | (cdw10 >> 16)) + 1) * 4;
+		if (len > sgl_len)
+			len = sgl_len;
+		if (len > FAKE_XFER_MAX)
+			len = FAKE_XFER_MAX;
+		memset(c->xfer, 0, len);
+		return reply_data(c, cid, c->xfer, len, 0);
+	default:
+		return fake_send_resp(c, cid, 0x01, 0, 0);
+	}
+}
+
+/* A read the scenario says to get wrong. Returns 1 if handled. */
+static int read_misbehave(struct fake_conn *c, uint16_t cid, const uint8_t *data, uint32_t len)
+{
+	enum fake_scenario s = c->fc->o.scenario;
+	size_t h;
+
+	if (c->triggered && s != FAKE_C2H_SUCCESS)
+		return 0;
+	switch (s) {
+	case FAKE_HDGST_ERROR:
+		fake_trigger(c);
+		if (fake_send_c2h(c, cid, data, 0, len, true, false, false) != 0)
+			return -1;
+		h = tcp_build_capsule_resp(c->obuf, &c->p, (uint8_t[16]){ [8] = 0xff, [9] = 0xff,
+					   [12] = (uint8_t)cid, [13] = (uint8_t)(cid >> 8) });
+		c->obuf[NVMF_TCP_CAPSULE_RESP_HLEN] ^= 0x5a;	/* the digest */
+		return fake_wr_full(c->fd, c->obuf, h) == 0 ? 1 : -1;
+	case FAKE_DDGST_ERROR:
+		fake_trigger(c);
+		if (fake_send_c2h(c, cid, data, 0, len, true, false, true) != 0)
+			return -1;
+		return fake_send_resp(c, cid, 0, 0, 0) == 0 ? 1 : -1;
+	case FAKE_UNKNOWN_CID:
+		fake_trigger(c);
+		return fake_send_resp(c, (uint16_t)(cid + 7), 0, 0, 0) == 0 ? 1 : -1;
+	case FAKE_C2H_UNKNOWN_CID:
+		fake_trigger(c);
+		return fake_send_c2h(c, (uint16_t)(cid + 7), data, 0, len, true, false, false) == 0 ?
+		       1 : -1;
+	case FAKE_C2H_BEYOND:
+		fake_trigger(c);
+		h = tcp_build_c2h_data(c->obuf, &c->p, cid, 0, len + 512, true, false);
+		return fake_send_pdu(c, h, c->fc->disk, len + 512, false) == 0 ? 1 : -1;
+	case FAKE_C2H_OVERLAP:
+		fake_trigger(c);
+		if (fake_send_c2h(c, cid, data, 0, len / 2, false, false, false) != 0 ||
+		    fake_send_c2h(c, cid, data, len / 2 - 512, len / 2 + 512, true, false, false) != 0)
+			return -1;
+		return 1;
+	case FAKE_C2H_OUT_OF_ORDER:
+		fake_trigger(c);
+		return fake_send_c2h(c, cid, data, len / 2, len - len / 2, true, false, false) == 0 ?
+		       1 : -1;
+	case FAKE_SUCCESS_NO_LAST:
+		fake_trigger(c);
+		h = tcp_build_c2h_data(c->obuf, &c->p, cid, 0, len / 2, false, false);
+		c->obuf[1] |= NVMF_TCP_F_DATA_SUCCESS;
+		fake_fix_hdgst(c, c->obuf);
+		return fake_send_pdu(c, h, data, len / 2, false) == 0 ? 1 : -1;
+	case FAKE_C2H_SUCCESS:
+		fake_trigger(c);
+		return fake_send_c2h(c, cid, data, 0, len, true, true, false) == 0 ? 1 : -1;
+	case FAKE_R2T_FOR_READ:
+		fake_trigger(c);
+		h = tcp_build_r2t(c->obuf, &c->p, cid, 1, 0, len);
+		return fake_send_pdu(c, h, NULL, 0, false) == 0 ? 1 : -1;
+	case FAKE_C2H_TERM:
+		fake_trigger(c);
+		h = tcp_build_term_req(c->obuf, TCP_ROLE_CTRL, NVMF_TCP_FES_PDU_SEQ_ERR, 0x10,
+				       NULL, 0);
+		fake_wr_full(c->fd, c->obuf, h);
+		fake_conn_shutdown(c);
+		return -1;
+	case FAKE_CLOSE_MID_TRANSFER:
+		fake_trigger(c);
+		h = tcp_build_c2h_data(c->obuf, &c->p, cid, 0, len, true, false);
+		memcpy(c->obuf + h, data, len / 2);
+		fake_wr_full(c->fd, c->obuf, h + len / 2);
+		fake_conn_shutdown(c);
+		return -1;
+	case FAKE_NO_ANSWER:
+		fake_trigger(c);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int io_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const uint8_t *icd,
+		  uint32_t icd_len, uint32_t sgl_len)
+{
+	struct fake_ctrl *fc = c->fc;
+	uint64_t slba = nvmf_get_le64(sqe + 40);
+	uint32_t len = ((nvmf_get_le32(sqe + 48) & 0xffff) + 1) * 512;
+	uint64_t off = slba * 512;
+	int rc;
+
+	switch (sqe[0]) {
+	case 0x02: /* Read */
+	case 0x01: /* Write */
+		if (len != sgl_len || len > FAKE_XFER_MAX)
+			return fake_send_resp(c, cid, 0x02, 0, 0);	/* Invalid Field */
+		if (off > fc->disk_len || len > fc->disk_len - off)
+			return fake_send_resp(c, cid, 0x80, 0, 0);	/* LBA Out of Range */
+		if (sqe[0] == 0x02) {
+			STAT(c, memcpy(c->xfer, fc->disk + off, len));
+			rc = read_misbehave(c, cid, c->xfer, len);
+			if (rc != 0)
+				return rc < 0 ? -1 : 0;
+			return reply_data(c, cid, c->xfer, len, 0);
+		}
+		if (!c->triggered && (fc->o.scenario == FAKE_R2T_FOR_ICD ||
+				      fc->o.scenario == FAKE_C2H_FOR_WRITE)) {
+			size_t h;
+
+			fake_trigger(c);
+			if (fc->o.scenario == FAKE_R2T_FOR_ICD)
+				h = tcp_build_r2t(c->obuf, &c->p, cid, 1, 0, len);
+			else
+				h = tcp_build_c2h_data(c->obuf, &c->p, cid, 0, len, true, false);
+			return fake_send_pdu(c, h, fc->disk, fc->o.scenario == FAKE_R2T_FOR_ICD ? 0 : len,
+					false) == 0 ? 0 : -1;
+		}
+		if (icd_len > 0) {
+			if (icd_len != len)
+				return fake_send_resp(c, cid, 0x02, 0, 0);
+			memcpy(c->xfer, icd, len);
+		} else if (fake_get_h2c(c, cid, c->xfer, len) != 0) {
+			return -1;
+		}
+		STAT(c, memcpy(fc->disk + off, c->xfer, len));
+		return fake_send_resp(c, cid, 0, 0, 0);
+	case 0x00: /* Flush */
+	case 0x09: /* Dataset Management */
+		return fake_send_resp(c, cid, 0, 0, 0);
+	case 0x08: /* Write Zeroes */
+		if (off <= fc->disk_len && len <= fc->disk_len - off)
+			STAT(c, memset(fc->disk + off, 0, len));
+		return fake_send_resp(c, cid, 0, 0, 0);
+	default:
+		return fake_send_resp(c, cid, 0x01, 0, 0);
+	}
+}
+
+int fake_handle_capsule(struct fake_conn *c, const struct fake_pdu *pdu)
+{
+	const uint8_t *sqe = pdu->buf + 8;
+	uint16_t cid = nvmf_get_le16(sqe + 2);
+	uint32_t sgl_len = nvmf_get_le32(sqe + 32);
+	uint32_t icd_len = pdu->data != NULL ? pdu->datal : 0;
+
+	STAT(c, c->fc->st.cmds++;
+	     if (icd_len > 0) { c->fc->st.icd_cmds++; c->fc->st.icd_bytes += icd_len; });
+	if (c->qid >= 0 && !c->sqfc_off && c->fc->o.scenario != FAKE_SQHD_STUCK)
+		c->sqhd = (uint16_t)((c->sqhd + 1) % ((uint32_t)c->sqsize + 1));
+	if (sqe[0] == 0x7f)
+		return fabrics_cmd(c, sqe, cid, pdu->data, icd_len, sgl_len);
+	if (c->qid == 0)
+		return admin_cmd(c, sqe, cid, sgl_len);
+	return io_cmd(c, sqe, cid, pdu->data, icd_len, sgl_len);
+}
+

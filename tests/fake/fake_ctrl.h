@@ -1,0 +1,113 @@
+/*
+ * A scripted fake NVMe/TCP controller for tests.
+ *
+ * It listens on a loopback port (127.0.0.1 or ::1, port 0 = any free one),
+ * serves every connection on its own thread with blocking sockets, plays a
+ * correct controller far enough for Fabrics Connect, Property Get/Set,
+ * Identify, Set/Get Features, Keep Alive, Get Log Page and NVM Read/Write/
+ * Flush on a RAM namespace, and then misbehaves as its scenario says (see
+ * tests/fake/README.md for the list). It records what it saw (counters,
+ * H2CTermReq received) so tests can check the host's side of the wire.
+ *
+ * Used as a library (tests/transport) and as the program nvmf-fake-ctrl.
+ */
+#ifndef NVMF_TESTS_FAKE_CTRL_H
+#define NVMF_TESTS_FAKE_CTRL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum fake_scenario {
+	FAKE_GOOD = 0,
+	/* Initialize Connection */
+	FAKE_ICRESP_BAD_PFV,
+	FAKE_ICRESP_CPDA_32,
+	FAKE_ICRESP_MAXH2C_SMALL,
+	FAKE_ICRESP_MAXH2C_UNALIGNED,
+	FAKE_ICRESP_DIGEST_UNREQUESTED,
+	FAKE_ICRESP_DIGEST_DECLINED,
+	FAKE_ICRESP_NEVER,
+	FAKE_CLOSE_AT_ICREQ,
+	/* On the first I/O read */
+	FAKE_HDGST_ERROR,
+	FAKE_DDGST_ERROR,
+	FAKE_UNKNOWN_CID,
+	FAKE_C2H_UNKNOWN_CID,
+	FAKE_C2H_BEYOND,
+	FAKE_C2H_OVERLAP,
+	FAKE_C2H_OUT_OF_ORDER,
+	FAKE_SUCCESS_NO_LAST,
+	FAKE_C2H_SUCCESS,
+	FAKE_R2T_FOR_READ,
+	FAKE_C2H_TERM,
+	FAKE_CLOSE_MID_TRANSFER,
+	FAKE_NO_ANSWER,
+	/* On the first I/O write that needs R2T */
+	FAKE_R2T_OUT_OF_RANGE,
+	FAKE_R2T_TWICE,
+	/* On the first I/O write, whatever its data path */
+	FAKE_R2T_FOR_ICD,
+	FAKE_C2H_FOR_WRITE,
+	/* Admin side, for host-layer tests */
+	FAKE_CSTS_CFS,
+	FAKE_SQHD_STUCK,
+	FAKE_IDENTIFY_BAD_LBADS,
+	FAKE_IDENTIFY_BAD_IOCCSZ,
+	FAKE_SCENARIO_COUNT
+};
+
+struct fake_opts {
+	enum fake_scenario scenario;
+	uint16_t port;		/* 0: any free port */
+	bool     ipv6;		/* listen on ::1 instead of 127.0.0.1 */
+	uint8_t  cpda;		/* CPDA to announce (0's based dwords) */
+	uint32_t maxh2cdata;	/* MAXH2CDATA to announce; 0 = 131072 */
+	uint32_t c2h_chunk;	/* largest C2HData DATAL sent; 0 = 131072 */
+	uint32_t r2t_chunk;	/* largest R2TL per R2T; 0 = whole transfer */
+	uint32_t ns_blocks;	/* namespace size in 512-byte blocks; 0 = 8192 (4 MiB) */
+	uint32_t ioccsz;	/* Identify IOCCSZ (16-byte units); 0 = 260 (4 KiB ICD) */
+};
+
+/* What the fake observed; read after fake_ctrl_stop() (or under no race). */
+struct fake_stats {
+	unsigned conns;		/* connections accepted */
+	unsigned icreqs;
+	uint8_t  icreq_hpda;
+	uint8_t  icreq_dgst;
+	unsigned cmds;		/* command capsules received */
+	unsigned icd_cmds;	/* ... carrying in-capsule data */
+	uint64_t icd_bytes;
+	unsigned r2ts;		/* R2Ts sent */
+	unsigned h2c_pdus;	/* H2CData received */
+	uint32_t h2c_max_datal;
+	unsigned h2c_bad_pdo;	/* H2CData whose PDO did not honour CPDA */
+	unsigned c2h_pdus;	/* C2HData sent */
+	unsigned hdgst_errors;	/* host PDUs with a wrong header digest */
+	unsigned ddgst_errors;	/* host PDUs with a wrong data digest */
+	unsigned triggered;	/* times the scenario's misbehaviour fired */
+	unsigned max_pending;	/* most capsules queued while serving one */
+	bool     term_received;	/* H2CTermReq received */
+	uint16_t term_fes;
+	uint32_t term_fei;
+	unsigned connects;	/* Fabrics Connect commands */
+	bool     connect_sqfc_disabled;
+};
+
+struct fake_ctrl;
+
+int  fake_scenario_parse(const char *name, enum fake_scenario *out);
+const char *fake_scenario_name(enum fake_scenario s);
+
+/* Start listening and serving; returns 0 or a negative errno. */
+int  fake_ctrl_start(const struct fake_opts *opts, struct fake_ctrl **out);
+uint16_t fake_ctrl_port(const struct fake_ctrl *fc);
+/* Snapshot of the counters (locked). */
+void fake_ctrl_stats(struct fake_ctrl *fc, struct fake_stats *st);
+/* The namespace's bytes (for checking writes), ns_blocks * 512 long. */
+uint8_t *fake_ctrl_disk(struct fake_ctrl *fc);
+/* Fill byte of the namespace's initial pattern at byte offset off. */
+uint8_t fake_pattern(uint64_t off);
+/* Stop: close the listener and every connection, join the threads, free. */
+void fake_ctrl_stop(struct fake_ctrl *fc, struct fake_stats *final_stats);
+
+#endif /* NVMF_TESTS_FAKE_CTRL_H */

@@ -1,0 +1,156 @@
+/*
+ * nvmf-fake-ctrl: the scripted fake NVMe/TCP controller as a program, for
+ * tests that drive the CLI or the library from another process.
+ *
+ *   nvmf-fake-ctrl --scenario NAME [--port N] [--ipv6] [--cpda N]
+ *                  [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--list]
+ *
+ * Prints "port N" on stdout once listening, then serves until SIGINT or
+ * SIGTERM (or until stdin reaches EOF with --stdin-eof), and prints what it
+ * observed on exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fake/fake_ctrl.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void usage(FILE *f)
+{
+	int i;
+
+	fprintf(f, "usage: nvmf-fake-ctrl --scenario NAME [--port N] [--ipv6] [--cpda N]\n"
+		   "       [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--stdin-eof]\n"
+		   "scenarios:");
+	for (i = 0; i < FAKE_SCENARIO_COUNT; i++)
+		fprintf(f, " %s", fake_scenario_name((enum fake_scenario)i));
+	fprintf(f, "\n");
+}
+
+static int num(const char *opt, const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	if (errno != 0 || *end != '\0' || *s == '\0' || *out > max) {
+		fprintf(stderr, "nvmf-fake-ctrl: %s: invalid value '%s' (0..%lu)\n", opt, s, max);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "cpda", required_argument, NULL, 'c' },
+		{ "maxh2cdata", required_argument, NULL, 'm' },
+		{ "c2h-chunk", required_argument, NULL, 'k' },
+		{ "r2t-chunk", required_argument, NULL, 'r' },
+		{ "stdin-eof", no_argument, NULL, 'e' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fake_opts o;
+	struct fake_ctrl *fc;
+	struct fake_stats st;
+	bool stdin_eof = false;
+	unsigned long v;
+	int c, rc;
+
+	memset(&o, 0, sizeof(o));
+	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (fake_scenario_parse(optarg, &o.scenario) != 0) {
+				fprintf(stderr, "nvmf-fake-ctrl: unknown scenario '%s'\n", optarg);
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'p':
+			if (num("--port", optarg, 65535, &v) != 0)
+				return 2;
+			o.port = (uint16_t)v;
+			break;
+		case '6':
+			o.ipv6 = true;
+			break;
+		case 'c':
+			if (num("--cpda", optarg, 31, &v) != 0)
+				return 2;
+			o.cpda = (uint8_t)v;
+			break;
+		case 'm':
+			if (num("--maxh2cdata", optarg, 1u << 24, &v) != 0)
+				return 2;
+			o.maxh2cdata = (uint32_t)v;
+			break;
+		case 'k':
+			if (num("--c2h-chunk", optarg, 1u << 21, &v) != 0)
+				return 2;
+			o.c2h_chunk = (uint32_t)v;
+			break;
+		case 'r':
+			if (num("--r2t-chunk", optarg, 1u << 21, &v) != 0)
+				return 2;
+			o.r2t_chunk = (uint32_t)v;
+			break;
+		case 'e':
+			stdin_eof = true;
+			break;
+		case 'l':
+			for (c = 0; c < FAKE_SCENARIO_COUNT; c++)
+				printf("%s\n", fake_scenario_name((enum fake_scenario)c));
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	rc = fake_ctrl_start(&o, &fc);
+	if (rc != 0) {
+		fprintf(stderr, "nvmf-fake-ctrl: cannot listen on port %u: %s\n", o.port,
+			strerror(-rc));
+		return 1;
+	}
+	printf("port %u\n", fake_ctrl_port(fc));
+	fflush(stdout);
+	while (!stop_flag) {
+		if (stdin_eof) {
+			char b[64];
+
+			if (read(0, b, sizeof(b)) <= 0)
+				break;
+		} else {
+			pause();
+		}
+	}
+	fake_ctrl_stop(fc, &st);
+	printf("conns %u cmds %u connects %u triggered %u term %s fes 0x%x fei 0x%x\n",
+	       st.conns, st.cmds, st.connects, st.triggered, st.term_received ? "yes" : "no",
+	       st.term_fes, st.term_fei);
+	return 0;
+}

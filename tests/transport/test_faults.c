@@ -1,0 +1,398 @@
+/*
+ * A misbehaving controller after a good Initialize Connection: one test per
+ * misbehaviour. Each checks the command's status, the error text, the
+ * queue pair's state (failed, or still usable where NVMe/TCP 1.0 says so),
+ * and what the controller received (H2CTermReq with FES/FEI). The harness
+ * checks that everything closes; ASan/UBSan builds check memory.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/harness.h"
+
+static uint8_t *buf_new(size_t n)
+{
+	uint8_t *b = malloc(n);
+
+	assert_non_null(b);
+	memset(b, 0xee, n);
+	return b;
+}
+
+static void expect_msg(struct th *t, const char *what)
+{
+	if (strstr(xp_qpair_errmsg(t->qp), what) == NULL)
+		fail_msg("error '%s' does not mention '%s'", xp_qpair_errmsg(t->qp), what);
+}
+
+/*
+ * Runs one read of nblocks against a fake playing scenario s and expects
+ * it to fail the connection with a protocol error: -EPROTO for the
+ * command, on_lost(-EPROTO), FAILED, the message, and (if fes != 0) an
+ * H2CTermReq with that FES (and FEI if fei != ~0u) at the controller.
+ */
+static void expect_fatal_read(enum fake_scenario s, struct xp_qpair_opts qo, uint32_t nblocks,
+			      int status, const char *what, uint16_t fes, uint32_t fei)
+{
+	struct fake_opts fo = { .scenario = s };
+	uint8_t *buf = buf_new(nblocks * 512);
+	struct th t;
+	struct tcmd tc;
+
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, false, 8, nblocks, buf, &tc, 0), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, status);
+	assert_true(t.lost);
+	assert_int_equal(t.lost_err, status);
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
+	assert_int_equal(xp_qpair_inflight(t.qp), 0);
+	expect_msg(&t, what);
+	assert_non_null(strstr(t.lost_msg, what));
+	/* A failed queue pair refuses work without calling back. */
+	{
+		struct tcmd tc2;
+
+		assert_int_equal(th_rw(&t, false, 0, 1, buf, &tc2, 0), -ENOTCONN);
+		assert_false(tc2.done);
+	}
+	th_teardown(&t);
+	assert_int_equal(t.st.triggered, 1);
+	if (fes != 0) {
+		assert_true(t.st.term_received);
+		assert_int_equal(t.st.term_fes, fes);
+		if (fei != ~0u)
+			assert_int_equal(t.st.term_fei, fei);
+	} else {
+		assert_false(t.st.term_received);
+	}
+	free(buf);
+}
+
+static void hdgst_error(void **state)
+{
+	struct xp_qpair_opts qo = th_qopts();
+
+	(void)state;
+	qo.hdgst = true;
+	expect_fatal_read(FAKE_HDGST_ERROR, qo, 8, -EPROTO, "header digest",
+			  NVMF_TCP_FES_HDR_DIGEST_ERR, ~0u);
+}
+
+static void unknown_cid(void **state)
+{
+	(void)state;
+	/* FEI: CapsuleResp's CQE.CID, byte 8 + 12 of the PDU. */
+	expect_fatal_read(FAKE_UNKNOWN_CID, th_qopts(), 1, -EPROTO,
+			  "CapsuleResp for CID 7, which names no outstanding command",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 20);
+}
+
+static void c2h_unknown_cid(void **state)
+{
+	(void)state;
+	/* FEI: C2HData.CCCID, byte 8. */
+	expect_fatal_read(FAKE_C2H_UNKNOWN_CID, th_qopts(), 8, -EPROTO,
+			  "C2HData for CID 7, which names no outstanding command",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 8);
+}
+
+static void c2h_beyond(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_C2H_BEYOND, th_qopts(), 8, -EPROTO,
+			  "beyond the command's 4096-byte transfer",
+			  NVMF_TCP_FES_DATA_OUT_OF_RANGE, ~0u);
+}
+
+static void c2h_overlap(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_C2H_OVERLAP, th_qopts(), 16, -EPROTO,
+			  "DATAO 3584, expected 4096", NVMF_TCP_FES_PDU_SEQ_ERR, 12);
+}
+
+static void c2h_out_of_order(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_C2H_OUT_OF_ORDER, th_qopts(), 16, -EPROTO,
+			  "DATAO 4096, expected 0", NVMF_TCP_FES_PDU_SEQ_ERR, 12);
+}
+
+static void success_without_last(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_SUCCESS_NO_LAST, th_qopts(), 16, -EPROTO, "SUCCESS",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 1);
+}
+
+/* SUCCESS is only legal if Connect disabled SQ flow control (3.3.2). */
+static void success_not_allowed(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_C2H_SUCCESS, th_qopts(), 8, -EPROTO,
+			  "SQ flow control was not disabled at Connect",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 1);
+}
+
+static void r2t_for_read(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_R2T_FOR_READ, th_qopts(), 8, -EPROTO,
+			  "R2T for CID 0, a command that reads data",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 8);
+}
+
+static void c2h_term_req(void **state)
+{
+	(void)state;
+	/* No TermReq goes back to a controller that sent one (3.6.2.5). */
+	expect_fatal_read(FAKE_C2H_TERM, th_qopts(), 8, -EPROTO,
+			  "C2HTermReq): FES 0x02 (", 0, 0);
+}
+
+/* Like expect_fatal_read, for a write of nblocks with this in-capsule limit. */
+static void expect_fatal_write(enum fake_scenario s, uint32_t icd_max, uint32_t nblocks,
+			       const char *what, uint16_t fes, uint32_t fei)
+{
+	struct fake_opts fo = { .scenario = s };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(nblocks * 512);
+	struct th t;
+	struct tcmd tc;
+
+	qo.icd_max = icd_max;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, true, 0, nblocks, buf, &tc, 0), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, -EPROTO);
+	assert_true(t.lost);
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
+	expect_msg(&t, what);
+	th_teardown(&t);
+	assert_int_equal(t.st.triggered, 1);
+	assert_true(t.st.term_received);
+	assert_int_equal(t.st.term_fes, fes);
+	assert_int_equal(t.st.term_fei, fei);
+	free(buf);
+}
+
+/* MAXR2T 0 (one R2T at a time, NVMe/TCP 1.0, 3.6.2.2): a second R2T for the
+ * same command before the first is served exceeds it (FES 05h). */
+static void r2t_beyond_maxr2t(void **state)
+{
+	(void)state;
+	expect_fatal_write(FAKE_R2T_TWICE, 0, 32,
+			   "R2T for CID 0 while its previous R2T is still being served",
+			   NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 8);
+}
+
+static void r2t_for_icd_write(void **state)
+{
+	(void)state;
+	expect_fatal_write(FAKE_R2T_FOR_ICD, 8192, 8,
+			   "R2T for CID 0, whose data was sent in the capsule",
+			   NVMF_TCP_FES_INVALID_PDU_HDR, 8);
+}
+
+static void c2h_for_write(void **state)
+{
+	(void)state;
+	expect_fatal_write(FAKE_C2H_FOR_WRITE, 8192, 8,
+			   "C2HData for CID 0, a command that writes data",
+			   NVMF_TCP_FES_INVALID_PDU_HDR, 8);
+}
+
+/* R2T asking for more than the write has. */
+static void r2t_out_of_range(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_R2T_OUT_OF_RANGE };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(16384);
+	struct th t;
+	struct tcmd tc;
+
+	(void)state;
+	qo.icd_max = 0;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, true, 0, 32, buf, &tc, 0), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, -EPROTO);
+	assert_true(t.lost);
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
+	expect_msg(&t, "R2TL 20480 beyond the command's 16384-byte transfer");
+	th_teardown(&t);
+	assert_true(t.st.term_received);
+	assert_int_equal(t.st.term_fes, NVMF_TCP_FES_DATA_OUT_OF_RANGE);
+	assert_int_equal(t.st.h2c_pdus, 0);	/* not a byte of data was sent for it */
+	free(buf);
+}
+
+/* A data digest error fails that command only (3.6.2.1). */
+static void ddgst_error_not_fatal(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_DDGST_ERROR };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(8192);
+	struct th t;
+	struct tcmd tc;
+
+	(void)state;
+	qo.ddgst = true;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, false, 0, 16, buf, &tc, 0), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, XP_SC_TRANSIENT_TRANSPORT_ERR);
+	assert_int_equal(XP_STATUS_SCT(tc.status), 0);
+	assert_int_equal(XP_STATUS_SC(tc.status), 0x22);
+	assert_int_equal(tc.cpl.status, 0x22);
+	expect_msg(&t, "data digest error in C2HData for CID 0");
+	/* Still usable: the next read works. */
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_READY);
+	assert_false(t.lost);
+	memset(buf, 0, 8192);
+	assert_int_equal(th_rw(&t, false, 16, 16, buf, &tc, 0), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, 0);
+	assert_true(th_pattern_ok(buf, 16 * 512, 8192));
+	th_teardown(&t);
+	assert_false(t.st.term_received);
+	free(buf);
+}
+
+/* The controller closes mid-C2HData: every outstanding command fails at once. */
+static void close_mid_transfer(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_CLOSE_MID_TRANSFER };
+	struct xp_qpair_opts qo = th_qopts();
+	enum { N = 4 };
+	uint8_t *buf[N];
+	struct tcmd tc[N];
+	struct th t;
+	int i;
+
+	(void)state;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	for (i = 0; i < N; i++) {
+		buf[i] = buf_new(65536);
+		assert_int_equal(th_rw(&t, false, (uint64_t)i * 128, 128, buf[i], &tc[i], 0), 0);
+	}
+	th_wait(&t, &t.lost);
+	assert_int_equal(t.lost_err, -ECONNRESET);
+	for (i = 0; i < N; i++) {
+		assert_true(tc[i].done);
+		assert_int_equal(tc[i].status, -ECONNRESET);
+	}
+	assert_int_equal(xp_qpair_inflight(t.qp), 0);
+	expect_msg(&t, "controller closed the connection (4 commands outstanding)");
+	th_teardown(&t);
+	for (i = 0; i < N; i++)
+		free(buf[i]);
+}
+
+/* A controller that never answers: the command's timeout fires. */
+static void no_answer_timeout(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_NO_ANSWER };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(4096);
+	struct th t;
+	struct tcmd tc;
+	struct xp_stats st;
+
+	(void)state;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, false, 0, 8, buf, &tc, 150), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, -ETIMEDOUT);
+	assert_true(t.lost);
+	assert_int_equal(t.lost_err, -ETIMEDOUT);
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
+	expect_msg(&t, "got no completion within its 150 ms timeout");
+	xp_qpair_get_stats(t.qp, &st);
+	assert_int_equal(st.timeouts, 1);
+	th_teardown(&t);
+	free(buf);
+}
+
+/* Default timeout from the options, with other commands failing -ECONNABORTED. */
+static void default_timeout_aborts_others(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_NO_ANSWER };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(8192);
+	struct th t;
+	struct tcmd a, b;
+
+	(void)state;
+	qo.default_timeout_ms = 100;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, false, 0, 8, buf, &a, 0), 0);
+	/* The second has a long timeout of its own; the fake answers it only
+	 * after the first, which it never answers. */
+	assert_int_equal(th_rw(&t, false, 0, 8, buf + 4096, &b, 60000), 0);
+	th_wait(&t, &t.lost);
+	assert_int_equal(a.status, -ETIMEDOUT);
+	assert_true(b.done);
+	/* b may have been answered before the timeout fired. */
+	assert_true(b.status == -ECONNABORTED || b.status == 0);
+	th_teardown(&t);
+	free(buf);
+}
+
+/* The owner closes with commands outstanding: all complete inside the call. */
+static void close_completes_all(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_NO_ANSWER };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(4096);
+	struct th t;
+	struct tcmd tc;
+
+	(void)state;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, false, 0, 8, buf, &tc, 0), 0);
+	/* Let the capsule go out and the fake swallow it. */
+	{
+		int i;
+
+		for (i = 0; i < 5; i++)
+			uv_run(&t.loop, UV_RUN_NOWAIT);
+	}
+	xp_qpair_close(t.qp, 0);
+	assert_true(tc.done);
+	assert_int_equal(tc.status, -ECANCELED);
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_CLOSING);
+	th_wait(&t, &t.closed);
+	t.qp = NULL;
+	th_teardown(&t);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hdgst_error),
+		cmocka_unit_test(ddgst_error_not_fatal),
+		cmocka_unit_test(unknown_cid),
+		cmocka_unit_test(c2h_unknown_cid),
+		cmocka_unit_test(c2h_beyond),
+		cmocka_unit_test(c2h_overlap),
+		cmocka_unit_test(c2h_out_of_order),
+		cmocka_unit_test(success_without_last),
+		cmocka_unit_test(success_not_allowed),
+		cmocka_unit_test(r2t_for_read),
+		cmocka_unit_test(r2t_out_of_range),
+		cmocka_unit_test(r2t_beyond_maxr2t),
+		cmocka_unit_test(r2t_for_icd_write),
+		cmocka_unit_test(c2h_for_write),
+		cmocka_unit_test(c2h_term_req),
+		cmocka_unit_test(close_mid_transfer),
+		cmocka_unit_test(no_answer_timeout),
+		cmocka_unit_test(default_timeout_aborts_others),
+		cmocka_unit_test(close_completes_all),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
