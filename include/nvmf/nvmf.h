@@ -1,0 +1,448 @@
+/*
+ * libnvmf - userland NVMe over Fabrics host (NVMe/TCP).
+ *
+ * The public API. Modelled after libnbd: an asynchronous core with
+ * synchronous wrappers, a 64-bit cookie per asynchronous command, a
+ * completion callback carrying a user pointer plus a free hook called
+ * exactly once, negative errno returns and a thread-local error message.
+ *
+ * Quick start (synchronous, the library runs its own I/O thread):
+ *
+ *	struct nvmf_opts o;
+ *	struct nvmf_ctrl *c;
+ *	nvmf_opts_init(&o);
+ *	if (nvmf_opts_set_uri(&o, "nvme+tcp://127.0.0.1/nqn.2014-08.org.example:disk") < 0 ||
+ *	    nvmf_connect(&o, &c) < 0)
+ *		errx(1, "%s", nvmf_get_error());
+ *	nvmf_read(c, 1, buf, 0, 1, 0);
+ *	nvmf_disconnect(c);
+ *
+ * THREADING
+ *  Two modes, chosen by nvmf_opts.loop:
+ *  - loop == NULL (default): the library starts one I/O thread per
+ *    controller running a private libuv loop. Every call below may be made
+ *    from any thread, concurrently, except nvmf_disconnect() which must be
+ *    the last call on the handle and must not race with other calls on it.
+ *    Submissions from other threads go through a lock-free queue and one
+ *    coalesced wake-up of the I/O thread. Completion callbacks and event
+ *    callbacks run on the I/O thread: they must not block and must not call
+ *    synchronous functions of the same controller (that would deadlock; the
+ *    call fails with -EDEADLK instead). They may submit asynchronous commands.
+ *  - loop != NULL: everything runs on the caller's libuv loop. All calls
+ *    must be made from the thread running that loop. Asynchronous calls
+ *    return at once; their callbacks run from uv_run(). Synchronous calls
+ *    (nvmf_connect() and nvmf_disconnect() included) run the loop
+ *    themselves until their command completes, so they must not be called
+ *    from inside any callback of that loop (libuv forbids a nested
+ *    uv_run()); from libnvmf's own callbacks this is detected (-EDEADLK).
+ *  Functions that touch no controller (options, URI parsing, status
+ *  strings, error accessors, logging set-up) are safe from any thread.
+ *
+ * ERRORS
+ *  Functions return 0 (or a cookie, or a count) on success and a negative
+ *  errno on failure. The failing thread's nvmf_get_error() then returns a
+ *  message naming what failed, and nvmf_get_errno() the positive errno.
+ *  A command the controller completed with an error status yields -EIO;
+ *  its NVMe status (SCT, SC, DNR...) is kept in struct nvmf_completion and,
+ *  for synchronous calls, in nvmf_get_status(). nvmf_status_str() gives its
+ *  text. Timeouts are -ETIMEDOUT, a lost connection -ECONNRESET, commands
+ *  flushed by nvmf_disconnect() -ECANCELED.
+ *
+ * DEBUG LOG
+ *  LIBNVMF_DEBUG=1 in the environment prints debug messages to stderr;
+ *  nvmf_set_log_callback() redirects all messages to a function instead.
+ */
+#ifndef NVMF_NVMF_H
+#define NVMF_NVMF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nvmf/endian.h>
+#include <nvmf/nvme.h>
+#include <nvmf/nvme_tcp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NVMF_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
+#define NVMF_API __attribute__((visibility("default")))
+#else
+#define NVMF_API
+#endif
+
+/* ---- Constants ------------------------------------------------------------ */
+
+/* NVMF_DISCOVERY_NQN, NVMF_CNTLID_DYNAMIC and the wire layouts come from
+ * <nvmf/nvme.h>. Buffer sizes of the strings below, NUL included: */
+#define NVMF_NQN_BUFSZ     (NVMF_NQN_FIELD_LEN + 1)
+#define NVMF_TRADDR_SIZE   (NVMF_TRADDR_FIELD_LEN + 1)
+#define NVMF_TRSVCID_SIZE  (NVMF_TRSVCID_FIELD_LEN + 1)
+
+/* ---- Library information, errors, logging --------------------------------- */
+
+/* "0.1.0". */
+NVMF_API const char *nvmf_version(void);
+
+/* Message of the last failure on this thread ("" if none). Valid until the
+ * next libnvmf call on this thread. */
+NVMF_API const char *nvmf_get_error(void);
+/* Positive errno of the last failure on this thread, 0 if none. */
+NVMF_API int nvmf_get_errno(void);
+/* NVMe status (see below) of the last failed synchronous command on this
+ * thread, 0 if the last failure was not an NVMe status. */
+NVMF_API uint16_t nvmf_get_status(void);
+
+enum nvmf_log_level {
+	NVMF_LOG_ERROR = 0,
+	NVMF_LOG_WARN  = 1,
+	NVMF_LOG_INFO  = 2,
+	NVMF_LOG_DEBUG = 3,
+};
+typedef void (*nvmf_log_cb)(void *user, enum nvmf_log_level level, const char *msg);
+/* Send every message to cb (any thread may call it; NULL restores stderr
+ * output governed by LIBNVMF_DEBUG). Set it before connecting. */
+NVMF_API void nvmf_set_log_callback(nvmf_log_cb cb, void *user);
+
+/* ---- NVMe status ---------------------------------------------------------- */
+/*
+ * The 15-bit Status Field of a completion queue entry (CQE DW3 bits 31:17,
+ * NVMe Base 2.0, 4.6.1), shifted down by one so bit 0 is SC bit 0:
+ *   bits 7:0 SC, 10:8 SCT, 12:11 CRD, 13 MORE, 14 DNR.
+ */
+#define NVMF_SC(s)   ((uint8_t)((s) & 0xff))
+#define NVMF_SCT(s)  ((uint8_t)(((s) >> 8) & 0x7))
+#define NVMF_CRD(s)  ((uint8_t)(((s) >> 11) & 0x3))
+#define NVMF_MORE(s) ((((s) >> 13) & 1) != 0)
+#define NVMF_DNR(s)  ((((s) >> 14) & 1) != 0)
+#define NVMF_STATUS(sct, sc, dnr) \
+	((uint16_t)(((sc) & 0xff) | (((sct) & 7) << 8) | ((dnr) ? 0x4000 : 0)))
+
+/* Name of the status code ("Invalid Field in Command"), never NULL. */
+NVMF_API const char *nvmf_status_str(uint16_t status);
+/* Full text "Invalid Field in Command (SCT 0h SC 02h, DNR)" into buf;
+ * returns buf. */
+NVMF_API char *nvmf_status_format(uint16_t status, char *buf, size_t len);
+
+/* ---- Host options and URIs ------------------------------------------------ */
+
+struct uv_loop_s;		/* libuv's uv_loop_t */
+struct nvmf_ctrl;		/* a connected controller */
+struct nvmf_event;
+
+typedef void (*nvmf_event_cb)(void *user, const struct nvmf_event *ev);
+
+/*
+ * Connection options. Always start with nvmf_opts_init(), which fills the
+ * defaults, then change fields. Times are seconds, as nvme-cli takes them.
+ */
+struct nvmf_opts {
+	char     traddr[NVMF_TRADDR_SIZE];	/* host name, IPv4 or IPv6 address */
+	char     trsvcid[NVMF_TRSVCID_SIZE];	/* port; "" = 4420, or 8009 for discovery */
+	char     subnqn[NVMF_NQN_BUFSZ];		/* "" = the discovery NQN */
+	char     hostnqn[NVMF_NQN_BUFSZ];	/* default: /etc/nvme/hostnqn, else derived */
+	uint8_t  hostid[16];			/* default: /etc/nvme/hostid, else derived */
+	uint32_t nsid;		/* URI's /nsid: restrict a consumer to it; 0 = all */
+	int      nr_io_queues;	/* default: online CPUs; 0 = admin queue only */
+	int      queue_size;	/* entries per I/O queue, default 128 (capped by CAP.MQES+1) */
+	int      kato;		/* keep-alive timeout s, default 5; -1 = 5, or 0 for discovery */
+	int      io_timeout;	/* per-command timeout s, default 30 */
+	int      connect_timeout; /* s, default 10: TCP connect, ICReq, Connect, CSTS.RDY */
+	bool     hdr_digest;	/* ask for header digests (NVMe/TCP 1.0, 3.6.2.2) */
+	bool     data_digest;	/* ask for data digests */
+	bool     disable_sqflow; /* ask to disable SQ flow control (Connect CATTR
+				  * bit 2): saves the SQ head bookkeeping and lets
+				  * the controller end reads with C2HData SUCCESS */
+	uint16_t cntlid;	/* default NVMF_CNTLID_DYNAMIC */
+	struct uv_loop_s *loop;	/* NULL: library I/O thread; else caller's loop */
+	nvmf_event_cb event_cb;	/* namespace changes, connection loss; may be NULL */
+	void    *event_user;
+};
+
+/* Fill the defaults described above. Reads /etc/nvme/hostnqn,
+ * /etc/nvme/hostid and the machine id; never fails. */
+NVMF_API void nvmf_opts_init(struct nvmf_opts *o);
+
+/*
+ * Default host NQN and host ID. nvme-cli's files when present, else stable
+ * values derived from /etc/machine-id (Linux) or /etc/hostid and
+ * kern.hostuuid (FreeBSD): "nqn.2014-08.org.nvmexpress:uuid:<uuid>".
+ * Return 0 or a negative errno (-ENOENT if no machine identity exists).
+ */
+NVMF_API int nvmf_default_hostnqn(char *buf, size_t len);
+NVMF_API int nvmf_default_hostid(uint8_t hostid[16]);
+
+/* A parsed nvme+tcp:// URI. */
+struct nvmf_uri {
+	char     host[NVMF_TRADDR_SIZE];	/* without IPv6 brackets */
+	char     port[NVMF_TRSVCID_SIZE];	/* explicit or default */
+	char     subnqn[NVMF_NQN_BUFSZ];		/* percent-decoded */
+	uint32_t nsid;				/* 0 if absent */
+	bool     discovery;			/* subnqn is the discovery NQN */
+};
+
+/*
+ * Parse "nvme+tcp://host[:port][/subnqn[/nsid]]". host may be a name, an
+ * IPv4 address or an IPv6 address in brackets; subnqn is percent-decoded;
+ * port defaults to 4420, or 8009 when the NQN is absent (it then becomes
+ * the discovery NQN) or is the discovery NQN. Returns 0 or -EINVAL with
+ * nvmf_get_error() naming the bad part.
+ */
+NVMF_API int nvmf_uri_parse(const char *uri, struct nvmf_uri *out);
+/* Parse a URI into traddr, trsvcid, subnqn and nsid of o. */
+NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
+
+/* ---- Controller lifecycle -------------------------------------------------- */
+
+/*
+ * Connect: TCP + ICReq to the admin queue, Fabrics Connect, CAP/VS, enable
+ * the controller, Identify, the I/O queues, the namespace scan,
+ * asynchronous event set-up and keep-alive. Synchronous (in loop mode it
+ * runs the caller's loop). On success *out is the handle.
+ */
+NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
+
+/*
+ * Orderly shutdown (CC.SHN normal, bounded wait for CSTS.SHST complete),
+ * close every queue, fail commands still outstanding with -ECANCELED
+ * (their callbacks and free hooks run before this returns) and free the
+ * handle. Returns 0, or a negative errno if the shutdown did not complete
+ * cleanly (the handle is freed anyway).
+ */
+NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
+
+/* Controller facts from CAP, VS and Identify Controller (strings trimmed). */
+struct nvmf_ctrl_info {
+	char     sn[21];
+	char     mn[41];
+	char     fr[9];
+	char     subnqn[NVMF_NQN_BUFSZ];
+	uint16_t cntlid;
+	uint16_t vid;
+	uint32_t vs;		/* VS register: major << 16 | minor << 8 | tertiary */
+	uint64_t cap;		/* CAP register */
+	uint32_t nn;		/* number of namespaces (highest NSID) */
+	uint16_t oncs;		/* optional NVM command support */
+	uint8_t  vwc;		/* volatile write cache present (bit 0) */
+	uint32_t max_xfer;	/* largest transfer in bytes (MDTS), 0 = no limit */
+	uint32_t ioccsz;	/* I/O command capsule size, 16-byte units */
+	uint16_t kas;		/* keep-alive granularity, 100 ms units */
+	uint8_t  cntrltype;	/* 1 I/O, 2 discovery, 3 administrative */
+	int      nr_io_queues;	/* I/O queues actually connected */
+	int      queue_size;	/* entries per I/O queue actually used */
+	bool     discovery;	/* connected to a discovery controller */
+	bool     hdr_digest, data_digest;
+};
+NVMF_API int nvmf_ctrl_get_info(struct nvmf_ctrl *c, struct nvmf_ctrl_info *info);
+
+/* ---- Namespaces ----------------------------------------------------------- */
+
+struct nvmf_ns_info {
+	uint32_t nsid;
+	uint64_t nsze;		/* size in logical blocks */
+	uint64_t ncap;		/* capacity in logical blocks */
+	uint32_t lba_size;	/* bytes per logical block */
+	uint64_t size;		/* nsze * lba_size bytes */
+	bool     write_zeroes;	/* ONCS bit 3 */
+	bool     deallocate;	/* ONCS bit 2, Dataset Management */
+	bool     dealloc_zeroes;	/* DLFEAT: deallocated blocks read as zeroes */
+	bool     write_zeroes_deac;	/* DLFEAT bit 3: Write Zeroes may deallocate */
+	bool     vwc;		/* volatile write cache: flush matters */
+	bool     read_only;	/* NSATTR write protected */
+	bool     supported;	/* the host can serve it; else see reason */
+	char     reason[96];	/* why unsupported, "" otherwise */
+	uint8_t  nguid[16];
+	uint8_t  eui64[8];
+};
+
+/*
+ * Snapshot of the active namespaces (sorted by NSID, unsupported ones
+ * included with supported == false). *list is malloc()ed: release it with
+ * nvmf_free(). Returns the number of entries or a negative errno.
+ */
+NVMF_API int nvmf_get_namespaces(struct nvmf_ctrl *c, struct nvmf_ns_info **list);
+/* One namespace by NSID: 0, or -ENOENT if not active. */
+NVMF_API int nvmf_get_ns_info(struct nvmf_ctrl *c, uint32_t nsid, struct nvmf_ns_info *info);
+/* Rescan the namespaces now (also done on namespace attribute notices). */
+NVMF_API int nvmf_rescan(struct nvmf_ctrl *c);
+
+/* free() for memory the library returned. */
+NVMF_API void nvmf_free(void *p);
+
+/* ---- Events --------------------------------------------------------------- */
+
+enum nvmf_event_type {
+	NVMF_EVENT_NS_CHANGED = 1,	/* namespace attribute notice handled, list rescanned */
+	NVMF_EVENT_AEN        = 2,	/* another asynchronous event (dw0 has it) */
+	NVMF_EVENT_CONN_LOST  = 3,	/* a queue failed: commands now fail */
+	NVMF_EVENT_FATAL      = 4,	/* CSTS.CFS or keep-alive failure */
+};
+
+struct nvmf_event {
+	enum nvmf_event_type type;
+	uint32_t        aen_dw0;	/* AER completion DW0 (NS_CHANGED, AEN) */
+	uint32_t        nr_nsids;	/* NS_CHANGED: NSIDs changed (0 = unknown/all) */
+	const uint32_t *nsids;		/* valid during the callback only */
+	int             error;		/* CONN_LOST, FATAL: negative errno */
+};
+
+/* ---- Asynchronous commands ------------------------------------------------- */
+
+struct nvmf_completion {
+	int      result;	/* 0, or negative errno (-EIO: see status) */
+	uint16_t status;	/* NVMe status field as above; 0 on success */
+	uint32_t dw0;		/* CQE DW0, command specific */
+	uint32_t dw1;		/* CQE DW1 */
+};
+
+/*
+ * Called once per command, on the I/O thread (or the caller's loop). cookie
+ * is the value the submitting call returned. The callback may submit new
+ * asynchronous commands.
+ */
+typedef void (*nvmf_completion_cb)(void *user, uint64_t cookie,
+				   const struct nvmf_completion *cpl);
+/* Called exactly once per submission attempt that was given this struct,
+ * after the completion callback, or without it if the submission failed. */
+typedef void (*nvmf_free_cb)(void *user);
+
+struct nvmf_callback {
+	nvmf_completion_cb cb;	/* may be NULL */
+	void              *user;
+	nvmf_free_cb       free;	/* may be NULL */
+};
+
+/* Flags of I/O commands. */
+#define NVMF_IO_FUA      0x1u	/* force unit access (read, write, write zeroes) */
+#define NVMF_IO_DEAC     0x2u	/* write zeroes: may deallocate (DLFEAT bit 3) */
+
+/* Data direction of a passthrough command. */
+enum nvmf_dir {
+	NVMF_DIR_NONE = 0,
+	NVMF_DIR_TO_CTRL = 1,	/* host to controller (write) */
+	NVMF_DIR_FROM_CTRL = 2,	/* controller to host (read) */
+};
+
+/*
+ * The aio calls return a cookie (> 0) or a negative errno; on a negative
+ * return the completion callback is not called (the free hook is). Buffers
+ * must stay valid until the completion. Block counts are 1-based here.
+ */
+NVMF_API int64_t nvmf_aio_read(struct nvmf_ctrl *c, uint32_t nsid, void *buf, uint64_t slba,
+			       uint32_t nlb, unsigned flags, struct nvmf_callback cb);
+NVMF_API int64_t nvmf_aio_write(struct nvmf_ctrl *c, uint32_t nsid, const void *buf,
+				uint64_t slba, uint32_t nlb, unsigned flags,
+				struct nvmf_callback cb);
+NVMF_API int64_t nvmf_aio_flush(struct nvmf_ctrl *c, uint32_t nsid, struct nvmf_callback cb);
+NVMF_API int64_t nvmf_aio_write_zeroes(struct nvmf_ctrl *c, uint32_t nsid, uint64_t slba,
+				       uint32_t nlb, unsigned flags, struct nvmf_callback cb);
+/* Dataset Management with the Deallocate attribute, one range. */
+NVMF_API int64_t nvmf_aio_deallocate(struct nvmf_ctrl *c, uint32_t nsid, uint64_t slba,
+				     uint32_t nlb, struct nvmf_callback cb);
+
+/* Raw 64-byte submission queue entries. The library sets CID and the data
+ * pointer (SGL); everything else is sent as given (little-endian). */
+NVMF_API int64_t nvmf_aio_admin_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf,
+					 uint32_t len, enum nvmf_dir dir,
+					 struct nvmf_callback cb);
+NVMF_API int64_t nvmf_aio_io_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf,
+				      uint32_t len, enum nvmf_dir dir, struct nvmf_callback cb);
+
+/* Identify (CNS, CNTID, CSI in cdw10/cdw11), 4096 bytes into buf. */
+NVMF_API int64_t nvmf_aio_identify(struct nvmf_ctrl *c, uint8_t cns, uint32_t nsid,
+				   uint16_t cntid, uint8_t csi, void *buf,
+				   struct nvmf_callback cb);
+/* Get Log Page: lid, lsp, rae (retain asynchronous event), byte offset
+ * (multiple of 4), len (multiple of 4). */
+NVMF_API int64_t nvmf_aio_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid,
+				       uint8_t lsp, bool rae, uint64_t offset, void *buf,
+				       uint32_t len, struct nvmf_callback cb);
+/* Get/Set Features; the feature's result is the completion's dw0. */
+NVMF_API int64_t nvmf_aio_get_features(struct nvmf_ctrl *c, uint8_t fid, uint32_t nsid,
+				       uint8_t sel, uint32_t cdw11, void *buf, uint32_t len,
+				       struct nvmf_callback cb);
+NVMF_API int64_t nvmf_aio_set_features(struct nvmf_ctrl *c, uint8_t fid, uint32_t nsid,
+				       bool save, uint32_t cdw11, uint32_t cdw12,
+				       const void *buf, uint32_t len, struct nvmf_callback cb);
+
+/* Commands submitted and not yet completed (any thread; approximate). */
+NVMF_API unsigned nvmf_aio_in_flight(struct nvmf_ctrl *c);
+
+/* ---- Synchronous commands -------------------------------------------------- */
+/* Same semantics; return 0 or a negative errno. cpl (may be NULL) receives
+ * the completion of the passthrough calls and the features calls. */
+
+NVMF_API int nvmf_read(struct nvmf_ctrl *c, uint32_t nsid, void *buf, uint64_t slba,
+		       uint32_t nlb, unsigned flags);
+NVMF_API int nvmf_write(struct nvmf_ctrl *c, uint32_t nsid, const void *buf, uint64_t slba,
+			uint32_t nlb, unsigned flags);
+NVMF_API int nvmf_flush(struct nvmf_ctrl *c, uint32_t nsid);
+NVMF_API int nvmf_write_zeroes(struct nvmf_ctrl *c, uint32_t nsid, uint64_t slba,
+			       uint32_t nlb, unsigned flags);
+NVMF_API int nvmf_deallocate(struct nvmf_ctrl *c, uint32_t nsid, uint64_t slba, uint32_t nlb);
+NVMF_API int nvmf_admin_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf,
+				 uint32_t len, enum nvmf_dir dir, struct nvmf_completion *cpl);
+NVMF_API int nvmf_io_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf, uint32_t len,
+			      enum nvmf_dir dir, struct nvmf_completion *cpl);
+NVMF_API int nvmf_identify(struct nvmf_ctrl *c, uint8_t cns, uint32_t nsid, uint16_t cntid,
+			   uint8_t csi, void *buf4096);
+NVMF_API int nvmf_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid, uint8_t lsp,
+			       bool rae, uint64_t offset, void *buf, uint32_t len);
+/* SMART / Health Information (02h, 512 bytes) and Error Information (01h,
+ * 64 bytes per entry) log pages, controller-wide. */
+NVMF_API int nvmf_get_smart_log(struct nvmf_ctrl *c, void *buf512);
+NVMF_API int nvmf_get_error_log(struct nvmf_ctrl *c, void *buf, uint32_t nr_entries);
+NVMF_API int nvmf_get_features(struct nvmf_ctrl *c, uint8_t fid, uint32_t nsid, uint8_t sel,
+			       uint32_t cdw11, void *buf, uint32_t len, uint32_t *result);
+NVMF_API int nvmf_set_features(struct nvmf_ctrl *c, uint8_t fid, uint32_t nsid, bool save,
+			       uint32_t cdw11, uint32_t cdw12, const void *buf, uint32_t len,
+			       uint32_t *result);
+
+/* ---- Discovery ------------------------------------------------------------- */
+
+/* One discovery log entry (NVMe Base 2.0, Figure 294), strings trimmed. */
+struct nvmf_disc_rec {
+	uint8_t  trtype;	/* 3 = TCP, 1 = RDMA, 2 = FC, 254 = loop */
+	uint8_t  adrfam;	/* 1 = IPv4, 2 = IPv6, 3 = IB, 4 = FC */
+	uint8_t  subtype;	/* 1 = referral, 2 = NVM subsystem, 3 = current discovery */
+	uint8_t  treq;
+	uint16_t portid;
+	uint16_t cntlid;
+	uint16_t asqsz;
+	uint16_t eflags;
+	char     trsvcid[NVMF_TRSVCID_SIZE];
+	char     subnqn[NVMF_NQN_BUFSZ];
+	char     traddr[NVMF_TRADDR_SIZE];
+	uint8_t  tsas[256];
+};
+
+struct nvmf_disc_list {
+	uint64_t genctr;
+	uint64_t numrec;
+	uint16_t recfmt;
+	uint32_t nr_entries;
+	struct nvmf_disc_rec entries[];	/* nr_entries */
+};
+
+/*
+ * Fetch the whole discovery log from a connected discovery controller:
+ * header first, then the entries in pages of at most the transfer limit,
+ * then the header again; repeated while GENCTR changed (bounded). *log is
+ * malloc()ed, release it with nvmf_free().
+ */
+NVMF_API int nvmf_get_discovery_log(struct nvmf_ctrl *c, struct nvmf_disc_list **log);
+/* Connect to o's discovery controller (subnqn "" = well known), fetch the
+ * log, disconnect. */
+NVMF_API int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log);
+/* "tcp", "ipv4", "nvme subsystem"...: names of the coded fields. */
+NVMF_API const char *nvmf_trtype_str(uint8_t trtype);
+NVMF_API const char *nvmf_adrfam_str(uint8_t adrfam);
+NVMF_API const char *nvmf_subtype_str(uint8_t subtype);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NVMF_NVMF_H */

@@ -1,0 +1,188 @@
+/*
+ * The controller object of the host layer (struct nvmf_ctrl) and its
+ * submission machinery. Internal to src/host/.
+ *
+ * Threading model: every queue pair, timer and callback lives on one libuv
+ * loop, either the caller's or a private one run by the controller's own
+ * I/O thread. Other threads reach the loop through a lock-free MPSC stack
+ * of requests (host_req) and one uv_async_t that is signalled only when
+ * the stack goes from empty to non-empty, so a burst of submissions costs
+ * one wake-up. Synchronous operations are "calls": a function run on the
+ * loop thread that finishes asynchronously while the caller waits on a
+ * semaphore (own thread) or runs the caller's loop (loop mode).
+ *
+ * The controller outlives its queue pairs: a queue pair that fails is
+ * closed and its slot marked failed; the controller object stays valid
+ * until nvmf_disconnect(), so reconnection can later plug in a new one.
+ */
+#ifndef NVMF_HOST_CTRL_H
+#define NVMF_HOST_CTRL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "host/host.h"
+#include "transport/xport.h"
+
+struct host_call;
+typedef void (*host_call_fn)(struct host_call *call);
+
+/* A synchronous operation executed on the loop thread. */
+struct host_call {
+	struct nvmf_ctrl *c;
+	host_call_fn fn;
+	void     *arg;
+	int       result;
+	uint16_t  status;		/* NVMe status of a failed command */
+	struct nvmf_completion cpl;
+	char      msg[256];		/* error message when result < 0 */
+	uv_sem_t  sem;			/* own-thread mode */
+	atomic_bool done;
+	bool      started;		/* fn was called */
+};
+
+enum host_req_kind {
+	HOST_REQ_CMD = 0,		/* an NVMe command */
+	HOST_REQ_CALL = 1,		/* run call->fn on the loop */
+};
+
+struct host_req {
+	struct host_req *next;		/* MPSC stack / wait list link */
+	enum host_req_kind kind;
+	struct nvmf_ctrl *c;
+	struct host_call *call;		/* HOST_REQ_CALL */
+	bool      admin;		/* admin queue, else an I/O queue */
+	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
+	struct host_queue *q;		/* this queue only (Fabrics Connect), or NULL */
+	uint8_t   sqe[64];
+	void     *buf;
+	uint32_t  len;
+	enum xp_dir dir;
+	uint32_t  timeout_ms;		/* 0: no timeout (AER) */
+	uint64_t  cookie;
+	struct nvmf_callback cb;
+	char     *errmsg;		/* if set, receives the transport error (256 bytes) */
+	const char *what;		/* command name for messages */
+	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
+};
+
+/* One queue pair slot. */
+struct host_queue {
+	struct nvmf_ctrl *c;
+	struct xp_qpair  *qp;		/* NULL once closed */
+	uint16_t qid;
+	uint16_t qsize;
+	bool     ready;			/* transport up and Fabrics Connect done */
+	bool     failed;
+	bool     closing;
+	struct host_call *connect_call;	/* pending transport connect */
+	char     errmsg[256];
+};
+
+struct host_scan;
+
+struct host_ns_table {
+	struct host_ns_table *retired_next;
+	int n;
+	struct nvmf_ns_info ns[];	/* ascending NSID */
+};
+/* The namespace's entry in the current table, or NULL. */
+const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid);
+
+struct nvmf_ctrl {
+	struct nvmf_opts opts;
+	uv_loop_t *loop;
+	uv_loop_t  own_loop;
+	bool       own_thread;
+	uv_thread_t thread;
+	uv_thread_t loop_tid;		/* thread running the loop */
+	uv_async_t wake;
+	bool       wake_init;
+	_Atomic(struct host_req *) inbox;	/* MPSC stack */
+	int        in_cb;		/* > 0 while calling user code (loop mode) */
+
+	struct host_queue admin;
+	struct host_queue *io;
+	int        nr_io;
+	int        open_qpairs;		/* qpairs not yet on_closed */
+	unsigned   rr;			/* I/O queue rotor */
+	/* Held for lack of a free queue entry, per class [0] admin, [1] I/O:
+	 * a Keep Alive must never wait behind I/O. */
+	struct host_req *waitq[2], **waitq_tail[2];
+
+	struct nvmf_ctrl_info info;
+	uint64_t   cap;
+	uint32_t   vs;
+	uint32_t   oaes;
+	uint32_t   ctratt;
+	uint32_t   rtd3e;
+	uint8_t    mdts;
+	uint32_t   icd_max;		/* I/O queue in-capsule data limit */
+	uint32_t   kato_ms;
+
+	/*
+	 * Namespace table, read without locks by submitters on any thread:
+	 * a rescan publishes a new table and retires the old one, which is
+	 * freed only at disconnect (rescans are rare, readers never wait).
+	 */
+	_Atomic(struct host_ns_table *) nstab;
+	struct host_ns_table *retired;
+
+	uv_timer_t ka_timer;
+	bool       ka_init;
+	bool       ka_outstanding;
+	atomic_uint_fast64_t last_completion_ms;
+	uint64_t   ka_last_ms;
+
+	bool       aer_enabled;
+	bool       aer_outstanding;
+	uint8_t    aer_log[4096];	/* Changed Namespace List */
+
+	atomic_uint_fast64_t next_cookie;
+	atomic_uint in_flight;
+	atomic_bool failed;		/* admin queue lost: read by submitters */
+	atomic_bool stopping;		/* nvmf_disconnect() started */
+};
+
+/* ---- queue.c ---------------------------------------------------------------- */
+bool host_on_loop_thread(struct nvmf_ctrl *c);
+int  host_loop_start(struct nvmf_ctrl *c);
+void host_loop_stop(struct nvmf_ctrl *c);
+/* Run fn on the loop thread and wait for host_call_done(). */
+int  host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call *call);
+void host_call_done(struct host_call *call, int result);
+/* Record an error message in a call (printf style) and finish it. */
+void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what);
+/* Submit req from any thread: returns the cookie or a negative errno (then
+ * the free hook has run and req is freed). */
+int64_t host_submit(struct host_req *req);
+/* On the loop thread: hand to a queue pair. 0 or negative errno. */
+int  host_dispatch(struct host_req *req);
+/* Submit a command synchronously; fills call->cpl/msg. */
+int  host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_completion *cpl);
+
+/* Queue pair management (on the loop thread). */
+int  host_queue_open(struct host_queue *q, struct host_call *call);
+void host_queue_close(struct host_queue *q, int err);
+
+/* Deliver an event to the user. */
+void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev);
+
+/* SQE building. */
+void host_sqe_init(uint8_t *sqe, uint8_t opc, uint32_t nsid);
+void host_sqe_cdw(uint8_t *sqe, int n, uint32_t v);
+
+/* ---- scan.c ----------------------------------------------------------------- */
+/* Start an asynchronous namespace rescan on the loop thread; done(c, r, arg)
+ * is called when it finished (may be NULL). */
+void host_rescan_start(struct nvmf_ctrl *c, void (*done)(struct nvmf_ctrl *, int, void *),
+		       void *arg);
+void host_aer_start(struct nvmf_ctrl *c);
+void host_ka_start(struct nvmf_ctrl *c);
+void host_ka_stop(struct nvmf_ctrl *c);
+
+#endif /* NVMF_HOST_CTRL_H */

@@ -1,0 +1,136 @@
+/*
+ * Thread-local error state and the library's log.
+ *
+ * Each thread keeps the message, errno and NVMe status of its last failure
+ * (libnbd's model): a synchronous call fails on the caller's thread, so the
+ * caller reads the reason there without any shared state.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+
+#include "host/host.h"
+
+#define HOST_ERR_MAX 512
+
+static _Thread_local char     tl_msg[HOST_ERR_MAX];
+static _Thread_local int      tl_errno;
+static _Thread_local uint16_t tl_status;
+
+static nvmf_log_cb log_cb;
+static void *log_user;
+static int log_level = -1;	/* -1: not yet read from the environment */
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+const char *nvmf_version(void)
+{
+	return "0.1.0";
+}
+
+void nvmf_free(void *p)
+{
+	free(p);
+}
+
+const char *nvmf_get_error(void)
+{
+	return tl_msg;
+}
+
+int nvmf_get_errno(void)
+{
+	return tl_errno;
+}
+
+uint16_t nvmf_get_status(void)
+{
+	return tl_status;
+}
+
+void host_err_clear(void)
+{
+	tl_msg[0] = '\0';
+	tl_errno = 0;
+	tl_status = 0;
+}
+
+static int host_verr(int err, uint16_t status, const char *fmt, va_list ap)
+{
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		err = EIO;
+	vsnprintf(tl_msg, sizeof(tl_msg), fmt, ap);
+	tl_errno = err;
+	tl_status = status;
+	host_log(NVMF_LOG_DEBUG, "error: %s (%s)", tl_msg, strerror(err));
+	return -err;
+}
+
+int host_err(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = host_verr(err, 0, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int host_err_status(int err, uint16_t status, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = host_verr(err, status, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int host_err_set(int err, uint16_t status, const char *msg)
+{
+	return host_err_status(err, status, "%s", msg);
+}
+
+static void log_init(void)
+{
+	const char *e = getenv("LIBNVMF_DEBUG");
+
+	log_level = (e && *e && strcmp(e, "0") != 0) ? NVMF_LOG_DEBUG : NVMF_LOG_WARN;
+}
+
+void nvmf_set_log_callback(nvmf_log_cb cb, void *user)
+{
+	pthread_once(&log_once, log_init);
+	log_user = user;
+	log_cb = cb;
+}
+
+bool host_log_enabled(enum nvmf_log_level lvl)
+{
+	pthread_once(&log_once, log_init);
+	/* With a callback everything is passed on: the callback filters. */
+	return log_cb != NULL || (int)lvl <= log_level;
+}
+
+void host_log(enum nvmf_log_level lvl, const char *fmt, ...)
+{
+	static const char *names[] = { "error", "warning", "info", "debug" };
+	char buf[512];
+	va_list ap;
+
+	if (!host_log_enabled(lvl))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (log_cb)
+		log_cb(log_user, lvl, buf);
+	else
+		fprintf(stderr, "libnvmf: %s: %s\n", names[lvl & 3], buf);
+}

@@ -1,0 +1,91 @@
+/*
+ * Host layer internals (prefix host_): shared by the files of src/host/.
+ *
+ * The host layer drives a controller through the Fabrics sequence
+ * (NVMe over Fabrics 1.1, 3.3; NVMe Base 2.0, 3.5.2) over the
+ * transport-neutral queue pairs of src/transport/, and implements the
+ * public API of <nvmf/nvmf.h>.
+ */
+#ifndef NVMF_HOST_HOST_H
+#define NVMF_HOST_HOST_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nvmf/nvmf.h>
+
+/* ---- error.c: thread-local error and the log ------------------------------ */
+
+/* Record a failure for this thread: errno (positive or negative) and a
+ * printf-style message. Returns -|err| so callers can `return host_err(...)`. */
+int host_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same, and remember the NVMe status of the failed command. */
+int host_err_status(int err, uint16_t status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Clear the thread's error (at the start of public calls). */
+void host_err_clear(void);
+/* Copy an already formatted message as the thread's error. */
+int host_err_set(int err, uint16_t status, const char *msg);
+
+void host_log(enum nvmf_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool host_log_enabled(enum nvmf_log_level lvl);
+#define host_dbg(...)  do { if (host_log_enabled(NVMF_LOG_DEBUG)) host_log(NVMF_LOG_DEBUG, __VA_ARGS__); } while (0)
+
+/* ---- options.c -------------------------------------------------------------- */
+
+/* Derive the host NQN and ID from a machine identity string (testable
+ * core of nvmf_default_hostnqn/hostid). */
+void host_hostid_from_machine_id(const char *machine_id, uint8_t hostid[16]);
+void host_uuid_str(const uint8_t id[16], char out[37]);
+int  host_parse_uuid(const char *s, uint8_t id[16]);
+/* Where the defaults are read from; tests point these at temporary files. */
+struct host_id_paths {
+	const char *hostnqn;	/* /etc/nvme/hostnqn */
+	const char *hostid;	/* /etc/nvme/hostid */
+	const char *machine_id;	/* /etc/machine-id */
+	const char *machine_id2;	/* /var/lib/dbus/machine-id or FreeBSD /etc/hostid */
+};
+int host_default_hostnqn_from(const struct host_id_paths *p, char *buf, size_t len);
+int host_default_hostid_from(const struct host_id_paths *p, uint8_t hostid[16]);
+int host_online_cpus(void);
+
+/* ---- parse.c: identify data and discovery log parsing ------------------------ */
+
+#define HOST_IDENTIFY_LEN 4096
+#define HOST_DISC_HDR_LEN 1024
+#define HOST_DISC_ENTRY_LEN 1024
+
+/* Copy a space/NUL padded field, trimming trailing spaces, NUL terminated. */
+void host_copy_trim(char *dst, size_t dst_size, const void *src, size_t src_len);
+
+/* Identify Controller (CNS 01h, Base 2.0 Figure 275) into info. Checks the
+ * sizes a host relies on; returns 0 or -EPROTO with the error set. */
+int host_parse_id_ctrl(const uint8_t *id, struct nvmf_ctrl_info *info);
+/* Identify Namespace (CNS 00h, NVM Command Set 1.0 Figure 97). ctrl gives
+ * ONCS and VWC. Returns 0 (info->supported says whether usable) or -EPROTO
+ * if the data is impossible (e.g. LBADS out of range, NCAP > NSZE). */
+int host_parse_id_ns(const uint8_t *id, uint32_t nsid, const struct nvmf_ctrl_info *ctrl,
+		     struct nvmf_ns_info *info);
+/* MDTS in bytes given CAP.MPSMIN; 0 = no limit. */
+uint32_t host_mdts_bytes(uint8_t mdts, uint64_t cap);
+/* Active namespace ID list (CNS 02h): ascending non-zero NSIDs; returns the
+ * count or -EPROTO if not ascending. */
+int host_parse_ns_list(const uint8_t *list, uint32_t *nsids, int max);
+
+/* Discovery log header: genctr, numrec, recfmt. */
+void host_parse_disc_hdr(const uint8_t *hdr, uint64_t *genctr, uint64_t *numrec,
+			 uint16_t *recfmt);
+void host_parse_disc_entry(const uint8_t *raw, struct nvmf_disc_rec *e);
+
+/*
+ * Discovery log fetch as a pure algorithm over a "read log at offset"
+ * function, so unit tests can feed fake logs that change under it.
+ * max_xfer: largest single read (bytes, multiple of 4, >= 1024).
+ */
+typedef int (*host_log_read_fn)(void *arg, uint64_t offset, void *buf, uint32_t len);
+int host_fetch_discovery_log(host_log_read_fn rd, void *arg, uint32_t max_xfer,
+			     struct nvmf_disc_list **out);
+
+#endif /* NVMF_HOST_HOST_H */

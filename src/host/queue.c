@@ -1,0 +1,628 @@
+/*
+ * Submission machinery: the loop thread, the MPSC inbox, synchronous
+ * calls, dispatch of commands to queue pairs and their completion.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/ctrl.h"
+
+/* ---- SQE helpers ------------------------------------------------------------ */
+
+void host_sqe_init(uint8_t *sqe, uint8_t opc, uint32_t nsid)
+{
+	memset(sqe, 0, 64);
+	sqe[0] = opc;
+	nvmf_put_le32(sqe + 4, nsid);
+}
+
+void host_sqe_cdw(uint8_t *sqe, int n, uint32_t v)
+{
+	nvmf_put_le32(sqe + 4 * n, v);
+}
+
+/* ---- Loop thread ------------------------------------------------------------- */
+
+bool host_on_loop_thread(struct nvmf_ctrl *c)
+{
+	uv_thread_t self = uv_thread_self();
+
+	return uv_thread_equal(&self, &c->loop_tid) != 0;
+}
+
+static void host_drain_inbox(uv_async_t *h);
+
+struct thread_start {
+	struct nvmf_ctrl *c;
+	uv_sem_t sem;
+};
+
+static void thread_main(void *arg)
+{
+	struct thread_start *ts = arg;
+	struct nvmf_ctrl *c = ts->c;
+
+	c->loop_tid = uv_thread_self();
+	uv_sem_post(&ts->sem);	/* ts is gone after this */
+	uv_run(c->loop, UV_RUN_DEFAULT);
+}
+
+int host_loop_start(struct nvmf_ctrl *c)
+{
+	struct thread_start ts = { .c = c };
+	int r;
+
+	if (c->opts.loop) {
+		/* Caller's loop: the connecting thread is the loop's thread. */
+		c->loop = (uv_loop_t *)c->opts.loop;
+		c->loop_tid = uv_thread_self();
+		return 0;
+	}
+	r = uv_loop_init(&c->own_loop);
+	if (r < 0)
+		return host_err(r, "cannot create the I/O loop: %s", uv_strerror(r));
+	c->loop = &c->own_loop;
+	r = uv_async_init(c->loop, &c->wake, host_drain_inbox);
+	if (r < 0) {
+		uv_loop_close(c->loop);
+		return host_err(r, "cannot create the I/O loop wake-up: %s", uv_strerror(r));
+	}
+	c->wake.data = c;
+	c->wake_init = true;
+	uv_sem_init(&ts.sem, 0);
+	r = uv_thread_create(&c->thread, thread_main, &ts);
+	if (r < 0) {
+		uv_sem_destroy(&ts.sem);
+		uv_close((uv_handle_t *)&c->wake, NULL);
+		uv_run(c->loop, UV_RUN_DEFAULT);
+		uv_loop_close(c->loop);
+		return host_err(r, "cannot start the I/O thread: %s", uv_strerror(r));
+	}
+	uv_sem_wait(&ts.sem);
+	uv_sem_destroy(&ts.sem);
+	c->own_thread = true;
+	return 0;
+}
+
+static void stop_fn(struct host_call *call)
+{
+	struct nvmf_ctrl *c = call->c;
+
+	if (c->wake_init)
+		uv_close((uv_handle_t *)&c->wake, NULL);
+	if (c->ka_init)
+		uv_close((uv_handle_t *)&c->ka_timer, NULL);
+	c->ka_init = false;
+	host_call_done(call, 0);
+}
+
+void host_loop_stop(struct nvmf_ctrl *c)
+{
+	struct host_call call;
+
+	if (c->own_thread) {
+		host_call(c, stop_fn, NULL, &call);
+		c->wake_init = false;
+		uv_thread_join(&c->thread);
+		if (uv_loop_close(c->loop) != 0)
+			host_log(NVMF_LOG_WARN, "I/O loop closed with handles still open");
+		c->own_thread = false;
+		return;
+	}
+	if (c->ka_init) {
+		uv_close((uv_handle_t *)&c->ka_timer, NULL);
+		c->ka_init = false;
+		/* Let the close callback run so the caller's loop holds nothing of ours. */
+		uv_run(c->loop, UV_RUN_NOWAIT);
+	}
+}
+
+/* ---- Calls ---------------------------------------------------------------------- */
+
+void host_call_done(struct host_call *call, int result)
+{
+	struct nvmf_ctrl *c = call->c;
+	bool post = c->own_thread;
+
+	call->result = result;
+	atomic_store(&call->done, true);
+	if (post)
+		uv_sem_post(&call->sem);	/* call may be gone after this */
+}
+
+void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(call->msg, sizeof(call->msg), fmt, ap);
+	va_end(ap);
+	host_call_done(call, err < 0 ? err : -err);
+}
+
+static void inbox_push(struct nvmf_ctrl *c, struct host_req *req)
+{
+	struct host_req *old = atomic_load_explicit(&c->inbox, memory_order_relaxed);
+
+	do {
+		req->next = old;
+	} while (!atomic_compare_exchange_weak_explicit(&c->inbox, &old, req,
+							memory_order_release,
+							memory_order_relaxed));
+	/* Only the push that made the stack non-empty wakes the loop: the
+	 * drain takes everything, so later pushes ride on the same wake-up. */
+	if (old == NULL)
+		uv_async_send(&c->wake);
+}
+
+int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call *call)
+{
+	memset(call, 0, sizeof(*call));
+	call->c = c;
+	call->fn = fn;
+	call->arg = arg;
+	atomic_init(&call->done, false);
+
+	if (host_on_loop_thread(c)) {
+		if (c->own_thread || c->in_cb > 0)
+			return host_err(EDEADLK, "synchronous libnvmf call from a libnvmf callback "
+					"would deadlock; use the nvmf_aio_* form");
+		call->started = true;
+		fn(call);
+		while (!atomic_load(&call->done))
+			uv_run(c->loop, UV_RUN_ONCE);
+	} else if (c->own_thread) {
+		struct host_req *req = calloc(1, sizeof(*req));
+
+		if (!req)
+			return host_err(ENOMEM, "out of memory");
+		req->kind = HOST_REQ_CALL;
+		req->c = c;
+		req->call = call;
+		uv_sem_init(&call->sem, 0);
+		inbox_push(c, req);
+		uv_sem_wait(&call->sem);
+		uv_sem_destroy(&call->sem);
+	} else {
+		return host_err(EINVAL, "controller uses the caller's loop: call libnvmf from "
+				"that loop's thread");
+	}
+	if (call->result < 0)
+		return host_err_set(call->result, call->status,
+				    call->msg[0] ? call->msg : strerror(-call->result));
+	return call->result;
+}
+
+/* ---- Requests --------------------------------------------------------------------- */
+
+struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what)
+{
+	struct host_req *req = calloc(1, sizeof(*req));
+
+	if (!req)
+		return NULL;
+	req->kind = HOST_REQ_CMD;
+	req->c = c;
+	req->admin = admin;
+	req->what = what;
+	req->timeout_ms = (uint32_t)c->opts.io_timeout * 1000u;
+	return req;
+}
+
+static void req_finish(struct host_req *req, const struct nvmf_completion *cpl)
+{
+	struct nvmf_ctrl *c = req->c;
+
+	/* Completed before the user hears of it: a waiter woken by the
+	 * callback sees a consistent in-flight count. */
+	if (!req->internal)
+		atomic_fetch_sub(&c->in_flight, 1);
+	c->in_cb++;
+	if (req->cb.cb)
+		req->cb.cb(req->cb.user, req->cookie, cpl);
+	if (req->cb.free)
+		req->cb.free(req->cb.user);
+	c->in_cb--;
+	free(req);
+}
+
+static void req_fail(struct host_req *req, int err)
+{
+	struct nvmf_completion cpl = { .result = err };
+
+	req_finish(req, &cpl);
+}
+
+static void drain_waitq(struct nvmf_ctrl *c);
+
+static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int status, void *arg)
+{
+	struct host_req *req = arg;
+	struct nvmf_ctrl *c = req->c;
+	struct nvmf_completion cpl = { 0 };
+
+	if (status > 0) {
+		cpl.result = -EIO;
+		cpl.status = (uint16_t)status;
+	} else {
+		cpl.result = status;
+	}
+	cpl.dw0 = xc->dw0;
+	cpl.dw1 = xc->dw1;
+	if (status < 0 && req->errmsg)
+		snprintf(req->errmsg, 256, "%s", xp_qpair_errmsg(qp));
+	atomic_store(&c->last_completion_ms, uv_now(c->loop));
+	req_finish(req, &cpl);
+	drain_waitq(c);
+}
+
+static struct host_queue *pick_io_queue(struct nvmf_ctrl *c, bool *all_full)
+{
+	int i;
+
+	*all_full = false;
+	for (i = 0; i < c->nr_io; i++) {
+		struct host_queue *q = &c->io[(c->rr + (unsigned)i) % (unsigned)c->nr_io];
+
+		if (!q->ready || q->failed || !q->qp)
+			continue;
+		if (xp_qpair_inflight(q->qp) + 1u >= q->qsize) {
+			*all_full = true;
+			continue;
+		}
+		c->rr = (c->rr + (unsigned)i + 1) % (unsigned)c->nr_io;
+		return q;
+	}
+	return NULL;
+}
+
+/* Hand req to a queue pair: 0, -EAGAIN (all full) or another negative errno. */
+static int try_dispatch(struct host_req *req, struct host_queue *q)
+{
+	struct nvmf_ctrl *c = req->c;
+	struct xp_cmd cmd;
+	bool full = false;
+	int r;
+
+	if (!q) {
+		if (req->admin) {
+			q = &c->admin;
+			if (!q->ready)
+				q = NULL;
+		} else {
+			if (c->nr_io == 0)
+				return host_err(ENOTCONN, "%s: the controller has no I/O queues",
+						req->what);
+			q = pick_io_queue(c, &full);
+			if (!q && full)
+				return -EAGAIN;
+		}
+	}
+	if (!q || !q->qp || q->failed || q->closing)
+		return host_err(ENOTCONN, "%s: %s", req->what,
+				c->stopping ? "controller is disconnecting"
+					    : "the queue's connection is lost");
+	memcpy(cmd.sqe, req->sqe, sizeof(cmd.sqe));
+	cmd.buf = req->buf;
+	cmd.len = req->len;
+	cmd.dir = req->dir;
+	cmd.timeout_ms = req->timeout_ms;
+	cmd.cb = host_xp_done;
+	cmd.arg = req;
+	r = xp_submit(q->qp, &cmd);
+	if (r == -EAGAIN)
+		return -EAGAIN;
+	if (r < 0)
+		return host_err(r, "%s: %s", req->what,
+				xp_qpair_errmsg(q->qp)[0] ? xp_qpair_errmsg(q->qp) : strerror(-r));
+	return 0;
+}
+
+static struct host_queue *req_queue(struct host_req *req);
+
+static int req_class(const struct host_req *req)
+{
+	return req->q ? (req->q->qid != 0) : !req->admin;
+}
+
+int host_dispatch(struct host_req *req)
+{
+	struct nvmf_ctrl *c = req->c;
+	int k = req_class(req), r;
+
+	/* Keep order within a class: while others wait, wait behind them. */
+	if (c->waitq[k])
+		r = -EAGAIN;
+	else
+		r = try_dispatch(req, req_queue(req));
+	if (r != -EAGAIN)
+		return r;
+	if (!c->waitq[k])
+		host_dbg("%s held: no free %s queue entry", req->what, k ? "I/O" : "admin");
+	req->next = NULL;
+	if (c->waitq[k])
+		*c->waitq_tail[k] = req;
+	else
+		c->waitq[k] = req;
+	c->waitq_tail[k] = &req->next;
+	return 0;
+}
+
+static void drain_waitq(struct nvmf_ctrl *c)
+{
+	for (int k = 0; k < 2; k++) {
+		while (c->waitq[k]) {
+			struct host_req *req = c->waitq[k];
+			int r = try_dispatch(req, req_queue(req));
+
+			if (r == -EAGAIN)
+				break;
+			c->waitq[k] = req->next;
+			if (r < 0)
+				req_fail(req, r);
+		}
+	}
+}
+
+/* Requests aimed at one queue (Fabrics Connect before the queue is ready). */
+static struct host_queue *req_queue(struct host_req *req)
+{
+	return req->q;
+}
+
+static void host_drain_inbox(uv_async_t *h)
+{
+	struct nvmf_ctrl *c = h->data;
+	struct host_req *list, *rev = NULL;
+
+	list = atomic_exchange_explicit(&c->inbox, NULL, memory_order_acquire);
+	while (list) {		/* the stack is LIFO: reverse for submission order */
+		struct host_req *n = list->next;
+
+		list->next = rev;
+		rev = list;
+		list = n;
+	}
+	while (rev) {
+		struct host_req *req = rev;
+		int r;
+
+		rev = rev->next;
+		if (req->kind == HOST_REQ_CALL) {
+			req->call->started = true;
+			req->call->fn(req->call);
+			free(req);
+			continue;
+		}
+		r = host_dispatch(req);
+		if (r < 0)
+			req_fail(req, r);
+	}
+}
+
+int64_t host_submit(struct host_req *req)
+{
+	struct nvmf_ctrl *c = req->c;
+	int64_t cookie = (int64_t)atomic_fetch_add(&c->next_cookie, 1);
+	int r;
+
+	req->cookie = (uint64_t)cookie;
+	if (!req->internal)
+		atomic_fetch_add(&c->in_flight, 1);
+	if (host_on_loop_thread(c)) {
+		r = host_dispatch(req);
+		if (r < 0) {
+			/* Not submitted: no completion, but the free hook runs once. */
+			if (req->cb.free)
+				req->cb.free(req->cb.user);
+			if (!req->internal)
+				atomic_fetch_sub(&c->in_flight, 1);
+			free(req);
+			return r;
+		}
+		return cookie;
+	}
+	if (!c->own_thread || c->stopping) {
+		if (req->cb.free)
+			req->cb.free(req->cb.user);
+		if (!req->internal)
+			atomic_fetch_sub(&c->in_flight, 1);
+		free(req);
+		return c->stopping ? host_err(ESHUTDOWN, "controller is disconnecting")
+				   : host_err(EINVAL, "controller uses the caller's loop: submit "
+					      "from that loop's thread");
+	}
+	inbox_push(c, req);
+	return cookie;
+}
+
+/* ---- Synchronous commands --------------------------------------------------------- */
+
+static void sync_cmd_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct host_call *call = user;
+	struct host_req *req = call->arg;
+	char st[128];
+
+	(void)cookie;
+	call->cpl = *cpl;
+	if (cpl->result == -EIO && cpl->status) {
+		call->status = cpl->status;
+		snprintf(call->msg, sizeof(call->msg), "%s failed: %s", req->what,
+			 nvmf_status_format(cpl->status, st, sizeof(st)));
+	} else if (cpl->result < 0) {
+		char tmsg[256];
+
+		snprintf(tmsg, sizeof(tmsg), "%s", call->msg);
+		snprintf(call->msg, sizeof(call->msg), "%s failed: %.200s", req->what,
+			 tmsg[0] ? tmsg : strerror(-cpl->result));
+	}
+	host_call_done(call, cpl->result);
+}
+
+static void sync_cmd_fn(struct host_call *call)
+{
+	struct host_req *req = call->arg;
+	int r;
+
+	atomic_fetch_add(&call->c->in_flight, 1);
+	r = host_dispatch(req);
+	if (r < 0) {
+		atomic_fetch_sub(&call->c->in_flight, 1);
+		snprintf(call->msg, sizeof(call->msg), "%s", nvmf_get_error());
+		free(req);
+		host_call_done(call, r);
+	}
+}
+
+int host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_completion *cpl)
+{
+	struct host_call call;
+	int r;
+
+	req->cb.cb = sync_cmd_cb;
+	req->cb.user = &call;
+	req->cb.free = NULL;
+	req->errmsg = call.msg;
+	req->cookie = 0;
+	/* host_call() clears call before fn runs; errmsg points into it. */
+	r = host_call(c, sync_cmd_fn, req, &call);
+	if (!call.started)
+		free(req);	/* refused before it reached the loop */
+	if (cpl)
+		*cpl = call.cpl;
+	return r;
+}
+
+/* ---- Queue pairs -------------------------------------------------------------------- */
+
+static void q_on_connect(struct xp_qpair *qp, int status, void *arg)
+{
+	struct host_queue *q = arg;
+	struct host_call *call = q->connect_call;
+	struct nvmf_ctrl *c = q->c;
+
+	q->connect_call = NULL;
+	if (!call)
+		return;
+	if (status < 0) {
+		q->failed = true;
+		host_call_fail(call, status, "queue %u: connecting to %s port %s: %s", q->qid,
+			       c->opts.traddr, c->opts.trsvcid,
+			       xp_qpair_errmsg(qp)[0] ? xp_qpair_errmsg(qp) : strerror(-status));
+		host_queue_close(q, status);
+		return;
+	}
+	host_call_done(call, 0);
+}
+
+static void q_on_lost(struct xp_qpair *qp, int err, const char *msg, void *arg)
+{
+	struct host_queue *q = arg;
+	struct nvmf_ctrl *c = q->c;
+	struct nvmf_event ev = { .type = NVMF_EVENT_CONN_LOST, .error = err };
+
+	snprintf(q->errmsg, sizeof(q->errmsg), "%s", msg ? msg : "");
+	q->failed = true;
+	q->ready = false;
+	if (!c->stopping)
+		host_log(NVMF_LOG_ERROR, "queue %u lost: %s", q->qid, q->errmsg);
+	if (q == &c->admin) {
+		c->failed = true;
+		host_ka_stop(c);
+	}
+	host_queue_close(q, err);
+	if (!c->stopping)
+		host_event(c, &ev);
+}
+
+static void q_on_closed(struct xp_qpair *qp, void *arg)
+{
+	struct host_queue *q = arg;
+	struct nvmf_ctrl *c = q->c;
+
+	(void)qp;
+	q->qp = NULL;
+	q->ready = false;
+	c->open_qpairs--;
+}
+
+static void q_log(void *arg, enum xp_log_level level, const char *msg)
+{
+	enum nvmf_log_level l = level <= XP_LOG_ERR ? NVMF_LOG_ERROR :
+				level <= XP_LOG_WARN ? NVMF_LOG_WARN :
+				level <= XP_LOG_INFO ? NVMF_LOG_INFO : NVMF_LOG_DEBUG;
+
+	(void)arg;	/* the transport's messages already name the queue */
+	if (host_log_enabled(l))
+		host_log(l, "%s", msg);
+}
+
+int host_queue_open(struct host_queue *q, struct host_call *call)
+{
+	struct nvmf_ctrl *c = q->c;
+	struct xp_qpair_opts o;
+	struct xp_qpair_cbs cbs = {
+		.on_connect = q_on_connect,
+		.on_lost = q_on_lost,
+		.on_closed = q_on_closed,
+		.log = q_log,
+	};
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.qid = q->qid;
+	o.qsize = q->qsize;
+	o.hdgst = c->opts.hdr_digest;
+	o.ddgst = c->opts.data_digest;
+	o.hpda = 0;
+	/* In-capsule data: 8 KiB on the admin queue (NVMe/TCP 1.0, 3.3.1),
+	 * IOCCSZ * 16 - 64 on I/O queues. */
+	o.icd_max = q->qid == 0 ? NVMF_TCP_ADMIN_ICD_MAX : c->icd_max;
+	o.connect_timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
+	o.default_timeout_ms = 0;	/* every command carries its own */
+	q->failed = false;
+	q->closing = false;
+	q->ready = false;
+	r = xp_qpair_create("tcp", c->loop, &o, &cbs, q, &q->qp);
+	if (r < 0) {
+		q->qp = NULL;
+		host_call_fail(call, r, "queue %u: cannot create the queue pair: %s", q->qid,
+			       strerror(-r));
+		return r;
+	}
+	c->open_qpairs++;
+	/* Before Connect: the transport must know whether SQHD is tracked. */
+	xp_qpair_set_sqfc_disable(q->qp, c->opts.disable_sqflow);
+	q->connect_call = call;
+	r = xp_qpair_connect(q->qp, c->opts.traddr, c->opts.trsvcid);
+	if (r < 0) {
+		q->connect_call = NULL;
+		host_call_fail(call, r, "queue %u: cannot connect to %s port %s: %s", q->qid,
+			       c->opts.traddr, c->opts.trsvcid,
+			       xp_qpair_errmsg(q->qp)[0] ? xp_qpair_errmsg(q->qp) : strerror(-r));
+		host_queue_close(q, r);
+		return r;
+	}
+	return 0;
+}
+
+void host_queue_close(struct host_queue *q, int err)
+{
+	q->ready = false;
+	if (q->qp && !q->closing) {
+		q->closing = true;
+		xp_qpair_close(q->qp, err);
+	}
+}
+
+void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev)
+{
+	if (!c->opts.event_cb)
+		return;
+	c->in_cb++;
+	c->opts.event_cb(c->opts.event_user, ev);
+	c->in_cb--;
+}

@@ -1,0 +1,239 @@
+/*
+ * nvme+tcp:// URIs: "nvme+tcp://host[:port][/subnqn[/nsid]]".
+ *
+ * host is a DNS name, an IPv4 address or an IPv6 address in brackets (RFC
+ * 3986, 3.2.2; a zone is written %25zone, RFC 6874). The NQN is
+ * percent-decoded. Without a port the IANA ports apply: 8009 for the
+ * discovery service, 4420 otherwise (NVMe/TCP 1.0, 7.4.9.1). Without an NQN
+ * the URI names the well-known discovery subsystem (Base 2.0, 4.5.3).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "host/host.h"
+
+#define URI_SCHEME "nvme+tcp://"
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [s, s+n) into out (size outsz). what names the part. */
+static int pct_decode(const char *s, size_t n, char *out, size_t outsz, const char *what)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == '%') {
+			int h, l;
+
+			if (i + 2 >= n)
+				return host_err(EINVAL, "URI %s: truncated percent escape", what);
+			h = hexval((unsigned char)s[i + 1]);
+			l = hexval((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0)
+				return host_err(EINVAL, "URI %s: bad percent escape \"%.3s\"", what,
+						s + i);
+			c = h * 16 + l;
+			if (c == 0)
+				return host_err(EINVAL, "URI %s: %%00 is not allowed", what);
+			i += 2;
+		} else if (c < 0x21 || c == 0x7f) {
+			return host_err(EINVAL, "URI %s: control or space character at offset %zu",
+					what, i);
+		}
+		if (o + 1 >= outsz)
+			return host_err(EINVAL, "URI %s is longer than %zu bytes", what, outsz - 1);
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int parse_host(const char *s, size_t n, struct nvmf_uri *u)
+{
+	size_t i;
+
+	if (n == 0)
+		return host_err(EINVAL, "URI has no host (write IPv6 addresses in [brackets])");
+	if (s[0] == '[') {
+		char addr[NVMF_TRADDR_SIZE], plain[NVMF_TRADDR_SIZE];
+		struct in6_addr a6;
+		char *pct;
+
+		if (s[n - 1] != ']')
+			return host_err(EINVAL, "URI host: IPv6 address without closing ']'");
+		if (n - 2 == 0)
+			return host_err(EINVAL, "URI host: empty IPv6 address");
+		if (pct_decode(s + 1, n - 2, addr, sizeof(addr), "IPv6 address") < 0)
+			return -EINVAL;
+		memcpy(plain, addr, sizeof(plain));
+		pct = strchr(plain, '%');	/* zone, RFC 6874 */
+		if (pct)
+			*pct = '\0';
+		if (inet_pton(AF_INET6, plain, &a6) != 1)
+			return host_err(EINVAL, "URI host: \"%s\" is not an IPv6 address", plain);
+		memcpy(u->host, addr, sizeof(u->host));
+		return 0;
+	}
+	if (n >= sizeof(u->host))
+		return host_err(EINVAL, "URI host is longer than %zu bytes", sizeof(u->host) - 1);
+	for (i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_')
+			return host_err(EINVAL, "URI host: character '%c' not allowed (IPv6 needs [brackets])",
+					isprint(c) ? c : '?');
+	}
+	memcpy(u->host, s, n);
+	u->host[n] = '\0';
+	return 0;
+}
+
+static int parse_port(const char *s, size_t n, struct nvmf_uri *u)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (n == 0)
+		return host_err(EINVAL, "URI port is empty");
+	if (n > 5)
+		return host_err(EINVAL, "URI port \"%.*s\" is out of range", (int)n, s);
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return host_err(EINVAL, "URI port \"%.*s\" is not a number", (int)n, s);
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return host_err(EINVAL, "URI port %lu is out of range 1-65535", v);
+	snprintf(u->port, sizeof(u->port), "%lu", v);
+	return 0;
+}
+
+static int parse_nsid(const char *s, size_t n, struct nvmf_uri *u)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (n > 10)
+		return host_err(EINVAL, "URI namespace ID \"%.*s\" is out of range", (int)n, s);
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return host_err(EINVAL, "URI namespace ID \"%.*s\" is not a number",
+					(int)n, s);
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+	}
+	/* 0 and FFFFFFFFh (broadcast) are not namespace IDs (Base 2.0, 3.2.1.2). */
+	if (v == 0 || v >= 0xffffffffULL)
+		return host_err(EINVAL, "URI namespace ID %llu is out of range 1-4294967294", v);
+	u->nsid = (uint32_t)v;
+	return 0;
+}
+
+int nvmf_uri_parse(const char *uri, struct nvmf_uri *u)
+{
+	const char *p, *auth, *auth_end, *path, *slash, *port = NULL;
+	size_t n;
+
+	host_err_clear();
+	if (!uri || !u)
+		return host_err(EINVAL, "URI: NULL argument");
+	memset(u, 0, sizeof(*u));
+	n = strlen(URI_SCHEME);
+	if (strncasecmp(uri, URI_SCHEME, n) != 0)
+		return host_err(EINVAL, "URI \"%.40s\" does not start with \"" URI_SCHEME "\"", uri);
+	auth = uri + n;
+	if (strpbrk(auth, "?#"))
+		return host_err(EINVAL, "URI: queries and fragments ('?', '#') are not supported");
+	if (strchr(auth, '@'))
+		return host_err(EINVAL, "URI: user information ('@') is not supported");
+	auth_end = strchr(auth, '/');
+	if (!auth_end)
+		auth_end = auth + strlen(auth);
+
+	/* host or [v6], then an optional :port */
+	if (*auth == '[') {
+		const char *rb = memchr(auth, ']', (size_t)(auth_end - auth));
+
+		if (!rb)
+			return host_err(EINVAL, "URI host: IPv6 address without closing ']'");
+		p = rb + 1;
+		if (p < auth_end && *p != ':')
+			return host_err(EINVAL, "URI: unexpected text after ']'");
+	} else {
+		p = memchr(auth, ':', (size_t)(auth_end - auth));
+		if (!p)
+			p = auth_end;
+	}
+	if (parse_host(auth, (size_t)(p - auth), u) < 0)
+		return -EINVAL;
+	if (p < auth_end) {
+		port = p + 1;
+		if (parse_port(port, (size_t)(auth_end - port), u) < 0)
+			return -EINVAL;
+	}
+
+	/* /subnqn[/nsid] */
+	path = *auth_end == '/' ? auth_end + 1 : auth_end;
+	slash = strchr(path, '/');
+	if (slash) {
+		const char *s2 = strchr(slash + 1, '/');
+
+		if (s2 && s2[1] != '\0')
+			return host_err(EINVAL, "URI path has more than two parts (subnqn/nsid); "
+				"write '/' inside an NQN as %%2F");
+	}
+	n = slash ? (size_t)(slash - path) : strlen(path);
+	if (pct_decode(path, n, u->subnqn, sizeof(u->subnqn), "subsystem NQN") < 0)
+		return -EINVAL;
+	if (slash) {
+		const char *ns = slash + 1;
+		size_t nl = strcspn(ns, "/");
+
+		if (u->subnqn[0] == '\0' && nl > 0)
+			return host_err(EINVAL, "URI gives a namespace ID without a subsystem NQN");
+		if (parse_nsid(ns, nl, u) < 0)
+			return -EINVAL;
+	}
+	if (u->subnqn[0] == '\0')
+		snprintf(u->subnqn, sizeof(u->subnqn), "%s", NVMF_DISCOVERY_NQN);
+	u->discovery = strcmp(u->subnqn, NVMF_DISCOVERY_NQN) == 0;
+	if (u->discovery && u->nsid)
+		return host_err(EINVAL, "URI gives a namespace ID for the discovery subsystem");
+	if (!port)
+		snprintf(u->port, sizeof(u->port), "%d",
+			 u->discovery ? NVMF_TCP_DISC_PORT : NVMF_TCP_IO_PORT);
+	return 0;
+}
+
+int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri)
+{
+	struct nvmf_uri u;
+	int r;
+
+	if (!o)
+		return host_err(EINVAL, "nvmf_opts_set_uri: NULL options");
+	r = nvmf_uri_parse(uri, &u);
+	if (r < 0)
+		return r;
+	snprintf(o->traddr, sizeof(o->traddr), "%s", u.host);
+	snprintf(o->trsvcid, sizeof(o->trsvcid), "%s", u.port);
+	snprintf(o->subnqn, sizeof(o->subnqn), "%s", u.subnqn);
+	o->nsid = u.nsid;
+	return 0;
+}

@@ -1,0 +1,468 @@
+/*
+ * The whole host stack (src/host over src/transport and src/tcp) against
+ * the scripted fake controller of tests/fake on loopback: the Fabrics
+ * bring-up, I/O and admin commands in both threading modes, and the
+ * host-layer misbehaviours (CSTS.CFS, impossible identify sizes, a
+ * controller that stops answering, nothing listening).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include <nvmf/nvmf.h>
+#include "fake/fake_ctrl.h"
+
+static struct fake_ctrl *start_fake(enum fake_scenario s, struct nvmf_opts *o, int nq)
+{
+	struct fake_opts fo = { .scenario = s };
+	struct fake_ctrl *fc;
+
+	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
+	nvmf_opts_init(o);
+	snprintf(o->traddr, sizeof(o->traddr), "127.0.0.1");
+	snprintf(o->trsvcid, sizeof(o->trsvcid), "%u", fake_ctrl_port(fc));
+	snprintf(o->subnqn, sizeof(o->subnqn), "nqn.2014-08.org.nvmexpress:fake");
+	snprintf(o->hostnqn, sizeof(o->hostnqn), "nqn.2014-08.org.example:host-test");
+	o->nr_io_queues = nq;
+	o->io_timeout = 5;
+	o->connect_timeout = 5;
+	return fc;
+}
+
+struct counts {
+	int done, freed, errors;
+	uint64_t last_cookie;
+};
+
+static void count_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct counts *k = user;
+
+	k->done++;
+	if (cpl->result != 0)
+		k->errors++;
+	k->last_cookie = cookie;
+}
+
+static void count_free(void *user)
+{
+	((struct counts *)user)->freed++;
+}
+
+static void test_good(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 2);
+	struct nvmf_ctrl *c;
+	struct nvmf_ctrl_info ci;
+	struct nvmf_ns_info *ns;
+	struct nvmf_completion cpl;
+	struct fake_stats st;
+	uint8_t *buf = malloc(65536), *rbuf = malloc(65536), id[4096], sqe[64];
+	uint32_t dw0;
+	int n;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_ctrl_get_info(c, &ci), 0);
+	assert_string_equal(ci.sn, "FAKE0001");
+	assert_string_equal(ci.mn, "nvmf fake controller");
+	assert_int_equal(ci.nr_io_queues, 2);
+	assert_int_equal(ci.queue_size, 128);
+	assert_int_equal(ci.max_xfer, 128 * 1024);
+	assert_false(ci.discovery);
+
+	n = nvmf_get_namespaces(c, &ns);
+	assert_int_equal(n, 1);
+	assert_int_equal(ns[0].nsid, 1);
+	assert_int_equal(ns[0].lba_size, 512);
+	assert_int_equal(ns[0].nsze, 8192);
+	assert_true(ns[0].supported);
+	assert_true(ns[0].write_zeroes);
+	assert_true(ns[0].deallocate);
+	assert_true(ns[0].dealloc_zeroes);
+	nvmf_free(ns);
+
+	/* Write, read back, and check the controller's own copy. */
+	for (int i = 0; i < 65536; i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(nvmf_write(c, 1, buf, 100, 128, 0), 0);
+	memset(rbuf, 0, 65536);
+	assert_int_equal(nvmf_read(c, 1, rbuf, 100, 128, 0), 0);
+	assert_memory_equal(buf, rbuf, 65536);
+	assert_memory_equal(fake_ctrl_disk(fc) + 100 * 512, buf, 65536);
+	/* Small write travels in capsule. */
+	assert_int_equal(nvmf_write(c, 1, buf, 7, 1, NVMF_IO_FUA), 0);
+	assert_memory_equal(fake_ctrl_disk(fc) + 7 * 512, buf, 512);
+	assert_int_equal(nvmf_flush(c, 1), 0);
+	assert_int_equal(nvmf_write_zeroes(c, 1, 0, 8, 0), 0);
+	assert_int_equal(nvmf_deallocate(c, 1, 8, 8), 0);
+
+	/* Bad arguments: clear errors, nothing sent. */
+	assert_int_equal(nvmf_read(c, 2, rbuf, 0, 1, 0), -ENOENT);
+	assert_non_null(strstr(nvmf_get_error(), "namespace 2"));
+	assert_int_equal(nvmf_read(c, 1, rbuf, 8190, 4, 0), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "beyond"));
+	assert_int_equal(nvmf_read(c, 1, rbuf, 0, 0, 0), -EINVAL);
+	assert_int_equal(nvmf_read(c, 1, rbuf, 0, 512, 0), -EINVAL);	/* 256 KiB > MDTS */
+	assert_non_null(strstr(nvmf_get_error(), "MDTS"));
+
+	/* Admin. */
+	assert_int_equal(nvmf_identify(c, 1, 0, 0, 0, id), 0);
+	assert_memory_equal(id + 4, "FAKE0001", 8);
+	assert_int_equal(nvmf_get_smart_log(c, id), 0);
+	assert_int_equal(nvmf_get_features(c, 7, 0, 0, 0, NULL, 0, &dw0), 0);
+	assert_int_equal(dw0, 0x00030003);
+	assert_int_equal(nvmf_set_features(c, 0x0b, 0, false, 0x100, 0, NULL, 0, NULL), 0);
+	assert_int_equal(nvmf_get_log_page(c, 2, 0, 0, false, 0, id, 6), -EINVAL);
+
+	/* An opcode the controller rejects: -EIO with the NVMe status kept. */
+	memset(sqe, 0, sizeof(sqe));
+	sqe[0] = 0xc0;
+	assert_int_equal(nvmf_admin_passthru(c, sqe, NULL, 0, NVMF_DIR_NONE, &cpl), -EIO);
+	assert_int_equal(cpl.result, -EIO);
+	assert_int_equal(NVMF_SC(cpl.status), 0x01);
+	assert_int_equal(NVMF_SC(nvmf_get_status()), 0x01);
+	assert_non_null(strstr(nvmf_get_error(), "Invalid Command Opcode"));
+	assert_int_equal(nvmf_admin_passthru(c, sqe, NULL, 8, NVMF_DIR_NONE, &cpl), -EINVAL);
+
+	/* I/O passthrough: a Read of block 100. */
+	memset(sqe, 0, sizeof(sqe));
+	sqe[0] = 0x02;
+	nvmf_put_le32(sqe + 4, 1);
+	nvmf_put_le32(sqe + 40, 100);
+	assert_int_equal(nvmf_io_passthru(c, sqe, rbuf, 512, NVMF_DIR_FROM_CTRL, &cpl), 0);
+	assert_memory_equal(rbuf, buf, 512);
+
+	assert_int_equal(nvmf_rescan(c), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.connects, 3);	/* admin + 2 I/O queues */
+	assert_false(st.connect_sqfc_disabled);
+	free(buf);
+	free(rbuf);
+}
+
+static void test_aio_many(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 2);
+	struct nvmf_ctrl *c;
+	struct counts k = { 0 };
+	struct nvmf_callback cb = { count_cb, &k, count_free };
+	uint8_t *buf = malloc(64 * 4096);
+	int64_t ck, prev = 0;
+
+	(void)state;
+	o.queue_size = 16;	/* 64 in flight on 2 x 15: the host holds the rest */
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 64 * 4096; i++)
+		buf[i] = (uint8_t)(i ^ (i >> 9));
+	for (int i = 0; i < 64; i++) {
+		ck = nvmf_aio_write(c, 1, buf + i * 4096, (uint64_t)i * 8, 8, 0, cb);
+		assert_true(ck > prev);
+		prev = ck;
+	}
+	while (__atomic_load_n(&k.freed, __ATOMIC_ACQUIRE) < 64)
+		uv_sleep(1);
+	assert_int_equal(k.done, 64);
+	assert_int_equal(k.errors, 0);
+	assert_int_equal(nvmf_aio_in_flight(c), 0);
+	assert_memory_equal(fake_ctrl_disk(fc), buf, 64 * 4096);
+
+	/* A failing submission: no completion, the free hook exactly once. */
+	k = (struct counts){ 0 };
+	assert_true(nvmf_aio_read(c, 9, buf, 0, 1, 0, cb) < 0);
+	assert_int_equal(k.done, 0);
+	assert_int_equal(k.freed, 1);
+	assert_true(nvmf_aio_read(NULL, 1, buf, 0, 1, 0, cb) < 0);
+	assert_int_equal(k.freed, 2);
+
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+	free(buf);
+}
+
+/* ---- Caller's loop ------------------------------------------------------------- */
+
+struct loop_ctx {
+	struct nvmf_ctrl *c;
+	int done;
+	int deadlock;
+};
+
+static void loop_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct loop_ctx *x = user;
+	uint8_t b[512];
+
+	(void)cookie;
+	assert_int_equal(cpl->result, 0);
+	/* A synchronous call from a callback would deadlock: refused. */
+	x->deadlock = nvmf_read(x->c, 1, b, 0, 1, 0);
+	x->done++;
+}
+
+static void test_caller_loop(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct loop_ctx x = { 0 };
+	uv_loop_t loop;
+	uint8_t buf[4096];
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	assert_int_equal(nvmf_connect(&o, &x.c), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	assert_int_equal(nvmf_write(x.c, 1, buf, 3, 8, 0), 0);
+	assert_true(nvmf_aio_read(x.c, 1, buf, 3, 8, 0,
+				  (struct nvmf_callback){ loop_cb, &x, NULL }) > 0);
+	while (!x.done)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(x.deadlock, -EDEADLK);
+	assert_int_equal(nvmf_disconnect(x.c), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* ---- Misbehaviours --------------------------------------------------------------- */
+
+static void test_csts_cfs(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CSTS_CFS, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EIO);
+	assert_null(c);
+	assert_non_null(strstr(nvmf_get_error(), "CSTS.CFS"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+static void test_identify_bad_ioccsz(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_opts fo = { .scenario = FAKE_IDENTIFY_BAD_IOCCSZ };
+	struct fake_ctrl *fc;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	fc = start_fake(FAKE_IDENTIFY_BAD_IOCCSZ, &o, 1);
+	(void)fo;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_non_null(strstr(nvmf_get_error(), "IOCCSZ"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+static void test_identify_bad_lbads(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IDENTIFY_BAD_LBADS, &o, 1);
+	struct nvmf_ctrl *c;
+	struct nvmf_ns_info ni;
+	uint8_t buf[512];
+
+	(void)state;
+	/* The controller is usable; the namespace is listed as unsupported. */
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	assert_non_null(strstr(ni.reason, "LBADS 3"));
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 1, 0), -EOPNOTSUPP);
+	assert_non_null(strstr(nvmf_get_error(), "LBADS"));
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+static void test_no_answer(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NO_ANSWER, &o, 1);
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	(void)state;
+	o.io_timeout = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -ETIMEDOUT);
+	assert_non_null(strstr(nvmf_get_error(), "Read"));
+	/* The I/O queue failed; the handle reports it and still closes cleanly. */
+	assert_true(nvmf_read(c, 1, buf, 0, 8, 0) < 0);
+	assert_int_equal(nvmf_identify(c, 1, 0, 0, 0, buf), 0);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
+static void test_refused(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	fake_ctrl_stop(fc, NULL);	/* nothing listens on the port now */
+	assert_true(nvmf_connect(&o, &c) < 0);
+	assert_non_null(strstr(nvmf_get_error(), "127.0.0.1"));
+	/* Option checks. */
+	o.queue_size = 1;
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "queue size"));
+}
+
+/* SQ flow control disabled: Connect says so and reads may end with SUCCESS. */
+static void test_sqflow_disabled(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_C2H_SUCCESS, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	(void)state;
+	o.disable_sqflow = true;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(buf[0], fake_pattern(0));
+	assert_int_equal(nvmf_read(c, 1, buf, 8, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_true(st.connect_sqfc_disabled);
+}
+
+/* The log callback receives the library's debug messages. */
+static int log_connected;
+
+static void log_cb(void *user, enum nvmf_log_level lvl, const char *msg)
+{
+	(void)user;
+	if (lvl == NVMF_LOG_DEBUG && strstr(msg, "connected to 127.0.0.1") && strstr(msg, "I/O queues of"))
+		log_connected++;
+}
+
+static void test_log_callback(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	nvmf_set_log_callback(log_cb, NULL);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	nvmf_set_log_callback(NULL, NULL);
+	assert_int_equal(log_connected, 1);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* Keep Alive goes out by itself while the host is idle (KATO 1 s: every 500 ms). */
+static void test_keep_alive(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	unsigned before;
+
+	(void)state;
+	o.kato = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fake_ctrl_stats(fc, &st);
+	before = st.cmds;
+	for (int i = 0; i < 1000 && st.cmds < before + 2; i++) {
+		uv_sleep(10);
+		fake_ctrl_stats(fc, &st);
+	}
+	assert_true(st.cmds >= before + 2);	/* bounded wait, not a timing check */
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* Synchronous calls from several threads at once share the I/O thread. */
+struct worker {
+	struct nvmf_ctrl *c;
+	int id;
+	int errors;
+	uv_thread_t t;
+};
+
+static void worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t buf[4096], rbuf[4096];
+
+	for (int i = 0; i < 50; i++) {
+		uint64_t lba = (uint64_t)(w->id * 400 + i * 8);
+
+		memset(buf, w->id * 50 + i, sizeof(buf));
+		if (nvmf_write(w->c, 1, buf, lba, 8, 0) < 0 ||
+		    nvmf_read(w->c, 1, rbuf, lba, 8, 0) < 0 || memcmp(buf, rbuf, sizeof(buf)))
+			w->errors++;
+	}
+}
+
+static void test_threads(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 2);
+	struct worker w[4];
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .c = c, .id = i };
+		assert_int_equal(uv_thread_create(&w[i].t, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		uv_thread_join(&w[i].t);
+		assert_int_equal(w[i].errors, 0);
+	}
+	assert_int_equal(nvmf_aio_in_flight(c), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* The discovery path over a controller with an empty log. */
+static void test_discover_empty(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct nvmf_disc_list *d = NULL;
+
+	(void)state;
+	o.subnqn[0] = '\0';
+	assert_int_equal(nvmf_discover(&o, &d), 0);
+	assert_non_null(d);
+	assert_int_equal(d->nr_entries, 0);
+	nvmf_free(d);
+	fake_ctrl_stop(fc, NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_aio_many),
+		cmocka_unit_test(test_caller_loop),
+		cmocka_unit_test(test_csts_cfs),
+		cmocka_unit_test(test_identify_bad_ioccsz),
+		cmocka_unit_test(test_identify_bad_lbads),
+		cmocka_unit_test(test_no_answer),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_sqflow_disabled),
+		cmocka_unit_test(test_log_callback),
+		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_discover_empty),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,170 @@
+/* Host NQN / host ID defaults and option defaults. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "host/host.h"
+
+static char dir[64];
+
+static void put(const char *name, const char *text)
+{
+	char p[128];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void rm(const char *name)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	unlink(p);
+}
+
+static struct host_id_paths paths(void)
+{
+	static char a[128], b[128], m[128], m2[128];
+
+	snprintf(a, sizeof(a), "%s/hostnqn", dir);
+	snprintf(b, sizeof(b), "%s/hostid", dir);
+	snprintf(m, sizeof(m), "%s/machine-id", dir);
+	snprintf(m2, sizeof(m2), "%s/machine-id2", dir);
+	return (struct host_id_paths){ .hostnqn = a, .hostid = b, .machine_id = m,
+				       .machine_id2 = m2 };
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/nvmf-host-opts-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm("hostnqn");
+	rm("hostid");
+	rm("machine-id");
+	rm("machine-id2");
+	return rmdir(dir);
+}
+
+static void test_files(void **state)
+{
+	struct host_id_paths p = paths();
+	char nqn[256];
+	uint8_t id[16];
+
+	(void)state;
+	put("hostnqn", "nqn.2014-08.org.nvmexpress:uuid:0f8e3c2a-1b2c-4d5e-8f90-a1b2c3d4e5f6\n");
+	put("hostid", "12345678-9abc-def0-1234-56789abcdef0\n");
+	assert_int_equal(host_default_hostnqn_from(&p, nqn, sizeof(nqn)), 0);
+	assert_string_equal(nqn, "nqn.2014-08.org.nvmexpress:uuid:0f8e3c2a-1b2c-4d5e-8f90-a1b2c3d4e5f6");
+	assert_int_equal(host_default_hostid_from(&p, id), 0);
+	assert_int_equal(id[0], 0x12);
+	assert_int_equal(id[15], 0xf0);
+
+	/* No hostid file: the UUID inside the hostnqn is used (nvme-cli does). */
+	rm("hostid");
+	assert_int_equal(host_default_hostid_from(&p, id), 0);
+	assert_int_equal(id[0], 0x0f);
+	assert_int_equal(id[15], 0xf6);
+	rm("hostnqn");
+}
+
+static void test_machine_id(void **state)
+{
+	struct host_id_paths p = paths();
+	char nqn[256], nqn2[256], us[37];
+	uint8_t id[16], id2[16];
+
+	(void)state;
+	/* Nothing at all: a clear error. */
+	assert_int_equal(host_default_hostnqn_from(&p, nqn, sizeof(nqn)), -ENOENT);
+	assert_non_null(strstr(nvmf_get_error(), "machine ID"));
+
+	put("machine-id", "3f1c5a8e0b7d4a2c9e6f1b0a2d4c6e8f\n");
+	assert_int_equal(host_default_hostnqn_from(&p, nqn, sizeof(nqn)), 0);
+	assert_int_equal(host_default_hostid_from(&p, id), 0);
+	host_uuid_str(id, us);
+	/* Stable, consistent, a UUID NQN with version 8 and the RFC variant. */
+	assert_int_equal(strncmp(nqn, "nqn.2014-08.org.nvmexpress:uuid:", 32), 0);
+	assert_string_equal(nqn + 32, us);
+	assert_int_equal(id[6] >> 4, 8);
+	assert_int_equal(id[8] & 0xc0, 0x80);
+	assert_int_equal(host_default_hostnqn_from(&p, nqn2, sizeof(nqn2)), 0);
+	assert_string_equal(nqn, nqn2);
+	/* The machine ID itself does not show. */
+	assert_null(strstr(nqn, "3f1c5a8e"));
+
+	/* Another machine, another identity; the fallback file is read. */
+	rm("machine-id");
+	put("machine-id2", "00000000000000000000000000000001");
+	assert_int_equal(host_default_hostid_from(&p, id2), 0);
+	assert_memory_not_equal(id, id2, 16);
+	rm("machine-id2");
+
+	/* A garbage hostnqn file is ignored. */
+	put("hostnqn", "garbage\n");
+	put("machine-id", "3f1c5a8e0b7d4a2c9e6f1b0a2d4c6e8f");
+	assert_int_equal(host_default_hostnqn_from(&p, nqn2, sizeof(nqn2)), 0);
+	assert_string_equal(nqn, nqn2);
+	rm("hostnqn");
+	rm("machine-id");
+}
+
+static void test_uuid_parse(void **state)
+{
+	uint8_t id[16];
+	char s[37];
+
+	(void)state;
+	assert_int_equal(host_parse_uuid("12345678-9ABC-def0-1234-56789abcdef0", id), 0);
+	host_uuid_str(id, s);
+	assert_string_equal(s, "12345678-9abc-def0-1234-56789abcdef0");
+	assert_int_equal(host_parse_uuid("12345678-9abc-def0-1234-56789abcdef", id), -EINVAL);
+	assert_int_equal(host_parse_uuid("12345678x9abc-def0-1234-56789abcdef0", id), -EINVAL);
+	assert_int_equal(host_parse_uuid("12345678-9abc-def0-1234-56789abcdef0zz", id), -EINVAL);
+}
+
+static void test_opts_defaults(void **state)
+{
+	struct nvmf_opts o;
+
+	(void)state;
+	nvmf_opts_init(&o);
+	assert_int_equal(o.nr_io_queues, sysconf(_SC_NPROCESSORS_ONLN));
+	assert_int_equal(o.queue_size, 128);
+	assert_int_equal(o.kato, -1);
+	assert_int_equal(o.io_timeout, 30);
+	assert_int_equal(o.connect_timeout, 10);
+	assert_int_equal(o.cntlid, NVMF_CNTLID_DYNAMIC);
+	assert_false(o.hdr_digest);
+	assert_null(o.loop);
+	/* This machine has a machine ID or nvme-cli files. */
+	assert_int_equal(strncmp(o.hostnqn, "nqn.", 4), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_machine_id),
+		cmocka_unit_test(test_uuid_parse),
+		cmocka_unit_test(test_opts_defaults),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,70 @@
+/* NVMe status text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "host/host.h"
+
+static void test_status(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(nvmf_status_str(0), "Successful Completion");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(0, 0x02, 0)), "Invalid Field in Command");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(0, 0x80, 0)), "LBA Out of Range");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(0, 0x22, 0)), "Transient Transport Error");
+	assert_non_null(strstr(nvmf_status_str(NVMF_STATUS(1, 0x82, 1)), "Connect Invalid Parameters"));
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(2, 0x81, 0)), "Unrecovered Read Error");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(3, 0x71, 0)), "Command Aborted By Host");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(7, 0x10, 0)), "Vendor Specific");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(0, 0x7f, 0)), "Unknown Status");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(5, 0x00, 0)), "Unknown Status");
+
+	assert_int_equal(NVMF_SCT(NVMF_STATUS(1, 0x82, 1)), 1);
+	assert_int_equal(NVMF_SC(NVMF_STATUS(1, 0x82, 1)), 0x82);
+	assert_true(NVMF_DNR(NVMF_STATUS(1, 0x82, 1)));
+	assert_false(NVMF_DNR(NVMF_STATUS(1, 0x82, 0)));
+
+	nvmf_status_format(NVMF_STATUS(0, 0x02, 1), buf, sizeof(buf));
+	assert_string_equal(buf, "Invalid Field in Command (SCT 0h SC 02h, DNR)");
+	nvmf_status_format(NVMF_STATUS(0, 0x80, 0) | 0x2000, buf, sizeof(buf));
+	assert_string_equal(buf, "LBA Out of Range (SCT 0h SC 80h, MORE)");
+	nvmf_status_format(NVMF_STATUS(0, 0x02, 1), buf, 8);
+	assert_int_equal(strlen(buf), 7);
+}
+
+static void test_disc_names(void **state)
+{
+	(void)state;
+	assert_string_equal(nvmf_trtype_str(3), "tcp");
+	assert_string_equal(nvmf_adrfam_str(2), "ipv6");
+	assert_string_equal(nvmf_subtype_str(1), "referral");
+	assert_string_equal(nvmf_subtype_str(9), "unknown");
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	host_err_clear();
+	assert_string_equal(nvmf_get_error(), "");
+	assert_int_equal(nvmf_get_errno(), 0);
+	assert_int_equal(host_err(5, "thing %d failed", 3), -5);
+	assert_string_equal(nvmf_get_error(), "thing 3 failed");
+	assert_int_equal(nvmf_get_errno(), 5);
+	assert_int_equal(host_err_status(-5, 0x4002, "cmd"), -5);
+	assert_int_equal(nvmf_get_status(), 0x4002);
+	assert_non_null(nvmf_version());
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_disc_names),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

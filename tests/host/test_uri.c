@@ -1,0 +1,137 @@
+/* nvme+tcp:// URI parsing, good and bad inputs. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "host/host.h"
+
+static void test_defaults(void **state)
+{
+	struct nvmf_uri u;
+
+	(void)state;
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://127.0.0.1/nqn.2014-08.org.example:disk", &u), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_string_equal(u.port, "4420");
+	assert_string_equal(u.subnqn, "nqn.2014-08.org.example:disk");
+	assert_int_equal(u.nsid, 0);
+	assert_false(u.discovery);
+
+	/* No NQN: the discovery subsystem on 8009. */
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://localhost", &u), 0);
+	assert_string_equal(u.host, "localhost");
+	assert_string_equal(u.port, "8009");
+	assert_string_equal(u.subnqn, NVMF_DISCOVERY_NQN);
+	assert_true(u.discovery);
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://localhost/", &u), 0);
+	assert_string_equal(u.port, "8009");
+
+	/* Explicit discovery NQN: 8009 too; explicit port wins. */
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.2014-08.org.nvmexpress.discovery", &u), 0);
+	assert_string_equal(u.port, "8009");
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h:4421/nqn.2014-08.org.nvmexpress.discovery", &u), 0);
+	assert_string_equal(u.port, "4421");
+}
+
+static void test_ipv6_port_nsid(void **state)
+{
+	struct nvmf_uri u;
+
+	(void)state;
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://[::1]:4430/nqn.a:b/7", &u), 0);
+	assert_string_equal(u.host, "::1");
+	assert_string_equal(u.port, "4430");
+	assert_string_equal(u.subnqn, "nqn.a:b");
+	assert_int_equal(u.nsid, 7);
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://[fe80::1%25eth0]/nqn.a:b/", &u), 0);
+	assert_string_equal(u.host, "fe80::1%eth0");
+	assert_int_equal(u.nsid, 0);
+	assert_int_equal(nvmf_uri_parse("NVME+TCP://[2001:db8::5]/nqn.a:b", &u), 0);
+	assert_string_equal(u.host, "2001:db8::5");
+}
+
+static void test_percent(void **state)
+{
+	struct nvmf_uri u;
+
+	(void)state;
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.2014-08.org%3Aweird%2Fname%20x/3", &u), 0);
+	assert_string_equal(u.subnqn, "nqn.2014-08.org:weird/name x");
+	assert_int_equal(u.nsid, 3);
+}
+
+static void bad(const char *uri, const char *needle)
+{
+	struct nvmf_uri u;
+
+	assert_int_equal(nvmf_uri_parse(uri, &u), -EINVAL);
+	assert_int_equal(nvmf_get_errno(), EINVAL);
+	if (!strstr(nvmf_get_error(), needle))
+		fail_msg("\"%s\": error \"%s\" does not mention \"%s\"", uri, nvmf_get_error(),
+			 needle);
+}
+
+static void test_bad(void **state)
+{
+	char longnqn[400];
+
+	(void)state;
+	bad("nvme://h/x", "nvme+tcp://");
+	bad("nvme+tcp://", "no host");
+	bad("nvme+tcp:///nqn.x", "no host");
+	bad("nvme+tcp://h:/nqn.x", "port is empty");
+	bad("nvme+tcp://h:0/nqn.x", "out of range");
+	bad("nvme+tcp://h:65536/nqn.x", "out of range");
+	bad("nvme+tcp://h:44a/nqn.x", "not a number");
+	bad("nvme+tcp://[::1/nqn.x", "closing ']'");
+	bad("nvme+tcp://[::g]/nqn.x", "not an IPv6 address");
+	bad("nvme+tcp://[::1]x/nqn.x", "after ']'");
+	bad("nvme+tcp://::1/nqn.x", "brackets");
+	bad("nvme+tcp://h/nqn.x/0", "out of range");
+	bad("nvme+tcp://h/nqn.x/4294967295", "out of range");
+	bad("nvme+tcp://h/nqn.x/12a", "not a number");
+	bad("nvme+tcp://h/nqn.x/1/2", "more than two parts");
+	bad("nvme+tcp://h/nqn.x%2", "truncated");
+	bad("nvme+tcp://h/nqn.x%zz", "bad percent");
+	bad("nvme+tcp://h/nqn.x%00y", "%00");
+	bad("nvme+tcp://h/nqn x", "control or space");
+	bad("nvme+tcp://h/nqn.x?hdgst=1", "queries");
+	bad("nvme+tcp://user@h/nqn.x", "user information");
+	bad("nvme+tcp://h//5", "without a subsystem NQN");
+	bad("nvme+tcp://h/nqn.2014-08.org.nvmexpress.discovery/1", "discovery");
+	bad("nvme+tcp://h$x/nqn", "not allowed");
+	memset(longnqn, 'a', sizeof(longnqn));
+	memcpy(longnqn, "nvme+tcp://h/", 13);
+	longnqn[sizeof(longnqn) - 1] = '\0';
+	bad(longnqn, "longer than");
+	assert_int_equal(nvmf_uri_parse(NULL, &(struct nvmf_uri){ 0 }), -EINVAL);
+}
+
+static void test_opts_set_uri(void **state)
+{
+	struct nvmf_opts o;
+
+	(void)state;
+	nvmf_opts_init(&o);
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://[::1]:9/nqn.a:b/4"), 0);
+	assert_string_equal(o.traddr, "::1");
+	assert_string_equal(o.trsvcid, "9");
+	assert_string_equal(o.subnqn, "nqn.a:b");
+	assert_int_equal(o.nsid, 4);
+	assert_int_equal(nvmf_opts_set_uri(&o, "bogus"), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_ipv6_port_nsid),
+		cmocka_unit_test(test_percent),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_opts_set_uri),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
