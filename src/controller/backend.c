@@ -1,0 +1,451 @@
+/*
+ * Namespace backends: a regular file, a block device or memory.
+ *
+ * File and block device I/O runs on the libuv threadpool (uv_queue_work)
+ * so a slow disk never stalls the event loop that serves every
+ * connection; memory namespaces are served inline. Deallocation punches
+ * holes where the file system can, and writes zeroes where it cannot, so
+ * that "deallocated blocks read as zeroes" (DLFEAT) is true everywhere.
+ */
+#ifdef __linux__
+#define _GNU_SOURCE 1	/* fallocate() */
+#endif
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/falloc.h>
+#endif
+
+#include <nvmf/endian.h>
+
+#include "controller/ctl.h"
+
+int ctl_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 0: break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end && !(toupper((unsigned char)*end) == 'B' && !end[1]) &&
+	    !(toupper((unsigned char)end[0]) == 'I' && toupper((unsigned char)end[1]) == 'B' && !end[2]))
+		return -EINVAL;
+	if (shift && v > (~0ull >> shift))
+		return -ERANGE;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int backend_size(int fd, uint64_t *size)
+{
+	struct stat st;
+	off_t end;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	end = lseek(fd, 0, SEEK_END);	/* block devices on Linux and FreeBSD */
+	if (end < 0)
+		return -errno;
+	*size = (uint64_t)end;
+	return 0;
+}
+
+int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bool ro,
+		char *msg, size_t msglen)
+{
+	struct ctl_ns *ns;
+	struct stat st;
+	int rc;
+
+	if (lba_shift != 9 && lba_shift != 12) {
+		snprintf(msg, msglen, "block size must be 512 or 4096");
+		return -EINVAL;
+	}
+	ns = calloc(1, sizeof(*ns));
+	if (!ns) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	ns->fd = -1;
+	ns->refs = 1;
+	ns->ro = ro;
+	ns->lba_shift = lba_shift;
+	snprintf(ns->path, sizeof(ns->path), "%s", backing);
+	if (strncmp(backing, "ram:", 4) == 0) {
+		ns->type = CTL_BE_RAM;
+		if (ctl_parse_size(backing + 4, &ns->size) < 0 || ns->size == 0) {
+			snprintf(msg, msglen, "%s: bad size (want ram:SIZE with K/M/G suffix)", backing);
+			free(ns);
+			return -EINVAL;
+		}
+		if (ns->size & ((1u << lba_shift) - 1)) {
+			snprintf(msg, msglen, "%s: size is not a multiple of the %u-byte block",
+				 backing, 1u << lba_shift);
+			free(ns);
+			return -EINVAL;
+		}
+		ns->ram = calloc(1, ns->size);
+		if (!ns->ram) {
+			snprintf(msg, msglen, "%s: cannot allocate %llu bytes", backing,
+				 (unsigned long long)ns->size);
+			free(ns);
+			return -ENOMEM;
+		}
+		ns->punch = true;
+		*out = ns;
+		return 0;
+	}
+	ns->fd = open(backing, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (ns->fd < 0) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s: %s", backing, strerror(errno));
+		free(ns);
+		return rc;
+	}
+	if (fstat(ns->fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode) &&
+				       !S_ISCHR(st.st_mode))) {
+		snprintf(msg, msglen, "%s: not a regular file or block device", backing);
+		close(ns->fd);
+		free(ns);
+		return -EINVAL;
+	}
+	ns->type = S_ISREG(st.st_mode) ? CTL_BE_FILE : CTL_BE_BDEV;
+	rc = backend_size(ns->fd, &ns->size);
+	if (rc < 0 || (ns->size >> lba_shift) == 0) {
+		snprintf(msg, msglen, "%s: %s", backing,
+			 rc < 0 ? strerror(-rc) : "smaller than one block");
+		close(ns->fd);
+		free(ns);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	ns->size &= ~(uint64_t)((1u << lba_shift) - 1);
+	ns->punch = true;
+	*out = ns;
+	return 0;
+}
+
+void ctl_ns_put(struct ctl_ns *ns)
+{
+	if (--ns->refs)
+		return;
+	if (ns->fd >= 0)
+		close(ns->fd);
+	free(ns->ram);
+	free(ns);
+}
+
+static void make_nguid(struct ctl_subsys *s, uint32_t nsid, uint8_t nguid[16])
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *p = s->nqn; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ nsid) * 1099511628211ull;
+	nvmf_put_le64(nguid, h);
+	nvmf_put_le64(nguid + 8, (h ^ 0x9e3779b97f4a7c15ull) * 1099511628211ull);
+}
+
+int ctl_subsys_attach_ns(struct ctl_subsys *s, struct ctl_ns *ns, uint32_t nsid)
+{
+	if (nsid == 0 || nsid > CTL_MAX_NS)
+		return -EINVAL;
+	if (s->ns[nsid])
+		return -EEXIST;
+	ns->nsid = nsid;
+	make_nguid(s, nsid, ns->nguid);
+	s->ns[nsid] = ns;
+	ctl_ns_notice(s, nsid);
+	return 0;
+}
+
+void ctl_subsys_detach_ns(struct ctl_subsys *s, uint32_t nsid)
+{
+	struct ctl_ns *ns;
+
+	if (nsid == 0 || nsid > CTL_MAX_NS || !(ns = s->ns[nsid]))
+		return;
+	s->ns[nsid] = NULL;
+	ns->removed = true;
+	ctl_ns_put(ns);
+	ctl_ns_notice(s, nsid);
+}
+
+void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid)
+{
+	struct ctl_ns *ns = nsid && nsid <= CTL_MAX_NS ? s->ns[nsid] : NULL;
+	uint64_t size;
+
+	if (!ns || ns->type == CTL_BE_RAM)
+		return;
+	if (backend_size(ns->fd, &size) < 0)
+		return;
+	size &= ~(uint64_t)((1u << ns->lba_shift) - 1);
+	if (size == ns->size || size == 0)
+		return;
+	ctl_log(s->target, 1, "%s nsid %u: size %llu -> %llu bytes", s->nqn, nsid,
+		(unsigned long long)ns->size, (unsigned long long)size);
+	ns->size = size;
+	ctl_ns_notice(s, nsid);
+}
+
+/* ---- I/O -------------------------------------------------------------------- */
+
+static int full_pread(int fd, uint8_t *buf, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			/* Past the end of a file that shrank: zeroes. */
+			memset(buf, 0, len);
+			return 0;
+		}
+		buf += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static int full_pwrite(int fd, const uint8_t *buf, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static int write_zero_bytes(int fd, uint64_t off, uint64_t len)
+{
+	static const uint8_t zero[65536];
+
+	while (len) {
+		uint64_t n = len < sizeof(zero) ? len : sizeof(zero);
+		int rc = full_pwrite(fd, zero, n, off);
+
+		if (rc < 0)
+			return rc;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Zero a range, deallocating it if asked and possible. Runs in a worker. */
+static int zero_range(struct ctl_ns *ns, uint64_t off, uint64_t len, bool dealloc)
+{
+#ifdef __linux__
+	/* ns->punch is only ever cleared, and a stale true merely costs one
+	 * more failed fallocate, so the unlocked read is harmless. */
+	if (dealloc && ns->punch) {
+		if (fallocate(ns->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)off, (off_t)len) == 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+			return -errno;
+		ns->punch = false;
+	}
+	if (fallocate(ns->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+		      (off_t)len) == 0)
+		return 0;
+#else
+	(void)dealloc;
+#endif
+	return write_zero_bytes(ns->fd, off, len);
+}
+
+static void be_work(uv_work_t *w)
+{
+	struct ctl_req *req = w->data;
+	struct ctl_ns *ns = req->ns;
+	uint8_t opc = req->sqe[CTL_SQE_OPC];
+	int rc = 0;
+
+	switch (opc) {
+	case CTL_IO_READ:
+		rc = full_pread(ns->fd, req->data, req->io_len, req->io_off);
+		break;
+	case CTL_IO_COMPARE:
+		rc = full_pread(ns->fd, req->aux, req->io_len, req->io_off);
+		break;
+	case CTL_IO_WRITE:
+		rc = full_pwrite(ns->fd, req->data, req->io_len, req->io_off);
+		if (rc == 0 && (nvmf_get_le32(req->sqe + CTL_SQE_CDW12) & (1u << 30)))
+			rc = fdatasync(ns->fd) < 0 ? -errno : 0;	/* FUA */
+		break;
+	case CTL_IO_FLUSH:
+		if (req->aux) {
+			/* NSID FFFFFFFFh: every namespace, listed in aux. */
+			struct ctl_ns **list = (struct ctl_ns **)(void *)req->aux;
+
+			for (; *list; list++)
+				if ((*list)->fd >= 0 && fdatasync((*list)->fd) < 0 && errno != EINVAL)
+					rc = -errno;
+		} else if (fdatasync(ns->fd) < 0 && errno != EINVAL) {
+			rc = -errno;
+		}
+		break;
+	case CTL_IO_WRITE_ZEROES:
+		rc = zero_range(ns, req->io_off, req->io_len, req->deac);
+		break;
+	case CTL_IO_DSM: {
+		uint32_t nr = (nvmf_get_le32(req->sqe + CTL_SQE_CDW10) & 0xFF) + 1;
+
+		for (uint32_t i = 0; i < nr && rc == 0; i++) {
+			const uint8_t *r = req->data + 16 * i;
+			uint64_t nlb = nvmf_get_le32(r + 4), slba = nvmf_get_le64(r + 8);
+
+			if (nlb)
+				rc = zero_range(ns, slba << ns->lba_shift, nlb << ns->lba_shift, true);
+		}
+		break;
+	}
+	default:
+		rc = -EINVAL;
+		break;
+	}
+	req->werr = rc;
+}
+
+/* Map a backend errno to an NVMe status (Base 2.0, Figures 102-106). */
+static uint16_t errno_status(int err, uint8_t opc)
+{
+	switch (err) {
+	case 0:
+		return CTL_SC_SUCCESS;
+	case -ENOSPC:
+	case -EDQUOT:
+		return CTL_SC_CAP_EXCEEDED;
+	case -EROFS:
+	case -EBADF:
+	case -EPERM:
+	case -EACCES:
+		return CTL_SC_WRITE_RO | CTL_DNR;
+	case -ENXIO:
+	case -ENODEV:
+		return CTL_SC_NS_NOT_READY;
+	case -EIO:
+		return opc == CTL_IO_READ || opc == CTL_IO_COMPARE ? CTL_SC_READ_ERROR
+								   : CTL_SC_WRITE_FAULT;
+	default:
+		return CTL_SC_INTERNAL;
+	}
+}
+
+static void be_done(struct ctl_req *req)
+{
+	uint8_t opc = req->sqe[CTL_SQE_OPC];
+	uint16_t st = errno_status(req->werr, opc);
+
+	if (req->werr)
+		ctl_log(req->q->target, 0, "%s nsid %u: I/O opcode %#x failed: %s",
+			req->ns ? req->ns->path : "?", req->ns ? req->ns->nsid : 0, opc,
+			strerror(-req->werr));
+	if (!st && opc == CTL_IO_COMPARE && memcmp(req->aux, req->data, req->io_len) != 0)
+		st = CTL_SC_COMPARE_FAILURE | CTL_DNR;
+	if (req->aux && opc == CTL_IO_FLUSH) {
+		for (struct ctl_ns **l = (struct ctl_ns **)(void *)req->aux; *l; l++)
+			ctl_ns_put(*l);
+		free(req->aux);
+		req->aux = NULL;
+	}
+	ctl_req_complete(req, st, 0, 0);
+}
+
+static void be_after(uv_work_t *w, int status)
+{
+	struct ctl_req *req = w->data;
+
+	if (status == UV_ECANCELED)
+		req->werr = -ECANCELED;
+	be_done(req);
+}
+
+static void ram_exec(struct ctl_req *req)
+{
+	struct ctl_ns *ns = req->ns;
+	uint8_t opc = req->sqe[CTL_SQE_OPC];
+
+	req->werr = 0;
+	switch (opc) {
+	case CTL_IO_READ:
+		memcpy(req->data, ns->ram + req->io_off, req->io_len);
+		break;
+	case CTL_IO_COMPARE:
+		memcpy(req->aux, ns->ram + req->io_off, req->io_len);
+		break;
+	case CTL_IO_WRITE:
+		memcpy(ns->ram + req->io_off, req->data, req->io_len);
+		break;
+	case CTL_IO_WRITE_ZEROES:
+		memset(ns->ram + req->io_off, 0, req->io_len);
+		break;
+	case CTL_IO_DSM: {
+		uint32_t nr = (nvmf_get_le32(req->sqe + CTL_SQE_CDW10) & 0xFF) + 1;
+
+		for (uint32_t i = 0; i < nr; i++) {
+			const uint8_t *r = req->data + 16 * i;
+			uint64_t nlb = nvmf_get_le32(r + 4), slba = nvmf_get_le64(r + 8);
+
+			memset(ns->ram + (slba << ns->lba_shift), 0, nlb << ns->lba_shift);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	be_done(req);
+}
+
+void ctl_backend_submit(struct ctl_req *req)
+{
+	int rc;
+
+	if (req->ns && req->ns->type == CTL_BE_RAM && !req->aux) {
+		ram_exec(req);
+		return;
+	}
+	req->work.data = req;
+	rc = uv_queue_work(req->q->target->loop, &req->work, be_work, be_after);
+	if (rc < 0) {
+		req->werr = -EIO;
+		be_done(req);
+	}
+}

@@ -1,0 +1,265 @@
+/*
+ * Userland NVMe over Fabrics controller: transport-neutral logic.
+ *
+ * Internal to nvmf-target (prefix ctl_). The model is the dynamic
+ * controller model of NVMe over Fabrics 1.1, 3.3: a host's admin queue
+ * Connect with CNTLID FFFFh creates a controller, its I/O queue Connects
+ * name that controller's CNTLID. A transport (src/tcp/ctrl) creates one
+ * ctl_queue per connection, hands it each command as a ctl_req and gets
+ * the completion back through ctl_queue_ops. Everything runs on one libuv
+ * loop; file I/O goes to the libuv threadpool.
+ */
+#ifndef NVMF_CTL_H
+#define NVMF_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "controller/ctl_nvme.h"
+
+#define CTL_MAX_NS        1024	/* namespaces per subsystem (NN) */
+#define CTL_MAX_HOSTS     64	/* allow-list entries per subsystem */
+#define CTL_MAX_IOQ       64	/* I/O queues per controller */
+#define CTL_MQES          127	/* CAP.MQES: entries - 1 of any queue */
+#define CTL_MAX_AER       4	/* AERL + 1 */
+#define CTL_MAX_LISTENERS 8
+#define CTL_ERRLOG_SLOTS  16
+#define CTL_MPS           4096	/* CAP.MPSMIN: MDTS is in units of this */
+#define CTL_POOL_MAX      128	/* cached MDTS-sized I/O buffers */
+#define CTL_POOL_MIN_LEN  16384	/* transfers from this size use the pool */
+
+struct ctl_target;
+struct ctl_subsys;
+struct ctl_ctrl;
+struct ctl_queue;
+struct ctl_req;
+
+/* Logging: verbosity 0 = errors/warnings, 1 = info, 2 = debug. */
+void ctl_log(struct ctl_target *t, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+enum ctl_backend_type { CTL_BE_FILE, CTL_BE_BDEV, CTL_BE_RAM };
+
+/* A namespace (NVM Command Set 1.0, 2.1). Reference counted: in-flight
+ * I/O keeps a removed namespace's backend open until it completes. */
+struct ctl_ns {
+	uint32_t nsid;
+	enum ctl_backend_type type;
+	int      fd;			/* file and block device */
+	uint8_t *ram;			/* ram:SIZE */
+	uint64_t size;			/* bytes */
+	uint32_t lba_shift;		/* 9 or 12 */
+	bool     ro;
+	bool     punch;			/* hole punching works (cleared on EOPNOTSUPP) */
+	uint8_t  nguid[16];
+	char     path[256];
+	unsigned refs;
+	bool     removed;
+};
+
+/* One line of an allow-list or subsystem description. */
+struct ctl_subsys {
+	struct ctl_subsys *next;
+	struct ctl_target *target;
+	char     nqn[CTL_NQN_MAX + 1];
+	char     serial[21];
+	bool     any_host;		/* empty allow-list */
+	unsigned nhosts;
+	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
+	struct ctl_ns *ns[CTL_MAX_NS + 1];	/* by nsid, [0] unused */
+	bool     removed;
+};
+
+/* An address the target listens on, for the discovery log page. */
+struct ctl_listener {
+	int      adrfam;		/* CTL_ADRFAM_* */
+	char     traddr[64];
+	char     trsvcid[16];
+	uint16_t portid;
+	bool     io;			/* I/O subsystems reachable here */
+};
+
+/* Tunables; ctl_target_init() sets defaults. */
+struct ctl_opts {
+	uint8_t  mdts;			/* 2^mdts * CTL_MPS bytes per command */
+	uint16_t max_ioq;		/* I/O queues granted per controller */
+	uint32_t io_icd;		/* in-capsule data bytes on I/O queues */
+	bool     c2h_success;		/* use C2HData SUCCESS when allowed */
+	unsigned max_ctrls;
+	uint64_t max_data_bytes;	/* command buffers allocated at once */
+	int      verbose;
+};
+
+struct ctl_target {
+	uv_loop_t *loop;
+	struct ctl_opts opts;
+	struct ctl_subsys *subsys;	/* I/O subsystems */
+	struct ctl_subsys disc;		/* the discovery subsystem */
+	struct ctl_ctrl *ctrls;		/* every live controller */
+	unsigned nctrls;
+	uint16_t next_cntlid;
+	uint64_t genctr;		/* discovery log generation */
+	unsigned nlisteners;
+	struct ctl_listener listeners[CTL_MAX_LISTENERS];
+	uint64_t inflight;		/* commands being executed */
+	uint64_t data_bytes;		/* command data buffers allocated now */
+	/* Large I/O buffers kept for reuse: malloc would map and unmap
+	 * them every command (glibc's mmap threshold is 128 KiB). */
+	void    *pool[CTL_POOL_MAX];
+	unsigned npool;
+};
+
+/* Transport callbacks of a queue. */
+struct ctl_queue_ops {
+	/* The command is done: req->cqe is filled; for a successful
+	 * controller-to-host command req->data holds req->xfer_len bytes. */
+	void (*complete)(struct ctl_req *req);
+	/* The controller wants this queue's connection closed (keep-alive
+	 * expiry, controller teardown). The transport closes it and later
+	 * calls ctl_queue_destroy(). */
+	void (*drop)(struct ctl_queue *q, const char *why);
+};
+
+struct ctl_queue {
+	struct ctl_target *target;
+	const struct ctl_queue_ops *ops;
+	void    *tp;			/* transport's connection */
+	struct ctl_ctrl *ctrl;		/* NULL until Connect */
+	bool     io_allowed;		/* reached through an I/O port */
+	uint16_t qid;
+	uint16_t sqsize;		/* 0's based */
+	uint16_t sqhd;
+	bool     no_sqflow;		/* host disabled SQ flow control */
+	char     peer[80];		/* for log messages */
+	char     local_addr[64];	/* address the host reached (discovery log) */
+};
+
+/* A controller (Base 2.0, 3.1; Fabrics 1.1, 3.3). */
+struct ctl_ctrl {
+	struct ctl_ctrl *next;
+	struct ctl_target *target;
+	struct ctl_subsys *subsys;
+	bool     discovery;
+	uint16_t cntlid;
+	char     hostnqn[CTL_NQN_MAX + 1];
+	uint8_t  hostid[16];
+	uint32_t cc, csts;
+	uint32_t kato_ms;
+	uv_timer_t ka_timer;
+	bool     ka_seen;		/* a command arrived since the last check */
+	bool     dying;
+	uint16_t nioq;			/* I/O queues granted (Number of Queues) */
+	bool     nioq_set;
+	struct ctl_queue *queues[CTL_MAX_IOQ + 1];
+	uint32_t aen_cfg;
+	struct ctl_req *aers[CTL_MAX_AER];
+	unsigned naer;
+	uint32_t aen_pending[8];	/* DW0s waiting for an AER slot */
+	unsigned naen_pending;
+	bool     ns_aen_masked;		/* notice sent, log not read with RAE 0 */
+	bool     disc_aen_masked;
+	uint32_t changed_ns[1024];
+	unsigned nchanged;		/* > 1024: overflowed */
+	uint64_t errcount;
+	uint8_t  errlog[CTL_ERRLOG_SLOTS][64];
+	uint64_t units_read, units_written, host_reads, host_writes;
+	uint64_t start_ms;
+};
+
+enum ctl_dir { CTL_DIR_NONE, CTL_DIR_H2C, CTL_DIR_C2H };
+
+/* One command. The transport embeds it and owns its memory. */
+struct ctl_req {
+	struct ctl_queue *q;
+	uint8_t  sqe[64];
+	uint8_t  cqe[16];
+	enum ctl_dir dir;
+	uint32_t xfer_len;		/* SGL length */
+	uint8_t *data;			/* xfer_len bytes (malloc'ed by prepare) */
+	struct ctl_ns *ns;		/* held during I/O */
+	uv_work_t work;
+	int      werr;			/* backend result (negative errno) */
+	uint8_t *aux;			/* compare buffer, flush-all namespace list */
+	uint64_t io_off, io_len;	/* byte range of a read/write/zeroes */
+	bool     deac;			/* Write Zeroes: deallocate */
+	bool     aer_pending;
+	bool     executing;
+	bool     pooled;		/* data is an MDTS-sized pool buffer */
+	uint32_t charged;		/* bytes counted in target->data_bytes */
+	struct ctl_req *aer_next;
+};
+
+/* ---- target.c: configuration objects ------------------------------------ */
+void ctl_target_init(struct ctl_target *t, uv_loop_t *loop);
+void ctl_target_fini(struct ctl_target *t);
+struct ctl_subsys *ctl_subsys_add(struct ctl_target *t, const char *nqn);
+struct ctl_subsys *ctl_subsys_find(struct ctl_target *t, const char *nqn);
+void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s);
+int  ctl_subsys_allow_host(struct ctl_subsys *s, const char *hostnqn);
+bool ctl_subsys_host_allowed(const struct ctl_subsys *s, const char *hostnqn);
+int  ctl_target_add_listener(struct ctl_target *t, const char *traddr, int port, bool io);
+/* Validates an NQN (Base 2.0, 4.5): 1..223 bytes, "nqn." prefix, printable. */
+bool ctl_nqn_valid(const char *nqn);
+
+/* ---- backend.c: namespaces ---------------------------------------------- */
+/* Opens BACKING (a path or "ram:SIZE" with K/M/G suffix) as a namespace of
+ * 2^lba_shift byte blocks. Returns 0 or a negative errno with msg filled. */
+int  ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bool ro,
+		 char *msg, size_t msglen);
+void ctl_ns_put(struct ctl_ns *ns);
+int  ctl_parse_size(const char *s, uint64_t *out);
+/* Attach/detach/resize a namespace at run time: raise the notices. */
+int  ctl_subsys_attach_ns(struct ctl_subsys *s, struct ctl_ns *ns, uint32_t nsid);
+void ctl_subsys_detach_ns(struct ctl_subsys *s, uint32_t nsid);
+/* Re-reads the size of nsid's backend; notices if it changed. */
+void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid);
+/* Backend operations, run in the threadpool; complete the request. */
+void ctl_backend_submit(struct ctl_req *req);
+
+/* ---- ctrl.c: queues, controllers, dispatch ------------------------------ */
+void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t, const struct ctl_queue_ops *ops,
+		    void *tp, bool io_allowed);
+/* The connection is gone: fail held AERs (complete() is called for them)
+ * and detach from the controller. In-flight I/O completes normally later. */
+void ctl_queue_destroy(struct ctl_queue *q);
+/*
+ * Decode a freshly received command: direction and length from the SGL
+ * and opcode; bounds the length (MDTS, data structure sizes) and allocates
+ * req->data. Returns 0, or an NVMe status (cqe filled) if the command must
+ * fail without a data transfer.
+ */
+uint16_t ctl_req_prepare(struct ctl_req *req);
+/* Execute (data of a host-to-controller command is in req->data). */
+void ctl_req_execute(struct ctl_req *req);
+/* Fill the CQE and call the transport. */
+void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1);
+/* Release what prepare allocated; the transport calls it before freeing. */
+void ctl_req_release(struct ctl_req *req);
+void ctl_ctrl_touch(struct ctl_ctrl *c);
+/* A namespace of a subsystem changed: changed-NS log and AEN. */
+void ctl_ns_notice(struct ctl_subsys *s, uint32_t nsid);
+/* The discovery log changed: GENCTR and AEN to discovery controllers. */
+void ctl_disc_notice(struct ctl_target *t);
+
+struct ctl_ctrl *ctl_ctrl_create(struct ctl_queue *q, struct ctl_subsys *s, const char *hostnqn,
+				 const uint8_t hostid[16], uint32_t kato_ms);
+struct ctl_ctrl *ctl_ctrl_find(struct ctl_target *t, struct ctl_subsys *s, uint16_t cntlid);
+void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms);
+/* Queue an asynchronous event; completes a held AER if there is one. */
+void ctl_aen_post(struct ctl_ctrl *c, uint32_t dw0);
+/* Hold an Asynchronous Event Request. */
+void ctl_aer_submit(struct ctl_req *req);
+/* Record a failed command in the error log (Base 2.0, 5.16.1.2). */
+void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t status);
+uint64_t ctl_now_ms(struct ctl_target *t);
+void ctl_subsys_free(struct ctl_subsys *s);
+
+/* ---- fabrics.c, admin.c, logpage.c, io.c -------------------------------- */
+void ctl_fabrics_exec(struct ctl_req *req);
+void ctl_admin_exec(struct ctl_req *req);
+void ctl_io_exec(struct ctl_req *req);
+void ctl_get_log_page(struct ctl_req *req);
+
+#endif /* NVMF_CTL_H */

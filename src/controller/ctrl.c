@@ -1,0 +1,443 @@
+/*
+ * Controllers and queues: command decoding and dispatch, completion,
+ * keep-alive enforcement and asynchronous events.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvmf/endian.h>
+
+#include "controller/ctl.h"
+
+uint64_t ctl_now_ms(struct ctl_target *t)
+{
+	return uv_now(t->loop);
+}
+
+void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t, const struct ctl_queue_ops *ops,
+		    void *tp, bool io_allowed)
+{
+	memset(q, 0, sizeof(*q));
+	q->target = t;
+	q->ops = ops;
+	q->tp = tp;
+	q->io_allowed = io_allowed;
+	/* Until Connect sets it, one command (the Connect) may be in flight. */
+	q->sqsize = 0;
+}
+
+/* ---- Controller lifetime ------------------------------------------------- */
+
+static void ka_timer_cb(uv_timer_t *tm)
+{
+	struct ctl_ctrl *c = tm->data;
+
+	/*
+	 * Keep Alive Timer (Base 2.0, 3.9.5): the host must send a command
+	 * within KATO. Any command restarts the timer here (as with Traffic
+	 * Based Keep Alive), so a busy host that relies on I/O traffic is not
+	 * dropped; a silent one is, after at most two periods.
+	 */
+	if (c->ka_seen) {
+		c->ka_seen = false;
+		return;
+	}
+	ctl_log(c->target, 0, "controller %u (%s): keep-alive timeout (%u ms), dropping host",
+		c->cntlid, c->hostnqn, c->kato_ms);
+	uv_timer_stop(&c->ka_timer);
+	c->dying = true;
+	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
+		if (c->queues[i])
+			c->queues[i]->ops->drop(c->queues[i], "keep-alive timeout");
+}
+
+void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms)
+{
+	c->kato_ms = kato_ms;
+	c->ka_seen = false;
+	if (kato_ms)
+		uv_timer_start(&c->ka_timer, ka_timer_cb, kato_ms, kato_ms);
+	else
+		uv_timer_stop(&c->ka_timer);
+}
+
+void ctl_ctrl_touch(struct ctl_ctrl *c)
+{
+	c->ka_seen = true;
+}
+
+static uint16_t alloc_cntlid(struct ctl_target *t)
+{
+	/* CNTLIDs 1..FFEFh are valid (Base 2.0, 5.17.2.1); keep them unique
+	 * across the target so a stale one never aliases a new controller. */
+	for (unsigned tries = 0; tries < 0xFFEF; tries++) {
+		uint16_t id = t->next_cntlid;
+		bool used = false;
+
+		t->next_cntlid = id >= 0xFFEF ? 1 : id + 1;
+		for (struct ctl_ctrl *c = t->ctrls; c; c = c->next)
+			if (c->cntlid == id)
+				used = true;
+		if (!used)
+			return id;
+	}
+	return 0;
+}
+
+struct ctl_ctrl *ctl_ctrl_create(struct ctl_queue *q, struct ctl_subsys *s, const char *hostnqn,
+				 const uint8_t hostid[16], uint32_t kato_ms)
+{
+	struct ctl_target *t = q->target;
+	struct ctl_ctrl *c;
+	uint16_t id;
+
+	if (t->nctrls >= t->opts.max_ctrls)
+		return NULL;
+	id = alloc_cntlid(t);
+	if (!id)
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->target = t;
+	c->subsys = s;
+	c->discovery = (s == &t->disc);
+	c->cntlid = id;
+	snprintf(c->hostnqn, sizeof(c->hostnqn), "%s", hostnqn);
+	memcpy(c->hostid, hostid, 16);
+	c->nioq = c->discovery ? 0 : t->opts.max_ioq;
+	c->start_ms = ctl_now_ms(t);
+	uv_timer_init(t->loop, &c->ka_timer);
+	c->ka_timer.data = c;
+	c->queues[0] = q;
+	c->next = t->ctrls;
+	t->ctrls = c;
+	t->nctrls++;
+	ctl_ctrl_set_kato(c, kato_ms);
+	return c;
+}
+
+struct ctl_ctrl *ctl_ctrl_find(struct ctl_target *t, struct ctl_subsys *s, uint16_t cntlid)
+{
+	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next)
+		if (c->subsys == s && c->cntlid == cntlid && !c->dying)
+			return c;
+	return NULL;
+}
+
+static void ctrl_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void ctrl_free(struct ctl_ctrl *c)
+{
+	struct ctl_target *t = c->target;
+	struct ctl_ctrl **pp;
+	struct ctl_subsys *s = c->subsys;
+	bool used = false;
+
+	for (pp = &t->ctrls; *pp && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = c->next;
+	t->nctrls--;
+	ctl_log(t, 1, "controller %u (%s) freed", c->cntlid, c->hostnqn);
+	uv_timer_stop(&c->ka_timer);
+	uv_close((uv_handle_t *)&c->ka_timer, ctrl_closed);
+	if (s->removed) {
+		for (struct ctl_ctrl *o = t->ctrls; o; o = o->next)
+			if (o->subsys == s)
+				used = true;
+		if (!used)
+			ctl_subsys_free(s);
+	}
+}
+
+void ctl_queue_destroy(struct ctl_queue *q)
+{
+	struct ctl_ctrl *c = q->ctrl;
+
+	if (!c)
+		return;
+	q->ctrl = NULL;
+	if (c->queues[q->qid] == q)
+		c->queues[q->qid] = NULL;
+	if (q->qid == 0) {
+		/* Held AERs end with the admin queue (Base 2.0, 5.2). */
+		while (c->naer) {
+			struct ctl_req *r = c->aers[--c->naer];
+
+			r->aer_pending = false;
+			ctl_req_complete(r, CTL_SC_ABORTED_SQ_DELETE, 0, 0);
+		}
+		/* Losing the admin queue ends the association: its I/O queues go
+		 * too (Fabrics 1.1, 3.3). */
+		c->dying = true;
+		for (unsigned i = 1; i <= CTL_MAX_IOQ; i++)
+			if (c->queues[i])
+				c->queues[i]->ops->drop(c->queues[i], "admin queue closed");
+	}
+	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
+		if (c->queues[i])
+			return;
+	ctrl_free(c);
+}
+
+/* ---- Commands -------------------------------------------------------------- */
+
+static enum ctl_dir cmd_dir(const uint8_t *sqe)
+{
+	uint8_t code = sqe[CTL_SQE_OPC] == CTL_FABRICS ? sqe[CTL_SQE_FCTYPE] : sqe[CTL_SQE_OPC];
+
+	/* Bits 1:0 of the opcode (or FCTYPE) give the data direction
+	 * (Base 2.0, 5.1, Figure 140; Fabrics 1.1, Figure 10). */
+	switch (code & 3) {
+	case 1: return CTL_DIR_H2C;
+	case 2: return CTL_DIR_C2H;
+	default: return CTL_DIR_NONE;
+	}
+}
+
+uint16_t ctl_req_prepare(struct ctl_req *req)
+{
+	struct ctl_queue *q = req->q;
+	const uint8_t *sqe = req->sqe;
+	uint32_t len = nvmf_get_le32(sqe + CTL_SQE_SGL_LEN);
+	uint32_t max = (uint32_t)CTL_MPS << q->target->opts.mdts;
+	uint8_t psdt = sqe[CTL_SQE_FLAGS] >> 6;
+	uint8_t code = sqe[CTL_SQE_OPC] == CTL_FABRICS ? sqe[CTL_SQE_FCTYPE] : sqe[CTL_SQE_OPC];
+	bool read_io;
+
+	memset(req->cqe, 0, sizeof(req->cqe));
+	req->dir = cmd_dir(sqe);
+	req->xfer_len = 0;
+	req->data = NULL;
+	req->pooled = false;
+	if (q->ctrl && !q->no_sqflow)
+		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->sqsize + 1));
+
+	if ((code & 3) == 3) {
+		ctl_req_complete(req, CTL_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
+		return CTL_SC_INVALID_OPCODE;
+	}
+	if (req->dir == CTL_DIR_NONE)
+		return 0;
+	/* NVMe/TCP carries data only through SGLs (NVMe/TCP 1.0, 2.1). */
+	if (psdt == 0) {
+		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return CTL_SC_INVALID_FIELD;
+	}
+	if (len > max) {
+		/* MDTS (Base 2.0, 5.17.2.1): larger transfers are Invalid Field. */
+		ctl_log(q->target, 1, "%s: cid %u: transfer of %u bytes exceeds MDTS (%u)",
+			q->peer, nvmf_get_le16(sqe + CTL_SQE_CID), len, max);
+		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return CTL_SC_INVALID_FIELD;
+	}
+	if (len == 0)
+		return 0;
+	if (q->target->data_bytes + len > q->target->opts.max_data_bytes) {
+		/* Hosts together hold too much buffer memory (commands waiting
+		 * for their data, responses not read): retryable, no DNR
+		 * (Base 2.0, Command Interrupted). */
+		ctl_log(q->target, 1, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
+			q->peer, nvmf_get_le16(sqe + CTL_SQE_CID), len,
+			(unsigned long long)q->target->opts.max_data_bytes);
+		ctl_req_complete(req, CTL_SC_INTERRUPTED, 0, 0);
+		return CTL_SC_INTERRUPTED;
+	}
+	read_io = q->qid != 0 && sqe[CTL_SQE_OPC] == CTL_IO_READ;
+	if (q->qid != 0 && len >= CTL_POOL_MIN_LEN) {
+		/* I/O data is written in full before it is read: no zeroing. */
+		struct ctl_target *t = q->target;
+
+		req->data = t->npool ? t->pool[--t->npool] : malloc(max);
+		req->pooled = req->data != NULL;
+	} else {
+		req->data = read_io ? malloc(len) : calloc(1, len);
+	}
+	if (!req->data) {
+		ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+		return CTL_SC_INTERNAL;
+	}
+	req->xfer_len = len;
+	req->charged = len;
+	q->target->data_bytes += len;
+	return 0;
+}
+
+void ctl_req_execute(struct ctl_req *req)
+{
+	struct ctl_queue *q = req->q;
+	struct ctl_ctrl *c = q->ctrl;
+
+	q->target->inflight++;
+	req->executing = true;
+	if (req->sqe[CTL_SQE_OPC] == CTL_FABRICS) {
+		ctl_fabrics_exec(req);
+		return;
+	}
+	if (!c) {
+		/* Connect must be the first command on a queue (Fabrics 1.1, 3.3). */
+		ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
+		return;
+	}
+	ctl_ctrl_touch(c);
+	if (!(c->cc & CTL_CC_EN) || !(c->csts & CTL_CSTS_RDY)) {
+		/* Only Fabrics commands before CC.EN = 1 and CSTS.RDY = 1. */
+		ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR, 0, 0);
+		return;
+	}
+	if (q->qid == 0)
+		ctl_admin_exec(req);
+	else
+		ctl_io_exec(req);
+}
+
+void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t status)
+{
+	uint8_t *e = c->errlog[c->errcount % CTL_ERRLOG_SLOTS];
+
+	c->errcount++;
+	memset(e, 0, 64);
+	nvmf_put_le64(e + 0, c->errcount);
+	nvmf_put_le16(e + 8, req->q->qid);
+	memcpy(e + 10, req->sqe + CTL_SQE_CID, 2);
+	nvmf_put_le16(e + 12, (uint16_t)(((status & 0x7FF) << 1) | (status & CTL_DNR)));
+	nvmf_put_le16(e + 14, 0xFFFF);	/* parameter location not given */
+	memcpy(e + 24, req->sqe + CTL_SQE_NSID, 4);
+}
+
+void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
+{
+	struct ctl_queue *q = req->q;
+	uint8_t *cqe = req->cqe;
+
+	/* inflight was raised by ctl_req_execute; a failure from prepare
+	 * never got there. */
+	if (req->executing) {
+		req->executing = false;
+		q->target->inflight--;
+	}
+	nvmf_put_le32(cqe + CTL_CQE_DW0, dw0);
+	nvmf_put_le32(cqe + CTL_CQE_DW1, dw1);
+	nvmf_put_le16(cqe + CTL_CQE_SQHD, q->no_sqflow ? 0xFFFF : q->sqhd);
+	nvmf_put_le16(cqe + CTL_CQE_SQID, q->qid);
+	memcpy(cqe + CTL_CQE_CID, req->sqe + CTL_SQE_CID, 2);
+	/* Status field: SC in bits 8:1, SCT 11:9, DNR 15 (Base 2.0, 4.6.1). */
+	nvmf_put_le16(cqe + CTL_CQE_STATUS,
+		      (uint16_t)(((status & 0x7FF) << 1) | (status & CTL_DNR)));
+	if ((status & 0x7FF) && q->ctrl && status != CTL_SC_ABORTED_SQ_DELETE)
+		ctl_errlog_add(q->ctrl, req, status);
+	if (req->ns) {
+		ctl_ns_put(req->ns);
+		req->ns = NULL;
+	}
+	q->ops->complete(req);
+}
+
+void ctl_req_release(struct ctl_req *req)
+{
+	struct ctl_target *t = req->q->target;
+
+	t->data_bytes -= req->charged;
+	req->charged = 0;
+	if (req->pooled && req->data && t->npool < CTL_POOL_MAX)
+		t->pool[t->npool++] = req->data;
+	else
+		free(req->data);
+	req->data = NULL;
+	req->pooled = false;
+	free(req->aux);
+	req->aux = NULL;
+	if (req->ns) {
+		ctl_ns_put(req->ns);
+		req->ns = NULL;
+	}
+}
+
+/* ---- Asynchronous events (Base 2.0, 5.2) --------------------------------- */
+
+void ctl_aen_post(struct ctl_ctrl *c, uint32_t dw0)
+{
+	if (c->naer) {
+		struct ctl_req *r = c->aers[--c->naer];
+
+		r->aer_pending = false;
+		ctl_req_complete(r, CTL_SC_SUCCESS, dw0, 0);
+		return;
+	}
+	if (c->naen_pending < sizeof(c->aen_pending) / sizeof(c->aen_pending[0]))
+		c->aen_pending[c->naen_pending++] = dw0;
+}
+
+void ctl_aer_submit(struct ctl_req *req)
+{
+	struct ctl_ctrl *c = req->q->ctrl;
+
+	if (c->naen_pending) {
+		uint32_t dw0 = c->aen_pending[0];
+
+		memmove(c->aen_pending, c->aen_pending + 1,
+			--c->naen_pending * sizeof(c->aen_pending[0]));
+		ctl_req_complete(req, CTL_SC_SUCCESS, dw0, 0);
+		return;
+	}
+	if (c->naer >= CTL_MAX_AER) {
+		ctl_req_complete(req, CTL_SC_AER_LIMIT | CTL_DNR, 0, 0);
+		return;
+	}
+	req->aer_pending = true;
+	c->aers[c->naer++] = req;
+	/* A held AER is not in-flight work: draining must not wait for it. */
+	if (req->executing) {
+		req->executing = false;
+		req->q->target->inflight--;
+	}
+}
+
+static void changed_ns_add(struct ctl_ctrl *c, uint32_t nsid)
+{
+	if (c->nchanged > 1024)
+		return;
+	for (unsigned i = 0; i < c->nchanged; i++)
+		if (c->changed_ns[i] == nsid)
+			return;
+	if (c->nchanged == 1024) {
+		c->nchanged = 1025;	/* overflow: the log reports FFFFFFFFh */
+		return;
+	}
+	c->changed_ns[c->nchanged++] = nsid;
+}
+
+void ctl_ns_notice(struct ctl_subsys *s, uint32_t nsid)
+{
+	for (struct ctl_ctrl *c = s->target->ctrls; c; c = c->next) {
+		if (c->subsys != s || c->dying)
+			continue;
+		changed_ns_add(c, nsid);
+		/* One notice until the host reads log 04h with RAE cleared. */
+		if ((c->aen_cfg & CTL_AEN_CFG_NS_ATTR) && !c->ns_aen_masked) {
+			c->ns_aen_masked = true;
+			ctl_aen_post(c, CTL_AEN_DW0(CTL_AEN_TYPE_NOTICE, CTL_AEN_INFO_NS_CHANGED,
+						    CTL_LID_CHANGED_NS));
+		}
+	}
+}
+
+void ctl_disc_notice(struct ctl_target *t)
+{
+	t->genctr++;
+	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next) {
+		if (!c->discovery || c->dying)
+			continue;
+		if ((c->aen_cfg & CTL_AEN_CFG_DISC_LOG) && !c->disc_aen_masked) {
+			c->disc_aen_masked = true;
+			ctl_aen_post(c, CTL_AEN_DW0(CTL_AEN_TYPE_NOTICE, CTL_AEN_INFO_DISC_CHANGED,
+						    CTL_LID_DISCOVERY));
+		}
+	}
+}

@@ -1,0 +1,149 @@
+/*
+ * NVM command set I/O commands (NVM Command Set 1.0, 3): Read, Write,
+ * Compare, Flush, Write Zeroes, Dataset Management. This file validates
+ * (namespace, LBA range, transfer length, write protection) and hands the
+ * work to the backend (backend.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvmf/endian.h>
+
+#include "controller/ctl.h"
+
+/* SLBA + NLB within the namespace, without overflow. */
+static bool lba_ok(const struct ctl_ns *ns, uint64_t slba, uint64_t nlb)
+{
+	uint64_t cap = ns->size >> ns->lba_shift;
+
+	return slba <= cap && nlb <= cap - slba;
+}
+
+static void flush_all(struct ctl_req *req)
+{
+	struct ctl_subsys *s = req->q->ctrl->subsys;
+	struct ctl_ns **list;
+	unsigned n = 0;
+
+	list = calloc(CTL_MAX_NS + 1, sizeof(*list));
+	if (!list) {
+		ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+		return;
+	}
+	for (uint32_t i = 1; i <= CTL_MAX_NS; i++) {
+		if (s->ns[i] && !s->ns[i]->ro && s->ns[i]->type != CTL_BE_RAM) {
+			s->ns[i]->refs++;
+			list[n++] = s->ns[i];
+		}
+	}
+	req->aux = (uint8_t *)(void *)list;
+	ctl_backend_submit(req);
+}
+
+void ctl_io_exec(struct ctl_req *req)
+{
+	struct ctl_ctrl *c = req->q->ctrl;
+	const uint8_t *sqe = req->sqe;
+	uint8_t opc = sqe[CTL_SQE_OPC];
+	uint32_t nsid = nvmf_get_le32(sqe + CTL_SQE_NSID);
+	uint64_t slba = nvmf_get_le64(sqe + CTL_SQE_CDW10);
+	uint32_t cdw12 = nvmf_get_le32(sqe + CTL_SQE_CDW12);
+	uint64_t nlb = (uint64_t)(cdw12 & 0xFFFF) + 1;
+	struct ctl_ns *ns;
+
+	if (opc == CTL_IO_FLUSH && nsid == 0xFFFFFFFFu) {
+		flush_all(req);
+		return;
+	}
+	ns = nsid && nsid <= CTL_MAX_NS ? c->subsys->ns[nsid] : NULL;
+	if (!ns) {
+		ctl_req_complete(req, CTL_SC_INVALID_NS | CTL_DNR, 0, 0);
+		return;
+	}
+	switch (opc) {
+	case CTL_IO_READ:
+	case CTL_IO_WRITE:
+	case CTL_IO_COMPARE:
+		if (!lba_ok(ns, slba, nlb)) {
+			ctl_req_complete(req, CTL_SC_LBA_RANGE | CTL_DNR, 0, 0);
+			return;
+		}
+		/* The SGL must describe exactly NLB blocks (Base 2.0, 4.1.2). */
+		if (req->xfer_len != nlb << ns->lba_shift || !req->data) {
+			ctl_log(c->target, 1, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
+				req->q->peer, nvmf_get_le16(sqe + CTL_SQE_CID), req->xfer_len,
+				(unsigned long long)nlb, 1u << ns->lba_shift);
+			ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+			return;
+		}
+		if (opc == CTL_IO_WRITE && ns->ro) {
+			ctl_req_complete(req, CTL_SC_WRITE_RO | CTL_DNR, 0, 0);
+			return;
+		}
+		if (opc == CTL_IO_COMPARE) {
+			req->aux = malloc(req->xfer_len);
+			if (!req->aux) {
+				ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+				return;
+			}
+		}
+		req->io_off = slba << ns->lba_shift;
+		req->io_len = req->xfer_len;
+		if (opc == CTL_IO_WRITE) {
+			c->host_writes++;
+			c->units_written += req->io_len >> 9;
+		} else {
+			c->host_reads++;
+			c->units_read += req->io_len >> 9;
+		}
+		break;
+	case CTL_IO_FLUSH:
+		break;
+	case CTL_IO_WRITE_ZEROES:
+		if (!lba_ok(ns, slba, nlb)) {
+			ctl_req_complete(req, CTL_SC_LBA_RANGE | CTL_DNR, 0, 0);
+			return;
+		}
+		if (ns->ro) {
+			ctl_req_complete(req, CTL_SC_WRITE_RO | CTL_DNR, 0, 0);
+			return;
+		}
+		req->io_off = slba << ns->lba_shift;
+		req->io_len = nlb << ns->lba_shift;
+		req->deac = (cdw12 >> 25) & 1;
+		break;
+	case CTL_IO_DSM: {
+		uint32_t nr = (nvmf_get_le32(sqe + CTL_SQE_CDW10) & 0xFF) + 1;
+		uint32_t attr = nvmf_get_le32(sqe + CTL_SQE_CDW11);
+
+		if (!req->data || req->xfer_len < nr * 16) {
+			ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+			return;
+		}
+		if (!(attr & (1u << 2))) {
+			/* Only the integral read/write hints: nothing to do. */
+			ctl_req_complete(req, CTL_SC_SUCCESS, 0, 0);
+			return;
+		}
+		if (ns->ro) {
+			ctl_req_complete(req, CTL_SC_WRITE_RO | CTL_DNR, 0, 0);
+			return;
+		}
+		for (uint32_t i = 0; i < nr; i++) {
+			const uint8_t *r = req->data + 16 * i;
+
+			if (!lba_ok(ns, nvmf_get_le64(r + 8), nvmf_get_le32(r + 4))) {
+				ctl_req_complete(req, CTL_SC_LBA_RANGE | CTL_DNR, 0, 0);
+				return;
+			}
+		}
+		break;
+	}
+	default:
+		ctl_req_complete(req, CTL_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
+		return;
+	}
+	ns->refs++;
+	req->ns = ns;
+	ctl_backend_submit(req);
+}

@@ -1,0 +1,228 @@
+/*
+ * Get Log Page (NVMe Base 2.0, 5.16): error information, SMART / health,
+ * firmware slot, changed namespace list, and the discovery log page
+ * (NVMe over Fabrics 1.1, 5.3). Offsets (LPO) and lengths (NUMD) are
+ * honoured for every page; each page is built whole and the window copied.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvmf/endian.h>
+
+#include "controller/ctl.h"
+
+static void put_padded(uint8_t *dst, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	memset(dst, ' ', len);
+	memcpy(dst, s, n < len ? n : len);
+}
+
+/* Discovery log: one entry per I/O subsystem the host may use and per
+ * address serving I/O. Returns a malloc'ed page and its size. */
+static uint8_t *build_discovery(struct ctl_ctrl *c, const char *q_addr, size_t *len)
+{
+	struct ctl_target *t = c->target;
+	uint64_t numrec = 0;
+	uint8_t *p, *e;
+
+	for (struct ctl_subsys *s = t->subsys; s; s = s->next)
+		if (ctl_subsys_host_allowed(s, c->hostnqn))
+			for (unsigned i = 0; i < t->nlisteners; i++)
+				numrec += t->listeners[i].io;
+	*len = CTL_DLP_HDR_LEN + numrec * CTL_DLP_ENTRY_LEN;
+	p = calloc(1, *len);
+	if (!p)
+		return NULL;
+	nvmf_put_le64(p + CTL_DLP_GENCTR, t->genctr);
+	nvmf_put_le64(p + CTL_DLP_NUMREC, numrec);
+	nvmf_put_le16(p + CTL_DLP_RECFMT, 0);
+	e = p + CTL_DLP_HDR_LEN;
+	for (struct ctl_subsys *s = t->subsys; s; s = s->next) {
+		if (!ctl_subsys_host_allowed(s, c->hostnqn))
+			continue;
+		for (unsigned i = 0; i < t->nlisteners; i++) {
+			const struct ctl_listener *l = &t->listeners[i];
+
+			if (!l->io)
+				continue;
+			e[CTL_DLE_TRTYPE] = CTL_TRTYPE_TCP;
+			e[CTL_DLE_ADRFAM] = (uint8_t)l->adrfam;
+			e[CTL_DLE_SUBTYPE] = CTL_SUBTYPE_NVME;
+			e[CTL_DLE_TREQ] = CTL_TREQ_NOT_REQUIRED | CTL_TREQ_NO_SQFLOW;
+			nvmf_put_le16(e + CTL_DLE_PORTID, l->portid);
+			nvmf_put_le16(e + CTL_DLE_CNTLID, 0xFFFF);
+			nvmf_put_le16(e + CTL_DLE_ASQSZ, 32);
+			put_padded(e + CTL_DLE_TRSVCID, 32, l->trsvcid);
+			memcpy(e + CTL_DLE_SUBNQN, s->nqn, strlen(s->nqn));
+			/* A wildcard listener is reported with the address this
+			 * host reached, which is one it can use. */
+			put_padded(e + CTL_DLE_TRADDR, 256,
+				   (strcmp(l->traddr, "0.0.0.0") == 0 || strcmp(l->traddr, "::") == 0) &&
+				   q_addr[0] ? q_addr : l->traddr);
+			e[CTL_DLE_TSAS] = 0;	/* SECTYPE: none */
+			e += CTL_DLP_ENTRY_LEN;
+		}
+	}
+	return p;
+}
+
+static uint8_t *build_error(struct ctl_ctrl *c, size_t *len)
+{
+	uint8_t *p;
+	uint64_t n = c->errcount < CTL_ERRLOG_SLOTS ? c->errcount : CTL_ERRLOG_SLOTS;
+
+	*len = 64 * CTL_ERRLOG_SLOTS;
+	p = calloc(1, *len);
+	if (!p)
+		return NULL;
+	/* Newest first (5.16.1.2). */
+	for (uint64_t i = 0; i < n; i++)
+		memcpy(p + 64 * i, c->errlog[(c->errcount - 1 - i) % CTL_ERRLOG_SLOTS], 64);
+	return p;
+}
+
+static void put_le128(uint8_t *p, uint64_t v)
+{
+	nvmf_put_le64(p, v);
+	nvmf_put_le64(p + 8, 0);
+}
+
+static uint8_t *build_smart(struct ctl_ctrl *c, size_t *len)
+{
+	uint8_t *p;
+	uint64_t hours = (ctl_now_ms(c->target) - c->start_ms) / 3600000u;
+
+	*len = 512;
+	p = calloc(1, *len);
+	if (!p)
+		return NULL;
+	nvmf_put_le16(p + 1, 0x13F);		/* 319 K: a plausible temperature */
+	p[3] = 100;				/* available spare % */
+	p[4] = 10;				/* spare threshold */
+	/* Data units are thousands of 512-byte units, rounded up. */
+	put_le128(p + 32, (c->units_read + 999) / 1000);
+	put_le128(p + 48, (c->units_written + 999) / 1000);
+	put_le128(p + 64, c->host_reads);
+	put_le128(p + 80, c->host_writes);
+	put_le128(p + 128, hours);
+	put_le128(p + 176, c->errcount);	/* error information log entries */
+	return p;
+}
+
+static uint8_t *build_fw_slot(size_t *len)
+{
+	uint8_t *p;
+
+	*len = 512;
+	p = calloc(1, *len);
+	if (!p)
+		return NULL;
+	p[0] = 1;				/* slot 1 active */
+	put_padded(p + 8, 8, "0.1.0");
+	return p;
+}
+
+static uint8_t *build_changed_ns(struct ctl_ctrl *c, size_t *len)
+{
+	uint8_t *p;
+
+	*len = 4096;
+	p = calloc(1, *len);
+	if (!p)
+		return NULL;
+	if (c->nchanged > 1024)
+		nvmf_put_le32(p, 0xFFFFFFFFu);	/* more than 1024 changed */
+	else
+		for (unsigned i = 0; i < c->nchanged; i++)
+			nvmf_put_le32(p + 4 * i, c->changed_ns[i]);
+	return p;
+}
+
+void ctl_get_log_page(struct ctl_req *req)
+{
+	struct ctl_ctrl *c = req->q->ctrl;
+	const uint8_t *sqe = req->sqe;
+	uint32_t cdw10 = nvmf_get_le32(sqe + CTL_SQE_CDW10);
+	uint32_t cdw11 = nvmf_get_le32(sqe + CTL_SQE_CDW11);
+	uint64_t lpo = nvmf_get_le64(sqe + CTL_SQE_CDW12);
+	uint32_t nsid = nvmf_get_le32(sqe + CTL_SQE_NSID);
+	uint8_t lid = cdw10 & 0xFF;
+	bool rae = (cdw10 >> 15) & 1;
+	uint64_t numd = ((uint64_t)(cdw11 & 0xFFFF) << 16 | (cdw10 >> 16)) + 1;
+	uint64_t want = numd * 4;
+	uint8_t *page = NULL;
+	size_t size = 0;
+
+	if (!req->data || req->dir != CTL_DIR_C2H || want > req->xfer_len) {
+		ctl_log(c->target, 1, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->peer,
+			lid, (unsigned long long)want, req->xfer_len);
+		ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+		return;
+	}
+	if (lpo & 3) {
+		/* LPO must be dword aligned (5.16). */
+		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return;
+	}
+	if (c->discovery && lid != CTL_LID_DISCOVERY) {
+		ctl_req_complete(req, CTL_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
+		return;
+	}
+	switch (lid) {
+	case CTL_LID_DISCOVERY:
+		if (!c->discovery) {
+			ctl_req_complete(req, CTL_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
+			return;
+		}
+		page = build_discovery(c, req->q->local_addr, &size);
+		if (page && !rae)
+			c->disc_aen_masked = false;
+		break;
+	case CTL_LID_ERROR:
+		page = build_error(c, &size);
+		break;
+	case CTL_LID_SMART:
+		if (nsid != 0 && nsid != 0xFFFFFFFFu) {
+			/* LPA bit 0 is clear: no per-namespace SMART data. */
+			ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+			return;
+		}
+		page = build_smart(c, &size);
+		break;
+	case CTL_LID_FW_SLOT:
+		page = build_fw_slot(&size);
+		break;
+	case CTL_LID_CHANGED_NS:
+		page = build_changed_ns(c, &size);
+		if (page) {
+			/* Reading clears the list; RAE = 0 also re-arms the
+			 * namespace attribute notice (5.16.1.5). */
+			c->nchanged = 0;
+			if (!rae)
+				c->ns_aen_masked = false;
+		}
+		break;
+	default:
+		ctl_req_complete(req, CTL_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
+		return;
+	}
+	if (!page) {
+		ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+		return;
+	}
+	if (lpo > size) {
+		free(page);
+		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return;
+	}
+	/* The window past the end of the page reads as zeroes. */
+	memset(req->data, 0, want);
+	memcpy(req->data, page + lpo, size - lpo < want ? size - lpo : want);
+	req->xfer_len = (uint32_t)want;
+	free(page);
+	ctl_req_complete(req, CTL_SC_SUCCESS, 0, 0);
+}

@@ -1,0 +1,192 @@
+/*
+ * The target's configuration objects: subsystems, allow-lists, listeners.
+ *
+ * A target holds any number of NVM subsystems plus the discovery subsystem
+ * (Fabrics 1.1, 5). Subsystems and namespaces may be added and removed at
+ * run time (configuration reload); live controllers keep a pointer to
+ * their subsystem, so a removed subsystem first drops its controllers.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller/ctl.h"
+
+void ctl_log(struct ctl_target *t, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t && level > t->opts.verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("nvmf-target: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void ctl_target_init(struct ctl_target *t, uv_loop_t *loop)
+{
+	memset(t, 0, sizeof(*t));
+	t->loop = loop;
+	t->opts.mdts = 6;		/* 256 KiB per command */
+	t->opts.max_ioq = 16;
+	t->opts.io_icd = 8192;
+	t->opts.c2h_success = true;
+	t->opts.max_ctrls = 512;
+	t->opts.max_data_bytes = 1ull << 30;
+	t->next_cntlid = 1;
+	t->genctr = 1;
+	t->disc.target = t;
+	snprintf(t->disc.nqn, sizeof(t->disc.nqn), "%s", CTL_DISC_NQN);
+	t->disc.any_host = true;
+}
+
+void ctl_subsys_free(struct ctl_subsys *s)
+{
+	for (uint32_t i = 1; i <= CTL_MAX_NS; i++) {
+		if (s->ns[i]) {
+			s->ns[i]->removed = true;
+			ctl_ns_put(s->ns[i]);
+			s->ns[i] = NULL;
+		}
+	}
+	free(s);
+}
+
+void ctl_target_fini(struct ctl_target *t)
+{
+	struct ctl_subsys *s, *n;
+
+	for (s = t->subsys; s; s = n) {
+		n = s->next;
+		ctl_subsys_free(s);
+	}
+	t->subsys = NULL;
+	while (t->npool)
+		free(t->pool[--t->npool]);
+}
+
+bool ctl_nqn_valid(const char *nqn)
+{
+	size_t n = strnlen(nqn, CTL_NQN_MAX + 1);
+
+	if (n == 0 || n > CTL_NQN_MAX || strncmp(nqn, "nqn.", 4) != 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)nqn[i] < 0x20 || (unsigned char)nqn[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Serial numbers are ASCII, 20 bytes, space padded: derive one from the NQN
+ * so that it is stable across restarts. */
+static void make_serial(struct ctl_subsys *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = s->nqn; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(s->serial, sizeof(s->serial), "%08x%08x", h, h ^ 0x5bd1e995u);
+}
+
+struct ctl_subsys *ctl_subsys_find(struct ctl_target *t, const char *nqn)
+{
+	if (strcmp(nqn, CTL_DISC_NQN) == 0)
+		return &t->disc;
+	for (struct ctl_subsys *s = t->subsys; s; s = s->next)
+		if (strcmp(s->nqn, nqn) == 0)
+			return s;
+	return NULL;
+}
+
+struct ctl_subsys *ctl_subsys_add(struct ctl_target *t, const char *nqn)
+{
+	struct ctl_subsys *s, **pp;
+
+	if (!ctl_nqn_valid(nqn) || ctl_subsys_find(t, nqn))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->target = t;
+	snprintf(s->nqn, sizeof(s->nqn), "%s", nqn);
+	s->any_host = true;
+	make_serial(s);
+	for (pp = &t->subsys; *pp; pp = &(*pp)->next)
+		;
+	*pp = s;
+	ctl_disc_notice(t);
+	return s;
+}
+
+void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s)
+{
+	struct ctl_subsys **pp;
+
+	for (pp = &t->subsys; *pp && *pp != s; pp = &(*pp)->next)
+		;
+	if (!*pp)
+		return;
+	*pp = s->next;
+	/* Controllers of the subsystem lose their queues; they are freed when
+	 * the transports report the queues destroyed. */
+	s->removed = true;
+	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next) {
+		if (c->subsys != s)
+			continue;
+		c->dying = true;
+		for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
+			if (c->queues[i])
+				c->queues[i]->ops->drop(c->queues[i], "subsystem removed");
+	}
+	ctl_disc_notice(t);
+	/* Freed once no controller points at it (ctrl.c). */
+	bool used = false;
+	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next)
+		if (c->subsys == s)
+			used = true;
+	if (!used)
+		ctl_subsys_free(s);
+}
+
+int ctl_subsys_allow_host(struct ctl_subsys *s, const char *hostnqn)
+{
+	if (!ctl_nqn_valid(hostnqn))
+		return -EINVAL;
+	if (s->nhosts >= CTL_MAX_HOSTS)
+		return -ENOSPC;
+	snprintf(s->hosts[s->nhosts++], CTL_NQN_MAX + 1, "%s", hostnqn);
+	s->any_host = false;
+	return 0;
+}
+
+bool ctl_subsys_host_allowed(const struct ctl_subsys *s, const char *hostnqn)
+{
+	if (s->any_host)
+		return true;
+	for (unsigned i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i], hostnqn) == 0)
+			return true;
+	return false;
+}
+
+int ctl_target_add_listener(struct ctl_target *t, const char *traddr, int port, bool io)
+{
+	struct ctl_listener *l;
+
+	if (t->nlisteners >= CTL_MAX_LISTENERS)
+		return -ENOSPC;
+	l = &t->listeners[t->nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->adrfam = strchr(traddr, ':') ? CTL_ADRFAM_IPV6 : CTL_ADRFAM_IPV4;
+	snprintf(l->traddr, sizeof(l->traddr), "%s", traddr);
+	snprintf(l->trsvcid, sizeof(l->trsvcid), "%d", port);
+	l->portid = (uint16_t)(t->nlisteners + 1);
+	l->io = io;
+	t->nlisteners++;
+	ctl_disc_notice(t);
+	return 0;
+}

@@ -1,0 +1,771 @@
+/*
+ * One NVMe/TCP connection on the controller side (NVMe/TCP 1.0, 3):
+ * connection initialization, command capsules with in-capsule data or
+ * R2T-solicited H2CData, C2HData and CapsuleResp back, and C2HTermReq on
+ * a host protocol error.
+ *
+ * Nothing from the wire is trusted before it is bounded: the framer
+ * (tcp/rx.c) checks every header against the negotiated parameters and the
+ * in-capsule limit; here commands in flight are bounded by the queue size,
+ * H2CData must name a live R2T and stay within its command's transfer.
+ * A fatal error ends this connection only.
+ *
+ * Output is gathered: PDUs built during a loop turn are queued and sent
+ * by one uv_write per connection from a uv_check handle (listen.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nvmf/endian.h>
+
+#include "tcp/ctrl/tcp_ctrl.h"
+
+/* Commands a connection may have between CapsuleCmd and the write of its
+ * response: twice the queue size, because a response handed to the kernel
+ * can reach the host (which then reuses the slot) before our write
+ * callback has run. */
+#define TCP_SLOTS        (2 * (CTL_MQES + 1))
+#define TCP_LINGER_MS    5000
+
+struct tcp_creq {
+	struct ctl_req c;		/* first: ctl_req pointers convert back */
+	struct tcp_cconn *conn;
+	uint16_t ttag;			/* slot index, the R2T transfer tag */
+	uint16_t cid;
+	uint32_t h2c_next;		/* next DATAO expected */
+	bool     r2t_sent;
+	bool     ddgst_bad;
+	bool     in_ctl;		/* the controller owns it until complete() */
+	bool     finished;		/* its response is queued: free once written */
+	unsigned txrefs;		/* queued or submitted writes using its buffers */
+	uint8_t  hdr[TCP_PDU_HDR_BUF];	/* R2T or C2HData header */
+	uint8_t  rsp[TCP_PDU_HDR_BUF];	/* CapsuleResp */
+	uint8_t  ddgst[NVMF_TCP_DIGEST_LEN];
+};
+
+struct tcp_cbatch {
+	uv_write_t wr;
+	struct tcp_cconn *conn;
+	unsigned nreq;
+	struct tcp_creq *reqs[];
+};
+
+struct tcp_cconn {
+	struct tcp_cconn *next;
+	struct tcp_srv *srv;
+	uv_tcp_t sock;
+	uv_timer_t timer;		/* ICReq deadline, then linger deadline */
+	uv_shutdown_t shut;
+	unsigned handles_open;
+	struct tcp_rx rx;
+	struct tcp_params params;
+	bool     ic_done;
+	bool     connected;		/* Connect succeeded: the set-up timer is off */
+	struct ctl_queue q;
+	struct tcp_creq *slots[TCP_SLOTS];
+	unsigned nslots;
+	unsigned nreqs;			/* live tcp_req objects */
+	struct tcp_creq *cur;		/* CapsuleCmd being received (NULL: discard) */
+	struct tcp_creq *h2c_cur;	/* H2CData being received */
+	uint8_t *discard;		/* in-capsule data of a failed command */
+	uint32_t max_icd;
+	uint32_t maxh2cdata;
+	uv_buf_t *txb;
+	unsigned ntxb, captxb;
+	struct tcp_creq **txr;
+	unsigned ntxr, captxr;
+	unsigned writes;		/* uv_writes in progress */
+	bool     linger;		/* closing once the queued PDUs are out */
+	bool     shut_started;
+	bool     closed;
+	uint8_t  icresp[TCP_PDU_HDR_BUF];
+	uint8_t  term[TCP_PDU_HDR_BUF];
+	char     peer[80];
+};
+
+static void conn_maybe_free(struct tcp_cconn *c);
+static void conn_maybe_shutdown(struct tcp_cconn *c);
+
+/* ---- Transmit queue ---------------------------------------------------------- */
+
+static int tx_add(struct tcp_cconn *c, void *base, size_t len)
+{
+	if (c->ntxb == c->captxb) {
+		unsigned cap = c->captxb ? 2 * c->captxb : 64;
+		uv_buf_t *b = realloc(c->txb, cap * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		c->txb = b;
+		c->captxb = cap;
+	}
+	c->txb[c->ntxb++] = uv_buf_init(base, (unsigned)len);
+	return 0;
+}
+
+/* r's buffers are in the queue: keep it alive until that write is done. */
+static int tx_ref(struct tcp_cconn *c, struct tcp_creq *r)
+{
+	if (c->ntxr == c->captxr) {
+		unsigned cap = c->captxr ? 2 * c->captxr : 32;
+		struct tcp_creq **p = realloc(c->txr, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->txr = p;
+		c->captxr = cap;
+	}
+	c->txr[c->ntxr++] = r;
+	r->txrefs++;
+	return 0;
+}
+
+static void req_free(struct tcp_creq *r)
+{
+	struct tcp_cconn *c = r->conn;
+
+	if (c->slots[r->ttag] == r) {
+		c->slots[r->ttag] = NULL;
+		c->nslots--;
+	}
+	if (c->cur == r)
+		c->cur = NULL;
+	if (c->h2c_cur == r)
+		c->h2c_cur = NULL;
+	ctl_req_release(&r->c);
+	free(r);
+	c->nreqs--;
+}
+
+/* A write using r's buffers is over (or was never submitted). */
+static void req_unref(struct tcp_creq *r)
+{
+	r->txrefs--;
+	if (r->txrefs == 0 && !r->in_ctl && (r->finished || r->conn->closed))
+		req_free(r);
+}
+
+static void write_cb(uv_write_t *wr, int status)
+{
+	struct tcp_cbatch *b = wr->data;
+	struct tcp_cconn *c = b->conn;
+
+	for (unsigned i = 0; i < b->nreq; i++)
+		req_unref(b->reqs[i]);
+	c->writes--;
+	free(b);
+	if (status < 0 && !c->closed)
+		tcp_cconn_close(c, status == UV_ECANCELED ? "closed" : uv_strerror(status));
+	else
+		conn_maybe_shutdown(c);
+	if (c->srv->draining)
+		tcp_srv_drain_check(c->srv);
+	conn_maybe_free(c);
+}
+
+static void conn_flush(struct tcp_cconn *c)
+{
+	struct tcp_cbatch *b;
+	int rc;
+
+	if (c->ntxb == 0 || c->closed)
+		return;
+	b = malloc(sizeof(*b) + c->ntxr * sizeof(b->reqs[0]));
+	if (!b) {
+		tcp_cconn_close(c, "out of memory");
+		return;
+	}
+	b->conn = c;
+	b->nreq = c->ntxr;
+	if (c->ntxr)
+		memcpy(b->reqs, c->txr, c->ntxr * sizeof(b->reqs[0]));
+	b->wr.data = b;
+	/* libuv copies the buffer array; the bytes stay in the requests. */
+	rc = uv_write(&b->wr, (uv_stream_t *)&c->sock, c->txb, c->ntxb, write_cb);
+	c->ntxb = 0;
+	c->ntxr = 0;
+	if (rc < 0) {
+		tcp_cconn_close(c, uv_strerror(rc));
+		for (unsigned i = 0; i < b->nreq; i++)
+			req_unref(b->reqs[i]);
+		free(b);
+		conn_maybe_free(c);
+		return;
+	}
+	c->writes++;
+}
+
+static void shut_cb(uv_shutdown_t *sh, int status)
+{
+	struct tcp_cconn *c = sh->data;
+
+	tcp_cconn_close(c, "closed after the last PDU");
+}
+
+/* A lingering connection whose output is all written: half-close it; the
+ * close follows the shutdown. */
+static void conn_maybe_shutdown(struct tcp_cconn *c)
+{
+	if (!c->linger || c->closed || c->shut_started || !tcp_cconn_idle(c))
+		return;
+	c->shut_started = true;
+	c->shut.data = c;
+	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->sock, shut_cb) < 0)
+		tcp_cconn_close(c, "closed");
+}
+
+struct tcp_cconn *tcp_cconn_next(struct tcp_cconn *c)
+{
+	return c->next;
+}
+
+void tcp_cconn_pause(struct tcp_cconn *c)
+{
+	if (!c->closed)
+		uv_read_stop((uv_stream_t *)&c->sock);
+}
+
+bool tcp_cconn_idle(const struct tcp_cconn *c)
+{
+	return c->ntxb == 0 && c->writes == 0;
+}
+
+void tcp_srv_flush_all(struct tcp_srv *srv)
+{
+	struct tcp_cconn *c, *n;
+
+	for (c = srv->conns; c; c = n) {
+		n = c->next;
+		conn_flush(c);
+		conn_maybe_shutdown(c);
+	}
+}
+
+/* ---- Closing ---------------------------------------------------------------- */
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct tcp_cconn *c = h->data;
+
+	c->handles_open--;
+	conn_maybe_free(c);
+}
+
+static void conn_maybe_free(struct tcp_cconn *c)
+{
+	struct tcp_srv *srv = c->srv;
+	struct tcp_cconn **pp;
+
+	if (!c->closed || c->handles_open || c->nreqs || c->writes)
+		return;
+	for (pp = &srv->conns; *pp && *pp != c; pp = &(*pp)->next)
+		;
+	if (*pp)
+		*pp = c->next;
+	srv->nconns--;
+	tcp_rx_free(&c->rx);
+	free(c->discard);
+	free(c->txb);
+	free(c->txr);
+	free(c);
+	if (srv->draining && srv->nconns == 0 && srv->drain_cb) {
+		void (*cb)(struct tcp_srv *) = srv->drain_cb;
+
+		srv->drain_cb = NULL;
+		cb(srv);
+	}
+}
+
+void tcp_cconn_close(struct tcp_cconn *c, const char *why)
+{
+	if (c->closed)
+		return;
+	c->closed = true;
+	ctl_log(c->srv->target, 1, "%s: connection closed: %s", c->peer, why);
+	uv_read_stop((uv_stream_t *)&c->sock);
+	uv_timer_stop(&c->timer);
+	/* Held AERs come back through complete() and are freed there. */
+	ctl_queue_destroy(&c->q);
+	/* Requests neither in the controller nor in a write: free now. Queued
+	 * but unsent PDUs are dropped with their requests. */
+	c->ntxb = 0;
+	while (c->ntxr)
+		c->txr[--c->ntxr]->txrefs--;
+	for (unsigned i = 0; i < TCP_SLOTS; i++) {
+		struct tcp_creq *r = c->slots[i];
+
+		/* In the controller: complete() frees it; in a submitted
+		 * write: the write callback does. */
+		if (r && !r->in_ctl && r->txrefs == 0)
+			req_free(r);
+	}
+	uv_close((uv_handle_t *)&c->sock, handle_closed);
+	uv_close((uv_handle_t *)&c->timer, handle_closed);
+}
+
+static void linger_cb(uv_timer_t *t)
+{
+	struct tcp_cconn *c = t->data;
+
+	tcp_cconn_close(c, c->linger ? "peer does not read: forced close"
+			   : !c->ic_done ? "no ICReq in time" : "no Connect in time");
+}
+
+/* Close once the queued PDUs are written (bounded by a timer). */
+static void conn_linger(struct tcp_cconn *c)
+{
+	if (c->linger || c->closed)
+		return;
+	c->linger = true;
+	uv_read_stop((uv_stream_t *)&c->sock);
+	uv_timer_start(&c->timer, linger_cb, TCP_LINGER_MS, 0);
+}
+
+/* The controller asks for the queue to go away. */
+static void q_drop(struct ctl_queue *q, const char *why)
+{
+	struct tcp_cconn *c = q->tp;
+
+	ctl_log(c->srv->target, 1, "%s: closing queue %u: %s", c->peer, q->qid, why);
+	conn_linger(c);
+}
+
+/* Protocol error by the host: C2HTermReq, then close (3.6.2.4). */
+static void conn_fatal(struct tcp_cconn *c, const struct tcp_err *err)
+{
+	size_t hl = c->rx.lay.hlen ? c->rx.lay.hlen : sizeof(struct nvmf_tcp_ch);
+	size_t n;
+
+	ctl_log(c->srv->target, 0, "%s: protocol error: %s; sending C2HTermReq (%s, FEI %u)",
+		c->peer, err->msg, tcp_fes_name(err->fes), err->fei);
+	if (hl > NVMF_TCP_TERM_DATA_MAX)
+		hl = NVMF_TCP_TERM_DATA_MAX;
+	n = tcp_build_term_req(c->term, TCP_ROLE_CTRL, err->fes, err->fei, c->rx.hbuf, hl);
+	/* PDUs already queued go first; none follows the TermReq (lingering
+	 * connections send nothing more). */
+	tx_add(c, c->term, n);
+	conn_linger(c);
+}
+
+/* ---- Completion from the controller ---------------------------------------- */
+
+static void q_complete(struct ctl_req *cr)
+{
+	struct tcp_creq *r = (struct tcp_creq *)cr;
+	struct tcp_cconn *c = r->conn;
+	uint16_t sf = nvmf_get_le16(cr->cqe + CTL_CQE_STATUS);
+	bool ok = ((sf >> 1) & 0x7FF) == 0;
+	bool success_flag = false;
+	size_t n;
+
+	r->in_ctl = false;
+	r->r2t_sent = false;
+	r->finished = true;
+	if (!c->connected && c->q.ctrl && !c->closed) {
+		/* Connected: the ICReq/Connect deadline is over. */
+		c->connected = true;
+		uv_timer_stop(&c->timer);
+	}
+	if (c->closed || c->linger) {
+		if (r->txrefs == 0)
+			req_free(r);
+		conn_maybe_free(c);
+		return;
+	}
+	if (ok && cr->dir == CTL_DIR_C2H && cr->xfer_len > 0) {
+		/* SUCCESS in the last C2HData replaces the CapsuleResp, only when
+		 * the host disabled SQ flow control (NVMe/TCP 1.0, 3.6.2.9) and
+		 * the CQE would carry nothing else. */
+		success_flag = c->srv->target->opts.c2h_success && c->q.no_sqflow &&
+			nvmf_get_le32(cr->cqe + CTL_CQE_DW0) == 0 &&
+			nvmf_get_le32(cr->cqe + CTL_CQE_DW1) == 0;
+		n = tcp_build_c2h_data(r->hdr, &c->params, r->cid, 0, cr->xfer_len, true,
+				       success_flag);
+		tx_add(c, r->hdr, n);
+		tx_add(c, cr->data, cr->xfer_len);
+		if (c->params.ddgst) {
+			tcp_put_digest(r->ddgst, tcp_crc32c(cr->data, cr->xfer_len));
+			tx_add(c, r->ddgst, NVMF_TCP_DIGEST_LEN);
+		}
+	}
+	if (!success_flag) {
+		n = tcp_build_capsule_resp(r->rsp, &c->params, cr->cqe);
+		tx_add(c, r->rsp, n);
+	}
+	if (tx_ref(c, r) < 0) {
+		c->ntxb = 0;
+		tcp_cconn_close(c, "out of memory");
+		if (r->txrefs == 0)
+			req_free(r);
+		conn_maybe_free(c);
+	}
+}
+
+static const struct ctl_queue_ops tcp_queue_ops = {
+	.complete = q_complete,
+	.drop = q_drop,
+};
+
+/* ---- Receive ---------------------------------------------------------------- */
+
+static int fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *msg)
+{
+	err->fes = fes;
+	err->fei = fei;
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	return -EPROTO;
+}
+
+static unsigned slot_limit(const struct tcp_cconn *c)
+{
+	/* Before Connect: the Connect itself (plus slack, see TCP_SLOTS). */
+	return c->q.ctrl ? 2u * ((unsigned)c->q.sqsize + 1) : 2;
+}
+
+static void fail_cmd(struct tcp_creq *r, uint16_t status)
+{
+	r->in_ctl = true;
+	r->c.executing = false;
+	ctl_req_complete(&r->c, status | CTL_DNR, 0, 0);
+}
+
+static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
+		   const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
+{
+	uint32_t limit = c->q.ctrl && c->q.qid ? c->max_icd : NVMF_TCP_ADMIN_ICD_MAX;
+	const uint8_t *sqe = hdr->cmd.sqe;
+	struct tcp_creq *r;
+	unsigned slot;
+	char msg[96];
+
+	if (c->nslots >= slot_limit(c) || c->nslots >= TCP_SLOTS) {
+		snprintf(msg, sizeof(msg), "more than %u commands outstanding (SQSIZE %u)",
+			 slot_limit(c), c->q.sqsize);
+		return fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0, msg);
+	}
+	if (lay->datal > limit) {
+		snprintf(msg, sizeof(msg), "CapsuleCmd: %u bytes of in-capsule data, limit %u",
+			 lay->datal, limit);
+		return fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 4, msg);
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
+	for (slot = 0; slot < TCP_SLOTS && c->slots[slot]; slot++)
+		;
+	r->conn = c;
+	r->ttag = (uint16_t)slot;
+	r->cid = nvmf_get_le16(sqe + CTL_SQE_CID);
+	r->c.q = &c->q;
+	memcpy(r->c.sqe, sqe, 64);
+	c->slots[slot] = r;
+	c->nslots++;
+	c->nreqs++;
+	c->cur = NULL;
+	*dst = lay->datal ? c->discard : NULL;
+
+	r->in_ctl = true;	/* a failing prepare completes it at once */
+	if (ctl_req_prepare(&r->c) != 0)
+		return 0;
+	r->in_ctl = false;
+	if (lay->datal) {
+		/* In-capsule data: an SGL Data Block with the Offset subtype,
+		 * offset 0, exactly the command's length (NVMe/TCP 1.0, 3.3). */
+		uint8_t type = sqe[CTL_SQE_SGL_TYPE];
+
+		if (r->c.dir != CTL_DIR_H2C)
+			fail_cmd(r, CTL_SC_INVALID_FIELD);
+		else if (type != CTL_SGL_DATA_OFFSET)
+			fail_cmd(r, CTL_SC_SGL_TYPE_INVALID);
+		else if (nvmf_get_le64(sqe + CTL_SQE_SGL) != 0)
+			fail_cmd(r, CTL_SC_SGL_OFFSET_INVALID);
+		else if (lay->datal != r->c.xfer_len)
+			fail_cmd(r, CTL_SC_SGL_LEN_INVALID);
+		else {
+			c->cur = r;
+			*dst = r->c.data;
+		}
+		return 0;
+	}
+	c->cur = r;
+	return 0;
+}
+
+static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool ddgst_ok,
+		   struct tcp_err *err)
+{
+	struct tcp_creq *r = c->cur;
+	uint8_t type;
+	size_t n;
+
+	c->cur = NULL;
+	if (!r)
+		return 0;
+	if (!ddgst_ok) {
+		/* Data digest error: the command fails, the connection lives
+		 * (NVMe/TCP 1.0, 3.6.2.1). */
+		ctl_log(c->srv->target, 0, "%s: cid %u: data digest error", c->peer, r->cid);
+		r->in_ctl = true;
+		ctl_req_complete(&r->c, CTL_SC_TRANSIENT_XPORT, 0, 0);
+		return 0;
+	}
+	type = r->c.sqe[CTL_SQE_SGL_TYPE];
+	if (r->c.xfer_len && lay->datal == 0 && type != CTL_SGL_TRANSPORT_A) {
+		fail_cmd(r, CTL_SC_SGL_TYPE_INVALID);
+		return 0;
+	}
+	if (r->c.dir == CTL_DIR_H2C && r->c.xfer_len && lay->datal == 0) {
+		/* Solicit the data: one R2T for the whole transfer, which is
+		 * within MAXR2T (at least one outstanding R2T per command). The
+		 * host splits it into H2CData PDUs of at most MAXH2CDATA. */
+		r->r2t_sent = true;
+		r->h2c_next = 0;
+		n = tcp_build_r2t(r->hdr, &c->params, r->cid, r->ttag, 0, r->c.xfer_len);
+		if (tx_add(c, r->hdr, n) < 0 || tx_ref(c, r) < 0)
+			return fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
+		return 0;
+	}
+	r->in_ctl = true;
+	ctl_req_execute(&r->c);
+	return 0;
+}
+
+static int h2c_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr, void **dst,
+		   struct tcp_err *err)
+{
+	uint16_t ttag = nvmf_le16toh(hdr->h2c.ttag);
+	uint16_t cccid = nvmf_le16toh(hdr->h2c.cccid);
+	struct tcp_creq *r = ttag < TCP_SLOTS ? c->slots[ttag] : NULL;
+	char msg[96];
+
+	if (!r || !r->r2t_sent || r->in_ctl || r->finished) {
+		snprintf(msg, sizeof(msg), "H2CData: TTAG %u names no outstanding R2T", ttag);
+		return fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 10, msg);
+	}
+	if (cccid != r->cid) {
+		snprintf(msg, sizeof(msg), "H2CData: CCCID %u, the R2T with TTAG %u was for %u",
+			 cccid, ttag, r->cid);
+		return fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 8, msg);
+	}
+	if (tcp_check_data_range(hdr, r->c.xfer_len, r->h2c_next, err) != 0)
+		return -EPROTO;
+	*dst = r->c.data + nvmf_le32toh(hdr->h2c.datao);
+	c->h2c_cur = r;
+	return 0;
+}
+
+static int h2c_pdu(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
+		   const struct tcp_rx_layout *lay, bool ddgst_ok, struct tcp_err *err)
+{
+	struct tcp_creq *r = c->h2c_cur;
+	bool last = (hdr->ch.flags & NVMF_TCP_F_DATA_LAST) != 0;
+
+	c->h2c_cur = NULL;
+	if (!r)
+		return 0;
+	if (!ddgst_ok)
+		r->ddgst_bad = true;
+	r->h2c_next += lay->datal;
+	if (r->h2c_next < r->c.xfer_len) {
+		if (last)
+			return fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 1,
+				    "H2CData: LAST_PDU set before the R2T's data was complete");
+		return 0;
+	}
+	r->r2t_sent = false;
+	r->in_ctl = true;
+	if (r->ddgst_bad) {
+		ctl_log(c->srv->target, 0, "%s: cid %u: data digest error", c->peer, r->cid);
+		ctl_req_complete(&r->c, CTL_SC_TRANSIENT_XPORT, 0, 0);
+		return 0;
+	}
+	ctl_req_execute(&r->c);
+	return 0;
+}
+
+static int icreq_pdu(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr, struct tcp_err *err)
+{
+	uint32_t max_icd = c->max_icd > NVMF_TCP_ADMIN_ICD_MAX ? c->max_icd
+							       : NVMF_TCP_ADMIN_ICD_MAX;
+	size_t n;
+
+	if (tcp_check_icreq(&hdr->icreq, c->srv->opts.cpda, c->maxh2cdata, max_icd, &c->params,
+			    err) != 0)
+		return -EPROTO;
+	ctl_log(c->srv->target, 1, "%s: ICReq HPDA %u digests %s%s MAXR2T %u", c->peer,
+		hdr->icreq.hpda, c->params.hdgst ? "H" : "-", c->params.ddgst ? "D" : "-",
+		nvmf_le32toh(hdr->icreq.maxr2t) + 1);
+	/* Digests exactly as the host asked (3.6.2.3). */
+	n = tcp_build_icresp(c->icresp, c->srv->opts.cpda, c->params.hdgst, c->params.ddgst,
+			     c->maxh2cdata);
+	tx_add(c, c->icresp, n);
+	tcp_rx_set_params(&c->rx, &c->params);
+	c->ic_done = true;
+	return 0;
+}
+
+static int rx_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		     const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
+{
+	struct tcp_cconn *c = arg;
+
+	if (c->linger || c->closed) {
+		/* Closing: stop parsing, no TermReq. */
+		err->fes = 0;
+		snprintf(err->msg, sizeof(err->msg), "connection closing");
+		return -ECANCELED;
+	}
+	switch (hdr->ch.pdu_type) {
+	case NVMF_TCP_CAPSULE_CMD:
+		return cmd_hdr(c, hdr, lay, dst, err);
+	case NVMF_TCP_H2C_DATA:
+		return h2c_hdr(c, hdr, dst, err);
+	default:
+		return 0;
+	}
+}
+
+static int rx_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		     const struct tcp_rx_layout *lay, void *data, bool ddgst_ok,
+		     struct tcp_err *err)
+{
+	struct tcp_cconn *c = arg;
+
+	switch (hdr->ch.pdu_type) {
+	case NVMF_TCP_ICREQ:
+		return icreq_pdu(c, hdr, err);
+	case NVMF_TCP_CAPSULE_CMD:
+		return cmd_pdu(c, lay, ddgst_ok, err);
+	case NVMF_TCP_H2C_DATA:
+		return h2c_pdu(c, hdr, lay, ddgst_ok, err);
+	case NVMF_TCP_H2C_TERM_REQ:
+		ctl_log(c->srv->target, 0, "%s: host terminated the connection: %s (FEI %u)",
+			c->peer, tcp_fes_name(nvmf_le16toh(hdr->term.fes)),
+			(uint32_t)nvmf_le16toh(hdr->term.feil) |
+			((uint32_t)nvmf_le16toh(hdr->term.feiu) << 16));
+		tcp_cconn_close(c, "H2CTermReq");
+		err->fes = 0;
+		return -ECONNRESET;
+	default:
+		return fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0, "unexpected PDU");
+	}
+}
+
+static const struct tcp_rx_ops conn_rx_ops = {
+	.on_hdr = rx_on_hdr,
+	.on_pdu = rx_on_pdu,
+};
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct tcp_cconn *c = h->data;
+	void *base;
+	size_t len;
+
+	tcp_rx_get_buf(&c->rx, &base, &len);
+	*buf = uv_buf_init(base, (unsigned)len);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct tcp_cconn *c = s->data;
+	int rc;
+
+	if (nread == 0 || c->closed)
+		return;
+	if (nread < 0) {
+		tcp_cconn_close(c, nread == UV_EOF ? "host closed the connection"
+						  : uv_strerror((int)nread));
+		return;
+	}
+	rc = tcp_rx_commit(&c->rx, (size_t)nread);
+	if (rc == 0 || c->closed || c->linger)
+		return;
+	if (c->rx.err.fes)
+		conn_fatal(c, &c->rx.err);
+	else
+		tcp_cconn_close(c, c->rx.err.msg[0] ? c->rx.err.msg : "receive error");
+}
+
+/* ---- Accept ------------------------------------------------------------------ */
+
+int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
+{
+	struct ctl_target *t = srv->target;
+	struct tcp_cconn *c = calloc(1, sizeof(*c));
+	struct tcp_params p0;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), rc;
+	char ip[64] = "?";
+
+	if (!c)
+		return -ENOMEM;
+	c->srv = srv;
+	c->max_icd = t->opts.io_icd;
+	c->maxh2cdata = (uint32_t)CTL_MPS << t->opts.mdts;
+	c->discard = malloc(c->max_icd > NVMF_TCP_ADMIN_ICD_MAX ? c->max_icd
+								: NVMF_TCP_ADMIN_ICD_MAX);
+	memset(&p0, 0, sizeof(p0));
+	p0.role = TCP_ROLE_CTRL;
+	p0.rx_pda = srv->opts.cpda;
+	p0.maxh2cdata = c->maxh2cdata;
+	p0.max_icd = 0;
+	if (!c->discard || tcp_rx_init(&c->rx, &p0, srv->opts.stage_size, &conn_rx_ops, c) < 0) {
+		free(c->discard);
+		free(c);
+		return -ENOMEM;
+	}
+	c->params = p0;
+	uv_tcp_init(srv->loop, &c->sock);
+	uv_timer_init(srv->loop, &c->timer);
+	c->sock.data = c;
+	c->timer.data = c;
+	c->handles_open = 2;
+	c->next = srv->conns;
+	srv->conns = c;
+	srv->nconns++;
+	ctl_queue_init(&c->q, t, &tcp_queue_ops, c, io);
+	rc = uv_accept(server, (uv_stream_t *)&c->sock);
+	if (rc == 0 && uv_tcp_getpeername(&c->sock, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof(ip));
+			snprintf(c->peer, sizeof(c->peer), "[%s]:%u", ip,
+				 ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+		} else {
+			uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof(ip));
+			snprintf(c->peer, sizeof(c->peer), "%s:%u", ip,
+				 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		}
+	}
+	snprintf(c->q.peer, sizeof(c->q.peer), "%s", c->peer);
+	len = sizeof(ss);
+	if (rc == 0 && uv_tcp_getsockname(&c->sock, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET6)
+			uv_ip6_name((struct sockaddr_in6 *)&ss, c->q.local_addr,
+				    sizeof(c->q.local_addr));
+		else
+			uv_ip4_name((struct sockaddr_in *)&ss, c->q.local_addr,
+				    sizeof(c->q.local_addr));
+	}
+	if (rc < 0) {
+		tcp_cconn_close(c, uv_strerror(rc));
+		return rc;
+	}
+	if (srv->nconns > srv->opts.max_conns || srv->draining) {
+		srv->refused++;
+		ctl_log(t, 0, "%s: refused: %s", c->peer,
+			srv->draining ? "shutting down" : "too many connections");
+		tcp_cconn_close(c, "refused");
+		return -EBUSY;
+	}
+	srv->accepted++;
+	ctl_log(t, 1, "%s: connected", c->peer);
+	uv_tcp_nodelay(&c->sock, 1);
+	uv_timer_start(&c->timer, linger_cb, srv->opts.ic_timeout_ms, 0);
+	rc = uv_read_start((uv_stream_t *)&c->sock, alloc_cb, read_cb);
+	if (rc < 0)
+		tcp_cconn_close(c, uv_strerror(rc));
+	return 0;
+}

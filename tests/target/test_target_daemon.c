@@ -1,0 +1,356 @@
+/*
+ * The nvmf-target daemon: command line, the "listening on" line, the
+ * separate discovery port, pidfile, SIGHUP reload with an asynchronous
+ * event, SIGTERM drain and exit status, errors on bad arguments.
+ * argv[1] is the nvmf-target executable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <nvmf/endian.h>
+
+#include "th.h"
+
+static const char *BIN;
+
+struct proc {
+	pid_t pid;
+	int out;		/* stdout pipe */
+	int port, dport;
+	char line[256];
+};
+
+static int spawn(struct proc *p, char *const argv[])
+{
+	int fds[2];
+
+	if (pipe(fds) < 0)
+		return -errno;
+	p->pid = fork();
+	if (p->pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv(BIN, argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	p->out = fds[0];
+	return 0;
+}
+
+/* Reads stdout up to the first newline (or EOF) within the timeout. */
+static int read_line(struct proc *p)
+{
+	size_t n = 0;
+
+	while (n < sizeof(p->line) - 1) {
+		struct pollfd pfd = { .fd = p->out, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&pfd, 1, TH_TIMEOUT_MS) <= 0)
+			return -ETIMEDOUT;
+		k = read(p->out, p->line + n, 1);
+		if (k <= 0)
+			break;
+		if (p->line[n] == '\n')
+			break;
+		n++;
+	}
+	p->line[n] = 0;
+	return n ? 0 : -EIO;
+}
+
+/* waitpid with a timeout; returns the exit status or -1. */
+static int wait_exit(struct proc *p, int timeout_ms)
+{
+	int st;
+
+	for (int t = 0; t < timeout_ms; t += 50) {
+		pid_t r = waitpid(p->pid, &st, WNOHANG);
+
+		if (r == p->pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(50000);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &st, 0);
+	return -1;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+#define CFG_NQN "nqn.2024-01.org.libnvmf:cfg"
+
+static void test_daemon(void **state)
+{
+	char img[] = "/tmp/nvmf-daemon-img-XXXXXX", cfg[] = "/tmp/nvmf-daemon-cfg-XXXXXX";
+	char pidf[64], dp[16], text[512], ip[64];
+	struct proc p;
+	struct th d, a;
+	struct th_cqe cqe;
+	uint8_t *log = calloc(1, 4096), sqe[64], buf[4096], id[4096];
+	int fd, dport = free_port();
+	FILE *f;
+	long pid;
+
+	fd = mkstemp(img);
+	assert_true(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	fd = mkstemp(cfg);
+	close(fd);
+	snprintf(text, sizeof(text),
+		 "# test configuration\nsubsystem %s\n  host %s\n  namespace ram:1M\n", CFG_NQN,
+		 TH_HOSTNQN);
+	write_file(cfg, text);
+	snprintf(pidf, sizeof(pidf), "/tmp/nvmf-daemon-%d.pid", (int)getpid());
+	snprintf(dp, sizeof(dp), "%d", dport);
+	{
+		char *argv[] = { (char *)BIN, "-p", "0", "-P", dp, "-n", TH_SUBNQN, "-c", cfg,
+				 "--pidfile", pidf, img, NULL };
+
+		assert_int_equal(spawn(&p, argv), 0);
+	}
+	assert_int_equal(read_line(&p), 0);
+	assert_int_equal(sscanf(p.line, "listening on %63[0-9.]:%d (discovery %*[0-9.]:%d)", ip,
+				&p.port, &p.dport), 3);
+	assert_string_equal(ip, "127.0.0.1");
+	assert_int_equal(p.dport, dport);
+	assert_true(p.port > 0);
+	f = fopen(pidf, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	assert_int_equal(pid, p.pid);
+
+	/* Discovery port: both subsystems, each at the real I/O port. */
+	assert_int_equal(th_admin_up(&d, p.dport, CTL_DISC_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, log, 3072, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(nvmf_get_le64(log + 8), 2);
+	for (int i = 0; i < 2; i++) {
+		char svc[33];
+
+		memcpy(svc, log + 1024 * (i + 1) + CTL_DLE_TRSVCID, 32);
+		svc[32] = 0;
+		assert_int_equal(atoi(svc), p.port);
+	}
+	th_close(&d);
+	/* The discovery port serves no I/O subsystem. */
+	assert_int_equal(th_open(&d, p.dport), 0);
+	assert_int_equal(th_icreq(&d, 0, false, false), 0);
+	assert_int_equal(th_connect(&d, 0, 31, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
+	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
+	th_close(&d);
+
+	/* The file namespace: a write lands in the image. */
+	assert_int_equal(th_admin_up(&a, p.port, TH_SUBNQN, 0), 0);
+	{
+		struct th q;
+
+		memset(buf, 0x3C, 4096);
+		assert_int_equal(th_io_up(&q, p.port, &a, 1, 0), 0);
+		assert_int_equal(th_write(&q, 1, 8, 8, buf, 4096, false, &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+		th_close(&q);
+		fd = open(img, O_RDONLY);
+		memset(buf, 0, 4096);
+		assert_int_equal(pread(fd, buf, 4096, 4096), 4096);
+		close(fd);
+		for (int i = 0; i < 4096; i++)
+			assert_int_equal(buf[i], 0x3C);
+	}
+	th_close(&a);
+
+	/* SIGHUP: the config gains a namespace; an enabled AER completes. */
+	assert_int_equal(th_admin_up(&a, p.port, CFG_NQN, 0), 0);
+	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, CTL_FID_ASYNC_CFG);
+	nvmf_put_le32(sqe + 44, CTL_AEN_CFG_NS_ATTR);
+	assert_int_equal(th_cmd(&a, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
+	{
+		uint8_t b[TCP_PDU_HDR_BUF];
+		size_t n;
+
+		th_sqe(sqe, CTL_ADM_AER, 0);
+		sqe[1] = 0x40;
+		sqe[39] = CTL_SGL_TRANSPORT_A;
+		nvmf_put_le16(sqe + 2, 4000);
+		n = tcp_build_capsule_cmd(b, &a.p, sqe, 0);
+		assert_int_equal(th_send(&a, b, n), 0);
+	}
+	snprintf(text, sizeof(text),
+		 "subsystem %s\n  host %s\n  namespace ram:1M\n  namespace ram:2M nsid=4 bs=4096\n",
+		 CFG_NQN, TH_HOSTNQN);
+	write_file(cfg, text);
+	kill(p.pid, SIGHUP);
+	assert_int_equal(th_recv_pdu(&a), 0);
+	assert_int_equal(a.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(a.hdr.rsp.cqe + 12), 4000);
+	assert_int_equal(th_get_log(&a, CTL_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
+	assert_int_equal(nvmf_get_le32(log), 4);
+	assert_int_equal(th_identify(&a, CTL_CNS_NS, 4, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), 512);
+	assert_int_equal(id[CTL_IDN_LBAF0 + 2], 12);
+	/* A broken config is refused and the old one kept. */
+	write_file(cfg, "subsystem not-an-nqn\n");
+	kill(p.pid, SIGHUP);
+	assert_int_equal(th_identify(&a, CTL_CNS_NS, 4, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), 512);
+	/* The subsystem leaves the config: its hosts are disconnected and
+	 * the discovery log shrinks. */
+	write_file(cfg, "# no subsystems\n");
+	kill(p.pid, SIGHUP);
+	assert_true(th_wait_closed(&a, TH_TIMEOUT_MS));
+	th_close(&a);
+	assert_int_equal(th_admin_up(&d, p.dport, CTL_DISC_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, log, 2048, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(log + 8), 1);
+	th_close(&d);
+
+	/* SIGTERM: drained, exit 0, pidfile removed. */
+	kill(p.pid, SIGTERM);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	assert_int_equal(access(pidf, F_OK), -1);
+	close(p.out);
+	unlink(img);
+	unlink(cfg);
+	free(log);
+}
+
+static int run_expect(char *const argv[], const char *what)
+{
+	struct proc p;
+
+	assert_int_equal(spawn(&p, argv), 0);
+	close(p.out);
+	return wait_exit(&p, 10000);
+	(void)what;
+}
+
+static void test_bad_arguments(void **state)
+{
+	char *a1[] = { (char *)BIN, "-b", "1000", "ram:1M", NULL };
+	char *a2[] = { (char *)BIN, "-p", "0", "/nonexistent/file", NULL };
+	char *a3[] = { (char *)BIN, "-p", "70000", "ram:1M", NULL };
+	char *a4[] = { (char *)BIN, NULL };
+	char *a5[] = { (char *)BIN, "-p", "0", "ram:12Q", NULL };
+	char *a6[] = { (char *)BIN, "-n", "bad nqn", "-p", "0", "ram:1M", NULL };
+
+	assert_int_equal(run_expect(a1, "block size"), 2);
+	assert_int_equal(run_expect(a2, "missing file"), 1);
+	assert_int_equal(run_expect(a3, "port"), 2);
+	assert_int_equal(run_expect(a4, "nothing"), 2);
+	assert_int_equal(run_expect(a5, "ram size"), 1);
+	assert_int_equal(run_expect(a6, "nqn"), 2);
+	/* A port in use: exit 1 with a message. */
+	{
+		struct sockaddr_in sin = { .sin_family = AF_INET };
+		socklen_t len = sizeof(sin);
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		char port[16];
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+		assert_int_equal(listen(fd, 1), 0);
+		assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+		snprintf(port, sizeof(port), "%d", ntohs(sin.sin_port));
+		{
+			char *a7[] = { (char *)BIN, "-p", port, "-P", "0", "ram:1M", NULL };
+			char *a8[] = { (char *)BIN, "-p", "0", "-P", port, "ram:1M", NULL };
+
+			assert_int_equal(run_expect(a7, "port in use"), 1);
+			assert_int_equal(run_expect(a8, "discovery port in use"), 1);
+		}
+		close(fd);
+	}
+}
+
+static void test_discovery_on_io_port(void **state)
+{
+	char *argv[] = { (char *)BIN, "-p", "0", "-P", "0", "ram:1M", NULL };
+	struct proc p;
+	struct th d;
+	struct th_cqe cqe;
+	uint8_t *log = calloc(1, 2048);
+
+	assert_int_equal(spawn(&p, argv), 0);
+	assert_int_equal(read_line(&p), 0);
+	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d (discovery 127.0.0.1:%d)",
+				&p.port, &p.dport), 2);
+	assert_int_equal(p.port, p.dport);
+	assert_int_equal(th_admin_up(&d, p.port, CTL_DISC_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, log, 2048, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(log + 8), 1);
+	/* The default subsystem NQN is a uuid NQN. */
+	assert_memory_equal(log + 1024 + CTL_DLE_SUBNQN, "nqn.2014-08.org.nvmexpress:uuid:", 32);
+	/* SIGTERM with a connection open and a command just sent: the command
+	 * is answered or never read, the connection is closed, exit 0. */
+	{
+		uint8_t sqe[64], b[TCP_PDU_HDR_BUF];
+		size_t n;
+
+		th_sqe(sqe, CTL_ADM_KEEP_ALIVE, 0);
+		sqe[1] = 0x40;
+		n = tcp_build_capsule_cmd(b, &d.p, sqe, 0);
+		assert_int_equal(th_send(&d, b, n), 0);
+		kill(p.pid, SIGTERM);
+		assert_true(th_wait_closed(&d, TH_TIMEOUT_MS));
+	}
+	th_close(&d);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	close(p.out);
+	free(log);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_daemon),
+		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_discovery_on_io_port),
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PATH-TO-nvmf-target\n", argv[0]);
+		return 2;
+	}
+	BIN = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,218 @@
+/*
+ * nvmf-target with non-default transport settings: a controller PDU data
+ * alignment (CPDA) the host must honour, a small connection limit, short
+ * ICReq/Connect deadlines.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <nvmf/endian.h>
+
+#include "th.h"
+
+#define MAX_CONNS 6
+
+static struct tf F;
+
+static void tune(struct tf *f, void *arg)
+{
+	f->srv.opts.cpda = 7;			/* 32-byte alignment */
+	f->srv.opts.max_conns = MAX_CONNS;
+	f->srv.opts.ic_timeout_ms = 1000;
+	f->t.opts.c2h_success = false;		/* --no-c2h-success */
+	f->t.opts.max_data_bytes = 64 * 1024;
+}
+
+static int setup(void **state)
+{
+	tf_start(&F, 9, tune, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	tf_stop(&F);
+	return 0;
+}
+
+static void test_cpda(void **state)
+{
+	struct th a, q;
+	struct th_cqe cqe;
+	uint8_t w[8192], r[8192], b[TCP_PDU_HDR_BUF], sqe[64];
+	size_t n;
+
+	/* ICResp announces CPDA 7; the test host then pads in-capsule and
+	 * H2CData to 32 bytes (pdu.c builders), and both are accepted. */
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(a.p.tx_pda, 7);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
+	for (int i = 0; i < 8192; i++)
+		w[i] = (uint8_t)(i ^ 0x5A);
+	assert_int_equal(th_write(&q, 1, 0, 16, w, 8192, true, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_write(&q, 1, 16, 16, w, 8192, false, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_read(&q, 1, 0, 16, r, 8192, &cqe), 0);
+	assert_memory_equal(w, r, 8192);
+	assert_int_equal(th_read(&q, 1, 16, 16, r, 8192, &cqe), 0);
+	assert_memory_equal(w, r, 8192);
+	/* In-capsule data at PDO 72, not a multiple of 32: fatal. */
+	th_sqe(sqe, CTL_IO_WRITE, 1);
+	sqe[1] = 0x40;
+	nvmf_put_le32(sqe + 32, 512);
+	sqe[39] = CTL_SGL_DATA_OFFSET;
+	memset(b, 0, sizeof(b));
+	b[0] = NVMF_TCP_CAPSULE_CMD;
+	b[2] = NVMF_TCP_CAPSULE_CMD_HLEN;
+	b[3] = NVMF_TCP_CAPSULE_CMD_HLEN;
+	nvmf_put_le32(b + 4, NVMF_TCP_CAPSULE_CMD_HLEN + 512);
+	memcpy(b + 8, sqe, 64);
+	n = NVMF_TCP_CAPSULE_CMD_HLEN;
+	assert_int_equal(th_send(&q, b, n), 0);
+	assert_int_equal(th_send(&q, w, 512), 0);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_C2H_TERM_REQ);
+	assert_int_equal(nvmf_le16toh(q.hdr.term.fes), NVMF_TCP_FES_INVALID_PDU_HDR);
+	assert_int_equal(nvmf_le16toh(q.hdr.term.feil), 3);	/* PDO */
+	th_close(&q);
+	th_close(&a);
+}
+
+static void test_no_success_flag(void **state)
+{
+	struct th a, q;
+	struct th_cqe cqe;
+	uint8_t r[512];
+
+	/* The host disables SQ flow control, but the target was told never to
+	 * use SUCCESS: every read ends with a CapsuleResp. */
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, CTL_CONN_CATTR_NO_SQFLOW), 0);
+	assert_int_equal(th_read(&q, 1, 0, 1, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_false(q.saw_success_flag);
+	assert_int_equal(cqe.sqhd, 0xFFFF);
+	th_close(&q);
+	th_close(&a);
+}
+
+static void send_write(struct th *q, uint16_t cid, uint32_t len)
+{
+	uint8_t sqe[64], b[TCP_PDU_HDR_BUF];
+	size_t n;
+
+	th_sqe(sqe, CTL_IO_WRITE, 1);
+	sqe[1] = 0x40;
+	nvmf_put_le16(sqe + 2, cid);
+	nvmf_put_le32(sqe + 48, len / 512 - 1);
+	nvmf_put_le32(sqe + 32, len);
+	sqe[39] = CTL_SGL_TRANSPORT_A;
+	n = tcp_build_capsule_cmd(b, &q->p, sqe, 0);
+	assert_int_equal(th_send(q, b, n), 0);
+}
+
+static void test_buffer_budget(void **state)
+{
+	struct th a, q;
+	struct th_cqe cqe;
+	uint8_t *w = calloc(1, 49152), b[TCP_PDU_HDR_BUF];
+	uint16_t ttag;
+	size_t n;
+
+	/* 64 KiB of buffers for the whole target: a 48 KiB write waiting for
+	 * its data holds them, a second one is refused with the retryable
+	 * Command Interrupted; once the first completes, it goes through. */
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
+	send_write(&q, 1, 49152);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_R2T);
+	ttag = nvmf_le16toh(q.hdr.r2t.ttag);
+	send_write(&q, 2, 49152);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 12), 2);
+	assert_int_equal((nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1) & 0x7FF, CTL_SC_INTERRUPTED);
+	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 14) & 0x8000, 0);	/* no DNR */
+	n = tcp_build_h2c_data(b, &q.p, 1, ttag, 0, 49152, true);
+	assert_int_equal(th_send(&q, b, n), 0);
+	assert_int_equal(th_send(&q, w, 49152), 0);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 12), 1);
+	assert_int_equal((nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1) & 0x7FF, 0);
+	assert_int_equal(th_write(&q, 1, 0, 96, w, 49152, false, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	th_close(&q);
+	th_close(&a);
+	free(w);
+}
+
+static void test_connection_limit(void **state)
+{
+	struct th h[MAX_CONNS + 1];
+
+	/* MAX_CONNS connections are served; one more is closed at once. */
+	for (int i = 0; i < MAX_CONNS; i++) {
+		assert_int_equal(th_open(&h[i], F.port), 0);
+		assert_int_equal(th_icreq(&h[i], 0, false, false), 0);
+	}
+	assert_int_equal(th_open(&h[MAX_CONNS], F.port), 0);
+	assert_true(th_wait_closed(&h[MAX_CONNS], TH_TIMEOUT_MS));
+	th_close(&h[MAX_CONNS]);
+	for (int i = 0; i < MAX_CONNS; i++)
+		th_close(&h[i]);
+	/* Slots free again once those are gone (closing is asynchronous:
+	 * retry briefly). */
+	for (int tries = 0; tries < 50; tries++) {
+		struct th x;
+		bool ok;
+
+		assert_int_equal(th_open(&x, F.port), 0);
+		ok = th_icreq(&x, 0, false, false) == 0;
+		th_close(&x);
+		if (ok)
+			return;
+		usleep(100000);
+	}
+	fail_msg("connections refused after the others closed");
+}
+
+static void test_setup_deadlines(void **state)
+{
+	struct th h;
+
+	/* Silent after connecting: closed for want of an ICReq. */
+	assert_int_equal(th_open(&h, F.port), 0);
+	assert_true(th_wait_closed(&h, TH_TIMEOUT_MS));
+	th_close(&h);
+	/* ICReq but no Connect: closed too. */
+	assert_int_equal(th_open(&h, F.port), 0);
+	assert_int_equal(th_icreq(&h, 0, false, false), 0);
+	assert_true(th_wait_closed(&h, TH_TIMEOUT_MS));
+	th_close(&h);
+	/* Connected in time: stays, well past the deadline. */
+	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
+	assert_false(th_wait_closed(&h, 1000));
+	th_close(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cpda),
+		cmocka_unit_test(test_no_success_flag),
+		cmocka_unit_test(test_buffer_budget),
+		cmocka_unit_test(test_connection_limit),
+		cmocka_unit_test(test_setup_deadlines),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,47 @@
+/*
+ * nvmf-target configuration file (see nvmf-target.8, CONFIGURATION FILE).
+ */
+#ifndef NVMF_TARGET_CONFIG_H
+#define NVMF_TARGET_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controller/ctl.h"
+
+struct cfg_ns {
+	uint32_t nsid;
+	char     backing[256];
+	uint32_t lba_shift;
+	bool     ro;
+};
+
+struct cfg_subsys {
+	char     nqn[CTL_NQN_MAX + 1];
+	unsigned nhosts;
+	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
+	unsigned nns;
+	struct cfg_ns ns[CTL_MAX_NS];
+};
+
+struct cfg {
+	unsigned nsubsys;
+	struct cfg_subsys *subsys;	/* array of nsubsys */
+};
+
+/* Parses PATH; default_shift is the block size of namespaces that do not
+ * name one. Returns 0 or -errno with a "file:line: what" message. */
+int  cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen);
+void cfg_free(struct cfg *c);
+
+/*
+ * Makes the target's subsystems match the configuration: adds the new
+ * ones, removes those no longer listed (only among the names in *prev,
+ * the previous configuration), replaces allow-lists, attaches, detaches
+ * or replaces namespaces, and notices resized backing files. Returns 0
+ * or -errno with msg; on error the target keeps what was applied so far.
+ */
+int  cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next,
+	       char *msg, size_t msglen);
+
+#endif /* NVMF_TARGET_CONFIG_H */

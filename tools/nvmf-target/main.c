@@ -1,0 +1,351 @@
+/*
+ * nvmf-target: a userland NVMe/TCP target.
+ *
+ *   nvmf-target [-a ADDR] [-p PORT] [-P DISCOVERY_PORT] [-n SUBNQN]
+ *               [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]
+ *               [--pidfile FILE] [-v] BACKING...
+ *
+ * Foreground, logs on stderr. Once listening it prints exactly one line,
+ * "listening on ADDR:PORT (discovery ADDR:PORT)", on stdout. SIGTERM (and
+ * SIGINT) drain in-flight I/O and exit 0; SIGHUP reloads the config file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "controller/ctl.h"
+#include "tcp/ctrl/tcp_ctrl.h"
+
+#define DRAIN_TIMEOUT_MS 10000
+
+struct daemon {
+	uv_loop_t *loop;
+	struct ctl_target target;
+	struct tcp_srv srv;
+	uv_signal_t sigterm, sigint, sighup;
+	uv_timer_t drain_timer;
+	const char *config_path;
+	struct cfg cfg;
+	uint32_t lba_shift;
+	const char *pidfile;
+	int exit_code;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: nvmf-target [-a ADDR] [-p PORT] [-P DISCOVERY_PORT] [-n SUBNQN]\n"
+		"                   [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]\n"
+		"                   [--pidfile FILE] [-v] BACKING...\n"
+		"  -a ADDR          listen address (default 127.0.0.1)\n"
+		"  -p PORT          I/O port (default 4420; 0 = any free port)\n"
+		"  -P PORT          discovery port (default 8009; 0 = I/O port only)\n"
+		"  -n SUBNQN        subsystem NQN of the BACKING namespaces\n"
+		"                   (default: a uuid NQN derived from the machine id)\n"
+		"  -H HOSTNQN       allow this host (repeatable; default: any host)\n"
+		"  -b 512|4096      logical block size (default 512)\n"
+		"  -r               read-only namespaces\n"
+		"  -c CONFIG        configuration file (more subsystems; reread on SIGHUP)\n"
+		"  --pidfile FILE   write the process id once listening\n"
+		"  --cpda N         controller PDU data alignment, 0..31 (default 0)\n"
+		"  --no-c2h-success never use the C2HData SUCCESS flag\n"
+		"  -v               more log output (repeatable)\n"
+		"BACKING: a regular file, a block device or ram:SIZE (K, M, G suffixes);\n"
+		"each becomes the next namespace (nsid 1, 2, ...).\n");
+}
+
+/* A stable uuid NQN for this machine: the machine id hashed with a salt
+ * so that it differs from the host NQN other tools derive from it. */
+static void default_nqn(char *out, size_t len)
+{
+	char id[128] = "";
+	FILE *f = fopen("/etc/machine-id", "r");
+	uint64_t h1 = 1469598103934665603ull, h2 = 0x9e3779b97f4a7c15ull;
+
+	if (!f)
+		f = fopen("/var/lib/dbus/machine-id", "r");
+	if (f) {
+		if (!fgets(id, sizeof(id), f))
+			id[0] = 0;
+		fclose(f);
+	}
+	if (!id[0])
+		gethostname(id, sizeof(id) - 1);
+	for (const char *p = "nvmf-target:"; *p; p++)
+		h1 = (h1 ^ (unsigned char)*p) * 1099511628211ull;
+	for (const char *p = id; *p && *p != '\n'; p++) {
+		h1 = (h1 ^ (unsigned char)*p) * 1099511628211ull;
+		h2 = (h2 ^ (unsigned char)*p) * 0x100000001b3ull + 7;
+	}
+	/* Version 4-style bits so the uuid is well formed. */
+	snprintf(out, len,
+		 "nqn.2014-08.org.nvmexpress:uuid:%08x-%04x-4%03x-%04x-%012llx",
+		 (unsigned)(h1 >> 32), (unsigned)(h1 >> 16) & 0xFFFF, (unsigned)h1 & 0xFFF,
+		 (unsigned)((h2 >> 48) & 0x3FFF) | 0x8000,
+		 (unsigned long long)(h2 & 0xFFFFFFFFFFFFull));
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void drained(struct tcp_srv *srv)
+{
+	struct daemon *d = (struct daemon *)((char *)srv - offsetof(struct daemon, srv));
+
+	ctl_log(&d->target, 0, "drained, exiting");
+	uv_stop(d->loop);
+}
+
+static void drain_timeout(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	ctl_log(&d->target, 0, "drain timed out after %d ms, closing connections",
+		DRAIN_TIMEOUT_MS);
+	tcp_srv_close(&d->srv);
+	uv_stop(d->loop);
+}
+
+static void on_term(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (d->srv.draining)
+		return;
+	ctl_log(&d->target, 0, "%s: draining in-flight I/O", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	uv_timer_start(&d->drain_timer, drain_timeout, DRAIN_TIMEOUT_MS, 0);
+	tcp_srv_drain(&d->srv, drained);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+	struct cfg next;
+	char msg[256];
+
+	/* Backing files and devices may have been resized. */
+	for (struct ctl_subsys *ss = d->target.subsys; ss; ss = ss->next)
+		for (uint32_t id = 1; id <= CTL_MAX_NS; id++)
+			if (ss->ns[id])
+				ctl_subsys_ns_changed(ss, id);
+	if (!d->config_path) {
+		ctl_log(&d->target, 0, "SIGHUP: sizes rechecked; no config file (-c) to reload");
+		return;
+	}
+	if (cfg_load(d->config_path, d->lba_shift, &next, msg, sizeof(msg)) < 0) {
+		ctl_log(&d->target, 0, "SIGHUP: %s; keeping the current configuration", msg);
+		return;
+	}
+	if (cfg_apply(&d->target, &d->cfg, &next, msg, sizeof(msg)) < 0)
+		ctl_log(&d->target, 0, "SIGHUP: %s; configuration partly applied", msg);
+	else
+		ctl_log(&d->target, 0, "SIGHUP: configuration reloaded from %s", d->config_path);
+	cfg_free(&d->cfg);
+	d->cfg = next;
+}
+
+static bool is_loopback(const char *a)
+{
+	return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "pidfile", required_argument, NULL, 1 },
+		{ "cpda", required_argument, NULL, 2 },
+		{ "no-c2h-success", no_argument, NULL, 3 },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static struct daemon dd;
+	struct daemon *d = &dd;
+	const char *addr = "127.0.0.1", *subnqn = NULL, *hosts[CTL_MAX_HOSTS];
+	long port = NVMF_TCP_IO_PORT, dport = NVMF_TCP_DISC_PORT, v;
+	unsigned nhosts = 0;
+	bool ro = false, c2h_success = true;
+	int verbose = 0, opt, rport = 0, rdport = 0, cpda = 0;
+	char nqn[CTL_NQN_MAX + 1], msg[512];
+	struct ctl_subsys *s = NULL;
+	bool any_host;
+
+	d->lba_shift = 9;
+	while ((opt = getopt_long(argc, argv, "a:p:P:n:H:b:rc:vh", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'a': addr = optarg; break;
+		case 'p':
+			if (parse_int(optarg, 0, 65535, &port) < 0) {
+				fprintf(stderr, "nvmf-target: -p %s: want a port 0..65535\n", optarg);
+				return 2;
+			}
+			break;
+		case 'P':
+			if (parse_int(optarg, 0, 65535, &dport) < 0) {
+				fprintf(stderr, "nvmf-target: -P %s: want a port 0..65535\n", optarg);
+				return 2;
+			}
+			break;
+		case 'n': subnqn = optarg; break;
+		case 'H':
+			if (nhosts >= CTL_MAX_HOSTS || !ctl_nqn_valid(optarg)) {
+				fprintf(stderr, "nvmf-target: -H %s: %s\n", optarg,
+					nhosts >= CTL_MAX_HOSTS ? "too many hosts" : "not a valid NQN");
+				return 2;
+			}
+			hosts[nhosts++] = optarg;
+			break;
+		case 'b':
+			if (strcmp(optarg, "512") == 0) {
+				d->lba_shift = 9;
+			} else if (strcmp(optarg, "4096") == 0) {
+				d->lba_shift = 12;
+			} else {
+				fprintf(stderr, "nvmf-target: -b %s: block size must be 512 or 4096\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'r': ro = true; break;
+		case 'c': d->config_path = optarg; break;
+		case 'v': verbose++; break;
+		case 1: d->pidfile = optarg; break;
+		case 2:
+			if (parse_int(optarg, 0, NVMF_TCP_PDA_MAX, &v) < 0) {
+				fprintf(stderr, "nvmf-target: --cpda %s: want 0..31\n", optarg);
+				return 2;
+			}
+			cpda = (int)v;
+			break;
+		case 3: c2h_success = false; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc && !d->config_path) {
+		fprintf(stderr, "nvmf-target: no BACKING and no -c CONFIG: nothing to export\n");
+		usage(stderr);
+		return 2;
+	}
+	if (!getenv("UV_THREADPOOL_SIZE"))
+		setenv("UV_THREADPOOL_SIZE", "8", 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	d->loop = uv_default_loop();
+	ctl_target_init(&d->target, d->loop);
+	d->target.opts.verbose = verbose;
+	d->target.opts.c2h_success = c2h_success;
+
+	if (optind < argc) {
+		if (!subnqn) {
+			default_nqn(nqn, sizeof(nqn));
+			subnqn = nqn;
+		}
+		s = ctl_subsys_add(&d->target, subnqn);
+		if (!s) {
+			fprintf(stderr, "nvmf-target: -n %s: not a valid subsystem NQN\n", subnqn);
+			return 2;
+		}
+		for (unsigned i = 0; i < nhosts; i++)
+			ctl_subsys_allow_host(s, hosts[i]);
+		for (int i = optind; i < argc; i++) {
+			struct ctl_ns *ns;
+
+			if (ctl_ns_open(&ns, argv[i], d->lba_shift, ro, msg, sizeof(msg)) < 0) {
+				fprintf(stderr, "nvmf-target: %s\n", msg);
+				return 1;
+			}
+			if (ctl_subsys_attach_ns(s, ns, (uint32_t)(i - optind + 1)) < 0) {
+				fprintf(stderr, "nvmf-target: %s: too many namespaces\n", argv[i]);
+				return 2;
+			}
+		}
+	} else if (subnqn || nhosts) {
+		fprintf(stderr, "nvmf-target: -n/-H apply to BACKING namespaces; none given\n");
+		return 2;
+	}
+	if (d->config_path) {
+		if (cfg_load(d->config_path, d->lba_shift, &d->cfg, msg, sizeof(msg)) < 0 ||
+		    cfg_apply(&d->target, NULL, &d->cfg, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "nvmf-target: %s\n", msg);
+			return 1;
+		}
+	}
+
+	tcp_srv_init(&d->srv, &d->target);
+	d->srv.opts.cpda = (uint8_t)cpda;
+	if (tcp_srv_listen(&d->srv, addr, (int)port, true, &rport, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "nvmf-target: %s\n", msg);
+		return 1;
+	}
+	rdport = rport;
+	if (dport != 0 && tcp_srv_listen(&d->srv, addr, (int)dport, false, &rdport, msg,
+					 sizeof(msg)) < 0) {
+		fprintf(stderr, "nvmf-target: discovery: %s\n", msg);
+		return 1;
+	}
+	any_host = s && s->any_host;
+	for (struct ctl_subsys *o = d->target.subsys; o; o = o->next)
+		any_host = any_host || o->any_host;
+	if (!is_loopback(addr) && any_host)
+		fprintf(stderr, "nvmf-target: warning: listening on %s with no host allow-list: "
+			"any host that can reach it may read and write the namespaces (use -H)\n",
+			addr);
+
+	uv_signal_init(d->loop, &d->sigterm);
+	uv_signal_init(d->loop, &d->sigint);
+	uv_signal_init(d->loop, &d->sighup);
+	uv_timer_init(d->loop, &d->drain_timer);
+	d->sigterm.data = d->sigint.data = d->sighup.data = d->drain_timer.data = d;
+	uv_signal_start(&d->sigterm, on_term, SIGTERM);
+	uv_signal_start(&d->sigint, on_term, SIGINT);
+	uv_signal_start(&d->sighup, on_hup, SIGHUP);
+
+	if (d->pidfile) {
+		FILE *f = fopen(d->pidfile, "w");
+
+		if (!f || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+			fprintf(stderr, "nvmf-target: --pidfile %s: %s\n", d->pidfile, strerror(errno));
+			return 1;
+		}
+	}
+	if (strchr(addr, ':'))
+		printf("listening on [%s]:%d (discovery [%s]:%d)\n", addr, rport, addr, rdport);
+	else
+		printf("listening on %s:%d (discovery %s:%d)\n", addr, rport, addr, rdport);
+	fflush(stdout);
+	ctl_log(&d->target, 1, "CRC32C: %s", tcp_crc32c_impl());
+
+	uv_run(d->loop, UV_RUN_DEFAULT);
+
+	/* Stopped by a drain (or its timeout): close what is left. */
+	tcp_srv_close(&d->srv);
+	uv_walk(d->loop, close_walk, NULL);
+	uv_run(d->loop, UV_RUN_DEFAULT);
+	ctl_target_fini(&d->target);
+	cfg_free(&d->cfg);
+	uv_loop_close(d->loop);
+	if (d->pidfile)
+		unlink(d->pidfile);
+	return d->exit_code;
+}
