@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""nvmfctl CLI tests: the real binary against nvmf-target, the fake controller and
+(interop) the Linux kernel target. Issue 7's acceptance tests.
+
+Run one: cli_tests.py TEST --nvmfctl EXE [--target EXE] [--fake EXE] [--fuse EXE].
+Exit 0 pass, 1 fail, 77 skip (no FUSE for the connect tests).
+"""
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ctl_env import (HOSTNQN, MiB, NQN, NQN2, OTHER_HOSTNQN, Fail, SkipTest,  # noqa: E402
+                     check, free_port, fuse_usable, is_mounted, log, main, wait_gone)
+
+COMMANDS = ["discover", "connect", "connect-all", "disconnect", "disconnect-all", "list",
+            "id-ctrl", "id-ns", "list-ns", "get-log", "gen-hostnqn", "show-hostnqn", "version",
+            "help"]
+DISC_KEYS = {"trtype", "adrfam", "subtype", "treq", "portid", "trsvcid", "subnqn", "traddr",
+             "eflags", "sectype", "cntlid", "asqsz"}
+SMART_KEYS = {"critical_warning", "temperature", "avail_spare", "spare_thresh", "percent_used",
+              "endurance_grp_critical_warning_summary", "data_units_read", "data_units_written",
+              "host_read_commands", "host_write_commands", "controller_busy_time",
+              "power_cycles", "power_on_hours", "unsafe_shutdowns", "media_errors",
+              "num_err_log_entries", "warning_temp_time", "critical_comp_time"}
+UUID_NQN = re.compile(r"^nqn\.2014-08\.org\.nvmexpress:uuid:"
+                      r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def fields(text):
+    """'key: value' lines (nvme-cli's layout) as a dict; first occurrence wins."""
+    out = {}
+    for ln in text.splitlines():
+        if ":" in ln:
+            k, v = ln.split(":", 1)
+            out.setdefault(k.strip(), v.strip())
+    return out
+
+
+# ---- command line, no target needed ------------------------------------------------
+
+def t_options(env):
+    r = env.ctl("--help")
+    for c in COMMANDS:
+        check(re.search(r"^  %s " % re.escape(c), r.out, re.M), "--help does not list %s" % c)
+    for c in COMMANDS:
+        r = env.ctl(c, "--help")
+        check(r.out.startswith("Usage: nvmfctl %s" % c) or c == "help",
+              "%s --help: %r" % (c, r.out[:80]))
+        check(r.err == "", "%s --help wrote to stderr: %r" % (c, r.err))
+    check(env.ctl("help", "id-ns").out.startswith("Usage: nvmfctl id-ns"), "help id-ns")
+    env.fails("frobnicate", rc=2, usage=True, want=["unknown command 'frobnicate'"])
+    check(env.ctl(rc=2).err.startswith("Usage: nvmfctl"), "no command: usage on stderr")
+    # Options: unknown, missing values, bad values -- each named in the message.
+    U = "nvme+tcp://127.0.0.1:4420/" + NQN
+    for args, want in [
+            (["discover", "--frob"], ["unknown option '--frob'"]),
+            (["discover", "-Z"], ["unknown option '-Z'"]),
+            (["discover", "-a"], ["'-a' needs a value"]),
+            (["discover", "-t", "rdma", "-a", "127.0.0.1"], ["'rdma' is not supported"]),
+            (["discover", "-a", "127.0.0.1", "-s", "70000"], ["-s/--trsvcid", "'70000'"]),
+            (["discover", "-a", "127.0.0.1", "-s", "http"], ["-s/--trsvcid", "'http'"]),
+            (["discover", "-a", "127.0.0.1", "-o", "xml"], ["-o/--output-format", "'xml'"]),
+            (["discover", "-a", "127.0.0.1", "-q", "x" * 224], ["-q/--hostnqn"]),
+            (["discover", "-a", "127.0.0.1", "-I", "not-a-uuid"], ["-I/--hostid", "not-a-uuid"]),
+            (["discover", "-a", "127.0.0.1", "-i", "2"], ["-i/--nr-io-queues does not apply"]),
+            (["discover", "-a", "127.0.0.1", "-r", "f", "-o", "json"], ["--raw"]),
+            (["discover", "-s", "8009"], ["need -a/--traddr"]),
+            (["connect", "-t", "tcp", "-a", "127.0.0.1"], ["-n/--nqn"]),
+            (["connect", "-n", NQN], ["-a/--traddr"]),
+            (["connect", U, "-c", "600"], ["-c/--ctrl-loss-tmo", "not implemented"]),
+            (["connect", U, "-l", "10"], ["-l/--reconnect-delay", "not implemented"]),
+            (["connect", U, "-i", "0"], ["-i/--nr-io-queues", "'0'"]),
+            (["connect", U, "-Q", "1"], ["-Q/--queue-size", "'1'"]),
+            (["connect", U, "--name", ".hidden"], ["--name", ".hidden"]),
+            (["connect", U, "-a", "127.0.0.1"], ["either as a URI or"]),
+            (["connect", "nvme+tcp://127.0.0.1"], ["discovery subsystem"]),
+            (["connect", "nvme+tcp://127.0.0.1:99999/" + NQN], ["port"]),
+            (["connect", "nvme+tcp://[::1/" + NQN], ["IPv6"]),
+            (["connect", "http://x/" + NQN], ["URI"]),
+            (["connect", "stray", U], ["unexpected argument 'stray'"]),
+            (["id-ctrl"], ["no target"]),
+            (["id-ctrl", U, "-n", "1"], ["unknown option '-n'"]),
+            (["id-ns", U], ["no namespace"]),
+            (["id-ns", U, "-n", "0"], ["-n/--namespace-id", "'0'"]),
+            (["id-ns", "nvme+tcp://127.0.0.1/", "-n", "1"], ["discovery controllers"]),
+            (["list-ns", U, "-o", "yaml"], ["'yaml'"]),
+            (["get-log", U], ["no log page"]),
+            (["get-log", U, "-i", "smart", "-l", "10"], ["-l/--log-len", "multiple of 4"]),
+            (["get-log", U, "-i", "256"], ["-i/--log-id", "'256'"]),
+            (["get-log", U, "-i", "discovery"], ["discovery controller"]),
+            (["get-log", U, "bogus-log"], ["-i/--log-id", "'bogus-log'"]),
+            (["list", "extra"], ["unexpected argument 'extra'"]),
+            (["version", "-o", "text"], ["'text'"]),
+            (["disconnect"], ["NAME or MOUNTPOINT"]),
+            (["disconnect", "-n", NQN, "nvmf0"], ["exclude each other"]),
+            (["disconnect-all", "-n", NQN], ["does not apply"])]:
+        env.fails(*args, rc=2, usage=True, want=want, cmd=args[0])
+    # No address and no discovery.conf: nvme-cli's fallback, named in the message.
+    env.fails("discover", rc=2, usage=True, want=[env.conf], cmd="discover")
+    env.fails("connect-all", rc=2, usage=True, want=[env.conf], cmd="connect-all")
+    with open(env.conf, "w") as f:
+        f.write("# only a comment\n\n")
+    env.fails("discover", rc=2, usage=True, want=["names no discovery controller"],
+              cmd="discover")
+    # Commands without a target.
+    r = env.ctl("version")
+    check(re.match(r"nvmfctl version \d+\.\d+\.\d+\nlibnvmf version \d+\.\d+\.\d+\n$", r.out),
+          "version: %r" % r.out)
+    j = env.ctl("version", "-o", "json").json()
+    check(set(j) == {"nvmfctl", "libnvmf"}, "version json %s" % j)
+    check(env.ctl("--version").out.startswith("nvmfctl version"), "--version")
+    a, b = env.ctl("gen-hostnqn").out.strip(), env.ctl("gen-hostnqn").out.strip()
+    check(UUID_NQN.match(a) and UUID_NQN.match(b), "gen-hostnqn format: %r %r" % (a, b))
+    check(a != b, "gen-hostnqn repeated itself: %s" % a)
+    check(UUID_NQN.match(env.ctl("gen-hostnqn", "-o", "json").json()["hostnqn"]), "gen json")
+    show = env.ctl("show-hostnqn").out.strip()
+    check(show.startswith("nqn.") and len(show) <= 223, "show-hostnqn: %r" % show)
+    check(show == env.ctl("show-hostnqn").out.strip(), "show-hostnqn is not stable")
+    j = env.ctl("show-hostnqn", "-o", "json").json()
+    check(j["hostnqn"] == show, "show-hostnqn json %s" % j)
+    # Nothing connected: an empty list, and nothing to disconnect.
+    check(env.ctl("list", "-o", "json").json() == {"connections": []}, "empty list json")
+    check(len(env.ctl("list").out.splitlines()) == 1, "empty list: header only")
+    env.fails("disconnect", "nvmf0", want=["no connection named or mounted at 'nvmf0'"],
+              cmd="disconnect")
+    env.fails("disconnect", "-n", NQN, want=["no connection to " + NQN], cmd="disconnect")
+    check(env.ctl("disconnect-all").out == "disconnected 0 connection(s)\n", "disconnect-all")
+
+
+# ---- discover ------------------------------------------------------------------------
+
+def check_disc_text(out, t, nqns):
+    check("Discovery Log Number of Records %d, Generation counter" % len(nqns) in out,
+          "discover header missing:\n%s" % out)
+    entries = out.split("=====Discovery Log Entry ")[1:]
+    check(len(entries) == len(nqns), "%d entries, expected %d" % (len(entries), len(nqns)))
+    got = []
+    for e in entries:
+        f = fields(e.split("\n", 1)[1])
+        for k in ("trtype", "adrfam", "subtype", "treq", "portid", "trsvcid", "subnqn", "traddr",
+                  "eflags", "sectype", "cntlid", "asqsz"):
+            check(k in f, "entry lacks %s:\n%s" % (k, e))
+        check(f["trtype"] == "tcp" and f["adrfam"] == "ipv4" and f["subtype"] == "nvme subsystem"
+              and f["traddr"] == t.addr and f["trsvcid"] == str(t.port)
+              and f["sectype"] == "none", "entry fields: %s" % f)
+        got.append(f["subnqn"])
+    check(sorted(got) == sorted(nqns), "subsystems %s, expected %s" % (got, nqns))
+
+
+def check_disc_json(j, t, nqns):
+    check(isinstance(j.get("genctr"), int) and isinstance(j.get("records"), list), "json %s" % j)
+    check(sorted(r["subnqn"] for r in j["records"]) == sorted(nqns), "json records %s" % j)
+    for r in j["records"]:
+        check(set(r) == DISC_KEYS, "json record keys %s" % sorted(r))
+        check(r["trtype"] == "tcp" and r["traddr"] == t.addr and r["trsvcid"] == str(t.port)
+              and isinstance(r["portid"], int) and r["subtype"] == "nvme subsystem", "json %s" % r)
+
+
+def t_discover(env):
+    cfg = env.path("target.conf")
+    with open(cfg, "w") as f:
+        f.write("subsystem %s\nnamespace ram:8M\nsubsystem %s\nnamespace ram:4M\n" % (NQN, NQN2))
+    t = env.target(backing=(), config=cfg)
+    nqns = [NQN, NQN2]
+    r = env.ctl("discover", "-t", "tcp", "-a", t.addr, "-s", t.port, "-q", HOSTNQN)
+    check_disc_text(r.out, t, nqns)
+    check(r.err == "", "discover stderr: %r" % r.err)
+    check_disc_json(env.ctl("discover", "-a", t.addr, "-s", t.port, "-o", "json").json(), t, nqns)
+    check_disc_json(env.ctl("discover", "--traddr=%s" % t.addr, "--trsvcid=%d" % t.port,
+                            "--output-format=json").json(), t, nqns)
+    check_disc_text(env.ctl("discover", "nvme+tcp://%s:%d" % (t.addr, t.port)).out, t, nqns)
+    # --raw and -o binary: the log page itself (header + 1024-byte entries).
+    raw = env.path("disc.raw")
+    r = env.ctl("discover", "-a", t.addr, "-s", t.port, "--raw", raw)
+    check(r.out.strip() == "Discovery log is saved to %s" % raw, "--raw output %r" % r.out)
+    with open(raw, "rb") as f:
+        data = f.read()
+    check(len(data) == 1024 * 3, "raw log is %d bytes" % len(data))
+    genctr, numrec, recfmt = struct.unpack_from("<QQH", data, 0)
+    check(numrec == 2 and recfmt == 0, "raw header numrec %d recfmt %d" % (numrec, recfmt))
+    subs = sorted(data[1024 * i + 256:1024 * i + 512].rstrip(b"\0").decode() for i in (1, 2))
+    check(subs == sorted(nqns), "raw subnqns %s" % subs)
+    check(data[1024] == 3 and data[1026] == 2, "raw trtype/subtype")
+    check(data[1024 + 32:1024 + 64].rstrip(b" ").decode() == str(t.port), "raw trsvcid")
+    p = subprocess.run([env.ctl_exe, "discover", "-a", t.addr, "-s", str(t.port), "-o", "binary"],
+                       capture_output=True, env=env.env, timeout=60)
+    check(p.returncode == 0 and p.stdout[16:] == data[16:] and len(p.stdout) == len(data),
+          "-o binary differs from --raw")
+    # /etc/nvme/discovery.conf (here NVMF_DISCOVERY_CONF): options per line, comments.
+    with open(env.conf, "w") as f:
+        f.write("# discovery controllers\n\n--transport=tcp --traddr=%s --trsvcid=%d\n"
+                % (t.addr, t.port))
+    check_disc_text(env.ctl("discover").out, t, nqns)
+    with open(env.conf, "a") as f:
+        f.write("-t tcp -a %s -s %d -o json\n" % (t.addr, t.port))
+        f.write("-t tcp -a 127.0.0.1 -s notaport\n")
+    r = env.ctl("discover", rc=1)
+    check(r.out.count("Discovery Log Number of Records 2") == 1 and '"records"' in r.out,
+          "discovery.conf with three lines:\n%s" % r.out)
+    check(len(r.err_lines()) == 1 and "discovery.conf line 5: -s/--trsvcid: 'notaport'"
+          in r.err, "bad conf line not reported in one line: %r" % r.err)
+
+
+# ---- id-ctrl, id-ns, list-ns, get-log -------------------------------------------------
+
+def t_inspect(env):
+    t = env.target(backing=("ram:16M", "ram:4M"))
+    t4k = env.target(backing=("ram:8M",), nqn=NQN2, lba=4096)
+    U = t.uri()
+    r = env.ctl("id-ctrl", U, "--hostnqn", HOSTNQN)
+    check(r.out.startswith("NVME Identify Controller:\n"), "id-ctrl header %r" % r.out[:40])
+    f = fields(r.out)
+    check(f.get("mn") == "nvmf-target" and f.get("subnqn") == NQN, "id-ctrl mn/subnqn: %s" % f)
+    for k in ("vid", "sn", "fr", "mdts", "cntlid", "ver", "oacs", "lpa", "elpe", "sqes", "cqes",
+              "nn", "oncs", "vwc", "sgls", "ioccsz", "iorcsz", "icdoff", "msdbd"):
+        check(k in f, "id-ctrl lacks %s" % k)
+    check(re.search(r"^mn        : nvmf-target$", r.out, re.M), "id-ctrl layout")
+    check(re.search(r"^ps +0 : mp:", r.out, re.M), "id-ctrl power states")
+    j = env.ctl("id-ctrl", "--traddr", t.addr, "--trsvcid", t.port, "--nqn", NQN,
+                "-o", "json").json()
+    check(j["mn"] == "nvmf-target" and j["subnqn"] == NQN and isinstance(j["cntlid"], int)
+          and j["nn"] >= 2 and isinstance(j["psds"], list) and j["ver"] >= 0x10300,
+          "id-ctrl json %s" % {k: j.get(k) for k in ("mn", "subnqn", "cntlid", "nn", "ver")})
+    p = subprocess.run([env.ctl_exe, "id-ctrl", U, "-b"], capture_output=True, env=env.env,
+                       timeout=60)
+    check(p.returncode == 0 and len(p.stdout) == 4096, "id-ctrl -b: %d bytes" % len(p.stdout))
+    check(p.stdout[24:64].rstrip(b" ") == b"nvmf-target", "id-ctrl -b MN field")
+    # Discovery controller (no NQN): CNTRLTYPE 2.
+    jd = env.ctl("id-ctrl", "nvme+tcp://%s:%d" % (t.addr, t.port), "-o", "json").json()
+    check(jd["cntrltype"] == 2 and jd["subnqn"] == "nqn.2014-08.org.nvmexpress.discovery",
+          "discovery id-ctrl %s %s" % (jd["cntrltype"], jd["subnqn"]))
+    # id-ns: -n, or the URI's /NSID; sizes from the backing.
+    r = env.ctl("id-ns", t.uri(nsid=1))
+    check(r.out.startswith("NVME Identify Namespace 1:\n"), "id-ns header")
+    f = fields(r.out)
+    check(int(f["nsze"], 16) == 16 * MiB // 512 and int(f["ncap"], 16) == 16 * MiB // 512,
+          "id-ns nsze %s" % f["nsze"])
+    check(re.search(r"^lbaf  0 : ms:0 +lbads:9 +rp:0 \(in use\)$", r.out, re.M), "lbaf line")
+    j = env.ctl("id-ns", U, "-n", 2, "-o", "json").json()
+    check(j["nsze"] == 4 * MiB // 512 and j["lbafs"][j["flbas"] & 15]["ds"] == 9, "id-ns 2 json")
+    j = env.ctl("id-ns", "--traddr", t4k.addr, "--trsvcid", t4k.port, "--nqn", NQN2,
+                "--namespace-id=1", "-o", "json").json()
+    check(j["nsze"] == 8 * MiB // 4096 and j["lbafs"][j["flbas"] & 15]["ds"] == 12, "4K id-ns")
+    p = subprocess.run([env.ctl_exe, "id-ns", U, "-n", "1", "-o", "binary"], capture_output=True,
+                       env=env.env, timeout=60)
+    check(p.returncode == 0 and len(p.stdout) == 4096 and
+          struct.unpack_from("<Q", p.stdout, 0)[0] == 16 * MiB // 512, "id-ns binary")
+    # list-ns
+    check(env.ctl("list-ns", U).out == "[   0]:0x1\n[   1]:0x2\n", "list-ns text")
+    check(env.ctl("list-ns", U, "-o", "json").json() == {"nsid_list": [{"nsid": 1}, {"nsid": 2}]},
+          "list-ns json")
+    check(env.ctl("list-ns", U, "-n", "1").out == "[   0]:0x2\n", "list-ns -n 1")
+    # get-log: smart, error, discovery, and any other log by ID in hex.
+    r = env.ctl("get-log", U, "smart")
+    check(r.out.startswith("Smart Log for NVME device:") and "namespace-id:ffffffff" in r.out,
+          "smart header %r" % r.out[:80])
+    f = fields(r.out)
+    for k in ("critical_warning", "temperature", "available_spare", "percentage_used",
+              "Data Units Read", "host_write_commands", "power_on_hours", "media_errors"):
+        check(k in f, "smart log lacks %s" % k)
+    j = env.ctl("get-log", U, "-i", "2", "-o", "json").json()
+    check(SMART_KEYS <= set(j) and all(isinstance(j[k], int) for k in SMART_KEYS),
+          "smart json keys %s" % sorted(j))
+    j = env.ctl("get-log", U, "--log-id=error", "-o", "json").json()
+    check(isinstance(j["errors"], list) and len(j["errors"]) >= 1 and
+          {"error_count", "sqid", "cmdid", "status_field", "lba", "nsid"} <= set(j["errors"][0]),
+          "error log json")
+    r = env.ctl("get-log", U, "-i", "error", "-l", "128")
+    check("entries:2" in r.out and r.out.count("error_count") == 2, "error log -l 128")
+    check_disc_json(env.ctl("get-log", "nvme+tcp://%s:%d" % (t.addr, t.port), "-i", "0x70",
+                            "-o", "json").json(), t, [NQN])
+    r = env.ctl("get-log", U, "-i", "3", "-l", "64")
+    check(r.out.startswith("Device:") and "0000:" in r.out and "0030:" in r.out, "hex dump")
+    env.fails("get-log", U, "-i", "3", cmd="get-log", rc=2, usage=True, want=["-l/--log-len"])
+    p = subprocess.run([env.ctl_exe, "get-log", U, "-i", "smart", "-b"], capture_output=True,
+                       env=env.env, timeout=60)
+    check(p.returncode == 0 and len(p.stdout) == 512, "get-log -b: %d bytes" % len(p.stdout))
+    # IPv6: bare with -a, in brackets in URIs.
+    try:
+        t6 = env.target(backing=("ram:4M",), addr="::1")
+    except Fail as e:
+        log("no IPv6 loopback here, IPv6 part not run: %s" % e)
+        return
+    r = env.ctl("discover", "-a", "::1", "-s", t6.port)
+    check("adrfam:  ipv6\n" in r.out and "traddr:  ::1\n" in r.out, "IPv6 discover:\n%s" % r.out)
+    check(env.ctl("id-ctrl", t6.uri(), "-o", "json").json()["subnqn"] == NQN, "IPv6 id-ctrl")
+    check(env.ctl("list-ns", "--traddr", "[::1]", "--trsvcid", t6.port, "--nqn", NQN).out
+          == "[   0]:0x1\n", "IPv6 list-ns with --traddr [::1]")
+
+
+# ---- failure modes -----------------------------------------------------------------------
+
+def t_errors(env):
+    U = "nvme+tcp://127.0.0.1:%d/" + NQN
+    # Connection refused: a port nothing listens on.
+    port = free_port()
+    env.fails("id-ctrl", U % port, cmd="id-ctrl", want=["connection refused", str(port)])
+    env.fails("discover", "-a", "127.0.0.1", "-s", port, cmd="discover",
+              want=["connection refused"])
+    # Name resolution: an empty label fails inside the resolver: no DNS query leaves
+    # the machine (checked with strace on Debian 12's glibc).
+    host = "no-such-host..invalid"
+    env.fails("discover", "-a", host, cmd="discover", want=["name resolution failed", host])
+    # ICResp rejected (PFV 1), connection lost before ICResp, no ICResp (timeout),
+    # controller fatal status: the scripted fake controller.
+    for scenario, want in [("icresp-bad-pfv", ["ICResp rejected", "PFV"]),
+                           ("icresp-digest-unrequested", ["ICResp rejected", "digest"]),
+                           ("close-at-icreq", ["connection lost"]),
+                           ("icresp-never", ["timed out"]),
+                           ("csts-cfs", ["controller fatal status", "CSTS.CFS"])]:
+        f = env.fake(scenario)
+        env.fails("id-ctrl", U % f.port, "--connect-timeout", "2", cmd="id-ctrl", want=want)
+        f.stop()
+    # Connect rejected, decoded: a host not on the allow-list, an unknown subsystem.
+    t = env.target(hosts=[HOSTNQN])
+    env.fails("id-ctrl", t.uri(), "--hostnqn", OTHER_HOSTNQN, cmd="id-ctrl",
+              want=["Connect rejected", "Connect Invalid Host", "SC 84h", "-q/--hostnqn"])
+    check(env.ctl("id-ctrl", t.uri(), "--hostnqn", HOSTNQN, "-o", "json").json()["subnqn"]
+          == NQN, "allowed host refused")
+    env.fails("id-ns", t.uri(nqn=NQN + ":nope", nsid=1), "--hostnqn", HOSTNQN, cmd="id-ns",
+              want=["Connect rejected", "Connect Invalid Parameters"])
+    env.fails("get-log", t.uri(), "--hostnqn", HOSTNQN, "-i", "0x42", "-l", "4096", cmd="get-log",
+              want=["Get Log Page", "42h"])
+
+
+# ---- connect, list, disconnect ----------------------------------------------------------
+
+def need_fuse():
+    if not fuse_usable():
+        raise SkipTest("no /dev/fuse, or neither root nor fusermount3")
+
+
+def write_random(path, size):
+    data = os.urandom(size)
+    with open(path, "wb") as f:
+        f.write(data)
+    return data
+
+
+def connect(env, *args, **kw):
+    r = env.ctl("connect", *args, **kw)
+    return r
+
+
+def rec_of(env, name):
+    import json
+    with open(os.path.join(env.rundir, name + ".json")) as f:
+        return json.load(f)
+
+
+def t_connect(env):
+    need_fuse()
+    back = env.path("back.img")
+    old = write_random(back, 8 * MiB)
+    t = env.target(backing=(back, "ram:4M"))
+    r = connect(env, "-t", "tcp", "-a", t.addr, "-s", t.port, "-n", NQN, "-q", HOSTNQN, "-i", 2)
+    check(r.out.startswith("device: nvmf0\n"), "connect output %r" % r.out)
+    mp = os.path.join(env.rundir, "nvmf0")
+    check("mountpoint: %s\n" % mp in r.out and "namespace 1: %s/n1 (8388608 bytes" % mp in r.out
+          and "namespace 2: %s/n2 (4194304 bytes" % mp in r.out, "connect output %r" % r.out)
+    check(sorted(os.listdir(mp)) == ["n1", "n2"], "files %s" % os.listdir(mp))
+    with open(os.path.join(mp, "n1"), "rb") as f:
+        check(f.read() == old, "n1 does not hold the backing file's data")
+    new = os.urandom(MiB)
+    with open(os.path.join(mp, "n1"), "r+b") as f:
+        f.seek(3 * MiB)
+        f.write(new)
+        f.flush()
+        os.fsync(f.fileno())
+    with open(back, "rb") as f:
+        f.seek(3 * MiB)
+        check(f.read(MiB) == new, "a write through n1 did not reach the backing file")
+    rec = rec_of(env, "nvmf0")
+    # list: text and JSON, from the records.
+    r = env.ctl("list")
+    check(re.search(r"^nvmf0 +live +127\.0\.0\.1:%d +\d+ +%s +%s$" % (t.port, re.escape(NQN),
+                                                                  re.escape(mp)), r.out, re.M),
+          "list:\n%s" % r.out)
+    check("n1 %s/n1 8.00 MiB" % mp in r.out, "list namespaces:\n%s" % r.out)
+    j = env.ctl("list", "-o", "json").json()["connections"]
+    check(len(j) == 1 and j[0]["name"] == "nvmf0" and j[0]["state"] == "live"
+          and j[0]["subnqn"] == NQN and j[0]["traddr"] == "127.0.0.1"
+          and j[0]["trsvcid"] == str(t.port) and j[0]["pid"] == rec["pid"]
+          and j[0]["hostnqn"] == HOSTNQN and j[0]["cntlid"] == rec["cntlid"]
+          and [n["nsid"] for n in j[0]["namespaces"]] == [1, 2], "list json %s" % j)
+    # A second connection to the same subsystem and address: refused unless -D.
+    env.fails("connect", t.uri(), "-q", HOSTNQN, cmd="connect",
+              want=["already connected as nvmf0", "-D/--duplicate-connect"])
+    check(env.records() == ["nvmf0.json"], "refused connect left %s" % env.records())
+    other = env.path("mnt-dup")
+    os.mkdir(other)
+    j = env.ctl("connect", t.uri(nsid=2), "-D", "-q", HOSTNQN, "-m", other, "--name", "dup",
+                "-i", 1, "--read-only", "-o", "json").json()
+    check(j["name"] == "dup" and j["mountpoint"] == other and j["state"] == "live"
+          and [n["nsid"] for n in j["namespaces"]] == [2] and j["read_only"], "-D json %s" % j)
+    check(os.listdir(other) == ["n2"], "dup files %s" % os.listdir(other))
+    # disconnect by mount point: process gone, mount point empty, record removed.
+    pid = j["pid"]
+    r = env.ctl("disconnect", other + "/")
+    check(r.out == "disconnected dup (%s)\n" % NQN, "disconnect output %r" % r.out)
+    check(wait_gone(pid, 1), "nvmf-fuse %d still runs after disconnect" % pid)
+    check(not is_mounted(other) and os.listdir(other) == [], "mount point not empty")
+    check(env.records() == ["nvmf0.json"], "records %s" % env.records())
+    # A connection whose server died: listed as stale, never live; disconnect removes it.
+    os.kill(rec["pid"], signal.SIGKILL)
+    check(wait_gone(rec["pid"], 10), "killed nvmf-fuse still there")
+    j = env.ctl("list", "-o", "json").json()["connections"]
+    check(len(j) == 1 and j[0]["state"] == "stale", "stale record listed as %s" % j)
+    check(re.search(r"^nvmf0 +stale ", env.ctl("list").out, re.M), "list text: stale")
+    r = env.ctl("connect", t.uri(), "-q", HOSTNQN, "-i", 1)  # stale is not a duplicate
+    check(r.out.startswith("device: nvmf1\n"), "connect beside a stale record: %r" % r.out)
+    r = env.ctl("disconnect", "nvmf0")
+    check("removed stale record" in r.err and not os.path.exists(mp), "stale disconnect %r" % r.err)
+    check(env.records() == ["nvmf1.json"], "records %s" % env.records())
+    # disconnect -n SUBNQN: every connection to it.
+    pid1 = rec_of(env, "nvmf1")["pid"]
+    env.ctl("connect", t.uri(), "-q", HOSTNQN, "-D", "-i", 1)
+    pid2 = rec_of(env, "nvmf0")["pid"]
+    r = env.ctl("disconnect", "-n", NQN)
+    check(r.out == "NQN:%s disconnected 2 controller(s)\n" % NQN, "disconnect -n %r" % r.out)
+    check(wait_gone(pid1, 1) and wait_gone(pid2, 1) and env.records() == [],
+          "after disconnect -n: records %s" % env.records())
+    check(os.listdir(env.rundir) == [], "runtime dir left %s" % os.listdir(env.rundir))
+    with open(back, "rb") as f:
+        f.seek(3 * MiB)
+        check(f.read(MiB) == new, "data lost over the connections")
+    # A connection nvmf-fuse cannot make: its reason, decoded, in one line; no record.
+    t2 = env.target(nqn=NQN2, hosts=[HOSTNQN])
+    env.fails("connect", t2.uri(), "-q", OTHER_HOSTNQN, cmd="connect",
+              want=["Connect Invalid Host", "-q/--hostnqn"])
+    env.fails("connect", "nvme+tcp://127.0.0.1:%d/%s" % (free_port(), NQN), cmd="connect",
+              want=["connection refused"])
+    env.env["NVMF_FUSE"] = env.path("no-such-nvmf-fuse")
+    env.fails("connect", t.uri(), "-D", cmd="connect", want=["cannot run", "NVMF_FUSE"])
+    env.env["NVMF_FUSE"] = env.fuse_exe
+    check(env.records() == [], "failed connects left records %s" % env.records())
+
+
+def t_connect_all(env):
+    need_fuse()
+    cfg = env.path("target.conf")
+    with open(cfg, "w") as f:
+        f.write("subsystem %s\nnamespace ram:8M\nsubsystem %s\nnamespace ram:4M\n"
+                "namespace ram:4M\n" % (NQN, NQN2))
+    t = env.target(backing=(), config=cfg)
+    r = env.ctl("connect-all", "-t", "tcp", "-a", t.addr, "-s", t.port, "-q", HOSTNQN, "-i", 1)
+    check("connect-all: 2 connected, 0 skipped, 0 failed" in r.out, "connect-all %r" % r.out)
+    j = env.ctl("list", "-o", "json").json()["connections"]
+    by = {c["subnqn"]: c for c in j}
+    check(sorted(by) == sorted([NQN, NQN2]) and all(c["state"] == "live" for c in j),
+          "connect-all connections %s" % j)
+    check(len(by[NQN2]["namespaces"]) == 2 and
+          all(os.path.exists(n["file"]) for c in j for n in c["namespaces"]), "files")
+    # Again: both already connected, skipped with a message, not an error.
+    r = env.ctl("connect-all", "nvme+tcp://%s:%d" % (t.addr, t.port), "-q", HOSTNQN, "-i", 1)
+    check("0 connected, 2 skipped, 0 failed" in r.out and r.err.count("already connected") == 2,
+          "second connect-all %r %r" % (r.out, r.err))
+    # discovery.conf drives connect-all without an address too.
+    with open(env.conf, "w") as f:
+        f.write("-t tcp -a %s -s %d\n" % (t.addr, t.port))
+    j = env.ctl("connect-all", "-q", HOSTNQN, "-D", "-i", 1, "-o", "json").json()
+    check(j["connected"] == 2 and len(j["connections"]) == 2 and j["failed"] == 0,
+          "connect-all -D json %s" % j)
+    pids = [c["pid"] for c in env.ctl("list", "-o", "json").json()["connections"]]
+    check(len(pids) == 4, "four connections expected, %d" % len(pids))
+    r = env.ctl("disconnect-all")
+    check(r.out == "disconnected 4 connection(s)\n", "disconnect-all %r" % r.out)
+    check(all(wait_gone(p, 1) for p in pids) and env.records() == [], "left %s" % env.records())
+
+
+TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
+         "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all}
+
+if __name__ == "__main__":
+    try:
+        import cli_interop
+        TESTS.update(cli_interop.TESTS)
+    except ImportError:
+        pass
+    sys.exit(main(TESTS))

@@ -1,0 +1,616 @@
+/*
+ * nvmfctl: option values, target options, error lines, output helpers.
+ */
+#include "nvmfctl.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *ctl_cmd = "";
+const char *ctl_where;
+const char *ctl_argv0;
+
+/* ---- Messages --------------------------------------------------------------- */
+
+static void vmsg(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	if (ctl_cmd[0])
+		fprintf(stderr, "nvmfctl: %s: ", ctl_cmd);
+	else
+		fprintf(stderr, "nvmfctl: ");
+	if (ctl_where)
+		fprintf(stderr, "%s: ", ctl_where);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+}
+
+int ctl_usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	if (ctl_where)
+		return CTL_EXIT_USAGE;	/* a configuration file's line, not the command line */
+	if (ctl_cmd[0])
+		fprintf(stderr, "Try 'nvmfctl %s --help'.\n", ctl_cmd);
+	else
+		fprintf(stderr, "Try 'nvmfctl help'.\n");
+	return CTL_EXIT_USAGE;
+}
+
+int ctl_getopt_err(int c, int opt, char **argv)
+{
+	/* getopt_long leaves the offending word at argv[optind - 1]. */
+	extern int optind;
+	const char *word = optind > 0 ? argv[optind - 1] : "?";
+
+	if (c == ':') {
+		if (opt)
+			return ctl_usage_err("option '-%c' needs a value", opt);
+		return ctl_usage_err("option '%s' needs a value", word);
+	}
+	if (opt)
+		return ctl_usage_err("unknown option '-%c'", opt);
+	return ctl_usage_err("unknown option '%s'", word);
+}
+
+/*
+ * Fabrics command specific status values (SCT 1h) of Connect: NVMe over
+ * Fabrics 1.1, 3.3 Figure 21; the same codes mean other things for other
+ * commands, so the context decides which name applies.
+ */
+const char *ctl_status_name(uint16_t status, bool connect)
+{
+	if (connect && NVMF_SCT(status) == 1) {
+		switch (NVMF_SC(status)) {
+		case 0x80: return "Connect Incompatible Format";
+		case 0x81: return "Connect Controller Busy";
+		case 0x82: return "Connect Invalid Parameters";
+		case 0x83: return "Connect Restart Discovery";
+		case 0x84: return "Connect Invalid Host";
+		case 0x90: return "Discover Restart";
+		case 0x91: return "Authentication Required";
+		default: break;
+		}
+	}
+	return nvmf_status_str(status);
+}
+
+static const char *connect_hint(uint8_t sc)
+{
+	switch (sc) {
+	case 0x80: return "the target does not accept this Connect format";
+	case 0x81: return "the controller is busy: try again later";
+	case 0x82: return "check the subsystem NQN (-n/--nqn), host ID and queue options";
+	case 0x83: return "the subsystem moved: run 'nvmfctl discover' again";
+	case 0x84: return "check that the target allows this host NQN (-q/--hostnqn; "
+			  "see 'nvmfctl show-hostnqn')";
+	case 0x91: return "the target requires DH-HMAC-CHAP authentication, "
+			  "which nvmfctl does not support yet";
+	default: return "check the target's configuration";
+	}
+}
+
+static bool has(const char *msg, const char *word)
+{
+	return msg && strstr(msg, word) != NULL;
+}
+
+/*
+ * Classify a failure from its errno (0 if unknown), NVMe status (0 if none)
+ * and message text: *kind says what happened, the return value what to
+ * check (NULL if nothing useful). buf receives a decoded status.
+ */
+static const char *classify(int e, uint16_t st, const char *msg, bool connecting,
+			    const char **kind, char *buf, size_t len)
+{
+	unsigned sct, sc;
+	const char *p;
+
+	/* A status the library formatted into the text ("... (SCT 1h SC 84h"). */
+	if (!st && (p = strstr(msg, "SCT ")) && sscanf(p, "SCT %xh SC %xh", &sct, &sc) == 2)
+		st = NVMF_STATUS(sct, sc, strstr(p, "DNR") != NULL);
+	if (st) {
+		/* While connecting, SCT 1h SC 80h-84h, 90h, 91h are Connect's own
+		 * (Fabrics 1.1, Figure 21); other commands give them other meanings. */
+		uint8_t c = NVMF_SC(st);
+		bool conn = has(msg, "Connect") ||
+			    (connecting && NVMF_SCT(st) == 1 &&
+			     ((c >= 0x80 && c <= 0x84) || c == 0x90 || c == 0x91));
+
+		snprintf(buf, len, "%s%s (SCT %xh SC %02xh%s)", conn ? "Connect rejected: " : "",
+			 ctl_status_name(st, conn), NVMF_SCT(st), NVMF_SC(st),
+			 NVMF_DNR(st) ? ", DNR" : "");
+		*kind = buf;
+		if (conn)
+			return connect_hint(NVMF_SC(st));
+		return "the controller refused the command";
+	}
+	if (has(msg, "resolve")) {
+		*kind = "name resolution failed";
+		return "check the address (-a/--traddr or the URI) and the resolver";
+	}
+	if (e == EACCES || has(msg, "authentication")) {
+		*kind = "authentication required";
+		return "the target requires in-band authentication (DH-HMAC-CHAP), "
+		       "which nvmfctl does not support yet";
+	}
+	if (has(msg, "CFS") || has(msg, "fatal status")) {
+		*kind = "controller fatal status";
+		return "the controller reported a fatal error (CSTS.CFS): check the target";
+	}
+	/* The library names the ICResp field it refused ("ICResp: PFV 1 ..."). */
+	if (has(msg, "ICResp:")) {
+		*kind = "ICResp rejected";
+		return "the target's NVMe/TCP parameters are not acceptable "
+		       "(digests: -g/-G), or it is not an NVMe/TCP target";
+	}
+	if (e == ETIMEDOUT || has(msg, "timed out") || has(msg, "timeout")) {
+		*kind = "timed out";
+		return "check the address, the port and the target's health; "
+		       "--connect-timeout S waits longer";
+	}
+	if (e == ECONNRESET || e == EPIPE || e == ECONNABORTED || has(msg, "closed")) {
+		*kind = "connection lost";
+		return "the target closed the connection: check its log";
+	}
+	if (e == ECONNREFUSED || has(msg, "refused")) {
+		*kind = "connection refused";
+		return "check that a target listens on that address and port (-s/--trsvcid)";
+	}
+	if (e == ENETUNREACH || e == EHOSTUNREACH || has(msg, "unreachable")) {
+		*kind = "no route to the target";
+		return "check the address (-a/--traddr) and the network";
+	}
+	if (e == EPROTO || e == EBADMSG) {
+		*kind = "protocol error";
+		return "the target broke the NVMe/TCP protocol: check its log";
+	}
+	*kind = e ? strerror(e) : "failed";
+	return NULL;
+}
+
+static void report(const char *what, int e, uint16_t st, const char *text, bool connecting)
+{
+	char msg[1024], buf[160];
+	const char *kind, *hint;
+	char *nl;
+
+	while (*text == ' ' || *text == '\t')
+		text++;
+	snprintf(msg, sizeof(msg), "%s", text);
+	/* One line, whatever the message said. */
+	while ((nl = strchr(msg, '\n')) != NULL)
+		*nl = ' ';
+	if (!msg[0])
+		snprintf(msg, sizeof(msg), "%s", strerror(e ? e : EIO));
+	hint = classify(e, st, msg, connecting, &kind, buf, sizeof(buf));
+	if (hint)
+		ctl_err("%s: %s; %s [%s]", what, kind, hint, msg);
+	else
+		ctl_err("%s: %s [%s]", what, kind, msg);
+}
+
+int ctl_lib_fail(const char *what, int r)
+{
+	uint16_t st = nvmf_get_status();
+	int e = r < 0 ? -r : r;
+
+	report(what, e, e == EIO ? st : 0, nvmf_get_error(), false);
+	return CTL_EXIT_FAIL;
+}
+
+int ctl_connect_fail(const char *what, int r)
+{
+	uint16_t st = nvmf_get_status();
+	int e = r < 0 ? -r : r;
+
+	report(what, e, e == EIO ? st : 0, nvmf_get_error(), true);
+	return CTL_EXIT_FAIL;
+}
+
+int ctl_text_fail(const char *what, const char *text)
+{
+	report(what, 0, 0, text, true);
+	return CTL_EXIT_FAIL;
+}
+
+/* ---- Values ----------------------------------------------------------------- */
+
+int ctl_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		goto bad;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < lo || v > hi)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	ctl_usage_err("%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, opt, s ? s : "",
+		      lo, hi);
+	return -1;
+}
+
+int ctl_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+{
+	uint64_t v;
+
+	if (ctl_parse_u64(opt, s, (uint64_t)lo, (uint64_t)hi, &v) < 0)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int ctl_parse_uuid(const char *s, uint8_t out[16])
+{
+	int n = 0;
+
+	if (strlen(s) != 36)
+		return -1;
+	for (int i = 0; i < 36;) {
+		int hi, lo;
+
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i++] != '-')
+				return -1;
+			continue;
+		}
+		hi = hexval((unsigned char)s[i]);
+		lo = hexval((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	return n == 16 ? 0 : -1;
+}
+
+void ctl_format_uuid(const uint8_t id[16], char out[37])
+{
+	snprintf(out, 37,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10],
+		 id[11], id[12], id[13], id[14], id[15]);
+}
+
+int ctl_parse_fmt(const char *s, bool binary_ok, enum ctl_fmt *out)
+{
+	if (!strcmp(s, "normal")) {
+		*out = CTL_FMT_NORMAL;
+		return 0;
+	}
+	if (!strcmp(s, "json")) {
+		*out = CTL_FMT_JSON;
+		return 0;
+	}
+	if (binary_ok && !strcmp(s, "binary")) {
+		*out = CTL_FMT_BINARY;
+		return 0;
+	}
+	ctl_usage_err("-o/--output-format: '%s' is not one of normal, json%s", s,
+		      binary_ok ? ", binary" : "");
+	return -1;
+}
+
+/* ---- Target options ------------------------------------------------------------ */
+
+void ctl_target_init(struct ctl_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	nvmf_opts_init(&t->o);
+	/* Inspection is a handful of admin commands: no I/O queues, and keep-
+	 * alive only matters for connections that outlive the command. */
+	t->o.nr_io_queues = 0;
+}
+
+int ctl_set_transport(const char *s)
+{
+	if (!strcmp(s, "tcp"))
+		return 0;
+	ctl_usage_err("-t/--transport: '%s' is not supported (libnvmf speaks tcp only)", s);
+	return -1;
+}
+
+int ctl_set_traddr(struct ctl_target *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	/* nvme-cli takes IPv6 addresses bare; accept [brackets] too. */
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(t->o.traddr)) {
+		ctl_usage_err("-a/--traddr: '%s' must be 1 to %zu characters", s,
+			      sizeof(t->o.traddr) - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i])) {
+			ctl_usage_err("-a/--traddr: '%.*s' contains a space or control character",
+				      (int)n, s);
+			return -1;
+		}
+	}
+	memcpy(t->o.traddr, s, n);
+	t->o.traddr[n] = '\0';
+	t->have_traddr = true;
+	return 0;
+}
+
+int ctl_set_trsvcid(struct ctl_target *t, const char *s)
+{
+	uint64_t v;
+
+	if (ctl_parse_u64("-s/--trsvcid", s, 1, 65535, &v) < 0)
+		return -1;
+	snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%" PRIu64, v);
+	t->have_trsvcid = true;
+	return 0;
+}
+
+/* NVMe Base 2.0, 4.5: an NQN is at most 223 bytes of UTF-8. */
+static int check_nqn(const char *opt, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NVMF_NQN_MAX_LEN) {
+		ctl_usage_err("%s: '%s' must be 1 to %d bytes", opt, s, NVMF_NQN_MAX_LEN);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c == 0x7f) {
+			ctl_usage_err("%s: '%s' contains a space or control character", opt, s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ctl_set_nqn(struct ctl_target *t, const char *opt, const char *s)
+{
+	if (check_nqn(opt, s) < 0)
+		return -1;
+	snprintf(t->o.subnqn, sizeof(t->o.subnqn), "%s", s);
+	t->have_nqn = true;
+	return 0;
+}
+
+int ctl_set_hostnqn(struct ctl_target *t, const char *s)
+{
+	if (check_nqn("-q/--hostnqn", s) < 0)
+		return -1;
+	snprintf(t->o.hostnqn, sizeof(t->o.hostnqn), "%s", s);
+	return 0;
+}
+
+int ctl_set_hostid(struct ctl_target *t, const char *s)
+{
+	if (ctl_parse_uuid(s, t->o.hostid) < 0) {
+		ctl_usage_err("-I/--hostid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+			      s);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_target_finish(struct ctl_target *t, bool discovery)
+{
+	if (t->uri) {
+		struct nvmf_uri u;
+
+		if (t->have_traddr || t->have_trsvcid || t->have_nqn)
+			return ctl_usage_err("give the target either as a URI or with "
+					     "--traddr/--trsvcid/--nqn, not both");
+		if (nvmf_uri_parse(t->uri, &u) < 0)
+			return ctl_usage_err("%s", nvmf_get_error());
+		snprintf(t->o.traddr, sizeof(t->o.traddr), "%s", u.host);
+		snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%s", u.port);
+		snprintf(t->o.subnqn, sizeof(t->o.subnqn), "%s", u.discovery ? "" : u.subnqn);
+		t->o.nsid = u.nsid;
+		return 0;
+	}
+	if (!t->have_traddr)
+		return ctl_usage_err("no target: give a URI (nvme+tcp://HOST[:PORT]/SUBNQN) or "
+				     "--traddr ADDR");
+	if (!t->have_trsvcid)
+		snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%s",
+			 discovery || !t->o.subnqn[0] ? "8009" : "4420");
+	if (!strcmp(t->o.subnqn, NVMF_DISCOVERY_NQN))
+		t->o.subnqn[0] = '\0';
+	return 0;
+}
+
+const char *ctl_target_str(const struct nvmf_opts *o, char *buf, size_t len)
+{
+	const char *port = o->trsvcid[0] ? o->trsvcid : (o->subnqn[0] ? "4420" : "8009");
+
+	if (strchr(o->traddr, ':'))
+		snprintf(buf, len, "[%s]:%s", o->traddr, port);
+	else
+		snprintf(buf, len, "%s:%s", o->traddr, port);
+	return buf;
+}
+
+int ctl_connect_admin(struct ctl_target *t, struct nvmf_ctrl **out)
+{
+	char where[NVMF_TRADDR_SIZE + 16], what[NVMF_TRADDR_SIZE + NVMF_NQN_BUFSZ + 64];
+	int r;
+
+	r = nvmf_connect(&t->o, out);
+	if (r < 0) {
+		snprintf(what, sizeof(what), "cannot connect to %s (%s)",
+			 ctl_target_str(&t->o, where, sizeof(where)),
+			 t->o.subnqn[0] ? t->o.subnqn : NVMF_DISCOVERY_NQN);
+		return ctl_connect_fail(what, r);
+	}
+	return 0;
+}
+
+/* ---- Time ------------------------------------------------------------------------ */
+
+double ctl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void ctl_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- Output -------------------------------------------------------------------- */
+
+void ctl_json_print(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						      JSON_C_TO_STRING_PRETTY_TAB |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+json_object *ctl_json_u64(uint64_t v)
+{
+	return json_object_new_uint64(v);
+}
+
+/* Divide the 128-bit little-endian number in w[4] (32-bit words) by 10. */
+static unsigned div10(uint32_t w[4])
+{
+	uint64_t rem = 0;
+
+	for (int i = 3; i >= 0; i--) {
+		uint64_t cur = (rem << 32) | w[i];
+
+		w[i] = (uint32_t)(cur / 10);
+		rem = cur % 10;
+	}
+	return (unsigned)rem;
+}
+
+char *ctl_u128_str(const uint8_t le[16], bool sep, char *buf, size_t len)
+{
+	uint32_t w[4];
+	char tmp[64];
+	int n = 0, digits = 0;
+	size_t o = 0;
+
+	for (int i = 0; i < 4; i++)
+		w[i] = nvmf_get_le32(le + 4 * i);
+	do {
+		if (sep && digits && digits % 3 == 0)
+			tmp[n++] = ',';
+		tmp[n++] = (char)('0' + div10(w));
+		digits++;
+	} while (w[0] || w[1] || w[2] || w[3]);
+	while (n > 0 && o + 1 < len)
+		buf[o++] = tmp[--n];
+	buf[o] = '\0';
+	return buf;
+}
+
+json_object *ctl_json_u128(const uint8_t le[16])
+{
+	char buf[64];
+
+	if (nvmf_get_le64(le + 8) == 0)
+		return json_object_new_uint64(nvmf_get_le64(le));
+	/* Beyond 64 bits: json-c serializes the decimal text as given, so the
+	 * number stays exact for parsers with big integers. */
+	ctl_u128_str(le, false, buf, sizeof(buf));
+	return json_object_new_double_s(0.0, buf);
+}
+
+void ctl_hexdump(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	printf("       0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f\n");
+	for (size_t i = 0; i < len; i += 16) {
+		printf("%04zx:", i);
+		for (size_t j = 0; j < 16; j++) {
+			if (i + j < len)
+				printf(" %02x", p[i + j]);
+			else
+				printf("   ");
+		}
+		printf(" \"");
+		for (size_t j = 0; j < 16 && i + j < len; j++)
+			putchar(isprint(p[i + j]) ? p[i + j] : '.');
+		printf("\"\n");
+	}
+}
+
+int ctl_write_binary(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	fflush(stdout);
+	while (len) {
+		ssize_t n = write(STDOUT_FILENO, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ctl_err("cannot write to standard output: %s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void ctl_trim(char *out, size_t outsz, const char *field, size_t fieldlen)
+{
+	size_t n = strnlen(field, fieldlen);
+
+	while (n > 0 && (field[n - 1] == ' ' || field[n - 1] == '\0'))
+		n--;
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, field, n);
+	out[n] = '\0';
+}

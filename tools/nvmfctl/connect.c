@@ -1,0 +1,455 @@
+/*
+ * nvmfctl connect.
+ *
+ * A connection is an nvmf-fuse process: connect starts one (it forks a
+ * server and exits 0 once the mount serves, or non-zero with the reason),
+ * then finds the server's state record by the pid nvmf-fuse wrote to a
+ * pidfile of ours. disconnect.c ends them.
+ */
+#include "nvmfctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char connect_help[] =
+	"Usage: nvmfctl connect -t tcp -a ADDR [-s PORT] -n SUBNQN [OPTIONS]\n"
+	"       nvmfctl connect nvme+tcp://HOST[:PORT]/SUBNQN[/NSID] [OPTIONS]\n"
+	"Connect to an NVM subsystem over NVMe/TCP and serve each of its namespaces\n"
+	"as a file n<NSID> (nvmf-fuse). Prints the connection's name, mount point and\n"
+	"namespace files once it serves.\n\n"
+	"  -t, --transport tcp        transport (only tcp)\n"
+	"  -a, --traddr ADDR          controller address (name, IPv4, IPv6)\n"
+	"  -s, --trsvcid PORT         port (default 4420)\n"
+	"  -n, --nqn SUBNQN           subsystem NQN\n"
+	"  -q, --hostnqn NQN          host NQN (default: nvmfctl show-hostnqn)\n"
+	"  -I, --hostid UUID          host ID\n"
+	"  -i, --nr-io-queues N       I/O queues (default: online CPUs)\n"
+	"  -Q, --queue-size N         entries per I/O queue (default 128)\n"
+	"  -k, --keep-alive-tmo S     keep-alive timeout in seconds (default 5)\n"
+	"  -g, --hdr-digest           ask for header digests\n"
+	"  -G, --data-digest          ask for data digests\n"
+	"  -D, --duplicate-connect    allow a second connection to the same subsystem\n"
+	"                             and address\n"
+	"  -m, --mountpoint DIR       mount point (default <runtime dir>/<name>/)\n"
+	"      --name NAME            connection name (default nvmfN)\n"
+	"      --read-only            read-only namespace files\n"
+	"  -o, --output-format FMT    normal or json\n"
+	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
+	"      --io-timeout S         per-command timeout in seconds (default 30)\n"
+	"  -h, --help                 this text\n"
+	"Automatic reconnect (-c/--ctrl-loss-tmo, -l/--reconnect-delay) is not\n"
+	"implemented yet.\n";
+
+/* ---- Helpers ---------------------------------------------------------------------- */
+
+static bool same_addr(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	/* "[::1]" and "::1" name the same address. */
+	if (la >= 2 && a[0] == '[' && a[la - 1] == ']')
+		return lb == la - 2 && !strncmp(a + 1, b, lb);
+	if (lb >= 2 && b[0] == '[' && b[lb - 1] == ']')
+		return la == lb - 2 && !strncmp(b + 1, a, la);
+	return !strcmp(a, b);
+}
+
+/* NQN characters safe in the URI path without escaping (RFC 3986 pchar). */
+static bool uri_safe(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("-._~:@!$&'()*+,;=", c) != NULL;
+}
+
+static int build_uri(const struct nvmf_opts *o, char *buf, size_t len)
+{
+	size_t n;
+	int w;
+
+	if (strchr(o->traddr, ':'))
+		w = snprintf(buf, len, "nvme+tcp://[%s]:%s/", o->traddr, o->trsvcid);
+	else
+		w = snprintf(buf, len, "nvme+tcp://%s:%s/", o->traddr, o->trsvcid);
+	if (w < 0 || (size_t)w >= len)
+		return -1;
+	n = (size_t)w;
+	for (const unsigned char *p = (const unsigned char *)o->subnqn; *p; p++) {
+		if (n + 4 >= len)
+			return -1;
+		if (uri_safe(*p))
+			buf[n++] = (char)*p;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
+	}
+	if (o->nsid) {
+		w = snprintf(buf + n, len - n, "/%u", o->nsid);
+		if (w < 0 || (size_t)w >= len - n)
+			return -1;
+		n += (size_t)w;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* nvmf-fuse: $NVMF_FUSE, beside nvmfctl (installed, or the build tree's
+ * tools/nvmf-fuse/), else the PATH. */
+static void find_fuse(char *out, size_t len)
+{
+	const char *env = getenv("NVMF_FUSE");
+	char self[PATH_MAX], cand[PATH_MAX + 32], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0)
+		self[n] = '\0';
+	else if (ctl_argv0 && strchr(ctl_argv0, '/') && realpath(ctl_argv0, self))
+		n = (ssize_t)strlen(self);	/* no procfs (FreeBSD): argv[0] */
+	if (n > 0) {
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(cand, sizeof(cand), "%s/nvmf-fuse", self);
+			if (access(cand, X_OK) == 0) {
+				snprintf(out, len, "%s", cand);
+				return;
+			}
+			snprintf(cand, sizeof(cand), "%s/../nvmf-fuse/nvmf-fuse", self);
+			if (access(cand, X_OK) == 0) {
+				snprintf(out, len, "%s", cand);
+				return;
+			}
+		}
+	}
+	snprintf(out, len, "nvmf-fuse");
+}
+
+static bool read_line_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fgets(buf, (int)len, f) != NULL;
+	fclose(f);
+	return ok;
+}
+
+/* The last non-empty line of nvmf-fuse's output, "nvmf-fuse: " removed. */
+static void last_message(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		p[strcspn(p, "\r\n")] = '\0';
+		if (!*p)
+			continue;
+		if (!strncmp(p, "nvmf-fuse: ", 11))
+			p += 11;
+		snprintf(buf, len, "%s", p);
+	}
+	fclose(f);
+}
+
+/* Arguments for nvmf-fuse: only what differs from its defaults. */
+struct argv_buf {
+	char *v[48];
+	int n;
+	char store[12][64];
+	int ns;
+};
+
+static void add(struct argv_buf *a, const char *s)
+{
+	if (a->n < 47)
+		a->v[a->n++] = (char *)s;
+	a->v[a->n] = NULL;
+}
+
+static void add_num(struct argv_buf *a, const char *opt, long v)
+{
+	if (a->ns >= 12)
+		return;
+	snprintf(a->store[a->ns], sizeof(a->store[0]), "%ld", v);
+	add(a, opt);
+	add(a, a->store[a->ns++]);
+}
+
+static void fuse_args(const struct ctl_conn_opts *c, struct argv_buf *a, const char *exe,
+		      const char *uri, const char *pidfile, char *hostid)
+{
+	struct nvmf_opts d;
+	const struct nvmf_opts *o = &c->t.o;
+
+	nvmf_opts_init(&d);
+	add(a, exe);
+	if (c->mountpoint)
+		add(a, c->mountpoint);
+	add(a, uri);
+	add(a, "-P");
+	add(a, pidfile);
+	if (c->name) {
+		add(a, "--name");
+		add(a, c->name);
+	}
+	if (strcmp(o->hostnqn, d.hostnqn)) {
+		add(a, "--hostnqn");
+		add(a, o->hostnqn);
+	}
+	if (memcmp(o->hostid, d.hostid, sizeof(d.hostid))) {
+		ctl_format_uuid(o->hostid, hostid);
+		add(a, "--hostid");
+		add(a, hostid);
+	}
+	if (o->nr_io_queues != d.nr_io_queues && o->nr_io_queues > 0)
+		add_num(a, "--nr-io-queues", o->nr_io_queues);
+	if (o->queue_size != d.queue_size)
+		add_num(a, "--queue-size", o->queue_size);
+	if (o->kato != d.kato)
+		add_num(a, "--keep-alive-tmo", o->kato);
+	if (o->io_timeout != d.io_timeout)
+		add_num(a, "--io-timeout", o->io_timeout);
+	if (o->connect_timeout != d.connect_timeout)
+		add_num(a, "--connect-timeout", o->connect_timeout);
+	if (o->hdr_digest)
+		add(a, "--hdr-digest");
+	if (o->data_digest)
+		add(a, "--data-digest");
+	if (c->read_only)
+		add(a, "--read-only");
+}
+
+/* Run nvmf-fuse (it daemonizes); its exit status, or -1 if it could not be
+ * waited for within timeout_s (it is then killed). */
+static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
+{
+	double deadline = ctl_now() + timeout_s;
+	int status, fd;
+	pid_t pid, w;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ctl_err("cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (strchr(a->v[0], '/'))
+			execv(a->v[0], a->v);
+		else
+			execvp(a->v[0], a->v);
+		fprintf(stderr, "nvmf-fuse: cannot run %s: %s (set NVMF_FUSE to its path)\n",
+			a->v[0], strerror(errno));
+		_exit(127);
+	}
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
+			ctl_err("waitpid: %s", strerror(errno));
+			return -1;
+		}
+		if (ctl_now() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		ctl_sleep_ms(20);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* The record of the server with this pid (written before it reports ready;
+ * a moment's retry covers a slow rename). 0 or -1. */
+static int find_record(int pid, struct ctl_record *out)
+{
+	for (int attempt = 0; attempt < 100; attempt++) {
+		struct ctl_record *list;
+		int n = ctl_records_load(&list), found = -1;
+
+		for (int i = 0; i < n; i++) {
+			if (list[i].pid == pid && strcmp(list[i].state, "connecting")) {
+				found = i;
+				break;
+			}
+		}
+		if (found >= 0) {
+			*out = list[found];
+			list[found].ns = NULL;
+			ctl_records_free(list, n);
+			return 0;
+		}
+		if (n > 0)
+			ctl_records_free(list, n);
+		ctl_sleep_ms(20);
+	}
+	return -1;
+}
+
+static void print_conn(const struct ctl_record *r)
+{
+	printf("device: %s\n", r->name);
+	printf("mountpoint: %s\n", r->mountpoint);
+	for (int i = 0; i < r->nr_ns; i++)
+		printf("namespace %u: %s (%llu bytes, %u-byte blocks%s)\n", r->ns[i].nsid,
+		       r->ns[i].file, (unsigned long long)r->ns[i].size, r->ns[i].lba_size,
+		       r->ns[i].read_only ? ", read-only" : "");
+	if (r->nr_ns == 0)
+		printf("no namespace is active or supported\n");
+}
+
+/* An existing live connection to the same subsystem at the same address. */
+static int find_duplicate(const struct nvmf_opts *o, struct ctl_record *out)
+{
+	struct ctl_record *list;
+	int n = ctl_records_load(&list), found = -1;
+
+	for (int i = 0; i < n; i++) {
+		if (list[i].alive && same_addr(list[i].address, o->traddr) &&
+		    !strcmp(list[i].port, o->trsvcid) && !strcmp(list[i].subnqn, o->subnqn)) {
+			found = i;
+			break;
+		}
+	}
+	if (found >= 0) {
+		*out = list[found];
+		list[found].ns = NULL;
+	}
+	if (n > 0)
+		ctl_records_free(list, n);
+	return found >= 0 ? 0 : -1;
+}
+
+int ctl_connect_one(const struct ctl_conn_opts *c, bool *skipped, json_object *jarr)
+{
+	char uri[1400], exe[PATH_MAX + 64], tmpl[PATH_MAX], pidfile[PATH_MAX + 16];
+	char errpath[PATH_MAX + 16], msg[2048], line[64], hostid[37], where[NVMF_TRADDR_SIZE + 16];
+	char what[NVMF_TRADDR_SIZE + NVMF_NQN_BUFSZ + 64];
+	const char *tmp = getenv("TMPDIR");
+	struct argv_buf a = { .n = 0 };
+	struct ctl_record rec;
+	double timeout;
+	int rc, pid;
+
+	*skipped = false;
+	snprintf(what, sizeof(what), "cannot connect to %s (%s)",
+		 ctl_target_str(&c->t.o, where, sizeof(where)), c->t.o.subnqn);
+	if (!c->duplicate && find_duplicate(&c->t.o, &rec) == 0) {
+		if (c->quiet_dup) {
+			fprintf(stderr, "nvmfctl: %s: %s at %s is already connected as %s\n",
+				ctl_cmd, c->t.o.subnqn, where, rec.name);
+			*skipped = true;
+			ctl_record_release(&rec);
+			return CTL_EXIT_OK;
+		}
+		ctl_err("%s: already connected as %s (mounted on %s); "
+			"-D/--duplicate-connect makes a second connection", what, rec.name,
+			rec.mountpoint);
+		ctl_record_release(&rec);
+		return CTL_EXIT_FAIL;
+	}
+	if (build_uri(&c->t.o, uri, sizeof(uri)) < 0) {
+		ctl_err("%s: the address and NQN do not fit a URI", what);
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(tmpl, sizeof(tmpl), "%s/nvmfctl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		ctl_err("cannot create a temporary directory in %s: %s", tmp ? tmp : "/tmp",
+			strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	snprintf(pidfile, sizeof(pidfile), "%s/pid", tmpl);
+	snprintf(errpath, sizeof(errpath), "%s/err", tmpl);
+	find_fuse(exe, sizeof(exe));
+	fuse_args(c, &a, exe, uri, pidfile, hostid);
+	/* nvmf-fuse bounds each connection step by the connect timeout; the
+	 * admin queue and every I/O queue are steps. */
+	timeout = (double)c->t.o.connect_timeout * (c->t.o.nr_io_queues + 3) + 30.0;
+	rc = run_fuse(&a, errpath, timeout);
+	last_message(errpath, msg, sizeof(msg));
+	pid = 0;
+	if (rc == 0 && read_line_file(pidfile, line, sizeof(line)))
+		pid = atoi(line);
+	unlink(pidfile);
+	unlink(errpath);
+	rmdir(tmpl);
+	if (rc < 0) {
+		ctl_err("%s: nvmf-fuse did not report within %.0f s", what, timeout);
+		return CTL_EXIT_FAIL;
+	}
+	if (rc != 0) {
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "nvmf-fuse exited with status %d", rc);
+		if (rc == 127)
+			ctl_err("%s: %s", what, msg);
+		else
+			ctl_text_fail(what, msg);
+		return CTL_EXIT_FAIL;
+	}
+	if (pid <= 0 || find_record(pid, &rec) < 0) {
+		ctl_err("%s: nvmf-fuse reported success but its state record (pid %d) was not "
+			"found", what, pid);
+		return CTL_EXIT_FAIL;
+	}
+	if (jarr)
+		json_object_array_add(jarr, ctl_record_json(&rec));
+	else if (c->fmt == CTL_FMT_JSON)
+		ctl_json_print(ctl_record_json(&rec));
+	else
+		print_conn(&rec);
+	ctl_record_release(&rec);
+	return CTL_EXIT_OK;
+}
+
+int cmd_connect(int argc, char **argv)
+{
+	struct ctl_fab_args a;
+	bool skipped;
+	int r;
+
+	ctl_fab_init(&a, FAB_CONNECT);
+	r = ctl_fab_parse(argc, argv, &a, connect_help);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (!a.c.t.uri) {
+		if (!a.c.t.have_traddr)
+			return ctl_usage_err("required argument -a/--traddr (or a URI) not given");
+		if (!a.c.t.have_nqn)
+			return ctl_usage_err("required argument -n/--nqn not given");
+	}
+	r = ctl_target_finish(&a.c.t, false);
+	if (r)
+		return r;
+	if (!a.c.t.o.subnqn[0])
+		return ctl_usage_err("%s is the discovery subsystem: connect needs an NVM "
+				     "subsystem NQN (see 'nvmfctl discover')", NVMF_DISCOVERY_NQN);
+	return ctl_connect_one(&a.c, &skipped, NULL);
+}

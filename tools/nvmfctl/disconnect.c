@@ -1,0 +1,433 @@
+/*
+ * nvmfctl disconnect, disconnect-all and list.
+ *
+ * disconnect sends an nvmf-fuse server SIGTERM, on which it flushes,
+ * unmounts, shuts the controller down (CC.SHN) and removes its record, and
+ * waits for that. Only processes named by a record and still running
+ * nvmf-fuse are ever signalled; records of dead processes are stale and
+ * are only removed (with the dead server's mount detached).
+ */
+#include "nvmfctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#include <sys/ucred.h>
+#include <sys/mount.h>
+#endif
+
+#define DISCONNECT_TIMEOUT_S 90		/* nvmf-fuse drains for io-timeout + 5 s */
+
+static const char disconnect_help[] =
+	"Usage: nvmfctl disconnect NAME|MOUNTPOINT...\n"
+	"       nvmfctl disconnect -n SUBNQN\n"
+	"       nvmfctl disconnect -d NAME\n"
+	"End connections made by 'nvmfctl connect': nvmf-fuse flushes, unmounts and\n"
+	"exits; its state record goes away. Stale records (the process is gone) are\n"
+	"removed. Only nvmf-fuse connections with a record are ever touched.\n\n"
+	"  -n, --nqn SUBNQN           every connection to this subsystem\n"
+	"  -d, --device NAME          the connection called NAME\n"
+	"      --timeout S            wait at most S seconds per connection (default 90)\n"
+	"  -h, --help                 this text\n";
+
+static const char disconnect_all_help[] =
+	"Usage: nvmfctl disconnect-all\n"
+	"End every connection made by 'nvmfctl connect' (every nvmf-fuse state record)\n"
+	"and remove stale records.\n\n"
+	"      --timeout S            wait at most S seconds per connection (default 90)\n"
+	"  -h, --help                 this text\n";
+
+static const char list_help[] =
+	"Usage: nvmfctl list [-o normal|json]\n"
+	"List the connections nvmf-fuse serves, from its state records: name, state\n"
+	"(live, failed, connecting, or stale when the process is gone), address,\n"
+	"controller ID, subsystem NQN, mount point and namespace files.\n\n"
+	"  -o, --output-format FMT    normal or json\n"
+	"  -h, --help                 this text\n";
+
+/* ---- disconnect ------------------------------------------------------------------ */
+
+#if defined(__FreeBSD__)
+/* The mount table, without touching the (possibly dead) file system. */
+static bool is_mounted(const char *path)
+{
+	struct statfs *m;
+	int n = getmntinfo(&m, MNT_NOWAIT);
+
+	for (int i = 0; i < n; i++)
+		if (!strcmp(m[i].f_mntonname, path))
+			return true;
+	return false;
+}
+#else
+static bool is_mounted(const char *path)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char line[8192], dev[4096], mnt[4096];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%4095s %4095s", dev, mnt) == 2 && !strcmp(mnt, path))
+			found = true;
+	fclose(f);
+	return found;
+}
+#endif
+
+/* Detach a dead server's FUSE mount ("Transport endpoint is not connected"). */
+static void unmount_stale(const char *mp)
+{
+	pid_t pid;
+	int status;
+
+	if (!mp[0] || !is_mounted(mp))
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+#if defined(__FreeBSD__)
+		execlp("umount", "umount", "-f", mp, (char *)NULL);
+#else
+		execlp("fusermount3", "fusermount3", "-u", "-z", mp, (char *)NULL);
+		execlp("umount", "umount", "-l", mp, (char *)NULL);
+#endif
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+}
+
+/* The default mount point <rundir>/<name> is nvmf-fuse's to remove; after a
+ * crash it may be left behind empty. */
+static void remove_default_mountpoint(const struct ctl_record *r)
+{
+	char dir[4096], def[4200];
+
+	if (ctl_rundir(dir, sizeof(dir)) < 0)
+		return;
+	snprintf(def, sizeof(def), "%s/%s", dir, r->name);
+	if (!strcmp(def, r->mountpoint))
+		rmdir(def);	/* fails harmlessly unless empty */
+}
+
+static bool gone(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) < 0 && errno == ENOENT;
+}
+
+static int disconnect_record(struct ctl_record *r, int timeout_s)
+{
+	double deadline = ctl_now() + timeout_s;
+
+	if (r->alive) {
+		if (kill(r->pid, SIGTERM) < 0 && errno != ESRCH) {
+			ctl_err("%s: cannot signal nvmf-fuse (pid %d): %s", r->name, r->pid,
+				strerror(errno));
+			return CTL_EXIT_FAIL;
+		}
+		while (ctl_pid_is_fuse(r->pid)) {
+			if (ctl_now() > deadline) {
+				ctl_err("%s: nvmf-fuse (pid %d) did not exit within %d s after "
+					"SIGTERM; its I/O may be stuck (see 'nvmfctl list')", r->name,
+					r->pid, timeout_s);
+				return CTL_EXIT_FAIL;
+			}
+			ctl_sleep_ms(20);
+		}
+		/* It removes its record before it exits; a crash leaves it. */
+		if (!gone(r->path)) {
+			unlink(r->path);
+			unmount_stale(r->mountpoint);
+			remove_default_mountpoint(r);
+		}
+		return CTL_EXIT_OK;
+	}
+	/* Stale: nothing runs; clean up what the dead server left. */
+	unmount_stale(r->mountpoint);
+	remove_default_mountpoint(r);
+	if (unlink(r->path) < 0 && errno != ENOENT) {
+		ctl_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d is gone)\n",
+		ctl_cmd, r->name, r->pid);
+	return CTL_EXIT_OK;
+}
+
+static bool matches(const struct ctl_record *r, const char *arg)
+{
+	char real[PATH_MAX];
+
+	if (!strcmp(r->name, arg) || !strcmp(r->path, arg))
+		return true;
+	if (r->mountpoint[0] && !strcmp(r->mountpoint, arg))
+		return true;
+	/* A mount point given another way (relative, trailing slash). */
+	return r->mountpoint[0] && realpath(arg, real) && !strcmp(real, r->mountpoint);
+}
+
+static int disc_opts(int argc, char **argv, const char *help, bool all, const char **nqn,
+		     int *timeout_s)
+{
+	static const struct option lo[] = {
+		{ "nqn",     required_argument, NULL, 'n' },
+		{ "device",  required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "help",    no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	ctl_getopt_reset();
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":n:d:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (all)
+				return ctl_usage_err("-n/--nqn does not apply to disconnect-all");
+			*nqn = optarg;
+			break;
+		case 'd':
+			if (all)
+				return ctl_usage_err("-d/--device does not apply to disconnect-all");
+			/* Kept in argv order: handled with the positional names. */
+			break;
+		case 'T':
+			if (ctl_parse_int("--timeout", optarg, 1, 3600, timeout_s) < 0)
+				return CTL_EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return -1;
+		default:
+			return ctl_getopt_err(c, optopt, argv);
+		}
+	}
+	return 0;
+}
+
+int cmd_disconnect(int argc, char **argv)
+{
+	struct ctl_record *list = NULL;
+	const char *nqn = NULL;
+	const char *names[256];
+	int nnames = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = CTL_EXIT_OK;
+
+	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s);
+	if (r)
+		return r < 0 ? 0 : r;
+	/* -d NAME values and positional names, in order. */
+	for (int i = 1; i < argc; i++) {
+		const char *v = NULL;
+
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--device"))
+			v = i + 1 < argc ? argv[++i] : NULL;
+		else if (!strncmp(argv[i], "--device=", 9))
+			v = argv[i] + 9;
+		else if (!strncmp(argv[i], "-d", 2) && argv[i][2])
+			v = argv[i] + 2;
+		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--nqn") ||
+			 !strcmp(argv[i], "--timeout"))
+			i++;
+		else if (argv[i][0] != '-' || !argv[i][1])
+			v = argv[i];
+		if (v && nnames < 256)
+			names[nnames++] = v;
+	}
+	if (!nqn && nnames == 0)
+		return ctl_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
+				     "(see 'nvmfctl list')");
+	if (nqn && nnames)
+		return ctl_usage_err("-n/--nqn and connection names exclude each other");
+	n = ctl_records_load(&list);
+	if (n < 0)
+		return CTL_EXIT_FAIL;
+	if (nqn) {
+		int done = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (strcmp(list[i].subnqn, nqn))
+				continue;
+			if (disconnect_record(&list[i], timeout_s))
+				rc = CTL_EXIT_FAIL;
+			else
+				done++;
+		}
+		if (done == 0 && rc == CTL_EXIT_OK) {
+			ctl_err("no connection to %s (see 'nvmfctl list')", nqn);
+			rc = CTL_EXIT_FAIL;
+		} else {
+			printf("NQN:%s disconnected %d controller(s)\n", nqn, done);
+		}
+	}
+	for (int k = 0; k < nnames; k++) {
+		bool found = false;
+
+		for (int i = 0; i < n && !found; i++) {
+			if (!matches(&list[i], names[k]))
+				continue;
+			found = true;
+			if (disconnect_record(&list[i], timeout_s))
+				rc = CTL_EXIT_FAIL;
+			else
+				printf("disconnected %s (%s)\n", list[i].name,
+				       list[i].subnqn[0] ? list[i].subnqn : "no NQN");
+		}
+		if (!found) {
+			ctl_err("no connection named or mounted at '%s' (see 'nvmfctl list')",
+				names[k]);
+			rc = CTL_EXIT_FAIL;
+		}
+	}
+	ctl_records_free(list, n);
+	return rc;
+}
+
+int cmd_disconnect_all(int argc, char **argv)
+{
+	struct ctl_record *list = NULL;
+	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, done = 0, rc = CTL_EXIT_OK;
+	const char *nqn = NULL;
+
+	r = disc_opts(argc, argv, disconnect_all_help, true, &nqn, &timeout_s);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (optind < argc)
+		return ctl_usage_err("unexpected argument '%s'", argv[optind]);
+	n = ctl_records_load(&list);
+	if (n < 0)
+		return CTL_EXIT_FAIL;
+	for (int i = 0; i < n; i++) {
+		if (disconnect_record(&list[i], timeout_s))
+			rc = CTL_EXIT_FAIL;
+		else
+			done++;
+	}
+	printf("disconnected %d connection(s)\n", done);
+	ctl_records_free(list, n);
+	return rc;
+}
+
+/* ---- list ---------------------------------------------------------------------- */
+
+static void human_size(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024.0 && u < 5) {
+		d /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%llu B", (unsigned long long)v);
+	else
+		snprintf(buf, len, "%.2f %s", d, unit[u]);
+}
+
+static int width(int cur, const char *s)
+{
+	int l = (int)strlen(s);
+
+	return l > cur ? l : cur;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "output-format", required_argument, NULL, 'o' },
+		{ "help",          no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum ctl_fmt fmt = CTL_FMT_NORMAL;
+	struct ctl_record *list = NULL;
+	int c, n, wn = 4, ws = 5, wa = 7, wq = 13;
+	char addr[NVMF_TRADDR_SIZE + 16];
+
+	ctl_getopt_reset();
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (ctl_parse_fmt(optarg, false, &fmt) < 0)
+				return CTL_EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(list_help, stdout);
+			return 0;
+		default:
+			return ctl_getopt_err(c, optopt, argv);
+		}
+	}
+	if (optind < argc)
+		return ctl_usage_err("unexpected argument '%s'", argv[optind]);
+	n = ctl_records_load(&list);
+	if (n < 0)
+		return CTL_EXIT_FAIL;
+	if (fmt == CTL_FMT_JSON) {
+		json_object *o = json_object_new_object(), *arr = json_object_new_array();
+
+		for (int i = 0; i < n; i++)
+			json_object_array_add(arr, ctl_record_json(&list[i]));
+		json_object_object_add(o, "connections", arr);
+		ctl_json_print(o);
+		ctl_records_free(list, n);
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(addr, sizeof(addr), strchr(list[i].address, ':') ? "[%s]:%s" : "%s:%s",
+			 list[i].address, list[i].port);
+		wn = width(wn, list[i].name);
+		ws = width(ws, list[i].state);
+		wa = width(wa, addr);
+		wq = width(wq, list[i].subnqn);
+	}
+	printf("%-*s %-*s %-*s %-6s %-*s %s\n", wn, "Name", ws, "State", wa, "Address", "Cntlid",
+	       wq, "Subsystem NQN", "Mountpoint");
+	for (int i = 0; i < n; i++) {
+		const struct ctl_record *r = &list[i];
+		char cntlid[16];
+
+		snprintf(addr, sizeof(addr), strchr(r->address, ':') ? "[%s]:%s" : "%s:%s",
+			 r->address, r->port);
+		if (r->cntlid >= 0)
+			snprintf(cntlid, sizeof(cntlid), "%d", r->cntlid);
+		else
+			snprintf(cntlid, sizeof(cntlid), "-");
+		printf("%-*s %-*s %-*s %-6s %-*s %s\n", wn, r->name, ws, r->state, wa, addr, cntlid,
+		       wq, r->subnqn, r->mountpoint);
+		for (int k = 0; k < r->nr_ns; k++) {
+			char sz[32];
+
+			human_size(r->ns[k].size, sz, sizeof(sz));
+			printf("%*s n%u %s %s, %u-byte blocks%s\n", wn, "", r->ns[k].nsid,
+			       r->ns[k].file, sz, r->ns[k].lba_size,
+			       r->ns[k].read_only ? ", read-only" : "");
+		}
+		if (!r->alive)
+			printf("%*s (nvmf-fuse pid %d is gone: 'nvmfctl disconnect %s' removes "
+			       "the record)\n", wn, "", r->pid, r->name);
+	}
+	ctl_records_free(list, n);
+	return 0;
+}

@@ -1,0 +1,568 @@
+/*
+ * nvmfctl discover and connect-all.
+ *
+ * discover prints a discovery controller's log page (NVMe Base 2.0,
+ * 5.16.1.23) in nvme-cli's layout and field names; with no address it
+ * reads /etc/nvme/discovery.conf as nvme-cli does: one line of discover
+ * options per discovery controller, '#' starting a comment line.
+ * connect-all discovers, then connects every NVM subsystem entry it can
+ * honour, following referrals to other discovery services (bounded depth,
+ * each service visited once).
+ */
+#include "nvmfctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DISCOVERY_CONF   "/etc/nvme/discovery.conf"
+#define MAX_CONF_ARGS    64
+#define MAX_REFERRAL_DEPTH 4
+#define MAX_VISITED      32
+
+static const char discover_help[] =
+	"Usage: nvmfctl discover -t tcp -a ADDR [-s PORT] [OPTIONS]\n"
+	"       nvmfctl discover nvme+tcp://HOST[:PORT] [OPTIONS]\n"
+	"       nvmfctl discover [OPTIONS]      (every controller of /etc/nvme/discovery.conf)\n"
+	"Print the discovery log page of an NVMe/TCP discovery controller.\n\n"
+	"  -t, --transport tcp        transport (only tcp)\n"
+	"  -a, --traddr ADDR          discovery controller address (name, IPv4, IPv6)\n"
+	"  -s, --trsvcid PORT         port (default 8009)\n"
+	"  -n, --nqn NQN              discovery subsystem NQN (default the well-known one)\n"
+	"  -q, --hostnqn NQN          host NQN (default: nvmfctl show-hostnqn)\n"
+	"  -I, --hostid UUID          host ID\n"
+	"  -k, --keep-alive-tmo S     keep-alive timeout in seconds\n"
+	"  -g, --hdr-digest           ask for header digests\n"
+	"  -G, --data-digest          ask for data digests\n"
+	"  -o, --output-format FMT    normal, json or binary (the raw log page)\n"
+	"  -r, --raw FILE             save the raw log page to FILE\n"
+	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
+	"  -h, --help                 this text\n";
+
+static const char connect_all_help[] =
+	"Usage: nvmfctl connect-all -t tcp -a ADDR [-s PORT] [OPTIONS]\n"
+	"       nvmfctl connect-all nvme+tcp://HOST[:PORT] [OPTIONS]\n"
+	"       nvmfctl connect-all [OPTIONS]   (every controller of /etc/nvme/discovery.conf)\n"
+	"Discover, then connect every NVM subsystem of the discovery log (nvmf-fuse,\n"
+	"one connection each), following referrals. Entries that cannot be honoured\n"
+	"(another transport, a secure channel) are skipped with a message; subsystems\n"
+	"already connected are skipped unless -D.\n\n"
+	"  -t, --transport tcp        transport (only tcp)\n"
+	"  -a, --traddr ADDR          discovery controller address\n"
+	"  -s, --trsvcid PORT         port (default 8009)\n"
+	"  -n, --nqn NQN              discovery subsystem NQN (default the well-known one)\n"
+	"  -q, --hostnqn NQN          host NQN\n"
+	"  -I, --hostid UUID          host ID\n"
+	"  -i, --nr-io-queues N       I/O queues per connection\n"
+	"  -Q, --queue-size N         entries per I/O queue\n"
+	"  -k, --keep-alive-tmo S     keep-alive timeout in seconds\n"
+	"  -g, --hdr-digest           ask for header digests\n"
+	"  -G, --data-digest          ask for data digests\n"
+	"  -D, --duplicate-connect    connect even where a connection already exists\n"
+	"      --read-only            read-only namespace files\n"
+	"  -o, --output-format FMT    normal or json\n"
+	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
+	"      --io-timeout S         per-command timeout of the connections (default 30)\n"
+	"  -h, --help                 this text\n";
+
+/* ---- Field names, as nvme-cli prints them ---------------------------------------- */
+
+static const char *trtype_str(uint8_t t)
+{
+	switch (t) {
+	case 1: return "rdma";
+	case 2: return "fc";
+	case 3: return "tcp";
+	case 254: return "loop";
+	default: return "unrecognized";
+	}
+}
+
+static const char *adrfam_str(uint8_t a)
+{
+	switch (a) {
+	case 0: return "pci";
+	case 1: return "ipv4";
+	case 2: return "ipv6";
+	case 3: return "infiniband";
+	case 4: return "fibre-channel";
+	case 254: return "loop";
+	default: return "unrecognized";
+	}
+}
+
+static const char *subtype_str(uint8_t s)
+{
+	switch (s) {
+	case NVMF_DISC_SUBTYPE_REFERRAL: return "discovery subsystem referral";
+	case NVMF_DISC_SUBTYPE_NVME: return "nvme subsystem";
+	case NVMF_DISC_SUBTYPE_CURRENT: return "current discovery subsystem";
+	default: return "unrecognized";
+	}
+}
+
+/* TREQ: secure channel in bits 1:0, SQ flow control disable in bit 2. */
+static const char *treq_str(uint8_t treq, char *buf, size_t len)
+{
+	static const char *const secure[] = { "not specified", "required", "not required",
+					      "reserved" };
+
+	snprintf(buf, len, "%s%s", secure[treq & NVMF_DISC_TREQ_SECURE_MASK],
+		 (treq & NVMF_DISC_TREQ_SQFC_DISABLE_OK) ? ", sq flow control disable supported"
+							 : "");
+	return buf;
+}
+
+static const char *eflags_str(uint16_t e, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	if (e & NVMF_DISC_EFLAG_DUPRETINFO)
+		o += (size_t)snprintf(buf + o, len - o, "%sduplicate returned information",
+				      o ? ", " : "");
+	if ((e & NVMF_DISC_EFLAG_EPCSD) && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%sexplicit discovery connections",
+				      o ? ", " : "");
+	if ((e & NVMF_DISC_EFLAG_NCC) && o < len)
+		o += (size_t)snprintf(buf + o, len - o, "%sno cdc connectivity", o ? ", " : "");
+	if (o == 0)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+/* TSAS byte 0 for TCP (NVMe/TCP 1.0, 7.4.1). */
+static const char *sectype_str(uint8_t s)
+{
+	switch (s) {
+	case NVMF_DISC_SECTYPE_NONE: return "none";
+	case NVMF_DISC_SECTYPE_TLS12: return "tls";
+	case NVMF_DISC_SECTYPE_TLS13: return "tls13";
+	default: return "unrecognized";
+	}
+}
+
+void ctl_disc_print(const struct nvmf_disc_list *log)
+{
+	char b1[96], b2[128];
+
+	printf("\nDiscovery Log Number of Records %u, Generation counter %llu\n",
+	       log->nr_entries, (unsigned long long)log->genctr);
+	for (uint32_t i = 0; i < log->nr_entries; i++) {
+		const struct nvmf_disc_rec *e = &log->entries[i];
+
+		printf("=====Discovery Log Entry %u======\n", i);
+		printf("trtype:  %s\n", trtype_str(e->trtype));
+		printf("adrfam:  %s\n", e->traddr[0] ? adrfam_str(e->adrfam) : "");
+		printf("subtype: %s\n", subtype_str(e->subtype));
+		printf("treq:    %s\n", treq_str(e->treq, b1, sizeof(b1)));
+		printf("portid:  %u\n", e->portid);
+		printf("trsvcid: %s\n", e->trsvcid);
+		printf("subnqn:  %s\n", e->subnqn);
+		printf("traddr:  %s\n", e->traddr);
+		printf("eflags:  %s\n", eflags_str(e->eflags, b2, sizeof(b2)));
+		if (e->trtype == NVMF_DISC_TRTYPE_TCP)
+			printf("sectype: %s\n", sectype_str(e->tsas[0]));
+		printf("cntlid:  %u\n", e->cntlid);
+		printf("asqsz:   %u\n", e->asqsz);
+	}
+}
+
+json_object *ctl_disc_json(const struct nvmf_disc_list *log)
+{
+	json_object *root = json_object_new_object(), *recs = json_object_new_array();
+	char b1[96], b2[128];
+
+	json_object_object_add(root, "genctr", ctl_json_u64(log->genctr));
+	json_object_object_add(root, "records", recs);
+	for (uint32_t i = 0; i < log->nr_entries; i++) {
+		const struct nvmf_disc_rec *e = &log->entries[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "trtype", json_object_new_string(trtype_str(e->trtype)));
+		json_object_object_add(o, "adrfam", json_object_new_string(adrfam_str(e->adrfam)));
+		json_object_object_add(o, "subtype",
+				       json_object_new_string(subtype_str(e->subtype)));
+		json_object_object_add(o, "treq",
+				       json_object_new_string(treq_str(e->treq, b1, sizeof(b1))));
+		json_object_object_add(o, "portid", json_object_new_int(e->portid));
+		json_object_object_add(o, "trsvcid", json_object_new_string(e->trsvcid));
+		json_object_object_add(o, "subnqn", json_object_new_string(e->subnqn));
+		json_object_object_add(o, "traddr", json_object_new_string(e->traddr));
+		json_object_object_add(o, "eflags",
+				       json_object_new_string(eflags_str(e->eflags, b2,
+									 sizeof(b2))));
+		if (e->trtype == NVMF_DISC_TRTYPE_TCP)
+			json_object_object_add(o, "sectype",
+					       json_object_new_string(sectype_str(e->tsas[0])));
+		json_object_object_add(o, "cntlid", json_object_new_int(e->cntlid));
+		json_object_object_add(o, "asqsz", json_object_new_int(e->asqsz));
+		json_object_array_add(recs, o);
+	}
+	return root;
+}
+
+/* Space-padded string field (discovery entries pad TRSVCID and TRADDR). */
+static void put_padded(char *dst, size_t len, const char *s, char pad)
+{
+	size_t n = strnlen(s, len);
+
+	memset(dst, pad, len);
+	memcpy(dst, s, n);
+}
+
+int ctl_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len)
+{
+	size_t total = sizeof(struct nvmf_disc_log_hdr) +
+		       (size_t)log->nr_entries * sizeof(struct nvmf_disc_entry);
+	uint8_t *buf = calloc(1, total);
+
+	if (!buf)
+		return -ENOMEM;
+	nvmf_put_le64(buf, log->genctr);
+	nvmf_put_le64(buf + 8, log->nr_entries);
+	nvmf_put_le16(buf + 16, log->recfmt);
+	for (uint32_t i = 0; i < log->nr_entries; i++) {
+		const struct nvmf_disc_rec *e = &log->entries[i];
+		uint8_t *p = buf + sizeof(struct nvmf_disc_log_hdr) +
+			     (size_t)i * sizeof(struct nvmf_disc_entry);
+
+		p[0] = e->trtype;
+		p[1] = e->adrfam;
+		p[2] = e->subtype;
+		p[3] = e->treq;
+		nvmf_put_le16(p + 4, e->portid);
+		nvmf_put_le16(p + 6, e->cntlid);
+		nvmf_put_le16(p + 8, e->asqsz);
+		nvmf_put_le16(p + 10, e->eflags);
+		put_padded((char *)p + 32, NVMF_TRSVCID_FIELD_LEN, e->trsvcid, ' ');
+		put_padded((char *)p + 256, NVMF_NQN_FIELD_LEN, e->subnqn, '\0');
+		put_padded((char *)p + 512, NVMF_TRADDR_FIELD_LEN, e->traddr, ' ');
+		memcpy(p + 768, e->tsas, sizeof(e->tsas));
+	}
+	*out = buf;
+	*len = total;
+	return 0;
+}
+
+static int save_raw(const char *path, const struct nvmf_disc_list *log)
+{
+	uint8_t *buf;
+	size_t len, off = 0;
+	int fd, r = 0;
+
+	if (ctl_disc_raw(log, &buf, &len) < 0) {
+		ctl_err("out of memory");
+		return CTL_EXIT_FAIL;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ctl_err("cannot open %s: %s", path, strerror(errno));
+		free(buf);
+		return CTL_EXIT_FAIL;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? errno : EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0 && !r)
+		r = errno;
+	free(buf);
+	if (r) {
+		ctl_err("cannot write %s: %s", path, strerror(r));
+		return CTL_EXIT_FAIL;
+	}
+	printf("Discovery log is saved to %s\n", path);
+	return CTL_EXIT_OK;
+}
+
+/* ---- discover -------------------------------------------------------------------- */
+
+static int fetch(const struct ctl_target *t, struct nvmf_disc_list **log)
+{
+	char where[NVMF_TRADDR_SIZE + 16], what[NVMF_TRADDR_SIZE + 64];
+	int r = nvmf_discover(&t->o, log);
+
+	if (r < 0) {
+		snprintf(what, sizeof(what), "cannot discover from %s",
+			 ctl_target_str(&t->o, where, sizeof(where)));
+		return ctl_connect_fail(what, r);
+	}
+	return 0;
+}
+
+static int discover_one(struct ctl_fab_args *a)
+{
+	struct nvmf_disc_list *log = NULL;
+	int r = fetch(&a->c.t, &log);
+
+	if (r)
+		return r;
+	if (a->raw) {
+		r = save_raw(a->raw, log);
+	} else if (a->c.fmt == CTL_FMT_JSON) {
+		ctl_json_print(ctl_disc_json(log));
+	} else if (a->c.fmt == CTL_FMT_BINARY) {
+		uint8_t *buf;
+		size_t len;
+
+		if (ctl_disc_raw(log, &buf, &len) < 0) {
+			ctl_err("out of memory");
+			r = CTL_EXIT_FAIL;
+		} else {
+			r = ctl_write_binary(buf, len) < 0 ? CTL_EXIT_FAIL : 0;
+			free(buf);
+		}
+	} else {
+		ctl_disc_print(log);
+	}
+	nvmf_free(log);
+	return r;
+}
+
+/* Per-target work of discover / connect-all, given the finished options. */
+typedef int (*disc_fn)(struct ctl_fab_args *a);
+
+static const char *conf_path(void)
+{
+	const char *p = getenv("NVMF_DISCOVERY_CONF");
+
+	return p && *p ? p : DISCOVERY_CONF;
+}
+
+/*
+ * One discovery controller per line: its options are parsed like the
+ * command line's, on top of what the command line set (host NQN, output
+ * format...). A bad line is reported with its number and skipped.
+ */
+static int from_conf(const struct ctl_fab_args *base, const char *help, disc_fn fn)
+{
+	const char *path = conf_path();
+	FILE *f = fopen(path, "r");
+	char line[4096], where[4200];
+	int lineno = 0, done = 0, failed = 0;
+
+	if (!f) {
+		if (errno == ENOENT)
+			return ctl_usage_err("no address given (-a/--traddr or a URI) and no %s",
+					     path);
+		ctl_err("cannot read %s: %s", path, strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *argv[MAX_CONF_ARGS + 2], *save = NULL, *tok;
+		struct ctl_fab_args a;
+		int argc = 1, r;
+
+		lineno++;
+		tok = line + strspn(line, " \t");
+		if (*tok == '#' || *tok == '\n' || *tok == '\0')
+			continue;
+		argv[0] = (char *)ctl_cmd;
+		for (tok = strtok_r(line, " =\t\r\n", &save); tok && argc <= MAX_CONF_ARGS;
+		     tok = strtok_r(NULL, " =\t\r\n", &save))
+			argv[argc++] = tok;
+		argv[argc] = NULL;
+		a = *base;
+		snprintf(where, sizeof(where), "%s line %d", path, lineno);
+		ctl_where = where;
+		r = ctl_fab_parse(argc, argv, &a, help);
+		if (r == 0 && !a.c.t.have_traddr && !a.c.t.uri)
+			r = ctl_usage_err("no -a/--traddr");
+		if (r == 0)
+			r = ctl_target_finish(&a.c.t, true);
+		ctl_where = NULL;
+		if (r) {
+			failed++;
+			continue;
+		}
+		done++;
+		if (fn(&a))
+			failed++;
+	}
+	fclose(f);
+	if (done == 0 && failed == 0)
+		return ctl_usage_err("no address given and %s names no discovery controller",
+				     path);
+	return failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+static int run_disc_cmd(int argc, char **argv, unsigned cmd, const char *help, disc_fn fn)
+{
+	struct ctl_fab_args a;
+	int r;
+
+	ctl_fab_init(&a, cmd);
+	r = ctl_fab_parse(argc, argv, &a, help);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (a.raw && a.have_fmt)
+		return ctl_usage_err("--raw and -o/--output-format exclude each other");
+	if (!a.c.t.have_traddr && !a.c.t.uri) {
+		if (a.c.t.have_trsvcid || a.c.t.have_nqn)
+			return ctl_usage_err("-s/--trsvcid and -n/--nqn need -a/--traddr");
+		return from_conf(&a, help, fn);
+	}
+	r = ctl_target_finish(&a.c.t, true);
+	if (r)
+		return r;
+	return fn(&a);
+}
+
+int cmd_discover(int argc, char **argv)
+{
+	return run_disc_cmd(argc, argv, FAB_DISCOVER, discover_help, discover_one);
+}
+
+/* ---- connect-all ------------------------------------------------------------------- */
+
+struct walk {
+	struct ctl_fab_args *a;
+	char visited[MAX_VISITED][NVMF_TRADDR_SIZE + NVMF_TRSVCID_SIZE + 1];
+	int nvisited;
+	int connected, skipped, failed;
+	json_object *jout;		/* -o json: the connections made */
+};
+
+static bool visit(struct walk *w, const char *addr, const char *port)
+{
+	char key[sizeof(w->visited[0])];
+
+	snprintf(key, sizeof(key), "%s %s", addr, port);
+	for (int i = 0; i < w->nvisited; i++)
+		if (!strcmp(w->visited[i], key))
+			return false;
+	if (w->nvisited < MAX_VISITED)
+		snprintf(w->visited[w->nvisited++], sizeof(w->visited[0]), "%s", key);
+	return true;
+}
+
+static void skip(struct walk *w, const struct nvmf_disc_rec *e, const char *why)
+{
+	fprintf(stderr, "nvmfctl: connect-all: skipping %s at %s:%s: %s\n",
+		e->subnqn[0] ? e->subnqn : "(no NQN)", e->traddr, e->trsvcid, why);
+	w->skipped++;
+}
+
+static void walk_log(struct walk *w, const struct ctl_target *disc, int depth);
+
+static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
+{
+	struct ctl_conn_opts c = w->a->c;
+	bool dup = false;
+	int r;
+
+	c.t.uri = NULL;
+	snprintf(c.t.o.traddr, sizeof(c.t.o.traddr), "%s", e->traddr);
+	snprintf(c.t.o.trsvcid, sizeof(c.t.o.trsvcid), "%s", e->trsvcid[0] ? e->trsvcid : "4420");
+	snprintf(c.t.o.subnqn, sizeof(c.t.o.subnqn), "%s", e->subnqn);
+	c.quiet_dup = true;
+	c.name = NULL;
+	c.mountpoint = NULL;
+	r = ctl_connect_one(&c, &dup, w->jout);
+	if (r)
+		w->failed++;
+	else if (dup)
+		w->skipped++;
+	else
+		w->connected++;
+}
+
+static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int depth)
+{
+	struct ctl_target t = w->a->c.t;
+
+	if (depth >= MAX_REFERRAL_DEPTH) {
+		skip(w, e, "referral not followed: more than 4 levels deep");
+		return;
+	}
+	if (!visit(w, e->traddr, e->trsvcid))
+		return;		/* already read: referrals may point back */
+	t.uri = NULL;
+	snprintf(t.o.traddr, sizeof(t.o.traddr), "%s", e->traddr);
+	snprintf(t.o.trsvcid, sizeof(t.o.trsvcid), "%s", e->trsvcid[0] ? e->trsvcid : "8009");
+	snprintf(t.o.subnqn, sizeof(t.o.subnqn), "%s",
+		 strcmp(e->subnqn, NVMF_DISCOVERY_NQN) ? e->subnqn : "");
+	walk_log(w, &t, depth + 1);
+}
+
+static void walk_log(struct walk *w, const struct ctl_target *disc, int depth)
+{
+	struct nvmf_disc_list *log = NULL;
+
+	if (fetch(disc, &log)) {
+		w->failed++;
+		return;
+	}
+	for (uint32_t i = 0; i < log->nr_entries; i++) {
+		const struct nvmf_disc_rec *e = &log->entries[i];
+		char why[96];
+
+		if (e->subtype == NVMF_DISC_SUBTYPE_CURRENT)
+			continue;	/* the discovery service itself */
+		if (e->trtype != NVMF_DISC_TRTYPE_TCP) {
+			snprintf(why, sizeof(why), "transport %s is not supported",
+				 trtype_str(e->trtype));
+			skip(w, e, why);
+			continue;
+		}
+		if (!e->traddr[0]) {
+			skip(w, e, "the entry has no transport address");
+			continue;
+		}
+		if (e->subtype == NVMF_DISC_SUBTYPE_REFERRAL) {
+			follow_referral(w, e, depth);
+			continue;
+		}
+		if (e->subtype != NVMF_DISC_SUBTYPE_NVME) {
+			skip(w, e, "unknown subsystem type");
+			continue;
+		}
+		if ((e->treq & NVMF_DISC_TREQ_SECURE_MASK) == NVMF_DISC_TREQ_SECURE_REQUIRED ||
+		    e->tsas[0] != NVMF_DISC_SECTYPE_NONE) {
+			skip(w, e, "it requires a secure channel (TLS), not supported yet");
+			continue;
+		}
+		connect_entry(w, e);
+	}
+	nvmf_free(log);
+}
+
+static int connect_all_one(struct ctl_fab_args *a)
+{
+	struct walk w;
+
+	memset(&w, 0, sizeof(w));
+	w.a = a;
+	if (a->c.fmt == CTL_FMT_JSON)
+		w.jout = json_object_new_array();
+	visit(&w, a->c.t.o.traddr, a->c.t.o.trsvcid);
+	walk_log(&w, &a->c.t, 0);
+	if (w.jout) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "connections", w.jout);
+		json_object_object_add(o, "connected", json_object_new_int(w.connected));
+		json_object_object_add(o, "skipped", json_object_new_int(w.skipped));
+		json_object_object_add(o, "failed", json_object_new_int(w.failed));
+		ctl_json_print(o);
+	} else {
+		printf("connect-all: %d connected, %d skipped, %d failed\n", w.connected,
+		       w.skipped, w.failed);
+	}
+	return w.failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+int cmd_connect_all(int argc, char **argv)
+{
+	return run_disc_cmd(argc, argv, FAB_CONNECT_ALL, connect_all_help, connect_all_one);
+}

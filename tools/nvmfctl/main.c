@@ -1,0 +1,276 @@
+/*
+ * nvmfctl: command dispatch, help, and the commands that need no target:
+ * version, gen-hostnqn, show-hostnqn.
+ *
+ *   nvmfctl COMMAND [OPTIONS] [ARGUMENTS]
+ */
+#include "nvmfctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef NVMFCTL_VERSION
+#define NVMFCTL_VERSION "0.0.0"
+#endif
+
+static int cmd_version(int argc, char **argv);
+static int cmd_gen_hostnqn(int argc, char **argv);
+static int cmd_show_hostnqn(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct ctl_command commands[] = {
+	{ "discover",       cmd_discover,       "print the discovery log of a discovery controller" },
+	{ "connect",        cmd_connect,        "connect to a subsystem: serve its namespaces as files (nvmf-fuse)" },
+	{ "connect-all",    cmd_connect_all,    "discover, then connect to every NVM subsystem found" },
+	{ "disconnect",     cmd_disconnect,     "end connections by name, mount point or subsystem NQN" },
+	{ "disconnect-all", cmd_disconnect_all, "end every nvmf-fuse connection" },
+	{ "list",           cmd_list,           "list the connections nvmf-fuse serves" },
+	{ "id-ctrl",        cmd_id_ctrl,        "print a remote controller's Identify Controller data" },
+	{ "id-ns",          cmd_id_ns,          "print a remote namespace's Identify Namespace data" },
+	{ "list-ns",        cmd_list_ns,        "print a remote controller's active namespace IDs" },
+	{ "get-log",        cmd_get_log,        "read a log page (smart, error, discovery, or any by ID)" },
+	{ "gen-hostnqn",    cmd_gen_hostnqn,    "generate a random host NQN" },
+	{ "show-hostnqn",   cmd_show_hostnqn,   "print the host NQN this machine uses" },
+	{ "version",        cmd_version,        "print nvmfctl's and libnvmf's versions" },
+	{ "help",           cmd_help,           "print this help, or a command's (help COMMAND)" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: nvmfctl COMMAND [OPTIONS] [ARGUMENTS]\n"
+		   "NVMe over Fabrics (TCP) administration with libnvmf, in the manner of nvme-cli.\n\n"
+		   "Commands:\n");
+	for (const struct ctl_command *c = commands; c->name; c++)
+		fprintf(f, "  %-15s %s\n", c->name, c->summary);
+	fprintf(f, "\nA target is a URI nvme+tcp://HOST[:PORT]/SUBNQN[/NSID] or, depending on the\n"
+		   "command, -t tcp -a ADDR [-s PORT] -n SUBNQN (discover, connect) or\n"
+		   "--traddr/--trsvcid/--nqn (inspection commands).\n"
+		   "'nvmfctl COMMAND --help' describes a command; see also nvmfctl(8).\n");
+}
+
+/* Commands without a target take only -o and --help. */
+static int simple_opts(int argc, char **argv, const char *help, enum ctl_fmt *fmt)
+{
+	static const struct option lo[] = {
+		{ "output-format", required_argument, NULL, 'o' },
+		{ "help",          no_argument,       NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*fmt = CTL_FMT_NORMAL;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (ctl_parse_fmt(optarg, false, fmt) < 0)
+				return CTL_EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return -1;
+		default:
+			return ctl_getopt_err(c, optopt, argv);
+		}
+	}
+	if (optind < argc)
+		return ctl_usage_err("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	enum ctl_fmt fmt;
+	int r = simple_opts(argc, argv,
+			    "Usage: nvmfctl version [-o normal|json]\n"
+			    "Print the versions of nvmfctl and of the libnvmf library it runs with.\n"
+			    "  -o, --output-format FMT  normal or json\n"
+			    "  -h, --help               this text\n", &fmt);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	if (fmt == CTL_FMT_JSON) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "nvmfctl", json_object_new_string(NVMFCTL_VERSION));
+		json_object_object_add(o, "libnvmf", json_object_new_string(nvmf_version()));
+		ctl_json_print(o);
+	} else {
+		printf("nvmfctl version %s\n", NVMFCTL_VERSION);
+		printf("libnvmf version %s\n", nvmf_version());
+	}
+	return 0;
+}
+
+/* 16 random bytes from the kernel's generator; 0 or -errno. */
+static int random_bytes(uint8_t *buf, size_t len)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int e = n < 0 ? errno : EIO;
+
+			close(fd);
+			return -e;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+static int cmd_gen_hostnqn(int argc, char **argv)
+{
+	uint8_t id[16];
+	char uuid[37];
+	enum ctl_fmt fmt;
+	int r = simple_opts(argc, argv,
+			    "Usage: nvmfctl gen-hostnqn [-o normal|json]\n"
+			    "Print a new host NQN made of a random UUID (RFC 4122 version 4):\n"
+			    "nqn.2014-08.org.nvmexpress:uuid:<uuid>. Nothing is written; save it to\n"
+			    "/etc/nvme/hostnqn to make it this machine's host NQN.\n"
+			    "  -o, --output-format FMT  normal or json\n"
+			    "  -h, --help               this text\n", &fmt);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	r = random_bytes(id, sizeof(id));
+	if (r < 0) {
+		ctl_err("cannot read /dev/urandom: %s", strerror(-r));
+		return CTL_EXIT_FAIL;
+	}
+	id[6] = (uint8_t)((id[6] & 0x0f) | 0x40);	/* version 4 */
+	id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	ctl_format_uuid(id, uuid);
+	if (fmt == CTL_FMT_JSON) {
+		json_object *o = json_object_new_object();
+		char nqn[NVMF_NQN_BUFSZ];
+
+		snprintf(nqn, sizeof(nqn), "%s%s", NVMF_HOSTNQN_UUID_PREFIX, uuid);
+		json_object_object_add(o, "hostnqn", json_object_new_string(nqn));
+		ctl_json_print(o);
+	} else {
+		printf("%s%s\n", NVMF_HOSTNQN_UUID_PREFIX, uuid);
+	}
+	return 0;
+}
+
+static int cmd_show_hostnqn(int argc, char **argv)
+{
+	char nqn[NVMF_NQN_BUFSZ], uuid[37];
+	uint8_t hostid[16];
+	enum ctl_fmt fmt;
+	int r = simple_opts(argc, argv,
+			    "Usage: nvmfctl show-hostnqn [-o normal|json]\n"
+			    "Print the host NQN connections use by default: /etc/nvme/hostnqn when it\n"
+			    "exists (as nvme-cli), else a stable NQN derived from the machine identity.\n"
+			    "With -o json the default host ID is printed too.\n"
+			    "  -o, --output-format FMT  normal or json\n"
+			    "  -h, --help               this text\n", &fmt);
+
+	if (r)
+		return r < 0 ? 0 : r;
+	r = nvmf_default_hostnqn(nqn, sizeof(nqn));
+	if (r < 0) {
+		ctl_err("no host NQN: %s; create /etc/nvme/hostnqn (see 'nvmfctl gen-hostnqn')",
+			nvmf_get_error()[0] ? nvmf_get_error() : strerror(-r));
+		return CTL_EXIT_FAIL;
+	}
+	if (fmt == CTL_FMT_JSON) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "hostnqn", json_object_new_string(nqn));
+		if (nvmf_default_hostid(hostid) == 0) {
+			ctl_format_uuid(hostid, uuid);
+			json_object_object_add(o, "hostid", json_object_new_string(uuid));
+		}
+		ctl_json_print(o);
+	} else {
+		printf("%s\n", nqn);
+	}
+	return 0;
+}
+
+static const struct ctl_command *find(const char *name)
+{
+	for (const struct ctl_command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct ctl_command *c;
+	char *hargv[3];
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc > 2)
+		return ctl_usage_err("unexpected argument '%s'", argv[2]);
+	c = find(argv[1]);
+	if (!c || c->run == cmd_help) {
+		ctl_cmd = "";
+		return ctl_usage_err("unknown command '%s'", argv[1]);
+	}
+	ctl_cmd = c->name;
+	hargv[0] = (char *)c->name;
+	hargv[1] = "--help";
+	hargv[2] = NULL;
+	return c->run(2, hargv);
+}
+
+/*
+ * The library's own messages: every failure reaches the user as nvmfctl's
+ * one error line, so the library prints nothing unless LIBNVMF_DEBUG asks
+ * for its log (it then prints it itself).
+ */
+static void quiet_log(void *user, enum nvmf_log_level level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	(void)msg;
+}
+
+int main(int argc, char **argv)
+{
+	const struct ctl_command *c;
+	const char *dbg = getenv("LIBNVMF_DEBUG");
+
+	ctl_argv0 = argv[0];
+	if (!dbg || !*dbg || !strcmp(dbg, "0"))
+		nvmf_set_log_callback(quiet_log, NULL);
+	if (argc < 2) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("nvmfctl version %s\n", NVMFCTL_VERSION);
+		return 0;
+	}
+	c = find(argv[1]);
+	if (!c)
+		return ctl_usage_err("unknown command '%s'", argv[1]);
+	ctl_cmd = c->name;
+	return c->run(argc - 1, argv + 1);
+}
