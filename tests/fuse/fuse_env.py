@@ -1,0 +1,316 @@
+"""Helpers of the nvmf-fuse integration tests: targets, mounts, clean-up.
+
+Every test gets a private temporary directory (backing files, mount points,
+runtime directory through NVMF_RUNTIME_DIR) and undoes whatever it set up,
+mounts and loop devices included, even when it fails.
+"""
+import ctypes
+import ctypes.util
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+NQN = "nqn.2026-11.org.libnvmf:fuse-test"
+HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:5f3c1e2a-9b7d-4c6e-8a1f-0d2b3c4e5f60"
+
+FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+FALLOC_FL_ZERO_RANGE = 0x10
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+_libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def fallocate(fd, mode, off, length):
+    if _libc.fallocate(fd, mode, off, length) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+def need_fuse():
+    if not os.path.exists("/dev/fuse"):
+        log("SKIP: no /dev/fuse")
+        sys.exit(SKIP)
+    if os.geteuid() != 0 and not shutil_which("fusermount3"):
+        log("SKIP: not root and no fusermount3")
+        sys.exit(SKIP)
+
+
+def need_root(what):
+    if os.geteuid() != 0:
+        log("SKIP: %s needs root" % what)
+        sys.exit(SKIP)
+
+
+def shutil_which(name):
+    for d in os.environ.get("PATH", "/usr/bin:/bin").split(":") + ["/sbin", "/usr/sbin"]:
+        p = os.path.join(d, name)
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def wait_gone(pid, timeout):
+    """Wait until pid no longer exists (not our child: poll)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:  # reap it if it happens to be our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def is_mounted(path):
+    path = os.path.realpath(path)
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1] == path for line in f)
+
+
+def write_random_file(path, size, seed=None):
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(left, 1 << 20)
+            f.write(os.urandom(n))
+            left -= n
+
+
+class Target:
+    """nvmf-target on a free loopback port serving backing files."""
+
+    def __init__(self, exe, backing, lba=512, config=None, extra=()):
+        self.exe = exe
+        args = [exe, "-a", "127.0.0.1", "-p", "0", "-P", "0", "-b", str(lba)]
+        if config:
+            args += ["-c", config]
+        else:
+            args += ["-n", NQN]
+        args += list(extra) + list(backing)
+        self.errf = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf,
+                                     text=True)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on ([0-9.]+):(\d+)", line)
+        if not m:
+            self.proc.kill()
+            self.proc.wait()
+            self.errf.seek(0)
+            raise Fail("nvmf-target did not start: %r %s" % (line, self.errf.read().decode()))
+        self.addr, self.port = m.group(1), int(m.group(2))
+
+    def uri(self, nsid=None, nqn=NQN):
+        u = "nvme+tcp://%s:%d/%s" % (self.addr, self.port, nqn)
+        return u + ("/%d" % nsid if nsid else "")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Mount:
+    """One nvmf-fuse server; daemon mode unless foreground=True."""
+
+    def __init__(self, exe, uri, mnt, rundir, args=(), foreground=False, name=None,
+                 expect_fail=False):
+        self.mnt, self.rundir = mnt, rundir
+        self.pidfile = os.path.join(rundir, "..", "fuse-%d.pid" % id(self))
+        self.pidfile = os.path.realpath(self.pidfile)
+        env = dict(os.environ, NVMF_RUNTIME_DIR=rundir)
+        cmd = [exe]
+        if mnt:
+            cmd.append(mnt)
+        cmd.append(uri)
+        cmd += ["-P", self.pidfile, "--hostnqn", HOSTNQN, "--nr-io-queues", "2"]
+        if name:
+            cmd += ["--name", name]
+        cmd += list(args)
+        self.proc = None
+        self.pid = None
+        if foreground:
+            self.errf = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(cmd + ["-f"], env=env, stderr=self.errf)
+            end = time.monotonic() + 30
+            while not os.path.exists(self.pidfile):
+                if self.proc.poll() is not None or time.monotonic() > end:
+                    self.errf.seek(0)
+                    raise Fail("nvmf-fuse -f did not start: %s" % self.errf.read().decode())
+                time.sleep(0.05)
+            self.pid = self.proc.pid
+            return
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        self.rc, self.stderr = r.returncode, r.stderr
+        if expect_fail:
+            return
+        if r.returncode != 0:
+            raise Fail("nvmf-fuse failed (%d): %s" % (r.returncode, r.stderr))
+        with open(self.pidfile) as f:
+            self.pid = int(f.read())
+
+    def file(self, nsid=1):
+        return os.path.join(self.mnt, "n%d" % nsid)
+
+    def record(self, name="nvmf0"):
+        with open(os.path.join(self.rundir, name + ".json")) as f:
+            return json.load(f)
+
+    def stop(self, how="umount", timeout=60):
+        """Unmount (fusermount3 -u) or signal; returns the exit status when known."""
+        if self.pid is None:
+            return None
+        if how == "umount":
+            subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True)
+        else:
+            try:
+                os.kill(self.pid, how)
+            except ProcessLookupError:
+                pass
+        if self.proc:
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                raise Fail("nvmf-fuse did not exit within %d s" % timeout)
+            if rc != 0:
+                self.errf.seek(0)
+                log("nvmf-fuse stderr:\n" + self.errf.read().decode(errors="replace"))
+        else:
+            check(wait_gone(self.pid, timeout), "nvmf-fuse did not exit within %d s" % timeout)
+            rc = None
+        self.pid = None
+        return rc
+
+    def cleanup(self):
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            wait_gone(self.pid, 10)
+            self.pid = None
+        if self.mnt and is_mounted(self.mnt):
+            subprocess.run(["umount", "-l", self.mnt], capture_output=True)
+
+
+class Env:
+    """Per-test scratch space; tracks what must be undone."""
+
+    def __init__(self, fuse_exe, target_exe):
+        self.fuse_exe, self.target_exe = fuse_exe, target_exe
+        self.tmp = tempfile.mkdtemp(prefix="nvmf-fuse-test-")
+        self.rundir = os.path.join(self.tmp, "run")
+        os.makedirs(self.rundir)
+        self.targets, self.mounts, self.loops, self.fsmounts = [], [], [], []
+        # Sanitizer reports of the daemons (whose stderr is /dev/null) land here.
+        self.sanlog = os.path.join(self.tmp, "sanitizer")
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            old = os.environ.get(var, "")
+            os.environ[var] = (old + ":" if old else "") + "log_path=" + self.sanlog
+
+    def sanitizer_reports(self):
+        """Reports of nvmf-fuse processes; the target's are only shown."""
+        d = os.path.dirname(self.sanlog)
+        tpids = {str(t.proc.pid) for t in self.targets}
+        out = []
+        for n in sorted(os.listdir(d)):
+            if n.startswith("sanitizer"):
+                with open(os.path.join(d, n), errors="replace") as f:
+                    text = f.read()
+                if n.split(".")[-1] in tpids:
+                    log("(nvmf-target sanitizer report, not judged here)\n" + text)
+                else:
+                    out.append(text)
+        return out
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def mkdir(self, name):
+        p = self.path(name)
+        os.makedirs(p, exist_ok=True)
+        return p
+
+    def target(self, backing, **kw):
+        t = Target(self.target_exe, backing, **kw)
+        self.targets.append(t)
+        return t
+
+    def mount(self, uri, mnt="mnt", **kw):
+        m = Mount(self.fuse_exe, uri, self.mkdir(mnt) if mnt else None, self.rundir, **kw)
+        self.mounts.append(m)
+        return m
+
+    def close(self):
+        for d in reversed(self.fsmounts):
+            subprocess.run(["umount", "-l", d], capture_output=True)
+        for dev in self.loops:
+            subprocess.run(["losetup", "-d", dev], capture_output=True)
+        for m in self.mounts:
+            m.cleanup()
+        for t in self.targets:
+            t.kill()
+        subprocess.run(["rm", "-rf", "--one-file-system", self.tmp], capture_output=True)
+
+
+def main(tests):
+    """fuse_tests.py TEST --fuse EXE --target EXE"""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("test", choices=sorted(tests))
+    ap.add_argument("--fuse", required=True)
+    ap.add_argument("--target", default="")
+    a = ap.parse_args()
+    need_fuse()
+    env = Env(a.fuse, a.target)
+    try:
+        tests[a.test](env)
+        for m in env.mounts:
+            m.cleanup()
+        for t in env.targets:
+            t.stop()
+        reports = env.sanitizer_reports()
+        if reports:
+            raise Fail("sanitizer reports:\n" + "\n".join(reports))
+    except Fail as e:
+        log("FAIL: %s" % e)
+        for r in env.sanitizer_reports():
+            log(r)
+        return 1
+    finally:
+        env.close()
+    log("PASS")
+    return 0

@@ -1,0 +1,539 @@
+#!/usr/bin/env python3
+"""nvmf-fuse integration tests against nvmf-target (issue 6's acceptance tests).
+
+Run one test: fuse_tests.py TEST --fuse nvmf-fuse --target nvmf-target.
+Exit 0 pass, 1 fail, 77 skip (no /dev/fuse, not root for losetup...).
+"""
+import errno
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fuse_env import (FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,  # noqa
+                      HOSTNQN, NQN, Fail, check, fallocate, is_mounted, log, main,
+                      need_root, wait_gone, write_random_file)
+
+MiB = 1 << 20
+
+
+def read_all(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def pread_direct(path, off, n):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECT)
+    try:
+        import mmap
+        buf = mmap.mmap(-1, n)
+        os.lseek(fd, off, os.SEEK_SET)
+        got = os.readv(fd, [buf])
+        return bytes(buf[:got])
+    finally:
+        os.close(fd)
+
+
+def first_diff(a, b):
+    for i in range(min(len(a), len(b))):
+        if a[i] != b[i]:
+            return i
+    return min(len(a), len(b))
+
+
+def same(a, b, what):
+    if a != b:
+        raise Fail("%s differ (lengths %d/%d, first difference at byte %d)"
+                   % (what, len(a), len(b), first_diff(a, b)))
+
+
+# ---- dd patterns, file semantics ---------------------------------------------------
+
+def t_data(env, lba=512):
+    size = 32 * MiB
+    back = env.path("back.img")
+    write_random_file(back, size)  # old data the namespace starts with
+    t = env.target([back], lba=lba)
+    m = env.mount(t.uri())
+    f = m.file()
+    st = os.stat(f)
+    check(st.st_size == size, "n1 size %d, expected %d" % (st.st_size, size))
+    check(st.st_mode & 0o777 == 0o600, "n1 mode %o, expected 600" % (st.st_mode & 0o777))
+    check(sorted(os.listdir(m.mnt)) == ["n1"], "files: %s" % os.listdir(m.mnt))
+    same(read_all(f), read_all(back), "n1 and the backing file before any write")
+
+    # dd with several block sizes, aligned and not, buffered and direct.
+    pat = env.path("pattern")
+    write_random_file(pat, 8 * MiB)
+    cases = [(MiB, 0, 8, ""), (4096, 9 * MiB // 4096, 300, ""), (512, 3 * 4096 + 7, 129, ""),
+             (7, 3000001, 5000, ""), (128 * 1024, 100, 20, "oflag=direct")]
+    ref = bytearray(read_all(back))
+    patdata = read_all(pat)
+    for bs, seek, count, extra in cases:
+        cmd = ["dd", "if=" + pat, "of=" + f, "bs=%d" % bs, "seek=%d" % seek,
+               "count=%d" % count, "conv=notrunc,fsync", "status=none"] + extra.split()
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        check(r.returncode == 0, "%s: %s" % (" ".join(cmd), r.stderr))
+        ref[seek * bs:(seek + count) * bs] = patdata[:count * bs]
+        log("dd bs=%d seek=%d count=%d %s: ok" % (bs, seek, count, extra))
+    same(read_all(f), bytes(ref), "n1 read back and the expected pattern")
+    same(pread_direct(f, 0, size), bytes(ref), "n1 read with O_DIRECT and the pattern")
+    same(read_all(back), bytes(ref), "the backing file and the expected pattern")
+
+    # A file of fixed size: O_TRUNC ignored, truncate to the size works, others EINVAL.
+    fd = os.open(f, os.O_WRONLY | os.O_TRUNC)
+    os.close(fd)
+    check(os.stat(f).st_size == size, "O_TRUNC changed the size")
+    os.truncate(f, size)
+    for bad in (0, size - 512, size + 4096):
+        try:
+            os.truncate(f, bad)
+            raise Fail("truncate to %d succeeded" % bad)
+        except OSError as e:
+            check(e.errno == errno.EINVAL, "truncate to %d: %s, expected EINVAL" % (bad, e))
+    same(read_all(back), bytes(ref), "the backing file after open(O_TRUNC)/truncate")
+    # Reads stop at the end; writes past it fail with ENOSPC; short at the edge.
+    fd = os.open(f, os.O_RDWR)
+    try:
+        check(os.pread(fd, 100, size) == b"", "read at the end returned data")
+        check(len(os.pread(fd, 1000, size - 10)) == 10, "read across the end not short")
+        try:
+            os.pwrite(fd, b"x", size)
+            raise Fail("write at the end succeeded")
+        except OSError as e:
+            check(e.errno in (errno.ENOSPC, errno.EFBIG), "write at end: %s" % e)
+        check(os.pwrite(fd, b"y" * 100, size - 40) == 40, "write across the end not short")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    check(read_all(back)[-40:] == b"y" * 40, "tail write did not reach the backing file")
+    m.stop()
+    check(not is_mounted(m.mnt), "still mounted after fusermount3 -u")
+
+
+def t_data4k(env):
+    t_data(env, lba=4096)
+
+
+# ---- 8 parallel writers/readers -----------------------------------------------------
+
+def t_parallel(env):
+    size = 16 * MiB
+    back = env.path("back.img")
+    write_random_file(back, size)
+    t = env.target([back])
+    # Tiny queues: most requests wait for a free slot (nvmf-fuse's credits).
+    m = env.mount(t.uri(), args=["--queue-size", "4"])
+    f = m.file()
+    shadow = bytearray(read_all(back))
+    nthreads = 8
+    # Slices with unaligned borders: neighbours share a block, so their
+    # sub-block writes are read-modify-writes of the same blocks.
+    borders = [0] + [i * (size // nthreads) + 333 * i for i in range(1, nthreads)] + [size]
+    errors = []
+
+    def worker(i):
+        rnd = random.Random(1000 + i)
+        lo, hi = borders[i], borders[i + 1]
+        fd = os.open(f, os.O_RDWR)
+        try:
+            for it in range(150):
+                n = rnd.choice([1, 7, 511, 512, 4096, 5000, 65536, 200000])
+                n = min(n, hi - lo)
+                off = rnd.randrange(lo, hi - n + 1)
+                data = rnd.randbytes(n)
+                check(os.pwrite(fd, data, off) == n, "short write")
+                shadow[off:off + n] = data
+                # Read back a random range of our own slice.
+                roff = rnd.randrange(lo, hi)
+                rn = min(rnd.choice([1, 513, 4096, 100000]), hi - roff)
+                got = os.pread(fd, rn, roff)
+                if got != bytes(shadow[roff:roff + rn]):
+                    raise Fail("thread %d: read at %d+%d differs from what was written"
+                               % (i, roff, rn))
+        except Exception as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+        finally:
+            os.close(fd)
+
+    ths = [threading.Thread(target=worker, args=(i,)) for i in range(nthreads)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(300)
+        check(not th.is_alive(), "a worker hangs")
+    if errors:
+        raise Fail("worker failed: %s" % errors[0])
+    fd = os.open(f, os.O_RDONLY)
+    os.fsync(fd)
+    os.close(fd)
+    same(pread_direct(f, 0, size), bytes(shadow), "n1 and the writers' shadow copy")
+    same(read_all(back), bytes(shadow), "the backing file and the writers' shadow copy")
+    m.stop()
+
+
+# ---- fallocate ------------------------------------------------------------------------
+
+def t_punch(env):
+    size = 32 * MiB
+    back = env.path("back.img")
+    write_random_file(back, size)
+    t = env.target([back])
+    m = env.mount(t.uri())
+    f = m.file()
+    ref = bytearray(read_all(back))
+    fd = os.open(f, os.O_RDWR)
+    try:
+        blocks_before = os.stat(back).st_blocks
+        # Unaligned edges: partial blocks are zeroed by read-modify-write.
+        off, n = 4 * MiB + 100, 8 * MiB + 300
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, n)
+        ref[off:off + n] = bytes(n)
+        off2, n2 = 20 * MiB + 1, 3 * MiB
+        fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off2, n2)
+        ref[off2:off2 + n2] = bytes(n2)
+        # Inside one block.
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 30 * MiB + 10, 20)
+        ref[30 * MiB + 10:30 * MiB + 30] = bytes(20)
+        # Past the end with KEEP_SIZE: clipped, size unchanged.
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, size - 1000, 1 << 30)
+        ref[size - 1000:] = bytes(1000)
+        for mode, what in ((FALLOC_FL_PUNCH_HOLE, "PUNCH_HOLE without KEEP_SIZE"),
+                           (0x08, "COLLAPSE_RANGE")):
+            try:
+                fallocate(fd, mode, 0, 4096)
+                raise Fail("%s succeeded" % what)
+            except OSError as e:
+                check(e.errno in (errno.EINVAL, errno.EOPNOTSUPP), "%s: %s" % (what, e))
+        try:
+            fallocate(fd, 0, size - 4096, 8192)
+            raise Fail("fallocate growing the file succeeded")
+        except OSError as e:
+            check(e.errno in (errno.EFBIG, errno.ENOSPC, errno.EOPNOTSUPP), "grow: %s" % e)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    check(os.stat(f).st_size == size, "size changed")
+    same(pread_direct(f, 0, size), bytes(ref), "n1 after punch/zero and the expected data")
+    same(read_all(back), bytes(ref), "the backing file after punch/zero")
+    # nvmf-target deallocates by punching holes in its file: fewer blocks, and a
+    # hole inside the punched range.
+    blocks_after = os.stat(back).st_blocks
+    check(blocks_after * 512 <= blocks_before * 512 - 4 * MiB,
+          "backing file blocks %d -> %d: no hole punched" % (blocks_before, blocks_after))
+    bfd = os.open(back, os.O_RDONLY)
+    try:
+        hole = os.lseek(bfd, 4 * MiB + 100, os.SEEK_HOLE)
+        check(hole < 12 * MiB, "no hole in the backing file's punched range (at %d)" % hole)
+    finally:
+        os.close(bfd)
+    m.stop()
+
+
+# ---- mkfs.ext4, losetup, mount, fsck ----------------------------------------------
+
+def t_ext4(env):
+    need_root("losetup and mount")
+    for tool in ("mkfs.ext4", "losetup", "fsck.ext4"):
+        if subprocess.run(["which", tool], capture_output=True).returncode:
+            log("SKIP: %s missing" % tool)
+            sys.exit(77)
+    size = 128 * MiB
+    back = env.path("back.img")
+    write_random_file(back, size)  # old data: punch-hole semantics matter
+    t = env.target([back])
+    m = env.mount(t.uri())
+    f = m.file()
+
+    def run(*cmd):
+        r = subprocess.run(list(cmd), capture_output=True, text=True, timeout=600)
+        check(r.returncode == 0, "%s: exit %d: %s%s" % (" ".join(cmd), r.returncode,
+                                                         r.stdout, r.stderr))
+        return r.stdout
+
+    run("mkfs.ext4", "-q", "-F", f)
+    dev = run("losetup", "--find", "--show", f).strip()
+    env.loops.append(dev)
+    fsdir = env.mkdir("fs")
+    run("mount", dev, fsdir)
+    env.fsmounts.append(fsdir)
+    sums = {}
+    rnd = random.Random(7)
+    for i in range(40):
+        data = rnd.randbytes(rnd.choice([100, 4096, 70000, 1 << 20]))
+        p = os.path.join(fsdir, "d%d" % (i % 5), "file%d" % i)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as fh:
+            fh.write(data)
+        sums[p] = hashlib.sha256(data).hexdigest()
+    run("sync")
+    # Delete some so ext4 discards/frees blocks, then write more.
+    for i in range(0, 40, 3):
+        p = os.path.join(fsdir, "d%d" % (i % 5), "file%d" % i)
+        os.unlink(p)
+        del sums[p]
+    run("fstrim", fsdir) if subprocess.run(["which", "fstrim"], capture_output=True) \
+        .returncode == 0 else None
+    run("umount", fsdir)
+    env.fsmounts.remove(fsdir)
+    out = run("fsck.ext4", "-f", "-n", dev)
+    log(out.strip().splitlines()[-1] if out.strip() else "fsck clean")
+    run("mount", dev, fsdir)
+    env.fsmounts.append(fsdir)
+    for p, h in sums.items():
+        with open(p, "rb") as fh:
+            check(hashlib.sha256(fh.read()).hexdigest() == h, "%s corrupted" % p)
+    run("umount", fsdir)
+    env.fsmounts.remove(fsdir)
+    run("losetup", "-d", dev)
+    env.loops.remove(dev)
+    m.stop()
+    # The backing file itself is a clean ext4 image.
+    out = run("fsck.ext4", "-f", "-n", back)
+
+
+# ---- SIGTERM during writes -------------------------------------------------------------
+
+WRITER = r"""
+import os, sys
+f, first, n, rec = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+fd = os.open(f, os.O_WRONLY)
+for i in range(first, first + n):
+    data = (b"%08d" % i) * (rec // 8)
+    try:
+        os.pwrite(fd, data, i * rec)
+    except OSError as e:
+        print("error %d %s" % (i, e), flush=True)
+        break
+    print("ack %d" % i, flush=True)
+"""
+
+
+def t_sigterm(env):
+    """Four writers keep writes in flight; SIGTERM; every acknowledged write is
+    on the target afterwards, and nvmf-fuse exits 0 leaving nothing behind."""
+    size = 64 * MiB
+    rec = 64 * 1024
+    nwriters = 4
+    per = size // rec // nwriters
+    back = env.path("back.img")
+    with open(back, "wb") as fh:
+        fh.truncate(size)
+    t = env.target([back])
+    m = env.mount(t.uri(), foreground=True)
+    acked, lock = [], threading.Lock()
+
+    def reader(w):
+        for line in w.stdout:
+            if line.startswith("ack"):
+                with lock:
+                    acked.append(int(line.split()[1]))
+                    if len(acked) == 300:
+                        os.kill(m.pid, signal.SIGTERM)
+
+    ws = [subprocess.Popen([sys.executable, "-c", WRITER, m.file(), str(i * per), str(per),
+                            str(rec)], stdout=subprocess.PIPE, text=True)
+          for i in range(nwriters)]
+    ths = [threading.Thread(target=reader, args=(w,)) for w in ws]
+    for th in ths:
+        th.start()
+    for w, th in zip(ws, ths):
+        w.wait(120)
+        th.join(30)
+    rc = m.stop(how=signal.SIGTERM)
+    check(rc == 0, "nvmf-fuse exited %s after SIGTERM, expected 0" % rc)
+    check(not is_mounted(m.mnt), "still mounted after SIGTERM")
+    check(not os.path.exists(m.pidfile), "pidfile left behind")
+    check(not os.listdir(env.rundir), "state record left: %s" % os.listdir(env.rundir))
+    check(len(acked) >= 300, "only %d writes acknowledged" % len(acked))
+    check(t.stop() == 0, "nvmf-target did not exit cleanly")
+    with open(back, "rb") as fh:
+        for i in acked:
+            fh.seek(i * rec)
+            want = (b"%08d" % i) * (rec // 8)
+            check(fh.read(rec) == want, "acknowledged write %d lost" % i)
+    log("%d acknowledged writes all on the target" % len(acked))
+
+
+# ---- lost connection -> EIO, not a hang -----------------------------------------------
+
+def t_lost(env):
+    back = env.path("back.img")
+    write_random_file(back, 8 * MiB)
+    t = env.target([back])
+    io_timeout = 3
+    m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout), "--keep-alive-tmo", "2"])
+    f = m.file()
+    check(len(pread_direct(f, 0, 4096)) == 4096, "first read failed")
+    t.kill()  # SIGKILL: no shutdown, the connection just dies
+    result = {}
+
+    def io():
+        for what, fn in (("read", lambda: pread_direct(f, MiB, 65536)),
+                         ("write", lambda: os.pwrite(fd, b"z" * 4096, 0))):
+            try:
+                fn()
+                result[what] = "succeeded"
+            except OSError as e:
+                result[what] = e.errno
+
+    fd = os.open(f, os.O_WRONLY)
+    th = threading.Thread(target=io, daemon=True)
+    th.start()
+    # A hang detector, not a timing assertion: generous beyond the I/O timeout.
+    th.join(io_timeout + 60)
+    check(not th.is_alive(), "I/O still blocked %d s after the target died" % (io_timeout + 60))
+    check(result.get("read") == errno.EIO, "read after target death: %s, expected EIO"
+          % result.get("read"))
+    check(result.get("write") == errno.EIO, "write after target death: %s, expected EIO"
+          % result.get("write"))
+    end = time.monotonic() + 30
+    while m.record()["state"] != "failed" and time.monotonic() < end:
+        time.sleep(0.1)
+    check(m.record()["state"] == "failed", "state record still says %s" % m.record()["state"])
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    m.stop(how=signal.SIGTERM)
+    check(not is_mounted(m.mnt), "still mounted")
+
+
+def t_hang(env):
+    """A target that stops answering (SIGSTOP): I/O fails with EIO after the I/O
+    timeout instead of hanging; unmounting still works."""
+    back = env.path("back.img")
+    write_random_file(back, 8 * MiB)
+    t = env.target([back])
+    io_timeout = 3
+    m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout)])
+    f = m.file()
+    check(len(pread_direct(f, 0, 4096)) == 4096, "first read failed")
+    t.proc.send_signal(signal.SIGSTOP)
+    result = {}
+
+    def io():
+        try:
+            pread_direct(f, 2 * MiB, 65536)
+            result["read"] = "succeeded"
+        except OSError as e:
+            result["read"] = e.errno
+
+    th = threading.Thread(target=io, daemon=True)
+    th.start()
+    th.join(io_timeout + 60)  # hang detector, not a timing assertion
+    try:
+        check(not th.is_alive(), "read still blocked %d s after the target stopped"
+              % (io_timeout + 60))
+        check(result.get("read") == errno.EIO, "read from a stopped target: %s, expected EIO"
+              % result.get("read"))
+        m.stop(how=signal.SIGTERM)
+        check(not is_mounted(m.mnt), "still mounted")
+    finally:
+        t.proc.send_signal(signal.SIGCONT)
+
+
+# ---- state record, names, lifecycle errors --------------------------------------------
+
+def t_state(env):
+    b1, b2 = env.path("b1.img"), env.path("b2.img")
+    write_random_file(b1, 4 * MiB)
+    write_random_file(b2, 8 * MiB)
+    t = env.target([b1, b2])
+    m0 = env.mount(t.uri(), mnt="m0")
+    r = m0.record("nvmf0")
+    want = {"pid": m0.pid, "mountpoint": os.path.realpath(m0.mnt), "address": "127.0.0.1",
+            "port": t.port, "subnqn": NQN, "hostnqn": HOSTNQN, "state": "live"}
+    for k, v in want.items():
+        check(r.get(k) == v, "record %s = %r, expected %r" % (k, r.get(k), v))
+    check(isinstance(r.get("cntlid"), int), "record has no cntlid")
+    files = sorted((n["nsid"], n["file"], n["size"]) for n in r["namespaces"])
+    check(files == [(1, os.path.join(os.path.realpath(m0.mnt), "n1"), 4 * MiB),
+                    (2, os.path.join(os.path.realpath(m0.mnt), "n2"), 8 * MiB)],
+          "record namespaces %s" % files)
+    check(sorted(os.listdir(m0.mnt)) == ["n1", "n2"], "files %s" % os.listdir(m0.mnt))
+    # Second connection: smallest free name; URI with /nsid shows only that one;
+    # -r gives read-only files.
+    m1 = env.mount(t.uri(nsid=2), mnt="m1", args=["-r"])
+    check(os.path.exists(os.path.join(env.rundir, "nvmf1.json")), "second record not nvmf1")
+    check(os.listdir(m1.mnt) == ["n2"], "files with /2: %s" % os.listdir(m1.mnt))
+    check(os.stat(m1.file(2)).st_mode & 0o777 == 0o400, "read-only file mode")
+    same(read_all(m1.file(2)), read_all(b2), "read-only n2 and its backing file")
+    for flags in (os.O_WRONLY, os.O_RDWR):
+        try:
+            os.close(os.open(m1.file(2), flags))
+            raise Fail("opening a read-only file for writing succeeded")
+        except OSError as e:
+            check(e.errno == errno.EROFS, "open for write: %s, expected EROFS" % e)
+    # A name in use is refused; the parent reports the child's error.
+    bad = env.mount(t.uri(), mnt="m2", name="nvmf0", expect_fail=True)
+    check(bad.rc != 0 and "in use" in bad.stderr, "duplicate name: %d %s" % (bad.rc, bad.stderr))
+    # Nothing listening: non-zero exit with the reason, no record left.
+    dead = env.mount("nvme+tcp://127.0.0.1:1/" + NQN, mnt="m3", expect_fail=True)
+    check(dead.rc != 0 and "connect" in dead.stderr, "dead target: %d %s"
+          % (dead.rc, dead.stderr))
+    # Default mountpoint <runtime dir>/<name>/ with --name.
+    m4 = env.mount(t.uri(nsid=1), mnt=None, name="named")
+    r4 = m4.record("named")
+    m4.mnt = os.path.join(env.rundir, "named")
+    check(r4["mountpoint"] == os.path.realpath(m4.mnt), "default mountpoint %s"
+          % r4["mountpoint"])
+    check(os.listdir(m4.mnt) == ["n1"], "default mountpoint content")
+    check(sorted(os.listdir(env.rundir)) == ["named", "named.json", "nvmf0.json", "nvmf1.json"],
+          "runtime dir: %s" % sorted(os.listdir(env.rundir)))
+    for m in (m4, m1):
+        m.stop()
+    m0.stop(how=signal.SIGINT)
+    check(os.listdir(env.rundir) == [], "left in the runtime dir: %s" % os.listdir(env.rundir))
+
+
+# ---- namespace changes -----------------------------------------------------------------
+
+def t_nschange(env):
+    b1, b2 = env.path("b1.img"), env.path("b2.img")
+    write_random_file(b1, 4 * MiB)
+    write_random_file(b2, 6 * MiB)
+    cfg = env.path("target.conf")
+    with open(cfg, "w") as fh:
+        fh.write("subsystem %s\nnamespace %s nsid=1\n" % (NQN, b1))
+    t = env.target([], config=cfg)
+    m = env.mount(t.uri())
+    check(os.listdir(m.mnt) == ["n1"], "files %s" % os.listdir(m.mnt))
+
+    def wait_files(want):
+        end = time.monotonic() + 30
+        while sorted(os.listdir(m.mnt)) != want and time.monotonic() < end:
+            time.sleep(0.1)
+        check(sorted(os.listdir(m.mnt)) == want, "files %s, expected %s"
+              % (sorted(os.listdir(m.mnt)), want))
+
+    with open(cfg, "w") as fh:
+        fh.write("subsystem %s\nnamespace %s nsid=1\nnamespace %s nsid=2\n" % (NQN, b1, b2))
+    t.proc.send_signal(signal.SIGHUP)
+    wait_files(["n1", "n2"])
+    check(os.stat(m.file(2)).st_size == 6 * MiB, "n2 size")
+    same(read_all(m.file(2)), read_all(b2), "new n2 and its backing file")
+    names = [n["nsid"] for n in m.record()["namespaces"]]
+    end = time.monotonic() + 10
+    while names != [1, 2] and time.monotonic() < end:
+        time.sleep(0.1)
+        names = [n["nsid"] for n in m.record()["namespaces"]]
+    check(names == [1, 2], "record namespaces %s" % names)
+    with open(cfg, "w") as fh:
+        fh.write("subsystem %s\nnamespace %s nsid=2\n" % (NQN, b2))
+    t.proc.send_signal(signal.SIGHUP)
+    wait_files(["n2"])
+    m.stop()
+
+
+TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
+         "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
+         "nschange": t_nschange}
+
+if __name__ == "__main__":
+    sys.exit(main(TESTS))

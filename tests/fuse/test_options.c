@@ -1,0 +1,225 @@
+/*
+ * Unit tests of nvmf-fuse's command line (tools/nvmf-fuse/options.c):
+ * options before, between and after the positional arguments (the parser
+ * permutes argv itself, so this holds on FreeBSD too), the host options,
+ * -o handling, and a clear message for every bad input.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+#define URI "nvme+tcp://127.0.0.1:4421/nqn.2014-08.org.example:disk"
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static char err[512];
+
+static int parse(int argc, char **argv, struct fo_config *cfg)
+{
+	int r = fo_parse(argc, argv, cfg, err, sizeof(err));
+
+	if (r < 0)
+		print_message("  error: %s\n", err);
+	return r;
+}
+
+static void test_basic(void **state)
+{
+	char *argv[] = { "nvmf-fuse", "/mnt/x", URI, NULL };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv, &c), FO_RUN);
+	assert_string_equal(c.mountpoint, "/mnt/x");
+	assert_string_equal(c.uri, URI);
+	assert_string_equal(c.nv.traddr, "127.0.0.1");
+	assert_string_equal(c.nv.trsvcid, "4421");
+	assert_string_equal(c.nv.subnqn, "nqn.2014-08.org.example:disk");
+	assert_int_equal(c.nv.nsid, 0);
+	assert_false(c.foreground);
+	assert_false(c.read_only);
+	assert_null(c.pidfile);
+	assert_string_equal(c.name, "");
+	fo_release(&c);
+}
+
+static void test_options_after_positionals(void **state)
+{
+	char *argv[] = { "nvmf-fuse", "/mnt/x", URI "/2", "-f", "--nr-io-queues", "3",
+			 "-o", "allow_other,direct_io,max_read=65536", "--name=conn-1",
+			 "-P", "/run/p.pid", "--queue-size=64", "--hdr-digest", NULL };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv, &c), FO_RUN);
+	assert_string_equal(c.mountpoint, "/mnt/x");
+	assert_int_equal(c.nv.nsid, 2);
+	assert_true(c.foreground);
+	assert_int_equal(c.nv.nr_io_queues, 3);
+	assert_int_equal(c.nv.queue_size, 64);
+	assert_true(c.nv.hdr_digest);
+	assert_false(c.nv.data_digest);
+	assert_true(c.allow_other);
+	assert_true(c.direct_io);
+	assert_string_equal(c.name, "conn-1");
+	assert_string_equal(c.pidfile, "/run/p.pid");
+	/* direct_io is ours; the others go to FUSE. */
+	assert_int_equal(c.nr_fuse_opts, 2);
+	assert_string_equal(c.fuse_opts[0], "allow_other");
+	assert_string_equal(c.fuse_opts[1], "max_read=65536");
+	fo_release(&c);
+}
+
+static void test_options_interleaved(void **state)
+{
+	char *argv[] = { "nvmf-fuse", "-r", "/mnt/y", "--hostnqn", "nqn.2014-08.org.example:h",
+			 "--hostid", "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", URI,
+			 "--keep-alive-tmo", "7", "--io-timeout", "9", "--data-digest", "-fd",
+			 NULL };
+	static const unsigned char id[16] = { 0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78,
+					      0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1, 0xf0 };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv, &c), FO_RUN);
+	assert_true(c.read_only);
+	assert_string_equal(c.mountpoint, "/mnt/y");
+	assert_string_equal(c.uri, URI);
+	assert_string_equal(c.nv.hostnqn, "nqn.2014-08.org.example:h");
+	assert_memory_equal(c.nv.hostid, id, 16);
+	assert_int_equal(c.nv.kato, 7);
+	assert_int_equal(c.nv.io_timeout, 9);
+	assert_true(c.nv.data_digest);
+	assert_true(c.debug);
+	assert_true(c.foreground);
+	fo_release(&c);
+}
+
+static void test_dashdash_and_uri_only(void **state)
+{
+	char *a1[] = { "nvmf-fuse", "-f", "--", "-odd-dir", URI, NULL };
+	char *a2[] = { "nvmf-fuse", URI, "--name", "n7", NULL };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(a1), a1, &c), FO_RUN);
+	assert_string_equal(c.mountpoint, "-odd-dir");
+	assert_true(c.foreground);
+	fo_release(&c);
+	/* Without a MOUNTPOINT: <runtime dir>/<name>/ is used. */
+	assert_int_equal(parse(ARGC(a2), a2, &c), FO_RUN);
+	assert_null(c.mountpoint);
+	assert_string_equal(c.uri, URI);
+	assert_string_equal(c.name, "n7");
+	fo_release(&c);
+}
+
+static void test_permute(void **state)
+{
+	char *argv[] = { "p", "A", "-o", "x", "B", "-fP", "pf", "--name", "n", "--io-timeout=3",
+			 "-oy", "--", "-C", NULL };
+	char *out[ARGC(argv) + 1];
+	const char *want[] = { "p", "-o", "x", "-fP", "pf", "--name", "n", "--io-timeout=3",
+			       "-oy", "--", "A", "B", "-C" };
+	int n;
+
+	(void)state;
+	n = fo_permute(ARGC(argv), argv, out);
+	assert_int_equal(n, ARGC(argv));
+	for (int i = 0; i < n; i++)
+		assert_string_equal(out[i], want[i]);
+	assert_null(out[n]);
+}
+
+static void test_ro_option_and_help(void **state)
+{
+	char *a1[] = { "nvmf-fuse", "-o", "ro", "/m", URI, NULL };
+	char *a2[] = { "nvmf-fuse", "/m", "--help", NULL };
+	char *a3[] = { "nvmf-fuse", "-V", NULL };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(a1), a1, &c), FO_RUN);
+	assert_true(c.read_only);
+	assert_int_equal(c.nr_fuse_opts, 1);
+	fo_release(&c);
+	assert_int_equal(parse(ARGC(a2), a2, &c), FO_HELP);
+	fo_release(&c);
+	assert_int_equal(parse(ARGC(a3), a3, &c), FO_VERSION);
+	fo_release(&c);
+}
+
+/* Each bad command line fails with -EINVAL and a message naming the culprit. */
+static void expect_error(const char *needle, int argc, char **argv)
+{
+	struct fo_config c;
+	int r = fo_parse(argc, argv, &c, err, sizeof(err));
+
+	if (r != -EINVAL || !strstr(err, needle))
+		fail_msg("expected -EINVAL mentioning '%s', got %d: '%s'", needle, r, err);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	{ char *a[] = { "p", "-s", "/m", URI, NULL }; expect_error("-s", 4, a); }
+	{ char *a[] = { "p", "--bogus", "/m", URI, NULL }; expect_error("--bogus", 4, a); }
+	{ char *a[] = { "p", "/m", URI, "--name", NULL }; expect_error("needs an argument", 4, a); }
+	{ char *a[] = { "p", "/m", URI, "--name", "a/b", NULL }; expect_error("a/b", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--name", ".x", NULL }; expect_error(".x", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--queue-size", "1", NULL };
+	  expect_error("--queue-size", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--nr-io-queues", "0", NULL };
+	  expect_error("--nr-io-queues", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--io-timeout", "5s", NULL }; expect_error("5s", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--hostid", "1234", NULL }; expect_error("1234", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--hostnqn", "", NULL }; expect_error("--hostnqn", 5, a); }
+	{ char *a[] = { "p", "-f", NULL }; expect_error("missing URI", 2, a); }
+	{ char *a[] = { "p", "/m", NULL }; expect_error("missing URI", 2, a); }
+	{ char *a[] = { "p", "/m", URI, "extra", NULL }; expect_error("extra", 4, a); }
+	{ char *a[] = { "p", "/m", "nvme+tcp://127.0.0.1", NULL };
+	  expect_error("discovery", 3, a); }
+	{ char *a[] = { "p", "/m", "nvme+tcp://[::1/nqn.x", NULL }; expect_error("URI", 3, a); }
+	{ char *a[] = { "p", "/m", "http://127.0.0.1/nqn.x", NULL };
+	  expect_error("http://", 3, a); }
+	{ char *a[] = { "p", "/m", URI, "-o", "", NULL }; expect_error("-o", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "-P", "", NULL }; expect_error("pidfile", 5, a); }
+}
+
+static void test_uuid(void **state)
+{
+	unsigned char id[16];
+
+	(void)state;
+	assert_int_equal(fo_parse_uuid("00112233-4455-6677-8899-AABBCCDDEEFF", id), 0);
+	assert_int_equal(id[0], 0x00);
+	assert_int_equal(id[15], 0xff);
+	assert_int_equal(fo_parse_uuid("00112233-4455-6677-8899-AABBCCDDEEF", id), -EINVAL);
+	assert_int_equal(fo_parse_uuid("00112233x4455-6677-8899-AABBCCDDEEFF", id), -EINVAL);
+	assert_int_equal(fo_parse_uuid("0011223g-4455-6677-8899-AABBCCDDEEFF", id), -EINVAL);
+	assert_int_equal(fo_check_name("nvmf0"), 0);
+	assert_int_equal(fo_check_name(""), -EINVAL);
+	assert_int_equal(fo_check_name("a b"), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_options_after_positionals),
+		cmocka_unit_test(test_options_interleaved),
+		cmocka_unit_test(test_dashdash_and_uri_only),
+		cmocka_unit_test(test_permute),
+		cmocka_unit_test(test_ro_option_and_help),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_uuid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,346 @@
+/*
+ * nvmf-fuse: the file system's shape, on FUSE's low-level API.
+ *
+ * One directory (the mount point, inode 1) holding one regular file per
+ * namespace, "n<NSID>", inode NSID + 1. A file behaves like the block
+ * device it stands for: its size is the namespace's, it cannot grow or
+ * shrink (truncating to the current size succeeds, to any other fails with
+ * EINVAL; O_TRUNC at open is ignored thanks to FUSE_CAP_ATOMIC_O_TRUNC),
+ * and it cannot be created, renamed or removed.
+ */
+#include "nvmf_fuse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+/* The kernel's attribute and entry caches: namespace changes invalidate
+ * explicitly, the timeout only bounds what a missed notice could cost. */
+#define NF_ATTR_TIMEOUT 1.0
+
+static struct nf_ctx *fs_ctx(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* ---- Request accounting (orderly shutdown waits for replies) --------------------- */
+
+void nf_op_begin(struct nf_ctx *x)
+{
+	pthread_mutex_lock(&x->ops_mu);
+	x->ops++;
+	pthread_mutex_unlock(&x->ops_mu);
+}
+
+void nf_op_end(struct nf_ctx *x)
+{
+	pthread_mutex_lock(&x->ops_mu);
+	if (--x->ops == 0)
+		pthread_cond_broadcast(&x->ops_cv);
+	pthread_mutex_unlock(&x->ops_mu);
+}
+
+int nf_ops_drain(struct nf_ctx *x, int timeout_s)
+{
+	struct timespec ts;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_s;
+	pthread_mutex_lock(&x->ops_mu);
+	while (x->ops && r == 0)
+		r = pthread_cond_timedwait(&x->ops_cv, &x->ops_mu, &ts);
+	r = x->ops ? -ETIMEDOUT : 0;
+	pthread_mutex_unlock(&x->ops_mu);
+	return r;
+}
+
+/* ---- Metadata --------------------------------------------------------------------- */
+
+static void root_stat(const struct nf_ctx *x, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = FUSE_ROOT_ID;
+	st->st_mode = S_IFDIR | 0700;
+	if (x->cfg->allow_other)
+		st->st_mode |= 0055;	/* others may list; files stay 0600 */
+	st->st_nlink = 2;
+	st->st_uid = x->uid;
+	st->st_gid = x->gid;
+}
+
+static void nf_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct nf_ctx *x = userdata;
+
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	if (conn->capable & FUSE_CAP_ASYNC_DIO)
+		conn->want |= FUSE_CAP_ASYNC_DIO;
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	/* Large requests and enough of them in flight to keep several I/O
+	 * queues busy: the kernel defaults (12 background requests) starve
+	 * a network device. */
+	conn->max_write = NF_MAX_IO;
+	conn->max_readahead = NF_MAX_IO;
+	conn->max_background = 64;
+	conn->congestion_threshold = 48;
+	(void)x;
+}
+
+static void nf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct nf_ctx *x = fs_ctx(req);
+	struct fuse_entry_param e;
+	struct nf_ns ns;
+
+	if (parent != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (!nf_ns_by_name(x, name, &ns)) {
+		/* Negative entries are not cached: a namespace may appear. */
+		memset(&e, 0, sizeof(e));
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.ino = (fuse_ino_t)ns.nsid + 1;
+	e.generation = 1;
+	e.attr_timeout = NF_ATTR_TIMEOUT;
+	e.entry_timeout = NF_ATTR_TIMEOUT;
+	nf_ns_stat(x, &ns, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void nf_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct nf_ctx *x = fs_ctx(req);
+	struct stat st;
+	struct nf_ns ns;
+
+	(void)fi;
+	if (ino == FUSE_ROOT_ID) {
+		root_stat(x, &st);
+	} else if (nf_ns_get(x, ino, &ns)) {
+		nf_ns_stat(x, &ns, &st);
+	} else {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fuse_reply_attr(req, &st, NF_ATTR_TIMEOUT);
+}
+
+static void nf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct nf_ctx *x = fs_ctx(req);
+	struct stat st;
+	struct nf_ns ns;
+
+	(void)fi;
+	if (ino == FUSE_ROOT_ID) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (!nf_ns_get(x, ino, &ns)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* Like a block device: the size is the namespace's. */
+	if ((to_set & FUSE_SET_ATTR_SIZE) && (uint64_t)attr->st_size != ns.size) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	/* Times are accepted and forgotten (touch works). */
+	nf_ns_stat(x, &ns, &st);
+	fuse_reply_attr(req, &st, NF_ATTR_TIMEOUT);
+}
+
+static void nf_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	fuse_reply_open(req, fi);
+}
+
+static void nf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct nf_ctx *x = fs_ctx(req);
+	struct nf_ns *list = NULL;
+	char *buf;
+	size_t used = 0;
+	int n;
+
+	(void)fi;
+	if (ino != FUSE_ROOT_ID) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	n = nf_ns_list(x, &list);
+	buf = malloc(size ? size : 1);
+	if (n < 0 || !buf) {
+		free(list);
+		free(buf);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* Offsets: 1 ".", 2 "..", then 2 + NSID, so a namespace that comes
+	 * or goes between calls does not shift the others. */
+	for (int i = -2; i < n; i++) {
+		struct stat st;
+		char name[16];
+		off_t next;
+		size_t len;
+
+		memset(&st, 0, sizeof(st));
+		if (i < 0) {
+			next = i + 3;
+			st.st_ino = FUSE_ROOT_ID;
+			st.st_mode = S_IFDIR;
+			snprintf(name, sizeof(name), "%s", i == -2 ? "." : "..");
+		} else {
+			next = (off_t)list[i].nsid + 2;
+			st.st_ino = (ino_t)list[i].nsid + 1;
+			st.st_mode = S_IFREG;
+			snprintf(name, sizeof(name), "n%u", list[i].nsid);
+		}
+		if (next <= off)
+			continue;
+		len = fuse_add_direntry(req, buf + used, size - used, name, &st, next);
+		if (len > size - used)
+			break;
+		used += len;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+	free(list);
+}
+
+static void nf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct nf_ctx *x = fs_ctx(req);
+	struct nf_ns ns;
+
+	if (ino == FUSE_ROOT_ID) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (!nf_ns_get(x, ino, &ns)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && ns.read_only) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	/* O_TRUNC is ignored: the size of a block device is fixed. */
+	fi->direct_io = x->cfg->direct_io;
+	fi->keep_cache = 0;	/* another host may have written meanwhile */
+	fuse_reply_open(req, fi);
+}
+
+static void nf_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* close(2): writes were answered only once the controller completed them;
+ * durability is fsync's business, as on a disk. */
+static void nf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void nf_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)datasync;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void nf_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct nf_ctx *x = fs_ctx(req);
+	struct nf_ns *list = NULL;
+	struct statvfs sv;
+	uint64_t bytes = 0;
+	int n = nf_ns_list(x, &list);
+
+	(void)ino;
+	for (int i = 0; i < n; i++)
+		bytes += list[i].size;
+	free(list);
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_blocks = (fsblkcnt_t)(bytes / 4096);
+	sv.f_files = (fsfilcnt_t)(n > 0 ? n + 1 : 1);
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void nf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)rdev;
+	fuse_reply_err(req, EPERM);	/* files are namespaces, not made here */
+}
+
+static void nf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	(void)fi;
+	fuse_reply_err(req, EPERM);
+}
+
+static void nf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+const struct fuse_lowlevel_ops nf_ops = {
+	.init      = nf_init,
+	.lookup    = nf_lookup,
+	.getattr   = nf_getattr,
+	.setattr   = nf_setattr,
+	.mknod     = nf_mknod,
+	.create    = nf_create,
+	.unlink    = nf_unlink,
+	.opendir   = nf_opendir,
+	.readdir   = nf_readdir,
+	.fsyncdir  = nf_fsyncdir,
+	.open      = nf_open,
+	.release   = nf_release,
+	.flush     = nf_flush,
+	.fsync     = nf_io_fsync,
+	.read      = nf_io_read,
+	.write     = nf_io_write,
+	.fallocate = nf_io_fallocate,
+	.statfs    = nf_statfs,
+};

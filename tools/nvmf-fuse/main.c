@@ -1,0 +1,376 @@
+/*
+ * nvmf-fuse: serve the namespaces of an NVMe/TCP controller as files.
+ *
+ * Start-up order matters. Without -f the process forks first, before the
+ * library creates its I/O thread (threads do not survive fork), and the
+ * parent waits on a pipe until the child reports that the mount serves or
+ * why it could not; so `nvmf-fuse ... && use-the-files` works and failures
+ * reach the terminal. SIGINT, SIGTERM and SIGHUP are blocked in every
+ * thread but the main one, where libfuse's handlers end the session loop;
+ * `fusermount3 -u` ends it too. Shutdown then waits for the answers of
+ * requests still in flight, flushes volatile write caches, unmounts, shuts
+ * the controller down (CC.SHN, NVMe Base 2.0, 3.6.2) and exits 0.
+ */
+#include "nvmf_fuse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ERRLEN 512
+
+struct startup {
+	int  ready_fd;		/* write end of the pipe to the parent, -1 with -f */
+	bool made_mountpoint;
+};
+
+/* Report to the parent (or stderr) and close the pipe. */
+static void report(struct startup *su, int ok, const char *msg)
+{
+	if (su->ready_fd < 0) {
+		if (!ok)
+			fprintf(stderr, "nvmf-fuse: %s\n", msg);
+		return;
+	}
+	if (ok) {
+		if (write(su->ready_fd, "0", 1) != 1)
+			(void)0;	/* the parent is gone: nothing to tell */
+	} else {
+		char buf[ERRLEN + 2];
+		int n = snprintf(buf, sizeof(buf), "1%s", msg);
+
+		if (write(su->ready_fd, buf, (size_t)n) != n)
+			(void)0;
+	}
+	close(su->ready_fd);
+	su->ready_fd = -1;
+}
+
+static int parent_wait(pid_t child, int fd)
+{
+	char buf[ERRLEN + 2];
+	size_t got = 0;
+	ssize_t n;
+	int status;
+
+	while (got < sizeof(buf) - 1 &&
+	       ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	if (got > 0 && buf[0] == '0')
+		return 0;
+	if (got > 1) {
+		fprintf(stderr, "nvmf-fuse: %s\n", buf + 1);
+	} else {
+		fprintf(stderr, "nvmf-fuse: the server exited during start-up");
+		if (waitpid(child, &status, 0) == child && WIFSIGNALED(status))
+			fprintf(stderr, " (signal %d)", WTERMSIG(status));
+		fputc('\n', stderr);
+		return 1;
+	}
+	waitpid(child, &status, 0);
+	return 1;
+}
+
+static void block_signals(bool block)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
+{
+	memset(x, 0, sizeof(*x));
+	x->cfg = cfg;
+	x->uid = getuid();
+	x->gid = getgid();
+	atomic_init(&x->failed, false);
+	if (pthread_rwlock_init(&x->ns_lock, NULL) || pthread_mutex_init(&x->ops_mu, NULL) ||
+	    pthread_cond_init(&x->ops_cv, NULL) || pthread_mutex_init(&x->ev_mu, NULL) ||
+	    pthread_cond_init(&x->ev_cv, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
+{
+	struct stat st;
+
+	if (x->cfg->mountpoint) {
+		if (!realpath(x->cfg->mountpoint, x->mountpoint)) {
+			snprintf(err, ERRLEN, "mountpoint %.400s: %s", x->cfg->mountpoint,
+				 strerror(errno));
+			return -errno;
+		}
+	} else {
+		snprintf(x->mountpoint, sizeof(x->mountpoint), "%.3900s/%s", x->rundir, x->name);
+		if (mkdir(x->mountpoint, 0700) == 0)
+			su->made_mountpoint = true;
+		else if (errno != EEXIST) {
+			snprintf(err, ERRLEN, "cannot create mountpoint %.400s: %s", x->mountpoint,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	if (stat(x->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, ERRLEN, "mountpoint %.400s is not a directory", x->mountpoint);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static int add_arg(struct fuse_args *args, const char *a, char *err)
+{
+	if (fuse_opt_add_arg(args, a) < 0) {
+		snprintf(err, ERRLEN, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add_opt(struct fuse_args *args, const char *opt, char *err)
+{
+	int r = add_arg(args, "-o", err);
+
+	return r ? r : add_arg(args, opt, err);
+}
+
+static int make_session(struct nf_ctx *x, char *err)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	char fsname[NVMF_TRADDR_SIZE + 32];
+	int r = add_arg(&args, "nvmf-fuse", err);
+
+	/* fsname shows in mount(8); commas would split the option. */
+	snprintf(fsname, sizeof(fsname), "fsname=nvmf@%s,subtype=nvmf", x->cfg->nv.traddr);
+	for (char *p = fsname + 7; *p && *p != ','; p++)
+		if (*p == '\\')
+			*p = '_';
+	if (!r)
+		r = add_opt(&args, fsname, err);
+	for (int i = 0; !r && i < x->cfg->nr_fuse_opts; i++)
+		r = add_opt(&args, x->cfg->fuse_opts[i], err);
+	if (!r && x->cfg->allow_other)
+		r = add_opt(&args, "default_permissions", err);
+	if (!r && x->cfg->debug)
+		r = add_arg(&args, "-d", err);
+	if (r) {
+		fuse_opt_free_args(&args);
+		return r;
+	}
+	x->se = fuse_session_new(&args, &nf_ops, sizeof(nf_ops), x);
+	fuse_opt_free_args(&args);
+	if (!x->se) {
+		snprintf(err, ERRLEN, "FUSE refused the mount options (see above)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int connect_ctrl(struct nf_ctx *x, char *err)
+{
+	struct nvmf_opts o = x->cfg->nv;
+	int r;
+
+	o.event_cb = nf_ns_event;
+	o.event_user = x;
+	r = nvmf_connect(&o, &x->ctrl);
+	if (r < 0) {
+		snprintf(err, ERRLEN, "cannot connect to %s: %s", x->cfg->uri, nvmf_get_error());
+		x->ctrl = NULL;
+		return r;
+	}
+	nvmf_ctrl_get_info(x->ctrl, &x->info);
+	if (x->info.nr_io_queues < 1) {
+		snprintf(err, ERRLEN, "%s: the controller granted no I/O queue", x->cfg->uri);
+		return -ENOTSUP;
+	}
+	x->max_xfer = x->info.max_xfer && x->info.max_xfer < NF_MAX_CMD ? x->info.max_xfer
+								       : NF_MAX_CMD;
+	r = nf_ns_load(x);
+	if (r < 0) {
+		snprintf(err, ERRLEN, "%s: cannot list namespaces: %s", x->cfg->uri,
+			 nvmf_get_error());
+		return r;
+	}
+	if (x->cfg->nv.nsid && !nf_ns_get(x, (fuse_ino_t)x->cfg->nv.nsid + 1, NULL)) {
+		snprintf(err, ERRLEN, "%s: namespace %u is not active or not supported",
+			 x->cfg->uri, x->cfg->nv.nsid);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+/* The server proper: in the child, or in the only process with -f. */
+static int serve(struct fo_config *cfg, struct startup *su)
+{
+	char err[ERRLEN] = "";
+	struct nf_ctx x;
+	bool mounted = false, handlers = false;
+	int r, rc = 1;
+
+	block_signals(true);
+	signal(SIGPIPE, SIG_IGN);
+	if (ctx_init(&x, cfg) < 0) {
+		report(su, 0, "out of memory");
+		return 1;
+	}
+	r = nf_state_rundir(x.rundir, sizeof(x.rundir), err, sizeof(err));
+	if (!r)
+		r = nf_state_claim(&x, err, sizeof(err));
+	if (!r)
+		r = setup_mountpoint(&x, su, err);
+	if (!r)
+		r = connect_ctrl(&x, err);
+	if (!r && (r = nf_io_init(&x)) < 0)
+		snprintf(err, sizeof(err), "out of memory");
+	if (!r)
+		r = make_session(&x, err);
+	if (!r) {
+		if (fuse_set_signal_handlers(x.se) < 0) {
+			snprintf(err, sizeof(err), "cannot install signal handlers");
+			r = -EINVAL;
+		} else {
+			handlers = true;
+		}
+	}
+	if (!r) {
+		if (fuse_session_mount(x.se, x.mountpoint) < 0) {
+			snprintf(err, sizeof(err), "cannot mount on %.400s (see above)", x.mountpoint);
+			r = -EIO;
+		} else {
+			mounted = true;
+		}
+	}
+	if (!r && cfg->pidfile)
+		r = nf_pidfile_write(cfg->pidfile, err, sizeof(err));
+	if (!r && (r = nf_ns_thread_start(&x)) < 0)
+		snprintf(err, sizeof(err), "cannot start a thread: %s", strerror(-r));
+	if (!r)
+		r = nf_state_write(&x);
+	if (r) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-r));
+		report(su, 0, err);
+		goto out;
+	}
+	report(su, 1, NULL);
+	if (!cfg->foreground) {
+		if (chdir("/") < 0)
+			(void)0;
+		detach_stdio();
+	}
+	block_signals(false);
+	{
+		/* API 32's caller-owned configuration (API 31's wrapper leaks
+		 * one in libfuse 3.14). Idle workers kept: enough for the
+		 * kernel's background requests. */
+		struct fuse_loop_config lc = { .clone_fd = 0, .max_idle_threads = 16 };
+
+		r = fuse_session_loop_mt(x.se, &lc);
+	}
+	block_signals(true);
+	rc = r < 0 ? 1 : 0;
+	/* Requests already taken from the kernel still get their answer. */
+	if (nf_ops_drain(&x, cfg->nv.io_timeout + 5) < 0)
+		fprintf(stderr, "nvmf-fuse: requests still unanswered at shutdown\n");
+	if (!atomic_load(&x.failed) && nf_io_flush_all(&x) < 0)
+		fprintf(stderr, "nvmf-fuse: flush at shutdown failed: %s\n", nvmf_get_error());
+out:
+	nf_ns_thread_stop(&x);
+	if (mounted)
+		fuse_session_unmount(x.se);
+	if (handlers)
+		fuse_remove_signal_handlers(x.se);
+	if (x.ctrl && nvmf_disconnect(x.ctrl) < 0 && rc == 0)
+		fprintf(stderr, "nvmf-fuse: controller shutdown: %s\n", nvmf_get_error());
+	x.ctrl = NULL;
+	if (x.se)
+		fuse_session_destroy(x.se);
+	nf_io_fini();
+	nf_state_remove(&x);
+	if (cfg->pidfile && mounted)
+		unlink(cfg->pidfile);
+	if (su->made_mountpoint)
+		rmdir(x.mountpoint);
+	nf_ns_free(&x);
+	return rc;
+}
+
+int main(int argc, char *argv[])
+{
+	struct startup su = { .ready_fd = -1 };
+	struct fo_config cfg;
+	char err[ERRLEN];
+	int r, pfd[2];
+	pid_t pid;
+
+	r = fo_parse(argc, argv, &cfg, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "nvmf-fuse: %s\n", err);
+		return 2;
+	}
+	if (r == FO_HELP) {
+		fo_usage(stdout, "nvmf-fuse");
+		return 0;
+	}
+	if (r == FO_VERSION) {
+		printf("nvmf-fuse (libnvmf) %s\n", nvmf_version());
+		return 0;
+	}
+	if (cfg.foreground) {
+		r = serve(&cfg, &su);
+		fo_release(&cfg);
+		return r;
+	}
+	if (pipe(pfd) < 0) {
+		perror("nvmf-fuse: pipe");
+		return 1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("nvmf-fuse: fork");
+		return 1;
+	}
+	if (pid > 0) {
+		close(pfd[1]);
+		r = parent_wait(pid, pfd[0]);
+		fo_release(&cfg);
+		return r;
+	}
+	close(pfd[0]);
+	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	su.ready_fd = pfd[1];
+	setsid();
+	r = serve(&cfg, &su);
+	fo_release(&cfg);
+	return r;
+}

@@ -1,0 +1,316 @@
+/*
+ * nvmf-fuse: the namespace table and how controller events change it.
+ *
+ * A namespace attribute notice (NVMe Base 2.0, 5.2 Asynchronous Event
+ * Request, Notice 00h) makes the library rescan and report
+ * NVMF_EVENT_NS_CHANGED; files then appear, vanish or change size. The
+ * kernel caches lookups and attributes, so every change is followed by an
+ * invalidation. Those are sent from a thread of our own: an invalidation
+ * can make the kernel write back or wait on requests that only the
+ * library's I/O thread, where events arrive, could complete.
+ */
+#include "nvmf_fuse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static time_t start_time;
+
+enum { CH_ADDED = 1, CH_REMOVED = 2, CH_RESIZED = 4 };
+
+struct ns_change {
+	uint32_t nsid;
+	int      what;
+};
+
+static bool wanted(const struct nf_ctx *x, const struct nvmf_ns_info *ni)
+{
+	if (x->cfg->nv.nsid && ni->nsid != x->cfg->nv.nsid)
+		return false;
+	return ni->supported && ni->lba_size > 0;
+}
+
+static void fill(struct nf_ctx *x, struct nf_ns *ns, const struct nvmf_ns_info *ni)
+{
+	ns->nsid = ni->nsid;
+	ns->present = true;
+	ns->size = ni->size;
+	ns->lba_size = ni->lba_size;
+	ns->read_only = ni->read_only || x->cfg->read_only;
+	ns->write_zeroes = ni->write_zeroes;
+	ns->write_zeroes_deac = ni->write_zeroes_deac;
+	ns->deallocate = ni->deallocate;
+	ns->dealloc_zeroes = ni->dealloc_zeroes;
+	ns->vwc = ni->vwc;
+}
+
+static struct nf_ns *find_locked(struct nf_ctx *x, uint32_t nsid)
+{
+	for (int i = 0; i < x->nr_ns; i++)
+		if (x->ns[i]->nsid == nsid)
+			return x->ns[i];
+	return NULL;
+}
+
+static int insert_locked(struct nf_ctx *x, const struct nvmf_ns_info *ni)
+{
+	struct nf_ns **grown, *ns = calloc(1, sizeof(*ns));
+	int i;
+
+	if (!ns)
+		return -ENOMEM;
+	grown = realloc(x->ns, sizeof(*x->ns) * (size_t)(x->nr_ns + 1));
+	if (!grown || rl_init(&ns->locks) < 0) {
+		free(ns);
+		if (grown)
+			x->ns = grown;
+		return -ENOMEM;
+	}
+	x->ns = grown;
+	fill(x, ns, ni);
+	for (i = x->nr_ns; i > 0 && x->ns[i - 1]->nsid > ni->nsid; i--)
+		x->ns[i] = x->ns[i - 1];
+	x->ns[i] = ns;
+	x->nr_ns++;
+	return 0;
+}
+
+/* Apply a fresh snapshot; records what changed in ch (at most max). */
+static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
+		 struct ns_change *ch, int max)
+{
+	int nch = 0;
+
+	pthread_rwlock_wrlock(&x->ns_lock);
+	for (int i = 0; i < x->nr_ns; i++) {
+		struct nf_ns *ns = x->ns[i];
+		bool found = false;
+
+		for (int j = 0; j < n && !found; j++)
+			found = list[j].nsid == ns->nsid && wanted(x, &list[j]);
+		if (!found && ns->present) {
+			ns->present = false;
+			if (nch < max)
+				ch[nch++] = (struct ns_change){ ns->nsid, CH_REMOVED };
+		}
+	}
+	for (int j = 0; j < n; j++) {
+		struct nf_ns *ns;
+
+		if (!wanted(x, &list[j]))
+			continue;
+		ns = find_locked(x, list[j].nsid);
+		if (!ns) {
+			if (insert_locked(x, &list[j]) < 0)
+				continue;
+			if (nch < max)
+				ch[nch++] = (struct ns_change){ list[j].nsid, CH_ADDED };
+		} else if (!ns->present || ns->size != list[j].size ||
+			   ns->lba_size != list[j].lba_size ||
+			   ns->read_only != (list[j].read_only || x->cfg->read_only)) {
+			int what = ns->present ? CH_RESIZED : CH_ADDED;
+
+			fill(x, ns, &list[j]);
+			if (nch < max)
+				ch[nch++] = (struct ns_change){ ns->nsid, what };
+		}
+	}
+	pthread_rwlock_unlock(&x->ns_lock);
+	return nch;
+}
+
+int nf_ns_load(struct nf_ctx *x)
+{
+	struct nvmf_ns_info *list = NULL;
+	struct ns_change ch[1];
+	int n;
+
+	if (!start_time)
+		start_time = time(NULL);
+	n = nvmf_get_namespaces(x->ctrl, &list);
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (!list[i].supported && (!x->cfg->nv.nsid || list[i].nsid == x->cfg->nv.nsid))
+			fprintf(stderr, "nvmf-fuse: namespace %u not served: %s\n", list[i].nsid,
+				list[i].reason);
+	apply(x, list, n, ch, 0);
+	nvmf_free(list);
+	return 0;
+}
+
+struct nf_ns *nf_ns_get(struct nf_ctx *x, fuse_ino_t ino, struct nf_ns *copy)
+{
+	struct nf_ns *ns;
+
+	if (ino <= FUSE_ROOT_ID || ino - 1 > UINT32_MAX)
+		return NULL;
+	pthread_rwlock_rdlock(&x->ns_lock);
+	ns = find_locked(x, (uint32_t)(ino - 1));
+	if (ns && !ns->present)
+		ns = NULL;
+	if (ns && copy)
+		memcpy(copy, ns, sizeof(*copy));
+	pthread_rwlock_unlock(&x->ns_lock);
+	return ns;
+}
+
+struct nf_ns *nf_ns_by_name(struct nf_ctx *x, const char *name, struct nf_ns *copy)
+{
+	unsigned long v;
+	char *end;
+
+	/* "n<NSID>", decimal, no leading zeros or signs. */
+	if (name[0] != 'n' || name[1] < '1' || name[1] > '9')
+		return NULL;
+	errno = 0;
+	v = strtoul(name + 1, &end, 10);
+	if (errno || *end || v == 0 || v > UINT32_MAX)
+		return NULL;
+	return nf_ns_get(x, (fuse_ino_t)v + 1, copy);
+}
+
+int nf_ns_list(struct nf_ctx *x, struct nf_ns **out)
+{
+	int n = 0;
+
+	pthread_rwlock_rdlock(&x->ns_lock);
+	*out = calloc((size_t)(x->nr_ns ? x->nr_ns : 1), sizeof(**out));
+	if (!*out) {
+		pthread_rwlock_unlock(&x->ns_lock);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < x->nr_ns; i++)
+		if (x->ns[i]->present)
+			memcpy(&(*out)[n++], x->ns[i], sizeof(**out));
+	pthread_rwlock_unlock(&x->ns_lock);
+	return n;
+}
+
+void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = (ino_t)ns->nsid + 1;
+	st->st_mode = S_IFREG | (ns->read_only ? 0400 : 0600);
+	st->st_nlink = 1;
+	st->st_uid = x->uid;
+	st->st_gid = x->gid;
+	st->st_size = (off_t)ns->size;
+	st->st_blksize = ns->lba_size < 4096 ? 4096 : (blksize_t)ns->lba_size;
+	st->st_blocks = (blkcnt_t)(ns->size / 512);
+	st->st_atime = st->st_mtime = st->st_ctime = start_time;
+}
+
+void nf_ns_event(void *user, const struct nvmf_event *ev)
+{
+	struct nf_ctx *x = user;
+
+	/* Library I/O thread: no blocking beyond a short mutex. */
+	pthread_mutex_lock(&x->ev_mu);
+	switch (ev->type) {
+	case NVMF_EVENT_NS_CHANGED:
+		x->ev_rescan = true;
+		break;
+	case NVMF_EVENT_CONN_LOST:
+	case NVMF_EVENT_FATAL:
+		if (!atomic_exchange(&x->failed, true))
+			x->ev_rescan = true;	/* rewrite the state record */
+		break;
+	default:
+		break;
+	}
+	pthread_cond_signal(&x->ev_cv);
+	pthread_mutex_unlock(&x->ev_mu);
+}
+
+static void invalidate(struct nf_ctx *x, const struct ns_change *ch, int n)
+{
+	char name[16];
+
+	if (!x->se)
+		return;
+	for (int i = 0; i < n; i++) {
+		fuse_ino_t ino = (fuse_ino_t)ch[i].nsid + 1;
+
+		snprintf(name, sizeof(name), "n%u", ch[i].nsid);
+		if (ch[i].what & CH_REMOVED) {
+			fuse_lowlevel_notify_delete(x->se, FUSE_ROOT_ID, ino, name, strlen(name));
+			fuse_lowlevel_notify_inval_entry(x->se, FUSE_ROOT_ID, name, strlen(name));
+		} else if (ch[i].what & CH_ADDED) {
+			/* A negative lookup may be cached. */
+			fuse_lowlevel_notify_inval_entry(x->se, FUSE_ROOT_ID, name, strlen(name));
+			fuse_lowlevel_notify_inval_inode(x->se, ino, 0, 0);
+		} else {
+			/* New size: attributes and cached pages beyond it. */
+			fuse_lowlevel_notify_inval_inode(x->se, ino, 0, 0);
+		}
+	}
+	if (n)
+		fuse_lowlevel_notify_inval_inode(x->se, FUSE_ROOT_ID, 0, 0);
+}
+
+static void *ev_main(void *arg)
+{
+	struct nf_ctx *x = arg;
+
+	pthread_mutex_lock(&x->ev_mu);
+	for (;;) {
+		struct nvmf_ns_info *list = NULL;
+		struct ns_change ch[64];
+		int n, nch = 0;
+
+		while (!x->ev_rescan && !x->ev_stop)
+			pthread_cond_wait(&x->ev_cv, &x->ev_mu);
+		if (x->ev_stop)
+			break;
+		x->ev_rescan = false;
+		pthread_mutex_unlock(&x->ev_mu);
+		n = nvmf_get_namespaces(x->ctrl, &list);
+		if (n >= 0) {
+			nch = apply(x, list, n, ch, (int)(sizeof(ch) / sizeof(ch[0])));
+			nvmf_free(list);
+		}
+		invalidate(x, ch, nch);
+		nf_state_write(x);
+		pthread_mutex_lock(&x->ev_mu);
+	}
+	pthread_mutex_unlock(&x->ev_mu);
+	return NULL;
+}
+
+int nf_ns_thread_start(struct nf_ctx *x)
+{
+	int r = pthread_create(&x->ev_thread, NULL, ev_main, x);
+
+	if (r)
+		return -r;
+	x->ev_started = true;
+	return 0;
+}
+
+void nf_ns_thread_stop(struct nf_ctx *x)
+{
+	if (!x->ev_started)
+		return;
+	pthread_mutex_lock(&x->ev_mu);
+	x->ev_stop = true;
+	pthread_cond_signal(&x->ev_cv);
+	pthread_mutex_unlock(&x->ev_mu);
+	pthread_join(x->ev_thread, NULL);
+	x->ev_started = false;
+}
+
+void nf_ns_free(struct nf_ctx *x)
+{
+	for (int i = 0; i < x->nr_ns; i++) {
+		rl_destroy(&x->ns[i]->locks);
+		free(x->ns[i]);
+	}
+	free(x->ns);
+	x->ns = NULL;
+	x->nr_ns = 0;
+}

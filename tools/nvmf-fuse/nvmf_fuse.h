@@ -1,0 +1,131 @@
+/*
+ * nvmf-fuse: shared state of the FUSE server.
+ *
+ * Threads: libfuse's worker threads run the operations; the library's I/O
+ * thread runs completion and event callbacks and answers most requests
+ * (fuse_reply_* is safe from any thread); one "notify" thread turns
+ * namespace-change events into FUSE cache invalidations, which must not be
+ * sent from the I/O thread (the kernel may need I/O to finish them).
+ */
+#ifndef NVMF_FUSE_H
+#define NVMF_FUSE_H
+
+#define FUSE_USE_VERSION 32
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <nvmf/nvmf.h>
+
+#include "options.h"
+#include "rangelock.h"
+
+/* Largest FUSE read/write: 1 MiB moves large sequential I/O in few requests
+ * (the kernel's FUSE_MAX_MAX_PAGES is 256 pages). */
+#define NF_MAX_IO (1u << 20)
+/* Largest Read/Write command: MDTS if smaller. Cutting a 1 MiB request in
+ * four spreads it over the I/O queues. */
+#define NF_MAX_CMD (256u << 10)
+/* Bytes in flight, all namespaces together. A slow controller (a Linux
+ * target under emulation moves 10-20 MB/s) must get through the window
+ * well within the keep-alive timeout: while it works through a deep
+ * backlog it receives no new command, and a traffic-based keep-alive
+ * (NVMe Base 2.0, 3.9.5) host sends no Keep Alive either. */
+#define NF_MAX_INFLIGHT (16u << 20)
+/* Write Zeroes and Read/Write carry a 16-bit 0's based NLB (NVMe Base 2.0,
+ * NVM Command Set 1.0, 3.2.8 / 3.3.4 / 3.3.6). */
+#define NF_MAX_NLB 65536u
+
+/* One namespace file. Entries live until exit (a namespace that goes away
+ * is marked absent) so in-flight requests may keep pointers to them. */
+struct nf_ns {
+	uint32_t nsid;
+	bool     present;
+	uint64_t size;		/* bytes */
+	uint32_t lba_size;
+	bool     read_only;	/* namespace write protected, or -r */
+	bool     write_zeroes, write_zeroes_deac, deallocate, dealloc_zeroes, vwc;
+	struct rl_table locks;	/* blocks held by writes */
+};
+
+struct nf_ctx {
+	struct fo_config    *cfg;
+	struct nvmf_ctrl    *ctrl;
+	struct nvmf_ctrl_info info;
+	struct fuse_session *se;
+	uint32_t             max_xfer;	/* bytes per Read/Write command */
+	uid_t                uid;
+	gid_t                gid;
+	char                 mountpoint[4096];	/* absolute */
+
+	/* Namespace table, sorted by NSID. */
+	pthread_rwlock_t     ns_lock;
+	struct nf_ns       **ns;
+	int                  nr_ns;
+
+	/* Requests being served (their replies not yet sent). */
+	pthread_mutex_t      ops_mu;
+	pthread_cond_t       ops_cv;
+	unsigned             ops;
+
+	/* Controller events, handled on the notify thread. */
+	pthread_mutex_t      ev_mu;
+	pthread_cond_t       ev_cv;
+	pthread_t            ev_thread;
+	bool                 ev_started;
+	bool                 ev_rescan;
+	bool                 ev_stop;
+	atomic_bool          failed;	/* connection lost or controller fatal */
+
+	/* State record. */
+	char                 rundir[4096];
+	char                 name[FO_NAME_MAX];
+	char                 record[4200];	/* path of <rundir>/<name>.json */
+};
+
+/* ns.c: namespace table and change handling. */
+int  nf_ns_load(struct nf_ctx *x);		/* initial table from the library */
+/* Copy of the namespace behind an inode (ino = nsid + 1); NULL if absent.
+ * The pointer stays valid until exit. */
+struct nf_ns *nf_ns_get(struct nf_ctx *x, fuse_ino_t ino, struct nf_ns *copy);
+struct nf_ns *nf_ns_by_name(struct nf_ctx *x, const char *name, struct nf_ns *copy);
+/* Fill out with the present namespaces (malloc()ed copies); count or -errno. */
+int  nf_ns_list(struct nf_ctx *x, struct nf_ns **out);
+void nf_ns_event(void *user, const struct nvmf_event *ev);	/* nvmf event_cb */
+int  nf_ns_thread_start(struct nf_ctx *x);
+void nf_ns_thread_stop(struct nf_ctx *x);
+void nf_ns_free(struct nf_ctx *x);
+void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st);
+
+/* fs.c: the FUSE operations table. */
+extern const struct fuse_lowlevel_ops nf_ops;
+void nf_op_begin(struct nf_ctx *x);
+void nf_op_end(struct nf_ctx *x);
+/* Wait until no request is being served, at most timeout_s; 0 or -ETIMEDOUT. */
+int  nf_ops_drain(struct nf_ctx *x, int timeout_s);
+
+/* io.c and op.c: data path. */
+void nf_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);
+void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		 struct fuse_file_info *fi);
+void nf_io_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi);
+void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+		     struct fuse_file_info *fi);
+/* Flush every namespace with a volatile write cache (synchronous). */
+int  nf_io_flush_all(struct nf_ctx *x);
+int  nf_io_init(struct nf_ctx *x);
+void nf_io_fini(void);
+
+/* state.c: runtime directory, connection name, JSON record, pidfile. */
+int  nf_state_rundir(char *buf, size_t len, char *err, size_t errlen);
+/* Claim cfg->name (or the smallest free nvmfN) in x->rundir. */
+int  nf_state_claim(struct nf_ctx *x, char *err, size_t errlen);
+int  nf_state_write(struct nf_ctx *x);	/* (re)write the record atomically */
+void nf_state_remove(struct nf_ctx *x);
+int  nf_pidfile_write(const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,380 @@
+/*
+ * nvmf-fuse: the op engine of the data path.
+ *
+ * Every FUSE read, write, fsync and fallocate becomes an "op": a short
+ * sequence of phases, each a list of segments (a kind of NVM command over a
+ * block range) that is cut into commands no larger than the controller's
+ * transfer limit (MDTS, NVMe Base 2.0, 5.15.2.1; at most NF_MAX_CMD) and
+ * submitted asynchronously, at most OP_WINDOW at a time. The library
+ * spreads the commands over its I/O queues. Completions arrive on the
+ * library's I/O thread, which submits the rest, starts the next phase and
+ * finally sends the FUSE reply: no FUSE worker thread waits for the network.
+ *
+ * Commands in flight are also bounded globally (credits): by the I/O
+ * queues' total capacity, beyond which the library parks commands in one
+ * shared wait list where they also delay its Keep Alive commands, and by
+ * NF_MAX_INFLIGHT bytes, so that a slow controller does not let its
+ * keep-alive timer expire while it works through our backlog.
+ * An op that finds no credit waits in a list and is resumed, in order, as
+ * commands complete.
+ */
+#include "op.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *zero_buf;
+static size_t zero_len;
+static struct nf_ctx *ctx;
+
+/* Credits: commands the I/O queues can hold; ops waiting for one. */
+static pthread_mutex_t credit_mu = PTHREAD_MUTEX_INITIALIZER;
+static long credits;
+static struct op *starved_head, *starved_tail;
+
+int nf_io_init(struct nf_ctx *x)
+{
+	long qs = x->info.queue_size > 1 ? x->info.queue_size - 1 : 1;
+	long by_bytes = (long)(NF_MAX_INFLIGHT / x->max_xfer);
+
+	ctx = x;
+	credits = (long)(x->info.nr_io_queues > 0 ? x->info.nr_io_queues : 1) * qs;
+	if (credits > by_bytes)
+		credits = by_bytes > 0 ? by_bytes : 1;
+	zero_len = x->max_xfer;
+	zero_buf = calloc(1, zero_len);
+	return zero_buf ? 0 : -ENOMEM;
+}
+
+void nf_io_fini(void)
+{
+	free(zero_buf);
+	zero_buf = NULL;
+}
+
+/* ---- Op life cycle ---------------------------------------------------------------- */
+
+struct op *op_new(fuse_req_t req, fuse_ino_t ino)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	if (!op) {
+		fuse_reply_err(req, ENOMEM);
+		return NULL;
+	}
+	op->x = ctx;
+	op->req = req;
+	op->ns = nf_ns_get(ctx, ino, &op->nsc);
+	if (!op->ns) {
+		free(op);
+		fuse_reply_err(req, ENOENT);
+		return NULL;
+	}
+	pthread_mutex_init(&op->mu, NULL);
+	atomic_init(&op->refs, 1);
+	nf_op_begin(ctx);
+	return op;
+}
+
+/* Drop a reference; the last one frees. The owner's goes with the reply. */
+void op_free(struct op *op)
+{
+	struct nf_ctx *x = op->x;
+
+	if (atomic_fetch_sub(&op->refs, 1) != 1)
+		return;
+
+	if (op->locked)
+		rl_unlock(&op->ns->locks, &op->lk);
+	pthread_mutex_destroy(&op->mu);
+	free(op->buf);
+	free(op->scratch);
+	free(op);
+	nf_op_end(x);
+}
+
+/*
+ * Map a failure to what a file system caller expects. A write-protected
+ * namespace (NVMe Base 2.0, Figure 103, SC 20h) is EROFS; a lost connection,
+ * a timeout or any other status is EIO, as from a disk.
+ */
+static int op_errno(const struct op *op)
+{
+	if (op->status && NVMF_SCT(op->status) == 0 && NVMF_SC(op->status) == 0x20)
+		return EROFS;
+	if (op->err == -ENOMEM)
+		return ENOMEM;
+	return EIO;
+}
+
+void op_fail_reply(struct op *op)
+{
+	fuse_reply_err(op->req, op_errno(op));
+	op_free(op);
+}
+
+/* ---- Phases ----------------------------------------------------------------------- */
+
+static void pump_locked(struct op *op);
+
+/* Take a credit, or join the wait list (once). Called with op->mu held. */
+static bool credit_take(struct op *op)
+{
+	bool ok;
+
+	pthread_mutex_lock(&credit_mu);
+	ok = credits > 0;
+	if (ok) {
+		credits--;
+	} else if (!op->starved) {
+		op->starved = true;
+		op->starved_next = NULL;
+		if (starved_tail)
+			starved_tail->starved_next = op;
+		else
+			starved_head = op;
+		starved_tail = op;
+	}
+	pthread_mutex_unlock(&credit_mu);
+	return ok;
+}
+
+/* Leave the wait list (an op that finishes while waiting). op->mu held. */
+static void credit_unwait(struct op *op)
+{
+	struct op **pp, *prev = NULL;
+
+	pthread_mutex_lock(&credit_mu);
+	for (pp = &starved_head; op->starved && *pp; prev = *pp, pp = &(*pp)->starved_next) {
+		if (*pp != op)
+			continue;
+		*pp = op->starved_next;
+		if (starved_tail == op)
+			starved_tail = prev;
+		op->starved = false;
+		break;
+	}
+	pthread_mutex_unlock(&credit_mu);
+}
+
+/* Give a credit back and resume the first waiting op, if any. Called with
+ * no op mutex held. */
+static void credit_give(void)
+{
+	struct op *w;
+
+	pthread_mutex_lock(&credit_mu);
+	credits++;
+	w = starved_head;
+	if (w) {
+		starved_head = w->starved_next;
+		if (!starved_head)
+			starved_tail = NULL;
+		w->starved = false;
+		/* Keep it alive: once popped, it may finish on another thread
+		 * before we get its mutex. */
+		atomic_fetch_add(&w->refs, 1);
+	}
+	pthread_mutex_unlock(&credit_mu);
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	if (w->submitting || w->phase_done) {
+		pthread_mutex_unlock(&w->mu);	/* its submitter retries itself */
+	} else {
+		w->submitting = true;
+		pump_locked(w);
+	}
+	op_free(w);
+}
+
+/*
+ * One command done. The decrement and the test of `submitting` happen
+ * under one hold of the mutex: once we let go, the thread submitting may
+ * see the phase over and free the op, so we must not touch it again.
+ */
+static void sub_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct op *op = user;
+
+	(void)cookie;
+	pthread_mutex_lock(&op->mu);
+	if (cpl->result < 0 && !op->err) {
+		op->err = cpl->result;
+		op->status = cpl->status;
+	}
+	op->inflight--;
+	if (op->submitting) {
+		pthread_mutex_unlock(&op->mu);
+		credit_give();
+		return;		/* the submitting thread sees our decrement */
+	}
+	op->submitting = true;
+	pump_locked(op);	/* may finish and free op */
+	credit_give();
+}
+
+static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
+{
+	uint32_t lba = op->nsc.lba_size, n;
+
+	switch (kind) {
+	case SEG_WZ:
+		return NF_MAX_NLB;
+	case SEG_DEALLOC:
+		return DEALLOC_CHUNK;
+	case SEG_ZEROS:
+		n = (uint32_t)(zero_len / lba);
+		break;
+	default:
+		n = op->x->max_xfer / lba;
+		break;
+	}
+	if (n == 0)
+		n = 1;
+	return n > NF_MAX_NLB ? NF_MAX_NLB : n;
+}
+
+static int64_t submit_one(struct op *op, struct seg *s, uint32_t nlb)
+{
+	struct nvmf_callback cb = { .cb = sub_done, .user = op, .free = NULL };
+	struct nvmf_ctrl *c = op->x->ctrl;
+	uint32_t nsid = op->nsc.nsid;
+
+	switch (s->kind) {
+	case SEG_READ:
+		return nvmf_aio_read(c, nsid, s->buf, s->slba, nlb, s->flags, cb);
+	case SEG_WRITE:
+		return nvmf_aio_write(c, nsid, s->buf, s->slba, nlb, s->flags, cb);
+	case SEG_ZEROS:
+		return nvmf_aio_write(c, nsid, zero_buf, s->slba, nlb, 0, cb);
+	case SEG_WZ:
+		return nvmf_aio_write_zeroes(c, nsid, s->slba, nlb, s->flags, cb);
+	case SEG_DEALLOC:
+		return nvmf_aio_deallocate(c, nsid, s->slba, nlb, cb);
+	case SEG_FLUSH:
+		return nvmf_aio_flush(c, nsid, cb);
+	}
+	return -EINVAL;
+}
+
+/*
+ * Submit what the window allows; when the phase is over, run the next step.
+ * Called with op->mu held and `submitting` set by the caller, which makes
+ * this thread the only one submitting for the op (commands go out in
+ * order) and the only one that may finish it. Returns with the mutex
+ * released.
+ */
+static void pump_locked(struct op *op)
+{
+	for (;;) {
+		struct seg *s;
+		uint32_t nlb;
+		int64_t r;
+
+		if (op->err || op->cur >= op->nsegs) {
+			if (op->inflight)
+				break;	/* the last completion finishes the phase */
+			if (op->starved)
+				credit_unwait(op);
+			op->submitting = false;
+			if (op->phase_done) {	/* a late resume: nothing left */
+				pthread_mutex_unlock(&op->mu);
+				return;
+			}
+			op->phase_done = true;
+			pthread_mutex_unlock(&op->mu);
+			op->next(op);
+			return;
+		}
+		if (op->inflight >= OP_WINDOW)
+			break;	/* a completion submits the rest */
+		if (!credit_take(op))
+			break;	/* credit_give() resumes us */
+		s = &op->segs[op->cur];
+		nlb = chunk_blocks(op, s->kind);
+		if (s->kind == SEG_FLUSH || s->nblk < nlb)
+			nlb = (uint32_t)s->nblk;
+		op->inflight++;
+		pthread_mutex_unlock(&op->mu);
+		r = submit_one(op, s, nlb);
+		pthread_mutex_lock(&op->mu);
+		if (r < 0) {
+			op->inflight--;
+			if (!op->err)
+				op->err = (int)r;
+			pthread_mutex_unlock(&op->mu);
+			credit_give();
+			pthread_mutex_lock(&op->mu);
+			continue;
+		}
+		s->slba += nlb;
+		if (s->buf)
+			s->buf += (size_t)nlb * op->nsc.lba_size;
+		s->nblk -= s->kind == SEG_FLUSH ? 1 : nlb;
+		if (s->nblk == 0)
+			op->cur++;
+	}
+	/* inflight > 0 here and we held the mutex since reading it: a later
+	 * completion sees `submitting` cleared and carries on. */
+	op->submitting = false;
+	pthread_mutex_unlock(&op->mu);
+}
+
+void op_add(struct op *op, enum seg_kind kind, char *buf, uint64_t slba, uint64_t nblk,
+		   unsigned flags)
+{
+	if (nblk == 0)
+		return;
+	op->segs[op->nsegs++] = (struct seg){ kind, buf, slba, nblk, flags };
+}
+
+void phase_start(struct op *op, op_step next)
+{
+	pthread_mutex_lock(&op->mu);
+	op->cur = 0;
+	op->next = next;
+	op->phase_done = false;
+	op->submitting = true;
+	pump_locked(op);
+}
+
+void phase_reset(struct op *op)
+{
+	op->nsegs = 0;
+	op->cur = 0;
+}
+
+/* Common checks and the covered block range [sblk, eblk). */
+void op_cover(struct op *op, uint64_t off, size_t len)
+{
+	uint32_t lba = op->nsc.lba_size;
+
+	op->off = off;
+	op->len = len;
+	op->sblk = off / lba;
+	op->eblk = (off + len + lba - 1) / lba;
+	op->head_partial = off % lba != 0;
+	op->tail_partial = (off + len) % lba != 0;
+}
+
+/* Take the covered blocks; step runs now or when they are granted. */
+static void lock_grant(struct rl_entry *e)
+{
+	struct op *op = e->user;
+
+	op->next(op);
+}
+
+void op_lock(struct op *op, op_step step)
+{
+	op->lk.start = op->sblk;
+	op->lk.end = op->eblk;
+	op->lk.grant = lock_grant;
+	op->lk.user = op;
+	op->next = step;
+	op->locked = true;
+	if (rl_lock(&op->ns->locks, &op->lk))
+		step(op);
+}

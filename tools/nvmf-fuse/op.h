@@ -1,0 +1,73 @@
+/*
+ * nvmf-fuse: the op engine behind the data path (see op.c).
+ */
+#ifndef NVMF_FUSE_OP_H
+#define NVMF_FUSE_OP_H
+
+#include "nvmf_fuse.h"
+
+#define OP_WINDOW 32
+#define MAX_SEGS  3
+/* Deallocate ranges carry a 32-bit length (NVMe NVM Command Set 1.0,
+ * 3.2.3); keep each command's share modest. */
+#define DEALLOC_CHUNK (1u << 20)
+
+enum seg_kind { SEG_READ, SEG_WRITE, SEG_WZ, SEG_DEALLOC, SEG_ZEROS, SEG_FLUSH };
+
+struct seg {
+	enum seg_kind kind;
+	char         *buf;	/* READ, WRITE: advances with the cursor */
+	uint64_t      slba;
+	uint64_t      nblk;	/* FLUSH: 1 */
+	unsigned      flags;
+};
+
+struct op;
+typedef void (*op_step)(struct op *op);
+
+struct op {
+	struct nf_ctx  *x;
+	fuse_req_t      req;
+	struct nf_ns   *ns;		/* for the lock table; lives until exit */
+	struct nf_ns    nsc;		/* snapshot of size, LBA size, features */
+	uint64_t        off;
+	size_t          len;
+	int             mode;		/* fallocate */
+	uint64_t        sblk, eblk;	/* blocks covered */
+	char           *buf;		/* covered blocks (read, write) */
+	char           *scratch;	/* partial edge blocks, 2 x lba_size */
+	bool            head_partial, tail_partial;
+	struct rl_entry lk;
+	bool            locked;
+
+	pthread_mutex_t mu;
+	struct seg      segs[MAX_SEGS];
+	int             nsegs, cur;
+	unsigned        inflight;
+	bool            submitting;
+	int             err;		/* first failure, negative errno */
+	uint16_t        status;
+	op_step         next;		/* after the current phase */
+	struct op      *starved_next;	/* in the credit wait list */
+	bool            starved;
+	bool            phase_done;	/* the step after this phase ran (under mu) */
+	atomic_int      refs;		/* owner + a credit_give() resuming it */
+};
+
+/* A new op for the namespace file ino, or NULL with the request answered. */
+struct op *op_new(fuse_req_t req, fuse_ino_t ino);
+/* Drop a reference; the owner's goes with the reply. */
+void op_free(struct op *op);
+/* Answer the request with the op's error and free it. */
+void op_fail_reply(struct op *op);
+/* Phases: reset, add up to MAX_SEGS segments, start; next runs when done. */
+void phase_reset(struct op *op);
+void op_add(struct op *op, enum seg_kind kind, char *buf, uint64_t slba, uint64_t nblk,
+	    unsigned flags);
+void phase_start(struct op *op, op_step next);
+/* The byte range [off, off + len) and the blocks it covers. */
+void op_cover(struct op *op, uint64_t off, size_t len);
+/* Hold the covered blocks; step runs now or once they are granted. */
+void op_lock(struct op *op, op_step step);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * nvmf-fuse: command line parsing (see options.h).
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	OPT_NAME = 256,
+	OPT_DIRECT_IO,
+	OPT_HOSTNQN,
+	OPT_HOSTID,
+	OPT_NR_IO_QUEUES,
+	OPT_QUEUE_SIZE,
+	OPT_KATO,
+	OPT_HDR_DIGEST,
+	OPT_DATA_DIGEST,
+	OPT_IO_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+};
+
+/*
+ * No short option may mean something else to libfuse: its -s is
+ * single-threaded, -h/-V/-d/-f/-o are the same as here. nvme-cli's short
+ * letters (-q, -I, -i, -Q, -k, -g, -G) are left out on purpose.
+ */
+static const char short_opts[] = "+:hVfdo:rP:";
+
+static const struct option long_opts[] = {
+	{ "help",            no_argument,       NULL, 'h' },
+	{ "version",         no_argument,       NULL, 'V' },
+	{ "foreground",      no_argument,       NULL, 'f' },
+	{ "debug",           no_argument,       NULL, 'd' },
+	{ "option",          required_argument, NULL, 'o' },
+	{ "read-only",       no_argument,       NULL, 'r' },
+	{ "pidfile",         required_argument, NULL, 'P' },
+	{ "name",            required_argument, NULL, OPT_NAME },
+	{ "direct-io",       no_argument,       NULL, OPT_DIRECT_IO },
+	{ "hostnqn",         required_argument, NULL, OPT_HOSTNQN },
+	{ "hostid",          required_argument, NULL, OPT_HOSTID },
+	{ "nr-io-queues",    required_argument, NULL, OPT_NR_IO_QUEUES },
+	{ "queue-size",      required_argument, NULL, OPT_QUEUE_SIZE },
+	{ "keep-alive-tmo",  required_argument, NULL, OPT_KATO },
+	{ "hdr-digest",      no_argument,       NULL, OPT_HDR_DIGEST },
+	{ "data-digest",     no_argument,       NULL, OPT_DATA_DIGEST },
+	{ "io-timeout",      required_argument, NULL, OPT_IO_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ NULL, 0, NULL, 0 },
+};
+
+void fo_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"Usage: %s [OPTIONS] [MOUNTPOINT] URI\n"
+		"Serve every namespace of an NVMe/TCP controller as a file n<NSID> under MOUNTPOINT.\n"
+		"URI: nvme+tcp://HOST[:PORT]/SUBNQN[/NSID]\n"
+		"\n"
+		"  -f, --foreground         stay in the foreground\n"
+		"  -d, --debug              FUSE debug output (implies -f)\n"
+		"  -o OPT[,OPT...]          mount option passed to FUSE (allow_other, ro, direct_io...)\n"
+		"  -r, --read-only          read-only files\n"
+		"  -P, --pidfile FILE       write the server's pid to FILE once it serves\n"
+		"      --name NAME          connection name for nvmfctl (default nvmfN)\n"
+		"      --direct-io          bypass the page cache (FUSE direct_io)\n"
+		"      --hostnqn NQN        host NQN\n"
+		"      --hostid UUID        host identifier\n"
+		"      --nr-io-queues N     I/O queues (default: online CPUs)\n"
+		"      --queue-size N       entries per I/O queue (default 128)\n"
+		"      --keep-alive-tmo S   keep-alive timeout in seconds (default 5)\n"
+		"      --hdr-digest         ask for header digests\n"
+		"      --data-digest        ask for data digests\n"
+		"      --io-timeout S       per-command timeout in seconds (default 30)\n"
+		"      --connect-timeout S  connection timeout in seconds (default 10)\n"
+		"  -h, --help               this text\n"
+		"  -V, --version            version\n", prog);
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* ---- Permutation ------------------------------------------------------------------ */
+
+static bool short_takes_arg(char c, bool *known)
+{
+	const char *p = strchr(short_opts + 2, c);
+
+	*known = c != ':' && p != NULL;
+	return *known && p[1] == ':';
+}
+
+/* Does "--name..." (without the dashes, up to '=') take a separate argument? */
+static bool long_takes_arg(const char *name)
+{
+	size_t len = strcspn(name, "=");
+	const struct option *match = NULL;
+	int nmatch = 0;
+
+	if (name[len] == '=')
+		return false;	/* --opt=value carries its own argument */
+	for (const struct option *o = long_opts; o->name; o++) {
+		if (strncmp(o->name, name, len))
+			continue;
+		if (strlen(o->name) == len)
+			return o->has_arg == required_argument;
+		match = o;
+		nmatch++;
+	}
+	/* Unknown or ambiguous: getopt_long will complain; consume nothing. */
+	return nmatch == 1 && match->has_arg == required_argument;
+}
+
+/* As fo_permute(); *dangling names an option whose argument is missing (it
+ * would otherwise take the first positional argument once moved). */
+static int permute(int argc, char *const argv[], char **out, const char **dangling)
+{
+	char **pos;
+	int n = 0, npos = 0, i;
+	bool dashdash = false;
+
+	if (argc < 1)
+		return 0;
+	pos = calloc((size_t)argc, sizeof(*pos));
+	if (!pos)
+		return -ENOMEM;
+	out[n++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			pos[npos++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			dashdash = true;
+			continue;
+		}
+		out[n++] = argv[i];
+		if (a[1] == '-') {
+			if (long_takes_arg(a + 2)) {
+				if (i + 1 < argc)
+					out[n++] = argv[++i];
+				else
+					*dangling = a;
+			}
+			continue;
+		}
+		for (int j = 1; a[j]; j++) {
+			bool known;
+
+			if (short_takes_arg(a[j], &known)) {
+				if (!a[j + 1]) {
+					if (i + 1 < argc)
+						out[n++] = argv[++i];
+					else
+						*dangling = a;
+				}
+				break;	/* the rest of this word is the argument */
+			}
+		}
+	}
+	if (dashdash)
+		out[n++] = "--";
+	for (i = 0; i < npos; i++)
+		out[n++] = pos[i];
+	out[n] = NULL;
+	free(pos);
+	return n;
+}
+
+int fo_permute(int argc, char *const argv[], char **out)
+{
+	const char *dangling = NULL;
+
+	return permute(argc, argv, out, &dangling);
+}
+
+/* ---- Values ----------------------------------------------------------------------- */
+
+static int parse_int(const char *opt, const char *s, long lo, long hi, int *out, char *err,
+		     size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return fail(err, errlen, "%s: '%s' is not an integer from %ld to %ld", opt, s,
+			    lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int fo_parse_uuid(const char *s, unsigned char out[16])
+{
+	int n = 0;
+
+	if (strlen(s) != 36)
+		return -EINVAL;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[n++] = (unsigned char)(hi << 4 | lo);
+		i++;
+	}
+	return n == 16 ? 0 : -EINVAL;
+}
+
+int fo_check_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= FO_NAME_MAX || name[0] == '.')
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_fuse_opt(struct fo_config *cfg, const char *opt, char *err, size_t errlen)
+{
+	if (cfg->nr_fuse_opts >= FO_MAX_FUSE_OPTS)
+		return fail(err, errlen, "-o: more than %d mount options", FO_MAX_FUSE_OPTS);
+	cfg->fuse_opts[cfg->nr_fuse_opts++] = opt;
+	return 0;
+}
+
+/* -o a,b,c: keep what is ours, pass the rest to FUSE. */
+static int parse_o(struct fo_config *cfg, const char *val, char *err, size_t errlen)
+{
+	char *copy, *save = NULL, *tok;
+	int r = 0;
+
+	if (!*val)
+		return fail(err, errlen, "-o: empty mount option");
+	if (cfg->nr_fuse_opt_buf >= FO_MAX_FUSE_OPTS)
+		return fail(err, errlen, "-o: given more than %d times", FO_MAX_FUSE_OPTS);
+	copy = strdup(val);
+	if (!copy)
+		return -ENOMEM;
+	cfg->fuse_opt_buf[cfg->nr_fuse_opt_buf++] = copy;
+	for (tok = strtok_r(copy, ",", &save); tok && !r; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "direct_io")) {
+			cfg->direct_io = true;
+		} else if (!strcmp(tok, "ro")) {
+			cfg->read_only = true;
+			r = add_fuse_opt(cfg, tok, err, errlen);
+		} else if (!strcmp(tok, "allow_other")) {
+			cfg->allow_other = true;
+			r = add_fuse_opt(cfg, tok, err, errlen);
+		} else if (!strcmp(tok, "default_permissions")) {
+			/* Added with allow_other; harmless alone. */
+			r = add_fuse_opt(cfg, tok, err, errlen);
+		} else {
+			r = add_fuse_opt(cfg, tok, err, errlen);
+		}
+	}
+	return r;
+}
+
+static int parse_positionals(struct fo_config *cfg, int n, char *const pos[], char *err,
+			     size_t errlen)
+{
+	struct nvmf_uri u;
+
+	if (n == 0)
+		return fail(err, errlen, "missing URI (nvme+tcp://HOST[:PORT]/SUBNQN[/NSID])");
+	if (n > 2)
+		return fail(err, errlen, "unexpected argument '%s' (expected [MOUNTPOINT] URI)",
+			    pos[2]);
+	if (n == 1) {
+		if (!strstr(pos[0], "://"))
+			return fail(err, errlen, "missing URI after MOUNTPOINT '%s'", pos[0]);
+		cfg->uri = pos[0];
+	} else {
+		if (!*pos[0])
+			return fail(err, errlen, "MOUNTPOINT is empty");
+		cfg->mountpoint = pos[0];
+		cfg->uri = pos[1];
+	}
+	if (nvmf_uri_parse(cfg->uri, &u) < 0)
+		return fail(err, errlen, "URI '%s': %s", cfg->uri, nvmf_get_error());
+	if (u.discovery)
+		return fail(err, errlen, "URI '%s' names a discovery controller; nvmf-fuse needs "
+			    "an NVM subsystem NQN", cfg->uri);
+	if (nvmf_opts_set_uri(&cfg->nv, cfg->uri) < 0)
+		return fail(err, errlen, "URI '%s': %s", cfg->uri, nvmf_get_error());
+	return 0;
+}
+
+static void getopt_reset(void)
+{
+#if defined(__GLIBC__)
+	optind = 0;		/* full re-initialisation in glibc */
+#else
+	optreset = 1;		/* BSD */
+	optind = 1;
+#endif
+}
+
+static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *word,
+		     char *err, size_t errlen)
+{
+	switch (c) {
+	case 'f':
+		cfg->foreground = true;
+		return 0;
+	case 'd':
+		cfg->debug = true;
+		cfg->foreground = true;
+		return 0;
+	case 'o':
+		return parse_o(cfg, arg, err, errlen);
+	case 'r':
+		cfg->read_only = true;
+		return 0;
+	case 'P':
+		if (!*arg)
+			return fail(err, errlen, "--pidfile: empty file name");
+		cfg->pidfile = arg;
+		return 0;
+	case OPT_NAME:
+		if (fo_check_name(arg) < 0)
+			return fail(err, errlen, "--name: '%s' is not a valid connection name "
+				    "(1-%d of A-Z a-z 0-9 . _ -, not starting with '.')",
+				    arg, FO_NAME_MAX - 1);
+		snprintf(cfg->name, sizeof(cfg->name), "%s", arg);
+		return 0;
+	case OPT_DIRECT_IO:
+		cfg->direct_io = true;
+		return 0;
+	case OPT_HOSTNQN:
+		/* NVMe Base 2.0, 4.5: an NQN is at most 223 bytes. */
+		if (!*arg || strlen(arg) > 223)
+			return fail(err, errlen, "--hostnqn: '%s' must be 1 to 223 bytes", arg);
+		snprintf(cfg->nv.hostnqn, sizeof(cfg->nv.hostnqn), "%s", arg);
+		return 0;
+	case OPT_HOSTID:
+		if (fo_parse_uuid(arg, cfg->nv.hostid) < 0)
+			return fail(err, errlen, "--hostid: '%s' is not a UUID "
+				    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", arg);
+		return 0;
+	case OPT_NR_IO_QUEUES:
+		/* Files need I/O queues: 0 (admin only) makes no sense here. */
+		return parse_int("--nr-io-queues", arg, 1, 1024, &cfg->nv.nr_io_queues, err,
+				 errlen);
+	case OPT_QUEUE_SIZE:
+		/* NVMe Base 2.0, 3.3.1: a queue has at least 2 entries, at most 64 Ki. */
+		return parse_int("--queue-size", arg, 2, 65536, &cfg->nv.queue_size, err,
+				 errlen);
+	case OPT_KATO:
+		return parse_int("--keep-alive-tmo", arg, 0, 65535, &cfg->nv.kato, err, errlen);
+	case OPT_HDR_DIGEST:
+		cfg->nv.hdr_digest = true;
+		return 0;
+	case OPT_DATA_DIGEST:
+		cfg->nv.data_digest = true;
+		return 0;
+	case OPT_IO_TIMEOUT:
+		return parse_int("--io-timeout", arg, 1, 3600, &cfg->nv.io_timeout, err, errlen);
+	case OPT_CONNECT_TIMEOUT:
+		return parse_int("--connect-timeout", arg, 1, 3600, &cfg->nv.connect_timeout,
+				 err, errlen);
+	case ':':
+		return fail(err, errlen, "option '%s' needs an argument", word);
+	default:
+		return fail(err, errlen, "unknown option '%s' (see --help)", word);
+	}
+}
+
+int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, size_t errlen)
+{
+	const char *dangling = NULL;
+	char **av;
+	int ac, c, r = 0, result = FO_RUN;
+
+	memset(cfg, 0, sizeof(*cfg));
+	nvmf_opts_init(&cfg->nv);
+	err[0] = '\0';
+	if (argc < 1)
+		return fail(err, errlen, "empty argument vector");
+	av = calloc((size_t)argc + 2, sizeof(*av));
+	if (!av)
+		return -ENOMEM;
+	ac = permute(argc, argv, av, &dangling);
+	if (ac < 0) {
+		free(av);
+		return ac;
+	}
+	if (dangling) {
+		free(av);
+		return fail(err, errlen, "option '%s' needs an argument", dangling);
+	}
+	getopt_reset();
+	opterr = 0;
+	for (;;) {
+		int before = optind ? optind : 1;
+		char word[64];
+
+		c = getopt_long(ac, av, short_opts, long_opts, NULL);
+		if (c == -1)
+			break;
+		/* The word getopt just looked at, for messages. */
+		if (c == '?' || c == ':') {
+			if (optopt && optopt < 256)
+				snprintf(word, sizeof(word), "-%c", optopt);
+			else
+				snprintf(word, sizeof(word), "%.60s",
+					 av[optind > before ? optind - 1 : before]);
+		} else {
+			word[0] = '\0';
+		}
+		if (c == 'h')
+			result = FO_HELP;
+		else if (c == 'V')
+			result = FO_VERSION;
+		else
+			r = parse_one(cfg, c, optarg, word, err, errlen);
+		if (r < 0)
+			break;
+	}
+	if (r == 0 && result == FO_RUN)
+		r = parse_positionals(cfg, ac - optind, av + optind, err, errlen);
+	free(av);
+	if (r < 0) {
+		fo_release(cfg);
+		return r;
+	}
+	return result;
+}
+
+void fo_release(struct fo_config *cfg)
+{
+	for (int i = 0; i < cfg->nr_fuse_opt_buf; i++)
+		free(cfg->fuse_opt_buf[i]);
+	cfg->nr_fuse_opt_buf = 0;
+	cfg->nr_fuse_opts = 0;
+}

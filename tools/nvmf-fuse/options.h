@@ -1,0 +1,72 @@
+/*
+ * nvmf-fuse: command line.
+ *
+ *   nvmf-fuse [OPTIONS] [MOUNTPOINT] URI
+ *
+ * Host options carry nvme-cli's long names; the rest follow FUSE's
+ * conventions (-f, -d, -o, plus nbdfuse's -r and -P). Options may appear
+ * before or after the positional arguments on every platform: the parser
+ * moves them to the front itself rather than relying on GNU getopt's
+ * permutation, which FreeBSD's getopt_long lacks.
+ */
+#ifndef NVMF_FUSE_OPTIONS_H
+#define NVMF_FUSE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <nvmf/nvmf.h>
+
+#define FO_MAX_FUSE_OPTS 32
+#define FO_NAME_MAX      64
+
+struct fo_config {
+	struct nvmf_opts nv;		/* host options, URI applied */
+	const char *uri;
+	const char *mountpoint;		/* NULL: <runtime dir>/<name>/ */
+	const char *pidfile;
+	char        name[FO_NAME_MAX];	/* "" = nvmfN, the smallest free N */
+	bool        foreground;
+	bool        debug;
+	bool        read_only;
+	bool        direct_io;
+	bool        allow_other;	/* implies default_permissions */
+	/* -o values FUSE should see, split at commas, ours removed. */
+	const char *fuse_opts[FO_MAX_FUSE_OPTS];
+	int         nr_fuse_opts;
+	/* Storage for the split -o values. */
+	char       *fuse_opt_buf[FO_MAX_FUSE_OPTS];
+	int         nr_fuse_opt_buf;
+};
+
+enum fo_result {
+	FO_RUN = 0,
+	FO_HELP = 1,		/* --help: usage printed, exit 0 */
+	FO_VERSION = 2,		/* --version: printed, exit 0 */
+};
+
+/*
+ * Parse argv into cfg (nvmf_opts_init() is called first). Does not modify
+ * argv. Returns an fo_result, or -EINVAL with err holding a message that
+ * names the bad argument (-ENOMEM likewise).
+ */
+int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, size_t errlen);
+void fo_release(struct fo_config *cfg);
+void fo_usage(FILE *f, const char *prog);
+
+/*
+ * Reorder argv into out (argc + 1 slots): options and their arguments
+ * first, in their original order, then "--" if one was given, then the
+ * positional arguments. Exposed for tests. Returns the new argc.
+ */
+int fo_permute(int argc, char *const argv[], char **out);
+
+/* Validate a connection name for the state record: 1-63 of [A-Za-z0-9._-],
+ * not starting with '.'. 0 or -EINVAL. */
+int fo_check_name(const char *name);
+
+/* Parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (any case). 0 or -EINVAL. */
+int fo_parse_uuid(const char *s, unsigned char out[16]);
+
+#endif
