@@ -30,7 +30,7 @@ static int discovery(struct nvmf_ctrl *c)
 {
 	struct nvmf_disc_list *d;
 
-	if (nvmf_get_discovery_log(c, &d) < 0) {
+	if (nvmf_discovery_log_get(c, &d) < 0) {
 		fprintf(stderr, "nvmf-ls: %s\n", nvmf_get_error());
 		return 1;
 	}
@@ -39,9 +39,10 @@ static int discovery(struct nvmf_ctrl *c)
 	for (uint32_t i = 0; i < d->nr_entries; i++) {
 		const struct nvmf_disc_rec *e = &d->entries[i];
 
-		printf("  %-27s %s %s %s port %s portid %u\n    %s\n", nvmf_subtype_str(e->subtype),
-		       nvmf_trtype_str(e->trtype), nvmf_adrfam_str(e->adrfam), e->traddr, e->trsvcid,
-		       e->portid, e->subnqn);
+		printf("  %-27s %s %s %s port %s portid %u\n    %s\n",
+		       nvmf_disc_subtype_str(e->subtype), nvmf_disc_trtype_str(e->trtype),
+		       nvmf_disc_adrfam_str(e->adrfam), e->traddr, e->trsvcid, e->portid,
+		       e->subnqn);
 	}
 	nvmf_free(d);
 	return 0;

@@ -76,10 +76,12 @@ extern "C" {
 /* ---- Constants ------------------------------------------------------------ */
 
 /* NVMF_DISCOVERY_NQN, NVMF_CNTLID_DYNAMIC and the wire layouts come from
- * <nvmf/nvme.h>. Buffer sizes of the strings below, NUL included: */
+ * <nvmf/nvme.h>. Buffer sizes of the strings below, NUL included. The
+ * names avoid libnvme's NVMF_TRADDR_SIZE and NVMF_TRSVCID_SIZE (<nvme/types.h>,
+ * with other values), so an application may include both libraries. */
 #define NVMF_NQN_BUFSZ     (NVMF_NQN_FIELD_LEN + 1)
-#define NVMF_TRADDR_SIZE   (NVMF_TRADDR_FIELD_LEN + 1)
-#define NVMF_TRSVCID_SIZE  (NVMF_TRSVCID_FIELD_LEN + 1)
+#define NVMF_TRADDR_BUFSZ  (NVMF_TRADDR_FIELD_LEN + 1)
+#define NVMF_TRSVCID_BUFSZ (NVMF_TRSVCID_FIELD_LEN + 1)
 
 /* ---- Library information, errors, logging --------------------------------- */
 
@@ -139,8 +141,8 @@ typedef void (*nvmf_event_cb)(void *user, const struct nvmf_event *ev);
  * defaults, then change fields. Times are seconds, as nvme-cli takes them.
  */
 struct nvmf_opts {
-	char     traddr[NVMF_TRADDR_SIZE];	/* host name, IPv4 or IPv6 address */
-	char     trsvcid[NVMF_TRSVCID_SIZE];	/* port; "" = 4420, or 8009 for discovery */
+	char     traddr[NVMF_TRADDR_BUFSZ];	/* host name, IPv4 or IPv6 address */
+	char     trsvcid[NVMF_TRSVCID_BUFSZ];	/* port; "" = 4420, or 8009 for discovery */
 	char     subnqn[NVMF_NQN_BUFSZ];		/* "" = the discovery NQN */
 	char     hostnqn[NVMF_NQN_BUFSZ];	/* default: /etc/nvme/hostnqn, else derived */
 	uint8_t  hostid[16];			/* default: /etc/nvme/hostid, else derived */
@@ -176,8 +178,8 @@ NVMF_API int nvmf_default_hostid(uint8_t hostid[16]);
 
 /* A parsed nvme+tcp:// URI. */
 struct nvmf_uri {
-	char     host[NVMF_TRADDR_SIZE];	/* without IPv6 brackets */
-	char     port[NVMF_TRSVCID_SIZE];	/* explicit or default */
+	char     host[NVMF_TRADDR_BUFSZ];	/* without IPv6 brackets */
+	char     port[NVMF_TRSVCID_BUFSZ];	/* explicit or default */
 	char     subnqn[NVMF_NQN_BUFSZ];		/* percent-decoded */
 	uint32_t nsid;				/* 0 if absent */
 	bool     discovery;			/* subnqn is the discovery NQN */
@@ -200,7 +202,11 @@ NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
  * Connect: TCP + ICReq to the admin queue, Fabrics Connect, CAP/VS, enable
  * the controller, Identify, the I/O queues, the namespace scan,
  * asynchronous event set-up and keep-alive. Synchronous (in loop mode it
- * runs the caller's loop). On success *out is the handle.
+ * runs the caller's loop). On success *out is the handle. A controller
+ * that requires in-band authentication (DH-HMAC-CHAP, not implemented)
+ * fails it with -EACCES, whether it said so with the Connect status
+ * Authentication Required (nvmf_get_status() then has SCT 1h SC 91h) or
+ * with AUTHREQ bits in a successful Connect response.
  */
 NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
 
@@ -412,34 +418,43 @@ struct nvmf_disc_rec {
 	uint16_t cntlid;
 	uint16_t asqsz;
 	uint16_t eflags;
-	char     trsvcid[NVMF_TRSVCID_SIZE];
+	char     trsvcid[NVMF_TRSVCID_BUFSZ];
 	char     subnqn[NVMF_NQN_BUFSZ];
-	char     traddr[NVMF_TRADDR_SIZE];
+	char     traddr[NVMF_TRADDR_BUFSZ];
 	uint8_t  tsas[256];
 };
 
+/*
+ * The whole log: nr_entries records at entries. Returned as one malloc()ed
+ * block (the records follow the header), released with one nvmf_free();
+ * entries points into that block, so a copy of the struct is only valid
+ * while the original is.
+ */
 struct nvmf_disc_list {
 	uint64_t genctr;
 	uint64_t numrec;
 	uint16_t recfmt;
 	uint32_t nr_entries;
-	struct nvmf_disc_rec entries[];	/* nr_entries */
+	struct nvmf_disc_rec *entries;	/* nr_entries records; NULL if none */
 };
 
 /*
  * Fetch the whole discovery log from a connected discovery controller:
  * header first, then the entries in pages of at most the transfer limit,
  * then the header again; repeated while GENCTR changed (bounded). *log is
- * malloc()ed, release it with nvmf_free().
+ * malloc()ed, release it with nvmf_free(). (Not nvmf_get_discovery_log:
+ * libnvme exports a function of that name.)
  */
-NVMF_API int nvmf_get_discovery_log(struct nvmf_ctrl *c, struct nvmf_disc_list **log);
+NVMF_API int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list **log);
 /* Connect to o's discovery controller (subnqn "" = well known), fetch the
  * log, disconnect. */
 NVMF_API int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log);
-/* "tcp", "ipv4", "nvme subsystem"...: names of the coded fields. */
-NVMF_API const char *nvmf_trtype_str(uint8_t trtype);
-NVMF_API const char *nvmf_adrfam_str(uint8_t adrfam);
-NVMF_API const char *nvmf_subtype_str(uint8_t subtype);
+/* "tcp", "ipv4", "nvme subsystem"...: names of the coded fields of a
+ * record, never NULL ("unknown"). The nvmf_disc_ prefix keeps them apart
+ * from libnvme's nvmf_trtype_str() and friends. */
+NVMF_API const char *nvmf_disc_trtype_str(uint8_t trtype);
+NVMF_API const char *nvmf_disc_adrfam_str(uint8_t adrfam);
+NVMF_API const char *nvmf_disc_subtype_str(uint8_t subtype);
 
 #ifdef __cplusplus
 }

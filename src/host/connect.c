@@ -82,6 +82,53 @@ static void open_fn(struct host_call *call)
 	host_queue_open(call->arg, call);
 }
 
+/*
+ * Copy of the thread's message about a failed Connect in which a status name
+ * shared by NVM and Fabrics commands ("NVM name / Connect name", 80h-83h)
+ * keeps only Connect's part.
+ */
+static void connect_msg(uint16_t status, char *msg, size_t len)
+{
+	const char *full = nvmf_status_str(status);
+	const char *slash = strstr(full, " / ");
+	const char *err = nvmf_get_error();
+	const char *at = slash ? strstr(err, full) : NULL;
+
+	if (at)
+		snprintf(msg, len, "%.*s%s%s", (int)(at - err), err, slash + 3, at + strlen(full));
+	else
+		snprintf(msg, len, "%s", err);
+}
+
+/*
+ * A failed Connect: add what the status code's command specific fields say
+ * (NVMe over Fabrics 1.1, 3.3 and Figure 21). The thread's message is copied
+ * first because it is both the format's argument and its destination.
+ */
+static int connect_failed(const struct nvmf_completion *cpl, int r)
+{
+	char msg[512];
+
+	if (cpl->result != -EIO || NVMF_SCT(cpl->status) != 1)
+		return r;
+	connect_msg(cpl->status, msg, sizeof(msg));
+	switch (NVMF_SC(cpl->status)) {
+	case 0x82:	/* Connect Invalid Parameters: IPO and IATTR in DW0 */
+		return host_err_status(r, cpl->status, "%s (the invalid parameter is at offset "
+				       "%u of the %s)", msg, nvmf_connect_rsp_ipo(cpl->dw0),
+				       (nvmf_connect_rsp_iattr(cpl->dw0) &
+					NVMF_CONNECT_IATTR_IN_DATA) ? "Connect data" : "command");
+	case 0x91:	/* Authentication Required */
+		/* -EACCES like an AUTHREQ in a successful response; the
+		 * status stays available from nvmf_get_status(). */
+		return host_err_status(EACCES, cpl->status, "%s: the controller requires in-band "
+				       "authentication (DH-HMAC-CHAP), which this host does not "
+				       "support", msg);
+	default:
+		return host_err_set(r, cpl->status, msg);
+	}
+}
+
 /* Transport connect plus Fabrics Connect of one queue (NVMe-oF 1.1, 3.3). */
 static int queue_connect(struct nvmf_ctrl *c, struct host_queue *q, uint16_t cntlid)
 {
@@ -129,17 +176,12 @@ static int queue_connect(struct nvmf_ctrl *c, struct host_queue *q, uint16_t cnt
 	req->what = what;
 	r = host_sync_cmd(c, req, &cpl);
 	free(data);
-	if (r < 0) {
-		if (cpl.result == -EIO && NVMF_SCT(cpl.status) == 1 && NVMF_SC(cpl.status) == 0x82)
-			host_err_status(r, cpl.status, "%s (the invalid parameter is at offset %u of "
-					"the %s)", nvmf_get_error(), nvmf_connect_rsp_ipo(cpl.dw0),
-					(nvmf_connect_rsp_iattr(cpl.dw0) & NVMF_CONNECT_IATTR_IN_DATA) ?
-					"Connect data" : "command");
-		return r;
-	}
+	if (r < 0)
+		return connect_failed(&cpl, r);
 	if (nvmf_connect_rsp_authreq(cpl.dw0) != 0)
-		return host_err(EACCES, "queue %u: the controller requires in-band authentication "
-				"(AUTHREQ %04xh), which this host does not support", q->qid,
+		return host_err(EACCES, "queue %u Connect: authentication required: the "
+				"controller asks for in-band authentication (AUTHREQ %04xh in the "
+				"Connect response), which this host does not support", q->qid,
 				nvmf_connect_rsp_authreq(cpl.dw0));
 	if (q->qid == 0)
 		c->info.cntlid = nvmf_connect_rsp_cntlid(cpl.dw0);

@@ -25,6 +25,10 @@
 #include "host/host.h"
 #include "transport/xport.h"
 
+/* Room for a message naming a 255-character host name and the reason (the
+ * thread's error buffer of error.c is as large). */
+#define HOST_MSG_MAX 512
+
 struct host_call;
 typedef void (*host_call_fn)(struct host_call *call);
 
@@ -36,7 +40,7 @@ struct host_call {
 	int       result;
 	uint16_t  status;		/* NVMe status of a failed command */
 	struct nvmf_completion cpl;
-	char      msg[256];		/* error message when result < 0 */
+	char      msg[HOST_MSG_MAX];	/* error message when result < 0 */
 	uv_sem_t  sem;			/* own-thread mode */
 	atomic_bool done;
 	bool      started;		/* fn was called */
@@ -62,7 +66,7 @@ struct host_req {
 	uint32_t  timeout_ms;		/* 0: no timeout (AER) */
 	uint64_t  cookie;
 	struct nvmf_callback cb;
-	char     *errmsg;		/* if set, receives the transport error (256 bytes) */
+	char     *errmsg;		/* if set, receives the transport error (HOST_MSG_MAX) */
 	const char *what;		/* command name for messages */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
@@ -77,7 +81,7 @@ struct host_queue {
 	bool     failed;
 	bool     closing;
 	struct host_call *connect_call;	/* pending transport connect */
-	char     errmsg[256];
+	char     errmsg[HOST_MSG_MAX];
 };
 
 struct host_scan;

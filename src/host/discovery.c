@@ -17,13 +17,13 @@ static int disc_read(void *arg, uint64_t offset, void *buf, uint32_t len)
 	return nvmf_get_log_page(arg, NVMF_LID_DISCOVERY, 0, 0, true, offset, buf, len);
 }
 
-int nvmf_get_discovery_log(struct nvmf_ctrl *c, struct nvmf_disc_list **log)
+int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list **log)
 {
 	uint32_t xfer = DISC_XFER_MAX;
 
 	host_err_clear();
 	if (!c || !log)
-		return host_err(EINVAL, "nvmf_get_discovery_log: NULL argument");
+		return host_err(EINVAL, "nvmf_discovery_log_get: NULL argument");
 	if (c->info.max_xfer && c->info.max_xfer < xfer)
 		xfer = c->info.max_xfer;
 	return host_fetch_discovery_log(disc_read, c, xfer, log);
@@ -46,7 +46,7 @@ int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log)
 	r = nvmf_connect(&d, &c);
 	if (r < 0)
 		return r;
-	r = nvmf_get_discovery_log(c, log);
+	r = nvmf_discovery_log_get(c, log);
 	if (r < 0) {
 		char msg[512];
 		int e = nvmf_get_errno();

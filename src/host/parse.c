@@ -242,6 +242,28 @@ static int read_paged(host_log_read_fn rd, void *arg, uint32_t max_xfer, uint64_
 }
 
 /*
+ * The list header and its n records in one block, so that one nvmf_free()
+ * releases both: the records start at the first suitably aligned offset
+ * after the header. (A pointer rather than a flexible array member keeps
+ * <nvmf/nvmf.h> valid C++.)
+ */
+static struct nvmf_disc_list *disc_list_alloc(size_t n)
+{
+	const size_t align = _Alignof(struct nvmf_disc_rec);
+	size_t off = (sizeof(struct nvmf_disc_list) + align - 1) / align * align;
+	struct nvmf_disc_list *l;
+
+	if (n > (SIZE_MAX - off) / sizeof(struct nvmf_disc_rec))
+		return NULL;
+	l = calloc(1, off + n * sizeof(struct nvmf_disc_rec));
+	if (!l)
+		return NULL;
+	l->nr_entries = (uint32_t)n;
+	l->entries = n ? (struct nvmf_disc_rec *)((char *)l + off) : NULL;
+	return l;
+}
+
+/*
  * The discovery log may change while it is read in pieces; GENCTR tells.
  * Read the header, the records, then the header again and start over if
  * GENCTR moved (Base 2.0, 5.16.1.23: "the host should re-read").
@@ -298,7 +320,7 @@ int host_fetch_discovery_log(host_log_read_fn rd, void *arg, uint32_t max_xfer,
 				 (unsigned long long)gen1, (unsigned long long)gen2);
 			continue;
 		}
-		l = calloc(1, sizeof(*l) + (size_t)numrec * sizeof(l->entries[0]));
+		l = disc_list_alloc((size_t)numrec);
 		if (!l) {
 			r = host_err(ENOMEM, "discovery log: no memory");
 			goto fail;
@@ -306,7 +328,6 @@ int host_fetch_discovery_log(host_log_read_fn rd, void *arg, uint32_t max_xfer,
 		l->genctr = gen1;
 		l->numrec = numrec;
 		l->recfmt = recfmt;
-		l->nr_entries = (uint32_t)numrec;
 		for (uint64_t i = 0; i < numrec; i++)
 			host_parse_disc_entry(raw + i * HOST_DISC_ENTRY_LEN, &l->entries[i]);
 		free(raw);

@@ -252,7 +252,7 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	cpl.dw0 = xc->dw0;
 	cpl.dw1 = xc->dw1;
 	if (status < 0 && req->errmsg)
-		snprintf(req->errmsg, 256, "%s", xp_qpair_errmsg(qp));
+		snprintf(req->errmsg, HOST_MSG_MAX, "%s", xp_qpair_errmsg(qp));
 	atomic_store(&c->last_completion_ms, uv_now(c->loop));
 	req_finish(req, &cpl);
 	drain_waitq(c);
@@ -453,10 +453,10 @@ static void sync_cmd_cb(void *user, uint64_t cookie, const struct nvmf_completio
 		snprintf(call->msg, sizeof(call->msg), "%s failed: %s", req->what,
 			 nvmf_status_format(cpl->status, st, sizeof(st)));
 	} else if (cpl->result < 0) {
-		char tmsg[256];
+		char tmsg[sizeof(call->msg)];
 
 		snprintf(tmsg, sizeof(tmsg), "%s", call->msg);
-		snprintf(call->msg, sizeof(call->msg), "%s failed: %.200s", req->what,
+		snprintf(call->msg, sizeof(call->msg), "%s failed: %.440s", req->what,
 			 tmsg[0] ? tmsg : strerror(-cpl->result));
 	}
 	host_call_done(call, cpl->result);
@@ -498,6 +498,17 @@ int host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_complet
 
 /* ---- Queue pairs -------------------------------------------------------------------- */
 
+/* The transport's text without its leading "queue N: ", said once already. */
+static const char *strip_queue(const char *m)
+{
+	unsigned qid;
+	int n = 0;
+
+	if (sscanf(m, "queue %u: %n", &qid, &n) == 1 && n > 0)
+		return m + n;
+	return m;
+}
+
 static void q_on_connect(struct xp_qpair *qp, int status, void *arg)
 {
 	struct host_queue *q = arg;
@@ -508,10 +519,18 @@ static void q_on_connect(struct xp_qpair *qp, int status, void *arg)
 	if (!call)
 		return;
 	if (status < 0) {
+		const char *xm = xp_qpair_errmsg(qp);
+
 		q->failed = true;
-		host_call_fail(call, status, "queue %u: connecting to %s port %s: %s", q->qid,
-			       c->opts.traddr, c->opts.trsvcid,
-			       xp_qpair_errmsg(qp)[0] ? xp_qpair_errmsg(qp) : strerror(-status));
+		/* The transport's text already names the queue and, for resolution
+		 * and TCP failures, the address: a host name can be 255 characters,
+		 * so it is not repeated. */
+		if (xm[0] && strstr(xm, c->opts.traddr) != NULL)
+			host_call_fail(call, status, "%s", xm);
+		else
+			host_call_fail(call, status, "queue %u: connecting to %s port %s: %s", q->qid,
+				       c->opts.traddr, c->opts.trsvcid,
+				       xm[0] ? strip_queue(xm) : strerror(-status));
 		host_queue_close(q, status);
 		return;
 	}

@@ -61,7 +61,8 @@ static const struct sc_name generic[] = {
 /*
  * SCT 1h: Command Specific Status (Figure 103, NVM Command Set Figure 31,
  * Fabrics Figure 21). 80h-83h mean different things for NVM I/O commands
- * and for Fabrics commands; without the opcode both names are given.
+ * and for Fabrics commands; without the opcode both names are given as
+ * "NVM name / Fabrics name" (the part after " / " is Connect's).
  */
 static const struct sc_name specific[] = {
 	{ 0x00, "Completion Queue Invalid" },
@@ -106,8 +107,11 @@ static const struct sc_name specific[] = {
 	{ 0x83, "Command Size Limit Exceeded / Connect Restart Discovery" },
 	{ 0x84, "Connect Invalid Host" },
 	{ 0x85, "Invalid Queue Type" },
-	{ 0x86, "Discover Restart" },
-	{ 0x87, "Authentication Required" },
+	/* Fabrics 1.1 Figure 21 and Base 2.0 Figure 103 put these two at
+	 * 90h and 91h, after a gap (libnvme: NVME_SC_DISCOVERY_RESTART,
+	 * NVME_SC_AUTH_REQUIRED). */
+	{ 0x90, "Discover Restart" },
+	{ 0x91, "Authentication Required" },
 	{ 0, NULL },
 };
 
@@ -173,7 +177,7 @@ char *nvmf_status_format(uint16_t status, char *buf, size_t len)
 }
 
 /* Discovery log entry fields (Base 2.0, Figure 294). */
-const char *nvmf_trtype_str(uint8_t t)
+const char *nvmf_disc_trtype_str(uint8_t t)
 {
 	switch (t) {
 	case 1: return "rdma";
@@ -184,7 +188,7 @@ const char *nvmf_trtype_str(uint8_t t)
 	}
 }
 
-const char *nvmf_adrfam_str(uint8_t a)
+const char *nvmf_disc_adrfam_str(uint8_t a)
 {
 	switch (a) {
 	case 1: return "ipv4";
@@ -196,7 +200,7 @@ const char *nvmf_adrfam_str(uint8_t a)
 	}
 }
 
-const char *nvmf_subtype_str(uint8_t s)
+const char *nvmf_disc_subtype_str(uint8_t s)
 {
 	switch (s) {
 	case 1: return "referral";

@@ -70,7 +70,7 @@ static int parse_host(const char *s, size_t n, struct nvmf_uri *u)
 	if (n == 0)
 		return host_err(EINVAL, "URI has no host (write IPv6 addresses in [brackets])");
 	if (s[0] == '[') {
-		char addr[NVMF_TRADDR_SIZE], plain[NVMF_TRADDR_SIZE];
+		char addr[NVMF_TRADDR_BUFSZ], plain[NVMF_TRADDR_BUFSZ];
 		struct in6_addr a6;
 		char *pct;
 

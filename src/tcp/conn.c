@@ -167,9 +167,15 @@ int tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *tr
 		traddr++;
 		n -= 2;
 	}
-	if (n >= sizeof(hq->traddr) || strlen(trsvcid) >= sizeof(hq->trsvcid)) {
-		xp_set_error(qp, "connect: %s too long", n >= sizeof(hq->traddr) ? "traddr"
-			     : "trsvcid");
+	/* The Fabrics fields bound both (TRADDR 256 bytes, TRSVCID 32). */
+	if (n >= sizeof(hq->traddr)) {
+		xp_set_error(qp, "connect: traddr too long (%zu characters, at most %zu)", n,
+			     sizeof(hq->traddr) - 1);
+		return -EINVAL;
+	}
+	if (strlen(trsvcid) >= sizeof(hq->trsvcid)) {
+		xp_set_error(qp, "connect: trsvcid too long (%zu characters, at most %zu)",
+			     strlen(trsvcid), sizeof(hq->trsvcid) - 1);
 		return -EINVAL;
 	}
 	memcpy(hq->traddr, traddr, n);

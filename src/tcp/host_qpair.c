@@ -71,16 +71,15 @@ static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *e
 
 	if (err->fes != 0 && hq->tcp_open &&
 	    uv_stream_get_write_queue_size((uv_stream_t *)&hq->tcp) == 0) {
-		size_t hlen = hq->rx.hbuf[2];
+		const void *hdr;
+		/* The framer knows how much of the header is trustworthy: the
+		 * CH alone when the CH itself was refused, not the wire HLEN. */
+		size_t hlen = tcp_rx_err_hdr(&hq->rx, &hdr);
 		size_t n;
 		uv_buf_t b;
 
-		if (hlen < sizeof(struct nvmf_tcp_ch))
-			hlen = sizeof(struct nvmf_tcp_ch);
-		if (hlen > NVMF_TCP_TERM_DATA_MAX)
-			hlen = NVMF_TCP_TERM_DATA_MAX;
 		n = tcp_build_term_req(hq->term_buf, TCP_ROLE_HOST, err->fes, err->fei,
-				       hq->rx.hbuf, hlen);
+				       hdr, hlen);
 		b = uv_buf_init((char *)hq->term_buf, (unsigned)n);
 		sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
 	}
@@ -143,8 +142,9 @@ static int hq_icresp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hd
 	struct tcp_params p;
 
 	if (tcp_check_icresp(&hdr->icresp, &hq->icreq, &p, err) != 0) {
-		/* No TermReq: the connection never got past initialization. */
-		xp_set_error(qp, "%s; connection refused", err->msg);
+		/* No TermReq: the connection never got past initialization.
+		 * A protocol error (-EPROTO), not a refused TCP connection. */
+		xp_set_error(qp, "%s", err->msg);
 		xp_connect_done(qp, -EPROTO);
 		return -ECANCELED;
 	}

@@ -59,8 +59,8 @@ struct tcp_host_qpair {
 	bool     gai_pending;
 	struct addrinfo *ai_list, *ai_next;
 	uv_connect_t conn_req;
-	char     traddr[64];		/* as given, for messages */
-	char     trsvcid[32];
+	char     traddr[XP_TRADDR_MAX];	/* as given (no IPv6 brackets): resolved, named */
+	char     trsvcid[XP_TRSVCID_MAX];
 	char     peer[64];		/* numeric address connected to */
 	int      last_conn_err;		/* last connect error (libuv code) */
 

@@ -57,6 +57,16 @@
 struct xp_qpair;
 struct xp_req;
 
+/*
+ * Sizes of the address strings, NUL included: a host name may be 255
+ * characters (RFC 1035, 2.3.4, less the root label) and the Fabrics
+ * address fields are 256 bytes (NVMe over Fabrics 1.1, Figure 37) and the
+ * service field 32. The error text has room for such a name and the reason.
+ */
+#define XP_TRADDR_MAX   257
+#define XP_TRSVCID_MAX  33
+#define XP_ERRMSG_MAX   512
+
 /* ---- Status helpers ------------------------------------------------------ */
 
 #define XP_STATUS_SC(s)   ((unsigned)(s) & 0xffu)
@@ -228,8 +238,8 @@ struct xp_qpair_info {
 	uint32_t icd_max;		/* current in-capsule data limit */
 	bool     sq_flow_control;	/* SQ flow control in effect */
 	uint16_t sq_head;		/* last SQHD the controller reported */
-	char     traddr[64];		/* peer address actually connected to */
-	char     trsvcid[32];
+	char     traddr[XP_TRADDR_MAX];	/* peer address actually connected to */
+	char     trsvcid[XP_TRSVCID_MAX];
 };
 
 /* ---- Transport operations (embedded-base pattern) ------------------------ */
@@ -311,7 +321,7 @@ struct xp_qpair {
 	int         open_handles;	/* uv handles not yet closed */
 	bool        in_callback;	/* re-entrancy guard */
 	struct xp_stats stats;
-	char        errmsg[256];
+	char        errmsg[XP_ERRMSG_MAX];
 };
 
 /* ---- API for the host layer ---------------------------------------------- */
@@ -331,8 +341,12 @@ int xp_qpair_create(const char *trtype, uv_loop_t *loop, const struct xp_qpair_o
  * or a host name resolved with uv_getaddrinfo; every address is tried in
  * order) and trsvcid (port number or service name). The connect timeout
  * covers resolution, TCP connect and the Initialize Connection exchange.
- * Result through cbs->on_connect. Returns 0, or -EINVAL / -EALREADY
- * synchronously (no callback then).
+ * Result through cbs->on_connect: 0; -EHOSTUNREACH (resolution failed);
+ * the TCP connect's error (-ECONNREFUSED ...); -EPROTO (the controller's
+ * ICResp was refused: a protocol matter, the message names the field);
+ * -ECONNRESET (closed before ICResp); -ETIMEDOUT. traddr may be up to
+ * XP_TRADDR_MAX - 1 characters (a 255-character host name fits). Returns 0,
+ * or -EINVAL / -EALREADY synchronously (no callback then).
  */
 int xp_qpair_connect(struct xp_qpair *qp, const char *traddr, const char *trsvcid);
 

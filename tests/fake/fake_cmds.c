@@ -96,6 +96,24 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		c->sqfc_off = (sqe[46] & 0x04) != 0;
 		c->sqhd = 1;
 		STAT(c, fc->st.connects++; fc->st.connect_sqfc_disabled = c->sqfc_off);
+		if (fc->o.scenario == FAKE_AUTH_REQUIRED) {
+			/* SCT 1h SC 91h Authentication Required, DNR (Fabrics 1.1,
+			 * Figure 21). */
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0x4000 | 0x100 | 0x91, 0, 0);
+		}
+		if (fc->o.scenario == FAKE_AUTHREQ_ATR) {
+			/* Success, but AUTHREQ (DW0 31:16) has ATR (bit 17 of DW0):
+			 * an authentication transaction is required (Base 2.0, 6.3). */
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0, FAKE_CNTLID | (1u << 17), 0);
+		}
+		if (fc->o.scenario == FAKE_CONNECT_INVALID_PARAM) {
+			/* SCT 1h SC 82h, DNR; DW0: IPO 256 (SUBNQN) in 15:0, IATTR
+			 * bit 0 set (the offset is in the Connect data) at 16. */
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0x4000 | 0x100 | 0x82, 256u | (1u << 16), 0);
+		}
 		return fake_send_resp(c, cid, 0, FAKE_CNTLID, 0);
 	case 0x04: /* Property Get */
 		pthread_mutex_lock(&fc->lock);
@@ -247,6 +265,15 @@ static int read_misbehave(struct fake_conn *c, uint16_t cid, const uint8_t *data
 	case FAKE_NO_ANSWER:
 		fake_trigger(c);
 		return 1;
+	case FAKE_BAD_HLEN:
+		/* A CapsuleResp claiming HLEN 100: the CH is refused, so the
+		 * host's TermReq may carry only those 8 bytes (NVMe/TCP 1.0,
+		 * 3.6.2.4; the rest was never read). */
+		fake_trigger(c);
+		h = tcp_build_capsule_resp(c->obuf, &c->p, (uint8_t[16]){ [8] = 0xff, [9] = 0xff,
+					   [12] = (uint8_t)cid, [13] = (uint8_t)(cid >> 8) });
+		c->obuf[2] = 100;
+		return fake_wr_full(c->fd, c->obuf, h) == 0 ? 1 : -1;
 	default:
 		return 0;
 	}

@@ -52,6 +52,10 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_SQHD_STUCK] = "sqhd-stuck",
 	[FAKE_IDENTIFY_BAD_LBADS] = "identify-bad-lbads",
 	[FAKE_IDENTIFY_BAD_IOCCSZ] = "identify-bad-ioccsz",
+	[FAKE_AUTH_REQUIRED] = "auth-required",
+	[FAKE_AUTHREQ_ATR] = "authreq-atr",
+	[FAKE_CONNECT_INVALID_PARAM] = "connect-invalid-param",
+	[FAKE_BAD_HLEN] = "bad-hlen",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

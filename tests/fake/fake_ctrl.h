@@ -53,6 +53,15 @@ enum fake_scenario {
 	FAKE_SQHD_STUCK,
 	FAKE_IDENTIFY_BAD_LBADS,
 	FAKE_IDENTIFY_BAD_IOCCSZ,
+	/* Connect: in-band authentication demanded (NVMe over Fabrics 1.1, 3.3;
+	 * Base 2.0, 6.3): status Authentication Required, or AUTHREQ.ATR in a
+	 * successful response */
+	FAKE_AUTH_REQUIRED,
+	FAKE_AUTHREQ_ATR,
+	/* Connect: Connect Invalid Parameters naming the SUBNQN of the data */
+	FAKE_CONNECT_INVALID_PARAM,
+	/* On the first I/O read: a CapsuleResp whose CH has a wrong HLEN */
+	FAKE_BAD_HLEN,
 	FAKE_SCENARIO_COUNT
 };
 
@@ -89,6 +98,8 @@ struct fake_stats {
 	bool     term_received;	/* H2CTermReq received */
 	uint16_t term_fes;
 	uint32_t term_fei;
+	uint32_t term_data_len;	/* bytes of the offending header it carried */
+	uint8_t  term_data[128];	/* their first 128 */
 	unsigned connects;	/* Fabrics Connect commands */
 	bool     connect_sqfc_disabled;
 };

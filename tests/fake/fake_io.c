@@ -197,9 +197,17 @@ int fake_queue_pending(struct fake_conn *c, const struct fake_pdu *pdu)
 
 void fake_record_term(struct fake_conn *c, const uint8_t *buf)
 {
-	STAT(c, c->fc->st.term_received = true;
-	     c->fc->st.term_fes = nvmf_get_le16(buf + 8);
-	     c->fc->st.term_fei = nvmf_get_le32(buf + 10));
+	uint32_t plen = nvmf_get_le32(buf + 4);
+	uint32_t n = plen > NVMF_TCP_TERM_REQ_HLEN ? plen - NVMF_TCP_TERM_REQ_HLEN : 0;
+	struct fake_stats *st = &c->fc->st;
+
+	/* fake_read_pdu() bounded PLEN by the buffer; the data follows HLEN. */
+	STAT(c, st->term_received = true;
+	     st->term_fes = nvmf_get_le16(buf + 8);
+	     st->term_fei = nvmf_get_le32(buf + 10);
+	     st->term_data_len = n;
+	     memcpy(st->term_data, buf + NVMF_TCP_TERM_REQ_HLEN,
+		    n < sizeof(st->term_data) ? n : sizeof(st->term_data)));
 }
 
 /* After a fatal misbehaviour: read until the host closes, noting a TermReq. */

@@ -431,6 +431,123 @@ static void test_threads(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/* lower-cased copy, for case-blind checks of messages */
+static const char *lower(const char *s)
+{
+	static char buf[1024];
+	size_t i;
+
+	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+/* A refused ICResp is a protocol error, not a refused TCP connection. */
+static void test_icresp_rejected(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_ICRESP_BAD_PFV, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_null(c);
+	assert_int_equal(nvmf_get_errno(), EPROTO);
+	assert_non_null(strstr(nvmf_get_error(), "ICResp: PFV 1"));
+	assert_null(strstr(nvmf_get_error(), "refused"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* Connect status Authentication Required (SCT 1h SC 91h): -EACCES, said
+ * plainly, the status kept. */
+static void test_auth_required_status(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_AUTH_REQUIRED, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+	struct fake_stats st;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EACCES);
+	assert_null(c);
+	assert_int_equal(nvmf_get_errno(), EACCES);
+	assert_int_equal(nvmf_get_status(), NVMF_STATUS(1, 0x91, 1));
+	assert_non_null(strstr(nvmf_get_error(), "Authentication Required (SCT 1h SC 91h, DNR)"));
+	assert_non_null(strstr(lower(nvmf_get_error()), "requires in-band authentication"));
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.connects, 1);
+}
+
+/* A successful Connect whose AUTHREQ has ATR set: the same, by -EACCES. */
+static void test_authreq_atr(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_AUTHREQ_ATR, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EACCES);
+	assert_null(c);
+	assert_non_null(strstr(lower(nvmf_get_error()), "authentication required"));
+	assert_non_null(strstr(nvmf_get_error(), "AUTHREQ 0002h"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* Connect Invalid Parameters: the status text and the offset, both. */
+static void test_connect_invalid_param(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CONNECT_INVALID_PARAM, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EIO);
+	assert_null(c);
+	assert_int_equal(nvmf_get_status(), NVMF_STATUS(1, 0x82, 1));
+	/* Connect's name of 82h alone, not the NVM one ("Attempted Write to
+	 * Read Only Range") that shares the code. */
+	assert_non_null(strstr(nvmf_get_error(), "queue 0 Connect failed: Connect Invalid "
+			       "Parameters (SCT 1h SC 82h, DNR)"));
+	assert_non_null(strstr(nvmf_get_error(),
+			       "(the invalid parameter is at offset 256 of the Connect data)"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
+ * A 200-character host name is taken whole (names may have 255
+ * characters) and fails in the resolver, named once in full. The empty
+ * label makes the resolver refuse it without any DNS query.
+ */
+static void test_long_traddr(void **state)
+{
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c = (void *)1;
+	char *p = o.traddr;
+	const char *m, *at;
+
+	(void)state;
+	nvmf_opts_init(&o);
+	memset(p, 'a', 63), p += 63, *p++ = '.';
+	memset(p, 'b', 63), p += 63, *p++ = '.';
+	memset(p, 'c', 63), p += 63;
+	strcpy(p, "..invalid");
+	assert_int_equal(strlen(o.traddr), 200);
+	snprintf(o.trsvcid, sizeof(o.trsvcid), "4420");
+	snprintf(o.subnqn, sizeof(o.subnqn), "nqn.2014-08.org.nvmexpress:fake");
+	o.connect_timeout = 5;
+	assert_int_equal(nvmf_connect(&o, &c), -EHOSTUNREACH);
+	assert_null(c);
+	m = nvmf_get_error();
+	assert_non_null(strstr(m, "cannot resolve address"));
+	assert_null(strstr(m, "too long"));
+	at = strstr(m, o.traddr);
+	assert_non_null(at);
+	assert_null(strstr(at + 1, o.traddr));	/* once */
+	/* The resolver's reason made it to the end of the message. */
+	assert_non_null(strstr(m, "port '4420': "));
+}
+
 /* The discovery path over a controller with an empty log. */
 static void test_discover_empty(void **state)
 {
@@ -458,6 +575,11 @@ int main(void)
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_no_answer),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_icresp_rejected),
+		cmocka_unit_test(test_auth_required_status),
+		cmocka_unit_test(test_authreq_atr),
+		cmocka_unit_test(test_connect_invalid_param),
+		cmocka_unit_test(test_long_traddr),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),

@@ -5,6 +5,12 @@
 #include <string.h>
 #include <cmocka.h>
 
+#ifdef NVMF_HAVE_LIBNVME_TYPES
+/* libnvme's transcription of the status codes, to compare with. First:
+ * <nvmf/nvmf.h> defines nothing it has. */
+#include <nvme/types.h>
+#endif
+
 #include "host/host.h"
 
 static void test_status(void **state)
@@ -36,13 +42,49 @@ static void test_status(void **state)
 	assert_int_equal(strlen(buf), 7);
 }
 
+/*
+ * Fabrics command specific status values (NVMe over Fabrics 1.1, Figure 21;
+ * Base 2.0, Figure 103): 80h-85h, then Discover Restart 90h and
+ * Authentication Required 91h; 86h and 87h are not defined.
+ */
+static void test_fabrics_status(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(1, 0x90, 0)), "Discover Restart");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(1, 0x91, 1)), "Authentication Required");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(1, 0x86, 0)), "Unknown Status");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(1, 0x87, 0)), "Unknown Status");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(1, 0x84, 0)), "Connect Invalid Host");
+	/* The shared codes give the NVM name, then Connect's after " / ". */
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(1, 0x83, 0)),
+			    "Command Size Limit Exceeded / Connect Restart Discovery");
+	nvmf_status_format(NVMF_STATUS(1, 0x91, 1), buf, sizeof(buf));
+	assert_string_equal(buf, "Authentication Required (SCT 1h SC 91h, DNR)");
+#ifdef NVMF_HAVE_LIBNVME_TYPES
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(NVME_SCT_CMD_SPECIFIC,
+							NVME_SC_DISCOVERY_RESTART, 0)),
+			    "Discover Restart");
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(NVME_SCT_CMD_SPECIFIC,
+							NVME_SC_AUTH_REQUIRED, 0)),
+			    "Authentication Required");
+	assert_non_null(strstr(nvmf_status_str(NVMF_STATUS(NVME_SCT_CMD_SPECIFIC,
+							   NVME_SC_CONNECT_RESTART_DISC, 0)),
+			       "Connect Restart Discovery"));
+	assert_string_equal(nvmf_status_str(NVMF_STATUS(NVME_SCT_CMD_SPECIFIC,
+							NVME_SC_CONNECT_INVALID_HOST, 0)),
+			    "Connect Invalid Host");
+#endif
+}
+
 static void test_disc_names(void **state)
 {
 	(void)state;
-	assert_string_equal(nvmf_trtype_str(3), "tcp");
-	assert_string_equal(nvmf_adrfam_str(2), "ipv6");
-	assert_string_equal(nvmf_subtype_str(1), "referral");
-	assert_string_equal(nvmf_subtype_str(9), "unknown");
+	assert_string_equal(nvmf_disc_trtype_str(3), "tcp");
+	assert_string_equal(nvmf_disc_adrfam_str(2), "ipv6");
+	assert_string_equal(nvmf_disc_subtype_str(1), "referral");
+	assert_string_equal(nvmf_disc_subtype_str(9), "unknown");
 }
 
 static void test_errors(void **state)
@@ -63,6 +105,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_fabrics_status),
 		cmocka_unit_test(test_disc_names),
 		cmocka_unit_test(test_errors),
 	};

@@ -54,13 +54,13 @@ static void test_discovery_log(void **state)
 	assert_int_equal(integ_connect(&o, &c), 0);
 	assert_int_equal(nvmf_ctrl_get_info(c, &ci), 0);
 	assert_true(ci.discovery);
-	assert_int_equal(nvmf_get_discovery_log(c, &d), 0);
+	assert_int_equal(nvmf_discovery_log_get(c, &d), 0);
 	assert_true(d->nr_entries >= 1);
 	for (uint32_t i = 0; i < d->nr_entries; i++) {
 		const struct nvmf_disc_rec *e = &d->entries[i];
 
-		print_message("entry %u: %s %s %s:%s %s\n", i, nvmf_subtype_str(e->subtype),
-			      nvmf_trtype_str(e->trtype), e->traddr, e->trsvcid, e->subnqn);
+		print_message("entry %u: %s %s %s:%s %s\n", i, nvmf_disc_subtype_str(e->subtype),
+			      nvmf_disc_trtype_str(e->trtype), e->traddr, e->trsvcid, e->subnqn);
 		if (e->subtype == NVMF_DISC_SUBTYPE_NVME && strcmp(e->subnqn, t.subnqn) == 0) {
 			found = true;
 			assert_int_equal(e->trtype, NVMF_DISC_TRTYPE_TCP);

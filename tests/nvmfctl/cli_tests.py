@@ -306,12 +306,21 @@ def t_errors(env):
     host = "no-such-host..invalid"
     env.fails("discover", "-a", host, cmd="discover", want=["name resolution failed", host])
     # ICResp rejected (PFV 1), connection lost before ICResp, no ICResp (timeout),
-    # controller fatal status: the scripted fake controller.
+    # controller fatal status, in-band authentication demanded (Connect status
+    # Authentication Required, or AUTHREQ.ATR in a successful Connect), Connect
+    # Invalid Parameters with the offset: the scripted fake controller.
     for scenario, want in [("icresp-bad-pfv", ["ICResp rejected", "PFV"]),
                            ("icresp-digest-unrequested", ["ICResp rejected", "digest"]),
                            ("close-at-icreq", ["connection lost"]),
                            ("icresp-never", ["timed out"]),
-                           ("csts-cfs", ["controller fatal status", "CSTS.CFS"])]:
+                           ("csts-cfs", ["controller fatal status", "CSTS.CFS"]),
+                           ("auth-required", ["authentication required", "SC 91h",
+                                              "DH-HMAC-CHAP"]),
+                           ("authreq-atr", ["authentication required", "AUTHREQ 0002h",
+                                            "DH-HMAC-CHAP"]),
+                           ("connect-invalid-param", ["Connect rejected",
+                                                      "Connect Invalid Parameters",
+                                                      "offset 256 of the Connect data"])]:
         f = env.fake(scenario)
         env.fails("id-ctrl", U % f.port, "--connect-timeout", "2", cmd="id-ctrl", want=want)
         f.stop()

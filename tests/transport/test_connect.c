@@ -23,6 +23,9 @@ static void expect_refused(enum fake_scenario s, bool hdgst, bool ddgst, const c
 	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
 	if (strstr(xp_qpair_errmsg(t.qp), what) == NULL)
 		fail_msg("error '%s' does not mention '%s'", xp_qpair_errmsg(t.qp), what);
+	/* A protocol error, not a refused TCP connection. */
+	if (strstr(xp_qpair_errmsg(t.qp), "refused") != NULL)
+		fail_msg("error '%s' says refused", xp_qpair_errmsg(t.qp));
 	assert_false(t.lost);		/* on_connect reports it, not on_lost */
 	/* Submissions are refused without a callback. */
 	{
@@ -113,6 +116,54 @@ static void connect_refused(void **state)
 	assert_int_equal(rc, -ECONNREFUSED);
 	assert_non_null(strstr(xp_qpair_errmsg(t.qp), "cannot connect to 127.0.0.1 port 1"));
 	th_teardown(&t);
+}
+
+/*
+ * A 200-character host name (a name may have 255) is taken whole and
+ * handed to the resolver, which fails it: the error is the resolution's,
+ * naming the whole name. The empty label makes the resolver refuse it
+ * before any DNS query could leave the machine.
+ */
+static void long_name_resolution(void **state)
+{
+	char name[201], *p = name;
+	struct xp_qpair_opts qo = th_qopts();
+	struct th t;
+	int rc;
+
+	(void)state;
+	memset(p, 'a', 63), p += 63, *p++ = '.';
+	memset(p, 'b', 63), p += 63, *p++ = '.';
+	memset(p, 'c', 63), p += 63;
+	strcpy(p, "..invalid");
+	assert_int_equal(strlen(name), 200);
+	rc = th_start_addr(&t, NULL, &qo, name);
+	assert_int_equal(rc, -EHOSTUNREACH);
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
+	assert_non_null(strstr(xp_qpair_errmsg(t.qp), "cannot resolve address"));
+	assert_non_null(strstr(xp_qpair_errmsg(t.qp), name));
+	assert_null(strstr(xp_qpair_errmsg(t.qp), "too long"));
+	th_teardown(&t);
+}
+
+/* Longer than any Fabrics address field (256 bytes): refused up front. */
+static void name_too_long(void **state)
+{
+	char name[300];
+	struct xp_qpair_opts qo = th_qopts();
+	struct xp_qpair *qp;
+	uv_loop_t loop;
+
+	(void)state;
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(xp_qpair_create("tcp", &loop, &qo, NULL, NULL, &qp), 0);
+	assert_int_equal(xp_qpair_connect(qp, name, "4420"), -EINVAL);
+	assert_non_null(strstr(xp_qpair_errmsg(qp), "traddr too long"));
+	xp_qpair_close(qp, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 /* Good ICResp: the negotiated parameters are what the controller said. */
@@ -216,6 +267,8 @@ int main(void)
 		cmocka_unit_test(icresp_never),
 		cmocka_unit_test(close_at_icreq),
 		cmocka_unit_test(connect_refused),
+		cmocka_unit_test(long_name_resolution),
+		cmocka_unit_test(name_too_long),
 		cmocka_unit_test(connect_ok_params),
 		cmocka_unit_test(connect_host_traddr),
 		cmocka_unit_test(connect_localhost_name),

@@ -32,6 +32,9 @@ static void expect_msg(struct th *t, const char *what)
  * command, on_lost(-EPROTO), FAILED, the message, and (if fes != 0) an
  * H2CTermReq with that FES (and FEI if fei != ~0u) at the controller.
  */
+/* What the last expect_fatal_read() saw at the controller. */
+static struct fake_stats last_st;
+
 static void expect_fatal_read(enum fake_scenario s, struct xp_qpair_opts qo, uint32_t nblocks,
 			      int status, const char *what, uint16_t fes, uint32_t fei)
 {
@@ -67,6 +70,7 @@ static void expect_fatal_read(enum fake_scenario s, struct xp_qpair_opts qo, uin
 	} else {
 		assert_false(t.st.term_received);
 	}
+	last_st = t.st;
 	free(buf);
 }
 
@@ -87,6 +91,35 @@ static void unknown_cid(void **state)
 	expect_fatal_read(FAKE_UNKNOWN_CID, th_qopts(), 1, -EPROTO,
 			  "CapsuleResp for CID 7, which names no outstanding command",
 			  NVMF_TCP_FES_INVALID_PDU_HDR, 20);
+}
+
+/*
+ * The TermReq's data is the offending header as far as it was received and
+ * trusted (NVMe/TCP 1.0, 3.6.2.4): the whole 24-byte CapsuleResp when a field
+ * inside it was wrong ...
+ */
+static void term_data_whole_header(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_UNKNOWN_CID, th_qopts(), 1, -EPROTO, "CapsuleResp for CID 7",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 20);
+	assert_int_equal(last_st.term_data_len, NVMF_TCP_CAPSULE_RESP_HLEN);
+	assert_int_equal(last_st.term_data[0], NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(last_st.term_data[2], NVMF_TCP_CAPSULE_RESP_HLEN);
+	assert_int_equal(last_st.term_data[8 + 12], 7);	/* the CQE's CID */
+}
+
+/* ... and only the 8-byte CH when the CH itself (here its HLEN of 100) was
+ * refused: the wire HLEN is not to be trusted, the rest was never read. */
+static void bad_hlen_term_data(void **state)
+{
+	(void)state;
+	/* FEI: CH.HLEN, byte 2. */
+	expect_fatal_read(FAKE_BAD_HLEN, th_qopts(), 1, -EPROTO, "HLEN 100",
+			  NVMF_TCP_FES_INVALID_PDU_HDR, 2);
+	assert_int_equal(last_st.term_data_len, sizeof(struct nvmf_tcp_ch));
+	assert_int_equal(last_st.term_data[0], NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(last_st.term_data[2], 100);
 }
 
 static void c2h_unknown_cid(void **state)
@@ -376,6 +409,8 @@ int main(void)
 		cmocka_unit_test(hdgst_error),
 		cmocka_unit_test(ddgst_error_not_fatal),
 		cmocka_unit_test(unknown_cid),
+		cmocka_unit_test(term_data_whole_header),
+		cmocka_unit_test(bad_hlen_term_data),
 		cmocka_unit_test(c2h_unknown_cid),
 		cmocka_unit_test(c2h_beyond),
 		cmocka_unit_test(c2h_overlap),

@@ -152,7 +152,7 @@ static int add_opt(struct fuse_args *args, const char *opt, char *err)
 static int make_session(struct nf_ctx *x, char *err)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
-	char fsname[NVMF_TRADDR_SIZE + 32];
+	char fsname[NVMF_TRADDR_BUFSZ + 32];
 	int r = add_arg(&args, "nvmf-fuse", err);
 
 	/* fsname shows in mount(8); commas would split the option. */

@@ -74,25 +74,19 @@ int ctl_getopt_err(int c, int opt, char **argv)
 }
 
 /*
- * Fabrics command specific status values (SCT 1h) of Connect: NVMe over
- * Fabrics 1.1, 3.3 Figure 21; the same codes mean other things for other
- * commands, so the context decides which name applies.
+ * Name of a status. The library's table names the Fabrics command specific
+ * values (SCT 1h; NVMe over Fabrics 1.1, Figure 21) too; where a code means
+ * one thing for NVM commands and another for Connect (80h-83h) it gives
+ * "NVM name / Connect name", and the context picks the part that applies.
  */
 const char *ctl_status_name(uint16_t status, bool connect)
 {
-	if (connect && NVMF_SCT(status) == 1) {
-		switch (NVMF_SC(status)) {
-		case 0x80: return "Connect Incompatible Format";
-		case 0x81: return "Connect Controller Busy";
-		case 0x82: return "Connect Invalid Parameters";
-		case 0x83: return "Connect Restart Discovery";
-		case 0x84: return "Connect Invalid Host";
-		case 0x90: return "Discover Restart";
-		case 0x91: return "Authentication Required";
-		default: break;
-		}
-	}
-	return nvmf_status_str(status);
+	const char *n = nvmf_status_str(status);
+	const char *p;
+
+	if (NVMF_SCT(status) == 1 && (p = strstr(n, " / ")) != NULL)
+		return connect ? p + 3 : n;
+	return n;
 }
 
 static const char *connect_hint(uint8_t sc)
@@ -104,6 +98,7 @@ static const char *connect_hint(uint8_t sc)
 	case 0x83: return "the subsystem moved: run 'nvmfctl discover' again";
 	case 0x84: return "check that the target allows this host NQN (-q/--hostnqn; "
 			  "see 'nvmfctl show-hostnqn')";
+	case 0x90: return "the discovery log changed: run 'nvmfctl discover' again";
 	case 0x91: return "the target requires DH-HMAC-CHAP authentication, "
 			  "which nvmfctl does not support yet";
 	default: return "check the target's configuration";
@@ -137,7 +132,11 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 			    (connecting && NVMF_SCT(st) == 1 &&
 			     ((c >= 0x80 && c <= 0x84) || c == 0x90 || c == 0x91));
 
-		snprintf(buf, len, "%s%s (SCT %xh SC %02xh%s)", conn ? "Connect rejected: " : "",
+		/* Authentication Required says what happened in the same words
+		 * as an AUTHREQ in a successful response (below). */
+		snprintf(buf, len, "%s%s (SCT %xh SC %02xh%s)",
+			 !conn ? "" : NVMF_SCT(st) == 1 && c == 0x91 ?
+			 "authentication required: Connect rejected: " : "Connect rejected: ",
 			 ctl_status_name(st, conn), NVMF_SCT(st), NVMF_SC(st),
 			 NVMF_DNR(st) ? ", DNR" : "");
 		*kind = buf;
@@ -470,7 +469,7 @@ const char *ctl_target_str(const struct nvmf_opts *o, char *buf, size_t len)
 
 int ctl_connect_admin(struct ctl_target *t, struct nvmf_ctrl **out)
 {
-	char where[NVMF_TRADDR_SIZE + 16], what[NVMF_TRADDR_SIZE + NVMF_NQN_BUFSZ + 64];
+	char where[NVMF_TRADDR_BUFSZ + 16], what[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 64];
 	int r;
 
 	r = nvmf_connect(&t->o, out);

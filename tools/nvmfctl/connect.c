@@ -351,8 +351,8 @@ static int find_duplicate(const struct nvmf_opts *o, struct ctl_record *out)
 int ctl_connect_one(const struct ctl_conn_opts *c, bool *skipped, json_object *jarr)
 {
 	char uri[1400], exe[PATH_MAX + 64], tmpl[PATH_MAX], pidfile[PATH_MAX + 16];
-	char errpath[PATH_MAX + 16], msg[2048], line[64], hostid[37], where[NVMF_TRADDR_SIZE + 16];
-	char what[NVMF_TRADDR_SIZE + NVMF_NQN_BUFSZ + 64];
+	char errpath[PATH_MAX + 16], msg[2048], line[64], hostid[37], where[NVMF_TRADDR_BUFSZ + 16];
+	char what[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 64];
 	const char *tmp = getenv("TMPDIR");
 	struct argv_buf a = { .n = 0 };
 	struct ctl_record rec;

@@ -362,7 +362,7 @@ int cmd_list(int argc, char **argv)
 	enum ctl_fmt fmt = CTL_FMT_NORMAL;
 	struct ctl_record *list = NULL;
 	int c, n, wn = 4, ws = 5, wa = 7, wq = 13;
-	char addr[NVMF_TRADDR_SIZE + 16];
+	char addr[NVMF_TRADDR_BUFSZ + 16];
 
 	ctl_getopt_reset();
 	opterr = 0;

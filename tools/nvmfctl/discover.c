@@ -289,7 +289,7 @@ static int save_raw(const char *path, const struct nvmf_disc_list *log)
 
 static int fetch(const struct ctl_target *t, struct nvmf_disc_list **log)
 {
-	char where[NVMF_TRADDR_SIZE + 16], what[NVMF_TRADDR_SIZE + 64];
+	char where[NVMF_TRADDR_BUFSZ + 16], what[NVMF_TRADDR_BUFSZ + 64];
 	int r = nvmf_discover(&t->o, log);
 
 	if (r < 0) {
@@ -427,7 +427,7 @@ int cmd_discover(int argc, char **argv)
 
 struct walk {
 	struct ctl_fab_args *a;
-	char visited[MAX_VISITED][NVMF_TRADDR_SIZE + NVMF_TRSVCID_SIZE + 1];
+	char visited[MAX_VISITED][NVMF_TRADDR_BUFSZ + NVMF_TRSVCID_BUFSZ + 1];
 	int nvisited;
 	int connected, skipped, failed;
 	json_object *jout;		/* -o json: the connections made */

@@ -236,7 +236,7 @@ static json_object *json_errors(const struct nvmf_error_log_entry *e, unsigned n
 static int discovery_log(struct nvmf_ctrl *c, const struct ctl_inspect *x)
 {
 	struct nvmf_disc_list *log = NULL;
-	int r = nvmf_get_discovery_log(c, &log);
+	int r = nvmf_discovery_log_get(c, &log);
 
 	if (r < 0)
 		return ctl_lib_fail("Get Log Page (discovery, 70h) failed", r);
@@ -346,7 +346,7 @@ int cmd_get_log(int argc, char **argv)
 {
 	struct ctl_inspect x;
 	struct nvmf_ctrl *c;
-	char dev[NVMF_TRADDR_SIZE + NVMF_NQN_BUFSZ + 24], where[NVMF_TRADDR_SIZE + 16];
+	char dev[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 24], where[NVMF_TRADDR_BUFSZ + 16];
 	int r;
 
 	ctl_inspect_init(&x, INSP_GET_LOG);

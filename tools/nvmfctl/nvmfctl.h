@@ -74,8 +74,8 @@ int ctl_lib_fail(const char *what, int r);
 int ctl_connect_fail(const char *what, int r);
 /* The same for a failure known only by its text (nvmf-fuse's message). */
 int ctl_text_fail(const char *what, const char *text);
-/* Name of a Connect status (Fabrics command specific, NVMe over Fabrics 1.1,
- * Figure 21 / Base 2.0 Figure 103), else nvmf_status_str(). */
+/* nvmf_status_str(), with Connect's own name of a Fabrics command specific
+ * status (NVMe over Fabrics 1.1, Figure 21) when connect is true. */
 const char *ctl_status_name(uint16_t status, bool connect);
 
 /* ---- Values -------------------------------------------------------------- */
@@ -252,8 +252,8 @@ struct ctl_record {
 	char     state[16];	/* live, failed, connecting, stale */
 	char     mountpoint[4096];
 	char     transport[16];
-	char     address[NVMF_TRADDR_SIZE];
-	char     port[NVMF_TRSVCID_SIZE];
+	char     address[NVMF_TRADDR_BUFSZ];
+	char     port[NVMF_TRSVCID_BUFSZ];
 	char     subnqn[NVMF_NQN_BUFSZ];
 	char     hostnqn[NVMF_NQN_BUFSZ];
 	char     uri[1024];
