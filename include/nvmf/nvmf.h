@@ -203,7 +203,7 @@ NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
  * the controller, Identify, the I/O queues, the namespace scan,
  * asynchronous event set-up and keep-alive. Synchronous (in loop mode it
  * runs the caller's loop). On success *out is the handle. A controller
- * that requires in-band authentication (DH-HMAC-CHAP, not implemented)
+ * that requires in-band authentication (DH-HMAC-CHAP: this version has none)
  * fails it with -EACCES, whether it said so with the Connect status
  * Authentication Required (nvmf_get_status() then has SCT 1h SC 91h) or
  * with AUTHREQ bits in a successful Connect response.

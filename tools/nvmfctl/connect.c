@@ -44,8 +44,9 @@ static const char connect_help[] =
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"      --io-timeout S         per-command timeout in seconds (default 30)\n"
 	"  -h, --help                 this text\n"
-	"Automatic reconnect (-c/--ctrl-loss-tmo, -l/--reconnect-delay) is not\n"
-	"implemented yet.\n";
+	"There is no automatic reconnect in this version, so nvme-cli's\n"
+	"-c/--ctrl-loss-tmo and -l/--reconnect-delay are refused; a lost connection\n"
+	"fails I/O with EIO after the I/O timeout.\n";
 
 /* ---- Helpers ---------------------------------------------------------------------- */
 

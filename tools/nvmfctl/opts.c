@@ -110,8 +110,9 @@ static int one(struct ctl_fab_args *a, int c, const char *arg)
 
 	if (!(allowed_for(c) & a->cmd)) {
 		if (c == 'c' || c == 'l')
-			return ctl_usage_err("%s: automatic reconnect is not implemented yet",
-					     opt_name(c, nbuf, sizeof(nbuf)));
+			return ctl_usage_err("%s: this version has no automatic reconnect "
+					     "(a lost connection fails I/O with EIO after "
+					     "--io-timeout)", opt_name(c, nbuf, sizeof(nbuf)));
 		return ctl_usage_err("%s does not apply to %s", opt_name(c, nbuf, sizeof(nbuf)),
 				     ctl_cmd);
 	}
