@@ -8,46 +8,32 @@
  *   nvmf-perf -S PORT
  *
  * -q is the total queue depth (split over the queues or connections).
- * -R is the raw-TCP mode: the same request and response sizes and queue
- * depth over plain TCP connections, no NVMe framing, against a server
- * started with -S (or, without -r, one forked on a loopback port). It
- * measures what the machine's TCP stack allows, the bound for NVMe/TCP.
- * One summary line: IOPS, MiB/s, average, p50, p99, p99.9 latency.
+ * -R is the raw-TCP mode: the same request and response sizes, in the
+ * same directions, at the same queue depth over as many connections, with
+ * one client thread and one server thread as libnvmf and nvmf-target have,
+ * but no NVMe framing, against a server started with -S (or, without -r,
+ * one forked on a loopback port). It measures what the machine's TCP stack
+ * allows, the bound for NVMe/TCP.
+ * An I/O is counted only once it completed successfully (NVMe status, or
+ * the raw answer to an outstanding request with all its bytes); the first
+ * failure stops the run and makes the exit status 1.
+ * One summary line: IOPS, MiB/s, average, p50, p99, p99.9 latency, over
+ * the whole run including the drain of the last I/Os.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <nvmf/nvmf.h>
 
+#include "perf.h"
+
 /* ---- Options ------------------------------------------------------------------ */
-
-enum pattern { P_READ, P_WRITE, P_RANDREAD, P_RANDWRITE };
-
-struct opts {
-	const char *uri;
-	int qd;
-	uint32_t io_size;
-	enum pattern pat;
-	double seconds;
-	int queues;
-	bool raw;
-	int serve_port;
-};
 
 static void usage(void)
 {
@@ -58,7 +44,7 @@ static void usage(void)
 	exit(2);
 }
 
-static long num(const char *s, const char *what, long lo, long hi)
+long perf_num(const char *s, const char *what, long lo, long hi)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
@@ -90,12 +76,12 @@ static void parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt(argc, argv, "r:q:o:w:t:i:RS:h")) != -1) {
 		switch (c) {
 		case 'r': o->uri = optarg; break;
-		case 'q': o->qd = (int)num(optarg, "queue depth", 1, 4096); break;
-		case 'o': o->io_size = (uint32_t)num(optarg, "I/O size", 512, 16 << 20); break;
-		case 't': o->seconds = (double)num(optarg, "run time", 1, 86400); break;
-		case 'i': o->queues = (int)num(optarg, "queues", 1, 256); break;
+		case 'q': o->qd = (int)perf_num(optarg, "queue depth", 1, 4096); break;
+		case 'o': o->io_size = (uint32_t)perf_num(optarg, "I/O size", 512, 16 << 20); break;
+		case 't': o->seconds = (double)perf_num(optarg, "run time", 1, 86400); break;
+		case 'i': o->queues = (int)perf_num(optarg, "queues", 1, 256); break;
 		case 'R': o->raw = true; break;
-		case 'S': o->serve_port = (int)num(optarg, "port", 0, 65535); break;
+		case 'S': o->serve_port = (int)perf_num(optarg, "port", 0, 65535); break;
 		case 'w':
 			if (!strcmp(optarg, "read")) o->pat = P_READ;
 			else if (!strcmp(optarg, "write")) o->pat = P_WRITE;
@@ -122,10 +108,10 @@ static const char *pat_name(enum pattern p)
 	return n[p];
 }
 
-static bool is_write(enum pattern p) { return p == P_WRITE || p == P_RANDWRITE; }
-static bool is_rand(enum pattern p) { return p == P_RANDREAD || p == P_RANDWRITE; }
+bool perf_is_write(enum pattern p) { return p == P_WRITE || p == P_RANDWRITE; }
+bool perf_is_rand(enum pattern p) { return p == P_RANDREAD || p == P_RANDWRITE; }
 
-static uint64_t now_ns(void)
+uint64_t perf_now_ns(void)
 {
 	struct timespec ts;
 
@@ -134,14 +120,6 @@ static uint64_t now_ns(void)
 }
 
 /* ---- Latency histogram: 64 sub-buckets per power of two of nanoseconds ------ */
-
-#define SUB 64
-#define HBUCKETS (40 * SUB)
-
-struct hist {
-	uint64_t n, sum_ns;
-	uint64_t b[HBUCKETS];
-};
 
 static unsigned bucket(uint64_t ns)
 {
@@ -167,19 +145,11 @@ static uint64_t bucket_value(unsigned idx)
 	return ((uint64_t)1 << e) + ((uint64_t)(idx % SUB) << (e - 6));
 }
 
-static void hist_add(struct hist *h, uint64_t ns)
+void perf_hist_add(struct hist *h, uint64_t ns)
 {
 	h->n++;
 	h->sum_ns += ns;
 	h->b[bucket(ns)]++;
-}
-
-static void hist_merge(struct hist *to, const struct hist *from)
-{
-	to->n += from->n;
-	to->sum_ns += from->sum_ns;
-	for (int i = 0; i < HBUCKETS; i++)
-		to->b[i] += from->b[i];
 }
 
 static double hist_pct(const struct hist *h, double p)
@@ -194,7 +164,7 @@ static double hist_pct(const struct hist *h, double p)
 	return 0;
 }
 
-static void report(const char *mode, const struct opts *o, const struct hist *h, double secs)
+void perf_report(const char *mode, const struct opts *o, const struct hist *h, double secs)
 {
 	double iops = (double)h->n / secs;
 
@@ -234,30 +204,47 @@ struct job {
 	uint32_t nsid;
 	uint32_t nlb;
 	uint64_t nr_ios;	/* I/O-size units in the namespace */
-	uint64_t next;		/* sequential position (I/O thread only) */
+	_Atomic uint64_t next;	/* sequential position: the first submissions
+				 * come from the main thread, the others from
+				 * the I/O thread */
 	atomic_bool stop;
 	atomic_int active;
-	int errors;
-	char err[256];
+	atomic_int errors;
+	char err[256];		/* the first error, written once */
 	struct hist h;		/* I/O thread only */
 };
+
+/* Record the first error (main or I/O thread) and stop the run. */
+__attribute__((format(printf, 2, 3)))
+static void job_fail(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&j->errors, 1) == 0) {
+		va_start(ap, fmt);
+		vsnprintf(j->err, sizeof(j->err), fmt, ap);
+		va_end(ap);
+	}
+	atomic_store(&j->stop, true);
+}
 
 static void nv_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl);
 
 static int nv_submit(struct slot *s)
 {
 	struct job *j = s->job;
-	uint64_t unit = is_rand(j->o->pat) ? xorshift(&s->rng) % j->nr_ios : j->next++ % j->nr_ios;
+	uint64_t unit = perf_is_rand(j->o->pat) ? xorshift(&s->rng) % j->nr_ios
+						: atomic_fetch_add(&j->next, 1) % j->nr_ios;
 	struct nvmf_callback cb = { nv_done, s, NULL };
 	int64_t r;
 
-	s->t0 = now_ns();
-	if (is_write(j->o->pat))
+	s->t0 = perf_now_ns();
+	if (perf_is_write(j->o->pat))
 		r = nvmf_aio_write(j->c, j->nsid, s->buf, unit * j->nlb, j->nlb, 0, cb);
 	else
 		r = nvmf_aio_read(j->c, j->nsid, s->buf, unit * j->nlb, j->nlb, 0, cb);
 	if (r < 0) {
-		snprintf(j->err, sizeof(j->err), "%s", nvmf_get_error());
+		job_fail(j, "submission failed: %s", nvmf_get_error());
 		return -1;
 	}
 	return 0;
@@ -269,14 +256,14 @@ static void nv_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 	struct job *j = s->job;
 
 	(void)cookie;
-	if (cpl->result != 0) {
-		if (!j->errors++)
-			snprintf(j->err, sizeof(j->err), "I/O failed: %s",
-				 cpl->status ? nvmf_status_str(cpl->status) : strerror(-cpl->result));
-		atomic_store(&j->stop, true);
-	} else {
-		hist_add(&j->h, now_ns() - s->t0);
-	}
+	/* An I/O counts only when the controller reported success; any
+	 * failure ends the run (and its exit status) rather than letting it
+	 * go on at a lower queue depth. */
+	if (cpl->result != 0)
+		job_fail(j, "I/O failed: %s",
+			 cpl->status ? nvmf_status_str(cpl->status) : strerror(-cpl->result));
+	else
+		perf_hist_add(&j->h, perf_now_ns() - s->t0);
 	if (atomic_load(&j->stop) || nv_submit(s) < 0)
 		atomic_fetch_sub(&j->active, 1);
 }
@@ -301,246 +288,63 @@ static int run_nvme(const struct opts *o)
 		return 1;
 	}
 	j.nsid = no.nsid ? no.nsid : 1;
+	memset(&ns, 0, sizeof(ns));
 	if (nvmf_get_ns_info(j.c, j.nsid, &ns) < 0 || !ns.supported ||
 	    o->io_size % ns.lba_size != 0 || ns.size < o->io_size) {
+		const char *why = nvmf_get_error();
+		char buf[64];
+
+		if (ns.nsid && !ns.supported)
+			why = ns.reason;
+		else if (ns.nsid) {
+			snprintf(buf, sizeof(buf), "not a multiple of the %u-byte LBA or beyond "
+				 "its %llu bytes", ns.lba_size, (unsigned long long)ns.size);
+			why = buf;
+		}
 		fprintf(stderr, "nvmf-perf: namespace %u cannot take %u-byte I/O: %s\n", j.nsid,
-			o->io_size, ns.supported ? nvmf_get_error() : ns.reason);
+			o->io_size, why);
 		nvmf_disconnect(j.c);
 		return 1;
 	}
 	j.nlb = o->io_size / ns.lba_size;
 	j.nr_ios = ns.nsze / j.nlb;
 	slots = calloc((size_t)o->qd, sizeof(*slots));
+	if (!slots) {
+		fprintf(stderr, "nvmf-perf: out of memory\n");
+		nvmf_disconnect(j.c);
+		return 1;
+	}
 	for (int i = 0; i < o->qd; i++) {
 		slots[i].job = &j;
 		slots[i].buf = aligned_alloc(4096, (o->io_size + 4095) & ~4095u);
+		if (!slots[i].buf) {
+			fprintf(stderr, "nvmf-perf: out of memory\n");
+			exit(1);
+		}
 		memset(slots[i].buf, 0xa5 ^ i, o->io_size);
 		slots[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
 	}
 	atomic_store(&j.active, o->qd);
-	t0 = now_ns();
+	t0 = perf_now_ns();
 	for (int i = 0; i < o->qd; i++)
-		if (nv_submit(&slots[i]) < 0) {
-			atomic_store(&j.stop, true);
+		if (nv_submit(&slots[i]) < 0)
 			atomic_fetch_sub(&j.active, 1);
-		}
-	while (!atomic_load(&j.stop) && now_ns() - t0 < (uint64_t)(o->seconds * 1e9))
+	while (!atomic_load(&j.stop) && perf_now_ns() - t0 < (uint64_t)(o->seconds * 1e9))
 		usleep(10000);
 	atomic_store(&j.stop, true);
 	while (atomic_load(&j.active) > 0)
 		usleep(1000);
-	t1 = now_ns();
+	t1 = perf_now_ns();
 	if (j.err[0]) {
 		fprintf(stderr, "nvmf-perf: %s\n", j.err);
 		rc = 1;
 	}
-	report("nvme", o, &j.h, (double)(t1 - t0) / 1e9);
+	perf_report("nvme", o, &j.h, (double)(t1 - t0) / 1e9);
 	if (nvmf_disconnect(j.c) < 0)
 		fprintf(stderr, "nvmf-perf: %s\n", nvmf_get_error());
 	for (int i = 0; i < o->qd; i++)
 		free(slots[i].buf);
 	free(slots);
-	return rc;
-}
-
-/* ---- Raw TCP mode ----------------------------------------------------------------- */
-
-/* Request/response header: op (0 read, 1 write), length, tag. */
-struct raw_hdr {
-	uint32_t op;
-	uint32_t len;
-	uint64_t tag;
-};
-
-static int full_io(int fd, void *buf, size_t len, bool wr)
-{
-	uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void *raw_serve_conn(void *arg)
-{
-	int fd = (int)(intptr_t)arg;
-	size_t cap = 1 << 20;
-	uint8_t *buf = malloc(cap);
-	struct raw_hdr h;
-
-	while (full_io(fd, &h, sizeof(h), false) == 0) {
-		if (h.len > (16u << 20))
-			break;
-		if (h.len > cap) {
-			cap = h.len;
-			buf = realloc(buf, cap);
-		}
-		if (h.op == 1 && full_io(fd, buf, h.len, false) < 0)
-			break;
-		if (full_io(fd, &h, sizeof(h), true) < 0)
-			break;
-		if (h.op == 0 && full_io(fd, buf, h.len, true) < 0)
-			break;
-	}
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
-static int raw_listen(int port, int *bound)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);	/* loopback only */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 64) < 0) {
-		perror("nvmf-perf: listen");
-		return -1;
-	}
-	getsockname(fd, (struct sockaddr *)&a, &l);
-	*bound = ntohs(a.sin_port);
-	return fd;
-}
-
-static int raw_serve(int lfd)
-{
-	for (;;) {
-		int fd = accept(lfd, NULL, NULL), one = 1;
-		pthread_t t;
-
-		if (fd < 0) {
-			if (errno == EINTR)
-				continue;
-			return 1;
-		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		pthread_create(&t, NULL, raw_serve_conn, (void *)(intptr_t)fd);
-		pthread_detach(t);
-	}
-}
-
-struct raw_conn {
-	const struct opts *o;
-	int port;
-	int qd;
-	uint64_t t_end;
-	struct hist h;
-	int err;
-	pthread_t thr;
-};
-
-static void *raw_drive(void *arg)
-{
-	struct raw_conn *rc = arg;
-	const struct opts *o = rc->o;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)rc->port) };
-	uint64_t *t0 = calloc((size_t)rc->qd, sizeof(*t0));
-	uint8_t *buf = calloc(1, o->io_size);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1, out = 0;
-	struct raw_hdr h;
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		rc->err = errno;
-		goto done;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	for (int i = 0; i < rc->qd; i++) {
-		struct raw_hdr q = { is_write(o->pat) ? 1 : 0, o->io_size, (uint64_t)i };
-
-		t0[i] = now_ns();
-		if (full_io(fd, &q, sizeof(q), true) < 0 ||
-		    (q.op == 1 && full_io(fd, buf, o->io_size, true) < 0)) {
-			rc->err = EPIPE;
-			goto done;
-		}
-		out++;
-	}
-	while (out > 0) {
-		if (full_io(fd, &h, sizeof(h), false) < 0 || h.tag >= (uint64_t)rc->qd ||
-		    (h.op == 0 && full_io(fd, buf, h.len, false) < 0)) {
-			rc->err = EPROTO;
-			break;
-		}
-		out--;
-		hist_add(&rc->h, now_ns() - t0[h.tag]);
-		if (now_ns() < rc->t_end) {
-			t0[h.tag] = now_ns();
-			if (full_io(fd, &h, sizeof(h), true) < 0 ||
-			    (h.op == 1 && full_io(fd, buf, o->io_size, true) < 0)) {
-				rc->err = EPIPE;
-				break;
-			}
-			out++;
-		}
-	}
-done:
-	close(fd);
-	free(t0);
-	free(buf);
-	return NULL;
-}
-
-static int run_raw(const struct opts *o)
-{
-	struct raw_conn *conns = calloc((size_t)o->queues, sizeof(*conns));
-	struct hist *total = calloc(1, sizeof(*total));
-	pid_t child = -1;
-	uint64_t t0, t1;
-	int port = 0, rc = 0;
-
-	if (o->uri) {
-		const char *p = strrchr(o->uri, ':');
-
-		if (strncmp(o->uri, "tcp://127.0.0.1:", 16) != 0 || !p) {
-			fprintf(stderr, "nvmf-perf: raw mode takes -r tcp://127.0.0.1:PORT (loopback only)\n");
-			return 2;
-		}
-		port = (int)num(p + 1, "port", 1, 65535);
-	} else {
-		int lfd = raw_listen(0, &port);
-
-		if (lfd < 0)
-			return 1;
-		child = fork();
-		if (child == 0)
-			_exit(raw_serve(lfd));
-		close(lfd);
-	}
-	t0 = now_ns();
-	for (int i = 0; i < o->queues; i++) {
-		conns[i].o = o;
-		conns[i].port = port;
-		conns[i].qd = o->qd / o->queues + (i < o->qd % o->queues);
-		conns[i].t_end = t0 + (uint64_t)(o->seconds * 1e9);
-		pthread_create(&conns[i].thr, NULL, raw_drive, &conns[i]);
-	}
-	for (int i = 0; i < o->queues; i++) {
-		pthread_join(conns[i].thr, NULL);
-		hist_merge(total, &conns[i].h);
-		if (conns[i].err) {
-			fprintf(stderr, "nvmf-perf: connection %d: %s\n", i, strerror(conns[i].err));
-			rc = 1;
-		}
-	}
-	t1 = now_ns();
-	if (child > 0) {
-		kill(child, SIGTERM);
-		waitpid(child, NULL, 0);
-	}
-	report("raw-tcp", o, total, (double)(t1 - t0) / 1e9);
-	free(conns);
-	free(total);
 	return rc;
 }
 
@@ -550,16 +354,10 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &o);
 	if (o.serve_port >= 0) {
-		int port, lfd = raw_listen(o.serve_port, &port);
-
-		if (lfd < 0)
-			return 1;
-		printf("port %d\n", port);
-		fflush(stdout);
-		return raw_serve(lfd);
+		return perf_raw_serve(o.serve_port);
 	}
 	if (o.raw)
-		return run_raw(&o);
+		return perf_run_raw(&o);
 	if (!o.uri)
 		usage();
 	return run_nvme(&o);
