@@ -176,6 +176,14 @@ NVMF_API void nvmf_opts_init(struct nvmf_opts *o);
 NVMF_API int nvmf_default_hostnqn(char *buf, size_t len);
 NVMF_API int nvmf_default_hostid(uint8_t hostid[16]);
 
+/* A host ID as text, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (nvme-cli's
+ * --hostid and /etc/nvme/hostid form). _parse accepts either case and only
+ * white space after the 36 characters: 0, or -EINVAL with nvmf_get_error()
+ * naming the string (hostid is then undefined). _format writes lower case
+ * and a NUL into out. */
+NVMF_API int nvmf_hostid_parse(const char *s, uint8_t hostid[16]);
+NVMF_API void nvmf_hostid_format(const uint8_t hostid[16], char out[37]);
+
 /* A parsed nvme+tcp:// URI. */
 struct nvmf_uri {
 	char     host[NVMF_TRADDR_BUFSZ];	/* without IPv6 brackets */

@@ -38,8 +38,6 @@ bool host_log_enabled(enum nvmf_log_level lvl);
 /* Derive the host NQN and ID from a machine identity string (testable
  * core of nvmf_default_hostnqn/hostid). */
 void host_hostid_from_machine_id(const char *machine_id, uint8_t hostid[16]);
-void host_uuid_str(const uint8_t id[16], char out[37]);
-int  host_parse_uuid(const char *s, uint8_t id[16]);
 /* Where the defaults are read from; tests point these at temporary files. */
 struct host_id_paths {
 	const char *hostnqn;	/* /etc/nvme/hostnqn */

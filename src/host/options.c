@@ -57,7 +57,7 @@ static int read_line(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-void host_uuid_str(const uint8_t id[16], char out[37])
+void nvmf_hostid_format(const uint8_t id[16], char out[37])
 {
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9],
@@ -65,16 +65,18 @@ void host_uuid_str(const uint8_t id[16], char out[37])
 }
 
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (case-insensitive). */
-int host_parse_uuid(const char *s, uint8_t id[16])
+int nvmf_hostid_parse(const char *s, uint8_t id[16])
 {
 	int i, n = 0;
 
+	if (!s)
+		return host_err(EINVAL, "host ID: NULL string");
 	for (i = 0; i < 36; i++) {
 		int c = (unsigned char)s[i], v;
 
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (c != '-')
-				return -EINVAL;
+				goto bad;
 			continue;
 		}
 		if (c >= '0' && c <= '9')
@@ -84,14 +86,18 @@ int host_parse_uuid(const char *s, uint8_t id[16])
 		else if (c >= 'A' && c <= 'F')
 			v = c - 'A' + 10;
 		else
-			return -EINVAL;
+			goto bad;
 		if (n % 2 == 0)
 			id[n / 2] = (uint8_t)(v << 4);
 		else
 			id[n / 2] |= (uint8_t)v;
 		n++;
 	}
-	return s[36] == '\0' || isspace((unsigned char)s[36]) ? 0 : -EINVAL;
+	if (s[36] == '\0' || isspace((unsigned char)s[36]))
+		return 0;
+bad:
+	return host_err(EINVAL, "host ID '%.64s' is not a UUID "
+			"(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", s);
 }
 
 /* 64-bit FNV-1a, continued from h. */
@@ -155,11 +161,11 @@ int host_default_hostid_from(const struct host_id_paths *p, uint8_t id[16])
 	char line[256];
 	const char *u;
 
-	if (read_line(p->hostid, line, sizeof(line)) == 0 && host_parse_uuid(line, id) == 0)
+	if (read_line(p->hostid, line, sizeof(line)) == 0 && nvmf_hostid_parse(line, id) == 0)
 		return 0;
 	/* nvme-cli's hostnqn usually embeds the host ID: keep them consistent. */
 	if (read_line(p->hostnqn, line, sizeof(line)) == 0 &&
-	    (u = strstr(line, ":uuid:")) != NULL && host_parse_uuid(u + 6, id) == 0)
+	    (u = strstr(line, ":uuid:")) != NULL && nvmf_hostid_parse(u + 6, id) == 0)
 		return 0;
 	if (machine_id(p, line, sizeof(line)) == 0) {
 		host_hostid_from_machine_id(line, id);
@@ -193,7 +199,7 @@ int host_default_hostnqn_from(const struct host_id_paths *p, char *buf, size_t l
 			buf[0] = '\0';
 		return r;
 	}
-	host_uuid_str(id, us);
+	nvmf_hostid_format(id, us);
 	if ((size_t)snprintf(buf, len, "%s%s", UUID_NQN_PREFIX, us) >= len)
 		return host_err(ENOSPC, "host NQN buffer too small");
 	return 0;

@@ -99,7 +99,7 @@ static void test_machine_id(void **state)
 	put("machine-id", "3f1c5a8e0b7d4a2c9e6f1b0a2d4c6e8f\n");
 	assert_int_equal(host_default_hostnqn_from(&p, nqn, sizeof(nqn)), 0);
 	assert_int_equal(host_default_hostid_from(&p, id), 0);
-	host_uuid_str(id, us);
+	nvmf_hostid_format(id, us);
 	/* Stable, consistent, a UUID NQN with version 8 and the RFC variant. */
 	assert_int_equal(strncmp(nqn, "nqn.2014-08.org.nvmexpress:uuid:", 32), 0);
 	assert_string_equal(nqn + 32, us);
@@ -132,12 +132,12 @@ static void test_uuid_parse(void **state)
 	char s[37];
 
 	(void)state;
-	assert_int_equal(host_parse_uuid("12345678-9ABC-def0-1234-56789abcdef0", id), 0);
-	host_uuid_str(id, s);
+	assert_int_equal(nvmf_hostid_parse("12345678-9ABC-def0-1234-56789abcdef0", id), 0);
+	nvmf_hostid_format(id, s);
 	assert_string_equal(s, "12345678-9abc-def0-1234-56789abcdef0");
-	assert_int_equal(host_parse_uuid("12345678-9abc-def0-1234-56789abcdef", id), -EINVAL);
-	assert_int_equal(host_parse_uuid("12345678x9abc-def0-1234-56789abcdef0", id), -EINVAL);
-	assert_int_equal(host_parse_uuid("12345678-9abc-def0-1234-56789abcdef0zz", id), -EINVAL);
+	assert_int_equal(nvmf_hostid_parse("12345678-9abc-def0-1234-56789abcdef", id), -EINVAL);
+	assert_int_equal(nvmf_hostid_parse("12345678x9abc-def0-1234-56789abcdef0", id), -EINVAL);
+	assert_int_equal(nvmf_hostid_parse("12345678-9abc-def0-1234-56789abcdef0zz", id), -EINVAL);
 }
 
 static void test_opts_defaults(void **state)

@@ -111,7 +111,13 @@ static void write_merge(struct op *op)
 	phase_start(op, write_done);
 }
 
-static void write_locked(struct op *op)
+/*
+ * Read the partially covered first and last blocks of the range into
+ * scratch (the last block goes to scratch's second half, or is the first
+ * block itself), then continue with next. Writes and fallocate both need
+ * the old contents of those edges for their read-modify-write.
+ */
+static void read_edges(struct op *op, op_step next)
 {
 	uint32_t lba = op->nsc.lba_size;
 
@@ -122,9 +128,14 @@ static void write_locked(struct op *op)
 		op_add(op, SEG_READ, op->scratch + (op->eblk - 1 == op->sblk ? 0 : lba),
 		       op->eblk - 1, 1, 0);
 	if (op->nsegs)
-		phase_start(op, write_merge);
+		phase_start(op, next);
 	else
-		write_merge(op);
+		next(op);
+}
+
+static void write_locked(struct op *op)
+{
+	read_edges(op, write_merge);
 }
 
 void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -297,18 +308,7 @@ static void falloc_edges_read(struct op *op)
 
 static void falloc_locked(struct op *op)
 {
-	uint32_t lba = op->nsc.lba_size;
-
-	phase_reset(op);
-	if (op->head_partial)
-		op_add(op, SEG_READ, op->scratch, op->sblk, 1, 0);
-	if (op->tail_partial && !(op->head_partial && op->eblk - 1 == op->sblk))
-		op_add(op, SEG_READ, op->scratch + (op->eblk - 1 == op->sblk ? 0 : lba),
-		       op->eblk - 1, 1, 0);
-	if (op->nsegs)
-		phase_start(op, falloc_edges_read);
-	else
-		falloc_edges_read(op);
+	read_edges(op, falloc_edges_read);
 }
 
 void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,

@@ -208,39 +208,6 @@ static int parse_int(const char *opt, const char *s, long lo, long hi, int *out,
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int fo_parse_uuid(const char *s, unsigned char out[16])
-{
-	int n = 0;
-
-	if (strlen(s) != 36)
-		return -EINVAL;
-	for (int i = 0; i < 36; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return -EINVAL;
-			continue;
-		}
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[n++] = (unsigned char)(hi << 4 | lo);
-		i++;
-	}
-	return n == 16 ? 0 : -EINVAL;
-}
-
 int fo_check_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -376,7 +343,7 @@ static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *
 		snprintf(cfg->nv.hostnqn, sizeof(cfg->nv.hostnqn), "%s", arg);
 		return 0;
 	case OPT_HOSTID:
-		if (fo_parse_uuid(arg, cfg->nv.hostid) < 0)
+		if (nvmf_hostid_parse(arg, cfg->nv.hostid) < 0)
 			return fail(err, errlen, "--hostid: '%s' is not a UUID "
 				    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", arg);
 		return 0;

@@ -66,7 +66,5 @@ int fo_permute(int argc, char *const argv[], char **out);
  * not starting with '.'. 0 or -EINVAL. */
 int fo_check_name(const char *name);
 
-/* Parse "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (any case). 0 or -EINVAL. */
-int fo_parse_uuid(const char *s, unsigned char out[16]);
 
 #endif

@@ -264,48 +264,6 @@ int ctl_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-int ctl_parse_uuid(const char *s, uint8_t out[16])
-{
-	int n = 0;
-
-	if (strlen(s) != 36)
-		return -1;
-	for (int i = 0; i < 36;) {
-		int hi, lo;
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i++] != '-')
-				return -1;
-			continue;
-		}
-		hi = hexval((unsigned char)s[i]);
-		lo = hexval((unsigned char)s[i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[n++] = (uint8_t)(hi << 4 | lo);
-		i += 2;
-	}
-	return n == 16 ? 0 : -1;
-}
-
-void ctl_format_uuid(const uint8_t id[16], char out[37])
-{
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 id[0], id[1], id[2], id[3], id[4], id[5], id[6], id[7], id[8], id[9], id[10],
-		 id[11], id[12], id[13], id[14], id[15]);
-}
-
 int ctl_parse_fmt(const char *s, bool binary_ok, enum ctl_fmt *out)
 {
 	if (!strcmp(s, "normal")) {
@@ -421,7 +379,7 @@ int ctl_set_hostnqn(struct ctl_target *t, const char *s)
 
 int ctl_set_hostid(struct ctl_target *t, const char *s)
 {
-	if (ctl_parse_uuid(s, t->o.hostid) < 0) {
+	if (nvmf_hostid_parse(s, t->o.hostid) < 0) {
 		ctl_usage_err("-I/--hostid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 			      s);
 		return -1;

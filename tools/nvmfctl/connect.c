@@ -215,7 +215,7 @@ static void fuse_args(const struct ctl_conn_opts *c, struct argv_buf *a, const c
 		add(a, o->hostnqn);
 	}
 	if (memcmp(o->hostid, d.hostid, sizeof(d.hostid))) {
-		ctl_format_uuid(o->hostid, hostid);
+		nvmf_hostid_format(o->hostid, hostid);
 		add(a, "--hostid");
 		add(a, hostid);
 	}

@@ -138,7 +138,7 @@ static const char *field_text(const uint8_t *base, const struct field *f, char *
 		snprintf(buf, len, "%02x%02x%02x", p[2], p[1], p[0]);
 		break;
 	case UUID:
-		ctl_format_uuid(p, buf);
+		nvmf_hostid_format(p, buf);
 		break;
 	case HEXSTR: {
 		size_t o = 0;

@@ -155,7 +155,7 @@ static int cmd_gen_hostnqn(int argc, char **argv)
 	}
 	id[6] = (uint8_t)((id[6] & 0x0f) | 0x40);	/* version 4 */
 	id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
-	ctl_format_uuid(id, uuid);
+	nvmf_hostid_format(id, uuid);
 	if (fmt == CTL_FMT_JSON) {
 		json_object *o = json_object_new_object();
 		char nqn[NVMF_NQN_BUFSZ];
@@ -195,7 +195,7 @@ static int cmd_show_hostnqn(int argc, char **argv)
 
 		json_object_object_add(o, "hostnqn", json_object_new_string(nqn));
 		if (nvmf_default_hostid(hostid) == 0) {
-			ctl_format_uuid(hostid, uuid);
+			nvmf_hostid_format(hostid, uuid);
 			json_object_object_add(o, "hostid", json_object_new_string(uuid));
 		}
 		ctl_json_print(o);

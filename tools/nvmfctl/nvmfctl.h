@@ -84,9 +84,6 @@ const char *ctl_status_name(uint16_t status, bool connect);
  * "<opt>: '<s>' is not ..." and return -1. */
 int ctl_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 int ctl_parse_int(const char *opt, const char *s, int lo, int hi, int *out);
-/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes; 0 or -1. */
-int ctl_parse_uuid(const char *s, uint8_t out[16]);
-void ctl_format_uuid(const uint8_t id[16], char out[37]);
 /* -o / --output-format: "normal", "json" (and "binary" when allowed). */
 int ctl_parse_fmt(const char *s, bool binary_ok, enum ctl_fmt *out);
 
