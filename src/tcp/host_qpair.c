@@ -7,7 +7,9 @@
  * every header with the codec before any length in it is trusted. The
  * callbacks here check what only the queue pair knows: that a CID names an
  * outstanding command, that data and R2Ts fit the command's direction and
- * length, that the SUCCESS flag is allowed. Anything wrong is fatal to the
+ * length, and that a read completes successfully only once every byte of
+ * it arrived, in order, the last C2HData carrying LAST_PDU: anything less
+ * would hand the reader memory the controller never wrote. Anything wrong is fatal to the
  * connection: H2CTermReq with the FES and the offending field's offset
  * (3.6.2.4), then every outstanding command fails at once. A data digest
  * mismatch is the exception (3.6.2.1): that one command fails with
@@ -25,6 +27,7 @@
 #define FEI_FLAGS      1
 #define FEI_CCCID      8
 #define FEI_RSP_CID    (8 + 12)
+#define FEI_RSP_STATUS (8 + 14)
 
 static bool hq_live(const struct tcp_host_qpair *hq)
 {
@@ -116,20 +119,30 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
 			    "C2HData for CID %u, a command that %s", cid,
 			    req->base.dir == XP_DIR_H2C ? "writes data" : "has no data");
-	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
-		/* 3.6.2.9: SUCCESS only with LAST_PDU, and only when the host
-		 * disabled SQ flow control at Connect (3.3.2). */
-		if (!(hdr->ch.flags & NVMF_TCP_F_DATA_LAST))
-			return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
-				    "C2HData for CID %u has SUCCESS without LAST_PDU", cid);
-		if (!hq->base.sqfc_disable_requested)
-			return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
-				    "C2HData for CID %u has SUCCESS but SQ flow control was "
-				    "not disabled at Connect", cid);
-	}
+	/*
+	 * 3.6.2.9: SUCCESS only with LAST_PDU. The spec lets a controller set
+	 * SUCCESS only if Connect disabled SQ flow control (3.3.2), but SPDK's
+	 * target sets it whenever DW0 and DW1 of the completion are zero, and
+	 * Linux's host accepts it: so do we, and the SQ head is derived from
+	 * the command's slot instead (transport/qpair.c, xp_req_complete).
+	 */
+	if ((hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) && !(hdr->ch.flags & NVMF_TCP_F_DATA_LAST))
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
+			    "C2HData for CID %u has SUCCESS without LAST_PDU", cid);
 	rc = tcp_check_data_range(hdr, req->base.len, req->c2h_next, err);
 	if (rc != 0)
 		return rc;
+	/* LAST_PDU marks the end of the command's data (3.6.2.9): on a PDU
+	 * that stops short, the rest would never arrive. Data after a LAST_PDU
+	 * cannot pass the range check above, since the data is complete. */
+	if ((hdr->ch.flags & NVMF_TCP_F_DATA_LAST) &&
+	    nvmf_le32toh(hdr->c2h.datao) + nvmf_le32toh(hdr->c2h.datal) != req->base.len)
+		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
+			    "C2HData for CID %u has LAST_PDU%s but its data ends at byte %u "
+			    "of the command's %u", cid,
+			    (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) ? " and SUCCESS" : "",
+			    nvmf_le32toh(hdr->c2h.datao) + nvmf_le32toh(hdr->c2h.datal),
+			    req->base.len);
 	*dst = (uint8_t *)req->base.buf + nvmf_le32toh(hdr->c2h.datao);
 	(void)lay;
 	return 0;
@@ -169,6 +182,22 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 	if (req == NULL)
 		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_RSP_CID,
 			    "CapsuleResp for CID %u, which names no outstanding command", cid);
+	/*
+	 * A read reported successful must have received all of its data, in
+	 * order (checked per PDU), the last PDU with LAST_PDU (3.6.2.9):
+	 * otherwise the caller would take bytes the controller never sent
+	 * for data. Not a per-command error: a controller that answers
+	 * before its data is done is out of step with the host, so the
+	 * connection is not to be trusted (PDU sequence error, 3.6.2.4).
+	 * An error status with partial data is passed on as it is.
+	 */
+	if (req->base.dir == XP_DIR_C2H && (nvmf_get_le16(cqe + 14) >> 1) == 0 &&
+	    (req->c2h_next != req->base.len || !req->c2h_last))
+		return perr(err, NVMF_TCP_FES_PDU_SEQ_ERR, FEI_RSP_STATUS,
+			    "CapsuleResp reports success for CID %u but %s (%u of its %u "
+			    "data bytes arrived)", cid,
+			    req->c2h_next != req->base.len ? "its data is incomplete" :
+			    "no C2HData had LAST_PDU", req->c2h_next, req->base.len);
 	if (req->ddgst_err)
 		tcp_tx_complete(hq, req, XP_SC_TRANSIENT_TRANSPORT_ERR, NULL);
 	else
@@ -187,26 +216,18 @@ static int hq_c2h_data(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *
 	if (req == NULL)	/* checked by hq_on_hdr; cannot happen */
 		return -ECANCELED;
 	req->c2h_next = datao + datal;
+	req->c2h_last = (hdr->ch.flags & NVMF_TCP_F_DATA_LAST) != 0;
 	if (!ddgst_ok) {
 		req->ddgst_err = true;
 		xp_set_error(&hq->base, "data digest error in C2HData for CID %u (DATAO %u, "
 			     "DATAL %u): the command fails with Transient Transport Error",
 			     cid, datao, datal);
 	}
-	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
-		/* 3.3.2: the command completed successfully; no CapsuleResp. */
-		uint8_t cqe[16];
-
-		if (req->ddgst_err) {
-			tcp_tx_complete(hq, req, XP_SC_TRANSIENT_TRANSPORT_ERR, NULL);
-			return 0;
-		}
-		memset(cqe, 0, sizeof(cqe));
-		nvmf_put_le16(cqe + 8, 0xffff);
-		nvmf_put_le16(cqe + 10, hq->base.opts.qid);
-		nvmf_put_le16(cqe + 12, cid);
-		tcp_tx_complete(hq, req, 0, cqe);
-	}
+	/* 3.3.2: the command completed successfully; no CapsuleResp follows.
+	 * on_hdr saw to it that this PDU ends the data (SUCCESS needs LAST). */
+	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS)
+		tcp_tx_complete(hq, req, req->ddgst_err ? XP_SC_TRANSIENT_TRANSPORT_ERR : 0,
+				NULL);
 	return 0;
 }
 
@@ -419,6 +440,7 @@ static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
 	req->h2c_off = req->h2c_end = 0;
 	req->r2t_next = 0;
 	req->c2h_next = 0;
+	req->c2h_last = false;
 	req->tx_seq = 0;
 	req->icd = xreq->dir == XP_DIR_H2C && xreq->len <= qp->opts.icd_max;
 

@@ -43,6 +43,7 @@ struct tcp_host_req {
 	uint32_t h2c_end;		/* end of the R2T's range */
 	uint32_t r2t_next;		/* offset the next R2T must start at */
 	uint32_t c2h_next;		/* offset the next C2HData must start at */
+	bool     c2h_last;		/* the C2HData with LAST_PDU arrived */
 	uint64_t tx_seq;		/* last batch that referenced its data */
 	struct tcp_host_req *done_next;	/* deferred completion list */
 	int      done_status;		/* deferred: status, or INT_MIN: use done_cqe */

@@ -222,15 +222,45 @@ static void xp_req_finish(struct xp_req *req, const struct xp_cpl *cpl, int stat
 		cb(qp, cpl, status, arg);
 }
 
+/*
+ * Move the SQ head forward to new_head, never backwards (NVMe Base 2.0,
+ * 4.1: entries between head and tail are the ones the controller has not
+ * consumed). A head outside (head, tail] is stale or wrong and ignored: a
+ * CQE reporting an older head than one already derived from a SUCCESS
+ * completion must not shrink the room the host knows it has.
+ */
+static void xp_sq_advance(struct xp_qpair *qp, uint16_t new_head)
+{
+	uint16_t q = qp->opts.qsize;
+	uint16_t ahead = (uint16_t)((new_head + q - qp->sq_head) % q);
+	uint16_t used = (uint16_t)((qp->sq_tail + q - qp->sq_head) % q);
+
+	if (new_head < q && ahead <= used)
+		qp->sq_head = new_head;
+}
+
 void xp_req_complete(struct xp_req *req, int status)
 {
+	struct xp_qpair *qp = req->qp;
 	struct xp_cpl cpl;
 
 	memset(&cpl, 0, sizeof(cpl));
 	cpl.cid = req->cid;
-	cpl.sqid = req->qp->opts.qid;
+	cpl.sqid = qp->opts.qid;
 	if (status > 0)
 		cpl.status = (uint16_t)status;
+	if (status == 0) {
+		/*
+		 * Success without a CQE (NVMe/TCP 1.0, 3.3.2). A controller may
+		 * use it with SQ flow control on (SPDK's target does whenever
+		 * DW0 and DW1 would be zero), so no CQE will report the head:
+		 * the controller fetched this command, so the head is past
+		 * its slot. Without this the SQ would look full for good.
+		 */
+		if (qp->sqfc)
+			xp_sq_advance(qp, (uint16_t)((req->sq_slot + 1) % qp->opts.qsize));
+		cpl.sqhd = qp->sqfc && !qp->sqfc_disable_requested ? qp->sq_head : 0xffff;
+	}
 	xp_req_finish(req, &cpl, status);
 }
 
@@ -255,8 +285,8 @@ void xp_req_complete_cqe(struct xp_req *req, const void *cqe16)
 	 */
 	if (cpl.sqhd == 0xffff)
 		qp->sqfc = false;
-	else if (cpl.sqhd < qp->opts.qsize)
-		qp->sq_head = cpl.sqhd;
+	else
+		xp_sq_advance(qp, cpl.sqhd);
 	xp_req_finish(req, &cpl, cpl.status);
 }
 
@@ -433,6 +463,7 @@ int xp_submit(struct xp_qpair *qp, const struct xp_cmd *cmd)
 	tmo = cmd->timeout_ms != 0 ? cmd->timeout_ms : qp->opts.default_timeout_ms;
 	req->timeout_ms = tmo;
 	req->deadline = tmo != 0 ? uv_now(qp->loop) + tmo : 0;
+	req->sq_slot = qp->sq_tail;
 	qp->stats.inflight++;
 
 	rc = qp->ops->submit(qp, req);

@@ -88,8 +88,10 @@ struct xp_req;
  * A completion queue entry in CPU byte order (NVMe Base 2.0, 4.6, Figure 90).
  * For transport errors (status < 0) only cid and sqid are meaningful, the
  * rest is zero. For a read completed by C2HData with the SUCCESS flag
- * (NVMe/TCP 1.0, 3.3.2), the transport synthesizes an all-zero CQE (and
- * sqhd = 0xffff, since that is only allowed with SQ flow control off).
+ * (NVMe/TCP 1.0, 3.3.2), the transport synthesizes a CQE: DW0 and DW1 zero,
+ * and sqhd the head the host derives from the command's own SQ slot (the
+ * controller fetched it, so the head is past it), or 0xffff when Connect
+ * disabled SQ flow control.
  */
 struct xp_cpl {
 	uint32_t dw0;		/* command specific */
@@ -283,6 +285,7 @@ struct xp_req {
 	struct xp_qpair *qp;
 	uint16_t    cid;
 	bool        busy;
+	uint16_t    sq_slot;		/* SQ tail index this command was sent at */
 	uint8_t     sqe[64];
 	void       *buf;
 	uint32_t    len;
@@ -418,7 +421,11 @@ void xp_log(struct xp_qpair *qp, enum xp_log_level level, const char *fmt, ...)
 struct xp_req *xp_req_lookup(struct xp_qpair *qp, uint16_t cid);
 /* Complete a request with a CQE (wire bytes, little-endian) from the controller. */
 void xp_req_complete_cqe(struct xp_req *req, const void *cqe16);
-/* Complete a request without a CQE: status > 0 NVMe status, < 0 errno, 0 success. */
+/*
+ * Complete a request without a CQE: status > 0 NVMe status, < 0 errno, or 0:
+ * success reported without a CQE (C2HData SUCCESS, NVMe/TCP 1.0, 3.3.2),
+ * which also moves the SQ head past the command's slot.
+ */
 void xp_req_complete(struct xp_req *req, int status);
 /* The connect finished (0 or negative errno, error text set beforehand). */
 void xp_connect_done(struct xp_qpair *qp, int status);

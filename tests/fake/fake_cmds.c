@@ -79,6 +79,17 @@ static int reply_data(struct fake_conn *c, uint16_t cid, const uint8_t *data, ui
 	return fake_send_resp(c, cid, 0, dw0, 0);
 }
 
+static void close_all(struct fake_ctrl *fc)
+{
+	unsigned i;
+
+	pthread_mutex_lock(&fc->lock);
+	for (i = 0; i < fc->nconns; i++)
+		if (fc->conns[i] != NULL && fc->conns[i]->fd >= 0)
+			shutdown(fc->conns[i]->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&fc->lock);
+}
+
 static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		       const uint8_t *icd, uint32_t icd_len, uint32_t sgl_len)
 {
@@ -136,7 +147,14 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 			break;
 		}
 		pthread_mutex_unlock(&fc->lock);
-		return fake_send_resp(c, cid, 0, (uint32_t)v, (uint32_t)(v >> 32));
+		if (fake_send_resp(c, cid, 0, (uint32_t)v, (uint32_t)(v >> 32)) != 0)
+			return -1;
+		if (fc->o.scenario == FAKE_CLOSE_AFTER_SHN && ofst == 0x1c && (v & 0xc) == 8) {
+			/* As some targets do once shut down: drop every connection. */
+			fake_trigger(c);
+			close_all(fc);
+		}
+		return 0;
 	case 0x00: /* Property Set */
 		if (ofst == 0x14)
 			STAT(c, fc->cc = nvmf_get_le32(sqe + 48));
@@ -274,6 +292,22 @@ static int read_misbehave(struct fake_conn *c, uint16_t cid, const uint8_t *data
 					   [12] = (uint8_t)cid, [13] = (uint8_t)(cid >> 8) });
 		c->obuf[2] = 100;
 		return fake_wr_full(c->fd, c->obuf, h) == 0 ? 1 : -1;
+	case FAKE_C2H_SHORT_RESP:
+		fake_trigger(c);
+		if (fake_send_c2h(c, cid, data, 0, len / 2, false, false, false) != 0)
+			return -1;
+		return fake_send_resp(c, cid, 0, 0, 0) == 0 ? 1 : -1;
+	case FAKE_RESP_NO_DATA:
+		fake_trigger(c);
+		return fake_send_resp(c, cid, 0, 0, 0) == 0 ? 1 : -1;
+	case FAKE_SUCCESS_SHORT:
+		fake_trigger(c);
+		return fake_send_c2h(c, cid, data, 0, len / 2, true, true, false) == 0 ? 1 : -1;
+	case FAKE_C2H_NO_LAST:
+		fake_trigger(c);
+		if (fake_send_c2h(c, cid, data, 0, len, false, false, false) != 0)
+			return -1;
+		return fake_send_resp(c, cid, 0, 0, 0) == 0 ? 1 : -1;
 	default:
 		return 0;
 	}

@@ -56,6 +56,11 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_AUTHREQ_ATR] = "authreq-atr",
 	[FAKE_CONNECT_INVALID_PARAM] = "connect-invalid-param",
 	[FAKE_BAD_HLEN] = "bad-hlen",
+	[FAKE_C2H_SHORT_RESP] = "c2h-short-resp",
+	[FAKE_RESP_NO_DATA] = "resp-no-data",
+	[FAKE_SUCCESS_SHORT] = "success-short",
+	[FAKE_C2H_NO_LAST] = "c2h-no-last",
+	[FAKE_CLOSE_AFTER_SHN] = "close-after-shn",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

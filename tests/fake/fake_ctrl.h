@@ -62,6 +62,16 @@ enum fake_scenario {
 	FAKE_CONNECT_INVALID_PARAM,
 	/* On the first I/O read: a CapsuleResp whose CH has a wrong HLEN */
 	FAKE_BAD_HLEN,
+	/* On the first I/O read: half its data (no LAST_PDU), then a successful CapsuleResp */
+	FAKE_C2H_SHORT_RESP,
+	/* On the first I/O read: a successful CapsuleResp and no data at all */
+	FAKE_RESP_NO_DATA,
+	/* On the first I/O read: half its data with LAST_PDU and SUCCESS */
+	FAKE_SUCCESS_SHORT,
+	/* On the first I/O read: all its data, LAST_PDU on no PDU, then a CapsuleResp */
+	FAKE_C2H_NO_LAST,
+	/* Once CSTS has reported shutdown complete: every connection is closed */
+	FAKE_CLOSE_AFTER_SHN,
 	FAKE_SCENARIO_COUNT
 };
 

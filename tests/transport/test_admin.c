@@ -49,15 +49,16 @@ static int run_cmd(struct th *t, const uint8_t sqe[64], void *buf, uint32_t len,
 	return a.status;
 }
 
-static int connect_cmd(struct th *t, bool disable_sqfc, struct xp_cpl *cpl)
+static int connect_q(struct th *t, uint16_t qid, uint16_t sqsize, bool disable_sqfc,
+		     struct xp_cpl *cpl)
 {
 	uint8_t sqe[64], data[1024];
 
 	memset(sqe, 0, sizeof(sqe));
 	sqe[0] = 0x7f;
 	sqe[4] = 0x01;				/* Connect */
-	nvmf_put_le16(sqe + 42, 0);		/* QID */
-	nvmf_put_le16(sqe + 44, 31);		/* SQSIZE, 0's based */
+	nvmf_put_le16(sqe + 42, qid);		/* QID */
+	nvmf_put_le16(sqe + 44, sqsize);	/* SQSIZE, 0's based */
 	sqe[46] = disable_sqfc ? 0x04 : 0;	/* CATTR */
 	nvmf_put_le32(sqe + 48, 5000);		/* KATO */
 	memset(data, 0, sizeof(data));
@@ -66,6 +67,11 @@ static int connect_cmd(struct th *t, bool disable_sqfc, struct xp_cpl *cpl)
 	strcpy((char *)data + 512, "nqn.2014-08.org.nvmexpress:uuid:test");
 	xp_qpair_set_sqfc_disable(t->qp, disable_sqfc);
 	return run_cmd(t, sqe, data, sizeof(data), XP_DIR_H2C, cpl);
+}
+
+static int connect_cmd(struct th *t, bool disable_sqfc, struct xp_cpl *cpl)
+{
+	return connect_q(t, 0, 31, disable_sqfc, cpl);
 }
 
 static int prop_get(struct th *t, uint32_t ofst, bool eight, uint64_t *val)
@@ -185,12 +191,61 @@ static void sq_full_with_stuck_head(void **state)
 	th_teardown(&t);
 }
 
+/*
+ * A controller that completes reads with C2HData SUCCESS although SQ flow
+ * control is on (SPDK's target by default) reports no SQ head for them: the
+ * host derives it from each command's slot, so many more reads than the SQ
+ * holds go through, and a later CQE's SQHD still fits (never backwards).
+ */
+static void success_reads_past_sq_size(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_C2H_SUCCESS };
+	struct xp_qpair_opts qo = th_qopts();
+	struct xp_qpair_info info;
+	struct xp_cpl cpl;
+	uint8_t sqe[64], buf[4 * 512];
+	struct tcmd tc[4];
+	struct th t;
+	int round, i;
+
+	(void)state;
+	qo.qid = 1;
+	qo.qsize = 8;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(connect_q(&t, 1, 7, false, &cpl), 0);	/* tail 1, head 1 */
+	assert_int_equal(cpl.sqhd, 1);
+	/* 10 rounds of 4 reads in flight: 40 commands through an 8-entry SQ. */
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < 4; i++)
+			assert_int_equal(th_rw(&t, false, (uint64_t)i, 1, buf + i * 512,
+					       &tc[i], 0), 0);
+		for (i = 0; i < 4; i++) {
+			th_wait(&t, &tc[i].done);
+			assert_int_equal(tc[i].status, 0);
+			assert_true(th_pattern_ok(buf + i * 512, (uint64_t)i * 512, 512));
+		}
+	}
+	xp_qpair_get_info(t.qp, &info);
+	assert_true(info.sq_flow_control);
+	assert_int_equal(info.sq_head, (1 + 40) % 8);
+	/* A Flush answered by a CQE: its SQHD (the fake's real head) agrees. */
+	memset(sqe, 0, sizeof(sqe));
+	nvmf_put_le32(sqe + 4, 1);
+	assert_int_equal(run_cmd(&t, sqe, NULL, 0, XP_DIR_NONE, &cpl), 0);
+	assert_int_equal(cpl.sqhd, (1 + 41) % 8);
+	xp_qpair_get_info(t.qp, &info);
+	assert_int_equal(info.sq_head, (1 + 41) % 8);
+	th_teardown(&t);
+	assert_int_equal(t.st.triggered, 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bring_up_sqfc_on),
 		cmocka_unit_test(bring_up_sqfc_off),
 		cmocka_unit_test(sq_full_with_stuck_head),
+		cmocka_unit_test(success_reads_past_sq_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

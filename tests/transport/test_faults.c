@@ -160,13 +160,75 @@ static void success_without_last(void **state)
 			  NVMF_TCP_FES_INVALID_PDU_HDR, 1);
 }
 
-/* SUCCESS is only legal if Connect disabled SQ flow control (3.3.2). */
-static void success_not_allowed(void **state)
+/*
+ * SUCCESS although Connect left SQ flow control on: NVMe/TCP 1.0, 3.3.2
+ * does not allow it, but SPDK's target does it by default and Linux's host
+ * accepts it, so the read completes with its data and the queue goes on.
+ */
+static void success_with_sqfc_on(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_C2H_SUCCESS };
+	uint8_t *buf = buf_new(8 * 512);
+	struct xp_qpair_opts qo = th_qopts();
+	struct th t;
+	struct tcmd tc;
+	int i;
+
+	(void)state;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	for (i = 0; i < 2; i++) {
+		memset(buf, 0xee, 8 * 512);
+		assert_int_equal(th_rw(&t, false, 8, 8, buf, &tc, 0), 0);
+		th_wait(&t, &tc.done);
+		assert_int_equal(tc.status, 0);
+		assert_true(th_pattern_ok(buf, 8 * 512, 8 * 512));
+		assert_int_not_equal(tc.cpl.sqhd, 0xffff);	/* flow control stays on */
+	}
+	assert_int_equal(xp_qpair_state(t.qp), XP_QP_READY);
+	assert_false(t.lost);
+	th_teardown(&t);
+	assert_int_equal(t.st.triggered, 2);
+	assert_false(t.st.term_received);
+	free(buf);
+}
+
+/*
+ * A read is successful only with all of its data, in order, LAST_PDU on
+ * the last C2HData (NVMe/TCP 1.0, 3.6.2.9). Anything short is a PDU
+ * sequence error: the reader would otherwise get memory nobody wrote.
+ */
+static void capsule_resp_after_short_data(void **state)
 {
 	(void)state;
-	expect_fatal_read(FAKE_C2H_SUCCESS, th_qopts(), 8, -EPROTO,
-			  "SQ flow control was not disabled at Connect",
-			  NVMF_TCP_FES_INVALID_PDU_HDR, 1);
+	/* FEI: the CQE's status field, byte 8 + 14. */
+	expect_fatal_read(FAKE_C2H_SHORT_RESP, th_qopts(), 8, -EPROTO,
+			  "success for CID 0 but its data is incomplete (2048 of its 4096",
+			  NVMF_TCP_FES_PDU_SEQ_ERR, 22);
+}
+
+static void capsule_resp_without_data(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_RESP_NO_DATA, th_qopts(), 8, -EPROTO,
+			  "success for CID 0 but its data is incomplete (0 of its 4096",
+			  NVMF_TCP_FES_PDU_SEQ_ERR, 22);
+}
+
+static void capsule_resp_without_last_pdu(void **state)
+{
+	(void)state;
+	expect_fatal_read(FAKE_C2H_NO_LAST, th_qopts(), 8, -EPROTO,
+			  "success for CID 0 but no C2HData had LAST_PDU",
+			  NVMF_TCP_FES_PDU_SEQ_ERR, 22);
+}
+
+static void success_before_data_ends(void **state)
+{
+	(void)state;
+	/* FEI: CH.FLAGS, byte 1. */
+	expect_fatal_read(FAKE_SUCCESS_SHORT, th_qopts(), 8, -EPROTO,
+			  "has LAST_PDU and SUCCESS but its data ends at byte 2048 of the "
+			  "command's 4096", NVMF_TCP_FES_INVALID_PDU_HDR, 1);
 }
 
 static void r2t_for_read(void **state)
@@ -416,7 +478,11 @@ int main(void)
 		cmocka_unit_test(c2h_overlap),
 		cmocka_unit_test(c2h_out_of_order),
 		cmocka_unit_test(success_without_last),
-		cmocka_unit_test(success_not_allowed),
+		cmocka_unit_test(success_with_sqfc_on),
+		cmocka_unit_test(capsule_resp_after_short_data),
+		cmocka_unit_test(capsule_resp_without_data),
+		cmocka_unit_test(capsule_resp_without_last_pdu),
+		cmocka_unit_test(success_before_data_ends),
 		cmocka_unit_test(r2t_for_read),
 		cmocka_unit_test(r2t_out_of_range),
 		cmocka_unit_test(r2t_beyond_maxr2t),
