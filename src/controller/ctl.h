@@ -199,6 +199,11 @@ struct ctl_subsys *ctl_subsys_find(struct ctl_target *t, const char *nqn);
 void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s);
 int  ctl_subsys_allow_host(struct ctl_subsys *s, const char *hostnqn);
 bool ctl_subsys_host_allowed(const struct ctl_subsys *s, const char *hostnqn);
+/* HOSTNQN for log lines: SPDK's host sends an empty one (fabrics.c). */
+static inline const char *ctl_host_name(const char *hostnqn)
+{
+	return hostnqn[0] ? hostnqn : "empty HOSTNQN";
+}
 int  ctl_target_add_listener(struct ctl_target *t, const char *traddr, int port, bool io);
 /* Validates an NQN (Base 2.0, 4.5): 1..223 bytes, "nqn." prefix, printable. */
 bool ctl_nqn_valid(const char *nqn);

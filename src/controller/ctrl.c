@@ -45,7 +45,7 @@ static void ka_timer_cb(uv_timer_t *tm)
 		return;
 	}
 	ctl_log(c->target, 0, "controller %u (%s): keep-alive timeout (%u ms), dropping host",
-		c->cntlid, c->hostnqn, c->kato_ms);
+		c->cntlid, ctl_host_name(c->hostnqn), c->kato_ms);
 	uv_timer_stop(&c->ka_timer);
 	c->dying = true;
 	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
@@ -144,7 +144,7 @@ static void ctrl_free(struct ctl_ctrl *c)
 	if (*pp)
 		*pp = c->next;
 	t->nctrls--;
-	ctl_log(t, 1, "controller %u (%s) freed", c->cntlid, c->hostnqn);
+	ctl_log(t, 1, "controller %u (%s) freed", c->cntlid, ctl_host_name(c->hostnqn));
 	uv_timer_stop(&c->ka_timer);
 	uv_close((uv_handle_t *)&c->ka_timer, ctrl_closed);
 	if (s->removed) {

@@ -31,6 +31,35 @@ static bool get_nqn(char *dst, const uint8_t *field)
 	return true;
 }
 
+/*
+ * Host access (Fabrics 1.1, 3.3: a Connect from a host the subsystem does
+ * not allow fails with Connect Invalid Host). An empty HOSTNQN names no
+ * host, so it cannot be on an allow-list; with any host allowed it is
+ * accepted as Linux nvmet and SPDK's target do (nvmet_host_allowed,
+ * spdk_nvmf_subsystem_host_allowed), with a warning on the admin queue
+ * because such hosts cannot be told apart. False once req is completed.
+ */
+static bool check_host(struct ctl_req *req, const struct ctl_subsys *s, const char *hostnqn,
+		       uint16_t qid)
+{
+	struct ctl_queue *q = req->q;
+	struct ctl_target *t = q->target;
+
+	if (ctl_subsys_host_allowed(s, hostnqn)) {
+		if (!hostnqn[0] && qid == 0)
+			ctl_log(t, 0, "%s: warning: empty HOSTNQN accepted on %s (any host allowed)",
+				q->peer, s->nqn);
+		return true;
+	}
+	if (!hostnqn[0])
+		ctl_log(t, 0, "%s: Connect rejected: empty HOSTNQN, and %s allows only listed hosts",
+			q->peer, s->nqn);
+	else
+		ctl_log(t, 0, "%s: host %s not allowed on %s", q->peer, hostnqn, s->nqn);
+	ctl_req_complete(req, CTL_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
+	return false;
+}
+
 static void exec_connect(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
@@ -63,16 +92,15 @@ static void exec_connect(struct ctl_req *req)
 	}
 	if (!get_nqn(subnqn, d + CTL_CD_SUBNQN) || !ctl_nqn_valid(subnqn))
 		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_SUBNQN), "malformed SUBNQN");
-	if (!get_nqn(hostnqn, d + CTL_CD_HOSTNQN) || !ctl_nqn_valid(hostnqn))
+	/* An empty HOSTNQN is let through to the host check below: SPDK's
+	 * host (spdk_nvme_perf, spdk_nvme_identify) sends one by default. */
+	if (!get_nqn(hostnqn, d + CTL_CD_HOSTNQN) || (hostnqn[0] && !ctl_nqn_valid(hostnqn)))
 		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_HOSTNQN), "malformed HOSTNQN");
 	s = ctl_subsys_find(t, subnqn);
 	if (!s || (s != &t->disc && !q->io_allowed))
 		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_SUBNQN), "unknown SUBNQN");
-	if (!ctl_subsys_host_allowed(s, hostnqn)) {
-		ctl_log(t, 0, "%s: host %s not allowed on %s", q->peer, hostnqn, subnqn);
-		ctl_req_complete(req, CTL_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
+	if (!check_host(req, s, hostnqn, qid))
 		return;
-	}
 	/* SQSIZE is 0's based; 0 is invalid (Fabrics 1.1, 3.3). */
 	if (sqsize == 0 || sqsize > CTL_MQES)
 		return connect_invalid(req, CTL_IPO_SQE(CTL_CONN_SQSIZE), "SQSIZE out of range");
@@ -93,7 +121,7 @@ static void exec_connect(struct ctl_req *req)
 			return;
 		}
 		ctl_log(t, 1, "%s: controller %u created for %s on %s (KATO %u ms)", q->peer,
-			c->cntlid, hostnqn, subnqn, kato);
+			c->cntlid, ctl_host_name(hostnqn), subnqn, kato);
 	} else {
 		if (s == &t->disc)
 			return connect_invalid(req, CTL_IPO_SQE(CTL_CONN_QID),

@@ -60,6 +60,9 @@ static void test_connect_validation(void **state)
 	/* Malformed host NQN. */
 	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "not-an-nqn", CTL_SC_CONNECT_INVALID,
 		       CTL_IPO_DATA(CTL_CD_HOSTNQN));
+	/* Empty host NQN (SPDK's host) on a subsystem with an allow-list:
+	 * no host is named, so none is allowed. */
+	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "", CTL_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
 	/* Static CNTLID on the admin queue: the target is dynamic. */
 	connect_expect(0, 31, 5, TH_SUBNQN, TH_HOSTNQN, CTL_SC_CONNECT_INVALID,
 		       CTL_IPO_DATA(CTL_CD_CNTLID));
@@ -392,6 +395,62 @@ static void test_io_queue_connect(void **state)
 	th_close(&a);
 }
 
+#define ANY_NQN "nqn.2024-01.org.libnvmf:anyhost"
+
+static void add_any_host(struct tf *f, void *arg)
+{
+	assert_non_null(ctl_subsys_add(&f->t, ANY_NQN));
+}
+
+static void remove_any_host(struct tf *f, void *arg)
+{
+	ctl_subsys_remove(&f->t, ctl_subsys_find(&f->t, ANY_NQN));
+}
+
+/* An empty HOSTNQN, as SPDK's host sends by default: accepted where any host
+ * is allowed, on the admin and the I/O queues; an I/O queue must then also
+ * carry the empty HOSTNQN; the discovery log shows it no allow-listed
+ * subsystem. */
+static void test_connect_empty_hostnqn(void **state)
+{
+	struct th a, q, d;
+	struct th_cqe cqe;
+	uint8_t *buf = calloc(1, 4096);
+	bool seen_any = false;
+	uint64_t n;
+
+	tf_call(&F, add_any_host, NULL);
+	assert_int_equal(th_admin_up_as(&a, F.port, ANY_NQN, "", 10000), 0);
+	assert_int_not_equal(a.cntlid, 0);
+	assert_int_equal(th_open(&q, F.port), 0);
+	memcpy(q.hostid, a.hostid, 16);
+	assert_int_equal(th_icreq(&q, 0, false, false), 0);
+	assert_int_equal(th_connect(&q, 1, CTL_MQES, 0, a.cntlid, ANY_NQN, TH_HOSTNQN, 0, &cqe), 0);
+	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
+	assert_int_equal(cqe.dw0, CTL_IPO_DATA(CTL_CD_HOSTNQN));
+	assert_int_equal(th_connect(&q, 1, CTL_MQES, 0, a.cntlid, ANY_NQN, "", 0, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(cqe.dw0, a.cntlid);
+
+	assert_int_equal(th_admin_up_as(&d, F.port, CTL_DISC_NQN, "", 0), 0);
+	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, buf, 4096, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	n = nvmf_get_le64(buf + 8);
+	assert_true(n >= 1 && n <= 3);
+	for (uint64_t i = 0; i < n; i++) {
+		const char *sub = (char *)buf + 1024 * (i + 1) + CTL_DLE_SUBNQN;
+
+		assert_true(strncmp(sub, TH_SUBNQN, 256) != 0);
+		seen_any = seen_any || strncmp(sub, ANY_NQN, 256) == 0;
+	}
+	assert_true(seen_any);
+	th_close(&d);
+	th_close(&q);
+	th_close(&a);
+	tf_call(&F, remove_any_host, NULL);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_discovery),
 		cmocka_unit_test(test_discovery_genctr),
 		cmocka_unit_test(test_io_queue_connect),
+		cmocka_unit_test(test_connect_empty_hostnqn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

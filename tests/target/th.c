@@ -459,6 +459,12 @@ int th_prop_set(struct th *h, uint32_t ofst, uint32_t v, struct th_cqe *cqe)
 
 int th_admin_up(struct th *h, int port, const char *subnqn, uint32_t kato)
 {
+	return th_admin_up_as(h, port, subnqn, TH_HOSTNQN, kato);
+}
+
+int th_admin_up_as(struct th *h, int port, const char *subnqn, const char *hostnqn,
+		   uint32_t kato)
+{
 	struct th_cqe cqe;
 	uint64_t csts = 0;
 	int rc;
@@ -467,7 +473,7 @@ int th_admin_up(struct th *h, int port, const char *subnqn, uint32_t kato)
 	if (rc == 0)
 		rc = th_icreq(h, 0, false, false);
 	if (rc == 0)
-		rc = th_connect(h, 0, 31, kato, 0xFFFF, subnqn, TH_HOSTNQN, 0, &cqe);
+		rc = th_connect(h, 0, 31, kato, 0xFFFF, subnqn, hostnqn, 0, &cqe);
 	if (rc == 0 && cqe.status)
 		rc = -EACCES;
 	/* CC: EN, IOSQES 6, IOCQES 4 */

@@ -99,6 +99,9 @@ int  th_prop_get(struct th *h, uint32_t ofst, bool eight, uint64_t *v, struct th
 int  th_prop_set(struct th *h, uint32_t ofst, uint32_t v, struct th_cqe *cqe);
 /* ICReq + admin Connect + CC.EN = 1 and wait for CSTS.RDY. */
 int  th_admin_up(struct th *h, int port, const char *subnqn, uint32_t kato);
+/* The same with another HOSTNQN ("" for none, as SPDK's host sends). */
+int  th_admin_up_as(struct th *h, int port, const char *subnqn, const char *hostnqn,
+		    uint32_t kato);
 /* ICReq + I/O queue Connect for the controller of admin. */
 int  th_io_up(struct th *h, int port, const struct th *admin, uint16_t qid, uint8_t cattr);
 
