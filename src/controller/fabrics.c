@@ -32,6 +32,26 @@ static bool get_nqn(char *dst, const uint8_t *field)
 }
 
 /*
+ * What a HOSTNQN may be (Base 2.0, 4.5 asks for "nqn." and at most 223
+ * bytes): printable ASCII within the length, or empty. The "nqn." prefix is
+ * not required: nvmet and SPDK's target check no format, and SPDK's hosts up
+ * to 20.10 sent "2014-08.org.nvmexpress:uuid:..." without it. Such a name
+ * cannot be on an allow-list (entries are checked in full), so the prefix
+ * protects nothing; printable ASCII keeps the name safe to log.
+ */
+static bool hostnqn_acceptable(const char *hostnqn)
+{
+	size_t n = strnlen(hostnqn, CTL_NQN_MAX + 1);
+
+	if (n > CTL_NQN_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)hostnqn[i] < 0x20 || (unsigned char)hostnqn[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/*
  * Host access (Fabrics 1.1, 3.3: a Connect from a host the subsystem does
  * not allow fails with Connect Invalid Host). An empty HOSTNQN names no
  * host, so it cannot be on an allow-list; with any host allowed it is
@@ -94,7 +114,7 @@ static void exec_connect(struct ctl_req *req)
 		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_SUBNQN), "malformed SUBNQN");
 	/* An empty HOSTNQN is let through to the host check below: SPDK's
 	 * host (spdk_nvme_perf, spdk_nvme_identify) sends one by default. */
-	if (!get_nqn(hostnqn, d + CTL_CD_HOSTNQN) || (hostnqn[0] && !ctl_nqn_valid(hostnqn)))
+	if (!get_nqn(hostnqn, d + CTL_CD_HOSTNQN) || !hostnqn_acceptable(hostnqn))
 		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_HOSTNQN), "malformed HOSTNQN");
 	s = ctl_subsys_find(t, subnqn);
 	if (!s || (s != &t->disc && !q->io_allowed))

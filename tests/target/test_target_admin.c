@@ -57,9 +57,14 @@ static void test_connect_validation(void **state)
 	/* Host not on the allow-list. */
 	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "nqn.2024-01.org.libnvmf:intruder",
 		       CTL_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
-	/* Malformed host NQN. */
-	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "not-an-nqn", CTL_SC_CONNECT_INVALID,
+	/* Malformed host NQN (a control character). */
+	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "nqn.2024-01.org.libnvmf:\x01",
+		       CTL_SC_CONNECT_INVALID,
 		       CTL_IPO_DATA(CTL_CD_HOSTNQN));
+	/* No "nqn." prefix: a name like any other (see
+	 * test_connect_hostnqn_without_prefix), just not on the allow-list. */
+	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "not-an-nqn", CTL_SC_CONNECT_INVALID_HOST,
+		       0xFFFFFFFFu);
 	/* Empty host NQN (SPDK's host) on a subsystem with an allow-list:
 	 * no host is named, so none is allowed. */
 	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "", CTL_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
@@ -451,6 +456,35 @@ static void test_connect_empty_hostnqn(void **state)
 	free(buf);
 }
 
+/*
+ * A HOSTNQN without the "nqn." prefix (SPDK's hosts up to 20.10 sent
+ * "2014-08.org.nvmexpress:uuid:...") is accepted where any host may connect,
+ * as nvmet and SPDK's target do; one with a control character is not.
+ */
+static void test_connect_hostnqn_without_prefix(void **state)
+{
+	static const char old_spdk[] =
+		"2014-08.org.nvmexpress:uuid:5c1d2a4e-8f0b-4e57-9d57-3b1e6a0f9c21";
+	struct th a, b;
+	struct th_cqe cqe;
+
+	(void)state;
+	tf_call(&F, add_any_host, NULL);
+	assert_int_equal(th_admin_up_as(&a, F.port, ANY_NQN, old_spdk, 10000), 0);
+	assert_int_not_equal(a.cntlid, 0);
+	th_close(&a);
+
+	/* ESC (0x1b) is no printable character: refused, naming HOSTNQN. */
+	assert_int_equal(th_open(&b, F.port), 0);
+	assert_int_equal(th_icreq(&b, 0, false, false), 0);
+	assert_int_equal(th_connect(&b, 0, 31, 0, 0xffff, ANY_NQN,
+				    "2014-08.org.nvmexpress:uuid:\x1b[2J", 0, &cqe), 0);
+	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
+	assert_int_equal(cqe.dw0, CTL_IPO_DATA(CTL_CD_HOSTNQN));
+	th_close(&b);
+	tf_call(&F, remove_any_host, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_discovery_genctr),
 		cmocka_unit_test(test_io_queue_connect),
 		cmocka_unit_test(test_connect_empty_hostnqn),
+		cmocka_unit_test(test_connect_hostnqn_without_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
