@@ -48,9 +48,26 @@
  *  text. Timeouts are -ETIMEDOUT, a lost connection -ECONNRESET, commands
  *  flushed by nvmf_disconnect() -ECANCELED.
  *
+ *  A failed asynchronous command's text ("Read failed: queue 1: C2HData:
+ *  DATAO 2560, expected 2048 (data out of order)") is
+ *  nvmf_completion_errmsg() during its completion callback.
+ *
  * DEBUG LOG
- *  LIBNVMF_DEBUG=1 in the environment prints debug messages to stderr;
- *  nvmf_set_log_callback() redirects all messages to a function instead.
+ *  The library prints nothing by itself: every failure already reaches the
+ *  caller as above, and the caller decides what to show. Two ways turn the
+ *  library's log on:
+ *  - LIBNVMF_DEBUG set to anything but "" or "0" in the environment (read
+ *    once, when the library first logs) prints every message, errors to
+ *    debug traces, to stderr as "libnvmf: error: text" ("warning", "info",
+ *    "debug");
+ *  - nvmf_set_log_callback() hands every message, of every level, to a
+ *    function instead, whatever LIBNVMF_DEBUG says; it filters by level.
+ *  Levels: ERROR, something failed that the caller may not hear of otherwise
+ *  (a queue's connection lost); WARN, the library carries on without
+ *  something (namespace notices); INFO, facts (fewer I/O queues granted);
+ *  DEBUG, traces. An orderly nvmf_disconnect() logs no ERROR or WARN, even
+ *  when the controller closes its connections once shut down: what the
+ *  teardown reports is DEBUG.
  */
 #ifndef NVMF_NVMF_H
 #define NVMF_NVMF_H
@@ -104,8 +121,10 @@ enum nvmf_log_level {
 	NVMF_LOG_DEBUG = 3,
 };
 typedef void (*nvmf_log_cb)(void *user, enum nvmf_log_level level, const char *msg);
-/* Send every message to cb (any thread may call it; NULL restores stderr
- * output governed by LIBNVMF_DEBUG). Set it before connecting. */
+/* Send every message, whatever its level, to cb (any thread may call it;
+ * msg is valid during the call). NULL restores the default: nothing, or
+ * stderr when LIBNVMF_DEBUG asks (see DEBUG LOG above). Set it before
+ * connecting. */
 NVMF_API void nvmf_set_log_callback(nvmf_log_cb cb, void *user);
 
 /* ---- NVMe status ---------------------------------------------------------- */
@@ -294,12 +313,17 @@ enum nvmf_event_type {
 	NVMF_EVENT_FATAL      = 4,	/* CSTS.CFS or keep-alive failure */
 };
 
+/* Only the library creates events (members may be added at the end). */
 struct nvmf_event {
 	enum nvmf_event_type type;
 	uint32_t        aen_dw0;	/* AER completion DW0 (NS_CHANGED, AEN) */
 	uint32_t        nr_nsids;	/* NS_CHANGED: NSIDs changed (0 = unknown/all) */
 	const uint32_t *nsids;		/* valid during the callback only */
 	int             error;		/* CONN_LOST, FATAL: negative errno */
+	/* CONN_LOST, FATAL: what happened ("queue 1: controller closed the
+	 * connection (2 commands outstanding)"), valid during the callback
+	 * only; "" for the other types. Never NULL. */
+	const char     *msg;
 };
 
 /* ---- Asynchronous commands ------------------------------------------------- */
@@ -318,6 +342,17 @@ struct nvmf_completion {
  */
 typedef void (*nvmf_completion_cb)(void *user, uint64_t cookie,
 				   const struct nvmf_completion *cpl);
+/*
+ * What went wrong with a failed command, as nvmf_get_error() says it for
+ * the synchronous calls: "Read failed: LBA Out of Range (SCT 0h SC 80h,
+ * DNR)", "Write failed: queue 2: controller closed the connection (3
+ * commands outstanding)", "Flush canceled: the controller is disconnecting".
+ * cpl must be the pointer the completion callback received, and the text is
+ * valid until that callback returns (copy it to keep it). "" for a command
+ * that succeeded and for any other pointer, a copy of *cpl included. Never
+ * NULL.
+ */
+NVMF_API const char *nvmf_completion_errmsg(const struct nvmf_completion *cpl);
 /* Called exactly once per submission attempt that was given this struct,
  * after the completion callback, or without it if the submission failed. */
 typedef void (*nvmf_free_cb)(void *user);

@@ -549,18 +549,12 @@ static void close_all_fn(struct host_call *call)
 	for (int k = 0; k < 2; k++) {
 		while (c->waitq[k]) {
 			struct host_req *req = c->waitq[k];
-			struct nvmf_completion cpl = { .result = -ECANCELED };
+			char msg[HOST_MSG_MAX];
 
 			c->waitq[k] = req->next;
-			if (!req->internal)
-				atomic_fetch_sub(&c->in_flight, 1);
-			c->in_cb++;
-			if (req->cb.cb)
-				req->cb.cb(req->cb.user, req->cookie, &cpl);
-			if (req->cb.free)
-				req->cb.free(req->cb.user);
-			c->in_cb--;
-			free(req);
+			snprintf(msg, sizeof(msg), "%s canceled: the controller is disconnecting",
+				 req->what);
+			host_req_fail(req, -ECANCELED, msg);
 		}
 	}
 	t = malloc(sizeof(*t));
@@ -584,6 +578,15 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	host_err_clear();
 	if (!c)
 		return 0;
+	/*
+	 * Stopping before the shutdown, not after: a controller may close its
+	 * connections as soon as it reports CSTS.SHST complete (NVMe Base 2.0,
+	 * 3.6.2, the association ends), and that loss is then expected, not a
+	 * failure to log or an event for the application. A shutdown that
+	 * does fail is this function's return value. Like Linux, no Keep
+	 * Alive is sent from here on (ka_tick checks it).
+	 */
+	c->stopping = true;
 	if (!c->failed && c->admin.ready) {
 		r = shutdown_ctrl(c);
 		if (r < 0) {
@@ -593,7 +596,6 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 			host_log(NVMF_LOG_WARN, "orderly shutdown failed: %s", msg);
 		}
 	}
-	c->stopping = true;
 	host_call(c, close_all_fn, NULL, &call);
 	host_loop_stop(c);
 	ctrl_free(c);

@@ -66,7 +66,6 @@ struct host_req {
 	uint32_t  timeout_ms;		/* 0: no timeout (AER) */
 	uint64_t  cookie;
 	struct nvmf_callback cb;
-	char     *errmsg;		/* if set, receives the transport error (HOST_MSG_MAX) */
 	const char *what;		/* command name for messages */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
@@ -166,6 +165,9 @@ struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what)
 int64_t host_submit(struct host_req *req);
 /* On the loop thread: hand to a queue pair. 0 or negative errno. */
 int  host_dispatch(struct host_req *req);
+/* Complete req with err (its callbacks run now); msg is the completion's
+ * text (nvmf_completion_errmsg). On the loop thread. */
+void host_req_fail(struct host_req *req, int err, const char *msg);
 /* Submit a command synchronously; fills call->cpl/msg. */
 int  host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_completion *cpl);
 

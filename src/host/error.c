@@ -20,9 +20,12 @@ static _Thread_local char     tl_msg[HOST_ERR_MAX];
 static _Thread_local int      tl_errno;
 static _Thread_local uint16_t tl_status;
 
+/* Below every level: nothing is printed. */
+#define LOG_OFF (-1)
+
 static nvmf_log_cb log_cb;
 static void *log_user;
-static int log_level = -1;	/* -1: not yet read from the environment */
+static int log_level = LOG_OFF;	/* set once from LIBNVMF_DEBUG by log_init() */
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 const char *nvmf_version(void)
@@ -97,11 +100,18 @@ int host_err_set(int err, uint16_t status, const char *msg)
 	return host_err_status(err, status, "%s", msg);
 }
 
+/*
+ * Quiet unless asked. Every failure already reaches the caller (a negative
+ * return with nvmf_get_error(), or a completion with its text): printing it
+ * as well made applications and the tools show each connect error twice,
+ * and a library must not write to a stderr that may belong to a terminal
+ * user interface or be closed. LIBNVMF_DEBUG turns the whole log on.
+ */
 static void log_init(void)
 {
 	const char *e = getenv("LIBNVMF_DEBUG");
 
-	log_level = (e && *e && strcmp(e, "0") != 0) ? NVMF_LOG_DEBUG : NVMF_LOG_WARN;
+	log_level = (e && *e && strcmp(e, "0") != 0) ? NVMF_LOG_DEBUG : LOG_OFF;
 }
 
 void nvmf_set_log_callback(nvmf_log_cb cb, void *user)

@@ -211,37 +211,96 @@ struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what)
 	return req;
 }
 
-static void req_finish(struct host_req *req, const struct nvmf_completion *cpl)
+/*
+ * The completion being delivered on this thread and its text, for
+ * nvmf_completion_errmsg(). Every completion of a controller is delivered
+ * on its loop's thread, so a thread-local pair needs no lock, and the
+ * public struct nvmf_completion keeps its size (callers allocate it for the
+ * synchronous passthrough calls).
+ */
+static _Thread_local const struct nvmf_completion *tl_cpl;
+static _Thread_local const char *tl_cpl_msg;
+
+const char *nvmf_completion_errmsg(const struct nvmf_completion *cpl)
+{
+	if (cpl != NULL && cpl == tl_cpl && tl_cpl_msg != NULL)
+		return tl_cpl_msg;
+	return "";
+}
+
+/* Deliver a completion; msg says why it failed (NULL on success). */
+static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, const char *msg)
 {
 	struct nvmf_ctrl *c = req->c;
+	const struct nvmf_completion *outer_cpl = tl_cpl;
+	const char *outer_msg = tl_cpl_msg;
 
 	/* Completed before the user hears of it: a waiter woken by the
 	 * callback sees a consistent in-flight count. */
 	if (!req->internal)
 		atomic_fetch_sub(&c->in_flight, 1);
 	c->in_cb++;
-	if (req->cb.cb)
+	if (req->cb.cb) {
+		tl_cpl = cpl;
+		tl_cpl_msg = cpl->result < 0 && msg ? msg : "";
 		req->cb.cb(req->cb.user, req->cookie, cpl);
+		/* Restored, not cleared: a callback never runs inside another
+		 * today, but the accessor must not lie if one ever does. */
+		tl_cpl = outer_cpl;
+		tl_cpl_msg = outer_msg;
+	}
 	if (req->cb.free)
 		req->cb.free(req->cb.user);
 	c->in_cb--;
 	free(req);
 }
 
-static void req_fail(struct host_req *req, int err)
+void host_req_fail(struct host_req *req, int err, const char *msg)
 {
 	struct nvmf_completion cpl = { .result = err };
 
-	req_finish(req, &cpl);
+	req_finish(req, &cpl, msg);
+}
+
+/* A request refused on the loop: try_dispatch() named it in the thread's error. */
+static void req_fail(struct host_req *req, int err)
+{
+	host_req_fail(req, err, nvmf_get_error());
 }
 
 static void drain_waitq(struct nvmf_ctrl *c);
+
+/*
+ * The text of a failed command: "<command> failed: <why>", why being the
+ * NVMe status with its name (Base 2.0, 4.6.1), or what the transport
+ * said about its connection (it names the queue), or what closed it.
+ */
+static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int status,
+			char *msg, size_t len)
+{
+	const char *xm = xp_qpair_errmsg(qp);
+	char st[128];
+
+	if (status > 0)
+		snprintf(msg, len, "%s failed: %s", req->what,
+			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
+	else if (status == -ECANCELED)
+		/* The host closed the queue pair: the transport's text, if any,
+		 * is about something earlier. */
+		snprintf(msg, len, "%s canceled: %s", req->what,
+			 req->c->stopping ? "the controller is disconnecting"
+					  : "its queue was closed");
+	else
+		snprintf(msg, len, "%s failed: %.*s", req->what, (int)(len > 64 ? len - 64 : 0),
+			 xm[0] ? xm : strerror(-status));
+}
 
 static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int status, void *arg)
 {
 	struct host_req *req = arg;
 	struct nvmf_ctrl *c = req->c;
 	struct nvmf_completion cpl = { 0 };
+	char msg[HOST_MSG_MAX];
 
 	if (status > 0) {
 		cpl.result = -EIO;
@@ -251,10 +310,10 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	}
 	cpl.dw0 = xc->dw0;
 	cpl.dw1 = xc->dw1;
-	if (status < 0 && req->errmsg)
-		snprintf(req->errmsg, HOST_MSG_MAX, "%s", xp_qpair_errmsg(qp));
+	if (status != 0 && req->cb.cb)
+		xp_done_msg(req, qp, status, msg, sizeof(msg));
 	atomic_store(&c->last_completion_ms, uv_now(c->loop));
-	req_finish(req, &cpl);
+	req_finish(req, &cpl, status != 0 ? msg : NULL);
 	drain_waitq(c);
 }
 
@@ -443,22 +502,13 @@ int64_t host_submit(struct host_req *req)
 static void sync_cmd_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
 {
 	struct host_call *call = user;
-	struct host_req *req = call->arg;
-	char st[128];
 
 	(void)cookie;
 	call->cpl = *cpl;
-	if (cpl->result == -EIO && cpl->status) {
+	if (cpl->result == -EIO && cpl->status)
 		call->status = cpl->status;
-		snprintf(call->msg, sizeof(call->msg), "%s failed: %s", req->what,
-			 nvmf_status_format(cpl->status, st, sizeof(st)));
-	} else if (cpl->result < 0) {
-		char tmsg[sizeof(call->msg)];
-
-		snprintf(tmsg, sizeof(tmsg), "%s", call->msg);
-		snprintf(call->msg, sizeof(call->msg), "%s failed: %.440s", req->what,
-			 tmsg[0] ? tmsg : strerror(-cpl->result));
-	}
+	if (cpl->result < 0)
+		snprintf(call->msg, sizeof(call->msg), "%s", nvmf_completion_errmsg(cpl));
 	host_call_done(call, cpl->result);
 }
 
@@ -485,9 +535,7 @@ int host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_complet
 	req->cb.cb = sync_cmd_cb;
 	req->cb.user = &call;
 	req->cb.free = NULL;
-	req->errmsg = call.msg;
 	req->cookie = 0;
-	/* host_call() clears call before fn runs; errmsg points into it. */
 	r = host_call(c, sync_cmd_fn, req, &call);
 	if (!call.started)
 		free(req);	/* refused before it reached the loop */
@@ -541,7 +589,7 @@ static void q_on_lost(struct xp_qpair *qp, int err, const char *msg, void *arg)
 {
 	struct host_queue *q = arg;
 	struct nvmf_ctrl *c = q->c;
-	struct nvmf_event ev = { .type = NVMF_EVENT_CONN_LOST, .error = err };
+	struct nvmf_event ev = { .type = NVMF_EVENT_CONN_LOST, .error = err, .msg = q->errmsg };
 
 	snprintf(q->errmsg, sizeof(q->errmsg), "%s", msg ? msg : "");
 	q->failed = true;
@@ -570,11 +618,20 @@ static void q_on_closed(struct xp_qpair *qp, void *arg)
 
 static void q_log(void *arg, enum xp_log_level level, const char *msg)
 {
+	struct host_queue *q = arg;
 	enum nvmf_log_level l = level <= XP_LOG_ERR ? NVMF_LOG_ERROR :
 				level <= XP_LOG_WARN ? NVMF_LOG_WARN :
 				level <= XP_LOG_INFO ? NVMF_LOG_INFO : NVMF_LOG_DEBUG;
 
-	(void)arg;	/* the transport's messages already name the queue */
+	/*
+	 * Once nvmf_disconnect() started, what the transport reports -- the
+	 * controller closing the connection after shutdown, commands canceled
+	 * by the close -- is the teardown itself: a trace, not an error. A
+	 * shutdown that really failed is nvmf_disconnect()'s return value.
+	 * (The transport's messages already name the queue.)
+	 */
+	if (atomic_load(&q->c->stopping) && l < NVMF_LOG_INFO)
+		l = NVMF_LOG_DEBUG;
 	if (host_log_enabled(l))
 		host_log(l, "%s", msg);
 }
@@ -639,9 +696,13 @@ void host_queue_close(struct host_queue *q, int err)
 
 void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev)
 {
+	struct nvmf_event e = *ev;
+
 	if (!c->opts.event_cb)
 		return;
+	if (!e.msg)
+		e.msg = "";	/* promised never NULL */
 	c->in_cb++;
-	c->opts.event_cb(c->opts.event_user, ev);
+	c->opts.event_cb(c->opts.event_user, &e);
 	c->in_cb--;
 }

@@ -319,9 +319,9 @@ static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_comp
 
 	(void)cookie;
 	if (cpl->result < 0) {
-		if (cpl->result != -ECANCELED)
-			host_log(NVMF_LOG_WARN, "reading the Changed Namespace List failed (%d)",
-				 cpl->result);
+		/* While disconnecting, whatever ends it is the teardown. */
+		if (cpl->result != -ECANCELED && !c->stopping)
+			host_log(NVMF_LOG_WARN, "%s", nvmf_completion_errmsg(cpl));
 		free(x);
 		return;
 	}
@@ -372,12 +372,10 @@ static void aer_done(void *user, uint64_t cookie, const struct nvmf_completion *
 	(void)cookie;
 	c->aer_outstanding = false;
 	if (cpl->result < 0) {
-		if (cpl->result == -EIO) {
-			char st[128];
-
-			host_log(NVMF_LOG_WARN, "Asynchronous Event Request failed: %s",
-				 nvmf_status_format(cpl->status, st, sizeof(st)));
-		}
+		/* A controller being shut down may end the AER it holds with
+		 * an abort status: only outside nvmf_disconnect() is it news. */
+		if (cpl->result == -EIO && !c->stopping)
+			host_log(NVMF_LOG_WARN, "%s", nvmf_completion_errmsg(cpl));
 		return;	/* connection lost or shutting down */
 	}
 	if (c->stopping)
@@ -426,11 +424,10 @@ static void ka_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 	(void)cookie;
 	c->ka_outstanding = false;
 	if (cpl->result == -EIO && !c->stopping) {
-		struct nvmf_event ev = { .type = NVMF_EVENT_FATAL, .error = -EIO };
-		char st[128];
+		struct nvmf_event ev = { .type = NVMF_EVENT_FATAL, .error = -EIO,
+					 .msg = nvmf_completion_errmsg(cpl) };
 
-		host_log(NVMF_LOG_ERROR, "Keep Alive failed: %s",
-			 nvmf_status_format(cpl->status, st, sizeof(st)));
+		host_log(NVMF_LOG_ERROR, "%s", ev.msg);
 		host_event(c, &ev);
 	}
 }

@@ -189,6 +189,121 @@ static void test_aio_many(void **state)
 	free(buf);
 }
 
+/*
+ * A failed asynchronous command carries its text to the callback, as the
+ * synchronous calls do through nvmf_get_error(): the NVMe status by name,
+ * or what the transport found wrong. Only during the callback and only for
+ * the pointer it received.
+ */
+struct errmsg_ctx {
+	int done;
+	int result;
+	char msg[512];
+	bool copy_empty;	/* the accessor on a copy of the completion */
+};
+
+static void errmsg_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct errmsg_ctx *x = user;
+	struct nvmf_completion copy = *cpl;
+
+	(void)cookie;
+	x->result = cpl->result;
+	snprintf(x->msg, sizeof(x->msg), "%s", nvmf_completion_errmsg(cpl));
+	x->copy_empty = nvmf_completion_errmsg(&copy)[0] == '\0';
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+}
+
+static void wait_done(struct errmsg_ctx *x)
+{
+	for (int i = 0; i < 10000 && !__atomic_load_n(&x->done, __ATOMIC_ACQUIRE); i++)
+		uv_sleep(1);
+	assert_true(__atomic_load_n(&x->done, __ATOMIC_ACQUIRE));
+}
+
+/* The connection-lost event says why as well. */
+struct lost_ctx {
+	int n;
+	int error;
+	bool null_msg;		/* an event without its text (checked off the I/O thread) */
+	char msg[512];
+};
+
+static void lost_cb(void *user, const struct nvmf_event *ev)
+{
+	struct lost_ctx *l = user;
+
+	if (!ev->msg)
+		l->null_msg = true;
+	if (ev->type != NVMF_EVENT_CONN_LOST || !ev->msg)
+		return;
+	l->error = ev->error;
+	snprintf(l->msg, sizeof(l->msg), "%s", ev->msg);
+	__atomic_fetch_add(&l->n, 1, __ATOMIC_ACQ_REL);
+}
+
+static void test_aio_errmsg(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_C2H_OUT_OF_ORDER, &o, 1);
+	struct nvmf_completion mine = { .result = -EIO };
+	struct errmsg_ctx x = { 0 };
+	struct lost_ctx lost = { 0 };
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096], sqe[64];
+
+	(void)state;
+	o.event_cb = lost_cb;
+	o.event_user = &lost;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+
+	/* Success: no text. */
+	assert_true(nvmf_aio_identify(c, 1, 0, 0, 0, buf,
+				      (struct nvmf_callback){ errmsg_cb, &x, NULL }) > 0);
+	wait_done(&x);
+	assert_int_equal(x.result, 0);
+	assert_string_equal(x.msg, "");
+
+	/* An NVMe status: the command and the status by name. */
+	x = (struct errmsg_ctx){ 0 };
+	memset(sqe, 0, sizeof(sqe));
+	sqe[0] = 0xc0;
+	assert_true(nvmf_aio_admin_passthru(c, sqe, NULL, 0, NVMF_DIR_NONE,
+					    (struct nvmf_callback){ errmsg_cb, &x, NULL }) > 0);
+	wait_done(&x);
+	assert_int_equal(x.result, -EIO);
+	assert_string_equal(x.msg,
+			    "admin passthrough failed: Invalid Command Opcode (SCT 0h SC 01h)");
+	assert_true(x.copy_empty);
+
+	/* A transport error: C2HData from the middle of the transfer. */
+	x = (struct errmsg_ctx){ 0 };
+	assert_true(nvmf_aio_read(c, 1, buf, 0, 8, 0,
+				  (struct nvmf_callback){ errmsg_cb, &x, NULL }) > 0);
+	wait_done(&x);
+	assert_int_equal(x.result, -EPROTO);
+	if (!strstr(x.msg, "Read failed: queue 1: ") || !strstr(x.msg, "DATAO 2048, expected 0") ||
+	    !strstr(x.msg, "out of order"))
+		fail_msg("completion text: \"%s\"", x.msg);
+	assert_true(x.copy_empty);
+
+	/* The queue failed with it: the event carries the same text. */
+	for (int i = 0; i < 10000 && !__atomic_load_n(&lost.n, __ATOMIC_ACQUIRE); i++)
+		uv_sleep(1);
+	assert_int_equal(__atomic_load_n(&lost.n, __ATOMIC_ACQUIRE), 1);
+	assert_false(lost.null_msg);
+	assert_int_equal(lost.error, -EPROTO);
+	if (!strstr(lost.msg, "queue 1: ") || !strstr(lost.msg, "DATAO 2048, expected 0"))
+		fail_msg("connection-lost event text: \"%s\"", lost.msg);
+
+	/* Outside a callback, and for a completion the library did not deliver. */
+	assert_string_equal(nvmf_completion_errmsg(&mine), "");
+	assert_string_equal(nvmf_completion_errmsg(NULL), "");
+
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* ---- Caller's loop ------------------------------------------------------------- */
 
 struct loop_ctx {
@@ -361,6 +476,53 @@ static void test_log_callback(void **state)
 	nvmf_set_log_callback(NULL, NULL);
 	assert_int_equal(log_connected, 1);
 	fake_ctrl_stop(fc, NULL);
+}
+
+/*
+ * An orderly disconnect is quiet: a controller that drops every connection
+ * once it reported shutdown complete (CSTS.SHST 10b after CC.SHN, NVMe Base
+ * 2.0, 3.6.2) ends nothing the host still needs, so neither the host nor the
+ * transport under it may report an error or a warning, and nvmf_disconnect()
+ * succeeds. Checked through the log callback, which sees every message.
+ */
+struct log_tally {
+	int bad;		/* ERROR and WARN messages */
+	char first[512];	/* the first of them */
+};
+
+static void tally_cb(void *user, enum nvmf_log_level lvl, const char *msg)
+{
+	struct log_tally *t = user;
+
+	if (lvl > NVMF_LOG_WARN)
+		return;
+	if (__atomic_fetch_add(&t->bad, 1, __ATOMIC_ACQ_REL) == 0)
+		snprintf(t->first, sizeof(t->first), "%s: %s", lvl == NVMF_LOG_ERROR ? "error"
+			 : "warning", msg);
+}
+
+static void test_close_after_shn_quiet(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CLOSE_AFTER_SHN, &o, 2);
+	struct log_tally t = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	(void)state;
+	nvmf_set_log_callback(tally_cb, &t);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_write(c, 1, buf, 8, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	nvmf_set_log_callback(NULL, NULL);
+	fake_ctrl_stop(fc, &st);
+	/* The fake did close the connections: else this checks nothing. */
+	assert_true(st.triggered >= 1);
+	if (t.bad)
+		fail_msg("%d error/warning message(s) during an orderly disconnect, first: %s",
+			 t.bad, t.first);
 }
 
 /* Keep Alive goes out by itself while the host is idle (KATO 1 s: every 500 ms). */
@@ -569,6 +731,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_aio_many),
+		cmocka_unit_test(test_aio_errmsg),
 		cmocka_unit_test(test_caller_loop),
 		cmocka_unit_test(test_csts_cfs),
 		cmocka_unit_test(test_identify_bad_ioccsz),
@@ -583,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
+		cmocka_unit_test(test_close_after_shn_quiet),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_discover_empty),
 	};
