@@ -210,7 +210,7 @@ struct job {
 	atomic_bool stop;
 	atomic_int active;
 	atomic_int errors;
-	char err[256];		/* the first error, written once */
+	char err[768];		/* the first error, written once */
 	struct hist h;		/* I/O thread only */
 };
 
@@ -258,10 +258,12 @@ static void nv_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 	(void)cookie;
 	/* An I/O counts only when the controller reported success; any
 	 * failure ends the run (and its exit status) rather than letting it
-	 * go on at a lower queue depth. */
+	 * go on at a lower queue depth. The library prints nothing: its text
+	 * of the failure goes in brackets, as nvmfctl does. */
 	if (cpl->result != 0)
-		job_fail(j, "I/O failed: %s",
-			 cpl->status ? nvmf_status_str(cpl->status) : strerror(-cpl->result));
+		job_fail(j, "I/O failed: %s [%s]",
+			 cpl->status ? nvmf_status_str(cpl->status) : strerror(-cpl->result),
+			 nvmf_completion_errmsg(cpl));
 	else
 		perf_hist_add(&j->h, perf_now_ns() - s->t0);
 	if (atomic_load(&j->stop) || nv_submit(s) < 0)

@@ -143,6 +143,33 @@ class Target:
             self.proc.wait()
 
 
+class Fake:
+    """nvmf-fake-ctrl (tests/fake) playing one misbehaviour; ends when its stdin closes."""
+
+    def __init__(self, exe, scenario):
+        self.proc = subprocess.Popen([exe, "--scenario", scenario, "--stdin-eof"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"port (\d+)", line)
+        if not m:
+            self.stop()
+            raise Fail("nvmf-fake-ctrl %s did not start: %r" % (scenario, line))
+        self.port = int(m.group(1))
+
+    def uri(self, nqn=NQN):
+        return "nvme+tcp://127.0.0.1:%d/%s" % (self.port, nqn)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(10)
+            except (subprocess.TimeoutExpired, OSError):
+                self.proc.kill()
+                self.proc.wait()
+
+
 class Mount:
     """One nvmf-fuse server; daemon mode unless foreground=True."""
 
@@ -184,6 +211,11 @@ class Mount:
 
     def file(self, nsid=1):
         return os.path.join(self.mnt, "n%d" % nsid)
+
+    def stderr_text(self):
+        """What a foreground server wrote on stderr so far."""
+        self.errf.seek(0)
+        return self.errf.read().decode(errors="replace")
 
     def record(self, name="nvmf0"):
         with open(os.path.join(self.rundir, name + ".json")) as f:
@@ -229,12 +261,13 @@ class Mount:
 class Env:
     """Per-test scratch space; tracks what must be undone."""
 
-    def __init__(self, fuse_exe, target_exe):
-        self.fuse_exe, self.target_exe = fuse_exe, target_exe
+    def __init__(self, fuse_exe, target_exe, fake_exe=""):
+        self.fuse_exe, self.target_exe, self.fake_exe = fuse_exe, target_exe, fake_exe
         self.tmp = tempfile.mkdtemp(prefix="nvmf-fuse-test-")
         self.rundir = os.path.join(self.tmp, "run")
         os.makedirs(self.rundir)
         self.targets, self.mounts, self.loops, self.fsmounts = [], [], [], []
+        self.fakes = []
         # Sanitizer reports of the daemons (whose stderr is /dev/null) land here.
         self.sanlog = os.path.join(self.tmp, "sanitizer")
         for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
@@ -269,6 +302,13 @@ class Env:
         self.targets.append(t)
         return t
 
+    def fake(self, scenario):
+        if not self.fake_exe:
+            raise Fail("this test needs --fake nvmf-fake-ctrl")
+        f = Fake(self.fake_exe, scenario)
+        self.fakes.append(f)
+        return f
+
     def mount(self, uri, mnt="mnt", **kw):
         m = Mount(self.fuse_exe, uri, self.mkdir(mnt) if mnt else None, self.rundir, **kw)
         self.mounts.append(m)
@@ -283,19 +323,22 @@ class Env:
             m.cleanup()
         for t in self.targets:
             t.kill()
+        for f in self.fakes:
+            f.stop()
         subprocess.run(["rm", "-rf", "--one-file-system", self.tmp], capture_output=True)
 
 
 def main(tests):
-    """fuse_tests.py TEST --fuse EXE --target EXE"""
+    """fuse_tests.py TEST --fuse EXE --target EXE [--fake EXE]"""
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("test", choices=sorted(tests))
     ap.add_argument("--fuse", required=True)
     ap.add_argument("--target", default="")
+    ap.add_argument("--fake", default="")
     a = ap.parse_args()
     need_fuse()
-    env = Env(a.fuse, a.target)
+    env = Env(a.fuse, a.target, a.fake)
     try:
         tests[a.test](env)
         for m in env.mounts:

@@ -6,8 +6,10 @@ Exit 0 pass, 1 fail, 77 skip (no /dev/fuse, not root for losetup...).
 """
 import errno
 import hashlib
+import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -531,9 +533,52 @@ def t_nschange(env):
     m.stop()
 
 
+# ---- failures carry their cause -------------------------------------------------------
+
+def t_fault(env):
+    """A controller that breaks NVMe/TCP on a read (C2HData out of order,
+    tests/fake): the read fails with EIO and nvmf-fuse's stderr says why in the
+    library's words -- the library itself printing nothing. The subsystem NQN
+    holds 0xFF and ESC (as one copied from a hostile discovery record would):
+    the state record stays ASCII JSON, the NQN escaped."""
+    f = env.fake("c2h-out-of-order")
+    m = env.mount(f.uri(nqn=NQN + "%FF%1B"), foreground=True)
+    end = time.monotonic() + 30
+    while True:  # written in full once the mount serves, claimed before
+        with open(os.path.join(env.rundir, "nvmf0.json"), "rb") as fh:
+            raw = fh.read()
+        try:
+            rec = json.loads(raw.decode("ascii"))
+        except ValueError as e:
+            raise Fail("state record is not ASCII JSON (%s): %r" % (e, raw))
+        if "subnqn" in rec or time.monotonic() > end:
+            break
+        time.sleep(0.05)
+    check(rec.get("subnqn") == NQN + "\\xff\\x1b", "record subnqn %r" % rec.get("subnqn"))
+    try:
+        pread_direct(m.file(), 0, 4096)
+        raise Fail("a read the controller answered out of order succeeded")
+    except OSError as e:
+        check(e.errno == errno.EIO, "read: %s, expected EIO" % e)
+    cause = r"queue [12]: protocol error: C2HData: DATAO 2048, expected 0 \(data out of order\)"
+    want = [r"^nvmf-fuse: n1: read of 4096 bytes at offset 0 failed: Input/output error "
+            r"\[Read failed: " + cause + r".*\]$",
+            r"^nvmf-fuse: connection lost: " + cause]
+    end = time.monotonic() + 30
+    while not all(re.search(w, m.stderr_text(), re.M) for w in want) and \
+            time.monotonic() < end:
+        time.sleep(0.1)
+    m.stop(how=signal.SIGTERM)
+    err = m.stderr_text()
+    for w in want:
+        check(re.search(w, err, re.M), "no line matching %r in nvmf-fuse's stderr:\n%s"
+              % (w, err))
+    check("libnvmf:" not in err, "the library printed by itself:\n" + err)
+
+
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange}
+         "nschange": t_nschange, "fault": t_fault}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

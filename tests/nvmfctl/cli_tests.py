@@ -5,6 +5,7 @@
 Run one: cli_tests.py TEST --nvmfctl EXE [--target EXE] [--fake EXE] [--fuse EXE].
 Exit 0 pass, 1 fail, 77 skip (no FUSE for the connect tests).
 """
+import json
 import os
 import re
 import signal
@@ -481,8 +482,83 @@ def t_connect_all(env):
     check(all(wait_gone(p, 1) for p in pids) and env.records() == [], "left %s" % env.records())
 
 
+# ---- strings from a hostile target --------------------------------------------------
+
+def ctl_raw(env, *args):
+    """nvmfctl's stdout and stderr as bytes (text mode would choke on raw bytes)."""
+    p = subprocess.run([env.ctl_exe] + [str(a) for a in args], capture_output=True,
+                       timeout=60, env=env.env)
+    check(p.returncode == 0, "nvmfctl %s: exit %d\n%r" % (" ".join(map(str, args)),
+                                                         p.returncode, p.stderr))
+    for name, out in (("stdout", p.stdout), ("stderr", p.stderr)):
+        bad = sorted({b for b in out if not (0x20 <= b <= 0x7e or b in (0x09, 0x0a))})
+        check(not bad, "nvmfctl %s: raw bytes %s on %s:\n%r"
+              % (" ".join(map(str, args)), ["%02x" % b for b in bad], name, out))
+    return p.stdout.decode("ascii")
+
+
+def lib_trimmed(raw):
+    """The library's copy of a discovery field (src/host/parse.c host_copy_trim):
+    up to the first NUL, control characters (below 20h, 7Fh) as '?'."""
+    raw = raw.split(b"\x00", 1)[0]
+    return bytes(0x3f if b < 0x20 or b == 0x7f else b for b in raw)
+
+
+def t_hostile(env):
+    """Identify strings and discovery records with escape sequences, newlines and
+    0xFF bytes (no NUL) are printed escaped, in text and in JSON; a state record
+    holding such strings too (nvmfctl list, disconnect -n)."""
+    from hostile_ctrl import (FR, ID_SUBNQN, MN, REC_SUBNQN, REC_TRADDR, REC_TRSVCID, SN,
+                              HostileCtrl, escaped)
+    h = HostileCtrl()
+    try:
+        rec = {"trsvcid": escaped(lib_trimmed(REC_TRSVCID)),
+               "subnqn": escaped(lib_trimmed(REC_SUBNQN)),
+               "traddr": escaped(lib_trimmed(REC_TRADDR))}
+        check(rec["traddr"] == "\\xff" * 256, "test's own expectation: %r" % rec["traddr"])
+        out = ctl_raw(env, "discover", "-a", "127.0.0.1", "-s", h.port)
+        f = fields(out)
+        for k, v in rec.items():
+            check(f.get(k) == v, "discover %s: %r, expected %r" % (k, f.get(k), v))
+        check(sum(ln.startswith("subnqn:") for ln in out.splitlines()) == 1,
+              "a forged line in discover's output:\n" + out)
+        j = json.loads(ctl_raw(env, "discover", "-a", "127.0.0.1", "-s", h.port,
+                               "-o", "json"))
+        for k, v in rec.items():
+            check(j["records"][0][k] == v, "discover JSON %s: %r, expected %r"
+                  % (k, j["records"][0][k], v))
+        ident = {"sn": escaped(SN), "mn": escaped(MN), "fr": escaped(FR),
+                 "subnqn": escaped(ID_SUBNQN)}
+        uri = "nvme+tcp://127.0.0.1:%d/" % h.port
+        f = fields(ctl_raw(env, "id-ctrl", uri))
+        j = json.loads(ctl_raw(env, "id-ctrl", uri, "-o", "json"))
+        for k, v in ident.items():
+            check(f.get(k) == v, "id-ctrl %s: %r, expected %r" % (k, f.get(k), v))
+            check(j[k] == v, "id-ctrl JSON %s: %r, expected %r" % (k, j[k], v))
+    finally:
+        h.stop()
+    # A state record with such strings (connect-all copies them from records):
+    # list prints them escaped, its JSON is valid, disconnect -n takes the
+    # escaped NQN that list showed.
+    raw_nqn, raw_addr = REC_SUBNQN, b"10.0.0.1\x1b[2J\xff"
+    text = (b'{"name": "nvmf7", "pid": 0, "state": "live", "mountpoint": "/nonexistent",'
+            b' "transport": "tcp", "address": "' + raw_addr.replace(b"\x1b", b"\\u001b") +
+            b'", "port": 4420, "subnqn": "' + raw_nqn.replace(b"\x01", b"\\u0001") +
+            b'", "uri": "x", "namespaces": []}')
+    with open(os.path.join(env.rundir, "nvmf7.json"), "wb") as fh:
+        fh.write(text)
+    out = ctl_raw(env, "list")
+    check(escaped(raw_nqn) in out and escaped(raw_addr) in out, "list:\n" + out)
+    c = json.loads(ctl_raw(env, "list", "-o", "json"))["connections"][0]
+    check(c["subnqn"] == escaped(raw_nqn) and c["traddr"] == escaped(raw_addr),
+          "list JSON %s" % c)
+    ctl_raw(env, "disconnect", "-n", escaped(raw_nqn))
+    check(env.records() == [], "disconnect -n of the escaped NQN left %s" % env.records())
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
-         "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all}
+         "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
+         "hostile": t_hostile}
 
 if __name__ == "__main__":
     try:

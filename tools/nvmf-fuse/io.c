@@ -49,7 +49,7 @@ void nf_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	op = op_new(req, ino);
+	op = op_new(req, ino, "read");
 	if (!op)
 		return;
 	if ((uint64_t)off >= op->nsc.size || size == 0) {
@@ -149,7 +149,7 @@ void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	op = op_new(req, ino);
+	op = op_new(req, ino, "write");
 	if (!op)
 		return;
 	if (op->nsc.read_only) {
@@ -205,7 +205,7 @@ void nf_io_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_
 
 	(void)datasync;
 	(void)fi;
-	op = op_new(req, ino);
+	op = op_new(req, ino, "fsync");
 	if (!op)
 		return;
 	op_add(op, SEG_FLUSH, NULL, 0, 1, 0);
@@ -333,7 +333,7 @@ void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t 
 		fuse_reply_err(req, EINVAL);	/* as fallocate(2) */
 		return;
 	}
-	op = op_new(req, ino);
+	op = op_new(req, ino, "fallocate");
 	if (!op)
 		return;
 	end = (uint64_t)off + (uint64_t)len;

@@ -13,6 +13,8 @@
  */
 #include "nvmf_fuse.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,9 +33,14 @@ struct startup {
 	bool made_mountpoint;
 };
 
-/* Report to the parent (or stderr) and close the pipe. */
-static void report(struct startup *su, int ok, const char *msg)
+/* Report to the parent (or stderr) and close the pipe. The message is
+ * escaped: the library's text may quote what the target sent. */
+static void report(struct startup *su, int ok, const char *raw)
 {
+	char msg[ERRLEN];
+
+	if (!ok)
+		tc_escape(msg, sizeof(msg), raw);
 	if (su->ready_fd < 0) {
 		if (!ok)
 			fprintf(stderr, "nvmf-fuse: %s\n", msg);

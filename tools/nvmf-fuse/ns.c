@@ -11,6 +11,8 @@
  */
 #include "nvmf_fuse.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,8 +219,18 @@ void nf_ns_event(void *user, const struct nvmf_event *ev)
 		break;
 	case NVMF_EVENT_CONN_LOST:
 	case NVMF_EVENT_FATAL:
-		if (!atomic_exchange(&x->failed, true))
+		if (!atomic_exchange(&x->failed, true)) {
+			char esc[TC_ESC_SIZE(512)];
+
 			x->ev_rescan = true;	/* rewrite the state record */
+			/* The first one (the state turns "failed"): the
+			 * library prints nothing, failed requests say the rest. */
+			fprintf(stderr, "nvmf-fuse: %s: %s\n",
+				ev->type == NVMF_EVENT_FATAL ? "controller failed"
+							     : "connection lost",
+				tc_escape(esc, sizeof(esc), ev->msg[0] ? ev->msg
+								       : strerror(-ev->error)));
+		}
 		break;
 	default:
 		break;

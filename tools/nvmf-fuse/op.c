@@ -21,8 +21,12 @@
 #include "op.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "escape.h"
 
 static char *zero_buf;
 static size_t zero_len;
@@ -47,15 +51,18 @@ int nf_io_init(struct nf_ctx *x)
 	return zero_buf ? 0 : -ENOMEM;
 }
 
+static void report_flush(void);
+
 void nf_io_fini(void)
 {
+	report_flush();
 	free(zero_buf);
 	zero_buf = NULL;
 }
 
 /* ---- Op life cycle ---------------------------------------------------------------- */
 
-struct op *op_new(fuse_req_t req, fuse_ino_t ino)
+struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 {
 	struct op *op = calloc(1, sizeof(*op));
 
@@ -65,6 +72,7 @@ struct op *op_new(fuse_req_t req, fuse_ino_t ino)
 	}
 	op->x = ctx;
 	op->req = req;
+	op->what = what;
 	op->ns = nf_ns_get(ctx, ino, &op->nsc);
 	if (!op->ns) {
 		free(op);
@@ -108,9 +116,81 @@ static int op_errno(const struct op *op)
 	return EIO;
 }
 
+/*
+ * Failure lines on stderr (the terminal with -f). The library prints
+ * nothing, so this is where the user learns why a read returned EIO:
+ * "nvmf-fuse: n1: read of 4096 bytes at offset 0 failed: Input/output error
+ * [Read failed: queue 1: ...]". When a connection dies under a deep queue
+ * every request fails for the same reason: a failure whose text is the one
+ * printed last is counted, not printed, and the count follows with the
+ * next different text, after REPORT_QUIET_S, or at exit. Escaped whole:
+ * the library's text may quote what the target sent.
+ */
+#define REPORT_QUIET_S 10
+
+static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
+static char report_last[OP_WHY_MAX];
+static unsigned report_repeats;
+static time_t report_time;
+
+static void report_line(const char *line)
+{
+	char esc[TC_ESC_SIZE(1024)];
+
+	fprintf(stderr, "nvmf-fuse: %s\n", tc_escape(esc, sizeof(esc), line));
+}
+
+static void report_repeats_locked(void)
+{
+	char line[64];
+
+	if (report_repeats == 0)
+		return;
+	snprintf(line, sizeof(line), "(%u more failure%s for the same reason)", report_repeats,
+		 report_repeats == 1 ? "" : "s");
+	report_line(line);
+	report_repeats = 0;
+}
+
+static void report_failure(const struct op *op, int e)
+{
+	const char *why = op->why[0] ? op->why : strerror(-op->err);
+	time_t now = time(NULL);
+	char line[1024];
+
+	pthread_mutex_lock(&report_mu);
+	if (!strcmp(why, report_last) && now - report_time < REPORT_QUIET_S) {
+		report_repeats++;
+		pthread_mutex_unlock(&report_mu);
+		return;
+	}
+	report_repeats_locked();
+	snprintf(report_last, sizeof(report_last), "%s", why);
+	report_time = now;
+	if (op->len)
+		snprintf(line, sizeof(line), "n%u: %s of %zu bytes at offset %llu failed: %s [%s]",
+			 op->nsc.nsid, op->what, op->len, (unsigned long long)op->off, strerror(e),
+			 why);
+	else
+		snprintf(line, sizeof(line), "n%u: %s failed: %s [%s]", op->nsc.nsid, op->what,
+			 strerror(e), why);
+	report_line(line);
+	pthread_mutex_unlock(&report_mu);
+}
+
+static void report_flush(void)
+{
+	pthread_mutex_lock(&report_mu);
+	report_repeats_locked();
+	pthread_mutex_unlock(&report_mu);
+}
+
 void op_fail_reply(struct op *op)
 {
-	fuse_reply_err(op->req, op_errno(op));
+	int e = op_errno(op);
+
+	report_failure(op, e);
+	fuse_reply_err(op->req, e);
 	op_free(op);
 }
 
@@ -203,6 +283,7 @@ static void sub_done(void *user, uint64_t cookie, const struct nvmf_completion *
 	if (cpl->result < 0 && !op->err) {
 		op->err = cpl->result;
 		op->status = cpl->status;
+		snprintf(op->why, sizeof(op->why), "%s", nvmf_completion_errmsg(cpl));
 	}
 	op->inflight--;
 	if (op->submitting) {
@@ -302,8 +383,11 @@ static void pump_locked(struct op *op)
 		pthread_mutex_lock(&op->mu);
 		if (r < 0) {
 			op->inflight--;
-			if (!op->err)
+			if (!op->err) {
 				op->err = (int)r;
+				/* The submission failed on this thread: its error. */
+				snprintf(op->why, sizeof(op->why), "%s", nvmf_get_error());
+			}
 			pthread_mutex_unlock(&op->mu);
 			credit_give();
 			pthread_mutex_lock(&op->mu);

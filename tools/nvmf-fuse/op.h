@@ -25,9 +25,13 @@ struct seg {
 struct op;
 typedef void (*op_step)(struct op *op);
 
+/* Room for the library's text of a failure. */
+#define OP_WHY_MAX 512
+
 struct op {
 	struct nf_ctx  *x;
 	fuse_req_t      req;
+	const char     *what;		/* "read", "write", "fsync", "fallocate" */
 	struct nf_ns   *ns;		/* for the lock table; lives until exit */
 	struct nf_ns    nsc;		/* snapshot of size, LBA size, features */
 	uint64_t        off;
@@ -47,6 +51,7 @@ struct op {
 	bool            submitting;
 	int             err;		/* first failure, negative errno */
 	uint16_t        status;
+	char            why[OP_WHY_MAX];	/* the library's text of it ("" if local) */
 	op_step         next;		/* after the current phase */
 	struct op      *starved_next;	/* in the credit wait list */
 	bool            starved;
@@ -54,11 +59,13 @@ struct op {
 	atomic_int      refs;		/* owner + a credit_give() resuming it */
 };
 
-/* A new op for the namespace file ino, or NULL with the request answered. */
-struct op *op_new(fuse_req_t req, fuse_ino_t ino);
+/* A new op (what: "read"...) for the namespace file ino, or NULL with the
+ * request answered. */
+struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what);
 /* Drop a reference; the owner's goes with the reply. */
 void op_free(struct op *op);
-/* Answer the request with the op's error and free it. */
+/* Answer the request with the op's error, report it on stderr (see
+ * op.c) and free the op. */
 void op_fail_reply(struct op *op);
 /* Phases: reset, add up to MAX_SEGS segments, start; next runs when done. */
 void phase_reset(struct op *op);

@@ -11,6 +11,8 @@
  */
 #include "nvmf_fuse.h"
 
+#include "escape.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -172,6 +174,19 @@ int nf_state_claim(struct nf_ctx *x, char *err, size_t errlen)
 	return -EEXIST;
 }
 
+/*
+ * The connection's address, port, NQN and URI may be a target's bytes
+ * (nvmfctl connect-all copies them from discovery records): written
+ * escaped, so the record stays valid JSON (UTF-8) and nvmfctl list prints
+ * nothing raw. Escaping is idempotent, nvmfctl compares escaped values.
+ */
+static json_object *esc_string(const char *s)
+{
+	char esc[TC_ESC_SIZE(4096)];
+
+	return json_object_new_string(tc_escape(esc, sizeof(esc), s));
+}
+
 static json_object *ns_array(struct nf_ctx *x)
 {
 	json_object *arr = json_object_new_array();
@@ -212,16 +227,16 @@ int nf_state_write(struct nf_ctx *x)
 	json_object_object_add(o, "pid", json_object_new_int((int)getpid()));
 	json_object_object_add(o, "mountpoint", json_object_new_string(x->mountpoint));
 	json_object_object_add(o, "transport", json_object_new_string("tcp"));
-	json_object_object_add(o, "address", json_object_new_string(nv->traddr));
+	json_object_object_add(o, "address", esc_string(nv->traddr));
 	port = strtol(nv->trsvcid[0] ? nv->trsvcid : "4420", &end, 10);
-	json_object_object_add(o, "port", *end ? json_object_new_string(nv->trsvcid)
+	json_object_object_add(o, "port", *end ? esc_string(nv->trsvcid)
 					       : json_object_new_int((int)port));
-	json_object_object_add(o, "subnqn", json_object_new_string(nv->subnqn));
-	json_object_object_add(o, "hostnqn", json_object_new_string(nv->hostnqn));
+	json_object_object_add(o, "subnqn", esc_string(nv->subnqn));
+	json_object_object_add(o, "hostnqn", esc_string(nv->hostnqn));
 	json_object_object_add(o, "cntlid", json_object_new_int(x->info.cntlid));
 	json_object_object_add(o, "state",
 			       json_object_new_string(atomic_load(&x->failed) ? "failed" : "live"));
-	json_object_object_add(o, "uri", json_object_new_string(x->cfg->uri));
+	json_object_object_add(o, "uri", esc_string(x->cfg->uri));
 	json_object_object_add(o, "read_only", json_object_new_boolean(x->cfg->read_only));
 	json_object_object_add(o, "namespaces", ns_array(x));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -19,17 +19,21 @@ const char *ctl_argv0;
 
 /* ---- Messages --------------------------------------------------------------- */
 
+/* One line on stderr, escaped whole: the library's messages and ours quote
+ * addresses and NQNs, which may be a target's bytes (discovery records). */
 static void vmsg(const char *fmt, va_list ap)
 {
+	char msg[2048], esc[TC_ESC_SIZE(sizeof(msg))];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fflush(stdout);
 	if (ctl_cmd[0])
 		fprintf(stderr, "nvmfctl: %s: ", ctl_cmd);
 	else
 		fprintf(stderr, "nvmfctl: ");
 	if (ctl_where)
-		fprintf(stderr, "%s: ", ctl_where);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		fprintf(stderr, "%s: ", tc_escape(esc, sizeof(esc), ctl_where));
+	fprintf(stderr, "%s\n", tc_escape(esc, sizeof(esc), msg));
 }
 
 void ctl_err(const char *fmt, ...)
@@ -459,6 +463,13 @@ void ctl_sleep_ms(long ms)
 }
 
 /* ---- Output -------------------------------------------------------------------- */
+
+json_object *ctl_json_str(const char *s)
+{
+	char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN + 1400)];
+
+	return json_object_new_string(tc_escape(esc, sizeof(esc), s));
+}
 
 void ctl_json_print(json_object *o)
 {

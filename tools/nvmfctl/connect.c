@@ -327,15 +327,21 @@ static void print_conn(const struct ctl_record *r)
 		printf("no namespace is active or supported\n");
 }
 
-/* An existing live connection to the same subsystem at the same address. */
+/* An existing live connection to the same subsystem at the same address
+ * (records hold these escaped: compared escaped). */
 static int find_duplicate(const struct nvmf_opts *o, struct ctl_record *out)
 {
+	char addr[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)], port[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
+	char nqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
 	struct ctl_record *list;
 	int n = ctl_records_load(&list), found = -1;
 
+	tc_escape(addr, sizeof(addr), o->traddr);
+	tc_escape(port, sizeof(port), o->trsvcid);
+	tc_escape(nqn, sizeof(nqn), o->subnqn);
 	for (int i = 0; i < n; i++) {
-		if (list[i].alive && same_addr(list[i].address, o->traddr) &&
-		    !strcmp(list[i].port, o->trsvcid) && !strcmp(list[i].subnqn, o->subnqn)) {
+		if (list[i].alive && same_addr(list[i].address, addr) &&
+		    !strcmp(list[i].port, port) && !strcmp(list[i].subnqn, nqn)) {
 			found = i;
 			break;
 		}
@@ -365,8 +371,8 @@ int ctl_connect_one(const struct ctl_conn_opts *c, bool *skipped, json_object *j
 		 ctl_target_str(&c->t.o, where, sizeof(where)), c->t.o.subnqn);
 	if (!c->duplicate && find_duplicate(&c->t.o, &rec) == 0) {
 		if (c->quiet_dup) {
-			fprintf(stderr, "nvmfctl: %s: %s at %s is already connected as %s\n",
-				ctl_cmd, c->t.o.subnqn, where, rec.name);
+			ctl_err("%s at %s is already connected as %s", c->t.o.subnqn, where,
+				rec.name);
 			*skipped = true;
 			ctl_record_release(&rec);
 			return CTL_EXIT_OK;

@@ -262,10 +262,13 @@ int cmd_disconnect(int argc, char **argv)
 	if (n < 0)
 		return CTL_EXIT_FAIL;
 	if (nqn) {
+		char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
 		int done = 0;
 
+		/* Records hold the NQN escaped; the user types what list printed. */
+		tc_escape(esc, sizeof(esc), nqn);
 		for (int i = 0; i < n; i++) {
-			if (strcmp(list[i].subnqn, nqn))
+			if (strcmp(list[i].subnqn, esc))
 				continue;
 			if (disconnect_record(&list[i], timeout_s))
 				rc = CTL_EXIT_FAIL;
@@ -276,7 +279,7 @@ int cmd_disconnect(int argc, char **argv)
 			ctl_err("no connection to %s (see 'nvmfctl list')", nqn);
 			rc = CTL_EXIT_FAIL;
 		} else {
-			printf("NQN:%s disconnected %d controller(s)\n", nqn, done);
+			printf("NQN:%s disconnected %d controller(s)\n", esc, done);
 		}
 	}
 	for (int k = 0; k < nnames; k++) {
@@ -362,7 +365,7 @@ int cmd_list(int argc, char **argv)
 	enum ctl_fmt fmt = CTL_FMT_NORMAL;
 	struct ctl_record *list = NULL;
 	int c, n, wn = 4, ws = 5, wa = 7, wq = 13;
-	char addr[NVMF_TRADDR_BUFSZ + 16];
+	char addr[sizeof(list->address) + sizeof(list->port) + 4];
 
 	ctl_getopt_reset();
 	opterr = 0;

@@ -144,9 +144,13 @@ static const char *sectype_str(uint8_t s)
 	}
 }
 
+/*
+ * A record's strings are the target's bytes, not always NUL-padded ASCII:
+ * printed escaped (tc_escape), in text and in JSON.
+ */
 void ctl_disc_print(const struct nvmf_disc_list *log)
 {
-	char b1[96], b2[128];
+	char b1[96], b2[128], esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
 
 	printf("\nDiscovery Log Number of Records %u, Generation counter %llu\n",
 	       log->nr_entries, (unsigned long long)log->genctr);
@@ -159,9 +163,9 @@ void ctl_disc_print(const struct nvmf_disc_list *log)
 		printf("subtype: %s\n", subtype_str(e->subtype));
 		printf("treq:    %s\n", treq_str(e->treq, b1, sizeof(b1)));
 		printf("portid:  %u\n", e->portid);
-		printf("trsvcid: %s\n", e->trsvcid);
-		printf("subnqn:  %s\n", e->subnqn);
-		printf("traddr:  %s\n", e->traddr);
+		printf("trsvcid: %s\n", tc_escape(esc, sizeof(esc), e->trsvcid));
+		printf("subnqn:  %s\n", tc_escape(esc, sizeof(esc), e->subnqn));
+		printf("traddr:  %s\n", tc_escape(esc, sizeof(esc), e->traddr));
 		printf("eflags:  %s\n", eflags_str(e->eflags, b2, sizeof(b2)));
 		if (e->trtype == NVMF_DISC_TRTYPE_TCP)
 			printf("sectype: %s\n", sectype_str(e->tsas[0]));
@@ -188,9 +192,9 @@ json_object *ctl_disc_json(const struct nvmf_disc_list *log)
 		json_object_object_add(o, "treq",
 				       json_object_new_string(treq_str(e->treq, b1, sizeof(b1))));
 		json_object_object_add(o, "portid", json_object_new_int(e->portid));
-		json_object_object_add(o, "trsvcid", json_object_new_string(e->trsvcid));
-		json_object_object_add(o, "subnqn", json_object_new_string(e->subnqn));
-		json_object_object_add(o, "traddr", json_object_new_string(e->traddr));
+		json_object_object_add(o, "trsvcid", ctl_json_str(e->trsvcid));
+		json_object_object_add(o, "subnqn", ctl_json_str(e->subnqn));
+		json_object_object_add(o, "traddr", ctl_json_str(e->traddr));
 		json_object_object_add(o, "eflags",
 				       json_object_new_string(eflags_str(e->eflags, b2,
 									 sizeof(b2))));
@@ -448,8 +452,8 @@ static bool visit(struct walk *w, const char *addr, const char *port)
 
 static void skip(struct walk *w, const struct nvmf_disc_rec *e, const char *why)
 {
-	fprintf(stderr, "nvmfctl: connect-all: skipping %s at %s:%s: %s\n",
-		e->subnqn[0] ? e->subnqn : "(no NQN)", e->traddr, e->trsvcid, why);
+	ctl_err("skipping %s at %s:%s: %s", e->subnqn[0] ? e->subnqn : "(no NQN)", e->traddr,
+		e->trsvcid, why);
 	w->skipped++;
 }
 

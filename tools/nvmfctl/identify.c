@@ -128,9 +128,14 @@ static const char *field_text(const uint8_t *base, const struct field *f, char *
 	case DEC:
 		snprintf(buf, len, "%" PRIu64, get_uint(p, f->size));
 		break;
-	case STR:
-		ctl_trim(buf, len, (const char *)p, f->size);
+	case STR: {
+		/* SN, MN, FR, SUBNQN: the target's bytes, printed escaped. */
+		char raw[NVMF_NQN_BUFSZ];
+
+		ctl_trim(raw, sizeof(raw), (const char *)p, f->size);
+		tc_escape(buf, len, raw);
 		break;
+	}
 	case U128:
 		ctl_u128_str(p, false, buf, len);
 		break;
@@ -151,10 +156,13 @@ static const char *field_text(const uint8_t *base, const struct field *f, char *
 	return buf;
 }
 
+/* Room for any field's text: SUBNQN (256 bytes) escaped. */
+#define FIELD_TEXT_MAX TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)
+
 static json_object *field_json(const uint8_t *base, const struct field *f)
 {
 	const uint8_t *p = base + f->off;
-	char buf[300];
+	char buf[FIELD_TEXT_MAX];
 
 	switch (f->kind) {
 	case HEX:
@@ -171,7 +179,7 @@ static json_object *field_json(const uint8_t *base, const struct field *f)
 
 static void print_fields(const uint8_t *base, const struct field *t, size_t n, int width)
 {
-	char buf[300];
+	char buf[FIELD_TEXT_MAX];
 
 	for (size_t i = 0; i < n; i++)
 		printf("%-*s: %s\n", width, t[i].name, field_text(base, &t[i], buf, sizeof(buf)));

@@ -236,26 +236,13 @@ static int cmd_help(int argc, char **argv)
 	return c->run(2, hargv);
 }
 
-/*
- * The library's own messages: every failure reaches the user as nvmfctl's
- * one error line, so the library prints nothing unless LIBNVMF_DEBUG asks
- * for its log (it then prints it itself).
- */
-static void quiet_log(void *user, enum nvmf_log_level level, const char *msg)
-{
-	(void)user;
-	(void)level;
-	(void)msg;
-}
-
 int main(int argc, char **argv)
 {
 	const struct ctl_command *c;
-	const char *dbg = getenv("LIBNVMF_DEBUG");
 
+	/* Every failure reaches the user as nvmfctl's one error line; the
+	 * library prints nothing of its own unless LIBNVMF_DEBUG asks. */
 	ctl_argv0 = argv[0];
-	if (!dbg || !*dbg || !strcmp(dbg, "0"))
-		nvmf_set_log_callback(quiet_log, NULL);
 	if (argc < 2) {
 		usage(stderr);
 		return CTL_EXIT_USAGE;

@@ -27,6 +27,8 @@
 #include <json-c/json.h>
 #include <nvmf/nvmf.h>
 
+#include "escape.h"	/* tools/common: tc_escape() */
+
 /* Exit statuses: 0 success, 1 the operation failed, 2 bad command line. */
 #define CTL_EXIT_OK    0
 #define CTL_EXIT_FAIL  1
@@ -55,7 +57,8 @@ struct ctl_command {
 
 /* ---- Messages ------------------------------------------------------------ */
 
-/* "nvmfctl: <cmd>: <message>\n" on stderr. */
+/* "nvmfctl: <cmd>: <message>\n" on stderr. The whole line is escaped
+ * (tc_escape): messages may quote what a target sent. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* As ctl_err(), then "Try 'nvmfctl <cmd> --help'." and returns CTL_EXIT_USAGE. */
 int ctl_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -123,6 +126,9 @@ void ctl_sleep_ms(long ms);
 
 /* ---- Output helpers ------------------------------------------------------ */
 
+/* A JSON string of text from a target (or derived from it), escaped:
+ * raw bytes that are not UTF-8 would make the document invalid. */
+json_object *ctl_json_str(const char *s);
 /* Print a JSON object the way nvme-cli does (pretty, tab indented) and free it. */
 void ctl_json_print(json_object *o);
 /* Unsigned 64-bit and 128-bit little-endian counters as JSON numbers. */
@@ -241,6 +247,11 @@ struct ctl_ns_rec {
 	bool     read_only;
 };
 
+/*
+ * A record's address, port, NQNs, URI, state and transport are loaded
+ * escaped (tc_escape): the address and the NQN may come from a target's
+ * discovery record (connect-all). Compare them with escaped values.
+ */
 struct ctl_record {
 	char     path[4096];	/* the record file */
 	char     name[64];
@@ -249,11 +260,11 @@ struct ctl_record {
 	char     state[16];	/* live, failed, connecting, stale */
 	char     mountpoint[4096];
 	char     transport[16];
-	char     address[NVMF_TRADDR_BUFSZ];
-	char     port[NVMF_TRSVCID_BUFSZ];
-	char     subnqn[NVMF_NQN_BUFSZ];
-	char     hostnqn[NVMF_NQN_BUFSZ];
-	char     uri[1024];
+	char     address[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)];
+	char     port[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
+	char     subnqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
+	char     hostnqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
+	char     uri[TC_ESC_SIZE(1400)];
 	int      cntlid;
 	bool     read_only;
 	int      nr_ns;

@@ -93,6 +93,16 @@ static void get_str(json_object *o, const char *key, char *out, size_t len)
 		snprintf(out, len, "%s", json_object_get_string(v));
 }
 
+/* The same, escaped (see struct ctl_record). */
+static void get_str_esc(json_object *o, const char *key, char *out, size_t len)
+{
+	json_object *v;
+
+	out[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && v)
+		tc_escape(out, len, json_object_get_string(v));
+}
+
 static int64_t get_int(json_object *o, const char *key, int64_t def)
 {
 	json_object *v;
@@ -163,14 +173,14 @@ int ctl_record_load(const char *path, struct ctl_record *r)
 			blen -= 5;
 		snprintf(r->name, sizeof(r->name), "%.*s", (int)blen, base);
 	}
-	get_str(o, "state", r->state, sizeof(r->state));
+	get_str_esc(o, "state", r->state, sizeof(r->state));
 	get_str(o, "mountpoint", r->mountpoint, sizeof(r->mountpoint));
-	get_str(o, "transport", r->transport, sizeof(r->transport));
-	get_str(o, "address", r->address, sizeof(r->address));
-	get_str(o, "port", r->port, sizeof(r->port));
-	get_str(o, "subnqn", r->subnqn, sizeof(r->subnqn));
-	get_str(o, "hostnqn", r->hostnqn, sizeof(r->hostnqn));
-	get_str(o, "uri", r->uri, sizeof(r->uri));
+	get_str_esc(o, "transport", r->transport, sizeof(r->transport));
+	get_str_esc(o, "address", r->address, sizeof(r->address));
+	get_str_esc(o, "port", r->port, sizeof(r->port));
+	get_str_esc(o, "subnqn", r->subnqn, sizeof(r->subnqn));
+	get_str_esc(o, "hostnqn", r->hostnqn, sizeof(r->hostnqn));
+	get_str_esc(o, "uri", r->uri, sizeof(r->uri));
 	r->cntlid = (int)get_int(o, "cntlid", -1);
 	r->read_only = get_bool(o, "read_only");
 	load_ns(o, r);
