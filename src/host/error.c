@@ -28,9 +28,11 @@ static void *log_user;
 static int log_level = LOG_OFF;	/* set once from LIBNVMF_DEBUG by log_init() */
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
+/* The CMake project version (CMakeLists.txt), the one the shared library
+ * and pkg-config carry too. */
 const char *nvmf_version(void)
 {
-	return "0.1.0";
+	return NVMF_VERSION_STRING;
 }
 
 void nvmf_free(void *p)

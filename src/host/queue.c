@@ -616,12 +616,10 @@ static void q_on_closed(struct xp_qpair *qp, void *arg)
 	c->open_qpairs--;
 }
 
-static void q_log(void *arg, enum xp_log_level level, const char *msg)
+static void q_log(void *arg, enum nvmf_log_level level, const char *msg)
 {
 	struct host_queue *q = arg;
-	enum nvmf_log_level l = level <= XP_LOG_ERR ? NVMF_LOG_ERROR :
-				level <= XP_LOG_WARN ? NVMF_LOG_WARN :
-				level <= XP_LOG_INFO ? NVMF_LOG_INFO : NVMF_LOG_DEBUG;
+	enum nvmf_log_level l = level;
 
 	/*
 	 * Once nvmf_disconnect() started, what the transport reports -- the

@@ -63,7 +63,7 @@ static void conn_connected(uv_connect_t *creq, int status)
 		return;
 	if (status < 0) {
 		hq->last_conn_err = status;
-		xp_log(&hq->base, XP_LOG_DEBUG, "connect to %s port %s: %s", hq->peer,
+		xp_log(&hq->base, NVMF_LOG_DEBUG, "connect to %s port %s: %s", hq->peer,
 		       hq->trsvcid, uv_strerror(status));
 		conn_close_tcp(hq);	/* conn_tcp_closed tries the next address */
 		return;

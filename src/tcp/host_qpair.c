@@ -165,7 +165,7 @@ static int hq_icresp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hd
 	hq->cpda = hdr->icresp.cpda;
 	hq->ic_done = true;
 	tcp_rx_set_params(&hq->rx, &p);
-	xp_log(qp, XP_LOG_DEBUG, "connected to %s port %s: hdgst %d ddgst %d cpda %u "
+	xp_log(qp, NVMF_LOG_DEBUG, "connected to %s port %s: hdgst %d ddgst %d cpda %u "
 	       "maxh2cdata %u", hq->peer, hq->trsvcid, p.hdgst, p.ddgst, hq->cpda,
 	       p.maxh2cdata);
 	xp_connect_done(qp, 0);
@@ -495,11 +495,6 @@ static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 	snprintf(info->trsvcid, sizeof(info->trsvcid), "%s", hq->trsvcid);
 }
 
-static void hq_flush(struct xp_qpair *qp)
-{
-	tcp_tx_flush(tcp_hq(qp));
-}
-
 const struct xp_ops tcp_host_xp_ops = {
 	.name = "tcp",
 	.qpair_size = sizeof(struct tcp_host_qpair),
@@ -510,5 +505,4 @@ const struct xp_ops tcp_host_xp_ops = {
 	.close = hq_close,
 	.fini = hq_fini,
 	.get_info = hq_get_info,
-	.flush = hq_flush,
 };

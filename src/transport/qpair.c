@@ -40,7 +40,7 @@ struct xp_req *xp_req_at(struct xp_qpair *qp, uint16_t idx)
 	return (struct xp_req *)(qp->pool + (size_t)idx * qp->ops->req_size);
 }
 
-void xp_log(struct xp_qpair *qp, enum xp_log_level level, const char *fmt, ...)
+void xp_log(struct xp_qpair *qp, enum nvmf_log_level level, const char *fmt, ...)
 {
 	char buf[320];
 	va_list ap;
@@ -64,7 +64,7 @@ void xp_set_error(struct xp_qpair *qp, const char *fmt, ...)
 	/* Name the queue: a controller has many and the owner passes the text on. */
 	snprintf(qp->errmsg, sizeof(qp->errmsg), "queue %u: %s", qp->opts.qid, buf);
 	if (qp->cbs.log != NULL)
-		qp->cbs.log(qp->cb_arg, XP_LOG_ERR, qp->errmsg);
+		qp->cbs.log(qp->cb_arg, NVMF_LOG_ERROR, qp->errmsg);
 }
 
 static void xp_timer_cb(uv_timer_t *t);
@@ -492,12 +492,6 @@ void xp_qpair_set_icd_max(struct xp_qpair *qp, uint32_t icd_max)
 	qp->opts.icd_max = icd_max;
 }
 
-void xp_qpair_flush(struct xp_qpair *qp)
-{
-	if (qp->ops->flush != NULL && qp->state == XP_QP_READY)
-		qp->ops->flush(qp);
-}
-
 enum xp_qpair_state xp_qpair_state(const struct xp_qpair *qp)
 {
 	return qp->state;
@@ -506,11 +500,6 @@ enum xp_qpair_state xp_qpair_state(const struct xp_qpair *qp)
 const char *xp_qpair_errmsg(const struct xp_qpair *qp)
 {
 	return qp->errmsg;
-}
-
-uint16_t xp_qpair_qid(const struct xp_qpair *qp)
-{
-	return qp->opts.qid;
 }
 
 unsigned xp_qpair_inflight(const struct xp_qpair *qp)
@@ -532,9 +521,4 @@ void xp_qpair_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 	info->sq_head = qp->sq_head;
 	if (qp->ops->get_info != NULL)
 		qp->ops->get_info(qp, info);
-}
-
-void *xp_qpair_arg(const struct xp_qpair *qp)
-{
-	return qp->cb_arg;
 }

@@ -54,6 +54,8 @@
 
 #include <uv.h>
 
+#include <nvmf/nvmf.h>
+
 struct xp_qpair;
 struct xp_req;
 
@@ -167,13 +169,6 @@ struct xp_qpair_opts {
 	const char *host_traddr;
 };
 
-/* Severity of messages passed to the log callback. */
-enum xp_log_level {
-	XP_LOG_ERR   = 3,
-	XP_LOG_WARN  = 4,
-	XP_LOG_INFO  = 6,
-	XP_LOG_DEBUG = 7,
-};
 
 /*
  * What a queue pair reports to its owner. Every callback is optional and
@@ -202,8 +197,9 @@ struct xp_qpair_cbs {
 	 * is freed. Always called exactly once after xp_qpair_close().
 	 */
 	void (*on_closed)(struct xp_qpair *qp, void *arg);
-	/* Diagnostic text (errors, and debug traces if the owner wants them). */
-	void (*log)(void *arg, enum xp_log_level level, const char *msg);
+	/* Diagnostic text (errors, and debug traces if the owner wants them),
+	 * with the library's one severity scheme (enum nvmf_log_level). */
+	void (*log)(void *arg, enum nvmf_log_level level, const char *msg);
 };
 
 enum xp_qpair_state {
@@ -271,8 +267,6 @@ struct xp_ops {
 	/* Free transport memory (after every handle is closed). */
 	void (*fini)(struct xp_qpair *qp);
 	void (*get_info)(struct xp_qpair *qp, struct xp_qpair_info *info);
-	/* Optional: send what is queued now rather than at the next loop turn. */
-	void (*flush)(struct xp_qpair *qp);
 };
 
 /* The transports built in. */
@@ -356,8 +350,7 @@ int xp_qpair_connect(struct xp_qpair *qp, const char *traddr, const char *trsvci
 /*
  * Submit a command. Its PDU is queued and sent, gathered with every other
  * PDU queued in the same loop turn, by one socket write made from a
- * uv_prepare handle (so just before the loop polls). A caller submitting
- * from its own uv_prepare callback should call xp_qpair_flush() after.
+ * uv_prepare handle (so just before the loop polls).
  *
  * Timeouts: when a command's timeout expires it completes with -ETIMEDOUT
  * and the queue pair fails (on_lost(-ETIMEDOUT)); the others complete with
@@ -396,26 +389,20 @@ void xp_qpair_set_icd_max(struct xp_qpair *qp, uint32_t icd_max);
  */
 void xp_qpair_close(struct xp_qpair *qp, int err);
 
-/* Send queued PDUs now (see xp_submit). */
-void xp_qpair_flush(struct xp_qpair *qp);
-
 enum xp_qpair_state xp_qpair_state(const struct xp_qpair *qp);
 /* Last error text ("" if none). Valid until the next error or close. */
 const char *xp_qpair_errmsg(const struct xp_qpair *qp);
-uint16_t xp_qpair_qid(const struct xp_qpair *qp);
 /* Commands outstanding. */
 unsigned xp_qpair_inflight(const struct xp_qpair *qp);
 void xp_qpair_get_stats(const struct xp_qpair *qp, struct xp_stats *st);
 void xp_qpair_get_info(struct xp_qpair *qp, struct xp_qpair_info *info);
-/* The owner's opaque argument given at creation. */
-void *xp_qpair_arg(const struct xp_qpair *qp);
 
 /* ---- API for transports (src/transport/qpair.c) --------------------------- */
 
-/* Record the error text, log it at XP_LOG_ERR. */
+/* Record the error text, log it at NVMF_LOG_ERROR. */
 void xp_set_error(struct xp_qpair *qp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void xp_log(struct xp_qpair *qp, enum xp_log_level level, const char *fmt, ...)
+void xp_log(struct xp_qpair *qp, enum nvmf_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The request with this CID if it is outstanding, else NULL. */
 struct xp_req *xp_req_lookup(struct xp_qpair *qp, uint16_t cid);

@@ -98,7 +98,7 @@ static void test_errors(void **state)
 	assert_int_equal(nvmf_get_errno(), 5);
 	assert_int_equal(host_err_status(-5, 0x4002, "cmd"), -5);
 	assert_int_equal(nvmf_get_status(), 0x4002);
-	assert_non_null(nvmf_version());
+	assert_string_equal(nvmf_version(), NVMF_TEST_PROJECT_VERSION);
 }
 
 int main(void)

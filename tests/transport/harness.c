@@ -39,12 +39,12 @@ static void th_on_closed(struct xp_qpair *qp, void *arg)
 	t->closed = true;
 }
 
-static void th_log(void *arg, enum xp_log_level level, const char *msg)
+static void th_log(void *arg, enum nvmf_log_level level, const char *msg)
 {
 	struct th *t = arg;
 	size_t n = strlen(t->log);
 
-	if (level > XP_LOG_WARN)
+	if (level > NVMF_LOG_WARN)
 		return;
 	snprintf(t->log + n, sizeof(t->log) - n, "%s\n", msg);
 	if (getenv("TH_VERBOSE") != NULL)
