@@ -42,16 +42,19 @@ static void sleep_ms(unsigned ms)
 static int prop_get(struct nvmf_ctrl *c, uint32_t ofst, bool eight, uint64_t *val)
 {
 	struct host_req *req = host_req_new(c, true, "Property Get");
+	/* Fabrics 1.1, 3.4 (Property Get): the SQE in the command's own layout. */
+	struct nvmf_prop_get_cmd cmd = {
+		.opcode = NVMF_ADM_FABRICS,
+		.fctype = NVMF_FCTYPE_PROPERTY_GET,
+		.attrib = eight ? NVMF_PROP_ATTRIB_SIZE_8 : NVMF_PROP_ATTRIB_SIZE_4,
+		.ofst = nvmf_htole32(ofst),
+	};
 	struct nvmf_completion cpl;
 	int r;
 
 	if (!req)
 		return host_err(ENOMEM, "out of memory");
-	host_sqe_init(req->sqe, NVMF_ADM_FABRICS, 0);
-	req->sqe[offsetof(struct nvmf_prop_get_cmd, fctype)] = NVMF_FCTYPE_PROPERTY_GET;
-	req->sqe[offsetof(struct nvmf_prop_get_cmd, attrib)] =
-		eight ? NVMF_PROP_ATTRIB_SIZE_8 : NVMF_PROP_ATTRIB_SIZE_4;
-	nvmf_put_le32(req->sqe + offsetof(struct nvmf_prop_get_cmd, ofst), ofst);
+	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
 	req->q = &c->admin;
 	req->timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
 	r = host_sync_cmd(c, req, &cpl);
@@ -64,14 +67,18 @@ static int prop_get(struct nvmf_ctrl *c, uint32_t ofst, bool eight, uint64_t *va
 static int prop_set(struct nvmf_ctrl *c, uint32_t ofst, uint32_t val)
 {
 	struct host_req *req = host_req_new(c, true, "Property Set");
+	/* Fabrics 1.1, 3.5 (Property Set): a 4-byte property. */
+	struct nvmf_prop_set_cmd cmd = {
+		.opcode = NVMF_ADM_FABRICS,
+		.fctype = NVMF_FCTYPE_PROPERTY_SET,
+		.attrib = NVMF_PROP_ATTRIB_SIZE_4,
+		.ofst = nvmf_htole32(ofst),
+		.value = nvmf_htole64(val),
+	};
 
 	if (!req)
 		return host_err(ENOMEM, "out of memory");
-	host_sqe_init(req->sqe, NVMF_ADM_FABRICS, 0);
-	req->sqe[offsetof(struct nvmf_prop_set_cmd, fctype)] = NVMF_FCTYPE_PROPERTY_SET;
-	req->sqe[offsetof(struct nvmf_prop_set_cmd, attrib)] = NVMF_PROP_ATTRIB_SIZE_4;
-	nvmf_put_le32(req->sqe + offsetof(struct nvmf_prop_set_cmd, ofst), ofst);
-	nvmf_put_le64(req->sqe + offsetof(struct nvmf_prop_set_cmd, value), val);
+	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
 	req->q = &c->admin;
 	req->timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
 	return host_sync_cmd(c, req, NULL);
@@ -133,6 +140,7 @@ static int connect_failed(const struct nvmf_completion *cpl, int r)
 static int queue_connect(struct nvmf_ctrl *c, struct host_queue *q, uint16_t cntlid)
 {
 	struct nvmf_connect_payload *data;
+	struct nvmf_connect_cmd cmd;	/* Fabrics 1.1, 3.3 */
 	struct nvmf_completion cpl;
 	struct host_call call;
 	struct host_req *req;
@@ -156,17 +164,17 @@ static int queue_connect(struct nvmf_ctrl *c, struct host_queue *q, uint16_t cnt
 	memcpy(data->subnqn, c->opts.subnqn, strlen(c->opts.subnqn));
 	memcpy(data->hostnqn, c->opts.hostnqn, strlen(c->opts.hostnqn));
 
-	host_sqe_init(req->sqe, NVMF_ADM_FABRICS, 0);
-	req->sqe[offsetof(struct nvmf_connect_cmd, fctype)] = NVMF_FCTYPE_CONNECT;
-	nvmf_put_le16(req->sqe + offsetof(struct nvmf_connect_cmd, recfmt), NVMF_CONNECT_RECFMT);
-	nvmf_put_le16(req->sqe + offsetof(struct nvmf_connect_cmd, qid), q->qid);
-	nvmf_put_le16(req->sqe + offsetof(struct nvmf_connect_cmd, sqsize), (uint16_t)(q->qsize - 1));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVMF_ADM_FABRICS;
+	cmd.fctype = NVMF_FCTYPE_CONNECT;
+	cmd.recfmt = nvmf_htole16(NVMF_CONNECT_RECFMT);
+	cmd.qid = nvmf_htole16(q->qid);
+	cmd.sqsize = nvmf_htole16((uint16_t)(q->qsize - 1));
 	/* SQ flow control on by default: SQHD then bounds what is outstanding. */
-	req->sqe[offsetof(struct nvmf_connect_cmd, cattr)] =
-		c->opts.disable_sqflow ? NVMF_CONNECT_CATTR_DISABLE_SQFC : 0;
+	cmd.cattr = c->opts.disable_sqflow ? NVMF_CONNECT_CATTR_DISABLE_SQFC : 0;
 	/* KATO applies to the controller and is given on the admin queue only. */
-	nvmf_put_le32(req->sqe + offsetof(struct nvmf_connect_cmd, kato),
-		      q->qid == 0 ? c->kato_ms : 0);
+	cmd.kato = nvmf_htole32(q->qid == 0 ? c->kato_ms : 0);
+	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
 	req->buf = data;
 	req->len = sizeof(*data);
 	req->dir = XP_DIR_H2C;

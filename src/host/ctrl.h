@@ -59,7 +59,7 @@ struct host_req {
 	bool      admin;		/* admin queue, else an I/O queue */
 	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
 	struct host_queue *q;		/* this queue only (Fabrics Connect), or NULL */
-	uint8_t   sqe[64];
+	struct nvmf_sqe sqe;		/* wire order (little-endian) */
 	void     *buf;
 	uint32_t  len;
 	enum xp_dir dir;
@@ -179,8 +179,7 @@ void host_queue_close(struct host_queue *q, int err);
 void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev);
 
 /* SQE building. */
-void host_sqe_init(uint8_t *sqe, uint8_t opc, uint32_t nsid);
-void host_sqe_cdw(uint8_t *sqe, int n, uint32_t v);
+void host_sqe_init(struct nvmf_sqe *sqe, uint8_t opc, uint32_t nsid);
 
 /* ---- scan.c ----------------------------------------------------------------- */
 /* Start an asynchronous namespace rescan on the loop thread; done(c, r, arg)

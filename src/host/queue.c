@@ -11,16 +11,13 @@
 
 /* ---- SQE helpers ------------------------------------------------------------ */
 
-void host_sqe_init(uint8_t *sqe, uint8_t opc, uint32_t nsid)
+/* A zeroed SQE (NVMe Base 2.0, 4.2, Figure 88) with its opcode and NSID; the
+ * transport fills CID and the data pointer. */
+void host_sqe_init(struct nvmf_sqe *sqe, uint8_t opc, uint32_t nsid)
 {
-	memset(sqe, 0, 64);
-	sqe[0] = opc;
-	nvmf_put_le32(sqe + 4, nsid);
-}
-
-void host_sqe_cdw(uint8_t *sqe, int n, uint32_t v)
-{
-	nvmf_put_le32(sqe + 4 * n, v);
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = opc;
+	sqe->nsid = nvmf_htole32(nsid);
 }
 
 /* ---- Loop thread ------------------------------------------------------------- */
@@ -363,7 +360,7 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 		return host_err(ENOTCONN, "%s: %s", req->what,
 				c->stopping ? "controller is disconnecting"
 					    : "the queue's connection is lost");
-	memcpy(cmd.sqe, req->sqe, sizeof(cmd.sqe));
+	cmd.sqe = req->sqe;
 	cmd.buf = req->buf;
 	cmd.len = req->len;
 	cmd.dir = req->dir;

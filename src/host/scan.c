@@ -63,8 +63,8 @@ static int scan_submit(struct host_scan *s, uint8_t cns, uint32_t nsid, nvmf_com
 
 	if (!req)
 		return -ENOMEM;
-	host_sqe_init(req->sqe, NVMF_ADM_IDENTIFY, nsid);
-	host_sqe_cdw(req->sqe, 10, nvmf_identify_cdw10(cns, 0));
+	host_sqe_init(&req->sqe, NVMF_ADM_IDENTIFY, nsid);
+	req->sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(cns, 0));
 	req->buf = s->buf;
 	req->len = HOST_IDENTIFY_LEN;
 	req->dir = XP_DIR_C2H;
@@ -351,9 +351,9 @@ static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 		free(x);
 		return;
 	}
-	host_sqe_init(req->sqe, NVMF_ADM_GET_LOG_PAGE, NVMF_NSID_ALL);
+	host_sqe_init(&req->sqe, NVMF_ADM_GET_LOG_PAGE, NVMF_NSID_ALL);
 	/* RAE = 0: reading the log re-arms namespace notices. */
-	host_sqe_cdw(req->sqe, 10, nvmf_get_log_cdw10(NVMF_LID_CHANGED_NS, 0, 0,
+	req->sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(NVMF_LID_CHANGED_NS, 0, 0,
 						      sizeof(c->aer_log) / 4 - 1));
 	req->buf = c->aer_log;
 	req->len = sizeof(c->aer_log);
@@ -401,7 +401,7 @@ static void aer_submit(struct nvmf_ctrl *c)
 	req = host_req_new(c, true, "Asynchronous Event Request");
 	if (!req)
 		return;
-	host_sqe_init(req->sqe, NVMF_ADM_ASYNC_EVENT, 0);
+	host_sqe_init(&req->sqe, NVMF_ADM_ASYNC_EVENT, 0);
 	req->timeout_ms = 0;	/* completes only when an event occurs */
 	req->cb.cb = aer_done;
 	req->cb.user = c;
@@ -447,7 +447,7 @@ static void ka_tick(uv_timer_t *t)
 	req = host_req_new(c, true, "Keep Alive");
 	if (!req)
 		return;
-	host_sqe_init(req->sqe, NVMF_ADM_KEEP_ALIVE, 0);
+	host_sqe_init(&req->sqe, NVMF_ADM_KEEP_ALIVE, 0);
 	req->timeout_ms = c->kato_ms;
 	req->cb.cb = ka_done;
 	req->cb.user = c;

@@ -175,9 +175,13 @@ static int hq_icresp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hd
 static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
 			   struct tcp_err *err)
 {
-	const uint8_t *cqe = hdr->rsp.cqe;
-	uint16_t cid = nvmf_get_le16(cqe + 12);
-	struct tcp_host_req *req = hq_lookup(hq, cid);
+	struct nvmf_cqe cqe;
+	uint16_t cid;
+	struct tcp_host_req *req;
+
+	memcpy(&cqe, hdr->rsp.cqe, sizeof(cqe));	/* the header has no alignment */
+	cid = nvmf_le16toh(cqe.cid);
+	req = hq_lookup(hq, cid);
 
 	if (req == NULL)
 		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_RSP_CID,
@@ -191,7 +195,7 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 	 * connection is not to be trusted (PDU sequence error, 3.6.2.4).
 	 * An error status with partial data is passed on as it is.
 	 */
-	if (req->base.dir == XP_DIR_C2H && (nvmf_get_le16(cqe + 14) >> 1) == 0 &&
+	if (req->base.dir == XP_DIR_C2H && nvmf_status_ok(nvmf_cqe_status(&cqe)) &&
 	    (req->c2h_next != req->base.len || !req->c2h_last))
 		return perr(err, NVMF_TCP_FES_PDU_SEQ_ERR, FEI_RSP_STATUS,
 			    "CapsuleResp reports success for CID %u but %s (%u of its %u "
@@ -199,9 +203,9 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 			    req->c2h_next != req->base.len ? "its data is incomplete" :
 			    "no C2HData had LAST_PDU", req->c2h_next, req->base.len);
 	if (req->ddgst_err)
-		tcp_tx_complete(hq, req, XP_SC_TRANSIENT_TRANSPORT_ERR, NULL);
+		tcp_tx_complete(hq, req, NVMF_SC_TRANSIENT_TRANSPORT, NULL);
 	else
-		tcp_tx_complete(hq, req, 0, cqe);
+		tcp_tx_complete(hq, req, 0, &cqe);
 	return 0;
 }
 
@@ -226,7 +230,7 @@ static int hq_c2h_data(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *
 	/* 3.3.2: the command completed successfully; no CapsuleResp follows.
 	 * on_hdr saw to it that this PDU ends the data (SUCCESS needs LAST). */
 	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS)
-		tcp_tx_complete(hq, req, req->ddgst_err ? XP_SC_TRANSIENT_TRANSPORT_ERR : 0,
+		tcp_tx_complete(hq, req, req->ddgst_err ? NVMF_SC_TRANSIENT_TRANSPORT : 0,
 				NULL);
 	return 0;
 }
@@ -430,7 +434,7 @@ static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
 {
 	struct tcp_host_qpair *hq = tcp_hq(qp);
 	struct tcp_host_req *req = (struct tcp_host_req *)xreq;
-	uint8_t *sgl = xreq->sqe + 24;
+	struct nvmf_sgl_desc *sgl = &xreq->sqe.dptr.sgl;
 
 	req->tx_next = NULL;
 	req->tx_queued = false;
@@ -451,10 +455,10 @@ static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
 	 * moved by C2HData/R2T by a Transport SGL Data Block (5Ah), also used,
 	 * with length 0, for commands without data.
 	 */
-	xreq->sqe[1] = (uint8_t)((xreq->sqe[1] & 0x3f) | 0x40);
-	memset(sgl, 0, 16);
-	nvmf_put_le32(sgl + 8, xreq->len);
-	sgl[15] = req->icd ? 0x01 : 0x5a;
+	xreq->sqe.flags = (uint8_t)((xreq->sqe.flags & ~NVMF_SQE_PSDT_MASK) | NVMF_SQE_FLAGS_SGL);
+	memset(sgl, 0, sizeof(*sgl));
+	sgl->length = nvmf_htole32(xreq->len);
+	sgl->id = req->icd ? NVMF_SGL_ID_ICD : NVMF_SGL_ID_TCP_TRANSPORT;
 
 	req->capsule_pending = true;
 	tcp_tx_enqueue(hq, req);

@@ -47,7 +47,7 @@ struct tcp_host_req {
 	uint64_t tx_seq;		/* last batch that referenced its data */
 	struct tcp_host_req *done_next;	/* deferred completion list */
 	int      done_status;		/* deferred: status, or INT_MIN: use done_cqe */
-	uint8_t  done_cqe[16];
+	struct nvmf_cqe done_cqe;
 };
 
 struct tcp_host_qpair {
@@ -114,6 +114,6 @@ void tcp_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
 void tcp_tx_flush(struct tcp_host_qpair *hq);
 /* Complete now, or once the write that still reads its buffer is done. */
 void tcp_tx_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
-		     const void *cqe16);
+		     const struct nvmf_cqe *cqe);
 
 #endif /* NVMF_TCP_HOST_QPAIR_H */

@@ -130,22 +130,22 @@ void tcp_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
 }
 
 void tcp_tx_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
-		     const void *cqe16)
+		     const struct nvmf_cqe *cqe)
 {
 	tcp_tx_dequeue(hq, req);
 	req->r2t_active = false;
 	req->capsule_pending = false;
 	if (hq->write_inflight && req->tx_seq == hq->tx_seq) {
 		req->done_pending = true;
-		req->done_status = cqe16 != NULL ? INT_MIN : status;
-		if (cqe16 != NULL)
-			memcpy(req->done_cqe, cqe16, sizeof(req->done_cqe));
+		req->done_status = cqe != NULL ? INT_MIN : status;
+		if (cqe != NULL)
+			req->done_cqe = *cqe;
 		req->done_next = hq->done_head;
 		hq->done_head = req;
 		return;
 	}
-	if (cqe16 != NULL)
-		xp_req_complete_cqe(&req->base, cqe16);
+	if (cqe != NULL)
+		xp_req_complete_cqe(&req->base, cqe);
 	else
 		xp_req_complete(&req->base, status);
 }
@@ -201,7 +201,7 @@ static bool tx_emit(struct tcp_host_qpair *hq, struct tcp_host_req *req)
 		if (!tx_room(hq, TCP_PDU_HDR_BUF + NVMF_TCP_DIGEST_LEN, 3))
 			return false;
 		h = tx_hdr_space(hq);
-		n = tcp_build_capsule_cmd(h, &hq->params, req->base.sqe, icd);
+		n = tcp_build_capsule_cmd(h, &hq->params, &req->base.sqe, icd);
 		hq->arena_used += n;
 		tx_push(hq, h, n);
 		if (icd > 0)
@@ -257,7 +257,7 @@ static void tx_written(uv_write_t *wr, int status)
 		list = req->done_next;
 		req->done_pending = false;
 		if (req->done_status == INT_MIN)
-			xp_req_complete_cqe(&req->base, req->done_cqe);
+			xp_req_complete_cqe(&req->base, &req->done_cqe);
 		else
 			xp_req_complete(&req->base, req->done_status);
 	}

@@ -259,31 +259,31 @@ void xp_req_complete(struct xp_req *req, int status)
 		 */
 		if (qp->sqfc)
 			xp_sq_advance(qp, (uint16_t)((req->sq_slot + 1) % qp->opts.qsize));
-		cpl.sqhd = qp->sqfc && !qp->sqfc_disable_requested ? qp->sq_head : 0xffff;
+		cpl.sqhd = qp->sqfc && !qp->sqfc_disable_requested ? qp->sq_head :
+			   NVMF_SQHD_FLOW_CONTROL_OFF;
 	}
 	xp_req_finish(req, &cpl, status);
 }
 
-void xp_req_complete_cqe(struct xp_req *req, const void *cqe16)
+void xp_req_complete_cqe(struct xp_req *req, const struct nvmf_cqe *cqe)
 {
 	struct xp_qpair *qp = req->qp;
-	const uint8_t *c = cqe16;
 	struct xp_cpl cpl;
 
-	/* NVMe Base 2.0, 4.6, Figure 90: DW0, DW1, SQHD|SQID, CID|P|Status. */
-	cpl.dw0 = nvmf_get_le32(c + 0);
-	cpl.dw1 = nvmf_get_le32(c + 4);
-	cpl.sqhd = nvmf_get_le16(c + 8);
-	cpl.sqid = nvmf_get_le16(c + 10);
-	cpl.cid = nvmf_get_le16(c + 12);
-	cpl.status = nvmf_get_le16(c + 14) >> 1;
+	/* NVMe Base 2.0, 4.6, Figure 90; the phase tag is dropped. */
+	cpl.dw0 = nvmf_le32toh(cqe->dw0);
+	cpl.dw1 = nvmf_le32toh(cqe->dw1);
+	cpl.sqhd = nvmf_le16toh(cqe->sqhd);
+	cpl.sqid = nvmf_le16toh(cqe->sqid);
+	cpl.cid = nvmf_le16toh(cqe->cid);
+	cpl.status = nvmf_le16toh(cqe->status) >> NVMF_STATUS_SC_SHIFT;
 
 	/*
 	 * SQHD 0xffff: the controller does not do SQ flow control (NVMe-oF
 	 * 1.1, 3.3.1.1, asked for by Connect). Otherwise it is the head the
 	 * host may reuse entries up to.
 	 */
-	if (cpl.sqhd == 0xffff)
+	if (cpl.sqhd == NVMF_SQHD_FLOW_CONTROL_OFF)
 		qp->sqfc = false;
 	else
 		xp_sq_advance(qp, cpl.sqhd);
@@ -425,7 +425,7 @@ static void xp_timer_cb(uv_timer_t *t)
 	}
 	qp->stats.timeouts++;
 	xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
-		     "%u ms timeout; closing the connection", expired->cid, expired->sqe[0],
+		     "%u ms timeout; closing the connection", expired->cid, expired->sqe.opcode,
 		     expired->timeout_ms);
 	/* Connection down before the completion hands the buffer back. */
 	qp->ops->close(qp);
@@ -453,8 +453,8 @@ int xp_submit(struct xp_qpair *qp, const struct xp_cmd *cmd)
 	qp->free_list = req->next;
 	req->next = NULL;
 	req->busy = true;
-	memcpy(req->sqe, cmd->sqe, sizeof(req->sqe));
-	nvmf_put_le16(req->sqe + 2, req->cid);
+	req->sqe = cmd->sqe;
+	req->sqe.cid = nvmf_htole16(req->cid);
 	req->buf = cmd->buf;
 	req->len = cmd->len;
 	req->dir = cmd->dir;

@@ -31,8 +31,8 @@
  *     0      success;
  *    > 0     NVMe status field of the CQE (NVMe Base 2.0, 4.6.1, Figure 92):
  *            CQE dword 3 bits 31:17, i.e. SC in bits 7:0, SCT in 10:8,
- *            CRD in 12:11, More in 13, DNR in 14 (use the XP_STATUS_*
- *            accessors); a data digest error is reported this way, as
+ *            CRD in 12:11, More in 13, DNR in 14 (nvmf.h's NVMF_SC(),
+ *            NVMF_SCT(), NVMF_DNR()); a data digest error is reported so, as
  *            Transient Transport Error (SCT 0h, SC 22h, NVMe/TCP 1.0, 3.6.2.1);
  *    < 0     negative errno: the command did not complete on the controller,
  *            or the transport gave up on it:
@@ -54,6 +54,7 @@
 
 #include <uv.h>
 
+#include <nvmf/nvme.h>
 #include <nvmf/nvmf.h>
 
 struct xp_qpair;
@@ -68,17 +69,6 @@ struct xp_req;
 #define XP_TRADDR_MAX   257
 #define XP_TRSVCID_MAX  33
 #define XP_ERRMSG_MAX   512
-
-/* ---- Status helpers ------------------------------------------------------ */
-
-#define XP_STATUS_SC(s)   ((unsigned)(s) & 0xffu)
-#define XP_STATUS_SCT(s)  (((unsigned)(s) >> 8) & 0x7u)
-#define XP_STATUS_CRD(s)  (((unsigned)(s) >> 11) & 0x3u)
-#define XP_STATUS_MORE(s) ((((unsigned)(s) >> 13) & 1u) != 0)
-#define XP_STATUS_DNR(s)  ((((unsigned)(s) >> 14) & 1u) != 0)
-
-/* Generic command status, Transient Transport Error (NVMe Base 2.0, Figure 94). */
-#define XP_SC_TRANSIENT_TRANSPORT_ERR 0x22
 
 /* Queue sizes the pool accepts (1's based SQ entries, NVMe Base 2.0 CAP.MQES + 1). */
 #define XP_QSIZE_MIN 2
@@ -124,11 +114,11 @@ enum xp_dir {
 struct xp_cmd {
 	/*
 	 * The submission queue entry as it goes on the wire (little-endian),
-	 * prepared by the host layer. The transport overwrites CID (bytes
-	 * 3:2), PSDT (byte 1 bits 7:6, set to 01b: SGL) and SGL1 (bytes
-	 * 39:24); everything else is sent as given.
+	 * prepared by the host layer. The transport overwrites CID, PSDT
+	 * (flags bits 7:6, set to 01b: SGL) and the data pointer (SGL1);
+	 * everything else is sent as given.
 	 */
-	uint8_t     sqe[64];
+	struct nvmf_sqe sqe;
 	/*
 	 * Data buffer: must stay valid and untouched until the callback.
 	 * For XP_DIR_C2H the controller's data lands directly in it. len may
@@ -280,7 +270,7 @@ struct xp_req {
 	uint16_t    cid;
 	bool        busy;
 	uint16_t    sq_slot;		/* SQ tail index this command was sent at */
-	uint8_t     sqe[64];
+	struct nvmf_sqe sqe;		/* wire order */
 	void       *buf;
 	uint32_t    len;
 	enum xp_dir dir;
@@ -406,8 +396,8 @@ void xp_log(struct xp_qpair *qp, enum nvmf_log_level level, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 /* The request with this CID if it is outstanding, else NULL. */
 struct xp_req *xp_req_lookup(struct xp_qpair *qp, uint16_t cid);
-/* Complete a request with a CQE (wire bytes, little-endian) from the controller. */
-void xp_req_complete_cqe(struct xp_req *req, const void *cqe16);
+/* Complete a request with a CQE (wire order) from the controller. */
+void xp_req_complete_cqe(struct xp_req *req, const struct nvmf_cqe *cqe);
 /*
  * Complete a request without a CQE: status > 0 NVMe status, < 0 errno, or 0:
  * success reported without a CQE (C2HData SUCCESS, NVMe/TCP 1.0, 3.3.2),

@@ -140,10 +140,11 @@ int th_rw(struct th *t, bool write, uint64_t slba, uint32_t nblocks, void *buf,
 
 	memset(&c, 0, sizeof(c));
 	memset(tc, 0, sizeof(*tc));
-	c.sqe[0] = write ? 0x01 : 0x02;
-	nvmf_put_le32(c.sqe + 4, 1);
-	nvmf_put_le64(c.sqe + 40, slba);
-	nvmf_put_le32(c.sqe + 48, nblocks - 1);
+	c.sqe.opcode = write ? NVMF_NVM_WRITE : NVMF_NVM_READ;
+	c.sqe.nsid = nvmf_htole32(1);
+	c.sqe.cdw10 = nvmf_htole32((uint32_t)slba);
+	c.sqe.cdw11 = nvmf_htole32((uint32_t)(slba >> 32));
+	c.sqe.cdw12 = nvmf_htole32(nblocks - 1);
 	c.buf = buf;
 	c.len = nblocks * 512;
 	c.dir = write ? XP_DIR_H2C : XP_DIR_C2H;

@@ -6,6 +6,7 @@
  * (NVMe-oF 1.1, 3.3: Connect CATTR bit 2; SQHD 0xffff when disabled).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <nvmf/endian.h>
@@ -36,7 +37,7 @@ static int run_cmd(struct th *t, const uint8_t sqe[64], void *buf, uint32_t len,
 
 	memset(&a, 0, sizeof(a));
 	memset(&c, 0, sizeof(c));
-	memcpy(c.sqe, sqe, 64);
+	memcpy(&c.sqe, sqe, sizeof(c.sqe));
 	c.buf = buf;
 	c.len = len;
 	c.dir = dir;
@@ -185,8 +186,8 @@ static void sq_full_with_stuck_head(void **state)
 		assert_int_equal(prop_get(&t, 0x08, false, &v), 0);
 	assert_int_equal(xp_qpair_inflight(t.qp), 0);
 	memset(&c, 0, sizeof(c));
-	c.sqe[0] = 0x7f;
-	c.sqe[4] = 0x04;
+	c.sqe.opcode = NVMF_ADM_FABRICS;
+	((uint8_t *)&c.sqe)[offsetof(struct nvmf_fabrics_cmd, fctype)] = NVMF_FCTYPE_PROPERTY_GET;
 	assert_int_equal(xp_submit(t.qp, &c), -EAGAIN);	/* tail + 1 == head */
 	th_teardown(&t);
 }
