@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "host/host.h"
 
@@ -23,7 +24,10 @@ static _Thread_local uint16_t tl_status;
 /* Below every level: nothing is printed. */
 #define LOG_OFF (-1)
 
-static nvmf_log_cb log_cb;
+/* The callback and its argument change together under log_mu; log_cb is
+ * also read without the lock, only to know whether there is one. */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(nvmf_log_cb) log_cb;
 static void *log_user;
 static int log_level = LOG_OFF;	/* set once from LIBNVMF_DEBUG by log_init() */
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -119,21 +123,25 @@ static void log_init(void)
 void nvmf_set_log_callback(nvmf_log_cb cb, void *user)
 {
 	pthread_once(&log_once, log_init);
+	pthread_mutex_lock(&log_mu);
 	log_user = user;
-	log_cb = cb;
+	atomic_store(&log_cb, cb);
+	pthread_mutex_unlock(&log_mu);
 }
 
 bool host_log_enabled(enum nvmf_log_level lvl)
 {
 	pthread_once(&log_once, log_init);
 	/* With a callback everything is passed on: the callback filters. */
-	return log_cb != NULL || (int)lvl <= log_level;
+	return atomic_load(&log_cb) != NULL || (int)lvl <= log_level;
 }
 
 void host_log(enum nvmf_log_level lvl, const char *fmt, ...)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
 	char buf[512];
+	nvmf_log_cb cb;
+	void *user;
 	va_list ap;
 
 	if (!host_log_enabled(lvl))
@@ -141,8 +149,13 @@ void host_log(enum nvmf_log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (log_cb)
-		log_cb(log_user, lvl, buf);
-	else
+	/* One consistent pair, even if another thread changes it meanwhile. */
+	pthread_mutex_lock(&log_mu);
+	cb = atomic_load(&log_cb);
+	user = log_user;
+	pthread_mutex_unlock(&log_mu);
+	if (cb)
+		cb(user, lvl, buf);
+	else if ((int)lvl <= log_level)
 		fprintf(stderr, "libnvmf: %s: %s\n", names[lvl & 3], buf);
 }

@@ -278,7 +278,12 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 	const char *xm = xp_qpair_errmsg(qp);
 	char st[128];
 
-	if (status > 0)
+	if (status == NVMF_SC_TRANSIENT_TRANSPORT && xm[0])
+		/* Made up by the transport (a data digest error): say why. */
+		snprintf(msg, len, "%s failed: %s; %.*s", req->what,
+			 nvmf_status_format((uint16_t)status, st, sizeof(st)),
+			 (int)(len > 192 ? len - 192 : 0), xm);
+	else if (status > 0)
 		snprintf(msg, len, "%s failed: %s", req->what,
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
 	else if (status == -ECANCELED)

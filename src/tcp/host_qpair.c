@@ -228,10 +228,14 @@ static int hq_c2h_data(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *
 			     cid, datao, datal);
 	}
 	/* 3.3.2: the command completed successfully; no CapsuleResp follows.
-	 * on_hdr saw to it that this PDU ends the data (SUCCESS needs LAST). */
-	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS)
+	 * on_hdr saw to it that this PDU ends the data (SUCCESS needs LAST).
+	 * The controller consumed its SQ entry, even if the data digest
+	 * failed here: no CQE will report the head. */
+	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
+		xp_req_sq_consumed(&req->base);
 		tcp_tx_complete(hq, req, req->ddgst_err ? NVMF_SC_TRANSIENT_TRANSPORT : 0,
 				NULL);
+	}
 	return 0;
 }
 

@@ -223,20 +223,36 @@ static void xp_req_finish(struct xp_req *req, const struct xp_cpl *cpl, int stat
 }
 
 /*
- * Move the SQ head forward to new_head, never backwards (NVMe Base 2.0,
- * 4.1: entries between head and tail are the ones the controller has not
- * consumed). A head outside (head, tail] is stale or wrong and ignored: a
- * CQE reporting an older head than one already derived from a SUCCESS
- * completion must not shrink the room the host knows it has.
+ * Move the SQ head forward to head_seq, never backwards and never past the
+ * tail (NVMe Base 2.0, 4.1: entries between head and tail are the ones the
+ * controller has not consumed). Anything else is stale or wrong and
+ * ignored: a CQE reporting an older head than one already derived from a
+ * SUCCESS completion must not shrink the room the host knows it has.
  */
-static void xp_sq_advance(struct xp_qpair *qp, uint16_t new_head)
+static void xp_sq_advance(struct xp_qpair *qp, uint64_t head_seq)
+{
+	if (head_seq > qp->sq_head_seq && head_seq <= qp->sq_tail_seq)
+		qp->sq_head_seq = head_seq;
+}
+
+static uint16_t xp_sq_head(const struct xp_qpair *qp)
+{
+	return (uint16_t)(qp->sq_head_seq % qp->opts.qsize);
+}
+
+/* SQHD from a CQE is a ring index: it counts from the current head. */
+static void xp_sq_advance_to_index(struct xp_qpair *qp, uint16_t sqhd)
 {
 	uint16_t q = qp->opts.qsize;
-	uint16_t ahead = (uint16_t)((new_head + q - qp->sq_head) % q);
-	uint16_t used = (uint16_t)((qp->sq_tail + q - qp->sq_head) % q);
 
-	if (new_head < q && ahead <= used)
-		qp->sq_head = new_head;
+	if (sqhd < q)
+		xp_sq_advance(qp, qp->sq_head_seq + (uint16_t)((sqhd + q - xp_sq_head(qp)) % q));
+}
+
+void xp_req_sq_consumed(struct xp_req *req)
+{
+	/* Harmless when the controller does no flow control: nothing reads it. */
+	xp_sq_advance(req->qp, req->sq_seq + 1);
 }
 
 void xp_req_complete(struct xp_req *req, int status)
@@ -249,19 +265,11 @@ void xp_req_complete(struct xp_req *req, int status)
 	cpl.sqid = qp->opts.qid;
 	if (status > 0)
 		cpl.status = (uint16_t)status;
-	if (status == 0) {
-		/*
-		 * Success without a CQE (NVMe/TCP 1.0, 3.3.2). A controller may
-		 * use it with SQ flow control on (SPDK's target does whenever
-		 * DW0 and DW1 would be zero), so no CQE will report the head:
-		 * the controller fetched this command, so the head is past
-		 * its slot. Without this the SQ would look full for good.
-		 */
-		if (qp->sqfc)
-			xp_sq_advance(qp, (uint16_t)((req->sq_slot + 1) % qp->opts.qsize));
-		cpl.sqhd = qp->sqfc && !qp->sqfc_disable_requested ? qp->sq_head :
+	/* Success without a CQE (NVMe/TCP 1.0, 3.3.2): the head the host
+	 * derived (xp_req_sq_consumed), or "no flow control" if asked for. */
+	if (status == 0)
+		cpl.sqhd = qp->sqfc && !qp->sqfc_disable_requested ? xp_sq_head(qp) :
 			   NVMF_SQHD_FLOW_CONTROL_OFF;
-	}
 	xp_req_finish(req, &cpl, status);
 }
 
@@ -286,7 +294,7 @@ void xp_req_complete_cqe(struct xp_req *req, const struct nvmf_cqe *cqe)
 	if (cpl.sqhd == NVMF_SQHD_FLOW_CONTROL_OFF)
 		qp->sqfc = false;
 	else
-		xp_sq_advance(qp, cpl.sqhd);
+		xp_sq_advance_to_index(qp, cpl.sqhd);
 	xp_req_finish(req, &cpl, cpl.status);
 }
 
@@ -445,7 +453,7 @@ int xp_submit(struct xp_qpair *qp, const struct xp_cmd *cmd)
 	    (cmd->dir == XP_DIR_NONE && cmd->len != 0) ||
 	    (cmd->dir != XP_DIR_NONE && (cmd->len == 0 || cmd->buf == NULL)))
 		return -EINVAL;
-	if (qp->sqfc && (uint16_t)((qp->sq_tail + 1) % qp->opts.qsize) == qp->sq_head)
+	if (qp->sqfc && qp->sq_tail_seq - qp->sq_head_seq >= (uint64_t)qp->opts.qsize - 1)
 		return -EAGAIN;
 	req = qp->free_list;
 	if (req == NULL)
@@ -463,7 +471,7 @@ int xp_submit(struct xp_qpair *qp, const struct xp_cmd *cmd)
 	tmo = cmd->timeout_ms != 0 ? cmd->timeout_ms : qp->opts.default_timeout_ms;
 	req->timeout_ms = tmo;
 	req->deadline = tmo != 0 ? uv_now(qp->loop) + tmo : 0;
-	req->sq_slot = qp->sq_tail;
+	req->sq_seq = qp->sq_tail_seq;
 	qp->stats.inflight++;
 
 	rc = qp->ops->submit(qp, req);
@@ -473,7 +481,7 @@ int xp_submit(struct xp_qpair *qp, const struct xp_cmd *cmd)
 	}
 	if (req->deadline != 0)
 		xp_timer_arm(qp, req->deadline);
-	qp->sq_tail = (uint16_t)((qp->sq_tail + 1) % qp->opts.qsize);
+	qp->sq_tail_seq++;
 	qp->stats.cmds_submitted++;
 	if (qp->stats.inflight > qp->stats.inflight_max)
 		qp->stats.inflight_max = qp->stats.inflight;
@@ -518,7 +526,7 @@ void xp_qpair_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 	info->icd_max = qp->opts.icd_max;
 	info->hpda = qp->opts.hpda;
 	info->sq_flow_control = qp->sqfc;
-	info->sq_head = qp->sq_head;
+	info->sq_head = xp_sq_head(qp);
 	if (qp->ops->get_info != NULL)
 		qp->ops->get_info(qp, info);
 }

@@ -81,9 +81,9 @@ struct xp_req;
  * For transport errors (status < 0) only cid and sqid are meaningful, the
  * rest is zero. For a read completed by C2HData with the SUCCESS flag
  * (NVMe/TCP 1.0, 3.3.2), the transport synthesizes a CQE: DW0 and DW1 zero,
- * and sqhd the head the host derives from the command's own SQ slot (the
+ * and sqhd the head the host derives from the command's own SQ position (the
  * controller fetched it, so the head is past it), or 0xffff when Connect
- * disabled SQ flow control.
+ * asked to disable SQ flow control.
  */
 struct xp_cpl {
 	uint32_t dw0;		/* command specific */
@@ -225,7 +225,7 @@ struct xp_qpair_info {
 	uint32_t maxh2cdata;		/* largest H2CData PDU data */
 	uint32_t icd_max;		/* current in-capsule data limit */
 	bool     sq_flow_control;	/* SQ flow control in effect */
-	uint16_t sq_head;		/* last SQHD the controller reported */
+	uint16_t sq_head;		/* SQ head: reported by a CQE or derived */
 	char     traddr[XP_TRADDR_MAX];	/* peer address actually connected to */
 	char     trsvcid[XP_TRSVCID_MAX];
 };
@@ -269,7 +269,7 @@ struct xp_req {
 	struct xp_qpair *qp;
 	uint16_t    cid;
 	bool        busy;
-	uint16_t    sq_slot;		/* SQ tail index this command was sent at */
+	uint64_t    sq_seq;		/* its place in the SQ: sq_tail_seq when sent */
 	struct nvmf_sqe sqe;		/* wire order */
 	void       *buf;
 	uint32_t    len;
@@ -297,8 +297,14 @@ struct xp_qpair {
 	/* SQ head accounting (NVMe Base 2.0, 4.1; NVMe-oF 1.1, 3.3.1.1). */
 	bool        sqfc_disable_requested;	/* Connect asked to disable SQ flow control */
 	bool        sqfc;		/* flow control in effect */
-	uint16_t    sq_head;		/* from the last CQE */
-	uint16_t    sq_tail;		/* one past the last SQE sent */
+	/*
+	 * Counted in entries since the queue pair was created, so they never
+	 * wrap (the ring index is the count modulo qsize): a command's own
+	 * position stays meaningful however often the ring turns while it is
+	 * outstanding.
+	 */
+	uint64_t    sq_head_seq;	/* entries the controller has consumed */
+	uint64_t    sq_tail_seq;	/* entries sent */
 
 	/* One timer per queue pair for every command's timeout and the connect. */
 	uv_timer_t  timer;
@@ -396,12 +402,17 @@ void xp_log(struct xp_qpair *qp, enum nvmf_log_level level, const char *fmt, ...
 	__attribute__((format(printf, 3, 4)));
 /* The request with this CID if it is outstanding, else NULL. */
 struct xp_req *xp_req_lookup(struct xp_qpair *qp, uint16_t cid);
+/*
+ * The controller consumed this request's SQ entry although no CQE will say
+ * so (C2HData SUCCESS, NVMe/TCP 1.0, 3.3.2; SPDK's target sends it even with
+ * SQ flow control on): the SQ head moves past the entry, never backwards.
+ */
+void xp_req_sq_consumed(struct xp_req *req);
 /* Complete a request with a CQE (wire order) from the controller. */
 void xp_req_complete_cqe(struct xp_req *req, const struct nvmf_cqe *cqe);
 /*
  * Complete a request without a CQE: status > 0 NVMe status, < 0 errno, or 0:
- * success reported without a CQE (C2HData SUCCESS, NVMe/TCP 1.0, 3.3.2),
- * which also moves the SQ head past the command's slot.
+ * success reported without a CQE (C2HData SUCCESS, NVMe/TCP 1.0, 3.3.2).
  */
 void xp_req_complete(struct xp_req *req, int status);
 /* The connect finished (0 or negative errno, error text set beforehand). */

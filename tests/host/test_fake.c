@@ -417,6 +417,31 @@ static void test_no_answer(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * A data digest error fails one command with Transient Transport Error
+ * (NVMe/TCP 1.0, 3.6.2.1) and the message says it was the digest, not
+ * just the status the transport made up for it; the queue goes on.
+ */
+static void test_ddgst_error_message(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_DDGST_ERROR, &o, 1);
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	(void)state;
+	o.data_digest = true;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EIO);
+	assert_int_equal(NVMF_SC(nvmf_get_status()), NVMF_SC_TRANSIENT_TRANSPORT);
+	if (strstr(nvmf_get_error(), "Transient Transport Error") == NULL ||
+	    strstr(nvmf_get_error(), "data digest error in C2HData") == NULL)
+		fail_msg("error '%s' does not name the status and the digest", nvmf_get_error());
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
 static void test_refused(void **state)
 {
 	struct nvmf_opts o;
@@ -737,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_no_answer),
+		cmocka_unit_test(test_ddgst_error_message),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_icresp_rejected),
 		cmocka_unit_test(test_auth_required_status),
