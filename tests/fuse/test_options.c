@@ -203,9 +203,9 @@ static void test_uuid(void **state)
 	assert_int_equal(nvmf_hostid_parse("00112233-4455-6677-8899-AABBCCDDEEF", id), -EINVAL);
 	assert_int_equal(nvmf_hostid_parse("00112233x4455-6677-8899-AABBCCDDEEFF", id), -EINVAL);
 	assert_int_equal(nvmf_hostid_parse("0011223g-4455-6677-8899-AABBCCDDEEFF", id), -EINVAL);
-	assert_int_equal(fo_check_name("nvmf0"), 0);
-	assert_int_equal(fo_check_name(""), -EINVAL);
-	assert_int_equal(fo_check_name("a b"), -EINVAL);
+	assert_int_equal(tc_check_name("nvmf0"), 0);
+	assert_int_equal(tc_check_name(""), -EINVAL);
+	assert_int_equal(tc_check_name("a b"), -EINVAL);
 }
 
 int main(void)

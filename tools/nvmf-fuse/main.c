@@ -108,7 +108,8 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 	atomic_init(&x->failed, false);
 	if (pthread_rwlock_init(&x->ns_lock, NULL) || pthread_mutex_init(&x->ops_mu, NULL) ||
 	    pthread_cond_init(&x->ops_cv, NULL) || pthread_mutex_init(&x->ev_mu, NULL) ||
-	    pthread_cond_init(&x->ev_cv, NULL))
+	    pthread_cond_init(&x->ev_cv, NULL) || pthread_mutex_init(&x->eng.credit_mu, NULL) ||
+	    pthread_mutex_init(&x->eng.report_mu, NULL) || pthread_mutex_init(&x->state_mu, NULL))
 		return -ENOMEM;
 	return 0;
 }
@@ -321,7 +322,7 @@ out:
 	x.ctrl = NULL;
 	if (x.se)
 		fuse_session_destroy(x.se);
-	nf_io_fini();
+	nf_io_fini(&x);
 	nf_state_remove(&x);
 	if (cfg->pidfile && mounted)
 		unlink(cfg->pidfile);

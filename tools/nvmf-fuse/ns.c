@@ -20,8 +20,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static time_t start_time;
-
 enum { CH_ADDED = 1, CH_REMOVED = 2, CH_RESIZED = 4 };
 
 struct ns_change {
@@ -131,8 +129,8 @@ int nf_ns_load(struct nf_ctx *x)
 	struct ns_change ch[1];
 	int n;
 
-	if (!start_time)
-		start_time = time(NULL);
+	if (!x->start_time)
+		x->start_time = time(NULL);
 	n = nvmf_get_namespaces(x->ctrl, &list);
 	if (n < 0)
 		return n;
@@ -204,7 +202,7 @@ void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st)
 	st->st_size = (off_t)ns->size;
 	st->st_blksize = ns->lba_size < 4096 ? 4096 : (blksize_t)ns->lba_size;
 	st->st_blocks = (blkcnt_t)(ns->size / 512);
-	st->st_atime = st->st_mtime = st->st_ctime = start_time;
+	st->st_atime = st->st_mtime = st->st_ctime = x->start_time;
 }
 
 void nf_ns_event(void *user, const struct nvmf_event *ev)

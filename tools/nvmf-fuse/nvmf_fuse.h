@@ -18,11 +18,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <nvmf/nvmf.h>
 
 #include "options.h"
 #include "rangelock.h"
+#include "record.h"	/* tools/common: the state record nvmfctl reads */
 
 /* Largest FUSE read/write: 1 MiB moves large sequential I/O in few requests
  * (the kernel's FUSE_MAX_MAX_PAGES is 256 pages). */
@@ -52,6 +54,32 @@ struct nf_ns {
 	struct rl_table locks;	/* blocks held by writes */
 };
 
+/* Room for the library's text of a failure. */
+#define NF_WHY_MAX 512
+
+struct op;
+
+/*
+ * The op engine's state (op.c): one per server, in struct nf_ctx, reached
+ * from a request through fuse_req_userdata() and from an op through op->x.
+ */
+struct nf_engine {
+	/* Zeroes for fallocate where Write Zeroes is missing (max_xfer bytes). */
+	char            *zero_buf;
+	size_t           zero_len;
+
+	/* Credits: commands the I/O queues can hold; ops waiting for one. */
+	pthread_mutex_t  credit_mu;
+	long             credits;
+	struct op       *starved_head, *starved_tail;
+
+	/* Failure lines: the last text printed, and how often it recurred since. */
+	pthread_mutex_t  report_mu;
+	char             report_last[NF_WHY_MAX];
+	unsigned         report_repeats;
+	time_t           report_time;
+};
+
 struct nf_ctx {
 	struct fo_config    *cfg;
 	struct nvmf_ctrl    *ctrl;
@@ -60,6 +88,7 @@ struct nf_ctx {
 	uint32_t             max_xfer;	/* bytes per Read/Write command */
 	uid_t                uid;
 	gid_t                gid;
+	time_t               start_time;	/* the files' times */
 	char                 mountpoint[4096];	/* absolute */
 
 	/* Namespace table, sorted by NSID. */
@@ -81,10 +110,14 @@ struct nf_ctx {
 	bool                 ev_stop;
 	atomic_bool          failed;	/* connection lost or controller fatal */
 
-	/* State record. */
-	char                 rundir[4096];
-	char                 name[FO_NAME_MAX];
-	char                 record[4200];	/* path of <rundir>/<name>.json */
+	/* The data path (op.c). */
+	struct nf_engine     eng;
+
+	/* State record (tools/common/record.h), rewritten under state_mu. */
+	pthread_mutex_t      state_mu;
+	char                 rundir[TC_PATH_MAX];
+	char                 name[TC_NAME_MAX];
+	bool                 claimed;	/* <rundir>/<name>.json is ours */
 };
 
 /* ns.c: namespace table and change handling. */
@@ -117,10 +150,14 @@ void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t 
 		     struct fuse_file_info *fi);
 /* Flush every namespace with a volatile write cache (synchronous). */
 int  nf_io_flush_all(struct nf_ctx *x);
+/* The engine's credits and zero buffer, once connected (x->eng's mutexes
+ * are set up with the context); nf_io_fini() reports what is left to
+ * report and frees. */
 int  nf_io_init(struct nf_ctx *x);
-void nf_io_fini(void);
+void nf_io_fini(struct nf_ctx *x);
 
-/* state.c: runtime directory, connection name, JSON record, pidfile. */
+/* state.c: runtime directory, connection name, state record, pidfile. */
+/* The runtime directory (tc_rundir()), created if missing. */
 int  nf_state_rundir(char *buf, size_t len, char *err, size_t errlen);
 /* Claim cfg->name (or the smallest free nvmfN) in x->rundir. */
 int  nf_state_claim(struct nf_ctx *x, char *err, size_t errlen);

@@ -17,6 +17,9 @@
  * keep-alive timer expire while it works through our backlog.
  * An op that finds no credit waits in a list and is resumed, in order, as
  * commands complete.
+ *
+ * The engine's state (credits, wait list, zero buffer, failure report) is
+ * the server's struct nf_engine (x->eng): no globals.
  */
 #include "op.h"
 
@@ -28,52 +31,44 @@
 
 #include "escape.h"
 
-static char *zero_buf;
-static size_t zero_len;
-static struct nf_ctx *ctx;
-
-/* Credits: commands the I/O queues can hold; ops waiting for one. */
-static pthread_mutex_t credit_mu = PTHREAD_MUTEX_INITIALIZER;
-static long credits;
-static struct op *starved_head, *starved_tail;
-
 int nf_io_init(struct nf_ctx *x)
 {
+	struct nf_engine *e = &x->eng;
 	long qs = x->info.queue_size > 1 ? x->info.queue_size - 1 : 1;
 	long by_bytes = (long)(NF_MAX_INFLIGHT / x->max_xfer);
 
-	ctx = x;
-	credits = (long)(x->info.nr_io_queues > 0 ? x->info.nr_io_queues : 1) * qs;
-	if (credits > by_bytes)
-		credits = by_bytes > 0 ? by_bytes : 1;
-	zero_len = x->max_xfer;
-	zero_buf = calloc(1, zero_len);
-	return zero_buf ? 0 : -ENOMEM;
+	e->credits = (long)(x->info.nr_io_queues > 0 ? x->info.nr_io_queues : 1) * qs;
+	if (e->credits > by_bytes)
+		e->credits = by_bytes > 0 ? by_bytes : 1;
+	e->zero_len = x->max_xfer;
+	e->zero_buf = calloc(1, e->zero_len);
+	return e->zero_buf ? 0 : -ENOMEM;
 }
 
-static void report_flush(void);
+static void report_flush(struct nf_engine *e);
 
-void nf_io_fini(void)
+void nf_io_fini(struct nf_ctx *x)
 {
-	report_flush();
-	free(zero_buf);
-	zero_buf = NULL;
+	report_flush(&x->eng);
+	free(x->eng.zero_buf);
+	x->eng.zero_buf = NULL;
 }
 
 /* ---- Op life cycle ---------------------------------------------------------------- */
 
 struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 {
+	struct nf_ctx *x = fuse_req_userdata(req);
 	struct op *op = calloc(1, sizeof(*op));
 
 	if (!op) {
 		fuse_reply_err(req, ENOMEM);
 		return NULL;
 	}
-	op->x = ctx;
+	op->x = x;
 	op->req = req;
 	op->what = what;
-	op->ns = nf_ns_get(ctx, ino, &op->nsc);
+	op->ns = nf_ns_get(x, ino, &op->nsc);
 	if (!op->ns) {
 		free(op);
 		fuse_reply_err(req, ENOENT);
@@ -81,7 +76,7 @@ struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 	}
 	pthread_mutex_init(&op->mu, NULL);
 	atomic_init(&op->refs, 1);
-	nf_op_begin(ctx);
+	nf_op_begin(x);
 	return op;
 }
 
@@ -128,11 +123,6 @@ static int op_errno(const struct op *op)
  */
 #define REPORT_QUIET_S 10
 
-static pthread_mutex_t report_mu = PTHREAD_MUTEX_INITIALIZER;
-static char report_last[OP_WHY_MAX];
-static unsigned report_repeats;
-static time_t report_time;
-
 static void report_line(const char *line)
 {
 	char esc[TC_ESC_SIZE(1024)];
@@ -140,33 +130,34 @@ static void report_line(const char *line)
 	fprintf(stderr, "nvmf-fuse: %s\n", tc_escape(esc, sizeof(esc), line));
 }
 
-static void report_repeats_locked(void)
+static void report_repeats_locked(struct nf_engine *e)
 {
 	char line[64];
 
-	if (report_repeats == 0)
+	if (e->report_repeats == 0)
 		return;
-	snprintf(line, sizeof(line), "(%u more failure%s for the same reason)", report_repeats,
-		 report_repeats == 1 ? "" : "s");
+	snprintf(line, sizeof(line), "(%u more failure%s for the same reason)",
+		 e->report_repeats, e->report_repeats == 1 ? "" : "s");
 	report_line(line);
-	report_repeats = 0;
+	e->report_repeats = 0;
 }
 
 static void report_failure(const struct op *op, int e)
 {
+	struct nf_engine *eng = &op->x->eng;
 	const char *why = op->why[0] ? op->why : strerror(-op->err);
 	time_t now = time(NULL);
 	char line[1024];
 
-	pthread_mutex_lock(&report_mu);
-	if (!strcmp(why, report_last) && now - report_time < REPORT_QUIET_S) {
-		report_repeats++;
-		pthread_mutex_unlock(&report_mu);
+	pthread_mutex_lock(&eng->report_mu);
+	if (!strcmp(why, eng->report_last) && now - eng->report_time < REPORT_QUIET_S) {
+		eng->report_repeats++;
+		pthread_mutex_unlock(&eng->report_mu);
 		return;
 	}
-	report_repeats_locked();
-	snprintf(report_last, sizeof(report_last), "%s", why);
-	report_time = now;
+	report_repeats_locked(eng);
+	snprintf(eng->report_last, sizeof(eng->report_last), "%s", why);
+	eng->report_time = now;
 	if (op->len)
 		snprintf(line, sizeof(line), "n%u: %s of %zu bytes at offset %llu failed: %s [%s]",
 			 op->nsc.nsid, op->what, op->len, (unsigned long long)op->off, strerror(e),
@@ -175,14 +166,14 @@ static void report_failure(const struct op *op, int e)
 		snprintf(line, sizeof(line), "n%u: %s failed: %s [%s]", op->nsc.nsid, op->what,
 			 strerror(e), why);
 	report_line(line);
-	pthread_mutex_unlock(&report_mu);
+	pthread_mutex_unlock(&eng->report_mu);
 }
 
-static void report_flush(void)
+static void report_flush(struct nf_engine *e)
 {
-	pthread_mutex_lock(&report_mu);
-	report_repeats_locked();
-	pthread_mutex_unlock(&report_mu);
+	pthread_mutex_lock(&e->report_mu);
+	report_repeats_locked(e);
+	pthread_mutex_unlock(&e->report_mu);
 }
 
 void op_fail_reply(struct op *op)
@@ -201,62 +192,64 @@ static void pump_locked(struct op *op);
 /* Take a credit, or join the wait list (once). Called with op->mu held. */
 static bool credit_take(struct op *op)
 {
+	struct nf_engine *e = &op->x->eng;
 	bool ok;
 
-	pthread_mutex_lock(&credit_mu);
-	ok = credits > 0;
+	pthread_mutex_lock(&e->credit_mu);
+	ok = e->credits > 0;
 	if (ok) {
-		credits--;
+		e->credits--;
 	} else if (!op->starved) {
 		op->starved = true;
 		op->starved_next = NULL;
-		if (starved_tail)
-			starved_tail->starved_next = op;
+		if (e->starved_tail)
+			e->starved_tail->starved_next = op;
 		else
-			starved_head = op;
-		starved_tail = op;
+			e->starved_head = op;
+		e->starved_tail = op;
 	}
-	pthread_mutex_unlock(&credit_mu);
+	pthread_mutex_unlock(&e->credit_mu);
 	return ok;
 }
 
 /* Leave the wait list (an op that finishes while waiting). op->mu held. */
 static void credit_unwait(struct op *op)
 {
+	struct nf_engine *e = &op->x->eng;
 	struct op **pp, *prev = NULL;
 
-	pthread_mutex_lock(&credit_mu);
-	for (pp = &starved_head; op->starved && *pp; prev = *pp, pp = &(*pp)->starved_next) {
+	pthread_mutex_lock(&e->credit_mu);
+	for (pp = &e->starved_head; op->starved && *pp; prev = *pp, pp = &(*pp)->starved_next) {
 		if (*pp != op)
 			continue;
 		*pp = op->starved_next;
-		if (starved_tail == op)
-			starved_tail = prev;
+		if (e->starved_tail == op)
+			e->starved_tail = prev;
 		op->starved = false;
 		break;
 	}
-	pthread_mutex_unlock(&credit_mu);
+	pthread_mutex_unlock(&e->credit_mu);
 }
 
 /* Give a credit back and resume the first waiting op, if any. Called with
  * no op mutex held. */
-static void credit_give(void)
+static void credit_give(struct nf_engine *e)
 {
 	struct op *w;
 
-	pthread_mutex_lock(&credit_mu);
-	credits++;
-	w = starved_head;
+	pthread_mutex_lock(&e->credit_mu);
+	e->credits++;
+	w = e->starved_head;
 	if (w) {
-		starved_head = w->starved_next;
-		if (!starved_head)
-			starved_tail = NULL;
+		e->starved_head = w->starved_next;
+		if (!e->starved_head)
+			e->starved_tail = NULL;
 		w->starved = false;
 		/* Keep it alive: once popped, it may finish on another thread
 		 * before we get its mutex. */
 		atomic_fetch_add(&w->refs, 1);
 	}
-	pthread_mutex_unlock(&credit_mu);
+	pthread_mutex_unlock(&e->credit_mu);
 	if (!w)
 		return;
 	pthread_mutex_lock(&w->mu);
@@ -277,6 +270,7 @@ static void credit_give(void)
 static void sub_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
 {
 	struct op *op = user;
+	struct nf_engine *e = &op->x->eng;	/* op may be gone when we give back */
 
 	(void)cookie;
 	pthread_mutex_lock(&op->mu);
@@ -288,12 +282,12 @@ static void sub_done(void *user, uint64_t cookie, const struct nvmf_completion *
 	op->inflight--;
 	if (op->submitting) {
 		pthread_mutex_unlock(&op->mu);
-		credit_give();
+		credit_give(e);
 		return;		/* the submitting thread sees our decrement */
 	}
 	op->submitting = true;
 	pump_locked(op);	/* may finish and free op */
-	credit_give();
+	credit_give(e);
 }
 
 static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
@@ -306,7 +300,7 @@ static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
 	case SEG_DEALLOC:
 		return DEALLOC_CHUNK;
 	case SEG_ZEROS:
-		n = (uint32_t)(zero_len / lba);
+		n = (uint32_t)(op->x->eng.zero_len / lba);
 		break;
 	default:
 		n = op->x->max_xfer / lba;
@@ -329,7 +323,7 @@ static int64_t submit_one(struct op *op, struct seg *s, uint32_t nlb)
 	case SEG_WRITE:
 		return nvmf_aio_write(c, nsid, s->buf, s->slba, nlb, s->flags, cb);
 	case SEG_ZEROS:
-		return nvmf_aio_write(c, nsid, zero_buf, s->slba, nlb, 0, cb);
+		return nvmf_aio_write(c, nsid, op->x->eng.zero_buf, s->slba, nlb, 0, cb);
 	case SEG_WZ:
 		return nvmf_aio_write_zeroes(c, nsid, s->slba, nlb, s->flags, cb);
 	case SEG_DEALLOC:
@@ -389,7 +383,7 @@ static void pump_locked(struct op *op)
 				snprintf(op->why, sizeof(op->why), "%s", nvmf_get_error());
 			}
 			pthread_mutex_unlock(&op->mu);
-			credit_give();
+			credit_give(&op->x->eng);
 			pthread_mutex_lock(&op->mu);
 			continue;
 		}

@@ -26,7 +26,7 @@ struct op;
 typedef void (*op_step)(struct op *op);
 
 /* Room for the library's text of a failure. */
-#define OP_WHY_MAX 512
+#define OP_WHY_MAX NF_WHY_MAX
 
 struct op {
 	struct nf_ctx  *x;

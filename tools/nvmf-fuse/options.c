@@ -13,27 +13,22 @@
 #include <unistd.h>
 
 enum {
-	OPT_NAME = 256,
-	OPT_DIRECT_IO,
-	OPT_HOSTNQN,
-	OPT_HOSTID,
-	OPT_NR_IO_QUEUES,
-	OPT_QUEUE_SIZE,
-	OPT_KATO,
-	OPT_HDR_DIGEST,
-	OPT_DATA_DIGEST,
-	OPT_IO_TIMEOUT,
-	OPT_CONNECT_TIMEOUT,
+	OPT_DIRECT_IO = 256,
 };
 
 /*
  * No short option may mean something else to libfuse: its -s is
- * single-threaded, -h/-V/-d/-f/-o are the same as here. nvme-cli's short
- * letters (-q, -I, -i, -Q, -k, -g, -G) are left out on purpose.
+ * single-threaded, -h/-V/-d/-f/-o are the same as here. So the connection
+ * options (tools/common/connopts.c, shared with nvmfctl) go without
+ * nvme-cli's short letters (-q, -I, -i, -Q, -k, -g, -G).
  */
 static const char short_opts[] = "+:hVfdo:rP:";
 
-static const struct option long_opts[] = {
+/* The connection options nvmf-fuse offers (the target is the URI). */
+#define FO_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_BIT(TC_CO_NAME))
+
+/* nvmf-fuse's own options; the connection options come first. */
+static const struct option own_opts[] = {
 	{ "help",            no_argument,       NULL, 'h' },
 	{ "version",         no_argument,       NULL, 'V' },
 	{ "foreground",      no_argument,       NULL, 'f' },
@@ -41,19 +36,11 @@ static const struct option long_opts[] = {
 	{ "option",          required_argument, NULL, 'o' },
 	{ "read-only",       no_argument,       NULL, 'r' },
 	{ "pidfile",         required_argument, NULL, 'P' },
-	{ "name",            required_argument, NULL, OPT_NAME },
 	{ "direct-io",       no_argument,       NULL, OPT_DIRECT_IO },
-	{ "hostnqn",         required_argument, NULL, OPT_HOSTNQN },
-	{ "hostid",          required_argument, NULL, OPT_HOSTID },
-	{ "nr-io-queues",    required_argument, NULL, OPT_NR_IO_QUEUES },
-	{ "queue-size",      required_argument, NULL, OPT_QUEUE_SIZE },
-	{ "keep-alive-tmo",  required_argument, NULL, OPT_KATO },
-	{ "hdr-digest",      no_argument,       NULL, OPT_HDR_DIGEST },
-	{ "data-digest",     no_argument,       NULL, OPT_DATA_DIGEST },
-	{ "io-timeout",      required_argument, NULL, OPT_IO_TIMEOUT },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ NULL, 0, NULL, 0 },
 };
+
+static struct option long_opts[TC_CO_COUNT + sizeof(own_opts) / sizeof(own_opts[0])];
 
 void fo_usage(FILE *f, const char *prog)
 {
@@ -136,6 +123,7 @@ static int permute(int argc, char *const argv[], char **out, const char **dangli
 
 	if (argc < 1)
 		return 0;
+	tc_conn_table(long_opts, FO_CONN, false, own_opts);
 	pos = calloc((size_t)argc, sizeof(*pos));
 	if (!pos)
 		return -ENOMEM;
@@ -192,37 +180,6 @@ int fo_permute(int argc, char *const argv[], char **out)
 }
 
 /* ---- Values ----------------------------------------------------------------------- */
-
-static int parse_int(const char *opt, const char *s, long lo, long hi, int *out, char *err,
-		     size_t errlen)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return fail(err, errlen, "%s: '%s' is not an integer from %ld to %ld", opt, s,
-			    lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
-int fo_check_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= FO_NAME_MAX || name[0] == '.')
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return -EINVAL;
-	}
-	return 0;
-}
 
 static int add_fuse_opt(struct fo_config *cfg, const char *opt, char *err, size_t errlen)
 {
@@ -295,19 +252,18 @@ static int parse_positionals(struct fo_config *cfg, int n, char *const pos[], ch
 	return 0;
 }
 
-static void getopt_reset(void)
-{
-#if defined(__GLIBC__)
-	optind = 0;		/* full re-initialisation in glibc */
-#else
-	optreset = 1;		/* BSD */
-	optind = 1;
-#endif
-}
-
 static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *word,
 		     char *err, size_t errlen)
 {
+	const struct tc_conn_opt *co = tc_conn_find(c, FO_CONN, false);
+
+	if (co) {
+		int r = tc_conn_set(co, arg, false, &cfg->nv, err, errlen);
+
+		if (r == 0 && co->id == TC_CO_NAME)
+			snprintf(cfg->name, sizeof(cfg->name), "%s", arg);
+		return r;
+	}
 	switch (c) {
 	case 'f':
 		cfg->foreground = true;
@@ -326,48 +282,9 @@ static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *
 			return fail(err, errlen, "--pidfile: empty file name");
 		cfg->pidfile = arg;
 		return 0;
-	case OPT_NAME:
-		if (fo_check_name(arg) < 0)
-			return fail(err, errlen, "--name: '%s' is not a valid connection name "
-				    "(1-%d of A-Z a-z 0-9 . _ -, not starting with '.')",
-				    arg, FO_NAME_MAX - 1);
-		snprintf(cfg->name, sizeof(cfg->name), "%s", arg);
-		return 0;
 	case OPT_DIRECT_IO:
 		cfg->direct_io = true;
 		return 0;
-	case OPT_HOSTNQN:
-		/* NVMe Base 2.0, 4.5: an NQN is at most 223 bytes. */
-		if (!*arg || strlen(arg) > 223)
-			return fail(err, errlen, "--hostnqn: '%s' must be 1 to 223 bytes", arg);
-		snprintf(cfg->nv.hostnqn, sizeof(cfg->nv.hostnqn), "%s", arg);
-		return 0;
-	case OPT_HOSTID:
-		if (nvmf_hostid_parse(arg, cfg->nv.hostid) < 0)
-			return fail(err, errlen, "--hostid: '%s' is not a UUID "
-				    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", arg);
-		return 0;
-	case OPT_NR_IO_QUEUES:
-		/* Files need I/O queues: 0 (admin only) makes no sense here. */
-		return parse_int("--nr-io-queues", arg, 1, 1024, &cfg->nv.nr_io_queues, err,
-				 errlen);
-	case OPT_QUEUE_SIZE:
-		/* NVMe Base 2.0, 3.3.1: a queue has at least 2 entries, at most 64 Ki. */
-		return parse_int("--queue-size", arg, 2, 65536, &cfg->nv.queue_size, err,
-				 errlen);
-	case OPT_KATO:
-		return parse_int("--keep-alive-tmo", arg, 0, 65535, &cfg->nv.kato, err, errlen);
-	case OPT_HDR_DIGEST:
-		cfg->nv.hdr_digest = true;
-		return 0;
-	case OPT_DATA_DIGEST:
-		cfg->nv.data_digest = true;
-		return 0;
-	case OPT_IO_TIMEOUT:
-		return parse_int("--io-timeout", arg, 1, 3600, &cfg->nv.io_timeout, err, errlen);
-	case OPT_CONNECT_TIMEOUT:
-		return parse_int("--connect-timeout", arg, 1, 3600, &cfg->nv.connect_timeout,
-				 err, errlen);
 	case ':':
 		return fail(err, errlen, "option '%s' needs an argument", word);
 	default:
@@ -381,6 +298,7 @@ int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, siz
 	char **av;
 	int ac, c, r = 0, result = FO_RUN;
 
+	tc_conn_table(long_opts, FO_CONN, false, own_opts);
 	memset(cfg, 0, sizeof(*cfg));
 	nvmf_opts_init(&cfg->nv);
 	err[0] = '\0';
@@ -398,7 +316,7 @@ int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, siz
 		free(av);
 		return fail(err, errlen, "option '%s' needs an argument", dangling);
 	}
-	getopt_reset();
+	tc_getopt_reset();
 	opterr = 0;
 	for (;;) {
 		int before = optind ? optind : 1;

@@ -3,8 +3,11 @@
  *
  *   nvmf-fuse [OPTIONS] [MOUNTPOINT] URI
  *
- * Host options carry nvme-cli's long names; the rest follow FUSE's
- * conventions (-f, -d, -o, plus nbdfuse's -r and -P). Options may appear
+ * The connection options (--hostnqn, --hostid, --nr-io-queues,
+ * --queue-size, --keep-alive-tmo, --hdr-digest, --data-digest,
+ * --io-timeout, --connect-timeout, --name) are tools/common/connopts.c's,
+ * shared with nvmfctl: nvme-cli's long names, without its short letters.
+ * The rest follow FUSE's conventions (-f, -d, -o, plus nbdfuse's -r and -P). Options may appear
  * before or after the positional arguments on every platform: the parser
  * moves them to the front itself rather than relying on GNU getopt's
  * permutation, which FreeBSD's getopt_long lacks.
@@ -18,15 +21,16 @@
 
 #include <nvmf/nvmf.h>
 
+#include "connopts.h"	/* tools/common: the connection options, TC_NAME_MAX */
+
 #define FO_MAX_FUSE_OPTS 32
-#define FO_NAME_MAX      64
 
 struct fo_config {
 	struct nvmf_opts nv;		/* host options, URI applied */
 	const char *uri;
 	const char *mountpoint;		/* NULL: <runtime dir>/<name>/ */
 	const char *pidfile;
-	char        name[FO_NAME_MAX];	/* "" = nvmfN, the smallest free N */
+	char        name[TC_NAME_MAX];	/* "" = nvmfN, the smallest free N */
 	bool        foreground;
 	bool        debug;
 	bool        read_only;
@@ -61,10 +65,5 @@ void fo_usage(FILE *f, const char *prog);
  * positional arguments. Exposed for tests. Returns the new argc.
  */
 int fo_permute(int argc, char *const argv[], char **out);
-
-/* Validate a connection name for the state record: 1-63 of [A-Za-z0-9._-],
- * not starting with '.'. 0 or -EINVAL. */
-int fo_check_name(const char *name);
-
 
 #endif

@@ -6,16 +6,15 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-const char *ctl_cmd = "";
-const char *ctl_where;
-const char *ctl_argv0;
+const char *nc_cmd = "";
+const char *nc_where;
+const char *nc_argv0;
 
 /* ---- Messages --------------------------------------------------------------- */
 
@@ -27,16 +26,16 @@ static void vmsg(const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fflush(stdout);
-	if (ctl_cmd[0])
-		fprintf(stderr, "nvmfctl: %s: ", ctl_cmd);
+	if (nc_cmd[0])
+		fprintf(stderr, "nvmfctl: %s: ", nc_cmd);
 	else
 		fprintf(stderr, "nvmfctl: ");
-	if (ctl_where)
-		fprintf(stderr, "%s: ", tc_escape(esc, sizeof(esc), ctl_where));
+	if (nc_where)
+		fprintf(stderr, "%s: ", tc_escape(esc, sizeof(esc), nc_where));
 	fprintf(stderr, "%s\n", tc_escape(esc, sizeof(esc), msg));
 }
 
-void ctl_err(const char *fmt, ...)
+void nc_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -45,23 +44,23 @@ void ctl_err(const char *fmt, ...)
 	va_end(ap);
 }
 
-int ctl_usage_err(const char *fmt, ...)
+int nc_usage_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
-	if (ctl_where)
-		return CTL_EXIT_USAGE;	/* a configuration file's line, not the command line */
-	if (ctl_cmd[0])
-		fprintf(stderr, "Try 'nvmfctl %s --help'.\n", ctl_cmd);
+	if (nc_where)
+		return NC_EXIT_USAGE;	/* a configuration file's line, not the command line */
+	if (nc_cmd[0])
+		fprintf(stderr, "Try 'nvmfctl %s --help'.\n", nc_cmd);
 	else
 		fprintf(stderr, "Try 'nvmfctl help'.\n");
-	return CTL_EXIT_USAGE;
+	return NC_EXIT_USAGE;
 }
 
-int ctl_getopt_err(int c, int opt, char **argv)
+int nc_getopt_err(int c, int opt, char **argv)
 {
 	/* getopt_long leaves the offending word at argv[optind - 1]. */
 	extern int optind;
@@ -69,12 +68,12 @@ int ctl_getopt_err(int c, int opt, char **argv)
 
 	if (c == ':') {
 		if (opt)
-			return ctl_usage_err("option '-%c' needs a value", opt);
-		return ctl_usage_err("option '%s' needs a value", word);
+			return nc_usage_err("option '-%c' needs a value", opt);
+		return nc_usage_err("option '%s' needs a value", word);
 	}
 	if (opt)
-		return ctl_usage_err("unknown option '-%c'", opt);
-	return ctl_usage_err("unknown option '%s'", word);
+		return nc_usage_err("unknown option '-%c'", opt);
+	return nc_usage_err("unknown option '%s'", word);
 }
 
 /*
@@ -83,7 +82,7 @@ int ctl_getopt_err(int c, int opt, char **argv)
  * one thing for NVM commands and another for Connect (80h-83h) it gives
  * "NVM name / Connect name", and the context picks the part that applies.
  */
-const char *ctl_status_name(uint16_t status, bool connect)
+const char *nc_status_name(uint16_t status, bool connect)
 {
 	const char *n = nvmf_status_str(status);
 	const char *p;
@@ -141,7 +140,7 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 		snprintf(buf, len, "%s%s (SCT %xh SC %02xh%s)",
 			 !conn ? "" : NVMF_SCT(st) == 1 && c == 0x91 ?
 			 "authentication required: Connect rejected: " : "Connect rejected: ",
-			 ctl_status_name(st, conn), NVMF_SCT(st), NVMF_SC(st),
+			 nc_status_name(st, conn), NVMF_SCT(st), NVMF_SC(st),
 			 NVMF_DNR(st) ? ", DNR" : "");
 		*kind = buf;
 		if (conn)
@@ -208,88 +207,80 @@ static void report(const char *what, int e, uint16_t st, const char *text, bool 
 		snprintf(msg, sizeof(msg), "%s", strerror(e ? e : EIO));
 	hint = classify(e, st, msg, connecting, &kind, buf, sizeof(buf));
 	if (hint)
-		ctl_err("%s: %s; %s [%s]", what, kind, hint, msg);
+		nc_err("%s: %s; %s [%s]", what, kind, hint, msg);
 	else
-		ctl_err("%s: %s [%s]", what, kind, msg);
+		nc_err("%s: %s [%s]", what, kind, msg);
 }
 
-int ctl_lib_fail(const char *what, int r)
+int nc_lib_fail(const char *what, int r)
 {
 	uint16_t st = nvmf_get_status();
 	int e = r < 0 ? -r : r;
 
 	report(what, e, e == EIO ? st : 0, nvmf_get_error(), false);
-	return CTL_EXIT_FAIL;
+	return NC_EXIT_FAIL;
 }
 
-int ctl_connect_fail(const char *what, int r)
+int nc_connect_fail(const char *what, int r)
 {
 	uint16_t st = nvmf_get_status();
 	int e = r < 0 ? -r : r;
 
 	report(what, e, e == EIO ? st : 0, nvmf_get_error(), true);
-	return CTL_EXIT_FAIL;
+	return NC_EXIT_FAIL;
 }
 
-int ctl_text_fail(const char *what, const char *text)
+int nc_text_fail(const char *what, const char *text)
 {
 	report(what, 0, 0, text, true);
-	return CTL_EXIT_FAIL;
+	return NC_EXIT_FAIL;
 }
 
 /* ---- Values ----------------------------------------------------------------- */
 
-int ctl_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+int nc_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	char err[512];
 
-	errno = 0;
-	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
-		goto bad;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v < lo || v > hi)
-		goto bad;
-	*out = v;
+	if (tc_parse_u64(opt, s, lo, hi, out, err, sizeof(err)) < 0) {
+		nc_usage_err("%s", err);
+		return -1;
+	}
 	return 0;
-bad:
-	ctl_usage_err("%s: '%s' is not a number from %" PRIu64 " to %" PRIu64, opt, s ? s : "",
-		      lo, hi);
-	return -1;
 }
 
-int ctl_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
+int nc_parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 {
 	uint64_t v;
 
-	if (ctl_parse_u64(opt, s, (uint64_t)lo, (uint64_t)hi, &v) < 0)
+	if (nc_parse_u64(opt, s, (uint64_t)lo, (uint64_t)hi, &v) < 0)
 		return -1;
 	*out = (int)v;
 	return 0;
 }
 
-int ctl_parse_fmt(const char *s, bool binary_ok, enum ctl_fmt *out)
+int nc_parse_fmt(const char *s, bool binary_ok, enum nc_fmt *out)
 {
 	if (!strcmp(s, "normal")) {
-		*out = CTL_FMT_NORMAL;
+		*out = NC_FMT_NORMAL;
 		return 0;
 	}
 	if (!strcmp(s, "json")) {
-		*out = CTL_FMT_JSON;
+		*out = NC_FMT_JSON;
 		return 0;
 	}
 	if (binary_ok && !strcmp(s, "binary")) {
-		*out = CTL_FMT_BINARY;
+		*out = NC_FMT_BINARY;
 		return 0;
 	}
-	ctl_usage_err("-o/--output-format: '%s' is not one of normal, json%s", s,
+	nc_usage_err("-o/--output-format: '%s' is not one of normal, json%s", s,
 		      binary_ok ? ", binary" : "");
 	return -1;
 }
 
 /* ---- Target options ------------------------------------------------------------ */
 
-void ctl_target_init(struct ctl_target *t)
+void nc_target_init(struct nc_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	nvmf_opts_init(&t->o);
@@ -298,119 +289,38 @@ void ctl_target_init(struct ctl_target *t)
 	t->o.nr_io_queues = 0;
 }
 
-int ctl_set_transport(const char *s)
+int nc_conn_opt(struct nc_target *t, const struct tc_conn_opt *opt, const char *arg,
+		bool letters)
 {
-	if (!strcmp(s, "tcp"))
-		return 0;
-	ctl_usage_err("-t/--transport: '%s' is not supported (libnvmf speaks tcp only)", s);
-	return -1;
-}
+	char err[1024];
 
-int ctl_set_traddr(struct ctl_target *t, const char *s)
-{
-	size_t n = strlen(s);
-
-	/* nvme-cli takes IPv6 addresses bare; accept [brackets] too. */
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(t->o.traddr)) {
-		ctl_usage_err("-a/--traddr: '%s' must be 1 to %zu characters", s,
-			      sizeof(t->o.traddr) - 1);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i])) {
-			ctl_usage_err("-a/--traddr: '%.*s' contains a space or control character",
-				      (int)n, s);
-			return -1;
-		}
-	}
-	memcpy(t->o.traddr, s, n);
-	t->o.traddr[n] = '\0';
-	t->have_traddr = true;
+	if (tc_conn_set(opt, arg, letters, &t->o, err, sizeof(err)) < 0)
+		return nc_usage_err("%s", err);
+	t->given |= TC_CO_BIT(opt->id);
 	return 0;
 }
 
-int ctl_set_trsvcid(struct ctl_target *t, const char *s)
-{
-	uint64_t v;
-
-	if (ctl_parse_u64("-s/--trsvcid", s, 1, 65535, &v) < 0)
-		return -1;
-	snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%" PRIu64, v);
-	t->have_trsvcid = true;
-	return 0;
-}
-
-/* NVMe Base 2.0, 4.5: an NQN is at most 223 bytes of UTF-8. */
-static int check_nqn(const char *opt, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NVMF_NQN_MAX_LEN) {
-		ctl_usage_err("%s: '%s' must be 1 to %d bytes", opt, s, NVMF_NQN_MAX_LEN);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x21 || c == 0x7f) {
-			ctl_usage_err("%s: '%s' contains a space or control character", opt, s);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int ctl_set_nqn(struct ctl_target *t, const char *opt, const char *s)
-{
-	if (check_nqn(opt, s) < 0)
-		return -1;
-	snprintf(t->o.subnqn, sizeof(t->o.subnqn), "%s", s);
-	t->have_nqn = true;
-	return 0;
-}
-
-int ctl_set_hostnqn(struct ctl_target *t, const char *s)
-{
-	if (check_nqn("-q/--hostnqn", s) < 0)
-		return -1;
-	snprintf(t->o.hostnqn, sizeof(t->o.hostnqn), "%s", s);
-	return 0;
-}
-
-int ctl_set_hostid(struct ctl_target *t, const char *s)
-{
-	if (nvmf_hostid_parse(s, t->o.hostid) < 0) {
-		ctl_usage_err("-I/--hostid: '%s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
-			      s);
-		return -1;
-	}
-	return 0;
-}
-
-int ctl_target_finish(struct ctl_target *t, bool discovery)
+int nc_target_finish(struct nc_target *t, bool discovery)
 {
 	if (t->uri) {
 		struct nvmf_uri u;
 
-		if (t->have_traddr || t->have_trsvcid || t->have_nqn)
-			return ctl_usage_err("give the target either as a URI or with "
+		if (t->given & (TC_CO_BIT(TC_CO_TRADDR) | TC_CO_BIT(TC_CO_TRSVCID) |
+				TC_CO_BIT(TC_CO_NQN)))
+			return nc_usage_err("give the target either as a URI or with "
 					     "--traddr/--trsvcid/--nqn, not both");
 		if (nvmf_uri_parse(t->uri, &u) < 0)
-			return ctl_usage_err("%s", nvmf_get_error());
+			return nc_usage_err("%s", nvmf_get_error());
 		snprintf(t->o.traddr, sizeof(t->o.traddr), "%s", u.host);
 		snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%s", u.port);
 		snprintf(t->o.subnqn, sizeof(t->o.subnqn), "%s", u.discovery ? "" : u.subnqn);
 		t->o.nsid = u.nsid;
 		return 0;
 	}
-	if (!t->have_traddr)
-		return ctl_usage_err("no target: give a URI (nvme+tcp://HOST[:PORT]/SUBNQN) or "
+	if (!nc_given(t, TC_CO_TRADDR))
+		return nc_usage_err("no target: give a URI (nvme+tcp://HOST[:PORT]/SUBNQN) or "
 				     "--traddr ADDR");
-	if (!t->have_trsvcid)
+	if (!nc_given(t, TC_CO_TRSVCID))
 		snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%s",
 			 discovery || !t->o.subnqn[0] ? "8009" : "4420");
 	if (!strcmp(t->o.subnqn, NVMF_DISCOVERY_NQN))
@@ -418,7 +328,7 @@ int ctl_target_finish(struct ctl_target *t, bool discovery)
 	return 0;
 }
 
-const char *ctl_target_str(const struct nvmf_opts *o, char *buf, size_t len)
+const char *nc_target_str(const struct nvmf_opts *o, char *buf, size_t len)
 {
 	const char *port = o->trsvcid[0] ? o->trsvcid : (o->subnqn[0] ? "4420" : "8009");
 
@@ -429,7 +339,7 @@ const char *ctl_target_str(const struct nvmf_opts *o, char *buf, size_t len)
 	return buf;
 }
 
-int ctl_connect_admin(struct ctl_target *t, struct nvmf_ctrl **out)
+int nc_connect_admin(struct nc_target *t, struct nvmf_ctrl **out)
 {
 	char where[NVMF_TRADDR_BUFSZ + 16], what[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 64];
 	int r;
@@ -437,16 +347,16 @@ int ctl_connect_admin(struct ctl_target *t, struct nvmf_ctrl **out)
 	r = nvmf_connect(&t->o, out);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "cannot connect to %s (%s)",
-			 ctl_target_str(&t->o, where, sizeof(where)),
+			 nc_target_str(&t->o, where, sizeof(where)),
 			 t->o.subnqn[0] ? t->o.subnqn : NVMF_DISCOVERY_NQN);
-		return ctl_connect_fail(what, r);
+		return nc_connect_fail(what, r);
 	}
 	return 0;
 }
 
 /* ---- Time ------------------------------------------------------------------------ */
 
-double ctl_now(void)
+double nc_now(void)
 {
 	struct timespec ts;
 
@@ -454,7 +364,7 @@ double ctl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void ctl_sleep_ms(long ms)
+void nc_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
@@ -464,14 +374,14 @@ void ctl_sleep_ms(long ms)
 
 /* ---- Output -------------------------------------------------------------------- */
 
-json_object *ctl_json_str(const char *s)
+json_object *nc_json_str(const char *s)
 {
 	char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN + 1400)];
 
 	return json_object_new_string(tc_escape(esc, sizeof(esc), s));
 }
 
-void ctl_json_print(json_object *o)
+void nc_json_print(json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 						      JSON_C_TO_STRING_PRETTY_TAB |
@@ -479,7 +389,7 @@ void ctl_json_print(json_object *o)
 	json_object_put(o);
 }
 
-json_object *ctl_json_u64(uint64_t v)
+json_object *nc_json_u64(uint64_t v)
 {
 	return json_object_new_uint64(v);
 }
@@ -498,7 +408,7 @@ static unsigned div10(uint32_t w[4])
 	return (unsigned)rem;
 }
 
-char *ctl_u128_str(const uint8_t le[16], bool sep, char *buf, size_t len)
+char *nc_u128_str(const uint8_t le[16], bool sep, char *buf, size_t len)
 {
 	uint32_t w[4];
 	char tmp[64];
@@ -519,7 +429,7 @@ char *ctl_u128_str(const uint8_t le[16], bool sep, char *buf, size_t len)
 	return buf;
 }
 
-json_object *ctl_json_u128(const uint8_t le[16])
+json_object *nc_json_u128(const uint8_t le[16])
 {
 	char buf[64];
 
@@ -527,11 +437,11 @@ json_object *ctl_json_u128(const uint8_t le[16])
 		return json_object_new_uint64(nvmf_get_le64(le));
 	/* Beyond 64 bits: json-c serializes the decimal text as given, so the
 	 * number stays exact for parsers with big integers. */
-	ctl_u128_str(le, false, buf, sizeof(buf));
+	nc_u128_str(le, false, buf, sizeof(buf));
 	return json_object_new_double_s(0.0, buf);
 }
 
-void ctl_hexdump(const void *buf, size_t len)
+void nc_hexdump(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
@@ -551,7 +461,7 @@ void ctl_hexdump(const void *buf, size_t len)
 	}
 }
 
-int ctl_write_binary(const void *buf, size_t len)
+int nc_write_binary(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
@@ -562,7 +472,7 @@ int ctl_write_binary(const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ctl_err("cannot write to standard output: %s", strerror(errno));
+			nc_err("cannot write to standard output: %s", strerror(errno));
 			return -1;
 		}
 		p += n;
@@ -571,7 +481,7 @@ int ctl_write_binary(const void *buf, size_t len)
 	return 0;
 }
 
-void ctl_trim(char *out, size_t outsz, const char *field, size_t fieldlen)
+void nc_trim(char *out, size_t outsz, const char *field, size_t fieldlen)
 {
 	size_t n = strnlen(field, fieldlen);
 

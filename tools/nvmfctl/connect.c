@@ -114,7 +114,7 @@ static void find_fuse(char *out, size_t len)
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n > 0)
 		self[n] = '\0';
-	else if (ctl_argv0 && strchr(ctl_argv0, '/') && realpath(ctl_argv0, self))
+	else if (nc_argv0 && strchr(nc_argv0, '/') && realpath(nc_argv0, self))
 		n = (ssize_t)strlen(self);	/* no procfs (FreeBSD): argv[0] */
 	if (n > 0) {
 		slash = strrchr(self, '/');
@@ -173,7 +173,7 @@ static void last_message(const char *path, char *buf, size_t len)
 struct argv_buf {
 	char *v[48];
 	int n;
-	char store[12][64];
+	char store[16][NVMF_NQN_BUFSZ];	/* option values (tc_conn_args()) */
 	int ns;
 };
 
@@ -184,22 +184,28 @@ static void add(struct argv_buf *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
-static void add_num(struct argv_buf *a, const char *opt, long v)
+/* tc_conn_args()'s callback: the option, and a copy of its value. */
+static void add_conn(void *user, const char *opt, const char *val)
 {
-	if (a->ns >= 12)
+	struct argv_buf *a = user;
+
+	if (a->ns + 2 > 16)
 		return;
-	snprintf(a->store[a->ns], sizeof(a->store[0]), "%ld", v);
-	add(a, opt);
+	snprintf(a->store[a->ns], sizeof(a->store[0]), "%s", opt);
 	add(a, a->store[a->ns++]);
+	if (val) {
+		snprintf(a->store[a->ns], sizeof(a->store[0]), "%s", val);
+		add(a, a->store[a->ns++]);
+	}
 }
 
-static void fuse_args(const struct ctl_conn_opts *c, struct argv_buf *a, const char *exe,
-		      const char *uri, const char *pidfile, char *hostid)
-{
-	struct nvmf_opts d;
-	const struct nvmf_opts *o = &c->t.o;
+/* nvmf-fuse's connection options: the host and queue options of the shared
+ * table (the target is the URI). */
+#define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES)
 
-	nvmf_opts_init(&d);
+static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const char *exe,
+		      const char *uri, const char *pidfile)
+{
 	add(a, exe);
 	if (c->mountpoint)
 		add(a, c->mountpoint);
@@ -210,29 +216,7 @@ static void fuse_args(const struct ctl_conn_opts *c, struct argv_buf *a, const c
 		add(a, "--name");
 		add(a, c->name);
 	}
-	if (strcmp(o->hostnqn, d.hostnqn)) {
-		add(a, "--hostnqn");
-		add(a, o->hostnqn);
-	}
-	if (memcmp(o->hostid, d.hostid, sizeof(d.hostid))) {
-		nvmf_hostid_format(o->hostid, hostid);
-		add(a, "--hostid");
-		add(a, hostid);
-	}
-	if (o->nr_io_queues != d.nr_io_queues && o->nr_io_queues > 0)
-		add_num(a, "--nr-io-queues", o->nr_io_queues);
-	if (o->queue_size != d.queue_size)
-		add_num(a, "--queue-size", o->queue_size);
-	if (o->kato != d.kato)
-		add_num(a, "--keep-alive-tmo", o->kato);
-	if (o->io_timeout != d.io_timeout)
-		add_num(a, "--io-timeout", o->io_timeout);
-	if (o->connect_timeout != d.connect_timeout)
-		add_num(a, "--connect-timeout", o->connect_timeout);
-	if (o->hdr_digest)
-		add(a, "--hdr-digest");
-	if (o->data_digest)
-		add(a, "--data-digest");
+	tc_conn_args(&c->t.o, FUSE_CONN, add_conn, a);
 	if (c->read_only)
 		add(a, "--read-only");
 }
@@ -241,14 +225,14 @@ static void fuse_args(const struct ctl_conn_opts *c, struct argv_buf *a, const c
  * waited for within timeout_s (it is then killed). */
 static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 {
-	double deadline = ctl_now() + timeout_s;
+	double deadline = nc_now() + timeout_s;
 	int status, fd;
 	pid_t pid, w;
 
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		ctl_err("cannot fork: %s", strerror(errno));
+		nc_err("cannot fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0) {
@@ -273,15 +257,15 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			ctl_err("waitpid: %s", strerror(errno));
+			nc_err("waitpid: %s", strerror(errno));
 			return -1;
 		}
-		if (ctl_now() > deadline) {
+		if (nc_now() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -1;
 		}
-		ctl_sleep_ms(20);
+		nc_sleep_ms(20);
 	}
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
@@ -290,11 +274,11 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 
 /* The record of the server with this pid (written before it reports ready;
  * a moment's retry covers a slow rename). 0 or -1. */
-static int find_record(int pid, struct ctl_record *out)
+static int find_record(int pid, struct tc_record *out)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
-		struct ctl_record *list;
-		int n = ctl_records_load(&list), found = -1;
+		struct tc_record *list;
+		int n = nc_records_load(&list), found = -1;
 
 		for (int i = 0; i < n; i++) {
 			if (list[i].pid == pid && strcmp(list[i].state, "connecting")) {
@@ -305,17 +289,17 @@ static int find_record(int pid, struct ctl_record *out)
 		if (found >= 0) {
 			*out = list[found];
 			list[found].ns = NULL;
-			ctl_records_free(list, n);
+			tc_records_free(list, n);
 			return 0;
 		}
 		if (n > 0)
-			ctl_records_free(list, n);
-		ctl_sleep_ms(20);
+			tc_records_free(list, n);
+		nc_sleep_ms(20);
 	}
 	return -1;
 }
 
-static void print_conn(const struct ctl_record *r)
+static void print_conn(const struct tc_record *r)
 {
 	printf("device: %s\n", r->name);
 	printf("mountpoint: %s\n", r->mountpoint);
@@ -329,12 +313,12 @@ static void print_conn(const struct ctl_record *r)
 
 /* An existing live connection to the same subsystem at the same address
  * (records hold these escaped: compared escaped). */
-static int find_duplicate(const struct nvmf_opts *o, struct ctl_record *out)
+static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 {
 	char addr[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)], port[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
 	char nqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
-	struct ctl_record *list;
-	int n = ctl_records_load(&list), found = -1;
+	struct tc_record *list;
+	int n = nc_records_load(&list), found = -1;
 
 	tc_escape(addr, sizeof(addr), o->traddr);
 	tc_escape(port, sizeof(port), o->trsvcid);
@@ -351,52 +335,52 @@ static int find_duplicate(const struct nvmf_opts *o, struct ctl_record *out)
 		list[found].ns = NULL;
 	}
 	if (n > 0)
-		ctl_records_free(list, n);
+		tc_records_free(list, n);
 	return found >= 0 ? 0 : -1;
 }
 
-int ctl_connect_one(const struct ctl_conn_opts *c, bool *skipped, json_object *jarr)
+int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jarr)
 {
 	char uri[1400], exe[PATH_MAX + 64], tmpl[PATH_MAX], pidfile[PATH_MAX + 16];
-	char errpath[PATH_MAX + 16], msg[2048], line[64], hostid[37], where[NVMF_TRADDR_BUFSZ + 16];
+	char errpath[PATH_MAX + 16], msg[2048], line[64], where[NVMF_TRADDR_BUFSZ + 16];
 	char what[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 64];
 	const char *tmp = getenv("TMPDIR");
 	struct argv_buf a = { .n = 0 };
-	struct ctl_record rec;
+	struct tc_record rec;
 	double timeout;
 	int rc, pid;
 
 	*skipped = false;
 	snprintf(what, sizeof(what), "cannot connect to %s (%s)",
-		 ctl_target_str(&c->t.o, where, sizeof(where)), c->t.o.subnqn);
+		 nc_target_str(&c->t.o, where, sizeof(where)), c->t.o.subnqn);
 	if (!c->duplicate && find_duplicate(&c->t.o, &rec) == 0) {
 		if (c->quiet_dup) {
-			ctl_err("%s at %s is already connected as %s", c->t.o.subnqn, where,
+			nc_err("%s at %s is already connected as %s", c->t.o.subnqn, where,
 				rec.name);
 			*skipped = true;
-			ctl_record_release(&rec);
-			return CTL_EXIT_OK;
+			tc_record_release(&rec);
+			return NC_EXIT_OK;
 		}
-		ctl_err("%s: already connected as %s (mounted on %s); "
+		nc_err("%s: already connected as %s (mounted on %s); "
 			"-D/--duplicate-connect makes a second connection", what, rec.name,
 			rec.mountpoint);
-		ctl_record_release(&rec);
-		return CTL_EXIT_FAIL;
+		tc_record_release(&rec);
+		return NC_EXIT_FAIL;
 	}
 	if (build_uri(&c->t.o, uri, sizeof(uri)) < 0) {
-		ctl_err("%s: the address and NQN do not fit a URI", what);
-		return CTL_EXIT_FAIL;
+		nc_err("%s: the address and NQN do not fit a URI", what);
+		return NC_EXIT_FAIL;
 	}
 	snprintf(tmpl, sizeof(tmpl), "%s/nvmfctl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl)) {
-		ctl_err("cannot create a temporary directory in %s: %s", tmp ? tmp : "/tmp",
+		nc_err("cannot create a temporary directory in %s: %s", tmp ? tmp : "/tmp",
 			strerror(errno));
-		return CTL_EXIT_FAIL;
+		return NC_EXIT_FAIL;
 	}
 	snprintf(pidfile, sizeof(pidfile), "%s/pid", tmpl);
 	snprintf(errpath, sizeof(errpath), "%s/err", tmpl);
 	find_fuse(exe, sizeof(exe));
-	fuse_args(c, &a, exe, uri, pidfile, hostid);
+	fuse_args(c, &a, exe, uri, pidfile);
 	/* nvmf-fuse bounds each connection step by the connect timeout; the
 	 * admin queue and every I/O queue are steps. */
 	timeout = (double)c->t.o.connect_timeout * (c->t.o.nr_io_queues + 3) + 30.0;
@@ -409,54 +393,54 @@ int ctl_connect_one(const struct ctl_conn_opts *c, bool *skipped, json_object *j
 	unlink(errpath);
 	rmdir(tmpl);
 	if (rc < 0) {
-		ctl_err("%s: nvmf-fuse did not report within %.0f s", what, timeout);
-		return CTL_EXIT_FAIL;
+		nc_err("%s: nvmf-fuse did not report within %.0f s", what, timeout);
+		return NC_EXIT_FAIL;
 	}
 	if (rc != 0) {
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "nvmf-fuse exited with status %d", rc);
 		if (rc == 127)
-			ctl_err("%s: %s", what, msg);
+			nc_err("%s: %s", what, msg);
 		else
-			ctl_text_fail(what, msg);
-		return CTL_EXIT_FAIL;
+			nc_text_fail(what, msg);
+		return NC_EXIT_FAIL;
 	}
 	if (pid <= 0 || find_record(pid, &rec) < 0) {
-		ctl_err("%s: nvmf-fuse reported success but its state record (pid %d) was not "
+		nc_err("%s: nvmf-fuse reported success but its state record (pid %d) was not "
 			"found", what, pid);
-		return CTL_EXIT_FAIL;
+		return NC_EXIT_FAIL;
 	}
 	if (jarr)
-		json_object_array_add(jarr, ctl_record_json(&rec));
-	else if (c->fmt == CTL_FMT_JSON)
-		ctl_json_print(ctl_record_json(&rec));
+		json_object_array_add(jarr, nc_record_json(&rec));
+	else if (c->fmt == NC_FMT_JSON)
+		nc_json_print(nc_record_json(&rec));
 	else
 		print_conn(&rec);
-	ctl_record_release(&rec);
-	return CTL_EXIT_OK;
+	tc_record_release(&rec);
+	return NC_EXIT_OK;
 }
 
 int cmd_connect(int argc, char **argv)
 {
-	struct ctl_fab_args a;
+	struct nc_fab_args a;
 	bool skipped;
 	int r;
 
-	ctl_fab_init(&a, FAB_CONNECT);
-	r = ctl_fab_parse(argc, argv, &a, connect_help);
+	nc_fab_init(&a, FAB_CONNECT);
+	r = nc_fab_parse(argc, argv, &a, connect_help);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (!a.c.t.uri) {
-		if (!a.c.t.have_traddr)
-			return ctl_usage_err("required argument -a/--traddr (or a URI) not given");
-		if (!a.c.t.have_nqn)
-			return ctl_usage_err("required argument -n/--nqn not given");
+		if (!nc_given(&a.c.t, TC_CO_TRADDR))
+			return nc_usage_err("required argument -a/--traddr (or a URI) not given");
+		if (!nc_given(&a.c.t, TC_CO_NQN))
+			return nc_usage_err("required argument -n/--nqn not given");
 	}
-	r = ctl_target_finish(&a.c.t, false);
+	r = nc_target_finish(&a.c.t, false);
 	if (r)
 		return r;
 	if (!a.c.t.o.subnqn[0])
-		return ctl_usage_err("%s is the discovery subsystem: connect needs an NVM "
+		return nc_usage_err("%s is the discovery subsystem: connect needs an NVM "
 				     "subsystem NQN (see 'nvmfctl discover')", NVMF_DISCOVERY_NQN);
-	return ctl_connect_one(&a.c, &skipped, NULL);
+	return nc_connect_one(&a.c, &skipped, NULL);
 }

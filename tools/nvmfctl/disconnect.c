@@ -116,11 +116,11 @@ static void unmount_stale(const char *mp)
 
 /* The default mount point <rundir>/<name> is nvmf-fuse's to remove; after a
  * crash it may be left behind empty. */
-static void remove_default_mountpoint(const struct ctl_record *r)
+static void remove_default_mountpoint(const struct tc_record *r)
 {
 	char dir[4096], def[4200];
 
-	if (ctl_rundir(dir, sizeof(dir)) < 0)
+	if (nc_rundir(dir, sizeof(dir)) < 0)
 		return;
 	snprintf(def, sizeof(def), "%s/%s", dir, r->name);
 	if (!strcmp(def, r->mountpoint))
@@ -134,24 +134,24 @@ static bool gone(const char *path)
 	return stat(path, &st) < 0 && errno == ENOENT;
 }
 
-static int disconnect_record(struct ctl_record *r, int timeout_s)
+static int disconnect_record(struct tc_record *r, int timeout_s)
 {
-	double deadline = ctl_now() + timeout_s;
+	double deadline = nc_now() + timeout_s;
 
 	if (r->alive) {
 		if (kill(r->pid, SIGTERM) < 0 && errno != ESRCH) {
-			ctl_err("%s: cannot signal nvmf-fuse (pid %d): %s", r->name, r->pid,
+			nc_err("%s: cannot signal nvmf-fuse (pid %d): %s", r->name, r->pid,
 				strerror(errno));
-			return CTL_EXIT_FAIL;
+			return NC_EXIT_FAIL;
 		}
-		while (ctl_pid_is_fuse(r->pid)) {
-			if (ctl_now() > deadline) {
-				ctl_err("%s: nvmf-fuse (pid %d) did not exit within %d s after "
+		while (tc_pid_is_fuse(r->pid)) {
+			if (nc_now() > deadline) {
+				nc_err("%s: nvmf-fuse (pid %d) did not exit within %d s after "
 					"SIGTERM; its I/O may be stuck (see 'nvmfctl list')", r->name,
 					r->pid, timeout_s);
-				return CTL_EXIT_FAIL;
+				return NC_EXIT_FAIL;
 			}
-			ctl_sleep_ms(20);
+			nc_sleep_ms(20);
 		}
 		/* It removes its record before it exits; a crash leaves it. */
 		if (!gone(r->path)) {
@@ -159,21 +159,21 @@ static int disconnect_record(struct ctl_record *r, int timeout_s)
 			unmount_stale(r->mountpoint);
 			remove_default_mountpoint(r);
 		}
-		return CTL_EXIT_OK;
+		return NC_EXIT_OK;
 	}
 	/* Stale: nothing runs; clean up what the dead server left. */
 	unmount_stale(r->mountpoint);
 	remove_default_mountpoint(r);
 	if (unlink(r->path) < 0 && errno != ENOENT) {
-		ctl_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(errno));
-		return CTL_EXIT_FAIL;
+		nc_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(errno));
+		return NC_EXIT_FAIL;
 	}
 	fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d is gone)\n",
-		ctl_cmd, r->name, r->pid);
-	return CTL_EXIT_OK;
+		nc_cmd, r->name, r->pid);
+	return NC_EXIT_OK;
 }
 
-static bool matches(const struct ctl_record *r, const char *arg)
+static bool matches(const struct tc_record *r, const char *arg)
 {
 	char real[PATH_MAX];
 
@@ -197,29 +197,29 @@ static int disc_opts(int argc, char **argv, const char *help, bool all, const ch
 	};
 	int c;
 
-	ctl_getopt_reset();
+	tc_getopt_reset();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":n:d:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			if (all)
-				return ctl_usage_err("-n/--nqn does not apply to disconnect-all");
+				return nc_usage_err("-n/--nqn does not apply to disconnect-all");
 			*nqn = optarg;
 			break;
 		case 'd':
 			if (all)
-				return ctl_usage_err("-d/--device does not apply to disconnect-all");
+				return nc_usage_err("-d/--device does not apply to disconnect-all");
 			/* Kept in argv order: handled with the positional names. */
 			break;
 		case 'T':
-			if (ctl_parse_int("--timeout", optarg, 1, 3600, timeout_s) < 0)
-				return CTL_EXIT_USAGE;
+			if (nc_parse_int("--timeout", optarg, 1, 3600, timeout_s) < 0)
+				return NC_EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(help, stdout);
 			return -1;
 		default:
-			return ctl_getopt_err(c, optopt, argv);
+			return nc_getopt_err(c, optopt, argv);
 		}
 	}
 	return 0;
@@ -227,10 +227,10 @@ static int disc_opts(int argc, char **argv, const char *help, bool all, const ch
 
 int cmd_disconnect(int argc, char **argv)
 {
-	struct ctl_record *list = NULL;
+	struct tc_record *list = NULL;
 	const char *nqn = NULL;
 	const char *names[256];
-	int nnames = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = CTL_EXIT_OK;
+	int nnames = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
 
 	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s);
 	if (r)
@@ -254,13 +254,13 @@ int cmd_disconnect(int argc, char **argv)
 			names[nnames++] = v;
 	}
 	if (!nqn && nnames == 0)
-		return ctl_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
+		return nc_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
 				     "(see 'nvmfctl list')");
 	if (nqn && nnames)
-		return ctl_usage_err("-n/--nqn and connection names exclude each other");
-	n = ctl_records_load(&list);
+		return nc_usage_err("-n/--nqn and connection names exclude each other");
+	n = nc_records_load(&list);
 	if (n < 0)
-		return CTL_EXIT_FAIL;
+		return NC_EXIT_FAIL;
 	if (nqn) {
 		char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
 		int done = 0;
@@ -271,13 +271,13 @@ int cmd_disconnect(int argc, char **argv)
 			if (strcmp(list[i].subnqn, esc))
 				continue;
 			if (disconnect_record(&list[i], timeout_s))
-				rc = CTL_EXIT_FAIL;
+				rc = NC_EXIT_FAIL;
 			else
 				done++;
 		}
-		if (done == 0 && rc == CTL_EXIT_OK) {
-			ctl_err("no connection to %s (see 'nvmfctl list')", nqn);
-			rc = CTL_EXIT_FAIL;
+		if (done == 0 && rc == NC_EXIT_OK) {
+			nc_err("no connection to %s (see 'nvmfctl list')", nqn);
+			rc = NC_EXIT_FAIL;
 		} else {
 			printf("NQN:%s disconnected %d controller(s)\n", esc, done);
 		}
@@ -290,43 +290,43 @@ int cmd_disconnect(int argc, char **argv)
 				continue;
 			found = true;
 			if (disconnect_record(&list[i], timeout_s))
-				rc = CTL_EXIT_FAIL;
+				rc = NC_EXIT_FAIL;
 			else
 				printf("disconnected %s (%s)\n", list[i].name,
 				       list[i].subnqn[0] ? list[i].subnqn : "no NQN");
 		}
 		if (!found) {
-			ctl_err("no connection named or mounted at '%s' (see 'nvmfctl list')",
+			nc_err("no connection named or mounted at '%s' (see 'nvmfctl list')",
 				names[k]);
-			rc = CTL_EXIT_FAIL;
+			rc = NC_EXIT_FAIL;
 		}
 	}
-	ctl_records_free(list, n);
+	tc_records_free(list, n);
 	return rc;
 }
 
 int cmd_disconnect_all(int argc, char **argv)
 {
-	struct ctl_record *list = NULL;
-	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, done = 0, rc = CTL_EXIT_OK;
+	struct tc_record *list = NULL;
+	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, done = 0, rc = NC_EXIT_OK;
 	const char *nqn = NULL;
 
 	r = disc_opts(argc, argv, disconnect_all_help, true, &nqn, &timeout_s);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (optind < argc)
-		return ctl_usage_err("unexpected argument '%s'", argv[optind]);
-	n = ctl_records_load(&list);
+		return nc_usage_err("unexpected argument '%s'", argv[optind]);
+	n = nc_records_load(&list);
 	if (n < 0)
-		return CTL_EXIT_FAIL;
+		return NC_EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
 		if (disconnect_record(&list[i], timeout_s))
-			rc = CTL_EXIT_FAIL;
+			rc = NC_EXIT_FAIL;
 		else
 			done++;
 	}
 	printf("disconnected %d connection(s)\n", done);
-	ctl_records_free(list, n);
+	tc_records_free(list, n);
 	return rc;
 }
 
@@ -362,39 +362,39 @@ int cmd_list(int argc, char **argv)
 		{ "help",          no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum ctl_fmt fmt = CTL_FMT_NORMAL;
-	struct ctl_record *list = NULL;
+	enum nc_fmt fmt = NC_FMT_NORMAL;
+	struct tc_record *list = NULL;
 	int c, n, wn = 4, ws = 5, wa = 7, wq = 13;
 	char addr[sizeof(list->address) + sizeof(list->port) + 4];
 
-	ctl_getopt_reset();
+	tc_getopt_reset();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (ctl_parse_fmt(optarg, false, &fmt) < 0)
-				return CTL_EXIT_USAGE;
+			if (nc_parse_fmt(optarg, false, &fmt) < 0)
+				return NC_EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(list_help, stdout);
 			return 0;
 		default:
-			return ctl_getopt_err(c, optopt, argv);
+			return nc_getopt_err(c, optopt, argv);
 		}
 	}
 	if (optind < argc)
-		return ctl_usage_err("unexpected argument '%s'", argv[optind]);
-	n = ctl_records_load(&list);
+		return nc_usage_err("unexpected argument '%s'", argv[optind]);
+	n = nc_records_load(&list);
 	if (n < 0)
-		return CTL_EXIT_FAIL;
-	if (fmt == CTL_FMT_JSON) {
+		return NC_EXIT_FAIL;
+	if (fmt == NC_FMT_JSON) {
 		json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
 		for (int i = 0; i < n; i++)
-			json_object_array_add(arr, ctl_record_json(&list[i]));
+			json_object_array_add(arr, nc_record_json(&list[i]));
 		json_object_object_add(o, "connections", arr);
-		ctl_json_print(o);
-		ctl_records_free(list, n);
+		nc_json_print(o);
+		tc_records_free(list, n);
 		return 0;
 	}
 	for (int i = 0; i < n; i++) {
@@ -408,7 +408,7 @@ int cmd_list(int argc, char **argv)
 	printf("%-*s %-*s %-*s %-6s %-*s %s\n", wn, "Name", ws, "State", wa, "Address", "Cntlid",
 	       wq, "Subsystem NQN", "Mountpoint");
 	for (int i = 0; i < n; i++) {
-		const struct ctl_record *r = &list[i];
+		const struct tc_record *r = &list[i];
 		char cntlid[16];
 
 		snprintf(addr, sizeof(addr), strchr(r->address, ':') ? "[%s]:%s" : "%s:%s",
@@ -431,6 +431,6 @@ int cmd_list(int argc, char **argv)
 			printf("%*s (nvmf-fuse pid %d is gone: 'nvmfctl disconnect %s' removes "
 			       "the record)\n", wn, "", r->pid, r->name);
 	}
-	ctl_records_free(list, n);
+	tc_records_free(list, n);
 	return 0;
 }

@@ -148,7 +148,7 @@ static const char *sectype_str(uint8_t s)
  * A record's strings are the target's bytes, not always NUL-padded ASCII:
  * printed escaped (tc_escape), in text and in JSON.
  */
-void ctl_disc_print(const struct nvmf_disc_list *log)
+void nc_disc_print(const struct nvmf_disc_list *log)
 {
 	char b1[96], b2[128], esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
 
@@ -174,12 +174,12 @@ void ctl_disc_print(const struct nvmf_disc_list *log)
 	}
 }
 
-json_object *ctl_disc_json(const struct nvmf_disc_list *log)
+json_object *nc_disc_json(const struct nvmf_disc_list *log)
 {
 	json_object *root = json_object_new_object(), *recs = json_object_new_array();
 	char b1[96], b2[128];
 
-	json_object_object_add(root, "genctr", ctl_json_u64(log->genctr));
+	json_object_object_add(root, "genctr", nc_json_u64(log->genctr));
 	json_object_object_add(root, "records", recs);
 	for (uint32_t i = 0; i < log->nr_entries; i++) {
 		const struct nvmf_disc_rec *e = &log->entries[i];
@@ -192,9 +192,9 @@ json_object *ctl_disc_json(const struct nvmf_disc_list *log)
 		json_object_object_add(o, "treq",
 				       json_object_new_string(treq_str(e->treq, b1, sizeof(b1))));
 		json_object_object_add(o, "portid", json_object_new_int(e->portid));
-		json_object_object_add(o, "trsvcid", ctl_json_str(e->trsvcid));
-		json_object_object_add(o, "subnqn", ctl_json_str(e->subnqn));
-		json_object_object_add(o, "traddr", ctl_json_str(e->traddr));
+		json_object_object_add(o, "trsvcid", nc_json_str(e->trsvcid));
+		json_object_object_add(o, "subnqn", nc_json_str(e->subnqn));
+		json_object_object_add(o, "traddr", nc_json_str(e->traddr));
 		json_object_object_add(o, "eflags",
 				       json_object_new_string(eflags_str(e->eflags, b2,
 									 sizeof(b2))));
@@ -217,7 +217,7 @@ static void put_padded(char *dst, size_t len, const char *s, char pad)
 	memcpy(dst, s, n);
 }
 
-int ctl_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len)
+int nc_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len)
 {
 	size_t total = sizeof(struct nvmf_disc_log_hdr) +
 		       (size_t)log->nr_entries * sizeof(struct nvmf_disc_entry);
@@ -257,15 +257,15 @@ static int save_raw(const char *path, const struct nvmf_disc_list *log)
 	size_t len, off = 0;
 	int fd, r = 0;
 
-	if (ctl_disc_raw(log, &buf, &len) < 0) {
-		ctl_err("out of memory");
-		return CTL_EXIT_FAIL;
+	if (nc_disc_raw(log, &buf, &len) < 0) {
+		nc_err("out of memory");
+		return NC_EXIT_FAIL;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		ctl_err("cannot open %s: %s", path, strerror(errno));
+		nc_err("cannot open %s: %s", path, strerror(errno));
 		free(buf);
-		return CTL_EXIT_FAIL;
+		return NC_EXIT_FAIL;
 	}
 	while (off < len) {
 		ssize_t n = write(fd, buf + off, len - off);
@@ -282,29 +282,29 @@ static int save_raw(const char *path, const struct nvmf_disc_list *log)
 		r = errno;
 	free(buf);
 	if (r) {
-		ctl_err("cannot write %s: %s", path, strerror(r));
-		return CTL_EXIT_FAIL;
+		nc_err("cannot write %s: %s", path, strerror(r));
+		return NC_EXIT_FAIL;
 	}
 	printf("Discovery log is saved to %s\n", path);
-	return CTL_EXIT_OK;
+	return NC_EXIT_OK;
 }
 
 /* ---- discover -------------------------------------------------------------------- */
 
-static int fetch(const struct ctl_target *t, struct nvmf_disc_list **log)
+static int fetch(const struct nc_target *t, struct nvmf_disc_list **log)
 {
 	char where[NVMF_TRADDR_BUFSZ + 16], what[NVMF_TRADDR_BUFSZ + 64];
 	int r = nvmf_discover(&t->o, log);
 
 	if (r < 0) {
 		snprintf(what, sizeof(what), "cannot discover from %s",
-			 ctl_target_str(&t->o, where, sizeof(where)));
-		return ctl_connect_fail(what, r);
+			 nc_target_str(&t->o, where, sizeof(where)));
+		return nc_connect_fail(what, r);
 	}
 	return 0;
 }
 
-static int discover_one(struct ctl_fab_args *a)
+static int discover_one(struct nc_fab_args *a)
 {
 	struct nvmf_disc_list *log = NULL;
 	int r = fetch(&a->c.t, &log);
@@ -313,28 +313,28 @@ static int discover_one(struct ctl_fab_args *a)
 		return r;
 	if (a->raw) {
 		r = save_raw(a->raw, log);
-	} else if (a->c.fmt == CTL_FMT_JSON) {
-		ctl_json_print(ctl_disc_json(log));
-	} else if (a->c.fmt == CTL_FMT_BINARY) {
+	} else if (a->c.fmt == NC_FMT_JSON) {
+		nc_json_print(nc_disc_json(log));
+	} else if (a->c.fmt == NC_FMT_BINARY) {
 		uint8_t *buf;
 		size_t len;
 
-		if (ctl_disc_raw(log, &buf, &len) < 0) {
-			ctl_err("out of memory");
-			r = CTL_EXIT_FAIL;
+		if (nc_disc_raw(log, &buf, &len) < 0) {
+			nc_err("out of memory");
+			r = NC_EXIT_FAIL;
 		} else {
-			r = ctl_write_binary(buf, len) < 0 ? CTL_EXIT_FAIL : 0;
+			r = nc_write_binary(buf, len) < 0 ? NC_EXIT_FAIL : 0;
 			free(buf);
 		}
 	} else {
-		ctl_disc_print(log);
+		nc_disc_print(log);
 	}
 	nvmf_free(log);
 	return r;
 }
 
 /* Per-target work of discover / connect-all, given the finished options. */
-typedef int (*disc_fn)(struct ctl_fab_args *a);
+typedef int (*disc_fn)(struct nc_fab_args *a);
 
 static const char *conf_path(void)
 {
@@ -348,7 +348,7 @@ static const char *conf_path(void)
  * command line's, on top of what the command line set (host NQN, output
  * format...). A bad line is reported with its number and skipped.
  */
-static int from_conf(const struct ctl_fab_args *base, const char *help, disc_fn fn)
+static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn fn)
 {
 	const char *path = conf_path();
 	FILE *f = fopen(path, "r");
@@ -357,34 +357,34 @@ static int from_conf(const struct ctl_fab_args *base, const char *help, disc_fn 
 
 	if (!f) {
 		if (errno == ENOENT)
-			return ctl_usage_err("no address given (-a/--traddr or a URI) and no %s",
+			return nc_usage_err("no address given (-a/--traddr or a URI) and no %s",
 					     path);
-		ctl_err("cannot read %s: %s", path, strerror(errno));
-		return CTL_EXIT_FAIL;
+		nc_err("cannot read %s: %s", path, strerror(errno));
+		return NC_EXIT_FAIL;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *argv[MAX_CONF_ARGS + 2], *save = NULL, *tok;
-		struct ctl_fab_args a;
+		struct nc_fab_args a;
 		int argc = 1, r;
 
 		lineno++;
 		tok = line + strspn(line, " \t");
 		if (*tok == '#' || *tok == '\n' || *tok == '\0')
 			continue;
-		argv[0] = (char *)ctl_cmd;
+		argv[0] = (char *)nc_cmd;
 		for (tok = strtok_r(line, " =\t\r\n", &save); tok && argc <= MAX_CONF_ARGS;
 		     tok = strtok_r(NULL, " =\t\r\n", &save))
 			argv[argc++] = tok;
 		argv[argc] = NULL;
 		a = *base;
 		snprintf(where, sizeof(where), "%s line %d", path, lineno);
-		ctl_where = where;
-		r = ctl_fab_parse(argc, argv, &a, help);
-		if (r == 0 && !a.c.t.have_traddr && !a.c.t.uri)
-			r = ctl_usage_err("no -a/--traddr");
+		nc_where = where;
+		r = nc_fab_parse(argc, argv, &a, help);
+		if (r == 0 && !nc_given(&a.c.t, TC_CO_TRADDR) && !a.c.t.uri)
+			r = nc_usage_err("no -a/--traddr");
 		if (r == 0)
-			r = ctl_target_finish(&a.c.t, true);
-		ctl_where = NULL;
+			r = nc_target_finish(&a.c.t, true);
+		nc_where = NULL;
 		if (r) {
 			failed++;
 			continue;
@@ -395,28 +395,28 @@ static int from_conf(const struct ctl_fab_args *base, const char *help, disc_fn 
 	}
 	fclose(f);
 	if (done == 0 && failed == 0)
-		return ctl_usage_err("no address given and %s names no discovery controller",
+		return nc_usage_err("no address given and %s names no discovery controller",
 				     path);
-	return failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	return failed ? NC_EXIT_FAIL : NC_EXIT_OK;
 }
 
 static int run_disc_cmd(int argc, char **argv, unsigned cmd, const char *help, disc_fn fn)
 {
-	struct ctl_fab_args a;
+	struct nc_fab_args a;
 	int r;
 
-	ctl_fab_init(&a, cmd);
-	r = ctl_fab_parse(argc, argv, &a, help);
+	nc_fab_init(&a, cmd);
+	r = nc_fab_parse(argc, argv, &a, help);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (a.raw && a.have_fmt)
-		return ctl_usage_err("--raw and -o/--output-format exclude each other");
-	if (!a.c.t.have_traddr && !a.c.t.uri) {
-		if (a.c.t.have_trsvcid || a.c.t.have_nqn)
-			return ctl_usage_err("-s/--trsvcid and -n/--nqn need -a/--traddr");
+		return nc_usage_err("--raw and -o/--output-format exclude each other");
+	if (!nc_given(&a.c.t, TC_CO_TRADDR) && !a.c.t.uri) {
+		if (nc_given(&a.c.t, TC_CO_TRSVCID) || nc_given(&a.c.t, TC_CO_NQN))
+			return nc_usage_err("-s/--trsvcid and -n/--nqn need -a/--traddr");
 		return from_conf(&a, help, fn);
 	}
-	r = ctl_target_finish(&a.c.t, true);
+	r = nc_target_finish(&a.c.t, true);
 	if (r)
 		return r;
 	return fn(&a);
@@ -430,7 +430,7 @@ int cmd_discover(int argc, char **argv)
 /* ---- connect-all ------------------------------------------------------------------- */
 
 struct walk {
-	struct ctl_fab_args *a;
+	struct nc_fab_args *a;
 	char visited[MAX_VISITED][NVMF_TRADDR_BUFSZ + NVMF_TRSVCID_BUFSZ + 1];
 	int nvisited;
 	int connected, skipped, failed;
@@ -452,16 +452,16 @@ static bool visit(struct walk *w, const char *addr, const char *port)
 
 static void skip(struct walk *w, const struct nvmf_disc_rec *e, const char *why)
 {
-	ctl_err("skipping %s at %s:%s: %s", e->subnqn[0] ? e->subnqn : "(no NQN)", e->traddr,
+	nc_err("skipping %s at %s:%s: %s", e->subnqn[0] ? e->subnqn : "(no NQN)", e->traddr,
 		e->trsvcid, why);
 	w->skipped++;
 }
 
-static void walk_log(struct walk *w, const struct ctl_target *disc, int depth);
+static void walk_log(struct walk *w, const struct nc_target *disc, int depth);
 
 static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 {
-	struct ctl_conn_opts c = w->a->c;
+	struct nc_conn_opts c = w->a->c;
 	bool dup = false;
 	int r;
 
@@ -472,7 +472,7 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 	c.quiet_dup = true;
 	c.name = NULL;
 	c.mountpoint = NULL;
-	r = ctl_connect_one(&c, &dup, w->jout);
+	r = nc_connect_one(&c, &dup, w->jout);
 	if (r)
 		w->failed++;
 	else if (dup)
@@ -483,7 +483,7 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 
 static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int depth)
 {
-	struct ctl_target t = w->a->c.t;
+	struct nc_target t = w->a->c.t;
 
 	if (depth >= MAX_REFERRAL_DEPTH) {
 		skip(w, e, "referral not followed: more than 4 levels deep");
@@ -499,7 +499,7 @@ static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int d
 	walk_log(w, &t, depth + 1);
 }
 
-static void walk_log(struct walk *w, const struct ctl_target *disc, int depth)
+static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 {
 	struct nvmf_disc_list *log = NULL;
 
@@ -541,13 +541,13 @@ static void walk_log(struct walk *w, const struct ctl_target *disc, int depth)
 	nvmf_free(log);
 }
 
-static int connect_all_one(struct ctl_fab_args *a)
+static int connect_all_one(struct nc_fab_args *a)
 {
 	struct walk w;
 
 	memset(&w, 0, sizeof(w));
 	w.a = a;
-	if (a->c.fmt == CTL_FMT_JSON)
+	if (a->c.fmt == NC_FMT_JSON)
 		w.jout = json_object_new_array();
 	visit(&w, a->c.t.o.traddr, a->c.t.o.trsvcid);
 	walk_log(&w, &a->c.t, 0);
@@ -558,12 +558,12 @@ static int connect_all_one(struct ctl_fab_args *a)
 		json_object_object_add(o, "connected", json_object_new_int(w.connected));
 		json_object_object_add(o, "skipped", json_object_new_int(w.skipped));
 		json_object_object_add(o, "failed", json_object_new_int(w.failed));
-		ctl_json_print(o);
+		nc_json_print(o);
 	} else {
 		printf("connect-all: %d connected, %d skipped, %d failed\n", w.connected,
 		       w.skipped, w.failed);
 	}
-	return w.failed ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	return w.failed ? NC_EXIT_FAIL : NC_EXIT_OK;
 }
 
 int cmd_connect_all(int argc, char **argv)

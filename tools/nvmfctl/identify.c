@@ -132,12 +132,12 @@ static const char *field_text(const uint8_t *base, const struct field *f, char *
 		/* SN, MN, FR, SUBNQN: the target's bytes, printed escaped. */
 		char raw[NVMF_NQN_BUFSZ];
 
-		ctl_trim(raw, sizeof(raw), (const char *)p, f->size);
+		nc_trim(raw, sizeof(raw), (const char *)p, f->size);
 		tc_escape(buf, len, raw);
 		break;
 	}
 	case U128:
-		ctl_u128_str(p, false, buf, len);
+		nc_u128_str(p, false, buf, len);
 		break;
 	case IEEE:
 		snprintf(buf, len, "%02x%02x%02x", p[2], p[1], p[0]);
@@ -167,9 +167,9 @@ static json_object *field_json(const uint8_t *base, const struct field *f)
 	switch (f->kind) {
 	case HEX:
 	case DEC:
-		return ctl_json_u64(get_uint(p, f->size));
+		return nc_json_u64(get_uint(p, f->size));
 	case U128:
-		return ctl_json_u128(p);
+		return nc_json_u128(p);
 	case IEEE:
 		return json_object_new_int((int)(p[0] | p[1] << 8 | p[2] << 16));
 	default:
@@ -235,8 +235,8 @@ static json_object *json_psd(const struct nvmf_id_ctrl *id)
 		json_object_object_add(o, "max_power_scale", json_object_new_int(ps->flags & 1));
 		json_object_object_add(o, "non-operational_state",
 				       json_object_new_int((ps->flags >> 1) & 1));
-		json_object_object_add(o, "entry_lat", ctl_json_u64(nvmf_le32toh(ps->enlat)));
-		json_object_object_add(o, "exit_lat", ctl_json_u64(nvmf_le32toh(ps->exlat)));
+		json_object_object_add(o, "entry_lat", nc_json_u64(nvmf_le32toh(ps->enlat)));
+		json_object_object_add(o, "exit_lat", nc_json_u64(nvmf_le32toh(ps->exlat)));
 		json_object_object_add(o, "read_tput", json_object_new_int(ps->rrt));
 		json_object_object_add(o, "read_lat", json_object_new_int(ps->rrl));
 		json_object_object_add(o, "write_tput", json_object_new_int(ps->rwt));
@@ -255,11 +255,11 @@ static json_object *json_psd(const struct nvmf_id_ctrl *id)
 /* ---- Commands ------------------------------------------------------------------ */
 
 /* Connect, run one Identify, disconnect. 0 or an exit status. */
-static int identify(struct ctl_inspect *x, uint8_t cns, uint32_t nsid, void *buf)
+static int identify(struct nc_inspect *x, uint8_t cns, uint32_t nsid, void *buf)
 {
 	struct nvmf_ctrl *c;
 	char what[128];
-	int r = ctl_connect_admin(&x->t, &c);
+	int r = nc_connect_admin(&x->t, &c);
 
 	if (r)
 		return r;
@@ -269,37 +269,37 @@ static int identify(struct ctl_inspect *x, uint8_t cns, uint32_t nsid, void *buf
 			snprintf(what, sizeof(what), "Identify Namespace %u failed", nsid);
 		else
 			snprintf(what, sizeof(what), "Identify (CNS %02xh) failed", cns);
-		r = ctl_lib_fail(what, r);
+		r = nc_lib_fail(what, r);
 	}
 	nvmf_disconnect(c);
-	return r < 0 ? CTL_EXIT_FAIL : r;
+	return r < 0 ? NC_EXIT_FAIL : r;
 }
 
 int cmd_id_ctrl(int argc, char **argv)
 {
 	struct nvmf_id_ctrl *id;
-	struct ctl_inspect x;
+	struct nc_inspect x;
 	int r;
 
-	ctl_inspect_init(&x, INSP_ID_CTRL);
-	r = ctl_inspect_parse(argc, argv, &x, id_ctrl_help);
+	nc_inspect_init(&x, INSP_ID_CTRL);
+	r = nc_inspect_parse(argc, argv, &x, id_ctrl_help);
 	if (r)
 		return r < 0 ? 0 : r;
 	id = calloc(1, sizeof(*id));
 	if (!id) {
-		ctl_err("out of memory");
-		return CTL_EXIT_FAIL;
+		nc_err("out of memory");
+		return NC_EXIT_FAIL;
 	}
 	r = identify(&x, NVMF_CNS_CTRL, 0, id);
 	if (r == 0) {
-		if (x.fmt == CTL_FMT_BINARY) {
-			r = ctl_write_binary(id, sizeof(*id)) < 0 ? CTL_EXIT_FAIL : 0;
-		} else if (x.fmt == CTL_FMT_JSON) {
+		if (x.fmt == NC_FMT_BINARY) {
+			r = nc_write_binary(id, sizeof(*id)) < 0 ? NC_EXIT_FAIL : 0;
+		} else if (x.fmt == NC_FMT_JSON) {
 			json_object *o = json_fields((const uint8_t *)id, ctrl_fields,
 						     sizeof(ctrl_fields) / sizeof(ctrl_fields[0]));
 
 			json_object_object_add(o, "psds", json_psd(id));
-			ctl_json_print(o);
+			nc_json_print(o);
 		} else {
 			printf("NVME Identify Controller:\n");
 			print_fields((const uint8_t *)id, ctrl_fields,
@@ -341,33 +341,33 @@ static json_object *json_lbafs(const struct nvmf_id_ns *ns)
 int cmd_id_ns(int argc, char **argv)
 {
 	struct nvmf_id_ns *ns;
-	struct ctl_inspect x;
+	struct nc_inspect x;
 	int r;
 
-	ctl_inspect_init(&x, INSP_ID_NS);
-	r = ctl_inspect_parse(argc, argv, &x, id_ns_help);
+	nc_inspect_init(&x, INSP_ID_NS);
+	r = nc_inspect_parse(argc, argv, &x, id_ns_help);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (!x.have_nsid)
-		return ctl_usage_err("no namespace: give -n/--namespace-id NSID or a URI "
+		return nc_usage_err("no namespace: give -n/--namespace-id NSID or a URI "
 				     "ending in /NSID");
 	if (!x.t.o.subnqn[0])
-		return ctl_usage_err("no subsystem NQN: discovery controllers have no namespaces");
+		return nc_usage_err("no subsystem NQN: discovery controllers have no namespaces");
 	ns = calloc(1, sizeof(*ns));
 	if (!ns) {
-		ctl_err("out of memory");
-		return CTL_EXIT_FAIL;
+		nc_err("out of memory");
+		return NC_EXIT_FAIL;
 	}
 	r = identify(&x, NVMF_CNS_NS, x.nsid, ns);
 	if (r == 0) {
-		if (x.fmt == CTL_FMT_BINARY) {
-			r = ctl_write_binary(ns, sizeof(*ns)) < 0 ? CTL_EXIT_FAIL : 0;
-		} else if (x.fmt == CTL_FMT_JSON) {
+		if (x.fmt == NC_FMT_BINARY) {
+			r = nc_write_binary(ns, sizeof(*ns)) < 0 ? NC_EXIT_FAIL : 0;
+		} else if (x.fmt == NC_FMT_JSON) {
 			json_object *o = json_fields((const uint8_t *)ns, ns_fields,
 						     sizeof(ns_fields) / sizeof(ns_fields[0]));
 
 			json_object_object_add(o, "lbafs", json_lbafs(ns));
-			ctl_json_print(o);
+			nc_json_print(o);
 		} else {
 			printf("NVME Identify Namespace %u:\n", x.nsid);
 			print_fields((const uint8_t *)ns, ns_fields,
@@ -375,7 +375,7 @@ int cmd_id_ns(int argc, char **argv)
 			print_lbafs(ns);
 		}
 		/* An inactive NSID answers all zeroes (Base 2.0, 5.17.2.1). */
-		if (r == 0 && ns->nsze == 0 && x.fmt == CTL_FMT_NORMAL)
+		if (r == 0 && ns->nsze == 0 && x.fmt == NC_FMT_NORMAL)
 			fprintf(stderr, "nvmfctl: id-ns: namespace %u is not active (all zeroes)\n",
 				x.nsid);
 	}
@@ -386,37 +386,37 @@ int cmd_id_ns(int argc, char **argv)
 int cmd_list_ns(int argc, char **argv)
 {
 	uint32_t *list;
-	struct ctl_inspect x;
+	struct nc_inspect x;
 	int r;
 
-	ctl_inspect_init(&x, INSP_LIST_NS);
-	r = ctl_inspect_parse(argc, argv, &x, list_ns_help);
+	nc_inspect_init(&x, INSP_LIST_NS);
+	r = nc_inspect_parse(argc, argv, &x, list_ns_help);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (!x.t.o.subnqn[0])
-		return ctl_usage_err("no subsystem NQN: discovery controllers have no namespaces");
+		return nc_usage_err("no subsystem NQN: discovery controllers have no namespaces");
 	list = calloc(1, NVMF_IDENTIFY_DATA_LEN);
 	if (!list) {
-		ctl_err("out of memory");
-		return CTL_EXIT_FAIL;
+		nc_err("out of memory");
+		return NC_EXIT_FAIL;
 	}
 	/* CNS 02h lists active NSIDs greater than the given one. */
 	r = identify(&x, NVMF_CNS_ACTIVE_NS_LIST, x.have_nsid ? x.nsid : 0, list);
 	if (r == 0) {
-		if (x.fmt == CTL_FMT_BINARY) {
-			r = ctl_write_binary(list, NVMF_IDENTIFY_DATA_LEN) < 0 ? CTL_EXIT_FAIL : 0;
-		} else if (x.fmt == CTL_FMT_JSON) {
+		if (x.fmt == NC_FMT_BINARY) {
+			r = nc_write_binary(list, NVMF_IDENTIFY_DATA_LEN) < 0 ? NC_EXIT_FAIL : 0;
+		} else if (x.fmt == NC_FMT_JSON) {
 			json_object *o = json_object_new_object(), *arr = json_object_new_array();
 
 			for (int i = 0; i < NVMF_NS_LIST_MAX && list[i]; i++) {
 				json_object *e = json_object_new_object();
 
 				json_object_object_add(e, "nsid",
-						       ctl_json_u64(nvmf_le32toh(list[i])));
+						       nc_json_u64(nvmf_le32toh(list[i])));
 				json_object_array_add(arr, e);
 			}
 			json_object_object_add(o, "nsid_list", arr);
-			ctl_json_print(o);
+			nc_json_print(o);
 		} else {
 			for (int i = 0; i < NVMF_NS_LIST_MAX && list[i]; i++)
 				printf("[%4d]:%#x\n", i, nvmf_le32toh(list[i]));

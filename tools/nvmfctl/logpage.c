@@ -65,7 +65,7 @@ static void data_units(const char *name, const uint8_t le[16])
 	for (int i = 15; i >= 0; i--)
 		bytes = bytes * 256 + le[i];
 	bytes *= 512000.0L;
-	ctl_u128_str(le, true, num, sizeof(num));
+	nc_u128_str(le, true, num, sizeof(num));
 	if (bytes >= 1e12L)
 		line(name, "%s (%.2Lf TB)", num, bytes / 1e12L);
 	else if (bytes >= 1e9L)
@@ -80,7 +80,7 @@ static void counter(const char *name, const uint8_t le[16])
 {
 	char num[64];
 
-	line(name, "%s", ctl_u128_str(le, true, num, sizeof(num)));
+	line(name, "%s", nc_u128_str(le, true, num, sizeof(num)));
 }
 
 static void print_smart(const struct nvmf_smart_log *s, const char *dev, uint32_t nsid)
@@ -129,7 +129,7 @@ static json_object *json_smart(const struct nvmf_smart_log *s)
 	json_object *o = json_object_new_object();
 
 #define ADD_INT(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
-#define ADD_128(k, v) json_object_object_add(o, k, ctl_json_u128(v))
+#define ADD_128(k, v) json_object_object_add(o, k, nc_json_u128(v))
 	ADD_INT("critical_warning", s->critical_warning);
 	ADD_INT("temperature", nvmf_get_le16(s->temperature));
 	ADD_INT("avail_spare", s->avail_spare);
@@ -212,17 +212,17 @@ static json_object *json_errors(const struct nvmf_error_log_entry *e, unsigned n
 		json_object *x = json_object_new_object();
 		uint16_t st = nvmf_le16toh(e[i].status);
 
-		json_object_object_add(x, "error_count", ctl_json_u64(nvmf_le64toh(e[i].error_count)));
+		json_object_object_add(x, "error_count", nc_json_u64(nvmf_le64toh(e[i].error_count)));
 		json_object_object_add(x, "sqid", json_object_new_int(nvmf_le16toh(e[i].sqid)));
 		json_object_object_add(x, "cmdid", json_object_new_int(nvmf_le16toh(e[i].cid)));
 		json_object_object_add(x, "status_field", json_object_new_int(st >> 1));
 		json_object_object_add(x, "phase_tag", json_object_new_int(st & 1));
 		json_object_object_add(x, "parm_err_loc", json_object_new_int(nvmf_le16toh(e[i].pel)));
-		json_object_object_add(x, "lba", ctl_json_u64(nvmf_le64toh(e[i].lba)));
-		json_object_object_add(x, "nsid", ctl_json_u64(nvmf_le32toh(e[i].nsid)));
+		json_object_object_add(x, "lba", nc_json_u64(nvmf_le64toh(e[i].lba)));
+		json_object_object_add(x, "nsid", nc_json_u64(nvmf_le32toh(e[i].nsid)));
 		json_object_object_add(x, "vs", json_object_new_int(e[i].vsia));
 		json_object_object_add(x, "trtype", json_object_new_string(err_trtype(e[i].trtype)));
-		json_object_object_add(x, "cs", ctl_json_u64(nvmf_le64toh(e[i].csi)));
+		json_object_object_add(x, "cs", nc_json_u64(nvmf_le64toh(e[i].csi)));
 		json_object_object_add(x, "trtype_spec_info",
 				       json_object_new_int(nvmf_le16toh(e[i].ttsi)));
 		json_object_array_add(arr, x);
@@ -233,38 +233,38 @@ static json_object *json_errors(const struct nvmf_error_log_entry *e, unsigned n
 
 /* ---- The command ------------------------------------------------------------------ */
 
-static int discovery_log(struct nvmf_ctrl *c, const struct ctl_inspect *x)
+static int discovery_log(struct nvmf_ctrl *c, const struct nc_inspect *x)
 {
 	struct nvmf_disc_list *log = NULL;
 	int r = nvmf_discovery_log_get(c, &log);
 
 	if (r < 0)
-		return ctl_lib_fail("Get Log Page (discovery, 70h) failed", r);
-	if (x->fmt == CTL_FMT_JSON) {
-		ctl_json_print(ctl_disc_json(log));
-	} else if (x->fmt == CTL_FMT_BINARY) {
+		return nc_lib_fail("Get Log Page (discovery, 70h) failed", r);
+	if (x->fmt == NC_FMT_JSON) {
+		nc_json_print(nc_disc_json(log));
+	} else if (x->fmt == NC_FMT_BINARY) {
 		uint8_t *buf;
 		size_t len;
 
 		r = 0;
-		if (ctl_disc_raw(log, &buf, &len) < 0) {
-			ctl_err("out of memory");
-			r = CTL_EXIT_FAIL;
+		if (nc_disc_raw(log, &buf, &len) < 0) {
+			nc_err("out of memory");
+			r = NC_EXIT_FAIL;
 		} else {
-			r = ctl_write_binary(buf, len) < 0 ? CTL_EXIT_FAIL : 0;
+			r = nc_write_binary(buf, len) < 0 ? NC_EXIT_FAIL : 0;
 			free(buf);
 		}
 		nvmf_free(log);
 		return r;
 	} else {
-		ctl_disc_print(log);
+		nc_disc_print(log);
 	}
 	nvmf_free(log);
 	return 0;
 }
 
 /* Error log length: ELPE+1 entries (Identify Controller) unless -l. */
-static uint32_t error_log_len(struct nvmf_ctrl *c, const struct ctl_inspect *x)
+static uint32_t error_log_len(struct nvmf_ctrl *c, const struct nc_inspect *x)
 {
 	struct nvmf_id_ctrl *id;
 	uint32_t n = 64;
@@ -278,7 +278,7 @@ static uint32_t error_log_len(struct nvmf_ctrl *c, const struct ctl_inspect *x)
 	return n * ERR_ENTRY_LEN;
 }
 
-static int read_log(struct nvmf_ctrl *c, const struct ctl_inspect *x, const char *dev)
+static int read_log(struct nvmf_ctrl *c, const struct nc_inspect *x, const char *dev)
 {
 	uint32_t nsid = x->have_nsid ? x->nsid : NVMF_NSID_ALL, len;
 	char what[96];
@@ -294,32 +294,32 @@ static int read_log(struct nvmf_ctrl *c, const struct ctl_inspect *x, const char
 		break;
 	default:
 		if (!x->log_len)
-			return ctl_usage_err("-l/--log-len is needed for log page %02xh",
+			return nc_usage_err("-l/--log-len is needed for log page %02xh",
 					     x->log_id);
-		if (x->fmt == CTL_FMT_JSON)
-			return ctl_usage_err("log page %02xh has no JSON form: use -o normal "
+		if (x->fmt == NC_FMT_JSON)
+			return nc_usage_err("log page %02xh has no JSON form: use -o normal "
 					     "(hex) or -b (raw)", x->log_id);
 		len = x->log_len;
 		break;
 	}
 	buf = calloc(1, len);
 	if (!buf) {
-		ctl_err("out of memory");
-		return CTL_EXIT_FAIL;
+		nc_err("out of memory");
+		return NC_EXIT_FAIL;
 	}
 	r = nvmf_get_log_page(c, (uint8_t)x->log_id, nsid, x->lsp, x->rae, x->lpo, buf, len);
 	if (r < 0) {
 		snprintf(what, sizeof(what), "Get Log Page (log %02xh, %u bytes) failed",
 			 x->log_id, len);
 		free(buf);
-		return ctl_lib_fail(what, r);
+		return nc_lib_fail(what, r);
 	}
 	r = 0;
-	if (x->fmt == CTL_FMT_BINARY) {
-		r = ctl_write_binary(buf, len) < 0 ? CTL_EXIT_FAIL : 0;
+	if (x->fmt == NC_FMT_BINARY) {
+		r = nc_write_binary(buf, len) < 0 ? NC_EXIT_FAIL : 0;
 	} else if (x->log_id == NVMF_LID_SMART && len >= SMART_LEN && !x->lpo) {
-		if (x->fmt == CTL_FMT_JSON)
-			ctl_json_print(json_smart((const struct nvmf_smart_log *)buf));
+		if (x->fmt == NC_FMT_JSON)
+			nc_json_print(json_smart((const struct nvmf_smart_log *)buf));
 		else
 			print_smart((const struct nvmf_smart_log *)buf, dev, nsid);
 	} else if (x->log_id == NVMF_LID_ERROR && !x->lpo) {
@@ -327,16 +327,16 @@ static int read_log(struct nvmf_ctrl *c, const struct ctl_inspect *x, const char
 
 		if (n > ERR_MAX)
 			n = ERR_MAX;
-		if (x->fmt == CTL_FMT_JSON)
-			ctl_json_print(json_errors((const struct nvmf_error_log_entry *)buf, n));
+		if (x->fmt == NC_FMT_JSON)
+			nc_json_print(json_errors((const struct nvmf_error_log_entry *)buf, n));
 		else
 			print_errors((const struct nvmf_error_log_entry *)buf, n, dev);
-	} else if (x->fmt == CTL_FMT_JSON) {
-		r = ctl_usage_err("this part of log page %02xh has no JSON form: use -o normal "
+	} else if (x->fmt == NC_FMT_JSON) {
+		r = nc_usage_err("this part of log page %02xh has no JSON form: use -o normal "
 				  "(hex) or -b (raw)", x->log_id);
 	} else {
 		printf("Device:%s log-id:%d namespace-id:%#x\n", dev, x->log_id, nsid);
-		ctl_hexdump(buf, len);
+		nc_hexdump(buf, len);
 	}
 	free(buf);
 	return r;
@@ -344,25 +344,25 @@ static int read_log(struct nvmf_ctrl *c, const struct ctl_inspect *x, const char
 
 int cmd_get_log(int argc, char **argv)
 {
-	struct ctl_inspect x;
+	struct nc_inspect x;
 	struct nvmf_ctrl *c;
 	char dev[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 24], where[NVMF_TRADDR_BUFSZ + 16];
 	int r;
 
-	ctl_inspect_init(&x, INSP_GET_LOG);
-	r = ctl_inspect_parse(argc, argv, &x, get_log_help);
+	nc_inspect_init(&x, INSP_GET_LOG);
+	r = nc_inspect_parse(argc, argv, &x, get_log_help);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (x.log_id < 0)
-		return ctl_usage_err("no log page: give -i/--log-id (smart, error, discovery or "
+		return nc_usage_err("no log page: give -i/--log-id (smart, error, discovery or "
 				     "a number)");
 	if (x.log_id == NVMF_LID_DISCOVERY && x.t.o.subnqn[0])
-		return ctl_usage_err("the discovery log (70h) is read from a discovery "
+		return nc_usage_err("the discovery log (70h) is read from a discovery "
 				     "controller: drop --nqn (or the URI's NQN)");
-	r = ctl_connect_admin(&x.t, &c);
+	r = nc_connect_admin(&x.t, &c);
 	if (r)
 		return r;
-	snprintf(dev, sizeof(dev), "%s/%s", ctl_target_str(&x.t.o, where, sizeof(where)),
+	snprintf(dev, sizeof(dev), "%s/%s", nc_target_str(&x.t.o, where, sizeof(where)),
 		 x.t.o.subnqn[0] ? x.t.o.subnqn : NVMF_DISCOVERY_NQN);
 	if (x.log_id == NVMF_LID_DISCOVERY)
 		r = discovery_log(c, &x);

@@ -22,7 +22,7 @@ static int cmd_gen_hostnqn(int argc, char **argv);
 static int cmd_show_hostnqn(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-static const struct ctl_command commands[] = {
+static const struct nc_command commands[] = {
 	{ "discover",       cmd_discover,       "print the discovery log of a discovery controller" },
 	{ "connect",        cmd_connect,        "connect to a subsystem: serve its namespaces as files (nvmf-fuse)" },
 	{ "connect-all",    cmd_connect_all,    "discover, then connect to every NVM subsystem found" },
@@ -45,7 +45,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: nvmfctl COMMAND [OPTIONS] [ARGUMENTS]\n"
 		   "NVMe over Fabrics (TCP) administration with libnvmf, in the manner of nvme-cli.\n\n"
 		   "Commands:\n");
-	for (const struct ctl_command *c = commands; c->name; c++)
+	for (const struct nc_command *c = commands; c->name; c++)
 		fprintf(f, "  %-15s %s\n", c->name, c->summary);
 	fprintf(f, "\nA target is a URI nvme+tcp://HOST[:PORT]/SUBNQN[/NSID] or, depending on the\n"
 		   "command, -t tcp -a ADDR [-s PORT] -n SUBNQN (discover, connect) or\n"
@@ -54,7 +54,7 @@ static void usage(FILE *f)
 }
 
 /* Commands without a target take only -o and --help. */
-static int simple_opts(int argc, char **argv, const char *help, enum ctl_fmt *fmt)
+static int simple_opts(int argc, char **argv, const char *help, enum nc_fmt *fmt)
 {
 	static const struct option lo[] = {
 		{ "output-format", required_argument, NULL, 'o' },
@@ -63,30 +63,30 @@ static int simple_opts(int argc, char **argv, const char *help, enum ctl_fmt *fm
 	};
 	int c;
 
-	*fmt = CTL_FMT_NORMAL;
+	*fmt = NC_FMT_NORMAL;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			if (ctl_parse_fmt(optarg, false, fmt) < 0)
-				return CTL_EXIT_USAGE;
+			if (nc_parse_fmt(optarg, false, fmt) < 0)
+				return NC_EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(help, stdout);
 			return -1;
 		default:
-			return ctl_getopt_err(c, optopt, argv);
+			return nc_getopt_err(c, optopt, argv);
 		}
 	}
 	if (optind < argc)
-		return ctl_usage_err("unexpected argument '%s'", argv[optind]);
+		return nc_usage_err("unexpected argument '%s'", argv[optind]);
 	return 0;
 }
 
 static int cmd_version(int argc, char **argv)
 {
-	enum ctl_fmt fmt;
+	enum nc_fmt fmt;
 	int r = simple_opts(argc, argv,
 			    "Usage: nvmfctl version [-o normal|json]\n"
 			    "Print the versions of nvmfctl and of the libnvmf library it runs with.\n"
@@ -95,12 +95,12 @@ static int cmd_version(int argc, char **argv)
 
 	if (r)
 		return r < 0 ? 0 : r;
-	if (fmt == CTL_FMT_JSON) {
+	if (fmt == NC_FMT_JSON) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "nvmfctl", json_object_new_string(NVMFCTL_VERSION));
 		json_object_object_add(o, "libnvmf", json_object_new_string(nvmf_version()));
-		ctl_json_print(o);
+		nc_json_print(o);
 	} else {
 		printf("nvmfctl version %s\n", NVMFCTL_VERSION);
 		printf("libnvmf version %s\n", nvmf_version());
@@ -137,7 +137,7 @@ static int cmd_gen_hostnqn(int argc, char **argv)
 {
 	uint8_t id[16];
 	char uuid[37];
-	enum ctl_fmt fmt;
+	enum nc_fmt fmt;
 	int r = simple_opts(argc, argv,
 			    "Usage: nvmfctl gen-hostnqn [-o normal|json]\n"
 			    "Print a new host NQN made of a random UUID (RFC 4122 version 4):\n"
@@ -150,19 +150,19 @@ static int cmd_gen_hostnqn(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	r = random_bytes(id, sizeof(id));
 	if (r < 0) {
-		ctl_err("cannot read /dev/urandom: %s", strerror(-r));
-		return CTL_EXIT_FAIL;
+		nc_err("cannot read /dev/urandom: %s", strerror(-r));
+		return NC_EXIT_FAIL;
 	}
 	id[6] = (uint8_t)((id[6] & 0x0f) | 0x40);	/* version 4 */
 	id[8] = (uint8_t)((id[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
 	nvmf_hostid_format(id, uuid);
-	if (fmt == CTL_FMT_JSON) {
+	if (fmt == NC_FMT_JSON) {
 		json_object *o = json_object_new_object();
 		char nqn[NVMF_NQN_BUFSZ];
 
 		snprintf(nqn, sizeof(nqn), "%s%s", NVMF_HOSTNQN_UUID_PREFIX, uuid);
 		json_object_object_add(o, "hostnqn", json_object_new_string(nqn));
-		ctl_json_print(o);
+		nc_json_print(o);
 	} else {
 		printf("%s%s\n", NVMF_HOSTNQN_UUID_PREFIX, uuid);
 	}
@@ -173,7 +173,7 @@ static int cmd_show_hostnqn(int argc, char **argv)
 {
 	char nqn[NVMF_NQN_BUFSZ], uuid[37];
 	uint8_t hostid[16];
-	enum ctl_fmt fmt;
+	enum nc_fmt fmt;
 	int r = simple_opts(argc, argv,
 			    "Usage: nvmfctl show-hostnqn [-o normal|json]\n"
 			    "Print the host NQN connections use by default: /etc/nvme/hostnqn when it\n"
@@ -186,11 +186,11 @@ static int cmd_show_hostnqn(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	r = nvmf_default_hostnqn(nqn, sizeof(nqn));
 	if (r < 0) {
-		ctl_err("no host NQN: %s; create /etc/nvme/hostnqn (see 'nvmfctl gen-hostnqn')",
+		nc_err("no host NQN: %s; create /etc/nvme/hostnqn (see 'nvmfctl gen-hostnqn')",
 			nvmf_get_error()[0] ? nvmf_get_error() : strerror(-r));
-		return CTL_EXIT_FAIL;
+		return NC_EXIT_FAIL;
 	}
-	if (fmt == CTL_FMT_JSON) {
+	if (fmt == NC_FMT_JSON) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "hostnqn", json_object_new_string(nqn));
@@ -198,16 +198,16 @@ static int cmd_show_hostnqn(int argc, char **argv)
 			nvmf_hostid_format(hostid, uuid);
 			json_object_object_add(o, "hostid", json_object_new_string(uuid));
 		}
-		ctl_json_print(o);
+		nc_json_print(o);
 	} else {
 		printf("%s\n", nqn);
 	}
 	return 0;
 }
 
-static const struct ctl_command *find(const char *name)
+static const struct nc_command *find(const char *name)
 {
-	for (const struct ctl_command *c = commands; c->name; c++)
+	for (const struct nc_command *c = commands; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c;
 	return NULL;
@@ -215,7 +215,7 @@ static const struct ctl_command *find(const char *name)
 
 static int cmd_help(int argc, char **argv)
 {
-	const struct ctl_command *c;
+	const struct nc_command *c;
 	char *hargv[3];
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -223,13 +223,13 @@ static int cmd_help(int argc, char **argv)
 		return 0;
 	}
 	if (argc > 2)
-		return ctl_usage_err("unexpected argument '%s'", argv[2]);
+		return nc_usage_err("unexpected argument '%s'", argv[2]);
 	c = find(argv[1]);
 	if (!c || c->run == cmd_help) {
-		ctl_cmd = "";
-		return ctl_usage_err("unknown command '%s'", argv[1]);
+		nc_cmd = "";
+		return nc_usage_err("unknown command '%s'", argv[1]);
 	}
-	ctl_cmd = c->name;
+	nc_cmd = c->name;
 	hargv[0] = (char *)c->name;
 	hargv[1] = "--help";
 	hargv[2] = NULL;
@@ -238,14 +238,14 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct ctl_command *c;
+	const struct nc_command *c;
 
 	/* Every failure reaches the user as nvmfctl's one error line; the
 	 * library prints nothing of its own unless LIBNVMF_DEBUG asks. */
-	ctl_argv0 = argv[0];
+	nc_argv0 = argv[0];
 	if (argc < 2) {
 		usage(stderr);
-		return CTL_EXIT_USAGE;
+		return NC_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
@@ -257,7 +257,7 @@ int main(int argc, char **argv)
 	}
 	c = find(argv[1]);
 	if (!c)
-		return ctl_usage_err("unknown command '%s'", argv[1]);
-	ctl_cmd = c->name;
+		return nc_usage_err("unknown command '%s'", argv[1]);
+	nc_cmd = c->name;
 	return c->run(argc - 1, argv + 1);
 }

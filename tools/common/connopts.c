@@ -1,0 +1,344 @@
+/*
+ * The connection options of nvmfctl and nvmf-fuse (see connopts.h).
+ */
+#include "connopts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct tc_conn_opt table[] = {
+	{ TC_CO_TRANSPORT,       "transport",       't', true,  0, 0 },
+	{ TC_CO_TRADDR,          "traddr",          'a', true,  0, 0 },
+	{ TC_CO_TRSVCID,         "trsvcid",         's', true,  1, 65535 },
+	{ TC_CO_NQN,             "nqn",             'n', true,  0, 0 },
+	{ TC_CO_HOSTNQN,         "hostnqn",         'q', true,  0, 0 },
+	{ TC_CO_HOSTID,          "hostid",          'I', true,  0, 0 },
+	/* A connection with files needs I/O queues: 0 (admin only) is not
+	 * offered; nvmfctl's inspection commands set 0 themselves. */
+	{ TC_CO_NR_IO_QUEUES,    "nr-io-queues",    'i', true,  1, 1024 },
+	/* NVMe Base 2.0, 3.3.1: a queue has at least 2 entries, at most 64 Ki. */
+	{ TC_CO_QUEUE_SIZE,      "queue-size",      'Q', true,  2, 65536 },
+	{ TC_CO_KATO,            "keep-alive-tmo",  'k', true,  0, 65535 },
+	{ TC_CO_HDR_DIGEST,      "hdr-digest",      'g', false, 0, 0 },
+	{ TC_CO_DATA_DIGEST,     "data-digest",     'G', false, 0, 0 },
+	{ TC_CO_CONNECT_TIMEOUT, "connect-timeout", 0,   true,  1, 3600 },
+	{ TC_CO_IO_TIMEOUT,      "io-timeout",      0,   true,  1, 3600 },
+	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'c', true,  0, 0 },
+	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'l', true,  0, 0 },
+	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
+};
+
+#define NOPTS (sizeof(table) / sizeof(table[0]))
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -e;
+}
+
+/* ---- The table -------------------------------------------------------------------- */
+
+static int val_of(const struct tc_conn_opt *o, bool letters)
+{
+	return letters && o->letter ? o->letter : o->id;
+}
+
+const struct tc_conn_opt *tc_conn_find(int val, unsigned set, bool letters)
+{
+	for (size_t i = 0; i < NOPTS; i++)
+		if ((set & TC_CO_BIT(table[i].id)) && val_of(&table[i], letters) == val)
+			return &table[i];
+	return NULL;
+}
+
+size_t tc_conn_longopts(struct option *out, unsigned set, bool letters)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (!(set & TC_CO_BIT(table[i].id)))
+			continue;
+		out[n++] = (struct option){ table[i].name,
+					    table[i].arg ? required_argument : no_argument, NULL,
+					    val_of(&table[i], letters) };
+	}
+	return n;
+}
+
+void tc_conn_table(struct option *out, unsigned set, bool letters, const struct option *own)
+{
+	size_t n;
+
+	if (out[0].name)
+		return;
+	n = tc_conn_longopts(out, set, letters);
+	do
+		out[n++] = *own;
+	while ((own++)->name);
+}
+
+void tc_conn_shortopts(char *out, size_t len, unsigned set)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < NOPTS && n + 3 <= len; i++) {
+		if (!(set & TC_CO_BIT(table[i].id)) || !table[i].letter)
+			continue;
+		out[n++] = table[i].letter;
+		if (table[i].arg)
+			out[n++] = ':';
+	}
+	if (len)
+		out[n < len ? n : len - 1] = '\0';
+}
+
+const char *tc_conn_label(const struct tc_conn_opt *opt, bool letters, char *buf, size_t len)
+{
+	if (letters && opt->letter)
+		snprintf(buf, len, "-%c/--%s", opt->letter, opt->name);
+	else
+		snprintf(buf, len, "--%s", opt->name);
+	return buf;
+}
+
+/* ---- Values ----------------------------------------------------------------------- */
+
+int tc_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
+		 char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-' || isspace((unsigned char)*s))
+		goto bad;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < lo || v > hi)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	return fail(err, errlen, EINVAL, "%s: '%s' is not a number from %" PRIu64 " to %" PRIu64,
+		    opt, s ? s : "", lo, hi);
+}
+
+int tc_check_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= TC_NAME_MAX || name[0] == '.')
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* NVMe Base 2.0, 4.5: an NQN is at most 223 bytes of UTF-8. */
+static int check_nqn(const char *label, const char *s, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NVMF_NQN_MAX_LEN)
+		return fail(err, errlen, EINVAL, "%s: '%s' must be 1 to %d bytes", label, s,
+			    NVMF_NQN_MAX_LEN);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x21 || c == 0x7f)
+			return fail(err, errlen, EINVAL,
+				    "%s: '%s' contains a space or control character", label, s);
+	}
+	return 0;
+}
+
+static int set_traddr(const char *label, const char *s, struct nvmf_opts *o, char *err,
+		      size_t errlen)
+{
+	size_t n = strlen(s);
+
+	/* nvme-cli takes IPv6 addresses bare; accept [brackets] too. */
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(o->traddr))
+		return fail(err, errlen, EINVAL, "%s: '%s' must be 1 to %zu characters", label, s,
+			    sizeof(o->traddr) - 1);
+	for (size_t i = 0; i < n; i++)
+		if (isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
+			return fail(err, errlen, EINVAL,
+				    "%s: '%.*s' contains a space or control character", label,
+				    (int)n, s);
+	memcpy(o->traddr, s, n);
+	o->traddr[n] = '\0';
+	return 0;
+}
+
+/* The integer field of an integer option. */
+static int *int_field(int id, struct nvmf_opts *o)
+{
+	switch (id) {
+	case TC_CO_NR_IO_QUEUES:    return &o->nr_io_queues;
+	case TC_CO_QUEUE_SIZE:      return &o->queue_size;
+	case TC_CO_KATO:            return &o->kato;
+	case TC_CO_CONNECT_TIMEOUT: return &o->connect_timeout;
+	case TC_CO_IO_TIMEOUT:      return &o->io_timeout;
+	default:                    return NULL;
+	}
+}
+
+int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
+		struct nvmf_opts *o, char *err, size_t errlen)
+{
+	char label[48];
+	uint64_t v;
+	int *field, r;
+
+	tc_conn_label(opt, letters, label, sizeof(label));
+	field = int_field(opt->id, o);
+	if (field) {
+		r = tc_parse_u64(label, arg, (uint64_t)opt->lo, (uint64_t)opt->hi, &v, err, errlen);
+		if (r == 0)
+			*field = (int)v;
+		return r;
+	}
+	switch (opt->id) {
+	case TC_CO_TRANSPORT:
+		if (strcmp(arg, "tcp"))
+			return fail(err, errlen, EINVAL,
+				    "%s: '%s' is not supported (libnvmf speaks tcp only)", label,
+				    arg);
+		return 0;
+	case TC_CO_TRADDR:
+		return set_traddr(label, arg, o, err, errlen);
+	case TC_CO_TRSVCID:
+		r = tc_parse_u64(label, arg, (uint64_t)opt->lo, (uint64_t)opt->hi, &v, err, errlen);
+		if (r == 0)
+			snprintf(o->trsvcid, sizeof(o->trsvcid), "%" PRIu64, v);
+		return r;
+	case TC_CO_NQN:
+	case TC_CO_HOSTNQN:
+		r = check_nqn(label, arg, err, errlen);
+		if (r == 0 && opt->id == TC_CO_NQN)
+			snprintf(o->subnqn, sizeof(o->subnqn), "%s", arg);
+		else if (r == 0)
+			snprintf(o->hostnqn, sizeof(o->hostnqn), "%s", arg);
+		return r;
+	case TC_CO_HOSTID:
+		if (nvmf_hostid_parse(arg, o->hostid) < 0)
+			return fail(err, errlen, EINVAL, "%s: '%s' is not a UUID "
+				    "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", label, arg);
+		return 0;
+	case TC_CO_HDR_DIGEST:
+		o->hdr_digest = true;
+		return 0;
+	case TC_CO_DATA_DIGEST:
+		o->data_digest = true;
+		return 0;
+	case TC_CO_CTRL_LOSS_TMO:
+	case TC_CO_RECONNECT_DELAY:
+		return fail(err, errlen, ENOTSUP, "%s: this version has no automatic reconnect "
+			    "(a lost connection fails I/O with EIO after --io-timeout)", label);
+	case TC_CO_NAME:
+		if (tc_check_name(arg) < 0)
+			return fail(err, errlen, EINVAL, "%s: '%s' is not a valid connection name "
+				    "(1-%d of A-Z a-z 0-9 . _ -, not starting with '.')", label,
+				    arg, TC_NAME_MAX - 1);
+		return 0;
+	default:
+		return fail(err, errlen, EINVAL, "%s: not a connection option", label);
+	}
+}
+
+/* ---- Back to a command line --------------------------------------------------------- */
+
+void tc_conn_args(const struct nvmf_opts *o, unsigned set,
+		  void (*add)(void *user, const char *opt, const char *val), void *user)
+{
+	struct nvmf_opts d;
+	char opt[48], val[40];
+
+	nvmf_opts_init(&d);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct tc_conn_opt *e = &table[i];
+		int *f = int_field(e->id, (struct nvmf_opts *)o), *df = int_field(e->id, &d);
+
+		if (!(set & TC_CO_BIT(e->id)))
+			continue;
+		snprintf(opt, sizeof(opt), "--%s", e->name);
+		if (f) {
+			if (*f == *df || (e->id == TC_CO_NR_IO_QUEUES && *f <= 0))
+				continue;
+			snprintf(val, sizeof(val), "%d", *f);
+			add(user, opt, val);
+			continue;
+		}
+		switch (e->id) {
+		case TC_CO_TRADDR:
+			if (strcmp(o->traddr, d.traddr))
+				add(user, opt, o->traddr);
+			break;
+		case TC_CO_TRSVCID:
+			if (strcmp(o->trsvcid, d.trsvcid))
+				add(user, opt, o->trsvcid);
+			break;
+		case TC_CO_NQN:
+			if (strcmp(o->subnqn, d.subnqn))
+				add(user, opt, o->subnqn);
+			break;
+		case TC_CO_HOSTNQN:
+			if (strcmp(o->hostnqn, d.hostnqn))
+				add(user, opt, o->hostnqn);
+			break;
+		case TC_CO_HOSTID:
+			if (memcmp(o->hostid, d.hostid, sizeof(d.hostid))) {
+				nvmf_hostid_format(o->hostid, val);
+				add(user, opt, val);
+			}
+			break;
+		case TC_CO_HDR_DIGEST:
+			if (o->hdr_digest)
+				add(user, opt, NULL);
+			break;
+		case TC_CO_DATA_DIGEST:
+			if (o->data_digest)
+				add(user, opt, NULL);
+			break;
+		default:	/* transport (tcp only), name, refused options */
+			break;
+		}
+	}
+}
+
+/* ---- getopt ------------------------------------------------------------------------- */
+
+#if !defined(__GLIBC__)
+extern int optreset;		/* BSD; hidden by _POSIX_C_SOURCE in some headers */
+#endif
+
+void tc_getopt_reset(void)
+{
+#if defined(__GLIBC__)
+	optind = 0;		/* glibc: full re-initialisation */
+#else
+	optreset = 1;
+	optind = 1;
+#endif
+}

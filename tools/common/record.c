@@ -1,0 +1,457 @@
+/*
+ * The state record of a connection (see record.h): written by nvmf-fuse,
+ * read by nvmfctl. The JSON keys appear here and nowhere else.
+ */
+#include "record.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int tc_rundir(char *buf, size_t len, char *err, size_t errlen)
+{
+	const char *env = getenv("NVMF_RUNTIME_DIR");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+
+	if (env && *env)
+		n = snprintf(buf, len, "%s", env);
+	else if (geteuid() == 0)
+		n = snprintf(buf, len, "/run/nvmf");
+	else if (xdg && *xdg)
+		n = snprintf(buf, len, "%s/nvmf", xdg);
+	else {
+		snprintf(err, errlen, "XDG_RUNTIME_DIR is not set: no runtime directory for the "
+			 "state records (set it, or NVMF_RUNTIME_DIR)");
+		return -ENOENT;
+	}
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "runtime directory path is too long");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int tc_record_path(const char *dir, const char *name, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.json", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* ---- Processes ------------------------------------------------------------------------ */
+
+/* An exited process nobody reaped yet (no init to reap it, in some
+ * containers) still answers kill(pid, 0): procfs tells it is a zombie. */
+static bool is_zombie(int pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* the name may hold spaces and parentheses */
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+static bool pid_exists(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+bool tc_pid_is_fuse(int pid)
+{
+	char path[64], comm[64];
+	FILE *f;
+	size_t n;
+
+	if (!pid_exists(pid))
+		return false;
+	/* Where procfs tells the process name, a reused pid is recognised. */
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	n = fread(comm, 1, sizeof(comm) - 1, f);
+	fclose(f);
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	if (strncmp(comm, "nvmf-fuse", 9) != 0)
+		return false;
+	return !is_zombie(pid);
+}
+
+/* ---- Writing (nvmf-fuse) ------------------------------------------------------------ */
+
+/* pid of an existing record, 0 if unreadable. */
+static int record_pid(const char *path)
+{
+	json_object *o = json_object_from_file(path), *p;
+	int pid = 0;
+
+	if (o && json_object_object_get_ex(o, "pid", &p))
+		pid = json_object_get_int(p);
+	if (o)
+		json_object_put(o);
+	return pid;
+}
+
+/* Create path exclusively with the claim's content; 0 or -errno. */
+static int create_claim(const char *path)
+{
+	char buf[64];
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), n;
+
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "{ \"pid\": %d, \"state\": \"connecting\" }\n",
+		     (int)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		unlink(path);
+		return -e;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * A name is taken while its record's process exists: a server that was
+ * killed but not yet reaped (a zombie) still holds it, so its mount point,
+ * which may still be mounted, is not handed out again. Readers call such a
+ * record stale all the same (tc_pid_is_fuse).
+ */
+int tc_record_claim(const char *dir, const char *name, int *holder)
+{
+	char path[TC_RECORD_PATH_MAX];
+	int r = tc_record_path(dir, name, path, sizeof(path));
+
+	if (r < 0)
+		return r;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int pid;
+
+		r = create_claim(path);
+		if (r != -EEXIST)
+			return r;
+		pid = record_pid(path);
+		if (pid == 0) {
+			/* Being written right now by its owner, or garbage:
+			 * a brand-new record is never empty for long. */
+			struct stat st;
+
+			if (stat(path, &st) == 0 && st.st_size > 0) {
+				unlink(path);
+				continue;
+			}
+			nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+			pid = record_pid(path);
+			if (pid == 0) {
+				unlink(path);
+				continue;
+			}
+		}
+		if (pid_exists(pid)) {
+			*holder = pid;
+			return -EEXIST;
+		}
+		unlink(path);
+	}
+	return -EEXIST;
+}
+
+/* Target strings: escaped (idempotent, see record.h). */
+static json_object *esc_string(const char *s)
+{
+	char esc[TC_ESC_SIZE(TC_PATH_MAX)];
+
+	return json_object_new_string(tc_escape(esc, sizeof(esc), s));
+}
+
+static json_object *ns_array(const struct tc_record *r)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int i = 0; i < r->nr_ns; i++) {
+		const struct tc_record_ns *ns = &r->ns[i];
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "nsid", json_object_new_int64(ns->nsid));
+		json_object_object_add(o, "file", json_object_new_string(ns->file));
+		json_object_object_add(o, "size", json_object_new_int64((int64_t)ns->size));
+		json_object_object_add(o, "lba_size", json_object_new_int64(ns->lba_size));
+		json_object_object_add(o, "read_only", json_object_new_boolean(ns->read_only));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+int tc_record_write(const char *dir, const struct tc_record *r)
+{
+	char path[TC_RECORD_PATH_MAX], tmp[TC_RECORD_PATH_MAX + 8];
+	const char *text;
+	json_object *o;
+	char *end;
+	long port;
+	int fd, e = 0;
+	size_t len;
+
+	if (tc_record_path(dir, r->name, path, sizeof(path)) < 0 ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.json.tmp", dir, r->name) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(r->name));
+	json_object_object_add(o, "pid", json_object_new_int(r->pid));
+	json_object_object_add(o, "mountpoint", json_object_new_string(r->mountpoint));
+	json_object_object_add(o, "transport", json_object_new_string(r->transport));
+	json_object_object_add(o, "address", esc_string(r->address));
+	/* The port as a number where it is one. */
+	port = strtol(r->port[0] ? r->port : "4420", &end, 10);
+	json_object_object_add(o, "port", *end ? esc_string(r->port)
+					       : json_object_new_int((int)port));
+	json_object_object_add(o, "subnqn", esc_string(r->subnqn));
+	json_object_object_add(o, "hostnqn", esc_string(r->hostnqn));
+	json_object_object_add(o, "cntlid", json_object_new_int(r->cntlid));
+	json_object_object_add(o, "state", json_object_new_string(r->state));
+	json_object_object_add(o, "uri", esc_string(r->uri));
+	json_object_object_add(o, "read_only", json_object_new_boolean(r->read_only));
+	json_object_object_add(o, "namespaces", ns_array(r));
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		e = -errno;
+	} else {
+		if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+			e = -EIO;
+		if (close(fd) < 0 && !e)
+			e = -errno;
+		if (!e && rename(tmp, path) < 0)
+			e = -errno;
+		if (e)
+			unlink(tmp);
+	}
+	json_object_put(o);
+	return e;
+}
+
+void tc_record_remove(const char *dir, const char *name)
+{
+	char path[TC_RECORD_PATH_MAX];
+
+	if (tc_record_path(dir, name, path, sizeof(path)) == 0)
+		unlink(path);
+}
+
+/* ---- Reading (nvmfctl) -------------------------------------------------------------- */
+
+static void get_str(json_object *o, const char *key, char *out, size_t len)
+{
+	json_object *v;
+
+	out[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && v)
+		snprintf(out, len, "%s", json_object_get_string(v));
+}
+
+/* The same, escaped (see record.h). */
+static void get_str_esc(json_object *o, const char *key, char *out, size_t len)
+{
+	json_object *v;
+
+	out[0] = '\0';
+	if (json_object_object_get_ex(o, key, &v) && v)
+		tc_escape(out, len, json_object_get_string(v));
+}
+
+static int64_t get_int(json_object *o, const char *key, int64_t def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return def;
+	return json_object_get_int64(v);
+}
+
+static bool get_bool(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v && json_object_get_boolean(v);
+}
+
+static void load_ns(json_object *o, struct tc_record *r)
+{
+	json_object *arr;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, "namespaces", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return;
+	n = json_object_array_length(arr);
+	if (n == 0 || n > 65536)
+		return;
+	r->ns = calloc(n, sizeof(*r->ns));
+	if (!r->ns)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		struct tc_record_ns *ns = &r->ns[r->nr_ns];
+
+		if (!e || !json_object_is_type(e, json_type_object))
+			continue;
+		ns->nsid = (uint32_t)get_int(e, "nsid", 0);
+		get_str(e, "file", ns->file, sizeof(ns->file));
+		ns->size = (uint64_t)get_int(e, "size", 0);
+		ns->lba_size = (uint32_t)get_int(e, "lba_size", 0);
+		ns->read_only = get_bool(e, "read_only");
+		r->nr_ns++;
+	}
+}
+
+int tc_record_load(const char *path, struct tc_record *r)
+{
+	json_object *o;
+	const char *base;
+	size_t blen;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	o = json_object_from_file(path);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		if (o)
+			json_object_put(o);
+		return -1;
+	}
+	r->pid = (int)get_int(o, "pid", 0);
+	get_str(o, "name", r->name, sizeof(r->name));
+	if (!r->name[0]) {
+		/* A record just claimed has no name yet: the file name is it. */
+		base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		blen = strlen(base);
+		if (blen > 5 && !strcmp(base + blen - 5, ".json"))
+			blen -= 5;
+		snprintf(r->name, sizeof(r->name), "%.*s", (int)blen, base);
+	}
+	get_str_esc(o, "state", r->state, sizeof(r->state));
+	get_str(o, "mountpoint", r->mountpoint, sizeof(r->mountpoint));
+	get_str_esc(o, "transport", r->transport, sizeof(r->transport));
+	get_str_esc(o, "address", r->address, sizeof(r->address));
+	get_str_esc(o, "port", r->port, sizeof(r->port));
+	get_str_esc(o, "subnqn", r->subnqn, sizeof(r->subnqn));
+	get_str_esc(o, "hostnqn", r->hostnqn, sizeof(r->hostnqn));
+	get_str_esc(o, "uri", r->uri, sizeof(r->uri));
+	r->cntlid = (int)get_int(o, "cntlid", -1);
+	r->read_only = get_bool(o, "read_only");
+	load_ns(o, r);
+	json_object_put(o);
+	r->alive = tc_pid_is_fuse(r->pid);
+	if (!r->alive)
+		snprintf(r->state, sizeof(r->state), "stale");
+	else if (!r->state[0])
+		snprintf(r->state, sizeof(r->state), "unknown");
+	return 0;
+}
+
+void tc_record_release(struct tc_record *r)
+{
+	free(r->ns);
+	r->ns = NULL;
+	r->nr_ns = 0;
+}
+
+void tc_records_free(struct tc_record *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		tc_record_release(&list[i]);
+	free(list);
+}
+
+/* nvmf2 before nvmf10. */
+static int natcmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			char *ea, *eb;
+			unsigned long va = strtoul(a, &ea, 10), vb = strtoul(b, &eb, 10);
+
+			if (va != vb)
+				return va < vb ? -1 : 1;
+			a = ea;
+			b = eb;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a - (unsigned char)*b;
+		a++;
+		b++;
+	}
+	return (unsigned char)*a - (unsigned char)*b;
+}
+
+static int rec_cmp(const void *x, const void *y)
+{
+	const struct tc_record *a = x, *b = y;
+
+	return natcmp(a->name, b->name);
+}
+
+int tc_records_load(const char *dir, struct tc_record **out)
+{
+	char path[TC_RECORD_PATH_MAX];
+	struct tc_record *list = NULL;
+	struct dirent *d;
+	DIR *dp;
+	int n = 0, cap = 0;
+
+	*out = NULL;
+	dp = opendir(dir);
+	if (!dp)
+		return errno == ENOENT ? 0 : -errno;
+	while ((d = readdir(dp)) != NULL) {
+		size_t len = strlen(d->d_name);
+
+		/* "<name>.json"; ".<name>.json.tmp" files are being written. */
+		if (d->d_name[0] == '.' || len <= 5 || strcmp(d->d_name + len - 5, ".json"))
+			continue;
+		if (n == cap) {
+			struct tc_record *nl;
+
+			cap = cap ? cap * 2 : 8;
+			nl = realloc(list, (size_t)cap * sizeof(*list));
+			if (!nl) {
+				closedir(dp);
+				tc_records_free(list, n);
+				return -ENOMEM;
+			}
+			list = nl;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		if (tc_record_load(path, &list[n]) == 0)
+			n++;
+	}
+	closedir(dp);
+	if (n > 1)
+		qsort(list, (size_t)n, sizeof(*list), rec_cmp);
+	*out = list;
+	return n;
+}

@@ -1,0 +1,106 @@
+/*
+ * Shared by the tools: the state record of a connection in the runtime
+ * directory. nvmf-fuse writes it, nvmfctl reads it; this is its one
+ * definition (the file's place and name, its JSON keys, how it is written
+ * and read).
+ *
+ * The runtime directory is $NVMF_RUNTIME_DIR, else /run/nvmf for root,
+ * else $XDG_RUNTIME_DIR/nvmf. While it serves, nvmf-fuse keeps
+ * <dir>/<name>.json there: first claimed (created exclusively, holding
+ * only the pid and state "connecting"), then rewritten whole on every
+ * change (written to <dir>/.<name>.json.tmp and renamed, so a reader never
+ * sees half a record), and removed on exit. A record whose process is gone,
+ * or is no longer nvmf-fuse (pids are reused), is stale: its name is free.
+ *
+ * The address, port, NQNs, URI, state and transport may hold a target's
+ * bytes (nvmfctl connect-all copies them from discovery records): they are
+ * written escaped (tc_escape), so the record stays valid JSON, and escaped
+ * again when read (escaping is idempotent). Compare them with escaped
+ * values.
+ */
+#ifndef NVMF_TOOLS_RECORD_H
+#define NVMF_TOOLS_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nvmf/nvmf.h>
+
+#include "connopts.h"	/* TC_NAME_MAX */
+#include "escape.h"
+
+/* Room for a path in the runtime directory or below a mount point. */
+#define TC_PATH_MAX 4096
+/* Room for the path of a record file (a directory, a file name). */
+#define TC_RECORD_PATH_MAX (TC_PATH_MAX + 300)
+
+struct tc_record_ns {
+	uint32_t nsid;
+	char     file[TC_PATH_MAX + 32];	/* <mountpoint>/n<NSID> */
+	uint64_t size;			/* bytes */
+	uint32_t lba_size;
+	bool     read_only;
+};
+
+struct tc_record {
+	char     name[TC_NAME_MAX];
+	int      pid;
+	char     state[16];		/* connecting, live, failed; reader: stale, unknown */
+	char     mountpoint[TC_PATH_MAX];
+	char     transport[16];
+	char     address[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)];
+	char     port[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
+	char     subnqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
+	char     hostnqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
+	char     uri[TC_ESC_SIZE(1400)];
+	int      cntlid;		/* -1 when unknown */
+	bool     read_only;
+	int      nr_ns;
+	struct tc_record_ns *ns;	/* nr_ns entries (malloc()ed when loaded) */
+	/* Filled by the reader. */
+	char     path[TC_RECORD_PATH_MAX];	/* the record file */
+	bool     alive;		/* pid exists and is an nvmf-fuse process */
+};
+
+/*
+ * The runtime directory (not created): 0, or -ENOENT (XDG_RUNTIME_DIR
+ * unset for a user other than root) or -ENAMETOOLONG with the message in
+ * err.
+ */
+int tc_rundir(char *buf, size_t len, char *err, size_t errlen);
+/* <dir>/<name>.json */
+int tc_record_path(const char *dir, const char *name, char *buf, size_t len);
+
+/*
+ * Claim <dir>/<name>.json for this process (created exclusively, holding
+ * the pid and state "connecting"); a stale record is replaced. 0,
+ * -EEXIST (held by a live nvmf-fuse: *holder is its pid) or -errno.
+ */
+int tc_record_claim(const char *dir, const char *name, int *holder);
+/*
+ * Write r as <dir>/<r->name>.json, atomically (temporary file, rename).
+ * The address, port, NQNs and URI are escaped on the way (give them as
+ * they are). 0 or -errno.
+ */
+int tc_record_write(const char *dir, const struct tc_record *r);
+/* Remove <dir>/<name>.json. */
+void tc_record_remove(const char *dir, const char *name);
+
+/* Load one record file: 0, or -1 (unreadable, not a record). Strings
+ * escaped; a record just claimed takes its name from the file name; state
+ * "stale" when its process is gone. Release with tc_record_release(). */
+int tc_record_load(const char *path, struct tc_record *r);
+void tc_record_release(struct tc_record *r);
+/*
+ * Every record in dir, sorted by name (nvmf2 before nvmf10). *out
+ * malloc()ed, free with tc_records_free(). Returns the count (0 when dir
+ * does not exist) or -errno.
+ */
+int tc_records_load(const char *dir, struct tc_record **out);
+void tc_records_free(struct tc_record *list, int n);
+
+/* Is pid a live nvmf-fuse process (where the system tells the name)? */
+bool tc_pid_is_fuse(int pid);
+
+#endif
