@@ -651,9 +651,9 @@ int host_queue_open(struct host_queue *q, struct host_call *call)
 	memset(&o, 0, sizeof(o));
 	o.qid = q->qid;
 	o.qsize = q->qsize;
-	o.hdgst = c->opts.hdr_digest;
-	o.ddgst = c->opts.data_digest;
-	o.hpda = 0;
+	o.tp.tcp.hdgst = c->opts.hdr_digest;
+	o.tp.tcp.ddgst = c->opts.data_digest;
+	o.tp.tcp.hpda = 0;
 	/* In-capsule data: 8 KiB on the admin queue (NVMe/TCP 1.0, 3.3.1),
 	 * IOCCSZ * 16 - 64 on I/O queues. */
 	o.icd_max = q->qid == 0 ? NVMF_TCP_ADMIN_ICD_MAX : c->icd_max;

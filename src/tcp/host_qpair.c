@@ -270,7 +270,7 @@ static int hq_r2t(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
 	req->h2c_end = r2to + r2tl;
 	req->r2t_next = req->h2c_end;
 	req->r2t_active = true;
-	hq->base.stats.r2ts++;
+	hq->r2ts++;
 	tcp_tx_enqueue(hq, req);
 	return 0;
 }
@@ -414,13 +414,15 @@ static int hq_init(struct xp_qpair *qp)
 	struct tcp_params p;
 	int rc;
 
-	hq->icreq.hpda = qp->opts.hpda;
-	hq->icreq.hdgst = qp->opts.hdgst;
-	hq->icreq.ddgst = qp->opts.ddgst;
+	if (qp->opts.tp.tcp.hpda > 31)	/* 0's based dwords: 128 bytes at most */
+		return -EINVAL;
+	hq->icreq.hpda = qp->opts.tp.tcp.hpda;
+	hq->icreq.hdgst = qp->opts.tp.tcp.hdgst;
+	hq->icreq.ddgst = qp->opts.tp.tcp.ddgst;
 	/* Until ICResp: no digests, only the IC PDU is legal (rx ic_done). */
 	memset(&p, 0, sizeof(p));
 	p.role = TCP_ROLE_HOST;
-	p.rx_pda = qp->opts.hpda;
+	p.rx_pda = qp->opts.tp.tcp.hpda;
 	hq->params = p;
 	rc = tcp_rx_init(&hq->rx, &p, TCP_HOST_RX_STAGE, &hq_rx_ops, hq);
 	if (rc != 0)
@@ -495,10 +497,12 @@ static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 {
 	struct tcp_host_qpair *hq = tcp_hq(qp);
 
-	info->hdgst = hq->params.hdgst;
-	info->ddgst = hq->params.ddgst;
-	info->cpda = hq->cpda;
-	info->maxh2cdata = hq->params.maxh2cdata;
+	info->tp.tcp.hdgst = hq->params.hdgst;
+	info->tp.tcp.ddgst = hq->params.ddgst;
+	info->tp.tcp.cpda = hq->cpda;
+	info->tp.tcp.hpda = hq->icreq.hpda;
+	info->tp.tcp.maxh2cdata = hq->params.maxh2cdata;
+	info->tp.tcp.r2ts = hq->r2ts;
 	snprintf(info->traddr, sizeof(info->traddr), "%s", hq->peer);
 	snprintf(info->trsvcid, sizeof(info->trsvcid), "%s", hq->trsvcid);
 }

@@ -72,6 +72,7 @@ struct tcp_host_qpair {
 	bool     ic_done;
 	struct tcp_params params;
 	uint8_t  cpda;
+	uint64_t r2ts;			/* R2Ts served (xp_tcp_info) */
 
 	/* Receive */
 	struct tcp_rx rx;

@@ -94,7 +94,7 @@ int xp_qpair_create(const char *trtype, uv_loop_t *loop, const struct xp_qpair_o
 	if (ops == NULL)
 		return -EPROTONOSUPPORT;
 	if (loop == NULL || opts == NULL || opts->qsize < XP_QSIZE_MIN ||
-	    opts->qsize > XP_QSIZE_MAX || opts->hpda > 31)
+	    opts->qsize > XP_QSIZE_MAX)
 		return -EINVAL;
 
 	qp = calloc(1, ops->qpair_size);
@@ -524,7 +524,6 @@ void xp_qpair_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->icd_max = qp->opts.icd_max;
-	info->hpda = qp->opts.hpda;
 	info->sq_flow_control = qp->sqfc;
 	info->sq_head = xp_sq_head(qp);
 	if (qp->ops->get_info != NULL)

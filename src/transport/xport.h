@@ -135,14 +135,36 @@ struct xp_cmd {
 
 /* ---- Queue pair options and callbacks ------------------------------------ */
 
+/*
+ * A transport's own parameters live in its own struct, one member of the
+ * unions in xp_qpair_opts and xp_qpair_info (as FreeBSD's libnvmf keeps
+ * them); code above the transport fills them, generic code never reads them.
+ */
+
+/* NVMe/TCP's Initialize Connection request (NVMe/TCP 1.0, 3.6.2.2). */
+struct xp_tcp_opts {
+	bool     hdgst;			/* ask for header digests */
+	bool     ddgst;			/* ask for data digests */
+	uint8_t  hpda;			/* host PDU data alignment, 0's based dwords (0..31) */
+};
+
+/* What NVMe/TCP negotiated (ICResp, 3.6.2.3) and counts of its own. */
+struct xp_tcp_info {
+	bool     hdgst;
+	bool     ddgst;
+	uint8_t  cpda;			/* controller PDU data alignment, 0's based */
+	uint8_t  hpda;
+	uint32_t maxh2cdata;		/* largest H2CData PDU data */
+	uint64_t r2ts;			/* R2Ts served */
+};
+
 struct xp_qpair_opts {
 	uint16_t qid;			/* 0 = admin queue */
 	uint16_t qsize;			/* SQ entries, 1's based (XP_QSIZE_MIN..MAX);
 					 * at most qsize - 1 commands are outstanding */
-	/* Initialize Connection request (NVMe/TCP 1.0, 3.6.2.2). */
-	bool     hdgst;			/* ask for header digests */
-	bool     ddgst;			/* ask for data digests */
-	uint8_t  hpda;			/* host PDU data alignment, 0's based dwords (0..31) */
+	union {
+		struct xp_tcp_opts tcp;
+	} tp;				/* the transport's own (by trtype) */
 	/*
 	 * In-capsule data limit in bytes: writes up to this length travel
 	 * inside the command capsule. Admin queue: 8192 (NVMe/TCP 1.0, 3.3.1
@@ -210,19 +232,16 @@ struct xp_stats {
 	uint64_t pdus_tx;
 	uint64_t pdus_rx;
 	uint64_t writes;		/* socket write calls (uv_write): gathering shows here */
-	uint64_t r2ts;
 	uint64_t timeouts;
 	uint32_t inflight;		/* commands outstanding now */
 	uint32_t inflight_max;		/* high-water mark */
 };
 
-/* What the transport connection negotiated (TCP: from ICResp). */
+/* What the connection negotiated and where it goes. */
 struct xp_qpair_info {
-	bool     hdgst;
-	bool     ddgst;
-	uint8_t  cpda;			/* controller PDU data alignment, 0's based */
-	uint8_t  hpda;
-	uint32_t maxh2cdata;		/* largest H2CData PDU data */
+	union {
+		struct xp_tcp_info tcp;
+	} tp;				/* the transport's own (by trtype) */
 	uint32_t icd_max;		/* current in-capsule data limit */
 	bool     sq_flow_control;	/* SQ flow control in effect */
 	uint16_t sq_head;		/* SQ head: reported by a CQE or derived */
@@ -322,7 +341,8 @@ struct xp_qpair {
 /*
  * Create a queue pair of transport trtype ("tcp") on loop. Nothing happens
  * on the network until xp_qpair_connect(). Returns 0 and *out, or -EINVAL
- * (qsize outside XP_QSIZE_MIN..MAX, hpda > 31, no loop), -ENOMEM,
+ * (qsize outside XP_QSIZE_MIN..MAX, a transport parameter out of range, no
+ * loop), -ENOMEM,
  * -EPROTONOSUPPORT (unknown trtype). After a failure nothing needs closing
  * (memory of a half-built queue pair is released on the loop's next turn).
  */

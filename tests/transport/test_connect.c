@@ -16,8 +16,8 @@ static void expect_refused(enum fake_scenario s, bool hdgst, bool ddgst, const c
 	struct th t;
 	int rc;
 
-	qo.hdgst = hdgst;
-	qo.ddgst = ddgst;
+	qo.tp.tcp.hdgst = hdgst;
+	qo.tp.tcp.ddgst = ddgst;
 	rc = th_start(&t, &fo, &qo);
 	assert_int_equal(rc, -EPROTO);
 	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
@@ -166,6 +166,28 @@ static void name_too_long(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Parameters out of range are refused at creation, nothing to close:
+ * HPDA is 0's based dwords, 31 at most (NVMe/TCP 1.0, 3.6.2.2). */
+static void bad_create_params(void **state)
+{
+	struct xp_qpair_opts qo = th_qopts();
+	struct xp_qpair *qp = (struct xp_qpair *)&qo;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	qo.tp.tcp.hpda = 32;
+	assert_int_equal(xp_qpair_create("tcp", &loop, &qo, NULL, NULL, &qp), -EINVAL);
+	assert_null(qp);
+	qo = th_qopts();
+	qo.qsize = XP_QSIZE_MAX + 1;
+	assert_int_equal(xp_qpair_create("tcp", &loop, &qo, NULL, NULL, &qp), -EINVAL);
+	qo = th_qopts();
+	assert_int_equal(xp_qpair_create("rdma", &loop, &qo, NULL, NULL, &qp), -EPROTONOSUPPORT);
+	uv_run(&loop, UV_RUN_DEFAULT);	/* frees what a failed create left */
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* Good ICResp: the negotiated parameters are what the controller said. */
 static void connect_ok_params(void **state)
 {
@@ -175,16 +197,16 @@ static void connect_ok_params(void **state)
 	struct th t;
 
 	(void)state;
-	qo.hdgst = true;
-	qo.ddgst = true;
-	qo.hpda = 2;
+	qo.tp.tcp.hdgst = true;
+	qo.tp.tcp.ddgst = true;
+	qo.tp.tcp.hpda = 2;
 	assert_int_equal(th_start(&t, &fo, &qo), 0);
 	assert_int_equal(xp_qpair_state(t.qp), XP_QP_READY);
 	xp_qpair_get_info(t.qp, &info);
-	assert_true(info.hdgst);
-	assert_true(info.ddgst);
-	assert_int_equal(info.cpda, 3);
-	assert_int_equal(info.maxh2cdata, 8192);
+	assert_true(info.tp.tcp.hdgst);
+	assert_true(info.tp.tcp.ddgst);
+	assert_int_equal(info.tp.tcp.cpda, 3);
+	assert_int_equal(info.tp.tcp.maxh2cdata, 8192);
 	assert_string_equal(info.traddr, "127.0.0.1");
 	th_teardown(&t);
 	assert_int_equal(t.st.icreq_hpda, 2);
@@ -269,6 +291,7 @@ int main(void)
 		cmocka_unit_test(connect_refused),
 		cmocka_unit_test(long_name_resolution),
 		cmocka_unit_test(name_too_long),
+		cmocka_unit_test(bad_create_params),
 		cmocka_unit_test(connect_ok_params),
 		cmocka_unit_test(connect_host_traddr),
 		cmocka_unit_test(connect_localhost_name),

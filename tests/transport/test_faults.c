@@ -79,7 +79,7 @@ static void hdgst_error(void **state)
 	struct xp_qpair_opts qo = th_qopts();
 
 	(void)state;
-	qo.hdgst = true;
+	qo.tp.tcp.hdgst = true;
 	expect_fatal_read(FAKE_HDGST_ERROR, qo, 8, -EPROTO, "header digest",
 			  NVMF_TCP_FES_HDR_DIGEST_ERR, ~0u);
 }
@@ -334,7 +334,7 @@ static void ddgst_error_not_fatal(void **state)
 	struct tcmd tc;
 
 	(void)state;
-	qo.ddgst = true;
+	qo.tp.tcp.ddgst = true;
 	assert_int_equal(th_start(&t, &fo, &qo), 0);
 	assert_int_equal(th_rw(&t, false, 0, 16, buf, &tc, 0), 0);
 	th_wait(&t, &tc.done);

@@ -65,18 +65,18 @@ static void r2t_write(struct fake_opts fo, bool digests, uint32_t nblocks, unsig
 	uint8_t *buf = buf_new(len);
 	struct th t;
 	struct tcmd tc;
-	struct xp_stats st;
+	struct xp_qpair_info info;
 
 	fill(buf, len, 7);
 	qo.icd_max = 4096;	/* smaller than the write */
-	qo.hdgst = qo.ddgst = digests;
+	qo.tp.tcp.hdgst = qo.tp.tcp.ddgst = digests;
 	assert_int_equal(th_start(&t, &fo, &qo), 0);
 	assert_int_equal(th_rw(&t, true, 100, nblocks, buf, &tc, 0), 0);
 	th_wait(&t, &tc.done);
 	assert_int_equal(tc.status, 0);
 	assert_int_equal(memcmp(fake_ctrl_disk(t.fc) + 100 * 512, buf, len), 0);
-	xp_qpair_get_stats(t.qp, &st);
-	assert_int_equal(st.r2ts, r2ts);
+	xp_qpair_get_info(t.qp, &info);
+	assert_int_equal(info.tp.tcp.r2ts, r2ts);
 	th_teardown(&t);
 	assert_int_equal(t.st.icd_cmds, 0);
 	assert_int_equal(t.st.r2ts, r2ts);
@@ -116,8 +116,8 @@ static void multi_pdu_read(void **state)
 	struct tcmd tc;
 
 	(void)state;
-	qo.hpda = 3;
-	qo.hdgst = qo.ddgst = true;
+	qo.tp.tcp.hpda = 3;
+	qo.tp.tcp.hdgst = qo.tp.tcp.ddgst = true;
 	assert_int_equal(th_start(&t, &fo, &qo), 0);
 	assert_int_equal(th_rw(&t, false, 200, 128, buf, &tc, 0), 0);
 	th_wait(&t, &tc.done);
