@@ -1,5 +1,5 @@
 /*
- * libnvmf - NVMe wire definitions a Fabrics host needs.
+ * libnvmf - NVMe wire definitions a Fabrics host and controller need.
  *
  * Submission and completion queue entries, the Fabrics command capsules,
  * controller properties, Identify, log pages and features, as defined by
@@ -435,6 +435,14 @@ static inline uint16_t nvmf_connect_rsp_cntlid(uint32_t dw0)  { return (uint16_t
 static inline uint16_t nvmf_connect_rsp_authreq(uint32_t dw0) { return (uint16_t)(dw0 >> 16); }
 static inline uint16_t nvmf_connect_rsp_ipo(uint32_t dw0)     { return (uint16_t)(dw0 & 0xFFFFu); }
 static inline uint8_t  nvmf_connect_rsp_iattr(uint32_t dw0)   { return (uint8_t)((dw0 >> 16) & 0xFFu); }
+
+/* DW0 of a Connect Invalid Parameters completion naming the bad field: IPO is
+ * an offset in the SQE (iattr 0) or, with NVMF_CONNECT_IATTR_IN_DATA, in the
+ * Connect data. */
+static inline uint32_t nvmf_connect_rsp_invalid(uint8_t iattr, uint16_t ipo)
+{
+	return (uint32_t)ipo | ((uint32_t)iattr << 16);
+}
 
 /* Property Get / Property Set (6.6, 6.7). ATTRIB bits 2:0 give the size. */
 #define NVMF_PROP_ATTRIB_SIZE_4 0x0u
@@ -1253,6 +1261,12 @@ enum nvmf_aer_notice_info {
 static inline unsigned nvmf_aer_type(uint32_t dw0) { return dw0 & 0x7u; }
 static inline unsigned nvmf_aer_info(uint32_t dw0) { return (dw0 >> 8) & 0xFFu; }
 static inline unsigned nvmf_aer_lid(uint32_t dw0)  { return (dw0 >> 16) & 0xFFu; }
+
+/* The completion DW0 a controller returns for an event. */
+static inline uint32_t nvmf_aer_dw0(unsigned type, unsigned info, unsigned lid)
+{
+	return (type & 0x7u) | ((info & 0xFFu) << 8) | ((lid & 0xFFu) << 16);
+}
 
 /* Abort (5.1): CDW10 SQID 15:0, CID 31:16; DW0 bit 0 set = not aborted. */
 static inline uint32_t nvmf_abort_cdw10(uint16_t sqid, uint16_t cid)

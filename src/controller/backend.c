@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,22 +296,23 @@ static void be_work(uv_work_t *w)
 {
 	struct ctl_req *req = w->data;
 	struct ctl_ns *ns = req->ns;
-	uint8_t opc = req->sqe[CTL_SQE_OPC];
+	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
 	int rc = 0;
 
 	switch (opc) {
-	case CTL_IO_READ:
+	case NVMF_NVM_READ:
 		rc = full_pread(ns->fd, req->data, req->io_len, req->io_off);
 		break;
-	case CTL_IO_COMPARE:
+	case NVMF_NVM_COMPARE:
 		rc = full_pread(ns->fd, req->aux, req->io_len, req->io_off);
 		break;
-	case CTL_IO_WRITE:
+	case NVMF_NVM_WRITE:
 		rc = full_pwrite(ns->fd, req->data, req->io_len, req->io_off);
-		if (rc == 0 && (nvmf_get_le32(req->sqe + CTL_SQE_CDW12) & (1u << 30)))
-			rc = fdatasync(ns->fd) < 0 ? -errno : 0;	/* FUA */
+		if (rc == 0 &&
+		    (nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw12)) & NVMF_RW_FUA))
+			rc = fdatasync(ns->fd) < 0 ? -errno : 0;
 		break;
-	case CTL_IO_FLUSH:
+	case NVMF_NVM_FLUSH:
 		if (req->aux) {
 			/* NSID FFFFFFFFh: every namespace, listed in aux. */
 			struct ctl_ns **list = (struct ctl_ns **)(void *)req->aux;
@@ -322,15 +324,17 @@ static void be_work(uv_work_t *w)
 			rc = -errno;
 		}
 		break;
-	case CTL_IO_WRITE_ZEROES:
+	case NVMF_NVM_WRITE_ZEROES:
 		rc = zero_range(ns, req->io_off, req->io_len, req->deac);
 		break;
-	case CTL_IO_DSM: {
-		uint32_t nr = (nvmf_get_le32(req->sqe + CTL_SQE_CDW10) & 0xFF) + 1;
+	case NVMF_NVM_DSM: {
+		uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
+		uint32_t nr = (cdw10 & 0xFF) + 1;
 
 		for (uint32_t i = 0; i < nr && rc == 0; i++) {
-			const uint8_t *r = req->data + 16 * i;
-			uint64_t nlb = nvmf_get_le32(r + 4), slba = nvmf_get_le64(r + 8);
+			const uint8_t *r = req->data + sizeof(struct nvmf_dsm_range) * i;
+			uint64_t nlb = nvmf_get_le32(r + offsetof(struct nvmf_dsm_range, nlb));
+			uint64_t slba = nvmf_get_le64(r + offsetof(struct nvmf_dsm_range, slba));
 
 			if (nlb)
 				rc = zero_range(ns, slba << ns->lba_shift, nlb << ns->lba_shift, true);
@@ -349,38 +353,38 @@ static uint16_t errno_status(int err, uint8_t opc)
 {
 	switch (err) {
 	case 0:
-		return CTL_SC_SUCCESS;
+		return NVMF_SC_SUCCESS;
 	case -ENOSPC:
 	case -EDQUOT:
-		return CTL_SC_CAP_EXCEEDED;
+		return NVMF_SC_CAPACITY_EXCEEDED;
 	case -EROFS:
 	case -EBADF:
 	case -EPERM:
 	case -EACCES:
-		return CTL_SC_WRITE_RO | CTL_DNR;
+		return NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR;
 	case -ENXIO:
 	case -ENODEV:
-		return CTL_SC_NS_NOT_READY;
+		return NVMF_SC_NS_NOT_READY;
 	case -EIO:
-		return opc == CTL_IO_READ || opc == CTL_IO_COMPARE ? CTL_SC_READ_ERROR
-								   : CTL_SC_WRITE_FAULT;
+		return opc == NVMF_NVM_READ || opc == NVMF_NVM_COMPARE ? NVMF_SC_UNRECOVERED_READ
+								   : NVMF_SC_WRITE_FAULT;
 	default:
-		return CTL_SC_INTERNAL;
+		return NVMF_SC_INTERNAL_ERROR;
 	}
 }
 
 static void be_done(struct ctl_req *req)
 {
-	uint8_t opc = req->sqe[CTL_SQE_OPC];
+	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
 	uint16_t st = errno_status(req->werr, opc);
 
 	if (req->werr)
 		ctl_log(req->q->target, 0, "%s nsid %u: I/O opcode %#x failed: %s",
 			req->ns ? req->ns->path : "?", req->ns ? req->ns->nsid : 0, opc,
 			strerror(-req->werr));
-	if (!st && opc == CTL_IO_COMPARE && memcmp(req->aux, req->data, req->io_len) != 0)
-		st = CTL_SC_COMPARE_FAILURE | CTL_DNR;
-	if (req->aux && opc == CTL_IO_FLUSH) {
+	if (!st && opc == NVMF_NVM_COMPARE && memcmp(req->aux, req->data, req->io_len) != 0)
+		st = NVMF_SC_COMPARE_FAILURE | CTL_DNR;
+	if (req->aux && opc == NVMF_NVM_FLUSH) {
 		for (struct ctl_ns **l = (struct ctl_ns **)(void *)req->aux; *l; l++)
 			ctl_ns_put(*l);
 		free(req->aux);
@@ -401,28 +405,30 @@ static void be_after(uv_work_t *w, int status)
 static void ram_exec(struct ctl_req *req)
 {
 	struct ctl_ns *ns = req->ns;
-	uint8_t opc = req->sqe[CTL_SQE_OPC];
+	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
 
 	req->werr = 0;
 	switch (opc) {
-	case CTL_IO_READ:
+	case NVMF_NVM_READ:
 		memcpy(req->data, ns->ram + req->io_off, req->io_len);
 		break;
-	case CTL_IO_COMPARE:
+	case NVMF_NVM_COMPARE:
 		memcpy(req->aux, ns->ram + req->io_off, req->io_len);
 		break;
-	case CTL_IO_WRITE:
+	case NVMF_NVM_WRITE:
 		memcpy(ns->ram + req->io_off, req->data, req->io_len);
 		break;
-	case CTL_IO_WRITE_ZEROES:
+	case NVMF_NVM_WRITE_ZEROES:
 		memset(ns->ram + req->io_off, 0, req->io_len);
 		break;
-	case CTL_IO_DSM: {
-		uint32_t nr = (nvmf_get_le32(req->sqe + CTL_SQE_CDW10) & 0xFF) + 1;
+	case NVMF_NVM_DSM: {
+		uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
+		uint32_t nr = (cdw10 & 0xFF) + 1;
 
 		for (uint32_t i = 0; i < nr; i++) {
-			const uint8_t *r = req->data + 16 * i;
-			uint64_t nlb = nvmf_get_le32(r + 4), slba = nvmf_get_le64(r + 8);
+			const uint8_t *r = req->data + sizeof(struct nvmf_dsm_range) * i;
+			uint64_t nlb = nvmf_get_le32(r + offsetof(struct nvmf_dsm_range, nlb));
+			uint64_t slba = nvmf_get_le64(r + offsetof(struct nvmf_dsm_range, slba));
 
 			memset(ns->ram + (slba << ns->lba_shift), 0, nlb << ns->lba_shift);
 		}

@@ -17,7 +17,24 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "controller/ctl_nvme.h"
+#include <nvmf/nvme.h>
+
+/*
+ * Wire formats: SQEs, CQEs, Fabrics capsules and the data structures the
+ * controller returns are <nvmf/nvme.h>'s. The controller keeps commands as
+ * the bytes the transport received (ctl_req.sqe/cqe, req->data) and reaches
+ * their fields with offsetof() on nvme.h's structs and the little-endian
+ * accessors of <nvmf/endian.h>: in-capsule data need not be aligned.
+ *
+ * Status: a ctl status value is an enum nvmf_status_code, (SCT << 8) | SC,
+ * with CTL_DNR or-ed in when the host must not retry; 0 is success.
+ * ctl_req_complete() turns it into the CQE's status field.
+ */
+#define CTL_DNR           0x8000u	/* or-ed into a ctl status value */
+
+/* Names tools/nvmf-target uses; the controller spells them as nvme.h does. */
+#define CTL_NQN_MAX       NVMF_NQN_MAX_LEN
+#define CTL_DISC_NQN      NVMF_DISCOVERY_NQN
 
 #define CTL_MAX_NS        1024	/* namespaces per subsystem (NN) */
 #define CTL_MAX_HOSTS     64	/* allow-list entries per subsystem */
@@ -63,18 +80,18 @@ struct ctl_ns {
 struct ctl_subsys {
 	struct ctl_subsys *next;
 	struct ctl_target *target;
-	char     nqn[CTL_NQN_MAX + 1];
+	char     nqn[NVMF_NQN_MAX_LEN + 1];
 	char     serial[21];
 	bool     any_host;		/* empty allow-list */
 	unsigned nhosts;
-	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
+	char     hosts[CTL_MAX_HOSTS][NVMF_NQN_MAX_LEN + 1];
 	struct ctl_ns *ns[CTL_MAX_NS + 1];	/* by nsid, [0] unused */
 	bool     removed;
 };
 
 /* An address the target listens on, for the discovery log page. */
 struct ctl_listener {
-	int      adrfam;		/* CTL_ADRFAM_* */
+	int      adrfam;		/* NVMF_DISC_ADRFAM_* */
 	char     traddr[64];
 	char     trsvcid[16];
 	uint16_t portid;
@@ -143,8 +160,8 @@ struct ctl_ctrl {
 	struct ctl_subsys *subsys;
 	bool     discovery;
 	uint16_t cntlid;
-	char     hostnqn[CTL_NQN_MAX + 1];
-	uint8_t  hostid[16];
+	char     hostnqn[NVMF_NQN_MAX_LEN + 1];
+	uint8_t  hostid[NVMF_HOSTID_LEN];
 	uint32_t cc, csts;
 	uint32_t kato_ms;
 	uv_timer_t ka_timer;
@@ -160,10 +177,10 @@ struct ctl_ctrl {
 	unsigned naen_pending;
 	bool     ns_aen_masked;		/* notice sent, log not read with RAE 0 */
 	bool     disc_aen_masked;
-	uint32_t changed_ns[1024];
-	unsigned nchanged;		/* > 1024: overflowed */
+	uint32_t changed_ns[NVMF_NS_LIST_MAX];
+	unsigned nchanged;		/* > NVMF_NS_LIST_MAX: overflowed */
 	uint64_t errcount;
-	uint8_t  errlog[CTL_ERRLOG_SLOTS][64];
+	uint8_t  errlog[CTL_ERRLOG_SLOTS][sizeof(struct nvmf_error_log_entry)];
 	uint64_t units_read, units_written, host_reads, host_writes;
 	uint64_t start_ms;
 };
@@ -173,8 +190,8 @@ enum ctl_dir { CTL_DIR_NONE, CTL_DIR_H2C, CTL_DIR_C2H };
 /* One command. The transport embeds it and owns its memory. */
 struct ctl_req {
 	struct ctl_queue *q;
-	uint8_t  sqe[64];
-	uint8_t  cqe[16];
+	uint8_t  sqe[NVMF_SQE_SIZE];	/* struct nvmf_sqe, as received */
+	uint8_t  cqe[NVMF_CQE_SIZE];	/* struct nvmf_cqe, as sent */
 	enum ctl_dir dir;
 	uint32_t xfer_len;		/* SGL length */
 	uint8_t *data;			/* xfer_len bytes (malloc'ed by prepare) */
@@ -249,7 +266,7 @@ void ctl_ns_notice(struct ctl_subsys *s, uint32_t nsid);
 void ctl_disc_notice(struct ctl_target *t);
 
 struct ctl_ctrl *ctl_ctrl_create(struct ctl_queue *q, struct ctl_subsys *s, const char *hostnqn,
-				 const uint8_t hostid[16], uint32_t kato_ms);
+				 const uint8_t hostid[NVMF_HOSTID_LEN], uint32_t kato_ms);
 struct ctl_ctrl *ctl_ctrl_find(struct ctl_target *t, struct ctl_subsys *s, uint16_t cntlid);
 void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms);
 /* Queue an asynchronous event; completes a held AER if there is one. */

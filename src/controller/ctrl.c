@@ -3,6 +3,7 @@
  * keep-alive enforcement and asynchronous events.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,7 +172,7 @@ void ctl_queue_destroy(struct ctl_queue *q)
 			struct ctl_req *r = c->aers[--c->naer];
 
 			r->aer_pending = false;
-			ctl_req_complete(r, CTL_SC_ABORTED_SQ_DELETE, 0, 0);
+			ctl_req_complete(r, NVMF_SC_ABORT_SQ_DELETED, 0, 0);
 		}
 		/* Losing the admin queue ends the association: its I/O queues go
 		 * too (Fabrics 1.1, 3.3). */
@@ -188,15 +189,21 @@ void ctl_queue_destroy(struct ctl_queue *q)
 
 /* ---- Commands -------------------------------------------------------------- */
 
+/* The opcode, or for a Fabrics command its FCTYPE. */
+static uint8_t cmd_code(const uint8_t *sqe)
+{
+	uint8_t opc = sqe[offsetof(struct nvmf_sqe, opcode)];
+
+	return opc == NVMF_ADM_FABRICS ? sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] : opc;
+}
+
 static enum ctl_dir cmd_dir(const uint8_t *sqe)
 {
-	uint8_t code = sqe[CTL_SQE_OPC] == CTL_FABRICS ? sqe[CTL_SQE_FCTYPE] : sqe[CTL_SQE_OPC];
-
 	/* Bits 1:0 of the opcode (or FCTYPE) give the data direction
 	 * (Base 2.0, 5.1, Figure 140; Fabrics 1.1, Figure 10). */
-	switch (code & 3) {
-	case 1: return CTL_DIR_H2C;
-	case 2: return CTL_DIR_C2H;
+	switch (nvmf_opcode_xfer(cmd_code(sqe))) {
+	case NVMF_XFER_H2C: return CTL_DIR_H2C;
+	case NVMF_XFER_C2H: return CTL_DIR_C2H;
 	default: return CTL_DIR_NONE;
 	}
 }
@@ -205,10 +212,10 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
 	const uint8_t *sqe = req->sqe;
-	uint32_t len = nvmf_get_le32(sqe + CTL_SQE_SGL_LEN);
+	uint32_t len = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, dptr.sgl.length));
 	uint32_t max = (uint32_t)CTL_MPS << q->target->opts.mdts;
-	uint8_t psdt = sqe[CTL_SQE_FLAGS] >> 6;
-	uint8_t code = sqe[CTL_SQE_OPC] == CTL_FABRICS ? sqe[CTL_SQE_FCTYPE] : sqe[CTL_SQE_OPC];
+	unsigned psdt = nvmf_sqe_psdt(sqe[offsetof(struct nvmf_sqe, flags)]);
+	uint8_t code = cmd_code(sqe);
 	bool read_io;
 
 	memset(req->cqe, 0, sizeof(req->cqe));
@@ -219,23 +226,23 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	if (q->ctrl && !q->no_sqflow)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->sqsize + 1));
 
-	if ((code & 3) == 3) {
-		ctl_req_complete(req, CTL_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
-		return CTL_SC_INVALID_OPCODE;
+	if (nvmf_opcode_xfer(code) == NVMF_XFER_BIDIR) {
+		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
+		return NVMF_SC_INVALID_OPCODE;
 	}
 	if (req->dir == CTL_DIR_NONE)
 		return 0;
 	/* NVMe/TCP carries data only through SGLs (NVMe/TCP 1.0, 2.1). */
-	if (psdt == 0) {
-		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
-		return CTL_SC_INVALID_FIELD;
+	if (psdt == NVMF_PSDT_PRP) {
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return NVMF_SC_INVALID_FIELD;
 	}
 	if (len > max) {
 		/* MDTS (Base 2.0, 5.17.2.1): larger transfers are Invalid Field. */
 		ctl_log(q->target, 1, "%s: cid %u: transfer of %u bytes exceeds MDTS (%u)",
-			q->peer, nvmf_get_le16(sqe + CTL_SQE_CID), len, max);
-		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
-		return CTL_SC_INVALID_FIELD;
+			q->peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len, max);
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return NVMF_SC_INVALID_FIELD;
 	}
 	if (len == 0)
 		return 0;
@@ -244,12 +251,12 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		 * for their data, responses not read): retryable, no DNR
 		 * (Base 2.0, Command Interrupted). */
 		ctl_log(q->target, 1, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
-			q->peer, nvmf_get_le16(sqe + CTL_SQE_CID), len,
+			q->peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
 			(unsigned long long)q->target->opts.max_data_bytes);
-		ctl_req_complete(req, CTL_SC_INTERRUPTED, 0, 0);
-		return CTL_SC_INTERRUPTED;
+		ctl_req_complete(req, NVMF_SC_CMD_INTERRUPTED, 0, 0);
+		return NVMF_SC_CMD_INTERRUPTED;
 	}
-	read_io = q->qid != 0 && sqe[CTL_SQE_OPC] == CTL_IO_READ;
+	read_io = q->qid != 0 && sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_NVM_READ;
 	if (q->qid != 0 && len >= CTL_POOL_MIN_LEN) {
 		/* I/O data is written in full before it is read: no zeroing. */
 		struct ctl_target *t = q->target;
@@ -260,8 +267,8 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		req->data = read_io ? malloc(len) : calloc(1, len);
 	}
 	if (!req->data) {
-		ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
-		return CTL_SC_INTERNAL;
+		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
+		return NVMF_SC_INTERNAL_ERROR;
 	}
 	req->xfer_len = len;
 	req->charged = len;
@@ -276,19 +283,19 @@ void ctl_req_execute(struct ctl_req *req)
 
 	q->target->inflight++;
 	req->executing = true;
-	if (req->sqe[CTL_SQE_OPC] == CTL_FABRICS) {
+	if (req->sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS) {
 		ctl_fabrics_exec(req);
 		return;
 	}
 	if (!c) {
 		/* Connect must be the first command on a queue (Fabrics 1.1, 3.3). */
-		ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		return;
 	}
 	ctl_ctrl_touch(c);
-	if (!(c->cc & CTL_CC_EN) || !(c->csts & CTL_CSTS_RDY)) {
+	if (!(c->cc & NVMF_CC_EN) || !(c->csts & NVMF_CSTS_RDY)) {
 		/* Only Fabrics commands before CC.EN = 1 and CSTS.RDY = 1. */
-		ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR, 0, 0);
 		return;
 	}
 	if (q->qid == 0)
@@ -301,14 +308,17 @@ void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t stat
 {
 	uint8_t *e = c->errlog[c->errcount % CTL_ERRLOG_SLOTS];
 
+	/* An Error Information Log entry (Base 2.0, 5.16.1.2). */
+#define ERR(f) offsetof(struct nvmf_error_log_entry, f)
 	c->errcount++;
-	memset(e, 0, 64);
-	nvmf_put_le64(e + 0, c->errcount);
-	nvmf_put_le16(e + 8, req->q->qid);
-	memcpy(e + 10, req->sqe + CTL_SQE_CID, 2);
-	nvmf_put_le16(e + 12, (uint16_t)(((status & 0x7FF) << 1) | (status & CTL_DNR)));
-	nvmf_put_le16(e + 14, 0xFFFF);	/* parameter location not given */
-	memcpy(e + 24, req->sqe + CTL_SQE_NSID, 4);
+	memset(e, 0, sizeof(c->errlog[0]));
+	nvmf_put_le64(e + ERR(error_count), c->errcount);
+	nvmf_put_le16(e + ERR(sqid), req->q->qid);
+	memcpy(e + ERR(cid), req->sqe + offsetof(struct nvmf_sqe, cid), 2);
+	nvmf_put_le16(e + ERR(status), nvmf_status_make(status, (status & CTL_DNR) != 0));
+	nvmf_put_le16(e + ERR(pel), 0xFFFF);	/* parameter location not given */
+	memcpy(e + ERR(nsid), req->sqe + offsetof(struct nvmf_sqe, nsid), 4);
+#undef ERR
 }
 
 void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
@@ -322,15 +332,16 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 		req->executing = false;
 		q->target->inflight--;
 	}
-	nvmf_put_le32(cqe + CTL_CQE_DW0, dw0);
-	nvmf_put_le32(cqe + CTL_CQE_DW1, dw1);
-	nvmf_put_le16(cqe + CTL_CQE_SQHD, q->no_sqflow ? 0xFFFF : q->sqhd);
-	nvmf_put_le16(cqe + CTL_CQE_SQID, q->qid);
-	memcpy(cqe + CTL_CQE_CID, req->sqe + CTL_SQE_CID, 2);
+	nvmf_put_le32(cqe + offsetof(struct nvmf_cqe, dw0), dw0);
+	nvmf_put_le32(cqe + offsetof(struct nvmf_cqe, dw1), dw1);
+	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, sqhd),
+		      q->no_sqflow ? NVMF_SQHD_FLOW_CONTROL_OFF : q->sqhd);
+	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, sqid), q->qid);
+	memcpy(cqe + offsetof(struct nvmf_cqe, cid), req->sqe + offsetof(struct nvmf_sqe, cid), 2);
 	/* Status field: SC in bits 8:1, SCT 11:9, DNR 15 (Base 2.0, 4.6.1). */
-	nvmf_put_le16(cqe + CTL_CQE_STATUS,
-		      (uint16_t)(((status & 0x7FF) << 1) | (status & CTL_DNR)));
-	if ((status & 0x7FF) && q->ctrl && status != CTL_SC_ABORTED_SQ_DELETE)
+	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, status),
+		      nvmf_status_make(status, (status & CTL_DNR) != 0));
+	if ((status & 0x7FF) && q->ctrl && status != NVMF_SC_ABORT_SQ_DELETED)
 		ctl_errlog_add(q->ctrl, req, status);
 	if (req->ns) {
 		ctl_ns_put(req->ns);
@@ -367,7 +378,7 @@ void ctl_aen_post(struct ctl_ctrl *c, uint32_t dw0)
 		struct ctl_req *r = c->aers[--c->naer];
 
 		r->aer_pending = false;
-		ctl_req_complete(r, CTL_SC_SUCCESS, dw0, 0);
+		ctl_req_complete(r, NVMF_SC_SUCCESS, dw0, 0);
 		return;
 	}
 	if (c->naen_pending < sizeof(c->aen_pending) / sizeof(c->aen_pending[0]))
@@ -383,11 +394,11 @@ void ctl_aer_submit(struct ctl_req *req)
 
 		memmove(c->aen_pending, c->aen_pending + 1,
 			--c->naen_pending * sizeof(c->aen_pending[0]));
-		ctl_req_complete(req, CTL_SC_SUCCESS, dw0, 0);
+		ctl_req_complete(req, NVMF_SC_SUCCESS, dw0, 0);
 		return;
 	}
 	if (c->naer >= CTL_MAX_AER) {
-		ctl_req_complete(req, CTL_SC_AER_LIMIT | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_AER_LIMIT_EXCEEDED | CTL_DNR, 0, 0);
 		return;
 	}
 	req->aer_pending = true;
@@ -401,13 +412,13 @@ void ctl_aer_submit(struct ctl_req *req)
 
 static void changed_ns_add(struct ctl_ctrl *c, uint32_t nsid)
 {
-	if (c->nchanged > 1024)
+	if (c->nchanged > NVMF_NS_LIST_MAX)
 		return;
 	for (unsigned i = 0; i < c->nchanged; i++)
 		if (c->changed_ns[i] == nsid)
 			return;
-	if (c->nchanged == 1024) {
-		c->nchanged = 1025;	/* overflow: the log reports FFFFFFFFh */
+	if (c->nchanged == NVMF_NS_LIST_MAX) {
+		c->nchanged = NVMF_NS_LIST_MAX + 1;	/* overflow: the log reports FFFFFFFFh */
 		return;
 	}
 	c->changed_ns[c->nchanged++] = nsid;
@@ -420,10 +431,11 @@ void ctl_ns_notice(struct ctl_subsys *s, uint32_t nsid)
 			continue;
 		changed_ns_add(c, nsid);
 		/* One notice until the host reads log 04h with RAE cleared. */
-		if ((c->aen_cfg & CTL_AEN_CFG_NS_ATTR) && !c->ns_aen_masked) {
+		if ((c->aen_cfg & NVMF_AEC_NS_ATTR) && !c->ns_aen_masked) {
 			c->ns_aen_masked = true;
-			ctl_aen_post(c, CTL_AEN_DW0(CTL_AEN_TYPE_NOTICE, CTL_AEN_INFO_NS_CHANGED,
-						    CTL_LID_CHANGED_NS));
+			ctl_aen_post(c, nvmf_aer_dw0(NVMF_AER_TYPE_NOTICE,
+						     NVMF_AER_NOTICE_NS_CHANGED,
+						     NVMF_LID_CHANGED_NS));
 		}
 	}
 }
@@ -434,10 +446,11 @@ void ctl_disc_notice(struct ctl_target *t)
 	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next) {
 		if (!c->discovery || c->dying)
 			continue;
-		if ((c->aen_cfg & CTL_AEN_CFG_DISC_LOG) && !c->disc_aen_masked) {
+		if ((c->aen_cfg & NVMF_AEC_DISC_LOG_CHANGE) && !c->disc_aen_masked) {
 			c->disc_aen_masked = true;
-			ctl_aen_post(c, CTL_AEN_DW0(CTL_AEN_TYPE_NOTICE, CTL_AEN_INFO_DISC_CHANGED,
-						    CTL_LID_DISCOVERY));
+			ctl_aen_post(c, nvmf_aer_dw0(NVMF_AER_TYPE_NOTICE,
+						     NVMF_AER_NOTICE_DISC_CHANGED,
+						     NVMF_LID_DISCOVERY));
 		}
 	}
 }

@@ -2,6 +2,7 @@
  * Fabrics commands (NVMe over Fabrics 1.1, 3): Connect, Property Get,
  * Property Set, Disconnect.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,22 +10,29 @@
 
 #include "controller/ctl.h"
 
-#define CTL_SC_INVALID_QUEUE_TYPE CTL_SC(1, 0x90)
+/* Byte offsets of the Connect SQE's fields and of the Connect data's
+ * (Base 2.0, 6.3). */
+#define CONN(f)  offsetof(struct nvmf_connect_cmd, f)
+#define CDATA(f) offsetof(struct nvmf_connect_payload, f)
 
-/* Fail a Connect with Connect Invalid Parameters naming the field
- * (Fabrics 1.1, 3.3, Figure 22: IATTR/IPO in DW0). */
+/* Connect Invalid Parameters DW0 naming a field of the data or of the SQE
+ * (Fabrics 1.1, 3.3, Figure 22: IATTR/IPO). */
+#define IPO_DATA(f) nvmf_connect_rsp_invalid(NVMF_CONNECT_IATTR_IN_DATA, CDATA(f))
+#define IPO_SQE(f)  nvmf_connect_rsp_invalid(0, CONN(f))
+
+/* Fail a Connect with Connect Invalid Parameters naming the field. */
 static void connect_invalid(struct ctl_req *req, uint32_t ipo, const char *what)
 {
 	ctl_log(req->q->target, 0, "%s: Connect rejected: %s", req->q->peer, what);
-	ctl_req_complete(req, CTL_SC_CONNECT_INVALID | CTL_DNR, ipo, 0);
+	ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_PARAMS | CTL_DNR, ipo, 0);
 }
 
 /* Copies a fixed 256-byte NQN field; false if it is not NUL terminated. */
 static bool get_nqn(char *dst, const uint8_t *field)
 {
-	size_t n = strnlen((const char *)field, 256);
+	size_t n = strnlen((const char *)field, NVMF_NQN_FIELD_LEN);
 
-	if (n >= 256 || n > CTL_NQN_MAX)
+	if (n >= NVMF_NQN_FIELD_LEN || n > NVMF_NQN_MAX_LEN)
 		return false;
 	memcpy(dst, field, n);
 	dst[n] = 0;
@@ -41,9 +49,9 @@ static bool get_nqn(char *dst, const uint8_t *field)
  */
 static bool hostnqn_acceptable(const char *hostnqn)
 {
-	size_t n = strnlen(hostnqn, CTL_NQN_MAX + 1);
+	size_t n = strnlen(hostnqn, NVMF_NQN_MAX_LEN + 1);
 
-	if (n > CTL_NQN_MAX)
+	if (n > NVMF_NQN_MAX_LEN)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)hostnqn[i] < 0x20 || (unsigned char)hostnqn[i] > 0x7e)
@@ -76,7 +84,7 @@ static bool check_host(struct ctl_req *req, const struct ctl_subsys *s, const ch
 			q->peer, s->nqn);
 	else
 		ctl_log(t, 0, "%s: host %s not allowed on %s", q->peer, hostnqn, s->nqn);
-	ctl_req_complete(req, CTL_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
+	ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
 	return false;
 }
 
@@ -85,82 +93,82 @@ static void exec_connect(struct ctl_req *req)
 	struct ctl_queue *q = req->q;
 	struct ctl_target *t = q->target;
 	const uint8_t *sqe = req->sqe, *d = req->data;
-	uint16_t recfmt = nvmf_get_le16(sqe + CTL_CONN_RECFMT);
-	uint16_t qid = nvmf_get_le16(sqe + CTL_CONN_QID);
-	uint16_t sqsize = nvmf_get_le16(sqe + CTL_CONN_SQSIZE);
-	uint8_t cattr = sqe[CTL_CONN_CATTR];
-	uint32_t kato = nvmf_get_le32(sqe + CTL_CONN_KATO);
-	char subnqn[CTL_NQN_MAX + 1], hostnqn[CTL_NQN_MAX + 1];
+	uint16_t recfmt = nvmf_get_le16(sqe + CONN(recfmt));
+	uint16_t qid = nvmf_get_le16(sqe + CONN(qid));
+	uint16_t sqsize = nvmf_get_le16(sqe + CONN(sqsize));
+	uint8_t cattr = sqe[CONN(cattr)];
+	uint32_t kato = nvmf_get_le32(sqe + CONN(kato));
+	char subnqn[NVMF_NQN_MAX_LEN + 1], hostnqn[NVMF_NQN_MAX_LEN + 1];
 	struct ctl_subsys *s;
 	struct ctl_ctrl *c;
 	uint16_t cntlid;
 
 	if (q->ctrl) {
-		ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		return;
 	}
-	if (req->dir != CTL_DIR_H2C || req->xfer_len < CTL_CONN_DATA_LEN || !d) {
+	if (req->dir != CTL_DIR_H2C || req->xfer_len < NVMF_CONNECT_DATA_LEN || !d) {
 		ctl_log(t, 0, "%s: Connect without its 1024-byte data (SGL length %u)",
 			q->peer, req->xfer_len);
-		ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;
 	}
-	if (recfmt != 0) {
+	if (recfmt != NVMF_CONNECT_RECFMT) {
 		ctl_log(t, 0, "%s: Connect record format %u not supported", q->peer, recfmt);
-		ctl_req_complete(req, CTL_SC_CONNECT_FORMAT | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_CONNECT_INCOMPATIBLE_FMT | CTL_DNR, 0, 0);
 		return;
 	}
-	if (!get_nqn(subnqn, d + CTL_CD_SUBNQN) || !ctl_nqn_valid(subnqn))
-		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_SUBNQN), "malformed SUBNQN");
+	if (!get_nqn(subnqn, d + CDATA(subnqn)) || !ctl_nqn_valid(subnqn))
+		return connect_invalid(req, IPO_DATA(subnqn), "malformed SUBNQN");
 	/* An empty HOSTNQN is let through to the host check below: SPDK's
 	 * host (spdk_nvme_perf, spdk_nvme_identify) sends one by default. */
-	if (!get_nqn(hostnqn, d + CTL_CD_HOSTNQN) || !hostnqn_acceptable(hostnqn))
-		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_HOSTNQN), "malformed HOSTNQN");
+	if (!get_nqn(hostnqn, d + CDATA(hostnqn)) || !hostnqn_acceptable(hostnqn))
+		return connect_invalid(req, IPO_DATA(hostnqn), "malformed HOSTNQN");
 	s = ctl_subsys_find(t, subnqn);
 	if (!s || (s != &t->disc && !q->io_allowed))
-		return connect_invalid(req, CTL_IPO_DATA(CTL_CD_SUBNQN), "unknown SUBNQN");
+		return connect_invalid(req, IPO_DATA(subnqn), "unknown SUBNQN");
 	if (!check_host(req, s, hostnqn, qid))
 		return;
 	/* SQSIZE is 0's based; 0 is invalid (Fabrics 1.1, 3.3). */
 	if (sqsize == 0 || sqsize > CTL_MQES)
-		return connect_invalid(req, CTL_IPO_SQE(CTL_CONN_SQSIZE), "SQSIZE out of range");
-	cntlid = nvmf_get_le16(d + CTL_CD_CNTLID);
+		return connect_invalid(req, IPO_SQE(sqsize), "SQSIZE out of range");
+	cntlid = nvmf_get_le16(d + CDATA(cntlid));
 
 	if (qid == 0) {
 		/* Dynamic controller model: the host asks for any controller. */
-		if (cntlid != 0xFFFF)
-			return connect_invalid(req, CTL_IPO_DATA(CTL_CD_CNTLID),
+		if (cntlid != NVMF_CNTLID_DYNAMIC)
+			return connect_invalid(req, IPO_DATA(cntlid),
 					       "CNTLID must be FFFFh (dynamic model)");
 		/* Keep Alive Timeout granularity is KAS = 100 ms: round up. */
 		if (kato % 100)
 			kato += 100 - kato % 100;
-		c = ctl_ctrl_create(q, s, hostnqn, d + CTL_CD_HOSTID, kato);
+		c = ctl_ctrl_create(q, s, hostnqn, d + CDATA(hostid), kato);
 		if (!c) {
 			ctl_log(t, 0, "%s: too many controllers", q->peer);
-			ctl_req_complete(req, CTL_SC_CONNECT_BUSY, 0, 0);
+			ctl_req_complete(req, NVMF_SC_CONTROLLER_BUSY, 0, 0);
 			return;
 		}
 		ctl_log(t, 1, "%s: controller %u created for %s on %s (KATO %u ms)", q->peer,
 			c->cntlid, ctl_host_name(hostnqn), subnqn, kato);
 	} else {
 		if (s == &t->disc)
-			return connect_invalid(req, CTL_IPO_SQE(CTL_CONN_QID),
+			return connect_invalid(req, IPO_SQE(qid),
 					       "a discovery controller has no I/O queues");
 		c = ctl_ctrl_find(t, s, cntlid);
 		if (!c)
-			return connect_invalid(req, CTL_IPO_DATA(CTL_CD_CNTLID), "unknown CNTLID");
-		if (memcmp(c->hostid, d + CTL_CD_HOSTID, 16) != 0)
-			return connect_invalid(req, CTL_IPO_DATA(CTL_CD_HOSTID),
+			return connect_invalid(req, IPO_DATA(cntlid), "unknown CNTLID");
+		if (memcmp(c->hostid, d + CDATA(hostid), NVMF_HOSTID_LEN) != 0)
+			return connect_invalid(req, IPO_DATA(hostid),
 					       "HOSTID differs from the admin queue's");
 		if (strcmp(c->hostnqn, hostnqn) != 0)
-			return connect_invalid(req, CTL_IPO_DATA(CTL_CD_HOSTNQN),
+			return connect_invalid(req, IPO_DATA(hostnqn),
 					       "HOSTNQN differs from the admin queue's");
-		if (!(c->csts & CTL_CSTS_RDY)) {
-			ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR, 0, 0);
+		if (!(c->csts & NVMF_CSTS_RDY)) {
+			ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR, 0, 0);
 			return;
 		}
 		if (qid > c->nioq || qid > CTL_MAX_IOQ || c->queues[qid])
-			return connect_invalid(req, CTL_IPO_SQE(CTL_CONN_QID),
+			return connect_invalid(req, IPO_SQE(qid),
 					       "QID beyond the granted queues or in use");
 		c->queues[qid] = q;
 		ctl_ctrl_touch(c);
@@ -169,8 +177,8 @@ static void exec_connect(struct ctl_req *req)
 	q->qid = qid;
 	q->sqsize = sqsize;
 	q->sqhd = 1 % ((uint32_t)sqsize + 1);
-	q->no_sqflow = (cattr & CTL_CONN_CATTR_NO_SQFLOW) != 0;
-	ctl_req_complete(req, CTL_SC_SUCCESS, c->cntlid, 0);
+	q->no_sqflow = (cattr & NVMF_CONNECT_CATTR_DISABLE_SQFC) != 0;
+	ctl_req_complete(req, NVMF_SC_SUCCESS, c->cntlid, 0);
 }
 
 static uint64_t cap_value(void)
@@ -180,10 +188,13 @@ static uint64_t cap_value(void)
 	cap |= CTL_MQES;		/* MQES */
 	cap |= 1ull << 16;		/* CQR: contiguous queues required */
 	cap |= 15ull << 24;		/* TO: 7.5 s */
-	cap |= 1ull << 37;		/* CSS: NVM command set */
+	cap |= (uint64_t)NVMF_CAP_CSS_NVM << 37;	/* CSS: NVM command set */
 	/* MPSMIN = MPSMAX = 0: 4 KiB pages. */
 	return cap;
 }
+
+/* CSTS.SHST: shutdown processing complete. */
+#define CSTS_SHST_COMPLETE (NVMF_CSTS_SHST_COMPLETE << NVMF_CSTS_SHST_SHIFT)
 
 /* CC write (Base 2.0, 3.6.1 enable, 3.6.2 shutdown). */
 static void update_cc(struct ctl_ctrl *c, uint32_t cc)
@@ -191,117 +202,122 @@ static void update_cc(struct ctl_ctrl *c, uint32_t cc)
 	uint32_t old = c->cc;
 
 	c->cc = cc;
-	if ((cc & CTL_CC_EN) && !(old & CTL_CC_EN)) {
-		bool bad = CTL_CC_MPS(cc) != 0 || CTL_CC_AMS(cc) != 0 || CTL_CC_CSS(cc) != 0;
+	if ((cc & NVMF_CC_EN) && !(old & NVMF_CC_EN)) {
+		bool bad = nvmf_cc_mps(cc) != 0 || nvmf_cc_ams(cc) != 0 || nvmf_cc_css(cc) != 0;
 
-		if (!c->discovery && (CTL_CC_IOSQES(cc) != 6 || CTL_CC_IOCQES(cc) != 4))
+		if (!c->discovery && (nvmf_cc_iosqes(cc) != 6 || nvmf_cc_iocqes(cc) != 4))
 			bad = true;
 		if (bad) {
 			ctl_log(c->target, 0, "controller %u: invalid CC %#x at enable", c->cntlid, cc);
-			c->csts |= CTL_CSTS_CFS;
+			c->csts |= NVMF_CSTS_CFS;
 		} else {
-			c->csts |= CTL_CSTS_RDY;
+			c->csts |= NVMF_CSTS_RDY;
 		}
 	}
-	if (!(cc & CTL_CC_EN) && (old & CTL_CC_EN)) {
-		c->csts &= ~(CTL_CSTS_RDY | CTL_CSTS_CFS);
+	if (!(cc & NVMF_CC_EN) && (old & NVMF_CC_EN)) {
+		c->csts &= ~(NVMF_CSTS_RDY | NVMF_CSTS_CFS);
 		c->cc = cc;
 	}
-	if ((cc & CTL_CC_SHN_MASK) && !(old & CTL_CC_SHN_MASK)) {
+	if ((cc & NVMF_CC_SHN_MASK) && !(old & NVMF_CC_SHN_MASK)) {
 		/* Nothing is cached in the target; data is in the backends, so
 		 * the shutdown completes at once. */
-		c->csts &= ~CTL_CSTS_RDY;
-		c->csts |= CTL_CSTS_SHST_DONE;
+		c->csts &= ~NVMF_CSTS_RDY;
+		c->csts |= CSTS_SHST_COMPLETE;
 	}
-	if (!(cc & CTL_CC_SHN_MASK) && (old & CTL_CC_SHN_MASK))
-		c->csts &= ~CTL_CSTS_SHST_DONE;
+	if (!(cc & NVMF_CC_SHN_MASK) && (old & NVMF_CC_SHN_MASK))
+		c->csts &= ~CSTS_SHST_COMPLETE;
 }
 
 static void exec_prop(struct ctl_req *req, bool set)
 {
 	struct ctl_queue *q = req->q;
 	struct ctl_ctrl *c = q->ctrl;
-	uint8_t size = req->sqe[CTL_PROP_ATTRIB] & 7;
-	uint32_t ofst = nvmf_get_le32(req->sqe + CTL_PROP_OFST);
+	/* Property Get has Property Set's ATTRIB and OFST (bits 2:0 of ATTRIB
+	 * give the size: 4 or 8 bytes). */
+	uint8_t size = req->sqe[offsetof(struct nvmf_prop_set_cmd, attrib)] & 7;
+	uint32_t ofst = nvmf_get_le32(req->sqe + offsetof(struct nvmf_prop_set_cmd, ofst));
 	uint64_t v;
 
 	if (!c) {
-		ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		return;
 	}
 	if (q->qid != 0) {
-		ctl_req_complete(req, CTL_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		return;
 	}
 	ctl_ctrl_touch(c);
-	if (size > 1) {
-		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+	if (size > NVMF_PROP_ATTRIB_SIZE_8) {
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return;
 	}
 	if (set) {
-		v = nvmf_get_le64(req->sqe + CTL_PROP_VALUE);
-		if (ofst != CTL_REG_CC || size != 0) {
-			ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		v = nvmf_get_le64(req->sqe + offsetof(struct nvmf_prop_set_cmd, value));
+		if (ofst != NVMF_PROP_CC || size != NVMF_PROP_ATTRIB_SIZE_4) {
+			ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 			return;
 		}
 		update_cc(c, (uint32_t)v);
-		ctl_req_complete(req, CTL_SC_SUCCESS, 0, 0);
+		ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 		return;
 	}
 	switch (ofst) {
-	case CTL_REG_CAP:
-		if (size != 1)
+	case NVMF_PROP_CAP:
+		if (size != NVMF_PROP_ATTRIB_SIZE_8)
 			goto bad;
 		v = cap_value();
 		break;
-	case CTL_REG_VS:
-		v = 0x00010300;		/* NVMe 1.3 */
+	case NVMF_PROP_VS:
+		v = NVMF_VS(1, 3, 0);
 		break;
-	case CTL_REG_CC:
+	case NVMF_PROP_CC:
 		v = c->cc;
 		break;
-	case CTL_REG_CSTS:
+	case NVMF_PROP_CSTS:
 		v = c->csts;
 		break;
 	default:
 		goto bad;
 	}
-	if (size == 0 && ofst != CTL_REG_CAP)
+	if (size == NVMF_PROP_ATTRIB_SIZE_4 && ofst != NVMF_PROP_CAP)
 		v &= 0xFFFFFFFFu;
-	ctl_req_complete(req, CTL_SC_SUCCESS, (uint32_t)v, (uint32_t)(v >> 32));
+	ctl_req_complete(req, NVMF_SC_SUCCESS, (uint32_t)v, (uint32_t)(v >> 32));
 	return;
 bad:
-	ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+	ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 }
 
 void ctl_fabrics_exec(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
 
-	switch (req->sqe[CTL_SQE_FCTYPE]) {
-	case CTL_FCT_CONNECT:
+	switch (req->sqe[offsetof(struct nvmf_fabrics_cmd, fctype)]) {
+	case NVMF_FCTYPE_CONNECT:
 		exec_connect(req);
 		break;
-	case CTL_FCT_PROP_GET:
+	case NVMF_FCTYPE_PROPERTY_GET:
 		exec_prop(req, false);
 		break;
-	case CTL_FCT_PROP_SET:
+	case NVMF_FCTYPE_PROPERTY_SET:
 		exec_prop(req, true);
 		break;
-	case CTL_FCT_DISCONNECT:
+	case NVMF_FCTYPE_DISCONNECT:
 		if (!q->ctrl) {
-			ctl_req_complete(req, CTL_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		} else if (q->qid == 0) {
-			ctl_req_complete(req, CTL_SC_INVALID_QUEUE_TYPE | CTL_DNR, 0, 0);
+			/* Disconnect is for I/O queues only: Invalid Queue Type
+			 * (Fabrics 1.1, 3.4; SCT 1h SC 85h). Until the move to
+			 * nvme.h's names this answered 190h, Discover Restart. */
+			ctl_req_complete(req, NVMF_SC_INVALID_QUEUE_TYPE | CTL_DNR, 0, 0);
 		} else {
 			/* Complete, then the transport closes the queue once the
 			 * response is out. */
-			ctl_req_complete(req, CTL_SC_SUCCESS, 0, 0);
+			ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 			q->ops->drop(q, "Disconnect");
 		}
 		break;
 	default:
-		ctl_req_complete(req, CTL_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		break;
 	}
 }

@@ -4,6 +4,7 @@
  * (namespace, LBA range, transfer length, write protection) and hands the
  * work to the backend (backend.c).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ static void flush_all(struct ctl_req *req)
 
 	list = calloc(CTL_MAX_NS + 1, sizeof(*list));
 	if (!list) {
-		ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 		return;
 	}
 	for (uint32_t i = 1; i <= CTL_MAX_NS; i++) {
@@ -44,52 +45,53 @@ void ctl_io_exec(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
 	const uint8_t *sqe = req->sqe;
-	uint8_t opc = sqe[CTL_SQE_OPC];
-	uint32_t nsid = nvmf_get_le32(sqe + CTL_SQE_NSID);
-	uint64_t slba = nvmf_get_le64(sqe + CTL_SQE_CDW10);
-	uint32_t cdw12 = nvmf_get_le32(sqe + CTL_SQE_CDW12);
-	uint64_t nlb = (uint64_t)(cdw12 & 0xFFFF) + 1;
+	uint8_t opc = sqe[offsetof(struct nvmf_sqe, opcode)];
+	uint32_t nsid = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, nsid));
+	uint64_t slba = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, cdw10));
+	uint32_t cdw12 = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw12));
+	uint64_t nlb = nvmf_rw_nblocks(cdw12);
 	struct ctl_ns *ns;
 
-	if (opc == CTL_IO_FLUSH && nsid == 0xFFFFFFFFu) {
+	if (opc == NVMF_NVM_FLUSH && nsid == NVMF_NSID_ALL) {
 		flush_all(req);
 		return;
 	}
 	ns = nsid && nsid <= CTL_MAX_NS ? c->subsys->ns[nsid] : NULL;
 	if (!ns) {
-		ctl_req_complete(req, CTL_SC_INVALID_NS | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_NS | CTL_DNR, 0, 0);
 		return;
 	}
 	switch (opc) {
-	case CTL_IO_READ:
-	case CTL_IO_WRITE:
-	case CTL_IO_COMPARE:
+	case NVMF_NVM_READ:
+	case NVMF_NVM_WRITE:
+	case NVMF_NVM_COMPARE:
 		if (!lba_ok(ns, slba, nlb)) {
-			ctl_req_complete(req, CTL_SC_LBA_RANGE | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR, 0, 0);
 			return;
 		}
 		/* The SGL must describe exactly NLB blocks (Base 2.0, 4.1.2). */
 		if (req->xfer_len != nlb << ns->lba_shift || !req->data) {
 			ctl_log(c->target, 1, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
-				req->q->peer, nvmf_get_le16(sqe + CTL_SQE_CID), req->xfer_len,
+				req->q->peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)),
+				req->xfer_len,
 				(unsigned long long)nlb, 1u << ns->lba_shift);
-			ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 			return;
 		}
-		if (opc == CTL_IO_WRITE && ns->ro) {
-			ctl_req_complete(req, CTL_SC_WRITE_RO | CTL_DNR, 0, 0);
+		if (opc == NVMF_NVM_WRITE && ns->ro) {
+			ctl_req_complete(req, NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR, 0, 0);
 			return;
 		}
-		if (opc == CTL_IO_COMPARE) {
+		if (opc == NVMF_NVM_COMPARE) {
 			req->aux = malloc(req->xfer_len);
 			if (!req->aux) {
-				ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+				ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 				return;
 			}
 		}
 		req->io_off = slba << ns->lba_shift;
 		req->io_len = req->xfer_len;
-		if (opc == CTL_IO_WRITE) {
+		if (opc == NVMF_NVM_WRITE) {
 			c->host_writes++;
 			c->units_written += req->io_len >> 9;
 		} else {
@@ -97,50 +99,51 @@ void ctl_io_exec(struct ctl_req *req)
 			c->units_read += req->io_len >> 9;
 		}
 		break;
-	case CTL_IO_FLUSH:
+	case NVMF_NVM_FLUSH:
 		break;
-	case CTL_IO_WRITE_ZEROES:
+	case NVMF_NVM_WRITE_ZEROES:
 		if (!lba_ok(ns, slba, nlb)) {
-			ctl_req_complete(req, CTL_SC_LBA_RANGE | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR, 0, 0);
 			return;
 		}
 		if (ns->ro) {
-			ctl_req_complete(req, CTL_SC_WRITE_RO | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR, 0, 0);
 			return;
 		}
 		req->io_off = slba << ns->lba_shift;
 		req->io_len = nlb << ns->lba_shift;
-		req->deac = (cdw12 >> 25) & 1;
+		req->deac = (cdw12 & NVMF_WZ_DEAC) != 0;
 		break;
-	case CTL_IO_DSM: {
-		uint32_t nr = (nvmf_get_le32(sqe + CTL_SQE_CDW10) & 0xFF) + 1;
-		uint32_t attr = nvmf_get_le32(sqe + CTL_SQE_CDW11);
+	case NVMF_NVM_DSM: {
+		uint32_t nr = (nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw10)) & 0xFF) + 1;
+		uint32_t attr = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw11));
 
-		if (!req->data || req->xfer_len < nr * 16) {
-			ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+		if (!req->data || req->xfer_len < nr * sizeof(struct nvmf_dsm_range)) {
+			ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 			return;
 		}
-		if (!(attr & (1u << 2))) {
+		if (!(attr & NVMF_DSM_AD)) {
 			/* Only the integral read/write hints: nothing to do. */
-			ctl_req_complete(req, CTL_SC_SUCCESS, 0, 0);
+			ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 			return;
 		}
 		if (ns->ro) {
-			ctl_req_complete(req, CTL_SC_WRITE_RO | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR, 0, 0);
 			return;
 		}
 		for (uint32_t i = 0; i < nr; i++) {
-			const uint8_t *r = req->data + 16 * i;
+			const uint8_t *r = req->data + sizeof(struct nvmf_dsm_range) * i;
 
-			if (!lba_ok(ns, nvmf_get_le64(r + 8), nvmf_get_le32(r + 4))) {
-				ctl_req_complete(req, CTL_SC_LBA_RANGE | CTL_DNR, 0, 0);
+			if (!lba_ok(ns, nvmf_get_le64(r + offsetof(struct nvmf_dsm_range, slba)),
+				    nvmf_get_le32(r + offsetof(struct nvmf_dsm_range, nlb)))) {
+				ctl_req_complete(req, NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR, 0, 0);
 				return;
 			}
 		}
 		break;
 	}
 	default:
-		ctl_req_complete(req, CTL_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		return;
 	}
 	ns->refs++;

@@ -5,6 +5,7 @@
  * honoured for every page; each page is built whole and the window copied.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,9 @@ static void put_padded(uint8_t *dst, size_t len, const char *s)
 	memcpy(dst, s, n < len ? n : len);
 }
 
+/* Byte offset of a field of a discovery log entry (Base 2.0, 5.16.1.23). */
+#define DLE(f) offsetof(struct nvmf_disc_entry, f)
+
 /* Discovery log: one entry per I/O subsystem the host may use and per
  * address serving I/O. Returns a malloc'ed page and its size. */
 static uint8_t *build_discovery(struct ctl_ctrl *c, const char *q_addr, size_t *len)
@@ -33,14 +37,14 @@ static uint8_t *build_discovery(struct ctl_ctrl *c, const char *q_addr, size_t *
 		if (ctl_subsys_host_allowed(s, c->hostnqn))
 			for (unsigned i = 0; i < t->nlisteners; i++)
 				numrec += t->listeners[i].io;
-	*len = CTL_DLP_HDR_LEN + numrec * CTL_DLP_ENTRY_LEN;
+	*len = sizeof(struct nvmf_disc_log_hdr) + numrec * sizeof(struct nvmf_disc_entry);
 	p = calloc(1, *len);
 	if (!p)
 		return NULL;
-	nvmf_put_le64(p + CTL_DLP_GENCTR, t->genctr);
-	nvmf_put_le64(p + CTL_DLP_NUMREC, numrec);
-	nvmf_put_le16(p + CTL_DLP_RECFMT, 0);
-	e = p + CTL_DLP_HDR_LEN;
+	nvmf_put_le64(p + offsetof(struct nvmf_disc_log_hdr, genctr), t->genctr);
+	nvmf_put_le64(p + offsetof(struct nvmf_disc_log_hdr, numrec), numrec);
+	nvmf_put_le16(p + offsetof(struct nvmf_disc_log_hdr, recfmt), 0);
+	e = p + sizeof(struct nvmf_disc_log_hdr);
 	for (struct ctl_subsys *s = t->subsys; s; s = s->next) {
 		if (!ctl_subsys_host_allowed(s, c->hostnqn))
 			continue;
@@ -49,22 +53,23 @@ static uint8_t *build_discovery(struct ctl_ctrl *c, const char *q_addr, size_t *
 
 			if (!l->io)
 				continue;
-			e[CTL_DLE_TRTYPE] = CTL_TRTYPE_TCP;
-			e[CTL_DLE_ADRFAM] = (uint8_t)l->adrfam;
-			e[CTL_DLE_SUBTYPE] = CTL_SUBTYPE_NVME;
-			e[CTL_DLE_TREQ] = CTL_TREQ_NOT_REQUIRED | CTL_TREQ_NO_SQFLOW;
-			nvmf_put_le16(e + CTL_DLE_PORTID, l->portid);
-			nvmf_put_le16(e + CTL_DLE_CNTLID, 0xFFFF);
-			nvmf_put_le16(e + CTL_DLE_ASQSZ, 32);
-			put_padded(e + CTL_DLE_TRSVCID, 32, l->trsvcid);
-			memcpy(e + CTL_DLE_SUBNQN, s->nqn, strlen(s->nqn));
+			e[DLE(trtype)] = NVMF_DISC_TRTYPE_TCP;
+			e[DLE(adrfam)] = (uint8_t)l->adrfam;
+			e[DLE(subtype)] = NVMF_DISC_SUBTYPE_NVME;
+			e[DLE(treq)] = NVMF_DISC_TREQ_SECURE_NOT_REQUIRED |
+				       NVMF_DISC_TREQ_SQFC_DISABLE_OK;
+			nvmf_put_le16(e + DLE(portid), l->portid);
+			nvmf_put_le16(e + DLE(cntlid), NVMF_CNTLID_DYNAMIC);
+			nvmf_put_le16(e + DLE(asqsz), 32);
+			put_padded(e + DLE(trsvcid), NVMF_TRSVCID_FIELD_LEN, l->trsvcid);
+			memcpy(e + DLE(subnqn), s->nqn, strlen(s->nqn));
 			/* A wildcard listener is reported with the address this
 			 * host reached, which is one it can use. */
-			put_padded(e + CTL_DLE_TRADDR, 256,
+			put_padded(e + DLE(traddr), NVMF_TRADDR_FIELD_LEN,
 				   (strcmp(l->traddr, "0.0.0.0") == 0 || strcmp(l->traddr, "::") == 0) &&
 				   q_addr[0] ? q_addr : l->traddr);
-			e[CTL_DLE_TSAS] = 0;	/* SECTYPE: none */
-			e += CTL_DLP_ENTRY_LEN;
+			e[DLE(tsas.tcp.sectype)] = NVMF_DISC_SECTYPE_NONE;
+			e += sizeof(struct nvmf_disc_entry);
 		}
 	}
 	return p;
@@ -75,13 +80,14 @@ static uint8_t *build_error(struct ctl_ctrl *c, size_t *len)
 	uint8_t *p;
 	uint64_t n = c->errcount < CTL_ERRLOG_SLOTS ? c->errcount : CTL_ERRLOG_SLOTS;
 
-	*len = 64 * CTL_ERRLOG_SLOTS;
+	*len = sizeof(struct nvmf_error_log_entry) * CTL_ERRLOG_SLOTS;
 	p = calloc(1, *len);
 	if (!p)
 		return NULL;
 	/* Newest first (5.16.1.2). */
 	for (uint64_t i = 0; i < n; i++)
-		memcpy(p + 64 * i, c->errlog[(c->errcount - 1 - i) % CTL_ERRLOG_SLOTS], 64);
+		memcpy(p + sizeof(c->errlog[0]) * i,
+		       c->errlog[(c->errcount - 1 - i) % CTL_ERRLOG_SLOTS], sizeof(c->errlog[0]));
 	return p;
 }
 
@@ -96,33 +102,35 @@ static uint8_t *build_smart(struct ctl_ctrl *c, size_t *len)
 	uint8_t *p;
 	uint64_t hours = (ctl_now_ms(c->target) - c->start_ms) / 3600000u;
 
-	*len = 512;
+#define SMART(f) offsetof(struct nvmf_smart_log, f)
+	*len = sizeof(struct nvmf_smart_log);
 	p = calloc(1, *len);
 	if (!p)
 		return NULL;
-	nvmf_put_le16(p + 1, 0x13F);		/* 319 K: a plausible temperature */
-	p[3] = 100;				/* available spare % */
-	p[4] = 10;				/* spare threshold */
+	nvmf_put_le16(p + SMART(temperature), 0x13F);	/* 319 K: a plausible temperature */
+	p[SMART(avail_spare)] = 100;			/* % */
+	p[SMART(spare_thresh)] = 10;
 	/* Data units are thousands of 512-byte units, rounded up. */
-	put_le128(p + 32, (c->units_read + 999) / 1000);
-	put_le128(p + 48, (c->units_written + 999) / 1000);
-	put_le128(p + 64, c->host_reads);
-	put_le128(p + 80, c->host_writes);
-	put_le128(p + 128, hours);
-	put_le128(p + 176, c->errcount);	/* error information log entries */
+	put_le128(p + SMART(data_units_read), (c->units_read + 999) / 1000);
+	put_le128(p + SMART(data_units_written), (c->units_written + 999) / 1000);
+	put_le128(p + SMART(host_reads), c->host_reads);
+	put_le128(p + SMART(host_writes), c->host_writes);
+	put_le128(p + SMART(power_on_hours), hours);
+	put_le128(p + SMART(num_err_log_entries), c->errcount);
 	return p;
+#undef SMART
 }
 
 static uint8_t *build_fw_slot(size_t *len)
 {
 	uint8_t *p;
 
-	*len = 512;
+	*len = sizeof(struct nvmf_fw_slot_log);
 	p = calloc(1, *len);
 	if (!p)
 		return NULL;
-	p[0] = 1;				/* slot 1 active */
-	put_padded(p + 8, 8, "0.1.0");
+	p[offsetof(struct nvmf_fw_slot_log, afi)] = 1;	/* slot 1 active */
+	put_padded(p + offsetof(struct nvmf_fw_slot_log, frs), 8, "0.1.0");
 	return p;
 }
 
@@ -130,11 +138,11 @@ static uint8_t *build_changed_ns(struct ctl_ctrl *c, size_t *len)
 {
 	uint8_t *p;
 
-	*len = 4096;
+	*len = sizeof(struct nvmf_changed_ns_log);
 	p = calloc(1, *len);
 	if (!p)
 		return NULL;
-	if (c->nchanged > 1024)
+	if (c->nchanged > NVMF_NS_LIST_MAX)
 		nvmf_put_le32(p, 0xFFFFFFFFu);	/* more than 1024 changed */
 	else
 		for (unsigned i = 0; i < c->nchanged; i++)
@@ -146,12 +154,12 @@ void ctl_get_log_page(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
 	const uint8_t *sqe = req->sqe;
-	uint32_t cdw10 = nvmf_get_le32(sqe + CTL_SQE_CDW10);
-	uint32_t cdw11 = nvmf_get_le32(sqe + CTL_SQE_CDW11);
-	uint64_t lpo = nvmf_get_le64(sqe + CTL_SQE_CDW12);
-	uint32_t nsid = nvmf_get_le32(sqe + CTL_SQE_NSID);
+	uint32_t cdw10 = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw10));
+	uint32_t cdw11 = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw11));
+	uint64_t lpo = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, cdw12));
+	uint32_t nsid = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, nsid));
 	uint8_t lid = cdw10 & 0xFF;
-	bool rae = (cdw10 >> 15) & 1;
+	bool rae = (cdw10 & NVMF_GLP_RAE) != 0;
 	uint64_t numd = ((uint64_t)(cdw11 & 0xFFFF) << 16 | (cdw10 >> 16)) + 1;
 	uint64_t want = numd * 4;
 	uint8_t *page = NULL;
@@ -160,43 +168,43 @@ void ctl_get_log_page(struct ctl_req *req)
 	if (!req->data || req->dir != CTL_DIR_C2H || want > req->xfer_len) {
 		ctl_log(c->target, 1, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->peer,
 			lid, (unsigned long long)want, req->xfer_len);
-		ctl_req_complete(req, CTL_SC_SGL_LEN_INVALID | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;
 	}
 	if (lpo & 3) {
 		/* LPO must be dword aligned (5.16). */
-		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return;
 	}
-	if (c->discovery && lid != CTL_LID_DISCOVERY) {
-		ctl_req_complete(req, CTL_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
+	if (c->discovery && lid != NVMF_LID_DISCOVERY) {
+		ctl_req_complete(req, NVMF_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
 		return;
 	}
 	switch (lid) {
-	case CTL_LID_DISCOVERY:
+	case NVMF_LID_DISCOVERY:
 		if (!c->discovery) {
-			ctl_req_complete(req, CTL_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
 			return;
 		}
 		page = build_discovery(c, req->q->local_addr, &size);
 		if (page && !rae)
 			c->disc_aen_masked = false;
 		break;
-	case CTL_LID_ERROR:
+	case NVMF_LID_ERROR:
 		page = build_error(c, &size);
 		break;
-	case CTL_LID_SMART:
-		if (nsid != 0 && nsid != 0xFFFFFFFFu) {
+	case NVMF_LID_SMART:
+		if (nsid != 0 && nsid != NVMF_NSID_ALL) {
 			/* LPA bit 0 is clear: no per-namespace SMART data. */
-			ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+			ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 			return;
 		}
 		page = build_smart(c, &size);
 		break;
-	case CTL_LID_FW_SLOT:
+	case NVMF_LID_FW_SLOT:
 		page = build_fw_slot(&size);
 		break;
-	case CTL_LID_CHANGED_NS:
+	case NVMF_LID_CHANGED_NS:
 		page = build_changed_ns(c, &size);
 		if (page) {
 			/* Reading clears the list; RAE = 0 also re-arms the
@@ -207,16 +215,16 @@ void ctl_get_log_page(struct ctl_req *req)
 		}
 		break;
 	default:
-		ctl_req_complete(req, CTL_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
 		return;
 	}
 	if (!page) {
-		ctl_req_complete(req, CTL_SC_INTERNAL, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 		return;
 	}
 	if (lpo > size) {
 		free(page);
-		ctl_req_complete(req, CTL_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return;
 	}
 	/* The window past the end of the page reads as zeroes. */
@@ -224,5 +232,5 @@ void ctl_get_log_page(struct ctl_req *req)
 	memcpy(req->data, page + lpo, size - lpo < want ? size - lpo : want);
 	req->xfer_len = (uint32_t)want;
 	free(page);
-	ctl_req_complete(req, CTL_SC_SUCCESS, 0, 0);
+	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }

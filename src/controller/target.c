@@ -40,7 +40,7 @@ void ctl_target_init(struct ctl_target *t, uv_loop_t *loop)
 	t->next_cntlid = 1;
 	t->genctr = 1;
 	t->disc.target = t;
-	snprintf(t->disc.nqn, sizeof(t->disc.nqn), "%s", CTL_DISC_NQN);
+	snprintf(t->disc.nqn, sizeof(t->disc.nqn), "%s", NVMF_DISCOVERY_NQN);
 	t->disc.any_host = true;
 }
 
@@ -71,9 +71,9 @@ void ctl_target_fini(struct ctl_target *t)
 
 bool ctl_nqn_valid(const char *nqn)
 {
-	size_t n = strnlen(nqn, CTL_NQN_MAX + 1);
+	size_t n = strnlen(nqn, NVMF_NQN_MAX_LEN + 1);
 
-	if (n == 0 || n > CTL_NQN_MAX || strncmp(nqn, "nqn.", 4) != 0)
+	if (n == 0 || n > NVMF_NQN_MAX_LEN || strncmp(nqn, "nqn.", 4) != 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)nqn[i] < 0x20 || (unsigned char)nqn[i] > 0x7e)
@@ -94,7 +94,7 @@ static void make_serial(struct ctl_subsys *s)
 
 struct ctl_subsys *ctl_subsys_find(struct ctl_target *t, const char *nqn)
 {
-	if (strcmp(nqn, CTL_DISC_NQN) == 0)
+	if (strcmp(nqn, NVMF_DISCOVERY_NQN) == 0)
 		return &t->disc;
 	for (struct ctl_subsys *s = t->subsys; s; s = s->next)
 		if (strcmp(s->nqn, nqn) == 0)
@@ -158,7 +158,7 @@ int ctl_subsys_allow_host(struct ctl_subsys *s, const char *hostnqn)
 		return -EINVAL;
 	if (s->nhosts >= CTL_MAX_HOSTS)
 		return -ENOSPC;
-	snprintf(s->hosts[s->nhosts++], CTL_NQN_MAX + 1, "%s", hostnqn);
+	snprintf(s->hosts[s->nhosts++], NVMF_NQN_MAX_LEN + 1, "%s", hostnqn);
 	s->any_host = false;
 	return 0;
 }
@@ -181,7 +181,7 @@ int ctl_target_add_listener(struct ctl_target *t, const char *traddr, int port, 
 		return -ENOSPC;
 	l = &t->listeners[t->nlisteners];
 	memset(l, 0, sizeof(*l));
-	l->adrfam = strchr(traddr, ':') ? CTL_ADRFAM_IPV6 : CTL_ADRFAM_IPV4;
+	l->adrfam = strchr(traddr, ':') ? NVMF_DISC_ADRFAM_IPV6 : NVMF_DISC_ADRFAM_IPV4;
 	snprintf(l->traddr, sizeof(l->traddr), "%s", traddr);
 	snprintf(l->trsvcid, sizeof(l->trsvcid), "%d", port);
 	l->portid = (uint16_t)(t->nlisteners + 1);

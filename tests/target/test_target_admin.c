@@ -53,34 +53,55 @@ static void test_connect_validation(void **state)
 {
 	/* Unknown subsystem: Connect Invalid Parameters, IPO = SUBNQN in data. */
 	connect_expect(0, 31, 0xFFFF, "nqn.2024-01.org.libnvmf:nope", TH_HOSTNQN,
-		       CTL_SC_CONNECT_INVALID, CTL_IPO_DATA(CTL_CD_SUBNQN));
+		       NVMF_SC_CONNECT_INVALID_PARAMS, TH_IPO_DATA(subnqn));
 	/* Host not on the allow-list. */
 	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "nqn.2024-01.org.libnvmf:intruder",
-		       CTL_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
+		       NVMF_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
 	/* Malformed host NQN (a control character). */
 	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "nqn.2024-01.org.libnvmf:\x01",
-		       CTL_SC_CONNECT_INVALID,
-		       CTL_IPO_DATA(CTL_CD_HOSTNQN));
+		       NVMF_SC_CONNECT_INVALID_PARAMS,
+		       TH_IPO_DATA(hostnqn));
 	/* No "nqn." prefix: a name like any other (see
 	 * test_connect_hostnqn_without_prefix), just not on the allow-list. */
-	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "not-an-nqn", CTL_SC_CONNECT_INVALID_HOST,
+	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "not-an-nqn", NVMF_SC_CONNECT_INVALID_HOST,
 		       0xFFFFFFFFu);
 	/* Empty host NQN (SPDK's host) on a subsystem with an allow-list:
 	 * no host is named, so none is allowed. */
-	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "", CTL_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
+	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, "", NVMF_SC_CONNECT_INVALID_HOST, 0xFFFFFFFFu);
 	/* Static CNTLID on the admin queue: the target is dynamic. */
-	connect_expect(0, 31, 5, TH_SUBNQN, TH_HOSTNQN, CTL_SC_CONNECT_INVALID,
-		       CTL_IPO_DATA(CTL_CD_CNTLID));
+	connect_expect(0, 31, 5, TH_SUBNQN, TH_HOSTNQN, NVMF_SC_CONNECT_INVALID_PARAMS,
+		       TH_IPO_DATA(cntlid));
 	/* SQSIZE 0 and above MQES. */
-	connect_expect(0, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, CTL_SC_CONNECT_INVALID,
-		       CTL_IPO_SQE(CTL_CONN_SQSIZE));
-	connect_expect(0, CTL_MQES + 1, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, CTL_SC_CONNECT_INVALID,
-		       CTL_IPO_SQE(CTL_CONN_SQSIZE));
+	connect_expect(0, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, NVMF_SC_CONNECT_INVALID_PARAMS,
+		       TH_IPO_SQE(sqsize));
+	connect_expect(0, CTL_MQES + 1, 0xFFFF, TH_SUBNQN, TH_HOSTNQN,
+		       NVMF_SC_CONNECT_INVALID_PARAMS, TH_IPO_SQE(sqsize));
 	/* I/O queue for a controller that does not exist. */
-	connect_expect(1, 31, 0x1234, TH_SUBNQN, TH_HOSTNQN, CTL_SC_CONNECT_INVALID,
-		       CTL_IPO_DATA(CTL_CD_CNTLID));
+	connect_expect(1, 31, 0x1234, TH_SUBNQN, TH_HOSTNQN, NVMF_SC_CONNECT_INVALID_PARAMS,
+		       TH_IPO_DATA(cntlid));
 	/* Good one. */
 	connect_expect(0, 31, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, 0, 0xFFFFFFFFu);
+}
+
+/* Disconnect on the admin queue: Invalid Queue Type (Fabrics 1.1, 3.4), DNR;
+ * the queue goes on. */
+static void test_disconnect_admin_queue(void **state)
+{
+	struct th h;
+	struct th_cqe cqe;
+	uint8_t sqe[64];
+
+	(void)state;
+	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] = NVMF_FCTYPE_DISCONNECT;
+	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_QUEUE_TYPE);
+	assert_true(cqe.dnr);
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
+	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	th_close(&h);
 }
 
 static void test_recfmt_and_order(void **state)
@@ -92,28 +113,28 @@ static void test_recfmt_and_order(void **state)
 	assert_int_equal(th_open(&h, F.port), 0);
 	assert_int_equal(th_icreq(&h, 0, false, false), 0);
 	/* A command before Connect: Command Sequence Error. */
-	th_sqe(sqe, CTL_ADM_KEEP_ALIVE, 0);
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CMD_SEQ_ERROR);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_SEQ_ERROR);
 	/* Property Get before Connect as well. */
-	assert_int_equal(th_prop_get(&h, CTL_REG_CAP, true, NULL, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CMD_SEQ_ERROR);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CAP, true, NULL, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_SEQ_ERROR);
 	/* RECFMT 1: Incompatible Format. */
-	th_sqe(sqe, CTL_FABRICS, 0);
-	sqe[4] = CTL_FCT_CONNECT;
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_CONNECT;
 	nvmf_put_le16(sqe + 40, 1);
 	nvmf_put_le16(sqe + 44, 31);
 	snprintf((char *)data + 256, 256, "%s", TH_SUBNQN);
 	snprintf((char *)data + 512, 256, "%s", TH_HOSTNQN);
 	nvmf_put_le16(data + 16, 0xFFFF);
 	assert_int_equal(th_cmd(&h, sqe, data, sizeof(data), true, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CONNECT_FORMAT);
+	assert_int_equal(cqe.status, NVMF_SC_CONNECT_INCOMPATIBLE_FMT);
 	/* Connect data shorter than 1024 bytes. */
-	th_sqe(sqe, CTL_FABRICS, 0);
-	sqe[4] = CTL_FCT_CONNECT;
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_CONNECT;
 	nvmf_put_le16(sqe + 44, 31);
 	assert_int_equal(th_cmd(&h, sqe, data, 512, true, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_SGL_LEN_INVALID);
+	assert_int_equal(cqe.status, NVMF_SC_SGL_INVALID_DATA_LEN);
 	th_close(&h);
 }
 
@@ -127,46 +148,46 @@ static void test_properties_enable_shutdown(void **state)
 	assert_int_equal(th_icreq(&h, 0, false, false), 0);
 	assert_int_equal(th_connect(&h, 0, 31, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	assert_int_equal(th_prop_get(&h, CTL_REG_CAP, true, &v, &cqe), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CAP, true, &v, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(v & 0xFFFF, CTL_MQES);
 	assert_true(v & (1ull << 16));		/* CQR */
 	assert_true(v & (1ull << 37));		/* NVM command set */
-	assert_int_equal(th_prop_get(&h, CTL_REG_VS, false, &v, &cqe), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_VS, false, &v, &cqe), 0);
 	assert_int_equal(v, 0x00010300);
 	/* 4-byte read of CAP and an unknown offset: Invalid Field. */
-	assert_int_equal(th_prop_get(&h, CTL_REG_CAP, false, &v, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CAP, false, &v, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	assert_int_equal(th_prop_get(&h, 0x50, false, &v, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	/* Before enable: admin commands are refused. */
 	{
 		uint8_t id[4096];
 
-		assert_int_equal(th_identify(&h, CTL_CNS_CTRL, 0, id, &cqe), 0);
-		assert_int_equal(cqe.status, CTL_SC_CMD_SEQ_ERROR);
+		assert_int_equal(th_identify(&h, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+		assert_int_equal(cqe.status, NVMF_SC_CMD_SEQ_ERROR);
 	}
 	/* Bad IOSQES at enable: CSTS.CFS, not RDY. */
-	assert_int_equal(th_prop_set(&h, CTL_REG_CC, 1u | (7u << 16) | (4u << 20), &cqe), 0);
-	assert_int_equal(th_prop_get(&h, CTL_REG_CSTS, false, &v, &cqe), 0);
-	assert_int_equal(v & 3, CTL_CSTS_CFS);
-	assert_int_equal(th_prop_set(&h, CTL_REG_CC, 0, &cqe), 0);
-	assert_int_equal(th_prop_get(&h, CTL_REG_CSTS, false, &v, &cqe), 0);
+	assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, 1u | (7u << 16) | (4u << 20), &cqe), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &v, &cqe), 0);
+	assert_int_equal(v & 3, NVMF_CSTS_CFS);
+	assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, 0, &cqe), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &v, &cqe), 0);
 	assert_int_equal(v & 3, 0);
 	/* Proper enable. */
-	assert_int_equal(th_prop_set(&h, CTL_REG_CC, 1u | (6u << 16) | (4u << 20), &cqe), 0);
-	assert_int_equal(th_prop_get(&h, CTL_REG_CSTS, false, &v, &cqe), 0);
-	assert_int_equal(v & 3, CTL_CSTS_RDY);
-	assert_int_equal(th_prop_get(&h, CTL_REG_CC, false, &v, &cqe), 0);
+	assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, 1u | (6u << 16) | (4u << 20), &cqe), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &v, &cqe), 0);
+	assert_int_equal(v & 3, NVMF_CSTS_RDY);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CC, false, &v, &cqe), 0);
 	assert_int_equal(v & 1, 1);
 	/* Normal shutdown: SHST complete. */
-	assert_int_equal(th_prop_set(&h, CTL_REG_CC, 1u | (6u << 16) | (4u << 20) | (1u << 14),
+	assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, 1u | (6u << 16) | (4u << 20) | (1u << 14),
 				     &cqe), 0);
-	assert_int_equal(th_prop_get(&h, CTL_REG_CSTS, false, &v, &cqe), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &v, &cqe), 0);
 	assert_int_equal((v >> 2) & 3, 2);
 	/* Property Set of a read-only property. */
-	assert_int_equal(th_prop_set(&h, CTL_REG_CSTS, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(th_prop_set(&h, NVMF_PROP_CSTS, 0, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	th_close(&h);
 }
 
@@ -177,73 +198,73 @@ static void test_identify_features(void **state)
 	uint8_t id[4096], sqe[64];
 
 	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
-	assert_int_equal(th_identify(&h, CTL_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_CTRL, 0, id, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	assert_int_equal(nvmf_get_le16(id + CTL_IDC_CNTLID), h.cntlid);
-	assert_int_equal(id[CTL_IDC_MDTS], F.t.opts.mdts);
-	assert_int_equal(id[CTL_IDC_CNTRLTYPE], 1);
-	assert_string_equal((char *)id + CTL_IDC_SUBNQN, TH_SUBNQN);
-	assert_int_equal(nvmf_get_le32(id + CTL_IDC_IOCCSZ), (64 + F.t.opts.io_icd) / 16);
-	assert_int_equal(id[CTL_IDC_SQES], 0x66);
-	assert_int_equal(id[CTL_IDC_CQES], 0x44);
+	assert_int_equal(nvmf_get_le16(id + TH_IDC(cntlid)), h.cntlid);
+	assert_int_equal(id[TH_IDC(mdts)], F.t.opts.mdts);
+	assert_int_equal(id[TH_IDC(cntrltype)], 1);
+	assert_string_equal((char *)id + TH_IDC(subnqn), TH_SUBNQN);
+	assert_int_equal(nvmf_get_le32(id + TH_IDC(ioccsz)), (64 + F.t.opts.io_icd) / 16);
+	assert_int_equal(id[TH_IDC(sqes)], 0x66);
+	assert_int_equal(id[TH_IDC(cqes)], 0x44);
 
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 1, id, &cqe), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 1, id, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), (4u << 20) / 512);
-	assert_int_equal(id[CTL_IDN_LBAF0 + 2], 9);
-	assert_int_equal(id[CTL_IDN_DLFEAT] & 7, 1);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), (4u << 20) / 512);
+	assert_int_equal(id[TH_IDN(lbaf[0].lbads)], 9);
+	assert_int_equal(id[TH_IDN(dlfeat)] & 7, 1);
 	/* Inactive NSID: zeroes; NSID 0: Invalid Namespace. */
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 7, id, &cqe), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 7, id, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), 0);
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 0, id, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_NS);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 0, id, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_NS);
 	/* Active namespace list after NSID 1: just 2. */
-	assert_int_equal(th_identify(&h, CTL_CNS_NS_LIST, 1, id, &cqe), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_ACTIVE_NS_LIST, 1, id, &cqe), 0);
 	assert_int_equal(nvmf_get_le32(id), 2);
 	assert_int_equal(nvmf_get_le32(id + 4), 0);
 	/* Descriptor list: an NGUID then the CSI. */
-	assert_int_equal(th_identify(&h, CTL_CNS_NS_DESC, 1, id, &cqe), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS_DESC_LIST, 1, id, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(id[0], 2);
 	assert_int_equal(id[1], 16);
 	assert_int_equal(id[20], 4);
 	/* Unknown CNS. */
 	assert_int_equal(th_identify(&h, 0x55, 0, id, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 
 	/* Number of Queues: asked 100, granted the maximum. */
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_NUM_QUEUES);
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_NUM_QUEUES);
 	nvmf_put_le32(sqe + 44, (99u << 16) | 99u);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(cqe.dw0 & 0xFFFF, F.t.opts.max_ioq - 1u);
 	/* Keep Alive Timer set and read back. */
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_KATO);
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_KEEP_ALIVE);
 	nvmf_put_le32(sqe + 44, 120000);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	th_sqe(sqe, CTL_ADM_GET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_KATO);
+	th_sqe(sqe, NVMF_ADM_GET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_KEEP_ALIVE);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.dw0, 120000);
 	/* Saving is not supported. */
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_ASYNC_CFG | (1u << 31));
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_ASYNC_EVENT | (1u << 31));
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_FEAT_NOT_SAVEABLE);
+	assert_int_equal(cqe.status, NVMF_SC_FEATURE_NOT_SAVEABLE);
 	/* Unknown feature and unknown opcode. */
-	th_sqe(sqe, CTL_ADM_GET_FEATURES, 0);
+	th_sqe(sqe, NVMF_ADM_GET_FEATURES, 0);
 	nvmf_put_le32(sqe + 40, 0x7E);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	th_sqe(sqe, 0xC5, 0);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_OPCODE);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_OPCODE);
 	/* Keep Alive. */
-	th_sqe(sqe, CTL_ADM_KEEP_ALIVE, 0);
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	th_close(&h);
@@ -259,27 +280,27 @@ static void test_log_pages(void **state)
 	/* Make an error to log. */
 	th_sqe(sqe, 0xC5, 0);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(th_get_log(&h, CTL_LID_ERROR, false, 0, buf, 64, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_ERROR, false, 0, buf, 64, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_true(nvmf_get_le64(buf) >= 1);
-	assert_int_equal((nvmf_get_le16(buf + 12) >> 1) & 0x7FF, CTL_SC_INVALID_OPCODE);
-	assert_int_equal(th_get_log(&h, CTL_LID_SMART, false, 0, buf, 512, &cqe), 0);
+	assert_int_equal((nvmf_get_le16(buf + 12) >> 1) & 0x7FF, NVMF_SC_INVALID_OPCODE);
+	assert_int_equal(th_get_log(&h, NVMF_LID_SMART, false, 0, buf, 512, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(buf[3], 100);
 	/* Offsets: the SMART page's byte 3 read at offset 0 and 4 agree. */
-	assert_int_equal(th_get_log(&h, CTL_LID_SMART, false, 4, buf, 8, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_SMART, false, 4, buf, 8, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(buf[0], 10);		/* spare threshold at byte 4 */
 	/* Unaligned offset, offset past the end, unknown page, discovery page
 	 * on an I/O controller. */
-	assert_int_equal(th_get_log(&h, CTL_LID_SMART, false, 2, buf, 8, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
-	assert_int_equal(th_get_log(&h, CTL_LID_SMART, false, 4096, buf, 8, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(th_get_log(&h, NVMF_LID_SMART, false, 2, buf, 8, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	assert_int_equal(th_get_log(&h, NVMF_LID_SMART, false, 4096, buf, 8, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	assert_int_equal(th_get_log(&h, 0x7A, false, 0, buf, 8, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_LOG_PAGE);
-	assert_int_equal(th_get_log(&h, CTL_LID_DISCOVERY, false, 0, buf, 1024, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_LOG_PAGE);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_LOG_PAGE);
+	assert_int_equal(th_get_log(&h, NVMF_LID_DISCOVERY, false, 0, buf, 1024, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_LOG_PAGE);
 	th_close(&h);
 }
 
@@ -291,33 +312,34 @@ static void test_discovery(void **state)
 	uint64_t gen;
 	char port[16];
 
-	assert_int_equal(th_admin_up(&h, F.port, CTL_DISC_NQN, 0), 0);
-	assert_int_equal(th_identify(&h, CTL_CNS_CTRL, 0, id, &cqe), 0);
-	assert_int_equal(id[CTL_IDC_CNTRLTYPE], 2);
-	assert_int_equal(th_get_log(&h, CTL_LID_DISCOVERY, false, 0, buf, 2048, &cqe), 0);
+	assert_int_equal(th_admin_up(&h, F.port, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(id[TH_IDC(cntrltype)], 2);
+	assert_int_equal(th_get_log(&h, NVMF_LID_DISCOVERY, false, 0, buf, 2048, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	gen = nvmf_get_le64(buf);
 	assert_int_equal(nvmf_get_le64(buf + 8), 1);	/* one subsystem, one port */
-	assert_int_equal(buf[1024 + CTL_DLE_TRTYPE], CTL_TRTYPE_TCP);
-	assert_int_equal(buf[1024 + CTL_DLE_SUBTYPE], CTL_SUBTYPE_NVME);
-	assert_memory_equal(buf + 1024 + CTL_DLE_SUBNQN, TH_SUBNQN, strlen(TH_SUBNQN));
+	assert_int_equal(buf[1024 + TH_DLE(trtype)], NVMF_DISC_TRTYPE_TCP);
+	assert_int_equal(buf[1024 + TH_DLE(subtype)], NVMF_DISC_SUBTYPE_NVME);
+	assert_memory_equal(buf + 1024 + TH_DLE(subnqn), TH_SUBNQN, strlen(TH_SUBNQN));
 	snprintf(port, sizeof(port), "%d", F.port);
-	assert_memory_equal(buf + 1024 + CTL_DLE_TRSVCID, port, strlen(port));
-	assert_int_equal(buf[1024 + CTL_DLE_TRSVCID + strlen(port)], ' ');
-	assert_memory_equal(buf + 1024 + CTL_DLE_TRADDR, "127.0.0.1 ", 10);
+	assert_memory_equal(buf + 1024 + TH_DLE(trsvcid), port, strlen(port));
+	assert_int_equal(buf[1024 + TH_DLE(trsvcid) + strlen(port)], ' ');
+	assert_memory_equal(buf + 1024 + TH_DLE(traddr), "127.0.0.1 ", 10);
 	/* The entry alone through an offset. */
 	memset(buf, 0xEE, 1024);
-	assert_int_equal(th_get_log(&h, CTL_LID_DISCOVERY, false, 1024, buf, 1024, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_DISCOVERY, false, 1024, buf, 1024, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	assert_memory_equal(buf + CTL_DLE_SUBNQN, TH_SUBNQN, strlen(TH_SUBNQN));
+	assert_memory_equal(buf + TH_DLE(subnqn), TH_SUBNQN, strlen(TH_SUBNQN));
 	/* Header again: same generation. */
-	assert_int_equal(th_get_log(&h, CTL_LID_DISCOVERY, false, 0, buf, 1024, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_DISCOVERY, false, 0, buf, 1024, &cqe), 0);
 	assert_int_equal(nvmf_get_le64(buf), gen);
 	/* A discovery controller has no I/O queues, no namespaces. */
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 1, id, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 1, id, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	th_close(&h);
-	connect_expect(1, 31, 1, CTL_DISC_NQN, TH_HOSTNQN, CTL_SC_CONNECT_INVALID, 0xFFFFFFFFu);
+	connect_expect(1, 31, 1, NVMF_DISCOVERY_NQN, TH_HOSTNQN, NVMF_SC_CONNECT_INVALID_PARAMS,
+		       0xFFFFFFFFu);
 	free(buf);
 }
 
@@ -334,18 +356,18 @@ static void test_discovery_genctr(void **state)
 	uint64_t gen;
 	size_t n;
 
-	assert_int_equal(th_admin_up(&h, F.port, CTL_DISC_NQN, 0), 0);
-	assert_int_equal(th_get_log(&h, CTL_LID_DISCOVERY, false, 0, buf, 1024, &cqe), 0);
+	assert_int_equal(th_admin_up(&h, F.port, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_DISCOVERY, false, 0, buf, 1024, &cqe), 0);
 	gen = nvmf_get_le64(buf);
 	/* Discovery log change notices on, an AER held. */
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_ASYNC_CFG);
-	nvmf_put_le32(sqe + 44, CTL_AEN_CFG_DISC_LOG);
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_ASYNC_EVENT);
+	nvmf_put_le32(sqe + 44, NVMF_AEC_DISC_LOG_CHANGE);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	th_sqe(sqe, CTL_ADM_AER, 0);
+	th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
 	sqe[1] = 0x40;
-	sqe[39] = CTL_SGL_TRANSPORT_A;
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 	nvmf_put_le16(sqe + 2, 777);
 	n = tcp_build_capsule_cmd(b, &h.p, sqe, 0);
 	assert_int_equal(th_send(&h, b, n), 0);
@@ -354,8 +376,9 @@ static void test_discovery_genctr(void **state)
 	assert_int_equal(h.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
 	assert_int_equal(nvmf_get_le16(h.hdr.rsp.cqe + 12), 777);
 	assert_int_equal(nvmf_get_le32(h.hdr.rsp.cqe),
-			 CTL_AEN_DW0(CTL_AEN_TYPE_NOTICE, CTL_AEN_INFO_DISC_CHANGED, CTL_LID_DISCOVERY));
-	assert_int_equal(th_get_log(&h, CTL_LID_DISCOVERY, false, 0, buf, 3072, &cqe), 0);
+			 nvmf_aer_dw0(NVMF_AER_TYPE_NOTICE, NVMF_AER_NOTICE_DISC_CHANGED,
+				      NVMF_LID_DISCOVERY));
+	assert_int_equal(th_get_log(&h, NVMF_LID_DISCOVERY, false, 0, buf, 3072, &cqe), 0);
 	assert_true(nvmf_get_le64(buf) > gen);
 	assert_int_equal(nvmf_get_le64(buf + 8), 2);
 	th_close(&h);
@@ -369,8 +392,8 @@ static void test_io_queue_connect(void **state)
 	uint8_t sqe[64];
 
 	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_NUM_QUEUES);
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_NUM_QUEUES);
 	nvmf_put_le32(sqe + 44, (1u << 16) | 1u);	/* 2 queues */
 	assert_int_equal(th_cmd(&a, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.dw0, (1u << 16) | 1u);
@@ -381,20 +404,20 @@ static void test_io_queue_connect(void **state)
 	memcpy(bad.hostid, a.hostid, 16);
 	assert_int_equal(th_icreq(&bad, 0, false, false), 0);
 	assert_int_equal(th_connect(&bad, 1, 31, 0, a.cntlid, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
-	assert_int_equal(cqe.dw0, CTL_IPO_SQE(CTL_CONN_QID));
+	assert_int_equal(cqe.status, NVMF_SC_CONNECT_INVALID_PARAMS);
+	assert_int_equal(cqe.dw0, TH_IPO_SQE(qid));
 	assert_int_equal(th_connect(&bad, 3, 31, 0, a.cntlid, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
-	assert_int_equal(cqe.dw0, CTL_IPO_SQE(CTL_CONN_QID));
+	assert_int_equal(cqe.dw0, TH_IPO_SQE(qid));
 	bad.hostid[0] ^= 1;
 	assert_int_equal(th_connect(&bad, 2, 31, 0, a.cntlid, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
-	assert_int_equal(cqe.dw0, CTL_IPO_DATA(CTL_CD_HOSTID));
+	assert_int_equal(cqe.dw0, TH_IPO_DATA(hostid));
 	bad.hostid[0] ^= 1;
 	/* Number of Queues may not change once I/O queues exist. */
 	assert_int_equal(th_cmd(&a, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CMD_SEQ_ERROR);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_SEQ_ERROR);
 	/* Property Get on an I/O queue is not allowed. */
-	assert_int_equal(th_prop_get(&q, CTL_REG_CAP, true, NULL, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_OPCODE);
+	assert_int_equal(th_prop_get(&q, NVMF_PROP_CAP, true, NULL, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_OPCODE);
 	th_close(&bad);
 	th_close(&q);
 	th_close(&a);
@@ -431,19 +454,19 @@ static void test_connect_empty_hostnqn(void **state)
 	memcpy(q.hostid, a.hostid, 16);
 	assert_int_equal(th_icreq(&q, 0, false, false), 0);
 	assert_int_equal(th_connect(&q, 1, CTL_MQES, 0, a.cntlid, ANY_NQN, TH_HOSTNQN, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
-	assert_int_equal(cqe.dw0, CTL_IPO_DATA(CTL_CD_HOSTNQN));
+	assert_int_equal(cqe.status, NVMF_SC_CONNECT_INVALID_PARAMS);
+	assert_int_equal(cqe.dw0, TH_IPO_DATA(hostnqn));
 	assert_int_equal(th_connect(&q, 1, CTL_MQES, 0, a.cntlid, ANY_NQN, "", 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(cqe.dw0, a.cntlid);
 
-	assert_int_equal(th_admin_up_as(&d, F.port, CTL_DISC_NQN, "", 0), 0);
-	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, buf, 4096, &cqe), 0);
+	assert_int_equal(th_admin_up_as(&d, F.port, NVMF_DISCOVERY_NQN, "", 0), 0);
+	assert_int_equal(th_get_log(&d, NVMF_LID_DISCOVERY, false, 0, buf, 4096, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	n = nvmf_get_le64(buf + 8);
 	assert_true(n >= 1 && n <= 3);
 	for (uint64_t i = 0; i < n; i++) {
-		const char *sub = (char *)buf + 1024 * (i + 1) + CTL_DLE_SUBNQN;
+		const char *sub = (char *)buf + 1024 * (i + 1) + TH_DLE(subnqn);
 
 		assert_true(strncmp(sub, TH_SUBNQN, 256) != 0);
 		seen_any = seen_any || strncmp(sub, ANY_NQN, 256) == 0;
@@ -479,8 +502,8 @@ static void test_connect_hostnqn_without_prefix(void **state)
 	assert_int_equal(th_icreq(&b, 0, false, false), 0);
 	assert_int_equal(th_connect(&b, 0, 31, 0, 0xffff, ANY_NQN,
 				    "2014-08.org.nvmexpress:uuid:\x1b[2J", 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
-	assert_int_equal(cqe.dw0, CTL_IPO_DATA(CTL_CD_HOSTNQN));
+	assert_int_equal(cqe.status, NVMF_SC_CONNECT_INVALID_PARAMS);
+	assert_int_equal(cqe.dw0, TH_IPO_DATA(hostnqn));
 	th_close(&b);
 	tf_call(&F, remove_any_host, NULL);
 }
@@ -489,6 +512,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_validation),
+		cmocka_unit_test(test_disconnect_admin_queue),
 		cmocka_unit_test(test_recfmt_and_order),
 		cmocka_unit_test(test_properties_enable_shutdown),
 		cmocka_unit_test(test_identify_features),

@@ -159,14 +159,14 @@ static void test_daemon(void **state)
 	assert_int_equal(pid, p.pid);
 
 	/* Discovery port: both subsystems, each at the real I/O port. */
-	assert_int_equal(th_admin_up(&d, p.dport, CTL_DISC_NQN, 0), 0);
-	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, log, 3072, &cqe), 0);
+	assert_int_equal(th_admin_up(&d, p.dport, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, NVMF_LID_DISCOVERY, false, 0, log, 3072, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(nvmf_get_le64(log + 8), 2);
 	for (int i = 0; i < 2; i++) {
 		char svc[33];
 
-		memcpy(svc, log + 1024 * (i + 1) + CTL_DLE_TRSVCID, 32);
+		memcpy(svc, log + 1024 * (i + 1) + TH_DLE(trsvcid), 32);
 		svc[32] = 0;
 		assert_int_equal(atoi(svc), p.port);
 	}
@@ -175,7 +175,7 @@ static void test_daemon(void **state)
 	assert_int_equal(th_open(&d, p.dport), 0);
 	assert_int_equal(th_icreq(&d, 0, false, false), 0);
 	assert_int_equal(th_connect(&d, 0, 31, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_CONNECT_INVALID);
+	assert_int_equal(cqe.status, NVMF_SC_CONNECT_INVALID_PARAMS);
 	th_close(&d);
 
 	/* The file namespace: a write lands in the image. */
@@ -199,17 +199,17 @@ static void test_daemon(void **state)
 
 	/* SIGHUP: the config gains a namespace; an enabled AER completes. */
 	assert_int_equal(th_admin_up(&a, p.port, CFG_NQN, 0), 0);
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_ASYNC_CFG);
-	nvmf_put_le32(sqe + 44, CTL_AEN_CFG_NS_ATTR);
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_ASYNC_EVENT);
+	nvmf_put_le32(sqe + 44, NVMF_AEC_NS_ATTR);
 	assert_int_equal(th_cmd(&a, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	{
 		uint8_t b[TCP_PDU_HDR_BUF];
 		size_t n;
 
-		th_sqe(sqe, CTL_ADM_AER, 0);
+		th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
 		sqe[1] = 0x40;
-		sqe[39] = CTL_SGL_TRANSPORT_A;
+		sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 		nvmf_put_le16(sqe + 2, 4000);
 		n = tcp_build_capsule_cmd(b, &a.p, sqe, 0);
 		assert_int_equal(th_send(&a, b, n), 0);
@@ -222,24 +222,24 @@ static void test_daemon(void **state)
 	assert_int_equal(th_recv_pdu(&a), 0);
 	assert_int_equal(a.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
 	assert_int_equal(nvmf_get_le16(a.hdr.rsp.cqe + 12), 4000);
-	assert_int_equal(th_get_log(&a, CTL_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
+	assert_int_equal(th_get_log(&a, NVMF_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
 	assert_int_equal(nvmf_get_le32(log), 4);
-	assert_int_equal(th_identify(&a, CTL_CNS_NS, 4, id, &cqe), 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), 512);
-	assert_int_equal(id[CTL_IDN_LBAF0 + 2], 12);
+	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 4, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 512);
+	assert_int_equal(id[TH_IDN(lbaf[0].lbads)], 12);
 	/* A broken config is refused and the old one kept. */
 	write_file(cfg, "subsystem not-an-nqn\n");
 	kill(p.pid, SIGHUP);
-	assert_int_equal(th_identify(&a, CTL_CNS_NS, 4, id, &cqe), 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), 512);
+	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 4, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 512);
 	/* The subsystem leaves the config: its hosts are disconnected and
 	 * the discovery log shrinks. */
 	write_file(cfg, "# no subsystems\n");
 	kill(p.pid, SIGHUP);
 	assert_true(th_wait_closed(&a, TH_TIMEOUT_MS));
 	th_close(&a);
-	assert_int_equal(th_admin_up(&d, p.dport, CTL_DISC_NQN, 0), 0);
-	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, log, 2048, &cqe), 0);
+	assert_int_equal(th_admin_up(&d, p.dport, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, NVMF_LID_DISCOVERY, false, 0, log, 2048, &cqe), 0);
 	assert_int_equal(nvmf_get_le64(log + 8), 1);
 	th_close(&d);
 
@@ -314,18 +314,18 @@ static void test_discovery_on_io_port(void **state)
 	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d (discovery 127.0.0.1:%d)",
 				&p.port, &p.dport), 2);
 	assert_int_equal(p.port, p.dport);
-	assert_int_equal(th_admin_up(&d, p.port, CTL_DISC_NQN, 0), 0);
-	assert_int_equal(th_get_log(&d, CTL_LID_DISCOVERY, false, 0, log, 2048, &cqe), 0);
+	assert_int_equal(th_admin_up(&d, p.port, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, NVMF_LID_DISCOVERY, false, 0, log, 2048, &cqe), 0);
 	assert_int_equal(nvmf_get_le64(log + 8), 1);
 	/* The default subsystem NQN is a uuid NQN. */
-	assert_memory_equal(log + 1024 + CTL_DLE_SUBNQN, "nqn.2014-08.org.nvmexpress:uuid:", 32);
+	assert_memory_equal(log + 1024 + TH_DLE(subnqn), "nqn.2014-08.org.nvmexpress:uuid:", 32);
 	/* SIGTERM with a connection open and a command just sent: the command
 	 * is answered or never read, the connection is closed, exit 0. */
 	{
 		uint8_t sqe[64], b[TCP_PDU_HDR_BUF];
 		size_t n;
 
-		th_sqe(sqe, CTL_ADM_KEEP_ALIVE, 0);
+		th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
 		sqe[1] = 0x40;
 		n = tcp_build_capsule_cmd(b, &d.p, sqe, 0);
 		assert_int_equal(th_send(&d, b, n), 0);

@@ -137,10 +137,10 @@ static void test_write_read_file(void **state)
 	{
 		uint8_t sqe[64];
 
-		th_sqe(sqe, CTL_IO_FLUSH, 1);
+		th_sqe(sqe, NVMF_NVM_FLUSH, 1);
 		assert_int_equal(th_cmd(&c.q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 		assert_int_equal(cqe.status, 0);
-		th_sqe(sqe, CTL_IO_FLUSH, 0xFFFFFFFFu);
+		th_sqe(sqe, NVMF_NVM_FLUSH, 0xFFFFFFFFu);
 		assert_int_equal(th_cmd(&c.q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 		assert_int_equal(cqe.status, 0);
 	}
@@ -162,43 +162,43 @@ static void test_errors(void **state)
 	up(&c, false, false, 0, 0);
 	/* LBA range. */
 	assert_int_equal(th_write(&c.q, 1, nblocks - 1, 2, w, 2 * bs, false, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_LBA_RANGE);
+	assert_int_equal(cqe.status, NVMF_SC_LBA_OUT_OF_RANGE);
 	assert_true(cqe.dnr);
 	assert_int_equal(th_read(&c.q, 1, ~0ull - 1, 4, w, 4 * bs, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_LBA_RANGE);
+	assert_int_equal(cqe.status, NVMF_SC_LBA_OUT_OF_RANGE);
 	/* SGL length not matching NLB. */
 	assert_int_equal(th_read(&c.q, 1, 0, 2, w, bs, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_SGL_LEN_INVALID);
+	assert_int_equal(cqe.status, NVMF_SC_SGL_INVALID_DATA_LEN);
 	/* Invalid namespace. */
 	assert_int_equal(th_read(&c.q, 9, 0, 1, w, bs, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_NS);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_NS);
 	assert_int_equal(th_read(&c.q, 0, 0, 1, w, bs, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_NS);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_NS);
 	/* MDTS: exactly MDTS is fine, one block more is Invalid Field. */
 	assert_int_equal(th_write(&c.q, 1, 0, mdts / bs, w, mdts, false, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(th_write(&c.q, 1, 0, mdts / bs + 1, w, mdts + bs, false, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	assert_int_equal(th_read(&c.q, 1, 0, mdts / bs + 1, w, mdts + bs, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_FIELD);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	/* Read-only namespace. */
 	assert_int_equal(th_write(&c.q, 3, 0, 1, w, bs, false, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_WRITE_RO);
-	th_sqe(sqe, CTL_IO_WRITE_ZEROES, 3);
+	assert_int_equal(cqe.status, NVMF_SC_WRITE_TO_RO_RANGE);
+	th_sqe(sqe, NVMF_NVM_WRITE_ZEROES, 3);
 	assert_int_equal(th_cmd(&c.q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_WRITE_RO);
+	assert_int_equal(cqe.status, NVMF_SC_WRITE_TO_RO_RANGE);
 	assert_int_equal(th_read(&c.q, 3, 0, 1, w, bs, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	/* Unknown I/O opcode. */
 	th_sqe(sqe, 0x7E, 1);
 	assert_int_equal(th_cmd(&c.q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_INVALID_OPCODE);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_OPCODE);
 	/* A read whose SGL claims in-capsule data: SGL Descriptor Type Invalid. */
-	th_sqe(sqe, CTL_IO_READ, 1);
+	th_sqe(sqe, NVMF_NVM_READ, 1);
 	sqe[1] = 0x40;
 	nvmf_put_le16(sqe + 2, 4321);
 	nvmf_put_le32(sqe + 32, bs);
-	sqe[39] = CTL_SGL_DATA_OFFSET;
+	sqe[39] = NVMF_SGL_ID_ICD;
 	{
 		uint8_t hdr[TCP_PDU_HDR_BUF];
 		size_t n = tcp_build_capsule_cmd(hdr, &c.q.p, sqe, 0);
@@ -207,7 +207,7 @@ static void test_errors(void **state)
 		assert_int_equal(th_recv_pdu(&c.q), 0);
 		assert_int_equal(c.q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
 		assert_int_equal((nvmf_get_le16(c.q.hdr.rsp.cqe + 14) >> 1) & 0x7FF,
-				 CTL_SC_SGL_TYPE_INVALID);
+				 NVMF_SC_SGL_INVALID_TYPE);
 	}
 	down(&c);
 	free(w);
@@ -256,18 +256,18 @@ static void test_zeroes_dealloc_compare(void **state)
 	assert_int_equal(th_write(&c.q, 1, slba, nlb, w, (uint32_t)len, false, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	/* Compare: equal, then one byte off. */
-	th_sqe(sqe, CTL_IO_COMPARE, 1);
+	th_sqe(sqe, NVMF_NVM_COMPARE, 1);
 	nvmf_put_le64(sqe + 40, slba);
 	nvmf_put_le32(sqe + 48, 0);
 	assert_int_equal(th_cmd(&c.q, sqe, w, bs, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	w[5] ^= 0xFF;
-	th_sqe(sqe, CTL_IO_COMPARE, 1);
+	th_sqe(sqe, NVMF_NVM_COMPARE, 1);
 	nvmf_put_le64(sqe + 40, slba);
 	assert_int_equal(th_cmd(&c.q, sqe, w, bs, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_COMPARE_FAILURE);
+	assert_int_equal(cqe.status, NVMF_SC_COMPARE_FAILURE);
 	/* Write Zeroes without DEAC on the first 16 KiB. */
-	th_sqe(sqe, CTL_IO_WRITE_ZEROES, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE_ZEROES, 1);
 	nvmf_put_le64(sqe + 40, slba);
 	nvmf_put_le32(sqe + 48, (16384 / bs) - 1);
 	assert_int_equal(th_cmd(&c.q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
@@ -279,7 +279,7 @@ static void test_zeroes_dealloc_compare(void **state)
 	/* Write Zeroes with DEAC over the next 64 KiB: zeroes and, where the
 	 * file system can punch holes, fewer allocated blocks. */
 	before = file_blocks();
-	th_sqe(sqe, CTL_IO_WRITE_ZEROES, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE_ZEROES, 1);
 	nvmf_put_le64(sqe + 40, slba + 16384 / bs);
 	nvmf_put_le32(sqe + 48, ((65536 / bs) - 1) | (1u << 25));
 	assert_int_equal(th_cmd(&c.q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
@@ -294,7 +294,7 @@ static void test_zeroes_dealloc_compare(void **state)
 	nvmf_put_le64(ranges + 8, slba + 131072 / bs);
 	nvmf_put_le32(ranges + 16 + 4, 4096 / bs);
 	nvmf_put_le64(ranges + 16 + 8, slba + 200704 / bs);
-	th_sqe(sqe, CTL_IO_DSM, 1);
+	th_sqe(sqe, NVMF_NVM_DSM, 1);
 	nvmf_put_le32(sqe + 40, 1);		/* NR: two ranges */
 	nvmf_put_le32(sqe + 44, 1u << 2);	/* AD */
 	assert_int_equal(th_cmd(&c.q, sqe, ranges, 32, false, NULL, 0, &cqe), 0);
@@ -306,11 +306,11 @@ static void test_zeroes_dealloc_compare(void **state)
 	assert_memory_equal(f + 204800, w + 204800, len - 204800);
 	/* A range beyond the namespace: LBA Out of Range, nothing changed. */
 	nvmf_put_le64(ranges + 8, ~0ull - 4);
-	th_sqe(sqe, CTL_IO_DSM, 1);
+	th_sqe(sqe, NVMF_NVM_DSM, 1);
 	nvmf_put_le32(sqe + 40, 0);
 	nvmf_put_le32(sqe + 44, 1u << 2);
 	assert_int_equal(th_cmd(&c.q, sqe, ranges, 16, false, NULL, 0, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_LBA_RANGE);
+	assert_int_equal(cqe.status, NVMF_SC_LBA_OUT_OF_RANGE);
 	down(&c);
 	free(w);
 	free(f);
@@ -344,10 +344,10 @@ static void test_digests_alignment(void **state)
 		uint8_t sqe[64], hdr[TCP_PDU_HDR_BUF];
 		size_t n;
 
-		th_sqe(sqe, CTL_IO_READ, 1);
+		th_sqe(sqe, NVMF_NVM_READ, 1);
 		sqe[1] = 0x40;
 		nvmf_put_le32(sqe + 32, bs);
-		sqe[39] = CTL_SGL_TRANSPORT_A;
+		sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 		nvmf_put_le16(sqe + 2, 77);
 		n = tcp_build_capsule_cmd(hdr, &c.q.p, sqe, 0);
 		assert_int_equal(th_send(&c.q, hdr, n), 0);
@@ -378,7 +378,7 @@ static void test_success_flag(void **state)
 	assert_int_not_equal(cqe.sqhd, 0xFFFF);
 	down(&c);
 	/* Disabled at Connect: SUCCESS in the last C2HData, SQHD FFFFh. */
-	up(&c, false, false, 0, CTL_CONN_CATTR_NO_SQFLOW);
+	up(&c, false, false, 0, NVMF_CONNECT_CATTR_DISABLE_SQFC);
 	assert_int_equal(th_read(&c.q, 1, 0, 1, r, bs, &cqe), 0);
 	assert_true(c.q.saw_success_flag);
 	assert_int_equal(th_write(&c.q, 1, 0, 1, r, bs, false, &cqe), 0);
@@ -399,12 +399,12 @@ static void test_pipelined(void **state)
 	for (int i = 0; i < n; i++) {
 		size_t k;
 
-		th_sqe(sqe, CTL_IO_READ, 2);
+		th_sqe(sqe, NVMF_NVM_READ, 2);
 		sqe[1] = 0x40;
 		nvmf_put_le16(sqe + 2, (uint16_t)(1000 + i));
 		nvmf_put_le64(sqe + 40, (uint64_t)i);
 		nvmf_put_le32(sqe + 32, bs);
-		sqe[39] = CTL_SGL_TRANSPORT_A;
+		sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 		k = tcp_build_capsule_cmd(hdr, &c.q.p, sqe, 0);
 		assert_int_equal(th_send(&c.q, hdr, k), 0);
 	}
@@ -446,7 +446,7 @@ static void *host_thread(void *arg)
 	snprintf(hostnqn, sizeof(hostnqn), "nqn.2024-01.org.libnvmf:host-%d", a->idx);
 	if (th_open(&c.a, F.port) || th_icreq(&c.a, 0, false, false) ||
 	    th_connect(&c.a, 0, 31, 0, 0xFFFF, TH_SUBNQN, hostnqn, 0, &cqe) || cqe.status ||
-	    th_prop_set(&c.a, CTL_REG_CC, 1u | (6u << 16) | (4u << 20), &cqe) ||
+	    th_prop_set(&c.a, NVMF_PROP_CC, 1u | (6u << 16) | (4u << 20), &cqe) ||
 	    th_open(&c.q, F.port) || (memcpy(c.q.hostid, c.a.hostid, 16), 0) ||
 	    th_icreq(&c.q, 0, a->idx & 1, a->idx & 2) ||
 	    th_connect(&c.q, 1, 63, 0, c.a.cntlid, TH_SUBNQN, hostnqn, 0, &cqe) || cqe.status) {

@@ -64,10 +64,10 @@ static void test_cpda(void **state)
 	assert_int_equal(th_read(&q, 1, 16, 16, r, 8192, &cqe), 0);
 	assert_memory_equal(w, r, 8192);
 	/* In-capsule data at PDO 72, not a multiple of 32: fatal. */
-	th_sqe(sqe, CTL_IO_WRITE, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE, 1);
 	sqe[1] = 0x40;
 	nvmf_put_le32(sqe + 32, 512);
-	sqe[39] = CTL_SGL_DATA_OFFSET;
+	sqe[39] = NVMF_SGL_ID_ICD;
 	memset(b, 0, sizeof(b));
 	b[0] = NVMF_TCP_CAPSULE_CMD;
 	b[2] = NVMF_TCP_CAPSULE_CMD_HLEN;
@@ -94,7 +94,7 @@ static void test_no_success_flag(void **state)
 	/* The host disables SQ flow control, but the target was told never to
 	 * use SUCCESS: every read ends with a CapsuleResp. */
 	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
-	assert_int_equal(th_io_up(&q, F.port, &a, 1, CTL_CONN_CATTR_NO_SQFLOW), 0);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, NVMF_CONNECT_CATTR_DISABLE_SQFC), 0);
 	assert_int_equal(th_read(&q, 1, 0, 1, r, 512, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_false(q.saw_success_flag);
@@ -108,12 +108,12 @@ static void send_write(struct th *q, uint16_t cid, uint32_t len)
 	uint8_t sqe[64], b[TCP_PDU_HDR_BUF];
 	size_t n;
 
-	th_sqe(sqe, CTL_IO_WRITE, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE, 1);
 	sqe[1] = 0x40;
 	nvmf_put_le16(sqe + 2, cid);
 	nvmf_put_le32(sqe + 48, len / 512 - 1);
 	nvmf_put_le32(sqe + 32, len);
-	sqe[39] = CTL_SGL_TRANSPORT_A;
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 	n = tcp_build_capsule_cmd(b, &q->p, sqe, 0);
 	assert_int_equal(th_send(q, b, n), 0);
 }
@@ -139,7 +139,7 @@ static void test_buffer_budget(void **state)
 	assert_int_equal(th_recv_pdu(&q), 0);
 	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
 	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 12), 2);
-	assert_int_equal((nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1) & 0x7FF, CTL_SC_INTERRUPTED);
+	assert_int_equal((nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1) & 0x7FF, NVMF_SC_CMD_INTERRUPTED);
 	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 14) & 0x8000, 0);	/* no DNR */
 	n = tcp_build_h2c_data(b, &q.p, 1, ttag, 0, 49152, true);
 	assert_int_equal(th_send(&q, b, n), 0);

@@ -40,7 +40,7 @@ static void check_alive(void)
 	uint8_t id[4096];
 
 	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
-	assert_int_equal(th_identify(&h, CTL_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_CTRL, 0, id, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	th_close(&h);
 }
@@ -121,7 +121,7 @@ static void test_bad_capsules(void **state)
 	/* PLEN 4 GiB - 1 on a CapsuleCmd without data. */
 	assert_int_equal(th_open(&h, F.port), 0);
 	assert_int_equal(th_icreq(&h, 0, false, false), 0);
-	th_sqe(sqe, CTL_ADM_KEEP_ALIVE, 0);
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
 	n = tcp_build_capsule_cmd(b, &h.p, sqe, 0);
 	nvmf_put_le32(b + 4, 0xFFFFFFFFu);
 	assert_int_equal(th_send(&h, b, n), 0);
@@ -130,8 +130,8 @@ static void test_bad_capsules(void **state)
 	/* In-capsule data above the admin queue's 8 KiB. */
 	assert_int_equal(th_open(&h, F.port), 0);
 	assert_int_equal(th_icreq(&h, 0, false, false), 0);
-	th_sqe(sqe, CTL_FABRICS, 0);
-	sqe[4] = CTL_FCT_CONNECT;
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_CONNECT;
 	n = tcp_build_capsule_cmd(b, &h.p, sqe, 8192 + 16);
 	assert_int_equal(th_send(&h, b, n), 0);
 	assert_int_equal(th_send(&h, big, 8192 + 16), 0);
@@ -147,7 +147,7 @@ static void test_bad_capsules(void **state)
 	/* Header digest mismatch. */
 	assert_int_equal(th_open(&h, F.port), 0);
 	assert_int_equal(th_icreq(&h, 0, true, false), 0);
-	th_sqe(sqe, CTL_ADM_KEEP_ALIVE, 0);
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
 	n = tcp_build_capsule_cmd(b, &h.p, sqe, 0);
 	b[NVMF_TCP_CAPSULE_CMD_HLEN] ^= 0x5A;
 	assert_int_equal(th_send(&h, b, n), 0);
@@ -157,7 +157,7 @@ static void test_bad_capsules(void **state)
 		struct th_cqe cqe;
 		uint8_t id[4096];
 
-		assert_int_equal(th_identify(&other, CTL_CNS_CTRL, 0, id, &cqe), 0);
+		assert_int_equal(th_identify(&other, NVMF_CNS_CTRL, 0, id, &cqe), 0);
 		assert_int_equal(cqe.status, 0);
 	}
 	th_close(&other);
@@ -174,12 +174,12 @@ static void test_bad_h2c_range(void **state)
 
 	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
 	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
-	th_sqe(sqe, CTL_IO_WRITE, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE, 1);
 	sqe[1] = 0x40;
 	nvmf_put_le16(sqe + 2, 9);
 	nvmf_put_le32(sqe + 48, 7);		/* 8 blocks */
 	nvmf_put_le32(sqe + 32, 4096);
-	sqe[39] = CTL_SGL_TRANSPORT_A;
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 	n = tcp_build_capsule_cmd(b, &q.p, sqe, 0);
 	assert_int_equal(th_send(&q, b, n), 0);
 	assert_int_equal(th_recv_pdu(&q), 0);
@@ -192,7 +192,7 @@ static void test_bad_h2c_range(void **state)
 	assert_int_equal(th_send(&q, data, 4096), 0);
 	expect_term(&q, NVMF_TCP_FES_DATA_OUT_OF_RANGE, ~0u);
 	/* The I/O queue died alone: its admin queue still answers. */
-	assert_int_equal(th_prop_get(&a, CTL_REG_CSTS, false, NULL, &cqe), 0);
+	assert_int_equal(th_prop_get(&a, NVMF_PROP_CSTS, false, NULL, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	th_close(&a);
 }
@@ -214,11 +214,11 @@ static void test_too_many_outstanding(void **state)
 	/* SQSIZE 3: four entries. Writes whose data never comes hold their
 	 * slots; far more than the queue can hold ends the connection. */
 	for (int i = 0; i < 9; i++) {
-		th_sqe(sqe, CTL_IO_WRITE, 1);
+		th_sqe(sqe, NVMF_NVM_WRITE, 1);
 		sqe[1] = 0x40;
 		nvmf_put_le16(sqe + 2, (uint16_t)(100 + i));
 		nvmf_put_le32(sqe + 32, 512);
-		sqe[39] = CTL_SGL_TRANSPORT_A;
+		sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 		n = tcp_build_capsule_cmd(b, &q.p, sqe, 0);
 		assert_int_equal(th_send(&q, b, n), 0);
 	}
@@ -253,11 +253,11 @@ static void test_data_digest_error(void **state)
 	/* In-capsule write with a wrong data digest: Transient Transport
 	 * Error for that command, the connection lives on. */
 	memset(data, 0xAB, sizeof(data));
-	th_sqe(sqe, CTL_IO_WRITE, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE, 1);
 	sqe[1] = 0x40;
 	nvmf_put_le16(sqe + 2, 55);
 	nvmf_put_le32(sqe + 32, 512);
-	sqe[39] = CTL_SGL_DATA_OFFSET;
+	sqe[39] = NVMF_SGL_ID_ICD;
 	n = tcp_build_capsule_cmd(b, &q.p, sqe, 512);
 	tcp_put_digest(dg, tcp_crc32c(data, 512) ^ 1);
 	assert_int_equal(th_send(&q, b, n), 0);
@@ -265,7 +265,7 @@ static void test_data_digest_error(void **state)
 	assert_int_equal(th_send(&q, dg, 4), 0);
 	assert_int_equal(th_recv_pdu(&q), 0);
 	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
-	assert_int_equal((nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1) & 0x7FF, CTL_SC_TRANSIENT_XPORT);
+	assert_int_equal((nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1) & 0x7FF, NVMF_SC_TRANSIENT_TRANSPORT);
 	assert_int_equal(th_write(&q, 1, 0, 1, data, 512, true, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	th_close(&q);
@@ -361,9 +361,9 @@ static void send_aer(struct th *h, uint16_t cid)
 	uint8_t sqe[64], b[TCP_PDU_HDR_BUF];
 	size_t n;
 
-	th_sqe(sqe, CTL_ADM_AER, 0);
+	th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
 	sqe[1] = 0x40;
-	sqe[39] = CTL_SGL_TRANSPORT_A;
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 	nvmf_put_le16(sqe + 2, cid);
 	n = tcp_build_capsule_cmd(b, &h->p, sqe, 0);
 	assert_int_equal(th_send(h, b, n), 0);
@@ -376,9 +376,9 @@ static void test_aen_namespace(void **state)
 	uint8_t sqe[64], log[4096], id[4096];
 
 	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
-	th_sqe(sqe, CTL_ADM_SET_FEATURES, 0);
-	nvmf_put_le32(sqe + 40, CTL_FID_ASYNC_CFG);
-	nvmf_put_le32(sqe + 44, CTL_AEN_CFG_NS_ATTR);
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_ASYNC_EVENT);
+	nvmf_put_le32(sqe + 44, NVMF_AEC_NS_ATTR);
 	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	send_aer(&h, 900);
@@ -387,35 +387,36 @@ static void test_aen_namespace(void **state)
 	assert_int_equal(h.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
 	assert_int_equal(nvmf_get_le16(h.hdr.rsp.cqe + 12), 900);
 	assert_int_equal(nvmf_get_le32(h.hdr.rsp.cqe),
-			 CTL_AEN_DW0(CTL_AEN_TYPE_NOTICE, CTL_AEN_INFO_NS_CHANGED, CTL_LID_CHANGED_NS));
+			 nvmf_aer_dw0(NVMF_AER_TYPE_NOTICE, NVMF_AER_NOTICE_NS_CHANGED,
+				      NVMF_LID_CHANGED_NS));
 	/* Changed Namespace List names nsid 5; RAE 0 re-arms the notice. */
-	assert_int_equal(th_get_log(&h, CTL_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
 	assert_int_equal(nvmf_get_le32(log), 5);
 	assert_int_equal(nvmf_get_le32(log + 4), 0);
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 5, id, &cqe), 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), (2u << 20) / 512);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 5, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), (2u << 20) / 512);
 	/* Removal raises the next notice. */
 	send_aer(&h, 901);
 	tf_call(&F, hot_remove, NULL);
 	assert_int_equal(th_recv_pdu(&h), 0);
 	assert_int_equal(nvmf_get_le16(h.hdr.rsp.cqe + 12), 901);
-	assert_int_equal(th_get_log(&h, CTL_LID_CHANGED_NS, true, 0, log, 4096, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_CHANGED_NS, true, 0, log, 4096, &cqe), 0);
 	assert_int_equal(nvmf_get_le32(log), 5);
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 5, id, &cqe), 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 5, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 0);
 	/* The log was read with RAE set: the notice stays masked. Clear it,
 	 * then grow the backing file of nsid 1: a resize is a notice too. */
-	assert_int_equal(th_get_log(&h, CTL_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
 	send_aer(&h, 902);
 	assert_int_equal(truncate(F.path, 8 << 20), 0);
 	tf_call(&F, resized, NULL);
 	assert_int_equal(th_recv_pdu(&h), 0);
 	assert_int_equal(nvmf_get_le16(h.hdr.rsp.cqe + 12), 902);
-	assert_int_equal(th_get_log(&h, CTL_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
+	assert_int_equal(th_get_log(&h, NVMF_LID_CHANGED_NS, false, 0, log, 4096, &cqe), 0);
 	assert_int_equal(nvmf_get_le32(log), 1);
-	assert_int_equal(th_identify(&h, CTL_CNS_NS, 1, id, &cqe), 0);
-	assert_int_equal(nvmf_get_le64(id + CTL_IDN_NSZE), (8u << 20) / 512);
+	assert_int_equal(th_identify(&h, NVMF_CNS_NS, 1, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), (8u << 20) / 512);
 	assert_int_equal(truncate(F.path, 4 << 20), 0);
 	tf_call(&F, resized, NULL);
 	th_close(&h);

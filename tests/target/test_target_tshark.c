@@ -48,11 +48,11 @@ static void session(struct rec *ra, struct rec *rq)
 	a.tap_arg = ra;
 	assert_int_equal(th_icreq(&a, 0, true, true), 0);
 	assert_int_equal(th_connect(&a, 0, 31, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
-	assert_int_equal(th_prop_set(&a, CTL_REG_CC, 1u | (6u << 16) | (4u << 20), &cqe), 0);
-	assert_int_equal(th_prop_get(&a, CTL_REG_CSTS, false, NULL, &cqe), 0);
-	assert_int_equal(th_identify(&a, CTL_CNS_CTRL, 0, id, &cqe), 0);
-	assert_int_equal(th_identify(&a, CTL_CNS_NS, 1, id, &cqe), 0);
-	assert_int_equal(th_get_log(&a, CTL_LID_SMART, false, 0, buf, 512, &cqe), 0);
+	assert_int_equal(th_prop_set(&a, NVMF_PROP_CC, 1u | (6u << 16) | (4u << 20), &cqe), 0);
+	assert_int_equal(th_prop_get(&a, NVMF_PROP_CSTS, false, NULL, &cqe), 0);
+	assert_int_equal(th_identify(&a, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 1, id, &cqe), 0);
+	assert_int_equal(th_get_log(&a, NVMF_LID_SMART, false, 0, buf, 512, &cqe), 0);
 
 	assert_int_equal(th_open(&q, F.port), 0);
 	q.tap = tap;
@@ -66,18 +66,18 @@ static void session(struct rec *ra, struct rec *rq)
 	assert_int_equal(th_write(&q, 1, 8, 128, buf, 65536, false, &cqe), 0);
 	assert_int_equal(th_read(&q, 1, 8, 128, buf, 65536, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
-	th_sqe(sqe, CTL_IO_FLUSH, 1);
+	th_sqe(sqe, NVMF_NVM_FLUSH, 1);
 	assert_int_equal(th_cmd(&q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
-	th_sqe(sqe, CTL_IO_WRITE_ZEROES, 1);
+	th_sqe(sqe, NVMF_NVM_WRITE_ZEROES, 1);
 	nvmf_put_le32(sqe + 48, 7 | (1u << 25));
 	assert_int_equal(th_cmd(&q, sqe, NULL, 0, false, NULL, 0, &cqe), 0);
 	nvmf_put_le32(ranges + 4, 8);
-	th_sqe(sqe, CTL_IO_DSM, 1);
+	th_sqe(sqe, NVMF_NVM_DSM, 1);
 	nvmf_put_le32(sqe + 44, 1u << 2);
 	assert_int_equal(th_cmd(&q, sqe, ranges, 16, true, NULL, 0, &cqe), 0);
 	/* An error status is a normal PDU too. */
 	assert_int_equal(th_read(&q, 1, 1u << 30, 1, buf, 512, &cqe), 0);
-	assert_int_equal(cqe.status, CTL_SC_LBA_RANGE);
+	assert_int_equal(cqe.status, NVMF_SC_LBA_OUT_OF_RANGE);
 	th_close(&q);
 	th_close(&a);
 	free(buf);

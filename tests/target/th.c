@@ -349,10 +349,10 @@ int th_cmd(struct th *h, uint8_t *sqe, const void *wdata, uint32_t wlen, bool ic
 	memset(sqe + 24, 0, 16);
 	if (wlen) {
 		nvmf_put_le32(sqe + 32, wlen);
-		sqe[39] = icd ? CTL_SGL_DATA_OFFSET : CTL_SGL_TRANSPORT_A;
+		sqe[39] = icd ? NVMF_SGL_ID_ICD : NVMF_SGL_ID_TCP_TRANSPORT;
 	} else {
 		nvmf_put_le32(sqe + 32, rlen);
-		sqe[39] = CTL_SGL_TRANSPORT_A;
+		sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 	}
 	n = tcp_build_capsule_cmd(hdr, &h->p, sqe, icd ? wlen : 0);
 	rc = send_data_pdu(h, hdr, n, wdata, icd ? wlen : 0);
@@ -414,8 +414,8 @@ int th_connect(struct th *h, uint16_t qid, uint16_t sqsize, uint32_t kato, uint1
 	uint8_t sqe[64], data[1024];
 	int rc;
 
-	th_sqe(sqe, CTL_FABRICS, 0);
-	sqe[4] = CTL_FCT_CONNECT;
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_CONNECT;
 	nvmf_put_le16(sqe + 42, qid);
 	nvmf_put_le16(sqe + 44, sqsize);
 	sqe[46] = cattr;
@@ -436,8 +436,8 @@ int th_prop_get(struct th *h, uint32_t ofst, bool eight, uint64_t *v, struct th_
 	uint8_t sqe[64];
 	int rc;
 
-	th_sqe(sqe, CTL_FABRICS, 0);
-	sqe[4] = CTL_FCT_PROP_GET;
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_PROPERTY_GET;
 	sqe[40] = eight ? 1 : 0;
 	nvmf_put_le32(sqe + 44, ofst);
 	rc = th_cmd(h, sqe, NULL, 0, false, NULL, 0, cqe);
@@ -450,8 +450,8 @@ int th_prop_set(struct th *h, uint32_t ofst, uint32_t v, struct th_cqe *cqe)
 {
 	uint8_t sqe[64];
 
-	th_sqe(sqe, CTL_FABRICS, 0);
-	sqe[4] = CTL_FCT_PROP_SET;
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_PROPERTY_SET;
 	nvmf_put_le32(sqe + 44, ofst);
 	nvmf_put_le64(sqe + 48, v);
 	return th_cmd(h, sqe, NULL, 0, false, NULL, 0, cqe);
@@ -478,9 +478,9 @@ int th_admin_up_as(struct th *h, int port, const char *subnqn, const char *hostn
 		rc = -EACCES;
 	/* CC: EN, IOSQES 6, IOCQES 4 */
 	if (rc == 0)
-		rc = th_prop_set(h, CTL_REG_CC, 1u | (6u << 16) | (4u << 20), &cqe);
+		rc = th_prop_set(h, NVMF_PROP_CC, 1u | (6u << 16) | (4u << 20), &cqe);
 	if (rc == 0)
-		rc = th_prop_get(h, CTL_REG_CSTS, false, &csts, &cqe);
+		rc = th_prop_get(h, NVMF_PROP_CSTS, false, &csts, &cqe);
 	if (rc == 0 && !(csts & 1))
 		rc = -EIO;
 	return rc;
@@ -507,7 +507,7 @@ int th_write(struct th *h, uint32_t nsid, uint64_t slba, uint32_t nlb, const voi
 {
 	uint8_t sqe[64];
 
-	th_sqe(sqe, CTL_IO_WRITE, nsid);
+	th_sqe(sqe, NVMF_NVM_WRITE, nsid);
 	nvmf_put_le64(sqe + 40, slba);
 	nvmf_put_le32(sqe + 48, nlb - 1);
 	return th_cmd(h, sqe, buf, len, icd, NULL, 0, cqe);
@@ -518,7 +518,7 @@ int th_read(struct th *h, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf,
 {
 	uint8_t sqe[64];
 
-	th_sqe(sqe, CTL_IO_READ, nsid);
+	th_sqe(sqe, NVMF_NVM_READ, nsid);
 	nvmf_put_le64(sqe + 40, slba);
 	nvmf_put_le32(sqe + 48, nlb - 1);
 	return th_cmd(h, sqe, NULL, 0, false, buf, len, cqe);
@@ -530,7 +530,7 @@ int th_get_log(struct th *h, uint8_t lid, bool rae, uint64_t off, void *buf, uin
 	uint8_t sqe[64];
 	uint32_t numd = len / 4 - 1;
 
-	th_sqe(sqe, CTL_ADM_GET_LOG_PAGE, 0xFFFFFFFFu);
+	th_sqe(sqe, NVMF_ADM_GET_LOG_PAGE, 0xFFFFFFFFu);
 	nvmf_put_le32(sqe + 40, lid | (rae ? 1u << 15 : 0) | ((numd & 0xFFFF) << 16));
 	nvmf_put_le32(sqe + 44, numd >> 16);
 	nvmf_put_le64(sqe + 48, off);
@@ -541,7 +541,7 @@ int th_identify(struct th *h, uint8_t cns, uint32_t nsid, void *buf, struct th_c
 {
 	uint8_t sqe[64];
 
-	th_sqe(sqe, CTL_ADM_IDENTIFY, nsid);
+	th_sqe(sqe, NVMF_ADM_IDENTIFY, nsid);
 	nvmf_put_le32(sqe + 40, cns);
 	return th_cmd(h, sqe, NULL, 0, false, buf, 4096, cqe);
 }

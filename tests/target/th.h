@@ -22,6 +22,18 @@
 #define TH_HOSTNQN "nqn.2024-01.org.libnvmf:host1"
 #define TH_TIMEOUT_MS 10000
 
+/* Byte offsets of fields of Identify Controller, Identify Namespace and a
+ * discovery log entry (nvme.h's layouts). */
+#define TH_IDC(f) offsetof(struct nvmf_id_ctrl, f)
+#define TH_IDN(f) offsetof(struct nvmf_id_ns, f)
+#define TH_DLE(f) offsetof(struct nvmf_disc_entry, f)
+
+/* DW0 of Connect Invalid Parameters naming a field of the Connect data or of
+ * the Connect SQE (IATTR and IPO, Base 2.0, 6.3). */
+#define TH_IPO_DATA(f) \
+	nvmf_connect_rsp_invalid(NVMF_CONNECT_IATTR_IN_DATA, offsetof(struct nvmf_connect_payload, f))
+#define TH_IPO_SQE(f)  nvmf_connect_rsp_invalid(0, offsetof(struct nvmf_connect_cmd, f))
+
 /* ---- Target fixture ------------------------------------------------------- */
 struct tf {
 	uv_loop_t loop;

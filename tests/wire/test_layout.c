@@ -533,6 +533,11 @@ static void test_cqe_status_decode(void **state)
 	assert_int_equal(nvmf_le16toh(cqe.cid), 0xBEEF);
 	assert_int_equal(nvmf_connect_rsp_ipo(nvmf_le32toh(cqe.dw0)), 0x0100);
 	assert_int_equal(nvmf_connect_rsp_iattr(nvmf_le32toh(cqe.dw0)), NVMF_CONNECT_IATTR_IN_DATA);
+	/* The DW0 a controller builds: HOSTNQN (data offset 512), SQSIZE (SQE offset 44). */
+	assert_int_equal(nvmf_connect_rsp_invalid(NVMF_CONNECT_IATTR_IN_DATA,
+						  offsetof(struct nvmf_connect_payload, hostnqn)),
+			 0x00010200u);
+	assert_int_equal(nvmf_connect_rsp_invalid(0, offsetof(struct nvmf_connect_cmd, sqsize)), 44);
 
 	/* Transient Transport Error (SCT 0, SC 22h), More set, retryable, phase 0. */
 	s = 0x4044;
@@ -724,6 +729,11 @@ static void test_property_and_admin_dwords(void **state)
 	assert_int_equal(nvmf_aer_lid(0x00040002u), NVMF_LID_CHANGED_NS);
 	assert_int_equal(nvmf_aer_info(0x0070F002u), NVMF_AER_NOTICE_DISC_CHANGED);
 	assert_int_equal(nvmf_aer_lid(0x0070F002u), NVMF_LID_DISCOVERY);
+	/* ... and the DW0s a controller builds for them. */
+	assert_int_equal(nvmf_aer_dw0(NVMF_AER_TYPE_NOTICE, NVMF_AER_NOTICE_NS_CHANGED,
+				      NVMF_LID_CHANGED_NS), 0x00040002u);
+	assert_int_equal(nvmf_aer_dw0(NVMF_AER_TYPE_NOTICE, NVMF_AER_NOTICE_DISC_CHANGED,
+				      NVMF_LID_DISCOVERY), 0x0070F002u);
 }
 
 static void test_id_ns_helpers(void **state)

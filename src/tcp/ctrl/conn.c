@@ -14,6 +14,7 @@
  * by one uv_write per connection from a uv_check handle (listen.c).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,8 +356,8 @@ static void q_complete(struct ctl_req *cr)
 {
 	struct tcp_creq *r = (struct tcp_creq *)cr;
 	struct tcp_cconn *c = r->conn;
-	uint16_t sf = nvmf_get_le16(cr->cqe + CTL_CQE_STATUS);
-	bool ok = ((sf >> 1) & 0x7FF) == 0;
+	uint16_t sf = nvmf_get_le16(cr->cqe + offsetof(struct nvmf_cqe, status));
+	bool ok = nvmf_status_ok(sf);
 	bool success_flag = false;
 	size_t n;
 
@@ -379,8 +380,8 @@ static void q_complete(struct ctl_req *cr)
 		 * the host disabled SQ flow control (NVMe/TCP 1.0, 3.6.2.9) and
 		 * the CQE would carry nothing else. */
 		success_flag = c->srv->target->opts.c2h_success && c->q.no_sqflow &&
-			nvmf_get_le32(cr->cqe + CTL_CQE_DW0) == 0 &&
-			nvmf_get_le32(cr->cqe + CTL_CQE_DW1) == 0;
+			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw0)) == 0 &&
+			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw1)) == 0;
 		n = tcp_build_c2h_data(r->hdr, &c->params, r->cid, 0, cr->xfer_len, true,
 				       success_flag);
 		tx_add(c, r->hdr, n);
@@ -457,9 +458,9 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		;
 	r->conn = c;
 	r->ttag = (uint16_t)slot;
-	r->cid = nvmf_get_le16(sqe + CTL_SQE_CID);
+	r->cid = nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid));
 	r->c.q = &c->q;
-	memcpy(r->c.sqe, sqe, 64);
+	memcpy(r->c.sqe, sqe, NVMF_SQE_SIZE);
 	c->slots[slot] = r;
 	c->nslots++;
 	c->nreqs++;
@@ -473,16 +474,16 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 	if (lay->datal) {
 		/* In-capsule data: an SGL Data Block with the Offset subtype,
 		 * offset 0, exactly the command's length (NVMe/TCP 1.0, 3.3). */
-		uint8_t type = sqe[CTL_SQE_SGL_TYPE];
+		uint8_t type = sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)];
 
 		if (r->c.dir != CTL_DIR_H2C)
-			fail_cmd(r, CTL_SC_INVALID_FIELD);
-		else if (type != CTL_SGL_DATA_OFFSET)
-			fail_cmd(r, CTL_SC_SGL_TYPE_INVALID);
-		else if (nvmf_get_le64(sqe + CTL_SQE_SGL) != 0)
-			fail_cmd(r, CTL_SC_SGL_OFFSET_INVALID);
+			fail_cmd(r, NVMF_SC_INVALID_FIELD);
+		else if (type != NVMF_SGL_ID_ICD)
+			fail_cmd(r, NVMF_SC_SGL_INVALID_TYPE);
+		else if (nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, dptr.sgl.addr)) != 0)
+			fail_cmd(r, NVMF_SC_SGL_INVALID_OFFSET);
 		else if (lay->datal != r->c.xfer_len)
-			fail_cmd(r, CTL_SC_SGL_LEN_INVALID);
+			fail_cmd(r, NVMF_SC_SGL_INVALID_DATA_LEN);
 		else {
 			c->cur = r;
 			*dst = r->c.data;
@@ -508,12 +509,12 @@ static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool dd
 		 * (NVMe/TCP 1.0, 3.6.2.1). */
 		ctl_log(c->srv->target, 0, "%s: cid %u: data digest error", c->peer, r->cid);
 		r->in_ctl = true;
-		ctl_req_complete(&r->c, CTL_SC_TRANSIENT_XPORT, 0, 0);
+		ctl_req_complete(&r->c, NVMF_SC_TRANSIENT_TRANSPORT, 0, 0);
 		return 0;
 	}
-	type = r->c.sqe[CTL_SQE_SGL_TYPE];
-	if (r->c.xfer_len && lay->datal == 0 && type != CTL_SGL_TRANSPORT_A) {
-		fail_cmd(r, CTL_SC_SGL_TYPE_INVALID);
+	type = r->c.sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)];
+	if (r->c.xfer_len && lay->datal == 0 && type != NVMF_SGL_ID_TCP_TRANSPORT) {
+		fail_cmd(r, NVMF_SC_SGL_INVALID_TYPE);
 		return 0;
 	}
 	if (r->c.dir == CTL_DIR_H2C && r->c.xfer_len && lay->datal == 0) {
@@ -578,7 +579,7 @@ static int h2c_pdu(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 	r->in_ctl = true;
 	if (r->ddgst_bad) {
 		ctl_log(c->srv->target, 0, "%s: cid %u: data digest error", c->peer, r->cid);
-		ctl_req_complete(&r->c, CTL_SC_TRANSIENT_XPORT, 0, 0);
+		ctl_req_complete(&r->c, NVMF_SC_TRANSIENT_TRANSPORT, 0, 0);
 		return 0;
 	}
 	ctl_req_execute(&r->c);
