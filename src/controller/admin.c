@@ -21,11 +21,16 @@ static void put_str(uint8_t *dst, size_t len, const char *s)
 
 /* Returns up to len bytes of a C2H data structure: the host may give a
  * shorter SGL than the structure, never a longer transfer than asked. */
+/*
+ * A data structure into the command's buffer. An SGL longer than the
+ * structure is filled to its end with zeroes (the buffer is zeroed when
+ * allocated), as nvmet does for the discovery log and FreeBSD's target for
+ * log pages: a host may not accept a successful command that moved less
+ * data than its SGL describes (NVMe/TCP 1.0, 3.6.2.9; ours does not).
+ */
 static void reply_data(struct ctl_req *req, const void *buf, uint32_t len)
 {
-	if (req->xfer_len > len)
-		req->xfer_len = len;
-	memcpy(req->data, buf, req->xfer_len);
+	memcpy(req->data, buf, req->xfer_len < len ? req->xfer_len : len);
 	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }
 

@@ -227,10 +227,11 @@ void ctl_get_log_page(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return;
 	}
-	/* The window past the end of the page reads as zeroes. */
-	memset(req->data, 0, want);
+	/* The window past the end of the page reads as zeroes, and so does
+	 * an SGL longer than NUMD: all of it is sent (see reply_data in
+	 * admin.c for why). */
+	memset(req->data, 0, req->xfer_len);
 	memcpy(req->data, page + lpo, size - lpo < want ? size - lpo : want);
-	req->xfer_len = (uint32_t)want;
 	free(page);
 	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }

@@ -104,6 +104,43 @@ static void test_disconnect_admin_queue(void **state)
 	th_close(&h);
 }
 
+/*
+ * An SGL longer than the data structure: the whole SGL is sent, zeroes past
+ * the structure, with success. Sending less would make a strict host (ours,
+ * FreeBSD's) fail the queue (NVMe/TCP 1.0, 3.6.2.9).
+ */
+static void test_sgl_longer_than_data(void **state)
+{
+	struct th h;
+	struct th_cqe cqe;
+	uint8_t sqe[64];
+	uint8_t *buf = malloc(8192);
+	uint32_t numd = 512 / 4 - 1;
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
+	memset(buf, 0xee, 8192);
+	th_sqe(sqe, NVMF_ADM_IDENTIFY, 0);
+	nvmf_put_le32(sqe + 40, NVMF_CNS_CTRL);
+	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, buf, 8192, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(h.c2h_bytes, 8192);
+	assert_int_equal(buf[4096], 0);
+	assert_int_equal(buf[8191], 0);
+	/* Get Log Page (Error Information) with NUMD for 512 bytes, 4096 in the SGL. */
+	memset(buf, 0xee, 8192);
+	th_sqe(sqe, NVMF_ADM_GET_LOG_PAGE, 0xFFFFFFFFu);
+	nvmf_put_le32(sqe + 40, NVMF_LID_ERROR | (numd << 16));
+	assert_int_equal(th_cmd(&h, sqe, NULL, 0, false, buf, 4096, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(h.c2h_bytes, 4096);
+	assert_int_equal(buf[512], 0);
+	assert_int_equal(buf[4095], 0);
+	th_close(&h);
+	free(buf);
+}
+
 static void test_recfmt_and_order(void **state)
 {
 	struct th h;
@@ -513,6 +550,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_validation),
 		cmocka_unit_test(test_disconnect_admin_queue),
+		cmocka_unit_test(test_sgl_longer_than_data),
 		cmocka_unit_test(test_recfmt_and_order),
 		cmocka_unit_test(test_properties_enable_shutdown),
 		cmocka_unit_test(test_identify_features),

@@ -344,6 +344,7 @@ int th_cmd(struct th *h, uint8_t *sqe, const void *wdata, uint32_t wlen, bool ic
 
 	if (h->cid == 0xFFFF)
 		h->cid = 1;
+	h->c2h_bytes = 0;
 	nvmf_put_le16(sqe + 2, cid);
 	sqe[1] |= 0x40;		/* PSDT: SGL */
 	memset(sqe + 24, 0, 16);
@@ -390,6 +391,7 @@ int th_cmd(struct th *h, uint8_t *sqe, const void *wdata, uint32_t wlen, bool ic
 			if (!rbuf || off + h->datal > rlen)
 				return -ERANGE;
 			memcpy((uint8_t *)rbuf + off, h->data, h->datal);
+			h->c2h_bytes += h->datal;
 			if (h->hdr.ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
 				h->saw_success_flag = true;
 				cqe->cid = cid;

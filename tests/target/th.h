@@ -73,6 +73,7 @@ struct th {
 	uint32_t datal;
 	bool ddgst_ok, hdgst_ok;
 	bool saw_success_flag;
+	uint32_t c2h_bytes;	/* C2HData bytes the last th_cmd() received */
 	/* Optional tap of every byte sent (side 0) and received (side 1),
 	 * e.g. to write a pcap. */
 	void (*tap)(void *arg, int side, const void *buf, size_t len);
