@@ -30,7 +30,7 @@ static void put_str(uint8_t *dst, size_t len, const char *s)
  */
 static void reply_data(struct ctl_req *req, const void *buf, uint32_t len)
 {
-	memcpy(req->data, buf, req->xfer_len < len ? req->xfer_len : len);
+	memcpy(req->x.data, buf, req->x.xfer_len < len ? req->x.xfer_len : len);
 	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }
 
@@ -133,13 +133,13 @@ static void exec_identify(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
 	uint8_t id[NVMF_IDENTIFY_DATA_LEN];
-	uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
-	uint32_t nsid = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, nsid));
+	uint32_t cdw10 = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw10));
+	uint32_t nsid = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, nsid));
 	uint8_t cns = cdw10 & 0xFF;
 	uint16_t st = 0;
 	unsigned n = 0;
 
-	if (!req->data || req->dir != CTL_DIR_C2H) {
+	if (!req->x.data || req->x.dir != XP_DIR_C2H) {
 		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;
 	}
@@ -205,8 +205,8 @@ static uint32_t round_kato(uint32_t kato)
 static void exec_set_features(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
-	uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
-	uint32_t cdw11 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw11));
+	uint32_t cdw10 = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw10));
+	uint32_t cdw11 = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw11));
 	uint8_t fid = cdw10 & 0xFF;
 
 	if (cdw10 & NVMF_FEAT_SV) {
@@ -261,7 +261,7 @@ static void exec_set_features(struct ctl_req *req)
 static void exec_get_features(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
-	uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
+	uint32_t cdw10 = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw10));
 	uint8_t fid = cdw10 & 0xFF, sel = (cdw10 >> 8) & 7;
 	/* Nothing is saved: the saved value is the default. */
 	bool dflt = sel == NVMF_FEAT_SEL_DEFAULT || sel == NVMF_FEAT_SEL_SAVED;
@@ -302,7 +302,7 @@ bad:
 void ctl_admin_exec(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
-	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
+	uint8_t opc = req->x.sqe[offsetof(struct nvmf_sqe, opcode)];
 
 	switch (opc) {
 	case NVMF_ADM_IDENTIFY:
@@ -334,6 +334,6 @@ void ctl_admin_exec(struct ctl_req *req)
 	default:
 		break;
 	}
-	ctl_log(c->target, 1, "%s: admin opcode %#x not supported", req->q->peer, opc);
+	ctl_log(c->target, 1, "%s: admin opcode %#x not supported", req->q->x.peer, opc);
 	ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 }

@@ -296,20 +296,20 @@ static void be_work(uv_work_t *w)
 {
 	struct ctl_req *req = w->data;
 	struct ctl_ns *ns = req->ns;
-	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
+	uint8_t opc = req->x.sqe[offsetof(struct nvmf_sqe, opcode)];
 	int rc = 0;
 
 	switch (opc) {
 	case NVMF_NVM_READ:
-		rc = full_pread(ns->fd, req->data, req->io_len, req->io_off);
+		rc = full_pread(ns->fd, req->x.data, req->io_len, req->io_off);
 		break;
 	case NVMF_NVM_COMPARE:
 		rc = full_pread(ns->fd, req->aux, req->io_len, req->io_off);
 		break;
 	case NVMF_NVM_WRITE:
-		rc = full_pwrite(ns->fd, req->data, req->io_len, req->io_off);
+		rc = full_pwrite(ns->fd, req->x.data, req->io_len, req->io_off);
 		if (rc == 0 &&
-		    (nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw12)) & NVMF_RW_FUA))
+		    (nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw12)) & NVMF_RW_FUA))
 			rc = fdatasync(ns->fd) < 0 ? -errno : 0;
 		break;
 	case NVMF_NVM_FLUSH:
@@ -328,11 +328,11 @@ static void be_work(uv_work_t *w)
 		rc = zero_range(ns, req->io_off, req->io_len, req->deac);
 		break;
 	case NVMF_NVM_DSM: {
-		uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
+		uint32_t cdw10 = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw10));
 		uint32_t nr = (cdw10 & 0xFF) + 1;
 
 		for (uint32_t i = 0; i < nr && rc == 0; i++) {
-			const uint8_t *r = req->data + sizeof(struct nvmf_dsm_range) * i;
+			const uint8_t *r = req->x.data + sizeof(struct nvmf_dsm_range) * i;
 			uint64_t nlb = nvmf_get_le32(r + offsetof(struct nvmf_dsm_range, nlb));
 			uint64_t slba = nvmf_get_le64(r + offsetof(struct nvmf_dsm_range, slba));
 
@@ -375,14 +375,14 @@ static uint16_t errno_status(int err, uint8_t opc)
 
 static void be_done(struct ctl_req *req)
 {
-	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
+	uint8_t opc = req->x.sqe[offsetof(struct nvmf_sqe, opcode)];
 	uint16_t st = errno_status(req->werr, opc);
 
 	if (req->werr)
 		ctl_log(req->q->target, 0, "%s nsid %u: I/O opcode %#x failed: %s",
 			req->ns ? req->ns->path : "?", req->ns ? req->ns->nsid : 0, opc,
 			strerror(-req->werr));
-	if (!st && opc == NVMF_NVM_COMPARE && memcmp(req->aux, req->data, req->io_len) != 0)
+	if (!st && opc == NVMF_NVM_COMPARE && memcmp(req->aux, req->x.data, req->io_len) != 0)
 		st = NVMF_SC_COMPARE_FAILURE | CTL_DNR;
 	if (req->aux && opc == NVMF_NVM_FLUSH) {
 		for (struct ctl_ns **l = (struct ctl_ns **)(void *)req->aux; *l; l++)
@@ -405,28 +405,28 @@ static void be_after(uv_work_t *w, int status)
 static void ram_exec(struct ctl_req *req)
 {
 	struct ctl_ns *ns = req->ns;
-	uint8_t opc = req->sqe[offsetof(struct nvmf_sqe, opcode)];
+	uint8_t opc = req->x.sqe[offsetof(struct nvmf_sqe, opcode)];
 
 	req->werr = 0;
 	switch (opc) {
 	case NVMF_NVM_READ:
-		memcpy(req->data, ns->ram + req->io_off, req->io_len);
+		memcpy(req->x.data, ns->ram + req->io_off, req->io_len);
 		break;
 	case NVMF_NVM_COMPARE:
 		memcpy(req->aux, ns->ram + req->io_off, req->io_len);
 		break;
 	case NVMF_NVM_WRITE:
-		memcpy(ns->ram + req->io_off, req->data, req->io_len);
+		memcpy(ns->ram + req->io_off, req->x.data, req->io_len);
 		break;
 	case NVMF_NVM_WRITE_ZEROES:
 		memset(ns->ram + req->io_off, 0, req->io_len);
 		break;
 	case NVMF_NVM_DSM: {
-		uint32_t cdw10 = nvmf_get_le32(req->sqe + offsetof(struct nvmf_sqe, cdw10));
+		uint32_t cdw10 = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_sqe, cdw10));
 		uint32_t nr = (cdw10 & 0xFF) + 1;
 
 		for (uint32_t i = 0; i < nr; i++) {
-			const uint8_t *r = req->data + sizeof(struct nvmf_dsm_range) * i;
+			const uint8_t *r = req->x.data + sizeof(struct nvmf_dsm_range) * i;
 			uint64_t nlb = nvmf_get_le32(r + offsetof(struct nvmf_dsm_range, nlb));
 			uint64_t slba = nvmf_get_le64(r + offsetof(struct nvmf_dsm_range, slba));
 

@@ -4,10 +4,12 @@
  * Internal to nvmf-target (prefix ctl_). The model is the dynamic
  * controller model of NVMe over Fabrics 1.1, 3.3: a host's admin queue
  * Connect with CNTLID FFFFh creates a controller, its I/O queue Connects
- * name that controller's CNTLID. A transport (src/tcp/ctrl) creates one
- * ctl_queue per connection, hands it each command as a ctl_req and gets
- * the completion back through ctl_queue_ops. Everything runs on one libuv
- * loop; file I/O goes to the libuv threadpool.
+ * name that controller's CNTLID. The controller is the owner of
+ * controller-role queue pairs (transport/xport_ctrl.h): a ctl_queue extends
+ * a transport's struct xp_cqueue, a ctl_req its struct xp_creq, and the
+ * transport calls the controller through ctl_xp_ops (xport.c); the
+ * controller names no transport. Everything runs on one libuv loop; file
+ * I/O goes to the libuv threadpool.
  */
 #ifndef NVMF_CTL_H
 #define NVMF_CTL_H
@@ -18,6 +20,8 @@
 #include <uv.h>
 
 #include <nvmf/nvme.h>
+
+#include "transport/xport_ctrl.h"
 
 /*
  * Wire formats: SQEs, CQEs, Fabrics capsules and the data structures the
@@ -128,29 +132,17 @@ struct ctl_target {
 	unsigned npool;
 };
 
-/* Transport callbacks of a queue. */
-struct ctl_queue_ops {
-	/* The command is done: req->cqe is filled; for a successful
-	 * controller-to-host command req->data holds req->xfer_len bytes. */
-	void (*complete)(struct ctl_req *req);
-	/* The controller wants this queue's connection closed (keep-alive
-	 * expiry, controller teardown). The transport closes it and later
-	 * calls ctl_queue_destroy(). */
-	void (*drop)(struct ctl_queue *q, const char *why);
-};
-
+/*
+ * One queue: the controller's part of a controller-role queue pair. The
+ * transport's part (x) carries what both need: peer and local address,
+ * whether I/O subsystems are reachable, and the QID, SQSIZE and SQ flow
+ * control setting that Connect establishes (x.connected once it succeeded).
+ */
 struct ctl_queue {
+	struct xp_cqueue x;		/* first: the transport allocates us */
 	struct ctl_target *target;
-	const struct ctl_queue_ops *ops;
-	void    *tp;			/* transport's connection */
 	struct ctl_ctrl *ctrl;		/* NULL until Connect */
-	bool     io_allowed;		/* reached through an I/O port */
-	uint16_t qid;
-	uint16_t sqsize;		/* 0's based */
 	uint16_t sqhd;
-	bool     no_sqflow;		/* host disabled SQ flow control */
-	char     peer[80];		/* for log messages */
-	char     local_addr[64];	/* address the host reached (discovery log) */
 };
 
 /* A controller (Base 2.0, 3.1; Fabrics 1.1, 3.3). */
@@ -185,16 +177,14 @@ struct ctl_ctrl {
 	uint64_t start_ms;
 };
 
-enum ctl_dir { CTL_DIR_NONE, CTL_DIR_H2C, CTL_DIR_C2H };
-
-/* One command. The transport embeds it and owns its memory. */
+/*
+ * One command. The transport allocates it and owns its memory; x holds the
+ * SQE as received, the CQE as sent, the direction and SGL length prepare
+ * decided and the data buffer prepare allocated (x.data).
+ */
 struct ctl_req {
-	struct ctl_queue *q;
-	uint8_t  sqe[NVMF_SQE_SIZE];	/* struct nvmf_sqe, as received */
-	uint8_t  cqe[NVMF_CQE_SIZE];	/* struct nvmf_cqe, as sent */
-	enum ctl_dir dir;
-	uint32_t xfer_len;		/* SGL length */
-	uint8_t *data;			/* xfer_len bytes (malloc'ed by prepare) */
+	struct xp_creq x;		/* first: the transport allocates us */
+	struct ctl_queue *q;		/* x.q as the controller's queue */
 	struct ctl_ns *ns;		/* held during I/O */
 	uv_work_t work;
 	int      werr;			/* backend result (negative errno) */
@@ -241,10 +231,10 @@ void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid);
 void ctl_backend_submit(struct ctl_req *req);
 
 /* ---- ctrl.c: queues, controllers, dispatch ------------------------------ */
-void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t, const struct ctl_queue_ops *ops,
-		    void *tp, bool io_allowed);
-/* The connection is gone: fail held AERs (complete() is called for them)
- * and detach from the controller. In-flight I/O completes normally later. */
+void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t);
+/* The connection is gone: fail held AERs (their completions go to the
+ * transport, which frees them) and detach from the controller. In-flight
+ * I/O completes normally later. */
 void ctl_queue_destroy(struct ctl_queue *q);
 /*
  * Decode a freshly received command: direction and length from the SGL
@@ -259,6 +249,13 @@ void ctl_req_execute(struct ctl_req *req);
 void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1);
 /* Release what prepare allocated; the transport calls it before freeing. */
 void ctl_req_release(struct ctl_req *req);
+
+/* ---- xport.c: the controller as owner of controller-role queue pairs ---- */
+extern const struct xp_cqueue_ops ctl_xp_ops;
+/* Listener options from the target's (queue and request sizes, MDTS,
+ * in-capsule data, C2HData SUCCESS, MQES); transport-specific ones are the
+ * caller's to add. Listen with xp_listener_create(..., &ctl_xp_ops, t, ...). */
+void ctl_listen_opts(const struct ctl_target *t, struct xp_listen_opts *o);
 void ctl_ctrl_touch(struct ctl_ctrl *c);
 /* A namespace of a subsystem changed: changed-NS log and AEN. */
 void ctl_ns_notice(struct ctl_subsys *s, uint32_t nsid);

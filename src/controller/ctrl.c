@@ -17,16 +17,13 @@ uint64_t ctl_now_ms(struct ctl_target *t)
 	return uv_now(t->loop);
 }
 
-void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t, const struct ctl_queue_ops *ops,
-		    void *tp, bool io_allowed)
+void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t)
 {
-	memset(q, 0, sizeof(*q));
+	/* The transport zeroed q and set its own part (q->x). */
 	q->target = t;
-	q->ops = ops;
-	q->tp = tp;
-	q->io_allowed = io_allowed;
+	q->ctrl = NULL;
 	/* Until Connect sets it, one command (the Connect) may be in flight. */
-	q->sqsize = 0;
+	q->x.sqsize = 0;
 }
 
 /* ---- Controller lifetime ------------------------------------------------- */
@@ -51,7 +48,7 @@ static void ka_timer_cb(uv_timer_t *tm)
 	c->dying = true;
 	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
 		if (c->queues[i])
-			c->queues[i]->ops->drop(c->queues[i], "keep-alive timeout");
+			xp_cqueue_drop(&c->queues[i]->x, "keep-alive timeout");
 }
 
 void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms)
@@ -164,9 +161,9 @@ void ctl_queue_destroy(struct ctl_queue *q)
 	if (!c)
 		return;
 	q->ctrl = NULL;
-	if (c->queues[q->qid] == q)
-		c->queues[q->qid] = NULL;
-	if (q->qid == 0) {
+	if (c->queues[q->x.qid] == q)
+		c->queues[q->x.qid] = NULL;
+	if (q->x.qid == 0) {
 		/* Held AERs end with the admin queue (Base 2.0, 5.2). */
 		while (c->naer) {
 			struct ctl_req *r = c->aers[--c->naer];
@@ -179,7 +176,7 @@ void ctl_queue_destroy(struct ctl_queue *q)
 		c->dying = true;
 		for (unsigned i = 1; i <= CTL_MAX_IOQ; i++)
 			if (c->queues[i])
-				c->queues[i]->ops->drop(c->queues[i], "admin queue closed");
+				xp_cqueue_drop(&c->queues[i]->x, "admin queue closed");
 	}
 	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
 		if (c->queues[i])
@@ -197,40 +194,40 @@ static uint8_t cmd_code(const uint8_t *sqe)
 	return opc == NVMF_ADM_FABRICS ? sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] : opc;
 }
 
-static enum ctl_dir cmd_dir(const uint8_t *sqe)
+static enum xp_dir cmd_dir(const uint8_t *sqe)
 {
 	/* Bits 1:0 of the opcode (or FCTYPE) give the data direction
 	 * (Base 2.0, 5.1, Figure 140; Fabrics 1.1, Figure 10). */
 	switch (nvmf_opcode_xfer(cmd_code(sqe))) {
-	case NVMF_XFER_H2C: return CTL_DIR_H2C;
-	case NVMF_XFER_C2H: return CTL_DIR_C2H;
-	default: return CTL_DIR_NONE;
+	case NVMF_XFER_H2C: return XP_DIR_H2C;
+	case NVMF_XFER_C2H: return XP_DIR_C2H;
+	default: return XP_DIR_NONE;
 	}
 }
 
 uint16_t ctl_req_prepare(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
-	const uint8_t *sqe = req->sqe;
+	const uint8_t *sqe = req->x.sqe;
 	uint32_t len = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, dptr.sgl.length));
 	uint32_t max = (uint32_t)CTL_MPS << q->target->opts.mdts;
 	unsigned psdt = nvmf_sqe_psdt(sqe[offsetof(struct nvmf_sqe, flags)]);
 	uint8_t code = cmd_code(sqe);
 	bool read_io;
 
-	memset(req->cqe, 0, sizeof(req->cqe));
-	req->dir = cmd_dir(sqe);
-	req->xfer_len = 0;
-	req->data = NULL;
+	memset(req->x.cqe, 0, sizeof(req->x.cqe));
+	req->x.dir = cmd_dir(sqe);
+	req->x.xfer_len = 0;
+	req->x.data = NULL;
 	req->pooled = false;
-	if (q->ctrl && !q->no_sqflow)
-		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->sqsize + 1));
+	if (q->ctrl && !q->x.sqfc_disabled)
+		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->x.sqsize + 1));
 
 	if (nvmf_opcode_xfer(code) == NVMF_XFER_BIDIR) {
 		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		return NVMF_SC_INVALID_OPCODE;
 	}
-	if (req->dir == CTL_DIR_NONE)
+	if (req->x.dir == XP_DIR_NONE)
 		return 0;
 	/* NVMe/TCP carries data only through SGLs (NVMe/TCP 1.0, 2.1). */
 	if (psdt == NVMF_PSDT_PRP) {
@@ -240,7 +237,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	if (len > max) {
 		/* MDTS (Base 2.0, 5.17.2.1): larger transfers are Invalid Field. */
 		ctl_log(q->target, 1, "%s: cid %u: transfer of %u bytes exceeds MDTS (%u)",
-			q->peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len, max);
+			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len, max);
 		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return NVMF_SC_INVALID_FIELD;
 	}
@@ -251,26 +248,26 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		 * for their data, responses not read): retryable, no DNR
 		 * (Base 2.0, Command Interrupted). */
 		ctl_log(q->target, 1, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
-			q->peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
+			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
 			(unsigned long long)q->target->opts.max_data_bytes);
 		ctl_req_complete(req, NVMF_SC_CMD_INTERRUPTED, 0, 0);
 		return NVMF_SC_CMD_INTERRUPTED;
 	}
-	read_io = q->qid != 0 && sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_NVM_READ;
-	if (q->qid != 0 && len >= CTL_POOL_MIN_LEN) {
+	read_io = q->x.qid != 0 && sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_NVM_READ;
+	if (q->x.qid != 0 && len >= CTL_POOL_MIN_LEN) {
 		/* I/O data is written in full before it is read: no zeroing. */
 		struct ctl_target *t = q->target;
 
-		req->data = t->npool ? t->pool[--t->npool] : malloc(max);
-		req->pooled = req->data != NULL;
+		req->x.data = t->npool ? t->pool[--t->npool] : malloc(max);
+		req->pooled = req->x.data != NULL;
 	} else {
-		req->data = read_io ? malloc(len) : calloc(1, len);
+		req->x.data = read_io ? malloc(len) : calloc(1, len);
 	}
-	if (!req->data) {
+	if (!req->x.data) {
 		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 		return NVMF_SC_INTERNAL_ERROR;
 	}
-	req->xfer_len = len;
+	req->x.xfer_len = len;
 	req->charged = len;
 	q->target->data_bytes += len;
 	return 0;
@@ -283,7 +280,7 @@ void ctl_req_execute(struct ctl_req *req)
 
 	q->target->inflight++;
 	req->executing = true;
-	if (req->sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS) {
+	if (req->x.sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS) {
 		ctl_fabrics_exec(req);
 		return;
 	}
@@ -298,7 +295,7 @@ void ctl_req_execute(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR, 0, 0);
 		return;
 	}
-	if (q->qid == 0)
+	if (q->x.qid == 0)
 		ctl_admin_exec(req);
 	else
 		ctl_io_exec(req);
@@ -313,18 +310,18 @@ void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t stat
 	c->errcount++;
 	memset(e, 0, sizeof(c->errlog[0]));
 	nvmf_put_le64(e + ERR(error_count), c->errcount);
-	nvmf_put_le16(e + ERR(sqid), req->q->qid);
-	memcpy(e + ERR(cid), req->sqe + offsetof(struct nvmf_sqe, cid), 2);
+	nvmf_put_le16(e + ERR(sqid), req->q->x.qid);
+	memcpy(e + ERR(cid), req->x.sqe + offsetof(struct nvmf_sqe, cid), 2);
 	nvmf_put_le16(e + ERR(status), nvmf_status_make(status, (status & CTL_DNR) != 0));
 	nvmf_put_le16(e + ERR(pel), 0xFFFF);	/* parameter location not given */
-	memcpy(e + ERR(nsid), req->sqe + offsetof(struct nvmf_sqe, nsid), 4);
+	memcpy(e + ERR(nsid), req->x.sqe + offsetof(struct nvmf_sqe, nsid), 4);
 #undef ERR
 }
 
 void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1)
 {
 	struct ctl_queue *q = req->q;
-	uint8_t *cqe = req->cqe;
+	uint8_t *cqe = req->x.cqe;
 
 	/* inflight was raised by ctl_req_execute; a failure from prepare
 	 * never got there. */
@@ -335,9 +332,9 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 	nvmf_put_le32(cqe + offsetof(struct nvmf_cqe, dw0), dw0);
 	nvmf_put_le32(cqe + offsetof(struct nvmf_cqe, dw1), dw1);
 	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, sqhd),
-		      q->no_sqflow ? NVMF_SQHD_FLOW_CONTROL_OFF : q->sqhd);
-	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, sqid), q->qid);
-	memcpy(cqe + offsetof(struct nvmf_cqe, cid), req->sqe + offsetof(struct nvmf_sqe, cid), 2);
+		      q->x.sqfc_disabled ? NVMF_SQHD_FLOW_CONTROL_OFF : q->sqhd);
+	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, sqid), q->x.qid);
+	memcpy(cqe + offsetof(struct nvmf_cqe, cid), req->x.sqe + offsetof(struct nvmf_sqe, cid), 2);
 	/* Status field: SC in bits 8:1, SCT 11:9, DNR 15 (Base 2.0, 4.6.1). */
 	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, status),
 		      nvmf_status_make(status, (status & CTL_DNR) != 0));
@@ -347,7 +344,7 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 		ctl_ns_put(req->ns);
 		req->ns = NULL;
 	}
-	q->ops->complete(req);
+	xp_creq_complete(&req->x);
 }
 
 void ctl_req_release(struct ctl_req *req)
@@ -356,11 +353,11 @@ void ctl_req_release(struct ctl_req *req)
 
 	t->data_bytes -= req->charged;
 	req->charged = 0;
-	if (req->pooled && req->data && t->npool < CTL_POOL_MAX)
-		t->pool[t->npool++] = req->data;
+	if (req->pooled && req->x.data && t->npool < CTL_POOL_MAX)
+		t->pool[t->npool++] = req->x.data;
 	else
-		free(req->data);
-	req->data = NULL;
+		free(req->x.data);
+	req->x.data = NULL;
 	req->pooled = false;
 	free(req->aux);
 	req->aux = NULL;

@@ -23,7 +23,7 @@
 /* Fail a Connect with Connect Invalid Parameters naming the field. */
 static void connect_invalid(struct ctl_req *req, uint32_t ipo, const char *what)
 {
-	ctl_log(req->q->target, 0, "%s: Connect rejected: %s", req->q->peer, what);
+	ctl_log(req->q->target, 0, "%s: Connect rejected: %s", req->q->x.peer, what);
 	ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_PARAMS | CTL_DNR, ipo, 0);
 }
 
@@ -76,14 +76,14 @@ static bool check_host(struct ctl_req *req, const struct ctl_subsys *s, const ch
 	if (ctl_subsys_host_allowed(s, hostnqn)) {
 		if (!hostnqn[0] && qid == 0)
 			ctl_log(t, 0, "%s: warning: empty HOSTNQN accepted on %s (any host allowed)",
-				q->peer, s->nqn);
+				q->x.peer, s->nqn);
 		return true;
 	}
 	if (!hostnqn[0])
 		ctl_log(t, 0, "%s: Connect rejected: empty HOSTNQN, and %s allows only listed hosts",
-			q->peer, s->nqn);
+			q->x.peer, s->nqn);
 	else
-		ctl_log(t, 0, "%s: host %s not allowed on %s", q->peer, hostnqn, s->nqn);
+		ctl_log(t, 0, "%s: host %s not allowed on %s", q->x.peer, hostnqn, s->nqn);
 	ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
 	return false;
 }
@@ -92,7 +92,7 @@ static void exec_connect(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
 	struct ctl_target *t = q->target;
-	const uint8_t *sqe = req->sqe, *d = req->data;
+	const uint8_t *sqe = req->x.sqe, *d = req->x.data;
 	uint16_t recfmt = nvmf_get_le16(sqe + CONN(recfmt));
 	uint16_t qid = nvmf_get_le16(sqe + CONN(qid));
 	uint16_t sqsize = nvmf_get_le16(sqe + CONN(sqsize));
@@ -107,14 +107,14 @@ static void exec_connect(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		return;
 	}
-	if (req->dir != CTL_DIR_H2C || req->xfer_len < NVMF_CONNECT_DATA_LEN || !d) {
+	if (req->x.dir != XP_DIR_H2C || req->x.xfer_len < NVMF_CONNECT_DATA_LEN || !d) {
 		ctl_log(t, 0, "%s: Connect without its 1024-byte data (SGL length %u)",
-			q->peer, req->xfer_len);
+			q->x.peer, req->x.xfer_len);
 		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;
 	}
 	if (recfmt != NVMF_CONNECT_RECFMT) {
-		ctl_log(t, 0, "%s: Connect record format %u not supported", q->peer, recfmt);
+		ctl_log(t, 0, "%s: Connect record format %u not supported", q->x.peer, recfmt);
 		ctl_req_complete(req, NVMF_SC_CONNECT_INCOMPATIBLE_FMT | CTL_DNR, 0, 0);
 		return;
 	}
@@ -125,7 +125,7 @@ static void exec_connect(struct ctl_req *req)
 	if (!get_nqn(hostnqn, d + CDATA(hostnqn)) || !hostnqn_acceptable(hostnqn))
 		return connect_invalid(req, IPO_DATA(hostnqn), "malformed HOSTNQN");
 	s = ctl_subsys_find(t, subnqn);
-	if (!s || (s != &t->disc && !q->io_allowed))
+	if (!s || (s != &t->disc && !q->x.io_allowed))
 		return connect_invalid(req, IPO_DATA(subnqn), "unknown SUBNQN");
 	if (!check_host(req, s, hostnqn, qid))
 		return;
@@ -144,11 +144,11 @@ static void exec_connect(struct ctl_req *req)
 			kato += 100 - kato % 100;
 		c = ctl_ctrl_create(q, s, hostnqn, d + CDATA(hostid), kato);
 		if (!c) {
-			ctl_log(t, 0, "%s: too many controllers", q->peer);
+			ctl_log(t, 0, "%s: too many controllers", q->x.peer);
 			ctl_req_complete(req, NVMF_SC_CONTROLLER_BUSY, 0, 0);
 			return;
 		}
-		ctl_log(t, 1, "%s: controller %u created for %s on %s (KATO %u ms)", q->peer,
+		ctl_log(t, 1, "%s: controller %u created for %s on %s (KATO %u ms)", q->x.peer,
 			c->cntlid, ctl_host_name(hostnqn), subnqn, kato);
 	} else {
 		if (s == &t->disc)
@@ -174,10 +174,11 @@ static void exec_connect(struct ctl_req *req)
 		ctl_ctrl_touch(c);
 	}
 	q->ctrl = c;
-	q->qid = qid;
-	q->sqsize = sqsize;
+	q->x.qid = qid;
+	q->x.sqsize = sqsize;
 	q->sqhd = 1 % ((uint32_t)sqsize + 1);
-	q->no_sqflow = (cattr & NVMF_CONNECT_CATTR_DISABLE_SQFC) != 0;
+	q->x.sqfc_disabled = (cattr & NVMF_CONNECT_CATTR_DISABLE_SQFC) != 0;
+	q->x.connected = true;		/* the transport's set-up deadline ends */
 	ctl_req_complete(req, NVMF_SC_SUCCESS, c->cntlid, 0);
 }
 
@@ -234,15 +235,15 @@ static void exec_prop(struct ctl_req *req, bool set)
 	struct ctl_ctrl *c = q->ctrl;
 	/* Property Get has Property Set's ATTRIB and OFST (bits 2:0 of ATTRIB
 	 * give the size: 4 or 8 bytes). */
-	uint8_t size = req->sqe[offsetof(struct nvmf_prop_set_cmd, attrib)] & 7;
-	uint32_t ofst = nvmf_get_le32(req->sqe + offsetof(struct nvmf_prop_set_cmd, ofst));
+	uint8_t size = req->x.sqe[offsetof(struct nvmf_prop_set_cmd, attrib)] & 7;
+	uint32_t ofst = nvmf_get_le32(req->x.sqe + offsetof(struct nvmf_prop_set_cmd, ofst));
 	uint64_t v;
 
 	if (!c) {
 		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		return;
 	}
-	if (q->qid != 0) {
+	if (q->x.qid != 0) {
 		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		return;
 	}
@@ -252,7 +253,7 @@ static void exec_prop(struct ctl_req *req, bool set)
 		return;
 	}
 	if (set) {
-		v = nvmf_get_le64(req->sqe + offsetof(struct nvmf_prop_set_cmd, value));
+		v = nvmf_get_le64(req->x.sqe + offsetof(struct nvmf_prop_set_cmd, value));
 		if (ofst != NVMF_PROP_CC || size != NVMF_PROP_ATTRIB_SIZE_4) {
 			ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 			return;
@@ -291,7 +292,7 @@ void ctl_fabrics_exec(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
 
-	switch (req->sqe[offsetof(struct nvmf_fabrics_cmd, fctype)]) {
+	switch (req->x.sqe[offsetof(struct nvmf_fabrics_cmd, fctype)]) {
 	case NVMF_FCTYPE_CONNECT:
 		exec_connect(req);
 		break;
@@ -304,7 +305,7 @@ void ctl_fabrics_exec(struct ctl_req *req)
 	case NVMF_FCTYPE_DISCONNECT:
 		if (!q->ctrl) {
 			ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
-		} else if (q->qid == 0) {
+		} else if (q->x.qid == 0) {
 			/* Disconnect is for I/O queues only: Invalid Queue Type
 			 * (Fabrics 1.1, 3.4; SCT 1h SC 85h). Until the move to
 			 * nvme.h's names this answered 190h, Discover Restart. */
@@ -313,7 +314,7 @@ void ctl_fabrics_exec(struct ctl_req *req)
 			/* Complete, then the transport closes the queue once the
 			 * response is out. */
 			ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
-			q->ops->drop(q, "Disconnect");
+			xp_cqueue_drop(&q->x, "Disconnect");
 		}
 		break;
 	default:

@@ -44,7 +44,7 @@ static void flush_all(struct ctl_req *req)
 void ctl_io_exec(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
-	const uint8_t *sqe = req->sqe;
+	const uint8_t *sqe = req->x.sqe;
 	uint8_t opc = sqe[offsetof(struct nvmf_sqe, opcode)];
 	uint32_t nsid = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, nsid));
 	uint64_t slba = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, cdw10));
@@ -70,10 +70,10 @@ void ctl_io_exec(struct ctl_req *req)
 			return;
 		}
 		/* The SGL must describe exactly NLB blocks (Base 2.0, 4.1.2). */
-		if (req->xfer_len != nlb << ns->lba_shift || !req->data) {
+		if (req->x.xfer_len != nlb << ns->lba_shift || !req->x.data) {
 			ctl_log(c->target, 1, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
-				req->q->peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)),
-				req->xfer_len,
+				req->q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)),
+				req->x.xfer_len,
 				(unsigned long long)nlb, 1u << ns->lba_shift);
 			ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 			return;
@@ -83,14 +83,14 @@ void ctl_io_exec(struct ctl_req *req)
 			return;
 		}
 		if (opc == NVMF_NVM_COMPARE) {
-			req->aux = malloc(req->xfer_len);
+			req->aux = malloc(req->x.xfer_len);
 			if (!req->aux) {
 				ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 				return;
 			}
 		}
 		req->io_off = slba << ns->lba_shift;
-		req->io_len = req->xfer_len;
+		req->io_len = req->x.xfer_len;
 		if (opc == NVMF_NVM_WRITE) {
 			c->host_writes++;
 			c->units_written += req->io_len >> 9;
@@ -118,7 +118,7 @@ void ctl_io_exec(struct ctl_req *req)
 		uint32_t nr = (nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw10)) & 0xFF) + 1;
 		uint32_t attr = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw11));
 
-		if (!req->data || req->xfer_len < nr * sizeof(struct nvmf_dsm_range)) {
+		if (!req->x.data || req->x.xfer_len < nr * sizeof(struct nvmf_dsm_range)) {
 			ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 			return;
 		}
@@ -132,7 +132,7 @@ void ctl_io_exec(struct ctl_req *req)
 			return;
 		}
 		for (uint32_t i = 0; i < nr; i++) {
-			const uint8_t *r = req->data + sizeof(struct nvmf_dsm_range) * i;
+			const uint8_t *r = req->x.data + sizeof(struct nvmf_dsm_range) * i;
 
 			if (!lba_ok(ns, nvmf_get_le64(r + offsetof(struct nvmf_dsm_range, slba)),
 				    nvmf_get_le32(r + offsetof(struct nvmf_dsm_range, nlb)))) {

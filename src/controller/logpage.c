@@ -153,7 +153,7 @@ static uint8_t *build_changed_ns(struct ctl_ctrl *c, size_t *len)
 void ctl_get_log_page(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
-	const uint8_t *sqe = req->sqe;
+	const uint8_t *sqe = req->x.sqe;
 	uint32_t cdw10 = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw10));
 	uint32_t cdw11 = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw11));
 	uint64_t lpo = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, cdw12));
@@ -165,9 +165,9 @@ void ctl_get_log_page(struct ctl_req *req)
 	uint8_t *page = NULL;
 	size_t size = 0;
 
-	if (!req->data || req->dir != CTL_DIR_C2H || want > req->xfer_len) {
-		ctl_log(c->target, 1, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->peer,
-			lid, (unsigned long long)want, req->xfer_len);
+	if (!req->x.data || req->x.dir != XP_DIR_C2H || want > req->x.xfer_len) {
+		ctl_log(c->target, 1, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->x.peer,
+			lid, (unsigned long long)want, req->x.xfer_len);
 		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;
 	}
@@ -186,7 +186,7 @@ void ctl_get_log_page(struct ctl_req *req)
 			ctl_req_complete(req, NVMF_SC_INVALID_LOG_PAGE | CTL_DNR, 0, 0);
 			return;
 		}
-		page = build_discovery(c, req->q->local_addr, &size);
+		page = build_discovery(c, req->q->x.local_addr, &size);
 		if (page && !rae)
 			c->disc_aen_masked = false;
 		break;
@@ -230,8 +230,8 @@ void ctl_get_log_page(struct ctl_req *req)
 	/* The window past the end of the page reads as zeroes, and so does
 	 * an SGL longer than NUMD: all of it is sent (see reply_data in
 	 * admin.c for why). */
-	memset(req->data, 0, req->xfer_len);
-	memcpy(req->data, page + lpo, size - lpo < want ? size - lpo : want);
+	memset(req->x.data, 0, req->x.xfer_len);
+	memcpy(req->x.data, page + lpo, size - lpo < want ? size - lpo : want);
 	free(page);
 	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }

@@ -140,7 +140,7 @@ void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s)
 		c->dying = true;
 		for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
 			if (c->queues[i])
-				c->queues[i]->ops->drop(c->queues[i], "subsystem removed");
+				xp_cqueue_drop(&c->queues[i]->x, "subsystem removed");
 	}
 	ctl_disc_notice(t);
 	/* Freed once no controller points at it (ctrl.c). */

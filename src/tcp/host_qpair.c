@@ -46,21 +46,6 @@ static struct tcp_host_req *hq_lookup(struct tcp_host_qpair *hq, uint16_t cid)
 	return req != NULL && !req->done_pending ? req : NULL;
 }
 
-static int perr(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int perr(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
-{
-	va_list ap;
-
-	err->fes = fes;
-	err->fei = fei;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-	return -EPROTO;
-}
-
 /*
  * A protocol error: tell the controller with H2CTermReq (3.6.2.4) and fail
  * the queue pair. The TermReq is written only if nothing else is queued on
@@ -113,12 +98,12 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	cid = nvmf_le16toh(hdr->c2h.cccid);
 	req = hq_lookup(hq, cid);
 	if (req == NULL)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
-			    "C2HData for CID %u, which names no outstanding command", cid);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+				"C2HData for CID %u, which names no outstanding command", cid);
 	if (req->base.dir != XP_DIR_C2H)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
-			    "C2HData for CID %u, a command that %s", cid,
-			    req->base.dir == XP_DIR_H2C ? "writes data" : "has no data");
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+				"C2HData for CID %u, a command that %s", cid,
+				req->base.dir == XP_DIR_H2C ? "writes data" : "has no data");
 	/*
 	 * 3.6.2.9: SUCCESS only with LAST_PDU. The spec lets a controller set
 	 * SUCCESS only if Connect disabled SQ flow control (3.3.2), but SPDK's
@@ -127,8 +112,8 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	 * the command's slot instead (transport/qpair.c, xp_req_complete).
 	 */
 	if ((hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) && !(hdr->ch.flags & NVMF_TCP_F_DATA_LAST))
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
-			    "C2HData for CID %u has SUCCESS without LAST_PDU", cid);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
+				"C2HData for CID %u has SUCCESS without LAST_PDU", cid);
 	rc = tcp_check_data_range(hdr, req->base.len, req->c2h_next, err);
 	if (rc != 0)
 		return rc;
@@ -137,12 +122,12 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	 * cannot pass the range check above, since the data is complete. */
 	if ((hdr->ch.flags & NVMF_TCP_F_DATA_LAST) &&
 	    nvmf_le32toh(hdr->c2h.datao) + nvmf_le32toh(hdr->c2h.datal) != req->base.len)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
-			    "C2HData for CID %u has LAST_PDU%s but its data ends at byte %u "
-			    "of the command's %u", cid,
-			    (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) ? " and SUCCESS" : "",
-			    nvmf_le32toh(hdr->c2h.datao) + nvmf_le32toh(hdr->c2h.datal),
-			    req->base.len);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_FLAGS,
+				"C2HData for CID %u has LAST_PDU%s but its data ends at byte %u "
+				"of the command's %u", cid,
+				(hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) ? " and SUCCESS" : "",
+				nvmf_le32toh(hdr->c2h.datao) + nvmf_le32toh(hdr->c2h.datal),
+				req->base.len);
 	*dst = (uint8_t *)req->base.buf + nvmf_le32toh(hdr->c2h.datao);
 	(void)lay;
 	return 0;
@@ -184,8 +169,8 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 	req = hq_lookup(hq, cid);
 
 	if (req == NULL)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_RSP_CID,
-			    "CapsuleResp for CID %u, which names no outstanding command", cid);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_RSP_CID,
+				"CapsuleResp for CID %u, which names no outstanding command", cid);
 	/*
 	 * A read reported successful must have received all of its data, in
 	 * order (checked per PDU), the last PDU with LAST_PDU (3.6.2.9):
@@ -197,11 +182,11 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 	 */
 	if (req->base.dir == XP_DIR_C2H && nvmf_status_ok(nvmf_cqe_status(&cqe)) &&
 	    (req->c2h_next != req->base.len || !req->c2h_last))
-		return perr(err, NVMF_TCP_FES_PDU_SEQ_ERR, FEI_RSP_STATUS,
-			    "CapsuleResp reports success for CID %u but %s (%u of its %u "
-			    "data bytes arrived)", cid,
-			    req->c2h_next != req->base.len ? "its data is incomplete" :
-			    "no C2HData had LAST_PDU", req->c2h_next, req->base.len);
+		return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, FEI_RSP_STATUS,
+				"CapsuleResp reports success for CID %u but %s (%u of its %u "
+				"data bytes arrived)", cid,
+				req->c2h_next != req->base.len ? "its data is incomplete" :
+				"no C2HData had LAST_PDU", req->c2h_next, req->base.len);
 	if (req->ddgst_err)
 		tcp_tx_complete(hq, req, NVMF_SC_TRANSIENT_TRANSPORT, NULL);
 	else
@@ -249,19 +234,19 @@ static int hq_r2t(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
 	int rc;
 
 	if (req == NULL)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
-			    "R2T for CID %u, which names no outstanding command", cid);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+				"R2T for CID %u, which names no outstanding command", cid);
 	if (req->base.dir != XP_DIR_H2C)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
-			    "R2T for CID %u, a command that %s", cid,
-			    req->base.dir == XP_DIR_C2H ? "reads data" : "has no data");
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+				"R2T for CID %u, a command that %s", cid,
+				req->base.dir == XP_DIR_C2H ? "reads data" : "has no data");
 	if (req->icd)
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
-			    "R2T for CID %u, whose data was sent in the capsule", cid);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
+				"R2T for CID %u, whose data was sent in the capsule", cid);
 	if (req->r2t_active)
-		return perr(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, FEI_CCCID,
-			    "R2T for CID %u while its previous R2T is still being served "
-			    "(MAXR2T allows one)", cid);
+		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, FEI_CCCID,
+				"R2T for CID %u while its previous R2T is still being served "
+				"(MAXR2T allows one)", cid);
 	rc = tcp_check_data_range(hdr, req->base.len, req->r2t_next, err);
 	if (rc != 0)
 		return rc;
@@ -311,8 +296,8 @@ static int hq_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 		return -ECANCELED;
 	default:
 		/* tcp_check_ch lets no other type through for the host role. */
-		return perr(err, NVMF_TCP_FES_INVALID_PDU_HDR, 0, "unexpected %s PDU",
-			    tcp_pdu_type_name(hdr->ch.pdu_type));
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 0, "unexpected %s PDU",
+				tcp_pdu_type_name(hdr->ch.pdu_type));
 	}
 }
 

@@ -41,10 +41,7 @@
 
 #define TCP_TERM_REQ_PLEN_MAX (NVMF_TCP_TERM_REQ_HLEN + NVMF_TCP_TERM_DATA_MAX)
 
-static int tcp_fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int tcp_fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
+int tcp_fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
 {
 	va_list ap;
 

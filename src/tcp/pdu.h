@@ -56,6 +56,10 @@ struct tcp_err {
 	char     msg[128];
 };
 
+/* Fill err (a fatal error: FES, FEI and the message) and return -EPROTO. */
+int tcp_fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Largest header part a builder writes: HLEN max + HDGST + PAD to PDA 31. */
 #define TCP_PDU_HDR_BUF  (NVMF_TCP_HLEN_MAX + NVMF_TCP_DIGEST_LEN + 128)
 

@@ -22,9 +22,9 @@ static struct tf F;
 
 static void tune(struct tf *f, void *arg)
 {
-	f->srv.opts.cpda = 7;			/* 32-byte alignment */
-	f->srv.opts.max_conns = MAX_CONNS;
-	f->srv.opts.ic_timeout_ms = 1000;
+	f->lopts.tp.tcp.cpda = 7;		/* 32-byte alignment */
+	f->lopts.max_conns = MAX_CONNS;
+	f->lopts.connect_timeout_ms = 1000;
 	f->t.opts.c2h_success = false;		/* --no-c2h-success */
 	f->t.opts.max_data_bytes = 64 * 1024;
 }

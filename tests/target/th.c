@@ -30,7 +30,7 @@ static void tf_async_cb(uv_async_t *a)
 		pthread_cond_broadcast(&f->cv);
 	}
 	if (f->stop) {
-		tcp_srv_close(&f->srv);
+		xp_listener_close(f->srv);
 		uv_close((uv_handle_t *)&f->async, NULL);
 	}
 	pthread_mutex_unlock(&f->mu);
@@ -53,7 +53,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 void tf_start(struct tf *f, uint32_t shift, void (*setup)(struct tf *, void *), void *arg)
 {
 	struct ctl_ns *ns;
-	char msg[256];
+	char msg[256] = "cannot create the listener";
 	int fd, rc;
 
 	memset(f, 0, sizeof(*f));
@@ -79,13 +79,19 @@ void tf_start(struct tf *f, uint32_t shift, void (*setup)(struct tf *, void *), 
 	if (rc < 0)
 		abort();
 	ctl_subsys_attach_ns(f->s, ns, 2);
-	tcp_srv_init(&f->srv, &f->t);
+	ctl_listen_opts(&f->t, &f->lopts);
 	if (setup)
 		setup(f, arg);
-	if (tcp_srv_listen(&f->srv, "127.0.0.1", 0, true, &f->port, msg, sizeof(msg)) < 0) {
+	/* The target's options a setup function changed count too. */
+	f->lopts.c2h_success = f->t.opts.c2h_success;
+	f->lopts.max_icd = f->t.opts.io_icd;
+	f->lopts.max_xfer = (uint32_t)CTL_MPS << f->t.opts.mdts;
+	if (xp_listener_create("tcp", &f->loop, &f->lopts, &ctl_xp_ops, &f->t, &f->srv) < 0 ||
+	    xp_listen(f->srv, "127.0.0.1", 0, true, &f->port, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "%s\n", msg);
 		abort();
 	}
+	ctl_target_add_listener(&f->t, "127.0.0.1", f->port, true);
 	uv_async_init(&f->loop, &f->async, tf_async_cb);
 	f->async.data = f;
 	pthread_create(&f->thread, NULL, tf_main, f);

@@ -15,8 +15,8 @@
 #include <uv.h>
 
 #include "controller/ctl.h"
-#include "tcp/ctrl/tcp_ctrl.h"
 #include "tcp/pdu.h"
+#include "transport/xport_ctrl.h"
 
 #define TH_SUBNQN  "nqn.2024-01.org.libnvmf:test"
 #define TH_HOSTNQN "nqn.2024-01.org.libnvmf:host1"
@@ -38,7 +38,8 @@
 struct tf {
 	uv_loop_t loop;
 	struct ctl_target t;
-	struct tcp_srv srv;
+	struct xp_listen_opts lopts;	/* a setup function may change them */
+	struct xp_listener *srv;
 	struct ctl_subsys *s;
 	uv_async_t async;
 	pthread_t thread;

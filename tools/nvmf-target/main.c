@@ -19,14 +19,15 @@
 
 #include "config.h"
 #include "controller/ctl.h"
-#include "tcp/ctrl/tcp_ctrl.h"
+#include "tcp/pdu.h"
+#include "transport/xport_ctrl.h"
 
 #define DRAIN_TIMEOUT_MS 10000
 
 struct daemon {
 	uv_loop_t *loop;
 	struct ctl_target target;
-	struct tcp_srv srv;
+	struct xp_listener *srv;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_timer_t drain_timer;
 	const char *config_path;
@@ -96,10 +97,11 @@ static void close_walk(uv_handle_t *h, void *arg)
 		uv_close(h, NULL);
 }
 
-static void drained(struct tcp_srv *srv)
+static void drained(struct xp_listener *l, void *arg)
 {
-	struct daemon *d = (struct daemon *)((char *)srv - offsetof(struct daemon, srv));
+	struct daemon *d = (struct daemon *)((char *)arg - offsetof(struct daemon, target));
 
+	(void)l;
 	ctl_log(&d->target, 0, "drained, exiting");
 	uv_stop(d->loop);
 }
@@ -110,7 +112,8 @@ static void drain_timeout(uv_timer_t *t)
 
 	ctl_log(&d->target, 0, "drain timed out after %d ms, closing connections",
 		DRAIN_TIMEOUT_MS);
-	tcp_srv_close(&d->srv);
+	xp_listener_close(d->srv);
+	d->srv = NULL;
 	uv_stop(d->loop);
 }
 
@@ -118,11 +121,11 @@ static void on_term(uv_signal_t *s, int signum)
 {
 	struct daemon *d = s->data;
 
-	if (d->srv.draining)
+	if (d->srv == NULL || d->srv->draining)
 		return;
 	ctl_log(&d->target, 0, "%s: draining in-flight I/O", signum == SIGINT ? "SIGINT" : "SIGTERM");
 	uv_timer_start(&d->drain_timer, drain_timeout, DRAIN_TIMEOUT_MS, 0);
-	tcp_srv_drain(&d->srv, drained);
+	xp_listener_drain(d->srv, drained);
 }
 
 static void on_hup(uv_signal_t *s, int signum)
@@ -186,6 +189,7 @@ int main(int argc, char **argv)
 	unsigned nhosts = 0;
 	bool ro = false, c2h_success = true;
 	int verbose = 0, opt, rport = 0, rdport = 0, cpda = 0;
+	struct xp_listen_opts lo;
 	char nqn[CTL_NQN_MAX + 1], msg[512];
 	struct ctl_subsys *s = NULL;
 	bool any_host;
@@ -292,17 +296,24 @@ int main(int argc, char **argv)
 		}
 	}
 
-	tcp_srv_init(&d->srv, &d->target);
-	d->srv.opts.cpda = (uint8_t)cpda;
-	if (tcp_srv_listen(&d->srv, addr, (int)port, true, &rport, msg, sizeof(msg)) < 0) {
+	ctl_listen_opts(&d->target, &lo);
+	lo.tp.tcp.cpda = (uint8_t)cpda;
+	if (xp_listener_create("tcp", d->loop, &lo, &ctl_xp_ops, &d->target, &d->srv) < 0) {
+		fprintf(stderr, "nvmf-target: cannot create the listener\n");
+		return 1;
+	}
+	if (xp_listen(d->srv, addr, (int)port, true, &rport, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "nvmf-target: %s\n", msg);
 		return 1;
 	}
+	ctl_target_add_listener(&d->target, addr, rport, true);
 	rdport = rport;
-	if (dport != 0 && tcp_srv_listen(&d->srv, addr, (int)dport, false, &rdport, msg,
-					 sizeof(msg)) < 0) {
-		fprintf(stderr, "nvmf-target: discovery: %s\n", msg);
-		return 1;
+	if (dport != 0) {
+		if (xp_listen(d->srv, addr, (int)dport, false, &rdport, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "nvmf-target: discovery: %s\n", msg);
+			return 1;
+		}
+		ctl_target_add_listener(&d->target, addr, rdport, false);
 	}
 	any_host = s && s->any_host;
 	for (struct ctl_subsys *o = d->target.subsys; o; o = o->next)
@@ -339,7 +350,8 @@ int main(int argc, char **argv)
 	uv_run(d->loop, UV_RUN_DEFAULT);
 
 	/* Stopped by a drain (or its timeout): close what is left. */
-	tcp_srv_close(&d->srv);
+	xp_listener_close(d->srv);
+	d->srv = NULL;
 	uv_walk(d->loop, close_walk, NULL);
 	uv_run(d->loop, UV_RUN_DEFAULT);
 	ctl_target_fini(&d->target);

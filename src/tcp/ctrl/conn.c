@@ -23,15 +23,9 @@
 
 #include "tcp/ctrl/tcp_ctrl.h"
 
-/* Commands a connection may have between CapsuleCmd and the write of its
- * response: twice the queue size, because a response handed to the kernel
- * can reach the host (which then reuses the slot) before our write
- * callback has run. */
-#define TCP_SLOTS        (2 * (CTL_MQES + 1))
 #define TCP_LINGER_MS    5000
 
 struct tcp_creq {
-	struct ctl_req c;		/* first: ctl_req pointers convert back */
 	struct tcp_cconn *conn;
 	uint16_t ttag;			/* slot index, the R2T transfer tag */
 	uint16_t cid;
@@ -44,6 +38,9 @@ struct tcp_creq {
 	uint8_t  hdr[TCP_PDU_HDR_BUF];	/* R2T or C2HData header */
 	uint8_t  rsp[TCP_PDU_HDR_BUF];	/* CapsuleResp */
 	uint8_t  ddgst[NVMF_TCP_DIGEST_LEN];
+	/* Last: the owner's request struct starts with it and extends past
+	 * the end (xp_listen_opts.req_size). */
+	struct xp_creq x;
 };
 
 struct tcp_cbatch {
@@ -64,8 +61,12 @@ struct tcp_cconn {
 	struct tcp_params params;
 	bool     ic_done;
 	bool     connected;		/* Connect succeeded: the set-up timer is off */
-	struct ctl_queue q;
-	struct tcp_creq *slots[TCP_SLOTS];
+	/* Commands a connection may have between CapsuleCmd and the write of
+	 * its response: twice the largest queue size, because a response
+	 * handed to the kernel can reach the host (which then reuses the
+	 * slot) before our write callback has run. The index is the TTAG. */
+	struct tcp_creq **slots;
+	unsigned nslots_max;
 	unsigned nslots;
 	unsigned nreqs;			/* live tcp_req objects */
 	struct tcp_creq *cur;		/* CapsuleCmd being received (NULL: discard) */
@@ -84,7 +85,27 @@ struct tcp_cconn {
 	uint8_t  icresp[TCP_PDU_HDR_BUF];
 	uint8_t  term[TCP_PDU_HDR_BUF];
 	char     peer[80];
+	/* Last: the owner's queue struct starts with it and extends past the
+	 * end (xp_listen_opts.queue_size). */
+	struct xp_cqueue q;
 };
+
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static struct tcp_creq *creq_of(struct xp_creq *x)
+{
+	return container_of(x, struct tcp_creq, x);
+}
+
+static struct tcp_cconn *conn_of(struct xp_cqueue *q)
+{
+	return container_of(q, struct tcp_cconn, q);
+}
+
+static const struct xp_cqueue_ops *owner(const struct tcp_cconn *c)
+{
+	return c->srv->base.ops;
+}
 
 static void conn_maybe_free(struct tcp_cconn *c);
 static void conn_maybe_shutdown(struct tcp_cconn *c);
@@ -135,7 +156,7 @@ static void req_free(struct tcp_creq *r)
 		c->cur = NULL;
 	if (c->h2c_cur == r)
 		c->h2c_cur = NULL;
-	ctl_req_release(&r->c);
+	owner(c)->release(&r->x);
 	free(r);
 	c->nreqs--;
 }
@@ -161,7 +182,7 @@ static void write_cb(uv_write_t *wr, int status)
 		tcp_cconn_close(c, status == UV_ECANCELED ? "closed" : uv_strerror(status));
 	else
 		conn_maybe_shutdown(c);
-	if (c->srv->draining)
+	if (c->srv->base.draining)
 		tcp_srv_drain_check(c->srv);
 	conn_maybe_free(c);
 }
@@ -267,16 +288,18 @@ static void conn_maybe_free(struct tcp_cconn *c)
 		*pp = c->next;
 	srv->nconns--;
 	tcp_rx_free(&c->rx);
+	free(c->slots);
 	free(c->discard);
 	free(c->txb);
 	free(c->txr);
 	free(c);
-	if (srv->draining && srv->nconns == 0 && srv->drain_cb) {
-		void (*cb)(struct tcp_srv *) = srv->drain_cb;
+	if (srv->base.draining && srv->nconns == 0 && srv->base.drain_cb) {
+		void (*cb)(struct xp_listener *, void *) = srv->base.drain_cb;
 
-		srv->drain_cb = NULL;
-		cb(srv);
+		srv->base.drain_cb = NULL;
+		cb(&srv->base, srv->base.arg);
 	}
+	tcp_srv_maybe_free(srv);
 }
 
 void tcp_cconn_close(struct tcp_cconn *c, const char *why)
@@ -284,17 +307,17 @@ void tcp_cconn_close(struct tcp_cconn *c, const char *why)
 	if (c->closed)
 		return;
 	c->closed = true;
-	ctl_log(c->srv->target, 1, "%s: connection closed: %s", c->peer, why);
+	tcp_srv_log(c->srv, NVMF_LOG_INFO, "%s: connection closed: %s", c->peer, why);
 	uv_read_stop((uv_stream_t *)&c->sock);
 	uv_timer_stop(&c->timer);
 	/* Held AERs come back through complete() and are freed there. */
-	ctl_queue_destroy(&c->q);
+	owner(c)->closed(&c->q);
 	/* Requests neither in the controller nor in a write: free now. Queued
 	 * but unsent PDUs are dropped with their requests. */
 	c->ntxb = 0;
 	while (c->ntxr)
 		c->txr[--c->ntxr]->txrefs--;
-	for (unsigned i = 0; i < TCP_SLOTS; i++) {
+	for (unsigned i = 0; i < c->nslots_max; i++) {
 		struct tcp_creq *r = c->slots[i];
 
 		/* In the controller: complete() frees it; in a submitted
@@ -324,12 +347,12 @@ static void conn_linger(struct tcp_cconn *c)
 	uv_timer_start(&c->timer, linger_cb, TCP_LINGER_MS, 0);
 }
 
-/* The controller asks for the queue to go away. */
-static void q_drop(struct ctl_queue *q, const char *why)
+/* The owner asks for the queue to go away. */
+void tcp_ctrl_drop(struct xp_cqueue *q, const char *why)
 {
-	struct tcp_cconn *c = q->tp;
+	struct tcp_cconn *c = conn_of(q);
 
-	ctl_log(c->srv->target, 1, "%s: closing queue %u: %s", c->peer, q->qid, why);
+	tcp_srv_log(c->srv, NVMF_LOG_INFO, "%s: closing queue %u: %s", c->peer, q->qid, why);
 	conn_linger(c);
 }
 
@@ -339,7 +362,7 @@ static void conn_fatal(struct tcp_cconn *c, const struct tcp_err *err)
 	size_t hl = c->rx.lay.hlen ? c->rx.lay.hlen : sizeof(struct nvmf_tcp_ch);
 	size_t n;
 
-	ctl_log(c->srv->target, 0, "%s: protocol error: %s; sending C2HTermReq (%s, FEI %u)",
+	tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: protocol error: %s; sending C2HTermReq (%s, FEI %u)",
 		c->peer, err->msg, tcp_fes_name(err->fes), err->fei);
 	if (hl > NVMF_TCP_TERM_DATA_MAX)
 		hl = NVMF_TCP_TERM_DATA_MAX;
@@ -352,9 +375,9 @@ static void conn_fatal(struct tcp_cconn *c, const struct tcp_err *err)
 
 /* ---- Completion from the controller ---------------------------------------- */
 
-static void q_complete(struct ctl_req *cr)
+void tcp_ctrl_complete(struct xp_creq *cr)
 {
-	struct tcp_creq *r = (struct tcp_creq *)cr;
+	struct tcp_creq *r = creq_of(cr);
 	struct tcp_cconn *c = r->conn;
 	uint16_t sf = nvmf_get_le16(cr->cqe + offsetof(struct nvmf_cqe, status));
 	bool ok = nvmf_status_ok(sf);
@@ -364,7 +387,7 @@ static void q_complete(struct ctl_req *cr)
 	r->in_ctl = false;
 	r->r2t_sent = false;
 	r->finished = true;
-	if (!c->connected && c->q.ctrl && !c->closed) {
+	if (!c->connected && c->q.connected && !c->closed) {
 		/* Connected: the ICReq/Connect deadline is over. */
 		c->connected = true;
 		uv_timer_stop(&c->timer);
@@ -375,11 +398,11 @@ static void q_complete(struct ctl_req *cr)
 		conn_maybe_free(c);
 		return;
 	}
-	if (ok && cr->dir == CTL_DIR_C2H && cr->xfer_len > 0) {
+	if (ok && cr->dir == XP_DIR_C2H && cr->xfer_len > 0) {
 		/* SUCCESS in the last C2HData replaces the CapsuleResp, only when
 		 * the host disabled SQ flow control (NVMe/TCP 1.0, 3.6.2.9) and
 		 * the CQE would carry nothing else. */
-		success_flag = c->srv->target->opts.c2h_success && c->q.no_sqflow &&
+		success_flag = c->srv->base.opts.c2h_success && c->q.sqfc_disabled &&
 			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw0)) == 0 &&
 			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw1)) == 0;
 		n = tcp_build_c2h_data(r->hdr, &c->params, r->cid, 0, cr->xfer_len, true,
@@ -404,63 +427,47 @@ static void q_complete(struct ctl_req *cr)
 	}
 }
 
-static const struct ctl_queue_ops tcp_queue_ops = {
-	.complete = q_complete,
-	.drop = q_drop,
-};
-
 /* ---- Receive ---------------------------------------------------------------- */
-
-static int fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *msg)
-{
-	err->fes = fes;
-	err->fei = fei;
-	snprintf(err->msg, sizeof(err->msg), "%s", msg);
-	return -EPROTO;
-}
 
 static unsigned slot_limit(const struct tcp_cconn *c)
 {
-	/* Before Connect: the Connect itself (plus slack, see TCP_SLOTS). */
-	return c->q.ctrl ? 2u * ((unsigned)c->q.sqsize + 1) : 2;
+	/* Before Connect: the Connect itself (plus slack, see slots). */
+	return c->q.connected ? 2u * ((unsigned)c->q.sqsize + 1) : 2;
 }
 
 static void fail_cmd(struct tcp_creq *r, uint16_t status)
 {
 	r->in_ctl = true;
-	r->c.executing = false;
-	ctl_req_complete(&r->c, status | CTL_DNR, 0, 0);
+	owner(r->conn)->fail(&r->x, status, true);
 }
 
 static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		   const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
 {
-	uint32_t limit = c->q.ctrl && c->q.qid ? c->max_icd : NVMF_TCP_ADMIN_ICD_MAX;
+	uint32_t limit = c->q.connected && c->q.qid ? c->max_icd : NVMF_TCP_ADMIN_ICD_MAX;
 	const uint8_t *sqe = hdr->cmd.sqe;
 	struct tcp_creq *r;
 	unsigned slot;
-	char msg[96];
 
-	if (c->nslots >= slot_limit(c) || c->nslots >= TCP_SLOTS) {
-		snprintf(msg, sizeof(msg), "more than %u commands outstanding (SQSIZE %u)",
-			 slot_limit(c), c->q.sqsize);
-		return fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0, msg);
+	if (c->nslots >= slot_limit(c) || c->nslots >= c->nslots_max) {
+		return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0,
+				"more than %u commands outstanding (SQSIZE %u)", slot_limit(c),
+				c->q.sqsize);
 	}
 	if (lay->datal > limit) {
-		snprintf(msg, sizeof(msg), "CapsuleCmd: %u bytes of in-capsule data, limit %u",
-			 lay->datal, limit);
-		return fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 4, msg);
+		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 4,
+				"CapsuleCmd: %u bytes of in-capsule data, limit %u", lay->datal, limit);
 	}
-	r = calloc(1, sizeof(*r));
+	r = calloc(1, offsetof(struct tcp_creq, x) + c->srv->base.opts.req_size);
 	if (!r)
-		return fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
-	for (slot = 0; slot < TCP_SLOTS && c->slots[slot]; slot++)
+		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
+	for (slot = 0; slot < c->nslots_max && c->slots[slot]; slot++)
 		;
 	r->conn = c;
 	r->ttag = (uint16_t)slot;
 	r->cid = nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid));
-	r->c.q = &c->q;
-	memcpy(r->c.sqe, sqe, NVMF_SQE_SIZE);
+	r->x.q = &c->q;
+	memcpy(r->x.sqe, sqe, NVMF_SQE_SIZE);
 	c->slots[slot] = r;
 	c->nslots++;
 	c->nreqs++;
@@ -468,7 +475,7 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 	*dst = lay->datal ? c->discard : NULL;
 
 	r->in_ctl = true;	/* a failing prepare completes it at once */
-	if (ctl_req_prepare(&r->c) != 0)
+	if (owner(c)->prepare(&r->x) != 0)
 		return 0;
 	r->in_ctl = false;
 	if (lay->datal) {
@@ -476,17 +483,17 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		 * offset 0, exactly the command's length (NVMe/TCP 1.0, 3.3). */
 		uint8_t type = sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)];
 
-		if (r->c.dir != CTL_DIR_H2C)
+		if (r->x.dir != XP_DIR_H2C)
 			fail_cmd(r, NVMF_SC_INVALID_FIELD);
 		else if (type != NVMF_SGL_ID_ICD)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_TYPE);
 		else if (nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, dptr.sgl.addr)) != 0)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_OFFSET);
-		else if (lay->datal != r->c.xfer_len)
+		else if (lay->datal != r->x.xfer_len)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_DATA_LEN);
 		else {
 			c->cur = r;
-			*dst = r->c.data;
+			*dst = r->x.data;
 		}
 		return 0;
 	}
@@ -507,29 +514,29 @@ static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool dd
 	if (!ddgst_ok) {
 		/* Data digest error: the command fails, the connection lives
 		 * (NVMe/TCP 1.0, 3.6.2.1). */
-		ctl_log(c->srv->target, 0, "%s: cid %u: data digest error", c->peer, r->cid);
+		tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: cid %u: data digest error", c->peer, r->cid);
 		r->in_ctl = true;
-		ctl_req_complete(&r->c, NVMF_SC_TRANSIENT_TRANSPORT, 0, 0);
+		owner(c)->fail(&r->x, NVMF_SC_TRANSIENT_TRANSPORT, false);
 		return 0;
 	}
-	type = r->c.sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)];
-	if (r->c.xfer_len && lay->datal == 0 && type != NVMF_SGL_ID_TCP_TRANSPORT) {
+	type = r->x.sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)];
+	if (r->x.xfer_len && lay->datal == 0 && type != NVMF_SGL_ID_TCP_TRANSPORT) {
 		fail_cmd(r, NVMF_SC_SGL_INVALID_TYPE);
 		return 0;
 	}
-	if (r->c.dir == CTL_DIR_H2C && r->c.xfer_len && lay->datal == 0) {
+	if (r->x.dir == XP_DIR_H2C && r->x.xfer_len && lay->datal == 0) {
 		/* Solicit the data: one R2T for the whole transfer, which is
 		 * within MAXR2T (at least one outstanding R2T per command). The
 		 * host splits it into H2CData PDUs of at most MAXH2CDATA. */
 		r->r2t_sent = true;
 		r->h2c_next = 0;
-		n = tcp_build_r2t(r->hdr, &c->params, r->cid, r->ttag, 0, r->c.xfer_len);
+		n = tcp_build_r2t(r->hdr, &c->params, r->cid, r->ttag, 0, r->x.xfer_len);
 		if (tx_add(c, r->hdr, n) < 0 || tx_ref(c, r) < 0)
-			return fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
+			return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
 		return 0;
 	}
 	r->in_ctl = true;
-	ctl_req_execute(&r->c);
+	owner(c)->execute(&r->x);
 	return 0;
 }
 
@@ -538,21 +545,20 @@ static int h2c_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr, void 
 {
 	uint16_t ttag = nvmf_le16toh(hdr->h2c.ttag);
 	uint16_t cccid = nvmf_le16toh(hdr->h2c.cccid);
-	struct tcp_creq *r = ttag < TCP_SLOTS ? c->slots[ttag] : NULL;
-	char msg[96];
+	struct tcp_creq *r = ttag < c->nslots_max ? c->slots[ttag] : NULL;
 
 	if (!r || !r->r2t_sent || r->in_ctl || r->finished) {
-		snprintf(msg, sizeof(msg), "H2CData: TTAG %u names no outstanding R2T", ttag);
-		return fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 10, msg);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 10,
+				"H2CData: TTAG %u names no outstanding R2T", ttag);
 	}
 	if (cccid != r->cid) {
-		snprintf(msg, sizeof(msg), "H2CData: CCCID %u, the R2T with TTAG %u was for %u",
-			 cccid, ttag, r->cid);
-		return fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 8, msg);
+		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, 8,
+				"H2CData: CCCID %u, the R2T with TTAG %u was for %u", cccid, ttag,
+				r->cid);
 	}
-	if (tcp_check_data_range(hdr, r->c.xfer_len, r->h2c_next, err) != 0)
+	if (tcp_check_data_range(hdr, r->x.xfer_len, r->h2c_next, err) != 0)
 		return -EPROTO;
-	*dst = r->c.data + nvmf_le32toh(hdr->h2c.datao);
+	*dst = r->x.data + nvmf_le32toh(hdr->h2c.datao);
 	c->h2c_cur = r;
 	return 0;
 }
@@ -569,20 +575,20 @@ static int h2c_pdu(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 	if (!ddgst_ok)
 		r->ddgst_bad = true;
 	r->h2c_next += lay->datal;
-	if (r->h2c_next < r->c.xfer_len) {
+	if (r->h2c_next < r->x.xfer_len) {
 		if (last)
-			return fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 1,
-				    "H2CData: LAST_PDU set before the R2T's data was complete");
+			return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 1,
+					"H2CData: LAST_PDU set before the R2T's data was complete");
 		return 0;
 	}
 	r->r2t_sent = false;
 	r->in_ctl = true;
 	if (r->ddgst_bad) {
-		ctl_log(c->srv->target, 0, "%s: cid %u: data digest error", c->peer, r->cid);
-		ctl_req_complete(&r->c, NVMF_SC_TRANSIENT_TRANSPORT, 0, 0);
+		tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: cid %u: data digest error", c->peer, r->cid);
+		owner(c)->fail(&r->x, NVMF_SC_TRANSIENT_TRANSPORT, false);
 		return 0;
 	}
-	ctl_req_execute(&r->c);
+	owner(c)->execute(&r->x);
 	return 0;
 }
 
@@ -592,14 +598,14 @@ static int icreq_pdu(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr, str
 							       : NVMF_TCP_ADMIN_ICD_MAX;
 	size_t n;
 
-	if (tcp_check_icreq(&hdr->icreq, c->srv->opts.cpda, c->maxh2cdata, max_icd, &c->params,
+	if (tcp_check_icreq(&hdr->icreq, c->srv->base.opts.tp.tcp.cpda, c->maxh2cdata, max_icd, &c->params,
 			    err) != 0)
 		return -EPROTO;
-	ctl_log(c->srv->target, 1, "%s: ICReq HPDA %u digests %s%s MAXR2T %u", c->peer,
+	tcp_srv_log(c->srv, NVMF_LOG_INFO, "%s: ICReq HPDA %u digests %s%s MAXR2T %u", c->peer,
 		hdr->icreq.hpda, c->params.hdgst ? "H" : "-", c->params.ddgst ? "D" : "-",
 		nvmf_le32toh(hdr->icreq.maxr2t) + 1);
 	/* Digests exactly as the host asked (3.6.2.3). */
-	n = tcp_build_icresp(c->icresp, c->srv->opts.cpda, c->params.hdgst, c->params.ddgst,
+	n = tcp_build_icresp(c->icresp, c->srv->base.opts.tp.tcp.cpda, c->params.hdgst, c->params.ddgst,
 			     c->maxh2cdata);
 	tx_add(c, c->icresp, n);
 	tcp_rx_set_params(&c->rx, &c->params);
@@ -642,7 +648,7 @@ static int rx_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	case NVMF_TCP_H2C_DATA:
 		return h2c_pdu(c, hdr, lay, ddgst_ok, err);
 	case NVMF_TCP_H2C_TERM_REQ:
-		ctl_log(c->srv->target, 0, "%s: host terminated the connection: %s (FEI %u)",
+		tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: host terminated the connection: %s (FEI %u)",
 			c->peer, tcp_fes_name(nvmf_le16toh(hdr->term.fes)),
 			(uint32_t)nvmf_le16toh(hdr->term.feil) |
 			((uint32_t)nvmf_le16toh(hdr->term.feiu) << 16));
@@ -650,7 +656,7 @@ static int rx_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 		err->fes = 0;
 		return -ECONNRESET;
 	default:
-		return fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0, "unexpected PDU");
+		return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0, "unexpected PDU");
 	}
 }
 
@@ -694,8 +700,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 {
-	struct ctl_target *t = srv->target;
-	struct tcp_cconn *c = calloc(1, sizeof(*c));
+	const struct xp_listen_opts *o = &srv->base.opts;
+	struct tcp_cconn *c = calloc(1, offsetof(struct tcp_cconn, q) + o->queue_size);
 	struct tcp_params p0;
 	struct sockaddr_storage ss;
 	int len = sizeof(ss), rc;
@@ -704,30 +710,37 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	if (!c)
 		return -ENOMEM;
 	c->srv = srv;
-	c->max_icd = t->opts.io_icd;
-	c->maxh2cdata = (uint32_t)CTL_MPS << t->opts.mdts;
+	c->max_icd = o->max_icd;
+	c->maxh2cdata = o->max_xfer;
 	c->discard = malloc(c->max_icd > NVMF_TCP_ADMIN_ICD_MAX ? c->max_icd
 								: NVMF_TCP_ADMIN_ICD_MAX);
+	c->nslots_max = 2u * o->max_qsize;
+	c->slots = calloc(c->nslots_max, sizeof(*c->slots));
 	memset(&p0, 0, sizeof(p0));
 	p0.role = TCP_ROLE_CTRL;
-	p0.rx_pda = srv->opts.cpda;
+	p0.rx_pda = o->tp.tcp.cpda;
 	p0.maxh2cdata = c->maxh2cdata;
 	p0.max_icd = 0;
-	if (!c->discard || tcp_rx_init(&c->rx, &p0, srv->opts.stage_size, &conn_rx_ops, c) < 0) {
+	if (!c->discard || !c->slots ||
+	    tcp_rx_init(&c->rx, &p0, o->tp.tcp.stage_size, &conn_rx_ops, c) < 0) {
+		free(c->slots);
 		free(c->discard);
 		free(c);
 		return -ENOMEM;
 	}
 	c->params = p0;
-	uv_tcp_init(srv->loop, &c->sock);
-	uv_timer_init(srv->loop, &c->timer);
+	uv_tcp_init(srv->base.loop, &c->sock);
+	uv_timer_init(srv->base.loop, &c->timer);
 	c->sock.data = c;
 	c->timer.data = c;
 	c->handles_open = 2;
 	c->next = srv->conns;
 	srv->conns = c;
 	srv->nconns++;
-	ctl_queue_init(&c->q, t, &tcp_queue_ops, c, io);
+	c->q.cops = &tcp_ctrl_xp_cops;
+	c->q.listener = &srv->base;
+	c->q.io_allowed = io;
+	srv->base.ops->accepted(&c->q, srv->base.arg);
 	rc = uv_accept(server, (uv_stream_t *)&c->sock);
 	if (rc == 0 && uv_tcp_getpeername(&c->sock, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET6) {
@@ -754,17 +767,17 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		tcp_cconn_close(c, uv_strerror(rc));
 		return rc;
 	}
-	if (srv->nconns > srv->opts.max_conns || srv->draining) {
+	if (srv->nconns > o->max_conns || srv->base.draining) {
 		srv->refused++;
-		ctl_log(t, 0, "%s: refused: %s", c->peer,
-			srv->draining ? "shutting down" : "too many connections");
+		tcp_srv_log(srv, NVMF_LOG_WARN, "%s: refused: %s", c->peer,
+			    srv->base.draining ? "shutting down" : "too many connections");
 		tcp_cconn_close(c, "refused");
 		return -EBUSY;
 	}
 	srv->accepted++;
-	ctl_log(t, 1, "%s: connected", c->peer);
+	tcp_srv_log(srv, NVMF_LOG_INFO, "%s: connected", c->peer);
 	uv_tcp_nodelay(&c->sock, 1);
-	uv_timer_start(&c->timer, linger_cb, srv->opts.ic_timeout_ms, 0);
+	uv_timer_start(&c->timer, linger_cb, o->connect_timeout_ms, 0);
 	rc = uv_read_start((uv_stream_t *)&c->sock, alloc_cb, read_cb);
 	if (rc < 0)
 		tcp_cconn_close(c, uv_strerror(rc));

@@ -1,8 +1,9 @@
 /*
- * NVMe/TCP listeners of the userland target, the per-turn flush of every
- * connection's queued PDUs, and draining for an orderly shutdown.
+ * NVMe/TCP listeners (the controller role's xp_listener), the per-turn flush
+ * of every connection's queued PDUs, and draining for an orderly shutdown.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,24 @@ struct tcp_listener {
  * connections; the last one to go calls drain_cb (conn.c). Called after
  * each flush and from write callbacks, since the loop may otherwise sleep
  * in poll after the last write completes. */
+void tcp_srv_log(struct tcp_srv *srv, enum nvmf_log_level level, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (srv->base.ops->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	srv->base.ops->log(srv->base.arg, level, buf);
+}
+
 void tcp_srv_drain_check(struct tcp_srv *srv)
 {
-	if (srv->draining && srv->target->inflight == 0) {
+	struct xp_listener *l = &srv->base;
+
+	if (l->draining && !(l->ops->busy && l->ops->busy(l->arg))) {
 		bool idle = true;
 
 		for (struct tcp_cconn *c = srv->conns; c; c = tcp_cconn_next(c))
@@ -33,11 +49,11 @@ void tcp_srv_drain_check(struct tcp_srv *srv)
 			next = tcp_cconn_next(c);
 			tcp_cconn_close(c, "target shutting down");
 		}
-		if (srv->nconns == 0 && srv->drain_cb) {
-			void (*cb)(struct tcp_srv *) = srv->drain_cb;
+		if (srv->nconns == 0 && l->drain_cb) {
+			void (*cb)(struct xp_listener *, void *) = l->drain_cb;
 
-			srv->drain_cb = NULL;
-			cb(srv);
+			l->drain_cb = NULL;
+			cb(l, l->arg);
 		}
 	}
 }
@@ -50,19 +66,33 @@ static void flush_cb(uv_check_t *h)
 	tcp_srv_drain_check(srv);
 }
 
-void tcp_srv_init(struct tcp_srv *srv, struct ctl_target *t)
+static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
+		      const struct xp_cqueue_ops *ops, void *arg, struct xp_listener **out)
 {
-	memset(srv, 0, sizeof(*srv));
-	srv->target = t;
-	srv->loop = t->loop;
-	srv->opts.cpda = 0;
-	srv->opts.max_conns = 256;
-	srv->opts.ic_timeout_ms = 10000;
-	srv->opts.stage_size = 64 * 1024;
-	uv_check_init(srv->loop, &srv->flush);
+	struct tcp_srv *srv;
+
+	if (opts->tp.tcp.cpda > 31)	/* 0's based dwords: 128 bytes at most */
+		return -EINVAL;
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return -ENOMEM;
+	srv->base.cops = &tcp_ctrl_xp_cops;
+	srv->base.loop = loop;
+	srv->base.opts = *opts;
+	srv->base.ops = ops;
+	srv->base.arg = arg;
+	if (!srv->base.opts.max_conns)
+		srv->base.opts.max_conns = 256;
+	if (!srv->base.opts.connect_timeout_ms)
+		srv->base.opts.connect_timeout_ms = 10000;
+	if (!srv->base.opts.tp.tcp.stage_size)
+		srv->base.opts.tp.tcp.stage_size = 64 * 1024;
+	uv_check_init(loop, &srv->flush);
 	srv->flush.data = srv;
 	uv_check_start(&srv->flush, flush_cb);
 	uv_unref((uv_handle_t *)&srv->flush);
+	*out = &srv->base;
+	return 0;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -70,7 +100,7 @@ static void on_connection(uv_stream_t *server, int status)
 	struct tcp_listener *l = server->data;
 
 	if (status < 0) {
-		ctl_log(l->srv->target, 0, "accept: %s", uv_strerror(status));
+		tcp_srv_log(l->srv, NVMF_LOG_WARN, "accept: %s", uv_strerror(status));
 		return;
 	}
 	tcp_cconn_accept(l->srv, server, l->io);
@@ -81,9 +111,10 @@ static void listener_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-int tcp_srv_listen(struct tcp_srv *srv, const char *addr, int port, bool io, int *real_port,
-		   char *msg, size_t msglen)
+static int srv_listen(struct xp_listener *xl, const char *addr, int port, bool io,
+		      int *real_port, char *msg, size_t msglen)
 {
+	struct tcp_srv *srv = tcp_srv_of(xl);
 	struct sockaddr_storage ss;
 	int len = sizeof(ss), rc;
 	struct tcp_listener *l;
@@ -108,7 +139,7 @@ int tcp_srv_listen(struct tcp_srv *srv, const char *addr, int port, bool io, int
 	}
 	l->srv = srv;
 	l->io = io;
-	uv_tcp_init(srv->loop, &l->sock);
+	uv_tcp_init(srv->base.loop, &l->sock);
 	l->sock.data = l;
 	rc = uv_tcp_bind(&l->sock, (struct sockaddr *)&ss, v6 ? UV_TCP_IPV6ONLY : 0);
 	if (rc == 0)
@@ -125,7 +156,6 @@ int tcp_srv_listen(struct tcp_srv *srv, const char *addr, int port, bool io, int
 			      : ((struct sockaddr_in *)&ss)->sin_port);
 	l->next = srv->listeners;
 	srv->listeners = l;
-	ctl_target_add_listener(srv->target, addr, *real_port, io);
 	return 0;
 }
 
@@ -140,21 +170,38 @@ static void close_listeners(struct tcp_srv *srv)
 	srv->listeners = NULL;
 }
 
-void tcp_srv_drain(struct tcp_srv *srv, void (*cb)(struct tcp_srv *srv))
+static void srv_drain(struct xp_listener *xl)
 {
+	struct tcp_srv *srv = tcp_srv_of(xl);
+
 	close_listeners(srv);
-	srv->draining = true;
-	srv->drain_cb = cb;
 	/* New commands are not read any more; what is in flight finishes. */
 	for (struct tcp_cconn *c = srv->conns; c; c = tcp_cconn_next(c))
 		tcp_cconn_pause(c);
 	flush_cb(&srv->flush);
 }
 
-void tcp_srv_close(struct tcp_srv *srv)
+static void flush_closed(uv_handle_t *h)
 {
+	struct tcp_srv *srv = h->data;
+
+	srv->flush_closed = true;
+	tcp_srv_maybe_free(srv);
+}
+
+void tcp_srv_maybe_free(struct tcp_srv *srv)
+{
+	if (srv->closing && srv->flush_closed && srv->nconns == 0)
+		free(srv);
+}
+
+static void srv_close(struct xp_listener *xl)
+{
+	struct tcp_srv *srv = tcp_srv_of(xl);
 	struct tcp_cconn *c, *n;
 
+	if (srv->closing)
+		return;
 	close_listeners(srv);
 	srv->closing = true;
 	for (c = srv->conns; c; c = n) {
@@ -162,5 +209,15 @@ void tcp_srv_close(struct tcp_srv *srv)
 		tcp_cconn_close(c, "target stopping");
 	}
 	uv_check_stop(&srv->flush);
-	uv_close((uv_handle_t *)&srv->flush, NULL);
+	uv_close((uv_handle_t *)&srv->flush, flush_closed);
 }
+
+const struct xp_cops tcp_ctrl_xp_cops = {
+	.name = "tcp",
+	.create = srv_create,
+	.listen = srv_listen,
+	.drain = srv_drain,
+	.close = srv_close,
+	.complete = tcp_ctrl_complete,
+	.drop = tcp_ctrl_drop,
+};
