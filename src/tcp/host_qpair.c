@@ -16,6 +16,7 @@
  * Transient Transport Error and the queue pair goes on.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,34 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	return 0;
 }
 
+/*
+ * A command is answered: complete it now, or, if the write in flight still
+ * reads its data (host_tx.c, "Buffer lifetime"), once that write is done.
+ * The common case, a read or a write whose data went out earlier, completes
+ * here without touching the send path.
+ */
+static void hq_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
+			const struct nvmf_cqe *cqe)
+{
+	if (req->tx_queued)	/* an R2T's data not sent yet: the controller gave up */
+		tcp_tx_dequeue(hq, req);
+	req->r2t_active = false;
+	req->capsule_pending = false;
+	if (hq->write_inflight && req->tx_seq == hq->tx_seq) {
+		req->done_pending = true;
+		req->done_status = cqe != NULL ? INT_MIN : status;
+		if (cqe != NULL)
+			req->done_cqe = *cqe;
+		req->done_next = hq->done_head;
+		hq->done_head = req;
+		return;
+	}
+	if (cqe != NULL)
+		xp_req_complete_cqe(&req->base, cqe);
+	else
+		xp_req_complete(&req->base, status);
+}
+
 static int hq_icresp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
 		     struct tcp_err *err)
 {
@@ -188,9 +217,9 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 				req->c2h_next != req->base.len ? "its data is incomplete" :
 				"no C2HData had LAST_PDU", req->c2h_next, req->base.len);
 	if (req->ddgst_err)
-		tcp_tx_complete(hq, req, NVMF_SC_TRANSIENT_TRANSPORT, NULL);
+		hq_complete(hq, req, NVMF_SC_TRANSIENT_TRANSPORT, NULL);
 	else
-		tcp_tx_complete(hq, req, 0, &cqe);
+		hq_complete(hq, req, 0, &cqe);
 	return 0;
 }
 
@@ -218,8 +247,8 @@ static int hq_c2h_data(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *
 	 * failed here: no CQE will report the head. */
 	if (hdr->ch.flags & NVMF_TCP_F_DATA_SUCCESS) {
 		xp_req_sq_consumed(&req->base);
-		tcp_tx_complete(hq, req, req->ddgst_err ? NVMF_SC_TRANSIENT_TRANSPORT : 0,
-				NULL);
+		hq_complete(hq, req, req->ddgst_err ? NVMF_SC_TRANSIENT_TRANSPORT : 0,
+			    NULL);
 	}
 	return 0;
 }

@@ -113,8 +113,6 @@ void tcp_tx_close(struct tcp_host_qpair *hq);
 void tcp_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
 void tcp_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
 void tcp_tx_flush(struct tcp_host_qpair *hq);
-/* Complete now, or once the write that still reads its buffer is done. */
-void tcp_tx_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
-		     const struct nvmf_cqe *cqe);
+
 
 #endif /* NVMF_TCP_HOST_QPAIR_H */

@@ -129,27 +129,6 @@ void tcp_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
 	req->tx_next = NULL;
 }
 
-void tcp_tx_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
-		     const struct nvmf_cqe *cqe)
-{
-	tcp_tx_dequeue(hq, req);
-	req->r2t_active = false;
-	req->capsule_pending = false;
-	if (hq->write_inflight && req->tx_seq == hq->tx_seq) {
-		req->done_pending = true;
-		req->done_status = cqe != NULL ? INT_MIN : status;
-		if (cqe != NULL)
-			req->done_cqe = *cqe;
-		req->done_next = hq->done_head;
-		hq->done_head = req;
-		return;
-	}
-	if (cqe != NULL)
-		xp_req_complete_cqe(&req->base, cqe);
-	else
-		xp_req_complete(&req->base, status);
-}
-
 /* ---- Building a batch -------------------------------------------------------- */
 
 static bool tx_room(const struct tcp_host_qpair *hq, size_t bytes, unsigned iovs)
