@@ -28,38 +28,6 @@ static struct nf_ctx *fs_ctx(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-/* ---- Request accounting (orderly shutdown waits for replies) --------------------- */
-
-void nf_op_begin(struct nf_ctx *x)
-{
-	pthread_mutex_lock(&x->ops_mu);
-	x->ops++;
-	pthread_mutex_unlock(&x->ops_mu);
-}
-
-void nf_op_end(struct nf_ctx *x)
-{
-	pthread_mutex_lock(&x->ops_mu);
-	if (--x->ops == 0)
-		pthread_cond_broadcast(&x->ops_cv);
-	pthread_mutex_unlock(&x->ops_mu);
-}
-
-int nf_ops_drain(struct nf_ctx *x, int timeout_s)
-{
-	struct timespec ts;
-	int r = 0;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_s;
-	pthread_mutex_lock(&x->ops_mu);
-	while (x->ops && r == 0)
-		r = pthread_cond_timedwait(&x->ops_cv, &x->ops_mu, &ts);
-	r = x->ops ? -ETIMEDOUT : 0;
-	pthread_mutex_unlock(&x->ops_mu);
-	return r;
-}
-
 /* ---- Metadata --------------------------------------------------------------------- */
 
 static void root_stat(const struct nf_ctx *x, struct stat *st)

@@ -19,7 +19,9 @@
  * commands complete.
  *
  * The engine's state (credits, wait list, zero buffer, failure report) is
- * the server's struct nf_engine (x->eng): no globals.
+ * the server's struct nf_engine (x->eng): no globals. It also counts the
+ * ops in flight (nf_op_begin/end), so that an orderly unmount waits for
+ * every reply (nf_ops_drain).
  */
 #include "op.h"
 
@@ -55,6 +57,38 @@ void nf_io_fini(struct nf_ctx *x)
 }
 
 /* ---- Op life cycle ---------------------------------------------------------------- */
+
+/* ---- Request accounting (orderly shutdown waits for replies) --------------------- */
+
+void nf_op_begin(struct nf_ctx *x)
+{
+	pthread_mutex_lock(&x->ops_mu);
+	x->ops++;
+	pthread_mutex_unlock(&x->ops_mu);
+}
+
+void nf_op_end(struct nf_ctx *x)
+{
+	pthread_mutex_lock(&x->ops_mu);
+	if (--x->ops == 0)
+		pthread_cond_broadcast(&x->ops_cv);
+	pthread_mutex_unlock(&x->ops_mu);
+}
+
+int nf_ops_drain(struct nf_ctx *x, int timeout_s)
+{
+	struct timespec ts;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_s;
+	pthread_mutex_lock(&x->ops_mu);
+	while (x->ops && r == 0)
+		r = pthread_cond_timedwait(&x->ops_cv, &x->ops_mu, &ts);
+	r = x->ops ? -ETIMEDOUT : 0;
+	pthread_mutex_unlock(&x->ops_mu);
+	return r;
+}
 
 struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 {
