@@ -155,31 +155,80 @@ struct nvmf_cqe {
 
 #define NVMF_SQHD_FLOW_CONTROL_OFF 0xFFFFu
 
-#define NVMF_STATUS_P         0x0001u
-#define NVMF_STATUS_SC_SHIFT  1
-#define NVMF_STATUS_SC_MASK   0x01FEu
-#define NVMF_STATUS_SCT_SHIFT 9
-#define NVMF_STATUS_SCT_MASK  0x0E00u
-#define NVMF_STATUS_CRD_SHIFT 12
-#define NVMF_STATUS_CRD_MASK  0x3000u
-#define NVMF_STATUS_MORE      0x4000u
-#define NVMF_STATUS_DNR       0x8000u
+#define NVMF_CQE_STATUS_P         0x0001u
+#define NVMF_CQE_STATUS_SC_SHIFT  1
+#define NVMF_CQE_STATUS_SC_MASK   0x01FEu
+#define NVMF_CQE_STATUS_SCT_SHIFT 9
+#define NVMF_CQE_STATUS_SCT_MASK  0x0E00u
+#define NVMF_CQE_STATUS_CRD_SHIFT 12
+#define NVMF_CQE_STATUS_CRD_MASK  0x3000u
+#define NVMF_CQE_STATUS_MORE      0x4000u
+#define NVMF_CQE_STATUS_DNR       0x8000u
 
-/* All helpers below take the 16-bit status word in CPU order, phase included. */
-static inline unsigned nvmf_status_p(uint16_t s)    { return s & NVMF_STATUS_P; }
-static inline unsigned nvmf_status_sc(uint16_t s)   { return (s & NVMF_STATUS_SC_MASK) >> NVMF_STATUS_SC_SHIFT; }
-static inline unsigned nvmf_status_sct(uint16_t s)  { return (s & NVMF_STATUS_SCT_MASK) >> NVMF_STATUS_SCT_SHIFT; }
-static inline unsigned nvmf_status_crd(uint16_t s)  { return (s & NVMF_STATUS_CRD_MASK) >> NVMF_STATUS_CRD_SHIFT; }
-static inline unsigned nvmf_status_more(uint16_t s) { return (s & NVMF_STATUS_MORE) != 0; }
-static inline unsigned nvmf_status_dnr(uint16_t s)  { return (s & NVMF_STATUS_DNR) != 0; }
+/*
+ * Two encodings of a status exist, and their names say which:
+ *  - NVMF_CQE_STATUS_* and nvmf_cqe_status_*() take the CQE's status WORD,
+ *    the upper half of DW3 as it is on the wire (in CPU order), phase tag
+ *    in bit 0;
+ *  - nvmf.h's NVMF_SF_*() take the status FIELD alone (DW3 bits 31:17,
+ *    shifted down, no phase), as struct nvmf_completion and
+ *    nvmf_get_status() carry it.
+ * The helpers below take the 16-bit status word in CPU order, phase included.
+ */
+static inline unsigned nvmf_cqe_status_p(uint16_t s)    { return s & NVMF_CQE_STATUS_P; }
+static inline unsigned nvmf_cqe_status_sc(uint16_t s)   { return (s & NVMF_CQE_STATUS_SC_MASK) >> NVMF_CQE_STATUS_SC_SHIFT; }
+static inline unsigned nvmf_cqe_status_sct(uint16_t s)  { return (s & NVMF_CQE_STATUS_SCT_MASK) >> NVMF_CQE_STATUS_SCT_SHIFT; }
+static inline unsigned nvmf_cqe_status_crd(uint16_t s)  { return (s & NVMF_CQE_STATUS_CRD_MASK) >> NVMF_CQE_STATUS_CRD_SHIFT; }
+static inline unsigned nvmf_cqe_status_more(uint16_t s) { return (s & NVMF_CQE_STATUS_MORE) != 0; }
+static inline unsigned nvmf_cqe_status_dnr(uint16_t s)  { return (s & NVMF_CQE_STATUS_DNR) != 0; }
 /* SCT and SC together, (SCT << 8) | SC: compare with enum nvmf_status_code. */
-static inline unsigned nvmf_status_code(uint16_t s) { return ((unsigned)s >> 1) & 0x7FFu; }
-static inline int nvmf_status_ok(uint16_t s)        { return nvmf_status_code(s) == 0; }
+static inline unsigned nvmf_cqe_status_code(uint16_t s) { return ((unsigned)s >> 1) & 0x7FFu; }
+static inline int nvmf_cqe_status_ok(uint16_t s)        { return nvmf_cqe_status_code(s) == 0; }
 
 /* Builds a status word (phase 0) from a (SCT << 8) | SC code and DNR. */
+static inline uint16_t nvmf_cqe_status_make(unsigned code, int dnr)
+{
+	return (uint16_t)(((code & 0x7FFu) << 1) | (dnr ? NVMF_CQE_STATUS_DNR : 0u));
+}
+
+/*
+ * The names of release 0.1, deprecated, removed in the next release: they
+ * read like the status-field macros of nvmf.h but take the status word.
+ */
+#define NVMF_STATUS_P         NVMF_CQE_STATUS_P
+#define NVMF_STATUS_SC_SHIFT  NVMF_CQE_STATUS_SC_SHIFT
+#define NVMF_STATUS_SC_MASK   NVMF_CQE_STATUS_SC_MASK
+#define NVMF_STATUS_SCT_SHIFT NVMF_CQE_STATUS_SCT_SHIFT
+#define NVMF_STATUS_SCT_MASK  NVMF_CQE_STATUS_SCT_MASK
+#define NVMF_STATUS_CRD_SHIFT NVMF_CQE_STATUS_CRD_SHIFT
+#define NVMF_STATUS_CRD_MASK  NVMF_CQE_STATUS_CRD_MASK
+#define NVMF_STATUS_MORE      NVMF_CQE_STATUS_MORE
+#define NVMF_STATUS_DNR       NVMF_CQE_STATUS_DNR
+#if defined(__GNUC__) || defined(__clang__)
+#define NVMF_DEPRECATED_(msg) __attribute__((deprecated(msg)))
+#else
+#define NVMF_DEPRECATED_(msg)
+#endif
+NVMF_DEPRECATED_("use nvmf_cqe_status_p")
+static inline unsigned nvmf_status_p(uint16_t s)    { return nvmf_cqe_status_p(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_sc")
+static inline unsigned nvmf_status_sc(uint16_t s)   { return nvmf_cqe_status_sc(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_sct")
+static inline unsigned nvmf_status_sct(uint16_t s)  { return nvmf_cqe_status_sct(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_crd")
+static inline unsigned nvmf_status_crd(uint16_t s)  { return nvmf_cqe_status_crd(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_more")
+static inline unsigned nvmf_status_more(uint16_t s) { return nvmf_cqe_status_more(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_dnr")
+static inline unsigned nvmf_status_dnr(uint16_t s)  { return nvmf_cqe_status_dnr(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_code")
+static inline unsigned nvmf_status_code(uint16_t s) { return nvmf_cqe_status_code(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_ok")
+static inline int nvmf_status_ok(uint16_t s)        { return nvmf_cqe_status_ok(s); }
+NVMF_DEPRECATED_("use nvmf_cqe_status_make")
 static inline uint16_t nvmf_status_make(unsigned code, int dnr)
 {
-	return (uint16_t)(((code & 0x7FFu) << 1) | (dnr ? NVMF_STATUS_DNR : 0u));
+	return nvmf_cqe_status_make(code, dnr);
 }
 
 /* Status word of a CQE held in wire order. */

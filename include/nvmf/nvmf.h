@@ -132,14 +132,25 @@ NVMF_API void nvmf_set_log_callback(nvmf_log_cb cb, void *user);
  * The 15-bit Status Field of a completion queue entry (CQE DW3 bits 31:17,
  * NVMe Base 2.0, 4.6.1), shifted down by one so bit 0 is SC bit 0:
  *   bits 7:0 SC, 10:8 SCT, 12:11 CRD, 13 MORE, 14 DNR.
+ * This is what struct nvmf_completion.status, nvmf_get_status() and the
+ * functions below carry; the NVMF_SF_ ("status field") macros read it.
+ * nvme.h's NVMF_CQE_STATUS_* and nvmf_cqe_status_*() are for the other
+ * encoding, the raw status word of a CQE with its phase tag.
  */
-#define NVMF_SC(s)   ((uint8_t)((s) & 0xff))
-#define NVMF_SCT(s)  ((uint8_t)(((s) >> 8) & 0x7))
-#define NVMF_CRD(s)  ((uint8_t)(((s) >> 11) & 0x3))
-#define NVMF_MORE(s) ((((s) >> 13) & 1) != 0)
-#define NVMF_DNR(s)  ((((s) >> 14) & 1) != 0)
-#define NVMF_STATUS(sct, sc, dnr) \
+#define NVMF_SF_SC(s)   ((uint8_t)((s) & 0xff))
+#define NVMF_SF_SCT(s)  ((uint8_t)(((s) >> 8) & 0x7))
+#define NVMF_SF_CRD(s)  ((uint8_t)(((s) >> 11) & 0x3))
+#define NVMF_SF_MORE(s) ((((s) >> 13) & 1) != 0)
+#define NVMF_SF_DNR(s)  ((((s) >> 14) & 1) != 0)
+#define NVMF_SF(sct, sc, dnr) \
 	((uint16_t)(((sc) & 0xff) | (((sct) & 7) << 8) | ((dnr) ? 0x4000 : 0)))
+/* The names of release 0.1, deprecated, removed in the next release. */
+#define NVMF_SC(s)   NVMF_SF_SC(s)
+#define NVMF_SCT(s)  NVMF_SF_SCT(s)
+#define NVMF_CRD(s)  NVMF_SF_CRD(s)
+#define NVMF_MORE(s) NVMF_SF_MORE(s)
+#define NVMF_DNR(s)  NVMF_SF_DNR(s)
+#define NVMF_STATUS(sct, sc, dnr) NVMF_SF(sct, sc, dnr)
 
 /* Name of the status code ("Invalid Field in Command"), never NULL. */
 NVMF_API const char *nvmf_status_str(uint16_t status);

@@ -312,7 +312,7 @@ void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t stat
 	nvmf_put_le64(e + ERR(error_count), c->errcount);
 	nvmf_put_le16(e + ERR(sqid), req->q->x.qid);
 	memcpy(e + ERR(cid), req->x.sqe + offsetof(struct nvmf_sqe, cid), 2);
-	nvmf_put_le16(e + ERR(status), nvmf_status_make(status, (status & CTL_DNR) != 0));
+	nvmf_put_le16(e + ERR(status), nvmf_cqe_status_make(status, (status & CTL_DNR) != 0));
 	nvmf_put_le16(e + ERR(pel), 0xFFFF);	/* parameter location not given */
 	memcpy(e + ERR(nsid), req->x.sqe + offsetof(struct nvmf_sqe, nsid), 4);
 #undef ERR
@@ -337,7 +337,7 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 	memcpy(cqe + offsetof(struct nvmf_cqe, cid), req->x.sqe + offsetof(struct nvmf_sqe, cid), 2);
 	/* Status field: SC in bits 8:1, SCT 11:9, DNR 15 (Base 2.0, 4.6.1). */
 	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, status),
-		      nvmf_status_make(status, (status & CTL_DNR) != 0));
+		      nvmf_cqe_status_make(status, (status & CTL_DNR) != 0));
 	if ((status & 0x7FF) && q->ctrl && status != NVMF_SC_ABORT_SQ_DELETED)
 		ctl_errlog_add(q->ctrl, req, status);
 	if (req->ns) {

@@ -116,10 +116,10 @@ static int connect_failed(const struct nvmf_completion *cpl, int r)
 {
 	char msg[512];
 
-	if (cpl->result != -EIO || NVMF_SCT(cpl->status) != 1)
+	if (cpl->result != -EIO || NVMF_SF_SCT(cpl->status) != 1)
 		return r;
 	connect_msg(cpl->status, msg, sizeof(msg));
-	switch (NVMF_SC(cpl->status)) {
+	switch (NVMF_SF_SC(cpl->status)) {
 	case 0x82:	/* Connect Invalid Parameters: IPO and IATTR in DW0 */
 		return host_err_status(r, cpl->status, "%s (the invalid parameter is at offset "
 				       "%u of the %s)", msg, nvmf_connect_rsp_ipo(cpl->dw0),

@@ -151,10 +151,10 @@ static const char *lookup(const struct sc_name *t, uint8_t sc)
 
 const char *nvmf_status_str(uint16_t status)
 {
-	uint8_t sc = NVMF_SC(status);
+	uint8_t sc = NVMF_SF_SC(status);
 	const char *n = NULL;
 
-	switch (NVMF_SCT(status)) {
+	switch (NVMF_SF_SCT(status)) {
 	case 0: n = lookup(generic, sc); break;
 	case 1: n = lookup(specific, sc); break;
 	case 2: n = lookup(media, sc); break;
@@ -170,9 +170,9 @@ char *nvmf_status_format(uint16_t status, char *buf, size_t len)
 	if (!buf || len == 0)
 		return buf;
 	snprintf(buf, len, "%s (SCT %xh SC %02xh%s%s)", nvmf_status_str(status),
-		 NVMF_SCT(status), NVMF_SC(status),
-		 NVMF_MORE(status) ? ", MORE" : "",
-		 NVMF_DNR(status) ? ", DNR" : "");
+		 NVMF_SF_SCT(status), NVMF_SF_SC(status),
+		 NVMF_SF_MORE(status) ? ", MORE" : "",
+		 NVMF_SF_DNR(status) ? ", DNR" : "");
 	return buf;
 }
 

@@ -209,7 +209,7 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 	 * connection is not to be trusted (PDU sequence error, 3.6.2.4).
 	 * An error status with partial data is passed on as it is.
 	 */
-	if (req->base.dir == XP_DIR_C2H && nvmf_status_ok(nvmf_cqe_status(&cqe)) &&
+	if (req->base.dir == XP_DIR_C2H && nvmf_cqe_status_ok(nvmf_cqe_status(&cqe)) &&
 	    (req->c2h_next != req->base.len || !req->c2h_last))
 		return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, FEI_RSP_STATUS,
 				"CapsuleResp reports success for CID %u but %s (%u of its %u "

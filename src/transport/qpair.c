@@ -284,7 +284,7 @@ void xp_req_complete_cqe(struct xp_req *req, const struct nvmf_cqe *cqe)
 	cpl.sqhd = nvmf_le16toh(cqe->sqhd);
 	cpl.sqid = nvmf_le16toh(cqe->sqid);
 	cpl.cid = nvmf_le16toh(cqe->cid);
-	cpl.status = nvmf_le16toh(cqe->status) >> NVMF_STATUS_SC_SHIFT;
+	cpl.status = nvmf_le16toh(cqe->status) >> NVMF_CQE_STATUS_SC_SHIFT;
 
 	/*
 	 * SQHD 0xffff: the controller does not do SQ flow control (NVMe-oF

@@ -31,8 +31,8 @@
  *     0      success;
  *    > 0     NVMe status field of the CQE (NVMe Base 2.0, 4.6.1, Figure 92):
  *            CQE dword 3 bits 31:17, i.e. SC in bits 7:0, SCT in 10:8,
- *            CRD in 12:11, More in 13, DNR in 14 (nvmf.h's NVMF_SC(),
- *            NVMF_SCT(), NVMF_DNR()); a data digest error is reported so, as
+ *            CRD in 12:11, More in 13, DNR in 14 (nvmf.h's NVMF_SF_SC(),
+ *            NVMF_SF_SCT(), NVMF_SF_DNR()); a data digest error is reported so, as
  *            Transient Transport Error (SCT 0h, SC 22h, NVMe/TCP 1.0, 3.6.2.1);
  *    < 0     negative errno: the command did not complete on the controller,
  *            or the transport gave up on it:

@@ -127,8 +127,8 @@ static void test_good(void **state)
 	sqe[0] = 0xc0;
 	assert_int_equal(nvmf_admin_passthru(c, sqe, NULL, 0, NVMF_DIR_NONE, &cpl), -EIO);
 	assert_int_equal(cpl.result, -EIO);
-	assert_int_equal(NVMF_SC(cpl.status), 0x01);
-	assert_int_equal(NVMF_SC(nvmf_get_status()), 0x01);
+	assert_int_equal(NVMF_SF_SC(cpl.status), 0x01);
+	assert_int_equal(NVMF_SF_SC(nvmf_get_status()), 0x01);
 	assert_non_null(strstr(nvmf_get_error(), "Invalid Command Opcode"));
 	assert_int_equal(nvmf_admin_passthru(c, sqe, NULL, 8, NVMF_DIR_NONE, &cpl), -EINVAL);
 
@@ -433,7 +433,7 @@ static void test_ddgst_error_message(void **state)
 	o.data_digest = true;
 	assert_int_equal(nvmf_connect(&o, &c), 0);
 	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EIO);
-	assert_int_equal(NVMF_SC(nvmf_get_status()), NVMF_SC_TRANSIENT_TRANSPORT);
+	assert_int_equal(NVMF_SF_SC(nvmf_get_status()), NVMF_SC_TRANSIENT_TRANSPORT);
 	if (strstr(nvmf_get_error(), "Transient Transport Error") == NULL ||
 	    strstr(nvmf_get_error(), "data digest error in C2HData") == NULL)
 		fail_msg("error '%s' does not name the status and the digest", nvmf_get_error());
@@ -659,7 +659,7 @@ static void test_auth_required_status(void **state)
 	assert_int_equal(nvmf_connect(&o, &c), -EACCES);
 	assert_null(c);
 	assert_int_equal(nvmf_get_errno(), EACCES);
-	assert_int_equal(nvmf_get_status(), NVMF_STATUS(1, 0x91, 1));
+	assert_int_equal(nvmf_get_status(), NVMF_SF(1, 0x91, 1));
 	assert_non_null(strstr(nvmf_get_error(), "Authentication Required (SCT 1h SC 91h, DNR)"));
 	assert_non_null(strstr(lower(nvmf_get_error()), "requires in-band authentication"));
 	fake_ctrl_stop(fc, &st);
@@ -691,7 +691,7 @@ static void test_connect_invalid_param(void **state)
 	(void)state;
 	assert_int_equal(nvmf_connect(&o, &c), -EIO);
 	assert_null(c);
-	assert_int_equal(nvmf_get_status(), NVMF_STATUS(1, 0x82, 1));
+	assert_int_equal(nvmf_get_status(), NVMF_SF(1, 0x82, 1));
 	/* Connect's name of 82h alone, not the NVM one ("Attempted Write to
 	 * Read Only Range") that shares the code. */
 	assert_non_null(strstr(nvmf_get_error(), "queue 0 Connect failed: Connect Invalid "

@@ -339,8 +339,8 @@ static void ddgst_error_not_fatal(void **state)
 	assert_int_equal(th_rw(&t, false, 0, 16, buf, &tc, 0), 0);
 	th_wait(&t, &tc.done);
 	assert_int_equal(tc.status, NVMF_SC_TRANSIENT_TRANSPORT);
-	assert_int_equal(NVMF_SCT(tc.status), 0);
-	assert_int_equal(NVMF_SC(tc.status), 0x22);
+	assert_int_equal(NVMF_SF_SCT(tc.status), 0);
+	assert_int_equal(NVMF_SF_SC(tc.status), 0x22);
 	assert_int_equal(tc.cpl.status, 0x22);
 	expect_msg(&t, "data digest error in C2HData for CID 0");
 	/* Still usable: the next read works. */

@@ -33,8 +33,8 @@ static void test_cxx_helpers(void **state)
 	std::memset(&cqe, 0, sizeof(cqe));
 	std::memcpy(&cqe.status, status_le, 2);
 	uint16_t s = nvmf_cqe_status(&cqe);
-	assert_int_equal(nvmf_status_code(s), NVMF_SC_CONNECT_INVALID_PARAMS);
-	assert_int_equal(nvmf_status_dnr(s), 1);
+	assert_int_equal(nvmf_cqe_status_code(s), NVMF_SC_CONNECT_INVALID_PARAMS);
+	assert_int_equal(nvmf_cqe_status_dnr(s), 1);
 
 	nvmf_sqe sqe;
 	std::memset(&sqe, 0, sizeof(sqe));

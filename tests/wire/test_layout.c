@@ -447,8 +447,8 @@ static void test_lib_constants(void **state)
 		K(NVMF_TRADDR_FIELD_LEN, NVMF_TRADDR_SIZE),
 		K(NVMF_TRSVCID_FIELD_LEN, NVMF_TRSVCID_SIZE),
 		/* libnvme keeps status codes without the phase bit, SC and SCT apart. */
-		K(NVMF_STATUS_DNR >> 1, NVME_SC_DNR), K(NVMF_STATUS_MORE >> 1, NVME_SC_MORE),
-		K(NVMF_STATUS_CRD_MASK >> 1, NVME_SC_CRD),
+		K(NVMF_CQE_STATUS_DNR >> 1, NVME_SC_DNR), K(NVMF_CQE_STATUS_MORE >> 1, NVME_SC_MORE),
+		K(NVMF_CQE_STATUS_CRD_MASK >> 1, NVME_SC_CRD),
 		K(NVMF_SC_INVALID_OPCODE, NVME_SC_INVALID_OPCODE), K(NVMF_SC_INVALID_FIELD, NVME_SC_INVALID_FIELD),
 		K(NVMF_SC_CID_CONFLICT, NVME_SC_CMDID_CONFLICT), K(NVMF_SC_DATA_XFER_ERROR, NVME_SC_DATA_XFER_ERROR),
 		K(NVMF_SC_INTERNAL_ERROR, NVME_SC_INTERNAL), K(NVMF_SC_ABORT_REQUESTED, NVME_SC_ABORT_REQ),
@@ -521,14 +521,14 @@ static void test_cqe_status_decode(void **state)
 	memcpy(&cqe, wire, sizeof(cqe));
 	s = nvmf_cqe_status(&cqe);
 	assert_int_equal(s, 0xA305);
-	assert_int_equal(nvmf_status_p(s), 1);
-	assert_int_equal(nvmf_status_sc(s), 0x82);
-	assert_int_equal(nvmf_status_sct(s), NVMF_SCT_CMD_SPECIFIC);
-	assert_int_equal(nvmf_status_crd(s), 2);
-	assert_int_equal(nvmf_status_more(s), 0);
-	assert_int_equal(nvmf_status_dnr(s), 1);
-	assert_int_equal(nvmf_status_code(s), NVMF_SC_CONNECT_INVALID_PARAMS);
-	assert_false(nvmf_status_ok(s));
+	assert_int_equal(nvmf_cqe_status_p(s), 1);
+	assert_int_equal(nvmf_cqe_status_sc(s), 0x82);
+	assert_int_equal(nvmf_cqe_status_sct(s), NVMF_SCT_CMD_SPECIFIC);
+	assert_int_equal(nvmf_cqe_status_crd(s), 2);
+	assert_int_equal(nvmf_cqe_status_more(s), 0);
+	assert_int_equal(nvmf_cqe_status_dnr(s), 1);
+	assert_int_equal(nvmf_cqe_status_code(s), NVMF_SC_CONNECT_INVALID_PARAMS);
+	assert_false(nvmf_cqe_status_ok(s));
 	assert_int_equal(nvmf_le16toh(cqe.sqhd), 0x0010);
 	assert_int_equal(nvmf_le16toh(cqe.cid), 0xBEEF);
 	assert_int_equal(nvmf_connect_rsp_ipo(nvmf_le32toh(cqe.dw0)), 0x0100);
@@ -541,22 +541,22 @@ static void test_cqe_status_decode(void **state)
 
 	/* Transient Transport Error (SCT 0, SC 22h), More set, retryable, phase 0. */
 	s = 0x4044;
-	assert_int_equal(nvmf_status_code(s), NVMF_SC_TRANSIENT_TRANSPORT);
-	assert_int_equal(nvmf_status_sct(s), NVMF_SCT_GENERIC);
-	assert_int_equal(nvmf_status_more(s), 1);
-	assert_int_equal(nvmf_status_dnr(s), 0);
-	assert_int_equal(nvmf_status_p(s), 0);
+	assert_int_equal(nvmf_cqe_status_code(s), NVMF_SC_TRANSIENT_TRANSPORT);
+	assert_int_equal(nvmf_cqe_status_sct(s), NVMF_SCT_GENERIC);
+	assert_int_equal(nvmf_cqe_status_more(s), 1);
+	assert_int_equal(nvmf_cqe_status_dnr(s), 0);
+	assert_int_equal(nvmf_cqe_status_p(s), 0);
 
 	/* Success with the phase bit set is still success. */
-	assert_true(nvmf_status_ok(0x0001));
+	assert_true(nvmf_cqe_status_ok(0x0001));
 	/* Building a status word gives back what was put in. */
-	s = nvmf_status_make(NVMF_SC_LBA_OUT_OF_RANGE, 1);
+	s = nvmf_cqe_status_make(NVMF_SC_LBA_OUT_OF_RANGE, 1);
 	assert_int_equal(s, 0x8100);
-	assert_int_equal(nvmf_status_code(s), NVMF_SC_LBA_OUT_OF_RANGE);
-	assert_int_equal(nvmf_status_dnr(s), 1);
-	s = nvmf_status_make(NVMF_SC_AUTH_REQUIRED, 0);
-	assert_int_equal(nvmf_status_sct(s), 1);
-	assert_int_equal(nvmf_status_sc(s), 0x91);
+	assert_int_equal(nvmf_cqe_status_code(s), NVMF_SC_LBA_OUT_OF_RANGE);
+	assert_int_equal(nvmf_cqe_status_dnr(s), 1);
+	s = nvmf_cqe_status_make(NVMF_SC_AUTH_REQUIRED, 0);
+	assert_int_equal(nvmf_cqe_status_sct(s), 1);
+	assert_int_equal(nvmf_cqe_status_sc(s), 0x91);
 }
 
 /* Connect response on success, and a Property Get response carrying CAP. */

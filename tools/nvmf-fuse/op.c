@@ -138,7 +138,7 @@ void op_free(struct op *op)
  */
 static int op_errno(const struct op *op)
 {
-	if (op->status && NVMF_SCT(op->status) == 0 && NVMF_SC(op->status) == 0x20)
+	if (op->status && NVMF_SF_SCT(op->status) == 0 && NVMF_SF_SC(op->status) == 0x20)
 		return EROFS;
 	if (op->err == -ENOMEM)
 		return ENOMEM;

@@ -87,7 +87,7 @@ const char *nc_status_name(uint16_t status, bool connect)
 	const char *n = nvmf_status_str(status);
 	const char *p;
 
-	if (NVMF_SCT(status) == 1 && (p = strstr(n, " / ")) != NULL)
+	if (NVMF_SF_SCT(status) == 1 && (p = strstr(n, " / ")) != NULL)
 		return connect ? p + 3 : n;
 	return n;
 }
@@ -126,25 +126,25 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 
 	/* A status the library formatted into the text ("... (SCT 1h SC 84h"). */
 	if (!st && (p = strstr(msg, "SCT ")) && sscanf(p, "SCT %xh SC %xh", &sct, &sc) == 2)
-		st = NVMF_STATUS(sct, sc, strstr(p, "DNR") != NULL);
+		st = NVMF_SF(sct, sc, strstr(p, "DNR") != NULL);
 	if (st) {
 		/* While connecting, SCT 1h SC 80h-84h, 90h, 91h are Connect's own
 		 * (Fabrics 1.1, Figure 21); other commands give them other meanings. */
-		uint8_t c = NVMF_SC(st);
+		uint8_t c = NVMF_SF_SC(st);
 		bool conn = has(msg, "Connect") ||
-			    (connecting && NVMF_SCT(st) == 1 &&
+			    (connecting && NVMF_SF_SCT(st) == 1 &&
 			     ((c >= 0x80 && c <= 0x84) || c == 0x90 || c == 0x91));
 
 		/* Authentication Required says what happened in the same words
 		 * as an AUTHREQ in a successful response (below). */
 		snprintf(buf, len, "%s%s (SCT %xh SC %02xh%s)",
-			 !conn ? "" : NVMF_SCT(st) == 1 && c == 0x91 ?
+			 !conn ? "" : NVMF_SF_SCT(st) == 1 && c == 0x91 ?
 			 "authentication required: Connect rejected: " : "Connect rejected: ",
-			 nc_status_name(st, conn), NVMF_SCT(st), NVMF_SC(st),
-			 NVMF_DNR(st) ? ", DNR" : "");
+			 nc_status_name(st, conn), NVMF_SF_SCT(st), NVMF_SF_SC(st),
+			 NVMF_SF_DNR(st) ? ", DNR" : "");
 		*kind = buf;
 		if (conn)
-			return connect_hint(NVMF_SC(st));
+			return connect_hint(NVMF_SF_SC(st));
 		return "the controller refused the command";
 	}
 	if (has(msg, "resolve")) {

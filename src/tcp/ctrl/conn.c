@@ -380,7 +380,7 @@ void tcp_ctrl_complete(struct xp_creq *cr)
 	struct tcp_creq *r = creq_of(cr);
 	struct tcp_cconn *c = r->conn;
 	uint16_t sf = nvmf_get_le16(cr->cqe + offsetof(struct nvmf_cqe, status));
-	bool ok = nvmf_status_ok(sf);
+	bool ok = nvmf_cqe_status_ok(sf);
 	bool success_flag = false;
 	size_t n;
 
