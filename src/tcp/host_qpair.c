@@ -143,11 +143,11 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 static void hq_complete(struct tcp_host_qpair *hq, struct tcp_host_req *req, int status,
 			const struct nvmf_cqe *cqe)
 {
-	if (req->tx_queued)	/* an R2T's data not sent yet: the controller gave up */
-		tcp_tx_dequeue(hq, req);
+	if (req->txi.queued)	/* an R2T's data not sent yet: the controller gave up */
+		hq_tx_dequeue(hq, req);
 	req->r2t_active = false;
 	req->capsule_pending = false;
-	if (hq->write_inflight && req->tx_seq == hq->tx_seq) {
+	if (tcp_tx_pinned(&hq->tx, req->tx_seq)) {
 		req->done_pending = true;
 		req->done_status = cqe != NULL ? INT_MIN : status;
 		if (cqe != NULL)
@@ -285,7 +285,7 @@ static int hq_r2t(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
 	req->r2t_next = req->h2c_end;
 	req->r2t_active = true;
 	hq->r2ts++;
-	tcp_tx_enqueue(hq, req);
+	hq_tx_enqueue(hq, req);
 	return 0;
 }
 
@@ -442,7 +442,7 @@ static int hq_init(struct xp_qpair *qp)
 	if (rc != 0)
 		return rc;
 	hq->rx_init = true;
-	return tcp_tx_init(hq);
+	return hq_tx_init(hq);
 }
 
 static int hq_connect(struct xp_qpair *qp, const char *traddr, const char *trsvcid)
@@ -456,8 +456,8 @@ static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
 	struct tcp_host_req *req = (struct tcp_host_req *)xreq;
 	struct nvmf_sgl_desc *sgl = &xreq->sqe.dptr.sgl;
 
-	req->tx_next = NULL;
-	req->tx_queued = false;
+	req->txi.next = NULL;
+	req->txi.queued = false;
 	req->ddgst_err = false;
 	req->done_pending = false;
 	req->r2t_active = false;
@@ -481,7 +481,7 @@ static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
 	sgl->id = req->icd ? NVMF_SGL_ID_ICD : NVMF_SGL_ID_TCP_TRANSPORT;
 
 	req->capsule_pending = true;
-	tcp_tx_enqueue(hq, req);
+	hq_tx_enqueue(hq, req);
 	return 0;
 }
 
@@ -492,7 +492,7 @@ static int hq_close(struct xp_qpair *qp)
 	/* Socket first: a pending write must not read buffers that the
 	 * completions following this call hand back to their owners. */
 	tcp_conn_close(hq);
-	tcp_tx_close(hq);
+	hq_tx_close(hq);
 	return 0;
 }
 
@@ -504,7 +504,7 @@ static void hq_fini(struct xp_qpair *qp)
 		tcp_rx_free(&hq->rx);
 	if (hq->ai_list != NULL)
 		freeaddrinfo(hq->ai_list);
-	tcp_tx_fini(hq);
+	hq_tx_fini(hq);
 }
 
 static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)

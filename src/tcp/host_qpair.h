@@ -9,8 +9,9 @@
  *   host_qpair.c  ICReq/ICResp, the receive path (rx framer callbacks:
  *                 C2HData into the caller's buffer, CapsuleResp, R2T,
  *                 C2HTermReq), protocol errors (H2CTermReq) and life cycle;
- *   host_tx.c     the send path: a queue of requests with PDUs to send,
- *                 gathered into one uv_write per loop turn.
+ *   host_tx.c     the send path: capsules and H2CData emitted into the
+ *                 connection's batches (tcp/tx.h, shared with the
+ *                 controller role), one uv_write per loop turn.
  */
 #ifndef NVMF_TCP_HOST_QPAIR_H
 #define NVMF_TCP_HOST_QPAIR_H
@@ -19,6 +20,7 @@
 
 #include "tcp/pdu.h"
 #include "tcp/rx.h"
+#include "tcp/tx.h"
 #include "transport/xport.h"
 
 /* Size of the receive staging buffer (small PDUs, headers). */
@@ -31,8 +33,7 @@
 
 struct tcp_host_req {
 	struct xp_req base;		/* first: embedded-base pattern */
-	struct tcp_host_req *tx_next;	/* send queue link */
-	bool     tx_queued;		/* on the send queue */
+	struct tcp_tx_item txi;		/* on the send queue (host_tx.c) */
 	bool     capsule_pending;	/* CapsuleCmd not yet put in a batch */
 	bool     icd;			/* data travels in the capsule */
 	bool     ddgst_err;		/* a C2HData of this command failed its digest */
@@ -44,7 +45,7 @@ struct tcp_host_req {
 	uint32_t r2t_next;		/* offset the next R2T must start at */
 	uint32_t c2h_next;		/* offset the next C2HData must start at */
 	bool     c2h_last;		/* the C2HData with LAST_PDU arrived */
-	uint64_t tx_seq;		/* last batch that referenced its data */
+	uint64_t tx_seq;		/* last batch that referenced its data (tcp_tx_batch) */
 	struct tcp_host_req *done_next;	/* deferred completion list */
 	int      done_status;		/* deferred: status, or INT_MIN: use done_cqe */
 	struct nvmf_cqe done_cqe;
@@ -78,19 +79,12 @@ struct tcp_host_qpair {
 	struct tcp_rx rx;
 	bool     rx_init;
 
-	/* Send (host_tx.c) */
+	/* Send (host_tx.c over tcp/tx.h) */
+	struct tcp_tx tx;
 	uv_prepare_t prep;
 	bool     prep_open;
 	bool     prep_active;
-	struct tcp_host_req *txq_head, *txq_tail;
 	struct tcp_host_req *done_head;	/* completions held for the write in flight */
-	uv_write_t wr;
-	bool     write_inflight;
-	uint64_t tx_seq;		/* current batch number */
-	uint8_t *arena;			/* headers and digests of the batch */
-	size_t   arena_used;
-	uv_buf_t *iov;
-	unsigned iovcnt;
 	uint8_t  term_buf[TCP_PDU_HDR_BUF + NVMF_TCP_TERM_DATA_MAX];
 };
 
@@ -107,12 +101,12 @@ void tcp_host_connected(struct tcp_host_qpair *hq);
 void tcp_host_conn_failed(struct tcp_host_qpair *hq, int uverr);
 
 /* host_tx.c */
-int  tcp_tx_init(struct tcp_host_qpair *hq);
-void tcp_tx_fini(struct tcp_host_qpair *hq);
-void tcp_tx_close(struct tcp_host_qpair *hq);
-void tcp_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
-void tcp_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
-void tcp_tx_flush(struct tcp_host_qpair *hq);
+int  hq_tx_init(struct tcp_host_qpair *hq);
+void hq_tx_fini(struct tcp_host_qpair *hq);
+void hq_tx_close(struct tcp_host_qpair *hq);
+void hq_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+void hq_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+void hq_tx_flush(struct tcp_host_qpair *hq);
 
 
 #endif /* NVMF_TCP_HOST_QPAIR_H */

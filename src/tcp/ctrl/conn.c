@@ -10,8 +10,11 @@
  * H2CData must name a live R2T and stay within its command's transfer.
  * A fatal error ends this connection only.
  *
- * Output is gathered: PDUs built during a loop turn are queued and sent
- * by one uv_write per connection from a uv_check handle (listen.c).
+ * Output goes through the send path both roles share (tcp/tx.h): an R2T,
+ * a command's data and response, the ICResp or a TermReq are queued as they
+ * arise and emitted into one batch, one uv_write per connection per loop
+ * turn, from a uv_check handle (listen.c). A command whose data a write in
+ * flight reads is freed once that write ends.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -24,6 +27,9 @@
 #include "tcp/ctrl/tcp_ctrl.h"
 
 #define TCP_LINGER_MS    5000
+/* Send batch limits: header/digest bytes and iovecs in one uv_write. */
+#define TCP_CTRL_TX_ARENA (32 * 1024)
+#define TCP_CTRL_TX_IOV   256
 
 struct tcp_creq {
 	struct tcp_cconn *conn;
@@ -34,20 +40,13 @@ struct tcp_creq {
 	bool     ddgst_bad;
 	bool     in_ctl;		/* the controller owns it until complete() */
 	bool     finished;		/* its response is queued: free once written */
-	unsigned txrefs;		/* queued or submitted writes using its buffers */
-	uint8_t  hdr[TCP_PDU_HDR_BUF];	/* R2T or C2HData header */
-	uint8_t  rsp[TCP_PDU_HDR_BUF];	/* CapsuleResp */
-	uint8_t  ddgst[NVMF_TCP_DIGEST_LEN];
+	struct tcp_tx_item txi;		/* on the send queue: */
+	bool     send_r2t;		/*   an R2T for its data */
+	bool     send_resp;		/*   its data (C2H) and response */
+	uint64_t tx_seq;		/* the batch that carries its data (tcp_tx_batch) */
 	/* Last: the owner's request struct starts with it and extends past
 	 * the end (xp_listen_opts.req_size). */
 	struct xp_creq x;
-};
-
-struct tcp_cbatch {
-	uv_write_t wr;
-	struct tcp_cconn *conn;
-	unsigned nreq;
-	struct tcp_creq *reqs[];
 };
 
 struct tcp_cconn {
@@ -74,16 +73,17 @@ struct tcp_cconn {
 	uint8_t *discard;		/* in-capsule data of a failed command */
 	uint32_t max_icd;
 	uint32_t maxh2cdata;
-	uv_buf_t *txb;
-	unsigned ntxb, captxb;
-	struct tcp_creq **txr;
-	unsigned ntxr, captxr;
-	unsigned writes;		/* uv_writes in progress */
+	struct tcp_tx tx;		/* the send path (tcp/tx.h) */
+	bool     tx_init;
+	struct tcp_tx_item ic_item;	/* ICResp queued */
+	struct tcp_tx_item term_item;	/* C2HTermReq queued: the last PDU */
 	bool     linger;		/* closing once the queued PDUs are out */
 	bool     shut_started;
 	bool     closed;
 	uint8_t  icresp[TCP_PDU_HDR_BUF];
-	uint8_t  term[TCP_PDU_HDR_BUF];
+	size_t   icresp_len;
+	uint8_t  term[TCP_PDU_HDR_BUF + NVMF_TCP_TERM_DATA_MAX];
+	size_t   term_len;
 	char     peer[80];
 	/* Last: the owner's queue struct starts with it and extends past the
 	 * end (xp_listen_opts.queue_size). */
@@ -112,42 +112,11 @@ static void conn_maybe_shutdown(struct tcp_cconn *c);
 
 /* ---- Transmit queue ---------------------------------------------------------- */
 
-static int tx_add(struct tcp_cconn *c, void *base, size_t len)
-{
-	if (c->ntxb == c->captxb) {
-		unsigned cap = c->captxb ? 2 * c->captxb : 64;
-		uv_buf_t *b = realloc(c->txb, cap * sizeof(*b));
-
-		if (!b)
-			return -ENOMEM;
-		c->txb = b;
-		c->captxb = cap;
-	}
-	c->txb[c->ntxb++] = uv_buf_init(base, (unsigned)len);
-	return 0;
-}
-
-/* r's buffers are in the queue: keep it alive until that write is done. */
-static int tx_ref(struct tcp_cconn *c, struct tcp_creq *r)
-{
-	if (c->ntxr == c->captxr) {
-		unsigned cap = c->captxr ? 2 * c->captxr : 32;
-		struct tcp_creq **p = realloc(c->txr, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		c->txr = p;
-		c->captxr = cap;
-	}
-	c->txr[c->ntxr++] = r;
-	r->txrefs++;
-	return 0;
-}
-
 static void req_free(struct tcp_creq *r)
 {
 	struct tcp_cconn *c = r->conn;
 
+	tcp_tx_dequeue(&c->tx, &r->txi);
 	if (c->slots[r->ttag] == r) {
 		c->slots[r->ttag] = NULL;
 		c->nslots--;
@@ -161,23 +130,98 @@ static void req_free(struct tcp_creq *r)
 	c->nreqs--;
 }
 
-/* A write using r's buffers is over (or was never submitted). */
-static void req_unref(struct tcp_creq *r)
+/*
+ * Free r if nothing needs it any more: the controller is done with it, its
+ * response is queued and written (or the connection is gone), and no write
+ * in flight reads its data.
+ */
+static void req_maybe_free(struct tcp_creq *r)
 {
-	r->txrefs--;
-	if (r->txrefs == 0 && !r->in_ctl && (r->finished || r->conn->closed))
-		req_free(r);
+	struct tcp_cconn *c = r->conn;
+
+	if (r->in_ctl || !(r->finished || c->closed) || r->txi.queued ||
+	    tcp_tx_pinned(&c->tx, r->tx_seq))
+		return;
+	req_free(r);
 }
 
-static void write_cb(uv_write_t *wr, int status)
+/* Push raw bytes the connection owns (ICResp, TermReq: no digests). */
+static bool emit_raw(struct tcp_tx *tx, const uint8_t *pdu, size_t n)
 {
-	struct tcp_cbatch *b = wr->data;
-	struct tcp_cconn *c = b->conn;
+	if (!tcp_tx_room(tx, n, 1))
+		return false;
+	memcpy(tcp_tx_hdr_space(tx), pdu, n);
+	tcp_tx_push_hdr(tx, n);
+	return true;
+}
 
-	for (unsigned i = 0; i < b->nreq; i++)
-		req_unref(b->reqs[i]);
-	c->writes--;
-	free(b);
+/* The response of a finished command: its data first if it moves any to
+ * the host (3.6.2.9), then the CapsuleResp unless SUCCESS replaced it. */
+static bool emit_resp(struct tcp_tx *tx, struct tcp_creq *r)
+{
+	struct tcp_cconn *c = r->conn;
+	struct xp_creq *cr = &r->x;
+	uint16_t sf = nvmf_get_le16(cr->cqe + offsetof(struct nvmf_cqe, status));
+	bool data = nvmf_cqe_status_ok(sf) && cr->dir == XP_DIR_C2H && cr->xfer_len > 0;
+	bool success_flag = false;
+	size_t n;
+
+	if (!tcp_tx_room(tx, 2 * TCP_PDU_HDR_BUF + NVMF_TCP_DIGEST_LEN, 4))
+		return false;
+	if (data) {
+		/* SUCCESS in the last C2HData replaces the CapsuleResp, only when
+		 * the host disabled SQ flow control (NVMe/TCP 1.0, 3.6.2.9) and
+		 * the CQE would carry nothing else. */
+		success_flag = c->srv->base.opts.c2h_success && c->q.sqfc_disabled &&
+			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw0)) == 0 &&
+			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw1)) == 0;
+		n = tcp_build_c2h_data(tcp_tx_hdr_space(tx), &c->params, r->cid, 0, cr->xfer_len,
+				       true, success_flag);
+		tcp_tx_push_hdr(tx, n);
+		tcp_tx_push_data(tx, cr->data, cr->xfer_len);
+		r->tx_seq = tcp_tx_batch(tx);
+	}
+	if (!success_flag) {
+		n = tcp_build_capsule_resp(tcp_tx_hdr_space(tx), &c->params, cr->cqe);
+		tcp_tx_push_hdr(tx, n);
+	}
+	r->send_resp = false;
+	return true;
+}
+
+static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
+{
+	struct tcp_cconn *c = tx->arg;
+	struct tcp_creq *r;
+	size_t n;
+
+	if (it == &c->ic_item)
+		return emit_raw(tx, c->icresp, c->icresp_len);
+	if (it == &c->term_item)
+		return emit_raw(tx, c->term, c->term_len);
+	r = container_of(it, struct tcp_creq, txi);
+	if (r->send_r2t) {
+		/* Solicit the data: one R2T for the whole transfer, which is
+		 * within MAXR2T (at least one outstanding R2T per command). The
+		 * host splits it into H2CData PDUs of at most MAXH2CDATA. */
+		if (!tcp_tx_room(tx, TCP_PDU_HDR_BUF, 1))
+			return false;
+		n = tcp_build_r2t(tcp_tx_hdr_space(tx), &c->params, r->cid, r->ttag, 0,
+				  r->x.xfer_len);
+		tcp_tx_push_hdr(tx, n);
+		r->send_r2t = false;
+	}
+	return !r->send_resp || emit_resp(tx, r);
+}
+
+static void tx_written(struct tcp_tx *tx, int status)
+{
+	struct tcp_cconn *c = tx->arg;
+
+	/* The requests whose data that write read may go now. */
+	for (unsigned i = 0; i < c->nslots_max; i++)
+		if (c->slots[i] != NULL)
+			req_maybe_free(c->slots[i]);
 	if (status < 0 && !c->closed)
 		tcp_cconn_close(c, status == UV_ECANCELED ? "closed" : uv_strerror(status));
 	else
@@ -187,36 +231,22 @@ static void write_cb(uv_write_t *wr, int status)
 	conn_maybe_free(c);
 }
 
+static const struct tcp_tx_ops conn_tx_ops = {
+	.emit = tx_emit,
+	.written = tx_written,
+};
+
 static void conn_flush(struct tcp_cconn *c)
 {
-	struct tcp_cbatch *b;
 	int rc;
 
-	if (c->ntxb == 0 || c->closed)
+	if (c->closed)
 		return;
-	b = malloc(sizeof(*b) + c->ntxr * sizeof(b->reqs[0]));
-	if (!b) {
-		tcp_cconn_close(c, "out of memory");
-		return;
-	}
-	b->conn = c;
-	b->nreq = c->ntxr;
-	if (c->ntxr)
-		memcpy(b->reqs, c->txr, c->ntxr * sizeof(b->reqs[0]));
-	b->wr.data = b;
-	/* libuv copies the buffer array; the bytes stay in the requests. */
-	rc = uv_write(&b->wr, (uv_stream_t *)&c->sock, c->txb, c->ntxb, write_cb);
-	c->ntxb = 0;
-	c->ntxr = 0;
+	rc = tcp_tx_flush(&c->tx);
 	if (rc < 0) {
 		tcp_cconn_close(c, uv_strerror(rc));
-		for (unsigned i = 0; i < b->nreq; i++)
-			req_unref(b->reqs[i]);
-		free(b);
 		conn_maybe_free(c);
-		return;
 	}
-	c->writes++;
 }
 
 static void shut_cb(uv_shutdown_t *sh, int status)
@@ -251,7 +281,7 @@ void tcp_cconn_pause(struct tcp_cconn *c)
 
 bool tcp_cconn_idle(const struct tcp_cconn *c)
 {
-	return c->ntxb == 0 && c->writes == 0;
+	return tcp_tx_idle(&c->tx);
 }
 
 void tcp_srv_flush_all(struct tcp_srv *srv)
@@ -280,7 +310,7 @@ static void conn_maybe_free(struct tcp_cconn *c)
 	struct tcp_srv *srv = c->srv;
 	struct tcp_cconn **pp;
 
-	if (!c->closed || c->handles_open || c->nreqs || c->writes)
+	if (!c->closed || c->handles_open || c->nreqs || c->tx.inflight)
 		return;
 	for (pp = &srv->conns; *pp && *pp != c; pp = &(*pp)->next)
 		;
@@ -290,8 +320,8 @@ static void conn_maybe_free(struct tcp_cconn *c)
 	tcp_rx_free(&c->rx);
 	free(c->slots);
 	free(c->discard);
-	free(c->txb);
-	free(c->txr);
+	if (c->tx_init)
+		tcp_tx_fini(&c->tx);
 	free(c);
 	if (srv->base.draining && srv->nconns == 0 && srv->base.drain_cb) {
 		void (*cb)(struct xp_listener *, void *) = srv->base.drain_cb;
@@ -312,18 +342,16 @@ void tcp_cconn_close(struct tcp_cconn *c, const char *why)
 	uv_timer_stop(&c->timer);
 	/* Held AERs come back through complete() and are freed there. */
 	owner(c)->closed(&c->q);
-	/* Requests neither in the controller nor in a write: free now. Queued
-	 * but unsent PDUs are dropped with their requests. */
-	c->ntxb = 0;
-	while (c->ntxr)
-		c->txr[--c->ntxr]->txrefs--;
+	/* Requests neither in the controller nor in the write in flight: free
+	 * now. Queued but unsent PDUs are dropped with their requests. */
+	tcp_tx_drop_queue(&c->tx);
 	for (unsigned i = 0; i < c->nslots_max; i++) {
 		struct tcp_creq *r = c->slots[i];
 
-		/* In the controller: complete() frees it; in a submitted
-		 * write: the write callback does. */
-		if (r && !r->in_ctl && r->txrefs == 0)
-			req_free(r);
+		/* In the controller: complete() frees it; read by the write
+		 * in flight: the write callback does (UV_ECANCELED). */
+		if (r)
+			req_maybe_free(r);
 	}
 	uv_close((uv_handle_t *)&c->sock, handle_closed);
 	uv_close((uv_handle_t *)&c->timer, handle_closed);
@@ -360,16 +388,16 @@ void tcp_ctrl_drop(struct xp_cqueue *q, const char *why)
 static void conn_fatal(struct tcp_cconn *c, const struct tcp_err *err)
 {
 	size_t hl = c->rx.lay.hlen ? c->rx.lay.hlen : sizeof(struct nvmf_tcp_ch);
-	size_t n;
 
 	tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: protocol error: %s; sending C2HTermReq (%s, FEI %u)",
 		c->peer, err->msg, tcp_fes_name(err->fes), err->fei);
 	if (hl > NVMF_TCP_TERM_DATA_MAX)
 		hl = NVMF_TCP_TERM_DATA_MAX;
-	n = tcp_build_term_req(c->term, TCP_ROLE_CTRL, err->fes, err->fei, c->rx.hbuf, hl);
+	c->term_len = tcp_build_term_req(c->term, TCP_ROLE_CTRL, err->fes, err->fei, c->rx.hbuf,
+					 hl);
 	/* PDUs already queued go first; none follows the TermReq (lingering
 	 * connections send nothing more). */
-	tx_add(c, c->term, n);
+	tcp_tx_enqueue(&c->tx, &c->term_item);
 	conn_linger(c);
 }
 
@@ -379,10 +407,6 @@ void tcp_ctrl_complete(struct xp_creq *cr)
 {
 	struct tcp_creq *r = creq_of(cr);
 	struct tcp_cconn *c = r->conn;
-	uint16_t sf = nvmf_get_le16(cr->cqe + offsetof(struct nvmf_cqe, status));
-	bool ok = nvmf_cqe_status_ok(sf);
-	bool success_flag = false;
-	size_t n;
 
 	r->in_ctl = false;
 	r->r2t_sent = false;
@@ -393,38 +417,13 @@ void tcp_ctrl_complete(struct xp_creq *cr)
 		uv_timer_stop(&c->timer);
 	}
 	if (c->closed || c->linger) {
-		if (r->txrefs == 0)
-			req_free(r);
+		req_maybe_free(r);
 		conn_maybe_free(c);
 		return;
 	}
-	if (ok && cr->dir == XP_DIR_C2H && cr->xfer_len > 0) {
-		/* SUCCESS in the last C2HData replaces the CapsuleResp, only when
-		 * the host disabled SQ flow control (NVMe/TCP 1.0, 3.6.2.9) and
-		 * the CQE would carry nothing else. */
-		success_flag = c->srv->base.opts.c2h_success && c->q.sqfc_disabled &&
-			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw0)) == 0 &&
-			nvmf_get_le32(cr->cqe + offsetof(struct nvmf_cqe, dw1)) == 0;
-		n = tcp_build_c2h_data(r->hdr, &c->params, r->cid, 0, cr->xfer_len, true,
-				       success_flag);
-		tx_add(c, r->hdr, n);
-		tx_add(c, cr->data, cr->xfer_len);
-		if (c->params.ddgst) {
-			tcp_put_digest(r->ddgst, tcp_crc32c(cr->data, cr->xfer_len));
-			tx_add(c, r->ddgst, NVMF_TCP_DIGEST_LEN);
-		}
-	}
-	if (!success_flag) {
-		n = tcp_build_capsule_resp(r->rsp, &c->params, cr->cqe);
-		tx_add(c, r->rsp, n);
-	}
-	if (tx_ref(c, r) < 0) {
-		c->ntxb = 0;
-		tcp_cconn_close(c, "out of memory");
-		if (r->txrefs == 0)
-			req_free(r);
-		conn_maybe_free(c);
-	}
+	/* Its data and response go out with the next batch (emit_resp). */
+	r->send_resp = true;
+	tcp_tx_enqueue(&c->tx, &r->txi);
 }
 
 /* ---- Receive ---------------------------------------------------------------- */
@@ -501,12 +500,10 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 	return 0;
 }
 
-static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool ddgst_ok,
-		   struct tcp_err *err)
+static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool ddgst_ok)
 {
 	struct tcp_creq *r = c->cur;
 	uint8_t type;
-	size_t n;
 
 	c->cur = NULL;
 	if (!r)
@@ -525,14 +522,11 @@ static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool dd
 		return 0;
 	}
 	if (r->x.dir == XP_DIR_H2C && r->x.xfer_len && lay->datal == 0) {
-		/* Solicit the data: one R2T for the whole transfer, which is
-		 * within MAXR2T (at least one outstanding R2T per command). The
-		 * host splits it into H2CData PDUs of at most MAXH2CDATA. */
+		/* Solicit the data (tx_emit builds the R2T). */
 		r->r2t_sent = true;
 		r->h2c_next = 0;
-		n = tcp_build_r2t(r->hdr, &c->params, r->cid, r->ttag, 0, r->x.xfer_len);
-		if (tx_add(c, r->hdr, n) < 0 || tx_ref(c, r) < 0)
-			return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
+		r->send_r2t = true;
+		tcp_tx_enqueue(&c->tx, &r->txi);
 		return 0;
 	}
 	r->in_ctl = true;
@@ -596,18 +590,16 @@ static int icreq_pdu(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr, str
 {
 	uint32_t max_icd = c->max_icd > NVMF_TCP_ADMIN_ICD_MAX ? c->max_icd
 							       : NVMF_TCP_ADMIN_ICD_MAX;
-	size_t n;
-
-	if (tcp_check_icreq(&hdr->icreq, c->srv->base.opts.tp.tcp.cpda, c->maxh2cdata, max_icd, &c->params,
-			    err) != 0)
+	if (tcp_check_icreq(&hdr->icreq, c->srv->base.opts.tp.tcp.cpda, c->maxh2cdata, max_icd,
+			    &c->params, err) != 0)
 		return -EPROTO;
 	tcp_srv_log(c->srv, NVMF_LOG_INFO, "%s: ICReq HPDA %u digests %s%s MAXR2T %u", c->peer,
 		hdr->icreq.hpda, c->params.hdgst ? "H" : "-", c->params.ddgst ? "D" : "-",
 		nvmf_le32toh(hdr->icreq.maxr2t) + 1);
 	/* Digests exactly as the host asked (3.6.2.3). */
-	n = tcp_build_icresp(c->icresp, c->srv->base.opts.tp.tcp.cpda, c->params.hdgst, c->params.ddgst,
-			     c->maxh2cdata);
-	tx_add(c, c->icresp, n);
+	c->icresp_len = tcp_build_icresp(c->icresp, c->srv->base.opts.tp.tcp.cpda, c->params.hdgst,
+					 c->params.ddgst, c->maxh2cdata);
+	tcp_tx_enqueue(&c->tx, &c->ic_item);
 	tcp_rx_set_params(&c->rx, &c->params);
 	c->ic_done = true;
 	return 0;
@@ -644,7 +636,7 @@ static int rx_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	case NVMF_TCP_ICREQ:
 		return icreq_pdu(c, hdr, err);
 	case NVMF_TCP_CAPSULE_CMD:
-		return cmd_pdu(c, lay, ddgst_ok, err);
+		return cmd_pdu(c, lay, ddgst_ok);
 	case NVMF_TCP_H2C_DATA:
 		return h2c_pdu(c, hdr, lay, ddgst_ok, err);
 	case NVMF_TCP_H2C_TERM_REQ:
@@ -729,6 +721,15 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		return -ENOMEM;
 	}
 	c->params = p0;
+	if (tcp_tx_init(&c->tx, (uv_stream_t *)&c->sock, &c->params, TCP_CTRL_TX_ARENA,
+			TCP_CTRL_TX_IOV, &conn_tx_ops, c) < 0) {
+		tcp_rx_free(&c->rx);
+		free(c->slots);
+		free(c->discard);
+		free(c);
+		return -ENOMEM;
+	}
+	c->tx_init = true;
 	uv_tcp_init(srv->base.loop, &c->sock);
 	uv_timer_init(srv->base.loop, &c->timer);
 	c->sock.data = c;

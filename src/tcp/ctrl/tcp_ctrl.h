@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "tcp/rx.h"
+#include "tcp/tx.h"
 #include "transport/xport_ctrl.h"
 
 struct tcp_cconn;

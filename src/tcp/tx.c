@@ -1,0 +1,163 @@
+/*
+ * NVMe/TCP send path shared by the host and the controller role: a queue
+ * of items, batches built into one iovec list, one uv_write at a time
+ * (see tx.h for the design and the buffer lifetime rule).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tx.h"
+
+int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
+		size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg)
+{
+	memset(tx, 0, sizeof(*tx));
+	tx->stream = stream;
+	tx->params = params;
+	tx->ops = ops;
+	tx->arg = arg;
+	tx->arena = malloc(arena_size);
+	tx->iov = calloc(iov_max, sizeof(*tx->iov));
+	if (tx->arena == NULL || tx->iov == NULL) {
+		tcp_tx_fini(tx);
+		return -ENOMEM;
+	}
+	tx->arena_size = arena_size;
+	tx->iov_max = iov_max;
+	tx->wr.data = tx;
+	return 0;
+}
+
+void tcp_tx_fini(struct tcp_tx *tx)
+{
+	free(tx->arena);
+	free(tx->iov);
+	tx->arena = NULL;
+	tx->iov = NULL;
+}
+
+void tcp_tx_enqueue(struct tcp_tx *tx, struct tcp_tx_item *it)
+{
+	if (it->queued)
+		return;
+	it->queued = true;
+	it->next = NULL;
+	if (tx->tail != NULL)
+		tx->tail->next = it;
+	else
+		tx->head = it;
+	tx->tail = it;
+}
+
+void tcp_tx_dequeue(struct tcp_tx *tx, struct tcp_tx_item *it)
+{
+	struct tcp_tx_item **pp, *prev = NULL;
+
+	if (!it->queued)
+		return;
+	for (pp = &tx->head; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+		if (*pp == it) {
+			*pp = it->next;
+			if (tx->tail == it)
+				tx->tail = prev;
+			break;
+		}
+	}
+	it->queued = false;
+	it->next = NULL;
+}
+
+void tcp_tx_drop_queue(struct tcp_tx *tx)
+{
+	struct tcp_tx_item *it, *next;
+
+	for (it = tx->head; it != NULL; it = next) {
+		next = it->next;
+		it->queued = false;
+		it->next = NULL;
+	}
+	tx->head = tx->tail = NULL;
+}
+
+bool tcp_tx_room(const struct tcp_tx *tx, size_t hdr_bytes, unsigned iovs)
+{
+	/* + 8: the alignment tcp_tx_hdr_space() may add. */
+	return tx->arena_used + hdr_bytes + 8 <= tx->arena_size &&
+	       tx->iovcnt + iovs <= tx->iov_max;
+}
+
+uint8_t *tcp_tx_hdr_space(struct tcp_tx *tx)
+{
+	/* 8-byte aligned: the builders store through struct pointers. */
+	tx->arena_used = (tx->arena_used + 7) & ~(size_t)7;
+	return tx->arena + tx->arena_used;
+}
+
+static void push(struct tcp_tx *tx, const void *base, size_t len)
+{
+	tx->iov[tx->iovcnt++] = uv_buf_init((char *)base, (unsigned)len);
+}
+
+void tcp_tx_push_hdr(struct tcp_tx *tx, size_t n)
+{
+	push(tx, tx->arena + tx->arena_used, n);
+	tx->arena_used += n;
+	tx->pdus++;
+}
+
+void tcp_tx_push_data(struct tcp_tx *tx, const void *data, uint32_t len)
+{
+	push(tx, data, len);
+	if (tx->params->ddgst) {
+		struct iovec v = { .iov_base = (void *)data, .iov_len = len };
+		uint8_t *d = tcp_tx_hdr_space(tx);
+
+		tcp_put_digest(d, tcp_data_digest(&v, 1));
+		tcp_tx_push_hdr(tx, NVMF_TCP_DIGEST_LEN);
+		tx->pdus--;	/* a digest is no PDU */
+	}
+}
+
+static void written_cb(uv_write_t *wr, int status)
+{
+	struct tcp_tx *tx = wr->data;
+
+	tx->inflight = false;
+	tx->ops->written(tx, status);
+}
+
+int tcp_tx_flush(struct tcp_tx *tx)
+{
+	size_t total = 0;
+	unsigned i;
+	int rc;
+
+	if (tx->inflight || tx->head == NULL)
+		return 0;
+	tx->seq++;
+	tx->arena_used = 0;
+	tx->iovcnt = 0;
+	while (tx->head != NULL) {
+		struct tcp_tx_item *it = tx->head;
+
+		if (!tx->ops->emit(tx, it))
+			break;
+		tx->head = it->next;
+		if (tx->head == NULL)
+			tx->tail = NULL;
+		it->queued = false;
+		it->next = NULL;
+	}
+	if (tx->iovcnt == 0)
+		return 0;
+	for (i = 0; i < tx->iovcnt; i++)
+		total += tx->iov[i].len;
+	rc = uv_write(&tx->wr, tx->stream, tx->iov, tx->iovcnt, written_cb);
+	if (rc != 0)
+		return rc;
+	tx->inflight = true;
+	tx->writes++;
+	tx->bytes += total;
+	return 0;
+}

@@ -1,0 +1,119 @@
+/*
+ * NVMe/TCP send path, for both roles: the PDUs of one connection gathered
+ * into one socket write (NVMe/TCP 1.0, 3.6: a PDU is a header, padding to
+ * PDO, data and digests, all of it ordered on one byte stream).
+ *
+ * Whoever has PDUs to send (a host request with a capsule or H2CData, a
+ * controller request with an R2T, data and a response, the connection's own
+ * ICResp or TermReq) queues an item. tcp_tx_flush(), which the role calls
+ * once per loop turn, asks the role to emit each queued item in turn into a
+ * batch: headers and digests are copied into the connection's arena, data is
+ * referenced where it lies (the caller's buffer, the namespace buffer), so a
+ * batch is one iovec list and one uv_write. An item that does not fit waits
+ * for the next batch. While a write is in flight nothing more is written:
+ * new items gather for the next one, so under load there is one write per
+ * loop turn, not per PDU.
+ *
+ * Buffer lifetime: data referenced by the write in flight must stay valid
+ * until it ends. An owner that pushes data records tcp_tx_batch() with it;
+ * tcp_tx_pinned() says whether that batch is still being written, and the
+ * role's written() callback runs when it is no longer (also after the write
+ * was cancelled by a close).
+ *
+ * Internal (prefix tcp_tx_). No allocation after tcp_tx_init().
+ */
+#ifndef NVMF_TCP_TX_H
+#define NVMF_TCP_TX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "tcp/pdu.h"
+
+struct tcp_tx;
+
+/* Something with PDUs to send; the owner embeds it. */
+struct tcp_tx_item {
+	struct tcp_tx_item *next;
+	bool     queued;
+};
+
+struct tcp_tx_ops {
+	/*
+	 * Put the item's pending PDUs into the batch (tcp_tx_room,
+	 * tcp_tx_hdr_space/tcp_tx_push_hdr, tcp_tx_push_data). Return false if
+	 * it ran out of room: it stays first in the queue, and what it did
+	 * put in goes out now, so it must remember how far it got.
+	 */
+	bool (*emit)(struct tcp_tx *tx, struct tcp_tx_item *it);
+	/* The write ended: status 0, or a libuv error (UV_ECANCELED when the
+	 * stream was closed). Data of the batch tcp_tx_batch() returned while
+	 * it was built is no longer read. */
+	void (*written)(struct tcp_tx *tx, int status);
+};
+
+struct tcp_tx {
+	uv_stream_t *stream;
+	const struct tcp_params *params;	/* digests on or off */
+	const struct tcp_tx_ops *ops;
+	void    *arg;
+	struct tcp_tx_item *head, *tail;
+	uint8_t *arena;			/* headers and digests of the batch */
+	size_t   arena_size, arena_used;
+	uv_buf_t *iov;
+	unsigned iov_max, iovcnt;
+	uv_write_t wr;
+	bool     inflight;
+	uint64_t seq;			/* batch being built, or in flight */
+	/* Counters for the owner's statistics. */
+	uint64_t writes, bytes, pdus;
+};
+
+int  tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
+		 size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg);
+void tcp_tx_fini(struct tcp_tx *tx);
+
+void tcp_tx_enqueue(struct tcp_tx *tx, struct tcp_tx_item *it);
+void tcp_tx_dequeue(struct tcp_tx *tx, struct tcp_tx_item *it);
+/* Forget every queued item (the connection is closing). */
+void tcp_tx_drop_queue(struct tcp_tx *tx);
+
+/* Nothing queued and nothing being written. */
+static inline bool tcp_tx_idle(const struct tcp_tx *tx)
+{
+	return tx->head == NULL && !tx->inflight;
+}
+
+/*
+ * Emit the queue into one batch and write it, unless a write is in flight
+ * or nothing is queued (then 0). Returns 0, or the libuv error of uv_write
+ * (the role fails the connection).
+ */
+int  tcp_tx_flush(struct tcp_tx *tx);
+
+/* ---- For emit() ---------------------------------------------------------- */
+
+/* Room for hdr_bytes more header/digest bytes and iovs more iovecs. */
+bool tcp_tx_room(const struct tcp_tx *tx, size_t hdr_bytes, unsigned iovs);
+/* Where the next header is built (8-byte aligned, TCP_PDU_HDR_BUF free). */
+uint8_t *tcp_tx_hdr_space(struct tcp_tx *tx);
+/* The n bytes just built at tcp_tx_hdr_space() are the next of the batch. */
+void tcp_tx_push_hdr(struct tcp_tx *tx, size_t n);
+/* len bytes of data where they lie, then their digest if data digests are
+ * on (3.6.1.1). The caller records tcp_tx_batch() with the buffer. */
+void tcp_tx_push_data(struct tcp_tx *tx, const void *data, uint32_t len);
+/* The batch being built (in emit) or in flight. */
+static inline uint64_t tcp_tx_batch(const struct tcp_tx *tx)
+{
+	return tx->seq;
+}
+/* Data pushed into batch seq is still being written. */
+static inline bool tcp_tx_pinned(const struct tcp_tx *tx, uint64_t seq)
+{
+	return tx->inflight && seq == tx->seq;
+}
+
+#endif /* NVMF_TCP_TX_H */
