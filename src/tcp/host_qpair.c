@@ -1,7 +1,7 @@
 /*
- * NVMe/TCP host queue pair: Initialize Connection, the receive path and
- * protocol errors (NVMe/TCP 1.0, 3.3 to 3.6), behind the transport ops
- * table of transport/xport.h.
+ * NVMe/TCP host queue pair: Initialize Connection, the receive path, the
+ * send path and protocol errors (NVMe/TCP 1.0, 3.3 to 3.6), behind the
+ * transport ops table of transport/xport.h.
  *
  * Received bytes go through the rx framer (tcp/rx.h), which validates
  * every header with the codec before any length in it is trusted. The
@@ -9,11 +9,23 @@
  * outstanding command, that data and R2Ts fit the command's direction and
  * length, and that a read completes successfully only once every byte of
  * it arrived, in order, the last C2HData carrying LAST_PDU: anything less
- * would hand the reader memory the controller never wrote. Anything wrong is fatal to the
- * connection: H2CTermReq with the FES and the offending field's offset
- * (3.6.2.4), then every outstanding command fails at once. A data digest
- * mismatch is the exception (3.6.2.1): that one command fails with
+ * would hand the reader memory the controller never wrote. Anything wrong is
+ * fatal to the connection: H2CTermReq with the FES and the offending field's
+ * offset (3.6.2.4), then every outstanding command fails at once. A data
+ * digest mismatch is the exception (3.6.2.1): that one command fails with
  * Transient Transport Error and the queue pair goes on.
+ *
+ * Sending: submitting only queues the request on the connection's send
+ * path (tcp/tx.h, shared with the controller role). A uv_prepare handle,
+ * run just before the loop polls, flushes it: one uv_write per loop turn
+ * carries every command capsule and H2CData PDU (3.6.2.6, 3.6.2.8) queued
+ * meanwhile, the data straight from the callers' buffers.
+ *
+ * Buffer lifetime: a command whose data is referenced by the write in
+ * flight is not completed until that write is done, even if the controller
+ * already answered (it may fail a command before reading its data); its
+ * owner could otherwise free a buffer the kernel has not finished copying
+ * (hq_complete defers it; tx_written completes it).
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +35,16 @@
 #include <string.h>
 
 #include "tcp/host_qpair.h"
+
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+/* The send path, at the end of this file. */
+static int  hq_tx_init(struct tcp_host_qpair *hq);
+static void hq_tx_fini(struct tcp_host_qpair *hq);
+static void hq_tx_close(struct tcp_host_qpair *hq);
+static void hq_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+static void hq_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+static void hq_tx_flush(struct tcp_host_qpair *hq);
 
 /* Offsets of header fields, for FEI (3.6.2.4: byte offset in the PDU header). */
 #define FEI_FLAGS      1
@@ -417,6 +439,189 @@ void tcp_host_connected(struct tcp_host_qpair *hq)
 		xp_set_error(qp, "starting I/O on the connection to %s port %s: %s", hq->peer,
 			     hq->trsvcid, uv_strerror(rc));
 		xp_connect_done(qp, -ECONNRESET);
+	}
+}
+
+/* ---- Send path (tcp/tx.h) --------------------------------------------------- */
+
+static bool tx_live(const struct tcp_host_qpair *hq)
+{
+	return hq->base.state == XP_QP_READY && hq->tcp_open;
+}
+
+static void tx_prep_cb(uv_prepare_t *p)
+{
+	hq_tx_flush(p->data);
+}
+
+static void tx_prep_start(struct tcp_host_qpair *hq)
+{
+	if (hq->prep_open && !hq->prep_active) {
+		uv_prepare_start(&hq->prep, tx_prep_cb);
+		hq->prep_active = true;
+	}
+}
+
+static void tx_prep_stop(struct tcp_host_qpair *hq)
+{
+	if (hq->prep_active) {
+		uv_prepare_stop(&hq->prep);
+		hq->prep_active = false;
+	}
+}
+
+static void tx_prep_closed(uv_handle_t *h)
+{
+	struct tcp_host_qpair *hq = h->data;
+
+	xp_handle_closed(&hq->base);
+}
+
+/* Put the request's pending PDUs in the batch; false if it ran out of room. */
+static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
+{
+	struct tcp_host_req *req = container_of(it, struct tcp_host_req, txi);
+	struct tcp_host_qpair *hq = tx->arg;
+	size_t n;
+
+	if (req->capsule_pending) {
+		uint32_t icd = req->icd ? req->base.len : 0;
+
+		if (!tcp_tx_room(tx, TCP_PDU_HDR_BUF + NVMF_TCP_DIGEST_LEN, 3))
+			return false;
+		n = tcp_build_capsule_cmd(tcp_tx_hdr_space(tx), &hq->params, &req->base.sqe, icd);
+		tcp_tx_push_hdr(tx, n);
+		if (icd > 0) {
+			tcp_tx_push_data(tx, req->base.buf, icd);
+			req->tx_seq = tcp_tx_batch(tx);
+		}
+		req->capsule_pending = false;
+	}
+	/* 3.6.2.8: the R2T's range in H2CData PDUs of at most MAXH2CDATA,
+	 * LAST_PDU on the one that ends the range. */
+	while (req->r2t_active && req->h2c_off < req->h2c_end) {
+		uint32_t chunk = req->h2c_end - req->h2c_off;
+		bool last;
+
+		if (!tcp_tx_room(tx, TCP_PDU_HDR_BUF + NVMF_TCP_DIGEST_LEN, 3))
+			return false;
+		if (chunk > hq->params.maxh2cdata)
+			chunk = hq->params.maxh2cdata;
+		last = req->h2c_off + chunk == req->h2c_end;
+		n = tcp_build_h2c_data(tcp_tx_hdr_space(tx), &hq->params, req->base.cid, req->ttag,
+				       req->h2c_off, chunk, last);
+		tcp_tx_push_hdr(tx, n);
+		tcp_tx_push_data(tx, (uint8_t *)req->base.buf + req->h2c_off, chunk);
+		req->tx_seq = tcp_tx_batch(tx);
+		req->h2c_off += chunk;
+		if (last)
+			req->r2t_active = false;
+	}
+	return true;
+}
+
+static void tx_written(struct tcp_tx *tx, int status)
+{
+	struct tcp_host_qpair *hq = tx->arg;
+	struct xp_qpair *qp = &hq->base;
+	struct tcp_host_req *list, *req;
+
+	if (status == UV_ECANCELED || !tx_live(hq))
+		return;
+	if (status < 0) {
+		xp_set_error(qp, "sending to %s port %s: %s", hq->peer, hq->trsvcid,
+			     uv_strerror(status));
+		xp_fail(qp, -ECONNRESET);
+		return;
+	}
+	/* Completions that waited for this write. */
+	list = hq->done_head;
+	hq->done_head = NULL;
+	while (list != NULL && tx_live(hq)) {
+		req = list;
+		list = req->done_next;
+		req->done_pending = false;
+		if (req->done_status == INT_MIN)
+			xp_req_complete_cqe(&req->base, &req->done_cqe);
+		else
+			xp_req_complete(&req->base, req->done_status);
+	}
+	if (hq->tx.head != NULL && tx_live(hq))
+		tx_prep_start(hq);
+}
+
+static const struct tcp_tx_ops hq_tx_ops = {
+	.emit = tx_emit,
+	.written = tx_written,
+};
+
+static int hq_tx_init(struct tcp_host_qpair *hq)
+{
+	int rc = tcp_tx_init(&hq->tx, (uv_stream_t *)&hq->tcp, &hq->params, TCP_HOST_TX_ARENA,
+			     TCP_HOST_TX_IOV, &hq_tx_ops, hq);
+
+	if (rc != 0)
+		return rc;
+	uv_prepare_init(hq->base.loop, &hq->prep);
+	hq->prep.data = hq;
+	/* The prepare handle must not keep the loop alive by itself. */
+	uv_unref((uv_handle_t *)&hq->prep);
+	hq->prep_open = true;
+	hq->base.open_handles++;
+	return 0;
+}
+
+static void hq_tx_fini(struct tcp_host_qpair *hq)
+{
+	tcp_tx_fini(&hq->tx);
+}
+
+static void hq_tx_close(struct tcp_host_qpair *hq)
+{
+	struct tcp_host_req *r;
+
+	tcp_tx_drop_queue(&hq->tx);
+	/* Deferred completions: the requests are still outstanding and the
+	 * generic close completes them; the list is just forgotten. */
+	for (r = hq->done_head; r != NULL; r = r->done_next)
+		r->done_pending = false;
+	hq->done_head = NULL;
+	if (hq->prep_open) {
+		tx_prep_stop(hq);
+		hq->prep_open = false;
+		uv_close((uv_handle_t *)&hq->prep, tx_prep_closed);
+	}
+}
+
+static void hq_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
+{
+	tcp_tx_enqueue(&hq->tx, &req->txi);
+	if (!hq->tx.inflight)
+		tx_prep_start(hq);
+}
+
+static void hq_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
+{
+	tcp_tx_dequeue(&hq->tx, &req->txi);
+}
+
+static void hq_tx_flush(struct tcp_host_qpair *hq)
+{
+	struct xp_qpair *qp = &hq->base;
+	uint64_t writes = hq->tx.writes, bytes = hq->tx.bytes, pdus = hq->tx.pdus;
+	int rc;
+
+	tx_prep_stop(hq);
+	if (!tx_live(hq))
+		return;
+	rc = tcp_tx_flush(&hq->tx);
+	qp->stats.writes += hq->tx.writes - writes;
+	qp->stats.bytes_tx += hq->tx.bytes - bytes;
+	qp->stats.pdus_tx += hq->tx.pdus - pdus;
+	if (rc != 0) {
+		xp_set_error(qp, "sending to %s port %s: %s", hq->peer, hq->trsvcid,
+			     uv_strerror(rc));
+		xp_fail(qp, -ECONNRESET);
 	}
 }
 

@@ -8,10 +8,10 @@
  *                 turn), optional source bind;
  *   host_qpair.c  ICReq/ICResp, the receive path (rx framer callbacks:
  *                 C2HData into the caller's buffer, CapsuleResp, R2T,
- *                 C2HTermReq), protocol errors (H2CTermReq) and life cycle;
- *   host_tx.c     the send path: capsules and H2CData emitted into the
- *                 connection's batches (tcp/tx.h, shared with the
- *                 controller role), one uv_write per loop turn.
+ *                 C2HTermReq), protocol errors (H2CTermReq), the send path
+ *                 (capsules and H2CData emitted into the connection's
+ *                 batches, tcp/tx.h, shared with the controller role) and
+ *                 life cycle.
  */
 #ifndef NVMF_TCP_HOST_QPAIR_H
 #define NVMF_TCP_HOST_QPAIR_H
@@ -33,7 +33,7 @@
 
 struct tcp_host_req {
 	struct xp_req base;		/* first: embedded-base pattern */
-	struct tcp_tx_item txi;		/* on the send queue (host_tx.c) */
+	struct tcp_tx_item txi;		/* on the send queue */
 	bool     capsule_pending;	/* CapsuleCmd not yet put in a batch */
 	bool     icd;			/* data travels in the capsule */
 	bool     ddgst_err;		/* a C2HData of this command failed its digest */
@@ -79,7 +79,7 @@ struct tcp_host_qpair {
 	struct tcp_rx rx;
 	bool     rx_init;
 
-	/* Send (host_tx.c over tcp/tx.h) */
+	/* Send (over tcp/tx.h) */
 	struct tcp_tx tx;
 	uv_prepare_t prep;
 	bool     prep_open;
@@ -99,14 +99,5 @@ void tcp_conn_close(struct tcp_host_qpair *hq);
 /* host_qpair.c: the TCP connection is up; start ICReq/ICResp. */
 void tcp_host_connected(struct tcp_host_qpair *hq);
 void tcp_host_conn_failed(struct tcp_host_qpair *hq, int uverr);
-
-/* host_tx.c */
-int  hq_tx_init(struct tcp_host_qpair *hq);
-void hq_tx_fini(struct tcp_host_qpair *hq);
-void hq_tx_close(struct tcp_host_qpair *hq);
-void hq_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
-void hq_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
-void hq_tx_flush(struct tcp_host_qpair *hq);
-
 
 #endif /* NVMF_TCP_HOST_QPAIR_H */
