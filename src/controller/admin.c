@@ -334,6 +334,6 @@ void ctl_admin_exec(struct ctl_req *req)
 	default:
 		break;
 	}
-	ctl_log(c->target, 1, "%s: admin opcode %#x not supported", req->q->x.peer, opc);
+	ctl_log(c->target, NVMF_LOG_INFO, "%s: admin opcode %#x not supported", req->q->x.peer, opc);
 	ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 }

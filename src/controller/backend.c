@@ -206,7 +206,7 @@ void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid)
 	size &= ~(uint64_t)((1u << ns->lba_shift) - 1);
 	if (size == ns->size || size == 0)
 		return;
-	ctl_log(s->target, 1, "%s nsid %u: size %llu -> %llu bytes", s->nqn, nsid,
+	ctl_log(s->target, NVMF_LOG_INFO, "%s nsid %u: size %llu -> %llu bytes", s->nqn, nsid,
 		(unsigned long long)ns->size, (unsigned long long)size);
 	ns->size = size;
 	ctl_ns_notice(s, nsid);
@@ -379,7 +379,7 @@ static void be_done(struct ctl_req *req)
 	uint16_t st = errno_status(req->werr, opc);
 
 	if (req->werr)
-		ctl_log(req->q->target, 0, "%s nsid %u: I/O opcode %#x failed: %s",
+		ctl_log(req->q->target, NVMF_LOG_WARN, "%s nsid %u: I/O opcode %#x failed: %s",
 			req->ns ? req->ns->path : "?", req->ns ? req->ns->nsid : 0, opc,
 			strerror(-req->werr));
 	if (!st && opc == NVMF_NVM_COMPARE && memcmp(req->aux, req->x.data, req->io_len) != 0)

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include <nvmf/nvme.h>
+#include <nvmf/nvmf.h>
 
 #include "transport/xport_ctrl.h"
 
@@ -57,8 +58,11 @@ struct ctl_ctrl;
 struct ctl_queue;
 struct ctl_req;
 
-/* Logging: verbosity 0 = errors/warnings, 1 = info, 2 = debug. */
-void ctl_log(struct ctl_target *t, int level, const char *fmt, ...)
+/*
+ * Logging, with the library's severities (enum nvmf_log_level, nvmf.h):
+ * errors and warnings always, INFO from verbosity 1 (-v), DEBUG from 2.
+ */
+void ctl_log(struct ctl_target *t, enum nvmf_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 enum ctl_backend_type { CTL_BE_FILE, CTL_BE_BDEV, CTL_BE_RAM };

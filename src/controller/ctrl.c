@@ -42,7 +42,7 @@ static void ka_timer_cb(uv_timer_t *tm)
 		c->ka_seen = false;
 		return;
 	}
-	ctl_log(c->target, 0, "controller %u (%s): keep-alive timeout (%u ms), dropping host",
+	ctl_log(c->target, NVMF_LOG_WARN, "controller %u (%s): keep-alive timeout (%u ms), dropping host",
 		c->cntlid, ctl_host_name(c->hostnqn), c->kato_ms);
 	uv_timer_stop(&c->ka_timer);
 	c->dying = true;
@@ -142,7 +142,7 @@ static void ctrl_free(struct ctl_ctrl *c)
 	if (*pp)
 		*pp = c->next;
 	t->nctrls--;
-	ctl_log(t, 1, "controller %u (%s) freed", c->cntlid, ctl_host_name(c->hostnqn));
+	ctl_log(t, NVMF_LOG_INFO, "controller %u (%s) freed", c->cntlid, ctl_host_name(c->hostnqn));
 	uv_timer_stop(&c->ka_timer);
 	uv_close((uv_handle_t *)&c->ka_timer, ctrl_closed);
 	if (s->removed) {
@@ -236,7 +236,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	}
 	if (len > max) {
 		/* MDTS (Base 2.0, 5.17.2.1): larger transfers are Invalid Field. */
-		ctl_log(q->target, 1, "%s: cid %u: transfer of %u bytes exceeds MDTS (%u)",
+		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: transfer of %u bytes exceeds MDTS (%u)",
 			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len, max);
 		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return NVMF_SC_INVALID_FIELD;
@@ -247,7 +247,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		/* Hosts together hold too much buffer memory (commands waiting
 		 * for their data, responses not read): retryable, no DNR
 		 * (Base 2.0, Command Interrupted). */
-		ctl_log(q->target, 1, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
+		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
 			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
 			(unsigned long long)q->target->opts.max_data_bytes);
 		ctl_req_complete(req, NVMF_SC_CMD_INTERRUPTED, 0, 0);

@@ -23,7 +23,7 @@
 /* Fail a Connect with Connect Invalid Parameters naming the field. */
 static void connect_invalid(struct ctl_req *req, uint32_t ipo, const char *what)
 {
-	ctl_log(req->q->target, 0, "%s: Connect rejected: %s", req->q->x.peer, what);
+	ctl_log(req->q->target, NVMF_LOG_WARN, "%s: Connect rejected: %s", req->q->x.peer, what);
 	ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_PARAMS | CTL_DNR, ipo, 0);
 }
 
@@ -75,15 +75,15 @@ static bool check_host(struct ctl_req *req, const struct ctl_subsys *s, const ch
 
 	if (ctl_subsys_host_allowed(s, hostnqn)) {
 		if (!hostnqn[0] && qid == 0)
-			ctl_log(t, 0, "%s: warning: empty HOSTNQN accepted on %s (any host allowed)",
+			ctl_log(t, NVMF_LOG_WARN, "%s: warning: empty HOSTNQN accepted on %s (any host allowed)",
 				q->x.peer, s->nqn);
 		return true;
 	}
 	if (!hostnqn[0])
-		ctl_log(t, 0, "%s: Connect rejected: empty HOSTNQN, and %s allows only listed hosts",
+		ctl_log(t, NVMF_LOG_WARN, "%s: Connect rejected: empty HOSTNQN, and %s allows only listed hosts",
 			q->x.peer, s->nqn);
 	else
-		ctl_log(t, 0, "%s: host %s not allowed on %s", q->x.peer, hostnqn, s->nqn);
+		ctl_log(t, NVMF_LOG_WARN, "%s: host %s not allowed on %s", q->x.peer, hostnqn, s->nqn);
 	ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
 	return false;
 }
@@ -108,13 +108,13 @@ static void exec_connect(struct ctl_req *req)
 		return;
 	}
 	if (req->x.dir != XP_DIR_H2C || req->x.xfer_len < NVMF_CONNECT_DATA_LEN || !d) {
-		ctl_log(t, 0, "%s: Connect without its 1024-byte data (SGL length %u)",
+		ctl_log(t, NVMF_LOG_WARN, "%s: Connect without its 1024-byte data (SGL length %u)",
 			q->x.peer, req->x.xfer_len);
 		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;
 	}
 	if (recfmt != NVMF_CONNECT_RECFMT) {
-		ctl_log(t, 0, "%s: Connect record format %u not supported", q->x.peer, recfmt);
+		ctl_log(t, NVMF_LOG_WARN, "%s: Connect record format %u not supported", q->x.peer, recfmt);
 		ctl_req_complete(req, NVMF_SC_CONNECT_INCOMPATIBLE_FMT | CTL_DNR, 0, 0);
 		return;
 	}
@@ -144,11 +144,11 @@ static void exec_connect(struct ctl_req *req)
 			kato += 100 - kato % 100;
 		c = ctl_ctrl_create(q, s, hostnqn, d + CDATA(hostid), kato);
 		if (!c) {
-			ctl_log(t, 0, "%s: too many controllers", q->x.peer);
+			ctl_log(t, NVMF_LOG_WARN, "%s: too many controllers", q->x.peer);
 			ctl_req_complete(req, NVMF_SC_CONTROLLER_BUSY, 0, 0);
 			return;
 		}
-		ctl_log(t, 1, "%s: controller %u created for %s on %s (KATO %u ms)", q->x.peer,
+		ctl_log(t, NVMF_LOG_INFO, "%s: controller %u created for %s on %s (KATO %u ms)", q->x.peer,
 			c->cntlid, ctl_host_name(hostnqn), subnqn, kato);
 	} else {
 		if (s == &t->disc)
@@ -209,7 +209,7 @@ static void update_cc(struct ctl_ctrl *c, uint32_t cc)
 		if (!c->discovery && (nvmf_cc_iosqes(cc) != 6 || nvmf_cc_iocqes(cc) != 4))
 			bad = true;
 		if (bad) {
-			ctl_log(c->target, 0, "controller %u: invalid CC %#x at enable", c->cntlid, cc);
+			ctl_log(c->target, NVMF_LOG_WARN, "controller %u: invalid CC %#x at enable", c->cntlid, cc);
 			c->csts |= NVMF_CSTS_CFS;
 		} else {
 			c->csts |= NVMF_CSTS_RDY;

@@ -71,7 +71,7 @@ void ctl_io_exec(struct ctl_req *req)
 		}
 		/* The SGL must describe exactly NLB blocks (Base 2.0, 4.1.2). */
 		if (req->x.xfer_len != nlb << ns->lba_shift || !req->x.data) {
-			ctl_log(c->target, 1, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
+			ctl_log(c->target, NVMF_LOG_INFO, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
 				req->q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)),
 				req->x.xfer_len,
 				(unsigned long long)nlb, 1u << ns->lba_shift);

@@ -166,7 +166,7 @@ void ctl_get_log_page(struct ctl_req *req)
 	size_t size = 0;
 
 	if (!req->x.data || req->x.dir != XP_DIR_C2H || want > req->x.xfer_len) {
-		ctl_log(c->target, 1, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->x.peer,
+		ctl_log(c->target, NVMF_LOG_INFO, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->x.peer,
 			lid, (unsigned long long)want, req->x.xfer_len);
 		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
 		return;

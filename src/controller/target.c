@@ -14,11 +14,13 @@
 
 #include "controller/ctl.h"
 
-void ctl_log(struct ctl_target *t, int level, const char *fmt, ...)
+void ctl_log(struct ctl_target *t, enum nvmf_log_level level, const char *fmt, ...)
 {
+	/* The verbosity (-v count) that shows each severity. */
+	int need = level <= NVMF_LOG_WARN ? 0 : level == NVMF_LOG_INFO ? 1 : 2;
 	va_list ap;
 
-	if (t && level > t->opts.verbose)
+	if (t && need > t->opts.verbose)
 		return;
 	va_start(ap, fmt);
 	fputs("nvmf-target: ", stderr);

@@ -53,13 +53,10 @@ static bool x_busy(void *arg)
 	return t->inflight != 0;
 }
 
-/* The transport's severities onto the target's verbosity: warnings and
- * errors always, facts with -v, traces with -vv. */
+/* The transport's messages, in the target's log. */
 static void x_log(void *arg, enum nvmf_log_level level, const char *msg)
 {
-	int v = level <= NVMF_LOG_WARN ? 0 : level == NVMF_LOG_INFO ? 1 : 2;
-
-	ctl_log(arg, v, "%s", msg);
+	ctl_log(arg, level, "%s", msg);
 }
 
 const struct xp_cqueue_ops ctl_xp_ops = {

@@ -102,7 +102,7 @@ static void drained(struct xp_listener *l, void *arg)
 	struct daemon *d = (struct daemon *)((char *)arg - offsetof(struct daemon, target));
 
 	(void)l;
-	ctl_log(&d->target, 0, "drained, exiting");
+	ctl_log(&d->target, NVMF_LOG_WARN, "drained, exiting");
 	uv_stop(d->loop);
 }
 
@@ -110,7 +110,7 @@ static void drain_timeout(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	ctl_log(&d->target, 0, "drain timed out after %d ms, closing connections",
+	ctl_log(&d->target, NVMF_LOG_WARN, "drain timed out after %d ms, closing connections",
 		DRAIN_TIMEOUT_MS);
 	xp_listener_close(d->srv);
 	d->srv = NULL;
@@ -123,7 +123,7 @@ static void on_term(uv_signal_t *s, int signum)
 
 	if (d->srv == NULL || d->srv->draining)
 		return;
-	ctl_log(&d->target, 0, "%s: draining in-flight I/O", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	ctl_log(&d->target, NVMF_LOG_WARN, "%s: draining in-flight I/O", signum == SIGINT ? "SIGINT" : "SIGTERM");
 	uv_timer_start(&d->drain_timer, drain_timeout, DRAIN_TIMEOUT_MS, 0);
 	xp_listener_drain(d->srv, drained);
 }
@@ -140,17 +140,17 @@ static void on_hup(uv_signal_t *s, int signum)
 			if (ss->ns[id])
 				ctl_subsys_ns_changed(ss, id);
 	if (!d->config_path) {
-		ctl_log(&d->target, 0, "SIGHUP: sizes rechecked; no config file (-c) to reload");
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: sizes rechecked; no config file (-c) to reload");
 		return;
 	}
 	if (cfg_load(d->config_path, d->lba_shift, &next, msg, sizeof(msg)) < 0) {
-		ctl_log(&d->target, 0, "SIGHUP: %s; keeping the current configuration", msg);
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: %s; keeping the current configuration", msg);
 		return;
 	}
 	if (cfg_apply(&d->target, &d->cfg, &next, msg, sizeof(msg)) < 0)
-		ctl_log(&d->target, 0, "SIGHUP: %s; configuration partly applied", msg);
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: %s; configuration partly applied", msg);
 	else
-		ctl_log(&d->target, 0, "SIGHUP: configuration reloaded from %s", d->config_path);
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: configuration reloaded from %s", d->config_path);
 	cfg_free(&d->cfg);
 	d->cfg = next;
 }
@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 	else
 		printf("listening on %s:%d (discovery %s:%d)\n", addr, rport, addr, rdport);
 	fflush(stdout);
-	ctl_log(&d->target, 1, "CRC32C: %s", tcp_crc32c_impl());
+	ctl_log(&d->target, NVMF_LOG_INFO, "CRC32C: %s", tcp_crc32c_impl());
 
 	uv_run(d->loop, UV_RUN_DEFAULT);
 
