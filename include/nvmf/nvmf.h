@@ -253,7 +253,9 @@ NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
  * close every queue, fail commands still outstanding with -ECANCELED
  * (their callbacks and free hooks run before this returns) and free the
  * handle. Returns 0, or a negative errno if the shutdown did not complete
- * cleanly (the handle is freed anyway).
+ * cleanly (the handle is freed anyway). From a completion or event callback
+ * of the same controller it fails with -EDEADLK and leaves the handle
+ * untouched and usable: disconnect it later, outside the callbacks.
  */
 NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
 

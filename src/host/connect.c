@@ -587,6 +587,23 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	if (!c)
 		return 0;
 	/*
+	 * Refused before anything is touched: on the controller's own I/O
+	 * thread (a completion or event callback) it would free the loop that
+	 * is running it and join its own thread, and the callback's caller
+	 * would then use the freed handle; in the caller's loop mode a callback
+	 * cannot run that loop again (libuv forbids a nested uv_run()). The
+	 * handle stays valid; the application disconnects it later from outside
+	 * its callbacks. Checked here because every later step assumes it may
+	 * wait for the loop.
+	 */
+	if (host_on_loop_thread(c) && (c->own_thread || c->in_cb > 0))
+		return host_err(EDEADLK, "nvmf_disconnect() from a libnvmf callback would free "
+				"the controller while its callback runs; call it outside the "
+				"callbacks");
+	if (!host_on_loop_thread(c) && !c->own_thread)
+		return host_err(EINVAL, "controller uses the caller's loop: call nvmf_disconnect() "
+				"from that loop's thread");
+	/*
 	 * Stopping before the shutdown, not after: a controller may close its
 	 * connections as soon as it reports CSTS.SHST complete (NVMe Base 2.0,
 	 * 3.6.2, the association ends), and that loss is then expected, not a

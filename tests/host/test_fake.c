@@ -348,6 +348,75 @@ static void test_caller_loop(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * nvmf_disconnect() from a completion callback or an event callback, on the
+ * controller's own I/O thread: it would free the loop it runs on and join
+ * its own thread. Refused with -EDEADLK before anything is touched, also
+ * when the controller has failed; the handle stays usable and is
+ * disconnected later from the application's thread.
+ */
+struct disc_ctx {
+	struct nvmf_ctrl *c;
+	int cb_result;		/* nvmf_disconnect() inside the completion callback */
+	int ev_result;		/* ... inside the connection-lost event callback */
+	int done, events;
+};
+
+static void disc_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct disc_ctx *x = user;
+
+	(void)cookie;
+	(void)cpl;
+	x->cb_result = nvmf_disconnect(x->c);
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+}
+
+static void disc_ev(void *user, const struct nvmf_event *ev)
+{
+	struct disc_ctx *x = user;
+
+	if (ev->type != NVMF_EVENT_CONN_LOST)
+		return;
+	x->ev_result = nvmf_disconnect(x->c);
+	__atomic_fetch_add(&x->events, 1, __ATOMIC_ACQ_REL);
+}
+
+static void test_disconnect_in_callback(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct disc_ctx x = { 0 };
+	uint8_t buf[4096];
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &x.c), 0);
+	assert_true(nvmf_aio_read(x.c, 1, buf, 0, 8, 0,
+				  (struct nvmf_callback){ disc_cb, &x, NULL }) > 0);
+	for (int i = 0; i < 10000 && !__atomic_load_n(&x.done, __ATOMIC_ACQUIRE); i++)
+		uv_sleep(1);
+	assert_true(__atomic_load_n(&x.done, __ATOMIC_ACQUIRE));
+	assert_int_equal(x.cb_result, -EDEADLK);
+	/* The handle is untouched: it still works, and disconnects cleanly. */
+	assert_int_equal(nvmf_read(x.c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(x.c), 0);
+	fake_ctrl_stop(fc, NULL);
+
+	/* From the event callback of a failed admin queue (c->failed set): the
+	 * controller closed the connections under the host. */
+	fc = start_fake(FAKE_GOOD, &o, 0);
+	x = (struct disc_ctx){ 0 };
+	o.event_cb = disc_ev;
+	o.event_user = &x;
+	assert_int_equal(nvmf_connect(&o, &x.c), 0);
+	fake_ctrl_stop(fc, NULL);	/* closes the admin connection */
+	for (int i = 0; i < 10000 && !__atomic_load_n(&x.events, __ATOMIC_ACQUIRE); i++)
+		uv_sleep(1);
+	assert_int_equal(__atomic_load_n(&x.events, __ATOMIC_ACQUIRE), 1);
+	assert_int_equal(x.ev_result, -EDEADLK);
+	assert_int_equal(nvmf_disconnect(x.c), 0);
+}
+
 /* ---- Misbehaviours --------------------------------------------------------------- */
 
 static void test_csts_cfs(void **state)
@@ -758,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_aio_many),
 		cmocka_unit_test(test_aio_errmsg),
 		cmocka_unit_test(test_caller_loop),
+		cmocka_unit_test(test_disconnect_in_callback),
 		cmocka_unit_test(test_csts_cfs),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
