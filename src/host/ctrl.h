@@ -67,6 +67,7 @@ struct host_req {
 	uint64_t  cookie;
 	struct nvmf_callback cb;
 	const char *what;		/* command name for messages */
+	uint64_t  held_deadline;	/* held (waitq): loop time it fails at; 0 = none */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
 
@@ -113,6 +114,11 @@ struct nvmf_ctrl {
 	/* Held for lack of a free queue entry, per class [0] admin, [1] I/O:
 	 * a Keep Alive must never wait behind I/O. */
 	struct host_req *waitq[2], **waitq_tail[2];
+	/* Bounds the wait of held commands: a controller whose SQHD stops
+	 * advancing would otherwise hold them, and all behind them, forever. */
+	uv_timer_t held_timer;
+	bool       held_init;
+	uint64_t   held_due;		/* when held_timer fires; 0 = not armed */
 
 	struct nvmf_ctrl_info info;
 	uint64_t   cap;

@@ -92,6 +92,9 @@ static void stop_fn(struct host_call *call)
 	if (c->ka_init)
 		uv_close((uv_handle_t *)&c->ka_timer, NULL);
 	c->ka_init = false;
+	if (c->held_init)
+		uv_close((uv_handle_t *)&c->held_timer, NULL);
+	c->held_init = false;
 	host_call_done(call, 0);
 }
 
@@ -108,10 +111,14 @@ void host_loop_stop(struct nvmf_ctrl *c)
 		c->own_thread = false;
 		return;
 	}
-	if (c->ka_init) {
-		uv_close((uv_handle_t *)&c->ka_timer, NULL);
+	if (c->ka_init || c->held_init) {
+		if (c->ka_init)
+			uv_close((uv_handle_t *)&c->ka_timer, NULL);
+		if (c->held_init)
+			uv_close((uv_handle_t *)&c->held_timer, NULL);
 		c->ka_init = false;
-		/* Let the close callback run so the caller's loop holds nothing of ours. */
+		c->held_init = false;
+		/* Let the close callbacks run so the caller's loop holds nothing of ours. */
 		uv_run(c->loop, UV_RUN_NOWAIT);
 	}
 }
@@ -388,6 +395,77 @@ static int req_class(const struct host_req *req)
 	return req->q ? (req->q->qid != 0) : !req->admin;
 }
 
+static void held_timer_cb(uv_timer_t *t);
+
+/* Arm the held-command timer for deadline if it is earlier than its due time. */
+static void held_arm(struct nvmf_ctrl *c, uint64_t deadline)
+{
+	uint64_t now = uv_now(c->loop);
+
+	if (!c->held_init) {
+		uv_timer_init(c->loop, &c->held_timer);	/* cannot fail on a live loop */
+		c->held_timer.data = c;
+		c->held_init = true;
+		c->held_due = 0;
+	}
+	if (c->held_due != 0 && c->held_due <= deadline)
+		return;
+	c->held_due = deadline;
+	uv_timer_start(&c->held_timer, held_timer_cb, deadline > now ? deadline - now : 0, 0);
+}
+
+/*
+ * Held commands whose timeout passed fail with -ETIMEDOUT. They never reached
+ * the controller, so unlike a command timeout in the transport nothing of
+ * theirs is on the wire and the connection need not be closed for their
+ * buffers' sake; what is wrong (a controller that stopped moving its SQ head,
+ * NVMe over Fabrics 1.1, 3.3.1.1 / Base 2.0, 4.1) shows in the message. The
+ * others wait on, each bounded by its own timeout.
+ */
+static void held_timer_cb(uv_timer_t *t)
+{
+	struct nvmf_ctrl *c = t->data;
+	uint64_t now = uv_now(c->loop), next = 0;
+	struct host_req *expired = NULL, **tail = &expired;
+
+	c->held_due = 0;
+	for (int k = 0; k < 2; k++) {
+		struct host_req **pp = &c->waitq[k];
+
+		while (*pp) {
+			struct host_req *req = *pp;
+
+			if (req->held_deadline == 0 || req->held_deadline > now) {
+				pp = &req->next;
+				continue;
+			}
+			*pp = req->next;
+			req->next = NULL;
+			*tail = req;
+			tail = &req->next;
+		}
+		c->waitq_tail[k] = pp;
+	}
+	while (expired) {
+		struct host_req *req = expired;
+		char msg[HOST_MSG_MAX];
+
+		expired = req->next;
+		snprintf(msg, sizeof(msg), "%s timed out: held %u ms without a free submission "
+			 "queue entry (the controller's SQ head pointer did not advance)",
+			 req->what, req->timeout_ms);
+		host_log(NVMF_LOG_ERROR, "%s", msg);
+		host_req_fail(req, -ETIMEDOUT, msg);
+	}
+	/* Callbacks may have held more: rearm for the earliest left. */
+	for (int k = 0; k < 2; k++)
+		for (struct host_req *req = c->waitq[k]; req; req = req->next)
+			if (req->held_deadline != 0 && (next == 0 || req->held_deadline < next))
+				next = req->held_deadline;
+	if (next != 0)
+		held_arm(c, next);
+}
+
 int host_dispatch(struct host_req *req)
 {
 	struct nvmf_ctrl *c = req->c;
@@ -408,6 +486,10 @@ int host_dispatch(struct host_req *req)
 	else
 		c->waitq[k] = req;
 	c->waitq_tail[k] = &req->next;
+	/* Its timeout runs from now: nothing else would ever end the wait. */
+	req->held_deadline = req->timeout_ms ? uv_now(c->loop) + req->timeout_ms : 0;
+	if (req->held_deadline)
+		held_arm(c, req->held_deadline);
 	return 0;
 }
 

@@ -642,6 +642,61 @@ static void test_keep_alive(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * A command held for lack of a free submission queue entry has a bound: with
+ * SQ flow control on and a controller whose SQHD never advances, the I/O
+ * queue of 8 entries takes 7 commands (Connect's entry consumed, the head
+ * stuck at 1) and never another; the
+ * ones held behind them fail with -ETIMEDOUT after io_timeout, not never.
+ */
+struct held_ctx {
+	int done, ok, timedout, other;
+	char msg[512];
+};
+
+static void held_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct held_ctx *x = user;
+
+	(void)cookie;
+	if (cpl->result == 0)
+		x->ok++;
+	else if (cpl->result == -ETIMEDOUT) {
+		if (x->timedout++ == 0)
+			snprintf(x->msg, sizeof(x->msg), "%s", nvmf_completion_errmsg(cpl));
+	} else
+		x->other++;
+	__atomic_fetch_add(&x->done, 1, __ATOMIC_ACQ_REL);
+}
+
+static void test_held_command_times_out(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_SQHD_STUCK, &o, 1);
+	struct held_ctx x = { 0 };
+	struct nvmf_ctrl *c;
+	uint8_t *buf = malloc(12 * 4096);
+
+	(void)state;
+	o.queue_size = 8;
+	o.io_timeout = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 12; i++)
+		assert_true(nvmf_aio_read(c, 1, buf + i * 4096, (uint64_t)i * 8, 8, 0,
+					  (struct nvmf_callback){ held_cb, &x, NULL }) > 0);
+	for (int i = 0; i < 10000 && __atomic_load_n(&x.done, __ATOMIC_ACQUIRE) < 12; i++)
+		uv_sleep(1);
+	assert_int_equal(__atomic_load_n(&x.done, __ATOMIC_ACQUIRE), 12);
+	assert_int_equal(x.other, 0);
+	assert_int_equal(x.ok, 7);
+	assert_int_equal(x.timedout, 5);
+	if (!strstr(x.msg, "Read timed out") || !strstr(x.msg, "submission queue entry"))
+		fail_msg("completion text: \"%s\"", x.msg);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+	free(buf);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -840,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_connect_invalid_param),
 		cmocka_unit_test(test_long_traddr),
 		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_held_command_times_out),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
