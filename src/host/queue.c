@@ -334,7 +334,11 @@ static struct host_queue *pick_io_queue(struct nvmf_ctrl *c, bool *all_full)
 	for (i = 0; i < c->nr_io; i++) {
 		struct host_queue *q = &c->io[(c->rr + (unsigned)i) % (unsigned)c->nr_io];
 
-		if (!q->ready || q->failed || !q->qp)
+		/* The transport's state, not only ours: while a queue pair is
+		 * failing it completes its commands before on_lost tells us, and
+		 * a command dispatched from those callbacks would die with it. */
+		if (!q->ready || q->failed || !q->qp || q->closing ||
+		    xp_qpair_state(q->qp) != XP_QP_READY)
 			continue;
 		if (xp_qpair_inflight(q->qp) + 1u >= q->qsize) {
 			*all_full = true;
@@ -687,6 +691,8 @@ static void q_on_lost(struct xp_qpair *qp, int err, const char *msg, void *arg)
 	host_queue_close(q, err);
 	if (!c->stopping)
 		host_event(c, &ev);
+	/* Held commands may go to the queues left, or fail now if none is. */
+	drain_waitq(c);
 }
 
 static void q_on_closed(struct xp_qpair *qp, void *arg)

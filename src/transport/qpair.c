@@ -321,8 +321,14 @@ static void xp_complete_all(struct xp_qpair *qp, int err)
 	}
 }
 
-/* Fail the queue pair: commands complete with cmd_err, the owner hears lost_err. */
-static void xp_fail2(struct xp_qpair *qp, int cmd_err, int lost_err)
+/*
+ * Fail the queue pair: first (if any) completes with first_err, the others
+ * with cmd_err, then the owner hears lost_err. The state is FAILED before
+ * any completion runs, so a callback that submits again is refused
+ * (-ENOTCONN) instead of being handed a connection that is being closed.
+ */
+static void xp_fail3(struct xp_qpair *qp, struct xp_req *first, int first_err, int cmd_err,
+		     int lost_err)
 {
 	bool was_connecting = qp->state == XP_QP_CONNECTING;
 
@@ -334,6 +340,8 @@ static void xp_fail2(struct xp_qpair *qp, int cmd_err, int lost_err)
 	/* Close the connection first: once the socket is closed no pending
 	 * write can still read a buffer the completions hand back. */
 	qp->ops->close(qp);
+	if (first != NULL && first->busy)
+		xp_req_complete(first, first_err);
 	xp_complete_all(qp, cmd_err);
 	if (qp->state != XP_QP_FAILED)
 		return;		/* a callback closed it */
@@ -349,7 +357,7 @@ void xp_fail(struct xp_qpair *qp, int err)
 {
 	if (err >= 0)
 		err = -EIO;
-	xp_fail2(qp, err, err);
+	xp_fail3(qp, NULL, 0, err, err);
 }
 
 static void xp_free(struct xp_qpair *qp)
@@ -435,10 +443,9 @@ static void xp_timer_cb(uv_timer_t *t)
 	xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
 		     "%u ms timeout; closing the connection", expired->cid, expired->sqe.opcode,
 		     expired->timeout_ms);
-	/* Connection down before the completion hands the buffer back. */
-	qp->ops->close(qp);
-	xp_req_complete(expired, -ETIMEDOUT);
-	xp_fail2(qp, -ECONNABORTED, -ETIMEDOUT);
+	/* The expired command first, with its own status; the connection is
+	 * down and the queue pair FAILED before its callback runs. */
+	xp_fail3(qp, expired, -ETIMEDOUT, -ECONNABORTED, -ETIMEDOUT);
 }
 
 int xp_submit(struct xp_qpair *qp, const struct xp_cmd *cmd)

@@ -417,6 +417,88 @@ static void test_disconnect_in_callback(void **state)
 	assert_int_equal(nvmf_disconnect(x.c), 0);
 }
 
+/*
+ * A queue that is being failed takes no new command: a write submitted from
+ * the callback of a command its failure completes goes to the other I/O queue
+ * and succeeds. Queue 1's first read is never answered (its timeout fails the
+ * queue) or answered with a C2HTermReq; the rotor points at queue 1 again
+ * when the callback runs (a write went to queue 2 in between).
+ */
+struct retry_ctx {
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+	int first;		/* the failed read's result */
+	int64_t retry;		/* nvmf_aio_write() inside its callback */
+	int retry_result;
+	bool retry_done, b_done;
+};
+
+static void retry_done_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct retry_ctx *x = user;
+
+	(void)cookie;
+	x->retry_result = cpl->result;
+	x->retry_done = true;
+}
+
+static void retry_first_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct retry_ctx *x = user;
+
+	(void)cookie;
+	x->first = cpl->result;
+	x->retry = nvmf_aio_write(x->c, 1, x->buf, 16, 8, 0,
+				  (struct nvmf_callback){ retry_done_cb, x, NULL });
+}
+
+static void b_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct retry_ctx *x = user;
+
+	(void)cookie;
+	assert_int_equal(cpl->result, 0);
+	x->b_done = true;
+}
+
+static void io_avoids_failing_queue(enum fake_scenario s, int first_err)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(s, &o, 2);
+	struct retry_ctx *x = calloc(1, sizeof(*x));
+	uv_loop_t loop;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	o.io_timeout = 1;
+	assert_int_equal(nvmf_connect(&o, &x->c), 0);
+	/* Caller's loop: both are dispatched now, the read to queue 1. */
+	assert_true(nvmf_aio_read(x->c, 1, x->buf, 0, 8, 0,
+				  (struct nvmf_callback){ retry_first_cb, x, NULL }) > 0);
+	assert_true(nvmf_aio_write(x->c, 1, x->buf, 8, 8, 0,
+				   (struct nvmf_callback){ b_cb, x, NULL }) > 0);
+	/* Bounded: the keep-alive timer (2.5 s) wakes the loop at least. */
+	for (uint64_t end = uv_hrtime() + 10000000000ull;
+	     !(x->retry_done && x->b_done) && x->retry >= 0 && uv_hrtime() < end;)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(x->first, first_err);
+	if (x->retry < 0)
+		fail_msg("write from the callback refused: %s", nvmf_get_error());
+	assert_true(x->retry_done);
+	assert_int_equal(x->retry_result, 0);
+	nvmf_disconnect(x->c);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+	free(x);
+}
+
+static void test_io_avoids_failing_queue(void **state)
+{
+	(void)state;
+	io_avoids_failing_queue(FAKE_NO_ANSWER, -ETIMEDOUT);
+	io_avoids_failing_queue(FAKE_C2H_TERM, -EPROTO);
+}
+
 /* ---- Misbehaviours --------------------------------------------------------------- */
 
 static void test_csts_cfs(void **state)
@@ -883,6 +965,7 @@ int main(void)
 		cmocka_unit_test(test_aio_errmsg),
 		cmocka_unit_test(test_caller_loop),
 		cmocka_unit_test(test_disconnect_in_callback),
+		cmocka_unit_test(test_io_avoids_failing_queue),
 		cmocka_unit_test(test_csts_cfs),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),

@@ -411,6 +411,66 @@ static void no_answer_timeout(void **state)
 	free(buf);
 }
 
+/*
+ * The timed-out command's callback already sees the queue pair failed: an
+ * owner that resubmits from it (the host dispatches held commands there) must
+ * not be handed a queue whose connection is being closed.
+ */
+struct timeout_probe {
+	struct th *t;
+	bool done;
+	int status;
+	enum xp_qpair_state state;	/* seen inside the callback */
+	int resubmit;			/* xp_submit() inside the callback */
+	struct tcmd again;
+};
+
+static void timeout_probe_cb(struct xp_qpair *qp, const struct xp_cpl *cpl, int status, void *arg)
+{
+	struct timeout_probe *p = arg;
+	static uint8_t buf[512];
+
+	(void)cpl;
+	p->status = status;
+	p->state = xp_qpair_state(qp);
+	p->resubmit = th_rw(p->t, false, 0, 1, buf, &p->again, 0);
+	p->done = true;
+}
+
+static void timeout_callback_sees_failed_queue(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_NO_ANSWER };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(4096);
+	struct timeout_probe p = { 0 };
+	struct xp_cmd c;
+	struct th t;
+
+	(void)state;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	p.t = &t;
+	memset(&c, 0, sizeof(c));
+	c.sqe.opcode = NVMF_NVM_READ;
+	c.sqe.nsid = nvmf_htole32(1);
+	c.sqe.cdw12 = nvmf_htole32(7);
+	c.buf = buf;
+	c.len = 4096;
+	c.dir = XP_DIR_C2H;
+	c.timeout_ms = 100;
+	c.cb = timeout_probe_cb;
+	c.arg = &p;
+	assert_int_equal(xp_submit(t.qp, &c), 0);
+	th_wait(&t, &p.done);
+	assert_int_equal(p.status, -ETIMEDOUT);
+	assert_int_equal(p.state, XP_QP_FAILED);
+	assert_int_equal(p.resubmit, -ENOTCONN);
+	assert_false(p.again.done);
+	th_wait(&t, &t.lost);
+	assert_int_equal(t.lost_err, -ETIMEDOUT);
+	th_teardown(&t);
+	free(buf);
+}
+
 /* Default timeout from the options, with other commands failing -ECONNABORTED. */
 static void default_timeout_aborts_others(void **state)
 {
@@ -491,6 +551,7 @@ int main(void)
 		cmocka_unit_test(c2h_term_req),
 		cmocka_unit_test(close_mid_transfer),
 		cmocka_unit_test(no_answer_timeout),
+		cmocka_unit_test(timeout_callback_sees_failed_queue),
 		cmocka_unit_test(default_timeout_aborts_others),
 		cmocka_unit_test(close_completes_all),
 	};
