@@ -293,6 +293,10 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 	else if (status > 0)
 		snprintf(msg, len, "%s failed: %s", req->what,
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
+	else if (status == -ECONNRESET && req->c->failed && !xm[0])
+		/* Closed by the host because the admin queue was lost (q_on_lost). */
+		snprintf(msg, len, "%s failed: the controller's admin queue was lost: %.*s",
+			 req->what, (int)(len > 96 ? len - 96 : 0), req->c->admin.errmsg);
 	else if (status == -ECANCELED)
 		/* The host closed the queue pair: the transport's text, if any,
 		 * is about something earlier. */
@@ -375,6 +379,7 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 	if (!q || !q->qp || q->failed || q->closing)
 		return host_err(ENOTCONN, "%s: %s", req->what,
 				c->stopping ? "controller is disconnecting"
+				: c->failed ? "the controller's admin queue was lost"
 					    : "the queue's connection is lost");
 	cmd.sqe = req->sqe;
 	cmd.buf = req->buf;
@@ -684,11 +689,30 @@ static void q_on_lost(struct xp_qpair *qp, int err, const char *msg, void *arg)
 	q->ready = false;
 	if (!c->stopping)
 		host_log(NVMF_LOG_ERROR, "queue %u lost: %s", q->qid, q->errmsg);
+	host_queue_close(q, err);
 	if (q == &c->admin) {
 		c->failed = true;
 		host_ka_stop(c);
+		/*
+		 * The admin queue carries the association (Fabrics 1.1, 3.3:
+		 * I/O queues are connected to the admin queue's controller):
+		 * once it is gone, a keep-alive timeout above all, the
+		 * controller has given the host up (Base 2.0, 3.9.4) and its
+		 * I/O queues are dead or about to be. Close them now so that
+		 * what is in flight and what comes next fail at once rather
+		 * than after io_timeout each, as Linux's error recovery does.
+		 */
+		for (int i = 0; i < c->nr_io; i++) {
+			struct host_queue *io = &c->io[i];
+
+			if (!io->qp || io->closing)
+				continue;
+			io->failed = true;
+			snprintf(io->errmsg, sizeof(io->errmsg), "the admin queue was lost: %.*s",
+				 (int)sizeof(io->errmsg) - 32, q->errmsg);
+			host_queue_close(io, -ECONNRESET);
+		}
 	}
-	host_queue_close(q, err);
 	if (!c->stopping)
 		host_event(c, &ev);
 	/* Held commands may go to the queues left, or fail now if none is. */

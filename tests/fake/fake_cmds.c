@@ -39,6 +39,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 64, "1.0", 8);
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
 	nvmf_put_le16(d + 78, FAKE_CNTLID);
+	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE)
+		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
 	d[111] = 1;				/* CNTRLTYPE: I/O controller */
 	d[259] = 3;				/* AERL */
@@ -167,13 +169,45 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 	(void)icd;
 }
 
+/*
+ * ns-notice-twice: the second Changed Namespace List read (LID 04h) answers
+ * both, the data in the wrong order for a host with one shared log buffer:
+ * NSID 2 for the second, then NSID 1 for the first, then both responses.
+ */
+static int changed_log_twice(struct fake_conn *c, uint16_t cid, uint32_t len)
+{
+	uint8_t *d = c->xfer;
+
+	if (!c->log_held) {
+		c->log_held = true;
+		c->log_held_cid = cid;
+		return 0;
+	}
+	fake_trigger(c);
+	memset(d, 0, 2 * len);
+	nvmf_put_le32(d, 2);
+	nvmf_put_le32(d + len, 1);
+	if (fake_send_c2h(c, cid, d, 0, len, true, false, false) != 0 ||
+	    fake_send_c2h(c, c->log_held_cid, d + len, 0, len, true, false, false) != 0)
+		return -1;
+	if (fake_send_resp(c, c->log_held_cid, 0, 0, 0) != 0)
+		return -1;
+	c->log_held = false;
+	return fake_send_resp(c, cid, 0, 0, 0);
+}
+
 static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint32_t sgl_len)
 {
 	uint32_t cdw10 = nvmf_get_le32(sqe + 40), cdw11 = nvmf_get_le32(sqe + 44);
+	enum fake_scenario s = c->fc->o.scenario;
 	uint32_t len;
 
 	switch (sqe[0]) {
 	case 0x06: /* Identify */
+		if (s == FAKE_IDENTIFY_SLOW) {
+			fake_trigger(c);
+			usleep(300 * 1000);
+		}
 		switch (cdw10 & 0xff) {
 		case 0x01:
 			identify_ctrl(c, c->xfer);
@@ -194,15 +228,32 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 	case 0x0a: /* Get Features */
 		return fake_send_resp(c, cid, 0, (cdw10 & 0xff) == 0x07 ? 0x00030003 : 0, 0);
 	case 0x18: /* Keep Alive */
+		STAT(c, c->fc->st.keep_alives++);
+		if (s == FAKE_KA_BLACKHOLE) {
+			/* A partition from here on: this one is not answered either. */
+			fake_trigger(c);
+			STAT(c, c->fc->blackhole = true);
+			return 0;
+		}
 		return fake_send_resp(c, cid, 0, 0, 0);
 	case 0x0c: /* Asynchronous Event Request: held */
+		/* ns-notice-twice: the first two complete at once with a notice
+		 * (type 2h, info 00h namespace attribute changed, LID 04h). */
+		if (s == FAKE_NS_NOTICE_TWICE && c->aers++ < 2)
+			return fake_send_resp(c, cid, 0, 0x00040002, 0);
 		return 0;
 	case 0x02: /* Get Log Page: zeroes */
+		if (s == FAKE_LOG_NO_ANSWER) {
+			fake_trigger(c);
+			return 0;
+		}
 		len = ((((cdw11 & 0xffff) << 16) | (cdw10 >> 16)) + 1) * 4;
 		if (len > sgl_len)
 			len = sgl_len;
 		if (len > FAKE_XFER_MAX)
 			len = FAKE_XFER_MAX;
+		if (s == FAKE_NS_NOTICE_TWICE && (cdw10 & 0xff) == 0x04 && len <= FAKE_XFER_MAX / 2)
+			return changed_log_twice(c, cid, len);
 		memset(c->xfer, 0, len);
 		return reply_data(c, cid, c->xfer, len, 0);
 	default:
@@ -376,8 +427,13 @@ int fake_handle_capsule(struct fake_conn *c, const struct fake_pdu *pdu)
 	uint32_t sgl_len = nvmf_get_le32(sqe + 32);
 	uint32_t icd_len = pdu->data != NULL ? pdu->datal : 0;
 
+	bool blackhole;
+
 	STAT(c, c->fc->st.cmds++;
-	     if (icd_len > 0) { c->fc->st.icd_cmds++; c->fc->st.icd_bytes += icd_len; });
+	     if (icd_len > 0) { c->fc->st.icd_cmds++; c->fc->st.icd_bytes += icd_len; };
+	     blackhole = c->fc->blackhole);
+	if (blackhole)
+		return 0;	/* ka-blackhole: read and dropped, the connection stays */
 	if (c->qid >= 0 && !c->sqfc_off && c->fc->o.scenario != FAKE_SQHD_STUCK)
 		c->sqhd = (uint16_t)((c->sqhd + 1) % ((uint32_t)c->sqsize + 1));
 	if (sqe[0] == 0x7f)

@@ -61,6 +61,10 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_SUCCESS_SHORT] = "success-short",
 	[FAKE_C2H_NO_LAST] = "c2h-no-last",
 	[FAKE_CLOSE_AFTER_SHN] = "close-after-shn",
+	[FAKE_KA_BLACKHOLE] = "ka-blackhole",
+	[FAKE_LOG_NO_ANSWER] = "log-no-answer",
+	[FAKE_IDENTIFY_SLOW] = "identify-slow",
+	[FAKE_NS_NOTICE_TWICE] = "ns-notice-twice",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

@@ -72,6 +72,18 @@ enum fake_scenario {
 	FAKE_C2H_NO_LAST,
 	/* Once CSTS has reported shutdown complete: every connection is closed */
 	FAKE_CLOSE_AFTER_SHN,
+	/* From the first Keep Alive on, no command on any connection is answered
+	 * (the connections stay open): a silent network partition */
+	FAKE_KA_BLACKHOLE,
+	/* Get Log Page is never answered (the connection stays open); the rest is */
+	FAKE_LOG_NO_ANSWER,
+	/* Every Identify is answered 300 ms late */
+	FAKE_IDENTIFY_SLOW,
+	/* OAES announces namespace notices; the first two AERs complete at once
+	 * with a namespace attribute notice; the first Changed Namespace List
+	 * read is held until the second arrives, then the second's data (NSID 2)
+	 * is sent before the first's (NSID 1), then both responses */
+	FAKE_NS_NOTICE_TWICE,
 	FAKE_SCENARIO_COUNT
 };
 
@@ -111,6 +123,7 @@ struct fake_stats {
 	uint32_t term_data_len;	/* bytes of the offending header it carried */
 	uint8_t  term_data[128];	/* their first 128 */
 	unsigned connects;	/* Fabrics Connect commands */
+	unsigned keep_alives;	/* Keep Alive commands received */
 	bool     connect_sqfc_disabled;
 };
 

@@ -40,6 +40,9 @@ struct fake_conn {
 	uint8_t   *rbuf;	/* PDU being handled */
 	uint8_t   *obuf;	/* PDU being sent */
 	uint8_t   *xfer;	/* command data */
+	unsigned   aers;	/* AERs received (ns-notice-twice) */
+	bool       log_held;	/* a Changed Namespace List read is held */
+	uint16_t   log_held_cid;
 	struct fake_pdu pend[FAKE_MAX_PENDING];
 	unsigned   npend, pend_head;
 };
@@ -56,6 +59,7 @@ struct fake_ctrl {
 	struct fake_conn *conns[FAKE_MAX_CONNS];
 	unsigned   nconns;
 	bool       stopping;
+	bool       blackhole;	/* ka-blackhole: nothing is answered any more */
 	uint32_t   cc;
 };
 

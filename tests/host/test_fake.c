@@ -779,6 +779,83 @@ static void test_held_command_times_out(void **state)
 	free(buf);
 }
 
+/*
+ * Losing the admin queue ends the association (keep-alive timeout: the
+ * controller has given the host up, NVMe Base 2.0, 3.9): the I/O queues stop
+ * with it. A command in flight on an I/O queue fails at once, not after
+ * io_timeout (30 s here), and so does new I/O. The fake stops answering
+ * anything from the first Keep Alive on, as a silent partition would.
+ */
+struct admin_lost_ctx {
+	int admin_lost;
+	int done, result;
+	char msg[512];
+};
+
+static void admin_lost_ev(void *user, const struct nvmf_event *ev)
+{
+	struct admin_lost_ctx *x = user;
+
+	if (ev->type == NVMF_EVENT_CONN_LOST && strncmp(ev->msg, "queue 0:", 8) == 0)
+		__atomic_store_n(&x->admin_lost, 1, __ATOMIC_RELEASE);
+}
+
+static void admin_lost_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct admin_lost_ctx *x = user;
+
+	(void)cookie;
+	x->result = cpl->result;
+	snprintf(x->msg, sizeof(x->msg), "%s", nvmf_completion_errmsg(cpl));
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+}
+
+static bool wait_flag(int *flag, unsigned ms)
+{
+	for (unsigned i = 0; i < ms && !__atomic_load_n(flag, __ATOMIC_ACQUIRE); i++)
+		uv_sleep(1);
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0;
+}
+
+static void test_admin_lost_stops_io(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_KA_BLACKHOLE, &o, 1);
+	struct admin_lost_ctx x = { 0 }, y = { 0 };
+	struct fake_stats st = { 0 };
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+	int64_t r;
+
+	(void)state;
+	o.kato = 1;
+	o.io_timeout = 30;
+	o.event_cb = admin_lost_ev;
+	o.event_user = &x;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 5000 && st.triggered == 0; i++) {
+		uv_sleep(1);
+		fake_ctrl_stats(fc, &st);
+	}
+	assert_true(st.triggered >= 1);		/* the partition began */
+	/* In flight on the I/O queue when the keep-alive timeout hits. */
+	assert_true(nvmf_aio_read(c, 1, buf, 0, 8, 0,
+				  (struct nvmf_callback){ admin_lost_cb, &x, NULL }) > 0);
+	assert_true(wait_flag(&x.admin_lost, 5000));
+	assert_true(wait_flag(&x.done, 5000));
+	assert_true(x.result < 0);
+	if (!strstr(x.msg, "admin queue"))
+		fail_msg("completion text: \"%s\"", x.msg);
+	/* New I/O fails at once too. */
+	r = nvmf_aio_read(c, 1, buf, 0, 8, 0, (struct nvmf_callback){ admin_lost_cb, &y, NULL });
+	if (r > 0) {
+		assert_true(wait_flag(&y.done, 5000));
+		assert_true(y.result < 0);
+	}
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -979,6 +1056,7 @@ int main(void)
 		cmocka_unit_test(test_long_traddr),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_held_command_times_out),
+		cmocka_unit_test(test_admin_lost_stops_io),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
