@@ -58,6 +58,7 @@ struct host_req {
 	struct host_call *call;		/* HOST_REQ_CALL */
 	bool      admin;		/* admin queue, else an I/O queue */
 	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
+	bool      urgent;		/* Keep Alive: the admin entry kept free, ahead of held ones */
 	struct host_queue *q;		/* this queue only (Fabrics Connect), or NULL */
 	struct nvmf_sqe sqe;		/* wire order (little-endian) */
 	void     *buf;
@@ -180,6 +181,10 @@ int  host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_comple
 /* Queue pair management (on the loop thread). */
 int  host_queue_open(struct host_queue *q, struct host_call *call);
 void host_queue_close(struct host_queue *q, int err);
+/* The queue is lost (err, msg): close it, and the I/O queues with the admin
+ * queue; CONN_LOST event. What the transport's on_lost does, for the host's
+ * own findings too. */
+void host_queue_lost(struct host_queue *q, int err, const char *msg);
 
 /* Deliver an event to the user. */
 void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev);

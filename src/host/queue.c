@@ -376,6 +376,12 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 				return -EAGAIN;
 		}
 	}
+	if (q && q->qid == 0 && !req->urgent && q->qp && !q->failed && !q->closing &&
+	    xp_qpair_inflight(q->qp) + 2u >= q->qsize)
+		/* One admin entry stays free for Keep Alive: a burst of admin
+		 * commands must not delay it past KATO (Base 2.0, 3.9.4), which
+		 * would end the association. Linux reserves it the same way. */
+		return -EAGAIN;
 	if (!q || !q->qp || q->failed || q->closing)
 		return host_err(ENOTCONN, "%s: %s", req->what,
 				c->stopping ? "controller is disconnecting"
@@ -480,8 +486,9 @@ int host_dispatch(struct host_req *req)
 	struct nvmf_ctrl *c = req->c;
 	int k = req_class(req), r;
 
-	/* Keep order within a class: while others wait, wait behind them. */
-	if (c->waitq[k])
+	/* Keep order within a class: while others wait, wait behind them.
+	 * Keep Alive has no order to keep: it goes first, and waits first. */
+	if (c->waitq[k] && !req->urgent)
 		r = -EAGAIN;
 	else
 		r = try_dispatch(req, req_queue(req));
@@ -489,12 +496,19 @@ int host_dispatch(struct host_req *req)
 		return r;
 	if (!c->waitq[k])
 		host_dbg("%s held: no free %s queue entry", req->what, k ? "I/O" : "admin");
-	req->next = NULL;
-	if (c->waitq[k])
-		*c->waitq_tail[k] = req;
-	else
+	if (req->urgent) {
+		req->next = c->waitq[k];
+		if (!c->waitq[k])
+			c->waitq_tail[k] = &req->next;
 		c->waitq[k] = req;
-	c->waitq_tail[k] = &req->next;
+	} else {
+		req->next = NULL;
+		if (c->waitq[k])
+			*c->waitq_tail[k] = req;
+		else
+			c->waitq[k] = req;
+		c->waitq_tail[k] = &req->next;
+	}
 	/* Its timeout runs from now: nothing else would ever end the wait. */
 	req->held_deadline = req->timeout_ms ? uv_now(c->loop) + req->timeout_ms : 0;
 	if (req->held_deadline)
@@ -680,7 +694,12 @@ static void q_on_connect(struct xp_qpair *qp, int status, void *arg)
 
 static void q_on_lost(struct xp_qpair *qp, int err, const char *msg, void *arg)
 {
-	struct host_queue *q = arg;
+	(void)qp;
+	host_queue_lost(arg, err, msg);
+}
+
+void host_queue_lost(struct host_queue *q, int err, const char *msg)
+{
 	struct nvmf_ctrl *c = q->c;
 	struct nvmf_event ev = { .type = NVMF_EVENT_CONN_LOST, .error = err, .msg = q->errmsg };
 

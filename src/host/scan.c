@@ -423,6 +423,15 @@ static void ka_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 
 	(void)cookie;
 	c->ka_outstanding = false;
+	if (cpl->result == -ETIMEDOUT && !c->stopping && !c->failed && c->admin.qp &&
+	    xp_qpair_state(c->admin.qp) == XP_QP_READY) {
+		/* Held KATO long without a free admin entry (a timeout on the wire
+		 * fails the queue pair before this runs): the controller's timer
+		 * has expired by now (Base 2.0, 3.9.4), the association is over. */
+		host_log(NVMF_LOG_ERROR, "%s", nvmf_completion_errmsg(cpl));
+		host_queue_lost(&c->admin, -ETIMEDOUT, nvmf_completion_errmsg(cpl));
+		return;
+	}
 	if (cpl->result == -EIO && !c->stopping) {
 		struct nvmf_event ev = { .type = NVMF_EVENT_FATAL, .error = -EIO,
 					 .msg = nvmf_completion_errmsg(cpl) };
@@ -452,6 +461,7 @@ static void ka_tick(uv_timer_t *t)
 	req->cb.cb = ka_done;
 	req->cb.user = c;
 	req->internal = true;
+	req->urgent = true;
 	if (host_submit(req) >= 0)
 		c->ka_outstanding = true;
 }

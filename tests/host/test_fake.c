@@ -856,6 +856,42 @@ static void test_admin_lost_stops_io(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * Keep Alive is never held behind a burst of admin commands: 40 Get Log Page
+ * commands the controller never answers fill the admin queue (31 entries)
+ * and wait, yet Keep Alive still reaches the controller within its KATO (1 s),
+ * before the commands' own timeout (3 s) ends the burst. An entry of the admin
+ * queue is kept for it, as Linux reserves one (NVMF_RESERVED_TAGS).
+ */
+static void test_keep_alive_not_held(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_LOG_NO_ANSWER, &o, 1);
+	struct held_ctx x = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	static uint8_t logs[40][512];
+	unsigned before;
+
+	(void)state;
+	o.kato = 1;
+	o.io_timeout = 3;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fake_ctrl_stats(fc, &st);
+	before = st.keep_alives;
+	for (int i = 0; i < 40; i++)
+		assert_true(nvmf_aio_get_log_page(c, 2, NVMF_NSID_ALL, 0, false, 0, logs[i], 512,
+						  (struct nvmf_callback){ held_cb, &x, NULL }) > 0);
+	for (int i = 0; i < 2500 && st.keep_alives == before; i++) {
+		uv_sleep(1);
+		fake_ctrl_stats(fc, &st);
+	}
+	assert_true(st.keep_alives > before);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+	assert_int_equal(x.done, 40);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -1057,6 +1093,7 @@ int main(void)
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_held_command_times_out),
 		cmocka_unit_test(test_admin_lost_stops_io),
+		cmocka_unit_test(test_keep_alive_not_held),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
