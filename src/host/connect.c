@@ -7,7 +7,8 @@
  *   CAP and VS, CC set-up then CC.EN = 1, CSTS.RDY within CAP.TO (CFS
  *   detected), Identify Controller, Set Features Number of Queues, one
  *   connection per I/O queue with Connect naming the admin queue's CNTLID,
- *   namespace scan, Asynchronous Event Configuration, AERs, Keep Alive.
+ *   namespace scan, Asynchronous Event Configuration, AERs; Keep Alive
+ *   from CSTS.RDY on.
  *
  * The sequence is straight-line code on the connecting thread built from
  * synchronous steps; the steps themselves run on the loop thread.
@@ -269,8 +270,15 @@ static int set_num_queues(struct nvmf_ctrl *c, int want, int *got)
 
 static void close_all_fn(struct host_call *call);
 
+static void ka_start_fn(struct host_call *call)
+{
+	host_ka_start(call->c);
+	host_call_done(call, 0);
+}
+
 static int host_ctrl_setup(struct nvmf_ctrl *c)
 {
+	struct host_call call;
 	uint64_t vs;
 	uint8_t *id;
 	int r, nq = 0, qsize;
@@ -292,6 +300,16 @@ static int host_ctrl_setup(struct nvmf_ctrl *c)
 	c->info.cap = c->cap;
 	c->info.vs = c->vs;
 	r = enable_ctrl(c);
+	if (r < 0)
+		return r;
+	/*
+	 * Keep-alive from here on: the controller's KATO timer runs from the
+	 * admin Connect's completion (Base 2.0, 3.9.4), and Keep Alive, an
+	 * admin command, is accepted once the controller is enabled. Identify,
+	 * the I/O queue connections and the namespace scan may together take
+	 * longer than KATO (Linux moved its start here for the same reason).
+	 */
+	r = host_call(c, ka_start_fn, NULL, &call);
 	if (r < 0)
 		return r;
 
@@ -370,7 +388,6 @@ static void start_fn(struct host_call *call)
 
 	if (c->aer_enabled)
 		host_aer_start(c);
-	host_ka_start(c);
 	host_call_done(call, 0);
 }
 

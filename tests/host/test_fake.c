@@ -892,6 +892,30 @@ static void test_keep_alive_not_held(void **state)
 	assert_int_equal(x.done, 40);
 }
 
+/*
+ * Keep-alive starts as soon as the controller is enabled, not after the
+ * namespace scan: KATO runs from the Connect command's completion (Base
+ * 2.0, 3.9.4), and here the four Identify commands of the bring-up take 1.2 s
+ * against a KATO of 1 s. Keep Alive must have reached the controller by the
+ * time nvmf_connect() returns.
+ */
+static void test_keep_alive_during_connect(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IDENTIFY_SLOW, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	o.kato = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fake_ctrl_stats(fc, &st);
+	assert_true(st.triggered >= 4);		/* the slow Identify commands */
+	assert_true(st.keep_alives >= 1);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -1094,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_held_command_times_out),
 		cmocka_unit_test(test_admin_lost_stops_io),
 		cmocka_unit_test(test_keep_alive_not_held),
+		cmocka_unit_test(test_keep_alive_during_connect),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
