@@ -147,7 +147,6 @@ struct nvmf_ctrl {
 
 	bool       aer_enabled;
 	bool       aer_outstanding;
-	uint8_t    aer_log[4096];	/* Changed Namespace List */
 
 	atomic_uint_fast64_t next_cookie;
 	atomic_uint in_flight;

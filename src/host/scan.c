@@ -288,10 +288,18 @@ int nvmf_get_ns_info(struct nvmf_ctrl *c, uint32_t nsid, struct nvmf_ns_info *in
 
 /* ---- Asynchronous events ------------------------------------------------------------- */
 
+/*
+ * One namespace notice being handled. The Changed Namespace List is read into
+ * the notice's own buffer: the AER is re-armed before the log is read, so a
+ * second notice (a hostile or merely busy controller) can have its read in
+ * flight at the same time, and two transfers must never share a buffer.
+ */
 struct aen_ctx {
+	struct nvmf_ctrl *c;
 	uint32_t dw0;
 	uint32_t n;
 	uint32_t nsids[NVMF_NS_LIST_MAX];
+	uint8_t  log[NVMF_NS_LIST_MAX * 4];	/* Changed Namespace List, Figure 202 */
 };
 
 static void aer_submit(struct nvmf_ctrl *c);
@@ -315,7 +323,7 @@ static void aen_rescan_done(struct nvmf_ctrl *c, int r, void *arg)
 static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
 {
 	struct aen_ctx *x = user;
-	struct nvmf_ctrl *c = *(struct nvmf_ctrl **)(x + 1);
+	struct nvmf_ctrl *c = x->c;
 
 	(void)cookie;
 	if (cpl->result < 0) {
@@ -328,7 +336,7 @@ static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_comp
 	/* FFFFFFFFh first: more than 1024 changed, rescan everything (Figure 202). */
 	x->n = 0;
 	for (uint32_t i = 0; i < NVMF_NS_LIST_MAX; i++) {
-		uint32_t v = nvmf_get_le32(c->aer_log + 4 * i);
+		uint32_t v = nvmf_get_le32(x->log + 4 * i);
 
 		if (v == 0 || v == NVMF_NSID_ALL)
 			break;
@@ -339,13 +347,13 @@ static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_comp
 
 static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 {
-	struct aen_ctx *x = calloc(1, sizeof(*x) + sizeof(c));
+	struct aen_ctx *x = calloc(1, sizeof(*x));
 	struct host_req *req;
 
 	if (!x)
 		return;
+	x->c = c;
 	x->dw0 = dw0;
-	*(struct nvmf_ctrl **)(x + 1) = c;
 	req = host_req_new(c, true, "Get Log Page (Changed Namespace List)");
 	if (!req) {
 		free(x);
@@ -354,9 +362,9 @@ static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 	host_sqe_init(&req->sqe, NVMF_ADM_GET_LOG_PAGE, NVMF_NSID_ALL);
 	/* RAE = 0: reading the log re-arms namespace notices. */
 	req->sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(NVMF_LID_CHANGED_NS, 0, 0,
-						      sizeof(c->aer_log) / 4 - 1));
-	req->buf = c->aer_log;
-	req->len = sizeof(c->aer_log);
+						      sizeof(x->log) / 4 - 1));
+	req->buf = x->log;
+	req->len = sizeof(x->log);
 	req->dir = XP_DIR_C2H;
 	req->cb.cb = changed_log_done;
 	req->cb.user = x;

@@ -916,6 +916,54 @@ static void test_keep_alive_during_connect(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * Two namespace notices back to back: each Changed Namespace List read has
+ * its own buffer. The fake holds the first read until the second arrives and
+ * sends the second's data (NSID 2) before the first's (NSID 1): each event
+ * must carry its own list, {1} and {2}, not the last data received twice.
+ */
+struct notice_ctx {
+	int n;
+	uint32_t nsid[2], count[2];
+};
+
+static void notice_ev(void *user, const struct nvmf_event *ev)
+{
+	struct notice_ctx *x = user;
+	int i = __atomic_load_n(&x->n, __ATOMIC_ACQUIRE);
+
+	if (ev->type != NVMF_EVENT_NS_CHANGED || i >= 2)
+		return;
+	x->count[i] = ev->nr_nsids;
+	x->nsid[i] = ev->nr_nsids ? ev->nsids[0] : 0;
+	__atomic_store_n(&x->n, i + 1, __ATOMIC_RELEASE);
+}
+
+static void test_ns_notices_back_to_back(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NS_NOTICE_TWICE, &o, 1);
+	struct notice_ctx x = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	o.event_cb = notice_ev;
+	o.event_user = &x;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 5000 && __atomic_load_n(&x.n, __ATOMIC_ACQUIRE) < 2; i++)
+		uv_sleep(1);
+	assert_int_equal(__atomic_load_n(&x.n, __ATOMIC_ACQUIRE), 2);
+	assert_int_equal(x.count[0], 1);
+	assert_int_equal(x.count[1], 1);
+	if (!((x.nsid[0] == 1 && x.nsid[1] == 2) || (x.nsid[0] == 2 && x.nsid[1] == 1)))
+		fail_msg("the two notices reported NSID %u and NSID %u, not 1 and 2", x.nsid[0],
+			 x.nsid[1]);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 1);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -1119,6 +1167,7 @@ int main(void)
 		cmocka_unit_test(test_admin_lost_stops_io),
 		cmocka_unit_test(test_keep_alive_not_held),
 		cmocka_unit_test(test_keep_alive_during_connect),
+		cmocka_unit_test(test_ns_notices_back_to_back),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
