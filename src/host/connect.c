@@ -137,6 +137,28 @@ static int connect_failed(const struct nvmf_completion *cpl, int r)
 	}
 }
 
+static void queue_ready_fn(struct host_call *call)
+{
+	struct host_queue *q = call->arg;
+
+	if (q->failed || q->closing || !q->qp) {
+		host_call_fail(call, ENOTCONN, "queue %u: connection lost right after Connect%s%s",
+			       q->qid, q->errmsg[0] ? ": " : "", q->errmsg);
+		return;
+	}
+	q->ready = true;
+	host_call_done(call, 0);
+}
+
+/* Whether an orderly shutdown can be attempted, decided on the loop thread:
+ * the admin queue's state is the loop's to read (c->failed alone is atomic). */
+static void admin_usable_fn(struct host_call *call)
+{
+	struct nvmf_ctrl *c = call->c;
+
+	host_call_done(call, !c->failed && c->admin.ready && c->admin.qp && !c->admin.closing);
+}
+
 /* Transport connect plus Fabrics Connect of one queue (NVMe-oF 1.1, 3.3). */
 static int queue_connect(struct nvmf_ctrl *c, struct host_queue *q, uint16_t cntlid)
 {
@@ -194,8 +216,9 @@ static int queue_connect(struct nvmf_ctrl *c, struct host_queue *q, uint16_t cnt
 				nvmf_connect_rsp_authreq(cpl.dw0));
 	if (q->qid == 0)
 		c->info.cntlid = nvmf_connect_rsp_cntlid(cpl.dw0);
-	q->ready = true;
-	return 0;
+	/* Marked ready on the loop thread, which alone reads and writes the
+	 * queue's state (it may have been lost since Connect completed). */
+	return host_call(c, queue_ready_fn, q, &call);
 }
 
 static int identify_sync(struct nvmf_ctrl *c, uint8_t cns, uint32_t nsid, void *buf)
@@ -629,7 +652,7 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	 * Alive is sent from here on (ka_tick checks it).
 	 */
 	c->stopping = true;
-	if (!c->failed && c->admin.ready) {
+	if (host_call(c, admin_usable_fn, NULL, &call) > 0) {
 		r = shutdown_ctrl(c);
 		if (r < 0) {
 			/* Keep the reason: closing below would overwrite it. */
