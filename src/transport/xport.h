@@ -7,7 +7,10 @@
  * prepares 64-byte submission queue entries and hands them here with a data
  * buffer; the transport allocates the command identifier, fills the data
  * pointer (an SGL: fabrics always use SGLs, NVMe-oF 1.1, 2.3.1), moves the
- * data and calls back with the completion.
+ * data and calls back with the completion. This header is the host role;
+ * the controller role, which nvmf-target's controller logic uses, is
+ * xport_ctrl.h, and a transport implements both on one framing and one
+ * send path (src/tcp).
  *
  * Design points:
  *  - A queue pair is a replaceable part. It knows nothing of the controller
