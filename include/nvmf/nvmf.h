@@ -404,8 +404,15 @@ NVMF_API int64_t nvmf_aio_write_zeroes(struct nvmf_ctrl *c, uint32_t nsid, uint6
 NVMF_API int64_t nvmf_aio_deallocate(struct nvmf_ctrl *c, uint32_t nsid, uint64_t slba,
 				     uint32_t nlb, struct nvmf_callback cb);
 
-/* Raw 64-byte submission queue entries. The library sets CID and the data
- * pointer (SGL); everything else is sent as given (little-endian). */
+/*
+ * Raw 64-byte submission queue entries. The library sets CID and the data
+ * pointer (SGL); everything else is sent as given (little-endian). dir and
+ * len must be what the opcode transfers (NVMe Base 2.0, the opcode's data
+ * transfer bits): a controller that moves no data for it (SPDK's target
+ * decides from the opcode) but reports success leaves a
+ * NVMF_DIR_FROM_CTRL buffer unfilled, and the library, which accepts a
+ * successful read only with every byte of it, then fails the queue.
+ */
 NVMF_API int64_t nvmf_aio_admin_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf,
 					 uint32_t len, enum nvmf_dir dir,
 					 struct nvmf_callback cb);
