@@ -15,6 +15,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from nvmf_testlib import Fail, check, is_mounted, log, wait_gone  # noqa: E402,F401
+from nvmf_testlib import Fake as _Fake  # noqa: E402
+
 SKIP = 77
 NQN = "nqn.2026-11.org.libnvmf:fuse-test"
 HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:5f3c1e2a-9b7d-4c6e-8a1f-0d2b3c4e5f60"
@@ -25,19 +29,6 @@ FALLOC_FL_ZERO_RANGE = 0x10
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def fallocate(fd, mode, off, length):
@@ -67,28 +58,6 @@ def shutil_which(name):
         if os.access(p, os.X_OK):
             return p
     return None
-
-
-def wait_gone(pid, timeout):
-    """Wait until pid no longer exists (not our child: poll)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:  # reap it if it happens to be our child
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        time.sleep(0.05)
-    return False
-
-
-def is_mounted(path):
-    path = os.path.realpath(path)
-    with open("/proc/self/mounts") as f:
-        return any(line.split()[1] == path for line in f)
 
 
 def write_random_file(path, size, seed=None):
@@ -143,31 +112,11 @@ class Target:
             self.proc.wait()
 
 
-class Fake:
-    """nvmf-fake-ctrl (tests/fake) playing one misbehaviour; ends when its stdin closes."""
-
-    def __init__(self, exe, scenario):
-        self.proc = subprocess.Popen([exe, "--scenario", scenario, "--stdin-eof"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
-        line = self.proc.stdout.readline()
-        m = re.match(r"port (\d+)", line)
-        if not m:
-            self.stop()
-            raise Fail("nvmf-fake-ctrl %s did not start: %r" % (scenario, line))
-        self.port = int(m.group(1))
+class Fake(_Fake):
+    """nvmf-fake-ctrl (tests/lib/nvmf_testlib.py) whose URI names this harness's NQN."""
 
     def uri(self, nqn=NQN):
-        return "nvme+tcp://127.0.0.1:%d/%s" % (self.port, nqn)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(10)
-            except (subprocess.TimeoutExpired, OSError):
-                self.proc.kill()
-                self.proc.wait()
+        return super().uri(nqn)
 
 
 class Mount:

@@ -15,25 +15,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from nvmf_testlib import Fail, Fake, check, is_mounted, log, wait_gone  # noqa: E402,F401
+
 SKIP = 77
 NQN = "nqn.2026-11.org.libnvmf:ctl-test"
 NQN2 = "nqn.2026-11.org.libnvmf:ctl-test-2"
 HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:6a1e7c52-3b9d-4e0f-8c21-7d4b5a6e9f10"
 OTHER_HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:00000000-1111-2222-3333-444444444444"
 MiB = 1 << 20
-
-
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-def log(msg):
-    print(msg, flush=True)
 
 
 def free_port():
@@ -43,32 +33,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def wait_gone(pid, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                    return True
-        except (OSError, IndexError):
-            pass
-        time.sleep(0.05)
-    return False
-
-
-def is_mounted(path):
-    path = os.path.realpath(path)
-    try:
-        with open("/proc/self/mounts") as f:
-            return any(line.split()[1] == path for line in f)
-    except OSError:
-        return False
 
 
 def fuse_usable():
@@ -122,30 +86,6 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-
-
-class Fake:
-    """nvmf-fake-ctrl playing one misbehaviour; ends when its stdin closes."""
-
-    def __init__(self, exe, scenario, env=None):
-        self.proc = subprocess.Popen([exe, "--scenario", scenario, "--stdin-eof"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, env=env)
-        line = self.proc.stdout.readline()
-        m = re.match(r"port (\d+)", line)
-        if not m:
-            self.stop()
-            raise Fail("nvmf-fake-ctrl %s did not start: %r" % (scenario, line))
-        self.port = int(m.group(1))
-
-    def stop(self):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()
-                self.proc.wait(10)
-            except (subprocess.TimeoutExpired, OSError):
-                self.proc.kill()
-                self.proc.wait()
 
 
 class Result:

@@ -1,0 +1,82 @@
+"""What the Python test harnesses share (tests/fuse/fuse_env.py, tests/nvmfctl/ctl_env.py).
+
+Standard library only. The harnesses re-export these names, so a test
+imports them from its own harness as before.
+"""
+
+import os
+import re
+import subprocess
+import time
+
+
+class Fail(Exception):
+    """A test's check failed; the harness reports the message."""
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def wait_gone(pid, timeout):
+    """Wait until pid no longer runs: gone, reaped (our child) or a zombie (not ours)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return True
+        except ChildProcessError:
+            # Not our child: a zombie waits for a parent that is not us.
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                        return True
+            except (OSError, IndexError):
+                pass
+        time.sleep(0.05)
+    return False
+
+
+def is_mounted(path):
+    path = os.path.realpath(path)
+    try:
+        with open("/proc/self/mounts") as f:
+            return any(line.split()[1] == path for line in f)
+    except OSError:
+        return False
+
+
+class Fake:
+    """nvmf-fake-ctrl (tests/fake) playing one misbehaviour; ends when its stdin closes."""
+
+    def __init__(self, exe, scenario, env=None):
+        self.proc = subprocess.Popen([exe, "--scenario", scenario, "--stdin-eof"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env=env)
+        line = self.proc.stdout.readline()
+        m = re.match(r"port (\d+)", line)
+        if not m:
+            self.stop()
+            raise Fail("nvmf-fake-ctrl %s did not start: %r" % (scenario, line))
+        self.port = int(m.group(1))
+
+    def uri(self, nqn):
+        return "nvme+tcp://127.0.0.1:%d/%s" % (self.port, nqn)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(10)
+            except (subprocess.TimeoutExpired, OSError):
+                self.proc.kill()
+                self.proc.wait()
