@@ -23,14 +23,17 @@ static void put_str(uint8_t *dst, size_t len, const char *s)
  * shorter SGL than the structure, never a longer transfer than asked. */
 /*
  * A data structure into the command's buffer. An SGL longer than the
- * structure is filled to its end with zeroes (the buffer is zeroed when
- * allocated), as nvmet does for the discovery log and FreeBSD's target for
- * log pages: a host may not accept a successful command that moved less
- * data than its SGL describes (NVMe/TCP 1.0, 3.6.2.9; ours does not).
+ * structure is filled to its end with zeroes, as nvmet does for the
+ * discovery log and FreeBSD's target for log pages: a host may not accept a
+ * successful command that moved less data than its SGL describes
+ * (NVMe/TCP 1.0, 3.6.2.9; ours does not).
  */
 static void reply_data(struct ctl_req *req, const void *buf, uint32_t len)
 {
-	memcpy(req->x.data, buf, req->x.xfer_len < len ? req->x.xfer_len : len);
+	uint32_t n = req->x.xfer_len < len ? req->x.xfer_len : len;
+
+	memcpy(req->x.data, buf, n);
+	memset(req->x.data + n, 0, req->x.xfer_len - n);
 	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }
 

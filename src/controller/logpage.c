@@ -163,7 +163,7 @@ void ctl_get_log_page(struct ctl_req *req)
 	uint64_t numd = ((uint64_t)(cdw11 & 0xFFFF) << 16 | (cdw10 >> 16)) + 1;
 	uint64_t want = numd * 4;
 	uint8_t *page = NULL;
-	size_t size = 0;
+	size_t size = 0, n;
 
 	if (!req->x.data || req->x.dir != XP_DIR_C2H || want > req->x.xfer_len) {
 		ctl_log(c->target, NVMF_LOG_INFO, "%s: Get Log Page %#x: %llu bytes asked, SGL has %u", req->q->x.peer,
@@ -230,8 +230,9 @@ void ctl_get_log_page(struct ctl_req *req)
 	/* The window past the end of the page reads as zeroes, and so does
 	 * an SGL longer than NUMD: all of it is sent (see reply_data in
 	 * admin.c for why). */
-	memset(req->x.data, 0, req->x.xfer_len);
-	memcpy(req->x.data, page + lpo, size - lpo < want ? size - lpo : want);
+	n = size - lpo < want ? size - lpo : want;
+	memcpy(req->x.data, page + lpo, n);
+	memset(req->x.data + n, 0, req->x.xfer_len - n);
 	free(page);
 	ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 }

@@ -29,10 +29,9 @@ static void x_execute(struct xp_creq *xr)
 
 static void x_fail(struct xp_creq *xr, uint16_t code, bool dnr)
 {
-	struct ctl_req *req = (struct ctl_req *)xr;
-
-	req->executing = false;
-	ctl_req_complete(req, (uint16_t)(code | (dnr ? CTL_DNR : 0)), 0, 0);
+	/* Before execute (the transport fails only commands it never handed
+	 * over), so the target's in-flight count is not involved. */
+	ctl_req_complete((struct ctl_req *)xr, (uint16_t)(code | (dnr ? CTL_DNR : 0)), 0, 0);
 }
 
 static void x_release(struct xp_creq *xr)

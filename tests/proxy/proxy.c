@@ -552,14 +552,15 @@ static int watch_stdin(struct proxy *p)
 
 	if (t == UV_NAMED_PIPE) {
 		uv_pipe_init(p->loop, &p->in.pipe, 0);
+		p->in_open = true;	/* initialised: stop() closes it */
 		r = uv_pipe_open(&p->in.pipe, 0);
 	} else if (t == UV_TTY) {
 		r = uv_tty_init(p->loop, &p->in.tty, 0, 1);
+		p->in_open = r == 0;	/* a failed init left nothing to close */
 	} else {
 		stop(p);
 		return 0;
 	}
-	p->in_open = true;
 	p->in.pipe.data = p;
 	if (r == 0)
 		r = uv_read_start((uv_stream_t *)&p->in, on_stdin_alloc, on_stdin);

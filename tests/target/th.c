@@ -80,12 +80,19 @@ void tf_start(struct tf *f, uint32_t shift, void (*setup)(struct tf *, void *), 
 		abort();
 	ctl_subsys_attach_ns(f->s, ns, 2);
 	ctl_listen_opts(&f->t, &f->lopts);
-	if (setup)
+	if (setup) {
+		/* A setup function may change the target's options and the
+		 * listener's own (connection limit, set-up timeout, TCP's); the
+		 * ones derived from the target's are derived again after it. */
+		struct xp_listen_opts own;
+
 		setup(f, arg);
-	/* The target's options a setup function changed count too. */
-	f->lopts.c2h_success = f->t.opts.c2h_success;
-	f->lopts.max_icd = f->t.opts.io_icd;
-	f->lopts.max_xfer = (uint32_t)CTL_MPS << f->t.opts.mdts;
+		own = f->lopts;
+		ctl_listen_opts(&f->t, &f->lopts);
+		f->lopts.max_conns = own.max_conns;
+		f->lopts.connect_timeout_ms = own.connect_timeout_ms;
+		f->lopts.tp = own.tp;
+	}
 	if (xp_listener_create("tcp", &f->loop, &f->lopts, &ctl_xp_ops, &f->t, &f->srv) < 0 ||
 	    xp_listen(f->srv, "127.0.0.1", 0, true, &f->port, msg, sizeof(msg)) < 0) {
 		fprintf(stderr, "%s\n", msg);

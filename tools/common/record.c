@@ -74,26 +74,42 @@ static bool pid_exists(int pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-bool tc_pid_is_fuse(int pid)
+/* The process name procfs gives for pid ("self" for ours); false where
+ * there is no procfs to ask. */
+static bool pid_comm(const char *pid, char *comm, size_t len)
 {
-	char path[64], comm[64];
+	char path[64];
 	FILE *f;
 	size_t n;
 
-	if (!pid_exists(pid))
-		return false;
-	/* Where procfs tells the process name, a reused pid is recognised. */
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
 	f = fopen(path, "r");
 	if (!f)
-		return true;
-	n = fread(comm, 1, sizeof(comm) - 1, f);
+		return false;
+	n = fread(comm, 1, len - 1, f);
 	fclose(f);
 	comm[n] = '\0';
 	comm[strcspn(comm, "\n")] = '\0';
-	if (strncmp(comm, "nvmf-fuse", 9) != 0)
+	return true;
+}
+
+/*
+ * pid exists and, where procfs tells the process name, runs program
+ * (zombie or not): a pid reused by another program is recognised.
+ */
+static bool pid_runs(int pid, const char *program)
+{
+	char id[16], comm[64];
+
+	if (!pid_exists(pid))
 		return false;
-	return !is_zombie(pid);
+	snprintf(id, sizeof(id), "%d", pid);
+	return !pid_comm(id, comm, sizeof(comm)) || strcmp(comm, program) == 0;
+}
+
+bool tc_pid_is_fuse(int pid)
+{
+	return pid_runs(pid, "nvmf-fuse") && !is_zombie(pid);
 }
 
 /* ---- Writing (nvmf-fuse) ------------------------------------------------------------ */
@@ -133,18 +149,25 @@ static int create_claim(const char *path)
 }
 
 /*
- * A name is taken while its record's process exists: a server that was
+ * A name is taken while its record's nvmf-fuse exists: a server that was
  * killed but not yet reaped (a zombie) still holds it, so its mount point,
  * which may still be mounted, is not handed out again. Readers call such a
- * record stale all the same (tc_pid_is_fuse).
+ * record stale all the same (tc_pid_is_fuse). A pid reused by another
+ * program holds nothing.
  */
 int tc_record_claim(const char *dir, const char *name, int *holder)
 {
 	char path[TC_RECORD_PATH_MAX];
 	int r = tc_record_path(dir, name, path, sizeof(path));
 
+	char self[64];
+
 	if (r < 0)
 		return r;
+	/* Records are claimed by one program (nvmf-fuse): a holder runs it. */
+	if (!pid_comm("self", self, sizeof(self)))
+		self[0] = '\0';
+	*holder = 0;
 	for (int attempt = 0; attempt < 3; attempt++) {
 		int pid;
 
@@ -168,12 +191,12 @@ int tc_record_claim(const char *dir, const char *name, int *holder)
 				continue;
 			}
 		}
-		if (pid_exists(pid)) {
-			*holder = pid;
+		*holder = pid;
+		if (self[0] ? pid_runs(pid, self) : pid_exists(pid))
 			return -EEXIST;
-		}
 		unlink(path);
 	}
+	/* Recreated three times by others meanwhile: *holder is the last. */
 	return -EEXIST;
 }
 
