@@ -648,8 +648,10 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	 * connections as soon as it reports CSTS.SHST complete (NVMe Base 2.0,
 	 * 3.6.2, the association ends), and that loss is then expected, not a
 	 * failure to log or an event for the application. A shutdown that
-	 * does fail is this function's return value. Like Linux, no Keep
-	 * Alive is sent from here on (ka_tick checks it).
+	 * does fail is this function's return value. Keep Alive goes on until
+	 * close_all_fn: the CSTS poll may outlast KATO, and without
+	 * traffic-based keep alive a Property Get does not reset the
+	 * controller's timer (Base 2.0, 3.9.4).
 	 */
 	c->stopping = true;
 	if (host_call(c, admin_usable_fn, NULL, &call) > 0) {

@@ -236,22 +236,27 @@ const char *nvmf_completion_errmsg(const struct nvmf_completion *cpl)
 static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, const char *msg)
 {
 	struct nvmf_ctrl *c = req->c;
-	const struct nvmf_completion *outer_cpl = tl_cpl;
-	const char *outer_msg = tl_cpl_msg;
 
 	/* Completed before the user hears of it: a waiter woken by the
 	 * callback sees a consistent in-flight count. */
 	if (!req->internal)
 		atomic_fetch_sub(&c->in_flight, 1);
 	c->in_cb++;
-	if (req->cb.cb) {
+	if (req->cb.cb && cpl->result < 0) {
+		/* Only failures carry text: successes skip the thread-local
+		 * stores on the I/O path (the accessor says "" for them). */
+		const struct nvmf_completion *outer_cpl = tl_cpl;
+		const char *outer_msg = tl_cpl_msg;
+
 		tl_cpl = cpl;
-		tl_cpl_msg = cpl->result < 0 && msg ? msg : "";
+		tl_cpl_msg = msg ? msg : "";
 		req->cb.cb(req->cb.user, req->cookie, cpl);
 		/* Restored, not cleared: a callback never runs inside another
 		 * today, but the accessor must not lie if one ever does. */
 		tl_cpl = outer_cpl;
 		tl_cpl_msg = outer_msg;
+	} else if (req->cb.cb) {
+		req->cb.cb(req->cb.user, req->cookie, cpl);
 	}
 	if (req->cb.free)
 		req->cb.free(req->cb.user);
@@ -269,7 +274,11 @@ void host_req_fail(struct host_req *req, int err, const char *msg)
 /* A request refused on the loop: try_dispatch() named it in the thread's error. */
 static void req_fail(struct host_req *req, int err)
 {
-	host_req_fail(req, err, nvmf_get_error());
+	char msg[HOST_MSG_MAX];
+
+	/* A copy: the callback's own library calls reuse the thread's error. */
+	snprintf(msg, sizeof(msg), "%s", nvmf_get_error());
+	host_req_fail(req, err, msg);
 }
 
 static void drain_waitq(struct nvmf_ctrl *c);
@@ -469,7 +478,8 @@ static void held_timer_cb(uv_timer_t *t)
 		snprintf(msg, sizeof(msg), "%s timed out: held %u ms without a free submission "
 			 "queue entry (the controller's SQ head pointer did not advance)",
 			 req->what, req->timeout_ms);
-		host_log(NVMF_LOG_ERROR, "%s", msg);
+		/* The caller hears of it through the completion. */
+		host_log(NVMF_LOG_DEBUG, "%s", msg);
 		host_req_fail(req, -ETIMEDOUT, msg);
 	}
 	/* Callbacks may have held more: rearm for the earliest left. */
@@ -708,7 +718,9 @@ void host_queue_lost(struct host_queue *q, int err, const char *msg)
 	q->ready = false;
 	if (!c->stopping)
 		host_log(NVMF_LOG_ERROR, "queue %u lost: %s", q->qid, q->errmsg);
-	host_queue_close(q, err);
+	/* What is still outstanding did not time out itself: it is aborted
+	 * with the connection, as the transport does (xp_fail3). */
+	host_queue_close(q, err == -ETIMEDOUT ? -ECONNABORTED : err);
 	if (q == &c->admin) {
 		c->failed = true;
 		host_ka_stop(c);
@@ -721,16 +733,21 @@ void host_queue_lost(struct host_queue *q, int err, const char *msg)
 		 * what is in flight and what comes next fail at once rather
 		 * than after io_timeout each, as Linux's error recovery does.
 		 */
+		/* All marked failed first: a completion's callback run by
+		 * one close must not send I/O to a queue closed next. */
 		for (int i = 0; i < c->nr_io; i++) {
 			struct host_queue *io = &c->io[i];
 
 			if (!io->qp || io->closing)
 				continue;
 			io->failed = true;
+			io->ready = false;
 			snprintf(io->errmsg, sizeof(io->errmsg), "the admin queue was lost: %.*s",
 				 (int)sizeof(io->errmsg) - 32, q->errmsg);
-			host_queue_close(io, -ECONNRESET);
 		}
+		for (int i = 0; i < c->nr_io; i++)
+			if (c->io[i].failed)
+				host_queue_close(&c->io[i], -ECONNRESET);
 	}
 	if (!c->stopping)
 		host_event(c, &ev);
@@ -818,7 +835,19 @@ int host_queue_open(struct host_queue *q, struct host_call *call)
 
 void host_queue_close(struct host_queue *q, int err)
 {
+	struct host_call *call = q->connect_call;
+
 	q->ready = false;
+	/* Closed while its transport connect is under way (the admin queue
+	 * was lost meanwhile): the queue pair will not report the connect, so
+	 * the caller waiting for it hears now. */
+	if (call) {
+		q->connect_call = NULL;
+		q->failed = true;
+		host_call_fail(call, err < 0 ? err : -ECANCELED, "queue %u: closed while connecting: %s",
+			       q->qid, q->c->failed ? "the controller's admin queue was lost"
+						    : "the controller is disconnecting");
+	}
 	if (q->qp && !q->closing) {
 		q->closing = true;
 		xp_qpair_close(q->qp, err);

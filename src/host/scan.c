@@ -435,8 +435,8 @@ static void ka_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 	    xp_qpair_state(c->admin.qp) == XP_QP_READY) {
 		/* Held KATO long without a free admin entry (a timeout on the wire
 		 * fails the queue pair before this runs): the controller's timer
-		 * has expired by now (Base 2.0, 3.9.4), the association is over. */
-		host_log(NVMF_LOG_ERROR, "%s", nvmf_completion_errmsg(cpl));
+		 * has expired by now (Base 2.0, 3.9.4), the association is over.
+		 * host_queue_lost logs it. */
 		host_queue_lost(&c->admin, -ETIMEDOUT, nvmf_completion_errmsg(cpl));
 		return;
 	}
@@ -455,7 +455,9 @@ static void ka_tick(uv_timer_t *t)
 	struct host_req *req;
 	uint64_t now = uv_now(c->loop);
 
-	if (c->ka_outstanding || c->stopping || c->failed)
+	/* Not c->stopping: Keep Alive goes on through the orderly shutdown
+	 * (nvmf_disconnect); close_all_fn stops the timer. */
+	if (c->ka_outstanding || c->failed)
 		return;
 	/* Traffic-based keep alive (CTRATT bit 6): completions count as traffic. */
 	if ((c->ctratt & NVMF_CTRATT_TBKAS) &&
