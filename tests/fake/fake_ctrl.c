@@ -65,6 +65,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_LOG_NO_ANSWER] = "log-no-answer",
 	[FAKE_IDENTIFY_SLOW] = "identify-slow",
 	[FAKE_NS_NOTICE_TWICE] = "ns-notice-twice",
+	[FAKE_ADMIN_LOST_AT_IO_ICREQ] = "admin-lost-at-io-icreq",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)
@@ -103,6 +104,15 @@ static int do_icreq(struct fake_conn *c, const struct fake_pdu *pdu)
 	if (pdu->type != NVMF_TCP_ICREQ)
 		return -1;
 	STAT(c, fc->st.icreqs++; fc->st.icreq_hpda = req->hpda; fc->st.icreq_dgst = req->dgst);
+	if (fc->o.scenario == FAKE_ADMIN_LOST_AT_IO_ICREQ && c != fc->conns[0]) {
+		/* Leave this ICReq unanswered, drop the first connection. */
+		fake_trigger(c);
+		pthread_mutex_lock(&fc->lock);
+		if (fc->conns[0]->fd >= 0)
+			shutdown(fc->conns[0]->fd, SHUT_RDWR);
+		pthread_mutex_unlock(&fc->lock);
+		return 0;
+	}
 	if (fc->o.scenario == FAKE_CLOSE_AT_ICREQ || fc->o.scenario == FAKE_ICRESP_NEVER) {
 		fake_trigger(c);
 		if (fc->o.scenario == FAKE_CLOSE_AT_ICREQ)

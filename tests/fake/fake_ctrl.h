@@ -84,6 +84,9 @@ enum fake_scenario {
 	 * read is held until the second arrives, then the second's data (NSID 2)
 	 * is sent before the first's (NSID 1), then both responses */
 	FAKE_NS_NOTICE_TWICE,
+	/* The second connection's ICReq: the first (admin) connection is closed,
+	 * the ICReq never answered (admin queue lost while an I/O queue connects) */
+	FAKE_ADMIN_LOST_AT_IO_ICREQ,
 	FAKE_SCENARIO_COUNT
 };
 

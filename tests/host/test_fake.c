@@ -593,6 +593,29 @@ static void test_ddgst_error_message(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * The admin queue is lost while an I/O queue's transport connect is under
+ * way (its ICReq unanswered): nvmf_connect fails, promptly and with the
+ * cause, instead of waiting for a connect the closed queue pair will never
+ * report. Before the fix it never returned.
+ */
+static void test_admin_lost_during_io_connect(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_ADMIN_LOST_AT_IO_ICREQ, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c = NULL;
+
+	(void)state;
+	o.connect_timeout = 30;	/* far beyond what the test may take */
+	assert_true(nvmf_connect(&o, &c) < 0);
+	assert_null(c);
+	if (strstr(nvmf_get_error(), "admin queue") == NULL)
+		fail_msg("error '%s' does not say the admin queue was lost", nvmf_get_error());
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 1);
+}
+
 static void test_refused(void **state)
 {
 	struct nvmf_opts o;
@@ -1156,6 +1179,7 @@ int main(void)
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_no_answer),
 		cmocka_unit_test(test_ddgst_error_message),
+		cmocka_unit_test(test_admin_lost_during_io_connect),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_icresp_rejected),
 		cmocka_unit_test(test_auth_required_status),
