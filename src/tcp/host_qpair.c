@@ -158,7 +158,7 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 
 /*
  * A command is answered: complete it now, or, if the write in flight still
- * reads its data (host_tx.c, "Buffer lifetime"), once that write is done.
+ * reads its data ("Buffer lifetime" at the top), once that write is done.
  * The common case, a read or a write whose data went out earlier, completes
  * here without touching the send path.
  */

@@ -44,6 +44,7 @@ struct tcp_creq {
 	bool     send_r2t;		/*   an R2T for its data */
 	bool     send_resp;		/*   its data (C2H) and response */
 	uint64_t tx_seq;		/* the batch that carries its data (tcp_tx_batch) */
+	struct tcp_creq *retire_next;	/* on the connection's retire list */
 	/* Last: the owner's request struct starts with it and extends past
 	 * the end (xp_listen_opts.req_size). */
 	struct xp_creq x;
@@ -74,7 +75,9 @@ struct tcp_cconn {
 	uint32_t max_icd;
 	uint32_t maxh2cdata;
 	struct tcp_tx tx;		/* the send path (tcp/tx.h) */
-	bool     tx_init;
+	/* Requests whose response went into the batch being written: freed
+	 * once that write ends (tx_written), the only ones it may free. */
+	struct tcp_creq *retire;
 	struct tcp_tx_item ic_item;	/* ICResp queued */
 	struct tcp_tx_item term_item;	/* C2HTermReq queued: the last PDU */
 	bool     linger;		/* closing once the queued PDUs are out */
@@ -186,6 +189,8 @@ static bool emit_resp(struct tcp_tx *tx, struct tcp_creq *r)
 		tcp_tx_push_hdr(tx, n);
 	}
 	r->send_resp = false;
+	r->retire_next = c->retire;
+	c->retire = r;
 	return true;
 }
 
@@ -217,11 +222,16 @@ static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
 static void tx_written(struct tcp_tx *tx, int status)
 {
 	struct tcp_cconn *c = tx->arg;
+	struct tcp_creq *r = c->retire;
 
-	/* The requests whose data that write read may go now. */
-	for (unsigned i = 0; i < c->nslots_max; i++)
-		if (c->slots[i] != NULL)
-			req_maybe_free(c->slots[i]);
+	/* The requests answered by that write may go now. */
+	c->retire = NULL;
+	while (r != NULL) {
+		struct tcp_creq *next = r->retire_next;
+
+		req_maybe_free(r);
+		r = next;
+	}
 	if (status < 0 && !c->closed)
 		tcp_cconn_close(c, status == UV_ECANCELED ? "closed" : uv_strerror(status));
 	else
@@ -320,8 +330,7 @@ static void conn_maybe_free(struct tcp_cconn *c)
 	tcp_rx_free(&c->rx);
 	free(c->slots);
 	free(c->discard);
-	if (c->tx_init)
-		tcp_tx_fini(&c->tx);
+	tcp_tx_fini(&c->tx);
 	free(c);
 	if (srv->base.draining && srv->nconns == 0 && srv->base.drain_cb) {
 		void (*cb)(struct xp_listener *, void *) = srv->base.drain_cb;
@@ -345,6 +354,10 @@ void tcp_cconn_close(struct tcp_cconn *c, const char *why)
 	/* Requests neither in the controller nor in the write in flight: free
 	 * now. Queued but unsent PDUs are dropped with their requests. */
 	tcp_tx_drop_queue(&c->tx);
+	/* No write in flight: nothing will walk the retire list, and the loop
+	 * below frees its requests (a write in flight pins them: kept). */
+	if (!c->tx.inflight)
+		c->retire = NULL;
 	for (unsigned i = 0; i < c->nslots_max; i++) {
 		struct tcp_creq *r = c->slots[i];
 
@@ -411,7 +424,7 @@ void tcp_ctrl_complete(struct xp_creq *cr)
 	r->in_ctl = false;
 	r->r2t_sent = false;
 	r->finished = true;
-	if (!c->connected && c->q.connected && !c->closed) {
+	if (!c->connected && c->q.connected && !c->closed && !c->linger) {
 		/* Connected: the ICReq/Connect deadline is over. */
 		c->connected = true;
 		uv_timer_stop(&c->timer);
@@ -729,7 +742,6 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		free(c);
 		return -ENOMEM;
 	}
-	c->tx_init = true;
 	uv_tcp_init(srv->base.loop, &c->sock);
 	uv_timer_init(srv->base.loop, &c->timer);
 	c->sock.data = c;

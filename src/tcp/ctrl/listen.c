@@ -204,6 +204,7 @@ static void srv_close(struct xp_listener *xl)
 		return;
 	close_listeners(srv);
 	srv->closing = true;
+	srv->base.drain_cb = NULL;	/* closed: a drain no longer ends in a callback */
 	for (c = srv->conns; c; c = n) {
 		n = tcp_cconn_next(c);
 		tcp_cconn_close(c, "target stopping");
