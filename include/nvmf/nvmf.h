@@ -102,7 +102,7 @@ extern "C" {
 
 /* ---- Library information, errors, logging --------------------------------- */
 
-/* "0.1.0". */
+/* "0.2.0". */
 NVMF_API const char *nvmf_version(void);
 
 /* Message of the last failure on this thread ("" if none). Valid until the
@@ -169,8 +169,22 @@ typedef void (*nvmf_event_cb)(void *user, const struct nvmf_event *ev);
 /*
  * Connection options. Always start with nvmf_opts_init(), which fills the
  * defaults, then change fields. Times are seconds, as nvme-cli takes them.
+ *
+ * ABI policy. This struct grows: every feature (reconnect, TLS,
+ * authentication, polling) adds options. New members are only ever
+ * appended, and `size` records how large the struct was in the program
+ * that filled it: nvmf_opts_init() is a macro passing sizeof(*o), and the
+ * library reads and writes only the first o->size bytes, taking its
+ * defaults for anything newer. A program built against an older header
+ * therefore keeps working with a newer library without recompiling. Never
+ * set `size` by hand, and never copy an nvmf_opts from one build into
+ * another's. The structs the library fills for the caller (nvmf_ctrl_info,
+ * nvmf_ns_info, nvmf_uri, nvmf_ctrl_state_info) change only with the
+ * library's soname; struct nvmf_event, which only the library creates,
+ * gains members at its end.
  */
 struct nvmf_opts {
+	uint32_t size;			/* set by nvmf_opts_init(): see above */
 	char     traddr[NVMF_TRADDR_BUFSZ];	/* host name, IPv4 or IPv6 address */
 	char     trsvcid[NVMF_TRSVCID_BUFSZ];	/* port; "" = 4420, or 8009 for discovery */
 	char     subnqn[NVMF_NQN_BUFSZ];		/* "" = the discovery NQN */
@@ -191,11 +205,20 @@ struct nvmf_opts {
 	struct uv_loop_s *loop;	/* NULL: library I/O thread; else caller's loop */
 	nvmf_event_cb event_cb;	/* namespace changes, connection loss; may be NULL */
 	void    *event_user;
+	/* Since 0.2: what to do when the connection is lost (see OUTAGES below),
+	 * with nvme-cli's names and defaults. */
+	int      reconnect_delay;	/* s between attempts, default 10 (>= 1) */
+	int      ctrl_loss_tmo;		/* s before giving up, default 600; -1 = never
+					 * give up; 0 = do not reconnect at all */
+	int      fast_io_fail_tmo;	/* s after the loss at which held I/O fails
+					 * while reconnecting goes on; -1 = off (default) */
 };
 
 /* Fill the defaults described above. Reads /etc/nvme/hostnqn,
- * /etc/nvme/hostid and the machine id; never fails. */
-NVMF_API void nvmf_opts_init(struct nvmf_opts *o);
+ * /etc/nvme/hostid and the machine id; never fails. size is the caller's
+ * sizeof(struct nvmf_opts): use the macro. */
+NVMF_API void nvmf_opts_init_size(struct nvmf_opts *o, size_t size);
+#define nvmf_opts_init(o) nvmf_opts_init_size((o), sizeof(*(o)))
 
 /*
  * Default host NQN and host ID. nvme-cli's files when present, else stable
@@ -258,6 +281,81 @@ NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
  * untouched and usable: disconnect it later, outside the callbacks.
  */
 NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
+
+/*
+ * OUTAGES
+ *  A controller handle outlives its connections. When a queue's connection
+ *  fails (a socket error, a TermReq or protocol error from either side, a
+ *  command timeout, keep-alive expiring, CSTS.CFS) or nvmf_reconnect() is
+ *  called, the controller leaves LIVE:
+ *
+ *    LIVE -> RESETTING      every queue pair closed; CONN_LOST (or FATAL) event
+ *    RESETTING -> CONNECTING  attempt n of m: admin queue, Connect, enable,
+ *                           Identify, I/O queues, namespace check, AER,
+ *                           keep-alive; RECONNECTING event per attempt. The
+ *                           first attempt starts at once, later ones
+ *                           reconnect_delay apart.
+ *    CONNECTING -> LIVE     held I/O resubmitted; RECONNECTED event
+ *    CONNECTING -> DEAD     ctrl_loss_tmo passed (m = ctrl_loss_tmo /
+ *                           reconnect_delay, rounded up), or a Connect
+ *                           refused with DNR, or authentication failed;
+ *                           GAVE_UP event
+ *    any -> DELETING        nvmf_disconnect()
+ *
+ *  ctrl_loss_tmo 0 turns this off: the controller goes straight to DEAD
+ *  and what was in flight fails (-ECONNRESET), as in release 0.1.
+ *
+ *  During an outage, reads, writes, flushes, write zeroes and deallocates
+ *  -- those in flight when the connection failed and those submitted
+ *  since -- are held, not failed. They are resubmitted in submission order
+ *  on the new queues, each at most 5 times. A write in flight when the
+ *  connection failed may or may not have reached the medium; it is
+ *  replayed as the same write, so the data after recovery is what the
+ *  caller wrote. Held I/O fails with -ECONNRESET when the controller is
+ *  given up, when fast_io_fail_tmo expires, or when the controller completes
+ *  it with DNR set. Admin and passthrough commands are never replayed
+ *  (the library cannot know what they do twice): those in flight fail with
+ *  -ECONNRESET, and new ones fail at once with -ECONNRESET until LIVE again.
+ *
+ *  After reconnecting, the subsystem must be the same (SUBNQN) and each
+ *  namespace the same one (NGUID, EUI-64, UUID, size, LBA format); the I/O
+ *  queue count and the controller ID may differ. A namespace whose identity
+ *  changed is marked unsupported with the reason, its held and new I/O fail
+ *  (-ENODEV for held I/O, -EOPNOTSUPP for new submissions), and an
+ *  NS_CHANGED event names it; a different subsystem gives up the controller.
+ */
+enum nvmf_ctrl_state {
+	NVMF_CTRL_LIVE       = 1,	/* connected, commands flow */
+	NVMF_CTRL_RESETTING  = 2,	/* connection lost, queue pairs closing */
+	NVMF_CTRL_CONNECTING = 3,	/* attempt under way or waiting for the next */
+	NVMF_CTRL_DELETING   = 4,	/* nvmf_disconnect() under way */
+	NVMF_CTRL_DEAD       = 5,	/* given up: commands fail; nvmf_reconnect() revives */
+};
+/* "live", "resetting", "connecting", "deleting", "dead"; "unknown". */
+NVMF_API const char *nvmf_ctrl_state_str(enum nvmf_ctrl_state s);
+
+struct nvmf_ctrl_state_info {
+	enum nvmf_ctrl_state state;
+	unsigned attempt;	/* attempts made in the current (or last) outage */
+	unsigned max_attempts;	/* limit from ctrl_loss_tmo; 0 = none */
+	int      error;		/* negative errno of the last outage's latest failure, 0 if none */
+	char     msg[256];	/* its text, "" if none */
+	uint64_t outages;	/* times the controller left LIVE */
+	uint64_t reconnects;	/* times it came back */
+	unsigned held;		/* I/O commands waiting for the connection now */
+	uint64_t state_ms;	/* milliseconds spent in the current state */
+};
+/* A snapshot of the controller's state; any thread. */
+NVMF_API int nvmf_ctrl_get_state(struct nvmf_ctrl *c, struct nvmf_ctrl_state_info *st);
+/*
+ * Reconnect now, without waiting for the outcome: a LIVE controller is reset
+ * (its connections closed and made again, held I/O replayed), one waiting
+ * for its next attempt tries at once, and a DEAD one starts over with a
+ * fresh ctrl_loss_tmo (even with ctrl_loss_tmo 0: one attempt). Returns 0, or
+ * -EBUSY while an attempt is already under way, -ESHUTDOWN while
+ * disconnecting. Watch the events or nvmf_ctrl_get_state() for the result.
+ */
+NVMF_API int nvmf_reconnect(struct nvmf_ctrl *c);
 
 /* Controller facts from CAP, VS and Identify Controller (strings trimmed). */
 struct nvmf_ctrl_info {
@@ -322,8 +420,21 @@ NVMF_API void nvmf_free(void *p);
 enum nvmf_event_type {
 	NVMF_EVENT_NS_CHANGED = 1,	/* namespace attribute notice handled, list rescanned */
 	NVMF_EVENT_AEN        = 2,	/* another asynchronous event (dw0 has it) */
-	NVMF_EVENT_CONN_LOST  = 3,	/* a queue failed: commands now fail */
-	NVMF_EVENT_FATAL      = 4,	/* CSTS.CFS or keep-alive failure */
+	/* The controller left LIVE (see OUTAGES): once per outage, with the
+	 * first failure's reason. Commands are held (or fail, with
+	 * ctrl_loss_tmo 0). */
+	NVMF_EVENT_CONN_LOST  = 3,
+	/* Like CONN_LOST, when the controller itself reported the failure:
+	 * CSTS.CFS, or Keep Alive completed with an error status. */
+	NVMF_EVENT_FATAL      = 4,
+	/* Since 0.2. An attempt starts: attempt of max_attempts (0 = no
+	 * limit); error and msg say why the previous attempt failed, or why
+	 * the connection was lost before the first. */
+	NVMF_EVENT_RECONNECTING = 5,
+	/* LIVE again after attempt attempts; held I/O is being resubmitted. */
+	NVMF_EVENT_RECONNECTED  = 6,
+	/* DEAD: error and msg say why it was given up; held I/O failed. */
+	NVMF_EVENT_GAVE_UP      = 7,
 };
 
 /* Only the library creates events (members may be added at the end). */
@@ -332,11 +443,13 @@ struct nvmf_event {
 	uint32_t        aen_dw0;	/* AER completion DW0 (NS_CHANGED, AEN) */
 	uint32_t        nr_nsids;	/* NS_CHANGED: NSIDs changed (0 = unknown/all) */
 	const uint32_t *nsids;		/* valid during the callback only */
-	int             error;		/* CONN_LOST, FATAL: negative errno */
-	/* CONN_LOST, FATAL: what happened ("queue 1: controller closed the
-	 * connection (2 commands outstanding)"), valid during the callback
-	 * only; "" for the other types. Never NULL. */
+	int             error;		/* CONN_LOST, FATAL, RECONNECTING, GAVE_UP: negative errno */
+	/* What happened ("queue 1: controller closed the connection (2
+	 * commands outstanding)"), valid during the callback only; "" when
+	 * there is nothing to say. Never NULL. */
 	const char     *msg;
+	unsigned        attempt;	/* RECONNECTING, RECONNECTED, GAVE_UP */
+	unsigned        max_attempts;	/* 0 = no limit */
 };
 
 /* ---- Asynchronous commands ------------------------------------------------- */

@@ -461,13 +461,15 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	if (!o || !out)
 		return host_err(EINVAL, "nvmf_connect: NULL argument");
 	*out = NULL;
-	r = check_opts(o);
-	if (r < 0)
-		return r;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return host_err(ENOMEM, "out of memory");
-	c->opts = *o;
+	host_opts_import(&c->opts, o);
+	r = check_opts(&c->opts);
+	if (r < 0) {
+		free(c);
+		return r;
+	}
 	if (!c->opts.subnqn[0])
 		snprintf(c->opts.subnqn, sizeof(c->opts.subnqn), "%s", NVMF_DISCOVERY_NQN);
 	c->info.discovery = strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;

@@ -39,7 +39,9 @@ int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log)
 	if (!o || !log)
 		return host_err(EINVAL, "nvmf_discover: NULL argument");
 	*log = NULL;
-	d = *o;
+	host_opts_import(&d, o);
+	/* One-shot: a lost connection is this call's failure, not an outage. */
+	d.ctrl_loss_tmo = 0;
 	if (!d.subnqn[0])
 		snprintf(d.subnqn, sizeof(d.subnqn), "%s", NVMF_DISCOVERY_NQN);
 	d.nr_io_queues = 0;

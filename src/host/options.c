@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,18 +227,44 @@ int host_online_cpus(void)
 	return n > 0 ? (int)n : 1;
 }
 
-void nvmf_opts_init(struct nvmf_opts *o)
+/*
+ * Defaults for the first size bytes of o (the caller's sizeof: the ABI
+ * policy of nvmf.h). A member beyond size does not exist in the caller's
+ * struct and is left alone.
+ */
+void nvmf_opts_init_size(struct nvmf_opts *o, size_t size)
 {
-	if (!o)
+	struct nvmf_opts d;
+
+	if (!o || size < offsetof(struct nvmf_opts, reconnect_delay))
 		return;
-	memset(o, 0, sizeof(*o));
-	(void)nvmf_default_hostnqn(o->hostnqn, sizeof(o->hostnqn));
-	(void)nvmf_default_hostid(o->hostid);
-	o->nr_io_queues = host_online_cpus();
-	o->queue_size = 128;
-	o->kato = -1;
-	o->io_timeout = 30;
-	o->connect_timeout = 10;
-	o->cntlid = NVMF_CNTLID_DYNAMIC;
+	if (size > sizeof(d))
+		size = sizeof(d);
+	memset(&d, 0, sizeof(d));
+	(void)nvmf_default_hostnqn(d.hostnqn, sizeof(d.hostnqn));
+	(void)nvmf_default_hostid(d.hostid);
+	d.nr_io_queues = host_online_cpus();
+	d.queue_size = 128;
+	d.kato = -1;
+	d.io_timeout = 30;
+	d.connect_timeout = 10;
+	d.cntlid = NVMF_CNTLID_DYNAMIC;
+	d.reconnect_delay = 10;
+	d.ctrl_loss_tmo = 600;
+	d.fast_io_fail_tmo = -1;
+	d.size = (uint32_t)size;
+	memcpy(o, &d, size);
 	host_err_clear();
+}
+
+void host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)
+{
+	size_t size = src->size;
+
+	nvmf_opts_init_size(dst, sizeof(*dst));
+	if (size > sizeof(*dst))
+		size = sizeof(*dst);
+	if (size >= offsetof(struct nvmf_opts, reconnect_delay))
+		memcpy(dst, src, size);
+	dst->size = sizeof(*dst);
 }
