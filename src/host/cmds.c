@@ -112,6 +112,8 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 	req->buf = buf;
 	req->len = (uint32_t)len;
 	req->dir = write ? XP_DIR_H2C : XP_DIR_C2H;
+	/* nvmf.h, OUTAGES: held and replayed through an outage. */
+	req->replayable = true;
 	return 0;
 }
 
@@ -123,6 +125,8 @@ static int build_flush(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid)
 	if (r < 0)
 		return r;
 	host_sqe_init(&req->sqe, NVMF_NVM_FLUSH, nsid);
+	/* nvmf.h, OUTAGES: held and replayed through an outage. */
+	req->replayable = true;
 	return 0;
 }
 
@@ -151,6 +155,8 @@ static int build_wz(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, ui
 	/* CDW12: NLB 15:0 (0's based), DEAC 25, FUA 30 (NVM Command Set 1.0, 3.2.8). */
 	req->sqe.cdw12 = nvmf_htole32((nlb - 1) | ((flags & NVMF_IO_DEAC) ? (1u << 25) : 0) |
 				   ((flags & NVMF_IO_FUA) ? NVMF_RW_FUA : 0));
+	/* nvmf.h, OUTAGES: held and replayed through an outage. */
+	req->replayable = true;
 	return 0;
 }
 
@@ -181,6 +187,8 @@ static int build_dealloc(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsi
 	req->buf = req->inline_data;
 	req->len = 16;
 	req->dir = XP_DIR_H2C;
+	/* nvmf.h, OUTAGES: held and replayed through an outage. */
+	req->replayable = true;
 	return 0;
 }
 

@@ -12,8 +12,14 @@
  * semaphore (own thread) or runs the caller's loop (loop mode).
  *
  * The controller outlives its queue pairs: a queue pair that fails is
- * closed and its slot marked failed; the controller object stays valid
- * until nvmf_disconnect(), so reconnection can later plug in a new one.
+ * closed and the controller leaves LIVE (state.c, OUTAGES in nvmf.h); the
+ * bring-up sequence (bringup.c) then makes new ones while the I/O that was
+ * in flight waits on the held list (dispatch.c) to be resubmitted.
+ *
+ * Files: loop.c (thread, inbox, calls), dispatch.c (requests), queues.c
+ * (queue pair slots), bringup.c (the connect sequence), state.c (the state
+ * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
+ * aer.c (asynchronous events), keepalive.c, cmds.c (the command API).
  */
 #ifndef NVMF_HOST_CTRL_H
 #define NVMF_HOST_CTRL_H
@@ -49,6 +55,7 @@ struct host_call {
 enum host_req_kind {
 	HOST_REQ_CMD = 0,		/* an NVMe command */
 	HOST_REQ_CALL = 1,		/* run call->fn on the loop */
+	HOST_REQ_POST = 2,		/* run post(c) on the loop, nobody waits */
 };
 
 struct host_req {
@@ -56,6 +63,7 @@ struct host_req {
 	enum host_req_kind kind;
 	struct nvmf_ctrl *c;
 	struct host_call *call;		/* HOST_REQ_CALL */
+	void    (*post)(struct nvmf_ctrl *c);	/* HOST_REQ_POST */
 	bool      admin;		/* admin queue, else an I/O queue */
 	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
 	bool      urgent;		/* Keep Alive: the admin entry kept free, ahead of held ones */
@@ -69,6 +77,8 @@ struct host_req {
 	struct nvmf_callback cb;
 	const char *what;		/* command name for messages */
 	uint64_t  held_deadline;	/* held (waitq): loop time it fails at; 0 = none */
+	bool      replayable;		/* read, write, flush, write zeroes, deallocate */
+	uint8_t   replays;		/* times resubmitted after an outage */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
 
@@ -81,15 +91,19 @@ struct host_queue {
 	bool     ready;			/* transport up and Fabrics Connect done */
 	bool     failed;
 	bool     closing;
-	struct host_call *connect_call;	/* pending transport connect */
+	/* The transport connect under way: told its outcome once. */
+	void   (*connect_cb)(struct host_queue *q, int r, const char *msg);
+	void    *connect_arg;
 	char     errmsg[HOST_MSG_MAX];
 };
 
 struct host_scan;
+struct host_bringup;
 
 struct host_ns_table {
 	struct host_ns_table *retired_next;
 	int n;
+	uint8_t (*uuid)[16];		/* n UUIDs (NIDT 03h), zero if none */
 	struct nvmf_ns_info ns[];	/* ascending NSID */
 };
 /* The namespace's entry in the current table, or NULL. */
@@ -142,6 +156,7 @@ struct nvmf_ctrl {
 	uv_timer_t ka_timer;
 	bool       ka_init;
 	bool       ka_outstanding;
+	bool       csts_outstanding;	/* keepalive.c's CSTS.CFS check */
 	atomic_uint_fast64_t last_completion_ms;
 	uint64_t   ka_last_ms;
 
@@ -150,11 +165,43 @@ struct nvmf_ctrl {
 
 	atomic_uint_fast64_t next_cookie;
 	atomic_uint in_flight;
-	atomic_bool failed;		/* admin queue lost: read by submitters */
+	atomic_bool failed;		/* not LIVE: read by submitters */
 	atomic_bool stopping;		/* nvmf_disconnect() started */
+
+	/* ---- state.c: the lifecycle (loop thread; st_mu for readers) ---- */
+	enum nvmf_ctrl_state state;
+	pthread_mutex_t st_mu;		/* the fields below, for nvmf_ctrl_get_state() */
+	unsigned   attempt, max_attempts;
+	int        last_err;
+	char       last_msg[HOST_MSG_MAX];
+	uint64_t   outages, reconnects;
+	uint64_t   state_since;		/* loop time the state was entered */
+	bool       reconnecting;	/* this outage is ridden out (held I/O replayed) */
+	bool       forced;		/* nvmf_reconnect(): attempts even with ctrl_loss_tmo 0 */
+	bool       permanent;		/* the last attempt failed for good */
+	bool       fast_failed;		/* fast_io_fail_tmo expired: I/O fails */
+	uint64_t   loss_at;		/* loop time of the loss */
+	int        after_close;		/* what to do once every queue pair closed */
+	uint64_t   rc_delay_ms;		/* then wait this long before the attempt */
+	uv_timer_t rc_timer;		/* next attempt; fast_io_fail_tmo */
+	bool       rc_init;
+	uv_timer_t fio_timer;
+	bool       fio_init;
+	struct host_bringup *bu;	/* the bring-up under way */
+	uint16_t   last_status;		/* NVMe status of the bring-up's failed command */
+	bool       scan_check;		/* the scan compares with the namespaces known */
+	char       scan_msg[HOST_MSG_MAX];	/* why the last scan failed */
+	uint32_t   changed[64];		/* NSIDs the last checking scan found changed */
+	uint32_t   nr_changed;		/* > 64: more, the list says nothing */
+	struct host_call *connect_call;	/* nvmf_connect() waiting for the first one */
+	uv_timer_t bu_timer;		/* bring-up's CSTS polls */
+	bool       bu_timer_init;
+	/* I/O held through an outage, in submission (cookie) order. */
+	struct host_req *held, *held_last;
+	atomic_uint nr_held;		/* read by nvmf_ctrl_get_state() */
 };
 
-/* ---- queue.c ---------------------------------------------------------------- */
+/* ---- loop.c ----------------------------------------------------------------- */
 bool host_on_loop_thread(struct nvmf_ctrl *c);
 int  host_loop_start(struct nvmf_ctrl *c);
 void host_loop_stop(struct nvmf_ctrl *c);
@@ -164,26 +211,50 @@ void host_call_done(struct host_call *call, int result);
 /* Record an error message in a call (printf style) and finish it. */
 void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void host_inbox_push(struct nvmf_ctrl *c, struct host_req *req);
+/* Run fn(c) on the loop without waiting for it (any thread; at once on the
+ * loop thread): 0 or -errno. */
+int  host_post(struct nvmf_ctrl *c, void (*fn)(struct nvmf_ctrl *c));
 
+/* ---- dispatch.c ------------------------------------------------------------- */
 struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what);
 /* Submit req from any thread: returns the cookie or a negative errno (then
  * the free hook has run and req is freed). */
 int64_t host_submit(struct host_req *req);
-/* On the loop thread: hand to a queue pair. 0 or negative errno. */
+/* On the loop thread: hand to a queue pair, or hold. 0 or negative errno. */
 int  host_dispatch(struct host_req *req);
 /* Complete req with err (its callbacks run now); msg is the completion's
  * text (nvmf_completion_errmsg). On the loop thread. */
 void host_req_fail(struct host_req *req, int err, const char *msg);
+/* Fail req with err and the thread's error message (what try_dispatch said). */
+void host_req_refuse(struct host_req *req, int err);
 /* Submit a command synchronously; fills call->cpl/msg. */
 int  host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_completion *cpl);
+/* Dispatch what waits for a free queue entry. */
+void host_drain_waitq(struct nvmf_ctrl *c);
+/* Outage: put req on the held list (cookie order); false if it may not be
+ * (not replayable, replayed too often, not reconnecting): then the caller
+ * fails it. failing: its queue pair is failing, the controller not yet. */
+bool host_hold(struct host_req *req, bool failing);
+/* Move what waits for a queue entry to the held list, failing what may not
+ * be held with err/why. */
+void host_hold_waiting(struct nvmf_ctrl *c, int err, const char *why);
+/* Fail every held command with err; msg names why. */
+void host_held_fail(struct nvmf_ctrl *c, int err, const char *msg);
+/* LIVE again: resubmit the held commands in order. */
+void host_held_replay(struct nvmf_ctrl *c);
 
-/* Queue pair management (on the loop thread). */
-int  host_queue_open(struct host_queue *q, struct host_call *call);
+/* ---- queues.c --------------------------------------------------------------- */
+/* Open q's queue pair; cb(q, r, msg) once the transport connect is done
+ * (or failed: r < 0 with a message). 0, or negative errno (cb not called). */
+int  host_queue_open(struct host_queue *q, void (*cb)(struct host_queue *, int, const char *),
+		     void *arg);
 void host_queue_close(struct host_queue *q, int err);
-/* The queue is lost (err, msg): close it, and the I/O queues with the admin
- * queue; CONN_LOST event. What the transport's on_lost does, for the host's
- * own findings too. */
+/* The queue is lost (err, msg): close it and tell the state machine. What
+ * the transport's on_lost does, for the host's own findings too. */
 void host_queue_lost(struct host_queue *q, int err, const char *msg);
+/* Close every queue pair (marking them failed first). */
+void host_queues_close_all(struct nvmf_ctrl *c, int err, const char *why);
 
 /* Deliver an event to the user. */
 void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev);
@@ -191,11 +262,36 @@ void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev);
 /* SQE building. */
 void host_sqe_init(struct nvmf_sqe *sqe, uint8_t opc, uint32_t nsid);
 
-/* ---- scan.c ----------------------------------------------------------------- */
-/* Start an asynchronous namespace rescan on the loop thread; done(c, r, arg)
- * is called when it finished (may be NULL). */
+/* ---- bringup.c -------------------------------------------------------------- */
+/* Start the connect sequence on the loop; done(c, r, msg) at its end. With
+ * reconnect, the subsystem and namespaces must match what was there. */
+int  host_bringup_start(struct nvmf_ctrl *c, bool reconnect,
+			void (*done)(struct nvmf_ctrl *c, int r, const char *msg));
+/* Stop the bring-up under way (disconnecting): it ends with -ECANCELED. */
+void host_bringup_abort(struct nvmf_ctrl *c);
+
+/* ---- state.c ---------------------------------------------------------------- */
+void host_state_init(struct nvmf_ctrl *c);
+void host_state_set(struct nvmf_ctrl *c, enum nvmf_ctrl_state s);
+/* The controller failed (a queue lost, Keep Alive failed, a timeout):
+ * leave LIVE. fatal: the controller said so itself (FATAL event). */
+void host_ctrl_failed(struct nvmf_ctrl *c, int err, const char *msg, bool fatal);
+/* Every queue pair has closed (queues.c). */
+void host_state_queues_closed(struct nvmf_ctrl *c);
+/* Whether a failed command may wait for the controller to come back. */
+bool host_state_holds_io(struct nvmf_ctrl *c);
+/* Close timers (loop stopping). */
+void host_state_close(struct nvmf_ctrl *c);
+
+/* ---- ns.c ------------------------------------------------------------------- */
+/* Start an asynchronous namespace scan on the loop thread; done(c, r, arg)
+ * is called when it finished (may be NULL). With check, namespaces already
+ * known must be the same ones (after a reconnect). */
 void host_rescan_start(struct nvmf_ctrl *c, void (*done)(struct nvmf_ctrl *, int, void *),
 		       void *arg);
+void host_ns_free_all(struct nvmf_ctrl *c);
+
+/* ---- aer.c, keepalive.c ----------------------------------------------------- */
 void host_aer_start(struct nvmf_ctrl *c);
 void host_ka_start(struct nvmf_ctrl *c);
 void host_ka_stop(struct nvmf_ctrl *c);

@@ -26,6 +26,16 @@ static void put_str(uint8_t *dst, const char *s, size_t width)
 	memcpy(dst, s, n < width ? n : width);
 }
 
+static unsigned admin_connects(struct fake_conn *c)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&c->fc->lock);
+	n = c->fc->st.admin_connects;
+	pthread_mutex_unlock(&c->fc->lock);
+	return n;
+}
+
 static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 {
 	uint32_t ioccsz = c->fc->o.ioccsz ? c->fc->o.ioccsz : 260;
@@ -54,6 +64,11 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	nvmf_put_le32(d + 536, 0x00100005);	/* SGLS: supported, keyed, offsets */
 	put_str(d + 768, "nqn.2014-08.org.nvmexpress:fake", 256);
 	d[768 + 31] = '\0';
+	if (c->fc->o.scenario == FAKE_SUBSYS_CHANGES && admin_connects(c) > 1) {
+		fake_trigger(c);
+		put_str(d + 768, "nqn.2014-08.org.nvmexpress:fake-other", 256);
+		d[768 + 37] = '\0';
+	}
 	nvmf_put_le32(d + 1792, ioccsz);
 	nvmf_put_le32(d + 1796, 1);		/* IORCSZ */
 }
@@ -70,6 +85,14 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	d[26] = 0;				/* FLBAS */
 	d[33] = 0x09;				/* DLFEAT: deallocated reads zeroes */
 	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : 9;
+	/* NGUID (bytes 119:104): the association's number under this scenario,
+	 * else constant. */
+	memset(d + 104, 0x5a, 16);
+	if (c->fc->o.scenario == FAKE_NS_IDENTITY_CHANGES) {
+		d[104] = (uint8_t)admin_connects(c);
+		if (admin_connects(c) > 1)
+			fake_trigger(c);
+	}
 }
 
 /* Sends data to the host, then the response (or SUCCESS). */
@@ -108,7 +131,13 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		c->sqsize = nvmf_get_le16(sqe + 44);
 		c->sqfc_off = (sqe[46] & 0x04) != 0;
 		c->sqhd = 1;
-		STAT(c, fc->st.connects++; fc->st.connect_sqfc_disabled = c->sqfc_off);
+		STAT(c, fc->st.connects++; fc->st.connect_sqfc_disabled = c->sqfc_off;
+		     fc->st.admin_connects += c->qid == 0);
+		if (fc->o.scenario == FAKE_RECONNECT_REFUSED && c->qid == 0 &&
+		    admin_connects(c) > 1) {
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0x4000 | 0x100 | 0x82, 256u | (1u << 16), 0);
+		}
 		if (fc->o.scenario == FAKE_AUTH_REQUIRED) {
 			/* SCT 1h SC 91h Authentication Required, DNR (Fabrics 1.1,
 			 * Figure 21). */
@@ -146,6 +175,13 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 				v |= 2u << 2;
 			if (fc->o.scenario == FAKE_CSTS_CFS)
 				v |= 2;
+			/* Fatal once the first association is under way; the
+			 * next one (a reset) is healthy. */
+			if (fc->o.scenario == FAKE_CFS_LATER && fc->st.admin_connects == 1 &&
+			    fc->st.keep_alives > 0) {
+				v |= 2;
+				fc->st.triggered++;
+			}
 			break;
 		}
 		pthread_mutex_unlock(&fc->lock);

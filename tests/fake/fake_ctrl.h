@@ -87,6 +87,16 @@ enum fake_scenario {
 	/* The second connection's ICReq: the first (admin) connection is closed,
 	 * the ICReq never answered (admin queue lost while an I/O queue connects) */
 	FAKE_ADMIN_LOST_AT_IO_ICREQ,
+	/* From the second admin Connect on (a reconnect), Identify Namespace
+	 * reports another NGUID: not the same namespace */
+	FAKE_NS_IDENTITY_CHANGES,
+	/* From the second admin Connect on, Identify Controller reports
+	 * another SUBNQN: not the same subsystem */
+	FAKE_SUBSYS_CHANGES,
+	/* The second admin Connect is refused: Connect Invalid Parameters, DNR */
+	FAKE_RECONNECT_REFUSED,
+	/* CSTS.CFS set after the first association's first Keep Alive */
+	FAKE_CFS_LATER,
 	FAKE_SCENARIO_COUNT
 };
 
@@ -126,6 +136,7 @@ struct fake_stats {
 	uint32_t term_data_len;	/* bytes of the offending header it carried */
 	uint8_t  term_data[128];	/* their first 128 */
 	unsigned connects;	/* Fabrics Connect commands */
+	unsigned admin_connects;	/* ... of them on queue 0 (associations) */
 	unsigned keep_alives;	/* Keep Alive commands received */
 	bool     connect_sqfc_disabled;
 };

@@ -369,7 +369,10 @@ def t_lost(env):
     write_random_file(back, 8 * MiB)
     t = env.target([back])
     io_timeout = 3
-    m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout), "--keep-alive-tmo", "2"])
+    # --ctrl-loss-tmo 0: no reconnect, the loss is final (the soak tests
+    # under bench/soak ride outages out).
+    m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout), "--keep-alive-tmo", "2",
+                                 "--ctrl-loss-tmo", "0"])
     f = m.file()
     check(len(pread_direct(f, 0, 4096)) == 4096, "first read failed")
     t.kill()  # SIGKILL: no shutdown, the connection just dies
@@ -413,7 +416,7 @@ def t_hang(env):
     write_random_file(back, 8 * MiB)
     t = env.target([back])
     io_timeout = 3
-    m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout)])
+    m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout), "--ctrl-loss-tmo", "0"])
     f = m.file()
     check(len(pread_direct(f, 0, 4096)) == 4096, "first read failed")
     t.proc.send_signal(signal.SIGSTOP)

@@ -67,7 +67,7 @@ static void test_table(void **state)
 	/* nvmfctl's Fabrics letters, every one nvme-cli has. */
 	tc_conn_shortopts(shorts, sizeof(shorts), TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES |
 			  TC_CO_RECONNECT | TC_CO_BIT(TC_CO_NAME));
-	assert_string_equal(shorts, "t:a:s:n:q:I:i:Q:k:gGc:l:");
+	assert_string_equal(shorts, "t:a:s:n:q:I:i:Q:k:gGl:c:");
 	tc_conn_shortopts(shorts, sizeof(shorts), TC_CO_BIT(TC_CO_NAME));
 	assert_string_equal(shorts, "");
 }
@@ -144,10 +144,19 @@ static void test_set(void **state)
 	expect_bad(TC_CO_CONNECT_TIMEOUT, "3601", false, EINVAL, "--connect-timeout");
 	expect_bad(TC_CO_NAME, ".x", false, EINVAL, "--name: '.x' is not a valid connection name");
 	expect_bad(TC_CO_NAME, "a/b", false, EINVAL, "a/b");
-	/* Known, and refused with the reason. */
-	expect_bad(TC_CO_CTRL_LOSS_TMO, "600", true, ENOTSUP,
-		   "-c/--ctrl-loss-tmo: this version has no automatic reconnect");
-	expect_bad(TC_CO_RECONNECT_DELAY, "10", true, ENOTSUP, "-l/--reconnect-delay");
+	/* nvme-cli's letters: -l is the loss timeout, -c the delay. */
+	expect_bad(TC_CO_CTRL_LOSS_TMO, "-2", true, EINVAL, "-l/--ctrl-loss-tmo");
+	expect_bad(TC_CO_RECONNECT_DELAY, "0", true, EINVAL, "-c/--reconnect-delay");
+	{
+		struct nvmf_opts p;
+
+		nvmf_opts_init(&p);
+		assert_int_equal(set(TC_CO_CTRL_LOSS_TMO, "-1", true, &p), 0);
+		assert_int_equal(p.ctrl_loss_tmo, -1);
+		assert_int_equal(set(TC_CO_RECONNECT_DELAY, "2", true, &p), 0);
+		assert_int_equal(p.reconnect_delay, 2);
+		assert_int_equal(p.ctrl_loss_tmo, -1);
+	}
 
 	assert_int_equal(tc_check_name("nvmf0"), 0);
 	assert_int_equal(tc_check_name(""), -EINVAL);

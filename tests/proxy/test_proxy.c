@@ -163,6 +163,9 @@ static void host_opts(struct nvmf_opts *o, int port, bool hdgst, bool ddgst)
 	o->connect_timeout = 5;
 	o->kato = 2;
 	o->event_cb = on_event;
+	/* How each fault reaches the caller, without reconnecting (release
+	 * 0.1's behaviour); riding outages out is tested elsewhere. */
+	o->ctrl_loss_tmo = 0;
 }
 
 static struct nvmf_ctrl *host_connect(int port, bool hdgst, bool ddgst)

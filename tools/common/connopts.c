@@ -28,8 +28,10 @@ static const struct tc_conn_opt table[] = {
 	{ TC_CO_DATA_DIGEST,     "data-digest",     'G', false, 0, 0 },
 	{ TC_CO_CONNECT_TIMEOUT, "connect-timeout", 0,   true,  1, 3600 },
 	{ TC_CO_IO_TIMEOUT,      "io-timeout",      0,   true,  1, 3600 },
-	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'c', true,  0, 0 },
-	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'l', true,  0, 0 },
+	/* nvme-cli's letters: -c reconnect delay, -l controller loss timeout
+	 * (-1 = forever, accepted below). */
+	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'l', true,  0, 4000000 },
+	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'c', true,  1, 4000000 },
 	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
 };
 
@@ -200,6 +202,8 @@ static int *int_field(int id, struct nvmf_opts *o)
 	case TC_CO_KATO:            return &o->kato;
 	case TC_CO_CONNECT_TIMEOUT: return &o->connect_timeout;
 	case TC_CO_IO_TIMEOUT:      return &o->io_timeout;
+	case TC_CO_CTRL_LOSS_TMO:   return &o->ctrl_loss_tmo;
+	case TC_CO_RECONNECT_DELAY: return &o->reconnect_delay;
 	default:                    return NULL;
 	}
 }
@@ -213,6 +217,10 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 
 	tc_conn_label(opt, letters, label, sizeof(label));
 	field = int_field(opt->id, o);
+	if (field && opt->id == TC_CO_CTRL_LOSS_TMO && strcmp(arg, "-1") == 0) {
+		*field = -1;	/* never give up */
+		return 0;
+	}
 	if (field) {
 		r = tc_parse_u64(label, arg, (uint64_t)opt->lo, (uint64_t)opt->hi, &v, err, errlen);
 		if (r == 0)
@@ -252,10 +260,6 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 	case TC_CO_DATA_DIGEST:
 		o->data_digest = true;
 		return 0;
-	case TC_CO_CTRL_LOSS_TMO:
-	case TC_CO_RECONNECT_DELAY:
-		return fail(err, errlen, ENOTSUP, "%s: this version has no automatic reconnect "
-			    "(a lost connection fails I/O with EIO after --io-timeout)", label);
 	case TC_CO_NAME:
 		if (tc_check_name(arg) < 0)
 			return fail(err, errlen, EINVAL, "%s: '%s' is not a valid connection name "

@@ -45,8 +45,8 @@ enum tc_conn_id {
 	TC_CO_DATA_DIGEST,		/* -G */
 	TC_CO_CONNECT_TIMEOUT,
 	TC_CO_IO_TIMEOUT,
-	TC_CO_CTRL_LOSS_TMO,		/* -c: known, refused (no automatic reconnect) */
-	TC_CO_RECONNECT_DELAY,		/* -l: likewise */
+	TC_CO_CTRL_LOSS_TMO,		/* -l, -1 = forever, 0 = no reconnect */
+	TC_CO_RECONNECT_DELAY,		/* -c */
 	TC_CO_NAME,			/* nvmf-fuse's connection name (validated only) */
 	TC_CO_END
 };

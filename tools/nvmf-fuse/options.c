@@ -25,7 +25,7 @@ enum {
 static const char short_opts[] = "+:hVfdo:rP:";
 
 /* The connection options nvmf-fuse offers (the target is the URI). */
-#define FO_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_BIT(TC_CO_NAME))
+#define FO_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | TC_CO_BIT(TC_CO_NAME))
 
 /* nvmf-fuse's own options; the connection options come first. */
 static const struct option own_opts[] = {

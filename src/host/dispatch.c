@@ -1,6 +1,6 @@
 /*
- * Submission machinery: the loop thread, the MPSC inbox, synchronous
- * calls, dispatch of commands to queue pairs and their completion.
+ * Requests: their dispatch to queue pairs, the wait for a free submission
+ * queue entry, completion, and the synchronous form.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,185 +18,6 @@ void host_sqe_init(struct nvmf_sqe *sqe, uint8_t opc, uint32_t nsid)
 	memset(sqe, 0, sizeof(*sqe));
 	sqe->opcode = opc;
 	sqe->nsid = nvmf_htole32(nsid);
-}
-
-/* ---- Loop thread ------------------------------------------------------------- */
-
-bool host_on_loop_thread(struct nvmf_ctrl *c)
-{
-	uv_thread_t self = uv_thread_self();
-
-	return uv_thread_equal(&self, &c->loop_tid) != 0;
-}
-
-static void host_drain_inbox(uv_async_t *h);
-
-struct thread_start {
-	struct nvmf_ctrl *c;
-	uv_sem_t sem;
-};
-
-static void thread_main(void *arg)
-{
-	struct thread_start *ts = arg;
-	struct nvmf_ctrl *c = ts->c;
-
-	c->loop_tid = uv_thread_self();
-	uv_sem_post(&ts->sem);	/* ts is gone after this */
-	uv_run(c->loop, UV_RUN_DEFAULT);
-}
-
-int host_loop_start(struct nvmf_ctrl *c)
-{
-	struct thread_start ts = { .c = c };
-	int r;
-
-	if (c->opts.loop) {
-		/* Caller's loop: the connecting thread is the loop's thread. */
-		c->loop = (uv_loop_t *)c->opts.loop;
-		c->loop_tid = uv_thread_self();
-		return 0;
-	}
-	r = uv_loop_init(&c->own_loop);
-	if (r < 0)
-		return host_err(r, "cannot create the I/O loop: %s", uv_strerror(r));
-	c->loop = &c->own_loop;
-	r = uv_async_init(c->loop, &c->wake, host_drain_inbox);
-	if (r < 0) {
-		uv_loop_close(c->loop);
-		return host_err(r, "cannot create the I/O loop wake-up: %s", uv_strerror(r));
-	}
-	c->wake.data = c;
-	c->wake_init = true;
-	uv_sem_init(&ts.sem, 0);
-	r = uv_thread_create(&c->thread, thread_main, &ts);
-	if (r < 0) {
-		uv_sem_destroy(&ts.sem);
-		uv_close((uv_handle_t *)&c->wake, NULL);
-		uv_run(c->loop, UV_RUN_DEFAULT);
-		uv_loop_close(c->loop);
-		return host_err(r, "cannot start the I/O thread: %s", uv_strerror(r));
-	}
-	uv_sem_wait(&ts.sem);
-	uv_sem_destroy(&ts.sem);
-	c->own_thread = true;
-	return 0;
-}
-
-static void stop_fn(struct host_call *call)
-{
-	struct nvmf_ctrl *c = call->c;
-
-	if (c->wake_init)
-		uv_close((uv_handle_t *)&c->wake, NULL);
-	if (c->ka_init)
-		uv_close((uv_handle_t *)&c->ka_timer, NULL);
-	c->ka_init = false;
-	if (c->held_init)
-		uv_close((uv_handle_t *)&c->held_timer, NULL);
-	c->held_init = false;
-	host_call_done(call, 0);
-}
-
-void host_loop_stop(struct nvmf_ctrl *c)
-{
-	struct host_call call;
-
-	if (c->own_thread) {
-		host_call(c, stop_fn, NULL, &call);
-		c->wake_init = false;
-		uv_thread_join(&c->thread);
-		if (uv_loop_close(c->loop) != 0)
-			host_log(NVMF_LOG_WARN, "I/O loop closed with handles still open");
-		c->own_thread = false;
-		return;
-	}
-	if (c->ka_init || c->held_init) {
-		if (c->ka_init)
-			uv_close((uv_handle_t *)&c->ka_timer, NULL);
-		if (c->held_init)
-			uv_close((uv_handle_t *)&c->held_timer, NULL);
-		c->ka_init = false;
-		c->held_init = false;
-		/* Let the close callbacks run so the caller's loop holds nothing of ours. */
-		uv_run(c->loop, UV_RUN_NOWAIT);
-	}
-}
-
-/* ---- Calls ---------------------------------------------------------------------- */
-
-void host_call_done(struct host_call *call, int result)
-{
-	struct nvmf_ctrl *c = call->c;
-	bool post = c->own_thread;
-
-	call->result = result;
-	atomic_store(&call->done, true);
-	if (post)
-		uv_sem_post(&call->sem);	/* call may be gone after this */
-}
-
-void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(call->msg, sizeof(call->msg), fmt, ap);
-	va_end(ap);
-	host_call_done(call, err < 0 ? err : -err);
-}
-
-static void inbox_push(struct nvmf_ctrl *c, struct host_req *req)
-{
-	struct host_req *old = atomic_load_explicit(&c->inbox, memory_order_relaxed);
-
-	do {
-		req->next = old;
-	} while (!atomic_compare_exchange_weak_explicit(&c->inbox, &old, req,
-							memory_order_release,
-							memory_order_relaxed));
-	/* Only the push that made the stack non-empty wakes the loop: the
-	 * drain takes everything, so later pushes ride on the same wake-up. */
-	if (old == NULL)
-		uv_async_send(&c->wake);
-}
-
-int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call *call)
-{
-	memset(call, 0, sizeof(*call));
-	call->c = c;
-	call->fn = fn;
-	call->arg = arg;
-	atomic_init(&call->done, false);
-
-	if (host_on_loop_thread(c)) {
-		if (c->own_thread || c->in_cb > 0)
-			return host_err(EDEADLK, "synchronous libnvmf call from a libnvmf callback "
-					"would deadlock; use the nvmf_aio_* form");
-		call->started = true;
-		fn(call);
-		while (!atomic_load(&call->done))
-			uv_run(c->loop, UV_RUN_ONCE);
-	} else if (c->own_thread) {
-		struct host_req *req = calloc(1, sizeof(*req));
-
-		if (!req)
-			return host_err(ENOMEM, "out of memory");
-		req->kind = HOST_REQ_CALL;
-		req->c = c;
-		req->call = call;
-		uv_sem_init(&call->sem, 0);
-		inbox_push(c, req);
-		uv_sem_wait(&call->sem);
-		uv_sem_destroy(&call->sem);
-	} else {
-		return host_err(EINVAL, "controller uses the caller's loop: call libnvmf from "
-				"that loop's thread");
-	}
-	if (call->result < 0)
-		return host_err_set(call->result, call->status,
-				    call->msg[0] ? call->msg : strerror(-call->result));
-	return call->result;
 }
 
 /* ---- Requests --------------------------------------------------------------------- */
@@ -272,7 +93,7 @@ void host_req_fail(struct host_req *req, int err, const char *msg)
 }
 
 /* A request refused on the loop: try_dispatch() named it in the thread's error. */
-static void req_fail(struct host_req *req, int err)
+void host_req_refuse(struct host_req *req, int err)
 {
 	char msg[HOST_MSG_MAX];
 
@@ -281,7 +102,6 @@ static void req_fail(struct host_req *req, int err)
 	host_req_fail(req, err, msg);
 }
 
-static void drain_waitq(struct nvmf_ctrl *c);
 
 /*
  * The text of a failed command: "<command> failed: <why>", why being the
@@ -302,10 +122,10 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 	else if (status > 0)
 		snprintf(msg, len, "%s failed: %s", req->what,
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
-	else if (status == -ECONNRESET && req->c->failed && !xm[0])
-		/* Closed by the host because the admin queue was lost (q_on_lost). */
-		snprintf(msg, len, "%s failed: the controller's admin queue was lost: %.*s",
-			 req->what, (int)(len > 96 ? len - 96 : 0), req->c->admin.errmsg);
+	else if (status == -ECONNRESET && req->c->state != NVMF_CTRL_LIVE && !xm[0])
+		/* Closed by the host because another queue failed (state.c). */
+		snprintf(msg, len, "%s failed: the controller's connection was lost: %.*s",
+			 req->what, (int)(len > 96 ? len - 96 : 0), req->c->last_msg);
 	else if (status == -ECANCELED)
 		/* The host closed the queue pair: the transport's text, if any,
 		 * is about something earlier. */
@@ -332,11 +152,122 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	}
 	cpl.dw0 = xc->dw0;
 	cpl.dw1 = xc->dw1;
+	/* A queue pair that is failing completes its commands before its
+	 * on_lost tells us (which then fails the controller, state.c): they
+	 * are held already, as if the controller had failed. */
+	if (status < 0 && req->replayable &&
+	    host_hold(req, xp_qpair_state(qp) != XP_QP_READY)) {
+		host_dbg("%s held for replay: %s", req->what, xp_qpair_errmsg(qp));
+		return;
+	}
 	if (status != 0 && req->cb.cb)
 		xp_done_msg(req, qp, status, msg, sizeof(msg));
 	atomic_store(&c->last_completion_ms, uv_now(c->loop));
 	req_finish(req, &cpl, status != 0 ? msg : NULL);
-	drain_waitq(c);
+	host_drain_waitq(c);
+}
+
+/* ---- Outages: the held list --------------------------------------------------------- */
+
+/* At most this many resubmissions per command (as Linux's nvme_max_retries). */
+#define HOST_MAX_REPLAYS 5
+
+bool host_hold(struct host_req *req, bool failing)
+{
+	struct nvmf_ctrl *c = req->c;
+	struct host_req **pp;
+
+	if (!req->replayable || req->replays >= HOST_MAX_REPLAYS)
+		return false;
+	if (!host_state_holds_io(c) &&
+	    !(failing && c->state == NVMF_CTRL_LIVE && !c->stopping && c->opts.ctrl_loss_tmo != 0))
+		return false;
+	/* Cookie order is submission order: in-flight commands come back
+	 * from several queues in no particular order. */
+	pp = &c->held;
+	if (c->held_last && c->held_last->cookie <= req->cookie)
+		pp = &c->held_last->next;
+	else
+		while (*pp && (*pp)->cookie <= req->cookie)
+			pp = &(*pp)->next;
+	req->next = *pp;
+	*pp = req;
+	if (!req->next)
+		c->held_last = req;
+	atomic_fetch_add(&c->nr_held, 1);
+	return true;
+}
+
+void host_hold_waiting(struct nvmf_ctrl *c, int err, const char *why)
+{
+	for (int k = 0; k < 2; k++) {
+		struct host_req *list = c->waitq[k];
+
+		c->waitq[k] = NULL;
+		while (list) {
+			struct host_req *req = list;
+
+			list = req->next;
+			if (req->q)		/* aimed at one queue (Connect): it is gone */
+				host_req_fail(req, err, why);
+			else if (!host_hold(req, false)) {
+				char msg[HOST_MSG_MAX];
+
+				snprintf(msg, sizeof(msg), "%s failed: %.400s", req->what, why);
+				host_req_fail(req, err, msg);
+			}
+		}
+	}
+}
+
+void host_held_fail(struct nvmf_ctrl *c, int err, const char *why)
+{
+	struct host_req *list = c->held;
+
+	c->held = NULL;
+	c->held_last = NULL;
+	atomic_store(&c->nr_held, 0);
+	while (list) {
+		struct host_req *req = list;
+		char msg[HOST_MSG_MAX];
+
+		list = req->next;
+		snprintf(msg, sizeof(msg), "%s %s: %.400s", req->what,
+			 err == -ECANCELED ? "canceled" : "failed", why);
+		host_req_fail(req, err, msg);
+	}
+}
+
+void host_held_replay(struct nvmf_ctrl *c)
+{
+	struct host_req *list = c->held;
+
+	c->held = NULL;
+	c->held_last = NULL;
+	atomic_store(&c->nr_held, 0);
+	while (list) {
+		struct host_req *req = list;
+		uint32_t nsid = nvmf_le32toh(req->sqe.nsid);
+		const struct nvmf_ns_info *ns = host_ns_lookup(c, nsid);
+		int r;
+
+		list = req->next;
+		if (!ns || !ns->supported) {
+			char msg[HOST_MSG_MAX];
+
+			/* nvmf.h, OUTAGES: a namespace that is not the same one
+			 * after the reconnect is never written to. */
+			snprintf(msg, sizeof(msg), "%s failed: namespace %u %s after the reconnect%s%.300s",
+				 req->what, nsid, ns ? "is not the same namespace" : "is gone",
+				 ns ? ": " : "", ns ? ns->reason : "");
+			host_req_fail(req, -ENODEV, msg);
+			continue;
+		}
+		req->replays++;
+		r = host_dispatch(req);
+		if (r < 0)
+			host_req_refuse(req, r);
+	}
 }
 
 static struct host_queue *pick_io_queue(struct nvmf_ctrl *c, bool *all_full)
@@ -364,6 +295,33 @@ static struct host_queue *pick_io_queue(struct nvmf_ctrl *c, bool *all_full)
 }
 
 /* Hand req to a queue pair: 0, -EAGAIN (all full) or another negative errno. */
+/*
+ * A command while the controller is not LIVE (nvmf.h, OUTAGES): I/O waits
+ * on the held list for the reconnect (1); the rest fails, saying why.
+ */
+static int outage_dispatch(struct host_req *req)
+{
+	struct nvmf_ctrl *c = req->c;
+
+	if (c->stopping || c->state == NVMF_CTRL_DELETING)
+		return host_err(ESHUTDOWN, "%s: the controller is disconnecting", req->what);
+	if (host_hold(req, false))
+		return 1;
+	if (c->state == NVMF_CTRL_DEAD)
+		return host_err(ECONNRESET, "%s: the controller was given up: %.400s", req->what,
+				c->last_msg);
+	if (c->fast_failed)
+		return host_err(ECONNRESET, "%s: the controller is reconnecting and "
+				"fast_io_fail_tmo (%d s) has passed: %.400s", req->what,
+				c->opts.fast_io_fail_tmo, c->last_msg);
+	if (!c->reconnecting)
+		return host_err(ECONNRESET, "%s: the controller's connection was lost: %.400s",
+				req->what, c->last_msg);
+	return host_err(ECONNRESET, "%s: the controller is reconnecting (%s commands are not "
+			"held): %.400s", req->what, req->replayable ? "replayed too often, "
+			: "only I/O", c->last_msg);
+}
+
 static int try_dispatch(struct host_req *req, struct host_queue *q)
 {
 	struct nvmf_ctrl *c = req->c;
@@ -371,6 +329,8 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 	bool full = false;
 	int r;
 
+	if (!q && c->state != NVMF_CTRL_LIVE)
+		return outage_dispatch(req);
 	if (!q) {
 		if (req->admin) {
 			q = &c->admin;
@@ -394,7 +354,7 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 	if (!q || !q->qp || q->failed || q->closing)
 		return host_err(ENOTCONN, "%s: %s", req->what,
 				c->stopping ? "controller is disconnecting"
-				: c->failed ? "the controller's admin queue was lost"
+				: c->failed ? "the controller's connection was lost"
 					    : "the queue's connection is lost");
 	cmd.sqe = req->sqe;
 	cmd.buf = req->buf;
@@ -498,10 +458,14 @@ int host_dispatch(struct host_req *req)
 
 	/* Keep order within a class: while others wait, wait behind them.
 	 * Keep Alive has no order to keep: it goes first, and waits first. */
-	if (c->waitq[k] && !req->urgent)
+	if (!req->q && c->state != NVMF_CTRL_LIVE)
+		r = outage_dispatch(req);
+	else if (c->waitq[k] && !req->urgent)
 		r = -EAGAIN;
 	else
 		r = try_dispatch(req, req_queue(req));
+	if (r == 1)
+		return 0;	/* held for the reconnect */
 	if (r != -EAGAIN)
 		return r;
 	if (!c->waitq[k])
@@ -526,18 +490,19 @@ int host_dispatch(struct host_req *req)
 	return 0;
 }
 
-static void drain_waitq(struct nvmf_ctrl *c)
+void host_drain_waitq(struct nvmf_ctrl *c)
 {
 	for (int k = 0; k < 2; k++) {
 		while (c->waitq[k]) {
 			struct host_req *req = c->waitq[k];
+			struct host_req *next = req->next;	/* a hold relinks req */
 			int r = try_dispatch(req, req_queue(req));
 
 			if (r == -EAGAIN)
 				break;
-			c->waitq[k] = req->next;
+			c->waitq[k] = next;
 			if (r < 0)
-				req_fail(req, r);
+				host_req_refuse(req, r);
 		}
 	}
 }
@@ -546,36 +511,6 @@ static void drain_waitq(struct nvmf_ctrl *c)
 static struct host_queue *req_queue(struct host_req *req)
 {
 	return req->q;
-}
-
-static void host_drain_inbox(uv_async_t *h)
-{
-	struct nvmf_ctrl *c = h->data;
-	struct host_req *list, *rev = NULL;
-
-	list = atomic_exchange_explicit(&c->inbox, NULL, memory_order_acquire);
-	while (list) {		/* the stack is LIFO: reverse for submission order */
-		struct host_req *n = list->next;
-
-		list->next = rev;
-		rev = list;
-		list = n;
-	}
-	while (rev) {
-		struct host_req *req = rev;
-		int r;
-
-		rev = rev->next;
-		if (req->kind == HOST_REQ_CALL) {
-			req->call->started = true;
-			req->call->fn(req->call);
-			free(req);
-			continue;
-		}
-		r = host_dispatch(req);
-		if (r < 0)
-			req_fail(req, r);
-	}
 }
 
 int64_t host_submit(struct host_req *req)
@@ -610,7 +545,7 @@ int64_t host_submit(struct host_req *req)
 				   : host_err(EINVAL, "controller uses the caller's loop: submit "
 					      "from that loop's thread");
 	}
-	inbox_push(c, req);
+	host_inbox_push(c, req);
 	return cookie;
 }
 
@@ -635,6 +570,8 @@ static void sync_cmd_fn(struct host_call *call)
 	int r;
 
 	atomic_fetch_add(&call->c->in_flight, 1);
+	/* A cookie for its place in the held list's order; never returned. */
+	req->cookie = atomic_fetch_add(&call->c->next_cookie, 1);
 	r = host_dispatch(req);
 	if (r < 0) {
 		atomic_fetch_sub(&call->c->in_flight, 1);
@@ -659,210 +596,4 @@ int host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_complet
 	if (cpl)
 		*cpl = call.cpl;
 	return r;
-}
-
-/* ---- Queue pairs -------------------------------------------------------------------- */
-
-/* The transport's text without its leading "queue N: ", said once already. */
-static const char *strip_queue(const char *m)
-{
-	unsigned qid;
-	int n = 0;
-
-	if (sscanf(m, "queue %u: %n", &qid, &n) == 1 && n > 0)
-		return m + n;
-	return m;
-}
-
-static void q_on_connect(struct xp_qpair *qp, int status, void *arg)
-{
-	struct host_queue *q = arg;
-	struct host_call *call = q->connect_call;
-	struct nvmf_ctrl *c = q->c;
-
-	q->connect_call = NULL;
-	if (!call)
-		return;
-	if (status < 0) {
-		const char *xm = xp_qpair_errmsg(qp);
-
-		q->failed = true;
-		/* The transport's text already names the queue and, for resolution
-		 * and TCP failures, the address: a host name can be 255 characters,
-		 * so it is not repeated. */
-		if (xm[0] && strstr(xm, c->opts.traddr) != NULL)
-			host_call_fail(call, status, "%s", xm);
-		else
-			host_call_fail(call, status, "queue %u: connecting to %s port %s: %s", q->qid,
-				       c->opts.traddr, c->opts.trsvcid,
-				       xm[0] ? strip_queue(xm) : strerror(-status));
-		host_queue_close(q, status);
-		return;
-	}
-	host_call_done(call, 0);
-}
-
-static void q_on_lost(struct xp_qpair *qp, int err, const char *msg, void *arg)
-{
-	(void)qp;
-	host_queue_lost(arg, err, msg);
-}
-
-void host_queue_lost(struct host_queue *q, int err, const char *msg)
-{
-	struct nvmf_ctrl *c = q->c;
-	struct nvmf_event ev = { .type = NVMF_EVENT_CONN_LOST, .error = err, .msg = q->errmsg };
-
-	snprintf(q->errmsg, sizeof(q->errmsg), "%s", msg ? msg : "");
-	q->failed = true;
-	q->ready = false;
-	if (!c->stopping)
-		host_log(NVMF_LOG_ERROR, "queue %u lost: %s", q->qid, q->errmsg);
-	/* What is still outstanding did not time out itself: it is aborted
-	 * with the connection, as the transport does (xp_fail3). */
-	host_queue_close(q, err == -ETIMEDOUT ? -ECONNABORTED : err);
-	if (q == &c->admin) {
-		c->failed = true;
-		host_ka_stop(c);
-		/*
-		 * The admin queue carries the association (Fabrics 1.1, 3.3:
-		 * I/O queues are connected to the admin queue's controller):
-		 * once it is gone, a keep-alive timeout above all, the
-		 * controller has given the host up (Base 2.0, 3.9.4) and its
-		 * I/O queues are dead or about to be. Close them now so that
-		 * what is in flight and what comes next fail at once rather
-		 * than after io_timeout each, as Linux's error recovery does.
-		 */
-		/* All marked failed first: a completion's callback run by
-		 * one close must not send I/O to a queue closed next. */
-		for (int i = 0; i < c->nr_io; i++) {
-			struct host_queue *io = &c->io[i];
-
-			if (!io->qp || io->closing)
-				continue;
-			io->failed = true;
-			io->ready = false;
-			snprintf(io->errmsg, sizeof(io->errmsg), "the admin queue was lost: %.*s",
-				 (int)sizeof(io->errmsg) - 32, q->errmsg);
-		}
-		for (int i = 0; i < c->nr_io; i++)
-			if (c->io[i].failed)
-				host_queue_close(&c->io[i], -ECONNRESET);
-	}
-	if (!c->stopping)
-		host_event(c, &ev);
-	/* Held commands may go to the queues left, or fail now if none is. */
-	drain_waitq(c);
-}
-
-static void q_on_closed(struct xp_qpair *qp, void *arg)
-{
-	struct host_queue *q = arg;
-	struct nvmf_ctrl *c = q->c;
-
-	(void)qp;
-	q->qp = NULL;
-	q->ready = false;
-	c->open_qpairs--;
-}
-
-static void q_log(void *arg, enum nvmf_log_level level, const char *msg)
-{
-	struct host_queue *q = arg;
-	enum nvmf_log_level l = level;
-
-	/*
-	 * Once nvmf_disconnect() started, what the transport reports -- the
-	 * controller closing the connection after shutdown, commands canceled
-	 * by the close -- is the teardown itself: a trace, not an error. A
-	 * shutdown that really failed is nvmf_disconnect()'s return value.
-	 * (The transport's messages already name the queue.)
-	 */
-	if (atomic_load(&q->c->stopping) && l < NVMF_LOG_INFO)
-		l = NVMF_LOG_DEBUG;
-	if (host_log_enabled(l))
-		host_log(l, "%s", msg);
-}
-
-int host_queue_open(struct host_queue *q, struct host_call *call)
-{
-	struct nvmf_ctrl *c = q->c;
-	struct xp_qpair_opts o;
-	struct xp_qpair_cbs cbs = {
-		.on_connect = q_on_connect,
-		.on_lost = q_on_lost,
-		.on_closed = q_on_closed,
-		.log = q_log,
-	};
-	int r;
-
-	memset(&o, 0, sizeof(o));
-	o.qid = q->qid;
-	o.qsize = q->qsize;
-	o.tp.tcp.hdgst = c->opts.hdr_digest;
-	o.tp.tcp.ddgst = c->opts.data_digest;
-	o.tp.tcp.hpda = 0;
-	/* In-capsule data: 8 KiB on the admin queue (NVMe/TCP 1.0, 3.3.1),
-	 * IOCCSZ * 16 - 64 on I/O queues. */
-	o.icd_max = q->qid == 0 ? NVMF_TCP_ADMIN_ICD_MAX : c->icd_max;
-	o.connect_timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
-	o.default_timeout_ms = 0;	/* every command carries its own */
-	q->failed = false;
-	q->closing = false;
-	q->ready = false;
-	r = xp_qpair_create("tcp", c->loop, &o, &cbs, q, &q->qp);
-	if (r < 0) {
-		q->qp = NULL;
-		host_call_fail(call, r, "queue %u: cannot create the queue pair: %s", q->qid,
-			       strerror(-r));
-		return r;
-	}
-	c->open_qpairs++;
-	/* Before Connect: the transport must know whether SQHD is tracked. */
-	xp_qpair_set_sqfc_disable(q->qp, c->opts.disable_sqflow);
-	q->connect_call = call;
-	r = xp_qpair_connect(q->qp, c->opts.traddr, c->opts.trsvcid);
-	if (r < 0) {
-		q->connect_call = NULL;
-		host_call_fail(call, r, "queue %u: cannot connect to %s port %s: %s", q->qid,
-			       c->opts.traddr, c->opts.trsvcid,
-			       xp_qpair_errmsg(q->qp)[0] ? xp_qpair_errmsg(q->qp) : strerror(-r));
-		host_queue_close(q, r);
-		return r;
-	}
-	return 0;
-}
-
-void host_queue_close(struct host_queue *q, int err)
-{
-	struct host_call *call = q->connect_call;
-
-	q->ready = false;
-	/* Closed while its transport connect is under way (the admin queue
-	 * was lost meanwhile): the queue pair will not report the connect, so
-	 * the caller waiting for it hears now. */
-	if (call) {
-		q->connect_call = NULL;
-		q->failed = true;
-		host_call_fail(call, err < 0 ? err : -ECANCELED, "queue %u: closed while connecting: %s",
-			       q->qid, q->c->failed ? "the controller's admin queue was lost"
-						    : "the controller is disconnecting");
-	}
-	if (q->qp && !q->closing) {
-		q->closing = true;
-		xp_qpair_close(q->qp, err);
-	}
-}
-
-void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev)
-{
-	struct nvmf_event e = *ev;
-
-	if (!c->opts.event_cb)
-		return;
-	if (!e.msg)
-		e.msg = "";	/* promised never NULL */
-	c->in_cb++;
-	c->opts.event_cb(c->opts.event_user, &e);
-	c->in_cb--;
 }

@@ -1,0 +1,650 @@
+/*
+ * The connect sequence, as one asynchronous machine on the loop thread
+ * (NVMe Base 2.0, 3.5.2 "Controller initialization"; NVMe over Fabrics
+ * 1.1, 3.3 "Connect"). The same steps bring a controller up in
+ * nvmf_connect() and bring it back after an outage (state.c):
+ *
+ *   ADMIN_OPEN     transport connect of the admin queue (ICReq/ICResp)
+ *   ADMIN_CONNECT  Fabrics Connect with KATO, dynamic or given CNTLID
+ *   CAP, VS        Property Get
+ *   CC, CC_EN      Property Set: CC set up, then CC.EN = 1
+ *   CSTS           Property Get until CSTS.RDY (CFS fails it), CAP.TO bound;
+ *                  Keep Alive starts here (KATO runs from Connect)
+ *   ID_CTRL        Identify Controller (after an outage: the same SUBNQN)
+ *   NUM_QUEUES     Set Features Number of Queues
+ *   IO_OPEN/IO_CONNECT  per I/O queue, Connect naming the admin's CNTLID
+ *   SCAN           namespace scan (after an outage: the same namespaces)
+ *   AEC            Set Features Asynchronous Event Configuration
+ *
+ * Every step is bounded: commands by connect_timeout, the transport
+ * connect by connect_timeout, the CSTS.RDY wait by CAP.TO. The commands
+ * name their queue (host_req.q), so they pass while the controller is not
+ * LIVE, when other commands are held or refused (dispatch.c).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/ctrl.h"
+
+#define ADMIN_QSIZE NVMF_ADMIN_QUEUE_MIN_ENTRIES
+
+enum bu_step {
+	BU_ADMIN_OPEN, BU_ADMIN_CONNECT, BU_CAP, BU_VS, BU_CC, BU_CC_EN, BU_CSTS, BU_ID_CTRL,
+	BU_NUM_QUEUES, BU_IO_OPEN, BU_IO_CONNECT, BU_SCAN, BU_AEC, BU_DONE,
+};
+
+struct host_bringup {
+	struct nvmf_ctrl *c;
+	enum bu_step step;
+	bool     reconnect;
+	bool     aborted;
+	bool     waiting;		/* on the CSTS poll timer */
+	int      qi;			/* I/O queue being connected */
+	int      nq;			/* I/O queues granted */
+	uint32_t cc;
+	uint64_t deadline;		/* CSTS.RDY, loop time */
+	unsigned to_ms, wait_ms;
+	void   (*done)(struct nvmf_ctrl *c, int r, const char *msg);
+	char     what[48];
+	struct nvmf_connect_payload data;
+	uint8_t  id[HOST_IDENTIFY_LEN];
+};
+
+static void bu_step(struct host_bringup *b);
+
+static void bu_finish(struct host_bringup *b, int r, const char *msg)
+{
+	struct nvmf_ctrl *c = b->c;
+
+	if (b->aborted && r == 0) {
+		r = -ECANCELED;
+		msg = "the controller is disconnecting";
+	}
+	c->bu = NULL;
+	if (r == 0)
+		host_dbg("bring-up done");
+	else
+		host_dbg("bring-up failed: %s", msg ? msg : strerror(-r));
+	b->done(c, r, msg ? msg : strerror(-r));
+	free(b);
+}
+
+static void bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
+{
+	char msg[HOST_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	bu_finish(b, r < 0 ? r : -r, msg);
+}
+
+/* Move on: the next step, or the end if the bring-up was aborted meanwhile. */
+static void bu_next(struct host_bringup *b, enum bu_step next)
+{
+	if (b->aborted) {
+		bu_finish(b, -ECANCELED, "the controller is disconnecting");
+		return;
+	}
+	b->step = next;
+	bu_step(b);
+}
+
+/* ---- Commands ---------------------------------------------------------------------- */
+
+static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl);
+
+/* A command of the sequence on queue q; its completion runs bu_cmd_done. */
+static void bu_submit(struct host_bringup *b, struct host_queue *q, struct host_req *req)
+{
+	int64_t r;
+
+	req->q = q;
+	req->internal = true;
+	req->timeout_ms = (uint32_t)b->c->opts.connect_timeout * 1000u;
+	req->cb.cb = bu_cmd_done;
+	req->cb.user = b;
+	r = host_submit(req);	/* on the loop thread: dispatched now */
+	if (r < 0)
+		bu_failf(b, (int)r, "%s", nvmf_get_error());
+}
+
+static struct host_req *bu_req(struct host_bringup *b, bool admin, const char *what)
+{
+	struct host_req *req = host_req_new(b->c, admin, what);
+
+	if (!req)
+		bu_failf(b, -ENOMEM, "%s: out of memory", what);
+	return req;
+}
+
+/* Fabrics 1.1, 3.4 (Property Get) and 3.5 (Property Set). */
+static void bu_prop(struct host_bringup *b, bool set, uint32_t ofst, bool eight, uint32_t val)
+{
+	struct host_req *req = bu_req(b, true, set ? "Property Set" : "Property Get");
+
+	if (!req)
+		return;
+	if (set) {
+		struct nvmf_prop_set_cmd cmd = {
+			.opcode = NVMF_ADM_FABRICS,
+			.fctype = NVMF_FCTYPE_PROPERTY_SET,
+			.attrib = NVMF_PROP_ATTRIB_SIZE_4,
+			.ofst = nvmf_htole32(ofst),
+			.value = nvmf_htole64(val),
+		};
+		memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+	} else {
+		struct nvmf_prop_get_cmd cmd = {
+			.opcode = NVMF_ADM_FABRICS,
+			.fctype = NVMF_FCTYPE_PROPERTY_GET,
+			.attrib = eight ? NVMF_PROP_ATTRIB_SIZE_8 : NVMF_PROP_ATTRIB_SIZE_4,
+			.ofst = nvmf_htole32(ofst),
+		};
+		memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+	}
+	bu_submit(b, &b->c->admin, req);
+}
+
+/* Set Features (Base 2.0, 5.27) without data. */
+static void bu_set_feature(struct host_bringup *b, uint8_t fid, uint32_t cdw11, const char *what)
+{
+	struct host_req *req = bu_req(b, true, what);
+
+	if (!req)
+		return;
+	host_sqe_init(&req->sqe, NVMF_ADM_SET_FEATURES, 0);
+	req->sqe.cdw10 = nvmf_htole32(fid);
+	req->sqe.cdw11 = nvmf_htole32(cdw11);
+	bu_submit(b, &b->c->admin, req);
+}
+
+/*
+ * The text of a failed Connect: a status name shared by NVM and Fabrics
+ * commands ("NVM name / Connect name", 80h-83h) keeps only Connect's part,
+ * and the command specific fields say more (Fabrics 1.1, 3.3, Figure 21).
+ */
+static void connect_failed(struct host_bringup *b, const struct nvmf_completion *cpl,
+			   const char *text)
+{
+	struct nvmf_ctrl *c = b->c;
+	const char *full = nvmf_status_str(cpl->status);
+	const char *slash = strstr(full, " / ");
+	const char *at = slash ? strstr(text, full) : NULL;
+	char msg[HOST_MSG_MAX];
+
+	if (cpl->result != -EIO || NVMF_SF_SCT(cpl->status) != 1) {
+		bu_failf(b, cpl->result, "%s", text);
+		return;
+	}
+	if (at)
+		snprintf(msg, sizeof(msg), "%.*s%s%s", (int)(at - text), text, slash + 3,
+			 at + strlen(full));
+	else
+		snprintf(msg, sizeof(msg), "%s", text);
+	c->last_status = cpl->status;
+	/* Refused for good: retrying would be refused again (nvmf.h, OUTAGES). */
+	if (NVMF_SF_DNR(cpl->status))
+		c->permanent = true;
+	switch (NVMF_SF_SC(cpl->status)) {
+	case 0x82:	/* Connect Invalid Parameters: IPO and IATTR in DW0 */
+		bu_failf(b, cpl->result, "%s (the invalid parameter is at offset %u of the %s)",
+			 msg, nvmf_connect_rsp_ipo(cpl->dw0),
+			 (nvmf_connect_rsp_iattr(cpl->dw0) & NVMF_CONNECT_IATTR_IN_DATA)
+			 ? "Connect data" : "command");
+		return;
+	case 0x91:	/* Authentication Required */
+		/* -EACCES like an AUTHREQ in a successful response; the
+		 * status stays available from nvmf_get_status(). */
+		c->permanent = true;
+		bu_failf(b, -EACCES, "%s: the controller requires in-band authentication "
+			 "(DH-HMAC-CHAP), which this host does not support", msg);
+		return;
+	default:
+		bu_failf(b, cpl->result, "%s", msg);
+		return;
+	}
+}
+
+/* Fabrics Connect of one queue (NVMe-oF 1.1, 3.3). */
+static void bu_connect(struct host_bringup *b, struct host_queue *q)
+{
+	struct nvmf_ctrl *c = b->c;
+	struct nvmf_connect_cmd cmd;
+	struct host_req *req;
+
+	snprintf(b->what, sizeof(b->what), "queue %u Connect", q->qid);
+	req = bu_req(b, q->qid == 0, b->what);
+	if (!req)
+		return;
+	memset(&b->data, 0, sizeof(b->data));
+	memcpy(b->data.hostid, c->opts.hostid, sizeof(b->data.hostid));
+	b->data.cntlid = nvmf_htole16(q->qid == 0 ? c->opts.cntlid : c->info.cntlid);
+	/* NQNs were checked to be at most 223 bytes: they fit NUL-terminated. */
+	memcpy(b->data.subnqn, c->opts.subnqn, strlen(c->opts.subnqn));
+	memcpy(b->data.hostnqn, c->opts.hostnqn, strlen(c->opts.hostnqn));
+
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = NVMF_ADM_FABRICS;
+	cmd.fctype = NVMF_FCTYPE_CONNECT;
+	cmd.recfmt = nvmf_htole16(NVMF_CONNECT_RECFMT);
+	cmd.qid = nvmf_htole16(q->qid);
+	cmd.sqsize = nvmf_htole16((uint16_t)(q->qsize - 1));
+	/* SQ flow control on by default: SQHD then bounds what is outstanding. */
+	cmd.cattr = c->opts.disable_sqflow ? NVMF_CONNECT_CATTR_DISABLE_SQFC : 0;
+	/* KATO applies to the controller and is given on the admin queue only. */
+	cmd.kato = nvmf_htole32(q->qid == 0 ? c->kato_ms : 0);
+	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+	req->buf = &b->data;
+	req->len = sizeof(b->data);
+	req->dir = XP_DIR_H2C;
+	bu_submit(b, q, req);
+}
+
+static void connect_done(struct host_bringup *b, struct host_queue *q,
+			 const struct nvmf_completion *cpl)
+{
+	struct nvmf_ctrl *c = b->c;
+
+	if (nvmf_connect_rsp_authreq(cpl->dw0) != 0) {
+		c->permanent = true;
+		bu_failf(b, -EACCES, "queue %u Connect: authentication required: the controller "
+			 "asks for in-band authentication (AUTHREQ %04xh in the Connect response), "
+			 "which this host does not support", q->qid,
+			 nvmf_connect_rsp_authreq(cpl->dw0));
+		return;
+	}
+	if (q->failed || q->closing || !q->qp) {
+		bu_failf(b, -ENOTCONN, "queue %u: connection lost right after Connect%s%.300s",
+			 q->qid, q->errmsg[0] ? ": " : "", q->errmsg);
+		return;
+	}
+	q->ready = true;
+	if (q->qid == 0) {
+		pthread_mutex_lock(&c->st_mu);
+		c->info.cntlid = nvmf_connect_rsp_cntlid(cpl->dw0);
+		pthread_mutex_unlock(&c->st_mu);
+		bu_next(b, BU_CAP);
+		return;
+	}
+	b->qi++;
+	bu_next(b, BU_IO_OPEN);
+}
+
+/* Identify Controller: the facts, and after an outage, the same subsystem. */
+static void id_ctrl_done(struct host_bringup *b)
+{
+	struct nvmf_ctrl *c = b->c;
+	struct nvmf_id_ctrl *ic = (struct nvmf_id_ctrl *)b->id;
+	struct nvmf_ctrl_info info = c->info;
+
+	if (host_parse_id_ctrl(b->id, &info) < 0) {
+		bu_failf(b, -EPROTO, "%s", nvmf_get_error());
+		return;
+	}
+	if (b->reconnect && strcmp(info.subnqn, c->info.subnqn) != 0) {
+		/* nvmf.h, OUTAGES: another subsystem answers at this address. */
+		c->permanent = true;
+		bu_failf(b, -ESTALE, "the controller is not the same subsystem: SUBNQN was "
+			 "'%.220s', is now '%.220s'", c->info.subnqn, info.subnqn);
+		return;
+	}
+	pthread_mutex_lock(&c->st_mu);
+	info.cntlid = c->info.cntlid;
+	c->info = info;
+	c->mdts = ic->mdts;
+	c->oaes = nvmf_le32toh(ic->oaes);
+	c->ctratt = nvmf_le32toh(ic->ctratt);
+	c->rtd3e = nvmf_le32toh(ic->rtd3e);
+	c->info.max_xfer = host_mdts_bytes(c->mdts, c->cap);
+	pthread_mutex_unlock(&c->st_mu);
+	if (c->info.discovery) {
+		bu_next(b, BU_DONE);
+		return;
+	}
+	bu_next(b, BU_NUM_QUEUES);
+}
+
+static void csts_done(struct host_bringup *b, uint32_t csts);
+
+static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct host_bringup *b = user;
+	struct nvmf_ctrl *c = b->c;
+	const char *text = nvmf_completion_errmsg(cpl);
+	uint32_t n;
+
+	(void)cookie;
+	if (b->aborted) {
+		bu_finish(b, -ECANCELED, "the controller is disconnecting");
+		return;
+	}
+	if (cpl->result < 0) {
+		if (b->step == BU_ADMIN_CONNECT || b->step == BU_IO_CONNECT) {
+			connect_failed(b, cpl, text);
+			return;
+		}
+		if (cpl->result == -EIO)
+			c->last_status = cpl->status;
+		if (b->step == BU_AEC) {
+			/* Not fatal: without notices the host still serves. */
+			host_log(NVMF_LOG_WARN, "cannot enable namespace notices: %s", text);
+			bu_next(b, BU_DONE);
+			return;
+		}
+		bu_failf(b, cpl->result, "%s", text[0] ? text : strerror(-cpl->result));
+		return;
+	}
+	switch (b->step) {
+	case BU_ADMIN_CONNECT:
+		connect_done(b, &c->admin, cpl);
+		return;
+	case BU_IO_CONNECT:
+		connect_done(b, &c->io[b->qi], cpl);
+		return;
+	case BU_CAP:
+		c->cap = (uint64_t)cpl->dw1 << 32 | cpl->dw0;
+		c->info.cap = c->cap;
+		bu_next(b, BU_VS);
+		return;
+	case BU_VS:
+		c->vs = cpl->dw0;
+		c->info.vs = c->vs;
+		bu_next(b, BU_CC);
+		return;
+	case BU_CC:
+		bu_next(b, BU_CC_EN);
+		return;
+	case BU_CC_EN:
+		b->to_ms = nvmf_cap_to(c->cap) * 500u;	/* CAP.TO, 500 ms units (Figure 36) */
+		if (b->to_ms < 500)
+			b->to_ms = 500;
+		b->deadline = uv_now(c->loop) + b->to_ms;
+		b->wait_ms = 1;
+		bu_next(b, BU_CSTS);
+		return;
+	case BU_CSTS:
+		csts_done(b, cpl->dw0);
+		return;
+	case BU_ID_CTRL:
+		id_ctrl_done(b);
+		return;
+	case BU_NUM_QUEUES:
+		n = nvmf_num_queues_nsqa(cpl->dw0);
+		if (nvmf_num_queues_ncqa(cpl->dw0) < n)
+			n = nvmf_num_queues_ncqa(cpl->dw0);
+		b->nq = (int)n < c->opts.nr_io_queues ? (int)n : c->opts.nr_io_queues;
+		if ((int)n < c->opts.nr_io_queues)
+			host_log(NVMF_LOG_INFO, "controller grants %u I/O queues of %d asked", n,
+				 c->opts.nr_io_queues);
+		bu_next(b, BU_IO_OPEN);
+		return;
+	case BU_AEC:
+		c->aer_enabled = true;
+		bu_next(b, BU_DONE);
+		return;
+	default:
+		bu_failf(b, -EPROTO, "bring-up: unexpected completion in step %d", b->step);
+		return;
+	}
+}
+
+/* ---- Steps --------------------------------------------------------------------------- */
+
+static void csts_timer_cb(uv_timer_t *t)
+{
+	struct host_bringup *b = t->data;
+
+	b->waiting = false;
+	bu_next(b, BU_CSTS);
+}
+
+/* CSTS after CC.EN = 1 (Base 2.0, 3.5.2): ready, fatal, or poll again. */
+static void csts_done(struct host_bringup *b, uint32_t csts)
+{
+	struct nvmf_ctrl *c = b->c;
+
+	if (csts & NVMF_CSTS_CFS) {
+		bu_failf(b, -EIO, "controller fatal status (CSTS.CFS) set while enabling "
+			 "(CSTS %08xh)", csts);
+		return;
+	}
+	if (csts & NVMF_CSTS_RDY) {
+		/*
+		 * Keep-alive from here on: the controller's KATO timer runs from
+		 * the admin Connect's completion (Base 2.0, 3.9.4), and Keep
+		 * Alive, an admin command, is accepted once the controller is
+		 * enabled. Identify, the I/O queue connections and the namespace
+		 * scan may together take longer than KATO.
+		 */
+		host_ka_start(c);
+		bu_next(b, BU_ID_CTRL);
+		return;
+	}
+	if (uv_now(c->loop) >= b->deadline) {
+		bu_failf(b, -ETIMEDOUT, "controller not ready (CSTS.RDY 0) %u ms after CC.EN = 1 "
+			 "(CAP.TO)", b->to_ms);
+		return;
+	}
+	if (!c->bu_timer_init) {
+		uv_timer_init(c->loop, &c->bu_timer);	/* cannot fail on a live loop */
+		c->bu_timer_init = true;
+	}
+	c->bu_timer.data = b;
+	b->waiting = true;
+	uv_timer_start(&c->bu_timer, csts_timer_cb, b->wait_ms, 0);
+	if (b->wait_ms < 100)
+		b->wait_ms *= 2;
+}
+
+static void queue_opened(struct host_queue *q, int r, const char *msg)
+{
+	struct host_bringup *b = q->connect_arg;
+
+	if (r < 0) {
+		if (b->aborted)
+			bu_finish(b, -ECANCELED, "the controller is disconnecting");
+		else
+			bu_failf(b, r, "%s", msg);
+		return;
+	}
+	bu_next(b, q->qid == 0 ? BU_ADMIN_CONNECT : BU_IO_CONNECT);
+}
+
+static void scan_done(struct nvmf_ctrl *c, int r, void *arg)
+{
+	struct host_bringup *b = arg;
+
+	if (r < 0) {
+		bu_failf(b, r, "namespace scan failed: %s", c->scan_msg[0] ? c->scan_msg
+									 : strerror(-r));
+		return;
+	}
+	if (c->oaes & NVMF_OAES_NS_ATTR)
+		bu_next(b, BU_AEC);
+	else
+		bu_next(b, BU_DONE);
+}
+
+/* The I/O queue slots for nq queues of qsize entries; after an outage the
+ * old slots (all closed by now) are replaced, their count may differ. */
+static int io_slots(struct host_bringup *b)
+{
+	struct nvmf_ctrl *c = b->c;
+	int qsize = c->opts.queue_size;
+	struct host_queue *io;
+
+	if (qsize > (int)nvmf_cap_mqes(c->cap) + 1)
+		qsize = (int)nvmf_cap_mqes(c->cap) + 1;
+	if (qsize > XP_QSIZE_MAX)
+		qsize = XP_QSIZE_MAX;
+	if (qsize < XP_QSIZE_MIN) {
+		bu_failf(b, -EINVAL, "queue size %d is too small (minimum %d)", qsize,
+			 XP_QSIZE_MIN);
+		return -EINVAL;
+	}
+	io = calloc((size_t)(b->nq ? b->nq : 1), sizeof(*io));
+	if (!io) {
+		bu_failf(b, -ENOMEM, "out of memory");
+		return -ENOMEM;
+	}
+	for (int i = 0; i < b->nq; i++) {
+		io[i].c = c;
+		io[i].qid = (uint16_t)(i + 1);
+		io[i].qsize = (uint16_t)qsize;
+	}
+	free(c->io);
+	c->io = io;
+	c->nr_io = 0;
+	c->rr = 0;
+	pthread_mutex_lock(&c->st_mu);
+	c->info.nr_io_queues = b->nq;
+	c->info.queue_size = qsize;
+	pthread_mutex_unlock(&c->st_mu);
+	return 0;
+}
+
+static void bu_step(struct host_bringup *b)
+{
+	struct nvmf_ctrl *c = b->c;
+	struct host_req *req;
+	unsigned css, mps;
+
+	switch (b->step) {
+	case BU_ADMIN_OPEN:
+		c->admin.c = c;
+		c->admin.qid = 0;
+		c->admin.qsize = ADMIN_QSIZE;
+		if (host_queue_open(&c->admin, queue_opened, b) < 0)
+			bu_failf(b, nvmf_get_errno() ? -nvmf_get_errno() : -EIO, "%s",
+				 nvmf_get_error());
+		return;
+	case BU_ADMIN_CONNECT:
+		bu_connect(b, &c->admin);
+		return;
+	case BU_CAP:
+		bu_prop(b, false, NVMF_PROP_CAP, true, 0);
+		return;
+	case BU_VS:
+		bu_prop(b, false, NVMF_PROP_VS, false, 0);
+		return;
+	case BU_CC:
+		/* CSS: every I/O command set if the controller has them, else NVM;
+		 * admin-only controllers need neither (CAP.CSS bit 7, Figure 36). */
+		mps = nvmf_cap_mpsmin(c->cap);
+		if (nvmf_cap_css(c->cap) & NVMF_CAP_CSS_IOCS)
+			css = NVMF_CC_CSS_ALL_IOCS;
+		else if ((nvmf_cap_css(c->cap) & (NVMF_CAP_CSS_NO_IO | NVMF_CAP_CSS_NVM)) ==
+			 NVMF_CAP_CSS_NO_IO)
+			css = NVMF_CC_CSS_ADMIN_ONLY;
+		else
+			css = NVMF_CC_CSS_NVM;
+		b->cc = (css << NVMF_CC_CSS_SHIFT) | (mps << NVMF_CC_MPS_SHIFT) |
+			(6u << NVMF_CC_IOSQES_SHIFT) | (4u << NVMF_CC_IOCQES_SHIFT);
+		bu_prop(b, true, NVMF_PROP_CC, false, b->cc);
+		return;
+	case BU_CC_EN:
+		bu_prop(b, true, NVMF_PROP_CC, false, b->cc | NVMF_CC_EN);
+		return;
+	case BU_CSTS:
+		bu_prop(b, false, NVMF_PROP_CSTS, false, 0);
+		return;
+	case BU_ID_CTRL:
+		req = bu_req(b, true, "Identify");
+		if (!req)
+			return;
+		host_sqe_init(&req->sqe, NVMF_ADM_IDENTIFY, 0);
+		req->sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(NVMF_CNS_CTRL, 0));
+		req->buf = b->id;
+		req->len = HOST_IDENTIFY_LEN;
+		req->dir = XP_DIR_C2H;
+		bu_submit(b, &c->admin, req);
+		return;
+	case BU_NUM_QUEUES:
+		/* I/O queues: count, size, then one connection each (Fabrics 1.1, 3.3). */
+		c->icd_max = c->info.ioccsz * 16u - 64u;
+		if (c->opts.nr_io_queues == 0) {
+			b->nq = 0;
+			bu_next(b, BU_IO_OPEN);
+			return;
+		}
+		bu_set_feature(b, NVMF_FID_NUM_QUEUES,
+			       nvmf_num_queues_cdw11((uint16_t)c->opts.nr_io_queues,
+						     (uint16_t)c->opts.nr_io_queues),
+			       "Set Features (Number of Queues)");
+		return;
+	case BU_IO_OPEN:
+		if (b->qi == 0 && c->nr_io == 0 && io_slots(b) < 0)
+			return;
+		if (b->qi >= b->nq) {
+			bu_next(b, BU_SCAN);
+			return;
+		}
+		c->nr_io = b->qi + 1;
+		if (host_queue_open(&c->io[b->qi], queue_opened, b) < 0)
+			bu_failf(b, nvmf_get_errno() ? -nvmf_get_errno() : -EIO, "%s",
+				 nvmf_get_error());
+		return;
+	case BU_IO_CONNECT:
+		bu_connect(b, &c->io[b->qi]);
+		return;
+	case BU_SCAN:
+		/* After an outage the scan also checks that each namespace is
+		 * the same one (ns.c). */
+		c->scan_check = b->reconnect;
+		host_rescan_start(c, scan_done, b);
+		return;
+	case BU_AEC:
+		/* Off by default (Base 2.0, 5.27.1.7): ask for namespace notices. */
+		bu_set_feature(b, NVMF_FID_ASYNC_EVENT, NVMF_AEC_NS_ATTR,
+			       "Set Features (Asynchronous Event Configuration)");
+		return;
+	case BU_DONE:
+		bu_finish(b, 0, NULL);
+		return;
+	}
+}
+
+int host_bringup_start(struct nvmf_ctrl *c, bool reconnect,
+		       void (*done)(struct nvmf_ctrl *c, int r, const char *msg))
+{
+	struct host_bringup *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return host_err(ENOMEM, "out of memory");
+	b->c = c;
+	b->reconnect = reconnect;
+	b->done = done;
+	b->step = BU_ADMIN_OPEN;
+	c->bu = b;
+	c->permanent = false;
+	c->last_status = 0;
+	c->aer_enabled = false;
+	c->nr_io = 0;
+	bu_step(b);
+	return 0;
+}
+
+void host_bringup_abort(struct nvmf_ctrl *c)
+{
+	struct host_bringup *b = c->bu;
+
+	if (!b)
+		return;
+	b->aborted = true;
+	if (b->waiting) {
+		/* Nothing outstanding but the poll timer: end now. */
+		uv_timer_stop(&c->bu_timer);
+		b->waiting = false;
+		bu_finish(b, -ECANCELED, "the controller is disconnecting");
+	}
+	/* Otherwise its command or transport connect fails as the queues
+	 * close, and the completion ends it. */
+}

@@ -1,0 +1,375 @@
+/*
+ * Namespaces: the scan, the table submitters read, and the identity check
+ * after a reconnect.
+ *
+ * Namespace scan: Identify active namespace list (CNS 02h) then Identify
+ * Namespace (CNS 00h) and the Namespace Identification Descriptor list
+ * (CNS 03h) for each (Base 2.0, 5.17.2). A namespace whose data is
+ * impossible or whose format the host cannot serve stays in the list,
+ * marked unsupported with the reason.
+ *
+ * After a reconnect (c->scan_check) each namespace already known must be
+ * the same one: same NGUID, EUI-64 and UUID (Base 2.0, 4.7.1: the
+ * namespace's globally unique identifiers), same size and block size. One
+ * that is not stays in the list, unsupported, saying why, so its I/O fails
+ * rather than landing on another namespace's blocks (nvmf.h, OUTAGES).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/ctrl.h"
+
+struct host_scan {
+	struct nvmf_ctrl *c;
+	void (*done)(struct nvmf_ctrl *, int, void *);
+	void *arg;
+	uint8_t buf[HOST_IDENTIFY_LEN];
+	uint32_t nsids[NVMF_NS_LIST_MAX];
+	int n, i;
+	struct host_ns_table *tab;
+};
+
+static void scan_next(struct host_scan *s);
+
+static void changed_add(struct nvmf_ctrl *c, uint32_t nsid)
+{
+	if (c->nr_changed < sizeof(c->changed) / sizeof(c->changed[0]))
+		c->changed[c->nr_changed] = nsid;
+	c->nr_changed++;
+}
+
+static const struct nvmf_ns_info *table_find(const struct host_ns_table *t, uint32_t nsid,
+					     int *idx)
+{
+	for (int i = 0; t && i < t->n; i++)
+		if (t->ns[i].nsid == nsid) {
+			*idx = i;
+			return &t->ns[i];
+		}
+	return NULL;
+}
+
+/* What differs between two namespaces that should be one, or NULL. */
+static const char *identity_diff(const struct host_ns_table *ot, int oi,
+				 const struct host_ns_table *nt, int ni)
+{
+	const struct nvmf_ns_info *o = &ot->ns[oi], *n = &nt->ns[ni];
+
+	if (memcmp(o->nguid, n->nguid, sizeof(o->nguid)) != 0)
+		return "NGUID";
+	if (memcmp(o->eui64, n->eui64, sizeof(o->eui64)) != 0)
+		return "EUI-64";
+	if (memcmp(ot->uuid[oi], nt->uuid[ni], 16) != 0)
+		return "UUID";
+	if (o->nsze != n->nsze)
+		return "size";
+	if (o->lba_size != n->lba_size)
+		return "LBA format";
+	return NULL;
+}
+
+/*
+ * After a reconnect: a namespace of the old table that is back under the
+ * same NSID must be the same namespace. One that changed is kept
+ * unsupported with the reason (and stays so: its identity is not adopted).
+ * Added and removed ones are changes too; c->changed lists them all.
+ */
+static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
+			   struct host_ns_table *nt)
+{
+	int oi, ni;
+
+	c->nr_changed = 0;
+	for (ni = 0; ni < nt->n; ni++) {
+		struct nvmf_ns_info *n = &nt->ns[ni];
+		const struct nvmf_ns_info *o = table_find(ot, n->nsid, &oi);
+		const char *what;
+
+		if (!o) {
+			changed_add(c, n->nsid);
+			continue;
+		}
+		what = o->supported || !strstr(o->reason, "not the same namespace")
+		       ? identity_diff(ot, oi, nt, ni) : "identity";
+		if (!what)
+			continue;
+		n->supported = false;
+		snprintf(n->reason, sizeof(n->reason), "not the same namespace after the "
+			 "reconnect (its %s changed)", what);
+		host_log(NVMF_LOG_WARN, "namespace %u: %s", n->nsid, n->reason);
+		if (o->supported)
+			changed_add(c, n->nsid);
+	}
+	for (oi = 0; ot && oi < ot->n; oi++)
+		if (!table_find(nt, ot->ns[oi].nsid, &ni))
+			changed_add(c, ot->ns[oi].nsid);
+}
+
+static void scan_finish(struct host_scan *s, int r)
+{
+	struct nvmf_ctrl *c = s->c;
+
+	if (r == 0) {
+		struct host_ns_table *old;
+
+		s->tab->n = s->n;
+		if (c->scan_check)
+			check_identity(c, atomic_load(&c->nstab), s->tab);
+		c->scan_check = false;
+		old = atomic_exchange(&c->nstab, s->tab);
+		if (old) {
+			old->retired_next = c->retired;
+			c->retired = old;
+		}
+		s->tab = NULL;
+	}
+	if (s->done)
+		s->done(c, r, s->arg);
+	free(s->tab);
+	free(s);
+}
+
+static int scan_submit(struct host_scan *s, uint8_t cns, uint32_t nsid, nvmf_completion_cb cb)
+{
+	struct host_req *req = host_req_new(s->c, true, "Identify");
+	int64_t r;
+
+	if (!req)
+		return -ENOMEM;
+	/* Aimed at the admin queue: the scan is also a step of the bring-up,
+	 * while other admin commands are refused. */
+	req->q = &s->c->admin;
+	req->internal = true;
+	host_sqe_init(&req->sqe, NVMF_ADM_IDENTIFY, nsid);
+	req->sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(cns, 0));
+	req->buf = s->buf;
+	req->len = HOST_IDENTIFY_LEN;
+	req->dir = XP_DIR_C2H;
+	req->cb.cb = cb;
+	req->cb.user = s;
+	r = host_submit(req);
+	return r < 0 ? (int)r : 0;
+}
+
+/*
+ * Namespace Identification Descriptors (Base 2.0, 5.17.2.3, Figure 280):
+ * NIDT, NIDL, 2 reserved bytes, NIDL bytes of NID; NIDT 04h is the Command
+ * Set Identifier. A namespace of another command set (zoned, key value)
+ * must not be used as a plain NVM namespace. Older controllers may not
+ * support the list: then the namespace is taken as NVM.
+ */
+static void scan_desc_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct host_scan *s = user;
+	struct nvmf_ns_info *ns = &s->tab->ns[s->i];
+
+	(void)cookie;
+	if (cpl->result < 0 && cpl->result != -EIO) {
+		snprintf(s->c->scan_msg, sizeof(s->c->scan_msg), "%s", nvmf_completion_errmsg(cpl));
+		scan_finish(s, cpl->result);
+		return;
+	}
+	for (size_t off = 0; cpl->result == 0 && off + 4 <= HOST_IDENTIFY_LEN;) {
+		uint8_t nidt = s->buf[off], nidl = s->buf[off + 1];
+
+		if (nidt == 0 || off + 4 + nidl > HOST_IDENTIFY_LEN)
+			break;
+		if (nidt == NVMF_NIDT_UUID && nidl == 16)
+			memcpy(s->tab->uuid[s->i], s->buf + off + 4, 16);
+		if (nidt == NVMF_NIDT_CSI && nidl == 1 && s->buf[off + 4] != 0) {
+			ns->supported = false;
+			snprintf(ns->reason, sizeof(ns->reason),
+				 "command set %u is not the NVM command set", s->buf[off + 4]);
+			host_dbg("namespace %u unsupported: %s", ns->nsid, ns->reason);
+		}
+		off += 4u + nidl;
+	}
+	s->i++;
+	scan_next(s);
+}
+
+static void scan_ns_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct host_scan *s = user;
+	struct nvmf_ns_info *ns = &s->tab->ns[s->i];
+	uint32_t nsid = s->nsids[s->i];
+	char st[128];
+
+	(void)cookie;
+	if (cpl->result < 0 && cpl->result != -EIO) {
+		snprintf(s->c->scan_msg, sizeof(s->c->scan_msg), "%s", nvmf_completion_errmsg(cpl));
+		scan_finish(s, cpl->result);
+		return;
+	}
+	if (cpl->result == -EIO) {
+		memset(ns, 0, sizeof(*ns));
+		ns->nsid = nsid;
+		snprintf(ns->reason, sizeof(ns->reason), "Identify Namespace failed: %s",
+			 nvmf_status_format(cpl->status, st, sizeof(st)));
+	} else if (host_parse_id_ns(s->buf, nsid, &s->c->info, ns) < 0) {
+		ns->supported = false;
+		host_log(NVMF_LOG_WARN, "%s", nvmf_get_error());
+	}
+	if (ns->supported) {
+		/* Which command set? (Namespace Identification Descriptor list). */
+		int r = scan_submit(s, NVMF_CNS_NS_DESC_LIST, nsid, scan_desc_done);
+
+		if (r < 0)
+			scan_finish(s, r);
+		return;
+	}
+	host_dbg("namespace %u unsupported: %s", nsid, ns->reason);
+	s->i++;
+	scan_next(s);
+}
+
+static void scan_next(struct host_scan *s)
+{
+	int r;
+
+	if (s->i >= s->n) {
+		scan_finish(s, 0);
+		return;
+	}
+	r = scan_submit(s, NVMF_CNS_NS, s->nsids[s->i], scan_ns_done);
+	if (r < 0)
+		scan_finish(s, r);
+}
+
+static void scan_list_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct host_scan *s = user;
+	int n;
+
+	(void)cookie;
+	if (cpl->result < 0) {
+		char st[128];
+
+		if (cpl->result == -EIO)
+			host_log(NVMF_LOG_ERROR, "Identify active namespace list failed: %s",
+				 nvmf_status_format(cpl->status, st, sizeof(st)));
+		snprintf(s->c->scan_msg, sizeof(s->c->scan_msg), "%s", nvmf_completion_errmsg(cpl));
+		scan_finish(s, cpl->result);
+		return;
+	}
+	n = host_parse_ns_list(s->buf, s->nsids, NVMF_NS_LIST_MAX);
+	if (n < 0) {
+		scan_finish(s, n);
+		return;
+	}
+	s->n = n;
+	/* The UUIDs follow the entries in the same block. */
+	s->tab = calloc(1, sizeof(*s->tab) + (size_t)n * (sizeof(s->tab->ns[0]) + 16));
+	if (!s->tab) {
+		scan_finish(s, -ENOMEM);
+		return;
+	}
+	s->tab->uuid = (uint8_t (*)[16])(void *)(s->tab->ns + n);
+	scan_next(s);
+}
+
+void host_rescan_start(struct nvmf_ctrl *c, void (*done)(struct nvmf_ctrl *, int, void *),
+		       void *arg)
+{
+	struct host_scan *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s) {
+		if (done)
+			done(c, -ENOMEM, arg);
+		return;
+	}
+	c->scan_msg[0] = '\0';
+	s->c = c;
+	s->done = done;
+	s->arg = arg;
+	r = scan_submit(s, NVMF_CNS_ACTIVE_NS_LIST, 0, scan_list_done);
+	if (r < 0)
+		scan_finish(s, r);
+}
+
+/* ---- nvmf_rescan and the namespace accessors -------------------------------------- */
+
+static void rescan_call_done(struct nvmf_ctrl *c, int r, void *arg)
+{
+	struct host_call *call = arg;
+
+	(void)c;
+	if (r < 0)
+		host_call_fail(call, r, "namespace scan failed: %s", strerror(-r));
+	else
+		host_call_done(call, 0);
+}
+
+static void rescan_fn(struct host_call *call)
+{
+	host_rescan_start(call->c, rescan_call_done, call);
+}
+
+int nvmf_rescan(struct nvmf_ctrl *c)
+{
+	struct host_call call;
+
+	host_err_clear();
+	if (!c)
+		return host_err(EINVAL, "nvmf_rescan: NULL controller");
+	if (c->info.discovery)
+		return 0;
+	return host_call(c, rescan_fn, NULL, &call);
+}
+
+const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid)
+{
+	struct host_ns_table *t = atomic_load_explicit(&c->nstab, memory_order_acquire);
+	int lo = 0, hi;
+
+	if (!t)
+		return NULL;
+	hi = t->n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+
+		if (t->ns[mid].nsid == nsid)
+			return &t->ns[mid];
+		if (t->ns[mid].nsid < nsid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+int nvmf_get_namespaces(struct nvmf_ctrl *c, struct nvmf_ns_info **list)
+{
+	struct host_ns_table *t;
+	int n;
+
+	host_err_clear();
+	if (!c || !list)
+		return host_err(EINVAL, "nvmf_get_namespaces: NULL argument");
+	t = atomic_load_explicit(&c->nstab, memory_order_acquire);
+	n = t ? t->n : 0;
+	*list = malloc(sizeof(**list) * (size_t)(n ? n : 1));
+	if (!*list)
+		return host_err(ENOMEM, "out of memory");
+	if (n)
+		memcpy(*list, t->ns, sizeof(**list) * (size_t)n);
+	return n;
+}
+
+int nvmf_get_ns_info(struct nvmf_ctrl *c, uint32_t nsid, struct nvmf_ns_info *info)
+{
+	const struct nvmf_ns_info *ns;
+
+	host_err_clear();
+	if (!c || !info)
+		return host_err(EINVAL, "nvmf_get_ns_info: NULL argument");
+	ns = host_ns_lookup(c, nsid);
+	if (!ns)
+		return host_err(ENOENT, "namespace %u is not active on the controller", nsid);
+	*info = *ns;
+	return 0;
+}
+

@@ -1,0 +1,471 @@
+/*
+ * Outages against the fake controller (nvmf.h, OUTAGES): I/O in flight
+ * held and replayed, admin commands not replayed, the namespace and
+ * subsystem identity checks after a reconnect, a Connect refused with DNR,
+ * ctrl_loss_tmo giving up, fast_io_fail_tmo, the replay limit, and
+ * nvmf_reconnect() reviving a dead controller. The events and
+ * nvmf_ctrl_get_state() are checked at each step.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <uv.h>
+
+#include <nvmf/nvmf.h>
+#include "fake/fake_ctrl.h"
+
+#define WAIT_MS 15000
+
+/* ---- Events, in order ------------------------------------------------------------------ */
+
+struct evlog {
+	uv_mutex_t mu;
+	int n;
+	enum nvmf_event_type type[64];
+	unsigned attempt[64], max[64];
+	char msg[64][256];
+	uint32_t nsid0[64];
+};
+
+static void ev_cb(void *user, const struct nvmf_event *ev)
+{
+	struct evlog *l = user;
+
+	uv_mutex_lock(&l->mu);
+	if (l->n < 64) {
+		l->type[l->n] = ev->type;
+		l->attempt[l->n] = ev->attempt;
+		l->max[l->n] = ev->max_attempts;
+		l->nsid0[l->n] = ev->nr_nsids ? ev->nsids[0] : 0;
+		snprintf(l->msg[l->n], sizeof(l->msg[0]), "%s", ev->msg);
+		l->n++;
+	}
+	uv_mutex_unlock(&l->mu);
+}
+
+/* Index of the first event of type at or after from, or -1. */
+static int ev_find(struct evlog *l, int from, enum nvmf_event_type type)
+{
+	int r = -1;
+
+	uv_mutex_lock(&l->mu);
+	for (int i = from; i < l->n && r < 0; i++)
+		if (l->type[i] == type)
+			r = i;
+	uv_mutex_unlock(&l->mu);
+	return r;
+}
+
+static int ev_wait(struct evlog *l, int from, enum nvmf_event_type type)
+{
+	int i;
+
+	for (int t = 0; t < WAIT_MS && (i = ev_find(l, from, type)) < 0; t++)
+		uv_sleep(1);
+	i = ev_find(l, from, type);
+	if (i < 0)
+		fail_msg("no event %d after event %d in %d ms", type, from, WAIT_MS);
+	return i;
+}
+
+static struct fake_ctrl *fake(enum fake_scenario s, uint16_t port, struct nvmf_opts *o,
+			      struct evlog *l)
+{
+	struct fake_opts fo = { .scenario = s, .port = port };
+	struct fake_ctrl *fc;
+
+	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
+	if (!o)
+		return fc;
+	nvmf_opts_init(o);
+	snprintf(o->traddr, sizeof(o->traddr), "127.0.0.1");
+	snprintf(o->trsvcid, sizeof(o->trsvcid), "%u", fake_ctrl_port(fc));
+	snprintf(o->subnqn, sizeof(o->subnqn), "nqn.2014-08.org.nvmexpress:fake");
+	snprintf(o->hostnqn, sizeof(o->hostnqn), "nqn.2014-08.org.example:host-test");
+	o->nr_io_queues = 2;
+	o->io_timeout = 5;
+	o->connect_timeout = 5;
+	o->ctrl_loss_tmo = -1;
+	o->reconnect_delay = 1;
+	o->event_cb = ev_cb;
+	o->event_user = l;
+	memset(l, 0, sizeof(*l));
+	uv_mutex_init(&l->mu);
+	return fc;
+}
+
+static struct nvmf_ctrl_state_info state_of(struct nvmf_ctrl *c)
+{
+	struct nvmf_ctrl_state_info st;
+
+	assert_int_equal(nvmf_ctrl_get_state(c, &st), 0);
+	return st;
+}
+
+static void wait_state(struct nvmf_ctrl *c, enum nvmf_ctrl_state s)
+{
+	for (int t = 0; t < WAIT_MS && state_of(c).state != s; t++)
+		uv_sleep(1);
+	if (state_of(c).state != s)
+		fail_msg("state %s, expected %s", nvmf_ctrl_state_str(state_of(c).state),
+			 nvmf_ctrl_state_str(s));
+}
+
+/* ---- Completions ---------------------------------------------------------------------- */
+
+struct op {
+	int done;
+	int result;
+	char msg[256];
+};
+
+static void op_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct op *x = user;
+
+	(void)cookie;
+	x->result = cpl->result;
+	snprintf(x->msg, sizeof(x->msg), "%s", nvmf_completion_errmsg(cpl));
+	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
+}
+
+static struct nvmf_callback cb_of(struct op *x)
+{
+	return (struct nvmf_callback){ op_cb, x, NULL };
+}
+
+static bool op_wait(struct op *x)
+{
+	for (int t = 0; t < WAIT_MS && !__atomic_load_n(&x->done, __ATOMIC_ACQUIRE); t++)
+		uv_sleep(1);
+	return __atomic_load_n(&x->done, __ATOMIC_ACQUIRE) != 0;
+}
+
+static bool all_done(const struct op *x, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!x[i].done)
+			return false;
+	return true;
+}
+
+/* ---- Tests ------------------------------------------------------------------------------ */
+
+#define NW 24
+
+/*
+ * Writes in flight when the controller is reset are held and replayed; a new
+ * read submitted during the outage waits too and sees them; an admin command
+ * in flight fails (-ECONNRESET), one submitted during the outage is refused.
+ * The caller's loop makes "in flight" exact: everything is dispatched to the
+ * queue pairs before nvmf_reconnect() closes them.
+ */
+static void test_replay_in_flight(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_GOOD, 0, &o, &l);
+	struct fake_stats fs;
+	struct nvmf_ctrl *c;
+	struct op w[NW] = { 0 }, id = { 0 }, rd = { 0 };
+	static uint8_t wbuf[NW][4096], rbuf[NW * 4096], idbuf[4096];
+	struct nvmf_ctrl_state_info st;
+	uv_loop_t loop;
+	int i, lost, rc, back;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (i = 0; i < NW; i++) {
+		memset(wbuf[i], 0xa0 + i, sizeof(wbuf[i]));
+		assert_true(nvmf_aio_write(c, 1, wbuf[i], (uint64_t)i * 8, 8, 0, cb_of(&w[i])) > 0);
+	}
+	assert_true(nvmf_aio_identify(c, NVMF_CNS_CTRL, 0, 0, 0, idbuf, cb_of(&id)) > 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	st = state_of(c);
+	assert_int_equal(st.state, NVMF_CTRL_RESETTING);
+	/* Refused while not LIVE: admin commands are never held. */
+	assert_int_equal(nvmf_aio_identify(c, NVMF_CNS_CTRL, 0, 0, 0, idbuf,
+					   (struct nvmf_callback){ 0 }), -ECONNRESET);
+	assert_non_null(strstr(nvmf_get_error(), "reconnect"));
+	/* Held too. (Resubmitted after the writes, but on any queue: like any
+	 * commands in flight together, they may complete in any order.) */
+	assert_true(nvmf_aio_read(c, 1, rbuf, 0, NW * 8, 0, cb_of(&rd)) > 0);
+	for (uint64_t end = uv_hrtime() + WAIT_MS * 1000000ull;
+	     !(rd.done && all_done(w, NW)) && uv_hrtime() < end;)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(rd.done);
+	assert_int_equal(rd.result, 0);
+	for (i = 0; i < NW; i++) {
+		assert_true(w[i].done);
+		assert_int_equal(w[i].result, 0);
+	}
+	/* Every acknowledged write is there. */
+	assert_int_equal(nvmf_read(c, 1, rbuf, 0, NW * 8, 0), 0);
+	for (i = 0; i < NW; i++)
+		assert_memory_equal(rbuf + i * 4096, wbuf[i], 4096);
+	assert_true(id.done);
+	assert_int_equal(id.result, -ECONNRESET);
+	st = state_of(c);
+	assert_int_equal(st.state, NVMF_CTRL_LIVE);
+	assert_int_equal(st.outages, 1);
+	assert_int_equal(st.reconnects, 1);
+	assert_int_equal(st.held, 0);
+	lost = ev_find(&l, 0, NVMF_EVENT_CONN_LOST);
+	rc = ev_find(&l, 0, NVMF_EVENT_RECONNECTING);
+	back = ev_find(&l, 0, NVMF_EVENT_RECONNECTED);
+	assert_true(lost >= 0 && rc > lost && back > rc);
+	assert_int_equal(l.attempt[rc], 1);
+	assert_int_equal(l.max[rc], 0);		/* ctrl_loss_tmo -1: no limit */
+	assert_non_null(strstr(l.msg[lost], "reconnect requested"));
+	assert_int_equal(nvmf_disconnect(c), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, &fs);
+	assert_int_equal(fs.admin_connects, 2);
+}
+
+/*
+ * After the reconnect the namespace reports another NGUID: it is not used.
+ * A read held through the outage fails (-ENODEV), new I/O is refused
+ * (-EOPNOTSUPP), and NS_CHANGED names it.
+ */
+static void test_ns_identity_changed(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_NS_IDENTITY_CHANGES, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct nvmf_ns_info ni;
+	struct op rd = { 0 };
+	static uint8_t buf[4096];
+	uv_loop_t loop;
+	int ch;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	assert_true(nvmf_aio_read(c, 1, buf, 0, 8, 0, cb_of(&rd)) > 0);
+	for (uint64_t end = uv_hrtime() + WAIT_MS * 1000000ull; !rd.done && uv_hrtime() < end;)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(rd.done);
+	assert_int_equal(rd.result, -ENODEV);
+	if (!strstr(rd.msg, "namespace 1 is not the same namespace") || !strstr(rd.msg, "NGUID"))
+		fail_msg("held read: %s", rd.msg);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	assert_non_null(strstr(ni.reason, "NGUID changed"));
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EOPNOTSUPP);
+	assert_non_null(strstr(nvmf_get_error(), "not the same namespace"));
+	ch = ev_find(&l, ev_find(&l, 0, NVMF_EVENT_RECONNECTED), NVMF_EVENT_NS_CHANGED);
+	assert_true(ch > 0);
+	assert_int_equal(l.nsid0[ch], 1);
+	/* A second reconnect does not adopt the new identity. */
+	assert_int_equal(nvmf_reconnect(c), 0);
+	for (uint64_t end = uv_hrtime() + WAIT_MS * 1000000ull;
+	     state_of(c).reconnects < 2 && uv_hrtime() < end;)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* Another subsystem at the address: given up at the first attempt. */
+static void test_subsys_changed(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_SUBSYS_CHANGES, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct nvmf_ctrl_state_info st;
+	static uint8_t buf[4096];
+	int gu;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	gu = ev_wait(&l, 0, NVMF_EVENT_GAVE_UP);
+	if (!strstr(l.msg[gu], "not the same subsystem") || !strstr(l.msg[gu], "fake-other"))
+		fail_msg("gave up: %s", l.msg[gu]);
+	assert_int_equal(l.attempt[gu], 1);
+	st = state_of(c);
+	assert_int_equal(st.state, NVMF_CTRL_DEAD);
+	assert_non_null(strstr(st.msg, "stopped after attempt 1"));
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -ECONNRESET);
+	assert_non_null(strstr(nvmf_get_error(), "given up"));
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* A Connect refused with DNR stops reconnecting, even with no loss limit. */
+static void test_reconnect_refused(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_RECONNECT_REFUSED, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	int gu;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	gu = ev_wait(&l, 0, NVMF_EVENT_GAVE_UP);
+	if (!strstr(l.msg[gu], "Connect Invalid Parameters"))
+		fail_msg("gave up: %s", l.msg[gu]);
+	assert_int_equal(ev_find(&l, 0, NVMF_EVENT_RECONNECTING), gu - 1);
+	assert_int_equal(state_of(c).state, NVMF_CTRL_DEAD);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
+ * The controller goes away: ctrl_loss_tmo 2 with reconnect_delay 1 allows
+ * 2 attempts, then the held read fails; nvmf_reconnect() on the dead
+ * controller, once a controller listens again on the port, brings it back.
+ */
+static void test_gave_up_then_revived(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_GOOD, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct op rd = { 0 };
+	static uint8_t buf[4096];
+	uint16_t port = fake_ctrl_port(fc);
+	int lost, r1, r2, gu;
+
+	(void)state;
+	o.ctrl_loss_tmo = 2;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fake_ctrl_stop(fc, NULL);
+	lost = ev_wait(&l, 0, NVMF_EVENT_CONN_LOST);
+	assert_true(nvmf_aio_read(c, 1, buf, 0, 8, 0, cb_of(&rd)) > 0);
+	gu = ev_wait(&l, lost, NVMF_EVENT_GAVE_UP);
+	r1 = ev_find(&l, lost, NVMF_EVENT_RECONNECTING);
+	r2 = ev_find(&l, r1 + 1, NVMF_EVENT_RECONNECTING);
+	assert_true(r1 > lost && r2 > r1 && gu > r2);
+	assert_int_equal(l.attempt[r1], 1);
+	assert_int_equal(l.attempt[r2], 2);
+	assert_int_equal(l.max[r2], 2);
+	assert_non_null(strstr(l.msg[gu], "gave up after 2 attempts (ctrl_loss_tmo 2 s)"));
+	assert_true(op_wait(&rd));
+	assert_int_equal(rd.result, -ECONNRESET);
+	assert_non_null(strstr(rd.msg, "gave up after 2 attempts"));
+	assert_int_equal(state_of(c).state, NVMF_CTRL_DEAD);
+
+	fc = fake(FAKE_GOOD, port, NULL, NULL);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	ev_wait(&l, gu, NVMF_EVENT_RECONNECTED);
+	assert_int_equal(state_of(c).state, NVMF_CTRL_LIVE);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* fast_io_fail_tmo: held I/O fails while reconnecting goes on. */
+static void test_fast_io_fail(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_GOOD, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct op rd = { 0 };
+	static uint8_t buf[4096];
+	uint16_t port = fake_ctrl_port(fc);
+
+	(void)state;
+	o.fast_io_fail_tmo = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fake_ctrl_stop(fc, NULL);
+	ev_wait(&l, 0, NVMF_EVENT_CONN_LOST);
+	assert_true(nvmf_aio_read(c, 1, buf, 0, 8, 0, cb_of(&rd)) > 0);
+	assert_true(op_wait(&rd));
+	assert_int_equal(rd.result, -ECONNRESET);
+	assert_non_null(strstr(rd.msg, "fast_io_fail_tmo (1 s) has passed"));
+	assert_int_equal(state_of(c).state == NVMF_CTRL_CONNECTING ||
+			 state_of(c).state == NVMF_CTRL_RESETTING, 1);
+	/* New I/O fails at once until the controller is back. */
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -ECONNRESET);
+	fc = fake(FAKE_GOOD, port, NULL, NULL);
+	wait_state(c, NVMF_CTRL_LIVE);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* CSTS.CFS while LIVE: FATAL, then a reset brings the controller back. */
+static void test_cfs_resets(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_CFS_LATER, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	static uint8_t buf[4096];
+	int fatal;
+
+	(void)state;
+	o.kato = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fatal = ev_wait(&l, 0, NVMF_EVENT_FATAL);
+	assert_non_null(strstr(l.msg[fatal], "CSTS.CFS"));
+	ev_wait(&l, fatal, NVMF_EVENT_RECONNECTED);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(state_of(c).outages, 1);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
+ * A read whose transfer kills the connection every time: resubmitted 5
+ * times after the first failure, then failed; the controller stays usable.
+ */
+static void test_replay_limit(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_CLOSE_MID_TRANSFER, 0, &o, &l);
+	struct fake_stats fs;
+	struct nvmf_ctrl *c;
+	static uint8_t buf[65536];
+	int r;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	r = nvmf_read(c, 1, buf, 0, 128, 0);
+	assert_true(r < 0 && r != -ECANCELED);
+	/* The read fails as its sixth connection dies, before that outage is
+	 * over: wait for the sixth reconnect. */
+	for (int t = 0; t < WAIT_MS && state_of(c).reconnects < 6; t++)
+		uv_sleep(1);
+	assert_int_equal(state_of(c).state, NVMF_CTRL_LIVE);
+	assert_int_equal(state_of(c).outages, 6);
+	assert_int_equal(state_of(c).reconnects, 6);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &fs);
+	assert_int_equal(fs.triggered, 6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replay_in_flight),
+		cmocka_unit_test(test_ns_identity_changed),
+		cmocka_unit_test(test_subsys_changed),
+		cmocka_unit_test(test_reconnect_refused),
+		cmocka_unit_test(test_gave_up_then_revived),
+		cmocka_unit_test(test_fast_io_fail),
+		cmocka_unit_test(test_cfs_resets),
+		cmocka_unit_test(test_replay_limit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
