@@ -1,11 +1,17 @@
 /*
- * nvme+tcp:// URIs: "nvme+tcp://host[:port][/subnqn[/nsid]]".
+ * nvme+tcp:// URIs: "nvme+tcp://host[:port][/subnqn[/nsid]][?key=value&...]".
  *
  * host is a DNS name, an IPv4 address or an IPv6 address in brackets (RFC
  * 3986, 3.2.2; a zone is written %25zone, RFC 6874). The NQN is
  * percent-decoded. Without a port the IANA ports apply: 8009 for the
  * discovery service, 4420 otherwise (NVMe/TCP 1.0, 7.4.9.1). Without an NQN
  * the URI names the well-known discovery subsystem (Base 2.0, 4.5.3).
+ *
+ * The query holds connection options under nvme-cli's (and the Linux
+ * kernel's) names: ctrl_loss_tmo, reconnect_delay, fast_io_fail_tmo, each
+ * at most once, in seconds, validated here. struct nvmf_uri has no room
+ * for them (its layout is fixed, nvmf.h's ABI policy): nvmf_uri_parse()
+ * only checks them and nvmf_opts_set_uri() applies them.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -123,6 +129,87 @@ static int parse_port(const char *s, size_t n, struct nvmf_uri *u)
 	return 0;
 }
 
+/* The query parameters: which were given, and their values. */
+enum { QP_RECONNECT_DELAY, QP_CTRL_LOSS_TMO, QP_FAST_IO_FAIL_TMO, QP_COUNT };
+
+static const struct {
+	const char *key;
+	long        lo, hi;
+	const char *range;	/* for messages */
+} qparams[QP_COUNT] = {
+	[QP_RECONNECT_DELAY]  = { "reconnect_delay", 1, 86400, "a number of seconds from 1 to 86400" },
+	[QP_CTRL_LOSS_TMO]    = { "ctrl_loss_tmo", -1, 31536000,
+				  "-1 (reconnect forever) or a number of seconds from 0 to 31536000" },
+	[QP_FAST_IO_FAIL_TMO] = { "fast_io_fail_tmo", -1, 31536000,
+				  "-1 (off) or a number of seconds from 0 to 31536000" },
+};
+
+struct uri_query {
+	bool given[QP_COUNT];
+	int  value[QP_COUNT];
+};
+
+/* "key=value&key=value" ([s, s+n)): each known key at most once. */
+static int parse_query(const char *s, size_t n, struct uri_query *q)
+{
+	const char *end = s + n;
+
+	memset(q, 0, sizeof(*q));
+	if (n == 0)
+		return host_err(EINVAL, "URI query is empty (remove the '?')");
+	while (s <= end) {
+		const char *amp = memchr(s, '&', (size_t)(end - s)), *eq, *v;
+		size_t len = amp ? (size_t)(amp - s) : (size_t)(end - s), klen, vlen;
+		long long val = 0;
+		int k;
+
+		if (len == 0)
+			return host_err(EINVAL, "URI query has an empty parameter ('&&', or '&' at "
+					"an end)");
+		eq = memchr(s, '=', len);
+		klen = eq ? (size_t)(eq - s) : len;
+		for (k = 0; k < QP_COUNT; k++)
+			if (strlen(qparams[k].key) == klen && !memcmp(qparams[k].key, s, klen))
+				break;
+		if (k == QP_COUNT)
+			return host_err(EINVAL, "URI query: unknown parameter \"%.*s\" (known: "
+					"ctrl_loss_tmo, reconnect_delay, fast_io_fail_tmo)",
+					(int)(klen > 64 ? 64 : klen), s);
+		if (!eq)
+			return host_err(EINVAL, "URI query: %s has no value (%s=N)", qparams[k].key,
+					qparams[k].key);
+		if (q->given[k])
+			return host_err(EINVAL, "URI query: %s is given twice", qparams[k].key);
+		v = eq + 1;
+		vlen = len - klen - 1;
+		/* Decimal, an optional '-', at most 10 digits. */
+		if (vlen == 0 || vlen > 11)
+			goto bad;
+		for (size_t i = v[0] == '-' ? 1 : 0; i < vlen; i++) {
+			if (!isdigit((unsigned char)v[i]))
+				goto bad;
+			val = val * 10 + (v[i] - '0');
+		}
+		if (v[0] == '-') {
+			if (vlen == 1)
+				goto bad;
+			val = -val;
+		}
+		if (val < qparams[k].lo || val > qparams[k].hi)
+			goto bad;
+		q->given[k] = true;
+		q->value[k] = (int)val;
+		if (!amp)
+			break;
+		s = amp + 1;
+		continue;
+bad:
+		return host_err(EINVAL, "URI query: %s=%.*s: not %s", qparams[k].key,
+				(int)(vlen > 32 ? 32 : vlen), v, qparams[k].range);
+	}
+	return 0;
+}
+
 static int parse_nsid(const char *s, size_t n, struct nvmf_uri *u)
 {
 	unsigned long long v = 0;
@@ -145,21 +232,37 @@ static int parse_nsid(const char *s, size_t n, struct nvmf_uri *u)
 	return 0;
 }
 
-int nvmf_uri_parse(const char *uri, struct nvmf_uri *u)
+/* nvmf_uri_parse(), with the query's parameters into q. */
+static int uri_parse(const char *uri, struct nvmf_uri *u, struct uri_query *q)
 {
-	const char *p, *auth, *auth_end, *path, *slash, *port = NULL;
+	const char *p, *auth, *auth_end, *path, *slash, *port = NULL, *query;
+	char *copy;
 	size_t n;
+	int r;
 
 	host_err_clear();
 	if (!uri || !u)
 		return host_err(EINVAL, "URI: NULL argument");
 	memset(u, 0, sizeof(*u));
+	memset(q, 0, sizeof(*q));
 	n = strlen(URI_SCHEME);
 	if (strncasecmp(uri, URI_SCHEME, n) != 0)
 		return host_err(EINVAL, "URI \"%.40s\" does not start with \"" URI_SCHEME "\"", uri);
+	if (strchr(uri, '#'))
+		return host_err(EINVAL, "URI: fragments ('#') are not supported");
+	/* The query ends the URI: parse it, then the rest without it. */
+	query = strchr(uri + n, '?');
+	if (query) {
+		if (parse_query(query + 1, strlen(query + 1), q) < 0)
+			return -EINVAL;
+		copy = strndup(uri, (size_t)(query - uri));
+		if (!copy)
+			return host_err(ENOMEM, "URI: out of memory");
+		r = uri_parse(copy, u, &(struct uri_query){ 0 });
+		free(copy);
+		return r;
+	}
 	auth = uri + n;
-	if (strpbrk(auth, "?#"))
-		return host_err(EINVAL, "URI: queries and fragments ('?', '#') are not supported");
 	if (strchr(auth, '@'))
 		return host_err(EINVAL, "URI: user information ('@') is not supported");
 	auth_end = strchr(auth, '/');
@@ -221,19 +324,57 @@ int nvmf_uri_parse(const char *uri, struct nvmf_uri *u)
 	return 0;
 }
 
+int nvmf_uri_parse(const char *uri, struct nvmf_uri *u)
+{
+	struct uri_query q;
+
+	return uri_parse(uri, u, &q);
+}
+
+/* The member of o a query parameter sets, if the caller's struct has it
+ * (nvmf.h's ABI policy: never write beyond o->size). */
+static int *qparam_field(struct nvmf_opts *o, int k)
+{
+	switch (k) {
+	case QP_RECONNECT_DELAY:
+		return HOST_OPTS_HAS(o, reconnect_delay) ? &o->reconnect_delay : NULL;
+	case QP_CTRL_LOSS_TMO:
+		return HOST_OPTS_HAS(o, ctrl_loss_tmo) ? &o->ctrl_loss_tmo : NULL;
+	case QP_FAST_IO_FAIL_TMO:
+		return HOST_OPTS_HAS(o, fast_io_fail_tmo) ? &o->fast_io_fail_tmo : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * The target of the URI into o, and the options its query names; the
+ * others keep their values. Nothing changes unless all of it applies: a
+ * parameter the caller's (older) struct has no member for is -EINVAL, not
+ * silently dropped.
+ */
 int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri)
 {
+	struct uri_query q;
 	struct nvmf_uri u;
 	int r;
 
 	if (!o)
 		return host_err(EINVAL, "nvmf_opts_set_uri: NULL options");
-	r = nvmf_uri_parse(uri, &u);
+	r = uri_parse(uri, &u, &q);
 	if (r < 0)
 		return r;
+	for (int k = 0; k < QP_COUNT; k++)
+		if (q.given[k] && !qparam_field(o, k))
+			return host_err(EINVAL, "URI query: %s: this program's nvmf_opts has no "
+					"such member (built against an older libnvmf)",
+					qparams[k].key);
 	snprintf(o->traddr, sizeof(o->traddr), "%s", u.host);
 	snprintf(o->trsvcid, sizeof(o->trsvcid), "%s", u.port);
 	snprintf(o->subnqn, sizeof(o->subnqn), "%s", u.subnqn);
 	o->nsid = u.nsid;
+	for (int k = 0; k < QP_COUNT; k++)
+		if (q.given[k])
+			*qparam_field(o, k) = q.value[k];
 	return 0;
 }

@@ -98,7 +98,8 @@ static void test_bad(void **state)
 	bad("nvme+tcp://h/nqn.x%zz", "bad percent");
 	bad("nvme+tcp://h/nqn.x%00y", "%00");
 	bad("nvme+tcp://h/nqn x", "control or space");
-	bad("nvme+tcp://h/nqn.x?hdgst=1", "queries");
+	bad("nvme+tcp://h/nqn.x?hdgst=1", "unknown parameter \"hdgst\"");
+	bad("nvme+tcp://h/nqn.x#frag", "fragments");
 	bad("nvme+tcp://user@h/nqn.x", "user information");
 	bad("nvme+tcp://h//5", "without a subsystem NQN");
 	bad("nvme+tcp://h/nqn.2014-08.org.nvmexpress.discovery/1", "discovery");
@@ -124,6 +125,99 @@ static void test_opts_set_uri(void **state)
 	assert_int_equal(nvmf_opts_set_uri(&o, "bogus"), -EINVAL);
 }
 
+/* ?ctrl_loss_tmo=-1&reconnect_delay=2&fast_io_fail_tmo=5 (nvme-cli's names). */
+static void test_query(void **state)
+{
+	struct nvmf_opts o;
+	struct nvmf_uri u;
+
+	(void)state;
+	/* Accepted by the parser, which has no room for them: the rest as before. */
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://[::1]:9/nqn.a:b/4?ctrl_loss_tmo=-1"
+					"&reconnect_delay=2&fast_io_fail_tmo=5", &u), 0);
+	assert_string_equal(u.host, "::1");
+	assert_string_equal(u.port, "9");
+	assert_string_equal(u.subnqn, "nqn.a:b");
+	assert_int_equal(u.nsid, 4);
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h?ctrl_loss_tmo=0", &u), 0);
+	assert_true(u.discovery);
+	assert_string_equal(u.port, "8009");
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.a:b/?reconnect_delay=86400", &u), 0);
+	assert_string_equal(u.subnqn, "nqn.a:b");
+	assert_int_equal(u.nsid, 0);
+
+	/* Applied by nvmf_opts_set_uri(); absent ones keep their values. */
+	nvmf_opts_init(&o);
+	o.fast_io_fail_tmo = 7;
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://h/nqn.a:b/2?ctrl_loss_tmo=-1"
+					   "&reconnect_delay=2"), 0);
+	assert_int_equal(o.ctrl_loss_tmo, -1);
+	assert_int_equal(o.reconnect_delay, 2);
+	assert_int_equal(o.fast_io_fail_tmo, 7);
+	assert_int_equal(o.nsid, 2);
+	assert_string_equal(o.subnqn, "nqn.a:b");
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://h/nqn.a:b?fast_io_fail_tmo=-1"
+					   "&ctrl_loss_tmo=0"), 0);
+	assert_int_equal(o.fast_io_fail_tmo, -1);
+	assert_int_equal(o.ctrl_loss_tmo, 0);
+	assert_int_equal(o.reconnect_delay, 2);
+
+	/* Bad ones: -EINVAL naming the parameter and the value. */
+	bad("nvme+tcp://h/nqn.x?", "query is empty");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=1&", "empty parameter");
+	bad("nvme+tcp://h/nqn.x?&ctrl_loss_tmo=1", "empty parameter");
+	bad("nvme+tcp://h/nqn.x?ctrl-loss-tmo=1", "unknown parameter \"ctrl-loss-tmo\"");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo", "ctrl_loss_tmo has no value");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=", "ctrl_loss_tmo=: not -1");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=-2", "ctrl_loss_tmo=-2: not -1 (reconnect forever)");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=-", "ctrl_loss_tmo=-:");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=1e3", "ctrl_loss_tmo=1e3");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=99999999999", "ctrl_loss_tmo=99999999999");
+	bad("nvme+tcp://h/nqn.x?reconnect_delay=0", "reconnect_delay=0: not a number of "
+	    "seconds from 1 to 86400");
+	bad("nvme+tcp://h/nqn.x?reconnect_delay=%31", "reconnect_delay=%31");
+	bad("nvme+tcp://h/nqn.x?fast_io_fail_tmo=off", "fast_io_fail_tmo=off: not -1 (off)");
+	bad("nvme+tcp://h/nqn.x?reconnect_delay=1&reconnect_delay=2", "reconnect_delay is given "
+	    "twice");
+	bad("nvme+tcp://h/nqn x?reconnect_delay=1", "control or space");
+
+	/* A bad query leaves the options alone. */
+	nvmf_opts_init(&o);
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://other/nqn.c:d?ctrl_loss_tmo=-1"
+					   "&bogus=1"), -EINVAL);
+	assert_int_equal(o.ctrl_loss_tmo, 600);
+	assert_string_equal(o.traddr, "");
+}
+
+/*
+ * nvmf.h's ABI policy: a caller built against an older header has a
+ * shorter struct (o->size says how long); the members beyond it are never
+ * written, and a query parameter with no member to go to is refused, not
+ * dropped.
+ */
+static void test_query_abi(void **state)
+{
+	struct nvmf_opts o;
+
+	(void)state;
+	nvmf_opts_init_size(&o, offsetof(struct nvmf_opts, reconnect_delay) + sizeof(int));
+	assert_int_equal(o.size, offsetof(struct nvmf_opts, reconnect_delay) + sizeof(int));
+	o.ctrl_loss_tmo = 12345;	/* "beyond the caller's struct" */
+	o.fast_io_fail_tmo = 12345;
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://h/nqn.a:b?reconnect_delay=3"), 0);
+	assert_int_equal(o.reconnect_delay, 3);
+	assert_int_equal(o.ctrl_loss_tmo, 12345);
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://h2/nqn.a:b?reconnect_delay=4"
+					   "&ctrl_loss_tmo=-1"), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "ctrl_loss_tmo"));
+	assert_int_equal(o.ctrl_loss_tmo, 12345);
+	assert_int_equal(o.reconnect_delay, 3);	/* nothing applied */
+	assert_string_equal(o.traddr, "h");
+	assert_int_equal(nvmf_opts_set_uri(&o, "nvme+tcp://h/nqn.a:b?fast_io_fail_tmo=1"),
+			 -EINVAL);
+	assert_int_equal(o.fast_io_fail_tmo, 12345);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -132,6 +226,8 @@ int main(void)
 		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_opts_set_uri),
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_query_abi),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
