@@ -101,6 +101,39 @@ static void test_options_interleaved(void **state)
 	fo_release(&c);
 }
 
+/* nvme-cli's reconnect options, long names only (no letters in nvmf-fuse). */
+static void test_reconnect_options(void **state)
+{
+	char *a1[] = { "nvmf-fuse", "/mnt/x", URI, NULL };
+	char *a2[] = { "nvmf-fuse", "--ctrl-loss-tmo", "-1", "/mnt/x", URI, "--reconnect-delay",
+		       "2", "--fast_io_fail_tmo=5", NULL };
+	char *a3[] = { "nvmf-fuse", "/mnt/x", URI "/3?ctrl_loss_tmo=0&reconnect_delay=1",
+		       "--fast_io_fail_tmo", "0", NULL };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(a1), a1, &c), FO_RUN);
+	assert_int_equal(c.nv.reconnect_delay, 10);
+	assert_int_equal(c.nv.ctrl_loss_tmo, 600);
+	assert_int_equal(c.nv.fast_io_fail_tmo, -1);
+	fo_release(&c);
+	/* "-1" is the option's value, not an option. */
+	assert_int_equal(parse(ARGC(a2), a2, &c), FO_RUN);
+	assert_int_equal(c.nv.ctrl_loss_tmo, -1);
+	assert_int_equal(c.nv.reconnect_delay, 2);
+	assert_int_equal(c.nv.fast_io_fail_tmo, 5);
+	assert_string_equal(c.mountpoint, "/mnt/x");
+	fo_release(&c);
+	/* The URI's query sets them too. */
+	assert_int_equal(parse(ARGC(a3), a3, &c), FO_RUN);
+	assert_int_equal(c.nv.ctrl_loss_tmo, 0);
+	assert_int_equal(c.nv.reconnect_delay, 1);
+	assert_int_equal(c.nv.fast_io_fail_tmo, 0);
+	assert_int_equal(c.nv.nsid, 3);
+	assert_string_equal(c.nv.subnqn, "nqn.2014-08.org.example:disk");
+	fo_release(&c);
+}
+
 static void test_dashdash_and_uri_only(void **state)
 {
 	char *a1[] = { "nvmf-fuse", "-f", "--", "-odd-dir", URI, NULL };
@@ -190,6 +223,17 @@ static void test_errors(void **state)
 	  expect_error("http://", 3, a); }
 	{ char *a[] = { "p", "/m", URI, "-o", "", NULL }; expect_error("-o", 5, a); }
 	{ char *a[] = { "p", "/m", URI, "-P", "", NULL }; expect_error("pidfile", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--reconnect-delay", "0", NULL };
+	  expect_error("--reconnect-delay: '0' is not a number from 1", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--ctrl-loss-tmo", "-5", NULL };
+	  expect_error("--ctrl-loss-tmo: '-5'", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "--fast_io_fail_tmo", "x", NULL };
+	  expect_error("--fast_io_fail_tmo: 'x'", 5, a); }
+	{ char *a[] = { "p", "/m", URI, "-c", "5", NULL }; expect_error("-c", 5, a); }
+	{ char *a[] = { "p", "/m", URI "?ctrl_loss_tmo=-1", "--ctrl-loss-tmo", "5", NULL };
+	  expect_error("--ctrl-loss-tmo and the URI's ctrl_loss_tmo=-1 both given", 5, a); }
+	{ char *a[] = { "p", "/m", URI "?ctrl_loss_tmo=forever", NULL };
+	  expect_error("ctrl_loss_tmo=forever", 3, a); }
 }
 
 static void test_uuid(void **state)
@@ -214,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_options_after_positionals),
 		cmocka_unit_test(test_options_interleaved),
+		cmocka_unit_test(test_reconnect_options),
 		cmocka_unit_test(test_dashdash_and_uri_only),
 		cmocka_unit_test(test_permute),
 		cmocka_unit_test(test_ro_option_and_help),

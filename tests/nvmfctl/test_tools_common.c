@@ -67,7 +67,20 @@ static void test_table(void **state)
 	/* nvmfctl's Fabrics letters, every one nvme-cli has. */
 	tc_conn_shortopts(shorts, sizeof(shorts), TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES |
 			  TC_CO_RECONNECT | TC_CO_BIT(TC_CO_NAME));
-	assert_string_equal(shorts, "t:a:s:n:q:I:i:Q:k:gGl:c:");
+	assert_string_equal(shorts, "t:a:s:n:q:I:i:Q:k:gGc:l:F:");
+	/* nvme-cli's letters: -c is the delay, -l the loss timeout. */
+	o = tc_conn_find('c', TC_CO_RECONNECT, true);
+	assert_non_null(o);
+	assert_int_equal(o->id, TC_CO_RECONNECT_DELAY);
+	assert_string_equal(tc_conn_label(o, true, label, sizeof(label)), "-c/--reconnect-delay");
+	o = tc_conn_find('l', TC_CO_RECONNECT, true);
+	assert_non_null(o);
+	assert_int_equal(o->id, TC_CO_CTRL_LOSS_TMO);
+	assert_string_equal(tc_conn_label(o, true, label, sizeof(label)), "-l/--ctrl-loss-tmo");
+	o = tc_conn_find('F', TC_CO_RECONNECT, true);
+	assert_non_null(o);
+	assert_string_equal(tc_conn_label(o, true, label, sizeof(label)), "-F/--fast_io_fail_tmo");
+	assert_non_null(find_name("fast_io_fail_tmo", TC_CO_RECONNECT));
 	tc_conn_shortopts(shorts, sizeof(shorts), TC_CO_BIT(TC_CO_NAME));
 	assert_string_equal(shorts, "");
 }
@@ -124,6 +137,22 @@ static void test_set(void **state)
 	assert_int_equal(set(TC_CO_DATA_DIGEST, NULL, false, &o), 0);
 	assert_true(o.hdr_digest && o.data_digest);
 	assert_int_equal(set(TC_CO_NAME, "conn-1.a_b", false, &o), 0);
+	/* The reconnect options land in their own fields. */
+	assert_int_equal(o.reconnect_delay, 10);
+	assert_int_equal(o.ctrl_loss_tmo, 600);
+	assert_int_equal(o.fast_io_fail_tmo, -1);
+	assert_int_equal(set(TC_CO_RECONNECT_DELAY, "2", true, &o), 0);
+	assert_int_equal(o.reconnect_delay, 2);
+	assert_int_equal(o.ctrl_loss_tmo, 600);
+	assert_int_equal(set(TC_CO_CTRL_LOSS_TMO, "-1", true, &o), 0);
+	assert_int_equal(o.ctrl_loss_tmo, -1);
+	assert_int_equal(o.reconnect_delay, 2);
+	assert_int_equal(set(TC_CO_CTRL_LOSS_TMO, "0", false, &o), 0);
+	assert_int_equal(o.ctrl_loss_tmo, 0);
+	assert_int_equal(set(TC_CO_FAST_IO_FAIL_TMO, "5", true, &o), 0);
+	assert_int_equal(o.fast_io_fail_tmo, 5);
+	assert_int_equal(set(TC_CO_FAST_IO_FAIL_TMO, "-1", false, &o), 0);
+	assert_int_equal(o.fast_io_fail_tmo, -1);
 
 	/* Every bad value: -EINVAL, the option named as the tool offers it. */
 	expect_bad(TC_CO_TRANSPORT, "rdma", true, EINVAL, "-t/--transport: 'rdma' is not supported");
@@ -144,19 +173,15 @@ static void test_set(void **state)
 	expect_bad(TC_CO_CONNECT_TIMEOUT, "3601", false, EINVAL, "--connect-timeout");
 	expect_bad(TC_CO_NAME, ".x", false, EINVAL, "--name: '.x' is not a valid connection name");
 	expect_bad(TC_CO_NAME, "a/b", false, EINVAL, "a/b");
-	/* nvme-cli's letters: -l is the loss timeout, -c the delay. */
-	expect_bad(TC_CO_CTRL_LOSS_TMO, "-2", true, EINVAL, "-l/--ctrl-loss-tmo");
-	expect_bad(TC_CO_RECONNECT_DELAY, "0", true, EINVAL, "-c/--reconnect-delay");
-	{
-		struct nvmf_opts p;
-
-		nvmf_opts_init(&p);
-		assert_int_equal(set(TC_CO_CTRL_LOSS_TMO, "-1", true, &p), 0);
-		assert_int_equal(p.ctrl_loss_tmo, -1);
-		assert_int_equal(set(TC_CO_RECONNECT_DELAY, "2", true, &p), 0);
-		assert_int_equal(p.reconnect_delay, 2);
-		assert_int_equal(p.ctrl_loss_tmo, -1);
-	}
+	expect_bad(TC_CO_RECONNECT_DELAY, "0", true, EINVAL,
+		   "-c/--reconnect-delay: '0' is not a number from 1 to 86400");
+	expect_bad(TC_CO_RECONNECT_DELAY, "-1", false, EINVAL, "--reconnect-delay: '-1'");
+	expect_bad(TC_CO_CTRL_LOSS_TMO, "-2", true, EINVAL,
+		   "-l/--ctrl-loss-tmo: '-2' is not a number from -1 to 31536000");
+	expect_bad(TC_CO_CTRL_LOSS_TMO, "10m", true, EINVAL, "'10m'");
+	expect_bad(TC_CO_CTRL_LOSS_TMO, "", true, EINVAL, "-l/--ctrl-loss-tmo: ''");
+	expect_bad(TC_CO_FAST_IO_FAIL_TMO, "off", false, EINVAL, "--fast_io_fail_tmo: 'off'");
+	expect_bad(TC_CO_FAST_IO_FAIL_TMO, "99999999999", true, EINVAL, "-F/--fast_io_fail_tmo");
 
 	assert_int_equal(tc_check_name("nvmf0"), 0);
 	assert_int_equal(tc_check_name(""), -EINVAL);
@@ -198,11 +223,19 @@ static void test_args(void **state)
 	o.kato = 7;
 	o.io_timeout = 9;
 	o.data_digest = true;
+	o.reconnect_delay = 2;
+	o.ctrl_loss_tmo = -1;
+	o.fast_io_fail_tmo = 0;
+	/* Not in the set: not emitted. */
 	tc_conn_args(&o, TC_CO_HOST | TC_CO_QUEUES, collect, line);
 	snprintf(want, sizeof(want), " --hostnqn nqn.2014-08.org.example:h"
 		 " --hostid 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 --nr-io-queues %d"
 		 " --queue-size 64 --keep-alive-tmo 7 --data-digest --io-timeout 9",
 		 d.nr_io_queues + 1);
+	assert_string_equal(line, want);
+	line[0] = '\0';
+	tc_conn_args(&o, TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT, collect, line);
+	strcat(want, " --reconnect-delay 2 --ctrl-loss-tmo -1 --fast_io_fail_tmo 0");
 	assert_string_equal(line, want);
 
 	/* What tc_conn_args() writes, tc_conn_set() reads back the same. */
@@ -221,6 +254,41 @@ static void test_args(void **state)
 	assert_int_equal(back.kato, 7);
 	assert_int_equal(back.io_timeout, 9);
 	assert_true(back.data_digest && !back.hdr_digest);
+	assert_int_equal(back.reconnect_delay, 2);
+	assert_int_equal(back.ctrl_loss_tmo, -1);
+	assert_int_equal(back.fast_io_fail_tmo, 0);
+}
+
+static void test_uri_params(void **state)
+{
+	struct nvmf_opts o;
+
+	(void)state;
+	nvmf_opts_init(&o);
+	snprintf(o.traddr, sizeof(o.traddr), "keep");
+	/* Only what the query names changes; not even the target. */
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?ctrl_loss_tmo=-1"
+					    "&fast_io_fail_tmo=5", 0, true, err, sizeof(err)), 0);
+	assert_int_equal(o.ctrl_loss_tmo, -1);
+	assert_int_equal(o.fast_io_fail_tmo, 5);
+	assert_int_equal(o.reconnect_delay, 10);
+	assert_string_equal(o.traddr, "keep");
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b", 0, true, err,
+					    sizeof(err)), 0);
+	assert_int_equal(o.ctrl_loss_tmo, -1);
+	/* The same option given twice, on the command line and in the URI. */
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?reconnect_delay=3",
+					    TC_CO_BIT(TC_CO_RECONNECT_DELAY), true, err,
+					    sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "-c/--reconnect-delay and the URI's reconnect_delay=3"));
+	assert_int_equal(o.reconnect_delay, 10);
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?reconnect_delay=3",
+					    TC_CO_BIT(TC_CO_CTRL_LOSS_TMO), false, err,
+					    sizeof(err)), 0);
+	assert_int_equal(o.reconnect_delay, 3);
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?ctrl_loss_tmo=x", 0, false,
+					    err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "ctrl_loss_tmo=x"));
 }
 
 /* ---- State records --------------------------------------------------------------------- */
@@ -386,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_uri_params),
 		cmocka_unit_test(test_rundir),
 		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_records_list, setup_dir, teardown_dir),

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +29,12 @@ static const struct tc_conn_opt table[] = {
 	{ TC_CO_DATA_DIGEST,     "data-digest",     'G', false, 0, 0 },
 	{ TC_CO_CONNECT_TIMEOUT, "connect-timeout", 0,   true,  1, 3600 },
 	{ TC_CO_IO_TIMEOUT,      "io-timeout",      0,   true,  1, 3600 },
-	/* nvme-cli's letters: -c reconnect delay, -l controller loss timeout
-	 * (-1 = forever, accepted below). */
-	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'l', true,  0, 4000000 },
-	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'c', true,  1, 4000000 },
+	/* nvme-cli's letters and ranges of the kernel's: -1 is "forever"
+	 * (ctrl-loss-tmo) and "off" (fast_io_fail_tmo, the default). The upper
+	 * bounds only catch typos: a day between attempts, a year in all. */
+	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'c', true,  1, 86400 },
+	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'l', true,  -1, 31536000 },
+	{ TC_CO_FAST_IO_FAIL_TMO, "fast_io_fail_tmo", 'F', true, -1, 31536000 },
 	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
 };
 
@@ -136,6 +139,25 @@ bad:
 		    opt, s ? s : "", lo, hi);
 }
 
+int tc_parse_int(const char *opt, const char *s, int lo, int hi, int *out, char *err,
+		 size_t errlen)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || isspace((unsigned char)*s))
+		goto bad;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		goto bad;
+	*out = (int)v;
+	return 0;
+bad:
+	return fail(err, errlen, EINVAL, "%s: '%s' is not a number from %d to %d", opt,
+		    s ? s : "", lo, hi);
+}
+
 int tc_check_name(const char *name)
 {
 	size_t len = strlen(name);
@@ -202,8 +224,9 @@ static int *int_field(int id, struct nvmf_opts *o)
 	case TC_CO_KATO:            return &o->kato;
 	case TC_CO_CONNECT_TIMEOUT: return &o->connect_timeout;
 	case TC_CO_IO_TIMEOUT:      return &o->io_timeout;
-	case TC_CO_CTRL_LOSS_TMO:   return &o->ctrl_loss_tmo;
 	case TC_CO_RECONNECT_DELAY: return &o->reconnect_delay;
+	case TC_CO_CTRL_LOSS_TMO:   return &o->ctrl_loss_tmo;
+	case TC_CO_FAST_IO_FAIL_TMO: return &o->fast_io_fail_tmo;
 	default:                    return NULL;
 	}
 }
@@ -217,10 +240,8 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 
 	tc_conn_label(opt, letters, label, sizeof(label));
 	field = int_field(opt->id, o);
-	if (field && opt->id == TC_CO_CTRL_LOSS_TMO && strcmp(arg, "-1") == 0) {
-		*field = -1;	/* never give up */
-		return 0;
-	}
+	if (field && opt->lo < 0)	/* -1 has a meaning; decimal only */
+		return tc_parse_int(label, arg, opt->lo, opt->hi, field, err, errlen);
 	if (field) {
 		r = tc_parse_u64(label, arg, (uint64_t)opt->lo, (uint64_t)opt->hi, &v, err, errlen);
 		if (r == 0)
@@ -325,10 +346,44 @@ void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 			if (o->data_digest)
 				add(user, opt, NULL);
 			break;
-		default:	/* transport (tcp only), name, refused options */
+		default:	/* transport (tcp only), name */
 			break;
 		}
 	}
+}
+
+/* ---- URI query parameters ------------------------------------------------------------ */
+
+int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, bool letters,
+		       char *err, size_t errlen)
+{
+	static const struct { int id; const char *key; } params[] = {
+		{ TC_CO_RECONNECT_DELAY,  "reconnect_delay" },
+		{ TC_CO_CTRL_LOSS_TMO,    "ctrl_loss_tmo" },
+		{ TC_CO_FAST_IO_FAIL_TMO, "fast_io_fail_tmo" },
+	};
+	struct nvmf_opts t = *o;
+	char label[48];
+
+	/* nvmf_opts_set_uri() writes only the parameters the URI names:
+	 * what it leaves at INT_MIN was not given. */
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		*int_field(params[i].id, &t) = INT_MIN;
+	if (nvmf_opts_set_uri(&t, uri) < 0)
+		return fail(err, errlen, EINVAL, "URI '%s': %s", uri, nvmf_get_error());
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		int v = *int_field(params[i].id, &t);
+
+		if (v == INT_MIN)
+			continue;
+		if (given & TC_CO_BIT(params[i].id))
+			return fail(err, errlen, EINVAL, "%s and the URI's %s=%d both given: "
+				    "give one", tc_conn_label(tc_conn_find(
+				    params[i].id, ~0u, false), letters, label, sizeof(label)),
+				    params[i].key, v);
+		*int_field(params[i].id, o) = v;
+	}
+	return 0;
 }
 
 /* ---- getopt ------------------------------------------------------------------------- */

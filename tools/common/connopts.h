@@ -45,8 +45,9 @@ enum tc_conn_id {
 	TC_CO_DATA_DIGEST,		/* -G */
 	TC_CO_CONNECT_TIMEOUT,
 	TC_CO_IO_TIMEOUT,
-	TC_CO_CTRL_LOSS_TMO,		/* -l, -1 = forever, 0 = no reconnect */
 	TC_CO_RECONNECT_DELAY,		/* -c */
+	TC_CO_CTRL_LOSS_TMO,		/* -l */
+	TC_CO_FAST_IO_FAIL_TMO,		/* -F (nvme-cli spells it with underscores) */
 	TC_CO_NAME,			/* nvmf-fuse's connection name (validated only) */
 	TC_CO_END
 };
@@ -62,7 +63,9 @@ enum tc_conn_id {
 		       TC_CO_BIT(TC_CO_KATO) | TC_CO_BIT(TC_CO_HDR_DIGEST) | \
 		       TC_CO_BIT(TC_CO_DATA_DIGEST) | TC_CO_BIT(TC_CO_CONNECT_TIMEOUT) | \
 		       TC_CO_BIT(TC_CO_IO_TIMEOUT))
-#define TC_CO_RECONNECT (TC_CO_BIT(TC_CO_CTRL_LOSS_TMO) | TC_CO_BIT(TC_CO_RECONNECT_DELAY))
+/* What to do when the connection is lost (nvmf.h, OUTAGES). */
+#define TC_CO_RECONNECT (TC_CO_BIT(TC_CO_RECONNECT_DELAY) | TC_CO_BIT(TC_CO_CTRL_LOSS_TMO) | \
+			 TC_CO_BIT(TC_CO_FAST_IO_FAIL_TMO))
 
 /* Longest connection name (state record, default mount point), NUL included. */
 #define TC_NAME_MAX 64
@@ -101,10 +104,10 @@ void tc_conn_shortopts(char *out, size_t len, unsigned set);
 const char *tc_conn_label(const struct tc_conn_opt *opt, bool letters, char *buf, size_t len);
 
 /*
- * Apply one option's value to o: 0, or -EINVAL (bad value) or -ENOTSUP
- * (-c, -l: this version has no automatic reconnect) with the message in
- * err. TC_CO_NAME is only checked (tc_check_name): nvmf_opts has no place
- * for it, the caller keeps arg.
+ * Apply one option's value to o: 0, or -EINVAL (bad value) with the
+ * message in err, naming the option and the value. TC_CO_NAME is only
+ * checked (tc_check_name): nvmf_opts has no place for it, the caller keeps
+ * arg.
  */
 int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 		struct nvmf_opts *o, char *err, size_t errlen);
@@ -114,8 +117,8 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
  * a command line for a tool that offers them (nvmf-fuse): add() is called
  * with "--long-name" and the value (NULL for a flag); the value's storage
  * is only valid during the call. nr_io_queues 0 (admin queue only) is
- * left out: a tool with I/O queues keeps its default. TC_CO_NAME and the
- * refused options are never emitted.
+ * left out: a tool with I/O queues keeps its default. TC_CO_NAME is never
+ * emitted.
  */
 void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 		  void (*add)(void *user, const char *opt, const char *val), void *user);
@@ -124,6 +127,20 @@ void tc_conn_args(const struct nvmf_opts *o, unsigned set,
  * "<opt>: '<s>' is not a number from <lo> to <hi>" in err. */
 int tc_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,
 		 char *err, size_t errlen);
+/* The same for a signed number in [lo, hi] (lo may be -1: "forever", "off"). */
+int tc_parse_int(const char *opt, const char *s, int lo, int hi, int *out, char *err,
+		 size_t errlen);
+
+/*
+ * The query parameters of a URI (?ctrl_loss_tmo=-1&reconnect_delay=2&
+ * fast_io_fail_tmo=5, nvmf_opts_set_uri()) applied to o's reconnect
+ * options; nothing else of o changes. A parameter whose option was also
+ * given (given: TC_CO_BIT()s) is refused, so the two cannot disagree
+ * silently. 0, or -EINVAL with the message in err (a bad URI: the
+ * library's text).
+ */
+int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, bool letters,
+		       char *err, size_t errlen);
 
 /* A connection name: 1 to TC_NAME_MAX - 1 of [A-Za-z0-9._-], not starting
  * with '.' (it names a file in the runtime directory). 0 or -EINVAL. */

@@ -65,6 +65,13 @@ void fo_usage(FILE *f, const char *prog)
 		"      --data-digest        ask for data digests\n"
 		"      --io-timeout S       per-command timeout in seconds (default 30)\n"
 		"      --connect-timeout S  connection timeout in seconds (default 10)\n"
+		"      --reconnect-delay S  seconds between reconnect attempts (default 10)\n"
+		"      --ctrl-loss-tmo S    give up reconnecting after S seconds (default 600;\n"
+		"                           -1 never gives up, 0 never reconnects)\n"
+		"      --fast_io_fail_tmo S fail held I/O S seconds into an outage (default -1: off)\n"
+		"The URI's query may set the same: ?ctrl_loss_tmo=-1&reconnect_delay=2.\n"
+		"While the connection is lost, reads and writes wait and are replayed once it\n"
+		"is back; they fail with EIO when nvmf-fuse gives up. SIGUSR1 reconnects now.\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            version\n", prog);
 }
@@ -249,7 +256,8 @@ static int parse_positionals(struct fo_config *cfg, int n, char *const pos[], ch
 			    "an NVM subsystem NQN", cfg->uri);
 	if (nvmf_opts_set_uri(&cfg->nv, cfg->uri) < 0)
 		return fail(err, errlen, "URI '%s': %s", cfg->uri, nvmf_get_error());
-	return 0;
+	/* The reconnect options an option set too are refused in the query. */
+	return tc_conn_uri_params(&cfg->nv, cfg->uri, cfg->given, false, err, errlen);
 }
 
 static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *word,
@@ -262,6 +270,8 @@ static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *
 
 		if (r == 0 && co->id == TC_CO_NAME)
 			snprintf(cfg->name, sizeof(cfg->name), "%s", arg);
+		if (r == 0)
+			cfg->given |= TC_CO_BIT(co->id);
 		return r;
 	}
 	switch (c) {

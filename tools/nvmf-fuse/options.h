@@ -5,7 +5,8 @@
  *
  * The connection options (--hostnqn, --hostid, --nr-io-queues,
  * --queue-size, --keep-alive-tmo, --hdr-digest, --data-digest,
- * --io-timeout, --connect-timeout, --name) are tools/common/connopts.c's,
+ * --io-timeout, --connect-timeout, --reconnect-delay, --ctrl-loss-tmo,
+ * --fast_io_fail_tmo, --name) are tools/common/connopts.c's,
  * shared with nvmfctl: nvme-cli's long names, without its short letters.
  * The rest follow FUSE's conventions (-f, -d, -o, plus nbdfuse's -r and -P). Options may appear
  * before or after the positional arguments on every platform: the parser
@@ -31,6 +32,7 @@ struct fo_config {
 	const char *mountpoint;		/* NULL: <runtime dir>/<name>/ */
 	const char *pidfile;
 	char        name[TC_NAME_MAX];	/* "" = nvmfN, the smallest free N */
+	unsigned    given;		/* TC_CO_BIT()s of the connection options given */
 	bool        foreground;
 	bool        debug;
 	bool        read_only;

@@ -285,8 +285,10 @@ void nc_target_init(struct nc_target *t)
 	memset(t, 0, sizeof(*t));
 	nvmf_opts_init(&t->o);
 	/* Inspection is a handful of admin commands: no I/O queues, and keep-
-	 * alive only matters for connections that outlive the command. */
+	 * alive only matters for connections that outlive the command. Admin
+	 * commands are never replayed, so reconnecting behind one is no use. */
 	t->o.nr_io_queues = 0;
+	t->o.ctrl_loss_tmo = 0;
 }
 
 int nc_conn_opt(struct nc_target *t, const struct tc_conn_opt *opt, const char *arg,
@@ -309,8 +311,13 @@ int nc_target_finish(struct nc_target *t, bool discovery)
 				TC_CO_BIT(TC_CO_NQN)))
 			return nc_usage_err("give the target either as a URI or with "
 					     "--traddr/--trsvcid/--nqn, not both");
+		char err[1600];
+
 		if (nvmf_uri_parse(t->uri, &u) < 0)
 			return nc_usage_err("%s", nvmf_get_error());
+		/* ?ctrl_loss_tmo=...: the options the URI's query names. */
+		if (tc_conn_uri_params(&t->o, t->uri, t->given, true, err, sizeof(err)) < 0)
+			return nc_usage_err("%s", err);
 		snprintf(t->o.traddr, sizeof(t->o.traddr), "%s", u.host);
 		snprintf(t->o.trsvcid, sizeof(t->o.trsvcid), "%s", u.port);
 		snprintf(t->o.subnqn, sizeof(t->o.subnqn), "%s", u.discovery ? "" : u.subnqn);

@@ -43,10 +43,14 @@ static const char connect_help[] =
 	"  -o, --output-format FMT    normal or json\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"      --io-timeout S         per-command timeout in seconds (default 30)\n"
+	"  -c, --reconnect-delay S    seconds between reconnect attempts (default 10)\n"
+	"  -l, --ctrl-loss-tmo S      give up reconnecting after S seconds (default 600;\n"
+	"                             -1 never gives up, 0 never reconnects)\n"
+	"  -F, --fast_io_fail_tmo S   fail held I/O S seconds into an outage while\n"
+	"                             reconnecting goes on (default -1: off)\n"
 	"  -h, --help                 this text\n"
-	"There is no automatic reconnect in this version, so nvme-cli's\n"
-	"-c/--ctrl-loss-tmo and -l/--reconnect-delay are refused; a lost connection\n"
-	"fails I/O with EIO after the I/O timeout.\n";
+	"While the connection is lost, I/O is held and replayed once reconnected; it\n"
+	"fails with EIO when nvmf-fuse gives up (see nvmfctl(8), OUTAGES).\n";
 
 /* ---- Helpers ---------------------------------------------------------------------- */
 
@@ -71,6 +75,8 @@ static bool uri_safe(unsigned char c)
 
 static int build_uri(const struct nvmf_opts *o, char *buf, size_t len)
 {
+	struct nvmf_opts d;
+	char sep = '?';
 	size_t n;
 	int w;
 
@@ -94,6 +100,24 @@ static int build_uri(const struct nvmf_opts *o, char *buf, size_t len)
 		if (w < 0 || (size_t)w >= len - n)
 			return -1;
 		n += (size_t)w;
+	}
+	/* The reconnect options travel in the query (nvmf_opts_set_uri()), so
+	 * the URI nvmf-fuse records, and 'nvmfctl list' shows, is the whole
+	 * connection: those that differ from the defaults. */
+	nvmf_opts_init(&d);
+	for (int i = 0; i < 3; i++) {
+		static const char *const key[] = { "reconnect_delay", "ctrl_loss_tmo",
+						   "fast_io_fail_tmo" };
+		const int have[] = { o->reconnect_delay, o->ctrl_loss_tmo, o->fast_io_fail_tmo };
+		const int def[] = { d.reconnect_delay, d.ctrl_loss_tmo, d.fast_io_fail_tmo };
+
+		if (have[i] == def[i])
+			continue;
+		w = snprintf(buf + n, len - n, "%c%s=%d", sep, key[i], have[i]);
+		if (w < 0 || (size_t)w >= len - n)
+			return -1;
+		n += (size_t)w;
+		sep = '&';
 	}
 	buf[n] = '\0';
 	return 0;
@@ -200,7 +224,7 @@ static void add_conn(void *user, const char *opt, const char *val)
 }
 
 /* nvmf-fuse's connection options: the host and queue options of the shared
- * table (the target is the URI). */
+ * table (the target and the reconnect options are in the URI). */
 #define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES)
 
 static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const char *exe,

@@ -39,6 +39,8 @@ static const char discover_help[] =
 	"  -o, --output-format FMT    normal, json or binary (the raw log page)\n"
 	"  -r, --raw FILE             save the raw log page to FILE\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
+	"  -c, -l, -F                 reconnect options: accepted (discovery.conf lines\n"
+	"                             serve connect-all too), no effect on discover\n"
 	"  -h, --help                 this text\n";
 
 static const char connect_all_help[] =
@@ -65,6 +67,10 @@ static const char connect_all_help[] =
 	"  -o, --output-format FMT    normal or json\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"      --io-timeout S         per-command timeout of the connections (default 30)\n"
+	"  -c, --reconnect-delay S    seconds between reconnect attempts (default 10)\n"
+	"  -l, --ctrl-loss-tmo S      give up reconnecting after S seconds (default 600;\n"
+	"                             -1 never gives up, 0 never reconnects)\n"
+	"  -F, --fast_io_fail_tmo S   fail held I/O S seconds into an outage (default -1: off)\n"
 	"  -h, --help                 this text\n";
 
 /* ---- Field names, as nvme-cli prints them ---------------------------------------- */

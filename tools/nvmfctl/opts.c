@@ -2,8 +2,9 @@
  * nvmfctl: the Fabrics options of discover, connect and connect-all.
  *
  * nvme-cli's names and letters (its NVMF_OPTS): the connection options
- * (-t -a -s -n -q -I -i -Q -k -g -G -c -l, --connect-timeout, --io-timeout,
- * --name) come from tools/common/connopts.c, the table nvmf-fuse uses too;
+ * (-t -a -s -n -q -I -i -Q -k -g -G -c -l -F, --connect-timeout,
+ * --io-timeout, --name) come from tools/common/connopts.c, the table
+ * nvmf-fuse uses too;
  * nvmfctl's own are -D/--duplicate-connect, -o/--output-format, -r/--raw,
  * -m/--mountpoint and --read-only. An option a command has no use for is
  * refused rather than ignored, so a typo never silently changes nothing.
@@ -52,6 +53,11 @@ static unsigned allowed_for(int c)
 	case TC_CO_HOSTNQN: case TC_CO_HOSTID: case TC_CO_HDR_DIGEST: case TC_CO_DATA_DIGEST:
 	case TC_CO_KATO: case TC_CO_CONNECT_TIMEOUT: case 'o': case 'h':
 		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL;
+	/* discover takes the reconnect options as nvme-cli does: a line of
+	 * /etc/nvme/discovery.conf serves connect-all too, where they go to
+	 * the connections. A one-shot discovery never reconnects. */
+	case TC_CO_RECONNECT_DELAY: case TC_CO_CTRL_LOSS_TMO: case TC_CO_FAST_IO_FAIL_TMO:
+		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL;
 	case TC_CO_NR_IO_QUEUES: case TC_CO_QUEUE_SIZE: case TC_CO_IO_TIMEOUT:
 	case 'D': case O_READ_ONLY:
 		return FAB_CONNECT | FAB_CONNECT_ALL;
@@ -60,7 +66,7 @@ static unsigned allowed_for(int c)
 	case 'm': case TC_CO_NAME:
 		return FAB_CONNECT;
 	default:
-		return 0;	/* -c, -l: refused by tc_conn_set() */
+		return 0;
 	}
 }
 
@@ -93,7 +99,7 @@ static int one(struct nc_fab_args *a, int c, const char *arg)
 	char nbuf[48];
 	int r;
 
-	if (!(allowed_for(c) & a->cmd) && !(co && (TC_CO_BIT(co->id) & TC_CO_RECONNECT)))
+	if (!(allowed_for(c) & a->cmd))
 		return nc_usage_err("%s does not apply to %s", opt_name(c, nbuf, sizeof(nbuf)),
 				    nc_cmd);
 	if (co) {
