@@ -362,15 +362,15 @@ def t_sigterm(env):
     log("%d acknowledged writes all on the target" % len(acked))
 
 
-# ---- lost connection -> EIO, not a hang -----------------------------------------------
+# ---- lost connection, not reconnecting -> EIO, not a hang ----------------------------
 
 def t_lost(env):
+    """With --ctrl-loss-tmo 0 (no reconnecting, release 0.1's behaviour) a target that
+    dies fails the I/O with EIO at once, and the state record says dead."""
     back = env.path("back.img")
     write_random_file(back, 8 * MiB)
     t = env.target([back])
     io_timeout = 3
-    # --ctrl-loss-tmo 0: no reconnect, the loss is final (the soak tests
-    # under bench/soak ride outages out).
     m = env.mount(t.uri(), args=["--io-timeout", str(io_timeout), "--keep-alive-tmo", "2",
                                  "--ctrl-loss-tmo", "0"])
     f = m.file()
@@ -398,9 +398,9 @@ def t_lost(env):
     check(result.get("write") == errno.EIO, "write after target death: %s, expected EIO"
           % result.get("write"))
     end = time.monotonic() + 30
-    while m.record()["state"] != "failed" and time.monotonic() < end:
+    while m.record()["state"] != "dead" and time.monotonic() < end:
         time.sleep(0.1)
-    check(m.record()["state"] == "failed", "state record still says %s" % m.record()["state"])
+    check(m.record()["state"] == "dead", "state record still says %s" % m.record()["state"])
     try:
         os.close(fd)
     except OSError:
@@ -410,8 +410,9 @@ def t_lost(env):
 
 
 def t_hang(env):
-    """A target that stops answering (SIGSTOP): I/O fails with EIO after the I/O
-    timeout instead of hanging; unmounting still works."""
+    """A target that stops answering (SIGSTOP), not reconnecting (--ctrl-loss-tmo 0):
+    I/O fails with EIO after the I/O timeout instead of hanging; unmounting still
+    works."""
     back = env.path("back.img")
     write_random_file(back, 8 * MiB)
     t = env.target([back])
@@ -543,9 +544,10 @@ def t_fault(env):
     tests/fake): the read fails with EIO and nvmf-fuse's stderr says why in the
     library's words -- the library itself printing nothing. The subsystem NQN
     holds 0xFF and ESC (as one copied from a hostile discovery record would):
-    the state record stays ASCII JSON, the NQN escaped."""
+    the state record stays ASCII JSON, the NQN escaped. Not reconnecting
+    (--ctrl-loss-tmo 0): the fake breaks every connection the same way."""
     f = env.fake("c2h-out-of-order")
-    m = env.mount(f.uri(nqn=NQN + "%FF%1B"), foreground=True)
+    m = env.mount(f.uri(nqn=NQN + "%FF%1B"), foreground=True, args=["--ctrl-loss-tmo", "0"])
     end = time.monotonic() + 30
     while True:  # written in full once the mount serves, claimed before
         with open(os.path.join(env.rundir, "nvmf0.json"), "rb") as fh:
@@ -566,7 +568,7 @@ def t_fault(env):
     cause = r"queue [12]: protocol error: C2HData: DATAO 2048, expected 0 \(data out of order\)"
     want = [r"^nvmf-fuse: n1: read of 4096 bytes at offset 0 failed: Input/output error "
             r"\[Read failed: " + cause + r".*\]$",
-            r"^nvmf-fuse: connection lost: " + cause]
+            r"^nvmf-fuse: connection lost: " + cause + r".*; not reconnecting \(ctrl_loss_tmo 0\)$"]
     end = time.monotonic() + 30
     while not all(re.search(w, m.stderr_text(), re.M) for w in want) and \
             time.monotonic() < end:

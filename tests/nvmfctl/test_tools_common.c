@@ -373,6 +373,7 @@ static void test_record_roundtrip(void **state)
 	assert_int_equal(r->pid, getpid());
 	/* Not an nvmf-fuse process: the reader calls it stale. */
 	assert_false(r->alive);
+	assert_false(r->can_reconnect);	/* only claimed: no counts yet */
 	assert_string_equal(r->state, "stale");
 	tc_record_release(r);
 
@@ -389,6 +390,11 @@ static void test_record_roundtrip(void **state)
 	snprintf(w->uri, sizeof(w->uri), "nvme+tcp://10.0.0.1/nqn.x");
 	w->cntlid = 5;
 	w->read_only = true;
+	w->attempt = 3;
+	w->max_attempts = 60;
+	snprintf(w->last_error, sizeof(w->last_error), "queue 0: connection refused \033[2J");
+	w->outages = 2;
+	w->reconnects = 1ull << 40;
 	w->nr_ns = 2;
 	w->ns = ns;
 	assert_int_equal(tc_record_write(dir, w), 0);
@@ -404,6 +410,12 @@ static void test_record_roundtrip(void **state)
 	assert_string_equal(r->uri, "nvme+tcp://10.0.0.1/nqn.x");
 	assert_int_equal(r->cntlid, 5);
 	assert_true(r->read_only);
+	assert_int_equal(r->attempt, 3);
+	assert_int_equal(r->max_attempts, 60);
+	assert_string_equal(r->last_error, "queue 0: connection refused \\x1b[2J");
+	assert_true(r->outages == 2);
+	assert_true(r->reconnects == 1ull << 40);
+	assert_true(r->can_reconnect);
 	assert_int_equal(r->nr_ns, 2);
 	assert_int_equal(r->ns[1].nsid, 2);
 	assert_string_equal(r->ns[1].file, "/mnt/x/n2");
@@ -441,6 +453,11 @@ static void test_records_list(void **state)
 	assert_string_equal(list[1].name, "nvmf10");
 	assert_string_equal(list[0].state, "stale");
 	assert_int_equal(list[1].cntlid, -1);
+	/* Records of an nvmf-fuse that predates reconnecting: no counts, and
+	 * SIGUSR1 must not be sent. */
+	assert_false(list[0].can_reconnect);
+	assert_int_equal(list[0].attempt, 0);
+	assert_string_equal(list[0].last_error, "");
 	tc_records_free(list, n);
 	assert_int_equal(tc_record_claim(dir, "nvmf10", &holder), 0);
 	/* A directory that does not exist holds no record. */

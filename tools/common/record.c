@@ -255,6 +255,11 @@ int tc_record_write(const char *dir, const struct tc_record *r)
 	json_object_object_add(o, "state", json_object_new_string(r->state));
 	json_object_object_add(o, "uri", esc_string(r->uri));
 	json_object_object_add(o, "read_only", json_object_new_boolean(r->read_only));
+	json_object_object_add(o, "attempt", json_object_new_int64(r->attempt));
+	json_object_object_add(o, "max_attempts", json_object_new_int64(r->max_attempts));
+	json_object_object_add(o, "last_error", esc_string(r->last_error));
+	json_object_object_add(o, "outages", json_object_new_int64((int64_t)r->outages));
+	json_object_object_add(o, "reconnects", json_object_new_int64((int64_t)r->reconnects));
 	json_object_object_add(o, "namespaces", ns_array(r));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -385,6 +390,12 @@ int tc_record_load(const char *path, struct tc_record *r)
 	get_str_esc(o, "uri", r->uri, sizeof(r->uri));
 	r->cntlid = (int)get_int(o, "cntlid", -1);
 	r->read_only = get_bool(o, "read_only");
+	r->attempt = (unsigned)get_int(o, "attempt", 0);
+	r->max_attempts = (unsigned)get_int(o, "max_attempts", 0);
+	get_str_esc(o, "last_error", r->last_error, sizeof(r->last_error));
+	r->outages = (uint64_t)get_int(o, "outages", 0);
+	r->reconnects = (uint64_t)get_int(o, "reconnects", 0);
+	r->can_reconnect = json_object_object_get_ex(o, "reconnects", NULL);
 	load_ns(o, r);
 	json_object_put(o);
 	r->alive = tc_pid_is_fuse(r->pid);

@@ -12,7 +12,16 @@
  * sees half a record), and removed on exit. A record whose process is gone,
  * or is no longer nvmf-fuse (pids are reused), is stale: its name is free.
  *
- * The address, port, NQNs, URI, state and transport may hold a target's
+ * state is the controller's (nvmf_ctrl_state_str(): live, resetting,
+ * connecting, deleting, dead), or "connecting" in a record just claimed;
+ * attempt and max_attempts count the reconnect attempts of the current (or
+ * last) outage, last_error says why the latest attempt or connection
+ * failed, outages and reconnects count since start. nvmf-fuse rewrites the
+ * record on every transition. A record with "reconnects" comes from an
+ * nvmf-fuse that reconnects on SIGUSR1 (nvmfctl reconnect); one without
+ * must not be sent SIGUSR1, which would end an older nvmf-fuse.
+ *
+ * The address, port, NQNs, URI, state, last error and transport may hold a target's
  * bytes (nvmfctl connect-all copies them from discovery records): they are
  * written escaped (tc_escape), so the record stays valid JSON, and escaped
  * again when read (escaping is idempotent). Compare them with escaped
@@ -46,7 +55,8 @@ struct tc_record_ns {
 struct tc_record {
 	char     name[TC_NAME_MAX];
 	int      pid;
-	char     state[16];		/* connecting, live, failed; reader: stale, unknown */
+	char     state[16];		/* nvmf_ctrl_state_str(), or connecting when claimed;
+					 * reader: stale, unknown */
 	char     mountpoint[TC_PATH_MAX];
 	char     transport[16];
 	char     address[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)];
@@ -58,9 +68,16 @@ struct tc_record {
 	bool     read_only;
 	int      nr_ns;
 	struct tc_record_ns *ns;	/* nr_ns entries (malloc()ed when loaded) */
+	/* Outages (nvmf_ctrl_get_state()). */
+	unsigned attempt;		/* reconnect attempts in the current or last outage */
+	unsigned max_attempts;		/* their limit from ctrl_loss_tmo; 0 = none */
+	char     last_error[TC_ESC_SIZE(256)];	/* "" if none */
+	uint64_t outages;		/* times the connection was lost */
+	uint64_t reconnects;		/* times it came back */
 	/* Filled by the reader. */
 	char     path[TC_RECORD_PATH_MAX];	/* the record file */
 	bool     alive;		/* pid exists and is an nvmf-fuse process */
+	bool     can_reconnect;	/* the record has "reconnects": SIGUSR1 reconnects */
 };
 
 /*

@@ -10,6 +10,14 @@
  * `fusermount3 -u` ends it too. Shutdown then waits for the answers of
  * requests still in flight, flushes volatile write caches, unmounts, shuts
  * the controller down (CC.SHN, NVMe Base 2.0, 3.6.2) and exits 0.
+ *
+ * SIGUSR1 asks for a reconnect now (nvmf_reconnect(): a live connection is
+ * made again, one waiting for its next attempt tries at once, one given up
+ * starts over); `nvmfctl reconnect NAME` sends it. It is blocked in every
+ * thread from the start, and one thread takes it with sigwait(): the
+ * library is never called from a signal handler. A signal, not a control
+ * socket: there is one request and no answer to carry (the state record
+ * tells the outcome), and the record already names the pid to send it to.
  */
 #include "nvmf_fuse.h"
 
@@ -99,13 +107,87 @@ static void block_signals(bool block)
 	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
+/* SIGUSR1, blocked in every thread for good (before any thread starts):
+ * only sig_main() takes it. */
+static void block_sigusr1(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void *sig_main(void *arg)
+{
+	struct nf_ctx *x = arg;
+	sigset_t set;
+	int sig, r;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (atomic_load(&x->sig_stop))
+			break;
+		r = nvmf_reconnect(x->ctrl);
+		if (r == 0)
+			fprintf(stderr, "nvmf-fuse: reconnect requested (SIGUSR1)\n");
+		else if (r == -EBUSY)
+			fprintf(stderr, "nvmf-fuse: reconnect requested (SIGUSR1): an attempt is "
+				"already under way\n");
+		else
+			fprintf(stderr, "nvmf-fuse: reconnect requested (SIGUSR1): %s\n",
+				nvmf_get_error()[0] ? nvmf_get_error() : strerror(-r));
+		nf_ns_poke(x);	/* the record shows the new state */
+	}
+	return NULL;
+}
+
+static int sig_thread_start(struct nf_ctx *x)
+{
+	int r = pthread_create(&x->sig_thread, NULL, sig_main, x);
+
+	if (r)
+		return -r;
+	x->sig_started = true;
+	return 0;
+}
+
+static void sig_thread_stop(struct nf_ctx *x)
+{
+	if (!x->sig_started)
+		return;
+	atomic_store(&x->sig_stop, true);
+	pthread_kill(x->sig_thread, SIGUSR1);
+	pthread_join(x->sig_thread, NULL);
+	x->sig_started = false;
+}
+
+/* Flush at shutdown only while connected: during an outage a flush would
+ * wait for the reconnect (up to ctrl_loss_tmo), and a dead controller
+ * fails it anyway. */
+static void flush_at_exit(struct nf_ctx *x)
+{
+	struct nvmf_ctrl_state_info st;
+
+	if (nvmf_ctrl_get_state(x->ctrl, &st) == 0 && st.state != NVMF_CTRL_LIVE) {
+		fprintf(stderr, "nvmf-fuse: not flushing at shutdown: the controller is %s\n",
+			nvmf_ctrl_state_str(st.state));
+		return;
+	}
+	if (nf_io_flush_all(x) < 0)
+		fprintf(stderr, "nvmf-fuse: flush at shutdown failed: %s\n", nvmf_get_error());
+}
+
 static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 {
 	memset(x, 0, sizeof(*x));
 	x->cfg = cfg;
 	x->uid = getuid();
 	x->gid = getgid();
-	atomic_init(&x->failed, false);
+	atomic_init(&x->sig_stop, false);
 	if (pthread_rwlock_init(&x->ns_lock, NULL) || pthread_mutex_init(&x->ops_mu, NULL) ||
 	    pthread_cond_init(&x->ops_cv, NULL) || pthread_mutex_init(&x->ev_mu, NULL) ||
 	    pthread_cond_init(&x->ev_cv, NULL) || pthread_mutex_init(&x->eng.credit_mu, NULL) ||
@@ -245,6 +327,7 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	int r, rc = 1;
 
 	block_signals(true);
+	block_sigusr1();
 	signal(SIGPIPE, SIG_IGN);
 	if (ctx_init(&x, cfg) < 0) {
 		report(su, 0, "out of memory");
@@ -281,6 +364,8 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		r = nf_pidfile_write(cfg->pidfile, err, sizeof(err));
 	if (!r && (r = nf_ns_thread_start(&x)) < 0)
 		snprintf(err, sizeof(err), "cannot start a thread: %s", strerror(-r));
+	if (!r && (r = sig_thread_start(&x)) < 0)
+		snprintf(err, sizeof(err), "cannot start a thread: %s", strerror(-r));
 	if (!r)
 		r = nf_state_write(&x);
 	if (r) {
@@ -309,9 +394,9 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	/* Requests already taken from the kernel still get their answer. */
 	if (nf_ops_drain(&x, cfg->nv.io_timeout + 5) < 0)
 		fprintf(stderr, "nvmf-fuse: requests still unanswered at shutdown\n");
-	if (!atomic_load(&x.failed) && nf_io_flush_all(&x) < 0)
-		fprintf(stderr, "nvmf-fuse: flush at shutdown failed: %s\n", nvmf_get_error());
+	flush_at_exit(&x);
 out:
+	sig_thread_stop(&x);
 	nf_ns_thread_stop(&x);
 	if (mounted)
 		fuse_session_unmount(x.se);

@@ -8,12 +8,19 @@
  * invalidation. Those are sent from a thread of our own: an invalidation
  * can make the kernel write back or wait on requests that only the
  * library's I/O thread, where events arrive, could complete.
+ *
+ * The outage events (CONN_LOST or FATAL, RECONNECTING, RECONNECTED,
+ * GAVE_UP: nvmf.h, OUTAGES) each print one line on stderr and wake the
+ * same thread, which rewrites the state record and rescans: a namespace
+ * whose identity changed across a reconnect comes back unsupported, and
+ * its file goes away like that of a namespace removed.
  */
 #include "nvmf_fuse.h"
 
 #include "escape.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +32,7 @@ enum { CH_ADDED = 1, CH_REMOVED = 2, CH_RESIZED = 4 };
 struct ns_change {
 	uint32_t nsid;
 	int      what;
+	char     reason[96];	/* CH_REMOVED while still active: why not served */
 };
 
 static bool wanted(const struct nf_ctx *x, const struct nvmf_ns_info *ni)
@@ -88,14 +96,23 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 	pthread_rwlock_wrlock(&x->ns_lock);
 	for (int i = 0; i < x->nr_ns; i++) {
 		struct nf_ns *ns = x->ns[i];
+		const struct nvmf_ns_info *still = NULL;	/* listed, maybe unsupported */
 		bool found = false;
 
-		for (int j = 0; j < n && !found; j++)
+		for (int j = 0; j < n && !found; j++) {
 			found = list[j].nsid == ns->nsid && wanted(x, &list[j]);
+			if (list[j].nsid == ns->nsid)
+				still = &list[j];
+		}
 		if (!found && ns->present) {
 			ns->present = false;
-			if (nch < max)
-				ch[nch++] = (struct ns_change){ ns->nsid, CH_REMOVED };
+			if (nch < max) {
+				ch[nch] = (struct ns_change){ ns->nsid, CH_REMOVED, "" };
+				if (still && !still->supported)
+					snprintf(ch[nch].reason, sizeof(ch[nch].reason), "%s",
+						 still->reason[0] ? still->reason : "not supported");
+				nch++;
+			}
 		}
 	}
 	for (int j = 0; j < n; j++) {
@@ -108,7 +125,7 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 			if (insert_locked(x, &list[j]) < 0)
 				continue;
 			if (nch < max)
-				ch[nch++] = (struct ns_change){ list[j].nsid, CH_ADDED };
+				ch[nch++] = (struct ns_change){ list[j].nsid, CH_ADDED, "" };
 		} else if (!ns->present || ns->size != list[j].size ||
 			   ns->lba_size != list[j].lba_size ||
 			   ns->read_only != (list[j].read_only || x->cfg->read_only)) {
@@ -116,7 +133,7 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 
 			fill(x, ns, &list[j]);
 			if (nch < max)
-				ch[nch++] = (struct ns_change){ ns->nsid, what };
+				ch[nch++] = (struct ns_change){ ns->nsid, what, "" };
 		}
 	}
 	pthread_rwlock_unlock(&x->ns_lock);
@@ -205,34 +222,98 @@ void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st)
 	st->st_atime = st->st_mtime = st->st_ctime = x->start_time;
 }
 
+/* One line on stderr, escaped whole: the library's text may quote what the
+ * target sent. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char line[1024], esc[TC_ESC_SIZE(1024)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "nvmf-fuse: %s\n", tc_escape(esc, sizeof(esc), line));
+}
+
+static const char *why(const struct nvmf_event *ev)
+{
+	if (ev->msg && ev->msg[0])
+		return ev->msg;
+	return ev->error ? strerror(-ev->error) : "no reason given";
+}
+
+/* " of 60", or "" without a limit. */
+static const char *of_max(const struct nvmf_event *ev, char *buf, size_t len)
+{
+	if (ev->max_attempts)
+		snprintf(buf, len, " of %u", ev->max_attempts);
+	else
+		buf[0] = '\0';
+	return buf;
+}
+
 void nf_ns_event(void *user, const struct nvmf_event *ev)
 {
 	struct nf_ctx *x = user;
+	int tmo = x->cfg->nv.ctrl_loss_tmo;
+	char of[32];
 
-	/* Library I/O thread: no blocking beyond a short mutex. */
-	pthread_mutex_lock(&x->ev_mu);
+	/* Library I/O thread: no blocking beyond a short mutex and a line on
+	 * stderr. The library prints nothing itself: these lines are how the
+	 * user (-f) follows an outage; the state record keeps the rest. */
 	switch (ev->type) {
-	case NVMF_EVENT_NS_CHANGED:
-		x->ev_rescan = true;
-		break;
 	case NVMF_EVENT_CONN_LOST:
 	case NVMF_EVENT_FATAL:
-		if (!atomic_exchange(&x->failed, true)) {
-			char esc[TC_ESC_SIZE(512)];
-
-			x->ev_rescan = true;	/* rewrite the state record */
-			/* The first one (the state turns "failed"): the
-			 * library prints nothing, failed requests say the rest. */
-			fprintf(stderr, "nvmf-fuse: %s: %s\n",
-				ev->type == NVMF_EVENT_FATAL ? "controller failed"
-							     : "connection lost",
-				tc_escape(esc, sizeof(esc), ev->msg[0] ? ev->msg
-								       : strerror(-ev->error)));
-		}
+		if (tmo == 0)
+			say("%s: %s; not reconnecting (ctrl_loss_tmo 0)",
+			    ev->type == NVMF_EVENT_FATAL ? "controller failed" : "connection lost",
+			    why(ev));
+		else if (tmo < 0)
+			say("%s: %s; reconnecting (ctrl_loss_tmo -1: for ever)",
+			    ev->type == NVMF_EVENT_FATAL ? "controller failed" : "connection lost",
+			    why(ev));
+		else
+			say("%s: %s; reconnecting (ctrl_loss_tmo %d s)",
+			    ev->type == NVMF_EVENT_FATAL ? "controller failed" : "connection lost",
+			    why(ev), tmo);
+		break;
+	case NVMF_EVENT_RECONNECTING:
+		say("reconnecting: attempt %u%s: %s", ev->attempt, of_max(ev, of, sizeof(of)),
+		    why(ev));
+		break;
+	case NVMF_EVENT_RECONNECTED:
+		say("reconnected after %u attempt%s", ev->attempt, ev->attempt == 1 ? "" : "s");
+		break;
+	case NVMF_EVENT_GAVE_UP:
+		say("gave up: %s; I/O fails with EIO (SIGUSR1 or 'nvmfctl reconnect' tries "
+		    "again)", why(ev));
 		break;
 	default:
 		break;
 	}
+	pthread_mutex_lock(&x->ev_mu);
+	switch (ev->type) {
+	case NVMF_EVENT_NS_CHANGED:
+	case NVMF_EVENT_CONN_LOST:
+	case NVMF_EVENT_FATAL:
+	case NVMF_EVENT_RECONNECTING:
+	case NVMF_EVENT_RECONNECTED:
+	case NVMF_EVENT_GAVE_UP:
+		x->ev_rescan = true;	/* rescan, rewrite the state record */
+		break;
+	default:
+		break;
+	}
+	pthread_cond_signal(&x->ev_cv);
+	pthread_mutex_unlock(&x->ev_mu);
+}
+
+void nf_ns_poke(struct nf_ctx *x)
+{
+	pthread_mutex_lock(&x->ev_mu);
+	x->ev_rescan = true;
 	pthread_cond_signal(&x->ev_cv);
 	pthread_mutex_unlock(&x->ev_mu);
 }
@@ -284,6 +365,9 @@ static void *ev_main(void *arg)
 			nch = apply(x, list, n, ch, (int)(sizeof(ch) / sizeof(ch[0])));
 			nvmf_free(list);
 		}
+		for (int i = 0; i < nch; i++)
+			if (ch[i].reason[0])
+				say("namespace %u removed: %s", ch[i].nsid, ch[i].reason);
 		invalidate(x, ch, nch);
 		nf_state_write(x);
 		pthread_mutex_lock(&x->ev_mu);

@@ -4,8 +4,15 @@
  * Threads: libfuse's worker threads run the operations; the library's I/O
  * thread runs completion and event callbacks and answers most requests
  * (fuse_reply_* is safe from any thread); one "notify" thread turns
- * namespace-change events into FUSE cache invalidations, which must not be
- * sent from the I/O thread (the kernel may need I/O to finish them).
+ * controller events into FUSE cache invalidations, which must not be sent
+ * from the I/O thread (the kernel may need I/O to finish them), and into
+ * state record rewrites; one "signal" thread waits for SIGUSR1 (blocked in
+ * every thread) and asks the library to reconnect.
+ *
+ * Outages: the library holds reads and writes while it reconnects (nvmf.h,
+ * OUTAGES), so FUSE requests simply wait and then complete; nothing here
+ * fails them. Files stay open. Only a controller given up (GAVE_UP) fails
+ * them, with EIO (op_errno()).
  */
 #ifndef NVMF_FUSE_H
 #define NVMF_FUSE_H
@@ -108,7 +115,11 @@ struct nf_ctx {
 	bool                 ev_started;
 	bool                 ev_rescan;
 	bool                 ev_stop;
-	atomic_bool          failed;	/* connection lost or controller fatal */
+
+	/* SIGUSR1: reconnect now (main.c). */
+	pthread_t            sig_thread;
+	bool                 sig_started;
+	atomic_bool          sig_stop;
 
 	/* The data path (op.c). */
 	struct nf_engine     eng;
@@ -128,7 +139,12 @@ struct nf_ns *nf_ns_get(struct nf_ctx *x, fuse_ino_t ino, struct nf_ns *copy);
 struct nf_ns *nf_ns_by_name(struct nf_ctx *x, const char *name, struct nf_ns *copy);
 /* Fill out with the present namespaces (malloc()ed copies); count or -errno. */
 int  nf_ns_list(struct nf_ctx *x, struct nf_ns **out);
-void nf_ns_event(void *user, const struct nvmf_event *ev);	/* nvmf event_cb */
+/* nvmf event_cb: logs every transition of the controller (one line on
+ * stderr each) and wakes the notify thread, which rescans and rewrites the
+ * state record. */
+void nf_ns_event(void *user, const struct nvmf_event *ev);
+/* Wake the notify thread as an event would (SIGUSR1 handled). */
+void nf_ns_poke(struct nf_ctx *x);
 int  nf_ns_thread_start(struct nf_ctx *x);
 void nf_ns_thread_stop(struct nf_ctx *x);
 void nf_ns_free(struct nf_ctx *x);
@@ -161,7 +177,8 @@ void nf_io_fini(struct nf_ctx *x);
 int  nf_state_rundir(char *buf, size_t len, char *err, size_t errlen);
 /* Claim cfg->name (or the smallest free nvmfN) in x->rundir. */
 int  nf_state_claim(struct nf_ctx *x, char *err, size_t errlen);
-int  nf_state_write(struct nf_ctx *x);	/* (re)write the record atomically */
+/* (Re)write the record atomically, with the controller's state now. */
+int  nf_state_write(struct nf_ctx *x);
 void nf_state_remove(struct nf_ctx *x);
 int  nf_pidfile_write(const char *path, char *err, size_t errlen);
 

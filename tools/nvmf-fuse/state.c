@@ -114,6 +114,7 @@ static void fill_ns(struct nf_ctx *x, struct tc_record *rec)
 int nf_state_write(struct nf_ctx *x)
 {
 	const struct nvmf_opts *nv = &x->cfg->nv;
+	struct nvmf_ctrl_state_info st;
 	struct tc_record *rec;
 	int r;
 
@@ -124,8 +125,19 @@ int nf_state_write(struct nf_ctx *x)
 		return -ENOMEM;
 	snprintf(rec->name, sizeof(rec->name), "%s", x->name);
 	rec->pid = (int)getpid();
-	snprintf(rec->state, sizeof(rec->state), "%s",
-		 atomic_load(&x->failed) ? "failed" : "live");
+	/* The library's own account of the outages: the record says what
+	 * nvmf_ctrl_get_state() says, whatever events were coalesced. */
+	if (x->ctrl && nvmf_ctrl_get_state(x->ctrl, &st) == 0) {
+		snprintf(rec->state, sizeof(rec->state), "%s", nvmf_ctrl_state_str(st.state));
+		rec->attempt = st.attempt;
+		rec->max_attempts = st.max_attempts;
+		snprintf(rec->last_error, sizeof(rec->last_error), "%s",
+			 st.msg[0] ? st.msg : st.error ? strerror(-st.error) : "");
+		rec->outages = st.outages;
+		rec->reconnects = st.reconnects;
+	} else {
+		snprintf(rec->state, sizeof(rec->state), "unknown");
+	}
 	snprintf(rec->mountpoint, sizeof(rec->mountpoint), "%s", x->mountpoint);
 	snprintf(rec->transport, sizeof(rec->transport), "tcp");
 	snprintf(rec->address, sizeof(rec->address), "%s", nv->traddr);
@@ -134,6 +146,14 @@ int nf_state_write(struct nf_ctx *x)
 	snprintf(rec->hostnqn, sizeof(rec->hostnqn), "%s", nv->hostnqn);
 	snprintf(rec->uri, sizeof(rec->uri), "%s", x->cfg->uri);
 	rec->cntlid = x->info.cntlid;
+	{
+		/* The controller ID may change with each reconnect. */
+		struct nvmf_ctrl_info info;
+
+		if (x->ctrl && !strcmp(rec->state, "live") &&
+		    nvmf_ctrl_get_info(x->ctrl, &info) == 0)
+			rec->cntlid = info.cntlid;
+	}
 	rec->read_only = x->cfg->read_only;
 	fill_ns(x, rec);
 	pthread_mutex_lock(&x->state_mu);
