@@ -564,9 +564,167 @@ def t_hostile(env):
     check(env.records() == [], "disconnect -n of the escaped NQN left %s" % env.records())
 
 
+# ---- list states and reconnect, against stand-in servers ------------------------------
+
+# A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
+# keeping a state record, answering SIGUSR1 as told. No FUSE, no target, no library.
+STAND_IN = r"""
+import json, os, signal, sys, time
+path, mode, rec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+try:
+    with open("/proc/self/comm", "w") as f:
+        f.write("nvmf-fuse")
+except OSError:
+    pass
+rec["pid"] = os.getpid()
+
+def write():
+    with open(path + ".tmp", "w") as f:
+        json.dump(rec, f)
+    os.rename(path + ".tmp", path)
+
+def usr1(sig, frame):
+    if mode == "answer":      # reconnected: the count goes up
+        rec["reconnects"] += 1
+        rec["outages"] += 1
+        rec["state"] = "live"
+        write()
+    elif mode == "giveup":    # tries, then gives up again
+        rec["state"] = "connecting"
+        rec["attempt"] = 1
+        write()
+        time.sleep(0.3)
+        rec["state"] = "dead"
+        rec["last_error"] = "queue 0: connection refused"
+        write()
+    # "ignore": nothing changes
+
+if mode != "default":
+    signal.signal(signal.SIGUSR1, usr1)
+write()
+print("ready", flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+def stand_in(env, name, mode="answer", **fields):
+    rec = {"name": name, "pid": 0, "mountpoint": env.path("mnt-" + name), "transport": "tcp",
+           "address": "127.0.0.1", "port": 4420, "subnqn": NQN, "hostnqn": HOSTNQN,
+           "cntlid": 7, "state": "live", "uri": "nvme+tcp://127.0.0.1/" + NQN,
+           "read_only": False, "attempt": 0, "max_attempts": 0, "last_error": "",
+           "outages": 0, "reconnects": 0, "namespaces": []}
+    os.makedirs(rec["mountpoint"], exist_ok=True)
+    rec.update(fields)
+    for k in [k for k, v in rec.items() if v is None]:
+        del rec[k]
+    p = subprocess.Popen([sys.executable, "-c", STAND_IN,
+                          os.path.join(env.rundir, name + ".json"), mode, json.dumps(rec)],
+                         stdout=subprocess.PIPE, text=True)
+    check(p.stdout.readline() == "ready\n", "stand-in server did not start")
+    env.stand_ins.append(p)
+    return p
+
+
+def t_records(env):
+    """nvmfctl list shows the outage state of a record; nvmfctl reconnect signals only a
+    running nvmf-fuse that takes SIGUSR1, and reports what came of it."""
+    env.stand_ins = []
+    try:
+        records_and_reconnect(env)
+    finally:
+        for p in env.stand_ins:
+            p.kill()
+            p.wait()
+
+
+def records_and_reconnect(env):
+    stand_in(env, "a", state="connecting", attempt=3, max_attempts=60, outages=1,
+             last_error="queue 0: connection refused")
+    stand_in(env, "b", state="dead", attempt=60, max_attempts=60, outages=2, reconnects=1,
+             last_error="gave up")
+    stand_in(env, "c", state="connecting", attempt=2, max_attempts=0, last_error="x")
+    stand_in(env, "d", state="live", outages=4, reconnects=4, last_error="old news")
+    out = env.ctl("list").out
+    for pat in [r"^a +connecting \(attempt 3 of 60\) +127\.0\.0\.1:4420 +7 ",
+                r"^ +last error: queue 0: connection refused$",
+                r"^b +dead \(gave up after 60 attempts\) ",
+                r"^c +connecting \(attempt 2\) ",
+                r"^d +live +127"]:
+        check(re.search(pat, out, re.M), "list: no line matching %r:\n%s" % (pat, out))
+    check("old news" not in out, "list shows the last error of a live connection:\n" + out)
+    j = {c["name"]: c for c in env.ctl("list", "-o", "json").json()["connections"]}
+    check(j["a"]["state"] == "connecting" and j["a"]["attempt"] == 3
+          and j["a"]["max_attempts"] == 60 and j["a"]["outages"] == 1
+          and j["a"]["reconnects"] == 0
+          and j["a"]["last_error"] == "queue 0: connection refused", "list json %s" % j["a"])
+    check(j["b"]["state"] == "dead" and j["d"]["reconnects"] == 4, "list json %s" % j)
+
+    # reconnect: SIGUSR1, then the record's count going up.
+    r = env.ctl("reconnect", "d")
+    check(r.out == "reconnected d (cntlid 7, 5 reconnects since start)\n", "reconnect: %r" % r.out)
+    r = env.ctl("reconnect", env.path("mnt-a") + "/", "--timeout", "5")  # by mount point
+    check(r.out.startswith("reconnected a "), "reconnect by mount point: %r" % r.out)
+    r = env.ctl("reconnect", "--timeout", "0", "d")
+    check(re.match(r"reconnect requested for d \(nvmf-fuse pid \d+\)\n$", r.out),
+          "reconnect --timeout 0: %r" % r.out)
+    stand_in(env, "e", mode="ignore", state="connecting", attempt=3, max_attempts=60,
+             last_error="queue 0: connection refused")
+    env.fails("reconnect", "--timeout", "1", "e", cmd="reconnect",
+              want=["e: not reconnected within 1 s: connecting (attempt 3 of 60): "
+                    "queue 0: connection refused"])
+    stand_in(env, "f", mode="giveup", state="dead", attempt=1, max_attempts=1,
+             last_error="before")
+    env.fails("reconnect", "f", cmd="reconnect",
+              want=["f: reconnect failed: dead (gave up after 1 attempt): "
+                    "queue 0: connection refused"])
+    g = stand_in(env, "g", mode="default")  # takes SIGUSR1 by its record, but dies of it
+    env.fails("reconnect", "g", cmd="reconnect", want=["g: nvmf-fuse (pid %d) exited" % g.pid])
+
+    # Never signalled: an older nvmf-fuse (no counts in its record), one still making
+    # its first connection (a claimed record), a record whose process is gone, a pid
+    # reused by another program.
+    old = stand_in(env, "old", mode="default", attempt=None, max_attempts=None,
+                   last_error=None, outages=None, reconnects=None)
+    env.fails("reconnect", "old", cmd="reconnect",
+              want=["old: nvmf-fuse (pid %d) does not take reconnect requests" % old.pid])
+    check(old.poll() is None, "an nvmf-fuse without reconnect support was signalled")
+    with open(os.path.join(env.rundir, "claimed.json"), "w") as f:
+        json.dump({"pid": old.pid, "state": "connecting"}, f)
+    env.fails("reconnect", "claimed", cmd="reconnect",
+              want=["claimed: nvmf-fuse (pid %d) is still making its first connection"
+                    % old.pid])
+    check(old.poll() is None, "a server still connecting was signalled")
+    with open(os.path.join(env.rundir, "gone.json"), "w") as f:
+        json.dump({"name": "gone", "pid": 2147483000, "state": "live", "reconnects": 0}, f)
+    env.fails("reconnect", "gone", cmd="reconnect",
+              want=["gone: stale record: nvmf-fuse (pid 2147483000) is gone",
+                    "'nvmfctl disconnect gone'"])
+    other = subprocess.Popen(["sleep", "60"])
+    env.stand_ins.append(other)
+    with open(os.path.join(env.rundir, "reused.json"), "w") as f:
+        json.dump({"name": "reused", "pid": other.pid, "state": "live", "reconnects": 0}, f)
+    env.fails("reconnect", "reused", cmd="reconnect", want=["reused: stale record"])
+    check(other.poll() is None, "a process that is not nvmf-fuse was signalled")
+    env.fails("reconnect", "nope", cmd="reconnect",
+              want=["no connection named or mounted at 'nope'"])
+    env.fails("reconnect", rc=2, usage=True, cmd="reconnect", want=["NAME or MOUNTPOINT"])
+    env.fails("reconnect", "--timeout", "x", "d", rc=2, usage=True, cmd="reconnect",
+              want=["--timeout"])
+    # Another user's server: named, with the reason (root only: needs a second user).
+    if os.geteuid() == 0:
+        os.chmod(env.tmp, 0o755)
+        os.chmod(env.rundir, 0o755)
+        p = subprocess.run([env.ctl_exe, "reconnect", "d"], capture_output=True, text=True,
+                           env=env.env, preexec_fn=lambda: os.setuid(65534), timeout=60)
+        check(p.returncode == 1 and "d: cannot signal nvmf-fuse" in p.stderr
+              and "Operation not permitted" in p.stderr and "another user" in p.stderr,
+              "reconnect as another user: %d %r" % (p.returncode, p.stderr))
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
-         "hostile": t_hostile}
+         "hostile": t_hostile, "records": t_records}
 
 if __name__ == "__main__":
     try:

@@ -48,9 +48,12 @@ static const char disconnect_all_help[] =
 
 static const char list_help[] =
 	"Usage: nvmfctl list [-o normal|json]\n"
-	"List the connections nvmf-fuse serves, from its state records: name, state\n"
-	"(live, failed, connecting, or stale when the process is gone), address,\n"
-	"controller ID, subsystem NQN, mount point and namespace files.\n\n"
+	"List the connections nvmf-fuse serves, from its state records: name, state,\n"
+	"address, controller ID, subsystem NQN, mount point and namespace files.\n"
+	"States: live; resetting and connecting (attempt N of M) while an outage\n"
+	"lasts, I/O held; dead once given up (I/O fails); deleting; connecting\n"
+	"before the first connection; stale when the process is gone. A connection\n"
+	"not live shows its last error.\n\n"
 	"  -o, --output-format FMT    normal or json\n"
 	"  -h, --help                 this text\n";
 
@@ -173,18 +176,6 @@ static int disconnect_record(struct tc_record *r, int timeout_s)
 	return NC_EXIT_OK;
 }
 
-static bool matches(const struct tc_record *r, const char *arg)
-{
-	char real[PATH_MAX];
-
-	if (!strcmp(r->name, arg) || !strcmp(r->path, arg))
-		return true;
-	if (r->mountpoint[0] && !strcmp(r->mountpoint, arg))
-		return true;
-	/* A mount point given another way (relative, trailing slash). */
-	return r->mountpoint[0] && realpath(arg, real) && !strcmp(real, r->mountpoint);
-}
-
 static int disc_opts(int argc, char **argv, const char *help, bool all, const char **nqn,
 		     int *timeout_s)
 {
@@ -286,7 +277,7 @@ int cmd_disconnect(int argc, char **argv)
 		bool found = false;
 
 		for (int i = 0; i < n && !found; i++) {
-			if (!matches(&list[i], names[k]))
+			if (!nc_record_matches(&list[i], names[k]))
 				continue;
 			found = true;
 			if (disconnect_record(&list[i], timeout_s))
@@ -365,7 +356,7 @@ int cmd_list(int argc, char **argv)
 	enum nc_fmt fmt = NC_FMT_NORMAL;
 	struct tc_record *list = NULL;
 	int c, n, wn = 4, ws = 5, wa = 7, wq = 13;
-	char addr[sizeof(list->address) + sizeof(list->port) + 4];
+	char addr[sizeof(list->address) + sizeof(list->port) + 4], state[64];
 
 	tc_getopt_reset();
 	opterr = 0;
@@ -401,7 +392,7 @@ int cmd_list(int argc, char **argv)
 		snprintf(addr, sizeof(addr), strchr(list[i].address, ':') ? "[%s]:%s" : "%s:%s",
 			 list[i].address, list[i].port);
 		wn = width(wn, list[i].name);
-		ws = width(ws, list[i].state);
+		ws = width(ws, nc_record_state(&list[i], state, sizeof(state)));
 		wa = width(wa, addr);
 		wq = width(wq, list[i].subnqn);
 	}
@@ -417,8 +408,9 @@ int cmd_list(int argc, char **argv)
 			snprintf(cntlid, sizeof(cntlid), "%d", r->cntlid);
 		else
 			snprintf(cntlid, sizeof(cntlid), "-");
-		printf("%-*s %-*s %-*s %-6s %-*s %s\n", wn, r->name, ws, r->state, wa, addr, cntlid,
-		       wq, r->subnqn, r->mountpoint);
+		printf("%-*s %-*s %-*s %-6s %-*s %s\n", wn, r->name, ws,
+		       nc_record_state(r, state, sizeof(state)), wa, addr, cntlid, wq, r->subnqn,
+		       r->mountpoint);
 		for (int k = 0; k < r->nr_ns; k++) {
 			char sz[32];
 
@@ -427,6 +419,8 @@ int cmd_list(int argc, char **argv)
 			       r->ns[k].file, sz, r->ns[k].lba_size,
 			       r->ns[k].read_only ? ", read-only" : "");
 		}
+		if (r->alive && strcmp(r->state, "live") && r->last_error[0])
+			printf("%*s last error: %s\n", wn, "", r->last_error);
 		if (!r->alive)
 			printf("%*s (nvmf-fuse pid %d is gone: 'nvmfctl disconnect %s' removes "
 			       "the record)\n", wn, "", r->pid, r->name);

@@ -29,6 +29,7 @@ static const struct nc_command commands[] = {
 	{ "disconnect",     cmd_disconnect,     "end connections by name, mount point or subsystem NQN" },
 	{ "disconnect-all", cmd_disconnect_all, "end every nvmf-fuse connection" },
 	{ "list",           cmd_list,           "list the connections nvmf-fuse serves" },
+	{ "reconnect",      cmd_reconnect,      "make a connection again now (after an outage, or to reset it)" },
 	{ "id-ctrl",        cmd_id_ctrl,        "print a remote controller's Identify Controller data" },
 	{ "id-ns",          cmd_id_ns,          "print a remote namespace's Identify Namespace data" },
 	{ "list-ns",        cmd_list_ns,        "print a remote controller's active namespace IDs" },

@@ -16,6 +16,7 @@
  * escaping of target strings (escape.h). nvmfctl's own names are nc_.
  *   connect.c   connect (starting nvmf-fuse)
  *   disconnect.c disconnect, disconnect-all, list
+ *   reconnect.c reconnect (SIGUSR1 to nvmf-fuse)
  *
  * Option names, defaults and output field names follow nvme-cli where it
  * has the same command, because that is what an administrator types.
@@ -162,6 +163,7 @@ int cmd_connect(int argc, char **argv);
 int cmd_disconnect(int argc, char **argv);
 int cmd_disconnect_all(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_reconnect(int argc, char **argv);
 int cmd_id_ctrl(int argc, char **argv);
 int cmd_id_ns(int argc, char **argv);
 int cmd_list_ns(int argc, char **argv);
@@ -254,5 +256,9 @@ int nc_rundir(char *buf, size_t len);
 int nc_records_load(struct tc_record **out);
 /* A record as nvmfctl's JSON (connect -o json, list -o json). */
 json_object *nc_record_json(const struct tc_record *r);
+/* Does arg name r: its name, record file or mount point (any spelling)? */
+bool nc_record_matches(const struct tc_record *r, const char *arg);
+/* The state as list shows it: "connecting (attempt 3 of 60)". */
+const char *nc_record_state(const struct tc_record *r, char *buf, size_t len);
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "nvmfctl.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 int nc_rundir(char *buf, size_t len)
@@ -34,6 +36,34 @@ int nc_records_load(struct tc_record **out)
 	return n;
 }
 
+bool nc_record_matches(const struct tc_record *r, const char *arg)
+{
+	char real[PATH_MAX];
+
+	if (!strcmp(r->name, arg) || !strcmp(r->path, arg))
+		return true;
+	if (r->mountpoint[0] && !strcmp(r->mountpoint, arg))
+		return true;
+	/* A mount point given another way (relative, trailing slash). */
+	return r->mountpoint[0] && realpath(arg, real) && !strcmp(real, r->mountpoint);
+}
+
+const char *nc_record_state(const struct tc_record *r, char *buf, size_t len)
+{
+	bool trying = !strcmp(r->state, "connecting") || !strcmp(r->state, "resetting");
+
+	if (r->alive && trying && r->attempt && r->max_attempts)
+		snprintf(buf, len, "%s (attempt %u of %u)", r->state, r->attempt, r->max_attempts);
+	else if (r->alive && trying && r->attempt)
+		snprintf(buf, len, "%s (attempt %u)", r->state, r->attempt);
+	else if (r->alive && !strcmp(r->state, "dead") && r->attempt)
+		snprintf(buf, len, "dead (gave up after %u attempt%s)", r->attempt,
+			 r->attempt == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%s", r->state);
+	return buf;
+}
+
 json_object *nc_record_json(const struct tc_record *r)
 {
 	json_object *o = json_object_new_object(), *arr = json_object_new_array();
@@ -51,6 +81,12 @@ json_object *nc_record_json(const struct tc_record *r)
 	json_object_object_add(o, "mountpoint", json_object_new_string(r->mountpoint));
 	json_object_object_add(o, "uri", json_object_new_string(r->uri));
 	json_object_object_add(o, "read_only", json_object_new_boolean(r->read_only));
+	/* Outages: the current or last one's attempts, and counts since start. */
+	json_object_object_add(o, "attempt", json_object_new_int64(r->attempt));
+	json_object_object_add(o, "max_attempts", json_object_new_int64(r->max_attempts));
+	json_object_object_add(o, "last_error", json_object_new_string(r->last_error));
+	json_object_object_add(o, "outages", nc_json_u64(r->outages));
+	json_object_object_add(o, "reconnects", nc_json_u64(r->reconnects));
 	for (int i = 0; i < r->nr_ns; i++) {
 		json_object *n = json_object_new_object();
 
