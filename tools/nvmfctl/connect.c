@@ -297,7 +297,9 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 }
 
 /* The record of the server with this pid (written before it reports ready;
- * a moment's retry covers a slow rename). 0 or -1. */
+ * a moment's retry covers a slow rename). 0 or -1. A record only claimed
+ * has no mount point yet; a written one may say "connecting" too, when the
+ * connection was lost right after start-up. */
 static int find_record(int pid, struct tc_record *out)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
@@ -305,7 +307,7 @@ static int find_record(int pid, struct tc_record *out)
 		int n = nc_records_load(&list), found = -1;
 
 		for (int i = 0; i < n; i++) {
-			if (list[i].pid == pid && strcmp(list[i].state, "connecting")) {
+			if (list[i].pid == pid && list[i].mountpoint[0]) {
 				found = i;
 				break;
 			}
