@@ -72,9 +72,10 @@ def write_random_file(path, size, seed=None):
 class Target:
     """nvmf-target on a free loopback port serving backing files."""
 
-    def __init__(self, exe, backing, lba=512, config=None, extra=()):
+    def __init__(self, exe, backing, lba=512, config=None, extra=(), port=0):
         self.exe = exe
-        args = [exe, "-a", "127.0.0.1", "-p", "0", "-P", "0", "-b", str(lba)]
+        self.lba, self.config, self.extra = lba, config, extra
+        args = [exe, "-a", "127.0.0.1", "-p", str(port), "-P", "0", "-b", str(lba)]
         if config:
             args += ["-c", config]
         else:
@@ -110,6 +111,22 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    def restart(self, backing, lba=None):
+        """A new nvmf-target on the same port (this one killed first if still running),
+        as a target restarted after a crash: same subsystem, these backing files."""
+        self.kill()
+        end = time.monotonic() + 10
+        while True:  # the port may linger a moment
+            try:
+                new = Target(self.exe, backing, lba=lba or self.lba, config=self.config,
+                             extra=self.extra, port=self.port)
+                break
+            except Fail:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.1)
+        self.proc, self.errf = new.proc, new.errf
 
 
 class Fake(_Fake):

@@ -444,6 +444,209 @@ def t_hang(env):
         t.proc.send_signal(signal.SIGCONT)
 
 
+# ---- outages: held, replayed, given up, revived ---------------------------------------
+
+def direct_fd(path):
+    return os.open(path, os.O_RDWR | os.O_DIRECT)
+
+
+def fd_read(fd, off, n):
+    import mmap
+    buf = mmap.mmap(-1, n)
+    got = os.preadv(fd, [buf], off)
+    return bytes(buf[:got])
+
+
+def fd_write(fd, off, data):
+    import mmap
+    buf = mmap.mmap(-1, len(data))
+    buf[:] = data
+    return os.pwritev(fd, [buf], off)
+
+
+def wait_for(what, cond, timeout=30):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            raise Fail("still not %s after %d s" % (what, timeout))
+        time.sleep(0.05)
+
+
+def wait_lines(m, pats, timeout=30):
+    """Every pattern matches a line of the foreground server's stderr."""
+    end = time.monotonic() + timeout
+    while True:
+        err = m.stderr_text()
+        missing = [p for p in pats if not re.search(p, err, re.M)]
+        if not missing:
+            return err
+        if time.monotonic() > end:
+            raise Fail("no line matching %r in nvmf-fuse's stderr:\n%s" % (missing[0], err))
+        time.sleep(0.05)
+
+
+def in_thread(fn):
+    """Run fn in a thread; .result is its value or the OSError's errno."""
+    th = threading.Thread(target=lambda: _run(th, fn), daemon=True)
+    th.result = None
+    th.start()
+    return th
+
+
+def _run(th, fn):
+    try:
+        th.result = fn()
+    except OSError as e:
+        th.result = e.errno
+
+
+def t_outage(env):
+    """The target is SIGKILLed under an open file and restarted on the same port: the
+    read and the write issued meanwhile block (held, not failed), then complete once
+    reconnected, through the same file descriptor; one line per transition, and the
+    state record counts the outage. Then SIGUSR1 under a running writer: a reconnect
+    no writer notices."""
+    back = env.path("back.img")
+    write_random_file(back, 8 * MiB)
+    t = env.target([back])
+    m = env.mount(t.uri(), foreground=True, args=["--reconnect-delay", "1"])
+    fd = direct_fd(m.file())
+    try:
+        with open(back, "rb") as fh:
+            want = fh.read()
+        same(fd_read(fd, 0, 65536), want[:65536], "first read")
+        t.kill()
+        data = os.urandom(65536)
+        w = in_thread(lambda: fd_write(fd, 3 * MiB, data) and os.fsync(fd))
+        r = in_thread(lambda: fd_read(fd, 5 * MiB, 131072))
+        wait_lines(m, [r"^nvmf-fuse: connection lost: .*; reconnecting \(ctrl_loss_tmo 600 s\)$",
+                       r"^nvmf-fuse: reconnecting: attempt 1 of 600: "])
+        time.sleep(1.5)
+        check(w.is_alive() and r.is_alive(), "I/O did not wait for the connection: "
+              "write %s, read %s" % (w.result, r.result))
+        rec = m.record()
+        check(rec["state"] in ("connecting", "resetting") and rec["outages"] == 1
+              and rec["reconnects"] == 0 and rec["max_attempts"] == 600
+              and rec["last_error"], "record during the outage: %s" % rec)
+        t.restart([back])
+        w.join(60)
+        r.join(60)
+        check(not w.is_alive() and not r.is_alive(), "I/O still blocked after the target "
+              "came back")
+        check(w.result is None, "write across the outage: %s" % w.result)
+        same(r.result, want[5 * MiB:5 * MiB + 131072], "read across the outage")
+        err = wait_lines(m, [r"^nvmf-fuse: reconnected after \d+ attempts?$"])
+        check(not re.search(r"failed|gave up", err), "a failure was reported:\n" + err)
+        wait_for("live in the record", lambda: m.record()["state"] == "live")
+        rec = m.record()
+        check(rec["outages"] == 1 and rec["reconnects"] == 1, "record after: %s" % rec)
+        with open(back, "rb") as fh:
+            fh.seek(3 * MiB)
+            check(fh.read(65536) == data, "the write held across the outage is not on the "
+                  "target")
+        same(fd_read(fd, 0, 65536), want[:65536], "read after the outage, same descriptor")
+
+        # SIGUSR1 with writes in flight: a reset nobody sees but the record.
+        errors, acked = [], [0]
+        stop = threading.Event()
+
+        def writer():
+            i = 0
+            while not stop.is_set() and i < 100000:
+                try:
+                    fd_write(fd, (i % 64) * 65536, (b"%08d" % i) * 8192)
+                    acked[0] = i
+                except OSError as e:
+                    errors.append(e)
+                    return
+                i += 1
+
+        th = threading.Thread(target=writer, daemon=True)
+        th.start()
+        time.sleep(0.3)
+        os.kill(m.pid, signal.SIGUSR1)
+        wait_for("reconnected by SIGUSR1", lambda: m.record()["reconnects"] == 2)
+        time.sleep(0.3)
+        stop.set()
+        th.join(60)
+        check(not errors, "writes failed across SIGUSR1: %s" % errors)
+        check(m.record()["state"] == "live", "state after SIGUSR1: %s" % m.record())
+        wait_lines(m, [r"^nvmf-fuse: reconnect requested \(SIGUSR1\)$"])
+        log("%d writes across the SIGUSR1 reconnect" % acked[0])
+    finally:
+        os.close(fd)
+    check(m.stop(how=signal.SIGTERM) == 0, "nvmf-fuse did not exit 0")
+
+
+def t_giveup(env):
+    """A short --ctrl-loss-tmo with the target down: the held read fails with EIO once
+    given up, new I/O fails at once, the record says dead and why; after the target is
+    back, SIGUSR1 revives the connection and the same descriptor reads again."""
+    back = env.path("back.img")
+    write_random_file(back, 4 * MiB)
+    t = env.target([back])
+    m = env.mount(t.uri(), foreground=True,
+                  args=["--reconnect-delay", "1", "--ctrl-loss-tmo", "2"])
+    fd = direct_fd(m.file())
+    try:
+        with open(back, "rb") as fh:
+            want = fh.read()
+        same(fd_read(fd, 0, 4096), want[:4096], "first read")
+        t.kill()
+        r = in_thread(lambda: fd_read(fd, MiB, 4096))
+        r.join(60)
+        check(not r.is_alive(), "read still blocked 60 s after ctrl-loss-tmo 2")
+        check(r.result == errno.EIO, "read once given up: %s, expected EIO" % r.result)
+        wait_lines(m, [r"^nvmf-fuse: connection lost: .*; reconnecting \(ctrl_loss_tmo 2 s\)$",
+                       r"^nvmf-fuse: reconnecting: attempt 2 of 2: ",
+                       r"^nvmf-fuse: gave up: "])
+        wait_for("dead in the record", lambda: m.record()["state"] == "dead")
+        rec = m.record()
+        check(rec["attempt"] == 2 and rec["max_attempts"] == 2 and rec["last_error"]
+              and rec["outages"] == 1 and rec["reconnects"] == 0, "record: %s" % rec)
+        try:
+            fd_read(fd, 0, 4096)
+            raise Fail("a read on a dead connection succeeded")
+        except OSError as e:
+            check(e.errno == errno.EIO, "read while dead: %s, expected EIO" % e)
+        t.restart([back])
+        os.kill(m.pid, signal.SIGUSR1)
+        wait_for("reconnected by SIGUSR1", lambda: m.record()["reconnects"] == 1)
+        check(m.record()["state"] == "live", "record: %s" % m.record())
+        same(fd_read(fd, 2 * MiB, 4096), want[2 * MiB:2 * MiB + 4096],
+             "read after the revival, same descriptor")
+    finally:
+        os.close(fd)
+    m.stop(how=signal.SIGTERM)
+
+
+def t_identity(env):
+    """The target comes back with another namespace under NSID 1 (another size): it is
+    not silently reused. Its file goes away, a line says why, and the descriptor still
+    open on it fails rather than reading the other namespace's data."""
+    back, other = env.path("back.img"), env.path("other.img")
+    write_random_file(back, 4 * MiB)
+    write_random_file(other, 6 * MiB)
+    t = env.target([back])
+    m = env.mount(t.uri(), foreground=True, args=["--reconnect-delay", "1"])
+    fd = direct_fd(m.file())
+    try:
+        check(len(fd_read(fd, 0, 4096)) == 4096, "first read")
+        t.restart([other])
+        wait_lines(m, [r"^nvmf-fuse: reconnected after \d+ attempts?$",
+                       r"^nvmf-fuse: namespace 1 removed: "])
+        wait_for("n1 removed", lambda: os.listdir(m.mnt) == [])
+        check(m.record()["namespaces"] == [], "record namespaces %s" % m.record()["namespaces"])
+        try:
+            got = fd_read(fd, 0, 4096)
+            raise Fail("a read of the replaced namespace returned %d bytes" % len(got))
+        except OSError as e:
+            log("read of the replaced namespace: %s" % e)
+    finally:
+        os.close(fd)
+    m.stop(how=signal.SIGTERM)
+
+
 # ---- state record, names, lifecycle errors --------------------------------------------
 
 def t_state(env):
@@ -583,7 +786,8 @@ def t_fault(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "fault": t_fault}
+         "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "giveup": t_giveup,
+         "identity": t_identity}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

@@ -392,7 +392,19 @@ def t_connect(env):
     with open(back, "rb") as f:
         f.seek(3 * MiB)
         check(f.read(MiB) == new, "a write through n1 did not reach the backing file")
+    # reconnect: the server makes its connection anew; a file open across it stays
+    # readable through the same descriptor, and the record counts it.
+    with open(os.path.join(mp, "n1"), "rb", buffering=0) as f:
+        f.seek(3 * MiB)
+        check(f.read(4096) == new[:4096], "read before reconnect")
+        r = env.ctl("reconnect", "nvmf0")
+        check(re.match(r"reconnected nvmf0 \(cntlid \d+, 1 reconnect since start\)\n$", r.out),
+              "reconnect output %r" % r.out)
+        f.seek(3 * MiB + 4096)
+        check(f.read(4096) == new[4096:8192], "read after reconnect, same descriptor")
     rec = rec_of(env, "nvmf0")
+    check(rec["state"] == "live" and rec["reconnects"] == 1 and rec["outages"] == 1,
+          "record after reconnect %s" % rec)
     # list: text and JSON, from the records.
     r = env.ctl("list")
     check(re.search(r"^nvmf0 +live +127\.0\.0\.1:%d +\d+ +%s +%s$" % (t.port, re.escape(NQN),
@@ -412,9 +424,12 @@ def t_connect(env):
     other = env.path("mnt-dup")
     os.mkdir(other)
     j = env.ctl("connect", t.uri(nsid=2), "-D", "-q", HOSTNQN, "-m", other, "--name", "dup",
-                "-i", 1, "--read-only", "-o", "json").json()
+                "-i", 1, "--read-only", "-o", "json", "-c", 1, "-l", -1).json()
     check(j["name"] == "dup" and j["mountpoint"] == other and j["state"] == "live"
           and [n["nsid"] for n in j["namespaces"]] == [2] and j["read_only"], "-D json %s" % j)
+    # The reconnect options reach nvmf-fuse in the URI's query, which the record keeps.
+    check(j["uri"] == t.uri(nsid=2) + "?reconnect_delay=1&ctrl_loss_tmo=-1"
+          and j["reconnects"] == 0 and j["outages"] == 0, "-c/-l json %s" % j)
     check(os.listdir(other) == ["n2"], "dup files %s" % os.listdir(other))
     # disconnect by mount point: process gone, mount point empty, record removed.
     pid = j["pid"]
