@@ -91,8 +91,10 @@ static void fill_ns(struct nf_ctx *x, struct tc_record *rec)
 	struct nf_ns *list = NULL;
 	int n = nf_ns_list(x, &list);
 
-	if (n <= 0)
+	if (n <= 0) {
+		free(list);	/* allocated for no namespace too */
 		return;
+	}
 	rec->ns = calloc((size_t)n, sizeof(*rec->ns));
 	if (!rec->ns) {
 		free(list);
