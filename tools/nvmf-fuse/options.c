@@ -69,11 +69,12 @@ void fo_usage(FILE *f, const char *prog)
 		"      --ctrl-loss-tmo S    give up reconnecting after S seconds (default 600;\n"
 		"                           -1 never gives up, 0 never reconnects)\n"
 		"      --fast_io_fail_tmo S fail held I/O S seconds into an outage (default -1: off)\n"
-		"The URI's query may set the same: ?ctrl_loss_tmo=-1&reconnect_delay=2.\n"
-		"While the connection is lost, reads and writes wait and are replayed once it\n"
-		"is back; they fail with EIO when nvmf-fuse gives up. SIGUSR1 reconnects now.\n"
 		"  -h, --help               this text\n"
-		"  -V, --version            version\n", prog);
+		"  -V, --version            version\n"
+		"The URI's query may set the reconnect options: ?ctrl_loss_tmo=-1&reconnect_delay=2.\n"
+		"While the connection is lost, reads and writes wait and are replayed once it\n"
+		"is back; they fail with EIO when nvmf-fuse gives up. SIGUSR1 reconnects now.\n",
+		prog);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
