@@ -137,11 +137,13 @@ static const struct {
 	long        lo, hi;
 	const char *range;	/* for messages */
 } qparams[QP_COUNT] = {
-	[QP_RECONNECT_DELAY]  = { "reconnect_delay", 1, 86400, "a number of seconds from 1 to 86400" },
-	[QP_CTRL_LOSS_TMO]    = { "ctrl_loss_tmo", -1, 31536000,
-				  "-1 (reconnect forever) or a number of seconds from 0 to 31536000" },
-	[QP_FAST_IO_FAIL_TMO] = { "fast_io_fail_tmo", -1, 31536000,
-				  "-1 (off) or a number of seconds from 0 to 31536000" },
+	/* nvmf_connect()'s ranges (connect.c). */
+	[QP_RECONNECT_DELAY]  = { "reconnect_delay", 1, 4000000,
+				  "a number of seconds from 1 to 4000000" },
+	[QP_CTRL_LOSS_TMO]    = { "ctrl_loss_tmo", -1, 4000000,
+				  "-1 (reconnect forever) or a number of seconds from 0 to 4000000" },
+	[QP_FAST_IO_FAIL_TMO] = { "fast_io_fail_tmo", -1, 4000000,
+				  "-1 (off) or a number of seconds from 0 to 4000000" },
 };
 
 struct uri_query {

@@ -142,7 +142,7 @@ static void test_query(void **state)
 	assert_int_equal(nvmf_uri_parse("nvme+tcp://h?ctrl_loss_tmo=0", &u), 0);
 	assert_true(u.discovery);
 	assert_string_equal(u.port, "8009");
-	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.a:b/?reconnect_delay=86400", &u), 0);
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.a:b/?reconnect_delay=4000000", &u), 0);
 	assert_string_equal(u.subnqn, "nqn.a:b");
 	assert_int_equal(u.nsid, 0);
 
@@ -173,8 +173,9 @@ static void test_query(void **state)
 	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=-", "ctrl_loss_tmo=-:");
 	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=1e3", "ctrl_loss_tmo=1e3");
 	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=99999999999", "ctrl_loss_tmo=99999999999");
+	bad("nvme+tcp://h/nqn.x?ctrl_loss_tmo=4000001", "ctrl_loss_tmo=4000001");
 	bad("nvme+tcp://h/nqn.x?reconnect_delay=0", "reconnect_delay=0: not a number of "
-	    "seconds from 1 to 86400");
+	    "seconds from 1 to 4000000");
 	bad("nvme+tcp://h/nqn.x?reconnect_delay=%31", "reconnect_delay=%31");
 	bad("nvme+tcp://h/nqn.x?fast_io_fail_tmo=off", "fast_io_fail_tmo=off: not -1 (off)");
 	bad("nvme+tcp://h/nqn.x?reconnect_delay=1&reconnect_delay=2", "reconnect_delay is given "

@@ -29,12 +29,12 @@ static const struct tc_conn_opt table[] = {
 	{ TC_CO_DATA_DIGEST,     "data-digest",     'G', false, 0, 0 },
 	{ TC_CO_CONNECT_TIMEOUT, "connect-timeout", 0,   true,  1, 3600 },
 	{ TC_CO_IO_TIMEOUT,      "io-timeout",      0,   true,  1, 3600 },
-	/* nvme-cli's letters and ranges of the kernel's: -1 is "forever"
-	 * (ctrl-loss-tmo) and "off" (fast_io_fail_tmo, the default). The upper
-	 * bounds only catch typos: a day between attempts, a year in all. */
-	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'c', true,  1, 86400 },
-	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'l', true,  -1, 31536000 },
-	{ TC_CO_FAST_IO_FAIL_TMO, "fast_io_fail_tmo", 'F', true, -1, 31536000 },
+	/* nvme-cli's letters: -1 is "forever" (ctrl-loss-tmo) and "off"
+	 * (fast_io_fail_tmo, the default). The upper bound is nvmf_connect()'s
+	 * (src/host/connect.c), as for the other times. */
+	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'c', true,  1, 4000000 },
+	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'l', true,  -1, 4000000 },
+	{ TC_CO_FAST_IO_FAIL_TMO, "fast_io_fail_tmo", 'F', true, -1, 4000000 },
 	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
 };
 
