@@ -247,14 +247,23 @@ struct nvmf_uri {
 };
 
 /*
- * Parse "nvme+tcp://host[:port][/subnqn[/nsid]]". host may be a name, an
- * IPv4 address or an IPv6 address in brackets; subnqn is percent-decoded;
- * port defaults to 4420, or 8009 when the NQN is absent (it then becomes
- * the discovery NQN) or is the discovery NQN. Returns 0 or -EINVAL with
- * nvmf_get_error() naming the bad part.
+ * Parse "nvme+tcp://host[:port][/subnqn[/nsid]][?query]". host may be a
+ * name, an IPv4 address or an IPv6 address in brackets; subnqn is
+ * percent-decoded; port defaults to 4420, or 8009 when the NQN is absent (it
+ * then becomes the discovery NQN) or is the discovery NQN. The query holds
+ * connection options under nvme-cli's names, each at most once:
+ * ctrl_loss_tmo=-1..4000000, reconnect_delay=1..4000000,
+ * fast_io_fail_tmo=-1..4000000 (seconds; see OUTAGES). nvmf_uri_parse()
+ * checks them (struct nvmf_uri does not carry them). Returns 0 or -EINVAL
+ * with nvmf_get_error() naming the bad part (an unknown parameter, a value
+ * out of range).
  */
 NVMF_API int nvmf_uri_parse(const char *uri, struct nvmf_uri *out);
-/* Parse a URI into traddr, trsvcid, subnqn and nsid of o. */
+/* Parse a URI into traddr, trsvcid, subnqn and nsid of o, and the query's
+ * parameters into their members; members the query does not name are left
+ * as they are. A parameter whose member is beyond o->size (a program built
+ * against an older header: the ABI policy above) is -EINVAL. o is unchanged
+ * on any error. */
 NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
 
 /* ---- Controller lifecycle -------------------------------------------------- */
