@@ -176,9 +176,14 @@ typedef void (*nvmf_event_cb)(void *user, const struct nvmf_event *ev);
  * that filled it: nvmf_opts_init() is a macro passing sizeof(*o), and the
  * library reads and writes only the first o->size bytes, taking its
  * defaults for anything newer. A program built against an older header
- * therefore keeps working with a newer library without recompiling. Never
- * set `size` by hand, and never copy an nvmf_opts from one build into
- * another's. The structs the library fills for the caller (nvmf_ctrl_info,
+ * therefore keeps working with a newer library without recompiling. A
+ * program built against a newer header works with an older library as
+ * long as it leaves the newer members at their nvmf_opts_init() values:
+ * members added after 0.2 default to 0, and nvmf_connect() refuses
+ * (-E2BIG, naming it) a non-zero member the library does not have rather
+ * than ignore it. A struct not filled by nvmf_opts_init() (size 0) is
+ * -EINVAL. Never set `size` by hand, and never copy an nvmf_opts from one
+ * build into another's. The structs the library fills for the caller (nvmf_ctrl_info,
  * nvmf_ns_info, nvmf_uri, nvmf_ctrl_state_info) change only with the
  * library's soname; struct nvmf_event, which only the library creates,
  * gains members at its end.
@@ -295,43 +300,56 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  * OUTAGES
  *  A controller handle outlives its connections. When a queue's connection
  *  fails (a socket error, a TermReq or protocol error from either side, a
- *  command timeout, keep-alive expiring, CSTS.CFS) or nvmf_reconnect() is
- *  called, the controller leaves LIVE:
+ *  command timeout, Keep Alive timing out or failing, CSTS.CFS, read every
+ *  keep-alive period) or nvmf_reconnect() is called, the controller leaves
+ *  LIVE:
  *
  *    LIVE -> RESETTING      every queue pair closed; CONN_LOST (or FATAL) event
- *    RESETTING -> CONNECTING  attempt n of m: admin queue, Connect, enable,
- *                           Identify, I/O queues, namespace check, AER,
- *                           keep-alive; RECONNECTING event per attempt. The
- *                           first attempt starts at once, later ones
- *                           reconnect_delay apart.
- *    CONNECTING -> LIVE     held I/O resubmitted; RECONNECTED event
- *    CONNECTING -> DEAD     ctrl_loss_tmo passed (m = ctrl_loss_tmo /
- *                           reconnect_delay, rounded up), or a Connect
- *                           refused with DNR, or authentication failed;
- *                           GAVE_UP event
- *    any -> DELETING        nvmf_disconnect()
+ *    RESETTING -> CONNECTING  attempt n of m: admin queue, Connect, enable
+ *                           (Keep Alive from CSTS.RDY on), Identify, I/O
+ *                           queues, namespace check, AER; RECONNECTING event
+ *                           per attempt. The first attempt starts at once,
+ *                           later ones reconnect_delay after the previous
+ *                           one failed.
+ *    CONNECTING -> LIVE     NS_CHANGED if a namespace changed, RECONNECTED,
+ *                           then held I/O resubmitted
+ *    CONNECTING -> DEAD     m attempts failed (m = ctrl_loss_tmo /
+ *                           reconnect_delay rounded up, as Linux counts; each
+ *                           attempt is bounded by connect_timeout, so giving
+ *                           up may take longer than ctrl_loss_tmo), or a
+ *                           Connect was refused with DNR, or authentication
+ *                           is required, or another subsystem answers;
+ *                           held I/O fails, then the GAVE_UP event
+ *    any -> DELETING        nvmf_disconnect(), from its first step on
  *
  *  ctrl_loss_tmo 0 turns this off: the controller goes straight to DEAD
- *  and what was in flight fails (-ECONNRESET), as in release 0.1.
+ *  (GAVE_UP) and what was in flight fails with its connection's error
+ *  (-ECONNRESET, -ECONNABORTED, -ETIMEDOUT, -EPROTO), as in release 0.1.
  *
  *  During an outage, reads, writes, flushes, write zeroes and deallocates
  *  -- those in flight when the connection failed and those submitted
  *  since -- are held, not failed. They are resubmitted in submission order
- *  on the new queues, each at most 5 times. A write in flight when the
+ *  on the new queues (and, like any commands in flight together, may then
+ *  complete in any order), each at most 5 times. A write in flight when the
  *  connection failed may or may not have reached the medium; it is
  *  replayed as the same write, so the data after recovery is what the
  *  caller wrote. Held I/O fails with -ECONNRESET when the controller is
- *  given up, when fast_io_fail_tmo expires, or when the controller completes
- *  it with DNR set. Admin and passthrough commands are never replayed
- *  (the library cannot know what they do twice): those in flight fail with
- *  -ECONNRESET, and new ones fail at once with -ECONNRESET until LIVE again.
+ *  given up or when fast_io_fail_tmo expires. Only connection failures are
+ *  ridden out: a command the controller completes with an error status
+ *  fails with -EIO as always (DNR in its status says whether trying again
+ *  can help). Admin and passthrough commands are never replayed (the
+ *  library cannot know what they do twice): those in flight fail with
+ *  their connection's error, and new ones fail at once with -ECONNRESET
+ *  until LIVE again (nvmf_rescan() included).
  *
- *  After reconnecting, the subsystem must be the same (SUBNQN) and each
- *  namespace the same one (NGUID, EUI-64, UUID, size, LBA format); the I/O
- *  queue count and the controller ID may differ. A namespace whose identity
- *  changed is marked unsupported with the reason, its held and new I/O fail
- *  (-ENODEV for held I/O, -EOPNOTSUPP for new submissions), and an
- *  NS_CHANGED event names it; a different subsystem gives up the controller.
+ *  The subsystem must be the same after reconnecting (SUBNQN), and each
+ *  namespace the same one: its NGUID, EUI-64 and UUID in every scan, and
+ *  across an outage also its size and LBA format; the I/O queue count and
+ *  the controller ID may differ. A namespace whose identity changed is
+ *  marked unsupported with the reason and stays so for the life of the
+ *  handle (connect again to use what is there now): its held I/O fails
+ *  with -ENODEV, new I/O with -EOPNOTSUPP, and NS_CHANGED names it. A
+ *  different subsystem gives the controller up.
  */
 enum nvmf_ctrl_state {
 	NVMF_CTRL_LIVE       = 1,	/* connected, commands flow */

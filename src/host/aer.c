@@ -66,7 +66,7 @@ static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_comp
 			break;
 		x->nsids[x->n++] = v;
 	}
-	host_rescan_start(c, aen_rescan_done, x);
+	host_rescan_start(c, false, aen_rescan_done, x);
 }
 
 static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)

@@ -55,6 +55,22 @@ struct host_bringup {
 
 static void bu_step(struct host_bringup *b);
 
+static bool q_ready(const struct host_queue *q)
+{
+	return q->ready && q->qp && !q->failed && !q->closing;
+}
+
+/* Every queue the bring-up connected is still up. */
+static bool queues_ready(const struct nvmf_ctrl *c)
+{
+	if (!q_ready(&c->admin))
+		return false;
+	for (int i = 0; i < c->nr_io; i++)
+		if (!q_ready(&c->io[i]))
+			return false;
+	return true;
+}
+
 static void bu_finish(struct host_bringup *b, int r, const char *msg)
 {
 	struct nvmf_ctrl *c = b->c;
@@ -62,6 +78,11 @@ static void bu_finish(struct host_bringup *b, int r, const char *msg)
 	if (b->aborted && r == 0) {
 		r = -ECANCELED;
 		msg = "the controller is disconnecting";
+	}
+	if (r == 0 && !queues_ready(c)) {
+		/* A connection failed after its last command: not LIVE. */
+		r = -ECONNRESET;
+		msg = c->last_msg[0] ? c->last_msg : "a queue's connection was lost during the bring-up";
 	}
 	c->bu = NULL;
 	if (r == 0)
@@ -180,6 +201,12 @@ static void connect_failed(struct host_bringup *b, const struct nvmf_completion 
 	const char *at = slash ? strstr(text, full) : NULL;
 	char msg[HOST_MSG_MAX];
 
+	if (cpl->result == -EIO && NVMF_SF_DNR(cpl->status)) {
+		/* Refused for good: retrying would be refused again (nvmf.h,
+		 * OUTAGES), whatever the status code type. */
+		c->permanent = true;
+		c->last_status = cpl->status;
+	}
 	if (cpl->result != -EIO || NVMF_SF_SCT(cpl->status) != 1) {
 		bu_failf(b, cpl->result, "%s", text);
 		return;
@@ -190,9 +217,6 @@ static void connect_failed(struct host_bringup *b, const struct nvmf_completion 
 	else
 		snprintf(msg, sizeof(msg), "%s", text);
 	c->last_status = cpl->status;
-	/* Refused for good: retrying would be refused again (nvmf.h, OUTAGES). */
-	if (NVMF_SF_DNR(cpl->status))
-		c->permanent = true;
 	switch (NVMF_SF_SC(cpl->status)) {
 	case 0x82:	/* Connect Invalid Parameters: IPO and IATTR in DW0 */
 		bu_failf(b, cpl->result, "%s (the invalid parameter is at offset %u of the %s)",
@@ -245,6 +269,7 @@ static void bu_connect(struct host_bringup *b, struct host_queue *q)
 	req->buf = &b->data;
 	req->len = sizeof(b->data);
 	req->dir = XP_DIR_H2C;
+	req->connect = true;	/* the one command a queue takes before it is ready */
 	bu_submit(b, q, req);
 }
 
@@ -305,6 +330,8 @@ static void id_ctrl_done(struct host_bringup *b)
 	c->rtd3e = nvmf_le32toh(ic->rtd3e);
 	c->info.max_xfer = host_mdts_bytes(c->mdts, c->cap);
 	pthread_mutex_unlock(&c->st_mu);
+	/* Read by submitters on any thread (cmds.c). */
+	atomic_store(&c->max_xfer, c->info.max_xfer);
 	if (c->info.discovery) {
 		bu_next(b, BU_DONE);
 		return;
@@ -333,8 +360,10 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		}
 		if (cpl->result == -EIO)
 			c->last_status = cpl->status;
-		if (b->step == BU_AEC) {
-			/* Not fatal: without notices the host still serves. */
+		if (b->step == BU_AEC && cpl->result == -EIO) {
+			/* Refused by the controller: not fatal, without
+			 * notices the host still serves. (Its connection
+			 * failing is: the attempt fails below.) */
 			host_log(NVMF_LOG_WARN, "cannot enable namespace notices: %s", text);
 			bu_next(b, BU_DONE);
 			return;
@@ -351,12 +380,16 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		return;
 	case BU_CAP:
 		c->cap = (uint64_t)cpl->dw1 << 32 | cpl->dw0;
+		pthread_mutex_lock(&c->st_mu);
 		c->info.cap = c->cap;
+		pthread_mutex_unlock(&c->st_mu);
 		bu_next(b, BU_VS);
 		return;
 	case BU_VS:
 		c->vs = cpl->dw0;
+		pthread_mutex_lock(&c->st_mu);
 		c->info.vs = c->vs;
+		pthread_mutex_unlock(&c->st_mu);
 		bu_next(b, BU_CC);
 		return;
 	case BU_CC:
@@ -598,8 +631,7 @@ static void bu_step(struct host_bringup *b)
 	case BU_SCAN:
 		/* After an outage the scan also checks that each namespace is
 		 * the same one (ns.c). */
-		c->scan_check = b->reconnect;
-		host_rescan_start(c, scan_done, b);
+		host_rescan_start(c, b->reconnect, scan_done, b);
 		return;
 	case BU_AEC:
 		/* Off by default (Base 2.0, 5.27.1.7): ask for namespace notices. */

@@ -54,10 +54,13 @@ static struct host_req *new_req(struct nvmf_ctrl *c, bool admin, const char *wha
 }
 
 /* The namespace an I/O command targets: active and servable. */
-static int io_ns(struct nvmf_ctrl *c, uint32_t nsid, const char *what,
+static int io_ns(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid,
 		 const struct nvmf_ns_info **out)
 {
-	const struct nvmf_ns_info *ns = host_ns_lookup(c, nsid);
+	const char *what = req->what;
+	/* The table is remembered: if a scan replaces it before the request
+	 * reaches the loop, dispatch.c checks the namespace again. */
+	const struct nvmf_ns_info *ns = host_ns_lookup_tab(c, nsid, &req->nstab);
 
 	if (!ns)
 		return host_err(ENOENT, "%s: namespace %u is not active", what, nsid);
@@ -85,9 +88,10 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 {
 	const struct nvmf_ns_info *ns;
 	uint64_t len;
+	uint32_t max_xfer;
 	int r;
 
-	r = io_ns(c, nsid, req->what, &ns);
+	r = io_ns(c, req, nsid, &ns);
 	if (r < 0)
 		return r;
 	if (!buf)
@@ -101,10 +105,11 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 	if (write && ns->read_only)
 		return host_err(EROFS, "%s: namespace %u is write protected", req->what, nsid);
 	len = (uint64_t)nlb * ns->lba_size;
-	if (len > UINT32_MAX || (c->info.max_xfer && len > c->info.max_xfer))
+	max_xfer = atomic_load_explicit(&c->max_xfer, memory_order_relaxed);
+	if (len > UINT32_MAX || (max_xfer && len > max_xfer))
 		return host_err(EINVAL, "%s: %llu bytes exceed the controller's transfer limit "
 				"(MDTS %u bytes)", req->what, (unsigned long long)len,
-				c->info.max_xfer);
+				max_xfer);
 	host_sqe_init(&req->sqe, write ? NVMF_NVM_WRITE : NVMF_NVM_READ, nsid);
 	req->sqe.cdw10 = nvmf_htole32((uint32_t)slba);
 	req->sqe.cdw11 = nvmf_htole32((uint32_t)(slba >> 32));
@@ -120,7 +125,7 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 static int build_flush(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid)
 {
 	const struct nvmf_ns_info *ns;
-	int r = io_ns(c, nsid, req->what, &ns);
+	int r = io_ns(c, req, nsid, &ns);
 
 	if (r < 0)
 		return r;
@@ -134,7 +139,7 @@ static int build_wz(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, ui
 		    uint32_t nlb, unsigned flags)
 {
 	const struct nvmf_ns_info *ns;
-	int r = io_ns(c, nsid, req->what, &ns);
+	int r = io_ns(c, req, nsid, &ns);
 
 	if (r < 0)
 		return r;
@@ -164,7 +169,7 @@ static int build_dealloc(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsi
 			 uint64_t slba, uint32_t nlb)
 {
 	const struct nvmf_ns_info *ns;
-	int r = io_ns(c, nsid, req->what, &ns);
+	int r = io_ns(c, req, nsid, &ns);
 
 	if (r < 0)
 		return r;

@@ -82,7 +82,12 @@ static void admin_usable_fn(struct host_call *call)
 {
 	struct nvmf_ctrl *c = call->c;
 
-	host_call_done(call, !c->failed && c->admin.ready && c->admin.qp && !c->admin.closing);
+	bool usable = !c->failed && c->admin.ready && c->admin.qp && !c->admin.closing;
+
+	/* From here on the state says so; the shutdown's own commands name
+	 * the admin queue and pass (dispatch.c). */
+	host_state_set(c, NVMF_CTRL_DELETING);
+	host_call_done(call, usable);
 }
 
 static void close_all_fn(struct host_call *call);
@@ -175,8 +180,9 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return host_err(ENOMEM, "out of memory");
-	host_opts_import(&c->opts, o);
-	r = check_opts(&c->opts);
+	r = host_opts_import(&c->opts, o);
+	if (r == 0)
+		r = check_opts(&c->opts);
 	if (r < 0) {
 		free(c);
 		return r;

@@ -78,7 +78,10 @@ struct host_req {
 	const char *what;		/* command name for messages */
 	uint64_t  held_deadline;	/* held (waitq): loop time it fails at; 0 = none */
 	bool      replayable;		/* read, write, flush, write zeroes, deallocate */
+	bool      connect;		/* Fabrics Connect: goes to a queue not yet ready */
+	bool      dispatched;		/* reached a queue pair at least once */
 	uint8_t   replays;		/* times resubmitted after an outage */
+	const struct host_ns_table *nstab;	/* I/O: the table its namespace was checked in */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
 
@@ -144,6 +147,7 @@ struct nvmf_ctrl {
 	uint8_t    mdts;
 	uint32_t   icd_max;		/* I/O queue in-capsule data limit */
 	uint32_t   kato_ms;
+	atomic_uint max_xfer;		/* info.max_xfer, for submitters on any thread */
 
 	/*
 	 * Namespace table, read without locks by submitters on any thread:
@@ -189,7 +193,6 @@ struct nvmf_ctrl {
 	bool       fio_init;
 	struct host_bringup *bu;	/* the bring-up under way */
 	uint16_t   last_status;		/* NVMe status of the bring-up's failed command */
-	bool       scan_check;		/* the scan compares with the namespaces known */
 	char       scan_msg[HOST_MSG_MAX];	/* why the last scan failed */
 	uint32_t   changed[64];		/* NSIDs the last checking scan found changed */
 	uint32_t   nr_changed;		/* > 64: more, the list says nothing */
@@ -273,6 +276,8 @@ void host_bringup_abort(struct nvmf_ctrl *c);
 /* ---- state.c ---------------------------------------------------------------- */
 void host_state_init(struct nvmf_ctrl *c);
 void host_state_set(struct nvmf_ctrl *c, enum nvmf_ctrl_state s);
+/* While not LIVE: the latest reason (a queue lost during a bring-up). */
+void host_state_note(struct nvmf_ctrl *c, int err, const char *msg);
 /* The controller failed (a queue lost, Keep Alive failed, a timeout):
  * leave LIVE. fatal: the controller said so itself (FATAL event). */
 void host_ctrl_failed(struct nvmf_ctrl *c, int err, const char *msg, bool fatal);
@@ -285,10 +290,15 @@ void host_state_close(struct nvmf_ctrl *c);
 
 /* ---- ns.c ------------------------------------------------------------------- */
 /* Start an asynchronous namespace scan on the loop thread; done(c, r, arg)
- * is called when it finished (may be NULL). With check, namespaces already
- * known must be the same ones (after a reconnect). */
-void host_rescan_start(struct nvmf_ctrl *c, void (*done)(struct nvmf_ctrl *, int, void *),
-		       void *arg);
+ * is called when it finished (may be NULL). A namespace already known
+ * under an NSID must keep its identifiers; with reconnect, also its size
+ * and LBA format (ns.c). */
+void host_rescan_start(struct nvmf_ctrl *c, bool reconnect,
+		       void (*done)(struct nvmf_ctrl *, int, void *), void *arg);
+/* The namespace's entry in the current table, or NULL; *tab (may be NULL)
+ * receives the table it was found in. */
+const struct nvmf_ns_info *host_ns_lookup_tab(struct nvmf_ctrl *c, uint32_t nsid,
+					      const struct host_ns_table **tab);
 void host_ns_free_all(struct nvmf_ctrl *c);
 
 /* ---- aer.c, keepalive.c ----------------------------------------------------- */

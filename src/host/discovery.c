@@ -19,13 +19,14 @@ static int disc_read(void *arg, uint64_t offset, void *buf, uint32_t len)
 
 int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list **log)
 {
-	uint32_t xfer = DISC_XFER_MAX;
+	uint32_t xfer = DISC_XFER_MAX, mx;
 
 	host_err_clear();
 	if (!c || !log)
 		return host_err(EINVAL, "nvmf_discovery_log_get: NULL argument");
-	if (c->info.max_xfer && c->info.max_xfer < xfer)
-		xfer = c->info.max_xfer;
+	mx = atomic_load(&c->max_xfer);
+	if (mx && mx < xfer)
+		xfer = mx;
 	return host_fetch_discovery_log(disc_read, c, xfer, log);
 }
 
@@ -39,7 +40,9 @@ int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log)
 	if (!o || !log)
 		return host_err(EINVAL, "nvmf_discover: NULL argument");
 	*log = NULL;
-	host_opts_import(&d, o);
+	r = host_opts_import(&d, o);
+	if (r < 0)
+		return r;
 	/* One-shot: a lost connection is this call's failure, not an outage. */
 	d.ctrl_loss_tmo = 0;
 	if (!d.subnqn[0])

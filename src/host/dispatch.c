@@ -124,8 +124,9 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
 	else if (status == -ECONNRESET && req->c->state != NVMF_CTRL_LIVE && !xm[0])
 		/* Closed by the host because another queue failed (state.c). */
-		snprintf(msg, len, "%s failed: the controller's connection was lost: %.*s",
-			 req->what, (int)(len > 96 ? len - 96 : 0), req->c->last_msg);
+		snprintf(msg, len, "%s failed: the controller's connection was lost%s%.*s",
+			 req->what, req->c->last_msg[0] ? ": " : "",
+			 (int)(len > 96 ? len - 96 : 0), req->c->last_msg);
 	else if (status == -ECANCELED)
 		/* The host closed the queue pair: the transport's text, if any,
 		 * is about something earlier. */
@@ -257,13 +258,14 @@ void host_held_replay(struct nvmf_ctrl *c)
 
 			/* nvmf.h, OUTAGES: a namespace that is not the same one
 			 * after the reconnect is never written to. */
-			snprintf(msg, sizeof(msg), "%s failed: namespace %u %s after the reconnect%s%.300s",
-				 req->what, nsid, ns ? "is not the same namespace" : "is gone",
-				 ns ? ": " : "", ns ? ns->reason : "");
+			snprintf(msg, sizeof(msg), "%s failed: namespace %u: %.300s", req->what,
+				 nsid, ns ? ns->reason : "gone after the reconnect");
 			host_req_fail(req, -ENODEV, msg);
 			continue;
 		}
-		req->replays++;
+		/* A command first submitted during the outage is not resubmitted. */
+		if (req->dispatched)
+			req->replays++;
 		r = host_dispatch(req);
 		if (r < 0)
 			host_req_refuse(req, r);
@@ -317,9 +319,36 @@ static int outage_dispatch(struct host_req *req)
 	if (!c->reconnecting)
 		return host_err(ECONNRESET, "%s: the controller's connection was lost: %.400s",
 				req->what, c->last_msg);
-	return host_err(ECONNRESET, "%s: the controller is reconnecting (%s commands are not "
-			"held): %.400s", req->what, req->replayable ? "replayed too often, "
-			: "only I/O", c->last_msg);
+	if (req->replayable)
+		return host_err(ECONNRESET, "%s: the controller is reconnecting, and the "
+				"command was resubmitted %d times already: %.400s", req->what,
+				req->replays, c->last_msg);
+	return host_err(ECONNRESET, "%s: the controller is reconnecting (admin and "
+			"passthrough commands are not held, only I/O): %.400s", req->what,
+			c->last_msg);
+}
+
+/*
+ * The namespace of an I/O command checked again on the loop thread when a
+ * scan replaced the table since the submitter checked it: after a
+ * reconnect, a namespace that is not the same one must not be written.
+ */
+static int ns_still_valid(struct host_req *req)
+{
+	struct nvmf_ctrl *c = req->c;
+	const struct host_ns_table *t;
+	uint32_t nsid = nvmf_le32toh(req->sqe.nsid);
+	const struct nvmf_ns_info *ns = host_ns_lookup_tab(c, nsid, &t);
+
+	if (t == req->nstab)
+		return 0;
+	req->nstab = t;
+	if (!ns)
+		return host_err(ENODEV, "%s: namespace %u is gone", req->what, nsid);
+	if (!ns->supported)
+		return host_err(ENODEV, "%s: namespace %u is not usable any more: %.300s",
+				req->what, nsid, ns->reason);
+	return 0;
 }
 
 static int try_dispatch(struct host_req *req, struct host_queue *q)
@@ -351,7 +380,7 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 		 * commands must not delay it past KATO (Base 2.0, 3.9.4), which
 		 * would end the association. Linux reserves it the same way. */
 		return -EAGAIN;
-	if (!q || !q->qp || q->failed || q->closing)
+	if (!q || !q->qp || q->failed || q->closing || (!q->ready && !req->connect))
 		return host_err(ENOTCONN, "%s: %s", req->what,
 				c->stopping ? "controller is disconnecting"
 				: c->failed ? "the controller's connection was lost"
@@ -366,6 +395,8 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 	r = xp_submit(q->qp, &cmd);
 	if (r == -EAGAIN)
 		return -EAGAIN;
+	if (r == 0)
+		req->dispatched = true;
 	if (r < 0)
 		return host_err(r, "%s: %s", req->what,
 				xp_qpair_errmsg(q->qp)[0] ? xp_qpair_errmsg(q->qp) : strerror(-r));
@@ -458,6 +489,8 @@ int host_dispatch(struct host_req *req)
 
 	/* Keep order within a class: while others wait, wait behind them.
 	 * Keep Alive has no order to keep: it goes first, and waits first. */
+	if (req->replayable && (r = ns_still_valid(req)) < 0)
+		return r;
 	if (!req->q && c->state != NVMF_CTRL_LIVE)
 		r = outage_dispatch(req);
 	else if (c->waitq[k] && !req->urgent)

@@ -48,9 +48,10 @@ struct host_id_paths {
 int host_default_hostnqn_from(const struct host_id_paths *p, char *buf, size_t len);
 int host_default_hostid_from(const struct host_id_paths *p, uint8_t hostid[16]);
 int host_online_cpus(void);
-/* dst = src as the caller's o->size allows, the library's defaults for the
- * rest (nvmf.h's ABI policy). */
-void host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src);
+/* dst = src as the caller's src->size allows, the library's defaults for
+ * the rest (nvmf.h's ABI policy). 0, or -EINVAL (size too small: not
+ * initialised) or -E2BIG (a newer program set options this library lacks). */
+int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src);
 /* Whether the caller's struct has member m (o->size covers it). */
 #define HOST_OPTS_HAS(o, m) \
 	((o)->size >= offsetof(struct nvmf_opts, m) + sizeof((o)->m))

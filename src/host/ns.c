@@ -8,9 +8,9 @@
  * impossible or whose format the host cannot serve stays in the list,
  * marked unsupported with the reason.
  *
- * After a reconnect (c->scan_check) each namespace already known must be
- * the same one: same NGUID, EUI-64 and UUID (Base 2.0, 4.7.1: the
- * namespace's globally unique identifiers), same size and block size. One
+ * A namespace already known must be the same one in every scan: same NGUID,
+ * EUI-64 and UUID (Base 2.0, 4.7.1: the namespace's globally unique
+ * identifiers), and after a reconnect also the same size and block size. One
  * that is not stays in the list, unsupported, saying why, so its I/O fails
  * rather than landing on another namespace's blocks (nvmf.h, OUTAGES).
  */
@@ -23,6 +23,7 @@
 
 struct host_scan {
 	struct nvmf_ctrl *c;
+	bool reconnect;		/* the bring-up's scan after an outage */
 	void (*done)(struct nvmf_ctrl *, int, void *);
 	void *arg;
 	uint8_t buf[HOST_IDENTIFY_LEN];
@@ -51,9 +52,15 @@ static const struct nvmf_ns_info *table_find(const struct host_ns_table *t, uint
 	return NULL;
 }
 
-/* What differs between two namespaces that should be one, or NULL. */
+/*
+ * What differs between two namespaces that should be one, or NULL: their
+ * identifiers (Base 2.0, 4.7.1) always; after a reconnect also the size and
+ * the LBA format, which a live controller may change in place (a resize is
+ * announced by a namespace notice) but which must not differ across an
+ * outage.
+ */
 static const char *identity_diff(const struct host_ns_table *ot, int oi,
-				 const struct host_ns_table *nt, int ni)
+				 const struct host_ns_table *nt, int ni, bool reconnect)
 {
 	const struct nvmf_ns_info *o = &ot->ns[oi], *n = &nt->ns[ni];
 
@@ -63,21 +70,25 @@ static const char *identity_diff(const struct host_ns_table *ot, int oi,
 		return "EUI-64";
 	if (memcmp(ot->uuid[oi], nt->uuid[ni], 16) != 0)
 		return "UUID";
-	if (o->nsze != n->nsze)
+	if (reconnect && o->nsze != n->nsze)
 		return "size";
-	if (o->lba_size != n->lba_size)
+	if (reconnect && o->lba_size != n->lba_size)
 		return "LBA format";
 	return NULL;
 }
 
+#define NOT_SAME "not the same namespace"
+
 /*
- * After a reconnect: a namespace of the old table that is back under the
- * same NSID must be the same namespace. One that changed is kept
- * unsupported with the reason (and stays so: its identity is not adopted).
- * Added and removed ones are changes too; c->changed lists them all.
+ * A namespace of the old table that is back under the same NSID must be the
+ * same namespace. One that changed is kept unsupported with the reason, and
+ * stays so in every later scan (its new identity is never adopted: the
+ * host's I/O meant for the old one must not reach it). Identify failures
+ * leave nothing to compare. c->changed lists what changed, added and removed
+ * ones included, for the event after a reconnect.
  */
 static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
-			   struct host_ns_table *nt)
+			   struct host_ns_table *nt, bool reconnect)
 {
 	int oi, ni;
 
@@ -91,20 +102,33 @@ static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 			changed_add(c, n->nsid);
 			continue;
 		}
-		what = o->supported || !strstr(o->reason, "not the same namespace")
-		       ? identity_diff(ot, oi, nt, ni) : "identity";
+		if (strncmp(o->reason, NOT_SAME, strlen(NOT_SAME)) == 0) {
+			n->supported = false;
+			snprintf(n->reason, sizeof(n->reason), "%s", o->reason);
+			continue;
+		}
+		if (o->nsze == 0 || n->nsze == 0)
+			continue;	/* an Identify failed: no identity to compare */
+		what = identity_diff(ot, oi, nt, ni, reconnect);
 		if (!what)
 			continue;
 		n->supported = false;
-		snprintf(n->reason, sizeof(n->reason), "not the same namespace after the "
-			 "reconnect (its %s changed)", what);
+		snprintf(n->reason, sizeof(n->reason), NOT_SAME " %s (its %s changed)",
+			 reconnect ? "after the reconnect" : "as before", what);
 		host_log(NVMF_LOG_WARN, "namespace %u: %s", n->nsid, n->reason);
-		if (o->supported)
-			changed_add(c, n->nsid);
+		changed_add(c, n->nsid);
 	}
 	for (oi = 0; ot && oi < ot->n; oi++)
 		if (!table_find(nt, ot->ns[oi].nsid, &ni))
 			changed_add(c, ot->ns[oi].nsid);
+}
+
+/* Same entries and identifiers: nothing to publish. */
+static bool table_equal(const struct host_ns_table *a, const struct host_ns_table *b)
+{
+	return a && b && a->n == b->n &&
+	       memcmp(a->ns, b->ns, sizeof(a->ns[0]) * (size_t)a->n) == 0 &&
+	       memcmp(a->uuid, b->uuid, 16 * (size_t)a->n) == 0;
 }
 
 static void scan_finish(struct host_scan *s, int r)
@@ -112,18 +136,23 @@ static void scan_finish(struct host_scan *s, int r)
 	struct nvmf_ctrl *c = s->c;
 
 	if (r == 0) {
-		struct host_ns_table *old;
+		struct host_ns_table *old = atomic_load(&c->nstab);
 
 		s->tab->n = s->n;
-		if (c->scan_check)
-			check_identity(c, atomic_load(&c->nstab), s->tab);
-		c->scan_check = false;
-		old = atomic_exchange(&c->nstab, s->tab);
-		if (old) {
-			old->retired_next = c->retired;
-			c->retired = old;
+		check_identity(c, old, s->tab, s->reconnect);
+		/*
+		 * Submitters read the table without locks, so a replaced one is
+		 * freed only at disconnect: an unchanged scan (every reconnect
+		 * of a flapping path) publishes nothing, and memory stays flat.
+		 */
+		if (!table_equal(old, s->tab)) {
+			old = atomic_exchange(&c->nstab, s->tab);
+			if (old) {
+				old->retired_next = c->retired;
+				c->retired = old;
+			}
+			s->tab = NULL;
 		}
-		s->tab = NULL;
 	}
 	if (s->done)
 		s->done(c, r, s->arg);
@@ -270,8 +299,8 @@ static void scan_list_done(void *user, uint64_t cookie, const struct nvmf_comple
 	scan_next(s);
 }
 
-void host_rescan_start(struct nvmf_ctrl *c, void (*done)(struct nvmf_ctrl *, int, void *),
-		       void *arg)
+void host_rescan_start(struct nvmf_ctrl *c, bool reconnect,
+		       void (*done)(struct nvmf_ctrl *, int, void *), void *arg)
 {
 	struct host_scan *s = calloc(1, sizeof(*s));
 	int r;
@@ -283,6 +312,7 @@ void host_rescan_start(struct nvmf_ctrl *c, void (*done)(struct nvmf_ctrl *, int
 	}
 	c->scan_msg[0] = '\0';
 	s->c = c;
+	s->reconnect = reconnect;
 	s->done = done;
 	s->arg = arg;
 	r = scan_submit(s, NVMF_CNS_ACTIVE_NS_LIST, 0, scan_list_done);
@@ -305,7 +335,16 @@ static void rescan_call_done(struct nvmf_ctrl *c, int r, void *arg)
 
 static void rescan_fn(struct host_call *call)
 {
-	host_rescan_start(call->c, rescan_call_done, call);
+	struct nvmf_ctrl *c = call->c;
+
+	/* Only a live controller: the bring-up scans by itself, and its scan
+	 * is the one that checks the namespaces after an outage. */
+	if (c->state != NVMF_CTRL_LIVE) {
+		host_call_fail(call, -ECONNRESET, "nvmf_rescan: the controller is %s: %.400s",
+			       nvmf_ctrl_state_str(c->state), c->last_msg);
+		return;
+	}
+	host_rescan_start(c, false, rescan_call_done, call);
 }
 
 int nvmf_rescan(struct nvmf_ctrl *c)
@@ -322,9 +361,17 @@ int nvmf_rescan(struct nvmf_ctrl *c)
 
 const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid)
 {
+	return host_ns_lookup_tab(c, nsid, NULL);
+}
+
+const struct nvmf_ns_info *host_ns_lookup_tab(struct nvmf_ctrl *c, uint32_t nsid,
+					      const struct host_ns_table **tab)
+{
 	struct host_ns_table *t = atomic_load_explicit(&c->nstab, memory_order_acquire);
 	int lo = 0, hi;
 
+	if (tab)
+		*tab = t;
 	if (!t)
 		return NULL;
 	hi = t->n - 1;

@@ -228,9 +228,10 @@ int host_online_cpus(void)
 }
 
 /*
- * Defaults for the first size bytes of o (the caller's sizeof: the ABI
- * policy of nvmf.h). A member beyond size does not exist in the caller's
- * struct and is left alone.
+ * Defaults for the caller's struct of size bytes (the ABI policy of
+ * nvmf.h): every byte zeroed first, so members this library does not know
+ * (a program built against a newer header) are 0, which for members added
+ * after 0.2 means "the default"; then the members this library knows.
  */
 void nvmf_opts_init_size(struct nvmf_opts *o, size_t size)
 {
@@ -238,8 +239,6 @@ void nvmf_opts_init_size(struct nvmf_opts *o, size_t size)
 
 	if (!o || size < offsetof(struct nvmf_opts, reconnect_delay))
 		return;
-	if (size > sizeof(d))
-		size = sizeof(d);
 	memset(&d, 0, sizeof(d));
 	(void)nvmf_default_hostnqn(d.hostnqn, sizeof(d.hostnqn));
 	(void)nvmf_default_hostid(d.hostid);
@@ -252,19 +251,28 @@ void nvmf_opts_init_size(struct nvmf_opts *o, size_t size)
 	d.reconnect_delay = 10;
 	d.ctrl_loss_tmo = 600;
 	d.fast_io_fail_tmo = -1;
-	d.size = (uint32_t)size;
-	memcpy(o, &d, size);
+	memset(o, 0, size);
+	memcpy(o, &d, size < sizeof(d) ? size : sizeof(d));
+	o->size = (uint32_t)size;
 	host_err_clear();
 }
 
-void host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)
+int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)
 {
 	size_t size = src->size;
 
+	if (size < offsetof(struct nvmf_opts, reconnect_delay))
+		return host_err(EINVAL, "struct nvmf_opts has size %zu: fill it with "
+				"nvmf_opts_init() first", size);
+	/* A newer program's members this library does not have: refused if
+	 * set, rather than silently ignored (as Linux's copy_struct_from_user). */
+	for (size_t i = sizeof(*dst); i < size; i++)
+		if (((const unsigned char *)src)[i] != 0)
+			return host_err(E2BIG, "struct nvmf_opts sets an option at byte %zu that "
+					"this libnvmf (%s, %zu-byte options) does not have",
+					i, nvmf_version(), sizeof(*dst));
 	nvmf_opts_init_size(dst, sizeof(*dst));
-	if (size > sizeof(*dst))
-		size = sizeof(*dst);
-	if (size >= offsetof(struct nvmf_opts, reconnect_delay))
-		memcpy(dst, src, size);
+	memcpy(dst, src, size < sizeof(*dst) ? size : sizeof(*dst));
 	dst->size = sizeof(*dst);
+	return 0;
 }

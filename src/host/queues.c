@@ -104,8 +104,10 @@ void host_queue_lost(struct host_queue *q, int err, const char *msg)
 	/* During a bring-up one queue lost ends the attempt: close the rest,
 	 * so that a transport connect under way fails now with this reason
 	 * rather than after connect_timeout. */
-	if (c->bu && !c->stopping)
+	if (c->bu && !c->stopping) {
+		host_state_note(c, err, why);
 		host_queues_close_all(c, -ECONNRESET, why);
+	}
 	/* Held commands may go to the queues left, or wait, or fail. */
 	host_drain_waitq(c);
 }

@@ -65,6 +65,12 @@ static void set_reason(struct nvmf_ctrl *c, int err, const char *msg)
 	pthread_mutex_unlock(&c->st_mu);
 }
 
+void host_state_note(struct nvmf_ctrl *c, int err, const char *msg)
+{
+	if (c->state != NVMF_CTRL_LIVE && !c->stopping)
+		set_reason(c, err, msg);
+}
+
 void host_state_set(struct nvmf_ctrl *c, enum nvmf_ctrl_state s)
 {
 	if (c->state == s)
@@ -147,8 +153,10 @@ static void go_dead(struct nvmf_ctrl *c)
 	host_state_set(c, NVMF_CTRL_DEAD);
 	c->forced = false;
 	host_log(NVMF_LOG_ERROR, "%s", msg);
-	ev_send(c, NVMF_EVENT_GAVE_UP, c->last_err, msg);
+	/* Before the event: a callback that revives the controller starts
+	 * from an empty held list. */
 	host_held_fail(c, -ECONNRESET, msg);
+	ev_send(c, NVMF_EVENT_GAVE_UP, c->last_err, msg);
 }
 
 /* ---- CONNECTING ---------------------------------------------------------------------- */
@@ -231,11 +239,9 @@ static void go_live(struct nvmf_ctrl *c)
 	host_state_set(c, NVMF_CTRL_LIVE);
 	host_log(NVMF_LOG_INFO, "reconnected after %u attempt%s; %u commands to resubmit",
 		 c->attempt, c->attempt == 1 ? "" : "s", atomic_load(&c->nr_held));
-	ev_send(c, NVMF_EVENT_RECONNECTED, 0, "");
-	if (c->state != NVMF_CTRL_LIVE)
-		return;		/* the event callback asked for another reset */
 	if (c->aer_enabled)
 		host_aer_start(c);
+	/* What the scan found changed, before anything else can rescan. */
 	if (c->nr_changed) {
 		struct nvmf_event ev = {
 			.type = NVMF_EVENT_NS_CHANGED,
@@ -243,10 +249,16 @@ static void go_live(struct nvmf_ctrl *c)
 			.nsids = c->changed,
 		};
 
-		host_event(c, &ev);
 		c->nr_changed = 0;
+		if (!c->stopping)
+			host_event(c, &ev);
 	}
-	host_held_replay(c);
+	if (c->state == NVMF_CTRL_LIVE)
+		ev_send(c, NVMF_EVENT_RECONNECTED, 0, "");
+	/* A callback may have asked for another reset: the held commands then
+	 * wait for that one, without spending a resubmission. */
+	if (c->state == NVMF_CTRL_LIVE && !c->stopping)
+		host_held_replay(c);
 }
 
 static void attempt_done(struct nvmf_ctrl *c, int r, const char *msg)
@@ -282,6 +294,19 @@ static void fio_timer_cb(uv_timer_t *t)
 	host_held_fail(c, -ECONNRESET, msg);
 }
 
+/* fast_io_fail_tmo runs from the loss (or from nvmf_reconnect() reviving). */
+static void fio_arm(struct nvmf_ctrl *c)
+{
+	if (!c->reconnecting || c->opts.fast_io_fail_tmo < 0)
+		return;
+	if (!c->fio_init) {
+		uv_timer_init(c->loop, &c->fio_timer);	/* cannot fail on a live loop */
+		c->fio_timer.data = c;
+		c->fio_init = true;
+	}
+	uv_timer_start(&c->fio_timer, fio_timer_cb, (uint64_t)c->opts.fast_io_fail_tmo * 1000u, 0);
+}
+
 /*
  * Start an outage: record why, tell the user, stop Keep Alive, move what
  * waits for a queue entry to the held list (I/O) or fail it, and close every
@@ -311,15 +336,7 @@ static void begin_outage(struct nvmf_ctrl *c, int err, const char *msg, bool fat
 	ev_send(c, fatal ? NVMF_EVENT_FATAL : NVMF_EVENT_CONN_LOST, err, msg);
 	if (c->stopping || c->state != NVMF_CTRL_RESETTING)
 		return;
-	if (c->reconnecting && c->opts.fast_io_fail_tmo >= 0) {
-		if (!c->fio_init) {
-			uv_timer_init(c->loop, &c->fio_timer);
-			c->fio_timer.data = c;
-			c->fio_init = true;
-		}
-		uv_timer_start(&c->fio_timer, fio_timer_cb,
-			       (uint64_t)c->opts.fast_io_fail_tmo * 1000u, 0);
-	}
+	fio_arm(c);
 	host_hold_waiting(c, -ECONNRESET, msg);
 	close_then(c, c->reconnecting ? AFTER_ATTEMPT : AFTER_DEAD, 0, msg);
 }
@@ -356,6 +373,7 @@ static int reconnect_now(struct nvmf_ctrl *c)
 		c->max_attempts = attempts_allowed(c);
 		pthread_mutex_unlock(&c->st_mu);
 		host_state_set(c, NVMF_CTRL_CONNECTING);
+		fio_arm(c);
 		c->rc_delay_ms = 0;
 		if (c->open_qpairs > 0)
 			c->after_close = AFTER_ATTEMPT;

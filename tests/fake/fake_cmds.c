@@ -49,7 +49,7 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 64, "1.0", 8);
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
 	nvmf_put_le16(d + 78, FAKE_CNTLID);
-	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE)
+	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
 	d[111] = 1;				/* CNTRLTYPE: I/O controller */
@@ -88,7 +88,8 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	/* NGUID (bytes 119:104): the association's number under this scenario,
 	 * else constant. */
 	memset(d + 104, 0x5a, 16);
-	if (c->fc->o.scenario == FAKE_NS_IDENTITY_CHANGES) {
+	if (c->fc->o.scenario == FAKE_NS_IDENTITY_CHANGES ||
+	    c->fc->o.scenario == FAKE_NS_IDENTITY_CHANGES_SLOW) {
 		d[104] = (uint8_t)admin_connects(c);
 		if (admin_connects(c) > 1)
 			fake_trigger(c);
@@ -133,6 +134,12 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		c->sqhd = 1;
 		STAT(c, fc->st.connects++; fc->st.connect_sqfc_disabled = c->sqfc_off;
 		     fc->st.admin_connects += c->qid == 0);
+		if (fc->o.scenario == FAKE_RECONNECT_REFUSED_GENERIC && c->qid == 0 &&
+		    admin_connects(c) > 1) {
+			/* SCT 0h SC 02h Invalid Field in Command, DNR. */
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0x4000 | 0x02, 0, 0);
+		}
 		if (fc->o.scenario == FAKE_RECONNECT_REFUSED && c->qid == 0 &&
 		    admin_connects(c) > 1) {
 			fake_trigger(c);
@@ -244,6 +251,9 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 			fake_trigger(c);
 			usleep(300 * 1000);
 		}
+		if (s == FAKE_NS_IDENTITY_CHANGES_SLOW && (cdw10 & 0xff) == 0x01 &&
+		    admin_connects(c) > 1)
+			usleep(500 * 1000);
 		switch (cdw10 & 0xff) {
 		case 0x01:
 			identify_ctrl(c, c->xfer);
@@ -261,6 +271,20 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 		}
 		return reply_data(c, cid, c->xfer, sgl_len < 4096 ? sgl_len : 4096, 0);
 	case 0x09: /* Set Features */
+		if (s == FAKE_IO_LOST_AT_AEC && (cdw10 & 0xff) == 0x0b) {
+			/* The I/O connections die while Asynchronous Event
+			 * Configuration, the bring-up's last command, waits. */
+			struct fake_ctrl *fc = c->fc;
+
+			fake_trigger(c);
+			pthread_mutex_lock(&fc->lock);
+			for (unsigned i = 0; i < fc->nconns; i++)
+				if (fc->conns[i] && fc->conns[i]->fd >= 0 && fc->conns[i]->qid > 0)
+					shutdown(fc->conns[i]->fd, SHUT_RDWR);
+			pthread_mutex_unlock(&fc->lock);
+			return 0;	/* never answered */
+		}
+		/* fall through */
 	case 0x0a: /* Get Features */
 		return fake_send_resp(c, cid, 0, (cdw10 & 0xff) == 0x07 ? 0x00030003 : 0, 0);
 	case 0x18: /* Keep Alive */

@@ -97,6 +97,15 @@ enum fake_scenario {
 	FAKE_RECONNECT_REFUSED,
 	/* CSTS.CFS set after the first association's first Keep Alive */
 	FAKE_CFS_LATER,
+	/* OAES announces namespace notices; the Asynchronous Event
+	 * Configuration Set Features is never answered and every I/O
+	 * connection is shut down meanwhile */
+	FAKE_IO_LOST_AT_AEC,
+	/* The second admin Connect fails with SCT 0h SC 02h, DNR */
+	FAKE_RECONNECT_REFUSED_GENERIC,
+	/* As ns-identity-changes, and from the second association on every
+	 * Identify Controller is answered 500 ms late */
+	FAKE_NS_IDENTITY_CHANGES_SLOW,
 	FAKE_SCENARIO_COUNT
 };
 

@@ -193,7 +193,7 @@ static void test_replay_in_flight(void **state)
 	/* Refused while not LIVE: admin commands are never held. */
 	assert_int_equal(nvmf_aio_identify(c, NVMF_CNS_CTRL, 0, 0, 0, idbuf,
 					   (struct nvmf_callback){ 0 }), -ECONNRESET);
-	assert_non_null(strstr(nvmf_get_error(), "reconnect"));
+	assert_non_null(strstr(nvmf_get_error(), "admin and passthrough commands are not held"));
 	/* Held too. (Resubmitted after the writes, but on any queue: like any
 	 * commands in flight together, they may complete in any order.) */
 	assert_true(nvmf_aio_read(c, 1, rbuf, 0, NW * 8, 0, cb_of(&rd)) > 0);
@@ -257,15 +257,16 @@ static void test_ns_identity_changed(void **state)
 		uv_run(&loop, UV_RUN_ONCE);
 	assert_true(rd.done);
 	assert_int_equal(rd.result, -ENODEV);
-	if (!strstr(rd.msg, "namespace 1 is not the same namespace") || !strstr(rd.msg, "NGUID"))
+	if (!strstr(rd.msg, "namespace 1: not the same namespace") || !strstr(rd.msg, "NGUID"))
 		fail_msg("held read: %s", rd.msg);
 	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
 	assert_false(ni.supported);
 	assert_non_null(strstr(ni.reason, "NGUID changed"));
 	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EOPNOTSUPP);
 	assert_non_null(strstr(nvmf_get_error(), "not the same namespace"));
-	ch = ev_find(&l, ev_find(&l, 0, NVMF_EVENT_RECONNECTED), NVMF_EVENT_NS_CHANGED);
-	assert_true(ch > 0);
+	/* Named as the controller comes back, before RECONNECTED. */
+	ch = ev_find(&l, ev_find(&l, 0, NVMF_EVENT_RECONNECTING), NVMF_EVENT_NS_CHANGED);
+	assert_true(ch > 0 && ch < ev_find(&l, 0, NVMF_EVENT_RECONNECTED));
 	assert_int_equal(l.nsid0[ch], 1);
 	/* A second reconnect does not adopt the new identity. */
 	assert_int_equal(nvmf_reconnect(c), 0);
@@ -402,6 +403,128 @@ static void test_fast_io_fail(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * The I/O connections die while the bring-up's last command (Asynchronous
+ * Event Configuration) waits: the connect fails rather than returning a
+ * controller with every queue closed.
+ */
+static void test_io_lost_at_last_step(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct nvmf_ctrl *c = NULL;
+	struct fake_ctrl *fc = fake(FAKE_IO_LOST_AT_AEC, 0, &o, &l);
+
+	(void)state;
+	o.connect_timeout = 2;
+	assert_true(nvmf_connect(&o, &c) < 0);
+	assert_null(c);
+	if (!strstr(nvmf_get_error(), "queue 1") && !strstr(nvmf_get_error(), "queue 2"))
+		fail_msg("error does not name the lost I/O queue: %s", nvmf_get_error());
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* A namespace found changed stays unusable: a later nvmf_rescan() on the
+ * live controller does not adopt it. */
+static void test_rescan_keeps_changed_ns_out(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct nvmf_ctrl *c;
+	struct nvmf_ns_info ni;
+	struct fake_ctrl *fc = fake(FAKE_NS_IDENTITY_CHANGES, 0, &o, &l);
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	ev_wait(&l, 0, NVMF_EVENT_RECONNECTED);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	assert_int_equal(nvmf_rescan(c), 0);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	assert_non_null(strstr(ni.reason, "NGUID changed"));
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* nvmf_rescan() while reconnecting is refused: it cannot race the
+ * bring-up's checking scan. */
+static void test_rescan_refused_while_connecting(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_stats fs;
+	struct nvmf_ctrl *c;
+	struct nvmf_ns_info ni;
+	struct fake_ctrl *fc = fake(FAKE_NS_IDENTITY_CHANGES_SLOW, 0, &o, &l);
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	for (int t = 0; t < WAIT_MS; t++) {
+		fake_ctrl_stats(fc, &fs);
+		if (fs.admin_connects >= 2)
+			break;
+		uv_sleep(1);
+	}
+	uv_sleep(150);	/* the bring-up waits for Identify Controller (500 ms) */
+	assert_int_equal(state_of(c).state, NVMF_CTRL_CONNECTING);
+	assert_int_equal(nvmf_rescan(c), -ECONNRESET);
+	assert_non_null(strstr(nvmf_get_error(), "connecting"));
+	ev_wait(&l, 0, NVMF_EVENT_RECONNECTED);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* A Connect refused with DNR and a generic status stops reconnecting too. */
+static void test_reconnect_refused_generic(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct nvmf_ctrl *c;
+	struct fake_ctrl *fc = fake(FAKE_RECONNECT_REFUSED_GENERIC, 0, &o, &l);
+	int gu;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	gu = ev_wait(&l, 0, NVMF_EVENT_GAVE_UP);
+	assert_int_equal(l.attempt[gu], 1);
+	assert_non_null(strstr(l.msg[gu], "Invalid Field in Command"));
+	assert_int_equal(state_of(c).state, NVMF_CTRL_DEAD);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* The ABI policy's guards: an options struct not filled by nvmf_opts_init(),
+ * and a newer program's option this library does not have. */
+static void test_opts_size(void **state)
+{
+	struct {
+		struct nvmf_opts o;
+		int newer;
+	} big;
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c = NULL;
+
+	(void)state;
+	nvmf_opts_init(&o);
+	snprintf(o.traddr, sizeof(o.traddr), "127.0.0.1");
+	o.size = 0;
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "nvmf_opts_init"));
+	nvmf_opts_init_size(&big.o, sizeof(big));
+	assert_int_equal(big.newer, 0);
+	assert_int_equal(big.o.size, sizeof(big));
+	snprintf(big.o.traddr, sizeof(big.o.traddr), "127.0.0.1");
+	big.newer = 1;
+	assert_int_equal(nvmf_connect(&big.o, &c), -E2BIG);
+	assert_null(c);
+}
+
 /* CSTS.CFS while LIVE: FATAL, then a reset brings the controller back. */
 static void test_cfs_resets(void **state)
 {
@@ -463,6 +586,11 @@ int main(void)
 		cmocka_unit_test(test_reconnect_refused),
 		cmocka_unit_test(test_gave_up_then_revived),
 		cmocka_unit_test(test_fast_io_fail),
+		cmocka_unit_test(test_io_lost_at_last_step),
+		cmocka_unit_test(test_rescan_keeps_changed_ns_out),
+		cmocka_unit_test(test_rescan_refused_while_connecting),
+		cmocka_unit_test(test_reconnect_refused_generic),
+		cmocka_unit_test(test_opts_size),
 		cmocka_unit_test(test_cfs_resets),
 		cmocka_unit_test(test_replay_limit),
 	};
