@@ -207,6 +207,7 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	atomic_init(&c->failed, false);
 	atomic_init(&c->stopping, false);
 	atomic_init(&c->last_completion_ms, 0);
+	atomic_init(&c->max_xfer, 0);
 	host_state_init(c);
 
 	r = host_loop_start(c);
@@ -227,9 +228,15 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 		ctrl_free(c);
 		return host_err_set(e ? e : -r, st, msg);
 	}
-	host_dbg("connected to %s port %s, %s, cntlid %u, %d I/O queues of %d", c->opts.traddr,
-		 c->opts.trsvcid, c->opts.subnqn, c->info.cntlid, c->info.nr_io_queues,
-		 c->info.queue_size);
+	if (host_log_enabled(NVMF_LOG_DEBUG)) {
+		/* A copy under st_mu: the I/O thread may already be reconnecting. */
+		struct nvmf_ctrl_info ci;
+
+		nvmf_ctrl_get_info(c, &ci);
+		host_dbg("connected to %s port %s, %s, cntlid %u, %d I/O queues of %d",
+			 c->opts.traddr, c->opts.trsvcid, c->opts.subnqn, ci.cntlid,
+			 ci.nr_io_queues, ci.queue_size);
+	}
 	*out = c;
 	return 0;
 }

@@ -138,6 +138,8 @@ struct nvmf_ctrl {
 	bool       held_init;
 	uint64_t   held_due;		/* when held_timer fires; 0 = not armed */
 
+	/* Rewritten by every bring-up (a reconnect too) under st_mu: other
+	 * threads read it under st_mu, or read max_xfer below. */
 	struct nvmf_ctrl_info info;
 	uint64_t   cap;
 	uint32_t   vs;

@@ -350,11 +350,16 @@ static void rescan_fn(struct host_call *call)
 int nvmf_rescan(struct nvmf_ctrl *c)
 {
 	struct host_call call;
+	bool discovery;
 
 	host_err_clear();
 	if (!c)
 		return host_err(EINVAL, "nvmf_rescan: NULL controller");
-	if (c->info.discovery)
+	/* c->info is the I/O thread's: a reconnect may be rewriting it. */
+	pthread_mutex_lock(&c->st_mu);
+	discovery = c->info.discovery;
+	pthread_mutex_unlock(&c->st_mu);
+	if (discovery)
 		return 0;
 	return host_call(c, rescan_fn, NULL, &call);
 }
