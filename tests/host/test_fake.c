@@ -39,6 +39,8 @@ static struct fake_ctrl *start_fake(enum fake_scenario s, struct nvmf_opts *o, i
 	return fc;
 }
 
+/* Written on the I/O thread; freed is the release/acquire flag that hands
+ * the rest to the thread that waits for it. */
 struct counts {
 	int done, freed, errors;
 	uint64_t last_cookie;
@@ -56,7 +58,7 @@ static void count_cb(void *user, uint64_t cookie, const struct nvmf_completion *
 
 static void count_free(void *user)
 {
-	((struct counts *)user)->freed++;
+	__atomic_fetch_add(&((struct counts *)user)->freed, 1, __ATOMIC_RELEASE);
 }
 
 static void test_good(void **state)
@@ -360,7 +362,7 @@ static void test_caller_loop(void **state)
  * disconnected later from the application's thread.
  */
 struct disc_ctx {
-	struct nvmf_ctrl *c;
+	struct nvmf_ctrl *c;	/* __atomic: the callbacks run on the I/O thread */
 	int cb_result;		/* nvmf_disconnect() inside the completion callback */
 	int ev_result;		/* ... inside the connection-lost event callback */
 	int done, events;
@@ -372,7 +374,7 @@ static void disc_cb(void *user, uint64_t cookie, const struct nvmf_completion *c
 
 	(void)cookie;
 	(void)cpl;
-	x->cb_result = nvmf_disconnect(x->c);
+	x->cb_result = nvmf_disconnect(__atomic_load_n(&x->c, __ATOMIC_ACQUIRE));
 	__atomic_store_n(&x->done, 1, __ATOMIC_RELEASE);
 }
 
@@ -382,7 +384,7 @@ static void disc_ev(void *user, const struct nvmf_event *ev)
 
 	if (ev->type != NVMF_EVENT_CONN_LOST)
 		return;
-	x->ev_result = nvmf_disconnect(x->c);
+	x->ev_result = nvmf_disconnect(__atomic_load_n(&x->c, __ATOMIC_ACQUIRE));
 	__atomic_fetch_add(&x->events, 1, __ATOMIC_ACQ_REL);
 }
 
@@ -391,6 +393,7 @@ static void test_disconnect_in_callback(void **state)
 	struct nvmf_opts o;
 	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
 	struct disc_ctx x = { 0 };
+	struct nvmf_ctrl *c;
 	uint8_t buf[4096];
 
 	(void)state;
@@ -412,7 +415,10 @@ static void test_disconnect_in_callback(void **state)
 	x = (struct disc_ctx){ 0 };
 	o.event_cb = disc_ev;
 	o.event_user = &x;
-	assert_int_equal(nvmf_connect(&o, &x.c), 0);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	/* Published before the connections close: nothing else orders this
+	 * thread's store with the event callback's load. */
+	__atomic_store_n(&x.c, c, __ATOMIC_RELEASE);
 	fake_ctrl_stop(fc, NULL);	/* closes the admin connection */
 	for (int i = 0; i < 10000 && !__atomic_load_n(&x.events, __ATOMIC_ACQUIRE); i++)
 		uv_sleep(1);
