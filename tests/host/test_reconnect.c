@@ -577,6 +577,140 @@ static void test_replay_limit(void **state)
 	assert_int_equal(fs.triggered, 6);
 }
 
+/*
+ * Threads that submit and query while the controller reconnects under them
+ * (nvmf.h, THREADING: any call from any thread). Two threads write
+ * (synchronously, read back, and asynchronously) and ask
+ * nvmf_ctrl_get_info() and nvmf_ctrl_get_state(); a third only submits
+ * reads that are refused on its own thread for their size, so it never
+ * waits for (nor synchronises with) the I/O thread. Three resets: no I/O fails (held, then
+ * replayed), every acknowledged write reads back, and the refusals go on
+ * unchanged. Small on purpose: it is the cross-thread path that the
+ * ThreadSanitizer build (label tsan) checks.
+ */
+struct rc_worker {
+	struct nvmf_ctrl *c;
+	int id;
+	bool prober;		/* only reads refused for their size */
+	int *stop;		/* set by the main thread: __atomic */
+	int errors;		/* read after the join */
+	int aio_pending;	/* __atomic: completions still owed */
+	int aio_errors;		/* __atomic */
+	unsigned rounds;
+	uv_thread_t t;
+	uint8_t abuf[8][4096];	/* asynchronous writes' buffers, reused once done */
+};
+
+static void rc_aio_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct rc_worker *w = user;
+
+	(void)cookie;
+	if (cpl->result != 0)
+		__atomic_fetch_add(&w->aio_errors, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_sub(&w->aio_pending, 1, __ATOMIC_RELEASE);
+}
+
+static void rc_writer_round(struct rc_worker *w)
+{
+	/* Blocks 0-63 of this worker's 1024: synchronous, read back. */
+	uint64_t lba = (uint64_t)w->id * 1024 + (w->rounds % 8) * 8;
+	uint8_t buf[4096], rbuf[4096];
+	struct nvmf_ctrl_info ci;
+	struct nvmf_ctrl_state_info st;
+
+	memset(buf, (int)(w->id * 64 + w->rounds % 64), sizeof(buf));
+	if (nvmf_write(w->c, 1, buf, lba, 8, 0) < 0 ||
+	    nvmf_read(w->c, 1, rbuf, lba, 8, 0) < 0 || memcmp(buf, rbuf, sizeof(buf)))
+		w->errors++;
+	/* Blocks 512-575: asynchronous, the next eight once all are done. */
+	if (__atomic_load_n(&w->aio_pending, __ATOMIC_ACQUIRE) == 0) {
+		for (int i = 0; i < 8; i++)
+			memset(w->abuf[i], (int)(w->rounds + (unsigned)i), 4096);
+		__atomic_store_n(&w->aio_pending, 8, __ATOMIC_RELAXED);
+		for (int i = 0; i < 8; i++)
+			if (nvmf_aio_write(w->c, 1, w->abuf[i],
+					   (uint64_t)w->id * 1024 + 512 + (uint64_t)i * 8, 8, 0,
+					   (struct nvmf_callback){ rc_aio_cb, w, NULL }) < 0) {
+				w->errors++;
+				__atomic_fetch_sub(&w->aio_pending, 1, __ATOMIC_RELEASE);
+			}
+	}
+	if (nvmf_ctrl_get_info(w->c, &ci) < 0 || ci.max_xfer != 128 * 1024 ||
+	    nvmf_ctrl_get_state(w->c, &st) < 0)
+		w->errors++;
+}
+
+static void rc_worker_main(void *arg)
+{
+	struct rc_worker *w = arg;
+	uint8_t rbuf[512];
+
+	while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
+		if (w->prober) {
+			/* 256 KiB, beyond the fake's MDTS (128 KiB): refused
+			 * here, LIVE or not; nothing reaches the I/O thread. */
+			if (nvmf_read(w->c, 1, rbuf, 0, 512, 0) != -EINVAL)
+				w->errors++;
+			uv_sleep(1);
+		} else {
+			rc_writer_round(w);
+		}
+		w->rounds++;
+	}
+	while (__atomic_load_n(&w->aio_pending, __ATOMIC_ACQUIRE) > 0)
+		uv_sleep(1);
+}
+
+static void test_threads_through_reconnects(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_GOOD, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	static struct rc_worker w[3];
+	static uint8_t buf[4096];
+	int stop = 0;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 3; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].c = c;
+		w[i].id = i;
+		w[i].prober = i == 2;
+		w[i].stop = &stop;
+		assert_int_equal(uv_thread_create(&w[i].t, rc_worker_main, &w[i]), 0);
+	}
+	for (unsigned k = 1; k <= 3; k++) {
+		uv_sleep(20);
+		assert_int_equal(nvmf_reconnect(c), 0);
+		for (int t = 0; t < WAIT_MS && state_of(c).reconnects < k; t++)
+			uv_sleep(1);
+		assert_int_equal(state_of(c).reconnects, k);
+		wait_state(c, NVMF_CTRL_LIVE);
+	}
+	uv_sleep(20);
+	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < 3; i++) {
+		uv_thread_join(&w[i].t);
+		assert_int_equal(w[i].errors, 0);
+		assert_int_equal(__atomic_load_n(&w[i].aio_errors, __ATOMIC_ACQUIRE), 0);
+		assert_true(w[i].rounds > 0);
+	}
+	/* The last asynchronous writes of each writer are there. */
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 8; j++) {
+			assert_int_equal(nvmf_read(c, 1, buf, (uint64_t)i * 1024 + 512 + (uint64_t)j * 8,
+						   8, 0), 0);
+			assert_memory_equal(buf, w[i].abuf[j], 4096);
+		}
+	assert_int_equal(nvmf_aio_in_flight(c), 0);
+	assert_int_equal(state_of(c).outages, 3);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +727,7 @@ int main(void)
 		cmocka_unit_test(test_opts_size),
 		cmocka_unit_test(test_cfs_resets),
 		cmocka_unit_test(test_replay_limit),
+		cmocka_unit_test(test_threads_through_reconnects),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
