@@ -758,7 +758,20 @@ int main(int argc, char **argv)
 			jrnl_header(&s, true);
 		}
 		progress(&s, "verify writes %" PRIu64, s.writes);
+		/* Read back through a new descriptor, with the page cache dropped: a
+		 * FUSE file opened without keep_cache (nvmf-fuse) starts uncached, and
+		 * even O_DIRECT reads were seen answered from pages cached by the
+		 * writes. What must be checked is what the device holds. */
+		close(s.fd);
+		s.fd = open(s.file, O_RDONLY | (s.direct ? O_DIRECT : 0));
+		if (s.fd < 0) {
+			fprintf(stderr, "soak: %s: %s\n", s.file, strerror(errno));
+			return 2;
+		}
 	}
+#ifdef POSIX_FADV_DONTNEED
+	(void)posix_fadvise(s.fd, 0, 0, POSIX_FADV_DONTNEED);
+#endif
 	verify(&s);
 	progress(&s, "end");
 	if (s.torn)
