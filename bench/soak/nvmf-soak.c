@@ -486,14 +486,14 @@ static void verify(struct soak *s)
 		}
 		s->checked++;
 		if (!intact) {
-			if (s->failed[b]) {
+			if (!ours && !s->acked[b]) {
+				/* Written (the write failed, or was never acknowledged) but
+				 * not landed: it may still hold what it held before the run. */
+			} else if (ours && s->failed[b]) {
 				/* Torn by a write that failed (no atomicity beyond a logical
 				 * block): allowed, counted apart. */
 				s->torn++;
 				verdict(s, b, "torn by a failed write", gen);
-			} else if (!ours && !s->acked[b]) {
-				/* Written but never acknowledged: it may still hold what it
-				 * held before the run. */
 			} else if (!ours) {
 				s->lost++;
 				verdict(s, b, "acknowledged write lost (no data of this run)", gen);
