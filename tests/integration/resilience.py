@@ -62,7 +62,7 @@ def t_cycles(build, work):
     block, error returned to the writer or cycle without recovery."""
     rc = run_soak(build, work, ["--cycles", "10", "--seed", "12", "--outage", "0.5",
                                 "--outage-max", "1", "--uptime", "0.3", "--uptime-max", "1",
-                                "--size", "16M", "--fuse-args", "-l -1 -c 1",
+                                "--size", "16M", "--fuse-args", "--ctrl-loss-tmo -1 --reconnect-delay 1",
                                 "--recovery-timeout", "30"])
     check(rc == 0, "run-soak failed (exit %d): see its log above" % rc)
 
@@ -113,7 +113,7 @@ def t_gave_up(build, work):
     try:
         uri = "nvme+tcp://127.0.0.1:%d/%s" % (target.port, se.NQN)
         fuse = se.Fuse(bins.fuse, uri, os.path.join(work, "mnt"), rundir,
-                       os.path.join(work, "fuse.log"), args=["-l", "3", "-c", "1"])
+                       os.path.join(work, "fuse.log"), args=["--ctrl-loss-tmo", "3", "--reconnect-delay", "1"])
         soak = se.Soak(bins.soak, fuse.file(1), work, seed=3, allow_errors=True,
                        extra=["--blocks", "4095"])
         end = time.monotonic() + 30
