@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -153,8 +154,12 @@ class Fuse:
         self.cmd = [exe, mnt, uri, "-f", "-P", self.pidfile, "--name", name,
                     "--hostnqn", HOSTNQN, "--nr-io-queues", "2"] + list(args)
         self.errf = open(logpath, "ab")
-        self.proc = subprocess.Popen(self.cmd, env=env, stderr=self.errf,
-                                     stdin=subprocess.DEVNULL, stdout=self.errf)
+        # Its stderr (and LIBNVMF_DEBUG's library log) through a pipe, each line
+        # stamped with CLOCK_MONOTONIC, the clock of the recovery measurements.
+        self.proc = subprocess.Popen(self.cmd, env=env, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self._reader = threading.Thread(target=self._copy_log, daemon=True)
+        self._reader.start()
         end = time.monotonic() + 30
         while not os.path.exists(self.pidfile):
             if self.proc.poll() is not None or time.monotonic() > end:
@@ -162,6 +167,19 @@ class Fuse:
                 raise Fail("nvmf-fuse did not start (exit %s): %s" % (self.proc.returncode,
                                                                       self.log_tail()))
             time.sleep(0.05)
+
+    def _copy_log(self):
+        for line in iter(self.proc.stderr.readline, b""):
+            try:
+                self.errf.write(b"%.6f " % mono() + line)
+                self.errf.flush()
+            except ValueError:	# closed by kill()
+                break
+
+    def _close_log(self):
+        self._reader.join(10)
+        if not self.errf.closed:
+            self.errf.close()
 
     def file(self, nsid=1):
         return os.path.join(self.mnt, "n%d" % nsid)
@@ -196,7 +214,7 @@ class Fuse:
             except subprocess.TimeoutExpired:
                 self.kill()
                 rc = None
-        self.errf.close()
+        self._close_log()
         return rc
 
     def kill(self):
@@ -205,8 +223,7 @@ class Fuse:
             self.proc.wait()
         if is_mounted(self.mnt):
             subprocess.run(["umount", "-l", self.mnt], capture_output=True)
-        if not self.errf.closed:
-            self.errf.close()
+        self._close_log()
 
 
 class Soak:
