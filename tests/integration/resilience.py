@@ -2,12 +2,14 @@
 """Outage tests of issue 12 through nvmf-fuse (label integration).
 
   resilience.py cycles   --build DIR   >= 10 SIGKILL/restart cycles of nvmf-target under
-                                       nvmf-soak, nvmf-fuse -l -1 -c 1: no lost
-                                       acknowledged write, no error to the writer
-  resilience.py gave_up  --build DIR   -l 3 -c 1, the target held down until the
-                                       controller is given up: I/O fails with EIO, the
-                                       state record and nvmfctl list say dead and why
-  resilience.py defaults --build DIR   the tools' default options (no -c/-l): five
+                                       nvmf-soak, nvmf-fuse --ctrl-loss-tmo -1
+                                       --reconnect-delay 1: no lost acknowledged
+                                       write, no error to the writer
+  resilience.py gave_up  --build DIR   --ctrl-loss-tmo 3 --reconnect-delay 1, the
+                                       target held down until the controller is
+                                       given up: I/O fails with EIO, the state record
+                                       and nvmfctl list say dead and why
+  resilience.py defaults --build DIR   the tools' default reconnect options: five
                                        2-second SIGKILL outages, no error, nothing lost
 
 cycles and defaults run bench/soak/run-soak, the benchmark's driver, with a
