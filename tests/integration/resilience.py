@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True	# no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOAK_DIR = os.path.join(HERE, "..", "..", "bench", "soak")
 sys.path.insert(0, SOAK_DIR)
