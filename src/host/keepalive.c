@@ -69,7 +69,9 @@ static void csts_check(struct nvmf_ctrl *c)
 		return;
 	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
 	req->q = &c->admin;
-	req->timeout_ms = c->kato_ms;
+	/* Longer than Keep Alive's: on a silent connection Keep Alive, sent
+	 * first, is what times out and names the cause. */
+	req->timeout_ms = 2 * c->kato_ms;
 	req->cb.cb = csts_done;
 	req->cb.user = c;
 	req->internal = true;
@@ -77,17 +79,11 @@ static void csts_check(struct nvmf_ctrl *c)
 		c->csts_outstanding = true;
 }
 
-static void ka_tick(uv_timer_t *t)
+static void ka_send(struct nvmf_ctrl *c)
 {
-	struct nvmf_ctrl *c = t->data;
 	struct host_req *req;
 	uint64_t now = uv_now(c->loop);
 
-	if (!c->stopping && c->admin.ready)
-		csts_check(c);
-
-	/* Not c->stopping: Keep Alive goes on through the orderly shutdown
-	 * (nvmf_disconnect); close_all_fn stops the timer. */
 	if (c->ka_outstanding || !c->admin.ready)
 		return;
 	/* Traffic-based keep alive (CTRATT bit 6): completions count as traffic. */
@@ -107,6 +103,18 @@ static void ka_tick(uv_timer_t *t)
 	req->urgent = true;
 	if (host_submit(req) >= 0)
 		c->ka_outstanding = true;
+}
+
+static void ka_tick(uv_timer_t *t)
+{
+	struct nvmf_ctrl *c = t->data;
+
+	/* Not c->stopping: Keep Alive goes on through the orderly shutdown
+	 * (nvmf_disconnect); close_all_fn stops the timer. The CSTS read is
+	 * the shutdown's own business then. */
+	ka_send(c);
+	if (!c->stopping && c->admin.ready)
+		csts_check(c);
 }
 
 void host_ka_start(struct nvmf_ctrl *c)

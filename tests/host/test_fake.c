@@ -842,7 +842,7 @@ static void admin_lost_ev(void *user, const struct nvmf_event *ev)
 {
 	struct admin_lost_ctx *x = user;
 
-	if (ev->type == NVMF_EVENT_CONN_LOST && strstr(ev->msg, "the admin queue was lost: queue 0:") != NULL)
+	if (ev->type == NVMF_EVENT_CONN_LOST && strstr(ev->msg, "the admin queue was lost: Keep Alive got no answer") != NULL)
 		__atomic_store_n(&x->admin_lost, 1, __ATOMIC_RELEASE);
 }
 
