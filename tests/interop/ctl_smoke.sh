@@ -38,6 +38,8 @@ expect() {
 n="$cfs/subsystems/$NVMF_TEST_SUBNQN"
 h="$cfs/hosts/$NVMF_TEST_HOSTNQN"
 facts=$("$ctl" "echo enable=\$(cat $n/namespaces/1/enable)
+echo uuid=\$(cat $n/namespaces/1/device_uuid)
+echo nguid=\$(cat $n/namespaces/1/device_nguid)
 echo lba=\$(cat /sys/block/\$(basename \$(cat $n/namespaces/1/device_path))/queue/logical_block_size)
 echo allow_any=\$(cat $n/attr_allow_any_host)
 [ -L $cfs/ports/1/subsystems/$NVMF_TEST_SUBNQN ] && echo port=yes
@@ -52,6 +54,8 @@ fact() {	# DESCRIPTION KEY EXPECTED
 	echo "ok $step - $1"
 }
 fact "namespace 1 enabled" enable 1
+fact "namespace 1 UUID fixed" uuid "$NVMF_TEST_NS_UUID"
+fact "namespace 1 NGUID fixed" nguid "$NVMF_TEST_NS_NGUID"
 fact "disk LBA size" lba "$NVMF_TEST_LBA"
 fact "allow_any_host" allow_any "$NVMF_TEST_ALLOW_ANY_HOST"
 fact "port 4420 linked" port yes

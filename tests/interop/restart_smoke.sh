@@ -4,7 +4,8 @@
 # since restarting a fixture would disturb the tests using it), writes a
 # marker through the guest onto namespace 1's disk, restarts, and checks
 # that the marker is still there, that the host-side image holds it, that
-# the ports stayed and that the target answers an ICReq again.
+# the ports and the namespace's UUID and NGUID stayed and that the target
+# answers an ICReq again.
 # Usage: restart_smoke.sh STATEDIR CACHEDIR
 set -eu
 
@@ -20,6 +21,8 @@ trap '"$nvmet" stop "$dir" --log 30 >&2 || true' EXIT
 	fail "the target did not start"
 . "$dir/target.env"
 port1=$NVMF_TEST_TRSVCID
+uuid1=$NVMF_TEST_NS_UUID
+nguid1=$NVMF_TEST_NS_NGUID
 marker="libnvmf-restart-$$"
 
 # Write in the guest, on the disk behind namespace 1 (1 MiB in), and flush:
@@ -45,11 +48,17 @@ echo "ok 5 - marker in the host image"
 
 got=$("$NVMF_TEST_CTL" "cat /sys/kernel/config/nvmet/subsystems/$nqn/namespaces/1/enable")
 [ "$got" = 1 ] || fail "namespace 1 not enabled after restart ('$got')"
+# The same namespace to a host: UUID and NGUID as before the restart.
+[ -n "$NVMF_TEST_NS_UUID" ] && [ "$NVMF_TEST_NS_UUID" = "$uuid1" ] && [ "$NVMF_TEST_NS_NGUID" = "$nguid1" ] ||
+	fail "namespace identity in target.env changed: $uuid1/$nguid1 -> $NVMF_TEST_NS_UUID/$NVMF_TEST_NS_NGUID"
+got=$("$NVMF_TEST_CTL" "cd /sys/kernel/config/nvmet/subsystems/$nqn/namespaces/1 && echo \$(cat device_uuid) \$(cat device_nguid)")
+[ "$got" = "$uuid1 $nguid1" ] || fail "namespace 1 after restart: UUID and NGUID '$got', expected '$uuid1 $nguid1'"
+echo "ok 6 - namespace 1 enabled, same UUID $uuid1 and NGUID $nguid1"
 "$nvmet" probe 127.0.0.1 "$NVMF_TEST_TRSVCID" >/dev/null || fail "no ICResp after restart"
-echo "ok 6 - ICResp after restart"
+echo "ok 7 - ICResp after restart"
 
 "$nvmet" stop "$dir" >/dev/null 2>&1 || fail "stop failed"
 trap - EXIT
 if "$nvmet" probe 127.0.0.1 "$NVMF_TEST_TRSVCID" >/dev/null 2>&1; then fail "target still answers after stop"; fi
-echo "ok 7 - stopped"
+echo "ok 8 - stopped"
 echo "restart_smoke: all steps passed"

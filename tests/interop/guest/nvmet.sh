@@ -42,7 +42,7 @@ allow_any() {	# NQN 0|1 (nvmet refuses 1 while the allow-list is not empty)
 	wr "$CFS/subsystems/$1/attr_allow_any_host" "$2"
 }
 
-ns_add() {	# NQN NSID PATH (block device or file)
+ns_add() {	# NQN NSID PATH [UUID NGUID] (block device or file)
 	s="$CFS/subsystems/$1"
 	[ -d "$s" ] || die "no subsystem $1" || return
 	[ -e "$3" ] || die "backing '$3' does not exist" || return
@@ -50,14 +50,20 @@ ns_add() {	# NQN NSID PATH (block device or file)
 	mkdir "$n" || die "cannot create namespace $2 in $1" || return
 	# tmpfs has no O_DIRECT, which nvmet's file backend uses unless told otherwise.
 	[ -f "$3" ] && wr "$n/buffered_io" 1
-	if wr "$n/device_path" "$3" && wr "$n/enable" 1; then return 0; fi
+	# A fixed identity: without it nvmet makes up a new UUID (and reports no
+	# NGUID) each time the namespace is created, so a host reconnecting after
+	# a guest restart would rightly take it for a different namespace. Both
+	# attributes can only be written while the namespace is disabled.
+	if { [ -z "$4" ] || wr "$n/device_uuid" "$4"; } &&
+		{ [ -z "$5" ] || wr "$n/device_nguid" "$5"; } &&
+		wr "$n/device_path" "$3" && wr "$n/enable" 1; then return 0; fi
 	rmdir "$n"
 	return 1
 }
 
-ns_add_disk() {	# NQN NSID SERIAL
+ns_add_disk() {	# NQN NSID SERIAL [UUID NGUID]
 	dev=$(dev_by_serial "$3") || return
-	ns_add "$1" "$2" "$dev"
+	ns_add "$1" "$2" "$dev" "$4" "$5"
 }
 
 ns_add_file() {	# NQN NSID SIZE: a namespace backed by a file in the guest's tmpfs
