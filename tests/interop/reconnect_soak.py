@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Outages of the Linux kernel target under a verifying writer (issue 12, interop).
+
+  reconnect_soak.py STATEDIR --cache DIR --fuse nvmf-fuse --soak WRITER
+                    [--cycles port,restart,...] [--reconnect-delay S] [--outage S]
+
+Boots a private nvmet guest (its own state directory: restarting a shared
+fixture would disturb the tests using it), mounts its namespace with nvmf-fuse
+(ctrl_loss_tmo -1, a short reconnect delay, LIBNVMF_DEBUG=1 into
+STATEDIR/fuse.log) and runs the writer (nvmf-soak's command line) on the file
+n1. Meanwhile it causes one outage per --cycles entry:
+
+  port     the nvmet port is removed in the guest (its subsystem link first),
+           kept away --outage seconds, then re-created with the same link
+  restart  QEMU is stopped and booted again on the same forwarded ports and
+           the same disk image (the namespace keeps its UUID and NGUID)
+
+After each outage the writer must acknowledge new writes (an fsync covering
+writes made after the target came back) before the next one starts. Then the
+writer is stopped, reads everything back and must report 0 lost, 0 corrupt,
+0 errors; nvmf-fuse must have stayed up. Prints the time of every cycle and a summary line.
+"""
+import argparse
+import json
+import os
+import re
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+NVMET = os.path.join(HERE, "nvmet")
+NQN = "nqn.2014-08.org.libnvmf:reconnect"
+T0 = time.monotonic()
+
+
+class Fail(Exception):
+    pass
+
+
+def log(msg):
+    print("[%6.1fs] %s" % (time.monotonic() - T0, msg), flush=True)
+
+
+def nvmet(*args, timeout=180):
+    r = subprocess.run([sys.executable, NVMET] + [str(a) for a in args], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise Fail("nvmet %s failed (%d):\n%s" % (" ".join(map(str, args)), r.returncode, r.stdout))
+    return r.stdout
+
+
+def load_env(statedir):
+    kv = {}
+    with open(os.path.join(statedir, "target.env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                vals = shlex.split(v)
+                kv[k] = vals[0] if vals else ""
+    return kv
+
+
+def tail(path, n):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return "(%s: none)" % path
+    return "---- %s (last %d of %d lines) ----\n%s" % (path, min(n, len(lines)), len(lines),
+                                                      "\n".join(lines[-n:]))
+
+
+def read_progress(path):
+    """The writer's progress file: "key=value ..." (acked, writes, errors)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        return {}
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", text)}
+
+
+class Run:
+    def __init__(self, a):
+        self.a = a
+        self.sd = os.path.abspath(a.statedir)
+        self.mnt = os.path.join(self.sd, "mnt")
+        self.rundir = os.path.join(self.sd, "run")
+        self.fuse = self.soak = None
+        self.fuse_log = os.path.join(self.sd, "fuse.log")
+        self.soak_log = os.path.join(self.sd, "soak.log")
+        self.progress = os.path.join(self.sd, "progress")
+        self.journal = os.path.join(self.sd, "journal")
+
+    # ---- target --------------------------------------------------------------------
+
+    def start_target(self):
+        os.makedirs(self.sd, exist_ok=True)
+        t = time.monotonic()
+        nvmet("start", self.sd, "--cache", self.a.cache, "--kernel", "6.1", "--lba", "512",
+              "--disk-size", "%dM" % self.a.disk_mib, "--subsys", NQN)
+        self.env = load_env(self.sd)
+        log("target up on 127.0.0.1:%s in %.1fs (kernel %s, namespace uuid %s nguid %s)" % (
+            self.env["NVMF_TEST_TRSVCID"], time.monotonic() - t, self.env["NVMF_TEST_KERNEL"],
+            self.env.get("NVMF_TEST_NS_UUID"), self.env.get("NVMF_TEST_NS_NGUID")))
+
+    def ctl(self, *args):
+        return nvmet(*((args[0], self.sd) + args[1:]))
+
+    # ---- nvmf-fuse and the writer ----------------------------------------------------
+
+    def mount(self):
+        os.makedirs(self.mnt, exist_ok=True)
+        os.makedirs(self.rundir, exist_ok=True)
+        if os.path.ismount(self.mnt):
+            subprocess.run(["umount", "-l", self.mnt])
+        uri = "nvme+tcp://127.0.0.1:%s/%s" % (self.env["NVMF_TEST_TRSVCID"], NQN)
+        pidfile = os.path.join(self.sd, "fuse.pid")
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
+        # An emulated guest on a loaded machine can stall for seconds: a generous
+        # keep-alive timeout keeps stalls from adding outages of their own.
+        cmd = [self.a.fuse, "-f", self.mnt, uri, "-P", pidfile, "--name", "reconnect",
+               "--hostnqn", self.env["NVMF_TEST_HOSTNQN"], "--hostid", self.env["NVMF_TEST_HOSTID"],
+               "--nr-io-queues", "2", "--keep-alive-tmo", "30"]
+        helptext = subprocess.run([self.a.fuse, "--help"], capture_output=True, text=True).stdout
+        if "--ctrl-loss-tmo" in helptext:
+            cmd += ["--reconnect-delay", str(self.a.reconnect_delay), "--ctrl-loss-tmo", "-1"]
+        else:  # TEMPORARY, until the options are on main
+            log("nvmf-fuse has no --ctrl-loss-tmo yet: running with its defaults")
+        env = dict(os.environ, LIBNVMF_DEBUG="1", NVMF_RUNTIME_DIR=self.rundir)
+        log("mount: %s" % " ".join(shlex.quote(c) for c in cmd))
+        self.fuse = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=open(self.fuse_log, "w"), stderr=subprocess.STDOUT)
+        end = time.monotonic() + 60
+        while not os.path.exists(pidfile):
+            if self.fuse.poll() is not None or time.monotonic() > end:
+                raise Fail("nvmf-fuse did not start (status %s)\n%s" % (self.fuse.poll(), tail(self.fuse_log, 30)))
+            time.sleep(0.05)
+        self.file = os.path.join(self.mnt, "n1")
+        size = os.stat(self.file).st_size
+        if size != int(self.env["NVMF_TEST_DISK_SIZE"]):
+            raise Fail("%s: size %d, expected %s" % (self.file, size, self.env["NVMF_TEST_DISK_SIZE"]))
+
+    def start_writer(self):
+        blocks = self.a.disk_mib * (1 << 20) // 4096
+        cmd = self.a.soak + ["--file", self.file, "--block-size", "4096", "--blocks", str(blocks),
+                             "--fsync-every", str(self.a.fsync_every), "--seed", str(self.a.seed),
+                             "--duration", "3600", "--journal", self.journal, "--progress", self.progress]
+        for p in (self.progress, self.journal):
+            if os.path.exists(p):
+                os.unlink(p)
+        log("writer: %s" % " ".join(shlex.quote(c) for c in cmd))
+        self.soak = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=open(self.soak_log, "w"),
+                                     stderr=subprocess.STDOUT)
+
+    def acked(self):
+        return read_progress(self.progress).get("acked", 0)
+
+    def check_alive(self, what):
+        if self.soak.poll() is not None:
+            raise Fail("the writer exited (status %d) %s" % (self.soak.returncode, what))
+        if self.fuse.poll() is not None:
+            raise Fail("nvmf-fuse exited (status %d) %s" % (self.fuse.returncode, what))
+
+    def wait_acked(self, above, what, timeout):
+        """Waits until the writer has acknowledged more than `above` writes."""
+        end = time.monotonic() + timeout
+        while True:
+            n = self.acked()
+            if n > above:
+                return n
+            self.check_alive(what)
+            if time.monotonic() > end:
+                raise Fail("the writer acknowledged nothing new within %ds %s (acked %d)" % (timeout, what, n))
+            time.sleep(0.05)
+
+    # ---- outages ---------------------------------------------------------------------
+
+    def outage(self, kind):
+        """Returns (seconds the target was away, when it was back)."""
+        t = time.monotonic()
+        if kind == "port":
+            self.ctl("port-remove")
+            time.sleep(self.a.outage)
+            self.check_alive("while the port was away")
+            self.ctl("port-add")
+        elif kind == "restart":
+            self.ctl("restart")
+            env = load_env(self.sd)
+            if env["NVMF_TEST_TRSVCID"] != self.env["NVMF_TEST_TRSVCID"]:
+                raise Fail("the restarted target moved from port %s to %s" % (self.env["NVMF_TEST_TRSVCID"],
+                                                                             env["NVMF_TEST_TRSVCID"]))
+        else:
+            raise Fail("unknown cycle kind %r" % kind)
+        back = time.monotonic()
+        return back - t, back
+
+    def run(self):
+        a = self.a
+        self.start_target()
+        self.mount()
+        self.start_writer()
+        first = self.wait_acked(a.fsync_every, "before the first outage", 60)
+        log("writer running: %d writes acknowledged" % first)
+        cycles = []
+        for i, kind in enumerate(a.cycles, 1):
+            before = self.acked()
+            t = time.monotonic()
+            away, back = self.outage(kind)
+            at_back = self.acked()
+            # New acknowledgements after the target came back: an fsync that
+            # needed the new connection (at least one whole fsync group).
+            n = self.wait_acked(at_back + a.fsync_every, "after outage %d (%s)" % (i, kind), a.recover_timeout)
+            recovered = time.monotonic()
+            cycles.append((kind, recovered - t, recovered - back))
+            log("cycle %d/%d %-7s: target away %.1fs, writer acknowledging again %.1fs after it was back, "
+                "cycle %.1fs (acked %d -> %d -> %d)" % (i, len(a.cycles), kind, away, recovered - back,
+                                                        recovered - t, before, at_back, n))
+        # Stop the writer: it finishes its fsync group and reads everything back.
+        self.soak.send_signal(signal.SIGTERM)
+        try:
+            rc = self.soak.wait(300)
+        except subprocess.TimeoutExpired:
+            raise Fail("the writer did not finish within 300s of SIGTERM\n" + tail(self.soak_log, 20))
+        out = open(self.soak_log).read().strip().splitlines()
+        last = out[-1] if out else ""
+        log("writer exited %d: %s" % (rc, last))
+        m = re.match(r"soak: writes=(\d+) acked=(\d+) lost=(\d+) corrupt=(\d+) errors=(\d+)", last)
+        if rc != 0 or not m:
+            raise Fail("the writer failed (status %d)\n%s" % (rc, tail(self.soak_log, 30)))
+        writes, acked, lost, corrupt, errors = map(int, m.groups())
+        if lost or corrupt or errors or acked == 0:
+            raise Fail("writer: %s" % last)
+        self.check_record()
+        self.unmount()
+        per = [c[1] for c in cycles]
+        rec = [c[2] for c in cycles]
+        log("summary: %d cycles (%s), %d writes, %d acknowledged, 0 lost, 0 corrupt, 0 errors; "
+            "cycle mean %.1fs max %.1fs; writer acknowledging again after the target was back: "
+            "median %.1fs max %.1fs; total %.1fs" % (
+                len(cycles), ", ".join("%s %d" % (k, sum(1 for c in cycles if c[0] == k))
+                                       for k in sorted(set(a.cycles))),
+                writes, acked, statistics.mean(per), max(per), statistics.median(rec), max(rec),
+                time.monotonic() - T0))
+
+    def check_record(self):
+        """What nvmf-fuse's state record says about the outages (logged)."""
+        try:
+            with open(os.path.join(self.rundir, "reconnect.json")) as f:
+                rec = json.load(f)
+        except (OSError, ValueError) as e:
+            log("state record: unreadable (%s)" % e)
+            return
+        keys = {k: v for k, v in rec.items() if re.search(r"state|attempt|outage|reconnect", k)}
+        log("state record: %s" % json.dumps(keys, sort_keys=True))
+
+    def unmount(self):
+        if self.fuse and self.fuse.poll() is None:
+            subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True)
+            try:
+                rc = self.fuse.wait(60)
+            except subprocess.TimeoutExpired:
+                raise Fail("nvmf-fuse did not exit within 60s of the unmount")
+            if rc != 0:
+                raise Fail("nvmf-fuse exited %d\n%s" % (rc, tail(self.fuse_log, 30)))
+
+    def cleanup(self):
+        for p in (self.soak, self.fuse):
+            if p and p.poll() is None:
+                p.kill()
+                p.wait()
+        if os.path.ismount(self.mnt):
+            subprocess.run(["umount", "-l", self.mnt], capture_output=True)
+        try:
+            nvmet("stop", self.sd, timeout=60)
+        except (Fail, subprocess.TimeoutExpired) as e:
+            log("stopping the target: %s" % e)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("statedir")
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--fuse", required=True)
+    ap.add_argument("--soak", required=True, help="writer command (nvmf-soak's command line)")
+    ap.add_argument("--cycles", default="port,restart,port,restart,port,restart",
+                    help="comma-separated outage kinds: port, restart")
+    ap.add_argument("--reconnect-delay", type=int, default=1)
+    ap.add_argument("--outage", type=float, default=3, help="seconds a removed port stays away")
+    ap.add_argument("--fsync-every", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--disk-mib", type=int, default=16)
+    ap.add_argument("--recover-timeout", type=int, default=90)
+    a = ap.parse_args()
+    if not os.path.exists("/dev/fuse") or os.geteuid() != 0:
+        log("SKIP: nvmf-fuse mounts need /dev/fuse and root")
+        return 77
+    a.soak = shlex.split(a.soak)
+    a.cycles = [c for c in a.cycles.split(",") if c]
+    r = Run(a)
+    try:
+        r.run()
+    except (Fail, OSError, subprocess.TimeoutExpired) as e:
+        log("FAIL: %s" % e)
+        print(tail(r.soak_log, 15))
+        print(tail(r.fuse_log, 60))
+        print(tail(os.path.join(r.sd, "console.log"), 30))
+        return 1
+    finally:
+        r.cleanup()
+    log("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
