@@ -18,7 +18,9 @@ n1. Meanwhile it causes one outage per --cycles entry:
 After each outage the writer must acknowledge new writes (an fsync covering
 writes made after the target came back) before the next one starts. Then the
 writer is stopped, reads everything back and must report 0 lost, 0 corrupt,
-0 errors; nvmf-fuse must have stayed up. Prints the time of every cycle and a summary line.
+0 errors; nvmf-fuse must have stayed up. Last, with the guest stopped, the
+writer checks its disk image on this machine against its journal
+(--verify-only): every acknowledged write reached the target's medium. Prints the time of every cycle and a summary line.
 """
 import argparse
 import json
@@ -65,6 +67,16 @@ def load_env(statedir):
     return kv
 
 
+def is_mounted(path):
+    """From /proc/self/mounts: os.path.ismount() says no for a FUSE mount whose server died."""
+    path = os.path.realpath(path)
+    try:
+        with open("/proc/self/mounts") as f:
+            return any(line.split()[1] == path for line in f)
+    except OSError:
+        return False
+
+
 def tail(path, n):
     try:
         with open(path, errors="replace") as f:
@@ -75,14 +87,27 @@ def tail(path, n):
                                                       "\n".join(lines[-n:]))
 
 
-def read_progress(path):
-    """The writer's progress file: "key=value ..." (acked, writes, errors)."""
+def fsyncs_done(path):
+    """Good fsyncs so far, from the writer's progress lines "<time> fsync N writes M"."""
     try:
         with open(path) as f:
             text = f.read()
     except OSError:
-        return {}
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", text)}
+        return 0
+    m = re.findall(r"^\S+ fsync (\d+) writes \d+$", text, re.M)
+    return int(m[-1]) if m else 0
+
+
+def summary(path):
+    """The writer's summary line "soak: writes=.. acked=.. lost=.. ..." as a dict, and the line."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l for l in f.read().splitlines() if l.startswith("soak: writes=")]
+    except OSError:
+        lines = []
+    if not lines:
+        return None, ""
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", lines[-1])}, lines[-1]
 
 
 class Run:
@@ -115,10 +140,10 @@ class Run:
     # ---- nvmf-fuse and the writer ----------------------------------------------------
 
     def mount(self):
+        if is_mounted(self.mnt):
+            subprocess.run(["umount", "-l", self.mnt])
         os.makedirs(self.mnt, exist_ok=True)
         os.makedirs(self.rundir, exist_ok=True)
-        if os.path.ismount(self.mnt):
-            subprocess.run(["umount", "-l", self.mnt])
         uri = "nvme+tcp://127.0.0.1:%s/%s" % (self.env["NVMF_TEST_TRSVCID"], NQN)
         pidfile = os.path.join(self.sd, "fuse.pid")
         if os.path.exists(pidfile):
@@ -148,7 +173,7 @@ class Run:
             raise Fail("%s: size %d, expected %s" % (self.file, size, self.env["NVMF_TEST_DISK_SIZE"]))
 
     def start_writer(self):
-        blocks = self.a.disk_mib * (1 << 20) // 4096
+        self.blocks = blocks = self.a.disk_mib * (1 << 20) // 4096
         cmd = self.a.soak + ["--file", self.file, "--block-size", "4096", "--blocks", str(blocks),
                              "--fsync-every", str(self.a.fsync_every), "--seed", str(self.a.seed),
                              "--duration", "3600", "--journal", self.journal, "--progress", self.progress]
@@ -159,8 +184,8 @@ class Run:
         self.soak = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=open(self.soak_log, "w"),
                                      stderr=subprocess.STDOUT)
 
-    def acked(self):
-        return read_progress(self.progress).get("acked", 0)
+    def fsyncs(self):
+        return fsyncs_done(self.progress)
 
     def check_alive(self, what):
         if self.soak.poll() is not None:
@@ -168,16 +193,17 @@ class Run:
         if self.fuse.poll() is not None:
             raise Fail("nvmf-fuse exited (status %d) %s" % (self.fuse.returncode, what))
 
-    def wait_acked(self, above, what, timeout):
-        """Waits until the writer has acknowledged more than `above` writes."""
+    def wait_fsyncs(self, least, what, timeout):
+        """Waits until the writer has completed `least` good fsyncs."""
         end = time.monotonic() + timeout
         while True:
-            n = self.acked()
-            if n > above:
+            n = self.fsyncs()
+            if n >= least:
                 return n
             self.check_alive(what)
             if time.monotonic() > end:
-                raise Fail("the writer acknowledged nothing new within %ds %s (acked %d)" % (timeout, what, n))
+                raise Fail("the writer completed no fsync within %ds %s (%d so far, waiting for %d)"
+                           % (timeout, what, n, least))
             time.sleep(0.05)
 
     # ---- outages ---------------------------------------------------------------------
@@ -206,43 +232,53 @@ class Run:
         self.start_target()
         self.mount()
         self.start_writer()
-        first = self.wait_acked(a.fsync_every, "before the first outage", 60)
-        log("writer running: %d writes acknowledged" % first)
+        first = self.wait_fsyncs(2, "before the first outage", 60)
+        log("writer running: %d fsyncs done" % first)
         cycles = []
         for i, kind in enumerate(a.cycles, 1):
-            before = self.acked()
+            before = self.fsyncs()
             t = time.monotonic()
             away, back = self.outage(kind)
-            at_back = self.acked()
-            # New acknowledgements after the target came back: an fsync that
-            # needed the new connection (at least one whole fsync group).
-            n = self.wait_acked(at_back + a.fsync_every, "after outage %d (%s)" % (i, kind), a.recover_timeout)
+            at_back = self.fsyncs()
+            # Two more good fsyncs after the target came back: the second covers
+            # writes made after the first, all through the new connection.
+            n = self.wait_fsyncs(at_back + 2, "after outage %d (%s)" % (i, kind), a.recover_timeout)
             recovered = time.monotonic()
             cycles.append((kind, recovered - t, recovered - back))
-            log("cycle %d/%d %-7s: target away %.1fs, writer acknowledging again %.1fs after it was back, "
-                "cycle %.1fs (acked %d -> %d -> %d)" % (i, len(a.cycles), kind, away, recovered - back,
-                                                        recovered - t, before, at_back, n))
+            log("cycle %d/%d %-7s: target away %.1fs, 2 fsyncs done %.1fs after it was back, cycle %.1fs "
+                "(fsyncs %d before, %d when back, %d)" % (i, len(a.cycles), kind, away, recovered - back,
+                                                          recovered - t, before, at_back, n))
         # Stop the writer: it finishes its fsync group and reads everything back.
         self.soak.send_signal(signal.SIGTERM)
         try:
             rc = self.soak.wait(300)
         except subprocess.TimeoutExpired:
             raise Fail("the writer did not finish within 300s of SIGTERM\n" + tail(self.soak_log, 20))
-        out = open(self.soak_log).read().strip().splitlines()
-        last = out[-1] if out else ""
+        res, last = summary(self.soak_log)
         log("writer exited %d: %s" % (rc, last))
-        m = re.match(r"soak: writes=(\d+) acked=(\d+) lost=(\d+) corrupt=(\d+) errors=(\d+)", last)
-        if rc != 0 or not m:
-            raise Fail("the writer failed (status %d)\n%s" % (rc, tail(self.soak_log, 30)))
-        writes, acked, lost, corrupt, errors = map(int, m.groups())
-        if lost or corrupt or errors or acked == 0:
+        if rc != 0 or not res:
+            raise Fail("the writer failed (status %d)" % rc)
+        if res.get("lost") or res.get("corrupt") or res.get("errors") or not res.get("acked"):
             raise Fail("writer: %s" % last)
+        writes, acked = res["writes"], res["acked"]
         self.check_record()
         self.unmount()
-        per = [c[1] for c in cycles]
-        rec = [c[2] for c in cycles]
+        # What the guest's disk holds, read on this machine with the guest stopped:
+        # every acknowledged generation must be there.
+        nvmet("stop", self.sd, timeout=60)
+        image = self.env["NVMF_TEST_IMAGE"]
+        r = subprocess.run(self.a.soak + ["--file", image, "--block-size", "4096", "--blocks", str(self.blocks),
+                                          "--seed", str(a.seed), "--journal", self.journal, "--verify-only"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
+        img = [l for l in r.stdout.splitlines() if l.startswith("soak: writes=")]
+        log("host image %s: %s" % (image, img[-1] if img else "(no summary)"))
+        if r.returncode != 0 or not img:
+            raise Fail("the host image does not hold what was acknowledged (status %d):\n%s"
+                       % (r.returncode, "\n".join(r.stdout.splitlines()[-20:])))
+        per = [c[1] for c in cycles] or [0]
+        rec = [c[2] for c in cycles] or [0]
         log("summary: %d cycles (%s), %d writes, %d acknowledged, 0 lost, 0 corrupt, 0 errors; "
-            "cycle mean %.1fs max %.1fs; writer acknowledging again after the target was back: "
+            "cycle mean %.1fs max %.1fs; 2 fsyncs done after the target was back: "
             "median %.1fs max %.1fs; total %.1fs" % (
                 len(cycles), ", ".join("%s %d" % (k, sum(1 for c in cycles if c[0] == k))
                                        for k in sorted(set(a.cycles))),
@@ -275,7 +311,7 @@ class Run:
             if p and p.poll() is None:
                 p.kill()
                 p.wait()
-        if os.path.ismount(self.mnt):
+        if is_mounted(self.mnt):
             subprocess.run(["umount", "-l", self.mnt], capture_output=True)
         try:
             nvmet("stop", self.sd, timeout=60)
