@@ -223,6 +223,24 @@ def icreq_probe(host, port, timeout=3.0):
 
 
 def free_port():
+    """A free port below the kernel's ephemeral range: the host keeps its
+    forwarded ports across `restart`, and while QEMU is down an outgoing
+    connection (a host reconnecting, any other test) could otherwise be given
+    that very port as its local port, and QEMU could not bind it again."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    rng = secrets.SystemRandom()
+    for _ in range(50 if low > 12000 else 0):
+        port = rng.randrange(10000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
