@@ -31,6 +31,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -161,7 +162,10 @@ class Run:
         env = dict(os.environ, LIBNVMF_DEBUG="1", NVMF_RUNTIME_DIR=self.rundir)
         log("mount: %s" % " ".join(shlex.quote(c) for c in cmd))
         self.fuse = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=open(self.fuse_log, "w"), stderr=subprocess.STDOUT)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # The log gets this script's clock, to line it up with the outages.
+        self.fuse_lines = []
+        threading.Thread(target=self.copy_log, args=(self.fuse.stdout,), daemon=True).start()
         end = time.monotonic() + 60
         while not os.path.exists(pidfile):
             if self.fuse.poll() is not None or time.monotonic() > end:
@@ -171,6 +175,28 @@ class Run:
         size = os.stat(self.file).st_size
         if size != int(self.env["NVMF_TEST_DISK_SIZE"]):
             raise Fail("%s: size %d, expected %s" % (self.file, size, self.env["NVMF_TEST_DISK_SIZE"]))
+
+    def copy_log(self, pipe):
+        with open(self.fuse_log, "w") as out:
+            for raw in pipe:
+                t = time.monotonic() - T0
+                line = raw.decode(errors="replace").rstrip("\n")
+                self.fuse_lines.append((t, line))
+                out.write("[%6.1fs] %s\n" % (t, line))
+                out.flush()
+
+    def host_saw(self, since, pattern):
+        """Times (script clock) of nvmf-fuse log lines after `since` matching pattern."""
+        return [t for t, line in list(self.fuse_lines) if t >= since and re.search(pattern, line)]
+
+    def controllers(self):
+        """Controllers nvmet created since the guest booted (its console log): each one
+        is a host connecting anew."""
+        try:
+            with open(os.path.join(self.sd, "console.log"), errors="replace") as f:
+                return len(re.findall(r"nvmet: creating nvm controller \d+", f.read()))
+        except OSError:
+            return 0
 
     def start_writer(self):
         self.blocks = blocks = self.a.disk_mib * (1 << 20) // 4096
@@ -237,6 +263,7 @@ class Run:
         cycles = []
         for i, kind in enumerate(a.cycles, 1):
             before = self.fsyncs()
+            ctrls = self.controllers()
             t = time.monotonic()
             away, back = self.outage(kind)
             at_back = self.fsyncs()
@@ -244,10 +271,19 @@ class Run:
             # writes made after the first, all through the new connection.
             n = self.wait_fsyncs(at_back + 2, "after outage %d (%s)" % (i, kind), a.recover_timeout)
             recovered = time.monotonic()
+            # The host really lost its connection and made a new one: nvmet created
+            # a controller since (a restarted guest counts from its boot).
+            now = self.controllers()
+            if now <= (0 if kind == "restart" else ctrls):
+                raise Fail("outage %d (%s): nvmet created no new controller (%d before, %d now): the host "
+                           "never reconnected, so this cycle proved nothing" % (i, kind, ctrls, now))
+            live = self.host_saw(t - T0, r"reconnected after|-> live")
             cycles.append((kind, recovered - t, recovered - back))
-            log("cycle %d/%d %-7s: target away %.1fs, 2 fsyncs done %.1fs after it was back, cycle %.1fs "
-                "(fsyncs %d before, %d when back, %d)" % (i, len(a.cycles), kind, away, recovered - back,
-                                                          recovered - t, before, at_back, n))
+            log("cycle %d/%d %-7s: target away %.1fs; host live again %s after it was back; 2 fsyncs done "
+                "%.1fs after it was back; cycle %.1fs (fsyncs %d before, %d when back, %d)" % (
+                    i, len(a.cycles), kind, away,
+                    ("%.1fs" % (live[-1] - (back - T0))) if live else "(not in its log)",
+                    recovered - back, recovered - t, before, at_back, n))
         # Stop the writer: it finishes its fsync group and reads everything back.
         self.soak.send_signal(signal.SIGTERM)
         try:
