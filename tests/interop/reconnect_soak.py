@@ -156,7 +156,7 @@ class Run:
                "--nr-io-queues", "2", "--keep-alive-tmo", "30"]
         helptext = subprocess.run([self.a.fuse, "--help"], capture_output=True, text=True).stdout
         if "--ctrl-loss-tmo" in helptext:
-            cmd += ["--reconnect-delay", str(self.a.reconnect_delay), "--ctrl-loss-tmo", "-1"]
+            cmd += ["--reconnect-delay", str(self.a.reconnect_delay), "--ctrl-loss-tmo", str(self.a.ctrl_loss_tmo)]
         else:  # TEMPORARY, until the options are on main
             log("nvmf-fuse has no --ctrl-loss-tmo yet: running with its defaults")
         env = dict(os.environ, LIBNVMF_DEBUG="1", NVMF_RUNTIME_DIR=self.rundir)
@@ -364,6 +364,8 @@ def main():
     ap.add_argument("--cycles", default="port,restart,port,restart,port,restart",
                     help="comma-separated outage kinds: port, restart")
     ap.add_argument("--reconnect-delay", type=int, default=1)
+    ap.add_argument("--ctrl-loss-tmo", type=int, default=-1,
+                    help="0 shows the test failing with a host that does not reconnect")
     ap.add_argument("--outage", type=float, default=3, help="seconds a removed port stays away")
     ap.add_argument("--fsync-every", type=int, default=8)
     ap.add_argument("--seed", type=int, default=12)
