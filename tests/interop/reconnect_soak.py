@@ -153,12 +153,8 @@ class Run:
         # keep-alive timeout keeps stalls from adding outages of their own.
         cmd = [self.a.fuse, "-f", self.mnt, uri, "-P", pidfile, "--name", "reconnect",
                "--hostnqn", self.env["NVMF_TEST_HOSTNQN"], "--hostid", self.env["NVMF_TEST_HOSTID"],
-               "--nr-io-queues", "2", "--keep-alive-tmo", "30"]
-        helptext = subprocess.run([self.a.fuse, "--help"], capture_output=True, text=True).stdout
-        if "--ctrl-loss-tmo" in helptext:
-            cmd += ["--reconnect-delay", str(self.a.reconnect_delay), "--ctrl-loss-tmo", str(self.a.ctrl_loss_tmo)]
-        else:  # TEMPORARY, until the options are on main
-            log("nvmf-fuse has no --ctrl-loss-tmo yet: running with its defaults")
+               "--nr-io-queues", "2", "--keep-alive-tmo", "30",
+               "--reconnect-delay", str(self.a.reconnect_delay), "--ctrl-loss-tmo", str(self.a.ctrl_loss_tmo)]
         env = dict(os.environ, LIBNVMF_DEBUG="1", NVMF_RUNTIME_DIR=self.rundir)
         log("mount: %s" % " ".join(shlex.quote(c) for c in cmd))
         self.fuse = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
@@ -322,15 +318,20 @@ class Run:
                 time.monotonic() - T0))
 
     def check_record(self):
-        """What nvmf-fuse's state record says about the outages (logged)."""
+        """nvmf-fuse's state record (what nvmfctl list shows): live, and every outage
+        ended in a reconnect (a stall of the emulated guest may add outages of its own)."""
+        path = os.path.join(self.rundir, "reconnect.json")
         try:
-            with open(os.path.join(self.rundir, "reconnect.json")) as f:
+            with open(path) as f:
                 rec = json.load(f)
         except (OSError, ValueError) as e:
-            log("state record: unreadable (%s)" % e)
-            return
+            raise Fail("nvmf-fuse's state record %s: %s" % (path, e))
         keys = {k: v for k, v in rec.items() if re.search(r"state|attempt|outage|reconnect", k)}
         log("state record: %s" % json.dumps(keys, sort_keys=True))
+        n = len(self.a.cycles)
+        if rec.get("state") != "live" or not rec.get("reconnects", 0) >= n or rec.get("outages") != rec.get("reconnects"):
+            raise Fail("nvmf-fuse's state record says %s; expected state live and %d or more outages, "
+                       "each ended by a reconnect" % (json.dumps(keys, sort_keys=True), n))
 
     def unmount(self):
         if self.fuse and self.fuse.poll() is None:
