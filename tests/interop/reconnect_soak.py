@@ -78,6 +78,16 @@ def is_mounted(path):
         return False
 
 
+def head(path, n):
+    try:
+        with open(path, errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return "(%s: none)" % path
+    return "---- %s (first %d of %d lines) ----\n%s" % (path, min(n, len(lines)), len(lines),
+                                                       "\n".join(lines[:n]))
+
+
 def tail(path, n):
     try:
         with open(path, errors="replace") as f:
@@ -383,7 +393,8 @@ def main():
         r.run()
     except (Fail, OSError, subprocess.TimeoutExpired) as e:
         log("FAIL: %s" % e)
-        print(tail(r.soak_log, 15))
+        print(head(r.soak_log, 5))
+        print(tail(r.soak_log, 10))
         print(tail(r.fuse_log, 60))
         print(tail(os.path.join(r.sd, "console.log"), 30))
         return 1
