@@ -15,12 +15,15 @@ n1. Meanwhile it causes one outage per --cycles entry:
   restart  QEMU is stopped and booted again on the same forwarded ports and
            the same disk image (the namespace keeps its UUID and NGUID)
 
-After each outage the writer must acknowledge new writes (an fsync covering
-writes made after the target came back) before the next one starts. Then the
-writer is stopped, reads everything back and must report 0 lost, 0 corrupt,
-0 errors; nvmf-fuse must have stayed up. Last, with the guest stopped, the
-writer checks its disk image on this machine against its journal
-(--verify-only): every acknowledged write reached the target's medium. Prints the time of every cycle and a summary line.
+After each outage the writer must complete two good fsyncs after the target
+came back, and nvmet must have created a new controller (the host really
+reconnected), before the next one starts. Then the writer is stopped, reads
+everything back and must report 0 lost, 0 corrupt, 0 errors; nvmf-fuse's state
+record must say live, with a reconnect for every outage. Last, with the guest
+stopped, the writer checks its disk image on this machine against its journal
+(--verify-only): every acknowledged write reached the target's medium. Prints
+the time of every cycle and a summary line. --ctrl-loss-tmo 0 makes it fail at
+the first outage (a host that does not reconnect).
 """
 import argparse
 import json
