@@ -158,7 +158,8 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	 * are held already, as if the controller had failed. */
 	if (status < 0 && req->replayable &&
 	    host_hold(req, xp_qpair_state(qp) != XP_QP_READY)) {
-		host_dbg("%s held for replay: %s", req->what, xp_qpair_errmsg(qp));
+		host_dbg("%s held for replay: %s", req->what,
+			 xp_qpair_errmsg(qp)[0] ? xp_qpair_errmsg(qp) : strerror(-status));
 		return;
 	}
 	if (status != 0 && req->cb.cb)

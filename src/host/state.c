@@ -237,8 +237,9 @@ static void go_live(struct nvmf_ctrl *c)
 	c->reconnects++;
 	pthread_mutex_unlock(&c->st_mu);
 	host_state_set(c, NVMF_CTRL_LIVE);
-	host_log(NVMF_LOG_INFO, "reconnected after %u attempt%s; %u commands to resubmit",
-		 c->attempt, c->attempt == 1 ? "" : "s", atomic_load(&c->nr_held));
+	host_log(NVMF_LOG_INFO, "reconnected after %u attempt%s; %u command%s to resubmit",
+		 c->attempt, c->attempt == 1 ? "" : "s", atomic_load(&c->nr_held),
+		 atomic_load(&c->nr_held) == 1 ? "" : "s");
 	if (c->aer_enabled)
 		host_aer_start(c);
 	/* What the scan found changed, before anything else can rescan. */
@@ -326,7 +327,10 @@ static void begin_outage(struct nvmf_ctrl *c, int err, const char *msg, bool fat
 	set_reason(c, err, msg);
 	host_state_set(c, NVMF_CTRL_RESETTING);
 	host_ka_stop(c);
-	if (c->reconnecting)
+	if (c->reconnecting && c->opts.ctrl_loss_tmo < 0)
+		host_log(NVMF_LOG_ERROR, "%s: %s; reconnecting (ctrl_loss_tmo -1: for ever)",
+			 fatal ? "controller failed" : "connection lost", msg);
+	else if (c->reconnecting)
 		host_log(NVMF_LOG_ERROR, "%s: %s; reconnecting (ctrl_loss_tmo %d s)",
 			 fatal ? "controller failed" : "connection lost", msg,
 			 c->opts.ctrl_loss_tmo);
