@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -18,11 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "integration/integ_common.h"
+#include "pxy_client.h"
 
 static const char *PROXY_BIN;
 static struct integ_target T;
@@ -30,113 +29,7 @@ static struct integ_target T;
 /* Namespace 1's region the tests use: 1 MiB from 1 MiB on. */
 #define REGION_OFF	(1u << 20)
 #define REGION_LEN	(1u << 20)
-#define STOP_MS		10000
 
-/* ---- The proxy process --------------------------------------------------------------- */
-
-struct pxy {
-	pid_t pid;
-	int in;			/* its stdin: closing it stops it (--stdin-eof) */
-	int out;		/* its stdout */
-	int port;
-	unsigned conns, fired;
-	uint64_t up, down;
-	char buf[1024];
-	size_t len;
-};
-
-/* Reads one line of the proxy's stdout into line; 0, or -1 at EOF/timeout. */
-static int pxy_line(struct pxy *x, char *line, size_t max)
-{
-	for (;;) {
-		char *nl = memchr(x->buf, '\n', x->len);
-		struct pollfd pfd = { .fd = x->out, .events = POLLIN };
-		ssize_t n;
-
-		if (nl) {
-			size_t k = (size_t)(nl - x->buf);
-
-			snprintf(line, max, "%.*s", (int)k, x->buf);
-			memmove(x->buf, nl + 1, x->len - k - 1);
-			x->len -= k + 1;
-			return 0;
-		}
-		if (x->len == sizeof(x->buf) || poll(&pfd, 1, STOP_MS) <= 0)
-			return -1;
-		n = read(x->out, x->buf + x->len, sizeof(x->buf) - x->len);
-		if (n <= 0)
-			return -1;
-		x->len += (size_t)n;
-	}
-}
-
-/* Starts the proxy towards the target with the given options (NULL-ended). */
-static void pxy_start(struct pxy *x, ...)
-{
-	char *argv[32], up[16], line[256];
-	int in[2], out[2], n = 0;
-	va_list ap;
-
-	memset(x, 0, sizeof(*x));
-	argv[n++] = (char *)PROXY_BIN;
-	argv[n++] = "--stdin-eof";
-	argv[n++] = "--upstream";
-	snprintf(up, sizeof(up), "%s", T.trsvcid);
-	argv[n++] = up;
-	va_start(ap, x);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	assert_int_equal(pipe(in), 0);
-	assert_int_equal(pipe(out), 0);
-	x->pid = fork();
-	assert_true(x->pid >= 0);
-	if (x->pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execv(PROXY_BIN, argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	x->in = in[1];
-	x->out = out[0];
-	if (pxy_line(x, line, sizeof(line)) != 0 || sscanf(line, "port %d", &x->port) != 1)
-		fail_msg("nvmf-fault-proxy did not print its port (got '%s')", line);
-}
-
-/* Stops the proxy and reads its summary line. */
-static void pxy_stop(struct pxy *x)
-{
-	char line[256], mode[32];
-	bool seen = false;
-	int st = 0, t;
-
-	close(x->in);
-	while (pxy_line(x, line, sizeof(line)) == 0) {
-		if (sscanf(line, "conns %u up %" SCNu64 " down %" SCNu64 " mode %31s fired %u",
-			   &x->conns, &x->up, &x->down, mode, &x->fired) == 5) {
-			print_message("  proxy: %s\n", line);
-			seen = true;
-		}
-	}
-	close(x->out);
-	for (t = 0; t < STOP_MS && waitpid(x->pid, &st, WNOHANG) != x->pid; t += 20)
-		usleep(20000);
-	if (t >= STOP_MS) {
-		kill(x->pid, SIGKILL);
-		waitpid(x->pid, &st, 0);
-		fail_msg("nvmf-fault-proxy did not exit after stdin EOF");
-	}
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	assert_true(seen);
-}
 
 /* ---- Host side ---------------------------------------------------------------------- */
 
@@ -367,7 +260,7 @@ static void test_pass(void **state)
 
 	(void)state;
 	region_fill(1);
-	pxy_start(&x, "--mode", "pass", NULL);
+	pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "pass", NULL);
 	c = host_connect(x.port, true, true);
 	write_loop(c, 1, REGION_LEN, &w, pend, &npend, 4);
 	read_loop(c, REGION_LEN, &r);
@@ -392,7 +285,7 @@ static void test_delay(void **state)
 
 	(void)state;
 	region_fill(2);
-	pxy_start(&x, "--mode", "delay", "--delay-ms", "20", "--conn", "2", NULL);
+	pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "delay", "--delay-ms", "20", "--conn", "2", NULL);
 	c = host_connect(x.port, false, true);
 	read_loop(c, 256 * 1024, &r);
 	assert_int_equal(nvmf_disconnect(c), 0);
@@ -426,7 +319,7 @@ static void flip_down_run(bool hdgst)
 		struct io_result r;
 
 		snprintf(at, sizeof(at), "%u", flip_down[i]);
-		pxy_start(&x, "--mode", "flip", "--dir", "down", "--conn", "2", "--after", at, NULL);
+		pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "flip", "--dir", "down", "--conn", "2", "--after", at, NULL);
 		c = host_connect(x.port, hdgst, true);
 		read_loop(c, 3 * flip_down[i] + 64 * 1024, &r);
 		nvmf_disconnect(c);
@@ -476,7 +369,7 @@ static void test_flip_up(void **state)
 		unsigned npend = 0;
 
 		snprintf(at, sizeof(at), "%u", flip_up[i]);
-		pxy_start(&x, "--mode", "flip", "--dir", "up", "--conn", "2", "--after", at, NULL);
+		pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "flip", "--dir", "up", "--conn", "2", "--after", at, NULL);
 		c = host_connect(x.port, true, true);
 		write_loop(c, 100 + i, 3 * flip_up[i] + 64 * 1024, &w, pend, &npend, 64);
 		nvmf_disconnect(c);
@@ -508,7 +401,7 @@ static void test_reset(void **state)
 		struct pending pend[64];
 		unsigned npend = 0;
 
-		pxy_start(&x, "--mode", "reset", "--dir", dirs[d], "--conn", "2", "--after", "20000",
+		pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "reset", "--dir", dirs[d], "--conn", "2", "--after", "20000",
 			  NULL);
 		c = host_connect(x.port, false, true);
 		if (d == 0)
@@ -539,7 +432,7 @@ static void test_close_random(void **state)
 		struct io_result r;
 
 		snprintf(s, sizeof(s), "%d", seed);
-		pxy_start(&x, "--mode", "close-random", "--dir", "down", "--conn", "2",
+		pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "close-random", "--dir", "down", "--conn", "2",
 			  "--after", "100000", "--seed", s, NULL);
 		c = host_connect(x.port, false, true);
 		read_loop(c, 512 * 1024, &r);
@@ -562,7 +455,7 @@ static void test_blackhole_io(void **state)
 
 	(void)state;
 	region_fill(8);
-	pxy_start(&x, "--mode", "blackhole", "--dir", "down", "--conn", "2", "--after", "20000",
+	pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "blackhole", "--dir", "down", "--conn", "2", "--after", "20000",
 		  NULL);
 	c = host_connect(x.port, false, true);
 	read_loop(c, 512 * 1024, &r);
@@ -590,7 +483,7 @@ static void test_blackhole_admin(void **state)
 	int waited;
 
 	(void)state;
-	pxy_start(&x, "--mode", "pass", NULL);
+	pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "pass", NULL);
 	host_opts(&o, x.port, false, false);
 	o.nr_io_queues = 0;
 	o.kato = 30;		/* no keep-alive during the measurement */
@@ -600,7 +493,7 @@ static void test_blackhole_admin(void **state)
 	snprintf(at, sizeof(at), "%" PRIu64, x.up);
 
 	atomic_store(&lost_events, 0);
-	pxy_start(&x, "--mode", "blackhole", "--dir", "up", "--conn", "1", "--after", at, NULL);
+	pxy_start(&x, PROXY_BIN, T.trsvcid, "--mode", "blackhole", "--dir", "up", "--conn", "1", "--after", at, NULL);
 	host_opts(&o, x.port, false, false);
 	o.nr_io_queues = 0;
 	o.kato = 1;
