@@ -37,6 +37,10 @@ import sys
 import threading
 import time
 
+sys.dont_write_bytecode = True	# no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from nvmf_testlib import is_mounted  # noqa: E402
+
 HERE = os.path.dirname(os.path.realpath(__file__))
 NVMET = os.path.join(HERE, "nvmet")
 NQN = "nqn.2014-08.org.libnvmf:reconnect"
@@ -69,16 +73,6 @@ def load_env(statedir):
                 vals = shlex.split(v)
                 kv[k] = vals[0] if vals else ""
     return kv
-
-
-def is_mounted(path):
-    """From /proc/self/mounts: os.path.ismount() says no for a FUSE mount whose server died."""
-    path = os.path.realpath(path)
-    try:
-        with open("/proc/self/mounts") as f:
-            return any(line.split()[1] == path for line in f)
-    except OSError:
-        return False
 
 
 def head(path, n):
