@@ -1,0 +1,551 @@
+/*
+ * NVMe/TCP TLS 1.3 PSK engine over OpenSSL memory BIOs (see tls.h).
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "tcp/tls.h"
+
+#define TLS_ERR_MAX 512
+
+enum tls_state { ST_HANDSHAKE, ST_OPEN, ST_FAILED };
+
+struct tcp_tls {
+	enum tcp_tls_role role;
+	enum tls_state state;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	BIO *rbio;		/* ciphertext from the peer (OpenSSL reads it) */
+	BIO *wbio;		/* ciphertext for the peer (OpenSSL writes it) */
+	struct tcp_psk_tls psk;	/* client only; wiped when the handshake ends */
+	int have_psk;
+	tcp_tls_lookup_fn lookup;
+	void *lookup_arg;
+	int first_byte;		/* first byte fed, -1 until then */
+	char alert[96];		/* first alert received or sent */
+	int alert_rx;		/* its description, if received during the handshake */
+	char note[TCP_PSK_IDENTITY_MAX + 64];	/* what a callback found */
+	char err[TLS_ERR_MAX];
+	unsigned char *gather;	/* writev's buffer */
+	size_t gather_size;
+};
+
+/* TLS 1.3 cipher suite ids (RFC 8446 B.4). */
+static const unsigned char SUITE_AES128_SHA256[2] = { 0x13, 0x01 };
+static const unsigned char SUITE_AES256_SHA384[2] = { 0x13, 0x02 };
+
+static void wipe_psk(struct tcp_tls *t)
+{
+	OPENSSL_cleanse(&t->psk, sizeof(t->psk));
+	t->have_psk = 0;
+}
+
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Fail for good: the message says what happened (what), the callback's note,
+ * the alert and OpenSSL's error queue (emptied).
+ */
+static int fail(struct tcp_tls *t, const char *what)
+{
+	unsigned long e;
+	const char *file, *data, *hint = NULL;
+	int line, flags, n = 0;
+
+	if (t->state == ST_FAILED) {
+		ERR_clear_error();
+		return TCP_TLS_ERROR;
+	}
+	t->state = ST_FAILED;
+	wipe_psk(t);
+	snprintf(t->err, sizeof(t->err), "TLS %s %s",
+		 t->role == TCP_TLS_CLIENT ? "client" : "server", what);
+	if (t->note[0])
+		append(t->err, sizeof(t->err), ": %s", t->note);
+	if (t->alert[0])
+		append(t->err, sizeof(t->err), ": %s", t->alert);
+	while ((e = ERR_get_error_all(&file, &line, NULL, &data, &flags)) != 0) {
+		char buf[256];
+
+		(void)file;
+		(void)line;
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY)
+			hint = "the client's PSK is not ours for this identity: the keys differ";
+		if (n++ >= 4)
+			continue;
+		ERR_error_string_n(e, buf, sizeof(buf));
+		append(t->err, sizeof(t->err), "%s%s", n == 1 ? ": " : "; ", buf);
+		if ((flags & ERR_TXT_STRING) && data && data[0])
+			append(t->err, sizeof(t->err), " (%s)", data);
+	}
+	if (!hint && t->role == TCP_TLS_CLIENT && t->alert_rx &&
+	    (t->alert_rx == SSL_AD_ILLEGAL_PARAMETER || t->alert_rx == SSL_AD_DECRYPT_ERROR))
+		hint = "the server refused our PSK binder: the keys probably differ";
+	if (!hint && t->role == TCP_TLS_CLIENT && t->alert_rx == SSL_AD_HANDSHAKE_FAILURE)
+		hint = "the server found no usable PSK: unknown identity or another hash";
+	if (hint)
+		append(t->err, sizeof(t->err), " [%s]", hint);
+	if (t->role == TCP_TLS_SERVER && t->first_byte >= 0 && t->first_byte != 0x16)
+		append(t->err, sizeof(t->err),
+		       " [the peer's first byte 0x%02x is not a TLS handshake record:"
+		       " a peer without TLS?]", t->first_byte);
+	return TCP_TLS_ERROR;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+	struct tcp_tls *t = SSL_get_app_data(ssl);
+
+	if (!t || !(where & SSL_CB_ALERT))
+		return;
+	/* close_notify is not worth naming; keep the first real alert. */
+	if ((ret & 0xff) == SSL_AD_CLOSE_NOTIFY || t->alert[0])
+		return;
+	if ((where & SSL_CB_READ) && t->state == ST_HANDSHAKE)
+		t->alert_rx = ret & 0xff;
+	snprintf(t->alert, sizeof(t->alert), "%s alert %s (%s)",
+		 (where & SSL_CB_READ) ? "received" : "sent",
+		 SSL_alert_desc_string_long(ret), SSL_alert_type_string_long(ret));
+}
+
+static const SSL_CIPHER *suite_for(SSL *ssl, enum tcp_psk_hash hash)
+{
+	if (hash == TCP_PSK_HASH_SHA256)
+		return SSL_CIPHER_find(ssl, SUITE_AES128_SHA256);
+	if (hash == TCP_PSK_HASH_SHA384)
+		return SSL_CIPHER_find(ssl, SUITE_AES256_SHA384);
+	return NULL;
+}
+
+/* A resumption-style session carrying an external PSK. */
+static SSL_SESSION *psk_session(SSL *ssl, enum tcp_psk_hash hash,
+				const uint8_t *key, size_t len)
+{
+	const SSL_CIPHER *c = suite_for(ssl, hash);
+	SSL_SESSION *s;
+
+	if (!c || len != tcp_psk_hash_len(hash))
+		return NULL;
+	s = SSL_SESSION_new();
+	if (!s)
+		return NULL;
+	if (!SSL_SESSION_set1_master_key(s, key, len) ||
+	    !SSL_SESSION_set_cipher(s, c) ||
+	    !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
+		SSL_SESSION_free(s);	/* cleanses the master key */
+		return NULL;
+	}
+	return s;
+}
+
+static int client_psk_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id,
+			 size_t *idlen, SSL_SESSION **sess)
+{
+	struct tcp_tls *t = SSL_get_app_data(ssl);
+	const SSL_CIPHER *c;
+	SSL_SESSION *s;
+
+	*sess = NULL;
+	if (!t || !t->have_psk)
+		return 0;
+	c = suite_for(ssl, t->psk.hash);
+	/* After a HelloRetryRequest md is the chosen suite's hash. */
+	if (md && c && md != SSL_CIPHER_get_handshake_digest(c))
+		return 1;
+	s = psk_session(ssl, t->psk.hash, t->psk.key, t->psk.len);
+	if (!s) {
+		snprintf(t->note, sizeof(t->note), "cannot set up the PSK session");
+		return 0;
+	}
+	*id = (const unsigned char *)t->psk.identity;
+	*idlen = strlen(t->psk.identity);
+	*sess = s;
+	return 1;
+}
+
+static int server_psk_cb(SSL *ssl, const unsigned char *id, size_t idlen,
+			 SSL_SESSION **sess)
+{
+	struct tcp_tls *t = SSL_get_app_data(ssl);
+	char identity[TCP_PSK_IDENTITY_MAX];
+	struct tcp_psk_tls k;
+	const SSL_CIPHER *c, *mine;
+	size_t i;
+
+	*sess = NULL;
+	if (!t)
+		return 0;
+	if (idlen == 0 || idlen >= sizeof(identity) || memchr(id, 0, idlen)) {
+		snprintf(t->note, sizeof(t->note),
+			 "the client's PSK identity is not a string (%zu bytes)", idlen);
+		return 1;	/* no PSK: the handshake fails */
+	}
+	memcpy(identity, id, idlen);
+	identity[idlen] = 0;
+	memset(&k, 0, sizeof(k));
+	if (!t->lookup || t->lookup(t->lookup_arg, identity, &k) != 0) {
+		for (i = 0; i < idlen; i++)	/* printable in the message */
+			if (identity[i] < 0x20 || identity[i] > 0x7e)
+				identity[i] = '?';
+		snprintf(t->note, sizeof(t->note), "unknown PSK identity \"%s\"", identity);
+		OPENSSL_cleanse(&k, sizeof(k));
+		return 1;
+	}
+	c = SSL_get_pending_cipher(ssl);
+	mine = suite_for(ssl, k.hash);
+	if (c && mine && SSL_CIPHER_get_handshake_digest(c) !=
+			 SSL_CIPHER_get_handshake_digest(mine)) {
+		snprintf(t->note, sizeof(t->note),
+			 "the PSK for the identity is a %s key but the client offers %s",
+			 k.hash == TCP_PSK_HASH_SHA384 ? "SHA-384" : "SHA-256",
+			 SSL_CIPHER_get_name(c));
+		OPENSSL_cleanse(&k, sizeof(k));
+		return 1;
+	}
+	*sess = psk_session(ssl, k.hash, k.key, k.len);
+	if (!*sess)
+		snprintf(t->note, sizeof(t->note),
+			 "the PSK found for the identity is not a SHA-256 or SHA-384 key");
+	OPENSSL_cleanse(&k, sizeof(k));
+	return 1;
+}
+
+struct tcp_tls *tcp_tls_new(const struct tcp_tls_config *cfg, char *err, size_t errlen)
+{
+	struct tcp_tls *t;
+	const char *suites;
+	const char *why = "out of memory";
+
+	if (!cfg || (cfg->role == TCP_TLS_CLIENT && !cfg->psk) ||
+	    (cfg->role == TCP_TLS_SERVER && !cfg->lookup) ||
+	    (cfg->role != TCP_TLS_CLIENT && cfg->role != TCP_TLS_SERVER)) {
+		snprintf(err, errlen, "TLS: bad configuration (client needs a PSK, server a lookup)");
+		return NULL;
+	}
+	if (cfg->role == TCP_TLS_CLIENT) {
+		if (cfg->psk->len != tcp_psk_hash_len(cfg->psk->hash) || cfg->psk->len == 0) {
+			snprintf(err, errlen, "TLS: the PSK is neither a SHA-256 nor a SHA-384 key");
+			return NULL;
+		}
+		if (!memchr(cfg->psk->identity, 0, sizeof(cfg->psk->identity)) ||
+		    !cfg->psk->identity[0]) {
+			snprintf(err, errlen, "TLS: the PSK has no identity");
+			return NULL;
+		}
+		suites = cfg->psk->hash == TCP_PSK_HASH_SHA256 ? "TLS_AES_128_GCM_SHA256"
+							       : "TLS_AES_256_GCM_SHA384";
+	} else {
+		suites = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384";
+	}
+
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		goto fail;
+	t->role = cfg->role;
+	t->first_byte = -1;
+	t->lookup = cfg->lookup;
+	t->lookup_arg = cfg->lookup_arg;
+	ERR_clear_error();
+	t->ctx = SSL_CTX_new(cfg->role == TCP_TLS_CLIENT ? TLS_client_method()
+							  : TLS_server_method());
+	if (!t->ctx)
+		goto fail_ssl;
+	why = "cannot configure TLS 1.3 with PSK";
+	if (!SSL_CTX_set_min_proto_version(t->ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(t->ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(t->ctx, suites))
+		goto fail_ssl;
+	/* psk_ke beside psk_dhe_ke; no tickets, no certificates. */
+	SSL_CTX_set_options(t->ctx, SSL_OP_ALLOW_NO_DHE_KEX | SSL_OP_NO_TICKET);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);
+	if (cfg->role == TCP_TLS_SERVER && !SSL_CTX_set_num_tickets(t->ctx, 0))
+		goto fail_ssl;
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_AUTO_RETRY);
+
+	t->ssl = SSL_new(t->ctx);
+	if (!t->ssl)
+		goto fail_ssl;
+	SSL_set_app_data(t->ssl, t);
+	SSL_set_info_callback(t->ssl, info_cb);
+	t->rbio = BIO_new(BIO_s_mem());
+	t->wbio = BIO_new(BIO_s_mem());
+	if (!t->rbio || !t->wbio) {
+		BIO_free(t->rbio);
+		BIO_free(t->wbio);
+		goto fail_ssl;
+	}
+	/* An empty input is "retry later", never end of file. */
+	BIO_set_mem_eof_return(t->rbio, -1);
+	BIO_set_mem_eof_return(t->wbio, -1);
+	SSL_set_bio(t->ssl, t->rbio, t->wbio);	/* the SSL owns both now */
+
+	if (cfg->role == TCP_TLS_CLIENT) {
+		memcpy(&t->psk, cfg->psk, sizeof(t->psk));
+		t->have_psk = 1;
+		SSL_set_psk_use_session_callback(t->ssl, client_psk_cb);
+		SSL_set_connect_state(t->ssl);
+	} else {
+		SSL_set_psk_find_session_callback(t->ssl, server_psk_cb);
+		SSL_set_accept_state(t->ssl);
+	}
+	return t;
+
+fail_ssl:
+	if (t) {
+		t->state = ST_HANDSHAKE;
+		fail(t, why);
+		snprintf(err, errlen, "%s", t->err);
+		tcp_tls_free(t);
+		return NULL;
+	}
+fail:
+	snprintf(err, errlen, "TLS: %s", why);
+	return NULL;
+}
+
+void tcp_tls_free(struct tcp_tls *t)
+{
+	if (!t)
+		return;
+	wipe_psk(t);
+	SSL_free(t->ssl);	/* frees the BIOs, cleanses the session keys */
+	SSL_CTX_free(t->ctx);
+	if (t->gather) {
+		OPENSSL_cleanse(t->gather, t->gather_size);
+		free(t->gather);
+	}
+	OPENSSL_cleanse(t, sizeof(*t));
+	free(t);
+}
+
+int tcp_tls_feed(struct tcp_tls *t, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	if (t->state == ST_FAILED)
+		return TCP_TLS_ERROR;
+	if (len == 0)
+		return TCP_TLS_OK;
+	if (t->first_byte < 0)
+		t->first_byte = p[0];
+	while (len > 0) {
+		int chunk = len > INT_MAX ? INT_MAX : (int)len;
+		int n = BIO_write(t->rbio, p, chunk);
+
+		if (n <= 0)
+			return fail(t, "cannot buffer input");
+		p += n;
+		len -= (size_t)n;
+	}
+	return TCP_TLS_OK;
+}
+
+/* An SSL_* call returned r <= 0: WANT_INPUT, EOF or failure. */
+static int ssl_result(struct tcp_tls *t, int r, const char *what)
+{
+	int e = SSL_get_error(t->ssl, r);
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		return TCP_TLS_WANT_INPUT;
+	case SSL_ERROR_ZERO_RETURN:
+		return TCP_TLS_EOF;
+	case SSL_ERROR_WANT_WRITE:	/* memory BIOs never refuse a write */
+	default:
+		break;
+	}
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
+		return fail(t, what[0] == 'h' ? "handshake failed: the input ended"
+					      : "failed: the input ended");
+	return fail(t, what);
+}
+
+int tcp_tls_handshake(struct tcp_tls *t)
+{
+	int r;
+
+	if (t->state == ST_FAILED)
+		return TCP_TLS_ERROR;
+	if (t->state == ST_OPEN)
+		return TCP_TLS_OK;
+	ERR_clear_error();
+	r = SSL_do_handshake(t->ssl);
+	if (r == 1) {
+		wipe_psk(t);
+		if (SSL_version(t->ssl) != TLS1_3_VERSION)
+			return fail(t, "handshake ended in a version other than TLS 1.3");
+		if (!SSL_session_reused(t->ssl))
+			return fail(t, "handshake ended without the PSK");
+		t->state = ST_OPEN;
+		return TCP_TLS_OK;
+	}
+	r = ssl_result(t, r, "handshake failed");
+	if (r == TCP_TLS_EOF)
+		return fail(t, "handshake failed: the peer closed");
+	return r;
+}
+
+int tcp_tls_is_open(const struct tcp_tls *t)
+{
+	return t->state == ST_OPEN;
+}
+
+ssize_t tcp_tls_read(struct tcp_tls *t, void *buf, size_t len)
+{
+	size_t got = 0;
+	int r;
+
+	if (t->state != ST_OPEN)
+		return TCP_TLS_ERROR;
+	if (len == 0)
+		return 0;
+	ERR_clear_error();
+	r = SSL_read_ex(t->ssl, buf, len, &got);
+	if (r == 1)
+		return (ssize_t)got;
+	r = ssl_result(t, 0, "read failed");
+	if (r == TCP_TLS_WANT_INPUT)
+		return 0;
+	return r;
+}
+
+int tcp_tls_write(struct tcp_tls *t, const void *buf, size_t len)
+{
+	size_t done = 0;
+
+	if (t->state != ST_OPEN)
+		return TCP_TLS_ERROR;
+	if (len == 0)
+		return TCP_TLS_OK;
+	ERR_clear_error();
+	/* Without partial writes and with a memory BIO, one call takes all. */
+	if (SSL_write_ex(t->ssl, buf, len, &done) != 1 || done != len)
+		return ssl_result(t, 0, "write failed") == TCP_TLS_ERROR ? TCP_TLS_ERROR
+			: fail(t, "write failed: OpenSSL did not take all the data");
+	return TCP_TLS_OK;
+}
+
+int tcp_tls_writev(struct tcp_tls *t, const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0, off = 0;
+	int i;
+
+	if (t->state != ST_OPEN)
+		return TCP_TLS_ERROR;
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (total == 0)
+		return TCP_TLS_OK;
+	if (iovcnt == 1)
+		return tcp_tls_write(t, iov[0].iov_base, iov[0].iov_len);
+	if (total > t->gather_size) {
+		unsigned char *p = malloc(total);
+
+		if (!p)
+			return fail(t, "write failed: out of memory");
+		if (t->gather) {
+			OPENSSL_cleanse(t->gather, t->gather_size);
+			free(t->gather);
+		}
+		t->gather = p;
+		t->gather_size = total;
+	}
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len)
+			memcpy(t->gather + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	i = tcp_tls_write(t, t->gather, total);
+	OPENSSL_cleanse(t->gather, total);
+	return i;
+}
+
+size_t tcp_tls_out_pending(const struct tcp_tls *t)
+{
+	return BIO_ctrl_pending(t->wbio);
+}
+
+const void *tcp_tls_out_peek(const struct tcp_tls *t, size_t *len)
+{
+	char *p = NULL;
+	long n = BIO_get_mem_data(t->wbio, &p);
+
+	if (n <= 0 || !p) {
+		*len = 0;
+		return NULL;
+	}
+	*len = (size_t)n;
+	return p;
+}
+
+void tcp_tls_out_consume(struct tcp_tls *t, size_t n)
+{
+	unsigned char scratch[4096];
+	size_t pending = tcp_tls_out_pending(t);
+
+	if (n >= pending) {
+		/* All of it: a read-write memory BIO empties on reset. */
+		(void)BIO_reset(t->wbio);
+		return;
+	}
+	while (n > 0) {
+		int r = BIO_read(t->wbio, scratch, n > sizeof(scratch) ? (int)sizeof(scratch)
+								      : (int)n);
+		if (r <= 0)
+			break;
+		n -= (size_t)r;
+	}
+}
+
+size_t tcp_tls_out_read(struct tcp_tls *t, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	if (len == 0)
+		return 0;
+	if (BIO_read_ex(t->wbio, buf, len, &got) != 1)
+		return 0;
+	return got;
+}
+
+int tcp_tls_close(struct tcp_tls *t)
+{
+	if (t->state != ST_OPEN)
+		return TCP_TLS_ERROR;
+	ERR_clear_error();
+	if (SSL_shutdown(t->ssl) < 0)
+		return fail(t, "close failed");
+	return TCP_TLS_OK;
+}
+
+const char *tcp_tls_error(const struct tcp_tls *t)
+{
+	return t->err;
+}
+
+const char *tcp_tls_cipher(const struct tcp_tls *t)
+{
+	if (t->state != ST_OPEN)
+		return NULL;
+	return SSL_get_cipher_name(t->ssl);
+}
