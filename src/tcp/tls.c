@@ -439,9 +439,13 @@ int tcp_tls_write(struct tcp_tls *t, const void *buf, size_t len)
 		return TCP_TLS_OK;
 	ERR_clear_error();
 	/* Without partial writes and with a memory BIO, one call takes all. */
-	if (SSL_write_ex(t->ssl, buf, len, &done) != 1 || done != len)
-		return ssl_result(t, 0, "write failed") == TCP_TLS_ERROR ? TCP_TLS_ERROR
-			: fail(t, "write failed: OpenSSL did not take all the data");
+	if (SSL_write_ex(t->ssl, buf, len, &done) != 1) {
+		if (ssl_result(t, 0, "write failed") == TCP_TLS_ERROR)
+			return TCP_TLS_ERROR;
+		return fail(t, "write failed: OpenSSL asked to wait, which a memory BIO never needs");
+	}
+	if (done != len)
+		return fail(t, "write failed: OpenSSL did not take all the data");
 	return TCP_TLS_OK;
 }
 
@@ -526,6 +530,18 @@ size_t tcp_tls_out_read(struct tcp_tls *t, void *buf, size_t len)
 	if (BIO_read_ex(t->wbio, buf, len, &got) != 1)
 		return 0;
 	return got;
+}
+
+int tcp_tls_peer_closed(struct tcp_tls *t)
+{
+	if (t->state == ST_FAILED)
+		return TCP_TLS_ERROR;
+	if (t->state == ST_HANDSHAKE)
+		return fail(t, "handshake failed: the peer closed the connection");
+	if (SSL_get_shutdown(t->ssl) & SSL_RECEIVED_SHUTDOWN)
+		return TCP_TLS_OK;
+	return fail(t, "failed: the connection ended without close_notify"
+		       " (the data may be truncated)");
 }
 
 int tcp_tls_close(struct tcp_tls *t)

@@ -118,6 +118,14 @@ void tcp_tls_out_consume(struct tcp_tls *t, size_t n);
 /* Copy up to len bytes of waiting ciphertext out; returns the count. */
 size_t tcp_tls_out_read(struct tcp_tls *t, void *buf, size_t len);
 
+/*
+ * The transport saw the connection end (end of file). OK if the peer had sent
+ * close_notify; else the engine fails, saying whether it was during the
+ * handshake or a truncation. A peer that stops sending mid-handshake is the
+ * caller's to time out: WANT_INPUT never ends by itself.
+ */
+int tcp_tls_peer_closed(struct tcp_tls *t);
+
 /* Queue a close_notify (once open). OK or ERROR. */
 int tcp_tls_close(struct tcp_tls *t);
 

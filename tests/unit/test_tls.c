@@ -381,6 +381,61 @@ static void test_close(void **state)
 	close_pair(&p);
 }
 
+/* A record altered on the way: the reader fails, names it and gives nothing. */
+static void test_tampered_record(void **state)
+{
+	static const char msg[] = "secret capsule";
+	unsigned char rec[256], out[64];
+	struct pair p;
+	size_t len;
+
+	open_pair(&p, TCP_PSK_HASH_SHA256);
+	assert_int_equal(tcp_tls_write(p.c, msg, sizeof(msg)), TCP_TLS_OK);
+	len = tcp_tls_out_read(p.c, rec, sizeof(rec));
+	assert_true(len > 10);
+	rec[len / 2] ^= 0x40;
+	assert_int_equal(tcp_tls_feed(p.s, rec, len), TCP_TLS_OK);
+	assert_int_equal(tcp_tls_read(p.s, out, sizeof(out)), TCP_TLS_ERROR);
+	assert_false(tcp_tls_is_open(p.s));
+	print_message("server: %s\n", tcp_tls_error(p.s));
+	assert_non_null(strstr(tcp_tls_error(p.s), "bad record mac"));
+	/* the alert goes to the client, which fails too */
+	move(p.s, p.c, 0);
+	assert_int_equal(tcp_tls_read(p.c, out, sizeof(out)), TCP_TLS_ERROR);
+	assert_non_null(strstr(tcp_tls_error(p.c), "received alert bad record mac"));
+	close_pair(&p);
+}
+
+/* The connection ends: during the handshake, after close_notify, without it. */
+static void test_peer_closed(void **state)
+{
+	struct tcp_psk_tls psk;
+	struct pair p;
+	struct tcp_tls *c;
+
+	make_key(TCP_PSK_HASH_SHA256, 0x11, 0, &psk);
+	c = new_client(&psk);
+	assert_int_equal(tcp_tls_handshake(c), TCP_TLS_WANT_INPUT);
+	assert_int_equal(tcp_tls_peer_closed(c), TCP_TLS_ERROR);
+	assert_non_null(strstr(tcp_tls_error(c), "handshake failed: the peer closed"));
+	tcp_tls_free(c);
+	tcp_psk_tls_wipe(&psk);
+
+	open_pair(&p, TCP_PSK_HASH_SHA256);
+	assert_int_equal(tcp_tls_peer_closed(p.s), TCP_TLS_ERROR);
+	assert_non_null(strstr(tcp_tls_error(p.s), "without close_notify"));
+	assert_int_equal(tcp_tls_close(p.c), TCP_TLS_OK);
+	move(p.c, p.s, 0);
+	close_pair(&p);
+
+	open_pair(&p, TCP_PSK_HASH_SHA384);
+	assert_int_equal(tcp_tls_close(p.c), TCP_TLS_OK);
+	move(p.c, p.s, 0);
+	assert_int_equal(tcp_tls_read(p.s, (unsigned char[8]){ 0 }, 8), TCP_TLS_EOF);
+	assert_int_equal(tcp_tls_peer_closed(p.s), TCP_TLS_OK);
+	close_pair(&p);
+}
+
 /* ---- failures ------------------------------------------------------------ */
 
 /* Both failed, with messages, and neither gives or takes plaintext. */
@@ -703,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_writev),
 		cmocka_unit_test(test_split_records),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_tampered_record),
+		cmocka_unit_test(test_peer_closed),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_unknown_identity),
 		cmocka_unit_test(test_hash_mismatch),
