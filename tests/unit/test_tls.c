@@ -647,6 +647,95 @@ static void test_tls12_peer(void **state)
 	tcp_psk_tls_wipe(&tb.key);
 }
 
+/*
+ * What our client offers, seen by a raw OpenSSL server's ClientHello
+ * callback: both PSK key-exchange modes (psk_dhe_ke 1, psk_ke 0), TLS 1.3
+ * only, the one cipher suite of the key's hash.
+ */
+struct hello_seen {
+	unsigned char kex[8];
+	size_t kexlen;
+	unsigned char suites[16];
+	size_t suiteslen;
+	unsigned char versions[16];
+	size_t versionslen;
+	int called;
+};
+
+static int hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct hello_seen *h = arg;
+	const unsigned char *p;
+	size_t len;
+
+	h->called++;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk_kex_modes, &p, &len) == 1 &&
+	    len <= sizeof(h->kex)) {
+		memcpy(h->kex, p, len);
+		h->kexlen = len;
+	}
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_supported_versions, &p, &len) == 1 &&
+	    len <= sizeof(h->versions)) {
+		memcpy(h->versions, p, len);
+		h->versionslen = len;
+	}
+	len = SSL_client_hello_get0_ciphers(ssl, &p);
+	if (len <= sizeof(h->suites)) {
+		memcpy(h->suites, p, len);
+		h->suiteslen = len;
+	}
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+static void hello_of(enum tcp_psk_hash hash, struct hello_seen *h)
+{
+	struct tcp_psk_tls psk;
+	struct tcp_tls *t;
+	struct raw r;
+
+	memset(h, 0, sizeof(*h));
+	make_key(hash, 0x11, 1, &psk);
+	t = new_client(&psk);
+	r.ctx = SSL_CTX_new(TLS_server_method());
+	assert_non_null(r.ctx);
+	SSL_CTX_set_client_hello_cb(r.ctx, hello_cb, h);
+	r.ssl = SSL_new(r.ctx);
+	r.rbio = BIO_new(BIO_s_mem());
+	r.wbio = BIO_new(BIO_s_mem());
+	BIO_set_mem_eof_return(r.rbio, -1);
+	BIO_set_mem_eof_return(r.wbio, -1);
+	SSL_set_bio(r.ssl, r.rbio, r.wbio);
+	SSL_set_accept_state(r.ssl);
+	(void)raw_pump(t, &r);	/* the raw server has no PSK: it fails */
+	assert_int_equal(h->called, 1);
+	tcp_tls_free(t);
+	raw_close(&r);
+	tcp_psk_tls_wipe(&psk);
+}
+
+static void test_client_hello(void **state)
+{
+	static const unsigned char both_modes[] = { 2, 1, 0 };	/* psk_dhe_ke, psk_ke */
+	static const unsigned char tls13_only[] = { 2, 0x03, 0x04 };
+	static const unsigned char aes128[] = { 0x13, 0x01 }, aes256[] = { 0x13, 0x02 };
+	struct hello_seen h;
+
+	hello_of(TCP_PSK_HASH_SHA256, &h);
+	assert_int_equal(h.kexlen, sizeof(both_modes));
+	assert_memory_equal(h.kex, both_modes, sizeof(both_modes));
+	assert_int_equal(h.versionslen, sizeof(tls13_only));
+	assert_memory_equal(h.versions, tls13_only, sizeof(tls13_only));
+	/* the suite, then possibly TLS_EMPTY_RENEGOTIATION_INFO_SCSV (00 ff) */
+	assert_true(h.suiteslen >= 2);
+	assert_memory_equal(h.suites, aes128, 2);
+	assert_true(h.suiteslen == 2 || (h.suiteslen == 4 && h.suites[2] == 0 && h.suites[3] == 0xff));
+
+	hello_of(TCP_PSK_HASH_SHA384, &h);
+	assert_memory_equal(h.kex, both_modes, sizeof(both_modes));
+	assert_memory_equal(h.suites, aes256, 2);
+	assert_true(h.suiteslen == 2 || (h.suiteslen == 4 && h.suites[2] == 0 && h.suites[3] == 0xff));
+}
+
 /* ---- garbage ------------------------------------------------------------- */
 
 /* A plaintext NVMe/TCP ICReq (pitfalls.md: 128 bytes, type 0, HLEN 128). */
@@ -764,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_identity),
 		cmocka_unit_test(test_hash_mismatch),
 		cmocka_unit_test(test_tls12_peer),
+		cmocka_unit_test(test_client_hello),
 		cmocka_unit_test(test_plaintext_icreq),
 		cmocka_unit_test(test_garbage_to_client),
 		cmocka_unit_test(test_bad_config),
