@@ -34,6 +34,7 @@ struct tcp_tls {
 	char alert[96];		/* first alert received or sent */
 	int alert_rx;		/* its description, if received during the handshake */
 	char note[TCP_PSK_IDENTITY_MAX + 64];	/* what a callback found */
+	char identity[TCP_PSK_IDENTITY_MAX];	/* the PSK identity in use */
 	char err[TLS_ERR_MAX];
 	unsigned char *gather;	/* writev's buffer */
 	size_t gather_size;
@@ -226,6 +227,8 @@ static int server_psk_cb(SSL *ssl, const unsigned char *id, size_t idlen,
 	if (!*sess)
 		snprintf(t->note, sizeof(t->note),
 			 "the PSK found for the identity is not a SHA-256 or SHA-384 key");
+	else
+		memcpy(t->identity, identity, idlen + 1);
 	OPENSSL_cleanse(&k, sizeof(k));
 	return 1;
 }
@@ -301,6 +304,7 @@ struct tcp_tls *tcp_tls_new(const struct tcp_tls_config *cfg, char *err, size_t 
 
 	if (cfg->role == TCP_TLS_CLIENT) {
 		memcpy(&t->psk, cfg->psk, sizeof(t->psk));
+		snprintf(t->identity, sizeof(t->identity), "%s", cfg->psk->identity);
 		t->have_psk = 1;
 		SSL_set_psk_use_session_callback(t->ssl, client_psk_cb);
 		SSL_set_connect_state(t->ssl);
@@ -557,6 +561,13 @@ int tcp_tls_close(struct tcp_tls *t)
 const char *tcp_tls_error(const struct tcp_tls *t)
 {
 	return t->err;
+}
+
+const char *tcp_tls_identity(const struct tcp_tls *t)
+{
+	if (t->state != ST_OPEN)
+		return NULL;
+	return t->identity;
 }
 
 const char *tcp_tls_cipher(const struct tcp_tls *t)

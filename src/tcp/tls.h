@@ -132,6 +132,13 @@ int tcp_tls_close(struct tcp_tls *t);
 /* Why it failed ("" if it has not): OpenSSL's errors and any alert, named. */
 const char *tcp_tls_error(const struct tcp_tls *t);
 
+/*
+ * The PSK identity the connection runs on once open, else NULL: the client's
+ * own, or the one the server's lookup accepted (the controller checks that
+ * the host NQN in it is the one the Connect command names).
+ */
+const char *tcp_tls_identity(const struct tcp_tls *t);
+
 /* The negotiated cipher suite's name once open, else NULL. */
 const char *tcp_tls_cipher(const struct tcp_tls *t);
 

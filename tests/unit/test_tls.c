@@ -191,6 +191,8 @@ static void handshake_with(enum tcp_psk_hash hash, int version, const char *suit
 	assert_string_equal(tcp_tls_error(c), "");
 	assert_string_equal(tcp_tls_error(s), "");
 	assert_int_equal(tb.lookups, 1);
+	assert_string_equal(tcp_tls_identity(c), tb.key.identity);
+	assert_string_equal(tcp_tls_identity(s), tb.key.identity);
 	tcp_tls_free(c);
 	tcp_tls_free(s);
 	tcp_psk_tls_wipe(&tb.key);
@@ -445,6 +447,9 @@ static void assert_both_failed(struct tcp_tls *c, struct tcp_tls *s)
 
 	assert_false(tcp_tls_is_open(c));
 	assert_false(tcp_tls_is_open(s));
+	assert_null(tcp_tls_identity(c));
+	assert_null(tcp_tls_identity(s));
+	assert_null(tcp_tls_cipher(s));
 	assert_int_equal(tcp_tls_handshake(c), TCP_TLS_ERROR);
 	assert_int_equal(tcp_tls_handshake(s), TCP_TLS_ERROR);
 	assert_true(strlen(tcp_tls_error(c)) > 0);
