@@ -5,9 +5,10 @@
  * reversed); `openssl s_client` talks to the engine's server. A wrong key
  * fails with a message. Skipped when there is no openssl command.
  *
- * Only SHA-256 PSKs: the openssl command builds its PSK session with
- * TLS_AES_128_GCM_SHA256 whatever -ciphersuites says (apps/s_client.c and
- * s_server.c, psk_*_session_cb), so it cannot take a SHA-384 PSK.
+ * SHA-256 PSKs go in with -psk HEX; the openssl command builds that session
+ * with TLS_AES_128_GCM_SHA256 whatever -ciphersuites says, so SHA-384 PSKs
+ * go in as a PEM session file (-psk_session) whose cipher is
+ * TLS_AES_256_GCM_SHA384 and whose master key is the PSK.
  *
  * Every wait has a deadline; the children are killed by pid.
  */
@@ -30,6 +31,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include "tcp/tls.h"
 #include "tcp/tls_psk.h"
@@ -61,20 +65,50 @@ static int find_openssl(void)
 	return 0;
 }
 
-static void make_key(uint8_t fill, struct tcp_psk_tls *out, char *hex)
+static void make_key(enum tcp_psk_hash hash, uint8_t fill, struct tcp_psk_tls *out, char *hex)
 {
 	struct tcp_psk c;
 	size_t i;
 
 	memset(&c, 0, sizeof(c));
-	c.hash = TCP_PSK_HASH_SHA256;
-	c.len = 32;
+	c.hash = hash;
+	c.len = tcp_psk_hash_len(hash);
 	for (i = 0; i < c.len; i++)
 		c.key[i] = (uint8_t)(fill * 3 + i);
 	assert_int_equal(tcp_psk_derive(&c, HOSTNQN, SUBNQN, 0, TCP_PSK_KDF_RFC8446, out), 0);
 	tcp_psk_wipe(&c);
 	for (i = 0; i < out->len; i++)
 		sprintf(hex + 2 * i, "%02x", out->key[i]);
+}
+
+/*
+ * A SHA-384 PSK for the openssl command: a PEM session file with the key as
+ * its master key and TLS_AES_256_GCM_SHA384 (-psk_session). path gets the
+ * name; the caller unlinks it.
+ */
+static void write_session(const struct tcp_psk_tls *psk, char *path, size_t size)
+{
+	static const unsigned char aes256[2] = { 0x13, 0x02 };
+	SSL_CTX *ctx = SSL_CTX_new(TLS_method());
+	SSL *ssl = SSL_new(ctx);
+	SSL_SESSION *sess = SSL_SESSION_new();
+	FILE *f;
+	int fd;
+
+	assert_non_null(sess);
+	assert_int_equal(SSL_SESSION_set1_master_key(sess, psk->key, psk->len), 1);
+	assert_int_equal(SSL_SESSION_set_cipher(sess, SSL_CIPHER_find(ssl, aes256)), 1);
+	assert_int_equal(SSL_SESSION_set_protocol_version(sess, TLS1_3_VERSION), 1);
+	snprintf(path, size, "/tmp/unit_tls_cli.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_SSL_SESSION(f, sess), 1);
+	fclose(f);
+	SSL_SESSION_free(sess);
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
 }
 
 /* A free loopback port (bound and released; the child binds it next). */
@@ -202,8 +236,11 @@ static int connect_retry(int port)
 }
 
 /* Our client against s_server -rev; with server_fill != 0x11 the keys differ. */
-static void client_vs_s_server(uint8_t server_fill, int expect_ok)
+static void client_vs_s_server(enum tcp_psk_hash hash, uint8_t server_fill, int expect_ok)
 {
+	const char *suite = hash == TCP_PSK_HASH_SHA256 ? "TLS_AES_128_GCM_SHA256"
+							: "TLS_AES_256_GCM_SHA384";
+	char sessfile[64] = "";
 	struct tcp_psk_tls psk, spsk;
 	struct tcp_tls_config cfg = { .role = TCP_TLS_CLIENT };
 	char hex[2 * TCP_PSK_MAX_LEN + 1], shex[2 * TCP_PSK_MAX_LEN + 1];
@@ -212,14 +249,22 @@ static void client_vs_s_server(uint8_t server_fill, int expect_ok)
 	pid_t pid;
 	int fd, port, r;
 
-	make_key(0x11, &psk, hex);
-	make_key(server_fill, &spsk, shex);
+	make_key(hash, 0x11, &psk, hex);
+	make_key(hash, server_fill, &spsk, shex);
 	port = free_port();
 	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", port);
-	{
+	if (hash == TCP_PSK_HASH_SHA256) {
 		char *argv[] = { openssl_path, "s_server", "-accept", accept_arg, "-naccept", "1",
 				 "-tls1_3", "-nocert", "-psk", shex, "-psk_identity", psk.identity,
-				 "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-rev", NULL };
+				 "-ciphersuites", (char *)suite, "-rev", NULL };
+
+		pid = spawn(argv, -1, -1);
+	} else {
+		write_session(&spsk, sessfile, sizeof(sessfile));
+		char *argv[] = { openssl_path, "s_server", "-accept", accept_arg, "-naccept", "1",
+				 "-tls1_3", "-nocert", "-psk_session", sessfile,
+				 "-psk_identity", psk.identity,
+				 "-ciphersuites", (char *)suite, "-rev", NULL };
 
 		pid = spawn(argv, -1, -1);
 	}
@@ -237,7 +282,7 @@ static void client_vs_s_server(uint8_t server_fill, int expect_ok)
 	if (expect_ok) {
 		if (r != 0)
 			fail_msg("with s_server: %s", tcp_tls_error(t));
-		assert_string_equal(tcp_tls_cipher(t), "TLS_AES_128_GCM_SHA256");
+		assert_string_equal(tcp_tls_cipher(t), suite);
 	} else {
 		assert_int_equal(r, -1);
 		assert_false(tcp_tls_is_open(t));
@@ -246,6 +291,8 @@ static void client_vs_s_server(uint8_t server_fill, int expect_ok)
 	tcp_tls_free(t);
 	close(fd);
 	reap(pid);
+	if (sessfile[0])
+		unlink(sessfile);
 	tcp_psk_tls_wipe(&psk);
 	tcp_psk_tls_wipe(&spsk);
 	memset(hex, 0, sizeof(hex));
@@ -256,14 +303,16 @@ static void test_client_vs_s_server(void **state)
 {
 	if (!find_openssl())
 		skip();
-	client_vs_s_server(0x11, 1);
+	client_vs_s_server(TCP_PSK_HASH_SHA256, 0x11, 1);
+	client_vs_s_server(TCP_PSK_HASH_SHA384, 0x11, 1);
 }
 
 static void test_client_vs_s_server_wrong_key(void **state)
 {
 	if (!find_openssl())
 		skip();
-	client_vs_s_server(0x22, 0);
+	client_vs_s_server(TCP_PSK_HASH_SHA256, 0x22, 0);
+	client_vs_s_server(TCP_PSK_HASH_SHA384, 0x22, 0);
 }
 
 struct table {
@@ -281,8 +330,11 @@ static int lookup(void *arg, const char *identity, struct tcp_psk_tls *out)
 }
 
 /* s_client against our server: a line each way. */
-static void test_s_client_vs_server(void **state)
+static void s_client_vs_server(enum tcp_psk_hash hash)
 {
+	const char *suite = hash == TCP_PSK_HASH_SHA256 ? "TLS_AES_128_GCM_SHA256"
+							: "TLS_AES_256_GCM_SHA384";
+	char sessfile[64] = "";
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t alen = sizeof(a);
 	struct table tb;
@@ -297,9 +349,7 @@ static void test_s_client_vs_server(void **state)
 	long end;
 	pid_t pid;
 
-	if (!find_openssl())
-		skip();
-	make_key(0x33, &tb.key, hex);
+	make_key(hash, 0x33, &tb.key, hex);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(lfd >= 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -309,10 +359,17 @@ static void test_s_client_vs_server(void **state)
 	snprintf(connect_arg, sizeof(connect_arg), "127.0.0.1:%d", ntohs(a.sin_port));
 	assert_int_equal(pipe(in_pipe), 0);
 	assert_int_equal(pipe(out_pipe), 0);
-	{
+	if (hash == TCP_PSK_HASH_SHA256) {
 		char *argv[] = { openssl_path, "s_client", "-connect", connect_arg, "-tls1_3",
 				 "-psk", hex, "-psk_identity", tb.key.identity,
-				 "-ciphersuites", "TLS_AES_128_GCM_SHA256", "-quiet", NULL };
+				 "-ciphersuites", (char *)suite, "-quiet", NULL };
+
+		pid = spawn(argv, in_pipe[0], out_pipe[1]);
+	} else {
+		write_session(&tb.key, sessfile, sizeof(sessfile));
+		char *argv[] = { openssl_path, "s_client", "-connect", connect_arg, "-tls1_3",
+				 "-psk_session", sessfile, "-psk_identity", tb.key.identity,
+				 "-ciphersuites", (char *)suite, "-quiet", NULL };
 
 		pid = spawn(argv, in_pipe[0], out_pipe[1]);
 	}
@@ -335,7 +392,7 @@ static void test_s_client_vs_server(void **state)
 		reap(pid);
 		fail_msg("with s_client: %s", tcp_tls_error(t));
 	}
-	assert_string_equal(tcp_tls_cipher(t), "TLS_AES_128_GCM_SHA256");
+	assert_string_equal(tcp_tls_cipher(t), suite);
 	assert_int_equal(tcp_tls_write(t, "pong from engine\n", 17), 0);
 	assert_int_equal(flush_out(t, fd), 0);
 
@@ -364,8 +421,18 @@ static void test_s_client_vs_server(void **state)
 	close(in_pipe[1]);
 	close(out_pipe[0]);
 	reap(pid);
+	if (sessfile[0])
+		unlink(sessfile);
 	tcp_psk_tls_wipe(&tb.key);
 	memset(hex, 0, sizeof(hex));
+}
+
+static void test_s_client_vs_server(void **state)
+{
+	if (!find_openssl())
+		skip();
+	s_client_vs_server(TCP_PSK_HASH_SHA256);
+	s_client_vs_server(TCP_PSK_HASH_SHA384);
 }
 
 int main(void)
