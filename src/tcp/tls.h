@@ -26,7 +26,16 @@
  *         wait for bytes, tcp_tls_feed(); TCP_TLS_OK: open; TCP_TLS_ERROR:
  *         send what output there is (the alert), then close; tcp_tls_error(t).
  *   open: tcp_tls_write(v)() then send the output; tcp_tls_feed() then
- *         tcp_tls_read() until it returns 0.
+ *         tcp_tls_read() until it returns 0, and send any output after that
+ *         too (a read can answer a peer's KeyUpdate or send an alert).
+ *
+ * Batching: every write is one SSL_write (records of up to 16 KiB), and the
+ * records pile up in the output until taken, so a caller that gathers its
+ * PDUs with writev and drains with one tcp_tls_out_peek()/consume pair per
+ * loop turn encrypts and sends in large pieces. The output is a plain memory
+ * BIO: peek's pointer is invalidated by the next write, so a caller that
+ * hands it to an asynchronous send must copy it (or stop writing until the
+ * send completes).
  * Once failed, every call returns TCP_TLS_ERROR and the first message stays.
  */
 #ifndef NVMF_TCP_TLS_H
