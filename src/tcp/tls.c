@@ -11,6 +11,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/opensslv.h>
 #include <openssl/ssl.h>
 
 #include "tcp/tls.h"
@@ -62,6 +63,16 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The next error on OpenSSL's queue (ERR_get_error_line_data is gone in 3.0). */
+static unsigned long get_error(const char **file, int *line, const char **data, int *flags)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	return ERR_get_error_all(file, line, NULL, data, flags);
+#else
+	return ERR_get_error_line_data(file, line, data, flags);
+#endif
+}
+
 /*
  * Fail for good: the message says what happened (what), the callback's note,
  * the alert and OpenSSL's error queue (emptied).
@@ -84,7 +95,7 @@ static int fail(struct tcp_tls *t, const char *what)
 		append(t->err, sizeof(t->err), ": %s", t->note);
 	if (t->alert[0])
 		append(t->err, sizeof(t->err), ": %s", t->alert);
-	while ((e = ERR_get_error_all(&file, &line, NULL, &data, &flags)) != 0) {
+	while ((e = get_error(&file, &line, &data, &flags)) != 0) {
 		char buf[256];
 
 		(void)file;
