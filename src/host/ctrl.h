@@ -163,6 +163,7 @@ struct nvmf_ctrl {
 	bool       ka_init;
 	bool       ka_outstanding;
 	bool       csts_outstanding;	/* keepalive.c's CSTS.CFS check */
+	bool       ka_timed_out;	/* Keep Alive expired: names the admin queue's loss */
 	atomic_uint_fast64_t last_completion_ms;
 	uint64_t   ka_last_ms;
 

@@ -20,6 +20,10 @@ static void ka_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 
 	(void)cookie;
 	c->ka_outstanding = false;
+	/* Timed out on the wire: the transport completes this command before it
+	 * reports the admin queue lost (xport.h), so the loss can say why. */
+	if (cpl->result == -ETIMEDOUT)
+		c->ka_timed_out = true;
 	if (cpl->result == -ETIMEDOUT && !c->stopping && c->admin.ready && c->admin.qp &&
 	    xp_qpair_state(c->admin.qp) == XP_QP_READY) {
 		/* Held KATO long without a free admin entry (a timeout on the wire
@@ -123,6 +127,7 @@ void host_ka_start(struct nvmf_ctrl *c)
 
 	if (c->kato_ms == 0)
 		return;
+	c->ka_timed_out = false;
 	if (!c->ka_init) {
 		if (uv_timer_init(c->loop, &c->ka_timer) < 0)
 			return;

@@ -93,8 +93,8 @@ void host_queue_lost(struct host_queue *q, int err, const char *msg)
 	 * path failed. Like Linux's error recovery, the whole controller is
 	 * reset (state.c), rather than waiting for io_timeout on each queue.
 	 */
-	if (q->qid == 0 && strstr(q->errmsg, "(opcode 0x18)") && err == -ETIMEDOUT)
-		/* The transport names opcodes; this one is the keep-alive. */
+	if (q->qid == 0 && c->ka_timed_out)
+		/* keepalive.c saw its command expire just before this. */
 		snprintf(why, sizeof(why), "the admin queue was lost: Keep Alive got no answer "
 			 "within KATO (%u ms): %.380s", c->kato_ms, q->errmsg);
 	else if (q->qid == 0)
