@@ -21,6 +21,9 @@ static int cmd_version(int argc, char **argv);
 static int cmd_gen_hostnqn(int argc, char **argv);
 static int cmd_show_hostnqn(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+/* tlskey.c (they say "built without OpenSSL" in a build without it) */
+int cmd_gen_tls_key(int argc, char **argv);
+int cmd_check_tls_key(int argc, char **argv);
 
 static const struct nc_command commands[] = {
 	{ "discover",       cmd_discover,       "print the discovery log of a discovery controller" },
@@ -34,6 +37,8 @@ static const struct nc_command commands[] = {
 	{ "id-ns",          cmd_id_ns,          "print a remote namespace's Identify Namespace data" },
 	{ "list-ns",        cmd_list_ns,        "print a remote controller's active namespace IDs" },
 	{ "get-log",        cmd_get_log,        "read a log page (smart, error, discovery, or any by ID)" },
+	{ "gen-tls-key",    cmd_gen_tls_key,    "generate a TLS PSK (interchange format); -i: into the key file" },
+	{ "check-tls-key",  cmd_check_tls_key,  "check a TLS PSK, print its PSK identity; -i: into the key file" },
 	{ "gen-hostnqn",    cmd_gen_hostnqn,    "generate a random host NQN" },
 	{ "show-hostnqn",   cmd_show_hostnqn,   "print the host NQN this machine uses" },
 	{ "version",        cmd_version,        "print nvmfctl's and libnvmf's versions" },
