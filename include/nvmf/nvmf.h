@@ -99,6 +99,9 @@ extern "C" {
 #define NVMF_NQN_BUFSZ     (NVMF_NQN_FIELD_LEN + 1)
 #define NVMF_TRADDR_BUFSZ  (NVMF_TRADDR_FIELD_LEN + 1)
 #define NVMF_TRSVCID_BUFSZ (NVMF_TRSVCID_FIELD_LEN + 1)
+/* A TLS PSK in the interchange format: "NVMeTLSkey-1:02:" + 72 Base64 + ":". */
+#define NVMF_TLS_KEY_BUFSZ 96
+#define NVMF_PATH_BUFSZ    1024
 
 /* ---- Library information, errors, logging --------------------------------- */
 
@@ -217,7 +220,42 @@ struct nvmf_opts {
 					 * give up; 0 = do not reconnect at all */
 	int      fast_io_fail_tmo;	/* s after the loss at which held I/O fails
 					 * while reconnecting goes on; -1 = off (default) */
+	/* Since 0.3: TLS 1.3 with a pre-shared key (see TLS below). */
+	bool     tls;			/* encrypt every queue (implied by tls_key) */
+	bool     tls_compat;		/* derive the TLS PSK as nvme-cli 2.15 and
+					 * older do (libnvme < 1.16; nvme-cli's
+					 * --compat), for peers configured by them */
+	int      tls_identity;		/* PSK identity version: 0 (default) or 1 */
+	char     tls_key[NVMF_TLS_KEY_BUFSZ];	/* configured PSK, "NVMeTLSkey-1:..."
+						 * (nvme-cli's --tls-key); "" = from
+						 * tls_key_file. Wiped by the library
+						 * from its copy at disconnect. */
+	char     tls_key_file[NVMF_PATH_BUFSZ];	/* "" = /etc/nvme/tls-keys */
 };
+
+/*
+ * TLS
+ *  With tls set (or a tls_key given) every connection of the controller,
+ *  admin and I/O queues, every reconnect included, runs TLS 1.3 with an
+ *  external PSK before its ICReq, as NVMe/TCP 1.0 amended by TP 8011 and
+ *  Linux (nvme-tcp with tlshd) and SPDK do: TLS_AES_128_GCM_SHA256 for a
+ *  SHA-256 key, TLS_AES_256_GCM_SHA384 for a SHA-384 one, no certificates.
+ *  The key is a configured PSK in the interchange format nvme-cli's
+ *  gen-tls-key prints ("NVMeTLSkey-1:01:<base64>:"), from tls_key or from
+ *  the key file's entry for hostnqn and subnqn (nvme-cli's `tls-key
+ *  --export` format; nvmfctl gen-tls-key --insert writes one). The library
+ *  derives the retained PSK, the identity ("NVMe0R01 <hostnqn> <subnqn>",
+ *  or version 1 with the key's digest) and the TLS PSK from it; the target
+ *  must hold the same configured key for that host, or, for a Linux
+ *  target, the key nvme-cli derived into its keyring (then set tls_compat
+ *  if that nvme-cli is older than 2.16). Errors: -EACCES when the handshake
+ *  fails (the message says whether the peer refused the identity or the
+ *  key, or closed the connection, which is how Linux's tlshd refuses),
+ *  -EINVAL for a malformed key, -ENOENT for no key in the file, -ETIMEDOUT
+ *  when the handshake does not finish within connect_timeout, -ENOTSUP
+ *  when the library was built without OpenSSL. The library never logs a
+ *  key; nvmf_ctrl_get_tls() says whether a controller is encrypted.
+ */
 
 /* Fill the defaults described above. Reads /etc/nvme/hostnqn,
  * /etc/nvme/hostid and the machine id; never fails. size is the caller's
@@ -407,6 +445,13 @@ struct nvmf_ctrl_info {
 	bool     hdr_digest, data_digest;
 };
 NVMF_API int nvmf_ctrl_get_info(struct nvmf_ctrl *c, struct nvmf_ctrl_info *info);
+
+/*
+ * Since 0.3: 1 if the controller's connections run TLS (its cipher suite's
+ * name, e.g. "TLS_AES_128_GCM_SHA256", into cipher), 0 if plaintext (cipher
+ * ""), or a negative errno. cipher may be NULL.
+ */
+NVMF_API int nvmf_ctrl_get_tls(struct nvmf_ctrl *c, char *cipher, size_t len);
 
 /* ---- Namespaces ----------------------------------------------------------- */
 

@@ -115,6 +115,9 @@ struct ctl_opts {
 	unsigned max_ctrls;
 	uint64_t max_data_bytes;	/* command buffers allocated at once */
 	int      verbose;
+	/* The listeners' secure channel (enum xp_tls_mode), for the
+	 * discovery log's TREQ and TSAS (NVMe/TCP 1.0 as TP 8011 amends it). */
+	int      tls;
 };
 
 struct ctl_target {

@@ -129,6 +129,16 @@ static void exec_connect(struct ctl_req *req)
 		return connect_invalid(req, IPO_DATA(subnqn), "unknown SUBNQN");
 	if (!check_host(req, s, hostnqn, qid))
 		return;
+	/* Over TLS the PSK vouches for the two NQNs its identity names and no
+	 * others (NVMe/TCP 1.0 as TP 8011 amends it, 3.6.1.3). */
+	if (q->x.tls && (strcmp(hostnqn, q->x.tls_hostnqn) != 0 ||
+			 strcmp(subnqn, q->x.tls_subnqn) != 0)) {
+		ctl_log(t, NVMF_LOG_WARN, "%s: Connect for host %s and %s refused: the TLS PSK "
+			"identity names host %s and %s", q->x.peer, ctl_host_name(hostnqn), subnqn,
+			q->x.tls_hostnqn, q->x.tls_subnqn);
+		ctl_req_complete(req, NVMF_SC_CONNECT_INVALID_HOST | CTL_DNR, 0, 0);
+		return;
+	}
 	/* SQSIZE is 0's based; 0 is invalid (Fabrics 1.1, 3.3). */
 	if (sqsize == 0 || sqsize > CTL_MQES)
 		return connect_invalid(req, IPO_SQE(sqsize), "SQSIZE out of range");

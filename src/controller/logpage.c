@@ -56,7 +56,11 @@ static uint8_t *build_discovery(struct ctl_ctrl *c, const char *q_addr, size_t *
 			e[DLE(trtype)] = NVMF_DISC_TRTYPE_TCP;
 			e[DLE(adrfam)] = (uint8_t)l->adrfam;
 			e[DLE(subtype)] = NVMF_DISC_SUBTYPE_NVME;
-			e[DLE(treq)] = NVMF_DISC_TREQ_SECURE_NOT_REQUIRED |
+			/* TREQ: whether TLS is required (NVMe-oF 1.1, Figure
+			 * 38 as TP 8011 amends it); TSAS: which TLS. */
+			e[DLE(treq)] = (t->opts.tls == XP_TLS_REQUIRED
+						? NVMF_DISC_TREQ_SECURE_REQUIRED
+						: NVMF_DISC_TREQ_SECURE_NOT_REQUIRED) |
 				       NVMF_DISC_TREQ_SQFC_DISABLE_OK;
 			nvmf_put_le16(e + DLE(portid), l->portid);
 			nvmf_put_le16(e + DLE(cntlid), NVMF_CNTLID_DYNAMIC);
@@ -68,7 +72,9 @@ static uint8_t *build_discovery(struct ctl_ctrl *c, const char *q_addr, size_t *
 			put_padded(e + DLE(traddr), NVMF_TRADDR_FIELD_LEN,
 				   (strcmp(l->traddr, "0.0.0.0") == 0 || strcmp(l->traddr, "::") == 0) &&
 				   q_addr[0] ? q_addr : l->traddr);
-			e[DLE(tsas.tcp.sectype)] = NVMF_DISC_SECTYPE_NONE;
+			e[DLE(tsas.tcp.sectype)] = t->opts.tls == XP_TLS_NONE
+							   ? NVMF_DISC_SECTYPE_NONE
+							   : NVMF_DISC_SECTYPE_TLS13;
 			e += sizeof(struct nvmf_disc_entry);
 		}
 	}

@@ -293,8 +293,13 @@ static void connect_done(struct host_bringup *b, struct host_queue *q,
 	}
 	q->ready = true;
 	if (q->qid == 0) {
+		struct xp_qpair_info qi;
+
+		xp_qpair_get_info(q->qp, &qi);
 		pthread_mutex_lock(&c->st_mu);
 		c->info.cntlid = nvmf_connect_rsp_cntlid(cpl->dw0);
+		snprintf(c->tls_cipher, sizeof(c->tls_cipher), "%s",
+			 qi.tp.tcp.tls ? qi.tp.tcp.tls_cipher : "");
 		pthread_mutex_unlock(&c->st_mu);
 		bu_next(b, BU_CAP);
 		return;

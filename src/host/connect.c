@@ -132,7 +132,35 @@ static void ctrl_free(struct nvmf_ctrl *c)
 	}
 	pthread_mutex_destroy(&c->st_mu);
 	free(c->io);
+	host_opts_wipe(&c->opts);
 	free(c);
+}
+
+static int check_tls_opts(const struct nvmf_opts *o)
+{
+	bool tls = o->tls || o->tls_key[0] || o->tls_compat || o->tls_identity != 0 ||
+		   o->tls_key_file[0];
+
+	if (!tls)
+		return 0;
+#ifndef NVMF_WITH_TLS
+	return host_err(ENOTSUP, "TLS options given, but libnvmf was built without OpenSSL");
+#else
+	if (!o->tls && !o->tls_key[0])
+		return host_err(EINVAL, "TLS options (identity, key file, compat) given without "
+				"tls or a tls_key");
+	if (o->tls_identity != 0 && o->tls_identity != 1)
+		return host_err(EINVAL, "TLS PSK identity version %d: must be 0 or 1",
+				o->tls_identity);
+	/* Never echo the key: it is secret even when malformed. */
+	if (strnlen(o->tls_key, sizeof(o->tls_key)) == sizeof(o->tls_key))
+		return host_err(EINVAL, "TLS key is not NUL-terminated within %zu bytes",
+				sizeof(o->tls_key));
+	if (strnlen(o->tls_key_file, sizeof(o->tls_key_file)) == sizeof(o->tls_key_file))
+		return host_err(EINVAL, "TLS key file name is not NUL-terminated within %zu bytes",
+				sizeof(o->tls_key_file));
+	return 0;
+#endif
 }
 
 static int check_opts(const struct nvmf_opts *o)
@@ -164,7 +192,7 @@ static int check_opts(const struct nvmf_opts *o)
 	if (o->fast_io_fail_tmo < -1 || o->fast_io_fail_tmo > 4000000)
 		return host_err(EINVAL, "fast I/O fail timeout %d s out of range (-1 = off)",
 				o->fast_io_fail_tmo);
-	return 0;
+	return check_tls_opts(o);
 }
 
 int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
@@ -184,9 +212,12 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	if (r == 0)
 		r = check_opts(&c->opts);
 	if (r < 0) {
+		host_opts_wipe(&c->opts);
 		free(c);
 		return r;
 	}
+	if (c->opts.tls_key[0])
+		c->opts.tls = true;
 	if (!c->opts.subnqn[0])
 		snprintf(c->opts.subnqn, sizeof(c->opts.subnqn), "%s", NVMF_DISCOVERY_NQN);
 	c->info.discovery = strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;
@@ -397,6 +428,20 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 		return host_err_set(e, 0, msg);
 	host_err_clear();
 	return 0;
+}
+
+int nvmf_ctrl_get_tls(struct nvmf_ctrl *c, char *cipher, size_t len)
+{
+	int on;
+
+	if (!c)
+		return host_err(EINVAL, "nvmf_ctrl_get_tls: NULL argument");
+	pthread_mutex_lock(&c->st_mu);
+	on = c->tls_cipher[0] != '\0';
+	if (cipher && len)
+		snprintf(cipher, len, "%s", c->tls_cipher);
+	pthread_mutex_unlock(&c->st_mu);
+	return on;
 }
 
 int nvmf_ctrl_get_info(struct nvmf_ctrl *c, struct nvmf_ctrl_info *info)

@@ -141,6 +141,7 @@ struct nvmf_ctrl {
 	/* Rewritten by every bring-up (a reconnect too) under st_mu: other
 	 * threads read it under st_mu, or read max_xfer below. */
 	struct nvmf_ctrl_info info;
+	char       tls_cipher[48];	/* admin queue's TLS suite, "" = plaintext (st_mu) */
 	uint64_t   cap;
 	uint32_t   vs;
 	uint32_t   oaes;

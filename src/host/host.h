@@ -52,6 +52,7 @@ int host_online_cpus(void);
  * the rest (nvmf.h's ABI policy). 0, or -EINVAL (size too small: not
  * initialised) or -E2BIG (a newer program set options this library lacks). */
 int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src);
+void host_opts_wipe(struct nvmf_opts *o);
 /* Whether the caller's struct has member m (o->size covers it). */
 #define HOST_OPTS_HAS(o, m) \
 	((o)->size >= offsetof(struct nvmf_opts, m) + sizeof((o)->m))

@@ -257,6 +257,16 @@ void nvmf_opts_init_size(struct nvmf_opts *o, size_t size)
 	host_err_clear();
 }
 
+/* The key in the library's copy of the options: gone when the controller is
+ * (through a volatile pointer, so the compiler keeps the stores). */
+void host_opts_wipe(struct nvmf_opts *o)
+{
+	volatile char *p = o->tls_key;
+
+	for (size_t i = 0; i < sizeof(o->tls_key); i++)
+		p[i] = 0;
+}
+
 int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)
 {
 	size_t size = src->size;

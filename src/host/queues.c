@@ -167,6 +167,15 @@ int host_queue_open(struct host_queue *q, void (*cb)(struct host_queue *, int, c
 	o.tp.tcp.hdgst = c->opts.hdr_digest;
 	o.tp.tcp.ddgst = c->opts.data_digest;
 	o.tp.tcp.hpda = 0;
+	if (c->opts.tls) {
+		o.tp.tcp.tls = true;
+		o.tp.tcp.tls_compat = c->opts.tls_compat;
+		o.tp.tcp.tls_identity = (uint8_t)c->opts.tls_identity;
+		o.tp.tcp.tls_key = c->opts.tls_key[0] ? c->opts.tls_key : NULL;
+		o.tp.tcp.tls_key_file = c->opts.tls_key_file[0] ? c->opts.tls_key_file : NULL;
+		o.tp.tcp.tls_hostnqn = c->opts.hostnqn;
+		o.tp.tcp.tls_subnqn = c->opts.subnqn;
+	}
 	/* In-capsule data: 8 KiB on the admin queue (NVMe/TCP 1.0, 3.3.1),
 	 * IOCCSZ * 16 - 64 on I/O queues. */
 	o.icd_max = q->qid == 0 ? NVMF_TCP_ADMIN_ICD_MAX : c->icd_max;

@@ -195,6 +195,7 @@ int tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *tr
 	}
 	hq->gai_pending = true;
 	qp->open_handles++;
+	qp->connect_phase = "the TCP connection";
 	return 0;
 }
 

@@ -92,7 +92,11 @@ static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *e
 		n = tcp_build_term_req(hq->term_buf, TCP_ROLE_HOST, err->fes, err->fei,
 				       hdr, hlen);
 		b = uv_buf_init((char *)hq->term_buf, (unsigned)n);
-		sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
+		if (hq->tls)
+			sent = tcp_tls_io_send_now(&hq->tio, (uv_stream_t *)&hq->tcp,
+						   hq->term_buf, n);
+		else
+			sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
 	}
 	if (err->fes != 0)
 		xp_set_error(qp, "protocol error: %s; %s H2CTermReq (FES 0x%02x %s, FEI 0x%x)",
@@ -366,8 +370,31 @@ static void hq_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	size_t len;
 
 	(void)hint;
+	if (hq->tls) {
+		tcp_tls_io_buf(&hq->tio, buf);
+		return;
+	}
 	tcp_rx_get_buf(&hq->rx, &base, &len);
 	*buf = uv_buf_init(base, (unsigned)len);
+}
+
+bool tcp_host_live(void *arg)
+{
+	return hq_live(arg);
+}
+
+void tcp_host_rx_result(struct tcp_host_qpair *hq, int rc)
+{
+	struct xp_qpair *qp = &hq->base;
+
+	if (rc == 0 || !hq_live(hq))
+		return;
+	if (rc == -EPROTO) {
+		hq_protocol_error(hq, &hq->rx.err);
+		return;
+	}
+	xp_set_error(qp, "receive error: %s", hq->rx.err.msg);
+	xp_fail(qp, -EIO);
 }
 
 static void hq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -375,15 +402,19 @@ static void hq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	struct tcp_host_qpair *hq = s->data;
 	struct xp_qpair *qp = &hq->base;
 	unsigned inflight = qp->stats.inflight;
-	int rc;
 
-	(void)buf;
 	if (!hq_live(hq))
 		return;
 	if (nread < 0) {
-		if (nread == UV_EOF)
+		if (nread == UV_EOF && hq->tls)
+			xp_set_error(qp, "controller closed the connection: %s (%u command%s "
+				     "outstanding)", tcp_host_tls_eof(hq), inflight,
+				     inflight == 1 ? "" : "s");
+		else if (nread == UV_EOF)
 			xp_set_error(qp, "controller closed the connection%s (%u command%s "
-				     "outstanding)", hq->ic_done ? "" : " before ICResp",
+				     "outstanding)", hq->ic_done ? ""
+				     : " before ICResp (a target that requires TLS closes a "
+				       "plaintext connection so)",
 				     inflight, inflight == 1 ? "" : "s");
 		else
 			xp_set_error(qp, "connection error: %s (%u command%s outstanding)",
@@ -394,15 +425,10 @@ static void hq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0)
 		return;
 	qp->stats.bytes_rx += (uint64_t)nread;
-	rc = tcp_rx_commit(&hq->rx, (size_t)nread);
-	if (rc == 0 || !hq_live(hq))
-		return;
-	if (rc == -EPROTO) {
-		hq_protocol_error(hq, &hq->rx.err);
-		return;
-	}
-	xp_set_error(qp, "receive error: %s", hq->rx.err.msg);
-	xp_fail(qp, -EIO);
+	if (hq->tls)
+		tcp_host_tls_input(hq, buf->base, (size_t)nread);
+	else
+		tcp_host_rx_result(hq, tcp_rx_commit(&hq->rx, (size_t)nread));
 }
 
 static void hq_icreq_written(uv_write_t *wr, int status)
@@ -416,25 +442,45 @@ static void hq_icreq_written(uv_write_t *wr, int status)
 	xp_connect_done(&hq->base, -ECONNRESET);
 }
 
-/* TCP is up: start reading and send ICReq (3.3, 3.6.2.2). */
-void tcp_host_connected(struct tcp_host_qpair *hq)
+int tcp_host_send_icreq(struct tcp_host_qpair *hq)
 {
 	struct xp_qpair *qp = &hq->base;
 	uv_buf_t b;
 	size_t n;
+
+	n = tcp_build_icreq(hq->icreq_buf, hq->icreq.hpda, hq->icreq.hdgst, hq->icreq.ddgst,
+			    TCP_HOST_MAXR2T);
+	qp->connect_phase = "ICResp";
+	qp->stats.pdus_tx++;
+	qp->stats.bytes_tx += n;
+	if (hq->tls) {
+		/* Inside TLS: the send path writes it after the handshake's
+		 * last flight (tcp/tx.h orders everything it sends). */
+		if (tcp_tls_io_write(&hq->tio, hq->icreq_buf, n) != 0)
+			return UV_EPROTO;
+		return tcp_tx_flush(&hq->tx);
+	}
+	b = uv_buf_init((char *)hq->icreq_buf, (unsigned)n);
+	hq->icreq_wr.data = hq;
+	return uv_write(&hq->icreq_wr, (uv_stream_t *)&hq->tcp, &b, 1, hq_icreq_written);
+}
+
+/* TCP is up: start reading and send ICReq (3.3, 3.6.2.2), or first run
+ * the TLS handshake (3.6.1.3: TLS is set up before the IC exchange). */
+void tcp_host_connected(struct tcp_host_qpair *hq)
+{
+	struct xp_qpair *qp = &hq->base;
 	int rc;
 
 	uv_tcp_nodelay(&hq->tcp, 1);
 	rc = uv_read_start((uv_stream_t *)&hq->tcp, hq_alloc, hq_read);
-	if (rc == 0) {
-		n = tcp_build_icreq(hq->icreq_buf, hq->icreq.hpda, hq->icreq.hdgst,
-				    hq->icreq.ddgst, TCP_HOST_MAXR2T);
-		b = uv_buf_init((char *)hq->icreq_buf, (unsigned)n);
-		hq->icreq_wr.data = hq;
-		rc = uv_write(&hq->icreq_wr, (uv_stream_t *)&hq->tcp, &b, 1, hq_icreq_written);
-		qp->stats.pdus_tx++;
-		qp->stats.bytes_tx += n;
+	if (rc == 0 && hq->tls) {
+		if (tcp_host_tls_start(hq) != 0)
+			xp_connect_done(qp, -EACCES);
+		return;
 	}
+	if (rc == 0)
+		rc = tcp_host_send_icreq(hq);
 	if (rc != 0) {
 		xp_set_error(qp, "starting I/O on the connection to %s port %s: %s", hq->peer,
 			     hq->trsvcid, uv_strerror(rc));
@@ -530,7 +576,7 @@ static void tx_written(struct tcp_tx *tx, int status)
 		return;
 	if (status < 0) {
 		xp_set_error(qp, "sending to %s port %s: %s", hq->peer, hq->trsvcid,
-			     uv_strerror(status));
+			     tcp_tx_strerror(tx, status));
 		xp_fail(qp, -ECONNRESET);
 		return;
 	}
@@ -620,7 +666,7 @@ static void hq_tx_flush(struct tcp_host_qpair *hq)
 	qp->stats.pdus_tx += hq->tx.pdus - pdus;
 	if (rc != 0) {
 		xp_set_error(qp, "sending to %s port %s: %s", hq->peer, hq->trsvcid,
-			     uv_strerror(rc));
+			     tcp_tx_strerror(&hq->tx, rc));
 		xp_fail(qp, -ECONNRESET);
 	}
 }
@@ -652,7 +698,15 @@ static int hq_init(struct xp_qpair *qp)
 
 static int hq_connect(struct xp_qpair *qp, const char *traddr, const char *trsvcid)
 {
-	return tcp_conn_start(tcp_hq(qp), traddr, trsvcid);
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+	int rc;
+
+	if (qp->opts.tp.tcp.tls) {
+		rc = tcp_host_tls_prepare(hq);
+		if (rc != 0)
+			return rc;
+	}
+	return tcp_conn_start(hq, traddr, trsvcid);
 }
 
 static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
@@ -694,6 +748,9 @@ static int hq_close(struct xp_qpair *qp)
 {
 	struct tcp_host_qpair *hq = tcp_hq(qp);
 
+	/* TLS ends with close_notify where the socket takes it at once. */
+	if (hq->tls && hq->tcp_open)
+		tcp_tls_io_goodbye(&hq->tio, (uv_stream_t *)&hq->tcp);
 	/* Socket first: a pending write must not read buffers that the
 	 * completions following this call hand back to their owners. */
 	tcp_conn_close(hq);
@@ -710,6 +767,7 @@ static void hq_fini(struct xp_qpair *qp)
 	if (hq->ai_list != NULL)
 		freeaddrinfo(hq->ai_list);
 	hq_tx_fini(hq);
+	tcp_host_tls_fini(hq);
 }
 
 static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
@@ -722,6 +780,13 @@ static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 	info->tp.tcp.hpda = hq->icreq.hpda;
 	info->tp.tcp.maxh2cdata = hq->params.maxh2cdata;
 	info->tp.tcp.r2ts = hq->r2ts;
+	info->tp.tcp.tls = hq->tls && hq->tio.open && tcp_tls_io_cipher(&hq->tio) != NULL;
+	if (info->tp.tcp.tls) {
+		const char *cipher = tcp_tls_io_cipher(&hq->tio);
+
+		snprintf(info->tp.tcp.tls_cipher, sizeof(info->tp.tcp.tls_cipher), "%s",
+			 cipher ? cipher : "");
+	}
 	snprintf(info->traddr, sizeof(info->traddr), "%s", hq->peer);
 	snprintf(info->trsvcid, sizeof(info->trsvcid), "%s", hq->trsvcid);
 }

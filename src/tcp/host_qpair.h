@@ -6,6 +6,9 @@
  * xp_ API. Internal split:
  *   conn.c        name resolution, TCP connect (every resolved address in
  *                 turn), optional source bind;
+ *   host_tls.c    TLS, when asked for: the PSK from the options, the
+ *                 handshake before ICReq, the receive path's decryption
+ *                 (tcp/tls_io.h);
  *   host_qpair.c  ICReq/ICResp, the receive path (rx framer callbacks:
  *                 C2HData into the caller's buffer, CapsuleResp, R2T,
  *                 C2HTermReq), protocol errors (H2CTermReq), the send path
@@ -20,6 +23,8 @@
 
 #include "tcp/pdu.h"
 #include "tcp/rx.h"
+#include "tcp/tls_io.h"
+#include "tcp/tls_psk.h"
 #include "tcp/tx.h"
 #include "transport/xport.h"
 
@@ -66,6 +71,11 @@ struct tcp_host_qpair {
 	char     peer[64];		/* numeric address connected to */
 	int      last_conn_err;		/* last connect error (libuv code) */
 
+	/* TLS (host_tls.c): on when opts.tp.tcp.tls */
+	bool     tls;
+	struct tcp_psk_tls psk;		/* derived at connect, wiped once the engine has it */
+	struct tcp_tls_io tio;
+
 	/* Initialize Connection (host_qpair.c) */
 	struct tcp_ic_request icreq;
 	uint8_t  icreq_buf[TCP_PDU_HDR_BUF];
@@ -96,8 +106,27 @@ static inline struct tcp_host_qpair *tcp_hq(struct xp_qpair *qp)
 /* conn.c */
 int  tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid);
 void tcp_conn_close(struct tcp_host_qpair *hq);
-/* host_qpair.c: the TCP connection is up; start ICReq/ICResp. */
+/* host_qpair.c: the TCP connection is up; start TLS or ICReq/ICResp. */
 void tcp_host_connected(struct tcp_host_qpair *hq);
 void tcp_host_conn_failed(struct tcp_host_qpair *hq, int uverr);
+/* host_qpair.c: send ICReq (3.6.2.2), through TLS if it is on. 0 or a
+ * libuv error. */
+int  tcp_host_send_icreq(struct tcp_host_qpair *hq);
+/* host_qpair.c: what the framer returned for received bytes (0, -EPROTO
+ * with rx.err, another errno): fail the queue pair unless 0. */
+void tcp_host_rx_result(struct tcp_host_qpair *hq, int rc);
+bool tcp_host_live(void *hq);
+
+/* host_tls.c */
+/* At connect: the TLS PSK and identity from the options, into hq->psk.
+ * 0, or a negative errno with the queue pair's error set. */
+int  tcp_host_tls_prepare(struct tcp_host_qpair *hq);
+/* TCP is up: start the handshake. 0 or a negative errno (error set). */
+int  tcp_host_tls_start(struct tcp_host_qpair *hq);
+/* Ciphertext read from the socket: handshake, then ICReq, then PDUs. */
+void tcp_host_tls_input(struct tcp_host_qpair *hq, const void *data, size_t n);
+/* End of file: the message for it, which says when it happened. */
+const char *tcp_host_tls_eof(struct tcp_host_qpair *hq);
+void tcp_host_tls_fini(struct tcp_host_qpair *hq);
 
 #endif /* NVMF_TCP_HOST_QPAIR_H */

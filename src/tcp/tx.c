@@ -8,6 +8,12 @@
 #include <string.h>
 
 #include "tcp/tx.h"
+#ifdef NVMF_WITH_TLS
+#include "tcp/tls.h"
+#endif
+
+/* Ciphertext written per uv_write under TLS: a 128 KiB batch and its records. */
+#define TCP_TX_CBUF (256 * 1024)
 
 int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg)
@@ -33,8 +39,49 @@ void tcp_tx_fini(struct tcp_tx *tx)
 {
 	free(tx->arena);
 	free(tx->iov);
+	free(tx->cbuf);
 	tx->arena = NULL;
 	tx->iov = NULL;
+	tx->cbuf = NULL;
+	tx->tls = NULL;
+}
+
+int tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t)
+{
+	if (tx->cbuf == NULL) {
+		tx->cbuf = malloc(TCP_TX_CBUF);
+		if (tx->cbuf == NULL)
+			return -ENOMEM;
+		tx->cbuf_size = TCP_TX_CBUF;
+	}
+	tx->tls = t;
+	return 0;
+}
+
+static bool tls_pending(const struct tcp_tx *tx)
+{
+#ifdef NVMF_WITH_TLS
+	return tx->tls != NULL && tcp_tls_out_pending(tx->tls) > 0;
+#else
+	(void)tx;
+	return false;
+#endif
+}
+
+bool tcp_tx_idle(const struct tcp_tx *tx)
+{
+	return tx->head == NULL && !tx->inflight && !tls_pending(tx);
+}
+
+const char *tcp_tx_strerror(const struct tcp_tx *tx, int err)
+{
+#ifdef NVMF_WITH_TLS
+	if (err == UV_EPROTO && tx->tls != NULL && tcp_tls_error(tx->tls)[0] != '\0')
+		return tcp_tls_error(tx->tls);
+#else
+	(void)tx;
+#endif
+	return uv_strerror(err);
 }
 
 void tcp_tx_enqueue(struct tcp_tx *tx, struct tcp_tx_item *it)
@@ -119,12 +166,63 @@ void tcp_tx_push_data(struct tcp_tx *tx, const void *data, uint32_t len)
 	}
 }
 
+static void written_cb(uv_write_t *wr, int status);
+
+/* Write the next piece of the TLS engine's output (0 if there is none). */
+static int tls_write_out(struct tcp_tx *tx)
+{
+#ifdef NVMF_WITH_TLS
+	uv_buf_t b;
+	size_t n;
+	int rc;
+
+	n = tcp_tls_out_read(tx->tls, tx->cbuf, tx->cbuf_size);
+	if (n == 0)
+		return 0;
+	b = uv_buf_init((char *)tx->cbuf, (unsigned)n);
+	rc = uv_write(&tx->wr, tx->stream, &b, 1, written_cb);
+	if (rc != 0)
+		return rc;
+	tx->inflight = true;
+	tx->writes++;
+	tx->bytes += n;
+#else
+	(void)tx;
+#endif
+	return 0;
+}
+
 static void written_cb(uv_write_t *wr, int status)
 {
 	struct tcp_tx *tx = wr->data;
 
 	tx->inflight = false;
+	/* Under TLS a batch may take several writes: it is in flight until
+	 * its last record is out. */
+	if (status == 0 && tls_pending(tx)) {
+		status = tls_write_out(tx);
+		if (status == 0)
+			return;
+	}
 	tx->ops->written(tx, status);
+}
+
+/* The batch's plaintext into the TLS engine (one SSL_write), then the
+ * first piece of its records onto the socket. */
+static int tls_flush(struct tcp_tx *tx)
+{
+#ifdef NVMF_WITH_TLS
+	if (tx->iovcnt > 0) {
+		/* libuv guarantees uv_buf_t is laid out as struct iovec on Unix. */
+		if (tcp_tls_writev(tx->tls, (const struct iovec *)(const void *)tx->iov,
+				   (int)tx->iovcnt) != TCP_TLS_OK)
+			return UV_EPROTO;
+	}
+	return tls_write_out(tx);
+#else
+	(void)tx;
+	return UV_EPROTO;
+#endif
 }
 
 int tcp_tx_flush(struct tcp_tx *tx)
@@ -133,8 +231,10 @@ int tcp_tx_flush(struct tcp_tx *tx)
 	unsigned i;
 	int rc;
 
-	if (tx->inflight || tx->head == NULL)
+	if (tx->inflight)
 		return 0;
+	if (tx->head == NULL)
+		return tls_pending(tx) ? tls_write_out(tx) : 0;
 	tx->seq++;
 	tx->arena_used = 0;
 	tx->iovcnt = 0;
@@ -149,6 +249,8 @@ int tcp_tx_flush(struct tcp_tx *tx)
 		it->queued = false;
 		it->next = NULL;
 	}
+	if (tx->tls != NULL)
+		return tls_flush(tx);
 	if (tx->iovcnt == 0)
 		return 0;
 	for (i = 0; i < tx->iovcnt; i++)

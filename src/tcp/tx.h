@@ -20,7 +20,16 @@
  * role's written() callback runs when it is no longer (also after the write
  * was cancelled by a close).
  *
- * Internal (prefix tcp_tx_). No allocation after tcp_tx_init().
+ * TLS (tcp_tx_set_tls): each batch is handed to the TLS engine in one
+ * gathered write (tcp/tls.h) and the records it makes go out through a
+ * ciphertext buffer of the connection's, in one or more uv_writes; the batch
+ * counts as in flight until the last of them ends, so the rules above hold
+ * unchanged. The same path sends what the engine has to say by itself (the
+ * handshake, alerts, a KeyUpdate answer): tcp_tx_flush() with an empty queue
+ * writes it.
+ *
+ * Internal (prefix tcp_tx_). No allocation after tcp_tx_init() and
+ * tcp_tx_set_tls().
  */
 #ifndef NVMF_TCP_TX_H
 #define NVMF_TCP_TX_H
@@ -34,6 +43,7 @@
 #include "tcp/pdu.h"
 
 struct tcp_tx;
+struct tcp_tls;
 
 /* Something with PDUs to send; the owner embeds it. */
 struct tcp_tx_item {
@@ -68,6 +78,10 @@ struct tcp_tx {
 	uv_write_t wr;
 	bool     inflight;
 	uint64_t seq;			/* batch being built, or in flight */
+	/* TLS: the engine (NULL: plaintext) and the ciphertext being written. */
+	struct tcp_tls *tls;
+	uint8_t *cbuf;
+	size_t   cbuf_size;
 	/* Counters for the owner's statistics. */
 	uint64_t writes, bytes, pdus;
 };
@@ -81,18 +95,26 @@ void tcp_tx_dequeue(struct tcp_tx *tx, struct tcp_tx_item *it);
 /* Forget every queued item (the connection is closing). */
 void tcp_tx_drop_queue(struct tcp_tx *tx);
 
-/* Nothing queued and nothing being written. */
-static inline bool tcp_tx_idle(const struct tcp_tx *tx)
-{
-	return tx->head == NULL && !tx->inflight;
-}
+/*
+ * From now on every byte goes through the TLS engine t (the caller keeps
+ * owning it and must not free it while a write is in flight). 0 or -ENOMEM.
+ */
+int  tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t);
+
+/* Nothing queued, nothing being written, and no TLS output waiting. */
+bool tcp_tx_idle(const struct tcp_tx *tx);
 
 /*
  * Emit the queue into one batch and write it, unless a write is in flight
- * or nothing is queued (then 0). Returns 0, or the libuv error of uv_write
- * (the role fails the connection).
+ * or nothing is queued (then 0); with TLS, also write what the engine has
+ * waiting. Returns 0, or the libuv error of uv_write, or UV_EPROTO when the
+ * TLS engine failed (tcp_tx_strerror names it): the role fails the
+ * connection.
  */
 int  tcp_tx_flush(struct tcp_tx *tx);
+
+/* What an error of tcp_tx_flush() or of written() means, for messages. */
+const char *tcp_tx_strerror(const struct tcp_tx *tx, int err);
 
 /* ---- For emit() ---------------------------------------------------------- */
 

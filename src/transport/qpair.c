@@ -412,8 +412,10 @@ static void xp_timer_cb(uv_timer_t *t)
 	qp->timer_due = 0;
 	if (qp->state == XP_QP_CONNECTING) {
 		if (qp->connect_deadline != 0 && qp->connect_deadline <= now) {
-			xp_set_error(qp, "connect timed out after %u ms (no TCP connection "
-				     "or no ICResp)", qp->opts.connect_timeout_ms);
+			xp_set_error(qp, "connect timed out after %u ms waiting for %s",
+				     qp->opts.connect_timeout_ms,
+				     qp->connect_phase ? qp->connect_phase
+						       : "the TCP connection or ICResp");
 			qp->stats.timeouts++;
 			xp_fail(qp, -ETIMEDOUT);
 			return;

@@ -149,6 +149,22 @@ struct xp_tcp_opts {
 	bool     hdgst;			/* ask for header digests */
 	bool     ddgst;			/* ask for data digests */
 	uint8_t  hpda;			/* host PDU data alignment, 0's based dwords (0..31) */
+	/*
+	 * TLS 1.3 with a pre-shared key (NVMe/TCP 1.0 as TP 8011 amends it,
+	 * 3.6.1.3): the PSK derives from the configured one in tls_key
+	 * (interchange form; identity version tls_identity, 0 or 1;
+	 * tls_compat derives as libnvme before 1.16 did, src/tcp/tls_psk.h)
+	 * or, when that is NULL, is tls_key_file's TLS PSK for the two NQNs
+	 * (NULL: /etc/nvme/tls-keys; nvme-cli's format, derived keys). The strings are read during xp_qpair_connect()
+	 * only and not kept; the derived key is wiped after the handshake.
+	 */
+	bool     tls;
+	bool     tls_compat;
+	uint8_t  tls_identity;
+	const char *tls_key;
+	const char *tls_key_file;
+	const char *tls_hostnqn;
+	const char *tls_subnqn;
 };
 
 /* What NVMe/TCP negotiated (ICResp, 3.6.2.3) and counts of its own. */
@@ -159,6 +175,8 @@ struct xp_tcp_info {
 	uint8_t  hpda;
 	uint32_t maxh2cdata;		/* largest H2CData PDU data */
 	uint64_t r2ts;			/* R2Ts served */
+	bool     tls;			/* the connection runs over TLS */
+	char     tls_cipher[48];	/* its cipher suite (TLS 1.3) */
 };
 
 struct xp_qpair_opts {
@@ -332,6 +350,10 @@ struct xp_qpair {
 	uv_timer_t  timer;
 	uint64_t    timer_due;		/* armed for this uv_now() time; 0 = idle */
 	uint64_t    connect_deadline;
+	/* What the connect is waiting for, set by the transport as it goes
+	 * ("the TCP connection", "the TLS handshake", "ICResp"): the connect
+	 * timeout's message names it. */
+	const char *connect_phase;
 
 	int         open_handles;	/* uv handles not yet closed */
 	bool        in_callback;	/* re-entrancy guard */

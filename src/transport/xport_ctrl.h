@@ -65,6 +65,15 @@ struct xp_cqueue {
 	uint16_t qid;
 	uint16_t sqsize;		/* 0's based */
 	bool     sqfc_disabled;		/* Connect CATTR: SQ flow control disabled */
+	/*
+	 * Set by the transport when the connection runs over TLS with a PSK
+	 * (NVMe/TCP 1.0 as TP 8011 amends it, 3.6.1.3): the NQNs its identity
+	 * names. The owner refuses a Connect for any other host or subsystem:
+	 * the key proves only these.
+	 */
+	bool     tls;
+	char     tls_hostnqn[NVMF_NQN_MAX_LEN + 1];
+	char     tls_subnqn[NVMF_NQN_MAX_LEN + 1];
 } __attribute__((aligned(16)));
 
 /* One command received. */
@@ -99,10 +108,34 @@ struct xp_cqueue_ops {
 	void (*log)(void *arg, enum nvmf_log_level level, const char *msg);
 };
 
+/* Secure channel of a listener (NVMe/TCP 1.0 as TP 8011 amends it, 3.6.1.3;
+ * the discovery log's TREQ says the same to hosts, NVMe-oF 1.1, 5.3). */
+enum xp_tls_mode {
+	XP_TLS_NONE     = 0,	/* plaintext only */
+	XP_TLS_ALLOWED  = 1,	/* TLS or plaintext, as each host starts */
+	XP_TLS_REQUIRED = 2,	/* TLS only: a plaintext ICReq is refused */
+};
+
+/*
+ * The configured PSK (interchange form, "NVMeTLSkey-1:...") for a host and
+ * subsystem that a TLS client's PSK identity names, written into key; 0, or
+ * -ENOENT if there is none (the handshake fails). Runs on the loop.
+ */
+typedef int (*xp_tls_key_fn)(void *arg, const char *hostnqn, const char *subnqn, char *key,
+			     size_t keylen);
+
 /* NVMe/TCP's own listener parameters. */
 struct xp_tcp_listen_opts {
 	uint8_t  cpda;			/* controller PDU data alignment, 0's based (0..31) */
 	size_t   stage_size;		/* receive staging buffer per connection; 0 = 64 KiB */
+	enum xp_tls_mode tls;
+	bool     tls_compat;		/* derive as libnvme before 1.16 (tcp/tls_psk.h) */
+	/* Where PSKs come from, in this order: a key file of TLS PSKs by
+	 * identity (nvme-cli's tls-key format, read at every handshake so
+	 * edits apply at once; NULL: none), then the owner's configured PSKs. */
+	const char *tls_key_file;
+	xp_tls_key_fn tls_key;		/* NULL: none */
+	void    *tls_key_arg;
 };
 
 struct xp_listen_opts {

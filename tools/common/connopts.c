@@ -35,6 +35,14 @@ static const struct tc_conn_opt table[] = {
 	{ TC_CO_RECONNECT_DELAY, "reconnect-delay", 'c', true,  1, 4000000 },
 	{ TC_CO_CTRL_LOSS_TMO,   "ctrl-loss-tmo",   'l', true,  -1, 4000000 },
 	{ TC_CO_FAST_IO_FAIL_TMO, "fast_io_fail_tmo", 'F', true, -1, 4000000 },
+	/* TLS: nvme-cli's --tls; its key option, in the spelling nvme-cli's
+	 * documentation and this project's issues use; no letters (nvme-cli
+	 * has none for them). */
+	{ TC_CO_TLS,             "tls",             0,   false, 0, 0 },
+	{ TC_CO_TLS_KEY,         "tls-key",         0,   true,  0, 0 },
+	{ TC_CO_TLS_KEY_FILE,    "tls-key-file",    0,   true,  0, 0 },
+	{ TC_CO_TLS_IDENTITY,    "tls-identity",    0,   true,  0, 1 },
+	{ TC_CO_TLS_COMPAT,      "tls-compat",      0,   false, 0, 0 },
 	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
 };
 
@@ -227,6 +235,7 @@ static int *int_field(int id, struct nvmf_opts *o)
 	case TC_CO_RECONNECT_DELAY: return &o->reconnect_delay;
 	case TC_CO_CTRL_LOSS_TMO:   return &o->ctrl_loss_tmo;
 	case TC_CO_FAST_IO_FAIL_TMO: return &o->fast_io_fail_tmo;
+	case TC_CO_TLS_IDENTITY:    return &o->tls_identity;
 	default:                    return NULL;
 	}
 }
@@ -280,6 +289,28 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 		return 0;
 	case TC_CO_DATA_DIGEST:
 		o->data_digest = true;
+		return 0;
+	case TC_CO_TLS:
+		o->tls = true;
+		return 0;
+	case TC_CO_TLS_COMPAT:
+		o->tls_compat = true;
+		return 0;
+	case TC_CO_TLS_KEY:
+		/* Never echo a key, not even a malformed one. */
+		if (strlen(arg) >= sizeof(o->tls_key))
+			return fail(err, errlen, EINVAL, "%s: longer than a TLS PSK in the "
+				    "interchange format (NVMeTLSkey-1:hh:...:) can be", label);
+		snprintf(o->tls_key, sizeof(o->tls_key), "%s", arg);
+		fprintf(stderr, "warning: %s: a key on the command line is visible to other "
+			"users of this machine (ps, /proc); prefer --tls-key-file or the %s "
+			"environment variable\n", label, TC_TLS_KEY_ENV);
+		return 0;
+	case TC_CO_TLS_KEY_FILE:
+		if (!arg[0] || strlen(arg) >= sizeof(o->tls_key_file))
+			return fail(err, errlen, EINVAL, "%s: '%s' must be 1 to %zu characters",
+				    label, arg, sizeof(o->tls_key_file) - 1);
+		snprintf(o->tls_key_file, sizeof(o->tls_key_file), "%s", arg);
 		return 0;
 	case TC_CO_NAME:
 		if (tc_check_name(arg) < 0)
@@ -346,10 +377,40 @@ void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 			if (o->data_digest)
 				add(user, opt, NULL);
 			break;
-		default:	/* transport (tcp only), name */
+		case TC_CO_TLS:
+			if (o->tls)
+				add(user, opt, NULL);
+			break;
+		case TC_CO_TLS_COMPAT:
+			if (o->tls_compat)
+				add(user, opt, NULL);
+			break;
+		case TC_CO_TLS_KEY_FILE:
+			if (o->tls_key_file[0])
+				add(user, opt, o->tls_key_file);
+			break;
+		default:	/* transport (tcp only), name, the TLS key */
 			break;
 		}
 	}
+}
+
+int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen)
+{
+	const char *k = getenv(TC_TLS_KEY_ENV);
+	int r = 0;
+
+	if (k == NULL)
+		return 0;
+	if (!(given & TC_CO_BIT(TC_CO_TLS_KEY))) {
+		if (strlen(k) >= sizeof(o->tls_key))
+			r = fail(err, errlen, EINVAL, "%s: longer than a TLS PSK in the "
+				 "interchange format can be", TC_TLS_KEY_ENV);
+		else
+			snprintf(o->tls_key, sizeof(o->tls_key), "%s", k);
+	}
+	unsetenv(TC_TLS_KEY_ENV);
+	return r;
 }
 
 /* ---- URI query parameters ------------------------------------------------------------ */

@@ -48,6 +48,11 @@ enum tc_conn_id {
 	TC_CO_RECONNECT_DELAY,		/* -c */
 	TC_CO_CTRL_LOSS_TMO,		/* -l */
 	TC_CO_FAST_IO_FAIL_TMO,		/* -F (nvme-cli spells it with underscores) */
+	TC_CO_TLS,			/* --tls (nvme-cli's) */
+	TC_CO_TLS_KEY,			/* --tls-key KEY: never passed on by tc_conn_args() */
+	TC_CO_TLS_KEY_FILE,		/* --tls-key-file FILE */
+	TC_CO_TLS_IDENTITY,		/* --tls-identity 0|1 */
+	TC_CO_TLS_COMPAT,		/* --tls-compat */
 	TC_CO_NAME,			/* nvmf-fuse's connection name (validated only) */
 	TC_CO_END
 };
@@ -66,6 +71,25 @@ enum tc_conn_id {
 /* What to do when the connection is lost (nvmf.h, OUTAGES). */
 #define TC_CO_RECONNECT (TC_CO_BIT(TC_CO_RECONNECT_DELAY) | TC_CO_BIT(TC_CO_CTRL_LOSS_TMO) | \
 			 TC_CO_BIT(TC_CO_FAST_IO_FAIL_TMO))
+
+/* TLS with a pre-shared key (nvmf.h, TLS). */
+#define TC_CO_SECURITY (TC_CO_BIT(TC_CO_TLS) | TC_CO_BIT(TC_CO_TLS_KEY) | \
+			TC_CO_BIT(TC_CO_TLS_KEY_FILE) | TC_CO_BIT(TC_CO_TLS_IDENTITY) | \
+			TC_CO_BIT(TC_CO_TLS_COMPAT))
+
+/*
+ * The environment variable that may carry the TLS key instead of --tls-key:
+ * a process's environment is readable only by its user, its command line by
+ * everyone. nvmfctl connect hands the key to nvmf-fuse this way.
+ */
+#define TC_TLS_KEY_ENV "NVMF_TLS_KEY"
+
+/*
+ * After option parsing: take the key from TC_TLS_KEY_ENV unless --tls-key
+ * was given (given: TC_CO_BIT()s), and unset the variable so that programs
+ * this one starts do not inherit it by accident. 0 or -EINVAL (message).
+ */
+int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen);
 
 /* Longest connection name (state record, default mount point), NUL included. */
 #define TC_NAME_MAX 64
@@ -118,7 +142,8 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
  * with "--long-name" and the value (NULL for a flag); the value's storage
  * is only valid during the call. nr_io_queues 0 (admin queue only) is
  * left out: a tool with I/O queues keeps its default. TC_CO_NAME is never
- * emitted.
+ * emitted, nor the TLS key (a command line is public: pass o->tls_key in
+ * TC_TLS_KEY_ENV).
  */
 void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 		  void (*add)(void *user, const char *opt, const char *val), void *user);

@@ -4,18 +4,30 @@
  *
  * Format, one directive per line, '#' starts a comment:
  *   subsystem NQN
- *   host HOSTNQN                         (allow-list of the last subsystem)
+ *   host HOSTNQN [tls-key=KEY]           (allow-list of the last subsystem,
+ *                                         the host's TLS PSK)
  *   namespace BACKING [nsid=N] [bs=512|4096] [ro]
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#ifdef NVMF_WITH_TLS
+#include "tcp/tls_psk.h"
+#endif
 
 void cfg_free(struct cfg *c)
 {
+	/* Wiped through a volatile pointer: the stores must stay. */
+	for (unsigned i = 0; i < c->nsubsys; i++) {
+		volatile char *k = (volatile char *)c->subsys[i].host_keys;
+
+		for (size_t j = 0; j < sizeof(c->subsys[i].host_keys); j++)
+			k[j] = 0;
+	}
 	free(c->subsys);
 	c->subsys = NULL;
 	c->nsubsys = 0;
@@ -88,6 +100,56 @@ static int parse_ns(struct cfg_subsys *s, char *args, uint32_t default_shift, ch
 	return 0;
 }
 
+/* "tls-key=KEY" after a host NQN: checked, kept, never echoed. */
+static int parse_host_key(struct cfg *c, struct cfg_subsys *s, const char *opt, char *err,
+			  size_t errlen)
+{
+	const char *key;
+
+	if (!*opt)
+		return 0;
+	if (strncmp(opt, "tls-key=", 8) != 0) {
+		snprintf(err, errlen, "unknown host option '%.40s' (tls-key=KEY)", opt);
+		return -EINVAL;
+	}
+	key = opt + 8;
+#ifdef NVMF_WITH_TLS
+	{
+		struct tcp_psk psk;
+		int rc = tcp_psk_parse(key, &psk);
+
+		tcp_psk_wipe(&psk);
+		if (rc != 0) {
+			snprintf(err, errlen, "tls-key: %s", tcp_psk_strerror(rc));
+			return -EINVAL;
+		}
+	}
+	snprintf(s->host_keys[s->nhosts], sizeof(s->host_keys[s->nhosts]), "%s", key);
+	c->has_keys = true;
+	return 0;
+#else
+	(void)c;
+	(void)s;
+	(void)key;
+	snprintf(err, errlen, "tls-key: nvmf-target was built without OpenSSL");
+	return -ENOTSUP;
+#endif
+}
+
+/* Secrets in a file others can read or write: say so (as ssh does). */
+static void cfg_check_mode(const char *path, struct cfg *c)
+{
+	struct stat st;
+
+	c->warning[0] = 0;
+	if (!c->has_keys || stat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+		return;
+	snprintf(c->warning, sizeof(c->warning), "%s holds TLS keys and is accessible to %s "
+		 "(mode %03o): chmod 600 it", path,
+		 (st.st_mode & S_IRWXO) ? "every user" : "its group",
+		 (unsigned)(st.st_mode & 0777));
+}
+
 int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen)
 {
 	FILE *f = fopen(path, "r");
@@ -148,6 +210,12 @@ int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *ms
 			memset(cur, 0, sizeof(*cur));
 			snprintf(cur->nqn, sizeof(cur->nqn), "%s", arg);
 		} else if (strcmp(kw, "host") == 0) {
+			char *opt = arg + strcspn(arg, " \t");
+
+			if (*opt) {
+				*opt++ = 0;
+				opt += strspn(opt, " \t");
+			}
 			if (!cur || !ctl_nqn_valid(arg) || cur->nhosts >= CTL_MAX_HOSTS) {
 				snprintf(err, sizeof(err), !cur ? "host before any subsystem"
 					 : cur->nhosts >= CTL_MAX_HOSTS ? "too many hosts"
@@ -155,6 +223,9 @@ int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *ms
 				rc = -EINVAL;
 				break;
 			}
+			rc = parse_host_key(out, cur, opt, err, sizeof(err));
+			if (rc < 0)
+				break;
 			snprintf(cur->hosts[cur->nhosts++], CTL_NQN_MAX + 1, "%s", arg);
 		} else if (strcmp(kw, "namespace") == 0) {
 			if (!cur) {
@@ -176,7 +247,9 @@ int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *ms
 	if (rc < 0) {
 		snprintf(msg, msglen, "%s:%u: %s", path, lineno, err);
 		cfg_free(out);
+		return rc;
 	}
+	cfg_check_mode(path, out);
 	return rc;
 }
 

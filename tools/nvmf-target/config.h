@@ -20,6 +20,8 @@ struct cfg_subsys {
 	char     nqn[CTL_NQN_MAX + 1];
 	unsigned nhosts;
 	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
+	/* `host NQN tls-key=KEY`: the host's configured TLS PSK, or "". */
+	char     host_keys[CTL_MAX_HOSTS][NVMF_TLS_KEY_BUFSZ];
 	unsigned nns;
 	struct cfg_ns ns[CTL_MAX_NS];
 };
@@ -27,9 +29,11 @@ struct cfg_subsys {
 struct cfg {
 	unsigned nsubsys;
 	struct cfg_subsys *subsys;	/* array of nsubsys */
+	bool     has_keys;		/* some host line has a key */
+	char     warning[320];		/* for the log: keys in a file others can read */
 };
 
-/* Parses PATH; default_shift is the block size of namespaces that do not
+/* Parses PATH (keys are checked, never echoed); default_shift is the block size of namespaces that do not
  * name one. Returns 0 or -errno with a "file:line: what" message. */
 int  cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen);
 void cfg_free(struct cfg *c);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tls.h"
 #include "controller/ctl.h"
 #include "tcp/pdu.h"
 #include "transport/xport_ctrl.h"
@@ -34,6 +35,7 @@ struct daemon {
 	struct cfg cfg;
 	uint32_t lba_shift;
 	const char *pidfile;
+	struct tgt_tls tls;
 	int exit_code;
 };
 
@@ -55,6 +57,10 @@ static void usage(FILE *f)
 		"  --pidfile FILE   write the process id once listening\n"
 		"  --cpda N         controller PDU data alignment, 0..31 (default 0)\n"
 		"  --no-c2h-success never use the C2HData SUCCESS flag\n"
+		"  --tls MODE       none (default), allowed (TLS or plaintext) or required\n"
+		"  --tls-key KEY    TLS PSK (NVMeTLSkey-1:...) of every host of -n\n"
+		"  --tls-key-file F TLS PSKs per host and subsystem (nvme-cli's tls-key format)\n"
+		"  --tls-compat     derive TLS PSKs as nvme-cli before 2.16 does\n"
 		"  -v               more log output (repeatable)\n"
 		"BACKING: a regular file, a block device or ram:SIZE (K, M, G suffixes);\n"
 		"each becomes the next namespace (nsid 1, 2, ...).\n");
@@ -153,6 +159,8 @@ static void on_hup(uv_signal_t *s, int signum)
 		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: configuration reloaded from %s", d->config_path);
 	cfg_free(&d->cfg);
 	d->cfg = next;
+	if (d->cfg.warning[0])
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: warning: %s", d->cfg.warning);
 }
 
 static bool is_loopback(const char *a)
@@ -179,6 +187,10 @@ int main(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, 1 },
 		{ "cpda", required_argument, NULL, 2 },
 		{ "no-c2h-success", no_argument, NULL, 3 },
+		{ "tls", required_argument, NULL, 4 },
+		{ "tls-key", required_argument, NULL, 5 },
+		{ "tls-key-file", required_argument, NULL, 6 },
+		{ "tls-compat", no_argument, NULL, 7 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -242,6 +254,13 @@ int main(int argc, char **argv)
 			cpda = (int)v;
 			break;
 		case 3: c2h_success = false; break;
+		case 4:
+			if (tgt_tls_mode(&d->tls, optarg) < 0)
+				return 2;
+			break;
+		case 5: d->tls.key = optarg; break;
+		case 6: d->tls.key_file = optarg; break;
+		case 7: d->tls.compat = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -294,10 +313,17 @@ int main(int argc, char **argv)
 			fprintf(stderr, "nvmf-target: %s\n", msg);
 			return 1;
 		}
+		if (d->cfg.warning[0])
+			fprintf(stderr, "nvmf-target: warning: %s\n", d->cfg.warning);
 	}
 
 	ctl_listen_opts(&d->target, &lo);
 	lo.tp.tcp.cpda = (uint8_t)cpda;
+	d->tls.cli_subnqn = s ? s->nqn : NULL;
+	d->tls.cfg = &d->cfg;
+	if (tgt_tls_setup(&d->tls, &lo) < 0)
+		return 2;
+	d->target.opts.tls = d->tls.mode;
 	if (xp_listener_create("tcp", d->loop, &lo, &ctl_xp_ops, &d->target, &d->srv) < 0) {
 		fprintf(stderr, "nvmf-target: cannot create the listener\n");
 		return 1;

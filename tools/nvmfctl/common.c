@@ -304,6 +304,10 @@ int nc_conn_opt(struct nc_target *t, const struct tc_conn_opt *opt, const char *
 
 int nc_target_finish(struct nc_target *t, bool discovery)
 {
+	char terr[256];
+
+	if (tc_conn_tls_env(&t->o, t->given, terr, sizeof(terr)) < 0)
+		return nc_usage_err("%s", terr);
 	if (t->uri) {
 		struct nvmf_uri u;
 

@@ -197,8 +197,9 @@ static void last_message(const char *path, char *buf, size_t len)
 struct argv_buf {
 	char *v[48];
 	int n;
-	char store[16][NVMF_NQN_BUFSZ];	/* option values (tc_conn_args()) */
+	char store[24][NVMF_PATH_BUFSZ];	/* option values (tc_conn_args()) */
 	int ns;
+	const char *tls_key;		/* for the child's environment, never argv */
 };
 
 static void add(struct argv_buf *a, const char *s)
@@ -213,7 +214,7 @@ static void add_conn(void *user, const char *opt, const char *val)
 {
 	struct argv_buf *a = user;
 
-	if (a->ns + 2 > 16)
+	if (a->ns + 2 > 24)
 		return;
 	snprintf(a->store[a->ns], sizeof(a->store[0]), "%s", opt);
 	add(a, a->store[a->ns++]);
@@ -225,7 +226,7 @@ static void add_conn(void *user, const char *opt, const char *val)
 
 /* nvmf-fuse's connection options: the host and queue options of the shared
  * table (the target and the reconnect options are in the URI). */
-#define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES)
+#define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY)
 
 static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const char *exe,
 		      const char *uri, const char *pidfile)
@@ -241,6 +242,7 @@ static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const ch
 		add(a, c->name);
 	}
 	tc_conn_args(&c->t.o, FUSE_CONN, add_conn, a);
+	a->tls_key = c->t.o.tls_key[0] ? c->t.o.tls_key : NULL;
 	if (c->read_only)
 		add(a, "--read-only");
 }
@@ -268,6 +270,8 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		if (a->tls_key)
+			setenv(TC_TLS_KEY_ENV, a->tls_key, 1);
 		if (strchr(a->v[0], '/'))
 			execv(a->v[0], a->v);
 		else

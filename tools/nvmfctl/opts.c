@@ -52,6 +52,8 @@ static unsigned allowed_for(int c)
 	case TC_CO_TRANSPORT: case TC_CO_TRADDR: case TC_CO_TRSVCID: case TC_CO_NQN:
 	case TC_CO_HOSTNQN: case TC_CO_HOSTID: case TC_CO_HDR_DIGEST: case TC_CO_DATA_DIGEST:
 	case TC_CO_KATO: case TC_CO_CONNECT_TIMEOUT: case 'o': case 'h':
+	case TC_CO_TLS: case TC_CO_TLS_KEY: case TC_CO_TLS_KEY_FILE: case TC_CO_TLS_IDENTITY:
+	case TC_CO_TLS_COMPAT:
 		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL;
 	/* discover takes the reconnect options as nvme-cli does: a line of
 	 * /etc/nvme/discovery.conf serves connect-all too, where they go to

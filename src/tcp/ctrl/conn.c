@@ -24,86 +24,7 @@
 
 #include <nvmf/endian.h>
 
-#include "tcp/ctrl/tcp_ctrl.h"
-
-#define TCP_LINGER_MS    5000
-/* Send batch limits: header/digest bytes and iovecs in one uv_write. */
-#define TCP_CTRL_TX_ARENA (32 * 1024)
-#define TCP_CTRL_TX_IOV   256
-
-struct tcp_creq {
-	struct tcp_cconn *conn;
-	uint16_t ttag;			/* slot index, the R2T transfer tag */
-	uint16_t cid;
-	uint32_t h2c_next;		/* next DATAO expected */
-	bool     r2t_sent;
-	bool     ddgst_bad;
-	bool     in_ctl;		/* the controller owns it until complete() */
-	bool     finished;		/* its response is queued: free once written */
-	struct tcp_tx_item txi;		/* on the send queue: */
-	bool     send_r2t;		/*   an R2T for its data */
-	bool     send_resp;		/*   its data (C2H) and response */
-	uint64_t tx_seq;		/* the batch that carries its data (tcp_tx_batch) */
-	struct tcp_creq *retire_next;	/* on the connection's retire list */
-	/* Last: the owner's request struct starts with it and extends past
-	 * the end (xp_listen_opts.req_size). */
-	struct xp_creq x;
-};
-
-struct tcp_cconn {
-	struct tcp_cconn *next;
-	struct tcp_srv *srv;
-	uv_tcp_t sock;
-	uv_timer_t timer;		/* ICReq deadline, then linger deadline */
-	uv_shutdown_t shut;
-	unsigned handles_open;
-	struct tcp_rx rx;
-	struct tcp_params params;
-	bool     ic_done;
-	bool     connected;		/* Connect succeeded: the set-up timer is off */
-	/* Commands a connection may have between CapsuleCmd and the write of
-	 * its response: twice the largest queue size, because a response
-	 * handed to the kernel can reach the host (which then reuses the
-	 * slot) before our write callback has run. The index is the TTAG. */
-	struct tcp_creq **slots;
-	unsigned nslots_max;
-	unsigned nslots;
-	unsigned nreqs;			/* live tcp_req objects */
-	struct tcp_creq *cur;		/* CapsuleCmd being received (NULL: discard) */
-	struct tcp_creq *h2c_cur;	/* H2CData being received */
-	uint8_t *discard;		/* in-capsule data of a failed command */
-	uint32_t max_icd;
-	uint32_t maxh2cdata;
-	struct tcp_tx tx;		/* the send path (tcp/tx.h) */
-	/* Requests whose response went into the batch being written: freed
-	 * once that write ends (tx_written), the only ones it may free. */
-	struct tcp_creq *retire;
-	struct tcp_tx_item ic_item;	/* ICResp queued */
-	struct tcp_tx_item term_item;	/* C2HTermReq queued: the last PDU */
-	bool     linger;		/* closing once the queued PDUs are out */
-	bool     shut_started;
-	bool     closed;
-	uint8_t  icresp[TCP_PDU_HDR_BUF];
-	size_t   icresp_len;
-	uint8_t  term[TCP_PDU_HDR_BUF + NVMF_TCP_TERM_DATA_MAX];
-	size_t   term_len;
-	char     peer[80];
-	/* Last: the owner's queue struct starts with it and extends past the
-	 * end (xp_listen_opts.queue_size). */
-	struct xp_cqueue q;
-};
-
-#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
-
-static struct tcp_creq *creq_of(struct xp_creq *x)
-{
-	return container_of(x, struct tcp_creq, x);
-}
-
-static struct tcp_cconn *conn_of(struct xp_cqueue *q)
-{
-	return container_of(q, struct tcp_cconn, q);
-}
+#include "tcp/ctrl/conn.h"
 
 static const struct xp_cqueue_ops *owner(const struct tcp_cconn *c)
 {
@@ -233,7 +154,7 @@ static void tx_written(struct tcp_tx *tx, int status)
 		r = next;
 	}
 	if (status < 0 && !c->closed)
-		tcp_cconn_close(c, status == UV_ECANCELED ? "closed" : uv_strerror(status));
+		tcp_cconn_close(c, status == UV_ECANCELED ? "closed" : tcp_tx_strerror(tx, status));
 	else
 		conn_maybe_shutdown(c);
 	if (c->srv->base.draining)
@@ -246,7 +167,7 @@ static const struct tcp_tx_ops conn_tx_ops = {
 	.written = tx_written,
 };
 
-static void conn_flush(struct tcp_cconn *c)
+void tcp_cconn_flush(struct tcp_cconn *c)
 {
 	int rc;
 
@@ -254,7 +175,7 @@ static void conn_flush(struct tcp_cconn *c)
 		return;
 	rc = tcp_tx_flush(&c->tx);
 	if (rc < 0) {
-		tcp_cconn_close(c, uv_strerror(rc));
+		tcp_cconn_close(c, tcp_tx_strerror(&c->tx, rc));
 		conn_maybe_free(c);
 	}
 }
@@ -272,6 +193,14 @@ static void conn_maybe_shutdown(struct tcp_cconn *c)
 {
 	if (!c->linger || c->closed || c->shut_started || !tcp_cconn_idle(c))
 		return;
+	/* Under TLS, close_notify follows the last PDU (RFC 8446, 6.1). */
+	if (c->tls && c->tio.open && !c->tls_closing) {
+		c->tls_closing = true;
+		if (tcp_tls_io_close(&c->tio) == 0) {
+			tcp_cconn_flush(c);
+			return;
+		}
+	}
 	c->shut_started = true;
 	c->shut.data = c;
 	if (uv_shutdown(&c->shut, (uv_stream_t *)&c->sock, shut_cb) < 0)
@@ -300,7 +229,7 @@ void tcp_srv_flush_all(struct tcp_srv *srv)
 
 	for (c = srv->conns; c; c = n) {
 		n = c->next;
-		conn_flush(c);
+		tcp_cconn_flush(c);
 		conn_maybe_shutdown(c);
 	}
 }
@@ -330,6 +259,7 @@ static void conn_maybe_free(struct tcp_cconn *c)
 	tcp_rx_free(&c->rx);
 	free(c->slots);
 	free(c->discard);
+	tcp_cconn_tls_fini(c);
 	tcp_tx_fini(&c->tx);
 	free(c);
 	if (srv->base.draining && srv->nconns == 0 && srv->base.drain_cb) {
@@ -375,6 +305,8 @@ static void linger_cb(uv_timer_t *t)
 	struct tcp_cconn *c = t->data;
 
 	tcp_cconn_close(c, c->linger ? "peer does not read: forced close"
+			   : c->tls_sniffing ? "nothing received in time"
+			   : c->tls && !c->tio.open ? "no TLS handshake in time"
 			   : !c->ic_done ? "no ICReq in time" : "no Connect in time");
 }
 
@@ -676,29 +608,47 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	void *base;
 	size_t len;
 
+	(void)hint;
+	if (c->tls_sniffing || c->tls) {
+		tcp_tls_io_buf(&c->tio, buf);
+		return;
+	}
 	tcp_rx_get_buf(&c->rx, &base, &len);
 	*buf = uv_buf_init(base, (unsigned)len);
 }
 
-static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+bool tcp_cconn_live(void *arg)
 {
-	struct tcp_cconn *c = s->data;
-	int rc;
+	const struct tcp_cconn *c = arg;
 
-	if (nread == 0 || c->closed)
-		return;
-	if (nread < 0) {
-		tcp_cconn_close(c, nread == UV_EOF ? "host closed the connection"
-						  : uv_strerror((int)nread));
-		return;
-	}
-	rc = tcp_rx_commit(&c->rx, (size_t)nread);
+	return !c->closed && !c->linger;
+}
+
+void tcp_cconn_rx_result(struct tcp_cconn *c, int rc)
+{
 	if (rc == 0 || c->closed || c->linger)
 		return;
 	if (c->rx.err.fes)
 		conn_fatal(c, &c->rx.err);
 	else
 		tcp_cconn_close(c, c->rx.err.msg[0] ? c->rx.err.msg : "receive error");
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct tcp_cconn *c = s->data;
+
+	if (nread == 0 || c->closed)
+		return;
+	if (nread < 0) {
+		tcp_cconn_close(c, nread != UV_EOF ? uv_strerror((int)nread)
+				   : c->tls ? tcp_cconn_tls_eof(c) : "host closed the connection");
+		return;
+	}
+	if (c->tls_sniffing || c->tls)
+		tcp_cconn_tls_input(c, buf->base, (size_t)nread);
+	else
+		tcp_cconn_rx_result(c, tcp_rx_commit(&c->rx, (size_t)nread));
 }
 
 /* ---- Accept ------------------------------------------------------------------ */
@@ -791,6 +741,10 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	tcp_srv_log(srv, NVMF_LOG_INFO, "%s: connected", c->peer);
 	uv_tcp_nodelay(&c->sock, 1);
 	uv_timer_start(&c->timer, linger_cb, o->connect_timeout_ms, 0);
+	if (o->tp.tcp.tls != XP_TLS_NONE && tcp_cconn_tls_init(c) < 0) {
+		tcp_cconn_close(c, "out of memory for TLS");
+		return -ENOMEM;
+	}
 	rc = uv_read_start((uv_stream_t *)&c->sock, alloc_cb, read_cb);
 	if (rc < 0)
 		tcp_cconn_close(c, uv_strerror(rc));

@@ -1,0 +1,114 @@
+/*
+ * One NVMe/TCP connection on the controller side: its state, shared by
+ * conn.c (the connection) and conn_tls.c (TLS on it). Private to
+ * src/tcp/ctrl.
+ */
+#ifndef NVMF_TCP_CTRL_CONN_H
+#define NVMF_TCP_CTRL_CONN_H
+
+#include <stddef.h>
+
+#include "tcp/ctrl/tcp_ctrl.h"
+#include "tcp/tls_io.h"
+
+#define TCP_LINGER_MS    5000
+/* Send batch limits: header/digest bytes and iovecs in one uv_write. */
+#define TCP_CTRL_TX_ARENA (32 * 1024)
+#define TCP_CTRL_TX_IOV   256
+
+struct tcp_creq {
+	struct tcp_cconn *conn;
+	uint16_t ttag;			/* slot index, the R2T transfer tag */
+	uint16_t cid;
+	uint32_t h2c_next;		/* next DATAO expected */
+	bool     r2t_sent;
+	bool     ddgst_bad;
+	bool     in_ctl;		/* the controller owns it until complete() */
+	bool     finished;		/* its response is queued: free once written */
+	struct tcp_tx_item txi;		/* on the send queue: */
+	bool     send_r2t;		/*   an R2T for its data */
+	bool     send_resp;		/*   its data (C2H) and response */
+	uint64_t tx_seq;		/* the batch that carries its data (tcp_tx_batch) */
+	struct tcp_creq *retire_next;	/* on the connection's retire list */
+	/* Last: the owner's request struct starts with it and extends past
+	 * the end (xp_listen_opts.req_size). */
+	struct xp_creq x;
+};
+
+struct tcp_cconn {
+	struct tcp_cconn *next;
+	struct tcp_srv *srv;
+	uv_tcp_t sock;
+	uv_timer_t timer;		/* ICReq deadline, then linger deadline */
+	uv_shutdown_t shut;
+	unsigned handles_open;
+	struct tcp_rx rx;
+	struct tcp_params params;
+	bool     ic_done;
+	bool     connected;		/* Connect succeeded: the set-up timer is off */
+	/* Commands a connection may have between CapsuleCmd and the write of
+	 * its response: twice the largest queue size, because a response
+	 * handed to the kernel can reach the host (which then reuses the
+	 * slot) before our write callback has run. The index is the TTAG. */
+	struct tcp_creq **slots;
+	unsigned nslots_max;
+	unsigned nslots;
+	unsigned nreqs;			/* live tcp_req objects */
+	struct tcp_creq *cur;		/* CapsuleCmd being received (NULL: discard) */
+	struct tcp_creq *h2c_cur;	/* H2CData being received */
+	uint8_t *discard;		/* in-capsule data of a failed command */
+	uint32_t max_icd;
+	uint32_t maxh2cdata;
+	struct tcp_tx tx;		/* the send path (tcp/tx.h) */
+	/* Requests whose response went into the batch being written: freed
+	 * once that write ends (tx_written), the only ones it may free. */
+	struct tcp_creq *retire;
+	struct tcp_tx_item ic_item;	/* ICResp queued */
+	struct tcp_tx_item term_item;	/* C2HTermReq queued: the last PDU */
+	bool     linger;		/* closing once the queued PDUs are out */
+	bool     shut_started;
+	bool     closed;
+	uint8_t  icresp[TCP_PDU_HDR_BUF];
+	size_t   icresp_len;
+	uint8_t  term[TCP_PDU_HDR_BUF + NVMF_TCP_TERM_DATA_MAX];
+	size_t   term_len;
+	char     peer[80];
+	/* TLS (conn_tls.c): the listener allows or requires it. Until the
+	 * first bytes arrive (sniffing) reads land in tio's buffer. */
+	bool     tls_sniffing;		/* first read decides TLS or plaintext */
+	bool     tls;			/* the connection runs over TLS */
+	bool     tls_closing;		/* close_notify queued after the last PDU */
+	struct tcp_tls_io tio;
+	/* Last: the owner's queue struct starts with it and extends past the
+	 * end (xp_listen_opts.queue_size). */
+	struct xp_cqueue q;
+};
+
+#define container_of(p, type, member) ((type *)(void *)((char *)(p) - offsetof(type, member)))
+
+static inline struct tcp_creq *creq_of(struct xp_creq *x)
+{
+	return container_of(x, struct tcp_creq, x);
+}
+
+static inline struct tcp_cconn *conn_of(struct xp_cqueue *q)
+{
+	return container_of(q, struct tcp_cconn, q);
+}
+
+/* conn_tls.c */
+/* At accept, when the listener has TLS: get ready to tell TLS from
+ * plaintext. 0 or -ENOMEM. */
+int  tcp_cconn_tls_init(struct tcp_cconn *c);
+/* A read while sniffing or under TLS; rx_result() takes what the framer
+ * returned. */
+void tcp_cconn_tls_input(struct tcp_cconn *c, const void *data, size_t n);
+/* End of file under TLS: the reason for the log. */
+const char *tcp_cconn_tls_eof(struct tcp_cconn *c);
+void tcp_cconn_tls_fini(struct tcp_cconn *c);
+/* conn.c */
+void tcp_cconn_rx_result(struct tcp_cconn *c, int rc);
+void tcp_cconn_flush(struct tcp_cconn *c);
+bool tcp_cconn_live(void *c);
+
+#endif /* NVMF_TCP_CTRL_CONN_H */
