@@ -27,10 +27,10 @@ tshark, which tshark mode runs as root, as the suite does). Exit 0 pass, 1 fail.
 
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.realpath(__file__))
@@ -136,7 +136,10 @@ def tshark_fields(pcap, port, fields, display, extra=()):
 def tshark(env):
     host, port = env["NVMF_TEST_TRADDR"], int(env["NVMF_TEST_TRSVCID"])
     ident, psk = env["NVMF_TEST_TLS_IDENTITY"], env["NVMF_TEST_TLS_PSK"]
-    tmp = tempfile.mkdtemp(prefix="interop_tls_tshark.", dir=env.get("NVMF_TEST_STATEDIR") or None)
+    # In the fixture's state directory (kept for a look after a failure; the next run replaces it).
+    tmp = os.path.join(env["NVMF_TEST_STATEDIR"], "tls-capture")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
     pcap, keylog = os.path.join(tmp, "tls.pcapng"), os.path.join(tmp, "keylog")
     print("# capture: %s (key log %s)" % (pcap, keylog))
     try:
