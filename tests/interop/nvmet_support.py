@@ -5,11 +5,13 @@ import base64
 import ctypes
 import errno
 import fcntl
+import hashlib
 import json
 import lzma
 import os
 import re
 import secrets
+import select
 import shlex
 import shutil
 import signal
@@ -17,10 +19,13 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
+import zlib
 
 IO_PORT = 4420
 DISC_PORT = 8009
+TLS_OPT_PORT = 4421  # tls configuration's second port: TLS 1.3 offered, not required
 
 # Short names for the kernels the suite uses. The metapackages depend on the
 # current ABI package (linux-image-6.1.0-NN-cloud-amd64, which changes with
@@ -30,6 +35,27 @@ KERNEL_ALIASES = {
     "6.12": "linux-image-6.12-cloud-amd64",
 }
 MODULES = ["configfs", "nvmet", "nvmet-tcp", "virtio_pci", "virtio_blk", "virtio_net"]
+# The kernel TLS (kTLS) and the crypto it installs after tlshd's handshake. The guest has no
+# modprobe, so nothing is loaded on demand: without these the handshake succeeds and the kernel
+# then logs "TLS handshake complete, error -5" (tlshd: "The kernel does not support the
+# requested algorithm").
+TLS_MODULES = ["tls", "crypto_null", "gcm", "ghash-generic", "ccm", "cryptd", "crypto_simd", "aesni-intel"]
+
+# Debian 13 (trixie) userland of the tls configuration: the TLS handshake daemon (ktls-utils:
+# tlshd), keyctl (keyutils) and nvme-cli 2.13 (libnvme 1.13), with every library they load and
+# Debian 13's glibc and loader (Debian 12 packages no tlshd; nvme-cli 2.13's key derivation is
+# the one under test). Downloaded with a private apt configuration, unpacked with dpkg -x, never
+# installed on this machine.
+TRIXIE_PACKAGES = [
+    "ktls-utils", "keyutils", "nvme-cli",
+    "libc6", "libgnutls30t64", "libglib2.0-0t64", "libkeyutils1", "libnl-3-200", "libnl-genl-3-200",
+    "libnvme1t64", "libjson-c5", "libssl3t64", "libgmp10", "libhogweed6t64", "libnettle8t64",
+    "libidn2-0", "libunistring5", "libp11-kit0", "libtasn1-6", "libatomic1", "libffi8",
+    "libpcre2-8-0", "zlib1g", "libzstd1",
+]
+TRIXIE_BINARIES = ["usr/sbin/tlshd", "usr/bin/keyctl", "usr/sbin/nvme"]
+TRIXIE_FILES = ["etc/tlshd.conf"]
+TRIXIE_LIBDIR = "usr/lib/x86_64-linux-gnu"
 
 
 class Fail(Exception):
@@ -116,6 +142,31 @@ def cpio_newc(entries):
     return bytes(out)
 
 
+def module_paths(root, kver, modules):
+    """The .ko files of modules and their dependencies, in load order (modprobe's)."""
+    out = run(["modprobe", "-d", root, "-S", kver, "--show-depends", "-a"] + modules)
+    mods = []
+    for line in out.splitlines():
+        m = re.match(r"insmod (\S+)", line)
+        if m and m.group(1) not in mods:
+            mods.append(m.group(1))
+    return mods
+
+
+def module_entries(paths, entries):
+    """Appends lib/modules/<name>.ko cpio entries for paths; returns the names in order."""
+    names = []
+    for path in paths:
+        data = open(path, "rb").read()
+        base = os.path.basename(path)
+        # busybox insmod hands the file to init_module() as is: decompress.
+        if base.endswith(".xz"):
+            data, base = lzma.decompress(data), base[:-3]
+        names.append(base)
+        entries.append(("lib/modules/" + base, 0o100644, data, 0, 0))
+    return names
+
+
 def fetch_kernel(cache, kernel):
     """Returns (dir with vmlinuz and base.cpio, kernel version), preparing it once."""
     alias_file = os.path.join(cache, "resolved-" + kernel.replace("/", "_"))
@@ -166,26 +217,13 @@ def fetch_kernel(cache, kernel):
         # The package ships no modules.dep: build it, then let modprobe order
         # the dependencies of exactly the modules the target needs.
         run(["depmod", "-b", root, kver])
-        out = run(["modprobe", "-d", root, "-S", kver, "--show-depends", "-a"] + MODULES)
-        mods = []
-        for line in out.splitlines():
-            m = re.match(r"insmod (\S+)", line)
-            if m and m.group(1) not in mods:
-                mods.append(m.group(1))
+        mods = module_paths(root, kver, MODULES)
         entries = [(d, 0o40755, b"", 0, 0) for d in
                    ("bin", "dev", "etc", "lib", "lib/modules", "proc", "sys", "run", "tmp")]
         entries.append(("dev/console", 0o20600, b"", 5, 1))
         entries.append(("dev/null", 0o20666, b"", 1, 3))
         entries.append(("bin/busybox", 0o100755, open("/bin/busybox", "rb").read(), 0, 0))
-        names = []
-        for path in mods:
-            data = open(path, "rb").read()
-            base = os.path.basename(path)
-            # busybox insmod hands the file to init_module() as is: decompress.
-            if base.endswith(".xz"):
-                data, base = lzma.decompress(data), base[:-3]
-            names.append(base)
-            entries.append(("lib/modules/" + base, 0o100644, data, 0, 0))
+        names = module_entries(mods, entries)
         entries.append(("etc/modules.list", 0o100644, ("\n".join(names) + "\n").encode(), 0, 0))
         with open(os.path.join(kdir, "base.cpio"), "wb") as f:
             f.write(cpio_newc(entries))
@@ -200,26 +238,329 @@ def fetch_kernel(cache, kernel):
                                                    " ".join(names)))
         return kdir, kver
 
+def kernel_extra_modules(kdir, kver, modules, tag):
+    """A cpio archive, kept in the kernel's cache directory, of the given modules and of their
+    dependencies that base.cpio lacks, listed in load order in /etc/modules-<tag>.list (the
+    guest's /init loads every /etc/modules-*.list after /etc/modules.list). Made once per
+    kernel, from the cached .deb, so that base.cpio and its cache stay as they are."""
+    path = os.path.join(kdir, "modules-%s.cpio" % tag)
+    with Lock(kdir + ".lock"):
+        if os.path.exists(path):
+            return path
+        debs = [f for f in os.listdir(kdir) if f.endswith(".deb")]
+        if len(debs) != 1:
+            raise Fail("no kernel package in %s (found %s): remove the directory to fetch it again" % (kdir, debs))
+        root = tempfile.mkdtemp(prefix="root-", dir=kdir)
+        try:
+            run(["dpkg", "-x", os.path.join(kdir, debs[0]), root])
+            run(["depmod", "-b", root, kver])
+            base = set(os.path.basename(m) for m in module_paths(root, kver, MODULES))
+            mods = [m for m in module_paths(root, kver, MODULES + modules) if os.path.basename(m) not in base]
+            entries = []
+            names = module_entries(mods, entries)
+            entries.append(("etc/modules-%s.list" % tag, 0o100644, ("\n".join(names) + "\n").encode(), 0, 0))
+            with open(path + ".tmp", "wb") as f:
+                f.write(cpio_newc(entries))
+            os.replace(path + ".tmp", path)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        log("prepared the %s modules of %s: %s" % (tag, kver, " ".join(names)))
+        return path
+
+
+# ---------------------------------------------------------------------------
+# Debian 13 userland (tls configuration): apt-get download with a private apt
+# configuration under the cache, dpkg -x, the binaries and the libraries they
+# load into a cpio archive appended to the initramfs.
+
+def trixie_source():
+    """A deb822 stanza for Debian 13's main archive, from the mirror this machine uses."""
+    uri, signed = "http://deb.debian.org/debian", "/usr/share/keyrings/debian-archive-keyring.gpg"
+    deb822 = "/etc/apt/sources.list.d/debian.sources"
+    try:
+        if os.path.exists(deb822):
+            first = re.split(r"\n\s*\n", open(deb822).read().strip())[0]
+            m = re.search(r"^URIs:\s*(\S+)", first, re.M)
+            uri = m.group(1) if m else uri
+            m = re.search(r"^Signed-By:\s*(\S+)", first, re.M)
+            signed = m.group(1) if m else signed
+        elif os.path.exists("/etc/apt/sources.list"):
+            m = re.search(r"^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+bookworm\s", open("/etc/apt/sources.list").read(), re.M)
+            uri = m.group(1) if m else uri
+    except OSError:
+        pass
+    lines = ["Types: deb", "URIs: " + uri, "Suites: trixie", "Components: main"]
+    if os.path.exists(signed):
+        lines.append("Signed-By: " + signed)
+    return "\n".join(lines) + "\n"
+
+
+def elf_needed(path):
+    """DT_NEEDED entries of an ELF64 little-endian file (its section headers)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        raise Fail("%s is not an ELF64 little-endian file" % path)
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    # (name, type, flags, addr, offset, size, link, info, addralign, entsize)
+    secs = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    out = []
+    for sec in secs:
+        if sec[1] != 6:  # SHT_DYNAMIC
+            continue
+        strtab = secs[sec[6]][4]
+        for off in range(sec[4], sec[4] + sec[5], 16):
+            tag, val = struct.unpack_from("<qQ", data, off)
+            if tag == 0:
+                break
+            if tag == 1:  # DT_NEEDED
+                p = strtab + val
+                out.append(data[p:data.index(b"\0", p)].decode())
+    return out
+
+
+def userland_entries(root):
+    """cpio entries: TRIXIE_BINARIES, TRIXIE_FILES, the loader and every library the binaries
+    need (DT_NEEDED, transitively) with their symlinks, plus lib64 -> usr/lib64 and
+    lib/x86_64-linux-gnu -> ../usr/lib/x86_64-linux-gnu (the base archive has a real /lib)."""
+    want = list(TRIXIE_BINARIES) + list(TRIXIE_FILES) + ["usr/lib64/ld-linux-x86-64.so.2"]
+    queue = list(TRIXIE_BINARIES)
+    seen_libs = set()
+    while queue:
+        rel = queue.pop()
+        for lib in elf_needed(os.path.join(root, rel)):
+            if lib in seen_libs:
+                continue
+            seen_libs.add(lib)
+            lrel = os.path.join(TRIXIE_LIBDIR, lib)
+            if not os.path.exists(os.path.join(root, lrel)):
+                raise Fail("%s needs %s, which none of the Debian 13 packages %s provides"
+                           % (rel, lib, " ".join(TRIXIE_PACKAGES)))
+            want.append(lrel)
+            queue.append(os.path.relpath(os.path.realpath(os.path.join(root, lrel)), root))
+    entries, done = [], set()
+
+    def add(rel):
+        if rel in done:
+            return
+        parent = os.path.dirname(rel)
+        if parent:
+            add(parent)
+        done.add(rel)
+        full = os.path.join(root, rel)
+        st = os.lstat(full)
+        if os.path.islink(full):
+            target = os.readlink(full)
+            entries.append((rel, 0o120777, target.encode(), 0, 0))
+            add(os.path.normpath(os.path.join(parent, target)).lstrip("/") if not target.startswith("/")
+                else target.lstrip("/"))
+        elif os.path.isdir(full):
+            entries.append((rel, 0o40755, b"", 0, 0))
+        else:
+            entries.append((rel, 0o100000 | (st.st_mode & 0o7777), open(full, "rb").read(), 0, 0))
+    for rel in want:
+        add(rel)
+    entries.append(("lib64", 0o120777, b"usr/lib64", 0, 0))
+    entries.append(("lib/x86_64-linux-gnu", 0o120777, b"../usr/lib/x86_64-linux-gnu", 0, 0))
+    return entries
+
+
+def fetch_trixie(cache):
+    """Returns (path of the userland cpio archive, "package version" lines), preparing them
+    once. The .debs stay in CACHE/trixie-tls/debs; apt's lists live in CACHE/trixie-tls/apt
+    only while downloading. This machine's apt state is never used for writing: sources,
+    lists, package cache and preferences all point into the cache (apt-get reads the dpkg
+    status file, and changes nothing)."""
+    d = os.path.join(cache, "trixie-tls")
+    cpio = os.path.join(d, "userland.cpio")
+    try:
+        os.makedirs(cache, exist_ok=True)
+    except OSError as e:
+        raise Fail("cannot use %s as the download cache: %s" % (cache, e.strerror))
+    with Lock(d + ".lock"):
+        ready = os.path.join(d, "ready")
+        if os.path.exists(ready) and os.path.exists(cpio):
+            return cpio, open(ready).read()
+        t0 = time.monotonic()
+        shutil.rmtree(d, ignore_errors=True)
+        apt = os.path.join(d, "apt")
+        for sub in ("sources", "preferences", "lists/partial", "cache/archives/partial"):
+            os.makedirs(os.path.join(apt, sub))
+        os.makedirs(os.path.join(d, "debs"))
+        with open(os.path.join(apt, "sources", "trixie.sources"), "w") as f:
+            f.write(trixie_source())
+        opts = ["-o", "Dir::Etc::SourceList=/dev/null", "-o", "Dir::Etc::SourceParts=" + os.path.join(apt, "sources"),
+                "-o", "Dir::Etc::Preferences=/dev/null",
+                "-o", "Dir::Etc::PreferencesParts=" + os.path.join(apt, "preferences"),
+                "-o", "Dir::State::Lists=" + os.path.join(apt, "lists"),
+                "-o", "Dir::Cache=" + os.path.join(apt, "cache"),
+                "-o", "APT::Sandbox::User=root", "-q"]
+        log("downloading Debian 13 packages: %s" % " ".join(TRIXIE_PACKAGES))
+        try:
+            run(["apt-get"] + opts + ["update"])
+            run(["apt-get"] + opts + ["download"] + TRIXIE_PACKAGES, cwd=os.path.join(d, "debs"))
+        except Fail as e:
+            raise Fail("cannot download the Debian 13 packages of the tls configuration "
+                       "(a Debian mirror must be reachable): %s" % e)
+        shutil.rmtree(apt)
+        t1 = time.monotonic()
+        debs = sorted(f for f in os.listdir(os.path.join(d, "debs")) if f.endswith(".deb"))
+        if len(debs) != len(TRIXIE_PACKAGES):
+            raise Fail("apt-get download left %d packages, expected %d: %s" % (len(debs), len(TRIXIE_PACKAGES), debs))
+        root = tempfile.mkdtemp(prefix="root-", dir=d)
+        try:
+            for deb in debs:
+                run(["dpkg", "-x", os.path.join(d, "debs", deb), root])
+            entries = userland_entries(root)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        with open(cpio + ".tmp", "wb") as f:
+            f.write(cpio_newc(entries))
+        os.replace(cpio + ".tmp", cpio)
+        # "nvme-cli_2.13-2_amd64.deb" -> "nvme-cli 2.13-2" (":" of an epoch is "%3a" in the name)
+        versions = "".join("%s %s\n" % tuple(deb.split("_")[:2]) for deb in debs).replace("%3a", ":")
+        size = sum(len(e[2]) for e in entries)
+        with open(os.path.join(d, "timing"), "w") as f:
+            f.write("download %.1fs prepare %.1fs, %d files, %.1f MB\n"
+                    % (t1 - t0, time.monotonic() - t1, len(entries), size / 1e6))
+        with open(ready, "w") as f:
+            f.write(versions)
+        log("prepared the Debian 13 userland: %s" % open(os.path.join(d, "timing")).read().strip())
+        return cpio, versions
+
 
 # ---------------------------------------------------------------------------
 # ICReq probe (NVMe/TCP 1.0, 3.6.2.2-3.6.2.3), independent of libnvmf so that
 # the harness proves the target is up before any libnvmf code runs.
 
+ICREQ = struct.pack("<BBBBIHBBI", 0, 0, 128, 0, 128, 0, 0, 0, 0) + bytes(112)
+
+
+def parse_icresp(buf):
+    typ, flags, hlen, pdo, plen, pfv, cpda, dgst, maxh2c = struct.unpack_from("<BBBBIHBBI", buf)
+    if typ != 1 or hlen != 128 or plen != 128 or pfv != 0 or maxh2c < 4096 or maxh2c % 4:
+        raise Fail("bad ICResp: type %d hlen %d plen %d pfv %d maxh2cdata %d" % (typ, hlen, plen, pfv, maxh2c))
+    return {"cpda": cpda, "dgst": dgst, "maxh2cdata": maxh2c}
+
+
 def icreq_probe(host, port, timeout=3.0):
     """Returns the ICResp fields as a dict, or raises OSError / Fail."""
-    icreq = struct.pack("<BBBBIHBBI", 0, 0, 128, 0, 128, 0, 0, 0, 0) + bytes(112)
     with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(icreq)
+        s.sendall(ICREQ)
         buf = b""
         while len(buf) < 128:
             chunk = s.recv(128 - len(buf))
             if not chunk:
                 raise OSError(errno.ECONNRESET, "connection closed after %d bytes of ICResp" % len(buf))
             buf += chunk
-    typ, flags, hlen, pdo, plen, pfv, cpda, dgst, maxh2c = struct.unpack_from("<BBBBIHBBI", buf)
-    if typ != 1 or hlen != 128 or plen != 128 or pfv != 0 or maxh2c < 4096 or maxh2c % 4:
-        raise Fail("bad ICResp: type %d hlen %d plen %d pfv %d maxh2cdata %d" % (typ, hlen, plen, pfv, maxh2c))
-    return {"cpda": cpda, "dgst": dgst, "maxh2cdata": maxh2c}
+    return parse_icresp(buf)
+
+
+# ---------------------------------------------------------------------------
+# The same over TLS 1.3 with an external PSK (NVMe/TCP 1.1, 3.6.1), through the
+# openssl command: Python 3.11's ssl module has no TLS 1.3 external PSKs.
+
+def _der(tag, body):
+    n = len(body)
+    size = bytes([n]) if n < 0x80 else (b"\x81" + bytes([n]) if n < 0x100 else b"\x82" + n.to_bytes(2, "big"))
+    return bytes([tag]) + size + body
+
+
+def psk_session_pem(psk, hash_id):
+    """A PEM "SSL SESSION PARAMETERS" whose master key is psk and whose cipher suite is
+    TLS_AES_128_GCM_SHA256 (hash_id 1) or TLS_AES_256_GCM_SHA384 (2), for s_client
+    -psk_session: with -psk the openssl command always pairs the key with SHA-256. Only the
+    mandatory fields of OpenSSL's SSL_SESSION_ASN1: version 1, TLS 1.3, cipher, empty
+    session id, master key."""
+    cipher = b"\x13\x01" if hash_id == 1 else b"\x13\x02"
+    der = _der(0x30, _der(2, b"\x01") + _der(2, b"\x03\x04") + _der(4, cipher) + _der(4, b"") + _der(4, psk))
+    return ("-----BEGIN SSL SESSION PARAMETERS-----\n%s-----END SSL SESSION PARAMETERS-----\n"
+            % base64.encodebytes(der).decode())
+
+
+def tls_icreq_probe(host, port, identity, psk_hex, hash_id=1, timeout=10.0, openssl="openssl", keylog=None):
+    """One ICReq over TLS 1.3 with the external PSK psk_hex (the TLS PSK itself, as the
+    target's keyring holds it) and its identity, through `openssl s_client -tls1_3 -brief`.
+    keylog: a file for s_client's TLS secrets (NSS key log, for tshark).
+    Returns a dict: icresp (the ICResp fields, or None when none came), error (why not),
+    protocol and ciphersuite (s_client's summary), stderr (all s_client said), rc."""
+    icresp, error = None, None
+    with tempfile.TemporaryDirectory(prefix="nvmet-tls-") as tmp:
+        argv = [openssl, "s_client", "-connect", "%s:%d" % (host, port), "-tls1_3", "-brief", "-nocommands",
+                "-psk_identity", identity]
+        if hash_id == 1:
+            argv += ["-ciphersuites", "TLS_AES_128_GCM_SHA256", "-psk", psk_hex]
+        else:
+            sess = os.path.join(tmp, "psk.pem")
+            with open(sess, "w") as f:
+                f.write(psk_session_pem(bytes.fromhex(psk_hex), hash_id))
+            argv += ["-ciphersuites", "TLS_AES_256_GCM_SHA384", "-psk_session", sess]
+        if keylog:
+            argv += ["-keylogfile", keylog]
+        try:
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as e:
+            raise Fail("cannot run %s (the openssl command, package openssl): %s" % (openssl, e.strerror))
+        buf = b""
+        try:
+            p.stdin.write(ICREQ)
+            p.stdin.flush()
+            end = time.monotonic() + timeout
+            while len(buf) < 128:
+                left = end - time.monotonic()
+                if left <= 0:
+                    error = "no ICResp within %.0fs (%d bytes)" % (timeout, len(buf))
+                    break
+                r, _, _ = select.select([p.stdout], [], [], left)
+                if not r:
+                    continue
+                chunk = os.read(p.stdout.fileno(), 128 - len(buf))
+                if not chunk:
+                    error = "connection closed after %d bytes of ICResp" % len(buf)
+                    break
+                buf += chunk
+        except BrokenPipeError:
+            error = "s_client exited before the ICReq was sent"
+        # End of input: s_client sends close_notify and exits (-brief does not ignore EOF).
+        try:
+            _, err = p.communicate(timeout=5)
+        except (subprocess.TimeoutExpired, BrokenPipeError, ValueError):
+            p.kill()
+            _, err = p.communicate()
+    err = err.decode(errors="replace")
+    if len(buf) == 128:
+        try:
+            icresp = parse_icresp(buf)
+        except Fail as e:
+            error = str(e)
+    proto = re.search(r"^Protocol version: (\S+)", err, re.M)
+    suite = re.search(r"^Ciphersuite: (\S+)", err, re.M)
+    return {"icresp": icresp, "error": error, "protocol": proto.group(1) if proto else None,
+            "ciphersuite": suite.group(1) if suite else None, "stderr": err, "rc": p.returncode}
+
+
+def interchange_key(hmac, secret):
+    """The PSK interchange format (NVMe TCP 1.1, 3.6.1.5) of secret with hash id hmac:
+    "NVMeTLSkey-1:0H:" Base64(secret || CRC-32(secret) as LE32) ":"."""
+    crc = struct.pack("<I", zlib.crc32(secret))
+    return "NVMeTLSkey-1:%02x:%s:" % (hmac, base64.b64encode(secret + crc).decode())
+
+
+def interchange_secret(key):
+    """(hash id, secret) of an interchange key; raises Fail on a malformed one."""
+    m = re.fullmatch(r"NVMeTLSkey-1:0([0-2]):([A-Za-z0-9+/=]+):", key)
+    if not m:
+        raise Fail("not a PSK interchange key: %r" % key)
+    raw = base64.b64decode(m.group(2))
+    if len(raw) not in (36, 52) or struct.pack("<I", zlib.crc32(raw[:-4])) != raw[-4:]:
+        raise Fail("interchange key with a bad length or CRC: %r" % key)
+    return int(m.group(1)), raw[:-4]
+
+
+def fixed_secret(label, length):
+    """A fixed configured PSK for tests: the first length bytes of SHA-384(label)."""
+    return hashlib.sha384(label.encode()).digest()[:length]
 
 
 def free_port():

@@ -98,6 +98,12 @@ port_add() {	# ID TRSVCID [NQN...]: links NQNs, or what port_remove saved, or ev
 	mkdir "$p" || die "cannot create port $1" || return
 	wr "$p/addr_trtype" tcp && wr "$p/addr_adrfam" ipv4 &&
 		wr "$p/addr_traddr" "$GUEST_ADDR" && wr "$p/addr_trsvcid" "$2" || return
+	# A TLS port (port_add_tls) stays one across port_remove/port_add. tsas before treq:
+	# writing tsas resets treq. Both only while the port is disabled (no subsystem linked).
+	if [ -f "/run/port-$1.tls" ]; then
+		wr "$p/addr_tsas" tls1.3 && wr "$p/addr_treq" "$(cat "/run/port-$1.tls")" ||
+			die "port $1: this kernel refuses TLS (CONFIG_NVME_TARGET_TCP_TLS?)" || return
+	fi
 	id=$1; shift 2
 	if [ $# -eq 0 ] && [ -f "/run/port-$id.links" ]; then
 		set -- $(cat "/run/port-$id.links")
@@ -106,6 +112,15 @@ port_add() {	# ID TRSVCID [NQN...]: links NQNs, or what port_remove saved, or ev
 	fi
 	for nqn in "$@"; do port_link "$id" "$nqn" || return; done
 	rm -f "/run/port-$id.links"
+}
+
+port_add_tls() {	# ID TRSVCID TREQ [NQN...]: port_add with addr_tsas tls1.3 and addr_treq TREQ
+	# ("required" or "not required"). The kernel hands each handshake to tlshd, which finds
+	# the PSK by the identity the host sends in the .nvme keyring (tls_key_add).
+	printf '%s\n' "$3" > "/run/port-$1.tls"
+	id=$1 svc=$2
+	shift 3
+	port_add "$id" "$svc" "$@"
 }
 
 port_link() {	# ID NQN
@@ -166,4 +181,53 @@ state() {	# the configfs tree, one "path = value" per attribute, for tests and l
 			echo "${f#./} = $v"
 		fi
 	done
+}
+
+# ---- TLS (tls configuration: Debian 13's tlshd, keyctl and nvme-cli 2.13 in /usr) ----
+
+tls_key_add() {	# HMAC VERSION SECRET_HEX HOSTNQN SUBNQN: the TLS PSK nvme-cli derives, into .nvme
+	# gen-tls-key prints the configured PSK in the interchange format and inserts the TLS PSK
+	# (type psk, described by its identity) into .nvme, where tlshd looks for it. Its output
+	# lines come back as "GEN HMAC VERSION <line>".
+	out=$(nvme gen-tls-key --hmac="$1" --identity="$2" --secret="$3" --hostnqn="$4" --subsysnqn="$5" \
+		--insert 2>&1) || { echo "$out" >&2; die "nvme gen-tls-key --hmac=$1 --identity=$2 failed"; return 1; }
+	printf '%s\n' "$out" | sed "s/^/GEN $1 $2 /"
+}
+
+keyring_list() {	# KEYRING: "KEY <payload hex> <description>" for every key in it
+	for k in $(keyctl rlist "$1"); do
+		d=$(keyctl rdescribe "$k") || continue	# type;uid;gid;perm;description
+		printf 'KEY %s %s\n' "$(keyctl pipe "$k" | od -An -v -tx1 | tr -d ' \n')" "${d#*;*;*;*;}"
+	done
+}
+
+tls_keys() {	# the keys in .nvme, as keyring_list prints them
+	# Reading a key needs possession of it: link the kernel's .nvme keyring into the user
+	# session keyring, which is the session keyring of every process here (none has its own).
+	keyctl link %:.nvme @us >/dev/null || die "no .nvme keyring (nvme-keyring, CONFIG_NVME_KEYRING)" || return
+	keyring_list %:.nvme
+}
+
+tls_derive() {	# nvme-cli ARGS...: "nvme ARGS --keyring=<private keyring> --insert", its output as
+	# "NVME <line>", then the key it inserted (keyring_list); the keyring goes away after.
+	# The keyring hangs off a new session keyring of this request's shell (keyctl new_session
+	# replaces the caller's), so this shell and nvme-cli possess it and the keys in it: a
+	# keyring in @us got nvme-cli's add_key refused (EACCES) here.
+	keyctl new_session >/dev/null || die "keyctl new_session failed" || return
+	name="nvmf-derive-$$"
+	ring=$(keyctl newring "$name" @s) || die "cannot create keyring $name" || return
+	out=$(nvme "$@" --keyring="$name" --insert 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | sed 's/^/NVME /'
+	[ $rc -ne 0 ] || keyring_list "$ring"
+	keyctl unlink "$ring" @s >/dev/null
+	return $rc
+}
+
+tls_derive_gen() {	# HMAC VERSION SECRET_HEX HOSTNQN SUBNQN
+	tls_derive gen-tls-key --hmac="$1" --identity="$2" --secret="$3" --hostnqn="$4" --subsysnqn="$5"
+}
+
+tls_derive_check() {	# KEY VERSION HOSTNQN SUBNQN (KEY in the interchange format)
+	tls_derive check-tls-key --keydata="$1" --identity="$2" --hostnqn="$3" --subsysnqn="$4"
 }
