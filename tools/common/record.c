@@ -260,6 +260,7 @@ int tc_record_write(const char *dir, const struct tc_record *r)
 	json_object_object_add(o, "last_error", esc_string(r->last_error));
 	json_object_object_add(o, "outages", json_object_new_int64((int64_t)r->outages));
 	json_object_object_add(o, "reconnects", json_object_new_int64((int64_t)r->reconnects));
+	json_object_object_add(o, "tls", json_object_new_string(r->tls[0] ? r->tls : "none"));
 	json_object_object_add(o, "namespaces", ns_array(r));
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -396,6 +397,7 @@ int tc_record_load(const char *path, struct tc_record *r)
 	r->outages = (uint64_t)get_int(o, "outages", 0);
 	r->reconnects = (uint64_t)get_int(o, "reconnects", 0);
 	r->can_reconnect = json_object_object_get_ex(o, "reconnects", NULL);
+	get_str_esc(o, "tls", r->tls, sizeof(r->tls));
 	load_ns(o, r);
 	json_object_put(o);
 	r->alive = tc_pid_is_fuse(r->pid);

@@ -16,7 +16,8 @@
  * connecting, deleting, dead), or "connecting" in a record just claimed;
  * attempt and max_attempts count the reconnect attempts of the current (or
  * last) outage, last_error says why the latest attempt or connection
- * failed, outages and reconnects count since start. nvmf-fuse rewrites the
+ * failed, outages and reconnects count since start; tls is the cipher suite
+ * of an encrypted connection or "none" (never a key or identity). nvmf-fuse rewrites the
  * record on every transition. A record with "reconnects" comes from an
  * nvmf-fuse that reconnects on SIGUSR1 (nvmfctl reconnect); one without
  * must not be sent SIGUSR1, which would end an older nvmf-fuse.
@@ -74,6 +75,10 @@ struct tc_record {
 	char     last_error[TC_ESC_SIZE(256)];	/* "" if none */
 	uint64_t outages;		/* times the connection was lost */
 	uint64_t reconnects;		/* times it came back */
+	/* "tls": the TLS 1.3 cipher suite the connection runs, "requested"
+	 * while not connected, "none" for plaintext ("" in a record from
+	 * before TLS). */
+	char     tls[48];
 	/* Filled by the reader. */
 	char     path[TC_RECORD_PATH_MAX];	/* the record file */
 	bool     alive;		/* pid exists and is an nvmf-fuse process */

@@ -419,6 +419,9 @@ int cmd_list(int argc, char **argv)
 			       r->ns[k].file, sz, r->ns[k].lba_size,
 			       r->ns[k].read_only ? ", read-only" : "");
 		}
+		if (r->tls[0] && strcmp(r->tls, "none") != 0)
+			printf("%*s %s%s\n", wn, "", strcmp(r->tls, "requested") ?
+			       "encrypted: TLS 1.3, " : "TLS: ", r->tls);
 		if (r->alive && strcmp(r->state, "live") && r->last_error[0])
 			printf("%*s last error: %s\n", wn, "", r->last_error);
 		if (!r->alive)

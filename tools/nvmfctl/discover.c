@@ -6,7 +6,7 @@
  * reads /etc/nvme/discovery.conf as nvme-cli does: one line of discover
  * options per discovery controller, '#' starting a comment line.
  * connect-all discovers, then connects every NVM subsystem entry it can
- * honour, following referrals to other discovery services (bounded depth,
+ * honour (with TLS where the entry requires it), following referrals to other discovery services (bounded depth,
  * each service visited once).
  */
 #include "nvmfctl.h"
@@ -465,6 +465,16 @@ static void skip(struct walk *w, const struct nvmf_disc_rec *e, const char *why)
 
 static void walk_log(struct walk *w, const struct nc_target *disc, int depth);
 
+/* An entry that offers no TLS: none of the TLS options apply to it. */
+static void plaintext(struct nvmf_opts *o)
+{
+	o->tls = false;
+	o->tls_compat = false;
+	o->tls_identity = 0;
+	memset(o->tls_key, 0, sizeof(o->tls_key));
+	o->tls_key_file[0] = '\0';
+}
+
 static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 {
 	struct nc_conn_opts c = w->a->c;
@@ -475,6 +485,15 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 	snprintf(c.t.o.traddr, sizeof(c.t.o.traddr), "%s", e->traddr);
 	snprintf(c.t.o.trsvcid, sizeof(c.t.o.trsvcid), "%s", e->trsvcid[0] ? e->trsvcid : "4420");
 	snprintf(c.t.o.subnqn, sizeof(c.t.o.subnqn), "%s", e->subnqn);
+	/* TLS (NVMe-oF 1.1, Figure 38 TREQ, and TSAS as TP 8011 amends them):
+	 * where it is required, and where it is offered and the command line
+	 * asked for TLS anyway. The PSK comes from --tls-key (a configured PSK
+	 * derives for any subsystem) or from the key file's entry for this
+	 * subsystem. */
+	if ((e->treq & NVMF_DISC_TREQ_SECURE_MASK) == NVMF_DISC_TREQ_SECURE_REQUIRED)
+		c.t.o.tls = true;
+	else if (e->tsas[0] != NVMF_DISC_SECTYPE_TLS13)
+		plaintext(&c.t.o);
 	c.quiet_dup = true;
 	c.name = NULL;
 	c.mountpoint = NULL;
@@ -537,9 +556,11 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 			skip(w, e, "unknown subsystem type");
 			continue;
 		}
-		if ((e->treq & NVMF_DISC_TREQ_SECURE_MASK) == NVMF_DISC_TREQ_SECURE_REQUIRED ||
-		    e->tsas[0] != NVMF_DISC_SECTYPE_NONE) {
-			skip(w, e, "it requires a secure channel (TLS), not supported yet");
+		if (e->tsas[0] == NVMF_DISC_SECTYPE_TLS12 ||
+		    e->tsas[0] > NVMF_DISC_SECTYPE_TLS13) {
+			snprintf(why, sizeof(why), "its secure channel (TSAS sectype %u) is not "
+				 "TLS 1.3", e->tsas[0]);
+			skip(w, e, why);
 			continue;
 		}
 		connect_entry(w, e);

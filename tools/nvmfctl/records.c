@@ -87,6 +87,7 @@ json_object *nc_record_json(const struct tc_record *r)
 	json_object_object_add(o, "last_error", json_object_new_string(r->last_error));
 	json_object_object_add(o, "outages", nc_json_u64(r->outages));
 	json_object_object_add(o, "reconnects", nc_json_u64(r->reconnects));
+	json_object_object_add(o, "tls", json_object_new_string(r->tls[0] ? r->tls : "none"));
 	for (int i = 0; i < r->nr_ns; i++) {
 		json_object *n = json_object_new_object();
 
