@@ -283,6 +283,11 @@ static int run_nvme(const struct opts *o)
 	j.o = o;
 	nvmf_opts_init(&no);
 	no.nr_io_queues = o->queues;
+	/* TLS: the key from the environment, as the tools take it (never argv). */
+	if (getenv("NVMF_TLS_KEY")) {
+		snprintf(no.tls_key, sizeof(no.tls_key), "%s", getenv("NVMF_TLS_KEY"));
+		no.tls = true;
+	}
 	if (o->qd / o->queues + 1 > no.queue_size)
 		no.queue_size = o->qd / o->queues + 1 > 1024 ? 1024 : o->qd / o->queues + 1;
 	if (nvmf_opts_set_uri(&no, o->uri) < 0 || nvmf_connect(&no, &j.c) < 0) {

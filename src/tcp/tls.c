@@ -15,8 +15,15 @@
 #include <openssl/ssl.h>
 
 #include "tcp/tls.h"
+#include "tcp/tls_bio.h"
 
 #define TLS_ERR_MAX 512
+/* TLS 1.3's largest record plaintext (RFC 8446, 5.1). */
+#define TCP_TLS_RECORD_MAX 16384
+/* Small pieces gathered per SSL_write: a few records' worth. */
+#define TCP_TLS_GATHER (4 * TCP_TLS_RECORD_MAX)
+/* The byte queues start with room for a few records each way. */
+#define TCP_TLS_BIO_INITIAL (128 * 1024)
 
 enum tls_state { ST_HANDSHAKE, ST_OPEN, ST_FAILED };
 
@@ -301,16 +308,15 @@ struct tcp_tls *tcp_tls_new(const struct tcp_tls_config *cfg, char *err, size_t 
 		goto fail_ssl;
 	SSL_set_app_data(t->ssl, t);
 	SSL_set_info_callback(t->ssl, info_cb);
-	t->rbio = BIO_new(BIO_s_mem());
-	t->wbio = BIO_new(BIO_s_mem());
+	/* Byte queues, not memory BIOs (tls_bio.h says why); an empty input
+	 * is "retry later", never end of file. */
+	t->rbio = tcp_tls_bio_new(TCP_TLS_BIO_INITIAL);
+	t->wbio = tcp_tls_bio_new(TCP_TLS_BIO_INITIAL);
 	if (!t->rbio || !t->wbio) {
 		BIO_free(t->rbio);
 		BIO_free(t->wbio);
 		goto fail_ssl;
 	}
-	/* An empty input is "retry later", never end of file. */
-	BIO_set_mem_eof_return(t->rbio, -1);
-	BIO_set_mem_eof_return(t->wbio, -1);
 	SSL_set_bio(t->ssl, t->rbio, t->wbio);	/* the SSL owns both now */
 
 	if (cfg->role == TCP_TLS_CLIENT) {
@@ -345,10 +351,7 @@ void tcp_tls_free(struct tcp_tls *t)
 	wipe_psk(t);
 	SSL_free(t->ssl);	/* frees the BIOs, cleanses the session keys */
 	SSL_CTX_free(t->ctx);
-	if (t->gather) {
-		OPENSSL_cleanse(t->gather, t->gather_size);
-		free(t->gather);
-	}
+	free(t->gather);
 	OPENSSL_cleanse(t, sizeof(*t));
 	free(t);
 }
@@ -363,15 +366,8 @@ int tcp_tls_feed(struct tcp_tls *t, const void *buf, size_t len)
 		return TCP_TLS_OK;
 	if (t->first_byte < 0)
 		t->first_byte = p[0];
-	while (len > 0) {
-		int chunk = len > INT_MAX ? INT_MAX : (int)len;
-		int n = BIO_write(t->rbio, p, chunk);
-
-		if (n <= 0)
-			return fail(t, "cannot buffer input");
-		p += n;
-		len -= (size_t)n;
-	}
+	if (tcp_tls_bio_append(t->rbio, p, len) != 0)
+		return fail(t, "cannot buffer input: out of memory");
 	return TCP_TLS_OK;
 }
 
@@ -464,87 +460,119 @@ int tcp_tls_write(struct tcp_tls *t, const void *buf, size_t len)
 	return TCP_TLS_OK;
 }
 
+/* Encrypt what the gather buffer holds (one SSL_write: full records). */
+static int gather_flush(struct tcp_tls *t, size_t *used)
+{
+	int r = TCP_TLS_OK;
+
+	if (*used)
+		r = tcp_tls_write(t, t->gather, *used);
+	*used = 0;
+	return r;
+}
+
+/*
+ * Small pieces (PDU headers, digests, small data) are gathered so that they
+ * share records: a record per piece would cost its header, tag and AEAD set
+ * up each time. A piece of a full record or more goes to SSL_write where it
+ * lies, after what was gathered before it, which keeps the order and spares
+ * copying large data twice. The gather buffer holds the user's data, not
+ * key material: it is not wiped.
+ */
 int tcp_tls_writev(struct tcp_tls *t, const struct iovec *iov, int iovcnt)
 {
-	size_t total = 0, off = 0;
+	size_t used = 0;
 	int i;
 
 	if (t->state != ST_OPEN)
 		return TCP_TLS_ERROR;
-	for (i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	if (total == 0)
-		return TCP_TLS_OK;
-	if (iovcnt == 1)
-		return tcp_tls_write(t, iov[0].iov_base, iov[0].iov_len);
-	if (total > t->gather_size) {
-		unsigned char *p = malloc(total);
-
-		if (!p)
+	if (t->gather == NULL) {
+		t->gather = malloc(TCP_TLS_GATHER);
+		if (t->gather == NULL)
 			return fail(t, "write failed: out of memory");
-		if (t->gather) {
-			OPENSSL_cleanse(t->gather, t->gather_size);
-			free(t->gather);
-		}
-		t->gather = p;
-		t->gather_size = total;
+		t->gather_size = TCP_TLS_GATHER;
 	}
 	for (i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len)
-			memcpy(t->gather + off, iov[i].iov_base, iov[i].iov_len);
-		off += iov[i].iov_len;
+		size_t len = iov[i].iov_len;
+
+		if (len == 0)
+			continue;
+		if (len >= TCP_TLS_RECORD_MAX) {
+			if (gather_flush(t, &used) != TCP_TLS_OK ||
+			    tcp_tls_write(t, iov[i].iov_base, len) != TCP_TLS_OK)
+				return TCP_TLS_ERROR;
+			continue;
+		}
+		if (used + len > t->gather_size && gather_flush(t, &used) != TCP_TLS_OK)
+			return TCP_TLS_ERROR;
+		memcpy(t->gather + used, iov[i].iov_base, len);
+		used += len;
 	}
-	i = tcp_tls_write(t, t->gather, total);
-	OPENSSL_cleanse(t->gather, total);
-	return i;
+	return gather_flush(t, &used);
+}
+
+int tcp_tls_in_space(struct tcp_tls *t, size_t want, void **buf, size_t *len)
+{
+	if (t->state == ST_FAILED)
+		return TCP_TLS_ERROR;
+	if (tcp_tls_bio_space(t->rbio, want, buf, len) != 0)
+		return fail(t, "cannot buffer input: out of memory");
+	return TCP_TLS_OK;
+}
+
+int tcp_tls_in_commit(struct tcp_tls *t, size_t n)
+{
+	if (t->state == ST_FAILED)
+		return TCP_TLS_ERROR;
+	if (n > 0 && t->first_byte < 0) {
+		void *tail;
+		size_t len;
+
+		/* Nothing came before: the first byte is where these begin. */
+		if (tcp_tls_bio_space(t->rbio, 0, &tail, &len) == 0)
+			t->first_byte = *(const unsigned char *)tail;
+	}
+	tcp_tls_bio_produced(t->rbio, n);
+	return TCP_TLS_OK;
+}
+
+void *tcp_tls_out_take(struct tcp_tls *t, size_t *len)
+{
+	return tcp_tls_bio_take(t->wbio, len);
+}
+
+void tcp_tls_out_give_back(struct tcp_tls *t, void *buf)
+{
+	tcp_tls_bio_give_back(t->wbio, buf);
 }
 
 size_t tcp_tls_out_pending(const struct tcp_tls *t)
 {
-	return BIO_ctrl_pending(t->wbio);
+	return tcp_tls_bio_pending(t->wbio);
 }
 
 const void *tcp_tls_out_peek(const struct tcp_tls *t, size_t *len)
 {
-	char *p = NULL;
-	long n = BIO_get_mem_data(t->wbio, &p);
-
-	if (n <= 0 || !p) {
-		*len = 0;
-		return NULL;
-	}
-	*len = (size_t)n;
-	return p;
+	return tcp_tls_bio_peek(t->wbio, len);
 }
 
 void tcp_tls_out_consume(struct tcp_tls *t, size_t n)
 {
-	unsigned char scratch[4096];
-	size_t pending = tcp_tls_out_pending(t);
-
-	if (n >= pending) {
-		/* All of it: a read-write memory BIO empties on reset. */
-		(void)BIO_reset(t->wbio);
-		return;
-	}
-	while (n > 0) {
-		int r = BIO_read(t->wbio, scratch, n > sizeof(scratch) ? (int)sizeof(scratch)
-								      : (int)n);
-		if (r <= 0)
-			break;
-		n -= (size_t)r;
-	}
+	tcp_tls_bio_consume(t->wbio, n);
 }
 
 size_t tcp_tls_out_read(struct tcp_tls *t, void *buf, size_t len)
 {
-	size_t got = 0;
+	size_t n;
+	const void *p = tcp_tls_bio_peek(t->wbio, &n);
 
-	if (len == 0)
+	if (p == NULL || len == 0)
 		return 0;
-	if (BIO_read_ex(t->wbio, buf, len, &got) != 1)
-		return 0;
-	return got;
+	if (n > len)
+		n = len;
+	memcpy(buf, p, n);
+	tcp_tls_bio_consume(t->wbio, n);
+	return n;
 }
 
 int tcp_tls_peer_closed(struct tcp_tls *t)

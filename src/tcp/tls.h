@@ -128,6 +128,20 @@ void tcp_tls_out_consume(struct tcp_tls *t, size_t n);
 size_t tcp_tls_out_read(struct tcp_tls *t, void *buf, size_t len);
 
 /*
+ * Zero-copy forms, for a socket's reads and writes:
+ * tcp_tls_in_space() gives room for at least want bytes of ciphertext
+ * (*buf, *len: libuv's alloc callback), tcp_tls_in_commit() says n bytes
+ * were read into it, as tcp_tls_feed() would have taken them (0 or ERROR).
+ * tcp_tls_out_take() hands over all the waiting ciphertext in its buffer,
+ * which no later call touches until tcp_tls_out_give_back(); one buffer may
+ * be out at a time (NULL while one is, or when nothing waits).
+ */
+int   tcp_tls_in_space(struct tcp_tls *t, size_t want, void **buf, size_t *len);
+int   tcp_tls_in_commit(struct tcp_tls *t, size_t n);
+void *tcp_tls_out_take(struct tcp_tls *t, size_t *len);
+void  tcp_tls_out_give_back(struct tcp_tls *t, void *buf);
+
+/*
  * The transport saw the connection end (end of file). OK if the peer had sent
  * close_notify; else the engine fails, saying whether it was during the
  * handshake or a truncation. A peer that stops sending mid-handshake is the

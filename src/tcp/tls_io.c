@@ -22,12 +22,6 @@ int tcp_tls_io_start(struct tcp_tls_io *io, const struct tcp_tls_config *cfg, st
 
 	io->err[0] = '\0';
 	io->open = false;
-	io->cin = malloc(TCP_TLS_IO_CIN);
-	if (io->cin == NULL) {
-		snprintf(io->err, sizeof(io->err), "TLS: out of memory");
-		return -ENOMEM;
-	}
-	io->cin_size = TCP_TLS_IO_CIN;
 	io->tls = tcp_tls_new(cfg, io->err, sizeof(io->err));
 	if (io->tls == NULL)
 		return -EINVAL;
@@ -45,9 +39,7 @@ int tcp_tls_io_start(struct tcp_tls_io *io, const struct tcp_tls_config *cfg, st
 void tcp_tls_io_free(struct tcp_tls_io *io)
 {
 	tcp_tls_free(io->tls);
-	free(io->cin);
 	io->tls = NULL;
-	io->cin = NULL;
 	io->open = false;
 }
 
@@ -100,14 +92,26 @@ void tcp_tls_io_goodbye(struct tcp_tls_io *io, uv_stream_t *s)
 
 void tcp_tls_io_buf(struct tcp_tls_io *io, uv_buf_t *buf)
 {
-	*buf = uv_buf_init((char *)io->cin, (unsigned)io->cin_size);
+	void *p;
+	size_t len;
+
+	/* Straight into the engine's input queue: no copy. A failed engine
+	 * or no memory: an empty buffer, which libuv reports as ENOBUFS. */
+	if (io->tls == NULL ||
+	    tcp_tls_in_space(io->tls, TCP_TLS_IO_CIN, &p, &len) != TCP_TLS_OK) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init(p, (unsigned)len);
 }
 
 int tcp_tls_io_input(struct tcp_tls_io *io, const void *data, size_t n)
 {
 	int rc;
 
-	if (tcp_tls_feed(io->tls, data, n) != TCP_TLS_OK)
+	/* data is where tcp_tls_io_buf() pointed: in the engine already. */
+	(void)data;
+	if (tcp_tls_in_commit(io->tls, n) != TCP_TLS_OK)
 		return io_fail(io, io->open ? -EPROTO : -EACCES);
 	if (io->open)
 		return TCP_TLS_IO_DATA;

@@ -5,7 +5,7 @@
  *
  * The glue between a connection's socket callbacks, its framer (tcp/rx.h),
  * its send path (tcp/tx.h) and the engine (tcp/tls.h): the role hands libuv
- * this module's buffer for ciphertext, passes each read to
+ * the engine's input queue to read ciphertext into, passes each read to
  * tcp_tls_io_input(), and once the handshake is over tcp_tls_io_pump()
  * decrypts straight into whatever buffer the framer asks for (a command's
  * data buffer for large C2HData or H2CData, the staging buffer otherwise),
@@ -43,8 +43,6 @@ struct tcp_tls_config;
 
 struct tcp_tls_io {
 	struct tcp_tls *tls;
-	uint8_t *cin;			/* ciphertext received */
-	size_t   cin_size;
 	bool     open;			/* handshake complete */
 	char     err[256];		/* why it failed, never key material */
 };
@@ -92,8 +90,8 @@ bool tcp_tls_io_send_now(struct tcp_tls_io *io, uv_stream_t *s, const void *buf,
 void tcp_tls_io_buf(struct tcp_tls_io *io, uv_buf_t *buf);
 
 /*
- * n bytes of ciphertext arrived in the tcp_tls_io_buf() buffer (or, for the
- * first read of a port that sniffed it, are at data). Returns an enum
+ * n bytes of ciphertext arrived in the tcp_tls_io_buf() buffer (data, which
+ * is in the engine's input already). Returns an enum
  * tcp_tls_io_status, or -EACCES when the handshake failed, -EPROTO when the
  * connection failed after it (io->err says why). The role flushes tx after
  * every call, failures included (an alert for the peer).

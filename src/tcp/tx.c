@@ -12,8 +12,6 @@
 #include "tcp/tls.h"
 #endif
 
-/* Ciphertext written per uv_write under TLS: a 128 KiB batch and its records. */
-#define TCP_TX_CBUF (256 * 1024)
 
 int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg)
@@ -39,21 +37,13 @@ void tcp_tx_fini(struct tcp_tx *tx)
 {
 	free(tx->arena);
 	free(tx->iov);
-	free(tx->cbuf);
 	tx->arena = NULL;
 	tx->iov = NULL;
-	tx->cbuf = NULL;
 	tx->tls = NULL;
 }
 
 int tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t)
 {
-	if (tx->cbuf == NULL) {
-		tx->cbuf = malloc(TCP_TX_CBUF);
-		if (tx->cbuf == NULL)
-			return -ENOMEM;
-		tx->cbuf_size = TCP_TX_CBUF;
-	}
 	tx->tls = t;
 	return 0;
 }
@@ -168,21 +158,26 @@ void tcp_tx_push_data(struct tcp_tx *tx, const void *data, uint32_t len)
 
 static void written_cb(uv_write_t *wr, int status);
 
-/* Write the next piece of the TLS engine's output (0 if there is none). */
+/* Write the TLS engine's output, all of it, from the engine's own buffer
+ * (tcp_tls_out_take: no copy), or 0 if there is none. */
 static int tls_write_out(struct tcp_tx *tx)
 {
 #ifdef NVMF_WITH_TLS
 	uv_buf_t b;
 	size_t n;
+	void *p;
 	int rc;
 
-	n = tcp_tls_out_read(tx->tls, tx->cbuf, tx->cbuf_size);
-	if (n == 0)
+	p = tcp_tls_out_take(tx->tls, &n);
+	if (p == NULL)
 		return 0;
-	b = uv_buf_init((char *)tx->cbuf, (unsigned)n);
+	b = uv_buf_init((char *)p, (unsigned)n);
 	rc = uv_write(&tx->wr, tx->stream, &b, 1, written_cb);
-	if (rc != 0)
+	if (rc != 0) {
+		tcp_tls_out_give_back(tx->tls, p);
 		return rc;
+	}
+	tx->cdata = p;
 	tx->inflight = true;
 	tx->writes++;
 	tx->bytes += n;
@@ -197,8 +192,14 @@ static void written_cb(uv_write_t *wr, int status)
 	struct tcp_tx *tx = wr->data;
 
 	tx->inflight = false;
-	/* Under TLS a batch may take several writes: it is in flight until
-	 * its last record is out. */
+#ifdef NVMF_WITH_TLS
+	if (tx->cdata != NULL) {
+		tcp_tls_out_give_back(tx->tls, tx->cdata);
+		tx->cdata = NULL;
+	}
+#endif
+	/* Under TLS a batch may take several writes (what came meanwhile, the
+	 * answer to a KeyUpdate): it is in flight until all is out. */
 	if (status == 0 && tls_pending(tx)) {
 		status = tls_write_out(tx);
 		if (status == 0)

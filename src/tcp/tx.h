@@ -21,9 +21,9 @@
  * was cancelled by a close).
  *
  * TLS (tcp_tx_set_tls): each batch is handed to the TLS engine in one
- * gathered write (tcp/tls.h) and the records it makes go out through a
- * ciphertext buffer of the connection's, in one or more uv_writes; the batch
- * counts as in flight until the last of them ends, so the rules above hold
+ * gathered write (tcp/tls.h) and the records it makes go out from the
+ * engine's own buffer (tcp_tls_out_take: no copy) in one uv_write; the batch
+ * counts as in flight until that write ends, so the rules above hold
  * unchanged. The same path sends what the engine has to say by itself (the
  * handshake, alerts, a KeyUpdate answer): tcp_tx_flush() with an empty queue
  * writes it.
@@ -78,10 +78,9 @@ struct tcp_tx {
 	uv_write_t wr;
 	bool     inflight;
 	uint64_t seq;			/* batch being built, or in flight */
-	/* TLS: the engine (NULL: plaintext) and the ciphertext being written. */
+	/* TLS: the engine (NULL: plaintext) and its buffer being written. */
 	struct tcp_tls *tls;
-	uint8_t *cbuf;
-	size_t   cbuf_size;
+	void    *cdata;
 	/* Counters for the owner's statistics. */
 	uint64_t writes, bytes, pdus;
 };
