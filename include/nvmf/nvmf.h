@@ -253,8 +253,11 @@ struct nvmf_opts {
  *  key, or closed the connection, which is how Linux's tlshd refuses),
  *  -EINVAL for a malformed key, -ENOENT for no key in the file, -ETIMEDOUT
  *  when the handshake does not finish within connect_timeout, -ENOTSUP
- *  when the library was built without OpenSSL. The library never logs a
- *  key; nvmf_ctrl_get_tls() says whether a controller is encrypted.
+ *  when the library was built without OpenSSL. Every reconnect (OUTAGES)
+ *  shakes hands anew and reads the key file anew, so a corrected key takes
+ *  effect at the next attempt; a handshake that fails during an outage is a
+ *  failed attempt like any other. The library never logs a key (it wipes
+ *  its copies); nvmf_ctrl_get_tls() says whether a controller is encrypted.
  */
 
 /* Fill the defaults described above. Reads /etc/nvme/hostnqn,

@@ -128,6 +128,14 @@ static int fail(struct tcp_tls *t, const char *what)
 		append(t->err, sizeof(t->err),
 		       " [the peer's first byte 0x%02x is not a TLS handshake record:"
 		       " a peer without TLS?]", t->first_byte);
+	/* A server answers a ClientHello with a handshake record (16h) or an
+	 * alert (15h); an NVMe/TCP target without TLS sends a C2HTermReq
+	 * (PDU type 03h) or nothing. */
+	if (t->role == TCP_TLS_CLIENT && t->first_byte >= 0 && t->first_byte != 0x16 &&
+	    t->first_byte != 0x15)
+		append(t->err, sizeof(t->err),
+		       " [the server's first byte 0x%02x is not a TLS record:"
+		       " a target without TLS?]", t->first_byte);
 	return TCP_TLS_ERROR;
 }
 

@@ -151,6 +151,14 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 		*kind = "name resolution failed";
 		return "check the address (-a/--traddr or the URI) and the resolver";
 	}
+	/* Before authentication: its -EACCES is the TLS handshake's too. */
+	if (e != ETIMEDOUT &&
+	    (has(msg, "TLS handshake") || has(msg, "TLS key") || has(msg, "TLS:"))) {
+		*kind = "TLS failed";
+		return "check the TLS key on both ends (--tls-key, --tls-key-file, "
+		       "NVMF_TLS_KEY), --tls-compat for keys made by nvme-cli before 2.16, "
+		       "and that the target has TLS (the target's log says more)";
+	}
 	if (e == EACCES || has(msg, "authentication")) {
 		*kind = "authentication required";
 		return "the target requires in-band authentication (DH-HMAC-CHAP), "
