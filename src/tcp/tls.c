@@ -22,8 +22,9 @@
 #define TCP_TLS_RECORD_MAX 16384
 /* Small pieces gathered per SSL_write: a few records' worth. */
 #define TCP_TLS_GATHER (4 * TCP_TLS_RECORD_MAX)
-/* The byte queues start with room for a few records each way. */
-#define TCP_TLS_BIO_INITIAL (128 * 1024)
+/* The byte queues start with room for a couple of records each way and
+ * grow to what the traffic needs (once: they never shrink). */
+#define TCP_TLS_BIO_INITIAL (32 * 1024)
 
 enum tls_state { ST_HANDSHAKE, ST_OPEN, ST_FAILED };
 

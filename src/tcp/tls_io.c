@@ -153,6 +153,10 @@ int tcp_tls_io_pump(struct tcp_tls_io *io, struct tcp_rx *rx, bool (*live)(void 
 
 void tcp_tls_io_eof(struct tcp_tls_io *io)
 {
+	if (io->tls == NULL) {
+		snprintf(io->err, sizeof(io->err), "the peer closed the connection before TLS began");
+		return;
+	}
 	if (tcp_tls_peer_closed(io->tls) == TCP_TLS_OK) {
 		snprintf(io->err, sizeof(io->err), "the peer closed TLS (close_notify)");
 		return;
