@@ -70,11 +70,19 @@ void fo_usage(FILE *f, const char *prog)
 		"      --ctrl-loss-tmo S    give up reconnecting after S seconds (default 600;\n"
 		"                           -1 never gives up, 0 never reconnects)\n"
 		"      --fast_io_fail_tmo S fail held I/O S seconds into an outage (default -1: off)\n"
+		"      --tls                TLS 1.3 with a pre-shared key (key file entry unless\n"
+		"                           a key is given)\n"
+		"      --tls-key KEY        configured PSK, NVMeTLSkey-1:...; implies --tls\n"
+		"                           (visible to other users: prefer NVMF_TLS_KEY)\n"
+		"      --tls-key-file FILE  key file (default /etc/nvme/tls-keys)\n"
+		"      --tls-identity 0|1   PSK identity version (default 0)\n"
+		"      --tls-compat         derive the TLS PSK as nvme-cli 2.15 and older do\n"
 		"  -h, --help               this text\n"
 		"  -V, --version            version\n"
 		"The URI's query may set the reconnect options: ?ctrl_loss_tmo=-1&reconnect_delay=2.\n"
 		"While the connection is lost, reads and writes wait and are replayed once it\n"
-		"is back; they fail with EIO when nvmf-fuse gives up. SIGUSR1 reconnects now.\n",
+		"is back; they fail with EIO when nvmf-fuse gives up. SIGUSR1 reconnects now.\n"
+		"NVMF_TLS_KEY in the environment gives the key when --tls-key does not.\n",
 		prog);
 }
 

@@ -48,9 +48,17 @@ static const char connect_help[] =
 	"                             -1 never gives up, 0 never reconnects)\n"
 	"  -F, --fast_io_fail_tmo S   fail held I/O S seconds into an outage while\n"
 	"                             reconnecting goes on (default -1: off)\n"
+	"      --tls                  TLS 1.3 with a pre-shared key (see nvmfctl(8), TLS)\n"
+	"      --tls-key KEY          configured PSK, NVMeTLSkey-1:...; implies --tls\n"
+	"                             (visible to other users: prefer NVMF_TLS_KEY)\n"
+	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
+	"      --tls-identity 0|1     PSK identity version (default 0)\n"
+	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
 	"  -h, --help                 this text\n"
 	"While the connection is lost, I/O is held and replayed once reconnected; it\n"
-	"fails with EIO when nvmf-fuse gives up (see nvmfctl(8), OUTAGES).\n";
+	"fails with EIO when nvmf-fuse gives up (see nvmfctl(8), OUTAGES).\n"
+	"NVMF_TLS_KEY in the environment gives the key when --tls-key does not; the key\n"
+	"reaches nvmf-fuse in its environment, never on its command line.\n";
 
 /* ---- Helpers ---------------------------------------------------------------------- */
 

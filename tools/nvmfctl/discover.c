@@ -41,16 +41,25 @@ static const char discover_help[] =
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"  -c, -l, -F                 reconnect options: accepted (discovery.conf lines\n"
 	"                             serve connect-all too), no effect on discover\n"
-	"  -h, --help                 this text\n";
+	"      --tls                  TLS 1.3 with a pre-shared key (see nvmfctl(8), TLS)\n"
+	"      --tls-key KEY          configured PSK, NVMeTLSkey-1:...; implies --tls\n"
+	"                             (visible to other users: prefer NVMF_TLS_KEY)\n"
+	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
+	"      --tls-identity 0|1     PSK identity version (default 0)\n"
+	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
+	"  -h, --help                 this text\n"
+	"NVMF_TLS_KEY in the environment gives the key when --tls-key does not.\n";
 
 static const char connect_all_help[] =
 	"Usage: nvmfctl connect-all -t tcp -a ADDR [-s PORT] [OPTIONS]\n"
 	"       nvmfctl connect-all nvme+tcp://HOST[:PORT] [OPTIONS]\n"
 	"       nvmfctl connect-all [OPTIONS]   (every controller of /etc/nvme/discovery.conf)\n"
 	"Discover, then connect every NVM subsystem of the discovery log (nvmf-fuse,\n"
-	"one connection each), following referrals. Entries that cannot be honoured\n"
-	"(another transport, a secure channel) are skipped with a message; subsystems\n"
-	"already connected are skipped unless -D.\n\n"
+	"one connection each), following referrals. An entry whose TREQ requires a\n"
+	"secure channel is connected with TLS, one that offers TLS 1.3 (sectype tls13)\n"
+	"with TLS if --tls or a key was given, one without TLS in plaintext.\n"
+	"Entries that cannot be honoured (another transport, TLS 1.2 only) are skipped\n"
+	"with a message; subsystems already connected are skipped unless -D.\n\n"
 	"  -t, --transport tcp        transport (only tcp)\n"
 	"  -a, --traddr ADDR          discovery controller address\n"
 	"  -s, --trsvcid PORT         port (default 8009)\n"
@@ -71,7 +80,15 @@ static const char connect_all_help[] =
 	"  -l, --ctrl-loss-tmo S      give up reconnecting after S seconds (default 600;\n"
 	"                             -1 never gives up, 0 never reconnects)\n"
 	"  -F, --fast_io_fail_tmo S   fail held I/O S seconds into an outage (default -1: off)\n"
-	"  -h, --help                 this text\n";
+	"      --tls                  TLS 1.3 with a pre-shared key (see nvmfctl(8), TLS)\n"
+	"      --tls-key KEY          configured PSK, NVMeTLSkey-1:...; implies --tls\n"
+	"                             (visible to other users: prefer NVMF_TLS_KEY)\n"
+	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
+	"      --tls-identity 0|1     PSK identity version (default 0)\n"
+	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
+	"  -h, --help                 this text\n"
+	"The TLS options apply to the discovery connections too; NVMF_TLS_KEY in the\n"
+	"environment gives the key when --tls-key does not.\n";
 
 /* ---- Field names, as nvme-cli prints them ---------------------------------------- */
 
