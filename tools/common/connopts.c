@@ -397,9 +397,24 @@ void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 
 int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen)
 {
-	const char *k = getenv(TC_TLS_KEY_ENV);
+	/* Read once and kept: a tool may finish several targets' options
+	 * (nvmfctl discover with /etc/nvme/discovery.conf, one per line). */
+	static char saved[NVMF_TLS_KEY_BUFSZ + 1];
+	static bool read_once;
+	const char *k;
 	int r = 0;
 
+	if (!read_once) {
+		k = getenv(TC_TLS_KEY_ENV);
+		read_once = true;
+		if (k != NULL) {
+			snprintf(saved, sizeof(saved), "%s", k);
+			if (strlen(k) >= sizeof(saved))
+				saved[sizeof(saved) - 1] = 'x';	/* too long: refused below */
+		}
+		unsetenv(TC_TLS_KEY_ENV);
+	}
+	k = saved[0] ? saved : NULL;
 	if (k == NULL)
 		return 0;
 	if (!(given & TC_CO_BIT(TC_CO_TLS_KEY))) {
@@ -409,7 +424,6 @@ int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errle
 		else
 			snprintf(o->tls_key, sizeof(o->tls_key), "%s", k);
 	}
-	unsetenv(TC_TLS_KEY_ENV);
 	return r;
 }
 

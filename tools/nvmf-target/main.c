@@ -44,7 +44,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nvmf-target [-a ADDR] [-p PORT] [-P DISCOVERY_PORT] [-n SUBNQN]\n"
 		"                   [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]\n"
-		"                   [--pidfile FILE] [-v] BACKING...\n"
+		"                   [--pidfile FILE] [--tls none|allowed|required]\n"
+		"                   [--tls-key KEY] [--tls-key-file FILE] [--tls-compat]\n"
+		"                   [-v] BACKING...\n"
 		"  -a ADDR          listen address (default 127.0.0.1)\n"
 		"  -p PORT          I/O port (default 4420; 0 = any free port)\n"
 		"  -P PORT          discovery port (default 8009; 0 = I/O port only)\n"

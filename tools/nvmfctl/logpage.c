@@ -37,6 +37,12 @@ static const char get_log_help[] =
 	"      --hostnqn NQN          host NQN\n"
 	"      --hostid UUID          host ID\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
+	"      --tls                  TLS 1.3 with a pre-shared key (see nvmfctl(8), TLS)\n"
+	"      --tls-key KEY          configured PSK, NVMeTLSkey-1:...; implies --tls\n"
+	"                             (visible to other users: prefer NVMF_TLS_KEY)\n"
+	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
+	"      --tls-identity 0|1     PSK identity version (default 0)\n"
+	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
 	"  -o, --output-format FMT    normal, json or binary\n"
 	"  -b, --raw-binary           the raw log page on standard output\n"
 	"  -h, --help                 this text\n";
