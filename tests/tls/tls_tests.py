@@ -35,8 +35,10 @@ nvmf-target over loopback (labels tls, integration). One ctest test per subcomma
                   derived TLS PSKs) in any output, log, state record or command line
   connect_all     nvmfctl connect-all: a required port with the key, an allowed port without
   reconnect       nvmf-fuse over TLS under nvmf-soak, nvmf-target SIGKILLed and restarted
-                  three times on the same port with the same key, then nvmfctl reconnect:
-                  no error, nothing lost, the handshakes redone
+                  three times on the same port with the same key: no error, nothing lost,
+                  the handshakes redone
+  reset_under_load  20 nvmfctl reconnects (controller resets) under nvmf-soak: the target
+                  survives every one, no error, nothing lost
   reconnect_keyfile  nvmfctl connect --tls-key-file, absolute then relative path: the
                   nvmf-fuse daemon reconnects after a target restart
   reconnect_wrong_key  the target back with another key: the state record says why the
@@ -1221,23 +1223,24 @@ def t_connect_all(ctx):
 
 # ---- 4. reconnect ---------------------------------------------------------------------------
 
-def t_reconnect(ctx):
-    need_fuse(ctx.a)
-    check(ctx.a.soak, "nvmf-soak (bench) is needed")
+def soak_mount(ctx, key, name):
+    """A TLS target on a 16 MiB file, nvmf-fuse on it (reconnecting for ever, every
+    second), nvmf-soak writing through it; returns (se, target, mount, soak, progress)."""
     sys.path.insert(0, os.path.join(HERE, "..", "..", "bench", "soak"))
     import soak_env as se  # noqa: E402
-    key = ctx.gen_key(1)
+    check(ctx.a.soak, "nvmf-soak (bench) is needed")
     backing = ctx.path("backing.img")
     with open(backing, "wb") as f:
         f.truncate(SIZE)
     tgt = Target(ctx, ["--tls", "required", "--tls-key", key], [backing])
     m = Mount(ctx, tgt.uri(), HOST1, args=["--ctrl-loss-tmo", "-1", "--reconnect-delay", "1"],
-              env=key_env(key), name="rc")
+              env=key_env(key), name=name)
     soak = se.Soak(ctx.a.soak, m.file(), ctx.tmp, seed=13, extra=["--blocks", "4000"])
     ctx.files.append(soak.logpath)
     ctx.cleanups.append(lambda: soak.proc.kill() if soak.running() else None)
 
     def progress(after, want, timeout=30):
+        """want fsyncs after the CLOCK_MONOTONIC time after, within timeout s."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             soak.poll_progress()
@@ -1248,6 +1251,27 @@ def t_reconnect(ctx):
         return False
 
     check(progress(0, 20), "the writer made no progress over TLS: %s" % soak.log_tail())
+    return se, tgt, m, soak, progress, backing
+
+
+def soak_finish(ctx, se, soak, m, backing, min_reconnects):
+    rc, summary = soak.finish(timeout=120)
+    log("nvmf-soak: %s" % summary)
+    check(rc == 0 and summary and summary["lost"] == 0 and summary["corrupt"] == 0
+          and summary["errors"] == 0, "nvmf-soak failed (exit %s): %s\n%s"
+          % (rc, summary, soak.log_tail()))
+    rec = m.record()
+    check(rec and rec.get("state") == "live" and rec.get("reconnects", 0) >= min_reconnects,
+          "state record: %s" % rec)
+    m.unmount()
+    vrc, vsum, verr = se.verify_only(ctx.a.soak, backing, soak.journal)
+    check(vrc == 0, "the backing file lost acknowledged writes: %s %s" % (vsum, verr))
+
+
+def t_reconnect(ctx):
+    need_fuse(ctx.a)
+    key = ctx.gen_key(1)
+    se, tgt, m, soak, progress, backing = soak_mount(ctx, key, "rc")
     cycles = 3
     for i in range(cycles):
         tgt.kill()
@@ -1257,35 +1281,51 @@ def t_reconnect(ctx):
         restarted = se.mono()
         check(progress(restarted, 10), "cycle %d: no fsync completed within 30 s of the "
               "restart; nvmf-fuse log:\n%s" % (i + 1, m.log()[-3000:]))
+        check(tgt.running(), "nvmf-target died (exit %s):\n%s" % (tgt.proc.returncode,
+                                                                 tgt.log()[-6000:]))
         log("cycle %d: writes go on after the restart" % (i + 1))
-    # nvmfctl reconnect: a reset of the live controller, a new handshake on every queue.
-    before = len(tls_lines(tgt.log()))
-    t = se.mono()
-    ctx.ctl("reconnect", "rc")
-    check(progress(t, 10), "no fsync completed within 30 s of nvmfctl reconnect; nvmf-fuse "
-          "log:\n%s" % m.log()[-3000:])
-    end = time.monotonic() + 10
-    while len(tls_lines(tgt.log())) < before + 3 and time.monotonic() < end:
-        time.sleep(0.05)
-    check(len(tls_lines(tgt.log())) >= before + 3, "nvmfctl reconnect did not redo the TLS "
-          "handshakes:\n%s" % tgt.log()[-3000:])
-    rc, summary = soak.finish(timeout=120)
-    log("nvmf-soak: %s" % summary)
-    check(rc == 0 and summary and summary["lost"] == 0 and summary["corrupt"] == 0
-          and summary["errors"] == 0, "nvmf-soak failed (exit %s): %s\n%s"
-          % (rc, summary, soak.log_tail()))
-    rec = m.record()
-    check(rec and rec.get("state") == "live" and rec.get("reconnects", 0) >= cycles + 1,
-          "state record after %d restarts: %s" % (cycles, rec))
-    m.unmount()
-    vrc, vsum, verr = se.verify_only(ctx.a.soak, backing, soak.journal)
-    check(vrc == 0, "the backing file lost acknowledged writes: %s %s" % (vsum, verr))
+    soak_finish(ctx, se, soak, m, backing, cycles)
     # Each start of the target saw TLS handshakes again (the handshake is redone).
     starts = tgt.log().split("--- start: ")[1:]
     check(len(starts) == cycles + 1, "%d target starts logged" % len(starts))
     for i, seg in enumerate(starts):
         check(len(tls_lines(seg, "NVMe0R01 %s %s'" % (HOST1, NQN))) >= 3,
               "target start %d: the host did not reconnect over TLS:\n%s" % (i + 1, seg[-3000:]))
+    tgt.stop()
+
+
+def t_reset_under_load(ctx):
+    """nvmfctl reconnect, again and again under the writer: a reset of the live controller,
+    its queues closed (close_notify) while responses are being written, a new handshake on
+    every queue. The target must survive every one."""
+    need_fuse(ctx.a)
+    key = ctx.gen_key(1)
+    se, tgt, m, soak, progress, backing = soak_mount(ctx, key, "rs")
+    resets = 20
+    before = len(tls_lines(tgt.log()))
+    t = se.mono()
+    for i in range(resets):
+        prev = (m.record() or {}).get("reconnects", 0)
+        ctx.ctl("reconnect", "--timeout", "0", "rs")
+        end = time.monotonic() + 15
+        while time.monotonic() < end and tgt.running():
+            if (m.record() or {}).get("reconnects", 0) > prev:
+                break
+            time.sleep(0.05)
+        check(tgt.running(), "nvmf-target died during nvmfctl reconnect %d of %d (exit %s):\n%s"
+              % (i + 1, resets, tgt.proc.returncode, tgt.log()[-6000:]))
+        check((m.record() or {}).get("reconnects", 0) > prev,
+              "reset %d: the connection did not come back within 15 s: %s" % (i + 1, m.record()))
+        time.sleep(0.1)
+    log("%d resets, the target alive" % resets)
+    check(progress(t, 10), "no fsync completed within 30 s of the resets; nvmf-fuse "
+          "log:\n%s" % m.log()[-3000:])
+    end = time.monotonic() + 10
+    while len(tls_lines(tgt.log())) < before + 3 * resets and time.monotonic() < end:
+        time.sleep(0.05)
+    check(len(tls_lines(tgt.log())) >= before + 3 * resets, "%d nvmfctl reconnects, %d new "
+          "TLS handshakes" % (resets, len(tls_lines(tgt.log())) - before))
+    soak_finish(ctx, se, soak, m, backing, resets)
     tgt.stop()
 
 
@@ -1557,6 +1597,7 @@ TESTS = {
     "no_key_leak": t_no_key_leak,
     "connect_all": t_connect_all,
     "reconnect": t_reconnect,
+    "reset_under_load": t_reset_under_load,
     "reconnect_keyfile": t_reconnect_keyfile,
     "reconnect_wrong_key": t_reconnect_wrong_key,
     "tshark": t_tshark,
