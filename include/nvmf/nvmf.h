@@ -225,7 +225,10 @@ struct nvmf_opts {
 	bool     tls_compat;		/* derive the TLS PSK as nvme-cli 2.15 and
 					 * older do (libnvme < 1.16; nvme-cli's
 					 * --compat), for peers configured by them */
-	int      tls_identity;		/* PSK identity version: 0 (default) or 1 */
+	int      tls_identity;		/* PSK identity version: 0 (default) or 1;
+					 * -1: a key file's entry of any version,
+					 * version 1 first as Linux (with tls_key:
+					 * version 0) */
 	char     tls_key[NVMF_TLS_KEY_BUFSZ];	/* configured PSK, "NVMeTLSkey-1:..."
 						 * (nvme-cli's --tls-key); "" = from
 						 * tls_key_file. Wiped by the library

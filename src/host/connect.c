@@ -149,8 +149,8 @@ static int check_tls_opts(const struct nvmf_opts *o)
 	if (!o->tls && !o->tls_key[0])
 		return host_err(EINVAL, "TLS options (identity, key file, compat) given without "
 				"tls or a tls_key");
-	if (o->tls_identity != 0 && o->tls_identity != 1)
-		return host_err(EINVAL, "TLS PSK identity version %d: must be 0 or 1",
+	if (o->tls_identity < -1 || o->tls_identity > 1)
+		return host_err(EINVAL, "TLS PSK identity version %d: must be 0, 1 or -1 (any)",
 				o->tls_identity);
 	/* Never echo the key: it is secret even when malformed. */
 	if (strnlen(o->tls_key, sizeof(o->tls_key)) == sizeof(o->tls_key))

@@ -49,7 +49,7 @@ static void q_on_connect(struct xp_qpair *qp, int status, void *arg)
 		if (xm[0] && strstr(xm, c->opts.traddr) != NULL)
 			snprintf(msg, sizeof(msg), "%s", xm);
 		else
-			snprintf(msg, sizeof(msg), "queue %u: connecting to %.255s port %.32s: %.180s",
+			snprintf(msg, sizeof(msg), "queue %u: connecting to %.120s port %.32s: %.300s",
 				 q->qid, c->opts.traddr, c->opts.trsvcid,
 				 xm[0] ? strip_queue(xm) : strerror(-status));
 		/* Told here, with the transport's reason, not by the close. */
@@ -170,7 +170,7 @@ int host_queue_open(struct host_queue *q, void (*cb)(struct host_queue *, int, c
 	if (c->opts.tls) {
 		o.tp.tcp.tls = true;
 		o.tp.tcp.tls_compat = c->opts.tls_compat;
-		o.tp.tcp.tls_identity = (uint8_t)c->opts.tls_identity;
+		o.tp.tcp.tls_identity = (int8_t)c->opts.tls_identity;
 		o.tp.tcp.tls_key = c->opts.tls_key[0] ? c->opts.tls_key : NULL;
 		o.tp.tcp.tls_key_file = c->opts.tls_key_file[0] ? c->opts.tls_key_file : NULL;
 		o.tp.tcp.tls_hostnqn = c->opts.hostnqn;

@@ -406,6 +406,14 @@ static void hq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (!hq_live(hq))
 		return;
 	if (nread < 0) {
+		if (nread == UV_EOF && hq->tls && !hq->tio.open) {
+			/* How tlshd and OpenSSL servers refuse a PSK: nvmf.h's
+			 * TLS section calls that -EACCES. */
+			xp_set_error(qp, "TLS handshake with %s port %s failed: %s", hq->peer,
+				     hq->trsvcid, tcp_host_tls_eof(hq));
+			xp_fail(qp, -EACCES);
+			return;
+		}
 		if (nread == UV_EOF && hq->tls)
 			xp_set_error(qp, "controller closed the connection: %s (%u command%s "
 				     "outstanding)", tcp_host_tls_eof(hq), inflight,

@@ -23,8 +23,8 @@
 #endif
 
 #ifdef NVMF_WITH_TLS
-/* The key file's TLS PSK for the two NQNs (identity version 1 only if the
- * options ask for it; else Linux's order of preference). */
+/* The key file's TLS PSK for the two NQNs, of the identity version the
+ * options name (-1: any, in Linux's order of preference). */
 static int host_tls_from_file(struct tcp_host_qpair *hq)
 {
 	const struct xp_tcp_opts *o = &hq->base.opts.tp.tcp;
@@ -45,10 +45,18 @@ static int host_tls_from_file(struct tcp_host_qpair *hq)
 		xp_set_error(&hq->base, "TLS: %s", tcp_keyfile_error(kf));
 	if (rc == 0) {
 		rc = tcp_keyfile_lookup(kf, o->tls_hostnqn, o->tls_subnqn,
-					o->tls_identity == 1 ? 1 : -1, TCP_PSK_HASH_NONE, &hq->psk);
-		if (rc != 0)
+					o->tls_identity, TCP_PSK_HASH_NONE, &hq->psk);
+		if (rc != 0 && o->tls_identity >= 0 &&
+		    tcp_keyfile_lookup(kf, o->tls_hostnqn, o->tls_subnqn, -1, TCP_PSK_HASH_NONE,
+				       &hq->psk) == 0) {
+			tcp_psk_tls_wipe(&hq->psk);
+			xp_set_error(&hq->base, "TLS: %s has no version %d identity for host %s and "
+				     "subsystem %s, only another version (tls_identity -1 takes "
+				     "any)", path, o->tls_identity, o->tls_hostnqn, o->tls_subnqn);
+		} else if (rc != 0) {
 			xp_set_error(&hq->base, "TLS: %s has no key for host %s and subsystem %s",
 				     path, o->tls_hostnqn, o->tls_subnqn);
+		}
 	}
 	tcp_keyfile_free(kf);
 	return rc;
@@ -62,9 +70,10 @@ int tcp_host_tls_prepare(struct tcp_host_qpair *hq)
 	struct tcp_psk configured;
 	int rc;
 
-	if (o->tls_hostnqn == NULL || o->tls_subnqn == NULL || o->tls_identity > 1) {
+	if (o->tls_hostnqn == NULL || o->tls_subnqn == NULL || o->tls_identity > 1 ||
+	    o->tls_identity < -1) {
 		xp_set_error(&hq->base, "TLS: host and subsystem NQN and an identity version "
-			     "of 0 or 1 are needed");
+			     "of 0, 1 or -1 are needed");
 		return -EINVAL;
 	}
 	if (o->tls_key == NULL) {
@@ -79,7 +88,8 @@ int tcp_host_tls_prepare(struct tcp_host_qpair *hq)
 		xp_set_error(&hq->base, "TLS key: %s", tcp_psk_strerror(rc));
 		return -EINVAL;
 	}
-	rc = tcp_psk_derive(&configured, o->tls_hostnqn, o->tls_subnqn, o->tls_identity,
+	rc = tcp_psk_derive(&configured, o->tls_hostnqn, o->tls_subnqn,
+			    o->tls_identity < 0 ? 0 : o->tls_identity,
 			    o->tls_compat ? TCP_PSK_KDF_COMPAT : TCP_PSK_KDF_RFC8446, &hq->psk);
 	tcp_psk_wipe(&configured);
 	if (rc != 0) {

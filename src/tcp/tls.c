@@ -82,11 +82,15 @@ static unsigned long get_error(const char **file, int *line, const char **data, 
 }
 
 /*
- * Fail for good: the message says what happened (what), the callback's note,
- * the alert and OpenSSL's error queue (emptied).
+ * Fail for good. The message leads with what it means when that can be
+ * told (the hint), then the alert and OpenSSL's reasons (short forms: the
+ * text travels into nvmf_ctrl_state_info's 256 bytes): "TLS client
+ * handshake failed: the server refused our PSK binder, the keys probably
+ * differ (received alert illegal parameter)". The error queue is emptied.
  */
 static int fail(struct tcp_tls *t, const char *what)
 {
+	char reasons[TLS_ERR_MAX] = "", hbuf[96];
 	unsigned long e;
 	const char *file, *data, *hint = NULL;
 	int line, flags, n = 0;
@@ -97,46 +101,48 @@ static int fail(struct tcp_tls *t, const char *what)
 	}
 	t->state = ST_FAILED;
 	wipe_psk(t);
-	snprintf(t->err, sizeof(t->err), "TLS %s %s",
-		 t->role == TCP_TLS_CLIENT ? "client" : "server", what);
-	if (t->note[0])
-		append(t->err, sizeof(t->err), ": %s", t->note);
-	if (t->alert[0])
-		append(t->err, sizeof(t->err), ": %s", t->alert);
 	while ((e = get_error(&file, &line, &data, &flags)) != 0) {
-		char buf[256];
+		const char *r = ERR_reason_error_string(e);
 
 		(void)file;
 		(void)line;
 		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 		    ERR_GET_REASON(e) == SSL_R_BINDER_DOES_NOT_VERIFY)
-			hint = "the client's PSK is not ours for this identity: the keys differ";
-		if (n++ >= 4)
+			hint = "the client's PSK is not ours for this identity, the keys differ";
+		if (n++ >= 2 || r == NULL)
 			continue;
-		ERR_error_string_n(e, buf, sizeof(buf));
-		append(t->err, sizeof(t->err), "%s%s", n == 1 ? ": " : "; ", buf);
+		append(reasons, sizeof(reasons), "%s%s", reasons[0] ? "; " : "", r);
 		if ((flags & ERR_TXT_STRING) && data && data[0])
-			append(t->err, sizeof(t->err), " (%s)", data);
+			append(reasons, sizeof(reasons), " (%s)", data);
 	}
 	if (!hint && t->role == TCP_TLS_CLIENT && t->alert_rx &&
 	    (t->alert_rx == SSL_AD_ILLEGAL_PARAMETER || t->alert_rx == SSL_AD_DECRYPT_ERROR))
-		hint = "the server refused our PSK binder: the keys probably differ";
+		hint = "the server refused our PSK binder, the keys probably differ";
 	if (!hint && t->role == TCP_TLS_CLIENT && t->alert_rx == SSL_AD_HANDSHAKE_FAILURE)
-		hint = "the server found no usable PSK: unknown identity or another hash";
-	if (hint)
-		append(t->err, sizeof(t->err), " [%s]", hint);
-	if (t->role == TCP_TLS_SERVER && t->first_byte >= 0 && t->first_byte != 0x16)
-		append(t->err, sizeof(t->err),
-		       " [the peer's first byte 0x%02x is not a TLS handshake record:"
-		       " a peer without TLS?]", t->first_byte);
+		hint = "the server found no usable PSK (unknown identity, or another hash)";
 	/* A server answers a ClientHello with a handshake record (16h) or an
 	 * alert (15h); an NVMe/TCP target without TLS sends a C2HTermReq
 	 * (PDU type 03h) or nothing. */
-	if (t->role == TCP_TLS_CLIENT && t->first_byte >= 0 && t->first_byte != 0x16 &&
-	    t->first_byte != 0x15)
-		append(t->err, sizeof(t->err),
-		       " [the server's first byte 0x%02x is not a TLS record:"
-		       " a target without TLS?]", t->first_byte);
+	if (!hint && t->role == TCP_TLS_CLIENT && t->first_byte >= 0 && t->first_byte != 0x16 &&
+	    t->first_byte != 0x15) {
+		snprintf(hbuf, sizeof(hbuf), "the server's first byte 0x%02x is not a TLS record: "
+			 "a target without TLS?", t->first_byte);
+		hint = hbuf;
+	}
+	if (!hint && t->role == TCP_TLS_SERVER && t->first_byte >= 0 && t->first_byte != 0x16) {
+		snprintf(hbuf, sizeof(hbuf), "the peer's first byte 0x%02x is not a TLS handshake "
+			 "record: a peer without TLS?", t->first_byte);
+		hint = hbuf;
+	}
+	snprintf(t->err, sizeof(t->err), "TLS %s %s",
+		 t->role == TCP_TLS_CLIENT ? "client" : "server", what);
+	if (hint)
+		append(t->err, sizeof(t->err), ": %s", hint);
+	if (t->note[0])
+		append(t->err, sizeof(t->err), ": %s", t->note);
+	if (t->alert[0] || reasons[0])
+		append(t->err, sizeof(t->err), " (%s%s%s)", t->alert,
+		       t->alert[0] && reasons[0] ? "; " : "", reasons);
 	return TCP_TLS_ERROR;
 }
 

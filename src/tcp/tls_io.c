@@ -161,10 +161,14 @@ void tcp_tls_io_eof(struct tcp_tls_io *io)
 		snprintf(io->err, sizeof(io->err), "the peer closed TLS (close_notify)");
 		return;
 	}
-	snprintf(io->err, sizeof(io->err), "%s%s", tcp_tls_error(io->tls),
-		 io->open ? ""
-			  : " (a peer that does not know the PSK identity or holds another key "
-			    "for it closes the connection so)");
+	if (io->open) {
+		/* After the handshake NVMe/TCP's own framing tells a cut PDU;
+		 * Linux's kernel host ends without close_notify. */
+		snprintf(io->err, sizeof(io->err), "closed without TLS close_notify");
+		return;
+	}
+	snprintf(io->err, sizeof(io->err), "%s (so a peer refuses an unknown PSK identity or "
+		 "another key)", tcp_tls_error(io->tls));
 }
 
 const char *tcp_tls_io_cipher(const struct tcp_tls_io *io)

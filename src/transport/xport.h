@@ -152,15 +152,17 @@ struct xp_tcp_opts {
 	/*
 	 * TLS 1.3 with a pre-shared key (NVMe/TCP 1.0 as TP 8011 amends it,
 	 * 3.6.1.3): the PSK derives from the configured one in tls_key
-	 * (interchange form; identity version tls_identity, 0 or 1;
+	 * (interchange form; identity version tls_identity, 0 or 1, -1
+	 * meaning 0 there;
 	 * tls_compat derives as libnvme before 1.16 did, src/tcp/tls_psk.h)
 	 * or, when that is NULL, is tls_key_file's TLS PSK for the two NQNs
-	 * (NULL: /etc/nvme/tls-keys; nvme-cli's format, derived keys). The strings are read during xp_qpair_connect()
+	 * (NULL: /etc/nvme/tls-keys; nvme-cli's format, derived keys) of
+	 * identity version tls_identity, or -1: any, in Linux's order. The strings are read during xp_qpair_connect()
 	 * only and not kept; the derived key is wiped after the handshake.
 	 */
 	bool     tls;
 	bool     tls_compat;
-	uint8_t  tls_identity;
+	int8_t   tls_identity;
 	const char *tls_key;
 	const char *tls_key_file;
 	const char *tls_hostnqn;

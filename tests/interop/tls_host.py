@@ -317,12 +317,16 @@ def t_host(t):
     # SHA-256 entries of this host and subsystem, both identity versions:
     ring_file = t.path("tls-keys.ring")
     write_keyfile(ring_file, [ring_line(t, t.ids[0]), ring_line(t, t.ids[1])])
+    # nvmf.h: tls_identity 0 (the default) and 1 take that version; -1 any, version 1 first as Linux.
     _, used = t.id_ctrl("--tls", "--tls-key-file", ring_file)
-    check(used == (SUITE, t.ids[1]), "key file, no --tls-identity: used %s, want version 1 (Linux's order)"
+    check(used == (SUITE, t.ids[0]), "key file, no --tls-identity: used %s, want version 0 (the default)"
+          % (used,))
+    _, used = t.id_ctrl("--tls", "--tls-key-file", ring_file, "--tls-identity", -1)
+    check(used == (SUITE, t.ids[1]), "key file, --tls-identity -1: used %s, want version 1 (Linux's order)"
           % (used,))
     _, used = t.id_ctrl("--tls", "--tls-key-file", ring_file, "--tls-identity", 1)
     check(used == (SUITE, t.ids[1]), "key file, --tls-identity 1: used %s" % (used,))
-    # --tls-identity 0 asks for version 0 (nvmf.h: "PSK identity version: 0 (default) or 1").
+    # --tls-identity 0 asks for version 0.
     _, used = t.id_ctrl("--tls", "--tls-key-file", ring_file, "--tls-identity", 0)
     t.expect(used == (SUITE, t.ids[0]), "key file with version 0 and 1 entries, --tls-identity 0: the host "
              "offered %r, not the version 0 identity (src/tcp/host_tls.c looks up any version unless "
@@ -331,8 +335,8 @@ def t_host(t):
     write_keyfile(v0_file, [ring_line(t, t.ids[0])])
     _, used = t.id_ctrl("--tls", "--tls-key-file", v0_file, "--tls-identity", 0)
     check(used == (SUITE, t.ids[0]), "key file with the version 0 entry only: used %s" % (used,))
-    log("id-ctrl --tls-key-file (keyring's entries): version 1 by default and with --tls-identity 1, "
-        "version 0 from a file holding only it")
+    log("id-ctrl --tls-key-file (keyring's entries): version 0 by default and with --tls-identity 0, "
+        "version 1 with 1 and with -1 (Linux's order), version 0 from a file holding only it")
     # Written by nvmfctl (check-tls-key -i, gen-tls-key -i with the key's secret): the same lines.
     ctl_file = t.path("tls-keys.nvmfctl")
     t.nvmfctl("check-tls-key", "-d", t.key, "-c", t.subnqn, "-n", t.host, "-I", 0, "-C", "-i", "-f", ctl_file)
@@ -345,8 +349,8 @@ def t_host(t):
     check(keyfile_lines(ctl_file) == keyfile_lines(ring_file),
           "nvmfctl's key file:\n%s\nthe keyring's lines:\n%s"
           % ("\n".join(keyfile_lines(ctl_file)), "\n".join(keyfile_lines(ring_file))))
-    _, used = t.id_ctrl("--tls", "--tls-key-file", ctl_file)
-    check(used == (SUITE, t.ids[1]), "nvmfctl's key file: used %s" % (used,))
+    _, used = t.id_ctrl("--tls", "--tls-key-file", ctl_file, "--tls-identity", -1)
+    check(used == (SUITE, t.ids[1]), "nvmfctl's key file, --tls-identity -1: used %s" % (used,))
     log("nvmfctl check-tls-key/gen-tls-key --insert wrote the keyring's lines; id-ctrl with it: ok")
 
     # The port where TLS is offered, not required: TLS and plaintext.

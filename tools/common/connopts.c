@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct tc_conn_opt table[] = {
 	{ TC_CO_TRANSPORT,       "transport",       't', true,  0, 0 },
@@ -41,7 +42,7 @@ static const struct tc_conn_opt table[] = {
 	{ TC_CO_TLS,             "tls",             0,   false, 0, 0 },
 	{ TC_CO_TLS_KEY,         "tls-key",         0,   true,  0, 0 },
 	{ TC_CO_TLS_KEY_FILE,    "tls-key-file",    0,   true,  0, 0 },
-	{ TC_CO_TLS_IDENTITY,    "tls-identity",    0,   true,  0, 1 },
+	{ TC_CO_TLS_IDENTITY,    "tls-identity",    0,   true,  -1, 1 },
 	{ TC_CO_TLS_COMPAT,      "tls-compat",      0,   false, 0, 0 },
 	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
 };
@@ -301,17 +302,40 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 		if (strlen(arg) >= sizeof(o->tls_key))
 			return fail(err, errlen, EINVAL, "%s: longer than a TLS PSK in the "
 				    "interchange format (NVMeTLSkey-1:hh:...:) can be", label);
-		snprintf(o->tls_key, sizeof(o->tls_key), "%s", arg);
+		memcpy(o->tls_key, arg, strlen(arg) + 1);
 		fprintf(stderr, "warning: %s: a key on the command line is visible to other "
 			"users of this machine (ps, /proc); prefer --tls-key-file or the %s "
 			"environment variable\n", label, TC_TLS_KEY_ENV);
+		/* Shorten the exposure: argv's copy is wiped once taken (the
+		 * strings are the process's own, writable). */
+		{
+			volatile char *w = (volatile char *)(uintptr_t)arg;
+
+			for (size_t i = 0; w[i]; i++)
+				w[i] = 'x';
+		}
 		return 0;
-	case TC_CO_TLS_KEY_FILE:
-		if (!arg[0] || strlen(arg) >= sizeof(o->tls_key_file))
-			return fail(err, errlen, EINVAL, "%s: '%s' must be 1 to %zu characters",
-				    label, arg, sizeof(o->tls_key_file) - 1);
+	case TC_CO_TLS_KEY_FILE: {
+		/* Absolute: the file is read again at every reconnect, and
+		 * nvmf-fuse's server runs in "/" (a relative name would stop
+		 * resolving once it is a daemon). */
+		char cwd[NVMF_PATH_BUFSZ];
+		size_t cl, al = strlen(arg);
+
+		if (arg[0] && arg[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
+		    (cl = strcmp(cwd, "/") ? strlen(cwd) : 0) + 1 + al < sizeof(o->tls_key_file)) {
+			memcpy(o->tls_key_file, cwd, cl);
+			o->tls_key_file[cl] = '/';
+			memcpy(o->tls_key_file + cl + 1, arg, al + 1);
+			return 0;
+		}
+		if (!arg[0] || arg[0] != '/' || strlen(arg) >= sizeof(o->tls_key_file))
+			return fail(err, errlen, EINVAL, "%s: '%s' must be a file name of 1 to "
+				    "%zu characters (with the current directory)", label, arg,
+				    sizeof(o->tls_key_file) - 1);
 		snprintf(o->tls_key_file, sizeof(o->tls_key_file), "%s", arg);
 		return 0;
+	}
 	case TC_CO_NAME:
 		if (tc_check_name(arg) < 0)
 			return fail(err, errlen, EINVAL, "%s: '%s' is not a valid connection name "
@@ -408,9 +432,16 @@ int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errle
 		k = getenv(TC_TLS_KEY_ENV);
 		read_once = true;
 		if (k != NULL) {
-			snprintf(saved, sizeof(saved), "%s", k);
-			if (strlen(k) >= sizeof(saved))
+			size_t n = strlen(k);
+			volatile char *w = (volatile char *)(uintptr_t)k;
+
+			memcpy(saved, k, n < sizeof(saved) ? n : sizeof(saved) - 1);
+			if (n >= sizeof(saved))
 				saved[sizeof(saved) - 1] = 'x';	/* too long: refused below */
+			/* Wipe it where it lies: /proc/PID/environ shows the
+			 * process's original environment block, unsetenv or not. */
+			for (size_t i = 0; i < n; i++)
+				w[i] = 0;
 		}
 		unsetenv(TC_TLS_KEY_ENV);
 	}
@@ -422,7 +453,7 @@ int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errle
 			r = fail(err, errlen, EINVAL, "%s: longer than a TLS PSK in the "
 				 "interchange format can be", TC_TLS_KEY_ENV);
 		else
-			snprintf(o->tls_key, sizeof(o->tls_key), "%s", k);
+			memcpy(o->tls_key, k, strlen(k) + 1);
 	}
 	return r;
 }

@@ -103,12 +103,15 @@ static bool emit_resp(struct tcp_tx *tx, struct tcp_creq *r)
 				       true, success_flag);
 		tcp_tx_push_hdr(tx, n);
 		tcp_tx_push_data(tx, cr->data, cr->xfer_len);
-		r->tx_seq = tcp_tx_batch(tx);
 	}
 	if (!success_flag) {
 		n = tcp_build_capsule_resp(tcp_tx_hdr_space(tx), &c->params, cr->cqe);
 		tcp_tx_push_hdr(tx, n);
 	}
+	/* Pinned by this batch whether or not it carries data: it goes on the
+	 * retire list, which the write's callback walks, so a close while the
+	 * write is in flight must leave it to that callback. */
+	r->tx_seq = tcp_tx_batch(tx);
 	r->send_resp = false;
 	r->retire_next = c->retire;
 	c->retire = r;
@@ -641,8 +644,15 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->closed)
 		return;
 	if (nread < 0) {
-		tcp_cconn_close(c, nread != UV_EOF ? uv_strerror((int)nread)
-				   : c->tls ? tcp_cconn_tls_eof(c) : "host closed the connection");
+		char why[320];
+
+		/* Under TLS the reason says whether close_notify came, or that
+		 * the handshake never ended. */
+		snprintf(why, sizeof(why), "%s%s%s",
+			 nread != UV_EOF ? uv_strerror((int)nread) : "host closed the connection",
+			 nread == UV_EOF && c->tls ? ": " : "",
+			 nread == UV_EOF && c->tls ? tcp_cconn_tls_eof(c) : "");
+		tcp_cconn_close(c, why);
 		return;
 	}
 	if (c->tls_sniffing || c->tls)
