@@ -102,6 +102,8 @@ extern "C" {
 /* A TLS PSK in the interchange format: "NVMeTLSkey-1:02:" + 72 Base64 + ":". */
 #define NVMF_TLS_KEY_BUFSZ 96
 #define NVMF_PATH_BUFSZ    1024
+/* A DH-HMAC-CHAP secret: "DHHC-1:03:" + 92 Base64 + ":". */
+#define NVMF_DHCHAP_KEY_BUFSZ 112
 
 /* ---- Library information, errors, logging --------------------------------- */
 
@@ -234,6 +236,13 @@ struct nvmf_opts {
 						 * tls_key_file. Wiped by the library
 						 * from its copy at disconnect. */
 	char     tls_key_file[NVMF_PATH_BUFSZ];	/* "" = /etc/nvme/tls-keys */
+	/* Since 0.3: DH-HMAC-CHAP in-band authentication (see AUTHENTICATION).
+	 * Wiped by the library from its copy at disconnect. */
+	char     dhchap_secret[NVMF_DHCHAP_KEY_BUFSZ];	/* host secret, "DHHC-1:..."
+							 * (nvme-cli's -S) */
+	char     dhchap_ctrl_secret[NVMF_DHCHAP_KEY_BUFSZ];	/* controller secret: the
+								 * controller must prove
+								 * it too (-C) */
 };
 
 /*
@@ -261,6 +270,26 @@ struct nvmf_opts {
  *  effect at the next attempt; a handshake that fails during an outage is a
  *  failed attempt like any other. The library never logs a key (it wipes
  *  its copies); nvmf_ctrl_get_tls() says whether a controller is encrypted.
+ */
+
+/*
+ * AUTHENTICATION
+ *  A controller that requires in-band authentication (its Connect response
+ *  sets AUTHREQ.ATR; NVMe Base 2.0, 8.13.5) gets DH-HMAC-CHAP on every
+ *  queue, at connect and at every reconnect, with dhchap_secret, a secret
+ *  in nvme-cli's "DHHC-1:hh:<base64>:" form (gen-dhchap-key makes one; the
+ *  target holds the same secret for this host NQN). The host offers
+ *  SHA-256, -384 and -512 and the NULL group and ffdhe2048 to ffdhe8192;
+ *  the controller picks. With dhchap_ctrl_secret the controller must prove
+ *  it holds that secret too (bidirectional); one that cannot is refused.
+ *  Errors: -EACCES when authentication fails: the controller refused our
+ *  response (AUTH_Failure1, whose reason the message names), closed the
+ *  connection after our reply (which is how Linux's nvmet refuses), failed
+ *  to prove the controller secret, or no secret was given; -EPROTO for a
+ *  malformed exchange (we answer it with AUTH_Failure2); -EINVAL for a
+ *  malformed secret; -ENOTSUP without OpenSSL. A failed authentication is
+ *  permanent (OUTAGES: reconnecting stops). Secrets never appear in a
+ *  message or a log.
  */
 
 /* Fill the defaults described above. Reads /etc/nvme/hostnqn,

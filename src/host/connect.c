@@ -11,6 +11,10 @@
 #include <time.h>
 
 #include "host/ctrl.h"
+#ifdef NVMF_WITH_TLS
+#include "auth/auth.h"
+#include "auth/auth_secret.h"
+#endif
 
 #define ADMIN_QSIZE NVMF_ADMIN_QUEUE_MIN_ENTRIES
 
@@ -163,8 +167,46 @@ static int check_tls_opts(const struct nvmf_opts *o)
 #endif
 }
 
+/* DH-HMAC-CHAP secrets: well formed, or refused now (never echoed). */
+static int check_auth_opts(const struct nvmf_opts *o)
+{
+	static const struct { size_t off; const char *what; } keys[] = {
+		{ offsetof(struct nvmf_opts, dhchap_secret), "DH-HMAC-CHAP host secret" },
+		{ offsetof(struct nvmf_opts, dhchap_ctrl_secret), "DH-HMAC-CHAP controller secret" },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *k = (const char *)o + keys[i].off;
+
+		if (!k[0])
+			continue;
+		if (strnlen(k, NVMF_DHCHAP_KEY_BUFSZ) == NVMF_DHCHAP_KEY_BUFSZ)
+			return host_err(EINVAL, "%s is not NUL-terminated within %d bytes",
+					keys[i].what, NVMF_DHCHAP_KEY_BUFSZ);
+#ifdef NVMF_WITH_TLS
+		{
+			struct auth_secret s;
+			int rc = auth_secret_parse(k, &s);
+
+			auth_secret_wipe(&s);
+			if (rc != 0)
+				return host_err(EINVAL, "%s: %s", keys[i].what, auth_strerror(rc));
+		}
+#else
+		return host_err(ENOTSUP, "%s given, but libnvmf was built without OpenSSL",
+				keys[i].what);
+#endif
+	}
+	if (o->dhchap_ctrl_secret[0] && !o->dhchap_secret[0])
+		return host_err(EINVAL, "a DH-HMAC-CHAP controller secret needs the host secret "
+				"too (bidirectional authentication)");
+	return 0;
+}
+
 static int check_opts(const struct nvmf_opts *o)
 {
+	int r;
+
 	if (!o->traddr[0])
 		return host_err(EINVAL, "no transport address (traddr) given");
 	if (!o->hostnqn[0])
@@ -192,7 +234,8 @@ static int check_opts(const struct nvmf_opts *o)
 	if (o->fast_io_fail_tmo < -1 || o->fast_io_fail_tmo > 4000000)
 		return host_err(EINVAL, "fast I/O fail timeout %d s out of range (-1 = off)",
 				o->fast_io_fail_tmo);
-	return check_tls_opts(o);
+	r = check_tls_opts(o);
+	return r < 0 ? r : check_auth_opts(o);
 }
 
 int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)

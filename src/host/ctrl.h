@@ -225,6 +225,16 @@ int  host_post(struct nvmf_ctrl *c, void (*fn)(struct nvmf_ctrl *c));
 
 /* ---- dispatch.c ------------------------------------------------------------- */
 struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what);
+
+/*
+ * auth.c: DH-HMAC-CHAP on queue q, just connected with AUTHREQ.ATR, each
+ * command bounded by timeout_ms; done(arg, r, msg) once, from the loop
+ * (r 0, or a negative errno; -EACCES marks the controller permanent).
+ * Returns 0, or a negative errno (nvmf_get_error()) when it cannot start:
+ * done is then not called.
+ */
+int host_auth_start(struct nvmf_ctrl *c, struct host_queue *q, uint32_t timeout_ms,
+		    void (*done)(void *arg, int r, const char *msg), void *arg);
 /* Submit req from any thread: returns the cookie or a negative errno (then
  * the free hook has run and req is freed). */
 int64_t host_submit(struct host_req *req);

@@ -259,12 +259,19 @@ void nvmf_opts_init_size(struct nvmf_opts *o, size_t size)
 
 /* The key in the library's copy of the options: gone when the controller is
  * (through a volatile pointer, so the compiler keeps the stores). */
+static void wipe(char *buf, size_t len)
+{
+	volatile char *p = buf;
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = 0;
+}
+
 void host_opts_wipe(struct nvmf_opts *o)
 {
-	volatile char *p = o->tls_key;
-
-	for (size_t i = 0; i < sizeof(o->tls_key); i++)
-		p[i] = 0;
+	wipe(o->tls_key, sizeof(o->tls_key));
+	wipe(o->dhchap_secret, sizeof(o->dhchap_secret));
+	wipe(o->dhchap_ctrl_secret, sizeof(o->dhchap_ctrl_secret));
 }
 
 int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)

@@ -44,6 +44,12 @@ static const struct tc_conn_opt table[] = {
 	{ TC_CO_TLS_KEY_FILE,    "tls-key-file",    0,   true,  0, 0 },
 	{ TC_CO_TLS_IDENTITY,    "tls-identity",    0,   true,  -1, 1 },
 	{ TC_CO_TLS_COMPAT,      "tls-compat",      0,   false, 0, 0 },
+	/* DH-HMAC-CHAP: nvme-cli's -S/--dhchap-secret and -C/--dhchap-ctrl-secret,
+	 * and files holding them (a command line is public). */
+	{ TC_CO_DHCHAP_SECRET,   "dhchap-secret",   'S', true,  0, 0 },
+	{ TC_CO_DHCHAP_CTRL_SECRET, "dhchap-ctrl-secret", 'C', true, 0, 0 },
+	{ TC_CO_DHCHAP_SECRET_FILE, "dhchap-secret-file", 0, true, 0, 0 },
+	{ TC_CO_DHCHAP_CTRL_SECRET_FILE, "dhchap-ctrl-secret-file", 0, true, 0, 0 },
 	{ TC_CO_NAME,            "name",            0,   true,  0, 0 },
 };
 
@@ -224,6 +230,61 @@ static int set_traddr(const char *label, const char *s, struct nvmf_opts *o, cha
 	return 0;
 }
 
+/*
+ * A secret from the command line (argv: warned about, and argv's copy wiped
+ * once taken, the strings being the process's own) or from a file. Never
+ * echoed, not even a malformed one.
+ */
+static int set_secret(const char *label, const char *arg, char *field, size_t size,
+		      bool from_argv, char *err, size_t errlen)
+{
+	if (strlen(arg) >= size)
+		return fail(err, errlen, EINVAL, "%s: longer than such a key can be", label);
+	memcpy(field, arg, strlen(arg) + 1);
+	if (from_argv) {
+		volatile char *w = (volatile char *)(uintptr_t)arg;
+
+		fprintf(stderr, "warning: %s: a key on the command line is visible to other "
+			"users of this machine (ps, /proc); prefer a file or the environment "
+			"(nvmfctl(8), ENVIRONMENT)\n", label);
+		for (size_t i = 0; w[i]; i++)
+			w[i] = 'x';
+	}
+	return 0;
+}
+
+/* The file's first line is the secret (white space around it dropped). */
+static int read_secret_file(const char *label, const char *path, char *field, size_t size,
+			    char *err, size_t errlen)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	size_t n;
+	int r;
+
+	if (f == NULL)
+		return fail(err, errlen, EINVAL, "%s: %s: %s", label, path, strerror(errno));
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = '\0';
+	if (line[0] == '\0')
+		r = fail(err, errlen, EINVAL, "%s: %s: empty (one line, the key)", label, path);
+	else
+		r = set_secret(label, line + strspn(line, " \t"), field, size, false, err,
+			       errlen);
+	{
+		volatile char *w = line;
+
+		for (size_t i = 0; i < sizeof(line); i++)
+			w[i] = 0;
+	}
+	return r;
+}
+
 /* The integer field of an integer option. */
 static int *int_field(int id, struct nvmf_opts *o)
 {
@@ -298,23 +359,15 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 		o->tls_compat = true;
 		return 0;
 	case TC_CO_TLS_KEY:
-		/* Never echo a key, not even a malformed one. */
-		if (strlen(arg) >= sizeof(o->tls_key))
-			return fail(err, errlen, EINVAL, "%s: longer than a TLS PSK in the "
-				    "interchange format (NVMeTLSkey-1:hh:...:) can be", label);
-		memcpy(o->tls_key, arg, strlen(arg) + 1);
-		fprintf(stderr, "warning: %s: a key on the command line is visible to other "
-			"users of this machine (ps, /proc); prefer --tls-key-file or the %s "
-			"environment variable\n", label, TC_TLS_KEY_ENV);
-		/* Shorten the exposure: argv's copy is wiped once taken (the
-		 * strings are the process's own, writable). */
-		{
-			volatile char *w = (volatile char *)(uintptr_t)arg;
-
-			for (size_t i = 0; w[i]; i++)
-				w[i] = 'x';
-		}
-		return 0;
+		return set_secret(label, arg, o->tls_key, sizeof(o->tls_key), true, err, errlen);
+	case TC_CO_DHCHAP_SECRET:
+	case TC_CO_DHCHAP_CTRL_SECRET:
+		return set_secret(label, arg, opt->id == TC_CO_DHCHAP_SECRET ? o->dhchap_secret
+			: o->dhchap_ctrl_secret, NVMF_DHCHAP_KEY_BUFSZ, true, err, errlen);
+	case TC_CO_DHCHAP_SECRET_FILE:
+	case TC_CO_DHCHAP_CTRL_SECRET_FILE:
+		return read_secret_file(label, arg, opt->id == TC_CO_DHCHAP_SECRET_FILE
+			? o->dhchap_secret : o->dhchap_ctrl_secret, NVMF_DHCHAP_KEY_BUFSZ, err, errlen);
 	case TC_CO_TLS_KEY_FILE: {
 		/* Absolute: the file is read again at every reconnect, and
 		 * nvmf-fuse's server runs in "/" (a relative name would stop
@@ -419,42 +472,60 @@ void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 	}
 }
 
-int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen)
+/* Copy a secret out of the environment once, wiping it where it lay
+ * (/proc/PID/environ shows the process's original environment block,
+ * unsetenv or not) and unsetting it. */
+static void env_take(const char *name, char *saved, size_t size)
+{
+	const char *k = getenv(name);
+
+	if (k != NULL) {
+		size_t n = strlen(k);
+		volatile char *w = (volatile char *)(uintptr_t)k;
+
+		memcpy(saved, k, n < size ? n : size - 1);
+		if (n >= size)
+			saved[size - 1] = 'x';	/* too long: refused below */
+		for (size_t i = 0; i < n; i++)
+			w[i] = 0;
+	}
+	unsetenv(name);
+}
+
+static int env_give(const char *name, const char *saved, char *field, size_t size,
+		    char *err, size_t errlen)
+{
+	if (strlen(saved) >= size)
+		return fail(err, errlen, EINVAL, "%s: longer than such a key can be", name);
+	memcpy(field, saved, strlen(saved) + 1);
+	return 0;
+}
+
+int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen)
 {
 	/* Read once and kept: a tool may finish several targets' options
 	 * (nvmfctl discover with /etc/nvme/discovery.conf, one per line). */
-	static char saved[NVMF_TLS_KEY_BUFSZ + 1];
+	static char tls[NVMF_TLS_KEY_BUFSZ + 1], hs[NVMF_DHCHAP_KEY_BUFSZ + 1],
+		    cs[NVMF_DHCHAP_KEY_BUFSZ + 1];
 	static bool read_once;
-	const char *k;
 	int r = 0;
 
 	if (!read_once) {
-		k = getenv(TC_TLS_KEY_ENV);
 		read_once = true;
-		if (k != NULL) {
-			size_t n = strlen(k);
-			volatile char *w = (volatile char *)(uintptr_t)k;
-
-			memcpy(saved, k, n < sizeof(saved) ? n : sizeof(saved) - 1);
-			if (n >= sizeof(saved))
-				saved[sizeof(saved) - 1] = 'x';	/* too long: refused below */
-			/* Wipe it where it lies: /proc/PID/environ shows the
-			 * process's original environment block, unsetenv or not. */
-			for (size_t i = 0; i < n; i++)
-				w[i] = 0;
-		}
-		unsetenv(TC_TLS_KEY_ENV);
+		env_take(TC_TLS_KEY_ENV, tls, sizeof(tls));
+		env_take(TC_DHCHAP_SECRET_ENV, hs, sizeof(hs));
+		env_take(TC_DHCHAP_CTRL_SECRET_ENV, cs, sizeof(cs));
 	}
-	k = saved[0] ? saved : NULL;
-	if (k == NULL)
-		return 0;
-	if (!(given & TC_CO_BIT(TC_CO_TLS_KEY))) {
-		if (strlen(k) >= sizeof(o->tls_key))
-			r = fail(err, errlen, EINVAL, "%s: longer than a TLS PSK in the "
-				 "interchange format can be", TC_TLS_KEY_ENV);
-		else
-			memcpy(o->tls_key, k, strlen(k) + 1);
-	}
+	if (tls[0] && !(given & TC_CO_BIT(TC_CO_TLS_KEY)))
+		r = env_give(TC_TLS_KEY_ENV, tls, o->tls_key, sizeof(o->tls_key), err, errlen);
+	if (r == 0 && hs[0] && !(given & (TC_CO_BIT(TC_CO_DHCHAP_SECRET) |
+					  TC_CO_BIT(TC_CO_DHCHAP_SECRET_FILE))))
+		r = env_give(TC_DHCHAP_SECRET_ENV, hs, o->dhchap_secret,
+			     sizeof(o->dhchap_secret), err, errlen);
+	if (r == 0 && cs[0] && !(given & (TC_CO_BIT(TC_CO_DHCHAP_CTRL_SECRET) |
+					  TC_CO_BIT(TC_CO_DHCHAP_CTRL_SECRET_FILE))))
+		r = env_give(TC_DHCHAP_CTRL_SECRET_ENV, cs, o->dhchap_ctrl_secret,
+			     sizeof(o->dhchap_ctrl_secret), err, errlen);
 	return r;
 }
 

@@ -53,6 +53,10 @@ enum tc_conn_id {
 	TC_CO_TLS_KEY_FILE,		/* --tls-key-file FILE */
 	TC_CO_TLS_IDENTITY,		/* --tls-identity 0|1 */
 	TC_CO_TLS_COMPAT,		/* --tls-compat */
+	TC_CO_DHCHAP_SECRET,		/* -S: never passed on by tc_conn_args() */
+	TC_CO_DHCHAP_CTRL_SECRET,	/* -C: likewise */
+	TC_CO_DHCHAP_SECRET_FILE,	/* --dhchap-secret-file FILE */
+	TC_CO_DHCHAP_CTRL_SECRET_FILE,	/* --dhchap-ctrl-secret-file FILE */
 	TC_CO_NAME,			/* nvmf-fuse's connection name (validated only) */
 	TC_CO_END
 };
@@ -77,19 +81,26 @@ enum tc_conn_id {
 			TC_CO_BIT(TC_CO_TLS_KEY_FILE) | TC_CO_BIT(TC_CO_TLS_IDENTITY) | \
 			TC_CO_BIT(TC_CO_TLS_COMPAT))
 
-/*
- * The environment variable that may carry the TLS key instead of --tls-key:
- * a process's environment is readable only by its user, its command line by
- * everyone. nvmfctl connect hands the key to nvmf-fuse this way.
- */
-#define TC_TLS_KEY_ENV "NVMF_TLS_KEY"
+/* DH-HMAC-CHAP (nvmf.h, AUTHENTICATION). */
+#define TC_CO_AUTH (TC_CO_BIT(TC_CO_DHCHAP_SECRET) | TC_CO_BIT(TC_CO_DHCHAP_CTRL_SECRET) | \
+		    TC_CO_BIT(TC_CO_DHCHAP_SECRET_FILE) | TC_CO_BIT(TC_CO_DHCHAP_CTRL_SECRET_FILE))
 
 /*
- * After option parsing: take the key from TC_TLS_KEY_ENV unless --tls-key
- * was given (given: TC_CO_BIT()s), and unset the variable so that programs
- * this one starts do not inherit it by accident. 0 or -EINVAL (message).
+ * The environment variables that may carry the secrets instead of the
+ * options: a process's environment is readable only by its user, its
+ * command line by everyone. nvmfctl connect hands them to nvmf-fuse so.
  */
-int tc_conn_tls_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen);
+#define TC_TLS_KEY_ENV            "NVMF_TLS_KEY"
+#define TC_DHCHAP_SECRET_ENV      "NVMF_DHCHAP_SECRET"
+#define TC_DHCHAP_CTRL_SECRET_ENV "NVMF_DHCHAP_CTRL_SECRET"
+
+/*
+ * After option parsing: take each secret from its variable unless its
+ * option was given (given: TC_CO_BIT()s). The variables are read once per
+ * process, wiped and unset, so that programs this one starts do not
+ * inherit them by accident. 0 or -EINVAL (message).
+ */
+int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen);
 
 /* Longest connection name (state record, default mount point), NUL included. */
 #define TC_NAME_MAX 64
@@ -142,8 +153,8 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
  * with "--long-name" and the value (NULL for a flag); the value's storage
  * is only valid during the call. nr_io_queues 0 (admin queue only) is
  * left out: a tool with I/O queues keeps its default. TC_CO_NAME is never
- * emitted, nor the TLS key (a command line is public: pass o->tls_key in
- * TC_TLS_KEY_ENV).
+ * emitted, nor the TLS key and the DH-HMAC-CHAP secrets (a command line is
+ * public: pass them in the TC_*_ENV variables).
  */
 void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 		  void (*add)(void *user, const char *opt, const char *val), void *user);

@@ -25,7 +25,7 @@ enum {
 static const char short_opts[] = "+:hVfdo:rP:";
 
 /* The connection options nvmf-fuse offers (the target is the URI). */
-#define FO_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | TC_CO_SECURITY | \
+#define FO_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | TC_CO_SECURITY | TC_CO_AUTH | \
 		 TC_CO_BIT(TC_CO_NAME))
 
 /* nvmf-fuse's own options; the connection options come first. */
@@ -267,7 +267,7 @@ static int parse_positionals(struct fo_config *cfg, int n, char *const pos[], ch
 	if (nvmf_opts_set_uri(&cfg->nv, cfg->uri) < 0)
 		return fail(err, errlen, "URI '%s': %s", cfg->uri, nvmf_get_error());
 	/* The key may come in the environment (nvmfctl connect passes it so). */
-	if (tc_conn_tls_env(&cfg->nv, cfg->given, err, errlen) < 0)
+	if (tc_conn_secrets_env(&cfg->nv, cfg->given, err, errlen) < 0)
 		return -1;
 	/* The reconnect options an option set too are refused in the query. */
 	return tc_conn_uri_params(&cfg->nv, cfg->uri, cfg->given, false, err, errlen);

@@ -102,8 +102,8 @@ static const char *connect_hint(uint8_t sc)
 	case 0x84: return "check that the target allows this host NQN (-q/--hostnqn; "
 			  "see 'nvmfctl show-hostnqn')";
 	case 0x90: return "the discovery log changed: run 'nvmfctl discover' again";
-	case 0x91: return "the target requires DH-HMAC-CHAP authentication, "
-			  "which nvmfctl does not support yet";
+	case 0x91: return "the target requires DH-HMAC-CHAP authentication: give the "
+			  "secret (-S/--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
 	default: return "check the target's configuration";
 	}
 }
@@ -159,10 +159,16 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 		       "NVMF_TLS_KEY), --tls-compat for keys made by nvme-cli before 2.16, "
 		       "and that the target has TLS (the target's log says more)";
 	}
-	if (e == EACCES || has(msg, "authentication")) {
+	if (has(msg, "no DH-HMAC-CHAP secret")) {
 		*kind = "authentication required";
-		return "the target requires in-band authentication (DH-HMAC-CHAP), "
-		       "which nvmfctl does not support yet";
+		return "the target requires DH-HMAC-CHAP authentication: give the secret "
+		       "(-S/--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
+	}
+	if (e == EACCES || has(msg, "authentication")) {
+		*kind = "authentication failed";
+		return "check the DH-HMAC-CHAP secrets on both ends (-S/--dhchap-secret and "
+		       "-C/--dhchap-ctrl-secret here, the host's entry on the target; its log "
+		       "says more)";
 	}
 	if (has(msg, "CFS") || has(msg, "fatal status")) {
 		*kind = "controller fatal status";
@@ -314,7 +320,7 @@ int nc_target_finish(struct nc_target *t, bool discovery)
 {
 	char terr[256];
 
-	if (tc_conn_tls_env(&t->o, t->given, terr, sizeof(terr)) < 0)
+	if (tc_conn_secrets_env(&t->o, t->given, terr, sizeof(terr)) < 0)
 		return nc_usage_err("%s", terr);
 	if (t->uri) {
 		struct nvmf_uri u;

@@ -207,7 +207,8 @@ struct argv_buf {
 	int n;
 	char store[24][NVMF_PATH_BUFSZ];	/* option values (tc_conn_args()) */
 	int ns;
-	const char *tls_key;		/* for the child's environment, never argv */
+	/* Secrets for the child's environment, never its argv. */
+	const char *tls_key, *dhchap_secret, *dhchap_ctrl_secret;
 };
 
 static void add(struct argv_buf *a, const char *s)
@@ -234,7 +235,7 @@ static void add_conn(void *user, const char *opt, const char *val)
 
 /* nvmf-fuse's connection options: the host and queue options of the shared
  * table (the target and the reconnect options are in the URI). */
-#define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY)
+#define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY | TC_CO_AUTH)
 
 static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const char *exe,
 		      const char *uri, const char *pidfile)
@@ -251,6 +252,8 @@ static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const ch
 	}
 	tc_conn_args(&c->t.o, FUSE_CONN, add_conn, a);
 	a->tls_key = c->t.o.tls_key[0] ? c->t.o.tls_key : NULL;
+	a->dhchap_secret = c->t.o.dhchap_secret[0] ? c->t.o.dhchap_secret : NULL;
+	a->dhchap_ctrl_secret = c->t.o.dhchap_ctrl_secret[0] ? c->t.o.dhchap_ctrl_secret : NULL;
 	if (c->read_only)
 		add(a, "--read-only");
 }
@@ -280,6 +283,10 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 		}
 		if (a->tls_key)
 			setenv(TC_TLS_KEY_ENV, a->tls_key, 1);
+		if (a->dhchap_secret)
+			setenv(TC_DHCHAP_SECRET_ENV, a->dhchap_secret, 1);
+		if (a->dhchap_ctrl_secret)
+			setenv(TC_DHCHAP_CTRL_SECRET_ENV, a->dhchap_ctrl_secret, 1);
 		if (strchr(a->v[0], '/'))
 			execv(a->v[0], a->v);
 		else

@@ -14,7 +14,8 @@
 #include <string.h>
 
 /* The connection options, long names only (tools/common/connopts.c). */
-#define INSP_CONN (TC_CO_TARGET | TC_CO_HOST | TC_CO_BIT(TC_CO_CONNECT_TIMEOUT) | TC_CO_SECURITY)
+#define INSP_CONN (TC_CO_TARGET | TC_CO_HOST | TC_CO_BIT(TC_CO_CONNECT_TIMEOUT) | TC_CO_SECURITY | \
+		   TC_CO_AUTH)
 
 /* The inspection commands' own options; the connection options are added
  * in front. */

@@ -218,7 +218,7 @@ int nc_fab_parse(int argc, char **argv, struct nc_fab_args *a, const char *help)
  * nvme-cli's letters; nvmf-fuse offers the TC_CO_QUEUES and TC_CO_HOST
  * ones and --name). */
 #define NC_FAB_CONN (TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | \
-		     TC_CO_SECURITY | TC_CO_BIT(TC_CO_NAME))
+		     TC_CO_SECURITY | TC_CO_AUTH | TC_CO_BIT(TC_CO_NAME))
 
 /* ---- Options of the inspection commands (inspect.c) ---------------------- */
 

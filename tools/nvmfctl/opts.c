@@ -53,7 +53,8 @@ static unsigned allowed_for(int c)
 	case TC_CO_HOSTNQN: case TC_CO_HOSTID: case TC_CO_HDR_DIGEST: case TC_CO_DATA_DIGEST:
 	case TC_CO_KATO: case TC_CO_CONNECT_TIMEOUT: case 'o': case 'h':
 	case TC_CO_TLS: case TC_CO_TLS_KEY: case TC_CO_TLS_KEY_FILE: case TC_CO_TLS_IDENTITY:
-	case TC_CO_TLS_COMPAT:
+	case TC_CO_TLS_COMPAT: case TC_CO_DHCHAP_SECRET: case TC_CO_DHCHAP_CTRL_SECRET:
+	case TC_CO_DHCHAP_SECRET_FILE: case TC_CO_DHCHAP_CTRL_SECRET_FILE:
 		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL;
 	/* discover takes the reconnect options as nvme-cli does: a line of
 	 * /etc/nvme/discovery.conf serves connect-all too, where they go to
