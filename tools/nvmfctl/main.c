@@ -24,6 +24,9 @@ static int cmd_help(int argc, char **argv);
 /* tlskey.c (they say "built without OpenSSL" in a build without it) */
 int cmd_gen_tls_key(int argc, char **argv);
 int cmd_check_tls_key(int argc, char **argv);
+/* dhchapkey.c (the same without OpenSSL) */
+int cmd_gen_dhchap_key(int argc, char **argv);
+int cmd_check_dhchap_key(int argc, char **argv);
 
 static const struct nc_command commands[] = {
 	{ "discover",       cmd_discover,       "print the discovery log of a discovery controller" },
@@ -39,6 +42,8 @@ static const struct nc_command commands[] = {
 	{ "get-log",        cmd_get_log,        "read a log page (smart, error, discovery, or any by ID)" },
 	{ "gen-tls-key",    cmd_gen_tls_key,    "generate a TLS PSK (interchange format); -i: into the key file" },
 	{ "check-tls-key",  cmd_check_tls_key,  "check a TLS PSK, print its PSK identity; -i: into the key file" },
+	{ "gen-dhchap-key", cmd_gen_dhchap_key, "generate a DH-HMAC-CHAP secret (DHHC-1) for in-band auth" },
+	{ "check-dhchap-key", cmd_check_dhchap_key, "check a DH-HMAC-CHAP secret (DHHC-1)" },
 	{ "gen-hostnqn",    cmd_gen_hostnqn,    "generate a random host NQN" },
 	{ "show-hostnqn",   cmd_show_hostnqn,   "print the host NQN this machine uses" },
 	{ "version",        cmd_version,        "print nvmfctl's and libnvmf's versions" },
@@ -52,7 +57,7 @@ static void usage(FILE *f)
 		   "NVMe over Fabrics (TCP) administration with libnvmf, in the manner of nvme-cli.\n\n"
 		   "Commands:\n");
 	for (const struct nc_command *c = commands; c->name; c++)
-		fprintf(f, "  %-15s %s\n", c->name, c->summary);
+		fprintf(f, "  %-16s %s\n", c->name, c->summary);
 	fprintf(f, "\nA target is a URI nvme+tcp://HOST[:PORT]/SUBNQN[/NSID] or, depending on the\n"
 		   "command, -t tcp -a ADDR [-s PORT] -n SUBNQN (discover, connect) or\n"
 		   "--traddr/--trsvcid/--nqn (inspection commands).\n"
