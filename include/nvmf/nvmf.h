@@ -351,10 +351,11 @@ NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
  * the controller, Identify, the I/O queues, the namespace scan,
  * asynchronous event set-up and keep-alive. Synchronous (in loop mode it
  * runs the caller's loop). On success *out is the handle. A controller
- * that requires in-band authentication (DH-HMAC-CHAP: this version has none)
- * fails it with -EACCES, whether it said so with the Connect status
- * Authentication Required (nvmf_get_status() then has SCT 1h SC 91h) or
- * with AUTHREQ bits in a successful Connect response.
+ * that requires in-band authentication is authenticated with the options'
+ * DH-HMAC-CHAP secret (AUTHENTICATION below); without one, or if it fails,
+ * nvmf_connect() fails with -EACCES, also when the controller said so with
+ * the Connect status Authentication Required (nvmf_get_status() then has
+ * SCT 1h SC 91h).
  */
 NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
 

@@ -324,7 +324,7 @@ static void connect_done(struct host_bringup *b, struct host_queue *q,
 			bu_failf(b, -EACCES, "queue %u Connect: authentication required: the "
 				 "controller asks for in-band authentication (AUTHREQ %04xh in the "
 				 "Connect response) and no DH-HMAC-CHAP secret was given "
-				 "(dhchap_secret; nvmfctl -S/--dhchap-secret)", q->qid,
+				 "(dhchap_secret; the tools' --dhchap-secret)", q->qid,
 				 nvmf_connect_rsp_authreq(cpl->dw0));
 			return;
 		}

@@ -103,7 +103,7 @@ static const char *connect_hint(uint8_t sc)
 			  "see 'nvmfctl show-hostnqn')";
 	case 0x90: return "the discovery log changed: run 'nvmfctl discover' again";
 	case 0x91: return "the target requires DH-HMAC-CHAP authentication: give the "
-			  "secret (-S/--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
+			  "secret (--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
 	default: return "check the target's configuration";
 	}
 }
@@ -162,12 +162,12 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 	if (has(msg, "no DH-HMAC-CHAP secret")) {
 		*kind = "authentication required";
 		return "the target requires DH-HMAC-CHAP authentication: give the secret "
-		       "(-S/--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
+		       "(--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
 	}
 	if (e == EACCES || has(msg, "authentication")) {
 		*kind = "authentication failed";
-		return "check the DH-HMAC-CHAP secrets on both ends (-S/--dhchap-secret and "
-		       "-C/--dhchap-ctrl-secret here, the host's entry on the target; its log "
+		return "check the DH-HMAC-CHAP secrets on both ends (--dhchap-secret and "
+		       "--dhchap-ctrl-secret here, the host's entry on the target; its log "
 		       "says more)";
 	}
 	if (has(msg, "CFS") || has(msg, "fatal status")) {

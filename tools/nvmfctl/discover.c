@@ -47,6 +47,10 @@ static const char discover_help[] =
 	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
 	"      --tls-identity 0|1     PSK identity version (default 0)\n"
 	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
+	"  -S, --dhchap-secret KEY    DH-HMAC-CHAP host secret (DHHC-1:...; argv is public)\n"
+	"  -C, --dhchap-ctrl-secret KEY  controller secret: bidirectional authentication\n"
+	"      --dhchap-secret-file FILE, --dhchap-ctrl-secret-file FILE  the same from files\n"
+	"                             (or NVMF_DHCHAP_SECRET, NVMF_DHCHAP_CTRL_SECRET)\n"
 	"  -h, --help                 this text\n"
 	"NVMF_TLS_KEY in the environment gives the key when --tls-key does not.\n";
 
@@ -86,6 +90,10 @@ static const char connect_all_help[] =
 	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
 	"      --tls-identity 0|1     PSK identity version (default 0)\n"
 	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
+	"  -S, --dhchap-secret KEY    DH-HMAC-CHAP host secret (DHHC-1:...; argv is public)\n"
+	"  -C, --dhchap-ctrl-secret KEY  controller secret: bidirectional authentication\n"
+	"      --dhchap-secret-file FILE, --dhchap-ctrl-secret-file FILE  the same from files\n"
+	"                             (or NVMF_DHCHAP_SECRET, NVMF_DHCHAP_CTRL_SECRET)\n"
 	"  -h, --help                 this text\n"
 	"The TLS options apply to the discovery connections too; NVMF_TLS_KEY in the\n"
 	"environment gives the key when --tls-key does not.\n";

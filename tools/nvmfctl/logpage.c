@@ -43,6 +43,10 @@ static const char get_log_help[] =
 	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
 	"      --tls-identity 0|1     PSK identity version (default 0)\n"
 	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
+	"      --dhchap-secret KEY    DH-HMAC-CHAP host secret (DHHC-1:...; argv is public)\n"
+	"      --dhchap-ctrl-secret KEY  controller secret: bidirectional authentication\n"
+	"      --dhchap-secret-file FILE, --dhchap-ctrl-secret-file FILE  the same from files\n"
+	"                             (or NVMF_DHCHAP_SECRET, NVMF_DHCHAP_CTRL_SECRET)\n"
 	"  -o, --output-format FMT    normal, json or binary\n"
 	"  -b, --raw-binary           the raw log page on standard output\n"
 	"  -h, --help                 this text\n";
