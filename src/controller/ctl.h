@@ -57,6 +57,7 @@ struct ctl_subsys;
 struct ctl_ctrl;
 struct ctl_queue;
 struct ctl_req;
+struct ctl_auth;
 
 /*
  * Logging, with the library's severities (enum nvmf_log_level, nvmf.h):
@@ -84,6 +85,36 @@ struct ctl_ns {
 	bool     removed;
 };
 
+/*
+ * DH-HMAC-CHAP (NVMe Base 2.0, 8.13.5; auth.c). A secret as its
+ * "DHHC-1:hh:...:" text carries it: hh, and 32, 48 or 64 key bytes (the
+ * layout of src/auth's struct auth_secret, kept here so that this header
+ * needs no OpenSSL). len 0: no secret. The tools parse and check the text;
+ * the controller only copies, uses and wipes.
+ */
+#define CTL_SECRET_MAX 64
+struct ctl_secret {
+	uint8_t  hash;			/* hh: 0 none, 1 SHA-256, 2 SHA-384, 3 SHA-512 */
+	uint8_t  len;
+	uint8_t  key[CTL_SECRET_MAX];
+};
+
+/*
+ * What the controller accepts in an AUTH_Negotiate, in its order of
+ * preference: HashIDs (01h SHA-256 .. 03h SHA-512) and DHgroupIDs (00h null,
+ * 01h ffdhe2048 .. 05h ffdhe8192). A subsystem's empty list means the
+ * target's; ctl_target_init() sets the target's to Linux nvmet's choice
+ * first (SHA-256, the null group), then the rest (see auth.c).
+ */
+#define CTL_AUTH_NHASH 3
+#define CTL_AUTH_NDH   6
+struct ctl_auth_policy {
+	uint8_t  nhash;
+	uint8_t  hash[CTL_AUTH_NHASH];
+	uint8_t  ndh;
+	uint8_t  dh[CTL_AUTH_NDH];
+};
+
 /* One line of an allow-list or subsystem description. */
 struct ctl_subsys {
 	struct ctl_subsys *next;
@@ -93,6 +124,12 @@ struct ctl_subsys {
 	bool     any_host;		/* empty allow-list */
 	unsigned nhosts;
 	char     hosts[CTL_MAX_HOSTS][NVMF_NQN_MAX_LEN + 1];
+	/* DH-HMAC-CHAP secrets of the listed hosts, by index of hosts[]:
+	 * the host's (it must authenticate) and the controller's (for
+	 * bidirectional authentication); len 0 when none. */
+	struct ctl_secret host_secret[CTL_MAX_HOSTS];
+	struct ctl_secret ctrl_secret[CTL_MAX_HOSTS];
+	struct ctl_auth_policy auth;	/* empty lists: the target's */
 	struct ctl_ns *ns[CTL_MAX_NS + 1];	/* by nsid, [0] unused */
 	bool     removed;
 };
@@ -131,6 +168,8 @@ struct ctl_target {
 	uint64_t genctr;		/* discovery log generation */
 	unsigned nlisteners;
 	struct ctl_listener listeners[CTL_MAX_LISTENERS];
+	struct ctl_auth_policy auth;	/* DH-HMAC-CHAP policy of subsystems
+					 * without their own */
 	uint64_t inflight;		/* commands being executed */
 	uint64_t data_bytes;		/* command data buffers allocated now */
 	/* Large I/O buffers kept for reuse: malloc would map and unmap
@@ -150,7 +189,19 @@ struct ctl_queue {
 	struct ctl_target *target;
 	struct ctl_ctrl *ctrl;		/* NULL until Connect */
 	uint16_t sqhd;
+	/* DH-HMAC-CHAP (auth.c): the transaction, from a Connect that set
+	 * AUTHREQ.ATR; NULL when the queue needs no authentication. Until
+	 * authenticated, only Fabrics commands are executed. */
+	struct ctl_auth *auth;
+	bool     authenticated;
 };
+
+/* Whether the queue may run other than Fabrics commands (nvmet's
+ * nvmet_check_auth_status). */
+static inline bool ctl_queue_auth_ok(const struct ctl_queue *q)
+{
+	return !q->auth || q->authenticated;
+}
 
 /* A controller (Base 2.0, 3.1; Fabrics 1.1, 3.3). */
 struct ctl_ctrl {
@@ -161,6 +212,11 @@ struct ctl_ctrl {
 	uint16_t cntlid;
 	char     hostnqn[NVMF_NQN_MAX_LEN + 1];
 	uint8_t  hostid[NVMF_HOSTID_LEN];
+	/* The host's DH-HMAC-CHAP secrets, copied from the allow-list at the
+	 * admin Connect (and again at each re-authentication of the admin
+	 * queue): every queue of a controller with a host secret
+	 * authenticates. Wiped when the controller goes. */
+	struct ctl_secret host_secret, ctrl_secret;
 	uint32_t cc, csts;
 	uint32_t kato_ms;
 	uv_timer_t ka_timer;
@@ -213,6 +269,19 @@ struct ctl_subsys *ctl_subsys_find(struct ctl_target *t, const char *nqn);
 void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s);
 int  ctl_subsys_allow_host(struct ctl_subsys *s, const char *hostnqn);
 bool ctl_subsys_host_allowed(const struct ctl_subsys *s, const char *hostnqn);
+/* Empty the allow-list (any host allowed), wiping its secrets. */
+void ctl_subsys_clear_hosts(struct ctl_subsys *s);
+/* The DH-HMAC-CHAP secrets of a listed host (either may be NULL for
+ * none): 0, or -ENOENT if hostnqn is not on the allow-list. */
+int  ctl_subsys_set_secrets(struct ctl_subsys *s, const char *hostnqn,
+			    const struct ctl_secret *host, const struct ctl_secret *ctrl);
+/* Copies the secrets a Connect from hostnqn must authenticate with into
+ * host and ctrl; true if there is a host secret. As nvmet_setup_auth: never
+ * for the discovery subsystem nor with any host allowed. */
+bool ctl_subsys_secrets(const struct ctl_subsys *s, const char *hostnqn,
+			struct ctl_secret *host, struct ctl_secret *ctrl);
+/* Zero a secret (stores that the compiler keeps). */
+void ctl_secret_wipe(struct ctl_secret *k);
 /* HOSTNQN for log lines: SPDK's host sends an empty one (fabrics.c). */
 static inline const char *ctl_host_name(const char *hostnqn)
 {
@@ -273,6 +342,9 @@ struct ctl_ctrl *ctl_ctrl_create(struct ctl_queue *q, struct ctl_subsys *s, cons
 				 const uint8_t hostid[NVMF_HOSTID_LEN], uint32_t kato_ms);
 struct ctl_ctrl *ctl_ctrl_find(struct ctl_target *t, struct ctl_subsys *s, uint16_t cntlid);
 void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms);
+/* Controller fatal status (CSTS.CFS, nvmet_ctrl_fatal_error): every queue
+ * of the controller is closed once its queued responses are out. */
+void ctl_ctrl_fatal(struct ctl_ctrl *c, const char *why);
 /* Queue an asynchronous event; completes a held AER if there is one. */
 void ctl_aen_post(struct ctl_ctrl *c, uint32_t dw0);
 /* Hold an Asynchronous Event Request. */
@@ -281,6 +353,22 @@ void ctl_aer_submit(struct ctl_req *req);
 void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t status);
 uint64_t ctl_now_ms(struct ctl_target *t);
 void ctl_subsys_free(struct ctl_subsys *s);
+
+/* ---- auth.c: DH-HMAC-CHAP, the controller's side ------------------------ */
+/*
+ * After a successful Connect (q->ctrl set): if the controller has a host
+ * secret, start the queue's authentication and its deadline (q->auth set:
+ * the Connect response gets AUTHREQ.ATR). 0, or -ENOMEM.
+ */
+int  ctl_auth_queue_init(struct ctl_queue *q);
+/* The queue is gone: wipe and free its transaction. */
+void ctl_auth_queue_fini(struct ctl_queue *q);
+/* Authentication Send / Receive (Fabrics 6.2, 6.1). Without OpenSSL:
+ * Invalid Command Opcode, as nvmet without CONFIG_NVME_TARGET_AUTH. */
+void ctl_auth_send(struct ctl_req *req);
+void ctl_auth_recv(struct ctl_req *req);
+/* The default policy (nvmet's preference first). */
+void ctl_auth_policy_default(struct ctl_auth_policy *p);
 
 /* ---- fabrics.c, admin.c, logpage.c, io.c -------------------------------- */
 void ctl_fabrics_exec(struct ctl_req *req);

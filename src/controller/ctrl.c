@@ -51,6 +51,18 @@ static void ka_timer_cb(uv_timer_t *tm)
 			xp_cqueue_drop(&c->queues[i]->x, "keep-alive timeout");
 }
 
+void ctl_ctrl_fatal(struct ctl_ctrl *c, const char *why)
+{
+	/* As nvmet_ctrl_fatal_error: CSTS.CFS, then the association goes
+	 * (the transport closes each queue once its responses are out). */
+	c->csts |= NVMF_CSTS_CFS;
+	c->dying = true;
+	uv_timer_stop(&c->ka_timer);
+	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
+		if (c->queues[i])
+			xp_cqueue_drop(&c->queues[i]->x, why);
+}
+
 void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms)
 {
 	c->kato_ms = kato_ms;
@@ -143,6 +155,8 @@ static void ctrl_free(struct ctl_ctrl *c)
 		*pp = c->next;
 	t->nctrls--;
 	ctl_log(t, NVMF_LOG_INFO, "controller %u (%s) freed", c->cntlid, ctl_host_name(c->hostnqn));
+	ctl_secret_wipe(&c->host_secret);
+	ctl_secret_wipe(&c->ctrl_secret);
 	uv_timer_stop(&c->ka_timer);
 	uv_close((uv_handle_t *)&c->ka_timer, ctrl_closed);
 	if (s->removed) {
@@ -158,6 +172,7 @@ void ctl_queue_destroy(struct ctl_queue *q)
 {
 	struct ctl_ctrl *c = q->ctrl;
 
+	ctl_auth_queue_fini(q);
 	if (!c)
 		return;
 	q->ctrl = NULL;
@@ -290,6 +305,14 @@ void ctl_req_execute(struct ctl_req *req)
 		return;
 	}
 	ctl_ctrl_touch(c);
+	if (!ctl_queue_auth_ok(q)) {
+		/* Before any other check, as nvmet_parse_admin_cmd and
+		 * nvmet_parse_io_cmd do: only Fabrics commands (Connect,
+		 * Property Get/Set, Authentication Send/Receive) run on a queue
+		 * that has not authenticated yet (Base 2.0, 8.13.5.1). */
+		ctl_req_complete(req, NVMF_SC_AUTH_REQUIRED | CTL_DNR, 0, 0);
+		return;
+	}
 	if (!(c->cc & NVMF_CC_EN) || !(c->csts & NVMF_CSTS_RDY)) {
 		/* Only Fabrics commands before CC.EN = 1 and CSTS.RDY = 1. */
 		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR, 0, 0);

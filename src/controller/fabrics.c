@@ -1,6 +1,8 @@
 /*
  * Fabrics commands (NVMe over Fabrics 1.1, 3): Connect, Property Get,
- * Property Set, Disconnect.
+ * Property Set, Disconnect; Authentication Send and Receive go to auth.c.
+ * As in nvmet, Fabrics commands run on a queue that has not authenticated
+ * yet (ctrl.c refuses the others with Authentication Required).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -102,6 +104,7 @@ static void exec_connect(struct ctl_req *req)
 	struct ctl_subsys *s;
 	struct ctl_ctrl *c;
 	uint16_t cntlid;
+	int rc;
 
 	if (q->ctrl) {
 		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
@@ -158,8 +161,12 @@ static void exec_connect(struct ctl_req *req)
 			ctl_req_complete(req, NVMF_SC_CONTROLLER_BUSY, 0, 0);
 			return;
 		}
-		ctl_log(t, NVMF_LOG_INFO, "%s: controller %u created for %s on %s (KATO %u ms)", q->x.peer,
-			c->cntlid, ctl_host_name(hostnqn), subnqn, kato);
+		/* A host with a DH-HMAC-CHAP secret authenticates every queue of
+		 * this controller (nvmet_setup_auth at the admin Connect). */
+		ctl_subsys_secrets(s, hostnqn, &c->host_secret, &c->ctrl_secret);
+		ctl_log(t, NVMF_LOG_INFO, "%s: controller %u created for %s on %s (KATO %u ms%s)",
+			q->x.peer, c->cntlid, ctl_host_name(hostnqn), subnqn, kato,
+			c->host_secret.len ? ", DH-HMAC-CHAP" : "");
 	} else {
 		if (s == &t->disc)
 			return connect_invalid(req, IPO_SQE(qid),
@@ -189,7 +196,19 @@ static void exec_connect(struct ctl_req *req)
 	q->sqhd = 1 % ((uint32_t)sqsize + 1);
 	q->x.sqfc_disabled = (cattr & NVMF_CONNECT_CATTR_DISABLE_SQFC) != 0;
 	q->x.connected = true;		/* the transport's set-up deadline ends */
-	ctl_req_complete(req, NVMF_SC_SUCCESS, c->cntlid, 0);
+	rc = ctl_auth_queue_init(q);
+	if (rc < 0) {
+		ctl_log(t, NVMF_LOG_WARN, "%s: cannot authenticate the queue: %s", q->x.peer,
+			strerror(-rc));
+		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
+		xp_cqueue_drop(&q->x, "cannot authenticate");
+		return;
+	}
+	/* AUTHREQ.ATR: the host must authenticate the queue before using it
+	 * (Base 2.0, 6.3, Figure 381; nvmet_connect_result). The queue's own
+	 * deadline (auth.c) replaces the transport's from here. */
+	ctl_req_complete(req, NVMF_SC_SUCCESS,
+			 c->cntlid | (q->auth ? NVMF_CONNECT_AUTHREQ_ATR : 0), 0);
 }
 
 static uint64_t cap_value(void)
@@ -311,6 +330,12 @@ void ctl_fabrics_exec(struct ctl_req *req)
 		break;
 	case NVMF_FCTYPE_PROPERTY_SET:
 		exec_prop(req, true);
+		break;
+	case NVMF_FCTYPE_AUTH_SEND:
+		ctl_auth_send(req);
+		break;
+	case NVMF_FCTYPE_AUTH_RECV:
+		ctl_auth_recv(req);
 		break;
 	case NVMF_FCTYPE_DISCONNECT:
 		if (!q->ctrl) {

@@ -44,10 +44,21 @@ void ctl_target_init(struct ctl_target *t, uv_loop_t *loop)
 	t->disc.target = t;
 	snprintf(t->disc.nqn, sizeof(t->disc.nqn), "%s", NVMF_DISCOVERY_NQN);
 	t->disc.any_host = true;
+	ctl_auth_policy_default(&t->auth);
+}
+
+void ctl_secret_wipe(struct ctl_secret *k)
+{
+	/* Through a volatile pointer: the stores must stay. */
+	volatile uint8_t *p = (volatile uint8_t *)k;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		p[i] = 0;
 }
 
 void ctl_subsys_free(struct ctl_subsys *s)
 {
+	ctl_subsys_clear_hosts(s);
 	for (uint32_t i = 1; i <= CTL_MAX_NS; i++) {
 		if (s->ns[i]) {
 			s->ns[i]->removed = true;
@@ -163,6 +174,60 @@ int ctl_subsys_allow_host(struct ctl_subsys *s, const char *hostnqn)
 	snprintf(s->hosts[s->nhosts++], NVMF_NQN_MAX_LEN + 1, "%s", hostnqn);
 	s->any_host = false;
 	return 0;
+}
+
+void ctl_subsys_clear_hosts(struct ctl_subsys *s)
+{
+	for (unsigned i = 0; i < CTL_MAX_HOSTS; i++) {
+		ctl_secret_wipe(&s->host_secret[i]);
+		ctl_secret_wipe(&s->ctrl_secret[i]);
+	}
+	s->nhosts = 0;
+	s->any_host = true;
+}
+
+static int host_index(const struct ctl_subsys *s, const char *hostnqn)
+{
+	for (unsigned i = 0; i < s->nhosts; i++)
+		if (strcmp(s->hosts[i], hostnqn) == 0)
+			return (int)i;
+	return -1;
+}
+
+int ctl_subsys_set_secrets(struct ctl_subsys *s, const char *hostnqn,
+			   const struct ctl_secret *host, const struct ctl_secret *ctrl)
+{
+	int i = host_index(s, hostnqn);
+
+	if (i < 0)
+		return -ENOENT;
+	ctl_secret_wipe(&s->host_secret[i]);
+	ctl_secret_wipe(&s->ctrl_secret[i]);
+	if (host)
+		s->host_secret[i] = *host;
+	if (ctrl)
+		s->ctrl_secret[i] = *ctrl;
+	return 0;
+}
+
+bool ctl_subsys_secrets(const struct ctl_subsys *s, const char *hostnqn,
+			struct ctl_secret *host, struct ctl_secret *ctrl)
+{
+	int i;
+
+	ctl_secret_wipe(host);
+	ctl_secret_wipe(ctrl);
+	/* nvmet_setup_auth: no authentication on the discovery subsystem nor
+	 * where any host may connect; a listed host without a secret
+	 * connects without it. */
+	if (s == &s->target->disc || s->any_host)
+		return false;
+	i = host_index(s, hostnqn);
+	if (i < 0 || !s->host_secret[i].len)
+		return false;
+	*host = s->host_secret[i];
+	*ctrl = s->ctrl_secret[i];
+	return true;
 }
 
 bool ctl_subsys_host_allowed(const struct ctl_subsys *s, const char *hostnqn)

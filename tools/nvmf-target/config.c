@@ -3,9 +3,13 @@
  * target (at start and on SIGHUP).
  *
  * Format, one directive per line, '#' starts a comment:
+ *   dhchap-hash LIST                     (before any subsystem: every
+ *   dhchap-dhgroup LIST                   subsystem's; after one: its own)
  *   subsystem NQN
- *   host HOSTNQN [tls-key=KEY]           (allow-list of the last subsystem,
- *                                         the host's TLS PSK)
+ *   host HOSTNQN [tls-key=KEY] [dhchap-secret=KEY [dhchap-ctrl-secret=KEY]]
+ *                                        (allow-list of the last subsystem,
+ *                                         the host's TLS PSK and
+ *                                         DH-HMAC-CHAP secrets)
  *   namespace BACKING [nsid=N] [bs=512|4096] [ro]
  */
 #include <errno.h>
@@ -15,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "dhchap.h"
 #ifdef NVMF_WITH_TLS
 #include "tcp/tls_psk.h"
 #endif
@@ -27,6 +32,10 @@ void cfg_free(struct cfg *c)
 
 		for (size_t j = 0; j < sizeof(c->subsys[i].host_keys); j++)
 			k[j] = 0;
+		for (unsigned h = 0; h < CTL_MAX_HOSTS; h++) {
+			ctl_secret_wipe(&c->subsys[i].host_secret[h]);
+			ctl_secret_wipe(&c->subsys[i].ctrl_secret[h]);
+		}
 	}
 	free(c->subsys);
 	c->subsys = NULL;
@@ -101,18 +110,9 @@ static int parse_ns(struct cfg_subsys *s, char *args, uint32_t default_shift, ch
 }
 
 /* "tls-key=KEY" after a host NQN: checked, kept, never echoed. */
-static int parse_host_key(struct cfg *c, struct cfg_subsys *s, const char *opt, char *err,
-			  size_t errlen)
+static int parse_tls_key(struct cfg *c, struct cfg_subsys *s, const char *key, char *err,
+			 size_t errlen)
 {
-	const char *key;
-
-	if (!*opt)
-		return 0;
-	if (strncmp(opt, "tls-key=", 8) != 0) {
-		snprintf(err, errlen, "unknown host option '%.40s' (tls-key=KEY)", opt);
-		return -EINVAL;
-	}
-	key = opt + 8;
 #ifdef NVMF_WITH_TLS
 	{
 		struct tcp_psk psk;
@@ -136,16 +136,114 @@ static int parse_host_key(struct cfg *c, struct cfg_subsys *s, const char *opt, 
 #endif
 }
 
+/* "dhchap-secret=KEY" or "dhchap-ctrl-secret=KEY": checked, never echoed. */
+static int parse_secret(struct cfg *c, const char *opt, const char *key, struct ctl_secret *out,
+			char *err, size_t errlen)
+{
+	char why[128];
+	int rc;
+
+	if (out->len) {
+		snprintf(err, errlen, "%s given twice", opt);
+		return -EINVAL;
+	}
+	rc = tgt_dhchap_parse(key, out, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", opt, why);
+		return rc;
+	}
+	c->has_secrets = true;
+	return 0;
+}
+
+/* The options after a host NQN, for host number s->nhosts. */
+static int parse_host_opts(struct cfg *c, struct cfg_subsys *s, char *opts, char *err,
+			   size_t errlen)
+{
+	struct ctl_secret *hs = &s->host_secret[s->nhosts], *cs = &s->ctrl_secret[s->nhosts];
+	char *tok, *save = NULL;
+	bool tls = false;
+	int rc;
+
+	ctl_secret_wipe(hs);
+	ctl_secret_wipe(cs);
+	for (tok = strtok_r(opts, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (strncmp(tok, "tls-key=", 8) == 0) {
+			if (tls) {
+				snprintf(err, errlen, "tls-key given twice");
+				return -EINVAL;
+			}
+			tls = true;
+			rc = parse_tls_key(c, s, tok + 8, err, errlen);
+		} else if (strncmp(tok, "dhchap-secret=", 14) == 0) {
+			rc = parse_secret(c, "dhchap-secret", tok + 14, hs, err, errlen);
+		} else if (strncmp(tok, "dhchap-ctrl-secret=", 19) == 0) {
+			rc = parse_secret(c, "dhchap-ctrl-secret", tok + 19, cs, err, errlen);
+		} else {
+			/* Echo a mistyped option's name, never its value: and
+			 * only a name, since a stray word may be a key. */
+			size_t n = strcspn(tok, "=");
+
+			if (tok[n] == '=' && n <= 32 && strspn(tok, "abcdefghijklmnopqrstuvwxyz"
+							       "0123456789-") == n)
+				snprintf(err, errlen, "unknown host option '%.*s=' (tls-key=KEY, "
+					 "dhchap-secret=KEY, dhchap-ctrl-secret=KEY)", (int)n, tok);
+			else
+				snprintf(err, errlen, "unexpected word after the host NQN (options: "
+					 "tls-key=KEY, dhchap-secret=KEY, dhchap-ctrl-secret=KEY)");
+			rc = -EINVAL;
+		}
+		if (rc < 0)
+			goto bad;
+	}
+	if (cs->len && !hs->len) {
+		snprintf(err, errlen, "dhchap-ctrl-secret needs dhchap-secret: the controller "
+			 "proves itself only to a host that authenticates");
+		rc = -EINVAL;
+		goto bad;
+	}
+	return 0;
+bad:
+	ctl_secret_wipe(hs);
+	ctl_secret_wipe(cs);
+	s->host_keys[s->nhosts][0] = 0;
+	return rc;
+}
+
+/* dhchap-hash / dhchap-dhgroup LIST: into the subsystem's policy, or the
+ * global one before any subsystem. */
+static int parse_policy(struct cfg *c, struct cfg_subsys *cur, const char *kw, const char *arg,
+			char *err, size_t errlen)
+{
+	struct ctl_auth_policy *p = cur ? &cur->auth : &c->auth;
+	bool groups = strcmp(kw, "dhchap-dhgroup") == 0;
+	char why[128];
+	int rc;
+
+	if (groups ? p->ndh : p->nhash) {
+		snprintf(err, errlen, "%.20s given twice %s", kw, cur ? "for this subsystem"
+			 : "before the first subsystem");
+		return -EINVAL;
+	}
+	rc = tgt_dhchap_list(arg, groups, p, why, sizeof(why));
+	if (rc < 0)
+		snprintf(err, errlen, "%.20s: %s", kw, why);
+	return rc;
+}
+
 /* Secrets in a file others can read or write: say so (as ssh does). */
 static void cfg_check_mode(const char *path, struct cfg *c)
 {
 	struct stat st;
 
 	c->warning[0] = 0;
-	if (!c->has_keys || stat(path, &st) != 0 || !(st.st_mode & (S_IRWXG | S_IRWXO)))
+	if ((!c->has_keys && !c->has_secrets) || stat(path, &st) != 0 ||
+	    !(st.st_mode & (S_IRWXG | S_IRWXO)))
 		return;
-	snprintf(c->warning, sizeof(c->warning), "%s holds TLS keys and is accessible to %s "
+	snprintf(c->warning, sizeof(c->warning), "%s holds %s and is accessible to %s "
 		 "(mode %03o): chmod 600 it", path,
+		 !c->has_secrets ? "TLS keys" : !c->has_keys ? "DH-HMAC-CHAP secrets"
+		 : "TLS keys and DH-HMAC-CHAP secrets",
 		 (st.st_mode & S_IRWXO) ? "every user" : "its group",
 		 (unsigned)(st.st_mode & 0777));
 }
@@ -153,7 +251,7 @@ static void cfg_check_mode(const char *path, struct cfg *c)
 int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], err[160];
+	char line[1024], err[200];
 	unsigned lineno = 0;
 	struct cfg_subsys *cur = NULL;
 	int rc = 0;
@@ -223,7 +321,14 @@ int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *ms
 				rc = -EINVAL;
 				break;
 			}
-			rc = parse_host_key(out, cur, opt, err, sizeof(err));
+			for (unsigned i = 0; i < cur->nhosts; i++)
+				if (strcmp(cur->hosts[i], arg) == 0)
+					snprintf(err, sizeof(err), "host %.100s listed twice", arg);
+			if (err[0]) {
+				rc = -EINVAL;
+				break;
+			}
+			rc = parse_host_opts(out, cur, opt, err, sizeof(err));
 			if (rc < 0)
 				break;
 			snprintf(cur->hosts[cur->nhosts++], CTL_NQN_MAX + 1, "%s", arg);
@@ -236,9 +341,13 @@ int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *ms
 			rc = parse_ns(cur, arg, default_shift, err, sizeof(err));
 			if (rc < 0)
 				break;
+		} else if (strcmp(kw, "dhchap-hash") == 0 || strcmp(kw, "dhchap-dhgroup") == 0) {
+			rc = parse_policy(out, cur, kw, arg, err, sizeof(err));
+			if (rc < 0)
+				break;
 		} else {
-			snprintf(err, sizeof(err), "unknown directive '%.40s' (subsystem, host, namespace)",
-				 kw);
+			snprintf(err, sizeof(err), "unknown directive '%.40s' (subsystem, host, namespace, "
+				 "dhchap-hash, dhchap-dhgroup)", kw);
 			rc = -EINVAL;
 			break;
 		}
@@ -278,10 +387,16 @@ static int apply_subsys(struct ctl_target *t, const struct cfg_subsys *old,
 		snprintf(msg, msglen, "cannot add subsystem %s", cs->nqn);
 		return -EINVAL;
 	}
-	s->nhosts = 0;
-	s->any_host = true;
-	for (unsigned i = 0; i < cs->nhosts; i++)
+	/* Live controllers keep the secrets they connected with; new Connects
+	 * and admin-queue re-authentications take these. */
+	ctl_subsys_clear_hosts(s);
+	for (unsigned i = 0; i < cs->nhosts; i++) {
 		ctl_subsys_allow_host(s, cs->hosts[i]);
+		ctl_subsys_set_secrets(s, cs->hosts[i],
+				       cs->host_secret[i].len ? &cs->host_secret[i] : NULL,
+				       cs->ctrl_secret[i].len ? &cs->ctrl_secret[i] : NULL);
+	}
+	s->auth = cs->auth;
 	/* Namespaces gone or changed. */
 	for (uint32_t id = 1; id <= CTL_MAX_NS; id++) {
 		const struct cfg_ns *n = cfg_find_ns(cs, id), *o = cfg_find_ns(old, id);
@@ -312,6 +427,19 @@ static int apply_subsys(struct ctl_target *t, const struct cfg_subsys *old,
 int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next, char *msg,
 	      size_t msglen)
 {
+	struct ctl_auth_policy def;
+
+	/* The global policy; a list it leaves out keeps the default. */
+	ctl_auth_policy_default(&def);
+	t->auth = def;
+	if (next->auth.nhash) {
+		t->auth.nhash = next->auth.nhash;
+		memcpy(t->auth.hash, next->auth.hash, sizeof(t->auth.hash));
+	}
+	if (next->auth.ndh) {
+		t->auth.ndh = next->auth.ndh;
+		memcpy(t->auth.dh, next->auth.dh, sizeof(t->auth.dh));
+	}
 	for (unsigned i = 0; prev && i < prev->nsubsys; i++) {
 		if (!cfg_find(next, prev->subsys[i].nqn)) {
 			struct ctl_subsys *s = ctl_subsys_find(t, prev->subsys[i].nqn);

@@ -22,6 +22,13 @@ struct cfg_subsys {
 	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
 	/* `host NQN tls-key=KEY`: the host's configured TLS PSK, or "". */
 	char     host_keys[CTL_MAX_HOSTS][NVMF_TLS_KEY_BUFSZ];
+	/* `host NQN dhchap-secret=KEY [dhchap-ctrl-secret=KEY]`, parsed;
+	 * len 0 when none. */
+	struct ctl_secret host_secret[CTL_MAX_HOSTS];
+	struct ctl_secret ctrl_secret[CTL_MAX_HOSTS];
+	/* dhchap-hash / dhchap-dhgroup after `subsystem`: empty lists take
+	 * the global ones. */
+	struct ctl_auth_policy auth;
 	unsigned nns;
 	struct cfg_ns ns[CTL_MAX_NS];
 };
@@ -29,11 +36,15 @@ struct cfg_subsys {
 struct cfg {
 	unsigned nsubsys;
 	struct cfg_subsys *subsys;	/* array of nsubsys */
-	bool     has_keys;		/* some host line has a key */
+	bool     has_keys;		/* some host line has a TLS key */
+	bool     has_secrets;		/* some host line has a DH-HMAC-CHAP secret */
+	/* dhchap-hash / dhchap-dhgroup before any `subsystem`: the target's
+	 * policy (empty lists: the defaults, ctl_auth_policy_default). */
+	struct ctl_auth_policy auth;
 	char     warning[320];		/* for the log: keys in a file others can read */
 };
 
-/* Parses PATH (keys are checked, never echoed); default_shift is the block size of namespaces that do not
+/* Parses PATH (keys and secrets are checked, never echoed); default_shift is the block size of namespaces that do not
  * name one. Returns 0 or -errno with a "file:line: what" message. */
 int  cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen);
 void cfg_free(struct cfg *c);
@@ -42,7 +53,9 @@ void cfg_free(struct cfg *c);
  * Makes the target's subsystems match the configuration: adds the new
  * ones, removes those no longer listed (only among the names in *prev,
  * the previous configuration), replaces allow-lists, attaches, detaches
- * or replaces namespaces, and notices resized backing files. Returns 0
+ * or replaces namespaces, and notices resized backing files; sets the
+ * DH-HMAC-CHAP secrets and policies (the global policy is the target's,
+ * so it also covers the command line's subsystem). Returns 0
  * or -errno with msg; on error the target keeps what was applied so far.
  */
 int  cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next,

@@ -3,7 +3,7 @@
  *
  *   nvmf-target [-a ADDR] [-p PORT] [-P DISCOVERY_PORT] [-n SUBNQN]
  *               [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]
- *               [--pidfile FILE] [-v] BACKING...
+ *               [--pidfile FILE] [TLS and DH-HMAC-CHAP options] [-v] BACKING...
  *
  * Foreground, logs on stderr. Once listening it prints exactly one line,
  * "listening on ADDR:PORT (discovery ADDR:PORT)", on stdout. SIGTERM (and
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dhchap.h"
 #include "tls.h"
 #include "controller/ctl.h"
 #include "tcp/pdu.h"
@@ -36,6 +37,7 @@ struct daemon {
 	uint32_t lba_shift;
 	const char *pidfile;
 	struct tgt_tls tls;
+	struct tgt_dhchap dhchap;
 	int exit_code;
 };
 
@@ -46,6 +48,8 @@ static void usage(FILE *f)
 		"                   [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]\n"
 		"                   [--pidfile FILE] [--tls none|allowed|required]\n"
 		"                   [--tls-key KEY] [--tls-key-file FILE] [--tls-compat]\n"
+		"                   [--dhchap-secret KEY | --dhchap-secret-file FILE]\n"
+		"                   [--dhchap-ctrl-secret KEY | --dhchap-ctrl-secret-file FILE]\n"
 		"                   [-v] BACKING...\n"
 		"  -a ADDR          listen address (default 127.0.0.1)\n"
 		"  -p PORT          I/O port (default 4420; 0 = any free port)\n"
@@ -63,6 +67,10 @@ static void usage(FILE *f)
 		"  --tls-key KEY    TLS PSK (NVMeTLSkey-1:...) of every host of -n\n"
 		"  --tls-key-file F TLS PSKs per host and subsystem (nvme-cli's tls-key format)\n"
 		"  --tls-compat     derive TLS PSKs as nvme-cli before 2.16 does\n"
+		"  --dhchap-secret KEY, --dhchap-secret-file FILE\n"
+		"                   every -H host authenticates with DH-HMAC-CHAP (DHHC-1:...)\n"
+		"  --dhchap-ctrl-secret KEY, --dhchap-ctrl-secret-file FILE\n"
+		"                   the controller's secret, for bidirectional authentication\n"
 		"  -v               more log output (repeatable)\n"
 		"BACKING: a regular file, a block device or ram:SIZE (K, M, G suffixes);\n"
 		"each becomes the next namespace (nsid 1, 2, ...).\n");
@@ -193,6 +201,10 @@ int main(int argc, char **argv)
 		{ "tls-key", required_argument, NULL, 5 },
 		{ "tls-key-file", required_argument, NULL, 6 },
 		{ "tls-compat", no_argument, NULL, 7 },
+		{ "dhchap-secret", required_argument, NULL, 8 },
+		{ "dhchap-ctrl-secret", required_argument, NULL, 9 },
+		{ "dhchap-secret-file", required_argument, NULL, 10 },
+		{ "dhchap-ctrl-secret-file", required_argument, NULL, 11 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -263,6 +275,10 @@ int main(int argc, char **argv)
 		case 5: d->tls.key = optarg; break;
 		case 6: d->tls.key_file = optarg; break;
 		case 7: d->tls.compat = true; break;
+		case 8: d->dhchap.secret = optarg; break;
+		case 9: d->dhchap.ctrl_secret = optarg; break;
+		case 10: d->dhchap.secret_file = optarg; break;
+		case 11: d->dhchap.ctrl_secret_file = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -293,6 +309,8 @@ int main(int argc, char **argv)
 		}
 		for (unsigned i = 0; i < nhosts; i++)
 			ctl_subsys_allow_host(s, hosts[i]);
+		if (tgt_dhchap_setup(&d->dhchap, s, hosts, nhosts) < 0)
+			return 2;
 		for (int i = optind; i < argc; i++) {
 			struct ctl_ns *ns;
 
@@ -308,6 +326,8 @@ int main(int argc, char **argv)
 	} else if (subnqn || nhosts) {
 		fprintf(stderr, "nvmf-target: -n/-H apply to BACKING namespaces; none given\n");
 		return 2;
+	} else if (tgt_dhchap_setup(&d->dhchap, NULL, hosts, 0) < 0) {
+		return 2;	/* secrets without -H */
 	}
 	if (d->config_path) {
 		if (cfg_load(d->config_path, d->lba_shift, &d->cfg, msg, sizeof(msg)) < 0 ||
