@@ -330,6 +330,12 @@ void tcp_ctrl_drop(struct xp_cqueue *q, const char *why)
 
 	tcp_srv_log(c->srv, NVMF_LOG_INFO, "%s: closing queue %u: %s", c->peer, q->qid, why);
 	conn_linger(c);
+	/* From a timer (keep-alive, authentication deadline) no loop turn
+	 * may follow soon: send what is queued and start the shutdown now
+	 * rather than at the next wake-up. A failed write closes c, whose
+	 * memory stays until its handles' close callbacks run. */
+	tcp_cconn_flush(c);
+	conn_maybe_shutdown(c);
 }
 
 /* Protocol error by the host: C2HTermReq, then close (3.6.2.4). */
