@@ -163,7 +163,14 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 			fake_trigger(c);
 			return fake_send_resp(c, cid, 0x4000 | 0x100 | 0x82, 256u | (1u << 16), 0);
 		}
+		/* DH-HMAC-CHAP required (fake_auth.c): AUTHREQ.ATR. */
+		if (fake_auth_connect(c, icd_len >= 1024 ? icd :
+				      icd_len == 0 && sgl_len >= 1024 ? c->xfer : NULL))
+			return fake_send_resp(c, cid, 0, FAKE_CNTLID | (1u << 17), 0);
 		return fake_send_resp(c, cid, 0, FAKE_CNTLID, 0);
+	case 0x05: /* Authentication Send */
+	case 0x06: /* Authentication Receive */
+		return fake_auth_cmd(c, sqe, cid, icd, icd_len, sgl_len);
 	case 0x04: /* Property Get */
 		pthread_mutex_lock(&fc->lock);
 		switch (ofst) {
@@ -209,7 +216,6 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 	default:
 		return fake_send_resp(c, cid, 0x01, 0, 0);
 	}
-	(void)icd;
 }
 
 /*
@@ -496,6 +502,13 @@ int fake_handle_capsule(struct fake_conn *c, const struct fake_pdu *pdu)
 		return 0;	/* ka-blackhole: read and dropped, the connection stays */
 	if (c->qid >= 0 && !c->sqfc_off && c->fc->o.scenario != FAKE_SQHD_STUCK)
 		c->sqhd = (uint16_t)((c->sqhd + 1) % ((uint32_t)c->sqsize + 1));
+	if (fake_auth_pending(c) && c->qid >= 0 &&
+	    !(sqe[0] == 0x7f && (sqe[4] == 0x01 || sqe[4] == 0x05 || sqe[4] == 0x06))) {
+		/* Not authenticated yet: SCT 1h SC 91h Authentication Required
+		 * (nvmet's answer), DNR. Its data, if it had any, is not fetched. */
+		STAT(c, c->fc->st.auth_unauth_cmds++);
+		return fake_send_resp(c, cid, 0x4000 | 0x100 | 0x91, 0, 0);
+	}
 	if (sqe[0] == 0x7f)
 		return fabrics_cmd(c, sqe, cid, pdu->data, icd_len, sgl_len);
 	if (c->qid == 0)

@@ -73,6 +73,30 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_IDENTIFY_SLOW] = "identify-slow",
 	[FAKE_NS_NOTICE_TWICE] = "ns-notice-twice",
 	[FAKE_ADMIN_LOST_AT_IO_ICREQ] = "admin-lost-at-io-icreq",
+	[FAKE_AUTH_FAIL_CLOSE] = "auth-fail-close",
+	[FAKE_AUTH_FAILURE1_AT_CHALLENGE] = "auth-failure1-at-challenge",
+	[FAKE_AUTH_CHALLENGE_HL] = "auth-challenge-hl",
+	[FAKE_AUTH_CHALLENGE_DHVLEN] = "auth-challenge-dhvlen",
+	[FAKE_AUTH_CHALLENGE_SHORT] = "auth-challenge-short",
+	[FAKE_AUTH_HASH_UNKNOWN] = "auth-hash-unknown",
+	[FAKE_AUTH_DHGROUP_UNKNOWN] = "auth-dhgroup-unknown",
+	[FAKE_AUTH_HASH_NOT_OFFERED] = "auth-hash-not-offered",
+	[FAKE_AUTH_DHGROUP_NOT_OFFERED] = "auth-dhgroup-not-offered",
+	[FAKE_AUTH_DH_ZERO] = "auth-dh-zero",
+	[FAKE_AUTH_DH_ONE] = "auth-dh-one",
+	[FAKE_AUTH_DH_P_MINUS_1] = "auth-dh-p-minus-1",
+	[FAKE_AUTH_DH_FF] = "auth-dh-ff",
+	[FAKE_AUTH_CHALLENGE_TID] = "auth-challenge-tid",
+	[FAKE_AUTH_SUCCESS1_TID] = "auth-success1-tid",
+	[FAKE_AUTH_SUCCESS1_NO_R2] = "auth-success1-no-r2",
+	[FAKE_AUTH_SUCCESS1_R2_UNASKED] = "auth-success1-r2-unasked",
+	[FAKE_AUTH_SUCCESS1_BAD_R2] = "auth-success1-bad-r2",
+	[FAKE_AUTH_SUCCESS1_FIRST] = "auth-success1-first",
+	[FAKE_AUTH_RECV_GARBAGE] = "auth-recv-garbage",
+	[FAKE_AUTH_SEND_ERROR] = "auth-send-error",
+	[FAKE_AUTH_RECV_ERROR] = "auth-recv-error",
+	[FAKE_AUTH_NO_ANSWER] = "auth-no-answer",
+	[FAKE_AUTH_DH_UNPADDED] = "auth-dh-unpadded",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)
@@ -212,6 +236,7 @@ out:
 
 static void conn_free(struct fake_conn *c)
 {
+	fake_auth_conn_free(c);
 	free(c->rbuf);
 	free(c->obuf);
 	free(c->xfer);
@@ -288,6 +313,12 @@ int fake_ctrl_start(const struct fake_opts *opts, struct fake_ctrl **out)
 	}
 	for (i = 0; (size_t)i < fc->disk_len; i++)
 		fc->disk[i] = fake_pattern((uint64_t)i);
+	i = fake_auth_init(fc);
+	if (i != 0) {
+		free(fc->disk);
+		free(fc);
+		return i;
+	}
 	pthread_mutex_init(&fc->lock, NULL);
 
 	memset(&ss, 0, sizeof(ss));
@@ -324,6 +355,8 @@ fail:
 	i = -errno;
 	if (fc->lfd >= 0)
 		close(fc->lfd);
+	fake_auth_fini(fc);
+	pthread_mutex_destroy(&fc->lock);
 	free(fc->disk);
 	free(fc);
 	return i != 0 ? i : -EIO;
@@ -369,6 +402,16 @@ void fake_ctrl_stop(struct fake_ctrl *fc, struct fake_stats *final_stats)
 	if (final_stats != NULL)
 		*final_stats = fc->st;
 	pthread_mutex_destroy(&fc->lock);
+	fake_auth_fini(fc);
 	free(fc->disk);
 	free(fc);
+}
+
+void fake_ctrl_drop(struct fake_ctrl *fc)
+{
+	pthread_mutex_lock(&fc->lock);
+	for (unsigned i = 0; i < fc->nconns; i++)
+		if (fc->conns[i]->fd >= 0)
+			shutdown(fc->conns[i]->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&fc->lock);
 }

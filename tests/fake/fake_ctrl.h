@@ -17,6 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Slots of fake_stats.auth_ok_qid: QIDs 0..6, the last for any above. */
+#define FAKE_AUTH_QIDS 8
+
 enum fake_scenario {
 	FAKE_GOOD = 0,
 	/* Initialize Connection */
@@ -106,6 +109,37 @@ enum fake_scenario {
 	/* As ns-identity-changes, and from the second association on every
 	 * Identify Controller is answered 500 ms late */
 	FAKE_NS_IDENTITY_CHANGES_SLOW,
+	/*
+	 * DH-HMAC-CHAP (fake_auth.c; with dhchap_secret set, OpenSSL builds
+	 * only): the controller side misbehaves on every queue whose QID is at
+	 * least auth_from_qid. "The Challenge" is the answer to the first
+	 * Authentication Receive of a transaction, "Success1" to the second.
+	 */
+	FAKE_AUTH_FAIL_CLOSE,		/* a wrong R1: close instead of Failure1 (nvmet) */
+	FAKE_AUTH_FAILURE1_AT_CHALLENGE,	/* Failure1 "DH group not usable" for the Challenge */
+	FAKE_AUTH_CHALLENGE_HL,		/* HL not the hash's length */
+	FAKE_AUTH_CHALLENGE_DHVLEN,	/* DHVLEN wrong for the group (257 / 32 for NULL) */
+	FAKE_AUTH_CHALLENGE_SHORT,	/* the Receive's data cut inside C1, then success */
+	FAKE_AUTH_HASH_UNKNOWN,		/* HashID 07h */
+	FAKE_AUTH_DHGROUP_UNKNOWN,	/* DHgroupID 09h */
+	FAKE_AUTH_HASH_NOT_OFFERED,	/* the first HashID the Negotiate did not list */
+	FAKE_AUTH_DHGROUP_NOT_OFFERED,	/* the first DHgroupID the Negotiate did not list */
+	FAKE_AUTH_DH_ZERO,		/* DH value 0 (ffdhe2048 at least) */
+	FAKE_AUTH_DH_ONE,		/* DH value 1 */
+	FAKE_AUTH_DH_P_MINUS_1,		/* DH value p - 1 */
+	FAKE_AUTH_DH_FF,		/* DH value all ff bytes (above p) */
+	FAKE_AUTH_CHALLENGE_TID,	/* the Challenge carries another T_ID */
+	FAKE_AUTH_SUCCESS1_TID,		/* Success1 carries another T_ID */
+	FAKE_AUTH_SUCCESS1_NO_R2,	/* Success1 without R2 although the host asked */
+	FAKE_AUTH_SUCCESS1_R2_UNASKED,	/* Success1 with RVALID and an R2 nobody asked for */
+	FAKE_AUTH_SUCCESS1_BAD_R2,	/* Success1 with a wrong R2 */
+	FAKE_AUTH_SUCCESS1_FIRST,	/* Success1 instead of the Challenge */
+	FAKE_AUTH_RECV_GARBAGE,		/* the Challenge's Receive returns garbage */
+	FAKE_AUTH_SEND_ERROR,		/* the Negotiate's Send fails: Invalid Field, DNR */
+	FAKE_AUTH_RECV_ERROR,		/* the Challenge's Receive fails: Internal Error */
+	FAKE_AUTH_NO_ANSWER,		/* the Challenge's Receive is never answered */
+	FAKE_AUTH_DH_UNPADDED,		/* not misbehaviour: a DH value with a leading zero
+					 * byte sent without it, as SPDK's target does */
 	FAKE_SCENARIO_COUNT
 };
 
@@ -119,6 +153,21 @@ struct fake_opts {
 	uint32_t r2t_chunk;	/* largest R2TL per R2T; 0 = whole transfer */
 	uint32_t ns_blocks;	/* namespace size in 512-byte blocks; 0 = 8192 (4 MiB) */
 	uint32_t ioccsz;	/* Identify IOCCSZ (16-byte units); 0 = 260 (4 KiB ICD) */
+	/*
+	 * DH-HMAC-CHAP, the controller's side (fake_auth.c, with src/auth;
+	 * OpenSSL builds only, else fake_ctrl_start() fails with -ENOTSUP).
+	 * With a host secret every Connect response sets AUTHREQ.ATR and each
+	 * queue must authenticate (Negotiate, Challenge, Reply, Success1,
+	 * Success2 when bidirectional) before any other command, which is
+	 * refused with Authentication Required until then. A wrong R1 gets
+	 * AUTH_Failure1 "authentication failed". The strings are parsed by
+	 * fake_ctrl_start() (-EINVAL if malformed) and not kept.
+	 */
+	const char *dhchap_secret;	/* the host's secret, "DHHC-1:hh:...:" */
+	const char *dhchap_ctrl_secret;	/* ours, for R2 when the host asks (NULL: refuse) */
+	uint8_t  auth_hash;		/* HashID the fake picks; 0 = SHA-256 (01h) */
+	uint8_t  auth_dhgroup;		/* DH group the fake picks (00h NULL .. 05h) */
+	uint16_t auth_from_qid;		/* auth scenarios misbehave on QID >= this only */
 };
 
 /* What the fake observed; read after fake_ctrl_stop() (or under no race). */
@@ -148,6 +197,23 @@ struct fake_stats {
 	unsigned admin_connects;	/* ... of them on queue 0 (associations) */
 	unsigned keep_alives;	/* Keep Alive commands received */
 	bool     connect_sqfc_disabled;
+	/* DH-HMAC-CHAP */
+	unsigned auth_negotiates;	/* AUTH_Negotiate received */
+	unsigned auth_challenges;	/* Challenges sent (or their misbehaviour) */
+	unsigned auth_ok;		/* transactions that ended authenticated */
+	unsigned auth_ok_qid[FAKE_AUTH_QIDS];	/* ... per QID (the last slot: beyond) */
+	unsigned auth_r1_wrong;		/* Replies whose R1 was wrong */
+	unsigned auth_failure1s;	/* AUTH_Failure1 sent */
+	unsigned auth_failure2s;	/* AUTH_Failure2 received */
+	uint8_t  auth_failure2_expl;	/* the last one's reason code explanation */
+	bool     auth_failure2_tid_ok;	/* ... and its T_ID was the transaction's */
+	unsigned auth_success2s;	/* Success2 received */
+	unsigned auth_host_errors;	/* host messages the fake found wrong */
+	char     auth_host_error[160];	/* the first of them */
+	unsigned auth_unauth_cmds;	/* commands refused before authentication */
+	uint8_t  auth_hash;		/* the last Challenge's HashID (as sent) */
+	uint8_t  auth_dhgroup;		/* ... and DHgroupID */
+	bool     auth_bidi;		/* the last Reply asked for R2 */
 };
 
 struct fake_ctrl;
@@ -164,6 +230,9 @@ void fake_ctrl_stats(struct fake_ctrl *fc, struct fake_stats *st);
 uint8_t *fake_ctrl_disk(struct fake_ctrl *fc);
 /* Fill byte of the namespace's initial pattern at byte offset off. */
 uint8_t fake_pattern(uint64_t off);
+/* Shut down every open connection (the listener stays): an outage the
+ * host rides out by reconnecting. */
+void fake_ctrl_drop(struct fake_ctrl *fc);
 /* Stop: close the listener and every connection, join the threads, free. */
 void fake_ctrl_stop(struct fake_ctrl *fc, struct fake_stats *final_stats);
 

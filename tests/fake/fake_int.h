@@ -27,6 +27,9 @@ struct fake_pdu {
 	uint32_t  datal;
 };
 
+struct fake_auth;		/* fake_auth.c: one queue's transaction */
+struct fake_auth_keys;		/* fake_auth.c: the parsed secrets */
+
 struct fake_conn {
 	struct fake_ctrl *fc;
 	int        fd;		/* -1 once closed (under fc->lock) */
@@ -45,6 +48,7 @@ struct fake_conn {
 	uint16_t   log_held_cid;
 	struct fake_pdu pend[FAKE_MAX_PENDING];
 	unsigned   npend, pend_head;
+	struct fake_auth *auth;	/* DH-HMAC-CHAP state; NULL when not required */
 };
 
 struct fake_ctrl {
@@ -61,6 +65,7 @@ struct fake_ctrl {
 	bool       stopping;
 	bool       blackhole;	/* ka-blackhole: nothing is answered any more */
 	uint32_t   cc;
+	struct fake_auth_keys *auth_keys;	/* NULL: no authentication */
 };
 
 #define STAT(c, expr) do {			\
@@ -86,6 +91,19 @@ int  fake_queue_pending(struct fake_conn *c, const struct fake_pdu *pdu);
 void fake_record_term(struct fake_conn *c, const uint8_t *buf);
 void fake_drain(struct fake_conn *c, uint8_t *buf);
 int  fake_get_h2c(struct fake_conn *c, uint16_t cid, uint8_t *dst, uint32_t len);
+
+/* fake_auth.c: DH-HMAC-CHAP, the controller's side */
+int  fake_auth_init(struct fake_ctrl *fc);	/* parse the secrets: 0, -EINVAL, -ENOTSUP */
+void fake_auth_fini(struct fake_ctrl *fc);
+/* A Connect was accepted on c (data: its 1024 bytes): start the queue's
+ * authentication; returns whether the response must set AUTHREQ.ATR. */
+bool fake_auth_connect(struct fake_conn *c, const uint8_t *data);
+/* Whether c must still authenticate before taking other commands. */
+bool fake_auth_pending(const struct fake_conn *c);
+/* Authentication Send (fctype 05h) or Receive (06h). 0, or -1 to close. */
+int  fake_auth_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const uint8_t *icd,
+		   uint32_t icd_len, uint32_t sgl_len);
+void fake_auth_conn_free(struct fake_conn *c);
 
 /* fake_cmds.c */
 int  fake_handle_capsule(struct fake_conn *c, const struct fake_pdu *pdu);

@@ -4,6 +4,8 @@
  *
  *   nvmf-fake-ctrl --scenario NAME [--port N] [--ipv6] [--cpda N]
  *                  [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--list]
+ *                  [--dhchap-secret KEY [--dhchap-ctrl-secret KEY]
+ *                   [--auth-hash ID] [--auth-dhgroup ID] [--auth-from-qid N]]
  *
  * Prints "port N" on stdout once listening, then serves until SIGINT or
  * SIGTERM (or until stdin reaches EOF with --stdin-eof), and prints what it
@@ -33,6 +35,8 @@ static void usage(FILE *f)
 
 	fprintf(f, "usage: nvmf-fake-ctrl --scenario NAME [--port N] [--ipv6] [--cpda N]\n"
 		   "       [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--stdin-eof]\n"
+		   "       [--dhchap-secret KEY [--dhchap-ctrl-secret KEY] [--auth-hash 1..3]\n"
+		   "        [--auth-dhgroup 0..5] [--auth-from-qid N]]\n"
 		   "scenarios:");
 	for (i = 0; i < FAKE_SCENARIO_COUNT; i++)
 		fprintf(f, " %s", fake_scenario_name((enum fake_scenario)i));
@@ -64,6 +68,11 @@ int main(int argc, char **argv)
 		{ "r2t-chunk", required_argument, NULL, 'r' },
 		{ "stdin-eof", no_argument, NULL, 'e' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "dhchap-secret", required_argument, NULL, 'S' },
+		{ "dhchap-ctrl-secret", required_argument, NULL, 'C' },
+		{ "auth-hash", required_argument, NULL, 'H' },
+		{ "auth-dhgroup", required_argument, NULL, 'G' },
+		{ "auth-from-qid", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -75,7 +84,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elhS:C:H:G:Q:", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (fake_scenario_parse(optarg, &o.scenario) != 0) {
@@ -115,6 +124,27 @@ int main(int argc, char **argv)
 		case 'e':
 			stdin_eof = true;
 			break;
+		case 'S':
+			o.dhchap_secret = optarg;
+			break;
+		case 'C':
+			o.dhchap_ctrl_secret = optarg;
+			break;
+		case 'H':
+			if (num("--auth-hash", optarg, 3, &v) != 0)
+				return 2;
+			o.auth_hash = (uint8_t)v;
+			break;
+		case 'G':
+			if (num("--auth-dhgroup", optarg, 5, &v) != 0)
+				return 2;
+			o.auth_dhgroup = (uint8_t)v;
+			break;
+		case 'Q':
+			if (num("--auth-from-qid", optarg, 65535, &v) != 0)
+				return 2;
+			o.auth_from_qid = (uint16_t)v;
+			break;
 		case 'l':
 			for (c = 0; c < FAKE_SCENARIO_COUNT; c++)
 				printf("%s\n", fake_scenario_name((enum fake_scenario)c));
@@ -132,8 +162,13 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	rc = fake_ctrl_start(&o, &fc);
 	if (rc != 0) {
-		fprintf(stderr, "nvmf-fake-ctrl: cannot listen on port %u: %s\n", o.port,
-			strerror(-rc));
+		if (rc == -EINVAL || rc == -ENOTSUP)
+			fprintf(stderr, "nvmf-fake-ctrl: %s\n", rc == -EINVAL ?
+				"malformed DH-HMAC-CHAP secret" :
+				"DH-HMAC-CHAP needs a build with OpenSSL");
+		else
+			fprintf(stderr, "nvmf-fake-ctrl: cannot listen on port %u: %s\n", o.port,
+				strerror(-rc));
 		return 1;
 	}
 	printf("port %u\n", fake_ctrl_port(fc));
@@ -152,5 +187,9 @@ int main(int argc, char **argv)
 	printf("conns %u cmds %u connects %u triggered %u term %s fes 0x%x fei 0x%x\n",
 	       st.conns, st.cmds, st.connects, st.triggered, st.term_received ? "yes" : "no",
 	       st.term_fes, st.term_fei);
+	if (st.auth_negotiates)
+		printf("auth negotiates %u ok %u failure1 %u failure2 %u host-errors %u\n",
+		       st.auth_negotiates, st.auth_ok, st.auth_failure1s, st.auth_failure2s,
+		       st.auth_host_errors);
 	return 0;
 }
