@@ -286,9 +286,11 @@ struct nvmf_opts {
  *  response (AUTH_Failure1, whose reason the message names), closed the
  *  connection after our reply (which is how Linux's nvmet refuses), failed
  *  to prove the controller secret, or no secret was given; -EPROTO for a
- *  malformed exchange (we answer it with AUTH_Failure2); -EINVAL for a
- *  malformed secret; -ENOTSUP without OpenSSL. A failed authentication is
- *  permanent (OUTAGES: reconnecting stops). Secrets never appear in a
+ *  malformed exchange (we answer it with AUTH_Failure2); -EIO when the
+ *  controller fails an authentication command with a status it allows
+ *  retrying (no DNR); -EINVAL for a malformed secret; -ENOTSUP without
+ *  OpenSSL. A failed authentication (-EACCES) is permanent (OUTAGES:
+ *  reconnecting stops). Secrets never appear in a
  *  message or a log.
  */
 

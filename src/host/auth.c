@@ -237,12 +237,14 @@ static void ha_challenge(struct host_auth *a)
 	uint8_t r1[AUTH_HASH_MAX_LEN], dhv[AUTH_DH_MAX_LEN];
 	size_t dhvlen = 0;
 	struct auth_reply rep;
+	bool other_tid;
 	int rc, n;
 
 	if (ha_failure1(a))
 		return;
 	rc = auth_challenge_parse(a->buf, sizeof(a->buf), &ch);
-	if (rc == 0 && ch.t_id != a->t_id)
+	other_tid = rc == 0 && ch.t_id != a->t_id;
+	if (other_tid)
 		rc = AUTH_ERR_MSG_TYPE;
 	if (rc == 0 && !offered(offer_hash, sizeof(offer_hash), ch.hash))
 		rc = AUTH_ERR_MSG_HASH;
@@ -250,9 +252,9 @@ static void ha_challenge(struct host_auth *a)
 		rc = AUTH_ERR_MSG_DHGROUP;
 	if (rc != 0) {
 		ha_refuse(a, auth_failure_of(rc), -EPROTO, "queue %u: authentication: the "
-			  "controller's Challenge is not acceptable: %s%s", a->q->qid,
-			  auth_strerror(rc), ch.t_id != a->t_id && rc == AUTH_ERR_MSG_TYPE
-			  ? " (another transaction ID)" : "");
+			  "controller's Challenge is not acceptable: %s", a->q->qid,
+			  other_tid ? "another transaction ID (a replayed or foreign message)"
+				    : auth_strerror(rc));
 		return;
 	}
 	a->hash = ch.hash;
@@ -337,18 +339,20 @@ static void ha_success1(struct host_auth *a)
 	struct auth_success1 s;
 	struct auth_chap_input in;
 	uint8_t r2[AUTH_HASH_MAX_LEN];
-	bool ok;
+	bool ok, other_tid;
 	int rc, n;
 
 	if (ha_failure1(a))
 		return;
 	rc = auth_success1_parse(a->buf, sizeof(a->buf), a->hash, a->bidi, &s);
-	if (rc == 0 && s.t_id != a->t_id)
+	other_tid = rc == 0 && s.t_id != a->t_id;
+	if (other_tid)
 		rc = AUTH_ERR_MSG_TYPE;
 	if (rc != 0) {
 		ha_refuse(a, auth_failure_of(rc), -EPROTO, "queue %u: authentication: the "
 			  "controller's Success1 is not acceptable: %s", a->q->qid,
-			  auth_strerror(rc));
+			  other_tid ? "another transaction ID (a replayed or foreign message)"
+				    : auth_strerror(rc));
 		return;
 	}
 	if (!a->bidi) {
@@ -398,9 +402,12 @@ static void ha_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 	}
 	if (cpl->result < 0) {
 		if (cpl->result == -EIO) {
+			/* Refused for good (DNR) is a failed authentication;
+			 * a status the controller allows retrying is not
+			 * permanent (-EIO): a reconnect may try again. */
 			a->c->last_status = cpl->status;
-			ha_failf(a, -EACCES, "queue %u: authentication failed: the controller "
-				 "refused %s: %s", a->q->qid,
+			ha_failf(a, NVMF_SF_DNR(cpl->status) ? -EACCES : -EIO, "queue %u: "
+				 "authentication failed: the controller refused %s: %s", a->q->qid,
 				 a->step == HA_NEGOTIATE ? "our offer" : "a step of it", text);
 			return;
 		}

@@ -691,15 +691,18 @@ static void test_challenge_short(void **state)
 	run_hostile(&h, 0, 1);
 }
 
-/* Error statuses on Send and Receive: the controller's refusal, by name. */
+/* Error statuses on Send and Receive: the controller's refusal, by name; only a
+ * refusal with DNR is permanent (-EACCES). */
 static void test_error_status(void **state)
 {
 	static const struct hostile send = {
 		FAKE_AUTH_SEND_ERROR, AUTH_DHGROUP_NULL, false, -EACCES,
 		{ "refused our offer", "Invalid Field in Command" }, NULL, -1,
 	};
+	/* Internal Error without DNR: the controller allows a retry, so it is
+	 * -EIO (not -EACCES, which would stop a reconnect for good). */
 	static const struct hostile recv = {
-		FAKE_AUTH_RECV_ERROR, AUTH_DHGROUP_NULL, false, -EACCES,
+		FAKE_AUTH_RECV_ERROR, AUTH_DHGROUP_NULL, false, -EIO,
 		{ "refused", "Internal Error" }, NULL, -1,
 	};
 
