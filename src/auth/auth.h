@@ -130,8 +130,8 @@ enum auth_err {
 	AUTH_ERR_MSG_SCC      = -23,	/* SC_C not a defined value */
 	AUTH_ERR_MSG_FLAG     = -24,	/* CVALID / RVALID not 0 or 1, or not
 					 * what the exchange asked for */
-	AUTH_ERR_MSG_SEQNUM   = -25,	/* SEQNUM 0 in a Challenge, or set in a
-					 * Reply without a challenge */
+	AUTH_ERR_MSG_SEQNUM   = -25,	/* SEQNUM 0 in a Challenge; building a Reply:
+					 * one set without C2 */
 };
 
 /* A fixed string for the error; it never contains key material. */

@@ -360,9 +360,10 @@ int auth_reply_parse(const void *buf, size_t len, uint8_t hash, uint8_t dhgroup,
 		return err;
 	if (len < AUTH_HDR_LEN + 2 * hl + dhvlen)
 		return AUTH_ERR_MSG_SHORT;
-	seqnum = nvmf_get_le32(b + OFF_SEQNUM);
-	if (!b[OFF_CVALID] && seqnum != 0)
-		return AUTH_ERR_MSG_SEQNUM;
+	/* Without C2 the SEQNUM means nothing, and Linux hosts since 2023
+	 * ("nvme-auth: always set valid seq_num in dhchap reply") send one
+	 * anyway: accepted, and m->seqnum reports 0 then. */
+	seqnum = b[OFF_CVALID] ? nvmf_get_le32(b + OFF_SEQNUM) : 0;
 
 	m->t_id = nvmf_get_le16(b + OFF_TID);
 	m->hash = hash;

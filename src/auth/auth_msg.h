@@ -40,9 +40,10 @@
  *   - Challenge: HashID 01h..03h and HL its length; DHgroupID 00h..05h;
  *     DHVLEN 0 for the NULL group, else 1..the group's size (Linux host);
  *     SEQNUM not 0 (SPDK host);
- *   - Reply: HL the negotiated hash's length; CVALID 0 or 1; SEQNUM 0 when
- *     CVALID is 0 (Linux and SPDK hosts send 0 then); DHVLEN as for the
- *     Challenge, with the negotiated group;
+ *   - Reply: HL the negotiated hash's length; CVALID 0 or 1; SEQNUM is
+ *     ignored when CVALID is 0 (Linux hosts since 2023 send one anyway,
+ *     SPDK sends 0; we send 0); DHVLEN as for the Challenge, with the
+ *     negotiated group;
  *   - Success1: HL the negotiated hash's length (the Linux host checks it
  *     even without R2); RVALID 0 or 1 and equal to what the host asked for.
  * T_ID is reported, not judged: the state machine compares it.
