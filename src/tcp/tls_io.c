@@ -25,10 +25,7 @@ int tcp_tls_io_start(struct tcp_tls_io *io, const struct tcp_tls_config *cfg, st
 	io->tls = tcp_tls_new(cfg, io->err, sizeof(io->err));
 	if (io->tls == NULL)
 		return -EINVAL;
-	if (tcp_tx_set_tls(tx, io->tls) != 0) {
-		snprintf(io->err, sizeof(io->err), "TLS: out of memory");
-		return -ENOMEM;
-	}
+	tcp_tx_set_tls(tx, io->tls);
 	/* The client speaks first: its ClientHello is output now. */
 	rc = tcp_tls_handshake(io->tls);
 	if (rc == TCP_TLS_ERROR)

@@ -42,10 +42,9 @@ void tcp_tx_fini(struct tcp_tx *tx)
 	tx->tls = NULL;
 }
 
-int tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t)
+void tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t)
 {
 	tx->tls = t;
-	return 0;
 }
 
 static bool tls_pending(const struct tcp_tx *tx)

@@ -28,8 +28,7 @@
  * handshake, alerts, a KeyUpdate answer): tcp_tx_flush() with an empty queue
  * writes it.
  *
- * Internal (prefix tcp_tx_). No allocation after tcp_tx_init() and
- * tcp_tx_set_tls().
+ * Internal (prefix tcp_tx_). No allocation after tcp_tx_init().
  */
 #ifndef NVMF_TCP_TX_H
 #define NVMF_TCP_TX_H
@@ -95,10 +94,11 @@ void tcp_tx_dequeue(struct tcp_tx *tx, struct tcp_tx_item *it);
 void tcp_tx_drop_queue(struct tcp_tx *tx);
 
 /*
- * From now on every byte goes through the TLS engine t (the caller keeps
- * owning it and must not free it while a write is in flight). 0 or -ENOMEM.
+ * From now on every byte goes through the TLS engine t (NULL: plaintext
+ * again). The caller keeps owning it and must not free it while a write is
+ * in flight; the records go out from the engine's own buffer.
  */
-int  tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t);
+void tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t);
 
 /* Nothing queued, nothing being written, and no TLS output waiting. */
 bool tcp_tx_idle(const struct tcp_tx *tx);
