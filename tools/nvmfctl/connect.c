@@ -285,6 +285,9 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* nvmf-fuse tells NOTIFY_SOCKET it is ready; this one is not
+		 * a service's main process (nvmfctl may run in one). */
+		unsetenv("NOTIFY_SOCKET");
 		if (a->tls_key)
 			setenv(TC_TLS_KEY_ENV, a->tls_key, 1);
 		if (a->dhchap_secret)
