@@ -33,9 +33,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuse"))
 from fuse_env import (HOSTNQN, SKIP, Fail, Target, check, is_mounted, log,  # noqa: E402
-                      wait_gone, write_random_file)
+                      write_random_file)
 
 MiB = 1 << 20
+# is_mounted() reads /proc/self/mounts: Linux only (FreeBSD: the data check alone).
+LINUX = sys.platform.startswith("linux")
 NQN_A = "nqn.2026-11.org.libnvmf:auto-a"
 NQN_B = "nqn.2026-11.org.libnvmf:auto-b"
 
@@ -131,7 +133,7 @@ def ready_target_once(a, tmp, abstract):
 
 def t_ready_target(a, tmp):
     ready_target_once(a, tmp, False)
-    if sys.platform.startswith("linux"):
+    if LINUX:
         ready_target_once(a, tmp, True)
     # A NOTIFY_SOCKET that cannot be used: said on stderr, the target serves anyway.
     img = os.path.join(tmp, "t.img")
@@ -174,7 +176,7 @@ def serve_and_check(cmd, env, n, mnt, img, name, timeout=60):
                        % (timeout, p.poll(), errf.read().decode(errors="replace")))
         check(msg.startswith("READY=1\n"), "first notification %r is not READY=1" % msg)
         # At once, no retry: the mount is there and reads are served.
-        check(is_mounted(mnt), "READY=1 came but %s is not mounted" % mnt)
+        check(not LINUX or is_mounted(mnt), "READY=1 came but %s is not mounted" % mnt)
         with open(os.path.join(mnt, "n1"), "rb") as f:
             got = f.read(MiB)
         with open(img, "rb") as f:
@@ -191,7 +193,7 @@ def serve_and_check(cmd, env, n, mnt, img, name, timeout=60):
             raise Fail("nvmf-fuse did not exit within 60 s of SIGTERM")
         errf.seek(0)
         check(rc == 0, "nvmf-fuse exited with %d: %s" % (rc, errf.read().decode()))
-        check(not is_mounted(mnt), "%s still mounted after exit" % mnt)
+        check(not LINUX or not is_mounted(mnt), "%s still mounted after exit" % mnt)
     finally:
         if p.poll() is None:
             p.kill()
@@ -350,6 +352,7 @@ def t_autoconnect(a, tmp):
         argsf = os.path.join(tmp, "systemctl.args")
         with open(sysctl, "w") as f:
             f.write("#!/bin/sh\nfor x in \"$@\"; do printf '%%s\\n' \"$x\"; done > %s\n"
+                    "[ -z \"$SYSTEMCTL_SLEEP\" ] || exec sleep $SYSTEMCTL_SLEEP\n"
                     "exit ${SYSTEMCTL_RC:-0}\n" % argsf)
         os.chmod(sysctl, 0o755)
         env = dict(os.environ, NVMF_DISCOVERY_CONF=conf, NVMF_SYSTEMCTL=sysctl)
@@ -385,9 +388,44 @@ def t_autoconnect(a, tmp):
         check(sorted(os.listdir(inst)) == files, "the names changed: %r" % os.listdir(inst))
         log("ok: same names on a second run; systemctl failing -> %s"
             % r.stderr.strip().splitlines()[-1])
+        # A systemctl still waiting (a service retrying its connection) is given
+        # --timeout seconds; --timeout 0 does not wait at all (--no-block).
+        del env["SYSTEMCTL_RC"]
+        env["SYSTEMCTL_SLEEP"] = "30"
+        t0 = time.monotonic()
+        r = ctl(a, ["autoconnect", "--instance-dir", inst, "--timeout", "1"], env=env,
+                ok=False)
+        took = time.monotonic() - t0
+        check(r.returncode == 1 and "have not all started after 1 s" in r.stderr and
+              took < 15, "--timeout 1: exit %d after %.1f s\n%s%s"
+              % (r.returncode, took, r.stdout, r.stderr))
+        del env["SYSTEMCTL_SLEEP"]
+        r = ctl(a, ["autoconnect", "--instance-dir", inst, "--timeout", "0"], env=env)
+        with open(argsf) as f:
+            called = f.read().split("\n")[:-1]
+        check(called[:3] == ["start", "--no-block", "--"] and
+              "2 services queued to start" in r.stdout,
+              "--timeout 0: systemctl %r\n%s" % (called, r.stdout))
+        log("ok: --timeout 1 ends a waiting systemctl after %.1f s; --timeout 0: %s"
+            % (took, " ".join(called[:3])))
         r = ctl(a, ["autoconnect", "--dry-run", "-D", "-a", "127.0.0.1"], ok=False)
         check(r.returncode == 2 and "does not apply to autoconnect" in r.stderr,
               "-D: exit %d %s" % (r.returncode, r.stderr))
+        # An NQN that an instance file cannot carry as it is ('$' could be read
+        # as a variable): percent-encoded in NVMF_URI.
+        odd = os.path.join(tmp, "odd.conf")
+        with open(odd, "w") as f:
+            f.write("subsystem nqn.2026-11.org.libnvmf:odd$name\nnamespace %s\n" % imgs[0])
+        t2 = Target(a.target, [], config=odd)
+        try:
+            r = ctl(a, ["autoconnect", "--dry-run", "-a", "127.0.0.1", "-s", str(t2.port)])
+        finally:
+            t2.stop()
+        want = "  NVMF_URI=nvme+tcp://127.0.0.1:%d/nqn.2026-11.org.libnvmf:odd%%24name\n" % t2.port
+        check(want in r.stdout and re.search(r"^nvmf-fuse@odd_name\\x2d[0-9a-f]{8}\.service$",
+                                             r.stdout, re.M),
+              "NQN with '$':\n%s%s" % (r.stdout, r.stderr))
+        log("ok: an NQN with '$': %s" % " ".join(r.stdout.split()[:2]))
 
         # One instance as its unit would run it: READY=1 and the subsystem's data.
         if not a.unit or not a.fuse:

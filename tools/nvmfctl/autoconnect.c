@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +41,9 @@
 /* systemd's UNIT_NAME_MAX is 256, the NUL included. */
 #define UNIT_NAME_MAX 256
 #define ENV_LINE_MAX  2048
+/* How long `systemctl start` may take: a service that fails to connect is
+ * restarted (Restart=on-failure) and its start job waits through that. */
+#define START_TIMEOUT 120
 
 static const char autoconnect_help[] =
 	"Usage: nvmfctl autoconnect [OPTIONS]      (every controller of /etc/nvme/discovery.conf)\n"
@@ -55,6 +59,8 @@ static const char autoconnect_help[] =
 	"                             and its instance file (secrets not shown)\n"
 	"      --instance-dir DIR     instance files into DIR (default\n"
 	"                             /run/nvmf-autoconnect, where the unit reads them)\n"
+	"      --timeout S            wait at most S seconds for the services to serve\n"
+	"                             (default 120; 0: start them and do not wait)\n"
 	"  -t, -a, -s, -n, -q, -I, -k, -g, -G, --connect-timeout, --tls...,\n"
 	"  -S, -C, --dhchap-...       as for connect-all (see nvmfctl connect-all --help)\n"
 	"  -i, -Q, --io-timeout, -c, -l, -F, --read-only\n"
@@ -196,6 +202,27 @@ static void add_arg(void *user, const char *opt, const char *val)
 }
 
 /*
+ * nc_build_uri() leaves RFC 3986's sub-delims '$' and '\'' as they are;
+ * percent-encoded (the URI parser decodes them), the URI is env_safe().
+ * 0, or -1 when it does not fit.
+ */
+static int env_uri(const char *uri, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = uri; *p; p++) {
+		if (n + 4 > len)
+			return -1;
+		if (*p == '$' || *p == '\'')
+			n += (size_t)snprintf(out + n, len - n, "%%%02X", (unsigned char)*p);
+		else
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/*
  * The instance file's text for connection c into buf: secrets included
  * only when with_secrets (a dry run prints the file without them). 0, or
  * -1 with the reason in why.
@@ -204,21 +231,19 @@ static int instance_text(const struct autoconnect *ac, const struct nc_conn_opts
 			 bool with_secrets, char *buf, size_t len, char *why, size_t whylen)
 {
 	const struct nvmf_opts *o = &c->t.o;
-	char uri[1400];
+	char raw[1400], uri[4200];
 	struct env e;
 	size_t n;
 	int w;
 
 	memset(&e, 0, sizeof(e));
-	if (nc_build_uri(o, uri, sizeof(uri)) < 0) {
+	if (nc_build_uri(o, raw, sizeof(raw)) < 0 || env_uri(raw, uri, sizeof(uri)) < 0) {
 		snprintf(why, whylen, "the address and NQN do not fit a URI");
 		return -1;
 	}
-	/* The URI's safe characters include the quotes and '$' (RFC 3986
-	 * sub-delims); an NQN holding one cannot go in an instance file. */
-	if (!env_safe(uri)) {
-		snprintf(why, whylen, "its NQN or address has a character (quote, '\\', '$', "
-			 "blank) that an instance file cannot carry");
+	if (!env_safe(uri)) {	/* an address with a blank or a quote */
+		snprintf(why, whylen, "its address has a character (quote, '\\', '$', blank) "
+			 "that an instance file cannot carry");
 		return -1;
 	}
 	tc_conn_args(o, NC_FUSE_CONN, add_arg, &e);
@@ -324,8 +349,8 @@ static int add_instance(void *user, const struct nc_conn_opts *c)
 		return -1;
 	}
 	if (instance_text(ac, c, !ac->a->dry_run, text, sizeof(text), why, sizeof(why)) < 0) {
-		nc_err("skipping %s at %s:%s: %s", c->t.o.subnqn, c->t.o.traddr, c->t.o.trsvcid,
-		       why);
+		nc_err("%s at %s:%s: not started: %s", c->t.o.subnqn, c->t.o.traddr,
+		       c->t.o.trsvcid, why);
 		return -1;
 	}
 	if (ac->a->dry_run) {
@@ -340,19 +365,27 @@ static int add_instance(void *user, const struct nc_conn_opts *c)
 	return 0;
 }
 
-/* `systemctl start UNIT...`: systemd starts them in parallel and answers
- * once each is ready (Type=notify) or has failed. Its exit status. */
-static int systemctl_start(const struct autoconnect *ac)
+/*
+ * `systemctl start UNIT...`: systemd starts them in parallel and answers
+ * once each is ready (Type=notify) or has failed; with timeout_s 0,
+ * --no-block: the jobs are queued and not waited for. A systemctl still
+ * waiting after timeout_s is ended (the jobs stay queued in systemd).
+ * NC_EXIT_OK or NC_EXIT_FAIL (message printed).
+ */
+static int systemctl_start(const struct autoconnect *ac, int timeout_s)
 {
 	const char *exe = getenv("NVMF_SYSTEMCTL");
-	char *argv[MAX_INSTANCES + 4];
+	char *argv[MAX_INSTANCES + 5];
 	int argc = 0, status;
-	pid_t pid;
+	double deadline = nc_now() + timeout_s;
+	pid_t pid, w;
 
 	if (!exe || !*exe)
 		exe = "systemctl";
 	argv[argc++] = (char *)exe;
 	argv[argc++] = "start";
+	if (timeout_s == 0)
+		argv[argc++] = "--no-block";
 	argv[argc++] = "--";
 	for (int i = 0; i < ac->n; i++)
 		argv[argc++] = (char *)ac->inst[i].unit;
@@ -371,11 +404,23 @@ static int systemctl_start(const struct autoconnect *ac)
 		fprintf(stderr, "nvmfctl: autoconnect: cannot run %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
 			nc_err("waitpid: %s", strerror(errno));
 			return NC_EXIT_FAIL;
 		}
+		if (timeout_s > 0 && nc_now() > deadline) {
+			kill(pid, SIGTERM);
+			waitpid(pid, &status, 0);
+			nc_err("the services have not all started after %d s (one may be retrying "
+			       "its connection); they go on starting: see 'systemctl list-units "
+			       "nvmf-fuse@*' (--timeout)", timeout_s);
+			return NC_EXIT_FAIL;
+		}
+		nc_sleep_ms(50);
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return NC_EXIT_OK;
@@ -398,10 +443,11 @@ static int autoconnect_one(struct nc_fab_args *a)
 	ac.dir = a->instance_dir ? a->instance_dir : INSTANCE_DIR;
 	nc_disc_walk(a, add_instance, &ac, &n);
 	if (!a->dry_run && ac.n > 0)
-		r = systemctl_start(&ac);
+		r = systemctl_start(&ac, a->timeout_s >= 0 ? a->timeout_s : START_TIMEOUT);
 	printf("autoconnect: %d service%s %s, %d skipped, %d failed\n", ac.n,
 	       ac.n == 1 ? "" : "s", a->dry_run ? "would be started" :
-	       r == NC_EXIT_OK ? "started" : "not all started", n.skipped, n.failed);
+	       r != NC_EXIT_OK ? "not all started" :
+	       a->timeout_s == 0 ? "queued to start" : "started", n.skipped, n.failed);
 	return n.failed || r ? NC_EXIT_FAIL : NC_EXIT_OK;
 }
 

@@ -220,6 +220,7 @@ struct nc_fab_args {
 	bool have_fmt;
 	bool dry_run;			/* autoconnect --dry-run */
 	const char *instance_dir;	/* autoconnect --instance-dir DIR */
+	int timeout_s;			/* autoconnect --timeout S, -1 if not given */
 };
 
 void nc_fab_init(struct nc_fab_args *a, unsigned cmd);

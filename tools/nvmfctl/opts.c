@@ -6,8 +6,8 @@
  * --io-timeout, --name) come from tools/common/connopts.c, the table
  * nvmf-fuse uses too;
  * nvmfctl's own are -D/--duplicate-connect, -o/--output-format, -r/--raw,
- * -m/--mountpoint and --read-only, and autoconnect's --dry-run and
- * --instance-dir. An option a command has no use for is
+ * -m/--mountpoint and --read-only, and autoconnect's --dry-run,
+ * --instance-dir and --timeout. An option a command has no use for is
  * refused rather than ignored, so a typo never silently changes nothing.
  */
 #include "nvmfctl.h"
@@ -19,6 +19,7 @@ enum {
 	O_READ_ONLY = 256,
 	O_DRY_RUN,
 	O_INSTANCE_DIR,
+	O_TIMEOUT,
 };
 
 /* nvmfctl's own options; the connection options are added in front. */
@@ -30,6 +31,7 @@ static const struct option own_opts[] = {
 	{ "read-only",         no_argument,       NULL, O_READ_ONLY },
 	{ "dry-run",           no_argument,       NULL, O_DRY_RUN },
 	{ "instance-dir",      required_argument, NULL, O_INSTANCE_DIR },
+	{ "timeout",           required_argument, NULL, O_TIMEOUT },
 	{ "help",              no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,7 +74,7 @@ static unsigned allowed_for(int c)
 		return FAB_CONNECT | FAB_CONNECT_ALL | FAB_AUTOCONNECT;
 	case 'D':
 		return FAB_CONNECT | FAB_CONNECT_ALL;
-	case O_DRY_RUN: case O_INSTANCE_DIR:
+	case O_DRY_RUN: case O_INSTANCE_DIR: case O_TIMEOUT:
 		return FAB_AUTOCONNECT;
 	case 'r':
 		return FAB_DISCOVER;
@@ -104,6 +106,7 @@ void nc_fab_init(struct nc_fab_args *a, unsigned cmd)
 	a->cmd = cmd;
 	nvmf_opts_init(&a->c.t.o);
 	a->c.fmt = NC_FMT_NORMAL;
+	a->timeout_s = -1;
 }
 
 static int one(struct nc_fab_args *a, int c, const char *arg)
@@ -150,6 +153,9 @@ static int one(struct nc_fab_args *a, int c, const char *arg)
 			return nc_usage_err("--instance-dir: '%s' is not an absolute path", arg);
 		a->instance_dir = arg;
 		return 0;
+	case O_TIMEOUT:
+		return nc_parse_int("--timeout", arg, 0, 86400, &a->timeout_s) < 0 ?
+			NC_EXIT_USAGE : 0;
 	default:
 		return nc_usage_err("unexpected option");
 	}
