@@ -9,7 +9,7 @@ ready_target  nvmf-target sends READY=1 (path and abstract NOTIFY_SOCKET) only o
               warning, not a failure.
 ready_fuse    nvmf-fuse -f sends READY=1 once the mount serves reads (checked at
               once against the backing file), STOPPING=1 on SIGTERM; a failed
-              start sends no READY=1.
+              start sends no READY=1, nor does one that nvmfctl connect starts.
 autoconnect   nvmfctl autoconnect against nvmf-target's discovery service (two
               subsystems): --dry-run, discovery.conf, the instance files, the
               systemctl command (a stand-in), names escaped as systemd-escape does;
@@ -232,6 +232,18 @@ def t_ready_fuse(a, tmp):
         check(msg is None, "a failed nvmf-fuse sent %r" % msg)
         log("ok: a failed start sends nothing (exit %d: %s)"
             % (r.returncode, r.stderr.strip().splitlines()[-1]))
+        # nvmfctl connect run by some service: the nvmf-fuse it starts is not that
+        # service's main process and must not claim its readiness.
+        if a.nvmfctl:
+            cenv = dict(env, NVMF_FUSE=a.fuse)
+            ctl(a, ["connect", t.uri(), "--name", "viactl", "-q", HOSTNQN, "-i", "1",
+                    "-m", mnt], env=cenv)
+            try:
+                msg = n.recv(1)
+            finally:
+                ctl(a, ["disconnect", "viactl"], env=cenv)
+            check(msg is None, "nvmf-fuse started by nvmfctl connect sent %r" % msg)
+            log("ok: nvmf-fuse started by nvmfctl connect sends nothing")
     finally:
         n.close()
         t.stop()

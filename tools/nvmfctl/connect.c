@@ -7,6 +7,7 @@
  * pidfile of ours. disconnect.c ends them.
  */
 #include "nvmfctl.h"
+#include "sdnotify.h"	/* tools/common: TC_NOTIFY_SOCKET_ENV */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -283,7 +284,7 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 		}
 		/* nvmf-fuse tells NOTIFY_SOCKET it is ready; this one is not
 		 * a service's main process (nvmfctl may run in one). */
-		unsetenv("NOTIFY_SOCKET");
+		unsetenv(TC_NOTIFY_SOCKET_ENV);
 		if (a->tls_key)
 			setenv(TC_TLS_KEY_ENV, a->tls_key, 1);
 		if (a->dhchap_secret)
