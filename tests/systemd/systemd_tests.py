@@ -3,10 +3,12 @@
 
   systemd_tests.py TEST --target nvmf-target [--fuse nvmf-fuse] [--nvmfctl nvmfctl]
                         [--unit BUILD/systemd/nvmf-fuse@.service]
+                        [--target-unit BUILD/systemd/nvmf-target.service]
 
 ready_target  nvmf-target sends READY=1 (path and abstract NOTIFY_SOCKET) only once
               its listener accepts, STOPPING=1 on SIGTERM; a bad NOTIFY_SOCKET is a
-              warning, not a failure.
+              warning, not a failure; nvmf-target.service's ExecStart= (its /etc paths
+              the test's) gets READY=1 and reloads on SIGHUP.
 ready_fuse    nvmf-fuse -f sends READY=1 once the mount serves reads (checked at
               once against the backing file), STOPPING=1 on SIGTERM; a failed
               start sends no READY=1, nor does one that nvmfctl connect starts.
@@ -52,7 +54,7 @@ class Notify:
             self.sock.bind("\0" + name)
             self.addr = "@" + name
         else:
-            self.addr = os.path.join(tmp, "notify")
+            self.addr = tempfile.mktemp(prefix="notify-", dir=tmp)
             self.sock.bind(self.addr)
 
     def env(self, **more):
@@ -67,6 +69,8 @@ class Notify:
 
     def close(self):
         self.sock.close()
+        if not self.addr.startswith("@"):
+            os.unlink(self.addr)
 
 
 def start_target(exe, tmp, notify_env, args):
@@ -131,10 +135,52 @@ def ready_target_once(a, tmp, abstract):
         n.close()
 
 
+def target_unit(a, tmp):
+    """nvmf-target.service's command line, its /etc files the test's."""
+    img = os.path.join(tmp, "u.img")
+    with open(img, "wb") as f:
+        f.truncate(16 * MiB)
+    conf = os.path.join(tmp, "target.conf")
+    with open(conf, "w") as f:
+        f.write("subsystem %s\nnamespace %s\n" % (NQN_A, img))
+    env = {"NVMF_TARGET_ARGS": "-a 127.0.0.1 -p 0 -P 0"}
+    argv = exec_start(a.target_unit, a.target, "", env,
+                      {"/etc/nvmf/target.conf": conf})
+    n = Notify(tmp)
+    errf = open(os.path.join(tmp, "unit.err"), "w+")
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errf, env=n.env())
+    try:
+        msg = n.recv(20)
+        errf.seek(0)
+        check(msg and msg.startswith("READY=1\nSTATUS=listening on 127.0.0.1:"),
+              "nvmf-target as its unit runs it (%s): %r %s" % (argv, msg, errf.read()))
+        port = int(re.search(r":(\d+) ", msg).group(1))
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        # systemctl reload: SIGHUP rereads the file, the target stays.
+        p.send_signal(signal.SIGHUP)
+        end = time.monotonic() + 10
+        while True:
+            errf.seek(0)
+            err = errf.read()
+            if "configuration reloaded from %s" % conf in err:
+                break
+            check(time.monotonic() < end and p.poll() is None,
+                  "no reload within 10 s of SIGHUP (exit %s): %s" % (p.poll(), err))
+            time.sleep(0.05)
+        check(stop(p) == 0, "nvmf-target exited with %s" % p.returncode)
+        log("ok: nvmf-target.service's command line (%s): READY=1, reload"
+            % " ".join(argv[1:]))
+    finally:
+        kill(p)
+        n.close()
+
+
 def t_ready_target(a, tmp):
     ready_target_once(a, tmp, False)
     if LINUX:
         ready_target_once(a, tmp, True)
+    if a.target_unit:
+        target_unit(a, tmp)
     # A NOTIFY_SOCKET that cannot be used: said on stderr, the target serves anyway.
     img = os.path.join(tmp, "t.img")
     p, errf = start_target(a.target, tmp, dict(os.environ, NOTIFY_SOCKET="not/a/socket"),
@@ -286,10 +332,11 @@ def ctl(a, args, env=None, ok=True):
     return r
 
 
-def exec_start(unit, fuse, name, env):
-    """nvmf-fuse@NAME.service's ExecStart=, expanded as systemd does: %I the
-    unescaped instance, "$VAR" alone split at blanks (zero or more words),
-    "${VAR}" one word; the installed program replaced by the built one."""
+def exec_start(unit, exe, name, env, paths=None):
+    """A unit's ExecStart=, expanded as systemd does: %I the unescaped
+    instance name, "$VAR" alone split at blanks (zero or more words), "${VAR}"
+    one word; the installed program replaced by exe (the built one), and
+    the paths of the paths dict by the test's."""
     line = None
     with open(unit) as f:
         for ln in f:
@@ -297,10 +344,12 @@ def exec_start(unit, fuse, name, env):
                 line = ln[len("ExecStart="):].strip()
     check(line, "%s has no ExecStart=" % unit)
     words = line.split()
-    check(os.path.basename(words[0]) == "nvmf-fuse", "ExecStart= runs %s" % words[0])
-    argv = [fuse]
+    check(os.path.basename(words[0]) == os.path.basename(exe),
+          "ExecStart= runs %s" % words[0])
+    argv = [exe]
     for w in words[1:]:
         w = w.replace("%I", name)
+        w = (paths or {}).get(w, w)
         m = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", w)
         if m:
             argv += env.get(m.group(1), "").split()
@@ -478,6 +527,7 @@ def main():
     ap.add_argument("--fuse", default="")
     ap.add_argument("--nvmfctl", default="")
     ap.add_argument("--unit", default="")
+    ap.add_argument("--target-unit", default="")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="nvmf-systemd-test-")
     try:
