@@ -11,6 +11,10 @@
  * requests still in flight, flushes volatile write caches, unmounts, shuts
  * the controller down (CC.SHN, NVMe Base 2.0, 3.6.2) and exits 0.
  *
+ * Under systemd (Type=notify, with -f) it tells the service manager
+ * READY=1 once the mount serves, where it would tell the parent, and
+ * STOPPING=1 when the session loop ends (tools/common/sdnotify.h).
+ *
  * SIGUSR1 asks for a reconnect now (nvmf_reconnect(): a live connection is
  * made again, one waiting for its next attempt tries at once, one given up
  * starts over); `nvmfctl reconnect NAME` sends it. It is blocked in every
@@ -22,6 +26,7 @@
 #include "nvmf_fuse.h"
 
 #include "escape.h"
+#include "sdnotify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +99,27 @@ static int parent_wait(pid_t child, int fd)
 	}
 	waitpid(child, &status, 0);
 	return 1;
+}
+
+/* Readiness for a service manager; a failure is logged, never fatal (the
+ * mount serves either way; systemd then times the start out). */
+static void notify(const char *state)
+{
+	char msg[320];
+	int r = tc_sd_notify(state);
+
+	if (r < 0)
+		fprintf(stderr, "nvmf-fuse: %s\n", tc_sd_notify_strerror(r, msg, sizeof(msg)));
+}
+
+static void notify_ready(const struct nf_ctx *x)
+{
+	char state[PATH_MAX + 2200], uri[2048];
+
+	tc_escape(uri, sizeof(uri), x->cfg->uri);
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %s on %s as %s", uri,
+		 x->mountpoint, x->name);
+	notify(state);
 }
 
 static void block_signals(bool block)
@@ -375,6 +401,7 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		goto out;
 	}
 	report(su, 1, NULL);
+	notify_ready(&x);
 	if (!cfg->foreground) {
 		if (chdir("/") < 0)
 			(void)0;
@@ -389,6 +416,7 @@ static int serve(struct fo_config *cfg, struct startup *su)
 
 		r = fuse_session_loop_mt(x.se, &lc);
 	}
+	notify("STOPPING=1");
 	block_signals(true);
 	rc = r < 0 ? 1 : 0;
 	/* Requests already taken from the kernel still get their answer. */

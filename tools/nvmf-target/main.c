@@ -6,8 +6,10 @@
  *               [--pidfile FILE] [TLS and DH-HMAC-CHAP options] [-v] BACKING...
  *
  * Foreground, logs on stderr. Once listening it prints exactly one line,
- * "listening on ADDR:PORT (discovery ADDR:PORT)", on stdout. SIGTERM (and
- * SIGINT) drain in-flight I/O and exit 0; SIGHUP reloads the config file.
+ * "listening on ADDR:PORT (discovery ADDR:PORT)", on stdout, and tells a
+ * service manager READY=1 (systemd's Type=notify; tools/common/sdnotify.h).
+ * SIGTERM (and SIGINT) drain in-flight I/O (STOPPING=1) and exit 0; SIGHUP
+ * reloads the config file.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "sdnotify.h"
 #include "dhchap.h"
 #include "tls.h"
 #include "controller/ctl.h"
@@ -107,6 +110,17 @@ static void default_nqn(char *out, size_t len)
 		 (unsigned long long)(h2 & 0xFFFFFFFFFFFFull));
 }
 
+/* A failure to notify is logged, never fatal: the target serves either way. */
+static void notify(const char *state)
+{
+	char msg[320];
+	int r = tc_sd_notify(state);
+
+	if (r < 0)
+		fprintf(stderr, "nvmf-target: warning: %s\n",
+			tc_sd_notify_strerror(r, msg, sizeof(msg)));
+}
+
 static void close_walk(uv_handle_t *h, void *arg)
 {
 	if (!uv_is_closing(h))
@@ -140,6 +154,7 @@ static void on_term(uv_signal_t *s, int signum)
 	if (d->srv == NULL || d->srv->draining)
 		return;
 	ctl_log(&d->target, NVMF_LOG_WARN, "%s: draining in-flight I/O", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	notify("STOPPING=1");
 	uv_timer_start(&d->drain_timer, drain_timeout, DRAIN_TIMEOUT_MS, 0);
 	xp_listener_drain(d->srv, drained);
 }
@@ -389,10 +404,20 @@ int main(int argc, char **argv)
 		}
 	}
 	if (strchr(addr, ':'))
-		printf("listening on [%s]:%d (discovery [%s]:%d)\n", addr, rport, addr, rdport);
+		snprintf(msg, sizeof(msg), "listening on [%s]:%d (discovery [%s]:%d)", addr, rport,
+			 addr, rdport);
 	else
-		printf("listening on %s:%d (discovery %s:%d)\n", addr, rport, addr, rdport);
+		snprintf(msg, sizeof(msg), "listening on %s:%d (discovery %s:%d)", addr, rport,
+			 addr, rdport);
+	printf("%s\n", msg);
 	fflush(stdout);
+	{
+		/* Both listeners accept from here on: READY=1 means connectable. */
+		char state[sizeof(msg) + 32];
+
+		snprintf(state, sizeof(state), "READY=1\nSTATUS=%s", msg);
+		notify(state);
+	}
 	ctl_log(&d->target, NVMF_LOG_INFO, "CRC32C: %s", tcp_crc32c_impl());
 
 	uv_run(d->loop, UV_RUN_DEFAULT);

@@ -7,6 +7,7 @@
  * pidfile of ours. disconnect.c ends them.
  */
 #include "nvmfctl.h"
+#include "sdnotify.h"	/* tools/common: TC_NOTIFY_SOCKET_ENV */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,7 +86,7 @@ static bool uri_safe(unsigned char c)
 	       strchr("-._~:@!$&'()*+,;=", c) != NULL;
 }
 
-static int build_uri(const struct nvmf_opts *o, char *buf, size_t len)
+int nc_build_uri(const struct nvmf_opts *o, char *buf, size_t len)
 {
 	struct nvmf_opts d;
 	char sep = '?';
@@ -237,10 +238,6 @@ static void add_conn(void *user, const char *opt, const char *val)
 	}
 }
 
-/* nvmf-fuse's connection options: the host and queue options of the shared
- * table (the target and the reconnect options are in the URI). */
-#define FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY | TC_CO_AUTH)
-
 static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const char *exe,
 		      const char *uri, const char *pidfile)
 {
@@ -254,7 +251,7 @@ static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const ch
 		add(a, "--name");
 		add(a, c->name);
 	}
-	tc_conn_args(&c->t.o, FUSE_CONN, add_conn, a);
+	tc_conn_args(&c->t.o, NC_FUSE_CONN, add_conn, a);
 	a->tls_key = c->t.o.tls_key[0] ? c->t.o.tls_key : NULL;
 	a->dhchap_secret = c->t.o.dhchap_secret[0] ? c->t.o.dhchap_secret : NULL;
 	a->dhchap_ctrl_secret = c->t.o.dhchap_ctrl_secret[0] ? c->t.o.dhchap_ctrl_secret : NULL;
@@ -285,6 +282,9 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
+		/* nvmf-fuse tells NOTIFY_SOCKET it is ready; this one is not
+		 * a service's main process (nvmfctl may run in one). */
+		unsetenv(TC_NOTIFY_SOCKET_ENV);
 		if (a->tls_key)
 			setenv(TC_TLS_KEY_ENV, a->tls_key, 1);
 		if (a->dhchap_secret)
@@ -416,7 +416,7 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 		tc_record_release(&rec);
 		return NC_EXIT_FAIL;
 	}
-	if (build_uri(&c->t.o, uri, sizeof(uri)) < 0) {
+	if (nc_build_uri(&c->t.o, uri, sizeof(uri)) < 0) {
 		nc_err("%s: the address and NQN do not fit a URI", what);
 		return NC_EXIT_FAIL;
 	}

@@ -7,7 +7,8 @@
  * options per discovery controller, '#' starting a comment line.
  * connect-all discovers, then connects every NVM subsystem entry it can
  * honour (with TLS where the entry requires it), following referrals to other discovery services (bounded depth,
- * each service visited once).
+ * each service visited once). That walk (nc_disc_walk) serves autoconnect
+ * too (autoconnect.c), which starts services instead of connecting.
  */
 #include "nvmfctl.h"
 
@@ -364,9 +365,6 @@ static int discover_one(struct nc_fab_args *a)
 	return r;
 }
 
-/* Per-target work of discover / connect-all, given the finished options. */
-typedef int (*disc_fn)(struct nc_fab_args *a);
-
 static const char *conf_path(void)
 {
 	const char *p = getenv("NVMF_DISCOVERY_CONF");
@@ -431,7 +429,7 @@ static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn f
 	return failed ? NC_EXIT_FAIL : NC_EXIT_OK;
 }
 
-static int run_disc_cmd(int argc, char **argv, unsigned cmd, const char *help, disc_fn fn)
+int nc_disc_run(int argc, char **argv, unsigned cmd, const char *help, disc_fn fn)
 {
 	struct nc_fab_args a;
 	int r;
@@ -455,17 +453,18 @@ static int run_disc_cmd(int argc, char **argv, unsigned cmd, const char *help, d
 
 int cmd_discover(int argc, char **argv)
 {
-	return run_disc_cmd(argc, argv, FAB_DISCOVER, discover_help, discover_one);
+	return nc_disc_run(argc, argv, FAB_DISCOVER, discover_help, discover_one);
 }
 
 /* ---- connect-all ------------------------------------------------------------------- */
 
 struct walk {
 	struct nc_fab_args *a;
+	nc_entry_fn entry;		/* what to do with each NVM subsystem */
+	void *user;
 	char visited[MAX_VISITED][NVMF_TRADDR_BUFSZ + NVMF_TRSVCID_BUFSZ + 1];
 	int nvisited;
 	int connected, skipped, failed;
-	json_object *jout;		/* -o json: the connections made */
 };
 
 static bool visit(struct walk *w, const char *addr, const char *port)
@@ -503,7 +502,6 @@ static void plaintext(struct nvmf_opts *o)
 static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 {
 	struct nc_conn_opts c = w->a->c;
-	bool dup = false;
 	int r;
 
 	c.t.uri = NULL;
@@ -522,10 +520,10 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 	c.quiet_dup = true;
 	c.name = NULL;
 	c.mountpoint = NULL;
-	r = nc_connect_one(&c, &dup, w->jout);
-	if (r)
+	r = w->entry(w->user, &c);
+	if (r < 0)
 		w->failed++;
-	else if (dup)
+	else if (r > 0)
 		w->skipped++;
 	else
 		w->connected++;
@@ -593,32 +591,53 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 	nvmf_free(log);
 }
 
-static int connect_all_one(struct nc_fab_args *a)
+void nc_disc_walk(struct nc_fab_args *a, nc_entry_fn entry, void *user, struct nc_walk_count *n)
 {
 	struct walk w;
 
 	memset(&w, 0, sizeof(w));
 	w.a = a;
-	if (a->c.fmt == NC_FMT_JSON)
-		w.jout = json_object_new_array();
+	w.entry = entry;
+	w.user = user;
 	visit(&w, a->c.t.o.traddr, a->c.t.o.trsvcid);
 	walk_log(&w, &a->c.t, 0);
-	if (w.jout) {
+	n->done = w.connected;
+	n->skipped = w.skipped;
+	n->failed = w.failed;
+}
+
+/* connect-all's entry: an nvmf-fuse connection (-o json: into the array). */
+static int connect_cb(void *user, const struct nc_conn_opts *c)
+{
+	bool dup = false;
+
+	if (nc_connect_one(c, &dup, user))
+		return -1;
+	return dup ? 1 : 0;
+}
+
+static int connect_all_one(struct nc_fab_args *a)
+{
+	json_object *jout = a->c.fmt == NC_FMT_JSON ? json_object_new_array() : NULL;
+	struct nc_walk_count n;
+
+	nc_disc_walk(a, connect_cb, jout, &n);
+	if (jout) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "connections", w.jout);
-		json_object_object_add(o, "connected", json_object_new_int(w.connected));
-		json_object_object_add(o, "skipped", json_object_new_int(w.skipped));
-		json_object_object_add(o, "failed", json_object_new_int(w.failed));
+		json_object_object_add(o, "connections", jout);
+		json_object_object_add(o, "connected", json_object_new_int(n.done));
+		json_object_object_add(o, "skipped", json_object_new_int(n.skipped));
+		json_object_object_add(o, "failed", json_object_new_int(n.failed));
 		nc_json_print(o);
 	} else {
-		printf("connect-all: %d connected, %d skipped, %d failed\n", w.connected,
-		       w.skipped, w.failed);
+		printf("connect-all: %d connected, %d skipped, %d failed\n", n.done, n.skipped,
+		       n.failed);
 	}
-	return w.failed ? NC_EXIT_FAIL : NC_EXIT_OK;
+	return n.failed ? NC_EXIT_FAIL : NC_EXIT_OK;
 }
 
 int cmd_connect_all(int argc, char **argv)
 {
-	return run_disc_cmd(argc, argv, FAB_CONNECT_ALL, connect_all_help, connect_all_one);
+	return nc_disc_run(argc, argv, FAB_CONNECT_ALL, connect_all_help, connect_all_one);
 }

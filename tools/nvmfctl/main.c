@@ -32,6 +32,7 @@ static const struct nc_command commands[] = {
 	{ "discover",       cmd_discover,       "print the discovery log of a discovery controller" },
 	{ "connect",        cmd_connect,        "connect to a subsystem: serve its namespaces as files (nvmf-fuse)" },
 	{ "connect-all",    cmd_connect_all,    "discover, then connect to every NVM subsystem found" },
+	{ "autoconnect",    cmd_autoconnect,    "discover, then start an nvmf-fuse@ systemd service per subsystem" },
 	{ "disconnect",     cmd_disconnect,     "end connections by name, mount point or subsystem NQN" },
 	{ "disconnect-all", cmd_disconnect_all, "end every nvmf-fuse connection" },
 	{ "list",           cmd_list,           "list the connections nvmf-fuse serves" },

@@ -6,6 +6,7 @@
  *   common.c    option values, target options, errors, output helpers
  *   opts.c      the Fabrics options of discover, connect, connect-all
  *   discover.c  discover (and /etc/nvme/discovery.conf), connect-all
+ *   autoconnect.c autoconnect (nvmf-fuse@ systemd services per subsystem)
  *   inspect.c   the options of id-ctrl, id-ns, list-ns, get-log
  *   identify.c  id-ctrl, id-ns, list-ns
  *   logpage.c   get-log (smart, error, discovery, any other as hex)
@@ -168,6 +169,7 @@ int cmd_id_ctrl(int argc, char **argv);
 int cmd_id_ns(int argc, char **argv);
 int cmd_list_ns(int argc, char **argv);
 int cmd_get_log(int argc, char **argv);
+int cmd_autoconnect(int argc, char **argv);
 
 /* ---- Discovery log printing (discover.c; get-log discovery uses it) ------- */
 
@@ -177,7 +179,7 @@ void nc_disc_print(const struct nvmf_disc_list *log);
  * list, for --raw. *out is malloc()ed. */
 int nc_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len);
 
-/* ---- Connections (connect.c), used by connect-all ------------------------ */
+/* ---- Connections (connect.c), used by connect-all and autoconnect -------- */
 
 struct nc_conn_opts {
 	struct nc_target t;
@@ -196,18 +198,29 @@ struct nc_conn_opts {
  * without -D).
  */
 int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jarr);
+/* The connection options nvmf-fuse is given on its command line (the
+ * target and the reconnect options travel in the URI, nc_build_uri()). */
+#define NC_FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY | TC_CO_AUTH)
+/* nvmf-fuse's URI for o: the NQN percent-encoded where RFC 3986 wants it,
+ * the reconnect options that differ from the defaults in the query. 0, or
+ * -1 when it does not fit. */
+int nc_build_uri(const struct nvmf_opts *o, char *buf, size_t len);
 
 /* ---- Fabrics options of discover, connect, connect-all (opts.c) ---------- */
 
 #define FAB_DISCOVER    0x1u
 #define FAB_CONNECT     0x2u
 #define FAB_CONNECT_ALL 0x4u
+#define FAB_AUTOCONNECT 0x8u
 
 struct nc_fab_args {
 	unsigned cmd;			/* FAB_* */
 	struct nc_conn_opts c;		/* target, host options, connect options */
 	const char *raw;		/* discover --raw FILE */
 	bool have_fmt;
+	bool dry_run;			/* autoconnect --dry-run */
+	const char *instance_dir;	/* autoconnect --instance-dir DIR */
+	int timeout_s;			/* autoconnect --timeout S, -1 if not given */
 };
 
 void nc_fab_init(struct nc_fab_args *a, unsigned cmd);
@@ -219,6 +232,33 @@ int nc_fab_parse(int argc, char **argv, struct nc_fab_args *a, const char *help)
  * ones and --name). */
 #define NC_FAB_CONN (TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | \
 		     TC_CO_SECURITY | TC_CO_AUTH | TC_CO_BIT(TC_CO_NAME))
+
+/* ---- Discovery walks (discover.c), for connect-all and autoconnect ------- */
+
+/* Per-target work of a discovery command, given the finished options. */
+typedef int (*disc_fn)(struct nc_fab_args *a);
+/*
+ * Parse argv for cmd, then run fn for the discovery controller given, or
+ * for each line of /etc/nvme/discovery.conf ($NVMF_DISCOVERY_CONF) when
+ * none is. The command's exit status.
+ */
+int nc_disc_run(int argc, char **argv, unsigned cmd, const char *help, disc_fn fn);
+/*
+ * An NVM subsystem entry of a discovery log, its options ready: the
+ * target's address, port and NQN from the entry, TLS decided as
+ * connect-all does, the rest from the command line or discovery.conf.
+ * Returns 0 (done), 1 (skipped, e.g. already connected) or -1 (failed,
+ * message printed).
+ */
+typedef int (*nc_entry_fn)(void *user, const struct nc_conn_opts *c);
+struct nc_walk_count {
+	int done, skipped, failed;
+};
+/* connect-all's walk of a->c.t's discovery log, referrals followed:
+ * entry for each NVM subsystem it can honour, the others skipped with a
+ * message; the counts into *n. */
+void nc_disc_walk(struct nc_fab_args *a, nc_entry_fn entry, void *user,
+		  struct nc_walk_count *n);
 
 /* ---- Options of the inspection commands (inspect.c) ---------------------- */
 

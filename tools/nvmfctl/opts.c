@@ -6,7 +6,8 @@
  * --io-timeout, --name) come from tools/common/connopts.c, the table
  * nvmf-fuse uses too;
  * nvmfctl's own are -D/--duplicate-connect, -o/--output-format, -r/--raw,
- * -m/--mountpoint and --read-only. An option a command has no use for is
+ * -m/--mountpoint and --read-only, and autoconnect's --dry-run,
+ * --instance-dir and --timeout. An option a command has no use for is
  * refused rather than ignored, so a typo never silently changes nothing.
  */
 #include "nvmfctl.h"
@@ -16,6 +17,9 @@
 
 enum {
 	O_READ_ONLY = 256,
+	O_DRY_RUN,
+	O_INSTANCE_DIR,
+	O_TIMEOUT,
 };
 
 /* nvmfctl's own options; the connection options are added in front. */
@@ -25,6 +29,9 @@ static const struct option own_opts[] = {
 	{ "raw",               required_argument, NULL, 'r' },
 	{ "mountpoint",        required_argument, NULL, 'm' },
 	{ "read-only",         no_argument,       NULL, O_READ_ONLY },
+	{ "dry-run",           no_argument,       NULL, O_DRY_RUN },
+	{ "instance-dir",      required_argument, NULL, O_INSTANCE_DIR },
+	{ "timeout",           required_argument, NULL, O_TIMEOUT },
 	{ "help",              no_argument,       NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -51,19 +58,24 @@ static unsigned allowed_for(int c)
 	switch (co ? co->id : c) {
 	case TC_CO_TRANSPORT: case TC_CO_TRADDR: case TC_CO_TRSVCID: case TC_CO_NQN:
 	case TC_CO_HOSTNQN: case TC_CO_HOSTID: case TC_CO_HDR_DIGEST: case TC_CO_DATA_DIGEST:
-	case TC_CO_KATO: case TC_CO_CONNECT_TIMEOUT: case 'o': case 'h':
+	case TC_CO_KATO: case TC_CO_CONNECT_TIMEOUT: case 'h':
 	case TC_CO_TLS: case TC_CO_TLS_KEY: case TC_CO_TLS_KEY_FILE: case TC_CO_TLS_IDENTITY:
 	case TC_CO_TLS_COMPAT: case TC_CO_DHCHAP_SECRET: case TC_CO_DHCHAP_CTRL_SECRET:
 	case TC_CO_DHCHAP_SECRET_FILE: case TC_CO_DHCHAP_CTRL_SECRET_FILE:
+		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL | FAB_AUTOCONNECT;
+	case 'o':
 		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL;
 	/* discover takes the reconnect options as nvme-cli does: a line of
 	 * /etc/nvme/discovery.conf serves connect-all too, where they go to
 	 * the connections. A one-shot discovery never reconnects. */
 	case TC_CO_RECONNECT_DELAY: case TC_CO_CTRL_LOSS_TMO: case TC_CO_FAST_IO_FAIL_TMO:
-		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL;
-	case TC_CO_NR_IO_QUEUES: case TC_CO_QUEUE_SIZE: case TC_CO_IO_TIMEOUT:
-	case 'D': case O_READ_ONLY:
+		return FAB_DISCOVER | FAB_CONNECT | FAB_CONNECT_ALL | FAB_AUTOCONNECT;
+	case TC_CO_NR_IO_QUEUES: case TC_CO_QUEUE_SIZE: case TC_CO_IO_TIMEOUT: case O_READ_ONLY:
+		return FAB_CONNECT | FAB_CONNECT_ALL | FAB_AUTOCONNECT;
+	case 'D':
 		return FAB_CONNECT | FAB_CONNECT_ALL;
+	case O_DRY_RUN: case O_INSTANCE_DIR: case O_TIMEOUT:
+		return FAB_AUTOCONNECT;
 	case 'r':
 		return FAB_DISCOVER;
 	case 'm': case TC_CO_NAME:
@@ -94,6 +106,7 @@ void nc_fab_init(struct nc_fab_args *a, unsigned cmd)
 	a->cmd = cmd;
 	nvmf_opts_init(&a->c.t.o);
 	a->c.fmt = NC_FMT_NORMAL;
+	a->timeout_s = -1;
 }
 
 static int one(struct nc_fab_args *a, int c, const char *arg)
@@ -132,6 +145,17 @@ static int one(struct nc_fab_args *a, int c, const char *arg)
 			return nc_usage_err("-m/--mountpoint: empty path");
 		a->c.mountpoint = arg;
 		return 0;
+	case O_DRY_RUN:
+		a->dry_run = true;
+		return 0;
+	case O_INSTANCE_DIR:
+		if (arg[0] != '/')
+			return nc_usage_err("--instance-dir: '%s' is not an absolute path", arg);
+		a->instance_dir = arg;
+		return 0;
+	case O_TIMEOUT:
+		return nc_parse_int("--timeout", arg, 0, 86400, &a->timeout_s) < 0 ?
+			NC_EXIT_USAGE : 0;
 	default:
 		return nc_usage_err("unexpected option");
 	}
