@@ -1118,7 +1118,7 @@ static void test_authreq_atr(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
-/* Connect Invalid Parameters: the status text and the offset, both. */
+/* Connect Invalid Parameters: the status text, what SUBNQN means and the offset. */
 static void test_connect_invalid_param(void **state)
 {
 	struct nvmf_opts o;
@@ -1133,8 +1133,10 @@ static void test_connect_invalid_param(void **state)
 	 * Read Only Range") that shares the code. */
 	assert_non_null(strstr(nvmf_get_error(), "queue 0 Connect failed: Connect Invalid "
 			       "Parameters (SCT 1h SC 82h, DNR)"));
-	assert_non_null(strstr(nvmf_get_error(),
-			       "(the invalid parameter is at offset 256 of the Connect data)"));
+	/* IPO 256 in the data is SUBNQN: said in words, the offset kept. */
+	assert_non_null(strstr(nvmf_get_error(), "the target has no subsystem "));
+	assert_non_null(strstr(nvmf_get_error(), o.subnqn));
+	assert_non_null(strstr(nvmf_get_error(), "(SUBNQN, at offset 256 of the Connect data)"));
 	fake_ctrl_stop(fc, NULL);
 }
 

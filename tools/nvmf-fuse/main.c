@@ -22,6 +22,7 @@
 #include "nvmf_fuse.h"
 
 #include "escape.h"
+#include "hints.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ERRLEN 512
+#define ERRLEN 1024
 
 struct startup {
 	int  ready_fd;		/* write end of the pipe to the parent, -1 with -f */
@@ -280,7 +281,14 @@ static int connect_ctrl(struct nf_ctx *x, char *err)
 	o.event_user = x;
 	r = nvmf_connect(&o, &x->ctrl);
 	if (r < 0) {
-		snprintf(err, ERRLEN, "cannot connect to %s: %s", x->cfg->uri, nvmf_get_error());
+		char line[600];
+		int e = -r;
+
+		/* nvmfctl's hints (tools/common/hints.c); nvmfctl connect
+		 * prints this line after its own "cannot connect to". */
+		tc_fail_line(line, sizeof(line), e, e == EIO ? nvmf_get_status() : 0,
+			     nvmf_get_error(), true, false, &o);
+		snprintf(err, ERRLEN, "cannot connect to %.400s: %.599s", x->cfg->uri, line);
 		x->ctrl = NULL;
 		return r;
 	}

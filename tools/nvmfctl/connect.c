@@ -205,6 +205,22 @@ static void last_message(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+/*
+ * nvmf-fuse words a failed connect as "cannot connect to URI: KIND; HINT
+ * [TEXT]" with the same hints (tools/common/hints.c), but names options as
+ * nvmf-fuse takes them: the library's TEXT alone is classified again here.
+ */
+static char *fuse_raw(char *msg)
+{
+	size_t n = strlen(msg);
+	char *open = strstr(msg, " [");
+
+	if (strncmp(msg, "cannot connect to ", 18) != 0 || !open || n < 2 || msg[n - 1] != ']')
+		return msg;
+	msg[n - 1] = '\0';
+	return open + 2;
+}
+
 /* Arguments for nvmf-fuse: only what differs from its defaults. */
 struct argv_buf {
 	char *v[48];
@@ -451,7 +467,7 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 		if (rc == 127)
 			nc_err("%s: %s", what, msg);
 		else
-			nc_text_fail(what, msg);
+			nc_text_fail(what, fuse_raw(msg), &c->t.o);
 		return NC_EXIT_FAIL;
 	}
 	if (pid <= 0 || find_record(pid, &rec) < 0) {

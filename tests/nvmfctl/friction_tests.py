@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""What a new user tripped over (issue 17, item 6): the tools' error lines for a peer
+that is not NVMe/TCP, a wrong subsystem NQN, a discovery-only port, bad URIs, swapped
+arguments, a missing mount point, and a second nvmf-fuse on a mounted directory.
+
+Run one: friction_tests.py TEST --nvmfctl EXE [--target EXE] [--fuse EXE].
+Exit 0 pass, 1 fail, 77 skip (no FUSE for the mount test).
+"""
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ctl_env import NQN, Fail, SkipTest, check, free_port, fuse_usable, main  # noqa: E402
+
+
+def fuse(env, *args, timeout=60):
+    """nvmf-fuse with the tests' environment; (rc, stdout, stderr lines)."""
+    args = [str(a) for a in args]
+    try:
+        p = subprocess.run([env.fuse_exe] + args, capture_output=True, text=True,
+                           timeout=timeout, env=env.env)
+    except subprocess.TimeoutExpired:
+        raise Fail("nvmf-fuse %s did not finish within %d s" % (" ".join(args), timeout))
+    return p.returncode, p.stdout, [ln for ln in p.stderr.splitlines() if ln.strip()]
+
+
+def fuse_fails(env, *args, rc=1, want=()):
+    """nvmf-fuse fails with exit rc and one error line holding every word of want."""
+    code, _, lines = fuse(env, *args)
+    check(code == rc, "nvmf-fuse %s: exit %d, expected %d: %s" % (args, code, rc, lines))
+    check(len(lines) == 1, "nvmf-fuse %s: expected one error line, got %s" % (args, lines))
+    check(lines[0].startswith("nvmf-fuse: "), "error line %r" % lines[0])
+    for w in want:
+        check(w in lines[0], "error line %r does not say %r" % (lines[0], w))
+    return lines[0]
+
+
+class HttpPeer:
+    """A tiny web server on a free loopback port: every connection gets a 400 answer
+    to whatever it sent first (the ICReq), then is closed."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop_ev = threading.Event()
+        self.th = threading.Thread(target=self.run, daemon=True)
+        self.th.start()
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            c.settimeout(5)
+            try:
+                c.recv(4096)
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\n\r\n")
+            except OSError:
+                pass
+            c.close()
+
+    def stop(self):
+        self.stop_ev.set()
+        self.th.join(5)
+        self.sock.close()
+
+
+def t_not_nvme(env):
+    """A peer that answers ICReq with HTTP: said to be no NVMe/TCP target, its first
+    bytes quoted."""
+    h = HttpPeer()
+    try:
+        uri = "nvme+tcp://127.0.0.1:%d/%s" % (h.port, NQN)
+        want = ["not an NVMe/TCP target", "does not speak NVMe/TCP", '"HTTP/1.1"']
+        env.fails("id-ctrl", uri, "--connect-timeout", 5, cmd="id-ctrl",
+                  want=want + ["-s/--trsvcid"])
+        env.fails("discover", "-a", "127.0.0.1", "-s", h.port, "--connect-timeout", 5,
+                  cmd="discover", want=want)
+        if env.fuse_exe:
+            mp = env.path("mnt")
+            os.makedirs(mp, exist_ok=True)
+            fuse_fails(env, mp, uri, "--connect-timeout", 5,
+                       want=want + ["cannot connect to " + uri, "the URI's port"])
+    finally:
+        h.stop()
+
+
+TESTS = {"friction_not_nvme": t_not_nvme}
+
+if __name__ == "__main__":
+    sys.exit(main(TESTS))
