@@ -93,7 +93,47 @@ def t_not_nvme(env):
         h.stop()
 
 
-TESTS = {"friction_not_nvme": t_not_nvme}
+def usage_line(env, *args, want=()):
+    """nvmfctl's usage error: exit 2, one error line (then the "Try" line)."""
+    return env.fails(*args, rc=2, usage=True, cmd=args[0], want=want)
+
+
+def t_uri_errors(env):
+    """A bad URI: one error line naming it once, whole (or cut with "..."), and what
+    is wrong with it."""
+    long_uri = "http://127.0.0.1:4420/nqn.2026-12.org.example:" + "y" * 60
+    for args in (["connect", long_uri], ["id-ctrl", long_uri], ["discover", long_uri]):
+        ln = usage_line(env, *args, want=["URI '%s'" % long_uri, "does not start with "
+                                          "\"nvme+tcp://\"", "scheme is \"http\""])
+        check(ln.count("http://") == 1, "URI printed more than once: %r" % ln)
+    bad = "nvme+tcp://127.0.0.1:/" + NQN
+    usage_line(env, "connect", bad, want=["URI '%s': port is empty" % bad])
+    # A long query value is cut, and says so.
+    q = "nvme+tcp://127.0.0.1/%s?ctrl_loss_tmo=%s" % (NQN, "9x" * 30)
+    usage_line(env, "connect", q, want=["query: ctrl_loss_tmo=" + "9x" * 16 + "...: not"])
+    if env.fuse_exe:
+        mp = env.path("mnt")
+        os.makedirs(mp, exist_ok=True)
+        ln = fuse_fails(env, mp, long_uri, rc=2,
+                        want=["URI '%s'" % long_uri, "does not start with"])
+        check(ln.count("http://") == 1, "URI printed more than once: %r" % ln)
+        fuse_fails(env, mp, bad, rc=2, want=["URI '%s': port is empty" % bad])
+
+
+def t_swapped_args(env):
+    """nvmf-fuse URI MOUNTPOINT, nvmfctl connect MOUNTPOINT URI: the order is said."""
+    uri = "nvme+tcp://127.0.0.1:%d/%s" % (free_port(), NQN)
+    mp = env.path("mnt")
+    os.makedirs(mp, exist_ok=True)
+    usage_line(env, "connect", mp, uri, want=["unexpected argument '%s'" % mp,
+                                              "-m/--mountpoint DIR"])
+    if env.fuse_exe:
+        fuse_fails(env, uri, mp, rc=2, want=["the mount point comes first",
+                                             "MOUNTPOINT URI"])
+
+
+TESTS = {"friction_not_nvme": t_not_nvme, "friction_uri_errors": t_uri_errors,
+         "friction_swapped_args": t_swapped_args}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

@@ -242,3 +242,17 @@ char *tc_fail_line(char *out, size_t len, int e, uint16_t st, const char *text,
 		snprintf(out, len, "%s [%s]", kind, msg);
 	return out;
 }
+
+char *tc_uri_error(char *out, size_t len, const char *uri, const char *msg)
+{
+	size_t n = strlen(uri);
+
+	/* The library's messages start "URI ", "URI: " or "URI query...". */
+	if (!strncmp(msg, "URI: ", 5))
+		msg += 5;
+	else if (!strncmp(msg, "URI ", 4))
+		msg += 4;
+	snprintf(out, len, "URI '%.*s%s': %s", (int)(n > 300 ? 300 : n), uri,
+		 n > 300 ? "..." : "", msg);
+	return out;
+}

@@ -32,4 +32,11 @@ const char *tc_status_name(uint16_t status, bool connect);
 char *tc_fail_line(char *out, size_t len, int e, uint16_t st, const char *text,
 		   bool connecting, bool letters, const struct nvmf_opts *o);
 
+/*
+ * "URI 'URI': what" for a message of nvmf_uri_parse() or nvmf_opts_set_uri()
+ * ("URI port is empty" gives "URI '...': port is empty"): the URI once,
+ * whole, or cut with "..." past 300 bytes. Returns out.
+ */
+char *tc_uri_error(char *out, size_t len, const char *uri, const char *msg);
+
 #endif

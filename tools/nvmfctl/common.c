@@ -196,7 +196,8 @@ int nc_target_finish(struct nc_target *t, bool discovery)
 		char err[1600];
 
 		if (nvmf_uri_parse(t->uri, &u) < 0)
-			return nc_usage_err("%s", nvmf_get_error());
+			return nc_usage_err("%s", tc_uri_error(err, sizeof(err), t->uri,
+							       nvmf_get_error()));
 		/* ?ctrl_loss_tmo=...: the options the URI's query names. */
 		if (tc_conn_uri_params(&t->o, t->uri, t->given, true, err, sizeof(err)) < 0)
 			return nc_usage_err("%s", err);
