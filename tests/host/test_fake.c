@@ -1140,6 +1140,22 @@ static void test_connect_invalid_param(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/* The same refusal of the discovery NQN: the port may serve I/O only. */
+static void test_connect_invalid_param_discovery(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CONNECT_INVALID_PARAM, &o, 0);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	snprintf(o.subnqn, sizeof(o.subnqn), "%s", NVMF_DISCOVERY_NQN);
+	assert_int_equal(nvmf_connect(&o, &c), -EIO);
+	assert_null(c);
+	assert_non_null(strstr(nvmf_get_error(), "the target has no subsystem "
+			       NVMF_DISCOVERY_NQN " at this port (an I/O-only port?"));
+	fake_ctrl_stop(fc, NULL);
+}
+
 /*
  * A 200-character host name is taken whole (names may have 255
  * characters) and fails in the resolver, named once in full. The empty
@@ -1210,6 +1226,7 @@ int main(void)
 		cmocka_unit_test(test_auth_required_status),
 		cmocka_unit_test(test_authreq_atr),
 		cmocka_unit_test(test_connect_invalid_param),
+		cmocka_unit_test(test_connect_invalid_param_discovery),
 		cmocka_unit_test(test_long_traddr),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_held_command_times_out),

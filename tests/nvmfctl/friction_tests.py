@@ -7,13 +7,15 @@ Run one: friction_tests.py TEST --nvmfctl EXE [--target EXE] [--fuse EXE].
 Exit 0 pass, 1 fail, 77 skip (no FUSE for the mount test).
 """
 import os
+import re
 import socket
 import subprocess
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ctl_env import NQN, Fail, SkipTest, check, free_port, fuse_usable, main  # noqa: E402
+from ctl_env import (HOSTNQN, NQN, OTHER_HOSTNQN, Fail, SkipTest, check, free_port,  # noqa: E402
+                     fuse_usable, main)
 
 
 def fuse(env, *args, timeout=60):
@@ -132,7 +134,71 @@ def t_swapped_args(env):
                                              "MOUNTPOINT URI"])
 
 
-TESTS = {"friction_not_nvme": t_not_nvme, "friction_uri_errors": t_uri_errors,
+class SplitTarget:
+    """nvmf-target with its discovery controller on a port of its own."""
+
+    def __init__(self, env, hosts=()):
+        self.dport = free_port()
+        args = [env.target_exe, "-a", "127.0.0.1", "-p", "0", "-P", str(self.dport),
+                "-n", NQN]
+        for h in hosts:
+            args += ["-H", h]
+        self.proc = subprocess.Popen(args + ["ram:4M"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env=env.peer_env)
+        line = self.proc.stdout.readline()
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+) \(discovery 127\.0\.0\.1:(\d+)\)",
+                      line)
+        if not m or int(m.group(2)) != self.dport:
+            self.stop()
+            raise Fail("nvmf-target did not start: %r" % line)
+        self.port = int(m.group(1))
+
+    def uri(self, port, nqn=NQN):
+        return "nvme+tcp://127.0.0.1:%d/%s" % (port, nqn)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(30)
+
+
+def t_wrong_nqn(env):
+    """An NQN the target does not serve, an I/O NQN at the discovery-only port, the
+    wrong host: said in words, the raw status kept, in both tools."""
+    if not env.target_exe:
+        raise SkipTest("no nvmf-target")
+    t = SplitTarget(env, hosts=[HOSTNQN])
+    try:
+        nope = NQN + ":nope"
+        env.fails("id-ctrl", t.uri(t.port, nope), "--hostnqn", HOSTNQN, cmd="id-ctrl",
+                  want=["Connect rejected: the target has no subsystem %s at this port" % nope,
+                        "discovery log lists " + NQN, "Connect Invalid Parameters",
+                        "SC 82h", "offset 256 of the Connect data"])
+        disc = ["the target has no subsystem %s at this port" % NQN,
+                "port %d is a discovery port: the target serves %s at port %d"
+                % (t.dport, NQN, t.port), "SC 82h"]
+        env.fails("id-ctrl", t.uri(t.dport), "--hostnqn", HOSTNQN, cmd="id-ctrl", want=disc)
+        if not env.fuse_exe:
+            return
+        # nvmfctl connect words nvmf-fuse's failure as its own, with its letters.
+        env.fails("connect", t.uri(t.dport), "-q", HOSTNQN, cmd="connect", want=disc)
+        env.fails("connect", t.uri(t.port), "-q", OTHER_HOSTNQN, cmd="connect",
+                  want=["Connect Invalid Host", "-q/--hostnqn"])
+        # nvmf-fuse alone: the same hints, its own option names.
+        mp = env.path("mnt")
+        os.makedirs(mp, exist_ok=True)
+        fuse_fails(env, mp, t.uri(t.dport), "--hostnqn", HOSTNQN,
+                   want=disc + ["cannot connect to " + t.uri(t.dport)])
+        fuse_fails(env, mp, t.uri(t.port), "--hostnqn", OTHER_HOSTNQN,
+                   want=["Connect rejected: Connect Invalid Host", "SC 84h",
+                         "allows this host NQN (--hostnqn"])
+        fuse_fails(env, mp, "nvme+tcp://127.0.0.1:%d/%s" % (free_port(), NQN),
+                   want=["connection refused", "the URI's address and port"])
+    finally:
+        t.stop()
+
+
+TESTS = {"friction_wrong_nqn": t_wrong_nqn, "friction_not_nvme": t_not_nvme, "friction_uri_errors": t_uri_errors,
          "friction_swapped_args": t_swapped_args}
 
 if __name__ == "__main__":
