@@ -198,7 +198,48 @@ def t_wrong_nqn(env):
         t.stop()
 
 
-TESTS = {"friction_wrong_nqn": t_wrong_nqn, "friction_not_nvme": t_not_nvme, "friction_uri_errors": t_uri_errors,
+def t_missing_mountpoint(env):
+    """nvmfctl connect -m /no/such/dir: the mount point is named, before any connection
+    (nothing listens at the URI's port)."""
+    uri = "nvme+tcp://127.0.0.1:%d/%s" % (free_port(), NQN)
+    missing = env.path("no/such/dir")
+    ln = usage_line(env, "connect", uri, "-m", missing,
+                    want=["-m/--mountpoint " + missing, "No such file or directory"])
+    check("refused" not in ln and "cannot connect" not in ln, "a connection was tried: %r" % ln)
+    f = env.path("file")
+    open(f, "w").close()
+    usage_line(env, "connect", uri, "-m", f, want=["-m/--mountpoint %s is not a directory" % f])
+
+
+def t_double_mount(env):
+    """A second nvmf-fuse on a mount point in use fails with a clear message (nvmf-fuse
+    alone and through nvmfctl connect -D); the first mount keeps serving."""
+    if not env.target_exe or not env.fuse_exe:
+        raise SkipTest("no nvmf-target or nvmf-fuse")
+    if not fuse_usable():
+        raise SkipTest("no /dev/fuse, or neither root nor fusermount3")
+    t = env.target(backing=("ram:4M",))
+    mp = env.path("mnt")
+    os.makedirs(mp)
+    code, _, lines = fuse(env, mp, t.uri())
+    check(code == 0, "first nvmf-fuse: exit %d: %s" % (code, lines))
+    n1 = os.path.join(mp, "n1")
+    data = os.urandom(4096)
+    with open(n1, "r+b") as f:
+        f.write(data)
+    want = ["mountpoint %s is already a mount point" % os.path.realpath(mp),
+            "unmount it first"]
+    fuse_fails(env, mp, t.uri(), want=want)
+    env.fails("connect", t.uri(), "-D", "-m", mp, cmd="connect", want=want)
+    with open(n1, "rb") as f:
+        check(f.read(4096) == data, "the first mount no longer serves n1")
+    check(len([r for r in env.records()]) == 1, "records: %s" % env.records())
+    env.ctl("disconnect", mp)
+
+
+TESTS = {"friction_missing_mountpoint": t_missing_mountpoint,
+         "friction_double_mount": t_double_mount,
+"friction_wrong_nqn": t_wrong_nqn, "friction_not_nvme": t_not_nvme, "friction_uri_errors": t_uri_errors,
          "friction_swapped_args": t_swapped_args}
 
 if __name__ == "__main__":

@@ -197,15 +197,40 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 	return 0;
 }
 
+/*
+ * A directory that is already a mount point (its device differs from its
+ * parent's, or it is its own parent, "/"): a second FUSE mount would
+ * silently hide the first. stat() only, so FreeBSD has it too.
+ */
+static int check_not_mounted(const char *path, char *err)
+{
+	char parent[PATH_MAX + 4];
+	struct stat st, pst;
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (stat(path, &st) < 0 || stat(parent, &pst) < 0)
+		return 0;	/* the caller's stat() says why */
+	if (st.st_dev == pst.st_dev && st.st_ino != pst.st_ino)
+		return 0;
+	snprintf(err, ERRLEN, "mountpoint %.400s is already a mount point (nvmf-fuse running "
+		 "there? 'nvmfctl list' shows it): unmount it first or choose another "
+		 "directory", path);
+	return -EBUSY;
+}
+
 static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
 {
 	struct stat st;
 
 	if (x->cfg->mountpoint) {
 		if (!realpath(x->cfg->mountpoint, x->mountpoint)) {
-			snprintf(err, ERRLEN, "mountpoint %.400s: %s", x->cfg->mountpoint,
-				 strerror(errno));
-			return -errno;
+			int e = errno;
+
+			/* A FUSE mount whose server died answers so. */
+			snprintf(err, ERRLEN, "mountpoint %.400s: %s%s", x->cfg->mountpoint,
+				 strerror(e), e == ENOTCONN ? " (a FUSE mount whose server is "
+				 "gone: unmount it)" : "");
+			return -e;
 		}
 	} else {
 		snprintf(x->mountpoint, sizeof(x->mountpoint), "%.3900s/%s", x->rundir, x->name);
@@ -221,7 +246,7 @@ static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
 		snprintf(err, ERRLEN, "mountpoint %.400s is not a directory", x->mountpoint);
 		return -ENOTDIR;
 	}
-	return 0;
+	return check_not_mounted(x->mountpoint, err);
 }
 
 static int add_arg(struct fuse_args *args, const char *a, char *err)

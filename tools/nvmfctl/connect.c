@@ -464,7 +464,9 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	if (rc != 0) {
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "nvmf-fuse exited with status %d", rc);
-		if (rc == 127)
+		/* Not the connection's fault: nvmf-fuse's words as they are. */
+		if (rc == 127 || !strncmp(msg, "mountpoint ", 11) ||
+		    !strncmp(msg, "cannot create mountpoint ", 25))
 			nc_err("%s: %s", what, msg);
 		else
 			nc_text_fail(what, fuse_raw(msg), &c->t.o);
@@ -507,5 +509,16 @@ int cmd_connect(int argc, char **argv)
 	if (!a.c.t.o.subnqn[0])
 		return nc_usage_err("%s is the discovery subsystem: connect needs an NVM "
 				     "subsystem NQN (see 'nvmfctl discover')", NVMF_DISCOVERY_NQN);
+	/* Before connecting: a missing directory is not a connection failure. */
+	if (a.c.mountpoint) {
+		struct stat st;
+
+		if (stat(a.c.mountpoint, &st) < 0)
+			return nc_usage_err("-m/--mountpoint %s: %s (create the directory first, "
+					     "or leave -m out for one in the runtime directory)",
+					     a.c.mountpoint, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return nc_usage_err("-m/--mountpoint %s is not a directory", a.c.mountpoint);
+	}
 	return nc_connect_one(&a.c, &skipped, NULL);
 }
