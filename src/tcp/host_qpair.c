@@ -70,11 +70,12 @@ static struct tcp_host_req *hq_lookup(struct tcp_host_qpair *hq, uint16_t cid)
 }
 
 /*
- * Before ICResp, a first PDU that is neither an ICResp nor a C2HTermReq
- * means the peer is not an NVMe/TCP controller at all (an HTTP server, a
- * TLS port answering plaintext): say that, with its first bytes as text,
- * rather than which header field of a PDU it never sent was wrong. True if
- * the error was set so.
+ * Before ICResp, a first PDU whose type no controller sends (3.6.1, Figure
+ * 8: undefined, or a host's) means the peer is not an NVMe/TCP controller
+ * at all (an HTTP server, a TLS port answering plaintext, an echo
+ * service): say that, with its first bytes as text, rather than which
+ * header field of a PDU it never sent was wrong. A controller's PDU out of
+ * sequence stays a protocol error. True if the error was set so.
  */
 static bool hq_foreign_peer(struct tcp_host_qpair *hq, const struct tcp_err *err)
 {
@@ -84,9 +85,15 @@ static bool hq_foreign_peer(struct tcp_host_qpair *hq, const struct tcp_err *err
 	size_t n = tcp_rx_err_hdr(&hq->rx, &hdr), i;
 
 	h = hdr;
-	if (hq->ic_done || n < sizeof(struct nvmf_tcp_ch) || h[0] == NVMF_TCP_ICRESP ||
-	    h[0] == NVMF_TCP_C2H_TERM_REQ)
+	if (hq->ic_done || n < sizeof(struct nvmf_tcp_ch))
 		return false;
+	switch (h[0]) {
+	case NVMF_TCP_ICRESP: case NVMF_TCP_C2H_TERM_REQ: case NVMF_TCP_CAPSULE_RESP:
+	case NVMF_TCP_C2H_DATA: case NVMF_TCP_R2T:
+		return false;
+	default:
+		break;
+	}
 	/* The common header: 8 bytes, "HTTP/1.1" from a web server. */
 	for (i = 0; i < sizeof(struct nvmf_tcp_ch); i++)
 		text[i] = h[i] >= 0x20 && h[i] < 0x7f && h[i] != '"' ? (char)h[i] : '.';
