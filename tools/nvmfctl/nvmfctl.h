@@ -13,7 +13,8 @@
  *
  * What nvmfctl shares with nvmf-fuse lives in tools/common (prefix tc_):
  * the connection options (connopts.h), the state record (record.h),
- * escaping of target strings (escape.h). nvmfctl's own names are nc_.
+ * escaping of target strings (escape.h), the hints of error lines
+ * (hints.h). nvmfctl's own names are nc_.
  *   connect.c   connect (starting nvmf-fuse)
  *   disconnect.c disconnect, disconnect-all, list
  *   reconnect.c reconnect (SIGUSR1 to nvmf-fuse)
