@@ -221,6 +221,17 @@ static void connect_failed(struct host_bringup *b, const struct nvmf_completion 
 	c->last_status = cpl->status;
 	switch (NVMF_SF_SC(cpl->status)) {
 	case 0x82:	/* Connect Invalid Parameters: IPO and IATTR in DW0 */
+		if ((nvmf_connect_rsp_iattr(cpl->dw0) & NVMF_CONNECT_IATTR_IN_DATA) &&
+		    nvmf_connect_rsp_ipo(cpl->dw0) ==
+		    offsetof(struct nvmf_connect_payload, subnqn)) {
+			/* SUBNQN refused: the target has no such subsystem,
+			 * at least not at this port. */
+			bu_failf(b, cpl->result, "%s: the target has no subsystem %s at this port%s "
+				 "(SUBNQN, at offset %u of the Connect data)", msg, c->opts.subnqn, c->info.discovery ?
+				 " (an I/O-only port? discovery is usually at port 8009)" : "",
+				 nvmf_connect_rsp_ipo(cpl->dw0));
+			return;
+		}
 		bu_failf(b, cpl->result, "%s (the invalid parameter is at offset %u of the %s)",
 			 msg, nvmf_connect_rsp_ipo(cpl->dw0),
 			 (nvmf_connect_rsp_iattr(cpl->dw0) & NVMF_CONNECT_IATTR_IN_DATA)

@@ -35,6 +35,19 @@ static int hexval(int c)
 	return -1;
 }
 
+/*
+ * [s, s+n) for a message, cut to max bytes with "..." when longer: a cut
+ * shows that it is one (the tools print the whole URI once beside it).
+ */
+static const char *cut(char *buf, size_t bufsz, const char *s, size_t n, size_t max)
+{
+	if (n > max)
+		snprintf(buf, bufsz, "%.*s...", (int)max, s);
+	else
+		snprintf(buf, bufsz, "%.*s", (int)n, s);
+	return buf;
+}
+
 /* Percent-decode [s, s+n) into out (size outsz). what names the part. */
 static int pct_decode(const char *s, size_t n, char *out, size_t outsz, const char *what)
 {
@@ -163,6 +176,7 @@ static int parse_query(const char *s, size_t n, struct uri_query *q)
 		const char *amp = memchr(s, '&', (size_t)(end - s)), *eq, *v;
 		size_t len = amp ? (size_t)(amp - s) : (size_t)(end - s), klen, vlen;
 		long long val = 0;
+		char shown[72];
 		int k;
 
 		if (len == 0)
@@ -174,9 +188,9 @@ static int parse_query(const char *s, size_t n, struct uri_query *q)
 			if (strlen(qparams[k].key) == klen && !memcmp(qparams[k].key, s, klen))
 				break;
 		if (k == QP_COUNT)
-			return host_err(EINVAL, "URI query: unknown parameter \"%.*s\" (known: "
+			return host_err(EINVAL, "URI query: unknown parameter \"%s\" (known: "
 					"ctrl_loss_tmo, reconnect_delay, fast_io_fail_tmo)",
-					(int)(klen > 64 ? 64 : klen), s);
+					cut(shown, sizeof(shown), s, klen, 64));
 		if (!eq)
 			return host_err(EINVAL, "URI query: %s has no value (%s=N)", qparams[k].key,
 					qparams[k].key);
@@ -206,8 +220,8 @@ static int parse_query(const char *s, size_t n, struct uri_query *q)
 		s = amp + 1;
 		continue;
 bad:
-		return host_err(EINVAL, "URI query: %s=%.*s: not %s", qparams[k].key,
-				(int)(vlen > 32 ? 32 : vlen), v, qparams[k].range);
+		return host_err(EINVAL, "URI query: %s=%s: not %s", qparams[k].key,
+				cut(shown, sizeof(shown), v, vlen, 32), qparams[k].range);
 	}
 	return 0;
 }
@@ -248,8 +262,17 @@ static int uri_parse(const char *uri, struct nvmf_uri *u, struct uri_query *q)
 	memset(u, 0, sizeof(*u));
 	memset(q, 0, sizeof(*q));
 	n = strlen(URI_SCHEME);
-	if (strncasecmp(uri, URI_SCHEME, n) != 0)
-		return host_err(EINVAL, "URI \"%.40s\" does not start with \"" URI_SCHEME "\"", uri);
+	if (strncasecmp(uri, URI_SCHEME, n) != 0) {
+		/* Not the URI again: callers print it beside the message. */
+		const char *sep = strstr(uri, "://");
+		char sch[24];
+
+		if (sep && sep > uri)
+			return host_err(EINVAL, "URI does not start with \"" URI_SCHEME "\" (its "
+					"scheme is \"%s\")", cut(sch, sizeof(sch),
+					uri, (size_t)(sep - uri), 16));
+		return host_err(EINVAL, "URI does not start with \"" URI_SCHEME "\"");
+	}
 	if (strchr(uri, '#'))
 		return host_err(EINVAL, "URI: fragments ('#') are not supported");
 	/* The query ends the URI: parse it, then the rest without it. */

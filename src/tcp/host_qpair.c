@@ -70,6 +70,42 @@ static struct tcp_host_req *hq_lookup(struct tcp_host_qpair *hq, uint16_t cid)
 }
 
 /*
+ * Before ICResp, a first PDU whose type no controller sends (3.6.1, Figure
+ * 8: undefined, or a host's) means the peer is not an NVMe/TCP controller
+ * at all (an HTTP server, a TLS port answering plaintext, an echo
+ * service): say that, with its first bytes as text, rather than which
+ * header field of a PDU it never sent was wrong. A controller's PDU out of
+ * sequence stays a protocol error. True if the error was set so.
+ */
+static bool hq_foreign_peer(struct tcp_host_qpair *hq, const struct tcp_err *err)
+{
+	const unsigned char *h;
+	const void *hdr;
+	char text[sizeof(struct nvmf_tcp_ch) + 1];
+	size_t n = tcp_rx_err_hdr(&hq->rx, &hdr), i;
+
+	h = hdr;
+	if (hq->ic_done || n < sizeof(struct nvmf_tcp_ch))
+		return false;
+	switch (h[0]) {
+	case NVMF_TCP_ICRESP: case NVMF_TCP_C2H_TERM_REQ: case NVMF_TCP_CAPSULE_RESP:
+	case NVMF_TCP_C2H_DATA: case NVMF_TCP_R2T:
+		return false;
+	default:
+		break;
+	}
+	/* The common header: 8 bytes, "HTTP/1.1" from a web server. */
+	for (i = 0; i < sizeof(struct nvmf_tcp_ch); i++)
+		text[i] = h[i] >= 0x20 && h[i] < 0x7f && h[i] != '"' ? (char)h[i] : '.';
+	text[i] = '\0';
+	/* A TLS record (RFC 8446, 5.1: alert 21 or handshake 22, version 3.x). */
+	xp_set_error(&hq->base, "the peer does not speak NVMe/TCP: it answered ICReq with "
+		     "\"%s\"%s (%s)", text, (h[0] == 21 || h[0] == 22) && h[1] == 3 ?
+		     ", a TLS record (a port that requires TLS?)" : "", err->msg);
+	return true;
+}
+
+/*
  * A protocol error: tell the controller with H2CTermReq (3.6.2.4) and fail
  * the queue pair. The TermReq is written only if nothing else is queued on
  * the socket, since bytes cannot be slipped into the middle of a PDU that
@@ -98,7 +134,9 @@ static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *e
 		else
 			sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
 	}
-	if (err->fes != 0)
+	if (err->fes != 0 && hq_foreign_peer(hq, err))
+		;	/* the message says what the peer is instead */
+	else if (err->fes != 0)
 		xp_set_error(qp, "protocol error: %s; %s H2CTermReq (FES 0x%02x %s, FEI 0x%x)",
 			     err->msg, sent ? "sent" : "could not send", err->fes,
 			     tcp_fes_name(err->fes), err->fei);

@@ -1118,7 +1118,7 @@ static void test_authreq_atr(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
-/* Connect Invalid Parameters: the status text and the offset, both. */
+/* Connect Invalid Parameters: the status text, what SUBNQN means and the offset. */
 static void test_connect_invalid_param(void **state)
 {
 	struct nvmf_opts o;
@@ -1133,8 +1133,26 @@ static void test_connect_invalid_param(void **state)
 	 * Read Only Range") that shares the code. */
 	assert_non_null(strstr(nvmf_get_error(), "queue 0 Connect failed: Connect Invalid "
 			       "Parameters (SCT 1h SC 82h, DNR)"));
-	assert_non_null(strstr(nvmf_get_error(),
-			       "(the invalid parameter is at offset 256 of the Connect data)"));
+	/* IPO 256 in the data is SUBNQN: said in words, the offset kept. */
+	assert_non_null(strstr(nvmf_get_error(), "the target has no subsystem "));
+	assert_non_null(strstr(nvmf_get_error(), o.subnqn));
+	assert_non_null(strstr(nvmf_get_error(), "(SUBNQN, at offset 256 of the Connect data)"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* The same refusal of the discovery NQN: the port may serve I/O only. */
+static void test_connect_invalid_param_discovery(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CONNECT_INVALID_PARAM, &o, 0);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	snprintf(o.subnqn, sizeof(o.subnqn), "%s", NVMF_DISCOVERY_NQN);
+	assert_int_equal(nvmf_connect(&o, &c), -EIO);
+	assert_null(c);
+	assert_non_null(strstr(nvmf_get_error(), "the target has no subsystem "
+			       NVMF_DISCOVERY_NQN " at this port (an I/O-only port?"));
 	fake_ctrl_stop(fc, NULL);
 }
 
@@ -1208,6 +1226,7 @@ int main(void)
 		cmocka_unit_test(test_auth_required_status),
 		cmocka_unit_test(test_authreq_atr),
 		cmocka_unit_test(test_connect_invalid_param),
+		cmocka_unit_test(test_connect_invalid_param_discovery),
 		cmocka_unit_test(test_long_traddr),
 		cmocka_unit_test(test_keep_alive),
 		cmocka_unit_test(test_held_command_times_out),

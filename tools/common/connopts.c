@@ -2,6 +2,7 @@
  * The connection options of nvmfctl and nvmf-fuse (see connopts.h).
  */
 #include "connopts.h"
+#include "hints.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -540,14 +541,15 @@ int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, boo
 		{ TC_CO_FAST_IO_FAIL_TMO, "fast_io_fail_tmo" },
 	};
 	struct nvmf_opts t = *o;
-	char label[48];
+	char label[48], line[1024];
 
 	/* nvmf_opts_set_uri() writes only the parameters the URI names:
 	 * what it leaves at INT_MIN was not given. */
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
 		*int_field(params[i].id, &t) = INT_MIN;
 	if (nvmf_opts_set_uri(&t, uri) < 0)
-		return fail(err, errlen, EINVAL, "URI '%s': %s", uri, nvmf_get_error());
+		return fail(err, errlen, EINVAL, "%s", tc_uri_error(line, sizeof(line), uri,
+								    nvmf_get_error()));
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		int v = *int_field(params[i].id, &t);
 

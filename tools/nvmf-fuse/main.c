@@ -26,6 +26,7 @@
 #include "nvmf_fuse.h"
 
 #include "escape.h"
+#include "hints.h"
 #include "sdnotify.h"
 
 #include <errno.h>
@@ -39,7 +40,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define ERRLEN 512
+#define ERRLEN 1024
 
 struct startup {
 	int  ready_fd;		/* write end of the pipe to the parent, -1 with -f */
@@ -222,15 +223,40 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 	return 0;
 }
 
+/*
+ * A directory that is already a mount point (its device differs from its
+ * parent's, or it is its own parent, "/"): a second FUSE mount would
+ * silently hide the first. stat() only, so FreeBSD has it too.
+ */
+static int check_not_mounted(const char *path, char *err)
+{
+	char parent[PATH_MAX + 4];
+	struct stat st, pst;
+
+	snprintf(parent, sizeof(parent), "%s/..", path);
+	if (stat(path, &st) < 0 || stat(parent, &pst) < 0)
+		return 0;	/* the caller's stat() says why */
+	if (st.st_dev == pst.st_dev && st.st_ino != pst.st_ino)
+		return 0;
+	snprintf(err, ERRLEN, "mountpoint %.400s is already a mount point (nvmf-fuse running "
+		 "there? 'nvmfctl list' shows it): unmount it first or choose another "
+		 "directory", path);
+	return -EBUSY;
+}
+
 static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
 {
 	struct stat st;
 
 	if (x->cfg->mountpoint) {
 		if (!realpath(x->cfg->mountpoint, x->mountpoint)) {
-			snprintf(err, ERRLEN, "mountpoint %.400s: %s", x->cfg->mountpoint,
-				 strerror(errno));
-			return -errno;
+			int e = errno;
+
+			/* A FUSE mount whose server died answers so. */
+			snprintf(err, ERRLEN, "mountpoint %.400s: %s%s", x->cfg->mountpoint,
+				 strerror(e), e == ENOTCONN ? " (a FUSE mount whose server is "
+				 "gone: unmount it)" : "");
+			return -e;
 		}
 	} else {
 		snprintf(x->mountpoint, sizeof(x->mountpoint), "%.3900s/%s", x->rundir, x->name);
@@ -246,7 +272,7 @@ static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
 		snprintf(err, ERRLEN, "mountpoint %.400s is not a directory", x->mountpoint);
 		return -ENOTDIR;
 	}
-	return 0;
+	return check_not_mounted(x->mountpoint, err);
 }
 
 static int add_arg(struct fuse_args *args, const char *a, char *err)
@@ -306,7 +332,14 @@ static int connect_ctrl(struct nf_ctx *x, char *err)
 	o.event_user = x;
 	r = nvmf_connect(&o, &x->ctrl);
 	if (r < 0) {
-		snprintf(err, ERRLEN, "cannot connect to %s: %s", x->cfg->uri, nvmf_get_error());
+		char line[600];
+		int e = -r;
+
+		/* nvmfctl's hints (tools/common/hints.c); nvmfctl connect
+		 * prints this line after its own "cannot connect to". */
+		tc_fail_line(line, sizeof(line), e, e == EIO ? nvmf_get_status() : 0,
+			     nvmf_get_error(), true, false, &o);
+		snprintf(err, ERRLEN, "cannot connect to %.400s: %.599s", x->cfg->uri, line);
 		x->ctrl = NULL;
 		return r;
 	}

@@ -2,6 +2,7 @@
  * nvmf-fuse: command line parsing (see options.h).
  */
 #include "options.h"
+#include "hints.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -247,6 +248,7 @@ static int parse_positionals(struct fo_config *cfg, int n, char *const pos[], ch
 			     size_t errlen)
 {
 	struct nvmf_uri u;
+	char line[1024];
 
 	if (n == 0)
 		return fail(err, errlen, "missing URI (nvme+tcp://HOST[:PORT]/SUBNQN[/NSID])");
@@ -260,16 +262,21 @@ static int parse_positionals(struct fo_config *cfg, int n, char *const pos[], ch
 	} else {
 		if (!*pos[0])
 			return fail(err, errlen, "MOUNTPOINT is empty");
+		if (strstr(pos[0], "://") && !strstr(pos[1], "://"))
+			return fail(err, errlen, "'%s' is a URI and '%s' is not: the mount point "
+				    "comes first (nvmf-fuse MOUNTPOINT URI)", pos[0], pos[1]);
 		cfg->mountpoint = pos[0];
 		cfg->uri = pos[1];
 	}
 	if (nvmf_uri_parse(cfg->uri, &u) < 0)
-		return fail(err, errlen, "URI '%s': %s", cfg->uri, nvmf_get_error());
+		return fail(err, errlen, "%s", tc_uri_error(line, sizeof(line), cfg->uri,
+							    nvmf_get_error()));
 	if (u.discovery)
 		return fail(err, errlen, "URI '%s' names a discovery controller; nvmf-fuse needs "
 			    "an NVM subsystem NQN", cfg->uri);
 	if (nvmf_opts_set_uri(&cfg->nv, cfg->uri) < 0)
-		return fail(err, errlen, "URI '%s': %s", cfg->uri, nvmf_get_error());
+		return fail(err, errlen, "%s", tc_uri_error(line, sizeof(line), cfg->uri,
+							    nvmf_get_error()));
 	/* The key may come in the environment (nvmfctl connect passes it so). */
 	if (tc_conn_secrets_env(&cfg->nv, cfg->given, err, errlen) < 0)
 		return -1;

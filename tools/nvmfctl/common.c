@@ -76,154 +76,18 @@ int nc_getopt_err(int c, int opt, char **argv)
 	return nc_usage_err("unknown option '%s'", word);
 }
 
-/*
- * Name of a status. The library's table names the Fabrics command specific
- * values (SCT 1h; NVMe over Fabrics 1.1, Figure 21) too; where a code means
- * one thing for NVM commands and another for Connect (80h-83h) it gives
- * "NVM name / Connect name", and the context picks the part that applies.
- */
 const char *nc_status_name(uint16_t status, bool connect)
 {
-	const char *n = nvmf_status_str(status);
-	const char *p;
-
-	if (NVMF_SF_SCT(status) == 1 && (p = strstr(n, " / ")) != NULL)
-		return connect ? p + 3 : n;
-	return n;
+	return tc_status_name(status, connect);
 }
 
-static const char *connect_hint(uint8_t sc)
+/* The hints are tools/common's (hints.c), shared with nvmf-fuse. */
+static void report(const char *what, int e, uint16_t st, const char *text, bool connecting,
+		   const struct nvmf_opts *o)
 {
-	switch (sc) {
-	case 0x80: return "the target does not accept this Connect format";
-	case 0x81: return "the controller is busy: try again later";
-	case 0x82: return "check the subsystem NQN (-n/--nqn), host ID and queue options";
-	case 0x83: return "the subsystem moved: run 'nvmfctl discover' again";
-	case 0x84: return "check that the target allows this host NQN (-q/--hostnqn; "
-			  "see 'nvmfctl show-hostnqn')";
-	case 0x90: return "the discovery log changed: run 'nvmfctl discover' again";
-	case 0x91: return "the target requires DH-HMAC-CHAP authentication: give the "
-			  "secret (--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
-	default: return "check the target's configuration";
-	}
-}
+	char line[2048];
 
-static bool has(const char *msg, const char *word)
-{
-	return msg && strstr(msg, word) != NULL;
-}
-
-/*
- * Classify a failure from its errno (0 if unknown), NVMe status (0 if none)
- * and message text: *kind says what happened, the return value what to
- * check (NULL if nothing useful). buf receives a decoded status.
- */
-static const char *classify(int e, uint16_t st, const char *msg, bool connecting,
-			    const char **kind, char *buf, size_t len)
-{
-	unsigned sct, sc;
-	const char *p;
-
-	/* A status the library formatted into the text ("... (SCT 1h SC 84h"). */
-	if (!st && (p = strstr(msg, "SCT ")) && sscanf(p, "SCT %xh SC %xh", &sct, &sc) == 2)
-		st = NVMF_SF(sct, sc, strstr(p, "DNR") != NULL);
-	if (st) {
-		/* While connecting, SCT 1h SC 80h-84h, 90h, 91h are Connect's own
-		 * (Fabrics 1.1, Figure 21); other commands give them other meanings. */
-		uint8_t c = NVMF_SF_SC(st);
-		bool conn = has(msg, "Connect") ||
-			    (connecting && NVMF_SF_SCT(st) == 1 &&
-			     ((c >= 0x80 && c <= 0x84) || c == 0x90 || c == 0x91));
-
-		/* Authentication Required says what happened in the same words
-		 * as an AUTHREQ in a successful response (below). */
-		snprintf(buf, len, "%s%s (SCT %xh SC %02xh%s)",
-			 !conn ? "" : NVMF_SF_SCT(st) == 1 && c == 0x91 ?
-			 "authentication required: Connect rejected: " : "Connect rejected: ",
-			 nc_status_name(st, conn), NVMF_SF_SCT(st), NVMF_SF_SC(st),
-			 NVMF_SF_DNR(st) ? ", DNR" : "");
-		*kind = buf;
-		if (conn)
-			return connect_hint(NVMF_SF_SC(st));
-		return "the controller refused the command";
-	}
-	if (has(msg, "resolve")) {
-		*kind = "name resolution failed";
-		return "check the address (-a/--traddr or the URI) and the resolver";
-	}
-	/* Before authentication: its -EACCES is the TLS handshake's too. */
-	if (e != ETIMEDOUT &&
-	    (has(msg, "TLS handshake") || has(msg, "TLS key") || has(msg, "TLS:"))) {
-		*kind = "TLS failed";
-		return "check the TLS key on both ends (--tls-key, --tls-key-file, "
-		       "NVMF_TLS_KEY), --tls-compat for keys made by nvme-cli before 2.16, "
-		       "and that the target has TLS (the target's log says more)";
-	}
-	if (has(msg, "no DH-HMAC-CHAP secret")) {
-		*kind = "authentication required";
-		return "the target requires DH-HMAC-CHAP authentication: give the secret "
-		       "(--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
-	}
-	if (e == EACCES || has(msg, "authentication")) {
-		*kind = "authentication failed";
-		return "check the DH-HMAC-CHAP secrets on both ends (--dhchap-secret and "
-		       "--dhchap-ctrl-secret here, the host's entry on the target; its log "
-		       "says more)";
-	}
-	if (has(msg, "CFS") || has(msg, "fatal status")) {
-		*kind = "controller fatal status";
-		return "the controller reported a fatal error (CSTS.CFS): check the target";
-	}
-	/* The library names the ICResp field it refused ("ICResp: PFV 1 ..."). */
-	if (has(msg, "ICResp:")) {
-		*kind = "ICResp rejected";
-		return "the target's NVMe/TCP parameters are not acceptable "
-		       "(digests: -g/-G), or it is not an NVMe/TCP target";
-	}
-	if (e == ETIMEDOUT || has(msg, "timed out") || has(msg, "timeout")) {
-		*kind = "timed out";
-		return "check the address, the port and the target's health; "
-		       "--connect-timeout S waits longer";
-	}
-	if (e == ECONNRESET || e == EPIPE || e == ECONNABORTED || has(msg, "closed")) {
-		*kind = "connection lost";
-		return "the target closed the connection: check its log";
-	}
-	if (e == ECONNREFUSED || has(msg, "refused")) {
-		*kind = "connection refused";
-		return "check that a target listens on that address and port (-s/--trsvcid)";
-	}
-	if (e == ENETUNREACH || e == EHOSTUNREACH || has(msg, "unreachable")) {
-		*kind = "no route to the target";
-		return "check the address (-a/--traddr) and the network";
-	}
-	if (e == EPROTO || e == EBADMSG) {
-		*kind = "protocol error";
-		return "the target broke the NVMe/TCP protocol: check its log";
-	}
-	*kind = e ? strerror(e) : "failed";
-	return NULL;
-}
-
-static void report(const char *what, int e, uint16_t st, const char *text, bool connecting)
-{
-	char msg[1024], buf[160];
-	const char *kind, *hint;
-	char *nl;
-
-	while (*text == ' ' || *text == '\t')
-		text++;
-	snprintf(msg, sizeof(msg), "%s", text);
-	/* One line, whatever the message said. */
-	while ((nl = strchr(msg, '\n')) != NULL)
-		*nl = ' ';
-	if (!msg[0])
-		snprintf(msg, sizeof(msg), "%s", strerror(e ? e : EIO));
-	hint = classify(e, st, msg, connecting, &kind, buf, sizeof(buf));
-	if (hint)
-		nc_err("%s: %s; %s [%s]", what, kind, hint, msg);
-	else
-		nc_err("%s: %s [%s]", what, kind, msg);
+	nc_err("%s: %s", what, tc_fail_line(line, sizeof(line), e, st, text, connecting, true, o));
 }
 
 int nc_lib_fail(const char *what, int r)
@@ -231,22 +95,22 @@ int nc_lib_fail(const char *what, int r)
 	uint16_t st = nvmf_get_status();
 	int e = r < 0 ? -r : r;
 
-	report(what, e, e == EIO ? st : 0, nvmf_get_error(), false);
+	report(what, e, e == EIO ? st : 0, nvmf_get_error(), false, NULL);
 	return NC_EXIT_FAIL;
 }
 
-int nc_connect_fail(const char *what, int r)
+int nc_connect_fail(const char *what, int r, const struct nvmf_opts *o)
 {
 	uint16_t st = nvmf_get_status();
 	int e = r < 0 ? -r : r;
 
-	report(what, e, e == EIO ? st : 0, nvmf_get_error(), true);
+	report(what, e, e == EIO ? st : 0, nvmf_get_error(), true, o);
 	return NC_EXIT_FAIL;
 }
 
-int nc_text_fail(const char *what, const char *text)
+int nc_text_fail(const char *what, const char *text, const struct nvmf_opts *o)
 {
-	report(what, 0, 0, text, true);
+	report(what, 0, 0, text, true, o);
 	return NC_EXIT_FAIL;
 }
 
@@ -332,7 +196,8 @@ int nc_target_finish(struct nc_target *t, bool discovery)
 		char err[1600];
 
 		if (nvmf_uri_parse(t->uri, &u) < 0)
-			return nc_usage_err("%s", nvmf_get_error());
+			return nc_usage_err("%s", tc_uri_error(err, sizeof(err), t->uri,
+							       nvmf_get_error()));
 		/* ?ctrl_loss_tmo=...: the options the URI's query names. */
 		if (tc_conn_uri_params(&t->o, t->uri, t->given, true, err, sizeof(err)) < 0)
 			return nc_usage_err("%s", err);
@@ -374,7 +239,7 @@ int nc_connect_admin(struct nc_target *t, struct nvmf_ctrl **out)
 		snprintf(what, sizeof(what), "cannot connect to %s (%s)",
 			 nc_target_str(&t->o, where, sizeof(where)),
 			 t->o.subnqn[0] ? t->o.subnqn : NVMF_DISCOVERY_NQN);
-		return nc_connect_fail(what, r);
+		return nc_connect_fail(what, r, &t->o);
 	}
 	return 0;
 }

@@ -206,6 +206,22 @@ static void last_message(const char *path, char *buf, size_t len)
 	fclose(f);
 }
 
+/*
+ * nvmf-fuse words a failed connect as "cannot connect to URI: KIND; HINT
+ * [TEXT]" with the same hints (tools/common/hints.c), but names options as
+ * nvmf-fuse takes them: the library's TEXT alone is classified again here.
+ */
+static char *fuse_raw(char *msg)
+{
+	size_t n = strlen(msg);
+	char *open = strstr(msg, " [");
+
+	if (strncmp(msg, "cannot connect to ", 18) != 0 || !open || n < 2 || msg[n - 1] != ']')
+		return msg;
+	msg[n - 1] = '\0';
+	return open + 2;
+}
+
 /* Arguments for nvmf-fuse: only what differs from its defaults. */
 struct argv_buf {
 	char *v[48];
@@ -448,10 +464,12 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	if (rc != 0) {
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "nvmf-fuse exited with status %d", rc);
-		if (rc == 127)
+		/* Not the connection's fault: nvmf-fuse's words as they are. */
+		if (rc == 127 || !strncmp(msg, "mountpoint ", 11) ||
+		    !strncmp(msg, "cannot create mountpoint ", 25))
 			nc_err("%s: %s", what, msg);
 		else
-			nc_text_fail(what, msg);
+			nc_text_fail(what, fuse_raw(msg), &c->t.o);
 		return NC_EXIT_FAIL;
 	}
 	if (pid <= 0 || find_record(pid, &rec) < 0) {
@@ -491,5 +509,16 @@ int cmd_connect(int argc, char **argv)
 	if (!a.c.t.o.subnqn[0])
 		return nc_usage_err("%s is the discovery subsystem: connect needs an NVM "
 				     "subsystem NQN (see 'nvmfctl discover')", NVMF_DISCOVERY_NQN);
+	/* Before connecting: a missing directory is not a connection failure. */
+	if (a.c.mountpoint) {
+		struct stat st;
+
+		if (stat(a.c.mountpoint, &st) < 0)
+			return nc_usage_err("-m/--mountpoint %s: %s (create the directory first, "
+					     "or leave -m out for one in the runtime directory)",
+					     a.c.mountpoint, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			return nc_usage_err("-m/--mountpoint %s is not a directory", a.c.mountpoint);
+	}
 	return nc_connect_one(&a.c, &skipped, NULL);
 }

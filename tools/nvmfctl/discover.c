@@ -331,7 +331,7 @@ static int fetch(const struct nc_target *t, struct nvmf_disc_list **log)
 	if (r < 0) {
 		snprintf(what, sizeof(what), "cannot discover from %s",
 			 nc_target_str(&t->o, where, sizeof(where)));
-		return nc_connect_fail(what, r);
+		return nc_connect_fail(what, r, &t->o);
 	}
 	return 0;
 }

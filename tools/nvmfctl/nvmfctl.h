@@ -14,7 +14,8 @@
  *
  * What nvmfctl shares with nvmf-fuse lives in tools/common (prefix tc_):
  * the connection options (connopts.h), the state record (record.h),
- * escaping of target strings (escape.h). nvmfctl's own names are nc_.
+ * escaping of target strings (escape.h), the hints of error lines
+ * (hints.h). nvmfctl's own names are nc_.
  *   connect.c   connect (starting nvmf-fuse)
  *   disconnect.c disconnect, disconnect-all, list
  *   reconnect.c reconnect (SIGUSR1 to nvmf-fuse)
@@ -35,6 +36,7 @@
 
 #include "connopts.h"	/* tools/common: the connection options */
 #include "escape.h"	/* tools/common: tc_escape() */
+#include "hints.h"	/* tools/common: the hints of error lines */
 #include "record.h"	/* tools/common: nvmf-fuse's state records */
 
 /* Exit statuses: 0 success, 1 the operation failed, 2 bad command line. */
@@ -80,11 +82,11 @@ int nc_getopt_err(int c, int optopt_val, char **argv);
  * NC_EXIT_FAIL.
  */
 int nc_lib_fail(const char *what, int r);
-/* The same for a failure of nvmf_connect()/nvmf_discover(): Fabrics status
- * codes are then read as Connect's. */
-int nc_connect_fail(const char *what, int r);
+/* The same for a failure of nvmf_connect()/nvmf_discover() of o: Fabrics
+ * status codes are then read as Connect's. */
+int nc_connect_fail(const char *what, int r, const struct nvmf_opts *o);
 /* The same for a failure known only by its text (nvmf-fuse's message). */
-int nc_text_fail(const char *what, const char *text);
+int nc_text_fail(const char *what, const char *text, const struct nvmf_opts *o);
 /* nvmf_status_str(), with Connect's own name of a Fabrics command specific
  * status (NVMe over Fabrics 1.1, Figure 21) when connect is true. */
 const char *nc_status_name(uint16_t status, bool connect);

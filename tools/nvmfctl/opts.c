@@ -182,6 +182,12 @@ int nc_fab_parse(int argc, char **argv, struct nc_fab_args *a, const char *help)
 	for (; optind < argc; optind++) {
 		if (a->c.t.uri)
 			return nc_usage_err("unexpected argument '%s'", argv[optind]);
+		/* nvmf-fuse's order (MOUNTPOINT URI) typed to connect. */
+		if ((a->cmd & FAB_CONNECT) && !strstr(argv[optind], "://") &&
+		    strchr(argv[optind], '/'))
+			return nc_usage_err("unexpected argument '%s': a mount point is given "
+					    "with -m/--mountpoint DIR (connect URI -m DIR)",
+					    argv[optind]);
 		if (!strstr(argv[optind], "://"))
 			return nc_usage_err("unexpected argument '%s' (a target is a URI "
 					    "nvme+tcp://HOST[:PORT]/SUBNQN, or -a ADDR)",
