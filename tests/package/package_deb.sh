@@ -24,6 +24,8 @@ echo "package_deb: built and checked in $(($(date +%s) - t0)) s"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-pkgtest.XXXXXX")
 mnt=$tmp/mnt
+# nvmf-fuse's state records stay in the scratch folder.
+export NVMF_RUNTIME_DIR="$tmp/run"
 tpid=
 installed=0
 cleanup() {
