@@ -23,9 +23,11 @@ unset LD_LIBRARY_PATH PKG_CONFIG_SYSROOT_DIR CMAKE_PREFIX_PATH 2>/dev/null || tr
 pc=$(find "$prefix" -name libnvmf.pc)
 [ -n "$pc" ] || fail "no libnvmf.pc under $prefix"
 pcdir=$(dirname "$pc")
-libdir=$(cd "$(dirname "$pcdir")" && pwd -P)
-cmakedir=$libdir/cmake/libnvmf
-[ -f "$cmakedir/libnvmfConfig.cmake" ] || fail "no libnvmfConfig.cmake in $cmakedir"
+# LIBDIR/cmake/libnvmf/libnvmfConfig.cmake (the .pc may be elsewhere:
+# libdata/pkgconfig on FreeBSD).
+cfg=$(find "$prefix" -name libnvmfConfig.cmake)
+[ -n "$cfg" ] || fail "no libnvmfConfig.cmake under $prefix"
+libdir=$(cd "$(dirname "$cfg")/../.." && pwd -P)
 
 # libnvmf.pc names the prefix it was installed to, not the configured one.
 export PKG_CONFIG_PATH="$pcdir"
@@ -38,7 +40,8 @@ echo "ok: libnvmf.pc points into $prefix"
 # The installed tools: RUNPATH, and they run with nothing in the environment.
 for t in "$prefix/bin/nvmfctl" "$prefix/bin/nvmf-fuse"; do
 	[ -x "$t" ] || continue
-	rp=$(readelf -d "$t" | sed -n 's/.*(\(RUNPATH\|RPATH\)).*\[\(.*\)\]/\2/p')
+	# GNU readelf: "(RUNPATH) Library runpath: [...]"; elftoolchain's: "RUNPATH ... [...]".
+	rp=$(readelf -d "$t" | grep -E -i 'R(UN)?PATH' | sed -n 's/.*\[\(.*\)\].*/\1/p')
 	if [ "$rpath" = 1 ]; then
 		case $rp in *'$ORIGIN'*) ;; *) fail "$t has no \$ORIGIN RUNPATH (readelf: '$rp')" ;; esac
 		"$t" --version >"$tmp/version.out" 2>&1 || { cat "$tmp/version.out"; fail "$t --version"; }
