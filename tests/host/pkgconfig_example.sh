@@ -14,19 +14,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A staged install (DESTDIR): the .pc file keeps the configured prefix and
-# PKG_CONFIG_SYSROOT_DIR maps its paths into the stage, as packagers do.
+# A staged install (DESTDIR): the .pc file's paths are relative to its own
+# folder (${pcfiledir}), so it is right in the stage without
+# PKG_CONFIG_SYSROOT_DIR.
 DESTDIR="$tmp/stage" cmake --install "$build" >/dev/null
 PKG_CONFIG_PATH=$(find "$tmp/stage" -name libnvmf.pc -exec dirname {} \;)
-PKG_CONFIG_SYSROOT_DIR="$tmp/stage"
-export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+export PKG_CONFIG_PATH
 [ -n "$PKG_CONFIG_PATH" ] || { echo "FAIL: libnvmf.pc not installed" >&2; exit 1; }
 pkg-config --exists libnvmf || { echo "FAIL: pkg-config does not find libnvmf" >&2; exit 1; }
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Wextra -Werror "$@" -o "$tmp/nvmf-ls" "$src" $(pkg-config --cflags --libs libnvmf)
-# pkgconf applies the sysroot to variables too; older pkg-config does not.
 LD_LIBRARY_PATH=$(pkg-config --variable=libdir libnvmf)
-case $LD_LIBRARY_PATH in "$tmp/stage"/*) ;; *) LD_LIBRARY_PATH=$tmp/stage$LD_LIBRARY_PATH ;; esac
+case $LD_LIBRARY_PATH in "$tmp/stage"/*) ;; *) echo "FAIL: libdir $LD_LIBRARY_PATH is not in the stage" >&2; exit 1 ;; esac
 export LD_LIBRARY_PATH
 
 # Usage error: exit status 2.
