@@ -44,6 +44,7 @@
 
 /* A file of a job: one namespace of a connected controller. */
 struct nf_file {
+	struct nf_file *next;	/* the job's files */
 	struct nf_ctrl *nc;
 	uint32_t nsid;
 	unsigned lba_shift;
@@ -66,6 +67,9 @@ struct nf_job {
 	struct io_u **done;
 	unsigned n, reaped, cap;
 	unsigned logged;
+	/* What init connected. fio frees its fio_files before calling
+	 * cleanup, so the job, not the files, holds them. */
+	struct nf_file *files;
 };
 
 /* ---- Options -------------------------------------------------------------------------- */
@@ -425,6 +429,8 @@ static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file
 	nf->lba_shift = nf_shift(ns.lba_size);
 	nf->size = ns.size;
 	nf->deallocate = ns.deallocate;
+	nf->next = j->files;
+	j->files = nf;
 	FILE_SET_ENG_DATA(f, nf);
 	return 0;
 }
@@ -434,23 +440,26 @@ static void nf_release(struct thread_data *td, struct nf_job *j)
 	struct fio_file *f;
 	unsigned i;
 
-	for_each_file(td, f, i) {
-		struct nf_file *nf = FILE_ENG_DATA(f);
+	for_each_file(td, f, i)
+		FILE_SET_ENG_DATA(f, NULL);
+	while (j->files) {
+		struct nf_file *nf = j->files;
 
-		if (!nf)
-			continue;
+		j->files = nf->next;
 		/* Outstanding commands complete (-ECANCELED) during the
 		 * disconnect, into the job's list, which is still there. */
 		nf_ctrl_put(nf->nc);
 		free(nf);
-		FILE_SET_ENG_DATA(f, NULL);
 	}
 	if (j->timer_ready) {
 		uv_close((uv_handle_t *)&j->timer, NULL);
 		j->timer_ready = false;
 	}
 	if (j->loop_ready) {
-		uv_run(&j->loop, UV_RUN_NOWAIT);
+		/* Closing handles need their close callbacks run: a few turns
+		 * of the loop, bounded in case something stayed active. */
+		for (int k = 0; k < 100 && uv_run(&j->loop, UV_RUN_NOWAIT) != 0; k++)
+			;
 		if (uv_loop_close(&j->loop) != 0)
 			log_err("nvmf: the job's loop still had handles open at the end\n");
 		j->loop_ready = false;
