@@ -274,8 +274,13 @@ static int nf_wait_loop(struct nf_job *j, unsigned min, const struct timespec *t
 	int r = 0;
 
 	if (j->n >= min) {
-		/* Enough already; pick up what else is ready without blocking. */
-		uv_run(&j->loop, UV_RUN_NOWAIT);
+		/* Enough already (fio reaps one at a time by default:
+		 * iodepth_batch_complete_max). The loop is left alone until
+		 * the list runs dry, so that what fio queues meanwhile goes
+		 * out in one write rather than one write each. A poll
+		 * (min 0) with nothing finished looks without blocking. */
+		if (j->n == 0)
+			uv_run(&j->loop, UV_RUN_NOWAIT);
 		return 0;
 	}
 	j->timed_out = false;
