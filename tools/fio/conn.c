@@ -60,6 +60,31 @@ static const struct nf_map str_opts[] = {
 static const unsigned all_opts = TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT |
 				 TC_CO_SECURITY | TC_CO_AUTH;
 
+/* The tools' "--ctrl-loss-tmo" in a message of tools/common becomes the
+ * fio option's "option ctrl_loss_tmo", in place. */
+static void relabel(char *msg, size_t len)
+{
+	for (size_t i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]); i++) {
+		const struct tc_conn_opt *opt = tc_conn_find(str_opts[i].id, all_opts, false);
+		char from[48], to[48], *p;
+		size_t fl, tl, ml;
+
+		if (!opt)
+			continue;
+		snprintf(from, sizeof(from), "--%s", opt->name);
+		snprintf(to, sizeof(to), "option %s", str_opts[i].name);
+		fl = strlen(from);
+		tl = strlen(to);
+		for (p = strstr(msg, from); p; p = strstr(p + tl, from)) {
+			ml = strlen(msg);
+			if (ml - fl + tl >= len)
+				break;
+			memmove(p + tl, p + fl, ml - (size_t)(p - msg) - fl + 1);
+			memcpy(p, to, tl);
+		}
+	}
+}
+
 /* One option: tc_conn_set() with its message relabelled "option NAME: ...". */
 static int set_one(const char *name, int id, const char *arg, struct nvmf_opts *o, char *err,
 		   size_t errlen)
@@ -77,7 +102,9 @@ static int set_one(const char *name, int id, const char *arg, struct nvmf_opts *
 		return 0;
 	/* "--queue-size: 'x' is not..." -> "option queue_size: 'x' is not..." */
 	rest = strncmp(msg, "--", 2) == 0 ? strchr(msg, ':') : NULL;
-	return fail(err, errlen, -r, "option %s%s", name, rest ? rest : msg);
+	if (!rest)
+		relabel(msg, sizeof(msg));
+	return fail(err, errlen, -r, "option %s%s%s", name, rest ? "" : ": ", rest ? rest : msg);
 }
 
 int nf_opts_build(const char *uri, const struct nf_options *eo, struct uv_loop_s *loop,
@@ -133,8 +160,10 @@ int nf_opts_build(const char *uri, const struct nf_options *eo, struct uv_loop_s
 	/* A URI's ?ctrl_loss_tmo=... and the option of the same name must not
 	 * disagree silently: both given is refused. */
 	r = tc_conn_uri_params(&t, uri, given, false, msg, sizeof(msg));
-	if (r < 0)
+	if (r < 0) {
+		relabel(msg, sizeof(msg));
 		return fail(err, errlen, -r, "filename '%s': %s", uri, msg);
+	}
 	/* Secrets may come from the environment instead (a job file, like a
 	 * command line, is often readable by others). */
 	r = tc_conn_secrets_env(&t, given, msg, sizeof(msg));
