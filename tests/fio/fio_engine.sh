@@ -1,0 +1,162 @@
+#!/bin/sh
+# fio_engine: fio with the libnvmf engine (tools/fio) against nvmf-target on a
+# RAM namespace:
+#   1. 4 KiB random writes at iodepth 32, then fio's verify read of every
+#      block (verify=crc32c, do_verify=1, verify_fatal=1);
+#   2. trims (Dataset Management, Deallocate) of another range;
+#   3. two jobs in one process sharing one controller (thread=1, share=1),
+#      each writing and verifying its own range;
+#   4. a URI whose ':' are not escaped is refused with the hint to escape.
+# Fails on any fio error, any verify failure, or a job that moved fewer bytes
+# than asked. Skips (77) when the engine was not built (no fio source: see
+# scripts/fio-src) or fio is missing.
+#
+#   fio_engine.sh ENGINE_SO NVMF_TARGET
+set -u
+eng=${1:-}
+target=${2:-}
+
+if [ -z "$eng" ] || [ ! -f "$eng" ]; then
+	echo "SKIP: the fio engine was not built (run scripts/fio-src and configure with" \
+		"-DNVMF_FIO_SRC=<its output>; never built in sanitizer builds)"
+	exit 77
+fi
+for t in fio jq timeout; do
+	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-XXXXXX")
+tpid=
+cleanup() {
+	if [ -n "$tpid" ]; then
+		kill "$tpid" 2>/dev/null
+		i=0
+		while kill -0 "$tpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$tpid" 2>/dev/null
+		wait "$tpid" 2>/dev/null
+	fi
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+nqn=nqn.2014-08.org.libnvmf:fio-engine
+"$target" -a 127.0.0.1 -p 0 -P 0 -n "$nqn" ram:64M >"$tmp/target.out" 2>"$tmp/target.err" &
+tpid=$!
+port=
+i=0
+while [ $i -lt 100 ]; do
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/target.out")
+	[ -n "$port" ] && break
+	kill -0 "$tpid" 2>/dev/null || break
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$port" ] || { cat "$tmp/target.err"; fail "nvmf-target printed no listening line within 10 s"; }
+
+# fio splits filename= at every ':' not written '\:'.
+uri="nvme+tcp\\://127.0.0.1\\:$port/$(echo "$nqn" | sed 's/:/\\:/g')/1"
+
+# run NAME: fio on $tmp/NAME.fio (JSON into NAME.json); fails unless fio
+# exits 0 and every job reports error 0.
+run() {
+	echo "== $1"
+	cat "$tmp/$1.fio"
+	if ! timeout -k 5 60 fio --output-format=json --output="$tmp/$1.json" "$tmp/$1.fio" \
+		>"$tmp/$1.out" 2>&1; then
+		cat "$tmp/$1.out" "$tmp/$1.json" 2>/dev/null
+		fail "fio $1 failed"
+	fi
+	cat "$tmp/$1.out"
+	# The engine's messages all start "nvmf:"; a clean run has none.
+	if grep -q '^nvmf:' "$tmp/$1.out"; then
+		fail "fio $1: the engine logged a failure"
+	fi
+	# fio writes its warnings into the output file too, ahead of the JSON.
+	sed -n '/^{/,$p' "$tmp/$1.json" >"$tmp/$1.j" && mv "$tmp/$1.j" "$tmp/$1.json"
+	jq -e '[.jobs[].error] | all(. == 0)' "$tmp/$1.json" >/dev/null ||
+		fail "fio $1: a job reported an error: $(jq -c '[.jobs[] | {jobname, error}]' "$tmp/$1.json")"
+}
+
+# bytes NAME DIR: the bytes every job of NAME moved in DIR (read, write, trim), one a line.
+bytes() {
+	jq -r ".jobs[].$2.io_bytes" "$tmp/$1.json"
+}
+
+# 1. Random writes, then the verify pass reads every block back.
+cat >"$tmp/verify.fio" <<JOB
+[global]
+ioengine=external:$eng
+filename=$uri
+bs=4k
+iodepth=32
+size=8m
+
+[randwrite-verify]
+rw=randwrite
+verify=crc32c
+do_verify=1
+verify_fatal=1
+JOB
+run verify
+[ "$(bytes verify write)" = 8388608 ] || fail "verify: wrote $(bytes verify write) bytes, not 8 MiB"
+[ "$(bytes verify read)" = 8388608 ] || fail "verify: read back $(bytes verify read) bytes, not 8 MiB"
+
+# 2. Trims: Dataset Management (Deallocate) commands.
+cat >"$tmp/trim.fio" <<JOB
+[global]
+ioengine=external:$eng
+filename=$uri
+
+[trim]
+rw=randtrim
+bs=64k
+iodepth=8
+offset=16m
+size=8m
+JOB
+run trim
+[ "$(bytes trim trim)" = 8388608 ] || fail "trim: trimmed $(bytes trim trim) bytes, not 8 MiB"
+
+# 3. Two threads sharing one controller, each on its own range.
+cat >"$tmp/shared.fio" <<JOB
+[global]
+ioengine=external:$eng
+share=1
+nr_io_queues=2
+thread=1
+filename=$uri
+bs=4k
+iodepth=16
+size=4m
+
+rw=randwrite
+verify=crc32c
+do_verify=1
+verify_fatal=1
+
+[shared-a]
+offset=32m
+
+[shared-b]
+offset=40m
+JOB
+run shared
+[ "$(bytes shared read | tr '\n' ' ')" = "4194304 4194304 " ] ||
+	fail "shared: read back $(bytes shared read | tr '\n' ' ')bytes, not 4 MiB per job"
+
+# 4. An unescaped URI: refused, with the hint.
+echo "== unescaped URI"
+if timeout -k 5 60 fio --name=bad --ioengine=external:"$eng" \
+	--filename="nvme+tcp://127.0.0.1:$port/$nqn/1" --rw=read --size=1m >"$tmp/bad.out" 2>&1; then
+	cat "$tmp/bad.out"
+	fail "fio accepted a URI split at ':'"
+fi
+grep -q "write each ':' of the URI as" "$tmp/bad.out" || { cat "$tmp/bad.out"; fail "no hint to escape ':'"; }
+echo "PASS"

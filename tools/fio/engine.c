@@ -1,0 +1,597 @@
+/*
+ * libnvmf-fio: a fio external I/O engine on libnvmf (tools/fio/README.md).
+ *
+ *	ioengine=external:/usr/local/lib/libnvmf/libnvmf-fio.so
+ *	filename=nvme+tcp\://127.0.0.1\:4420/nqn.2026-11.org.example\:disk/1
+ *
+ * Each io_u goes to the controller as it is queued, from fio's own buffer
+ * (nvmf_aio_read/write take it as is: no copy here); trim is Dataset
+ * Management with the Deallocate attribute (NVMe NVM Command Set 1.0,
+ * 3.2.3), sync a Flush. Completions land in the job's list of finished
+ * io_us, which getevents hands to fio.
+ *
+ * Two ways of running the library (nvmf.h, THREADING):
+ *  - by default every job has its own controllers on its own libuv loop
+ *    (the library's caller's-loop mode): getevents runs that loop until
+ *    enough commands have completed or fio's timeout passes, so submission,
+ *    the socket and the completions all stay on the job's thread;
+ *  - with nvmf_share=1 (and thread=1) the jobs of the process share one
+ *    controller per target, on the library's own I/O thread; completions
+ *    arrive on that thread and getevents waits for them on a condition
+ *    variable.
+ *
+ * fio's headers must be those of the fio binary that loads this engine:
+ * scripts/fio-src fetches the matching source, CMake's NVMF_FIO_SRC points
+ * at it.
+ */
+#include "fio.h"
+#include "optgroup.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "nvmf_fio.h"
+
+/* After this many failed commands a job stops logging them: fio counts
+ * and reports them anyway, and a dead target would flood the log. */
+#define NF_MAX_LOGGED 8
+
+/* A file of a job: one namespace of a connected controller. */
+struct nf_file {
+	struct nf_file *next;	/* the job's files */
+	struct nf_ctrl *nc;
+	uint32_t nsid;
+	unsigned lba_shift;
+	uint64_t size;
+	bool deallocate;
+};
+
+/* A job's state (td->io_ops_data). */
+struct nf_job {
+	struct thread_data *td;
+	bool shared;		/* library thread, else the job's own loop */
+	bool loop_ready, timer_ready, timed_out;
+	uv_loop_t loop;
+	uv_timer_t timer;
+	/* Finished io_us: [0, reaped) handed to fio by the last getevents,
+	 * [reaped, n) waiting. lock/cond: completions come from the library's
+	 * thread when shared (uncontended otherwise). */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct io_u **done;
+	unsigned n, reaped, cap;
+	unsigned logged;
+	/* What init connected. fio frees its fio_files before calling
+	 * cleanup, so the job, not the files, holds them. */
+	struct nf_file *files;
+};
+
+/* ---- Options -------------------------------------------------------------------------- */
+
+#define NF_OPT_STR(n, l, h) {						\
+		.name = #n, .lname = l, .type = FIO_OPT_STR_STORE,	\
+		.off1 = offsetof(struct nf_options, n), .help = h,	\
+		.category = FIO_OPT_C_ENGINE, .group = FIO_OPT_G_INVALID }
+#define NF_OPT_BOOL(n, l, h) {						\
+		.name = #n, .lname = l, .type = FIO_OPT_BOOL,		\
+		.off1 = offsetof(struct nf_options, n), .help = h, .def = "0", \
+		.category = FIO_OPT_C_ENGINE, .group = FIO_OPT_G_INVALID }
+
+static struct fio_option options[] = {
+	NF_OPT_STR(nr_io_queues, "NVMe/TCP I/O queues",
+		   "I/O queues (connections) of the controller, 1-1024 (default 1)"),
+	NF_OPT_STR(queue_size, "NVMe/TCP queue size",
+		   "Entries per I/O queue, 2-65536 (default 128, capped by CAP.MQES)"),
+	NF_OPT_BOOL(hdr_digest, "NVMe/TCP header digest", "Ask for header digests (CRC32C)"),
+	NF_OPT_BOOL(data_digest, "NVMe/TCP data digest", "Ask for data digests (CRC32C)"),
+	NF_OPT_BOOL(disable_sqflow, "Disable SQ flow control",
+		    "Ask the controller to disable SQ flow control"),
+	NF_OPT_STR(hostnqn, "Host NQN", "Host NQN (default /etc/nvme/hostnqn, else derived)"),
+	NF_OPT_STR(hostid, "Host ID", "Host ID, a UUID (default /etc/nvme/hostid, else derived)"),
+	NF_OPT_STR(keep_alive_tmo, "Keep-alive timeout", "Keep-alive timeout in s (default 5)"),
+	NF_OPT_STR(connect_timeout, "Connect timeout", "Connect timeout in s, 1-3600 (default 10)"),
+	NF_OPT_STR(io_timeout, "I/O timeout", "Per-command timeout in s, 1-3600 (default 30)"),
+	NF_OPT_STR(reconnect_delay, "Reconnect delay", "s between reconnect attempts (default 10)"),
+	NF_OPT_STR(ctrl_loss_tmo, "Controller loss timeout",
+		   "s before giving a lost controller up, -1 never, 0 no reconnect (default 600)"),
+	NF_OPT_STR(fast_io_fail_tmo, "Fast I/O fail timeout",
+		   "s after a loss at which held I/O fails, -1 off (default)"),
+	NF_OPT_BOOL(tls, "TLS", "TLS 1.3 with a PSK from tls_key, NVMF_TLS_KEY or the key file"),
+	NF_OPT_STR(tls_key, "TLS key", "Configured PSK NVMeTLSkey-1:... (better: NVMF_TLS_KEY)"),
+	NF_OPT_STR(tls_key_file, "TLS key file", "Key file (default /etc/nvme/tls-keys)"),
+	NF_OPT_STR(tls_identity, "TLS identity version", "PSK identity version 0 or 1, -1 any"),
+	NF_OPT_BOOL(tls_compat, "TLS compat", "Derive the TLS PSK as nvme-cli 2.15 and older"),
+	NF_OPT_STR(dhchap_secret, "DH-HMAC-CHAP secret",
+		   "Host secret DHHC-1:... (better: NVMF_DHCHAP_SECRET)"),
+	NF_OPT_STR(dhchap_ctrl_secret, "DH-HMAC-CHAP controller secret",
+		   "Controller secret DHHC-1:... (better: NVMF_DHCHAP_CTRL_SECRET)"),
+	NF_OPT_STR(dhchap_secret_file, "DH-HMAC-CHAP secret file", "File holding the host secret"),
+	NF_OPT_STR(dhchap_ctrl_secret_file, "DH-HMAC-CHAP controller secret file",
+		   "File holding the controller secret"),
+	NF_OPT_BOOL(share, "Share the controller",
+		    "Share one controller per target among the jobs (needs thread=1)"),
+	{ .name = NULL },
+};
+
+/* ---- Completions ---------------------------------------------------------------------- */
+
+static void nf_push(struct nf_job *j, struct io_u *io_u)
+{
+	pthread_mutex_lock(&j->lock);
+	if (j->n == j->cap) {
+		/* fio never has more io_us in flight than it allocated (iodepth);
+		 * growing is a safety net, not a path. */
+		unsigned cap = j->cap ? 2 * j->cap : 64;
+		struct io_u **d = realloc(j->done, cap * sizeof(*d));
+
+		if (!d) {
+			pthread_mutex_unlock(&j->lock);
+			log_err("nvmf: out of memory for the completion list: io_u lost\n");
+			return;
+		}
+		j->done = d;
+		j->cap = cap;
+	}
+	j->done[j->n++] = io_u;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void nf_log_failure(struct nf_job *j, struct io_u *io_u, const char *what)
+{
+	unsigned n = __atomic_add_fetch(&j->logged, 1, __ATOMIC_RELAXED);
+
+	if (n > NF_MAX_LOGGED)
+		return;
+	log_err("nvmf: %s: offset %llu, %llu bytes: %s%s\n", io_u->file->file_name,
+		io_u->offset, io_u->xfer_buflen, what,
+		n == NF_MAX_LOGGED ? " (further failures of this job are not logged)" : "");
+}
+
+static void nf_completed(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct io_u *io_u = user;
+	struct nf_job *j = io_u->engine_data;
+
+	(void)cookie;
+	if (cpl->result < 0) {
+		io_u->error = -cpl->result;
+		nf_log_failure(j, io_u, nvmf_completion_errmsg(cpl));
+	} else {
+		io_u->error = 0;
+	}
+	nf_push(j, io_u);
+}
+
+/* ---- Queue ---------------------------------------------------------------------------- */
+
+/* A transfer's blocks: 0, or an errno when it is not whole blocks. */
+static int nf_blocks(struct nf_job *j, const struct nf_file *nf, struct io_u *io_u,
+		     uint64_t *slba, uint32_t *nlb)
+{
+	uint64_t mask = (1ull << nf->lba_shift) - 1, nb;
+	char msg[160];
+
+	if ((io_u->offset & mask) || (io_u->xfer_buflen & mask) || io_u->xfer_buflen == 0) {
+		snprintf(msg, sizeof(msg), "not whole blocks of the namespace's %u bytes "
+			 "(make bs and offsets multiples of it)", 1u << nf->lba_shift);
+		nf_log_failure(j, io_u, msg);
+		return EINVAL;
+	}
+	nb = io_u->xfer_buflen >> nf->lba_shift;
+	if (nb > UINT32_MAX) {
+		nf_log_failure(j, io_u, "more blocks than one command can carry");
+		return EINVAL;
+	}
+	*slba = io_u->offset >> nf->lba_shift;
+	*nlb = (uint32_t)nb;
+	return 0;
+}
+
+static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
+{
+	struct nf_job *j = td->io_ops_data;
+	struct nf_file *nf = FILE_ENG_DATA(io_u->file);
+	struct nvmf_callback cb = { .cb = nf_completed, .user = io_u };
+	uint64_t slba = 0;
+	uint32_t nlb = 0;
+	int64_t r;
+
+	fio_ro_check(td, io_u);
+	io_u->engine_data = j;
+	io_u->error = 0;
+	if (!nf) {
+		nf_log_failure(j, io_u, "the file is not connected");
+		io_u->error = EBADF;
+		return FIO_Q_COMPLETED;
+	}
+	if (ddir_rw(io_u->ddir) || io_u->ddir == DDIR_TRIM) {
+		io_u->error = nf_blocks(j, nf, io_u, &slba, &nlb);
+		if (io_u->error)
+			return FIO_Q_COMPLETED;
+	}
+	switch (io_u->ddir) {
+	case DDIR_READ:
+		r = nvmf_aio_read(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
+		break;
+	case DDIR_WRITE:
+		r = nvmf_aio_write(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
+		break;
+	case DDIR_TRIM:
+		if (!nf->deallocate) {
+			nf_log_failure(j, io_u, "trim: the namespace does not support Dataset "
+				       "Management (ONCS bit 2 clear)");
+			io_u->error = EOPNOTSUPP;
+			return FIO_Q_COMPLETED;
+		}
+		r = nvmf_aio_deallocate(nf->nc->ctrl, nf->nsid, slba, nlb, cb);
+		break;
+	case DDIR_SYNC:
+	case DDIR_DATASYNC:
+	case DDIR_SYNC_FILE_RANGE:
+		/* NVMe has no range flush: Flush commits the whole namespace. */
+		r = nvmf_aio_flush(nf->nc->ctrl, nf->nsid, cb);
+		break;
+	default:
+		nf_log_failure(j, io_u, "this kind of I/O has no NVMe command");
+		io_u->error = EINVAL;
+		return FIO_Q_COMPLETED;
+	}
+	if (r == -EAGAIN)
+		return FIO_Q_BUSY;
+	if (r < 0) {
+		io_u->error = (unsigned)-r;
+		nf_log_failure(j, io_u, nvmf_get_error());
+		return FIO_Q_COMPLETED;
+	}
+	return FIO_Q_QUEUED;
+}
+
+/* ---- Getevents ------------------------------------------------------------------------ */
+
+static void nf_timer_fired(uv_timer_t *t)
+{
+	struct nf_job *j = t->data;
+
+	j->timed_out = true;
+}
+
+static uint64_t nf_ms(const struct timespec *t)
+{
+	/* Rounded up: a timeout of 10 us must still wait, not spin. */
+	return (uint64_t)t->tv_sec * 1000 + ((uint64_t)t->tv_nsec + 999999) / 1000000;
+}
+
+/* Caller's loop: run the job's loop until min are done or the timeout. */
+static int nf_wait_loop(struct nf_job *j, unsigned min, const struct timespec *t)
+{
+	int r = 0;
+
+	if (j->n >= min) {
+		/* Enough already (fio reaps one at a time by default:
+		 * iodepth_batch_complete_max). The loop is left alone until
+		 * the list runs dry, so that what fio queues meanwhile goes
+		 * out in one write rather than one write each. A poll
+		 * (min 0) with nothing finished looks without blocking. */
+		if (j->n == 0)
+			uv_run(&j->loop, UV_RUN_NOWAIT);
+		return 0;
+	}
+	j->timed_out = false;
+	if (t)
+		uv_timer_start(&j->timer, nf_timer_fired, nf_ms(t), 0);
+	while (j->n < min && !j->timed_out) {
+		if (uv_run(&j->loop, UV_RUN_ONCE) == 0 && j->n < min) {
+			/* Nothing left on the loop that could complete them. */
+			log_err("nvmf: %u commands outstanding but the controller's loop has "
+				"nothing left to run\n", min - j->n);
+			r = -EIO;
+			break;
+		}
+	}
+	if (t)
+		uv_timer_stop(&j->timer);
+	return r;
+}
+
+/* Shared controller: completions come from the library's thread. */
+static int nf_wait_cond(struct nf_job *j, unsigned min, const struct timespec *t)
+{
+	struct timespec until;
+
+	if (t) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += t->tv_sec;
+		until.tv_nsec += t->tv_nsec;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+	}
+	while (j->n < min) {
+		if (!t)
+			pthread_cond_wait(&j->cond, &j->lock);
+		else if (pthread_cond_timedwait(&j->cond, &j->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	return 0;
+}
+
+static int nf_getevents(struct thread_data *td, unsigned int min, unsigned int max,
+			const struct timespec *t)
+{
+	struct nf_job *j = td->io_ops_data;
+	unsigned got;
+	int r;
+
+	pthread_mutex_lock(&j->lock);
+	/* What fio took with event() last time is gone from the list. */
+	memmove(j->done, j->done + j->reaped, (j->n - j->reaped) * sizeof(*j->done));
+	j->n -= j->reaped;
+	j->reaped = 0;
+	if (j->shared) {
+		r = nf_wait_cond(j, min, t);
+	} else {
+		/* Completions are pushed from inside uv_run(), on this thread. */
+		pthread_mutex_unlock(&j->lock);
+		r = nf_wait_loop(j, min, t);
+		pthread_mutex_lock(&j->lock);
+	}
+	got = j->n < max ? j->n : max;
+	j->reaped = got;
+	pthread_mutex_unlock(&j->lock);
+	return r < 0 ? r : (int)got;
+}
+
+static struct io_u *nf_event(struct thread_data *td, int event)
+{
+	struct nf_job *j = td->io_ops_data;
+	struct io_u *io_u = NULL;
+
+	pthread_mutex_lock(&j->lock);
+	if (event >= 0 && (unsigned)event < j->reaped)
+		io_u = j->done[event];
+	pthread_mutex_unlock(&j->lock);
+	return io_u;
+}
+
+/* ---- Setup and teardown --------------------------------------------------------------- */
+
+static void nf_event_cb(void *user, const struct nvmf_event *ev)
+{
+	(void)user;
+	switch (ev->type) {
+	case NVMF_EVENT_CONN_LOST:
+	case NVMF_EVENT_FATAL:
+		log_err("nvmf: connection lost: %s (I/O is held while reconnecting)\n", ev->msg);
+		break;
+	case NVMF_EVENT_RECONNECTED:
+		log_info("nvmf: reconnected after %u attempt(s)\n", ev->attempt);
+		break;
+	case NVMF_EVENT_GAVE_UP:
+		log_err("nvmf: controller given up: %s\n", ev->msg);
+		break;
+	default:
+		break;
+	}
+}
+
+static unsigned nf_shift(uint32_t lba_size)
+{
+	unsigned s = 0;
+
+	while ((1u << s) < lba_size)
+		s++;
+	return s;
+}
+
+static int nf_fail(struct thread_data *td, int e, const char *msg)
+{
+	log_err("nvmf: %s\n", msg);
+	td_verror(td, e, "nvmf");
+	return 1;
+}
+
+static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file *f)
+{
+	struct nf_options *eo = td->eo;
+	struct nvmf_ns_info ns;
+	struct nvmf_opts o;
+	struct nf_file *nf;
+	char err[768];
+	uint32_t nsid;
+	int r;
+
+	r = nf_opts_build(f->file_name, eo, j->shared ? NULL : &j->loop, &o, &nsid, err,
+			  sizeof(err));
+	if (r < 0)
+		return nf_fail(td, -r, err);
+	o.event_cb = nf_event_cb;
+	nf = calloc(1, sizeof(*nf));
+	if (!nf) {
+		memset(&o, 0, sizeof(o));
+		return nf_fail(td, ENOMEM, "out of memory");
+	}
+	r = nf_ctrl_get(&o, j->shared ? NULL : (const void *)j, &nf->nc, err, sizeof(err));
+	memset(&o, 0, sizeof(o));	/* secrets */
+	if (r < 0) {
+		free(nf);
+		return nf_fail(td, -r, err);
+	}
+	r = nf_ns_check(nf->nc->ctrl, f->file_name, nsid, &ns, err, sizeof(err));
+	if (r < 0) {
+		nf_ctrl_put(nf->nc);
+		free(nf);
+		return nf_fail(td, -r, err);
+	}
+	nf->nsid = nsid;
+	nf->lba_shift = nf_shift(ns.lba_size);
+	nf->size = ns.size;
+	nf->deallocate = ns.deallocate;
+	nf->next = j->files;
+	j->files = nf;
+	FILE_SET_ENG_DATA(f, nf);
+	return 0;
+}
+
+static void nf_release(struct thread_data *td, struct nf_job *j)
+{
+	struct fio_file *f;
+	unsigned i;
+
+	for_each_file(td, f, i)
+		FILE_SET_ENG_DATA(f, NULL);
+	while (j->files) {
+		struct nf_file *nf = j->files;
+
+		j->files = nf->next;
+		/* Outstanding commands complete (-ECANCELED) during the
+		 * disconnect, into the job's list, which is still there. */
+		nf_ctrl_put(nf->nc);
+		free(nf);
+	}
+	if (j->timer_ready) {
+		uv_close((uv_handle_t *)&j->timer, NULL);
+		j->timer_ready = false;
+	}
+	if (j->loop_ready) {
+		/* Closing handles need their close callbacks run: a few turns
+		 * of the loop, bounded in case something stayed active. */
+		for (int k = 0; k < 100 && uv_run(&j->loop, UV_RUN_NOWAIT) != 0; k++)
+			;
+		if (uv_loop_close(&j->loop) != 0)
+			log_err("nvmf: the job's loop still had handles open at the end\n");
+		j->loop_ready = false;
+	}
+}
+
+static void nf_cleanup(struct thread_data *td)
+{
+	struct nf_job *j = td->io_ops_data;
+
+	if (!j)
+		return;
+	nf_release(td, j);
+	pthread_cond_destroy(&j->cond);
+	pthread_mutex_destroy(&j->lock);
+	free(j->done);
+	free(j);
+	td->io_ops_data = NULL;
+}
+
+static int nf_init(struct thread_data *td)
+{
+	struct nf_options *eo = td->eo;
+	struct nf_job *j;
+	pthread_condattr_t ca;
+	struct fio_file *f;
+	unsigned i;
+	int r;
+
+	if (eo->share && !td->o.use_thread)
+		return nf_fail(td, EINVAL, "share=1 needs thread=1: jobs that are separate "
+			       "processes cannot share a connection");
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return nf_fail(td, ENOMEM, "out of memory");
+	j->td = td;
+	j->shared = eo->share != 0;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	j->cap = td->o.iodepth + 1;
+	j->done = calloc(j->cap, sizeof(*j->done));
+	td->io_ops_data = j;
+	if (!j->done)
+		return nf_fail(td, ENOMEM, "out of memory");
+	if (!j->shared) {
+		r = uv_loop_init(&j->loop);
+		if (r < 0) {
+			log_err("nvmf: cannot create the job's event loop: %s\n", uv_strerror(r));
+			td_verror(td, -r, "uv_loop_init");
+			return 1;
+		}
+		j->loop_ready = true;
+		uv_timer_init(&j->loop, &j->timer);
+		j->timer.data = j;
+		j->timer_ready = true;
+	}
+	for_each_file(td, f, i)
+		if (nf_open_one(td, j, f))
+			return 1;	/* fio calls cleanup, which releases the rest */
+	return 0;
+}
+
+/* fio asks for the size before the job runs (setup_files() in the main
+ * process, with create_serialize, the default), so a short-lived
+ * connection answers unless the job's own is already there. */
+static int nf_get_file_size(struct thread_data *td, struct fio_file *f)
+{
+	struct nf_file *nf = FILE_ENG_DATA(f);
+	struct nvmf_ns_info ns;
+	struct nvmf_opts o;
+	char err[768];
+	uint32_t nsid;
+	int r;
+
+	if (fio_file_size_known(f))
+		return 0;
+	if (nf) {
+		f->real_file_size = nf->size;
+		fio_file_set_size_known(f);
+		return 0;
+	}
+	r = nf_opts_build(f->file_name, td->eo, NULL, &o, &nsid, err, sizeof(err));
+	if (r == 0)
+		r = nf_probe_ns(&o, f->file_name, nsid, &ns, err, sizeof(err));
+	memset(&o, 0, sizeof(o));
+	if (r < 0)
+		return nf_fail(td, -r, err);
+	f->real_file_size = ns.size;
+	fio_file_set_size_known(f);
+	return 0;
+}
+
+/* Connections are made in init: opening a file only checks it has one. */
+static int nf_open_file(struct thread_data *td, struct fio_file *f)
+{
+	if (!FILE_ENG_DATA(f))
+		return nf_fail(td, EBADF, "file not connected (init failed?)");
+	return 0;
+}
+
+static int nf_close_file(struct thread_data *td, struct fio_file *f)
+{
+	return 0;
+}
+
+/* There is no cache of ours to drop (invalidate=1, fio's default). */
+static int nf_invalidate(struct thread_data *td, struct fio_file *f)
+{
+	return 0;
+}
+
+__attribute__((visibility("default"))) struct ioengine_ops ioengine = {
+	.name			= "nvmf",
+	.version		= FIO_IOOPS_VERSION,
+	.flags			= FIO_DISKLESSIO | FIO_NOEXTEND | FIO_NODISKUTIL | FIO_RAWIO,
+	.init			= nf_init,
+	.cleanup		= nf_cleanup,
+	.queue			= nf_queue,
+	.getevents		= nf_getevents,
+	.event			= nf_event,
+	.open_file		= nf_open_file,
+	.close_file		= nf_close_file,
+	.invalidate		= nf_invalidate,
+	.get_file_size		= nf_get_file_size,
+	.options		= options,
+	.option_struct_size	= sizeof(struct nf_options),
+};
