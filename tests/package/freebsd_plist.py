@@ -12,7 +12,8 @@ named. The port's DISTVERSION must be the project's version.
 The mapping (the FreeBSD-relevant options, since a Linux build tree cannot
 be reconfigured for FreeBSD without a second build):
   - Linux-only files are left out: systemd units (lib/systemd/, CMake
-    installs them on Linux only).
+    installs them on Linux only) and the fio engine (built only against a
+    fio source tree that scripts/fio-src fetches with Debian's apt).
   - LIBDIR (lib/<multiarch> when configured for /usr) is lib.
   - the pkg-config folder is libdata/pkgconfig (the port passes
     NVMF_PKGCONFIGDIR=libdata/pkgconfig, the default on FreeBSD).
@@ -31,7 +32,10 @@ import subprocess
 import sys
 import tempfile
 
-LINUX_ONLY = [re.compile(r"^lib/systemd/")]
+LINUX_ONLY = [re.compile(r"^lib/systemd/"),
+              # The fio engine builds only against a configured fio source
+              # tree (scripts/fio-src, Debian's apt); the port has none.
+              re.compile(r"^(lib|%s)/libnvmf/libnvmf-fio\.so$" % "lib/[^/]+")]
 
 
 def installed(build, cmake):
