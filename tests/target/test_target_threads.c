@@ -13,6 +13,9 @@
  *   beyond the end whose error must stay with the thread that made it.
  * - Namespace notices: the target adds and removes a namespace (the host
  *   rescans on its I/O thread) while threads read the namespace list.
+ * - Outages under load: the target fails the controller twice, then the
+ *   host is reset (nvmf_reconnect), while threads write and read; their
+ *   commands are held and replayed, none fails.
  *
  * Workers never call cmocka (its asserts longjmp on the main thread only):
  * they count what went wrong and the main thread judges. Every wait is
@@ -481,12 +484,137 @@ static void test_ns_notices_while_listing(void **state)
 	assert_int_equal(nvmf_disconnect(c), 0);
 }
 
+/* ---- Outages while threads do I/O ------------------------------------------ */
+
+struct outage_ctx {
+	atomic_int stop;
+	atomic_int reconnected;	/* RECONNECTED events */
+	atomic_int lost;	/* CONN_LOST and FATAL events */
+	atomic_int ios[NTHR];	/* verified write+read pairs per thread */
+};
+
+static void outage_event(void *user, const struct nvmf_event *ev)
+{
+	struct outage_ctx *x = user;
+
+	if (ev->type == NVMF_EVENT_RECONNECTED)
+		atomic_fetch_add(&x->reconnected, 1);
+	else if (ev->type == NVMF_EVENT_CONN_LOST || ev->type == NVMF_EVENT_FATAL)
+		atomic_fetch_add(&x->lost, 1);
+}
+
+/* Writes and reads back its own blocks until told to stop; commands caught
+ * by an outage are held and replayed, so none may fail. */
+static void outage_main(void *arg)
+{
+	struct worker *w = arg;
+	struct outage_ctx *x = w->arg;
+	uint64_t base = (uint64_t)w->id * SPAN;
+	uint8_t wb[NLB * 512], rb[NLB * 512];
+
+	for (int it = 0; !atomic_load(&x->stop) && it < 100000; it++) {
+		uint64_t slba = base + (uint64_t)(it % (SPAN / NLB)) * NLB;
+
+		fill(wb, w->id, slba, NLB, it);
+		if (nvmf_write(w->c, 1, wb, slba, NLB, 0) < 0) {
+			fail_w(w, "write at %llu: %s", (unsigned long long)slba, nvmf_get_error());
+			break;
+		}
+		if (nvmf_read(w->c, 1, rb, slba, NLB, 0) < 0) {
+			fail_w(w, "read at %llu: %s", (unsigned long long)slba, nvmf_get_error());
+			break;
+		}
+		if (memcmp(rb, wb, sizeof(wb)) != 0)
+			fail_w(w, "iteration %d: read at %llu differs", it, (unsigned long long)slba);
+		atomic_fetch_add(&x->ios[w->id], 1);
+	}
+	atomic_store(&w->finished, 1);
+}
+
+/* On the target's loop: the controller fails (CSTS.CFS) and its queues close. */
+static void drop_ctrl(struct tf *f, void *arg)
+{
+	struct ctl_ctrl *cc = ctl_ctrl_find(&f->t, f->s, *(uint16_t *)arg);
+
+	assert_non_null(cc);
+	ctl_ctrl_fatal(cc, "test: outage under load");
+}
+
+/* Bounded wait until every worker has done some I/O since snap. */
+static bool all_progress(struct outage_ctx *x, const int *snap)
+{
+	for (int ms = 0; ms < WAIT_MS; ms++) {
+		int i;
+
+		for (i = 0; i < NTHR && atomic_load(&x->ios[i]) > snap[i] + 2; i++)
+			;
+		if (i == NTHR)
+			return true;
+		uv_sleep(1);
+	}
+	return false;
+}
+
+static void test_outages_under_load(void **state)
+{
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c = NULL;
+	struct outage_ctx x = { 0 };
+	struct worker w[NTHR];
+	struct nvmf_ctrl_info info;
+	int snap[NTHR] = { 0 };
+
+	(void)state;
+	opts(&o);
+	o.event_cb = outage_event;
+	o.event_user = &x;
+	o.reconnect_delay = 1;
+	o.ctrl_loss_tmo = 60;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < NTHR; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].id = i;
+		w[i].c = c;
+		w[i].arg = &x;
+		assert_int_equal(uv_thread_create(&w[i].tid, outage_main, &w[i]), 0);
+	}
+	/* Two outages the target causes, one reset the host asks for. */
+	for (int k = 0; k < 3; k++) {
+		bool ok = all_progress(&x, snap);
+
+		if (ok && k < 2) {
+			ok = nvmf_ctrl_get_info(c, &info) == 0;
+			if (ok)
+				tf_call(&F, drop_ctrl, &info.cntlid);
+		} else if (ok) {
+			ok = nvmf_reconnect(c) == 0;
+		}
+		if (ok)
+			ok = wait_count(&x.reconnected, k + 1);
+		for (int i = 0; i < NTHR; i++)
+			snap[i] = atomic_load(&x.ios[i]);
+		if (!ok) {
+			atomic_store(&x.stop, 1);
+			join_workers(w);
+			fail_msg("outage %d: no progress or no reconnect within %d ms", k, WAIT_MS);
+		}
+	}
+	/* Everyone gets going again after the last one. */
+	assert_true(all_progress(&x, snap));
+	atomic_store(&x.stop, 1);
+	join_workers(w);
+	assert_int_equal(atomic_load(&x.reconnected), 3);
+	assert_int_equal(nvmf_aio_in_flight(c), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_any_thread_aio),
 		cmocka_unit_test(test_sync_many_threads),
 		cmocka_unit_test(test_ns_notices_while_listing),
+		cmocka_unit_test(test_outages_under_load),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
