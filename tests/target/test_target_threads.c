@@ -16,6 +16,7 @@
  * - Outages under load: the target fails the controller twice, then the
  *   host is reset (nvmf_reconnect), while threads write and read; their
  *   commands are held and replayed, none fails.
+ * - Controllers connected, used and disconnected by NTHR threads at once.
  *
  * Workers never call cmocka (its asserts longjmp on the main thread only):
  * they count what went wrong and the main thread judges. Every wait is
@@ -484,6 +485,62 @@ static void test_ns_notices_while_listing(void **state)
 	assert_int_equal(nvmf_disconnect(c), 0);
 }
 
+/* ---- Controllers connected and dropped from many threads at once ----------- */
+
+/* Each thread its own controller (digests on every other one), twice over:
+ * the library's process-wide state (log set-up, CRC32C, error texts) and
+ * the target's accept path, concurrently. */
+static void conn_main(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t slba = (uint64_t)w->id * SPAN;
+	uint8_t wb[NLB * 512], rb[NLB * 512];
+	struct nvmf_disc_list *log = NULL;
+	struct nvmf_ns_info *list;
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c;
+	int n;
+
+	for (int k = 0; k < 2; k++) {
+		opts(&o);
+		o.hdr_digest = o.data_digest = (w->id + k) % 2;
+		if (w->id == 0 && k == 1) {	/* one discovery among them */
+			snprintf(o.subnqn, sizeof(o.subnqn), "%s", "");
+			o.nr_io_queues = 0;
+			o.kato = 0;
+			if (nvmf_discover(&o, &log) < 0)
+				fail_w(w, "discover: %s", nvmf_get_error());
+			nvmf_free(log);
+			continue;
+		}
+		if (nvmf_connect(&o, &c) < 0) {
+			fail_w(w, "connect %d: %s", k, nvmf_get_error());
+			break;
+		}
+		fill(wb, w->id, slba, NLB, k);
+		if (nvmf_write(c, 1, wb, slba, NLB, 0) < 0 || nvmf_read(c, 1, rb, slba, NLB, 0) < 0)
+			fail_w(w, "I/O: %s", nvmf_get_error());
+		else if (memcmp(rb, wb, sizeof(wb)) != 0)
+			fail_w(w, "connection %d: read differs", k);
+		n = nvmf_get_namespaces(c, &list);
+		if (n < 2)
+			fail_w(w, "namespaces: %d", n);
+		else
+			nvmf_free(list);
+		if (nvmf_disconnect(c) < 0)
+			fail_w(w, "disconnect: %s", nvmf_get_error());
+	}
+	atomic_store(&w->finished, 1);
+}
+
+static void test_connect_many_threads(void **state)
+{
+	struct worker w[NTHR];
+
+	(void)state;
+	run_workers(w, NULL, conn_main, NULL);
+}
+
 /* ---- Outages while threads do I/O ------------------------------------------ */
 
 struct outage_ctx {
@@ -615,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_sync_many_threads),
 		cmocka_unit_test(test_ns_notices_while_listing),
 		cmocka_unit_test(test_outages_under_load),
+		cmocka_unit_test(test_connect_many_threads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
