@@ -428,6 +428,9 @@ static void lister_main(void *arg)
 			nvmf_free(list);
 		if (nvmf_read(w->c, 2, buf, (uint64_t)w->id, 1, 0) < 0)
 			fail_w(w, "read of namespace 2: %s", nvmf_get_error());
+		/* Rescans asked for by threads, racing the notices' own. */
+		if (loops % 8 == w->id && nvmf_rescan(w->c) < 0)
+			fail_w(w, "rescan: %s", nvmf_get_error());
 		uv_sleep(1);
 	}
 	atomic_store(&w->finished, 1);
@@ -545,6 +548,7 @@ static void test_connect_many_threads(void **state)
 
 struct outage_ctx {
 	atomic_int stop;
+	atomic_int logged;	/* log lines through the callback */
 	atomic_int reconnected;	/* RECONNECTED events */
 	atomic_int lost;	/* CONN_LOST and FATAL events */
 	atomic_int ios[NTHR];	/* verified write+read pairs per thread */
@@ -558,6 +562,24 @@ static void outage_event(void *user, const struct nvmf_event *ev)
 		atomic_fetch_add(&x->reconnected, 1);
 	else if (ev->type == NVMF_EVENT_CONN_LOST || ev->type == NVMF_EVENT_FATAL)
 		atomic_fetch_add(&x->lost, 1);
+}
+
+/* The library logs the outages from its I/O thread while the test thread
+ * swaps the callback (nvmf_set_log_callback is safe from any thread). */
+static void outage_log(void *user, enum nvmf_log_level level, const char *msg)
+{
+	struct outage_ctx *x = user;
+
+	(void)level;
+	if (msg[0])
+		atomic_fetch_add(&x->logged, 1);
+}
+
+static void outage_log_quiet(void *user, enum nvmf_log_level level, const char *msg)
+{
+	(void)user;
+	(void)level;
+	(void)msg;
 }
 
 /* Writes and reads back its own blocks until told to stop; commands caught
@@ -639,6 +661,8 @@ static void test_outages_under_load(void **state)
 	for (int k = 0; k < 3; k++) {
 		bool ok = all_progress(&x, snap);
 
+		nvmf_set_log_callback(k % 2 ? outage_log_quiet : outage_log, &x);
+
 		if (ok && k < 2) {
 			ok = nvmf_ctrl_get_info(c, &info) == 0;
 			if (ok)
@@ -660,6 +684,8 @@ static void test_outages_under_load(void **state)
 	assert_true(all_progress(&x, snap));
 	atomic_store(&x.stop, 1);
 	join_workers(w);
+	nvmf_set_log_callback(NULL, NULL);
+	assert_true(atomic_load(&x.logged) > 0);
 	assert_int_equal(atomic_load(&x.reconnected), 3);
 	assert_int_equal(nvmf_aio_in_flight(c), 0);
 	assert_int_equal(nvmf_disconnect(c), 0);
