@@ -96,22 +96,24 @@ static bool wait_count(atomic_int *v, int want)
 	return atomic_load(v) >= want;
 }
 
-/* Starts NTHR workers, waits (bounded) until each has finished, joins them. */
+/* One application thread; its I/O thread callbacks report through it too. */
 struct worker {
 	uv_thread_t tid;
 	int id;
 	struct nvmf_ctrl *c;
 	atomic_int finished;
 	atomic_int errors;	/* anything that went wrong, counted */
-	char first[256];	/* the first thing that went wrong (set before errors is bumped) */
+	atomic_int claimed;	/* first[] taken by one thread (worker or I/O thread) */
+	char first[256];	/* the first thing that went wrong */
 	void *arg;
 };
 
 static void fail_w(struct worker *w, const char *fmt, ...)
 {
+	int zero = 0;
 	va_list ap;
 
-	if (atomic_load(&w->errors) == 0) {
+	if (atomic_compare_exchange_strong(&w->claimed, &zero, 1)) {
 		va_start(ap, fmt);
 		vsnprintf(w->first, sizeof(w->first), fmt, ap);
 		va_end(ap);
@@ -133,6 +135,7 @@ static void join_workers(struct worker *w)
 				 w[i].first);
 }
 
+/* Starts NTHR workers running fn, then joins and judges them. */
 static void run_workers(struct worker *w, struct nvmf_ctrl *c, void (*fn)(void *), void *arg)
 {
 	for (int i = 0; i < NTHR; i++) {
