@@ -28,6 +28,8 @@
  *    callbacks run on the I/O thread: they must not block and must not call
  *    synchronous functions of the same controller (that would deadlock; the
  *    call fails with -EDEADLK instead). They may submit asynchronous commands.
+ *    The I/O thread blocks SIGPIPE: a write to a connection the peer has
+ *    closed fails (the connection is lost) instead of ending the process.
  *  - loop != NULL: everything runs on the caller's libuv loop. All calls
  *    must be made from the thread running that loop. Asynchronous calls
  *    return at once; their callbacks run from uv_run(). Synchronous calls
@@ -35,6 +37,7 @@
  *    themselves until their command completes, so they must not be called
  *    from inside any callback of that loop (libuv forbids a nested
  *    uv_run()); from libnvmf's own callbacks this is detected (-EDEADLK).
+ *    Sockets are written from that thread: ignore or block SIGPIPE there.
  *  Functions that touch no controller (options, URI parsing, status
  *  strings, error accessors, logging set-up) are safe from any thread.
  *

@@ -4,6 +4,8 @@
  * run on the loop thread while the caller waits).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +28,30 @@ struct thread_start {
 	uv_sem_t sem;
 };
 
+/*
+ * libuv writes to sockets with write()/writev(), which raise SIGPIPE in the
+ * writing thread when the peer has gone (a target that failed the
+ * controller and closed its queues while commands were still being sent).
+ * Its default action ends the process, and the library must not decide
+ * that for an application that never asked for signals: blocked on the I/O
+ * thread, the signal stays pending there and the write fails with EPIPE,
+ * which the queue reports as a lost connection like any other.
+ */
+static void block_sigpipe(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static void thread_main(void *arg)
 {
 	struct thread_start *ts = arg;
 	struct nvmf_ctrl *c = ts->c;
 
+	block_sigpipe();
 	c->loop_tid = uv_thread_self();
 	uv_sem_post(&ts->sem);	/* ts is gone after this */
 	uv_run(c->loop, UV_RUN_DEFAULT);

@@ -236,12 +236,13 @@ class Env:
         self.fakes = []
         # Sanitizer reports of the daemons (whose stderr is /dev/null) land here.
         self.sanlog = os.path.join(self.tmp, "sanitizer")
-        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"):
             old = os.environ.get(var, "")
             os.environ[var] = (old + ":" if old else "") + "log_path=" + self.sanlog
 
     def sanitizer_reports(self):
-        """Reports of nvmf-fuse processes; the target's are only shown."""
+        """Reports of nvmf-fuse processes; the target's are only shown, except
+        ThreadSanitizer's (the TSan step runs these tests to judge both)."""
         d = os.path.dirname(self.sanlog)
         tpids = {str(t.proc.pid) for t in self.targets}
         out = []
@@ -249,7 +250,7 @@ class Env:
             if n.startswith("sanitizer"):
                 with open(os.path.join(d, n), errors="replace") as f:
                     text = f.read()
-                if n.split(".")[-1] in tpids:
+                if n.split(".")[-1] in tpids and "ThreadSanitizer" not in text:
                     log("(nvmf-target sanitizer report, not judged here)\n" + text)
                 else:
                     out.append(text)

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,13 @@ static void tf_async_cb(uv_async_t *a)
 static void *tf_main(void *arg)
 {
 	struct tf *f = arg;
+	sigset_t set;
 
+	/* As nvmf-target ignores SIGPIPE: a host that closes while the target
+	 * still writes must not end the test process. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	return NULL;
 }
