@@ -220,6 +220,12 @@ int nc_fab_parse(int argc, char **argv, struct nc_fab_args *a, const char *help)
 #define NC_FAB_CONN (TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | \
 		     TC_CO_SECURITY | TC_CO_AUTH | TC_CO_BIT(TC_CO_NAME))
 
+/* One line of /etc/nvme/discovery.conf (discover.c) parsed into *a on top
+ * of base: 0 (a target), 1 (a blank or comment line) or an exit status
+ * after printing why. line is cut up; *a points into it. */
+int nc_conf_line(char *line, const struct nc_fab_args *base, const char *help,
+		 struct nc_fab_args *a);
+
 /* ---- Options of the inspection commands (inspect.c) ---------------------- */
 
 #define INSP_ID_CTRL 1u
