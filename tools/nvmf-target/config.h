@@ -29,13 +29,15 @@ struct cfg_subsys {
 	/* dhchap-hash / dhchap-dhgroup after `subsystem`: empty lists take
 	 * the global ones. */
 	struct ctl_auth_policy auth;
-	unsigned nns;
-	struct cfg_ns ns[CTL_MAX_NS];
+	/* nns of up to CTL_MAX_NS, malloc()ed (room for ns_cap): a fixed
+	 * array of the maximum made every subsystem a quarter megabyte. */
+	unsigned nns, ns_cap;
+	struct cfg_ns *ns;
 };
 
 struct cfg {
-	unsigned nsubsys;
-	struct cfg_subsys *subsys;	/* array of nsubsys */
+	unsigned nsubsys, subsys_cap;
+	struct cfg_subsys *subsys;	/* array of nsubsys (room for subsys_cap) */
 	bool     has_keys;		/* some host line has a TLS key */
 	bool     has_secrets;		/* some host line has a DH-HMAC-CHAP secret */
 	/* dhchap-hash / dhchap-dhgroup before any `subsystem`: the target's
@@ -48,6 +50,10 @@ struct cfg {
  * name one. Returns 0 or -errno with a "file:line: what" message. */
 int  cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen);
 void cfg_free(struct cfg *c);
+/* The same from the file's text (len bytes; name for messages): what
+ * cfg_load() does after reading the file, without its mode check. */
+int  cfg_parse(const char *name, const char *text, size_t len, uint32_t default_shift,
+	       struct cfg *out, char *msg, size_t msglen);
 
 /*
  * Makes the target's subsystems match the configuration: adds the new
