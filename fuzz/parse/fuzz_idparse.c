@@ -13,6 +13,7 @@
  *     past the input fail as a controller's Get Log Page would. A log
  *     that parses goes through nvmfctl's printers (normal and JSON), and
  *     its raw form (discover --raw) parses back to the same records.
+ *   4 the Namespace Identification Descriptor list (CNS 03h)
  */
 #include "parse_util.h"
 
@@ -111,13 +112,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ctx = data[1];
 	len = size - 2;
-	if (data[0] % 4 == 3) {
+	if (data[0] % 5 == 3) {
 		disc_log(p, len, ctx);
 		return 0;
 	}
 	memset(id, 0, sizeof(id));
 	memcpy(id, p, len < sizeof(id) ? len : sizeof(id));
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		memset(&ci, 0, sizeof(ci));
 		ci.discovery = ctx & 1;
@@ -141,6 +142,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (nsids[i] <= nsids[i - 1])
 				abort();
 		break;
+	case 4: {
+		uint8_t uuid[16] = { 0 };
+
+		n = host_parse_ns_desc(id, sizeof(id), uuid);
+		if (n < 0 || n > 255)
+			abort();
+		break;
+	}
 	}
 	return 0;
 }
