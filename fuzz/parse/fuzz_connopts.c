@@ -6,6 +6,9 @@
  *   0 discover  1 connect  2 connect-all  (then the target is finished
  *   as the command does: URI or options, defaults, secrets)
  *   3 id-ctrl  4 id-ns  5 list-ns  6 get-log
+ *   7 nvmf-fuse's command line (tools/nvmf-fuse/options.c: the same
+ *     connection options without letters, FUSE's -o, the URI and mount
+ *     point), when nvmf-fuse is built
  * The parsers reset getopt for each vector (tc_getopt_reset), so inputs
  * replay. What parses must leave NUL-terminated strings in nvmf_opts.
  *
@@ -17,9 +20,13 @@
 #include "parse_util.h"
 
 #include "nvmfctl.h"
+#ifdef FUZZ_WITH_FUSE
+#include "options.h"
+#endif
 
 static struct nc_fab_args fab_base[3];
 static struct nc_inspect insp_base[4];
+static struct nvmf_opts fuse_base;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -32,6 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		nc_fab_init(&fab_base[i], fab[i]);
 	for (int i = 0; i < 4; i++)
 		nc_inspect_init(&insp_base[i], insp[i]);
+	nvmf_opts_init(&fuse_base);
 	return 0;
 }
 
@@ -77,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	cmd = data[0] % 7;
+	cmd = data[0] % 8;
 	argc = fuzz_argv(data + 1, size - 1, prog, argv, &store);
 	for (int i = 1; i < argc; i++) {
 		if (reads_file(argv[i])) {
@@ -92,11 +100,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (nc_given(&a.c.t, TC_CO_TRADDR) || a.c.t.uri) &&
 		    nc_target_finish(&a.c.t, cmd != 1) == 0)
 			check_opts(&a.c.t.o);
-	} else {
+	} else if (cmd < 7) {
 		struct nc_inspect x = insp_base[cmd - 3];
 
 		if (nc_inspect_parse(argc, argv, &x, "help\n") == 0)
 			check_opts(&x.t.o);
+	} else {
+#ifdef FUZZ_WITH_FUSE
+		static struct fo_config fc;
+		char err[512];
+
+		if (fo_parse_from(&fuse_base, argc, argv, &fc, err, sizeof(err)) >= 0) {
+			check_opts(&fc.nv);
+			if (strnlen(fc.name, sizeof(fc.name)) == sizeof(fc.name))
+				abort();
+			fo_release(&fc);
+		} else if (!err[0]) {
+			abort();	/* an error says why */
+		}
+#endif
 	}
 	free(store);
 	return 0;
