@@ -26,7 +26,7 @@ static void check(const struct cfg *c)
 			if (!strcmp(c->subsys[j].nqn, s->nqn))
 				abort();
 		for (unsigned h = 0; h < s->nhosts; h++)
-			if (!ctl_nqn_valid(s->hosts[h]))
+			if (!ctl_nqn_valid(s->hosts[h].nqn))
 				abort();
 		for (unsigned n = 0; n < s->nns; n++) {
 			if (s->ns[n].nsid == 0 || s->ns[n].nsid > CTL_MAX_NS || !s->ns[n].backing[0] ||

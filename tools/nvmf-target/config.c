@@ -37,15 +37,10 @@ void cfg_free(struct cfg *c)
 {
 	for (unsigned i = 0; i < c->nsubsys; i++) {
 		struct cfg_subsys *s = &c->subsys[i];
-		/* Slots past nhosts are unused, but for the one a failed host
-		 * line was parsed into (its key's tail is still there). */
-		unsigned used = s->nhosts < CTL_MAX_HOSTS ? s->nhosts + 1 : CTL_MAX_HOSTS;
 
-		explicit_wipe((char *)s->host_keys, used * sizeof(s->host_keys[0]));
-		for (unsigned h = 0; h < used; h++) {
-			ctl_secret_wipe(&s->host_secret[h]);
-			ctl_secret_wipe(&s->ctrl_secret[h]);
-		}
+		if (s->hosts)
+			explicit_wipe((char *)s->hosts, s->hosts_cap * sizeof(*s->hosts));
+		free(s->hosts);
 		free(c->subsys[i].ns);
 	}
 	free(c->subsys);
@@ -150,7 +145,7 @@ static int parse_tls_key(struct cfg *c, struct cfg_subsys *s, const char *key, c
 			return -EINVAL;
 		}
 	}
-	snprintf(s->host_keys[s->nhosts], sizeof(s->host_keys[s->nhosts]), "%s", key);
+	snprintf(s->hosts[s->nhosts].key, sizeof(s->hosts[s->nhosts].key), "%s", key);
 	c->has_keys = true;
 	return 0;
 #else
@@ -186,7 +181,7 @@ static int parse_secret(struct cfg *c, const char *opt, const char *key, struct 
 static int parse_host_opts(struct cfg *c, struct cfg_subsys *s, char *opts, char *err,
 			   size_t errlen)
 {
-	struct ctl_secret *hs = &s->host_secret[s->nhosts], *cs = &s->ctrl_secret[s->nhosts];
+	struct ctl_secret *hs = &s->hosts[s->nhosts].secret, *cs = &s->hosts[s->nhosts].ctrl_secret;
 	char *tok, *save = NULL;
 	bool tls = false;
 	int rc;
@@ -232,7 +227,7 @@ static int parse_host_opts(struct cfg *c, struct cfg_subsys *s, char *opts, char
 bad:
 	ctl_secret_wipe(hs);
 	ctl_secret_wipe(cs);
-	s->host_keys[s->nhosts][0] = 0;
+	explicit_wipe(s->hosts[s->nhosts].key, sizeof(s->hosts[s->nhosts].key));
 	return rc;
 }
 
@@ -272,6 +267,33 @@ static void cfg_check_mode(const char *path, struct cfg *c)
 		 : "TLS keys and DH-HMAC-CHAP secrets",
 		 (st.st_mode & S_IRWXO) ? "every user" : "its group",
 		 (unsigned)(st.st_mode & 0777));
+}
+
+/* Room for host number s->nhosts, zeroed. The old array holds keys: it is
+ * copied and wiped, never realloc()ed. */
+static int hosts_room(struct cfg_subsys *s, char *err, size_t errlen)
+{
+	unsigned cap;
+	struct cfg_host *n;
+
+	if (s->nhosts < s->hosts_cap)
+		return 0;
+	cap = s->hosts_cap ? 2 * s->hosts_cap : 4;
+	if (cap > CTL_MAX_HOSTS)
+		cap = CTL_MAX_HOSTS;
+	n = calloc(cap, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (s->hosts) {
+		memcpy(n, s->hosts, s->hosts_cap * sizeof(*n));
+		explicit_wipe((char *)s->hosts, s->hosts_cap * sizeof(*n));
+		free(s->hosts);
+	}
+	s->hosts = n;
+	s->hosts_cap = cap;
+	return 0;
 }
 
 /* One directive (comment and line end already cut off). 0 or -errno with err. */
@@ -339,15 +361,18 @@ static int parse_directive(char *p, uint32_t default_shift, struct cfg *out,
 			return -EINVAL;
 		}
 		for (unsigned i = 0; i < cur->nhosts; i++) {
-			if (strcmp(cur->hosts[i], arg) == 0) {
+			if (strcmp(cur->hosts[i].nqn, arg) == 0) {
 				snprintf(err, errlen, "host %.100s listed twice", arg);
 				return -EINVAL;
 			}
 		}
+		rc = hosts_room(cur, err, errlen);
+		if (rc < 0)
+			return rc;
 		rc = parse_host_opts(out, cur, opt, err, errlen);
 		if (rc < 0)
 			return rc;
-		snprintf(cur->hosts[cur->nhosts++], CTL_NQN_MAX + 1, "%s", arg);
+		snprintf(cur->hosts[cur->nhosts++].nqn, CTL_NQN_MAX + 1, "%s", arg);
 		return 0;
 	}
 	if (strcmp(kw, "namespace") == 0) {
@@ -505,10 +530,11 @@ static int apply_subsys(struct ctl_target *t, const struct cfg_subsys *old,
 	 * and admin-queue re-authentications take these. */
 	ctl_subsys_clear_hosts(s);
 	for (unsigned i = 0; i < cs->nhosts; i++) {
-		ctl_subsys_allow_host(s, cs->hosts[i]);
-		ctl_subsys_set_secrets(s, cs->hosts[i],
-				       cs->host_secret[i].len ? &cs->host_secret[i] : NULL,
-				       cs->ctrl_secret[i].len ? &cs->ctrl_secret[i] : NULL);
+		const struct cfg_host *h = &cs->hosts[i];
+
+		ctl_subsys_allow_host(s, h->nqn);
+		ctl_subsys_set_secrets(s, h->nqn, h->secret.len ? &h->secret : NULL,
+				       h->ctrl_secret.len ? &h->ctrl_secret : NULL);
 	}
 	s->auth = cs->auth;
 	/* Namespaces gone or changed. */

@@ -16,21 +16,28 @@ struct cfg_ns {
 	bool     ro;
 };
 
+/* An allow-list entry: `host NQN [tls-key=KEY] [dhchap-secret=KEY
+ * [dhchap-ctrl-secret=KEY]]`. */
+struct cfg_host {
+	char     nqn[CTL_NQN_MAX + 1];
+	/* The host's configured TLS PSK, or "". */
+	char     key[NVMF_TLS_KEY_BUFSZ];
+	/* The DH-HMAC-CHAP secrets, parsed; len 0 when none. */
+	struct ctl_secret secret;
+	struct ctl_secret ctrl_secret;
+};
+
 struct cfg_subsys {
 	char     nqn[CTL_NQN_MAX + 1];
-	unsigned nhosts;
-	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
-	/* `host NQN tls-key=KEY`: the host's configured TLS PSK, or "". */
-	char     host_keys[CTL_MAX_HOSTS][NVMF_TLS_KEY_BUFSZ];
-	/* `host NQN dhchap-secret=KEY [dhchap-ctrl-secret=KEY]`, parsed;
-	 * len 0 when none. */
-	struct ctl_secret host_secret[CTL_MAX_HOSTS];
-	struct ctl_secret ctrl_secret[CTL_MAX_HOSTS];
+	/* nhosts of up to CTL_MAX_HOSTS, malloc()ed (room for hosts_cap, the
+	 * slots past nhosts zero), and nns namespaces of up to CTL_MAX_NS
+	 * (room for ns_cap): fixed arrays of the maxima made every
+	 * subsystem a quarter megabyte. */
+	unsigned nhosts, hosts_cap;
+	struct cfg_host *hosts;
 	/* dhchap-hash / dhchap-dhgroup after `subsystem`: empty lists take
 	 * the global ones. */
 	struct ctl_auth_policy auth;
-	/* nns of up to CTL_MAX_NS, malloc()ed (room for ns_cap): a fixed
-	 * array of the maximum made every subsystem a quarter megabyte. */
 	unsigned nns, ns_cap;
 	struct cfg_ns *ns;
 };
