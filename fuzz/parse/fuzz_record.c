@@ -3,8 +3,9 @@
  * tc_record_parse; nvmfctl list, disconnect, reconnect, connect -o json):
  * the input is the record file's text. A record that parses has its
  * target-derived strings escaped (printable ASCII only, record.h), its
- * state as list prints it, and its JSON form (connect/list -o json) is a
- * valid document.
+ * state as list prints it, and its JSON form (connect/list -o json) is
+ * built (json-c's own printing of it is left out: not ours, and half the
+ * time).
  */
 #include "parse_util.h"
 
@@ -31,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct tc_record r;
 	char state[128];
-	json_object *j, *back;
+	json_object *j;
 
 	if (tc_record_parse((const char *)data, size, "/run/nvmf/nvmf0.json", &r) < 0)
 		return 0;
@@ -51,10 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.alive = true;		/* as list shows a live nvmf-fuse's record */
 	nc_record_state(&r, state, sizeof(state));
 	j = nc_record_json(&r);
-	back = json_tokener_parse(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY));
-	if (!back)
+	if (!j)
 		abort();
-	json_object_put(back);
 	json_object_put(j);
 	tc_record_release(&r);
 	return 0;
