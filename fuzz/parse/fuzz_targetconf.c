@@ -4,11 +4,13 @@
  * CONFIGURATION FILE): subsystem, host with tls-key= and dhchap-secret=,
  * namespace, dhchap-hash, dhchap-dhgroup. The input is the file. What
  * parses must hold only what the target can apply: valid, unique NQNs,
- * NSIDs in range and unique per subsystem, hosts within the limit.
+ * NSIDs in range and unique per subsystem, hosts within the limit, each
+ * host's TLS key and secrets as they were checked.
  */
 #include "parse_util.h"
 
 #include "config.h"
+#include "tcp/tls_psk.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -25,9 +27,20 @@ static void check(const struct cfg *c)
 		for (unsigned j = 0; j < i; j++)
 			if (!strcmp(c->subsys[j].nqn, s->nqn))
 				abort();
-		for (unsigned h = 0; h < s->nhosts; h++)
-			if (!ctl_nqn_valid(s->hosts[h].nqn))
+		for (unsigned h = 0; h < s->nhosts; h++) {
+			const struct cfg_host *ho = &s->hosts[h];
+			struct tcp_psk psk;
+
+			if (!ctl_nqn_valid(ho->nqn) || (ho->ctrl_secret.len && !ho->secret.len))
 				abort();
+			/* What was checked is what is kept: the array grows
+			 * by copies. */
+			if (ho->key[0] && tcp_psk_parse(ho->key, &psk) != TCP_PSK_OK)
+				abort();
+			if ((ho->secret.len && ho->secret.len != 32 && ho->secret.len != 48 &&
+			     ho->secret.len != 64) || ho->secret.len > CTL_SECRET_MAX)
+				abort();
+		}
 		for (unsigned n = 0; n < s->nns; n++) {
 			if (s->ns[n].nsid == 0 || s->ns[n].nsid > CTL_MAX_NS || !s->ns[n].backing[0] ||
 			    (s->ns[n].lba_shift != 9 && s->ns[n].lba_shift != 12))
