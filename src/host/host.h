@@ -80,6 +80,11 @@ uint32_t host_mdts_bytes(uint8_t mdts, uint64_t cap);
  * count or -EPROTO if not ascending. */
 int host_parse_ns_list(const uint8_t *list, uint32_t *nsids, int max);
 
+/* Namespace Identification Descriptor list (CNS 03h, len bytes): the UUID
+ * (NIDT 03h) into uuid when there is one; returns the Command Set
+ * Identifier (NIDT 04h) when one is not NVM's, else 0. */
+int host_parse_ns_desc(const uint8_t *list, size_t len, uint8_t uuid[16]);
+
 /* Discovery log header: genctr, numrec, recfmt. */
 void host_parse_disc_hdr(const uint8_t *hdr, uint64_t *genctr, uint64_t *numrec,
 			 uint16_t *recfmt);

@@ -200,20 +200,15 @@ static void scan_desc_done(void *user, uint64_t cookie, const struct nvmf_comple
 		scan_finish(s, cpl->result);
 		return;
 	}
-	for (size_t off = 0; cpl->result == 0 && off + 4 <= HOST_IDENTIFY_LEN;) {
-		uint8_t nidt = s->buf[off], nidl = s->buf[off + 1];
+	if (cpl->result == 0) {
+		int csi = host_parse_ns_desc(s->buf, HOST_IDENTIFY_LEN, s->tab->uuid[s->i]);
 
-		if (nidt == 0 || off + 4 + nidl > HOST_IDENTIFY_LEN)
-			break;
-		if (nidt == NVMF_NIDT_UUID && nidl == 16)
-			memcpy(s->tab->uuid[s->i], s->buf + off + 4, 16);
-		if (nidt == NVMF_NIDT_CSI && nidl == 1 && s->buf[off + 4] != 0) {
+		if (csi > 0) {
 			ns->supported = false;
 			snprintf(ns->reason, sizeof(ns->reason),
-				 "command set %u is not the NVM command set", s->buf[off + 4]);
+				 "command set %d is not the NVM command set", csi);
 			host_dbg("namespace %u unsupported: %s", ns->nsid, ns->reason);
 		}
-		off += 4u + nidl;
 	}
 	s->i++;
 	scan_next(s);

@@ -192,6 +192,26 @@ int host_parse_ns_list(const uint8_t *list, uint32_t *nsids, int max)
 	return n;
 }
 
+int host_parse_ns_desc(const uint8_t *list, size_t len, uint8_t uuid[16])
+{
+	int csi = 0;
+
+	/* Descriptors of 4 header bytes and NIDL bytes, until NIDT 0 (Base
+	 * 2.0, Figure 280); one that would run past the list ends it. */
+	for (size_t off = 0; off + 4 <= len;) {
+		uint8_t nidt = list[off], nidl = list[off + 1];
+
+		if (nidt == 0 || off + 4 + nidl > len)
+			break;
+		if (nidt == NVMF_NIDT_UUID && nidl == 16)
+			memcpy(uuid, list + off + 4, 16);
+		if (nidt == NVMF_NIDT_CSI && nidl == 1 && list[off + 4] != 0)
+			csi = list[off + 4];	/* the last non-NVM one names it */
+		off += 4u + nidl;
+	}
+	return csi;
+}
+
 void host_parse_disc_hdr(const uint8_t *hdr, uint64_t *genctr, uint64_t *numrec,
 			 uint16_t *recfmt)
 {

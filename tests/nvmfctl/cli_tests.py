@@ -212,6 +212,12 @@ def t_discover(env):
           "discovery.conf with three lines:\n%s" % r.out)
     check(len(r.err_lines()) == 1 and "discovery.conf line 5: -s/--trsvcid: 'notaport'"
           in r.err, "bad conf line not reported in one line: %r" % r.err)
+    # A line of more words than nvmfctl reads is refused, not cut short.
+    with open(env.conf, "a") as f:
+        f.write("-t tcp -a %s -s %d%s\n" % (t.addr, t.port, " -g" * 62))
+    r = env.ctl("discover", rc=1)
+    check("discovery.conf line 6: more than 64 words on the line" in r.err,
+          "a 68-word line not refused: %r" % r.err)
 
 
 # ---- id-ctrl, id-ns, list-ns, get-log -------------------------------------------------

@@ -204,6 +204,15 @@ static void test_grammar_errors(void **state)
 	snprintf(text, sizeof(text), "subsystem %s\nhost %s dhchap-secret=%s\nhost %s\n", SUB,
 		 TH_HOSTNQN, KEYT, TH_HOSTNQN);
 	refused(text, "bad.conf:3: host " TH_HOSTNQN " listed twice");
+	/* A line too long for the parser is refused, not read as two. */
+	{
+		static char line[1100];
+
+		memset(line, 'x', sizeof(line) - 2);
+		line[0] = '#';
+		line[sizeof(line) - 2] = '\n';
+		refused(line, "bad.conf:1: line longer than 1023 characters");
+	}
 	/* Policy directives. */
 	refused("dhchap-hash sha256,sha1\n", "bad.conf:1: dhchap-hash: unknown hash 'sha1'");
 	refused("dhchap-hash sha256\ndhchap-hash sha512\n",

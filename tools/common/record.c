@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,20 +357,16 @@ static void load_ns(json_object *o, struct tc_record *r)
 	}
 }
 
-int tc_record_load(const char *path, struct tc_record *r)
+/* A record's JSON object into r (memset first); -1 when it is not an object. */
+static int from_json(json_object *o, const char *path, struct tc_record *r)
 {
-	json_object *o;
 	const char *base;
 	size_t blen;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	o = json_object_from_file(path);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		if (o)
-			json_object_put(o);
+	if (!o || !json_object_is_type(o, json_type_object))
 		return -1;
-	}
 	r->pid = (int)get_int(o, "pid", 0);
 	get_str(o, "name", r->name, sizeof(r->name));
 	if (!r->name[0]) {
@@ -399,7 +396,37 @@ int tc_record_load(const char *path, struct tc_record *r)
 	r->can_reconnect = json_object_object_get_ex(o, "reconnects", NULL);
 	get_str_esc(o, "tls", r->tls, sizeof(r->tls));
 	load_ns(o, r);
-	json_object_put(o);
+	return 0;
+}
+
+int tc_record_parse(const char *text, size_t len, const char *path, struct tc_record *r)
+{
+	json_tokener *tok;
+	json_object *o;
+	int rc;
+
+	if (len > INT_MAX || !(tok = json_tokener_new())) {
+		memset(r, 0, sizeof(*r));
+		return -1;
+	}
+	/* The first JSON value, as json_object_from_file() reads a file. */
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	json_tokener_free(tok);
+	rc = from_json(o, path, r);
+	if (o)
+		json_object_put(o);
+	return rc;
+}
+
+int tc_record_load(const char *path, struct tc_record *r)
+{
+	json_object *o = json_object_from_file(path);
+	int rc = from_json(o, path, r);
+
+	if (o)
+		json_object_put(o);
+	if (rc < 0)
+		return -1;
 	r->alive = tc_pid_is_fuse(r->pid);
 	if (!r->alive)
 		snprintf(r->state, sizeof(r->state), "stale");

@@ -114,6 +114,11 @@ void tc_record_remove(const char *dir, const char *name);
  * "stale" when its process is gone. Release with tc_record_release(). */
 int tc_record_load(const char *path, struct tc_record *r);
 void tc_record_release(struct tc_record *r);
+/* The same from a record's text (len bytes, NUL-terminated or not): as
+ * tc_record_load() but without asking whether the process lives (alive
+ * false, state as recorded). path names the record (its file name is
+ * the name of a record just claimed). 0 or -1. */
+int tc_record_parse(const char *text, size_t len, const char *path, struct tc_record *r);
 /*
  * Every record in dir, sorted by name (nvmf2 before nvmf10). *out
  * malloc()ed, free with tc_records_free(). Returns the count (0 when dir

@@ -328,13 +328,22 @@ static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *
 
 int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, size_t errlen)
 {
+	return fo_parse_from(NULL, argc, argv, cfg, err, errlen);
+}
+
+int fo_parse_from(const struct nvmf_opts *defaults, int argc, char *const argv[],
+		  struct fo_config *cfg, char *err, size_t errlen)
+{
 	const char *dangling = NULL;
 	char **av;
 	int ac, c, r = 0, result = FO_RUN;
 
 	tc_conn_table(long_opts, FO_CONN, false, own_opts);
 	memset(cfg, 0, sizeof(*cfg));
-	nvmf_opts_init(&cfg->nv);
+	if (defaults)
+		cfg->nv = *defaults;
+	else
+		nvmf_opts_init(&cfg->nv);
 	err[0] = '\0';
 	if (argc < 1)
 		return fail(err, errlen, "empty argument vector");

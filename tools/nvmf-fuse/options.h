@@ -58,6 +58,11 @@ enum fo_result {
  * names the bad argument (-ENOMEM likewise).
  */
 int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, size_t errlen);
+/* The same on top of defaults (a struct nvmf_opts from nvmf_opts_init(),
+ * which reads /etc/nvme/hostnqn and hostid: a caller parsing many command
+ * lines reads them once); NULL: nvmf_opts_init(). */
+int fo_parse_from(const struct nvmf_opts *defaults, int argc, char *const argv[],
+		  struct fo_config *cfg, char *err, size_t errlen);
 void fo_release(struct fo_config *cfg);
 void fo_usage(FILE *f, const char *prog);
 

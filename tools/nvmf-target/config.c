@@ -24,22 +24,29 @@
 #include "tcp/tls_psk.h"
 #endif
 
+/* Wiped through a volatile pointer: the stores must stay (keys, secrets). */
+static void explicit_wipe(char *p, size_t n)
+{
+	volatile char *w = p;
+
+	for (size_t i = 0; i < n; i++)
+		w[i] = 0;
+}
+
 void cfg_free(struct cfg *c)
 {
-	/* Wiped through a volatile pointer: the stores must stay. */
 	for (unsigned i = 0; i < c->nsubsys; i++) {
-		volatile char *k = (volatile char *)c->subsys[i].host_keys;
+		struct cfg_subsys *s = &c->subsys[i];
 
-		for (size_t j = 0; j < sizeof(c->subsys[i].host_keys); j++)
-			k[j] = 0;
-		for (unsigned h = 0; h < CTL_MAX_HOSTS; h++) {
-			ctl_secret_wipe(&c->subsys[i].host_secret[h]);
-			ctl_secret_wipe(&c->subsys[i].ctrl_secret[h]);
-		}
+		if (s->hosts)
+			explicit_wipe((char *)s->hosts, s->hosts_cap * sizeof(*s->hosts));
+		free(s->hosts);
+		free(c->subsys[i].ns);
 	}
 	free(c->subsys);
 	c->subsys = NULL;
 	c->nsubsys = 0;
+	c->subsys_cap = 0;
 }
 
 static int parse_ns(struct cfg_subsys *s, char *args, uint32_t default_shift, char *err,
@@ -52,6 +59,20 @@ static int parse_ns(struct cfg_subsys *s, char *args, uint32_t default_shift, ch
 	if (s->nns >= CTL_MAX_NS) {
 		snprintf(err, errlen, "more than %u namespaces", CTL_MAX_NS);
 		return -ENOSPC;
+	}
+	if (s->nns == s->ns_cap) {
+		unsigned cap = s->ns_cap ? 2 * s->ns_cap : 4;
+		struct cfg_ns *n;
+
+		if (cap > CTL_MAX_NS)
+			cap = CTL_MAX_NS;
+		n = realloc(s->ns, cap * sizeof(*n));
+		if (!n) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		s->ns = n;
+		s->ns_cap = cap;
 	}
 	ns = &s->ns[s->nns];
 	memset(ns, 0, sizeof(*ns));
@@ -124,7 +145,7 @@ static int parse_tls_key(struct cfg *c, struct cfg_subsys *s, const char *key, c
 			return -EINVAL;
 		}
 	}
-	snprintf(s->host_keys[s->nhosts], sizeof(s->host_keys[s->nhosts]), "%s", key);
+	snprintf(s->hosts[s->nhosts].key, sizeof(s->hosts[s->nhosts].key), "%s", key);
 	c->has_keys = true;
 	return 0;
 #else
@@ -160,7 +181,7 @@ static int parse_secret(struct cfg *c, const char *opt, const char *key, struct 
 static int parse_host_opts(struct cfg *c, struct cfg_subsys *s, char *opts, char *err,
 			   size_t errlen)
 {
-	struct ctl_secret *hs = &s->host_secret[s->nhosts], *cs = &s->ctrl_secret[s->nhosts];
+	struct ctl_secret *hs = &s->hosts[s->nhosts].secret, *cs = &s->hosts[s->nhosts].ctrl_secret;
 	char *tok, *save = NULL;
 	bool tls = false;
 	int rc;
@@ -206,7 +227,7 @@ static int parse_host_opts(struct cfg *c, struct cfg_subsys *s, char *opts, char
 bad:
 	ctl_secret_wipe(hs);
 	ctl_secret_wipe(cs);
-	s->host_keys[s->nhosts][0] = 0;
+	explicit_wipe(s->hosts[s->nhosts].key, sizeof(s->hosts[s->nhosts].key));
 	return rc;
 }
 
@@ -248,117 +269,235 @@ static void cfg_check_mode(const char *path, struct cfg *c)
 		 (unsigned)(st.st_mode & 0777));
 }
 
-int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen)
+/* Room for host number s->nhosts, zeroed. The old array holds keys: it is
+ * copied and wiped, never realloc()ed. */
+static int hosts_room(struct cfg_subsys *s, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	char line[1024], err[200];
-	unsigned lineno = 0;
+	unsigned cap;
+	struct cfg_host *n;
+
+	if (s->nhosts < s->hosts_cap)
+		return 0;
+	cap = s->hosts_cap ? 2 * s->hosts_cap : 4;
+	if (cap > CTL_MAX_HOSTS)
+		cap = CTL_MAX_HOSTS;
+	n = calloc(cap, sizeof(*n));
+	if (!n) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (s->hosts) {
+		memcpy(n, s->hosts, s->hosts_cap * sizeof(*n));
+		explicit_wipe((char *)s->hosts, s->hosts_cap * sizeof(*n));
+		free(s->hosts);
+	}
+	s->hosts = n;
+	s->hosts_cap = cap;
+	return 0;
+}
+
+/* One directive (comment and line end already cut off). 0 or -errno with err. */
+static int parse_directive(char *p, uint32_t default_shift, struct cfg *out,
+			   struct cfg_subsys **curp, char *err, size_t errlen)
+{
+	struct cfg_subsys *cur = *curp;
+	char *kw, *arg, *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!*p)
+		return 0;
+	kw = p;
+	p += strcspn(p, " \t");
+	if (*p)
+		*p++ = 0;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	arg = p;
+	for (e = arg + strlen(arg); e > arg && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		e[-1] = 0;
+	if (strcmp(kw, "subsystem") == 0) {
+		struct cfg_subsys *n;
+
+		if (!ctl_nqn_valid(arg) || strcmp(arg, CTL_DISC_NQN) == 0) {
+			snprintf(err, errlen, "'%.60s' is not a valid subsystem NQN", arg);
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < out->nsubsys; i++) {
+			if (strcmp(out->subsys[i].nqn, arg) == 0) {
+				snprintf(err, errlen, "subsystem %.100s listed twice", arg);
+				return -EINVAL;
+			}
+		}
+		if (out->nsubsys == out->subsys_cap) {
+			/* Doubling: each entry is tens of KiB to copy. */
+			unsigned cap = out->subsys_cap ? 2 * out->subsys_cap : 2;
+
+			n = realloc(out->subsys, cap * sizeof(*n));
+			if (!n) {
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+			out->subsys = n;
+			out->subsys_cap = cap;
+		}
+		cur = *curp = &out->subsys[out->nsubsys++];
+		memset(cur, 0, sizeof(*cur));
+		snprintf(cur->nqn, sizeof(cur->nqn), "%s", arg);
+		return 0;
+	}
+	if (strcmp(kw, "host") == 0) {
+		char *opt = arg + strcspn(arg, " \t");
+		int rc;
+
+		if (*opt) {
+			*opt++ = 0;
+			opt += strspn(opt, " \t");
+		}
+		if (!cur || !ctl_nqn_valid(arg) || cur->nhosts >= CTL_MAX_HOSTS) {
+			snprintf(err, errlen, !cur ? "host before any subsystem"
+				 : cur->nhosts >= CTL_MAX_HOSTS ? "too many hosts"
+				 : "invalid host NQN");
+			return -EINVAL;
+		}
+		for (unsigned i = 0; i < cur->nhosts; i++) {
+			if (strcmp(cur->hosts[i].nqn, arg) == 0) {
+				snprintf(err, errlen, "host %.100s listed twice", arg);
+				return -EINVAL;
+			}
+		}
+		rc = hosts_room(cur, err, errlen);
+		if (rc < 0)
+			return rc;
+		rc = parse_host_opts(out, cur, opt, err, errlen);
+		if (rc < 0)
+			return rc;
+		snprintf(cur->hosts[cur->nhosts++].nqn, CTL_NQN_MAX + 1, "%s", arg);
+		return 0;
+	}
+	if (strcmp(kw, "namespace") == 0) {
+		if (!cur) {
+			snprintf(err, errlen, "namespace before any subsystem");
+			return -EINVAL;
+		}
+		return parse_ns(cur, arg, default_shift, err, errlen);
+	}
+	if (strcmp(kw, "dhchap-hash") == 0 || strcmp(kw, "dhchap-dhgroup") == 0)
+		return parse_policy(out, cur, kw, arg, err, errlen);
+	snprintf(err, errlen, "unknown directive '%.40s' (subsystem, host, namespace, "
+		 "dhchap-hash, dhchap-dhgroup)", kw);
+	return -EINVAL;
+}
+
+/* A line longer than this is refused rather than read as two. */
+#define CFG_LINE_MAX 1023
+
+int cfg_parse(const char *name, const char *text, size_t len, uint32_t default_shift,
+	      struct cfg *out, char *msg, size_t msglen)
+{
+	char line[CFG_LINE_MAX + 1], err[200];
 	struct cfg_subsys *cur = NULL;
+	unsigned lineno = 0;
+	size_t pos = 0;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (!f) {
-		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *kw, *arg, *e;
+	while (pos < len && rc == 0) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = (nl ? (size_t)(nl - text) : len) - pos;
+		char *e;
 
 		lineno++;
 		err[0] = 0;
-		if ((e = strchr(p, '#')))
-			*e = 0;
-		p[strcspn(p, "\r\n")] = 0;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			continue;
-		kw = p;
-		p += strcspn(p, " \t");
-		if (*p)
-			*p++ = 0;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		arg = p;
-		for (e = arg + strlen(arg); e > arg && (e[-1] == ' ' || e[-1] == '\t'); e--)
-			e[-1] = 0;
-		if (strcmp(kw, "subsystem") == 0) {
-			struct cfg_subsys *n;
-
-			if (!ctl_nqn_valid(arg) || strcmp(arg, CTL_DISC_NQN) == 0) {
-				snprintf(err, sizeof(err), "'%.60s' is not a valid subsystem NQN", arg);
-				rc = -EINVAL;
-				break;
-			}
-			for (unsigned i = 0; i < out->nsubsys; i++)
-				if (strcmp(out->subsys[i].nqn, arg) == 0)
-					snprintf(err, sizeof(err), "subsystem %.100s listed twice", arg);
-			if (err[0]) {
-				rc = -EINVAL;
-				break;
-			}
-			n = realloc(out->subsys, (out->nsubsys + 1) * sizeof(*n));
-			if (!n) {
-				rc = -ENOMEM;
-				snprintf(err, sizeof(err), "out of memory");
-				break;
-			}
-			out->subsys = n;
-			cur = &n[out->nsubsys++];
-			memset(cur, 0, sizeof(*cur));
-			snprintf(cur->nqn, sizeof(cur->nqn), "%s", arg);
-		} else if (strcmp(kw, "host") == 0) {
-			char *opt = arg + strcspn(arg, " \t");
-
-			if (*opt) {
-				*opt++ = 0;
-				opt += strspn(opt, " \t");
-			}
-			if (!cur || !ctl_nqn_valid(arg) || cur->nhosts >= CTL_MAX_HOSTS) {
-				snprintf(err, sizeof(err), !cur ? "host before any subsystem"
-					 : cur->nhosts >= CTL_MAX_HOSTS ? "too many hosts"
-					 : "invalid host NQN");
-				rc = -EINVAL;
-				break;
-			}
-			for (unsigned i = 0; i < cur->nhosts; i++)
-				if (strcmp(cur->hosts[i], arg) == 0)
-					snprintf(err, sizeof(err), "host %.100s listed twice", arg);
-			if (err[0]) {
-				rc = -EINVAL;
-				break;
-			}
-			rc = parse_host_opts(out, cur, opt, err, sizeof(err));
-			if (rc < 0)
-				break;
-			snprintf(cur->hosts[cur->nhosts++], CTL_NQN_MAX + 1, "%s", arg);
-		} else if (strcmp(kw, "namespace") == 0) {
-			if (!cur) {
-				snprintf(err, sizeof(err), "namespace before any subsystem");
-				rc = -EINVAL;
-				break;
-			}
-			rc = parse_ns(cur, arg, default_shift, err, sizeof(err));
-			if (rc < 0)
-				break;
-		} else if (strcmp(kw, "dhchap-hash") == 0 || strcmp(kw, "dhchap-dhgroup") == 0) {
-			rc = parse_policy(out, cur, kw, arg, err, sizeof(err));
-			if (rc < 0)
-				break;
-		} else {
-			snprintf(err, sizeof(err), "unknown directive '%.40s' (subsystem, host, namespace, "
-				 "dhchap-hash, dhchap-dhgroup)", kw);
+		if (n > CFG_LINE_MAX) {
+			snprintf(err, sizeof(err), "line longer than %d characters", CFG_LINE_MAX);
 			rc = -EINVAL;
 			break;
 		}
+		memcpy(line, text + pos, n);
+		line[n] = 0;
+		pos += n + 1;
+		if (strlen(line) != n) {
+			snprintf(err, sizeof(err), "a NUL byte in the line");
+			rc = -EINVAL;
+			break;
+		}
+		if ((e = strchr(line, '#')))
+			*e = 0;
+		line[strcspn(line, "\r")] = 0;
+		rc = parse_directive(line, default_shift, out, &cur, err, sizeof(err));
 	}
-	fclose(f);
+	/* The line held a key or secret perhaps: wiped (cfg_free() wipes the rest). */
+	{
+		volatile char *w = line;
+
+		for (size_t i = 0; i < sizeof(line); i++)
+			w[i] = 0;
+	}
 	if (rc < 0) {
-		snprintf(msg, msglen, "%s:%u: %s", path, lineno, err);
+		snprintf(msg, msglen, "%s:%u: %s", name, lineno, err);
 		cfg_free(out);
+	}
+	return rc;
+}
+
+/* The whole file, at most this big (a configuration is a few KiB). */
+#define CFG_FILE_MAX (16u << 20)
+
+int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		rc = -errno;
+		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
-	cfg_check_mode(path, out);
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			char *n = cap >= CFG_FILE_MAX ? NULL : malloc(cap ? 2 * cap : 4096);
+
+			if (!n) {
+				fclose(f);
+				if (text) {
+					explicit_wipe(text, len);
+					free(text);
+				}
+				snprintf(msg, msglen, "%s: %s", path, cap >= CFG_FILE_MAX ?
+					 "larger than 16 MiB" : "out of memory");
+				return cap >= CFG_FILE_MAX ? -EFBIG : -ENOMEM;
+			}
+			if (text) {
+				memcpy(n, text, len);
+				explicit_wipe(text, len);
+				free(text);
+			}
+			text = n;
+			cap = cap ? 2 * cap : 4096;
+		}
+		got = fread(text + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	rc = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (rc < 0)
+		snprintf(msg, msglen, "%s: read error", path);
+	else
+		rc = cfg_parse(path, text, len, default_shift, out, msg, msglen);
+	if (text) {
+		explicit_wipe(text, len);
+		free(text);
+	}
+	if (rc == 0)
+		cfg_check_mode(path, out);
 	return rc;
 }
 
@@ -391,10 +530,11 @@ static int apply_subsys(struct ctl_target *t, const struct cfg_subsys *old,
 	 * and admin-queue re-authentications take these. */
 	ctl_subsys_clear_hosts(s);
 	for (unsigned i = 0; i < cs->nhosts; i++) {
-		ctl_subsys_allow_host(s, cs->hosts[i]);
-		ctl_subsys_set_secrets(s, cs->hosts[i],
-				       cs->host_secret[i].len ? &cs->host_secret[i] : NULL,
-				       cs->ctrl_secret[i].len ? &cs->ctrl_secret[i] : NULL);
+		const struct cfg_host *h = &cs->hosts[i];
+
+		ctl_subsys_allow_host(s, h->nqn);
+		ctl_subsys_set_secrets(s, h->nqn, h->secret.len ? &h->secret : NULL,
+				       h->ctrl_secret.len ? &h->ctrl_secret : NULL);
 	}
 	s->auth = cs->auth;
 	/* Namespaces gone or changed. */

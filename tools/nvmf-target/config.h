@@ -16,26 +16,35 @@ struct cfg_ns {
 	bool     ro;
 };
 
+/* An allow-list entry: `host NQN [tls-key=KEY] [dhchap-secret=KEY
+ * [dhchap-ctrl-secret=KEY]]`. */
+struct cfg_host {
+	char     nqn[CTL_NQN_MAX + 1];
+	/* The host's configured TLS PSK, or "". */
+	char     key[NVMF_TLS_KEY_BUFSZ];
+	/* The DH-HMAC-CHAP secrets, parsed; len 0 when none. */
+	struct ctl_secret secret;
+	struct ctl_secret ctrl_secret;
+};
+
 struct cfg_subsys {
 	char     nqn[CTL_NQN_MAX + 1];
-	unsigned nhosts;
-	char     hosts[CTL_MAX_HOSTS][CTL_NQN_MAX + 1];
-	/* `host NQN tls-key=KEY`: the host's configured TLS PSK, or "". */
-	char     host_keys[CTL_MAX_HOSTS][NVMF_TLS_KEY_BUFSZ];
-	/* `host NQN dhchap-secret=KEY [dhchap-ctrl-secret=KEY]`, parsed;
-	 * len 0 when none. */
-	struct ctl_secret host_secret[CTL_MAX_HOSTS];
-	struct ctl_secret ctrl_secret[CTL_MAX_HOSTS];
+	/* nhosts of up to CTL_MAX_HOSTS, malloc()ed (room for hosts_cap, the
+	 * slots past nhosts zero), and nns namespaces of up to CTL_MAX_NS
+	 * (room for ns_cap): fixed arrays of the maxima made every
+	 * subsystem a quarter megabyte. */
+	unsigned nhosts, hosts_cap;
+	struct cfg_host *hosts;
 	/* dhchap-hash / dhchap-dhgroup after `subsystem`: empty lists take
 	 * the global ones. */
 	struct ctl_auth_policy auth;
-	unsigned nns;
-	struct cfg_ns ns[CTL_MAX_NS];
+	unsigned nns, ns_cap;
+	struct cfg_ns *ns;
 };
 
 struct cfg {
-	unsigned nsubsys;
-	struct cfg_subsys *subsys;	/* array of nsubsys */
+	unsigned nsubsys, subsys_cap;
+	struct cfg_subsys *subsys;	/* array of nsubsys (room for subsys_cap) */
 	bool     has_keys;		/* some host line has a TLS key */
 	bool     has_secrets;		/* some host line has a DH-HMAC-CHAP secret */
 	/* dhchap-hash / dhchap-dhgroup before any `subsystem`: the target's
@@ -48,6 +57,10 @@ struct cfg {
  * name one. Returns 0 or -errno with a "file:line: what" message. */
 int  cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *msg, size_t msglen);
 void cfg_free(struct cfg *c);
+/* The same from the file's text (len bytes; name for messages): what
+ * cfg_load() does after reading the file, without its mode check. */
+int  cfg_parse(const char *name, const char *text, size_t len, uint32_t default_shift,
+	       struct cfg *out, char *msg, size_t msglen);
 
 /*
  * Makes the target's subsystems match the configuration: adds the new

@@ -56,8 +56,8 @@ static int tgt_tls_key(void *arg, const char *hostnqn, const char *subnqn, char 
 		if (strcmp(s->nqn, subnqn) != 0)
 			continue;
 		for (unsigned h = 0; h < s->nhosts; h++)
-			if (strcmp(s->hosts[h], hostnqn) == 0 && s->host_keys[h][0])
-				return copy_key(s->host_keys[h], key, keylen);
+			if (strcmp(s->hosts[h].nqn, hostnqn) == 0 && s->hosts[h].key[0])
+				return copy_key(s->hosts[h].key, key, keylen);
 	}
 	if (tt->key && tt->cli_subnqn &&
 	    (strcmp(subnqn, tt->cli_subnqn) == 0 || strcmp(subnqn, NVMF_DISCOVERY_NQN) == 0))

@@ -373,9 +373,41 @@ static const char *conf_path(void)
 }
 
 /*
- * One discovery controller per line: its options are parsed like the
- * command line's, on top of what the command line set (host NQN, output
- * format...). A bad line is reported with its number and skipped.
+ * One line of discovery.conf: one discovery controller, its options parsed
+ * like the command line's on top of base (host NQN, output format...).
+ * line is cut into the words *a points to. 0 with *a ready (the target
+ * finished), 1 for a blank or comment line, else the exit status after
+ * printing why (or the help, for a line with --help) (the caller sets nc_where, so the message names the line).
+ */
+int nc_conf_line(char *line, const struct nc_fab_args *base, const char *help,
+		 struct nc_fab_args *a)
+{
+	char *argv[MAX_CONF_ARGS + 2], *save = NULL, *tok;
+	int argc = 1, r;
+
+	tok = line + strspn(line, " \t");
+	if (*tok == '#' || *tok == '\n' || *tok == '\0')
+		return 1;
+	argv[0] = (char *)nc_cmd;
+	for (tok = strtok_r(line, " =\t\r\n", &save); tok && argc <= MAX_CONF_ARGS;
+	     tok = strtok_r(NULL, " =\t\r\n", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	if (tok)
+		return nc_usage_err("more than %d words on the line", MAX_CONF_ARGS);
+	*a = *base;
+	r = nc_fab_parse(argc, argv, a, help);
+	if (r == 0 && !nc_given(&a->c.t, TC_CO_TRADDR) && !a->c.t.uri)
+		r = nc_usage_err("no -a/--traddr");
+	if (r == 0)
+		r = nc_target_finish(&a->c.t, true);
+	/* --help on a line printed the help: not a target, a failed line. */
+	return r < 0 ? NC_EXIT_USAGE : r;
+}
+
+/*
+ * One discovery controller per line (nc_conf_line); a bad line is
+ * reported with its number and skipped.
  */
 static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn fn)
 {
@@ -392,28 +424,16 @@ static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn f
 		return NC_EXIT_FAIL;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *argv[MAX_CONF_ARGS + 2], *save = NULL, *tok;
 		struct nc_fab_args a;
-		int argc = 1, r;
+		int r;
 
 		lineno++;
-		tok = line + strspn(line, " \t");
-		if (*tok == '#' || *tok == '\n' || *tok == '\0')
-			continue;
-		argv[0] = (char *)nc_cmd;
-		for (tok = strtok_r(line, " =\t\r\n", &save); tok && argc <= MAX_CONF_ARGS;
-		     tok = strtok_r(NULL, " =\t\r\n", &save))
-			argv[argc++] = tok;
-		argv[argc] = NULL;
-		a = *base;
 		snprintf(where, sizeof(where), "%s line %d", path, lineno);
 		nc_where = where;
-		r = nc_fab_parse(argc, argv, &a, help);
-		if (r == 0 && !nc_given(&a.c.t, TC_CO_TRADDR) && !a.c.t.uri)
-			r = nc_usage_err("no -a/--traddr");
-		if (r == 0)
-			r = nc_target_finish(&a.c.t, true);
+		r = nc_conf_line(line, base, help, &a);
 		nc_where = NULL;
+		if (r == 1)
+			continue;
 		if (r) {
 			failed++;
 			continue;

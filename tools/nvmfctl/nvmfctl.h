@@ -261,6 +261,11 @@ struct nc_walk_count {
  * message; the counts into *n. */
 void nc_disc_walk(struct nc_fab_args *a, nc_entry_fn entry, void *user,
 		  struct nc_walk_count *n);
+/* One line of /etc/nvme/discovery.conf (discover.c) parsed into *a on top
+ * of base: 0 (a target), 1 (a blank or comment line) or an exit status
+ * after printing why. line is cut up; *a points into it. */
+int nc_conf_line(char *line, const struct nc_fab_args *base, const char *help,
+		 struct nc_fab_args *a);
 
 /* ---- Options of the inspection commands (inspect.c) ---------------------- */
 
