@@ -87,16 +87,14 @@ static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *e
 		 * CH alone when the CH itself was refused, not the wire HLEN. */
 		size_t hlen = tcp_rx_err_hdr(&hq->rx, &hdr);
 		size_t n;
-		uv_buf_t b;
 
 		n = tcp_build_term_req(hq->term_buf, TCP_ROLE_HOST, err->fes, err->fei,
 				       hdr, hlen);
-		b = uv_buf_init((char *)hq->term_buf, (unsigned)n);
 		if (hq->tls)
 			sent = tcp_tls_io_send_now(&hq->tio, (uv_stream_t *)&hq->tcp,
 						   hq->term_buf, n);
 		else
-			sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
+			sent = tcp_tx_send_now(&hq->tx, hq->term_buf, n);
 	}
 	if (err->fes != 0)
 		xp_set_error(qp, "protocol error: %s; %s H2CTermReq (FES 0x%02x %s, FEI 0x%x)",
@@ -468,6 +466,8 @@ int tcp_host_send_icreq(struct tcp_host_qpair *hq)
 			return UV_EPROTO;
 		return tcp_tx_flush(&hq->tx);
 	}
+	if (hq->tx.sink != NULL)	/* in process (tcp_host_set_sink) */
+		return tcp_tx_send_now(&hq->tx, hq->icreq_buf, n) ? 0 : UV_EPIPE;
 	b = uv_buf_init((char *)hq->icreq_buf, (unsigned)n);
 	hq->icreq_wr.data = hq;
 	return uv_write(&hq->icreq_wr, (uv_stream_t *)&hq->tcp, &b, 1, hq_icreq_written);
@@ -704,10 +704,46 @@ static int hq_init(struct xp_qpair *qp)
 	return hq_tx_init(hq);
 }
 
+/*
+ * In process: the TCP handle is initialized but never connected (no socket
+ * is made), so closing it is as for a real one; bytes go to the sink and
+ * come in through tcp_host_rx_result(tcp_rx_commit()) as hq_read does.
+ */
+static int hq_connect_sink(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid)
+{
+	struct xp_qpair *qp = &hq->base;
+	int rc;
+
+	snprintf(hq->traddr, sizeof(hq->traddr), "%s", traddr);
+	snprintf(hq->trsvcid, sizeof(hq->trsvcid), "%s", trsvcid);
+	snprintf(hq->peer, sizeof(hq->peer), "in-process");
+	rc = uv_tcp_init(qp->loop, &hq->tcp);
+	if (rc != 0)
+		return rc;
+	hq->tcp.data = hq;
+	hq->tcp_open = true;
+	qp->open_handles++;
+	rc = tcp_host_send_icreq(hq);
+	return rc != 0 ? -EPIPE : 0;
+}
+
+int tcp_host_set_sink(struct xp_qpair *qp, tcp_tx_sink_fn sink, void *arg)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+
+	if (qp->state != XP_QP_IDLE || qp->opts.tp.tcp.tls)
+		return -EINVAL;
+	tcp_tx_set_sink(&hq->tx, sink, arg);
+	return 0;
+}
+
 static int hq_connect(struct xp_qpair *qp, const char *traddr, const char *trsvcid)
 {
 	struct tcp_host_qpair *hq = tcp_hq(qp);
 	int rc;
+
+	if (hq->tx.sink != NULL)
+		return hq_connect_sink(hq, traddr, trsvcid);
 
 	if (qp->opts.tp.tcp.tls) {
 		rc = tcp_host_tls_prepare(hq);

@@ -669,17 +669,16 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- Accept ------------------------------------------------------------------ */
 
-int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
+/* A new connection of srv, its handles initialized, owned by the owner
+ * (accepted): all but the socket's own set-up. NULL: out of memory. */
+static struct tcp_cconn *conn_new(struct tcp_srv *srv, bool io)
 {
 	const struct xp_listen_opts *o = &srv->base.opts;
 	struct tcp_cconn *c = calloc(1, offsetof(struct tcp_cconn, q) + o->queue_size);
 	struct tcp_params p0;
-	struct sockaddr_storage ss;
-	int len = sizeof(ss), rc;
-	char ip[64] = "?";
 
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	c->srv = srv;
 	c->max_icd = o->max_icd;
 	c->maxh2cdata = o->max_xfer;
@@ -697,7 +696,7 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		free(c->slots);
 		free(c->discard);
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
 	c->params = p0;
 	if (tcp_tx_init(&c->tx, (uv_stream_t *)&c->sock, &c->params, TCP_CTRL_TX_ARENA,
@@ -706,7 +705,7 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		free(c->slots);
 		free(c->discard);
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
 	uv_tcp_init(srv->base.loop, &c->sock);
 	uv_timer_init(srv->base.loop, &c->timer);
@@ -720,6 +719,19 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	c->q.listener = &srv->base;
 	c->q.io_allowed = io;
 	srv->base.ops->accepted(&c->q, srv->base.arg);
+	return c;
+}
+
+int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
+{
+	const struct xp_listen_opts *o = &srv->base.opts;
+	struct tcp_cconn *c = conn_new(srv, io);
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), rc;
+	char ip[64] = "?";
+
+	if (!c)
+		return -ENOMEM;
 	rc = uv_accept(server, (uv_stream_t *)&c->sock);
 	if (rc == 0 && uv_tcp_getpeername(&c->sock, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET6) {
@@ -765,4 +777,47 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	if (rc < 0)
 		tcp_cconn_close(c, uv_strerror(rc));
 	return 0;
+}
+
+int tcp_cconn_open_sink(struct xp_listener *l, bool io, tcp_tx_sink_fn sink, void *arg,
+			struct tcp_cconn **out)
+{
+	struct tcp_srv *srv = tcp_srv_of(l);
+	struct tcp_cconn *c;
+
+	*out = NULL;
+	if (l->opts.tp.tcp.tls != XP_TLS_NONE || srv->closing)
+		return -EINVAL;
+	c = conn_new(srv, io);
+	if (!c)
+		return -ENOMEM;
+	tcp_tx_set_sink(&c->tx, sink, arg);
+	snprintf(c->peer, sizeof(c->peer), "in-process");
+	snprintf(c->q.peer, sizeof(c->q.peer), "%s", c->peer);
+	snprintf(c->q.local_addr, sizeof(c->q.local_addr), "127.0.0.1");
+	srv->accepted++;
+	uv_timer_start(&c->timer, linger_cb, l->opts.connect_timeout_ms, 0);
+	*out = c;
+	return 0;
+}
+
+void tcp_cconn_input(struct tcp_cconn *c, const void *data, size_t n)
+{
+	while (n > 0 && !c->closed && !c->linger) {
+		void *buf;
+		size_t len;
+
+		tcp_rx_get_buf(&c->rx, &buf, &len);
+		if (len > n)
+			len = n;
+		memcpy(buf, data, len);
+		data = (const uint8_t *)data + len;
+		n -= len;
+		tcp_cconn_rx_result(c, tcp_rx_commit(&c->rx, len));
+	}
+}
+
+struct tcp_tx *tcp_cconn_tx(struct tcp_cconn *c)
+{
+	return &c->tx;
 }
