@@ -1,0 +1,155 @@
+/*
+ * nvmf-target's receive and command path (issue 16): bytes from a host into
+ * the controller side of NVMe/TCP (src/tcp/ctrl), the controller-role queue
+ * pairs (src/transport/ctrl) and the controller (src/controller): ICReq,
+ * Fabrics Connect of an admin and an I/O queue, Property Get/Set, Identify,
+ * Get Log Page, Read, Write, Flush, Dataset Management, Compare, Write
+ * Zeroes, H2CData after R2T, and whatever else the bytes say.
+ *
+ * A target with one subsystem of two RAM namespaces (which complete on the
+ * loop: no threadpool, backend.c) and the discovery subsystem; per input two
+ * connections made in process (tcp_cconn_open_sink), all they send going to
+ * sink(). Byte 0 of the input: bit 0 lets the target use C2HData SUCCESS;
+ * the rest are reads (wire.h), bit 7 of a chunk's control byte naming the
+ * connection (0: the admin queue in the seeds, 1: an I/O queue). Before each
+ * read, the write in flight on each connection is finished.
+ *
+ * Checked: nothing is sent on a closed connection; once both connections
+ * are closed and the loop turned, every connection, request and controller
+ * is gone and no command is counted in flight or holding data buffers.
+ */
+#include "fuzz.h"
+#include "wire.h"
+
+#include <stdio.h>
+
+#include "controller/ctl.h"
+#include "tcp/ctrl/conn.h"
+
+#define SUBNQN "nqn.2014-08.io.libnvmf:fuzz"
+
+static uv_loop_t loop;
+static struct ctl_target target;
+static struct xp_listener *listener;
+
+static int sink(void *arg, const uv_buf_t *iov, unsigned iovcnt)
+{
+	struct tcp_cconn *c = arg;
+	size_t n = 0;
+
+	if (c->closed)
+		abort();
+	for (unsigned k = 0; k < iovcnt; k++)
+		n += iov[k].len;
+	return n > 0 ? 0 : UV_EINVAL;
+}
+
+static void add_ns(struct ctl_subsys *s, const char *backing, uint32_t shift, bool ro,
+		   uint32_t nsid)
+{
+	struct ctl_ns *ns;
+	char msg[256];
+
+	if (ctl_ns_open(&ns, backing, shift, ro, msg, sizeof(msg)) != 0 ||
+	    ctl_subsys_attach_ns(s, ns, nsid) != 0) {
+		fprintf(stderr, "fuzz_target_rx: namespace %s: %s\n", backing, msg);
+		abort();
+	}
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct xp_listen_opts o;
+	struct ctl_subsys *s;
+
+	(void)argc;
+	(void)argv;
+	if (uv_loop_init(&loop) != 0)
+		abort();
+	ctl_target_init(&target, &loop);
+	target.opts.verbose = -1;	/* not even warnings: no output per input */
+	s = ctl_subsys_add(&target, SUBNQN);
+	if (!s)
+		abort();
+	add_ns(s, "ram:1M", 9, false, 1);
+	add_ns(s, "ram:256K", 12, false, 2);
+	add_ns(s, "ram:64K", 9, true, 3);
+	if (ctl_target_add_listener(&target, "127.0.0.1", 4420, true) != 0)
+		abort();
+	ctl_listen_opts(&target, &o);
+	o.tp.tcp.tls = XP_TLS_NONE;
+	o.tp.tcp.stage_size = 16 * 1024;
+	if (xp_listener_create("tcp", &loop, &o, &ctl_xp_ops, &target, &listener) != 0)
+		abort();
+	return 0;
+}
+
+/* Still allocated (closing or not): in the listener's list. */
+static bool alive(const struct tcp_cconn *c)
+{
+	for (struct tcp_cconn *x = tcp_srv_of(listener)->conns; x; x = tcp_cconn_next(x))
+		if (x == c)
+			return true;
+	return false;
+}
+
+/*
+ * What a loop turn does after polling: the listener's check handle sends
+ * what each connection queued (listen.c). Called directly: a loop turn
+ * would poll the loop's own signal pipe, a system call per read; the loop
+ * runs once per input, for the close callbacks.
+ */
+static void flush(void)
+{
+	uv_check_t *h = &tcp_srv_of(listener)->flush;
+
+	h->check_cb(h);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data, *end = data + size;
+	struct tcp_cconn *conn[2];
+	struct wire_chunk ch;
+
+	if (size < 1)
+		return 0;
+	/* Every input starts from the same target: CNTLIDs from 1 again. */
+	target.next_cntlid = 1;
+	listener->opts.c2h_success = (p[0] & 1) != 0;
+	p++;
+	for (int i = 0; i < 2; i++)
+		if (tcp_cconn_open_sink(listener, true, sink, NULL, &conn[i]) != 0)
+			abort();
+	for (int i = 0; i < 2; i++)
+		tcp_tx_set_sink(tcp_cconn_tx(conn[i]), sink, conn[i]);
+
+	while (wire_next_chunk(&p, end, &ch)) {
+		struct tcp_cconn *c = conn[ch.flag];
+
+		for (int i = 0; i < 2; i++)
+			if (alive(conn[i]))
+				tcp_tx_sink_done(tcp_cconn_tx(conn[i]), 0);
+		if (alive(c) && !c->closed && !c->linger)
+			tcp_cconn_input(c, ch.data, ch.len);
+		flush();
+	}
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < 2; i++)
+			if (alive(conn[i]))
+				tcp_tx_sink_done(tcp_cconn_tx(conn[i]), 0);
+		flush();
+	}
+	for (int i = 0; i < 2; i++) {
+		if (!alive(conn[i]))
+			continue;
+		tcp_cconn_close(conn[i], "end of input");
+		if (alive(conn[i]))
+			tcp_tx_sink_done(tcp_cconn_tx(conn[i]), UV_ECANCELED);
+	}
+	uv_run(&loop, UV_RUN_NOWAIT);	/* close callbacks free them */
+	if (tcp_srv_of(listener)->conns != NULL || target.ctrls != NULL || target.inflight != 0 ||
+	    target.data_bytes != 0)
+		abort();
+	return 0;
+}
