@@ -31,5 +31,5 @@ bool wire_next_chunk(const uint8_t **p, const uint8_t *end, struct wire_chunk *c
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-	return "quarantine_size_mb=32:allocator_release_to_os_interval_ms=-1";
+	return "quarantine_size_mb=16:allocator_release_to_os_interval_ms=-1:max_malloc_fill_size=0";
 }
