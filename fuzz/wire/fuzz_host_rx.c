@@ -7,13 +7,14 @@
  * writes the controller asks for with R2T, a command without data.
  *
  * One queue pair per input, connected in process (tcp_host_set_sink): the
- * ICReq and every batch the host sends go to sink(); byte 0 of the input
- * picks the digests the ICReq asks for (bit 0 header, bit 1 data) and the
- * HPDA (bits 4:2); the rest are reads (wire.h), bit 7 of a chunk's control
- * byte finishing the write in flight first, so completions that wait for a
- * write (host_qpair.c, "Buffer lifetime") happen too. Commands are
- * submitted when the ICResp is accepted; their CIDs are 0 to NCMDS - 1, in
- * table order.
+ * ICReq and every batch the host sends go to sink(). Byte 0 of the input
+ * picks the digests the ICReq asks for (bit 0 header, bit 1 data), the
+ * HPDA (bits 4:2) and whether SQ flow control is to be off (bit 5); the
+ * rest are reads (wire.h), bit 7 of a chunk's control byte finishing the
+ * write in flight first, so completions that wait for a write
+ * (host_qpair.c, "Buffer lifetime") happen too. Commands are submitted
+ * when the ICResp is accepted; their CIDs are 0 to NCMDS - 1, in table
+ * order.
  *
  * Checked: every command completes exactly once (at the latest when the
  * queue pair is closed); no byte outside a command's buffer changes; data
@@ -235,6 +236,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cur = qp;
 	hq = tcp_hq(qp);
+	/* As a Connect with CATTR bit 2 would: the controller may complete
+	 * reads with C2HData SUCCESS and report SQHD FFFFh. */
+	xp_qpair_set_sqfc_disable(qp, (data[0] & 0x20) != 0);
 	if (tcp_host_set_sink(qp, sink, NULL) != 0 || xp_qpair_connect(qp, "fuzz", "4420") != 0)
 		abort();
 

@@ -11,8 +11,9 @@
  * connections made in process (tcp_cconn_open_sink), all they send going to
  * sink(). Byte 0 of the input: bit 0 lets the target use C2HData SUCCESS;
  * the rest are reads (wire.h), bit 7 of a chunk's control byte naming the
- * connection (0: the admin queue in the seeds, 1: an I/O queue). Before each
- * read, the write in flight on each connection is finished.
+ * connection (0: the admin queue in the seeds, 1: an I/O queue), which is
+ * made at its first read. Before each read, the write in flight on each
+ * connection is finished.
  *
  * Checked: nothing is sent on a closed connection; once both connections
  * are closed and the loop turned, every connection, request and controller
@@ -87,6 +88,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Still allocated (closing or not): in the listener's list. */
 static bool alive(const struct tcp_cconn *c)
 {
+	if (!c)
+		return false;
 	for (struct tcp_cconn *x = tcp_srv_of(listener)->conns; x; x = tcp_cconn_next(x))
 		if (x == c)
 			return true;
@@ -118,15 +121,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	target.next_cntlid = 1;
 	listener->opts.c2h_success = (p[0] & 1) != 0;
 	p++;
-	for (int i = 0; i < 2; i++)
-		if (tcp_cconn_open_sink(listener, true, sink, NULL, &conn[i]) != 0)
-			abort();
-	for (int i = 0; i < 2; i++)
-		tcp_tx_set_sink(tcp_cconn_tx(conn[i]), sink, conn[i]);
-
+	conn[0] = conn[1] = NULL;
 	while (wire_next_chunk(&p, end, &ch)) {
-		struct tcp_cconn *c = conn[ch.flag];
+		struct tcp_cconn *c;
 
+		/* A connection is made when its first read comes. */
+		if (!conn[ch.flag]) {
+			if (tcp_cconn_open_sink(listener, true, sink, NULL, &conn[ch.flag]) != 0)
+				abort();
+			tcp_tx_set_sink(tcp_cconn_tx(conn[ch.flag]), sink, conn[ch.flag]);
+		}
+		c = conn[ch.flag];
 		for (int i = 0; i < 2; i++)
 			if (alive(conn[i]))
 				tcp_tx_sink_done(tcp_cconn_tx(conn[i]), 0);
