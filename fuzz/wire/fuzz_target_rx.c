@@ -15,9 +15,11 @@
  * made at its first read. Before each read, the write in flight on each
  * connection is finished.
  *
- * Checked: nothing is sent on a closed connection; once both connections
- * are closed and the loop turned, every connection, request and controller
- * is gone and no command is counted in flight or holding data buffers.
+ * Checked: what the target sends passes the host side of the framer
+ * (headers, layout, digests); nothing is sent on a closed connection; once
+ * both connections are closed and the loop turned, every connection,
+ * request and controller is gone and no command is counted in flight or
+ * holding data buffers.
  */
 #include "fuzz.h"
 #include "wire.h"
@@ -33,16 +35,84 @@ static uv_loop_t loop;
 static struct ctl_target target;
 static struct xp_listener *listener;
 
+/*
+ * What the target sends must pass the host side of our own framer (the
+ * role a host plays, tcp/rx.h): one checker per connection, its parameters
+ * those the connection negotiated once the ICResp is out.
+ */
+struct checker {
+	struct tcp_rx rx;
+	struct tcp_cconn *c;
+};
+
+static struct checker checkers[2];
+static uint8_t *scratch;	/* where C2HData lands: at most MDTS bytes */
+static size_t scratch_len;
+
+static int chk_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		   const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
+{
+	(void)arg;
+	(void)err;
+	if (hdr->ch.pdu_type == NVMF_TCP_C2H_DATA || hdr->ch.pdu_type == NVMF_TCP_R2T) {
+		if (lay->datal > scratch_len)
+			abort();	/* more than MDTS in one PDU */
+		*dst = scratch;
+	}
+	return 0;
+}
+
+static int chk_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		   const struct tcp_rx_layout *lay, void *data, bool ddgst_ok,
+		   struct tcp_err *err)
+{
+	struct checker *k = arg;
+
+	(void)lay;
+	(void)data;
+	(void)err;
+	if (!ddgst_ok)
+		abort();	/* a data digest the target computed wrongly */
+	if (hdr->ch.pdu_type == NVMF_TCP_ICRESP) {
+		struct tcp_params p;
+
+		memset(&p, 0, sizeof(p));
+		p.role = TCP_ROLE_HOST;
+		p.hdgst = k->c->params.hdgst;
+		p.ddgst = k->c->params.ddgst;
+		p.rx_pda = k->c->params.tx_pda;
+		tcp_rx_set_params(&k->rx, &p);
+	}
+	return 0;
+}
+
+static const struct tcp_rx_ops chk_ops = { .on_hdr = chk_hdr, .on_pdu = chk_pdu };
+
 static int sink(void *arg, const uv_buf_t *iov, unsigned iovcnt)
 {
-	struct tcp_cconn *c = arg;
+	struct checker *k = arg;
 	size_t n = 0;
 
-	if (c->closed)
+	if (k->c->closed)
 		abort();
-	for (unsigned k = 0; k < iovcnt; k++)
-		n += iov[k].len;
+	for (unsigned i = 0; i < iovcnt; i++) {
+		n += iov[i].len;
+		if (tcp_rx_feed(&k->rx, iov[i].base, iov[i].len) != 0)
+			abort();	/* a PDU a host must refuse */
+	}
 	return n > 0 ? 0 : UV_EINVAL;
+}
+
+static void checker_start(struct checker *k, struct tcp_cconn *c)
+{
+	struct tcp_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.role = TCP_ROLE_HOST;
+	tcp_rx_free(&k->rx);
+	if (tcp_rx_init(&k->rx, &p, 4096, &chk_ops, k) != 0)
+		abort();
+	k->c = c;
 }
 
 static void add_ns(struct ctl_subsys *s, const char *backing, uint32_t shift, bool ro,
@@ -81,6 +151,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	o.tp.tcp.tls = XP_TLS_NONE;
 	o.tp.tcp.stage_size = 16 * 1024;
 	if (xp_listener_create("tcp", &loop, &o, &ctl_xp_ops, &target, &listener) != 0)
+		abort();
+	scratch_len = o.max_xfer;
+	scratch = malloc(scratch_len);
+	if (!scratch)
 		abort();
 	return 0;
 }
@@ -129,7 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!conn[ch.flag]) {
 			if (tcp_cconn_open_sink(listener, true, sink, NULL, &conn[ch.flag]) != 0)
 				abort();
-			tcp_tx_set_sink(tcp_cconn_tx(conn[ch.flag]), sink, conn[ch.flag]);
+			checker_start(&checkers[ch.flag], conn[ch.flag]);
+			tcp_tx_set_sink(tcp_cconn_tx(conn[ch.flag]), sink, &checkers[ch.flag]);
 		}
 		c = conn[ch.flag];
 		for (int i = 0; i < 2; i++)
