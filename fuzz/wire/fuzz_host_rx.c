@@ -18,9 +18,10 @@
  *
  * Checked: every command completes exactly once (at the latest when the
  * queue pair is closed); no byte outside a command's buffer changes; data
- * the host sends comes from the buffer of a command that writes, within it;
- * nothing is sent once the queue pair failed, and a failed queue pair has
- * nothing outstanding.
+ * the host sends comes from the buffer of a command that writes, within it,
+ * in PDUs the controller side of the framer accepts (headers, layout,
+ * digests, H2CData within MAXH2CDATA); nothing is sent once the queue pair
+ * failed, and a failed queue pair has nothing outstanding.
  */
 #include "fuzz.h"
 #include "wire.h"
@@ -109,14 +110,66 @@ static void on_closed(struct xp_qpair *qp, void *arg)
 	closed = true;
 }
 
-/* What the host sends: nothing once failed; data only from a writer's buffer. */
+/*
+ * What the host sends must pass the controller side of our own framer,
+ * with the parameters the host negotiated once the ICResp is accepted.
+ */
+static struct tcp_rx checker;
+static uint8_t scratch[16384];	/* where data lands: the largest command is 8 KiB */
+
+static int chk_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		   const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
+{
+	(void)arg;
+	(void)hdr;
+	(void)err;
+	if (lay->datal > sizeof(scratch))
+		abort();
+	*dst = scratch;
+	return 0;
+}
+
+static int chk_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
+		   const struct tcp_rx_layout *lay, void *data, bool ddgst_ok,
+		   struct tcp_err *err)
+{
+	(void)arg;
+	(void)hdr;
+	(void)lay;
+	(void)data;
+	(void)err;
+	if (!ddgst_ok)
+		abort();	/* a data digest the host computed wrongly */
+	return 0;
+}
+
+static const struct tcp_rx_ops chk_ops = { .on_hdr = chk_hdr, .on_pdu = chk_pdu };
+
+/* What the host sends: nothing once failed; data only from a writer's
+ * buffer; PDUs a controller accepts. */
 static int sink(void *arg, const uv_buf_t *iov, unsigned iovcnt)
 {
 	enum xp_qpair_state st = xp_qpair_state(cur);
+	struct tcp_host_qpair *hq = tcp_hq(cur);
 
 	(void)arg;
 	if (st == XP_QP_FAILED || st == XP_QP_CLOSING)
 		abort();
+	if (hq->ic_done && !checker.params.max_icd) {
+		struct tcp_params p;
+
+		memset(&p, 0, sizeof(p));
+		p.role = TCP_ROLE_CTRL;
+		p.hdgst = hq->params.hdgst;
+		p.ddgst = hq->params.ddgst;
+		p.rx_pda = hq->cpda;
+		p.maxh2cdata = hq->params.maxh2cdata;
+		p.max_icd = 1024;	/* the queue pair's icd_max */
+		tcp_rx_set_params(&checker, &p);
+	}
+	for (unsigned k = 0; k < iovcnt; k++)
+		if (tcp_rx_feed(&checker, iov[k].base, iov[k].len) != 0)
+			abort();	/* a PDU a controller must refuse */
 	for (unsigned k = 0; k < iovcnt; k++) {
 		const uint8_t *b = (const uint8_t *)iov[k].base;
 		bool ok = false;
@@ -130,6 +183,17 @@ static int sink(void *arg, const uv_buf_t *iov, unsigned iovcnt)
 			abort();
 	}
 	return 0;
+}
+
+static void checker_start(void)
+{
+	struct tcp_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.role = TCP_ROLE_CTRL;
+	tcp_rx_free(&checker);
+	if (tcp_rx_init(&checker, &p, 4096, &chk_ops, NULL) != 0)
+		abort();
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -236,6 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	cur = qp;
 	hq = tcp_hq(qp);
+	checker_start();
 	/* As a Connect with CATTR bit 2 would: the controller may complete
 	 * reads with C2HData SUCCESS and report SQHD FFFFh. */
 	xp_qpair_set_sqfc_disable(qp, (data[0] & 0x20) != 0);
