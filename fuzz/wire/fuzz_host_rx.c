@@ -9,8 +9,9 @@
  * One queue pair per input, connected in process (tcp_host_set_sink): the
  * ICReq and every batch the host sends go to sink(). Byte 0 of the input
  * picks the digests the ICReq asks for (bit 0 header, bit 1 data), the
- * HPDA (bits 4:2) and whether SQ flow control is to be off (bit 5); the
- * rest are reads (wire.h), bit 7 of a chunk's control byte finishing the
+ * HPDA (bits 4:2), whether SQ flow control is to be off (bit 5) and
+ * whether a command that succeeded is submitted again, once, with the next
+ * generation of its CID (bit 6: 0400h + i); the rest are reads (wire.h), bit 7 of a chunk's control byte finishing the
  * write in flight first, so completions that wait for a write
  * (host_qpair.c, "Buffer lifetime") happen too. Commands are submitted
  * when the ICResp is accepted; their CIDs are 0 to NCMDS - 1, in table
@@ -58,8 +59,10 @@ static uint8_t *arena;		/* [GUARD | buffer | GUARD] per command */
 static uint8_t *pristine;	/* what arena held before the input */
 static size_t arena_len;
 static size_t off[NCMDS];	/* of each buffer in arena */
-static unsigned completions[NCMDS];
-static bool submitted[NCMDS];
+/* [i][gen]: a command is submitted again once (gen 1) when byte 0 says so. */
+static unsigned completions[NCMDS][2];
+static bool submitted[NCMDS][2];
+static bool resubmit;
 static bool closed;
 static struct xp_qpair *cur;
 
@@ -68,14 +71,40 @@ static uint8_t fill_byte(size_t i)
 	return (uint8_t)(0xa5 ^ i);
 }
 
+static void submit(struct xp_qpair *qp, size_t i, unsigned gen);
+
 static void cmd_cb(struct xp_qpair *qp, const struct xp_cpl *cpl, int status, void *arg)
 {
-	size_t i = (size_t)(uintptr_t)arg;
+	size_t i = (size_t)(uintptr_t)arg & 0xff;
+	unsigned gen = (unsigned)((uintptr_t)arg >> 8);
 
-	(void)qp;
-	(void)status;
-	if (i >= NCMDS || !submitted[i] || ++completions[i] > 1 || cpl == NULL)
+	if (i >= NCMDS || gen > 1 || !submitted[i][gen] || ++completions[i][gen] > 1 ||
+	    cpl == NULL)
 		abort();
+	/* The slot comes back with the next generation of its CID: answers
+	 * for the old one must now be refused (transport/qpair.c). */
+	if (resubmit && gen == 0 && status == 0 && xp_qpair_state(qp) == XP_QP_READY)
+		submit(qp, i, 1);
+}
+
+static void submit(struct xp_qpair *qp, size_t i, unsigned gen)
+{
+	struct xp_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.sqe.opcode = cmds[i].opc;
+	c.sqe.nsid = nvmf_htole32(cmds[i].opc == 0x06 || cmds[i].opc == 0x02 ? 0 : 1);
+	c.sqe.cdw10 = nvmf_htole32(cmds[i].cdw10);
+	if (cmds[i].dir != XP_DIR_NONE && cmds[i].opc != 0x06)
+		c.sqe.cdw12 = nvmf_htole32(cmds[i].len / 512 - 1);
+	c.buf = cmds[i].len ? arena + off[i] : NULL;
+	c.len = cmds[i].len;
+	c.dir = cmds[i].dir;
+	c.cb = cmd_cb;
+	c.arg = (void *)(uintptr_t)(i | gen << 8);
+	if (xp_submit(qp, &c) != 0)
+		abort();	/* a queue pair of 32 entries takes all 8, twice */
+	submitted[i][gen] = true;
 }
 
 static void on_connect(struct xp_qpair *qp, int status, void *arg)
@@ -83,24 +112,8 @@ static void on_connect(struct xp_qpair *qp, int status, void *arg)
 	(void)arg;
 	if (status != 0)
 		return;
-	for (size_t i = 0; i < NCMDS; i++) {
-		struct xp_cmd c;
-
-		memset(&c, 0, sizeof(c));
-		c.sqe.opcode = cmds[i].opc;
-		c.sqe.nsid = nvmf_htole32(cmds[i].opc == 0x06 || cmds[i].opc == 0x02 ? 0 : 1);
-		c.sqe.cdw10 = nvmf_htole32(cmds[i].cdw10);
-		if (cmds[i].dir != XP_DIR_NONE && cmds[i].opc != 0x06)
-			c.sqe.cdw12 = nvmf_htole32(cmds[i].len / 512 - 1);
-		c.buf = cmds[i].len ? arena + off[i] : NULL;
-		c.len = cmds[i].len;
-		c.dir = cmds[i].dir;
-		c.cb = cmd_cb;
-		c.arg = (void *)(uintptr_t)i;
-		if (xp_submit(qp, &c) != 0)
-			abort();	/* a fresh queue pair of 32 entries takes 8 */
-		submitted[i] = true;
-	}
+	for (size_t i = 0; i < NCMDS; i++)
+		submit(qp, i, 0);
 }
 
 static void on_closed(struct xp_qpair *qp, void *arg)
@@ -304,6 +317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* As a Connect with CATTR bit 2 would: the controller may complete
 	 * reads with C2HData SUCCESS and report SQHD FFFFh. */
 	xp_qpair_set_sqfc_disable(qp, (data[0] & 0x20) != 0);
+	resubmit = (data[0] & 0x40) != 0;
 	if (tcp_host_set_sink(qp, sink, NULL) != 0 || xp_qpair_connect(qp, "fuzz", "4420") != 0)
 		abort();
 
@@ -327,8 +341,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!closed)
 		abort();
 	for (size_t i = 0; i < NCMDS; i++)
-		if (submitted[i] != (completions[i] == 1))
-			abort();
+		for (unsigned gen = 0; gen < 2; gen++)
+			if (submitted[i][gen] != (completions[i][gen] == 1))
+				abort();
 	check_buffers();
 	return 0;
 }

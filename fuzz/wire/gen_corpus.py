@@ -255,6 +255,13 @@ def host_sessions():
     S["hpda-aligned"] = bytes([3 << 2]) + cut([(icresp(), False),
                                                (c2h(3, 0, pattern(512, 2), pda=3), False),
                                                (rsp(3), False)], "pdu")
+    # Bit 6: a command that succeeded is submitted again as CID 0400h + i;
+    # an answer for the old CID must then be refused.
+    S["resubmit-new-cid"] = b"\x40" + cut([(icresp(), False), (rsp(6), True), (rsp(0x406), True),
+                                            (c2h(3, 0, pattern(512, 1)), True), (rsp(3), False),
+                                            (c2h(0x403, 0, pattern(512, 2), success=True), True)],
+                                           "pdu")
+    S["resubmit-stale-cid"] = b"\x40" + cut([(icresp(), False), (rsp(6), True), (rsp(6), True)], "pdu")
     return S
 
 
