@@ -704,46 +704,13 @@ static int hq_init(struct xp_qpair *qp)
 	return hq_tx_init(hq);
 }
 
-/*
- * In process: the TCP handle is initialized but never connected (no socket
- * is made), so closing it is as for a real one; bytes go to the sink and
- * come in through tcp_host_rx_result(tcp_rx_commit()) as hq_read does.
- */
-static int hq_connect_sink(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid)
-{
-	struct xp_qpair *qp = &hq->base;
-	int rc;
-
-	snprintf(hq->traddr, sizeof(hq->traddr), "%s", traddr);
-	snprintf(hq->trsvcid, sizeof(hq->trsvcid), "%s", trsvcid);
-	snprintf(hq->peer, sizeof(hq->peer), "in-process");
-	rc = uv_tcp_init(qp->loop, &hq->tcp);
-	if (rc != 0)
-		return rc;
-	hq->tcp.data = hq;
-	hq->tcp_open = true;
-	qp->open_handles++;
-	rc = tcp_host_send_icreq(hq);
-	return rc != 0 ? -EPIPE : 0;
-}
-
-int tcp_host_set_sink(struct xp_qpair *qp, tcp_tx_sink_fn sink, void *arg)
-{
-	struct tcp_host_qpair *hq = tcp_hq(qp);
-
-	if (qp->state != XP_QP_IDLE || qp->opts.tp.tcp.tls)
-		return -EINVAL;
-	tcp_tx_set_sink(&hq->tx, sink, arg);
-	return 0;
-}
-
 static int hq_connect(struct xp_qpair *qp, const char *traddr, const char *trsvcid)
 {
 	struct tcp_host_qpair *hq = tcp_hq(qp);
 	int rc;
 
 	if (hq->tx.sink != NULL)
-		return hq_connect_sink(hq, traddr, trsvcid);
+		return tcp_conn_start_sink(hq, traddr, trsvcid);
 
 	if (qp->opts.tp.tcp.tls) {
 		rc = tcp_host_tls_prepare(hq);

@@ -106,6 +106,8 @@ static inline struct tcp_host_qpair *tcp_hq(struct xp_qpair *qp)
 /* conn.c */
 int  tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid);
 void tcp_conn_close(struct tcp_host_qpair *hq);
+/* In process (tcp_host_set_sink): no socket, the ICReq into the sink. */
+int  tcp_conn_start_sink(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid);
 /* host_qpair.c: the TCP connection is up; start TLS or ICReq/ICResp. */
 void tcp_host_connected(struct tcp_host_qpair *hq);
 void tcp_host_conn_failed(struct tcp_host_qpair *hq, int uverr);

@@ -313,6 +313,11 @@ static void linger_cb(uv_timer_t *t)
 			   : !c->ic_done ? "no ICReq in time" : "no Connect in time");
 }
 
+void tcp_cconn_setup_deadline(struct tcp_cconn *c)
+{
+	uv_timer_start(&c->timer, linger_cb, c->srv->base.opts.connect_timeout_ms, 0);
+}
+
 /* Close once the queued PDUs are written (bounded by a timer). */
 static void conn_linger(struct tcp_cconn *c)
 {
@@ -669,9 +674,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- Accept ------------------------------------------------------------------ */
 
-/* A new connection of srv, its handles initialized, owned by the owner
- * (accepted): all but the socket's own set-up. NULL: out of memory. */
-static struct tcp_cconn *conn_new(struct tcp_srv *srv, bool io)
+struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io)
 {
 	const struct xp_listen_opts *o = &srv->base.opts;
 	struct tcp_cconn *c = calloc(1, offsetof(struct tcp_cconn, q) + o->queue_size);
@@ -725,7 +728,7 @@ static struct tcp_cconn *conn_new(struct tcp_srv *srv, bool io)
 int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 {
 	const struct xp_listen_opts *o = &srv->base.opts;
-	struct tcp_cconn *c = conn_new(srv, io);
+	struct tcp_cconn *c = tcp_cconn_new(srv, io);
 	struct sockaddr_storage ss;
 	int len = sizeof(ss), rc;
 	char ip[64] = "?";
@@ -768,7 +771,7 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	srv->accepted++;
 	tcp_srv_log(srv, NVMF_LOG_INFO, "%s: connected", c->peer);
 	uv_tcp_nodelay(&c->sock, 1);
-	uv_timer_start(&c->timer, linger_cb, o->connect_timeout_ms, 0);
+	tcp_cconn_setup_deadline(c);
 	if (o->tp.tcp.tls != XP_TLS_NONE && tcp_cconn_tls_init(c) < 0) {
 		tcp_cconn_close(c, "out of memory for TLS");
 		return -ENOMEM;
@@ -777,47 +780,4 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	if (rc < 0)
 		tcp_cconn_close(c, uv_strerror(rc));
 	return 0;
-}
-
-int tcp_cconn_open_sink(struct xp_listener *l, bool io, tcp_tx_sink_fn sink, void *arg,
-			struct tcp_cconn **out)
-{
-	struct tcp_srv *srv = tcp_srv_of(l);
-	struct tcp_cconn *c;
-
-	*out = NULL;
-	if (l->opts.tp.tcp.tls != XP_TLS_NONE || srv->closing)
-		return -EINVAL;
-	c = conn_new(srv, io);
-	if (!c)
-		return -ENOMEM;
-	tcp_tx_set_sink(&c->tx, sink, arg);
-	snprintf(c->peer, sizeof(c->peer), "in-process");
-	snprintf(c->q.peer, sizeof(c->q.peer), "%s", c->peer);
-	snprintf(c->q.local_addr, sizeof(c->q.local_addr), "127.0.0.1");
-	srv->accepted++;
-	uv_timer_start(&c->timer, linger_cb, l->opts.connect_timeout_ms, 0);
-	*out = c;
-	return 0;
-}
-
-void tcp_cconn_input(struct tcp_cconn *c, const void *data, size_t n)
-{
-	while (n > 0 && !c->closed && !c->linger) {
-		void *buf;
-		size_t len;
-
-		tcp_rx_get_buf(&c->rx, &buf, &len);
-		if (len > n)
-			len = n;
-		memcpy(buf, data, len);
-		data = (const uint8_t *)data + len;
-		n -= len;
-		tcp_cconn_rx_result(c, tcp_rx_commit(&c->rx, len));
-	}
-}
-
-struct tcp_tx *tcp_cconn_tx(struct tcp_cconn *c)
-{
-	return &c->tx;
 }
