@@ -6,8 +6,10 @@
  * Get Log Page, Read, Write, Flush, Dataset Management, Compare, Write
  * Zeroes, H2CData after R2T, and whatever else the bytes say.
  *
- * A target with one subsystem of two RAM namespaces (which complete on the
- * loop: no threadpool, backend.c) and the discovery subsystem; per input two
+ * A target with a subsystem of three RAM namespaces (which complete on the
+ * loop: no threadpool, backend.c), one whose host must authenticate
+ * (DH-HMAC-CHAP with SHA-256 and the NULL group) and the discovery
+ * subsystem; per input two
  * connections made in process (tcp_cconn_open_sink), all they send going to
  * sink(). Byte 0 of the input: bit 0 lets the target use C2HData SUCCESS;
  * the rest are reads (wire.h), bit 7 of a chunk's control byte naming the
@@ -30,6 +32,10 @@
 #include "tcp/ctrl/conn.h"
 
 #define SUBNQN "nqn.2014-08.io.libnvmf:fuzz"
+/* A subsystem whose one host authenticates (DH-HMAC-CHAP): its Connect
+ * starts the AUTH_Send/AUTH_Receive exchange (src/controller/auth.c). */
+#define AUTHNQN "nqn.2014-08.io.libnvmf:fuzz-auth"
+#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:6b1e5c3a-4f3e-4a57-9d7a-1f0c2b3d4e5f"
 
 static uv_loop_t loop;
 static struct ctl_target target;
@@ -131,6 +137,7 @@ static void add_ns(struct ctl_subsys *s, const char *backing, uint32_t shift, bo
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct xp_listen_opts o;
+	struct ctl_secret secret;
 	struct ctl_subsys *s;
 
 	(void)argc;
@@ -145,6 +152,22 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	add_ns(s, "ram:1M", 9, false, 1);
 	add_ns(s, "ram:256K", 12, false, 2);
 	add_ns(s, "ram:64K", 9, true, 3);
+	/* SHA-256 and the NULL group only: no modular exponentiation, whose
+	 * milliseconds per input would leave little time for the parsers. */
+	s = ctl_subsys_add(&target, AUTHNQN);
+	if (!s || ctl_subsys_allow_host(s, HOSTNQN) != 0)
+		abort();
+	memset(&secret, 0, sizeof(secret));
+	secret.len = 32;
+	for (int i = 0; i < 32; i++)
+		secret.key[i] = (uint8_t)(i * 3 + 1);
+	if (ctl_subsys_set_secrets(s, HOSTNQN, &secret, &secret) != 0)
+		abort();
+	s->auth.nhash = 1;
+	s->auth.hash[0] = 1;
+	s->auth.ndh = 1;
+	s->auth.dh[0] = 0;
+	add_ns(s, "ram:64K", 9, false, 1);
 	if (ctl_target_add_listener(&target, "127.0.0.1", 4420, true) != 0)
 		abort();
 	ctl_listen_opts(&target, &o);

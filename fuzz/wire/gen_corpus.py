@@ -323,7 +323,44 @@ def target_sessions():
     S["connect-io-first"] = b"\0" + cut([(icreq(), True), (connect(0, 1, 31, 1), True)], "pdu")
     S["c2h-success"] = b"\x01" + cut(enabled() + [(cmd(sqe(0x02, 1, nsid=1, length=512)), True)],
                                      "pdu")
+    # DH-HMAC-CHAP: Connect to the subsystem whose host authenticates, then
+    # AUTH_Negotiate (SHA-256, NULL group), AUTH_Receive of the Challenge, a
+    # Reply (whose response is wrong: the fuzzer cannot compute it) and an
+    # AUTH_Receive of the Failure1; and a host that gives up (Failure2).
+    neg = auth_negotiate(1, [1], [0])
+    reply = struct.pack("<BBxxHBxBxHI", 1, 2, 1, 32, 0, 0, 0) + bytes(64)
+    fail2 = struct.pack("<BBxxHBB", 0, 0xF0, 1, 1, 1)
+    S["auth-reply"] = b"\0" + cut([(icreq(), False),
+                                   (connect(0, 0, 31, 0xFFFF, subnqn=AUTHNQN, kato=0), False),
+                                   (auth_send(1, neg), False), (auth_recv(2, 1024), False),
+                                   (auth_send(3, reply), False), (auth_recv(4, 1024), False)], "pdu")
+    S["auth-failure2"] = b"\0" + cut([(icreq(), False),
+                                      (connect(0, 0, 31, 0xFFFF, subnqn=AUTHNQN, kato=0), False),
+                                      (auth_send(1, neg), False), (auth_recv(2, 1024), False),
+                                      (auth_send(3, fail2), False)], "pdu")
     return S
+
+
+AUTHNQN = b"nqn.2014-08.io.libnvmf:fuzz-auth"
+
+
+def auth_negotiate(t_id, hashes, groups):
+    d = bytearray(64)
+    d[0], d[2], d[3] = 1, len(hashes), len(groups)
+    d[4:4 + len(hashes)] = bytes(hashes)
+    d[34:34 + len(groups)] = bytes(groups)
+    return struct.pack("<BBxxHBB", 0, 0, t_id, 0, 1) + bytes(d)
+
+
+def auth_send(cid, msg):
+    # Authentication Send: SECP E9h, SPSP0/1 01h, TL, the message in capsule.
+    return cmd(sqe(0x7F, cid, fctype=0x05, length=len(msg), icd=True,
+                   raw=[(41, bytes([1, 1, 0xE9])), (44, struct.pack("<I", len(msg)))]), msg)
+
+
+def auth_recv(cid, al):
+    return cmd(sqe(0x7F, cid, fctype=0x06, length=al,
+                   raw=[(41, bytes([1, 1, 0xE9])), (44, struct.pack("<I", al))]))
 
 
 def enabled(cattr=4):
