@@ -11,7 +11,8 @@
  * picks the digests the ICReq asks for (bit 0 header, bit 1 data), the
  * HPDA (bits 4:2), whether SQ flow control is to be off (bit 5) and
  * whether a command that succeeded is submitted again, once, with the next
- * generation of its CID (bit 6: 0400h + i); the rest are reads (wire.h), bit 7 of a chunk's control byte finishing the
+ * generation of its CID (bit 6: 0400h + i), and whether the first write
+ * that a read finishes fails (bit 7); the rest are reads (wire.h), bit 7 of a chunk's control byte finishing the
  * write in flight first, so completions that wait for a write
  * (host_qpair.c, "Buffer lifetime") happen too. Commands are submitted
  * when the ICResp is accepted; their CIDs are 0 to NCMDS - 1, in table
@@ -63,6 +64,7 @@ static size_t off[NCMDS];	/* of each buffer in arena */
 static unsigned completions[NCMDS][2];
 static bool submitted[NCMDS][2];
 static bool resubmit;
+static bool write_fails;
 static bool closed;
 static struct xp_qpair *cur;
 
@@ -318,12 +320,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * reads with C2HData SUCCESS and report SQHD FFFFh. */
 	xp_qpair_set_sqfc_disable(qp, (data[0] & 0x20) != 0);
 	resubmit = (data[0] & 0x40) != 0;
+	write_fails = (data[0] & 0x80) != 0;
 	if (tcp_host_set_sink(qp, sink, NULL) != 0 || xp_qpair_connect(qp, "fuzz", "4420") != 0)
 		abort();
 
 	while (wire_next_chunk(&p, end, &ch)) {
-		if (ch.flag)
-			tcp_tx_sink_done(&hq->tx, 0);
+		if (ch.flag) {
+			/* Byte 0 bit 7: the first write that finishes fails, as
+			 * when the controller resets the connection. */
+			tcp_tx_sink_done(&hq->tx, write_fails && hq->tx.inflight ? UV_ECONNRESET : 0);
+			if (hq->tx.writes > 0)
+				write_fails = false;
+		}
 		if (!feed(hq, ch.data, ch.len))
 			break;
 		flush(hq);

@@ -9,13 +9,13 @@
  * A target with a subsystem of three RAM namespaces (which complete on the
  * loop: no threadpool, backend.c), one whose host must authenticate
  * (DH-HMAC-CHAP with SHA-256 and the NULL group) and the discovery
- * subsystem; per input two
- * connections made in process (tcp_cconn_open_sink), all they send going to
- * sink(). Byte 0 of the input: bit 0 lets the target use C2HData SUCCESS;
- * the rest are reads (wire.h), bit 7 of a chunk's control byte naming the
- * connection (0: the admin queue in the seeds, 1: an I/O queue), which is
- * made at its first read. Before each read, the write in flight on each
- * connection is finished.
+ * subsystem; per input up to two connections made in process
+ * (tcp_cconn_open_sink), all they send going to sink(). Byte 0 of the
+ * input: bit 0 lets the target use C2HData SUCCESS, bits 3:1 make the Nth
+ * write that finishes fail (0: none); the rest are reads (wire.h), bit 7 of
+ * a chunk's control byte naming the connection (0: the admin queue in the
+ * seeds, 1: an I/O queue), which is made at its first read. Before each
+ * read, the write in flight on each connection is finished.
  *
  * Checked: what the target sends passes the host side of the framer
  * (headers, layout, digests); nothing is sent on a closed connection; once
@@ -206,6 +206,22 @@ static void flush(void)
 	h->check_cb(h);
 }
 
+/*
+ * The write in flight on c is through, or, if it is the one byte 0 bits 3:1
+ * name (the first, second... write finished in this input), failed as when
+ * the host resets the connection.
+ */
+static unsigned writes_done, write_fails;
+
+static void write_done(struct tcp_cconn *c)
+{
+	struct tcp_tx *tx = tcp_cconn_tx(c);
+
+	if (!tx->inflight)
+		return;
+	tcp_tx_sink_done(tx, ++writes_done == write_fails ? UV_ECONNRESET : 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data, *end = data + size;
@@ -217,6 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Every input starts from the same target: CNTLIDs from 1 again. */
 	target.next_cntlid = 1;
 	listener->opts.c2h_success = (p[0] & 1) != 0;
+	writes_done = 0;
+	write_fails = (p[0] >> 1) & 7;
 	p++;
 	conn[0] = conn[1] = NULL;
 	while (wire_next_chunk(&p, end, &ch)) {
@@ -232,7 +250,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c = conn[ch.flag];
 		for (int i = 0; i < 2; i++)
 			if (alive(conn[i]))
-				tcp_tx_sink_done(tcp_cconn_tx(conn[i]), 0);
+				write_done(conn[i]);
 		if (alive(c) && !c->closed && !c->linger)
 			tcp_cconn_input(c, ch.data, ch.len);
 		flush();
@@ -240,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int k = 0; k < 3; k++) {
 		for (int i = 0; i < 2; i++)
 			if (alive(conn[i]))
-				tcp_tx_sink_done(tcp_cconn_tx(conn[i]), 0);
+				write_done(conn[i]);
 		flush();
 	}
 	for (int i = 0; i < 2; i++) {

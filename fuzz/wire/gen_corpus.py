@@ -234,6 +234,9 @@ def host_sessions():
             pd = list(zip(seq, fl))
             for how in ("pdu", "small", "big"):
                 S["session-%s-%s" % (tag, how)] = cfg + cut(pd, how, "host")
+            if tag == "plain":
+                # Byte 0 bit 7: the first write that finishes fails.
+                S["session-write-fails"] = bytes([0x80]) + cut(pd, "pdu", "host")
     a = {}
     # Errors the controller reports, an error status with partial data, a
     # C2HTermReq, bogus CIDs.
@@ -308,6 +311,10 @@ def target_sessions():
             pd = [(b, False) for b in adm] + [(b, True) for b in io]
             for how in ("pdu", "small", "big"):
                 S["session-%s-%s" % (tag, how)] = bytes([1]) + cut(pd, how)
+            if tag == "plain":
+                # Byte 0 bits 3:1: the Nth write that finishes fails.
+                for n in (2, 5, 7):
+                    S["session-write-%d-fails" % n] = bytes([1 | n << 1]) + cut(pd, "pdu")
     # The discovery controller, its log page, then a Disconnect.
     d = [icreq(), connect(0, 0, 31, 0xFFFF, subnqn=DISCNQN, kato=0),
          prop_set(1, 0x14, 0x00460001),
