@@ -440,11 +440,25 @@ static void ram_exec(struct ctl_req *req)
 	be_done(req);
 }
 
+/*
+ * What runs on the loop at once, with nothing to wait for: any command on a
+ * RAM namespace (Compare included, whose read buffer is in aux too), and a
+ * flush of every namespace (no req->ns, its list in aux) when the list is
+ * empty, since RAM namespaces are left out of it. The threadpool's work
+ * reads ns->fd, which a RAM namespace does not have.
+ */
+static bool runs_inline(const struct ctl_req *req)
+{
+	if (req->ns)
+		return req->ns->type == CTL_BE_RAM;
+	return !req->aux || !((struct ctl_ns *const *)(const void *)req->aux)[0];
+}
+
 void ctl_backend_submit(struct ctl_req *req)
 {
 	int rc;
 
-	if (req->ns && req->ns->type == CTL_BE_RAM && !req->aux) {
+	if (runs_inline(req)) {
 		ram_exec(req);
 		return;
 	}

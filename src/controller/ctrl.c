@@ -176,7 +176,7 @@ void ctl_queue_destroy(struct ctl_queue *q)
 	if (!c)
 		return;
 	q->ctrl = NULL;
-	if (c->queues[q->x.qid] == q)
+	if (q->x.qid != 0 && c->queues[q->x.qid] == q)
 		c->queues[q->x.qid] = NULL;
 	if (q->x.qid == 0) {
 		/* Held AERs end with the admin queue (Base 2.0, 5.2). */
@@ -189,9 +189,16 @@ void ctl_queue_destroy(struct ctl_queue *q)
 		/* Losing the admin queue ends the association: its I/O queues go
 		 * too (Fabrics 1.1, 3.3). */
 		c->dying = true;
+		/* A drop may close its queue at once (the transport's shutdown
+		 * failed: the peer is gone), which destroys that queue inside
+		 * this loop. The admin queue stays in queues[0] until the loop
+		 * is done, so that nested call never frees the controller: it
+		 * is freed once, below. */
 		for (unsigned i = 1; i <= CTL_MAX_IOQ; i++)
 			if (c->queues[i])
 				xp_cqueue_drop(&c->queues[i]->x, "admin queue closed");
+		if (c->queues[0] == q)
+			c->queues[0] = NULL;
 	}
 	for (unsigned i = 0; i <= CTL_MAX_IOQ; i++)
 		if (c->queues[i])

@@ -207,3 +207,36 @@ void tcp_conn_close(struct tcp_host_qpair *hq)
 		uv_cancel((uv_req_t *)&hq->gai);
 	conn_close_tcp(hq);
 }
+
+/*
+ * In process: the TCP handle is initialized but never connected (no socket
+ * is made), so closing it is as for a real one; bytes go to the sink and
+ * come in through tcp_host_rx_result(tcp_rx_commit()) as hq_read does.
+ */
+int tcp_conn_start_sink(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid)
+{
+	struct xp_qpair *qp = &hq->base;
+	int rc;
+
+	snprintf(hq->traddr, sizeof(hq->traddr), "%s", traddr);
+	snprintf(hq->trsvcid, sizeof(hq->trsvcid), "%s", trsvcid);
+	snprintf(hq->peer, sizeof(hq->peer), "in-process");
+	rc = uv_tcp_init(qp->loop, &hq->tcp);
+	if (rc != 0)
+		return rc;
+	hq->tcp.data = hq;
+	hq->tcp_open = true;
+	qp->open_handles++;
+	rc = tcp_host_send_icreq(hq);
+	return rc != 0 ? -EPIPE : 0;
+}
+
+int tcp_host_set_sink(struct xp_qpair *qp, tcp_tx_sink_fn sink, void *arg)
+{
+	struct tcp_host_qpair *hq = tcp_hq(qp);
+
+	if (qp->state != XP_QP_IDLE || qp->opts.tp.tcp.tls)
+		return -EINVAL;
+	tcp_tx_set_sink(&hq->tx, sink, arg);
+	return 0;
+}

@@ -123,16 +123,14 @@ static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *e
 		 * CH alone when the CH itself was refused, not the wire HLEN. */
 		size_t hlen = tcp_rx_err_hdr(&hq->rx, &hdr);
 		size_t n;
-		uv_buf_t b;
 
 		n = tcp_build_term_req(hq->term_buf, TCP_ROLE_HOST, err->fes, err->fei,
 				       hdr, hlen);
-		b = uv_buf_init((char *)hq->term_buf, (unsigned)n);
 		if (hq->tls)
 			sent = tcp_tls_io_send_now(&hq->tio, (uv_stream_t *)&hq->tcp,
 						   hq->term_buf, n);
 		else
-			sent = uv_try_write((uv_stream_t *)&hq->tcp, &b, 1) == (int)n;
+			sent = tcp_tx_send_now(&hq->tx, hq->term_buf, n);
 	}
 	if (err->fes != 0 && hq_foreign_peer(hq, err))
 		;	/* the message says what the peer is instead */
@@ -506,6 +504,8 @@ int tcp_host_send_icreq(struct tcp_host_qpair *hq)
 			return UV_EPROTO;
 		return tcp_tx_flush(&hq->tx);
 	}
+	if (hq->tx.sink != NULL)	/* in process (tcp_host_set_sink) */
+		return tcp_tx_send_now(&hq->tx, hq->icreq_buf, n) ? 0 : UV_EPIPE;
 	b = uv_buf_init((char *)hq->icreq_buf, (unsigned)n);
 	hq->icreq_wr.data = hq;
 	return uv_write(&hq->icreq_wr, (uv_stream_t *)&hq->tcp, &b, 1, hq_icreq_written);
@@ -746,6 +746,9 @@ static int hq_connect(struct xp_qpair *qp, const char *traddr, const char *trsvc
 {
 	struct tcp_host_qpair *hq = tcp_hq(qp);
 	int rc;
+
+	if (hq->tx.sink != NULL)
+		return tcp_conn_start_sink(hq, traddr, trsvcid);
 
 	if (qp->opts.tp.tcp.tls) {
 		rc = tcp_host_tls_prepare(hq);

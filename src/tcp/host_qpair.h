@@ -106,6 +106,8 @@ static inline struct tcp_host_qpair *tcp_hq(struct xp_qpair *qp)
 /* conn.c */
 int  tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid);
 void tcp_conn_close(struct tcp_host_qpair *hq);
+/* In process (tcp_host_set_sink): no socket, the ICReq into the sink. */
+int  tcp_conn_start_sink(struct tcp_host_qpair *hq, const char *traddr, const char *trsvcid);
 /* host_qpair.c: the TCP connection is up; start TLS or ICReq/ICResp. */
 void tcp_host_connected(struct tcp_host_qpair *hq);
 void tcp_host_conn_failed(struct tcp_host_qpair *hq, int uverr);
@@ -116,6 +118,16 @@ int  tcp_host_send_icreq(struct tcp_host_qpair *hq);
  * with rx.err, another errno): fail the queue pair unless 0. */
 void tcp_host_rx_result(struct tcp_host_qpair *hq, int rc);
 bool tcp_host_live(void *hq);
+
+/*
+ * In-process seam (fuzzers, tests without sockets), after xp_qpair_create()
+ * and before xp_qpair_connect(): the connect makes no socket, the ICReq and
+ * everything after it go to sink (tcp/tx.h: a batch is in flight until
+ * tcp_tx_sink_done(&hq->tx, status)), and received bytes are fed as hq_read
+ * does: tcp_rx_get_buf(), tcp_rx_commit(), tcp_host_rx_result(). Plaintext
+ * only. 0 or -EINVAL.
+ */
+int  tcp_host_set_sink(struct xp_qpair *qp, tcp_tx_sink_fn sink, void *arg);
 
 /* host_tls.c */
 /* At connect: the TLS PSK and identity from the options, into hq->psk.

@@ -47,6 +47,21 @@ void tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t)
 	tx->tls = t;
 }
 
+void tcp_tx_set_sink(struct tcp_tx *tx, tcp_tx_sink_fn sink, void *arg)
+{
+	tx->sink = sink;
+	tx->sink_arg = arg;
+}
+
+bool tcp_tx_send_now(struct tcp_tx *tx, const void *buf, size_t n)
+{
+	uv_buf_t b = uv_buf_init((char *)buf, (unsigned)n);
+
+	if (tx->sink != NULL)
+		return tx->sink(tx->sink_arg, &b, 1) == 0;
+	return uv_try_write(tx->stream, &b, 1) == (int)n;
+}
+
 static bool tls_pending(const struct tcp_tx *tx)
 {
 #ifdef NVMF_WITH_TLS
@@ -186,10 +201,8 @@ static int tls_write_out(struct tcp_tx *tx)
 	return 0;
 }
 
-static void written_cb(uv_write_t *wr, int status)
+static void written(struct tcp_tx *tx, int status)
 {
-	struct tcp_tx *tx = wr->data;
-
 	tx->inflight = false;
 #ifdef NVMF_WITH_TLS
 	if (tx->cdata != NULL) {
@@ -205,6 +218,17 @@ static void written_cb(uv_write_t *wr, int status)
 			return;
 	}
 	tx->ops->written(tx, status);
+}
+
+static void written_cb(uv_write_t *wr, int status)
+{
+	written(wr->data, status);
+}
+
+void tcp_tx_sink_done(struct tcp_tx *tx, int status)
+{
+	if (tx->inflight)
+		written(tx, status);
 }
 
 /* The batch's plaintext into the TLS engine (one SSL_write), then the
@@ -255,7 +279,10 @@ int tcp_tx_flush(struct tcp_tx *tx)
 		return 0;
 	for (i = 0; i < tx->iovcnt; i++)
 		total += tx->iov[i].len;
-	rc = uv_write(&tx->wr, tx->stream, tx->iov, tx->iovcnt, written_cb);
+	if (tx->sink != NULL)
+		rc = tx->sink(tx->sink_arg, tx->iov, tx->iovcnt);
+	else
+		rc = uv_write(&tx->wr, tx->stream, tx->iov, tx->iovcnt, written_cb);
 	if (rc != 0)
 		return rc;
 	tx->inflight = true;

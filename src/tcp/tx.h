@@ -64,8 +64,19 @@ struct tcp_tx_ops {
 	void (*written)(struct tcp_tx *tx, int status);
 };
 
+/*
+ * In-process seam (fuzzers, tests without sockets): instead of uv_write, each
+ * batch (and each tcp_tx_send_now) goes to a sink. A batch handed to the
+ * sink counts as in flight until the owner of the sink calls
+ * tcp_tx_sink_done(), as a uv_write would until its callback. The sink
+ * returns 0 or a libuv error, as uv_write would.
+ */
+typedef int (*tcp_tx_sink_fn)(void *arg, const uv_buf_t *iov, unsigned iovcnt);
+
 struct tcp_tx {
 	uv_stream_t *stream;
+	tcp_tx_sink_fn sink;		/* NULL: write to stream */
+	void    *sink_arg;
 	const struct tcp_params *params;	/* digests on or off */
 	const struct tcp_tx_ops *ops;
 	void    *arg;
@@ -99,6 +110,18 @@ void tcp_tx_drop_queue(struct tcp_tx *tx);
  * in flight; the records go out from the engine's own buffer.
  */
 void tcp_tx_set_tls(struct tcp_tx *tx, struct tcp_tls *t);
+
+/* Send through sink from now on (see tcp_tx_sink_fn); NULL: the stream. */
+void tcp_tx_set_sink(struct tcp_tx *tx, tcp_tx_sink_fn sink, void *arg);
+/* The batch the sink took is written (status 0) or failed: the owner's
+ * written() callback runs, as after uv_write. No-op if none is in flight. */
+void tcp_tx_sink_done(struct tcp_tx *tx, int status);
+/*
+ * Write n bytes now if the stream takes all of them at once (uv_try_write),
+ * or hand them to the sink; true if they went. For a connection's last
+ * words (a TermReq) that bypass the queue; plaintext only.
+ */
+bool tcp_tx_send_now(struct tcp_tx *tx, const void *buf, size_t n);
 
 /* Nothing queued, nothing being written, and no TLS output waiting. */
 bool tcp_tx_idle(const struct tcp_tx *tx);

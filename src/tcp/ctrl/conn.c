@@ -313,6 +313,11 @@ static void linger_cb(uv_timer_t *t)
 			   : !c->ic_done ? "no ICReq in time" : "no Connect in time");
 }
 
+void tcp_cconn_setup_deadline(struct tcp_cconn *c)
+{
+	uv_timer_start(&c->timer, linger_cb, c->srv->base.opts.connect_timeout_ms, 0);
+}
+
 /* Close once the queued PDUs are written (bounded by a timer). */
 static void conn_linger(struct tcp_cconn *c)
 {
@@ -669,17 +674,14 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- Accept ------------------------------------------------------------------ */
 
-int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
+struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io)
 {
 	const struct xp_listen_opts *o = &srv->base.opts;
 	struct tcp_cconn *c = calloc(1, offsetof(struct tcp_cconn, q) + o->queue_size);
 	struct tcp_params p0;
-	struct sockaddr_storage ss;
-	int len = sizeof(ss), rc;
-	char ip[64] = "?";
 
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	c->srv = srv;
 	c->max_icd = o->max_icd;
 	c->maxh2cdata = o->max_xfer;
@@ -697,7 +699,7 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		free(c->slots);
 		free(c->discard);
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
 	c->params = p0;
 	if (tcp_tx_init(&c->tx, (uv_stream_t *)&c->sock, &c->params, TCP_CTRL_TX_ARENA,
@@ -706,7 +708,7 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 		free(c->slots);
 		free(c->discard);
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
 	uv_tcp_init(srv->base.loop, &c->sock);
 	uv_timer_init(srv->base.loop, &c->timer);
@@ -720,6 +722,19 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	c->q.listener = &srv->base;
 	c->q.io_allowed = io;
 	srv->base.ops->accepted(&c->q, srv->base.arg);
+	return c;
+}
+
+int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
+{
+	const struct xp_listen_opts *o = &srv->base.opts;
+	struct tcp_cconn *c = tcp_cconn_new(srv, io);
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), rc;
+	char ip[64] = "?";
+
+	if (!c)
+		return -ENOMEM;
 	rc = uv_accept(server, (uv_stream_t *)&c->sock);
 	if (rc == 0 && uv_tcp_getpeername(&c->sock, (struct sockaddr *)&ss, &len) == 0) {
 		if (ss.ss_family == AF_INET6) {
@@ -756,7 +771,7 @@ int tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io)
 	srv->accepted++;
 	tcp_srv_log(srv, NVMF_LOG_INFO, "%s: connected", c->peer);
 	uv_tcp_nodelay(&c->sock, 1);
-	uv_timer_start(&c->timer, linger_cb, o->connect_timeout_ms, 0);
+	tcp_cconn_setup_deadline(c);
 	if (o->tp.tcp.tls != XP_TLS_NONE && tcp_cconn_tls_init(c) < 0) {
 		tcp_cconn_close(c, "out of memory for TLS");
 		return -ENOMEM;

@@ -107,6 +107,11 @@ void tcp_cconn_tls_input(struct tcp_cconn *c, const void *data, size_t n);
 const char *tcp_cconn_tls_eof(struct tcp_cconn *c);
 void tcp_cconn_tls_fini(struct tcp_cconn *c);
 /* conn.c */
+/* A new connection of srv, its handles initialized, owned by the owner
+ * (accepted): all but the socket's own set-up. NULL: out of memory. */
+struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io);
+/* Start the deadline of the ICReq and Connect (connect_timeout_ms). */
+void tcp_cconn_setup_deadline(struct tcp_cconn *c);
 void tcp_cconn_rx_result(struct tcp_cconn *c, int rc);
 void tcp_cconn_flush(struct tcp_cconn *c);
 bool tcp_cconn_live(void *c);

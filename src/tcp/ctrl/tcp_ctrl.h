@@ -47,6 +47,18 @@ void tcp_srv_maybe_free(struct tcp_srv *srv);
 
 /* conn.c */
 int  tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io);
+/*
+ * In-process seam (fuzzers, tests without sockets): a connection of
+ * listener l with no socket. What it sends goes to sink (tcp/tx.h; a batch
+ * is in flight until tcp_tx_sink_done(tcp_cconn_tx(c), status)); what the
+ * host sends is fed with tcp_cconn_input(), as reads would bring it. The
+ * listener's uv_check flushes it on each loop turn; tcp_cconn_close() ends
+ * it. Plaintext listeners only: 0, -EINVAL or -ENOMEM.
+ */
+int  tcp_cconn_open_sink(struct xp_listener *l, bool io, tcp_tx_sink_fn sink, void *arg,
+			 struct tcp_cconn **out);
+void tcp_cconn_input(struct tcp_cconn *c, const void *data, size_t n);
+struct tcp_tx *tcp_cconn_tx(struct tcp_cconn *c);
 void tcp_cconn_close(struct tcp_cconn *c, const char *why);
 /* Flush queued PDUs of every connection (the uv_check callback). */
 void tcp_srv_flush_all(struct tcp_srv *srv);
