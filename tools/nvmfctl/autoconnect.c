@@ -289,8 +289,21 @@ static int write_instance(const char *dir, const char *name, const char *text)
 	size_t len = strlen(text), off = 0;
 	int fd, e = 0;
 
+	struct stat st;
+
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		nc_err("cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* The files hold secrets and root writes them at boot: a folder
+	 * someone else owns or may write to could swap in a link or read them. */
+	if (lstat(dir, &st) < 0) {
+		nc_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+		nc_err("%s: refused for the instance files (their secrets): it must be a "
+		       "folder of this user's that no one else may write to", dir);
 		return -1;
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s.conf", dir, name) >= sizeof(path)) {
@@ -298,7 +311,13 @@ static int write_instance(const char *dir, const char *name, const char *text)
 		return -1;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A new file of our own, never one that was there (or a link): its
+	 * mode is then ours too. */
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		nc_err("cannot remove %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		nc_err("cannot create %s: %s", tmp, strerror(errno));
 		return -1;
