@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,21 +503,26 @@ static int env_give(const char *name, const char *saved, char *field, size_t siz
 	return 0;
 }
 
+/* Read once and kept: a tool may finish several targets' options (nvmfctl
+ * discover with /etc/nvme/discovery.conf, one per line), and the fio engine
+ * finishes each job's on its own thread, at once. */
+static char env_tls[NVMF_TLS_KEY_BUFSZ + 1], env_hs[NVMF_DHCHAP_KEY_BUFSZ + 1],
+	    env_cs[NVMF_DHCHAP_KEY_BUFSZ + 1];
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+
+static void env_take_all(void)
+{
+	env_take(TC_TLS_KEY_ENV, env_tls, sizeof(env_tls));
+	env_take(TC_DHCHAP_SECRET_ENV, env_hs, sizeof(env_hs));
+	env_take(TC_DHCHAP_CTRL_SECRET_ENV, env_cs, sizeof(env_cs));
+}
+
 int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen)
 {
-	/* Read once and kept: a tool may finish several targets' options
-	 * (nvmfctl discover with /etc/nvme/discovery.conf, one per line). */
-	static char tls[NVMF_TLS_KEY_BUFSZ + 1], hs[NVMF_DHCHAP_KEY_BUFSZ + 1],
-		    cs[NVMF_DHCHAP_KEY_BUFSZ + 1];
-	static bool read_once;
+	const char *tls = env_tls, *hs = env_hs, *cs = env_cs;
 	int r = 0;
 
-	if (!read_once) {
-		read_once = true;
-		env_take(TC_TLS_KEY_ENV, tls, sizeof(tls));
-		env_take(TC_DHCHAP_SECRET_ENV, hs, sizeof(hs));
-		env_take(TC_DHCHAP_CTRL_SECRET_ENV, cs, sizeof(cs));
-	}
+	pthread_once(&env_once, env_take_all);
 	if (tls[0] && !(given & TC_CO_BIT(TC_CO_TLS_KEY)))
 		r = env_give(TC_TLS_KEY_ENV, tls, o->tls_key, sizeof(o->tls_key), err, errlen);
 	if (r == 0 && hs[0] && !(given & (TC_CO_BIT(TC_CO_DHCHAP_SECRET) |

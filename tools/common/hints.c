@@ -162,14 +162,26 @@ static const char *where_served(const struct nvmf_opts *o, char *buf, size_t len
 	struct nvmf_disc_list *log = NULL;
 	struct nvmf_opts d = *o;
 	size_t n = 0;
-	int shown = 0;
+	int shown = 0, rc;
 
 	d.subnqn[0] = '\0';
 	/* The failure is already known: bound the look a little more. */
 	if (d.connect_timeout > 3 || d.connect_timeout <= 0)
 		d.connect_timeout = 3;
+	if (d.io_timeout > 3 || d.io_timeout <= 0)
+		d.io_timeout = 3;
 	d.ctrl_loss_tmo = 0;
-	if (nvmf_discover(&d, &log) < 0)
+	/* A look of its own: on the library's thread, with none of the
+	 * caller's event callbacks (a loss here is not the caller's loss). */
+	d.loop = NULL;
+	d.event_cb = NULL;
+	d.event_user = NULL;
+	rc = nvmf_discover(&d, &log);
+	/* d held the caller's secrets: not left on the stack. */
+	for (volatile unsigned char *w = (volatile unsigned char *)&d;
+	     w < (volatile unsigned char *)(&d + 1); w++)
+		*w = 0;
+	if (rc < 0)
 		return NULL;
 	for (uint32_t i = 0; i < log->nr_entries; i++) {
 		const struct nvmf_disc_rec *r = &log->entries[i];

@@ -76,6 +76,11 @@ static void relabel(char *msg, size_t len)
 		fl = strlen(from);
 		tl = strlen(to);
 		for (p = strstr(msg, from); p; p = strstr(p + tl, from)) {
+			/* Whole names only: --tls-key is not the start of --tls-key-file. */
+			if (p[fl] == '-' || (p[fl] >= 'a' && p[fl] <= 'z')) {
+				p += fl - tl;
+				continue;
+			}
 			ml = strlen(msg);
 			if (ml - fl + tl >= len)
 				break;

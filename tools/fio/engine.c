@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +514,15 @@ static int nf_init(struct thread_data *td)
 	if (!j->done)
 		return nf_fail(td, ENOMEM, "out of memory");
 	if (!j->shared) {
+		sigset_t pipe;
+
+		/* The library's loop runs on this job's thread: a write to a
+		 * connection the target just closed must fail with EPIPE (and
+		 * the connection be reported lost), not kill fio (nvmf.h,
+		 * THREADING). Only this thread: fio's others keep theirs. */
+		sigemptyset(&pipe);
+		sigaddset(&pipe, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &pipe, NULL);
 		r = uv_loop_init(&j->loop);
 		if (r < 0) {
 			log_err("nvmf: cannot create the job's event loop: %s\n", uv_strerror(r));
