@@ -112,8 +112,8 @@ ex=$src/examples/nvmf-ls.c
 "$cc" -std=c11 -Wall -Wextra -Werror $cflags -o "$tmp/ls-pc" "$ex" $(pkg-config --cflags --libs libnvmf) \
 	-Wl,-rpath,"$(pkg-config --variable=libdir libnvmf)" || fail "pkg-config --libs build"
 run_ls "pkg-config" "$tmp/ls-pc" 0
-static_libs=$(pkg-config --static --libs libnvmf | sed 's/-lnvmf\( \|$\)/-l:libnvmf.a /')
-plain_libs=$(pkg-config --libs libnvmf | sed 's/-lnvmf\( \|$\)/-l:libnvmf.a /')
+static_libs=$(pkg-config --static --libs libnvmf | sed -e 's/-lnvmf$/-l:libnvmf.a/' -e 's/-lnvmf /-l:libnvmf.a /')
+plain_libs=$(pkg-config --libs libnvmf | sed -e 's/-lnvmf$/-l:libnvmf.a/' -e 's/-lnvmf /-l:libnvmf.a /')
 # Without --static the archive's own dependencies are missing: the link fails.
 # shellcheck disable=SC2046,SC2086
 if "$cc" -std=c11 $cflags -o "$tmp/ls-nostatic" "$ex" $(pkg-config --cflags libnvmf) $plain_libs \

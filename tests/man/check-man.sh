@@ -19,7 +19,8 @@ if ! command -v groff >/dev/null 2>&1; then
 	exit 77
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-man.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 fail=0
 bad() { echo "check-man: $*"; fail=1; }
 # Whether page $1 is a link (.so), without a process per page.
