@@ -49,8 +49,9 @@
 #define CTL_MAX_LISTENERS 8
 #define CTL_ERRLOG_SLOTS  16
 #define CTL_MPS           4096	/* CAP.MPSMIN: MDTS is in units of this */
-#define CTL_POOL_MAX      128	/* cached MDTS-sized I/O buffers */
-#define CTL_POOL_MIN_LEN  16384	/* transfers from this size use the pool */
+#define CTL_POOL_MAX      128	/* cached I/O buffers of each size class */
+#define CTL_POOL_MIN_LEN  16384	/* smaller transfers use buffers of this size,
+				 * larger ones MDTS-sized buffers */
 
 struct ctl_target;
 struct ctl_subsys;
@@ -172,10 +173,14 @@ struct ctl_target {
 					 * without their own */
 	uint64_t inflight;		/* commands being executed */
 	uint64_t data_bytes;		/* command data buffers allocated now */
-	/* Large I/O buffers kept for reuse: malloc would map and unmap
-	 * them every command (glibc's mmap threshold is 128 KiB). */
-	void    *pool[CTL_POOL_MAX];
-	unsigned npool;
+	/* Command data buffers kept for reuse, so that a command allocates
+	 * nothing once warm (and large ones are not mapped and unmapped every
+	 * command: glibc's mmap threshold is 128 KiB). pool[0]: buffers of
+	 * CTL_POOL_MIN_LEN bytes, pool[1]: MDTS-sized ones. */
+	struct ctl_bufpool {
+		void    *buf[CTL_POOL_MAX];
+		unsigned n;
+	} pool[2];
 };
 
 /*
@@ -256,7 +261,7 @@ struct ctl_req {
 	bool     deac;			/* Write Zeroes: deallocate */
 	bool     aer_pending;
 	bool     executing;
-	bool     pooled;		/* data is an MDTS-sized pool buffer */
+	uint8_t  pool;			/* data from pool[pool - 1]; 0: the heap's */
 	uint32_t charged;		/* bytes counted in target->data_bytes */
 	struct ctl_req *aer_next;
 };

@@ -11,6 +11,7 @@
 #include <nvmf/endian.h>
 
 #include "controller/ctl.h"
+#include "transport/xp_poison.h"
 
 uint64_t ctl_now_ms(struct ctl_target *t)
 {
@@ -227,6 +228,41 @@ static enum xp_dir cmd_dir(const uint8_t *sqe)
 	}
 }
 
+/*
+ * Data buffers, from the target's pools by size class (ctl_target.pool).
+ * I/O data is written in full before it is read (by the backend for a
+ * read, by the host for a write): no zeroing. NULL data: out of memory.
+ */
+static void buf_get(struct ctl_target *t, struct ctl_req *req, uint32_t len, uint32_t max)
+{
+	unsigned cls = len >= CTL_POOL_MIN_LEN;
+	size_t size = cls ? max : CTL_POOL_MIN_LEN;
+	struct ctl_bufpool *p = &t->pool[cls];
+
+	if (p->n) {
+		req->x.data = p->buf[--p->n];
+		xp_unpoison(req->x.data, size);
+	} else {
+		req->x.data = malloc(size);
+	}
+	req->pool = req->x.data ? (uint8_t)(cls + 1) : 0;
+}
+
+static void buf_put(struct ctl_target *t, struct ctl_req *req)
+{
+	struct ctl_bufpool *p = req->pool ? &t->pool[req->pool - 1] : NULL;
+
+	if (p && req->x.data && p->n < CTL_POOL_MAX) {
+		xp_poison(req->x.data, req->pool == 1 ? CTL_POOL_MIN_LEN
+			  : (size_t)CTL_MPS << t->opts.mdts);
+		p->buf[p->n++] = req->x.data;
+	} else {
+		free(req->x.data);
+	}
+	req->x.data = NULL;
+	req->pool = 0;
+}
+
 uint16_t ctl_req_prepare(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
@@ -235,13 +271,12 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	uint32_t max = (uint32_t)CTL_MPS << q->target->opts.mdts;
 	unsigned psdt = nvmf_sqe_psdt(sqe[offsetof(struct nvmf_sqe, flags)]);
 	uint8_t code = cmd_code(sqe);
-	bool read_io;
 
 	memset(req->x.cqe, 0, sizeof(req->x.cqe));
 	req->x.dir = cmd_dir(sqe);
 	req->x.xfer_len = 0;
 	req->x.data = NULL;
-	req->pooled = false;
+	req->pool = 0;
 	if (q->ctrl && !q->x.sqfc_disabled)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->x.sqsize + 1));
 
@@ -275,16 +310,11 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_CMD_INTERRUPTED, 0, 0);
 		return NVMF_SC_CMD_INTERRUPTED;
 	}
-	read_io = q->x.qid != 0 && sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_NVM_READ;
-	if (q->x.qid != 0 && len >= CTL_POOL_MIN_LEN) {
-		/* I/O data is written in full before it is read: no zeroing. */
-		struct ctl_target *t = q->target;
-
-		req->x.data = t->npool ? t->pool[--t->npool] : malloc(max);
-		req->pooled = req->x.data != NULL;
-	} else {
-		req->x.data = read_io ? malloc(len) : calloc(1, len);
-	}
+	buf_get(q->target, req, len, max);
+	/* Admin commands may fill less than they move (a log page shorter
+	 * than asked for, Identify fields left out): the rest reads as zero. */
+	if (req->x.data && q->x.qid == 0)
+		memset(req->x.data, 0, len);
 	if (!req->x.data) {
 		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 		return NVMF_SC_INTERNAL_ERROR;
@@ -383,12 +413,7 @@ void ctl_req_release(struct ctl_req *req)
 
 	t->data_bytes -= req->charged;
 	req->charged = 0;
-	if (req->pooled && req->x.data && t->npool < CTL_POOL_MAX)
-		t->pool[t->npool++] = req->x.data;
-	else
-		free(req->x.data);
-	req->x.data = NULL;
-	req->pooled = false;
+	buf_put(t, req);
 	free(req->aux);
 	req->aux = NULL;
 	if (req->ns) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "controller/ctl.h"
+#include "transport/xp_poison.h"
 
 void ctl_log(struct ctl_target *t, enum nvmf_log_level level, const char *fmt, ...)
 {
@@ -78,8 +79,13 @@ void ctl_target_fini(struct ctl_target *t)
 		ctl_subsys_free(s);
 	}
 	t->subsys = NULL;
-	while (t->npool)
-		free(t->pool[--t->npool]);
+	for (int i = 0; i < 2; i++)
+		while (t->pool[i].n) {
+			void *b = t->pool[i].buf[--t->pool[i].n];
+
+			xp_unpoison(b, i ? (size_t)CTL_MPS << t->opts.mdts : CTL_POOL_MIN_LEN);
+			free(b);
+		}
 }
 
 bool ctl_nqn_valid(const char *nqn)

@@ -78,4 +78,7 @@ void ctl_listen_opts(const struct ctl_target *t, struct xp_listen_opts *o)
 	o->max_icd = t->opts.io_icd;
 	o->max_xfer = (uint32_t)CTL_MPS << t->opts.mdts;
 	o->c2h_success = t->opts.c2h_success;
+	/* What ctl_log() shows at this verbosity (-v count). */
+	o->log_level = t->opts.verbose < 0 ? -1 : t->opts.verbose == 0 ? NVMF_LOG_WARN :
+		t->opts.verbose == 1 ? NVMF_LOG_INFO : NVMF_LOG_DEBUG;
 }

@@ -25,7 +25,6 @@
 /* Below this many missing data bytes, reading through the staging buffer
  * (and picking up the next headers in the same read) beats a direct read. */
 #define TCP_RX_DIRECT_MIN 4096
-#define TCP_RX_STAGE_MIN  4096
 
 static int rx_fail(struct tcp_rx *rx, int rc, uint16_t fes, uint32_t fei, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -54,21 +53,38 @@ static int rx_dead(struct tcp_rx *rx, int rc)
 	return rc;
 }
 
-int tcp_rx_init(struct tcp_rx *rx, const struct tcp_params *p, size_t stage_size,
-		const struct tcp_rx_ops *ops, void *arg)
+int tcp_rx_init_with(struct tcp_rx *rx, const struct tcp_params *p, uint8_t *stage,
+		     size_t stage_size, const struct tcp_rx_ops *ops, void *arg)
 {
 	memset(rx, 0, sizeof(*rx));
-	if (stage_size < TCP_RX_STAGE_MIN || ops == NULL || ops->on_pdu == NULL || p == NULL)
+	if (stage == NULL || stage_size < TCP_RX_STAGE_MIN || ops == NULL || ops->on_pdu == NULL ||
+	    p == NULL)
 		return -EINVAL;
-	rx->stage = malloc(stage_size);
-	if (rx->stage == NULL)
-		return -ENOMEM;
+	rx->stage = stage;
 	rx->stage_size = stage_size;
 	rx->ops = ops;
 	rx->arg = arg;
 	rx->params = *p;
 	rx->state = TCP_RX_CH;
 	return 0;
+}
+
+int tcp_rx_init(struct tcp_rx *rx, const struct tcp_params *p, size_t stage_size,
+		const struct tcp_rx_ops *ops, void *arg)
+{
+	uint8_t *stage;
+	int rc;
+
+	memset(rx, 0, sizeof(*rx));
+	if (stage_size < TCP_RX_STAGE_MIN)
+		return -EINVAL;
+	stage = malloc(stage_size);
+	if (stage == NULL)
+		return -ENOMEM;
+	rc = tcp_rx_init_with(rx, p, stage, stage_size, ops, arg);
+	if (rc < 0)
+		free(stage);
+	return rc;
 }
 
 void tcp_rx_free(struct tcp_rx *rx)

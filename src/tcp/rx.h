@@ -67,8 +67,13 @@ struct tcp_rx {
 };
 
 /* Staging size must be at least 4 KiB; 64 KiB suits throughput. */
+#define TCP_RX_STAGE_MIN  4096
 int  tcp_rx_init(struct tcp_rx *rx, const struct tcp_params *p, size_t stage_size,
 		 const struct tcp_rx_ops *ops, void *arg);
+/* As tcp_rx_init(), with a staging buffer the caller allocated (malloc):
+ * rx owns it once this returns 0 (tcp_rx_free frees it). */
+int  tcp_rx_init_with(struct tcp_rx *rx, const struct tcp_params *p, uint8_t *stage,
+		      size_t stage_size, const struct tcp_rx_ops *ops, void *arg);
 void tcp_rx_free(struct tcp_rx *rx);
 void tcp_rx_set_params(struct tcp_rx *rx, const struct tcp_params *p);
 

@@ -13,23 +13,35 @@
 #endif
 
 
-int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
-		size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg)
+void tcp_tx_init_with(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
+		      uint8_t *arena, size_t arena_size, uv_buf_t *iov, unsigned iov_max,
+		      const struct tcp_tx_ops *ops, void *arg)
 {
 	memset(tx, 0, sizeof(*tx));
 	tx->stream = stream;
 	tx->params = params;
 	tx->ops = ops;
 	tx->arg = arg;
-	tx->arena = malloc(arena_size);
-	tx->iov = calloc(iov_max, sizeof(*tx->iov));
-	if (tx->arena == NULL || tx->iov == NULL) {
-		tcp_tx_fini(tx);
-		return -ENOMEM;
-	}
+	tx->arena = arena;
 	tx->arena_size = arena_size;
+	tx->iov = iov;
 	tx->iov_max = iov_max;
 	tx->wr.data = tx;
+}
+
+int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
+		size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg)
+{
+	uint8_t *arena = malloc(arena_size);
+	uv_buf_t *iov = malloc(iov_max * sizeof(*iov));	/* filled before use */
+
+	if (arena == NULL || iov == NULL) {
+		free(arena);
+		free(iov);
+		memset(tx, 0, sizeof(*tx));
+		return -ENOMEM;
+	}
+	tcp_tx_init_with(tx, stream, params, arena, arena_size, iov, iov_max, ops, arg);
 	return 0;
 }
 

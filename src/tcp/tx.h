@@ -97,6 +97,11 @@ struct tcp_tx {
 
 int  tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		 size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg);
+/* As tcp_tx_init(), with buffers the caller allocated (malloc): arena of
+ * arena_size bytes, iov of iov_max entries, owned by tx from then on. */
+void tcp_tx_init_with(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
+		      uint8_t *arena, size_t arena_size, uv_buf_t *iov, unsigned iov_max,
+		      const struct tcp_tx_ops *ops, void *arg);
 void tcp_tx_fini(struct tcp_tx *tx);
 
 void tcp_tx_enqueue(struct tcp_tx *tx, struct tcp_tx_item *it);

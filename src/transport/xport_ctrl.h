@@ -148,6 +148,9 @@ struct xp_listen_opts {
 	 * host disabled SQ flow control (NVMe/TCP 1.0, 3.6.2.9). */
 	bool     c2h_success;
 	unsigned max_conns;		/* connections beyond are refused; 0 = 256 */
+	/* The most detailed level (enum nvmf_log_level) the owner's log()
+	 * shows: messages past it are not even formatted. -1: none. */
+	int      log_level;
 	uint32_t connect_timeout_ms;	/* the IC exchange and Connect; 0 = 10000 */
 	union {
 		struct xp_tcp_listen_opts tcp;

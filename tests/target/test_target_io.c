@@ -20,6 +20,7 @@
 #include <nvmf/endian.h>
 
 #include "th.h"
+#include "tcp/ctrl/tcp_ctrl.h"
 
 static struct tf F;
 static uint32_t SHIFT;
@@ -425,6 +426,93 @@ static void test_pipelined(void **state)
 	down(&c);
 }
 
+/* What the target keeps for reuse, read on its loop thread. */
+struct kept {
+	unsigned reqs, conns, conns_live, bufs_small, bufs_mdts;
+};
+
+static void read_kept(struct tf *f, void *arg)
+{
+	struct kept *k = arg;
+	struct tcp_srv *srv = tcp_srv_of(f->srv);
+
+	k->reqs = srv->nfree_reqs;
+	k->conns = srv->nconn_cache;
+	k->conns_live = srv->nconns;
+	k->bufs_small = f->t.pool[0].n;
+	k->bufs_mdts = f->t.pool[1].n;
+}
+
+static struct kept kept_now(void)
+{
+	struct kept k;
+
+	tf_call(&F, read_kept, &k);
+	return k;
+}
+
+/* Waits (bounded) until the target has no connection left. */
+static struct kept kept_idle(void)
+{
+	struct kept k;
+
+	for (int i = 0; i < 500 && (k = kept_now()).conns_live > 0; i++)
+		usleep(10000);
+	assert_int_equal(k.conns_live, 0);
+	return k;
+}
+
+/*
+ * Commands and connections leave their memory to the next ones
+ * (src/tcp/ctrl/conn_mem.c, ctl_target.pool): commands one at a time reuse
+ * the same request objects and data buffers, so what is kept stops
+ * growing; a closed connection's memory is kept and the next one takes it.
+ */
+static void test_memory_reuse(void **state)
+{
+	struct conn2 c;
+	struct th_cqe cqe;
+	uint32_t bs = 1u << SHIFT;
+	uint8_t *w = malloc(65536), *r = malloc(65536);
+	struct kept k0, k1, k2;
+
+	(void)state;
+	kept_idle();
+	up(&c, false, false, 0, 0);
+	for (int i = 0; i < 200; i++) {
+		uint32_t len = i & 1 ? 4096 : 65536;
+
+		if (i == 10)
+			k1 = kept_now();
+		fill(w, len, (unsigned)i);
+		assert_int_equal(th_write(&c.q, 2, 0, len / bs, w, len, false, &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+		assert_int_equal(th_read(&c.q, 2, 0, len / bs, r, len, &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+		assert_memory_equal(w, r, len);
+	}
+	k2 = kept_now();
+	assert_true(k1.reqs >= 1 && k1.bufs_small >= 1 && k1.bufs_mdts >= 1);
+	assert_int_equal(k2.reqs, k1.reqs);
+	assert_int_equal(k2.bufs_small, k1.bufs_small);
+	assert_int_equal(k2.bufs_mdts, k1.bufs_mdts);
+	down(&c);
+	k0 = kept_idle();
+	assert_true(k0.conns >= 2);	/* at least the admin and the I/O queue's */
+	up(&c, true, true, 0, 0);
+	k1 = kept_now();
+	assert_int_equal(k1.conns, k0.conns - 2);	/* both taken again */
+	fill(w, 4096, 7);
+	assert_int_equal(th_write(&c.q, 2, 8, 4096 / bs, w, 4096, true, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_read(&c.q, 2, 8, 4096 / bs, r, 4096, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_memory_equal(w, r, 4096);
+	down(&c);
+	free(w);
+	free(r);
+}
+
 #define NHOSTS 32
 
 struct hostarg {
@@ -512,6 +600,7 @@ int main(void)
 		cmocka_unit_test(test_digests_alignment),
 		cmocka_unit_test(test_success_flag),
 		cmocka_unit_test(test_pipelined),
+		cmocka_unit_test(test_memory_reuse),
 		cmocka_unit_test(test_many_hosts),
 	};
 	int rc = cmocka_run_group_tests_name("512-byte blocks", tests, setup512, teardown);

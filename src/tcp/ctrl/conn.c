@@ -44,13 +44,14 @@ static void req_free(struct tcp_creq *r)
 	if (c->slots[r->ttag] == r) {
 		c->slots[r->ttag] = NULL;
 		c->nslots--;
+		c->free_slots[c->nfree_slots++] = r->ttag;
 	}
 	if (c->cur == r)
 		c->cur = NULL;
 	if (c->h2c_cur == r)
 		c->h2c_cur = NULL;
 	owner(c)->release(&r->x);
-	free(r);
+	tcp_creq_put(c->srv, r);
 	c->nreqs--;
 }
 
@@ -259,12 +260,8 @@ static void conn_maybe_free(struct tcp_cconn *c)
 	if (*pp)
 		*pp = c->next;
 	srv->nconns--;
-	tcp_rx_free(&c->rx);
-	free(c->slots);
-	free(c->discard);
 	tcp_cconn_tls_fini(c);
-	tcp_tx_fini(&c->tx);
-	free(c);
+	tcp_cconn_mem_put(srv, c);
 	if (srv->base.draining && srv->nconns == 0 && srv->base.drain_cb) {
 		void (*cb)(struct xp_listener *, void *) = srv->base.drain_cb;
 
@@ -291,7 +288,7 @@ void tcp_cconn_close(struct tcp_cconn *c, const char *why)
 	 * below frees its requests (a write in flight pins them: kept). */
 	if (!c->tx.inflight)
 		c->retire = NULL;
-	for (unsigned i = 0; i < c->nslots_max; i++) {
+	for (unsigned i = 0; i < c->slots_hw; i++) {
 		struct tcp_creq *r = c->slots[i];
 
 		/* In the controller: complete() frees it; read by the write
@@ -416,11 +413,12 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 4,
 				"CapsuleCmd: %u bytes of in-capsule data, limit %u", lay->datal, limit);
 	}
-	r = calloc(1, offsetof(struct tcp_creq, x) + c->srv->base.opts.req_size);
+	r = tcp_creq_get(c->srv);
 	if (!r)
 		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
-	for (slot = 0; slot < c->nslots_max && c->slots[slot]; slot++)
-		;
+	/* A freed slot, else the next never used (nslots < nslots_max: one
+	 * of them is there), so slots_hw stays at the queue depth used. */
+	slot = c->nfree_slots ? c->free_slots[--c->nfree_slots] : c->slots_hw++;
 	r->conn = c;
 	r->ttag = (uint16_t)slot;
 	r->cid = nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid));
@@ -677,7 +675,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io)
 {
 	const struct xp_listen_opts *o = &srv->base.opts;
-	struct tcp_cconn *c = calloc(1, offsetof(struct tcp_cconn, q) + o->queue_size);
+	struct tcp_cconn_bufs b;
+	struct tcp_cconn *c = tcp_cconn_mem_get(srv, &b);
 	struct tcp_params p0;
 
 	if (!c)
@@ -685,31 +684,20 @@ struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io)
 	c->srv = srv;
 	c->max_icd = o->max_icd;
 	c->maxh2cdata = o->max_xfer;
-	c->discard = malloc(c->max_icd > NVMF_TCP_ADMIN_ICD_MAX ? c->max_icd
-								: NVMF_TCP_ADMIN_ICD_MAX);
-	c->nslots_max = 2u * o->max_qsize;
-	c->slots = calloc(c->nslots_max, sizeof(*c->slots));
+	c->discard = b.discard;
+	c->nslots_max = tcp_cconn_nslots(srv);
+	c->slots = b.slots;
+	c->free_slots = (uint16_t *)(void *)(c->slots + c->nslots_max);
 	memset(&p0, 0, sizeof(p0));
 	p0.role = TCP_ROLE_CTRL;
 	p0.rx_pda = o->tp.tcp.cpda;
 	p0.maxh2cdata = c->maxh2cdata;
 	p0.max_icd = 0;
-	if (!c->discard || !c->slots ||
-	    tcp_rx_init(&c->rx, &p0, o->tp.tcp.stage_size, &conn_rx_ops, c) < 0) {
-		free(c->slots);
-		free(c->discard);
-		free(c);
-		return NULL;
-	}
 	c->params = p0;
-	if (tcp_tx_init(&c->tx, (uv_stream_t *)&c->sock, &c->params, TCP_CTRL_TX_ARENA,
-			TCP_CTRL_TX_IOV, &conn_tx_ops, c) < 0) {
-		tcp_rx_free(&c->rx);
-		free(c->slots);
-		free(c->discard);
-		free(c);
-		return NULL;
-	}
+	/* The listener checked stage_size (>= TCP_RX_STAGE_MIN) at creation. */
+	(void)tcp_rx_init_with(&c->rx, &p0, b.stage, o->tp.tcp.stage_size, &conn_rx_ops, c);
+	tcp_tx_init_with(&c->tx, (uv_stream_t *)&c->sock, &c->params, b.arena, TCP_CTRL_TX_ARENA,
+			 b.iov, TCP_CTRL_TX_IOV, &conn_tx_ops, c);
 	uv_tcp_init(srv->base.loop, &c->sock);
 	uv_timer_init(srv->base.loop, &c->timer);
 	c->sock.data = c;

@@ -15,8 +15,15 @@
 /* Send batch limits: header/digest bytes and iovecs in one uv_write. */
 #define TCP_CTRL_TX_ARENA (32 * 1024)
 #define TCP_CTRL_TX_IOV   256
+/* Request objects a listener keeps for reuse (tcp_srv.free_reqs). */
+#define TCP_CREQ_POOL_MAX 1024
+/* Closed connections' memory a listener keeps for the next ones. */
+#define TCP_CONN_CACHE    4
 
 struct tcp_creq {
+	/* First, and the one field readable while the request waits in the
+	 * listener's pool (tcp_srv.free_reqs; the rest is poisoned there). */
+	struct tcp_creq *pool_next;
 	struct tcp_cconn *conn;
 	uint16_t ttag;			/* slot index, the R2T transfer tag */
 	uint16_t cid;
@@ -53,6 +60,11 @@ struct tcp_cconn {
 	struct tcp_creq **slots;
 	unsigned nslots_max;
 	unsigned nslots;
+	/* Freed slots as a stack (no scan per command); slots_hw: one past
+	 * the highest slot ever used, the bound of a walk over them. */
+	uint16_t *free_slots;
+	unsigned nfree_slots;
+	unsigned slots_hw;
 	unsigned nreqs;			/* live tcp_req objects */
 	struct tcp_creq *cur;		/* CapsuleCmd being received (NULL: discard) */
 	struct tcp_creq *h2c_cur;	/* H2CData being received */
@@ -115,5 +127,27 @@ void tcp_cconn_setup_deadline(struct tcp_cconn *c);
 void tcp_cconn_rx_result(struct tcp_cconn *c, int rc);
 void tcp_cconn_flush(struct tcp_cconn *c);
 bool tcp_cconn_live(void *c);
+
+/* conn_mem.c: memory kept by the listener for reuse */
+/* A zeroed request object of srv's size (pool, else heap); NULL: no memory. */
+struct tcp_creq *tcp_creq_get(struct tcp_srv *srv);
+void tcp_creq_put(struct tcp_srv *srv, struct tcp_creq *r);
+/* The buffers of a connection, their sizes set by the listener's options:
+ * the framer's staging buffer (tp.tcp.stage_size), the send arena and
+ * iovecs (TCP_CTRL_TX_*), the slots and their free stack, and where the
+ * in-capsule data of a failed command goes (max_icd). */
+struct tcp_cconn_bufs {
+	uint8_t  *stage;
+	uint8_t  *arena;
+	uv_buf_t *iov;
+	struct tcp_creq **slots;	/* zeroed */
+	uint8_t  *discard;
+};
+unsigned tcp_cconn_nslots(const struct tcp_srv *srv);
+/* Memory for a new connection: the struct, zeroed, and its buffers, kept
+ * from a closed connection or allocated. NULL: out of memory. */
+struct tcp_cconn *tcp_cconn_mem_get(struct tcp_srv *srv, struct tcp_cconn_bufs *b);
+/* A closed connection's memory and buffers: kept, or freed. */
+void tcp_cconn_mem_put(struct tcp_srv *srv, struct tcp_cconn *c);
 
 #endif /* NVMF_TCP_CTRL_CONN_H */

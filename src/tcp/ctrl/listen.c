@@ -27,7 +27,9 @@ void tcp_srv_log(struct tcp_srv *srv, enum nvmf_log_level level, const char *fmt
 	char buf[512];
 	va_list ap;
 
-	if (srv->base.ops->log == NULL)
+	/* Not formatted when the owner would drop it (a message per
+	 * connection adds up when connections come and go by the thousand). */
+	if (srv->base.ops->log == NULL || (int)level > srv->base.opts.log_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -72,6 +74,8 @@ static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
 	struct tcp_srv *srv;
 
 	if (opts->tp.tcp.cpda > 31)	/* 0's based dwords: 128 bytes at most */
+		return -EINVAL;
+	if (opts->tp.tcp.stage_size && opts->tp.tcp.stage_size < TCP_RX_STAGE_MIN)
 		return -EINVAL;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -191,8 +195,11 @@ static void flush_closed(uv_handle_t *h)
 
 void tcp_srv_maybe_free(struct tcp_srv *srv)
 {
-	if (srv->closing && srv->flush_closed && srv->nconns == 0)
+	if (srv->closing && srv->flush_closed && srv->nconns == 0) {
+		tcp_srv_free_reqs(srv);
+		tcp_srv_free_conn_cache(srv);
 		free(srv);
+	}
 }
 
 static void srv_close(struct xp_listener *xl)

@@ -30,6 +30,13 @@ struct tcp_srv {
 	bool     closing;
 	bool     flush_closed;
 	uint64_t accepted, refused;
+	/* Request objects of closed commands, reused by the next ones: no
+	 * allocation per command once warm (at most TCP_CREQ_POOL_MAX). */
+	struct tcp_creq *free_reqs;
+	unsigned nfree_reqs;
+	/* Closed connections' memory (buffers too), for the next accept. */
+	struct conn_kept *conn_cache;
+	unsigned nconn_cache;
 };
 
 static inline struct tcp_srv *tcp_srv_of(struct xp_listener *l)
@@ -46,6 +53,9 @@ void tcp_srv_drain_check(struct tcp_srv *srv);
 void tcp_srv_maybe_free(struct tcp_srv *srv);
 
 /* conn.c */
+/* Free the pooled request objects (the listener is going away). */
+void tcp_srv_free_reqs(struct tcp_srv *srv);
+void tcp_srv_free_conn_cache(struct tcp_srv *srv);
 int  tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io);
 /*
  * In-process seam (fuzzers, tests without sockets): a connection of
