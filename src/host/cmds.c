@@ -22,7 +22,7 @@ static int64_t aio_fail(struct nvmf_callback cb, int r)
 static int64_t aio_go(struct host_req *req, int r, struct nvmf_callback cb)
 {
 	if (r < 0) {
-		free(req);
+		host_req_free(req->c, req);
 		return aio_fail(cb, r);
 	}
 	req->cb = cb;
@@ -33,7 +33,7 @@ static int sync_go(struct nvmf_ctrl *c, struct host_req *req, int r,
 		   struct nvmf_completion *cpl)
 {
 	if (r < 0) {
-		free(req);
+		host_req_free(c, req);
 		return r;
 	}
 	return host_sync_cmd(c, req, cpl);

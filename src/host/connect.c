@@ -135,6 +135,7 @@ static void ctrl_free(struct nvmf_ctrl *c)
 		free(t);
 	}
 	pthread_mutex_destroy(&c->st_mu);
+	host_req_pool_fini(c);
 	free(c->io);
 	host_opts_wipe(&c->opts);
 	free(c);

@@ -24,7 +24,8 @@ void host_sqe_init(struct nvmf_sqe *sqe, uint8_t opc, uint32_t nsid)
 
 struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what)
 {
-	struct host_req *req = calloc(1, sizeof(*req));
+	/* Pooled (reqpool.c): no allocation per command once warm. */
+	struct host_req *req = host_req_alloc(c);
 
 	if (!req)
 		return NULL;
@@ -82,7 +83,7 @@ static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, 
 	if (req->cb.free)
 		req->cb.free(req->cb.user);
 	c->in_cb--;
-	free(req);
+	host_req_free(c, req);
 }
 
 void host_req_fail(struct host_req *req, int err, const char *msg)
@@ -564,7 +565,7 @@ int64_t host_submit(struct host_req *req)
 				req->cb.free(req->cb.user);
 			if (!req->internal)
 				atomic_fetch_sub(&c->in_flight, 1);
-			free(req);
+			host_req_free(c, req);
 			return r;
 		}
 		return cookie;
@@ -574,7 +575,7 @@ int64_t host_submit(struct host_req *req)
 			req->cb.free(req->cb.user);
 		if (!req->internal)
 			atomic_fetch_sub(&c->in_flight, 1);
-		free(req);
+		host_req_free(c, req);
 		return c->stopping ? host_err(ESHUTDOWN, "controller is disconnecting")
 				   : host_err(EINVAL, "controller uses the caller's loop: submit "
 					      "from that loop's thread");
@@ -610,7 +611,7 @@ static void sync_cmd_fn(struct host_call *call)
 	if (r < 0) {
 		atomic_fetch_sub(&call->c->in_flight, 1);
 		snprintf(call->msg, sizeof(call->msg), "%s", nvmf_get_error());
-		free(req);
+		host_req_free(call->c, req);
 		host_call_done(call, r);
 	}
 }
@@ -626,7 +627,7 @@ int host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_complet
 	req->cookie = 0;
 	r = host_call(c, sync_cmd_fn, req, &call);
 	if (!call.started)
-		free(req);	/* refused before it reached the loop */
+		host_req_free(c, req);	/* refused before it reached the loop */
 	if (cpl)
 		*cpl = call.cpl;
 	return r;
