@@ -71,11 +71,12 @@ struct host_req {
 	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
 	bool      urgent;		/* Keep Alive: the admin entry kept free, ahead of held ones */
 	struct host_queue *q;		/* this queue only (Fabrics Connect), or NULL */
-	struct nvmf_sqe sqe;		/* wire order (little-endian) */
-	void     *buf;
-	uint32_t  len;
-	enum xp_dir dir;
-	uint32_t  timeout_ms;		/* 0: no timeout (AER) */
+	/* The command as xp_submit() takes it, built here once: its SQE (wire
+	 * order), buffer, length, direction and timeout (0 for AER); cb and
+	 * arg are set at dispatch. The transport copies it into its own
+	 * request (which gets the CID and SGL), so this one stays as built
+	 * for a replay. */
+	struct xp_cmd xc;
 	uint64_t  cookie;
 	struct nvmf_callback cb;
 	const char *what;		/* command name for messages */

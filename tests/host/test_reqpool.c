@@ -214,16 +214,16 @@ static void test_poison(void **state)
 
 	(void)state;
 	assert_non_null(req);
-	assert_false(__asan_address_is_poisoned(&req->sqe));
+	assert_false(__asan_address_is_poisoned(&req->xc.sqe));
 	req->c = c;
 	host_req_free(c, req);
-	assert_true(__asan_address_is_poisoned(&req->sqe));
+	assert_true(__asan_address_is_poisoned(&req->xc.sqe));
 	assert_true(__asan_address_is_poisoned(&req->cookie));
 	assert_true(__asan_address_is_poisoned(&req->next));
 	assert_false(__asan_address_is_poisoned(&req->pool_idx));
 	again = host_req_alloc(c);
 	assert_ptr_equal(again, req);	/* LIFO */
-	assert_false(__asan_address_is_poisoned(&req->sqe));
+	assert_false(__asan_address_is_poisoned(&req->xc.sqe));
 	assert_false(__asan_address_is_poisoned(&req->inline_data[15]));
 	host_req_free(c, again);
 	bare_free(c);
