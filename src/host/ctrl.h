@@ -19,7 +19,8 @@
  * Files: loop.c (thread, inbox, calls), dispatch.c (requests), queues.c
  * (queue pair slots), bringup.c (the connect sequence), state.c (the state
  * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
- * aer.c (asynchronous events), keepalive.c, cmds.c (the command API).
+ * aer.c (asynchronous events), keepalive.c, cmds.c (the command API),
+ * reqpool.c (the pool the requests come from: no allocation per command).
  */
 #ifndef NVMF_HOST_CTRL_H
 #define NVMF_HOST_CTRL_H
