@@ -83,13 +83,13 @@ static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 		free(x);
 		return;
 	}
-	host_sqe_init(&req->sqe, NVMF_ADM_GET_LOG_PAGE, NVMF_NSID_ALL);
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_GET_LOG_PAGE, NVMF_NSID_ALL);
 	/* RAE = 0: reading the log re-arms namespace notices. */
-	req->sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(NVMF_LID_CHANGED_NS, 0, 0,
+	req->xc.sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(NVMF_LID_CHANGED_NS, 0, 0,
 						      sizeof(x->log) / 4 - 1));
-	req->buf = x->log;
-	req->len = sizeof(x->log);
-	req->dir = XP_DIR_C2H;
+	req->xc.buf = x->log;
+	req->xc.len = sizeof(x->log);
+	req->xc.dir = XP_DIR_C2H;
 	req->cb.cb = changed_log_done;
 	req->cb.user = x;
 	if (host_submit(req) < 0)
@@ -133,8 +133,8 @@ static void aer_submit(struct nvmf_ctrl *c)
 	req = host_req_new(c, true, "Asynchronous Event Request");
 	if (!req)
 		return;
-	host_sqe_init(&req->sqe, NVMF_ADM_ASYNC_EVENT, 0);
-	req->timeout_ms = 0;	/* completes only when an event occurs */
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_ASYNC_EVENT, 0);
+	req->xc.timeout_ms = 0;	/* completes only when an event occurs */
 	req->cb.cb = aer_done;
 	req->cb.user = c;
 	req->internal = true;

@@ -137,22 +137,22 @@ static void ha_submit(struct host_auth *a, bool send, uint32_t len, const char *
 		struct nvmf_auth_send_cmd cmd;
 
 		auth_cmd_send_init(&cmd, len);
-		memcpy(&req->sqe, &cmd, sizeof(req->sqe));
-		req->dir = XP_DIR_H2C;
+		memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
+		req->xc.dir = XP_DIR_H2C;
 	} else {
 		struct nvmf_auth_recv_cmd cmd;
 
 		auth_cmd_recv_init(&cmd, len);
-		memcpy(&req->sqe, &cmd, sizeof(req->sqe));
-		req->dir = XP_DIR_C2H;
+		memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
+		req->xc.dir = XP_DIR_C2H;
 		memset(a->buf, 0, len);
 	}
-	req->buf = a->buf;
-	req->len = len;
+	req->xc.buf = a->buf;
+	req->xc.len = len;
 	req->q = a->q;
 	req->connect = true;	/* the queue is not ready until this ends */
 	req->internal = true;
-	req->timeout_ms = a->timeout_ms;
+	req->xc.timeout_ms = a->timeout_ms;
 	req->cb.cb = ha_cmd_done;
 	req->cb.user = a;
 	r = host_submit(req);

@@ -131,7 +131,7 @@ static void bu_submit(struct host_bringup *b, struct host_queue *q, struct host_
 
 	req->q = q;
 	req->internal = true;
-	req->timeout_ms = (uint32_t)b->c->opts.connect_timeout * 1000u;
+	req->xc.timeout_ms = (uint32_t)b->c->opts.connect_timeout * 1000u;
 	req->cb.cb = bu_cmd_done;
 	req->cb.user = b;
 	r = host_submit(req);	/* on the loop thread: dispatched now */
@@ -163,7 +163,7 @@ static void bu_prop(struct host_bringup *b, bool set, uint32_t ofst, bool eight,
 			.ofst = nvmf_htole32(ofst),
 			.value = nvmf_htole64(val),
 		};
-		memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+		memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
 	} else {
 		struct nvmf_prop_get_cmd cmd = {
 			.opcode = NVMF_ADM_FABRICS,
@@ -171,7 +171,7 @@ static void bu_prop(struct host_bringup *b, bool set, uint32_t ofst, bool eight,
 			.attrib = eight ? NVMF_PROP_ATTRIB_SIZE_8 : NVMF_PROP_ATTRIB_SIZE_4,
 			.ofst = nvmf_htole32(ofst),
 		};
-		memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+		memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
 	}
 	bu_submit(b, &b->c->admin, req);
 }
@@ -183,9 +183,9 @@ static void bu_set_feature(struct host_bringup *b, uint8_t fid, uint32_t cdw11, 
 
 	if (!req)
 		return;
-	host_sqe_init(&req->sqe, NVMF_ADM_SET_FEATURES, 0);
-	req->sqe.cdw10 = nvmf_htole32(fid);
-	req->sqe.cdw11 = nvmf_htole32(cdw11);
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_SET_FEATURES, 0);
+	req->xc.sqe.cdw10 = nvmf_htole32(fid);
+	req->xc.sqe.cdw11 = nvmf_htole32(cdw11);
 	bu_submit(b, &b->c->admin, req);
 }
 
@@ -278,10 +278,10 @@ static void bu_connect(struct host_bringup *b, struct host_queue *q)
 	cmd.cattr = c->opts.disable_sqflow ? NVMF_CONNECT_CATTR_DISABLE_SQFC : 0;
 	/* KATO applies to the controller and is given on the admin queue only. */
 	cmd.kato = nvmf_htole32(q->qid == 0 ? c->kato_ms : 0);
-	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
-	req->buf = &b->data;
-	req->len = sizeof(b->data);
-	req->dir = XP_DIR_H2C;
+	memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
+	req->xc.buf = &b->data;
+	req->xc.len = sizeof(b->data);
+	req->xc.dir = XP_DIR_H2C;
 	req->connect = true;	/* the one command a queue takes before it is ready */
 	bu_submit(b, q, req);
 }
@@ -668,11 +668,11 @@ static void bu_step(struct host_bringup *b)
 		req = bu_req(b, true, "Identify");
 		if (!req)
 			return;
-		host_sqe_init(&req->sqe, NVMF_ADM_IDENTIFY, 0);
-		req->sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(NVMF_CNS_CTRL, 0));
-		req->buf = b->id;
-		req->len = HOST_IDENTIFY_LEN;
-		req->dir = XP_DIR_C2H;
+		host_sqe_init(&req->xc.sqe, NVMF_ADM_IDENTIFY, 0);
+		req->xc.sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(NVMF_CNS_CTRL, 0));
+		req->xc.buf = b->id;
+		req->xc.len = HOST_IDENTIFY_LEN;
+		req->xc.dir = XP_DIR_C2H;
 		bu_submit(b, &c->admin, req);
 		return;
 	case BU_NUM_QUEUES:

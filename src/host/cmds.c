@@ -22,7 +22,7 @@ static int64_t aio_fail(struct nvmf_callback cb, int r)
 static int64_t aio_go(struct host_req *req, int r, struct nvmf_callback cb)
 {
 	if (r < 0) {
-		free(req);
+		host_req_free(req->c, req);
 		return aio_fail(cb, r);
 	}
 	req->cb = cb;
@@ -33,7 +33,7 @@ static int sync_go(struct nvmf_ctrl *c, struct host_req *req, int r,
 		   struct nvmf_completion *cpl)
 {
 	if (r < 0) {
-		free(req);
+		host_req_free(c, req);
 		return r;
 	}
 	return host_sync_cmd(c, req, cpl);
@@ -110,13 +110,13 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 		return host_err(EINVAL, "%s: %llu bytes exceed the controller's transfer limit "
 				"(MDTS %u bytes)", req->what, (unsigned long long)len,
 				max_xfer);
-	host_sqe_init(&req->sqe, write ? NVMF_NVM_WRITE : NVMF_NVM_READ, nsid);
-	req->sqe.cdw10 = nvmf_htole32((uint32_t)slba);
-	req->sqe.cdw11 = nvmf_htole32((uint32_t)(slba >> 32));
-	req->sqe.cdw12 = nvmf_htole32((nlb - 1) | ((flags & NVMF_IO_FUA) ? NVMF_RW_FUA : 0));
-	req->buf = buf;
-	req->len = (uint32_t)len;
-	req->dir = write ? XP_DIR_H2C : XP_DIR_C2H;
+	host_sqe_init(&req->xc.sqe, write ? NVMF_NVM_WRITE : NVMF_NVM_READ, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32((uint32_t)slba);
+	req->xc.sqe.cdw11 = nvmf_htole32((uint32_t)(slba >> 32));
+	req->xc.sqe.cdw12 = nvmf_htole32((nlb - 1) | ((flags & NVMF_IO_FUA) ? NVMF_RW_FUA : 0));
+	req->xc.buf = buf;
+	req->xc.len = (uint32_t)len;
+	req->xc.dir = write ? XP_DIR_H2C : XP_DIR_C2H;
 	/* nvmf.h, OUTAGES: held and replayed through an outage. */
 	req->replayable = true;
 	return 0;
@@ -129,7 +129,7 @@ static int build_flush(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid)
 
 	if (r < 0)
 		return r;
-	host_sqe_init(&req->sqe, NVMF_NVM_FLUSH, nsid);
+	host_sqe_init(&req->xc.sqe, NVMF_NVM_FLUSH, nsid);
 	/* nvmf.h, OUTAGES: held and replayed through an outage. */
 	req->replayable = true;
 	return 0;
@@ -154,11 +154,11 @@ static int build_wz(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, ui
 	r = check_range(ns, slba, nlb, req->what);
 	if (r < 0)
 		return r;
-	host_sqe_init(&req->sqe, NVMF_NVM_WRITE_ZEROES, nsid);
-	req->sqe.cdw10 = nvmf_htole32((uint32_t)slba);
-	req->sqe.cdw11 = nvmf_htole32((uint32_t)(slba >> 32));
+	host_sqe_init(&req->xc.sqe, NVMF_NVM_WRITE_ZEROES, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32((uint32_t)slba);
+	req->xc.sqe.cdw11 = nvmf_htole32((uint32_t)(slba >> 32));
 	/* CDW12: NLB 15:0 (0's based), DEAC 25, FUA 30 (NVM Command Set 1.0, 3.2.8). */
-	req->sqe.cdw12 = nvmf_htole32((nlb - 1) | ((flags & NVMF_IO_DEAC) ? (1u << 25) : 0) |
+	req->xc.sqe.cdw12 = nvmf_htole32((nlb - 1) | ((flags & NVMF_IO_DEAC) ? (1u << 25) : 0) |
 				   ((flags & NVMF_IO_FUA) ? NVMF_RW_FUA : 0));
 	/* nvmf.h, OUTAGES: held and replayed through an outage. */
 	req->replayable = true;
@@ -183,15 +183,15 @@ static int build_dealloc(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsi
 		return r;
 	/* One range: context attributes, length in blocks (1's based), SLBA
 	 * (NVM Command Set 1.0, 3.2.3, Figure 39); CDW10 NR 0's based, CDW11 AD. */
-	host_sqe_init(&req->sqe, NVMF_NVM_DSM, nsid);
-	req->sqe.cdw10 = nvmf_htole32(0);
-	req->sqe.cdw11 = nvmf_htole32(1u << 2);
+	host_sqe_init(&req->xc.sqe, NVMF_NVM_DSM, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32(0);
+	req->xc.sqe.cdw11 = nvmf_htole32(1u << 2);
 	memset(req->inline_data, 0, 16);
 	nvmf_put_le32(req->inline_data + 4, nlb);
 	nvmf_put_le64(req->inline_data + 8, slba);
-	req->buf = req->inline_data;
-	req->len = 16;
-	req->dir = XP_DIR_H2C;
+	req->xc.buf = req->inline_data;
+	req->xc.len = 16;
+	req->xc.dir = XP_DIR_H2C;
 	/* nvmf.h, OUTAGES: held and replayed through an outage. */
 	req->replayable = true;
 	return 0;
@@ -207,10 +207,10 @@ static int build_passthru(struct host_req *req, const void *sqe, void *buf, uint
 				req->what);
 	if (dir != NVMF_DIR_NONE && dir != NVMF_DIR_TO_CTRL && dir != NVMF_DIR_FROM_CTRL)
 		return host_err(EINVAL, "%s: bad data direction %d", req->what, (int)dir);
-	memcpy(&req->sqe, sqe, sizeof(req->sqe));
-	req->buf = buf;
-	req->len = len;
-	req->dir = dir == NVMF_DIR_TO_CTRL ? XP_DIR_H2C :
+	memcpy(&req->xc.sqe, sqe, sizeof(req->xc.sqe));
+	req->xc.buf = buf;
+	req->xc.len = len;
+	req->xc.dir = dir == NVMF_DIR_TO_CTRL ? XP_DIR_H2C :
 		   dir == NVMF_DIR_FROM_CTRL ? XP_DIR_C2H : XP_DIR_NONE;
 	return 0;
 }
@@ -220,12 +220,12 @@ static int build_identify(struct host_req *req, uint8_t cns, uint32_t nsid, uint
 {
 	if (!buf)
 		return host_err(EINVAL, "%s: NULL buffer", req->what);
-	host_sqe_init(&req->sqe, NVMF_ADM_IDENTIFY, nsid);
-	req->sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(cns, cntid));
-	req->sqe.cdw11 = nvmf_htole32((uint32_t)csi << 24);
-	req->buf = buf;
-	req->len = HOST_IDENTIFY_LEN;
-	req->dir = XP_DIR_C2H;
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_IDENTIFY, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(cns, cntid));
+	req->xc.sqe.cdw11 = nvmf_htole32((uint32_t)csi << 24);
+	req->xc.buf = buf;
+	req->xc.len = HOST_IDENTIFY_LEN;
+	req->xc.dir = XP_DIR_C2H;
 	return 0;
 }
 
@@ -239,14 +239,14 @@ static int build_log(struct host_req *req, uint8_t lid, uint32_t nsid, uint8_t l
 				"non-zero dword multiples", req->what, len,
 				(unsigned long long)offset);
 	numd = len / 4 - 1;
-	host_sqe_init(&req->sqe, NVMF_ADM_GET_LOG_PAGE, nsid);
-	req->sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(lid, lsp, rae, numd));
-	req->sqe.cdw11 = nvmf_htole32(nvmf_get_log_cdw11(numd, 0));
-	req->sqe.cdw12 = nvmf_htole32((uint32_t)offset);
-	req->sqe.cdw13 = nvmf_htole32((uint32_t)(offset >> 32));
-	req->buf = buf;
-	req->len = len;
-	req->dir = XP_DIR_C2H;
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_GET_LOG_PAGE, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(lid, lsp, rae, numd));
+	req->xc.sqe.cdw11 = nvmf_htole32(nvmf_get_log_cdw11(numd, 0));
+	req->xc.sqe.cdw12 = nvmf_htole32((uint32_t)offset);
+	req->xc.sqe.cdw13 = nvmf_htole32((uint32_t)(offset >> 32));
+	req->xc.buf = buf;
+	req->xc.len = len;
+	req->xc.dir = XP_DIR_C2H;
 	return 0;
 }
 
@@ -256,13 +256,13 @@ static int build_feat(struct host_req *req, bool set, uint8_t fid, uint32_t nsid
 {
 	if ((len != 0) != (buf != NULL))
 		return host_err(EINVAL, "%s: buffer and length disagree", req->what);
-	host_sqe_init(&req->sqe, set ? NVMF_ADM_SET_FEATURES : NVMF_ADM_GET_FEATURES, nsid);
-	req->sqe.cdw10 = nvmf_htole32(fid | cdw10_extra);
-	req->sqe.cdw11 = nvmf_htole32(cdw11);
-	req->sqe.cdw12 = nvmf_htole32(cdw12);
-	req->buf = buf;
-	req->len = len;
-	req->dir = len == 0 ? XP_DIR_NONE : set ? XP_DIR_H2C : XP_DIR_C2H;
+	host_sqe_init(&req->xc.sqe, set ? NVMF_ADM_SET_FEATURES : NVMF_ADM_GET_FEATURES, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32(fid | cdw10_extra);
+	req->xc.sqe.cdw11 = nvmf_htole32(cdw11);
+	req->xc.sqe.cdw12 = nvmf_htole32(cdw12);
+	req->xc.buf = buf;
+	req->xc.len = len;
+	req->xc.dir = len == 0 ? XP_DIR_NONE : set ? XP_DIR_H2C : XP_DIR_C2H;
 	return 0;
 }
 

@@ -50,9 +50,9 @@ static int prop_get(struct nvmf_ctrl *c, uint32_t ofst, bool eight, uint64_t *va
 
 	if (!req)
 		return host_err(ENOMEM, "out of memory");
-	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+	memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
 	req->q = &c->admin;
-	req->timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
+	req->xc.timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
 	r = host_sync_cmd(c, req, &cpl);
 	if (r < 0)
 		return r;
@@ -74,9 +74,9 @@ static int prop_set(struct nvmf_ctrl *c, uint32_t ofst, uint32_t val)
 
 	if (!req)
 		return host_err(ENOMEM, "out of memory");
-	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+	memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
 	req->q = &c->admin;
-	req->timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
+	req->xc.timeout_ms = (uint32_t)c->opts.connect_timeout * 1000u;
 	return host_sync_cmd(c, req, NULL);
 }
 
@@ -135,6 +135,7 @@ static void ctrl_free(struct nvmf_ctrl *c)
 		free(t);
 	}
 	pthread_mutex_destroy(&c->st_mu);
+	host_req_pool_fini(c);
 	free(c->io);
 	host_opts_wipe(&c->opts);
 	free(c);

@@ -19,7 +19,8 @@
  * Files: loop.c (thread, inbox, calls), dispatch.c (requests), queues.c
  * (queue pair slots), bringup.c (the connect sequence), state.c (the state
  * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
- * aer.c (asynchronous events), keepalive.c, cmds.c (the command API).
+ * aer.c (asynchronous events), keepalive.c, cmds.c (the command API),
+ * reqpool.c (the pool the requests come from: no allocation per command).
  */
 #ifndef NVMF_HOST_CTRL_H
 #define NVMF_HOST_CTRL_H
@@ -59,7 +60,10 @@ enum host_req_kind {
 };
 
 struct host_req {
-	struct host_req *next;		/* MPSC stack / wait list link */
+	/* reqpool.c's own: kept when the rest is zeroed and poisoned. */
+	_Atomic uint32_t pool_next;	/* free list link (index + 1; 0 ends it) */
+	uint32_t  pool_idx;		/* index + 1 in the pool; 0: from calloc */
+	struct host_req *next;		/* MPSC stack / wait list link (first after the pool's) */
 	enum host_req_kind kind;
 	struct nvmf_ctrl *c;
 	struct host_call *call;		/* HOST_REQ_CALL */
@@ -68,11 +72,12 @@ struct host_req {
 	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
 	bool      urgent;		/* Keep Alive: the admin entry kept free, ahead of held ones */
 	struct host_queue *q;		/* this queue only (Fabrics Connect), or NULL */
-	struct nvmf_sqe sqe;		/* wire order (little-endian) */
-	void     *buf;
-	uint32_t  len;
-	enum xp_dir dir;
-	uint32_t  timeout_ms;		/* 0: no timeout (AER) */
+	/* The command as xp_submit() takes it, built here once: its SQE (wire
+	 * order), buffer, length, direction and timeout (0 for AER); cb and
+	 * arg are set at dispatch. The transport copies it into its own
+	 * request (which gets the CID and SGL), so this one stays as built
+	 * for a replay. */
+	struct xp_cmd xc;
 	uint64_t  cookie;
 	struct nvmf_callback cb;
 	const char *what;		/* command name for messages */
@@ -83,6 +88,18 @@ struct host_req {
 	uint8_t   replays;		/* times resubmitted after an outage */
 	const struct host_ns_table *nstab;	/* I/O: the table its namespace was checked in */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
+};
+
+/* reqpool.c: the controller's free list of requests (the comment there says
+ * which threads touch it and why it needs no lock). */
+#define HOST_REQ_CHUNK  32u
+#define HOST_REQ_CHUNKS 64u
+struct host_req_pool {
+	_Atomic uint64_t head;		/* generation << 32 | index + 1 of the top; 0: empty */
+	atomic_uint nr_chunks;		/* chunks claimed */
+	atomic_uint made;		/* requests in the chunks */
+	atomic_uint outside;		/* live requests from calloc (past the bound) */
+	_Atomic(struct host_req *) chunk[HOST_REQ_CHUNKS];
 };
 
 /* One queue pair slot. */
@@ -122,6 +139,7 @@ struct nvmf_ctrl {
 	uv_async_t wake;
 	bool       wake_init;
 	_Atomic(struct host_req *) inbox;	/* MPSC stack */
+	struct host_req_pool reqpool;	/* reqpool.c */
 	int        in_cb;		/* > 0 while calling user code (loop mode) */
 
 	struct host_queue admin;
@@ -222,6 +240,16 @@ void host_inbox_push(struct nvmf_ctrl *c, struct host_req *req);
 /* Run fn(c) on the loop without waiting for it (any thread; at once on the
  * loop thread): 0 or -errno. */
 int  host_post(struct nvmf_ctrl *c, void (*fn)(struct nvmf_ctrl *c));
+
+/* ---- reqpool.c ------------------------------------------------------------- */
+/* A zeroed request from c's pool (any thread), or NULL (out of memory). */
+struct host_req *host_req_alloc(struct nvmf_ctrl *c);
+/* Give req back to c's pool (any thread); nothing of it may be used after. */
+void host_req_free(struct nvmf_ctrl *c, struct host_req *req);
+/* Free the pool's memory: the controller is being freed, no request is live. */
+void host_req_pool_fini(struct nvmf_ctrl *c);
+/* For the tests: requests the pool made, and live ones from calloc. */
+void host_req_pool_stats(struct nvmf_ctrl *c, unsigned *made, unsigned *outside);
 
 /* ---- dispatch.c ------------------------------------------------------------- */
 struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what);

@@ -24,7 +24,8 @@ void host_sqe_init(struct nvmf_sqe *sqe, uint8_t opc, uint32_t nsid)
 
 struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what)
 {
-	struct host_req *req = calloc(1, sizeof(*req));
+	/* Pooled (reqpool.c): no allocation per command once warm. */
+	struct host_req *req = host_req_alloc(c);
 
 	if (!req)
 		return NULL;
@@ -32,7 +33,7 @@ struct host_req *host_req_new(struct nvmf_ctrl *c, bool admin, const char *what)
 	req->c = c;
 	req->admin = admin;
 	req->what = what;
-	req->timeout_ms = (uint32_t)c->opts.io_timeout * 1000u;
+	req->xc.timeout_ms = (uint32_t)c->opts.io_timeout * 1000u;
 	return req;
 }
 
@@ -82,7 +83,7 @@ static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, 
 	if (req->cb.free)
 		req->cb.free(req->cb.user);
 	c->in_cb--;
-	free(req);
+	host_req_free(c, req);
 }
 
 void host_req_fail(struct host_req *req, int err, const char *msg)
@@ -249,7 +250,7 @@ void host_held_replay(struct nvmf_ctrl *c)
 	atomic_store(&c->nr_held, 0);
 	while (list) {
 		struct host_req *req = list;
-		uint32_t nsid = nvmf_le32toh(req->sqe.nsid);
+		uint32_t nsid = nvmf_le32toh(req->xc.sqe.nsid);
 		const struct nvmf_ns_info *ns = host_ns_lookup(c, nsid);
 		int r;
 
@@ -338,7 +339,7 @@ static int ns_still_valid(struct host_req *req)
 {
 	struct nvmf_ctrl *c = req->c;
 	const struct host_ns_table *t;
-	uint32_t nsid = nvmf_le32toh(req->sqe.nsid);
+	uint32_t nsid = nvmf_le32toh(req->xc.sqe.nsid);
 	const struct nvmf_ns_info *ns = host_ns_lookup_tab(c, nsid, &t);
 
 	if (t == req->nstab)
@@ -355,7 +356,6 @@ static int ns_still_valid(struct host_req *req)
 static int try_dispatch(struct host_req *req, struct host_queue *q)
 {
 	struct nvmf_ctrl *c = req->c;
-	struct xp_cmd cmd;
 	bool full = false;
 	int r;
 
@@ -386,14 +386,10 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 				c->stopping ? "controller is disconnecting"
 				: c->failed ? "the controller's connection was lost"
 					    : "the queue's connection is lost");
-	cmd.sqe = req->sqe;
-	cmd.buf = req->buf;
-	cmd.len = req->len;
-	cmd.dir = req->dir;
-	cmd.timeout_ms = req->timeout_ms;
-	cmd.cb = host_xp_done;
-	cmd.arg = req;
-	r = xp_submit(q->qp, &cmd);
+	/* Handed over as built: no copy of the SQE on the way (issue 15). */
+	req->xc.cb = host_xp_done;
+	req->xc.arg = req;
+	r = xp_submit(q->qp, &req->xc);
 	if (r == -EAGAIN)
 		return -EAGAIN;
 	if (r == 0)
@@ -469,7 +465,7 @@ static void held_timer_cb(uv_timer_t *t)
 		expired = req->next;
 		snprintf(msg, sizeof(msg), "%s timed out: held %u ms without a free submission "
 			 "queue entry (the controller's SQ head pointer did not advance)",
-			 req->what, req->timeout_ms);
+			 req->what, req->xc.timeout_ms);
 		/* The caller hears of it through the completion. */
 		host_log(NVMF_LOG_DEBUG, "%s", msg);
 		host_req_fail(req, -ETIMEDOUT, msg);
@@ -518,7 +514,7 @@ int host_dispatch(struct host_req *req)
 		c->waitq_tail[k] = &req->next;
 	}
 	/* Its timeout runs from now: nothing else would ever end the wait. */
-	req->held_deadline = req->timeout_ms ? uv_now(c->loop) + req->timeout_ms : 0;
+	req->held_deadline = req->xc.timeout_ms ? uv_now(c->loop) + req->xc.timeout_ms : 0;
 	if (req->held_deadline)
 		held_arm(c, req->held_deadline);
 	return 0;
@@ -564,7 +560,7 @@ int64_t host_submit(struct host_req *req)
 				req->cb.free(req->cb.user);
 			if (!req->internal)
 				atomic_fetch_sub(&c->in_flight, 1);
-			free(req);
+			host_req_free(c, req);
 			return r;
 		}
 		return cookie;
@@ -574,7 +570,7 @@ int64_t host_submit(struct host_req *req)
 			req->cb.free(req->cb.user);
 		if (!req->internal)
 			atomic_fetch_sub(&c->in_flight, 1);
-		free(req);
+		host_req_free(c, req);
 		return c->stopping ? host_err(ESHUTDOWN, "controller is disconnecting")
 				   : host_err(EINVAL, "controller uses the caller's loop: submit "
 					      "from that loop's thread");
@@ -610,7 +606,7 @@ static void sync_cmd_fn(struct host_call *call)
 	if (r < 0) {
 		atomic_fetch_sub(&call->c->in_flight, 1);
 		snprintf(call->msg, sizeof(call->msg), "%s", nvmf_get_error());
-		free(req);
+		host_req_free(call->c, req);
 		host_call_done(call, r);
 	}
 }
@@ -626,7 +622,7 @@ int host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_complet
 	req->cookie = 0;
 	r = host_call(c, sync_cmd_fn, req, &call);
 	if (!call.started)
-		free(req);	/* refused before it reached the loop */
+		host_req_free(c, req);	/* refused before it reached the loop */
 	if (cpl)
 		*cpl = call.cpl;
 	return r;

@@ -71,11 +71,11 @@ static void csts_check(struct nvmf_ctrl *c)
 	req = host_req_new(c, true, "Property Get (CSTS)");
 	if (!req)
 		return;
-	memcpy(&req->sqe, &cmd, sizeof(req->sqe));
+	memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
 	req->q = &c->admin;
 	/* Longer than Keep Alive's: on a silent connection Keep Alive, sent
 	 * first, is what times out and names the cause. */
-	req->timeout_ms = 2 * c->kato_ms;
+	req->xc.timeout_ms = 2 * c->kato_ms;
 	req->cb.cb = csts_done;
 	req->cb.user = c;
 	req->internal = true;
@@ -97,10 +97,10 @@ static void ka_send(struct nvmf_ctrl *c)
 	req = host_req_new(c, true, "Keep Alive");
 	if (!req)
 		return;
-	host_sqe_init(&req->sqe, NVMF_ADM_KEEP_ALIVE, 0);
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_KEEP_ALIVE, 0);
 	/* Aimed at the admin queue: it runs during the bring-up too. */
 	req->q = &c->admin;
-	req->timeout_ms = c->kato_ms;
+	req->xc.timeout_ms = c->kato_ms;
 	req->cb.cb = ka_done;
 	req->cb.user = c;
 	req->internal = true;

@@ -189,7 +189,7 @@ int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call 
 		while (!atomic_load(&call->done))
 			uv_run(c->loop, UV_RUN_ONCE);
 	} else if (c->own_thread) {
-		struct host_req *req = calloc(1, sizeof(*req));
+		struct host_req *req = host_req_alloc(c);
 
 		if (!req)
 			return host_err(ENOMEM, "out of memory");
@@ -228,15 +228,21 @@ static void host_drain_inbox(uv_async_t *h)
 		int r;
 
 		rev = rev->next;
+		/* Back to the pool before the function runs: a call's caller
+		 * may go on to free the controller once it is done. */
 		if (req->kind == HOST_REQ_POST) {
-			req->post(c);
-			free(req);
+			void (*post)(struct nvmf_ctrl *c) = req->post;
+
+			host_req_free(c, req);
+			post(c);
 			continue;
 		}
 		if (req->kind == HOST_REQ_CALL) {
-			req->call->started = true;
-			req->call->fn(req->call);
-			free(req);
+			struct host_call *call = req->call;
+
+			host_req_free(c, req);
+			call->started = true;
+			call->fn(call);
 			continue;
 		}
 		r = host_dispatch(req);
@@ -256,7 +262,7 @@ int host_post(struct nvmf_ctrl *c, void (*fn)(struct nvmf_ctrl *c))
 	if (!c->own_thread)
 		return host_err(EINVAL, "controller uses the caller's loop: call libnvmf from "
 				"that loop's thread");
-	req = calloc(1, sizeof(*req));
+	req = host_req_alloc(c);
 	if (!req)
 		return host_err(ENOMEM, "out of memory");
 	req->kind = HOST_REQ_POST;

@@ -171,11 +171,11 @@ static int scan_submit(struct host_scan *s, uint8_t cns, uint32_t nsid, nvmf_com
 	 * while other admin commands are refused. */
 	req->q = &s->c->admin;
 	req->internal = true;
-	host_sqe_init(&req->sqe, NVMF_ADM_IDENTIFY, nsid);
-	req->sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(cns, 0));
-	req->buf = s->buf;
-	req->len = HOST_IDENTIFY_LEN;
-	req->dir = XP_DIR_C2H;
+	host_sqe_init(&req->xc.sqe, NVMF_ADM_IDENTIFY, nsid);
+	req->xc.sqe.cdw10 = nvmf_htole32(nvmf_identify_cdw10(cns, 0));
+	req->xc.buf = s->buf;
+	req->xc.len = HOST_IDENTIFY_LEN;
+	req->xc.dir = XP_DIR_C2H;
 	req->cb.cb = cb;
 	req->cb.user = s;
 	r = host_submit(req);
