@@ -47,24 +47,8 @@
 #include <string.h>
 
 #include "host/ctrl.h"
+#include "transport/xp_poison.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HOST_REQ_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) && !defined(HOST_REQ_ASAN)
-#define HOST_REQ_ASAN 1
-#endif
-
-#ifdef HOST_REQ_ASAN
-#include <sanitizer/asan_interface.h>
-#define REQ_POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
-#define REQ_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define REQ_POISON(p, n)   ((void)(p), (void)(n))
-#define REQ_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 /* What is zeroed on reuse and poisoned in the free list: all but the
  * pool's own two fields at the start. */
@@ -129,7 +113,7 @@ static struct host_req *pool_grow(struct host_req_pool *p)
 		if (k >= 1 && k + 1 < HOST_REQ_CHUNK)
 			atomic_init(&ch[k].pool_next, ch[k].pool_idx + 1);
 		if (k >= 1)
-			REQ_POISON(req_body(&ch[k]), REQ_BODY_LEN);
+			xp_poison(req_body(&ch[k]), REQ_BODY_LEN);
 	}
 	/* Published before any index of it can be seen in the head (release). */
 	atomic_store_explicit(&p->chunk[ci], ch, memory_order_release);
@@ -163,7 +147,7 @@ struct host_req *host_req_alloc(struct nvmf_ctrl *c)
 							  memory_order_acquire))
 			break;
 	}
-	REQ_UNPOISON(req_body(req), REQ_BODY_LEN);
+	xp_unpoison(req_body(req), REQ_BODY_LEN);
 	memset(req_body(req), 0, REQ_BODY_LEN);
 	return req;
 }
@@ -175,7 +159,7 @@ void host_req_free(struct nvmf_ctrl *c, struct host_req *req)
 		free(req);
 		return;
 	}
-	REQ_POISON(req_body(req), REQ_BODY_LEN);
+	xp_poison(req_body(req), REQ_BODY_LEN);
 	push_chain(&c->reqpool, req, req);
 }
 
@@ -198,7 +182,7 @@ void host_req_pool_fini(struct nvmf_ctrl *c)
 			continue;
 		/* Poisoned requests in it: free() must see the memory as the
 		 * allocator left it. */
-		REQ_UNPOISON(ch, HOST_REQ_CHUNK * sizeof(*ch));
+		xp_unpoison(ch, HOST_REQ_CHUNK * sizeof(*ch));
 		free(ch);
 		atomic_store_explicit(&p->chunk[ci], NULL, memory_order_relaxed);
 	}
