@@ -278,6 +278,13 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(run_expect(a4, "nothing"), 2);
 	assert_int_equal(run_expect(a5, "ram size"), 1);
 	assert_int_equal(run_expect(a6, "nqn"), 2);
+	{
+		char *a9[] = { (char *)BIN, "--max-connections", "0", "ram:1M", NULL };
+		char *a10[] = { (char *)BIN, "--max-controllers", "x", "ram:1M", NULL };
+
+		assert_int_equal(run_expect(a9, "max-connections 0"), 2);
+		assert_int_equal(run_expect(a10, "max-controllers x"), 2);
+	}
 	/* A port in use: exit 1 with a message. */
 	{
 		struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -338,12 +345,62 @@ static void test_discovery_on_io_port(void **state)
 	free(log);
 }
 
+/*
+ * --max-connections: connections past the limit are accepted and closed at
+ * once (before any PDU is read), and served again once one has gone;
+ * --max-controllers: a Connect past that limit is refused.
+ */
+static void test_limits(void **state)
+{
+	char *argv[] = { (char *)BIN, "-p", "0", "-P", "0", "--max-connections", "2",
+			 "--max-controllers", "1", "ram:1M", NULL };
+	struct proc p;
+	struct th a, b, c;
+	struct th_cqe cqe;
+
+	(void)state;
+	assert_int_equal(spawn(&p, argv), 0);
+	assert_int_equal(read_line(&p), 0);
+	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d", &p.port), 1);
+	assert_int_equal(th_admin_up(&a, p.port, NVMF_DISCOVERY_NQN, 0), 0);
+	/* The second connection is within the limit, but its controller
+	 * would be the second. */
+	assert_int_equal(th_open(&b, p.port), 0);
+	assert_int_equal(th_icreq(&b, 0, false, false), 0);
+	assert_int_equal(th_connect(&b, 0, 31, 0, 0xFFFF, NVMF_DISCOVERY_NQN, TH_HOSTNQN, 0,
+				    &cqe), 0);
+	assert_int_not_equal(cqe.status, 0);
+	/* The third connection is past the limit: closed unanswered. */
+	assert_int_equal(th_open(&c, p.port), 0);
+	assert_true(th_wait_closed(&c, TH_TIMEOUT_MS));
+	th_close(&c);
+	/* One gone: a new one is served (once the target has seen it go). */
+	th_close(&b);
+	{
+		bool served = false;
+
+		for (int i = 0; i < 100 && !served; i++) {
+			assert_int_equal(th_open(&c, p.port), 0);
+			served = th_icreq(&c, 0, false, false) == 0;
+			th_close(&c);
+			if (!served)
+				usleep(20000);
+		}
+		assert_true(served);
+	}
+	th_close(&a);
+	kill(p.pid, SIGTERM);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	close(p.out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon),
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_discovery_on_io_port),
+		cmocka_unit_test(test_limits),
 	};
 
 	if (argc < 2) {

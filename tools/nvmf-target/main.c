@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nvmf-target [-a ADDR] [-p PORT] [-P DISCOVERY_PORT] [-n SUBNQN]\n"
 		"                   [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]\n"
-		"                   [--pidfile FILE] [--tls none|allowed|required]\n"
+		"                   [--pidfile FILE] [--max-connections N] [--max-controllers N]\n"
+		"                   [--tls none|allowed|required]\n"
 		"                   [--tls-key KEY] [--tls-key-file FILE] [--tls-compat]\n"
 		"                   [--dhchap-secret KEY | --dhchap-secret-file FILE]\n"
 		"                   [--dhchap-ctrl-secret KEY | --dhchap-ctrl-secret-file FILE]\n"
@@ -66,6 +68,9 @@ static void usage(FILE *f)
 		"  --pidfile FILE   write the process id once listening\n"
 		"  --cpda N         controller PDU data alignment, 0..31 (default 0)\n"
 		"  --no-c2h-success never use the C2HData SUCCESS flag\n"
+		"  --max-connections N  connections served at once, 1..65536 (default 256;\n"
+		"                   the open-file limit is raised to match)\n"
+		"  --max-controllers N  controllers at once, 1..65535 (default 512)\n"
 		"  --tls MODE       none (default), allowed (TLS or plaintext) or required\n"
 		"  --tls-key KEY    TLS PSK (NVMeTLSkey-1:...) of every host of -n\n"
 		"  --tls-key-file F TLS PSKs per host and subsystem (nvme-cli's tls-key format)\n"
@@ -193,6 +198,27 @@ static bool is_loopback(const char *a)
 	return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0;
 }
 
+/*
+ * Each connection is a socket: with more connections than the soft limit
+ * of open files allows, accept fails and hosts are turned away with no
+ * word why. Raise it to what max_conns needs (plus files, pipes and the
+ * loop's own descriptors), as far as the hard limit lets, and say so when
+ * that is not enough.
+ */
+static void raise_nofile(unsigned max_conns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_conns + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		fprintf(stderr, "nvmf-target: warning: the open-file limit (%llu) is below "
+			"--max-connections %u plus 64: connections past it fail to be accepted\n",
+			(unsigned long long)rl.rlim_cur, max_conns);
+}
+
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
 	char *end;
@@ -220,6 +246,8 @@ int main(int argc, char **argv)
 		{ "dhchap-ctrl-secret", required_argument, NULL, 9 },
 		{ "dhchap-secret-file", required_argument, NULL, 10 },
 		{ "dhchap-ctrl-secret-file", required_argument, NULL, 11 },
+		{ "max-connections", required_argument, NULL, 12 },
+		{ "max-controllers", required_argument, NULL, 13 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -230,6 +258,7 @@ int main(int argc, char **argv)
 	unsigned nhosts = 0;
 	bool ro = false, c2h_success = true;
 	int verbose = 0, opt, rport = 0, rdport = 0, cpda = 0;
+	unsigned max_conns = 256, max_ctrls = 0;
 	struct xp_listen_opts lo;
 	char nqn[CTL_NQN_MAX + 1], msg[512];
 	struct ctl_subsys *s = NULL;
@@ -294,6 +323,22 @@ int main(int argc, char **argv)
 		case 9: d->dhchap.ctrl_secret = optarg; break;
 		case 10: d->dhchap.secret_file = optarg; break;
 		case 11: d->dhchap.ctrl_secret_file = optarg; break;
+		case 12:
+			if (parse_int(optarg, 1, 65536, &v) < 0) {
+				fprintf(stderr, "nvmf-target: --max-connections %s: want 1..65536\n",
+					optarg);
+				return 2;
+			}
+			max_conns = (unsigned)v;
+			break;
+		case 13:
+			if (parse_int(optarg, 1, 65535, &v) < 0) {
+				fprintf(stderr, "nvmf-target: --max-controllers %s: want 1..65535\n",
+					optarg);
+				return 2;
+			}
+			max_ctrls = (unsigned)v;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -311,6 +356,9 @@ int main(int argc, char **argv)
 	ctl_target_init(&d->target, d->loop);
 	d->target.opts.verbose = verbose;
 	d->target.opts.c2h_success = c2h_success;
+	if (max_ctrls)
+		d->target.opts.max_ctrls = max_ctrls;
+	raise_nofile(max_conns);
 
 	if (optind < argc) {
 		if (!subnqn) {
@@ -356,6 +404,7 @@ int main(int argc, char **argv)
 
 	ctl_listen_opts(&d->target, &lo);
 	lo.tp.tcp.cpda = (uint8_t)cpda;
+	lo.max_conns = max_conns;
 	d->tls.cli_subnqn = s ? s->nqn : NULL;
 	d->tls.cfg = &d->cfg;
 	if (tgt_tls_setup(&d->tls, &lo) < 0)
