@@ -6,6 +6,8 @@
  *             -w read|write|randread|randwrite -t SECONDS [-i IO_QUEUES]
  *   nvmf-perf -R [-r tcp://127.0.0.1:PORT] -q QD -o IO_SIZE -w ... -t S [-i CONNS]
  *   nvmf-perf -S PORT
+ *   -p US (either mode): the client polls its sockets instead of sleeping
+ *         until US microseconds pass idle (libnvmf's nvmf_opts.poll_us)
  *
  * -q is the total queue depth (split over the queues or connections).
  * -R is the raw-TCP mode: the same request and response sizes, in the
@@ -39,7 +41,9 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: nvmf-perf -r URI -q QD -o IO_SIZE -w read|write|randread|randwrite -t SECONDS [-i QUEUES]\n"
+		"                 [-p POLL_US]\n"
 		"       nvmf-perf -R [-r tcp://127.0.0.1:PORT] -q QD -o IO_SIZE -w PATTERN -t SECONDS [-i CONNS]\n"
+		"                 [-p POLL_US]\n"
 		"       nvmf-perf -S PORT\n");
 	exit(2);
 }
@@ -73,7 +77,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->seconds = 10;
 	o->queues = 1;
 	o->serve_port = -1;
-	while ((c = getopt(argc, argv, "r:q:o:w:t:i:RS:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:q:o:w:t:i:RS:p:h")) != -1) {
 		switch (c) {
 		case 'r': o->uri = optarg; break;
 		case 'q': o->qd = (int)perf_num(optarg, "queue depth", 1, 4096); break;
@@ -81,6 +85,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 't': o->seconds = (double)perf_num(optarg, "run time", 1, 86400); break;
 		case 'i': o->queues = (int)perf_num(optarg, "queues", 1, 256); break;
 		case 'R': o->raw = true; break;
+		case 'p': o->poll_us = (int)perf_num(optarg, "polling time (us)", 0, 1000000); break;
 		case 'S': o->serve_port = (int)perf_num(optarg, "port", 0, 65535); break;
 		case 'w':
 			if (!strcmp(optarg, "read")) o->pat = P_READ;
@@ -290,6 +295,8 @@ static int run_nvme(const struct opts *o)
 	}
 	if (o->qd / o->queues + 1 > no.queue_size)
 		no.queue_size = o->qd / o->queues + 1 > 1024 ? 1024 : o->qd / o->queues + 1;
+	if (o->poll_us)
+		no.poll_us = o->poll_us;
 	if (nvmf_opts_set_uri(&no, o->uri) < 0 || nvmf_connect(&no, &j.c) < 0) {
 		fprintf(stderr, "nvmf-perf: %s\n", nvmf_get_error());
 		return 1;

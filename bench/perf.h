@@ -19,6 +19,8 @@ struct opts {
 	int queues;
 	bool raw;
 	int serve_port;
+	int poll_us;		/* -p: the client polls (libnvmf's POLLING; raw: poll()
+				 * with a zero timeout) until this long idle */
 };
 
 /* ---- Latency histogram: 64 sub-buckets per power of two of nanoseconds ------ */

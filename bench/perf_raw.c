@@ -508,7 +508,11 @@ static int raw_drive(const struct opts *o, int port, struct raw_run *run, uint64
 		}
 		if (rc)
 			break;
-		if (poll(pfd, (nfds_t)nc, 1000) < 0 && errno != EINTR) {
+		/* -p: no sleeping in poll() until poll_us pass without progress,
+		 * as libnvmf's polling mode does. */
+		if (poll(pfd, (nfds_t)nc,
+			 o->poll_us && perf_now_ns() - last < (uint64_t)o->poll_us * 1000u ? 0 : 1000) < 0 &&
+		    errno != EINTR) {
 			rc = -errno;
 			break;
 		}

@@ -246,7 +246,24 @@ struct nvmf_opts {
 	char     dhchap_ctrl_secret[NVMF_DHCHAP_KEY_BUFSZ];	/* controller secret: the
 								 * controller must prove
 								 * it too (-C) */
+	/* Since 0.4: polling (see POLLING below). */
+	int      poll_us;		/* 0 (default): the I/O thread sleeps when
+					 * idle; N (1..1000000): it polls its
+					 * sockets without sleeping until N us pass
+					 * with nothing done */
 };
+
+/*
+ * POLLING
+ *  With poll_us > 0 (and loop == NULL: the library's own I/O thread), the
+ *  I/O thread does not sleep in epoll/kqueue while there is work: it turns
+ *  its loop with a zero timeout, picking up what the sockets brought and
+ *  what other threads submitted (which then skip the wake-up they would
+ *  otherwise send), and goes back to sleeping once poll_us microseconds
+ *  pass in which no command was submitted or completed. A busy controller
+ *  thus costs a core and saves every wake-up; an idle one costs nothing.
+ *  The same in a URI: ?poll_us=N. Ignored with a caller's loop.
+ */
 
 /*
  * TLS
@@ -336,7 +353,8 @@ struct nvmf_uri {
  * then becomes the discovery NQN) or is the discovery NQN. The query holds
  * connection options under nvme-cli's names, each at most once:
  * ctrl_loss_tmo=-1..4000000, reconnect_delay=1..4000000,
- * fast_io_fail_tmo=-1..4000000 (seconds; see OUTAGES). nvmf_uri_parse()
+ * fast_io_fail_tmo=-1..4000000 (seconds; see OUTAGES), poll_us=0..1000000
+ * (see POLLING). nvmf_uri_parse()
  * checks them (struct nvmf_uri does not carry them). Returns 0 or -EINVAL
  * with nvmf_get_error() naming the bad part (an unknown parameter, a value
  * out of range).

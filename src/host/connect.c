@@ -235,6 +235,9 @@ static int check_opts(const struct nvmf_opts *o)
 	if (o->fast_io_fail_tmo < -1 || o->fast_io_fail_tmo > 4000000)
 		return host_err(EINVAL, "fast I/O fail timeout %d s out of range (-1 = off)",
 				o->fast_io_fail_tmo);
+	if (o->poll_us < 0 || o->poll_us > 1000000)
+		return host_err(EINVAL, "poll_us %d out of range 0-1000000 (microseconds)",
+				o->poll_us);
 	r = check_tls_opts(o);
 	return r < 0 ? r : check_auth_opts(o);
 }

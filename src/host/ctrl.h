@@ -139,6 +139,11 @@ struct nvmf_ctrl {
 	uv_async_t wake;
 	bool       wake_init;
 	_Atomic(struct host_req *) inbox;	/* MPSC stack */
+	/* Polling mode (opts.poll_us, loop.c): the I/O thread is turning its
+	 * loop without sleeping, so a push needs no wake-up; poll_work counts
+	 * what it did (completions, inbox drains: loop thread only). */
+	atomic_bool polling;
+	uint64_t   poll_work;
 	struct host_req_pool reqpool;	/* reqpool.c */
 	int        in_cb;		/* > 0 while calling user code (loop mode) */
 

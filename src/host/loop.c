@@ -46,6 +46,49 @@ static void block_sigpipe(void)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+static bool inbox_pending(struct nvmf_ctrl *c)
+{
+	return atomic_load(&c->inbox) != NULL;
+}
+
+/*
+ * Polling mode (nvmf.h, POLLING): turn the loop with a zero timeout while
+ * anything happens, and sleep as usual once poll_us pass with nothing done.
+ * While c->polling is set, submitters on other threads skip the wake-up
+ * (host_inbox_push): the inbox is looked at every turn instead. The flag is
+ * cleared before the last look and the sleep, and a submitter reads it
+ * after its push, both sequentially consistent: either the submitter sees
+ * it clear and wakes the loop, or the last look sees its request.
+ */
+static void poll_main(struct nvmf_ctrl *c)
+{
+	uint64_t window = (uint64_t)c->opts.poll_us * 1000u;
+	uint64_t seen = c->poll_work, busy_at = uv_hrtime();
+	int alive;
+
+	atomic_store(&c->polling, true);
+	for (;;) {
+		if (inbox_pending(c))
+			host_drain_inbox(&c->wake);
+		alive = uv_run(c->loop, UV_RUN_NOWAIT);
+		if (c->poll_work != seen) {
+			seen = c->poll_work;
+			busy_at = uv_hrtime();
+		} else if (!alive && !uv_loop_alive(c->loop)) {
+			break;		/* stopped: every handle closed */
+		} else if (uv_hrtime() - busy_at >= window) {
+			atomic_store(&c->polling, false);
+			if (!inbox_pending(c))
+				alive = uv_run(c->loop, UV_RUN_ONCE);
+			atomic_store(&c->polling, true);
+			busy_at = uv_hrtime();
+			if (!alive && !uv_loop_alive(c->loop))
+				break;
+		}
+	}
+	atomic_store(&c->polling, false);
+}
+
 static void thread_main(void *arg)
 {
 	struct thread_start *ts = arg;
@@ -54,7 +97,10 @@ static void thread_main(void *arg)
 	block_sigpipe();
 	c->loop_tid = uv_thread_self();
 	uv_sem_post(&ts->sem);	/* ts is gone after this */
-	uv_run(c->loop, UV_RUN_DEFAULT);
+	if (c->opts.poll_us > 0)
+		poll_main(c);
+	else
+		uv_run(c->loop, UV_RUN_DEFAULT);
 }
 
 int host_loop_start(struct nvmf_ctrl *c)
@@ -167,9 +213,17 @@ void host_inbox_push(struct nvmf_ctrl *c, struct host_req *req)
 							memory_order_release,
 							memory_order_relaxed));
 	/* Only the push that made the stack non-empty wakes the loop: the
-	 * drain takes everything, so later pushes ride on the same wake-up. */
-	if (old == NULL)
+	 * drain takes everything, so later pushes ride on the same wake-up.
+	 * A polling loop needs none (poll_main: the fence orders the push
+	 * before the look at the flag). */
+	if (old == NULL) {
+		if (c->opts.poll_us > 0) {
+			atomic_thread_fence(memory_order_seq_cst);
+			if (atomic_load(&c->polling))
+				return;
+		}
 		uv_async_send(&c->wake);
+	}
 }
 
 int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call *call)
@@ -216,6 +270,8 @@ static void host_drain_inbox(uv_async_t *h)
 	struct host_req *list, *rev = NULL;
 
 	list = atomic_exchange_explicit(&c->inbox, NULL, memory_order_acquire);
+	if (list)
+		c->poll_work++;
 	while (list) {		/* the stack is LIFO: reverse for submission order */
 		struct host_req *n = list->next;
 

@@ -143,7 +143,7 @@ static int parse_port(const char *s, size_t n, struct nvmf_uri *u)
 }
 
 /* The query parameters: which were given, and their values. */
-enum { QP_RECONNECT_DELAY, QP_CTRL_LOSS_TMO, QP_FAST_IO_FAIL_TMO, QP_COUNT };
+enum { QP_RECONNECT_DELAY, QP_CTRL_LOSS_TMO, QP_FAST_IO_FAIL_TMO, QP_POLL_US, QP_COUNT };
 
 static const struct {
 	const char *key;
@@ -157,6 +157,8 @@ static const struct {
 				  "-1 (reconnect forever) or a number of seconds from 0 to 4000000" },
 	[QP_FAST_IO_FAIL_TMO] = { "fast_io_fail_tmo", -1, 4000000,
 				  "-1 (off) or a number of seconds from 0 to 4000000" },
+	[QP_POLL_US]          = { "poll_us", 0, 1000000,
+				  "0 (sleep when idle) or microseconds of polling from 1 to 1000000" },
 };
 
 struct uri_query {
@@ -189,7 +191,7 @@ static int parse_query(const char *s, size_t n, struct uri_query *q)
 				break;
 		if (k == QP_COUNT)
 			return host_err(EINVAL, "URI query: unknown parameter \"%s\" (known: "
-					"ctrl_loss_tmo, reconnect_delay, fast_io_fail_tmo)",
+					"ctrl_loss_tmo, reconnect_delay, fast_io_fail_tmo, poll_us)",
 					cut(shown, sizeof(shown), s, klen, 64));
 		if (!eq)
 			return host_err(EINVAL, "URI query: %s has no value (%s=N)", qparams[k].key,
@@ -367,6 +369,8 @@ static int *qparam_field(struct nvmf_opts *o, int k)
 		return HOST_OPTS_HAS(o, ctrl_loss_tmo) ? &o->ctrl_loss_tmo : NULL;
 	case QP_FAST_IO_FAIL_TMO:
 		return HOST_OPTS_HAS(o, fast_io_fail_tmo) ? &o->fast_io_fail_tmo : NULL;
+	case QP_POLL_US:
+		return HOST_OPTS_HAS(o, poll_us) ? &o->poll_us : NULL;
 	default:
 		return NULL;
 	}
