@@ -20,7 +20,9 @@
  * the raw answer to an outstanding request with all its bytes); the first
  * failure stops the run and makes the exit status 1.
  * One summary line: IOPS, MiB/s, average, p50, p99, p99.9 latency, over
- * the whole run including the drain of the last I/Os.
+ * the whole run including the drain of the last I/Os, and the CPU time
+ * the process used (connecting included) as a share of one core over the
+ * run and per I/O.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,17 +172,31 @@ static double hist_pct(const struct hist *h, double p)
 	return 0;
 }
 
+/* CPU time of this process so far (every thread; not the raw mode's
+ * forked server), in seconds. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 void perf_report(const char *mode, const struct opts *o, const struct hist *h, double secs)
 {
-	double iops = (double)h->n / secs;
+	double iops = (double)h->n / secs, cpu = cpu_seconds();
 
-	printf("nvmf-perf: %s %s, %u B, qd %d, %d %s, %.2f s: IOPS %.1f, MiB/s %.2f, "
-	       "avg %.1f us, p50 %.1f us, p99 %.1f us, p99.9 %.1f us\n",
+	printf("nvmf-perf: %s %s, %u B, qd %d, %d %s%s, %.2f s: IOPS %.1f, MiB/s %.2f, "
+	       "avg %.1f us, p50 %.1f us, p99 %.1f us, p99.9 %.1f us, "
+	       "cpu %.0f%% of a core, %.2f us per I/O\n",
 	       mode, pat_name(o->pat), o->io_size, o->qd, o->queues,
-	       o->raw ? "connections" : "queues", secs, iops,
+	       o->raw ? "connections" : "queues", o->poll_us ? ", polling" : "", secs, iops,
 	       iops * o->io_size / (1024.0 * 1024.0),
 	       h->n ? (double)h->sum_ns / (double)h->n / 1000.0 : 0.0, hist_pct(h, 0.50),
-	       hist_pct(h, 0.99), hist_pct(h, 0.999));
+	       hist_pct(h, 0.99), hist_pct(h, 0.999), cpu / secs * 100.0,
+	       h->n ? cpu * 1e6 / (double)h->n : 0.0);
 }
 
 static uint64_t xorshift(uint64_t *s)
