@@ -290,6 +290,14 @@ static void test_uri_params(void **state)
 	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?ctrl_loss_tmo=x", 0, false,
 					    err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "ctrl_loss_tmo=x"));
+	/* Polling has no option of the tools: the URI's value is taken. */
+	assert_int_equal(o.poll_us, 0);
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?poll_us=100", 0, true, err,
+					    sizeof(err)), 0);
+	assert_int_equal(o.poll_us, 100);
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?poll_us=-1", 0, true, err,
+					    sizeof(err)), -EINVAL);
+	assert_int_equal(o.poll_us, 100);
 }
 
 /* ---- State records --------------------------------------------------------------------- */

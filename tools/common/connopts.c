@@ -553,9 +553,14 @@ int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, boo
 	 * what it leaves at INT_MIN was not given. */
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
 		*int_field(params[i].id, &t) = INT_MIN;
+	t.poll_us = INT_MIN;
 	if (nvmf_opts_set_uri(&t, uri) < 0)
 		return fail(err, errlen, EINVAL, "%s", tc_uri_error(line, sizeof(line), uri,
 								    nvmf_get_error()));
+	/* Polling (nvmf.h, POLLING) has no option of its own in the tools:
+	 * the URI's value, if it gives one. */
+	if (t.poll_us != INT_MIN)
+		o->poll_us = t.poll_us;
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		int v = *int_field(params[i].id, &t);
 
