@@ -20,6 +20,14 @@
  *    arrive on that thread and getevents waits for them on a condition
  *    variable.
  *
+ * Teardown: once fio stops a job with commands in flight, it reaps them
+ * without a deadline and then frees their files and buffers. The engine
+ * bounds that wait (nf_drain_expired()) and abandons what is left; each
+ * completion reaches its job through a slot made at init, never through
+ * the io_u, and an abandoned one touches nothing but the job's count, so
+ * the job (and the I/O buffers, which the engine allocates for that
+ * reason) live until cleanup and the last completion have both run.
+ *
  * fio's headers must be those of the fio binary that loads this engine:
  * scripts/fio-src fetches the matching source, CMake's NVMF_FIO_SRC points
  * at it.
@@ -95,6 +103,9 @@ struct nf_job {
 	unsigned nslots, inflight;
 	bool orphaned, cleaned;
 	int io_timeout;			/* s, the longest of the job's controllers */
+	/* fio's I/O buffers (iomem_alloc), kept past fio's iomem_free while
+	 * abandoned commands may still move data into or out of them. */
+	void *buf;
 	uint64_t drain_until;		/* ms (uv_hrtime), 0 until fio stops the job */
 	/* What init connected. fio frees its fio_files before calling
 	 * cleanup, so the job, not the files, holds them. */
@@ -156,6 +167,7 @@ static void nf_job_free(struct nf_job *j)
 	pthread_mutex_destroy(&j->lock);
 	free(j->done);
 	free(j->slots);
+	free(j->buf);
 	free(j);
 }
 
@@ -710,6 +722,48 @@ static int nf_init(struct thread_data *td)
 	return 0;
 }
 
+/*
+ * The job's I/O buffers, the engine's so that they outlive commands it
+ * abandoned: the library holds a command's buffer until its callback, and a
+ * command held for a reconnect that succeeds after fio gave up on it (a
+ * shared controller that another job keeps) is sent again, its data read
+ * into or written from that buffer. fio frees them (cleanup_io_u()) before
+ * the engine's cleanup. fio then refuses mem= for this engine.
+ */
+static int nf_iomem_alloc(struct thread_data *td, size_t total_mem)
+{
+	struct nf_job *j = td->io_ops_data;
+
+	if (!j)
+		return 1;
+	if (posix_memalign(&j->buf, 4096, total_mem ? total_mem : 1) != 0) {
+		j->buf = NULL;
+		return 1;
+	}
+	td->orig_buffer = j->buf;
+	return 0;
+}
+
+static void nf_iomem_free(struct thread_data *td)
+{
+	struct nf_job *j = td->io_ops_data;
+	bool keep;
+
+	td->orig_buffer = NULL;
+	if (!j)
+		return;
+	/* fio is tearing the job down: whatever is still in flight now
+	 * will be abandoned (by getevents already, or by cleanup). */
+	pthread_mutex_lock(&j->lock);
+	keep = j->inflight > 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!keep) {
+		/* Else nf_job_free() frees it, once the last is done. */
+		free(j->buf);
+		j->buf = NULL;
+	}
+}
+
 /* fio asks for the size before the job runs (setup_files() in the main
  * process, with create_serialize, the default), so a short-lived
  * connection answers unless the job's own is already there. */
@@ -772,6 +826,8 @@ __attribute__((visibility("default"))) struct ioengine_ops ioengine = {
 	.close_file		= nf_close_file,
 	.invalidate		= nf_invalidate,
 	.get_file_size		= nf_get_file_size,
+	.iomem_alloc		= nf_iomem_alloc,
+	.iomem_free		= nf_iomem_free,
 	.options		= options,
 	.option_struct_size	= sizeof(struct nf_options),
 };
