@@ -93,10 +93,9 @@ run() {
 		fio "$tmp/$1.fio" >"$tmp/$1.out" 2>&1 &
 	fi
 	fpid=$!
-	# I/O is under way once the target has read a few MiB: fio's own
-	# output says nothing until the end, the target's counters neither;
-	# 3 s after the start is ample on loopback (the checks below fail if
-	# no command was in flight).
+	# I/O is under way milliseconds after fio starts (a loopback connect),
+	# but neither fio nor the target says so until the end: 3 s is ample,
+	# and the checks below fail if no command was in flight.
 	sleep 3
 	kill -0 "$fpid" 2>/dev/null || { cat "$tmp/$1.out"; fail "$1: fio ended before the target was stopped"; }
 	kill -STOP "$tpid"

@@ -356,16 +356,16 @@ static uint64_t nf_ms(const struct timespec *t)
 }
 
 /*
- * fio reaps without a deadline of its own (getevents with no timeout) both
- * while the job runs and once it is stopping it: at the end of do_io() or
- * do_verify(), and in cleanup_pending_aio() after an error, it asks for every
- * io_u in flight. That is the last the engine hears before fio frees the
- * job's files (close_and_free_files()) and buffers (cleanup_io_u()): its
- * close_file is not called while an io_u still holds a file, cleanup comes
- * after both. While running, a command lasts as long as the library holds
- * it (a reconnect, up to ctrl_loss_tmo); once fio is stopping (aborted: td->terminate;
- * failed: td->error), the wait ends the job's I/O timeout plus
- * NF_DRAIN_MARGIN_S after the stop was first seen. True once past that.
+ * fio reaps without a deadline of its own (getevents, no timeout) both while
+ * the job runs and once it stops it: at the end of do_io() and do_verify(),
+ * and in cleanup_pending_aio() after an error, it asks for every io_u in
+ * flight. That is the last the engine hears before fio frees the job's
+ * files (close_and_free_files(); close_file is not called while an io_u
+ * holds its file) and buffers (cleanup_io_u()); cleanup comes after both.
+ * While the job runs, a command lasts as long as the library holds it (a
+ * reconnect: up to ctrl_loss_tmo). Once fio stops it (aborted:
+ * td->terminate; failed: td->error) the wait ends the job's I/O timeout plus
+ * NF_DRAIN_MARGIN_S after the stop was first seen: true once past that.
  * The job's thread only.
  */
 static bool nf_drain_expired(struct nf_job *j)
@@ -438,11 +438,12 @@ static int nf_wait_loop(struct nf_job *j, unsigned min, const struct timespec *t
 	return r;
 }
 
-static void nf_deadline(struct timespec *until, uint64_t ms)
+/* CLOCK_MONOTONIC now plus sec and nsec (< 1 s), for the job's cond. */
+static void nf_deadline(struct timespec *until, time_t sec, long nsec)
 {
 	clock_gettime(CLOCK_MONOTONIC, until);
-	until->tv_sec += (time_t)(ms / 1000);
-	until->tv_nsec += (long)(ms % 1000) * 1000000;
+	until->tv_sec += sec;
+	until->tv_nsec += nsec;
 	if (until->tv_nsec >= 1000000000) {
 		until->tv_sec++;
 		until->tv_nsec -= 1000000000;
@@ -456,7 +457,7 @@ static int nf_wait_cond(struct nf_job *j, unsigned min, const struct timespec *t
 	struct timespec until;
 
 	if (t)
-		nf_deadline(&until, (uint64_t)t->tv_sec * 1000 + (uint64_t)t->tv_nsec / 1000000);
+		nf_deadline(&until, t->tv_sec, t->tv_nsec);
 	while (j->n < min) {
 		if (t) {
 			if (pthread_cond_timedwait(&j->cond, &j->lock, &until) == ETIMEDOUT)
@@ -465,7 +466,7 @@ static int nf_wait_cond(struct nf_job *j, unsigned min, const struct timespec *t
 		}
 		if (nf_drain_expired(j))
 			return nf_abandon_locked(j);
-		nf_deadline(&until, NF_TICK_MS);
+		nf_deadline(&until, 0, NF_TICK_MS * 1000000L);
 		pthread_cond_timedwait(&j->cond, &j->lock, &until);
 	}
 	return 0;
