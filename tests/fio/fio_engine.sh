@@ -11,19 +11,27 @@
 # than asked. Skips (77) when the engine was not built (no fio source: see
 # scripts/fio-src) or fio is missing.
 #
-#   fio_engine.sh ENGINE_SO NVMF_TARGET
+#   fio_engine.sh ENGINE_SO NVMF_TARGET [ASAN_RUNTIME]
+# ASAN_RUNTIME: the engine was built with AddressSanitizer, preload this
+# into fio (which is not instrumented).
 set -u
 eng=${1:-}
 target=${2:-}
+asan=${3:-}
 
 if [ -z "$eng" ] || [ ! -f "$eng" ]; then
 	echo "SKIP: the fio engine was not built (run scripts/fio-src and configure with" \
-		"-DNVMF_FIO_SRC=<its output>; never built in sanitizer builds)"
+		"-DNVMF_FIO_SRC=<its output>; never built in ThreadSanitizer builds)"
 	exit 77
 fi
 for t in fio jq timeout; do
 	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
 done
+
+# fio's environment (env(1) arguments): the sanitizer runtime first, when
+# given; leaks at exit are fio's own.
+fio_env=
+[ -z "$asan" ] || fio_env="LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-XXXXXX")
 tpid=
@@ -68,7 +76,7 @@ uri="nvme+tcp\\://127.0.0.1\\:$port/$(echo "$nqn" | sed 's/:/\\:/g')/1"
 run() {
 	echo "== $1"
 	cat "$tmp/$1.fio"
-	if ! timeout -k 5 60 fio --output-format=json --output="$tmp/$1.json" "$tmp/$1.fio" \
+	if ! timeout -k 5 60 env $fio_env fio --output-format=json --output="$tmp/$1.json" "$tmp/$1.fio" \
 		>"$tmp/$1.out" 2>&1; then
 		cat "$tmp/$1.out" "$tmp/$1.json" 2>/dev/null
 		fail "fio $1 failed"
@@ -153,7 +161,7 @@ run shared
 
 # 4. An unescaped URI: refused, with the hint.
 echo "== unescaped URI"
-if timeout -k 5 60 fio --name=bad --ioengine=external:"$eng" \
+if timeout -k 5 60 env $fio_env fio --name=bad --ioengine=external:"$eng" \
 	--filename="nvme+tcp://127.0.0.1:$port/$nqn/1" --rw=read --size=1m >"$tmp/bad.out" 2>&1; then
 	cat "$tmp/bad.out"
 	fail "fio accepted a URI split at ':'"

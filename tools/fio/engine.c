@@ -20,6 +20,14 @@
  *    arrive on that thread and getevents waits for them on a condition
  *    variable.
  *
+ * Teardown: once fio stops a job with commands in flight, it reaps them
+ * without a deadline and then frees their files and buffers. The engine
+ * bounds that wait (nf_drain_expired()) and abandons what is left; each
+ * completion reaches its job through a slot made at init, never through
+ * the io_u, and an abandoned one touches nothing but the job's count, so
+ * the job (and the I/O buffers, which the engine allocates for that
+ * reason) live until cleanup and the last completion have both run.
+ *
  * fio's headers must be those of the fio binary that loads this engine:
  * scripts/fio-src fetches the matching source, CMake's NVMF_FIO_SRC points
  * at it.
@@ -43,6 +51,15 @@
  * and reports them anyway, and a dead target would flood the log. */
 #define NF_MAX_LOGGED 8
 
+/* Once fio is stopping a job (abort, an error) with commands in flight, it
+ * waits for them with no deadline of its own: the engine gives them the
+ * job's I/O timeout (by then each has completed, or its connection was
+ * closed and it is held for a reconnect) plus this margin, then abandons
+ * them. While waiting without a deadline, it looks every NF_TICK_MS
+ * whether fio has started stopping. */
+#define NF_DRAIN_MARGIN_S 5
+#define NF_TICK_MS 100
+
 /* A file of a job: one namespace of a connected controller. */
 struct nf_file {
 	struct nf_file *next;	/* the job's files */
@@ -51,6 +68,16 @@ struct nf_file {
 	unsigned lba_shift;
 	uint64_t size;
 	bool deallocate;
+};
+
+struct nf_job;
+
+/* The completion's user pointer for the io_u of that index: set at init,
+ * so that a completion reaches the job without touching the io_u, which
+ * fio may have freed once the job abandoned its command. */
+struct nf_slot {
+	struct nf_job *j;
+	struct io_u *io_u;
 };
 
 /* A job's state (td->io_ops_data). */
@@ -68,6 +95,18 @@ struct nf_job {
 	struct io_u **done;
 	unsigned n, reaped, cap;
 	unsigned logged;
+	/* Commands submitted whose callback has not run yet. Once orphaned
+	 * (fio stopped without them), their callbacks only count down, and
+	 * the last of them frees the job if cleanup has already run (cleaned);
+	 * else cleanup does. All under lock. */
+	struct nf_slot *slots;
+	unsigned nslots, inflight;
+	bool orphaned, cleaned;
+	int io_timeout;			/* s, the longest of the job's controllers */
+	/* fio's I/O buffers (iomem_alloc), kept past fio's iomem_free while
+	 * abandoned commands may still move data into or out of them. */
+	void *buf;
+	uint64_t drain_until;		/* ms (uv_hrtime), 0 until fio stops the job */
 	/* What init connected. fio frees its fio_files before calling
 	 * cleanup, so the job, not the files, holds them. */
 	struct nf_file *files;
@@ -122,26 +161,27 @@ static struct fio_option options[] = {
 
 /* ---- Completions ---------------------------------------------------------------------- */
 
-static void nf_push(struct nf_job *j, struct io_u *io_u)
+static void nf_job_free(struct nf_job *j)
 {
-	pthread_mutex_lock(&j->lock);
-	if (j->n == j->cap) {
-		/* fio never has more io_us in flight than it allocated (iodepth);
-		 * growing is a safety net, not a path. */
-		unsigned cap = j->cap ? 2 * j->cap : 64;
-		struct io_u **d = realloc(j->done, cap * sizeof(*d));
+	pthread_cond_destroy(&j->cond);
+	pthread_mutex_destroy(&j->lock);
+	free(j->done);
+	free(j->slots);
+	free(j->buf);
+	free(j);
+}
 
-		if (!d) {
-			pthread_mutex_unlock(&j->lock);
-			log_err("nvmf: out of memory for the completion list: io_u lost\n");
-			return;
-		}
-		j->done = d;
-		j->cap = cap;
+/* Under j->lock. The list holds at most the io_us fio took with the last
+ * getevents plus those completed since, each at most iodepth: init sized
+ * it for both, so nothing is allocated per I/O. */
+static void nf_push_locked(struct nf_job *j, struct io_u *io_u)
+{
+	if (j->n == j->cap) {
+		log_err("nvmf: completion list full (%u): io_u lost\n", j->cap);
+		return;
 	}
 	j->done[j->n++] = io_u;
 	pthread_cond_signal(&j->cond);
-	pthread_mutex_unlock(&j->lock);
 }
 
 static void nf_log_failure(struct nf_job *j, struct io_u *io_u, const char *what)
@@ -155,19 +195,35 @@ static void nf_log_failure(struct nf_job *j, struct io_u *io_u, const char *what
 		n == NF_MAX_LOGGED ? " (further failures of this job are not logged)" : "");
 }
 
+/* On the job's thread (own loop) or the library's (shared). */
 static void nf_completed(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
 {
-	struct io_u *io_u = user;
-	struct nf_job *j = io_u->engine_data;
+	struct nf_slot *s = user;
+	struct nf_job *j = s->j;
+	struct io_u *io_u;
+	bool last;
 
 	(void)cookie;
+	pthread_mutex_lock(&j->lock);
+	j->inflight--;
+	if (j->orphaned) {
+		/* fio has given this io_u up, and may have freed it, its file
+		 * and its buffer: count down, and free the job if it is gone. */
+		last = j->cleaned && j->inflight == 0;
+		pthread_mutex_unlock(&j->lock);
+		if (last)
+			nf_job_free(j);
+		return;
+	}
+	io_u = s->io_u;
 	if (cpl->result < 0) {
 		io_u->error = -cpl->result;
 		nf_log_failure(j, io_u, nvmf_completion_errmsg(cpl));
 	} else {
 		io_u->error = 0;
 	}
-	nf_push(j, io_u);
+	nf_push_locked(j, io_u);
+	pthread_mutex_unlock(&j->lock);
 }
 
 /* ---- Queue ---------------------------------------------------------------------------- */
@@ -195,21 +251,49 @@ static int nf_blocks(struct nf_job *j, const struct nf_file *nf, struct io_u *io
 	return 0;
 }
 
+static int64_t nf_submit(struct nf_file *nf, struct io_u *io_u, uint64_t slba, uint32_t nlb,
+			 struct nvmf_callback cb)
+{
+	switch (io_u->ddir) {
+	case DDIR_READ:
+		return nvmf_aio_read(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
+	case DDIR_WRITE:
+		return nvmf_aio_write(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
+	case DDIR_TRIM:
+		return nvmf_aio_deallocate(nf->nc->ctrl, nf->nsid, slba, nlb, cb);
+	default:
+		/* DDIR_SYNC, DDIR_DATASYNC, DDIR_SYNC_FILE_RANGE (nf_queue
+		 * checked): NVMe has no range flush, Flush commits the whole
+		 * namespace. */
+		return nvmf_aio_flush(nf->nc->ctrl, nf->nsid, cb);
+	}
+}
+
 static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 {
 	struct nf_job *j = td->io_ops_data;
 	struct nf_file *nf = FILE_ENG_DATA(io_u->file);
-	struct nvmf_callback cb = { .cb = nf_completed, .user = io_u };
+	struct nvmf_callback cb = { .cb = nf_completed };
 	uint64_t slba = 0;
 	uint32_t nlb = 0;
 	int64_t r;
 
 	fio_ro_check(td, io_u);
-	io_u->engine_data = j;
 	io_u->error = 0;
 	if (!nf) {
 		nf_log_failure(j, io_u, "the file is not connected");
 		io_u->error = EBADF;
+		return FIO_Q_COMPLETED;
+	}
+	if (io_u->index >= j->nslots) {
+		nf_log_failure(j, io_u, "io_u index beyond the iodepth the job started with");
+		io_u->error = EINVAL;
+		return FIO_Q_COMPLETED;
+	}
+	if (!ddir_rw(io_u->ddir) && io_u->ddir != DDIR_TRIM && io_u->ddir != DDIR_SYNC &&
+	    io_u->ddir != DDIR_DATASYNC && io_u->ddir != DDIR_SYNC_FILE_RANGE) {
+		nf_log_failure(j, io_u, "this kind of I/O has no NVMe command");
+		io_u->error = EINVAL;
 		return FIO_Q_COMPLETED;
 	}
 	if (ddir_rw(io_u->ddir) || io_u->ddir == DDIR_TRIM) {
@@ -217,41 +301,37 @@ static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 		if (io_u->error)
 			return FIO_Q_COMPLETED;
 	}
-	switch (io_u->ddir) {
-	case DDIR_READ:
-		r = nvmf_aio_read(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
-		break;
-	case DDIR_WRITE:
-		r = nvmf_aio_write(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
-		break;
-	case DDIR_TRIM:
-		if (!nf->deallocate) {
-			nf_log_failure(j, io_u, "trim: the namespace does not support Dataset "
-				       "Management (ONCS bit 2 clear)");
-			io_u->error = EOPNOTSUPP;
-			return FIO_Q_COMPLETED;
-		}
-		r = nvmf_aio_deallocate(nf->nc->ctrl, nf->nsid, slba, nlb, cb);
-		break;
-	case DDIR_SYNC:
-	case DDIR_DATASYNC:
-	case DDIR_SYNC_FILE_RANGE:
-		/* NVMe has no range flush: Flush commits the whole namespace. */
-		r = nvmf_aio_flush(nf->nc->ctrl, nf->nsid, cb);
-		break;
-	default:
-		nf_log_failure(j, io_u, "this kind of I/O has no NVMe command");
-		io_u->error = EINVAL;
+	if (io_u->ddir == DDIR_TRIM && !nf->deallocate) {
+		nf_log_failure(j, io_u, "trim: the namespace does not support Dataset "
+			       "Management (ONCS bit 2 clear)");
+		io_u->error = EOPNOTSUPP;
 		return FIO_Q_COMPLETED;
 	}
+	j->slots[io_u->index].io_u = io_u;
+	cb.user = &j->slots[io_u->index];
+	/* Counted before the submission: shared, the completion may run on
+	 * the library's thread before nvmf_aio_*() returns. */
+	pthread_mutex_lock(&j->lock);
+	if (j->orphaned) {
+		/* The job already gave up on its commands: fio is stopping it. */
+		pthread_mutex_unlock(&j->lock);
+		io_u->error = ETIMEDOUT;
+		return FIO_Q_COMPLETED;
+	}
+	j->inflight++;
+	pthread_mutex_unlock(&j->lock);
+	r = nf_submit(nf, io_u, slba, nlb, cb);
+	if (r >= 0)
+		return FIO_Q_QUEUED;
+	/* Not submitted: no callback will run. */
+	pthread_mutex_lock(&j->lock);
+	j->inflight--;
+	pthread_mutex_unlock(&j->lock);
 	if (r == -EAGAIN)
 		return FIO_Q_BUSY;
-	if (r < 0) {
-		io_u->error = (unsigned)-r;
-		nf_log_failure(j, io_u, nvmf_get_error());
-		return FIO_Q_COMPLETED;
-	}
-	return FIO_Q_QUEUED;
+	io_u->error = (unsigned)-r;
+	nf_log_failure(j, io_u, nvmf_get_error());
+	return FIO_Q_COMPLETED;
 }
 
 /* ---- Getevents ------------------------------------------------------------------------ */
@@ -263,10 +343,57 @@ static void nf_timer_fired(uv_timer_t *t)
 	j->timed_out = true;
 }
 
+/* Only wakes uv_run() up, to look at nf_drain_expired() again. */
+static void nf_tick(uv_timer_t *t)
+{
+	(void)t;
+}
+
 static uint64_t nf_ms(const struct timespec *t)
 {
 	/* Rounded up: a timeout of 10 us must still wait, not spin. */
 	return (uint64_t)t->tv_sec * 1000 + ((uint64_t)t->tv_nsec + 999999) / 1000000;
+}
+
+/*
+ * fio reaps without a deadline of its own (getevents, no timeout) both while
+ * the job runs and once it stops it: at the end of do_io() and do_verify(),
+ * and in cleanup_pending_aio() after an error, it asks for every io_u in
+ * flight. That is the last the engine hears before fio frees the job's
+ * files (close_and_free_files(); close_file is not called while an io_u
+ * holds its file) and buffers (cleanup_io_u()); cleanup comes after both.
+ * While the job runs, a command lasts as long as the library holds it (a
+ * reconnect: up to ctrl_loss_tmo). Once fio stops it (aborted:
+ * td->terminate; failed: td->error) the wait ends the job's I/O timeout plus
+ * NF_DRAIN_MARGIN_S after the stop was first seen: true once past that.
+ * The job's thread only.
+ */
+static bool nf_drain_expired(struct nf_job *j)
+{
+	uint64_t now;
+
+	if (!j->td->terminate && !j->td->error)
+		return false;
+	now = uv_hrtime() / 1000000;
+	if (!j->drain_until)
+		j->drain_until = now + (uint64_t)(j->io_timeout + NF_DRAIN_MARGIN_S) * 1000;
+	return now >= j->drain_until;
+}
+
+/* The drain ran out: what is still in flight is abandoned. Their
+ * completions, whenever the library runs them, touch neither the io_us nor
+ * (once cleanup ran) the job. Under j->lock. */
+static int nf_abandon_locked(struct nf_job *j)
+{
+	if (!j->orphaned) {
+		j->orphaned = true;
+		if (j->inflight)
+			log_err("nvmf: job %s stopping: %u command(s) still outstanding after "
+				"%d s (io_timeout plus %d s): abandoned, their completions "
+				"are ignored\n", j->td->o.name, j->inflight,
+				j->io_timeout + NF_DRAIN_MARGIN_S, NF_DRAIN_MARGIN_S);
+	}
+	return -ETIMEDOUT;
 }
 
 /* Caller's loop: run the job's loop until min are done or the timeout. */
@@ -287,39 +414,60 @@ static int nf_wait_loop(struct nf_job *j, unsigned min, const struct timespec *t
 	j->timed_out = false;
 	if (t)
 		uv_timer_start(&j->timer, nf_timer_fired, nf_ms(t), 0);
+	else
+		uv_timer_start(&j->timer, nf_tick, NF_TICK_MS, NF_TICK_MS);
 	while (j->n < min && !j->timed_out) {
+		if (!t && nf_drain_expired(j)) {
+			pthread_mutex_lock(&j->lock);
+			r = nf_abandon_locked(j);
+			pthread_mutex_unlock(&j->lock);
+			break;
+		}
 		if (uv_run(&j->loop, UV_RUN_ONCE) == 0 && j->n < min) {
 			/* Nothing left on the loop that could complete them. */
 			log_err("nvmf: %u commands outstanding but the controller's loop has "
 				"nothing left to run\n", min - j->n);
+			pthread_mutex_lock(&j->lock);
+			r = nf_abandon_locked(j);
+			pthread_mutex_unlock(&j->lock);
 			r = -EIO;
 			break;
 		}
 	}
-	if (t)
-		uv_timer_stop(&j->timer);
+	uv_timer_stop(&j->timer);
 	return r;
 }
 
-/* Shared controller: completions come from the library's thread. */
+/* CLOCK_MONOTONIC now plus sec and nsec (< 1 s), for the job's cond. */
+static void nf_deadline(struct timespec *until, time_t sec, long nsec)
+{
+	clock_gettime(CLOCK_MONOTONIC, until);
+	until->tv_sec += sec;
+	until->tv_nsec += nsec;
+	if (until->tv_nsec >= 1000000000) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000;
+	}
+}
+
+/* Shared controller: completions come from the library's thread. Under
+ * j->lock. */
 static int nf_wait_cond(struct nf_job *j, unsigned min, const struct timespec *t)
 {
 	struct timespec until;
 
-	if (t) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += t->tv_sec;
-		until.tv_nsec += t->tv_nsec;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-	}
+	if (t)
+		nf_deadline(&until, t->tv_sec, t->tv_nsec);
 	while (j->n < min) {
-		if (!t)
-			pthread_cond_wait(&j->cond, &j->lock);
-		else if (pthread_cond_timedwait(&j->cond, &j->lock, &until) == ETIMEDOUT)
-			break;
+		if (t) {
+			if (pthread_cond_timedwait(&j->cond, &j->lock, &until) == ETIMEDOUT)
+				break;
+			continue;
+		}
+		if (nf_drain_expired(j))
+			return nf_abandon_locked(j);
+		nf_deadline(&until, 0, NF_TICK_MS * 1000000L);
+		pthread_cond_timedwait(&j->cond, &j->lock, &until);
 	}
 	return 0;
 }
@@ -336,7 +484,10 @@ static int nf_getevents(struct thread_data *td, unsigned int min, unsigned int m
 	memmove(j->done, j->done + j->reaped, (j->n - j->reaped) * sizeof(*j->done));
 	j->n -= j->reaped;
 	j->reaped = 0;
-	if (j->shared) {
+	if (j->orphaned && j->n < min) {
+		/* Given up already: nothing more will be handed to fio. */
+		r = -ETIMEDOUT;
+	} else if (j->shared) {
 		r = nf_wait_cond(j, min, t);
 	} else {
 		/* Completions are pushed from inside uv_run(), on this thread. */
@@ -345,7 +496,8 @@ static int nf_getevents(struct thread_data *td, unsigned int min, unsigned int m
 		pthread_mutex_lock(&j->lock);
 	}
 	got = j->n < max ? j->n : max;
-	j->reaped = got;
+	/* On an error fio takes none: they stay in the list. */
+	j->reaped = r < 0 ? 0 : got;
 	pthread_mutex_unlock(&j->lock);
 	return r < 0 ? r : (int)got;
 }
@@ -414,6 +566,8 @@ static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file
 	if (r < 0)
 		return nf_fail(td, -r, err);
 	o.event_cb = nf_event_cb;
+	if (o.io_timeout > j->io_timeout)
+		j->io_timeout = o.io_timeout;
 	nf = calloc(1, sizeof(*nf));
 	if (!nf) {
 		memset(&o, 0, sizeof(o));
@@ -452,8 +606,11 @@ static void nf_release(struct thread_data *td, struct nf_job *j)
 		struct nf_file *nf = j->files;
 
 		j->files = nf->next;
-		/* Outstanding commands complete (-ECANCELED) during the
-		 * disconnect, into the job's list, which is still there. */
+		/* The last reference disconnects, and commands still
+		 * outstanding complete (-ECANCELED) before it returns: the
+		 * job's own controllers always, a shared one when this was
+		 * its last job. Else they complete later, on the library's
+		 * thread (nf_completed()). */
 		nf_ctrl_put(nf->nc);
 		free(nf);
 	}
@@ -472,18 +629,39 @@ static void nf_release(struct thread_data *td, struct nf_job *j)
 	}
 }
 
+/*
+ * fio has freed the job's files and buffers by now (the io_us still in
+ * flight it leaves allocated, but will not use again): no wait here could
+ * help them, it was getevents' (nf_drain_expired()). Commands still
+ * outstanding, which only a path that skipped that wait leaves (fio reaps
+ * nothing once td->done is set), are orphaned first; the job is freed here,
+ * or by the last of their completions.
+ */
 static void nf_cleanup(struct thread_data *td)
 {
 	struct nf_job *j = td->io_ops_data;
+	unsigned n = 0;
+	bool last;
 
 	if (!j)
 		return;
-	nf_release(td, j);
-	pthread_cond_destroy(&j->cond);
-	pthread_mutex_destroy(&j->lock);
-	free(j->done);
-	free(j);
 	td->io_ops_data = NULL;
+	pthread_mutex_lock(&j->lock);
+	if (!j->orphaned && j->inflight) {
+		j->orphaned = true;
+		n = j->inflight;
+	}
+	pthread_mutex_unlock(&j->lock);
+	if (n)
+		log_err("nvmf: job %s ended with %u command(s) still outstanding: abandoned, "
+			"their completions are ignored\n", td->o.name, n);
+	nf_release(td, j);
+	pthread_mutex_lock(&j->lock);
+	j->cleaned = true;
+	last = j->inflight == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (last)
+		nf_job_free(j);
 }
 
 static int nf_init(struct thread_data *td)
@@ -508,11 +686,16 @@ static int nf_init(struct thread_data *td)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&j->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	j->cap = td->o.iodepth + 1;
+	/* fio numbers its io_us 0 to iodepth - 1 (io_u->index). */
+	j->nslots = td->o.iodepth ? td->o.iodepth : 1;
+	j->slots = calloc(j->nslots, sizeof(*j->slots));
+	j->cap = 2 * j->nslots;
 	j->done = calloc(j->cap, sizeof(*j->done));
 	td->io_ops_data = j;
-	if (!j->done)
+	if (!j->done || !j->slots)
 		return nf_fail(td, ENOMEM, "out of memory");
+	for (i = 0; i < j->nslots; i++)
+		j->slots[i].j = j;
 	if (!j->shared) {
 		sigset_t pipe;
 
@@ -538,6 +721,48 @@ static int nf_init(struct thread_data *td)
 		if (nf_open_one(td, j, f))
 			return 1;	/* fio calls cleanup, which releases the rest */
 	return 0;
+}
+
+/*
+ * The job's I/O buffers, the engine's so that they outlive commands it
+ * abandoned: the library holds a command's buffer until its callback, and a
+ * command held for a reconnect that succeeds after fio gave up on it (a
+ * shared controller that another job keeps) is sent again, its data read
+ * into or written from that buffer. fio frees them (cleanup_io_u()) before
+ * the engine's cleanup. fio then refuses mem= for this engine.
+ */
+static int nf_iomem_alloc(struct thread_data *td, size_t total_mem)
+{
+	struct nf_job *j = td->io_ops_data;
+
+	if (!j)
+		return 1;
+	if (posix_memalign(&j->buf, 4096, total_mem ? total_mem : 1) != 0) {
+		j->buf = NULL;
+		return 1;
+	}
+	td->orig_buffer = j->buf;
+	return 0;
+}
+
+static void nf_iomem_free(struct thread_data *td)
+{
+	struct nf_job *j = td->io_ops_data;
+	bool keep;
+
+	td->orig_buffer = NULL;
+	if (!j)
+		return;
+	/* fio is tearing the job down: whatever is still in flight now
+	 * will be abandoned (by getevents already, or by cleanup). */
+	pthread_mutex_lock(&j->lock);
+	keep = j->inflight > 0;
+	pthread_mutex_unlock(&j->lock);
+	if (!keep) {
+		/* Else nf_job_free() frees it, once the last is done. */
+		free(j->buf);
+		j->buf = NULL;
+	}
 }
 
 /* fio asks for the size before the job runs (setup_files() in the main
@@ -602,6 +827,8 @@ __attribute__((visibility("default"))) struct ioengine_ops ioengine = {
 	.close_file		= nf_close_file,
 	.invalidate		= nf_invalidate,
 	.get_file_size		= nf_get_file_size,
+	.iomem_alloc		= nf_iomem_alloc,
+	.iomem_free		= nf_iomem_free,
 	.options		= options,
 	.option_struct_size	= sizeof(struct nf_options),
 };
