@@ -413,11 +413,13 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 4,
 				"CapsuleCmd: %u bytes of in-capsule data, limit %u", lay->datal, limit);
 	}
+	/* A freed slot, else the next never used (nslots < nslots_max: one
+	 * of them is there), so slots_hw stays at the queue depth used. */
+	if (!c->nfree_slots && c->slots_hw >= c->nslots_max)
+		return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, 0, "no free command slot");
 	r = tcp_creq_get(c->srv);
 	if (!r)
 		return tcp_fail(err, NVMF_TCP_FES_DATA_LIMIT_EXCEEDED, 0, "out of memory");
-	/* A freed slot, else the next never used (nslots < nslots_max: one
-	 * of them is there), so slots_hw stays at the queue depth used. */
 	slot = c->nfree_slots ? c->free_slots[--c->nfree_slots] : c->slots_hw++;
 	r->conn = c;
 	r->ttag = (uint16_t)slot;
