@@ -19,16 +19,41 @@
  *
  * THREADING
  *  Two modes, chosen by nvmf_opts.loop:
- *  - loop == NULL (default): the library starts one I/O thread per
- *    controller running a private libuv loop. Every call below may be made
- *    from any thread, concurrently, except nvmf_disconnect() which must be
- *    the last call on the handle and must not race with other calls on it.
- *    Submissions from other threads go through a lock-free queue and one
- *    coalesced wake-up of the I/O thread. Completion callbacks and event
- *    callbacks run on the I/O thread: they must not block and must not call
- *    synchronous functions of the same controller (that would deadlock; the
- *    call fails with -EDEADLK instead). They may submit asynchronous commands.
- *    The I/O thread blocks SIGPIPE: a write to a connection the peer has
+ *  - loop == NULL (default): the controller runs on a libnvmf I/O thread,
+ *    a thread running a libuv loop. Every call below may be made from any
+ *    thread, concurrently, except nvmf_disconnect() which must be the last
+ *    call on the handle and must not race with other calls on it.
+ *    I/O threads. The process has a pool of them, shared by its
+ *    controllers as SPDK's poll groups share cores: at most
+ *    nvmf_get_io_threads() threads (LIBNVMF_IO_THREADS in the environment,
+ *    or nvmf_set_io_threads(), else the number of online CPUs). nvmf_connect()
+ *    places the controller, with all its queues, on the pool thread with
+ *    the fewest controllers (starting a new thread while the pool is not
+ *    full); it stays there until nvmf_disconnect(), through every
+ *    reconnect. A thread ends with its last controller. With
+ *    nvmf_opts.private_thread the controller gets a thread of its own
+ *    instead (each controller its own thread: 0.4's behaviour). One
+ *    controller's work is thus never spread over several threads: a
+ *    controller uses one core at most, and several controllers (one per
+ *    queue, say) spread over as many cores.
+ *    Submissions from other threads go through the I/O thread's lock-free
+ *    queue and one coalesced wake-up of it. Ordering: commands a thread
+ *    submits to one controller reach its queues in the order submitted
+ *    (they may complete in any order, as NVMe allows); nothing orders
+ *    commands of different controllers or different submitting threads.
+ *    Callbacks: a command's completion callback, its free hook, and the
+ *    controller's event callbacks run on the controller's I/O thread, one
+ *    at a time (never two of the same controller at once, and never
+ *    concurrently with another controller's on the same thread). They must
+ *    not block, and must not make synchronous calls to any controller:
+ *    that could wait for the very thread that runs the callback, so every
+ *    synchronous call (nvmf_connect() and nvmf_disconnect() included) made
+ *    on an I/O thread fails with -EDEADLK without doing anything. They may
+ *    submit asynchronous commands, to any controller. A reconnect
+ *    (OUTAGES) runs on the controller's thread like everything else of it,
+ *    so holding, replaying or failing its I/O needs no other thread to
+ *    stop; the other controllers of that thread go on meanwhile.
+ *    The I/O threads block SIGPIPE: a write to a connection the peer has
  *    closed fails (the connection is lost) instead of ending the process.
  *  - loop != NULL: everything runs on the caller's libuv loop. All calls
  *    must be made from the thread running that loop. Asynchronous calls
@@ -251,6 +276,9 @@ struct nvmf_opts {
 					 * idle; N (1..1000000): it polls its
 					 * sockets without sleeping until N us pass
 					 * with nothing done */
+	/* Since 0.5: the I/O thread (THREADING above). */
+	bool     private_thread;	/* false (default): a thread of the
+					 * process's pool; true: one of its own */
 };
 
 /*
@@ -263,7 +291,21 @@ struct nvmf_opts {
  *  pass in which no command was submitted or completed. A busy controller
  *  thus costs a core and saves every wake-up; an idle one costs nothing.
  *  The same in a URI: ?poll_us=N. Ignored with a caller's loop.
+ *  On a pool thread shared with other controllers (THREADING) the thread
+ *  polls while any of its controllers asks to, with the longest poll_us
+ *  among them, and so polls their sockets too; give a polling controller
+ *  private_thread to keep it apart.
  */
+
+/*
+ * The size of the pool of I/O threads (THREADING): n threads at most for
+ * the controllers connected from now on (1..256; 0: the default, which is
+ * LIBNVMF_IO_THREADS, else the number of online CPUs). Controllers already
+ * placed stay where they are. 0 or -EINVAL.
+ */
+int nvmf_set_io_threads(int n);
+/* The pool's size, as nvmf_set_io_threads() or the default made it. */
+int nvmf_get_io_threads(void);
 
 /*
  * TLS

@@ -252,6 +252,10 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	if (!o || !out)
 		return host_err(EINVAL, "nvmf_connect: NULL argument");
 	*out = NULL;
+	/* It waits for an I/O thread, possibly this one (nvmf.h, THREADING). */
+	if (host_on_io_thread())
+		return host_err(EDEADLK, "nvmf_connect() from a libnvmf I/O thread (a completion "
+				"or event callback) would deadlock; connect outside the callbacks");
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return host_err(ENOMEM, "out of memory");
@@ -279,7 +283,6 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	c->info.hdr_digest = o->hdr_digest;
 	c->info.data_digest = o->data_digest;
 	atomic_init(&c->nstab, NULL);
-	atomic_init(&c->inbox, NULL);
 	atomic_init(&c->next_cookie, 1);
 	atomic_init(&c->in_flight, 0);
 	atomic_init(&c->failed, false);
@@ -432,16 +435,16 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	if (!c)
 		return 0;
 	/*
-	 * Refused before anything is touched: on the controller's own I/O
-	 * thread (a completion or event callback) it would free the loop that
-	 * is running it and join its own thread, and the callback's caller
-	 * would then use the freed handle; in the caller's loop mode a callback
+	 * Refused before anything is touched: on an I/O thread (a completion
+	 * or event callback) it would wait for that thread, possibly itself,
+	 * or free the controller whose callback is running; in the caller's
+	 * loop mode a callback
 	 * cannot run that loop again (libuv forbids a nested uv_run()). The
 	 * handle stays valid; the application disconnects it later from outside
 	 * its callbacks. Checked here because every later step assumes it may
 	 * wait for the loop.
 	 */
-	if (host_on_loop_thread(c) && (c->own_thread || c->in_cb > 0))
+	if (host_on_io_thread() || (host_on_loop_thread(c) && c->in_cb > 0))
 		return host_err(EDEADLK, "nvmf_disconnect() from a libnvmf callback would free "
 				"the controller while its callback runs; call it outside the "
 				"callbacks");

@@ -2,21 +2,23 @@
  * The controller object of the host layer (struct nvmf_ctrl) and its
  * submission machinery. Internal to src/host/.
  *
- * Threading model: every queue pair, timer and callback lives on one libuv
- * loop, either the caller's or a private one run by the controller's own
- * I/O thread. Other threads reach the loop through a lock-free MPSC stack
- * of requests (host_req) and one uv_async_t that is signalled only when
- * the stack goes from empty to non-empty, so a burst of submissions costs
- * one wake-up. Synchronous operations are "calls": a function run on the
- * loop thread that finishes asynchronously while the caller waits on a
- * semaphore (own thread) or runs the caller's loop (loop mode).
+ * Threading model: every queue pair, timer and callback of a controller
+ * lives on one libuv loop, either the caller's or that of a libnvmf I/O
+ * thread (iopool.c: a thread of the process-wide pool, shared with other
+ * controllers, or one private to the controller). Other threads reach the
+ * loop through the I/O thread's lock-free MPSC stack of requests (host_req)
+ * and one uv_async_t that is signalled only when the stack goes from empty
+ * to non-empty, so a burst of submissions costs one wake-up. Synchronous
+ * operations are "calls": a function run on the loop thread that finishes
+ * asynchronously while the caller waits on a semaphore (I/O thread) or
+ * runs the caller's loop (loop mode).
  *
  * The controller outlives its queue pairs: a queue pair that fails is
  * closed and the controller leaves LIVE (state.c, OUTAGES in nvmf.h); the
  * bring-up sequence (bringup.c) then makes new ones while the I/O that was
  * in flight waits on the held list (dispatch.c) to be resubmitted.
  *
- * Files: loop.c (thread, inbox, calls), dispatch.c (requests), queues.c
+ * Files: iopool.c (the I/O threads), loop.c (inbox, calls), dispatch.c (requests), queues.c
  * (queue pair slots), bringup.c (the connect sequence), state.c (the state
  * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
  * aer.c (asynchronous events), keepalive.c, cmds.c (the command API),
@@ -56,7 +58,6 @@ struct host_call {
 enum host_req_kind {
 	HOST_REQ_CMD = 0,		/* an NVMe command */
 	HOST_REQ_CALL = 1,		/* run call->fn on the loop */
-	HOST_REQ_POST = 2,		/* run post(c) on the loop, nobody waits */
 };
 
 struct host_req {
@@ -67,7 +68,6 @@ struct host_req {
 	enum host_req_kind kind;
 	struct nvmf_ctrl *c;
 	struct host_call *call;		/* HOST_REQ_CALL */
-	void    (*post)(struct nvmf_ctrl *c);	/* HOST_REQ_POST */
 	bool      admin;		/* admin queue, else an I/O queue */
 	bool      internal;		/* host's own (AER, Keep Alive): not counted in flight */
 	bool      urgent;		/* Keep Alive: the admin entry kept free, ahead of held ones */
@@ -129,21 +129,42 @@ struct host_ns_table {
 /* The namespace's entry in the current table, or NULL. */
 const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid);
 
+/*
+ * A libnvmf I/O thread (iopool.c): a libuv loop, the MPSC inbox of requests
+ * for the controllers placed on it, and that inbox's one wake-up.
+ */
+struct host_loop {
+	uv_loop_t  loop;
+	uv_async_t wake;
+	_Atomic(struct host_req *) inbox;	/* MPSC stack */
+	/* Polling mode (opts.poll_us): poll_us is the largest of the members'
+	 * (0: none polls; written under the pool's lock, read by the thread);
+	 * polling is set while the thread turns its loop without sleeping, so
+	 * a push needs no wake-up; poll_work counts what it did (completions,
+	 * inbox drains: loop thread only). */
+	atomic_int  poll_us;
+	atomic_bool polling;
+	uint64_t   poll_work;
+	atomic_bool quit;		/* last member gone: close the wake-up */
+	uv_thread_t thread;
+	uv_thread_t tid;
+	int        slot;		/* index in the pool; -1: a private thread */
+	int        members;		/* controllers placed here (pool lock) */
+	struct nvmf_ctrl *first;	/* their list, through hl_next (pool lock) */
+};
+
 struct nvmf_ctrl {
 	struct nvmf_opts opts;
 	uv_loop_t *loop;
-	uv_loop_t  own_loop;
-	bool       own_thread;
-	uv_thread_t thread;
+	struct host_loop *hl;		/* the I/O thread; NULL with a caller's loop */
+	struct nvmf_ctrl *hl_next;	/* hl's members (pool lock) */
+	bool       own_thread;		/* hl != NULL */
 	uv_thread_t loop_tid;		/* thread running the loop */
-	uv_async_t wake;
-	bool       wake_init;
-	_Atomic(struct host_req *) inbox;	/* MPSC stack */
-	/* Polling mode (opts.poll_us, loop.c): the I/O thread is turning its
-	 * loop without sleeping, so a push needs no wake-up; poll_work counts
-	 * what it did (completions, inbox drains: loop thread only). */
-	atomic_bool polling;
-	uint64_t   poll_work;
+	/* Handles of the controller being closed (loop.c): the controller is
+	 * freed only after the last one's close callback, on a shared loop
+	 * that goes on running. */
+	int        closing;
+	struct host_call *stop_call;
 	struct host_req_pool reqpool;	/* reqpool.c */
 	int        in_cb;		/* > 0 while calling user code (loop mode) */
 
@@ -231,10 +252,26 @@ struct nvmf_ctrl {
 	atomic_uint nr_held;		/* read by nvmf_ctrl_get_state() */
 };
 
+/* ---- iopool.c --------------------------------------------------------------- */
+/* Place c on an I/O thread (the pool's, or a private one), or on the
+ * caller's loop: sets c->loop, c->hl, c->loop_tid. */
+int  host_loop_start(struct nvmf_ctrl *c);
+/* Close c's timers and take it off its I/O thread (the last member of a
+ * thread stops it). Every queue pair must be closed already. */
+void host_loop_stop(struct nvmf_ctrl *c);
+/* True on a libnvmf I/O thread (any controller's, pool or private). */
+bool host_on_io_thread(void);
+/* For the tests: pool threads running now (private ones not counted). */
+int  host_pool_threads(void);
+
 /* ---- loop.c ----------------------------------------------------------------- */
 bool host_on_loop_thread(struct nvmf_ctrl *c);
-int  host_loop_start(struct nvmf_ctrl *c);
-void host_loop_stop(struct nvmf_ctrl *c);
+/* Run every request of hl's inbox (on hl's thread). */
+void host_loop_drain(struct host_loop *hl);
+/* Close a handle of c's (loop thread); host_loop_stop waits for it. */
+void host_close_handle(struct nvmf_ctrl *c, uv_handle_t *h);
+/* Close c's timers: counted in c->closing. */
+void host_close_timers(struct nvmf_ctrl *c);
 /* Run fn on the loop thread and wait for host_call_done(). */
 int  host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call *call);
 void host_call_done(struct host_call *call, int result);
@@ -242,9 +279,6 @@ void host_call_done(struct host_call *call, int result);
 void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void host_inbox_push(struct nvmf_ctrl *c, struct host_req *req);
-/* Run fn(c) on the loop without waiting for it (any thread; at once on the
- * loop thread): 0 or -errno. */
-int  host_post(struct nvmf_ctrl *c, void (*fn)(struct nvmf_ctrl *c));
 
 /* ---- reqpool.c ------------------------------------------------------------- */
 /* A zeroed request from c's pool (any thread), or NULL (out of memory). */

@@ -63,7 +63,8 @@ static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, 
 	 * callback sees a consistent in-flight count. */
 	if (!req->internal)
 		atomic_fetch_sub(&c->in_flight, 1);
-	c->poll_work++;
+	if (c->hl)
+		c->hl->poll_work++;
 	c->in_cb++;
 	if (req->cb.cb && cpl->result < 0) {
 		/* Only failures carry text: successes skip the thread-local

@@ -1,18 +1,15 @@
 /*
- * The loop thread and the way other threads reach it: an MPSC inbox of
- * requests with one coalesced wake-up, and synchronous "calls" (a function
- * run on the loop thread while the caller waits).
+ * How other threads reach a controller's loop: the MPSC inbox of its I/O
+ * thread with one coalesced wake-up, and synchronous "calls" (a function
+ * run on the loop thread while the caller waits). The I/O threads
+ * themselves are iopool.c's.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host/ctrl.h"
-
-/* ---- Loop thread ------------------------------------------------------------- */
 
 bool host_on_loop_thread(struct nvmf_ctrl *c)
 {
@@ -21,163 +18,42 @@ bool host_on_loop_thread(struct nvmf_ctrl *c)
 	return uv_thread_equal(&self, &c->loop_tid) != 0;
 }
 
-static void host_drain_inbox(uv_async_t *h);
-
-struct thread_start {
-	struct nvmf_ctrl *c;
-	uv_sem_t sem;
-};
+/* ---- Closing a controller's handles ---------------------------------------- */
 
 /*
- * libuv writes to sockets with write()/writev(), which raise SIGPIPE in the
- * writing thread when the peer has gone (a target that failed the
- * controller and closed its queues while commands were still being sent).
- * Its default action ends the process, and the library must not decide
- * that for an application that never asked for signals: blocked on the I/O
- * thread, the signal stays pending there and the write fails with EPIPE,
- * which the queue reports as a lost connection like any other.
+ * On a loop that other controllers go on using, the controller may be freed
+ * only once libuv is done with each of its handles: a close callback is
+ * libuv's last use of its handle, so the call that stops the controller
+ * finishes in the last one.
  */
-static void block_sigpipe(void)
+static void handle_closed(uv_handle_t *h)
 {
-	sigset_t set;
+	struct nvmf_ctrl *c = h->data;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
+	if (--c->closing == 0 && c->stop_call) {
+		struct host_call *call = c->stop_call;
 
-static bool inbox_pending(struct nvmf_ctrl *c)
-{
-	return atomic_load(&c->inbox) != NULL;
-}
-
-/*
- * Polling mode (nvmf.h, POLLING): turn the loop with a zero timeout while
- * anything happens, and sleep as usual once poll_us pass with nothing done.
- * While c->polling is set, submitters on other threads skip the wake-up
- * (host_inbox_push): the inbox is looked at every turn instead. The flag is
- * cleared before the last look and the sleep, and a submitter reads it
- * after its push, both sequentially consistent: either the submitter sees
- * it clear and wakes the loop, or the last look sees its request.
- */
-static void poll_main(struct nvmf_ctrl *c)
-{
-	uint64_t window = (uint64_t)c->opts.poll_us * 1000u;
-	uint64_t seen = c->poll_work, busy_at = uv_hrtime();
-	int alive;
-
-	atomic_store(&c->polling, true);
-	for (;;) {
-		if (inbox_pending(c))
-			host_drain_inbox(&c->wake);
-		alive = uv_run(c->loop, UV_RUN_NOWAIT);
-		if (c->poll_work != seen) {
-			seen = c->poll_work;
-			busy_at = uv_hrtime();
-		} else if (!alive && !uv_loop_alive(c->loop)) {
-			break;		/* stopped: every handle closed */
-		} else if (uv_hrtime() - busy_at >= window) {
-			atomic_store(&c->polling, false);
-			if (!inbox_pending(c))
-				alive = uv_run(c->loop, UV_RUN_ONCE);
-			atomic_store(&c->polling, true);
-			busy_at = uv_hrtime();
-			if (!alive && !uv_loop_alive(c->loop))
-				break;
-		}
+		c->stop_call = NULL;
+		host_call_done(call, 0);
 	}
-	atomic_store(&c->polling, false);
 }
 
-static void thread_main(void *arg)
+void host_close_handle(struct nvmf_ctrl *c, uv_handle_t *h)
 {
-	struct thread_start *ts = arg;
-	struct nvmf_ctrl *c = ts->c;
-
-	block_sigpipe();
-	c->loop_tid = uv_thread_self();
-	uv_sem_post(&ts->sem);	/* ts is gone after this */
-	if (c->opts.poll_us > 0)
-		poll_main(c);
-	else
-		uv_run(c->loop, UV_RUN_DEFAULT);
+	h->data = c;
+	c->closing++;
+	uv_close(h, handle_closed);
 }
 
-int host_loop_start(struct nvmf_ctrl *c)
-{
-	struct thread_start ts = { .c = c };
-	int r;
-
-	if (c->opts.loop) {
-		/* Caller's loop: the connecting thread is the loop's thread. */
-		c->loop = (uv_loop_t *)c->opts.loop;
-		c->loop_tid = uv_thread_self();
-		return 0;
-	}
-	r = uv_loop_init(&c->own_loop);
-	if (r < 0)
-		return host_err(r, "cannot create the I/O loop: %s", uv_strerror(r));
-	c->loop = &c->own_loop;
-	r = uv_async_init(c->loop, &c->wake, host_drain_inbox);
-	if (r < 0) {
-		uv_loop_close(c->loop);
-		return host_err(r, "cannot create the I/O loop wake-up: %s", uv_strerror(r));
-	}
-	c->wake.data = c;
-	c->wake_init = true;
-	uv_sem_init(&ts.sem, 0);
-	r = uv_thread_create(&c->thread, thread_main, &ts);
-	if (r < 0) {
-		uv_sem_destroy(&ts.sem);
-		uv_close((uv_handle_t *)&c->wake, NULL);
-		uv_run(c->loop, UV_RUN_DEFAULT);
-		uv_loop_close(c->loop);
-		return host_err(r, "cannot start the I/O thread: %s", uv_strerror(r));
-	}
-	uv_sem_wait(&ts.sem);
-	uv_sem_destroy(&ts.sem);
-	c->own_thread = true;
-	return 0;
-}
-
-/* The controller's timers, closed on the loop thread. */
-static void close_timers(struct nvmf_ctrl *c)
+void host_close_timers(struct nvmf_ctrl *c)
 {
 	if (c->ka_init)
-		uv_close((uv_handle_t *)&c->ka_timer, NULL);
+		host_close_handle(c, (uv_handle_t *)&c->ka_timer);
 	c->ka_init = false;
 	if (c->held_init)
-		uv_close((uv_handle_t *)&c->held_timer, NULL);
+		host_close_handle(c, (uv_handle_t *)&c->held_timer);
 	c->held_init = false;
 	host_state_close(c);
-}
-
-static void stop_fn(struct host_call *call)
-{
-	struct nvmf_ctrl *c = call->c;
-
-	if (c->wake_init)
-		uv_close((uv_handle_t *)&c->wake, NULL);
-	close_timers(c);
-	host_call_done(call, 0);
-}
-
-void host_loop_stop(struct nvmf_ctrl *c)
-{
-	struct host_call call;
-
-	if (c->own_thread) {
-		host_call(c, stop_fn, NULL, &call);
-		c->wake_init = false;
-		uv_thread_join(&c->thread);
-		if (uv_loop_close(c->loop) != 0)
-			host_log(NVMF_LOG_WARN, "I/O loop closed with handles still open");
-		c->own_thread = false;
-		return;
-	}
-	close_timers(c);
-	/* Let the close callbacks run so the caller's loop holds nothing of ours. */
-	uv_run(c->loop, UV_RUN_NOWAIT);
 }
 
 /* ---- Calls ---------------------------------------------------------------------- */
@@ -205,24 +81,25 @@ void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
 
 void host_inbox_push(struct nvmf_ctrl *c, struct host_req *req)
 {
-	struct host_req *old = atomic_load_explicit(&c->inbox, memory_order_relaxed);
+	struct host_loop *hl = c->hl;
+	struct host_req *old = atomic_load_explicit(&hl->inbox, memory_order_relaxed);
 
 	do {
 		req->next = old;
-	} while (!atomic_compare_exchange_weak_explicit(&c->inbox, &old, req,
+	} while (!atomic_compare_exchange_weak_explicit(&hl->inbox, &old, req,
 							memory_order_release,
 							memory_order_relaxed));
 	/* Only the push that made the stack non-empty wakes the loop: the
 	 * drain takes everything, so later pushes ride on the same wake-up.
-	 * A polling loop needs none (poll_main: the fence orders the push
-	 * before the look at the flag). */
+	 * A polling loop needs none (iopool.c, run_loop: the fence orders the
+	 * push before the look at the flag). */
 	if (old == NULL) {
-		if (c->opts.poll_us > 0) {
+		if (atomic_load_explicit(&hl->poll_us, memory_order_relaxed) > 0) {
 			atomic_thread_fence(memory_order_seq_cst);
-			if (atomic_load(&c->polling))
+			if (atomic_load(&hl->polling))
 				return;
 		}
-		uv_async_send(&c->wake);
+		uv_async_send(&hl->wake);
 	}
 }
 
@@ -234,8 +111,15 @@ int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call 
 	call->arg = arg;
 	atomic_init(&call->done, false);
 
+	/* An I/O thread that waits for a call waits for itself, or for a
+	 * thread that may be waiting for it: refused whatever the controller
+	 * (nvmf.h, THREADING). */
+	if (host_on_io_thread())
+		return host_err(EDEADLK, "synchronous libnvmf call from a libnvmf I/O thread "
+				"(a completion or event callback) would deadlock; use the "
+				"nvmf_aio_* form");
 	if (host_on_loop_thread(c)) {
-		if (c->own_thread || c->in_cb > 0)
+		if (c->in_cb > 0)
 			return host_err(EDEADLK, "synchronous libnvmf call from a libnvmf callback "
 					"would deadlock; use the nvmf_aio_* form");
 		call->started = true;
@@ -264,14 +148,13 @@ int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call 
 	return call->result;
 }
 
-static void host_drain_inbox(uv_async_t *h)
+void host_loop_drain(struct host_loop *hl)
 {
-	struct nvmf_ctrl *c = h->data;
 	struct host_req *list, *rev = NULL;
 
-	list = atomic_exchange_explicit(&c->inbox, NULL, memory_order_acquire);
+	list = atomic_exchange_explicit(&hl->inbox, NULL, memory_order_acquire);
 	if (list)
-		c->poll_work++;
+		hl->poll_work++;
 	while (list) {		/* the stack is LIFO: reverse for submission order */
 		struct host_req *n = list->next;
 
@@ -284,19 +167,13 @@ static void host_drain_inbox(uv_async_t *h)
 		int r;
 
 		rev = rev->next;
-		/* Back to the pool before the function runs: a call's caller
-		 * may go on to free the controller once it is done. */
-		if (req->kind == HOST_REQ_POST) {
-			void (*post)(struct nvmf_ctrl *c) = req->post;
-
-			host_req_free(c, req);
-			post(c);
-			continue;
-		}
 		if (req->kind == HOST_REQ_CALL) {
 			struct host_call *call = req->call;
 
-			host_req_free(c, req);
+			/* Back to the pool before the function runs: a call's
+			 * caller may go on to free the controller once it is
+			 * done. */
+			host_req_free(req->c, req);
 			call->started = true;
 			call->fn(call);
 			continue;
@@ -305,25 +182,4 @@ static void host_drain_inbox(uv_async_t *h)
 		if (r < 0)
 			host_req_refuse(req, r);
 	}
-}
-
-int host_post(struct nvmf_ctrl *c, void (*fn)(struct nvmf_ctrl *c))
-{
-	struct host_req *req;
-
-	if (host_on_loop_thread(c)) {
-		fn(c);
-		return 0;
-	}
-	if (!c->own_thread)
-		return host_err(EINVAL, "controller uses the caller's loop: call libnvmf from "
-				"that loop's thread");
-	req = host_req_alloc(c);
-	if (!req)
-		return host_err(ENOMEM, "out of memory");
-	req->kind = HOST_REQ_POST;
-	req->c = c;
-	req->post = fn;
-	host_inbox_push(c, req);
-	return 0;
 }

@@ -450,12 +450,12 @@ int nvmf_ctrl_get_state(struct nvmf_ctrl *c, struct nvmf_ctrl_state_info *st)
 void host_state_close(struct nvmf_ctrl *c)
 {
 	if (c->rc_init)
-		uv_close((uv_handle_t *)&c->rc_timer, NULL);
+		host_close_handle(c, (uv_handle_t *)&c->rc_timer);
 	c->rc_init = false;
 	if (c->fio_init)
-		uv_close((uv_handle_t *)&c->fio_timer, NULL);
+		host_close_handle(c, (uv_handle_t *)&c->fio_timer);
 	c->fio_init = false;
 	if (c->bu_timer_init)
-		uv_close((uv_handle_t *)&c->bu_timer, NULL);
+		host_close_handle(c, (uv_handle_t *)&c->bu_timer);
 	c->bu_timer_init = false;
 }

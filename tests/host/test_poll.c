@@ -55,7 +55,7 @@ static void count_cb(void *user, uint64_t cookie, const struct nvmf_completion *
 static bool sleeps_within_bound(struct nvmf_ctrl *c)
 {
 	for (int i = 0; i < 10000; i++) {
-		if (!atomic_load(&c->polling))
+		if (!atomic_load(&c->hl->polling))
 			return true;
 		uv_sleep(1);
 	}
