@@ -8,6 +8,9 @@
  *   nvmf-perf -S PORT
  *   -p US (either mode): the client polls its sockets instead of sleeping
  *         until US microseconds pass idle (libnvmf's nvmf_opts.poll_us)
+ *   -c N (NVMe mode): N controllers of the URI, each with -i queues, the
+ *         queue depth split over them: they spread over libnvmf's pool of
+ *         I/O threads (LIBNVMF_IO_THREADS sets its size)
  *
  * -q is the total queue depth (split over the queues or connections).
  * -R is the raw-TCP mode: the same request and response sizes, in the
@@ -44,7 +47,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: nvmf-perf -r URI -q QD -o IO_SIZE -w read|write|randread|randwrite -t SECONDS [-i QUEUES]\n"
-		"                 [-p POLL_US]\n"
+		"                 [-c CONTROLLERS] [-p POLL_US]\n"
 		"       nvmf-perf -R [-r tcp://127.0.0.1:PORT] -q QD -o IO_SIZE -w PATTERN -t SECONDS [-i CONNS]\n"
 		"                 [-p POLL_US]\n"
 		"       nvmf-perf -S PORT\n");
@@ -80,13 +83,15 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->seconds = 10;
 	o->queues = 1;
 	o->serve_port = -1;
-	while ((c = getopt(argc, argv, "r:q:o:w:t:i:RS:p:h")) != -1) {
+	o->ctrls = 1;
+	while ((c = getopt(argc, argv, "r:q:o:w:t:i:c:RS:p:h")) != -1) {
 		switch (c) {
 		case 'r': o->uri = optarg; break;
 		case 'q': o->qd = (int)perf_num(optarg, "queue depth", 1, 4096); break;
 		case 'o': o->io_size = (uint32_t)perf_num(optarg, "I/O size", 512, 16 << 20); break;
 		case 't': o->seconds = (double)perf_num(optarg, "run time", 1, 86400); break;
 		case 'i': o->queues = (int)perf_num(optarg, "queues", 1, 256); break;
+		case 'c': o->ctrls = (int)perf_num(optarg, "controllers", 1, 256); break;
 		case 'R': o->raw = true; break;
 		case 'p': o->poll_us = (int)perf_num(optarg, "polling time (us)", 0, 1000000); break;
 		case 'S': o->serve_port = (int)perf_num(optarg, "port", 0, 65535); break;
@@ -187,12 +192,15 @@ static double cpu_seconds(void)
 void perf_report(const char *mode, const struct opts *o, const struct hist *h, double secs)
 {
 	double iops = (double)h->n / secs, cpu = cpu_seconds();
+	char ctrls[48] = "";
 
-	printf("nvmf-perf: %s %s, %u B, qd %d, %d %s%s, %.2f s: IOPS %.1f, MiB/s %.2f, "
+	if (!o->raw && o->ctrls > 1)
+		snprintf(ctrls, sizeof(ctrls), " on each of %d controllers", o->ctrls);
+	printf("nvmf-perf: %s %s, %u B, qd %d, %d %s%s%s, %.2f s: IOPS %.1f, MiB/s %.2f, "
 	       "avg %.1f us, p50 %.1f us, p99 %.1f us, p99.9 %.1f us, "
 	       "cpu %.0f%% of a core, %.2f us per I/O\n",
 	       mode, pat_name(o->pat), o->io_size, o->qd, o->queues,
-	       o->raw ? "connections" : "queues", o->poll_us ? ", polling" : "", secs, iops,
+	       o->raw ? "connections" : "queues", ctrls, o->poll_us ? ", polling" : "", secs, iops,
 	       iops * o->io_size / (1024.0 * 1024.0),
 	       h->n ? (double)h->sum_ns / (double)h->n / 1000.0 : 0.0, hist_pct(h, 0.50),
 	       hist_pct(h, 0.99), hist_pct(h, 0.999), cpu / secs * 100.0,
@@ -292,17 +300,13 @@ static void nv_done(void *user, uint64_t cookie, const struct nvmf_completion *c
 		atomic_fetch_sub(&j->active, 1);
 }
 
-static int run_nvme(const struct opts *o)
+/* Connect job j's controller and check its namespace: 0, or 1 with a message. */
+static int job_connect(struct job *j, const struct opts *o)
 {
 	struct nvmf_opts no;
 	struct nvmf_ns_info ns;
-	struct job j;
-	struct slot *slots;
-	uint64_t t0, t1;
-	int rc = 0;
 
-	memset(&j, 0, sizeof(j));
-	j.o = o;
+	j->o = o;
 	nvmf_opts_init(&no);
 	no.nr_io_queues = o->queues;
 	/* TLS: the key from the environment, as the tools take it (never argv). */
@@ -314,13 +318,13 @@ static int run_nvme(const struct opts *o)
 		no.queue_size = o->qd / o->queues + 1 > 1024 ? 1024 : o->qd / o->queues + 1;
 	if (o->poll_us)
 		no.poll_us = o->poll_us;
-	if (nvmf_opts_set_uri(&no, o->uri) < 0 || nvmf_connect(&no, &j.c) < 0) {
+	if (nvmf_opts_set_uri(&no, o->uri) < 0 || nvmf_connect(&no, &j->c) < 0) {
 		fprintf(stderr, "nvmf-perf: %s\n", nvmf_get_error());
 		return 1;
 	}
-	j.nsid = no.nsid ? no.nsid : 1;
+	j->nsid = no.nsid ? no.nsid : 1;
 	memset(&ns, 0, sizeof(ns));
-	if (nvmf_get_ns_info(j.c, j.nsid, &ns) < 0 || !ns.supported ||
+	if (nvmf_get_ns_info(j->c, j->nsid, &ns) < 0 || !ns.supported ||
 	    o->io_size % ns.lba_size != 0 || ns.size < o->io_size) {
 		const char *why = nvmf_get_error();
 		char buf[64];
@@ -332,21 +336,55 @@ static int run_nvme(const struct opts *o)
 				 "its %llu bytes", ns.lba_size, (unsigned long long)ns.size);
 			why = buf;
 		}
-		fprintf(stderr, "nvmf-perf: namespace %u cannot take %u-byte I/O: %s\n", j.nsid,
+		fprintf(stderr, "nvmf-perf: namespace %u cannot take %u-byte I/O: %s\n", j->nsid,
 			o->io_size, why);
-		nvmf_disconnect(j.c);
+		nvmf_disconnect(j->c);
+		j->c = NULL;
 		return 1;
 	}
-	j.nlb = o->io_size / ns.lba_size;
-	j.nr_ios = ns.nsze / j.nlb;
-	slots = calloc((size_t)o->qd, sizeof(*slots));
-	if (!slots) {
+	j->nlb = o->io_size / ns.lba_size;
+	j->nr_ios = ns.nsze / j->nlb;
+	return 0;
+}
+
+static void hist_merge(struct hist *to, const struct hist *from)
+{
+	to->n += from->n;
+	to->sum_ns += from->sum_ns;
+	for (unsigned i = 0; i < HBUCKETS; i++)
+		to->b[i] += from->b[i];
+}
+
+/*
+ * -c N: N controllers of the same URI, the queue depth split over them
+ * (slot i goes to controller i % N), each with its own histogram (it is
+ * written by that controller's I/O thread only), merged at the end.
+ */
+static int run_nvme(const struct opts *o)
+{
+	int nj = o->ctrls < o->qd ? o->ctrls : o->qd;
+	struct job *jobs = calloc((size_t)nj, sizeof(*jobs));
+	struct slot *slots = calloc((size_t)o->qd, sizeof(*slots));
+	static struct hist all;
+	uint64_t t0, t1;
+	bool stop = false;
+	int rc = 0;
+
+	if (!jobs || !slots) {
 		fprintf(stderr, "nvmf-perf: out of memory\n");
-		nvmf_disconnect(j.c);
 		return 1;
+	}
+	for (int k = 0; k < nj; k++) {
+		if (job_connect(&jobs[k], o) != 0) {
+			while (k-- > 0)
+				nvmf_disconnect(jobs[k].c);
+			free(jobs);
+			free(slots);
+			return 1;
+		}
 	}
 	for (int i = 0; i < o->qd; i++) {
-		slots[i].job = &j;
+		slots[i].job = &jobs[i % nj];
 		slots[i].buf = aligned_alloc(4096, (o->io_size + 4095) & ~4095u);
 		if (!slots[i].buf) {
 			fprintf(stderr, "nvmf-perf: out of memory\n");
@@ -354,28 +392,39 @@ static int run_nvme(const struct opts *o)
 		}
 		memset(slots[i].buf, 0xa5 ^ i, o->io_size);
 		slots[i].rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+		atomic_fetch_add(&slots[i].job->active, 1);
 	}
-	atomic_store(&j.active, o->qd);
 	t0 = perf_now_ns();
 	for (int i = 0; i < o->qd; i++)
 		if (nv_submit(&slots[i]) < 0)
-			atomic_fetch_sub(&j.active, 1);
-	while (!atomic_load(&j.stop) && perf_now_ns() - t0 < (uint64_t)(o->seconds * 1e9))
+			atomic_fetch_sub(&slots[i].job->active, 1);
+	while (!stop && perf_now_ns() - t0 < (uint64_t)(o->seconds * 1e9)) {
 		usleep(10000);
-	atomic_store(&j.stop, true);
-	while (atomic_load(&j.active) > 0)
-		usleep(1000);
-	t1 = perf_now_ns();
-	if (j.err[0]) {
-		fprintf(stderr, "nvmf-perf: %s\n", j.err);
-		rc = 1;
+		for (int k = 0; k < nj; k++)
+			stop = stop || atomic_load(&jobs[k].stop);
 	}
-	perf_report("nvme", o, &j.h, (double)(t1 - t0) / 1e9);
-	if (nvmf_disconnect(j.c) < 0)
-		fprintf(stderr, "nvmf-perf: %s\n", nvmf_get_error());
+	for (int k = 0; k < nj; k++)
+		atomic_store(&jobs[k].stop, true);
+	for (int k = 0; k < nj; k++)
+		while (atomic_load(&jobs[k].active) > 0)
+			usleep(1000);
+	t1 = perf_now_ns();
+	for (int k = 0; k < nj; k++) {
+		if (jobs[k].err[0]) {
+			fprintf(stderr, "nvmf-perf: %s%s\n", nj > 1 ? "controller: " : "",
+				jobs[k].err);
+			rc = 1;
+		}
+		hist_merge(&all, &jobs[k].h);
+	}
+	perf_report("nvme", o, &all, (double)(t1 - t0) / 1e9);
+	for (int k = 0; k < nj; k++)
+		if (nvmf_disconnect(jobs[k].c) < 0)
+			fprintf(stderr, "nvmf-perf: %s\n", nvmf_get_error());
 	for (int i = 0; i < o->qd; i++)
 		free(slots[i].buf);
 	free(slots);
+	free(jobs);
 	return rc;
 }
 

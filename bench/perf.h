@@ -17,6 +17,7 @@ struct opts {
 	enum pattern pat;
 	double seconds;
 	int queues;
+	int ctrls;		/* -c: controllers (NVMe mode) */
 	bool raw;
 	int serve_port;
 	int poll_us;		/* -p: the client polls (libnvmf's POLLING; raw: poll()

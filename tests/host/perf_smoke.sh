@@ -41,6 +41,11 @@ out=$("$perf" "$@") || { echo "$out"; echo "FAIL: nvmf-perf $* exited $?" >&2; e
 echo "$out"
 echo "$out" | grep -Eq 'IOPS [0-9.]+, MiB/s [0-9.]+, avg [0-9.]+ us, p50 [0-9.]+ us, p99 [0-9.]+ us, p99\.9 [0-9.]+ us, cpu [0-9]+% of a core, [0-9.]+ us per I/O$' ||
 	{ echo "FAIL: no summary line" >&2; exit 1; }
+# -c N: the run says it used N controllers.
+case " $* " in
+*" -c "*) echo "$out" | grep -Eq ' on each of [0-9]+ controllers' ||
+	{ echo "FAIL: -c given, no controllers in the summary" >&2; exit 1; } ;;
+esac
 # -p: the run says it polled.
 case " $* " in
 *" -p "*) echo "$out" | grep -q ', polling, ' || { echo "FAIL: -p given, no \"polling\" in the summary" >&2; exit 1; } ;;
