@@ -303,9 +303,9 @@ struct nvmf_opts {
  * LIBNVMF_IO_THREADS, else the number of online CPUs). Controllers already
  * placed stay where they are. 0 or -EINVAL.
  */
-int nvmf_set_io_threads(int n);
+NVMF_API int nvmf_set_io_threads(int n);
 /* The pool's size, as nvmf_set_io_threads() or the default made it. */
-int nvmf_get_io_threads(void);
+NVMF_API int nvmf_get_io_threads(void);
 
 /*
  * TLS
