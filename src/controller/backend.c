@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -74,6 +75,28 @@ static int backend_size(int fd, uint64_t *size)
 	return 0;
 }
 
+
+/*
+ * A RAM namespace is read and written at random: with 4 KiB pages every
+ * I/O to a cold spot costs a TLB miss, and the first touch of each page a
+ * fault. Transparent huge pages (Linux, where the system leaves them to
+ * madvise) cut both by 512 on the 2 MiB-aligned interior; elsewhere, or if
+ * the kernel says no, the namespace works the same with small pages.
+ */
+static void ram_hugepages(struct ctl_ns *ns)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = 2u << 20;
+	uintptr_t lo = ((uintptr_t)ns->ram + huge - 1) & ~(huge - 1);
+	uintptr_t hi = ((uintptr_t)ns->ram + ns->size) & ~(huge - 1);
+
+	if (hi > lo)
+		(void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+	(void)ns;
+#endif
+}
+
 int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bool ro,
 		char *msg, size_t msglen)
 {
@@ -115,6 +138,7 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 			free(ns);
 			return -ENOMEM;
 		}
+		ram_hugepages(ns);
 		ns->punch = true;
 		*out = ns;
 		return 0;
