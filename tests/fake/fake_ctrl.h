@@ -236,4 +236,9 @@ void fake_ctrl_drop(struct fake_ctrl *fc);
 /* Stop: close the listener and every connection, join the threads, free. */
 void fake_ctrl_stop(struct fake_ctrl *fc, struct fake_stats *final_stats);
 
+struct nvmf_opts;
+/* nvmf_opts_init() and what reaches fc: its address and port, its NQN, a
+ * test host NQN, one I/O queue, 5 s I/O and connect timeouts. */
+void fake_host_opts(const struct fake_ctrl *fc, struct nvmf_opts *o);
+
 #endif /* NVMF_TESTS_FAKE_CTRL_H */

@@ -30,14 +30,7 @@ static struct fake_ctrl *start_fake(struct nvmf_opts *o)
 	struct fake_ctrl *fc;
 
 	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
-	nvmf_opts_init(o);
-	snprintf(o->traddr, sizeof(o->traddr), "127.0.0.1");
-	snprintf(o->trsvcid, sizeof(o->trsvcid), "%u", fake_ctrl_port(fc));
-	snprintf(o->subnqn, sizeof(o->subnqn), "nqn.2014-08.org.nvmexpress:fake");
-	snprintf(o->hostnqn, sizeof(o->hostnqn), "nqn.2014-08.org.example:host-test");
-	o->nr_io_queues = 1;
-	o->io_timeout = 5;
-	o->connect_timeout = 5;
+	fake_host_opts(fc, o);
 	o->ctrl_loss_tmo = 0;
 	return fc;
 }
