@@ -17,7 +17,11 @@
 #ifndef NVMF_FUSE_H
 #define NVMF_FUSE_H
 
+/* 312 where the build finds libfuse 3.12 or later (CMakeLists.txt): its loop
+ * configuration sets the number of worker threads. */
+#ifndef FUSE_USE_VERSION
 #define FUSE_USE_VERSION 32
+#endif
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
