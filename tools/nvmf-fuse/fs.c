@@ -158,10 +158,10 @@ static void nf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	n = nf_ns_list(x, &list);
-	buf = malloc(size ? size : 1);
+	buf = nf_pool_get(&x->eng.pool, size ? size : 1);
 	if (n < 0 || !buf) {
 		free(list);
-		free(buf);
+		nf_pool_put(&x->eng.pool, buf, size ? size : 1);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -193,7 +193,7 @@ static void nf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		used += len;
 	}
 	fuse_reply_buf(req, buf, used);
-	free(buf);
+	nf_pool_put(&x->eng.pool, buf, size ? size : 1);
 	free(list);
 }
 
