@@ -25,6 +25,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Under AddressSanitizer a kept buffer is poisoned (all but its link), so
+ * that a use after op_free() is still reported as with free(). */
+#if defined(__SANITIZE_ADDRESS__)
+#define NF_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NF_POOL_ASAN 1
+#endif
+#endif
+#ifdef NF_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((char *)(p) + sizeof(struct nf_pool_node), \
+						 (n) - sizeof(struct nf_pool_node))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* The class of len, or -1 for a size the pool does not keep. */
 static int size_class(size_t len)
 {
@@ -56,6 +75,7 @@ void nf_pool_fini(struct nf_pool *p)
 			struct nf_pool_node *n = p->free[c];
 
 			p->free[c] = n->next;
+			UNPOISON(n, (size_t)1 << (NF_POOL_MIN_SHIFT + c));
 			free(n);
 		}
 	}
@@ -63,6 +83,7 @@ void nf_pool_fini(struct nf_pool *p)
 		struct nf_pool_node *n = p->objs;
 
 		p->objs = n->next;
+		UNPOISON(n, p->obj_size);
 		free(n);
 	}
 	p->kept = 0;
@@ -84,7 +105,10 @@ void *nf_pool_get(struct nf_pool *p, size_t len)
 		p->kept -= (size_t)1 << (NF_POOL_MIN_SHIFT + c);
 	}
 	pthread_mutex_unlock(&p->mu);
-	return n ? (void *)n : malloc((size_t)1 << (NF_POOL_MIN_SHIFT + c));
+	if (!n)
+		return malloc((size_t)1 << (NF_POOL_MIN_SHIFT + c));
+	UNPOISON(n, (size_t)1 << (NF_POOL_MIN_SHIFT + c));
+	return n;
 }
 
 void nf_pool_put(struct nf_pool *p, void *buf, size_t len)
@@ -106,6 +130,7 @@ void nf_pool_put(struct nf_pool *p, void *buf, size_t len)
 		n->next = p->free[c];
 		p->free[c] = n;
 		p->kept += sz;
+		POISON(n, sz);
 		buf = NULL;
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -125,6 +150,7 @@ void *nf_pool_obj_get(struct nf_pool *p)
 	pthread_mutex_unlock(&p->mu);
 	if (!n)
 		return calloc(1, p->obj_size);
+	UNPOISON(n, p->obj_size);
 	memset(n, 0, p->obj_size);
 	return n;
 }
@@ -140,6 +166,7 @@ void nf_pool_obj_put(struct nf_pool *p, void *obj)
 		n->next = p->objs;
 		p->objs = n;
 		p->nr_objs++;
+		POISON(n, p->obj_size);
 		obj = NULL;
 	}
 	pthread_mutex_unlock(&p->mu);
