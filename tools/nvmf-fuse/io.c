@@ -60,8 +60,7 @@ void nf_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (size > op->nsc.size - (uint64_t)off)
 		size = (size_t)(op->nsc.size - (uint64_t)off);
 	op_cover(op, (uint64_t)off, size);
-	op->buf = malloc((size_t)(op->eblk - op->sblk) * op->nsc.lba_size);
-	if (!op->buf) {
+	if (op_alloc_buf(op) < 0) {
 		op->err = -ENOMEM;
 		op_fail_reply(op);
 		return;
@@ -173,10 +172,8 @@ void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	op_cover(op, (uint64_t)off, size);
 	lba = op->nsc.lba_size;
 	/* FUSE's buffer is only ours until we return: copy. */
-	op->buf = malloc((size_t)(op->eblk - op->sblk) * lba);
-	if (op->head_partial || op->tail_partial)
-		op->scratch = malloc(2 * (size_t)lba);
-	if (!op->buf || ((op->head_partial || op->tail_partial) && !op->scratch)) {
+	if (op_alloc_buf(op) < 0 ||
+	    ((op->head_partial || op->tail_partial) && op_alloc_scratch(op) < 0)) {
 		op->err = -ENOMEM;
 		op_fail_reply(op);
 		return;
@@ -362,8 +359,7 @@ void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t 
 	op->mode = mode;
 	op_cover(op, (uint64_t)off, (size_t)(end - (uint64_t)off));
 	if (op->head_partial || op->tail_partial) {
-		op->scratch = malloc(2 * (size_t)op->nsc.lba_size);
-		if (!op->scratch) {
+		if (op_alloc_scratch(op) < 0) {
 			op->err = -ENOMEM;
 			op_fail_reply(op);
 			return;

@@ -17,7 +17,11 @@
 #ifndef NVMF_FUSE_H
 #define NVMF_FUSE_H
 
+/* 312 where the build finds libfuse 3.12 or later (CMakeLists.txt): its loop
+ * configuration sets the number of worker threads. */
+#ifndef FUSE_USE_VERSION
 #define FUSE_USE_VERSION 32
+#endif
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
@@ -30,6 +34,7 @@
 #include <nvmf/nvmf.h>
 
 #include "options.h"
+#include "pool.h"
 #include "rangelock.h"
 #include "record.h"	/* tools/common: the state record nvmfctl reads */
 
@@ -79,6 +84,10 @@ struct nf_engine {
 	pthread_mutex_t  credit_mu;
 	long             credits;
 	struct op       *starved_head, *starved_tail;
+
+	/* Ops and their buffers, recycled (pool.c). */
+	struct nf_pool   pool;
+	bool             pool_ready;
 
 	/* Failure lines: the last text printed, and how often it recurred since. */
 	pthread_mutex_t  report_mu;
@@ -166,9 +175,9 @@ void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t 
 		     struct fuse_file_info *fi);
 /* Flush every namespace with a volatile write cache (synchronous). */
 int  nf_io_flush_all(struct nf_ctx *x);
-/* The engine's credits and zero buffer, once connected (x->eng's mutexes
- * are set up with the context); nf_io_fini() reports what is left to
- * report and frees. */
+/* The engine's credits, zero buffer and pool, once connected (x->eng's
+ * mutexes are set up with the context); nf_io_fini() reports what is left
+ * to report and frees, once no op is left. */
 int  nf_io_init(struct nf_ctx *x);
 void nf_io_fini(struct nf_ctx *x);
 

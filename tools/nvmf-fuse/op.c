@@ -44,7 +44,12 @@ int nf_io_init(struct nf_ctx *x)
 		e->credits = by_bytes > 0 ? by_bytes : 1;
 	e->zero_len = x->max_xfer;
 	e->zero_buf = calloc(1, e->zero_len);
-	return e->zero_buf ? 0 : -ENOMEM;
+	if (!e->zero_buf)
+		return -ENOMEM;
+	if (nf_pool_init(&e->pool, sizeof(struct op)) < 0)
+		return -ENOMEM;
+	e->pool_ready = true;
+	return 0;
 }
 
 static void report_flush(struct nf_engine *e);
@@ -54,6 +59,9 @@ void nf_io_fini(struct nf_ctx *x)
 	report_flush(&x->eng);
 	free(x->eng.zero_buf);
 	x->eng.zero_buf = NULL;
+	if (x->eng.pool_ready)
+		nf_pool_fini(&x->eng.pool);
+	x->eng.pool_ready = false;
 }
 
 /* ---- Op life cycle ---------------------------------------------------------------- */
@@ -93,7 +101,7 @@ int nf_ops_drain(struct nf_ctx *x, int timeout_s)
 struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 {
 	struct nf_ctx *x = fuse_req_userdata(req);
-	struct op *op = calloc(1, sizeof(*op));
+	struct op *op = nf_pool_obj_get(&x->eng.pool);
 
 	if (!op) {
 		fuse_reply_err(req, ENOMEM);
@@ -104,7 +112,7 @@ struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 	op->what = what;
 	op->ns = nf_ns_get(x, ino, &op->nsc);
 	if (!op->ns) {
-		free(op);
+		nf_pool_obj_put(&x->eng.pool, op);
 		fuse_reply_err(req, ENOENT);
 		return NULL;
 	}
@@ -125,10 +133,24 @@ void op_free(struct op *op)
 	if (op->locked)
 		rl_unlock(&op->ns->locks, &op->lk);
 	pthread_mutex_destroy(&op->mu);
-	free(op->buf);
-	free(op->scratch);
-	free(op);
+	nf_pool_put(&x->eng.pool, op->buf, op->buf_len);
+	nf_pool_put(&x->eng.pool, op->scratch, op->scratch_len);
+	nf_pool_obj_put(&x->eng.pool, op);
 	nf_op_end(x);
+}
+
+int op_alloc_buf(struct op *op)
+{
+	op->buf_len = (size_t)(op->eblk - op->sblk) * op->nsc.lba_size;
+	op->buf = nf_pool_get(&op->x->eng.pool, op->buf_len);
+	return op->buf ? 0 : -ENOMEM;
+}
+
+int op_alloc_scratch(struct op *op)
+{
+	op->scratch_len = 2 * (size_t)op->nsc.lba_size;
+	op->scratch = nf_pool_get(&op->x->eng.pool, op->scratch_len);
+	return op->scratch ? 0 : -ENOMEM;
 }
 
 /*

@@ -38,8 +38,10 @@ struct op {
 	size_t          len;
 	int             mode;		/* fallocate */
 	uint64_t        sblk, eblk;	/* blocks covered */
-	char           *buf;		/* covered blocks (read, write) */
-	char           *scratch;	/* partial edge blocks, 2 x lba_size */
+	char           *buf;		/* covered blocks (read, write), from the pool */
+	size_t          buf_len;
+	char           *scratch;	/* partial edge blocks, 2 x lba_size, from the pool */
+	size_t          scratch_len;
 	bool            head_partial, tail_partial;
 	struct rl_entry lk;
 	bool            locked;
@@ -62,6 +64,10 @@ struct op {
 /* A new op (what: "read"...) for the namespace file ino, or NULL with the
  * request answered. */
 struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what);
+/* The op's buffer for the covered blocks, and scratch for 2 edge blocks
+ * (from the pool, given back by op_free()); 0 or -ENOMEM. */
+int op_alloc_buf(struct op *op);
+int op_alloc_scratch(struct op *op);
 /* Drop a reference; the owner's goes with the reply. */
 void op_free(struct op *op);
 /* Answer the request with the op's error, report it on stderr (see

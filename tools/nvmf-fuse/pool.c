@@ -1,0 +1,174 @@
+/*
+ * nvmf-fuse: recycled buffers for the data path.
+ *
+ * Every FUSE read and write needs a buffer for the blocks it covers, and
+ * its op needs one too. Taken from malloc each time, a buffer of 128 KiB
+ * or more is a fresh mmap(): each of its pages costs a page fault on first
+ * touch (the socket read or the copy into it) and munmap() at free, which
+ * was a good part of nvmf-fuse's CPU time at 128 KiB. Buffers are instead
+ * kept on free lists by size class (powers of two, 4 KiB to 1 MiB) and
+ * handed out again with their pages still mapped.
+ *
+ * Ops (about 1 KiB each) are kept the same way on a list of their own,
+ * at most NF_POOL_MAX_OBJS of them.
+ *
+ * A buffer is taken on a FUSE worker thread and usually given back on the
+ * library's I/O thread, so per-thread caches would only move buffers from
+ * one thread to the other: one mutex guards the lists, held for a few
+ * pointer moves. The bytes kept are bounded (NF_POOL_MAX_KEPT); past that,
+ * and for sizes above 1 MiB (a 1 MiB request not aligned to blocks), plain
+ * malloc and free. A free buffer's first bytes link it into its list.
+ */
+#include "pool.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Under AddressSanitizer a kept buffer is poisoned (all but its link), so
+ * that a use after op_free() is still reported as with free(). */
+#if defined(__SANITIZE_ADDRESS__)
+#define NF_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NF_POOL_ASAN 1
+#endif
+#endif
+#ifdef NF_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((char *)(p) + sizeof(struct nf_pool_node), \
+						 (n) - sizeof(struct nf_pool_node))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)   ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* The class of len, or -1 for a size the pool does not keep. */
+static int size_class(size_t len)
+{
+	int c = 0;
+
+	if (len > ((size_t)1 << NF_POOL_MAX_SHIFT))
+		return -1;
+	while (((size_t)1 << (NF_POOL_MIN_SHIFT + c)) < len)
+		c++;
+	return c;
+}
+
+int nf_pool_init(struct nf_pool *p, size_t obj_size)
+{
+	for (int c = 0; c < NF_POOL_CLASSES; c++)
+		p->free[c] = NULL;
+	p->kept = 0;
+	p->objs = NULL;
+	p->nr_objs = 0;
+	p->obj_size = obj_size < sizeof(struct nf_pool_node) ? sizeof(struct nf_pool_node)
+							       : obj_size;
+	return pthread_mutex_init(&p->mu, NULL) ? -ENOMEM : 0;
+}
+
+void nf_pool_fini(struct nf_pool *p)
+{
+	for (int c = 0; c < NF_POOL_CLASSES; c++) {
+		while (p->free[c]) {
+			struct nf_pool_node *n = p->free[c];
+
+			p->free[c] = n->next;
+			UNPOISON(n, (size_t)1 << (NF_POOL_MIN_SHIFT + c));
+			free(n);
+		}
+	}
+	while (p->objs) {
+		struct nf_pool_node *n = p->objs;
+
+		p->objs = n->next;
+		UNPOISON(n, p->obj_size);
+		free(n);
+	}
+	p->kept = 0;
+	p->nr_objs = 0;
+	pthread_mutex_destroy(&p->mu);
+}
+
+void *nf_pool_get(struct nf_pool *p, size_t len)
+{
+	int c = size_class(len);
+	struct nf_pool_node *n;
+
+	if (c < 0)
+		return malloc(len);
+	pthread_mutex_lock(&p->mu);
+	n = p->free[c];
+	if (n) {
+		p->free[c] = n->next;
+		p->kept -= (size_t)1 << (NF_POOL_MIN_SHIFT + c);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!n)
+		return malloc((size_t)1 << (NF_POOL_MIN_SHIFT + c));
+	UNPOISON(n, (size_t)1 << (NF_POOL_MIN_SHIFT + c));
+	return n;
+}
+
+void nf_pool_put(struct nf_pool *p, void *buf, size_t len)
+{
+	int c = size_class(len);
+	size_t sz;
+
+	if (!buf)
+		return;
+	if (c < 0) {
+		free(buf);
+		return;
+	}
+	sz = (size_t)1 << (NF_POOL_MIN_SHIFT + c);
+	pthread_mutex_lock(&p->mu);
+	if (p->kept + sz <= NF_POOL_MAX_KEPT) {
+		struct nf_pool_node *n = buf;
+
+		n->next = p->free[c];
+		p->free[c] = n;
+		p->kept += sz;
+		POISON(n, sz);
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(buf);
+}
+
+void *nf_pool_obj_get(struct nf_pool *p)
+{
+	struct nf_pool_node *n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->objs;
+	if (n) {
+		p->objs = n->next;
+		p->nr_objs--;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!n)
+		return calloc(1, p->obj_size);
+	UNPOISON(n, p->obj_size);
+	memset(n, 0, p->obj_size);
+	return n;
+}
+
+void nf_pool_obj_put(struct nf_pool *p, void *obj)
+{
+	if (!obj)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (p->nr_objs < NF_POOL_MAX_OBJS) {
+		struct nf_pool_node *n = obj;
+
+		n->next = p->objs;
+		p->objs = n;
+		p->nr_objs++;
+		POISON(n, p->obj_size);
+		obj = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(obj);
+}

@@ -1,0 +1,46 @@
+/*
+ * nvmf-fuse: recycled buffers for the data path (see pool.c).
+ */
+#ifndef NVMF_FUSE_POOL_H
+#define NVMF_FUSE_POOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+/* Size classes: powers of two from 4 KiB to 1 MiB (NF_MAX_IO). */
+#define NF_POOL_MIN_SHIFT 12
+#define NF_POOL_MAX_SHIFT 20
+#define NF_POOL_CLASSES   (NF_POOL_MAX_SHIFT - NF_POOL_MIN_SHIFT + 1)
+/* Bytes kept on the free lists, all classes together; past it a returned
+ * buffer goes back to malloc. */
+#define NF_POOL_MAX_KEPT  (32u << 20)
+/* Objects (ops) kept: more than the requests the kernel has in flight. */
+#define NF_POOL_MAX_OBJS  256
+
+struct nf_pool_node {
+	struct nf_pool_node *next;
+};
+
+struct nf_pool {
+	pthread_mutex_t      mu;
+	struct nf_pool_node *free[NF_POOL_CLASSES];
+	size_t               kept;	/* bytes on the free lists */
+	struct nf_pool_node *objs;	/* free objects of obj_size bytes */
+	size_t               obj_size;
+	unsigned             nr_objs;
+};
+
+/* obj_size: the size of what nf_pool_obj_get() hands out (an op). */
+int nf_pool_init(struct nf_pool *p, size_t obj_size);
+/* Free everything kept; no buffer may be out any more. */
+void nf_pool_fini(struct nf_pool *p);
+/* A buffer of at least len bytes (contents undefined), or NULL. */
+void *nf_pool_get(struct nf_pool *p, size_t len);
+/* Give back a buffer nf_pool_get(p, len) returned, with the same len. */
+void nf_pool_put(struct nf_pool *p, void *buf, size_t len);
+/* An object of obj_size bytes, zeroed, or NULL; give it back with
+ * nf_pool_obj_put(). */
+void *nf_pool_obj_get(struct nf_pool *p);
+void nf_pool_obj_put(struct nf_pool *p, void *obj);
+
+#endif
