@@ -434,7 +434,13 @@ static void ram_exec(struct ctl_req *req)
 	req->werr = 0;
 	switch (opc) {
 	case NVMF_NVM_READ:
-		memcpy(req->x.data, ns->ram + req->io_off, req->io_len);
+		/* No copy here: the transport sends the namespace's bytes as they
+		 * are when it writes the response (a Write received meanwhile is
+		 * concurrent with this Read, which may return either data), or
+		 * copies them into the request's buffer first (xp_creq.bounce).
+		 * The namespace stays referenced until the request is released. */
+		req->x.bounce = req->x.data;
+		req->x.data = ns->ram + req->io_off;
 		break;
 	case NVMF_NVM_COMPARE:
 		memcpy(req->aux, ns->ram + req->io_off, req->io_len);

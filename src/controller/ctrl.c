@@ -252,6 +252,11 @@ static void buf_put(struct ctl_target *t, struct ctl_req *req)
 {
 	struct ctl_bufpool *p = req->pool ? &t->pool[req->pool - 1] : NULL;
 
+	if (req->x.bounce) {
+		/* data was the namespace's: the buffer is the bounce buffer. */
+		req->x.data = req->x.bounce;
+		req->x.bounce = NULL;
+	}
 	if (p && req->x.data && p->n < CTL_POOL_MAX) {
 		xp_poison(req->x.data, req->pool == 1 ? CTL_POOL_MIN_LEN
 			  : (size_t)CTL_MPS << t->opts.mdts);
@@ -276,6 +281,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	req->x.dir = cmd_dir(sqe);
 	req->x.xfer_len = 0;
 	req->x.data = NULL;
+	req->x.bounce = NULL;
 	req->pool = 0;
 	if (q->ctrl && !q->x.sqfc_disabled)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->x.sqsize + 1));
@@ -400,7 +406,8 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 		      nvmf_cqe_status_make(status, (status & CTL_DNR) != 0));
 	if ((status & 0x7FF) && q->ctrl && status != NVMF_SC_ABORT_SQ_DELETED)
 		ctl_errlog_add(q->ctrl, req, status);
-	if (req->ns) {
+	/* Data still in the namespace (xp_creq.bounce) keeps it until release. */
+	if (req->ns && !req->x.bounce) {
 		ctl_ns_put(req->ns);
 		req->ns = NULL;
 	}

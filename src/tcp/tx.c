@@ -12,6 +12,14 @@
 #include "tcp/tls.h"
 #endif
 
+/*
+ * Below this many volatile bytes in a batch, tcp_tx_flush() copies them to
+ * their bounce buffers at once instead of trying the socket first: sending
+ * them without a copy takes one more system call (see unload_volatile), which
+ * costs more than copying a few KiB.
+ */
+#define TCP_TX_ZC_MIN	16384u
+
 
 void tcp_tx_init_with(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		      uint8_t *arena, size_t arena_size, uv_buf_t *iov, unsigned iov_max,
@@ -26,6 +34,7 @@ void tcp_tx_init_with(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_p
 	tx->arena_size = arena_size;
 	tx->iov = iov;
 	tx->iov_max = iov_max;
+	tx->bounce = (void **)(void *)(iov + iov_max);
 	tx->wr.data = tx;
 }
 
@@ -33,7 +42,7 @@ int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params 
 		size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg)
 {
 	uint8_t *arena = malloc(arena_size);
-	uv_buf_t *iov = malloc(iov_max * sizeof(*iov));	/* filled before use */
+	uv_buf_t *iov = malloc(tcp_tx_iov_bytes(iov_max));	/* filled before use */
 
 	if (arena == NULL || iov == NULL) {
 		free(arena);
@@ -45,12 +54,18 @@ int tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params 
 	return 0;
 }
 
+size_t tcp_tx_iov_bytes(unsigned iov_max)
+{
+	return (size_t)iov_max * (sizeof(uv_buf_t) + sizeof(void *));
+}
+
 void tcp_tx_fini(struct tcp_tx *tx)
 {
 	free(tx->arena);
 	free(tx->iov);
 	tx->arena = NULL;
 	tx->iov = NULL;
+	tx->bounce = NULL;
 	tx->tls = NULL;
 }
 
@@ -159,6 +174,7 @@ uint8_t *tcp_tx_hdr_space(struct tcp_tx *tx)
 
 static void push(struct tcp_tx *tx, const void *base, size_t len)
 {
+	tx->bounce[tx->iovcnt] = NULL;
 	tx->iov[tx->iovcnt++] = uv_buf_init((char *)base, (unsigned)len);
 }
 
@@ -180,6 +196,70 @@ void tcp_tx_push_data(struct tcp_tx *tx, const void *data, uint32_t len)
 		tcp_tx_push_hdr(tx, NVMF_TCP_DIGEST_LEN);
 		tx->pdus--;	/* a digest is no PDU */
 	}
+}
+
+void tcp_tx_push_data_volatile(struct tcp_tx *tx, const void *data, uint32_t len, void *bounce)
+{
+	unsigned i = tx->iovcnt;
+
+	tcp_tx_push_data(tx, data, len);
+	tx->bounce[i] = bounce;
+	tx->vol_bytes += len;
+}
+
+/* Copy the volatile entries from iov[from] on to their bounce buffers and
+ * send those instead. */
+static void bounce_from(struct tcp_tx *tx, unsigned from)
+{
+	for (unsigned i = from; i < tx->iovcnt; i++) {
+		if (tx->bounce[i] == NULL)
+			continue;
+		memcpy(tx->bounce[i], tx->iov[i].base, tx->iov[i].len);
+		tx->iov[i].base = tx->bounce[i];
+		tx->bounce[i] = NULL;
+	}
+	tx->vol_bytes = 0;
+}
+
+/*
+ * Before the batch goes to uv_write: make sure no volatile byte is read
+ * after this call. With enough of them, first hand the kernel what it takes
+ * now (uv_try_write; it copies them into the socket buffer), all but the
+ * batch's last byte, so that uv_write still has something to write and its
+ * callback ends the batch as always; then bounce what remains. Returns the
+ * index of the first entry left to write (tx->iov[] adjusted), or a libuv
+ * error from the socket.
+ */
+static int unload_volatile(struct tcp_tx *tx)
+{
+	uv_buf_t *last = &tx->iov[tx->iovcnt - 1];
+	unsigned i = 0;
+	int n;
+
+	if (tx->vol_bytes == 0)
+		return 0;
+	if (tx->vol_bytes < TCP_TX_ZC_MIN || tx->sink != NULL || last->len == 0) {
+		bounce_from(tx, 0);
+		return 0;
+	}
+	last->len--;
+	n = uv_try_write(tx->stream, tx->iov, tx->iovcnt);
+	last->len++;
+	if (n == UV_EAGAIN)
+		n = 0;
+	if (n < 0)
+		return n;
+	tx->bytes += (size_t)n;
+	while ((size_t)n >= tx->iov[i].len) {
+		n -= (int)tx->iov[i].len;
+		i++;
+	}
+	tx->iov[i].base += n;
+	tx->iov[i].len -= (size_t)n;
+	if (tx->bounce[i] != NULL)
+		tx->bounce[i] = (char *)tx->bounce[i] + n;
+	bounce_from(tx, i);
+	return (int)i;
 }
 
 static void written_cb(uv_write_t *wr, int status);
@@ -264,7 +344,7 @@ static int tls_flush(struct tcp_tx *tx)
 int tcp_tx_flush(struct tcp_tx *tx)
 {
 	size_t total = 0;
-	unsigned i;
+	unsigned i, first;
 	int rc;
 
 	if (tx->inflight)
@@ -274,6 +354,7 @@ int tcp_tx_flush(struct tcp_tx *tx)
 	tx->seq++;
 	tx->arena_used = 0;
 	tx->iovcnt = 0;
+	tx->vol_bytes = 0;
 	while (tx->head != NULL) {
 		struct tcp_tx_item *it = tx->head;
 
@@ -285,16 +366,22 @@ int tcp_tx_flush(struct tcp_tx *tx)
 		it->queued = false;
 		it->next = NULL;
 	}
+	/* TLS encrypts the batch before tls_flush() returns: volatile data is
+	 * read only then. */
 	if (tx->tls != NULL)
 		return tls_flush(tx);
 	if (tx->iovcnt == 0)
 		return 0;
-	for (i = 0; i < tx->iovcnt; i++)
+	rc = unload_volatile(tx);
+	if (rc < 0)
+		return rc;
+	first = (unsigned)rc;
+	for (i = first; i < tx->iovcnt; i++)
 		total += tx->iov[i].len;
 	if (tx->sink != NULL)
 		rc = tx->sink(tx->sink_arg, tx->iov, tx->iovcnt);
 	else
-		rc = uv_write(&tx->wr, tx->stream, tx->iov, tx->iovcnt, written_cb);
+		rc = uv_write(&tx->wr, tx->stream, tx->iov + first, tx->iovcnt - first, written_cb);
 	if (rc != 0)
 		return rc;
 	tx->inflight = true;

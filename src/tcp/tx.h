@@ -20,6 +20,14 @@
  * role's written() callback runs when it is no longer (also after the write
  * was cancelled by a close).
  *
+ * Volatile data (tcp_tx_push_data_volatile): bytes that may change as soon
+ * as control returns to the loop (the controller's RAM namespace, which the
+ * next Write command rewrites). tcp_tx_flush() either hands them to the
+ * kernel before it returns (uv_try_write: the kernel copies them) or copies
+ * what is left into the bounce buffer the owner gave with them, so the write
+ * in flight never reads them later. A read of a RAM namespace thus costs no
+ * copy in user space while the socket has room, and never more than one.
+ *
  * TLS (tcp_tx_set_tls): each batch is handed to the TLS engine in one
  * gathered write (tcp/tls.h) and the records it makes go out from the
  * engine's own buffer (tcp_tls_out_take: no copy) in one uv_write; the batch
@@ -85,6 +93,10 @@ struct tcp_tx {
 	size_t   arena_size, arena_used;
 	uv_buf_t *iov;
 	unsigned iov_max, iovcnt;
+	/* Per iov entry: the bounce buffer of volatile data, else NULL; and
+	 * the batch's volatile bytes. */
+	void   **bounce;
+	size_t   vol_bytes;
 	uv_write_t wr;
 	bool     inflight;
 	uint64_t seq;			/* batch being built, or in flight */
@@ -98,11 +110,14 @@ struct tcp_tx {
 int  tcp_tx_init(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		 size_t arena_size, unsigned iov_max, const struct tcp_tx_ops *ops, void *arg);
 /* As tcp_tx_init(), with buffers the caller allocated (malloc): arena of
- * arena_size bytes, iov of iov_max entries, owned by tx from then on. */
+ * arena_size bytes, iov of tcp_tx_iov_bytes(iov_max) bytes, owned by tx
+ * from then on. */
 void tcp_tx_init_with(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		      uint8_t *arena, size_t arena_size, uv_buf_t *iov, unsigned iov_max,
 		      const struct tcp_tx_ops *ops, void *arg);
 void tcp_tx_fini(struct tcp_tx *tx);
+/* Size of the iov buffer for iov_max entries (each with its bounce slot). */
+size_t tcp_tx_iov_bytes(unsigned iov_max);
 
 void tcp_tx_enqueue(struct tcp_tx *tx, struct tcp_tx_item *it);
 void tcp_tx_dequeue(struct tcp_tx *tx, struct tcp_tx_item *it);
@@ -154,6 +169,14 @@ void tcp_tx_push_hdr(struct tcp_tx *tx, size_t n);
 /* len bytes of data where they lie, then their digest if data digests are
  * on (3.6.1.1). The caller records tcp_tx_batch() with the buffer. */
 void tcp_tx_push_data(struct tcp_tx *tx, const void *data, uint32_t len);
+/*
+ * As tcp_tx_push_data(), for data that may change once control returns to
+ * the loop (see the top of this file): before tcp_tx_flush() returns, the
+ * bytes not yet in the kernel are copied to bounce (len bytes, the owner's,
+ * valid like pushed data until the batch is written). The digest is of the
+ * bytes as they are now, which are the bytes sent.
+ */
+void tcp_tx_push_data_volatile(struct tcp_tx *tx, const void *data, uint32_t len, void *bounce);
 /* The batch being built (in emit) or in flight. */
 static inline uint64_t tcp_tx_batch(const struct tcp_tx *tx)
 {

@@ -84,6 +84,13 @@ struct xp_creq {
 	enum xp_dir dir;		/* set by ops->prepare */
 	uint32_t xfer_len;		/* the SGL's length, set by ops->prepare */
 	uint8_t *data;			/* xfer_len bytes, the owner's */
+	/*
+	 * Set by the owner with data (controller to host) that may change
+	 * once control returns to the loop, such as a RAM namespace's own
+	 * bytes: the transport sends them at once or copies them here
+	 * (xfer_len bytes, the owner's, kept until ops->release) first.
+	 */
+	uint8_t *bounce;
 } __attribute__((aligned(16)));
 
 /* What the owner (the controller logic) does for the transport. */

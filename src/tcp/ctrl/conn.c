@@ -103,7 +103,10 @@ static bool emit_resp(struct tcp_tx *tx, struct tcp_creq *r)
 		n = tcp_build_c2h_data(tcp_tx_hdr_space(tx), &c->params, r->cid, 0, cr->xfer_len,
 				       true, success_flag);
 		tcp_tx_push_hdr(tx, n);
-		tcp_tx_push_data(tx, cr->data, cr->xfer_len);
+		if (cr->bounce != NULL)
+			tcp_tx_push_data_volatile(tx, cr->data, cr->xfer_len, cr->bounce);
+		else
+			tcp_tx_push_data(tx, cr->data, cr->xfer_len);
 	}
 	if (!success_flag) {
 		n = tcp_build_capsule_resp(tcp_tx_hdr_space(tx), &c->params, cr->cqe);

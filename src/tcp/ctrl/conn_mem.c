@@ -73,7 +73,7 @@ static size_t stage_size(const struct tcp_srv *srv)
 
 static size_t iov_size(void)
 {
-	return TCP_CTRL_TX_IOV * sizeof(uv_buf_t);
+	return tcp_tx_iov_bytes(TCP_CTRL_TX_IOV);
 }
 
 static size_t discard_size(const struct tcp_srv *srv)
