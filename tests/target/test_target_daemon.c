@@ -285,6 +285,15 @@ static void test_bad_arguments(void **state)
 		assert_int_equal(run_expect(a9, "max-connections 0"), 2);
 		assert_int_equal(run_expect(a10, "max-controllers x"), 2);
 	}
+	{
+		char *a11[] = { (char *)BIN, "--icd", "100", "ram:1M", NULL };
+		char *a12[] = { (char *)BIN, "--icd", "262160", "ram:1M", NULL };
+		char *a13[] = { (char *)BIN, "--icd", "-16", "ram:1M", NULL };
+
+		assert_int_equal(run_expect(a11, "icd not a multiple of 16"), 2);
+		assert_int_equal(run_expect(a12, "icd past MDTS"), 2);
+		assert_int_equal(run_expect(a13, "icd negative"), 2);
+	}
 	/* A port in use: exit 1 with a message. */
 	{
 		struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -394,6 +403,49 @@ static void test_limits(void **state)
 	close(p.out);
 }
 
+/*
+ * --icd: Identify Controller announces it (IOCCSZ, 16-byte units with the
+ * 64-byte SQE), a write of that size goes in the capsule, and one block
+ * more is refused (a C2HTermReq, Data Transfer Limit Exceeded).
+ */
+static void test_icd(void **state)
+{
+	char *argv[] = { (char *)BIN, "-p", "0", "-P", "0", "-n", TH_SUBNQN,
+			 "--icd", "4096", "ram:1M", NULL };
+	uint8_t *id = calloc(1, 4096), *buf = calloc(1, 8192);
+	struct proc p;
+	struct th a, q;
+	struct th_cqe cqe;
+
+	(void)state;
+	assert_int_equal(spawn(&p, argv), 0);
+	assert_int_equal(read_line(&p), 0);
+	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d", &p.port), 1);
+	assert_int_equal(th_admin_up(&a, p.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_identify(&a, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le32(id + TH_IDC(ioccsz)), (64 + 4096) / 16);
+	assert_int_equal(th_io_up(&q, p.port, &a, 1, 0), 0);
+	memset(buf, 0x3C, 8192);
+	assert_int_equal(th_write(&q, 1, 0, 8, buf, 4096, true, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	memset(buf, 0, 8192);
+	assert_int_equal(th_read(&q, 1, 0, 8, buf, 4096, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(buf[0], 0x3C);
+	assert_int_equal(buf[4095], 0x3C);
+	/* 4608 bytes in the capsule: past the limit. */
+	assert_int_not_equal(th_write(&q, 1, 0, 9, buf, 4608, true, &cqe), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_C2H_TERM_REQ);
+	assert_int_equal(nvmf_le16toh(q.hdr.term.fes), NVMF_TCP_FES_DATA_LIMIT_EXCEEDED);
+	th_close(&q);
+	th_close(&a);
+	kill(p.pid, SIGTERM);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	close(p.out);
+	free(id);
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +453,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_arguments),
 		cmocka_unit_test(test_discovery_on_io_port),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_icd),
 	};
 
 	if (argc < 2) {

@@ -68,6 +68,8 @@ static void usage(FILE *f)
 		"  --pidfile FILE   write the process id once listening\n"
 		"  --cpda N         controller PDU data alignment, 0..31 (default 0)\n"
 		"  --no-c2h-success never use the C2HData SUCCESS flag\n"
+		"  --icd BYTES      in-capsule data of I/O commands, 0..262144 in steps of 16\n"
+		"                   (default 131072; larger writes are solicited with R2T)\n"
 		"  --max-connections N  connections served at once, 1..65536 (default 256;\n"
 		"                   the open-file limit is raised to match)\n"
 		"  --max-controllers N  controllers at once, 1..65535 (default 512)\n"
@@ -248,6 +250,7 @@ int main(int argc, char **argv)
 		{ "dhchap-ctrl-secret-file", required_argument, NULL, 11 },
 		{ "max-connections", required_argument, NULL, 12 },
 		{ "max-controllers", required_argument, NULL, 13 },
+		{ "icd", required_argument, NULL, 14 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -259,6 +262,7 @@ int main(int argc, char **argv)
 	bool ro = false, c2h_success = true;
 	int verbose = 0, opt, rport = 0, rdport = 0, cpda = 0;
 	unsigned max_conns = 256, max_ctrls = 0;
+	long icd = -1;
 	struct xp_listen_opts lo;
 	char nqn[CTL_NQN_MAX + 1], msg[512];
 	struct ctl_subsys *s = NULL;
@@ -339,6 +343,15 @@ int main(int argc, char **argv)
 			}
 			max_ctrls = (unsigned)v;
 			break;
+		case 14:
+			/* IOCCSZ counts 16-byte units (Base 2.0, Identify Controller);
+			 * at most one command's MDTS (256 KiB). */
+			if (parse_int(optarg, 0, 262144, &icd) < 0 || icd % 16) {
+				fprintf(stderr, "nvmf-target: --icd %s: want 0..262144, a multiple of 16\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -358,6 +371,8 @@ int main(int argc, char **argv)
 	d->target.opts.c2h_success = c2h_success;
 	if (max_ctrls)
 		d->target.opts.max_ctrls = max_ctrls;
+	if (icd >= 0)
+		d->target.opts.io_icd = (uint32_t)icd;
 	raise_nofile(max_conns);
 
 	if (optind < argc) {
