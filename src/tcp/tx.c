@@ -249,7 +249,7 @@ static int unload_volatile(struct tcp_tx *tx)
 		n = 0;
 	if (n < 0)
 		return n;
-	tx->bytes += (size_t)n;
+	tx->bytes += (size_t)n;	/* sent, whatever happens to the rest */
 	while ((size_t)n >= tx->iov[i].len) {
 		n -= (int)tx->iov[i].len;
 		i++;

@@ -136,7 +136,9 @@ static void rw_check(struct nvmf_ctrl *c, const struct nvmf_ns_info *ns, uint64_
 
 static void do_patterns(bool digests)
 {
-	static const uint32_t sizes[] = { 512, 4096, 8192, 12288, 65536, 131072, 1048576 };
+	/* Up to 128 KiB a write goes in the capsule to nvmf-target (its IOCCSZ);
+	 * 256 KiB (its MDTS) takes the R2T/H2CData path. */
+	static const uint32_t sizes[] = { 512, 4096, 8192, 12288, 65536, 131072, 262144, 1048576 };
 	struct nvmf_ns_info ns;
 	struct nvmf_ctrl *c = connect_q(2, digests, &ns);
 	struct nvmf_ctrl_info ci;

@@ -181,6 +181,11 @@ static void test_daemon(void **state)
 	/* The file namespace: a write lands in the image. */
 	assert_int_equal(th_admin_up(&a, p.port, TH_SUBNQN, 0), 0);
 	{
+		/* Without --icd: 128 KiB of in-capsule data (IOCCSZ with the SQE). */
+		assert_int_equal(th_identify(&a, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+		assert_int_equal(nvmf_get_le32(id + TH_IDC(ioccsz)), (64 + 131072) / 16);
+	}
+	{
 		struct th q;
 
 		memset(buf, 0x3C, 4096);

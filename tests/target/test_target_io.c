@@ -543,7 +543,7 @@ static void *host_thread(void *arg)
 	}
 	for (int round = 0; round < 8; round++) {
 		fill(w, len, (unsigned)(a->idx * 100 + round));
-		/* Odd rounds: the first half in-capsule (8 KiB, the IOCCSZ limit). */
+		/* Odd rounds: the first half in-capsule, the second solicited. */
 		if ((round & 1) && (th_write(&c.q, 1, slba, 8192 / bs, w, 8192, true, &cqe) ||
 				    cqe.status ||
 				    th_write(&c.q, 1, slba + 8192 / bs, 8192 / bs, w + 8192, 8192,
