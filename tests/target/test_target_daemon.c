@@ -268,6 +268,14 @@ static int run_expect(char *const argv[], const char *what)
 	(void)what;
 }
 
+/* Start nvmf-target and read its port from the "listening on" line. */
+static void spawn_listening(struct proc *p, char *const argv[])
+{
+	assert_int_equal(spawn(p, argv), 0);
+	assert_int_equal(read_line(p), 0);
+	assert_int_equal(sscanf(p->line, "listening on 127.0.0.1:%d", &p->port), 1);
+}
+
 static void test_bad_arguments(void **state)
 {
 	char *a1[] = { (char *)BIN, "-b", "1000", "ram:1M", NULL };
@@ -373,9 +381,7 @@ static void test_limits(void **state)
 	struct th_cqe cqe;
 
 	(void)state;
-	assert_int_equal(spawn(&p, argv), 0);
-	assert_int_equal(read_line(&p), 0);
-	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d", &p.port), 1);
+	spawn_listening(&p, argv);
 	assert_int_equal(th_admin_up(&a, p.port, NVMF_DISCOVERY_NQN, 0), 0);
 	/* The second connection is within the limit, but its controller
 	 * would be the second. */
@@ -423,9 +429,7 @@ static void test_icd(void **state)
 	struct th_cqe cqe;
 
 	(void)state;
-	assert_int_equal(spawn(&p, argv), 0);
-	assert_int_equal(read_line(&p), 0);
-	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d", &p.port), 1);
+	spawn_listening(&p, argv);
 	assert_int_equal(th_admin_up(&a, p.port, TH_SUBNQN, 0), 0);
 	assert_int_equal(th_identify(&a, NVMF_CNS_CTRL, 0, id, &cqe), 0);
 	assert_int_equal(nvmf_get_le32(id + TH_IDC(ioccsz)), (64 + 4096) / 16);

@@ -179,6 +179,14 @@ static uint8_t *flush_and_scribble(struct fix *f)
 	return orig;
 }
 
+/* The peer got the bytes of the flush (orig); then tear the fixture down. */
+static void check_and_finish(struct fix *f, uint8_t *orig)
+{
+	check_stream(f, orig);
+	free(orig);
+	fix_fini(f);
+}
+
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -198,9 +206,7 @@ static void test_room_no_copy(void **state)
 	fix_init(&f, 64 * 1024, false, 1 << 20);
 	orig = flush_and_scribble(&f);
 	assert_true(all_zero(f.bounce, f.len));
-	check_stream(&f, orig);
-	free(orig);
-	fix_fini(&f);
+	check_and_finish(&f, orig);
 }
 
 /* A small socket buffer: what the kernel did not take is bounced; the
@@ -215,9 +221,7 @@ static void test_full_socket_bounces(void **state)
 	orig = flush_and_scribble(&f);
 	/* The kernel cannot hold 1 MiB here: the tail went to the bounce buffer. */
 	assert_memory_equal(f.bounce + f.len - 4096, orig + f.len - 4096, 4096);
-	check_stream(&f, orig);
-	free(orig);
-	fix_fini(&f);
+	check_and_finish(&f, orig);
 }
 
 /* Two volatile entries, the second the batch's last bytes (the byte held
@@ -232,9 +236,7 @@ static void test_last_entry_volatile(void **state)
 	f.split_last = true;
 	orig = flush_and_scribble(&f);
 	assert_int_equal(f.bounce[f.len - 1], orig[f.len - 1]);
-	check_stream(&f, orig);
-	free(orig);
-	fix_fini(&f);
+	check_and_finish(&f, orig);
 }
 
 /* Few volatile bytes: copied at the flush without trying the socket. */
@@ -247,9 +249,7 @@ static void test_small_copied(void **state)
 	fix_init(&f, 4096, true, 0);
 	orig = flush_and_scribble(&f);
 	assert_memory_equal(f.bounce, orig, f.len);
-	check_stream(&f, orig);
-	free(orig);
-	fix_fini(&f);
+	check_and_finish(&f, orig);
 }
 
 /* A sink (fuzzers, in-process tests) keeps the iovecs until it is done:
