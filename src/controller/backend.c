@@ -446,7 +446,10 @@ static void ram_exec(struct ctl_req *req)
 		memcpy(req->aux, ns->ram + req->io_off, req->io_len);
 		break;
 	case NVMF_NVM_WRITE:
-		memcpy(ns->ram + req->io_off, req->x.data, req->io_len);
+		/* From where the transport received it, if it lent it: one
+		 * copy fewer (xp_creq.icd). */
+		memcpy(ns->ram + req->io_off, req->x.icd ? req->x.icd : req->x.data, req->io_len);
+		req->x.icd = NULL;
 		break;
 	case NVMF_NVM_WRITE_ZEROES:
 		memset(ns->ram + req->io_off, 0, req->io_len);
@@ -492,6 +495,7 @@ void ctl_backend_submit(struct ctl_req *req)
 		ram_exec(req);
 		return;
 	}
+	ctl_req_take_icd(req);	/* the work runs after the lender moved on */
 	req->work.data = req;
 	rc = uv_queue_work(req->q->target->loop, &req->work, be_work, be_after);
 	if (rc < 0) {

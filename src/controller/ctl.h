@@ -326,6 +326,8 @@ void ctl_queue_destroy(struct ctl_queue *q);
 uint16_t ctl_req_prepare(struct ctl_req *req);
 /* Execute (data of a host-to-controller command is in req->data). */
 void ctl_req_execute(struct ctl_req *req);
+/* Copy lent in-capsule data (x.icd) into x.data and forget it. */
+void ctl_req_take_icd(struct ctl_req *req);
 /* Fill the CQE and call the transport. */
 void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1);
 /* Release what prepare allocated; the transport calls it before freeing. */

@@ -282,6 +282,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	req->x.xfer_len = 0;
 	req->x.data = NULL;
 	req->x.bounce = NULL;
+	req->x.icd = NULL;
 	req->pool = 0;
 	if (q->ctrl && !q->x.sqfc_disabled)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->x.sqsize + 1));
@@ -331,6 +332,14 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	return 0;
 }
 
+void ctl_req_take_icd(struct ctl_req *req)
+{
+	if (req->x.icd == NULL)
+		return;
+	memcpy(req->x.data, req->x.icd, req->x.xfer_len);
+	req->x.icd = NULL;
+}
+
 void ctl_req_execute(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
@@ -338,6 +347,12 @@ void ctl_req_execute(struct ctl_req *req)
 
 	q->target->inflight++;
 	req->executing = true;
+	/* Lent in-capsule data (xport_ctrl.h): only a Write on an I/O queue
+	 * takes it as it is (ctl_backend_submit); everything else reads its
+	 * data later or from more places, so it gets its copy now. */
+	if (req->x.icd != NULL && (q->x.qid == 0 ||
+				   req->x.sqe[offsetof(struct nvmf_sqe, opcode)] != NVMF_NVM_WRITE))
+		ctl_req_take_icd(req);
 	if (req->x.sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS) {
 		ctl_fabrics_exec(req);
 		return;
@@ -389,6 +404,7 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 	struct ctl_queue *q = req->q;
 	uint8_t *cqe = req->x.cqe;
 
+	req->x.icd = NULL;	/* lent only for the execute call */
 	/* inflight was raised by ctl_req_execute; a failure from prepare
 	 * never got there. */
 	if (req->executing) {

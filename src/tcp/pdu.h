@@ -154,6 +154,13 @@ struct tcp_rx_layout {
 	uint32_t pad;		/* bytes between hdr_total and PDO */
 	uint32_t datal;		/* data bytes */
 	uint32_t ddgst_len;	/* 0 or 4 */
+	/*
+	 * Set by the framer (rx.c) before on_hdr: the data itself when the
+	 * whole rest of the PDU (pad, data, digest) came in the bytes being
+	 * parsed, else NULL. An on_hdr that sets *dst to it takes the data
+	 * where it lies, without a copy; it stays valid until on_pdu returns.
+	 */
+	const uint8_t *inplace;
 };
 
 /*

@@ -139,6 +139,7 @@ static int rx_deliver(struct tcp_rx *rx)
 	}
 	rx->state = TCP_RX_CH;
 	rx->have = 0;
+	rx->inplace = false;
 	rc = rx->ops->on_pdu(rx->arg, &rx->hdr, &rx->lay, rx->lay.datal ? rx->dst : NULL,
 			     ddgst_ok, &rx->err);
 	if (rc != 0)
@@ -174,7 +175,9 @@ static int rx_got_ch(struct tcp_rx *rx)
 	return 0;
 }
 
-static int rx_got_hdr(struct tcp_rx *rx)
+/* n bytes of input follow the header (at p): offer the data in place if
+ * the whole rest of the PDU is among them (see tcp_rx_layout.inplace). */
+static int rx_got_hdr(struct tcp_rx *rx, const uint8_t *p, size_t n_in)
 {
 	size_t n = rx->lay.hdr_total < sizeof(rx->hdr.raw) ? rx->lay.hdr_total
 							    : sizeof(rx->hdr.raw);
@@ -185,6 +188,10 @@ static int rx_got_hdr(struct tcp_rx *rx)
 	memcpy(rx->hdr.raw, rx->hbuf, n);
 	if (tcp_check_hdr(&rx->hdr, &rx->lay, &rx->params, &rx->err) != 0)
 		return rx_dead(rx, -EPROTO);
+	rx->lay.inplace = NULL;
+	if (rx->lay.datal > 0 && !rx_is_term(rx) &&
+	    n_in >= (size_t)rx->lay.pad + rx->lay.datal + rx->lay.ddgst_len)
+		rx->lay.inplace = p + rx->lay.pad;
 	if (rx->hdr.ch.pdu_type == NVMF_TCP_ICREQ || rx->hdr.ch.pdu_type == NVMF_TCP_ICRESP)
 		rx->ic_done = true;	/* 3.3: exactly one IC PDU per connection */
 
@@ -200,6 +207,7 @@ static int rx_got_hdr(struct tcp_rx *rx)
 			       tcp_pdu_type_name(rx->hdr.ch.pdu_type), rx->lay.datal);
 	}
 	rx->dst = dst;
+	rx->inplace = dst != NULL && dst == rx->lay.inplace;
 	return rx_advance(rx);
 }
 
@@ -217,7 +225,7 @@ static int rx_parse(struct tcp_rx *rx, const uint8_t *p, size_t n)
 		case TCP_RX_HDR:
 			rx_take(rx, rx->hbuf, rx->lay.hdr_total, &p, &n);
 			if (rx->have == rx->lay.hdr_total)
-				rc = rx_got_hdr(rx);
+				rc = rx_got_hdr(rx, p, n);
 			break;
 		case TCP_RX_PAD:
 			rx_take(rx, NULL, rx->lay.pad, &p, &n);
@@ -225,7 +233,8 @@ static int rx_parse(struct tcp_rx *rx, const uint8_t *p, size_t n)
 				rc = rx_advance(rx);
 			break;
 		case TCP_RX_DATA:
-			rx_take(rx, rx->dst, rx->lay.datal, &p, &n);
+			/* In place: the bytes are already where dst points. */
+			rx_take(rx, rx->inplace ? NULL : rx->dst, rx->lay.datal, &p, &n);
 			if (rx->have == rx->lay.datal)
 				rc = rx_advance(rx);
 			break;

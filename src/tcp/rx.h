@@ -19,7 +19,9 @@ struct tcp_rx_ops {
 	 * A PDU's header arrived and passed tcp_check_ch/tcp_check_hdr. If the
 	 * PDU carries data (lay->datal > 0; TermReq data excepted, which the
 	 * framer keeps itself), set *dst to where the datal bytes go (for
-	 * C2HData the command's buffer at DATAO, after tcp_check_data_range).
+	 * C2HData the command's buffer at DATAO, after tcp_check_data_range),
+	 * or to lay->inplace when that is set and the data is consumed (or
+	 * copied) before on_pdu returns: the bytes are then not copied at all.
 	 * Called for every PDU, TermReqs and data-less PDUs included (*dst is
 	 * then ignored). Leaving *dst NULL for data fails with -EINVAL.
 	 * Return 0, or -EPROTO with err filled to fail the connection.
@@ -57,6 +59,7 @@ struct tcp_rx {
 	uint32_t have;			/* bytes of the current section received */
 	struct tcp_rx_layout lay;
 	uint8_t *dst;			/* data destination */
+	bool     inplace;		/* dst points into the bytes being parsed */
 	uint8_t  term_data[NVMF_TCP_TERM_DATA_MAX];
 	uint8_t  ddgst[NVMF_TCP_DIGEST_LEN];
 	uint8_t *stage;			/* staging buffer for reads */

@@ -14,8 +14,11 @@
  *      allocates req->data; or it completes the command at once (an error
  *      status) with xp_creq_complete() and returns nonzero;
  *   2. for a host-to-controller transfer the transport moves the data into
- *      req->data (in-capsule, or solicited: NVMe/TCP 1.0, 3.3 and 3.6.2.7);
- *   3. ops->execute(req): the owner runs the command, now or later;
+ *      req->data (in-capsule, or solicited: NVMe/TCP 1.0, 3.3 and 3.6.2.7),
+ *      or, for in-capsule data it received whole, lends it in req->icd;
+ *   3. ops->execute(req): the owner runs the command, now or later; lent
+ *      data (req->icd) is valid only until execute returns: the owner
+ *      consumes or copies it into req->data before, and clears req->icd;
  *   4. the owner fills req->cqe (and, controller-to-host, req->data) and calls
  *      xp_creq_complete(req): the transport sends the data and the response
  *      and, once nothing references the request any more, calls
@@ -91,6 +94,12 @@ struct xp_creq {
 	 * (xfer_len bytes, the owner's, kept until ops->release) first.
 	 */
 	uint8_t *bounce;
+	/*
+	 * Set by the transport just before ops->execute: the in-capsule data
+	 * (xfer_len bytes) where it was received, in place of a copy in data.
+	 * Valid only until execute returns (step 3 above).
+	 */
+	const uint8_t *icd;
 } __attribute__((aligned(16)));
 
 /* What the owner (the controller logic) does for the transport. */

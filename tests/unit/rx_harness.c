@@ -89,7 +89,15 @@ static int h_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 		if (rc != 0)
 			return rc;
 	}
-	if (lay->datal > 0 && t != NVMF_TCP_H2C_TERM_REQ && t != NVMF_TCP_C2H_TERM_REQ) {
+	if (lay->inplace != NULL) {
+		/* Only data PDUs, and the offer holds the whole data. */
+		assert_true(lay->datal > 0);
+		assert_true(t != NVMF_TCP_H2C_TERM_REQ && t != NVMF_TCP_C2H_TERM_REQ);
+	}
+	if (h->take_inplace && lay->inplace != NULL) {
+		h->cur_inplace = lay->inplace;
+		*dst = (void *)(uintptr_t)lay->inplace;
+	} else if (lay->datal > 0 && t != NVMF_TCP_H2C_TERM_REQ && t != NVMF_TCP_C2H_TERM_REQ) {
 		h->cur_dst = malloc(lay->datal);
 		assert_non_null(h->cur_dst);
 		memset(h->cur_dst, 0xee, lay->datal);
@@ -117,6 +125,7 @@ static int h_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	memset(e, 0, sizeof(*e));
 	e->hdr = *hdr;
 	e->lay = *lay;
+	e->lay.inplace = NULL;	/* where the bytes were differs per feeding */
 	e->datal = lay->datal;
 	e->ddgst_ok = ddgst_ok;
 	e->hdr_seen = true;
@@ -131,6 +140,9 @@ static int h_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	if (data != NULL && data == h->cur_dst) {
 		free(h->cur_dst);
 	}
+	if (data != NULL && data == h->cur_inplace)
+		h->inplace_taken++;
+	h->cur_inplace = NULL;
 	h->cur_dst = NULL;
 	h->cur_datal = 0;
 

@@ -58,6 +58,10 @@ struct harness {
 	struct rx_event *ev;
 	size_t   nev, cap;
 	bool     hdr_pending;
+	/* Take data where it lies when the framer offers it (lay->inplace). */
+	bool     take_inplace;
+	const uint8_t *cur_inplace;
+	size_t   inplace_taken;	/* PDUs whose on_pdu data was that pointer */
 	/* Destination of the current PDU's data. */
 	uint8_t *cur_dst;
 	uint32_t cur_datal;

@@ -453,8 +453,10 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		else if (lay->datal != r->x.xfer_len)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_DATA_LEN);
 		else {
+			/* Where the bytes lie if they all came in this read: the
+			 * owner takes them from there (xp_creq.icd). */
 			c->cur = r;
-			*dst = r->x.data;
+			*dst = lay->inplace ? (void *)(uintptr_t)lay->inplace : r->x.data;
 		}
 		return 0;
 	}
@@ -462,7 +464,8 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 	return 0;
 }
 
-static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool ddgst_ok)
+static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, const void *data,
+		   bool ddgst_ok)
 {
 	struct tcp_creq *r = c->cur;
 	uint8_t type;
@@ -491,6 +494,8 @@ static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, bool dd
 		tcp_tx_enqueue(&c->tx, &r->txi);
 		return 0;
 	}
+	if (data != NULL && data != r->x.data)
+		r->x.icd = data;	/* lent for the call below */
 	r->in_ctl = true;
 	owner(c)->execute(&r->x);
 	return 0;
@@ -598,7 +603,7 @@ static int rx_on_pdu(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	case NVMF_TCP_ICREQ:
 		return icreq_pdu(c, hdr, err);
 	case NVMF_TCP_CAPSULE_CMD:
-		return cmd_pdu(c, lay, ddgst_ok);
+		return cmd_pdu(c, lay, data, ddgst_ok);
 	case NVMF_TCP_H2C_DATA:
 		return h2c_pdu(c, hdr, lay, ddgst_ok, err);
 	case NVMF_TCP_H2C_TERM_REQ:
