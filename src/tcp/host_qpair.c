@@ -700,21 +700,33 @@ static void hq_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
 static void hq_tx_flush(struct tcp_host_qpair *hq)
 {
 	struct xp_qpair *qp = &hq->base;
-	uint64_t writes = hq->tx.writes, bytes = hq->tx.bytes, pdus = hq->tx.pdus;
-	int rc;
 
 	tx_prep_stop(hq);
-	if (!tx_live(hq))
-		return;
-	rc = tcp_tx_flush(&hq->tx);
-	qp->stats.writes += hq->tx.writes - writes;
-	qp->stats.bytes_tx += hq->tx.bytes - bytes;
-	qp->stats.pdus_tx += hq->tx.pdus - pdus;
-	if (rc != 0) {
-		xp_set_error(qp, "sending to %s port %s: %s", hq->peer, hq->trsvcid,
-			     tcp_tx_strerror(&hq->tx, rc));
-		xp_fail(qp, -ECONNRESET);
+	/* A batch the socket took at once is done before tcp_tx_flush()
+	 * returns (tx_written ran): what its completions queued meanwhile
+	 * goes now too, since the prepare handle restarted from within its
+	 * own callback would only run after the loop has slept. The same
+	 * for a queue longer than one batch. Each round writes a batch or
+	 * leaves one in flight; a round that wrote nothing ends it. */
+	while (tx_live(hq)) {
+		uint64_t writes = hq->tx.writes, bytes = hq->tx.bytes, pdus = hq->tx.pdus;
+		int rc = tcp_tx_flush(&hq->tx);
+
+		qp->stats.writes += hq->tx.writes - writes;
+		qp->stats.bytes_tx += hq->tx.bytes - bytes;
+		qp->stats.pdus_tx += hq->tx.pdus - pdus;
+		if (rc != 0) {
+			xp_set_error(qp, "sending to %s port %s: %s", hq->peer, hq->trsvcid,
+				     tcp_tx_strerror(&hq->tx, rc));
+			xp_fail(qp, -ECONNRESET);
+			return;
+		}
+		if (hq->tx.inflight || hq->tx.head == NULL || hq->tx.writes == writes)
+			break;
 	}
+	/* Written synchronously and nothing left: no reason to run again. */
+	if (tx_live(hq) && hq->tx.head == NULL)
+		tx_prep_stop(hq);
 }
 
 /* ---- Transport ops --------------------------------------------------------- */

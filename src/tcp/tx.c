@@ -1,6 +1,6 @@
 /*
  * NVMe/TCP send path shared by the host and the controller role: a queue
- * of items, batches built into one iovec list, one uv_write at a time
+ * of items, batches built into one iovec list, one socket write at a time
  * (see tx.h for the design and the buffer lifetime rule).
  */
 #include <errno.h>
@@ -11,15 +11,6 @@
 #ifdef NVMF_WITH_TLS
 #include "tcp/tls.h"
 #endif
-
-/*
- * Below this many volatile bytes in a batch, tcp_tx_flush() copies them to
- * their bounce buffers at once instead of trying the socket first: sending
- * them without a copy takes one more system call (see unload_volatile), which
- * costs more than copying a few KiB.
- */
-#define TCP_TX_ZC_MIN	16384u
-
 
 void tcp_tx_init_with(struct tcp_tx *tx, uv_stream_t *stream, const struct tcp_params *params,
 		      uint8_t *arena, size_t arena_size, uv_buf_t *iov, unsigned iov_max,
@@ -204,7 +195,6 @@ void tcp_tx_push_data_volatile(struct tcp_tx *tx, const void *data, uint32_t len
 
 	tcp_tx_push_data(tx, data, len);
 	tx->bounce[i] = bounce;
-	tx->vol_bytes += len;
 }
 
 /* Copy the volatile entries from iov[from] on to their bounce buffers and
@@ -218,48 +208,6 @@ static void bounce_from(struct tcp_tx *tx, unsigned from)
 		tx->iov[i].base = tx->bounce[i];
 		tx->bounce[i] = NULL;
 	}
-	tx->vol_bytes = 0;
-}
-
-/*
- * Before the batch goes to uv_write: make sure no volatile byte is read
- * after this call. With enough of them, first hand the kernel what it takes
- * now (uv_try_write; it copies them into the socket buffer), all but the
- * batch's last byte, so that uv_write still has something to write and its
- * callback ends the batch as always; then bounce what remains. Returns the
- * index of the first entry left to write (tx->iov[] adjusted), or a libuv
- * error from the socket.
- */
-static int unload_volatile(struct tcp_tx *tx)
-{
-	uv_buf_t *last = &tx->iov[tx->iovcnt - 1];
-	unsigned i = 0;
-	int n;
-
-	if (tx->vol_bytes == 0)
-		return 0;
-	if (tx->vol_bytes < TCP_TX_ZC_MIN || tx->sink != NULL || last->len == 0) {
-		bounce_from(tx, 0);
-		return 0;
-	}
-	last->len--;
-	n = uv_try_write(tx->stream, tx->iov, tx->iovcnt);
-	last->len++;
-	if (n == UV_EAGAIN)
-		n = 0;
-	if (n < 0)
-		return n;
-	tx->bytes += (size_t)n;	/* sent, whatever happens to the rest */
-	while ((size_t)n >= tx->iov[i].len) {
-		n -= (int)tx->iov[i].len;
-		i++;
-	}
-	tx->iov[i].base += n;
-	tx->iov[i].len -= (size_t)n;
-	if (tx->bounce[i] != NULL)
-		tx->bounce[i] = (char *)tx->bounce[i] + n;
-	bounce_from(tx, i);
-	return (int)i;
 }
 
 static void written_cb(uv_write_t *wr, int status);
@@ -341,10 +289,65 @@ static int tls_flush(struct tcp_tx *tx)
 #endif
 }
 
+/* Skip the first n bytes of the batch, which the kernel took; returns the
+ * index of the first entry with bytes left (tx->iov[] adjusted). */
+static unsigned skip_sent(struct tcp_tx *tx, size_t n)
+{
+	unsigned i = 0;
+
+	while (i < tx->iovcnt && n >= tx->iov[i].len) {
+		n -= tx->iov[i].len;
+		i++;
+	}
+	if (i < tx->iovcnt && n > 0) {
+		tx->iov[i].base += n;
+		tx->iov[i].len -= n;
+		if (tx->bounce[i] != NULL)
+			tx->bounce[i] = (char *)tx->bounce[i] + n;
+	}
+	return i;
+}
+
+/*
+ * The batch onto the socket, plaintext. First as much as the kernel takes
+ * now (uv_try_write): usually all of it, and then the batch is done before
+ * this returns, written() included, with no write request, no copy of
+ * volatile data and none of the work libuv does around a uv_write (a
+ * POLLOUT watcher re-armed by epoll_ctl and a callback deferred to the next
+ * loop turn). Otherwise the volatile bytes left are bounced and the rest
+ * goes by uv_write, in flight until written_cb.
+ */
+static int write_batch(struct tcp_tx *tx)
+{
+	size_t total = 0;
+	unsigned first;
+	int n, rc;
+
+	for (unsigned i = 0; i < tx->iovcnt; i++)
+		total += tx->iov[i].len;
+	n = uv_try_write(tx->stream, tx->iov, tx->iovcnt);
+	if (n == UV_EAGAIN)
+		n = 0;	/* socket full, or another write (ICReq) still queued */
+	if (n < 0)
+		return n;
+	tx->writes++;
+	tx->bytes += total;
+	tx->inflight = true;
+	if ((size_t)n == total) {
+			written(tx, 0);
+		return 0;
+	}
+	first = skip_sent(tx, (size_t)n);
+	bounce_from(tx, first);
+	rc = uv_write(&tx->wr, tx->stream, tx->iov + first, tx->iovcnt - first, written_cb);
+	if (rc != 0)
+		tx->inflight = false;
+	return rc;
+}
+
 int tcp_tx_flush(struct tcp_tx *tx)
 {
 	size_t total = 0;
-	unsigned i, first;
 	int rc;
 
 	if (tx->inflight)
@@ -354,7 +357,6 @@ int tcp_tx_flush(struct tcp_tx *tx)
 	tx->seq++;
 	tx->arena_used = 0;
 	tx->iovcnt = 0;
-	tx->vol_bytes = 0;
 	while (tx->head != NULL) {
 		struct tcp_tx_item *it = tx->head;
 
@@ -372,16 +374,13 @@ int tcp_tx_flush(struct tcp_tx *tx)
 		return tls_flush(tx);
 	if (tx->iovcnt == 0)
 		return 0;
-	rc = unload_volatile(tx);
-	if (rc < 0)
-		return rc;
-	first = (unsigned)rc;
-	for (i = first; i < tx->iovcnt; i++)
+	if (tx->sink == NULL)
+		return write_batch(tx);
+	/* A sink keeps the iovecs until tcp_tx_sink_done(). */
+	bounce_from(tx, 0);
+	for (unsigned i = 0; i < tx->iovcnt; i++)
 		total += tx->iov[i].len;
-	if (tx->sink != NULL)
-		rc = tx->sink(tx->sink_arg, tx->iov, tx->iovcnt);
-	else
-		rc = uv_write(&tx->wr, tx->stream, tx->iov + first, tx->iovcnt - first, written_cb);
+	rc = tx->sink(tx->sink_arg, tx->iov, tx->iovcnt);
 	if (rc != 0)
 		return rc;
 	tx->inflight = true;

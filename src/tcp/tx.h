@@ -9,7 +9,7 @@
  * once per loop turn, asks the role to emit each queued item in turn into a
  * batch: headers and digests are copied into the connection's arena, data is
  * referenced where it lies (the caller's buffer, the namespace buffer), so a
- * batch is one iovec list and one uv_write. An item that does not fit waits
+ * batch is one iovec list and one socket write. An item that does not fit waits
  * for the next batch. While a write is in flight nothing more is written:
  * new items gather for the next one, so under load there is one write per
  * loop turn, not per PDU.
@@ -27,6 +27,11 @@
  * what is left into the bounce buffer the owner gave with them, so the write
  * in flight never reads them later. A read of a RAM namespace thus costs no
  * copy in user space while the socket has room, and never more than one.
+ *
+ * Every plaintext batch is first offered to the socket that way. When the
+ * kernel takes all of it, which is the usual case, the batch is over before
+ * tcp_tx_flush() returns: written() has run, nothing is in flight, and the
+ * role flushes again at once if its queue holds more than one batch.
  *
  * TLS (tcp_tx_set_tls): each batch is handed to the TLS engine in one
  * gathered write (tcp/tls.h) and the records it makes go out from the
@@ -93,10 +98,8 @@ struct tcp_tx {
 	size_t   arena_size, arena_used;
 	uv_buf_t *iov;
 	unsigned iov_max, iovcnt;
-	/* Per iov entry: the bounce buffer of volatile data, else NULL; and
-	 * the batch's volatile bytes. */
+	/* Per iov entry: the bounce buffer of volatile data, else NULL. */
 	void   **bounce;
-	size_t   vol_bytes;
 	uv_write_t wr;
 	bool     inflight;
 	uint64_t seq;			/* batch being built, or in flight */
@@ -149,7 +152,8 @@ bool tcp_tx_idle(const struct tcp_tx *tx);
 /*
  * Emit the queue into one batch and write it, unless a write is in flight
  * or nothing is queued (then 0); with TLS, also write what the engine has
- * waiting. Returns 0, or the libuv error of uv_write, or UV_EPROTO when the
+ * waiting. written() may run before this returns (the socket took the
+ * whole batch). Returns 0, or the libuv error of uv_write, or UV_EPROTO when the
  * TLS engine failed (tcp_tx_strerror names it): the role fails the
  * connection.
  */

@@ -176,14 +176,22 @@ static const struct tcp_tx_ops conn_tx_ops = {
 
 void tcp_cconn_flush(struct tcp_cconn *c)
 {
-	int rc;
+	/* A batch the socket took at once is done before tcp_tx_flush()
+	 * returns (tx_written ran): a queue longer than one batch goes on
+	 * now, as nothing else wakes the loop for it. A round that wrote
+	 * nothing ends it. c outlives this: it is freed only once its
+	 * handles are closed, which takes a loop turn. */
+	while (!c->closed) {
+		uint64_t writes = c->tx.writes;
+		int rc = tcp_tx_flush(&c->tx);
 
-	if (c->closed)
-		return;
-	rc = tcp_tx_flush(&c->tx);
-	if (rc < 0) {
-		tcp_cconn_close(c, tcp_tx_strerror(&c->tx, rc));
-		conn_maybe_free(c);
+		if (rc < 0) {
+			tcp_cconn_close(c, tcp_tx_strerror(&c->tx, rc));
+			conn_maybe_free(c);
+			return;
+		}
+		if (c->tx.inflight || c->tx.head == NULL || c->tx.writes == writes)
+			return;
 	}
 }
 
