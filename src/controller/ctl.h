@@ -133,6 +133,10 @@ struct ctl_subsys {
 	struct ctl_auth_policy auth;	/* empty lists: the target's */
 	struct ctl_ns *ns[CTL_MAX_NS + 1];	/* by nsid, [0] unused */
 	bool     removed;
+	/* Set while ctl_subsys_remove() drops the controllers: a drop may
+	 * free a controller at once, and that must not free the subsystem
+	 * under the loop; ctl_subsys_remove() frees it after. */
+	bool     removing;
 };
 
 /* An address the target listens on, for the discovery log page. */

@@ -160,7 +160,7 @@ static void ctrl_free(struct ctl_ctrl *c)
 	ctl_secret_wipe(&c->ctrl_secret);
 	uv_timer_stop(&c->ka_timer);
 	uv_close((uv_handle_t *)&c->ka_timer, ctrl_closed);
-	if (s->removed) {
+	if (s->removed && !s->removing) {
 		for (struct ctl_ctrl *o = t->ctrls; o; o = o->next)
 			if (o->subsys == s)
 				used = true;

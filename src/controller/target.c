@@ -156,6 +156,7 @@ void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s)
 	/* Controllers of the subsystem lose their queues; they are freed when
 	 * the transports report the queues destroyed. */
 	s->removed = true;
+	s->removing = true;
 	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next) {
 		if (c->subsys != s)
 			continue;
@@ -165,7 +166,11 @@ void ctl_subsys_remove(struct ctl_target *t, struct ctl_subsys *s)
 				xp_cqueue_drop(&c->queues[i]->x, "subsystem removed");
 	}
 	ctl_disc_notice(t);
-	/* Freed once no controller points at it (ctrl.c). */
+	/* A controller freed inside the loop left the list; one still here
+	 * frees the subsystem when it goes (ctrl.c). A freed controller's
+	 * memory lasts until its timer's close callback, so c->next above
+	 * stays readable. */
+	s->removing = false;
 	bool used = false;
 	for (struct ctl_ctrl *c = t->ctrls; c; c = c->next)
 		if (c->subsys == s)
