@@ -17,9 +17,10 @@
  *
  * Sending: submitting only queues the request on the connection's send
  * path (tcp/tx.h, shared with the controller role). A uv_prepare handle,
- * run just before the loop polls, flushes it: one uv_write per loop turn
- * carries every command capsule and H2CData PDU (3.6.2.6, 3.6.2.8) queued
- * meanwhile, the data straight from the callers' buffers.
+ * run just before the loop polls, flushes it: one socket write per loop
+ * turn carries every command capsule and H2CData PDU (3.6.2.6, 3.6.2.8)
+ * queued meanwhile, the data straight from the callers' buffers (offered
+ * to the socket at once; what it does not take goes on with uv_write).
  *
  * Buffer lifetime: a command whose data is referenced by the write in
  * flight is not completed until that write is done, even if the controller
@@ -703,10 +704,9 @@ static void hq_tx_flush(struct tcp_host_qpair *hq)
 
 	tx_prep_stop(hq);
 	/* A batch the socket took at once is done before tcp_tx_flush()
-	 * returns (tx_written ran): what its completions queued meanwhile
-	 * goes now too, since the prepare handle restarted from within its
-	 * own callback would only run after the loop has slept. The same
-	 * for a queue longer than one batch. Each round writes a batch or
+	 * returns (tx_written ran): a queue longer than one batch goes on
+	 * now, since the prepare handle restarted from within its own
+	 * callback would only run after the loop has slept. Each round writes a batch or
 	 * leaves one in flight; a round that wrote nothing ends it. */
 	while (tx_live(hq)) {
 		uint64_t writes = hq->tx.writes, bytes = hq->tx.bytes, pdus = hq->tx.pdus;

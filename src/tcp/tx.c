@@ -334,7 +334,7 @@ static int write_batch(struct tcp_tx *tx)
 	tx->bytes += total;
 	tx->inflight = true;
 	if ((size_t)n == total) {
-			written(tx, 0);
+		written(tx, 0);
 		return 0;
 	}
 	first = skip_sent(tx, (size_t)n);

@@ -153,8 +153,8 @@ bool tcp_tx_idle(const struct tcp_tx *tx);
  * Emit the queue into one batch and write it, unless a write is in flight
  * or nothing is queued (then 0); with TLS, also write what the engine has
  * waiting. written() may run before this returns (the socket took the
- * whole batch). Returns 0, or the libuv error of uv_write, or UV_EPROTO when the
- * TLS engine failed (tcp_tx_strerror names it): the role fails the
+ * whole batch). Returns 0, or the libuv error of the socket write, or UV_EPROTO
+ * when the TLS engine failed (tcp_tx_strerror names it): the role fails the
  * connection.
  */
 int  tcp_tx_flush(struct tcp_tx *tx);

@@ -223,7 +223,10 @@ void xp_listener_close(struct xp_listener *l);
 /* Step 4 above: send req's data (controller to host) and response. */
 void xp_creq_complete(struct xp_creq *req);
 /* The owner wants the queue's connection closed (keep-alive expiry,
- * Disconnect, controller teardown): queued responses go out first. */
+ * Disconnect, controller teardown): queued responses go out first. When
+ * the peer is already gone the queue may close before this returns: its
+ * closed() callback runs, and requests completed before the call may be
+ * freed; the caller touches none of them afterwards. */
 void xp_cqueue_drop(struct xp_cqueue *q, const char *why);
 
 #endif /* NVMF_TRANSPORT_XPORT_CTRL_H */

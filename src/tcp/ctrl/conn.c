@@ -12,7 +12,7 @@
  *
  * Output goes through the send path both roles share (tcp/tx.h): an R2T,
  * a command's data and response, the ICResp or a TermReq are queued as they
- * arise and emitted into one batch, one uv_write per connection per loop
+ * arise and emitted into one batch, one socket write per connection per loop
  * turn, from a uv_check handle (listen.c). A command whose data a write in
  * flight reads is freed once that write ends.
  */
