@@ -60,12 +60,16 @@ nqn=nqn.2014-08.org.libnvmf:fio-teardown
 
 # start_target: nvmf-target on a free port (-p 0), its port into $port.
 start_target() {
+	# The shell truncates the output file in the background child: a
+	# file left from the previous run could still be read here and give
+	# the old target's port, so it goes first.
+	rm -f "$tmp/target.out" "$tmp/target.err"
 	"$target" -a 127.0.0.1 -p 0 -P 0 -n "$nqn" ram:64M >"$tmp/target.out" 2>"$tmp/target.err" &
 	tpid=$!
 	port=
 	i=0
 	while [ $i -lt 100 ]; do
-		port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/target.out")
+		port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/target.out" 2>/dev/null)
 		[ -n "$port" ] && break
 		kill -0 "$tpid" 2>/dev/null || break
 		sleep 0.1
