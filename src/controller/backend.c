@@ -448,7 +448,8 @@ static void ram_exec(struct ctl_req *req)
 	case NVMF_NVM_WRITE:
 		/* From where the transport received it, if it lent it: one
 		 * copy fewer (xp_creq.icd). */
-		memcpy(ns->ram + req->io_off, req->x.icd ? req->x.icd : req->x.data, req->io_len);
+		ctl_ram_store(ns->ram + req->io_off, req->x.icd ? req->x.icd : req->x.data,
+			      req->io_len);
 		req->x.icd = NULL;
 		break;
 	case NVMF_NVM_WRITE_ZEROES:

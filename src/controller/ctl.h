@@ -314,6 +314,8 @@ void ctl_subsys_detach_ns(struct ctl_subsys *s, uint32_t nsid);
 void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid);
 /* Backend operations, run in the threadpool; complete the request. */
 void ctl_backend_submit(struct ctl_req *req);
+/* ramcopy.c: memcpy into a RAM namespace, writing around the cache. */
+void ctl_ram_store(uint8_t *dst, const uint8_t *src, size_t n);
 
 /* ---- ctrl.c: queues, controllers, dispatch ------------------------------ */
 void ctl_queue_init(struct ctl_queue *q, struct ctl_target *t);
