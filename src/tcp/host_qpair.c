@@ -17,10 +17,11 @@
  *
  * Sending: submitting only queues the request on the connection's send
  * path (tcp/tx.h, shared with the controller role). A uv_prepare handle,
- * run just before the loop polls, flushes it: one socket write per loop
- * turn carries every command capsule and H2CData PDU (3.6.2.6, 3.6.2.8)
- * queued meanwhile, the data straight from the callers' buffers (offered
- * to the socket at once; what it does not take goes on with uv_write).
+ * run just before the loop polls, flushes it: one socket write carries
+ * every command capsule and H2CData PDU (3.6.2.6, 3.6.2.8) queued
+ * meanwhile, the data straight from the callers' buffers (offered to the
+ * socket at once; what it does not take goes on with uv_write, and
+ * nothing more is written until that ends).
  *
  * Buffer lifetime: a command whose data is referenced by the write in
  * flight is not completed until that write is done, even if the controller

@@ -12,9 +12,10 @@
  *
  * Output goes through the send path both roles share (tcp/tx.h): an R2T,
  * a command's data and response, the ICResp or a TermReq are queued as they
- * arise and emitted into one batch, one socket write per connection per loop
- * turn, from a uv_check handle (listen.c). A command whose data a write in
- * flight reads is freed once that write ends.
+ * arise and emitted into batches, one socket write each, from a uv_check
+ * handle (listen.c): under load one batch per connection per loop turn,
+ * more in the same turn while the socket takes each one whole. A command
+ * whose data a write in flight reads is freed once that write ends.
  */
 #include <errno.h>
 #include <stddef.h>
