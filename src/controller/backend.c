@@ -411,8 +411,7 @@ static void be_done(struct ctl_req *req)
 	if (req->aux && opc == NVMF_NVM_FLUSH) {
 		for (struct ctl_ns **l = (struct ctl_ns **)(void *)req->aux; *l; l++)
 			ctl_ns_put(*l);
-		free(req->aux);
-		req->aux = NULL;
+		ctl_req_aux_put(req);
 	}
 	ctl_req_complete(req, st, 0, 0);
 }

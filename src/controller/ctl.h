@@ -261,6 +261,7 @@ struct ctl_req {
 	uv_work_t work;
 	int      werr;			/* backend result (negative errno) */
 	uint8_t *aux;			/* compare buffer, flush-all namespace list */
+	uint8_t  aux_pool;		/* aux from pool[aux_pool - 1]; 0: none or the heap's */
 	uint64_t io_off, io_len;	/* byte range of a read/write/zeroes */
 	bool     deac;			/* Write Zeroes: deallocate */
 	bool     aer_pending;
@@ -314,6 +315,10 @@ void ctl_subsys_detach_ns(struct ctl_subsys *s, uint32_t nsid);
 void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid);
 /* Backend operations, run in the threadpool; complete the request. */
 void ctl_backend_submit(struct ctl_req *req);
+/* A second buffer in req->aux (len <= MDTS), pooled as data buffers are;
+ * NULL when out of memory. Given back by ctl_req_aux_put() or at release. */
+void *ctl_req_aux_get(struct ctl_req *req, uint32_t len);
+void ctl_req_aux_put(struct ctl_req *req);
 /* ramcopy.c: memcpy into a RAM namespace, writing around the cache. */
 void ctl_ram_store(uint8_t *dst, const uint8_t *src, size_t n);
 

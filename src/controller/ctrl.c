@@ -233,39 +233,61 @@ static enum xp_dir cmd_dir(const uint8_t *sqe)
  * I/O data is written in full before it is read (by the backend for a
  * read, by the host for a write): no zeroing. NULL data: out of memory.
  */
-static void buf_get(struct ctl_target *t, struct ctl_req *req, uint32_t len, uint32_t max)
+/* A buffer of at least len bytes (len <= MDTS); *pool its class + 1. */
+static void *pool_get(struct ctl_target *t, uint32_t len, uint8_t *pool)
 {
 	unsigned cls = len >= CTL_POOL_MIN_LEN;
-	size_t size = cls ? max : CTL_POOL_MIN_LEN;
+	size_t size = cls ? (size_t)CTL_MPS << t->opts.mdts : CTL_POOL_MIN_LEN;
 	struct ctl_bufpool *p = &t->pool[cls];
+	void *b;
 
 	if (p->n) {
-		req->x.data = p->buf[--p->n];
-		xp_unpoison(req->x.data, size);
+		b = p->buf[--p->n];
+		xp_unpoison(b, size);
 	} else {
-		req->x.data = malloc(size);
+		b = malloc(size);
 	}
-	req->pool = req->x.data ? (uint8_t)(cls + 1) : 0;
+	*pool = b ? (uint8_t)(cls + 1) : 0;
+	return b;
+}
+
+static void pool_put(struct ctl_target *t, void *b, uint8_t pool)
+{
+	struct ctl_bufpool *p = pool ? &t->pool[pool - 1] : NULL;
+
+	if (p && b && p->n < CTL_POOL_MAX) {
+		xp_poison(b, pool == 1 ? CTL_POOL_MIN_LEN : (size_t)CTL_MPS << t->opts.mdts);
+		p->buf[p->n++] = b;
+	} else {
+		free(b);
+	}
 }
 
 static void buf_put(struct ctl_target *t, struct ctl_req *req)
 {
-	struct ctl_bufpool *p = req->pool ? &t->pool[req->pool - 1] : NULL;
-
 	if (req->x.bounce) {
 		/* data was the namespace's: the buffer is the bounce buffer. */
 		req->x.data = req->x.bounce;
 		req->x.bounce = NULL;
 	}
-	if (p && req->x.data && p->n < CTL_POOL_MAX) {
-		xp_poison(req->x.data, req->pool == 1 ? CTL_POOL_MIN_LEN
-			  : (size_t)CTL_MPS << t->opts.mdts);
-		p->buf[p->n++] = req->x.data;
-	} else {
-		free(req->x.data);
-	}
+	pool_put(t, req->x.data, req->pool);
 	req->x.data = NULL;
 	req->pool = 0;
+}
+
+/* A second buffer for a command (Compare's read, Flush's namespace list),
+ * from the same pools: no allocation per command once warm. */
+void *ctl_req_aux_get(struct ctl_req *req, uint32_t len)
+{
+	req->aux = pool_get(req->q->target, len, &req->aux_pool);
+	return req->aux;
+}
+
+void ctl_req_aux_put(struct ctl_req *req)
+{
+	pool_put(req->q->target, req->aux, req->aux_pool);
+	req->aux = NULL;
+	req->aux_pool = 0;
 }
 
 uint16_t ctl_req_prepare(struct ctl_req *req)
@@ -317,7 +339,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_CMD_INTERRUPTED, 0, 0);
 		return NVMF_SC_CMD_INTERRUPTED;
 	}
-	buf_get(q->target, req, len, max);
+	req->x.data = pool_get(q->target, len, &req->pool);
 	/* Admin commands may fill less than they move (a log page shorter
 	 * than asked for, Identify fields left out): the rest reads as zero. */
 	if (req->x.data && q->x.qid == 0)
@@ -437,8 +459,7 @@ void ctl_req_release(struct ctl_req *req)
 	t->data_bytes -= req->charged;
 	req->charged = 0;
 	buf_put(t, req);
-	free(req->aux);
-	req->aux = NULL;
+	ctl_req_aux_put(req);
 	if (req->ns) {
 		ctl_ns_put(req->ns);
 		req->ns = NULL;

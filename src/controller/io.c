@@ -26,7 +26,7 @@ static void flush_all(struct ctl_req *req)
 	struct ctl_ns **list;
 	unsigned n = 0;
 
-	list = calloc(CTL_MAX_NS + 1, sizeof(*list));
+	list = ctl_req_aux_get(req, (CTL_MAX_NS + 1) * sizeof(*list));
 	if (!list) {
 		ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 		return;
@@ -37,7 +37,7 @@ static void flush_all(struct ctl_req *req)
 			list[n++] = s->ns[i];
 		}
 	}
-	req->aux = (uint8_t *)(void *)list;
+	list[n] = NULL;		/* the end of the list (the buffer is not zeroed) */
 	ctl_backend_submit(req);
 }
 
@@ -83,8 +83,7 @@ void ctl_io_exec(struct ctl_req *req)
 			return;
 		}
 		if (opc == NVMF_NVM_COMPARE) {
-			req->aux = malloc(req->x.xfer_len);
-			if (!req->aux) {
+			if (!ctl_req_aux_get(req, req->x.xfer_len)) {
 				ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
 				return;
 			}
