@@ -14,7 +14,7 @@
  * generation of its CID (bit 6: 0400h + i), and whether the first write
  * that a read finishes fails (bit 7); the rest are reads (wire.h), bit 7 of a chunk's control byte finishing the
  * write in flight first, so completions that wait for a write
- * (host_qpair.c, "Buffer lifetime") happen too. Commands are submitted
+ * (host_send.c, "Buffer lifetime") happen too. Commands are submitted
  * when the ICResp is accepted; their CIDs are 0 to NCMDS - 1, in table
  * order.
  *
@@ -236,7 +236,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /*
  * What the loop would do before it polls: the prepare handle sends what was
- * queued (host_qpair.c). Called directly: a loop turn would poll the loop's
+ * queued (host_send.c). Called directly: a loop turn would poll the loop's
  * own signal pipe, a system call per read; the loop runs once per input,
  * for the close callbacks.
  */

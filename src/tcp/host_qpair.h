@@ -11,10 +11,12 @@
  *                 (tcp/tls_io.h);
  *   host_qpair.c  ICReq/ICResp, the receive path (rx framer callbacks:
  *                 C2HData into the caller's buffer, CapsuleResp, R2T,
- *                 C2HTermReq), protocol errors (H2CTermReq), the send path
- *                 (capsules and H2CData emitted into the connection's
- *                 batches, tcp/tx.h, shared with the controller role) and
- *                 life cycle.
+ *                 C2HTermReq), protocol errors (H2CTermReq) and life
+ *                 cycle;
+ *   host_send.c   the send path: capsules and H2CData emitted into the
+ *                 connection's batches (tcp/tx.h, shared with the
+ *                 controller role), completions held for the write that
+ *                 reads their data.
  */
 #ifndef NVMF_TCP_HOST_QPAIR_H
 #define NVMF_TCP_HOST_QPAIR_H
@@ -128,6 +130,15 @@ bool tcp_host_live(void *hq);
  * only. 0 or -EINVAL.
  */
 int  tcp_host_set_sink(struct xp_qpair *qp, tcp_tx_sink_fn sink, void *arg);
+
+/* host_send.c: the send path. */
+int  tcp_host_tx_init(struct tcp_host_qpair *hq);
+void tcp_host_tx_fini(struct tcp_host_qpair *hq);
+/* The connection is closing: drop what is queued and held. */
+void tcp_host_tx_close(struct tcp_host_qpair *hq);
+/* Queue req's PDUs (its capsule, or the H2CData an R2T asked for). */
+void tcp_host_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+void tcp_host_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
 
 /* host_tls.c */
 /* At connect: the TLS PSK and identity from the options, into hq->psk.
