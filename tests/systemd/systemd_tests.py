@@ -365,6 +365,46 @@ def exec_start(unit, exe, name, env, paths=None):
     return argv
 
 
+def unit_values(unit, key):
+    """The words of every KEY= line of a unit file."""
+    out = []
+    with open(unit) as f:
+        for ln in f:
+            if ln.startswith(key + "="):
+                out += ln[len(key) + 1:].split()
+    return out
+
+
+def restart_policy(a, tmp, name):
+    """nvmf-fuse@.service restarts on failure: a configuration nvmf-fuse
+    refuses (its usage exit status) must be one RestartPreventExitStatus=
+    names, or the unit retries it forever; a target that is not there yet
+    must not be, so that the mount comes once it is."""
+    check(unit_values(a.unit, "Restart") == ["on-failure"],
+          "%s: Restart= is %r" % (a.unit, unit_values(a.unit, "Restart")))
+    prevent = unit_values(a.unit, "RestartPreventExitStatus")
+    mnt = os.path.join(tmp, "mnt-policy")
+    os.makedirs(mnt)
+    base = {"NVMF_URI": "nvme+tcp://127.0.0.1:1/%s" % NQN_A, "NVMF_MOUNTPOINT": mnt}
+    for what, more, refused in (("an unknown option", {"NVMF_FUSE_ARGS": "--io-queues 2"}, True),
+                                ("a URI of another scheme", {"NVMF_URI": "nvme+rdma://x/" + NQN_A},
+                                 True),
+                                ("no target listening", {}, False)):
+        e = dict(base, **more)
+        argv = exec_start(a.unit, a.fuse, name, e)
+        r = subprocess.run(argv, env=dict(os.environ, **e), capture_output=True, text=True,
+                           timeout=60)
+        check(r.returncode != 0, "%s: nvmf-fuse exited 0" % what)
+        check(r.stderr.strip(), "%s: nvmf-fuse exited %d saying nothing" % (what, r.returncode))
+        check((str(r.returncode) in prevent) == refused,
+              "%s: nvmf-fuse exits %d, and RestartPreventExitStatus= is %r: systemd would %s"
+              % (what, r.returncode, prevent, "retry it every RestartSec= for ever" if refused
+                 else "give up on it"))
+        log("ok: %s: exit %d, %s (%s)" % (what, r.returncode,
+                                         "not restarted" if refused else "restarted",
+                                         r.stderr.strip().splitlines()[0]))
+
+
 def t_autoconnect(a, tmp):
     imgs = [os.path.join(tmp, "a.img"), os.path.join(tmp, "b.img")]
     for img in imgs:
@@ -498,6 +538,7 @@ def t_autoconnect(a, tmp):
         if not a.unit or not a.fuse:
             log("note: no --unit/--fuse: the instance was not run")
             return
+        restart_policy(a, tmp, names[0])
         if not os.path.exists("/dev/fuse") or os.geteuid() != 0:
             log("note: no /dev/fuse or not root: the instance was not run")
             return
