@@ -80,6 +80,8 @@ static int conn_tls_lookup(void *arg, const char *identity, struct tcp_psk_tls *
 					      sizeof(key))
 				: -ENOENT;
 	if (rc != 0) {
+		/* A callback that failed may have written part of a key. */
+		OPENSSL_cleanse(key, sizeof(key));
 		tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: TLS: no PSK for host %s and subsystem %s "
 			    "(identity '%.80s')", c->peer, id.hostnqn, id.subnqn, identity);
 		return -1;
