@@ -236,6 +236,41 @@ static void test_errors(void **state)
 	  expect_error("ctrl_loss_tmo=forever", 3, a); }
 }
 
+static bool all_zero(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The secrets: taken from argv (its copy overwritten), wiped by fo_release(). */
+static void test_release_wipes_secrets(void **state)
+{
+	static const char tls[] = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
+	static const char hs[] = "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:";
+	char a_tls[sizeof(tls)], a_hs[sizeof(hs)], a_cs[sizeof(hs)];
+	char *argv[] = { "nvmf-fuse", "/m", URI, "--tls-key", a_tls, "--dhchap-secret", a_hs,
+			 "--dhchap-ctrl-secret", a_cs, NULL };
+	struct fo_config c;
+
+	(void)state;
+	memcpy(a_tls, tls, sizeof(tls));
+	memcpy(a_hs, hs, sizeof(hs));
+	memcpy(a_cs, hs, sizeof(hs));
+	assert_int_equal(parse(ARGC(argv), argv, &c), FO_RUN);
+	assert_string_equal(c.nv.tls_key, tls);
+	assert_string_equal(c.nv.dhchap_secret, hs);
+	assert_string_equal(c.nv.dhchap_ctrl_secret, hs);
+	assert_null(strstr(a_tls, "NVMeTLSkey"));
+	assert_null(strstr(a_hs, "DHHC"));
+	fo_release(&c);
+	assert_true(all_zero(c.nv.tls_key, sizeof(c.nv.tls_key)));
+	assert_true(all_zero(c.nv.dhchap_secret, sizeof(c.nv.dhchap_secret)));
+	assert_true(all_zero(c.nv.dhchap_ctrl_secret, sizeof(c.nv.dhchap_ctrl_secret)));
+	assert_string_equal(c.nv.traddr, "127.0.0.1");	/* nothing else */
+}
+
 static void test_uuid(void **state)
 {
 	unsigned char id[16];
@@ -256,6 +291,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_release_wipes_secrets),
 		cmocka_unit_test(test_options_after_positionals),
 		cmocka_unit_test(test_options_interleaved),
 		cmocka_unit_test(test_reconnect_options),

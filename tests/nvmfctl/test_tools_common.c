@@ -474,6 +474,68 @@ static void test_records_list(void **state)
 	assert_null(list);
 }
 
+/* ---- Secrets ---------------------------------------------------------------------------- */
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/*
+ * Keys in, and out again: argv's copy overwritten once taken, a file's key
+ * read; tc_conn_uri_params() leaves them (it wipes only its own copy);
+ * tc_conn_secrets_wipe() zeroes them and nothing else, tc_wipe() exactly
+ * the bytes it is given.
+ */
+static void test_secrets(void **state)
+{
+	static const char tls[] = "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:";
+	static const char hs[] = "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:";
+	char argv_tls[sizeof(tls)], argv_hs[sizeof(hs)], path[512], buf[16];
+	struct nvmf_opts o;
+
+	(void)state;
+	nvmf_opts_init(&o);
+	snprintf(o.traddr, sizeof(o.traddr), "keep");
+	memcpy(argv_tls, tls, sizeof(tls));
+	memcpy(argv_hs, hs, sizeof(hs));
+	assert_int_equal(set(TC_CO_TLS_KEY, argv_tls, false, &o), 0);
+	assert_int_equal(set(TC_CO_DHCHAP_SECRET, argv_hs, true, &o), 0);
+	assert_string_equal(o.tls_key, tls);
+	assert_string_equal(o.dhchap_secret, hs);
+	assert_int_equal(strspn(argv_tls, "x"), strlen(tls));
+	assert_int_equal(strspn(argv_hs, "x"), strlen(hs));
+	write_file("ctrl.key", "  DHHC-1:00:ctrl:\t\nsecond line\n");
+	snprintf(path, sizeof(path), "%s/ctrl.key", dir);
+	assert_int_equal(set(TC_CO_DHCHAP_CTRL_SECRET_FILE, path, false, &o), 0);
+	assert_string_equal(o.dhchap_ctrl_secret, "DHHC-1:00:ctrl:");
+
+	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?reconnect_delay=3", 0,
+					    false, err, sizeof(err)), 0);
+	assert_int_equal(o.reconnect_delay, 3);
+	assert_string_equal(o.tls_key, tls);
+	assert_string_equal(o.dhchap_secret, hs);
+	assert_string_equal(o.dhchap_ctrl_secret, "DHHC-1:00:ctrl:");
+
+	tc_conn_secrets_wipe(&o);
+	assert_true(all_zero(o.tls_key, sizeof(o.tls_key)));
+	assert_true(all_zero(o.dhchap_secret, sizeof(o.dhchap_secret)));
+	assert_true(all_zero(o.dhchap_ctrl_secret, sizeof(o.dhchap_ctrl_secret)));
+	assert_string_equal(o.traddr, "keep");
+	assert_int_equal(o.reconnect_delay, 3);
+
+	memset(buf, 'k', sizeof(buf));
+	tc_wipe(buf + 1, 10);
+	assert_int_equal(buf[0], 'k');
+	assert_true(all_zero(buf + 1, 10));
+	assert_int_equal(buf[11], 'k');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_rundir),
 		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_records_list, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_secrets, setup_dir, teardown_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

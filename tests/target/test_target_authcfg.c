@@ -178,6 +178,30 @@ static void refused(const char *config, const char *want)
 	no_key(e);
 }
 
+/* The command line /proc shows for pid, NULs as spaces; NULL without /proc
+ * (FreeBSD's procfs is seldom mounted). */
+static const char *cmdline_of(pid_t pid)
+{
+	static char buf[4096];
+	char p[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/%d/cmdline", (int)pid);
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	return buf;
+}
+
 static void test_grammar_errors(void **state)
 {
 	char text[1024], bad[AUTH_SECRET_TEXT_MAX];
@@ -306,13 +330,19 @@ static void test_command_line(void **state)
 
 	(void)state;
 	/* --dhchap-secret on argv: the warning, not the key; it works for
-	 * each -H host. */
+	 * each -H host; once taken, argv's copy is wiped. */
 	{
 		const char *args[] = { "-p", "0", "-P", "0", "-n", SUB, "-H", TH_HOSTNQN,
 				       "--dhchap-secret", KEYT, "ram:1M", NULL };
+		const char *cmd;
 
 		spawn(&p, args);
 		assert_true(listening(&p) > 0);
+		cmd = cmdline_of(p.pid);
+		if (cmd) {
+			assert_non_null(strstr(cmd, "--dhchap-secret"));
+			no_key(cmd);
+		}
 		assert_int_equal(auth_as(p.port, &KEY, NULL, AUTH_HASH_SHA256, AUTH_DHGROUP_NULL), 0);
 		assert_int_equal(auth_as(p.port, &KEY2, NULL, AUTH_HASH_SHA256,
 					 AUTH_DHGROUP_NULL), THA_FAILURE1(AUTH_FAILURE_FAILED));

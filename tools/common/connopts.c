@@ -232,6 +232,21 @@ static int set_traddr(const char *label, const char *s, struct nvmf_opts *o, cha
 	return 0;
 }
 
+void tc_wipe(void *p, size_t len)
+{
+	volatile unsigned char *w = p;
+
+	for (size_t i = 0; i < len; i++)
+		w[i] = 0;
+}
+
+void tc_conn_secrets_wipe(struct nvmf_opts *o)
+{
+	tc_wipe(o->tls_key, sizeof(o->tls_key));
+	tc_wipe(o->dhchap_secret, sizeof(o->dhchap_secret));
+	tc_wipe(o->dhchap_ctrl_secret, sizeof(o->dhchap_ctrl_secret));
+}
+
 /*
  * A secret from the command line (argv: warned about, and argv's copy wiped
  * once taken, the strings being the process's own) or from a file. Never
@@ -266,6 +281,9 @@ static int read_secret_file(const char *label, const char *path, char *field, si
 
 	if (f == NULL)
 		return fail(err, errlen, EINVAL, "%s: %s: %s", label, path, strerror(errno));
+	/* Unbuffered: stdio's buffer would keep a copy of the secret, and
+	 * fclose() frees it unwiped. */
+	setvbuf(f, NULL, _IONBF, 0);
 	if (fgets(line, sizeof(line), f) == NULL)
 		line[0] = '\0';
 	fclose(f);
@@ -278,12 +296,7 @@ static int read_secret_file(const char *label, const char *path, char *field, si
 	else
 		r = set_secret(label, line + strspn(line, " \t"), field, size, false, err,
 			       errlen);
-	{
-		volatile char *w = line;
-
-		for (size_t i = 0; i < sizeof(line); i++)
-			w[i] = 0;
-	}
+	tc_wipe(line, sizeof(line));
 	return r;
 }
 
@@ -549,6 +562,9 @@ int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, boo
 	struct nvmf_opts t = *o;
 	char label[48], line[1024];
 
+	/* A URI carries no secret: this copy needs none of o's, and would
+	 * leave them on the stack. */
+	tc_conn_secrets_wipe(&t);
 	/* nvmf_opts_set_uri() writes only the parameters the URI names:
 	 * what it leaves at INT_MIN was not given. */
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)

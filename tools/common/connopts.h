@@ -102,6 +102,17 @@ enum tc_conn_id {
  */
 int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen);
 
+/*
+ * Zero len bytes that held a secret (a key's text, a line of a file that
+ * may carry one). Through a volatile pointer: a memset() of a buffer that
+ * is not read again (a local about to go out of scope) may be optimised
+ * away. OpenSSL or not, glibc or FreeBSD.
+ */
+void tc_wipe(void *p, size_t len);
+/* Wipe o's secrets (tls_key, dhchap_secret, dhchap_ctrl_secret): for a
+ * copy of the options that is done with. */
+void tc_conn_secrets_wipe(struct nvmf_opts *o);
+
 /* Longest connection name (state record, default mount point), NUL included. */
 #define TC_NAME_MAX 64
 

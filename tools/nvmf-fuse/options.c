@@ -399,6 +399,9 @@ int fo_parse_from(const struct nvmf_opts *defaults, int argc, char *const argv[]
 
 void fo_release(struct fo_config *cfg)
 {
+	/* Done with the options, and with their secrets (a connected library
+	 * holds its own copy). */
+	tc_conn_secrets_wipe(&cfg->nv);
 	for (int i = 0; i < cfg->nr_fuse_opt_buf; i++)
 		free(cfg->fuse_opt_buf[i]);
 	cfg->nr_fuse_opt_buf = 0;

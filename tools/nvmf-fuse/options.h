@@ -53,9 +53,10 @@ enum fo_result {
 };
 
 /*
- * Parse argv into cfg (nvmf_opts_init() is called first). Does not modify
- * argv. Returns an fo_result, or -EINVAL with err holding a message that
- * names the bad argument (-ENOMEM likewise).
+ * Parse argv into cfg (nvmf_opts_init() is called first). Does not reorder
+ * argv; a secret given in it (--tls-key, --dhchap-secret...) is overwritten
+ * there once copied. Returns an fo_result, or -EINVAL with err holding a
+ * message that names the bad argument (-ENOMEM likewise).
  */
 int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, size_t errlen);
 /* The same on top of defaults (a struct nvmf_opts from nvmf_opts_init(),
@@ -63,6 +64,7 @@ int fo_parse(int argc, char *const argv[], struct fo_config *cfg, char *err, siz
  * lines reads them once); NULL: nvmf_opts_init(). */
 int fo_parse_from(const struct nvmf_opts *defaults, int argc, char *const argv[],
 		  struct fo_config *cfg, char *err, size_t errlen);
+/* Frees what fo_parse() allocated and wipes the secrets in cfg->nv. */
 void fo_release(struct fo_config *cfg);
 void fo_usage(FILE *f, const char *prog);
 

@@ -457,6 +457,10 @@ int cfg_load(const char *path, uint32_t default_shift, struct cfg *out, char *ms
 		snprintf(msg, msglen, "%s: %s", path, strerror(errno));
 		return rc;
 	}
+	/* The file holds keys and secrets: unbuffered, fread() reads into
+	 * text (wiped below), not into stdio's buffer, which fclose() frees
+	 * unwiped. */
+	setvbuf(f, NULL, _IONBF, 0);
 	for (;;) {
 		size_t got;
 

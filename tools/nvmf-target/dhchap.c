@@ -10,6 +10,10 @@
 
 #include "dhchap.h"
 #ifdef NVMF_WITH_TLS
+#include <stdint.h>
+
+#include <openssl/crypto.h>
+
 #include "auth/auth.h"
 #include "auth/auth_secret.h"
 #endif
@@ -125,6 +129,9 @@ static int read_key_file(const char *opt, const char *path, struct ctl_secret *o
 		fprintf(stderr, "nvmf-target: %s %s: %s\n", opt, path, strerror(errno));
 		return -1;
 	}
+	/* Unbuffered: stdio's buffer would keep a copy of the key, and
+	 * fclose() frees it unwiped. */
+	setvbuf(f, NULL, _IONBF, 0);
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	rc = ferror(f) ? -1 : 0;
 	if (rc == 0 && fgetc(f) != EOF)
@@ -148,7 +155,8 @@ static int read_key_file(const char *opt, const char *path, struct ctl_secret *o
 	else
 		snprintf(err, sizeof(err), rc == -1 ? "read error"
 			 : "the file must hold exactly one DH-HMAC-CHAP secret");
-	memset(buf, 0, sizeof(buf));
+	/* Not memset(): stores to a buffer never read again may be optimised away. */
+	OPENSSL_cleanse(buf, sizeof(buf));
 	if (rc != 0) {
 		fprintf(stderr, "nvmf-target: %s %s: %s\n", opt, path, err);
 		return -1;
@@ -156,12 +164,18 @@ static int read_key_file(const char *opt, const char *path, struct ctl_secret *o
 	return 0;
 }
 
-/* A key given on the command line: checked, with the warning. */
+/*
+ * A key given on the command line: checked, with the warning. Parsed once,
+ * so argv's copy is wiped then, as nvmfctl does (the strings are the
+ * process's own): /proc/PID/cmdline shows it only until the target starts.
+ */
 static int cli_key(const char *opt, const char *text, struct ctl_secret *out)
 {
 	char err[160];
+	int rc = tgt_dhchap_parse(text, out, err, sizeof(err));
 
-	if (tgt_dhchap_parse(text, out, err, sizeof(err)) < 0) {
+	OPENSSL_cleanse((char *)(uintptr_t)text, strlen(text));
+	if (rc < 0) {
 		fprintf(stderr, "nvmf-target: %s: %s\n", opt, err);
 		return -1;
 	}

@@ -350,6 +350,7 @@ static int add_instance(void *user, const struct nc_conn_opts *c)
 	struct autoconnect *ac = user;
 	struct instance *in;
 	char text[4096], why[200], esc[UNIT_NAME_MAX];
+	int r = 0;
 
 	if (ac->n >= MAX_INSTANCES) {
 		nc_err("%s at %s:%s: more than %d subsystems, not started", c->t.o.subnqn,
@@ -370,16 +371,19 @@ static int add_instance(void *user, const struct nc_conn_opts *c)
 	if (instance_text(ac, c, !ac->a->dry_run, text, sizeof(text), why, sizeof(why)) < 0) {
 		nc_err("%s at %s:%s: not started: %s", c->t.o.subnqn, c->t.o.traddr,
 		       c->t.o.trsvcid, why);
-		return -1;
-	}
-	if (ac->a->dry_run) {
+		r = -1;
+	} else if (ac->a->dry_run) {
 		printf("%s\n", in->unit);
 		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
 			if (line[0] != '#')
 				printf("  %s\n", line);
-	} else if (write_instance(ac->dir, in->name, text) < 0) {
-		return -1;
+	} else {
+		r = write_instance(ac->dir, in->name, text);
 	}
+	/* The text holds the secrets (a failed one perhaps a part of them). */
+	tc_wipe(text, sizeof(text));
+	if (r < 0)
+		return -1;
 	ac->n++;
 	return 0;
 }

@@ -423,6 +423,9 @@ static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn f
 		nc_err("cannot read %s: %s", path, strerror(errno));
 		return NC_EXIT_FAIL;
 	}
+	/* A line may carry a secret (-S, --tls-key): unbuffered, so that no
+	 * copy stays in stdio's buffer, which fclose() frees unwiped. */
+	setvbuf(f, NULL, _IONBF, 0);
 	while (fgets(line, sizeof(line), f)) {
 		struct nc_fab_args a;
 		int r;
@@ -432,15 +435,18 @@ static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn f
 		nc_where = where;
 		r = nc_conf_line(line, base, help, &a);
 		nc_where = NULL;
-		if (r == 1)
-			continue;
-		if (r) {
+		if (r == 0) {
+			done++;
+			if (fn(&a))
+				failed++;
+		} else if (r != 1) {
 			failed++;
-			continue;
 		}
-		done++;
-		if (fn(&a))
-			failed++;
+		/* This line's copy of the secrets; and the line, which still
+		 * holds one when it was refused before its key was taken (a
+		 * shorter next line would not overwrite it all). */
+		tc_conn_secrets_wipe(&a.c.t.o);
+		tc_wipe(line, sizeof(line));
 	}
 	fclose(f);
 	if (done == 0 && failed == 0)
@@ -541,6 +547,7 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 	c.name = NULL;
 	c.mountpoint = NULL;
 	r = w->entry(w->user, &c);
+	tc_conn_secrets_wipe(&c.t.o);	/* a copy, per entry */
 	if (r < 0)
 		w->failed++;
 	else if (r > 0)
@@ -551,7 +558,7 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 
 static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int depth)
 {
-	struct nc_target t = w->a->c.t;
+	struct nc_target t;
 
 	if (depth >= MAX_REFERRAL_DEPTH) {
 		skip(w, e, "referral not followed: more than 4 levels deep");
@@ -559,12 +566,14 @@ static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int d
 	}
 	if (!visit(w, e->traddr, e->trsvcid))
 		return;		/* already read: referrals may point back */
+	t = w->a->c.t;
 	t.uri = NULL;
 	snprintf(t.o.traddr, sizeof(t.o.traddr), "%s", e->traddr);
 	snprintf(t.o.trsvcid, sizeof(t.o.trsvcid), "%s", e->trsvcid[0] ? e->trsvcid : "8009");
 	snprintf(t.o.subnqn, sizeof(t.o.subnqn), "%s",
 		 strcmp(e->subnqn, NVMF_DISCOVERY_NQN) ? e->subnqn : "");
 	walk_log(w, &t, depth + 1);
+	tc_conn_secrets_wipe(&t.o);	/* the copy's */
 }
 
 static void walk_log(struct walk *w, const struct nc_target *disc, int depth)

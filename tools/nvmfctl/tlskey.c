@@ -231,6 +231,7 @@ static int read_stdin_line(const char *what, char *buf, size_t size)
 
 	setvbuf(stdin, NULL, _IONBF, 0);
 	if (!fgets(buf, (int)size, stdin)) {
+		OPENSSL_cleanse(buf, size);	/* a read error leaves part of a line */
 		nc_err("no %s on standard input", what);
 		return -1;
 	}
