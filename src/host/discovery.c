@@ -30,25 +30,18 @@ int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list **log)
 	return host_fetch_discovery_log(disc_read, c, xfer, log);
 }
 
-int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log)
+/* nvmf_discover with d, the caller's options as this library has them. */
+static int discover(struct nvmf_opts *d, struct nvmf_disc_list **log)
 {
-	struct nvmf_opts d;
 	struct nvmf_ctrl *c;
 	int r;
 
-	host_err_clear();
-	if (!o || !log)
-		return host_err(EINVAL, "nvmf_discover: NULL argument");
-	*log = NULL;
-	r = host_opts_import(&d, o);
-	if (r < 0)
-		return r;
 	/* One-shot: a lost connection is this call's failure, not an outage. */
-	d.ctrl_loss_tmo = 0;
-	if (!d.subnqn[0])
-		snprintf(d.subnqn, sizeof(d.subnqn), "%s", NVMF_DISCOVERY_NQN);
-	d.nr_io_queues = 0;
-	r = nvmf_connect(&d, &c);
+	d->ctrl_loss_tmo = 0;
+	if (!d->subnqn[0])
+		snprintf(d->subnqn, sizeof(d->subnqn), "%s", NVMF_DISCOVERY_NQN);
+	d->nr_io_queues = 0;
+	r = nvmf_connect(d, &c);
 	if (r < 0)
 		return r;
 	r = nvmf_discovery_log_get(c, log);
@@ -63,4 +56,22 @@ int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log)
 	nvmf_disconnect(c);
 	host_err_clear();
 	return 0;
+}
+
+int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log)
+{
+	struct nvmf_opts d;
+	int r;
+
+	host_err_clear();
+	if (!o || !log)
+		return host_err(EINVAL, "nvmf_discover: NULL argument");
+	*log = NULL;
+	r = host_opts_import(&d, o);
+	if (r == 0)
+		r = discover(&d, log);
+	/* The copy's secrets (TLS PSK, DH-HMAC-CHAP) go with it; the
+	 * controller kept its own, and wiped them on disconnect. */
+	host_opts_wipe(&d);
+	return r;
 }

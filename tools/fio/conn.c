@@ -193,8 +193,8 @@ static bool same_opts(const struct nvmf_opts *a, const struct nvmf_opts *b)
 
 	x.event_user = y.event_user = NULL;
 	same = memcmp(&x, &y, sizeof(x)) == 0;
-	memset(&x, 0, sizeof(x));
-	memset(&y, 0, sizeof(y));
+	tc_wipe(&x, sizeof(x));	/* copies of the secrets */
+	tc_wipe(&y, sizeof(y));
 	return same;
 }
 
@@ -256,7 +256,7 @@ void nf_ctrl_put(struct nf_ctrl *nc)
 	/* An error here (a shutdown that did not complete) changes nothing for
 	 * the I/O fio measured; the handle is freed either way. */
 	(void)nvmf_disconnect(nc->ctrl);
-	memset(&nc->opts, 0, sizeof(nc->opts));	/* secrets */
+	tc_wipe(&nc->opts, sizeof(nc->opts));	/* secrets */
 	free(nc);
 }
 
@@ -295,7 +295,7 @@ int nf_probe_ns(const struct nvmf_opts *o, const char *uri, uint32_t nsid,
 	t.nr_io_queues = 0;
 	t.event_cb = NULL;
 	r = nvmf_connect(&t, &c);
-	memset(&t, 0, sizeof(t));
+	tc_wipe(&t, sizeof(t));	/* secrets */
 	if (r < 0)
 		return fail(err, errlen, -r, "connecting to %s:%s (%s) failed: %s", o->traddr,
 			    o->trsvcid, o->subnqn, nvmf_get_error());

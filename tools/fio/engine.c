@@ -45,6 +45,7 @@
 
 #include <uv.h>
 
+#include "connopts.h"
 #include "nvmf_fio.h"
 
 /* After this many failed commands a job stops logging them: fio counts
@@ -570,11 +571,11 @@ static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file
 		j->io_timeout = o.io_timeout;
 	nf = calloc(1, sizeof(*nf));
 	if (!nf) {
-		memset(&o, 0, sizeof(o));
+		tc_wipe(&o, sizeof(o));	/* secrets */
 		return nf_fail(td, ENOMEM, "out of memory");
 	}
 	r = nf_ctrl_get(&o, j->shared ? NULL : (const void *)j, &nf->nc, err, sizeof(err));
-	memset(&o, 0, sizeof(o));	/* secrets */
+	tc_wipe(&o, sizeof(o));	/* secrets */
 	if (r < 0) {
 		free(nf);
 		return nf_fail(td, -r, err);
@@ -787,7 +788,7 @@ static int nf_get_file_size(struct thread_data *td, struct fio_file *f)
 	r = nf_opts_build(f->file_name, td->eo, NULL, &o, &nsid, err, sizeof(err));
 	if (r == 0)
 		r = nf_probe_ns(&o, f->file_name, nsid, &ns, err, sizeof(err));
-	memset(&o, 0, sizeof(o));
+	tc_wipe(&o, sizeof(o));	/* secrets */
 	if (r < 0)
 		return nf_fail(td, -r, err);
 	f->real_file_size = ns.size;

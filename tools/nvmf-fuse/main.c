@@ -341,8 +341,11 @@ static int connect_ctrl(struct nf_ctx *x, char *err)
 			     nvmf_get_error(), true, false, &o);
 		snprintf(err, ERRLEN, "cannot connect to %.400s: %.599s", x->cfg->uri, line);
 		x->ctrl = NULL;
-		return r;
 	}
+	/* The controller keeps its own copy of the secrets for reconnecting. */
+	tc_conn_secrets_wipe(&o);
+	if (r < 0)
+		return r;
 	nvmf_ctrl_get_info(x->ctrl, &x->info);
 	if (x->info.nr_io_queues < 1) {
 		snprintf(err, ERRLEN, "%s: the controller granted no I/O queue", x->cfg->uri);
