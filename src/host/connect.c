@@ -287,6 +287,7 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	atomic_init(&c->in_flight, 0);
 	atomic_init(&c->failed, false);
 	atomic_init(&c->stopping, false);
+	atomic_init(&c->call_req_busy, false);
 	atomic_init(&c->last_completion_ms, 0);
 	atomic_init(&c->max_xfer, 0);
 	host_state_init(c);

@@ -166,6 +166,11 @@ struct nvmf_ctrl {
 	int        closing;
 	struct host_call *stop_call;
 	struct host_req_pool reqpool;	/* reqpool.c */
+	/* A request of its own for host_call when the pool has none to give
+	 * (out of memory): so the calls that take a controller down, which
+	 * nothing may skip, never fail for want of one. One at a time. */
+	struct host_req call_req;
+	atomic_bool call_req_busy;
 	int        in_cb;		/* > 0 while calling user code (loop mode) */
 
 	struct host_queue admin;

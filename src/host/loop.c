@@ -129,6 +129,10 @@ int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call 
 	} else if (c->own_thread) {
 		struct host_req *req = host_req_alloc(c);
 
+		if (!req && !atomic_exchange(&c->call_req_busy, true)) {
+			req = &c->call_req;
+			memset(req, 0, sizeof(*req));
+		}
 		if (!req)
 			return host_err(ENOMEM, "out of memory");
 		req->kind = HOST_REQ_CALL;
@@ -173,7 +177,10 @@ void host_loop_drain(struct host_loop *hl)
 			/* Back to the pool before the function runs: a call's
 			 * caller may go on to free the controller once it is
 			 * done. */
-			host_req_free(req->c, req);
+			if (req == &req->c->call_req)
+				atomic_store(&req->c->call_req_busy, false);
+			else
+				host_req_free(req->c, req);
 			call->started = true;
 			call->fn(call);
 			continue;

@@ -304,6 +304,62 @@ static void test_ctrl(void **state)
 	free(buf);
 }
 
+#ifdef NVMF_TEST_WRAP_CALLOC
+/*
+ * Linked with --wrap=calloc (tests/host/CMakeLists.txt): while fail_reqs is
+ * set, the pool can get no memory for a request, as when the system has
+ * none left; every other calloc goes through.
+ */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static int fail_reqs;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (size == sizeof(struct host_req) && __atomic_load_n(&fail_reqs, __ATOMIC_ACQUIRE)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+/*
+ * Out of requests (every pooled one taken, no memory for more): a command
+ * fails with ENOMEM, and nvmf_disconnect still takes the controller down
+ * (src/host/loop.c, host_call: nvmf_ctrl.call_req). Without that, the
+ * calls that close the queues and the timers failed, and the disconnect
+ * freed a controller whose handles the I/O thread still ran (or waited
+ * for ever to join it).
+ */
+static void test_exhausted(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(&o);
+	struct nvmf_ctrl *c;
+	unsigned n = HOST_REQ_CHUNK * HOST_REQ_CHUNKS, made, outside;
+	uint8_t buf[4096];
+	int r;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_non_null(host_req_alloc(c));	/* given back with the pool */
+	host_req_pool_stats(c, &made, &outside);
+	assert_int_equal(made, n);
+	__atomic_store_n(&fail_reqs, 1, __ATOMIC_RELEASE);
+	r = nvmf_read(c, 1, buf, 0, 8, 0);
+	assert_int_equal(r, -ENOMEM);
+	assert_non_null(strstr(nvmf_get_error(), "out of memory"));
+	/* The orderly shutdown needs commands, which fail; the teardown
+	 * does not. */
+	r = nvmf_disconnect(c);
+	__atomic_store_n(&fail_reqs, 0, __ATOMIC_RELEASE);
+	assert_true(r == 0 || r == -ENOMEM);
+	fake_ctrl_stop(fc, NULL);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +370,9 @@ int main(void)
 		cmocka_unit_test(test_poison),
 #endif
 		cmocka_unit_test(test_ctrl),
+#ifdef NVMF_TEST_WRAP_CALLOC
+		cmocka_unit_test(test_exhausted),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
