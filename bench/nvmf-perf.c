@@ -5,7 +5,10 @@
  *   nvmf-perf -r nvme+tcp://HOST[:PORT]/SUBNQN[/NSID] -q QD -o IO_SIZE
  *             -w read|write|randread|randwrite -t SECONDS [-i IO_QUEUES]
  *   nvmf-perf -R [-r tcp://127.0.0.1:PORT] -q QD -o IO_SIZE -w ... -t S [-i CONNS]
- *   nvmf-perf -S PORT
+ *   nvmf-perf -S PORT [-z SIZE]
+ *   -z SIZE (with -S): the server answers reads from random offsets of SIZE
+ *         bytes (K, M, G), as a RAM namespace of that size read at random,
+ *         instead of from one buffer that stays in the cache
  *   -p US (either mode): the client polls its sockets instead of sleeping
  *         until US microseconds pass idle (libnvmf's nvmf_opts.poll_us)
  *   -c N (NVMe mode): N controllers of the URI, each with -i queues, the
@@ -50,7 +53,7 @@ static void usage(void)
 		"                 [-c CONTROLLERS] [-p POLL_US]\n"
 		"       nvmf-perf -R [-r tcp://127.0.0.1:PORT] -q QD -o IO_SIZE -w PATTERN -t SECONDS [-i CONNS]\n"
 		"                 [-p POLL_US]\n"
-		"       nvmf-perf -S PORT\n");
+		"       nvmf-perf -S PORT [-z SIZE]\n");
 	exit(2);
 }
 
@@ -72,6 +75,28 @@ long perf_num(const char *s, const char *what, long lo, long hi)
 	return v;
 }
 
+/* A size with an optional K, M or G suffix (binary). */
+static uint64_t perf_size(const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (*s < '0' || *s > '9' || (shift && end[1] != '\0') || (!shift && *end != '\0') ||
+	    v == 0 || v > (64ull << 30) >> shift) {
+		fprintf(stderr, "nvmf-perf: %s \"%s\" is not a size from 1 to 64G "
+			"(a number with K, M or G)\n", what, s);
+		exit(2);
+	}
+	return (uint64_t)v << shift;
+}
+
 static void parse(int argc, char **argv, struct opts *o)
 {
 	int c;
@@ -84,7 +109,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	o->queues = 1;
 	o->serve_port = -1;
 	o->ctrls = 1;
-	while ((c = getopt(argc, argv, "r:q:o:w:t:i:c:RS:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "r:q:o:w:t:i:c:RS:p:z:h")) != -1) {
 		switch (c) {
 		case 'r': o->uri = optarg; break;
 		case 'q': o->qd = (int)perf_num(optarg, "queue depth", 1, 4096); break;
@@ -95,6 +120,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'R': o->raw = true; break;
 		case 'p': o->poll_us = (int)perf_num(optarg, "polling time (us)", 0, 1000000); break;
 		case 'S': o->serve_port = (int)perf_num(optarg, "port", 0, 65535); break;
+		case 'z': o->span = perf_size(optarg, "span"); break;
 		case 'w':
 			if (!strcmp(optarg, "read")) o->pat = P_READ;
 			else if (!strcmp(optarg, "write")) o->pat = P_WRITE;
@@ -110,6 +136,10 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 	if (optind != argc)
 		usage();
+	if (o->span && o->serve_port < 0) {
+		fprintf(stderr, "nvmf-perf: -z is the raw server's (-S)\n");
+		exit(2);
+	}
 	if (o->qd < o->queues)
 		o->queues = o->qd;
 }
@@ -434,7 +464,7 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &o);
 	if (o.serve_port >= 0) {
-		return perf_raw_serve(o.serve_port);
+		return perf_raw_serve(o.serve_port, o.span);
 	}
 	if (o.raw)
 		return perf_run_raw(&o);

@@ -20,6 +20,7 @@ struct opts {
 	int ctrls;		/* -c: controllers (NVMe mode) */
 	bool raw;
 	int serve_port;
+	uint64_t span;		/* -z (with -S): the server's bytes read and written at random */
 	int poll_us;		/* -p: the client polls (libnvmf's POLLING; raw: poll()
 				 * with a zero timeout) until this long idle */
 };
@@ -45,6 +46,6 @@ void perf_report(const char *mode, const struct opts *o, const struct hist *h, d
 /* Raw-TCP mode: run the client (forking a server unless o->uri names
  * one), or serve on a loopback port forever (-S). Exit statuses. */
 int perf_run_raw(const struct opts *o);
-int perf_raw_serve(int port);
+int perf_raw_serve(int port, uint64_t span_bytes);
 
 #endif /* NVMF_PERF_H */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -53,10 +54,11 @@ struct raw_hdr {
 	uint32_t pad;
 };
 
-/* One message waiting to be sent: a header and, if with_data, len bytes. */
+/* One message waiting to be sent: a header and, unless data is NULL, the
+ * h.len bytes at data. */
 struct raw_msg {
 	struct raw_hdr h;
-	bool with_data;
+	const uint8_t *data;
 };
 
 struct raw_conn {
@@ -125,7 +127,8 @@ static void raw_conn_free(struct raw_conn *c)
 	c->busy = NULL;
 }
 
-static int raw_enqueue(struct raw_conn *c, uint16_t op, uint16_t tag, uint32_t len, bool data)
+static int raw_enqueue(struct raw_conn *c, uint16_t op, uint16_t tag, uint32_t len,
+		       const uint8_t *data)
 {
 	if (c->tx_n == c->tx_cap) {
 		unsigned ncap = c->tx_cap * 2;
@@ -158,7 +161,7 @@ static int raw_flush(struct raw_conn *c)
 
 		for (unsigned i = 0; i < c->tx_n && n + 2 <= RAW_IOV; i++) {
 			struct raw_msg *m = &c->txq[(c->tx_head + i) % c->tx_cap];
-			size_t hl = sizeof(m->h), dl = m->with_data ? m->h.len : 0;
+			size_t hl = sizeof(m->h), dl = m->data ? m->h.len : 0;
 
 			if (skip < hl) {
 				iov[n++] = (struct iovec){ (uint8_t *)&m->h + skip, hl - skip };
@@ -167,7 +170,7 @@ static int raw_flush(struct raw_conn *c)
 				skip -= hl;
 			}
 			if (dl) {
-				iov[n++] = (struct iovec){ (void *)(c->tx_data + skip), dl - skip };
+				iov[n++] = (struct iovec){ (void *)(m->data + skip), dl - skip };
 				skip = 0;
 			}
 		}
@@ -180,7 +183,7 @@ static int raw_flush(struct raw_conn *c)
 		c->tx_off += (size_t)w;
 		while (c->tx_n) {
 			struct raw_msg *m = &c->txq[c->tx_head];
-			size_t ml = sizeof(m->h) + (m->with_data ? m->h.len : 0);
+			size_t ml = sizeof(m->h) + (m->data ? m->h.len : 0);
 
 			if (c->tx_off < ml)
 				break;
@@ -323,11 +326,38 @@ check:
 
 /* ---- Raw TCP server: one poll() thread for every connection ---- */
 
+/*
+ * With -z SIZE the server keeps SIZE bytes, as a RAM namespace does, and
+ * answers each read from a random offset of them (a multiple of the
+ * length): the bound then pays, as nvmf-target does for a namespace read
+ * at random, for data that is not in the cache. Without it every read is
+ * sent from one buffer, always hot. Writes are the same either way: their
+ * payload lands in one buffer (a copy into the span would be a second
+ * copy, which nvmf-target makes with streaming stores, so the bound
+ * would depend on how that copy is written).
+ */
+static uint8_t *span;
+static uint64_t span_len, span_rng = 0x9E3779B97F4A7C15ull;
+
+static uint8_t *span_pick(uint32_t len)
+{
+	uint64_t slots = span_len / len;
+
+	/* xorshift64: cheap, and uniform enough to spread the offsets. */
+	span_rng ^= span_rng << 13;
+	span_rng ^= span_rng >> 7;
+	span_rng ^= span_rng << 17;
+	return span + (span_rng % slots) * len;
+}
+
 static int raw_serve_msg(struct raw_conn *c, const struct raw_hdr *h, void *arg)
 {
 	(void)arg;
 	/* Answer: a read gets its data, a write its status. */
-	return raw_enqueue(c, h->op, h->tag, h->len, h->op == 0);
+	if (h->op != 0)
+		return raw_enqueue(c, h->op, h->tag, h->len, NULL);
+	return raw_enqueue(c, h->op, h->tag, h->len,
+			   span && h->len <= span_len ? span_pick(h->len) : c->tx_data);
 }
 
 static int raw_listen(int port, int *bound)
@@ -413,7 +443,7 @@ static int raw_issue(struct raw_conn *c, const struct opts *o, uint16_t tag)
 	c->busy[tag] = true;
 	c->out++;
 	c->t0[tag] = perf_now_ns();
-	return raw_enqueue(c, wr ? 1 : 0, tag, o->io_size, wr);
+	return raw_enqueue(c, wr ? 1 : 0, tag, o->io_size, wr ? c->tx_data : NULL);
 }
 
 static int raw_complete(struct raw_conn *c, const struct raw_hdr *h, void *arg)
@@ -596,10 +626,32 @@ int perf_run_raw(const struct opts *o)
 	return rc;
 }
 
-int perf_raw_serve(int port)
+int perf_raw_serve(int port, uint64_t span_bytes)
 {
-	int bound, lfd = raw_listen(port, &bound);
+	int bound, lfd;
 
+	if (span_bytes) {
+		void *p = NULL;
+
+		/* 2 MiB-aligned, for the huge pages below. */
+		if (posix_memalign(&p, 2u << 20, span_bytes) != 0)
+			p = NULL;
+		span = p;
+		if (!span) {
+			fprintf(stderr, "nvmf-perf: no memory for a %llu-byte span\n",
+				(unsigned long long)span_bytes);
+			return 1;
+		}
+		span_len = span_bytes;
+#ifdef MADV_HUGEPAGE
+		/* As nvmf-target's RAM namespaces (src/controller/backend.c). */
+		(void)madvise(span, span_bytes, MADV_HUGEPAGE);
+#endif
+		/* Every byte touched now, not in the first runs; and what a
+		 * client checks in a read's data (raw_complete). */
+		memset(span, RAW_FILL, span_bytes);
+	}
+	lfd = raw_listen(port, &bound);
 	if (lfd < 0)
 		return 1;
 	printf("port %d\n", bound);
