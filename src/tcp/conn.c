@@ -3,8 +3,11 @@
  *
  * The address is resolved with uv_getaddrinfo (IPv4, IPv6, host names;
  * NVMe-oF 1.1, 5.4 leaves TRADDR as text) and every address it returns is
- * tried in order, as a TCP client should, until one connects. The connect
- * timeout is the generic queue pair timer: it covers all of it.
+ * tried in order, as a TCP client should, until one connects. A literal
+ * address with a numeric port is used as it is: getaddrinfo would return
+ * just that, but from libuv's threadpool, whose threads (four) would start
+ * in every process that connects. The connect timeout is the generic queue
+ * pair timer: it covers all of it.
  *
  * Handle accounting: the getaddrinfo request and the uv_tcp_t each count as
  * one open handle of the queue pair until their last callback, so the
@@ -68,7 +71,8 @@ static void conn_connected(uv_connect_t *creq, int status)
 		conn_close_tcp(hq);	/* conn_tcp_closed tries the next address */
 		return;
 	}
-	freeaddrinfo(hq->ai_list);
+	if (hq->ai_list != NULL)
+		freeaddrinfo(hq->ai_list);
 	hq->ai_list = hq->ai_next = NULL;
 	tcp_host_connected(hq);
 }
@@ -132,6 +136,40 @@ static void conn_try_next(struct tcp_host_qpair *hq)
 	xp_connect_done(qp, hq->last_conn_err < 0 ? hq->last_conn_err : -ECONNREFUSED);
 }
 
+/*
+ * TRADDR an IPv4 address in dotted decimal or an IPv6 address without a
+ * zone, TRSVCID a port number: hq->lit_ai becomes the one address to try.
+ * Anything else (host names, zones, service names, the other forms
+ * inet_aton takes) goes to getaddrinfo as before.
+ */
+static bool conn_literal(struct tcp_host_qpair *hq)
+{
+	struct addrinfo *ai = &hq->lit_ai;
+	unsigned long port;
+	char *end;
+
+	if (hq->trsvcid[0] < '0' || hq->trsvcid[0] > '9')
+		return false;
+	port = strtoul(hq->trsvcid, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535 || strchr(hq->traddr, '%') != NULL)
+		return false;
+	memset(&hq->lit_addr, 0, sizeof(hq->lit_addr));
+	memset(ai, 0, sizeof(*ai));
+	if (uv_ip4_addr(hq->traddr, (int)port, (struct sockaddr_in *)&hq->lit_addr) == 0) {
+		ai->ai_family = AF_INET;
+		ai->ai_addrlen = sizeof(struct sockaddr_in);
+	} else if (uv_ip6_addr(hq->traddr, (int)port, (struct sockaddr_in6 *)&hq->lit_addr) == 0) {
+		ai->ai_family = AF_INET6;
+		ai->ai_addrlen = sizeof(struct sockaddr_in6);
+	} else {
+		return false;
+	}
+	ai->ai_socktype = SOCK_STREAM;
+	ai->ai_protocol = IPPROTO_TCP;
+	ai->ai_addr = (struct sockaddr *)&hq->lit_addr;
+	return true;
+}
+
 static void conn_resolved(uv_getaddrinfo_t *gai, int status, struct addrinfo *res)
 {
 	struct tcp_host_qpair *hq = gai->data;
@@ -182,6 +220,18 @@ int tcp_conn_start(struct tcp_host_qpair *hq, const char *traddr, const char *tr
 	hq->traddr[n] = '\0';
 	snprintf(hq->trsvcid, sizeof(hq->trsvcid), "%s", trsvcid);
 
+	if (conn_literal(hq)) {
+		/* As conn_resolved would with this one address. conn_try_next
+		 * ends synchronously only without an address to try or when
+		 * uv_tcp_init fails, neither of which can happen here (one
+		 * entry of a family it takes; libuv's init makes no socket);
+		 * every other outcome comes from a callback. */
+		qp->connect_phase = "the TCP connection";
+		hq->ai_list = NULL;
+		hq->ai_next = &hq->lit_ai;
+		conn_try_next(hq);
+		return 0;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

@@ -66,7 +66,9 @@ struct tcp_host_qpair {
 	bool     tcp_open;		/* tcp handle initialized and not closing */
 	uv_getaddrinfo_t gai;
 	bool     gai_pending;
-	struct addrinfo *ai_list, *ai_next;
+	struct addrinfo *ai_list, *ai_next;	/* ai_list: getaddrinfo's, to free */
+	struct addrinfo lit_ai;		/* a literal address: the one entry (conn.c) */
+	struct sockaddr_storage lit_addr;
 	uv_connect_t conn_req;
 	char     traddr[XP_TRADDR_MAX];	/* as given (no IPv6 brackets): resolved, named */
 	char     trsvcid[XP_TRSVCID_MAX];
