@@ -6,7 +6,10 @@
 #   2. trims (Dataset Management, Deallocate) of another range;
 #   3. two jobs in one process sharing one controller (thread=1, share=1),
 #      each writing and verifying its own range;
-#   4. a URI whose ':' are not escaped is refused with the hint to escape.
+#   4. a URI whose ':' are not escaped is refused with the hint to escape;
+#   5. a TLS PSK given as the job option tls_key against a second target
+#      that requires TLS: the engine reads the option for the size probe
+#      and again for the open, so it must still be the key the second time.
 # Fails on any fio error, any verify failure, or a job that moved fewer bytes
 # than asked. Skips (77) when the engine was not built (no fio source: see
 # scripts/fio-src) or fio is missing.
@@ -35,14 +38,15 @@ fio_env=
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-XXXXXX")
 tpid=
+tpid2=
 cleanup() {
-	if [ -n "$tpid" ]; then
-		kill "$tpid" 2>/dev/null
+	for p in $tpid $tpid2; do
+		kill "$p" 2>/dev/null
 		i=0
-		while kill -0 "$tpid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$tpid" 2>/dev/null
-		wait "$tpid" 2>/dev/null
-	fi
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -167,4 +171,42 @@ if timeout -k 5 60 env $fio_env fio --name=bad --ioengine=external:"$eng" \
 	fail "fio accepted a URI split at ':'"
 fi
 grep -q "write each ':' of the URI as" "$tmp/bad.out" || { cat "$tmp/bad.out"; fail "no hint to escape ':'"; }
+
+# 5. tls_key=: a target that requires TLS with this PSK (builds with OpenSSL).
+key='NVMeTLSkey-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:'
+"$target" -a 127.0.0.1 -p 0 -P 0 -n "$nqn" --tls required --tls-key "$key" ram:16M \
+	>"$tmp/tls-target.out" 2>"$tmp/tls-target.err" &
+tpid2=$!
+port2=
+i=0
+while [ $i -lt 100 ]; do
+	port2=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/tls-target.out")
+	[ -n "$port2" ] && break
+	kill -0 "$tpid2" 2>/dev/null || break
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -z "$port2" ] && grep -qi "without OpenSSL\|not built with TLS\|TLS support" "$tmp/tls-target.err"; then
+	echo "== tls_key: skipped (nvmf-target has no TLS: $(cat "$tmp/tls-target.err"))"
+else
+	[ -n "$port2" ] || { cat "$tmp/tls-target.err"; fail "the TLS target printed no listening line"; }
+	uri2="nvme+tcp\\://127.0.0.1\\:$port2/$(echo "$nqn" | sed 's/:/\\:/g')/1"
+	cat >"$tmp/tls.fio" <<JOB
+[global]
+ioengine=external:$eng
+filename=$uri2
+tls_key=$key
+bs=4k
+iodepth=8
+size=1m
+
+[tls-verify]
+rw=randwrite
+verify=crc32c
+do_verify=1
+verify_fatal=1
+JOB
+	run tls
+	[ "$(bytes tls read)" = 1048576 ] || fail "tls: read back $(bytes tls read) bytes, not 1 MiB"
+fi
 echo "PASS"
