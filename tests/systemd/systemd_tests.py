@@ -389,6 +389,9 @@ def restart_policy(a, tmp, name):
     for what, more, refused in (("an unknown option", {"NVMF_FUSE_ARGS": "--io-queues 2"}, True),
                                 ("a URI of another scheme", {"NVMF_URI": "nvme+rdma://x/" + NQN_A},
                                  True),
+                                ("a secret file not there (yet)",
+                                 {"NVMF_FUSE_ARGS": "--dhchap-secret-file " +
+                                  os.path.join(tmp, "no-such-secret")}, False),
                                 ("no target listening", {}, False)):
         e = dict(base, **more)
         argv = exec_start(a.unit, a.fuse, name, e)

@@ -279,8 +279,14 @@ static int read_secret_file(const char *label, const char *path, char *field, si
 	size_t n;
 	int r;
 
-	if (f == NULL)
-		return fail(err, errlen, EINVAL, "%s: %s: %s", label, path, strerror(errno));
+	if (f == NULL) {
+		int e = errno ? errno : EIO;
+
+		/* errno, not EINVAL: a file that is missing or unreadable now
+		 * may be there later (nvmf-fuse exits 1 for it, not 2, and
+		 * its unit retries). */
+		return fail(err, errlen, e, "%s: %s: %s", label, path, strerror(e));
+	}
 	/* Unbuffered: stdio's buffer would keep a copy of the secret, and
 	 * fclose() frees it unwiped. */
 	setvbuf(f, NULL, _IONBF, 0);

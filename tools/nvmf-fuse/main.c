@@ -528,8 +528,11 @@ int main(int argc, char *argv[])
 
 	r = fo_parse(argc, argv, &cfg, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "nvmf-fuse: %s\n", err);
-		return 2;
+		fprintf(stderr, "nvmf-fuse: %s\n", err[0] ? err : strerror(-r));
+		/* 2: the command line is wrong, and will be next time too
+		 * (nvmf-fuse@.service does not restart it); 1: what may pass,
+		 * such as a secret file not there yet, or memory. */
+		return r == -EINVAL ? 2 : 1;
 	}
 	if (r == FO_HELP) {
 		fo_usage(stdout, "nvmf-fuse");
