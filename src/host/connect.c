@@ -375,7 +375,6 @@ static void close_timer_closed(uv_handle_t *h)
 {
 	struct host_call *call = h->data;
 
-	free(h);
 	host_call_done(call, 0);
 }
 
@@ -414,12 +413,11 @@ static void close_all_fn(struct host_call *call)
 			host_req_fail(req, -ECANCELED, msg);
 		}
 	}
-	t = malloc(sizeof(*t));
-	if (!t) {
-		host_call_done(call, 0);
-		return;
-	}
-	/* Poll for the closes: on_closed arrives from the loop. */
+	/* Poll for the closes: on_closed arrives from the loop. The timer
+	 * is the controller's own: with none (out of memory) the call would
+	 * end before the queue pairs, which would then report on_closed to
+	 * a freed controller. */
+	t = &c->close_timer;
 	uv_timer_init(c->loop, t);
 	t->data = call;
 	call->arg = t;

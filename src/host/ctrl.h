@@ -171,6 +171,7 @@ struct nvmf_ctrl {
 	 * nothing may skip, never fail for want of one. One at a time. */
 	struct host_req call_req;
 	atomic_bool call_req_busy;
+	uv_timer_t close_timer;		/* close_all_fn's wait for the queue pairs */
 	int        in_cb;		/* > 0 while calling user code (loop mode) */
 
 	struct host_queue admin;

@@ -99,8 +99,11 @@ static struct host_req *pool_grow(struct host_req_pool *p)
 
 	do {
 		if (ci >= HOST_REQ_CHUNKS) {
-			atomic_fetch_add_explicit(&p->outside, 1, memory_order_relaxed);
-			return calloc(1, sizeof(struct host_req));
+			struct host_req *req = calloc(1, sizeof(struct host_req));
+
+			if (req)
+				atomic_fetch_add_explicit(&p->outside, 1, memory_order_relaxed);
+			return req;
 		}
 	} while (!atomic_compare_exchange_weak_explicit(&p->nr_chunks, &ci, ci + 1,
 							memory_order_relaxed,
