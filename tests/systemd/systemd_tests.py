@@ -375,7 +375,7 @@ def unit_values(unit, key):
     return out
 
 
-def restart_policy(a, tmp, name):
+def restart_policy(a, tmp, name, port):
     """nvmf-fuse@.service restarts on failure: a configuration nvmf-fuse
     refuses (its usage exit status) must be one RestartPreventExitStatus=
     names, or the unit retries it forever; a target that is not there yet
@@ -389,6 +389,9 @@ def restart_policy(a, tmp, name):
     for what, more, refused in (("an unknown option", {"NVMF_FUSE_ARGS": "--io-queues 2"}, True),
                                 ("a URI of another scheme", {"NVMF_URI": "nvme+rdma://x/" + NQN_A},
                                  True),
+                                ("a mount option FUSE refuses (once connected)",
+                                 {"NVMF_URI": "nvme+tcp://127.0.0.1:%d/%s" % (port, NQN_B),
+                                  "NVMF_FUSE_ARGS": "-o no_such_fuse_option"}, True),
                                 ("a secret file not there (yet)",
                                  {"NVMF_FUSE_ARGS": "--dhchap-secret-file " +
                                   os.path.join(tmp, "no-such-secret")}, False),
@@ -541,7 +544,7 @@ def t_autoconnect(a, tmp):
         if not a.unit or not a.fuse:
             log("note: no --unit/--fuse: the instance was not run")
             return
-        restart_policy(a, tmp, names[0])
+        restart_policy(a, tmp, names[0], t.port)
         if not os.path.exists("/dev/fuse") or os.geteuid() != 0:
             log("note: no /dev/fuse or not root: the instance was not run")
             return

@@ -47,25 +47,27 @@ struct startup {
 	bool made_mountpoint;
 };
 
-/* Report to the parent (or stderr) and close the pipe. The message is
- * escaped: the library's text may quote what the target sent. */
-static void report(struct startup *su, int ok, const char *raw)
+/* Report to the parent (or stderr) and close the pipe: status 0 (serving)
+ * or the exit status of a failed start (1, or 2 for options FUSE refused),
+ * one digit ahead of the message. The message is escaped: the library's
+ * text may quote what the target sent. */
+static void report(struct startup *su, int status, const char *raw)
 {
 	char msg[ERRLEN];
 
-	if (!ok)
+	if (status)
 		tc_escape(msg, sizeof(msg), raw);
 	if (su->ready_fd < 0) {
-		if (!ok)
+		if (status)
 			fprintf(stderr, "nvmf-fuse: %s\n", msg);
 		return;
 	}
-	if (ok) {
+	if (!status) {
 		if (write(su->ready_fd, "0", 1) != 1)
 			(void)0;	/* the parent is gone: nothing to tell */
 	} else {
 		char buf[ERRLEN + 2];
-		int n = snprintf(buf, sizeof(buf), "1%s", msg);
+		int n = snprintf(buf, sizeof(buf), "%d%s", status == 2 ? 2 : 1, msg);
 
 		if (write(su->ready_fd, buf, (size_t)n) != n)
 			(void)0;
@@ -89,17 +91,17 @@ static int parent_wait(pid_t child, int fd)
 	close(fd);
 	if (got > 0 && buf[0] == '0')
 		return 0;
-	if (got > 1) {
-		fprintf(stderr, "nvmf-fuse: %s\n", buf + 1);
-	} else {
+	if (got <= 1) {
 		fprintf(stderr, "nvmf-fuse: the server exited during start-up");
 		if (waitpid(child, &status, 0) == child && WIFSIGNALED(status))
 			fprintf(stderr, " (signal %d)", WTERMSIG(status));
 		fputc('\n', stderr);
 		return 1;
 	}
+	/* The child's exit status (report) comes first, then its message. */
+	fprintf(stderr, "nvmf-fuse: %s\n", buf + 1);
 	waitpid(child, &status, 0);
-	return 1;
+	return buf[0] == '2' ? 2 : 1;
 }
 
 /* Readiness for a service manager; a failure is logged, never fatal (the
@@ -430,13 +432,13 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	char err[ERRLEN] = "";
 	struct nf_ctx x;
 	bool mounted = false, handlers = false;
-	int r, rc = 1;
+	int r, rc = 1, fail = 1;
 
 	block_signals(true);
 	block_sigusr1();
 	signal(SIGPIPE, SIG_IGN);
 	if (ctx_init(&x, cfg) < 0) {
-		report(su, 0, "out of memory");
+		report(su, 1, "out of memory");
 		return 1;
 	}
 	r = nf_state_rundir(x.rundir, sizeof(x.rundir), err, sizeof(err));
@@ -448,8 +450,8 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		r = connect_ctrl(&x, err);
 	if (!r && (r = nf_io_init(&x)) < 0)
 		snprintf(err, sizeof(err), "out of memory");
-	if (!r)
-		r = make_session(&x, err);
+	if (!r && (r = make_session(&x, err)) == -EINVAL)
+		fail = 2;	/* FUSE refused the options: so would it next time */
 	if (!r) {
 		if (fuse_set_signal_handlers(x.se) < 0) {
 			snprintf(err, sizeof(err), "cannot install signal handlers");
@@ -477,10 +479,11 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-r));
-		report(su, 0, err);
+		report(su, fail, err);
+		rc = fail;
 		goto out;
 	}
-	report(su, 1, NULL);
+	report(su, 0, NULL);
 	notify_ready(&x);
 	if (!cfg->foreground) {
 		if (chdir("/") < 0)
