@@ -39,8 +39,9 @@ fio_env=
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-XXXXXX")
 tpid=
 tpid2=
+started_pid=
 cleanup() {
-	for p in $tpid $tpid2; do
+	for p in $tpid $tpid2 ${started_pid:-}; do
 		kill "$p" 2>/dev/null
 		i=0
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -59,17 +60,29 @@ fail() {
 }
 
 nqn=nqn.2014-08.org.libnvmf:fio-engine
-"$target" -a 127.0.0.1 -p 0 -P 0 -n "$nqn" ram:64M >"$tmp/target.out" 2>"$tmp/target.err" &
-tpid=$!
-port=
-i=0
-while [ $i -lt 100 ]; do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/target.out")
-	[ -n "$port" ] && break
-	kill -0 "$tpid" 2>/dev/null || break
-	sleep 0.1
-	i=$((i + 1))
-done
+
+# start_target NAME ARGS...: nvmf-target ARGS on a free loopback port, its
+# output in $tmp/NAME.out and .err; sets started_pid and started_port
+# (empty if it printed no listening line within 10 s).
+start_target() {
+	name=$1
+	shift
+	"$target" -a 127.0.0.1 -p 0 -P 0 -n "$nqn" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	started_pid=$!
+	started_port=
+	i=0
+	while [ $i -lt 100 ]; do
+		started_port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/$name.out")
+		[ -n "$started_port" ] && break
+		kill -0 "$started_pid" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+start_target target ram:64M
+tpid=$started_pid
+port=$started_port
 [ -n "$port" ] || { cat "$tmp/target.err"; fail "nvmf-target printed no listening line within 10 s"; }
 
 # fio splits filename= at every ':' not written '\:'.
@@ -174,18 +187,9 @@ grep -q "write each ':' of the URI as" "$tmp/bad.out" || { cat "$tmp/bad.out"; f
 
 # 5. tls_key=: a target that requires TLS with this PSK (builds with OpenSSL).
 key='NVMeTLSkey-1:01:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:'
-"$target" -a 127.0.0.1 -p 0 -P 0 -n "$nqn" --tls required --tls-key "$key" ram:16M \
-	>"$tmp/tls-target.out" 2>"$tmp/tls-target.err" &
-tpid2=$!
-port2=
-i=0
-while [ $i -lt 100 ]; do
-	port2=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/tls-target.out")
-	[ -n "$port2" ] && break
-	kill -0 "$tpid2" 2>/dev/null || break
-	sleep 0.1
-	i=$((i + 1))
-done
+start_target tls-target --tls required --tls-key "$key" ram:16M
+tpid2=$started_pid
+port2=$started_port
 if [ -z "$port2" ] && grep -qi "without OpenSSL\|not built with TLS\|TLS support" "$tmp/tls-target.err"; then
 	echo "== tls_key: skipped (nvmf-target has no TLS: $(cat "$tmp/tls-target.err"))"
 else

@@ -323,8 +323,10 @@ static int *int_field(int id, struct nvmf_opts *o)
 	}
 }
 
-int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
-		struct nvmf_opts *o, char *err, size_t errlen)
+/* tc_conn_set and tc_conn_set_value: argv says whether arg is the
+ * process's argv (a key there is warned about and overwritten). */
+static int conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters, bool argv,
+		    struct nvmf_opts *o, char *err, size_t errlen)
 {
 	char label[48];
 	uint64_t v;
@@ -380,11 +382,11 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 		o->tls_compat = true;
 		return 0;
 	case TC_CO_TLS_KEY:
-		return set_secret(label, arg, o->tls_key, sizeof(o->tls_key), true, err, errlen);
+		return set_secret(label, arg, o->tls_key, sizeof(o->tls_key), argv, err, errlen);
 	case TC_CO_DHCHAP_SECRET:
 	case TC_CO_DHCHAP_CTRL_SECRET:
 		return set_secret(label, arg, opt->id == TC_CO_DHCHAP_SECRET ? o->dhchap_secret
-			: o->dhchap_ctrl_secret, NVMF_DHCHAP_KEY_BUFSZ, true, err, errlen);
+			: o->dhchap_ctrl_secret, NVMF_DHCHAP_KEY_BUFSZ, argv, err, errlen);
 	case TC_CO_DHCHAP_SECRET_FILE:
 	case TC_CO_DHCHAP_CTRL_SECRET_FILE:
 		return read_secret_file(label, arg, opt->id == TC_CO_DHCHAP_SECRET_FILE
@@ -419,6 +421,18 @@ int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 	default:
 		return fail(err, errlen, EINVAL, "%s: not a connection option", label);
 	}
+}
+
+int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
+		struct nvmf_opts *o, char *err, size_t errlen)
+{
+	return conn_set(opt, arg, letters, true, o, err, errlen);
+}
+
+int tc_conn_set_value(const struct tc_conn_opt *opt, const char *arg, struct nvmf_opts *o,
+		      char *err, size_t errlen)
+{
+	return conn_set(opt, arg, false, false, o, err, errlen);
 }
 
 /* ---- Back to a command line --------------------------------------------------------- */

@@ -157,6 +157,13 @@ const char *tc_conn_label(const struct tc_conn_opt *opt, bool letters, char *buf
  */
 int tc_conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters,
 		struct nvmf_opts *o, char *err, size_t errlen);
+/*
+ * The same for a value that is not the process's argv (a fio job option,
+ * which is read again later): a key is copied as it is, with no warning
+ * about the command line and without overwriting arg. Long option labels.
+ */
+int tc_conn_set_value(const struct tc_conn_opt *opt, const char *arg, struct nvmf_opts *o,
+		      char *err, size_t errlen);
 
 /*
  * The options of set whose value in o differs from nvmf_opts_init()'s, as

@@ -2,9 +2,9 @@
  * The fio engine's connections: its options into struct nvmf_opts, and the
  * registry of connected controllers (nvmf_fio.h).
  *
- * The options go through tools/common's tc_conn_set(), so their ranges and
- * checks are those of nvmfctl and nvmf-fuse (nvme-cli's); only the label in
- * a message changes to the fio option's name.
+ * The options go through tools/common's tc_conn_set_value(), so their
+ * ranges and checks are those of nvmfctl and nvmf-fuse (nvme-cli's); only
+ * the label in a message changes to the fio option's name.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -90,7 +90,7 @@ static void relabel(char *msg, size_t len)
 	}
 }
 
-/* One option: tc_conn_set() with its message relabelled "option NAME: ...". */
+/* One option: tc_conn_set_value() with its message relabelled "option NAME: ...". */
 static int set_one(const char *name, int id, const char *arg, struct nvmf_opts *o, char *err,
 		   size_t errlen)
 {
@@ -102,23 +102,9 @@ static int set_one(const char *name, int id, const char *arg, struct nvmf_opts *
 	if (!opt)
 		return fail(err, errlen, EINVAL, "option %s: this libnvmf has no such option",
 			    name);
-	if (id == TC_CO_TLS_KEY || id == TC_CO_DHCHAP_SECRET || id == TC_CO_DHCHAP_CTRL_SECRET) {
-		/* tc_conn_set() takes a key's text for argv's and overwrites
-		 * it once copied; this text is fio's job option, read again
-		 * for the job's next file (and the size probe before the
-		 * open): tc_conn_set() gets a copy, wiped after. */
-		size_t n = strlen(arg);
-		char *copy = malloc(n + 1);
-
-		if (!copy)
-			return fail(err, errlen, ENOMEM, "option %s: out of memory", name);
-		memcpy(copy, arg, n + 1);
-		r = tc_conn_set(opt, copy, false, o, msg, sizeof(msg));
-		tc_wipe(copy, n + 1);
-		free(copy);
-	} else {
-		r = tc_conn_set(opt, arg, false, o, msg, sizeof(msg));
-	}
+	/* fio's job option, not argv: read again for the job's next file
+	 * (and the size probe before the open), so a key is not overwritten. */
+	r = tc_conn_set_value(opt, arg, o, msg, sizeof(msg));
 	if (r == 0)
 		return 0;
 	/* "--queue-size: 'x' is not..." -> "option queue_size: 'x' is not..." */
