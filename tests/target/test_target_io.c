@@ -8,11 +8,13 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -20,6 +22,7 @@
 #include <nvmf/endian.h>
 
 #include "th.h"
+#include "tcp/ctrl/conn.h"
 #include "tcp/ctrl/tcp_ctrl.h"
 
 static struct tf F;
@@ -591,6 +594,137 @@ static void test_many_hosts(void **state)
 	free(f);
 }
 
+/*
+ * What a read completed goes out before the next read, not once per loop
+ * turn (tcp/ctrl/conn.c, read_cb): that is what lets a host overlap its
+ * next commands with our work on the rest of a batch. With a 4 KiB staging
+ * buffer, a batch of in-capsule writes that is all in the socket before
+ * the target looks takes several reads in one loop turn; their responses
+ * must leave in more than one write (one write per turn makes one).
+ */
+#define BATCH     16
+#define BATCH_LEN 1024
+
+static atomic_int hold_started;
+
+static size_t queued_bytes(struct tf *f)
+{
+	size_t n = 0;
+
+	for (struct tcp_cconn *c = tcp_srv_of(f->srv)->conns; c; c = tcp_cconn_next(c)) {
+		uv_os_fd_t fd;
+		int k = 0;
+
+		if (uv_fileno((uv_handle_t *)&c->sock, &fd) == 0 && ioctl(fd, FIONREAD, &k) == 0 &&
+		    k > 0)
+			n += (size_t)k;
+	}
+	return n;
+}
+
+/* On the loop thread: no reading until the whole batch is in the socket
+ * (at most 10 s). */
+static void hold_loop(struct tf *f, void *arg)
+{
+	size_t want = *(size_t *)arg;
+
+	atomic_store(&hold_started, 1);
+	for (int i = 0; i < 10000 && queued_bytes(f) < want; i++)
+		usleep(1000);
+}
+
+struct hold_arg {
+	size_t want;
+};
+
+static void *hold_thread(void *arg)
+{
+	tf_call(&F, hold_loop, &((struct hold_arg *)arg)->want);
+	return NULL;
+}
+
+static void count_writes(struct tf *f, void *arg)
+{
+	uint64_t *n = arg;
+
+	*n = 0;
+	for (struct tcp_cconn *c = tcp_srv_of(f->srv)->conns; c; c = tcp_cconn_next(c))
+		*n += c->tx.writes;
+}
+
+static void test_flush_per_read(void **state)
+{
+	struct conn2 c;
+	struct th_cqe cqe;
+	struct hold_arg ha = { 0 };
+	uint8_t hdr[BATCH][TCP_PDU_HDR_BUF], sqe[64];
+	uint8_t *w = malloc(BATCH * BATCH_LEN), *r = malloc(BATCH_LEN);
+	size_t hl[BATCH];
+	uint64_t before, after;
+	pthread_t t;
+	int got = 0;
+
+	assert_non_null(w);
+	assert_non_null(r);
+	up(&c, false, false, 0, 0);
+	fill(w, BATCH * BATCH_LEN, 5);
+	for (int i = 0; i < BATCH; i++) {
+		th_sqe(sqe, NVMF_NVM_WRITE, 2);
+		sqe[1] = 0x40;
+		nvmf_put_le16(sqe + 2, (uint16_t)(2000 + i));
+		nvmf_put_le64(sqe + 40, (uint64_t)i * (BATCH_LEN >> SHIFT));
+		nvmf_put_le32(sqe + 48, (BATCH_LEN >> SHIFT) - 1);
+		nvmf_put_le32(sqe + 32, BATCH_LEN);
+		sqe[39] = NVMF_SGL_ID_ICD;
+		hl[i] = tcp_build_capsule_cmd(hdr[i], &c.q.p, sqe, BATCH_LEN);
+		ha.want += hl[i] + BATCH_LEN;
+	}
+	/* Bigger than four staging buffers, small enough for the socket. */
+	assert_true(ha.want > 4 * 4096 && ha.want < 32 * 1024);
+	tf_call(&F, count_writes, &before);
+	atomic_store(&hold_started, 0);
+	assert_int_equal(pthread_create(&t, NULL, hold_thread, &ha), 0);
+	for (int i = 0; i < 10000 && !atomic_load(&hold_started); i++)
+		usleep(1000);
+	assert_true(atomic_load(&hold_started));
+	for (int i = 0; i < BATCH; i++) {
+		assert_int_equal(th_send(&c.q, hdr[i], hl[i]), 0);
+		assert_int_equal(th_send(&c.q, w + (size_t)i * BATCH_LEN, BATCH_LEN), 0);
+	}
+	pthread_join(t, NULL);
+	while (got < BATCH) {
+		assert_int_equal(th_recv_pdu(&c.q), 0);
+		assert_int_equal(c.q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+		assert_int_equal(nvmf_get_le16(c.q.hdr.rsp.cqe + 14) >> 1, 0);
+		got++;
+	}
+	tf_call(&F, count_writes, &after);
+	assert_true(after - before >= 2);
+	assert_true(after - before <= BATCH);
+	for (int i = 0; i < BATCH; i++) {
+		assert_int_equal(th_read(&c.q, 2, (uint64_t)i * (BATCH_LEN >> SHIFT), BATCH_LEN >> SHIFT,
+					 r, BATCH_LEN, &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+		assert_memory_equal(r, w + (size_t)i * BATCH_LEN, BATCH_LEN);
+	}
+	down(&c);
+	free(w);
+	free(r);
+}
+
+static void small_stage(struct tf *f, void *arg)
+{
+	add_ro(f, arg);
+	f->lopts.tp.tcp.stage_size = 4096;	/* TCP_RX_STAGE_MIN */
+}
+
+static int setup_small_stage(void **state)
+{
+	SHIFT = 9;
+	tf_start(&F, 9, small_stage, NULL);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,5 +740,13 @@ int main(void)
 	int rc = cmocka_run_group_tests_name("512-byte blocks", tests, setup512, teardown);
 
 	rc |= cmocka_run_group_tests_name("4096-byte blocks", tests, setup4k, teardown);
+	{
+		const struct CMUnitTest staged[] = {
+			cmocka_unit_test(test_flush_per_read),
+		};
+
+		rc |= cmocka_run_group_tests_name("4 KiB staging buffer", staged, setup_small_stage,
+						  teardown);
+	}
 	return rc;
 }

@@ -126,6 +126,8 @@ struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io);
 void tcp_cconn_setup_deadline(struct tcp_cconn *c);
 void tcp_cconn_rx_result(struct tcp_cconn *c, int rc);
 void tcp_cconn_flush(struct tcp_cconn *c);
+/* A read was parsed (or input fed as one): send what it completed now. */
+void tcp_cconn_after_read(struct tcp_cconn *c);
 bool tcp_cconn_live(void *c);
 
 /* conn_mem.c: memory kept by the listener for reuse */

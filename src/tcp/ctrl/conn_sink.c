@@ -45,6 +45,7 @@ void tcp_cconn_input(struct tcp_cconn *c, const void *data, size_t n)
 		data = (const uint8_t *)data + len;
 		n -= len;
 		tcp_cconn_rx_result(c, tcp_rx_commit(&c->rx, len));
+		tcp_cconn_after_read(c);
 	}
 }
 

@@ -61,8 +61,9 @@ int  tcp_cconn_accept(struct tcp_srv *srv, uv_stream_t *server, bool io);
  * In-process seam (fuzzers, tests without sockets): a connection of
  * listener l with no socket. What it sends goes to sink (tcp/tx.h; a batch
  * is in flight until tcp_tx_sink_done(tcp_cconn_tx(c), status)); what the
- * host sends is fed with tcp_cconn_input(), as reads would bring it. The
- * listener's uv_check flushes it on each loop turn; tcp_cconn_close() ends
+ * host sends is fed with tcp_cconn_input(), as reads would bring it (and
+ * what each piece completed is sent, as after a read). The listener's
+ * uv_check flushes it on each loop turn too; tcp_cconn_close() ends
  * it. Plaintext listeners only: 0, -EINVAL or -ENOMEM.
  */
 int  tcp_cconn_open_sink(struct xp_listener *l, bool io, tcp_tx_sink_fn sink, void *arg,
