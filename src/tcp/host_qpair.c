@@ -457,6 +457,8 @@ static void hq_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		tcp_host_tls_input(hq, buf->base, (size_t)nread);
 	else
 		tcp_host_rx_result(hq, tcp_rx_commit(&hq->rx, (size_t)nread));
+	if (hq_live(hq))
+		tcp_host_tx_after_read(hq);
 }
 
 static void hq_icreq_written(uv_write_t *wr, int status)

@@ -141,6 +141,8 @@ void tcp_host_tx_close(struct tcp_host_qpair *hq);
 /* Queue req's PDUs (its capsule, or the H2CData an R2T asked for). */
 void tcp_host_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
 void tcp_host_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req);
+/* A read was parsed: send what its completions submitted now. */
+void tcp_host_tx_after_read(struct tcp_host_qpair *hq);
 
 /* host_tls.c */
 /* At connect: the TLS PSK and identity from the options, into hq->psk.

@@ -3,11 +3,12 @@
  * controller role).
  *
  * Submitting only queues the request. A uv_prepare handle, run just before
- * the loop polls, flushes the queue: one socket write carries every command
- * capsule and H2CData PDU (NVMe/TCP 1.0, 3.6.2.6, 3.6.2.8) queued
- * meanwhile, the data straight from the callers' buffers (offered to the
- * socket at once; what it does not take goes on with uv_write, and nothing
- * more is written until that ends).
+ * the loop polls, flushes the queue, and so does the end of each read
+ * (tcp_host_tx_after_read), for what its completions submitted: one socket
+ * write carries every command capsule and H2CData PDU (NVMe/TCP 1.0,
+ * 3.6.2.6, 3.6.2.8) queued meanwhile, the data straight from the callers'
+ * buffers (offered to the socket at once; what it does not take goes on
+ * with uv_write, and nothing more is written until that ends).
  *
  * Buffer lifetime: a command whose data is referenced by the write in
  * flight is not completed until that write is done, even if the controller
@@ -182,6 +183,20 @@ void tcp_host_tx_enqueue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
 void tcp_host_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
 {
 	tcp_tx_dequeue(&hq->tx, &req->txi);
+}
+
+/*
+ * What the completions of one read submitted goes out at once rather than
+ * from the prepare handle after the last read of the loop turn: with a
+ * queue's worth of responses arriving in several reads, the controller
+ * gets the first new commands while we still parse the rest, so both
+ * sides work at once instead of taking turns (the controller side does
+ * the same, tcp/ctrl/conn.c read_cb). At most one write per read.
+ */
+void tcp_host_tx_after_read(struct tcp_host_qpair *hq)
+{
+	if (hq->tx.head != NULL && !hq->tx.inflight)
+		hq_tx_flush(hq);
 }
 
 static void hq_tx_flush(struct tcp_host_qpair *hq)

@@ -6,13 +6,13 @@
  * Whoever has PDUs to send (a host request with a capsule or H2CData, a
  * controller request with an R2T, data and a response, the connection's own
  * ICResp or TermReq) queues an item. tcp_tx_flush(), which the role calls
- * once per loop turn, asks the role to emit each queued item in turn into a
- * batch: headers and digests are copied into the connection's arena, data is
- * referenced where it lies (the caller's buffer, the namespace buffer), so a
- * batch is one iovec list and one socket write. An item that does not fit waits
- * for the next batch. While a write is in flight nothing more is written:
+ * after each read and once per loop turn, asks the role to emit each queued
+ * item in turn into a batch: headers and digests are copied into the
+ * connection's arena, data is referenced where it lies (the caller's
+ * buffer, the namespace buffer), so a batch is one iovec list and one
+ * socket write. An item that does not fit waits for the next batch. While a write is in flight nothing more is written:
  * new items gather for the next one, so under load there is one write per
- * loop turn, not per PDU.
+ * read or loop turn, not per PDU.
  *
  * Buffer lifetime: data referenced by the write in flight must stay valid
  * until it ends. An owner that pushes data records tcp_tx_batch() with it;

@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "transport/harness.h"
+#include "tcp/host_qpair.h"
 
 static uint8_t *buf_new(size_t n)
 {
@@ -182,6 +185,118 @@ static void many_in_flight(void **state)
 	free(buf);
 }
 
+/*
+ * Commands that completions submit leave after the read that completed
+ * them (tcp/host_send.c, tcp_host_tx_after_read), not from the prepare
+ * handle at the next loop turn: the controller gets the first new commands
+ * while the rest of a batch of responses is still being parsed. 16 reads
+ * are answered while the loop does not run; one loop turn then parses all
+ * the answers (more than one read's worth), and the 16 reads their
+ * callbacks submit must already have gone out in that turn, in more than
+ * one write (from the prepare handle they would leave in one, a turn later).
+ */
+struct resub {
+	struct th *t;
+	uint8_t   *buf;
+	int        first_done, second_done, second_failed;
+	bool       all_done;
+	struct xp_cmd next;
+};
+
+static void resub_second_cb(struct xp_qpair *qp, const struct xp_cpl *cpl, int status, void *arg)
+{
+	struct resub *r = arg;
+
+	(void)qp;
+	(void)cpl;
+	if (status != 0)
+		r->second_failed++;
+	r->all_done = ++r->second_done == 16;
+}
+
+static void resub_first_cb(struct xp_qpair *qp, const struct xp_cpl *cpl, int status, void *arg)
+{
+	struct resub *r = arg;
+
+	(void)cpl;
+	assert_int_equal(status, 0);
+	r->first_done++;
+	assert_int_equal(xp_submit(qp, &r->next), 0);
+}
+
+static size_t socket_queued(struct th *t)
+{
+	struct tcp_host_qpair *hq = (struct tcp_host_qpair *)(void *)t->qp;
+	uv_os_fd_t fd;
+	int k = 0;
+
+	if (uv_fileno((uv_handle_t *)&hq->tcp, &fd) != 0 || ioctl(fd, FIONREAD, &k) != 0 || k < 0)
+		return 0;
+	return (size_t)k;
+}
+
+static void resubmit_per_read(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_GOOD };
+	struct xp_qpair_opts qo = th_qopts();
+	enum { N = 16 };
+	uint8_t *buf = buf_new(2 * N * 4096);
+	struct xp_cmd c[N];
+	struct xp_stats st;
+	struct resub r = { 0 };
+	struct th t;
+	uint64_t writes;
+	size_t q = 0;
+
+	(void)state;
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	r.t = &t;
+	r.buf = buf;
+	for (int i = 0; i < N; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].sqe.opcode = NVMF_NVM_READ;
+		c[i].sqe.nsid = nvmf_htole32(1);
+		c[i].sqe.cdw10 = nvmf_htole32((uint32_t)i * 8);
+		c[i].sqe.cdw12 = nvmf_htole32(8 - 1);
+		c[i].buf = buf + (size_t)i * 4096;
+		c[i].len = 4096;
+		c[i].dir = XP_DIR_C2H;
+		c[i].cb = resub_first_cb;
+		c[i].arg = &r;
+	}
+	/* Every first command's callback submits the same second one (the
+	 * queue pair copies the command at submission). */
+	r.next = c[0];
+	r.next.buf = buf + (size_t)N * 4096;
+	r.next.cb = resub_second_cb;
+	for (int i = 0; i < N; i++)
+		assert_int_equal(xp_submit(t.qp, &c[i]), 0);
+	/* Sent without a loop turn (which could already read answers); then
+	 * the answers pile up in the socket. */
+	tcp_host_tx_after_read((struct tcp_host_qpair *)(void *)t.qp);
+	xp_qpair_get_stats(t.qp, &st);
+	assert_int_equal(st.writes, 1);
+	assert_int_equal(r.first_done, 0);
+	/* Each answer: C2HData header, 4 KiB, CapsuleResp (no digests). More
+	 * than the receive staging buffer, so it takes more than one read. */
+	assert_true((size_t)N * (24 + 4096 + 24) > TCP_HOST_RX_STAGE);
+	for (int i = 0; i < 10000 && (q = socket_queued(&t)) < (size_t)N * (24 + 4096 + 24); i++)
+		usleep(1000);
+	assert_int_equal(q, (size_t)N * (24 + 4096 + 24));
+	writes = st.writes;
+	uv_run(&t.loop, UV_RUN_NOWAIT);
+	xp_qpair_get_stats(t.qp, &st);
+	assert_int_equal(r.first_done, N);
+	assert_true(st.writes - writes >= 2);
+	th_wait(&t, &r.all_done);
+	assert_int_equal(r.second_done, N);
+	assert_int_equal(r.second_failed, 0);
+	assert_true(th_pattern_ok(buf, 0, N * 4096));
+	assert_true(th_pattern_ok(buf + N * 4096, 0, 4096));
+	th_teardown(&t);
+	free(buf);
+}
+
 /* More capsules than one batch holds: several writes, all delivered. */
 static void batch_overflow(void **state)
 {
@@ -343,6 +458,7 @@ int main(void)
 		cmocka_unit_test(multi_pdu_read),
 		cmocka_unit_test(large_read),
 		cmocka_unit_test(many_in_flight),
+		cmocka_unit_test(resubmit_per_read),
 		cmocka_unit_test(batch_overflow),
 		cmocka_unit_test(mixed_writes_in_flight),
 		cmocka_unit_test(success_flag_read),
