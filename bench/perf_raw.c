@@ -33,8 +33,9 @@
  * and nvmf-target every connection from one, so here one client thread
  * drives all the connections with poll() and non-blocking sockets, and
  * the server is one poll() thread in another process. Writes are batched
- * with writev() and reads land directly in the payload buffer, as the
- * library does, so the bound is not lowered by naive system calls.
+ * with writev(), what a read completed is sent before the next read, and
+ * reads land directly in the payload buffer, as the library does, so the
+ * bound is not lowered by naive system calls.
  */
 
 #define RAW_MAGIC   0x4e564d46u	/* "NVMF" */
@@ -207,11 +208,18 @@ typedef int (*raw_msg_cb)(struct raw_conn *c, const struct raw_hdr *h, void *arg
 /*
  * Receive what the socket has and call cb for every complete message
  * (header plus payload): 1 if bytes arrived, 0 if none, -errno on error
- * or end of stream.
+ * or end of stream. It also ends with RAW_MORE when it is about to read
+ * again while messages that this call's messages made are queued (a
+ * server's answers, a client's next requests): the caller sends them and
+ * calls again. libnvmf sends what each read completed on both sides
+ * (tcp/ctrl/conn.c read_cb, tcp/host_send.c tcp_host_tx_after_read), so
+ * the bound gets the same overlap.
  */
+#define RAW_MORE 2
+
 static int raw_receive(struct raw_conn *c, raw_msg_cb cb, void *arg)
 {
-	int progress = 0;
+	int progress = 0, done = 0;
 	bool drained = false;	/* the last read came back short: the socket is empty */
 
 	for (;;) {
@@ -240,7 +248,7 @@ static int raw_receive(struct raw_conn *c, raw_msg_cb cb, void *arg)
 					c->rx_cap = c->rh.len;
 				}
 				if (!c->in_payload) {
-					int e = cb(c, &c->rh, arg);
+					int e = (done++, cb(c, &c->rh, arg));
 
 					if (e < 0)
 						return e;
@@ -252,6 +260,8 @@ static int raw_receive(struct raw_conn *c, raw_msg_cb cb, void *arg)
 			 * means drained, poll() says when more arrives). */
 			if (drained)
 				return progress;
+			if (done && c->tx_n)
+				return RAW_MORE;
 			memmove(c->stage, c->stage + c->s_beg, c->s_end - c->s_beg);
 			c->s_end -= c->s_beg;
 			c->s_beg = 0;
@@ -281,6 +291,8 @@ static int raw_receive(struct raw_conn *c, raw_msg_cb cb, void *arg)
 
 				if (drained)
 					return progress;
+				if (done && c->tx_n)
+					return RAW_MORE;
 				c->s_beg = c->s_end = 0;
 				r = readv(c->fd, iov, 2);
 				drained = r >= 0 && (size_t)r < want + c->ahead;
@@ -296,7 +308,7 @@ static int raw_receive(struct raw_conn *c, raw_msg_cb cb, void *arg)
 				int e;
 
 				c->in_payload = false;
-				e = cb(c, &c->rh, arg);
+				e = (done++, cb(c, &c->rh, arg));
 				if (e < 0)
 					return e;
 			}
@@ -317,7 +329,7 @@ check:
 			int e;
 
 			c->in_payload = false;
-			e = cb(c, &c->rh, arg);
+			e = (done++, cb(c, &c->rh, arg));
 			if (e < 0)
 				return e;
 		}
@@ -406,10 +418,14 @@ static int raw_serve(int lfd)
 		}
 		for (int i = n - 1; i >= 0; i--) {
 			struct raw_conn *c = &conns[i];
+			int r;
 
 			if (!pfd[i + 1].revents)
 				continue;
-			if (raw_receive(c, raw_serve_msg, NULL) < 0 || raw_flush(c) < 0) {
+			while ((r = raw_receive(c, raw_serve_msg, NULL)) == RAW_MORE &&
+			       (r = raw_flush(c)) == 0)
+				;
+			if (r < 0 || raw_flush(c) < 0) {
 				/* A client that leaves or misbehaves loses only its
 				 * own connection. */
 				raw_conn_free(c);
@@ -548,7 +564,9 @@ static int raw_drive(const struct opts *o, int port, struct raw_run *run, uint64
 		}
 		for (int i = 0; i < nc && !rc; i++) {
 			if (pfd[i].revents) {
-				r = raw_receive(&conns[i], raw_complete, run);
+				while ((r = raw_receive(&conns[i], raw_complete, run)) == RAW_MORE &&
+				       (rc = raw_flush(&conns[i])) == 0)
+					last = perf_now_ns();
 				if (r < 0)
 					rc = r;
 				else if (r > 0)
