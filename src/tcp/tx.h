@@ -10,9 +10,10 @@
  * item in turn into a batch: headers and digests are copied into the
  * connection's arena, data is referenced where it lies (the caller's
  * buffer, the namespace buffer), so a batch is one iovec list and one
- * socket write. An item that does not fit waits for the next batch. While a write is in flight nothing more is written:
- * new items gather for the next one, so under load there is one write per
- * read or loop turn, not per PDU.
+ * socket write. An item that does not fit waits for the next batch. While
+ * a write is in flight nothing more is written: new items gather for the
+ * next one, so under load there is one write per read or loop turn, not
+ * per PDU.
  *
  * Buffer lifetime: data referenced by the write in flight must stay valid
  * until it ends. An owner that pushes data records tcp_tx_batch() with it;
