@@ -264,6 +264,8 @@ static bool feed(struct tcp_host_qpair *hq, const uint8_t *p, size_t n)
 		p += len;
 		n -= len;
 		tcp_host_rx_result(hq, tcp_rx_commit(&hq->rx, len));
+		if (tcp_host_live(hq))
+			tcp_host_tx_after_read(hq);
 	}
 	return true;
 }

@@ -191,7 +191,8 @@ void tcp_host_tx_dequeue(struct tcp_host_qpair *hq, struct tcp_host_req *req)
  * queue's worth of responses arriving in several reads, the controller
  * gets the first new commands while we still parse the rest, so both
  * sides work at once instead of taking turns (the controller side does
- * the same, tcp/ctrl/conn.c read_cb). At most one write per read.
+ * the same, tcp/ctrl/conn.c read_cb). One batch per read, more while the
+ * socket takes each one whole.
  */
 void tcp_host_tx_after_read(struct tcp_host_qpair *hq)
 {

@@ -394,7 +394,7 @@ int xp_qpair_connect(struct xp_qpair *qp, const char *traddr, const char *trsvci
  * Submit a command. Its PDU is queued and sent, gathered with every other
  * PDU queued in the same loop turn, by one socket write made from a
  * uv_prepare handle (so just before the loop polls), or, when submitted
- * from a completion callback, right after the read that completed it.
+ * from a completion callback that a read ran, right after that read.
  *
  * Timeouts: when a command's timeout expires it completes with -ETIMEDOUT
  * and the queue pair fails (on_lost(-ETIMEDOUT)); the others complete with

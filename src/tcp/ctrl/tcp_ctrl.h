@@ -26,7 +26,8 @@ struct tcp_srv {
 	struct tcp_listener *listeners;
 	struct tcp_cconn *conns;
 	unsigned nconns;
-	uv_check_t flush;	/* sends what each loop turn queued, one write per connection */
+	uv_check_t flush;	/* sends what a loop turn queued outside a read (a
+				 * read sends its own: tcp_cconn_after_read) */
 	bool     closing;
 	bool     flush_closed;
 	uint64_t accepted, refused;
