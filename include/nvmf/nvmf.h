@@ -41,8 +41,9 @@
  *    submits to one controller reach its queues in the order submitted
  *    (they may complete in any order, as NVMe allows); nothing orders
  *    commands of different controllers or different submitting threads.
- *    Callbacks: a command's completion callback, its free hook, and the
- *    controller's event callbacks run on the controller's I/O thread, one
+ *    Callbacks: a command's completion callback, its free hook, the
+ *    controller's event callbacks and its descriptor watches' callbacks
+ *    (nvmf_watch_fd()) run on the controller's I/O thread, one
  *    at a time (never two of the same controller at once, and never
  *    concurrently with another controller's on the same thread). They must
  *    not block, and must not make synchronous calls to any controller:
@@ -724,6 +725,37 @@ NVMF_API int64_t nvmf_aio_set_features(struct nvmf_ctrl *c, uint8_t fid, uint32_
 
 /* Commands submitted and not yet completed (any thread; approximate). */
 NVMF_API unsigned nvmf_aio_in_flight(struct nvmf_ctrl *c);
+
+/* ---- Watching a descriptor (since 0.6) -------------------------------------- */
+/*
+ * An application that takes its work from a descriptor (a FUSE device, a
+ * socket, a pipe) can have the controller's thread watch it: cb(user, fd)
+ * runs on the controller's I/O thread (or the caller's loop) whenever fd is
+ * readable, and the commands it submits leave with that loop turn's others,
+ * without the hand-over to another thread and its wake-up that a submission
+ * from the application's own thread costs. cb runs as a completion callback
+ * does (THREADING): it must not block and may submit asynchronous commands.
+ * It is called again while fd stays readable (level-triggered): it may read
+ * a bounded batch and leave the rest for the next call. If polling fd
+ * fails (an error or hang-up on it), cb is called once more and fd is then
+ * no longer polled, though still watched until nvmf_unwatch_fd(): the
+ * application's read tells it what happened.
+ *
+ * nvmf_watch_fd() makes fd non-blocking; -EEXIST if fd is watched already,
+ * -EPERM for a descriptor that cannot be polled (a regular file), -EBADF for
+ * one that is not open, -ESHUTDOWN once nvmf_disconnect() has started.
+ * nvmf_unwatch_fd() stops watching fd (-ENOENT if it is not watched): when
+ * it returns, cb is not running on another thread and will not be called
+ * again, and the application may close fd. Both may be called from any
+ * thread and from the callbacks run by the controller's own thread (cb
+ * itself too), where they take effect at once; from a callback on another
+ * I/O thread they fail with -EDEADLK, as synchronous calls do.
+ * nvmf_disconnect() stops every watch when it closes the queues; the
+ * library never closes fd.
+ */
+typedef void (*nvmf_fd_cb)(void *user, int fd);
+NVMF_API int nvmf_watch_fd(struct nvmf_ctrl *c, int fd, nvmf_fd_cb cb, void *user);
+NVMF_API int nvmf_unwatch_fd(struct nvmf_ctrl *c, int fd);
 
 /* ---- Synchronous commands -------------------------------------------------- */
 /* Same semantics; return 0 or a negative errno. cpl (may be NULL) receives

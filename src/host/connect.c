@@ -396,6 +396,9 @@ static void close_all_fn(struct host_call *call)
 
 	c->stopping = true;
 	host_state_set(c, NVMF_CTRL_DELETING);
+	/* Nothing more read for the application: what its watch callbacks
+	 * would submit now could only be canceled. */
+	host_watch_close_all(c);
 	host_ka_stop(c);
 	host_bringup_abort(c);
 	host_queues_close_all(c, -ECANCELED, NULL);

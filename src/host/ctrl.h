@@ -22,7 +22,8 @@
  * (queue pair slots), bringup.c (the connect sequence), state.c (the state
  * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
  * aer.c (asynchronous events), keepalive.c, cmds.c (the command API),
- * reqpool.c (the pool the requests come from: no allocation per command).
+ * reqpool.c (the pool the requests come from: no allocation per command),
+ * watch.c (application descriptors read on the loop: nvmf_watch_fd()).
  */
 #ifndef NVMF_HOST_CTRL_H
 #define NVMF_HOST_CTRL_H
@@ -39,6 +40,7 @@
 #define HOST_MSG_MAX 512
 
 struct host_call;
+struct host_watch;
 typedef void (*host_call_fn)(struct host_call *call);
 
 /* A synchronous operation executed on the loop thread. */
@@ -256,6 +258,8 @@ struct nvmf_ctrl {
 	/* I/O held through an outage, in submission (cookie) order. */
 	struct host_req *held, *held_last;
 	atomic_uint nr_held;		/* read by nvmf_ctrl_get_state() */
+
+	struct host_watch *watches;	/* watch.c (loop thread) */
 };
 
 /* ---- iopool.c --------------------------------------------------------------- */
@@ -276,6 +280,9 @@ bool host_on_loop_thread(struct nvmf_ctrl *c);
 void host_loop_drain(struct host_loop *hl);
 /* Close a handle of c's (loop thread); host_loop_stop waits for it. */
 void host_close_handle(struct nvmf_ctrl *c, uv_handle_t *h);
+/* The close callback's part for a handle closed with another callback:
+ * counted in c->closing before uv_close(). */
+void host_handle_closed(struct nvmf_ctrl *c);
 /* Close c's timers: counted in c->closing. */
 void host_close_timers(struct nvmf_ctrl *c);
 /* Run fn on the loop thread and wait for host_call_done(). */
@@ -285,6 +292,10 @@ void host_call_done(struct host_call *call, int result);
 void host_call_fail(struct host_call *call, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void host_inbox_push(struct nvmf_ctrl *c, struct host_req *req);
+
+/* ---- watch.c ---------------------------------------------------------------- */
+/* Stop watching every descriptor (loop thread; at disconnect). */
+void host_watch_close_all(struct nvmf_ctrl *c);
 
 /* ---- reqpool.c ------------------------------------------------------------- */
 /* A zeroed request from c's pool (any thread), or NULL (out of memory). */

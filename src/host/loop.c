@@ -26,16 +26,19 @@ bool host_on_loop_thread(struct nvmf_ctrl *c)
  * libuv's last use of its handle, so the call that stops the controller
  * finishes in the last one.
  */
-static void handle_closed(uv_handle_t *h)
+void host_handle_closed(struct nvmf_ctrl *c)
 {
-	struct nvmf_ctrl *c = h->data;
-
 	if (--c->closing == 0 && c->stop_call) {
 		struct host_call *call = c->stop_call;
 
 		c->stop_call = NULL;
 		host_call_done(call, 0);
 	}
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	host_handle_closed(h->data);
 }
 
 void host_close_handle(struct nvmf_ctrl *c, uv_handle_t *h)
