@@ -5,15 +5,16 @@
  * library creates its I/O thread (threads do not survive fork), and the
  * parent waits on a pipe until the child reports that the mount serves or
  * why it could not; so `nvmf-fuse ... && use-the-files` works and failures
- * reach the terminal. SIGINT, SIGTERM and SIGHUP are blocked in every
- * thread but the main one, where libfuse's handlers end the session loop;
- * `fusermount3 -u` ends it too. Shutdown then waits for the answers of
+ * reach the terminal. The library's I/O thread serves the FUSE session
+ * (session.c); SIGINT, SIGTERM and SIGHUP, blocked in every thread, end it
+ * through the main thread's sigwait(), and `fusermount3 -u` ends it too.
+ * Shutdown then stops reading requests, waits for the answers of
  * requests still in flight, flushes volatile write caches, unmounts, shuts
  * the controller down (CC.SHN, NVMe Base 2.0, 3.6.2) and exits 0.
  *
  * Under systemd (Type=notify, with -f) it tells the service manager
  * READY=1 once the mount serves, where it would tell the parent, and
- * STOPPING=1 when the session loop ends (tools/common/sdnotify.h).
+ * STOPPING=1 when the session ends (tools/common/sdnotify.h).
  *
  * SIGUSR1 asks for a reconnect now (nvmf_reconnect(): a live connection is
  * made again, one waiting for its next attempt tries at once, one given up
@@ -123,17 +124,6 @@ static void notify_ready(const struct nf_ctx *x)
 	snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %s on %s as %s", uri,
 		 x->mountpoint, x->name);
 	notify(state);
-}
-
-static void block_signals(bool block)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
 }
 
 /* SIGUSR1, blocked in every thread for good (before any thread starts):
@@ -382,59 +372,15 @@ static void detach_stdio(void)
 		close(fd);
 }
 
-/*
- * libfuse's worker threads. Ours never wait for the network (op.c answers
- * from the library's I/O thread) nor for long on a lock, so few suffice;
- * more cost time: the kernel wakes an idle worker for every request it
- * queues, and with many idle ones each request of a deep queue goes to a
- * thread that must be scheduled in, where one already running would have
- * read the next request at once. Measured with fio at 4 KiB random read
- * QD32 against 10 threads (libfuse's default): 2 threads use a quarter
- * less CPU per request and serve a fifth more IOPS, 1 thread a little
- * more still, at the cost of one stalled request (a slow lookup) holding
- * up all the others. Each worker reads its own clone of the /dev/fuse
- * descriptor (clone_fd): its requests are answered on that descriptor, not
- * on one shared by all. Idle workers are kept, not ended and restarted.
- */
-#define NF_FUSE_THREADS 2
-
-#if FUSE_USE_VERSION >= 312
-static int run_loop(struct nf_ctx *x)
-{
-	struct fuse_loop_config *lc = fuse_loop_cfg_create();
-	int r;
-
-	if (!lc) {
-		fprintf(stderr, "nvmf-fuse: out of memory for the FUSE loop\n");
-		return -1;
-	}
-	fuse_loop_cfg_set_clone_fd(lc, 1);
-	fuse_loop_cfg_set_max_threads(lc, NF_FUSE_THREADS);
-	fuse_loop_cfg_set_idle_threads(lc, NF_FUSE_THREADS);
-	r = fuse_session_loop_mt(x->se, lc);
-	fuse_loop_cfg_destroy(lc);
-	return r;
-}
-#else
-/* libfuse before 3.12: no thread limit to set (it starts up to 10). API
- * 32's caller-owned configuration (API 31's wrapper leaks one). */
-static int run_loop(struct nf_ctx *x)
-{
-	struct fuse_loop_config lc = { .clone_fd = 1, .max_idle_threads = NF_FUSE_THREADS };
-
-	return fuse_session_loop_mt(x->se, &lc);
-}
-#endif
-
 /* The server proper: in the child, or in the only process with -f. */
 static int serve(struct fo_config *cfg, struct startup *su)
 {
 	char err[ERRLEN] = "";
 	struct nf_ctx x;
-	bool mounted = false, handlers = false;
+	bool mounted = false;
 	int r, rc = 1, fail = 1;
 
-	block_signals(true);
+	nf_session_block_signals();
 	block_sigusr1();
 	signal(SIGPIPE, SIG_IGN);
 	if (ctx_init(&x, cfg) < 0) {
@@ -452,14 +398,6 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		snprintf(err, sizeof(err), "out of memory");
 	if (!r && (r = make_session(&x, err)) == -EINVAL)
 		fail = 2;	/* FUSE refused the options: so would it next time */
-	if (!r) {
-		if (fuse_set_signal_handlers(x.se) < 0) {
-			snprintf(err, sizeof(err), "cannot install signal handlers");
-			r = -EINVAL;
-		} else {
-			handlers = true;
-		}
-	}
 	if (!r) {
 		if (fuse_session_mount(x.se, x.mountpoint) < 0) {
 			snprintf(err, sizeof(err), "cannot mount on %.400s (see above)", x.mountpoint);
@@ -490,27 +428,30 @@ static int serve(struct fo_config *cfg, struct startup *su)
 			(void)0;
 		detach_stdio();
 	}
-	block_signals(false);
-	r = run_loop(&x);
+	r = nf_session_start(&x);
+	if (r < 0)
+		fprintf(stderr, "nvmf-fuse: cannot serve %s: %s\n", x.mountpoint, nvmf_get_error());
+	else
+		r = nf_session_wait(&x);
 	notify("STOPPING=1");
-	block_signals(true);
+	nf_session_stop(&x);
 	rc = r < 0 ? 1 : 0;
 	/* Requests already taken from the kernel still get their answer. */
 	if (nf_ops_drain(&x, cfg->nv.io_timeout + 5) < 0)
 		fprintf(stderr, "nvmf-fuse: requests still unanswered at shutdown\n");
 	flush_at_exit(&x);
 out:
+	nf_session_stop(&x);
 	sig_thread_stop(&x);
 	nf_ns_thread_stop(&x);
 	if (mounted)
 		fuse_session_unmount(x.se);
-	if (handlers)
-		fuse_remove_signal_handlers(x.se);
 	if (x.ctrl && nvmf_disconnect(x.ctrl) < 0 && rc == 0)
 		fprintf(stderr, "nvmf-fuse: controller shutdown: %s\n", nvmf_get_error());
 	x.ctrl = NULL;
 	if (x.se)
 		fuse_session_destroy(x.se);
+	nf_session_fini(&x);
 	nf_io_fini(&x);
 	nf_state_remove(&x);
 	if (cfg->pidfile && mounted)

@@ -17,8 +17,9 @@
 #ifndef NVMF_FUSE_H
 #define NVMF_FUSE_H
 
-/* 312 where the build finds libfuse 3.12 or later (CMakeLists.txt): its loop
- * configuration sets the number of worker threads. */
+/* libfuse 3.2's API: the low-level session calls session.c drives by hand
+ * (fuse_session_receive_buf(), fuse_session_process_buf()) are in every
+ * libfuse 3. */
 #ifndef FUSE_USE_VERSION
 #define FUSE_USE_VERSION 32
 #endif
@@ -130,6 +131,14 @@ struct nf_ctx {
 	bool                 sig_started;
 	atomic_bool          sig_stop;
 
+	/* The FUSE session, read on the library's I/O thread (session.c). */
+	pthread_t            main_thread;	/* woken by SIGUSR2 when it ends */
+	int                  session_fd;	/* /dev/fuse */
+	bool                 session_watched;	/* main thread only */
+	struct fuse_buf      session_buf;	/* I/O thread only */
+	atomic_bool          session_done;	/* ended on the I/O thread */
+	atomic_int           session_err;	/* 0, or why reading failed */
+
 	/* The data path (op.c). */
 	struct nf_engine     eng;
 
@@ -158,6 +167,19 @@ int  nf_ns_thread_start(struct nf_ctx *x);
 void nf_ns_thread_stop(struct nf_ctx *x);
 void nf_ns_free(struct nf_ctx *x);
 void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st);
+
+/* session.c: the FUSE session served from the library's I/O thread. */
+/* SIGINT, SIGTERM, SIGHUP and SIGUSR2 blocked (before any thread starts:
+ * only nf_session_wait() takes them). */
+void nf_session_block_signals(void);
+/* Have the I/O thread read /dev/fuse (mounted already); 0 or -errno. */
+int  nf_session_start(struct nf_ctx *x);
+/* Wait for a signal or the end of the session; 0 or why reading failed. */
+int  nf_session_wait(struct nf_ctx *x);
+/* Stop reading requests (main thread); the replies of those taken go on. */
+void nf_session_stop(struct nf_ctx *x);
+/* Free the request buffer, once stopped. */
+void nf_session_fini(struct nf_ctx *x);
 
 /* fs.c: the FUSE operations table. */
 extern const struct fuse_lowlevel_ops nf_ops;

@@ -6,9 +6,10 @@
  * block range) that is cut into commands no larger than the controller's
  * transfer limit (MDTS, NVMe Base 2.0, 5.15.2.1; at most NF_MAX_CMD) and
  * submitted asynchronously, at most OP_WINDOW at a time. The library
- * spreads the commands over its I/O queues. Completions arrive on the
- * library's I/O thread, which submits the rest, starts the next phase and
- * finally sends the FUSE reply: no FUSE worker thread waits for the network.
+ * spreads the commands over its I/O queues. Requests are read and
+ * completions arrive on the library's I/O thread (session.c), which
+ * submits, starts each next phase and finally sends the FUSE reply:
+ * nothing ever waits for the network.
  *
  * Commands in flight are also bounded globally (credits): by the I/O
  * queues' total capacity, beyond which the library parks commands in one

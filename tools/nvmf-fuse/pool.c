@@ -12,10 +12,10 @@
  * Ops (about 1 KiB each) are kept the same way on a list of their own,
  * at most NF_POOL_MAX_OBJS of them.
  *
- * A buffer is taken on a FUSE worker thread and usually given back on the
- * library's I/O thread, so per-thread caches would only move buffers from
- * one thread to the other: one mutex guards the lists, held for a few
- * pointer moves. The bytes kept are bounded (NF_POOL_MAX_KEPT); past that,
+ * Buffers are taken and given back on the library's I/O thread, which
+ * serves the FUSE requests (session.c), and at exit on the main thread:
+ * one mutex guards the lists, held for a few pointer moves and never
+ * contended while serving. The bytes kept are bounded (NF_POOL_MAX_KEPT); past that,
  * and for sizes above 1 MiB (a 1 MiB request not aligned to blocks), plain
  * malloc and free. A free buffer's first bytes link it into its list.
  */

@@ -1,8 +1,8 @@
 /*
  * nvmf-fuse: asynchronous byte-range lock table (see rangelock.h).
  *
- * A handful of writes are in flight at a time (bounded by FUSE's worker
- * threads and the kernel's max_background), so plain lists beat a tree.
+ * A handful of writes are in flight at a time (bounded by the kernel's
+ * max_background and the op engine's credits), so plain lists beat a tree.
  */
 #include "rangelock.h"
 
