@@ -477,7 +477,7 @@ static void test_memory_reuse(void **state)
 	struct th_cqe cqe;
 	uint32_t bs = 1u << SHIFT;
 	uint8_t *w = malloc(65536), *r = malloc(65536);
-	struct kept k0, k1, k2;
+	struct kept k0, k1 = { 0 }, k2;
 
 	(void)state;
 	kept_idle();
