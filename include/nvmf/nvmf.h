@@ -736,20 +736,24 @@ NVMF_API unsigned nvmf_aio_in_flight(struct nvmf_ctrl *c);
  * from the application's own thread costs. cb runs as a completion callback
  * does (THREADING): it must not block and may submit asynchronous commands.
  * It is called again while fd stays readable (level-triggered): it may read
- * a bounded batch and leave the rest for the next call. If polling fd
- * fails (an error or hang-up on it), cb is called once more and fd is then
- * no longer polled, though still watched until nvmf_unwatch_fd(): the
- * application's read tells it what happened.
+ * a bounded batch and leave the rest for the next call. A descriptor at
+ * end of file or hung up stays readable, so cb keeps being called until it
+ * is unwatched. If polling fd fails (an error condition on it), cb is
+ * called once more and fd is then no longer polled, though still watched
+ * until nvmf_unwatch_fd(): the application's read tells it what happened.
  *
  * nvmf_watch_fd() makes fd non-blocking; -EEXIST if fd is watched already,
- * -EPERM for a descriptor that cannot be polled (a regular file), -EBADF for
- * one that is not open, -ESHUTDOWN once nvmf_disconnect() has started.
+ * -EPERM for a regular file or a directory (always readable: there is
+ * nothing to wait for), -EBADF for one that is not open, -ESHUTDOWN once
+ * nvmf_disconnect() has started.
  * nvmf_unwatch_fd() stops watching fd (-ENOENT if it is not watched): when
  * it returns, cb is not running on another thread and will not be called
  * again, and the application may close fd. Both may be called from any
- * thread and from the callbacks run by the controller's own thread (cb
- * itself too), where they take effect at once; from a callback on another
- * I/O thread they fail with -EDEADLK, as synchronous calls do.
+ * thread (on a controller with the caller's loop, only from the thread
+ * running it, as every call) and from the callbacks run by the
+ * controller's own thread (cb itself too), where they take effect at
+ * once; from a callback on another I/O thread they fail with -EDEADLK, as
+ * synchronous calls do.
  * nvmf_disconnect() stops every watch when it closes the queues; the
  * library never closes fd.
  */

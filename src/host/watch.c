@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "host/ctrl.h"
 
@@ -40,9 +41,10 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 	struct host_watch *w = h->data;
 	struct nvmf_ctrl *c = w->c;
 
-	/* On an error or hang-up of the descriptor libuv has stopped the
-	 * handle already (status < 0); the callback still runs, once, so
-	 * that the application's own read finds out what happened. */
+	/* On an error condition of the descriptor (POLLERR) libuv has
+	 * stopped the handle already (status < 0); the callback still runs,
+	 * once, so that the application's own read finds out what happened.
+	 * A hang-up or end of file leaves it readable: called again. */
 	(void)status;
 	(void)events;
 	if (c->hl)
@@ -61,9 +63,10 @@ static void watch_closed(uv_handle_t *h)
 	host_handle_closed(c);
 }
 
-/* Closing stops the poll at once (the descriptor leaves epoll/kqueue
- * before uv_close() returns), so the caller may close the descriptor as
- * soon as it is told; the memory goes in the close callback. */
+/* Closing stops the poll at once (no callback after uv_close(); epoll
+ * drops the descriptor then, kqueue at its close() or next event), so the
+ * caller may close the descriptor as soon as it is told; the memory goes
+ * in the close callback. */
 static void watch_close(struct nvmf_ctrl *c, struct host_watch *w)
 {
 	c->closing++;
@@ -75,8 +78,29 @@ static void watch_close(struct nvmf_ctrl *c, struct host_watch *w)
 static int do_watch(struct nvmf_ctrl *c, const struct watch_args *a, char *msg, size_t len)
 {
 	struct host_watch *w;
+	struct stat st;
 	int r;
 
+	/* Checked again here, on the loop thread: a disconnect that began
+	 * after the caller's check has closed every watch already (close_all
+	 * ran before this call), and a watch added now would outlive it. */
+	if (atomic_load(&c->stopping)) {
+		snprintf(msg, len, "nvmf_watch_fd: the controller is disconnecting");
+		return -ESHUTDOWN;
+	}
+	/* A regular file or directory is always readable: nothing to wait
+	 * for. epoll refuses them (EPERM) but kqueue takes them, so the
+	 * answer is the same on every system only if asked here. */
+	if (fstat(a->fd, &st) < 0) {
+		snprintf(msg, len, "nvmf_watch_fd: descriptor %d: %s", a->fd, strerror(errno));
+		return -EBADF;
+	}
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+		snprintf(msg, len, "nvmf_watch_fd: descriptor %d is a %s: always readable, "
+			 "nothing to wait for", a->fd, S_ISREG(st.st_mode) ? "regular file" :
+			 "directory");
+		return -EPERM;
+	}
 	for (w = c->watches; w; w = w->next) {
 		if (w->fd == a->fd) {
 			snprintf(msg, len, "nvmf_watch_fd: descriptor %d is watched already", a->fd);
@@ -89,7 +113,7 @@ static int do_watch(struct nvmf_ctrl *c, const struct watch_args *a, char *msg, 
 		return -ENOMEM;
 	}
 	/* libuv makes the descriptor non-blocking, and refuses one epoll or
-	 * kqueue cannot watch (a regular file: EPERM). */
+	 * kqueue cannot watch. */
 	r = uv_poll_init(c->loop, &w->poll, a->fd);
 	if (r < 0) {
 		free(w);

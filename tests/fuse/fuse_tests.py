@@ -361,6 +361,24 @@ def t_sigterm(env):
             check(fh.read(rec) == want, "acknowledged write %d lost" % i)
     log("%d acknowledged writes all on the target" % len(acked))
 
+    # A signal ignored when nvmf-fuse started (nohup) stays ignored: SIGHUP
+    # changes nothing, SIGTERM still ends it cleanly.
+    t = env.target([back])
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        m = env.mount(t.uri(), mnt="mnt-nohup", foreground=True)
+    finally:
+        signal.signal(signal.SIGHUP, old)
+    os.kill(m.pid, signal.SIGHUP)
+    time.sleep(0.5)
+    check(m.proc.poll() is None, "nvmf-fuse started with SIGHUP ignored ended on SIGHUP")
+    check(is_mounted(m.mnt), "unmounted by an ignored SIGHUP")
+    check(len(pread_direct(m.file(), 0, 4096)) == 4096, "read after SIGHUP failed")
+    rc = m.stop(how=signal.SIGTERM)
+    check(rc == 0, "nvmf-fuse exited %s after SIGTERM (SIGHUP ignored), expected 0" % rc)
+    check(not is_mounted(m.mnt), "still mounted after SIGTERM")
+    log("SIGHUP ignored at start stays ignored")
+
 
 # ---- lost connection, not reconnecting -> EIO, not a hang ----------------------------
 

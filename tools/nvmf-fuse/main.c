@@ -414,6 +414,12 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		snprintf(err, sizeof(err), "cannot start a thread: %s", strerror(-r));
 	if (!r)
 		r = nf_state_write(&x);
+	/* Serving starts before the parent hears of success, so that a
+	 * failure here is its exit status and message, not a silent exit of
+	 * a detached child; requests queued meanwhile just wait. */
+	if (!r && (r = nf_session_start(&x)) < 0)
+		snprintf(err, sizeof(err), "cannot serve %.400s: %s", x.mountpoint,
+			 nvmf_get_error());
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-r));
@@ -428,11 +434,7 @@ static int serve(struct fo_config *cfg, struct startup *su)
 			(void)0;
 		detach_stdio();
 	}
-	r = nf_session_start(&x);
-	if (r < 0)
-		fprintf(stderr, "nvmf-fuse: cannot serve %s: %s\n", x.mountpoint, nvmf_get_error());
-	else
-		r = nf_session_wait(&x);
+	r = nf_session_wait(&x);
 	notify("STOPPING=1");
 	nf_session_stop(&x);
 	rc = r < 0 ? 1 : 0;

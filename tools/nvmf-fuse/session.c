@@ -19,7 +19,8 @@
  * threads of its own.
  *
  * The main thread only waits, with sigwait(), for SIGINT, SIGTERM or
- * SIGHUP, or for SIGUSR2 from the I/O thread when the session ended there
+ * SIGHUP (those not ignored when nvmf-fuse started), or for SIGUSR2 from
+ * the I/O thread when the session ended there
  * (unmounted: the device read fails with ENODEV; or a read error). All of
  * them stay blocked in every thread, so none is ever handled
  * asynchronously.
@@ -71,22 +72,31 @@ static void session_readable(void *user, int fd)
 	}
 }
 
-/* The signals the main thread waits for; blocked in every thread. */
-static void session_sigset(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGINT);
-	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
-	sigaddset(set, SIGUSR2);
-}
+/* The signals the main thread waits for, blocked in every thread: set
+ * once, before any thread starts. */
+static sigset_t session_set;
 
 void nf_session_block_signals(void)
 {
-	sigset_t set;
+	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
 
-	session_sigset(&set);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&session_set);
+	/* One the invoking shell ignored (nohup; '&' in a script ignores
+	 * SIGINT) stays ignored, as libfuse's handlers left it: blocked, it
+	 * would be queued and taken by sigwait() all the same. */
+	for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
+		struct sigaction sa;
+
+		if (sigaction(stop[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(&session_set, stop[i]);
+	}
+	/* The I/O thread's wake-up must never be discarded: a blocked
+	 * signal whose action is "ignore" may be (POSIX leaves it open;
+	 * FreeBSD does), so an inherited SIG_IGN is reset first. */
+	signal(SIGUSR2, SIG_DFL);
+	sigaddset(&session_set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &session_set, NULL);
 }
 
 int nf_session_start(struct nf_ctx *x)
@@ -104,12 +114,10 @@ int nf_session_start(struct nf_ctx *x)
 
 int nf_session_wait(struct nf_ctx *x)
 {
-	sigset_t set;
 	int sig;
 
-	session_sigset(&set);
 	while (!atomic_load(&x->session_done)) {
-		if (sigwait(&set, &sig) != 0)
+		if (sigwait(&session_set, &sig) != 0)
 			continue;
 		/* SIGUSR2: the I/O thread's word, or someone else's signal,
 		 * which changes nothing; the others end the session. */
