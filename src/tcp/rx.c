@@ -26,6 +26,20 @@
  * (and picking up the next headers in the same read) beats a direct read. */
 #define TCP_RX_DIRECT_MIN 4096
 
+/*
+ * Bulk transfers: once a PDU with at least TCP_RX_BULK_MIN data bytes has
+ * arrived, the next PDU is probably as large, and a full staging read
+ * after its header would copy up to a staging buffer's worth of its data
+ * twice (socket -> stage -> destination): with 128 KiB reads and a 64 KiB
+ * stage, half of the data. Until a smaller data PDU arrives, staging reads
+ * bring at most TCP_RX_BULK_STAGE bytes: room for the headers in between
+ * and a data tail below TCP_RX_DIRECT_MIN, while the rest of each PDU's data
+ * is read straight into its destination. The number of reads stays the
+ * same (one staged, one direct per PDU).
+ */
+#define TCP_RX_BULK_MIN   (32 * 1024)
+#define TCP_RX_BULK_STAGE (8 * 1024)
+
 static int rx_fail(struct tcp_rx *rx, int rc, uint16_t fes, uint32_t fei, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
@@ -137,6 +151,8 @@ static int rx_deliver(struct tcp_rx *rx)
 
 		ddgst_ok = nvmf_get_le32(rx->ddgst) == want;
 	}
+	if (rx->lay.datal > 0 && !rx_is_term(rx))
+		rx->bulk = rx->lay.datal >= TCP_RX_BULK_MIN;
 	rx->state = TCP_RX_CH;
 	rx->have = 0;
 	rx->inplace = false;
@@ -262,7 +278,8 @@ void tcp_rx_get_buf(struct tcp_rx *rx, void **buf, size_t *len)
 		return;
 	}
 	*buf = rx->stage;
-	*len = rx->stage_size;
+	*len = rx->bulk && rx->stage_size > TCP_RX_BULK_STAGE ? TCP_RX_BULK_STAGE
+							       : rx->stage_size;
 	rx->direct = false;
 }
 

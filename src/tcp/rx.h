@@ -66,6 +66,7 @@ struct tcp_rx {
 	size_t   stage_size;
 	size_t   stage_pos, stage_len;	/* unparsed bytes in stage */
 	bool     direct;		/* last buffer handed out was dst itself */
+	bool     bulk;			/* the last data PDU was large: short staging reads */
 	struct tcp_err err;		/* set when a call returns -EPROTO */
 };
 

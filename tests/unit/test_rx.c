@@ -293,6 +293,81 @@ static void zero_copy(bool dd)
 static void test_zero_copy(void **state) { zero_copy(false); }
 static void test_zero_copy_ddgst(void **state) { zero_copy(true); }
 
+/*
+ * Back-to-back large data PDUs, with every read as large as the framer
+ * allows (a sender far ahead): after the first large PDU, staging reads
+ * are short, so each later PDU's data goes through the stage for at most
+ * 8 KiB and the rest straight to its destination (64 KiB, half of each
+ * PDU, went through a full-sized stage before). A small data PDU ends
+ * this: the next staging read may fill the stage again.
+ */
+static void test_bulk_short_staging(void **state)
+{
+	struct tcp_params tx = { .role = TCP_ROLE_CTRL, .maxh2cdata = MAXH2C };
+	struct tcp_params rxp = { .role = TCP_ROLE_HOST, .maxh2cdata = MAXH2C };
+	const uint32_t big = 128 * 1024, stage = 64 * 1024;
+	uint8_t b[TCP_PDU_HDR_BUF], cqe[16] = { 0 };
+	struct stream s = { 0 };
+	struct harness h;
+	size_t off = 0, staged = 0;
+	uint8_t *want = malloc(big);
+
+	(void)state;
+	assert_non_null(want);
+	for (int i = 0; i < 4; i++) {
+		size_t n = tcp_build_c2h_data(b, &tx, (uint16_t)i, 0, big, true, false);
+
+		stream_put_pdu(&s, &tx, b, n, big, (uint32_t)i);
+		n = tcp_build_capsule_resp(b, &tx, cqe);
+		stream_put_pdu(&s, &tx, b, n, 0, 0);
+	}
+	{
+		size_t n = tcp_build_c2h_data(b, &tx, 9, 0, 4096, true, false);
+
+		stream_put_pdu(&s, &tx, b, n, 4096, 9);
+	}
+	harness_init(&h, &rxp, stage);
+	h.rx.ic_done = true;
+	while (off < s.len) {
+		void *buf;
+		size_t len;
+
+		tcp_rx_get_buf(&h.rx, &buf, &len);
+		if (len > s.len - off)
+			len = s.len - off;
+		if (buf == h.rx.stage)
+			staged += len;
+		else
+			h.direct_bytes += len;
+		memcpy(buf, s.buf + off, len);
+		off += len;
+		assert_int_equal(tcp_rx_commit(&h.rx, len), 0);
+	}
+	assert_int_equal(h.nev, 9);
+	for (int i = 0; i < 4; i++) {
+		fill_pattern(want, big, (uint32_t)i);
+		assert_int_equal(h.ev[2 * i].datal, big);
+		assert_memory_equal(h.ev[2 * i].data, want, big);
+	}
+	/* The first PDU: one full staging read; each of the 3 others at most
+	 * 8 KiB (headers included); then the last response, the small PDU's
+	 * header and its data. */
+	assert_true(staged <= stage + 3 * 8192 + (24 + 24 + 4096));
+	assert_true(h.direct_bytes >= 4 * (size_t)big - stage - 3 * 8192);
+	assert_false(h.rx.bulk);
+	{
+		void *buf;
+		size_t len;
+
+		tcp_rx_get_buf(&h.rx, &buf, &len);
+		assert_ptr_equal(buf, h.rx.stage);
+		assert_int_equal(len, stage);	/* full reads again */
+	}
+	free(want);
+	harness_free(&h);
+	stream_free(&s);
+}
+
 /* Data shorter than the threshold always goes through the stage. */
 static void test_small_data_staged(void **state)
 {
@@ -478,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_zero_copy),
 		cmocka_unit_test(test_zero_copy_ddgst),
 		cmocka_unit_test(test_small_data_staged),
+		cmocka_unit_test(test_bulk_short_staging),
 		cmocka_unit_test(test_pdo_above_minimum),
 		cmocka_unit_test(test_many_per_feed),
 		cmocka_unit_test(test_init_args),
