@@ -240,5 +240,10 @@ struct nvmf_opts;
 /* nvmf_opts_init() and what reaches fc: its address and port, its NQN, a
  * test host NQN, one I/O queue, 5 s I/O and connect timeouts. */
 void fake_host_opts(const struct fake_ctrl *fc, struct nvmf_opts *o);
+/* Starts a fake controller playing scenario s and fills o for it as
+ * fake_host_opts() does, with ctrl_loss_tmo 0: a lost connection fails at
+ * once instead of reconnecting (test_reconnect.c sets its own). NULL if
+ * the controller could not start. */
+struct fake_ctrl *fake_host_start(enum fake_scenario s, struct nvmf_opts *o);
 
 #endif /* NVMF_TESTS_FAKE_CTRL_H */

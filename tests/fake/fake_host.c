@@ -19,3 +19,15 @@ void fake_host_opts(const struct fake_ctrl *fc, struct nvmf_opts *o)
 	o->io_timeout = 5;
 	o->connect_timeout = 5;
 }
+
+struct fake_ctrl *fake_host_start(enum fake_scenario s, struct nvmf_opts *o)
+{
+	struct fake_opts fo = { .scenario = s };
+	struct fake_ctrl *fc;
+
+	if (fake_ctrl_start(&fo, &fc) != 0)
+		return NULL;
+	fake_host_opts(fc, o);
+	o->ctrl_loss_tmo = 0;
+	return fc;
+}

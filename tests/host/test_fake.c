@@ -20,16 +20,13 @@
 
 static struct fake_ctrl *start_fake(enum fake_scenario s, struct nvmf_opts *o, int nq)
 {
-	struct fake_opts fo = { .scenario = s };
-	struct fake_ctrl *fc;
-
-	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
-	fake_host_opts(fc, o);
-	o->nr_io_queues = nq;
 	/* These scenarios test how a failure reaches the caller: no
-	 * reconnect (release 0.1's behaviour); test_reconnect.c rides out
-	 * outages. */
-	o->ctrl_loss_tmo = 0;
+	 * reconnect (release 0.1's behaviour, fake_host_start's
+	 * ctrl_loss_tmo 0); test_reconnect.c rides out outages. */
+	struct fake_ctrl *fc = fake_host_start(s, o);
+
+	assert_non_null(fc);
+	o->nr_io_queues = nq;
 	return fc;
 }
 

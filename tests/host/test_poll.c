@@ -23,12 +23,9 @@
 
 static struct fake_ctrl *start_fake(struct nvmf_opts *o, int poll_us)
 {
-	struct fake_opts fo = { .scenario = FAKE_GOOD };
-	struct fake_ctrl *fc;
+	struct fake_ctrl *fc = fake_host_start(FAKE_GOOD, o);
 
-	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
-	fake_host_opts(fc, o);
-	o->ctrl_loss_tmo = 0;
+	assert_non_null(fc);
 	o->poll_us = poll_us;
 	return fc;
 }

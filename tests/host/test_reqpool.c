@@ -234,13 +234,10 @@ static void test_poison(void **state)
 
 static struct fake_ctrl *start_fake(struct nvmf_opts *o)
 {
-	struct fake_opts fo = { .scenario = FAKE_GOOD };
-	struct fake_ctrl *fc;
+	struct fake_ctrl *fc = fake_host_start(FAKE_GOOD, o);
 
-	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
-	fake_host_opts(fc, o);
+	assert_non_null(fc);
 	o->nr_io_queues = 2;
-	o->ctrl_loss_tmo = 0;
 	return fc;
 }
 
