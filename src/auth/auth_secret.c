@@ -1,8 +1,7 @@
 /*
  * DH-HMAC-CHAP secrets (see auth_secret.h for the format and where the
- * rules come from). The Base64 and CRC-32 here are the same algorithms as
- * src/tcp/tls_psk.c's; src/auth does not call into src/tcp (it sits beside
- * the transports, not on them), so it carries its own small copies.
+ * rules come from). The text itself (Base64, CRC-32) is src/keyfmt's, which
+ * the TLS PSKs of src/tcp share.
  */
 #include <string.h>
 
@@ -11,10 +10,8 @@
 
 #include "auth/auth_crypto.h"
 #include "auth/auth_secret.h"
+#include "keyfmt/keyfmt.h"
 
-#define SECRET_PREFIX     "DHHC-1:"
-#define SECRET_PREFIX_LEN (sizeof(SECRET_PREFIX) - 1)
-#define SECRET_CRC_LEN    4
 /* The 17 characters that end the transformation's HMAC input. */
 #define TRANSFORM_SEED    "NVMe-over-Fabrics"
 
@@ -36,19 +33,22 @@ bool auth_secret_valid(const struct auth_secret *s)
 	return s && length_ok(s->hash, s->len);
 }
 
-uint32_t auth_crc32(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t crc = 0xFFFFFFFFu;
+/* NVMe Base 2.0 8.13.5: "DHHC-1:" hh 00 to 03. */
+static const struct keyfmt_spec secret_fmt = {
+	.prefix = "DHHC-1:",
+	.max_hash = AUTH_HASH_SHA512,
+	.length_ok = length_ok,
+};
 
-	/* Bitwise: it only ever sees a key of at most 64 bytes. */
-	while (len--) {
-		crc ^= *p++;
-		for (int i = 0; i < 8; i++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
+_Static_assert(KEYFMT_KEY_MAX >= AUTH_SECRET_MAX_LEN, "keyfmt holds a secret");
+_Static_assert((int)KEYFMT_ERR_PREFIX == AUTH_ERR_PREFIX &&
+	       (int)KEYFMT_ERR_HASH == AUTH_ERR_HASH_ID &&
+	       (int)KEYFMT_ERR_TRUNCATED == AUTH_ERR_TRUNCATED &&
+	       (int)KEYFMT_ERR_BASE64 == AUTH_ERR_BASE64 &&
+	       (int)KEYFMT_ERR_LENGTH == AUTH_ERR_LENGTH &&
+	       (int)KEYFMT_ERR_CRC == AUTH_ERR_CRC &&
+	       (int)KEYFMT_ERR_TRAILING == AUTH_ERR_TRAILING,
+	       "keyfmt's errors are auth's");
 
 static bool nqn_ok(const char *nqn)
 {
@@ -60,174 +60,26 @@ static bool nqn_ok(const char *nqn)
 	return len > 0 && len <= NVMF_NQN_MAX_LEN;
 }
 
-/* ---- Base64 (RFC 4648 section 4, with padding) ---------------------------- */
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Encodes len bytes into out: 4 * ceil(len / 3) characters, then a NUL. */
-static size_t b64_encode(const uint8_t *in, size_t len, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		size_t n = len - i;
-		uint32_t v = (uint32_t)in[i] << 16 |
-			     (n > 1 ? (uint32_t)in[i + 1] << 8 : 0) |
-			     (n > 2 ? (uint32_t)in[i + 2] : 0);
-
-		out[o++] = b64_alphabet[(v >> 18) & 63];
-		out[o++] = b64_alphabet[(v >> 12) & 63];
-		out[o++] = n > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
-		out[o++] = n > 2 ? b64_alphabet[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
-static int b64_value(char c)
-{
-	const char *p = c ? strchr(b64_alphabet, c) : NULL;
-
-	return p ? (int)(p - b64_alphabet) : -1;
-}
-
-/*
- * Canonical Base64 only: whole groups of four characters, '=' only as the
- * last one or two, and the bits padding drops must be zero, so that a key
- * has exactly one text. Returns the byte count, or -1. With out NULL it
- * only validates and counts.
- */
-static int b64_decode(const char *in, size_t len, uint8_t *out, size_t size)
-{
-	size_t o = 0;
-
-	if (len == 0 || len % 4 != 0 || len > 4 * 64)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		bool last = i + 4 == len;
-		unsigned pad = 0;
-		uint32_t w = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			char c = in[i + k];
-			int v;
-
-			if (c == '=' && last && k >= 2) {
-				pad++;
-				w <<= 6;
-				continue;
-			}
-			v = pad ? -1 : b64_value(c);	/* nothing after '=' */
-			if (v < 0)
-				return -1;
-			w = w << 6 | (uint32_t)v;
-		}
-		if ((pad == 1 && (w & 0xFF)) || (pad == 2 && (w & 0xFFFF)))
-			return -1;
-		if (out) {
-			if (o + 3 - pad > size)
-				return -1;
-			out[o] = (uint8_t)(w >> 16);
-			if (pad < 2)
-				out[o + 1] = (uint8_t)(w >> 8);
-			if (pad < 1)
-				out[o + 2] = (uint8_t)w;
-		}
-		o += 3 - pad;
-	}
-	return (int)o;
-}
-
 /* ---- The DHHC-1 text ------------------------------------------------------- */
 
 int auth_secret_parse(const char *text, struct auth_secret *out)
 {
-	uint8_t raw[AUTH_SECRET_MAX_LEN + SECRET_CRC_LEN];
-	const char *b64, *end;
-	size_t b64_len, klen;
-	uint8_t hash;
-	int n, err;
-
 	if (!out)
 		return AUTH_ERR_INVAL;
 	memset(out, 0, sizeof(*out));
 	if (!text)
 		return AUTH_ERR_INVAL;
-
-	if (strncmp(text, SECRET_PREFIX, SECRET_PREFIX_LEN) != 0)
-		return AUTH_ERR_PREFIX;
-	text += SECRET_PREFIX_LEN;
-
-	/* hh: nvme-cli prints "%02x"; only 00..03 are defined */
-	if (text[0] != '0' || text[1] < '0' || text[1] > '3' || text[2] != ':')
-		return AUTH_ERR_HASH_ID;
-	hash = (uint8_t)(text[1] - '0');
-
-	b64 = text + 3;
-	end = strchr(b64, ':');
-	if (!end)
-		return AUTH_ERR_TRUNCATED;
-	if (end[1] != '\0')
-		return AUTH_ERR_TRAILING;
-	b64_len = (size_t)(end - b64);
-
-	/* an empty key is valid Base64 of nothing: a length error */
-	if (b64_len == 0)
-		return AUTH_ERR_LENGTH;
-	n = b64_decode(b64, b64_len, NULL, 0);
-	if (n < 0) {
-		/* too long to be any key is a length error, not a Base64 one */
-		return b64_len > 4 * 64 && b64_len % 4 == 0 ? AUTH_ERR_LENGTH :
-							      AUTH_ERR_BASE64;
-	}
-	if ((size_t)n < SECRET_CRC_LEN + 1)
-		return AUTH_ERR_LENGTH;
-	klen = (size_t)n - SECRET_CRC_LEN;
-	if (!length_ok(hash, klen))
-		return AUTH_ERR_LENGTH;
-	if (b64_decode(b64, b64_len, raw, sizeof(raw)) != n) {
-		err = AUTH_ERR_BASE64;
-		goto fail;
-	}
-	if (nvmf_get_le32(raw + klen) != auth_crc32(raw, klen)) {
-		err = AUTH_ERR_CRC;
-		goto fail;
-	}
-	out->hash = hash;
-	out->len = klen;
-	memcpy(out->key, raw, klen);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return AUTH_OK;
-fail:
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return err;
+	/* enum keyfmt_err has enum auth_err's values */
+	return keyfmt_parse(&secret_fmt, text, &out->hash, out->key, &out->len);
 }
 
 int auth_secret_format(const struct auth_secret *s, char *buf, size_t size)
 {
-	uint8_t raw[AUTH_SECRET_MAX_LEN + SECRET_CRC_LEN];
-	char tmp[AUTH_SECRET_TEXT_MAX];
-	size_t o;
-
 	if (!buf || !auth_secret_valid(s))
 		return AUTH_ERR_INVAL;
 	if (size < AUTH_SECRET_TEXT_MAX)
 		return AUTH_ERR_NOSPACE;
-
-	memcpy(raw, s->key, s->len);
-	nvmf_put_le32(raw + s->len, auth_crc32(s->key, s->len));
-	memcpy(tmp, SECRET_PREFIX, SECRET_PREFIX_LEN);
-	o = SECRET_PREFIX_LEN;
-	tmp[o++] = '0';
-	tmp[o++] = (char)('0' + s->hash);
-	tmp[o++] = ':';
-	o += b64_encode(raw, s->len + SECRET_CRC_LEN, tmp + o);
-	tmp[o++] = ':';
-	tmp[o] = '\0';
-	memcpy(buf, tmp, o + 1);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(tmp, sizeof(tmp));
+	keyfmt_format(&secret_fmt, s->hash, s->key, s->len, buf);
 	return AUTH_OK;
 }
 

@@ -63,9 +63,6 @@ void auth_secret_wipe(struct auth_secret *s);
 /* Whether hh and length agree with the table above. */
 bool auth_secret_valid(const struct auth_secret *s);
 
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320, as zlib's crc32()). */
-uint32_t auth_crc32(const void *buf, size_t len);
-
 /*
  * Parse a DHHC-1 secret. The string must be exactly the secret (no
  * surrounding white space or line end). Returns 0, or the first error in

@@ -14,11 +14,9 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "keyfmt/keyfmt.h"
 #include "tcp/tls_psk.h"
 
-#define PSK_PREFIX      "NVMeTLSkey-1:"
-#define PSK_PREFIX_LEN  (sizeof(PSK_PREFIX) - 1)
-#define PSK_CRC_LEN     4
 /* NVMe TCP 3.6.1.3: the digest's HMAC ends with these 17 characters. */
 #define DIGEST_SEED     "NVMe-over-Fabrics"
 /* RFC 8446 7.1: every HkdfLabel label starts with this. */
@@ -113,6 +111,30 @@ static bool psk_valid(const struct tcp_psk *psk)
 	return tcp_psk_hash_len(psk->hash) != 0 && psk->len == tcp_psk_hash_len(psk->hash);
 }
 
+static bool psk_length_ok(uint8_t hh, size_t len)
+{
+	struct tcp_psk psk = { .hash = (enum tcp_psk_hash)hh, .len = len };
+
+	return psk_valid(&psk);
+}
+
+/* NVMe TCP 1.0 3.6.1.5: "NVMeTLSkey-1:" hh 00 to 02. */
+static const struct keyfmt_spec psk_fmt = {
+	.prefix = "NVMeTLSkey-1:",
+	.max_hash = TCP_PSK_HASH_SHA384,
+	.length_ok = psk_length_ok,
+};
+
+_Static_assert(KEYFMT_KEY_MAX >= TCP_PSK_MAX_LEN, "keyfmt holds a PSK");
+_Static_assert((int)KEYFMT_ERR_PREFIX == TCP_PSK_ERR_PREFIX &&
+	       (int)KEYFMT_ERR_HASH == TCP_PSK_ERR_HASH &&
+	       (int)KEYFMT_ERR_TRUNCATED == TCP_PSK_ERR_TRUNCATED &&
+	       (int)KEYFMT_ERR_BASE64 == TCP_PSK_ERR_BASE64 &&
+	       (int)KEYFMT_ERR_LENGTH == TCP_PSK_ERR_LENGTH &&
+	       (int)KEYFMT_ERR_CRC == TCP_PSK_ERR_CRC &&
+	       (int)KEYFMT_ERR_TRAILING == TCP_PSK_ERR_TRAILING,
+	       "keyfmt's errors are tcp_psk's");
+
 enum tcp_psk_hash tcp_psk_cipher_hash(const struct tcp_psk *psk)
 {
 	if (!psk_valid(psk))
@@ -122,210 +144,31 @@ enum tcp_psk_hash tcp_psk_cipher_hash(const struct tcp_psk *psk)
 	return psk->len == 32 ? TCP_PSK_HASH_SHA256 : TCP_PSK_HASH_SHA384;
 }
 
-uint32_t tcp_psk_crc32(const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	uint32_t crc = 0xFFFFFFFFu;
-
-	/* Bitwise: it only ever sees 32 or 48 bytes. */
-	while (len--) {
-		crc ^= *p++;
-		for (int i = 0; i < 8; i++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-	}
-	return ~crc;
-}
-
-/* ---- Base64 (RFC 4648 section 4, with padding) ---------------------------- */
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Encodes len bytes into out (4 * ceil(len / 3) characters plus NUL). */
-static size_t b64_encode(const uint8_t *in, size_t len, char *out)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		size_t n = len - i;
-
-		if (n > 1)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (n > 2)
-			v |= in[i + 2];
-		out[o++] = b64_alphabet[(v >> 18) & 63];
-		out[o++] = b64_alphabet[(v >> 12) & 63];
-		out[o++] = n > 1 ? b64_alphabet[(v >> 6) & 63] : '=';
-		out[o++] = n > 2 ? b64_alphabet[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict decoding: whole quanta of 4 characters, '=' only as the last one or
- * two, and the bits that padding drops must be zero (the canonical form), so
- * each key has exactly one text. Returns the byte count or -1. With out NULL
- * it only checks and counts.
- */
-static int b64_decode(const char *in, size_t len, uint8_t *out, size_t size)
-{
-	size_t o = 0;
-
-	if (len == 0 || len % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += 4) {
-		bool last = i + 4 == len;
-		int pad = 0, v[4];
-		uint32_t w;
-
-		for (int k = 0; k < 4; k++) {
-			char c = in[i + k];
-
-			if (c == '=' && last && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad)	/* a character after '=' */
-				return -1;
-			v[k] = b64_value(c);
-			if (v[k] < 0)
-				return -1;
-		}
-		w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-		    (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		if ((pad == 1 && (w & 0xFF)) || (pad == 2 && (w & 0xFFFF)))
-			return -1;
-		if (!out) {
-			o += 3 - (size_t)pad;
-			continue;
-		}
-		if (o + 3 - (size_t)pad > size)
-			return -1;
-		out[o++] = (uint8_t)(w >> 16);
-		if (pad < 2)
-			out[o++] = (uint8_t)(w >> 8);
-		if (pad < 1)
-			out[o++] = (uint8_t)w;
-	}
-	return o > (size_t)INT32_MAX ? -1 : (int)o;
-}
-
 /* ---- Interchange format --------------------------------------------------- */
 
 int tcp_psk_parse(const char *text, struct tcp_psk *out)
 {
-	uint8_t raw[TCP_PSK_MAX_LEN + PSK_CRC_LEN];
-	enum tcp_psk_hash hash;
-	const char *b64, *end;
-	uint32_t crc;
-	size_t klen;
-	int n, err;
+	uint8_t hh;
+	int err;
 
 	if (!out)
 		return TCP_PSK_ERR_INVAL;
 	memset(out, 0, sizeof(*out));
 	if (!text)
 		return TCP_PSK_ERR_INVAL;
-
-	if (strncmp(text, PSK_PREFIX, PSK_PREFIX_LEN) != 0)
-		return TCP_PSK_ERR_PREFIX;
-	text += PSK_PREFIX_LEN;
-
-	/* Two hex digits and ':' (libnvme writes "%02x"). */
-	if (text[0] != '0' || text[1] < '0' || text[1] > '2' || text[2] != ':')
-		return TCP_PSK_ERR_HASH;
-	hash = (enum tcp_psk_hash)(text[1] - '0');
-
-	b64 = text + 3;
-	end = strchr(b64, ':');
-	if (!end)
-		return TCP_PSK_ERR_TRUNCATED;
-	if (end[1] != '\0')
-		return TCP_PSK_ERR_TRAILING;
-
-	/* Check the Base64 and the length it decodes to, then decode. */
-	if (end == b64)
-		return TCP_PSK_ERR_LENGTH;
-	n = b64_decode(b64, (size_t)(end - b64), NULL, 0);
-	if (n < 0)
-		return TCP_PSK_ERR_BASE64;
-	if ((size_t)n < PSK_CRC_LEN)
-		return TCP_PSK_ERR_LENGTH;
-	klen = (size_t)n - PSK_CRC_LEN;
-	if (hash == TCP_PSK_HASH_NONE ? (klen != 32 && klen != 48) :
-					klen != tcp_psk_hash_len(hash))
-		return TCP_PSK_ERR_LENGTH;
-	if (b64_decode(b64, (size_t)(end - b64), raw, sizeof(raw)) != n) {
-		err = TCP_PSK_ERR_BASE64;
-		goto fail;
-	}
-	crc = (uint32_t)raw[klen] | (uint32_t)raw[klen + 1] << 8 |
-	      (uint32_t)raw[klen + 2] << 16 | (uint32_t)raw[klen + 3] << 24;
-	if (crc != tcp_psk_crc32(raw, klen)) {
-		err = TCP_PSK_ERR_CRC;
-		goto fail;
-	}
-
-	out->hash = hash;
-	out->len = klen;
-	memcpy(out->key, raw, klen);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return TCP_PSK_OK;
-
-fail:
-	OPENSSL_cleanse(raw, sizeof(raw));
+	/* enum keyfmt_err has enum tcp_psk_err's values */
+	err = keyfmt_parse(&psk_fmt, text, &hh, out->key, &out->len);
+	out->hash = (enum tcp_psk_hash)hh;
 	return err;
 }
 
 int tcp_psk_format(const struct tcp_psk *psk, char *buf, size_t size)
 {
-	uint8_t raw[TCP_PSK_MAX_LEN + PSK_CRC_LEN];
-	char tmp[TCP_PSK_INTERCHANGE_MAX];
-	uint32_t crc;
-	size_t o;
-
 	if (!buf || !psk_valid(psk))
 		return TCP_PSK_ERR_INVAL;
 	if (size < TCP_PSK_INTERCHANGE_MAX)
 		return TCP_PSK_ERR_NOSPACE;
-
-	memcpy(raw, psk->key, psk->len);
-	crc = tcp_psk_crc32(psk->key, psk->len);
-	raw[psk->len + 0] = (uint8_t)crc;
-	raw[psk->len + 1] = (uint8_t)(crc >> 8);
-	raw[psk->len + 2] = (uint8_t)(crc >> 16);
-	raw[psk->len + 3] = (uint8_t)(crc >> 24);
-
-	memcpy(tmp, PSK_PREFIX, PSK_PREFIX_LEN);
-	o = PSK_PREFIX_LEN;
-	tmp[o++] = '0';
-	tmp[o++] = (char)('0' + psk->hash);
-	tmp[o++] = ':';
-	o += b64_encode(raw, psk->len + PSK_CRC_LEN, tmp + o);
-	tmp[o++] = ':';
-	tmp[o] = '\0';
-	memcpy(buf, tmp, o + 1);
-
-	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(tmp, sizeof(tmp));
+	keyfmt_format(&psk_fmt, (uint8_t)psk->hash, psk->key, psk->len, buf);
 	return TCP_PSK_OK;
 }
 
@@ -496,7 +339,7 @@ int tcp_psk_digest(enum tcp_psk_hash hash, const uint8_t *psk, size_t len,
 		OPENSSL_cleanse(mac, sizeof(mac));
 		return TCP_PSK_ERR_CRYPTO;
 	}
-	b64_encode(mac, mac_len, digest);
+	keyfmt_b64_encode(mac, mac_len, digest);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return TCP_PSK_OK;
 }
@@ -510,7 +353,7 @@ static bool digest_ok(enum tcp_psk_hash hash, const char *digest)
 
 	if (len != 4 * ((tcp_psk_hash_len(hash) + 2) / 3))
 		return false;
-	n = b64_decode(digest, len, raw, sizeof(raw));
+	n = keyfmt_b64_decode(digest, len, raw, sizeof(raw));
 	return n == (int)tcp_psk_hash_len(hash);
 }
 

@@ -126,9 +126,6 @@ size_t tcp_psk_hash_len(enum tcp_psk_hash hash);
  */
 enum tcp_psk_hash tcp_psk_cipher_hash(const struct tcp_psk *psk);
 
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320, as zlib's crc32()). */
-uint32_t tcp_psk_crc32(const void *buf, size_t len);
-
 /*
  * Parse an interchange key. The string must be exactly the key: no
  * surrounding white space or line end (the caller strips those). Returns 0,

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "auth/auth_secret.h"
+#include "keyfmt/keyfmt.h"
 
 #define NQN_H "nqn.2014-08.org.nvmexpress:uuid:2cd2c43b-a90a-45c1-a8cd-86b33ab273b5"
 #define NQN_C "nqn.2026-11.org.example:disk"
@@ -98,13 +99,13 @@ static void test_crc32(void **state)
 	uint8_t count[64];
 
 	/* CRC-32/ISO-HDLC check value (zlib's crc32 of "123456789") */
-	assert_int_equal(auth_crc32("123456789", 9), 0xCBF43926u);
-	assert_int_equal(auth_crc32("", 0), 0);
+	assert_int_equal(keyfmt_crc32("123456789", 9), 0xCBF43926u);
+	assert_int_equal(keyfmt_crc32("", 0), 0);
 	/* [nvme-cli] check-dhchap-key's CRC of the counting keys */
 	counting(count, sizeof(count));
-	assert_int_equal(auth_crc32(count, 32), 0x91267e8au);
-	assert_int_equal(auth_crc32(count, 48), 0x05202171u);
-	assert_int_equal(auth_crc32(count, 64), 0x100ece8cu);
+	assert_int_equal(keyfmt_crc32(count, 32), 0x91267e8au);
+	assert_int_equal(keyfmt_crc32(count, 48), 0x05202171u);
+	assert_int_equal(keyfmt_crc32(count, 64), 0x100ece8cu);
 }
 
 static void test_text_nvme_cli(void **state)

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "keyfmt/keyfmt.h"
 #include "tcp/tls_psk.h"
 
 static void unhex(const char *hex, uint8_t *out, size_t len)
@@ -96,8 +97,8 @@ static void check_roundtrip(const char *text, enum tcp_psk_hash hash,
 static void test_crc32(void **state)
 {
 	/* The CRC-32/ISO-HDLC check value (zlib's crc32 of "123456789"). */
-	assert_int_equal(tcp_psk_crc32("123456789", 9), 0xCBF43926u);
-	assert_int_equal(tcp_psk_crc32("", 0), 0);
+	assert_int_equal(keyfmt_crc32("123456789", 9), 0xCBF43926u);
+	assert_int_equal(keyfmt_crc32("", 0), 0);
 }
 
 static void test_interchange_libnvme(void **state)
@@ -132,19 +133,19 @@ static void test_interchange_nvme_cli(void **state)
 
 		check_roundtrip(v[i].text, v[i].hash, NULL, v[i].len);
 		assert_int_equal(tcp_psk_parse(v[i].text, &psk), TCP_PSK_OK);
-		assert_int_equal(tcp_psk_crc32(psk.key, psk.len), v[i].crc);
+		assert_int_equal(keyfmt_crc32(psk.key, psk.len), v[i].crc);
 		tcp_psk_wipe(&psk);
 	}
 
 	/* [nvme-cli-2.3] check-tls-key's CRC of the strings below */
-	assert_int_equal(tcp_psk_crc32(libnvme_key48, 32), 0xd9baf45f);
-	assert_int_equal(tcp_psk_crc32(libnvme_key48, 48), 0x6517c99f);
+	assert_int_equal(keyfmt_crc32(libnvme_key48, 32), 0xd9baf45f);
+	assert_int_equal(keyfmt_crc32(libnvme_key48, 48), 0x6517c99f);
 
 	/* [nvme-cli-2.16] --secret: keys 00 01 02 ... */
 	for (int i = 0; i < 48; i++)
 		count[i] = (uint8_t)i;
 	check_roundtrip(KEY_COUNT32_01, TCP_PSK_HASH_SHA256, count, 32);
-	assert_int_equal(tcp_psk_crc32(count, 32), 0x91267e8a);	/* [nvme-cli-2.3] */
+	assert_int_equal(keyfmt_crc32(count, 32), 0x91267e8a);	/* [nvme-cli-2.3] */
 	check_roundtrip(KEY_COUNT48_02, TCP_PSK_HASH_SHA384, count, 48);
 	check_roundtrip(KEY_COUNT48_00, TCP_PSK_HASH_NONE, count, 48);
 }

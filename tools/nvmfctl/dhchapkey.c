@@ -47,6 +47,7 @@ int cmd_check_dhchap_key(int argc, char **argv)
 
 #include "auth/auth.h"
 #include "auth/auth_secret.h"
+#include "keyfmt/keyfmt.h"
 
 static const char gen_help[] =
 	"Usage: nvmfctl gen-dhchap-key [-m 0|1|2|3] [-l 32|48|64] [-s HEX|-] [-n NQN]\n"
@@ -405,7 +406,7 @@ int cmd_check_dhchap_key(int argc, char **argv)
 		r = NC_EXIT_FAIL;
 		goto out;
 	}
-	crc = auth_crc32(s.key, s.len);
+	crc = keyfmt_crc32(s.key, s.len);
 	if (a.fmt == NC_FMT_JSON) {
 		char crcs[9];
 

@@ -48,6 +48,7 @@ int cmd_check_tls_key(int argc, char **argv)
 #include <openssl/crypto.h>
 
 #include "tcp/tls_keyfile.h"
+#include "keyfmt/keyfmt.h"
 #include "tcp/tls_psk.h"
 
 static const char gen_help[] =
@@ -466,7 +467,7 @@ int cmd_check_tls_key(int argc, char **argv)
 	r = read_key(&a, &psk);
 	if (r)
 		return r;
-	crc = tcp_psk_crc32(psk.key, psk.len);
+	crc = keyfmt_crc32(psk.key, psk.len);
 	if (a.subnqn) {
 		r = derive(&a, &psk, &tls);
 		if (r == 0 && a.insert)
