@@ -54,10 +54,12 @@ static const struct nvmf_ns_info *table_find(const struct host_ns_table *t, uint
 
 /*
  * What differs between two namespaces that should be one, or NULL: their
- * identifiers (Base 2.0, 4.7.1) always; after a reconnect also the size and
- * the LBA format, which a live controller may change in place (a resize is
- * announced by a namespace notice) but which must not differ across an
- * outage.
+ * identifiers (Base 2.0, 4.7.1) and the LBA format always; after a
+ * reconnect also the size, which a live controller may change in place (a
+ * resize is announced by a namespace notice) but which must not differ
+ * across an outage. A live LBA format change (Format NVM) is refused too:
+ * the caller sized its buffers in blocks of the old size, and a read of
+ * nlb blocks would bring nlb blocks of the new one into them.
  */
 static const char *identity_diff(const struct host_ns_table *ot, int oi,
 				 const struct host_ns_table *nt, int ni, bool reconnect)
@@ -72,7 +74,7 @@ static const char *identity_diff(const struct host_ns_table *ot, int oi,
 		return "UUID";
 	if (reconnect && o->nsze != n->nsze)
 		return "size";
-	if (reconnect && o->lba_size != n->lba_size)
+	if (o->lba_size != n->lba_size)
 		return "LBA format";
 	return NULL;
 }

@@ -49,7 +49,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 64, "1.0", 8);
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
 	nvmf_put_le16(d + 78, FAKE_CNTLID);
-	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC)
+	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC ||
+	    c->fc->o.scenario == FAKE_NS_LBA_CHANGES)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
 	d[111] = 1;				/* CNTRLTYPE: I/O controller */
@@ -75,7 +76,9 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 
 static void identify_ns(struct fake_conn *c, uint8_t *d)
 {
-	uint64_t blocks = c->fc->disk_len / 512;
+	/* ns-lba-changes: formatted to 4096-byte blocks once the notice went */
+	bool big = c->fc->o.scenario == FAKE_NS_LBA_CHANGES && c->aers > 0;
+	uint64_t blocks = c->fc->disk_len / (big ? 4096 : 512);
 
 	memset(d, 0, 4096);
 	nvmf_put_le64(d + 0, blocks);
@@ -84,7 +87,7 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	d[25] = 0;				/* NLBAF: one format */
 	d[26] = 0;				/* FLBAS */
 	d[33] = 0x09;				/* DLFEAT: deallocated reads zeroes */
-	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : 9;
+	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : big ? 12 : 9;
 	/* NGUID (bytes 119:104): the association's number under this scenario,
 	 * else constant. */
 	memset(d + 104, 0x5a, 16);
@@ -307,6 +310,10 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 		 * (type 2h, info 00h namespace attribute changed, LID 04h). */
 		if (s == FAKE_NS_NOTICE_TWICE && c->aers++ < 2)
 			return fake_send_resp(c, cid, 0, 0x00040002, 0);
+		if (s == FAKE_NS_LBA_CHANGES && c->aers++ < 1) {
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0, 0x00040002, 0);
+		}
 		return 0;
 	case 0x02: /* Get Log Page: zeroes */
 		if (s == FAKE_LOG_NO_ANSWER) {

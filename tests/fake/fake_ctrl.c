@@ -72,6 +72,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_NS_IDENTITY_CHANGES_SLOW] = "ns-identity-changes-slow",
 	[FAKE_IDENTIFY_SLOW] = "identify-slow",
 	[FAKE_NS_NOTICE_TWICE] = "ns-notice-twice",
+	[FAKE_NS_LBA_CHANGES] = "ns-lba-changes",
 	[FAKE_ADMIN_LOST_AT_IO_ICREQ] = "admin-lost-at-io-icreq",
 	[FAKE_AUTH_FAIL_CLOSE] = "auth-fail-close",
 	[FAKE_AUTH_FAILURE1_AT_CHALLENGE] = "auth-failure1-at-challenge",

@@ -87,6 +87,10 @@ enum fake_scenario {
 	 * read is held until the second arrives, then the second's data (NSID 2)
 	 * is sent before the first's (NSID 1), then both responses */
 	FAKE_NS_NOTICE_TWICE,
+	/* OAES announces namespace notices; the first AER completes at once
+	 * with a namespace attribute notice, and from then on Identify
+	 * Namespace reports 4096-byte blocks instead of 512 (a Format NVM) */
+	FAKE_NS_LBA_CHANGES,
 	/* The second connection's ICReq: the first (admin) connection is closed,
 	 * the ICReq never answered (admin queue lost while an I/O queue connects) */
 	FAKE_ADMIN_LOST_AT_IO_ICREQ,

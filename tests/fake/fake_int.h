@@ -43,7 +43,7 @@ struct fake_conn {
 	uint8_t   *rbuf;	/* PDU being handled */
 	uint8_t   *obuf;	/* PDU being sent */
 	uint8_t   *xfer;	/* command data */
-	unsigned   aers;	/* AERs received (ns-notice-twice) */
+	unsigned   aers;	/* AERs received (ns-notice-twice, ns-lba-changes) */
 	bool       log_held;	/* a Changed Namespace List read is held */
 	uint16_t   log_held_cid;
 	struct fake_pdu pend[FAKE_MAX_PENDING];

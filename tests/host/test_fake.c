@@ -1001,6 +1001,43 @@ static void test_ns_notices_back_to_back(void **state)
 	assert_int_equal(st.triggered, 1);
 }
 
+/*
+ * A live Format NVM: after a namespace notice, Identify Namespace reports
+ * 4096-byte blocks where it reported 512. The application sized its
+ * buffers in 512-byte blocks, so the namespace must not be used with the
+ * new size (a one-block read would bring 4096 bytes into 512): it becomes
+ * unsupported, naming the LBA format, and a read is refused.
+ */
+static void test_ns_lba_format_changes_live(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NS_LBA_CHANGES, &o, 1);
+	struct nvmf_ns_info ni = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t *buf = malloc(512);
+
+	(void)state;
+	assert_non_null(buf);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 5000; i++) {
+		assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+		if (!ni.supported)
+			break;
+		uv_sleep(1);
+	}
+	assert_false(ni.supported);
+	assert_int_equal(ni.lba_size, 4096);	/* what the controller says now */
+	if (!strstr(ni.reason, "not the same namespace") || !strstr(ni.reason, "LBA format"))
+		fail_msg("reason: %s", ni.reason);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 1, 0), -EOPNOTSUPP);
+	assert_non_null(strstr(nvmf_get_error(), "LBA format"));
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 1);
+	free(buf);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -1225,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_keep_alive_not_held),
 		cmocka_unit_test(test_keep_alive_during_connect),
 		cmocka_unit_test(test_ns_notices_back_to_back),
+		cmocka_unit_test(test_ns_lba_format_changes_live),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
