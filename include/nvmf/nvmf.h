@@ -344,11 +344,13 @@ NVMF_API int nvmf_get_io_threads(void);
  *  target holds the same secret for this host NQN). The host offers
  *  SHA-256, -384 and -512 and the NULL group and ffdhe2048 to ffdhe8192;
  *  the controller picks. With dhchap_ctrl_secret the controller must prove
- *  it holds that secret too (bidirectional); one that cannot is refused.
+ *  it holds that secret too (bidirectional); one that cannot, or that does
+ *  not ask for authentication at all, is refused.
  *  Errors: -EACCES when authentication fails: the controller refused our
  *  response (AUTH_Failure1, whose reason the message names), closed the
  *  connection after our reply (which is how Linux's nvmet refuses), failed
- *  to prove the controller secret, or no secret was given; -EPROTO for a
+ *  to prove the controller secret or did not authenticate although
+ *  dhchap_ctrl_secret was given, or no secret was given; -EPROTO for a
  *  malformed exchange (we answer it with AUTH_Failure2); -EIO when the
  *  controller fails an authentication command with a status it allows
  *  retrying (no DNR); -EINVAL for a malformed secret; -ENOTSUP without

@@ -349,6 +349,18 @@ static void connect_done(struct host_bringup *b, struct host_queue *q,
 		}
 		return;
 	}
+	if (c->opts.dhchap_ctrl_secret[0]) {
+		/* Bidirectional authentication was asked for: a controller
+		 * that does not authenticate the queue never proves it holds
+		 * the controller secret, so it may be anyone (Base 2.0,
+		 * 8.13.5.5: the controller's response R2). */
+		c->permanent = true;
+		bu_failf(b, -EACCES, "queue %u Connect: the controller does not ask for "
+			 "authentication (AUTHREQ.ATR clear in the Connect response), so it "
+			 "cannot prove it holds the controller secret that was given "
+			 "(dhchap_ctrl_secret; the tools' --dhchap-ctrl-secret): refused", q->qid);
+		return;
+	}
 	connect_ready(b, q);
 }
 

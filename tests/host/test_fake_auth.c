@@ -197,6 +197,46 @@ static void test_matrix(void **state)
 				connect_ok(hashes[h], groups[g], bidi, 1);
 }
 
+/*
+ * A controller that does not ask for authentication at all (no AUTHREQ.ATR):
+ * with only a host secret the host connects (authentication is the
+ * controller's to require); with a controller secret too it is refused, as
+ * it never proves it holds that secret.
+ */
+static void test_bidi_controller_never_asks(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_GOOD };
+	struct fake_ctrl *fc;
+	struct nvmf_ctrl *c;
+	struct nvmf_opts o;
+	char hkey[AUTH_SECRET_TEXT_MAX], ckey[AUTH_SECRET_TEXT_MAX];
+	uint8_t buf[4096];
+
+	(void)state;
+	key_for(AUTH_HASH_SHA256, hkey);
+	make_key(AUTH_HASH_SHA512, 0, ckey);
+	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
+	nvmf_opts_init(&o);
+	snprintf(o.traddr, sizeof(o.traddr), "127.0.0.1");
+	snprintf(o.trsvcid, sizeof(o.trsvcid), "%u", fake_ctrl_port(fc));
+	snprintf(o.subnqn, sizeof(o.subnqn), "nqn.2014-08.org.nvmexpress:fake");
+	snprintf(o.hostnqn, sizeof(o.hostnqn), "nqn.2014-08.org.example:host-auth");
+	snprintf(o.dhchap_secret, sizeof(o.dhchap_secret), "%s", hkey);
+	o.nr_io_queues = 1;
+	o.connect_timeout = 5;
+	o.ctrl_loss_tmo = 0;
+
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+
+	snprintf(o.dhchap_ctrl_secret, sizeof(o.dhchap_ctrl_secret), "%s", ckey);
+	assert_int_equal(nvmf_connect(&o, &c), -EACCES);
+	assert_msg_has(nvmf_get_error(), "does not ask for authentication");
+	assert_msg_has(nvmf_get_error(), "dhchap_ctrl_secret");
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* The largest group, once: both sides compute 8192-bit values. */
 static void test_ffdhe8192(void **state)
 {
@@ -734,6 +774,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_matrix),
+		cmocka_unit_test(test_bidi_controller_never_asks),
 		cmocka_unit_test(test_ffdhe8192),
 		cmocka_unit_test(test_io_queues),
 		cmocka_unit_test(test_dh_value_unpadded),
