@@ -19,7 +19,10 @@
  * order.
  *
  * Checked: every command completes exactly once (at the latest when the
- * queue pair is closed); no byte outside a command's buffer changes; data
+ * queue pair is closed); a write that succeeds handed all its data to the
+ * sink first (a controller's answer cannot make unsent data written, even
+ * one for a command whose capsule is still queued); no byte outside a
+ * command's buffer changes; data
  * the host sends comes from the buffer of a command that writes, within it,
  * in PDUs the controller side of the framer accepts (headers, layout,
  * digests, H2CData within MAXH2CDATA); nothing is sent once the queue pair
@@ -63,6 +66,8 @@ static size_t off[NCMDS];	/* of each buffer in arena */
 /* [i][gen]: a command is submitted again once (gen 1) when byte 0 says so. */
 static unsigned completions[NCMDS][2];
 static bool submitted[NCMDS][2];
+/* Bytes of command i's buffer handed to the sink since it was (re)submitted. */
+static size_t sent[NCMDS];
 static bool resubmit;
 static bool write_fails;
 static bool closed;
@@ -83,6 +88,8 @@ static void cmd_cb(struct xp_qpair *qp, const struct xp_cpl *cpl, int status, vo
 	if (i >= NCMDS || gen > 1 || !submitted[i][gen] || ++completions[i][gen] > 1 ||
 	    cpl == NULL)
 		abort();
+	if (status == 0 && cmds[i].dir == XP_DIR_H2C && sent[i] < cmds[i].len)
+		abort();	/* "written", yet not all of it left */
 	/* The slot comes back with the next generation of its CID: answers
 	 * for the old one must now be refused (transport/qpair.c). */
 	if (resubmit && gen == 0 && status == 0 && xp_qpair_state(qp) == XP_QP_READY)
@@ -104,6 +111,7 @@ static void submit(struct xp_qpair *qp, size_t i, unsigned gen)
 	c.dir = cmds[i].dir;
 	c.cb = cmd_cb;
 	c.arg = (void *)(uintptr_t)(i | gen << 8);
+	sent[i] = 0;
 	if (xp_submit(qp, &c) != 0)
 		abort();	/* a queue pair of 32 entries takes all 8, twice */
 	submitted[i][gen] = true;
@@ -191,9 +199,12 @@ static int sink(void *arg, const uv_buf_t *iov, unsigned iovcnt)
 
 		if (b < arena || b >= arena + arena_len)
 			continue;	/* a header in the send arena */
-		for (size_t i = 0; i < NCMDS && !ok; i++)
+		for (size_t i = 0; i < NCMDS && !ok; i++) {
 			ok = cmds[i].dir == XP_DIR_H2C && b >= arena + off[i] &&
 			     b + iov[k].len <= arena + off[i] + cmds[i].len;
+			if (ok)
+				sent[i] += iov[k].len;
+		}
 		if (!ok)
 			abort();
 	}
@@ -301,6 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memset(completions, 0, sizeof(completions));
 	memset(submitted, 0, sizeof(submitted));
+	memset(sent, 0, sizeof(sent));
 	closed = false;
 	memset(&o, 0, sizeof(o));
 	o.qid = 1;

@@ -129,6 +129,18 @@ static void hq_protocol_error(struct tcp_host_qpair *hq, const struct tcp_err *e
 
 /* ---- Receive callbacks ------------------------------------------------------ */
 
+/*
+ * A PDU about a command whose capsule has not even been put in a send
+ * batch: the controller cannot have received it, only guessed its CID (the
+ * CID's generation bits make that easy), so nothing it says about the
+ * command is true (3.6.2.4, PDU sequence error).
+ */
+static int unsent_fail(struct tcp_err *err, const char *what, uint32_t fei, uint16_t cid)
+{
+	return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, fei,
+			"%s for CID %u, whose command capsule has not been sent yet", what, cid);
+}
+
 static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 		     const struct tcp_rx_layout *lay, void **dst, struct tcp_err *err)
 {
@@ -147,6 +159,8 @@ static int hq_on_hdr(void *arg, const union nvmf_tcp_pdu_hdr *hdr,
 	if (req == NULL)
 		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
 				"C2HData for CID %u, which names no outstanding command", cid);
+	if (req->capsule_pending)
+		return unsent_fail(err, "C2HData", FEI_CCCID, cid);
 	if (req->base.dir != XP_DIR_C2H)
 		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
 				"C2HData for CID %u, a command that %s", cid,
@@ -246,6 +260,8 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 	if (req == NULL)
 		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_RSP_CID,
 				"CapsuleResp for CID %u, which names no outstanding command", cid);
+	if (req->capsule_pending)
+		return unsent_fail(err, "CapsuleResp", FEI_RSP_CID, cid);
 	/*
 	 * A read reported successful must have received all of its data, in
 	 * order (checked per PDU), the last PDU with LAST_PDU (3.6.2.9):
@@ -262,6 +278,20 @@ static int hq_capsule_resp(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_h
 				"data bytes arrived)", cid,
 				req->c2h_next != req->base.len ? "its data is incomplete" :
 				"no C2HData had LAST_PDU", req->c2h_next, req->base.len);
+	/*
+	 * Likewise a write reported successful must have sent all of its
+	 * data: in the capsule (sent, as checked above), or every byte asked
+	 * for by R2Ts and put in a send batch. Else the caller would be told
+	 * data is written that never left this host.
+	 */
+	if (req->base.dir == XP_DIR_H2C && !req->icd && nvmf_cqe_status_ok(nvmf_cqe_status(&cqe)) &&
+	    (req->r2t_next != req->base.len || req->h2c_off != req->h2c_end))
+		return tcp_fail(err, NVMF_TCP_FES_PDU_SEQ_ERR, FEI_RSP_STATUS,
+				"CapsuleResp reports success for CID %u but only %u of its %u "
+				"data bytes were %s", cid,
+				req->r2t_next != req->base.len ? req->r2t_next : req->h2c_off,
+				req->base.len,
+				req->r2t_next != req->base.len ? "asked for (R2T)" : "sent");
 	if (req->ddgst_err)
 		hq_complete(hq, req, NVMF_SC_TRANSIENT_TRANSPORT, NULL);
 	else
@@ -311,6 +341,8 @@ static int hq_r2t(struct tcp_host_qpair *hq, const union nvmf_tcp_pdu_hdr *hdr,
 	if (req == NULL)
 		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
 				"R2T for CID %u, which names no outstanding command", cid);
+	if (req->capsule_pending)
+		return unsent_fail(err, "R2T", FEI_CCCID, cid);
 	if (req->base.dir != XP_DIR_H2C)
 		return tcp_fail(err, NVMF_TCP_FES_INVALID_PDU_HDR, FEI_CCCID,
 				"R2T for CID %u, a command that %s", cid,

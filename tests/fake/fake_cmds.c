@@ -472,6 +472,14 @@ static int io_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const u
 			return fake_send_pdu(c, h, fc->disk, fc->o.scenario == FAKE_R2T_FOR_ICD ? 0 : len,
 					false) == 0 ? 0 : -1;
 		}
+		if (!c->triggered && icd_len == 0 && (fc->o.scenario == FAKE_WRITE_RESP_NO_R2T ||
+						      fc->o.scenario == FAKE_WRITE_RESP_HALF_R2T)) {
+			fake_trigger(c);
+			if (fc->o.scenario == FAKE_WRITE_RESP_HALF_R2T &&
+			    fake_get_h2c(c, cid, c->xfer, len / 2) != 0)
+				return -1;
+			return fake_send_resp(c, cid, 0, 0, 0);	/* "written" */
+		}
 		if (icd_len > 0) {
 			if (icd_len != len)
 				return fake_send_resp(c, cid, 0x02, 0, 0);

@@ -51,6 +51,12 @@ enum fake_scenario {
 	/* On the first I/O write, whatever its data path */
 	FAKE_R2T_FOR_ICD,
 	FAKE_C2H_FOR_WRITE,
+	/* On the first I/O write whose data is not in the capsule: a successful
+	 * CapsuleResp and no R2T at all */
+	FAKE_WRITE_RESP_NO_R2T,
+	/* On the first I/O write whose data is not in the capsule: an R2T for
+	 * its first half, then, with that half received, a successful CapsuleResp */
+	FAKE_WRITE_RESP_HALF_R2T,
 	/* Admin side, for host-layer tests */
 	FAKE_CSTS_CFS,
 	FAKE_SQHD_STUCK,

@@ -291,6 +291,24 @@ static void r2t_for_icd_write(void **state)
 			   NVMF_TCP_FES_INVALID_PDU_HDR, 8);
 }
 
+/* A write reported successful must have sent all its data (else the caller
+ * is told data is written that never left): FEI the CQE's status field. */
+static void write_success_without_r2t(void **state)
+{
+	(void)state;
+	expect_fatal_write(FAKE_WRITE_RESP_NO_R2T, 0, 8,
+			   "success for CID 0 but only 0 of its 4096 data bytes were asked for",
+			   NVMF_TCP_FES_PDU_SEQ_ERR, 22);
+}
+
+static void write_success_after_half(void **state)
+{
+	(void)state;
+	expect_fatal_write(FAKE_WRITE_RESP_HALF_R2T, 0, 8,
+			   "success for CID 0 but only 2048 of its 4096 data bytes were asked for",
+			   NVMF_TCP_FES_PDU_SEQ_ERR, 22);
+}
+
 static void c2h_for_write(void **state)
 {
 	(void)state;
@@ -548,6 +566,8 @@ int main(void)
 		cmocka_unit_test(r2t_beyond_maxr2t),
 		cmocka_unit_test(r2t_for_icd_write),
 		cmocka_unit_test(c2h_for_write),
+		cmocka_unit_test(write_success_without_r2t),
+		cmocka_unit_test(write_success_after_half),
 		cmocka_unit_test(c2h_term_req),
 		cmocka_unit_test(close_mid_transfer),
 		cmocka_unit_test(no_answer_timeout),
