@@ -57,10 +57,16 @@ int host_parse_id_ctrl(const uint8_t *raw, struct nvmf_ctrl_info *info)
 
 	/*
 	 * A discovery controller has no I/O queues (Base 2.0, 3.1.3.3): the
-	 * I/O queue entry and capsule sizes do not apply to it.
+	 * I/O queue entry and capsule sizes do not apply to it. One that
+	 * answers for an I/O subsystem's NQN would skip the checks below and
+	 * then be given I/O queues sized from fields it need not fill.
 	 */
-	if (info->discovery || id.cntrltype == 2)
+	if (info->discovery)
 		return 0;
+	if (id.cntrltype == 2)
+		return host_err(EPROTO, "Identify Controller: CNTRLTYPE 2 (a discovery "
+				"controller) for %s, which is not the discovery NQN: it has no "
+				"I/O queues or namespaces to use", info->subnqn);
 	/* SQES/CQES: the required (minimum) size must allow the 64-byte SQE and
 	 * 16-byte CQE a Fabrics host uses (Base 2.0, Figure 275). */
 	if (nvmf_qes_min(id.sqes) > 6 || nvmf_qes_max(id.sqes) < 6)

@@ -609,7 +609,8 @@ static int hq_submit(struct xp_qpair *qp, struct xp_req *xreq)
 	req->c2h_next = 0;
 	req->c2h_last = false;
 	req->tx_seq = 0;
-	req->icd = xreq->dir == XP_DIR_H2C && xreq->len <= qp->opts.icd_max;
+	req->icd = xreq->dir == XP_DIR_H2C && xreq->len <= qp->opts.icd_max &&
+		   xreq->len <= TCP_PDU_DATA_CAP;
 
 	/*
 	 * NVMe-oF commands use SGLs (PSDT 01b, NVMe-oF 1.1, 2.3.1). NVMe/TCP

@@ -303,7 +303,9 @@ int tcp_check_icresp(const struct nvmf_tcp_icresp *resp, const struct tcp_ic_req
 	out->ddgst = ddgst;
 	out->rx_pda = req->hpda;
 	out->tx_pda = resp->cpda;
-	out->maxh2cdata = maxh2c;
+	/* Any value above 4096 is the controller's to give; we send no more
+	 * than TCP_PDU_DATA_CAP per H2CData all the same. */
+	out->maxh2cdata = maxh2c < TCP_PDU_DATA_CAP ? maxh2c : TCP_PDU_DATA_CAP;
 	out->max_icd = 0;
 	return 0;
 }

@@ -63,6 +63,14 @@ int tcp_fail(struct tcp_err *err, uint16_t fes, uint32_t fei, const char *fmt, .
 /* Largest header part a builder writes: HLEN max + HDGST + PAD to PDA 31. */
 #define TCP_PDU_HDR_BUF  (NVMF_TCP_HLEN_MAX + NVMF_TCP_DIGEST_LEN + 128)
 
+/*
+ * Most data the host puts in one PDU (in-capsule data, an H2CData), whatever
+ * the controller's IOCCSZ or MAXH2CDATA allow: PLEN (32 bits, 3.6.2.1)
+ * must hold it with the header, padding and digests, and smaller PDUs are
+ * always allowed (larger writes go by R2T, in several H2CData).
+ */
+#define TCP_PDU_DATA_CAP (16u << 20)
+
 /* ---- CRC32C (crc32c.c) ---------------------------------------------------- */
 
 /*

@@ -241,11 +241,18 @@ static void test_id_ctrl(void **state)
 	assert_int_equal(host_parse_id_ctrl(id, &ci), -EPROTO);
 	assert_non_null(strstr(nvmf_get_error(), "ICDOFF"));
 
-	/* A discovery controller has no I/O sizes to check. */
+	/* A discovery controller has no I/O sizes to check, when the host
+	 * asked for one (the discovery NQN); for an I/O subsystem's NQN it is
+	 * refused, not left with unchecked I/O sizes. */
 	id_ctrl_good(id);
 	id[111] = 2;
 	nvmf_put_le32(id + 1792, 0);
+	ci.discovery = true;
 	assert_int_equal(host_parse_id_ctrl(id, &ci), 0);
+	ci.discovery = false;
+	assert_int_equal(host_parse_id_ctrl(id, &ci), -EPROTO);
+	assert_non_null(strstr(nvmf_get_error(), "CNTRLTYPE 2"));
+	assert_non_null(strstr(nvmf_get_error(), "not the discovery NQN"));
 }
 
 static void id_ns_good(uint8_t *id)

@@ -199,6 +199,11 @@ static void test_icresp_ok(void **state)
 	assert_int_equal(p.rx_pda, 4);
 	assert_int_equal(p.tx_pda, 7);
 	assert_int_equal(p.maxh2cdata, 65536);
+	/* The largest MAXH2CDATA is taken, but an H2CData stays within
+	 * TCP_PDU_DATA_CAP: PLEN must hold it with its header and digests. */
+	icresp(&r, 7, true, false, 0xfffffffcu);
+	assert_int_equal(tcp_check_icresp(&r, &req, &p, &err), 0);
+	assert_int_equal(p.maxh2cdata, TCP_PDU_DATA_CAP);
 }
 
 static void icresp_bad(struct nvmf_tcp_icresp *r, const struct tcp_ic_request *req,
