@@ -619,7 +619,8 @@ struct nvmf_event {
 	uint32_t        aen_dw0;	/* AER completion DW0 (NS_CHANGED, AEN) */
 	uint32_t        nr_nsids;	/* NS_CHANGED: NSIDs changed (0 = unknown/all) */
 	const uint32_t *nsids;		/* valid during the callback only */
-	int             error;		/* CONN_LOST, FATAL, RECONNECTING, GAVE_UP: negative errno */
+	int             error;		/* CONN_LOST, FATAL, RECONNECTING, GAVE_UP, and
+					 * NS_CHANGED whose rescan failed: negative errno */
 	/* What happened ("queue 1: controller closed the connection (2
 	 * commands outstanding)"), valid during the callback only; "" when
 	 * there is nothing to say. Never NULL. */

@@ -38,7 +38,16 @@ static void aen_rescan_done(struct nvmf_ctrl *c, int r, void *arg)
 		.nsids = x->nsids,
 		.error = r,
 	};
+	char msg[512];
 
+	if (r < 0) {
+		/* The scan left its reason in scan_msg: name it, not just r. */
+		snprintf(msg, sizeof(msg), "namespace rescan after a notice failed: %.400s",
+			 c->scan_msg[0] ? c->scan_msg : strerror(-r));
+		ev.msg = msg;
+		if (!c->stopping)
+			host_log(NVMF_LOG_WARN, "%s", msg);
+	}
 	if (!c->stopping)
 		host_event(c, &ev);
 	free(x);

@@ -606,8 +606,14 @@ static int io_slots(struct host_bringup *b)
 	if (qsize > XP_QSIZE_MAX)
 		qsize = XP_QSIZE_MAX;
 	if (qsize < XP_QSIZE_MIN) {
-		bu_failf(b, -EINVAL, "queue size %d is too small (minimum %d)", qsize,
-			 XP_QSIZE_MIN);
+		/* CAP.MQES 0 is reserved (Base 2.0, Figure 36: at least 1). */
+		if (nvmf_cap_mqes(c->cap) + 1 < XP_QSIZE_MIN)
+			bu_failf(b, -EPROTO, "CAP.MQES %u: the controller allows queues of %u "
+				 "entries, below the minimum of %d", nvmf_cap_mqes(c->cap),
+				 nvmf_cap_mqes(c->cap) + 1, XP_QSIZE_MIN);
+		else
+			bu_failf(b, -EINVAL, "queue size %d is too small (minimum %d)", qsize,
+				 XP_QSIZE_MIN);
 		return -EINVAL;
 	}
 	io = calloc((size_t)(b->nq ? b->nq : 1), sizeof(*io));

@@ -282,6 +282,7 @@ static void scan_list_done(void *user, uint64_t cookie, const struct nvmf_comple
 	}
 	n = host_parse_ns_list(s->buf, s->nsids, NVMF_NS_LIST_MAX);
 	if (n < 0) {
+		snprintf(s->c->scan_msg, sizeof(s->c->scan_msg), "%s", nvmf_get_error());
 		scan_finish(s, n);
 		return;
 	}
@@ -323,9 +324,9 @@ static void rescan_call_done(struct nvmf_ctrl *c, int r, void *arg)
 {
 	struct host_call *call = arg;
 
-	(void)c;
 	if (r < 0)
-		host_call_fail(call, r, "namespace scan failed: %s", strerror(-r));
+		host_call_fail(call, r, "namespace scan failed: %.400s",
+			       c->scan_msg[0] ? c->scan_msg : strerror(-r));
 	else
 		host_call_done(call, 0);
 }

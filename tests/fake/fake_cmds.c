@@ -270,9 +270,11 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 		case 0x00:
 			identify_ns(c, c->xfer);
 			break;
-		case 0x02: /* active namespace list: NSID 1 */
+		case 0x02: /* active namespace list: NSID 1 (ns-list-dup: twice) */
 			memset(c->xfer, 0, 4096);
 			nvmf_put_le32(c->xfer, 1);
+			if (s == FAKE_NS_LIST_DUP)
+				nvmf_put_le32(c->xfer + 4, 1);
 			break;
 		default:
 			memset(c->xfer, 0, 4096);

@@ -54,6 +54,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_SQHD_STUCK] = "sqhd-stuck",
 	[FAKE_IDENTIFY_BAD_LBADS] = "identify-bad-lbads",
 	[FAKE_IDENTIFY_BAD_IOCCSZ] = "identify-bad-ioccsz",
+	[FAKE_NS_LIST_DUP] = "ns-list-dup",
 	[FAKE_AUTH_REQUIRED] = "auth-required",
 	[FAKE_AUTHREQ_ATR] = "authreq-atr",
 	[FAKE_CONNECT_INVALID_PARAM] = "connect-invalid-param",

@@ -62,6 +62,8 @@ enum fake_scenario {
 	FAKE_SQHD_STUCK,
 	FAKE_IDENTIFY_BAD_LBADS,
 	FAKE_IDENTIFY_BAD_IOCCSZ,
+	/* The active namespace list is {1, 1}: not ascending */
+	FAKE_NS_LIST_DUP,
 	/* Connect: in-band authentication demanded (NVMe over Fabrics 1.1, 3.3;
 	 * Base 2.0, 6.3): status Authentication Required, or AUTHREQ.ATR in a
 	 * successful response */

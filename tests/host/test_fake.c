@@ -554,6 +554,22 @@ static void test_identify_bad_lbads(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/* An active namespace list that is not ascending fails the connect, and
+ * the message says what was wrong with the list, not just "Protocol error". */
+static void test_ns_list_dup(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NS_LIST_DUP, &o, 1);
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	if (!strstr(nvmf_get_error(), "namespace scan failed: active namespace list: NSID 1 "
+				      "at entry 1 is not ascending"))
+		fail_msg("connect: %s", nvmf_get_error());
+	fake_ctrl_stop(fc, NULL);
+}
+
 static void test_no_answer(void **state)
 {
 	struct nvmf_opts o;
@@ -1246,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_csts_cfs),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
+		cmocka_unit_test(test_ns_list_dup),
 		cmocka_unit_test(test_no_answer),
 		cmocka_unit_test(test_ddgst_error_message),
 		cmocka_unit_test(test_admin_lost_during_io_connect),
