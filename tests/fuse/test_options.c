@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "options.h"
@@ -73,6 +74,22 @@ static void test_options_after_positionals(void **state)
 	assert_int_equal(c.nr_fuse_opts, 2);
 	assert_string_equal(c.fuse_opts[0], "allow_other");
 	assert_string_equal(c.fuse_opts[1], "max_read=65536");
+	fo_release(&c);
+}
+
+/* A relative pidfile is made absolute at once: the server removes it from
+ * "/" (it runs there), which would otherwise be another file. */
+static void test_pidfile_relative(void **state)
+{
+	char *argv[] = { "nvmf-fuse", "/mnt/x", URI, "-P", "sub/p.pid", NULL };
+	char cwd[1024], want[1100];
+	struct fo_config c;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(want, sizeof(want), "%s/sub/p.pid", strcmp(cwd, "/") ? cwd : "");
+	assert_int_equal(parse(ARGC(argv), argv, &c), FO_RUN);
+	assert_string_equal(c.pidfile, want);
 	fo_release(&c);
 }
 
@@ -293,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_basic),
 		cmocka_unit_test(test_release_wipes_secrets),
 		cmocka_unit_test(test_options_after_positionals),
+		cmocka_unit_test(test_pidfile_relative),
 		cmocka_unit_test(test_options_interleaved),
 		cmocka_unit_test(test_reconnect_options),
 		cmocka_unit_test(test_dashdash_and_uri_only),

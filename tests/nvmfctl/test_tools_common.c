@@ -343,6 +343,10 @@ static void test_rundir(void **state)
 	assert_string_equal(buf, "/x/y");
 	setenv("NVMF_RUNTIME_DIR", "/a-path-longer-than-the-buffer-we-give-it-which-is-small", 1);
 	assert_int_equal(tc_rundir(buf, 16, err, sizeof(err)), -ENAMETOOLONG);
+	/* Relative: the daemon runs in "/", nvmfctl anywhere. */
+	setenv("NVMF_RUNTIME_DIR", "run/nvmf", 1);
+	assert_int_equal(tc_rundir(buf, sizeof(buf), err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not an absolute path"));
 	unsetenv("NVMF_RUNTIME_DIR");
 	if (geteuid() != 0) {
 		setenv("XDG_RUNTIME_DIR", "/run/user/1", 1);

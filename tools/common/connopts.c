@@ -391,27 +391,15 @@ static int conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters
 	case TC_CO_DHCHAP_CTRL_SECRET_FILE:
 		return read_secret_file(label, arg, opt->id == TC_CO_DHCHAP_SECRET_FILE
 			? o->dhchap_secret : o->dhchap_ctrl_secret, NVMF_DHCHAP_KEY_BUFSZ, err, errlen);
-	case TC_CO_TLS_KEY_FILE: {
+	case TC_CO_TLS_KEY_FILE:
 		/* Absolute: the file is read again at every reconnect, and
 		 * nvmf-fuse's server runs in "/" (a relative name would stop
 		 * resolving once it is a daemon). */
-		char cwd[NVMF_PATH_BUFSZ];
-		size_t cl, al = strlen(arg);
-
-		if (arg[0] && arg[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL &&
-		    (cl = strcmp(cwd, "/") ? strlen(cwd) : 0) + 1 + al < sizeof(o->tls_key_file)) {
-			memcpy(o->tls_key_file, cwd, cl);
-			o->tls_key_file[cl] = '/';
-			memcpy(o->tls_key_file + cl + 1, arg, al + 1);
-			return 0;
-		}
-		if (!arg[0] || arg[0] != '/' || strlen(arg) >= sizeof(o->tls_key_file))
+		if (tc_abs_path(arg, o->tls_key_file, sizeof(o->tls_key_file)) < 0)
 			return fail(err, errlen, EINVAL, "%s: '%s' must be a file name of 1 to "
 				    "%zu characters (with the current directory)", label, arg,
 				    sizeof(o->tls_key_file) - 1);
-		snprintf(o->tls_key_file, sizeof(o->tls_key_file), "%s", arg);
 		return 0;
-	}
 	case TC_CO_NAME:
 		if (tc_check_name(arg) < 0)
 			return fail(err, errlen, EINVAL, "%s: '%s' is not a valid connection name "
@@ -626,4 +614,30 @@ void tc_getopt_reset(void)
 	optreset = 1;
 	optind = 1;
 #endif
+}
+
+int tc_abs_path(const char *name, char *buf, size_t len)
+{
+	char cwd[NVMF_PATH_BUFSZ];
+	size_t cl = 0, nl = strlen(name);
+
+	if (!nl)
+		return -EINVAL;
+	if (name[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return errno == ERANGE ? -ENAMETOOLONG : -errno;
+		cl = strcmp(cwd, "/") ? strlen(cwd) : 0;
+	}
+	if (cl + (cl ? 1 : 0) + nl >= len)
+		return -ENAMETOOLONG;
+	if (cl) {
+		memcpy(buf, cwd, cl);
+		buf[cl++] = '/';
+	} else if (name[0] != '/') {
+		buf[cl++] = '/';	/* the current directory is "/" */
+		if (cl + nl >= len)
+			return -ENAMETOOLONG;
+	}
+	memcpy(buf + cl, name, nl + 1);
+	return 0;
 }

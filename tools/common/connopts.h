@@ -200,6 +200,13 @@ int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, boo
  * with '.' (it names a file in the runtime directory). 0 or -EINVAL. */
 int tc_check_name(const char *name);
 
+/*
+ * name as an absolute path into buf (the current directory before a
+ * relative one), for files a daemon uses after chdir("/"). 0, or -EINVAL
+ * (empty) / -ENAMETOOLONG (it does not fit len) / a getcwd() errno.
+ */
+int tc_abs_path(const char *name, char *buf, size_t len);
+
 /* Restart getopt_long() for a new argument vector (glibc and BSD differ). */
 void tc_getopt_reset(void);
 

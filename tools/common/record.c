@@ -24,15 +24,22 @@ int tc_rundir(char *buf, size_t len, char *err, size_t errlen)
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	int n;
 
+	/* Absolute only: nvmf-fuse's server runs in "/", and nvmfctl must
+	 * find the records from anywhere (the XDG spec ignores a relative
+	 * XDG_RUNTIME_DIR; a relative NVMF_RUNTIME_DIR is refused). */
+	if (env && *env && env[0] != '/') {
+		snprintf(err, errlen, "NVMF_RUNTIME_DIR '%.200s' is not an absolute path", env);
+		return -EINVAL;
+	}
 	if (env && *env)
 		n = snprintf(buf, len, "%s", env);
 	else if (geteuid() == 0)
 		n = snprintf(buf, len, "/run/nvmf");
-	else if (xdg && *xdg)
+	else if (xdg && xdg[0] == '/')
 		n = snprintf(buf, len, "%s/nvmf", xdg);
 	else {
-		snprintf(err, errlen, "XDG_RUNTIME_DIR is not set: no runtime directory for the "
-			 "state records (set it, or NVMF_RUNTIME_DIR)");
+		snprintf(err, errlen, "XDG_RUNTIME_DIR is not set (or not an absolute path): no "
+			 "runtime directory for the state records (set it, or NVMF_RUNTIME_DIR)");
 		return -ENOENT;
 	}
 	if (n < 0 || (size_t)n >= len) {

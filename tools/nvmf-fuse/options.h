@@ -30,7 +30,8 @@ struct fo_config {
 	struct nvmf_opts nv;		/* host options, URI applied */
 	const char *uri;
 	const char *mountpoint;		/* NULL: <runtime dir>/<name>/ */
-	const char *pidfile;
+	const char *pidfile;		/* NULL, or pidfile_buf */
+	char        pidfile_buf[NVMF_PATH_BUFSZ];	/* absolute: the server runs in "/" */
 	char        name[TC_NAME_MAX];	/* "" = nvmfN, the smallest free N */
 	unsigned    given;		/* TC_CO_BIT()s of the connection options given */
 	bool        foreground;
