@@ -518,6 +518,13 @@ static void test_secrets(void **state)
 	snprintf(path, sizeof(path), "%s/ctrl.key", dir);
 	assert_int_equal(set(TC_CO_DHCHAP_CTRL_SECRET_FILE, path, false, &o), 0);
 	assert_string_equal(o.dhchap_ctrl_secret, "DHHC-1:00:ctrl:");
+	/* An empty key is refused, not taken as "no key" (no TLS, no auth). */
+	assert_int_equal(set(TC_CO_TLS_KEY, (char[]){ "" }, false, &o), -EINVAL);
+	assert_non_null(strstr(err, "the key is empty"));
+	assert_int_equal(set(TC_CO_DHCHAP_SECRET, (char[]){ "" }, true, &o), -EINVAL);
+	assert_int_equal(set(TC_CO_DHCHAP_CTRL_SECRET, (char[]){ "" }, true, &o), -EINVAL);
+	assert_string_equal(o.tls_key, tls);
+	assert_string_equal(o.dhchap_secret, hs);
 
 	assert_int_equal(tc_conn_uri_params(&o, "nvme+tcp://h/nqn.a:b?reconnect_delay=3", 0,
 					    false, err, sizeof(err)), 0);

@@ -255,6 +255,11 @@ void tc_conn_secrets_wipe(struct nvmf_opts *o)
 static int set_secret(const char *label, const char *arg, char *field, size_t size,
 		      bool from_argv, char *err, size_t errlen)
 {
+	/* An empty key (an unset shell variable, most likely) must not mean
+	 * "no key": the connection would go on unencrypted or unauthenticated. */
+	if (!arg[0])
+		return fail(err, errlen, EINVAL, "%s: the key is empty (an unset variable?); "
+			    "give the key, or leave the option out", label);
 	if (strlen(arg) >= size)
 		return fail(err, errlen, EINVAL, "%s: longer than such a key can be", label);
 	memcpy(field, arg, strlen(arg) + 1);
