@@ -455,6 +455,25 @@ def t_connect(env):
     r = env.ctl("disconnect", "nvmf0")
     check("removed stale record" in r.err and not os.path.exists(mp), "stale disconnect %r" % r.err)
     check(env.records() == ["nvmf1.json"], "records %s" % env.records())
+    # A dead server's mount point taken by a new connection: disconnecting the stale
+    # record leaves the new connection mounted (it used to unmount it).
+    reuse = env.path("mnt-reuse")
+    os.mkdir(reuse)
+    ja = env.ctl("connect", t.uri(), "-q", HOSTNQN, "-D", "-i", 1, "-m", reuse, "--name", "ra",
+                 "-o", "json").json()
+    os.kill(ja["pid"], signal.SIGKILL)
+    check(wait_gone(ja["pid"], 10), "killed nvmf-fuse still there")
+    subprocess.run(["fusermount3", "-u", "-z", reuse], capture_output=True, timeout=30)
+    jb = env.ctl("connect", t.uri(), "-q", HOSTNQN, "-D", "-i", 1, "-m", reuse, "--name", "rb",
+                 "-o", "json").json()
+    r = env.ctl("disconnect", "ra")
+    check("removed stale record" in r.err and "is now connection rb's mount: left mounted"
+          in r.err, "stale disconnect of a reused mount point: %r" % r.err)
+    check(is_mounted(reuse) and "n1" in os.listdir(reuse) and not wait_gone(jb["pid"], 0.2),
+          "disconnecting the stale record ended the connection mounted there now")
+    env.ctl("disconnect", "rb")
+    check(wait_gone(jb["pid"], 10) and not is_mounted(reuse), "rb not disconnected")
+    check(env.records() == ["nvmf1.json"], "records %s" % env.records())
     # disconnect -n SUBNQN: every connection to it.
     pid1 = rec_of(env, "nvmf1")["pid"]
     env.ctl("connect", t.uri(), "-q", HOSTNQN, "-D", "-i", 1)

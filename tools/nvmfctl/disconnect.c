@@ -59,43 +59,61 @@ static const char list_help[] =
 
 /* ---- disconnect ------------------------------------------------------------------ */
 
+/*
+ * Whether an nvmf-fuse file system is mounted at path, from the mount table
+ * alone: the (possibly dead) file system itself is not touched. nvmf-fuse
+ * mounts with subtype=nvmf: type "fuse.nvmf" on Linux; FreeBSD's table
+ * names fusefs (with the subtype after a dot when the kernel keeps it).
+ */
 #if defined(__FreeBSD__)
-/* The mount table, without touching the (possibly dead) file system. */
-static bool is_mounted(const char *path)
+static bool nvmf_mounted(const char *path)
 {
 	struct statfs *m;
 	int n = getmntinfo(&m, MNT_NOWAIT);
 
 	for (int i = 0; i < n; i++)
-		if (!strcmp(m[i].f_mntonname, path))
+		if (!strcmp(m[i].f_mntonname, path) && !strncmp(m[i].f_fstypename, "fusefs", 6))
 			return true;
 	return false;
 }
 #else
-static bool is_mounted(const char *path)
+static bool nvmf_mounted(const char *path)
 {
 	FILE *f = fopen("/proc/self/mounts", "r");
-	char line[8192], dev[4096], mnt[4096];
+	char line[8192], dev[4096], mnt[4096], type[256];
 	bool found = false;
 
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%4095s %4095s", dev, mnt) == 2 && !strcmp(mnt, path))
+		if (sscanf(line, "%4095s %4095s %255s", dev, mnt, type) == 3 &&
+		    !strcmp(mnt, path) && !strcmp(type, "fuse.nvmf"))
 			found = true;
 	fclose(f);
 	return found;
 }
 #endif
 
-/* Detach a dead server's FUSE mount ("Transport endpoint is not connected"). */
-static void unmount_stale(const char *mp)
+/*
+ * Detach a dead server's FUSE mount ("Transport endpoint is not connected"):
+ * only an nvmf-fuse mount, and only when no live connection of another
+ * record is mounted there now (the mount point may have been reused after
+ * the crash: unmounting would end that connection).
+ */
+static void unmount_stale(const struct tc_record *list, int n, const struct tc_record *r)
 {
+	const char *mp = r->mountpoint;
 	pid_t pid;
 	int status;
 
-	if (!mp[0] || !is_mounted(mp))
+	if (!mp[0] || !nvmf_mounted(mp))
 		return;
+	for (int i = 0; i < n; i++)
+		if (&list[i] != r && list[i].alive && !strcmp(list[i].mountpoint, mp)) {
+			fprintf(stderr, "nvmfctl: %s: %s is now connection %s's mount: left "
+				"mounted\n", r->name, mp, list[i].name);
+			return;
+		}
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
@@ -137,8 +155,9 @@ static bool gone(const char *path)
 	return stat(path, &st) < 0 && errno == ENOENT;
 }
 
-static int disconnect_record(struct tc_record *r, int timeout_s)
+static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s)
 {
+	struct tc_record *r = &list[i];
 	double deadline = nc_now() + timeout_s;
 
 	if (r->alive) {
@@ -159,13 +178,13 @@ static int disconnect_record(struct tc_record *r, int timeout_s)
 		/* It removes its record before it exits; a crash leaves it. */
 		if (!gone(r->path)) {
 			unlink(r->path);
-			unmount_stale(r->mountpoint);
+			unmount_stale(list, n, r);
 			remove_default_mountpoint(r);
 		}
 		return NC_EXIT_OK;
 	}
 	/* Stale: nothing runs; clean up what the dead server left. */
-	unmount_stale(r->mountpoint);
+	unmount_stale(list, n, r);
 	remove_default_mountpoint(r);
 	if (unlink(r->path) < 0 && errno != ENOENT) {
 		nc_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(errno));
@@ -261,7 +280,7 @@ int cmd_disconnect(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (strcmp(list[i].subnqn, esc))
 				continue;
-			if (disconnect_record(&list[i], timeout_s))
+			if (disconnect_record(list, n, i, timeout_s))
 				rc = NC_EXIT_FAIL;
 			else
 				done++;
@@ -280,7 +299,7 @@ int cmd_disconnect(int argc, char **argv)
 			if (!nc_record_matches(&list[i], names[k]))
 				continue;
 			found = true;
-			if (disconnect_record(&list[i], timeout_s))
+			if (disconnect_record(list, n, i, timeout_s))
 				rc = NC_EXIT_FAIL;
 			else
 				printf("disconnected %s (%s)\n", list[i].name,
@@ -311,7 +330,7 @@ int cmd_disconnect_all(int argc, char **argv)
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
-		if (disconnect_record(&list[i], timeout_s))
+		if (disconnect_record(list, n, i, timeout_s))
 			rc = NC_EXIT_FAIL;
 		else
 			done++;
