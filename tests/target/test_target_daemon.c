@@ -30,41 +30,63 @@ static const char *BIN;
 struct proc {
 	pid_t pid;
 	int out;		/* stdout pipe */
+	int err;		/* stderr pipe (spawn_err), else -1 */
 	int port, dport;
 	char line[256];
 };
 
-static int spawn(struct proc *p, char *const argv[])
+static int spawn_fds(struct proc *p, char *const argv[], bool err)
 {
-	int fds[2];
+	int fds[2], efds[2] = { -1, -1 };
 
 	if (pipe(fds) < 0)
+		return -errno;
+	if (err && pipe(efds) < 0)
 		return -errno;
 	p->pid = fork();
 	if (p->pid == 0) {
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
+		if (err) {
+			dup2(efds[1], 2);
+			close(efds[0]);
+			close(efds[1]);
+		}
 		execv(BIN, argv);
 		_exit(127);
 	}
 	close(fds[1]);
 	p->out = fds[0];
+	p->err = efds[0];
+	if (err)
+		close(efds[1]);
 	return 0;
 }
 
-/* Reads stdout up to the first newline (or EOF) within the timeout. */
-static int read_line(struct proc *p)
+static int spawn(struct proc *p, char *const argv[])
+{
+	return spawn_fds(p, argv, false);
+}
+
+/* As spawn, with the target's log (stderr) readable: read_err_line(). */
+static int spawn_err(struct proc *p, char *const argv[])
+{
+	return spawn_fds(p, argv, true);
+}
+
+/* Reads fd up to the first newline (or EOF) within the timeout. */
+static int read_fd_line(struct proc *p, int fd)
 {
 	size_t n = 0;
 
 	while (n < sizeof(p->line) - 1) {
-		struct pollfd pfd = { .fd = p->out, .events = POLLIN };
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t k;
 
 		if (poll(&pfd, 1, TH_TIMEOUT_MS) <= 0)
 			return -ETIMEDOUT;
-		k = read(p->out, p->line + n, 1);
+		k = read(fd, p->line + n, 1);
 		if (k <= 0)
 			break;
 		if (p->line[n] == '\n')
@@ -73,6 +95,23 @@ static int read_line(struct proc *p)
 	}
 	p->line[n] = 0;
 	return n ? 0 : -EIO;
+}
+
+static int read_line(struct proc *p)
+{
+	return read_fd_line(p, p->out);
+}
+
+/* The target's log up to a line holding needle (at most 100 lines). */
+static bool log_has(struct proc *p, const char *needle)
+{
+	for (int i = 0; i < 100; i++) {
+		if (read_fd_line(p, p->err) < 0)
+			return false;
+		if (strstr(p->line, needle))
+			return true;
+	}
+	return false;
 }
 
 /* waitpid with a timeout; returns the exit status or -1. */
@@ -144,7 +183,7 @@ static void test_daemon(void **state)
 		char *argv[] = { (char *)BIN, "-p", "0", "-P", dp, "-n", TH_SUBNQN, "-c", cfg,
 				 "--pidfile", pidf, img, NULL };
 
-		assert_int_equal(spawn(&p, argv), 0);
+		assert_int_equal(spawn_err(&p, argv), 0);
 	}
 	assert_int_equal(read_line(&p), 0);
 	assert_int_equal(sscanf(p.line, "listening on %63[0-9.]:%d (discovery %*[0-9.]:%d)", ip,
@@ -237,6 +276,30 @@ static void test_daemon(void **state)
 	kill(p.pid, SIGHUP);
 	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 4, id, &cqe), 0);
 	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 512);
+	/* So is one that parses but names a backing that cannot be opened:
+	 * nothing of it is applied (the namespaces it leaves out stay, the
+	 * subsystem it adds is not added). */
+	snprintf(text, sizeof(text),
+		 "subsystem %s\n  host %s\n  namespace /nonexistent/nvmf-daemon-test\n"
+		 "subsystem nqn.2014-08.org.libnvmf:daemon-other\n  namespace ram:1M\n",
+		 CFG_NQN, TH_HOSTNQN);
+	write_file(cfg, text);
+	kill(p.pid, SIGHUP);
+	/* Done when it says so, naming the line. */
+	if (!log_has(&p, ":3: /nonexistent/nvmf-daemon-test"))
+		fail_msg("no refusal naming line 3 and the backing in the log (last line: %s)",
+			 p.line);
+	if (!strstr(p.line, "keeping the current configuration"))
+		fail_msg("the reload was not refused: %s", p.line);
+	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 4, id, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 512);
+	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 1, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 2048);
+	assert_int_equal(th_admin_up(&d, p.dport, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_get_log(&d, NVMF_LID_DISCOVERY, false, 0, log, 3072, &cqe), 0);
+	assert_int_equal(nvmf_get_le64(log + 8), 2);
+	th_close(&d);
 	/* The subsystem leaves the config: its hosts are disconnected and
 	 * the discovery log shrinks. */
 	write_file(cfg, "# no subsystems\n");
@@ -253,6 +316,7 @@ static void test_daemon(void **state)
 	assert_int_equal(wait_exit(&p, 15000), 0);
 	assert_int_equal(access(pidf, F_OK), -1);
 	close(p.out);
+	close(p.err);
 	unlink(img);
 	unlink(cfg);
 	free(log);
@@ -291,6 +355,20 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(run_expect(a4, "nothing"), 2);
 	assert_int_equal(run_expect(a5, "ram size"), 1);
 	assert_int_equal(run_expect(a6, "nqn"), 2);
+	{
+		/* -n X and a config file with subsystem X: the file would have
+		 * replaced the command line's namespaces, silently. */
+		char cfg[] = "/tmp/nvmf-daemon-dup-XXXXXX";
+		int fd = mkstemp(cfg);
+		char *a14[] = { (char *)BIN, "-p", "0", "-P", "0", "-n", CFG_NQN, "-c", cfg,
+				"ram:1M", NULL };
+
+		assert_true(fd >= 0);
+		close(fd);
+		write_file(cfg, "subsystem " CFG_NQN "\n  namespace ram:2M\n");
+		assert_int_equal(run_expect(a14, "-n and -c name one subsystem"), 2);
+		unlink(cfg);
+	}
 	{
 		char *a9[] = { (char *)BIN, "--max-connections", "0", "ram:1M", NULL };
 		char *a10[] = { (char *)BIN, "--max-controllers", "x", "ram:1M", NULL };

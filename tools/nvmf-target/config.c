@@ -380,7 +380,13 @@ static int parse_directive(char *p, uint32_t default_shift, struct cfg *out,
 			snprintf(err, errlen, "namespace before any subsystem");
 			return -EINVAL;
 		}
-		return parse_ns(cur, arg, default_shift, err, errlen);
+	{
+		int rc = parse_ns(cur, arg, default_shift, err, errlen);
+
+		if (rc == 0)
+			cur->ns[cur->nns - 1].line = out->line;
+		return rc;
+	}
 	}
 	if (strcmp(kw, "dhchap-hash") == 0 || strcmp(kw, "dhchap-dhgroup") == 0)
 		return parse_policy(out, cur, kw, arg, err, errlen);
@@ -425,6 +431,7 @@ int cfg_parse(const char *name, const char *text, size_t len, uint32_t default_s
 		if ((e = strchr(line, '#')))
 			*e = 0;
 		line[strcspn(line, "\r")] = 0;
+		out->line = lineno;
 		rc = parse_directive(line, default_shift, out, &cur, err, sizeof(err));
 	}
 	/* The line held a key or secret perhaps: wiped (cfg_free() wipes the rest). */
@@ -437,6 +444,8 @@ int cfg_parse(const char *name, const char *text, size_t len, uint32_t default_s
 	if (rc < 0) {
 		snprintf(msg, msglen, "%s:%u: %s", name, lineno, err);
 		cfg_free(out);
+	} else {
+		snprintf(out->path, sizeof(out->path), "%s", name);
 	}
 	return rc;
 }
@@ -513,6 +522,11 @@ static const struct cfg_subsys *cfg_find(const struct cfg *c, const char *nqn)
 	return NULL;
 }
 
+bool cfg_has_subsys(const struct cfg *c, const char *nqn)
+{
+	return nqn && cfg_find(c, nqn) != NULL;
+}
+
 static const struct cfg_ns *cfg_find_ns(const struct cfg_subsys *s, uint32_t nsid)
 {
 	for (unsigned i = 0; s && i < s->nns; i++)
@@ -521,15 +535,31 @@ static const struct cfg_ns *cfg_find_ns(const struct cfg_subsys *s, uint32_t nsi
 	return NULL;
 }
 
-static int apply_subsys(struct ctl_target *t, const struct cfg_subsys *old,
-			const struct cfg_subsys *cs, char *msg, size_t msglen)
+/*
+ * Whether namespace n of cs is served as it is (attached and configured the
+ * same): otherwise the reload detaches what is attached under its NSID and
+ * opens n anew.
+ */
+static bool ns_kept(const struct ctl_subsys *s, const struct cfg_subsys *old,
+		    const struct cfg_ns *n)
 {
-	struct ctl_subsys *s = ctl_subsys_find(t, cs->nqn);
+	const struct cfg_ns *o = cfg_find_ns(old, n->nsid);
 
-	if (!s && !(s = ctl_subsys_add(t, cs->nqn))) {
-		snprintf(msg, msglen, "cannot add subsystem %s", cs->nqn);
-		return -EINVAL;
-	}
+	return s && s->ns[n->nsid] &&
+	       !(o && (strcmp(o->backing, n->backing) || o->lba_shift != n->lba_shift ||
+		       o->ro != n->ro));
+}
+
+/* Namespaces the reload opens, opened before anything changes. */
+struct opened {
+	unsigned si;		/* next->subsys[si] */
+	uint32_t nsid;
+	struct ctl_ns *ns;	/* NULL: attached */
+};
+
+static void apply_subsys(struct ctl_subsys *s, const struct cfg_subsys *old,
+			 const struct cfg_subsys *cs, unsigned si, struct opened *op, unsigned nop)
+{
 	/* Live controllers keep the secrets they connected with; new Connects
 	 * and admin-queue re-authentications take these. */
 	ctl_subsys_clear_hosts(s);
@@ -543,35 +573,73 @@ static int apply_subsys(struct ctl_target *t, const struct cfg_subsys *old,
 	s->auth = cs->auth;
 	/* Namespaces gone or changed. */
 	for (uint32_t id = 1; id <= CTL_MAX_NS; id++) {
-		const struct cfg_ns *n = cfg_find_ns(cs, id), *o = cfg_find_ns(old, id);
+		const struct cfg_ns *n = cfg_find_ns(cs, id);
 
 		if (!s->ns[id])
 			continue;
-		if (!n || (o && (strcmp(o->backing, n->backing) || o->lba_shift != n->lba_shift ||
-				 o->ro != n->ro)))
+		if (!n || !ns_kept(s, old, n))
 			ctl_subsys_detach_ns(s, id);
 		else
 			ctl_subsys_ns_changed(s, id);	/* resized backing file */
 	}
-	for (unsigned i = 0; i < cs->nns; i++) {
-		const struct cfg_ns *n = &cs->ns[i];
-		struct ctl_ns *ns;
-		int rc;
-
-		if (s->ns[n->nsid])
-			continue;
-		rc = ctl_ns_open(&ns, n->backing, n->lba_shift, n->ro, msg, msglen);
-		if (rc < 0)
-			return rc;
-		ctl_subsys_attach_ns(s, ns, n->nsid);
-	}
-	return 0;
+	for (unsigned k = 0; k < nop; k++)
+		if (op[k].si == si && op[k].ns) {
+			ctl_subsys_attach_ns(s, op[k].ns, op[k].nsid);
+			op[k].ns = NULL;
+		}
 }
 
+/*
+ * In two steps, so that a reload that cannot be done changes nothing (the
+ * running configuration is kept, nvmf-target(8)): first every namespace to
+ * open is opened and every subsystem to add is added; a failure there undoes
+ * those and returns its message ("file:line: backing: why"). Then the rest
+ * (removals, hosts, detaching and attaching) cannot fail.
+ */
 int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next, char *msg,
 	      size_t msglen)
 {
 	struct ctl_auth_policy def;
+	struct opened *op;
+	unsigned nop = 0, total = 0;
+	int rc = 0;
+
+	for (unsigned i = 0; i < next->nsubsys; i++)
+		total += next->subsys[i].nns;
+	op = calloc(total ? total : 1, sizeof(*op));
+	if (!op) {
+		snprintf(msg, msglen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < next->nsubsys && rc == 0; i++) {
+		const struct cfg_subsys *cs = &next->subsys[i];
+		const struct cfg_subsys *old = cfg_find(prev, cs->nqn);
+		const struct ctl_subsys *s = ctl_subsys_find(t, cs->nqn);
+
+		for (unsigned k = 0; k < cs->nns && rc == 0; k++) {
+			const struct cfg_ns *n = &cs->ns[k];
+			char why[200];
+
+			if (ns_kept(s, old, n))
+				continue;
+			rc = ctl_ns_open(&op[nop].ns, n->backing, n->lba_shift, n->ro, why,
+					 sizeof(why));
+			if (rc < 0) {
+				snprintf(msg, msglen, "%s:%u: %s", next->path[0] ? next->path :
+					 "configuration", n->line, why);
+				break;
+			}
+			op[nop].si = i;
+			op[nop].nsid = n->nsid;
+			nop++;
+		}
+	}
+	if (rc < 0) {
+		for (unsigned k = 0; k < nop; k++)
+			ctl_ns_put(op[k].ns);
+		free(op);
+		return rc;
+	}
 
 	/* The global policy; a list it leaves out keeps the default. */
 	ctl_auth_policy_default(&def);
@@ -593,11 +661,20 @@ int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *ne
 		}
 	}
 	for (unsigned i = 0; i < next->nsubsys; i++) {
-		int rc = apply_subsys(t, cfg_find(prev, next->subsys[i].nqn), &next->subsys[i], msg,
-				      msglen);
+		const struct cfg_subsys *cs = &next->subsys[i];
+		struct ctl_subsys *s = ctl_subsys_find(t, cs->nqn);
 
-		if (rc < 0)
-			return rc;
+		if (!s && !(s = ctl_subsys_add(t, cs->nqn))) {
+			/* Out of memory only: what is left unattached is freed. */
+			snprintf(msg, msglen, "cannot add subsystem %s: out of memory", cs->nqn);
+			rc = 1;
+			continue;
+		}
+		apply_subsys(s, cfg_find(prev, cs->nqn), cs, i, op, nop);
 	}
-	return 0;
+	for (unsigned k = 0; k < nop; k++)
+		if (op[k].ns)
+			ctl_ns_put(op[k].ns);
+	free(op);
+	return rc;
 }

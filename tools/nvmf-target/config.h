@@ -14,6 +14,7 @@ struct cfg_ns {
 	char     backing[256];
 	uint32_t lba_shift;
 	bool     ro;
+	unsigned line;			/* of the file, for messages */
 };
 
 /* An allow-list entry: `host NQN [tls-key=KEY] [dhchap-secret=KEY
@@ -51,6 +52,8 @@ struct cfg {
 	 * policy (empty lists: the defaults, ctl_auth_policy_default). */
 	struct ctl_auth_policy auth;
 	char     warning[320];		/* for the log: keys in a file others can read */
+	char     path[256];		/* the file, for messages */
+	unsigned line;			/* while parsing: the line */
 };
 
 /* Parses PATH (keys and secrets are checked, never echoed); default_shift is the block size of namespaces that do not
@@ -68,9 +71,14 @@ int  cfg_parse(const char *name, const char *text, size_t len, uint32_t default_
  * the previous configuration), replaces allow-lists, attaches, detaches
  * or replaces namespaces, and notices resized backing files; sets the
  * DH-HMAC-CHAP secrets and policies (the global policy is the target's,
- * so it also covers the command line's subsystem). Returns 0
- * or -errno with msg; on error the target keeps what was applied so far.
+ * so it also covers the command line's subsystem). Returns 0; or -errno
+ * with msg ("file:line: backing: why") when a namespace cannot be opened,
+ * and then nothing was changed; or 1 with msg when a subsystem could not
+ * be added (out of memory), and then the rest was applied.
  */
+/* Whether c has a subsystem of this NQN. */
+bool cfg_has_subsys(const struct cfg *c, const char *nqn);
+
 int  cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next,
 	       char *msg, size_t msglen);
 

@@ -171,6 +171,7 @@ static void on_hup(uv_signal_t *s, int signum)
 	struct daemon *d = s->data;
 	struct cfg next;
 	char msg[256];
+	int rc;
 
 	/* Backing files and devices may have been resized. */
 	for (struct ctl_subsys *ss = d->target.subsys; ss; ss = ss->next)
@@ -185,10 +186,24 @@ static void on_hup(uv_signal_t *s, int signum)
 		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: %s; keeping the current configuration", msg);
 		return;
 	}
-	if (cfg_apply(&d->target, &d->cfg, &next, msg, sizeof(msg)) < 0)
+	if (cfg_has_subsys(&next, d->tls.cli_subnqn)) {
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: %s: subsystem %s is the command line's "
+			"(-n); keeping the current configuration", d->config_path, d->tls.cli_subnqn);
+		cfg_free(&next);
+		return;
+	}
+	rc = cfg_apply(&d->target, &d->cfg, &next, msg, sizeof(msg));
+	if (rc > 0) {
 		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: %s; configuration partly applied", msg);
-	else
+	} else if (rc < 0) {
+		/* Nothing of it was applied (cfg_apply). */
+		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: %s; keeping the current configuration",
+			msg);
+		cfg_free(&next);
+		return;
+	} else {
 		ctl_log(&d->target, NVMF_LOG_WARN, "SIGHUP: configuration reloaded from %s", d->config_path);
+	}
 	cfg_free(&d->cfg);
 	d->cfg = next;
 	if (d->cfg.warning[0])
@@ -408,8 +423,18 @@ int main(int argc, char **argv)
 		return 2;	/* secrets without -H */
 	}
 	if (d->config_path) {
-		if (cfg_load(d->config_path, d->lba_shift, &d->cfg, msg, sizeof(msg)) < 0 ||
-		    cfg_apply(&d->target, NULL, &d->cfg, msg, sizeof(msg)) < 0) {
+		if (cfg_load(d->config_path, d->lba_shift, &d->cfg, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "nvmf-target: %s\n", msg);
+			return 1;
+		}
+		/* One place per subsystem: the file would replace the command
+		 * line's namespaces and hosts of it. */
+		if (s && cfg_has_subsys(&d->cfg, s->nqn)) {
+			fprintf(stderr, "nvmf-target: -n %s is also a subsystem of %s: give its "
+				"namespaces and hosts in one place\n", s->nqn, d->config_path);
+			return 2;
+		}
+		if (cfg_apply(&d->target, NULL, &d->cfg, msg, sizeof(msg)) != 0) {
 			fprintf(stderr, "nvmf-target: %s\n", msg);
 			return 1;
 		}
