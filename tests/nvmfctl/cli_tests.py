@@ -60,6 +60,9 @@ def t_options(env):
     for args, want in [
             (["discover", "--frob"], ["unknown option '--frob'"]),
             (["discover", "-Z"], ["unknown option '-Z'"]),
+            (["discover", "--tls=yes"], ["option '--tls' takes no value"]),
+            (["connect", U, "--read-only=1"], ["option '--read-only' takes no value"]),
+            (["discover", "--hostnqn"], ["option '--hostnqn' needs a value"]),
             (["discover", "-a"], ["'-a' needs a value"]),
             (["discover", "-t", "rdma", "-a", "127.0.0.1"], ["'rdma' is not supported"]),
             (["discover", "-a", "127.0.0.1", "-s", "70000"], ["-s/--trsvcid", "'70000'"]),
@@ -84,6 +87,11 @@ def t_options(env):
             (["discover", "-a", "127.0.0.1", "-l", "y"], ["-l/--ctrl-loss-tmo", "'y'"]),
             (["connect", U, "-i", "0"], ["-i/--nr-io-queues", "'0'"]),
             (["connect", U, "-Q", "1"], ["-Q/--queue-size", "'1'"]),
+            (["connect", U, "-Q", "1025"], ["-Q/--queue-size", "'1025'"]),
+            (["connect", U, "--tls-compat"], ["need --tls"]),
+            (["discover", "-a", "127.0.0.1", "--tls-identity", "1"], ["need --tls"]),
+            (["connect", U, "--tls-key", ""], ["the key is empty"]),
+
             (["connect", U, "--name", ".hidden"], ["--name", ".hidden"]),
             (["connect", U, "-a", "127.0.0.1"], ["either as a URI or"]),
             (["connect", "nvme+tcp://127.0.0.1"], ["discovery subsystem"]),
@@ -108,6 +116,11 @@ def t_options(env):
             (["disconnect", "-n", NQN, "nvmf0"], ["exclude each other"]),
             (["disconnect-all", "-n", NQN], ["does not apply"])]:
         env.fails(*args, rc=2, usage=True, want=want, cmd=args[0])
+    # -C without -S: a usage error before any connection (with the warning a key on the
+    # command line draws).
+    r = env.ctl("connect", U, "-C", "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:",
+                rc=2)
+    check("needs the host's too" in r.err, "-C without -S: %r" % r.err)
     # No address and no discovery.conf: nvme-cli's fallback, named in the message.
     env.fails("discover", rc=2, usage=True, want=[env.conf], cmd="discover")
     env.fails("connect-all", rc=2, usage=True, want=[env.conf], cmd="connect-all")

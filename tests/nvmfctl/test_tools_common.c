@@ -125,8 +125,10 @@ static void test_set(void **state)
 	assert_memory_equal(o.hostid, id, 16);
 	assert_int_equal(set(TC_CO_NR_IO_QUEUES, "3", false, &o), 0);
 	assert_int_equal(o.nr_io_queues, 3);
-	assert_int_equal(set(TC_CO_QUEUE_SIZE, "65536", false, &o), 0);
-	assert_int_equal(o.queue_size, 65536);
+	assert_int_equal(set(TC_CO_QUEUE_SIZE, "1024", false, &o), 0);
+	assert_int_equal(o.queue_size, 1024);
+	/* The library's limit, as a usage error here, not at connect time. */
+	assert_int_equal(set(TC_CO_QUEUE_SIZE, "1025", false, &o), -EINVAL);
 	assert_int_equal(set(TC_CO_KATO, "0", false, &o), 0);
 	assert_int_equal(o.kato, 0);
 	assert_int_equal(set(TC_CO_CONNECT_TIMEOUT, "7", false, &o), 0);

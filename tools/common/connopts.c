@@ -26,7 +26,7 @@ static const struct tc_conn_opt table[] = {
 	 * offered; nvmfctl's inspection commands set 0 themselves. */
 	{ TC_CO_NR_IO_QUEUES,    "nr-io-queues",    'i', true,  1, 1024 },
 	/* NVMe Base 2.0, 3.3.1: a queue has at least 2 entries, at most 64 Ki. */
-	{ TC_CO_QUEUE_SIZE,      "queue-size",      'Q', true,  2, 65536 },
+	{ TC_CO_QUEUE_SIZE,      "queue-size",      'Q', true,  2, 1024 },	/* XP_QSIZE_MAX */
 	{ TC_CO_KATO,            "keep-alive-tmo",  'k', true,  0, 65535 },
 	{ TC_CO_HDR_DIGEST,      "hdr-digest",      'g', false, 0, 0 },
 	{ TC_CO_DATA_DIGEST,     "data-digest",     'G', false, 0, 0 },
@@ -559,7 +559,20 @@ int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t e
 					  TC_CO_BIT(TC_CO_DHCHAP_CTRL_SECRET_FILE))))
 		r = env_give(TC_DHCHAP_CTRL_SECRET_ENV, cs, o->dhchap_ctrl_secret,
 			     sizeof(o->dhchap_ctrl_secret), err, errlen);
-	return r;
+	if (r < 0)
+		return r;
+	/* What libnvmf would refuse at connect (host/connect.c), named as
+	 * the options the user typed. */
+	if (!o->tls && !o->tls_key[0] &&
+	    (given & (TC_CO_BIT(TC_CO_TLS_IDENTITY) | TC_CO_BIT(TC_CO_TLS_COMPAT) |
+		      TC_CO_BIT(TC_CO_TLS_KEY_FILE))))
+		return fail(err, errlen, EINVAL, "--tls-identity, --tls-compat and --tls-key-file "
+			    "need --tls (or a TLS key: --tls-key, %s)", TC_TLS_KEY_ENV);
+	if (o->dhchap_ctrl_secret[0] && !o->dhchap_secret[0])
+		return fail(err, errlen, EINVAL, "a DH-HMAC-CHAP controller secret "
+			    "(--dhchap-ctrl-secret) needs the host's too (--dhchap-secret, %s): "
+			    "bidirectional authentication", TC_DHCHAP_SECRET_ENV);
+	return 0;
 }
 
 /* ---- URI query parameters ------------------------------------------------------------ */

@@ -98,7 +98,10 @@ enum tc_conn_id {
  * After option parsing: take each secret from its variable unless its
  * option was given (given: TC_CO_BIT()s). The variables are read once per
  * process, wiped and unset, so that programs this one starts do not
- * inherit them by accident. 0 or -EINVAL (message).
+ * inherit them by accident. Then the options that need another are
+ * checked (the TLS options other than the key need --tls or a key; a
+ * controller secret needs the host's), so that the tools report them as
+ * usage errors, not as a failed connection. 0 or -EINVAL (message).
  */
 int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t errlen);
 

@@ -66,12 +66,26 @@ int nc_getopt_err(int c, int opt, char **argv)
 	extern int optind;
 	const char *word = optind > 0 ? argv[optind - 1] : "?";
 
+	/*
+	 * A long option: opt is then its value in the option table (for
+	 * "--flag=x" given to a flag, or a missing value), not a letter to
+	 * print. Named up to its '=': what follows may be a key.
+	 */
+	if (word[0] == '-' && word[1] == '-') {
+		size_t n = strcspn(word, "=");
+
+		if (c == ':')
+			return nc_usage_err("option '%.*s' needs a value", (int)n, word);
+		if (word[n] == '=' && opt)
+			return nc_usage_err("option '%.*s' takes no value", (int)n, word);
+		return nc_usage_err("unknown option '%.*s'", (int)n, word);
+	}
 	if (c == ':') {
-		if (opt)
+		if (opt > ' ' && opt < 127)
 			return nc_usage_err("option '-%c' needs a value", opt);
 		return nc_usage_err("option '%s' needs a value", word);
 	}
-	if (opt)
+	if (opt > ' ' && opt < 127)
 		return nc_usage_err("unknown option '-%c'", opt);
 	return nc_usage_err("unknown option '%s'", word);
 }
