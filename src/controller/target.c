@@ -95,10 +95,13 @@ bool ctl_nqn_valid(const char *nqn)
 {
 	size_t n = strnlen(nqn, NVMF_NQN_MAX_LEN + 1);
 
-	if (n == 0 || n > NVMF_NQN_MAX_LEN || strncmp(nqn, "nqn.", 4) != 0)
+	/* "nqn." and at least a name after it; no space or control
+	 * character (a TLS PSK identity separates NQNs by spaces, NVMe TCP
+	 * 3.6.1.4). */
+	if (n <= 4 || n > NVMF_NQN_MAX_LEN || strncmp(nqn, "nqn.", 4) != 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)nqn[i] < 0x20 || (unsigned char)nqn[i] > 0x7e)
+		if ((unsigned char)nqn[i] < 0x21 || (unsigned char)nqn[i] > 0x7e)
 			return false;
 	return true;
 }

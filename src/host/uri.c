@@ -331,6 +331,13 @@ static int uri_parse(const char *uri, struct nvmf_uri *u, struct uri_query *q)
 	n = slash ? (size_t)(slash - path) : strlen(path);
 	if (pct_decode(path, n, u->subnqn, sizeof(u->subnqn), "subsystem NQN") < 0)
 		return -EINVAL;
+	/* Decoded, it may hold what the URI may not: an NQN has no space or
+	 * control character (a TLS PSK identity separates NQNs by spaces,
+	 * NVMe TCP 3.6.1.4; the tools refuse them in -n too). */
+	for (const char *c = u->subnqn; *c; c++)
+		if ((unsigned char)*c < 0x21 || (unsigned char)*c == 0x7f)
+			return host_err(EINVAL, "URI subsystem NQN \"%.223s\" contains a space or "
+					"control character (%%%02X)", u->subnqn, (unsigned char)*c);
 	if (slash) {
 		const char *ns = slash + 1;
 		size_t nl = strcspn(ns, "/");

@@ -162,7 +162,7 @@ class Mount:
             while not os.path.exists(self.pidfile):
                 if self.proc.poll() is not None or time.monotonic() > end:
                     self.errf.seek(0)
-                    raise Fail("nvmf-fuse -f did not start: %s" % self.errf.read().decode())
+                    raise Fail("nvmf-fuse -f did not start: %s" % self.errf.read().decode(errors="replace"))
                 time.sleep(0.05)
             self.pid = self.proc.pid
             return

@@ -58,9 +58,13 @@ static void test_percent(void **state)
 	struct nvmf_uri u;
 
 	(void)state;
-	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.2014-08.org%3Aweird%2Fname%20x/3", &u), 0);
-	assert_string_equal(u.subnqn, "nqn.2014-08.org:weird/name x");
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.2014-08.org%3Aweird%2Fname%21x/3", &u), 0);
+	assert_string_equal(u.subnqn, "nqn.2014-08.org:weird/name!x");
 	assert_int_equal(u.nsid, 3);
+	/* Decoded, a space or control character is still not an NQN's. */
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.2014-08.org%3Aa%20b", &u), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "contains a space or control character (%20)"));
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h/nqn.2014-08.org%3Aa%0Ab", &u), -EINVAL);
 }
 
 static void bad(const char *uri, const char *needle)

@@ -356,6 +356,14 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(run_expect(a5, "ram size"), 1);
 	assert_int_equal(run_expect(a6, "nqn"), 2);
 	{
+		/* "nqn." with a space, or nothing after it. */
+		char *a15[] = { (char *)BIN, "-n", "nqn.2024-01.org.x:a b", "-p", "0", "ram:1M", NULL };
+		char *a16[] = { (char *)BIN, "-n", "nqn.", "-p", "0", "ram:1M", NULL };
+
+		assert_int_equal(run_expect(a15, "nqn with a space"), 2);
+		assert_int_equal(run_expect(a16, "nqn. alone"), 2);
+	}
+	{
 		/* -n X and a config file with subsystem X: the file would have
 		 * replaced the command line's namespaces, silently. */
 		char cfg[] = "/tmp/nvmf-daemon-dup-XXXXXX";

@@ -320,7 +320,8 @@ static int parse_directive(char *p, uint32_t default_shift, struct cfg *out,
 		struct cfg_subsys *n;
 
 		if (!ctl_nqn_valid(arg) || strcmp(arg, CTL_DISC_NQN) == 0) {
-			snprintf(err, errlen, "'%.60s' is not a valid subsystem NQN", arg);
+			snprintf(err, errlen, "'%.60s' is not a valid subsystem NQN (\"nqn.\" and a "
+				 "name, at most 223 characters, no spaces)", arg);
 			return -EINVAL;
 		}
 		for (unsigned i = 0; i < out->nsubsys; i++) {

@@ -303,7 +303,8 @@ int main(int argc, char **argv)
 		case 'H':
 			if (nhosts >= CTL_MAX_HOSTS || !ctl_nqn_valid(optarg)) {
 				fprintf(stderr, "nvmf-target: -H %s: %s\n", optarg,
-					nhosts >= CTL_MAX_HOSTS ? "too many hosts" : "not a valid NQN");
+					nhosts >= CTL_MAX_HOSTS ? "too many hosts" :
+					"not a valid NQN (\"nqn.\" and a name, at most 223 characters, no spaces)");
 				return 2;
 			}
 			hosts[nhosts++] = optarg;
@@ -397,7 +398,8 @@ int main(int argc, char **argv)
 		}
 		s = ctl_subsys_add(&d->target, subnqn);
 		if (!s) {
-			fprintf(stderr, "nvmf-target: -n %s: not a valid subsystem NQN\n", subnqn);
+			fprintf(stderr, "nvmf-target: -n %s: not a valid subsystem NQN (\"nqn.\" and a "
+				"name, at most 223 characters, no spaces)\n", subnqn);
 			return 2;
 		}
 		for (unsigned i = 0; i < nhosts; i++)
