@@ -121,7 +121,7 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 	if (strncmp(backing, "ram:", 4) == 0) {
 		ns->type = CTL_BE_RAM;
 		if (ctl_parse_size(backing + 4, &ns->size) < 0 || ns->size == 0) {
-			snprintf(msg, msglen, "%s: bad size (want ram:SIZE with K/M/G suffix)", backing);
+			snprintf(msg, msglen, "%s: bad size (want ram:SIZE with a K, M, G or T suffix)", backing);
 			free(ns);
 			return -EINVAL;
 		}
@@ -158,6 +158,8 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 		return -EINVAL;
 	}
 	ns->type = S_ISREG(st.st_mode) ? CTL_BE_FILE : CTL_BE_BDEV;
+	ns->dev = S_ISREG(st.st_mode) ? st.st_dev : st.st_rdev;
+	ns->ino = S_ISREG(st.st_mode) ? st.st_ino : 0;
 	rc = backend_size(ns->fd, &ns->size);
 	if (rc < 0 || (ns->size >> lba_shift) == 0) {
 		snprintf(msg, msglen, "%s: %s", backing,
@@ -170,6 +172,12 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 	ns->punch = true;
 	*out = ns;
 	return 0;
+}
+
+bool ctl_ns_same_backing(const struct ctl_ns *a, const struct ctl_ns *b)
+{
+	return a->type != CTL_BE_RAM && a->type == b->type && a->dev == b->dev &&
+	       a->ino == b->ino;
 }
 
 void ctl_ns_put(struct ctl_ns *ns)

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include <nvmf/nvme.h>
@@ -82,6 +83,8 @@ struct ctl_ns {
 	bool     punch;			/* hole punching works (cleared on EOPNOTSUPP) */
 	uint8_t  nguid[16];
 	char     path[256];
+	dev_t    dev;			/* file and block device: what it is, */
+	ino_t    ino;			/* for ctl_ns_same_backing() */
 	unsigned refs;
 	bool     removed;
 };
@@ -298,15 +301,19 @@ static inline const char *ctl_host_name(const char *hostnqn)
 	return hostnqn[0] ? hostnqn : "empty HOSTNQN";
 }
 int  ctl_target_add_listener(struct ctl_target *t, const char *traddr, int port, bool io);
-/* Validates an NQN (Base 2.0, 4.5): 1..223 bytes, "nqn." prefix, printable. */
+/* Validates an NQN (Base 2.0, 4.5): at most 223 bytes, "nqn." and a name,
+ * printable, no spaces. */
 bool ctl_nqn_valid(const char *nqn);
 
 /* ---- backend.c: namespaces ---------------------------------------------- */
-/* Opens BACKING (a path or "ram:SIZE" with K/M/G suffix) as a namespace of
+/* Opens BACKING (a path or "ram:SIZE" with K/M/G/T suffix) as a namespace of
  * 2^lba_shift byte blocks. Returns 0 or a negative errno with msg filled. */
 int  ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bool ro,
 		 char *msg, size_t msglen);
 void ctl_ns_put(struct ctl_ns *ns);
+/* Whether a and b serve the same file or device (never for ram:): two
+ * namespaces on one backing would be two disks to a host that are one. */
+bool ctl_ns_same_backing(const struct ctl_ns *a, const struct ctl_ns *b);
 int  ctl_parse_size(const char *s, uint64_t *out);
 /* Attach/detach/resize a namespace at run time: raise the notices. */
 int  ctl_subsys_attach_ns(struct ctl_subsys *s, struct ctl_ns *ns, uint32_t nsid);

@@ -145,13 +145,19 @@ static int free_port(void)
 	return port;
 }
 
+/* Whole or not at all (a new file renamed over the old): a reload may read
+ * the file at any moment. */
 static void write_file(const char *path, const char *text)
 {
-	FILE *f = fopen(path, "w");
+	char tmp[256];
+	FILE *f;
 
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
 	assert_non_null(f);
 	fputs(text, f);
-	fclose(f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
 }
 
 #define CFG_NQN "nqn.2024-01.org.libnvmf:cfg"
@@ -274,6 +280,8 @@ static void test_daemon(void **state)
 	/* A broken config is refused and the old one kept. */
 	write_file(cfg, "subsystem not-an-nqn\n");
 	kill(p.pid, SIGHUP);
+	if (!log_has(&p, "'not-an-nqn' is not a valid subsystem NQN"))
+		fail_msg("no refusal of not-an-nqn in the log (last line: %s)", p.line);
 	assert_int_equal(th_identify(&a, NVMF_CNS_NS, 4, id, &cqe), 0);
 	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 512);
 	/* So is one that parses but names a backing that cannot be opened:
@@ -362,6 +370,26 @@ static void test_bad_arguments(void **state)
 
 		assert_int_equal(run_expect(a15, "nqn with a space"), 2);
 		assert_int_equal(run_expect(a16, "nqn. alone"), 2);
+	}
+	{
+		/* One file as two namespaces (two disks to a host that are
+		 * one): on the command line, or in a config file. */
+		char img[] = "/tmp/nvmf-daemon-same-XXXXXX", cfg[] = "/tmp/nvmf-daemon-samec-XXXXXX";
+		char text[256];
+		int fd = mkstemp(img), cfd = mkstemp(cfg);
+		char *a17[] = { (char *)BIN, "-p", "0", "-P", "0", img, "ram:1M", img, NULL };
+		char *a18[] = { (char *)BIN, "-p", "0", "-P", "0", "-c", cfg, NULL };
+
+		assert_true(fd >= 0 && cfd >= 0 && ftruncate(fd, 1 << 20) == 0);
+		close(fd);
+		close(cfd);
+		assert_int_equal(run_expect(a17, "one file twice on the command line"), 2);
+		snprintf(text, sizeof(text), "subsystem %s\n  namespace %s\nsubsystem %s-2\n"
+			 "  namespace %s\n", CFG_NQN, img, CFG_NQN, img);
+		write_file(cfg, text);
+		assert_int_equal(run_expect(a18, "one file in two subsystems"), 1);
+		unlink(img);
+		unlink(cfg);
 	}
 	{
 		/* -n X and a config file with subsystem X: the file would have

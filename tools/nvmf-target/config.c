@@ -590,6 +590,46 @@ static void apply_subsys(struct ctl_subsys *s, const struct cfg_subsys *old,
 		}
 }
 
+/* Whether namespace nsid, attached to s, stays through this reload. */
+static bool ns_stays(const struct cfg *prev, const struct cfg *next, const struct ctl_subsys *s,
+		     uint32_t nsid)
+{
+	const struct cfg_subsys *cs = cfg_find(next, s->nqn), *old = cfg_find(prev, s->nqn);
+	const struct cfg_ns *n;
+
+	if (!cs)
+		return !old;	/* not the file's (the -n one): untouched; else removed */
+	n = cfg_find_ns(cs, nsid);
+	return n && ns_kept(s, old, n);
+}
+
+/*
+ * Namespace k of op, just opened: on a file or device that another namespace
+ * serves (one that stays, or one opened before it)? Then the message says
+ * which, and the reload is refused: two namespaces with their own NGUIDs on
+ * one backing are two disks to a host that are one.
+ */
+static bool dup_backing(const struct ctl_target *t, const struct cfg *prev,
+			const struct cfg *next, const struct opened *op, unsigned k,
+			char *why, size_t len)
+{
+	for (const struct ctl_subsys *s = t->subsys; s; s = s->next)
+		for (uint32_t id = 1; id <= CTL_MAX_NS; id++)
+			if (s->ns[id] && ctl_ns_same_backing(s->ns[id], op[k].ns) &&
+			    ns_stays(prev, next, s, id)) {
+				snprintf(why, len, "%.100s: the same file as namespace %u of %.100s",
+					 op[k].ns->path, id, s->nqn);
+				return true;
+			}
+	for (unsigned j = 0; j < k; j++)
+		if (ctl_ns_same_backing(op[j].ns, op[k].ns)) {
+			snprintf(why, len, "%.100s: the same file as namespace %u of %.100s",
+				 op[k].ns->path, op[j].nsid, next->subsys[op[j].si].nqn);
+			return true;
+		}
+	return false;
+}
+
 /*
  * In two steps, so that a reload that cannot be done changes nothing (the
  * running configuration is kept, nvmf-target(8)): first every namespace to
@@ -619,20 +659,24 @@ int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *ne
 
 		for (unsigned k = 0; k < cs->nns && rc == 0; k++) {
 			const struct cfg_ns *n = &cs->ns[k];
-			char why[200];
+			char why[512];
 
 			if (ns_kept(s, old, n))
 				continue;
 			rc = ctl_ns_open(&op[nop].ns, n->backing, n->lba_shift, n->ro, why,
 					 sizeof(why));
+			if (rc == 0) {
+				op[nop].si = i;
+				op[nop].nsid = n->nsid;
+				nop++;
+				if (dup_backing(t, prev, next, op, nop - 1, why, sizeof(why)))
+					rc = -EEXIST;
+			}
 			if (rc < 0) {
 				snprintf(msg, msglen, "%s:%u: %s", next->path[0] ? next->path :
 					 "configuration", n->line, why);
 				break;
 			}
-			op[nop].si = i;
-			op[nop].nsid = n->nsid;
-			nop++;
 		}
 	}
 	if (rc < 0) {

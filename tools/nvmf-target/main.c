@@ -82,7 +82,7 @@ static void usage(FILE *f)
 		"  --dhchap-ctrl-secret KEY, --dhchap-ctrl-secret-file FILE\n"
 		"                   the controller's secret, for bidirectional authentication\n"
 		"  -v               more log output (repeatable)\n"
-		"BACKING: a regular file, a block device or ram:SIZE (K, M, G suffixes);\n"
+		"BACKING: a regular file, a block device or ram:SIZE (K, M, G, T suffixes);\n"
 		"each becomes the next namespace (nsid 1, 2, ...).\n");
 }
 
@@ -413,6 +413,15 @@ int main(int argc, char **argv)
 				fprintf(stderr, "nvmf-target: %s\n", msg);
 				return 1;
 			}
+			/* Two namespaces on one file would be two disks to a
+			 * host that are one. */
+			for (uint32_t id = 1; id <= CTL_MAX_NS; id++)
+				if (s->ns[id] && ctl_ns_same_backing(s->ns[id], ns)) {
+					fprintf(stderr, "nvmf-target: %s: the same file as namespace "
+						"%u (%s)\n", argv[i], id, s->ns[id]->path);
+					ctl_ns_put(ns);
+					return 2;
+				}
 			if (ctl_subsys_attach_ns(s, ns, (uint32_t)(i - optind + 1)) < 0) {
 				fprintf(stderr, "nvmf-target: %s: too many namespaces\n", argv[i]);
 				return 2;
