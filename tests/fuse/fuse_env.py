@@ -5,6 +5,7 @@ runtime directory through NVMF_RUNTIME_DIR) and undoes whatever it set up,
 mounts and loop devices included, even when it fails.
 """
 import ctypes
+import errno
 import ctypes.util
 import json
 import os
@@ -16,7 +17,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from nvmf_testlib import Fail, check, is_mounted, log, wait_gone  # noqa: E402,F401
+from nvmf_testlib import Fail, check, is_mounted, log, rm_tree, unmount, wait_gone  # noqa: E402,F401
+from nvmf_testlib import LINUX  # noqa: E402
 from nvmf_testlib import Fake as _Fake  # noqa: E402
 
 SKIP = 77
@@ -28,11 +30,21 @@ FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-_libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+# Linux only (FreeBSD's libc has no fallocate): looked up here, not at import,
+# so that every other test of this harness runs there.
+_fallocate = getattr(_libc, "fallocate", None)
+if _fallocate is not None:
+    _fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+
+
+def have_fallocate():
+    return _fallocate is not None
 
 
 def fallocate(fd, mode, off, length):
-    if _libc.fallocate(fd, mode, off, length) != 0:
+    if _fallocate is None:
+        raise OSError(errno.ENOSYS, "fallocate(2) is Linux's")
+    if _fallocate(fd, mode, off, length) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
 
@@ -188,11 +200,12 @@ class Mount:
             return json.load(f)
 
     def stop(self, how="umount", timeout=60):
-        """Unmount (fusermount3 -u) or signal; returns the exit status when known."""
+        """Unmount (fusermount3 -u; umount on FreeBSD) or signal; returns the exit status
+        when known."""
         if self.pid is None:
             return None
         if how == "umount":
-            subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True)
+            unmount(self.mnt)
         else:
             try:
                 os.kill(self.pid, how)
@@ -221,7 +234,7 @@ class Mount:
             wait_gone(self.pid, 10)
             self.pid = None
         if self.mnt and is_mounted(self.mnt):
-            subprocess.run(["umount", "-l", self.mnt], capture_output=True)
+            unmount(self.mnt, force=True)
 
 
 class Env:
@@ -283,7 +296,10 @@ class Env:
 
     def close(self):
         for d in reversed(self.fsmounts):
-            subprocess.run(["umount", "-l", d], capture_output=True)
+            if LINUX:
+                subprocess.run(["umount", "-l", d], capture_output=True)
+            else:
+                subprocess.run(["umount", "-f", d], capture_output=True)
         for dev in self.loops:
             subprocess.run(["losetup", "-d", dev], capture_output=True)
         for m in self.mounts:
@@ -292,7 +308,7 @@ class Env:
             t.kill()
         for f in self.fakes:
             f.stop()
-        subprocess.run(["rm", "-rf", "--one-file-system", self.tmp], capture_output=True)
+        rm_tree(self.tmp)
 
 
 def main(tests):

@@ -18,8 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuse_env import (FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,  # noqa
-                      HOSTNQN, NQN, Fail, check, fallocate, is_mounted, log, main,
-                      need_root, wait_gone, write_random_file)
+                      HOSTNQN, NQN, SKIP, Fail, check, fallocate, have_fallocate,
+                      is_mounted, log, main, need_root, wait_gone, write_random_file)
 
 MiB = 1 << 20
 
@@ -182,6 +182,9 @@ def t_parallel(env):
 # ---- fallocate ------------------------------------------------------------------------
 
 def t_punch(env):
+    if not have_fallocate():
+        log("SKIP: no fallocate(2) (Linux's) to punch holes with")
+        sys.exit(SKIP)
     size = 32 * MiB
     back = env.path("back.img")
     write_random_file(back, size)

@@ -7,6 +7,7 @@ imports them from its own harness as before.
 import os
 import re
 import subprocess
+import sys
 import time
 
 
@@ -46,13 +47,39 @@ def wait_gone(pid, timeout):
     return False
 
 
+LINUX = sys.platform.startswith("linux")
+
+
 def is_mounted(path):
+    """From the mount table: Linux's /proc/self/mounts, else mount -p (FreeBSD)."""
     path = os.path.realpath(path)
     try:
-        with open("/proc/self/mounts") as f:
-            return any(line.split()[1] == path for line in f)
-    except OSError:
+        if LINUX:
+            with open("/proc/self/mounts") as f:
+                return any(line.split()[1] == path for line in f)
+        out = subprocess.run(["mount", "-p"], capture_output=True, text=True,
+                             timeout=30).stdout
+        return any(len(ln.split()) > 1 and ln.split()[1] == path for ln in out.splitlines())
+    except (OSError, subprocess.SubprocessError):
         return False
+
+
+def unmount(path, force=False):
+    """Unmount a FUSE mount; force: even a dead or busy one (lazily on Linux)."""
+    if LINUX:
+        subprocess.run(["fusermount3", "-u"] + (["-z"] if force else []) + [path],
+                       capture_output=True, timeout=60)
+        if force and is_mounted(path):
+            subprocess.run(["umount", "-l", path], capture_output=True, timeout=60)
+    else:  # FreeBSD: fusefs-libs3 has no fusermount3; umount -f for a dead one
+        subprocess.run(["umount"] + (["-f"] if force else []) + [path],
+                       capture_output=True, timeout=60)
+
+
+def rm_tree(path):
+    """rm -rf that does not cross into a file system still mounted below path."""
+    subprocess.run(["rm", "-rf", "--one-file-system" if LINUX else "-x", path],
+                   capture_output=True, timeout=120)
 
 
 class Fake:

@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctl_env import (HOSTNQN, MiB, NQN, NQN2, OTHER_HOSTNQN, Fail, SkipTest,  # noqa: E402
-                     check, free_port, fuse_usable, is_mounted, log, main, wait_gone)
+                     check, free_port, fuse_usable, is_mounted, log, main, unmount, wait_gone)
 
 COMMANDS = ["discover", "connect", "connect-all", "disconnect", "disconnect-all", "list",
             "id-ctrl", "id-ns", "list-ns", "get-log", "gen-hostnqn", "show-hostnqn", "version",
@@ -476,7 +476,7 @@ def t_connect(env):
                  "-o", "json").json()
     os.kill(ja["pid"], signal.SIGKILL)
     check(wait_gone(ja["pid"], 10), "killed nvmf-fuse still there")
-    subprocess.run(["fusermount3", "-u", "-z", reuse], capture_output=True, timeout=30)
+    unmount(reuse, force=True)
     jb = env.ctl("connect", t.uri(), "-q", HOSTNQN, "-D", "-i", 1, "-m", reuse, "--name", "rb",
                  "-o", "json").json()
     r = env.ctl("disconnect", "ra")

@@ -16,7 +16,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from nvmf_testlib import Fail, Fake, check, is_mounted, log, wait_gone  # noqa: E402,F401
+from nvmf_testlib import (Fail, Fake, check, is_mounted, log, rm_tree, unmount,  # noqa: E402,F401
+                          wait_gone)
 
 SKIP = 77
 NQN = "nqn.2026-11.org.libnvmf:ctl-test"
@@ -197,7 +198,7 @@ class Env:
                 wait_gone(pid, 10)
             mp = rec.get("mountpoint")
             if mp and is_mounted(mp):
-                subprocess.run(["umount", "-l", mp], capture_output=True)
+                unmount(mp, force=True)
 
     def close(self):
         self.cleanup_connections()
@@ -205,7 +206,7 @@ class Env:
             f.stop()
         for t in self.targets:
             t.kill()
-        subprocess.run(["rm", "-rf", "--one-file-system", self.tmp], capture_output=True)
+        rm_tree(self.tmp)
 
 
 def main(tests):

@@ -359,7 +359,11 @@ static void test_rundir(void **state)
 		assert_non_null(strstr(err, "XDG_RUNTIME_DIR"));
 	} else {
 		assert_int_equal(tc_rundir(buf, sizeof(buf), err, sizeof(err)), 0);
+#if defined(__FreeBSD__)
+		assert_string_equal(buf, "/var/run/nvmf");
+#else
 		assert_string_equal(buf, "/run/nvmf");
+#endif
 	}
 }
 

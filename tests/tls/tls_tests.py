@@ -72,7 +72,7 @@ import time
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from nvmf_testlib import Fail, check, is_mounted, log, wait_gone  # noqa: E402
+from nvmf_testlib import LINUX, Fail, check, is_mounted, log, unmount, wait_gone  # noqa: E402
 
 SKIP = 77
 NQN = "nqn.2026-11.org.libnvmf:tls-test"
@@ -376,10 +376,7 @@ class Mount:
         self.record()
         self.ctx.record("nvmf-fuse command line " + self.name, self.cmdline())
         if self.proc.poll() is None:
-            r = subprocess.run(["fusermount3", "-u", self.mnt], capture_output=True, text=True,
-                               timeout=30)
-            if r.returncode != 0 and is_mounted(self.mnt):
-                subprocess.run(["umount", self.mnt], capture_output=True, timeout=30)
+            unmount(self.mnt)
         try:
             rc = self.proc.wait(20)
         except subprocess.TimeoutExpired:
@@ -394,7 +391,7 @@ class Mount:
             self.proc.kill()
             self.proc.wait()
         if is_mounted(self.mnt):
-            subprocess.run(["umount", "-l", self.mnt], capture_output=True, timeout=30)
+            unmount(self.mnt, force=True)
         if not self.errf.closed:
             self.errf.close()
 
@@ -406,7 +403,7 @@ def fuse_fails(ctx, uri, hostnqn, args=(), env=None, timeout=20):
     r = ctx.run([ctx.a.fuse, mnt, uri, "-f", "--hostnqn", hostnqn, "--connect-timeout",
                  CONNECT_TIMEOUT, "--nr-io-queues", "1"] + list(args), env=env, timeout=timeout)
     if is_mounted(mnt):
-        subprocess.run(["umount", "-l", mnt], capture_output=True, timeout=30)
+        unmount(mnt, force=True)
         raise Fail("nvmf-fuse mounted although it should have failed:\n" + r.show())
     check(r.rc != 0, "nvmf-fuse succeeded although it should have failed:\n" + r.show())
     return r
@@ -1168,9 +1165,15 @@ def t_no_key_leak(ctx):
         rec = json.load(f)
     pid = rec.get("pid", 0)
     try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            ctx.record("nvmf-fuse command line", f.read().replace(b"\0", b" ").decode())
-    except OSError as e:
+        if LINUX:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                line = f.read().replace(b"\0", b" ").decode()
+        else:  # FreeBSD: no /proc; ps shows what the kernel keeps of argv
+            line = subprocess.run(["ps", "-ww", "-o", "args=", "-p", str(pid)],
+                                  capture_output=True, text=True, timeout=30,
+                                  check=True).stdout.strip()
+        ctx.record("nvmf-fuse command line", line)
+    except (OSError, subprocess.CalledProcessError) as e:
         raise Fail("nvmf-fuse (pid %s) is not running: %s" % (pid, e))
     mnt = rec.get("mountpoint")
     with open(os.path.join(mnt, "n1"), "r+b") as f:
@@ -1445,7 +1448,7 @@ def tshark_fields(pcap, fields, display, extra=()):
 
 def capture(ctx, pcap, bpf, action):
     """dumpcap on lo with the filter bpf while action() runs."""
-    cap = subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", bpf, "-w", pcap],
+    cap = subprocess.Popen(["dumpcap", "-q", "-i", "lo" if LINUX else "lo0", "-f", bpf, "-w", pcap],
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop_cap():

@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Reproduces the nvme-cli vectors of test_tls_psk.c (not run by ctest).
 #
 # nvme-cli 2.16 / libnvme 1.16 (Debian sid) and nvme-cli 2.13 / libnvme 1.13

@@ -17,6 +17,12 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#include <sys/sysctl.h>
+#include <sys/proc.h>	/* SZOMB */
+#include <sys/user.h>	/* struct kinfo_proc */
+#endif
 
 int tc_rundir(char *buf, size_t len, char *err, size_t errlen)
 {
@@ -34,7 +40,11 @@ int tc_rundir(char *buf, size_t len, char *err, size_t errlen)
 	if (env && *env)
 		n = snprintf(buf, len, "%s", env);
 	else if (geteuid() == 0)
+#if defined(__FreeBSD__)
+		n = snprintf(buf, len, "/var/run/nvmf");	/* hier(7); cleared at boot */
+#else
 		n = snprintf(buf, len, "/run/nvmf");
+#endif
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(buf, len, "%s/nvmf", xdg);
 	else {
@@ -58,6 +68,35 @@ int tc_record_path(const char *dir, const char *name, char *buf, size_t len)
 
 /* ---- Processes ------------------------------------------------------------------------ */
 
+#if defined(__FreeBSD__)
+/* FreeBSD has no procfs by default: the kernel's process table (sysctl
+ * kern.proc.pid) gives the name (ki_comm) and the state (ki_stat). */
+static bool proc_info(int pid, struct kinfo_proc *kp)
+{
+	int mib[4] = { CTL_KERN, KERN_PROC, KERN_PROC_PID, pid };
+	size_t len = sizeof(*kp);
+
+	return sysctl(mib, 4, kp, &len, NULL, 0) == 0 && len == sizeof(*kp);
+}
+
+static bool is_zombie(int pid)
+{
+	struct kinfo_proc kp;
+
+	return proc_info(pid, &kp) && kp.ki_stat == SZOMB;
+}
+
+/* The process name of pid ("self" for ours); false if there is none. */
+static bool pid_comm(const char *pid, char *comm, size_t len)
+{
+	struct kinfo_proc kp;
+
+	if (!proc_info(strcmp(pid, "self") ? atoi(pid) : (int)getpid(), &kp))
+		return false;
+	snprintf(comm, len, "%s", kp.ki_comm);
+	return true;
+}
+#else
 /* An exited process nobody reaped yet (no init to reap it, in some
  * containers) still answers kill(pid, 0): procfs tells it is a zombie. */
 static bool is_zombie(int pid)
@@ -77,11 +116,6 @@ static bool is_zombie(int pid)
 	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
-static bool pid_exists(int pid)
-{
-	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 /* The process name procfs gives for pid ("self" for ours); false where
  * there is no procfs to ask. */
 static bool pid_comm(const char *pid, char *comm, size_t len)
@@ -99,6 +133,12 @@ static bool pid_comm(const char *pid, char *comm, size_t len)
 	comm[n] = '\0';
 	comm[strcspn(comm, "\n")] = '\0';
 	return true;
+}
+#endif
+
+static bool pid_exists(int pid)
+{
+	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
 /*

@@ -28,6 +28,7 @@
 
 #include "escape.h"
 #include "hints.h"
+#include "proctitle.h"
 #include "sdnotify.h"
 
 #include <errno.h>
@@ -488,6 +489,7 @@ int main(int argc, char *argv[])
 		printf("nvmf-fuse (libnvmf) %s\n", nvmf_version());
 		return 0;
 	}
+	tc_argv_republish(argc, argv);	/* keys in it are wiped by now */
 	if (cfg.foreground) {
 		r = serve(&cfg, &su);
 		fo_release(&cfg);
