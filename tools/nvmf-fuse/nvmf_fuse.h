@@ -134,6 +134,8 @@ struct nf_ctx {
 	/* The FUSE session, read on the library's I/O thread (session.c). */
 	pthread_t            main_thread;	/* woken by SIGUSR2 when it ends */
 	int                  session_fd;	/* /dev/fuse */
+	int                  watch_fd;		/* what is watched: session_fd, or
+						 * on FreeBSD a kqueue of it */
 	bool                 session_watched;	/* main thread only */
 	struct fuse_buf      session_buf;	/* I/O thread only */
 	atomic_bool          session_done;	/* ended on the I/O thread */

@@ -18,6 +18,13 @@
  * that waits (namespace rescans, reconnect on SIGUSR1, shutdown) runs on
  * threads of its own.
  *
+ * FreeBSD's /dev/fuse takes no FIONBIO (it has no ioctl handler: ENODEV),
+ * so libuv cannot watch it (uv_poll_init() makes a descriptor
+ * non-blocking). There a kqueue of our own watches it and is watched
+ * instead (a kqueue descriptor can be polled), and the device's EVFILT_READ
+ * says how many requests are queued (kn_data): the blocking descriptor is
+ * read at most that many times, so a read never waits.
+ *
  * The main thread only waits, with sigwait(), for SIGINT, SIGTERM or
  * SIGHUP (those not ignored when nvmf-fuse started), or for SIGUSR2 from
  * the I/O thread when the session ended there
@@ -32,10 +39,75 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__FreeBSD__)
+#include <sys/types.h>
+#include <sys/event.h>
+#include <sys/time.h>
+#include <unistd.h>
+#endif
 
 /* Requests read per call: the watch is level-triggered, so what is left
  * comes next loop turn, after this turn's commands went out. */
 #define NF_SESSION_BATCH 64
+
+#if defined(__FreeBSD__)
+/* A kqueue with EVFILT_READ on /dev/fuse (level-triggered), or -errno. */
+static int watch_open(struct nf_ctx *x)
+{
+	struct kevent ev;
+	int kq = kqueue();
+
+	if (kq < 0)
+		return -errno;
+	EV_SET(&ev, x->session_fd, EVFILT_READ, EV_ADD, 0, 0, NULL);
+	if (kevent(kq, &ev, 1, NULL, 0, NULL) < 0) {
+		int e = errno;
+
+		close(kq);
+		return -e;
+	}
+	return kq;
+}
+
+/* How many requests can be read without waiting (at most a batch); at
+ * least one once the mount is gone, whose read then ends the session. */
+static int watch_ready(struct nf_ctx *x)
+{
+	static const struct timespec now = { 0, 0 };
+	struct kevent ev;
+
+	if (kevent(x->watch_fd, NULL, 0, &ev, 1, &now) <= 0)
+		return 0;
+	if (ev.data <= 0)
+		return (ev.flags & EV_EOF) ? 1 : 0;
+	return ev.data < NF_SESSION_BATCH ? (int)ev.data : NF_SESSION_BATCH;
+}
+
+static void watch_close(struct nf_ctx *x)
+{
+	if (x->watch_fd >= 0)
+		close(x->watch_fd);
+	x->watch_fd = -1;
+}
+#else
+/* Linux: /dev/fuse itself, non-blocking (libuv made it so): read until
+ * EAGAIN, a batch at most. */
+static int watch_open(struct nf_ctx *x)
+{
+	return x->session_fd;
+}
+
+static int watch_ready(struct nf_ctx *x)
+{
+	(void)x;
+	return NF_SESSION_BATCH;
+}
+
+static void watch_close(struct nf_ctx *x)
+{
+	x->watch_fd = -1;
+}
+#endif
 
 /* The session is over: stop reading (in place: this is the I/O thread) and
  * wake the main thread. */
@@ -44,7 +116,7 @@ static void session_end(struct nf_ctx *x, int err)
 	atomic_store(&x->session_err, err);
 	fuse_session_exit(x->se);
 	/* The main thread's nf_session_stop() then finds it unwatched. */
-	(void)nvmf_unwatch_fd(x->ctrl, x->session_fd);
+	(void)nvmf_unwatch_fd(x->ctrl, x->watch_fd);
 	atomic_store(&x->session_done, true);
 	pthread_kill(x->main_thread, SIGUSR2);
 }
@@ -53,9 +125,10 @@ static void session_end(struct nf_ctx *x, int err)
 static void session_readable(void *user, int fd)
 {
 	struct nf_ctx *x = user;
+	int n = watch_ready(x);
 
 	(void)fd;
-	for (int i = 0; i < NF_SESSION_BATCH; i++) {
+	for (int i = 0; i < n; i++) {
 		int r = fuse_session_receive_buf(x->se, &x->session_buf);
 
 		/* -EINTR: the kernel dropped an interrupted request (ENOENT). */
@@ -105,9 +178,17 @@ int nf_session_start(struct nf_ctx *x)
 
 	x->main_thread = pthread_self();
 	x->session_fd = fuse_session_fd(x->se);
-	r = nvmf_watch_fd(x->ctrl, x->session_fd, session_readable, x);
-	if (r < 0)
+	x->watch_fd = watch_open(x);
+	if (x->watch_fd < 0) {
+		r = x->watch_fd;
+		x->watch_fd = -1;
 		return r;
+	}
+	r = nvmf_watch_fd(x->ctrl, x->watch_fd, session_readable, x);
+	if (r < 0) {
+		watch_close(x);
+		return r;
+	}
 	x->session_watched = true;
 	return 0;
 }
@@ -132,11 +213,12 @@ void nf_session_stop(struct nf_ctx *x)
 	/* When this returns, no request is read any more: what remains is
 	 * answering those already taken (nf_ops_drain()). */
 	if (x->session_watched && x->ctrl) {
-		int r = nvmf_unwatch_fd(x->ctrl, x->session_fd);
+		int r = nvmf_unwatch_fd(x->ctrl, x->watch_fd);
 
 		if (r < 0 && r != -ENOENT)
 			fprintf(stderr, "nvmf-fuse: %s\n", nvmf_get_error());
 		x->session_watched = false;
+		watch_close(x);
 	}
 	if (x->se)
 		fuse_session_exit(x->se);
