@@ -146,7 +146,11 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 	ns->fd = open(backing, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (ns->fd < 0) {
 		rc = -errno;
-		snprintf(msg, msglen, "%s: %s", backing, strerror(errno));
+		/* Writable refused: read-only may be what was meant. */
+		snprintf(msg, msglen, "%s: %s%s", backing[0] ? backing : "''", strerror(errno),
+			 !ro && (errno == EACCES || errno == EROFS || errno == EPERM) ?
+			 " (a read-only backing is served read-only with -r, or ro in a "
+			 "configuration file)" : "");
 		free(ns);
 		return rc;
 	}

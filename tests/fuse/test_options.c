@@ -240,6 +240,11 @@ static void test_errors(void **state)
 	  expect_error("http://", 3, a); }
 	{ char *a[] = { "p", "/m", URI, "-o", "", NULL }; expect_error("-o", 5, a); }
 	{ char *a[] = { "p", "/m", URI, "-P", "", NULL }; expect_error("pidfile", 5, a); }
+	/* A flag given a value: named as typed, not as its table value. */
+	{ char *a[] = { "p", "/m", URI, "--read-only=1", NULL };
+	  expect_error("option '--read-only' takes no value", 4, a); }
+	{ char *a[] = { "p", "/m", URI, "--direct-io=yes", NULL };
+	  expect_error("option '--direct-io' takes no value", 4, a); }
 	{ char *a[] = { "p", "/m", URI, "--reconnect-delay", "0", NULL };
 	  expect_error("--reconnect-delay: '0' is not a number from 1", 5, a); }
 	{ char *a[] = { "p", "/m", URI, "--ctrl-loss-tmo", "-5", NULL };

@@ -376,11 +376,24 @@ int fo_parse_from(const struct nvmf_opts *defaults, int argc, char *const argv[]
 			break;
 		/* The word getopt just looked at, for messages. */
 		if (c == '?' || c == ':') {
-			if (optopt && optopt < 256)
+			const char *w = av[optind > before ? optind - 1 : before];
+
+			if (w && w[0] == '-' && w[1] == '-') {
+				/* A long option, named up to its '=' (a key
+				 * may follow); optopt is then no letter. */
+				int n = (int)strcspn(w, "=");
+
+				if (c == '?' && w[n] == '=' && optopt) {
+					r = fail(err, errlen, "option '%.*s' takes no value",
+						 n < 60 ? n : 60, w);
+					break;
+				}
+				snprintf(word, sizeof(word), "%.*s", n < 60 ? n : 60, w);
+			} else if (optopt > ' ' && optopt < 127) {
 				snprintf(word, sizeof(word), "-%c", optopt);
-			else
-				snprintf(word, sizeof(word), "%.60s",
-					 av[optind > before ? optind - 1 : before]);
+			} else {
+				snprintf(word, sizeof(word), "%.60s", w ? w : "?");
+			}
 		} else {
 			word[0] = '\0';
 		}

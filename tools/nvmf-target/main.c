@@ -52,6 +52,7 @@ static void usage(FILE *f)
 		"usage: nvmf-target [-a ADDR] [-p PORT] [-P DISCOVERY_PORT] [-n SUBNQN]\n"
 		"                   [-H HOSTNQN]... [-b 512|4096] [-r] [-c CONFIG]\n"
 		"                   [--pidfile FILE] [--max-connections N] [--max-controllers N]\n"
+		"                   [--cpda N] [--icd BYTES] [--no-c2h-success]\n"
 		"                   [--tls none|allowed|required]\n"
 		"                   [--tls-key KEY] [--tls-key-file FILE] [--tls-compat]\n"
 		"                   [--dhchap-secret KEY | --dhchap-secret-file FILE]\n"

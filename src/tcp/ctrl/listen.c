@@ -133,7 +133,7 @@ static int srv_listen(struct xp_listener *xl, const char *addr, int port, bool i
 	else
 		rc = uv_ip4_addr(addr, port, (struct sockaddr_in *)&ss);
 	if (rc < 0) {
-		snprintf(msg, msglen, "%s: not an IPv4 or IPv6 address", addr);
+		snprintf(msg, msglen, "'%s': not an IPv4 or IPv6 address", addr);
 		return -EINVAL;
 	}
 	l = calloc(1, sizeof(*l));
