@@ -344,13 +344,14 @@ NVMF_API int nvmf_get_io_threads(void);
  *  target holds the same secret for this host NQN). The host offers
  *  SHA-256, -384 and -512 and the NULL group and ffdhe2048 to ffdhe8192;
  *  the controller picks. With dhchap_ctrl_secret the controller must prove
- *  it holds that secret too (bidirectional); one that cannot, or that does
- *  not ask for authentication at all, is refused.
+ *  it holds that secret too (bidirectional); one that cannot, or (an I/O
+ *  controller) that does not ask for authentication at all, is refused.
  *  Errors: -EACCES when authentication fails: the controller refused our
  *  response (AUTH_Failure1, whose reason the message names), closed the
  *  connection after our reply (which is how Linux's nvmet refuses), failed
- *  to prove the controller secret or did not authenticate although
- *  dhchap_ctrl_secret was given, or no secret was given; -EPROTO for a
+ *  to prove the controller secret or (an I/O controller) did not
+ *  authenticate although dhchap_ctrl_secret was given, or no secret was
+ *  given; -EPROTO for a
  *  malformed exchange (we answer it with AUTH_Failure2); -EIO when the
  *  controller fails an authentication command with a status it allows
  *  retrying (no DNR); -EINVAL for a malformed secret; -ENOTSUP without
@@ -485,8 +486,10 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *  until LIVE again (nvmf_rescan() included).
  *
  *  The subsystem must be the same after reconnecting (SUBNQN), and each
- *  namespace the same one: its NGUID, EUI-64 and UUID in every scan, and
- *  across an outage also its size and LBA format; the I/O queue count and
+ *  namespace the same one: its NGUID, EUI-64 and UUID in every scan, its
+ *  LBA format in every scan once it was usable (a live Format NVM would
+ *  change the block size under the caller's buffers), and across an outage
+ *  also its size; the I/O queue count and
  *  the controller ID may differ. A namespace whose identity changed is
  *  marked unsupported with the reason and stays so for the life of the
  *  handle (connect again to use what is there now): its held I/O fails

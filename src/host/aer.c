@@ -20,13 +20,53 @@
  */
 struct aen_ctx {
 	struct nvmf_ctrl *c;
+	struct aen_ctx *next;		/* c->aen_head's queue */
 	uint32_t dw0;
 	uint32_t n;
 	uint32_t nsids[NVMF_NS_LIST_MAX];
 	uint8_t  log[NVMF_NS_LIST_MAX * 4];	/* Changed Namespace List, Figure 202 */
 };
 
+/*
+ * A controller may send notices faster than the host rescans (the AER is
+ * re-armed at once, a rescan takes a command per namespace): at most this
+ * many are handled at once, and their rescans run one after the other, so
+ * that memory stays bounded and a rescan that started earlier never
+ * publishes its table after a later one. A notice beyond the bound is not
+ * lost: its log is read (which re-arms notices, RAE 0) once one ends.
+ */
+#define HOST_AEN_MAX 4
+
 static void aer_submit(struct nvmf_ctrl *c);
+static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0);
+static void aen_rescan_done(struct nvmf_ctrl *c, int r, void *arg);
+
+/* x is done with: the next queued rescan starts, a missed notice is read. */
+static void aen_put(struct nvmf_ctrl *c, struct aen_ctx *x)
+{
+	free(x);
+	c->aen_busy--;
+	if (!c->aen_scanning && c->aen_head) {
+		struct aen_ctx *next = c->aen_head;
+
+		c->aen_head = next->next;
+		if (!c->aen_head)
+			c->aen_tail = NULL;
+		if (c->stopping || c->failed) {
+			/* Nobody wants its event now, or the reconnect's own
+			 * scan checks every namespace (and names changes). */
+			aen_put(c, next);
+			return;
+		}
+		c->aen_scanning = true;
+		host_rescan_start(c, false, aen_rescan_done, next);
+		return;
+	}
+	if (c->aen_missed && !c->stopping && c->aen_busy < HOST_AEN_MAX) {
+		c->aen_missed = false;
+		read_changed_log(c, c->aen_missed_dw0);
+	}
+}
 
 static void aen_rescan_done(struct nvmf_ctrl *c, int r, void *arg)
 {
@@ -50,7 +90,8 @@ static void aen_rescan_done(struct nvmf_ctrl *c, int r, void *arg)
 	}
 	if (!c->stopping)
 		host_event(c, &ev);
-	free(x);
+	c->aen_scanning = false;
+	aen_put(c, x);
 }
 
 static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
@@ -63,7 +104,7 @@ static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_comp
 		/* While disconnecting, whatever ends it is the teardown. */
 		if (cpl->result != -ECANCELED && !c->stopping)
 			host_log(NVMF_LOG_WARN, "%s", nvmf_completion_errmsg(cpl));
-		free(x);
+		aen_put(c, x);
 		return;
 	}
 	/* FFFFFFFFh first: more than 1024 changed, rescan everything (Figure 202). */
@@ -75,14 +116,31 @@ static void changed_log_done(void *user, uint64_t cookie, const struct nvmf_comp
 			break;
 		x->nsids[x->n++] = v;
 	}
+	if (c->aen_scanning) {
+		if (c->aen_tail)
+			c->aen_tail->next = x;
+		else
+			c->aen_head = x;
+		c->aen_tail = x;
+		return;
+	}
+	c->aen_scanning = true;
 	host_rescan_start(c, false, aen_rescan_done, x);
 }
 
 static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 {
-	struct aen_ctx *x = calloc(1, sizeof(*x));
+	struct aen_ctx *x;
 	struct host_req *req;
 
+	if (c->aen_busy >= HOST_AEN_MAX) {
+		/* Read when one ends (aen_put): the controller keeps notices
+		 * masked until then, so at most this one is pending. */
+		c->aen_missed = true;
+		c->aen_missed_dw0 = dw0;
+		return;
+	}
+	x = calloc(1, sizeof(*x));
 	if (!x)
 		return;
 	x->c = c;
@@ -92,6 +150,7 @@ static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 		free(x);
 		return;
 	}
+	c->aen_busy++;
 	host_sqe_init(&req->xc.sqe, NVMF_ADM_GET_LOG_PAGE, NVMF_NSID_ALL);
 	/* RAE = 0: reading the log re-arms namespace notices. */
 	req->xc.sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(NVMF_LID_CHANGED_NS, 0, 0,
@@ -101,8 +160,10 @@ static void read_changed_log(struct nvmf_ctrl *c, uint32_t dw0)
 	req->xc.dir = XP_DIR_C2H;
 	req->cb.cb = changed_log_done;
 	req->cb.user = x;
-	if (host_submit(req) < 0)
+	if (host_submit(req) < 0) {
+		c->aen_busy--;
 		free(x);
+	}
 }
 
 static void aer_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)

@@ -349,11 +349,14 @@ static void connect_done(struct host_bringup *b, struct host_queue *q,
 		}
 		return;
 	}
-	if (c->opts.dhchap_ctrl_secret[0]) {
-		/* Bidirectional authentication was asked for: a controller
-		 * that does not authenticate the queue never proves it holds
-		 * the controller secret, so it may be anyone (Base 2.0,
-		 * 8.13.5.5: the controller's response R2). */
+	if (c->opts.dhchap_ctrl_secret[0] && !c->info.discovery) {
+		/* Bidirectional authentication was asked for: an I/O
+		 * controller that does not authenticate the queue never proves
+		 * it holds the controller secret, so it may be anyone (Base
+		 * 2.0, 8.13.5.5: the controller's response R2). Discovery
+		 * controllers seldom authenticate (nvmet, nvmf-target): the
+		 * tools pass the same options to them, and what a rogue one
+		 * names must still pass this check itself. */
 		c->permanent = true;
 		bu_failf(b, -EACCES, "queue %u Connect: the controller does not ask for "
 			 "authentication (AUTHREQ.ATR clear in the Connect response), so it "

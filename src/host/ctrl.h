@@ -222,6 +222,14 @@ struct nvmf_ctrl {
 
 	bool       aer_enabled;
 	bool       aer_outstanding;
+	/* Namespace notices being handled (aer.c), on the I/O thread only:
+	 * at most HOST_AEN_MAX at once, their rescans one at a time in
+	 * arrival order; a notice beyond that is taken up when one ends. */
+	unsigned   aen_busy;
+	bool       aen_scanning;
+	bool       aen_missed;
+	uint32_t   aen_missed_dw0;
+	struct aen_ctx *aen_head, *aen_tail;	/* log read, waiting to rescan */
 
 	atomic_uint_fast64_t next_cookie;
 	atomic_uint in_flight;

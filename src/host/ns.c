@@ -57,9 +57,11 @@ static const struct nvmf_ns_info *table_find(const struct host_ns_table *t, uint
  * identifiers (Base 2.0, 4.7.1) and the LBA format always; after a
  * reconnect also the size, which a live controller may change in place (a
  * resize is announced by a namespace notice) but which must not differ
- * across an outage. A live LBA format change (Format NVM) is refused too:
- * the caller sized its buffers in blocks of the old size, and a read of
- * nlb blocks would bring nlb blocks of the new one into them.
+ * across an outage. A live LBA format change (Format NVM) of a namespace
+ * that was usable is refused too: the caller sized its buffers in blocks of
+ * the old size, and a read of nlb blocks would bring nlb blocks of the new
+ * one into them. One that was not usable (metadata, say) may be formatted
+ * into a usable one: nobody sized anything for it.
  */
 static const char *identity_diff(const struct host_ns_table *ot, int oi,
 				 const struct host_ns_table *nt, int ni, bool reconnect)
@@ -74,7 +76,7 @@ static const char *identity_diff(const struct host_ns_table *ot, int oi,
 		return "UUID";
 	if (reconnect && o->nsze != n->nsze)
 		return "size";
-	if (o->lba_size != n->lba_size)
+	if ((reconnect || o->supported) && o->lba_size != n->lba_size)
 		return "LBA format";
 	return NULL;
 }

@@ -50,7 +50,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
 	nvmf_put_le16(d + 78, FAKE_CNTLID);
 	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC ||
-	    c->fc->o.scenario == FAKE_NS_LBA_CHANGES)
+	    c->fc->o.scenario == FAKE_NS_LBA_CHANGES || c->fc->o.scenario == FAKE_NS_NOTICE_FLOOD ||
+	    c->fc->o.scenario == FAKE_NS_FORMAT_USABLE)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
 	d[111] = 1;				/* CNTRLTYPE: I/O controller */
@@ -76,8 +77,10 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 
 static void identify_ns(struct fake_conn *c, uint8_t *d)
 {
-	/* ns-lba-changes: formatted to 4096-byte blocks once the notice went */
-	bool big = c->fc->o.scenario == FAKE_NS_LBA_CHANGES && c->aers > 0;
+	/* ns-lba-changes: formatted to 4096-byte blocks once the notice went;
+	 * ns-format-usable: 4096-byte blocks with 8 bytes of metadata until then */
+	bool big = (c->fc->o.scenario == FAKE_NS_LBA_CHANGES && c->aers > 0) ||
+		   (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0);
 	uint64_t blocks = c->fc->disk_len / (big ? 4096 : 512);
 
 	memset(d, 0, 4096);
@@ -88,6 +91,8 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	d[26] = 0;				/* FLBAS */
 	d[33] = 0x09;				/* DLFEAT: deallocated reads zeroes */
 	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : big ? 12 : 9;
+	if (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0)
+		nvmf_put_le16(d + 128, 8);
 	/* NGUID (bytes 119:104): the association's number under this scenario,
 	 * else constant. */
 	memset(d + 104, 0x5a, 16);
@@ -260,6 +265,8 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 			fake_trigger(c);
 			usleep(300 * 1000);
 		}
+		if (s == FAKE_NS_NOTICE_FLOOD && (cdw10 & 0xff) == 0x02)
+			usleep(20 * 1000);
 		if (s == FAKE_NS_IDENTITY_CHANGES_SLOW && (cdw10 & 0xff) == 0x01 &&
 		    admin_connects(c) > 1)
 			usleep(500 * 1000);
@@ -312,7 +319,12 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 		 * (type 2h, info 00h namespace attribute changed, LID 04h). */
 		if (s == FAKE_NS_NOTICE_TWICE && c->aers++ < 2)
 			return fake_send_resp(c, cid, 0, 0x00040002, 0);
-		if (s == FAKE_NS_LBA_CHANGES && c->aers++ < 1) {
+		if (s == FAKE_NS_NOTICE_FLOOD && c->aers++ < 40) {
+			if (c->aers == 1)
+				fake_trigger(c);
+			return fake_send_resp(c, cid, 0, 0x00040002, 0);
+		}
+		if ((s == FAKE_NS_LBA_CHANGES || s == FAKE_NS_FORMAT_USABLE) && c->aers++ < 1) {
 			fake_trigger(c);
 			return fake_send_resp(c, cid, 0, 0x00040002, 0);
 		}
@@ -327,6 +339,8 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 			len = sgl_len;
 		if (len > FAKE_XFER_MAX)
 			len = FAKE_XFER_MAX;
+		if ((cdw10 & 0xff) == 0x04)
+			STAT(c, c->fc->st.changed_log_reads++);
 		if (s == FAKE_NS_NOTICE_TWICE && (cdw10 & 0xff) == 0x04 && len <= FAKE_XFER_MAX / 2)
 			return changed_log_twice(c, cid, len);
 		memset(c->xfer, 0, len);

@@ -99,6 +99,14 @@ enum fake_scenario {
 	 * with a namespace attribute notice, and from then on Identify
 	 * Namespace reports 4096-byte blocks instead of 512 (a Format NVM) */
 	FAKE_NS_LBA_CHANGES,
+	/* OAES announces namespace notices; the first 40 AERs complete at once
+	 * with a namespace attribute notice, and every Identify of the active
+	 * namespace list is answered 20 ms late (rescans slower than notices) */
+	FAKE_NS_NOTICE_FLOOD,
+	/* As ns-lba-changes, but the namespace first has 4096-byte blocks with
+	 * 8 bytes of metadata each (unusable), then 512-byte blocks without (a
+	 * Format NVM that makes it usable) */
+	FAKE_NS_FORMAT_USABLE,
 	/* The second connection's ICReq: the first (admin) connection is closed,
 	 * the ICReq never answered (admin queue lost while an I/O queue connects) */
 	FAKE_ADMIN_LOST_AT_IO_ICREQ,
@@ -189,6 +197,7 @@ struct fake_stats {
 	uint8_t  icreq_hpda;
 	uint8_t  icreq_dgst;
 	unsigned cmds;		/* command capsules received */
+	unsigned changed_log_reads;	/* Get Log Page, Changed Namespace List */
 	unsigned icd_cmds;	/* ... carrying in-capsule data */
 	uint64_t icd_bytes;
 	unsigned r2ts;		/* R2Ts sent */

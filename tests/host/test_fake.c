@@ -1054,6 +1054,90 @@ static void test_ns_lba_format_changes_live(void **state)
 	free(buf);
 }
 
+/* A namespace unusable for its metadata, reformatted live without: it
+ * becomes usable (nobody sized buffers for it), as it would after a
+ * reconnect. */
+static void test_ns_format_made_usable(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NS_FORMAT_USABLE, &o, 1);
+	struct nvmf_ns_info ni = { 0 };
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 5000; i++) {
+		assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+		if (ni.supported)
+			break;
+		uv_sleep(1);
+	}
+	if (!ni.supported)
+		fail_msg("still unsupported after the reformat: %s", ni.reason);
+	assert_int_equal(ni.lba_size, 512);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
+ * 40 namespace notices as fast as the AER can be re-armed, rescans slower
+ * (each active-list Identify 20 ms late): the host handles at most a few
+ * at once and takes the rest up as they end, so it reads the Changed
+ * Namespace List fewer times than notices came (each read it makes still
+ * ends in one NS_CHANGED event), the last notice is not lost (a read
+ * follows it), and the controller stays usable.
+ */
+struct flood_ctx {
+	unsigned events;
+};
+
+static void flood_ev(void *user, const struct nvmf_event *ev)
+{
+	struct flood_ctx *x = user;
+
+	if (ev->type == NVMF_EVENT_NS_CHANGED)
+		__atomic_add_fetch(&x->events, 1, __ATOMIC_RELEASE);
+}
+
+static void test_ns_notice_flood(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NS_NOTICE_FLOOD, &o, 1);
+	struct flood_ctx x = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+	unsigned reads = 0, events = 0;
+
+	(void)state;
+	o.event_cb = flood_ev;
+	o.event_user = &x;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	/* Until the 40 AERs were answered and every read's event came, and
+	 * that stays so for 200 ms (a missed notice is read after the others). */
+	for (int i = 0, still = 0; i < 20000 && still < 200; i++) {
+		fake_ctrl_stats(fc, &st);
+		events = __atomic_load_n(&x.events, __ATOMIC_ACQUIRE);
+		if (st.changed_log_reads == reads && events == reads && reads > 0)
+			still++;
+		else
+			still = 0;
+		reads = st.changed_log_reads;
+		uv_sleep(1);
+	}
+	assert_true(reads > 0);
+	assert_int_equal(events, reads);
+	if (reads >= 40)
+		fail_msg("%u Changed Namespace List reads for 40 notices: none taken together",
+			 reads);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 1);
+}
+
 /* Synchronous calls from several threads at once share the I/O thread. */
 struct worker {
 	struct nvmf_ctrl *c;
@@ -1280,6 +1364,8 @@ int main(void)
 		cmocka_unit_test(test_keep_alive_during_connect),
 		cmocka_unit_test(test_ns_notices_back_to_back),
 		cmocka_unit_test(test_ns_lba_format_changes_live),
+		cmocka_unit_test(test_ns_notice_flood),
+		cmocka_unit_test(test_ns_format_made_usable),
 		cmocka_unit_test(test_sqflow_disabled),
 		cmocka_unit_test(test_log_callback),
 		cmocka_unit_test(test_close_after_shn_quiet),
