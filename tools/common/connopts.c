@@ -564,8 +564,8 @@ int tc_conn_secrets_env(struct nvmf_opts *o, unsigned given, char *err, size_t e
 	/* What libnvmf would refuse at connect (host/connect.c), named as
 	 * the options the user typed. */
 	if (!o->tls && !o->tls_key[0] &&
-	    (given & (TC_CO_BIT(TC_CO_TLS_IDENTITY) | TC_CO_BIT(TC_CO_TLS_COMPAT) |
-		      TC_CO_BIT(TC_CO_TLS_KEY_FILE))))
+	    (o->tls_identity != 0 ||
+	     (given & (TC_CO_BIT(TC_CO_TLS_COMPAT) | TC_CO_BIT(TC_CO_TLS_KEY_FILE)))))
 		return fail(err, errlen, EINVAL, "--tls-identity, --tls-compat and --tls-key-file "
 			    "need --tls (or a TLS key: --tls-key, %s)", TC_TLS_KEY_ENV);
 	if (o->dhchap_ctrl_secret[0] && !o->dhchap_secret[0])

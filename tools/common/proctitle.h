@@ -1,6 +1,8 @@
 /*
  * What ps shows of a tool's command line, after it wiped the keys given
- * there (connopts.c, nvmf-target's --tls-key and --dhchap-secret).
+ * there (connopts.c's, nvmf-target's --dhchap-secret and
+ * --dhchap-ctrl-secret; nvmf-target's --tls-key is used as given, so it
+ * stays).
  */
 #ifndef NVMF_TOOLS_PROCTITLE_H
 #define NVMF_TOOLS_PROCTITLE_H

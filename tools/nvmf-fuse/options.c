@@ -316,10 +316,17 @@ static int parse_one(struct fo_config *cfg, int c, const char *arg, const char *
 			return fail(err, errlen, "--pidfile: empty file name");
 		/* Written and removed by the server, which runs in "/": a
 		 * relative name would be removed from the wrong directory. */
-		if (tc_abs_path(arg, cfg->pidfile_buf, sizeof(cfg->pidfile_buf)) < 0)
-			return fail(err, errlen, "--pidfile: '%s' is too long with the current "
-				    "directory (at most %zu characters)", arg,
-				    sizeof(cfg->pidfile_buf) - 1);
+		{
+			int r = tc_abs_path(arg, cfg->pidfile_buf, sizeof(cfg->pidfile_buf));
+
+			if (r == -ENAMETOOLONG)
+				return fail(err, errlen, "--pidfile: '%s' is too long with the "
+					    "current directory (at most %zu characters)", arg,
+					    sizeof(cfg->pidfile_buf) - 1);
+			if (r < 0)
+				return fail(err, errlen, "--pidfile: '%s': cannot tell the current "
+					    "directory: %s", arg, strerror(-r));
+		}
 		cfg->pidfile = cfg->pidfile_buf;
 		return 0;
 	case OPT_DIRECT_IO:

@@ -21,9 +21,12 @@
  * FreeBSD's /dev/fuse takes no FIONBIO (it has no ioctl handler: ENODEV),
  * so libuv cannot watch it (uv_poll_init() makes a descriptor
  * non-blocking). There a kqueue of our own watches it and is watched
- * instead (a kqueue descriptor can be polled), and the device's EVFILT_READ
- * says how many requests are queued (kn_data): the blocking descriptor is
- * read at most that many times, so a read never waits.
+ * instead (a kqueue descriptor can be polled). The descriptor is read only
+ * while the device's EVFILT_READ says a request is queued (kn_data), asked
+ * again before every read: a request whose caller is interrupted leaves the
+ * queue unread, so an earlier count may be stale. It is also made
+ * non-blocking if it can be (FreeBSD sets the flag before the driver
+ * refuses FIONBIO), so that a read of an empty queue returns EAGAIN.
  *
  * The main thread only waits, with sigwait(), for SIGINT, SIGTERM or
  * SIGHUP (those not ignored when nvmf-fuse started), or for SIGUSR2 from
@@ -42,6 +45,8 @@
 #if defined(__FreeBSD__)
 #include <sys/types.h>
 #include <sys/event.h>
+#include <sys/filio.h>
+#include <sys/ioctl.h>
 #include <sys/time.h>
 #include <unistd.h>
 #endif
@@ -55,10 +60,11 @@
 static int watch_open(struct nf_ctx *x)
 {
 	struct kevent ev;
-	int kq = kqueue();
+	int kq = kqueue(), on = 1;
 
 	if (kq < 0)
 		return -errno;
+	(void)ioctl(x->session_fd, FIONBIO, &on);	/* ENODEV, flag set: see above */
 	EV_SET(&ev, x->session_fd, EVFILT_READ, EV_ADD, 0, 0, NULL);
 	if (kevent(kq, &ev, 1, NULL, 0, NULL) < 0) {
 		int e = errno;
@@ -69,18 +75,16 @@ static int watch_open(struct nf_ctx *x)
 	return kq;
 }
 
-/* How many requests can be read without waiting (at most a batch); at
- * least one once the mount is gone, whose read then ends the session. */
-static int watch_ready(struct nf_ctx *x)
+/* Whether a read now finds a request queued, or the mount gone (the read
+ * then ends the session). */
+static bool watch_ready(struct nf_ctx *x)
 {
 	static const struct timespec now = { 0, 0 };
 	struct kevent ev;
 
 	if (kevent(x->watch_fd, NULL, 0, &ev, 1, &now) <= 0)
-		return 0;
-	if (ev.data <= 0)
-		return (ev.flags & EV_EOF) ? 1 : 0;
-	return ev.data < NF_SESSION_BATCH ? (int)ev.data : NF_SESSION_BATCH;
+		return false;
+	return ev.data > 0 || (ev.flags & EV_EOF);
 }
 
 static void watch_close(struct nf_ctx *x)
@@ -97,10 +101,10 @@ static int watch_open(struct nf_ctx *x)
 	return x->session_fd;
 }
 
-static int watch_ready(struct nf_ctx *x)
+static bool watch_ready(struct nf_ctx *x)
 {
 	(void)x;
-	return NF_SESSION_BATCH;
+	return true;
 }
 
 static void watch_close(struct nf_ctx *x)
@@ -125,10 +129,9 @@ static void session_end(struct nf_ctx *x, int err)
 static void session_readable(void *user, int fd)
 {
 	struct nf_ctx *x = user;
-	int n = watch_ready(x);
 
 	(void)fd;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < NF_SESSION_BATCH && watch_ready(x); i++) {
 		int r = fuse_session_receive_buf(x->se, &x->session_buf);
 
 		/* -EINTR: the kernel dropped an interrupted request (ENOENT). */

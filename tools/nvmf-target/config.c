@@ -633,9 +633,10 @@ static bool dup_backing(const struct ctl_target *t, const struct cfg *prev,
 /*
  * In two steps, so that a reload that cannot be done changes nothing (the
  * running configuration is kept, nvmf-target(8)): first every namespace to
- * open is opened and every subsystem to add is added; a failure there undoes
- * those and returns its message ("file:line: backing: why"). Then the rest
- * (removals, hosts, detaching and attaching) cannot fail.
+ * open is opened (and checked against the files served); a failure there
+ * closes those and returns its message ("file:line: backing: why"). Then
+ * the rest (removals, new subsystems, hosts, detaching and attaching) is
+ * done, where only adding a subsystem can fail, for want of memory.
  */
 int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next, char *msg,
 	      size_t msglen)

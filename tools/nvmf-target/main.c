@@ -462,7 +462,7 @@ int main(int argc, char **argv)
 	d->tls.cfg = &d->cfg;
 	if (tgt_tls_setup(&d->tls, &lo) < 0)
 		return 2;
-	tc_argv_republish(argc, argv);	/* keys in it are wiped by now */
+	tc_argv_republish(argc, argv);	/* DH-HMAC-CHAP secrets wiped by now */
 	d->target.opts.tls = d->tls.mode;
 	if (xp_listener_create("tcp", d->loop, &lo, &ctl_xp_ops, &d->target, &d->srv) < 0) {
 		fprintf(stderr, "nvmf-target: cannot create the listener\n");

@@ -78,7 +78,10 @@ int nc_getopt_err(int c, int opt, char **argv)
 			return nc_usage_err("option '%.*s' needs a value", (int)n, word);
 		if (word[n] == '=' && opt)
 			return nc_usage_err("option '%.*s' takes no value", (int)n, word);
-		return nc_usage_err("unknown option '%.*s'", (int)n, word);
+		if (!opt)
+			return nc_usage_err("unknown option '%.*s'", (int)n, word);
+		/* Else a letter of the next word, a cluster ("-Zv") getopt
+		 * has not stepped past: the word before it is not the one. */
 	}
 	if (c == ':') {
 		if (opt > ' ' && opt < 127)
