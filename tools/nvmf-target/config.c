@@ -613,6 +613,10 @@ static bool dup_backing(const struct ctl_target *t, const struct cfg *prev,
 			const struct cfg *next, const struct opened *op, unsigned k,
 			char *why, size_t len)
 {
+	/* ram: shares nothing; and a configuration of hundreds of them
+	 * need not walk every subsystem's 1024 slots for each. */
+	if (op[k].ns->type == CTL_BE_RAM)
+		return false;
 	for (const struct ctl_subsys *s = t->subsys; s; s = s->next)
 		for (uint32_t id = 1; id <= CTL_MAX_NS; id++)
 			if (s->ns[id] && ctl_ns_same_backing(s->ns[id], op[k].ns) &&

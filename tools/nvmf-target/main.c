@@ -417,7 +417,7 @@ int main(int argc, char **argv)
 			}
 			/* Two namespaces on one file would be two disks to a
 			 * host that are one. */
-			for (uint32_t id = 1; id <= CTL_MAX_NS; id++)
+			for (uint32_t id = 1; ns->type != CTL_BE_RAM && id <= CTL_MAX_NS; id++)
 				if (s->ns[id] && ctl_ns_same_backing(s->ns[id], ns)) {
 					fprintf(stderr, "nvmf-target: %s: the same file as namespace "
 						"%u (%s)\n", argv[i], id, s->ns[id]->path);
