@@ -53,25 +53,46 @@ static struct host_req *new_req(struct nvmf_ctrl *c, bool admin, const char *wha
 	return req;
 }
 
-/* The namespace an I/O command targets: active and servable. */
-static int io_ns(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid,
-		 const struct nvmf_ns_info **out)
-{
-	const char *what = req->what;
-	/* The table is remembered: if a scan replaces it before the request
-	 * reaches the loop, dispatch.c checks the namespace again. */
-	const struct nvmf_ns_info *ns = host_ns_lookup_tab(c, nsid, &req->nstab);
+/* What the checks of an I/O command need of its namespace's entry: a copy,
+ * as the entry may be freed once a rescan replaced its table (ns.c). */
+struct io_ns {
+	uint32_t nsid;
+	uint32_t lba_size;
+	uint64_t nsze;
+	bool     read_only;
+	bool     write_zeroes;
+	bool     deallocate;
+};
 
+/* The namespace an I/O command targets: active and servable. */
+static int io_ns(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, struct io_ns *out)
+{
+	const struct nvmf_ns_info *ns;
+	/* The loop thread is the one that frees tables: no need to count. */
+	bool guard = !host_on_loop_thread(c);
+	int r = 0;
+
+	if (guard)
+		host_ns_enter(c);
+	/* The table's gen is remembered: if a scan replaces it before the
+	 * request reaches the loop, dispatch.c checks the namespace again. */
+	ns = host_ns_lookup_gen(c, nsid, &req->nsgen);
 	if (!ns)
-		return host_err(ENOENT, "%s: namespace %u is not active", what, nsid);
-	if (!ns->supported)
-		return host_err(EOPNOTSUPP, "%s: namespace %u is not supported: %s", what, nsid,
-				ns->reason);
-	*out = ns;
-	return 0;
+		r = host_err(ENOENT, "%s: namespace %u is not active", req->what, nsid);
+	else if (!ns->supported)
+		r = host_err(EOPNOTSUPP, "%s: namespace %u is not supported: %s", req->what,
+			     nsid, ns->reason);
+	else
+		*out = (struct io_ns){ .nsid = nsid, .lba_size = ns->lba_size, .nsze = ns->nsze,
+				       .read_only = ns->read_only,
+				       .write_zeroes = ns->write_zeroes,
+				       .deallocate = ns->deallocate };
+	if (guard)
+		host_ns_exit(c);
+	return r;
 }
 
-static int check_range(const struct nvmf_ns_info *ns, uint64_t slba, uint64_t nlb,
+static int check_range(const struct io_ns *ns, uint64_t slba, uint64_t nlb,
 		       const char *what)
 {
 	if (nlb == 0)
@@ -86,7 +107,7 @@ static int check_range(const struct nvmf_ns_info *ns, uint64_t slba, uint64_t nl
 static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, void *buf,
 		    uint64_t slba, uint32_t nlb, unsigned flags, bool write)
 {
-	const struct nvmf_ns_info *ns;
+	struct io_ns ns;
 	uint64_t len;
 	uint32_t max_xfer;
 	int r;
@@ -99,12 +120,12 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 	if (nlb > NVMF_NLB_MAX)
 		return host_err(EINVAL, "%s: %u blocks exceed the %u a command can carry",
 				req->what, nlb, NVMF_NLB_MAX);
-	r = check_range(ns, slba, nlb, req->what);
+	r = check_range(&ns, slba, nlb, req->what);
 	if (r < 0)
 		return r;
-	if (write && ns->read_only)
+	if (write && ns.read_only)
 		return host_err(EROFS, "%s: namespace %u is write protected", req->what, nsid);
-	len = (uint64_t)nlb * ns->lba_size;
+	len = (uint64_t)nlb * ns.lba_size;
 	max_xfer = atomic_load_explicit(&c->max_xfer, memory_order_relaxed);
 	if (len > UINT32_MAX || (max_xfer && len > max_xfer))
 		return host_err(EINVAL, "%s: %llu bytes exceed the controller's transfer limit "
@@ -124,7 +145,7 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 
 static int build_flush(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid)
 {
-	const struct nvmf_ns_info *ns;
+	struct io_ns ns;
 	int r = io_ns(c, req, nsid, &ns);
 
 	if (r < 0)
@@ -138,20 +159,20 @@ static int build_flush(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid)
 static int build_wz(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, uint64_t slba,
 		    uint32_t nlb, unsigned flags)
 {
-	const struct nvmf_ns_info *ns;
+	struct io_ns ns;
 	int r = io_ns(c, req, nsid, &ns);
 
 	if (r < 0)
 		return r;
-	if (!ns->write_zeroes)
+	if (!ns.write_zeroes)
 		return host_err(EOPNOTSUPP, "%s: the controller does not support Write Zeroes "
 				"(ONCS bit 3)", req->what);
-	if (ns->read_only)
+	if (ns.read_only)
 		return host_err(EROFS, "%s: namespace %u is write protected", req->what, nsid);
 	if (nlb > NVMF_NLB_MAX)
 		return host_err(EINVAL, "%s: %u blocks exceed the %u a command can carry",
 				req->what, nlb, NVMF_NLB_MAX);
-	r = check_range(ns, slba, nlb, req->what);
+	r = check_range(&ns, slba, nlb, req->what);
 	if (r < 0)
 		return r;
 	host_sqe_init(&req->xc.sqe, NVMF_NVM_WRITE_ZEROES, nsid);
@@ -168,17 +189,17 @@ static int build_wz(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, ui
 static int build_dealloc(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid,
 			 uint64_t slba, uint32_t nlb)
 {
-	const struct nvmf_ns_info *ns;
+	struct io_ns ns;
 	int r = io_ns(c, req, nsid, &ns);
 
 	if (r < 0)
 		return r;
-	if (!ns->deallocate)
+	if (!ns.deallocate)
 		return host_err(EOPNOTSUPP, "%s: the controller does not support Dataset "
 				"Management (ONCS bit 2)", req->what);
-	if (ns->read_only)
+	if (ns.read_only)
 		return host_err(EROFS, "%s: namespace %u is write protected", req->what, nsid);
-	r = check_range(ns, slba, nlb, req->what);
+	r = check_range(&ns, slba, nlb, req->what);
 	if (r < 0)
 		return r;
 	/* One range: context attributes, length in blocks (1's based), SLBA

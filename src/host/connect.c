@@ -126,14 +126,7 @@ static void connect_fn(struct host_call *call)
 
 static void ctrl_free(struct nvmf_ctrl *c)
 {
-	struct host_ns_table *t = atomic_load(&c->nstab);
-
-	free(t);
-	while (c->retired) {
-		t = c->retired;
-		c->retired = t->retired_next;
-		free(t);
-	}
+	host_ns_free_all(c);
 	pthread_mutex_destroy(&c->st_mu);
 	host_req_pool_fini(c);
 	free(c->io);
@@ -283,6 +276,7 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	c->info.hdr_digest = o->hdr_digest;
 	c->info.data_digest = o->data_digest;
 	atomic_init(&c->nstab, NULL);
+	atomic_init(&c->ns_readers, 0);
 	atomic_init(&c->next_cookie, 1);
 	atomic_init(&c->in_flight, 0);
 	atomic_init(&c->failed, false);

@@ -88,7 +88,7 @@ struct host_req {
 	bool      connect;		/* Fabrics Connect: goes to a queue not yet ready */
 	bool      dispatched;		/* reached a queue pair at least once */
 	uint8_t   replays;		/* times resubmitted after an outage */
-	const struct host_ns_table *nstab;	/* I/O: the table its namespace was checked in */
+	uint64_t  nsgen;		/* I/O: the table its namespace was checked in (gen) */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
 
@@ -124,11 +124,14 @@ struct host_bringup;
 
 struct host_ns_table {
 	struct host_ns_table *retired_next;
+	uint64_t gen;			/* 1, 2, ... in publication order */
 	int n;
 	uint8_t (*uuid)[16];		/* n UUIDs (NIDT 03h), zero if none */
 	struct nvmf_ns_info ns[];	/* ascending NSID */
 };
-/* The namespace's entry in the current table, or NULL. */
+/* The namespace's entry in the current table, or NULL. Off the loop thread
+ * only between host_ns_enter() and host_ns_exit(), and the entry must not
+ * be used after the exit (ns.c: a replaced table is then freed). */
 const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid);
 
 /*
@@ -205,11 +208,14 @@ struct nvmf_ctrl {
 	atomic_uint max_xfer;		/* info.max_xfer, for submitters on any thread */
 
 	/*
-	 * Namespace table, read without locks by submitters on any thread:
-	 * a rescan publishes a new table and retires the old one, which is
-	 * freed only at disconnect (rescans are rare, readers never wait).
+	 * Namespace table, read without locks by submitters on any thread,
+	 * each inside host_ns_enter()/host_ns_exit() (ns_readers counts
+	 * them): a rescan publishes a new table and retires the old one,
+	 * freed as soon as no reader is inside (ns.c). Readers never wait.
 	 */
 	_Atomic(struct host_ns_table *) nstab;
+	atomic_uint ns_readers;
+	uint64_t   ns_gen;		/* the last table's gen (loop thread) */
 	struct host_ns_table *retired;
 
 	uv_timer_t ka_timer;
@@ -401,11 +407,17 @@ void host_state_close(struct nvmf_ctrl *c);
  * and LBA format (ns.c). */
 void host_rescan_start(struct nvmf_ctrl *c, bool reconnect,
 		       void (*done)(struct nvmf_ctrl *, int, void *), void *arg);
-/* The namespace's entry in the current table, or NULL; *tab (may be NULL)
- * receives the table it was found in. */
-const struct nvmf_ns_info *host_ns_lookup_tab(struct nvmf_ctrl *c, uint32_t nsid,
-					      const struct host_ns_table **tab);
+/* The namespace's entry in the current table, or NULL; *gen (may be NULL)
+ * receives that table's generation (0: no table yet). As host_ns_lookup(). */
+const struct nvmf_ns_info *host_ns_lookup_gen(struct nvmf_ctrl *c, uint32_t nsid,
+					      uint64_t *gen);
+/* Around a lookup made off the loop thread, and every use of its entry. */
+void host_ns_enter(struct nvmf_ctrl *c);
+void host_ns_exit(struct nvmf_ctrl *c);
+/* Free the tables of c (disconnect: no reader is left). */
 void host_ns_free_all(struct nvmf_ctrl *c);
+/* For the tests: replaced tables not freed yet (from any thread but the loop's). */
+int  host_ns_retired(struct nvmf_ctrl *c);
 
 /* ---- aer.c, keepalive.c ----------------------------------------------------- */
 void host_aer_start(struct nvmf_ctrl *c);

@@ -340,13 +340,13 @@ static int outage_dispatch(struct host_req *req)
 static int ns_still_valid(struct host_req *req)
 {
 	struct nvmf_ctrl *c = req->c;
-	const struct host_ns_table *t;
+	uint64_t gen;
 	uint32_t nsid = nvmf_le32toh(req->xc.sqe.nsid);
-	const struct nvmf_ns_info *ns = host_ns_lookup_tab(c, nsid, &t);
+	const struct nvmf_ns_info *ns = host_ns_lookup_gen(c, nsid, &gen);
 
-	if (t == req->nstab)
+	if (gen == req->nsgen)
 		return 0;
-	req->nstab = t;
+	req->nsgen = gen;
 	if (!ns)
 		return host_err(ENODEV, "%s: namespace %u is gone", req->what, nsid);
 	if (!ns->supported)

@@ -135,6 +135,28 @@ static bool table_equal(const struct host_ns_table *a, const struct host_ns_tabl
 	       memcmp(a->uuid, b->uuid, 16 * (size_t)a->n) == 0;
 }
 
+/*
+ * Free the replaced tables no reader can still be looking at. A reader
+ * counts itself in ns_readers before it loads the table pointer and out
+ * after its last use of an entry (host_ns_enter/exit). The new table was
+ * published before this load of the count (both sequentially consistent),
+ * so a reader that came in since sees the new one; a count of zero means
+ * every reader that may have loaded an old one is gone. A nonzero count
+ * leaves the tables for the next scan (or the disconnect): a reader is
+ * inside for a lookup and a few comparisons, so that is rare.
+ */
+static void ns_reap(struct nvmf_ctrl *c)
+{
+	if (!c->retired || atomic_load(&c->ns_readers) != 0)
+		return;
+	while (c->retired) {
+		struct host_ns_table *t = c->retired;
+
+		c->retired = t->retired_next;
+		free(t);
+	}
+}
+
 static void scan_finish(struct host_scan *s, int r)
 {
 	struct nvmf_ctrl *c = s->c;
@@ -144,12 +166,11 @@ static void scan_finish(struct host_scan *s, int r)
 
 		s->tab->n = s->n;
 		check_identity(c, old, s->tab, s->reconnect);
-		/*
-		 * Submitters read the table without locks, so a replaced one is
-		 * freed only at disconnect: an unchanged scan (every reconnect
-		 * of a flapping path) publishes nothing, and memory stays flat.
-		 */
+		/* An unchanged scan (every reconnect of a flapping path)
+		 * publishes nothing. A request checked against an older table
+		 * is checked again at dispatch (its gen differs). */
 		if (!table_equal(old, s->tab)) {
+			s->tab->gen = ++c->ns_gen;
 			old = atomic_exchange(&c->nstab, s->tab);
 			if (old) {
 				old->retired_next = c->retired;
@@ -157,6 +178,7 @@ static void scan_finish(struct host_scan *s, int r)
 			}
 			s->tab = NULL;
 		}
+		ns_reap(c);
 	}
 	if (s->done)
 		s->done(c, r, s->arg);
@@ -364,19 +386,29 @@ int nvmf_rescan(struct nvmf_ctrl *c)
 	return host_call(c, rescan_fn, NULL, &call);
 }
 
-const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid)
+void host_ns_enter(struct nvmf_ctrl *c)
 {
-	return host_ns_lookup_tab(c, nsid, NULL);
+	atomic_fetch_add(&c->ns_readers, 1);
 }
 
-const struct nvmf_ns_info *host_ns_lookup_tab(struct nvmf_ctrl *c, uint32_t nsid,
-					      const struct host_ns_table **tab)
+void host_ns_exit(struct nvmf_ctrl *c)
 {
-	struct host_ns_table *t = atomic_load_explicit(&c->nstab, memory_order_acquire);
+	atomic_fetch_sub_explicit(&c->ns_readers, 1, memory_order_release);
+}
+
+const struct nvmf_ns_info *host_ns_lookup(struct nvmf_ctrl *c, uint32_t nsid)
+{
+	return host_ns_lookup_gen(c, nsid, NULL);
+}
+
+const struct nvmf_ns_info *host_ns_lookup_gen(struct nvmf_ctrl *c, uint32_t nsid,
+					      uint64_t *gen)
+{
+	struct host_ns_table *t = atomic_load(&c->nstab);
 	int lo = 0, hi;
 
-	if (tab)
-		*tab = t;
+	if (gen)
+		*gen = t ? t->gen : 0;
 	if (!t)
 		return NULL;
 	hi = t->n - 1;
@@ -393,6 +425,33 @@ const struct nvmf_ns_info *host_ns_lookup_tab(struct nvmf_ctrl *c, uint32_t nsid
 	return NULL;
 }
 
+void host_ns_free_all(struct nvmf_ctrl *c)
+{
+	free(atomic_exchange(&c->nstab, NULL));
+	while (c->retired) {
+		struct host_ns_table *t = c->retired;
+
+		c->retired = t->retired_next;
+		free(t);
+	}
+}
+
+static void retired_fn(struct host_call *call)
+{
+	int n = 0;
+
+	for (struct host_ns_table *t = call->c->retired; t; t = t->retired_next)
+		n++;
+	host_call_done(call, n);
+}
+
+int host_ns_retired(struct nvmf_ctrl *c)
+{
+	struct host_call call;
+
+	return host_call(c, retired_fn, NULL, &call);
+}
+
 int nvmf_get_namespaces(struct nvmf_ctrl *c, struct nvmf_ns_info **list)
 {
 	struct host_ns_table *t;
@@ -401,13 +460,15 @@ int nvmf_get_namespaces(struct nvmf_ctrl *c, struct nvmf_ns_info **list)
 	host_err_clear();
 	if (!c || !list)
 		return host_err(EINVAL, "nvmf_get_namespaces: NULL argument");
-	t = atomic_load_explicit(&c->nstab, memory_order_acquire);
+	host_ns_enter(c);
+	t = atomic_load(&c->nstab);
 	n = t ? t->n : 0;
 	*list = malloc(sizeof(**list) * (size_t)(n ? n : 1));
+	if (*list && n)
+		memcpy(*list, t->ns, sizeof(**list) * (size_t)n);
+	host_ns_exit(c);
 	if (!*list)
 		return host_err(ENOMEM, "out of memory");
-	if (n)
-		memcpy(*list, t->ns, sizeof(**list) * (size_t)n);
 	return n;
 }
 
@@ -418,10 +479,12 @@ int nvmf_get_ns_info(struct nvmf_ctrl *c, uint32_t nsid, struct nvmf_ns_info *in
 	host_err_clear();
 	if (!c || !info)
 		return host_err(EINVAL, "nvmf_get_ns_info: NULL argument");
+	host_ns_enter(c);
 	ns = host_ns_lookup(c, nsid);
+	if (ns)
+		*info = *ns;
+	host_ns_exit(c);
 	if (!ns)
 		return host_err(ENOENT, "namespace %u is not active on the controller", nsid);
-	*info = *ns;
 	return 0;
 }
-

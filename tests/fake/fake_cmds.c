@@ -51,7 +51,7 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	nvmf_put_le16(d + 78, FAKE_CNTLID);
 	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC ||
 	    c->fc->o.scenario == FAKE_NS_LBA_CHANGES || c->fc->o.scenario == FAKE_NS_NOTICE_FLOOD ||
-	    c->fc->o.scenario == FAKE_NS_FORMAT_USABLE)
+	    c->fc->o.scenario == FAKE_NS_FORMAT_USABLE || c->fc->o.scenario == FAKE_NS_GROWS)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
 	d[111] = 1;				/* CNTRLTYPE: I/O controller */
@@ -82,6 +82,9 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	bool big = (c->fc->o.scenario == FAKE_NS_LBA_CHANGES && c->aers > 0) ||
 		   (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0);
 	uint64_t blocks = c->fc->disk_len / (big ? 4096 : 512);
+
+	if (c->fc->o.scenario == FAKE_NS_GROWS)
+		blocks -= 20 - (c->aers < 20 ? c->aers : 20);
 
 	memset(d, 0, 4096);
 	nvmf_put_le64(d + 0, blocks);
@@ -320,6 +323,11 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 		if (s == FAKE_NS_NOTICE_TWICE && c->aers++ < 2)
 			return fake_send_resp(c, cid, 0, 0x00040002, 0);
 		if (s == FAKE_NS_NOTICE_FLOOD && c->aers++ < 40) {
+			if (c->aers == 1)
+				fake_trigger(c);
+			return fake_send_resp(c, cid, 0, 0x00040002, 0);
+		}
+		if (s == FAKE_NS_GROWS && c->aers++ < 20) {
 			if (c->aers == 1)
 				fake_trigger(c);
 			return fake_send_resp(c, cid, 0, 0x00040002, 0);

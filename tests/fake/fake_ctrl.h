@@ -107,6 +107,11 @@ enum fake_scenario {
 	 * 8 bytes of metadata each (unusable), then 512-byte blocks without (a
 	 * Format NVM that makes it usable) */
 	FAKE_NS_FORMAT_USABLE,
+	/* OAES announces namespace notices; the first 20 AERs complete at once
+	 * with a namespace attribute notice, and Identify Namespace reports 20
+	 * blocks fewer than the disk has, one more per AER received (a
+	 * namespace that keeps growing: every rescan finds another table) */
+	FAKE_NS_GROWS,
 	/* The second connection's ICReq: the first (admin) connection is closed,
 	 * the ICReq never answered (admin queue lost while an I/O queue connects) */
 	FAKE_ADMIN_LOST_AT_IO_ICREQ,
