@@ -280,6 +280,13 @@ struct nvmf_opts {
 	/* Since 0.5: the I/O thread (THREADING above). */
 	bool     private_thread;	/* false (default): a thread of the
 					 * process's pool; true: one of its own */
+	/* Since 0.6. */
+	bool     discovery;		/* subnqn names a discovery controller
+					 * although it is not the well-known
+					 * discovery NQN: a unique discovery NQN
+					 * (NVMe-oF TP 8013; nvme-cli's
+					 * --discovery). Implied by the well-known
+					 * NQN and by nvmf_discover(). */
 };
 
 /*
@@ -837,8 +844,9 @@ struct nvmf_disc_list {
  * libnvme exports a function of that name.)
  */
 NVMF_API int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list **log);
-/* Connect to o's discovery controller (subnqn "" = well known), fetch the
- * log, disconnect. */
+/* Connect to o's discovery controller (subnqn "" = well known; another NQN
+ * is taken as a unique discovery NQN, as if o->discovery were set), fetch
+ * the log, disconnect. */
 NVMF_API int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log);
 /* "tcp", "ipv4", "nvme subsystem"...: names of the coded fields of a
  * record, never NULL ("unknown"). The nvmf_disc_ prefix keeps them apart

@@ -264,7 +264,7 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 		c->opts.tls = true;
 	if (!c->opts.subnqn[0])
 		snprintf(c->opts.subnqn, sizeof(c->opts.subnqn), "%s", NVMF_DISCOVERY_NQN);
-	c->info.discovery = strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;
+	c->info.discovery = c->opts.discovery || strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;
 	if (!c->opts.trsvcid[0])
 		snprintf(c->opts.trsvcid, sizeof(c->opts.trsvcid), "%d",
 			 c->info.discovery ? NVMF_TCP_DISC_PORT : NVMF_TCP_IO_PORT);

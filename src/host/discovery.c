@@ -40,6 +40,8 @@ static int discover(struct nvmf_opts *d, struct nvmf_disc_list **log)
 	d->ctrl_loss_tmo = 0;
 	if (!d->subnqn[0])
 		snprintf(d->subnqn, sizeof(d->subnqn), "%s", NVMF_DISCOVERY_NQN);
+	/* Any other NQN: a unique discovery NQN (TP 8013). */
+	d->discovery = true;
 	d->nr_io_queues = 0;
 	r = nvmf_connect(d, &c);
 	if (r < 0)

@@ -66,7 +66,8 @@ int host_parse_id_ctrl(const uint8_t *raw, struct nvmf_ctrl_info *info)
 	if (id.cntrltype == 2)
 		return host_err(EPROTO, "Identify Controller: CNTRLTYPE 2 (a discovery "
 				"controller) for %s, which is not the discovery NQN: it has no "
-				"I/O queues or namespaces to use", info->subnqn);
+				"I/O queues or namespaces to use (a unique discovery NQN needs "
+				"nvmf_opts.discovery, or nvmf_discover())", info->subnqn);
 	/* SQES/CQES: the required (minimum) size must allow the 64-byte SQE and
 	 * 16-byte CQE a Fabrics host uses (Base 2.0, Figure 275). */
 	if (nvmf_qes_min(id.sqes) > 6 || nvmf_qes_max(id.sqes) < 6)

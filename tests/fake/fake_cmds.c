@@ -54,7 +54,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	    c->fc->o.scenario == FAKE_NS_FORMAT_USABLE || c->fc->o.scenario == FAKE_NS_GROWS)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
-	d[111] = 1;				/* CNTRLTYPE: I/O controller */
+	/* CNTRLTYPE: I/O controller (discovery-unique: discovery) */
+	d[111] = c->fc->o.scenario == FAKE_DISCOVERY_UNIQUE ? 2 : 1;
 	d[259] = 3;				/* AERL */
 	nvmf_put_le16(d + 320, 10);		/* KAS: 1 s units of 100 ms */
 	d[512] = 0x66;				/* SQES */

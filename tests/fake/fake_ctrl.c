@@ -79,6 +79,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_NS_NOTICE_FLOOD] = "ns-notice-flood",
 	[FAKE_NS_FORMAT_USABLE] = "ns-format-usable",
 	[FAKE_NS_GROWS] = "ns-grows",
+	[FAKE_DISCOVERY_UNIQUE] = "discovery-unique",
 	[FAKE_ADMIN_LOST_AT_IO_ICREQ] = "admin-lost-at-io-icreq",
 	[FAKE_AUTH_FAIL_CLOSE] = "auth-fail-close",
 	[FAKE_AUTH_FAILURE1_AT_CHALLENGE] = "auth-failure1-at-challenge",

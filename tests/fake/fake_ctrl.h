@@ -112,6 +112,9 @@ enum fake_scenario {
 	 * blocks fewer than the disk has, one more per AER received (a
 	 * namespace that keeps growing: every rescan finds another table) */
 	FAKE_NS_GROWS,
+	/* Identify Controller reports CNTRLTYPE 2: a discovery controller,
+	 * whatever NQN the host connected to (a unique discovery NQN) */
+	FAKE_DISCOVERY_UNIQUE,
 	/* The second connection's ICReq: the first (admin) connection is closed,
 	 * the ICReq never answered (admin queue lost while an I/O queue connects) */
 	FAKE_ADMIN_LOST_AT_IO_ICREQ,
