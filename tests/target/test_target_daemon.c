@@ -348,6 +348,235 @@ static int run_expect(char *const argv[], const char *what)
 	(void)what;
 }
 
+/*
+ * Runs nvmf-target to its exit: the exit status (-1: still running after
+ * 10 s, killed), with its standard output and error in out and err (each
+ * up to len - 1 bytes, NUL-terminated).
+ */
+static int run_capture(char *const argv[], char *out, char *err, size_t len)
+{
+	struct proc p;
+	size_t n[2] = { 0, 0 };
+	char *buf[2] = { out, err };
+	bool open_[2] = { true, true };
+
+	assert_int_equal(spawn_err(&p, argv), 0);
+	while (open_[0] || open_[1]) {
+		struct pollfd pfd[2] = { { .fd = open_[0] ? p.out : -1, .events = POLLIN },
+					 { .fd = open_[1] ? p.err : -1, .events = POLLIN } };
+
+		if (poll(pfd, 2, 10000) <= 0)
+			break;
+		for (int i = 0; i < 2; i++) {
+			char tmp[512];
+			ssize_t k;
+
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			k = read(i ? p.err : p.out, tmp, sizeof(tmp));
+			if (k <= 0) {
+				open_[i] = false;
+				continue;
+			}
+			for (ssize_t j = 0; j < k && n[i] < len - 1; j++)
+				buf[i][n[i]++] = tmp[j];
+		}
+	}
+	out[n[0]] = 0;
+	err[n[1]] = 0;
+	close(p.out);
+	close(p.err);
+	return wait_exit(&p, 10000);
+}
+
+/* A usage error: exit 2, one message on stderr holding each of the
+ * NULL-terminated needles (the option and its value), nothing on stdout. */
+static void usage_error(char *const argv[], ...)
+{
+	char out[1024], err[4096];
+	const char *needle;
+	va_list ap;
+	int rc = run_capture(argv, out, err, sizeof(err));
+
+	if (rc != 2 || out[0])
+		fail_msg("%s %s %s: exit %d, stdout '%s', stderr '%s'", argv[1], argv[2] ? argv[2] :
+			 "", argv[2] && argv[3] ? argv[3] : "", rc, out, err);
+	va_start(ap, argv);
+	while ((needle = va_arg(ap, const char *)) != NULL)
+		if (!strstr(err, needle))
+			fail_msg("%s %s: stderr does not name '%s': %s", argv[1],
+				 argv[2] ? argv[2] : "", needle, err);
+	va_end(ap);
+}
+
+/*
+ * Bad option values: exit 2 with a message naming the option and the
+ * value (quoted when it is empty or has blanks); a port is digits only.
+ */
+static void test_option_values(void **state)
+{
+	(void)state;
+	{
+		char *a[] = { (char *)BIN, "-a", "", "-p", "0", "-P", "0", "ram:1M", NULL };
+		char *b[] = { (char *)BIN, "-a", "bogus", "-p", "0", "-P", "0", "ram:1M", NULL };
+		char *c[] = { (char *)BIN, "-a", "127.0.0.1:4420", "-p", "0", "ram:1M", NULL };
+
+		usage_error(a, "-a ''", "not an IPv4 or IPv6 address", NULL);
+		usage_error(b, "-a bogus", NULL);
+		usage_error(c, "-a 127.0.0.1:4420", NULL);
+	}
+	{
+		char *a[] = { (char *)BIN, "-p", " 4601", "-P", "0", "ram:1M", NULL };
+		char *b[] = { (char *)BIN, "-p", "4601 ", "-P", "0", "ram:1M", NULL };
+		char *c[] = { (char *)BIN, "-p", "+4601", "-P", "0", "ram:1M", NULL };
+		char *d[] = { (char *)BIN, "-p", "-0", "-P", "0", "ram:1M", NULL };
+		char *e[] = { (char *)BIN, "-p", "", "-P", "0", "ram:1M", NULL };
+		char *f[] = { (char *)BIN, "-p", "65536", "-P", "0", "ram:1M", NULL };
+		char *g[] = { (char *)BIN, "-p", "0", "-P", " 8009", "ram:1M", NULL };
+		char *h[] = { (char *)BIN, "-p", "0", "-P", "0x10", "ram:1M", NULL };
+
+		usage_error(a, "-p ' 4601'", "digits only", NULL);
+		usage_error(b, "-p '4601 '", "digits only", NULL);
+		usage_error(c, "-p +4601", NULL);
+		usage_error(d, "-p -0", NULL);
+		usage_error(e, "-p ''", NULL);
+		usage_error(f, "-p 65536", "0..65535", NULL);
+		usage_error(g, "-P ' 8009'", NULL);
+		usage_error(h, "-P 0x10", NULL);
+	}
+	{
+		char *a[] = { (char *)BIN, "-n", "", "-p", "0", "ram:1M", NULL };
+		char *b[] = { (char *)BIN, "-H", "", "-p", "0", "ram:1M", NULL };
+		char *c[] = { (char *)BIN, "-c", "", "-p", "0", NULL };
+		char *d[] = { (char *)BIN, "--cpda", " 1", "-p", "0", "ram:1M", NULL };
+		char *e[] = { (char *)BIN, "--max-connections", "+8", "-p", "0", "ram:1M", NULL };
+
+		usage_error(a, "-n ''", NULL);
+		usage_error(b, "-H ''", NULL);
+		usage_error(c, "-c ''", NULL);
+		usage_error(d, "--cpda ' 1'", NULL);
+		usage_error(e, "--max-connections +8", NULL);
+	}
+	{
+		/* A configuration file that is not there: -c and the file. */
+		char *a[] = { (char *)BIN, "-p", "0", "-c", "/nonexistent/nvmf-target.conf", NULL };
+		char out[256], err[1024];
+
+		assert_int_equal(run_capture(a, out, err, sizeof(err)), 1);
+		if (!strstr(err, "-c: /nonexistent/nvmf-target.conf"))
+			fail_msg("-c of a missing file: %s", err);
+	}
+	{
+		/* --version (and -V): "nvmf-target X.Y.Z", exit 0. */
+		char *a[] = { (char *)BIN, "--version", NULL };
+		char *b[] = { (char *)BIN, "-V", NULL };
+		char out[256], err[256];
+		unsigned x, y, z;
+
+		assert_int_equal(run_capture(a, out, err, sizeof(out)), 0);
+		assert_int_equal(sscanf(out, "nvmf-target %u.%u.%u\n", &x, &y, &z), 3);
+		assert_string_equal(err, "");
+		assert_int_equal(run_capture(b, out, err, sizeof(out)), 0);
+		assert_int_equal(sscanf(out, "nvmf-target %u.%u.%u\n", &x, &y, &z), 3);
+	}
+}
+
+/*
+ * --tls required with no key anywhere: no host could ever connect. Without
+ * a configuration file nothing can add one: refused, naming both key
+ * options. With a file that has no tls-key= yet (a reload may add some):
+ * served, with a warning saying why no host can connect meanwhile.
+ */
+static void test_tls_required_keys(void **state)
+{
+	char *a[] = { (char *)BIN, "--tls", "required", "-p", "0", "-P", "0", "ram:1M", NULL };
+
+	(void)state;
+#ifdef NVMF_WITH_TLS
+	usage_error(a, "--tls required", "--tls-key", "--tls-key-file", NULL);
+	{
+		char cfg[] = "/tmp/nvmf-daemon-tlscfg-XXXXXX";
+		int fd = mkstemp(cfg);
+		char *b[] = { (char *)BIN, "--tls", "required", "-p", "0", "-P", "0", "-c", cfg,
+			      NULL };
+		struct proc p;
+
+		assert_true(fd >= 0);
+		close(fd);
+		write_file(cfg, "subsystem " CFG_NQN "\n  namespace ram:1M\n");
+		assert_int_equal(spawn_err(&p, b), 0);
+		assert_int_equal(read_line(&p), 0);
+		assert_non_null(strstr(p.line, "listening on"));
+		if (!log_has(&p, "no host can connect"))
+			fail_msg("no warning about the missing TLS keys (last line: %s)", p.line);
+		assert_non_null(strstr(p.line, cfg));
+		kill(p.pid, SIGTERM);
+		assert_int_equal(wait_exit(&p, 15000), 0);
+		close(p.out);
+		close(p.err);
+		unlink(cfg);
+	}
+#else
+	usage_error(a, "--tls", "without OpenSSL", NULL);
+#endif
+}
+
+/*
+ * A backing file that is not a whole number of blocks: served rounded
+ * down, with a warning naming the file, its size and the bytes not served;
+ * one smaller than a block is refused, naming the file.
+ */
+static void test_backing_tail(void **state)
+{
+	char img[] = "/tmp/nvmf-daemon-tail-XXXXXX", small[] = "/tmp/nvmf-daemon-small-XXXXXX";
+	char *a[] = { (char *)BIN, "-p", "0", "-P", "0", "-n", TH_SUBNQN, img, NULL };
+	char *b[] = { (char *)BIN, "-p", "0", "-P", "0", small, NULL };
+	char *c[] = { (char *)BIN, "-p", "0", "-P", "0", "-b", "4096", img, NULL };
+	char want[256], out[256], err[1024];
+	struct proc p;
+	struct th t;
+	struct th_cqe cqe;
+	uint8_t *id = calloc(1, 4096);
+	int fd = mkstemp(img), sfd = mkstemp(small);
+
+	(void)state;
+	assert_true(fd >= 0 && sfd >= 0);
+	assert_int_equal(ftruncate(fd, 1000), 0);
+	assert_int_equal(ftruncate(sfd, 100), 0);
+	close(fd);
+	close(sfd);
+	assert_int_equal(spawn_err(&p, a), 0);
+	assert_int_equal(read_line(&p), 0);
+	assert_int_equal(sscanf(p.line, "listening on 127.0.0.1:%d", &p.port), 1);
+	snprintf(want, sizeof(want), "%s: 1000 bytes, not a multiple of the 512-byte block: "
+		 "the last 488 bytes are not served", img);
+	if (!log_has(&p, want))
+		fail_msg("no warning '%s' (last line: %s)", want, p.line);
+	/* Served: one block. */
+	assert_int_equal(th_admin_up(&t, p.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_identify(&t, NVMF_CNS_NS, 1, id, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(nvmf_get_le64(id + TH_IDN(nsze)), 1);
+	th_close(&t);
+	kill(p.pid, SIGTERM);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	close(p.out);
+	close(p.err);
+
+	/* Smaller than a block: refused, naming the file. */
+	assert_int_equal(run_capture(b, out, err, sizeof(err)), 1);
+	snprintf(want, sizeof(want), "%s: smaller than one block", small);
+	if (!strstr(err, want))
+		fail_msg("a 100-byte backing: %s", err);
+	assert_int_equal(run_capture(c, out, err, sizeof(err)), 1);
+	snprintf(want, sizeof(want), "%s: smaller than one block", img);
+	if (!strstr(err, want))
+		fail_msg("a 1000-byte backing with 4096-byte blocks: %s", err);
+	unlink(img);
+	unlink(small);
+	free(id);
+}
+
 /* Start nvmf-target and read its port from the "listening on" line. */
 static void spawn_listening(struct proc *p, char *const argv[])
 {
@@ -585,6 +814,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_discovery_on_io_port),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_icd),
+		cmocka_unit_test(test_option_values),
+		cmocka_unit_test(test_tls_required_keys),
+		cmocka_unit_test(test_backing_tail),
 	};
 
 	if (argc < 2) {

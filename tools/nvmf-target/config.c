@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dhchap.h"
@@ -551,6 +552,41 @@ static bool ns_kept(const struct ctl_subsys *s, const struct cfg_subsys *old,
 		       o->ro != n->ro));
 }
 
+/* The size of ns's file or device in bytes, as ctl_ns_open() found it
+ * before rounding it down to whole blocks; 0 or -errno. */
+static int backing_bytes(const struct ctl_ns *ns, uint64_t *out)
+{
+	struct stat st;
+	off_t end;
+
+	if (fstat(ns->fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*out = (uint64_t)st.st_size;
+		return 0;
+	}
+	/* Block devices on Linux and FreeBSD (I/O uses pread/pwrite: the
+	 * offset does not matter). */
+	end = lseek(ns->fd, 0, SEEK_END);
+	if (end < 0)
+		return -errno;
+	*out = (uint64_t)end;
+	return 0;
+}
+
+void cfg_warn_tail(struct ctl_target *t, const struct ctl_ns *ns, const char *where)
+{
+	uint64_t bytes = 0;
+
+	if (ns->type == CTL_BE_RAM || ns->fd < 0 || backing_bytes(ns, &bytes) < 0 ||
+	    bytes <= ns->size)
+		return;
+	ctl_log(t, NVMF_LOG_WARN, "warning: %s%s: %llu bytes, not a multiple of the %u-byte "
+		"block: the last %llu bytes are not served", where, ns->path,
+		(unsigned long long)bytes, 1u << ns->lba_shift,
+		(unsigned long long)(bytes - ns->size));
+}
+
 /* Namespaces the reload opens, opened before anything changes. */
 struct opened {
 	unsigned si;		/* next->subsys[si] */
@@ -689,6 +725,16 @@ int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *ne
 			ctl_ns_put(op[k].ns);
 		free(op);
 		return rc;
+	}
+
+	for (unsigned k = 0; k < nop; k++) {
+		const struct cfg_subsys *cs = &next->subsys[op[k].si];
+		const struct cfg_ns *n = cfg_find_ns(cs, op[k].nsid);
+		char where[300];
+
+		snprintf(where, sizeof(where), "%.250s:%u: ", next->path[0] ? next->path :
+			 "configuration", n ? n->line : 0);
+		cfg_warn_tail(t, op[k].ns, where);
 	}
 
 	/* The global policy; a list it leaves out keeps the default. */

@@ -82,4 +82,13 @@ bool cfg_has_subsys(const struct cfg *c, const char *nqn);
 int  cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *next,
 	       char *msg, size_t msglen);
 
+/*
+ * A file or device whose size is not a multiple of the namespace's block
+ * size is served whole blocks only (ctl_ns_open() rounds down, as losetup
+ * does): the bytes past the last block are out of the host's reach. Logs
+ * a warning naming the backing (where: "" or "file:line: "), its size and
+ * those bytes; nothing for ram: or a whole number of blocks.
+ */
+void cfg_warn_tail(struct ctl_target *t, const struct ctl_ns *ns, const char *where);
+
 #endif /* NVMF_TARGET_CONFIG_H */

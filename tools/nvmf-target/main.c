@@ -11,6 +11,7 @@
  * SIGTERM (and SIGINT) drain in-flight I/O (STOPPING=1) and exit 0; SIGHUP
  * reloads the config file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -30,6 +32,10 @@
 #include "transport/xport_ctrl.h"
 
 #define DRAIN_TIMEOUT_MS 10000
+
+#ifndef NVMF_TARGET_VERSION
+#define NVMF_TARGET_VERSION "0.0.0"
+#endif
 
 struct daemon {
 	uv_loop_t *loop;
@@ -58,6 +64,7 @@ static void usage(FILE *f)
 		"                   [--dhchap-secret KEY | --dhchap-secret-file FILE]\n"
 		"                   [--dhchap-ctrl-secret KEY | --dhchap-ctrl-secret-file FILE]\n"
 		"                   [-v] BACKING...\n"
+		"       nvmf-target --version\n"
 		"  -a ADDR          listen address (default 127.0.0.1)\n"
 		"  -p PORT          I/O port (default 4420; 0 = any free port)\n"
 		"  -P PORT          discovery port (default 8009; 0 = I/O port only)\n"
@@ -84,6 +91,7 @@ static void usage(FILE *f)
 		"  --dhchap-ctrl-secret KEY, --dhchap-ctrl-secret-file FILE\n"
 		"                   the controller's secret, for bidirectional authentication\n"
 		"  -v               more log output (repeatable)\n"
+		"  -V, --version    print the version and exit\n"
 		"BACKING: a regular file, a block device or ram:SIZE (K, M, G, T suffixes);\n"
 		"each becomes the next namespace (nsid 1, 2, ...).\n");
 }
@@ -238,17 +246,54 @@ static void raise_nofile(unsigned max_conns)
 			(unsigned long long)rl.rlim_cur, max_conns);
 }
 
+/*
+ * A decimal number in [lo, hi], digits only: strtol() alone would take
+ * " 4601", "+5" or "-0", and a port or count typed so is a typo to point
+ * out, not a value to guess at.
+ */
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
 	char *end;
 	long v;
 
+	if (!isdigit((unsigned char)s[0]))
+		return -EINVAL;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi)
-		return -1;
+	if (*end)
+		return -EINVAL;
+	if (errno || v < lo || v > hi)
+		return -ERANGE;
 	*out = v;
 	return 0;
+}
+
+/* An option's value as messages show it: as it is (the style of every
+ * message here), but quoted when empty or holding a blank or control
+ * character, which would be invisible. For one message at a time. */
+static const char *shown(const char *v)
+{
+	static char buf[260];
+	bool plain = v[0] != '\0';
+
+	for (const char *p = v; *p && plain; p++)
+		plain = !isspace((unsigned char)*p) && !iscntrl((unsigned char)*p);
+	if (plain)
+		return v;
+	snprintf(buf, sizeof(buf), "'%.250s'", v);
+	return buf;
+}
+
+/* -a: what xp_listen() will take (uv_ip4_addr / uv_ip6_addr, a scope
+ * "%if" included), checked now so that a typo is a usage error naming
+ * the option, not a failure to listen. */
+static bool valid_addr(const char *a)
+{
+	struct sockaddr_storage ss;
+
+	if (strchr(a, ':'))
+		return uv_ip6_addr(a, 0, (struct sockaddr_in6 *)&ss) == 0;
+	return a[0] && uv_ip4_addr(a, 0, (struct sockaddr_in *)&ss) == 0;
 }
 
 int main(int argc, char **argv)
@@ -269,6 +314,7 @@ int main(int argc, char **argv)
 		{ "max-controllers", required_argument, NULL, 13 },
 		{ "icd", required_argument, NULL, 14 },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct daemon dd;
@@ -286,25 +332,30 @@ int main(int argc, char **argv)
 	bool any_host;
 
 	d->lba_shift = 9;
-	while ((opt = getopt_long(argc, argv, "a:p:P:n:H:b:rc:vh", lopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "a:p:P:n:H:b:rc:vhV", lopts, NULL)) != -1) {
 		switch (opt) {
-		case 'a': addr = optarg; break;
-		case 'p':
-			if (parse_int(optarg, 0, 65535, &port) < 0) {
-				fprintf(stderr, "nvmf-target: -p %s: want a port 0..65535\n", optarg);
+		case 'a':
+			if (!valid_addr(optarg)) {
+				fprintf(stderr, "nvmf-target: -a %s: not an IPv4 or IPv6 address\n",
+					shown(optarg));
 				return 2;
 			}
+			addr = optarg;
 			break;
+		case 'p':
 		case 'P':
-			if (parse_int(optarg, 0, 65535, &dport) < 0) {
-				fprintf(stderr, "nvmf-target: -P %s: want a port 0..65535\n", optarg);
+			v = parse_int(optarg, 0, 65535, opt == 'p' ? &port : &dport);
+			if (v < 0) {
+				fprintf(stderr, "nvmf-target: -%c %s: want a port 0..65535%s\n", opt,
+					shown(optarg), v == -EINVAL ? ", in digits only (no sign "
+					"or blanks)" : "");
 				return 2;
 			}
 			break;
 		case 'n': subnqn = optarg; break;
 		case 'H':
 			if (nhosts >= CTL_MAX_HOSTS || !ctl_nqn_valid(optarg)) {
-				fprintf(stderr, "nvmf-target: -H %s: %s\n", optarg,
+				fprintf(stderr, "nvmf-target: -H %s: %s\n", shown(optarg),
 					nhosts >= CTL_MAX_HOSTS ? "too many hosts" :
 					"not a valid NQN (\"nqn.\" and a name, at most 223 characters, no spaces)");
 				return 2;
@@ -318,17 +369,23 @@ int main(int argc, char **argv)
 				d->lba_shift = 12;
 			} else {
 				fprintf(stderr, "nvmf-target: -b %s: block size must be 512 or 4096\n",
-					optarg);
+					shown(optarg));
 				return 2;
 			}
 			break;
 		case 'r': ro = true; break;
-		case 'c': d->config_path = optarg; break;
+		case 'c':
+			if (!optarg[0]) {
+				fprintf(stderr, "nvmf-target: -c '': no configuration file named\n");
+				return 2;
+			}
+			d->config_path = optarg;
+			break;
 		case 'v': verbose++; break;
 		case 1: d->pidfile = optarg; break;
 		case 2:
 			if (parse_int(optarg, 0, NVMF_TCP_PDA_MAX, &v) < 0) {
-				fprintf(stderr, "nvmf-target: --cpda %s: want 0..31\n", optarg);
+				fprintf(stderr, "nvmf-target: --cpda %s: want 0..31\n", shown(optarg));
 				return 2;
 			}
 			cpda = (int)v;
@@ -348,7 +405,7 @@ int main(int argc, char **argv)
 		case 12:
 			if (parse_int(optarg, 1, 65536, &v) < 0) {
 				fprintf(stderr, "nvmf-target: --max-connections %s: want 1..65536\n",
-					optarg);
+					shown(optarg));
 				return 2;
 			}
 			max_conns = (unsigned)v;
@@ -356,7 +413,7 @@ int main(int argc, char **argv)
 		case 13:
 			if (parse_int(optarg, 1, 65535, &v) < 0) {
 				fprintf(stderr, "nvmf-target: --max-controllers %s: want 1..65535\n",
-					optarg);
+					shown(optarg));
 				return 2;
 			}
 			max_ctrls = (unsigned)v;
@@ -366,11 +423,14 @@ int main(int argc, char **argv)
 			 * at most one command's MDTS (256 KiB). */
 			if (parse_int(optarg, 0, 262144, &icd) < 0 || icd % 16) {
 				fprintf(stderr, "nvmf-target: --icd %s: want 0..262144, a multiple of 16\n",
-					optarg);
+					shown(optarg));
 				return 2;
 			}
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf("nvmf-target %s\n", NVMF_TARGET_VERSION);
+			return 0;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -401,7 +461,7 @@ int main(int argc, char **argv)
 		s = ctl_subsys_add(&d->target, subnqn);
 		if (!s) {
 			fprintf(stderr, "nvmf-target: -n %s: not a valid subsystem NQN (\"nqn.\" and a "
-				"name, at most 223 characters, no spaces)\n", subnqn);
+				"name, at most 223 characters, no spaces)\n", shown(subnqn));
 			return 2;
 		}
 		for (unsigned i = 0; i < nhosts; i++)
@@ -428,6 +488,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "nvmf-target: %s: too many namespaces\n", argv[i]);
 				return 2;
 			}
+			cfg_warn_tail(&d->target, ns, "");
 		}
 	} else if (subnqn || nhosts) {
 		fprintf(stderr, "nvmf-target: -n/-H apply to BACKING namespaces; none given\n");
@@ -437,7 +498,8 @@ int main(int argc, char **argv)
 	}
 	if (d->config_path) {
 		if (cfg_load(d->config_path, d->lba_shift, &d->cfg, msg, sizeof(msg)) < 0) {
-			fprintf(stderr, "nvmf-target: %s\n", msg);
+			/* msg names the file (and the line): -c, the option, too. */
+			fprintf(stderr, "nvmf-target: -c: %s\n", msg);
 			return 1;
 		}
 		/* One place per subsystem: the file would replace the command

@@ -82,6 +82,26 @@ int tgt_tls_setup(struct tgt_tls *tt, struct xp_listen_opts *lo)
 	fprintf(stderr, "nvmf-target: --tls: nvmf-target was built without OpenSSL\n");
 	return -1;
 #else
+	/*
+	 * A host's key comes from --tls-key, --tls-key-file or a tls-key=
+	 * line of the configuration file (nvmf-target(8), TLS): with none of
+	 * them, --tls required turns every host away at its handshake. No
+	 * configuration file: nothing can add a key later, so refuse. One
+	 * without keys: a reload (SIGHUP) may add them; say why no host can
+	 * connect meanwhile.
+	 */
+	if (tt->mode == XP_TLS_REQUIRED && !tt->key && !tt->key_file) {
+		if (!tt->cfg || !tt->cfg->path[0]) {
+			fprintf(stderr, "nvmf-target: --tls required: no TLS key, so no host could "
+				"connect: give --tls-key KEY or --tls-key-file FILE (or -c with "
+				"host tls-key= lines)\n");
+			return -1;
+		}
+		if (!tt->cfg->has_keys)
+			fprintf(stderr, "nvmf-target: warning: --tls required without --tls-key or "
+				"--tls-key-file, and %s has no tls-key= host line: no host can "
+				"connect until one is added (SIGHUP reloads it)\n", tt->cfg->path);
+	}
 	if (tt->key) {
 		struct tcp_psk psk;
 		int rc = tcp_psk_parse(tt->key, &psk);
