@@ -12,6 +12,7 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ctl_env import (HOSTNQN, MiB, NQN, NQN2, OTHER_HOSTNQN, Fail, SkipTest,  # noqa: E402
@@ -72,6 +73,10 @@ def t_options(env):
             (["discover", "-a", "127.0.0.1", "-I", "not-a-uuid"], ["-I/--hostid", "not-a-uuid"]),
             (["discover", "-a", "127.0.0.1", "-i", "2"], ["-i/--nr-io-queues does not apply"]),
             (["discover", "-a", "127.0.0.1", "-r", "f", "-o", "json"], ["--raw"]),
+            (["discover", "-a", "127.0.0.1:4420"],
+             ["-a/--traddr: '127.0.0.1:4420'", "use -s for the service (port)"]),
+            (["connect", "-a", "[::1]:4420", "-n", NQN], ["use -s for the service (port)"]),
+            (["discover", "-a", "127.0.0.1", "-r", ""], ["-r/--raw: empty file name"]),
             (["discover", "-s", "8009"], ["need -a/--traddr"]),
             (["connect", "-t", "tcp", "-a", "127.0.0.1"], ["-n/--nqn"]),
             (["connect", "-n", NQN], ["-a/--traddr"]),
@@ -116,6 +121,20 @@ def t_options(env):
             (["disconnect", "-n", NQN, "nvmf0"], ["exclude each other"]),
             (["disconnect-all", "-n", NQN], ["does not apply"])]:
         env.fails(*args, rc=2, usage=True, want=want, cmd=args[0])
+    # --raw - on a terminal: refused before connecting (nothing listens on port 9),
+    # naming why; stdout is a pseudo-terminal here.
+    import pty
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.run([env.ctl_exe, "discover", "-a", "127.0.0.1", "-s", "9", "-r", "-"],
+                           stdout=slave, stderr=subprocess.PIPE, text=True, env=env.env,
+                           timeout=60, cwd=env.tmp)
+    finally:
+        os.close(slave)
+        os.close(master)
+    check(p.returncode == 2 and "-r/--raw -: standard output is a terminal" in p.stderr
+          and "binary" in p.stderr, "--raw - on a terminal: %d %r" % (p.returncode, p.stderr))
+    check(not os.path.exists(os.path.join(env.tmp, "-")), "--raw - wrote a file named '-'")
     # -C without -S: a usage error before any connection (with the warning a key on the
     # command line draws).
     r = env.ctl("connect", U, "-C", "DHHC-1:00:ia6zGodOr4SEG0Zzaw398rpY0wqipUWj4jWjUh4HWUz6aQ2n:",
@@ -134,7 +153,10 @@ def t_options(env):
           "version: %r" % r.out)
     j = env.ctl("version", "-o", "json").json()
     check(set(j) == {"nvmfctl", "libnvmf"}, "version json %s" % j)
-    check(env.ctl("--version").out.startswith("nvmfctl version"), "--version")
+    for opt in ("--version", "-V"):  # nvme --version's line, the first of 'version'
+        r = env.ctl(opt)
+        check(re.match(r"nvmfctl version \d+\.\d+\.\d+\n$", r.out) and r.err == "",
+              "%s: %r" % (opt, r.out))
     a, b = env.ctl("gen-hostnqn").out.strip(), env.ctl("gen-hostnqn").out.strip()
     check(UUID_NQN.match(a) and UUID_NQN.match(b), "gen-hostnqn format: %r %r" % (a, b))
     check(a != b, "gen-hostnqn repeated itself: %s" % a)
@@ -212,6 +234,13 @@ def t_discover(env):
                        capture_output=True, env=env.env, timeout=60)
     check(p.returncode == 0 and p.stdout[16:] == data[16:] and len(p.stdout) == len(data),
           "-o binary differs from --raw")
+    # --raw -: the same bytes on standard output (a pipe here), no file named "-",
+    # no "saved to" line among them.
+    p = subprocess.run([env.ctl_exe, "discover", "-a", t.addr, "-s", str(t.port), "-r", "-"],
+                       capture_output=True, env=env.env, timeout=60, cwd=env.tmp)
+    check(p.returncode == 0 and p.stdout[16:] == data[16:] and len(p.stdout) == len(data)
+          and p.stderr == b"", "--raw - differs from --raw FILE: %d %r" % (p.returncode, p.stderr))
+    check(not os.path.exists(os.path.join(env.tmp, "-")), "--raw - wrote a file named '-'")
     # /etc/nvme/discovery.conf (here NVMF_DISCOVERY_CONF): options per line, comments.
     with open(env.conf, "w") as f:
         f.write("# discovery controllers\n\n--transport=tcp --traddr=%s --trsvcid=%d\n"
@@ -691,6 +720,72 @@ def t_records(env):
             p.wait()
 
 
+def corrupt_records(env):
+    """A record file that is not a record: a warning naming it and what is wrong, the
+    others listed all the same, exit 1 (text and JSON)."""
+    bad = {"garbage.json": "not JSON", "cut.json": "not JSON (cut short)",
+           "list.json": "not an object", "empty.json": "empty file"}
+    for name, text in [("garbage.json", "}{ not json"), ("cut.json", '{"name": "cut", "pid'),
+                       ("list.json", "[1, 2]"), ("empty.json", "")]:
+        with open(os.path.join(env.rundir, name), "w") as f:
+            f.write(text)
+    try:
+        r = env.ctl("list", rc=1)
+        check(re.search(r"^d +live ", r.out, re.M), "list with corrupt records:\n" + r.out)
+        for name, why in bad.items():
+            path = os.path.join(env.rundir, name)
+            check(re.search(r"^nvmfctl: list: warning: %s: .*%s" % (re.escape(path),
+                                                                     re.escape(why)),
+                            r.err, re.M), "no warning for %s (%s):\n%s" % (name, why, r.err))
+        check(len(r.err.splitlines()) == len(bad), "one warning per file:\n" + r.err)
+        r = env.ctl("list", "-o", "json", rc=1)
+        names = [c["name"] for c in json.loads(r.out)["connections"]]
+        check("d" in names and "cut" not in names, "list -o json: %s" % names)
+        check(len(r.err.splitlines()) == len(bad), "-o json: one warning per file:\n" + r.err)
+    finally:
+        for name in bad:
+            os.unlink(os.path.join(env.rundir, name))
+    check(env.ctl("list").err == "", "list without corrupt records warns")
+
+
+# An nvmf-fuse that never reports: it neither exits nor dies of SIGTERM (it notes it).
+HANG_FUSE = """#!/bin/sh
+echo $$ > "$HANG_DIR/pid"
+trap 'echo TERM >> "$HANG_DIR/signals"' TERM
+while :; do sleep 0.1; done
+"""
+
+
+def connect_hang(env):
+    """connect waits for nvmf-fuse only as long as the connect timeout says (here
+    1 s x (1 I/O queue + 3) + 3 s = 7 s), then stops it (SIGTERM, SIGKILL a second
+    later) and fails, naming the program and the time."""
+    d = env.path("hang")
+    os.makedirs(d, exist_ok=True)
+    exe = os.path.join(d, "hang-fuse")
+    with open(exe, "w") as f:
+        f.write(HANG_FUSE)
+    os.chmod(exe, 0o755)
+    e = dict(env.env, NVMF_FUSE=exe, HANG_DIR=d)
+    t0 = time.monotonic()
+    r = env.ctl("connect", "nvme+tcp://127.0.0.1:9/" + NQN, "--connect-timeout", "1", "-i", "1",
+                rc=1, env=e, timeout=60)
+    took = time.monotonic() - t0
+    check(7 <= took < 15, "connect with a hanging nvmf-fuse took %.1f s" % took)
+    check(r.out == "" and "%s did not report within 7 s (--connect-timeout 1 s" % exe in r.err
+          and "stopped it" in r.err, "connect with a hanging nvmf-fuse: %r" % r.err)
+    with open(os.path.join(d, "signals")) as f:
+        check(f.read() == "TERM\n", "the hanging nvmf-fuse was not sent SIGTERM first")
+    with open(os.path.join(d, "pid")) as f:
+        pid = int(f.read())
+    try:
+        os.kill(pid, 0)
+        alive = True
+    except ProcessLookupError:
+        alive = False
+    check(not alive, "the hanging nvmf-fuse (pid %d) still runs" % pid)
+
+
 def records_and_reconnect(env):
     stand_in(env, "a", state="connecting", attempt=3, max_attempts=60, outages=1,
              last_error="queue 0: connection refused")
@@ -712,6 +807,8 @@ def records_and_reconnect(env):
           and j["a"]["reconnects"] == 0
           and j["a"]["last_error"] == "queue 0: connection refused", "list json %s" % j["a"])
     check(j["b"]["state"] == "dead" and j["d"]["reconnects"] == 4, "list json %s" % j)
+    corrupt_records(env)
+    connect_hang(env)
 
     # reconnect: SIGUSR1, then the record's count going up.
     r = env.ctl("reconnect", "d")

@@ -227,8 +227,11 @@ def t_keys(env):
             (["-s", bad_hex], "not hexadecimal"),
             (["-s", " " + SECRET[:63]], "not hexadecimal"),
             (["-m", "4"], "-m/--hmac"), (["-m", "-1"], "-m/--hmac"), (["-m", "x"], "-m/--hmac"),
-            (["-l", "40"], "-l/--key-length: 40 is not 32, 48 or 64"),
-            (["-l", "128"], "-l/--key-length"),
+            # The accepted values and the one given, in range or not.
+            (["-l", "40"], "-l/--key-length: '40' is not 32, 48 or 64"),
+            (["-l", "128"], "-l/--key-length: '128' is not 32, 48 or 64"),
+            (["-l", "-32"], "-l/--key-length: '-32' is not 32, 48 or 64"),
+            (["-l", "x"], "-l/--key-length: 'x' is not 32, 48 or 64"),
             (["-m", "1", "-l", "48"], "does not fit -m/--hmac 1"),
             (["-m", "3", "-l", "32"], "does not fit -m/--hmac 3"),
             (["-m", "1", "-n", "", "-s", SECRET[:64]], "-n/--nqn"),

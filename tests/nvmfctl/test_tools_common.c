@@ -161,6 +161,18 @@ static void test_set(void **state)
 	expect_bad(TC_CO_TRANSPORT, "rdma", false, EINVAL, "--transport: 'rdma'");
 	expect_bad(TC_CO_TRADDR, "", true, EINVAL, "-a/--traddr");
 	expect_bad(TC_CO_TRADDR, "a b", true, EINVAL, "space or control character");
+	/* A port glued to the address: the hint names the option for it. */
+	expect_bad(TC_CO_TRADDR, "10.0.0.1:4420", true, EINVAL, "-a/--traddr: '10.0.0.1:4420' is "
+		   "not an IPv6 address; use -s for the service (port): -a 10.0.0.1 -s 4420");
+	expect_bad(TC_CO_TRADDR, "[::1]:4420", true, EINVAL, "use -s for the service (port): "
+		   "-a [::1] -s 4420");
+	expect_bad(TC_CO_TRADDR, "host:4420", false, EINVAL, "--traddr: 'host:4420' is not an "
+		   "IPv6 address; use --trsvcid for the service (port): --traddr host --trsvcid 4420");
+	expect_bad(TC_CO_TRADDR, "fe80::zz", true, EINVAL, "use -s for the service (port)");
+	assert_int_equal(set(TC_CO_TRADDR, "fe80::1%lo", true, &o), 0);
+	assert_string_equal(o.traddr, "fe80::1%lo");
+	assert_int_equal(set(TC_CO_TRADDR, "::ffff:10.0.0.1", true, &o), 0);
+	assert_int_equal(set(TC_CO_TRADDR, "target.example", true, &o), 0);
 	expect_bad(TC_CO_TRSVCID, "70000", true, EINVAL, "-s/--trsvcid: '70000' is not a number");
 	expect_bad(TC_CO_TRSVCID, "http", true, EINVAL, "'http'");
 	expect_bad(TC_CO_NQN, "a\tb", false, EINVAL, "--nqn");
@@ -454,6 +466,20 @@ static void test_record_roundtrip(void **state)
 	free(r);
 }
 
+struct bad_seen {
+	int count;
+	char last[512];
+};
+
+/* tc_records_load_ex()'s bad: what it said last, and how often. */
+static void bad_record(void *arg, const char *path, const char *why)
+{
+	struct bad_seen *b = arg;
+
+	b->count++;
+	snprintf(b->last, sizeof(b->last), "%s: %s", path, why);
+}
+
 static void test_records_list(void **state)
 {
 	struct tc_record *list;
@@ -478,6 +504,17 @@ static void test_records_list(void **state)
 	assert_int_equal(list[0].attempt, 0);
 	assert_string_equal(list[0].last_error, "");
 	tc_records_free(list, n);
+	/* The same with a word on each file left out: junk.json alone. */
+	{
+		struct bad_seen seen = { 0, "" };
+
+		n = tc_records_load_ex(dir, &list, bad_record, &seen);
+		assert_int_equal(n, 2);
+		assert_int_equal(seen.count, 1);
+		if (!strstr(seen.last, "/junk.json: not JSON"))
+			fail_msg("bad record reported as '%s'", seen.last);
+		tc_records_free(list, n);
+	}
 	assert_int_equal(tc_record_claim(dir, "nvmf10", &holder), 0);
 	/* A directory that does not exist holds no record. */
 	assert_int_equal(tc_records_load("/nonexistent/nvmf", &list), 0);

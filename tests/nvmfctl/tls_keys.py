@@ -157,8 +157,24 @@ def t_keys(env):
         check(len(lines) == 1 and lines[0].startswith("nvmfctl: check-tls-key: ")
               and want in lines[0] and p.stdout == "", "check-tls-key %r: %r" % (key, p.stderr))
         no_secret(p.stderr, KEY32, damaged)
-    p = ctl_in(env, KEY32, "check-tls-key", "-n", "nqn.host", "-c", "nqn with space", rc=1)
-    check("NQN" in p.stderr, "bad NQN: %r" % p.stderr)
+    # A bad NQN is a usage error, found before anything is read or printed.
+    p = ctl_in(env, KEY32, "check-tls-key", "-n", "nqn.host", "-c", "nqn with space", rc=2)
+    check("-c/--subsysnqn: 'nqn with space' is not an NQN" in p.stderr and p.stdout == "",
+          "bad NQN: %r %r" % (p.stdout, p.stderr))
+    # gen-tls-key -i: every check before the key is printed; a failure prints nothing
+    # on stdout and leaves no key file.
+    for args, rc, want in [
+            (["-c", ""], 2, "-c/--subsysnqn: '' is not an NQN"),
+            (["-c", S, "-n", ""], 2, "-n/--hostnqn: '' is not an NQN"),
+            (["-c", S, "-n", H, "-f", env.path("no/such/dir/keys")], 1, "cannot insert"),
+            (["-c", S, "-n", H, "-o", "json", "-f", env.path("no/such/dir/keys")], 1,
+             "cannot insert")]:
+        r = env.ctl("gen-tls-key", "-i", *args, rc=rc)
+        check(r.out == "" and want in r.err, "gen-tls-key -i %s: stdout %r, stderr %r"
+              % (args, r.out, r.err))
+    # Without -i, -c and -n have no effect (nvme-cli): not checked either.
+    check(KEY_RE[1].match(env.ctl("gen-tls-key", "-c", "").out.rstrip("\n")),
+          "gen-tls-key -c '' without -i")
     for args, want in [(["-i", "-n", H], "needs -c/--subsysnqn"), (["-m", "1"], "-m/--hmac"),
                        (["-s", SECRET32], "-s/--secret"), (["-I", "x"], "-I/--identity"),
                        (["-k", "mykeyring"], "no kernel keyring")]:

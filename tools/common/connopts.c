@@ -4,15 +4,18 @@
 #include "connopts.h"
 #include "hints.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const struct tc_conn_opt table[] = {
@@ -209,10 +212,28 @@ static int check_nqn(const char *label, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int set_traddr(const char *label, const char *s, struct nvmf_opts *o, char *err,
-		      size_t errlen)
+/* Is s (n bytes) an IPv6 literal, with a "%zone" perhaps? Host names and
+ * IPv4 addresses have no colon: with one, s is that or a mistake. */
+static bool ipv6_literal(const char *s, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+	size_t len = strcspn(s, "%");
+
+	if (len > n)
+		len = n;
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
+static int set_traddr(const char *label, const char *s, bool letters, struct nvmf_opts *o,
+		      char *err, size_t errlen)
 {
 	size_t n = strlen(s);
+	const char *colon;
 
 	/* nvme-cli takes IPv6 addresses bare; accept [brackets] too. */
 	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
@@ -227,6 +248,23 @@ static int set_traddr(const char *label, const char *s, struct nvmf_opts *o, cha
 			return fail(err, errlen, EINVAL,
 				    "%s: '%.*s' contains a space or control character", label,
 				    (int)n, s);
+	/* "host:4420" or "[::1]:4420": a port glued to the address, as a URI
+	 * or ssh would take it; nvme-cli's options keep it apart. */
+	colon = memchr(s, ':', n);
+	if (colon && !ipv6_literal(s, n)) {
+		const char *port = s + n;
+		const char *svc = letters ? "-s" : "--trsvcid";
+
+		while (port > s && isdigit((unsigned char)port[-1]))
+			port--;
+		if (port > s + 1 && port < s + n && port[-1] == ':')
+			return fail(err, errlen, EINVAL, "%s: '%.*s' is not an IPv6 address; use "
+				    "%s for the service (port): %.*s %.*s %s %.*s", label, (int)n, s,
+				    svc, (int)strcspn(label, "/"), label, (int)(port - 1 - s), s,
+				    svc, (int)(s + n - port), port);
+		return fail(err, errlen, EINVAL, "%s: '%.*s' is not an IPv6 address; use %s "
+			    "for the service (port)", label, (int)n, s, svc);
+	}
 	memcpy(o->traddr, s, n);
 	o->traddr[n] = '\0';
 	return 0;
@@ -355,7 +393,7 @@ static int conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters
 				    arg);
 		return 0;
 	case TC_CO_TRADDR:
-		return set_traddr(label, arg, o, err, errlen);
+		return set_traddr(label, arg, letters, o, err, errlen);
 	case TC_CO_TRSVCID:
 		r = tc_parse_u64(label, arg, (uint64_t)opt->lo, (uint64_t)opt->hi, &v, err, errlen);
 		if (r == 0)

@@ -465,21 +465,112 @@ int tc_record_parse(const char *text, size_t len, const char *path, struct tc_re
 	return rc;
 }
 
-int tc_record_load(const char *path, struct tc_record *r)
-{
-	json_object *o = json_object_from_file(path);
-	int rc = from_json(o, path, r);
+/* Records are a few KiB (a namespace is a line); past this a file is
+ * not one. */
+#define RECORD_FILE_MAX (64u << 20)
 
-	if (o)
-		json_object_put(o);
-	if (rc < 0)
-		return -1;
+/* The whole of path into *text (malloc()ed, NUL-terminated), *len bytes:
+ * 0 or -errno (-EFBIG past RECORD_FILE_MAX). */
+static int read_file(const char *path, char **text, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+	size_t cap = 4096, n = 0;
+	char *buf = NULL;
+
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t k;
+
+		if (!buf || n + 1 >= cap) {
+			char *nb;
+
+			if (buf)
+				cap *= 2;
+			nb = cap > RECORD_FILE_MAX ? NULL : realloc(buf, cap);
+			if (!nb) {
+				e = cap > RECORD_FILE_MAX ? -EFBIG : -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		k = read(fd, buf + n, cap - n - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			e = -errno;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	if (e < 0) {
+		free(buf);
+		return e;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+/*
+ * tc_record_load() saying what is wrong: 0; -ENOENT (the file went away:
+ * its server exited), -EAGAIN (empty: a claim being written, or left so)
+ * or another -errno, each with why filled.
+ */
+static int record_load_why(const char *path, struct tc_record *r, char *why, size_t whylen)
+{
+	enum json_tokener_error jerr = json_tokener_success;
+	json_tokener *tok;
+	json_object *o = NULL;
+	size_t len = 0;
+	char *text = NULL;
+	int rc = read_file(path, &text, &len);
+
+	memset(r, 0, sizeof(*r));
+	if (rc < 0) {
+		snprintf(why, whylen, "%s", rc == -EFBIG ? "larger than 64 MiB" : strerror(-rc));
+		return rc;
+	}
+	if (len == 0) {
+		free(text);
+		snprintf(why, whylen, "empty file");
+		return -EAGAIN;
+	}
+	/* The first JSON value, as json_object_from_file() reads a file. */
+	tok = len <= INT_MAX ? json_tokener_new() : NULL;
+	if (tok) {
+		o = json_tokener_parse_ex(tok, text, (int)len);
+		jerr = json_tokener_get_error(tok);
+		json_tokener_free(tok);
+	}
+	free(text);
+	if (!o) {
+		snprintf(why, whylen, "not JSON (%s)", !tok ? "cannot parse it" :
+			 jerr == json_tokener_continue ? "cut short" :
+			 json_tokener_error_desc(jerr));
+		return -EINVAL;
+	}
+	rc = from_json(o, path, r);
+	json_object_put(o);
+	if (rc < 0) {
+		snprintf(why, whylen, "a JSON value that is not an object");
+		return -EINVAL;
+	}
 	r->alive = tc_pid_is_fuse(r->pid);
 	if (!r->alive)
 		snprintf(r->state, sizeof(r->state), "stale");
 	else if (!r->state[0])
 		snprintf(r->state, sizeof(r->state), "unknown");
 	return 0;
+}
+
+int tc_record_load(const char *path, struct tc_record *r)
+{
+	char why[160];
+
+	return record_load_why(path, r, why, sizeof(why)) < 0 ? -1 : 0;
 }
 
 void tc_record_release(struct tc_record *r)
@@ -527,11 +618,18 @@ static int rec_cmp(const void *x, const void *y)
 
 int tc_records_load(const char *dir, struct tc_record **out)
 {
+	return tc_records_load_ex(dir, out, NULL, NULL);
+}
+
+int tc_records_load_ex(const char *dir, struct tc_record **out, tc_record_bad_fn bad,
+		       void *arg)
+{
 	char path[TC_RECORD_PATH_MAX];
 	struct tc_record *list = NULL;
+	char why[160];
 	struct dirent *d;
 	DIR *dp;
-	int n = 0, cap = 0;
+	int n = 0, cap = 0, rc;
 
 	*out = NULL;
 	dp = opendir(dir);
@@ -556,8 +654,19 @@ int tc_records_load(const char *dir, struct tc_record **out)
 			list = nl;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		if (tc_record_load(path, &list[n]) == 0)
+		rc = record_load_why(path, &list[n], why, sizeof(why));
+		if (rc == -EAGAIN && bad) {
+			/* A claim is written right after it is created
+			 * (tc_record_claim()): give it that moment before
+			 * calling it bad (only then: an empty file left by a
+			 * crash must not slow every command down). */
+			nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
+			rc = record_load_why(path, &list[n], why, sizeof(why));
+		}
+		if (rc == 0)
 			n++;
+		else if (rc != -ENOENT && bad)	/* gone: its server just exited */
+			bad(arg, path, why);
 	}
 	closedir(dp);
 	if (n > 1)

@@ -125,6 +125,15 @@ int tc_record_parse(const char *text, size_t len, const char *path, struct tc_re
  * does not exist) or -errno.
  */
 int tc_records_load(const char *dir, struct tc_record **out);
+/* The same, calling bad (when not NULL) for each <name>.json file that is
+ * not a record, with its path and what is wrong with it ("not JSON
+ * (unexpected character)", "empty file", a read error): such a file is
+ * left out either way. A file gone meanwhile (its server exited) is not
+ * bad; with bad, an empty one is read again 100 ms later before it is called
+ * bad (a claim being written). */
+typedef void (*tc_record_bad_fn)(void *arg, const char *path, const char *why);
+int tc_records_load_ex(const char *dir, struct tc_record **out, tc_record_bad_fn bad,
+		       void *arg);
 void tc_records_free(struct tc_record *list, int n);
 
 /* Is pid a live nvmf-fuse process (where the system tells the name)? */

@@ -44,6 +44,8 @@
 /* How long `systemctl start` may take: a service that fails to connect is
  * restarted (Restart=on-failure) and its start job waits through that. */
 #define START_TIMEOUT 120
+/* systemctl --no-block queues jobs and returns: seconds it may take. */
+#define NOBLOCK_TIMEOUT 60
 
 static const char autoconnect_help[] =
 	"Usage: nvmfctl autoconnect [OPTIONS]      (every controller of /etc/nvme/discovery.conf)\n"
@@ -399,9 +401,8 @@ static int systemctl_start(const struct autoconnect *ac, int timeout_s)
 {
 	const char *exe = getenv("NVMF_SYSTEMCTL");
 	char *argv[MAX_INSTANCES + 5];
-	int argc = 0, status;
-	double deadline = nc_now() + timeout_s;
-	pid_t pid, w;
+	int argc = 0, status, r;
+	pid_t pid;
 
 	if (!exe || !*exe)
 		exe = "systemctl";
@@ -427,23 +428,22 @@ static int systemctl_start(const struct autoconnect *ac, int timeout_s)
 		fprintf(stderr, "nvmfctl: autoconnect: cannot run %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}
-	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			nc_err("waitpid: %s", strerror(errno));
-			return NC_EXIT_FAIL;
-		}
-		if (timeout_s > 0 && nc_now() > deadline) {
-			kill(pid, SIGTERM);
-			waitpid(pid, &status, 0);
-			nc_err("the services have not all started after %d s (one may be retrying "
-			       "its connection); they go on starting: see 'systemctl list-units "
-			       "nvmf-fuse@*' (--timeout)", timeout_s);
-			return NC_EXIT_FAIL;
-		}
-		nc_sleep_ms(50);
+	/* --no-block (--timeout 0) only queues the jobs: a bound all the same. */
+	r = nc_wait_child(pid, timeout_s > 0 ? timeout_s : NOBLOCK_TIMEOUT, &status);
+	if (r == -ETIMEDOUT && timeout_s == 0) {
+		nc_err("%s start --no-block did not return within %d s; stopped it", exe,
+		       NOBLOCK_TIMEOUT);
+		return NC_EXIT_FAIL;
+	}
+	if (r == -ETIMEDOUT) {
+		nc_err("the services have not all started after %d s (one may be retrying "
+		       "its connection); they go on starting: see 'systemctl list-units "
+		       "nvmf-fuse@*' (--timeout)", timeout_s);
+		return NC_EXIT_FAIL;
+	}
+	if (r < 0) {
+		nc_err("waitpid: %s", strerror(-r));
+		return NC_EXIT_FAIL;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return NC_EXIT_OK;

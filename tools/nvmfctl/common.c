@@ -6,9 +6,11 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +279,34 @@ void nc_sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* ---- Children -------------------------------------------------------------------- */
+
+int nc_wait_child(pid_t pid, double timeout_s, int *status)
+{
+	double deadline = nc_now() + timeout_s;
+	int sig = 0;	/* the last signal sent */
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, WNOHANG);
+
+		if (w == pid)
+			return sig ? -ETIMEDOUT : 0;
+		if (w < 0 && errno != EINTR)
+			return -errno;
+		if (nc_now() > deadline) {
+			/* SIGTERM lets it clean up; SIGKILL if it will not.
+			 * A process that outlives SIGKILL (stuck in the
+			 * kernel) is left unreaped rather than waited for. */
+			if (sig == SIGKILL)
+				return -ETIMEDOUT;
+			sig = sig ? SIGKILL : SIGTERM;
+			kill(pid, sig);
+			deadline = nc_now() + NC_STOP_GRACE_MS / 1000.0;
+		}
+		nc_sleep_ms(20);
+	}
 }
 
 /* ---- Output -------------------------------------------------------------------- */

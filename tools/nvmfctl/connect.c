@@ -275,13 +275,13 @@ static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const ch
 		add(a, "--read-only");
 }
 
-/* Run nvmf-fuse (it daemonizes); its exit status, or -1 if it could not be
- * waited for within timeout_s (it is then killed). */
+/* Run nvmf-fuse (it daemonizes: its exit is its report); its exit status,
+ * -ETIMEDOUT when it did not exit within timeout_s (it was stopped,
+ * nc_wait_child()), or another negative value after a message. */
 static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 {
-	double deadline = nc_now() + timeout_s;
-	int status, fd;
-	pid_t pid, w;
+	int status, fd, r;
+	pid_t pid;
 
 	fflush(NULL);
 	pid = fork();
@@ -315,24 +315,34 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 			a->v[0], strerror(errno));
 		_exit(127);
 	}
-	for (;;) {
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			nc_err("waitpid: %s", strerror(errno));
-			return -1;
-		}
-		if (nc_now() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		nc_sleep_ms(20);
+	r = nc_wait_child(pid, timeout_s, &status);
+	if (r == -ETIMEDOUT)
+		return r;
+	if (r < 0) {
+		nc_err("waitpid: %s", strerror(-r));
+		return -1;
 	}
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/*
+ * How long connect waits for nvmf-fuse to report (nvmfctl(8), connect).
+ * It bounds each step of the connection by the connect timeout: the admin
+ * queue, its set-up and every I/O queue ("+ 3" for the admin queue's
+ * steps); start-up and the mount get 3 connect timeouts more, at most 30 s
+ * (the 30 s it always had with the default 10 s). A program that neither
+ * exits nor reports (NVMF_FUSE naming the wrong one, a hung mount) is
+ * stopped then, not waited for.
+ */
+static int fuse_wait_s(const struct nvmf_opts *o, int *steps, int *grace)
+{
+	int ct = o->connect_timeout > 0 ? o->connect_timeout : 10;
+
+	*steps = (o->nr_io_queues > 0 ? o->nr_io_queues : 0) + 3;
+	*grace = 3 * ct < 30 ? 3 * ct : 30;
+	return ct * *steps + *grace;
 }
 
 /* The record of the server with this pid (written before it reports ready;
@@ -343,7 +353,7 @@ static int find_record(int pid, struct tc_record *out)
 {
 	for (int attempt = 0; attempt < 100; attempt++) {
 		struct tc_record *list;
-		int n = nc_records_load(&list), found = -1;
+		int n = nc_records_load(&list, NULL), found = -1;
 
 		for (int i = 0; i < n; i++) {
 			if (list[i].pid == pid && list[i].mountpoint[0]) {
@@ -383,7 +393,7 @@ static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 	char addr[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)], port[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
 	char nqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
 	struct tc_record *list;
-	int n = nc_records_load(&list), found = -1;
+	int n = nc_records_load(&list, NULL), found = -1;
 
 	tc_escape(addr, sizeof(addr), o->traddr);
 	tc_escape(port, sizeof(port), o->trsvcid);
@@ -412,8 +422,7 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	const char *tmp = getenv("TMPDIR");
 	struct argv_buf a = { .n = 0 };
 	struct tc_record rec;
-	double timeout;
-	int rc, pid;
+	int rc, pid, timeout, steps, grace;
 
 	*skipped = false;
 	snprintf(what, sizeof(what), "cannot connect to %s (%s)",
@@ -446,9 +455,7 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	snprintf(errpath, sizeof(errpath), "%s/err", tmpl);
 	find_fuse(exe, sizeof(exe));
 	fuse_args(c, &a, exe, uri, pidfile);
-	/* nvmf-fuse bounds each connection step by the connect timeout; the
-	 * admin queue and every I/O queue are steps. */
-	timeout = (double)c->t.o.connect_timeout * (c->t.o.nr_io_queues + 3) + 30.0;
+	timeout = fuse_wait_s(&c->t.o, &steps, &grace);
 	rc = run_fuse(&a, errpath, timeout);
 	last_message(errpath, msg, sizeof(msg));
 	pid = 0;
@@ -457,10 +464,14 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	unlink(pidfile);
 	unlink(errpath);
 	rmdir(tmpl);
-	if (rc < 0) {
-		nc_err("%s: nvmf-fuse did not report within %.0f s", what, timeout);
+	if (rc == -ETIMEDOUT) {
+		nc_err("%s: %s did not report within %d s (--connect-timeout %d s for each of "
+		       "its %d connection steps, and %d s to start and mount); stopped it", what,
+		       exe, timeout, c->t.o.connect_timeout, steps, grace);
 		return NC_EXIT_FAIL;
 	}
+	if (rc < 0)
+		return NC_EXIT_FAIL;
 	if (rc != 0) {
 		if (!msg[0])
 			snprintf(msg, sizeof(msg), "nvmf-fuse exited with status %d", rc);

@@ -41,6 +41,7 @@ int cmd_check_dhchap_key(int argc, char **argv)
 #else /* NVMF_WITH_TLS */
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -170,11 +171,12 @@ static int one_opt(struct args *a, int c, char *arg)
 	case 'm':
 		return nc_parse_int("-m/--hmac", arg, 0, 3, &a->hmac) < 0 ? NC_EXIT_USAGE : 0;
 	case 'l':
-		/* 0 is nvme-cli's "not given" */
-		if (nc_parse_int("-l/--key-length", arg, 0, AUTH_SECRET_MAX_LEN, &a->key_len) < 0)
-			return NC_EXIT_USAGE;
-		if (a->key_len != 0 && a->key_len != 32 && a->key_len != 48 && a->key_len != 64)
-			return nc_usage_err("-l/--key-length: %d is not 32, 48 or 64", a->key_len);
+		/* The accepted values, whatever was given: a range ("a number
+		 * from 0 to 64") would suggest that 40 goes too. 0 is
+		 * nvme-cli's "not given". */
+		if (strcmp(arg, "0") && strcmp(arg, "32") && strcmp(arg, "48") && strcmp(arg, "64"))
+			return nc_usage_err("-l/--key-length: '%s' is not 32, 48 or 64 (bytes)", arg);
+		a->key_len = atoi(arg);
 		return 0;
 	case 'n':
 		a->nqn = arg;

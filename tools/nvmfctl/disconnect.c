@@ -53,7 +53,8 @@ static const char list_help[] =
 	"States: live; resetting and connecting (attempt N of M) while an outage\n"
 	"lasts, I/O held; dead once given up (I/O fails); deleting; connecting\n"
 	"before the first connection; stale when the process is gone. A connection\n"
-	"not live shows its last error.\n\n"
+	"not live shows its last error. A record file that cannot be read is named\n"
+	"in a warning and skipped; the exit status is then 1.\n\n"
 	"  -o, --output-format FMT    normal or json\n"
 	"  -h, --help                 this text\n";
 
@@ -131,8 +132,9 @@ static void unmount_stale(const struct tc_record *list, int n, const struct tc_r
 #endif
 		_exit(127);
 	}
+	/* A lazy unmount returns at once; one that hangs is not waited for. */
 	if (pid > 0)
-		waitpid(pid, &status, 0);
+		(void)nc_wait_child(pid, 10, &status);
 }
 
 /* The default mount point <rundir>/<name> is nvmf-fuse's to remove; after a
@@ -268,7 +270,7 @@ int cmd_disconnect(int argc, char **argv)
 				     "(see 'nvmfctl list')");
 	if (nqn && nnames)
 		return nc_usage_err("-n/--nqn and connection names exclude each other");
-	n = nc_records_load(&list);
+	n = nc_records_load(&list, NULL);
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	if (nqn) {
@@ -326,7 +328,7 @@ int cmd_disconnect_all(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (optind < argc)
 		return nc_usage_err("unexpected argument '%s'", argv[optind]);
-	n = nc_records_load(&list);
+	n = nc_records_load(&list, NULL);
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
@@ -374,7 +376,7 @@ int cmd_list(int argc, char **argv)
 	};
 	enum nc_fmt fmt = NC_FMT_NORMAL;
 	struct tc_record *list = NULL;
-	int c, n, wn = 4, ws = 5, wa = 7, wq = 13;
+	int c, n, bad = 0, wn = 4, ws = 5, wa = 7, wq = 13;
 	char addr[sizeof(list->address) + sizeof(list->port) + 4], state[64];
 
 	tc_getopt_reset();
@@ -394,7 +396,9 @@ int cmd_list(int argc, char **argv)
 	}
 	if (optind < argc)
 		return nc_usage_err("unexpected argument '%s'", argv[optind]);
-	n = nc_records_load(&list);
+	/* A corrupt record is warned about and the others listed; the exit
+	 * status says the list is not the whole story. */
+	n = nc_records_load(&list, &bad);
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	if (fmt == NC_FMT_JSON) {
@@ -405,7 +409,7 @@ int cmd_list(int argc, char **argv)
 		json_object_object_add(o, "connections", arr);
 		nc_json_print(o);
 		tc_records_free(list, n);
-		return 0;
+		return bad ? NC_EXIT_FAIL : NC_EXIT_OK;
 	}
 	for (int i = 0; i < n; i++) {
 		snprintf(addr, sizeof(addr), strchr(list[i].address, ':') ? "[%s]:%s" : "%s:%s",
@@ -448,5 +452,5 @@ int cmd_list(int argc, char **argv)
 			       "the record)\n", wn, "", r->pid, r->name);
 	}
 	tc_records_free(list, n);
-	return 0;
+	return bad ? NC_EXIT_FAIL : NC_EXIT_OK;
 }

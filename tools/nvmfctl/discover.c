@@ -38,7 +38,8 @@ static const char discover_help[] =
 	"  -g, --hdr-digest           ask for header digests\n"
 	"  -G, --data-digest          ask for data digests\n"
 	"  -o, --output-format FMT    normal, json or binary (the raw log page)\n"
-	"  -r, --raw FILE             save the raw log page to FILE\n"
+	"  -r, --raw FILE             save the raw log page to FILE ('-': standard output,\n"
+	"                             not a terminal)\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"  -c, -l, -F                 reconnect options: accepted (discovery.conf lines\n"
 	"                             serve connect-all too), no effect on discover\n"
@@ -283,6 +284,11 @@ int nc_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len)
 	return 0;
 }
 
+/*
+ * --raw FILE: the log page as nvme-cli's --raw saves it (header and
+ * entries, wire layout), then "Discovery log is saved to FILE". "-" is
+ * standard output, the bytes alone: nc_disc_run() refused it on a terminal.
+ */
 static int save_raw(const char *path, const struct nvmf_disc_list *log)
 {
 	uint8_t *buf;
@@ -292,6 +298,11 @@ static int save_raw(const char *path, const struct nvmf_disc_list *log)
 	if (nc_disc_raw(log, &buf, &len) < 0) {
 		nc_err("out of memory");
 		return NC_EXIT_FAIL;
+	}
+	if (!strcmp(path, "-")) {
+		r = nc_write_binary(buf, len) < 0 ? NC_EXIT_FAIL : NC_EXIT_OK;
+		free(buf);
+		return r;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -466,6 +477,10 @@ int nc_disc_run(int argc, char **argv, unsigned cmd, const char *help, disc_fn f
 		return r < 0 ? 0 : r;
 	if (a.raw && a.have_fmt)
 		return nc_usage_err("--raw and -o/--output-format exclude each other");
+	/* Before connecting: binary bytes would garble the terminal. */
+	if (a.raw && !strcmp(a.raw, "-") && isatty(STDOUT_FILENO))
+		return nc_usage_err("-r/--raw -: standard output is a terminal and the raw log "
+				    "page is binary: redirect it (> FILE) or give -r FILE");
 	if (!nc_given(&a.c.t, TC_CO_TRADDR) && !a.c.t.uri) {
 		if (nc_given(&a.c.t, TC_CO_TRSVCID) || nc_given(&a.c.t, TC_CO_NQN))
 			return nc_usage_err("-s/--trsvcid and -n/--nqn need -a/--traddr");

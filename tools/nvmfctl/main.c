@@ -62,7 +62,8 @@ static void usage(FILE *f)
 	fprintf(f, "\nA target is a URI nvme+tcp://HOST[:PORT]/SUBNQN[/NSID] or, depending on the\n"
 		   "command, -t tcp -a ADDR [-s PORT] -n SUBNQN (discover, connect) or\n"
 		   "--traddr/--trsvcid/--nqn (inspection commands).\n"
-		   "'nvmfctl COMMAND --help' describes a command; see also nvmfctl(8).\n");
+		   "'nvmfctl COMMAND --help' describes a command; 'nvmfctl --version' (-V)\n"
+		   "prints the version; see also nvmfctl(8).\n");
 }
 
 /* Commands without a target take only -o and --help. */

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include <json-c/json.h>
 #include <nvmf/nvmf.h>
@@ -137,6 +138,17 @@ int nc_connect_admin(struct nc_target *t, struct nvmf_ctrl **out);
 /* Monotonic seconds; sleep (EINTR-proof). */
 double nc_now(void);
 void nc_sleep_ms(long ms);
+
+/* How long a child that overstayed its bound gets after SIGTERM before
+ * SIGKILL (and after SIGKILL before it is given up on). */
+#define NC_STOP_GRACE_MS 1000
+/*
+ * Wait for child pid to exit, at most timeout_s seconds: 0 with its wait
+ * status in *status; -ETIMEDOUT once it overstayed and was stopped
+ * (SIGTERM, then SIGKILL after NC_STOP_GRACE_MS; reaped unless it outlived
+ * that too); -errno when waitpid() fails. Never waits without a bound.
+ */
+int nc_wait_child(pid_t pid, double timeout_s, int *status);
 
 /* ---- Output helpers ------------------------------------------------------ */
 
@@ -299,8 +311,11 @@ int nc_log_id(const char *s, int *lid);
 /* The runtime directory (tc_rundir()); 0 or -1 with a message printed. */
 int nc_rundir(char *buf, size_t len);
 /* Every record in the runtime directory, sorted by name (tc_records_load()):
- * the count or -1 (message printed); free with tc_records_free(). */
-int nc_records_load(struct tc_record **out);
+ * the count or -1 (message printed); free with tc_records_free(). With bad,
+ * a file that is not a record (corrupt) draws a warning naming it and what
+ * is wrong, and *bad counts them; without, such files are skipped silently
+ * (the commands that look for one connection). */
+int nc_records_load(struct tc_record **out, int *bad);
 /* A record as nvmfctl's JSON (connect -o json, list -o json). */
 json_object *nc_record_json(const struct tc_record *r);
 /* Does arg name r: its name, record file or mount point (any spelling)? */

@@ -148,7 +148,7 @@ int cmd_reconnect(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return nc_usage_err("give a connection NAME or MOUNTPOINT (see 'nvmfctl list')");
-	n = nc_records_load(&list);
+	n = nc_records_load(&list, NULL);
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	for (int k = optind; k < argc; k++) {

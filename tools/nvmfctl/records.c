@@ -20,7 +20,16 @@ int nc_rundir(char *buf, size_t len)
 	return 0;
 }
 
-int nc_records_load(struct tc_record **out)
+/* tc_records_load_ex()'s bad: one warning per file, counted. */
+static void bad_record(void *arg, const char *path, const char *why)
+{
+	int *bad = arg;
+
+	nc_err("warning: %s: not a state record: %s; skipped", path, why);
+	(*bad)++;
+}
+
+int nc_records_load(struct tc_record **out, int *bad)
 {
 	char dir[TC_PATH_MAX];
 	int n;
@@ -28,7 +37,9 @@ int nc_records_load(struct tc_record **out)
 	*out = NULL;
 	if (nc_rundir(dir, sizeof(dir)) < 0)
 		return -1;
-	n = tc_records_load(dir, out);
+	if (bad)
+		*bad = 0;
+	n = tc_records_load_ex(dir, out, bad ? bad_record : NULL, bad);
 	if (n < 0) {
 		nc_err("cannot read %s: %s", dir, strerror(-n));
 		return -1;

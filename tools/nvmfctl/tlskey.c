@@ -185,6 +185,20 @@ static int one_opt(struct args *a, int c, char *arg)
 			    nc_cmd);
 }
 
+/* What tcp_psk_derive() takes for an NQN (src/tcp/tls_psk.c): 1 to 223
+ * bytes without blanks; control characters are refused here too. */
+static bool nqn_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NVMF_NQN_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
 /* 0, -1 after --help, or an exit status after an error. */
 static int parse(int argc, char **argv, struct args *a)
 {
@@ -209,6 +223,17 @@ static int parse(int argc, char **argv, struct args *a)
 		return nc_usage_err("unexpected argument '%s'", argv[optind]);
 	if (a->insert && !a->subnqn)
 		return nc_usage_err("-i/--insert needs -c/--subsysnqn");
+	/* The NQNs an identity is made of, where one is derived (gen-tls-key
+	 * -i, check-tls-key -c), checked before any key is made or printed:
+	 * tcp_psk_derive() would refuse them only after. */
+	if (a->gen ? !a->insert : !a->subnqn)
+		return 0;
+	if (!nqn_ok(a->subnqn))
+		return nc_usage_err("-c/--subsysnqn: '%s' is not an NQN (1 to %d bytes, no "
+				    "blanks)", a->subnqn, NVMF_NQN_MAX_LEN);
+	if (a->hostnqn && !nqn_ok(a->hostnqn))
+		return nc_usage_err("-n/--hostnqn: '%s' is not an NQN (1 to %d bytes, no "
+				    "blanks)", a->hostnqn, NVMF_NQN_MAX_LEN);
 	return 0;
 }
 
@@ -425,8 +450,8 @@ int cmd_gen_tls_key(int argc, char **argv)
 	}
 	if (r)
 		goto out;
-	if (a.fmt == NC_FMT_NORMAL)
-		printf("%s\n", text);
+	/* Everything that can fail comes first: a key printed by a command
+	 * that then fails would be taken for one in the key file. */
 	if (a.insert) {
 		r = derive(&a, &psk, &tls);
 		if (r == 0)
@@ -434,6 +459,8 @@ int cmd_gen_tls_key(int argc, char **argv)
 		if (r)
 			goto out;
 	}
+	if (a.fmt == NC_FMT_NORMAL)
+		printf("%s\n", text);
 	if (a.fmt == NC_FMT_JSON) {
 		printf("{\n");
 		json_str("key", text, !a.insert);
