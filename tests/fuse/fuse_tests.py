@@ -465,6 +465,42 @@ def t_hang(env):
         t.proc.send_signal(signal.SIGCONT)
 
 
+def t_startstop(env):
+    """nvmf-fuse (daemon mode) stopped while its server is still connecting, as nvmfctl
+    connect stops it when its bound runs out: the server is told to stop too, so that once
+    its connect ends it unmounts and exits instead of serving a mount nobody waits for."""
+    back = env.path("back.img")
+    write_random_file(back, 4 * MiB)
+    t = env.target([back])
+    mnt = env.mkdir("mnt")
+    t.proc.send_signal(signal.SIGSTOP)  # its connections wait in the accept queue
+    try:
+        p = subprocess.Popen([env.fuse_exe, mnt, t.uri(), "-P", env.path("fuse.pid"),
+                              "--hostnqn", HOSTNQN, "--nr-io-queues", "1",
+                              "--connect-timeout", "30"],
+                             env=dict(os.environ, NVMF_RUNTIME_DIR=env.rundir),
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        # (Not p.stderr.read() here: the server holds that pipe open.)
+        check(p.poll() is None, "nvmf-fuse returned %s while the target was stopped"
+              % p.returncode)
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(20)
+        err = p.stderr.readline()
+    finally:
+        t.proc.send_signal(signal.SIGCONT)
+    check(rc == -signal.SIGTERM, "nvmf-fuse exited %s after SIGTERM, expected to die of it: %s"
+          % (rc, err))
+    m = re.search(r"the server \(pid (\d+)\) was starting; it was told to stop too", err)
+    check(m, "no line naming the server it stopped: %r" % err)
+    child = int(m.group(1))
+    # Its connect goes through now that the target runs again; then it stops.
+    check(wait_gone(child, 90), "the server (pid %d) still runs 90 s after it was told to "
+          "stop" % child)
+    check(not is_mounted(mnt), "still mounted after the server stopped")
+    check(not os.listdir(env.rundir), "state record left: %s" % os.listdir(env.rundir))
+
+
 # ---- outages: held, replayed, given up, revived ---------------------------------------
 
 def direct_fd(path):
@@ -809,7 +845,7 @@ def t_fault(env):
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
          "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "giveup": t_giveup,
-         "identity": t_identity}
+         "identity": t_identity, "startstop": t_startstop}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

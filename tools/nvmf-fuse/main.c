@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,17 +79,86 @@ static void report(struct startup *su, int status, const char *raw)
 	su->ready_fd = -1;
 }
 
+/* A stop signal the parent took while it waited (parent_wait()). */
+static volatile sig_atomic_t parent_stop;
+
+static void parent_sig(int sig)
+{
+	parent_stop = sig;
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP caught while the parent waits, and blocked
+ * but in pselect(), so that none is missed between a check and the wait.
+ * Those ignored at start (nohup) stay ignored, as the server does. *old
+ * gets the mask to wait with.
+ */
+static void parent_catch(sigset_t *old)
+{
+	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
+		struct sigaction sa;
+
+		if (sigaction(stop[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = parent_sig;
+		sigemptyset(&sa.sa_mask);
+		sigaction(stop[i], &sa, NULL);
+		sigaddset(&set, stop[i]);
+	}
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/*
+ * The parent was told to stop before the server reported (nvmfctl
+ * connect's bound ran out, ^C): left alone, the server would finish its
+ * start and serve a mount nobody waits for any more. It is told to stop as
+ * well (SIGTERM, which it takes once its connect ended, unmounting if it
+ * got that far), and the parent dies of its signal, as it would have.
+ */
+static void parent_stopped(pid_t child, int sig, const sigset_t *old)
+{
+	fprintf(stderr, "nvmf-fuse: stopped by signal %d while the server (pid %ld) was "
+		"starting; it was told to stop too\n", sig, (long)child);
+	kill(child, SIGTERM);
+	signal(sig, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 static int parent_wait(pid_t child, int fd)
 {
 	char buf[ERRLEN + 2];
 	size_t got = 0;
-	ssize_t n;
+	ssize_t n = 0;
+	sigset_t old;
 	int status;
 
-	while (got < sizeof(buf) - 1 &&
-	       ((n = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
-		if (n > 0)
-			got += (size_t)n;
+	parent_catch(&old);
+	while (got < sizeof(buf) - 1) {
+		fd_set rd;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (pselect(fd + 1, &rd, NULL, NULL, NULL, &old) < 0) {
+			if (errno != EINTR)
+				break;
+			if (parent_stop)
+				parent_stopped(child, parent_stop, &old);
+			continue;
+		}
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
 	buf[got] = '\0';
 	close(fd);
 	if (got > 0 && buf[0] == '0')
