@@ -37,14 +37,27 @@ def wait_gone(pid, timeout):
                 return True
         except ChildProcessError:
             # Not our child: a zombie waits for a parent that is not us.
-            try:
-                with open("/proc/%d/stat" % pid) as f:
-                    if f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
-                        return True
-            except (OSError, IndexError):
-                pass
+            if is_zombie(pid):
+                return True
         time.sleep(0.05)
     return False
+
+
+def is_zombie(pid):
+    """Has pid ended, waiting to be reaped (Z, or X on its way out)? /proc on Linux,
+    ps(1) elsewhere (FreeBSD has no /proc by default). False when it cannot tell."""
+    if os.path.exists("/proc/self/stat"):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        except (OSError, IndexError):
+            return False
+    try:
+        out = subprocess.run(["ps", "-o", "state=", "-p", str(pid)], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return out[:1] in ("Z", "X")
 
 
 LINUX = sys.platform.startswith("linux")

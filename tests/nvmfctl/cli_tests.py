@@ -650,14 +650,11 @@ def t_hostile(env):
 
 # A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
 # keeping a state record, answering SIGUSR1 as told. No FUSE, no target, no library.
+# The name is the one the kernel takes from the program run: Python through a link
+# named nvmf-fuse (stand_in_exe()), so that it holds on Linux and FreeBSD alike.
 STAND_IN = r"""
 import json, os, signal, sys, time
 path, mode, rec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-try:
-    with open("/proc/self/comm", "w") as f:
-        f.write("nvmf-fuse")
-except OSError:
-    pass
 rec["pid"] = os.getpid()
 
 def write():
@@ -690,6 +687,17 @@ while True:
 """
 
 
+def stand_in_exe(env):
+    """Python under the name nvmf-fuse: a link to the interpreter itself (not to a
+    wrapper script such as pyenv's shim, which would run it under its own name)."""
+    d = env.path("stand-in-bin")
+    exe = os.path.join(d, "nvmf-fuse")
+    if not os.path.exists(exe):
+        os.makedirs(d, exist_ok=True)
+        os.symlink(os.path.realpath(sys.executable), exe)
+    return exe
+
+
 def stand_in(env, name, mode="answer", **fields):
     rec = {"name": name, "pid": 0, "mountpoint": env.path("mnt-" + name), "transport": "tcp",
            "address": "127.0.0.1", "port": 4420, "subnqn": NQN, "hostnqn": HOSTNQN,
@@ -700,7 +708,7 @@ def stand_in(env, name, mode="answer", **fields):
     rec.update(fields)
     for k in [k for k, v in rec.items() if v is None]:
         del rec[k]
-    p = subprocess.Popen([sys.executable, "-c", STAND_IN,
+    p = subprocess.Popen([stand_in_exe(env), "-c", STAND_IN,
                           os.path.join(env.rundir, name + ".json"), mode, json.dumps(rec)],
                          stdout=subprocess.PIPE, text=True)
     check(p.stdout.readline() == "ready\n", "stand-in server did not start")
