@@ -275,6 +275,7 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 {
 	memset(x, 0, sizeof(*x));
 	x->cfg = cfg;
+	x->tls_requested = cfg->nv.tls || cfg->nv.tls_key[0];
 	x->uid = getuid();
 	x->gid = getgid();
 	atomic_init(&x->sig_stop, false);
@@ -405,8 +406,10 @@ static int connect_ctrl(struct nf_ctx *x, char *err)
 		snprintf(err, ERRLEN, "cannot connect to %.400s: %.599s", x->cfg->uri, line);
 		x->ctrl = NULL;
 	}
-	/* The controller keeps its own copy of the secrets for reconnecting. */
+	/* The controller keeps its own copy of the secrets for reconnecting:
+	 * nvmf-fuse has no use for its own (nothing reads them after this). */
 	tc_conn_secrets_wipe(&o);
+	tc_conn_secrets_wipe(&x->cfg->nv);
 	if (r < 0)
 		return r;
 	nvmf_ctrl_get_info(x->ctrl, &x->info);

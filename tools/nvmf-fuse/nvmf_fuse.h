@@ -103,6 +103,8 @@ struct nf_ctx {
 	struct nvmf_ctrl_info info;
 	struct fuse_session *se;
 	uint32_t             max_xfer;	/* bytes per Read/Write command */
+	bool                 tls_requested;	/* the options asked for TLS (the key
+						 * itself is wiped once connected) */
 	uid_t                uid;
 	gid_t                gid;
 	time_t               start_time;	/* the files' times */

@@ -160,7 +160,7 @@ int nf_state_write(struct nf_ctx *x)
 	if (!x->ctrl || nvmf_ctrl_get_tls(x->ctrl, rec->tls, sizeof(rec->tls)) <= 0)
 		/* Not connected yet (or not now): what was asked for. */
 		snprintf(rec->tls, sizeof(rec->tls), "%s",
-			 nv->tls || nv->tls_key[0] ? "requested" : "none");
+			 x->tls_requested ? "requested" : "none");
 	fill_ns(x, rec);
 	pthread_mutex_lock(&x->state_mu);
 	r = x->claimed ? tc_record_write(x->rundir, rec) : 0;
