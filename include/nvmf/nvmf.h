@@ -280,13 +280,19 @@ struct nvmf_opts {
 	/* Since 0.5: the I/O thread (THREADING above). */
 	bool     private_thread;	/* false (default): a thread of the
 					 * process's pool; true: one of its own */
-	/* Since 0.6. */
-	bool     discovery;		/* subnqn names a discovery controller
+	/* Since 0.6. Each version's members start past the previous
+	 * version's size, padding included (here: a union with 8 bytes), or
+	 * an older library would take them for its padding and ignore them
+	 * instead of refusing them (see size above). */
+	union {
+		bool     discovery;	/* subnqn names a discovery controller
 					 * although it is not the well-known
 					 * discovery NQN: a unique discovery NQN
 					 * (NVMe-oF TP 8013; nvme-cli's
 					 * --discovery). Implied by the well-known
 					 * NQN and by nvmf_discover(). */
+		uint64_t reserved_06;
+	};
 };
 
 /*

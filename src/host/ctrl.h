@@ -414,6 +414,8 @@ const struct nvmf_ns_info *host_ns_lookup_gen(struct nvmf_ctrl *c, uint32_t nsid
 /* Around a lookup made off the loop thread, and every use of its entry. */
 void host_ns_enter(struct nvmf_ctrl *c);
 void host_ns_exit(struct nvmf_ctrl *c);
+/* Free the replaced tables no reader may still be looking at (loop thread). */
+void host_ns_reap(struct nvmf_ctrl *c);
 /* Free the tables of c (disconnect: no reader is left). */
 void host_ns_free_all(struct nvmf_ctrl *c);
 /* For the tests: replaced tables not freed yet (from any thread but the loop's). */

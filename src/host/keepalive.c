@@ -119,6 +119,8 @@ static void ka_tick(uv_timer_t *t)
 	ka_send(c);
 	if (!c->stopping && c->admin.ready)
 		csts_check(c);
+	/* Replaced namespace tables a reader kept at the last scan (ns.c). */
+	host_ns_reap(c);
 }
 
 void host_ka_start(struct nvmf_ctrl *c)

@@ -142,10 +142,10 @@ static bool table_equal(const struct host_ns_table *a, const struct host_ns_tabl
  * published before this load of the count (both sequentially consistent),
  * so a reader that came in since sees the new one; a count of zero means
  * every reader that may have loaded an old one is gone. A nonzero count
- * leaves the tables for the next scan (or the disconnect): a reader is
- * inside for a lookup and a few comparisons, so that is rare.
+ * leaves the tables for the next try: the next scan, and every Keep Alive
+ * tick (keepalive.c), or the disconnect. Loop thread only.
  */
-static void ns_reap(struct nvmf_ctrl *c)
+void host_ns_reap(struct nvmf_ctrl *c)
 {
 	if (!c->retired || atomic_load(&c->ns_readers) != 0)
 		return;
@@ -178,7 +178,7 @@ static void scan_finish(struct host_scan *s, int r)
 			}
 			s->tab = NULL;
 		}
-		ns_reap(c);
+		host_ns_reap(c);
 	}
 	if (s->done)
 		s->done(c, r, s->arg);

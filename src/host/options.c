@@ -274,6 +274,14 @@ void host_opts_wipe(struct nvmf_opts *o)
 	wipe(o->dhchap_ctrl_secret, sizeof(o->dhchap_ctrl_secret));
 }
 
+/* 0.5's struct ended with private_thread, rounded up to its alignment: a
+ * member added since must lie past it (nvmf.h, struct nvmf_opts). */
+#define OPTS_05_END (offsetof(struct nvmf_opts, private_thread) + sizeof(bool))
+#define OPTS_05_SIZE ((OPTS_05_END + _Alignof(struct nvmf_opts) - 1) / \
+		      _Alignof(struct nvmf_opts) * _Alignof(struct nvmf_opts))
+_Static_assert(offsetof(struct nvmf_opts, discovery) >= OPTS_05_SIZE,
+	       "nvmf_opts.discovery must lie past 0.5's struct, padding included");
+
 int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)
 {
 	size_t size = src->size;

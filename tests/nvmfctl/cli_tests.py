@@ -8,6 +8,7 @@ Exit 0 pass, 1 fail, 77 skip (no FUSE for the connect tests).
 import json
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -650,8 +651,8 @@ def t_hostile(env):
 
 # A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
 # keeping a state record, answering SIGUSR1 as told. No FUSE, no target, no library.
-# The name is the one the kernel takes from the program run: Python through a link
-# named nvmf-fuse (stand_in_exe()), so that it holds on Linux and FreeBSD alike.
+# The name is the one the kernel takes from the program run: Python's own binary under
+# the name nvmf-fuse (stand_in_exe()), so that it holds on Linux and FreeBSD alike.
 STAND_IN = r"""
 import json, os, signal, sys, time
 path, mode, rec = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -688,13 +689,19 @@ while True:
 
 
 def stand_in_exe(env):
-    """Python under the name nvmf-fuse: a link to the interpreter itself (not to a
-    wrapper script such as pyenv's shim, which would run it under its own name)."""
+    """The Python interpreter under the file name nvmf-fuse: a hard link to it (or a
+    copy, across file systems). Not a symbolic link: FreeBSD names a process after the
+    file a link leads to, Linux after the path it ran. Run with PYTHONHOME set
+    (stand_in()): found under another name, it cannot tell its prefix by itself."""
     d = env.path("stand-in-bin")
     exe = os.path.join(d, "nvmf-fuse")
     if not os.path.exists(exe):
         os.makedirs(d, exist_ok=True)
-        os.symlink(os.path.realpath(sys.executable), exe)
+        real = os.path.realpath(sys.executable)
+        try:
+            os.link(real, exe)
+        except OSError:
+            shutil.copy2(real, exe)
     return exe
 
 
@@ -710,7 +717,8 @@ def stand_in(env, name, mode="answer", **fields):
         del rec[k]
     p = subprocess.Popen([stand_in_exe(env), "-c", STAND_IN,
                           os.path.join(env.rundir, name + ".json"), mode, json.dumps(rec)],
-                         stdout=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, PYTHONHOME=sys.base_prefix))
     check(p.stdout.readline() == "ready\n", "stand-in server did not start")
     env.stand_ins.append(p)
     return p

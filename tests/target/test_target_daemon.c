@@ -353,10 +353,10 @@ static int run_expect(char *const argv[], const char *what)
  * 10 s, killed), with its standard output and error in out and err (each
  * up to len - 1 bytes, NUL-terminated).
  */
-static int run_capture(char *const argv[], char *out, char *err, size_t len)
+static int run_capture(char *const argv[], char *out, size_t outlen, char *err, size_t errlen)
 {
 	struct proc p;
-	size_t n[2] = { 0, 0 };
+	size_t n[2] = { 0, 0 }, len[2] = { outlen, errlen };
 	char *buf[2] = { out, err };
 	bool open_[2] = { true, true };
 
@@ -378,7 +378,7 @@ static int run_capture(char *const argv[], char *out, char *err, size_t len)
 				open_[i] = false;
 				continue;
 			}
-			for (ssize_t j = 0; j < k && n[i] < len - 1; j++)
+			for (ssize_t j = 0; j < k && n[i] < len[i] - 1; j++)
 				buf[i][n[i]++] = tmp[j];
 		}
 	}
@@ -396,7 +396,7 @@ static void usage_error(char *const argv[], ...)
 	char out[1024], err[4096];
 	const char *needle;
 	va_list ap;
-	int rc = run_capture(argv, out, err, sizeof(err));
+	int rc = run_capture(argv, out, sizeof(out), err, sizeof(err));
 
 	if (rc != 2 || out[0])
 		fail_msg("%s %s %s: exit %d, stdout '%s', stderr '%s'", argv[1], argv[2] ? argv[2] :
@@ -462,7 +462,7 @@ static void test_option_values(void **state)
 		char *a[] = { (char *)BIN, "-p", "0", "-c", "/nonexistent/nvmf-target.conf", NULL };
 		char out[256], err[1024];
 
-		assert_int_equal(run_capture(a, out, err, sizeof(err)), 1);
+		assert_int_equal(run_capture(a, out, sizeof(out), err, sizeof(err)), 1);
 		if (!strstr(err, "-c: /nonexistent/nvmf-target.conf"))
 			fail_msg("-c of a missing file: %s", err);
 	}
@@ -473,10 +473,10 @@ static void test_option_values(void **state)
 		char out[256], err[256];
 		unsigned x, y, z;
 
-		assert_int_equal(run_capture(a, out, err, sizeof(out)), 0);
+		assert_int_equal(run_capture(a, out, sizeof(out), err, sizeof(err)), 0);
 		assert_int_equal(sscanf(out, "nvmf-target %u.%u.%u\n", &x, &y, &z), 3);
 		assert_string_equal(err, "");
-		assert_int_equal(run_capture(b, out, err, sizeof(out)), 0);
+		assert_int_equal(run_capture(b, out, sizeof(out), err, sizeof(err)), 0);
 		assert_int_equal(sscanf(out, "nvmf-target %u.%u.%u\n", &x, &y, &z), 3);
 	}
 }
@@ -564,11 +564,11 @@ static void test_backing_tail(void **state)
 	close(p.err);
 
 	/* Smaller than a block: refused, naming the file. */
-	assert_int_equal(run_capture(b, out, err, sizeof(err)), 1);
+	assert_int_equal(run_capture(b, out, sizeof(out), err, sizeof(err)), 1);
 	snprintf(want, sizeof(want), "%s: smaller than one block", small);
 	if (!strstr(err, want))
 		fail_msg("a 100-byte backing: %s", err);
-	assert_int_equal(run_capture(c, out, err, sizeof(err)), 1);
+	assert_int_equal(run_capture(c, out, sizeof(out), err, sizeof(err)), 1);
 	snprintf(want, sizeof(want), "%s: smaller than one block", img);
 	if (!strstr(err, want))
 		fail_msg("a 1000-byte backing with 4096-byte blocks: %s", err);

@@ -87,30 +87,41 @@ static void parent_sig(int sig)
 	parent_stop = sig;
 }
 
-/*
- * SIGINT, SIGTERM and SIGHUP caught while the parent waits, and blocked
- * but in pselect(), so that none is missed between a check and the wait.
- * Those ignored at start (nohup) stay ignored, as the server does. *old
- * gets the mask to wait with.
- */
-static void parent_catch(sigset_t *old)
-{
-	static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
-	sigset_t set;
+static const int parent_stops[] = { SIGINT, SIGTERM, SIGHUP };
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(stop) / sizeof(stop[0]); i++) {
+/*
+ * SIGINT, SIGTERM and SIGHUP caught for the parent's wait, and blocked but
+ * in pselect(), so that none is missed between a check and the wait; set
+ * before the fork, so that none comes in between either. Those ignored at
+ * start (nohup) stay ignored, as the server does. *caught gets the ones
+ * changed, *old the mask before.
+ */
+static void parent_catch(sigset_t *caught, sigset_t *old)
+{
+	sigemptyset(caught);
+	for (size_t i = 0; i < sizeof(parent_stops) / sizeof(parent_stops[0]); i++) {
 		struct sigaction sa;
 
-		if (sigaction(stop[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+		if (sigaction(parent_stops[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
 			continue;
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = parent_sig;
 		sigemptyset(&sa.sa_mask);
-		sigaction(stop[i], &sa, NULL);
-		sigaddset(&set, stop[i]);
+		sigaction(parent_stops[i], &sa, NULL);
+		sigaddset(caught, parent_stops[i]);
 	}
-	sigprocmask(SIG_BLOCK, &set, old);
+	sigprocmask(SIG_BLOCK, caught, old);
+}
+
+/* In the child: the signals as they were before parent_catch(); the server
+ * then blocks them itself (nf_session_block_signals()). One that came in
+ * between is taken now, by its default action: the server had not begun. */
+static void parent_uncatch(const sigset_t *caught, const sigset_t *old)
+{
+	for (size_t i = 0; i < sizeof(parent_stops) / sizeof(parent_stops[0]); i++)
+		if (sigismember(caught, parent_stops[i]) == 1)
+			signal(parent_stops[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 /*
@@ -122,34 +133,34 @@ static void parent_catch(sigset_t *old)
  */
 static void parent_stopped(pid_t child, int sig, const sigset_t *old)
 {
+	/* The server first: a write to a closed stderr may end the parent. */
+	kill(child, SIGTERM);
 	fprintf(stderr, "nvmf-fuse: stopped by signal %d while the server (pid %ld) was "
 		"starting; it was told to stop too\n", sig, (long)child);
-	kill(child, SIGTERM);
 	signal(sig, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	raise(sig);
 	_exit(128 + sig);
 }
 
-static int parent_wait(pid_t child, int fd)
+/* old: the signal mask to wait with (parent_catch()). */
+static int parent_wait(pid_t child, int fd, const sigset_t *old)
 {
 	char buf[ERRLEN + 2];
 	size_t got = 0;
 	ssize_t n = 0;
-	sigset_t old;
 	int status;
 
-	parent_catch(&old);
 	while (got < sizeof(buf) - 1) {
 		fd_set rd;
 
 		FD_ZERO(&rd);
 		FD_SET(fd, &rd);
-		if (pselect(fd + 1, &rd, NULL, NULL, NULL, &old) < 0) {
+		if (pselect(fd + 1, &rd, NULL, NULL, NULL, old) < 0) {
 			if (errno != EINTR)
 				break;
 			if (parent_stop)
-				parent_stopped(child, parent_stop, &old);
+				parent_stopped(child, parent_stop, old);
 			continue;
 		}
 		n = read(fd, buf + got, sizeof(buf) - 1 - got);
@@ -544,6 +555,7 @@ int main(int argc, char *argv[])
 	struct fo_config cfg;
 	char err[ERRLEN];
 	int r, pfd[2];
+	sigset_t caught, oldmask;
 	pid_t pid;
 
 	r = fo_parse(argc, argv, &cfg, err, sizeof(err));
@@ -573,6 +585,7 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	fflush(NULL);
+	parent_catch(&caught, &oldmask);
 	pid = fork();
 	if (pid < 0) {
 		perror("nvmf-fuse: fork");
@@ -580,10 +593,11 @@ int main(int argc, char *argv[])
 	}
 	if (pid > 0) {
 		close(pfd[1]);
-		r = parent_wait(pid, pfd[0]);
+		r = parent_wait(pid, pfd[0], &oldmask);
 		fo_release(&cfg);
 		return r;
 	}
+	parent_uncatch(&caught, &oldmask);
 	close(pfd[0]);
 	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 	su.ready_fd = pfd[1];
