@@ -787,7 +787,9 @@ def connect_hang(env):
     r = env.ctl("connect", "nvme+tcp://127.0.0.1:9/" + NQN, "--connect-timeout", "1", "-i", "1",
                 rc=1, env=e, timeout=60)
     took = time.monotonic() - t0
-    check(7 <= took < 15, "connect with a hanging nvmf-fuse took %.1f s" % took)
+    # Not a timing assertion: never before the bound; the upper one only catches a
+    # wait that did not end (env.ctl's own limit is 60 s).
+    check(took >= 7 and took < 55, "connect with a hanging nvmf-fuse took %.1f s" % took)
     check(r.out == "" and "%s did not report within 7 s (--connect-timeout 1 s" % exe in r.err
           and "stopped it" in r.err, "connect with a hanging nvmf-fuse: %r" % r.err)
     with open(os.path.join(d, "signals")) as f:
