@@ -172,7 +172,8 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 		free(ns);
 		return rc < 0 ? rc : -EINVAL;
 	}
-	ns->size &= ~(uint64_t)((1u << lba_shift) - 1);
+	ns->unserved = ns->size & ((1u << lba_shift) - 1);
+	ns->size -= ns->unserved;
 	ns->punch = true;
 	*out = ns;
 	return 0;
@@ -233,18 +234,20 @@ void ctl_subsys_detach_ns(struct ctl_subsys *s, uint32_t nsid)
 void ctl_subsys_ns_changed(struct ctl_subsys *s, uint32_t nsid)
 {
 	struct ctl_ns *ns = nsid && nsid <= CTL_MAX_NS ? s->ns[nsid] : NULL;
-	uint64_t size;
+	uint64_t size, tail;
 
 	if (!ns || ns->type == CTL_BE_RAM)
 		return;
 	if (backend_size(ns->fd, &size) < 0)
 		return;
-	size &= ~(uint64_t)((1u << ns->lba_shift) - 1);
+	tail = size & ((1u << ns->lba_shift) - 1);
+	size -= tail;
 	if (size == ns->size || size == 0)
 		return;
 	ctl_log(s->target, NVMF_LOG_INFO, "%s nsid %u: size %llu -> %llu bytes", s->nqn, nsid,
 		(unsigned long long)ns->size, (unsigned long long)size);
 	ns->size = size;
+	ns->unserved = tail;
 	ctl_ns_notice(s, nsid);
 }
 

@@ -78,6 +78,8 @@ struct ctl_ns {
 	int      fd;			/* file and block device */
 	uint8_t *ram;			/* ram:SIZE */
 	uint64_t size;			/* bytes */
+	uint64_t unserved;		/* bytes of the file or device past its
+					 * last whole block (not served) */
 	uint32_t lba_shift;		/* 9 or 12 */
 	bool     ro;
 	bool     punch;			/* hole punching works (cleared on EOPNOTSUPP) */

@@ -195,6 +195,22 @@ int tc_check_name(const char *name)
 }
 
 /* NVMe Base 2.0, 4.5: an NQN is at most 223 bytes of UTF-8. */
+/* A blank or control character, which no NQN may hold, or NULL. */
+static const char *nqn_bad_char(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || *s == 0x7f)
+			return s;
+	return NULL;
+}
+
+bool tc_nqn_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= NVMF_NQN_MAX_LEN && !nqn_bad_char(s);
+}
+
 static int check_nqn(const char *label, const char *s, char *err, size_t errlen)
 {
 	size_t n = strlen(s);
@@ -202,13 +218,9 @@ static int check_nqn(const char *label, const char *s, char *err, size_t errlen)
 	if (n == 0 || n > NVMF_NQN_MAX_LEN)
 		return fail(err, errlen, EINVAL, "%s: '%s' must be 1 to %d bytes", label, s,
 			    NVMF_NQN_MAX_LEN);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x21 || c == 0x7f)
-			return fail(err, errlen, EINVAL,
-				    "%s: '%s' contains a space or control character", label, s);
-	}
+	if (nqn_bad_char(s))
+		return fail(err, errlen, EINVAL,
+			    "%s: '%s' contains a space or control character", label, s);
 	return 0;
 }
 

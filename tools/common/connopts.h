@@ -199,6 +199,10 @@ int tc_parse_int(const char *opt, const char *s, int lo, int hi, int *out, char 
 int tc_conn_uri_params(struct nvmf_opts *o, const char *uri, unsigned given, bool letters,
 		       char *err, size_t errlen);
 
+/* What the tools take for an NQN: 1 to NVMF_NQN_MAX_LEN bytes, no blank or
+ * control character (what the library's TLS identity and Connect accept). */
+bool tc_nqn_ok(const char *s);
+
 /* A connection name: 1 to TC_NAME_MAX - 1 of [A-Za-z0-9._-], not starting
  * with '.' (it names a file in the runtime directory). 0 or -EINVAL. */
 int tc_check_name(const char *name);

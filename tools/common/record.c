@@ -446,23 +446,38 @@ static int from_json(json_object *o, const char *path, struct tc_record *r)
 	return 0;
 }
 
-int tc_record_parse(const char *text, size_t len, const char *path, struct tc_record *r)
+/* tc_record_parse() saying what is wrong (why, when whylen > 0): 0 or
+ * -EINVAL. The first JSON value, as json_object_from_file() reads a file. */
+static int parse_why(const char *text, size_t len, const char *path, struct tc_record *r,
+		     char *why, size_t whylen)
 {
-	json_tokener *tok;
-	json_object *o;
+	enum json_tokener_error jerr = json_tokener_success;
+	json_tokener *tok = len <= INT_MAX ? json_tokener_new() : NULL;
+	json_object *o = NULL;
 	int rc;
 
-	if (len > INT_MAX || !(tok = json_tokener_new())) {
-		memset(r, 0, sizeof(*r));
-		return -1;
+	if (tok) {
+		o = json_tokener_parse_ex(tok, text, (int)len);
+		jerr = json_tokener_get_error(tok);
+		json_tokener_free(tok);
 	}
-	/* The first JSON value, as json_object_from_file() reads a file. */
-	o = json_tokener_parse_ex(tok, text, (int)len);
-	json_tokener_free(tok);
 	rc = from_json(o, path, r);
 	if (o)
 		json_object_put(o);
-	return rc;
+	if (rc < 0 && whylen) {
+		if (o)
+			snprintf(why, whylen, "a JSON value that is not an object");
+		else
+			snprintf(why, whylen, "not JSON (%s)", !tok ? "cannot parse it" :
+				 jerr == json_tokener_continue ? "cut short" :
+				 json_tokener_error_desc(jerr));
+	}
+	return rc < 0 ? -EINVAL : 0;
+}
+
+int tc_record_parse(const char *text, size_t len, const char *path, struct tc_record *r)
+{
+	return parse_why(text, len, path, r, NULL, 0) < 0 ? -1 : 0;
 }
 
 /* Records are a few KiB (a namespace is a line); past this a file is
@@ -521,9 +536,6 @@ static int read_file(const char *path, char **text, size_t *len)
  */
 static int record_load_why(const char *path, struct tc_record *r, char *why, size_t whylen)
 {
-	enum json_tokener_error jerr = json_tokener_success;
-	json_tokener *tok;
-	json_object *o = NULL;
 	size_t len = 0;
 	char *text = NULL;
 	int rc = read_file(path, &text, &len);
@@ -538,26 +550,10 @@ static int record_load_why(const char *path, struct tc_record *r, char *why, siz
 		snprintf(why, whylen, "empty file");
 		return -EAGAIN;
 	}
-	/* The first JSON value, as json_object_from_file() reads a file. */
-	tok = len <= INT_MAX ? json_tokener_new() : NULL;
-	if (tok) {
-		o = json_tokener_parse_ex(tok, text, (int)len);
-		jerr = json_tokener_get_error(tok);
-		json_tokener_free(tok);
-	}
+	rc = parse_why(text, len, path, r, why, whylen);
 	free(text);
-	if (!o) {
-		snprintf(why, whylen, "not JSON (%s)", !tok ? "cannot parse it" :
-			 jerr == json_tokener_continue ? "cut short" :
-			 json_tokener_error_desc(jerr));
-		return -EINVAL;
-	}
-	rc = from_json(o, path, r);
-	json_object_put(o);
-	if (rc < 0) {
-		snprintf(why, whylen, "a JSON value that is not an object");
-		return -EINVAL;
-	}
+	if (rc < 0)
+		return rc;
 	r->alive = tc_pid_is_fuse(r->pid);
 	if (!r->alive)
 		snprintf(r->state, sizeof(r->state), "stale");

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
 #include "dhchap.h"
@@ -552,39 +551,14 @@ static bool ns_kept(const struct ctl_subsys *s, const struct cfg_subsys *old,
 		       o->ro != n->ro));
 }
 
-/* The size of ns's file or device in bytes, as ctl_ns_open() found it
- * before rounding it down to whole blocks; 0 or -errno. */
-static int backing_bytes(const struct ctl_ns *ns, uint64_t *out)
-{
-	struct stat st;
-	off_t end;
-
-	if (fstat(ns->fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode)) {
-		*out = (uint64_t)st.st_size;
-		return 0;
-	}
-	/* Block devices on Linux and FreeBSD (I/O uses pread/pwrite: the
-	 * offset does not matter). */
-	end = lseek(ns->fd, 0, SEEK_END);
-	if (end < 0)
-		return -errno;
-	*out = (uint64_t)end;
-	return 0;
-}
-
 void cfg_warn_tail(struct ctl_target *t, const struct ctl_ns *ns, const char *where)
 {
-	uint64_t bytes = 0;
-
-	if (ns->type == CTL_BE_RAM || ns->fd < 0 || backing_bytes(ns, &bytes) < 0 ||
-	    bytes <= ns->size)
+	if (ns->unserved == 0)
 		return;
 	ctl_log(t, NVMF_LOG_WARN, "warning: %s%s: %llu bytes, not a multiple of the %u-byte "
 		"block: the last %llu bytes are not served", where, ns->path,
-		(unsigned long long)bytes, 1u << ns->lba_shift,
-		(unsigned long long)(bytes - ns->size));
+		(unsigned long long)(ns->size + ns->unserved), 1u << ns->lba_shift,
+		(unsigned long long)ns->unserved);
 }
 
 /* Namespaces the reload opens, opened before anything changes. */

@@ -185,20 +185,6 @@ static int one_opt(struct args *a, int c, char *arg)
 			    nc_cmd);
 }
 
-/* What tcp_psk_derive() takes for an NQN (src/tcp/tls_psk.c): 1 to 223
- * bytes without blanks; control characters are refused here too. */
-static bool nqn_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > NVMF_NQN_MAX_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /* 0, -1 after --help, or an exit status after an error. */
 static int parse(int argc, char **argv, struct args *a)
 {
@@ -228,10 +214,10 @@ static int parse(int argc, char **argv, struct args *a)
 	 * tcp_psk_derive() would refuse them only after. */
 	if (a->gen ? !a->insert : !a->subnqn)
 		return 0;
-	if (!nqn_ok(a->subnqn))
+	if (!tc_nqn_ok(a->subnqn))
 		return nc_usage_err("-c/--subsysnqn: '%s' is not an NQN (1 to %d bytes, no "
 				    "blanks)", a->subnqn, NVMF_NQN_MAX_LEN);
-	if (a->hostnqn && !nqn_ok(a->hostnqn))
+	if (a->hostnqn && !tc_nqn_ok(a->hostnqn))
 		return nc_usage_err("-n/--hostnqn: '%s' is not an NQN (1 to %d bytes, no "
 				    "blanks)", a->hostnqn, NVMF_NQN_MAX_LEN);
 	return 0;
