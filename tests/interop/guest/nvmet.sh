@@ -170,6 +170,19 @@ host_deny() {	# NQN HOSTNQN
 	rm "$l"
 }
 
+discovery_nqn() {	# [NQN]: renames the discovery subsystem (TP 8013; Linux 6.2 and later), then prints its NQN
+	[ -e "$CFS/discovery_nqn" ] || die "this kernel's nvmet has no $CFS/discovery_nqn (Linux 6.2 or later)" || return
+	# No newline: nvmet's store returns the NQN's length, not the bytes
+	# written, so the shell writes the newline again and gets EINVAL
+	# (configfs.c, nvmet_root_discovery_nqn_store). It says why it refused
+	# a name (a subsystem's) only in the kernel log.
+	if [ -n "$1" ]; then
+		printf '%s' "$1" > "$CFS/discovery_nqn" ||
+			{ dmesg | tail -n 3 >&2; die "cannot set the discovery NQN to '$1'"; return; }
+	fi
+	cat "$CFS/discovery_nqn"
+}
+
 state() {	# the configfs tree, one "path = value" per attribute, for tests and logs
 	cd "$CFS" || return
 	find . -mindepth 1 | sort | while read -r f; do
