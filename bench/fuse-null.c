@@ -14,15 +14,16 @@
  *
  *   fuse-null [-s SIZE_MIB] [-t THREADS] MOUNTPOINT   (foreground; unmount to stop)
  *
- * -t N serves with N libfuse worker threads, each with a /dev/fuse
- * descriptor of its own (clone_fd), instead of one thread: what FUSE
- * allows when its own hand-overs between threads are bought with cores.
+ * -t N serves with up to N libfuse worker threads (libfuse starts one
+ * more while all are busy), each with a /dev/fuse descriptor of its own
+ * (clone_fd), instead of one thread: what FUSE allows when its own
+ * hand-overs between threads are bought with cores. Needs libfuse 3.12
+ * (the loop configuration calls); the build leaves fuse-null out before.
  */
 #define FUSE_USE_VERSION 312	/* FUSE_MAKE_VERSION(3, 12): the loop config API */
 #include <fuse_lowlevel.h>
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,10 +237,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	se = fuse_session_new(&args, &null_ops, sizeof(null_ops), NULL);
-	if (!se)
+	if (!se) {
+		fuse_opt_free_args(&args);
+		free(null_zero);
 		return 1;	/* libfuse said why */
+	}
 	if (fuse_set_signal_handlers(se) != 0 || fuse_session_mount(se, mnt) != 0) {
 		fuse_session_destroy(se);
+		fuse_opt_free_args(&args);
+		free(null_zero);
 		return 1;
 	}
 	/* One thread reads a request, answers it and reads the next, as

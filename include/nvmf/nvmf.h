@@ -290,7 +290,10 @@ struct nvmf_opts {
 					 * discovery NQN: a unique discovery NQN
 					 * (NVMe-oF TP 8013; nvme-cli's
 					 * --discovery). Implied by the well-known
-					 * NQN and by nvmf_discover(). */
+					 * NQN and by nvmf_discover(). Without it,
+					 * nvmf_connect() refuses a controller that
+					 * reports CNTRLTYPE 2 (discovery) with
+					 * -EPROTO, naming this option. */
 		uint64_t reserved_06;
 	};
 };

@@ -17,9 +17,10 @@
 
 #include "integ_common.h"
 
-/* Shorter than the well-known NQN: nvmet before the fix of Linux commit
- * 4db3d750 ("nvmet: Don't overflow subsysnqn") wrote a new name over the old
- * one's allocation. */
+/* Before Linux commit 4db3d750 ("nvmet: Don't overflow subsysnqn"), any
+ * new name overflowed the old one's allocation (a 256-byte memset over a
+ * copy of the well-known NQN). The 6.12 kernel of the auth fixture has it:
+ * its store function calls kstrndup. */
 #define UNIQUE_NQN "nqn.2014-08.org.libnvmf:disc"
 
 static struct integ_target t;
@@ -30,6 +31,7 @@ static void discovery_nqn(const char *set, char *out, size_t outlen)
 {
 	int rc;
 
+	out[0] = '\0';
 	if (set)
 		rc = interop_ctl(&t.env, out, outlen, "discovery-nqn", "--set", set, NULL);
 	else
@@ -51,12 +53,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char out[512];
+	char out[512] = "";
 
 	(void)state;
 	if (renamed &&
-	    interop_ctl(&t.env, out, sizeof(out), "discovery-nqn", "--set", NVMF_DISCOVERY_NQN,
-			NULL) != 0) {
+	    (interop_ctl(&t.env, out, sizeof(out), "discovery-nqn", "--set", NVMF_DISCOVERY_NQN,
+			 NULL) != 0 ||
+	     strncmp(out, NVMF_DISCOVERY_NQN, strlen(NVMF_DISCOVERY_NQN)) != 0)) {
 		fprintf(stderr, "could not give the discovery subsystem its NQN back: %s\n", out);
 		return -1;
 	}

@@ -174,8 +174,9 @@ discovery_nqn() {	# [NQN]: renames the discovery subsystem (TP 8013; Linux 6.2 a
 	[ -e "$CFS/discovery_nqn" ] || die "this kernel's nvmet has no $CFS/discovery_nqn (Linux 6.2 or later)" || return
 	# No newline: nvmet's store returns the NQN's length, not the bytes
 	# written, so the shell writes the newline again and gets EINVAL
-	# (configfs.c, nvmet_root_discovery_nqn_store). It says why it refused
-	# a name (a subsystem's) only in the kernel log.
+	# (configfs.c, nvmet_root_discovery_nqn_store), after the first write
+	# did rename the subsystem. nvmet says why it refused a name (that of
+	# a subsystem) only in the kernel log.
 	if [ -n "$1" ]; then
 		printf '%s' "$1" > "$CFS/discovery_nqn" ||
 			{ dmesg | tail -n 3 >&2; die "cannot set the discovery NQN to '$1'"; return; }
