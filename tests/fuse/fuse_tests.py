@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuse_env import (FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE,  # noqa
                       HOSTNQN, NQN, SKIP, Fail, check, fallocate, have_fallocate,
-                      is_mounted, log, main, need_root, wait_gone, write_random_file)
+                      is_mounted, log, main, need_root, unmount, wait_gone, write_random_file)
 
 MiB = 1 << 20
 
@@ -114,8 +114,62 @@ def t_data(env, lba=512):
     finally:
         os.close(fd)
     check(read_all(back)[-40:] == b"y" * 40, "tail write did not reach the backing file")
+    # O_DIRECT across the end: the kernel would turn a short reply into EIO
+    # although the part was written, so nvmf-fuse refuses it whole (ENOSPC)
+    # and writes nothing.
+    import mmap
+    buf = mmap.mmap(-1, 8192)
+    buf.write(b"z" * 8192)
+    before = read_all(back)[-4096:]
+    fd = os.open(f, os.O_RDWR | os.O_DIRECT)
+    try:
+        try:
+            n = os.pwritev(fd, [buf], size - 4096)
+            raise Fail("O_DIRECT write across the end returned %d" % n)
+        except OSError as e:
+            check(e.errno == errno.ENOSPC, "O_DIRECT write across the end: %s, expected ENOSPC" % e)
+    finally:
+        os.close(fd)
+    check(read_all(back)[-4096:] == before, "a refused O_DIRECT write changed the last block")
+    check(read_all(f)[-4096:] == before, "a refused O_DIRECT write changed the file's last block")
+    # Owner and mode are fixed, but setting them to what they are succeeds
+    # (cp -p, install); another value is refused.
+    st = os.stat(f)
+    for what, call in (("chmod", lambda: os.chmod(f, st.st_mode & 0o7777)),
+                       ("chown", lambda: os.chown(f, st.st_uid, st.st_gid)),
+                       ("chmod of the directory", lambda: os.chmod(m.mnt, os.stat(m.mnt).st_mode & 0o7777))):
+        try:
+            call()
+        except OSError as e:
+            raise Fail("%s to the same value: %s" % (what, e))
+    try:
+        os.chmod(f, (st.st_mode & 0o7777) ^ 0o044)
+        raise Fail("chmod to another mode succeeded")
+    except OSError as e:
+        check(e.errno == errno.EPERM, "chmod to another mode: %s, expected EPERM" % e)
+    check(os.stat(f).st_mode == st.st_mode, "the mode changed")
+    if lba == 512:
+        t_data_dead_mount(env, t, m)
+        return
     m.stop()
     check(not is_mounted(m.mnt), "still mounted after fusermount3 -u")
+
+
+def t_data_dead_mount(env, t, m):
+    """A server killed outright leaves a dead mount: nvmf-fuse started again on it
+    names the cause and the way out (exit 1), and does not call it "not a directory"."""
+    os.kill(m.pid, signal.SIGKILL)
+    check(wait_gone(m.pid, 10), "nvmf-fuse survived SIGKILL")
+    m.pid = None
+    r = subprocess.run([env.fuse_exe, m.mnt, t.uri(), "--hostnqn", HOSTNQN],
+                       env=dict(os.environ, NVMF_RUNTIME_DIR=env.rundir),
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1, "nvmf-fuse on a dead mount: exit %d (%s)" % (r.returncode, r.stderr))
+    way_out = "fusermount3 -u" if sys.platform.startswith("linux") else "umount"
+    check(way_out in r.stderr and "not a directory" not in r.stderr,
+          "nvmf-fuse on a dead mount said: %s" % r.stderr.strip())
+    unmount(m.mnt, force=True)
+    check(not is_mounted(m.mnt), "the dead mount is still there")
 
 
 def t_data4k(env):

@@ -125,24 +125,33 @@ static void nf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 	(void)fi;
 	if (ino == FUSE_ROOT_ID) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
-	if (!nf_ns_get(x, ino, &ns)) {
+		root_stat(x, &st);
+	} else if (nf_ns_get(x, ino, &ns)) {
+		nf_ns_stat(x, &ns, &st);
+	} else {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+	/* Owner and mode are fixed; setting them to what they are is a
+	 * no-op that succeeds, as POSIX has it (cp -p, rsync -a, install). */
+	if (((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) != (st.st_mode & 07777)) ||
+	    ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != st.st_uid) ||
+	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != st.st_gid)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
 	/* Like a block device: the size is the namespace's. */
-	if ((to_set & FUSE_SET_ATTR_SIZE) && (uint64_t)attr->st_size != ns.size) {
-		fuse_reply_err(req, EINVAL);
-		return;
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (ino == FUSE_ROOT_ID) {
+			fuse_reply_err(req, EISDIR);
+			return;
+		}
+		if ((uint64_t)attr->st_size != ns.size) {
+			fuse_reply_err(req, EINVAL);
+			return;
+		}
 	}
 	/* Times are accepted and forgotten (touch works). */
-	nf_ns_stat(x, &ns, &st);
 	fuse_reply_attr(req, &st, NF_ATTR_TIMEOUT);
 }
 

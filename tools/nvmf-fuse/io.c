@@ -6,6 +6,7 @@
  * the first command to after the last, so a sub-block write's
  * read-modify-write cannot interleave with another write to those blocks.
  */
+#define _GNU_SOURCE 1	/* O_DIRECT (glibc) */
 #include "op.h"
 
 #include <errno.h>
@@ -143,7 +144,6 @@ void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	uint32_t lba;
 	struct op *op;
 
-	(void)fi;
 	if (off < 0) {
 		fuse_reply_err(req, EINVAL);
 		return;
@@ -167,8 +167,23 @@ void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 		op_free(op);
 		return;
 	}
-	if (size > op->nsc.size - (uint64_t)off)
+	if (size > op->nsc.size - (uint64_t)off) {
+		/*
+		 * Across the end. A block device writes what fits and returns a
+		 * short count, and so does a buffered write here. But the
+		 * kernel reports a short reply to an O_DIRECT write as EIO: its
+		 * asynchronous direct I/O cannot return part of a request
+		 * (fs/fuse/file.c, fuse_get_res_by_io), so the caller would see
+		 * a failure for bytes that were written. Such a write is refused
+		 * whole, with ENOSPC, and writes nothing.
+		 */
+		if (fi && (fi->flags & O_DIRECT)) {
+			fuse_reply_err(req, ENOSPC);
+			op_free(op);
+			return;
+		}
 		size = (size_t)(op->nsc.size - (uint64_t)off);
+	}
 	op_cover(op, (uint64_t)off, size);
 	lba = op->nsc.lba_size;
 	/* FUSE's buffer is only ours until we return: copy. */

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,16 +304,38 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
  * parent's, or it is its own parent, "/"): a second FUSE mount would
  * silently hide the first. stat() only, so FreeBSD has it too.
  */
+/* How a user unmounts a FUSE mount here, for the messages below. */
+#if defined(__linux__)
+#define NF_UNMOUNT_CMD "fusermount3 -u"
+#else
+#define NF_UNMOUNT_CMD "umount"
+#endif
+
+/* What to append to a mount point's error: its FUSE server is gone. */
+static const char *dead_mount_hint(int e)
+{
+	return e == ENOTCONN ? " (a FUSE mount whose server is gone: unmount it with "
+			       NF_UNMOUNT_CMD ")" : "";
+}
+
 static int check_not_mounted(const char *path, char *err)
 {
 	char parent[PATH_MAX + 4];
 	struct stat st, pst;
+	struct statvfs sv;
 
 	snprintf(parent, sizeof(parent), "%s/..", path);
 	if (stat(path, &st) < 0 || stat(parent, &pst) < 0)
 		return 0;	/* the caller's stat() says why */
 	if (st.st_dev == pst.st_dev && st.st_ino != pst.st_ino)
 		return 0;
+	/* stat() may still answer from the kernel's cache for a mount whose
+	 * server was killed; statvfs() asks the server. */
+	if (statvfs(path, &sv) < 0 && errno == ENOTCONN) {
+		snprintf(err, ERRLEN, "mountpoint %.400s: %s%s", path, strerror(ENOTCONN),
+			 dead_mount_hint(ENOTCONN));
+		return -ENOTCONN;
+	}
 	snprintf(err, ERRLEN, "mountpoint %.400s is already a mount point (nvmf-fuse running "
 		 "there? 'nvmfctl list' shows it): unmount it first or choose another "
 		 "directory", path);
@@ -329,8 +352,7 @@ static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
 
 			/* A FUSE mount whose server died answers so. */
 			snprintf(err, ERRLEN, "mountpoint %.400s: %s%s", x->cfg->mountpoint,
-				 strerror(e), e == ENOTCONN ? " (a FUSE mount whose server is "
-				 "gone: unmount it)" : "");
+				 strerror(e), dead_mount_hint(e));
 			return -e;
 		}
 	} else {
@@ -343,7 +365,15 @@ static int setup_mountpoint(struct nf_ctx *x, struct startup *su, char *err)
 			return -errno;
 		}
 	}
-	if (stat(x->mountpoint, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (stat(x->mountpoint, &st) < 0) {
+		int e = errno;
+
+		/* realpath() may pass a dead FUSE mount; stat() does not. */
+		snprintf(err, ERRLEN, "mountpoint %.400s: %s%s", x->mountpoint, strerror(e),
+			 dead_mount_hint(e));
+		return -e;
+	}
+	if (!S_ISDIR(st.st_mode)) {
 		snprintf(err, ERRLEN, "mountpoint %.400s is not a directory", x->mountpoint);
 		return -ENOTDIR;
 	}
