@@ -783,6 +783,7 @@ def t_state(env):
     check(os.path.exists(os.path.join(env.rundir, "nvmf1.json")), "second record not nvmf1")
     check(os.listdir(m1.mnt) == ["n2"], "files with /2: %s" % os.listdir(m1.mnt))
     check(os.stat(m1.file(2)).st_mode & 0o777 == 0o400, "read-only file mode")
+    check(os.statvfs(m1.mnt).f_flag & os.ST_RDONLY, "-r is not a read-only mount (-o ro)")
     same(read_all(m1.file(2)), read_all(b2), "read-only n2 and its backing file")
     for flags in (os.O_WRONLY, os.O_RDWR):
         try:

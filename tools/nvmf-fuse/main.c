@@ -413,6 +413,10 @@ static int make_session(struct nf_ctx *x, char *err)
 		r = add_opt(&args, x->cfg->fuse_opts[i], err);
 	if (!r && x->cfg->allow_other)
 		r = add_opt(&args, "default_permissions", err);
+	/* -r is -o ro: a read-only mount too, which mount(8) and statvfs()
+	 * show (given twice, the flag is only set once). */
+	if (!r && x->cfg->read_only)
+		r = add_opt(&args, "ro", err);
 	if (!r && x->cfg->debug)
 		r = add_arg(&args, "-d", err);
 	if (r) {

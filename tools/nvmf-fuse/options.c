@@ -54,7 +54,7 @@ void fo_usage(FILE *f, const char *prog)
 		"  -f, --foreground         stay in the foreground\n"
 		"  -d, --debug              FUSE debug output (implies -f)\n"
 		"  -o OPT[,OPT...]          mount option passed to FUSE (allow_other, ro, direct_io...)\n"
-		"  -r, --read-only          read-only files\n"
+		"  -r, --read-only          a read-only mount (-o ro)\n"
 		"  -P, --pidfile FILE       write the server's pid to FILE once it serves\n"
 		"      --name NAME          connection name for nvmfctl (default nvmfN)\n"
 		"      --direct-io          bypass the page cache (FUSE direct_io)\n"
