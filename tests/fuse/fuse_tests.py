@@ -689,6 +689,47 @@ def t_outage(env):
     check(m.stop(how=signal.SIGTERM) == 0, "nvmf-fuse did not exit 0")
 
 
+def t_termheld(env):
+    """SIGTERM while requests are held through an outage: after its bounded drain
+    nvmf-fuse fails them with EIO before it unmounts (an unmount first would end
+    them with ECONNABORTED), and exits leaving no mount."""
+    back = env.path("back.img")
+    write_random_file(back, 8 * MiB)
+    t = env.target([back])
+    io_timeout = 2
+    m = env.mount(t.uri(), foreground=True,
+                  args=["--reconnect-delay", "1", "--io-timeout", str(io_timeout)])
+    fd = direct_fd(m.file())
+    try:
+        check(len(fd_read(fd, 0, 4096)) == 4096, "first read")
+        t.kill()
+        r = in_thread(lambda: fd_read(fd, MiB, 65536))
+        w = in_thread(lambda: fd_write(fd, 2 * MiB, b"w" * 65536))
+        wait_lines(m, [r"^nvmf-fuse: connection lost: "])
+        time.sleep(0.5)
+        check(r.is_alive() and w.is_alive(), "I/O was not held: read %s, write %s"
+              % (r.result, w.result))
+        os.kill(m.pid, signal.SIGTERM)
+        # A hang detector, not a timing assertion: the drain is bounded by
+        # the I/O timeout + 5 s, the disconnect by its own bounds.
+        r.join(io_timeout + 60)
+        w.join(io_timeout + 60)
+        check(not r.is_alive() and not w.is_alive(), "I/O still blocked after SIGTERM")
+        check(r.result == errno.EIO, "held read after SIGTERM: %s, expected EIO (%s)"
+              % (r.result, errno.errorcode.get(r.result, r.result)))
+        check(w.result == errno.EIO, "held write after SIGTERM: %s, expected EIO (%s)"
+              % (w.result, errno.errorcode.get(w.result, w.result)))
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    m.stop(how=signal.SIGTERM)
+    check(not is_mounted(m.mnt), "still mounted after SIGTERM")
+    err = m.stderr_text()
+    check("failing them" in err, "no word of the requests failed at shutdown:\n" + err)
+
+
 def t_giveup(env):
     """A short --ctrl-loss-tmo with the target down: the held read fails with EIO once
     given up, new I/O fails at once, the record says dead and why; after the target is
@@ -899,7 +940,7 @@ def t_fault(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "giveup": t_giveup,
+         "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop}
 
 if __name__ == "__main__":

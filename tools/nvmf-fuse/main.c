@@ -558,9 +558,22 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	nf_session_stop(&x);
 	rc = r < 0 ? 1 : 0;
 	/* Requests already taken from the kernel still get their answer. */
-	if (nf_ops_drain(&x, cfg->nv.io_timeout + 5) < 0)
-		fprintf(stderr, "nvmf-fuse: requests still unanswered at shutdown\n");
-	flush_at_exit(&x);
+	if (nf_ops_drain(&x, cfg->nv.io_timeout + 5) == 0) {
+		flush_at_exit(&x);
+	} else {
+		/* Held through an outage: disconnecting fails them (EIO), and
+		 * the answers reach their callers while the mount stands. An
+		 * unmount first would end them with ECONNABORTED instead. The
+		 * threads that use the controller stop first. */
+		fprintf(stderr, "nvmf-fuse: requests still unanswered at shutdown: failing them\n");
+		sig_thread_stop(&x);
+		nf_ns_thread_stop(&x);
+		if (nvmf_disconnect(x.ctrl) < 0 && rc == 0)
+			fprintf(stderr, "nvmf-fuse: controller shutdown: %s\n", nvmf_get_error());
+		x.ctrl = NULL;
+		if (nf_ops_drain(&x, 5) < 0)
+			fprintf(stderr, "nvmf-fuse: requests still unanswered after the disconnect\n");
+	}
 out:
 	nf_session_stop(&x);
 	sig_thread_stop(&x);
