@@ -20,6 +20,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <uv.h>
 #ifdef __linux__
 #include <linux/falloc.h>
 #endif
@@ -97,6 +99,23 @@ static void ram_hugepages(struct ctl_ns *ns)
 #endif
 }
 
+/*
+ * A RAM namespace's contents are born with it: one made anew (nvmf-target
+ * restarted, or a reload that replaced it) is another namespace, and must
+ * not pass for the old one under the same NSID, or a host reconnecting
+ * after a restart would carry on with zeroes where its data was (the host
+ * compares NGUIDs, Base 2.0, 4.7.1). So its NGUID mixes in a random number
+ * drawn here. A file or device keeps an NGUID derived from the NQN and the
+ * NSID only: it outlives the process, and its st_dev/st_ino need not
+ * survive a reboot.
+ */
+static void ram_identity(struct ctl_ns *ns)
+{
+	if (uv_random(NULL, NULL, &ns->ram_id, sizeof(ns->ram_id), 0, NULL) != 0)
+		ns->ram_id = (uint64_t)uv_hrtime() ^ ((uint64_t)getpid() << 32) ^
+			     (uint64_t)(uintptr_t)ns->ram;
+}
+
 int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bool ro,
 		char *msg, size_t msglen)
 {
@@ -140,6 +159,7 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 		}
 		ram_hugepages(ns);
 		ns->punch = true;
+		ram_identity(ns);
 		*out = ns;
 		return 0;
 	}
@@ -195,13 +215,16 @@ void ctl_ns_put(struct ctl_ns *ns)
 	free(ns);
 }
 
-static void make_nguid(struct ctl_subsys *s, uint32_t nsid, uint8_t nguid[16])
+static void make_nguid(struct ctl_subsys *s, uint32_t nsid, const struct ctl_ns *ns,
+		       uint8_t nguid[16])
 {
 	uint64_t h = 1469598103934665603ull;
 
 	for (const char *p = s->nqn; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	h = (h ^ nsid) * 1099511628211ull;
+	if (ns->type == CTL_BE_RAM)
+		h = (h ^ ns->ram_id) * 1099511628211ull;
 	nvmf_put_le64(nguid, h);
 	nvmf_put_le64(nguid + 8, (h ^ 0x9e3779b97f4a7c15ull) * 1099511628211ull);
 }
@@ -213,7 +236,7 @@ int ctl_subsys_attach_ns(struct ctl_subsys *s, struct ctl_ns *ns, uint32_t nsid)
 	if (s->ns[nsid])
 		return -EEXIST;
 	ns->nsid = nsid;
-	make_nguid(s, nsid, ns->nguid);
+	make_nguid(s, nsid, ns, ns->nguid);
 	s->ns[nsid] = ns;
 	ctl_ns_notice(s, nsid);
 	return 0;

@@ -77,6 +77,7 @@ struct ctl_ns {
 	enum ctl_backend_type type;
 	int      fd;			/* file and block device */
 	uint8_t *ram;			/* ram:SIZE */
+	uint64_t ram_id;		/* ram: random, in the NGUID (backend.c) */
 	uint64_t size;			/* bytes */
 	uint64_t unserved;		/* bytes of the file or device past its
 					 * last whole block (not served) */

@@ -730,6 +730,41 @@ def t_termheld(env):
     check("failing them" in err, "no word of the requests failed at shutdown:\n" + err)
 
 
+def t_ramrestart(env):
+    """A RAM target restarted on the same port is another namespace (its contents
+    are gone): the reconnecting host must not take it for the old one, so a read
+    held across the restart fails instead of returning the new namespace's zeroes,
+    and so do reads after it."""
+    t = env.target(["ram:8M"])
+    m = env.mount(t.uri(), foreground=True, args=["--reconnect-delay", "1"])
+    fd = direct_fd(m.file())
+    try:
+        data = os.urandom(65536)
+        fd_write(fd, MiB, data)
+        same(fd_read(fd, MiB, 65536), data, "read before the restart")
+        t.kill()
+        r = in_thread(lambda: fd_read(fd, MiB, 65536))
+        wait_lines(m, [r"^nvmf-fuse: connection lost: "])
+        t.restart(["ram:8M"])
+        r.join(60)
+        check(not r.is_alive(), "read still blocked after the target came back")
+        check(r.result == errno.EIO, "read held across a RAM target's restart: %s, "
+              "expected EIO (the old namespace is gone)"
+              % ("%d bytes" % len(r.result) if isinstance(r.result, bytes) else r.result))
+        try:
+            fd_read(fd, MiB, 65536)
+            raise Fail("a read after the restart succeeded")
+        except OSError as e:
+            check(e.errno in (errno.EIO, errno.ENOENT, errno.ENXIO),
+                  "read after the restart: %s" % e)
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    check(m.stop(how=signal.SIGTERM) is not None, "nvmf-fuse did not stop")
+
+
 def t_giveup(env):
     """A short --ctrl-loss-tmo with the target down: the held read fails with EIO once
     given up, new I/O fails at once, the record says dead and why; after the target is
@@ -940,7 +975,7 @@ def t_fault(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "giveup": t_giveup,
+         "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop}
 
 if __name__ == "__main__":
