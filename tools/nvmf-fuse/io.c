@@ -170,14 +170,17 @@ void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	if (size > op->nsc.size - (uint64_t)off) {
 		/*
 		 * Across the end. A block device writes what fits and returns a
-		 * short count, and so does a buffered write here. But the
-		 * kernel reports a short reply to an O_DIRECT write as EIO: its
+		 * short count, and so does a buffered write here. But Linux
+		 * reports a short reply to an O_DIRECT write as EIO: its
 		 * asynchronous direct I/O cannot return part of a request
 		 * (fs/fuse/file.c, fuse_get_res_by_io), so the caller would see
-		 * a failure for bytes that were written. Such a write is refused
-		 * whole, with ENOSPC, and writes nothing.
+		 * a failure for bytes that were written. Such a request is
+		 * refused whole, with ENOSPC, and writes nothing. On a direct_io
+		 * mount, Linux 6.9 and later send every asynchronous write that
+		 * way, O_DIRECT or not. (FreeBSD puts no O_DIRECT in the
+		 * request and returns short direct writes as they are.)
 		 */
-		if (fi && (fi->flags & O_DIRECT)) {
+		if ((fi && (fi->flags & O_DIRECT)) || op->x->cfg->direct_io) {
 			fuse_reply_err(req, ENOSPC);
 			op_free(op);
 			return;

@@ -299,11 +299,6 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 	return 0;
 }
 
-/*
- * A directory that is already a mount point (its device differs from its
- * parent's, or it is its own parent, "/"): a second FUSE mount would
- * silently hide the first. stat() only, so FreeBSD has it too.
- */
 /* How a user unmounts a FUSE mount here, for the messages below. */
 #if defined(__linux__)
 #define NF_UNMOUNT_CMD "fusermount3 -u"
@@ -318,6 +313,13 @@ static const char *dead_mount_hint(int e)
 			       NF_UNMOUNT_CMD ")" : "";
 }
 
+/*
+ * A directory that is already a mount point (its device differs from its
+ * parent's, or it is its own parent, "/"): a second FUSE mount would
+ * silently hide the first. stat() finds it, so FreeBSD has it too; Linux's
+ * statvfs() then tells a dead FUSE mount (FreeBSD's answers for a dead
+ * server too, so there it gets the general message).
+ */
 static int check_not_mounted(const char *path, char *err)
 {
 	char parent[PATH_MAX + 4];
@@ -337,8 +339,8 @@ static int check_not_mounted(const char *path, char *err)
 		return -ENOTCONN;
 	}
 	snprintf(err, ERRLEN, "mountpoint %.400s is already a mount point (nvmf-fuse running "
-		 "there? 'nvmfctl list' shows it): unmount it first or choose another "
-		 "directory", path);
+		 "there? 'nvmfctl list' shows it): unmount it first (" NF_UNMOUNT_CMD ") or "
+		 "choose another directory", path);
 	return -EBUSY;
 }
 

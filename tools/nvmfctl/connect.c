@@ -40,7 +40,7 @@ static const char connect_help[] =
 	"                             and address\n"
 	"  -m, --mountpoint DIR       mount point (default <runtime dir>/<name>/)\n"
 	"      --name NAME            connection name (default nvmfN)\n"
-	"      --read-only            read-only namespace files\n"
+	"      --read-only            read-only namespace files (a read-only mount)\n"
 	"  -o, --output-format FMT    normal or json\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"      --io-timeout S         per-command timeout in seconds (default 30)\n"

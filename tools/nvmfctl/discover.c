@@ -78,7 +78,7 @@ static const char connect_all_help[] =
 	"  -g, --hdr-digest           ask for header digests\n"
 	"  -G, --data-digest          ask for data digests\n"
 	"  -D, --duplicate-connect    connect even where a connection already exists\n"
-	"      --read-only            read-only namespace files\n"
+	"      --read-only            read-only namespace files (a read-only mount)\n"
 	"  -o, --output-format FMT    normal or json\n"
 	"      --connect-timeout S    give up connecting after S seconds (default 10)\n"
 	"      --io-timeout S         per-command timeout of the connections (default 30)\n"
