@@ -133,7 +133,7 @@ static void nf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		return;
 	}
 	/* Owner and mode are fixed; setting them to what they are is a
-	 * no-op that succeeds, as POSIX has it (cp -p, rsync -a, install). */
+	 * no-op, which succeeds, as POSIX has it for any file. */
 	if (((to_set & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) != (st.st_mode & 07777)) ||
 	    ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != st.st_uid) ||
 	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != st.st_gid)) {
