@@ -3,7 +3,7 @@
  * nvmf-perf -R is the bound TCP sets for nvmf-perf.
  *
  * One file, "n1", of the size asked for, in a FUSE mount with nvmf-fuse's
- * connection settings (fs.c: asynchronous direct I/O, 1 MiB requests, 64
+ * connection settings (fuse_conn.h: asynchronous direct I/O, 1 MiB requests, 64
  * background requests) and its thread structure (one thread reads
  * /dev/fuse and writes every reply), but no NVMe behind it: a read is
  * answered at once from a zeroed buffer, a write is taken and dropped.
@@ -23,6 +23,8 @@
 #define FUSE_USE_VERSION 312	/* FUSE_MAKE_VERSION(3, 12): the loop config API */
 #include <fuse_lowlevel.h>
 
+#include "fuse_conn.h"	/* nvmf-fuse's connection settings */
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define NULL_MAX_IO (1024 * 1024)	/* nvmf-fuse's NF_MAX_IO */
+#define NULL_MAX_IO NF_MAX_IO
 #define NULL_INO 2
 
 static const char null_name[] = "n1";
@@ -40,16 +42,7 @@ static char *null_zero;	/* NULL_MAX_IO zero bytes, every read's reply */
 static void null_init(void *userdata, struct fuse_conn_info *conn)
 {
 	(void)userdata;
-	/* What nvmf-fuse's nf_init() asks for, nothing more. */
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	if (conn->capable & FUSE_CAP_ASYNC_DIO)
-		conn->want |= FUSE_CAP_ASYNC_DIO;
-	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
-	conn->max_write = NULL_MAX_IO;
-	conn->max_readahead = NULL_MAX_IO;
-	conn->max_background = 64;
-	conn->congestion_threshold = 48;
+	nf_fuse_conn_want(conn);	/* what nvmf-fuse's nf_init() asks for */
 }
 
 static void null_stat(fuse_ino_t ino, struct stat *st)

@@ -44,33 +44,8 @@ static void root_stat(const struct nf_ctx *x, struct stat *st)
 
 static void nf_init(void *userdata, struct fuse_conn_info *conn)
 {
-	struct nf_ctx *x = userdata;
-
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-	if (conn->capable & FUSE_CAP_ASYNC_DIO)
-		conn->want |= FUSE_CAP_ASYNC_DIO;
-	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
-	/* Large requests and enough of them in flight to keep several I/O
-	 * queues busy: the kernel defaults (12 background requests) starve
-	 * a network device. Reads are 1 MiB too: libfuse derives max_pages
-	 * from max_write (256 pages), and max_read is left to the mount
-	 * option, unset, so unlimited (libfuse refuses an init() whose
-	 * max_read differs from it). A 4 MiB O_DIRECT read or write arrives
-	 * as four 1 MiB requests.
-	 *
-	 * No splice (FUSE_CAP_SPLICE_READ/WRITE/MOVE): measured with fio,
-	 * it did not win. Replies from memory with fuse_reply_data() go
-	 * through a pipe (written, then spliced: a copy more than writev) and
-	 * cost 128 KiB reads 8-13% of their IOPS; splice read costs every
-	 * request a pipe read and did not make 128 KiB writes faster, even
-	 * with write_buf taking the data from the pipe straight into the op's
-	 * buffer. */
-	conn->max_write = NF_MAX_IO;
-	conn->max_readahead = NF_MAX_IO;
-	conn->max_background = 64;
-	conn->congestion_threshold = 48;
-	(void)x;
+	(void)userdata;
+	nf_fuse_conn_want(conn);
 }
 
 static void nf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

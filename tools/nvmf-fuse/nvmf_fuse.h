@@ -34,14 +34,12 @@
 
 #include <nvmf/nvmf.h>
 
+#include "fuse_conn.h"	/* NF_MAX_IO */
 #include "options.h"
 #include "pool.h"
 #include "rangelock.h"
 #include "record.h"	/* tools/common: the state record nvmfctl reads */
 
-/* Largest FUSE read/write: 1 MiB moves large sequential I/O in few requests
- * (the kernel's FUSE_MAX_MAX_PAGES is 256 pages). */
-#define NF_MAX_IO (1u << 20)
 /* Largest Read/Write command: MDTS if smaller. Cutting a 1 MiB request in
  * four spreads it over the I/O queues. */
 #define NF_MAX_CMD (256u << 10)
