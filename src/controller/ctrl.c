@@ -320,6 +320,18 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return NVMF_SC_INVALID_FIELD;
 	}
+	if (len != 0 && sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)] != NVMF_SGL_ID_ICD &&
+	    sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)] != NVMF_SGL_ID_TCP_TRANSPORT) {
+		/* Only these two descriptors describe data on a fabric without
+		 * memory keys (NVMe/TCP 1.0, 3.3): anything else is refused
+		 * before its length is read, which other types lay out
+		 * differently (a Keyed Data Block's is 24 bits, then the key). */
+		ctl_log(q->target, NVMF_LOG_DEBUG, "%s: cid %u: SGL descriptor type %02xh",
+			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)),
+			sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)]);
+		ctl_req_complete(req, NVMF_SC_SGL_INVALID_TYPE | CTL_DNR, 0, 0);
+		return NVMF_SC_SGL_INVALID_TYPE;
+	}
 	if (len > max) {
 		/* MDTS (Base 2.0, 5.17.2.1): larger transfers are Invalid Field. */
 		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: transfer of %u bytes exceeds MDTS (%u)",

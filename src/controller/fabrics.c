@@ -291,6 +291,9 @@ static void exec_prop(struct ctl_req *req, bool set)
 		ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 		return;
 	}
+	/* Each property has one size (Fabrics 1.1, 3.5, Figure 34): CAP 8
+	 * bytes, VS, CC and CSTS 4; an access of the other size is Invalid
+	 * Field, as nvmet_execute_prop_get answers. */
 	switch (ofst) {
 	case NVMF_PROP_CAP:
 		if (size != NVMF_PROP_ATTRIB_SIZE_8)
@@ -309,8 +312,8 @@ static void exec_prop(struct ctl_req *req, bool set)
 	default:
 		goto bad;
 	}
-	if (size == NVMF_PROP_ATTRIB_SIZE_4 && ofst != NVMF_PROP_CAP)
-		v &= 0xFFFFFFFFu;
+	if (ofst != NVMF_PROP_CAP && size != NVMF_PROP_ATTRIB_SIZE_4)
+		goto bad;
 	ctl_req_complete(req, NVMF_SC_SUCCESS, (uint32_t)v, (uint32_t)(v >> 32));
 	return;
 bad:

@@ -192,8 +192,15 @@ static void test_properties_enable_shutdown(void **state)
 	assert_true(v & (1ull << 37));		/* NVM command set */
 	assert_int_equal(th_prop_get(&h, NVMF_PROP_VS, false, &v, &cqe), 0);
 	assert_int_equal(v, 0x00010300);
-	/* 4-byte read of CAP and an unknown offset: Invalid Field. */
+	/* 4-byte read of CAP, 8-byte reads of the 4-byte VS, CC and CSTS,
+	 * and an unknown offset: Invalid Field. */
 	assert_int_equal(th_prop_get(&h, NVMF_PROP_CAP, false, &v, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_VS, true, &v, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CC, true, &v, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, true, &v, &cqe), 0);
 	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
 	assert_int_equal(th_prop_get(&h, 0x50, false, &v, &cqe), 0);
 	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);

@@ -213,6 +213,27 @@ static void test_errors(void **state)
 		assert_int_equal((nvmf_get_le16(c.q.hdr.rsp.cqe + 14) >> 1) & 0x7FF,
 				 NVMF_SC_SGL_INVALID_TYPE);
 	}
+	/* A Keyed Data Block (RDMA's) whatever its key: SGL Descriptor Type
+	 * Invalid with DNR, not an MDTS error read from key and length. */
+	for (int k = 0; k < 2; k++) {
+		uint8_t hdr[TCP_PDU_HDR_BUF];
+		size_t n;
+
+		th_sqe(sqe, NVMF_NVM_READ, 1);
+		sqe[1] = 0x40;
+		nvmf_put_le16(sqe + 2, (uint16_t)(4400 + k));
+		nvmf_put_le32(sqe + 32, bs);		/* 24-bit length ... */
+		sqe[35] = k ? 0x34 : 0x00;		/* ... then the key's low byte */
+		nvmf_put_le32(sqe + 36, 0x12);		/* key's upper bytes 12h... */
+		sqe[39] = NVMF_SGL_ID(NVMF_SGL_TYPE_KEYED_DATA_BLOCK, 0);
+		n = tcp_build_capsule_cmd(hdr, &c.q.p, sqe, 0);
+		assert_int_equal(th_send(&c.q, hdr, n), 0);
+		assert_int_equal(th_recv_pdu(&c.q), 0);
+		assert_int_equal(c.q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+		assert_int_equal((nvmf_get_le16(c.q.hdr.rsp.cqe + 14) >> 1) & 0x7FF,
+				 NVMF_SC_SGL_INVALID_TYPE);
+		assert_int_not_equal(nvmf_get_le16(c.q.hdr.rsp.cqe + 14) & 0x8000, 0);
+	}
 	down(&c);
 	free(w);
 }

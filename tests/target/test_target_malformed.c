@@ -194,6 +194,32 @@ static void test_bad_h2c_range(void **state)
 	/* The I/O queue died alone: its admin queue still answers. */
 	assert_int_equal(th_prop_get(&a, NVMF_PROP_CSTS, false, NULL, &cqe), 0);
 	assert_int_equal(cqe.status, 0);
+	/* H2CData under the TTAG the R2T will have (a fresh queue's first
+	 * slot, 0), sent with the command in one write, ahead of the R2T:
+	 * it answers no R2T on the wire, so it is a protocol error, not data
+	 * taken. */
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
+	{
+		uint8_t both[2 * TCP_PDU_HDR_BUF + 4096];
+		size_t m;
+
+		nvmf_put_le16(sqe + 2, 10);
+		m = tcp_build_capsule_cmd(both, &q.p, sqe, 0);
+		m += tcp_build_h2c_data(both + m, &q.p, 10, 0, 0, 4096, true);
+		memcpy(both + m, data, 4096);
+		assert_int_equal(th_send(&q, both, m + 4096), 0);
+	}
+	/* The R2T queued before the error may go out first. */
+	assert_int_equal(th_recv_pdu(&q), 0);
+	if (q.hdr.ch.pdu_type == NVMF_TCP_R2T)
+		assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_C2H_TERM_REQ);
+	assert_int_equal(nvmf_le16toh(q.hdr.term.fes), NVMF_TCP_FES_INVALID_PDU_HDR);
+	assert_int_equal(nvmf_le16toh(q.hdr.term.feil), 10);
+	assert_true(th_wait_closed(&q, TH_TIMEOUT_MS));
+	th_close(&q);
+	assert_int_equal(th_prop_get(&a, NVMF_PROP_CSTS, false, NULL, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
 	th_close(&a);
 }
 

@@ -145,6 +145,10 @@ static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
 				  r->x.xfer_len);
 		tcp_tx_push_hdr(tx, n);
 		r->send_r2t = false;
+		/* From now on its H2CData may come, not before: a host that
+		 * sends data under a TTAG it guessed, ahead of the R2T, is
+		 * told so (h2c_hdr). */
+		r->r2t_sent = true;
 	}
 	return !r->send_resp || emit_resp(tx, r);
 }
@@ -498,7 +502,6 @@ static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, const v
 	}
 	if (r->x.dir == XP_DIR_H2C && r->x.xfer_len && lay->datal == 0) {
 		/* Solicit the data (tx_emit builds the R2T). */
-		r->r2t_sent = true;
 		r->h2c_next = 0;
 		r->send_r2t = true;
 		tcp_tx_enqueue(&c->tx, &r->txi);
