@@ -290,6 +290,29 @@ void ctl_req_aux_put(struct ctl_req *req)
 	req->aux_pool = 0;
 }
 
+/*
+ * The buffer budget (opts.max_data_bytes) bounds the command buffers all
+ * hosts hold at once: commands waiting for their data, responses not yet
+ * taken by the socket. An I/O command beyond it is refused with the
+ * retryable Command Interrupted. Admin commands may use a sixteenth more,
+ * so that while I/O fills the budget hosts still identify, read logs and
+ * keep alive; a Connect (1 KiB, one per connection, so bounded by the
+ * connection limit) is never refused for it, so a new host can always
+ * associate.
+ */
+static bool budget_allows(const struct ctl_queue *q, const uint8_t *sqe, uint32_t len)
+{
+	const struct ctl_target *t = q->target;
+	uint64_t limit = t->opts.max_data_bytes;
+
+	if (sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS &&
+	    sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] == NVMF_FCTYPE_CONNECT)
+		return true;
+	if (q->x.qid == 0)
+		limit += limit / 16;
+	return t->data_bytes + len <= limit;
+}
+
 uint16_t ctl_req_prepare(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
@@ -341,10 +364,8 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	}
 	if (len == 0)
 		return 0;
-	if (q->target->data_bytes + len > q->target->opts.max_data_bytes) {
-		/* Hosts together hold too much buffer memory (commands waiting
-		 * for their data, responses not read): retryable, no DNR
-		 * (Base 2.0, Command Interrupted). */
+	if (!budget_allows(q, sqe, len)) {
+		/* Retryable, no DNR (Base 2.0, Command Interrupted). */
 		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
 			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
 			(unsigned long long)q->target->opts.max_data_bytes);

@@ -168,6 +168,11 @@ struct xp_listen_opts {
 	 * shows: messages past it are not even formatted. -1: none. */
 	int      log_level;
 	uint32_t connect_timeout_ms;	/* the IC exchange and Connect; 0 = 10000 */
+	/* A connected queue's host must send all the data an R2T asked for
+	 * within this (a host that never does would hold the buffer, and
+	 * the target's buffer budget, for as long as it keeps the
+	 * connection); 0 = 30000. */
+	uint32_t data_timeout_ms;
 	union {
 		struct xp_tcp_listen_opts tcp;
 	} tp;				/* the transport's own (by trtype) */

@@ -1,7 +1,7 @@
 /*
  * nvmf-target with non-default transport settings: a controller PDU data
  * alignment (CPDA) the host must honour, a small connection limit, short
- * ICReq/Connect deadlines.
+ * ICReq/Connect deadlines, a 64 KiB buffer budget and a 1 s R2T data deadline.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +27,7 @@ static void tune(struct tf *f, void *arg)
 	f->lopts.connect_timeout_ms = 1000;
 	f->t.opts.c2h_success = false;		/* --no-c2h-success */
 	f->t.opts.max_data_bytes = 64 * 1024;
+	f->lopts.data_timeout_ms = 1000;
 }
 
 static int setup(void **state)
@@ -155,6 +156,40 @@ static void test_buffer_budget(void **state)
 	free(w);
 }
 
+static void test_budget_hog(void **state)
+{
+	struct th a, q, b, bq;
+	struct th_cqe cqe;
+	uint8_t id[4096], r[512];
+
+	/* One host holds the whole 64 KiB budget: a write whose data it
+	 * never sends. */
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
+	send_write(&q, 1, 65536);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_R2T);
+	/* Another host still connects (a Connect is never refused for the
+	 * budget) and identifies (admin commands have a reserve beyond it);
+	 * its I/O is refused, retryably. */
+	assert_int_equal(th_admin_up(&b, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_identify(&b, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_io_up(&bq, F.port, &b, 1, 0), 0);
+	assert_int_equal(th_read(&bq, 1, 0, 1, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_INTERRUPTED);
+	assert_false(cqe.dnr);
+	/* The data does not come within data_timeout_ms (1 s here): the
+	 * hog's connection is closed, its buffer given back. */
+	assert_true(th_wait_closed(&q, TH_TIMEOUT_MS));
+	th_close(&q);
+	assert_int_equal(th_read(&bq, 1, 0, 1, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	th_close(&bq);
+	th_close(&b);
+	th_close(&a);
+}
+
 static void test_connection_limit(void **state)
 {
 	struct th h[MAX_CONNS + 1];
@@ -212,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_buffer_budget),
 		cmocka_unit_test(test_connection_limit),
 		cmocka_unit_test(test_setup_deadlines),
+		cmocka_unit_test(test_budget_hog),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -124,6 +124,52 @@ static bool emit_resp(struct tcp_tx *tx, struct tcp_creq *r)
 	return true;
 }
 
+/* ---- The data deadline ------------------------------------------------------- */
+
+/*
+ * A command whose data the target solicited holds its buffer, counted in
+ * the controller's buffer budget, until the data comes: a host that never
+ * sends it would hold both for as long as it kept the connection (Keep
+ * Alive, or none with KATO 0), and with enough such commands starve every
+ * other host. So all of an R2T's data must arrive within data_timeout_ms
+ * of the R2T, or the connection is closed. The connection's timer, idle
+ * between the set-up deadline and linger's, runs while R2Ts wait: armed
+ * for the oldest one, it looks over the slots when it fires.
+ */
+static void data_deadline_cb(uv_timer_t *t)
+{
+	struct tcp_cconn *c = t->data;
+	uint32_t limit = c->srv->base.opts.data_timeout_ms;
+	uint64_t now = uv_now(c->srv->base.loop), next = 0;
+
+	for (unsigned i = 0; i < c->slots_hw; i++) {
+		struct tcp_creq *r = c->slots[i];
+
+		if (!r || !r->r2t_sent || r->in_ctl || r->finished)
+			continue;
+		if (now - r->r2t_at >= limit) {
+			tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s: cid %u: only %u of the %u bytes "
+				    "its R2T asked for came within %u ms", c->peer, r->cid,
+				    r->h2c_next, r->x.xfer_len, limit);
+			tcp_ctrl_drop(&c->q, "the host did not send the data it was asked for");
+			return;
+		}
+		if (next == 0 || r->r2t_at + limit < next)
+			next = r->r2t_at + limit;
+	}
+	if (next != 0)
+		uv_timer_start(&c->timer, data_deadline_cb, next - now, 0);
+}
+
+static void data_deadline_arm(struct tcp_cconn *c)
+{
+	/* Before Connect the set-up deadline bounds everything; closing,
+	 * linger's. */
+	if (!c->connected || c->linger || c->closed || uv_is_active((uv_handle_t *)&c->timer))
+		return;
+	uv_timer_start(&c->timer, data_deadline_cb, c->srv->base.opts.data_timeout_ms, 0);
+}
+
 static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
 {
 	struct tcp_cconn *c = tx->arg;
@@ -149,6 +195,8 @@ static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
 		 * sends data under a TTAG it guessed, ahead of the R2T, is
 		 * told so (h2c_hdr). */
 		r->r2t_sent = true;
+		r->r2t_at = uv_now(c->srv->base.loop);
+		data_deadline_arm(c);
 	}
 	return !r->send_resp || emit_resp(tx, r);
 }

@@ -28,6 +28,7 @@ struct tcp_creq {
 	uint16_t ttag;			/* slot index, the R2T transfer tag */
 	uint16_t cid;
 	uint32_t h2c_next;		/* next DATAO expected */
+	uint64_t r2t_at;		/* loop time its R2T went out (data deadline) */
 	bool     r2t_sent;
 	bool     ddgst_bad;
 	bool     in_ctl;		/* the controller owns it until complete() */
@@ -46,7 +47,8 @@ struct tcp_cconn {
 	struct tcp_cconn *next;
 	struct tcp_srv *srv;
 	uv_tcp_t sock;
-	uv_timer_t timer;		/* ICReq deadline, then linger deadline */
+	uv_timer_t timer;		/* ICReq and Connect deadline, then the
+					 * R2T data deadline, then linger's */
 	uv_shutdown_t shut;
 	unsigned handles_open;
 	struct tcp_rx rx;

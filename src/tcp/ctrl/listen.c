@@ -89,6 +89,8 @@ static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
 		srv->base.opts.max_conns = 256;
 	if (!srv->base.opts.connect_timeout_ms)
 		srv->base.opts.connect_timeout_ms = 10000;
+	if (!srv->base.opts.data_timeout_ms)
+		srv->base.opts.data_timeout_ms = 30000;
 	if (!srv->base.opts.tp.tcp.stage_size)
 		srv->base.opts.tp.tcp.stage_size = 64 * 1024;
 	uv_check_init(loop, &srv->flush);
