@@ -87,6 +87,10 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	if (c->fc->o.scenario == FAKE_NS_GROWS)
 		blocks -= 20 - (c->aers < 20 ? c->aers : 20);
 
+	if (c->fc->o.scenario == FAKE_NS_HUGE) {
+		fake_trigger(c);
+		blocks = 1ull << 54;
+	}
 	memset(d, 0, 4096);
 	nvmf_put_le64(d + 0, blocks);
 	nvmf_put_le64(d + 8, blocks);
@@ -179,6 +183,10 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		if (fake_auth_connect(c, icd_len >= 1024 ? icd :
 				      icd_len == 0 && sgl_len >= 1024 ? c->xfer : NULL))
 			return fake_send_resp(c, cid, 0, FAKE_CNTLID | (1u << 17), 0);
+		if (fc->o.scenario == FAKE_CNTLID_RESERVED && c->qid == 0) {
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0, 0xFFFF, 0);
+		}
 		return fake_send_resp(c, cid, 0, FAKE_CNTLID, 0);
 	case 0x05: /* Authentication Send */
 	case 0x06: /* Authentication Receive */
@@ -186,8 +194,9 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 	case 0x04: /* Property Get */
 		pthread_mutex_lock(&fc->lock);
 		switch (ofst) {
-		case 0x00: /* CAP: MQES 127, CQR, TO 10 s, CSS NVM */
-			v = 127 | (1ull << 16) | (20ull << 24) | (1ull << 37);
+		case 0x00: /* CAP: MQES 127, CQR, TO 10 s (csts-never-ready: 3 s), CSS NVM */
+			v = 127 | (1ull << 16) | (1ull << 37) |
+			    ((fc->o.scenario == FAKE_CSTS_NEVER_READY ? 6ull : 20ull) << 24);
 			break;
 		case 0x08:
 			v = 0x00010400;
@@ -196,7 +205,7 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 			v = fc->cc;
 			break;
 		case 0x1c: /* CSTS: RDY follows CC.EN, SHST complete after CC.SHN */
-			v = fc->cc & 1;
+			v = fc->o.scenario == FAKE_CSTS_NEVER_READY ? 0 : fc->cc & 1;
 			if ((fc->cc >> 14) & 3)
 				v |= 2u << 2;
 			if (fc->o.scenario == FAKE_CSTS_CFS)

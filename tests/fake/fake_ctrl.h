@@ -137,6 +137,13 @@ enum fake_scenario {
 	/* As ns-identity-changes, and from the second association on every
 	 * Identify Controller is answered 500 ms late */
 	FAKE_NS_IDENTITY_CHANGES_SLOW,
+	/* Identify Namespace reports 2^54 blocks of 512 bytes: 2^63 bytes,
+	 * beyond a file's size (off_t) */
+	FAKE_NS_HUGE,
+	/* The admin Connect answers CNTLID FFFFh, a reserved value */
+	FAKE_CNTLID_RESERVED,
+	/* CAP.TO 3 s, and CSTS.RDY never follows CC.EN */
+	FAKE_CSTS_NEVER_READY,
 	/*
 	 * DH-HMAC-CHAP (fake_auth.c; with dhchap_secret set, OpenSSL builds
 	 * only): the controller side misbehaves on every queue whose QID is at

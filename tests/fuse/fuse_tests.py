@@ -964,7 +964,7 @@ def t_fault(env):
     holds 0xFF (as one copied from a hostile discovery record could; control
     characters are refused by the URI parser): the state record stays ASCII
     JSON, the NQN escaped. Not reconnecting (--ctrl-loss-tmo 0): the fake
-    breaks every connection the same way."""
+    breaks every connection the same way. Then a namespace too large for a file."""
     f = env.fake("c2h-out-of-order")
     m = env.mount(f.uri(nqn=NQN + "%FF"), foreground=True, args=["--ctrl-loss-tmo", "0"])
     end = time.monotonic() + 30
@@ -998,6 +998,14 @@ def t_fault(env):
         check(re.search(w, err, re.M), "no line matching %r in nvmf-fuse's stderr:\n%s"
               % (w, err))
     check("libnvmf:" not in err, "the library printed by itself:\n" + err)
+    # A namespace of 2^63 bytes is beyond a file's size (off_t): not served, with a line
+    # saying why, rather than a file every stat of which fails with EIO.
+    f = env.fake("ns-huge")
+    m = env.mount(f.uri(), mnt="mnt-huge", foreground=True, args=["--ctrl-loss-tmo", "0"])
+    wait_lines(m, [r"^nvmf-fuse: namespace 1 not served: its size, 9223372036854775808 "
+                   r"bytes, is beyond a file's \(2\^63 - 1\)$"])
+    check(os.listdir(m.mnt) == [], "mount lists %s" % os.listdir(m.mnt))
+    m.stop(how=signal.SIGTERM)
 
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,

@@ -520,6 +520,41 @@ static void test_csts_cfs(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+static void test_csts_never_ready(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CSTS_NEVER_READY, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	/* CAP.TO allows 3 s; connect_timeout (1 s) bounds the wait too. */
+	o.connect_timeout = 1;
+	assert_int_equal(nvmf_connect(&o, &c), -ETIMEDOUT);
+	assert_null(c);
+	assert_non_null(strstr(nvmf_get_error(), "CSTS.RDY 0) 1000 ms after CC.EN = 1 "
+				 "(connect_timeout; its CAP.TO allows 3000 ms)"));
+	fake_ctrl_stop(fc, NULL);
+	/* With more time to spare, CAP.TO is the bound. */
+	fc = start_fake(FAKE_CSTS_NEVER_READY, &o, 1);
+	o.connect_timeout = 10;
+	assert_int_equal(nvmf_connect(&o, &c), -ETIMEDOUT);
+	assert_non_null(strstr(nvmf_get_error(), "3000 ms after CC.EN = 1 (CAP.TO)"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+static void test_cntlid_reserved(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_CNTLID_RESERVED, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_null(c);
+	assert_non_null(strstr(nvmf_get_error(), "CNTLID FFFFh, a reserved value"));
+	fake_ctrl_stop(fc, NULL);
+}
+
 static void test_identify_bad_ioccsz(void **state)
 {
 	struct nvmf_opts o;
@@ -1463,6 +1498,8 @@ int main(void)
 		cmocka_unit_test(test_disconnect_in_callback),
 		cmocka_unit_test(test_io_avoids_failing_queue),
 		cmocka_unit_test(test_csts_cfs),
+		cmocka_unit_test(test_csts_never_ready),
+		cmocka_unit_test(test_cntlid_reserved),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_ns_list_dup),

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +36,30 @@ struct ns_change {
 	char     reason[96];	/* CH_REMOVED while still active: why not served */
 };
 
+/* Why a listed namespace cannot be a file here, or NULL if it can. */
+static const char *unservable(const struct nvmf_ns_info *ni, char *buf, size_t len)
+{
+	if (!ni->supported)
+		return ni->reason[0] ? ni->reason : "not supported";
+	if (ni->lba_size == 0)
+		return "no block size";
+	/* A file's size and offsets are off_t: 2^63 bytes or more would
+	 * show as a negative size, which the kernel refuses (EIO on stat). */
+	if (ni->size > (uint64_t)INT64_MAX) {
+		snprintf(buf, len, "its size, %llu bytes, is beyond a file's (2^63 - 1)",
+			 (unsigned long long)ni->size);
+		return buf;
+	}
+	return NULL;
+}
+
 static bool wanted(const struct nf_ctx *x, const struct nvmf_ns_info *ni)
 {
+	char buf[96];
+
 	if (x->cfg->nv.nsid && ni->nsid != x->cfg->nv.nsid)
 		return false;
-	return ni->supported && ni->lba_size > 0;
+	return unservable(ni, buf, sizeof(buf)) == NULL;
 }
 
 static void fill(struct nf_ctx *x, struct nf_ns *ns, const struct nvmf_ns_info *ni)
@@ -98,6 +118,7 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 		struct nf_ns *ns = x->ns[i];
 		const struct nvmf_ns_info *still = NULL;	/* listed, maybe unsupported */
 		bool found = false;
+		char buf[96];
 
 		for (int j = 0; j < n && !found; j++) {
 			found = list[j].nsid == ns->nsid && wanted(x, &list[j]);
@@ -108,9 +129,9 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 			ns->present = false;
 			if (nch < max) {
 				ch[nch] = (struct ns_change){ ns->nsid, CH_REMOVED, "" };
-				if (still && !still->supported)
+				if (still && unservable(still, buf, sizeof(buf)))
 					snprintf(ch[nch].reason, sizeof(ch[nch].reason), "%s",
-						 still->reason[0] ? still->reason : "not supported");
+						 unservable(still, buf, sizeof(buf)));
 				nch++;
 			}
 		}
@@ -151,10 +172,14 @@ int nf_ns_load(struct nf_ctx *x)
 	n = nvmf_get_namespaces(x->ctrl, &list);
 	if (n < 0)
 		return n;
-	for (int i = 0; i < n; i++)
-		if (!list[i].supported && (!x->cfg->nv.nsid || list[i].nsid == x->cfg->nv.nsid))
+	for (int i = 0; i < n; i++) {
+		char buf[96];
+		const char *why = unservable(&list[i], buf, sizeof(buf));
+
+		if (why && (!x->cfg->nv.nsid || list[i].nsid == x->cfg->nv.nsid))
 			fprintf(stderr, "nvmf-fuse: namespace %u not served: %s\n", list[i].nsid,
-				list[i].reason);
+				why);
+	}
 	apply(x, list, n, ch, 0);
 	nvmf_free(list);
 	return 0;
