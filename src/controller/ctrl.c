@@ -477,6 +477,16 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 		      nvmf_cqe_status_make(status, (status & CTL_DNR) != 0));
 	if ((status & 0x7FF) && q->ctrl && status != NVMF_SC_ABORT_SQ_DELETED)
 		ctl_errlog_add(q->ctrl, req, status);
+	if ((status & 0x7FF) && status != NVMF_SC_ABORT_SQ_DELETED)
+		/* What a host did wrong, for whoever debugs it (-vv): a host
+		 * sees only the status. Not the AERs a closing queue ends. */
+		ctl_log(q->target, NVMF_LOG_DEBUG, "%s: queue %u cid %u opcode %02xh%s: status "
+			"SCT %xh SC %02xh%s", q->x.peer, q->x.qid,
+			nvmf_get_le16(req->x.sqe + offsetof(struct nvmf_sqe, cid)),
+			req->x.sqe[offsetof(struct nvmf_sqe, opcode)],
+			req->x.sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS ?
+			" (Fabrics)" : "", (status >> 8) & 7, status & 0xFF,
+			status & CTL_DNR ? ", DNR" : "");
 	/* Data still in the namespace (xp_creq.bounce) keeps it until release. */
 	if (req->ns && !req->x.bounce) {
 		ctl_ns_put(req->ns);
