@@ -423,8 +423,16 @@ static void id_ctrl_done(struct host_bringup *b)
 			 "'%.220s', is now '%.220s'", c->info.subnqn, info.subnqn);
 		return;
 	}
+	if (info.cntlid != c->info.cntlid) {
+		/* Identify Controller describes the controller the admin
+		 * Connect was answered by (Fabrics 1.1, 3.3; Linux refuses a
+		 * mismatch too): another one's facts would be wrong for this
+		 * association, and so would the I/O queues' Connect. */
+		bu_failf(b, -EPROTO, "Identify Controller says CNTLID %04Xh, the admin queue's "
+			 "Connect response %04Xh", info.cntlid, c->info.cntlid);
+		return;
+	}
 	pthread_mutex_lock(&c->st_mu);
-	info.cntlid = c->info.cntlid;
 	c->info = info;
 	c->mdts = ic->mdts;
 	c->oaes = nvmf_le32toh(ic->oaes);

@@ -48,7 +48,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 24, "nvmf fake controller", 40);
 	put_str(d + 64, "1.0", 8);
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
-	nvmf_put_le16(d + 78, FAKE_CNTLID);
+	nvmf_put_le16(d + 78, c->fc->o.scenario == FAKE_IDENTIFY_CNTLID ? FAKE_CNTLID + 1
+									: FAKE_CNTLID);
 	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC ||
 	    c->fc->o.scenario == FAKE_NS_LBA_CHANGES || c->fc->o.scenario == FAKE_NS_NOTICE_FLOOD ||
 	    c->fc->o.scenario == FAKE_NS_FORMAT_USABLE || c->fc->o.scenario == FAKE_NS_GROWS)

@@ -76,6 +76,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_NS_HUGE] = "ns-huge",
 	[FAKE_CNTLID_RESERVED] = "cntlid-reserved",
 	[FAKE_CSTS_NEVER_READY] = "csts-never-ready",
+	[FAKE_IDENTIFY_CNTLID] = "identify-cntlid",
 	[FAKE_IDENTIFY_SLOW] = "identify-slow",
 	[FAKE_NS_NOTICE_TWICE] = "ns-notice-twice",
 	[FAKE_NS_LBA_CHANGES] = "ns-lba-changes",

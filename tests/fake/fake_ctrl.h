@@ -144,6 +144,8 @@ enum fake_scenario {
 	FAKE_CNTLID_RESERVED,
 	/* CAP.TO 3 s, and CSTS.RDY never follows CC.EN */
 	FAKE_CSTS_NEVER_READY,
+	/* Identify Controller says CNTLID 2, the Connect response 1 */
+	FAKE_IDENTIFY_CNTLID,
 	/*
 	 * DH-HMAC-CHAP (fake_auth.c; with dhchap_secret set, OpenSSL builds
 	 * only): the controller side misbehaves on every queue whose QID is at

@@ -555,6 +555,20 @@ static void test_cntlid_reserved(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+static void test_identify_cntlid(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IDENTIFY_CNTLID, &o, 1);
+	struct nvmf_ctrl *c = (void *)1;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_null(c);
+	assert_non_null(strstr(nvmf_get_error(), "Identify Controller says CNTLID 0002h, the "
+				 "admin queue's Connect response 0001h"));
+	fake_ctrl_stop(fc, NULL);
+}
+
 static void test_identify_bad_ioccsz(void **state)
 {
 	struct nvmf_opts o;
@@ -1500,6 +1514,7 @@ int main(void)
 		cmocka_unit_test(test_csts_cfs),
 		cmocka_unit_test(test_csts_never_ready),
 		cmocka_unit_test(test_cntlid_reserved),
+		cmocka_unit_test(test_identify_cntlid),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_ns_list_dup),
