@@ -296,17 +296,24 @@ void ctl_req_aux_put(struct ctl_req *req)
  * taken by the socket. An I/O command beyond it is refused with the
  * retryable Command Interrupted. Admin commands may use a sixteenth more,
  * so that while I/O fills the budget hosts still identify, read logs and
- * keep alive; a Connect (1 KiB, one per connection, so bounded by the
- * connection limit) is never refused for it, so a new host can always
- * associate.
+ * keep alive; a queue's Connect (its 1 KiB, once per connection, so
+ * bounded by the connection limit) is never refused for it, so a new host
+ * can always associate.
  */
+static bool is_connect(const uint8_t *sqe)
+{
+	return sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS &&
+	       sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] == NVMF_FCTYPE_CONNECT;
+}
+
 static bool budget_allows(const struct ctl_queue *q, const uint8_t *sqe, uint32_t len)
 {
 	const struct ctl_target *t = q->target;
 	uint64_t limit = t->opts.max_data_bytes;
 
-	if (sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS &&
-	    sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] == NVMF_FCTYPE_CONNECT)
+	/* The queue's first command, the only Connect it may send
+	 * (ctl_req_prepare), of exactly its 1024 bytes (fabrics.c). */
+	if (q->ctrl == NULL && is_connect(sqe) && len == NVMF_CONNECT_DATA_LEN)
 		return true;
 	if (q->x.qid == 0)
 		limit += limit / 16;
@@ -332,6 +339,20 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	if (q->ctrl && !q->x.sqfc_disabled)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % ((uint32_t)q->x.sqsize + 1));
 
+	if (is_connect(sqe) != (q->ctrl == NULL)) {
+		/* Connect first, and once (Fabrics 1.1, 3.3): anything else
+		 * is refused here, before a buffer is given or its data
+		 * solicited, so a host cannot hold buffers on a queue that
+		 * never connects (ctl_req_execute would refuse it too, only
+		 * later). */
+		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
+		return NVMF_SC_CMD_SEQ_ERROR;
+	}
+	if (!ctl_queue_auth_ok(q) && sqe[offsetof(struct nvmf_sqe, opcode)] != NVMF_ADM_FABRICS) {
+		/* The same for a queue that has not authenticated yet. */
+		ctl_req_complete(req, NVMF_SC_AUTH_REQUIRED | CTL_DNR, 0, 0);
+		return NVMF_SC_AUTH_REQUIRED;
+	}
 	if (nvmf_opcode_xfer(code) == NVMF_XFER_BIDIR) {
 		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		return NVMF_SC_INVALID_OPCODE;

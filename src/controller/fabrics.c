@@ -110,7 +110,7 @@ static void exec_connect(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_CMD_SEQ_ERROR | CTL_DNR, 0, 0);
 		return;
 	}
-	if (req->x.dir != XP_DIR_H2C || req->x.xfer_len < NVMF_CONNECT_DATA_LEN || !d) {
+	if (req->x.dir != XP_DIR_H2C || req->x.xfer_len != NVMF_CONNECT_DATA_LEN || !d) {
 		ctl_log(t, NVMF_LOG_WARN, "%s: Connect without its 1024-byte data (SGL length %u)",
 			q->x.peer, req->x.xfer_len);
 		ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);

@@ -27,7 +27,7 @@ static void tune(struct tf *f, void *arg)
 	f->lopts.connect_timeout_ms = 1000;
 	f->t.opts.c2h_success = false;		/* --no-c2h-success */
 	f->t.opts.max_data_bytes = 64 * 1024;
-	f->lopts.data_timeout_ms = 1000;
+	f->lopts.data_timeout_ms = 3000;
 }
 
 static int setup(void **state)
@@ -179,7 +179,7 @@ static void test_budget_hog(void **state)
 	assert_int_equal(th_read(&bq, 1, 0, 1, r, 512, &cqe), 0);
 	assert_int_equal(cqe.status, NVMF_SC_CMD_INTERRUPTED);
 	assert_false(cqe.dnr);
-	/* The data does not come within data_timeout_ms (1 s here): the
+	/* The data does not come within data_timeout_ms (3 s here): the
 	 * hog's connection is closed, its buffer given back. */
 	assert_true(th_wait_closed(&q, TH_TIMEOUT_MS));
 	th_close(&q);
@@ -187,6 +187,62 @@ static void test_budget_hog(void **state)
 	assert_int_equal(cqe.status, 0);
 	th_close(&bq);
 	th_close(&b);
+	th_close(&a);
+}
+
+/* A capsule of opcode opc (7Fh: fctype fct) asking for len bytes by R2T. */
+static void send_sgl_cmd(struct th *q, uint8_t opc, uint8_t fct, uint16_t cid, uint32_t len)
+{
+	uint8_t sqe[64], b[TCP_PDU_HDR_BUF];
+	size_t n;
+
+	th_sqe(sqe, opc, opc == NVMF_ADM_FABRICS ? 0 : 1);
+	if (opc == NVMF_ADM_FABRICS)
+		sqe[4] = fct;
+	else
+		nvmf_put_le32(sqe + 48, len / 512 - 1);
+	sqe[1] = 0x40;
+	nvmf_put_le16(sqe + 2, cid);
+	nvmf_put_le32(sqe + 32, len);
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
+	n = tcp_build_capsule_cmd(b, &q->p, sqe, 0);
+	assert_int_equal(th_send(q, b, n), 0);
+}
+
+static void expect_seq_error(struct th *q, uint16_t cid)
+{
+	/* The answer, at once: no R2T, no buffer held. */
+	assert_int_equal(th_recv_pdu(q), 0);
+	assert_int_equal(q->hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(q->hdr.rsp.cqe + 12), cid);
+	assert_int_equal((nvmf_get_le16(q->hdr.rsp.cqe + 14) >> 1) & 0x7FF, NVMF_SC_CMD_SEQ_ERROR);
+	assert_int_not_equal(nvmf_get_le16(q->hdr.rsp.cqe + 14) & 0x8000, 0);	/* DNR */
+}
+
+static void test_budget_before_connect(void **state)
+{
+	struct th a, q, h;
+	struct th_cqe cqe;
+	uint8_t r[512];
+
+	/* A Connect on a queue already connected, or a write before its
+	 * queue's Connect, would each hold 64 KiB, the whole budget: both
+	 * are refused before their data is asked for. */
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
+	send_sgl_cmd(&q, NVMF_ADM_FABRICS, NVMF_FCTYPE_CONNECT, 1, 65536);
+	expect_seq_error(&q, 1);
+	send_sgl_cmd(&a, NVMF_ADM_FABRICS, NVMF_FCTYPE_CONNECT, 2, 65536);
+	expect_seq_error(&a, 2);
+	assert_int_equal(th_open(&h, F.port), 0);
+	assert_int_equal(th_icreq(&h, 0, false, false), 0);
+	send_sgl_cmd(&h, NVMF_NVM_WRITE, 0, 3, 65536);
+	expect_seq_error(&h, 3);
+	/* None of them holds a byte of it. */
+	assert_int_equal(th_read(&q, 1, 0, 1, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	th_close(&h);
+	th_close(&q);
 	th_close(&a);
 }
 
@@ -248,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_connection_limit),
 		cmocka_unit_test(test_setup_deadlines),
 		cmocka_unit_test(test_budget_hog),
+		cmocka_unit_test(test_budget_before_connect),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
