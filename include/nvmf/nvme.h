@@ -1231,6 +1231,18 @@ enum nvmf_feature_id {
 	NVMF_FID_WRITE_PROTECT    = 0x84,
 };
 
+/* Host Behavior Support (FID 16h) data (Base 2.0, 5.27.1.18). */
+struct nvmf_feat_host_behavior {
+	uint8_t  acre;			/* bit 0: Advanced Command Retry Enable */
+	uint8_t  etdas;
+	uint8_t  lbafee;
+	uint8_t  rsvd3[509];
+};
+#define NVMF_HOST_BEHAVIOR_ACRE 0x01u
+#define NVMF_HOST_BEHAVIOR_LEN  512u
+NVMF_STATIC_ASSERT(sizeof(struct nvmf_feat_host_behavior) == NVMF_HOST_BEHAVIOR_LEN,
+		   "Host Behavior Support is 512 bytes");
+
 #define NVMF_FEAT_SV               (1u << 31)
 enum nvmf_feature_sel {
 	NVMF_FEAT_SEL_CURRENT   = 0,

@@ -494,9 +494,8 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *  replayed as the same write, so the data after recovery is what the
  *  caller wrote. Held I/O fails with -ECONNRESET when the controller is
  *  given up or when fast_io_fail_tmo expires. Only connection failures are
- *  ridden out: a command the controller completes with an error status
- *  fails with -EIO as always (DNR in its status says whether trying again
- *  can help). Admin and passthrough commands are never replayed (the
+ *  ridden out here; a command the controller completes with an error status
+ *  is RETRIES' business. Admin and passthrough commands are never replayed (the
  *  library cannot know what they do twice): those in flight fail with
  *  their connection's error, and new ones fail at once with -ECONNRESET
  *  until LIVE again (nvmf_rescan() included).
@@ -511,6 +510,20 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *  handle (connect again to use what is there now): its held I/O fails
  *  with -ENODEV, new I/O with -EOPNOTSUPP, and NS_CHANGED names it. A
  *  different subsystem gives the controller up.
+ *
+ * RETRIES
+ *  Since 0.6: a read, write, flush, write zeroes or deallocate that the
+ *  controller completes with an error status without DNR (Do Not Retry:
+ *  Command Interrupted from a controller short of buffers, a transient
+ *  transport error, a data digest error) is submitted again, up to 5
+ *  times, as Linux's block layer does; then it fails with -EIO and that
+ *  status, the text saying how many times it came ("..., 6 times in a
+ *  row"). A controller that advertises Command Retry Delay times (CRDT1-3
+ *  in Identify Controller) is asked to use them (Host Behavior Support,
+ *  ACRE), and each retry then waits the time its status's CRD field picks,
+ *  at most the command's io_timeout. A status with DNR fails at once.
+ *  Admin and passthrough commands are never retried, the caller knows
+ *  best. LIBNVMF_DEBUG logs each retry.
  */
 enum nvmf_ctrl_state {
 	NVMF_CTRL_LIVE       = 1,	/* connected, commands flow */

@@ -11,6 +11,7 @@
  *   CSTS           Property Get until CSTS.RDY (CFS fails it), CAP.TO bound;
  *                  Keep Alive starts here (KATO runs from Connect)
  *   ID_CTRL        Identify Controller (after an outage: the same SUBNQN)
+ *   ACRE           Set Features Host Behavior Support, ACRE, if CRDTn are set
  *   NUM_QUEUES     Set Features Number of Queues
  *   IO_OPEN/IO_CONNECT  per I/O queue, Connect naming the admin's CNTLID
  *   SCAN           namespace scan (after an outage: the same namespaces)
@@ -34,7 +35,7 @@
 
 enum bu_step {
 	BU_ADMIN_OPEN, BU_ADMIN_CONNECT, BU_CAP, BU_VS, BU_CC, BU_CC_EN, BU_CSTS, BU_ID_CTRL,
-	BU_NUM_QUEUES, BU_IO_OPEN, BU_IO_CONNECT, BU_SCAN, BU_AEC, BU_DONE,
+	BU_ACRE, BU_NUM_QUEUES, BU_IO_OPEN, BU_IO_CONNECT, BU_SCAN, BU_AEC, BU_DONE,
 };
 
 struct host_bringup {
@@ -438,6 +439,10 @@ static void id_ctrl_done(struct host_bringup *b)
 	c->oaes = nvmf_le32toh(ic->oaes);
 	c->ctratt = nvmf_le32toh(ic->ctratt);
 	c->rtd3e = nvmf_le32toh(ic->rtd3e);
+	c->crdt[0] = nvmf_le16toh(ic->crdt1);
+	c->crdt[1] = nvmf_le16toh(ic->crdt2);
+	c->crdt[2] = nvmf_le16toh(ic->crdt3);
+	c->acre = false;
 	c->info.max_xfer = host_mdts_bytes(c->mdts, c->cap);
 	pthread_mutex_unlock(&c->st_mu);
 	/* Read by submitters on any thread (cmds.c). */
@@ -446,7 +451,7 @@ static void id_ctrl_done(struct host_bringup *b)
 		bu_next(b, BU_DONE);
 		return;
 	}
-	bu_next(b, BU_NUM_QUEUES);
+	bu_next(b, c->crdt[0] | c->crdt[1] | c->crdt[2] ? BU_ACRE : BU_NUM_QUEUES);
 }
 
 static void csts_done(struct host_bringup *b, uint32_t csts);
@@ -470,6 +475,12 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		}
 		if (cpl->result == -EIO)
 			c->last_status = cpl->status;
+		if (b->step == BU_ACRE && cpl->result == -EIO) {
+			/* Refused: retries go without the delays (dispatch.c). */
+			host_log(NVMF_LOG_WARN, "cannot enable the command retry delays: %s", text);
+			bu_next(b, BU_NUM_QUEUES);
+			return;
+		}
 		if (b->step == BU_AEC && cpl->result == -EIO) {
 			/* Refused by the controller: not fatal, without
 			 * notices the host still serves. (Its connection
@@ -526,6 +537,10 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		return;
 	case BU_ID_CTRL:
 		id_ctrl_done(b);
+		return;
+	case BU_ACRE:
+		c->acre = true;
+		bu_next(b, BU_NUM_QUEUES);
 		return;
 	case BU_NUM_QUEUES:
 		n = nvmf_num_queues_nsqa(cpl->dw0);
@@ -727,6 +742,23 @@ static void bu_step(struct host_bringup *b)
 		req->xc.buf = b->id;
 		req->xc.len = HOST_IDENTIFY_LEN;
 		req->xc.dir = XP_DIR_C2H;
+		bu_submit(b, &c->admin, req);
+		return;
+	case BU_ACRE:
+		/* The controller advertises Command Retry Delay times: ask it
+		 * to use them (Base 2.0, 5.27.1.18, Host Behavior Support; the
+		 * other fields stay 0, as Linux leaves them). The Identify
+		 * buffer is free again. */
+		req = bu_req(b, true, "Set Features (Host Behavior Support)");
+		if (!req)
+			return;
+		memset(b->id, 0, NVMF_HOST_BEHAVIOR_LEN);
+		((struct nvmf_feat_host_behavior *)b->id)->acre = NVMF_HOST_BEHAVIOR_ACRE;
+		host_sqe_init(&req->xc.sqe, NVMF_ADM_SET_FEATURES, 0);
+		req->xc.sqe.cdw10 = nvmf_htole32(NVMF_FID_HOST_BEHAVIOR);
+		req->xc.buf = b->id;
+		req->xc.len = NVMF_HOST_BEHAVIOR_LEN;
+		req->xc.dir = XP_DIR_H2C;
 		bu_submit(b, &c->admin, req);
 		return;
 	case BU_NUM_QUEUES:

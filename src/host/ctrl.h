@@ -88,6 +88,8 @@ struct host_req {
 	bool      connect;		/* Fabrics Connect: goes to a queue not yet ready */
 	bool      dispatched;		/* reached a queue pair at least once */
 	uint8_t   replays;		/* times resubmitted after an outage */
+	uint8_t   retries;		/* times resubmitted for a status without DNR */
+	uint64_t  retry_at;		/* on the retry list: loop time it goes again */
 	uint64_t  nsgen;		/* I/O: the table its namespace was checked in (gen) */
 	uint8_t   inline_data[16];	/* small payloads (a DSM range) */
 };
@@ -192,6 +194,11 @@ struct nvmf_ctrl {
 	uv_timer_t held_timer;
 	bool       held_init;
 	uint64_t   held_due;		/* when held_timer fires; 0 = not armed */
+	/* I/O to resubmit after a status without DNR (dispatch.c), in the
+	 * order it failed; held_timer runs them when their delay is over. */
+	struct host_req *retryq, **retryq_tail;
+	uint16_t   crdt[3];		/* Identify CRDT1-3, 100 ms units */
+	bool       acre;		/* Host Behavior Support ACRE set: CRD means CRDTn */
 
 	/* Rewritten by every bring-up (a reconnect too) under st_mu: other
 	 * threads read it under st_mu, or read max_xfer below. */

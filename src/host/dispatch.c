@@ -122,6 +122,9 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 		snprintf(msg, len, "%s failed: %s; %.*s", req->what,
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)),
 			 (int)(len > 192 ? len - 192 : 0), xm);
+	else if (status > 0 && req->retries > 0)
+		snprintf(msg, len, "%s failed: %s, %u times in a row", req->what,
+			 nvmf_status_format((uint16_t)status, st, sizeof(st)), req->retries + 1u);
 	else if (status > 0)
 		snprintf(msg, len, "%s failed: %s", req->what,
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
@@ -141,6 +144,85 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 			 xm[0] ? xm : strerror(-status));
 }
 
+/* ---- Retries: a status without DNR ---------------------------------------------------- */
+
+/* At most this many resubmissions for a status without DNR (as Linux's
+ * nvme_max_retries). */
+#define HOST_MAX_RETRIES 5
+
+static void held_arm(struct nvmf_ctrl *c, uint64_t deadline);
+
+/*
+ * A status without DNR says the command may succeed if submitted again
+ * (Base 2.0, 4.6.1, Figure 93): a controller short of buffers (Command
+ * Interrupted), a transient transport error, a data digest error. I/O
+ * commands (the replayable ones; passthrough is the caller's to retry) go
+ * again, up to HOST_MAX_RETRIES times, as Linux's block layer does. The
+ * Command Retry Delay field picks the wait, CRDT1-3 of Identify Controller
+ * in 100 ms units (Base 2.0, 5.15.2.1; the host asked for it with ACRE,
+ * bringup.c); CRD 0, none. A delay is bounded by the command's timeout.
+ */
+static bool retry(struct host_req *req, uint16_t status)
+{
+	struct nvmf_ctrl *c = req->c;
+	unsigned crd = NVMF_SF_CRD(status);
+	uint64_t delay = crd ? c->crdt[crd - 1] * 100ull : 0;
+	char st[128];
+
+	if (!req->replayable || NVMF_SF_DNR(status) || req->retries >= HOST_MAX_RETRIES ||
+	    c->stopping || c->state != NVMF_CTRL_LIVE)
+		return false;
+	if (req->xc.timeout_ms && delay > req->xc.timeout_ms)
+		delay = req->xc.timeout_ms;
+	req->retries++;
+	host_dbg("%s: %s: retry %u of %d in %llu ms", req->what,
+		 nvmf_status_format(status, st, sizeof(st)), req->retries, HOST_MAX_RETRIES,
+		 (unsigned long long)delay);
+	req->retry_at = uv_now(c->loop) + delay;
+	req->next = NULL;
+	if (c->retryq)
+		*c->retryq_tail = req;
+	else
+		c->retryq = req;
+	c->retryq_tail = &req->next;
+	held_arm(c, req->retry_at);
+	return true;
+}
+
+/* Resubmit the retries whose delay is over, in the order they failed;
+ * returns the earliest retry_at of those left (0: none). */
+static uint64_t retry_due(struct nvmf_ctrl *c, uint64_t now)
+{
+	struct host_req *due = NULL, **tail = &due, **pp = &c->retryq;
+	uint64_t next = 0;
+
+	while (*pp) {
+		struct host_req *req = *pp;
+
+		if (req->retry_at > now) {
+			if (next == 0 || req->retry_at < next)
+				next = req->retry_at;
+			pp = &req->next;
+			continue;
+		}
+		*pp = req->next;
+		req->next = NULL;
+		*tail = req;
+		tail = &req->next;
+	}
+	c->retryq_tail = pp;
+	while (due) {
+		struct host_req *req = due;
+		int r;
+
+		due = req->next;
+		r = host_dispatch(req);
+		if (r < 0)
+			host_req_refuse(req, r);
+	}
+	return next;
+}
+
 static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int status, void *arg)
 {
 	struct host_req *req = arg;
@@ -156,6 +238,8 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	}
 	cpl.dw0 = xc->dw0;
 	cpl.dw1 = xc->dw1;
+	if (status > 0 && retry(req, (uint16_t)status))
+		return;
 	/* A queue pair that is failing completes its commands before its
 	 * on_lost tells us (which then fails the controller, state.c): they
 	 * are held already, as if the controller had failed. */
@@ -227,11 +311,17 @@ void host_hold_waiting(struct nvmf_ctrl *c, int err, const char *why)
 
 void host_held_fail(struct nvmf_ctrl *c, int err, const char *why)
 {
-	struct host_req *list = c->held;
+	struct host_req *list = c->held, **tail = &list;
 
 	c->held = NULL;
 	c->held_last = NULL;
 	atomic_store(&c->nr_held, 0);
+	/* And what waits for its retry's delay: it would find nothing to
+	 * go to. */
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = c->retryq;
+	c->retryq = NULL;
 	while (list) {
 		struct host_req *req = list;
 		char msg[HOST_MSG_MAX];
@@ -472,7 +562,9 @@ static void held_timer_cb(uv_timer_t *t)
 		host_log(NVMF_LOG_DEBUG, "%s", msg);
 		host_req_fail(req, -ETIMEDOUT, msg);
 	}
-	/* Callbacks may have held more: rearm for the earliest left. */
+	/* Retries whose delay is over; callbacks may have held more, and
+	 * resubmissions may have waited: rearm for the earliest left. */
+	next = retry_due(c, now);
 	for (int k = 0; k < 2; k++)
 		for (struct host_req *req = c->waitq[k]; req; req = req->next)
 			if (req->held_deadline != 0 && (next == 0 || req->held_deadline < next))

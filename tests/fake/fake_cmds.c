@@ -48,6 +48,10 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 24, "nvmf fake controller", 40);
 	put_str(d + 64, "1.0", 8);
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
+	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED)
+		nvmf_put_le16(d + 128, 1);	/* CRDT1: 100 ms */
+	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED_SLOW)
+		nvmf_put_le16(d + 128, 600);	/* CRDT1: 60 s */
 	nvmf_put_le16(d + 78, c->fc->o.scenario == FAKE_IDENTIFY_CNTLID ? FAKE_CNTLID + 1
 									: FAKE_CNTLID);
 	if (c->fc->o.scenario == FAKE_NS_NOTICE_TWICE || c->fc->o.scenario == FAKE_IO_LOST_AT_AEC ||
@@ -267,7 +271,8 @@ static int changed_log_twice(struct fake_conn *c, uint16_t cid, uint32_t len)
 	return fake_send_resp(c, cid, 0, 0, 0);
 }
 
-static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint32_t sgl_len)
+static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const uint8_t *icd,
+		     uint32_t icd_len, uint32_t sgl_len)
 {
 	uint32_t cdw10 = nvmf_get_le32(sqe + 40), cdw11 = nvmf_get_le32(sqe + 44);
 	enum fake_scenario s = c->fc->o.scenario;
@@ -315,6 +320,15 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, uint
 					shutdown(fc->conns[i]->fd, SHUT_RDWR);
 			pthread_mutex_unlock(&fc->lock);
 			return 0;	/* never answered */
+		}
+		if ((cdw10 & 0xff) == 0x16) {
+			/* Host Behavior Support: 512 bytes, ACRE in byte 0. */
+			if (sgl_len != 512 || (icd_len != 0 && icd_len != 512))
+				return fake_send_resp(c, cid, 0x4000 | 0x02, 0, 0);
+			if (icd_len == 0 && fake_get_h2c(c, cid, c->xfer, 512) != 0)
+				return -1;
+			STAT(c, c->fc->st.acre = ((icd_len ? icd : c->xfer)[0] & 1) != 0);
+			return fake_send_resp(c, cid, 0, 0, 0);
 		}
 		/* fall through */
 	case 0x0a: /* Get Features */
@@ -472,6 +486,27 @@ static int read_misbehave(struct fake_conn *c, uint16_t cid, const uint8_t *data
 	}
 }
 
+/* io-interrupted*: the status word of Command Interrupted (21h, no DNR;
+ * CRD 1 once the host set ACRE) for this read or write, or 0. */
+static uint16_t interrupted(struct fake_conn *c)
+{
+	struct fake_ctrl *fc = c->fc;
+	uint16_t st = 0;
+
+	if (fc->o.scenario != FAKE_IO_INTERRUPTED && fc->o.scenario != FAKE_IO_INTERRUPTED_ALWAYS &&
+	    fc->o.scenario != FAKE_IO_INTERRUPTED_SLOW)
+		return 0;
+	pthread_mutex_lock(&fc->lock);
+	if (fc->o.scenario == FAKE_IO_INTERRUPTED_ALWAYS ||
+	    fc->st.interrupted < (fc->o.scenario == FAKE_IO_INTERRUPTED ? 3u : 2u)) {
+		fc->st.interrupted++;
+		fc->st.acre_crd += fc->st.acre;
+		st = (uint16_t)(0x21 | (fc->st.acre ? 1u << 11 : 0));
+	}
+	pthread_mutex_unlock(&fc->lock);
+	return st;
+}
+
 static int io_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const uint8_t *icd,
 		  uint32_t icd_len, uint32_t sgl_len)
 {
@@ -479,15 +514,20 @@ static int io_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const u
 	uint64_t slba = nvmf_get_le64(sqe + 40);
 	uint32_t len = ((nvmf_get_le32(sqe + 48) & 0xffff) + 1) * 512;
 	uint64_t off = slba * 512;
+	uint16_t st;
 	int rc;
 
 	switch (sqe[0]) {
 	case 0x02: /* Read */
 	case 0x01: /* Write */
+		/* Invalid Field, LBA Out of Range: DNR, as real controllers. */
 		if (len != sgl_len || len > FAKE_XFER_MAX)
-			return fake_send_resp(c, cid, 0x02, 0, 0);	/* Invalid Field */
+			return fake_send_resp(c, cid, 0x4000 | 0x02, 0, 0);
 		if (off > fc->disk_len || len > fc->disk_len - off)
-			return fake_send_resp(c, cid, 0x80, 0, 0);	/* LBA Out of Range */
+			return fake_send_resp(c, cid, 0x4000 | 0x80, 0, 0);
+		if ((st = interrupted(c)) != 0)
+			/* Its data, if any, is not fetched (no R2T). */
+			return fake_send_resp(c, cid, st, 0, 0);
 		if (sqe[0] == 0x02) {
 			STAT(c, memcpy(c->xfer, fc->disk + off, len));
 			rc = read_misbehave(c, cid, c->xfer, len);
@@ -562,7 +602,7 @@ int fake_handle_capsule(struct fake_conn *c, const struct fake_pdu *pdu)
 	if (sqe[0] == 0x7f)
 		return fabrics_cmd(c, sqe, cid, pdu->data, icd_len, sgl_len);
 	if (c->qid == 0)
-		return admin_cmd(c, sqe, cid, sgl_len);
+		return admin_cmd(c, sqe, cid, pdu->data, icd_len, sgl_len);
 	return io_cmd(c, sqe, cid, pdu->data, icd_len, sgl_len);
 }
 

@@ -146,6 +146,14 @@ enum fake_scenario {
 	FAKE_CSTS_NEVER_READY,
 	/* Identify Controller says CNTLID 2, the Connect response 1 */
 	FAKE_IDENTIFY_CNTLID,
+	/* CRDT1 100 ms; the first 3 I/O reads and writes get Command
+	 * Interrupted without DNR (CRD 1 once the host set ACRE) */
+	FAKE_IO_INTERRUPTED,
+	/* every I/O read and write gets Command Interrupted without DNR */
+	FAKE_IO_INTERRUPTED_ALWAYS,
+	/* io-interrupted with CRDT1 60 s (the host bounds it by io_timeout),
+	 * the first 2 only */
+	FAKE_IO_INTERRUPTED_SLOW,
 	/*
 	 * DH-HMAC-CHAP (fake_auth.c; with dhchap_secret set, OpenSSL builds
 	 * only): the controller side misbehaves on every queue whose QID is at
@@ -235,6 +243,9 @@ struct fake_stats {
 	unsigned admin_connects;	/* ... of them on queue 0 (associations) */
 	unsigned keep_alives;	/* Keep Alive commands received */
 	bool     connect_sqfc_disabled;
+	unsigned interrupted;	/* io-interrupted*: Command Interrupted sent */
+	bool     acre;		/* Host Behavior Support set with ACRE */
+	unsigned acre_crd;	/* Command Interrupted sent with CRD 1 */
 	/* DH-HMAC-CHAP */
 	unsigned auth_negotiates;	/* AUTH_Negotiate received */
 	unsigned auth_challenges;	/* Challenges sent (or their misbehaviour) */

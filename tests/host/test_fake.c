@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <uv.h>
 
@@ -658,12 +659,19 @@ static void test_ddgst_error_message(void **state)
 	struct nvmf_opts o;
 	struct fake_ctrl *fc = start_fake(FAKE_DDGST_ERROR, &o, 1);
 	struct nvmf_ctrl *c;
-	uint8_t buf[4096];
+	struct nvmf_completion cpl;
+	struct fake_stats st;
+	uint8_t buf[4096], sqe[64] = { 0x02 };
 
 	(void)state;
 	o.data_digest = true;
 	assert_int_equal(nvmf_connect(&o, &c), 0);
-	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EIO);
+	/* A passthrough command is the caller's to retry (dispatch.c). */
+	nvmf_put_le32(sqe + 4, 1);
+	nvmf_put_le64(sqe + 40, 0);
+	nvmf_put_le32(sqe + 48, 7);
+	assert_int_equal(nvmf_io_passthru(c, sqe, buf, sizeof(buf), NVMF_DIR_FROM_CTRL, &cpl),
+			 -EIO);
 	assert_int_equal(NVMF_SF_SC(nvmf_get_status()), NVMF_SC_TRANSIENT_TRANSPORT);
 	if (strstr(nvmf_get_error(), "Transient Transport Error") == NULL ||
 	    strstr(nvmf_get_error(), "data digest error in C2HData") == NULL)
@@ -671,6 +679,106 @@ static void test_ddgst_error_message(void **state)
 	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
 	nvmf_disconnect(c);
 	fake_ctrl_stop(fc, NULL);
+	/* A read is retried: the status has no DNR. */
+	fc = start_fake(FAKE_DDGST_ERROR, &o, 1);
+	o.data_digest = true;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(buf[0], fake_pattern(0));
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 1);
+}
+
+/*
+ * A status without DNR: I/O is submitted again, up to 5 times, after the
+ * delay CRD picks (CRDT1, which the host enabled with ACRE); data intact.
+ */
+static void test_io_interrupted(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IO_INTERRUPTED, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	static uint8_t wbuf[8192], rbuf[8192];
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (size_t i = 0; i < sizeof(wbuf); i++)
+		wbuf[i] = (uint8_t)(i * 7 + 1);
+	/* 8 KiB: beyond the fake's 4 KiB in-capsule data, by R2T. */
+	assert_int_equal(nvmf_write(c, 1, wbuf, 64, 16, 0), 0);
+	assert_int_equal(nvmf_read(c, 1, rbuf, 64, 16, 0), 0);
+	assert_memory_equal(rbuf, wbuf, sizeof(wbuf));
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.interrupted, 3);
+	assert_true(st.acre);
+	assert_int_equal(st.acre_crd, 3);
+
+	/* Never anything else: the 6th answer is the caller's. */
+	fc = start_fake(FAKE_IO_INTERRUPTED_ALWAYS, &o, 1);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, rbuf, 0, 8, 0), -EIO);
+	assert_int_equal(NVMF_SF_SC(nvmf_get_status()), NVMF_SC_CMD_INTERRUPTED);
+	if (strstr(nvmf_get_error(), "Command Interrupted") == NULL ||
+	    strstr(nvmf_get_error(), "6 times in a row") == NULL)
+		fail_msg("error '%s' does not name the status and the attempts", nvmf_get_error());
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.interrupted, 6);
+	assert_false(st.acre);	/* no CRDT: not asked for */
+}
+
+static void result_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	(void)cookie;
+	__atomic_store_n((int *)user, cpl->result, __ATOMIC_RELEASE);
+}
+
+/*
+ * A retry delay is bounded by the command's timeout (CRDT1 60 s here,
+ * io_timeout 1 s), and a command waiting for its retry is canceled by
+ * nvmf_disconnect() like one in flight.
+ */
+static void test_io_interrupted_slow(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IO_INTERRUPTED_SLOW, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	static uint8_t rbuf[4096];
+	int result = 1;
+
+	(void)state;
+	o.io_timeout = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_read(c, 1, rbuf, 0, 8, 0), 0);
+	assert_int_equal(rbuf[0], fake_pattern(0));
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.interrupted, 2);
+	assert_int_equal(st.acre_crd, 2);
+
+	fc = start_fake(FAKE_IO_INTERRUPTED_SLOW, &o, 1);
+	o.io_timeout = 30;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_true(nvmf_aio_read(c, 1, rbuf, 0, 8, 0,
+				  (struct nvmf_callback){ result_cb, &result, NULL }) >= 0);
+	/* Its first answer came: it waits for its retry (30 s). */
+	for (int i = 0; i < 1000; i++) {
+		fake_ctrl_stats(fc, &st);
+		if (st.interrupted >= 1)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st.interrupted, 1);
+	assert_int_equal(__atomic_load_n(&result, __ATOMIC_ACQUIRE), 1);
+	nvmf_disconnect(c);
+	assert_int_equal(__atomic_load_n(&result, __ATOMIC_ACQUIRE), -ECANCELED);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.interrupted, 1);
 }
 
 /*
@@ -1515,6 +1623,8 @@ int main(void)
 		cmocka_unit_test(test_csts_never_ready),
 		cmocka_unit_test(test_cntlid_reserved),
 		cmocka_unit_test(test_identify_cntlid),
+		cmocka_unit_test(test_io_interrupted),
+		cmocka_unit_test(test_io_interrupted_slow),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_ns_list_dup),

@@ -442,9 +442,9 @@ static void nvme_status(void **state)
 	assert_int_equal(th_start(&t, &fo, &qo), 0);
 	assert_int_equal(th_rw(&t, false, 60, 8, buf, &tc, 0), 0);	/* past the end */
 	th_wait(&t, &tc.done);
-	assert_int_equal(tc.status, 0x80);	/* LBA Out of Range */
+	assert_int_equal(tc.status, 0x4080);	/* LBA Out of Range, DNR */
 	assert_int_equal(NVMF_SF_SC(tc.status), 0x80);
-	assert_false(NVMF_SF_DNR(tc.status));
+	assert_true(NVMF_SF_DNR(tc.status));
 	assert_int_equal(xp_qpair_state(t.qp), XP_QP_READY);
 	th_teardown(&t);
 }

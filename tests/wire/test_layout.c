@@ -327,7 +327,10 @@ static void test_lib_logs(void **state)
 	typedef struct nvme_smart_log S;
 	typedef struct nvmf_disc_log_entry D;
 	typedef struct nvmf_discovery_log H;
+	typedef struct nvme_feat_host_behavior B;
 	static const struct field_check t[] = {
+		LIBSIZE(struct nvmf_feat_host_behavior, B),
+		LIB(struct nvmf_feat_host_behavior, acre, B, acre),
 		LIBSIZE(err_t, E),
 		LIBS(err_t, E, error_count), LIBS(err_t, E, sqid), LIB(err_t, cid, E, cmdid),
 		LIB(err_t, status, E, status_field), LIB(err_t, pel, E, parm_error_location),
