@@ -676,6 +676,11 @@ static void hq_get_info(struct xp_qpair *qp, struct xp_qpair_info *info)
 	snprintf(info->trsvcid, sizeof(info->trsvcid), "%s", hq->trsvcid);
 }
 
+static size_t hq_rx_partial(struct xp_qpair *qp, char *buf, size_t len)
+{
+	return tcp_rx_partial(&tcp_hq(qp)->rx, buf, len);
+}
+
 const struct xp_ops tcp_host_xp_ops = {
 	.name = "tcp",
 	.qpair_size = sizeof(struct tcp_host_qpair),
@@ -686,4 +691,5 @@ const struct xp_ops tcp_host_xp_ops = {
 	.close = hq_close,
 	.fini = hq_fini,
 	.get_info = hq_get_info,
+	.rx_partial = hq_rx_partial,
 };

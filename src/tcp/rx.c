@@ -324,3 +324,35 @@ size_t tcp_rx_err_hdr(const struct tcp_rx *rx, const void **hdr)
 	*hdr = rx->hbuf;
 	return n;
 }
+
+size_t tcp_rx_partial(const struct tcp_rx *rx, char *buf, size_t len)
+{
+	const char *type = tcp_pdu_type_name(rx->hdr.ch.pdu_type);
+	int n;
+
+	switch (rx->state) {
+	case TCP_RX_CH:
+		if (rx->have == 0)
+			return 0;
+		n = snprintf(buf, len, "a PDU: %u of its 8 common header bytes", rx->have);
+		break;
+	case TCP_RX_HDR:
+		n = snprintf(buf, len, "a %s PDU: %u of its %u header bytes", type, rx->have,
+			     rx->lay.hdr_total);
+		break;
+	case TCP_RX_PAD:
+		n = snprintf(buf, len, "a %s PDU: %u of its %u padding bytes", type, rx->have,
+			     rx->lay.pad);
+		break;
+	case TCP_RX_DATA:
+		n = snprintf(buf, len, "a %s PDU: %u of its %u data bytes", type, rx->have,
+			     rx->lay.datal);
+		break;
+	case TCP_RX_DDGST:
+		n = snprintf(buf, len, "a %s PDU: %u of its 4 data digest bytes", type, rx->have);
+		break;
+	default:
+		return 0;
+	}
+	return n > 0 ? (size_t)n : 0;
+}

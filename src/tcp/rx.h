@@ -97,4 +97,11 @@ int  tcp_rx_feed(struct tcp_rx *rx, const void *data, size_t n);
  */
 size_t tcp_rx_err_hdr(const struct tcp_rx *rx, const void **hdr);
 
+/*
+ * For a timeout's message: whether the connection stopped inside a PDU,
+ * and where ("a CapsuleResp PDU: 5 of its 24 header bytes"), into buf.
+ * Returns 0 (buf untouched) between PDUs.
+ */
+size_t tcp_rx_partial(const struct tcp_rx *rx, char *buf, size_t len);
+
 #endif /* NVMF_TCP_RX_H */

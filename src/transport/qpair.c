@@ -407,6 +407,7 @@ static void xp_timer_cb(uv_timer_t *t)
 	struct xp_qpair *qp = t->data;
 	uint64_t now = uv_now(qp->loop), next = 0;
 	struct xp_req *expired = NULL;
+	char part[96];
 	uint16_t i;
 
 	qp->timer_due = 0;
@@ -442,9 +443,17 @@ static void xp_timer_cb(uv_timer_t *t)
 		return;
 	}
 	qp->stats.timeouts++;
-	xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
-		     "%u ms timeout; closing the connection", expired->cid, expired->sqe.opcode,
-		     expired->timeout_ms);
+	/* A peer that stopped in the middle of a PDU is a different fault
+	 * from one that never answered: say which. */
+	if (qp->ops->rx_partial != NULL && qp->ops->rx_partial(qp, part, sizeof(part)) > 0)
+		xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
+			     "%u ms timeout, the peer having stopped inside %s; closing the "
+			     "connection", expired->cid, expired->sqe.opcode, expired->timeout_ms,
+			     part);
+	else
+		xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
+			     "%u ms timeout; closing the connection", expired->cid,
+			     expired->sqe.opcode, expired->timeout_ms);
 	/* The expired command first, with its own status; the connection is
 	 * down and the queue pair FAILED before its callback runs. */
 	xp_fail3(qp, expired, -ETIMEDOUT, -ECONNABORTED, -ETIMEDOUT);

@@ -299,6 +299,10 @@ struct xp_ops {
 	/* Free transport memory (after every handle is closed). */
 	void (*fini)(struct xp_qpair *qp);
 	void (*get_info)(struct xp_qpair *qp, struct xp_qpair_info *info);
+	/* Optional: where the peer stopped when it stopped inside one of the
+	 * transport's units (a PDU), into buf for a timeout's message; 0
+	 * when it stopped between them. */
+	size_t (*rx_partial)(struct xp_qpair *qp, char *buf, size_t len);
 };
 
 /* The transports built in. */

@@ -453,6 +453,19 @@ static int read_misbehave(struct fake_conn *c, uint16_t cid, const uint8_t *data
 		fake_wr_full(c->fd, c->obuf, h + len / 2);
 		fake_conn_shutdown(c);
 		return -1;
+	case FAKE_STALL_MID_DATA:
+		fake_trigger(c);
+		h = tcp_build_c2h_data(c->obuf, &c->p, cid, 0, len, true, false);
+		memcpy(c->obuf + h, data, len / 2);
+		return fake_wr_full(c->fd, c->obuf, h + len / 2) == 0 ? 1 : -1;
+	case FAKE_STALL_MID_HEADER: {
+		uint8_t cqe[16] = { 0 };
+
+		fake_trigger(c);
+		nvmf_put_le16(cqe + 12, cid);
+		tcp_build_capsule_resp(c->obuf, &c->p, cqe);
+		return fake_wr_full(c->fd, c->obuf, 5) == 0 ? 1 : -1;
+	}
 	case FAKE_NO_ANSWER:
 		fake_trigger(c);
 		return 1;

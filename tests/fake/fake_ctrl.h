@@ -44,6 +44,10 @@ enum fake_scenario {
 	FAKE_R2T_FOR_READ,
 	FAKE_C2H_TERM,
 	FAKE_CLOSE_MID_TRANSFER,
+	/* first I/O read: C2HData header and half its data, then silence */
+	FAKE_STALL_MID_DATA,
+	/* first I/O read: 5 bytes of a CapsuleResp header, then silence */
+	FAKE_STALL_MID_HEADER,
 	FAKE_NO_ANSWER,
 	/* On the first I/O write that needs R2T */
 	FAKE_R2T_OUT_OF_RANGE,

@@ -429,6 +429,34 @@ static void no_answer_timeout(void **state)
 	free(buf);
 }
 
+/* A controller that stops inside a PDU: the timeout's message says where. */
+static void stall_timeout(enum fake_scenario sc, const char *where)
+{
+	struct fake_opts fo = { .scenario = sc };
+	struct xp_qpair_opts qo = th_qopts();
+	uint8_t *buf = buf_new(4096);
+	struct th t;
+	struct tcmd tc;
+
+	assert_int_equal(th_start(&t, &fo, &qo), 0);
+	assert_int_equal(th_rw(&t, false, 0, 8, buf, &tc, 300), 0);
+	th_wait(&t, &tc.done);
+	assert_int_equal(tc.status, -ETIMEDOUT);
+	expect_msg(&t, where);
+	th_teardown(&t);
+	assert_int_equal(t.st.triggered, 1);
+	free(buf);
+}
+
+static void stall_mid_pdu(void **state)
+{
+	(void)state;
+	stall_timeout(FAKE_STALL_MID_DATA, "got no completion within its 300 ms timeout, the "
+		      "peer having stopped inside a C2HData PDU: 2048 of its 4096 data bytes");
+	stall_timeout(FAKE_STALL_MID_HEADER, "the peer having stopped inside a PDU: 5 of its "
+		      "8 common header bytes");
+}
+
 /*
  * The timed-out command's callback already sees the queue pair failed: an
  * owner that resubmits from it (the host dispatches held commands there) must
@@ -570,6 +598,7 @@ int main(void)
 		cmocka_unit_test(write_success_after_half),
 		cmocka_unit_test(c2h_term_req),
 		cmocka_unit_test(close_mid_transfer),
+		cmocka_unit_test(stall_mid_pdu),
 		cmocka_unit_test(no_answer_timeout),
 		cmocka_unit_test(timeout_callback_sees_failed_queue),
 		cmocka_unit_test(default_timeout_aborts_others),
