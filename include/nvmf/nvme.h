@@ -1231,7 +1231,7 @@ enum nvmf_feature_id {
 	NVMF_FID_WRITE_PROTECT    = 0x84,
 };
 
-/* Host Behavior Support (FID 16h) data (Base 2.0, 5.27.1.18). */
+/* Host Behavior Support (FID 16h) data (Base 2.0, Set Features). */
 struct nvmf_feat_host_behavior {
 	uint8_t  acre;			/* bit 0: Advanced Command Retry Enable */
 	uint8_t  etdas;

@@ -746,7 +746,7 @@ static void bu_step(struct host_bringup *b)
 		return;
 	case BU_ACRE:
 		/* The controller advertises Command Retry Delay times: ask it
-		 * to use them (Base 2.0, 5.27.1.18, Host Behavior Support; the
+		 * to use them (Base 2.0, Set Features, Host Behavior Support; the
 		 * other fields stay 0, as Linux leaves them). The Identify
 		 * buffer is free again. */
 		req = bu_req(b, true, "Set Features (Host Behavior Support)");

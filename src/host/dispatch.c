@@ -159,7 +159,7 @@ static void held_arm(struct nvmf_ctrl *c, uint64_t deadline);
  * commands (the replayable ones; passthrough is the caller's to retry) go
  * again, up to HOST_MAX_RETRIES times, as Linux's block layer does. The
  * Command Retry Delay field picks the wait, CRDT1-3 of Identify Controller
- * in 100 ms units (Base 2.0, 5.15.2.1; the host asked for it with ACRE,
+ * in 100 ms units (Base 2.0, 5.17.2.1; the host asked for it with ACRE,
  * bringup.c); CRD 0, none. A delay is bounded by the command's timeout.
  */
 static bool retry(struct host_req *req, uint16_t status)
