@@ -516,14 +516,14 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *  controller completes with an error status without DNR (Do Not Retry:
  *  Command Interrupted from a controller short of buffers, a transient
  *  transport error, a data digest error) is submitted again, up to 5
- *  times, as Linux's block layer does; then it fails with -EIO and that
- *  status, the text saying how many times it came ("..., 6 times in a
- *  row"). A controller that advertises Command Retry Delay times (CRDT1-3
- *  in Identify Controller) is asked to use them (Host Behavior Support,
- *  ACRE), and each retry then waits the time its status's CRD field picks,
- *  at most the command's io_timeout. A status with DNR fails at once.
- *  Admin and passthrough commands are never retried, the caller knows
- *  best. LIBNVMF_DEBUG logs each retry.
+ *  times, as Linux's block layer does; then it fails with -EIO and the
+ *  last status, the text saying which attempt that was ("... (attempt 6;
+ *  retried for a status without DNR)"). A controller that advertises
+ *  Command Retry Delay times (CRDT1-3 in Identify Controller) is asked to
+ *  use them (Host Behavior Support, ACRE), and each retry then waits the
+ *  time its status's CRD field picks, at most the command's io_timeout.
+ *  A status with DNR fails at once. Admin and passthrough commands are
+ *  never retried, the caller knows best. LIBNVMF_DEBUG logs each retry.
  */
 enum nvmf_ctrl_state {
 	NVMF_CTRL_LIVE       = 1,	/* connected, commands flow */

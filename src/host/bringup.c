@@ -477,6 +477,7 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 			c->last_status = cpl->status;
 		if (b->step == BU_ACRE && cpl->result == -EIO) {
 			/* Refused: retries go without the delays (dispatch.c). */
+			c->last_status = 0;
 			host_log(NVMF_LOG_WARN, "cannot enable the command retry delays: %s", text);
 			bu_next(b, BU_NUM_QUEUES);
 			return;

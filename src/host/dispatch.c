@@ -123,8 +123,9 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)),
 			 (int)(len > 192 ? len - 192 : 0), xm);
 	else if (status > 0 && req->retries > 0)
-		snprintf(msg, len, "%s failed: %s, %u times in a row", req->what,
-			 nvmf_status_format((uint16_t)status, st, sizeof(st)), req->retries + 1u);
+		snprintf(msg, len, "%s failed: %s (attempt %u; retried for a status without DNR)",
+			 req->what, nvmf_status_format((uint16_t)status, st, sizeof(st)),
+			 req->retries + 1u);
 	else if (status > 0)
 		snprintf(msg, len, "%s failed: %s", req->what,
 			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
@@ -165,7 +166,8 @@ static void held_arm(struct nvmf_ctrl *c, uint64_t deadline);
 static bool retry(struct host_req *req, uint16_t status)
 {
 	struct nvmf_ctrl *c = req->c;
-	unsigned crd = NVMF_SF_CRD(status);
+	/* Without ACRE the field is reserved (the controller leaves it 0). */
+	unsigned crd = c->acre ? NVMF_SF_CRD(status) : 0;
 	uint64_t delay = crd ? c->crdt[crd - 1] * 100ull : 0;
 	char st[128];
 
@@ -238,8 +240,11 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	}
 	cpl.dw0 = xc->dw0;
 	cpl.dw1 = xc->dw1;
-	if (status > 0 && retry(req, (uint16_t)status))
+	if (status > 0 && retry(req, (uint16_t)status)) {
+		/* Its entry is free: what waited for one goes now. */
+		host_drain_waitq(c);
 		return;
+	}
 	/* A queue pair that is failing completes its commands before its
 	 * on_lost tells us (which then fails the controller, state.c): they
 	 * are held already, as if the controller had failed. */
@@ -565,6 +570,7 @@ static void held_timer_cb(uv_timer_t *t)
 	/* Retries whose delay is over; callbacks may have held more, and
 	 * resubmissions may have waited: rearm for the earliest left. */
 	next = retry_due(c, now);
+	host_drain_waitq(c);
 	for (int k = 0; k < 2; k++)
 		for (struct host_req *req = c->waitq[k]; req; req = req->next)
 			if (req->held_deadline != 0 && (next == 0 || req->held_deadline < next))

@@ -702,13 +702,18 @@ static void test_io_interrupted(void **state)
 	struct fake_stats st;
 	struct nvmf_ctrl *c;
 	static uint8_t wbuf[8192], rbuf[8192];
+	uint64_t t0;
 
 	(void)state;
 	assert_int_equal(nvmf_connect(&o, &c), 0);
 	for (size_t i = 0; i < sizeof(wbuf); i++)
 		wbuf[i] = (uint8_t)(i * 7 + 1);
-	/* 8 KiB: beyond the fake's 4 KiB in-capsule data, by R2T. */
+	/* 8 KiB: beyond the fake's 4 KiB in-capsule data, by R2T. Three
+	 * times interrupted, each CRD 1: 100 ms at least before each retry
+	 * (a lower bound, which a loaded machine only lengthens). */
+	t0 = uv_hrtime();
 	assert_int_equal(nvmf_write(c, 1, wbuf, 64, 16, 0), 0);
+	assert_true(uv_hrtime() - t0 >= 300 * 1000000ull);
 	assert_int_equal(nvmf_read(c, 1, rbuf, 64, 16, 0), 0);
 	assert_memory_equal(rbuf, wbuf, sizeof(wbuf));
 	nvmf_disconnect(c);
@@ -723,7 +728,7 @@ static void test_io_interrupted(void **state)
 	assert_int_equal(nvmf_read(c, 1, rbuf, 0, 8, 0), -EIO);
 	assert_int_equal(NVMF_SF_SC(nvmf_get_status()), NVMF_SC_CMD_INTERRUPTED);
 	if (strstr(nvmf_get_error(), "Command Interrupted") == NULL ||
-	    strstr(nvmf_get_error(), "6 times in a row") == NULL)
+	    strstr(nvmf_get_error(), "(attempt 6; retried for a status without DNR)") == NULL)
 		fail_msg("error '%s' does not name the status and the attempts", nvmf_get_error());
 	nvmf_disconnect(c);
 	fake_ctrl_stop(fc, &st);
@@ -735,6 +740,42 @@ static void result_cb(void *user, uint64_t cookie, const struct nvmf_completion 
 {
 	(void)cookie;
 	__atomic_store_n((int *)user, cpl->result, __ATOMIC_RELEASE);
+}
+
+/*
+ * Commands waiting for a free queue entry go on when a retried command
+ * gives its entry back: 12 reads on one queue of 4 entries (3 usable),
+ * the first 3 interrupted. Before, the waiting ones stalled until an
+ * unrelated completion (Keep Alive, KATO/2 later) or their timeout.
+ */
+static void test_io_interrupted_waitq(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IO_INTERRUPTED, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	static uint8_t rbuf[12][4096];
+	int result[12];
+
+	(void)state;
+	o.queue_size = 4;
+	o.kato = 60;		/* no Keep Alive completion to unstick it */
+	o.io_timeout = 20;	/* the stall failed them with -ETIMEDOUT */
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 12; i++) {
+		result[i] = 1;
+		assert_true(nvmf_aio_read(c, 1, rbuf[i], (uint64_t)i * 8, 8, 0,
+					  (struct nvmf_callback){ result_cb, &result[i], NULL }) >= 0);
+	}
+	for (int i = 0; i < 12; i++) {
+		for (int w = 0; w < 1000 && __atomic_load_n(&result[i], __ATOMIC_ACQUIRE) == 1; w++)
+			usleep(10000);
+		assert_int_equal(__atomic_load_n(&result[i], __ATOMIC_ACQUIRE), 0);
+		assert_int_equal(rbuf[i][0], fake_pattern((uint64_t)i * 4096));
+	}
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.interrupted, 3);
 }
 
 /*
@@ -1625,6 +1666,7 @@ int main(void)
 		cmocka_unit_test(test_identify_cntlid),
 		cmocka_unit_test(test_io_interrupted),
 		cmocka_unit_test(test_io_interrupted_slow),
+		cmocka_unit_test(test_io_interrupted_waitq),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_ns_list_dup),
