@@ -47,6 +47,9 @@
 #define CTL_MAX_IOQ       64	/* I/O queues per controller */
 #define CTL_MQES          127	/* CAP.MQES: entries - 1 of any queue */
 #define CTL_MAX_AER       4	/* AERL + 1 */
+/* The largest DH-HMAC-CHAP transfer taken: a Reply with an ffdhe8192
+ * value is about 1.2 KiB, and Linux's host receives into 4 KiB. */
+#define CTL_AUTH_XFER_MAX 8192u
 #define CTL_MAX_LISTENERS 8
 #define CTL_ERRLOG_SLOTS  16
 #define CTL_MPS           4096	/* CAP.MPSMIN: MDTS is in units of this */

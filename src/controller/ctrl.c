@@ -385,6 +385,15 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	}
 	if (len == 0)
 		return 0;
+	if (len > CTL_AUTH_XFER_MAX && sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS &&
+	    (sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] == NVMF_FCTYPE_AUTH_SEND ||
+	     sqe[offsetof(struct nvmf_fabrics_cmd, fctype)] == NVMF_FCTYPE_AUTH_RECV)) {
+		/* No DH-HMAC-CHAP message is that long: a larger transfer,
+		 * which a host may send before it authenticated, would only
+		 * hold buffers. */
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return NVMF_SC_INVALID_FIELD;
+	}
 	if (!budget_allows(q, sqe, len)) {
 		/* Retryable, no DNR (Base 2.0, Command Interrupted). */
 		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: %u bytes over the %llu-byte buffer budget",

@@ -241,8 +241,9 @@ static void test_commands_before_auth(void **state)
 	struct th h, q;
 	struct tha a;
 	struct th_cqe cqe;
-	uint8_t id[4096], sqe[64], buf[512];
+	uint8_t id[4096], sqe[64], buf[512], b[TCP_PDU_HDR_BUF];
 	uint64_t v;
+	size_t n;
 
 	(void)state;
 	connect_admin(&h, TH_HOSTNQN, true);
@@ -272,6 +273,18 @@ static void test_commands_before_auth(void **state)
 		auth_cmd_send_init(&cmd, 80);
 		assert_int_equal(th_cmd(&h, (uint8_t *)&cmd, buf, 72, true, NULL, 0, &cqe), 0);
 		assert_int_equal(cqe.status, NVMF_SC_SGL_INVALID_DATA_LEN);
+		/* One of 64 KiB, by R2T: refused at once, no buffer held
+		 * for it (no DH-HMAC-CHAP message is that long). */
+		auth_cmd_send_init(&cmd, 65536);
+		cmd.dptr.sgl.length = nvmf_htole32(65536);
+		cmd.dptr.sgl.id = NVMF_SGL_ID_TCP_TRANSPORT;
+		cmd.flags = 0x40;
+		n = tcp_build_capsule_cmd(b, &h.p, (uint8_t *)&cmd, 0);
+		assert_int_equal(th_send(&h, b, n), 0);
+		assert_int_equal(th_recv_pdu(&h), 0);
+		assert_int_equal(h.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+		assert_int_equal((nvmf_get_le16(h.hdr.rsp.cqe + 14) >> 1) & 0x7FF,
+				 NVMF_SC_INVALID_FIELD);
 	}
 	/* An I/O queue of the unauthenticated controller: its commands too. */
 	{
