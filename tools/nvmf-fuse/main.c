@@ -283,6 +283,13 @@ static void flush_at_exit(struct nf_ctx *x)
 		fprintf(stderr, "nvmf-fuse: flush at shutdown failed: %s\n", nvmf_get_error());
 }
 
+static bool ctrl_live(struct nf_ctx *x)
+{
+	struct nvmf_ctrl_state_info st;
+
+	return nvmf_ctrl_get_state(x->ctrl, &st) == 0 && st.state == NVMF_CTRL_LIVE;
+}
+
 static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 {
 	memset(x, 0, sizeof(*x));
@@ -559,8 +566,11 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	notify("STOPPING=1");
 	nf_session_stop(&x);
 	rc = r < 0 ? 1 : 0;
-	/* Requests already taken from the kernel still get their answer. */
-	if (nf_ops_drain(&x, cfg->nv.io_timeout + 5) == 0) {
+	/* Requests already taken from the kernel still get their answer,
+	 * while the controller is there to give it: held through an outage
+	 * they would wait for a reconnect that told-to-end has no use for
+	 * (nvme-cli's disconnect ends a reconnecting controller at once). */
+	if (nf_ops_drain_while(&x, cfg->nv.io_timeout + 5, ctrl_live) == 0) {
 		flush_at_exit(&x);
 	} else {
 		/* Held through an outage: disconnecting fails them (EIO), and

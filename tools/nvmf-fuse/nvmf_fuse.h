@@ -189,6 +189,9 @@ void nf_op_begin(struct nf_ctx *x);
 void nf_op_end(struct nf_ctx *x);
 /* Wait until no request is being served, at most timeout_s; 0 or -ETIMEDOUT. */
 int  nf_ops_drain(struct nf_ctx *x, int timeout_s);
+int  nf_ops_drain_ms(struct nf_ctx *x, long timeout_ms);
+/* The same while go_on(x) holds: -EAGAIN once it does not. */
+int  nf_ops_drain_while(struct nf_ctx *x, int timeout_s, bool (*go_on)(struct nf_ctx *x));
 
 /* io.c and op.c: data path. */
 void nf_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);

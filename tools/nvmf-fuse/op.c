@@ -86,17 +86,46 @@ void nf_op_end(struct nf_ctx *x)
 
 int nf_ops_drain(struct nf_ctx *x, int timeout_s)
 {
+	return nf_ops_drain_ms(x, (long)timeout_s * 1000);
+}
+
+int nf_ops_drain_ms(struct nf_ctx *x, long timeout_ms)
+{
 	struct timespec ts;
 	int r = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_s;
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&x->ops_mu);
 	while (x->ops && r == 0)
 		r = pthread_cond_timedwait(&x->ops_cv, &x->ops_mu, &ts);
 	r = x->ops ? -ETIMEDOUT : 0;
 	pthread_mutex_unlock(&x->ops_mu);
 	return r;
+}
+
+int nf_ops_drain_while(struct nf_ctx *x, int timeout_s, bool (*go_on)(struct nf_ctx *x))
+{
+	struct timespec end, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_s;
+	/* In slices, asking go_on between them: the reason to wait can end
+	 * before the requests do. */
+	for (;;) {
+		if (nf_ops_drain_ms(x, 100) == 0)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return -ETIMEDOUT;
+		if (!go_on(x))
+			return -EAGAIN;
+	}
 }
 
 struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
