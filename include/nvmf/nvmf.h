@@ -538,7 +538,7 @@ NVMF_API const char *nvmf_ctrl_state_str(enum nvmf_ctrl_state s);
 struct nvmf_ctrl_state_info {
 	enum nvmf_ctrl_state state;
 	unsigned attempt;	/* attempts made in the current (or last) outage */
-	unsigned max_attempts;	/* limit from ctrl_loss_tmo; 0 = none */
+	unsigned max_attempts;	/* limit from ctrl_loss_tmo (before any outage: the next one's); 0 = none */
 	int      error;		/* negative errno of the last outage's latest failure, 0 if none */
 	char     msg[256];	/* its text, "" if none */
 	uint64_t outages;	/* times the controller left LIVE */

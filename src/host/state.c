@@ -436,7 +436,10 @@ int nvmf_ctrl_get_state(struct nvmf_ctrl *c, struct nvmf_ctrl_state_info *st)
 	pthread_mutex_lock(&c->st_mu);
 	st->state = c->state;
 	st->attempt = c->attempt;
-	st->max_attempts = c->max_attempts;
+	/* Before the first outage: the limit the next one will have (none
+	 * with ctrl_loss_tmo 0, which does not reconnect unless told to). */
+	st->max_attempts = c->outages || c->opts.ctrl_loss_tmo == 0 ? c->max_attempts
+								    : attempts_allowed(c);
 	st->error = c->last_err;
 	snprintf(st->msg, sizeof(st->msg), "%.*s", (int)sizeof(st->msg) - 1, c->last_msg);
 	st->outages = c->outages;

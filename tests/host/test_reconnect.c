@@ -341,6 +341,8 @@ static void test_gave_up_then_revived(void **state)
 	(void)state;
 	o.ctrl_loss_tmo = 2;
 	assert_int_equal(nvmf_connect(&o, &c), 0);
+	/* The limit shows before any outage too (it said 0, "none"). */
+	assert_int_equal(state_of(c).max_attempts, 2);
 	fake_ctrl_stop(fc, NULL);
 	lost = ev_wait(&l, 0, NVMF_EVENT_CONN_LOST);
 	assert_true(nvmf_aio_read(c, 1, buf, 0, 8, 0, cb_of(&rd)) > 0);
