@@ -890,9 +890,43 @@ def records_and_reconnect(env):
               "reconnect as another user: %d %r" % (p.returncode, p.stderr))
 
 
+# ---- fixes of the nvmfctl-fixes branch -----------------------------------------------
+
+def to_full(env, *args):
+    """nvmfctl with standard output on /dev/full: (rc, stderr)."""
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([env.ctl_exe] + [str(a) for a in args], stdout=full,
+                           stderr=subprocess.PIPE, text=True, env=env.env, timeout=120)
+    return p.returncode, p.stderr
+
+
+def t_stdout_full(env):
+    """Output that cannot be written is a failure (exit 1, one line), whatever the
+    command; it used to exit 0 in silence."""
+    if not os.path.exists("/dev/full"):
+        raise SkipTest("no /dev/full here")
+    t = env.target()
+    D = "nvme+tcp://%s:%d" % (t.addr, t.port)
+    for args in (["version"], ["version", "-o", "json"], ["gen-hostnqn"], ["list"],
+                 ["list", "-o", "json"], ["help"], ["id-ctrl", "--help"],
+                 ["discover", D], ["discover", D, "-o", "json"], ["id-ctrl", t.uri()],
+                 ["get-log", t.uri(), "smart"], ["list-ns", t.uri(), "-o", "json"]):
+        rc, err = to_full(env, *args)
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        check(rc == 1 and len(lines) == 1 and lines[0].startswith("nvmfctl: ")
+              and lines[0].endswith("cannot write to standard output: No space left on device"),
+              "nvmfctl %s > /dev/full: exit %d, stderr %r" % (" ".join(args), rc, err))
+    # The same commands with somewhere to write: 0, nothing on stderr.
+    r = env.ctl("discover", D, "-o", "json")
+    check(r.err == "", "discover to a pipe wrote to stderr: %r" % r.err)
+    # A command that failed keeps its own status and message first.
+    rc, err = to_full(env, "id-ns", t.uri(), "-n", "0")
+    check(rc == 2 and "cannot write" not in err, "usage error > /dev/full: %d %r" % (rc, err))
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
-         "hostile": t_hostile, "records": t_records}
+         "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full}
 
 if __name__ == "__main__":
     try:

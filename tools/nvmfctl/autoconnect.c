@@ -414,6 +414,7 @@ static int systemctl_start(const struct autoconnect *ac, int timeout_s)
 	for (int i = 0; i < ac->n; i++)
 		argv[argc++] = (char *)ac->inst[i].unit;
 	argv[argc] = NULL;
+	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {

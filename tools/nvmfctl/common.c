@@ -18,6 +18,19 @@ const char *nc_cmd = "";
 const char *nc_where;
 const char *nc_argv0;
 
+int nc_stdout_errno;
+
+int nc_flush_stdout(void)
+{
+	if (fflush(stdout) == 0)
+		return 0;
+	/* glibc drops the buffer of a failed flush: a later flush succeeds, and
+	 * main()'s check would know only that something went wrong, not what. */
+	if (!nc_stdout_errno)
+		nc_stdout_errno = errno;
+	return -1;
+}
+
 /* ---- Messages --------------------------------------------------------------- */
 
 /* One line on stderr, escaped whole: the library's messages and ours quote
@@ -27,7 +40,7 @@ static void vmsg(const char *fmt, va_list ap)
 	char msg[2048], esc[TC_ESC_SIZE(sizeof(msg))];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	fflush(stdout);
+	nc_flush_stdout();
 	if (nc_cmd[0])
 		fprintf(stderr, "nvmfctl: %s: ", nc_cmd);
 	else
@@ -402,7 +415,7 @@ int nc_write_binary(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
-	fflush(stdout);
+	nc_flush_stdout();
 	while (len) {
 		ssize_t n = write(STDOUT_FILENO, p, len);
 

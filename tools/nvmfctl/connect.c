@@ -283,6 +283,7 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 	int status, fd, r;
 	pid_t pid;
 
+	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {

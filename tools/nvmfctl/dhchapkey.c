@@ -372,7 +372,7 @@ int cmd_gen_dhchap_key(int argc, char **argv)
 	} else {
 		printf("%s\n", text);
 	}
-	fflush(stdout);
+	nc_flush_stdout();
 out:
 	OPENSSL_cleanse(raw, sizeof(raw));
 	OPENSSL_cleanse(text, sizeof(text));
@@ -420,7 +420,7 @@ int cmd_check_dhchap_key(int argc, char **argv)
 	} else {
 		printf("Key is valid (HMAC %d, length %zu, CRC %08x)\n", (int)s.hash, s.len, crc);
 	}
-	fflush(stdout);
+	nc_flush_stdout();
 out:
 	args_wipe(&a);
 	auth_secret_wipe(&s);

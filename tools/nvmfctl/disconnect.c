@@ -115,6 +115,7 @@ static void unmount_stale(const struct tc_record *list, int n, const struct tc_r
 				"mounted\n", r->name, mp, list[i].name);
 			return;
 		}
+	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {

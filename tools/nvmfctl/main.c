@@ -249,7 +249,36 @@ static int cmd_help(int argc, char **argv)
 	return c->run(2, hargv);
 }
 
-int main(int argc, char **argv)
+/* Output to stdout is buffered: a full disk or a closed pipe shows only when
+ * the buffer goes out, often at exit, after the command reported success. So
+ * every command ends here: the buffer is flushed and stdout closed, and a
+ * failure turns the exit status into 1 with a message (as coreutils'
+ * close_stdout). An error seen earlier (a flush before fork) counts too. */
+static int close_stdout(int rc)
+{
+	bool failed = ferror(stdout) != 0;
+	int e = 0;
+
+	errno = 0;
+	if (fflush(stdout) != 0) {
+		failed = true;
+		e = errno;
+	} else if (fclose(stdout) != 0 && errno != EBADF) {
+		/* EBADF: stdout was closed and nothing was written to it. */
+		failed = true;
+		e = errno;
+	}
+	if (!failed)
+		return rc;
+	if (nc_stdout_errno)
+		e = nc_stdout_errno;
+	/* Not nc_err(): it flushes stdout, which may be closed by now. */
+	fprintf(stderr, "nvmfctl: %s%scannot write to standard output%s%s\n",
+		nc_cmd, nc_cmd[0] ? ": " : "", e ? ": " : "", e ? strerror(e) : "");
+	return rc ? rc : NC_EXIT_FAIL;
+}
+
+static int run(int argc, char **argv)
 {
 	const struct nc_command *c;
 
@@ -273,4 +302,9 @@ int main(int argc, char **argv)
 		return nc_usage_err("unknown command '%s'", argv[1]);
 	nc_cmd = c->name;
 	return c->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	return close_stdout(run(argc, argv));
 }

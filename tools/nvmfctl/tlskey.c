@@ -459,7 +459,7 @@ int cmd_gen_tls_key(int argc, char **argv)
 		inserted(&a, tls.identity);
 	}
 out:
-	fflush(stdout);
+	nc_flush_stdout();
 	OPENSSL_cleanse(text, sizeof(text));
 	tcp_psk_wipe(&psk);
 	tcp_psk_tls_wipe(&tls);
@@ -512,7 +512,7 @@ int cmd_check_tls_key(int argc, char **argv)
 			inserted(&a, tls.identity);
 	}
 out:
-	fflush(stdout);
+	nc_flush_stdout();
 	tcp_psk_wipe(&psk);
 	tcp_psk_tls_wipe(&tls);
 	return r;
