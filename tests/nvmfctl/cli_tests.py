@@ -924,9 +924,52 @@ def t_stdout_full(env):
     check(rc == 2 and "cannot write" not in err, "usage error > /dev/full: %d %r" % (rc, err))
 
 
+def t_conf_json(env):
+    """discovery.conf with two discovery controllers: -o json is one JSON document
+    (an array of objects naming their controller), not two objects run together;
+    one controller keeps the single object; connect-all sums up in one line."""
+    t1 = env.target(backing=("ram:4M",), nqn=NQN)
+    t2 = env.target(backing=("ram:4M",), nqn=NQN2)
+    with open(env.conf, "w") as f:
+        f.write("-t tcp -a %s -s %d\n# comment\n-t tcp -a %s -s %d\n"
+                % (t1.addr, t1.port, t2.addr, t2.port))
+    j = env.ctl("discover", "-o", "json").json()
+    check(isinstance(j, list) and len(j) == 2, "discover -o json, 2 controllers: %s" % j)
+    for o, t, nqn in zip(j, (t1, t2), (NQN, NQN2)):
+        check(o["traddr"] == t.addr and o["trsvcid"] == str(t.port)
+              and o["subnqn"] == "nqn.2014-08.org.nvmexpress.discovery",
+              "the controller is not named: %s" % {k: o.get(k) for k in ("traddr", "trsvcid",
+                                                                          "subnqn")})
+        check_disc_json(o, t, [nqn])
+    # One line: today's object, unnamed, as from the command line.
+    with open(env.conf, "w") as f:
+        f.write("-t tcp -a %s -s %d\n" % (t1.addr, t1.port))
+    j = env.ctl("discover", "-o", "json").json()
+    check(isinstance(j, dict) and "traddr" not in j, "one controller: %s" % j)
+    check(j == env.ctl("discover", "-a", t1.addr, "-s", t1.port, "-o", "json").json(),
+          "a one-line discovery.conf differs from the command line")
+    if not fuse_usable():
+        log("no FUSE here: connect-all part not run")
+        return
+    with open(env.conf, "w") as f:
+        f.write("-t tcp -a %s -s %d\n-t tcp -a %s -s %d\n" % (t1.addr, t1.port, t2.addr,
+                                                               t2.port))
+    j = env.ctl("connect-all", "-q", HOSTNQN, "-i", 1, "-o", "json").json()
+    check(isinstance(j, list) and len(j) == 2 and [o["connected"] for o in j] == [1, 1]
+          and [o["subnqn"] for o in j] == ["nqn.2014-08.org.nvmexpress.discovery"] * 2
+          and [o["connections"][0]["subnqn"] for o in j] == [NQN, NQN2]
+          and [o["trsvcid"] for o in j] == [str(t1.port), str(t2.port)],
+          "connect-all -o json, 2 controllers: %s" % j)
+    r = env.ctl("connect-all", "-q", HOSTNQN, "-i", 1)
+    check(r.out == "connect-all: 0 connected, 2 skipped, 0 failed\n",
+          "connect-all text, 2 controllers: one summary line expected: %r" % r.out)
+    env.ctl("disconnect-all")
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
-         "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full}
+         "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
+         "conf_json": t_conf_json}
 
 if __name__ == "__main__":
     try:

@@ -334,6 +334,57 @@ static int save_raw(const char *path, const struct nvmf_disc_list *log)
 
 /* ---- discover -------------------------------------------------------------------- */
 
+/*
+ * discovery.conf's controllers give one output, not one per line: the JSON
+ * objects of the lines that ask for JSON go into one array, printed once
+ * (concatenated objects are not a JSON document), and connect-all's counts
+ * add up to one summary line. Set by from_conf() while it reads the file.
+ */
+static struct {
+	bool active;
+	json_object *json;		/* the per-controller objects */
+	struct nc_walk_count total;	/* connect-all's text-mode counts */
+	bool text;			/* a connect-all line wanted text */
+} conf_out;
+
+/* A controller's JSON object: printed, or collected with members naming the
+ * controller (as list -o json names a connection's). */
+static void json_out(json_object *o, const struct nc_target *t)
+{
+	if (!conf_out.active) {
+		nc_json_print(o);
+		return;
+	}
+	json_object_object_add(o, "traddr", json_object_new_string(t->o.traddr));
+	json_object_object_add(o, "trsvcid", json_object_new_string(t->o.trsvcid));
+	json_object_object_add(o, "subnqn", json_object_new_string(t->o.subnqn[0] ?
+				t->o.subnqn : NVMF_DISCOVERY_NQN));
+	json_object_array_add(conf_out.json, o);
+}
+
+/* The end of discovery.conf: one controller keeps its object as a command
+ * line's would be (unnamed), more give the array. */
+static void conf_out_flush(unsigned cmd, int controllers)
+{
+	size_t n = json_object_array_length(conf_out.json);
+
+	if (controllers == 1 && n == 1) {
+		json_object *o = json_object_get(json_object_array_get_idx(conf_out.json, 0));
+
+		json_object_object_del(o, "traddr");
+		json_object_object_del(o, "trsvcid");
+		json_object_object_del(o, "subnqn");
+		nc_json_print(o);
+	} else if (n > 0) {
+		nc_json_print(json_object_get(conf_out.json));
+	}
+	if (cmd == FAB_CONNECT_ALL && conf_out.text)
+		printf("connect-all: %d connected, %d skipped, %d failed\n", conf_out.total.done,
+		       conf_out.total.skipped, conf_out.total.failed);
+	json_object_put(conf_out.json);
+	memset(&conf_out, 0, sizeof(conf_out));
+}
+
 static int fetch(const struct nc_target *t, struct nvmf_disc_list **log)
 {
 	char where[NVMF_TRADDR_BUFSZ + 16], what[NVMF_TRADDR_BUFSZ + 64];
@@ -357,7 +408,7 @@ static int discover_one(struct nc_fab_args *a)
 	if (a->raw) {
 		r = save_raw(a->raw, log);
 	} else if (a->c.fmt == NC_FMT_JSON) {
-		nc_json_print(nc_disc_json(log));
+		json_out(nc_disc_json(log), &a->c.t);
 	} else if (a->c.fmt == NC_FMT_BINARY) {
 		uint8_t *buf;
 		size_t len;
@@ -420,7 +471,8 @@ int nc_conf_line(char *line, const struct nc_fab_args *base, const char *help,
  * One discovery controller per line (nc_conf_line); a bad line is
  * reported with its number and skipped.
  */
-static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn fn)
+static int from_conf(const struct nc_fab_args *base, unsigned cmd, const char *help,
+		     disc_fn fn)
 {
 	const char *path = conf_path();
 	FILE *f = fopen(path, "r");
@@ -437,6 +489,8 @@ static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn f
 	/* A line may carry a secret (-S, --tls-key): unbuffered, so that no
 	 * copy stays in stdio's buffer, which fclose() frees unwiped. */
 	setvbuf(f, NULL, _IONBF, 0);
+	conf_out.active = true;
+	conf_out.json = json_object_new_array();
 	while (fgets(line, sizeof(line), f)) {
 		struct nc_fab_args a;
 		int r;
@@ -460,6 +514,7 @@ static int from_conf(const struct nc_fab_args *base, const char *help, disc_fn f
 		tc_wipe(line, sizeof(line));
 	}
 	fclose(f);
+	conf_out_flush(cmd, done);
 	if (done == 0 && failed == 0)
 		return nc_usage_err("no address given and %s names no discovery controller",
 				     path);
@@ -484,7 +539,7 @@ int nc_disc_run(int argc, char **argv, unsigned cmd, const char *help, disc_fn f
 	if (!nc_given(&a.c.t, TC_CO_TRADDR) && !a.c.t.uri) {
 		if (nc_given(&a.c.t, TC_CO_TRSVCID) || nc_given(&a.c.t, TC_CO_NQN))
 			return nc_usage_err("-s/--trsvcid and -n/--nqn need -a/--traddr");
-		return from_conf(&a, help, fn);
+		return from_conf(&a, cmd, help, fn);
 	}
 	r = nc_target_finish(&a.c.t, true);
 	if (r)
@@ -673,7 +728,12 @@ static int connect_all_one(struct nc_fab_args *a)
 		json_object_object_add(o, "connected", json_object_new_int(n.done));
 		json_object_object_add(o, "skipped", json_object_new_int(n.skipped));
 		json_object_object_add(o, "failed", json_object_new_int(n.failed));
-		nc_json_print(o);
+		json_out(o, &a->c.t);
+	} else if (conf_out.active) {
+		conf_out.text = true;
+		conf_out.total.done += n.done;
+		conf_out.total.skipped += n.skipped;
+		conf_out.total.failed += n.failed;
 	} else {
 		printf("connect-all: %d connected, %d skipped, %d failed\n", n.done, n.skipped,
 		       n.failed);
