@@ -333,7 +333,8 @@ def t_inspect(env):
                             "-o", "json").json(), t, [NQN])
     r = env.ctl("get-log", U, "-i", "3", "-l", "64")
     check(r.out.startswith("Device:") and "0000:" in r.out and "0030:" in r.out, "hex dump")
-    env.fails("get-log", U, "-i", "3", cmd="get-log", rc=2, usage=True, want=["-l/--log-len"])
+    env.fails("get-log", U, "-i", "0xc0", cmd="get-log", rc=2, usage=True,
+              want=["-l/--log-len"])
     p = subprocess.run([env.ctl_exe, "get-log", U, "-i", "smart", "-b"], capture_output=True,
                        env=env.env, timeout=60)
     check(p.returncode == 0 and len(p.stdout) == 512, "get-log -b: %d bytes" % len(p.stdout))
@@ -966,10 +967,52 @@ def t_conf_json(env):
     env.ctl("disconnect-all")
 
 
+def ctl_bytes(env, *args):
+    p = subprocess.run([env.ctl_exe] + [str(a) for a in args], capture_output=True,
+                       env=env.env, timeout=60)
+    check(p.returncode == 0, "nvmfctl %s: exit %d %r" % (" ".join(map(str, args)),
+                                                        p.returncode, p.stderr))
+    return p.stdout
+
+
+def t_log_parts(env):
+    """get-log -l/-L read part of the discovery log (they were ignored: the whole
+    log came back); fw-slot and changed-ns have their fixed sizes by default."""
+    t = env.target(backing=("ram:4M",))
+    D = "nvme+tcp://%s:%d" % (t.addr, t.port)
+    whole = ctl_bytes(env, "get-log", D, "-i", "discovery", "-b")
+    check(len(whole) == 2048, "whole discovery log: %d bytes" % len(whole))
+    got = ctl_bytes(env, "get-log", D, "-i", "discovery", "-l", 8, "-b")
+    check(got == whole[:8], "-l 8 -b: %d bytes %r" % (len(got), got[:16]))
+    got = ctl_bytes(env, "get-log", D, "-i", "discovery", "-L", 1024, "-b")
+    check(len(got) == 1024 and got[256:256 + len(NQN)] == NQN.encode()
+          and got[4:] == whole[1024 + 4:], "-L 1024 -b: not the first entry (%d bytes)"
+          % len(got))
+    got = ctl_bytes(env, "get-log", D, "-i", "discovery", "-L", 1024, "-l", 512, "-b")
+    check(len(got) == 512 and got[256:256 + len(NQN)] == NQN.encode(),
+          "-L 1024 -l 512 -b: %d bytes" % len(got))
+    r = env.ctl("get-log", D, "-i", "discovery", "-L", 1024, "-l", 64)
+    check("log-id:112" in r.out and "0000: 03 " in r.out and "0030:" in r.out
+          and "0040:" not in r.out, "-L 1024 -l 64 hex dump:\n%s" % r.out)
+    env.fails("get-log", D, "-i", "discovery", "-L", 4096, cmd="get-log",
+              want=["-L/--lpo: 4096 is beyond the discovery log (2048 bytes)"])
+    env.fails("get-log", D, "-i", "discovery", "-l", 8, "-o", "json", rc=2, usage=True,
+              cmd="get-log", want=["no JSON form"])
+    # Fixed sizes, as nvme-cli's fw-log and changed-ns-list-log read them.
+    check(len(ctl_bytes(env, "get-log", t.uri(), "-i", "fw-slot", "-b")) == 512, "fw-slot -b")
+    check(len(ctl_bytes(env, "get-log", t.uri(), "-i", "changed-ns", "-b")) == 4096,
+          "changed-ns -b")
+    r = env.ctl("get-log", t.uri(), "fw-slot")
+    check("log-id:3 " in r.out and "01f0:" in r.out and "0200:" not in r.out,
+          "fw-slot hex dump:\n%s" % r.out)
+    check(len(ctl_bytes(env, "get-log", t.uri(), "-i", 4, "-l", 64, "-b")) == 64,
+          "changed-ns -l 64")
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
-         "conf_json": t_conf_json}
+         "conf_json": t_conf_json, "log_parts": t_log_parts}
 
 if __name__ == "__main__":
     try:

@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define SMART_LEN      512u
+#define FW_SLOT_LEN    512u	/* Firmware Slot Information: fixed size, */
+#define CHANGED_NS_LEN 4096u	/* Changed Namespace List: as nvme-cli reads them */
+#define DISC_HDR_LEN   1024u	/* discovery log: header, then 1024-byte entries */
 #define ERR_ENTRY_LEN  64u
 #define ERR_MAX        256u	/* ELPE is 0's based and 8 bits */
 
@@ -25,7 +28,9 @@ static const char get_log_help[] =
 	"the URI: nvmfctl get-log URI smart.\n\n"
 	"  -i, --log-id LOG           log page identifier or name\n"
 	"  -l, --log-len BYTES        bytes to read (multiple of 4; default the log's\n"
-	"                             size: 512 for smart, ELPE+1 entries for error)\n"
+	"                             size: 512 for smart and fw-slot, 4096 for\n"
+	"                             changed-ns, ELPE+1 entries for error, the whole\n"
+	"                             discovery log from -L on)\n"
 	"  -n, --namespace-id NSID    namespace (default FFFFFFFFh: controller-wide)\n"
 	"  -L, --lpo OFFSET           log page offset in bytes (multiple of 4)\n"
 	"  -s, --lsp N                log specific field\n"
@@ -273,6 +278,32 @@ static int discovery_log(struct nvmf_ctrl *c, const struct nc_inspect *x)
 	return 0;
 }
 
+/* The discovery log from -L on, when -l does not say: its size is in its
+ * header (NUMREC), read first. 0, or an exit status after a message. */
+static int discovery_log_len(struct nvmf_ctrl *c, const struct nc_inspect *x, uint32_t *len)
+{
+	uint8_t hdr[16];
+	uint64_t numrec, total;
+	int r;
+
+	if (x->log_len) {
+		*len = x->log_len;
+		return 0;
+	}
+	r = nvmf_get_log_page(c, NVMF_LID_DISCOVERY, 0, 0, x->rae, 0, hdr, sizeof(hdr));
+	if (r < 0)
+		return nc_lib_fail("Get Log Page (discovery, 70h, its header) failed", r);
+	numrec = nvmf_get_le64(hdr + 8);
+	total = DISC_HDR_LEN * (numrec + 1);
+	if (numrec > 1024 || x->lpo >= total) {
+		nc_err("-L/--lpo: %llu is beyond the discovery log (%llu bytes)",
+		       (unsigned long long)x->lpo, (unsigned long long)total);
+		return NC_EXIT_FAIL;
+	}
+	*len = (uint32_t)(total - x->lpo);
+	return 0;
+}
+
 /* Error log length: ELPE+1 entries (Identify Controller) unless -l. */
 static uint32_t error_log_len(struct nvmf_ctrl *c, const struct nc_inspect *x)
 {
@@ -301,6 +332,19 @@ static int read_log(struct nvmf_ctrl *c, const struct nc_inspect *x, const char 
 		break;
 	case NVMF_LID_ERROR:
 		len = error_log_len(c, x);
+		break;
+	case NVMF_LID_FW_SLOT:
+		len = x->log_len ? x->log_len : FW_SLOT_LEN;
+		break;
+	case NVMF_LID_CHANGED_NS:
+		len = x->log_len ? x->log_len : CHANGED_NS_LEN;
+		break;
+	case NVMF_LID_DISCOVERY:
+		/* Part of it (-l, -L): the bytes as read (cmd_get_log refused
+		 * JSON), decoded only whole. */
+		r = discovery_log_len(c, x, &len);
+		if (r)
+			return r;
 		break;
 	default:
 		if (!x->log_len)
@@ -369,12 +413,17 @@ int cmd_get_log(int argc, char **argv)
 	if (x.log_id == NVMF_LID_DISCOVERY && x.t.o.subnqn[0])
 		return nc_usage_err("the discovery log (70h) is read from a discovery "
 				     "controller: drop --nqn (or the URI's NQN)");
+	if (x.log_id == NVMF_LID_DISCOVERY && (x.log_len || x.lpo) && x.fmt == NC_FMT_JSON)
+		return nc_usage_err("part of the discovery log (-l, -L) has no JSON form: use "
+				    "-o normal (hex) or -b (raw)");
 	r = nc_connect_admin(&x.t, &c);
 	if (r)
 		return r;
 	snprintf(dev, sizeof(dev), "%s/%s", nc_target_str(&x.t.o, where, sizeof(where)),
 		 x.t.o.subnqn[0] ? x.t.o.subnqn : NVMF_DISCOVERY_NQN);
-	if (x.log_id == NVMF_LID_DISCOVERY)
+	/* The library's discovery log call reads it whole; -l and -L ask for
+	 * a part, read as any other log page. */
+	if (x.log_id == NVMF_LID_DISCOVERY && !x.log_len && !x.lpo)
 		r = discovery_log(c, &x);
 	else
 		r = read_log(c, &x, dev);
