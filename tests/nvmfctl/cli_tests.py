@@ -1009,10 +1009,30 @@ def t_log_parts(env):
           "changed-ns -l 64")
 
 
+def t_list_ns_bound(env):
+    """list-ns: -b/--raw-binary is documented (help, man page); -n above
+    FFFFFFFDh (CNS 02h's bound) is a bad command line, not a failed command."""
+    h = env.ctl("list-ns", "--help").out
+    check("-b, --raw-binary" in h, "list-ns --help does not list -b:\n%s" % h)
+    man = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                       "nvmfctl", "nvmfctl.8")
+    with open(man) as f:
+        text = f.read()
+    sect = text[text.index(".It Cm list-ns"):text.index(".It Cm get-log")]
+    check("-raw-binary" in sect, "nvmfctl.8's list-ns does not name -b/--raw-binary")
+    U = "nvme+tcp://127.0.0.1:%d/%s" % (free_port(), NQN)
+    for args in ([U, "-n", "4294967294"], [U, "--namespace-id=4294967295"],
+                 [U + "/4294967294"]):
+        env.fails("list-ns", *args, rc=2, usage=True, cmd="list-ns", want=["4294967293"])
+    # The bound itself is a namespace ID list-ns takes: nothing listens here.
+    env.fails("list-ns", U, "-n", "4294967293", rc=1, cmd="list-ns", want=["cannot connect"])
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
-         "conf_json": t_conf_json, "log_parts": t_log_parts}
+         "conf_json": t_conf_json, "log_parts": t_log_parts,
+         "list_ns_bound": t_list_ns_bound}
 
 if __name__ == "__main__":
     try:

@@ -65,7 +65,8 @@ static const char list_ns_help[] =
 	"Usage: nvmfctl list-ns nvme+tcp://HOST[:PORT]/SUBNQN [-n NSID] [OPTIONS]\n"
 	"       nvmfctl list-ns --traddr ADDR [--trsvcid PORT] --nqn SUBNQN [OPTIONS]\n"
 	"Print the active namespace IDs of a remote controller (Identify CNS 02h).\n\n"
-	"  -n, --namespace-id NSID    list IDs greater than NSID (default 0)\n"
+	"  -n, --namespace-id NSID    list IDs greater than NSID (default 0, at most\n"
+	"                             4294967293 = FFFFFFFDh)\n"
 	"      --traddr ADDR          controller address\n"
 	"      --trsvcid PORT         port (default 4420)\n"
 	"      --nqn SUBNQN           subsystem NQN\n"
@@ -84,6 +85,8 @@ static const char list_ns_help[] =
 	"      --dhchap-secret-file FILE, --dhchap-ctrl-secret-file FILE  the same from files\n"
 	"                             (or NVMF_DHCHAP_SECRET, NVMF_DHCHAP_CTRL_SECRET)\n"
 	"  -o, --output-format FMT    normal, json or binary\n"
+	"  -b, --raw-binary           the 4096 raw bytes (the Identify data) on standard\n"
+	"                             output\n"
 	"  -h, --help                 this text\n";
 
 /* ---- Field tables ----------------------------------------------------------- */
@@ -425,6 +428,11 @@ int cmd_list_ns(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (!x.t.o.subnqn[0])
 		return nc_usage_err("no subsystem NQN: discovery controllers have no namespaces");
+	/* -n is bounded when parsed; the URI's /NSID may be FFFFFFFEh. */
+	if (x.have_nsid && x.nsid > NC_LIST_NS_MAX)
+		return nc_usage_err("namespace ID %u: list-ns lists IDs greater than one from 0 "
+				    "to %u (FFFFFFFDh, the bound of Identify CNS 02h)",
+				    x.nsid, NC_LIST_NS_MAX);
 	list = calloc(1, NVMF_IDENTIFY_DATA_LEN);
 	if (!list) {
 		nc_err("out of memory");

@@ -99,9 +99,12 @@ static int one(struct nc_inspect *x, int c, const char *arg)
 		x->fmt = NC_FMT_BINARY;
 		return 0;
 	case 'n':
-		/* 0 and FFFFFFFFh are not namespace IDs; list-ns starts after n. */
+		/* 0 and FFFFFFFFh are not namespace IDs; list-ns starts after n,
+		 * and CNS 02h refuses FFFFFFFEh and FFFFFFFFh (NVMe Base 2.0,
+		 * Identify CNS 02h): its bound is FFFFFFFDh. */
 		if (nc_parse_u64("-n/--namespace-id", arg, x->cmd == INSP_LIST_NS ? 0 : 1,
-				  x->cmd == INSP_GET_LOG ? 0xffffffffu : 0xfffffffeu, &v) < 0)
+				  x->cmd == INSP_GET_LOG ? 0xffffffffu :
+				  x->cmd == INSP_LIST_NS ? NC_LIST_NS_MAX : 0xfffffffeu, &v) < 0)
 			return NC_EXIT_USAGE;
 		x->nsid = (uint32_t)v;
 		x->have_nsid = true;

@@ -288,6 +288,7 @@ int nc_conf_line(char *line, const struct nc_fab_args *base, const char *help,
 #define INSP_ID_CTRL 1u
 #define INSP_ID_NS   2u
 #define INSP_LIST_NS 3u
+#define NC_LIST_NS_MAX 0xfffffffdu	/* list-ns -n: CNS 02h's highest NSID */
 #define INSP_GET_LOG 4u
 
 struct nc_inspect {
