@@ -1028,11 +1028,46 @@ def t_list_ns_bound(env):
     env.fails("list-ns", U, "-n", "4294967293", rc=1, cmd="list-ns", want=["cannot connect"])
 
 
+def t_port_decimal(env):
+    """-s/--trsvcid is decimal only (017523 was read as octal, port 8019; 0x1f53
+    was taken); a port glued to -a is named as such, not 'not an IPv6 address'."""
+    t = env.target(backing=("ram:4M",))
+    # A port with leading zeros is the same decimal number; strtoul's base 0 made
+    # 0NNN octal, so the discover went elsewhere (or, for 0x, worked by accident).
+    lead = "0%d" % t.port
+    check_disc_text(env.ctl("discover", "-a", t.addr, "-s", lead).out, t, [NQN])
+    j = env.ctl("id-ctrl", "--traddr", t.addr, "--trsvcid", "00" + str(t.port), "--nqn", NQN,
+                "-o", "json").json()
+    check(j["subnqn"] == NQN, "id-ctrl --trsvcid 00PORT")
+    for bad in ("0x%x" % t.port, "0X1F53", "1e3", "+80", "-1",
+                " 80", "00", "65536", "4420x"):
+        env.fails("discover", "-a", t.addr, "-s", bad, rc=2, usage=True, cmd="discover",
+                  want=["-s/--trsvcid: '%s'" % bad, "decimal number from 1 to 65535"])
+    env.fails("id-ns", "--traddr", t.addr, "--trsvcid", "0x10", "--nqn", NQN, "-n", 1, rc=2,
+              usage=True, cmd="id-ns", want=["--trsvcid: '0x10'", "decimal"])
+    # In discovery.conf too.
+    with open(env.conf, "w") as f:
+        f.write("-t tcp -a %s -s 0x%x\n" % (t.addr, t.port))
+    r = env.ctl("discover", rc=1)
+    check("line 1: -s/--trsvcid: '0x%x'" % t.port in r.err, "conf line: %r" % r.err)
+    # -a ADDR:PORT: where the port goes, not "not an IPv6 address".
+    for args, want in ((["discover", "-a", "127.0.0.1:8019"],
+                        "-a/--traddr: '127.0.0.1:8019' has a port in it: use -s for the "
+                        "service (port): -a 127.0.0.1 -s 8019"),
+                       (["connect", "-a", "[::1]:4420", "-n", NQN],
+                        "use -s for the service (port): -a [::1] -s 4420"),
+                       (["id-ctrl", "--traddr", "localhost:4420", "--nqn", NQN],
+                        "--traddr: 'localhost:4420' has a port in it: use --trsvcid for the "
+                        "service (port): --traddr localhost --trsvcid 4420")):
+        line = env.fails(*args, rc=2, usage=True, want=[want])
+        check("IPv6" not in line, "still says IPv6: %r" % line)
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
          "conf_json": t_conf_json, "log_parts": t_log_parts,
-         "list_ns_bound": t_list_ns_bound}
+         "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal}
 
 if __name__ == "__main__":
     try:

@@ -201,11 +201,73 @@ void nc_target_init(struct nc_target *t)
 	t->o.ctrl_loss_tmo = 0;
 }
 
+/*
+ * -s/--trsvcid is a decimal number, as nvme-cli passes it on: the shared
+ * parser (tools/common) reads C notation, so 017523 was octal (port 8019)
+ * and 0x1f53 a port. Digits only; leading zeros stay decimal, dropped here
+ * so that the shared parser cannot read them as octal. 0, or an exit
+ * status after the message; *out points into arg.
+ */
+static int decimal_port(const struct tc_conn_opt *opt, const char *arg, bool letters,
+			const char **out)
+{
+	char label[64];
+	size_t n = strlen(arg);
+	const char *p = arg;
+
+	while (p[0] == '0' && p[1])
+		p++;
+	if (n == 0 || strspn(arg, "0123456789") != n || strlen(p) > 5 ||
+	    strtoul(p, NULL, 10) < 1 || strtoul(p, NULL, 10) > 65535)
+		return nc_usage_err("%s: '%s' is not a port: a decimal number from 1 to 65535",
+				    tc_conn_label(opt, letters, label, sizeof(label)), arg);
+	*out = p;
+	return 0;
+}
+
+/*
+ * "ADDR:PORT" or "[IPV6]:PORT" in -a/--traddr: a port where nvme-cli's
+ * options keep it apart. The shared parser calls that "not an IPv6
+ * address", which misleads for 127.0.0.1:8019; say where the port goes.
+ * 0 when arg is not of that form (the shared parser judges it).
+ */
+static int port_in_addr(const struct tc_conn_opt *opt, const char *arg, bool letters)
+{
+	const char *colon = strrchr(arg, ':');
+	const struct tc_conn_opt *svc = tc_conn_find(TC_CO_TRSVCID, TC_CO_BIT(TC_CO_TRSVCID), false);
+	char label[64], slabel[64], host[NVMF_TRADDR_BUFSZ];
+	size_t hlen;
+
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return 0;
+	hlen = (size_t)(colon - arg);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return 0;
+	memcpy(host, arg, hlen);
+	host[hlen] = '\0';
+	/* fe80::1:4420 is an IPv6 address; [fe80::1]:4420 and host:4420 have a port. */
+	if (!(host[0] == '[' && host[hlen - 1] == ']') && memchr(host, ':', hlen))
+		return 0;
+	if (!svc)
+		return 0;
+	tc_conn_label(opt, letters, label, sizeof(label));
+	tc_conn_label(svc, letters, slabel, sizeof(slabel));
+	return nc_usage_err("%s: '%s' has a port in it: use %.*s for the service (port): "
+			    "%.*s %s %.*s %s", label, arg, (int)strcspn(slabel, "/"), slabel,
+			    (int)strcspn(label, "/"), label, host, (int)strcspn(slabel, "/"),
+			    slabel, colon + 1);
+}
+
 int nc_conn_opt(struct nc_target *t, const struct tc_conn_opt *opt, const char *arg,
 		bool letters)
 {
 	char err[1024];
+	int r;
 
+	if (opt->id == TC_CO_TRSVCID && (r = decimal_port(opt, arg, letters, &arg)))
+		return r;
+	if (opt->id == TC_CO_TRADDR && (r = port_in_addr(opt, arg, letters)))
+		return r;
 	if (tc_conn_set(opt, arg, letters, &t->o, err, sizeof(err)) < 0)
 		return nc_usage_err("%s", err);
 	t->given |= TC_CO_BIT(opt->id);
