@@ -1063,11 +1063,63 @@ def t_port_decimal(env):
         check("IPv6" not in line, "still says IPv6: %r" % line)
 
 
+def t_bad_secrets(env):
+    """A malformed TLS key or DH-HMAC-CHAP secret (option, file, environment) is a
+    bad command line (rc 2) naming its source, found before connecting; it was
+    reported as a failed connection (rc 1, "TLS failed", "Invalid argument")."""
+    if "without OpenSSL" in env.ctl("gen-tls-key", rc=None).err:
+        raise SkipTest("built without OpenSSL: no TLS, no DH-HMAC-CHAP")
+    good_s = env.ctl("gen-dhchap-key", "-n", HOSTNQN).out.strip()
+    good_k = env.ctl("gen-tls-key").out.strip()
+    port = free_port()
+    U = "nvme+tcp://127.0.0.1:%d/%s" % (port, NQN)
+    secfile = env.path("secret")
+    with open(secfile, "w") as f:
+        f.write("DHHC-1:01:garbage:\n")
+
+    def refused(args, want, extra_env=None, cmd=None):
+        e = dict(env.env, **(extra_env or {}))
+        r = env.ctl(*args, rc=2, env=e)
+        lines = [ln for ln in r.err_lines() if not ln.startswith("warning:")]
+        check(len(lines) >= 1 and all(w in lines[0] for w in want)
+              and "connect" not in lines[0].split(":", 2)[2],
+              "nvmfctl %s: %r does not say %s" % (" ".join(r.args), r.err, want))
+        check(r.out == "", "output %r" % r.out)
+
+    refused(["id-ctrl", U, "--tls-key", "NVMeTLSkey-1:01:AAAA:"],
+            ["id-ctrl: --tls-key: ", "wrong key length"])
+    refused(["id-ctrl", U, "--dhchap-secret", "DHHC-1:01:garbage:"],
+            ["id-ctrl: --dhchap-secret: ", "not valid Base64"])
+    refused(["discover", "-a", "127.0.0.1", "-s", port, "-S", "DHHC-1:07:AAAA:"],
+            ["-S/--dhchap-secret: "])
+    refused(["discover", "-a", "127.0.0.1", "-s", port, "-S", good_s, "-C", "DHHC-1:00:xx:"],
+            ["-C/--dhchap-ctrl-secret: "])
+    refused(["get-log", U, "smart", "--dhchap-secret-file", secfile],
+            ["--dhchap-secret-file: ", "Base64"])
+    refused(["list-ns", U], ["NVMF_TLS_KEY: ", "NVMeTLSkey-1:"], {"NVMF_TLS_KEY": "junk"})
+    refused(["id-ns", U, "-n", 1], ["NVMF_DHCHAP_SECRET: "],
+            {"NVMF_DHCHAP_SECRET": "DHHC-1:01:garbage:"})
+    refused(["discover", "-a", "127.0.0.1", "-s", port], ["NVMF_DHCHAP_CTRL_SECRET: "],
+            {"NVMF_DHCHAP_SECRET": good_s, "NVMF_DHCHAP_CTRL_SECRET": "DHHC-1:01:x:"})
+    refused(["connect", U, "--tls-key", "NVMeTLSkey-1:01:AAAA:"], ["connect: --tls-key: "])
+    check(env.records() == [], "a connect with a bad key left %s" % env.records())
+    # Good ones pass the check: the failure is then the connection's.
+    for args in (["id-ctrl", U, "--tls-key", good_k], ["id-ctrl", U, "-o", "json"]):
+        r = env.ctl(*args, rc=1, env=dict(env.env, NVMF_DHCHAP_SECRET=good_s))
+        check("cannot connect" in r.err, "good secrets: %r" % r.err)
+    # A discovery.conf line: reported with its number.
+    with open(env.conf, "w") as f:
+        f.write("-t tcp -a 127.0.0.1 -s %d --dhchap-secret DHHC-1:01:garbage:\n" % port)
+    r = env.ctl("discover", rc=1)
+    check("line 1: -S/--dhchap-secret: DH-HMAC-CHAP secret" in r.err, "conf line: %r" % r.err)
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
          "conf_json": t_conf_json, "log_parts": t_log_parts,
-         "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal}
+         "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
+         "bad_secrets": t_bad_secrets}
 
 if __name__ == "__main__":
     try:

@@ -14,6 +14,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifdef NVMF_WITH_TLS
+#include "auth/auth.h"		/* auth_strerror() */
+#include "auth/auth_secret.h"	/* the library's DHHC-1 parser, compiled in */
+#include "tcp/tls_psk.h"	/* the library's interchange-key parser */
+#endif
+
 const char *nc_cmd = "";
 const char *nc_where;
 const char *nc_argv0;
@@ -271,15 +277,88 @@ int nc_conn_opt(struct nc_target *t, const struct tc_conn_opt *opt, const char *
 	if (tc_conn_set(opt, arg, letters, &t->o, err, sizeof(err)) < 0)
 		return nc_usage_err("%s", err);
 	t->given |= TC_CO_BIT(opt->id);
+	t->letters = letters;
 	return 0;
 }
+
+#ifdef NVMF_WITH_TLS
+/* Where a secret came from, for the message: the option, else the file
+ * option, else the environment variable. */
+static const char *secret_source(const struct nc_target *t, int opt, int file_opt,
+				 const char *env, char *buf, size_t len)
+{
+	const struct tc_conn_opt *co = NULL;
+
+	if (t->given & TC_CO_BIT(opt))
+		co = tc_conn_find(opt, TC_CO_BIT(opt), false);
+	else if (file_opt >= 0 && (t->given & TC_CO_BIT(file_opt)))
+		co = tc_conn_find(file_opt, TC_CO_BIT(file_opt), false);
+	return co ? tc_conn_label(co, t->letters, buf, len) : env;
+}
+
+/*
+ * The TLS key and the DH-HMAC-CHAP secrets, checked with the library's own
+ * parsers before any connection: a malformed one otherwise surfaced as a
+ * failed connection ("cannot connect ... TLS failed", or "Invalid argument"
+ * after the TCP connection was made), exit 1 as if the target were at
+ * fault. 0, or NC_EXIT_USAGE after a message naming the source.
+ */
+static int check_secrets(const struct nc_target *t)
+{
+	struct tcp_psk psk;
+	struct auth_secret s;
+	char label[64];
+	int r;
+
+	/* The strerror()s name the form ("PSK interchange key: ...",
+	 * "DH-HMAC-CHAP secret: ..."); none holds key material. */
+	if (t->o.tls_key[0]) {
+		r = tcp_psk_parse(t->o.tls_key, &psk);
+		tcp_psk_wipe(&psk);
+		if (r != TCP_PSK_OK)
+			return nc_usage_err("%s: %s", secret_source(t, TC_CO_TLS_KEY, -1,
+					    TC_TLS_KEY_ENV, label, sizeof(label)),
+					    tcp_psk_strerror(r));
+	}
+	if (t->o.dhchap_secret[0]) {
+		r = auth_secret_parse(t->o.dhchap_secret, &s);
+		auth_secret_wipe(&s);
+		if (r != 0)
+			return nc_usage_err("%s: %s", secret_source(t, TC_CO_DHCHAP_SECRET,
+					    TC_CO_DHCHAP_SECRET_FILE, TC_DHCHAP_SECRET_ENV,
+					    label, sizeof(label)), auth_strerror(r));
+	}
+	if (t->o.dhchap_ctrl_secret[0]) {
+		r = auth_secret_parse(t->o.dhchap_ctrl_secret, &s);
+		auth_secret_wipe(&s);
+		if (r != 0)
+			return nc_usage_err("%s: %s", secret_source(t, TC_CO_DHCHAP_CTRL_SECRET,
+					    TC_CO_DHCHAP_CTRL_SECRET_FILE,
+					    TC_DHCHAP_CTRL_SECRET_ENV, label, sizeof(label)),
+					    auth_strerror(r));
+	}
+	return 0;
+}
+#else
+/* Without OpenSSL the library does neither TLS nor DH-HMAC-CHAP: it says so
+ * at connect, whatever the secret. */
+static int check_secrets(const struct nc_target *t)
+{
+	(void)t;
+	return 0;
+}
+#endif
 
 int nc_target_finish(struct nc_target *t, bool discovery)
 {
 	char terr[256];
+	int r;
 
 	if (tc_conn_secrets_env(&t->o, t->given, terr, sizeof(terr)) < 0)
 		return nc_usage_err("%s", terr);
+	r = check_secrets(t);
+	if (r)
+		return r;
 	if (t->uri) {
 		struct nvmf_uri u;
 

@@ -111,6 +111,7 @@ struct nc_target {
 	struct nvmf_opts o;
 	const char *uri;	/* positional URI, if any */
 	unsigned given;		/* TC_CO_BIT()s of the connection options given */
+	bool letters;		/* options have nvme-cli's letters (-S...): for messages */
 };
 
 /* Was the connection option id (TC_CO_*) given? */
