@@ -1114,12 +1114,70 @@ def t_bad_secrets(env):
     check("line 1: -S/--dhchap-secret: DH-HMAC-CHAP secret" in r.err, "conf line: %r" % r.err)
 
 
+# A TCP listener that accepts and never answers: nvmf-fuse stays in its first
+# connection (its record only claimed) until the connect timeout.
+SILENT = """import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept())
+"""
+
+
+def t_list_connecting(env):
+    """list during a first connection: the address, port, NQN and mount point the
+    server was given, not empty fields (they came only once connected)."""
+    if not env.fuse_exe:
+        raise SkipTest("no nvmf-fuse")
+    sil = subprocess.Popen([sys.executable, "-c", SILENT], stdout=subprocess.PIPE, text=True)
+    procs = [sil]
+    try:
+        port = int(sil.stdout.readline())
+        mp = env.path("mnt")
+        os.makedirs(mp)
+        for args, want_mp, want_host in (
+                ([], os.path.join(env.rundir, "first"), None),
+                (["--mountpoint", mp, "--hostnqn", HOSTNQN], mp, HOSTNQN)):
+            c = subprocess.Popen([env.ctl_exe, "connect", "nvme+tcp://127.0.0.1:%d/%s"
+                                  % (port, NQN), "--name", "first", "--connect-timeout", "3",
+                                  "-i", "1"] + args, env=env.env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            procs.append(c)
+            rec = None
+            for _ in range(100):
+                j = env.ctl("list", "-o", "json").json()["connections"]
+                if j and j[0]["state"] == "connecting":
+                    rec = j[0]
+                    break
+                time.sleep(0.05)
+            check(rec is not None, "no record in state connecting")
+            got = {k: rec[k] for k in ("traddr", "trsvcid", "subnqn", "mountpoint")}
+            check(got == {"traddr": "127.0.0.1", "trsvcid": str(port), "subnqn": NQN,
+                          "mountpoint": want_mp}, "list -o json while connecting: %s" % got)
+            check(rec["hostnqn"] and (want_host is None or rec["hostnqn"] == want_host),
+                  "hostnqn %r" % rec["hostnqn"])
+            out = env.ctl("list").out
+            check(re.search(r"^first +connecting +127\.0\.0\.1:%d +- +%s +%s$"
+                            % (port, re.escape(NQN), re.escape(want_mp)), out, re.M),
+                  "list while connecting:\n%s" % out)
+            c.wait(60)
+            check(c.returncode == 1, "connect to a silent listener: exit %d" % c.returncode)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
          "conf_json": t_conf_json, "log_parts": t_log_parts,
          "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
-         "bad_secrets": t_bad_secrets}
+         "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting}
 
 if __name__ == "__main__":
     try:

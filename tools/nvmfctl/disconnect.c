@@ -402,6 +402,7 @@ int cmd_list(int argc, char **argv)
 	n = nc_records_load(&list, &bad);
 	if (n < 0)
 		return NC_EXIT_FAIL;
+	nc_records_fill_claimed(list, n);
 	if (fmt == NC_FMT_JSON) {
 		json_object *o = json_object_new_object(), *arr = json_object_new_array();
 

@@ -322,6 +322,9 @@ int nc_rundir(char *buf, size_t len);
  * is wrong, and *bad counts them; without, such files are skipped silently
  * (the commands that look for one connection). */
 int nc_records_load(struct tc_record **out, int *bad);
+/* For list: a record only claimed (first connection still under way) gets
+ * its address, NQN and mount point from its server's command line. */
+void nc_records_fill_claimed(struct tc_record *list, int n);
 /* A record as nvmfctl's JSON (connect -o json, list -o json). */
 json_object *nc_record_json(const struct tc_record *r);
 /* Does arg name r: its name, record file or mount point (any spelling)? */
