@@ -321,7 +321,7 @@ static uint32_t error_log_len(struct nvmf_ctrl *c, const struct nc_inspect *x)
 
 static int read_log(struct nvmf_ctrl *c, const struct nc_inspect *x, const char *dev)
 {
-	uint32_t nsid = x->have_nsid ? x->nsid : NVMF_NSID_ALL, len;
+	uint32_t nsid = x->have_nsid ? x->nsid : NVMF_NSID_ALL, len = 0;
 	char what[96];
 	uint8_t *buf;
 	int r;
