@@ -867,7 +867,7 @@ def records_and_reconnect(env):
     with open(os.path.join(env.rundir, "gone.json"), "w") as f:
         json.dump({"name": "gone", "pid": 2147483000, "state": "live", "reconnects": 0}, f)
     env.fails("reconnect", "gone", cmd="reconnect",
-              want=["gone: stale record: nvmf-fuse (pid 2147483000) is gone",
+              want=["gone: stale record: nvmf-fuse (pid 2147483000) no longer runs",
                     "'nvmfctl disconnect gone'"])
     other = subprocess.Popen(["sleep", "60"])
     env.stand_ins.append(other)

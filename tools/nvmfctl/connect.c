@@ -53,7 +53,7 @@ static const char connect_help[] =
 	"      --tls-key KEY          configured PSK, NVMeTLSkey-1:...; implies --tls\n"
 	"                             (visible to other users: prefer NVMF_TLS_KEY)\n"
 	"      --tls-key-file FILE    key file (default /etc/nvme/tls-keys)\n"
-	"      --tls-identity 0|1     PSK identity version (default 0)\n"
+	"      --tls-identity -1|0|1  PSK identity version (default 0; -1: either)\n"
 	"      --tls-compat           derive the TLS PSK as nvme-cli 2.15 and older do\n"
 	"  -S, --dhchap-secret KEY    DH-HMAC-CHAP host secret (DHHC-1:...; argv is public)\n"
 	"  -C, --dhchap-ctrl-secret KEY  controller secret: bidirectional authentication\n"

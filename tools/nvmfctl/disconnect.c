@@ -193,8 +193,8 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 		nc_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(errno));
 		return NC_EXIT_FAIL;
 	}
-	fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d is gone)\n",
-		nc_cmd, r->name, r->pid);
+	fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d no longer "
+		"runs)\n", nc_cmd, r->name, r->pid);
 	return NC_EXIT_OK;
 }
 
@@ -450,8 +450,8 @@ int cmd_list(int argc, char **argv)
 		if (r->alive && strcmp(r->state, "live") && r->last_error[0])
 			printf("%*s last error: %s\n", wn, "", r->last_error);
 		if (!r->alive)
-			printf("%*s (nvmf-fuse pid %d is gone: 'nvmfctl disconnect %s' removes "
-			       "the record)\n", wn, "", r->pid, r->name);
+			printf("%*s (nvmf-fuse pid %d no longer runs: 'nvmfctl disconnect %s' "
+			       "removes the record)\n", wn, "", r->pid, r->name);
 	}
 	tc_records_free(list, n);
 	return bad ? NC_EXIT_FAIL : NC_EXIT_OK;

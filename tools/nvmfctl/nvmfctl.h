@@ -68,12 +68,12 @@ struct nc_command {
 
 /* ---- Messages ------------------------------------------------------------ */
 
-/* "nvmfctl: <cmd>: <message>\n" on stderr. The whole line is escaped
- * (tc_escape): messages may quote what a target sent. */
 /* fflush(stdout), remembering the errno of the first failure in
  * nc_stdout_errno for main()'s final check (which reports it). */
 int nc_flush_stdout(void);
 extern int nc_stdout_errno;
+/* "nvmfctl: <cmd>: <message>\n" on stderr. The whole line is escaped
+ * (tc_escape): messages may quote what a target sent. */
 void nc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* As nc_err(), then "Try 'nvmfctl <cmd> --help'." and returns NC_EXIT_USAGE. */
 int nc_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -88,7 +88,7 @@ static int wait_outcome(const struct tc_record *r, int timeout_s)
 static int reconnect_record(const struct tc_record *r, int timeout_s)
 {
 	if (!r->alive) {
-		nc_err("%s: stale record: nvmf-fuse (pid %d) is gone ('nvmfctl disconnect %s' "
+		nc_err("%s: stale record: nvmf-fuse (pid %d) no longer runs ('nvmfctl disconnect %s' "
 		       "removes the record)", r->name, r->pid, r->name);
 		return NC_EXIT_FAIL;
 	}
@@ -104,7 +104,7 @@ static int reconnect_record(const struct tc_record *r, int timeout_s)
 	}
 	if (kill(r->pid, SIGUSR1) < 0) {
 		if (errno == ESRCH)
-			nc_err("%s: stale record: nvmf-fuse (pid %d) is gone", r->name, r->pid);
+			nc_err("%s: stale record: nvmf-fuse (pid %d) no longer runs", r->name, r->pid);
 		else if (errno == EPERM)
 			nc_err("%s: cannot signal nvmf-fuse (pid %d): %s (it runs as another user: "
 			       "run nvmfctl as that user, or as root)", r->name, r->pid,
