@@ -1172,12 +1172,60 @@ def t_list_connecting(env):
             p.wait()
 
 
+def t_connect_interrupt(env):
+    """SIGINT to connect while its nvmf-fuse waits for a silent target: connect
+    stops that nvmf-fuse and its temporary directory goes, then it dies of the
+    signal. Before, nvmfctl died at once, and the nvmf-fuse it had started went
+    on alone (mounting the connection the user gave up on once the target
+    answered), its /tmp/nvmfctl.XXXXXX left behind."""
+    if not env.fuse_exe:
+        raise SkipTest("no nvmf-fuse")
+    sil = subprocess.Popen([sys.executable, "-c", SILENT], stdout=subprocess.PIPE, text=True)
+    tmp = env.path("tmp")
+    os.makedirs(tmp)
+    e = dict(env.env, TMPDIR=tmp)
+    c = None
+    try:
+        port = int(sil.stdout.readline())
+        c = subprocess.Popen([env.ctl_exe, "connect", "nvme+tcp://127.0.0.1:%d/%s"
+                              % (port, NQN), "--name", "intr", "--connect-timeout", "3",
+                              "-i", "1"], env=e, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        for _ in range(200):
+            if os.listdir(tmp) and env.ctl("list", "-o", "json").json()["connections"]:
+                break
+            time.sleep(0.05)
+        check(os.listdir(tmp), "connect made no temporary directory")
+        c.send_signal(signal.SIGINT)
+        out, err = c.communicate(timeout=60)
+        check(c.returncode == -signal.SIGINT,
+              "connect after SIGINT: exit %r, expected to die of SIGINT\n%s" % (c.returncode, err))
+        check("interrupted: stopped" in err, "no word of the interruption: %r" % err)
+        check(os.listdir(tmp) == [], "left behind in TMPDIR: %s" % os.listdir(tmp))
+        # The server ends once its connection attempt (3 s) is over: no
+        # connection is left (a bound far above that, not a timing).
+        conns = None
+        for _ in range(600):
+            conns = env.ctl("list", "-o", "json").json()["connections"]
+            if not conns:
+                break
+            time.sleep(0.05)
+        check(not conns, "a connection is left after the interrupted connect: %s" % conns)
+    finally:
+        for p in (sil, c):
+            if p is not None and p.poll() is None:
+                p.kill()
+            if p is not None:
+                p.wait()
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
          "conf_json": t_conf_json, "log_parts": t_log_parts,
          "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
-         "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting}
+         "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
+         "connect_interrupt": t_connect_interrupt}
 
 if __name__ == "__main__":
     try:

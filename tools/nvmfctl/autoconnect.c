@@ -431,6 +431,11 @@ static int systemctl_start(const struct autoconnect *ac, int timeout_s)
 	}
 	/* --no-block (--timeout 0) only queues the jobs: a bound all the same. */
 	r = nc_wait_child(pid, timeout_s > 0 ? timeout_s : NOBLOCK_TIMEOUT, &status);
+	if (r == -EINTR) {
+		nc_err("interrupted: stopped %s", exe);
+		nc_die_of_signal();
+		return NC_EXIT_FAIL;
+	}
 	if (r == -ETIMEDOUT && timeout_s == 0) {
 		nc_err("%s start --no-block did not return within %d s; stopped it", exe,
 		       NOBLOCK_TIMEOUT);

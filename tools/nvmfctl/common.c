@@ -437,30 +437,96 @@ void nc_sleep_ms(long ms)
 
 /* ---- Children -------------------------------------------------------------------- */
 
-int nc_wait_child(pid_t pid, double timeout_s, int *status)
+static volatile sig_atomic_t wait_signal;
+
+static void on_wait_signal(int sig)
 {
-	double deadline = nc_now() + timeout_s;
-	int sig = 0;	/* the last signal sent */
+	wait_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP taken (install) or given back (restore)
+ * around the wait for a child. */
+static void wait_signals(bool install, struct sigaction old[3])
+{
+	static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wait_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		if (!install) {
+			sigaction(sigs[i], &old[i], NULL);
+			continue;
+		}
+		sigaction(sigs[i], NULL, &old[i]);
+		/* One ignored when nvmfctl started (nohup) stays ignored. */
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static int wait_loop(pid_t pid, double deadline, int *status)
+{
+	int sig = 0;
+	bool told = false;
 
 	for (;;) {
 		pid_t w = waitpid(pid, status, WNOHANG);
 
 		if (w == pid)
-			return sig ? -ETIMEDOUT : 0;
+			return told ? -EINTR : sig ? -ETIMEDOUT : 0;
 		if (w < 0 && errno != EINTR)
 			return -errno;
+		if (wait_signal && !told) {
+			told = true;
+			kill(pid, SIGTERM);
+			sig = SIGTERM;
+			deadline = nc_now() + NC_STOP_GRACE_MS / 1000.0;
+		}
 		if (nc_now() > deadline) {
 			/* SIGTERM lets it clean up; SIGKILL if it will not.
 			 * A process that outlives SIGKILL (stuck in the
 			 * kernel) is left unreaped rather than waited for. */
 			if (sig == SIGKILL)
-				return -ETIMEDOUT;
+				return told ? -EINTR : -ETIMEDOUT;
 			sig = sig ? SIGKILL : SIGTERM;
 			kill(pid, sig);
 			deadline = nc_now() + NC_STOP_GRACE_MS / 1000.0;
 		}
 		nc_sleep_ms(20);
 	}
+}
+
+int nc_wait_child(pid_t pid, double timeout_s, int *status)
+{
+	struct sigaction old[3];
+	int r;
+
+	/*
+	 * Interrupted (Ctrl-C, a supervisor's SIGTERM), nvmfctl must not
+	 * leave the child behind to go on alone (nvmf-fuse would mount a
+	 * connection the user gave up on) nor its own temporary files: the
+	 * child is told to end, as the wait running out tells it, and the
+	 * caller cleans up, then dies of the signal (nc_die_of_signal).
+	 */
+	wait_signal = 0;
+	wait_signals(true, old);
+	r = wait_loop(pid, nc_now() + timeout_s, status);
+	wait_signals(false, old);
+	return r;
+}
+
+void nc_die_of_signal(void)
+{
+	int sig = wait_signal;
+
+	if (!sig)
+		return;
+	fflush(NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
 }
 
 /* ---- Output -------------------------------------------------------------------- */

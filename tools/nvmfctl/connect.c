@@ -317,7 +317,7 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 		_exit(127);
 	}
 	r = nc_wait_child(pid, timeout_s, &status);
-	if (r == -ETIMEDOUT)
+	if (r == -ETIMEDOUT || r == -EINTR)
 		return r;
 	if (r < 0) {
 		nc_err("waitpid: %s", strerror(-r));
@@ -465,6 +465,11 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	unlink(pidfile);
 	unlink(errpath);
 	rmdir(tmpl);
+	if (rc == -EINTR) {
+		nc_err("%s: interrupted: stopped %s", what, exe);
+		nc_die_of_signal();
+		return NC_EXIT_FAIL;
+	}
 	if (rc == -ETIMEDOUT) {
 		nc_err("%s: %s did not report within %d s (--connect-timeout %d s for each of "
 		       "its %d connection steps, and %d s to start and mount); stopped it", what,

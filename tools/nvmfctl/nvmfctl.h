@@ -152,8 +152,14 @@ void nc_sleep_ms(long ms);
  * status in *status; -ETIMEDOUT once it overstayed and was stopped
  * (SIGTERM, then SIGKILL after NC_STOP_GRACE_MS; reaped unless it outlived
  * that too); -errno when waitpid() fails. Never waits without a bound.
+ * SIGINT, SIGTERM or SIGHUP meanwhile tell the child to end (SIGTERM, then
+ * SIGKILL as above): -EINTR once it did; the caller cleans up and calls
+ * nc_die_of_signal().
  */
 int nc_wait_child(pid_t pid, double timeout_s, int *status);
+/* After -EINTR from nc_wait_child(): die of that signal (exit 128 + it);
+ * returns only if there was none. */
+void nc_die_of_signal(void);
 
 /* ---- Output helpers ------------------------------------------------------ */
 
