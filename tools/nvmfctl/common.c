@@ -474,8 +474,10 @@ static int wait_loop(pid_t pid, double deadline, int *status)
 	for (;;) {
 		pid_t w = waitpid(pid, status, WNOHANG);
 
+		/* A Ctrl-C reaches the child too (one process group): it may
+		 * be gone before the flag is looked at. */
 		if (w == pid)
-			return told ? -EINTR : sig ? -ETIMEDOUT : 0;
+			return told || wait_signal ? -EINTR : sig ? -ETIMEDOUT : 0;
 		if (w < 0 && errno != EINTR)
 			return -errno;
 		if (wait_signal && !told) {
