@@ -327,7 +327,8 @@ size_t tcp_rx_err_hdr(const struct tcp_rx *rx, const void **hdr)
 
 size_t tcp_rx_partial(const struct tcp_rx *rx, char *buf, size_t len)
 {
-	const char *type = tcp_pdu_type_name(rx->hdr.ch.pdu_type);
+	const char *section;
+	uint32_t total;
 	int n;
 
 	switch (rx->state) {
@@ -335,24 +336,23 @@ size_t tcp_rx_partial(const struct tcp_rx *rx, char *buf, size_t len)
 		if (rx->have == 0)
 			return 0;
 		n = snprintf(buf, len, "a PDU: %u of its 8 common header bytes", rx->have);
-		break;
+		return n > 0 ? (size_t)n : 0;
 	case TCP_RX_HDR:
-		n = snprintf(buf, len, "a %s PDU: %u of its %u header bytes", type, rx->have,
-			     rx->lay.hdr_total);
+		section = "header", total = rx->lay.hdr_total;
 		break;
 	case TCP_RX_PAD:
-		n = snprintf(buf, len, "a %s PDU: %u of its %u padding bytes", type, rx->have,
-			     rx->lay.pad);
+		section = "padding", total = rx->lay.pad;
 		break;
 	case TCP_RX_DATA:
-		n = snprintf(buf, len, "a %s PDU: %u of its %u data bytes", type, rx->have,
-			     rx->lay.datal);
+		section = "data", total = rx->lay.datal;
 		break;
 	case TCP_RX_DDGST:
-		n = snprintf(buf, len, "a %s PDU: %u of its 4 data digest bytes", type, rx->have);
+		section = "data digest", total = NVMF_TCP_DIGEST_LEN;
 		break;
 	default:
 		return 0;
 	}
+	n = snprintf(buf, len, "a %s PDU: %u of its %u %s bytes",
+		     tcp_pdu_type_name(rx->hdr.ch.pdu_type), rx->have, total, section);
 	return n > 0 ? (size_t)n : 0;
 }

@@ -355,10 +355,10 @@ static void json_out(json_object *o, const struct nc_target *t)
 		nc_json_print(o);
 		return;
 	}
-	json_object_object_add(o, "traddr", json_object_new_string(t->o.traddr));
-	json_object_object_add(o, "trsvcid", json_object_new_string(t->o.trsvcid));
-	json_object_object_add(o, "subnqn", json_object_new_string(t->o.subnqn[0] ?
-				t->o.subnqn : NVMF_DISCOVERY_NQN));
+	json_object_object_add(o, "traddr", nc_json_str(t->o.traddr));
+	json_object_object_add(o, "trsvcid", nc_json_str(t->o.trsvcid));
+	json_object_object_add(o, "subnqn", nc_json_str(t->o.subnqn[0] ? t->o.subnqn
+								     : NVMF_DISCOVERY_NQN));
 	json_object_array_add(conf_out.json, o);
 }
 

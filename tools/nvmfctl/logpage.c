@@ -295,7 +295,12 @@ static int discovery_log_len(struct nvmf_ctrl *c, const struct nc_inspect *x, ui
 		return nc_lib_fail("Get Log Page (discovery, 70h, its header) failed", r);
 	numrec = nvmf_get_le64(hdr + 8);
 	total = DISC_HDR_LEN * (numrec + 1);
-	if (numrec > 1024 || x->lpo >= total) {
+	if (numrec > 1024) {
+		nc_err("the discovery log's header claims %llu records (at most 1024 are read)",
+		       (unsigned long long)numrec);
+		return NC_EXIT_FAIL;
+	}
+	if (x->lpo >= total) {
 		nc_err("-L/--lpo: %llu is beyond the discovery log (%llu bytes)",
 		       (unsigned long long)x->lpo, (unsigned long long)total);
 		return NC_EXIT_FAIL;
