@@ -122,22 +122,34 @@ static int parse_host(const char *s, size_t n, struct nvmf_uri *u)
 	return 0;
 }
 
+/*
+ * A decimal number from 1 to 65535 (RFC 3986's port is digits; a URI has
+ * no C notation: "0x1a0a" and "+80" are not ports). Leading zeros are
+ * decimal and dropped ("04420", "004420" are 4420), as nvmfctl's -s takes
+ * them; the message names the port as given.
+ */
 static int parse_port(const char *s, size_t n, struct nvmf_uri *u)
 {
+	const char *d = s;
 	unsigned long v = 0;
-	size_t i;
+	char shown[24];
+	size_t i, nd = n;
 
 	if (n == 0)
 		return host_err(EINVAL, "URI port is empty");
-	if (n > 5)
-		return host_err(EINVAL, "URI port \"%.*s\" is out of range", (int)n, s);
-	for (i = 0; i < n; i++) {
+	cut(shown, sizeof(shown), s, n, 16);
+	for (i = 0; i < n; i++)
 		if (!isdigit((unsigned char)s[i]))
-			return host_err(EINVAL, "URI port \"%.*s\" is not a number", (int)n, s);
-		v = v * 10 + (unsigned long)(s[i] - '0');
+			return host_err(EINVAL, "URI port \"%s\" is not a number: a port is a "
+					"decimal number from 1 to 65535", shown);
+	while (nd > 1 && d[0] == '0') {
+		d++;
+		nd--;
 	}
+	for (i = 0; i < nd && i < 6; i++)
+		v = v * 10 + (unsigned long)(d[i] - '0');
 	if (v == 0 || v > 65535)
-		return host_err(EINVAL, "URI port %lu is out of range 1-65535", v);
+		return host_err(EINVAL, "URI port \"%s\" is out of range 1-65535", shown);
 	snprintf(u->port, sizeof(u->port), "%lu", v);
 	return 0;
 }

@@ -256,6 +256,27 @@ static void test_errors(void **state)
 	  expect_error("--ctrl-loss-tmo and the URI's ctrl_loss_tmo=-1 both given", 5, a); }
 	{ char *a[] = { "p", "/m", URI "?ctrl_loss_tmo=forever", NULL };
 	  expect_error("ctrl_loss_tmo=forever", 3, a); }
+	/* The URI's port: decimal only, named as given (0x1a0a was "out of
+	 * range", 004420 too), --trsvcid not an option here (FUSE's -s). */
+	{ char *a[] = { "p", "/m", "nvme+tcp://127.0.0.1:0x1a0a/nqn.x", NULL };
+	  expect_error("port \"0x1a0a\" is not a number: a port is a decimal number from 1 to "
+		       "65535", 3, a); }
+	{ char *a[] = { "p", "/m", "nvme+tcp://127.0.0.1:0065536/nqn.x", NULL };
+	  expect_error("port \"0065536\" is out of range 1-65535", 3, a); }
+	{ char *a[] = { "p", "/m", URI, "--trsvcid", "4420", NULL };
+	  expect_error("--trsvcid", 5, a); }
+}
+
+/* A port with leading zeros is the same decimal port. */
+static void test_uri_port_decimal(void **state)
+{
+	char *argv[] = { "nvmf-fuse", "/mnt/x", "nvme+tcp://127.0.0.1:004421/nqn.x", NULL };
+	struct fo_config c;
+
+	(void)state;
+	assert_int_equal(parse(ARGC(argv), argv, &c), FO_RUN);
+	assert_string_equal(c.nv.trsvcid, "4421");
+	fo_release(&c);
 }
 
 static bool all_zero(const char *p, size_t len)
@@ -322,6 +343,7 @@ int main(void)
 		cmocka_unit_test(test_permute),
 		cmocka_unit_test(test_ro_option_and_help),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_uri_port_decimal),
 		cmocka_unit_test(test_uuid),
 	};
 

@@ -51,6 +51,12 @@ static void test_ipv6_port_nsid(void **state)
 	assert_int_equal(u.nsid, 0);
 	assert_int_equal(nvmf_uri_parse("NVME+TCP://[2001:db8::5]/nqn.a:b", &u), 0);
 	assert_string_equal(u.host, "2001:db8::5");
+	/* Leading zeros are decimal, as nvmfctl's -s takes them (004420 was
+	 * "out of range" for its six digits). */
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://[::1]:04420/nqn.a:b", &u), 0);
+	assert_string_equal(u.port, "4420");
+	assert_int_equal(nvmf_uri_parse("nvme+tcp://h:00065535/nqn.a:b", &u), 0);
+	assert_string_equal(u.port, "65535");
 }
 
 static void test_percent(void **state)
@@ -90,6 +96,14 @@ static void test_bad(void **state)
 	bad("nvme+tcp://h:0/nqn.x", "out of range");
 	bad("nvme+tcp://h:65536/nqn.x", "out of range");
 	bad("nvme+tcp://h:44a/nqn.x", "not a number");
+	/* Decimal only, named as given: 0x1a0a was "out of range" (its length). */
+	bad("nvme+tcp://h:0x1a0a/nqn.x", "port \"0x1a0a\" is not a number: a port is a decimal "
+	    "number from 1 to 65535");
+	bad("nvme+tcp://h:+4420/nqn.x", "port \"+4420\" is not a number");
+	bad("nvme+tcp://h:0004420x/nqn.x", "port \"0004420x\" is not a number");
+	bad("nvme+tcp://h:0065536/nqn.x", "port \"0065536\" is out of range 1-65535");
+	bad("nvme+tcp://h:000000/nqn.x", "port \"000000\" is out of range");
+	bad("nvme+tcp://h:1234567/nqn.x", "port \"1234567\" is out of range");
 	bad("nvme+tcp://[::1/nqn.x", "closing ']'");
 	bad("nvme+tcp://[::g]/nqn.x", "not an IPv6 address");
 	bad("nvme+tcp://[::1]x/nqn.x", "after ']'");
