@@ -115,7 +115,7 @@ static void test_set(void **state)
 	assert_int_equal(set(TC_CO_TRANSPORT, "tcp", true, &o), 0);
 	assert_int_equal(set(TC_CO_TRADDR, "[::1]", true, &o), 0);
 	assert_string_equal(o.traddr, "::1");
-	assert_int_equal(set(TC_CO_TRSVCID, "0x1000", true, &o), 0);
+	assert_int_equal(set(TC_CO_TRSVCID, "4096", true, &o), 0);
 	assert_string_equal(o.trsvcid, "4096");
 	assert_int_equal(set(TC_CO_NQN, "nqn.2014-08.org.example:a", true, &o), 0);
 	assert_string_equal(o.subnqn, "nqn.2014-08.org.example:a");
@@ -173,7 +173,23 @@ static void test_set(void **state)
 	assert_string_equal(o.traddr, "fe80::1%lo");
 	assert_int_equal(set(TC_CO_TRADDR, "::ffff:10.0.0.1", true, &o), 0);
 	assert_int_equal(set(TC_CO_TRADDR, "target.example", true, &o), 0);
-	expect_bad(TC_CO_TRSVCID, "70000", true, EINVAL, "-s/--trsvcid: '70000' is not a number");
+	/* Decimal only, for every tool (nvmfctl, the fio engine): strtoull's
+	 * base 0 took 0x1a0a, and 017523 as octal (port 8019). */
+	expect_bad(TC_CO_TRSVCID, "0x1a0a", false, EINVAL, "--trsvcid: '0x1a0a' is not a port: "
+		   "a decimal number from 1 to 65535");
+	expect_bad(TC_CO_TRSVCID, "0X1F53", true, EINVAL, "-s/--trsvcid: '0X1F53'");
+	expect_bad(TC_CO_TRSVCID, "+4420", true, EINVAL, "'+4420' is not a port");
+	expect_bad(TC_CO_TRSVCID, "0", true, EINVAL, "'0' is not a port");
+	expect_bad(TC_CO_TRSVCID, "000000", true, EINVAL, "'000000' is not a port");
+	expect_bad(TC_CO_TRSVCID, "", true, EINVAL, "-s/--trsvcid: '' is not a port");
+	assert_int_equal(set(TC_CO_TRSVCID, "017523", true, &o), 0);
+	assert_string_equal(o.trsvcid, "17523");
+	assert_int_equal(set(TC_CO_TRSVCID, "0004420", false, &o), 0);
+	assert_string_equal(o.trsvcid, "4420");
+	assert_int_equal(set(TC_CO_TRSVCID, "65535", false, &o), 0);
+	assert_string_equal(o.trsvcid, "65535");
+	expect_bad(TC_CO_TRSVCID, "70000", true, EINVAL, "-s/--trsvcid: '70000' is not a port: "
+		   "a decimal number from 1 to 65535");
 	expect_bad(TC_CO_TRSVCID, "http", true, EINVAL, "'http'");
 	expect_bad(TC_CO_NQN, "a\tb", false, EINVAL, "--nqn");
 	expect_bad(TC_CO_HOSTNQN, "", false, EINVAL, "--hostnqn: '' must be 1 to 223 bytes");

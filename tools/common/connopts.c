@@ -282,6 +282,32 @@ static int set_traddr(const char *label, const char *s, bool letters, struct nvm
 	return 0;
 }
 
+/*
+ * The service (port): a decimal number from 1 to 65535, as nvme-cli passes
+ * it on and a URI writes it. Not C notation (tc_parse_u64's): 017523 was
+ * read as octal (port 8019), 0x1f53 taken. Leading zeros stay decimal.
+ */
+static int set_port(const char *label, const char *s, struct nvmf_opts *o, char *err,
+		    size_t errlen)
+{
+	size_t n = strlen(s);
+	const char *p = s;
+	unsigned long v;
+
+	while (p[0] == '0' && p[1])
+		p++;
+	if (n == 0 || strspn(s, "0123456789") != n || strlen(p) > 5)
+		goto bad;
+	v = strtoul(p, NULL, 10);
+	if (v < 1 || v > 65535)
+		goto bad;
+	snprintf(o->trsvcid, sizeof(o->trsvcid), "%lu", v);
+	return 0;
+bad:
+	return fail(err, errlen, EINVAL, "%s: '%s' is not a port: a decimal number from 1 to 65535",
+		    label, s);
+}
+
 void tc_wipe(void *p, size_t len)
 {
 	volatile unsigned char *w = p;
@@ -407,10 +433,7 @@ static int conn_set(const struct tc_conn_opt *opt, const char *arg, bool letters
 	case TC_CO_TRADDR:
 		return set_traddr(label, arg, letters, o, err, errlen);
 	case TC_CO_TRSVCID:
-		r = tc_parse_u64(label, arg, (uint64_t)opt->lo, (uint64_t)opt->hi, &v, err, errlen);
-		if (r == 0)
-			snprintf(o->trsvcid, sizeof(o->trsvcid), "%" PRIu64, v);
-		return r;
+		return set_port(label, arg, o, err, errlen);
 	case TC_CO_NQN:
 	case TC_CO_HOSTNQN:
 		r = check_nqn(label, arg, err, errlen);

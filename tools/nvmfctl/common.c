@@ -208,30 +208,6 @@ void nc_target_init(struct nc_target *t)
 }
 
 /*
- * -s/--trsvcid is a decimal number, as nvme-cli passes it on: the shared
- * parser (tools/common) reads C notation, so 017523 was octal (port 8019)
- * and 0x1f53 a port. Digits only; leading zeros stay decimal, dropped here
- * so that the shared parser cannot read them as octal. 0, or an exit
- * status after the message; *out points into arg.
- */
-static int decimal_port(const struct tc_conn_opt *opt, const char *arg, bool letters,
-			const char **out)
-{
-	char label[64];
-	size_t n = strlen(arg);
-	const char *p = arg;
-
-	while (p[0] == '0' && p[1])
-		p++;
-	if (n == 0 || strspn(arg, "0123456789") != n || strlen(p) > 5 ||
-	    strtoul(p, NULL, 10) < 1 || strtoul(p, NULL, 10) > 65535)
-		return nc_usage_err("%s: '%s' is not a port: a decimal number from 1 to 65535",
-				    tc_conn_label(opt, letters, label, sizeof(label)), arg);
-	*out = p;
-	return 0;
-}
-
-/*
  * "ADDR:PORT" or "[IPV6]:PORT" in -a/--traddr: a port where nvme-cli's
  * options keep it apart. The shared parser calls that "not an IPv6
  * address", which misleads for 127.0.0.1:8019; say where the port goes.
@@ -270,8 +246,6 @@ int nc_conn_opt(struct nc_target *t, const struct tc_conn_opt *opt, const char *
 	char err[1024];
 	int r;
 
-	if (opt->id == TC_CO_TRSVCID && (r = decimal_port(opt, arg, letters, &arg)))
-		return r;
 	if (opt->id == TC_CO_TRADDR && (r = port_in_addr(opt, arg, letters)))
 		return r;
 	if (tc_conn_set(opt, arg, letters, &t->o, err, sizeof(err)) < 0)
