@@ -1114,6 +1114,68 @@ def t_bad_secrets(env):
     check("line 1: -S/--dhchap-secret: DH-HMAC-CHAP secret" in r.err, "conf line: %r" % r.err)
 
 
+def t_dup_addr(env):
+    """connect's duplicate check compares numeric addresses and port numbers:
+    "localhost" and "127.0.0.1", "::1" and "0:0:0:0:0:0:0:1", the default port and
+    4420 given are the same controller (they were compared as text, so the same
+    controller could be connected twice). Against stand-in servers; a connect that
+    passes the check reaches NVMF_FUSE, a program that is not there."""
+    env.stand_ins = []
+    try:
+        dup_addr(env)
+    finally:
+        for p in env.stand_ins:
+            p.kill()
+            p.wait()
+
+
+def dup_addr(env):
+    import socket as so
+    try:
+        lh = {a[4][0] for a in so.getaddrinfo("localhost", 4420, type=so.SOCK_STREAM)}
+    except OSError:
+        lh = set()
+    env.env["NVMF_FUSE"] = env.path("no-such-nvmf-fuse")
+    stand_in(env, "v4", address="127.0.0.1", port=4420, subnqn=NQN)
+    stand_in(env, "v6", address="::1", port="4421", subnqn=NQN2)
+    stand_in(env, "name", address="localhost", port="4422", subnqn=NQN)
+
+    def refused(args, name, at):
+        line = env.fails("connect", *args, cmd="connect",
+                         want=["already connected as %s" % name, "-D/--duplicate-connect"])
+        check(" as %s at %s (mounted on " % (name, at) in line,
+              "the existing connection's address not named: %r" % line)
+        return line
+
+    def passes(args):
+        env.fails("connect", *args, cmd="connect", want=["cannot run", "NVMF_FUSE"])
+
+    # The same address written otherwise.
+    refused(["-a", "0:0:0:0:0:0:0:1", "-s", "4421", "-n", NQN2], "v6", "[::1]:4421")
+    refused(["nvme+tcp://[0::1]:4421/" + NQN2], "v6", "[::1]:4421")
+    refused(["-a", "::ffff:127.0.0.1", "-n", NQN], "v4", "127.0.0.1:4420")
+    refused(["nvme+tcp://127.0.0.1:04420/" + NQN], "v4", "127.0.0.1:4420")
+    if "127.0.0.1" in lh:
+        refused(["-a", "localhost", "-n", NQN], "v4", "127.0.0.1:4420")
+        refused(["-a", "localhost", "-s", "4420", "-n", NQN], "v4", "127.0.0.1:4420")
+        refused(["nvme+tcp://localhost/" + NQN], "v4", "127.0.0.1:4420")
+        refused(["-a", "127.0.0.1", "-s", "4422", "-n", NQN], "name", "localhost:4422")
+    if "::1" in lh:
+        refused(["-a", "localhost", "-s", "4421", "-n", NQN2], "v6", "[::1]:4421")
+    # As before: the same text, brackets aside.
+    refused(["-a", "127.0.0.1", "-s", "4420", "-n", NQN], "v4", "127.0.0.1:4420")
+    refused(["-a", "[::1]", "-s", "4421", "-n", NQN2], "v6", "[::1]:4421")
+    # Another address, port or NQN: not the same controller.
+    passes(["-a", "127.0.0.2", "-n", NQN])
+    passes(["-a", "127.0.0.1", "-s", "4423", "-n", NQN])
+    passes(["-a", "::1", "-s", "4420", "-n", NQN2])
+    passes(["-a", "127.0.0.1", "-s", "4421", "-n", NQN2])
+    passes(["-a", "::1", "-s", "4421", "-n", NQN])
+    # -D makes the second connection all the same.
+    passes(["-a", "0:0:0:0:0:0:0:1", "-s", "4421", "-n", NQN2, "-D"])
+    check(env.records() == ["name.json", "v4.json", "v6.json"], "records %s" % env.records())
+
+
 # A TCP listener that accepts and never answers: nvmf-fuse stays in its first
 # connection (its record only claimed) until the connect timeout.
 SILENT = """import socket, sys, time
@@ -1225,7 +1287,7 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "conf_json": t_conf_json, "log_parts": t_log_parts,
          "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
          "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
-         "connect_interrupt": t_connect_interrupt}
+         "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr}
 
 if __name__ == "__main__":
     try:

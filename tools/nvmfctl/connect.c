@@ -12,10 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,18 +70,6 @@ static const char connect_help[] =
 	"reaches nvmf-fuse in its environment, never on its command line.\n";
 
 /* ---- Helpers ---------------------------------------------------------------------- */
-
-static bool same_addr(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-
-	/* "[::1]" and "::1" name the same address. */
-	if (la >= 2 && a[0] == '[' && a[la - 1] == ']')
-		return lb == la - 2 && !strncmp(a + 1, b, lb);
-	if (lb >= 2 && b[0] == '[' && b[lb - 1] == ']')
-		return la == lb - 2 && !strncmp(b + 1, a, la);
-	return !strcmp(a, b);
-}
 
 /* NQN characters safe in the URI path without escaping (RFC 3986 pchar). */
 static bool uri_safe(unsigned char c)
@@ -387,25 +379,161 @@ static void print_conn(const struct tc_record *r)
 		printf("no namespace is active or supported\n");
 }
 
+/* ---- The same controller ----------------------------------------------------- */
+
+/* An address without the [brackets] a URI or -a may give an IPv6 one. */
+static void unbracket(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']')
+		snprintf(buf, len, "%.*s", (int)(n - 2), s + 1);
+	else
+		snprintf(buf, len, "%s", s);
+}
+
+/* A port as its number (leading zeros decimal), or -1 if it is not one. */
+static long port_num(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
+		return -1;
+	return strtol(s, NULL, 10);
+}
+
+/* The address of a resolved socket address, an IPv4-mapped IPv6 address
+ * as the IPv4 address it is (::ffff:127.0.0.1 is 127.0.0.1). */
+struct net_addr {
+	int family;
+	unsigned char a[16];
+	uint32_t scope;
+};
+
+static bool net_addr_of(const struct sockaddr *sa, struct net_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		out->family = AF_INET;
+		memcpy(out->a, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return true;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			out->family = AF_INET;
+			memcpy(out->a, s6->sin6_addr.s6_addr + 12, 4);
+			return true;
+		}
+		out->family = AF_INET6;
+		memcpy(out->a, &s6->sin6_addr, 16);
+		out->scope = s6->sin6_scope_id;
+		return true;
+	}
+	return false;
+}
+
+/* The addresses host resolves to (numeric service: no lookup of it). */
+static struct addrinfo *resolve(const char *host, const char *port)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return NULL;
+	return res;
+}
+
+/* Does any address of a match any of b? */
+static bool share_addr(const struct addrinfo *a, const struct addrinfo *b)
+{
+	for (; a; a = a->ai_next) {
+		struct net_addr x, y;
+
+		if (!net_addr_of(a->ai_addr, &x))
+			continue;
+		for (const struct addrinfo *p = b; p; p = p->ai_next)
+			if (net_addr_of(p->ai_addr, &y) && x.family == y.family &&
+			    x.scope == y.scope && !memcmp(x.a, y.a, sizeof(x.a)))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Is the record's address (escaped, as records hold it) the controller's
+ * address o? The same text, brackets aside; else the same numeric address
+ * once both are resolved: "localhost" and "127.0.0.1", "::1" and
+ * "0:0:0:0:0:0:0:1" name one controller, and connecting to both made two
+ * connections to it. *mine is o's resolution, made once (NULL until then;
+ * freed by the caller). A name that does not resolve is only its text.
+ */
+static bool same_addr(const char *rec_addr, const struct nvmf_opts *o, const char *port,
+		      struct addrinfo **mine, bool *mine_done)
+{
+	char a[sizeof(((struct tc_record *)0)->address)], b[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)];
+	char esc[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)];
+	struct addrinfo *theirs;
+	bool same;
+
+	unbracket(rec_addr, a, sizeof(a));
+	unbracket(tc_escape(esc, sizeof(esc), o->traddr), b, sizeof(b));
+	if (!strcmp(a, b))
+		return true;
+	/* A byte a record holds escaped ("\xHH") is no address's. */
+	if (strchr(a, '\\') || strchr(b, '\\'))
+		return false;
+	if (!*mine_done) {
+		*mine = resolve(b, port);
+		*mine_done = true;
+	}
+	if (!*mine)
+		return false;
+	theirs = resolve(a, port);
+	if (!theirs)
+		return false;
+	same = share_addr(*mine, theirs);
+	freeaddrinfo(theirs);
+	return same;
+}
+
+/* The record's port is o's: the same number (the record holds it escaped;
+ * one that is not a number is compared as text). */
+static bool same_port(const char *rec_port, const struct nvmf_opts *o)
+{
+	char esc[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
+	long a = port_num(rec_port), b = port_num(o->trsvcid);
+
+	if (a > 0 && b > 0)
+		return a == b;
+	return !strcmp(rec_port, tc_escape(esc, sizeof(esc), o->trsvcid));
+}
+
 /* An existing live connection to the same subsystem at the same address
- * (records hold these escaped: compared escaped). */
+ * and port (records hold these escaped: compared escaped). */
 static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 {
-	char addr[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)], port[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
-	char nqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
+	char nqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)], port[16];
+	struct addrinfo *mine = NULL;
+	bool mine_done = false;
 	struct tc_record *list;
 	int n = nc_records_load(&list, NULL), found = -1;
 
-	tc_escape(addr, sizeof(addr), o->traddr);
-	tc_escape(port, sizeof(port), o->trsvcid);
 	tc_escape(nqn, sizeof(nqn), o->subnqn);
+	snprintf(port, sizeof(port), "%ld", port_num(o->trsvcid) > 0 ? port_num(o->trsvcid) : 0);
 	for (int i = 0; i < n; i++) {
-		if (list[i].alive && same_addr(list[i].address, addr) &&
-		    !strcmp(list[i].port, port) && !strcmp(list[i].subnqn, nqn)) {
+		if (list[i].alive && !strcmp(list[i].subnqn, nqn) && same_port(list[i].port, o) &&
+		    same_addr(list[i].address, o, port, &mine, &mine_done)) {
 			found = i;
 			break;
 		}
 	}
+	if (mine)
+		freeaddrinfo(mine);
 	if (found >= 0) {
 		*out = list[found];
 		list[found].ns = NULL;
@@ -429,16 +557,22 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	snprintf(what, sizeof(what), "cannot connect to %s (%s)",
 		 nc_target_str(&c->t.o, where, sizeof(where)), c->t.o.subnqn);
 	if (!c->duplicate && find_duplicate(&c->t.o, &rec) == 0) {
+		char theirs[sizeof(rec.address) + sizeof(rec.port) + 8];
+
+		/* Where the existing one went: the same controller, perhaps
+		 * by another name (localhost for 127.0.0.1). */
+		snprintf(theirs, sizeof(theirs), strchr(rec.address, ':') ? "[%s]:%s" : "%s:%s",
+			 rec.address, rec.port);
 		if (c->quiet_dup) {
-			nc_err("%s at %s is already connected as %s", c->t.o.subnqn, where,
-				rec.name);
+			nc_err("%s at %s is already connected as %s (at %s)", c->t.o.subnqn, where,
+				rec.name, theirs);
 			*skipped = true;
 			tc_record_release(&rec);
 			return NC_EXIT_OK;
 		}
-		nc_err("%s: already connected as %s (mounted on %s); "
+		nc_err("%s: already connected as %s at %s (mounted on %s); "
 			"-D/--duplicate-connect makes a second connection", what, rec.name,
-			rec.mountpoint);
+			theirs, rec.mountpoint);
 		tc_record_release(&rec);
 		return NC_EXIT_FAIL;
 	}
