@@ -1281,13 +1281,93 @@ def t_connect_interrupt(env):
                 p.wait()
 
 
+def t_connect_race(env):
+    """Connects of the same controller at once: exactly one connects, the others
+    are refused naming it (each passed the duplicate check before any nvmf-fuse had
+    claimed its record: as many connections). A connection still in its first
+    connect counts too, whichever way its address is written; connect holds its
+    lock only until the claim, so another controller's connect does not wait for
+    that first connect to end."""
+    race_claimed(env)
+    race_concurrent(env)
+
+
+def race_claimed(env):
+    """A connection in its first connect (a silent listener) is a duplicate too."""
+    sil = subprocess.Popen([sys.executable, "-c", SILENT], stdout=subprocess.PIPE, text=True)
+    procs = [sil]
+    try:
+        port = int(sil.stdout.readline())
+        slow = subprocess.Popen([env.ctl_exe, "connect", "nvme+tcp://127.0.0.1:%d/%s"
+                                 % (port, NQN), "--name", "slow", "--connect-timeout", "8",
+                                 "-i", "1"], env=env.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        procs.append(slow)
+        for _ in range(200):
+            j = env.ctl("list", "-o", "json").json()["connections"]
+            if j and j[0]["state"] == "connecting":
+                break
+            time.sleep(0.05)
+        check(j and j[0]["name"] == "slow", "no record of the first connect: %s" % j)
+        t0 = time.monotonic()
+        for uri in ("nvme+tcp://127.0.0.1:%d/%s" % (port, NQN),
+                    "nvme+tcp://localhost:%d/%s" % (port, NQN)):
+            env.fails("connect", uri, "--connect-timeout", "8", "-i", "1", cmd="connect",
+                      want=["already connected as slow at 127.0.0.1:%d" % port])
+        check(time.monotonic() - t0 < 6, "the duplicate of a connection in its first connect "
+              "was refused only after %.1f s" % (time.monotonic() - t0))
+        check(slow.poll() is None, "the first connect ended already")
+        if fuse_usable():
+            # Another controller meanwhile: connects at once, the lock long given back.
+            t = env.target(backing=("ram:4M",), nqn=NQN2)
+            t0 = time.monotonic()
+            r = env.ctl("connect", t.uri(), "-i", "1", "-q", HOSTNQN, "--name", "other")
+            check(r.out.startswith("device: other\n") and slow.poll() is None
+                  and time.monotonic() - t0 < 6, "another controller's connect waited "
+                  "%.1f s for the first's: %r" % (time.monotonic() - t0, r.out))
+            env.ctl("disconnect", "other")
+        slow.wait(60)
+        check(slow.returncode == 1, "connect to a silent listener: exit %d" % slow.returncode)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def race_concurrent(env):
+    """Three connects of one controller at once, three times."""
+    need_fuse()
+    t = env.target(backing=("ram:4M",))
+    for rnd in range(3):
+        cs = [subprocess.Popen([env.ctl_exe, "connect", u, "-i", "1", "-q", HOSTNQN],
+                               env=env.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+              for u in (t.uri(), t.uri(), "nvme+tcp://localhost:%d/%s" % (t.port, NQN))]
+        res = [c.communicate(timeout=120) + (c.returncode,) for c in cs]
+        won = [r for r in res if r[2] == 0]
+        check(len(won) == 1, "round %d: %d of 3 concurrent connects connected:\n%s"
+              % (rnd, len(won), "\n".join("exit %d: %s%s" % (r[2], r[0], r[1]) for r in res)))
+        name = won[0][0].split("\n")[0].split(": ")[1]
+        for out, err, rc in res:
+            if rc == 0:
+                continue
+            check(rc == 1 and "already connected as %s at 127.0.0.1:%d" % (name, t.port) in err
+                  and len(err.splitlines()) == 1, "round %d: the refused connect: exit %d %r"
+                  % (rnd, rc, err))
+        check(len(env.records()) == 1, "round %d: records %s" % (rnd, env.records()))
+        env.ctl("disconnect-all")
+    check(os.listdir(env.rundir) == [], "runtime dir left %s" % os.listdir(env.rundir))
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
          "conf_json": t_conf_json, "log_parts": t_log_parts,
          "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
          "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
-         "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr}
+         "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
+         "connect_race": t_connect_race}
 
 if __name__ == "__main__":
     try:

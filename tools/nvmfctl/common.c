@@ -440,9 +440,9 @@ static void wait_signals(bool install, struct sigaction old[3])
 	}
 }
 
-static int wait_loop(pid_t pid, double deadline, int *status)
+static int wait_loop(pid_t pid, double deadline, int *status, void (*tick)(void *), void *arg)
 {
-	int sig = 0;
+	int sig = 0, turn = 0;
 	bool told = false;
 
 	for (;;) {
@@ -470,11 +470,19 @@ static int wait_loop(pid_t pid, double deadline, int *status)
 			kill(pid, sig);
 			deadline = nc_now() + NC_STOP_GRACE_MS / 1000.0;
 		}
+		if (tick && turn++ % 5 == 0)
+			tick(arg);
 		nc_sleep_ms(20);
 	}
 }
 
 int nc_wait_child(pid_t pid, double timeout_s, int *status)
+{
+	return nc_wait_child_tick(pid, timeout_s, status, NULL, NULL);
+}
+
+int nc_wait_child_tick(pid_t pid, double timeout_s, int *status, void (*tick)(void *),
+		       void *arg)
 {
 	struct sigaction old[3];
 	int r;
@@ -488,7 +496,7 @@ int nc_wait_child(pid_t pid, double timeout_s, int *status)
 	 */
 	wait_signal = 0;
 	wait_signals(true, old);
-	r = wait_loop(pid, nc_now() + timeout_s, status);
+	r = wait_loop(pid, nc_now() + timeout_s, status, tick, arg);
 	wait_signals(false, old);
 	return r;
 }

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>	/* flock(): Linux and the BSDs */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -270,7 +271,8 @@ static void fuse_args(const struct nc_conn_opts *c, struct argv_buf *a, const ch
 /* Run nvmf-fuse (it daemonizes: its exit is its report); its exit status,
  * -ETIMEDOUT when it did not exit within timeout_s (it was stopped,
  * nc_wait_child()), or another negative value after a message. */
-static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
+static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s,
+		    void (*tick)(void *), void *arg)
 {
 	int status, fd, r;
 	pid_t pid;
@@ -308,7 +310,7 @@ static int run_fuse(struct argv_buf *a, const char *errpath, double timeout_s)
 			a->v[0], strerror(errno));
 		_exit(127);
 	}
-	r = nc_wait_child(pid, timeout_s, &status);
+	r = nc_wait_child_tick(pid, timeout_s, &status, tick, arg);
 	if (r == -ETIMEDOUT || r == -EINTR)
 		return r;
 	if (r < 0) {
@@ -523,6 +525,9 @@ static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 	struct tc_record *list;
 	int n = nc_records_load(&list, NULL), found = -1;
 
+	/* A connection still in its first connect counts too: its record
+	 * only claimed, the address is the one its server was given. */
+	nc_records_fill_claimed(list, n);
 	tc_escape(nqn, sizeof(nqn), o->subnqn);
 	snprintf(port, sizeof(port), "%ld", port_num(o->trsvcid) > 0 ? port_num(o->trsvcid) : 0);
 	for (int i = 0; i < n; i++) {
@@ -543,6 +548,117 @@ static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 	return found >= 0 ? 0 : -1;
 }
 
+/* ---- One connect at a time, from the check to the claim ----------------------- */
+
+/*
+ * Two connects of the same controller at once both passed the duplicate
+ * check before either nvmf-fuse had claimed its record: two connections.
+ * So a connect holds <rundir>/.connect.lock (flock) from its check until
+ * the record of the nvmf-fuse it started shows (claimed: find_duplicate()
+ * sees it), or until that nvmf-fuse reported, whichever comes first; the
+ * next connect's check then sees the first. Not held for the whole
+ * connection: connects of other controllers wait only that moment.
+ * The holder removes the file (no lock file is left in the runtime
+ * directory); a waiter that then gets the lock of a removed file opens it
+ * again.
+ */
+struct conn_lock {
+	int fd;
+	char path[TC_PATH_MAX + 32];
+};
+
+static int mkdir_p(char *path, mode_t mode)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Take the lock, waiting at most wait_s seconds: 0; 1 when there is no
+ * runtime directory to hold it (nvmf-fuse then reports why; nothing to
+ * lock against); or -1 after a message.
+ */
+static int conn_lock_take(struct conn_lock *l, const char *what, int wait_s)
+{
+	char dir[TC_PATH_MAX], err[256];
+	double deadline = nc_now() + wait_s;
+	struct stat a, b;
+
+	l->fd = -1;
+	if (tc_rundir(dir, sizeof(dir), err, sizeof(err)) < 0 ||
+	    mkdir_p(dir, geteuid() == 0 ? 0755 : 0700) < 0)
+		return 1;
+	snprintf(l->path, sizeof(l->path), "%s/.connect.lock", dir);
+	for (;;) {
+		int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			nc_err("%s: cannot open %s: %s", what, l->path, strerror(errno));
+			return -1;
+		}
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK && errno != EINTR) {
+				nc_err("%s: cannot lock %s: %s", what, l->path, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			if (nc_now() > deadline) {
+				nc_err("%s: another nvmfctl connect held %s for %d s; try again",
+				       what, l->path, wait_s);
+				close(fd);
+				return -1;
+			}
+			nc_sleep_ms(20);
+		}
+		/* The file locked is still the one of that name (a holder
+		 * before removed it): the lock holds. */
+		if (fstat(fd, &a) == 0 && stat(l->path, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			l->fd = fd;
+			return 0;
+		}
+		close(fd);
+	}
+}
+
+static void conn_lock_release(struct conn_lock *l)
+{
+	if (l->fd < 0)
+		return;
+	unlink(l->path);
+	flock(l->fd, LOCK_UN);
+	close(l->fd);
+	l->fd = -1;
+}
+
+/* While nvmf-fuse starts: the lock goes once its record shows. */
+struct claim_watch {
+	struct conn_lock *lock;
+	const struct nvmf_opts *o;
+};
+
+static void claim_tick(void *arg)
+{
+	struct claim_watch *w = arg;
+	struct tc_record rec;
+
+	if (w->lock->fd < 0 || find_duplicate(w->o, &rec) < 0)
+		return;
+	tc_record_release(&rec);
+	conn_lock_release(w->lock);
+}
+
 int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jarr)
 {
 	char uri[1400], exe[PATH_MAX + 64], tmpl[PATH_MAX], pidfile[PATH_MAX + 16];
@@ -550,12 +666,19 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	char what[NVMF_TRADDR_BUFSZ + NVMF_NQN_BUFSZ + 64];
 	const char *tmp = getenv("TMPDIR");
 	struct argv_buf a = { .n = 0 };
+	struct conn_lock lock = { .fd = -1 };
+	struct claim_watch watch = { &lock, &c->t.o };
 	struct tc_record rec;
 	int rc, pid, timeout, steps, grace;
 
 	*skipped = false;
 	snprintf(what, sizeof(what), "cannot connect to %s (%s)",
 		 nc_target_str(&c->t.o, where, sizeof(where)), c->t.o.subnqn);
+	timeout = fuse_wait_s(&c->t.o, &steps, &grace);
+	/* Another connect's nvmf-fuse claims within its start-up; the bound
+	 * is the longest it could take to report instead. */
+	if (!c->duplicate && conn_lock_take(&lock, what, timeout + 5) < 0)
+		return NC_EXIT_FAIL;
 	if (!c->duplicate && find_duplicate(&c->t.o, &rec) == 0) {
 		char theirs[sizeof(rec.address) + sizeof(rec.port) + 8];
 
@@ -563,6 +686,7 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 		 * by another name (localhost for 127.0.0.1). */
 		snprintf(theirs, sizeof(theirs), strchr(rec.address, ':') ? "[%s]:%s" : "%s:%s",
 			 rec.address, rec.port);
+		conn_lock_release(&lock);
 		if (c->quiet_dup) {
 			nc_err("%s at %s is already connected as %s (at %s)", c->t.o.subnqn, where,
 				rec.name, theirs);
@@ -577,11 +701,13 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 		return NC_EXIT_FAIL;
 	}
 	if (nc_build_uri(&c->t.o, uri, sizeof(uri)) < 0) {
+		conn_lock_release(&lock);
 		nc_err("%s: the address and NQN do not fit a URI", what);
 		return NC_EXIT_FAIL;
 	}
 	snprintf(tmpl, sizeof(tmpl), "%s/nvmfctl.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl)) {
+		conn_lock_release(&lock);
 		nc_err("cannot create a temporary directory in %s: %s", tmp ? tmp : "/tmp",
 			strerror(errno));
 		return NC_EXIT_FAIL;
@@ -590,8 +716,8 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 	snprintf(errpath, sizeof(errpath), "%s/err", tmpl);
 	find_fuse(exe, sizeof(exe));
 	fuse_args(c, &a, exe, uri, pidfile);
-	timeout = fuse_wait_s(&c->t.o, &steps, &grace);
-	rc = run_fuse(&a, errpath, timeout);
+	rc = run_fuse(&a, errpath, timeout, lock.fd >= 0 ? claim_tick : NULL, &watch);
+	conn_lock_release(&lock);
 	last_message(errpath, msg, sizeof(msg));
 	pid = 0;
 	if (rc == 0 && read_line_file(pidfile, line, sizeof(line)))

@@ -157,6 +157,9 @@ void nc_sleep_ms(long ms);
  * nc_die_of_signal().
  */
 int nc_wait_child(pid_t pid, double timeout_s, int *status);
+/* The same, calling tick(arg) every 100 ms or so while it waits. */
+int nc_wait_child_tick(pid_t pid, double timeout_s, int *status, void (*tick)(void *),
+		       void *arg);
 /* After -EINTR from nc_wait_child(): die of that signal (exit 128 + it);
  * returns only if there was none. */
 void nc_die_of_signal(void);
