@@ -52,6 +52,17 @@ static void identify_ctrl(struct ctl_req *req, uint8_t *id)
 	id[IDC(rab)] = 6;
 	id[IDC(mdts)] = t->opts.mdts;
 	nvmf_put_le16(id + IDC(cntlid), c->cntlid);
+	/*
+	 * Version 1.3 (as Property Get's VS, fabrics.c), although CRDT1-3
+	 * (bytes 133:128), the Host Behavior Support feature (16h) and the
+	 * CQE's CRD (ctl_retry_status), like CNTRLTYPE, came with NVMe 1.4
+	 * (TP 4033, Enhanced Command Retry): SPDK's target reported 1.3 with
+	 * the same three (Linux's nvmet has neither CRDT nor FID 16h), and
+	 * hosts read them whatever the version (Linux: nvme_init_identify,
+	 * and nvme_configure_acre on CRDT1 alone; libnvmf: bringup.c). 1.4
+	 * would claim its other mandatory parts, which this controller has
+	 * not been checked against.
+	 */
 	nvmf_put_le32(id + IDC(ver), NVMF_VS(1, 3, 0));
 	id[IDC(acl)] = 3;
 	id[IDC(aerl)] = CTL_MAX_AER - 1;
@@ -70,6 +81,10 @@ static void identify_ctrl(struct ctl_req *req, uint8_t *id)
 		return;
 	}
 	id[IDC(cntrltype)] = NVMF_CNTRLTYPE_IO;
+	/* Command Retry Delay Time 1 (Base 2.0, Figure 275), for the CRD 1 of
+	 * a budget refusal (ctl_retry_status). CRDT2 and CRDT3 stay 0: no
+	 * status asks for them. */
+	nvmf_put_le16(id + IDC(crdt1), t->opts.crdt1);
 	id[IDC(cmic)] = NVMF_CTRL_CMIC_MULTI_CTRL;	/* may have several controllers */
 	nvmf_put_le32(id + IDC(oaes), NVMF_OAES_NS_ATTR);
 	id[IDC(frmw)] = 0x03;		/* one slot, read only */
@@ -205,6 +220,54 @@ static uint32_t round_kato(uint32_t kato)
 	return kato;
 }
 
+/*
+ * Host Behavior Support (FID 16h; Base 2.0, Set Features, Host Behavior
+ * Support): a 512-byte structure, per controller, not saveable. Of the
+ * fields Base 2.0 defines, ACRE (byte 0: honour CRD, ctl_retry_status),
+ * ETDAS (1) and LBAFEE (2) are 0 or 1; the host's choice is kept and read
+ * back, only ACRE changes what the controller does. Anything else in a
+ * field, a reserved byte that is not 0 or a transfer that is not the
+ * 512 bytes is Invalid Field, as SPDK's target answers
+ * (nvmf_ctrlr_set_features_host_behavior_support).
+ */
+static uint16_t set_host_behavior(struct ctl_req *req)
+{
+	struct ctl_ctrl *c = req->q->ctrl;
+	const uint8_t *d = req->x.data;
+
+	if (c->discovery || !d || req->x.dir != XP_DIR_H2C ||
+	    req->x.xfer_len != NVMF_HOST_BEHAVIOR_LEN)
+		return NVMF_SC_INVALID_FIELD | CTL_DNR;
+	for (unsigned i = 0; i < NVMF_HOST_BEHAVIOR_LEN; i++)
+		if (d[i] > (i < sizeof(c->host_behavior) ? 1 : 0))
+			return NVMF_SC_INVALID_FIELD | CTL_DNR;
+	memcpy(c->host_behavior, d, sizeof(c->host_behavior));
+	return 0;
+}
+
+/* Get Features of FID 16h: the current value, or for the default (and, as
+ * nothing is saved, the saved one) all zero; dw0 for SEL 011b. */
+static void get_host_behavior(struct ctl_req *req, uint8_t sel)
+{
+	struct ctl_ctrl *c = req->q->ctrl;
+	uint8_t hb[NVMF_HOST_BEHAVIOR_LEN];
+	uint32_t n;
+
+	if (c->discovery || !req->x.data || req->x.dir != XP_DIR_C2H ||
+	    req->x.xfer_len < NVMF_HOST_BEHAVIOR_LEN || sel > NVMF_FEAT_SEL_SUPPORTED) {
+		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
+		return;
+	}
+	memset(hb, 0, sizeof(hb));
+	if (sel == NVMF_FEAT_SEL_CURRENT)
+		memcpy(hb, c->host_behavior, sizeof(c->host_behavior));
+	n = sel == NVMF_FEAT_SEL_SUPPORTED ? 0 : sizeof(hb);
+	memcpy(req->x.data, hb, n);
+	memset(req->x.data + n, 0, req->x.xfer_len - n);
+	/* Supported capabilities: changeable, not saveable, not per namespace. */
+	ctl_req_complete(req, NVMF_SC_SUCCESS, sel == NVMF_FEAT_SEL_SUPPORTED ? 0x4 : 0, 0);
+}
+
 static void exec_set_features(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
@@ -255,6 +318,9 @@ static void exec_set_features(struct ctl_req *req)
 			return;
 		}
 		break;
+	case NVMF_FID_HOST_BEHAVIOR:
+		ctl_req_complete(req, set_host_behavior(req), 0, 0);
+		return;
 	default:
 		break;
 	}
@@ -271,6 +337,10 @@ static void exec_get_features(struct ctl_req *req)
 	uint32_t v;
 	uint16_t maxq = c->target->opts.max_ioq;
 
+	if (fid == NVMF_FID_HOST_BEHAVIOR) {
+		get_host_behavior(req, sel);
+		return;
+	}
 	switch (fid) {
 	case NVMF_FID_NUM_QUEUES:
 		if (c->discovery)

@@ -37,6 +37,13 @@
  * ctl_req_complete() turns it into the CQE's status field.
  */
 #define CTL_DNR           0x8000u	/* or-ed into a ctl status value */
+/*
+ * Command Retry Delay, or-ed into a ctl status value at the bits the CQE's
+ * status word carries it (13:12, Base 2.0, 4.6.1): 1..3 pick CRDT1..3 of
+ * Identify Controller. Only for a controller whose host set ACRE
+ * (ctl_retry_status()): without it the field is reserved.
+ */
+#define CTL_CRD(n)        ((uint16_t)((unsigned)(n) << NVMF_CQE_STATUS_CRD_SHIFT))
 
 /* Names tools/nvmf-target uses; the controller spells them as nvme.h does. */
 #define CTL_NQN_MAX       NVMF_NQN_MAX_LEN
@@ -165,6 +172,10 @@ struct ctl_opts {
 	bool     c2h_success;		/* use C2HData SUCCESS when allowed */
 	unsigned max_ctrls;
 	uint64_t max_data_bytes;	/* command buffers allocated at once */
+	/* Identify CRDT1, 100 ms units: how long a host that set ACRE waits
+	 * before it retries a command refused for the buffer budget (CRD 1).
+	 * 0: no delay advertised, the host does not set ACRE. */
+	uint16_t crdt1;
 	int      verbose;
 	/* The listeners' secure channel (enum xp_tls_mode), for the
 	 * discovery log's TREQ and TSAS (NVMe/TCP 1.0 as TP 8011 amends it). */
@@ -244,6 +255,9 @@ struct ctl_ctrl {
 	bool     nioq_set;
 	struct ctl_queue *queues[CTL_MAX_IOQ + 1];
 	uint32_t aen_cfg;
+	/* Host Behavior Support (FID 16h) as the host set it: ACRE, ETDAS,
+	 * LBAFEE, 0 or 1 each (admin.c). */
+	uint8_t  host_behavior[3];
 	struct ctl_req *aers[CTL_MAX_AER];
 	unsigned naer;
 	uint32_t aen_pending[8];	/* DW0s waiting for an AER slot */
@@ -352,6 +366,9 @@ uint16_t ctl_req_prepare(struct ctl_req *req);
 void ctl_req_execute(struct ctl_req *req);
 /* Copy lent in-capsule data (x.icd) into x.data and forget it. */
 void ctl_req_take_icd(struct ctl_req *req);
+/* A retryable status (no DNR) with CRD 1, the host's wait CRDT1, when the
+ * controller's host enabled retry delays (ACRE); sc alone otherwise. */
+uint16_t ctl_retry_status(const struct ctl_queue *q, uint16_t sc);
 /* Fill the CQE and call the transport. */
 void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32_t dw1);
 /* Release what prepare allocated; the transport calls it before freeing. */

@@ -294,11 +294,12 @@ void ctl_req_aux_put(struct ctl_req *req)
  * The buffer budget (opts.max_data_bytes) bounds the command buffers all
  * hosts hold at once: commands waiting for their data, responses not yet
  * taken by the socket. An I/O command beyond it is refused with the
- * retryable Command Interrupted. Admin commands may use a sixteenth more,
- * so that while I/O fills the budget hosts still identify, read logs and
- * keep alive; a queue's Connect (its 1 KiB, once per connection, so
- * bounded by the connection limit) is never refused for it, so a new host
- * can always associate.
+ * retryable Command Interrupted, asking a host that enabled retry delays
+ * to wait CRDT1 first (ctl_retry_status). Admin commands may use a
+ * sixteenth more, so that while I/O fills the budget hosts still
+ * identify, read logs and keep alive; a queue's Connect (its 1 KiB, once
+ * per connection, so bounded by the connection limit) is never refused for
+ * it, so a new host can always associate.
  */
 static bool is_connect(const uint8_t *sqe)
 {
@@ -318,6 +319,24 @@ static bool budget_allows(const struct ctl_queue *q, const uint8_t *sqe, uint32_
 	if (q->x.qid == 0)
 		limit += limit / 16;
 	return t->data_bytes + len <= limit;
+}
+
+/*
+ * Advanced Command Retry (NVMe 1.4, TP 4033; Base 2.0, 4.6.1 and Host
+ * Behavior Support): once the host set ACRE, a retryable status may ask it
+ * to wait CRDTn first, CRD n; before, CRD must be 0. A refusal for the
+ * budget asks for CRDT1: the buffers come back as other commands complete,
+ * and a host that retries at once, five times (Linux's nvme_retry_req, our
+ * dispatch.c), has given up before that.
+ */
+uint16_t ctl_retry_status(const struct ctl_queue *q, uint16_t sc)
+{
+	const struct ctl_ctrl *c = q->ctrl;
+
+	if (c && c->host_behavior[offsetof(struct nvmf_feat_host_behavior, acre)] &&
+	    q->target->opts.crdt1)
+		return sc | CTL_CRD(1);
+	return sc;
 }
 
 uint16_t ctl_req_prepare(struct ctl_req *req)
@@ -395,11 +414,12 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		return NVMF_SC_INVALID_FIELD;
 	}
 	if (!budget_allows(q, sqe, len)) {
-		/* Retryable, no DNR (Base 2.0, Command Interrupted). */
+		/* Retryable, no DNR (Base 2.0, Command Interrupted); CRD 1
+		 * if the host set ACRE. */
 		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
 			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
 			(unsigned long long)q->target->opts.max_data_bytes);
-		ctl_req_complete(req, NVMF_SC_CMD_INTERRUPTED, 0, 0);
+		ctl_req_complete(req, ctl_retry_status(q, NVMF_SC_CMD_INTERRUPTED), 0, 0);
 		return NVMF_SC_CMD_INTERRUPTED;
 	}
 	req->x.data = pool_get(q->target, len, &req->pool);
@@ -478,7 +498,8 @@ void ctl_errlog_add(struct ctl_ctrl *c, const struct ctl_req *req, uint16_t stat
 	nvmf_put_le64(e + ERR(error_count), c->errcount);
 	nvmf_put_le16(e + ERR(sqid), req->q->x.qid);
 	memcpy(e + ERR(cid), req->x.sqe + offsetof(struct nvmf_sqe, cid), 2);
-	nvmf_put_le16(e + ERR(status), nvmf_cqe_status_make(status, (status & CTL_DNR) != 0));
+	nvmf_put_le16(e + ERR(status), nvmf_cqe_status_make(status, (status & CTL_DNR) != 0) |
+				       (status & NVMF_CQE_STATUS_CRD_MASK));
 	nvmf_put_le16(e + ERR(pel), 0xFFFF);	/* parameter location not given */
 	memcpy(e + ERR(nsid), req->x.sqe + offsetof(struct nvmf_sqe, nsid), 4);
 #undef ERR
@@ -502,21 +523,23 @@ void ctl_req_complete(struct ctl_req *req, uint16_t status, uint32_t dw0, uint32
 		      q->x.sqfc_disabled ? NVMF_SQHD_FLOW_CONTROL_OFF : q->sqhd);
 	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, sqid), q->x.qid);
 	memcpy(cqe + offsetof(struct nvmf_cqe, cid), req->x.sqe + offsetof(struct nvmf_sqe, cid), 2);
-	/* Status field: SC in bits 8:1, SCT 11:9, DNR 15 (Base 2.0, 4.6.1). */
+	/* Status field: SC in bits 8:1, SCT 11:9, CRD 13:12 (CTL_CRD), DNR 15
+	 * (Base 2.0, 4.6.1). */
 	nvmf_put_le16(cqe + offsetof(struct nvmf_cqe, status),
-		      nvmf_cqe_status_make(status, (status & CTL_DNR) != 0));
+		      nvmf_cqe_status_make(status, (status & CTL_DNR) != 0) |
+		      (status & NVMF_CQE_STATUS_CRD_MASK));
 	if ((status & 0x7FF) && q->ctrl && status != NVMF_SC_ABORT_SQ_DELETED)
 		ctl_errlog_add(q->ctrl, req, status);
 	if ((status & 0x7FF) && status != NVMF_SC_ABORT_SQ_DELETED)
 		/* What a host did wrong, for whoever debugs it (-vv): a host
 		 * sees only the status. Not the AERs a closing queue ends. */
 		ctl_log(q->target, NVMF_LOG_DEBUG, "%s: queue %u cid %u opcode %02xh%s: status "
-			"SCT %xh SC %02xh%s", q->x.peer, q->x.qid,
+			"SCT %xh SC %02xh%s%s", q->x.peer, q->x.qid,
 			nvmf_get_le16(req->x.sqe + offsetof(struct nvmf_sqe, cid)),
 			req->x.sqe[offsetof(struct nvmf_sqe, opcode)],
 			req->x.sqe[offsetof(struct nvmf_sqe, opcode)] == NVMF_ADM_FABRICS ?
 			" (Fabrics)" : "", (status >> 8) & 7, status & 0xFF,
-			status & CTL_DNR ? ", DNR" : "");
+			status & CTL_DNR ? ", DNR" : "", status & CTL_CRD(1) ? ", CRD 1" : "");
 	/* Data still in the namespace (xp_creq.bounce) keeps it until release. */
 	if (req->ns && !req->x.bounce) {
 		ctl_ns_put(req->ns);

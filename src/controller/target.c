@@ -43,6 +43,10 @@ void ctl_target_init(struct ctl_target *t, uv_loop_t *loop)
 	t->opts.c2h_success = true;
 	t->opts.max_ctrls = 512;
 	t->opts.max_data_bytes = 1ull << 30;
+	/* 100 ms: a budget refusal lasts until other commands complete,
+	 * which at MDTS (256 KiB) takes well under that, and a host that
+	 * retries five times (Linux, libnvmf) then waits half a second. */
+	t->opts.crdt1 = 1;
 	t->next_cntlid = 1;
 	t->genctr = 1;
 	t->disc.target = t;

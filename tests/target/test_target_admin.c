@@ -1,6 +1,7 @@
 /*
  * nvmf-target: Connect validation, properties and the enable/shutdown
- * sequence, Identify, features, log pages, the discovery controller.
+ * sequence, Identify, features (Host Behavior Support too), log pages, the
+ * discovery controller.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -314,6 +315,95 @@ static void test_identify_features(void **state)
 	th_close(&h);
 }
 
+/* A Set Features of Host Behavior Support refused as Invalid Field, DNR. */
+static void hb_refused(struct th *h, const uint8_t *d, uint32_t len)
+{
+	struct th_cqe cqe;
+
+	assert_int_equal(th_set_host_behavior(h, d, len, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	assert_true(cqe.dnr);
+}
+
+static void test_host_behavior(void **state)
+{
+	struct th h, h2, d;
+	struct th_cqe cqe;
+	uint8_t id[4096], hb[NVMF_HOST_BEHAVIOR_LEN], r[1024];
+
+	/* Command Retry Delay Time 1 advertised (100 ms), 2 and 3 not. */
+	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_identify(&h, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(nvmf_get_le16(id + TH_IDC(crdt1)), 1);
+	assert_int_equal(nvmf_get_le16(id + TH_IDC(crdt2)), 0);
+	assert_int_equal(nvmf_get_le16(id + TH_IDC(crdt3)), 0);
+	/* Host Behavior Support: all zero until set. */
+	memset(r, 0xEE, sizeof(r));
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_CURRENT, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	memset(hb, 0, sizeof(hb));
+	assert_memory_equal(r, hb, 512);
+	/* ACRE set, read back; the default stays 0; changeable, not saveable. */
+	hb[0] = NVMF_HOST_BEHAVIOR_ACRE;
+	assert_int_equal(th_set_host_behavior(&h, hb, sizeof(hb), &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_CURRENT, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_memory_equal(r, hb, 512);
+	/* A longer buffer: the structure, then zeroes. */
+	memset(r, 0xEE, sizeof(r));
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_CURRENT, r, 1024, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(r[0], 1);
+	assert_int_equal(r[1023], 0);
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_DEFAULT, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(r[0], 0);
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_SUPPORTED, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(cqe.dw0, 0x4);
+	/* Refused, the value unchanged: a transfer other than 512 bytes, a
+	 * value other than 0 or 1 in ACRE, a reserved byte set; a Get into
+	 * fewer than 512 bytes. */
+	hb_refused(&h, hb, 511);
+	hb_refused(&h, hb, 513);
+	hb[0] = 2;
+	hb_refused(&h, hb, sizeof(hb));
+	hb[0] = 1;
+	hb[100] = 1;
+	hb_refused(&h, hb, sizeof(hb));
+	hb[100] = 0;
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_CURRENT, r, 256, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	assert_true(cqe.dnr);
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_CURRENT, r, 512, &cqe), 0);
+	assert_int_equal(r[0], 1);
+	assert_int_equal(r[100], 0);
+	/* Per controller: another one of the same host starts at 0. */
+	assert_int_equal(th_admin_up(&h2, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_get_host_behavior(&h2, NVMF_FEAT_SEL_CURRENT, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(r[0], 0);
+	th_close(&h2);
+	/* Cleared again. */
+	hb[0] = 0;
+	assert_int_equal(th_set_host_behavior(&h, hb, sizeof(hb), &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_get_host_behavior(&h, NVMF_FEAT_SEL_CURRENT, r, 512, &cqe), 0);
+	assert_int_equal(r[0], 0);
+	th_close(&h);
+	/* A discovery controller has no I/O to retry: neither. */
+	assert_int_equal(th_admin_up(&d, F.port, NVMF_DISCOVERY_NQN, 0), 0);
+	assert_int_equal(th_identify(&d, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le16(id + TH_IDC(crdt1)), 0);
+	hb[0] = 1;
+	hb_refused(&d, hb, sizeof(hb));
+	assert_int_equal(th_get_host_behavior(&d, NVMF_FEAT_SEL_CURRENT, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	th_close(&d);
+}
+
 static void test_log_pages(void **state)
 {
 	struct th h;
@@ -561,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_recfmt_and_order),
 		cmocka_unit_test(test_properties_enable_shutdown),
 		cmocka_unit_test(test_identify_features),
+		cmocka_unit_test(test_host_behavior),
 		cmocka_unit_test(test_log_pages),
 		cmocka_unit_test(test_discovery),
 		cmocka_unit_test(test_discovery_genctr),

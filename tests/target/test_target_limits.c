@@ -1,7 +1,8 @@
 /*
  * nvmf-target with non-default transport settings: a controller PDU data
  * alignment (CPDA) the host must honour, a small connection limit, short
- * ICReq/Connect deadlines, a 64 KiB buffer budget and a 1 s R2T data deadline.
+ * ICReq/Connect deadlines, a 64 KiB buffer budget (its refusals' Command
+ * Retry Delay) and a 1 s R2T data deadline.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -156,6 +157,82 @@ static void test_buffer_budget(void **state)
 	free(w);
 }
 
+/* The response to cid: Command Interrupted, no DNR; its CRD. */
+static unsigned expect_interrupted(struct th *q, uint16_t cid)
+{
+	uint16_t sf;
+
+	assert_int_equal(th_recv_pdu(q), 0);
+	assert_int_equal(q->hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(q->hdr.rsp.cqe + 12), cid);
+	sf = nvmf_get_le16(q->hdr.rsp.cqe + 14);
+	assert_int_equal((sf >> 1) & 0x7FF, NVMF_SC_CMD_INTERRUPTED);
+	assert_int_equal(sf & 0x8000, 0);	/* no DNR */
+	return (sf >> 12) & 3;
+}
+
+static void test_budget_crd(void **state)
+{
+	struct th a, q, b, bq;
+	struct th_cqe cqe;
+	uint8_t *w = calloc(1, 49152), hb[NVMF_HOST_BEHAVIOR_LEN], r[512], b2[TCP_PDU_HDR_BUF];
+	uint16_t ttag;
+	size_t n;
+
+	/* A 48 KiB write waiting for its data holds the budget. */
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&q, F.port, &a, 1, 0), 0);
+	assert_int_equal(th_admin_up(&b, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&bq, F.port, &b, 1, 0), 0);
+	send_write(&q, 1, 49152);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_R2T);
+	ttag = nvmf_le16toh(q.hdr.r2t.ttag);
+	/* Before the host enabled retry delays the refusal's CRD is 0 (the
+	 * field is reserved then, Base 2.0, 4.6.1). */
+	send_write(&q, 2, 49152);
+	assert_int_equal(expect_interrupted(&q, 2), 0);
+	/* ACRE set (admin commands have their reserve beyond the budget):
+	 * CRD 1, wait CRDT1. */
+	memset(hb, 0, sizeof(hb));
+	hb[0] = NVMF_HOST_BEHAVIOR_ACRE;
+	assert_int_equal(th_set_host_behavior(&a, hb, sizeof(hb), &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	send_write(&q, 3, 49152);
+	assert_int_equal(expect_interrupted(&q, 3), 1);
+	assert_int_equal(th_read(&q, 1, 0, 96, w, 49152, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_INTERRUPTED);
+	assert_int_equal(cqe.crd, 1);
+	assert_false(cqe.dnr);
+	/* The other controller did not set it: CRD 0 there. */
+	assert_int_equal(th_read(&bq, 1, 0, 96, w, 49152, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_INTERRUPTED);
+	assert_int_equal(cqe.crd, 0);
+	/* ACRE cleared: 0 again. */
+	hb[0] = 0;
+	assert_int_equal(th_set_host_behavior(&a, hb, sizeof(hb), &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_read(&q, 1, 0, 96, w, 49152, &cqe), 0);
+	assert_int_equal(cqe.status, NVMF_SC_CMD_INTERRUPTED);
+	assert_int_equal(cqe.crd, 0);
+	/* The data comes, the budget is free: successes carry no CRD. */
+	n = tcp_build_h2c_data(b2, &q.p, 1, ttag, 0, 49152, true);
+	assert_int_equal(th_send(&q, b2, n), 0);
+	assert_int_equal(th_send(&q, w, 49152), 0);
+	assert_int_equal(th_recv_pdu(&q), 0);
+	assert_int_equal(q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 12), 1);
+	assert_int_equal(nvmf_get_le16(q.hdr.rsp.cqe + 14) >> 1, 0);
+	assert_int_equal(th_read(&bq, 1, 0, 1, r, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(cqe.crd, 0);
+	th_close(&bq);
+	th_close(&b);
+	th_close(&q);
+	th_close(&a);
+	free(w);
+}
+
 static void test_budget_hog(void **state)
 {
 	struct th a, q, b, bq;
@@ -304,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_connection_limit),
 		cmocka_unit_test(test_setup_deadlines),
 		cmocka_unit_test(test_budget_hog),
+		cmocka_unit_test(test_budget_crd),
 		cmocka_unit_test(test_budget_before_connect),
 	};
 

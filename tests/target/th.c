@@ -338,6 +338,7 @@ static void parse_cqe(const uint8_t *c, struct th_cqe *cqe)
 	cqe->sqid = nvmf_get_le16(c + 10);
 	cqe->cid = nvmf_get_le16(c + 12);
 	cqe->status = (sf >> 1) & 0x7FF;
+	cqe->crd = (uint8_t)((sf >> 12) & 3);
 	cqe->dnr = (sf & 0x8000) != 0;
 }
 
@@ -567,4 +568,22 @@ int th_identify(struct th *h, uint8_t cns, uint32_t nsid, void *buf, struct th_c
 	th_sqe(sqe, NVMF_ADM_IDENTIFY, nsid);
 	nvmf_put_le32(sqe + 40, cns);
 	return th_cmd(h, sqe, NULL, 0, false, buf, 4096, cqe);
+}
+
+int th_set_host_behavior(struct th *h, const void *data, uint32_t len, struct th_cqe *cqe)
+{
+	uint8_t sqe[64];
+
+	th_sqe(sqe, NVMF_ADM_SET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_HOST_BEHAVIOR);
+	return th_cmd(h, sqe, data, len, false, NULL, 0, cqe);
+}
+
+int th_get_host_behavior(struct th *h, uint8_t sel, void *buf, uint32_t len, struct th_cqe *cqe)
+{
+	uint8_t sqe[64];
+
+	th_sqe(sqe, NVMF_ADM_GET_FEATURES, 0);
+	nvmf_put_le32(sqe + 40, NVMF_FID_HOST_BEHAVIOR | ((uint32_t)sel << 8));
+	return th_cmd(h, sqe, NULL, 0, false, buf, len, cqe);
 }

@@ -83,7 +83,8 @@ struct th {
 
 struct th_cqe {
 	uint32_t dw0, dw1;
-	uint16_t sqhd, sqid, cid, status;	/* status: (SCT << 8) | SC, DNR dropped */
+	uint16_t sqhd, sqid, cid, status;	/* status: (SCT << 8) | SC, CRD and DNR dropped */
+	uint8_t crd;				/* Command Retry Delay, 0..3 */
 	bool dnr;
 };
 
@@ -127,5 +128,9 @@ int  th_read(struct th *h, uint32_t nsid, uint64_t slba, uint32_t nlb, void *buf
 int  th_get_log(struct th *h, uint8_t lid, bool rae, uint64_t off, void *buf, uint32_t len,
 		struct th_cqe *cqe);
 int  th_identify(struct th *h, uint8_t cns, uint32_t nsid, void *buf, struct th_cqe *cqe);
+/* Host Behavior Support (FID 16h): Set with len bytes of data (sent
+ * through R2T), Get with SEL sel into len bytes. */
+int  th_set_host_behavior(struct th *h, const void *data, uint32_t len, struct th_cqe *cqe);
+int  th_get_host_behavior(struct th *h, uint8_t sel, void *buf, uint32_t len, struct th_cqe *cqe);
 
 #endif
