@@ -1,8 +1,9 @@
 /*
  * The host library (libnvmf) against nvmf-target running in-process:
  * connect with and without digests, namespaces, verified I/O, write
- * zeroes, deallocate, discovery, and a namespace hot-add reported as an
- * event.
+ * zeroes, deallocate, discovery, a namespace hot-add reported as an
+ * event, and a write the buffer budget refuses retried after the Command
+ * Retry Delay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -182,12 +183,116 @@ static void test_host_discovery(void **state)
 	nvmf_free(log);
 }
 
+/*
+ * The buffer budget refuses the host's write (Command Interrupted, no DNR):
+ * the target advertises CRDT1, the host sets ACRE at connect, and the
+ * refusal's CRD 1 makes it wait 100 ms before each retry. Meanwhile the
+ * budget frees up and a retry succeeds; retrying at once, five times, the
+ * host would have failed with EIO first. The hog's data is sent as soon as
+ * the first refusal is seen, not after a time: nothing here is a timing
+ * verdict.
+ */
+struct hog {
+	struct th a, q;
+	uint16_t ttag;
+	uint8_t *w;
+	uint64_t errors;	/* the target's error log entries before */
+};
+
+static void set_budget(struct tf *f, void *arg)
+{
+	f->t.opts.max_data_bytes = *(const uint64_t *)arg;
+}
+
+static void count_errors(struct tf *f, void *arg)
+{
+	uint64_t n = 0;
+
+	for (struct ctl_ctrl *c = f->t.ctrls; c; c = c->next)
+		n += c->errcount;
+	*(uint64_t *)arg = n;
+}
+
+static void *hog_release(void *arg)
+{
+	struct hog *h = arg;
+	uint64_t n;
+	uint8_t b[TCP_PDU_HDR_BUF];
+	size_t len;
+
+	/* Bounded (10 s): the host's first attempt is refused. */
+	for (int i = 0; i < 10000; i++) {
+		tf_call(&F, count_errors, &n);
+		if (n != h->errors)
+			break;
+		usleep(1000);
+	}
+	len = tcp_build_h2c_data(b, &h->q.p, 1, h->ttag, 0, 65536, true);
+	if (th_send(&h->q, b, len) == 0)
+		th_send(&h->q, h->w, 65536);
+	return NULL;
+}
+
+static void test_host_budget_retry(void **state)
+{
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c = NULL;
+	struct hog h;
+	uint64_t budget = 64 * 1024, dflt = F.t.opts.max_data_bytes;
+	uint8_t sqe[64], b[TCP_PDU_HDR_BUF], w[4096], r[4096];
+	pthread_t thr;
+	size_t n;
+	int rc, rd = -1;
+
+	h.w = calloc(1, 65536);
+	tf_call(&F, set_budget, &budget);
+	opts(&o, TH_SUBNQN, false);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	/* Another host holds the whole budget: a 64 KiB write whose data it
+	 * has not sent (to the RAM namespace). */
+	assert_int_equal(th_admin_up(&h.a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_io_up(&h.q, F.port, &h.a, 1, 0), 0);
+	th_sqe(sqe, NVMF_NVM_WRITE, 2);
+	sqe[1] = 0x40;
+	nvmf_put_le16(sqe + 2, 1);
+	nvmf_put_le32(sqe + 48, 65536 / 512 - 1);
+	nvmf_put_le32(sqe + 32, 65536);
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
+	n = tcp_build_capsule_cmd(b, &h.q.p, sqe, 0);
+	assert_int_equal(th_send(&h.q, b, n), 0);
+	assert_int_equal(th_recv_pdu(&h.q), 0);
+	assert_int_equal(h.q.hdr.ch.pdu_type, NVMF_TCP_R2T);
+	h.ttag = nvmf_le16toh(h.q.hdr.r2t.ttag);
+	tf_call(&F, count_errors, &h.errors);
+	for (size_t i = 0; i < sizeof(w); i++)
+		w[i] = (uint8_t)(i * 7 + 1);
+	assert_int_equal(pthread_create(&thr, NULL, hog_release, &h), 0);
+	/* Verdicts once the thread is joined and the budget restored: a
+	 * failed assertion must not leave it calling into a stopped loop. */
+	rc = nvmf_write(c, 1, w, 64, 8, 0);
+	pthread_join(thr, NULL);
+	if (rc == 0)
+		rd = nvmf_read(c, 1, r, 64, 8, 0);
+	assert_int_equal(th_recv_pdu(&h.q), 0);
+	assert_int_equal(h.q.hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(h.q.hdr.rsp.cqe + 14) >> 1, 0);
+	th_close(&h.q);
+	th_close(&h.a);
+	tf_call(&F, set_budget, &dflt);
+	free(h.w);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(rd, 0);
+	assert_memory_equal(w, r, sizeof(w));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_io),
 		cmocka_unit_test(test_host_discovery),
 		cmocka_unit_test(test_host_aen),
+		cmocka_unit_test(test_host_budget_retry),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
