@@ -186,11 +186,12 @@ static void test_host_discovery(void **state)
 /*
  * The buffer budget refuses the host's write (Command Interrupted, no DNR):
  * the target advertises CRDT1, the host sets ACRE at connect, and the
- * refusal's CRD 1 makes it wait 100 ms before each retry. Meanwhile the
+ * refusal's CRD 1 makes it wait CRDT1 before each retry. Meanwhile the
  * budget frees up and a retry succeeds; retrying at once, five times, the
  * host would have failed with EIO first. The hog's data is sent as soon as
  * the first refusal is seen, not after a time: nothing here is a timing
- * verdict.
+ * verdict. CRDT1 is 1 s here (the target's default is 100 ms), so that
+ * a loaded machine (sanitizers) has 5 s, not 0.5, to free the budget.
  */
 struct hog {
 	struct th a, q;
@@ -202,6 +203,11 @@ struct hog {
 static void set_budget(struct tf *f, void *arg)
 {
 	f->t.opts.max_data_bytes = *(const uint64_t *)arg;
+}
+
+static void set_crdt1(struct tf *f, void *arg)
+{
+	f->t.opts.crdt1 = *(const uint16_t *)arg;
 }
 
 static void count_errors(struct tf *f, void *arg)
@@ -239,6 +245,7 @@ static void test_host_budget_retry(void **state)
 	struct nvmf_ctrl *c = NULL;
 	struct hog h;
 	uint64_t budget = 64 * 1024, dflt = F.t.opts.max_data_bytes;
+	uint16_t crdt1 = 10, crdt1_dflt = F.t.opts.crdt1;
 	uint8_t sqe[64], b[TCP_PDU_HDR_BUF], w[4096], r[4096];
 	pthread_t thr;
 	size_t n;
@@ -246,6 +253,8 @@ static void test_host_budget_retry(void **state)
 
 	h.w = calloc(1, 65536);
 	tf_call(&F, set_budget, &budget);
+	/* Read by the host's bring-up (Identify Controller): before connecting. */
+	tf_call(&F, set_crdt1, &crdt1);
 	opts(&o, TH_SUBNQN, false);
 	assert_int_equal(nvmf_connect(&o, &c), 0);
 	/* Another host holds the whole budget: a 64 KiB write whose data it
@@ -279,6 +288,7 @@ static void test_host_budget_retry(void **state)
 	th_close(&h.q);
 	th_close(&h.a);
 	tf_call(&F, set_budget, &dflt);
+	tf_call(&F, set_crdt1, &crdt1_dflt);
 	free(h.w);
 	assert_int_equal(nvmf_disconnect(c), 0);
 	assert_int_equal(rc, 0);
