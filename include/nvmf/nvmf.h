@@ -445,13 +445,17 @@ NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
 NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
 
 /*
- * Orderly shutdown (CC.SHN normal, bounded wait for CSTS.SHST complete),
- * close every queue, fail commands still outstanding with -ECANCELED
- * (their callbacks and free hooks run before this returns) and free the
- * handle. Returns 0, or a negative errno if the shutdown did not complete
- * cleanly (the handle is freed anyway). From a completion or event callback
- * of the same controller it fails with -EDEADLK and leaves the handle
- * untouched and usable: disconnect it later, outside the callbacks.
+ * First the commands submitted before the call complete, for at most 5 s
+ * (a controller answers what reaches it after CC.SHN with Command Sequence
+ * Error; not waited for: commands waiting for a retry delay, I/O held
+ * through an outage). Then orderly shutdown (CC.SHN normal, bounded wait
+ * for CSTS.SHST complete), close every queue, fail commands still
+ * outstanding with -ECANCELED (their callbacks and free hooks run before
+ * this returns) and free the handle. Returns 0, or a negative errno if the
+ * shutdown did not complete cleanly (the handle is freed anyway). From a
+ * completion or event callback of the same controller it fails with
+ * -EDEADLK and leaves the handle untouched and usable: disconnect it later,
+ * outside the callbacks.
  */
 NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
 

@@ -356,6 +356,68 @@ static int shutdown_ctrl(struct nvmf_ctrl *c)
 	}
 }
 
+/*
+ * Before the shutdown, what the application submitted before calling
+ * nvmf_disconnect() runs to its end. CC.SHN goes on the admin queue, a
+ * connection of its own, in no order with the I/O queues' commands: a
+ * controller that is shutting down (CSTS.RDY cleared, Base 2.0, 3.6.1)
+ * may answer those that reach it after the Property Set with Command
+ * Sequence Error, a write the application submitted in time then failing
+ * as if the controller had refused it. So commands in flight (on the wire,
+ * waiting for a queue entry, handed over by other threads) are waited for
+ * first, as Linux's controller removal waits for its queues' requests. Bounded: HOST_DRAIN_MS, after which those left are
+ * canceled (-ECANCELED) as nvmf.h says; and not at all while the
+ * controller is not LIVE, whose held I/O cannot go anywhere.
+ */
+#define HOST_DRAIN_MS 5000
+
+static void drain_closed(uv_handle_t *h)
+{
+	host_call_done(h->data, 0);
+}
+
+/* Nothing left that is on its way to the controller: commands waiting for
+ * a retry delay (dispatch.c) are not waited for, whose delay may be as
+ * long as io_timeout; they are canceled. */
+static bool drained(struct nvmf_ctrl *c)
+{
+	unsigned n = 0;
+
+	if (c->state != NVMF_CTRL_LIVE)
+		return true;
+	for (const struct host_req *r = c->retryq; r; r = r->next)
+		n++;
+	return atomic_load(&c->in_flight) <= n;
+}
+
+static void drain_check(uv_timer_t *t)
+{
+	struct nvmf_ctrl *c = ((struct host_call *)t->data)->c;
+
+	if (!drained(c) && uv_now(c->loop) < c->drain_until)
+		return;
+	if (!drained(c))
+		host_log(NVMF_LOG_WARN, "disconnecting with %u commands still in flight after "
+			 "%u ms: they are canceled", atomic_load(&c->in_flight), HOST_DRAIN_MS);
+	uv_timer_stop(t);
+	uv_close((uv_handle_t *)t, drain_closed);
+}
+
+static void drain_fn(struct host_call *call)
+{
+	struct nvmf_ctrl *c = call->c;
+	uv_timer_t *t = &c->close_timer;
+
+	if (drained(c)) {
+		host_call_done(call, 0);
+		return;
+	}
+	c->drain_until = uv_now(c->loop) + HOST_DRAIN_MS;
+	uv_timer_init(c->loop, t);	/* cannot fail on a live loop */
+	t->data = call;
+	uv_timer_start(t, drain_check, 1, 1);
+}
+
 static void close_check(struct nvmf_ctrl *c, struct host_call *call);
 
 static void close_timer_cb(uv_timer_t *t)
@@ -457,6 +519,7 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	 * traffic-based keep alive a Property Get does not reset the
 	 * controller's timer (Base 2.0, 3.9.4).
 	 */
+	host_call(c, drain_fn, NULL, &call);
 	c->stopping = true;
 	if (host_call(c, admin_usable_fn, NULL, &call) > 0) {
 		r = shutdown_ctrl(c);

@@ -178,7 +178,9 @@ struct nvmf_ctrl {
 	 * nothing may skip, never fail for want of one. One at a time. */
 	struct host_req call_req;
 	atomic_bool call_req_busy;
-	uv_timer_t close_timer;		/* close_all_fn's wait for the queue pairs */
+	uv_timer_t close_timer;		/* close_all_fn's wait for the queue pairs,
+					 * and before it the drain's (connect.c) */
+	uint64_t   drain_until;		/* loop time the drain gives up at */
 	int        in_cb;		/* > 0 while calling user code (loop mode) */
 
 	struct host_queue admin;

@@ -541,6 +541,18 @@ static int io_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const u
 		if ((st = interrupted(c)) != 0)
 			/* Its data, if any, is not fetched (no R2T). */
 			return fake_send_resp(c, cid, st, 0, 0);
+		if (fc->o.scenario == FAKE_IO_SLOW) {
+			uint32_t cc;
+
+			pthread_mutex_lock(&fc->lock);
+			cc = fc->cc;
+			pthread_mutex_unlock(&fc->lock);
+			/* Received once shut down: not ready (Base 2.0, 3.6.1). */
+			if ((cc >> 14) & 3)
+				return fake_send_resp(c, cid, 0x0c, 0, 0);
+			fake_trigger(c);
+			usleep(200 * 1000);
+		}
 		if (sqe[0] == 0x02) {
 			STAT(c, memcpy(c->xfer, fc->disk + off, len));
 			rc = read_misbehave(c, cid, c->xfer, len);

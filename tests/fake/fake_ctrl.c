@@ -114,6 +114,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_AUTH_RECV_ERROR] = "auth-recv-error",
 	[FAKE_AUTH_NO_ANSWER] = "auth-no-answer",
 	[FAKE_AUTH_DH_UNPADDED] = "auth-dh-unpadded",
+	[FAKE_IO_SLOW] = "io-slow",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

@@ -189,6 +189,10 @@ enum fake_scenario {
 	FAKE_AUTH_NO_ANSWER,		/* the Challenge's Receive is never answered */
 	FAKE_AUTH_DH_UNPADDED,		/* not misbehaviour: a DH value with a leading zero
 					 * byte sent without it, as SPDK's target does */
+	/* Every I/O read and write is answered 200 ms late; one received
+	 * after CC.SHN gets Command Sequence Error (not ready), as nvmet and
+	 * nvmf-target answer */
+	FAKE_IO_SLOW,
 	FAKE_SCENARIO_COUNT
 };
 

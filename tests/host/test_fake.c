@@ -823,6 +823,36 @@ static void test_io_interrupted_slow(void **state)
 }
 
 /*
+ * Reads submitted before nvmf_disconnect() complete before the shutdown:
+ * the fake answers each 200 ms late, and one that reached it after CC.SHN
+ * would get Command Sequence Error. Before, the shutdown went out at once
+ * and the reads were canceled (-ECANCELED) when the queues closed; with a
+ * real controller, some failed with that error status (-EIO).
+ */
+static void test_disconnect_drains(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IO_SLOW, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	static uint8_t rbuf[3][4096];
+	int result[3] = { 1, 1, 1 };
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 3; i++)
+		assert_true(nvmf_aio_read(c, 1, rbuf[i], (uint64_t)i * 8, 8, 0,
+					  (struct nvmf_callback){ result_cb, &result[i], NULL }) >= 0);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(result[i], 0);
+		assert_int_equal(rbuf[i][0], fake_pattern((uint64_t)i * 4096));
+	}
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 3);
+}
+
+/*
  * The admin queue is lost while an I/O queue's transport connect is under
  * way (its ICReq unanswered): nvmf_connect fails, promptly and with the
  * cause, instead of waiting for a connect the closed queue pair will never
@@ -1666,6 +1696,7 @@ int main(void)
 		cmocka_unit_test(test_identify_cntlid),
 		cmocka_unit_test(test_io_interrupted),
 		cmocka_unit_test(test_io_interrupted_slow),
+		cmocka_unit_test(test_disconnect_drains),
 		cmocka_unit_test(test_io_interrupted_waitq),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
