@@ -271,16 +271,107 @@ void tcp_tx_sink_done(struct tcp_tx *tx, int status)
 		written(tx, status);
 }
 
-/* The batch's plaintext into the TLS engine (one SSL_write), then the
- * first piece of its records onto the socket. */
+/*
+ * Under TLS the batch is encrypted before it can go out, and encrypting is
+ * the per-byte work plaintext does not have: a batch encrypted whole and
+ * then written whole makes the peer wait for all of it, while this side
+ * waits for the peer's next commands, which come only once it decrypted
+ * all of it (8 responses of 128 KiB: 1 MiB each way, the two sides in turn,
+ * each half idle). So the records go to the socket as they are made, a
+ * piece of TLS_PIPE_BYTES at a time, as far as the kernel takes them
+ * (uv_try_write, never a queued write: those keep their order behind the
+ * final uv_write), and the peer decrypts one piece while this side
+ * encrypts the next. Measured against nvmf-target on the 2-core VM
+ * (pinned, medians of 5): 128 KiB reads at QD8 13.4k IOPS, 8.6k with the
+ * batch encrypted whole (32 KiB pieces 11.8k, 256 KiB 12.4k); 128 KiB
+ * writes 10.2k, 8.4k; 4 KiB random reads at QD32 the same (214.8k, 214.7k).
+ */
+#define TLS_PIPE_BYTES (64 * 1024)
+
+#ifdef NVMF_WITH_TLS
+/* The records made so far onto the socket, as much as it takes now; once
+ * it took less than offered (full), *open turns false and the rest of
+ * the batch waits for the final write instead of failing syscalls. */
+static void tls_push(struct tcp_tx *tx, bool *open)
+{
+	const void *p;
+	uv_buf_t b;
+	size_t n;
+	int w;
+
+	p = tcp_tls_out_peek(tx->tls, &n);
+	if (!*open || p == NULL || n < TLS_PIPE_BYTES)
+		return;
+	b = uv_buf_init((char *)p, (unsigned)n);
+	w = uv_try_write(tx->stream, &b, 1);
+	if (w < (int)n)
+		*open = false;	/* full, or a queued write first (ICResp) */
+	if (w <= 0)
+		return;
+	tcp_tls_out_consume(tx->tls, (size_t)w);
+	tx->writes++;
+	tx->bytes += (size_t)w;
+}
+
+/* Encrypt iov[from, to) (small entries gathered into records), then push. */
+static int tls_put(struct tcp_tx *tx, unsigned from, unsigned to, bool *open)
+{
+	if (to > from &&
+	    /* libuv guarantees uv_buf_t is laid out as struct iovec on Unix. */
+	    tcp_tls_writev(tx->tls, (const struct iovec *)(const void *)(tx->iov + from),
+			   (int)(to - from)) != TCP_TLS_OK)
+		return UV_EPROTO;
+	tls_push(tx, open);
+	return 0;
+}
+#endif
+
+/* The batch's plaintext into the TLS engine, its records onto the socket
+ * piece by piece, the rest by one uv_write. */
 static int tls_flush(struct tcp_tx *tx)
 {
 #ifdef NVMF_WITH_TLS
-	if (tx->iovcnt > 0) {
-		/* libuv guarantees uv_buf_t is laid out as struct iovec on Unix. */
-		if (tcp_tls_writev(tx->tls, (const struct iovec *)(const void *)tx->iov,
-				   (int)tx->iovcnt) != TCP_TLS_OK)
+	size_t piece = TLS_PIPE_BYTES, acc = 0;
+	unsigned start = 0;
+	/* A sink (tcp_tx_set_sink) takes whole batches only. */
+	bool open = tx->sink == NULL;
+
+	for (unsigned i = 0; i < tx->iovcnt; i++) {
+		const char *base = tx->iov[i].base;
+		size_t len = tx->iov[i].len;
+
+		if (len <= piece) {
+			acc += len;
+			if (acc >= piece) {
+				if (tls_put(tx, start, i + 1, &open) != 0)
+					return UV_EPROTO;
+				start = i + 1;
+				acc = 0;
+			}
+			continue;
+		}
+		/* A large entry (a Read's data): what came before it, then the
+		 * entry itself in pieces. */
+		if (tls_put(tx, start, i, &open) != 0)
 			return UV_EPROTO;
+		for (size_t off = 0; off < len; off += piece) {
+			size_t k = len - off < piece ? len - off : piece;
+
+			if (tcp_tls_write(tx->tls, base + off, k) != TCP_TLS_OK)
+				return UV_EPROTO;
+			tls_push(tx, &open);
+		}
+		start = i + 1;
+		acc = 0;
+	}
+	if (start < tx->iovcnt && tls_put(tx, start, tx->iovcnt, &open) != 0)
+		return UV_EPROTO;
+	if (tx->iovcnt > 0 && !tls_pending(tx)) {
+		/* All of it went by tls_push(): done now, as write_batch()
+		 * finishes a batch the kernel took at once. */
+		tx->inflight = true;
+		written(tx, 0);
+		return 0;
 	}
 	return tls_write_out(tx);
 #else
