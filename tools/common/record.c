@@ -59,6 +59,35 @@ int tc_rundir(char *buf, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
+static int mkdir_p(char *path, mode_t mode)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, mode) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -errno;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tc_rundir_make(char *buf, size_t len, char *err, size_t errlen)
+{
+	int r = tc_rundir(buf, len, err, errlen);
+
+	if (r < 0)
+		return r;
+	r = mkdir_p(buf, geteuid() == 0 ? 0755 : 0700);
+	if (r < 0)
+		snprintf(err, errlen, "cannot create runtime directory %s: %s", buf, strerror(-r));
+	return r;
+}
+
 int tc_record_path(const char *dir, const char *name, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s.json", dir, name);

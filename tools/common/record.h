@@ -91,6 +91,8 @@ struct tc_record {
  * err.
  */
 int tc_rundir(char *buf, size_t len, char *err, size_t errlen);
+/* tc_rundir(), and the directory created (with its parents) if missing. */
+int tc_rundir_make(char *buf, size_t len, char *err, size_t errlen);
 /* <dir>/<name>.json */
 int tc_record_path(const char *dir, const char *name, char *buf, size_t len);
 

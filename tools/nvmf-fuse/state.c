@@ -16,33 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int mkdir_p(char *path, mode_t mode)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, mode) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int nf_state_rundir(char *buf, size_t len, char *err, size_t errlen)
 {
-	int r = tc_rundir(buf, len, err, errlen);
-
-	if (r < 0)
-		return r;
-	r = mkdir_p(buf, geteuid() == 0 ? 0755 : 0700);
-	if (r < 0)
-		snprintf(err, errlen, "cannot create runtime directory %s: %s", buf, strerror(-r));
-	return r;
+	return tc_rundir_make(buf, len, err, errlen);
 }
 
 static void claim_failed(struct nf_ctx *x, int r, char *err, size_t errlen)

@@ -567,23 +567,6 @@ struct conn_lock {
 	char path[TC_PATH_MAX + 32];
 };
 
-static int mkdir_p(char *path, mode_t mode)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, mode) < 0 && errno != EEXIST) {
-			*p = '/';
-			return -errno;
-		}
-		*p = '/';
-	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /*
  * Take the lock, waiting at most wait_s seconds: 0; 1 when there is no
  * runtime directory to hold it (nvmf-fuse then reports why; nothing to
@@ -596,8 +579,7 @@ static int conn_lock_take(struct conn_lock *l, const char *what, int wait_s)
 	struct stat a, b;
 
 	l->fd = -1;
-	if (tc_rundir(dir, sizeof(dir), err, sizeof(err)) < 0 ||
-	    mkdir_p(dir, geteuid() == 0 ? 0755 : 0700) < 0)
+	if (tc_rundir_make(dir, sizeof(dir), err, sizeof(err)) < 0)
 		return 1;
 	snprintf(l->path, sizeof(l->path), "%s/.connect.lock", dir);
 	for (;;) {
