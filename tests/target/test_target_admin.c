@@ -329,7 +329,7 @@ static void test_host_behavior(void **state)
 {
 	struct th h, h2, d;
 	struct th_cqe cqe;
-	uint8_t id[4096], hb[NVMF_HOST_BEHAVIOR_LEN], r[1024];
+	uint8_t id[4096], hb[NVMF_HOST_BEHAVIOR_LEN], big[NVMF_HOST_BEHAVIOR_LEN + 1], r[1024];
 
 	/* Command Retry Delay Time 1 advertised (100 ms), 2 and 3 not. */
 	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
@@ -367,7 +367,9 @@ static void test_host_behavior(void **state)
 	 * value other than 0 or 1 in ACRE, a reserved byte set; a Get into
 	 * fewer than 512 bytes. */
 	hb_refused(&h, hb, 511);
-	hb_refused(&h, hb, 513);
+	memcpy(big, hb, sizeof(hb));
+	big[sizeof(hb)] = 0;
+	hb_refused(&h, big, sizeof(big));
 	hb[0] = 2;
 	hb_refused(&h, hb, sizeof(hb));
 	hb[0] = 1;
