@@ -447,8 +447,9 @@ NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
 /*
  * First the commands submitted before the call complete, for at most 5 s
  * (a controller answers what reaches it after CC.SHN with Command Sequence
- * Error; not waited for: commands waiting for a retry delay, I/O held
- * through an outage). Then orderly shutdown (CC.SHN normal, bounded wait
+ * Error; not waited for: a retry delay ending later, I/O held through an
+ * outage); new submissions, from callbacks too, fail with -ESHUTDOWN from
+ * the call's start. Then orderly shutdown (CC.SHN normal, bounded wait
  * for CSTS.SHST complete), close every queue, fail commands still
  * outstanding with -ECANCELED (their callbacks and free hooks run before
  * this returns) and free the handle. Returns 0, or a negative errno if the
@@ -483,7 +484,8 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *                           Connect was refused with DNR, or authentication
  *                           is required, or another subsystem answers;
  *                           held I/O fails, then the GAVE_UP event
- *    any -> DELETING        nvmf_disconnect(), from its first step on
+ *    any -> DELETING        nvmf_disconnect(), once the commands submitted
+ *                           before it completed (at most 5 s)
  *
  *  ctrl_loss_tmo 0 turns this off: the controller goes straight to DEAD
  *  (GAVE_UP) and what was in flight fails with its connection's error

@@ -280,6 +280,7 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	atomic_init(&c->next_cookie, 1);
 	atomic_init(&c->in_flight, 0);
 	atomic_init(&c->failed, false);
+	atomic_init(&c->draining, false);
 	atomic_init(&c->stopping, false);
 	atomic_init(&c->call_req_busy, false);
 	atomic_init(&c->last_completion_ms, 0);
@@ -364,8 +365,10 @@ static int shutdown_ctrl(struct nvmf_ctrl *c)
  * may answer those that reach it after the Property Set with Command
  * Sequence Error, a write the application submitted in time then failing
  * as if the controller had refused it. So commands in flight (on the wire,
- * waiting for a queue entry, handed over by other threads) are waited for
- * first, as Linux's controller removal waits for its queues' requests. Bounded: HOST_DRAIN_MS, after which those left are
+ * waiting for a queue entry or a short retry delay, handed over by other
+ * threads) are waited for first, as Linux's controller removal waits for
+ * its queues' requests; nothing new is taken meanwhile (c->draining:
+ * host_submit() refuses it, the callbacks' resubmissions included). Bounded: HOST_DRAIN_MS, after which those left are
  * canceled (-ECANCELED) as nvmf.h says; and not at all while the
  * controller is not LIVE, whose held I/O cannot go anywhere.
  */
@@ -376,9 +379,9 @@ static void drain_closed(uv_handle_t *h)
 	host_call_done(h->data, 0);
 }
 
-/* Nothing left that is on its way to the controller: commands waiting for
- * a retry delay (dispatch.c) are not waited for, whose delay may be as
- * long as io_timeout; they are canceled. */
+/* Nothing left that is on its way to the controller. A command waiting
+ * for a retry delay (dispatch.c) that ends only after the drain's deadline
+ * is not waited for (the delay may be as long as io_timeout): canceled. */
 static bool drained(struct nvmf_ctrl *c)
 {
 	unsigned n = 0;
@@ -386,7 +389,7 @@ static bool drained(struct nvmf_ctrl *c)
 	if (c->state != NVMF_CTRL_LIVE)
 		return true;
 	for (const struct host_req *r = c->retryq; r; r = r->next)
-		n++;
+		n += r->retry_at >= c->drain_until;
 	return atomic_load(&c->in_flight) <= n;
 }
 
@@ -397,7 +400,7 @@ static void drain_check(uv_timer_t *t)
 	if (!drained(c) && uv_now(c->loop) < c->drain_until)
 		return;
 	if (!drained(c))
-		host_log(NVMF_LOG_WARN, "disconnecting with %u commands still in flight after "
+		host_log(NVMF_LOG_INFO, "disconnecting with %u commands still in flight after "
 			 "%u ms: they are canceled", atomic_load(&c->in_flight), HOST_DRAIN_MS);
 	uv_timer_stop(t);
 	uv_close((uv_handle_t *)t, drain_closed);
@@ -408,11 +411,14 @@ static void drain_fn(struct host_call *call)
 	struct nvmf_ctrl *c = call->c;
 	uv_timer_t *t = &c->close_timer;
 
+	/* The loop's clock as of now: with the caller's loop it is the time
+	 * of its last turn, which may be long ago. */
+	uv_update_time(c->loop);
+	c->drain_until = uv_now(c->loop) + HOST_DRAIN_MS;
 	if (drained(c)) {
 		host_call_done(call, 0);
 		return;
 	}
-	c->drain_until = uv_now(c->loop) + HOST_DRAIN_MS;
 	uv_timer_init(c->loop, t);	/* cannot fail on a live loop */
 	t->data = call;
 	uv_timer_start(t, drain_check, 1, 1);
@@ -519,6 +525,7 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	 * traffic-based keep alive a Property Get does not reset the
 	 * controller's timer (Base 2.0, 3.9.4).
 	 */
+	c->draining = true;
 	host_call(c, drain_fn, NULL, &call);
 	c->stopping = true;
 	if (host_call(c, admin_usable_fn, NULL, &call) > 0) {

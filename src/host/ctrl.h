@@ -249,7 +249,8 @@ struct nvmf_ctrl {
 	atomic_uint_fast64_t next_cookie;
 	atomic_uint in_flight;
 	atomic_bool failed;		/* not LIVE: read by submitters */
-	atomic_bool stopping;		/* nvmf_disconnect() started */
+	atomic_bool draining;		/* nvmf_disconnect() started: no new commands */
+	atomic_bool stopping;		/* its drain is over: shutting down */
 
 	/* ---- state.c: the lifecycle (loop thread; st_mu for readers) ---- */
 	enum nvmf_ctrl_state state;

@@ -643,6 +643,20 @@ static struct host_queue *req_queue(struct host_req *req)
 	return req->q;
 }
 
+/* A submission refused before it was handed over: no completion, but the
+ * free hook runs once. */
+static int64_t submit_refused(struct host_req *req, int r)
+{
+	struct nvmf_ctrl *c = req->c;
+
+	if (req->cb.free)
+		req->cb.free(req->cb.user);
+	if (!req->internal)
+		atomic_fetch_sub(&c->in_flight, 1);
+	host_req_free(c, req);
+	return r;
+}
+
 int64_t host_submit(struct host_req *req)
 {
 	struct nvmf_ctrl *c = req->c;
@@ -652,29 +666,23 @@ int64_t host_submit(struct host_req *req)
 	req->cookie = (uint64_t)cookie;
 	if (!req->internal)
 		atomic_fetch_add(&c->in_flight, 1);
+	/* nvmf_disconnect() has begun: what was submitted before it still
+	 * completes (its drain, connect.c); nothing new from any thread, the
+	 * callbacks' resubmissions included, or the drain would not end. */
+	if (!req->internal && (atomic_load(&c->draining) || atomic_load(&c->stopping)))
+		return submit_refused(req, host_err(ESHUTDOWN, "%s: the controller is "
+						    "disconnecting", req->what));
 	if (host_on_loop_thread(c)) {
 		r = host_dispatch(req);
-		if (r < 0) {
-			/* Not submitted: no completion, but the free hook runs once. */
-			if (req->cb.free)
-				req->cb.free(req->cb.user);
-			if (!req->internal)
-				atomic_fetch_sub(&c->in_flight, 1);
-			host_req_free(c, req);
-			return r;
-		}
+		if (r < 0)
+			return submit_refused(req, r);
 		return cookie;
 	}
-	if (!c->own_thread || c->stopping) {
-		if (req->cb.free)
-			req->cb.free(req->cb.user);
-		if (!req->internal)
-			atomic_fetch_sub(&c->in_flight, 1);
-		host_req_free(c, req);
-		return c->stopping ? host_err(ESHUTDOWN, "controller is disconnecting")
-				   : host_err(EINVAL, "controller uses the caller's loop: submit "
-					      "from that loop's thread");
-	}
+	if (atomic_load(&c->stopping))
+		return submit_refused(req, host_err(ESHUTDOWN, "controller is disconnecting"));
+	if (!c->own_thread)
+		return submit_refused(req, host_err(EINVAL, "controller uses the caller's loop: "
+						    "submit from that loop's thread"));
 	host_inbox_push(c, req);
 	return cookie;
 }

@@ -358,7 +358,7 @@ void host_ctrl_failed(struct nvmf_ctrl *c, int err, const char *msg, bool fatal)
 
 static int reconnect_now(struct nvmf_ctrl *c)
 {
-	if (c->stopping)
+	if (c->draining || c->stopping)
 		return host_err(ESHUTDOWN, "nvmf_reconnect: the controller is disconnecting");
 	switch (c->state) {
 	case NVMF_CTRL_LIVE:

@@ -84,7 +84,7 @@ static int do_watch(struct nvmf_ctrl *c, const struct watch_args *a, char *msg, 
 	/* Checked again here, on the loop thread: a disconnect that began
 	 * after the caller's check has closed every watch already (close_all
 	 * ran before this call), and a watch added now would outlive it. */
-	if (atomic_load(&c->stopping)) {
+	if (atomic_load(&c->draining) || atomic_load(&c->stopping)) {
 		snprintf(msg, len, "nvmf_watch_fd: the controller is disconnecting");
 		return -ESHUTDOWN;
 	}
@@ -195,7 +195,7 @@ int nvmf_watch_fd(struct nvmf_ctrl *c, int fd, nvmf_fd_cb cb, void *user)
 		return host_err(EINVAL, "nvmf_watch_fd: NULL argument");
 	if (fd < 0)
 		return host_err(EBADF, "nvmf_watch_fd: %d is not a descriptor", fd);
-	if (atomic_load(&c->stopping))
+	if (atomic_load(&c->draining) || atomic_load(&c->stopping))
 		return host_err(ESHUTDOWN, "nvmf_watch_fd: the controller is disconnecting");
 	if (!host_on_loop_thread(c))
 		return host_call(c, watch_fn, &a, &call);

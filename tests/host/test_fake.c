@@ -853,6 +853,111 @@ static void test_disconnect_drains(void **state)
 }
 
 /*
+ * The drain in the caller's-loop mode, the loop not run for 5.5 s before
+ * nvmf_disconnect(): its deadline counts from the call, not from the
+ * loop's last turn (the time libuv had cached). Before, it had passed at
+ * once and the reads were canceled (-ECANCELED).
+ */
+static void test_disconnect_drains_loop(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_IO_SLOW, &o, 1);
+	struct nvmf_ctrl *c;
+	uv_loop_t loop;
+	static uint8_t rbuf[3][4096];
+	int result[3] = { 1, 1, 1 };
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	o.io_timeout = 30;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 3; i++)
+		assert_true(nvmf_aio_read(c, 1, rbuf[i], (uint64_t)i * 8, 8, 0,
+					  (struct nvmf_callback){ result_cb, &result[i], NULL }) >= 0);
+	usleep(5500 * 1000);	/* the application busy elsewhere */
+	assert_int_equal(nvmf_disconnect(c), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(result[i], 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
+ * Completion callbacks that resubmit (an application's I/O loop) while
+ * nvmf_disconnect() drains: their submissions are refused (-ESHUTDOWN), so
+ * the drain ends with what was submitted before; every callback still
+ * runs once. Before, each resubmission was taken and the drain ran its 5 s
+ * out ("... still in flight after 5000 ms").
+ */
+struct resub {
+	struct nvmf_ctrl *c;
+	uint8_t buf[8][4096];
+	unsigned done;		/* __atomic: completions */
+	unsigned refused;	/* ... resubmissions refused with -ESHUTDOWN */
+	unsigned other;		/* ... refused otherwise */
+	unsigned late_msgs;	/* "still in flight" log messages */
+};
+
+static struct resub *resub_log;
+
+static void resub_log_cb(void *user, enum nvmf_log_level lvl, const char *msg)
+{
+	(void)user;
+	(void)lvl;
+	if (strstr(msg, "still in flight"))
+		__atomic_add_fetch(&resub_log->late_msgs, 1, __ATOMIC_RELAXED);
+}
+
+static void resub_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl);
+
+static int64_t resub_submit(struct resub *x, unsigned i)
+{
+	return nvmf_aio_read(x->c, 1, x->buf[i], (uint64_t)i * 8, 8, 0,
+			     (struct nvmf_callback){ resub_cb, (void *)(uintptr_t)i, NULL });
+}
+
+static void resub_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct resub *x = resub_log;
+	int64_t r;
+
+	(void)cookie;
+	(void)cpl;
+	__atomic_add_fetch(&x->done, 1, __ATOMIC_RELAXED);
+	r = resub_submit(x, (unsigned)(uintptr_t)user);
+	if (r == -ESHUTDOWN)
+		__atomic_add_fetch(&x->refused, 1, __ATOMIC_RELAXED);
+	else if (r < 0)
+		__atomic_add_fetch(&x->other, 1, __ATOMIC_RELAXED);
+}
+
+static void test_disconnect_refuses_resubmits(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	static struct resub x;
+
+	(void)state;
+	memset(&x, 0, sizeof(x));
+	resub_log = &x;
+	assert_int_equal(nvmf_connect(&o, &x.c), 0);
+	for (unsigned i = 0; i < 8; i++)
+		assert_true(resub_submit(&x, i) >= 0);
+	for (int i = 0; i < 1000 && __atomic_load_n(&x.done, __ATOMIC_RELAXED) < 200; i++)
+		usleep(10000);
+	assert_true(__atomic_load_n(&x.done, __ATOMIC_RELAXED) >= 200);
+	nvmf_set_log_callback(resub_log_cb, NULL);
+	assert_int_equal(nvmf_disconnect(x.c), 0);
+	nvmf_set_log_callback(NULL, NULL);
+	/* The 8 loops each ended with one refused resubmission. */
+	assert_int_equal(x.refused, 8);
+	assert_int_equal(x.other, 0);
+	assert_int_equal(x.late_msgs, 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
  * The admin queue is lost while an I/O queue's transport connect is under
  * way (its ICReq unanswered): nvmf_connect fails, promptly and with the
  * cause, instead of waiting for a connect the closed queue pair will never
@@ -1697,6 +1802,8 @@ int main(void)
 		cmocka_unit_test(test_io_interrupted),
 		cmocka_unit_test(test_io_interrupted_slow),
 		cmocka_unit_test(test_disconnect_drains),
+		cmocka_unit_test(test_disconnect_drains_loop),
+		cmocka_unit_test(test_disconnect_refuses_resubmits),
 		cmocka_unit_test(test_io_interrupted_waitq),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_identify_bad_lbads),
