@@ -34,10 +34,14 @@
  * tcp_tx_flush() returns: written() has run, nothing is in flight, and the
  * role flushes again at once if its queue holds more than one batch.
  *
- * TLS (tcp_tx_set_tls): each batch is handed to the TLS engine in one
- * gathered write (tcp/tls.h) and the records it makes go out from the
- * engine's own buffer (tcp_tls_out_take: no copy) in one uv_write; the batch
- * counts as in flight until that write ends, so the rules above hold
+ * TLS (tcp_tx_set_tls): each batch is handed to the TLS engine in pieces
+ * of 64 KiB (small entries gathered, tcp/tls.h), and the records of each
+ * piece are offered to the socket (uv_try_write) as soon as they are made,
+ * so that the peer decrypts while the rest is encrypted (tx.c, tls_flush);
+ * what the kernel did not take goes out from the engine's own buffer
+ * (tcp_tls_out_take: no copy) in one uv_write, and the batch counts as in
+ * flight until that write ends; a batch the kernel took whole is over
+ * before tcp_tx_flush() returns, as in plaintext. The rules above hold
  * unchanged. The same path sends what the engine has to say by itself (the
  * handshake, alerts, a KeyUpdate answer): tcp_tx_flush() with an empty queue
  * writes it.

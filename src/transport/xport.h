@@ -254,7 +254,9 @@ struct xp_stats {
 	uint64_t bytes_rx;		/* bytes read from the socket */
 	uint64_t pdus_tx;
 	uint64_t pdus_rx;
-	uint64_t writes;		/* socket write calls (uv_write): gathering shows here */
+	uint64_t writes;		/* socket writes (one per batch in plaintext, under
+					 * TLS one per piece the kernel took): gathering
+					 * shows here */
 	uint64_t timeouts;
 	uint32_t inflight;		/* commands outstanding now */
 	uint32_t inflight_max;		/* high-water mark */
