@@ -287,8 +287,7 @@ static int set_traddr(const char *label, const char *s, bool letters, struct nvm
  * it on and a URI writes it. Not C notation (tc_parse_u64's): 017523 was
  * read as octal (port 8019), 0x1f53 taken. Leading zeros stay decimal.
  */
-static int set_port(const char *label, const char *s, struct nvmf_opts *o, char *err,
-		    size_t errlen)
+long tc_port_num(const char *s)
 {
 	size_t n = strlen(s);
 	const char *p = s;
@@ -297,15 +296,21 @@ static int set_port(const char *label, const char *s, struct nvmf_opts *o, char 
 	while (p[0] == '0' && p[1])
 		p++;
 	if (n == 0 || strspn(s, "0123456789") != n || strlen(p) > 5)
-		goto bad;
+		return -1;
 	v = strtoul(p, NULL, 10);
-	if (v < 1 || v > 65535)
-		goto bad;
-	snprintf(o->trsvcid, sizeof(o->trsvcid), "%lu", v);
+	return v >= 1 && v <= 65535 ? (long)v : -1;
+}
+
+static int set_port(const char *label, const char *s, struct nvmf_opts *o, char *err,
+		    size_t errlen)
+{
+	long v = tc_port_num(s);
+
+	if (v < 0)
+		return fail(err, errlen, EINVAL,
+			    "%s: '%s' is not a port: a decimal number from 1 to 65535", label, s);
+	snprintf(o->trsvcid, sizeof(o->trsvcid), "%ld", v);
 	return 0;
-bad:
-	return fail(err, errlen, EINVAL, "%s: '%s' is not a port: a decimal number from 1 to 65535",
-		    label, s);
 }
 
 void tc_wipe(void *p, size_t len)

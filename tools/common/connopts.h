@@ -180,6 +180,9 @@ int tc_conn_set_value(const struct tc_conn_opt *opt, const char *arg, struct nvm
 void tc_conn_args(const struct nvmf_opts *o, unsigned set,
 		  void (*add)(void *user, const char *opt, const char *val), void *user);
 
+/* A port: a decimal number from 1 to 65535 (leading zeros decimal, no C
+ * notation: 017523 is 17523, 0x1f53 none), or -1. */
+long tc_port_num(const char *s);
 /* An unsigned number, decimal or 0x hex, in [lo, hi]: 0, or -EINVAL with
  * "<opt>: '<s>' is not a number from <lo> to <hi>" in err. */
 int tc_parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out,

@@ -394,16 +394,6 @@ static void unbracket(const char *s, char *buf, size_t len)
 		snprintf(buf, len, "%s", s);
 }
 
-/* A port as its number (leading zeros decimal), or -1 if it is not one. */
-static long port_num(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
-		return -1;
-	return strtol(s, NULL, 10);
-}
-
 /* The address of a resolved socket address, an IPv4-mapped IPv6 address
  * as the IPv4 address it is (::ffff:127.0.0.1 is 127.0.0.1). */
 struct net_addr {
@@ -508,7 +498,7 @@ static bool same_addr(const char *rec_addr, const struct nvmf_opts *o, const cha
 static bool same_port(const char *rec_port, const struct nvmf_opts *o)
 {
 	char esc[TC_ESC_SIZE(NVMF_TRSVCID_FIELD_LEN)];
-	long a = port_num(rec_port), b = port_num(o->trsvcid);
+	long a = tc_port_num(rec_port), b = tc_port_num(o->trsvcid);
 
 	if (a > 0 && b > 0)
 		return a == b;
@@ -529,7 +519,7 @@ static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 	 * only claimed, the address is the one its server was given. */
 	nc_records_fill_claimed(list, n);
 	tc_escape(nqn, sizeof(nqn), o->subnqn);
-	snprintf(port, sizeof(port), "%ld", port_num(o->trsvcid) > 0 ? port_num(o->trsvcid) : 0);
+	snprintf(port, sizeof(port), "%ld", tc_port_num(o->trsvcid) > 0 ? tc_port_num(o->trsvcid) : 0);
 	for (int i = 0; i < n; i++) {
 		if (list[i].alive && !strcmp(list[i].subnqn, nqn) && same_port(list[i].port, o) &&
 		    same_addr(list[i].address, o, port, &mine, &mine_done)) {
