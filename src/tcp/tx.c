@@ -331,7 +331,7 @@ static int tls_put(struct tcp_tx *tx, unsigned from, unsigned to, bool *open)
 static int tls_flush(struct tcp_tx *tx)
 {
 #ifdef NVMF_WITH_TLS
-	size_t piece = TLS_PIPE_BYTES, acc = 0;
+	size_t acc = 0;
 	unsigned start = 0;
 	/* A sink (tcp_tx_set_sink) takes whole batches only. */
 	bool open = tx->sink == NULL;
@@ -340,9 +340,9 @@ static int tls_flush(struct tcp_tx *tx)
 		const char *base = tx->iov[i].base;
 		size_t len = tx->iov[i].len;
 
-		if (len <= piece) {
+		if (len <= TLS_PIPE_BYTES) {
 			acc += len;
-			if (acc >= piece) {
+			if (acc >= TLS_PIPE_BYTES) {
 				if (tls_put(tx, start, i + 1, &open) != 0)
 					return UV_EPROTO;
 				start = i + 1;
@@ -354,8 +354,8 @@ static int tls_flush(struct tcp_tx *tx)
 		 * entry itself in pieces. */
 		if (tls_put(tx, start, i, &open) != 0)
 			return UV_EPROTO;
-		for (size_t off = 0; off < len; off += piece) {
-			size_t k = len - off < piece ? len - off : piece;
+		for (size_t off = 0; off < len; off += TLS_PIPE_BYTES) {
+			size_t k = len - off < TLS_PIPE_BYTES ? len - off : TLS_PIPE_BYTES;
 
 			if (tcp_tls_write(tx->tls, base + off, k) != TCP_TLS_OK)
 				return UV_EPROTO;

@@ -671,7 +671,8 @@ def t_batches(ctx):
     out = ctx.run([fio, "--name=batches", "--filename=" + m.file(), "--ioengine=libaio",
                    "--direct=1", "--rw=randwrite", "--bsrange=128k-1m", "--iodepth=16",
                    "--size=%d" % SIZE, "--verify=crc32c", "--do_verify=1",
-                   "--verify_fatal=1", "--randrepeat=0", "--output-format=json"],
+                   "--verify_fatal=1", "--verify_state_save=0", "--randrepeat=0",
+                   "--output-format=json"],
                   timeout=110, judge=False)
     check(out.rc == 0, "fio failed (exit %s): %s" % (out.rc, out.text()[-2000:]))
     res = json.loads(out.out[out.out.index("{"):])["jobs"][0]
