@@ -255,6 +255,12 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	r = host_opts_import(&c->opts, o);
 	if (r == 0)
 		r = check_opts(&c->opts);
+	/* On a caller's loop the connect runs that loop: not from inside one
+	 * of its callbacks (a nested uv_run(); nvmf.h, THREADING). */
+	if (r == 0 && c->opts.loop && host_in_cb_of(c->opts.loop))
+		r = host_err(EDEADLK, "nvmf_connect() from a libnvmf callback of the same loop "
+			     "would run that loop inside its own callback; connect outside "
+			     "the callbacks");
 	if (r < 0) {
 		host_opts_wipe(&c->opts);
 		free(c);
@@ -508,7 +514,7 @@ int nvmf_disconnect(struct nvmf_ctrl *c)
 	 * its callbacks. Checked here because every later step assumes it may
 	 * wait for the loop.
 	 */
-	if (host_on_io_thread() || (host_on_loop_thread(c) && c->in_cb > 0))
+	if (host_on_io_thread() || (host_on_loop_thread(c) && host_in_cb_of(c->loop)))
 		return host_err(EDEADLK, "nvmf_disconnect() from a libnvmf callback would free "
 				"the controller while its callback runs; call it outside the "
 				"callbacks");

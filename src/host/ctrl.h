@@ -181,7 +181,6 @@ struct nvmf_ctrl {
 	uv_timer_t close_timer;		/* close_all_fn's wait for the queue pairs,
 					 * and before it the drain's (connect.c) */
 	uint64_t   drain_until;		/* loop time the drain gives up at */
-	int        in_cb;		/* > 0 while calling user code (loop mode) */
 
 	struct host_queue admin;
 	struct host_queue *io;
@@ -300,6 +299,13 @@ int  host_pool_threads(void);
 
 /* ---- loop.c ----------------------------------------------------------------- */
 bool host_on_loop_thread(struct nvmf_ctrl *c);
+/* Around every call of application code (completion, free hook, event,
+ * watch): marks this thread as inside a callback of c's loop. */
+void host_cb_enter(struct nvmf_ctrl *c);
+void host_cb_exit(void);
+/* True inside a libnvmf callback of loop, on this thread: a synchronous
+ * call that runs loop would nest uv_run() (-EDEADLK). */
+bool host_in_cb_of(const uv_loop_t *loop);
 /* Run every request of hl's inbox (on hl's thread). */
 void host_loop_drain(struct host_loop *hl);
 /* Close a handle of c's (loop thread); host_loop_stop waits for it. */

@@ -65,7 +65,7 @@ static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, 
 		atomic_fetch_sub(&c->in_flight, 1);
 	if (c->hl)
 		c->hl->poll_work++;
-	c->in_cb++;
+	host_cb_enter(c);
 	if (req->cb.cb && cpl->result < 0) {
 		/* Only failures carry text: successes skip the thread-local
 		 * stores on the I/O path (the accessor says "" for them). */
@@ -84,7 +84,7 @@ static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, 
 	}
 	if (req->cb.free)
 		req->cb.free(req->cb.user);
-	c->in_cb--;
+	host_cb_exit();
 	host_req_free(c, req);
 }
 

@@ -18,6 +18,44 @@ bool host_on_loop_thread(struct nvmf_ctrl *c)
 	return uv_thread_equal(&self, &c->loop_tid) != 0;
 }
 
+/* ---- Callbacks into the application ---------------------------------------- */
+
+/*
+ * The loops whose libnvmf callbacks this thread is inside, innermost last.
+ * A synchronous call runs its controller's loop until it is done; from a
+ * callback of that same loop it would be a nested uv_run(), which libuv
+ * forbids (it re-enters the receive path that is calling back: nvmf.h,
+ * THREADING). The loop decides, not the controller: two controllers may
+ * share a caller's loop. A callback of loop A may still make a synchronous
+ * call on a controller of loop B; nesting deeper than the array holds counts
+ * as inside every loop, refused rather than risked.
+ */
+#define HOST_CB_NEST 8
+static _Thread_local uv_loop_t *tl_cb_loops[HOST_CB_NEST];
+static _Thread_local unsigned tl_cb_depth;
+
+void host_cb_enter(struct nvmf_ctrl *c)
+{
+	if (tl_cb_depth < HOST_CB_NEST)
+		tl_cb_loops[tl_cb_depth] = c->loop;
+	tl_cb_depth++;
+}
+
+void host_cb_exit(void)
+{
+	tl_cb_depth--;
+}
+
+bool host_in_cb_of(const uv_loop_t *loop)
+{
+	if (tl_cb_depth > HOST_CB_NEST)
+		return true;
+	for (unsigned i = 0; i < tl_cb_depth; i++)
+		if (tl_cb_loops[i] == loop)
+			return true;
+	return false;
+}
+
 /* ---- Closing a controller's handles ---------------------------------------- */
 
 /*
@@ -122,9 +160,9 @@ int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call 
 				"(a completion or event callback) would deadlock; use the "
 				"nvmf_aio_* form");
 	if (host_on_loop_thread(c)) {
-		if (c->in_cb > 0)
+		if (host_in_cb_of(c->loop))
 			return host_err(EDEADLK, "synchronous libnvmf call from a libnvmf callback "
-					"would deadlock; use the nvmf_aio_* form");
+					"of the same loop would deadlock; use the nvmf_aio_* form");
 		call->started = true;
 		fn(call);
 		while (!atomic_load(&call->done))

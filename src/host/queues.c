@@ -262,7 +262,7 @@ void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev)
 		return;
 	if (!e.msg)
 		e.msg = "";	/* promised never NULL */
-	c->in_cb++;
+	host_cb_enter(c);
 	c->opts.event_cb(c->opts.event_user, &e);
-	c->in_cb--;
+	host_cb_exit();
 }

@@ -10,7 +10,7 @@
  *
  * Each watch is a uv_poll_t on the controller's loop, in c->watches (loop
  * thread only). The callback runs like a completion callback: on the loop
- * thread, counted in c->in_cb (no synchronous call from it), and as work
+ * thread, inside host_cb_enter() (no synchronous call from it), and as work
  * for a polling loop.
  */
 #include <errno.h>
@@ -49,9 +49,9 @@ static void poll_cb(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (c->hl)
 		c->hl->poll_work++;
-	c->in_cb++;
+	host_cb_enter(c);
 	w->cb(w->user, w->fd);
-	c->in_cb--;
+	host_cb_exit();
 }
 
 static void watch_closed(uv_handle_t *h)

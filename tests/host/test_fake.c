@@ -348,6 +348,73 @@ static void test_caller_loop(void **state)
 }
 
 /*
+ * Two controllers on one caller's loop: a callback of either one runs that
+ * loop, so a synchronous call on the other (or a connect on that loop)
+ * would nest uv_run() and re-enter the receive path under the callback.
+ * Refused with -EDEADLK; a synchronous call on a controller of another
+ * loop (its own I/O thread) is fine and goes through.
+ */
+struct loop2_ctx {
+	struct nvmf_ctrl *b, *other;
+	struct nvmf_opts *ob;
+	int read_b, disc_b, connect_b, read_other;
+	int done;
+};
+
+static void loop2_cb(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct loop2_ctx *x = user;
+	struct nvmf_ctrl *c3 = NULL;
+	uint8_t b[512];
+
+	(void)cookie;
+	assert_int_equal(cpl->result, 0);
+	x->read_b = nvmf_read(x->b, 1, b, 0, 1, 0);
+	x->disc_b = nvmf_disconnect(x->b);
+	x->connect_b = nvmf_connect(x->ob, &c3);
+	assert_null(c3);
+	x->read_other = nvmf_read(x->other, 1, b, 0, 1, 0);
+	x->done++;
+}
+
+static void test_caller_loop_shared(void **state)
+{
+	struct nvmf_opts oa, ob, oc;
+	struct fake_ctrl *fa = start_fake(FAKE_GOOD, &oa, 1);
+	struct fake_ctrl *fb = start_fake(FAKE_GOOD, &ob, 1);
+	struct fake_ctrl *fo = start_fake(FAKE_GOOD, &oc, 1);
+	struct loop2_ctx x = { .ob = &ob };
+	struct nvmf_ctrl *a;
+	uv_loop_t loop;
+	uint8_t buf[4096];
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	oa.loop = &loop;
+	ob.loop = &loop;
+	assert_int_equal(nvmf_connect(&oa, &a), 0);
+	assert_int_equal(nvmf_connect(&ob, &x.b), 0);
+	assert_int_equal(nvmf_connect(&oc, &x.other), 0);
+	assert_true(nvmf_aio_read(a, 1, buf, 0, 8, 0,
+				  (struct nvmf_callback){ loop2_cb, &x, NULL }) > 0);
+	while (!x.done)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(x.read_b, -EDEADLK);
+	assert_int_equal(x.disc_b, -EDEADLK);
+	assert_int_equal(x.connect_b, -EDEADLK);
+	assert_int_equal(x.read_other, 0);
+	/* Outside the callbacks all of it works. */
+	assert_int_equal(nvmf_read(x.b, 1, buf, 0, 8, 0), 0);
+	assert_int_equal(nvmf_disconnect(x.b), 0);
+	assert_int_equal(nvmf_disconnect(a), 0);
+	assert_int_equal(nvmf_disconnect(x.other), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fa, NULL);
+	fake_ctrl_stop(fb, NULL);
+	fake_ctrl_stop(fo, NULL);
+}
+
+/*
  * nvmf_disconnect() from a completion callback or an event callback, on the
  * controller's own I/O thread: it would free the loop it runs on and join
  * its own thread. Refused with -EDEADLK before anything is touched, also
@@ -1793,6 +1860,7 @@ int main(void)
 		cmocka_unit_test(test_aio_many),
 		cmocka_unit_test(test_aio_errmsg),
 		cmocka_unit_test(test_caller_loop),
+		cmocka_unit_test(test_caller_loop_shared),
 		cmocka_unit_test(test_disconnect_in_callback),
 		cmocka_unit_test(test_io_avoids_failing_queue),
 		cmocka_unit_test(test_csts_cfs),
