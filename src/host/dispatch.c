@@ -524,12 +524,34 @@ static void held_arm(struct nvmf_ctrl *c, uint64_t deadline)
 }
 
 /*
- * Held commands whose timeout passed fail with -ETIMEDOUT. They never reached
- * the controller, so unlike a command timeout in the transport nothing of
- * theirs is on the wire and the connection need not be closed for their
- * buffers' sake; what is wrong (a controller that stopped moving its SQ head,
- * NVMe over Fabrics 1.1, 3.3.1.1 / Base 2.0, 4.1) shows in the message. The
- * others wait on, each bounded by its own timeout.
+ * Whether the queues of class k (0 admin, 1 I/O) have a command with a
+ * timeout outstanding: then an entry frees up when it completes, and if it
+ * never does the transport fails the connection at its deadline, which
+ * holds the commands waiting here for the reconnect (OUTAGES). Either way
+ * the wait ends without failing them.
+ */
+static bool class_moving(struct nvmf_ctrl *c, int k)
+{
+	if (k == 0)
+		return c->admin.qp && xp_qpair_timed_inflight(c->admin.qp);
+	for (int i = 0; i < c->nr_io; i++)
+		if (c->io[i].qp && xp_qpair_timed_inflight(c->io[i].qp))
+			return true;
+	return false;
+}
+
+/*
+ * Commands waiting for a free queue entry whose timeout passed. While their
+ * queues have commands in flight they wait on, for another timeout: those
+ * commands' own deadlines bound the wait (class_moving), and failing the
+ * waiting ones first would turn an outage the controller rides out into
+ * -ETIMEDOUT for whatever was submitted in the same loop turn as the last
+ * dispatched commands. With nothing in flight, nothing else would end the
+ * wait: they fail with -ETIMEDOUT. They never reached the controller, so
+ * unlike a command timeout in the transport nothing of theirs is on the wire
+ * and the connection need not be closed for their buffers' sake; what is
+ * wrong (a controller that stopped moving its SQ head, NVMe over Fabrics
+ * 1.1, 3.3.1.1 / Base 2.0, 4.1) shows in the message.
  */
 static void held_timer_cb(uv_timer_t *t)
 {
@@ -540,11 +562,19 @@ static void held_timer_cb(uv_timer_t *t)
 	c->held_due = 0;
 	for (int k = 0; k < 2; k++) {
 		struct host_req **pp = &c->waitq[k];
+		int moving = -1;	/* class_moving(), asked once */
 
 		while (*pp) {
 			struct host_req *req = *pp;
 
 			if (req->held_deadline == 0 || req->held_deadline > now) {
+				pp = &req->next;
+				continue;
+			}
+			if (moving < 0)
+				moving = class_moving(c, k);
+			if (moving) {
+				req->held_deadline = now + req->xc.timeout_ms;
 				pp = &req->next;
 				continue;
 			}
@@ -560,9 +590,9 @@ static void held_timer_cb(uv_timer_t *t)
 		char msg[HOST_MSG_MAX];
 
 		expired = req->next;
-		snprintf(msg, sizeof(msg), "%s timed out: held %u ms without a free submission "
-			 "queue entry (the controller's SQ head pointer did not advance)",
-			 req->what, req->xc.timeout_ms);
+		snprintf(msg, sizeof(msg), "%s timed out: no free submission queue entry for "
+			 "%u ms with no command in flight (the controller's SQ head pointer "
+			 "did not advance)", req->what, req->xc.timeout_ms);
 		/* The caller hears of it through the completion. */
 		host_log(NVMF_LOG_DEBUG, "%s", msg);
 		host_req_fail(req, -ETIMEDOUT, msg);

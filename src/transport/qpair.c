@@ -533,6 +533,19 @@ unsigned xp_qpair_inflight(const struct xp_qpair *qp)
 	return qp->stats.inflight;
 }
 
+bool xp_qpair_timed_inflight(struct xp_qpair *qp)
+{
+	if (qp->state != XP_QP_READY)
+		return false;
+	for (uint16_t i = 0; i < qp->nreqs; i++) {
+		const struct xp_req *req = xp_req_at(qp, i);
+
+		if (req->busy && req->deadline != 0)
+			return true;
+	}
+	return false;
+}
+
 void xp_qpair_get_stats(const struct xp_qpair *qp, struct xp_stats *st)
 {
 	*st = qp->stats;

@@ -444,6 +444,10 @@ enum xp_qpair_state xp_qpair_state(const struct xp_qpair *qp);
 const char *xp_qpair_errmsg(const struct xp_qpair *qp);
 /* Commands outstanding. */
 unsigned xp_qpair_inflight(const struct xp_qpair *qp);
+/* Whether a command with a timeout is outstanding on a ready queue pair:
+ * then the queue either moves on (a completion) or fails at that command's
+ * deadline. A scan of the requests: not for the I/O path. */
+bool xp_qpair_timed_inflight(struct xp_qpair *qp);
 void xp_qpair_get_stats(const struct xp_qpair *qp, struct xp_stats *st);
 void xp_qpair_get_info(struct xp_qpair *qp, struct xp_qpair_info *info);
 

@@ -389,6 +389,12 @@ static int read_misbehave(struct fake_conn *c, uint16_t cid, const uint8_t *data
 	enum fake_scenario s = c->fc->o.scenario;
 	size_t h;
 
+	if (s == FAKE_READS_HANG_FIRST) {
+		if (admin_connects(c) > 1)
+			return 0;
+		fake_trigger(c);
+		return 1;
+	}
 	if (c->triggered && s != FAKE_C2H_SUCCESS)
 		return 0;
 	switch (s) {

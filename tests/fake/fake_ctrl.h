@@ -193,6 +193,10 @@ enum fake_scenario {
 	 * after CC.SHN gets Command Sequence Error (not ready), as nvmet and
 	 * nvmf-target answer */
 	FAKE_IO_SLOW,
+	/* Reads of the first association are never answered (writes are);
+	 * from the second association on everything is: an outage that only
+	 * the I/O timeout finds */
+	FAKE_READS_HANG_FIRST,
 	FAKE_SCENARIO_COUNT
 };
 

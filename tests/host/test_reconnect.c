@@ -368,6 +368,63 @@ static void test_gave_up_then_revived(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * Reads waiting for a free submission queue entry while the ones in flight
+ * go unanswered: the I/O timeout of those in flight fails the connection,
+ * and the waiting ones are held with them and replayed after the reconnect
+ * (nvmf.h, OUTAGES), not failed. Submitted in one loop turn while the queue
+ * pair's timer runs for an earlier write, so their wait and the transport's
+ * deadline end in the same millisecond with the transport's timer rearmed
+ * last: the waiting reads' timer went first, and they failed -ETIMEDOUT
+ * ("held 1000 ms without a free submission queue entry").
+ */
+#define NR_WAIT 20
+
+static void test_waiting_held_through_timeout(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_READS_HANG_FIRST, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct op r[NR_WAIT] = { 0 };
+	static uint8_t buf[NR_WAIT][4096], wbuf[4096];
+	struct nvmf_ctrl_state_info st;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	o.nr_io_queues = 1;
+	o.queue_size = 8;
+	o.io_timeout = 1;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	memset(wbuf, 0x3c, sizeof(wbuf));
+	assert_int_equal(nvmf_write(c, 1, wbuf, 0, 8, 0), 0);
+	uv_sleep(20);
+	uv_update_time(&loop);
+	for (int i = 0; i < NR_WAIT; i++)
+		assert_true(nvmf_aio_read(c, 1, buf[i], (uint64_t)i * 8, 8, 0, cb_of(&r[i])) > 0);
+	for (uint64_t end = uv_hrtime() + WAIT_MS * 1000000ull;
+	     !all_done(r, NR_WAIT) && uv_hrtime() < end;)
+		uv_run(&loop, UV_RUN_ONCE);
+	for (int i = 0; i < NR_WAIT; i++) {
+		assert_true(r[i].done);
+		if (r[i].result != 0)
+			fail_msg("read %d: %d \"%s\"", i, r[i].result, r[i].msg);
+	}
+	assert_memory_equal(buf[0], wbuf, sizeof(wbuf));
+	for (int i = 1; i < NR_WAIT; i++)
+		for (int j = 0; j < 4096; j++)
+			if (buf[i][j] != fake_pattern((uint64_t)i * 4096 + (uint64_t)j))
+				fail_msg("read %d: byte %d differs", i, j);
+	st = state_of(c);
+	assert_int_equal(st.state, NVMF_CTRL_LIVE);
+	assert_int_equal(st.outages, 1);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* fast_io_fail_tmo: held I/O fails while reconnecting goes on. */
 static void test_fast_io_fail(void **state)
 {
@@ -724,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_cfs_resets),
 		cmocka_unit_test(test_replay_limit),
 		cmocka_unit_test(test_threads_through_reconnects),
+		cmocka_unit_test(test_waiting_held_through_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
