@@ -258,7 +258,9 @@ void host_event(struct nvmf_ctrl *c, const struct nvmf_event *ev)
 {
 	struct nvmf_event e = *ev;
 
-	if (!c->opts.event_cb)
+	/* None once nvmf_disconnect() has begun (nvmf_events(3)): neither
+	 * during its drain nor after. */
+	if (!c->opts.event_cb || atomic_load(&c->draining) || c->stopping)
 		return;
 	if (!e.msg)
 		e.msg = "";	/* promised never NULL */

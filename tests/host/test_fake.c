@@ -920,6 +920,61 @@ static void test_disconnect_drains(void **state)
 }
 
 /*
+ * No event once nvmf_disconnect() has begun (nvmf_events(3)): the
+ * connections dropped during its drain used to send CONN_LOST from inside
+ * the call.
+ */
+struct quiet_ctx {
+	int disconnecting;	/* __atomic: set before nvmf_disconnect() */
+	int late_events;	/* __atomic: events after that */
+	struct fake_ctrl *fc;
+};
+
+static void quiet_ev(void *user, const struct nvmf_event *ev)
+{
+	struct quiet_ctx *x = user;
+
+	(void)ev;
+	if (__atomic_load_n(&x->disconnecting, __ATOMIC_ACQUIRE))
+		__atomic_fetch_add(&x->late_events, 1, __ATOMIC_ACQ_REL);
+}
+
+static void quiet_drop(void *arg)
+{
+	struct quiet_ctx *x = arg;
+
+	uv_sleep(100);		/* inside the drain: the reads take 200 ms each */
+	fake_ctrl_drop(x->fc);
+}
+
+static void test_disconnect_no_events(void **state)
+{
+	struct nvmf_opts o;
+	struct quiet_ctx x = { 0 };
+	struct nvmf_ctrl *c;
+	static uint8_t rbuf[3][4096];
+	int result[3] = { 1, 1, 1 };
+	uv_thread_t t;
+
+	(void)state;
+	x.fc = start_fake(FAKE_IO_SLOW, &o, 1);
+	o.event_cb = quiet_ev;
+	o.event_user = &x;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int i = 0; i < 3; i++)
+		assert_true(nvmf_aio_read(c, 1, rbuf[i], (uint64_t)i * 8, 8, 0,
+					  (struct nvmf_callback){ result_cb, &result[i], NULL }) >= 0);
+	__atomic_store_n(&x.disconnecting, 1, __ATOMIC_RELEASE);
+	assert_int_equal(uv_thread_create(&t, quiet_drop, &x), 0);
+	(void)nvmf_disconnect(c);	/* its shutdown may fail: the connections dropped */
+	assert_int_equal(uv_thread_join(&t), 0);
+	assert_int_equal(__atomic_load_n(&x.late_events, __ATOMIC_ACQUIRE), 0);
+	for (int i = 0; i < 3; i++)
+		assert_true(__atomic_load_n(&result[i], __ATOMIC_ACQUIRE) != 1);	/* each completed */
+	fake_ctrl_stop(x.fc, NULL);
+}
+
+/*
  * The drain in the caller's-loop mode, the loop not run for 5.5 s before
  * nvmf_disconnect(): its deadline counts from the call, not from the
  * loop's last turn (the time libuv had cached). Before, it had passed at
@@ -1870,6 +1925,7 @@ int main(void)
 		cmocka_unit_test(test_io_interrupted),
 		cmocka_unit_test(test_io_interrupted_slow),
 		cmocka_unit_test(test_disconnect_drains),
+		cmocka_unit_test(test_disconnect_no_events),
 		cmocka_unit_test(test_disconnect_drains_loop),
 		cmocka_unit_test(test_disconnect_refuses_resubmits),
 		cmocka_unit_test(test_io_interrupted_waitq),
