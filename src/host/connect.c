@@ -197,12 +197,40 @@ static int check_auth_opts(const struct nvmf_opts *o)
 	return 0;
 }
 
+/*
+ * trsvcid: empty (the default port, set by nvmf_connect) or a TCP port by
+ * the URI's rule (host_port_num). Checked here because nothing after would
+ * refuse it: the transport hands what is not a plain port to getaddrinfo,
+ * which takes "85999" as port 20463 and " 4420" as 4420. The value shown is
+ * cut and made printable: it is the caller's, possibly not a string at all.
+ */
+static int check_trsvcid(const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+	char shown[24];
+	size_t i, k = 0;
+
+	if (n == 0 || host_port_num(s, n) > 0)
+		return 0;
+	for (i = 0; i < n && i < 16; i++)
+		shown[k++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n > 16) {
+		memcpy(shown + k, "...", 3);
+		k += 3;
+	}
+	shown[k] = '\0';
+	return host_err(EINVAL, "trsvcid \"%s\": not a TCP port number (1-65535)", shown);
+}
+
 static int check_opts(const struct nvmf_opts *o)
 {
 	int r;
 
 	if (!o->traddr[0])
 		return host_err(EINVAL, "no transport address (traddr) given");
+	r = check_trsvcid(o->trsvcid, sizeof(o->trsvcid));
+	if (r < 0)
+		return r;
 	if (!o->hostnqn[0])
 		return host_err(EINVAL, "no host NQN: set hostnqn or create /etc/nvme/hostnqn");
 	if (strlen(o->hostnqn) > NVMF_NQN_MAX_LEN || strlen(o->subnqn) > NVMF_NQN_MAX_LEN)
@@ -271,9 +299,14 @@ int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out)
 	if (!c->opts.subnqn[0])
 		snprintf(c->opts.subnqn, sizeof(c->opts.subnqn), "%s", NVMF_DISCOVERY_NQN);
 	c->info.discovery = c->opts.discovery || strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;
+	/* A given port in its plain form ("04420" as 4420, as a URI's port
+	 * becomes): what the transport connects to and the messages name. */
 	if (!c->opts.trsvcid[0])
 		snprintf(c->opts.trsvcid, sizeof(c->opts.trsvcid), "%d",
 			 c->info.discovery ? NVMF_TCP_DISC_PORT : NVMF_TCP_IO_PORT);
+	else
+		snprintf(c->opts.trsvcid, sizeof(c->opts.trsvcid), "%d",
+			 host_port_num(c->opts.trsvcid, strlen(c->opts.trsvcid)));
 	/* Keep-alive: 5 s by default, none on discovery controllers (Fabrics
 	 * 1.1, 3.3: a discovery controller may be connected without KATO). */
 	if (c->opts.kato < 0)

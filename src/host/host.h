@@ -56,6 +56,14 @@ void host_opts_wipe(struct nvmf_opts *o);
 /* Whether the caller's struct has member m (o->size covers it). */
 #define HOST_OPTS_HAS(o, m) \
 	((o)->size >= offsetof(struct nvmf_opts, m) + sizeof((o)->m))
+/*
+ * The TCP port in [s, s+n): decimal digits only, leading zeros dropped,
+ * 1 to 65535. One rule for nvmf_opts.trsvcid (check_opts) and a URI's port
+ * (uri.c), so that both take the same ports. Returns the port, -EINVAL if
+ * empty or not all digits, -ERANGE if 0 or above 65535; records no error
+ * (the callers name the value in their own terms).
+ */
+int host_port_num(const char *s, size_t n);
 
 /* ---- parse.c: identify data and discovery log parsing ------------------------ */
 

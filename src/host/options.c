@@ -301,3 +301,31 @@ int host_opts_import(struct nvmf_opts *dst, const struct nvmf_opts *src)
 	dst->size = sizeof(*dst);
 	return 0;
 }
+
+/*
+ * Digits only, by hand rather than strtoul: strtoul takes leading spaces,
+ * a sign and (base 0) 0x, and getaddrinfo, which is what a trsvcid went to,
+ * reads " 20463" as a port and wraps 85999 to 20463. Leading zeros are
+ * decimal and dropped ("04420" is 4420), as the tools' -s takes them.
+ */
+int host_port_num(const char *s, size_t n)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+	while (n > 1 && s[0] == '0') {
+		s++;
+		n--;
+	}
+	/* Six significant digits are 100000 or more: no need to read on. */
+	if (n > 5)
+		return -ERANGE;
+	for (i = 0; i < n; i++)
+		v = v * 10 + (unsigned)(s[i] - '0');
+	return v == 0 || v > 65535 ? -ERANGE : (int)v;
+}

@@ -126,31 +126,25 @@ static int parse_host(const char *s, size_t n, struct nvmf_uri *u)
  * A decimal number from 1 to 65535 (RFC 3986's port is digits; a URI has
  * no C notation: "0x1a0a" and "+80" are not ports). Leading zeros are
  * decimal and dropped ("04420", "004420" are 4420), as nvmfctl's -s takes
- * them; the message names the port as given.
+ * them. host_port_num is the rule, shared with nvmf_opts.trsvcid so that
+ * nvmf_connect() takes the ports a URI does; the message names the port
+ * as given.
  */
 static int parse_port(const char *s, size_t n, struct nvmf_uri *u)
 {
-	const char *d = s;
-	unsigned long v = 0;
 	char shown[24];
-	size_t i, nd = n;
+	int v;
 
 	if (n == 0)
 		return host_err(EINVAL, "URI port is empty");
 	cut(shown, sizeof(shown), s, n, 16);
-	for (i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return host_err(EINVAL, "URI port \"%s\" is not a number: a port is a "
-					"decimal number from 1 to 65535", shown);
-	while (nd > 1 && d[0] == '0') {
-		d++;
-		nd--;
-	}
-	for (i = 0; i < nd && i < 6; i++)
-		v = v * 10 + (unsigned long)(d[i] - '0');
-	if (v == 0 || v > 65535)
+	v = host_port_num(s, n);
+	if (v == -EINVAL)
+		return host_err(EINVAL, "URI port \"%s\" is not a number: a port is a "
+				"decimal number from 1 to 65535", shown);
+	if (v < 0)
 		return host_err(EINVAL, "URI port \"%s\" is out of range 1-65535", shown);
-	snprintf(u->port, sizeof(u->port), "%lu", v);
+	snprintf(u->port, sizeof(u->port), "%d", v);
 	return 0;
 }
 

@@ -158,6 +158,76 @@ static void test_opts_defaults(void **state)
 	assert_int_equal(strncmp(o.hostnqn, "nqn.", 4), 0);
 }
 
+/*
+ * nvmf_opts.trsvcid: what a URI takes as its port (host_port_num), checked
+ * by nvmf_connect() before any connection; anything else -EINVAL naming
+ * the value. It used to go to getaddrinfo, which took "85999" as port
+ * 20463 (85999 - 65536) and " 20463" as 20463. A port that passes shows as
+ * the poll_us refusal that follows its check: no test connects anywhere.
+ */
+static void connect_opts(struct nvmf_opts *o, const char *port)
+{
+	nvmf_opts_init(o);
+	snprintf(o->traddr, sizeof(o->traddr), "127.0.0.1");
+	snprintf(o->hostnqn, sizeof(o->hostnqn), "nqn.2014-08.org.example:host");
+	snprintf(o->trsvcid, sizeof(o->trsvcid), "%s", port);
+	o->connect_timeout = 1;
+}
+
+static void test_connect_trsvcid(void **state)
+{
+	static const char *const bad[] = {
+		"85999", " 20463", "20463 ", "0", "000", "65536", "99999", "100000",
+		"1000000000000000", "+80", "-1", "0x1a0a", "44 20", "4420a", "nvme",
+	};
+	static const char *const good[] = { "1", "4420", "04420", "0004420", "65535", "065535" };
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c;
+	struct nvmf_uri u;
+	char want[96], uri[96];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		connect_opts(&o, bad[i]);
+		c = (void *)1;
+		assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+		assert_null(c);
+		snprintf(want, sizeof(want), "trsvcid \"%s\": not a TCP port number (1-65535)",
+			 bad[i]);
+		if (!strstr(nvmf_get_error(), want))
+			fail_msg("trsvcid \"%s\": \"%s\"", bad[i], nvmf_get_error());
+		/* The URI refuses the same port. */
+		snprintf(uri, sizeof(uri), "nvme+tcp://127.0.0.1:%s/nqn.2014-08.org.example:x",
+			 bad[i]);
+		assert_int_equal(nvmf_uri_parse(uri, &u), -EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		connect_opts(&o, good[i]);
+		o.poll_us = -1;
+		assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+		if (!strstr(nvmf_get_error(), "poll_us"))
+			fail_msg("trsvcid \"%s\": \"%s\"", good[i], nvmf_get_error());
+		snprintf(uri, sizeof(uri), "nvme+tcp://127.0.0.1:%s/nqn.2014-08.org.example:x",
+			 good[i]);
+		assert_int_equal(nvmf_uri_parse(uri, &u), 0);
+		assert_int_equal(atoi(u.port), atoi(good[i]));
+	}
+	/* Empty: the default port, as before. */
+	connect_opts(&o, "");
+	o.poll_us = -1;
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "poll_us"));
+
+	/* Shown printable and cut: the caller's bytes, perhaps no string. */
+	connect_opts(&o, "44\n20");
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "trsvcid \"44?20\": not a TCP port number"));
+	connect_opts(&o, "");
+	memset(o.trsvcid, '1', sizeof(o.trsvcid));	/* no NUL */
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "trsvcid \"1111111111111111...\": not a TCP port"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_machine_id),
 		cmocka_unit_test(test_uuid_parse),
 		cmocka_unit_test(test_opts_defaults),
+		cmocka_unit_test(test_connect_trsvcid),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
