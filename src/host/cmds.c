@@ -104,6 +104,26 @@ static int check_range(const struct io_ns *ns, uint64_t slba, uint64_t nlb,
 	return 0;
 }
 
+/*
+ * flags of a Read, Write or Write Zeroes: only the bits the command has.
+ * FUA is in all three; DEAC only in Write Zeroes (NVM Command Set 1.0,
+ * 3.2.8; Read and Write have no such bit). Anything else is refused, not
+ * dropped: the caller asked for something the command would not do.
+ */
+static int check_io_flags(const struct host_req *req, unsigned flags, bool deac)
+{
+	unsigned unknown = flags & ~(NVMF_IO_FUA | NVMF_IO_DEAC);
+
+	if (unknown)
+		return host_err(EINVAL, "%s: flags 0x%x: unknown bits 0x%x (known: "
+				"NVMF_IO_FUA 0x%x, NVMF_IO_DEAC 0x%x)", req->what, flags,
+				unknown, NVMF_IO_FUA, NVMF_IO_DEAC);
+	if ((flags & NVMF_IO_DEAC) && !deac)
+		return host_err(EINVAL, "%s: flags 0x%x: NVMF_IO_DEAC applies to Write Zeroes "
+				"only", req->what, flags);
+	return 0;
+}
+
 static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, void *buf,
 		    uint64_t slba, uint32_t nlb, unsigned flags, bool write)
 {
@@ -113,6 +133,9 @@ static int build_rw(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, vo
 	int r;
 
 	r = io_ns(c, req, nsid, &ns);
+	if (r < 0)
+		return r;
+	r = check_io_flags(req, flags, false);
 	if (r < 0)
 		return r;
 	if (!buf)
@@ -162,6 +185,9 @@ static int build_wz(struct nvmf_ctrl *c, struct host_req *req, uint32_t nsid, ui
 	struct io_ns ns;
 	int r = io_ns(c, req, nsid, &ns);
 
+	if (r < 0)
+		return r;
+	r = check_io_flags(req, flags, true);
 	if (r < 0)
 		return r;
 	if (!ns.write_zeroes)

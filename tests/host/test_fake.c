@@ -148,6 +148,65 @@ static void test_good(void **state)
 	free(rbuf);
 }
 
+/*
+ * flags of the I/O calls: a bit the library does not know, and DEAC where
+ * the command has no such bit (Read, Write), are refused with -EINVAL
+ * naming them, in the sync and the aio forms, before anything is sent.
+ * They used to be dropped: the command went out without them.
+ */
+static void test_io_flags(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct counts k = { 0 };
+	struct nvmf_callback cb = { count_cb, &k, count_free };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096] = { 0 };
+	unsigned before;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	fake_ctrl_stats(fc, &st);
+	before = st.cmds - st.keep_alives;
+
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 1, 0x80), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "Read: flags 0x80: unknown bits 0x80"));
+	assert_int_equal(nvmf_write(c, 1, buf, 0, 1, NVMF_IO_FUA | 0x100), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "Write: flags 0x101: unknown bits 0x100"));
+	assert_int_equal(nvmf_write_zeroes(c, 1, 0, 8, 0x80000000u), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(),
+			       "Write Zeroes: flags 0x80000000: unknown bits 0x80000000"));
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 1, NVMF_IO_DEAC), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(),
+			       "Read: flags 0x2: NVMF_IO_DEAC applies to Write Zeroes only"));
+	assert_int_equal(nvmf_write(c, 1, buf, 0, 1, NVMF_IO_DEAC | NVMF_IO_FUA), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(),
+			       "Write: flags 0x3: NVMF_IO_DEAC applies to Write Zeroes only"));
+
+	/* The aio forms: refused at the call, the free hook run, no completion. */
+	assert_int_equal(nvmf_aio_read(c, 1, buf, 0, 1, 0x4, cb), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "Read: flags 0x4: unknown bits 0x4"));
+	assert_int_equal(nvmf_aio_write(c, 1, buf, 0, 1, NVMF_IO_DEAC, cb), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "Write: flags 0x2: NVMF_IO_DEAC"));
+	assert_int_equal(nvmf_aio_write_zeroes(c, 1, 0, 8, 0x10, cb), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "Write Zeroes: flags 0x10: unknown bits 0x10"));
+	assert_int_equal(__atomic_load_n(&k.freed, __ATOMIC_ACQUIRE), 3);
+	assert_int_equal(k.done, 0);
+
+	/* Nothing reached the controller (keep-alives aside). */
+	fake_ctrl_stats(fc, &st);
+	assert_int_equal(st.cmds - st.keep_alives, before);
+
+	/* What each command has still goes. */
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 1, NVMF_IO_FUA), 0);
+	assert_int_equal(nvmf_write(c, 1, buf, 0, 1, NVMF_IO_FUA), 0);
+	assert_int_equal(nvmf_write_zeroes(c, 1, 0, 8, NVMF_IO_DEAC | NVMF_IO_FUA), 0);
+
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 static void test_aio_many(void **state)
 {
 	struct nvmf_opts o;
@@ -1912,6 +1971,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_io_flags),
 		cmocka_unit_test(test_aio_many),
 		cmocka_unit_test(test_aio_errmsg),
 		cmocka_unit_test(test_caller_loop),
