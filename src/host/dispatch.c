@@ -106,6 +106,22 @@ void host_req_refuse(struct host_req *req, int err)
 }
 
 
+/* At most this many resubmissions per command after outages (as Linux's
+ * nvme_max_retries). */
+#define HOST_MAX_REPLAYS 5
+
+/* A command failed with its connection, not held because it was replayed
+ * HOST_MAX_REPLAYS times already: the text says so, or it would read as if
+ * the outage itself were fatal (nvmf_read(3): each at most 5 times). */
+static void replay_limit_note(const struct host_req *req, char *msg, size_t len)
+{
+	size_t n = strlen(msg);
+
+	if (req->replayable && req->replays >= HOST_MAX_REPLAYS && n < len)
+		snprintf(msg + n, len - n, " (not held again: resubmitted after %u outages "
+			 "already, the limit)", (unsigned)req->replays);
+}
+
 /*
  * The text of a failed command: "<command> failed: <why>", why being the
  * NVMe status with its name (Base 2.0, 4.6.1), or what the transport
@@ -143,6 +159,8 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 	else
 		snprintf(msg, len, "%s failed: %.*s", req->what, (int)(len > 64 ? len - 64 : 0),
 			 xm[0] ? xm : strerror(-status));
+	if (status < 0)
+		replay_limit_note(req, msg, len);
 }
 
 /* ---- Retries: a status without DNR ---------------------------------------------------- */
@@ -263,8 +281,6 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 
 /* ---- Outages: the held list --------------------------------------------------------- */
 
-/* At most this many resubmissions per command (as Linux's nvme_max_retries). */
-#define HOST_MAX_REPLAYS 5
 
 bool host_hold(struct host_req *req, bool failing)
 {
@@ -308,6 +324,7 @@ void host_hold_waiting(struct nvmf_ctrl *c, int err, const char *why)
 				char msg[HOST_MSG_MAX];
 
 				snprintf(msg, sizeof(msg), "%s failed: %.400s", req->what, why);
+				replay_limit_note(req, msg, sizeof(msg));
 				host_req_fail(req, err, msg);
 			}
 		}
@@ -341,6 +358,7 @@ void host_held_fail(struct nvmf_ctrl *c, int err, const char *why)
 void host_held_replay(struct nvmf_ctrl *c)
 {
 	struct host_req *list = c->held;
+	uint32_t max_xfer = atomic_load_explicit(&c->max_xfer, memory_order_relaxed);
 
 	c->held = NULL;
 	c->held_last = NULL;
@@ -360,6 +378,19 @@ void host_held_replay(struct nvmf_ctrl *c)
 			snprintf(msg, sizeof(msg), "%s failed: namespace %u: %.300s", req->what,
 				 nsid, ns ? ns->reason : "gone after the reconnect");
 			host_req_fail(req, -ENODEV, msg);
+			continue;
+		}
+		if (max_xfer && req->xc.len > max_xfer) {
+			char msg[HOST_MSG_MAX];
+
+			/* The controller came back with a smaller MDTS (Base
+			 * 2.0, 5.17.2.1): checked at submission against the old
+			 * one, the command would now be refused as an Invalid
+			 * Field that names nothing. */
+			snprintf(msg, sizeof(msg), "%s failed: %u bytes exceed the controller's "
+				 "transfer limit since the reconnect (MDTS %u bytes)", req->what,
+				 req->xc.len, max_xfer);
+			host_req_fail(req, -EINVAL, msg);
 			continue;
 		}
 		/* A command first submitted during the outage is not resubmitted. */

@@ -48,6 +48,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 24, "nvmf fake controller", 40);
 	put_str(d + 64, "1.0", 8);
 	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
+	if (c->fc->o.scenario == FAKE_MDTS_SHRINKS && admin_connects(c) > 1)
+		d[77] = 1;			/* 8 KiB */
 	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED)
 		nvmf_put_le16(d + 128, 1);	/* CRDT1: 100 ms */
 	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED_SLOW)

@@ -425,6 +425,45 @@ static void test_waiting_held_through_timeout(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * A write held through an outage after which the controller's transfer
+ * limit is smaller than the write: failed with -EINVAL naming the new limit,
+ * not sent to be refused as an Invalid Field; the controller and smaller
+ * writes go on.
+ */
+static void test_replay_above_new_mdts(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_MDTS_SHRINKS, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct op w = { 0 };
+	static uint8_t buf[65536];
+	struct nvmf_ctrl_info ci;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	o.loop = &loop;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	memset(buf, 0x6b, sizeof(buf));
+	assert_true(nvmf_aio_write(c, 1, buf, 0, 128, 0, cb_of(&w)) > 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	for (uint64_t end = uv_hrtime() + WAIT_MS * 1000000ull; !w.done && uv_hrtime() < end;)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_true(w.done);
+	assert_int_equal(w.result, -EINVAL);
+	if (!strstr(w.msg, "65536 bytes exceed") || !strstr(w.msg, "MDTS 8192"))
+		fail_msg("completion text: \"%s\"", w.msg);
+	assert_int_equal(nvmf_ctrl_get_info(c, &ci), 0);
+	assert_int_equal(ci.max_xfer, 8192);
+	assert_int_equal(nvmf_write(c, 1, buf, 0, 16, 0), 0);
+	assert_int_equal(state_of(c).state, NVMF_CTRL_LIVE);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* fast_io_fail_tmo: held I/O fails while reconnecting goes on. */
 static void test_fast_io_fail(void **state)
 {
@@ -618,6 +657,9 @@ static void test_replay_limit(void **state)
 	assert_int_equal(nvmf_connect(&o, &c), 0);
 	r = nvmf_read(c, 1, buf, 0, 128, 0);
 	assert_true(r < 0 && r != -ECANCELED);
+	/* The text says why this outage, unlike the five before, failed it. */
+	if (!strstr(nvmf_get_error(), "not held again: resubmitted after 5 outages"))
+		fail_msg("error: \"%s\"", nvmf_get_error());
 	/* The read fails as its sixth connection dies, before that outage is
 	 * over: wait for the sixth reconnect. */
 	for (int t = 0; t < WAIT_MS && state_of(c).reconnects < 6; t++)
@@ -782,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_replay_limit),
 		cmocka_unit_test(test_threads_through_reconnects),
 		cmocka_unit_test(test_waiting_held_through_timeout),
+		cmocka_unit_test(test_replay_above_new_mdts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
