@@ -36,6 +36,12 @@ static unsigned admin_connects(struct fake_conn *c)
 	return n;
 }
 
+/* Bytes per block of the namespace's I/O (opts.lbads). */
+static uint32_t fake_lba(const struct fake_ctrl *fc)
+{
+	return 1u << (fc->o.lbads ? fc->o.lbads : 9);
+}
+
 static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 {
 	uint32_t ioccsz = c->fc->o.ioccsz ? c->fc->o.ioccsz : 260;
@@ -47,7 +53,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 4, "FAKE0001", 20);
 	put_str(d + 24, "nvmf fake controller", 40);
 	put_str(d + 64, "1.0", 8);
-	d[77] = 5;				/* MDTS: 2^5 pages, 128 KiB */
+	/* MDTS: 2^5 pages, 128 KiB, unless told (0: no limit) */
+	d[77] = c->fc->o.mdts ? (uint8_t)(c->fc->o.mdts - 1) : 5;
 	if (c->fc->o.scenario == FAKE_MDTS_SHRINKS && admin_connects(c) > 1)
 		d[77] = 1;			/* 8 KiB */
 	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED)
@@ -69,7 +76,7 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	d[513] = 0x44;				/* CQES */
 	nvmf_put_le16(d + 514, 128);		/* MAXCMD */
 	nvmf_put_le32(d + 516, 1);		/* NN */
-	nvmf_put_le16(d + 520, 0x000c);		/* ONCS: write zeroes, DSM */
+	nvmf_put_le16(d + 520, c->fc->o.no_zeroes ? 0 : 0x000c);	/* ONCS: write zeroes, DSM */
 	d[525] = 0;				/* VWC */
 	nvmf_put_le32(d + 536, 0x00100005);	/* SGLS: supported, keyed, offsets */
 	put_str(d + 768, "nqn.2014-08.org.nvmexpress:fake", 256);
@@ -89,7 +96,7 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	 * ns-format-usable: 4096-byte blocks with 8 bytes of metadata until then */
 	bool big = (c->fc->o.scenario == FAKE_NS_LBA_CHANGES && c->aers > 0) ||
 		   (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0);
-	uint64_t blocks = c->fc->disk_len / (big ? 4096 : 512);
+	uint64_t blocks = c->fc->disk_len / (big ? 4096 : fake_lba(c->fc));
 
 	if (c->fc->o.scenario == FAKE_NS_GROWS)
 		blocks -= 20 - (c->aers < 20 ? c->aers : 20);
@@ -104,8 +111,9 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	nvmf_put_le64(d + 16, blocks);
 	d[25] = 0;				/* NLBAF: one format */
 	d[26] = 0;				/* FLBAS */
-	d[33] = 0x09;				/* DLFEAT: deallocated reads zeroes */
-	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : big ? 12 : 9;
+	d[33] = c->fc->o.no_zeroes ? 0 : 0x09;	/* DLFEAT: deallocated reads zeroes */
+	d[130] = c->fc->o.scenario == FAKE_IDENTIFY_BAD_LBADS ? 3 : big ? 12
+			: (uint8_t)(c->fc->o.lbads ? c->fc->o.lbads : 9);
 	if (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0)
 		nvmf_put_le16(d + 128, 8);
 	/* NGUID (bytes 119:104): the association's number under this scenario,
@@ -533,8 +541,8 @@ static int io_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, const u
 {
 	struct fake_ctrl *fc = c->fc;
 	uint64_t slba = nvmf_get_le64(sqe + 40);
-	uint32_t len = ((nvmf_get_le32(sqe + 48) & 0xffff) + 1) * 512;
-	uint64_t off = slba * 512;
+	uint32_t len = ((nvmf_get_le32(sqe + 48) & 0xffff) + 1) * fake_lba(fc);
+	uint64_t off = slba * fake_lba(fc);
 	uint16_t st;
 	int rc;
 

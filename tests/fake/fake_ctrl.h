@@ -213,6 +213,9 @@ struct fake_opts {
 	uint32_t r2t_chunk;	/* largest R2TL per R2T; 0 = whole transfer */
 	uint32_t ns_blocks;	/* namespace size in 512-byte blocks; 0 = 8192 (4 MiB) */
 	uint32_t ioccsz;	/* Identify IOCCSZ (16-byte units); 0 = 260 (4 KiB ICD) */
+	uint8_t  lbads;		/* I/O and Identify Namespace block size 2^lbads; 0 = 9 */
+	uint8_t  mdts;		/* Identify MDTS plus one; 0 = MDTS 5 (128 KiB), 1 = none */
+	bool     no_zeroes;	/* ONCS 0 (no Write Zeroes, no DSM) and DLFEAT 0 */
 	/*
 	 * DH-HMAC-CHAP, the controller's side (fake_auth.c, with src/auth;
 	 * OpenSSL builds only, else fake_ctrl_start() fails with -ENOTSUP).

@@ -6,6 +6,7 @@
  *                  [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--list]
  *                  [--dhchap-secret KEY [--dhchap-ctrl-secret KEY]
  *                   [--auth-hash ID] [--auth-dhgroup ID] [--auth-from-qid N]]
+ *                  [--lbads 9..20] [--mdts N] [--no-zeroes]
  *
  * Prints "port N" on stdout once listening, then serves until SIGINT or
  * SIGTERM (or until stdin reaches EOF with --stdin-eof), and prints what it
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 		   "       [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--stdin-eof]\n"
 		   "       [--dhchap-secret KEY [--dhchap-ctrl-secret KEY] [--auth-hash 1..3]\n"
 		   "        [--auth-dhgroup 0..5] [--auth-from-qid N]]\n"
+		   "       [--lbads 9..20] [--mdts N] [--no-zeroes]\n"
 		   "scenarios:");
 	for (i = 0; i < FAKE_SCENARIO_COUNT; i++)
 		fprintf(f, " %s", fake_scenario_name((enum fake_scenario)i));
@@ -73,6 +75,9 @@ int main(int argc, char **argv)
 		{ "auth-hash", required_argument, NULL, 'H' },
 		{ "auth-dhgroup", required_argument, NULL, 'G' },
 		{ "auth-from-qid", required_argument, NULL, 'Q' },
+		{ "lbads", required_argument, NULL, 'B' },
+		{ "mdts", required_argument, NULL, 'M' },
+		{ "no-zeroes", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,7 +89,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elhS:C:H:G:Q:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elhS:C:H:G:Q:B:M:Z", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (fake_scenario_parse(optarg, &o.scenario) != 0) {
@@ -144,6 +149,23 @@ int main(int argc, char **argv)
 			if (num("--auth-from-qid", optarg, 65535, &v) != 0)
 				return 2;
 			o.auth_from_qid = (uint16_t)v;
+			break;
+		case 'B':
+			/* 512 bytes to 1 MiB: each I/O fits FAKE_XFER_MAX, the
+			 * 4 MiB disk holds a few blocks. */
+			if (num("--lbads", optarg, 20, &v) != 0 || v < 9) {
+				fprintf(stderr, "nvmf-fake-ctrl: --lbads: 9..20\n");
+				return 2;
+			}
+			o.lbads = (uint8_t)v;
+			break;
+		case 'M':
+			if (num("--mdts", optarg, 15, &v) != 0)
+				return 2;
+			o.mdts = (uint8_t)(v + 1);
+			break;
+		case 'Z':
+			o.no_zeroes = true;
 			break;
 		case 'l':
 			for (c = 0; c < FAKE_SCENARIO_COUNT; c++)

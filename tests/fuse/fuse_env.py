@@ -142,7 +142,22 @@ class Target:
 
 
 class Fake(_Fake):
-    """nvmf-fake-ctrl (tests/lib/nvmf_testlib.py) whose URI names this harness's NQN."""
+    """nvmf-fake-ctrl (tests/lib/nvmf_testlib.py) whose URI names this harness's NQN;
+    extra: more of its options (--lbads 20, --mdts 0...)."""
+
+    def __init__(self, exe, scenario, extra=()):
+        if not extra:
+            super().__init__(exe, scenario)
+            return
+        self.proc = subprocess.Popen([exe, "--scenario", scenario, "--stdin-eof"] + list(extra),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"port (\d+)", line)
+        if not m:
+            self.stop()
+            raise Fail("nvmf-fake-ctrl %s %s did not start: %r" % (scenario, extra, line))
+        self.port = int(m.group(1))
 
     def uri(self, nqn=NQN):
         return super().uri(nqn)
@@ -282,10 +297,10 @@ class Env:
         self.targets.append(t)
         return t
 
-    def fake(self, scenario):
+    def fake(self, scenario, extra=()):
         if not self.fake_exe:
             raise Fail("this test needs --fake nvmf-fake-ctrl")
-        f = Fake(self.fake_exe, scenario)
+        f = Fake(self.fake_exe, scenario, extra)
         self.fakes.append(f)
         return f
 

@@ -1011,10 +1011,55 @@ def t_fault(env):
     m.stop(how=signal.SIGTERM)
 
 
+# ---- block size and transfer limit (tests/fake) ----------------------------------------
+
+def fake_pattern(off, n):
+    """The fake's initial bytes at [off, off + n) (fake_pattern() in tests/fake)."""
+    return bytes(((o * 7 + (o >> 9) * 13 + 3) & 0xff) for o in range(off, off + n))
+
+
+def t_bigblock(env):
+    """1 MiB blocks (LBADS 20) without Write Zeroes or Deallocate (ONCS 0, DLFEAT 0):
+    fallocate zeroes a block by writing zeroes from nvmf-fuse's memory. Its zero
+    buffer is 256 KiB: each such write took a whole 1 MiB block from it, 768 KiB of
+    the heap beyond (helper-81's finding; ASan: heap-buffer-overflow in writev), and
+    fallocate said 0. Now every block written reads back as zeroes, its neighbours
+    untouched, with no transfer limit (MDTS 0) and with one of exactly a block
+    (MDTS 8: 1 MiB)."""
+    if not have_fallocate():
+        log("SKIP: no fallocate(2) (Linux's) to zero ranges with")
+        sys.exit(SKIP)
+    blk = MiB
+    for mdts in ("0", "8"):
+        f = env.fake("good", ["--lbads", "20", "--mdts", mdts, "--no-zeroes"])
+        m = env.mount(f.uri(), mnt="mnt-mdts" + mdts, foreground=True,
+                      args=["--ctrl-loss-tmo", "0"])
+        fd = os.open(m.file(), os.O_RDWR)
+        try:
+            check(os.fstat(fd).st_size == 4 * blk, "size %d" % os.fstat(fd).st_size)
+            # Whole blocks: zeroed, then a hole punched (no Deallocate: zeroes written).
+            fallocate(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, blk, blk)
+            fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 3 * blk, blk)
+        finally:
+            os.close(fd)
+        want = fake_pattern(0, blk) + bytes(blk) + fake_pattern(2 * blk, blk) + bytes(blk)
+        got = pread_direct(m.file(), 0, 4 * blk)
+        if got != want:
+            d = first_diff(got, want)
+            raise Fail("MDTS %s: after zeroing blocks 1 and 3 (%d bytes read), byte %d "
+                       "differs: %r, expected %r" % (mdts, len(got), d, got[d:d + 8],
+                                                     want[d:d + 8]))
+        m.stop(how=signal.SIGTERM)
+        err = m.stderr_text()
+        check("AddressSanitizer" not in err, "nvmf-fuse's stderr:\n" + err)
+        f.stop()
+
+
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
          "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
-         "identity": t_identity, "startstop": t_startstop}
+         "identity": t_identity, "startstop": t_startstop,
+         "bigblock": t_bigblock}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

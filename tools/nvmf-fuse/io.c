@@ -268,18 +268,24 @@ static void falloc_done(struct op *op)
  * only where DLFEAT promises zeroes after it (4.2.1.1); otherwise write
  * zero buffers.
  */
-static void falloc_middle(struct op *op, uint64_t slba, uint64_t nblk)
+static enum seg_kind falloc_kind(const struct op *op)
 {
 	const struct nf_ns *ns = &op->nsc;
 	bool punch = op->mode & FALLOC_FL_PUNCH_HOLE;
 
 	if (ns->write_zeroes)
-		op_add(op, SEG_WZ, NULL, slba, nblk,
-		       punch && ns->write_zeroes_deac ? NVMF_IO_DEAC : 0);
-	else if (punch && ns->deallocate && ns->dealloc_zeroes)
-		op_add(op, SEG_DEALLOC, NULL, slba, nblk, 0);
-	else
-		op_add(op, SEG_ZEROS, NULL, slba, nblk, 0);
+		return SEG_WZ;
+	if (punch && ns->deallocate && ns->dealloc_zeroes)
+		return SEG_DEALLOC;
+	return SEG_ZEROS;
+}
+
+static void falloc_middle(struct op *op, uint64_t slba, uint64_t nblk)
+{
+	enum seg_kind kind = falloc_kind(op);
+	bool deac = (op->mode & FALLOC_FL_PUNCH_HOLE) && op->nsc.write_zeroes_deac;
+
+	op_add(op, kind, NULL, slba, nblk, kind == SEG_WZ && deac ? NVMF_IO_DEAC : 0);
 }
 
 /* Edge blocks read: zero the covered bytes, write them, clear the middle. */
@@ -376,12 +382,13 @@ void nf_io_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t 
 	}
 	op->mode = mode;
 	op_cover(op, (uint64_t)off, (size_t)(end - (uint64_t)off));
-	if (op->head_partial || op->tail_partial) {
-		if (op_alloc_scratch(op) < 0) {
-			op->err = -ENOMEM;
-			op_fail_reply(op);
-			return;
-		}
+	/* Buffers before the lock: a whole block of zeroes to write from
+	 * where the middle is written (falloc_middle()), 2 edge blocks. */
+	if (((op->head_partial || op->tail_partial) && op_alloc_scratch(op) < 0) ||
+	    (falloc_kind(op) == SEG_ZEROS && op_alloc_zero(op) < 0)) {
+		op->err = -ENOMEM;
+		op_fail_reply(op);
+		return;
 	}
 	op_lock(op, falloc_locked);
 }

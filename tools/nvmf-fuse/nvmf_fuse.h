@@ -75,7 +75,8 @@ struct op;
  * from a request through fuse_req_userdata() and from an op through op->x.
  */
 struct nf_engine {
-	/* Zeroes for fallocate where Write Zeroes is missing (max_xfer bytes). */
+	/* Zeroes for fallocate where Write Zeroes is missing (NF_MAX_CMD
+	 * bytes); an op on larger blocks brings its own (io.c). */
 	char            *zero_buf;
 	size_t           zero_len;
 

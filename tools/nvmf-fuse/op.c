@@ -43,7 +43,9 @@ int nf_io_init(struct nf_ctx *x)
 	e->credits = (long)(x->info.nr_io_queues > 0 ? x->info.nr_io_queues : 1) * qs;
 	if (e->credits > by_bytes)
 		e->credits = by_bytes > 0 ? by_bytes : 1;
-	e->zero_len = x->max_xfer;
+	/* A SEG_ZEROS command never sends more than this (chunk_blocks());
+	 * larger blocks take op_alloc_zero()'s own. */
+	e->zero_len = NF_MAX_CMD;
 	e->zero_buf = calloc(1, e->zero_len);
 	if (!e->zero_buf)
 		return -ENOMEM;
@@ -165,6 +167,8 @@ void op_free(struct op *op)
 	pthread_mutex_destroy(&op->mu);
 	nf_pool_put(&x->eng.pool, op->buf, op->buf_len);
 	nf_pool_put(&x->eng.pool, op->scratch, op->scratch_len);
+	if (op->zero_own)
+		nf_pool_put(&x->eng.pool, (void *)op->zero, op->zero_len);
 	nf_pool_obj_put(&x->eng.pool, op);
 	nf_op_end(x);
 }
@@ -181,6 +185,37 @@ int op_alloc_scratch(struct op *op)
 	op->scratch_len = 2 * (size_t)op->nsc.lba_size;
 	op->scratch = nf_pool_get(&op->x->eng.pool, op->scratch_len);
 	return op->scratch ? 0 : -ENOMEM;
+}
+
+/*
+ * The source of a SEG_ZEROS write must hold at least one whole block: a
+ * command writes whole blocks, all of them from this buffer. The engine's
+ * zero buffer (NF_MAX_CMD bytes) serves blocks up to that size; a larger
+ * block (a namespace's LBADS may say 1 MiB or more) gets one zeroed block
+ * of its own from the pool. Without it, a 1 MiB block was written from the
+ * 256 KiB zero buffer and whatever lay past it on the heap.
+ */
+int op_alloc_zero(struct op *op)
+{
+	struct nf_engine *e = &op->x->eng;
+	uint32_t lba = op->nsc.lba_size;
+	char *z;
+
+	if (op->zero)
+		return 0;
+	if (lba <= e->zero_len) {
+		op->zero = e->zero_buf;
+		op->zero_len = e->zero_len;
+		return 0;
+	}
+	z = nf_pool_get(&e->pool, lba);
+	if (!z)
+		return -ENOMEM;
+	memset(z, 0, lba);
+	op->zero = z;
+	op->zero_len = lba;
+	op->zero_own = true;
+	return 0;
 }
 
 /*
@@ -385,15 +420,19 @@ static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
 		return NF_MAX_NLB;
 	case SEG_DEALLOC:
 		return DEALLOC_CHUNK;
-	case SEG_ZEROS:
-		n = (uint32_t)(op->x->eng.zero_len / lba);
-		break;
 	default:
-		n = op->x->max_xfer / lba;
 		break;
 	}
+	/* A block larger than a command's share goes alone: a block cannot
+	 * be split. */
+	n = op->x->max_xfer / lba;
 	if (n == 0)
 		n = 1;
+	/* Every block of a SEG_ZEROS command comes from op->zero: never more
+	 * than it holds (op_alloc_zero() made it at least one block; 0 here
+	 * fails the op rather than send what lies past it). */
+	if (kind == SEG_ZEROS && n > op->zero_len / lba)
+		n = (uint32_t)(op->zero_len / lba);
 	return n > NF_MAX_NLB ? NF_MAX_NLB : n;
 }
 
@@ -409,7 +448,7 @@ static int64_t submit_one(struct op *op, struct seg *s, uint32_t nlb)
 	case SEG_WRITE:
 		return nvmf_aio_write(c, nsid, s->buf, s->slba, nlb, s->flags, cb);
 	case SEG_ZEROS:
-		return nvmf_aio_write(c, nsid, op->x->eng.zero_buf, s->slba, nlb, 0, cb);
+		return nvmf_aio_write(c, nsid, op->zero, s->slba, nlb, 0, cb);
 	case SEG_WZ:
 		return nvmf_aio_write_zeroes(c, nsid, s->slba, nlb, s->flags, cb);
 	case SEG_DEALLOC:
@@ -449,12 +488,21 @@ static void pump_locked(struct op *op)
 			op->next(op);
 			return;
 		}
+		s = &op->segs[op->cur];
+		nlb = chunk_blocks(op, s->kind);
+		if (nlb == 0) {
+			/* Not one block fits the zero source: a bug, but
+			 * failing beats sending whatever follows it. */
+			op->err = -EIO;
+			snprintf(op->why, sizeof(op->why),
+				 "a block of %u bytes is larger than the %zu-byte zero buffer",
+				 op->nsc.lba_size, op->zero_len);
+			continue;
+		}
 		if (op->inflight >= OP_WINDOW)
 			break;	/* a completion submits the rest */
 		if (!credit_take(op))
 			break;	/* credit_give() resumes us */
-		s = &op->segs[op->cur];
-		nlb = chunk_blocks(op, s->kind);
 		if (s->kind == SEG_FLUSH || s->nblk < nlb)
 			nlb = (uint32_t)s->nblk;
 		op->inflight++;

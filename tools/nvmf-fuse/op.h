@@ -42,6 +42,11 @@ struct op {
 	size_t          buf_len;
 	char           *scratch;	/* partial edge blocks, 2 x lba_size, from the pool */
 	size_t          scratch_len;
+	/* What SEG_ZEROS writes: the engine's zero buffer, or (zero_own)
+	 * one block of zeroes from the pool where a block is larger. */
+	const char     *zero;
+	size_t          zero_len;
+	bool            zero_own;
 	bool            head_partial, tail_partial;
 	struct rl_entry lk;
 	bool            locked;
@@ -68,6 +73,8 @@ struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what);
  * (from the pool, given back by op_free()); 0 or -ENOMEM. */
 int op_alloc_buf(struct op *op);
 int op_alloc_scratch(struct op *op);
+/* Set op->zero to at least one block of zeroes; 0 or -ENOMEM. */
+int op_alloc_zero(struct op *op);
 /* Drop a reference; the owner's goes with the reply. */
 void op_free(struct op *op);
 /* Answer the request with the op's error, report it on stderr (see
