@@ -1055,11 +1055,23 @@ def t_bigblock(env):
         f.stop()
 
 
+def t_blocklimit(env):
+    """1 MiB blocks behind a 128 KiB transfer limit (MDTS 5): no command can carry one
+    block. n1 was listed and every read of it failed with EIO; now it is not served,
+    with a line naming both sizes, like the other namespaces nvmf-fuse cannot serve."""
+    f = env.fake("good", ["--lbads", "20", "--mdts", "5"])
+    m = env.mount(f.uri(), foreground=True, args=["--ctrl-loss-tmo", "0"])
+    wait_lines(m, [r"^nvmf-fuse: namespace 1 not served: its block size, 1048576 bytes, "
+                   r"exceeds the controller's transfer limit \(MDTS\), 131072 bytes$"])
+    check(os.listdir(m.mnt) == [], "mount lists %s" % os.listdir(m.mnt))
+    m.stop(how=signal.SIGTERM)
+
+
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
          "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
-         "bigblock": t_bigblock}
+         "bigblock": t_bigblock, "blocklimit": t_blocklimit}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

@@ -30,19 +30,33 @@
 
 enum { CH_ADDED = 1, CH_REMOVED = 2, CH_RESIZED = 4 };
 
+/* Room for why a namespace is not served. */
+#define NS_WHY_MAX 160
+
 struct ns_change {
 	uint32_t nsid;
 	int      what;
-	char     reason[96];	/* CH_REMOVED while still active: why not served */
+	char     reason[NS_WHY_MAX];	/* CH_REMOVED while still active: why not served */
 };
 
 /* Why a listed namespace cannot be a file here, or NULL if it can. */
-static const char *unservable(const struct nvmf_ns_info *ni, char *buf, size_t len)
+static const char *unservable(const struct nf_ctx *x, const struct nvmf_ns_info *ni, char *buf,
+			      size_t len)
 {
+	uint32_t limit = x->info.max_xfer;
+
 	if (!ni->supported)
 		return ni->reason[0] ? ni->reason : "not supported";
 	if (ni->lba_size == 0)
 		return "no block size";
+	/* Every Read and Write moves whole blocks, at most MDTS bytes (NVMe
+	 * Base 2.0, 5.15.2.1; the library refuses a larger one): a block
+	 * beyond it could never be read or written, each read failing EIO. */
+	if (limit && ni->lba_size > limit) {
+		snprintf(buf, len, "its block size, %u bytes, exceeds the controller's transfer "
+			 "limit (MDTS), %u bytes", ni->lba_size, limit);
+		return buf;
+	}
 	/* A file's size and offsets are off_t: 2^63 bytes or more would
 	 * show as a negative size, which the kernel refuses (EIO on stat). */
 	if (ni->size > (uint64_t)INT64_MAX) {
@@ -55,11 +69,11 @@ static const char *unservable(const struct nvmf_ns_info *ni, char *buf, size_t l
 
 static bool wanted(const struct nf_ctx *x, const struct nvmf_ns_info *ni)
 {
-	char buf[96];
+	char buf[NS_WHY_MAX];
 
 	if (x->cfg->nv.nsid && ni->nsid != x->cfg->nv.nsid)
 		return false;
-	return unservable(ni, buf, sizeof(buf)) == NULL;
+	return unservable(x, ni, buf, sizeof(buf)) == NULL;
 }
 
 static void fill(struct nf_ctx *x, struct nf_ns *ns, const struct nvmf_ns_info *ni)
@@ -118,7 +132,7 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 		struct nf_ns *ns = x->ns[i];
 		const struct nvmf_ns_info *still = NULL;	/* listed, maybe unsupported */
 		bool found = false;
-		char buf[96];
+		char buf[NS_WHY_MAX];
 
 		for (int j = 0; j < n && !found; j++) {
 			found = list[j].nsid == ns->nsid && wanted(x, &list[j]);
@@ -129,9 +143,9 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 			ns->present = false;
 			if (nch < max) {
 				ch[nch] = (struct ns_change){ ns->nsid, CH_REMOVED, "" };
-				if (still && unservable(still, buf, sizeof(buf)))
+				if (still && unservable(x, still, buf, sizeof(buf)))
 					snprintf(ch[nch].reason, sizeof(ch[nch].reason), "%s",
-						 unservable(still, buf, sizeof(buf)));
+						 unservable(x, still, buf, sizeof(buf)));
 				nch++;
 			}
 		}
@@ -173,8 +187,8 @@ int nf_ns_load(struct nf_ctx *x)
 	if (n < 0)
 		return n;
 	for (int i = 0; i < n; i++) {
-		char buf[96];
-		const char *why = unservable(&list[i], buf, sizeof(buf));
+		char buf[NS_WHY_MAX];
+		const char *why = unservable(x, &list[i], buf, sizeof(buf));
 
 		if (why && (!x->cfg->nv.nsid || list[i].nsid == x->cfg->nv.nsid))
 			fprintf(stderr, "nvmf-fuse: namespace %u not served: %s\n", list[i].nsid,
