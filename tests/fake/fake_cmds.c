@@ -53,10 +53,11 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	put_str(d + 4, "FAKE0001", 20);
 	put_str(d + 24, "nvmf fake controller", 40);
 	put_str(d + 64, "1.0", 8);
-	/* MDTS: 2^5 pages, 128 KiB, unless told (0: no limit) */
+	/* MDTS: 2^5 pages, 128 KiB, unless told (0: no limit); mdts2: another
+	 * after a reconnect */
 	d[77] = c->fc->o.mdts ? (uint8_t)(c->fc->o.mdts - 1) : 5;
-	if (c->fc->o.scenario == FAKE_MDTS_SHRINKS && admin_connects(c) > 1)
-		d[77] = 1;			/* 8 KiB */
+	if (c->fc->o.mdts2 && admin_connects(c) > 1)
+		d[77] = (uint8_t)(c->fc->o.mdts2 - 1);
 	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED)
 		nvmf_put_le16(d + 128, 1);	/* CRDT1: 100 ms */
 	if (c->fc->o.scenario == FAKE_IO_INTERRUPTED_SLOW)

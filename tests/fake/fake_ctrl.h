@@ -215,6 +215,7 @@ struct fake_opts {
 	uint32_t ioccsz;	/* Identify IOCCSZ (16-byte units); 0 = 260 (4 KiB ICD) */
 	uint8_t  lbads;		/* I/O and Identify Namespace block size 2^lbads; 0 = 9 */
 	uint8_t  mdts;		/* Identify MDTS plus one; 0 = MDTS 5 (128 KiB), 1 = none */
+	uint8_t  mdts2;		/* the same from the second association on; 0 = as mdts */
 	bool     no_zeroes;	/* ONCS 0 (no Write Zeroes, no DSM) and DLFEAT 0 */
 	/*
 	 * DH-HMAC-CHAP, the controller's side (fake_auth.c, with src/auth;

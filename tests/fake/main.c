@@ -6,14 +6,17 @@
  *                  [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--list]
  *                  [--dhchap-secret KEY [--dhchap-ctrl-secret KEY]
  *                   [--auth-hash ID] [--auth-dhgroup ID] [--auth-from-qid N]]
- *                  [--lbads 9..20] [--mdts N] [--no-zeroes]
+ *                  [--lbads 9..20] [--mdts N] [--mdts2 N] [--no-zeroes]
  *
  * Prints "port N" on stdout once listening, then serves until SIGINT or
  * SIGTERM (or until stdin reaches EOF with --stdin-eof), and prints what it
- * observed on exit.
+ * observed on exit. SIGUSR1 drops every connection (fake_ctrl_drop()): an
+ * outage the host reconnects from.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +26,44 @@
 #include "fake/fake_ctrl.h"
 
 static volatile sig_atomic_t stop_flag;
+/* SIGUSR1 writes a byte here: fake_ctrl_drop() takes locks, so the main
+ * loop calls it, woken by this pipe. */
+static int drop_pipe[2] = { -1, -1 };
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
+}
+
+static void on_drop(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (write(drop_pipe[1], "d", 1) < 0) {
+		/* full: a drop is pending anyway */
+	}
+	errno = saved;
+}
+
+/* Serve until a stop signal (or EOF on stdin with stdin_eof), dropping the
+ * connections at each SIGUSR1. */
+static void serve(struct fake_ctrl *fc, bool stdin_eof)
+{
+	struct pollfd p[2] = { { drop_pipe[0], POLLIN, 0 }, { 0, POLLIN, 0 } };
+	char b[64];
+
+	while (!stop_flag) {
+		if (poll(p, stdin_eof ? 2 : 1, -1) < 0)
+			continue;	/* EINTR: stop_flag tells */
+		if (p[0].revents & POLLIN) {
+			if (read(drop_pipe[0], b, sizeof(b)) > 0)
+				fake_ctrl_drop(fc);
+		}
+		if (stdin_eof && (p[1].revents & (POLLIN | POLLHUP)) && read(0, b, sizeof(b)) <= 0)
+			break;
+	}
 }
 
 static void usage(FILE *f)
@@ -38,7 +74,7 @@ static void usage(FILE *f)
 		   "       [--maxh2cdata N] [--c2h-chunk N] [--r2t-chunk N] [--stdin-eof]\n"
 		   "       [--dhchap-secret KEY [--dhchap-ctrl-secret KEY] [--auth-hash 1..3]\n"
 		   "        [--auth-dhgroup 0..5] [--auth-from-qid N]]\n"
-		   "       [--lbads 9..20] [--mdts N] [--no-zeroes]\n"
+		   "       [--lbads 9..20] [--mdts N] [--mdts2 N] [--no-zeroes]\n"
 		   "scenarios:");
 	for (i = 0; i < FAKE_SCENARIO_COUNT; i++)
 		fprintf(f, " %s", fake_scenario_name((enum fake_scenario)i));
@@ -77,6 +113,7 @@ int main(int argc, char **argv)
 		{ "auth-from-qid", required_argument, NULL, 'Q' },
 		{ "lbads", required_argument, NULL, 'B' },
 		{ "mdts", required_argument, NULL, 'M' },
+		{ "mdts2", required_argument, NULL, 'N' },
 		{ "no-zeroes", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -89,7 +126,7 @@ int main(int argc, char **argv)
 	int c, rc;
 
 	memset(&o, 0, sizeof(o));
-	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elhS:C:H:G:Q:B:M:Z", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:6c:m:k:r:elhS:C:H:G:Q:B:M:N:Z", lo, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (fake_scenario_parse(optarg, &o.scenario) != 0) {
@@ -164,6 +201,11 @@ int main(int argc, char **argv)
 				return 2;
 			o.mdts = (uint8_t)(v + 1);
 			break;
+		case 'N':
+			if (num("--mdts2", optarg, 15, &v) != 0)
+				return 2;
+			o.mdts2 = (uint8_t)(v + 1);
+			break;
 		case 'Z':
 			o.no_zeroes = true;
 			break;
@@ -179,8 +221,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (pipe(drop_pipe) != 0 || fcntl(drop_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
+		perror("nvmf-fake-ctrl: pipe");
+		return 1;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_drop);
 	signal(SIGPIPE, SIG_IGN);
 	rc = fake_ctrl_start(&o, &fc);
 	if (rc != 0) {
@@ -195,16 +242,7 @@ int main(int argc, char **argv)
 	}
 	printf("port %u\n", fake_ctrl_port(fc));
 	fflush(stdout);
-	while (!stop_flag) {
-		if (stdin_eof) {
-			char b[64];
-
-			if (read(0, b, sizeof(b)) <= 0)
-				break;
-		} else {
-			pause();
-		}
-	}
+	serve(fc, stdin_eof);
 	fake_ctrl_stop(fc, &st);
 	printf("conns %u cmds %u connects %u triggered %u term %s fes 0x%x fei 0x%x\n",
 	       st.conns, st.cmds, st.connects, st.triggered, st.term_received ? "yes" : "no",

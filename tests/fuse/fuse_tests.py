@@ -1067,11 +1067,47 @@ def t_blocklimit(env):
     m.stop(how=signal.SIGTERM)
 
 
+def t_xfershrink(env):
+    """The transfer limit shrinks across a reconnect (MDTS 5, 128 KiB, then MDTS 1,
+    8 KiB: fake --mdts2, SIGUSR1 drops its connections). nvmf-fuse computed its
+    command size once at startup, so every 64 KiB read failed with EIO after the
+    reconnect (helper-81's fuse_mdts.sh); now requests are cut by the limit of the
+    latest connection, and a line says it changed. FUSE's 1 MiB requests (fixed at
+    mount) are still served, in 8 KiB commands."""
+    f = env.fake("good", ["--mdts", "5", "--mdts2", "1"])
+    m = env.mount(f.uri(), foreground=True, args=["--reconnect-delay", "1"])
+    fd = direct_fd(m.file())
+    try:
+        check(fd_read(fd, 0, 64 << 10) == fake_pattern(0, 64 << 10), "64 KiB read before")
+        f.proc.send_signal(signal.SIGUSR1)
+        wait_lines(m, [r"^nvmf-fuse: reconnected after \d+ attempts?$"])
+        for off, n in ((128 << 10, 64 << 10), (0, MiB)):
+            try:
+                got = fd_read(fd, off, n)
+            except OSError as e:
+                raise Fail("%d-byte read at %d after the reconnect (MDTS 8 KiB): %s"
+                           % (n, off, e))
+            check(got == fake_pattern(off, n), "%d-byte read at %d after the reconnect: "
+                  "wrong data" % (n, off))
+        data = os.urandom(64 << 10)
+        check(fd_write(fd, 256 << 10, data) == len(data), "64 KiB write after")
+        check(fd_read(fd, 256 << 10, len(data)) == data, "64 KiB write read back")
+    finally:
+        os.close(fd)
+    wait_lines(m, [r"^nvmf-fuse: the controller's transfer limit \(MDTS\) is now 8192 bytes "
+                   r"\(it was 131072 bytes\)$"])
+    m.stop(how=signal.SIGTERM)
+    err = m.stderr_text()
+    check("AddressSanitizer" not in err and " failed: " not in err,
+          "nvmf-fuse's stderr:\n" + err)
+
+
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
          "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
-         "bigblock": t_bigblock, "blocklimit": t_blocklimit}
+         "bigblock": t_bigblock, "blocklimit": t_blocklimit,
+         "xfershrink": t_xfershrink}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

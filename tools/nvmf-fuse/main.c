@@ -298,6 +298,8 @@ static int ctx_init(struct nf_ctx *x, struct fo_config *cfg)
 	x->uid = getuid();
 	x->gid = getgid();
 	atomic_init(&x->sig_stop, false);
+	atomic_init(&x->ctrl_xfer, 0);
+	atomic_init(&x->xfer_said, 0);
 	if (pthread_rwlock_init(&x->ns_lock, NULL) || pthread_mutex_init(&x->ops_mu, NULL) ||
 	    pthread_cond_init(&x->ops_cv, NULL) || pthread_mutex_init(&x->ev_mu, NULL) ||
 	    pthread_cond_init(&x->ev_cv, NULL) || pthread_mutex_init(&x->eng.credit_mu, NULL) ||
@@ -471,8 +473,8 @@ static int connect_ctrl(struct nf_ctx *x, char *err)
 		snprintf(err, ERRLEN, "%s: the controller granted no I/O queue", x->cfg->uri);
 		return -ENOTSUP;
 	}
-	x->max_xfer = x->info.max_xfer && x->info.max_xfer < NF_MAX_CMD ? x->info.max_xfer
-								       : NF_MAX_CMD;
+	nf_xfer_refresh(x);
+	atomic_store(&x->xfer_said, atomic_load(&x->ctrl_xfer));
 	r = nf_ns_load(x);
 	if (r < 0) {
 		snprintf(err, ERRLEN, "%s: cannot list namespaces: %s", x->cfg->uri,

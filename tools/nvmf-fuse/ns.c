@@ -40,10 +40,10 @@ struct ns_change {
 };
 
 /* Why a listed namespace cannot be a file here, or NULL if it can. */
-static const char *unservable(const struct nf_ctx *x, const struct nvmf_ns_info *ni, char *buf,
+static const char *unservable(struct nf_ctx *x, const struct nvmf_ns_info *ni, char *buf,
 			      size_t len)
 {
-	uint32_t limit = x->info.max_xfer;
+	uint32_t limit = atomic_load(&x->ctrl_xfer);
 
 	if (!ni->supported)
 		return ni->reason[0] ? ni->reason : "not supported";
@@ -67,7 +67,7 @@ static const char *unservable(const struct nf_ctx *x, const struct nvmf_ns_info 
 	return NULL;
 }
 
-static bool wanted(const struct nf_ctx *x, const struct nvmf_ns_info *ni)
+static bool wanted(struct nf_ctx *x, const struct nvmf_ns_info *ni)
 {
 	char buf[NS_WHY_MAX];
 
@@ -293,6 +293,37 @@ static const char *of_max(const struct nvmf_event *ev, char *buf, size_t len)
 	return buf;
 }
 
+/* 131072 bytes, or "none". */
+static const char *xfer_str(uint32_t limit, char *buf, size_t len)
+{
+	if (limit)
+		snprintf(buf, len, "%u bytes", limit);
+	else
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+/*
+ * Read the transfer limit of the new connection before the library replays
+ * the held I/O and before the rescan this event starts, which stops serving
+ * a namespace whose block no longer fits one command (unservable()); later
+ * requests are cut to the new limit (op.c).
+ */
+static void xfer_changed(struct nf_ctx *x)
+{
+	uint32_t now, was;
+	char a[32], b[32];
+
+	/* Compared with the limit last reported, not ctrl_xfer: a refused
+	 * submission may have refreshed that already (op.c). */
+	nf_xfer_refresh(x);
+	now = atomic_load(&x->ctrl_xfer);
+	was = atomic_exchange(&x->xfer_said, now);
+	if (now != was)
+		say("the controller's transfer limit (MDTS) is now %s (it was %s)",
+		    xfer_str(now, a, sizeof(a)), xfer_str(was, b, sizeof(b)));
+}
+
 void nf_ns_event(void *user, const struct nvmf_event *ev)
 {
 	struct nf_ctx *x = user;
@@ -324,6 +355,7 @@ void nf_ns_event(void *user, const struct nvmf_event *ev)
 		break;
 	case NVMF_EVENT_RECONNECTED:
 		say("reconnected after %u attempt%s", ev->attempt, ev->attempt == 1 ? "" : "s");
+		xfer_changed(x);
 		break;
 	case NVMF_EVENT_GAVE_UP:
 		say("gave up: %s; I/O fails with EIO (SIGUSR1 or 'nvmfctl reconnect' tries "

@@ -101,7 +101,11 @@ struct nf_ctx {
 	struct nvmf_ctrl    *ctrl;
 	struct nvmf_ctrl_info info;
 	struct fuse_session *se;
-	uint32_t             max_xfer;	/* bytes per Read/Write command */
+	/* The controller's transfer limit (MDTS) in bytes, 0 = none, as of its
+	 * latest connection: a reconnect may change it (nf_xfer_refresh()).
+	 * Read on the I/O path without a lock (nf_xfer_cmd()). */
+	atomic_uint          ctrl_xfer;
+	atomic_uint          xfer_said;	/* the limit last reported (ns.c) */
 	bool                 tls_requested;	/* the options asked for TLS (the key
 						 * itself is wiped once connected) */
 	uid_t                uid;
@@ -193,6 +197,14 @@ int  nf_ops_drain(struct nf_ctx *x, int timeout_s);
 int  nf_ops_drain_ms(struct nf_ctx *x, long timeout_ms);
 /* The same while go_on(x) holds: -EAGAIN once it does not. */
 int  nf_ops_drain_while(struct nf_ctx *x, int timeout_s, bool (*go_on)(struct nf_ctx *x));
+
+/* op.c: the transfer limit. nf_xfer_refresh() reads it from the library
+ * (at connect, at each reconnect, when a submission was refused) and
+ * returns nf_xfer_cmd(): the bytes of a Read or Write command now, the
+ * limit or NF_MAX_CMD if smaller (a single block may still be larger,
+ * where no limit stands in its way). */
+uint32_t nf_xfer_refresh(struct nf_ctx *x);
+uint32_t nf_xfer_cmd(struct nf_ctx *x);
 
 /* io.c and op.c: data path. */
 void nf_io_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi);

@@ -4,7 +4,7 @@
  * Every FUSE read, write, fsync and fallocate becomes an "op": a short
  * sequence of phases, each a list of segments (a kind of NVM command over a
  * block range) that is cut into commands no larger than the controller's
- * transfer limit (MDTS, NVMe Base 2.0, 5.15.2.1; at most NF_MAX_CMD) and
+ * transfer limit now (MDTS, NVMe Base 2.0, 5.15.2.1; at most NF_MAX_CMD) and
  * submitted asynchronously, at most OP_WINDOW at a time. The library
  * spreads the commands over its I/O queues. Requests are read and
  * completions arrive on the library's I/O thread (session.c), which
@@ -34,11 +34,37 @@
 
 #include "escape.h"
 
+/*
+ * The transfer limit (MDTS, NVMe Base 2.0, 5.15.2.1) is the controller's at
+ * its latest connection: a reconnect may find it smaller (another target
+ * behind the address, a reconfigured one), and the library refuses any
+ * larger Read or Write. The I/O path reads it per command, without a lock;
+ * it is refreshed at connect, at each RECONNECTED event (ns.c) and when a
+ * submission is refused in the moment between (pump_locked()). FUSE's
+ * max_read/max_write, fixed at mount, are only an upper bound of a request:
+ * each is cut into commands here.
+ */
+uint32_t nf_xfer_cmd(struct nf_ctx *x)
+{
+	uint32_t limit = atomic_load_explicit(&x->ctrl_xfer, memory_order_relaxed);
+
+	return limit && limit < NF_MAX_CMD ? limit : NF_MAX_CMD;
+}
+
+uint32_t nf_xfer_refresh(struct nf_ctx *x)
+{
+	struct nvmf_ctrl_info ci;
+
+	if (nvmf_ctrl_get_info(x->ctrl, &ci) == 0)
+		atomic_store(&x->ctrl_xfer, ci.max_xfer);
+	return nf_xfer_cmd(x);
+}
+
 int nf_io_init(struct nf_ctx *x)
 {
 	struct nf_engine *e = &x->eng;
 	long qs = x->info.queue_size > 1 ? x->info.queue_size - 1 : 1;
-	long by_bytes = (long)(NF_MAX_INFLIGHT / x->max_xfer);
+	long by_bytes = (long)(NF_MAX_INFLIGHT / nf_xfer_cmd(x));
 
 	e->credits = (long)(x->info.nr_io_queues > 0 ? x->info.nr_io_queues : 1) * qs;
 	if (e->credits > by_bytes)
@@ -425,7 +451,7 @@ static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
 	}
 	/* A block larger than a command's share goes alone: a block cannot
 	 * be split. */
-	n = op->x->max_xfer / lba;
+	n = nf_xfer_cmd(op->x) / lba;
 	if (n == 0)
 		n = 1;
 	/* Every block of a SEG_ZEROS command comes from op->zero: never more
@@ -434,6 +460,21 @@ static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
 	if (kind == SEG_ZEROS && n > op->zero_len / lba)
 		n = (uint32_t)(op->zero_len / lba);
 	return n > NF_MAX_NLB ? NF_MAX_NLB : n;
+}
+
+/*
+ * A Read, Write or zeroes command of nlb blocks refused (r) because the
+ * limit shrank since we last read it: the controller reconnected with a
+ * smaller MDTS and the RECONNECTED event has not come yet. Then the limit
+ * is read again and the command is cut smaller, not failed. A lone block
+ * cannot shrink: it fails (and ns.c stops serving its namespace).
+ */
+static bool xfer_shrunk(struct op *op, const struct seg *s, uint32_t nlb, int64_t r)
+{
+	if (r != -EINVAL || nlb < 2 ||
+	    (s->kind != SEG_READ && s->kind != SEG_WRITE && s->kind != SEG_ZEROS))
+		return false;
+	return (uint64_t)nlb * op->nsc.lba_size > nf_xfer_refresh(op->x);
 }
 
 static int64_t submit_one(struct op *op, struct seg *s, uint32_t nlb)
@@ -471,6 +512,7 @@ static void pump_locked(struct op *op)
 	for (;;) {
 		struct seg *s;
 		uint32_t nlb;
+		bool retry;
 		int64_t r;
 
 		if (op->err || op->cur >= op->nsegs) {
@@ -508,10 +550,11 @@ static void pump_locked(struct op *op)
 		op->inflight++;
 		pthread_mutex_unlock(&op->mu);
 		r = submit_one(op, s, nlb);
+		retry = r < 0 && xfer_shrunk(op, s, nlb, r);
 		pthread_mutex_lock(&op->mu);
 		if (r < 0) {
 			op->inflight--;
-			if (!op->err) {
+			if (!op->err && !retry) {
 				op->err = (int)r;
 				/* The submission failed on this thread: its error. */
 				snprintf(op->why, sizeof(op->why), "%s", nvmf_get_error());
