@@ -116,7 +116,6 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_AUTH_DH_UNPADDED] = "auth-dh-unpadded",
 	[FAKE_IO_SLOW] = "io-slow",
 	[FAKE_READS_HANG_FIRST] = "reads-hang-first",
-	[FAKE_MDTS_SHRINKS] = "mdts-shrinks",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

@@ -197,9 +197,6 @@ enum fake_scenario {
 	 * from the second association on everything is: an outage that only
 	 * the I/O timeout finds */
 	FAKE_READS_HANG_FIRST,
-	/* MDTS 5 (128 KiB) in the first association, 1 (8 KiB) from the
-	 * second on: a transfer limit that shrinks across a reconnect */
-	FAKE_MDTS_SHRINKS,
 	FAKE_SCENARIO_COUNT
 };
 

@@ -73,13 +73,13 @@ static int ev_wait(struct evlog *l, int from, enum nvmf_event_type type)
 	return i;
 }
 
-static struct fake_ctrl *fake(enum fake_scenario s, uint16_t port, struct nvmf_opts *o,
-			      struct evlog *l)
+/* A fake controller started with fo, and o set up to ride out its outages. */
+static struct fake_ctrl *fake_with(const struct fake_opts *fo, struct nvmf_opts *o,
+				  struct evlog *l)
 {
-	struct fake_opts fo = { .scenario = s, .port = port };
 	struct fake_ctrl *fc;
 
-	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
+	assert_int_equal(fake_ctrl_start(fo, &fc), 0);
 	if (!o)
 		return fc;
 	fake_host_opts(fc, o);
@@ -91,6 +91,14 @@ static struct fake_ctrl *fake(enum fake_scenario s, uint16_t port, struct nvmf_o
 	memset(l, 0, sizeof(*l));
 	uv_mutex_init(&l->mu);
 	return fc;
+}
+
+static struct fake_ctrl *fake(enum fake_scenario s, uint16_t port, struct nvmf_opts *o,
+			      struct evlog *l)
+{
+	struct fake_opts fo = { .scenario = s, .port = port };
+
+	return fake_with(&fo, o, l);
 }
 
 static struct nvmf_ctrl_state_info state_of(struct nvmf_ctrl *c)
@@ -435,7 +443,8 @@ static void test_replay_above_new_mdts(void **state)
 {
 	struct nvmf_opts o;
 	struct evlog l;
-	struct fake_ctrl *fc = fake(FAKE_MDTS_SHRINKS, 0, &o, &l);
+	struct fake_opts fo = { .mdts2 = 2 };	/* 8 KiB from the second association */
+	struct fake_ctrl *fc = fake_with(&fo, &o, &l);
 	struct nvmf_ctrl *c;
 	struct op w = { 0 };
 	static uint8_t buf[65536];
