@@ -515,6 +515,10 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *  marked unsupported with the reason and stays so for the life of the
  *  handle (connect again to use what is there now): its held I/O fails
  *  with -ENODEV, new I/O with -EOPNOTSUPP, and NS_CHANGED names it. A
+ *  namespace whose Identify Namespace fails or reports size 0 is
+ *  unavailable meanwhile, not forgotten: it is listed unsupported with that
+ *  reason, its I/O fails the same way, and the next scan that reads it is
+ *  compared with what it was before the failures, across outages too. A
  *  different subsystem gives the controller up.
  *
  * RETRIES

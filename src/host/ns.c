@@ -13,6 +13,13 @@
  * identifiers), and after a reconnect also the same size and block size. One
  * that is not stays in the list, unsupported, saying why, so its I/O fails
  * rather than landing on another namespace's blocks (nvmf.h, OUTAGES).
+ *
+ * What it is known to be is the identity of its last good Identify
+ * Namespace, carried from table to table. A scan whose Identify Namespace
+ * fails or reports NSZE 0 (an inactive NSID's data is zero filled, Base
+ * 2.0, 5.17) learns nothing: the namespace is unavailable meanwhile
+ * (unsupported, with the reason) but not forgotten, and the next good scan
+ * is compared with the identity from before.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +38,27 @@ struct host_scan {
 	int n, i;
 	struct host_ns_table *tab;
 };
+
+/*
+ * What one namespace of a table is known to be (see the top): kept after
+ * the table's UUIDs, in the same block (ns_ids()), so the table's layout
+ * outside ns.c is that of ctrl.h. The UUID itself is t->uuid[i].
+ */
+struct ns_ident {
+	uint64_t nsze;
+	uint32_t lba_size;
+	uint8_t  nguid[16];
+	uint8_t  eui64[8];
+	bool     known;		/* from a good Identify Namespace, this scan or an earlier one */
+	bool     usable;	/* it was supported then: its LBA format must not change */
+	bool     outage;	/* an outage passed since: the size must match too */
+	bool     changed;	/* not the same namespace: for the life of the handle */
+};
+
+static struct ns_ident *ns_ids(const struct host_ns_table *t)
+{
+	return (struct ns_ident *)(void *)(t->uuid + t->n);
+}
 
 static void scan_next(struct host_scan *s);
 
@@ -53,43 +81,52 @@ static const struct nvmf_ns_info *table_find(const struct host_ns_table *t, uint
 }
 
 /*
- * What differs between two namespaces that should be one, or NULL: their
- * identifiers (Base 2.0, 4.7.1) and the LBA format always; after a
- * reconnect also the size, which a live controller may change in place (a
- * resize is announced by a namespace notice) but which must not differ
- * across an outage. A live LBA format change (Format NVM) of a namespace
+ * What differs between what a namespace was known to be and what this scan
+ * found, or NULL: its identifiers (Base 2.0, 4.7.1) and the LBA format
+ * always; after an outage also the size, which a live controller may change
+ * in place (a resize is announced by a namespace notice) but which must not
+ * differ across one. A live LBA format change (Format NVM) of a namespace
  * that was usable is refused too: the caller sized its buffers in blocks of
  * the old size, and a read of nlb blocks would bring nlb blocks of the new
  * one into them. One that was not usable (metadata, say) may be formatted
  * into a usable one: nobody sized anything for it.
  */
-static const char *identity_diff(const struct host_ns_table *ot, int oi,
-				 const struct host_ns_table *nt, int ni, bool reconnect)
+static const char *identity_diff(const struct ns_ident *o, const uint8_t ou[16],
+				 const struct ns_ident *n, const uint8_t nu[16], bool reconnect)
 {
-	const struct nvmf_ns_info *o = &ot->ns[oi], *n = &nt->ns[ni];
+	bool outage = reconnect || o->outage;
 
 	if (memcmp(o->nguid, n->nguid, sizeof(o->nguid)) != 0)
 		return "NGUID";
 	if (memcmp(o->eui64, n->eui64, sizeof(o->eui64)) != 0)
 		return "EUI-64";
-	if (memcmp(ot->uuid[oi], nt->uuid[ni], 16) != 0)
+	if (memcmp(ou, nu, 16) != 0)
 		return "UUID";
-	if (reconnect && o->nsze != n->nsze)
+	if (outage && o->nsze != n->nsze)
 		return "size";
-	if ((reconnect || o->supported) && o->lba_size != n->lba_size)
+	if ((outage || o->usable) && o->lba_size != n->lba_size)
 		return "LBA format";
 	return NULL;
 }
 
 #define NOT_SAME "not the same namespace"
 
+/* The new table's entry ni takes over what the old one's oi was known to be. */
+static void ident_carry(const struct host_ns_table *ot, int oi, struct host_ns_table *nt, int ni)
+{
+	ns_ids(nt)[ni] = ns_ids(ot)[oi];
+	memcpy(nt->uuid[ni], ot->uuid[oi], 16);
+}
+
 /*
  * A namespace of the old table that is back under the same NSID must be the
  * same namespace. One that changed is kept unsupported with the reason, and
  * stays so in every later scan (its new identity is never adopted: the
- * host's I/O meant for the old one must not reach it). Identify failures
- * leave nothing to compare. c->changed lists what changed, added and removed
- * ones included, for the event after a reconnect.
+ * host's I/O meant for the old one must not reach it). A scan that learned
+ * nothing (Identify failed, NSZE 0) keeps what was known, so a different
+ * namespace is still caught by the next good one, across outages too.
+ * c->changed lists what changed, added and removed ones included, for the
+ * event after a reconnect.
  */
 static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 			   struct host_ns_table *nt, bool reconnect)
@@ -99,21 +136,31 @@ static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 	c->nr_changed = 0;
 	for (ni = 0; ni < nt->n; ni++) {
 		struct nvmf_ns_info *n = &nt->ns[ni];
-		const struct nvmf_ns_info *o = table_find(ot, n->nsid, &oi);
+		struct ns_ident *nid = &ns_ids(nt)[ni];
+		const struct ns_ident *oid;
 		const char *what;
 
-		if (!o) {
+		if (!table_find(ot, n->nsid, &oi)) {
 			changed_add(c, n->nsid);
 			continue;
 		}
-		if (strncmp(o->reason, NOT_SAME, strlen(NOT_SAME)) == 0) {
+		oid = &ns_ids(ot)[oi];
+		if (oid->changed) {
 			n->supported = false;
-			snprintf(n->reason, sizeof(n->reason), "%s", o->reason);
+			snprintf(n->reason, sizeof(n->reason), "%s", ot->ns[oi].reason);
+			ident_carry(ot, oi, nt, ni);
 			continue;
 		}
-		if (o->nsze == 0 || n->nsze == 0)
-			continue;	/* an Identify failed: no identity to compare */
-		what = identity_diff(ot, oi, nt, ni, reconnect);
+		if (!nid->known) {
+			/* Unavailable for now, not forgotten. */
+			ident_carry(ot, oi, nt, ni);
+			if (reconnect)
+				nid->outage = nid->known;
+			continue;
+		}
+		if (!oid->known)
+			continue;	/* its first good Identify: nothing to compare */
+		what = identity_diff(oid, ot->uuid[oi], nid, nt->uuid[ni], reconnect);
 		if (!what)
 			continue;
 		n->supported = false;
@@ -121,18 +168,35 @@ static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 			 reconnect ? "after the reconnect" : "as before", what);
 		host_log(NVMF_LOG_WARN, "namespace %u: %s", n->nsid, n->reason);
 		changed_add(c, n->nsid);
+		/* Still the old one it is compared with, never this one. */
+		ident_carry(ot, oi, nt, ni);
+		nid->changed = true;
 	}
 	for (oi = 0; ot && oi < ot->n; oi++)
 		if (!table_find(nt, ot->ns[oi].nsid, &ni))
 			changed_add(c, ot->ns[oi].nsid);
 }
 
+static bool ident_equal(const struct ns_ident *a, const struct ns_ident *b)
+{
+	return a->nsze == b->nsze && a->lba_size == b->lba_size &&
+	       memcmp(a->nguid, b->nguid, sizeof(a->nguid)) == 0 &&
+	       memcmp(a->eui64, b->eui64, sizeof(a->eui64)) == 0 && a->known == b->known &&
+	       a->usable == b->usable &&
+	       a->outage == b->outage && a->changed == b->changed;
+}
+
 /* Same entries and identifiers: nothing to publish. */
 static bool table_equal(const struct host_ns_table *a, const struct host_ns_table *b)
 {
-	return a && b && a->n == b->n &&
-	       memcmp(a->ns, b->ns, sizeof(a->ns[0]) * (size_t)a->n) == 0 &&
-	       memcmp(a->uuid, b->uuid, 16 * (size_t)a->n) == 0;
+	if (!a || !b || a->n != b->n ||
+	    memcmp(a->ns, b->ns, sizeof(a->ns[0]) * (size_t)a->n) != 0 ||
+	    memcmp(a->uuid, b->uuid, 16 * (size_t)a->n) != 0)
+		return false;
+	for (int i = 0; i < a->n; i++)
+		if (!ident_equal(&ns_ids(a)[i], &ns_ids(b)[i]))
+			return false;
+	return true;
 }
 
 /*
@@ -231,6 +295,7 @@ static void scan_desc_done(void *user, uint64_t cookie, const struct nvmf_comple
 
 		if (csi > 0) {
 			ns->supported = false;
+			ns_ids(s->tab)[s->i].usable = false;
 			snprintf(ns->reason, sizeof(ns->reason),
 				 "command set %d is not the NVM command set", csi);
 			host_dbg("namespace %u unsupported: %s", ns->nsid, ns->reason);
@@ -238,6 +303,21 @@ static void scan_desc_done(void *user, uint64_t cookie, const struct nvmf_comple
 	}
 	s->i++;
 	scan_next(s);
+}
+
+/*
+ * What a good Identify Namespace says the namespace is. Impossible data
+ * (host_parse_id_ns() failed) and NSZE 0 (the zeroes of an inactive NSID)
+ * say nothing: the identity stays unknown for this scan.
+ */
+static void ident_learn(struct ns_ident *id, const struct nvmf_ns_info *ns)
+{
+	id->known = true;
+	id->nsze = ns->nsze;
+	id->lba_size = ns->lba_size;
+	id->usable = ns->supported;
+	memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
+	memcpy(id->eui64, ns->eui64, sizeof(id->eui64));
 }
 
 static void scan_ns_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
@@ -261,6 +341,8 @@ static void scan_ns_done(void *user, uint64_t cookie, const struct nvmf_completi
 	} else if (host_parse_id_ns(s->buf, nsid, &s->c->info, ns) < 0) {
 		ns->supported = false;
 		host_log(NVMF_LOG_WARN, "%s", nvmf_get_error());
+	} else if (ns->nsze != 0) {
+		ident_learn(&ns_ids(s->tab)[s->i], ns);
 	}
 	if (ns->supported) {
 		/* Which command set? (Namespace Identification Descriptor list). */
@@ -311,12 +393,15 @@ static void scan_list_done(void *user, uint64_t cookie, const struct nvmf_comple
 		return;
 	}
 	s->n = n;
-	/* The UUIDs follow the entries in the same block. */
-	s->tab = calloc(1, sizeof(*s->tab) + (size_t)n * (sizeof(s->tab->ns[0]) + 16));
+	/* The UUIDs follow the entries in the same block, then what each
+	 * namespace is known to be (ns_ids()). */
+	s->tab = calloc(1, sizeof(*s->tab) + (size_t)n * (sizeof(s->tab->ns[0]) + 16 +
+							  sizeof(struct ns_ident)));
 	if (!s->tab) {
 		scan_finish(s, -ENOMEM);
 		return;
 	}
+	s->tab->n = n;
 	s->tab->uuid = (uint8_t (*)[16])(void *)(s->tab->ns + n);
 	scan_next(s);
 }

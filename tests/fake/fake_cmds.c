@@ -120,6 +120,23 @@ static void identify_ns(struct fake_conn *c, uint8_t *d)
 	/* NGUID (bytes 119:104): the association's number under this scenario,
 	 * else constant. */
 	memset(d + 104, 0x5a, 16);
+	if (c->fc->o.scenario == FAKE_NS_ID_FLAP || c->fc->o.scenario == FAKE_NS_ID_ZERO) {
+		unsigned n;
+
+		STAT(c, n = c->fc->st.id_ns_cmds);
+		if (n == 2 && c->fc->o.scenario == FAKE_NS_ID_ZERO) {
+			fake_trigger(c);
+			memset(d, 0, 24);	/* NSZE, NCAP, NUSE */
+			memset(d + 104, 0, 16);	/* NGUID */
+			return;
+		}
+		if (n >= 3) {
+			d[104] = 0xa5;
+			nvmf_put_le64(d + 0, blocks / 2);
+			nvmf_put_le64(d + 8, blocks / 2);
+			nvmf_put_le64(d + 16, blocks / 2);
+		}
+	}
 	if (c->fc->o.scenario == FAKE_NS_IDENTITY_CHANGES ||
 	    c->fc->o.scenario == FAKE_NS_IDENTITY_CHANGES_SLOW) {
 		d[104] = (uint8_t)admin_connects(c);
@@ -304,9 +321,17 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 		case 0x01:
 			identify_ctrl(c, c->xfer);
 			break;
-		case 0x00:
+		case 0x00: {
+			unsigned n;
+
+			STAT(c, n = ++c->fc->st.id_ns_cmds);
+			if (s == FAKE_NS_ID_FLAP && n == 2) {
+				fake_trigger(c);
+				return fake_send_resp(c, cid, 0x4000 | 0x06, 0, 0);
+			}
 			identify_ns(c, c->xfer);
 			break;
+		}
 		case 0x02: /* active namespace list: NSID 1 (ns-list-dup: twice) */
 			memset(c->xfer, 0, 4096);
 			nvmf_put_le32(c->xfer, 1);

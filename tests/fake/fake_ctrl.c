@@ -116,6 +116,8 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_AUTH_DH_UNPADDED] = "auth-dh-unpadded",
 	[FAKE_IO_SLOW] = "io-slow",
 	[FAKE_READS_HANG_FIRST] = "reads-hang-first",
+	[FAKE_NS_ID_FLAP] = "ns-id-flap",
+	[FAKE_NS_ID_ZERO] = "ns-id-zero",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

@@ -197,6 +197,13 @@ enum fake_scenario {
 	 * from the second association on everything is: an outage that only
 	 * the I/O timeout finds */
 	FAKE_READS_HANG_FIRST,
+	/* The second Identify Namespace fails with Internal Error (SCT 0h SC
+	 * 06h, DNR); from the third on it reports another NGUID and half the
+	 * blocks: another namespace behind a failed scan */
+	FAKE_NS_ID_FLAP,
+	/* As ns-id-flap, but the second Identify Namespace reports NSZE
+	 * 0 and no NGUID instead of failing */
+	FAKE_NS_ID_ZERO,
 	FAKE_SCENARIO_COUNT
 };
 
@@ -258,6 +265,7 @@ struct fake_stats {
 	unsigned connects;	/* Fabrics Connect commands */
 	unsigned admin_connects;	/* ... of them on queue 0 (associations) */
 	unsigned keep_alives;	/* Keep Alive commands received */
+	unsigned id_ns_cmds;	/* Identify Namespace (CNS 00h) received */
 	bool     connect_sqfc_disabled;
 	unsigned interrupted;	/* io-interrupted*: Command Interrupted sent */
 	bool     acre;		/* Host Behavior Support set with ACRE */

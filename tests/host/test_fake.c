@@ -1967,6 +1967,63 @@ static void test_discover_unique_nqn(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * One Identify Namespace that fails (ns-id-flap) or reads zeroes
+ * (ns-id-zero) must not make the host forget what the namespace was: the
+ * next scan finds another NGUID and half the blocks, and that is another
+ * namespace, not the first one's identity (nvmf.h, OUTAGES). Meanwhile the
+ * namespace is unavailable: unsupported with the reason, I/O refused.
+ */
+static void ns_identity_flap(enum fake_scenario sc, const char *meanwhile)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(sc, &o, 1);
+	struct nvmf_ns_info ni = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_true(ni.supported);
+	assert_int_equal(ni.nsze, 8192);
+
+	assert_int_equal(nvmf_rescan(c), 0);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	if (!strstr(ni.reason, meanwhile))
+		fail_msg("while Identify fails, reason: '%s'", ni.reason);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EOPNOTSUPP);
+
+	assert_int_equal(nvmf_rescan(c), 0);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	if (ni.supported || !strstr(ni.reason, "not the same namespace") ||
+	    !strstr(ni.reason, "NGUID"))
+		fail_msg("another namespace after a failed scan: supported %d, reason '%s'",
+			 ni.supported, ni.reason);
+	assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), -EOPNOTSUPP);
+	/* And for the life of the handle. */
+	assert_int_equal(nvmf_rescan(c), 0);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	assert_non_null(strstr(ni.reason, "NGUID"));
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.id_ns_cmds, 4);
+}
+
+static void test_ns_identity_after_failed_identify(void **state)
+{
+	(void)state;
+	ns_identity_flap(FAKE_NS_ID_FLAP, "Identify Namespace failed: Internal Error");
+}
+
+static void test_ns_identity_after_zero_identify(void **state)
+{
+	(void)state;
+	ns_identity_flap(FAKE_NS_ID_ZERO, "zero size");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2018,6 +2075,8 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_discover_empty),
 		cmocka_unit_test(test_discover_unique_nqn),
+		cmocka_unit_test(test_ns_identity_after_failed_identify),
+		cmocka_unit_test(test_ns_identity_after_zero_identify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -549,6 +549,47 @@ static void test_rescan_keeps_changed_ns_out(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * Across outages: the first reconnect's Identify Namespace fails (the
+ * namespace is unavailable meanwhile), the second finds another NGUID and
+ * half the blocks. That is another namespace: compared with the one known
+ * before the failure, it stays unsupported and NS_CHANGED names it.
+ */
+static void test_ns_identity_flap_across_outages(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct nvmf_ctrl *c;
+	struct nvmf_ns_info ni;
+	struct fake_stats st;
+	struct fake_ctrl *fc = fake(FAKE_NS_ID_FLAP, 0, &o, &l);
+	static uint8_t buf[4096];
+	int rc1, rc2, ch;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	rc1 = ev_wait(&l, 0, NVMF_EVENT_RECONNECTED);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	if (!strstr(ni.reason, "Identify Namespace failed"))
+		fail_msg("after the first reconnect: '%s'", ni.reason);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	rc2 = ev_wait(&l, rc1 + 1, NVMF_EVENT_RECONNECTED);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	if (ni.supported || !strstr(ni.reason, "not the same namespace after the reconnect") ||
+	    !strstr(ni.reason, "NGUID"))
+		fail_msg("after the second reconnect: supported %d, reason '%s'", ni.supported,
+			 ni.reason);
+	ch = ev_find(&l, rc1 + 1, NVMF_EVENT_NS_CHANGED);
+	assert_true(ch > rc1 && ch < rc2);
+	assert_int_equal(l.nsid0[ch], 1);
+	assert_int_equal(nvmf_write(c, 1, buf, 0, 8, 0), -EOPNOTSUPP);
+	nvmf_disconnect(c);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.id_ns_cmds, 3);
+}
+
 /* nvmf_rescan() while reconnecting is refused: it cannot race the
  * bring-up's checking scan. */
 static void test_rescan_refused_while_connecting(void **state)
@@ -826,6 +867,7 @@ int main(void)
 		cmocka_unit_test(test_fast_io_fail),
 		cmocka_unit_test(test_io_lost_at_last_step),
 		cmocka_unit_test(test_rescan_keeps_changed_ns_out),
+		cmocka_unit_test(test_ns_identity_flap_across_outages),
 		cmocka_unit_test(test_rescan_refused_while_connecting),
 		cmocka_unit_test(test_reconnect_refused_generic),
 		cmocka_unit_test(test_opts_size),
