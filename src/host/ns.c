@@ -19,7 +19,8 @@
  * fails or reports NSZE 0 (an inactive NSID's data is zero filled, Base
  * 2.0, 5.17) learns nothing: the namespace is unavailable meanwhile
  * (unsupported, with the reason) but not forgotten, and the next good scan
- * is compared with the identity from before.
+ * is compared with the identity from before. Likewise a failed descriptor
+ * list leaves the UUID unknown, not absent.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +51,7 @@ struct ns_ident {
 	uint8_t  nguid[16];
 	uint8_t  eui64[8];
 	bool     known;		/* from a good Identify Namespace, this scan or an earlier one */
+	bool     uuid_known;	/* t->uuid[i] is from a descriptor list that was read */
 	bool     usable;	/* it was supported then: its LBA format must not change */
 	bool     outage;	/* an outage passed since: the size must match too */
 	bool     changed;	/* not the same namespace: for the life of the handle */
@@ -89,7 +91,8 @@ static const struct nvmf_ns_info *table_find(const struct host_ns_table *t, uint
  * that was usable is refused too: the caller sized its buffers in blocks of
  * the old size, and a read of nlb blocks would bring nlb blocks of the new
  * one into them. One that was not usable (metadata, say) may be formatted
- * into a usable one: nobody sized anything for it.
+ * into a usable one: nobody sized anything for it. A UUID is compared only
+ * when both lists were read: a failed read says nothing about it.
  */
 static const char *identity_diff(const struct ns_ident *o, const uint8_t ou[16],
 				 const struct ns_ident *n, const uint8_t nu[16], bool reconnect)
@@ -100,7 +103,7 @@ static const char *identity_diff(const struct ns_ident *o, const uint8_t ou[16],
 		return "NGUID";
 	if (memcmp(o->eui64, n->eui64, sizeof(o->eui64)) != 0)
 		return "EUI-64";
-	if (memcmp(ou, nu, 16) != 0)
+	if (o->uuid_known && n->uuid_known && memcmp(ou, nu, 16) != 0)
 		return "UUID";
 	if (outage && o->nsze != n->nsze)
 		return "size";
@@ -124,9 +127,9 @@ static void ident_carry(const struct host_ns_table *ot, int oi, struct host_ns_t
  * stays so in every later scan (its new identity is never adopted: the
  * host's I/O meant for the old one must not reach it). A scan that learned
  * nothing (Identify failed, NSZE 0) keeps what was known, so a different
- * namespace is still caught by the next good one, across outages too.
- * c->changed lists what changed, added and removed ones included, for the
- * event after a reconnect.
+ * namespace is still caught by the next good one, across outages too; a
+ * UUID not read keeps the one known. c->changed lists what changed, added
+ * and removed ones included, for the event after a reconnect.
  */
 static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 			   struct host_ns_table *nt, bool reconnect)
@@ -161,8 +164,13 @@ static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 		if (!oid->known)
 			continue;	/* its first good Identify: nothing to compare */
 		what = identity_diff(oid, ot->uuid[oi], nid, nt->uuid[ni], reconnect);
-		if (!what)
+		if (!what) {
+			if (!nid->uuid_known && oid->uuid_known) {
+				nid->uuid_known = true;
+				memcpy(nt->uuid[ni], ot->uuid[oi], 16);
+			}
 			continue;
+		}
 		n->supported = false;
 		snprintf(n->reason, sizeof(n->reason), NOT_SAME " %s (its %s changed)",
 			 reconnect ? "after the reconnect" : "as before", what);
@@ -182,7 +190,7 @@ static bool ident_equal(const struct ns_ident *a, const struct ns_ident *b)
 	return a->nsze == b->nsze && a->lba_size == b->lba_size &&
 	       memcmp(a->nguid, b->nguid, sizeof(a->nguid)) == 0 &&
 	       memcmp(a->eui64, b->eui64, sizeof(a->eui64)) == 0 && a->known == b->known &&
-	       a->usable == b->usable &&
+	       a->uuid_known == b->uuid_known && a->usable == b->usable &&
 	       a->outage == b->outage && a->changed == b->changed;
 }
 
@@ -290,9 +298,13 @@ static void scan_desc_done(void *user, uint64_t cookie, const struct nvmf_comple
 		scan_finish(s, cpl->result);
 		return;
 	}
+	/* An error status: the UUID stays unknown (uuid_known false), which
+	 * is not "no UUID" (Base 2.0, 4.7.1: a namespace's identifiers do not
+	 * change; 5.17.2.3: the list is where a UUID is reported). */
 	if (cpl->result == 0) {
 		int csi = host_parse_ns_desc(s->buf, HOST_IDENTIFY_LEN, s->tab->uuid[s->i]);
 
+		ns_ids(s->tab)[s->i].uuid_known = true;
 		if (csi > 0) {
 			ns->supported = false;
 			ns_ids(s->tab)[s->i].usable = false;

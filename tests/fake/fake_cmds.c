@@ -332,6 +332,22 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 			identify_ns(c, c->xfer);
 			break;
 		}
+		case 0x03: { /* descriptor list (ns-desc-flap: a UUID, NIDT 03h) */
+			unsigned n;
+
+			STAT(c, n = ++c->fc->st.ns_desc_cmds);
+			memset(c->xfer, 0, 4096);
+			if (s == FAKE_NS_DESC_FLAP) {
+				if (n == 2) {
+					fake_trigger(c);
+					return fake_send_resp(c, cid, 0x4000 | 0x06, 0, 0);
+				}
+				c->xfer[0] = 0x03;
+				c->xfer[1] = 16;
+				memset(c->xfer + 4, 0xc3, 16);
+			}
+			break;
+		}
 		case 0x02: /* active namespace list: NSID 1 (ns-list-dup: twice) */
 			memset(c->xfer, 0, 4096);
 			nvmf_put_le32(c->xfer, 1);

@@ -118,6 +118,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_READS_HANG_FIRST] = "reads-hang-first",
 	[FAKE_NS_ID_FLAP] = "ns-id-flap",
 	[FAKE_NS_ID_ZERO] = "ns-id-zero",
+	[FAKE_NS_DESC_FLAP] = "ns-desc-flap",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

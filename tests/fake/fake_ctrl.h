@@ -204,6 +204,9 @@ enum fake_scenario {
 	/* As ns-id-flap, but the second Identify Namespace reports NSZE
 	 * 0 and no NGUID instead of failing */
 	FAKE_NS_ID_ZERO,
+	/* The Namespace Identification Descriptor list carries a UUID; the
+	 * second read of it fails with Internal Error (SCT 0h SC 06h, DNR) */
+	FAKE_NS_DESC_FLAP,
 	FAKE_SCENARIO_COUNT
 };
 
@@ -266,6 +269,7 @@ struct fake_stats {
 	unsigned admin_connects;	/* ... of them on queue 0 (associations) */
 	unsigned keep_alives;	/* Keep Alive commands received */
 	unsigned id_ns_cmds;	/* Identify Namespace (CNS 00h) received */
+	unsigned ns_desc_cmds;	/* Identify, descriptor list (CNS 03h) received */
 	bool     connect_sqfc_disabled;
 	unsigned interrupted;	/* io-interrupted*: Command Interrupted sent */
 	bool     acre;		/* Host Behavior Support set with ACRE */

@@ -2024,6 +2024,36 @@ static void test_ns_identity_after_zero_identify(void **state)
 	ns_identity_flap(FAKE_NS_ID_ZERO, "zero size");
 }
 
+/*
+ * A descriptor list that fails once says nothing about the UUID: the
+ * namespace stays the same one, usable, in that scan and the next (whose
+ * list has the UUID again).
+ */
+static void test_ns_desc_list_fails_once(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_NS_DESC_FLAP, &o, 1);
+	struct nvmf_ns_info ni = { 0 };
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t buf[4096];
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	for (int scan = 1; scan <= 3; scan++) {
+		if (scan > 1)
+			assert_int_equal(nvmf_rescan(c), 0);
+		assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+		if (!ni.supported)
+			fail_msg("scan %d: namespace 1 unsupported: '%s'", scan, ni.reason);
+		assert_int_equal(nvmf_read(c, 1, buf, 0, 8, 0), 0);
+	}
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.ns_desc_cmds, 3);
+	assert_int_equal(st.triggered, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2077,6 +2107,7 @@ int main(void)
 		cmocka_unit_test(test_discover_unique_nqn),
 		cmocka_unit_test(test_ns_identity_after_failed_identify),
 		cmocka_unit_test(test_ns_identity_after_zero_identify),
+		cmocka_unit_test(test_ns_desc_list_fails_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
