@@ -440,7 +440,10 @@ NVMF_API int nvmf_opts_set_uri(struct nvmf_opts *o, const char *uri);
  * DH-HMAC-CHAP secret (AUTHENTICATION below); without one, or if it fails,
  * nvmf_connect() fails with -EACCES, also when the controller said so with
  * the Connect status Authentication Required (nvmf_get_status() then has
- * SCT 1h SC 91h).
+ * SCT 1h SC 91h). A controller whose Identify Controller SUBNQN is not the
+ * subnqn connected to is refused with -EPROTO, as Linux refuses it; only a
+ * discovery controller connected by the well-known discovery NQN may
+ * report its own (unique) discovery NQN.
  */
 NVMF_API int nvmf_connect(const struct nvmf_opts *o, struct nvmf_ctrl **out);
 

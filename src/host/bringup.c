@@ -406,7 +406,25 @@ static void connect_ready(struct host_bringup *b, struct host_queue *q)
 	bu_next(b, BU_IO_OPEN);
 }
 
-/* Identify Controller: the facts, and after an outage, the same subsystem. */
+/*
+ * Whether the SUBNQN Identify Controller reports is the subsystem that was
+ * connected to. A controller describes its own subsystem (SUBNQN, Base 2.0,
+ * Figure 275), so any other NQN means the Connect reached someone else, as
+ * Linux says ("controller returned incorrect NQN", nvmf_create_ctrl());
+ * nvmet and nvmf-target answer with the NQN the host connected with. One
+ * exception: a discovery controller with a unique discovery NQN also
+ * answers the well-known one (TP 8013) and may report its own NQN then.
+ */
+static bool subnqn_matches(const struct nvmf_ctrl *c, const struct nvmf_ctrl_info *info)
+{
+	if (strcmp(info->subnqn, c->opts.subnqn) == 0)
+		return true;
+	return c->info.discovery && info->cntrltype == 2 &&
+	       strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;
+}
+
+/* Identify Controller: the facts, the subsystem that was asked for, and after
+ * an outage, the same subsystem. */
 static void id_ctrl_done(struct host_bringup *b)
 {
 	struct nvmf_ctrl *c = b->c;
@@ -422,6 +440,14 @@ static void id_ctrl_done(struct host_bringup *b)
 		c->permanent = true;
 		bu_failf(b, -ESTALE, "the controller is not the same subsystem: SUBNQN was "
 			 "'%.220s', is now '%.220s'", c->info.subnqn, info.subnqn);
+		return;
+	}
+	if (!subnqn_matches(c, &info)) {
+		/* It will not answer otherwise on the next attempt. */
+		c->permanent = true;
+		bu_failf(b, -EPROTO, "the controller is not the subsystem connected to: "
+			 "Connect named '%.220s', Identify Controller's SUBNQN is '%.220s'",
+			 c->opts.subnqn, info.subnqn);
 		return;
 	}
 	if (info.cntlid != c->info.cntlid) {

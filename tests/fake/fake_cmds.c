@@ -45,6 +45,7 @@ static uint32_t fake_lba(const struct fake_ctrl *fc)
 static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 {
 	uint32_t ioccsz = c->fc->o.ioccsz ? c->fc->o.ioccsz : 260;
+	const char *subnqn;
 
 	if (c->fc->o.scenario == FAKE_IDENTIFY_BAD_IOCCSZ)
 		ioccsz = 2;	/* less than the 64-byte SQE itself */
@@ -70,7 +71,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
 	/* CNTRLTYPE: I/O controller (discovery-unique: discovery) */
-	d[111] = c->fc->o.scenario == FAKE_DISCOVERY_UNIQUE ? 2 : 1;
+	d[111] = c->fc->o.scenario == FAKE_DISCOVERY_UNIQUE ||
+		 c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN ? 2 : 1;
 	d[259] = 3;				/* AERL */
 	nvmf_put_le16(d + 320, 10);		/* KAS: 1 s units of 100 ms */
 	d[512] = 0x66;				/* SQES */
@@ -80,13 +82,19 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	nvmf_put_le16(d + 520, c->fc->o.no_zeroes ? 0 : 0x000c);	/* ONCS: write zeroes, DSM */
 	d[525] = 0;				/* VWC */
 	nvmf_put_le32(d + 536, 0x00100005);	/* SGLS: supported, keyed, offsets */
-	put_str(d + 768, "nqn.2014-08.org.nvmexpress:fake", 256);
-	d[768 + 31] = '\0';
-	if (c->fc->o.scenario == FAKE_SUBSYS_CHANGES && admin_connects(c) > 1) {
+	/* SUBNQN: the NQN the host connected to, as nvmet and nvmf-target
+	 * answer (a host checks it against the one it asked for). */
+	subnqn = c->subnqn[0] ? c->subnqn : "nqn.2014-08.org.nvmexpress:fake";
+	if ((c->fc->o.scenario == FAKE_SUBSYS_CHANGES && admin_connects(c) > 1) ||
+	    c->fc->o.scenario == FAKE_SUBNQN_OTHER) {
 		fake_trigger(c);
-		put_str(d + 768, "nqn.2014-08.org.nvmexpress:fake-other", 256);
-		d[768 + 37] = '\0';
+		subnqn = "nqn.2014-08.org.nvmexpress:fake-other";
 	}
+	if (c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN) {
+		fake_trigger(c);
+		subnqn = "nqn.2014-08.org.nvmexpress:fake-disc";
+	}
+	memcpy(d + 768, subnqn, strlen(subnqn));
 	nvmf_put_le32(d + 1792, ioccsz);
 	nvmf_put_le32(d + 1796, 1);		/* IORCSZ */
 }
@@ -181,6 +189,16 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		c->sqsize = nvmf_get_le16(sqe + 44);
 		c->sqfc_off = (sqe[46] & 0x04) != 0;
 		c->sqhd = 1;
+		if (c->qid == 0) {
+			/* Connect data: SUBNQN at bytes 511:256 (Fabrics 1.1, Figure 20). */
+			const uint8_t *cd = icd_len >= 1024 ? icd :
+					    icd_len == 0 && sgl_len >= 1024 ? c->xfer : NULL;
+
+			if (cd) {
+				memcpy(c->subnqn, cd + 256, 256);
+				c->subnqn[256] = '\0';
+			}
+		}
 		STAT(c, fc->st.connects++; fc->st.connect_sqfc_disabled = c->sqfc_off;
 		     fc->st.admin_connects += c->qid == 0);
 		if (fc->o.scenario == FAKE_RECONNECT_REFUSED_GENERIC && c->qid == 0 &&

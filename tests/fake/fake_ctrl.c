@@ -119,6 +119,8 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_NS_ID_FLAP] = "ns-id-flap",
 	[FAKE_NS_ID_ZERO] = "ns-id-zero",
 	[FAKE_NS_DESC_FLAP] = "ns-desc-flap",
+	[FAKE_SUBNQN_OTHER] = "subnqn-other",
+	[FAKE_DISCOVERY_OWN_NQN] = "discovery-own-nqn",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

@@ -207,6 +207,13 @@ enum fake_scenario {
 	/* The Namespace Identification Descriptor list carries a UUID; the
 	 * second read of it fails with Internal Error (SCT 0h SC 06h, DNR) */
 	FAKE_NS_DESC_FLAP,
+	/* Identify Controller's SUBNQN is ...:fake-other on every association,
+	 * whatever NQN the host connected to */
+	FAKE_SUBNQN_OTHER,
+	/* Identify Controller reports CNTRLTYPE 2 and SUBNQN ...:fake-disc (a
+	 * unique discovery NQN) whatever NQN the host connected to, the
+	 * well-known discovery NQN included */
+	FAKE_DISCOVERY_OWN_NQN,
 	FAKE_SCENARIO_COUNT
 };
 

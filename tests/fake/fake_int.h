@@ -46,6 +46,7 @@ struct fake_conn {
 	unsigned   aers;	/* AERs received (ns-notice-twice, ns-lba-changes) */
 	bool       log_held;	/* a Changed Namespace List read is held */
 	uint16_t   log_held_cid;
+	char       subnqn[257];	/* the admin Connect's SUBNQN ("" before it) */
 	struct fake_pdu pend[FAKE_MAX_PENDING];
 	unsigned   npend, pend_head;
 	struct fake_auth *auth;	/* DH-HMAC-CHAP state; NULL when not required */

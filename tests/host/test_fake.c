@@ -2054,6 +2054,57 @@ static void test_ns_desc_list_fails_once(void **state)
 	assert_int_equal(st.triggered, 1);
 }
 
+/*
+ * A controller whose Identify Controller names another subsystem than the
+ * Connect did is refused on the first connect too, as Linux refuses it
+ * ("controller returned incorrect NQN"): the message quotes both NQNs.
+ */
+static void test_subnqn_other_refused(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_SUBNQN_OTHER, &o, 1);
+	struct fake_stats st;
+	struct nvmf_ctrl *c = NULL;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_null(c);
+	if (!strstr(nvmf_get_error(), "'nqn.2014-08.org.nvmexpress:fake'") ||
+	    !strstr(nvmf_get_error(), "'nqn.2014-08.org.nvmexpress:fake-other'"))
+		fail_msg("message: %s", nvmf_get_error());
+	fake_ctrl_stop(fc, &st);
+	assert_true(st.triggered >= 1);
+}
+
+/*
+ * A discovery controller with a unique discovery NQN answers the
+ * well-known one with its own: accepted (TP 8013). Connected by another
+ * NQN, which it does not name back, it is refused like any other.
+ */
+static void test_discovery_own_nqn(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_DISCOVERY_OWN_NQN, &o, 0);
+	struct nvmf_disc_list *d = NULL;
+	struct nvmf_ctrl_info ci;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	snprintf(o.subnqn, sizeof(o.subnqn), "%s", NVMF_DISCOVERY_NQN);
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_ctrl_get_info(c, &ci), 0);
+	assert_true(ci.discovery);
+	assert_string_equal(ci.subnqn, "nqn.2014-08.org.nvmexpress:fake-disc");
+	assert_int_equal(nvmf_disconnect(c), 0);
+	assert_int_equal(nvmf_discover(&o, &d), 0);
+	nvmf_free(d);
+	snprintf(o.subnqn, sizeof(o.subnqn), "nqn.2014-08.org.libnvmf:fake-discovery");
+	o.discovery = true;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_non_null(strstr(nvmf_get_error(), "fake-disc"));
+	fake_ctrl_stop(fc, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2108,6 +2159,8 @@ int main(void)
 		cmocka_unit_test(test_ns_identity_after_failed_identify),
 		cmocka_unit_test(test_ns_identity_after_zero_identify),
 		cmocka_unit_test(test_ns_desc_list_fails_once),
+		cmocka_unit_test(test_subnqn_other_refused),
+		cmocka_unit_test(test_discovery_own_nqn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
