@@ -1362,6 +1362,48 @@ def race_concurrent(env):
     check(os.listdir(env.rundir) == [], "runtime dir left %s" % os.listdir(env.rundir))
 
 
+def become_subreaper():
+    """Orphans (the nvmf-fuse servers connect starts) become our children, so that
+    a killed one is reaped here, as init would, instead of staying a zombie (which
+    still holds its name)."""
+    import ctypes
+    if not sys.platform.startswith("linux"):
+        raise SkipTest("PR_SET_CHILD_SUBREAPER is Linux's")
+    libc = ctypes.CDLL(None, use_errno=True)
+    check(libc.prctl(36, 1, 0, 0, 0) == 0, "prctl(PR_SET_CHILD_SUBREAPER) failed")
+
+
+def kill_and_reap(pid):
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def t_stale_takeover(env):
+    """A connect taking over a dead (killed and reaped) server's name detaches the
+    mount it left first: the name was reused, its record dropped, and the connect
+    failed on the dead mount ("Transport endpoint is not connected"), every time."""
+    need_fuse()
+    become_subreaper()
+    t = env.target(backing=("ram:4M",))
+    mp = os.path.join(env.rundir, "nvmf0")
+    for rnd in range(2):
+        r = connect(env, t.uri(), "-q", HOSTNQN, "-i", 1)
+        check(r.out.startswith("device: nvmf0\n"), "round %d: connect output %r" % (rnd, r.out))
+        pid = rec_of(env, "nvmf0")["pid"]
+        kill_and_reap(pid)
+        check(is_mounted(mp), "round %d: the killed server's mount is gone" % rnd)
+        check(re.search(r"^nvmf0 +stale ", env.ctl("list").out, re.M), "list: not stale")
+    # The takeover left a working connection under the same name, and its record.
+    r = connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, rc=None)
+    check(r.rc == 0 and r.out.startswith("device: nvmf0\n"),
+          "connect over a dead server's mount: exit %d\n%s%s" % (r.rc, r.out, r.err))
+    with open(os.path.join(mp, "n1"), "rb") as f:
+        check(len(f.read(4096)) == 4096, "n1 not readable after the takeover")
+    check(env.records() == ["nvmf0.json"], "records %s" % env.records())
+    env.ctl("disconnect", "nvmf0")
+    check(not is_mounted(mp) and env.records() == [], "disconnect left a mount or a record")
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
@@ -1369,7 +1411,7 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
          "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
          "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
-         "connect_race": t_connect_race}
+         "connect_race": t_connect_race, "stale_takeover": t_stale_takeover}
 
 if __name__ == "__main__":
     try:

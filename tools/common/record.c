@@ -3,6 +3,7 @@
  * read by nvmfctl. The JSON keys appear here and nowhere else.
  */
 #include "record.h"
+#include "mount.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -189,6 +190,22 @@ bool tc_pid_is_fuse(int pid)
 	return pid_runs(pid, "nvmf-fuse") && !is_zombie(pid);
 }
 
+int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_record *r,
+			   const struct tc_record **other)
+{
+	const char *mp = r->mountpoint;
+
+	*other = NULL;
+	if (!mp[0] || !tc_nvmf_mounted(mp))
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (&list[i] != r && list[i].alive && !strcmp(list[i].mountpoint, mp)) {
+			*other = &list[i];
+			return 0;
+		}
+	return tc_nvmf_detach(mp);
+}
+
 /* ---- Writing (nvmf-fuse) ------------------------------------------------------------ */
 
 /* pid of an existing record, 0 if unreadable. */
@@ -222,6 +239,41 @@ static int create_claim(const char *path)
 		return -e;
 	}
 	close(fd);
+	return 0;
+}
+
+/*
+ * The record at path (of name in dir) is stale: detach the mount its dead
+ * server left, as nvmfctl disconnect would, before the record goes. A
+ * record dropped with its mount still there would leave that mount without
+ * a handle (disconnect finds nothing to clean up) and its mount point
+ * unusable ("Transport endpoint is not connected") for every later claim of
+ * the name. 0 (record removed) or -EBUSY (the mount stays: record kept).
+ */
+static int take_over_stale(const char *dir, const char *name, const char *path)
+{
+	struct tc_record *list = NULL;
+	const struct tc_record *other;
+	char def[TC_RECORD_PATH_MAX];
+	int n = tc_records_load(dir, &list), r = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(list[i].path, path))
+			continue;
+		fflush(NULL);
+		r = tc_record_detach_stale(list, n, &list[i], &other);
+		/* The default mount point <dir>/<name> may be left behind empty;
+		 * the new server makes (and so removes) its own. */
+		if (r == 0 && !other && snprintf(def, sizeof(def), "%s/%s", dir, name) <
+				(int)sizeof(def) && !strcmp(def, list[i].mountpoint))
+			rmdir(def);
+		break;
+	}
+	if (n > 0)
+		tc_records_free(list, n);
+	if (r < 0)
+		return r;
+	unlink(path);
 	return 0;
 }
 
@@ -271,7 +323,9 @@ int tc_record_claim(const char *dir, const char *name, int *holder)
 		*holder = pid;
 		if (self[0] ? pid_runs(pid, self) : pid_exists(pid))
 			return -EEXIST;
-		unlink(path);
+		r = take_over_stale(dir, name, path);
+		if (r < 0)
+			return r;
 	}
 	/* Recreated three times by others meanwhile: *holder is the last. */
 	return -EEXIST;

@@ -98,8 +98,11 @@ int tc_record_path(const char *dir, const char *name, char *buf, size_t len);
 
 /*
  * Claim <dir>/<name>.json for this process (created exclusively, holding
- * the pid and state "connecting"); a stale record is replaced. 0,
- * -EEXIST (held by a live nvmf-fuse: *holder is its pid) or -errno.
+ * the pid and state "connecting"); a stale record is replaced once the
+ * mount its dead server left is detached (tc_record_detach_stale()). 0,
+ * -EEXIST (held by a live nvmf-fuse: *holder is its pid), -EBUSY (stale,
+ * held by dead pid *holder, whose mount could not be detached: the record
+ * is kept, the only handle on that mount) or -errno.
  */
 int tc_record_claim(const char *dir, const char *name, int *holder);
 /*
@@ -137,6 +140,18 @@ typedef void (*tc_record_bad_fn)(void *arg, const char *path, const char *why);
 int tc_records_load_ex(const char *dir, struct tc_record **out, tc_record_bad_fn bad,
 		       void *arg);
 void tc_records_free(struct tc_record *list, int n);
+
+/*
+ * Detach the mount the dead server of the stale record r left
+ * (tc_nvmf_detach()): only an nvmf-fuse mount, and only when no live
+ * connection of another record in list (n records) is mounted there now
+ * (the mount point may have been reused after the crash: unmounting would
+ * end that connection; *other then names it). 0 (detached, or nothing to
+ * detach) or -EBUSY (still mounted: keep the record, the only handle on
+ * the mount). Flush stdio before: a helper is forked.
+ */
+int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_record *r,
+			   const struct tc_record **other);
 
 /* Is pid a live nvmf-fuse process (where the system tells the name)? */
 bool tc_pid_is_fuse(int pid);

@@ -7,6 +7,7 @@
  * from its connection and rewrites it on every change.
  */
 #include "nvmf_fuse.h"
+#include "mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,15 @@ static void claim_failed(struct nf_ctx *x, int r, char *err, size_t errlen)
 	snprintf(err, errlen, "cannot create %s: %s", path, strerror(-r));
 }
 
+/* The name's record is stale, but its dead server's mount could not be
+ * detached (tc_record_claim() kept the record, the mount's only handle). */
+static void stale_busy(struct nf_ctx *x, int holder, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "connection name '%s' belongs to nvmf-fuse pid %d, which no "
+		 "longer runs, and its mount could not be detached: unmount it with "
+		 TC_DETACH_CMD ", then 'nvmfctl disconnect %s'", x->name, holder, x->name);
+}
+
 int nf_state_claim(struct nf_ctx *x, char *err, size_t errlen)
 {
 	int holder = 0, r;
@@ -39,6 +49,8 @@ int nf_state_claim(struct nf_ctx *x, char *err, size_t errlen)
 		if (r == -EEXIST)
 			snprintf(err, errlen, "connection name '%s' is in use (nvmf-fuse pid %d)",
 				 x->name, holder);
+		else if (r == -EBUSY)
+			stale_busy(x, holder, err, errlen);
 		else if (r < 0)
 			claim_failed(x, r, err, errlen);
 		x->claimed = r == 0;
@@ -50,6 +62,15 @@ int nf_state_claim(struct nf_ctx *x, char *err, size_t errlen)
 		if (r == 0) {
 			x->claimed = true;
 			return 0;
+		}
+		if (r == -EBUSY) {
+			/* The dead server's mount stays, and so does its record
+			 * (the mount's handle): the next name is as good. */
+			char why[2 * TC_NAME_MAX + 256];
+
+			stale_busy(x, holder, why, sizeof(why));
+			fprintf(stderr, "nvmf-fuse: warning: %s; trying the next name\n", why);
+			continue;
 		}
 		if (r != -EEXIST) {
 			claim_failed(x, r, err, errlen);

@@ -8,6 +8,7 @@
  * are only removed (with the dead server's mount detached).
  */
 #include "nvmfctl.h"
+#include "mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +20,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if defined(__FreeBSD__)
-#include <sys/param.h>
-#include <sys/ucred.h>
-#include <sys/mount.h>
-#endif
 
 #define DISCONNECT_TIMEOUT_S 90		/* nvmf-fuse drains for io-timeout + 5 s */
 
@@ -60,82 +56,20 @@ static const char list_help[] =
 
 /* ---- disconnect ------------------------------------------------------------------ */
 
-/*
- * Whether an nvmf-fuse file system is mounted at path, from the mount table
- * alone: the (possibly dead) file system itself is not touched. nvmf-fuse
- * mounts with subtype=nvmf: type "fuse.nvmf" on Linux; FreeBSD's table
- * names fusefs (with the subtype after a dot when the kernel keeps it).
- */
-#if defined(__FreeBSD__)
-static bool nvmf_mounted(const char *path)
-{
-	struct statfs *m;
-	int n = getmntinfo(&m, MNT_NOWAIT);
-
-	for (int i = 0; i < n; i++)
-		if (!strcmp(m[i].f_mntonname, path) && !strncmp(m[i].f_fstypename, "fusefs", 6))
-			return true;
-	return false;
-}
-#else
-static bool nvmf_mounted(const char *path)
-{
-	FILE *f = fopen("/proc/self/mounts", "r");
-	char line[8192], dev[4096], mnt[4096], type[256];
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%4095s %4095s %255s", dev, mnt, type) == 3 &&
-		    !strcmp(mnt, path) && !strcmp(type, "fuse.nvmf"))
-			found = true;
-	fclose(f);
-	return found;
-}
-#endif
-
-/*
- * Detach a dead server's FUSE mount ("Transport endpoint is not connected"):
- * only an nvmf-fuse mount, and only when no live connection of another
- * record is mounted there now (the mount point may have been reused after
- * the crash: unmounting would end that connection).
- */
+/* Detach a dead server's FUSE mount (tc_record_detach_stale(), shared with
+ * nvmf-fuse's taking over of a dead server's name); say what was left. */
 static void unmount_stale(const struct tc_record *list, int n, const struct tc_record *r)
 {
-	const char *mp = r->mountpoint;
-	pid_t pid;
-	int status;
+	const struct tc_record *other = NULL;
 
-	if (!mp[0] || !nvmf_mounted(mp))
-		return;
-	for (int i = 0; i < n; i++)
-		if (&list[i] != r && list[i].alive && !strcmp(list[i].mountpoint, mp)) {
-			fprintf(stderr, "nvmfctl: %s: %s is now connection %s's mount: left "
-				"mounted\n", r->name, mp, list[i].name);
-			return;
-		}
 	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-#if defined(__FreeBSD__)
-		execlp("umount", "umount", "-f", mp, (char *)NULL);
-#else
-		execlp("fusermount3", "fusermount3", "-u", "-z", mp, (char *)NULL);
-		execlp("umount", "umount", "-l", mp, (char *)NULL);
-#endif
-		_exit(127);
-	}
-	/* A lazy unmount returns at once; one that hangs is not waited for. */
-	if (pid > 0)
-		(void)nc_wait_child(pid, 10, &status);
+	if (tc_record_detach_stale(list, n, r, &other) < 0)
+		fprintf(stderr, "nvmfctl: %s: the dead server's mount %s could not be detached "
+			"(unmount it with " TC_DETACH_CMD ")\n", r->name, r->mountpoint);
+	else if (other)
+		fprintf(stderr, "nvmfctl: %s: %s is now connection %s's mount: left "
+			"mounted\n", r->name, r->mountpoint, other->name);
 }
 
 /* The default mount point <rundir>/<name> is nvmf-fuse's to remove; after a
