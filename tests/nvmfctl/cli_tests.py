@@ -1404,6 +1404,69 @@ def t_stale_takeover(env):
     check(not is_mounted(mp) and env.records() == [], "disconnect left a mount or a record")
 
 
+def busy_loop(env, n1):
+    """A loop device on n1 (root with losetup only): its device path, or None."""
+    if os.geteuid() != 0 or not shutil.which("losetup"):
+        return None
+    p = subprocess.run(["losetup", "--find", "--show", n1], capture_output=True, text=True,
+                       timeout=60)
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def t_disconnect_busy(env):
+    """disconnect of a live connection whose mount is in use (a file open, a loop
+    device on n1) fails, naming why, and leaves the connection working; it used to
+    detach the mount lazily from under its users and exit 0. -f/--force does so."""
+    need_fuse()
+    t = env.target(backing=("ram:4M",))
+    r = connect(env, t.uri(), "-q", HOSTNQN, "-i", 1)
+    mp = os.path.join(env.rundir, "nvmf0")
+    n1 = os.path.join(mp, "n1")
+    pid = rec_of(env, "nvmf0")["pid"]
+    data = os.urandom(4096)
+    with open(n1, "r+b", buffering=0) as f:
+        r = env.ctl("disconnect", "nvmf0", rc=1)
+        check("nvmf0: %s is in use" % mp in r.err and "-f/--force" in r.err
+              and "left as it is" in r.err and r.out == "", "busy disconnect: %r" % r.err)
+        r = env.ctl("disconnect-all", rc=1)
+        check("is in use" in r.err and "disconnected 0 connection(s)" in r.out,
+              "busy disconnect-all: %r %r" % (r.out, r.err))
+        check(is_mounted(mp) and not wait_gone(pid, 0.2), "the busy connection was ended")
+        f.write(data)
+        f.seek(0)
+        check(f.read(4096) == data, "the open file does not work after the refused disconnect")
+    loop = busy_loop(env, n1)
+    if loop:
+        try:
+            r = env.ctl("disconnect", "nvmf0", rc=1)
+            check("%s backs loop device %s" % (n1, loop) in r.err and "losetup -d" in r.err,
+                  "disconnect with a loop device on n1: %r" % r.err)
+        finally:
+            subprocess.run(["losetup", "-d", loop], capture_output=True, timeout=60)
+        for _ in range(50):  # the loop device lets go of n1 asynchronously
+            if env.ctl("disconnect", "nvmf0", rc=None).rc == 0:
+                break
+            time.sleep(0.1)
+    else:
+        env.ctl("disconnect", "nvmf0")
+    check(wait_gone(pid, 10) and not is_mounted(mp) and env.records() == [],
+          "the connection did not end once its mount was free")
+    # -f/--force: ended, its mount detached, though a file in it is open.
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1)
+    pid = rec_of(env, "nvmf0")["pid"]
+    fd = os.open(n1, os.O_RDONLY)
+    try:
+        r = env.ctl("disconnect", "--force", "nvmf0")
+        check(r.out == "disconnected nvmf0 (%s)\n" % NQN, "disconnect -f: %r" % r.out)
+        check(wait_gone(pid, 10) and not is_mounted(mp), "disconnect -f left the connection")
+    finally:
+        try:
+            os.close(fd)  # its mount is gone: the close's flush fails (ENOTCONN)
+        except OSError:
+            pass
+    check(env.records() == [], "records %s" % env.records())
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
@@ -1411,7 +1474,8 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "list_ns_bound": t_list_ns_bound, "port_decimal": t_port_decimal,
          "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
          "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
-         "connect_race": t_connect_race, "stale_takeover": t_stale_takeover}
+         "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
+         "disconnect_busy": t_disconnect_busy}
 
 if __name__ == "__main__":
     try:

@@ -1,9 +1,14 @@
 /*
  * nvmfctl disconnect, disconnect-all and list.
  *
- * disconnect sends an nvmf-fuse server SIGTERM, on which it flushes,
- * unmounts, shuts the controller down (CC.SHN) and removes its record, and
- * waits for that. Only processes named by a record and still running
+ * disconnect first unmounts a live connection the ordinary way, which the
+ * kernel refuses while the mount is in use (a file open, a loop device on
+ * a namespace file): the connection is then left as it is and the command
+ * fails, where nvmf-fuse's own unmount at SIGTERM (libfuse's, lazy) would
+ * detach it from under its users and lose what they had not written back.
+ * Then it sends the server SIGTERM, on which it flushes, shuts the
+ * controller down (CC.SHN) and removes its record, and waits for that;
+ * -f/--force skips the check (the mount is detached lazily, in use or not). Only processes named by a record and still running
  * nvmf-fuse are ever signalled; records of dead processes are stale and
  * are only removed (with the dead server's mount detached).
  */
@@ -17,9 +22,16 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#include <sys/mount.h>
+#else
+#include <sys/mount.h>
+#endif
 
 #define DISCONNECT_TIMEOUT_S 90		/* nvmf-fuse drains for io-timeout + 5 s */
 
@@ -27,18 +39,22 @@ static const char disconnect_help[] =
 	"Usage: nvmfctl disconnect NAME|MOUNTPOINT...\n"
 	"       nvmfctl disconnect -n SUBNQN\n"
 	"       nvmfctl disconnect -d NAME\n"
-	"End connections made by 'nvmfctl connect': nvmf-fuse flushes, unmounts and\n"
-	"exits; its state record goes away. Stale records (the process is gone) are\n"
+	"End connections made by 'nvmfctl connect': the mount is unmounted (refused\n"
+	"while in use, unless -f), nvmf-fuse flushes and exits; its state record goes away. Stale records (the process is gone) are\n"
 	"removed. Only nvmf-fuse connections with a record are ever touched.\n\n"
 	"  -n, --nqn SUBNQN           every connection to this subsystem\n"
 	"  -d, --device NAME          the connection called NAME\n"
+	"  -f, --force                end it even while its mount is in use (a file open,\n"
+	"                             a loop device on a namespace file): the mount is\n"
+	"                             detached lazily, and unwritten data may be lost\n"
 	"      --timeout S            wait at most S seconds per connection (default 90)\n"
 	"  -h, --help                 this text\n";
 
 static const char disconnect_all_help[] =
-	"Usage: nvmfctl disconnect-all\n"
+	"Usage: nvmfctl disconnect-all [-f]\n"
 	"End every connection made by 'nvmfctl connect' (every nvmf-fuse state record)\n"
-	"and remove stale records.\n\n"
+	"and remove stale records. A connection whose mount is in use is left (exit 1).\n\n"
+	"  -f, --force                end connections whose mount is in use too\n"
 	"      --timeout S            wait at most S seconds per connection (default 90)\n"
 	"  -h, --help                 this text\n";
 
@@ -85,6 +101,106 @@ static void remove_default_mountpoint(const struct tc_record *r)
 		rmdir(def);	/* fails harmlessly unless empty */
 }
 
+/*
+ * The loop device whose backing file lies in the mount at mp, if any
+ * (Linux's /sys/block/loopN/loop/backing_file): the usual reason a
+ * namespace file is busy with nothing open in a process. dev "" if none.
+ */
+static void loop_on(const char *mp, char *dev, size_t devlen, char *file, size_t filelen)
+{
+	size_t mplen = strlen(mp);
+	struct dirent *d;
+	DIR *dp = opendir("/sys/block");
+
+	dev[0] = file[0] = '\0';
+	if (!dp)
+		return;
+	while (!dev[0] && (d = readdir(dp)) != NULL) {
+		char path[600], back[TC_PATH_MAX + 64];
+		FILE *f;
+
+		if (strncmp(d->d_name, "loop", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/block/%.255s/loop/backing_file", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(back, sizeof(back), f) && !strncmp(back, mp, mplen) &&
+		    back[mplen] == '/') {
+			back[strcspn(back, "\n")] = '\0';
+			snprintf(dev, devlen, "/dev/%.255s", d->d_name);
+			snprintf(file, filelen, "%s", back);
+		}
+		fclose(f);
+	}
+	closedir(dp);
+}
+
+/*
+ * Unmount a live connection's mount the ordinary way, never lazily: the
+ * kernel refuses (EBUSY) while a file in it is open or backs a loop
+ * device, which must stop the disconnect rather than detach the mount
+ * from under its users. Unmounted, the server sees its session end and
+ * exits as on SIGTERM. 0 (unmounted, or not mounted), or -errno. Root
+ * calls umount2() itself; a user's mount goes through fusermount3 -u (no
+ * -z), whose refusal is known only by the mount still standing.
+ */
+static int unmount_checked(const char *mp)
+{
+#if !defined(__FreeBSD__)
+	pid_t pid;
+	int status;
+#endif
+
+	if (!tc_nvmf_mounted(mp))
+		return 0;
+#if defined(__FreeBSD__)
+	return unmount(mp, 0) < 0 ? -errno : 0;
+#else
+	if (geteuid() == 0)
+		return umount2(mp, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
+	nc_flush_stdout();	/* a failure is kept for main()'s final check */
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("fusermount3", "fusermount3", "-u", "-q", mp, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return -errno;
+	(void)nc_wait_child(pid, 10, &status);
+	return tc_nvmf_mounted(mp) ? -EBUSY : 0;
+#endif
+}
+
+/* Why the mount of r could not be unmounted, with what the user can do. */
+static void busy_err(const struct tc_record *r, int e)
+{
+	char dev[300], file[TC_PATH_MAX + 64];
+
+	if (e != -EBUSY) {
+		nc_err("%s: cannot unmount %s: %s; the connection is left as it is", r->name,
+		       r->mountpoint, strerror(-e));
+		return;
+	}
+	loop_on(r->mountpoint, dev, sizeof(dev), file, sizeof(file));
+	if (dev[0])
+		nc_err("%s: %s is in use: %s backs loop device %s: unmount what is on it and "
+		       "detach it first (losetup -d %s), or -f/--force to detach the mount "
+		       "anyway; the connection is left as it is", r->name, r->mountpoint, file,
+		       dev, dev);
+	else
+		nc_err("%s: %s is in use (a file in it is open, or something is mounted on "
+		       "it): close it first, or -f/--force to detach the mount anyway; the "
+		       "connection is left as it is", r->name, r->mountpoint);
+}
+
 static bool gone(const char *path)
 {
 	struct stat st;
@@ -92,12 +208,18 @@ static bool gone(const char *path)
 	return stat(path, &st) < 0 && errno == ENOENT;
 }
 
-static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s)
+static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s, bool force)
 {
 	struct tc_record *r = &list[i];
 	double deadline = nc_now() + timeout_s;
 
 	if (r->alive) {
+		int e = force ? 0 : unmount_checked(r->mountpoint);
+
+		if (e < 0) {
+			busy_err(r, e);
+			return NC_EXIT_FAIL;
+		}
 		if (kill(r->pid, SIGTERM) < 0 && errno != ESRCH) {
 			nc_err("%s: cannot signal nvmf-fuse (pid %d): %s", r->name, r->pid,
 				strerror(errno));
@@ -133,11 +255,12 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 }
 
 static int disc_opts(int argc, char **argv, const char *help, bool all, const char **nqn,
-		     int *timeout_s)
+		     int *timeout_s, bool *force)
 {
 	static const struct option lo[] = {
 		{ "nqn",     required_argument, NULL, 'n' },
 		{ "device",  required_argument, NULL, 'd' },
+		{ "force",   no_argument,       NULL, 'f' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -146,8 +269,11 @@ static int disc_opts(int argc, char **argv, const char *help, bool all, const ch
 
 	tc_getopt_reset();
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:d:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":n:d:fh", lo, NULL)) != -1) {
 		switch (c) {
+		case 'f':
+			*force = true;
+			break;
 		case 'n':
 			if (all)
 				return nc_usage_err("-n/--nqn does not apply to disconnect-all");
@@ -178,8 +304,9 @@ int cmd_disconnect(int argc, char **argv)
 	const char *nqn = NULL;
 	const char *names[256];
 	int nnames = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
+	bool force = false;
 
-	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s);
+	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s, &force);
 	if (r)
 		return r < 0 ? 0 : r;
 	/* -d NAME values and positional names, in order. */
@@ -217,7 +344,7 @@ int cmd_disconnect(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (strcmp(list[i].subnqn, esc))
 				continue;
-			if (disconnect_record(list, n, i, timeout_s))
+			if (disconnect_record(list, n, i, timeout_s, force))
 				rc = NC_EXIT_FAIL;
 			else
 				done++;
@@ -236,7 +363,7 @@ int cmd_disconnect(int argc, char **argv)
 			if (!nc_record_matches(&list[i], names[k]))
 				continue;
 			found = true;
-			if (disconnect_record(list, n, i, timeout_s))
+			if (disconnect_record(list, n, i, timeout_s, force))
 				rc = NC_EXIT_FAIL;
 			else
 				printf("disconnected %s (%s)\n", list[i].name,
@@ -257,8 +384,9 @@ int cmd_disconnect_all(int argc, char **argv)
 	struct tc_record *list = NULL;
 	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, done = 0, rc = NC_EXIT_OK;
 	const char *nqn = NULL;
+	bool force = false;
 
-	r = disc_opts(argc, argv, disconnect_all_help, true, &nqn, &timeout_s);
+	r = disc_opts(argc, argv, disconnect_all_help, true, &nqn, &timeout_s, &force);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (optind < argc)
@@ -267,7 +395,7 @@ int cmd_disconnect_all(int argc, char **argv)
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
-		if (disconnect_record(list, n, i, timeout_s))
+		if (disconnect_record(list, n, i, timeout_s, force))
 			rc = NC_EXIT_FAIL;
 		else
 			done++;
