@@ -172,7 +172,19 @@ def t_options(env):
     check(len(env.ctl("list").out.splitlines()) == 1, "empty list: header only")
     env.fails("disconnect", "nvmf0", want=["no connection named or mounted at 'nvmf0'"],
               cmd="disconnect")
-    env.fails("disconnect", "-n", NQN, want=["no connection to " + NQN], cmd="disconnect")
+    # -n matching nothing: nvme-cli's line and exit 0 (teardown scripts run it
+    # unconditionally); -d naming a connection that does not exist: exit 1, as
+    # nvme-cli's -d of a missing device. Both take comma-separated lists.
+    r = env.ctl("disconnect", "-n", NQN)
+    check(r.out == "NQN:%s disconnected 0 controller(s)\n" % NQN and r.err == "",
+          "disconnect -n with no connection: %r %r" % (r.out, r.err))
+    r = env.ctl("disconnect", "-n", "%s,,%s" % (NQN, NQN2))
+    check(r.out == "NQN:%s,,%s disconnected 0 controller(s)\n" % (NQN, NQN2),
+          "disconnect -n LIST with no connection: %r" % r.out)
+    r = env.ctl("disconnect", "-d", "nvmf0,nvmf1", rc=1)
+    check(r.out == "" and [ln.split(": ", 2)[2] for ln in r.err_lines()] ==
+          ["no connection named or mounted at '%s' (see 'nvmfctl list')" % d
+           for d in ("nvmf0", "nvmf1")], "disconnect -d LIST of missing names: %r" % r.err)
     check(env.ctl("disconnect-all").out == "disconnected 0 connection(s)\n", "disconnect-all")
 
 
@@ -522,8 +534,9 @@ def t_connect(env):
     pid1 = rec_of(env, "nvmf1")["pid"]
     env.ctl("connect", t.uri(), "-q", HOSTNQN, "-D", "-i", 1)
     pid2 = rec_of(env, "nvmf0")["pid"]
-    r = env.ctl("disconnect", "-n", NQN)
-    check(r.out == "NQN:%s disconnected 2 controller(s)\n" % NQN, "disconnect -n %r" % r.out)
+    r = env.ctl("disconnect", "-n", NQN2 + "," + NQN)
+    check(r.out == "NQN:%s,%s disconnected 2 controller(s)\n" % (NQN2, NQN),
+          "disconnect -n %r" % r.out)
     check(wait_gone(pid1, 1) and wait_gone(pid2, 1) and env.records() == [],
           "after disconnect -n: records %s" % env.records())
     check(os.listdir(env.rundir) == [], "runtime dir left %s" % os.listdir(env.rundir))
@@ -1400,7 +1413,11 @@ def t_stale_takeover(env):
     with open(os.path.join(mp, "n1"), "rb") as f:
         check(len(f.read(4096)) == 4096, "n1 not readable after the takeover")
     check(env.records() == ["nvmf0.json"], "records %s" % env.records())
-    env.ctl("disconnect", "nvmf0")
+    # disconnect -d takes a comma-separated list, as nvme-cli's.
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "-D")
+    r = env.ctl("disconnect", "-d", "nvmf0,nvmf1")
+    check(r.out == "disconnected nvmf0 (%s)\ndisconnected nvmf1 (%s)\n" % (NQN, NQN),
+          "disconnect -d LIST: %r" % r.out)
     check(not is_mounted(mp) and env.records() == [], "disconnect left a mount or a record")
 
 

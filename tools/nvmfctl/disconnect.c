@@ -37,13 +37,14 @@
 
 static const char disconnect_help[] =
 	"Usage: nvmfctl disconnect NAME|MOUNTPOINT...\n"
-	"       nvmfctl disconnect -n SUBNQN\n"
-	"       nvmfctl disconnect -d NAME\n"
+	"       nvmfctl disconnect -n SUBNQN[,SUBNQN...]\n"
+	"       nvmfctl disconnect -d NAME[,NAME...]\n"
 	"End connections made by 'nvmfctl connect': the mount is unmounted (refused\n"
-	"while in use, unless -f), nvmf-fuse flushes and exits; its state record goes away. Stale records (the process is gone) are\n"
-	"removed. Only nvmf-fuse connections with a record are ever touched.\n\n"
-	"  -n, --nqn SUBNQN           every connection to this subsystem\n"
-	"  -d, --device NAME          the connection called NAME\n"
+	"while in use, unless -f), nvmf-fuse flushes and exits; its state record goes\n"
+	"away. Stale records (the process is gone) are removed. Only nvmf-fuse\n"
+	"connections with a record are ever touched.\n\n"
+	"  -n, --nqn SUBNQN           every connection to these subsystems (none: exit 0)\n"
+	"  -d, --device NAME          the connections called so (one missing: exit 1)\n"
 	"  -f, --force                end it even while its mount is in use (a file open,\n"
 	"                             a loop device on a namespace file): the mount is\n"
 	"                             detached lazily, and unwritten data may be lost\n"
@@ -298,49 +299,56 @@ static int disc_opts(int argc, char **argv, const char *help, bool all, const ch
 	return 0;
 }
 
-int cmd_disconnect(int argc, char **argv)
+#define MAX_NAMES 256
+
+/*
+ * Add v to names: a -d value is a comma-separated list (nvme-cli's
+ * disconnect -d splits it so), empty items skipped; a positional name is
+ * taken whole (a mount point may hold a comma). The items are cut from a
+ * copy, kept in *copies for the caller to free. 0 or -1 (out of memory).
+ */
+static int add_names(const char **names, int *nnames, const char *v, bool split,
+		     char **copies, int *ncopies)
 {
-	struct tc_record *list = NULL;
-	const char *nqn = NULL;
-	const char *names[256];
-	int nnames = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
-	bool force = false;
+	char *copy, *rest, *item;
 
-	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s, &force);
-	if (r)
-		return r < 0 ? 0 : r;
-	/* -d NAME values and positional names, in order. */
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL;
-
-		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--device"))
-			v = i + 1 < argc ? argv[++i] : NULL;
-		else if (!strncmp(argv[i], "--device=", 9))
-			v = argv[i] + 9;
-		else if (!strncmp(argv[i], "-d", 2) && argv[i][2])
-			v = argv[i] + 2;
-		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--nqn") ||
-			 !strcmp(argv[i], "--timeout"))
-			i++;
-		else if (argv[i][0] != '-' || !argv[i][1])
-			v = argv[i];
-		if (v && nnames < 256)
-			names[nnames++] = v;
+	if (!split) {
+		if (*nnames < MAX_NAMES)
+			names[(*nnames)++] = v;
+		return 0;
 	}
-	if (!nqn && nnames == 0)
-		return nc_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
-				     "(see 'nvmfctl list')");
-	if (nqn && nnames)
-		return nc_usage_err("-n/--nqn and connection names exclude each other");
-	n = nc_records_load(&list, NULL);
-	if (n < 0)
-		return NC_EXIT_FAIL;
-	if (nqn) {
-		char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
-		int done = 0;
+	copy = strdup(v);
+	if (!copy)
+		return -1;
+	copies[(*ncopies)++] = copy;
+	rest = copy;
+	while ((item = strsep(&rest, ",")) != NULL)
+		if (item[0] && *nnames < MAX_NAMES)
+			names[(*nnames)++] = item;
+	return 0;
+}
 
+/*
+ * -n SUBNQN[,SUBNQN...]: every connection to any of them. As nvme-cli, one
+ * line "NQN:<the list> disconnected N controller(s)", and exit 0 when none
+ * matched (teardown scripts run it unconditionally); 1 only when ending a
+ * matching connection failed.
+ */
+static int disconnect_nqns(struct tc_record *list, int n, const char *arg, int timeout_s,
+			   bool force)
+{
+	char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)], *copy = strdup(arg), *rest = copy, *item;
+	int done = 0, rc = NC_EXIT_OK;
+
+	if (!copy) {
+		nc_err("out of memory");
+		return NC_EXIT_FAIL;
+	}
+	while ((item = strsep(&rest, ",")) != NULL) {
+		if (!item[0])
+			continue;
 		/* Records hold the NQN escaped; the user types what list printed. */
-		tc_escape(esc, sizeof(esc), nqn);
+		tc_escape(esc, sizeof(esc), item);
 		for (int i = 0; i < n; i++) {
 			if (strcmp(list[i].subnqn, esc))
 				continue;
@@ -349,13 +357,19 @@ int cmd_disconnect(int argc, char **argv)
 			else
 				done++;
 		}
-		if (done == 0 && rc == NC_EXIT_OK) {
-			nc_err("no connection to %s (see 'nvmfctl list')", nqn);
-			rc = NC_EXIT_FAIL;
-		} else {
-			printf("NQN:%s disconnected %d controller(s)\n", esc, done);
-		}
 	}
+	free(copy);
+	printf("NQN:%s disconnected %d controller(s)\n", tc_escape(esc, sizeof(esc), arg), done);
+	return rc;
+}
+
+/* -d NAME[,NAME...] and names: each must name a connection (exit 1 if not,
+ * as nvme-cli's -d for a device that does not exist). */
+static int disconnect_names(struct tc_record *list, int n, const char **names, int nnames,
+			    int timeout_s, bool force)
+{
+	int rc = NC_EXIT_OK;
+
 	for (int k = 0; k < nnames; k++) {
 		bool found = false;
 
@@ -375,7 +389,65 @@ int cmd_disconnect(int argc, char **argv)
 			rc = NC_EXIT_FAIL;
 		}
 	}
+	return rc;
+}
+
+int cmd_disconnect(int argc, char **argv)
+{
+	struct tc_record *list = NULL;
+	const char *nqn = NULL;
+	const char *names[MAX_NAMES];
+	char *copies[MAX_NAMES];
+	int nnames = 0, ncopies = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
+	bool force = false;
+
+	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s, &force);
+	if (r)
+		return r < 0 ? 0 : r;
+	/* -d NAME values and positional names, in order. */
+	for (int i = 1; i < argc && ncopies < MAX_NAMES; i++) {
+		const char *v = NULL;
+		bool split = true;
+
+		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--device"))
+			v = i + 1 < argc ? argv[++i] : NULL;
+		else if (!strncmp(argv[i], "--device=", 9))
+			v = argv[i] + 9;
+		else if (!strncmp(argv[i], "-d", 2) && argv[i][2])
+			v = argv[i] + 2;
+		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--nqn") ||
+			 !strcmp(argv[i], "--timeout"))
+			i++;
+		else if (argv[i][0] != '-' || !argv[i][1])
+			v = argv[i], split = false;
+		if (v && add_names(names, &nnames, v, split, copies, &ncopies) < 0) {
+			nc_err("out of memory");
+			rc = NC_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if (!nqn && nnames == 0) {
+		rc = nc_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
+				  "(see 'nvmfctl list')");
+		goto out;
+	}
+	if (nqn && nnames) {
+		rc = nc_usage_err("-n/--nqn and connection names exclude each other");
+		goto out;
+	}
+	n = nc_records_load(&list, NULL);
+	if (n < 0) {
+		rc = NC_EXIT_FAIL;
+		goto out;
+	}
+	if (nqn)
+		rc = disconnect_nqns(list, n, nqn, timeout_s, force);
+	else
+		rc = disconnect_names(list, n, names, nnames, timeout_s, force);
 	tc_records_free(list, n);
+out:
+	for (int k = 0; k < ncopies; k++)
+		free(copies[k]);
 	return rc;
 }
 
