@@ -12,6 +12,7 @@ import random
 import re
 import signal
 import subprocess
+import stat
 import sys
 import threading
 import time
@@ -132,6 +133,7 @@ def t_data(env, lba=512):
     except OSError as e:
         check(e.errno == errno.EPERM, "chmod to another mode: %s, expected EPERM" % e)
     check(os.stat(f).st_mode == st.st_mode, "the mode changed")
+    names_fixed(m.mnt, f)
     if lba == 4096 and sys.platform.startswith("linux"):
         direct_io_across_end(env, t, back, size)
     # Linux tells a dead mount by statvfs(); FreeBSD's answers for a dead server.
@@ -140,6 +142,30 @@ def t_data(env, lba=512):
         return
     m.stop()
     check(not is_mounted(m.mnt), "still mounted after fusermount3 -u")
+
+
+def names_fixed(mnt, f):
+    """Files are the namespaces: creating, removing, renaming or linking fails
+    with EPERM, every one the same way (rename, mkdir and symlink used to fail
+    with ENOSYS)."""
+    new = os.path.join(mnt, "new")
+    calls = (("create", lambda: os.close(os.open(new, os.O_CREAT | os.O_WRONLY, 0o600))),
+             ("mknod", lambda: os.mknod(new, 0o600 | stat.S_IFREG)),
+             ("mkdir", lambda: os.mkdir(new)),
+             ("symlink", lambda: os.symlink("n1", new)),
+             ("link", lambda: os.link(f, new)),
+             ("rename", lambda: os.rename(f, new)),
+             ("unlink", lambda: os.unlink(f)))
+    got = {}
+    for what, call in calls:
+        try:
+            call()
+            got[what] = "succeeded"
+        except OSError as e:
+            got[what] = errno.errorcode.get(e.errno, str(e.errno))
+    check(all(v == "EPERM" for v in got.values()),
+          "namespace-changing calls, expected EPERM each: %s" % got)
+    check(os.path.exists(f) and not os.path.lexists(new), "the directory changed")
 
 
 def odirect_across_end(f, back, size):

@@ -288,6 +288,54 @@ static void nf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	fuse_reply_err(req, EPERM);
 }
 
+/*
+ * The directory's entries are the namespaces: nothing is made, removed,
+ * renamed or linked here. Every such call fails as unlink() and create()
+ * do, with EPERM; left out, libfuse would answer ENOSYS ("function not
+ * implemented"), which reads as a missing feature, not a refusal.
+ */
+static void nf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	(void)parent;
+	(void)name;
+	(void)mode;
+	fuse_reply_err(req, EPERM);
+}
+
+static void nf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void nf_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+	(void)link;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void nf_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	(void)ino;
+	(void)newparent;
+	(void)newname;
+	fuse_reply_err(req, EPERM);
+}
+
+static void nf_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		      const char *newname, unsigned int flags)
+{
+	(void)parent;
+	(void)name;
+	(void)newparent;
+	(void)newname;
+	(void)flags;
+	fuse_reply_err(req, EPERM);
+}
+
 const struct fuse_lowlevel_ops nf_ops = {
 	.init      = nf_init,
 	.lookup    = nf_lookup,
@@ -296,6 +344,11 @@ const struct fuse_lowlevel_ops nf_ops = {
 	.mknod     = nf_mknod,
 	.create    = nf_create,
 	.unlink    = nf_unlink,
+	.mkdir     = nf_mkdir,
+	.rmdir     = nf_rmdir,
+	.symlink   = nf_symlink,
+	.link      = nf_link,
+	.rename    = nf_rename,
 	.opendir   = nf_opendir,
 	.readdir   = nf_readdir,
 	.fsyncdir  = nf_fsyncdir,
