@@ -502,7 +502,8 @@ NVMF_API int nvmf_disconnect(struct nvmf_ctrl *c);
  *  connection failed may or may not have reached the medium; it is
  *  replayed as the same write, so the data after recovery is what the
  *  caller wrote. Held I/O fails with -ECONNRESET when the controller is
- *  given up or when fast_io_fail_tmo expires. Only connection failures are
+ *  given up or when fast_io_fail_tmo expires, and with -EINVAL when the
+ *  controller came back with a transfer limit (MDTS) below its length. Only connection failures are
  *  ridden out here; a command the controller completes with an error status
  *  is RETRIES' business. Admin and passthrough commands are never replayed (the
  *  library cannot know what they do twice): those in flight fail with

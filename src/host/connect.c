@@ -210,7 +210,8 @@ static int check_trsvcid(const char *s, size_t size)
 	char shown[24];
 	size_t i, k = 0;
 
-	if (n == 0 || host_port_num(s, n) > 0)
+	/* Unterminated (n == size): the copy made later would run past it. */
+	if (n == 0 || (n < size && host_port_num(s, n) > 0))
 		return 0;
 	for (i = 0; i < n && i < 16; i++)
 		shown[k++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';

@@ -117,7 +117,8 @@ static void replay_limit_note(const struct host_req *req, char *msg, size_t len)
 {
 	size_t n = strlen(msg);
 
-	if (req->replayable && req->replays >= HOST_MAX_REPLAYS && n < len)
+	if (req->replayable && req->replays >= HOST_MAX_REPLAYS && n < len &&
+	    !req->c->stopping)
 		snprintf(msg + n, len - n, " (not held again: resubmitted after %u outages "
 			 "already, the limit)", (unsigned)req->replays);
 }
@@ -159,7 +160,7 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 	else
 		snprintf(msg, len, "%s failed: %.*s", req->what, (int)(len > 64 ? len - 64 : 0),
 			 xm[0] ? xm : strerror(-status));
-	if (status < 0)
+	if (status < 0 && status != -ECANCELED)
 		replay_limit_note(req, msg, len);
 }
 
@@ -358,7 +359,6 @@ void host_held_fail(struct nvmf_ctrl *c, int err, const char *why)
 void host_held_replay(struct nvmf_ctrl *c)
 {
 	struct host_req *list = c->held;
-	uint32_t max_xfer = atomic_load_explicit(&c->max_xfer, memory_order_relaxed);
 
 	c->held = NULL;
 	c->held_last = NULL;
@@ -378,19 +378,6 @@ void host_held_replay(struct nvmf_ctrl *c)
 			snprintf(msg, sizeof(msg), "%s failed: namespace %u: %.300s", req->what,
 				 nsid, ns ? ns->reason : "gone after the reconnect");
 			host_req_fail(req, -ENODEV, msg);
-			continue;
-		}
-		if (max_xfer && req->xc.len > max_xfer) {
-			char msg[HOST_MSG_MAX];
-
-			/* The controller came back with a smaller MDTS (Base
-			 * 2.0, 5.17.2.1): checked at submission against the old
-			 * one, the command would now be refused as an Invalid
-			 * Field that names nothing. */
-			snprintf(msg, sizeof(msg), "%s failed: %u bytes exceed the controller's "
-				 "transfer limit since the reconnect (MDTS %u bytes)", req->what,
-				 req->xc.len, max_xfer);
-			host_req_fail(req, -EINVAL, msg);
 			continue;
 		}
 		/* A command first submitted during the outage is not resubmitted. */
@@ -602,9 +589,12 @@ static void held_timer_cb(uv_timer_t *t)
 				pp = &req->next;
 				continue;
 			}
-			if (moving < 0)
+			/* Keep Alive (urgent) keeps its own bound: its loss must
+			 * show within KATO (keepalive.c), not at the deadline of
+			 * whatever else the admin queue has in flight. */
+			if (moving < 0 && !req->urgent && !req->q)
 				moving = class_moving(c, k);
-			if (moving) {
+			if (moving > 0 && !req->urgent && !req->q) {
 				req->held_deadline = now + req->xc.timeout_ms;
 				pp = &req->next;
 				continue;
@@ -622,8 +612,9 @@ static void held_timer_cb(uv_timer_t *t)
 
 		expired = req->next;
 		snprintf(msg, sizeof(msg), "%s timed out: no free submission queue entry for "
-			 "%u ms with no command in flight (the controller's SQ head pointer "
-			 "did not advance)", req->what, req->xc.timeout_ms);
+			 "at least %u ms, the last of them with no command with a timeout in "
+			 "flight (the controller's SQ head pointer did not advance)", req->what,
+			 req->xc.timeout_ms);
 		/* The caller hears of it through the completion. */
 		host_log(NVMF_LOG_DEBUG, "%s", msg);
 		host_req_fail(req, -ETIMEDOUT, msg);
@@ -640,6 +631,24 @@ static void held_timer_cb(uv_timer_t *t)
 		held_arm(c, next);
 }
 
+/*
+ * A reconnect may bring the controller back with a smaller MDTS (Base 2.0,
+ * 5.17.2.1) than the one a command was checked against when it was built:
+ * held through the outage, waiting out a retry delay, or on its way from
+ * another thread. Sent anyway, it would be refused as an Invalid Field that
+ * names nothing.
+ */
+static int xfer_still_valid(const struct host_req *req)
+{
+	uint32_t max_xfer = atomic_load_explicit(&req->c->max_xfer, memory_order_relaxed);
+
+	if (max_xfer == 0 || req->xc.len <= max_xfer)
+		return 0;
+	return host_err(EINVAL, "%s: %u bytes exceed the controller's transfer limit, "
+			"lowered by a reconnect since it was submitted (MDTS %u bytes)",
+			req->what, req->xc.len, max_xfer);
+}
+
 int host_dispatch(struct host_req *req)
 {
 	struct nvmf_ctrl *c = req->c;
@@ -648,6 +657,8 @@ int host_dispatch(struct host_req *req)
 	/* Keep order within a class: while others wait, wait behind them.
 	 * Keep Alive has no order to keep: it goes first, and waits first. */
 	if (req->replayable && (r = ns_still_valid(req)) < 0)
+		return r;
+	if (req->replayable && (r = xfer_still_valid(req)) < 0)
 		return r;
 	if (!req->q && c->state != NVMF_CTRL_LIVE)
 		r = outage_dispatch(req);

@@ -166,6 +166,7 @@ static void test_io_flags(void **state)
 	unsigned before;
 
 	(void)state;
+	o.kato = 0;	/* no Keep Alive nor CSTS check among the commands counted */
 	assert_int_equal(nvmf_connect(&o, &c), 0);
 	fake_ctrl_stats(fc, &st);
 	before = st.cmds - st.keep_alives;
@@ -1002,7 +1003,9 @@ static void quiet_drop(void *arg)
 {
 	struct quiet_ctx *x = arg;
 
-	uv_sleep(100);		/* inside the drain: the reads take 200 ms each */
+	/* Inside the drain, which lasts as long as the reads (200 ms each, one
+	 * after the other: 2 s): room for the main thread to get there. */
+	uv_sleep(500);
 	fake_ctrl_drop(x->fc);
 }
 
@@ -1011,8 +1014,8 @@ static void test_disconnect_no_events(void **state)
 	struct nvmf_opts o;
 	struct quiet_ctx x = { 0 };
 	struct nvmf_ctrl *c;
-	static uint8_t rbuf[3][4096];
-	int result[3] = { 1, 1, 1 };
+	static uint8_t rbuf[10][4096];
+	int result[10];
 	uv_thread_t t;
 
 	(void)state;
@@ -1020,15 +1023,17 @@ static void test_disconnect_no_events(void **state)
 	o.event_cb = quiet_ev;
 	o.event_user = &x;
 	assert_int_equal(nvmf_connect(&o, &c), 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 10; i++) {
+		result[i] = 1;
 		assert_true(nvmf_aio_read(c, 1, rbuf[i], (uint64_t)i * 8, 8, 0,
 					  (struct nvmf_callback){ result_cb, &result[i], NULL }) >= 0);
+	}
 	__atomic_store_n(&x.disconnecting, 1, __ATOMIC_RELEASE);
 	assert_int_equal(uv_thread_create(&t, quiet_drop, &x), 0);
 	(void)nvmf_disconnect(c);	/* its shutdown may fail: the connections dropped */
 	assert_int_equal(uv_thread_join(&t), 0);
 	assert_int_equal(__atomic_load_n(&x.late_events, __ATOMIC_ACQUIRE), 0);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 10; i++)
 		assert_true(__atomic_load_n(&result[i], __ATOMIC_ACQUIRE) != 1);	/* each completed */
 	fake_ctrl_stop(x.fc, NULL);
 }
