@@ -282,7 +282,6 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 
 /* ---- Outages: the held list --------------------------------------------------------- */
 
-
 bool host_hold(struct host_req *req, bool failing)
 {
 	struct nvmf_ctrl *c = req->c;
