@@ -413,13 +413,15 @@ static void connect_ready(struct host_bringup *b, struct host_queue *q)
  * Linux says ("controller returned incorrect NQN", nvmf_create_ctrl());
  * nvmet and nvmf-target answer with the NQN the host connected with. One
  * exception: a discovery controller with a unique discovery NQN also
- * answers the well-known one (TP 8013) and may report its own NQN then.
+ * answers the well-known one (TP 8013) and may report its own NQN then;
+ * one older than NVMe 1.4 reports CNTRLTYPE 0 (not reported), and the
+ * well-known NQN connected to says what it is.
  */
 static bool subnqn_matches(const struct nvmf_ctrl *c, const struct nvmf_ctrl_info *info)
 {
 	if (strcmp(info->subnqn, c->opts.subnqn) == 0)
 		return true;
-	return c->info.discovery && info->cntrltype == 2 &&
+	return c->info.discovery && (info->cntrltype == 2 || info->cntrltype == 0) &&
 	       strcmp(c->opts.subnqn, NVMF_DISCOVERY_NQN) == 0;
 }
 

@@ -73,6 +73,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	/* CNTRLTYPE: I/O controller (discovery-unique: discovery) */
 	d[111] = c->fc->o.scenario == FAKE_DISCOVERY_UNIQUE ||
 		 c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN ? 2 : 1;
+	if (c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN_OLD)
+		d[111] = 0;			/* before NVMe 1.4: not reported */
 	d[259] = 3;				/* AERL */
 	nvmf_put_le16(d + 320, 10);		/* KAS: 1 s units of 100 ms */
 	d[512] = 0x66;				/* SQES */
@@ -90,7 +92,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 		fake_trigger(c);
 		subnqn = "nqn.2014-08.org.nvmexpress:fake-other";
 	}
-	if (c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN) {
+	if (c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN ||
+	    c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN_OLD) {
 		fake_trigger(c);
 		subnqn = "nqn.2014-08.org.nvmexpress:fake-disc";
 	}

@@ -214,6 +214,9 @@ enum fake_scenario {
 	 * unique discovery NQN) whatever NQN the host connected to, the
 	 * well-known discovery NQN included */
 	FAKE_DISCOVERY_OWN_NQN,
+	/* As discovery-own-nqn, with CNTRLTYPE 0: a controller older than
+	 * NVMe 1.4, which does not report its type */
+	FAKE_DISCOVERY_OWN_NQN_OLD,
 	FAKE_SCENARIO_COUNT
 };
 

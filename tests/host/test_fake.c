@@ -2108,6 +2108,17 @@ static void test_discovery_own_nqn(void **state)
 	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
 	assert_non_null(strstr(nvmf_get_error(), "fake-disc"));
 	fake_ctrl_stop(fc, NULL);
+
+	/* A discovery controller older than NVMe 1.4 does not report its type
+	 * (CNTRLTYPE 0): reached by the well-known NQN, it is one all the same. */
+	fc = start_fake(FAKE_DISCOVERY_OWN_NQN_OLD, &o, 0);
+	snprintf(o.subnqn, sizeof(o.subnqn), "%s", NVMF_DISCOVERY_NQN);
+	o.discovery = false;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_ctrl_get_info(c, &ci), 0);
+	assert_string_equal(ci.subnqn, "nqn.2014-08.org.nvmexpress:fake-disc");
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
 }
 
 int main(void)
