@@ -8,6 +8,7 @@ import errno
 import hashlib
 import json
 import os
+import platform
 import random
 import re
 import signal
@@ -163,6 +164,9 @@ def names_fixed(mnt, f):
             got[what] = "succeeded"
         except OSError as e:
             got[what] = errno.errorcode.get(e.errno, str(e.errno))
+    # FreeBSD's mknod(2) refuses S_IFREG itself (EINVAL) before fusefs sees it.
+    if platform.system() != "Linux" and got.get("mknod") == "EINVAL":
+        got["mknod"] = "EPERM"
     check(all(v == "EPERM" for v in got.values()),
           "namespace-changing calls, expected EPERM each: %s" % got)
     check(os.path.exists(f) and not os.path.lexists(new), "the directory changed")
