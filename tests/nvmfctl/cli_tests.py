@@ -1460,9 +1460,10 @@ def t_disconnect_busy(env):
                   "disconnect with a loop device on n1: %r" % r.err)
         finally:
             subprocess.run(["losetup", "-d", loop], capture_output=True, timeout=60)
-        for _ in range(50):  # the loop device lets go of n1 asynchronously
-            if env.ctl("disconnect", "nvmf0", rc=None).rc == 0:
-                break
+        # The loop device lets go of n1 asynchronously: on a loaded machine that
+        # can take seconds, so poll for up to 30 s.
+        deadline = time.monotonic() + 30
+        while env.ctl("disconnect", "nvmf0", rc=None).rc != 0 and time.monotonic() < deadline:
             time.sleep(0.1)
     else:
         env.ctl("disconnect", "nvmf0")
