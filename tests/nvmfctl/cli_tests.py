@@ -1485,6 +1485,49 @@ def t_disconnect_busy(env):
     check(env.records() == [], "records %s" % env.records())
 
 
+def mounted_at(path):
+    """Whether path is a mount point in the mount table. On Linux, decoding the
+    kernel's octal escapes (a space is written \\040), which nvmf_testlib's
+    is_mounted() compares raw."""
+    if not sys.platform.startswith("linux"):
+        return is_mounted(path)
+    unesc = re.compile(r"\\([0-7]{3})")
+    with open("/proc/self/mounts") as f:
+        return any(unesc.sub(lambda m: chr(int(m.group(1), 8)), ln.split()[1]) == path
+                   for ln in f)
+
+
+def t_mount_space(env):
+    """A mount point holding a space (written \\040 in /proc/self/mounts) is known
+    as mounted: a busy disconnect is refused, and a stale record's dead mount is
+    detached. Compared undecoded, the mount was taken for not mounted, so disconnect
+    ended the connection under an open file and printed "disconnected", and the
+    stale cleanup dropped the record and left the dead mount."""
+    need_fuse()
+    become_subreaper()
+    t = env.target(backing=("ram:4M",))
+    mp = env.path("m x")
+    os.mkdir(mp)
+    n1 = os.path.join(mp, "n1")
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "-m", mp, "--name", "sp")
+    pid = rec_of(env, "sp")["pid"]
+    check(mounted_at(mp), "%r not in the mount table" % mp)
+    with open(n1, "rb") as f:
+        r = env.ctl("disconnect", "sp", rc=None)
+        check(r.rc == 1 and "sp: %s is in use" % mp in r.err and r.out == "",
+              "busy disconnect of a mount point with a space: exit %d %r %r"
+              % (r.rc, r.out, r.err))
+        check(mounted_at(mp) and not wait_gone(pid, 0.2), "the busy connection was ended")
+        check(len(f.read(4096)) == 4096, "the open file does not work after the refusal")
+    # Stale: the dead server's mount is detached along with its record.
+    kill_and_reap(pid)
+    r = env.ctl("disconnect", "sp")
+    check("removed stale record" in r.err, "stale disconnect: %r" % r.err)
+    check(not mounted_at(mp) and env.records() == [],
+          "stale disconnect left the dead mount (%s) or records %s"
+          % (mounted_at(mp), env.records()))
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
@@ -1493,7 +1536,7 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
          "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
          "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
-         "disconnect_busy": t_disconnect_busy}
+         "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space}
 
 if __name__ == "__main__":
     try:

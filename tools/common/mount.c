@@ -36,6 +36,35 @@ bool tc_nvmf_mounted(const char *path)
 	return false;
 }
 #else
+static int octal_digit(char c)
+{
+	return c >= '0' && c <= '7' ? c - '0' : -1;
+}
+
+/*
+ * The kernel writes a mount point's space, tab, newline and backslash in
+ * /proc/self/mounts as \040, \011, \012 and \134 (the fields are space
+ * separated): decode them in place, or a mount point holding one never
+ * compares equal to its path and is taken for not mounted.
+ */
+static void unescape_mnt(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		int a, b, c;
+
+		if (s[0] == '\\' && (a = octal_digit(s[1])) >= 0 &&
+		    (b = octal_digit(s[2])) >= 0 && (c = octal_digit(s[3])) >= 0) {
+			*out++ = (char)(a * 64 + b * 8 + c);
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
 bool tc_nvmf_mounted(const char *path)
 {
 	FILE *f = fopen("/proc/self/mounts", "r");
@@ -44,10 +73,13 @@ bool tc_nvmf_mounted(const char *path)
 
 	if (!f)
 		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%4095s %4095s %255s", dev, mnt, type) == 3 &&
-		    !strcmp(mnt, path) && !strcmp(type, "fuse.nvmf"))
-			found = true;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s %4095s %255s", dev, mnt, type) != 3 ||
+		    strcmp(type, "fuse.nvmf"))
+			continue;
+		unescape_mnt(mnt);
+		found = !strcmp(mnt, path);
+	}
 	fclose(f);
 	return found;
 }
