@@ -185,6 +185,13 @@ def t_options(env):
     check(r.out == "" and [ln.split(": ", 2)[2] for ln in r.err_lines()] ==
           ["no connection named or mounted at '%s' (see 'nvmfctl list')" % d
            for d in ("nvmf0", "nvmf1")], "disconnect -d LIST of missing names: %r" % r.err)
+    # Combined short options are parsed as getopt does: a hand-written argv scan
+    # once took -fn's NQN for a name (exit 2) and dropped -fdNAME's value.
+    r = env.ctl("disconnect", "-fn", NQN)
+    check(r.out == "NQN:%s disconnected 0 controller(s)\n" % NQN and r.err == "",
+          "disconnect -fn NQN: %r %r" % (r.out, r.err))
+    r = env.ctl("disconnect", "-fdnvmf7", rc=1)
+    check("no connection named or mounted at 'nvmf7'" in r.err, "disconnect -fdNAME: %r" % r.err)
     check(env.ctl("disconnect-all").out == "disconnected 0 connection(s)\n", "disconnect-all")
 
 

@@ -255,8 +255,57 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 	return NC_EXIT_OK;
 }
 
-static int disc_opts(int argc, char **argv, const char *help, bool all, const char **nqn,
-		     int *timeout_s, bool *force)
+#define MAX_NAMES 256
+
+/* The connections named on the command line: -d values and positional names. */
+struct names {
+	const char *v[MAX_NAMES];
+	int n;
+	char *copies[MAX_NAMES];	/* strdup()ed -d lists, the items point into */
+	int ncopies;
+};
+
+/*
+ * Add v to nm: a -d value is a comma-separated list (nvme-cli's
+ * disconnect -d splits it so), empty items skipped; a positional name is
+ * taken whole (a mount point may hold a comma). The items are cut from a
+ * copy, kept in nm->copies for the caller to free. 0 or -1 (out of memory).
+ */
+static int add_names(struct names *nm, const char *v, bool split)
+{
+	char *copy, *rest, *item;
+
+	if (!split) {
+		if (nm->n < MAX_NAMES)
+			nm->v[nm->n++] = v;
+		return 0;
+	}
+	if (nm->ncopies == MAX_NAMES)
+		return 0;
+	copy = strdup(v);
+	if (!copy)
+		return -1;
+	nm->copies[nm->ncopies++] = copy;
+	rest = copy;
+	while ((item = strsep(&rest, ",")) != NULL)
+		if (item[0] && nm->n < MAX_NAMES)
+			nm->v[nm->n++] = item;
+	return 0;
+}
+
+static void free_names(struct names *nm)
+{
+	for (int k = 0; k < nm->ncopies; k++)
+		free(nm->copies[k]);
+}
+
+/*
+ * The options of disconnect and disconnect-all. -d values are collected
+ * here, in getopt's loop, so combined short options (-fdNAME, -fn NQN) are
+ * parsed as getopt parses them; nm is NULL for disconnect-all.
+ */
+static int disc_opts(int argc, char **argv, const char *help, struct names *nm,
+		     const char **nqn, int *timeout_s, bool *force)
 {
 	static const struct option lo[] = {
 		{ "nqn",     required_argument, NULL, 'n' },
@@ -276,14 +325,17 @@ static int disc_opts(int argc, char **argv, const char *help, bool all, const ch
 			*force = true;
 			break;
 		case 'n':
-			if (all)
+			if (!nm)
 				return nc_usage_err("-n/--nqn does not apply to disconnect-all");
 			*nqn = optarg;
 			break;
 		case 'd':
-			if (all)
+			if (!nm)
 				return nc_usage_err("-d/--device does not apply to disconnect-all");
-			/* Kept in argv order: handled with the positional names. */
+			if (add_names(nm, optarg, true) < 0) {
+				nc_err("out of memory");
+				return NC_EXIT_FAIL;
+			}
 			break;
 		case 'T':
 			if (nc_parse_int("--timeout", optarg, 1, 3600, timeout_s) < 0)
@@ -296,35 +348,6 @@ static int disc_opts(int argc, char **argv, const char *help, bool all, const ch
 			return nc_getopt_err(c, optopt, argv);
 		}
 	}
-	return 0;
-}
-
-#define MAX_NAMES 256
-
-/*
- * Add v to names: a -d value is a comma-separated list (nvme-cli's
- * disconnect -d splits it so), empty items skipped; a positional name is
- * taken whole (a mount point may hold a comma). The items are cut from a
- * copy, kept in *copies for the caller to free. 0 or -1 (out of memory).
- */
-static int add_names(const char **names, int *nnames, const char *v, bool split,
-		     char **copies, int *ncopies)
-{
-	char *copy, *rest, *item;
-
-	if (!split) {
-		if (*nnames < MAX_NAMES)
-			names[(*nnames)++] = v;
-		return 0;
-	}
-	copy = strdup(v);
-	if (!copy)
-		return -1;
-	copies[(*ncopies)++] = copy;
-	rest = copy;
-	while ((item = strsep(&rest, ",")) != NULL)
-		if (item[0] && *nnames < MAX_NAMES)
-			names[(*nnames)++] = item;
 	return 0;
 }
 
@@ -396,42 +419,24 @@ int cmd_disconnect(int argc, char **argv)
 {
 	struct tc_record *list = NULL;
 	const char *nqn = NULL;
-	const char *names[MAX_NAMES];
-	char *copies[MAX_NAMES];
-	int nnames = 0, ncopies = 0, timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
+	struct names nm = { .n = 0 };
+	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
 	bool force = false;
 
-	r = disc_opts(argc, argv, disconnect_help, false, &nqn, &timeout_s, &force);
-	if (r)
-		return r < 0 ? 0 : r;
-	/* -d NAME values and positional names, in order. */
-	for (int i = 1; i < argc && ncopies < MAX_NAMES; i++) {
-		const char *v = NULL;
-		bool split = true;
-
-		if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--device"))
-			v = i + 1 < argc ? argv[++i] : NULL;
-		else if (!strncmp(argv[i], "--device=", 9))
-			v = argv[i] + 9;
-		else if (!strncmp(argv[i], "-d", 2) && argv[i][2])
-			v = argv[i] + 2;
-		else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--nqn") ||
-			 !strcmp(argv[i], "--timeout"))
-			i++;
-		else if (argv[i][0] != '-' || !argv[i][1])
-			v = argv[i], split = false;
-		if (v && add_names(names, &nnames, v, split, copies, &ncopies) < 0) {
-			nc_err("out of memory");
-			rc = NC_EXIT_FAIL;
-			goto out;
-		}
+	r = disc_opts(argc, argv, disconnect_help, &nm, &nqn, &timeout_s, &force);
+	if (r) {
+		rc = r < 0 ? 0 : r;
+		goto out;
 	}
-	if (!nqn && nnames == 0) {
+	/* Positional names (getopt moved them after the options). */
+	for (int i = optind; i < argc; i++)
+		(void)add_names(&nm, argv[i], false);
+	if (!nqn && nm.n == 0) {
 		rc = nc_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
 				  "(see 'nvmfctl list')");
 		goto out;
 	}
-	if (nqn && nnames) {
+	if (nqn && nm.n) {
 		rc = nc_usage_err("-n/--nqn and connection names exclude each other");
 		goto out;
 	}
@@ -443,11 +448,10 @@ int cmd_disconnect(int argc, char **argv)
 	if (nqn)
 		rc = disconnect_nqns(list, n, nqn, timeout_s, force);
 	else
-		rc = disconnect_names(list, n, names, nnames, timeout_s, force);
+		rc = disconnect_names(list, n, nm.v, nm.n, timeout_s, force);
 	tc_records_free(list, n);
 out:
-	for (int k = 0; k < ncopies; k++)
-		free(copies[k]);
+	free_names(&nm);
 	return rc;
 }
 
@@ -458,7 +462,7 @@ int cmd_disconnect_all(int argc, char **argv)
 	const char *nqn = NULL;
 	bool force = false;
 
-	r = disc_opts(argc, argv, disconnect_all_help, true, &nqn, &timeout_s, &force);
+	r = disc_opts(argc, argv, disconnect_all_help, NULL, &nqn, &timeout_s, &force);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (optind < argc)
