@@ -1535,6 +1535,36 @@ def t_mount_space(env):
           % (mounted_at(mp), env.records()))
 
 
+def t_disconnect_user(env):
+    """A user's disconnect whose fusermount3 -u fails other than busy (another
+    user's mount, fusermount3 not installed) says so, with its exit status and
+    message; every such failure used to be reported as "is in use". Root only
+    (needs a second user)."""
+    need_fuse()
+    if os.geteuid() != 0:
+        raise SkipTest("needs root to run nvmfctl as a second user")
+    t = env.target(backing=("ram:4M",))
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1)
+    mp = os.path.join(env.rundir, "nvmf0")
+    pid = rec_of(env, "nvmf0")["pid"]
+    os.chmod(env.tmp, 0o755)
+    os.chmod(env.rundir, 0o755)
+    # Another user's mount (fusermount3 refuses it), then no fusermount3 on PATH.
+    for path, want in ((env.env.get("PATH", "/usr/bin:/bin"), "fusermount3 -u exited with status"),
+                       ("/nonexistent", "fusermount3 -u exited with status 127: fusermount3 "
+                        "could not be run: No such file or directory")):
+        p = subprocess.run([env.ctl_exe, "disconnect", "nvmf0"], capture_output=True,
+                           text=True, env=dict(env.env, PATH=path),
+                           preexec_fn=lambda: os.setuid(65534), timeout=60)
+        check(p.returncode == 1 and "nvmf0: cannot unmount %s: %s" % (mp, want) in p.stderr
+              and "in use" not in p.stderr and "left as it is" in p.stderr,
+              "disconnect as another user (PATH %s): %d %r" % (path[:40], p.returncode, p.stderr))
+        check(is_mounted(mp) and not wait_gone(pid, 0.2), "the connection was ended")
+    env.ctl("disconnect", "nvmf0")
+    check(wait_gone(pid, 10) and not is_mounted(mp) and env.records() == [],
+          "root's disconnect did not end the connection")
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
@@ -1543,7 +1573,8 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "bad_secrets": t_bad_secrets, "list_connecting": t_list_connecting,
          "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
          "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
-         "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space}
+         "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
+         "disconnect_user": t_disconnect_user}
 
 if __name__ == "__main__":
     try:

@@ -26,12 +26,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#if defined(__FreeBSD__)
-#include <sys/param.h>
-#include <sys/mount.h>
-#else
-#include <sys/mount.h>
+#if !defined(__linux__)
+#include <sys/param.h>	/* before sys/mount.h on the BSDs */
 #endif
+#include <sys/mount.h>
 
 #define DISCONNECT_TIMEOUT_S 90		/* nvmf-fuse drains for io-timeout + 5 s */
 
@@ -137,57 +135,126 @@ static void loop_on(const char *mp, char *dev, size_t devlen, char *file, size_t
 	closedir(dp);
 }
 
+#if defined(__linux__)
+/*
+ * Run "fusermount3 -u mp" (no -z: the kernel must refuse a busy mount),
+ * its standard error kept in err (a line, the newline dropped); how it
+ * exited in *status, 127 when it could not be run (err says why).
+ * 0, or -errno when it could not be started at all.
+ */
+static int run_fusermount(const char *mp, char *err, size_t errlen, int *status)
+{
+	int pfd[2], fd;
+	ssize_t got;
+	pid_t pid;
+
+	err[0] = '\0';
+	nc_flush_stdout();	/* a failure is kept for main()'s final check */
+	fflush(NULL);
+	if (pipe(pfd) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0)
+			dup2(fd, 1);
+		dup2(pfd[1], 2);
+		setenv("LC_ALL", "C", 1);	/* its "busy" is matched below */
+		execlp("fusermount3", "fusermount3", "-u", mp, (char *)NULL);
+		dprintf(2, "fusermount3 could not be run: %s", strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	if (pid < 0) {
+		int e = errno;
+
+		close(pfd[0]);
+		return -e;
+	}
+	*status = -1;
+	(void)nc_wait_child(pid, 10, status);
+	/* Read after the wait, without blocking: a few lines fit the pipe. */
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+	got = read(pfd[0], err, errlen - 1);
+	close(pfd[0]);
+	err[got > 0 ? got : 0] = '\0';
+	err[strcspn(err, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * Whether fusermount3's message ends in strerror(EBUSY) ("Device or resource
+ * busy" in glibc, "Resource busy" in musl): only the text after the last
+ * ": ", as the mount point named before it may hold "busy" itself.
+ */
+static bool said_busy(const char *err)
+{
+	const char *p, *last = err;
+
+	while ((p = strstr(last, ": ")) != NULL)
+		last = p + 2;
+	return last != err && strstr(last, "busy") != NULL;
+}
+
+/*
+ * A user's mount: fusermount3 -u. -EBUSY only when it said the mount is
+ * busy; any other failure (not installed, another user's mount, ...) is
+ * described in why, with its exit status and message, and -EPERM returned.
+ */
+static int unmount_user(const char *mp, char *why, size_t whylen)
+{
+	char err[512];
+	int status, r = run_fusermount(mp, err, sizeof(err), &status);
+
+	if (r < 0)
+		return r;
+	if (!tc_nvmf_mounted(mp))
+		return 0;
+	if (said_busy(err))
+		return -EBUSY;
+	if (WIFEXITED(status))
+		snprintf(why, whylen, "fusermount3 -u exited with status %d%s%s",
+			 WEXITSTATUS(status), err[0] ? ": " : "", err);
+	else
+		snprintf(why, whylen, "fusermount3 -u did not finish%s%s",
+			 err[0] ? ": " : "", err);
+	return -EPERM;
+}
+#endif
+
 /*
  * Unmount a live connection's mount the ordinary way, never lazily: the
  * kernel refuses (EBUSY) while a file in it is open or backs a loop
  * device, which must stop the disconnect rather than detach the mount
  * from under its users. Unmounted, the server sees its session end and
- * exits as on SIGTERM. 0 (unmounted, or not mounted), or -errno. Root
- * calls umount2() itself; a user's mount goes through fusermount3 -u (no
- * -z), whose refusal is known only by the mount still standing.
+ * exits as on SIGTERM. 0 (unmounted, or not mounted), or -errno, with
+ * why set when the errno alone does not say it. Root unmounts itself; a
+ * user's mount on Linux goes through fusermount3 -u.
  */
-static int unmount_checked(const char *mp)
+static int unmount_checked(const char *mp, char *why, size_t whylen)
 {
-#if !defined(__FreeBSD__)
-	pid_t pid;
-	int status;
-#endif
-
+	why[0] = '\0';
 	if (!tc_nvmf_mounted(mp))
 		return 0;
-#if defined(__FreeBSD__)
-	return unmount(mp, 0) < 0 ? -errno : 0;
+#if defined(__linux__)
+	if (geteuid() != 0)
+		return unmount_user(mp, why, whylen);
+	return umount2(mp, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
 #else
-	if (geteuid() == 0)
-		return umount2(mp, UMOUNT_NOFOLLOW) < 0 ? -errno : 0;
-	nc_flush_stdout();	/* a failure is kept for main()'s final check */
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("fusermount3", "fusermount3", "-u", "-q", mp, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return -errno;
-	(void)nc_wait_child(pid, 10, &status);
-	return tc_nvmf_mounted(mp) ? -EBUSY : 0;
+	/* FreeBSD and the other BSDs: unmount(2) (vfs.usermount lets a user). */
+	return unmount(mp, 0) < 0 ? -errno : 0;
 #endif
 }
 
 /* Why the mount of r could not be unmounted, with what the user can do. */
-static void busy_err(const struct tc_record *r, int e)
+static void busy_err(const struct tc_record *r, int e, const char *why)
 {
 	char dev[300], file[TC_PATH_MAX + 64];
 
 	if (e != -EBUSY) {
 		nc_err("%s: cannot unmount %s: %s; the connection is left as it is", r->name,
-		       r->mountpoint, strerror(-e));
+		       r->mountpoint, why[0] ? why : strerror(-e));
 		return;
 	}
 	loop_on(r->mountpoint, dev, sizeof(dev), file, sizeof(file));
@@ -215,10 +282,11 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 	double deadline = nc_now() + timeout_s;
 
 	if (r->alive) {
-		int e = force ? 0 : unmount_checked(r->mountpoint);
+		char why[TC_PATH_MAX + 600] = "";
+		int e = force ? 0 : unmount_checked(r->mountpoint, why, sizeof(why));
 
 		if (e < 0) {
-			busy_err(r, e);
+			busy_err(r, e, why);
 			return NC_EXIT_FAIL;
 		}
 		if (kill(r->pid, SIGTERM) < 0 && errno != ESRCH) {
