@@ -1565,6 +1565,62 @@ def t_disconnect_user(env):
           "root's disconnect did not end the connection")
 
 
+def flock_waiter(pid, timeout):
+    """Whether process pid waits for an flock (a "->" line of /proc/locks)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/locks") as f:
+            if any(ln.split()[1:2] == ["->"] and ln.split()[2] == "FLOCK"
+                   and ln.split()[5] == str(pid) for ln in f):
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def t_stale_race(env):
+    """A stale record's cleanup (nvmfctl disconnect, nvmf-fuse's takeover of the
+    name) checks under <rundir>/.claim.lock that the record still names the dead
+    server: one that saw the same dead pid while another took the name over (and
+    mounted) leaves the new record and mount alone. It used to remove the new
+    server's record and detach its live mount. Deterministic: the test holds the
+    lock while it takes the name over itself."""
+    import fcntl
+    need_fuse()
+    become_subreaper()
+    t = env.target(backing=("ram:4M",))
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "x")
+    mp = os.path.join(env.rundir, "x")
+    dead = rec_of(env, "x")["pid"]
+    kill_and_reap(dead)
+    lock = os.path.join(env.rundir, ".claim.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    p = subprocess.Popen([env.ctl_exe, "disconnect", "x"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env.env)
+    try:
+        check(flock_waiter(p.pid, 10), "nvmfctl disconnect of a stale record did not wait "
+              "for .claim.lock (exit %s)" % p.poll())
+        # Meanwhile another process took the name over: the dead mount detached,
+        # the record gone, and a new server claimed x and mounted.
+        unmount(mp, force=True)
+        os.unlink(os.path.join(env.rundir, "x.json"))
+        connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "x")
+        new = rec_of(env, "x")["pid"]
+    finally:
+        os.unlink(lock)
+        os.close(fd)
+    out, err = p.communicate(timeout=60)
+    check(p.returncode == 0 and "x: taken over by a new server meanwhile" in err,
+          "disconnect racing a takeover: %d %r %r" % (p.returncode, out, err))
+    check(rec_of(env, "x")["pid"] == new and is_mounted(mp) and not wait_gone(new, 0.2),
+          "the new server's record or mount was removed by the stale cleanup")
+    with open(os.path.join(mp, "n1"), "rb") as f:
+        check(len(f.read(4096)) == 4096, "n1 not readable after the race")
+    env.ctl("disconnect", "x")
+    check(wait_gone(new, 10) and not is_mounted(mp) and env.records() == [],
+          "x not disconnected")
+
+
 TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "errors": t_errors, "connect": t_connect, "connect_all": t_connect_all,
          "hostile": t_hostile, "records": t_records, "stdout_full": t_stdout_full,
@@ -1574,7 +1630,7 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
          "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
          "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
-         "disconnect_user": t_disconnect_user}
+         "disconnect_user": t_disconnect_user, "stale_race": t_stale_race}
 
 if __name__ == "__main__":
     try:

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>	/* flock(): Linux and the BSDs */
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -190,6 +191,90 @@ bool tc_pid_is_fuse(int pid)
 	return pid_runs(pid, "nvmf-fuse") && !is_zombie(pid);
 }
 
+/* pid of an existing record, 0 if unreadable (or gone). */
+static int record_pid(const char *path)
+{
+	json_object *o = json_object_from_file(path), *p;
+	int pid = 0;
+
+	if (o && json_object_object_get_ex(o, "pid", &p))
+		pid = json_object_get_int(p);
+	if (o)
+		json_object_put(o);
+	return pid;
+}
+
+/*
+ * <dir>/.claim.lock, the directory being the record's (path's): held
+ * (flock) by whoever removes a stale record, nvmf-fuse taking its name
+ * over or nvmfctl disconnect, from the check that the record still names
+ * the dead server to the record's removal. The holder removes the file (no
+ * lock file is left in the runtime directory); a waiter that then gets the
+ * lock of a removed file opens it again. -1 when it cannot be taken (the
+ * caller goes on unlocked, as before there was a lock).
+ */
+static int stale_lock(const char *record_path, char *lock, size_t len)
+{
+	const char *slash = strrchr(record_path, '/');
+	struct stat a, b;
+
+	if (!slash || snprintf(lock, len, "%.*s/.claim.lock", (int)(slash - record_path),
+			       record_path) >= (int)len)
+		return -1;
+	for (;;) {
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -1;
+		/* Held only around a check and a detach (bounded), never while
+		 * a live process is waited for: a blocking wait is fine. */
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR) {
+				close(fd);
+				return -1;
+			}
+		}
+		if (fstat(fd, &a) == 0 && stat(lock, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			return fd;
+		close(fd);
+	}
+}
+
+static void stale_unlock(int fd, const char *lock)
+{
+	if (fd < 0)
+		return;
+	unlink(lock);
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
+			   int dead_pid, const struct tc_record **other)
+{
+	char lock[TC_RECORD_PATH_MAX + 16];
+	int fd = stale_lock(r->path, lock, sizeof(lock)), pid, ret;
+
+	*other = NULL;
+	/*
+	 * Two processes may have seen the same dead pid: the first removes the
+	 * record and may claim the name and mount; the second must then touch
+	 * neither. So, under the lock, the record must still name the dead
+	 * server, which must still not run.
+	 */
+	pid = record_pid(r->path);
+	if (pid != dead_pid || tc_pid_is_fuse(pid)) {
+		ret = 1;
+	} else {
+		ret = tc_record_detach_stale(list, n, r, other);
+		if (ret == 0 && unlink(r->path) < 0 && errno != ENOENT)
+			ret = -errno;
+	}
+	stale_unlock(fd, lock);
+	return ret;
+}
+
 int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_record *r,
 			   const struct tc_record **other)
 {
@@ -207,19 +292,6 @@ int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_
 }
 
 /* ---- Writing (nvmf-fuse) ------------------------------------------------------------ */
-
-/* pid of an existing record, 0 if unreadable. */
-static int record_pid(const char *path)
-{
-	json_object *o = json_object_from_file(path), *p;
-	int pid = 0;
-
-	if (o && json_object_object_get_ex(o, "pid", &p))
-		pid = json_object_get_int(p);
-	if (o)
-		json_object_put(o);
-	return pid;
-}
 
 /* Create path exclusively with the claim's content; 0 or -errno. */
 static int create_claim(const char *path)
@@ -243,38 +315,45 @@ static int create_claim(const char *path)
 }
 
 /*
- * The record at path (of name in dir) is stale: detach the mount its dead
- * server left, as nvmfctl disconnect would, before the record goes. A
- * record dropped with its mount still there would leave that mount without
- * a handle (disconnect finds nothing to clean up) and its mount point
- * unusable ("Transport endpoint is not connected") for every later claim of
- * the name. 0 (record removed) or -EBUSY (the mount stays: record kept).
+ * The record at path (of name in dir) held by dead_pid is stale: detach
+ * the mount its dead server left, as nvmfctl disconnect would, before the
+ * record goes. A record dropped with its mount still there would leave
+ * that mount without a handle (disconnect finds nothing to clean up) and
+ * its mount point unusable ("Transport endpoint is not connected") for
+ * every later claim of the name. 0 (record removed, or no longer dead_pid's:
+ * the caller tries again) or -EBUSY (the mount stays: record kept).
  */
-static int take_over_stale(const char *dir, const char *name, const char *path)
+static int take_over_stale(const char *dir, const char *name, const char *path, int dead_pid)
 {
 	struct tc_record *list = NULL;
-	const struct tc_record *other;
+	const struct tc_record *other = NULL;
 	char def[TC_RECORD_PATH_MAX];
 	int n = tc_records_load(dir, &list), r = 0;
+	bool found = false;
 
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n && !found; i++) {
 		if (strcmp(list[i].path, path))
 			continue;
+		found = true;
 		fflush(NULL);
-		r = tc_record_detach_stale(list, n, &list[i], &other);
+		r = tc_record_remove_stale(list, n, &list[i], dead_pid, &other);
 		/* The default mount point <dir>/<name> may be left behind empty;
 		 * the new server makes (and so removes) its own. */
 		if (r == 0 && !other && snprintf(def, sizeof(def), "%s/%s", dir, name) <
 				(int)sizeof(def) && !strcmp(def, list[i].mountpoint))
 			rmdir(def);
-		break;
 	}
 	if (n > 0)
 		tc_records_free(list, n);
-	if (r < 0)
-		return r;
-	unlink(path);
-	return 0;
+	if (!found) {
+		/* Not loadable as a record (a claim being written, garbage): the
+		 * same check under the lock, with nothing to detach. */
+		struct tc_record bare = { .mountpoint = "" };
+
+		snprintf(bare.path, sizeof(bare.path), "%s", path);
+		r = tc_record_remove_stale(NULL, 0, &bare, dead_pid, &other);
+	}
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -323,7 +402,7 @@ int tc_record_claim(const char *dir, const char *name, int *holder)
 		*holder = pid;
 		if (self[0] ? pid_runs(pid, self) : pid_exists(pid))
 			return -EEXIST;
-		r = take_over_stale(dir, name, path);
+		r = take_over_stale(dir, name, path, pid);
 		if (r < 0)
 			return r;
 	}

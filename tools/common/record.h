@@ -153,6 +153,18 @@ void tc_records_free(struct tc_record *list, int n);
 int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_record *r,
 			   const struct tc_record **other);
 
+/*
+ * Remove the stale record r (in list), held by dead_pid, with the mount its
+ * server left (tc_record_detach_stale()); under <rundir>/.claim.lock, taken
+ * by everyone removing a stale record, and only when r's file still names
+ * dead_pid and that process still does not run: another process that saw
+ * the same dead pid may have removed the record already and claimed the
+ * name (and mounted) since. 0 (removed), 1 (left: no longer dead_pid's
+ * stale record), -EBUSY (the mount stays: record kept) or -errno.
+ */
+int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
+			   int dead_pid, const struct tc_record **other);
+
 /* Is pid a live nvmf-fuse process (where the system tells the name)? */
 bool tc_pid_is_fuse(int pid);
 

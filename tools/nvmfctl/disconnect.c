@@ -71,20 +71,35 @@ static const char list_help[] =
 
 /* ---- disconnect ------------------------------------------------------------------ */
 
-/* Detach a dead server's FUSE mount (tc_record_detach_stale(), shared with
- * nvmf-fuse's taking over of a dead server's name); say what was left. */
-static void unmount_stale(const struct tc_record *list, int n, const struct tc_record *r)
+/*
+ * Remove the stale record r, held by dead_pid, and detach the mount its
+ * server left (tc_record_remove_stale(), shared with nvmf-fuse's taking
+ * over of a dead server's name, which checks under a lock that the record
+ * is still that dead server's: one that took the name over meanwhile keeps
+ * its record and mount); say what was left. 0 (removed), 1 (taken over
+ * meanwhile: left alone) or -errno after a message.
+ */
+static int remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
+			int dead_pid)
 {
 	const struct tc_record *other = NULL;
+	int e;
 
 	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
-	if (tc_record_detach_stale(list, n, r, &other) < 0)
-		fprintf(stderr, "nvmfctl: %s: the dead server's mount %s could not be detached "
-			"(unmount it with " TC_DETACH_CMD ")\n", r->name, r->mountpoint);
+	e = tc_record_remove_stale(list, n, r, dead_pid, &other);
+	if (e == -EBUSY)
+		nc_err("%s: the dead server's mount %s could not be detached (unmount it with "
+		       TC_DETACH_CMD "); its record is kept", r->name, r->mountpoint);
+	else if (e < 0)
+		nc_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(-e));
+	else if (e == 1)
+		fprintf(stderr, "nvmfctl: %s: %s: taken over by a new server meanwhile: left "
+			"as it is\n", nc_cmd, r->name);
 	else if (other)
 		fprintf(stderr, "nvmfctl: %s: %s is now connection %s's mount: left "
 			"mounted\n", r->name, r->mountpoint, other->name);
+	return e;
 }
 
 /* The default mount point <rundir>/<name> is nvmf-fuse's to remove; after a
@@ -280,10 +295,12 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 {
 	struct tc_record *r = &list[i];
 	double deadline = nc_now() + timeout_s;
+	int e;
 
 	if (r->alive) {
 		char why[TC_PATH_MAX + 600] = "";
-		int e = force ? 0 : unmount_checked(r->mountpoint, why, sizeof(why));
+
+		e = force ? 0 : unmount_checked(r->mountpoint, why, sizeof(why));
 
 		if (e < 0) {
 			busy_err(r, e, why);
@@ -303,23 +320,21 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 			}
 			nc_sleep_ms(20);
 		}
-		/* It removes its record before it exits; a crash leaves it. */
-		if (!gone(r->path)) {
-			unlink(r->path);
-			unmount_stale(list, n, r);
+		/* It removes its record before it exits; a crash leaves it (and
+		 * another server may take the name over at once). */
+		if (!gone(r->path) && remove_stale(list, n, r, r->pid) == 0)
 			remove_default_mountpoint(r);
-		}
 		return NC_EXIT_OK;
 	}
 	/* Stale: nothing runs; clean up what the dead server left. */
-	unmount_stale(list, n, r);
-	remove_default_mountpoint(r);
-	if (unlink(r->path) < 0 && errno != ENOENT) {
-		nc_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(errno));
-		return NC_EXIT_FAIL;
+	e = remove_stale(list, n, r, r->pid);
+	if (e < 0)
+		return NC_EXIT_FAIL;	/* a mount left is kept with its record */
+	if (e == 0) {
+		remove_default_mountpoint(r);
+		fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d no "
+			"longer runs)\n", nc_cmd, r->name, r->pid);
 	}
-	fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d no longer "
-		"runs)\n", nc_cmd, r->name, r->pid);
 	return NC_EXIT_OK;
 }
 
