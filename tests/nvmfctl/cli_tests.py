@@ -1535,27 +1535,39 @@ def t_mount_space(env):
           % (mounted_at(mp), env.records()))
 
 
+def as_nobody():
+    """preexec_fn: become uid and gid 65534 with no supplementary groups."""
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+
+
 def t_disconnect_user(env):
     """A user's disconnect whose fusermount3 -u fails other than busy (another
     user's mount, fusermount3 not installed) says so, with its exit status and
     message; every such failure used to be reported as "is in use". Root only
     (needs a second user)."""
     need_fuse()
+    if not sys.platform.startswith("linux"):
+        raise SkipTest("fusermount3 is Linux's (other systems call unmount(2))")
     if os.geteuid() != 0:
         raise SkipTest("needs root to run nvmfctl as a second user")
+    os.chmod(env.tmp, 0o755)
+    os.chmod(env.rundir, 0o755)
+    if subprocess.run([env.ctl_exe, "--help"], capture_output=True, env=env.env,
+                      preexec_fn=as_nobody, timeout=60).returncode != 0:
+        raise SkipTest("nvmfctl cannot run as uid 65534 here (a build tree it cannot reach)")
     t = env.target(backing=("ram:4M",))
     connect(env, t.uri(), "-q", HOSTNQN, "-i", 1)
     mp = os.path.join(env.rundir, "nvmf0")
     pid = rec_of(env, "nvmf0")["pid"]
-    os.chmod(env.tmp, 0o755)
-    os.chmod(env.rundir, 0o755)
     # Another user's mount (fusermount3 refuses it), then no fusermount3 on PATH.
     for path, want in ((env.env.get("PATH", "/usr/bin:/bin"), "fusermount3 -u exited with status"),
                        ("/nonexistent", "fusermount3 -u exited with status 127: fusermount3 "
                         "could not be run: No such file or directory")):
         p = subprocess.run([env.ctl_exe, "disconnect", "nvmf0"], capture_output=True,
                            text=True, env=dict(env.env, PATH=path),
-                           preexec_fn=lambda: os.setuid(65534), timeout=60)
+                           preexec_fn=as_nobody, timeout=60)
         check(p.returncode == 1 and "nvmf0: cannot unmount %s: %s" % (mp, want) in p.stderr
               and "in use" not in p.stderr and "left as it is" in p.stderr,
               "disconnect as another user (PATH %s): %d %r" % (path[:40], p.returncode, p.stderr))
@@ -1565,14 +1577,17 @@ def t_disconnect_user(env):
           "root's disconnect did not end the connection")
 
 
-def flock_waiter(pid, timeout):
-    """Whether process pid waits for an flock (a "->" line of /proc/locks)."""
+def has_open(pid, path, timeout):
+    """Whether process pid has path open (it waits for the flock on it: the
+    lock is polled, so /proc/locks shows no waiter)."""
     deadline = time.monotonic() + timeout
+    fds = "/proc/%d/fd" % pid
     while time.monotonic() < deadline:
-        with open("/proc/locks") as f:
-            if any(ln.split()[1:2] == ["->"] and ln.split()[2] == "FLOCK"
-                   and ln.split()[5] == str(pid) for ln in f):
+        try:
+            if any(os.readlink(os.path.join(fds, d)) == path for d in os.listdir(fds)):
                 return True
+        except OSError:
+            pass
         time.sleep(0.02)
     return False
 
@@ -1586,6 +1601,8 @@ def t_stale_race(env):
     lock while it takes the name over itself."""
     import fcntl
     need_fuse()
+    if not sys.platform.startswith("linux"):
+        raise SkipTest("watches the waiter through /proc/PID/fd")
     become_subreaper()
     t = env.target(backing=("ram:4M",))
     connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "x")
@@ -1598,7 +1615,7 @@ def t_stale_race(env):
     p = subprocess.Popen([env.ctl_exe, "disconnect", "x"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, env=env.env)
     try:
-        check(flock_waiter(p.pid, 10), "nvmfctl disconnect of a stale record did not wait "
+        check(has_open(p.pid, lock, 10), "nvmfctl disconnect of a stale record did not wait "
               "for .claim.lock (exit %s)" % p.poll())
         # Meanwhile another process took the name over: the dead mount detached,
         # the record gone, and a new server claimed x and mounted.
@@ -1606,6 +1623,10 @@ def t_stale_race(env):
         os.unlink(os.path.join(env.rundir, "x.json"))
         connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "x")
         new = rec_of(env, "x")["pid"]
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
     finally:
         os.unlink(lock)
         os.close(fd)

@@ -210,12 +210,20 @@ static int record_pid(const char *path)
  * over or nvmfctl disconnect, from the check that the record still names
  * the dead server to the record's removal. The holder removes the file (no
  * lock file is left in the runtime directory); a waiter that then gets the
- * lock of a removed file opens it again. -1 when it cannot be taken (the
- * caller goes on unlocked, as before there was a lock).
+ * lock of a removed file opens it again. -1 when it cannot be made (the
+ * caller goes on unlocked, as before there was a lock); -2 when another
+ * holds it past STALE_LOCK_WAIT_S (a holder stopped, ^Z, in its detach):
+ * the record is then left alone (-EAGAIN). The
+ * wait polls rather than blocks, since nvmf-fuse waits with its stop
+ * signals blocked: a blocking flock() would make it unkillable but by
+ * SIGKILL.
  */
+#define STALE_LOCK_WAIT_S 30
+
 static int stale_lock(const char *record_path, char *lock, size_t len)
 {
 	const char *slash = strrchr(record_path, '/');
+	struct timespec start, now;
 	struct stat a, b;
 
 	if (!slash || snprintf(lock, len, "%.*s/.claim.lock", (int)(slash - record_path),
@@ -226,19 +234,40 @@ static int stale_lock(const char *record_path, char *lock, size_t len)
 
 		if (fd < 0)
 			return -1;
-		/* Held only around a check and a detach (bounded), never while
-		 * a live process is waited for: a blocking wait is fine. */
-		while (flock(fd, LOCK_EX) < 0) {
-			if (errno != EINTR) {
+		/* Held only around a check and a detach (bounded by its 10 s),
+		 * never while a live process is waited for. */
+		clock_gettime(CLOCK_MONOTONIC, &start);
+		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK && errno != EINTR) {
 				close(fd);
 				return -1;
 			}
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec >= STALE_LOCK_WAIT_S) {
+				close(fd);
+				return -2;
+			}
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
 		}
 		if (fstat(fd, &a) == 0 && stat(lock, &b) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino)
 			return fd;
 		close(fd);
 	}
+}
+
+/* The default mount point of the record at path, <dir>/<name> for
+ * <dir>/<name>.json, is mountpoint: remove it if left behind empty (a
+ * crashed server's; fails harmlessly unless empty). Under the lock, before
+ * the record goes: while the record is there nobody claims the name, so
+ * the directory cannot be a new server's yet. */
+static void rmdir_default(const char *path, const char *mountpoint)
+{
+	size_t n = strlen(path);
+
+	if (n > 5 && !strcmp(path + n - 5, ".json") && strlen(mountpoint) == n - 5 &&
+	    !strncmp(path, mountpoint, n - 5))
+		rmdir(mountpoint);
 }
 
 static void stale_unlock(int fd, const char *lock)
@@ -263,11 +292,15 @@ int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_
 	 * neither. So, under the lock, the record must still name the dead
 	 * server, which must still not run.
 	 */
+	if (fd == -2)
+		return -EAGAIN;	/* another holds the lock: the record stays */
 	pid = record_pid(r->path);
 	if (pid != dead_pid || tc_pid_is_fuse(pid)) {
 		ret = 1;
 	} else {
 		ret = tc_record_detach_stale(list, n, r, other);
+		if (ret == 0 && !*other)
+			rmdir_default(r->path, r->mountpoint);
 		if (ret == 0 && unlink(r->path) < 0 && errno != ENOENT)
 			ret = -errno;
 	}
@@ -323,11 +356,10 @@ static int create_claim(const char *path)
  * every later claim of the name. 0 (record removed, or no longer dead_pid's:
  * the caller tries again) or -EBUSY (the mount stays: record kept).
  */
-static int take_over_stale(const char *dir, const char *name, const char *path, int dead_pid)
+static int take_over_stale(const char *dir, const char *path, int dead_pid)
 {
 	struct tc_record *list = NULL;
 	const struct tc_record *other = NULL;
-	char def[TC_RECORD_PATH_MAX];
 	int n = tc_records_load(dir, &list), r = 0;
 	bool found = false;
 
@@ -336,12 +368,9 @@ static int take_over_stale(const char *dir, const char *name, const char *path, 
 			continue;
 		found = true;
 		fflush(NULL);
+		/* It also removes the default mount point <dir>/<name> left
+		 * behind empty; the new server makes (and removes) its own. */
 		r = tc_record_remove_stale(list, n, &list[i], dead_pid, &other);
-		/* The default mount point <dir>/<name> may be left behind empty;
-		 * the new server makes (and so removes) its own. */
-		if (r == 0 && !other && snprintf(def, sizeof(def), "%s/%s", dir, name) <
-				(int)sizeof(def) && !strcmp(def, list[i].mountpoint))
-			rmdir(def);
 	}
 	if (n > 0)
 		tc_records_free(list, n);
@@ -402,7 +431,7 @@ int tc_record_claim(const char *dir, const char *name, int *holder)
 		*holder = pid;
 		if (self[0] ? pid_runs(pid, self) : pid_exists(pid))
 			return -EEXIST;
-		r = take_over_stale(dir, name, path, pid);
+		r = take_over_stale(dir, path, pid);
 		if (r < 0)
 			return r;
 	}

@@ -159,8 +159,10 @@ int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_
  * by everyone removing a stale record, and only when r's file still names
  * dead_pid and that process still does not run: another process that saw
  * the same dead pid may have removed the record already and claimed the
- * name (and mounted) since. 0 (removed), 1 (left: no longer dead_pid's
- * stale record), -EBUSY (the mount stays: record kept) or -errno.
+ * name (and mounted) since. An empty default mount point (<dir>/<name>) is
+ * removed with the record, under the lock. 0 (removed), 1 (left: no longer
+ * dead_pid's stale record), -EBUSY (the mount stays: record kept), -EAGAIN
+ * (another held the lock for 30 s: record kept) or -errno.
  */
 int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
 			   int dead_pid, const struct tc_record **other);

@@ -51,6 +51,10 @@ int nf_state_claim(struct nf_ctx *x, char *err, size_t errlen)
 				 x->name, holder);
 		else if (r == -EBUSY)
 			stale_busy(x, holder, err, errlen);
+		else if (r == -EAGAIN)
+			snprintf(err, errlen, "connection name '%s': another process has held "
+				 ".claim.lock for 30 s while removing its stale record; try again",
+				 x->name);
 		else if (r < 0)
 			claim_failed(x, r, err, errlen);
 		x->claimed = r == 0;
@@ -70,6 +74,12 @@ int nf_state_claim(struct nf_ctx *x, char *err, size_t errlen)
 
 			stale_busy(x, holder, why, sizeof(why));
 			fprintf(stderr, "nvmf-fuse: warning: %s; trying the next name\n", why);
+			continue;
+		}
+		if (r == -EAGAIN) {
+			fprintf(stderr, "nvmf-fuse: warning: %s: another process has held "
+				".claim.lock for 30 s while removing its stale record; trying "
+				"the next name\n", x->name);
 			continue;
 		}
 		if (r != -EEXIST) {

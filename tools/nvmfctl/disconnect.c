@@ -91,6 +91,9 @@ static int remove_stale(const struct tc_record *list, int n, const struct tc_rec
 	if (e == -EBUSY)
 		nc_err("%s: the dead server's mount %s could not be detached (unmount it with "
 		       TC_DETACH_CMD "); its record is kept", r->name, r->mountpoint);
+	else if (e == -EAGAIN)
+		nc_err("%s: another process has held .claim.lock for 30 s while removing this "
+		       "stale record; its record is kept: try again", r->name);
 	else if (e < 0)
 		nc_err("%s: cannot remove stale record %s: %s", r->name, r->path, strerror(-e));
 	else if (e == 1)
@@ -100,19 +103,6 @@ static int remove_stale(const struct tc_record *list, int n, const struct tc_rec
 		fprintf(stderr, "nvmfctl: %s: %s is now connection %s's mount: left "
 			"mounted\n", r->name, r->mountpoint, other->name);
 	return e;
-}
-
-/* The default mount point <rundir>/<name> is nvmf-fuse's to remove; after a
- * crash it may be left behind empty. */
-static void remove_default_mountpoint(const struct tc_record *r)
-{
-	char dir[4096], def[4200];
-
-	if (nc_rundir(dir, sizeof(dir)) < 0)
-		return;
-	snprintf(def, sizeof(def), "%s/%s", dir, r->name);
-	if (!strcmp(def, r->mountpoint))
-		rmdir(def);	/* fails harmlessly unless empty */
 }
 
 /*
@@ -322,8 +312,8 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 		}
 		/* It removes its record before it exits; a crash leaves it (and
 		 * another server may take the name over at once). */
-		if (!gone(r->path) && remove_stale(list, n, r, r->pid) == 0)
-			remove_default_mountpoint(r);
+		if (!gone(r->path))
+			(void)remove_stale(list, n, r, r->pid);
 		return NC_EXIT_OK;
 	}
 	/* Stale: nothing runs; clean up what the dead server left. */
@@ -331,7 +321,6 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 	if (e < 0)
 		return NC_EXIT_FAIL;	/* a mount left is kept with its record */
 	if (e == 0) {
-		remove_default_mountpoint(r);
 		fprintf(stderr, "nvmfctl: %s: %s: removed stale record (nvmf-fuse pid %d no "
 			"longer runs)\n", nc_cmd, r->name, r->pid);
 	}
@@ -352,27 +341,33 @@ struct names {
  * Add v to nm: a -d value is a comma-separated list (nvme-cli's
  * disconnect -d splits it so), empty items skipped; a positional name is
  * taken whole (a mount point may hold a comma). The items are cut from a
- * copy, kept in nm->copies for the caller to free. 0 or -1 (out of memory).
+ * copy, kept in nm->copies for the caller to free. 0, -1 (out of memory)
+ * or -2 (more than MAX_NAMES names: refused, not cut short).
  */
 static int add_names(struct names *nm, const char *v, bool split)
 {
 	char *copy, *rest, *item;
 
 	if (!split) {
-		if (nm->n < MAX_NAMES)
-			nm->v[nm->n++] = v;
+		if (nm->n == MAX_NAMES)
+			return -2;
+		nm->v[nm->n++] = v;
 		return 0;
 	}
 	if (nm->ncopies == MAX_NAMES)
-		return 0;
+		return -2;
 	copy = strdup(v);
 	if (!copy)
 		return -1;
 	nm->copies[nm->ncopies++] = copy;
 	rest = copy;
-	while ((item = strsep(&rest, ",")) != NULL)
-		if (item[0] && nm->n < MAX_NAMES)
-			nm->v[nm->n++] = item;
+	while ((item = strsep(&rest, ",")) != NULL) {
+		if (!item[0])
+			continue;
+		if (nm->n == MAX_NAMES)
+			return -2;
+		nm->v[nm->n++] = item;
+	}
 	return 0;
 }
 
@@ -398,7 +393,7 @@ static int disc_opts(int argc, char **argv, const char *help, struct names *nm,
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, r;
 
 	tc_getopt_reset();
 	opterr = 0;
@@ -415,7 +410,10 @@ static int disc_opts(int argc, char **argv, const char *help, struct names *nm,
 		case 'd':
 			if (!nm)
 				return nc_usage_err("-d/--device does not apply to disconnect-all");
-			if (add_names(nm, optarg, true) < 0) {
+			r = add_names(nm, optarg, true);
+			if (r == -2)
+				return nc_usage_err("more than %d connection names", MAX_NAMES);
+			if (r < 0) {
 				nc_err("out of memory");
 				return NC_EXIT_FAIL;
 			}
@@ -512,8 +510,12 @@ int cmd_disconnect(int argc, char **argv)
 		goto out;
 	}
 	/* Positional names (getopt moved them after the options). */
-	for (int i = optind; i < argc; i++)
-		(void)add_names(&nm, argv[i], false);
+	for (int i = optind; i < argc; i++) {
+		if (add_names(&nm, argv[i], false) < 0) {
+			rc = nc_usage_err("more than %d connection names", MAX_NAMES);
+			goto out;
+		}
+	}
 	if (!nqn && nm.n == 0) {
 		rc = nc_usage_err("give a connection NAME or MOUNTPOINT, -d NAME or -n SUBNQN "
 				  "(see 'nvmfctl list')");
