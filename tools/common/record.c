@@ -326,16 +326,13 @@ int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_
 
 /* ---- Writing (nvmf-fuse) ------------------------------------------------------------ */
 
-/* Create path exclusively with the claim's content; 0 or -errno. */
-static int create_claim(const char *path)
+/* The claim written in place: O_EXCL, then the content. */
+static int create_claim_direct(const char *path, const char *buf, int n)
 {
-	char buf[64];
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), n;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0)
 		return -errno;
-	n = snprintf(buf, sizeof(buf), "{ \"pid\": %d, \"state\": \"connecting\" }\n",
-		     (int)getpid());
 	if (write(fd, buf, (size_t)n) != n) {
 		int e = errno ? errno : EIO;
 
@@ -345,6 +342,39 @@ static int create_claim(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+/*
+ * Create path exclusively with the claim's content; 0 or -errno. The claim
+ * is written to a file of its own first and linked to path whole (link()
+ * fails with EEXIST as O_EXCL would): a record is never seen empty or half
+ * written, so a competitor can tell a dead claim from one being written
+ * without guessing how long a write may take (the 100 ms wait below then
+ * only ever meets a crash's leftovers).
+ */
+static int create_claim(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char buf[64], tmp[TC_RECORD_PATH_MAX + 32];
+	int fd, n, e = 0;
+
+	if (!slash || snprintf(tmp, sizeof(tmp), "%.*s/.%s.claim.%d", (int)(slash - path), path,
+			       slash + 1, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "{ \"pid\": %d, \"state\": \"connecting\" }\n",
+		     (int)getpid());
+	if (write(fd, buf, (size_t)n) != n)
+		e = errno ? errno : EIO;
+	close(fd);
+	if (e == 0 && link(tmp, path) < 0)
+		e = errno;
+	unlink(tmp);
+	if (e == EPERM || e == EOPNOTSUPP || e == ENOTSUP)
+		return create_claim_direct(path, buf, n);	/* no hard links here */
+	return -e;
 }
 
 /*
