@@ -220,40 +220,63 @@ static int record_pid(const char *path)
  */
 #define STALE_LOCK_WAIT_S 30
 
-static int stale_lock(const char *record_path, char *lock, size_t len)
+int tc_lock_take(const char *path, int wait_s)
 {
-	const char *slash = strrchr(record_path, '/');
 	struct timespec start, now;
 	struct stat a, b;
 
-	if (!slash || snprintf(lock, len, "%.*s/.claim.lock", (int)(slash - record_path),
-			       record_path) >= (int)len)
-		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
-		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), e;
 
 		if (fd < 0)
-			return -1;
-		/* Held only around a check and a detach (bounded by its 10 s),
-		 * never while a live process is waited for. */
-		clock_gettime(CLOCK_MONOTONIC, &start);
+			return -errno;
 		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 			if (errno != EWOULDBLOCK && errno != EINTR) {
+				e = errno;
 				close(fd);
-				return -1;
+				return -e;
 			}
 			clock_gettime(CLOCK_MONOTONIC, &now);
-			if (now.tv_sec - start.tv_sec >= STALE_LOCK_WAIT_S) {
+			if (now.tv_sec - start.tv_sec >= wait_s) {
 				close(fd);
-				return -2;
+				return -ETIMEDOUT;
 			}
 			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
 		}
-		if (fstat(fd, &a) == 0 && stat(lock, &b) == 0 && a.st_dev == b.st_dev &&
+		/* The file locked is still the one of that name (a holder
+		 * before removed it): the lock holds. */
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino)
 			return fd;
 		close(fd);
 	}
+}
+
+void tc_lock_release(int fd, const char *path)
+{
+	if (fd < 0)
+		return;
+	unlink(path);
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+/* The stale lock for the record at record_path: tc_lock_take()'s fd, -1
+ * when it cannot be made (the caller goes on unlocked), -2 when held
+ * past STALE_LOCK_WAIT_S. */
+static int stale_lock(const char *record_path, char *lock, size_t len)
+{
+	const char *slash = strrchr(record_path, '/');
+	int fd;
+
+	if (!slash || snprintf(lock, len, "%.*s/.claim.lock", (int)(slash - record_path),
+			       record_path) >= (int)len)
+		return -1;
+	/* Held only around a check and a detach (bounded by its 10 s),
+	 * never while a live process is waited for. */
+	fd = tc_lock_take(lock, STALE_LOCK_WAIT_S);
+	return fd >= 0 ? fd : fd == -ETIMEDOUT ? -2 : -1;
 }
 
 /* The default mount point of the record at path, <dir>/<name> for
@@ -268,15 +291,6 @@ static void rmdir_default(const char *path, const char *mountpoint)
 	if (n > 5 && !strcmp(path + n - 5, ".json") && strlen(mountpoint) == n - 5 &&
 	    !strncmp(path, mountpoint, n - 5))
 		rmdir(mountpoint);
-}
-
-static void stale_unlock(int fd, const char *lock)
-{
-	if (fd < 0)
-		return;
-	unlink(lock);
-	flock(fd, LOCK_UN);
-	close(fd);
 }
 
 int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
@@ -304,7 +318,7 @@ int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_
 		if (ret == 0 && unlink(r->path) < 0 && errno != ENOENT)
 			ret = -errno;
 	}
-	stale_unlock(fd, lock);
+	tc_lock_release(fd, lock);
 	return ret;
 }
 

@@ -97,6 +97,17 @@ int tc_rundir_make(char *buf, size_t len, char *err, size_t errlen);
 int tc_record_path(const char *dir, const char *name, char *buf, size_t len);
 
 /*
+ * A lock file in the runtime directory (.connect.lock, .claim.lock): flock
+ * on path, created if missing, polled (not a blocking wait, which a
+ * process with its stop signals blocked could not leave) for at most
+ * wait_s seconds. The holder removes the file on release, so none is left
+ * behind; a waiter that then got the lock of a removed file opens the new
+ * one. The fd, -ETIMEDOUT, or -errno.
+ */
+int tc_lock_take(const char *path, int wait_s);
+void tc_lock_release(int fd, const char *path);
+
+/*
  * Claim <dir>/<name>.json for this process (created exclusively, holding
  * the pid and state "connecting"); a stale record is replaced once the
  * mount its dead server left is detached (tc_record_detach_stale()). 0,

@@ -17,7 +17,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>	/* flock(): Linux and the BSDs */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -565,52 +564,27 @@ struct conn_lock {
 static int conn_lock_take(struct conn_lock *l, const char *what, int wait_s)
 {
 	char dir[TC_PATH_MAX], err[256];
-	double deadline = nc_now() + wait_s;
-	struct stat a, b;
 
 	l->fd = -1;
 	if (tc_rundir_make(dir, sizeof(dir), err, sizeof(err)) < 0)
 		return 1;
 	snprintf(l->path, sizeof(l->path), "%s/.connect.lock", dir);
-	for (;;) {
-		int fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-		if (fd < 0) {
-			nc_err("%s: cannot open %s: %s", what, l->path, strerror(errno));
-			return -1;
-		}
-		while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-			if (errno != EWOULDBLOCK && errno != EINTR) {
-				nc_err("%s: cannot lock %s: %s", what, l->path, strerror(errno));
-				close(fd);
-				return -1;
-			}
-			if (nc_now() > deadline) {
-				nc_err("%s: another nvmfctl connect held %s for %d s; try again",
-				       what, l->path, wait_s);
-				close(fd);
-				return -1;
-			}
-			nc_sleep_ms(20);
-		}
-		/* The file locked is still the one of that name (a holder
-		 * before removed it): the lock holds. */
-		if (fstat(fd, &a) == 0 && stat(l->path, &b) == 0 && a.st_dev == b.st_dev &&
-		    a.st_ino == b.st_ino) {
-			l->fd = fd;
-			return 0;
-		}
-		close(fd);
+	l->fd = tc_lock_take(l->path, wait_s);
+	if (l->fd == -ETIMEDOUT)
+		nc_err("%s: another nvmfctl connect held %s for %d s; try again", what, l->path,
+		       wait_s);
+	else if (l->fd < 0)
+		nc_err("%s: cannot lock %s: %s", what, l->path, strerror(-l->fd));
+	if (l->fd < 0) {
+		l->fd = -1;
+		return -1;
 	}
+	return 0;
 }
 
 static void conn_lock_release(struct conn_lock *l)
 {
-	if (l->fd < 0)
-		return;
-	unlink(l->path);
-	flock(l->fd, LOCK_UN);
-	close(l->fd);
+	tc_lock_release(l->fd, l->path);
 	l->fd = -1;
 }
 
