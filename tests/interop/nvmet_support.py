@@ -185,9 +185,13 @@ def fetch_kernel(cache, kernel):
             pkg = open(alias_file).read().strip()
         else:
             pkg = resolve_package(pkg)
-            with open(alias_file + ".tmp", "w") as f:
+            # The setups of all configurations resolve at once, outside any
+            # lock: each writes its own temporary file, and the last rename
+            # wins (they all wrote the same name).
+            tmp = "%s.tmp.%d" % (alias_file, os.getpid())
+            with open(tmp, "w") as f:
                 f.write(pkg + "\n")
-            os.replace(alias_file + ".tmp", alias_file)
+            os.replace(tmp, alias_file)
     except Fail as e:
         # Offline: use what an earlier run resolved, if anything.
         if not os.path.exists(alias_file):
