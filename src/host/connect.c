@@ -223,10 +223,30 @@ static int check_trsvcid(const char *s, size_t size)
 	return host_err(EINVAL, "trsvcid \"%s\": not a TCP port number (1-65535)", shown);
 }
 
+/* The caller's strings end within their buffers: read past one, traddr
+ * would run on into trsvcid and connect somewhere else. */
+static int check_strings(const struct nvmf_opts *o)
+{
+	static const struct { size_t off, size; const char *what; } strs[] = {
+		{ offsetof(struct nvmf_opts, traddr), sizeof(o->traddr), "traddr" },
+		{ offsetof(struct nvmf_opts, subnqn), sizeof(o->subnqn), "subnqn" },
+		{ offsetof(struct nvmf_opts, hostnqn), sizeof(o->hostnqn), "hostnqn" },
+	};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (strnlen((const char *)o + strs[i].off, strs[i].size) == strs[i].size)
+			return host_err(EINVAL, "%s is not NUL-terminated within %zu bytes",
+					strs[i].what, strs[i].size);
+	return 0;
+}
+
 static int check_opts(const struct nvmf_opts *o)
 {
 	int r;
 
+	r = check_strings(o);
+	if (r < 0)
+		return r;
 	if (!o->traddr[0])
 		return host_err(EINVAL, "no transport address (traddr) given");
 	r = check_trsvcid(o->trsvcid, sizeof(o->trsvcid));

@@ -228,6 +228,43 @@ static void test_connect_trsvcid(void **state)
 	assert_non_null(strstr(nvmf_get_error(), "trsvcid \"1111111111111111...\": not a TCP port"));
 }
 
+/*
+ * traddr, subnqn and hostnqn end within their buffers, or the options are
+ * refused: an unterminated traddr used to run on into trsvcid, and the
+ * connect went to the address "<traddr bytes>4420".
+ */
+static void test_connect_unterminated(void **state)
+{
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	connect_opts(&o, "4420");
+	o.poll_us = -1;
+	memset(o.traddr, '1', sizeof(o.traddr));
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	if (!strstr(nvmf_get_error(), "traddr is not NUL-terminated"))
+		fail_msg("unterminated traddr: \"%s\"", nvmf_get_error());
+	connect_opts(&o, "4420");
+	o.poll_us = -1;
+	memset(o.subnqn, 'q', sizeof(o.subnqn));
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	if (!strstr(nvmf_get_error(), "subnqn is not NUL-terminated"))
+		fail_msg("unterminated subnqn: \"%s\"", nvmf_get_error());
+	connect_opts(&o, "4420");
+	o.poll_us = -1;
+	memset(o.hostnqn, 'q', sizeof(o.hostnqn));
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	if (!strstr(nvmf_get_error(), "hostnqn is not NUL-terminated"))
+		fail_msg("unterminated hostnqn: \"%s\"", nvmf_get_error());
+	/* The last byte free for the NUL: on to the next check. */
+	connect_opts(&o, "4420");
+	o.poll_us = -1;
+	memset(o.traddr, '1', sizeof(o.traddr) - 1);
+	assert_int_equal(nvmf_connect(&o, &c), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "poll_us"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_uuid_parse),
 		cmocka_unit_test(test_opts_defaults),
 		cmocka_unit_test(test_connect_trsvcid),
+		cmocka_unit_test(test_connect_unterminated),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
