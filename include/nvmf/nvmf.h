@@ -91,6 +91,12 @@
  *    "debug");
  *  - nvmf_set_log_callback() hands every message, of every level, to a
  *    function instead, whatever LIBNVMF_DEBUG says; it filters by level.
+ *    It runs on whichever thread logs (an I/O thread, the caller's loop,
+ *    the thread of a failing call) and must not block. A libnvmf call it
+ *    makes that fails does not call it again, and leaves the thread's last
+ *    error as it was before the callback; a synchronous call from it on a
+ *    controller fails with -EDEADLK wherever that would wait for an I/O
+ *    thread or run a caller's loop (THREADING).
  *  Levels: ERROR, something failed that the caller may not hear of otherwise
  *  (a queue's connection lost); WARN, the library carries on without
  *  something (namespace notices); INFO, facts (fewer I/O queues granted);

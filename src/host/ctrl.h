@@ -302,7 +302,6 @@ bool host_on_loop_thread(struct nvmf_ctrl *c);
 /* Around every call of application code (completion, free hook, event,
  * watch): marks this thread as inside a callback of c's loop. */
 void host_cb_enter(struct nvmf_ctrl *c);
-void host_cb_exit(void);
 /* True inside a libnvmf callback of loop, on this thread: a synchronous
  * call that runs loop would nest uv_run() (-EDEADLK). */
 bool host_in_cb_of(const uv_loop_t *loop);

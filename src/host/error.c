@@ -136,6 +136,36 @@ bool host_log_enabled(enum nvmf_log_level lvl)
 	return atomic_load(&log_cb) != NULL || (int)lvl <= log_level;
 }
 
+/*
+ * The application's log callback, once per message: a libnvmf call it makes
+ * that fails logs its own error, which is not passed to it again (that
+ * recursed until the stack ran out). The thread's last error is the
+ * caller's again when it returns: a message comes with the error being set
+ * (host_verr), and the callback's own calls must not replace it. It counts
+ * as a callback of every loop: a synchronous call from it is refused
+ * (-EDEADLK) where it would run a loop that may be the one logging.
+ */
+static _Thread_local bool tl_in_log_cb;
+
+static void call_log_cb(nvmf_log_cb cb, void *user, enum nvmf_log_level lvl, const char *msg)
+{
+	char saved_msg[HOST_ERR_MAX];
+	int saved_errno = tl_errno;
+	uint16_t saved_status = tl_status;
+
+	if (tl_in_log_cb)
+		return;
+	memcpy(saved_msg, tl_msg, sizeof(saved_msg));
+	tl_in_log_cb = true;
+	host_cb_enter_all();
+	cb(user, lvl, msg);
+	host_cb_exit();
+	tl_in_log_cb = false;
+	memcpy(tl_msg, saved_msg, sizeof(tl_msg));
+	tl_errno = saved_errno;
+	tl_status = saved_status;
+}
+
 void host_log(enum nvmf_log_level lvl, const char *fmt, ...)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
@@ -155,7 +185,7 @@ void host_log(enum nvmf_log_level lvl, const char *fmt, ...)
 	user = log_user;
 	pthread_mutex_unlock(&log_mu);
 	if (cb)
-		cb(user, lvl, buf);
+		call_log_cb(cb, user, lvl, buf);
 	else if ((int)lvl <= log_level)
 		fprintf(stderr, "libnvmf: %s: %s\n", names[lvl & 3], buf);
 }

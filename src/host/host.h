@@ -31,6 +31,10 @@ int host_err_set(int err, uint16_t status, const char *msg);
 
 void host_log(enum nvmf_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool host_log_enabled(enum nvmf_log_level lvl);
+/* loop.c: around the log callback, a callback of every loop (a synchronous
+ * call from it would nest uv_run() wherever the message came from). */
+void host_cb_enter_all(void);
+void host_cb_exit(void);
 #define host_dbg(...)  do { if (host_log_enabled(NVMF_LOG_DEBUG)) host_log(NVMF_LOG_DEBUG, __VA_ARGS__); } while (0)
 
 /* ---- options.c -------------------------------------------------------------- */

@@ -34,11 +34,23 @@ bool host_on_loop_thread(struct nvmf_ctrl *c)
 static _Thread_local uv_loop_t *tl_cb_loops[HOST_CB_NEST];
 static _Thread_local unsigned tl_cb_depth;
 
-void host_cb_enter(struct nvmf_ctrl *c)
+static void cb_enter_loop(uv_loop_t *loop)
 {
 	if (tl_cb_depth < HOST_CB_NEST)
-		tl_cb_loops[tl_cb_depth] = c->loop;
+		tl_cb_loops[tl_cb_depth] = loop;
 	tl_cb_depth++;
+}
+
+void host_cb_enter(struct nvmf_ctrl *c)
+{
+	cb_enter_loop(c->loop);
+}
+
+/* The log callback: it may run inside any loop's receive path, so it counts
+ * as a callback of every loop (NULL matches all in host_in_cb_of). */
+void host_cb_enter_all(void)
+{
+	cb_enter_loop(NULL);
 }
 
 void host_cb_exit(void)
@@ -51,7 +63,7 @@ bool host_in_cb_of(const uv_loop_t *loop)
 	if (tl_cb_depth > HOST_CB_NEST)
 		return true;
 	for (unsigned i = 0; i < tl_cb_depth; i++)
-		if (tl_cb_loops[i] == loop)
+		if (tl_cb_loops[i] == loop || !tl_cb_loops[i])
 			return true;
 	return false;
 }

@@ -475,6 +475,93 @@ static void test_caller_loop_shared(void **state)
 }
 
 /*
+ * The log callback. A libnvmf call in it that fails logs its own error: that
+ * used to reach the callback again, recursing until the stack ran out, and
+ * the inner error replaced the caller's. On a caller's loop, a synchronous
+ * call from the callback ran that loop inside whatever was logging (here the
+ * connect of a second controller on the loop, whose state changes are
+ * logged from the loop's callbacks): refused with -EDEADLK, as from a
+ * completion callback.
+ */
+struct logcb_ctx {
+	struct nvmf_ctrl *a;	/* synchronous reads on it, if set */
+	int depth, max_depth, calls;
+	int sync_calls, sync_deadlock, sync_other;
+};
+
+static void logcb_reenter(void *user, enum nvmf_log_level lvl, const char *msg)
+{
+	struct logcb_ctx *x = user;
+	uint8_t b[512];
+	int r;
+
+	(void)lvl;
+	(void)msg;
+	x->calls++;
+	if (++x->depth > x->max_depth)
+		x->max_depth = x->depth;
+	/* A NULL controller: fails, and logs its error. */
+	assert_int_equal(nvmf_read(NULL, 1, b, 0, 1, 0), -EINVAL);
+	if (x->a) {
+		r = nvmf_read(x->a, 1, b, 0, 1, 0);
+		x->sync_calls++;
+		if (r == -EDEADLK)
+			x->sync_deadlock++;
+		else
+			x->sync_other++;
+	}
+	x->depth--;
+}
+
+static void test_log_callback_reentry(void **state)
+{
+	struct nvmf_opts oa, ob;
+	struct fake_ctrl *fa = start_fake(FAKE_GOOD, &oa, 1);
+	struct fake_ctrl *fb = start_fake(FAKE_GOOD, &ob, 1);
+	struct logcb_ctx x = { 0 };
+	struct nvmf_ctrl *a, *b;
+	char want[512];
+	uv_loop_t loop;
+	uint8_t buf[512];
+
+	(void)state;
+	/* The message a failing call leaves, without a callback. */
+	assert_int_equal(nvmf_write(NULL, 1, buf, 0, 1, 0), -EINVAL);
+	snprintf(want, sizeof(want), "%s", nvmf_get_error());
+	assert_true(want[0] != '\0');
+	nvmf_set_log_callback(logcb_reenter, &x);
+	assert_int_equal(nvmf_write(NULL, 1, buf, 0, 1, 0), -EINVAL);
+	nvmf_set_log_callback(NULL, NULL);
+	assert_int_equal(x.calls, 1);
+	assert_int_equal(x.max_depth, 1);
+	assert_string_equal(nvmf_get_error(), want);
+	assert_int_equal(nvmf_get_errno(), EINVAL);
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	oa.loop = &loop;
+	ob.loop = &loop;
+	assert_int_equal(nvmf_connect(&oa, &a), 0);
+	memset(&x, 0, sizeof(x));
+	x.a = a;
+	nvmf_set_log_callback(logcb_reenter, &x);
+	assert_int_equal(nvmf_connect(&ob, &b), 0);
+	nvmf_set_log_callback(NULL, NULL);
+	assert_int_equal(x.max_depth, 1);
+	assert_true(x.sync_calls > 0);
+	if (x.sync_other)
+		fail_msg("%d of %d synchronous reads from the log callback were not refused",
+			 x.sync_other, x.sync_calls);
+	assert_int_equal(x.sync_deadlock, x.sync_calls);
+	/* Outside the callback they work. */
+	assert_int_equal(nvmf_read(a, 1, buf, 0, 1, 0), 0);
+	assert_int_equal(nvmf_disconnect(b), 0);
+	assert_int_equal(nvmf_disconnect(a), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fa, NULL);
+	fake_ctrl_stop(fb, NULL);
+}
+
+/*
  * nvmf_disconnect() from a completion callback or an event callback, on the
  * controller's own I/O thread: it would free the loop it runs on and join
  * its own thread. Refused with -EDEADLK before anything is touched, also
@@ -2130,6 +2217,7 @@ int main(void)
 		cmocka_unit_test(test_aio_errmsg),
 		cmocka_unit_test(test_caller_loop),
 		cmocka_unit_test(test_caller_loop_shared),
+		cmocka_unit_test(test_log_callback_reentry),
 		cmocka_unit_test(test_disconnect_in_callback),
 		cmocka_unit_test(test_io_avoids_failing_queue),
 		cmocka_unit_test(test_csts_cfs),
