@@ -798,7 +798,10 @@ NVMF_API unsigned nvmf_aio_in_flight(struct nvmf_ctrl *c);
  * until nvmf_unwatch_fd(): the application's read tells it what happened.
  *
  * nvmf_watch_fd() makes fd non-blocking; -EEXIST if fd is watched already,
- * -EPERM for a regular file or a directory (always readable: there is
+ * or is in use by another handle of the same loop (another controller's
+ * watch on a shared pool thread or caller's loop, a connection's socket,
+ * the application's own handle on its loop): libuv allows one per
+ * descriptor. -EPERM for a regular file or a directory (always readable: there is
  * nothing to wait for), -EBADF for one that is not open, -ESHUTDOWN once
  * nvmf_disconnect() has started.
  * nvmf_unwatch_fd() stops watching fd (-ENOENT if it is not watched): when

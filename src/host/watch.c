@@ -115,6 +115,15 @@ static int do_watch(struct nvmf_ctrl *c, const struct watch_args *a, char *msg, 
 	/* libuv makes the descriptor non-blocking, and refuses one epoll or
 	 * kqueue cannot watch. */
 	r = uv_poll_init(c->loop, &w->poll, a->fd);
+	if (r == UV_EEXIST) {
+		/* libuv allows one handle per descriptor in a loop, and the
+		 * loop may be shared (a pool thread, a caller's loop). */
+		free(w);
+		snprintf(msg, len, "nvmf_watch_fd: descriptor %d is in use on this controller's "
+			 "loop already (another controller's watch, a connection, or a handle "
+			 "of the application's)", a->fd);
+		return -EEXIST;
+	}
 	if (r < 0) {
 		free(w);
 		snprintf(msg, len, "nvmf_watch_fd: cannot watch descriptor %d: %s", a->fd,

@@ -247,6 +247,46 @@ static void test_watch_errors(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * Two controllers on one caller's loop: a descriptor one of them watches is
+ * refused to the other with -EEXIST (libuv allows one handle per descriptor
+ * in a loop), with a message saying why; it used to read "cannot watch
+ * descriptor 6: file already exists". Once unwatched, the other may take it.
+ */
+static void test_watch_shared_loop(void **state)
+{
+	struct nvmf_opts oa, ob;
+	struct fake_ctrl *fa = start_fake(&oa);
+	struct fake_ctrl *fb = start_fake(&ob);
+	struct nvmf_ctrl *a, *b;
+	uv_loop_t loop;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	oa.loop = &loop;
+	ob.loop = &loop;
+	assert_int_equal(nvmf_connect(&oa, &a), 0);
+	assert_int_equal(nvmf_connect(&ob, &b), 0);
+	assert_int_equal(nvmf_watch_fd(a, p[0], nop_cb, NULL), 0);
+	assert_int_equal(nvmf_watch_fd(b, p[0], nop_cb, NULL), -EEXIST);
+	if (!strstr(nvmf_get_error(), "in use on this controller's loop"))
+		fail_msg("second watch: \"%s\"", nvmf_get_error());
+	assert_int_equal(nvmf_unwatch_fd(b, p[0]), -ENOENT);
+	assert_int_equal(nvmf_unwatch_fd(a, p[0]), 0);
+	/* The unwatch closed the handle; its close callback runs in a later
+	 * turn, and until then the descriptor counts as free already. */
+	assert_int_equal(nvmf_watch_fd(b, p[0], nop_cb, NULL), 0);
+	assert_int_equal(nvmf_disconnect(a), 0);
+	assert_int_equal(nvmf_disconnect(b), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	close(p[0]);
+	close(p[1]);
+	fake_ctrl_stop(fa, NULL);
+	fake_ctrl_stop(fb, NULL);
+}
+
 /* The caller's loop: the callback runs from uv_run(), and a synchronous
  * call from it is refused there too. */
 static void test_watch_loop_mode(void **state)
@@ -292,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_watch_self_unwatch),
 		cmocka_unit_test(test_watch_disconnect),
 		cmocka_unit_test(test_watch_errors),
+		cmocka_unit_test(test_watch_shared_loop),
 		cmocka_unit_test(test_watch_loop_mode),
 	};
 
