@@ -122,6 +122,19 @@ int host_parse_id_ns(const uint8_t *raw, uint32_t nsid, const struct nvmf_ctrl_i
 	memcpy(info->nguid, id.nguid, sizeof(info->nguid));
 	memcpy(info->eui64, id.eui64, sizeof(info->eui64));
 
+	/*
+	 * NSZE and NCAP 0: the zero-filled data an inactive NSID returns (Base
+	 * 2.0, 5.17.2.1), e.g. a namespace detached between the active list and
+	 * its Identify. Nothing else in it means anything (its LBA format 0
+	 * has LBADS 0): unsupported, saying so, not a protocol error.
+	 */
+	if (info->nsze == 0 && info->ncap == 0) {
+		info->supported = false;
+		snprintf(info->reason, sizeof(info->reason),
+			 "namespace has zero size (NSZE 0: inactive, or not yet formatted)");
+		return 0;
+	}
+
 	/* FLBAS selects one of NLBAF+1 formats (NVM Command Set 1.0, Figure 97). */
 	idx = nvmf_id_ns_flbas_index(id.flbas);
 	if (idx > id.nlbaf || idx >= 64) {
@@ -164,10 +177,7 @@ int host_parse_id_ns(const uint8_t *raw, uint32_t nsid, const struct nvmf_ctrl_i
 	 * and checks this host does not provide (NVM Command Set 1.0, 5.2).
 	 */
 	info->supported = true;
-	if (info->nsze == 0) {
-		info->supported = false;
-		snprintf(info->reason, sizeof(info->reason), "namespace has zero size");
-	} else if (id.dps & 0x7) {
+	if (id.dps & 0x7) {
 		info->supported = false;
 		snprintf(info->reason, sizeof(info->reason),
 			 "end-to-end protection information type %u", id.dps & 0x7);

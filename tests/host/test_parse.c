@@ -303,6 +303,18 @@ static void test_id_ns(void **state)
 	assert_false(ns.supported);
 	assert_non_null(strstr(ns.reason, "protection"));
 
+	/* All zeroes, as an inactive NSID's Identify is: zero size, not
+	 * "LBADS 0" (format 0 of the zeroes) and not a protocol error. */
+	memset(id, 0, sizeof(id));
+	assert_int_equal(host_parse_id_ns(id, 4, &ci, &ns), 0);
+	assert_false(ns.supported);
+	assert_int_equal(ns.nsid, 4);
+	if (!strstr(ns.reason, "zero size"))
+		fail_msg("all-zero Identify: \"%s\"", ns.reason);
+	/* NCAP without NSZE is impossible. */
+	nvmf_put_le64(id + 8, 8);
+	assert_int_equal(host_parse_id_ns(id, 4, &ci, &ns), -EPROTO);
+
 	/* Impossible: FLBAS beyond NLBAF, LBADS out of range, NCAP > NSZE, overflow. */
 	id_ns_good(id);
 	id[26] = 2;
