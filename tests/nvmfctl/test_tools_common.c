@@ -606,6 +606,41 @@ static void test_secrets(void **state)
 	assert_int_equal(buf[11], 'k');
 }
 
+/*
+ * Secrets from the environment longer than their option's field: refused,
+ * naming the variable. The copy used to overwrite its terminating NUL with a
+ * marker, and the length check then read past the static buffer (ASan:
+ * global-buffer-overflow in env_give, the sanitizer pass's failure). The
+ * variables are read once per process: this is the only test that sets
+ * them.
+ */
+static void test_secrets_env_long(void **state)
+{
+	static char big[NVMF_TLS_KEY_BUFSZ + NVMF_DHCHAP_KEY_BUFSZ + 64];
+	struct nvmf_opts o;
+	char msg[256];
+
+	(void)state;
+	memset(big, 'A', sizeof(big) - 1);
+	assert_int_equal(setenv(TC_TLS_KEY_ENV, big, 1), 0);
+	assert_int_equal(setenv(TC_DHCHAP_SECRET_ENV, big, 1), 0);
+	assert_int_equal(setenv(TC_DHCHAP_CTRL_SECRET_ENV, big, 1), 0);
+	nvmf_opts_init(&o);
+	assert_int_equal(tc_conn_secrets_env(&o, 0, msg, sizeof(msg)), -EINVAL);
+	assert_non_null(strstr(msg, TC_TLS_KEY_ENV ": longer than"));
+	assert_int_equal(tc_conn_secrets_env(&o, TC_CO_BIT(TC_CO_TLS_KEY), msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, TC_DHCHAP_SECRET_ENV ": longer than"));
+	assert_int_equal(tc_conn_secrets_env(&o, TC_CO_BIT(TC_CO_TLS_KEY) |
+					     TC_CO_BIT(TC_CO_DHCHAP_SECRET), msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, TC_DHCHAP_CTRL_SECRET_ENV ": longer than"));
+	/* Read, wiped and unset. */
+	assert_null(getenv(TC_TLS_KEY_ENV));
+	assert_null(getenv(TC_DHCHAP_CTRL_SECRET_ENV));
+	assert_int_equal(o.tls_key[0], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +652,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_roundtrip, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_records_list, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_secrets, setup_dir, teardown_dir),
+		cmocka_unit_test(test_secrets_env_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -586,12 +586,13 @@ static void env_take(const char *name, char *saved, size_t size)
 	const char *k = getenv(name);
 
 	if (k != NULL) {
-		size_t n = strlen(k);
+		size_t n = strlen(k), m = n < size ? n : size - 1;
 		volatile char *w = (volatile char *)(uintptr_t)k;
 
-		memcpy(saved, k, n < size ? n : size - 1);
-		if (n >= size)
-			saved[size - 1] = 'x';	/* too long: refused below */
+		/* saved holds one byte more than the option's field: a value
+		 * cut here is still too long for it, and refused by env_give. */
+		memcpy(saved, k, m);
+		saved[m] = '\0';
 		for (size_t i = 0; i < n; i++)
 			w[i] = 0;
 	}
