@@ -213,8 +213,11 @@ static bool ha_failure1(struct host_auth *a)
 	if (auth_msg_peek(a->buf, sizeof(a->buf), &type, &id, &t_id) != 0 ||
 	    id != AUTH_MSG_FAILURE1 || auth_failure_parse(a->buf, sizeof(a->buf), id, &f) != 0)
 		return false;
-	ha_failf(a, -EACCES, "queue %u: authentication failed: the controller refused it (%s)%s",
-		 a->q->qid, auth_failure_name(f.explanation),
+	/* The codes as received too: an explanation this host has no name
+	 * for is otherwise just "unknown reason" (Base 2.0, Figure 656). */
+	ha_failf(a, -EACCES, "queue %u: authentication failed: the controller refused it "
+		 "(%s; reason code %02xh, explanation %02xh)%s",
+		 a->q->qid, auth_failure_name(f.explanation), f.reason, f.explanation,
 		 f.explanation == AUTH_FAILURE_FAILED ? ": check the DH-HMAC-CHAP secret" : "");
 	return true;
 }

@@ -492,6 +492,8 @@ static void test_wrong_secret(void **state)
 	assert_int_equal(out.r, -EACCES);
 	assert_msg_has(out.msg, "authentication failed");
 	assert_msg_has(out.msg, "refused");
+	/* The codes as received, named or not. */
+	assert_msg_has(out.msg, "reason code 01h, explanation 01h");
 	assert_msg_has(out.msg, "check the DH-HMAC-CHAP secret");
 	assert_host_clean(&out.st);
 	assert_int_equal(out.st.auth_r1_wrong, 1);
