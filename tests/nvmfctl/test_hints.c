@@ -88,6 +88,32 @@ static void test_no_subsystem(void **state)
 		  "is usually at port 8009");
 }
 
+/*
+ * Authentication by errno: only a refusal (-EACCES) points at the secrets.
+ * A timeout during the exchange is a timeout, and text the target chose (an
+ * NQN holding "authentication") must not pick the hint (helper-94).
+ */
+static void test_auth_by_errno(void **state)
+{
+	(void)state;
+	tc_fail_line(line, sizeof(line), EACCES, 0, "queue 0: authentication failed: the "
+		     "controller refused it (authentication failed; reason code 01h, "
+		     "explanation 01h)", true, true, NULL);
+	has(line, "authentication failed; check the DH-HMAC-CHAP secrets");
+	tc_fail_line(line, sizeof(line), ETIMEDOUT, 0, "queue 0: authentication: Authentication "
+		     "Receive (Challenge): command CID 3 (opcode 0x7f) got no completion within "
+		     "its 3000 ms timeout; closing the connection", true, true, NULL);
+	has(line, "timed out; ");
+	if (strstr(line, "check the DH-HMAC-CHAP"))
+		fail_msg("a timeout blamed on the secrets: \"%s\"", line);
+	tc_fail_line(line, sizeof(line), EPROTO, 0, "the controller is not the subsystem "
+		     "connected to: Identify Controller reports SUBNQN "
+		     "nqn.2026-12.org.example:no-authentication-here", true, true, NULL);
+	has(line, "protocol error; ");
+	if (strstr(line, "check the DH-HMAC-CHAP"))
+		fail_msg("the target's NQN picked the hint: \"%s\"", line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +121,7 @@ int main(void)
 		cmocka_unit_test(test_not_nvme),
 		cmocka_unit_test(test_option_names),
 		cmocka_unit_test(test_no_subsystem),
+		cmocka_unit_test(test_auth_by_errno),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

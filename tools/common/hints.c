@@ -106,7 +106,14 @@ static const char *classify(int e, uint16_t st, const char *msg, bool connecting
 		return "the target requires DH-HMAC-CHAP authentication: give the secret "
 		       "(--dhchap-secret, --dhchap-secret-file, NVMF_DHCHAP_SECRET)";
 	}
-	if (e == EACCES || has(msg, "authentication")) {
+	/*
+	 * By errno, not by the text: the library fails a refused secret with
+	 * -EACCES (the TLS handshake's, taken above), while a timeout or a
+	 * malformed message during authentication says nothing of the secrets,
+	 * and the text may hold the target's own words (an NQN holding
+	 * "authentication"). Only a message without an errno is read.
+	 */
+	if (e == EACCES || (e == 0 && has(msg, "authentication failed"))) {
 		*kind = "authentication failed";
 		return "check the DH-HMAC-CHAP secrets on both ends (--dhchap-secret and "
 		       "--dhchap-ctrl-secret here, the host's entry on the target; its log "
