@@ -801,8 +801,8 @@ NVMF_API unsigned nvmf_aio_in_flight(struct nvmf_ctrl *c);
  * or is in use by another handle of the same loop (another controller's
  * watch on a shared pool thread or caller's loop, a connection's socket,
  * the application's own handle on its loop): libuv allows one per
- * descriptor. -EPERM for a regular file or a directory (always readable: there is
- * nothing to wait for), -EBADF for one that is not open, -ESHUTDOWN once
+ * descriptor. -EPERM for a regular file or a directory (always readable:
+ * there is nothing to wait for), -EBADF for one that is not open, -ESHUTDOWN once
  * nvmf_disconnect() has started.
  * nvmf_unwatch_fd() stops watching fd (-ENOENT if it is not watched): when
  * it returns, cb is not running on another thread and will not be called
