@@ -306,6 +306,18 @@ class Target:
         with open(self.logpath, errors="replace") as f:
             return f.read()
 
+    def log_when(self, *needles, timeout=10):
+        """The log once it holds every needle (a string, or a tuple of alternatives), or
+        as it is after timeout seconds: the target may log a refusal after the client has
+        seen it (the alert goes out before the line is written)."""
+        end = time.monotonic() + timeout
+        while True:
+            text = self.log()
+            if all(any(n in text for n in (x if isinstance(x, tuple) else (x,)))
+                   for x in needles) or time.monotonic() >= end:
+                return text
+            time.sleep(0.05)
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -814,7 +826,7 @@ def t_wrong_psk(ctx):
     log("nvmf-fuse: " + r.err.strip())
     expect(balanced, r.err.strip())
     expect(words, r.err, "TLS", "handshake", ("key", "PSK"))
-    text = tgt.log()
+    text = tgt.log_when("TLS handshake failed", ("keys differ", "PSK"))
     expect(words, text, "TLS handshake failed", ("keys differ", "PSK"))
     # The target goes on serving the right key.
     ctx.ctl("id-ctrl", tgt.uri(), "--hostnqn", HOST1, "--connect-timeout", CONNECT_TIMEOUT,
@@ -837,7 +849,7 @@ def t_unknown_identity(ctx):
     # HOST2 has none: its identity is unknown to the target.
     msg = ctl_refused(ctx, tgt.uri(NQN), HOST2, env=key_env(key))
     expect(words, msg, "TLS", "handshake", "identity")
-    text = tgt.log()
+    text = tgt.log_when("no PSK for host %s" % HOST2, "TLS handshake failed")
     expect(words, text, "no PSK for host %s" % HOST2)
     expect(words, text, "TLS handshake failed")
     tgt.stop()
@@ -878,7 +890,7 @@ def t_tls12_client(ctx):
     log("s_client -tls1_2: exit %d, %s" % (r12.rc, " | ".join(
         ln for ln in r12.text().splitlines() if "alert" in ln or "error" in ln)[:400]))
     expect(words, r12.text(), ("alert protocol version", "unsupported protocol"))
-    text = tgt.log()
+    text = tgt.log_when("TLS handshake failed", ("protocol version", "unsupported protocol"))
     expect(words, text, "TLS handshake failed")
     expect(words, text, ("protocol version", "unsupported protocol"))
     # Control: the same client, TLS 1.3 with the suite of a SHA-256 key, gets through.
@@ -943,7 +955,7 @@ def t_plain_on_required(ctx):
     log("nvmf-fuse: " + r.err.strip())
     expect(balanced, r.err.strip())
     expect(words, r.err, "TLS")
-    expect(words, tgt.log(), "TLS is required on this port")
+    expect(words, tgt.log_when("TLS is required on this port"), "TLS is required on this port")
     check(len(tls_lines(tgt.log())) == 0, "a TLS session appeared:\n" + tgt.log())
     ctx.ctl("id-ctrl", tgt.uri(), "--hostnqn", HOST1, "--connect-timeout", CONNECT_TIMEOUT,
             env=key_env(key))
@@ -1105,9 +1117,15 @@ def t_stalled_client(ctx):
         except OSError as e:
             got = b"(%s)" % str(e).encode()
         log("%s: the target ended the connection (%r)" % (what, got[:16]))
-    text = tgt.log()
+    # Both closes logged (the line may follow the close the client saw).
+    end = time.monotonic() + 10
+    while True:
+        text = tgt.log()
+        closed = [ln for ln in text.splitlines() if "connection closed" in ln and "in time" in ln]
+        if len(closed) >= 2 or time.monotonic() >= end:
+            break
+        time.sleep(0.05)
     words(text, "no TLS handshake in time")
-    closed = [ln for ln in text.splitlines() if "connection closed" in ln and "in time" in ln]
     check(len(closed) == 2, "expected two connections closed for want of data in time:\n"
           + text)
     check(len(tls_lines(text)) == 1, "unexpected TLS sessions:\n" + text)
@@ -1147,7 +1165,8 @@ def t_connect_other_host(ctx):
     st, dnr = rogue(HOST1, NQN, HOST2, NQN)
     check(st == 0x184 and dnr, "Connect for host B over host A's PSK: status 0x%x dnr %s, "
           "expected Connect Invalid Host (0x184) with DNR" % (st, dnr))
-    words(tgt.log(), "Connect for host %s" % HOST2, "the TLS PSK identity names host %s" % HOST1)
+    words(tgt.log_when("Connect for host %s" % HOST2, "the TLS PSK identity names host %s" % HOST1),
+          "Connect for host %s" % HOST2, "the TLS PSK identity names host %s" % HOST1)
     # Host A's identity for subsystem 1, Connect to subsystem 2 (whose key A also holds).
     st, dnr = rogue(HOST1, NQN, HOST1, NQN2)
     check(st == 0x184 and dnr, "Connect to another subsystem than the identity's: status 0x%x"
