@@ -668,6 +668,58 @@ def t_hostile(env):
     check(env.records() == [], "disconnect -n of the escaped NQN left %s" % env.records())
 
 
+DISC_NQN = "nqn.2014-08.org.nvmexpress.discovery"
+
+
+def disc_service(records):
+    """The scripted discovery service (hostile_ctrl.HostileCtrl): its log is
+    records(port), the records given its own port, as disc_entry() keyword dicts."""
+    from hostile_ctrl import HostileCtrl, disc_entry, disc_log
+    h = HostileCtrl()
+    h.log = disc_log([disc_entry(**r) for r in records(h.port)])
+    return h
+
+
+def t_referral_loop(env):
+    """connect-all and autoconnect read each discovery service once, however its
+    referrals spell it (127.1, 2130706433, localhost, port 016010): 48 referrals of a
+    service to itself once made thousands of connections (the walk compared the
+    spellings and stopped recording after 32 services); and at most 1024 services in
+    all, with a message."""
+    spell = ["127.0.0.1", "127.1", "2130706433", "0x7f.1", "127.0.1", "localhost"]
+    b = disc_service(lambda p: [])
+    a = disc_service(lambda p: [dict(subtype=1, traddr=x, trsvcid="0" * z + str(p),
+                                     subnqn=DISC_NQN) for x in spell for z in range(8)] +
+                     [dict(subtype=1, traddr="127.1", trsvcid="0%d" % b.port, subnqn=DISC_NQN)])
+    from hostile_ctrl import disc_entry, disc_log
+    b.log = disc_log([disc_entry(subtype=1, traddr=x, trsvcid=str(p), subnqn=DISC_NQN)
+                      for x in spell for p in (a.port, b.port)])
+    try:
+        for args, want in [(["connect-all"], "connect-all: 0 connected, 0 skipped, 0 failed\n"),
+                           (["autoconnect", "--dry-run"],
+                            "autoconnect: 0 services would be started, 0 skipped, 0 failed\n")]:
+            a.connects = b.connects = 0
+            r = env.ctl(*(args + ["-a", "127.0.0.1", "-s", a.port]), timeout=60)
+            check(r.out == want and r.err == "" and (a.connects, b.connects) == (1, 1),
+                  "%s: %d and %d discovery connections (1 each expected)\n%s%s"
+                  % (args[0], a.connects, b.connects, r.out, r.err[-2000:]))
+    finally:
+        a.stop()
+        b.stop()
+    # 1100 services (closed ports of loopback addresses): 1024 read (1 read, 1023
+    # failed), the rest skipped after one message.
+    c = disc_service(lambda p: [dict(subtype=1, traddr="127.1.%d.%d" % (i // 250, 1 + i % 250),
+                                     trsvcid="9", subnqn=DISC_NQN) for i in range(1100)])
+    try:
+        r = env.ctl("connect-all", "-a", "127.0.0.1", "-s", c.port, "--connect-timeout", 2,
+                    rc=1, timeout=300)
+        check("connect-all: 0 connected, 77 skipped, 1023 failed" in r.out and
+              r.err.count("1024 discovery services were read") == 1,
+              "1100 referrals: %s%s" % (r.out, r.err[-600:]))
+    finally:
+        c.stop()
+
+
 # ---- list states and reconnect, against stand-in servers ------------------------------
 
 # A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
@@ -1651,7 +1703,8 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "connect_interrupt": t_connect_interrupt, "dup_addr": t_dup_addr,
          "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
          "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
-         "disconnect_user": t_disconnect_user, "stale_race": t_stale_race}
+         "disconnect_user": t_disconnect_user, "stale_race": t_stale_race,
+         "referral_loop": t_referral_loop}
 
 if __name__ == "__main__":
     try:

@@ -12,6 +12,11 @@ escaped, and its JSON must stay valid.
 
 Only what the host library sends to a discovery controller is implemented,
 on any number of connections, each on its own thread.
+
+HostileCtrl(log=...) serves another discovery log (disc_log() builds one
+from records): the scripted discovery service of the referral and record
+validation tests. It counts the connections it was given (connects) and
+those that opened with a TLS record instead of an ICReq (tls_hellos).
 """
 import socket
 import struct
@@ -56,6 +61,28 @@ def identify_ctrl():
     return bytes(d)
 
 
+def disc_entry(subtype=2, traddr=b"127.0.0.1", trsvcid=b"4420", subnqn=b"", trtype=3,
+               adrfam=1, treq=0, sectype=0):
+    """One 1024-byte record; the strings as bytes or str, space padded (TRSVCID,
+    TRADDR) or NUL padded (SUBNQN) as targets pad them."""
+    b = [x.encode() if isinstance(x, str) else x for x in (traddr, trsvcid, subnqn)]
+    e = bytearray(1024)
+    e[0], e[1], e[2], e[3] = trtype, adrfam, subtype, treq
+    struct.pack_into("<HHH", e, 4, 1, 0xffff, 128)   # PORTID, CNTLID, ASQSZ
+    e[32:64] = _field(b[1], 32)
+    e[256:256 + len(b[2][:256])] = b[2][:256]
+    e[512:768] = _field(b[0], 256)
+    e[768] = sectype                                 # TSAS byte 0 (TCP: SECTYPE)
+    return bytes(e)
+
+
+def disc_log(entries, genctr=1):
+    """The log page: header (GENCTR, NUMREC, RECFMT 0) and the records."""
+    hdr = bytearray(1024)
+    struct.pack_into("<QQH", hdr, 0, genctr, len(entries), 0)
+    return bytes(hdr) + b"".join(entries)
+
+
 def discovery_log():
     hdr = bytearray(1024)
     struct.pack_into("<QQH", hdr, 0, 7, 1, 0)        # GENCTR, NUMREC, RECFMT
@@ -69,8 +96,10 @@ def discovery_log():
 
 
 class _Conn:
-    def __init__(self, sock):
+    def __init__(self, sock, log=None, owner=None):
         self.s = sock
+        self.log = log if log is not None else discovery_log()
+        self.owner = owner
         self.sqhd = 0
         self.qsize = 32
         self.cc = 0
@@ -114,6 +143,8 @@ class _Conn:
 
     def serve(self):
         ptype, icreq = self.pdu()
+        if self.owner and ptype == 0x16:             # a TLS handshake record
+            self.owner.tls_hellos += 1
         if ptype != 0x00:
             return
         icresp = bytearray(128)
@@ -138,7 +169,7 @@ class _Conn:
             elif opc == 0x02 and cdw10 & 0xff == 0x70:   # Get Log Page, discovery
                 numd = ((cdw10 >> 16) | (cdw11 & 0xffff) << 16) + 1
                 off = cdw12 | cdw13 << 32
-                log = discovery_log()
+                log = self.log
                 buf = log[off:off + 4 * numd]
                 self.data(cid, buf + bytes(4 * numd - len(buf)))
                 self.resp(cid)
@@ -151,7 +182,10 @@ class _Conn:
 class HostileCtrl:
     """Listening on 127.0.0.1:port until stop()."""
 
-    def __init__(self):
+    def __init__(self, log=None):
+        self.log = log
+        self.connects = 0
+        self.tls_hellos = 0
         self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind(("127.0.0.1", 0))
@@ -168,12 +202,12 @@ class HostileCtrl:
             except OSError:
                 return
             self.conns.append(s)
+            self.connects += 1
             threading.Thread(target=self._serve, args=(s,), daemon=True).start()
 
-    @staticmethod
-    def _serve(s):
+    def _serve(self, s):
         try:
-            _Conn(s).serve()
+            _Conn(s, self.log, self).serve()
         except (EOFError, OSError):
             pass
         finally:

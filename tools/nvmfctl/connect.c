@@ -426,7 +426,7 @@ static bool net_addr_of(const struct sockaddr *sa, struct net_addr *out)
 }
 
 /* The addresses host resolves to (numeric service: no lookup of it). */
-static struct addrinfo *resolve(const char *host, const char *port)
+struct addrinfo *nc_resolve(const char *host, const char *port)
 {
 	struct addrinfo hints, *res = NULL;
 
@@ -440,7 +440,7 @@ static struct addrinfo *resolve(const char *host, const char *port)
 }
 
 /* Does any address of a match any of b? */
-static bool share_addr(const struct addrinfo *a, const struct addrinfo *b)
+bool nc_share_addr(const struct addrinfo *a, const struct addrinfo *b)
 {
 	for (; a; a = a->ai_next) {
 		struct net_addr x, y;
@@ -479,15 +479,15 @@ static bool same_addr(const char *rec_addr, const struct nvmf_opts *o, const cha
 	if (strchr(a, '\\') || strchr(b, '\\'))
 		return false;
 	if (!*mine_done) {
-		*mine = resolve(b, port);
+		*mine = nc_resolve(b, port);
 		*mine_done = true;
 	}
 	if (!*mine)
 		return false;
-	theirs = resolve(a, port);
+	theirs = nc_resolve(a, port);
 	if (!theirs)
 		return false;
-	same = share_addr(*mine, theirs);
+	same = nc_share_addr(*mine, theirs);
 	freeaddrinfo(theirs);
 	return same;
 }

@@ -6,14 +6,17 @@
  * reads /etc/nvme/discovery.conf as nvme-cli does: one line of discover
  * options per discovery controller, '#' starting a comment line.
  * connect-all discovers, then connects every NVM subsystem entry it can
- * honour (with TLS where the entry requires it), following referrals to other discovery services (bounded depth,
- * each service visited once). That walk (nc_disc_walk) serves autoconnect
+ * honour (with TLS where the entry requires it), following referrals to
+ * other discovery services: each service read once (by its resolved
+ * address and port number, whatever the spelling), at most 4 referrals
+ * deep and MAX_SERVICES services in all. That walk (nc_disc_walk) serves autoconnect
  * too (autoconnect.c), which starts services instead of connecting.
  */
 #include "nvmfctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,7 +24,9 @@
 #define DISCOVERY_CONF   "/etc/nvme/discovery.conf"
 #define MAX_CONF_ARGS    64
 #define MAX_REFERRAL_DEPTH 4
-#define MAX_VISITED      32
+/* Discovery services one walk reads at most: referrals of hostile or
+ * broken services naming ever new ones stop there. */
+#define MAX_SERVICES     1024
 
 static const char discover_help[] =
 	"Usage: nvmfctl discover -t tcp -a ADDR [-s PORT] [OPTIONS]\n"
@@ -554,26 +559,82 @@ int cmd_discover(int argc, char **argv)
 
 /* ---- connect-all ------------------------------------------------------------------- */
 
+/* A discovery service the walk read (or is reading). */
+struct service {
+	char addr[NVMF_TRADDR_BUFSZ];
+	char port[NVMF_TRSVCID_BUFSZ];	/* the number, without leading zeros */
+	struct addrinfo *ai;		/* addr resolved; NULL if it does not */
+};
+
 struct walk {
 	struct nc_fab_args *a;
 	nc_entry_fn entry;		/* what to do with each NVM subsystem */
 	void *user;
-	char visited[MAX_VISITED][NVMF_TRADDR_BUFSZ + NVMF_TRSVCID_BUFSZ + 1];
-	int nvisited;
+	struct service *svc;		/* the services read, grown as needed */
+	int nsvc, cap;
+	bool full_said;			/* the MAX_SERVICES message printed */
 	int connected, skipped, failed;
 };
 
-static bool visit(struct walk *w, const char *addr, const char *port)
+/*
+ * Was the service at addr:port read already? The same port number and the
+ * same address text, or an address in common once both are resolved (as
+ * connect's duplicate check compares: 127.1, 2130706433, localhost and
+ * 127.0.0.1 are one service, 016010 and 16010 one port). *pnum gets the
+ * port as recorded, *ai the resolution (the caller's, NULL if none).
+ */
+static bool seen(const struct walk *w, const char *addr, const char *port,
+		 char pnum[NVMF_TRSVCID_BUFSZ], struct addrinfo **ai)
 {
-	char key[sizeof(w->visited[0])];
+	long pn = tc_port_num(port);
 
-	snprintf(key, sizeof(key), "%s %s", addr, port);
-	for (int i = 0; i < w->nvisited; i++)
-		if (!strcmp(w->visited[i], key))
-			return false;
-	if (w->nvisited < MAX_VISITED)
-		snprintf(w->visited[w->nvisited++], sizeof(w->visited[0]), "%s", key);
-	return true;
+	if (pn > 0)
+		snprintf(pnum, NVMF_TRSVCID_BUFSZ, "%ld", pn);
+	else
+		snprintf(pnum, NVMF_TRSVCID_BUFSZ, "%s", port);
+	*ai = pn > 0 ? nc_resolve(addr, pnum) : NULL;
+	for (int i = 0; i < w->nsvc; i++) {
+		const struct service *v = &w->svc[i];
+
+		if (!strcmp(v->port, pnum) &&
+		    (!strcmp(v->addr, addr) || (*ai && v->ai && nc_share_addr(*ai, v->ai))))
+			return true;
+	}
+	return false;
+}
+
+/* Record a service seen() did not know; ai becomes the walk's (or is freed).
+ * 0, or -1 when MAX_SERVICES are recorded already. */
+static int record(struct walk *w, const char *addr, const char *pnum, struct addrinfo *ai)
+{
+	if (w->nsvc == w->cap && w->nsvc < MAX_SERVICES) {
+		int cap = w->cap ? 2 * w->cap : 16;
+		struct service *n = realloc(w->svc, (size_t)cap * sizeof(*n));
+
+		if (n) {
+			w->svc = n;
+			w->cap = cap;
+		}
+	}
+	if (w->nsvc >= w->cap) {	/* MAX_SERVICES, or no memory for more */
+		if (ai)
+			freeaddrinfo(ai);
+		return -1;
+	}
+	snprintf(w->svc[w->nsvc].addr, sizeof(w->svc[0].addr), "%s", addr);
+	snprintf(w->svc[w->nsvc].port, sizeof(w->svc[0].port), "%s", pnum);
+	w->svc[w->nsvc++].ai = ai;
+	return 0;
+}
+
+static void visited_free(struct walk *w)
+{
+	for (int i = 0; i < w->nsvc; i++)
+		if (w->svc[i].ai)
+			freeaddrinfo(w->svc[i].ai);
+	free(w->svc);
+	w->svc = NULL;
+	w->nsvc = w->cap = 0;
 }
 
 static void skip(struct walk *w, const struct nvmf_disc_rec *e, const char *why)
@@ -628,18 +689,34 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 
 static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int depth)
 {
+	const char *port = e->trsvcid[0] ? e->trsvcid : "8009";
+	char pnum[NVMF_TRSVCID_BUFSZ];
+	struct addrinfo *ai;
 	struct nc_target t;
 
+	if (seen(w, e->traddr, port, pnum, &ai)) {
+		if (ai)
+			freeaddrinfo(ai);
+		return;		/* read already: referrals may point back */
+	}
 	if (depth >= MAX_REFERRAL_DEPTH) {
+		if (ai)
+			freeaddrinfo(ai);
 		skip(w, e, "referral not followed: more than 4 levels deep");
 		return;
 	}
-	if (!visit(w, e->traddr, e->trsvcid))
-		return;		/* already read: referrals may point back */
+	if (record(w, e->traddr, pnum, ai) < 0) {
+		if (!w->full_said)
+			nc_err("referrals not followed from here on: %d discovery services were "
+			       "read, the most one walk reads", w->nsvc);
+		w->full_said = true;
+		w->skipped++;
+		return;
+	}
 	t = w->a->c.t;
 	t.uri = NULL;
 	snprintf(t.o.traddr, sizeof(t.o.traddr), "%s", e->traddr);
-	snprintf(t.o.trsvcid, sizeof(t.o.trsvcid), "%s", e->trsvcid[0] ? e->trsvcid : "8009");
+	snprintf(t.o.trsvcid, sizeof(t.o.trsvcid), "%s", pnum);
 	snprintf(t.o.subnqn, sizeof(t.o.subnqn), "%s",
 		 strcmp(e->subnqn, NVMF_DISCOVERY_NQN) ? e->subnqn : "");
 	walk_log(w, &t, depth + 1);
@@ -698,8 +775,15 @@ void nc_disc_walk(struct nc_fab_args *a, nc_entry_fn entry, void *user, struct n
 	w.a = a;
 	w.entry = entry;
 	w.user = user;
-	visit(&w, a->c.t.o.traddr, a->c.t.o.trsvcid);
+	{
+		char pnum[NVMF_TRSVCID_BUFSZ];
+		struct addrinfo *ai;
+
+		if (!seen(&w, a->c.t.o.traddr, a->c.t.o.trsvcid, pnum, &ai))
+			record(&w, a->c.t.o.traddr, pnum, ai);
+	}
 	walk_log(&w, &a->c.t, 0);
+	visited_free(&w);
 	n->done = w.connected;
 	n->skipped = w.skipped;
 	n->failed = w.failed;

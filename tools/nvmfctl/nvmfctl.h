@@ -233,6 +233,14 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
  * the reconnect options that differ from the defaults in the query. 0, or
  * -1 when it does not fit. */
 int nc_build_uri(const struct nvmf_opts *o, char *buf, size_t len);
+/* The addresses host resolves to, port numeric (getaddrinfo(), no name
+ * service lookup of the port); NULL when it does not resolve. Freed with
+ * freeaddrinfo(). */
+struct addrinfo;
+struct addrinfo *nc_resolve(const char *host, const char *port);
+/* Does any address of a match any of b? An IPv4-mapped IPv6 address is the
+ * IPv4 address it is; IPv6 scopes must match. connect's duplicate check. */
+bool nc_share_addr(const struct addrinfo *a, const struct addrinfo *b);
 
 /* ---- Fabrics options of discover, connect, connect-all (opts.c) ---------- */
 
