@@ -720,6 +720,72 @@ def t_referral_loop(env):
         c.stop()
 
 
+def fuse_args_recorder(env):
+    """A stand-in nvmf-fuse that writes its arguments, one line per run, to a file
+    and fails: what connect would have run. (The path of the file, the program.)"""
+    out, exe = env.path("fuse-args"), env.path("fuse-args.sh")
+    if os.path.exists(out):
+        os.unlink(out)
+    with open(exe, "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\necho 'nvmf-fuse: stand-in'\n"
+                "exit 1\n" % out)
+    os.chmod(exe, 0o755)
+    return out, exe
+
+
+def t_disc_records(env):
+    """A discovery record's TRADDR, TRSVCID and SUBNQN go into nvmf-fuse's URI and
+    autoconnect's instance file only when they are an address, a port and an NQN:
+    others are skipped, the record's index and field named (they used to be pasted
+    into the URI: "4420\\n", "16070/nqn...", "127.0.0.1/nqn.x:evil?"). An IPv6 zone
+    is written %25 (RFC 6874), from a record as from -a fe80::1%lo."""
+    good = "nqn.2026-11.org.libnvmf:good"
+    bad = [dict(trsvcid="4420\n", subnqn=NQN),
+           dict(trsvcid="16070/" + NQN + ":zz"),
+           dict(traddr="127.0.0.1/nqn.x:evil?", subnqn=NQN),
+           dict(traddr="[::1]", subnqn=NQN),
+           dict(traddr="::1]:16997/nqn.x:y?[", subnqn=NQN),
+           dict(subnqn=""),
+           dict(subnqn=DISC_NQN),
+           dict(subnqn="nqn.x:a/b"),
+           dict(subnqn="nqn.x:a\x01b"),
+           dict(subtype=1, traddr="127.0.0.1", trsvcid="8009\t", subnqn=DISC_NQN)]
+    want = ["record 0 ", "TRSVCID \"4420?\" is not a port number",
+            "record 1 ", "TRSVCID \"16070/", "record 2 ", "TRADDR \"127.0.0.1/nqn.x:evil?\"",
+            "record 3 ", "TRADDR \"[::1]\"", "record 4 ", "TRADDR \"::1]:16997",
+            "record 5 ", "SUBNQN is empty", "record 6 ", "SUBNQN is the discovery NQN",
+            "record 7 ", "SUBNQN \"nqn.x:a/b\" has a '/'", "record 8 ", "SUBNQN \"nqn.x:a?b\"",
+            "record 9 ", "TRSVCID \"8009?\""]
+    h = disc_service(lambda p: bad + [dict(traddr="fe80::1%lo", subnqn=good)])
+    try:
+        r = env.ctl("autoconnect", "--dry-run", "-a", "127.0.0.1", "-s", h.port, "-i", 1)
+        check("autoconnect: 1 service would be started, 10 skipped, 0 failed" in r.out and
+              "NVMF_URI=nvme+tcp://[fe80::1%%25lo]:4420/%s\n" % good in r.out,
+              "autoconnect --dry-run of bad records:\n%s%s" % (r.out, r.err))
+        check(len(r.err_lines()) == 10 and all(w in r.err for w in want),
+              "autoconnect's messages about bad records:\n" + r.err)
+        out, exe = fuse_args_recorder(env)
+        e = dict(env.env, NVMF_FUSE=exe)
+        r = env.ctl("connect-all", "-a", "127.0.0.1", "-s", h.port, "-i", 1, rc=1, env=e)
+        check("connect-all: 0 connected, 10 skipped, 1 failed" in r.out and
+              all(w in r.err for w in want), "connect-all of bad records:\n%s%s" % (r.out, r.err))
+        with open(out) as f:
+            runs = f.read().splitlines()
+        check(len(runs) == 1 and "nvme+tcp://[fe80::1%%25lo]:4420/%s" % good in runs[0].split(),
+              "connect-all ran nvmf-fuse with %s" % runs)
+    finally:
+        h.stop()
+    # connect -a with a zone, as nvme-cli takes it: the URI nvmf-fuse is given.
+    out, exe = fuse_args_recorder(env)
+    e = dict(env.env, NVMF_FUSE=exe)
+    r = env.ctl("connect", "-t", "tcp", "-a", "fe80::1%lo", "-s", "4420", "-n", NQN, rc=1,
+                env=e)
+    with open(out) as f:
+        runs = f.read().splitlines()
+    check(len(runs) == 1 and "nvme+tcp://[fe80::1%%25lo]:4420/%s" % NQN in runs[0].split(),
+          "connect -a fe80::1%%lo ran nvmf-fuse with %s (%s)" % (runs, r.err))
+
+
 # ---- list states and reconnect, against stand-in servers ------------------------------
 
 # A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
@@ -1704,7 +1770,7 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
          "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
          "disconnect_user": t_disconnect_user, "stale_race": t_stale_race,
-         "referral_loop": t_referral_loop}
+         "referral_loop": t_referral_loop, "disc_records": t_disc_records}
 
 if __name__ == "__main__":
     try:

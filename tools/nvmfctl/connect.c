@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -78,28 +79,85 @@ static bool uri_safe(unsigned char c)
 	       strchr("-._~:@!$&'()*+,;=", c) != NULL;
 }
 
+/* RFC 3986's unreserved characters: all a zone (RFC 6874 ZoneID) keeps as is. */
+static bool unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+const char *nc_traddr_bad(const char *s)
+{
+	char plain[NVMF_TRADDR_BUFSZ];
+	const char *pct = strchr(s, '%');
+	struct in6_addr a6;
+
+	if (!*s)
+		return "is empty";
+	/* A URI delimiter ('/', '?', '#', '[', '@'...), a blank, a control byte. */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (!unreserved(*p) && *p != ':' && *p != '%')
+			return "has a character no host name or address holds";
+	if (!strchr(s, ':')) {
+		if (strchr(s, '%') || strchr(s, '~'))
+			return "is neither a host name, an IPv4 nor an IPv6 address";
+		return NULL;
+	}
+	snprintf(plain, sizeof(plain), "%.*s", pct ? (int)(pct - s) : (int)strlen(s), s);
+	if (inet_pton(AF_INET6, plain, &a6) != 1)
+		return "is not an IPv6 address";
+	if (pct && !pct[1])
+		return "has an empty IPv6 zone";
+	for (const unsigned char *p = pct ? (const unsigned char *)pct + 1 : NULL; p && *p; p++)
+		if (!unreserved(*p))
+			return "has a character an IPv6 zone cannot hold";
+	return NULL;
+}
+
+/* Append s to buf at *n, the bytes keep() refuses percent-encoded; -1 when
+ * it does not fit. */
+static int put_enc(char *buf, size_t len, size_t *n, const char *s, bool (*keep)(unsigned char))
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*n + 4 >= len)
+			return -1;
+		if (keep(*p))
+			buf[(*n)++] = (char)*p;
+		else
+			*n += (size_t)snprintf(buf + *n, len - *n, "%%%02X", *p);
+	}
+	return 0;
+}
+
 int nc_build_uri(const struct nvmf_opts *o, char *buf, size_t len)
 {
 	struct nvmf_opts d;
 	char sep = '?';
+	const char *zone = strchr(o->traddr, '%');
 	size_t n;
 	int w;
 
-	if (strchr(o->traddr, ':'))
-		w = snprintf(buf, len, "nvme+tcp://[%s]:%s/", o->traddr, o->trsvcid);
+	/* What is pasted as is must be an address and a port: a record's
+	 * "127.0.0.1/nqn.x?" or "4420/nqn.y" would name another target. */
+	if (nc_traddr_bad(o->traddr) || tc_port_num(o->trsvcid) < 0)
+		return -1;
+	if (strchr(o->traddr, ':'))	/* the zone's '%' as "%25" (RFC 6874) */
+		w = snprintf(buf, len, "nvme+tcp://[%.*s%s", zone ? (int)(zone - o->traddr)
+				     : (int)strlen(o->traddr), o->traddr, zone ? "%25" : "");
 	else
-		w = snprintf(buf, len, "nvme+tcp://%s:%s/", o->traddr, o->trsvcid);
+		w = snprintf(buf, len, "nvme+tcp://%s", o->traddr);
 	if (w < 0 || (size_t)w >= len)
 		return -1;
 	n = (size_t)w;
-	for (const unsigned char *p = (const unsigned char *)o->subnqn; *p; p++) {
-		if (n + 4 >= len)
-			return -1;
-		if (uri_safe(*p))
-			buf[n++] = (char)*p;
-		else
-			n += (size_t)snprintf(buf + n, len - n, "%%%02X", *p);
-	}
+	if (zone && put_enc(buf, len, &n, zone + 1, unreserved) < 0)
+		return -1;
+	w = snprintf(buf + n, len - n, "%s:%ld/", strchr(o->traddr, ':') ? "]" : "",
+		     tc_port_num(o->trsvcid));
+	if (w < 0 || (size_t)w >= len - n)
+		return -1;
+	n += (size_t)w;
+	if (put_enc(buf, len, &n, o->subnqn, uri_safe) < 0)
+		return -1;
 	if (o->nsid) {
 		w = snprintf(buf + n, len - n, "/%u", o->nsid);
 		if (w < 0 || (size_t)w >= len - n)

@@ -723,6 +723,44 @@ static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int d
 	tc_conn_secrets_wipe(&t.o);	/* the copy's */
 }
 
+/*
+ * Is a record's TRADDR, TRSVCID and SUBNQN what a connection can be made
+ * of? They go into nvmf-fuse's URI and autoconnect's instance files: a
+ * TRSVCID "4420/nqn.y" or TRADDR "127.0.0.1/nqn.x?" would name another
+ * target there, and a byte the library showed as '?' (a control byte) is
+ * not the target's. NULL, or why not (the field named) in why.
+ */
+static const char *record_bad(const struct nvmf_disc_rec *e, char *why, size_t len)
+{
+	const char *bad = nc_traddr_bad(e->traddr);
+
+	if (bad) {
+		snprintf(why, len, "TRADDR \"%s\" %s", e->traddr, bad);
+		return why;
+	}
+	if (e->trsvcid[0] && tc_port_num(e->trsvcid) < 0) {
+		snprintf(why, len, "TRSVCID \"%s\" is not a port number (1 to 65535)",
+			 e->trsvcid);
+		return why;
+	}
+	if (e->subtype == NVMF_DISC_SUBTYPE_NVME && !e->subnqn[0]) {
+		snprintf(why, len, "SUBNQN is empty");
+		return why;
+	}
+	if (e->subtype == NVMF_DISC_SUBTYPE_NVME && !strcmp(e->subnqn, NVMF_DISCOVERY_NQN)) {
+		snprintf(why, len, "SUBNQN is the discovery NQN, not an NVM subsystem's");
+		return why;
+	}
+	for (const unsigned char *p = (const unsigned char *)e->subnqn; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || strchr("/?#", *p)) {
+			snprintf(why, len, "SUBNQN \"%s\" has a '%c', which no NQN holds (a control "
+				 "byte shows as '?')", e->subnqn, *p < 0x20 || *p == 0x7f ? '?' : *p);
+			return why;
+		}
+	}
+	return NULL;
+}
+
 static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 {
 	struct nvmf_disc_list *log = NULL;
@@ -733,7 +771,7 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 	}
 	for (uint32_t i = 0; i < log->nr_entries; i++) {
 		const struct nvmf_disc_rec *e = &log->entries[i];
-		char why[96];
+		char why[NVMF_TRADDR_BUFSZ + 128];
 
 		if (e->subtype == NVMF_DISC_SUBTYPE_CURRENT)
 			continue;	/* the discovery service itself */
@@ -745,6 +783,15 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 		}
 		if (!e->traddr[0]) {
 			skip(w, e, "the entry has no transport address");
+			continue;
+		}
+		if ((e->subtype == NVMF_DISC_SUBTYPE_REFERRAL ||
+		     e->subtype == NVMF_DISC_SUBTYPE_NVME) && record_bad(e, why, sizeof(why))) {
+			char where[NVMF_TRADDR_BUFSZ + 16];
+
+			nc_err("skipping record %u of the discovery log of %s: %s", i,
+			       nc_target_str(&disc->o, where, sizeof(where)), why);
+			w->skipped++;
 			continue;
 		}
 		if (e->subtype == NVMF_DISC_SUBTYPE_REFERRAL) {

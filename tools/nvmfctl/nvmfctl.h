@@ -230,9 +230,14 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
  * target and the reconnect options travel in the URI, nc_build_uri()). */
 #define NC_FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY | TC_CO_AUTH)
 /* nvmf-fuse's URI for o: the NQN percent-encoded where RFC 3986 wants it,
- * the reconnect options that differ from the defaults in the query. 0, or
- * -1 when it does not fit. */
+ * an IPv6 zone's '%' as "%25" (RFC 6874), the reconnect options that differ
+ * from the defaults in the query. 0, or -1 when it does not fit, or the
+ * address or port cannot be a URI's (nc_traddr_bad(), tc_port_num()). */
 int nc_build_uri(const struct nvmf_opts *o, char *buf, size_t len);
+/* Why traddr cannot be a URI's host (a host name of letters, digits, '.',
+ * '-', '_'; an IPv4 address; an IPv6 address with an optional %zone of
+ * RFC 3986 unreserved characters), or NULL when it can. */
+const char *nc_traddr_bad(const char *traddr);
 /* The addresses host resolves to, port numeric (getaddrinfo(), no name
  * service lookup of the port); NULL when it does not resolve. Freed with
  * freeaddrinfo(). */
