@@ -786,6 +786,33 @@ def t_disc_records(env):
           "connect -a fe80::1%%lo ran nvmf-fuse with %s (%s)" % (runs, r.err))
 
 
+def t_referral_tls(env):
+    """A referral whose TREQ requires a secure channel is followed with TLS, as an NVM
+    entry with that TREQ is connected (it was followed in plaintext: the host NQN went
+    out in clear and the TLS-only service never answered); one that offers only TLS 1.2
+    is skipped as such an entry is; one that neither requires nor offers TLS is followed
+    in plaintext."""
+    b, c, d = disc_service(lambda p: []), disc_service(lambda p: []), disc_service(lambda p: [])
+    a = disc_service(lambda p: [
+        dict(subtype=1, trsvcid=str(b.port), subnqn=DISC_NQN, treq=1, sectype=2),
+        dict(subtype=1, trsvcid=str(c.port), subnqn=DISC_NQN, treq=2, sectype=1),
+        dict(subtype=1, trsvcid=str(d.port), subnqn=DISC_NQN, treq=2, sectype=0)])
+    try:
+        # No key given: B's connection is TLS, which says so before connecting.
+        r = env.ctl("connect-all", "-a", "127.0.0.1", "-s", a.port, rc=1, timeout=60)
+        check(b.icreqs == 0 and "cannot discover from 127.0.0.1:%d: TLS failed" % b.port in r.err
+              and "TLS: no key given" in r.err, "a referral requiring a secure channel was "
+              "followed in plaintext (%d ICReq):\n%s%s" % (b.icreqs, r.out, r.err))
+        check("its secure channel (TSAS sectype 1) is not TLS 1.3" in r.err and c.connects == 0,
+              "a TLS 1.2-only referral was followed:\n" + r.err)
+        check(d.icreqs == 1 and "connect-all: 0 connected, 1 skipped, 1 failed" in r.out,
+              "a referral offering no TLS not followed in plaintext: %d\n%s%s"
+              % (d.icreqs, r.out, r.err))
+    finally:
+        for s in (a, b, c, d):
+            s.stop()
+
+
 # ---- list states and reconnect, against stand-in servers ------------------------------
 
 # A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
@@ -1770,7 +1797,8 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "connect_race": t_connect_race, "stale_takeover": t_stale_takeover,
          "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
          "disconnect_user": t_disconnect_user, "stale_race": t_stale_race,
-         "referral_loop": t_referral_loop, "disc_records": t_disc_records}
+         "referral_loop": t_referral_loop, "disc_records": t_disc_records,
+         "referral_tls": t_referral_tls}
 
 if __name__ == "__main__":
     try:

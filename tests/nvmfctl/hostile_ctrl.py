@@ -15,8 +15,9 @@ on any number of connections, each on its own thread.
 
 HostileCtrl(log=...) serves another discovery log (disc_log() builds one
 from records): the scripted discovery service of the referral and record
-validation tests. It counts the connections it was given (connects) and
-those that opened with a TLS record instead of an ICReq (tls_hellos).
+validation tests. It counts the connections it was given (connects), those
+that opened with a plaintext ICReq (icreqs) and those that opened with a
+TLS record instead (tls_hellos).
 """
 import socket
 import struct
@@ -145,6 +146,8 @@ class _Conn:
         ptype, icreq = self.pdu()
         if self.owner and ptype == 0x16:             # a TLS handshake record
             self.owner.tls_hellos += 1
+        if self.owner and ptype == 0x00:
+            self.owner.icreqs += 1
         if ptype != 0x00:
             return
         icresp = bytearray(128)
@@ -186,6 +189,7 @@ class HostileCtrl:
         self.log = log
         self.connects = 0
         self.tls_hellos = 0
+        self.icreqs = 0
         self.ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.ls.bind(("127.0.0.1", 0))

@@ -102,8 +102,9 @@ static const char connect_all_help[] =
 	"      --dhchap-secret-file FILE, --dhchap-ctrl-secret-file FILE  the same from files\n"
 	"                             (or NVMF_DHCHAP_SECRET, NVMF_DHCHAP_CTRL_SECRET)\n"
 	"  -h, --help                 this text\n"
-	"The TLS options apply to the discovery connections too; NVMF_TLS_KEY in the\n"
-	"environment gives the key when --tls-key does not.\n";
+	"The TLS options apply to the discovery connections too (a referral's TREQ\n"
+	"and TSAS decide its TLS as an entry's do); NVMF_TLS_KEY in the environment\n"
+	"gives the key when --tls-key does not.\n";
 
 /* ---- Field names, as nvme-cli prints them ---------------------------------------- */
 
@@ -656,6 +657,22 @@ static void plaintext(struct nvmf_opts *o)
 	o->tls_key_file[0] = '\0';
 }
 
+/*
+ * TLS (NVMe-oF 1.1, Figure 38 TREQ, and TSAS as TP 8011 amends them), for
+ * an NVM subsystem entry and a referral alike (as libnvme's
+ * nvmf_connect_disc_entry() does): where it is required, and where it is
+ * offered and the command line asked for TLS anyway. The PSK comes from
+ * --tls-key (a configured PSK derives for any subsystem) or from the key
+ * file's entry for the record's subsystem.
+ */
+static void entry_tls(struct nvmf_opts *o, const struct nvmf_disc_rec *e)
+{
+	if ((e->treq & NVMF_DISC_TREQ_SECURE_MASK) == NVMF_DISC_TREQ_SECURE_REQUIRED)
+		o->tls = true;
+	else if (e->tsas[0] != NVMF_DISC_SECTYPE_TLS13)
+		plaintext(o);
+}
+
 static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 {
 	struct nc_conn_opts c = w->a->c;
@@ -665,15 +682,7 @@ static void connect_entry(struct walk *w, const struct nvmf_disc_rec *e)
 	snprintf(c.t.o.traddr, sizeof(c.t.o.traddr), "%s", e->traddr);
 	snprintf(c.t.o.trsvcid, sizeof(c.t.o.trsvcid), "%s", e->trsvcid[0] ? e->trsvcid : "4420");
 	snprintf(c.t.o.subnqn, sizeof(c.t.o.subnqn), "%s", e->subnqn);
-	/* TLS (NVMe-oF 1.1, Figure 38 TREQ, and TSAS as TP 8011 amends them):
-	 * where it is required, and where it is offered and the command line
-	 * asked for TLS anyway. The PSK comes from --tls-key (a configured PSK
-	 * derives for any subsystem) or from the key file's entry for this
-	 * subsystem. */
-	if ((e->treq & NVMF_DISC_TREQ_SECURE_MASK) == NVMF_DISC_TREQ_SECURE_REQUIRED)
-		c.t.o.tls = true;
-	else if (e->tsas[0] != NVMF_DISC_SECTYPE_TLS13)
-		plaintext(&c.t.o);
+	entry_tls(&c.t.o, e);
 	c.quiet_dup = true;
 	c.name = NULL;
 	c.mountpoint = NULL;
@@ -719,6 +728,7 @@ static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int d
 	snprintf(t.o.trsvcid, sizeof(t.o.trsvcid), "%s", pnum);
 	snprintf(t.o.subnqn, sizeof(t.o.subnqn), "%s",
 		 strcmp(e->subnqn, NVMF_DISCOVERY_NQN) ? e->subnqn : "");
+	entry_tls(&t.o, e);
 	walk_log(w, &t, depth + 1);
 	tc_conn_secrets_wipe(&t.o);	/* the copy's */
 }
@@ -794,11 +804,7 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 			w->skipped++;
 			continue;
 		}
-		if (e->subtype == NVMF_DISC_SUBTYPE_REFERRAL) {
-			follow_referral(w, e, depth);
-			continue;
-		}
-		if (e->subtype != NVMF_DISC_SUBTYPE_NVME) {
+		if (e->subtype != NVMF_DISC_SUBTYPE_REFERRAL && e->subtype != NVMF_DISC_SUBTYPE_NVME) {
 			skip(w, e, "unknown subsystem type");
 			continue;
 		}
@@ -809,7 +815,10 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 			skip(w, e, why);
 			continue;
 		}
-		connect_entry(w, e);
+		if (e->subtype == NVMF_DISC_SUBTYPE_REFERRAL)
+			follow_referral(w, e, depth);
+		else
+			connect_entry(w, e);
 	}
 	nvmf_free(log);
 }
