@@ -87,6 +87,10 @@ static void disc_log(const uint8_t *p, size_t len, uint8_t ctx)
 	json_object_put(j);
 	if (nc_disc_raw(log, &raw, &rawlen) < 0)
 		abort();
+	/* --raw writes the page as read: the input, zeros past its end. */
+	for (size_t i = 0; i < rawlen; i++)
+		if (raw[i] != (i < len ? p[i] : 0))
+			abort();
 	pg2.p = raw;
 	pg2.len = rawlen;
 	if (host_fetch_discovery_log(page_read, &pg2, 4096, &log2) < 0)

@@ -893,6 +893,14 @@ NVMF_API int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list *
  * is taken as a unique discovery NQN, as if o->discovery were set), fetch
  * the log, disconnect. */
 NVMF_API int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log);
+/*
+ * The log page as received, for a list nvmf_discover() or
+ * nvmf_discovery_log_get() returned (that pointer, not a copy of the
+ * struct: the bytes follow it in its block): the header of 1024 bytes and
+ * nr_entries records of 1024, unparsed (padding, reserved bytes and all),
+ * *len bytes. Valid until the list is released. NULL for NULL.
+ */
+NVMF_API const void *nvmf_disc_list_raw(const struct nvmf_disc_list *log, size_t *len);
 /* "tcp", "ipv4", "nvme subsystem"...: names of the coded fields of a
  * record, never NULL ("unknown"). The nvmf_disc_ prefix keeps them apart
  * from libnvme's nvmf_trtype_str() and friends. */

@@ -279,25 +279,43 @@ static int read_paged(host_log_read_fn rd, void *arg, uint32_t max_xfer, uint64_
 }
 
 /*
- * The list header and its n records in one block, so that one nvmf_free()
- * releases both: the records start at the first suitably aligned offset
- * after the header. (A pointer rather than a flexible array member keeps
- * <nvmf/nvmf.h> valid C++.)
+ * The list header, its n records and the log page as received (header and
+ * n records, wire layout: nvmf_disc_list_raw()) in one block, so that one
+ * nvmf_free() releases them all: the records start at the first suitably
+ * aligned offset after the header, the page follows the records. (A
+ * pointer rather than a flexible array member keeps <nvmf/nvmf.h> valid
+ * C++.)
  */
+static size_t disc_list_raw_off(size_t n)
+{
+	const size_t align = _Alignof(struct nvmf_disc_rec);
+
+	return (sizeof(struct nvmf_disc_list) + align - 1) / align * align +
+	       n * sizeof(struct nvmf_disc_rec);
+}
+
 static struct nvmf_disc_list *disc_list_alloc(size_t n)
 {
 	const size_t align = _Alignof(struct nvmf_disc_rec);
 	size_t off = (sizeof(struct nvmf_disc_list) + align - 1) / align * align;
 	struct nvmf_disc_list *l;
 
-	if (n > (SIZE_MAX - off) / sizeof(struct nvmf_disc_rec))
+	/* n is at most HOST_DISC_MAX_RECORDS: no overflow below. */
+	if (n > HOST_DISC_MAX_RECORDS)
 		return NULL;
-	l = calloc(1, off + n * sizeof(struct nvmf_disc_rec));
+	l = calloc(1, disc_list_raw_off(n) + HOST_DISC_HDR_LEN + n * HOST_DISC_ENTRY_LEN);
 	if (!l)
 		return NULL;
 	l->nr_entries = (uint32_t)n;
 	l->entries = n ? (struct nvmf_disc_rec *)((char *)l + off) : NULL;
 	return l;
+}
+
+const void *nvmf_disc_list_raw(const struct nvmf_disc_list *log, size_t *len)
+{
+	if (len)
+		*len = log ? HOST_DISC_HDR_LEN + (size_t)log->nr_entries * HOST_DISC_ENTRY_LEN : 0;
+	return log ? (const char *)log + disc_list_raw_off(log->nr_entries) : NULL;
 }
 
 /*
@@ -367,6 +385,12 @@ int host_fetch_discovery_log(host_log_read_fn rd, void *arg, uint32_t max_xfer,
 		l->recfmt = recfmt;
 		for (uint64_t i = 0; i < numrec; i++)
 			host_parse_disc_entry(raw + i * HOST_DISC_ENTRY_LEN, &l->entries[i]);
+		/* The page as received: the header of the last read (the one
+		 * that confirmed GENCTR), the records. */
+		memcpy((char *)l + disc_list_raw_off((size_t)numrec), hdr, HOST_DISC_HDR_LEN);
+		if (len)
+			memcpy((char *)l + disc_list_raw_off((size_t)numrec) + HOST_DISC_HDR_LEN, raw,
+			       len);
 		free(raw);
 		*out = l;
 		return 0;

@@ -105,6 +105,41 @@ static void test_disc_basic(void **state)
 	free(l.data);
 }
 
+/* nvmf_disc_list_raw(): the page as read, reserved bytes and padding as
+ * they came (nvmfctl discover --raw), paged or not, and for no records. */
+static void test_disc_raw(void **state)
+{
+	struct fake_log l = make_log(5, 9);
+	struct nvmf_disc_list *d;
+	const uint8_t *raw;
+	size_t len = 1;
+
+	(void)state;
+	l.data[100] = 0xa5;				/* header: reserved */
+	l.data[HOST_DISC_HDR_LEN + 2 * HOST_DISC_ENTRY_LEN + 36] = 0;	/* NUL in TRSVCID */
+	l.data[HOST_DISC_HDR_LEN + 4 * HOST_DISC_ENTRY_LEN + 1023] = 0x1b;	/* reserved */
+	assert_int_equal(host_fetch_discovery_log(fake_read, &l, 4096, &d), 0);
+	raw = nvmf_disc_list_raw(d, &len);
+	assert_non_null(raw);
+	assert_int_equal(len, l.len);
+	assert_memory_equal(raw, l.data, l.len);
+	assert_string_equal(d->entries[4].traddr, "10.0.0.4");	/* parsed as before */
+	nvmf_free(d);
+	free(l.data);
+
+	l = make_log(0, 3);
+	l.data[1023] = 0x7f;
+	assert_int_equal(host_fetch_discovery_log(fake_read, &l, 65536, &d), 0);
+	assert_null(d->entries);
+	raw = nvmf_disc_list_raw(d, &len);
+	assert_int_equal(len, HOST_DISC_HDR_LEN);
+	assert_memory_equal(raw, l.data, HOST_DISC_HDR_LEN);
+	nvmf_free(d);
+	free(l.data);
+	assert_null(nvmf_disc_list_raw(NULL, &len));
+	assert_int_equal(len, 0);
+}
+
 static void test_disc_paging(void **state)
 {
 	struct fake_log l = make_log(10, 7);
@@ -373,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_disc_basic),
 		cmocka_unit_test(test_disc_paging),
+		cmocka_unit_test(test_disc_raw),
 		cmocka_unit_test(test_disc_genctr_change),
 		cmocka_unit_test(test_disc_bad),
 		cmocka_unit_test(test_id_ctrl),

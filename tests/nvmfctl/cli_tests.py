@@ -813,6 +813,35 @@ def t_referral_tls(env):
             s.stop()
 
 
+def t_disc_raw(env):
+    """discover --raw FILE, discover -o binary and get-log -i discovery -b write the log
+    page as received, as nvme-cli's --raw does: they used to re-encode the parsed
+    records (NUL padding as spaces, control bytes as '?', reserved bytes lost)."""
+    from hostile_ctrl import disc_entry, disc_log
+    recs = [disc_entry(trsvcid=b"4420\x00\x00", traddr=b"127.0.0.1\x00\x00", subnqn=NQN),
+            disc_entry(subtype=1, trsvcid=b"8009", subnqn=b"nqn.x:\x01\x1b[2J", sectype=2)]
+    recs[1] = recs[1][:1000] + b"\xa5" * 24                    # reserved bytes
+    page = bytearray(disc_log(recs, genctr=5))
+    page[20:24] = b"\x01\x02\x03\x04"                        # header: reserved
+    h = disc_service(lambda p: [])
+    h.log = bytes(page)
+    try:
+        raw = env.path("disc.raw")
+        env.ctl("discover", "-a", "127.0.0.1", "-s", h.port, "--raw", raw)
+        with open(raw, "rb") as f:
+            got = {"--raw": f.read()}
+        got["-o binary"] = ctl_bytes(env, "discover", "-a", "127.0.0.1", "-s", h.port,
+                                     "-o", "binary")
+        got["get-log -b"] = ctl_bytes(env, "get-log", "nvme+tcp://127.0.0.1:%d" % h.port,
+                                      "-i", "discovery", "-b")
+        for k, v in got.items():
+            diff = [i for i in range(min(len(v), len(page))) if v[i] != page[i]]
+            check(v == page, "%s: %d bytes, %d expected; %d differ (first at %s)"
+                  % (k, len(v), len(page), len(diff), diff[:8]))
+    finally:
+        h.stop()
+
+
 # ---- list states and reconnect, against stand-in servers ------------------------------
 
 # A stand-in for an nvmf-fuse server: named nvmf-fuse (so nvmfctl takes it for one),
@@ -1798,7 +1827,7 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
          "disconnect_user": t_disconnect_user, "stale_race": t_stale_race,
          "referral_loop": t_referral_loop, "disc_records": t_disc_records,
-         "referral_tls": t_referral_tls}
+         "referral_tls": t_referral_tls, "disc_raw": t_disc_raw}
 
 if __name__ == "__main__":
     try:

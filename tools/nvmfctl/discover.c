@@ -247,52 +247,23 @@ json_object *nc_disc_json(const struct nvmf_disc_list *log)
 	return root;
 }
 
-/* Space-padded string field (discovery entries pad TRSVCID and TRADDR). */
-static void put_padded(char *dst, size_t len, const char *s, char pad)
-{
-	size_t n = strnlen(s, len);
-
-	memset(dst, pad, len);
-	memcpy(dst, s, n);
-}
-
+/* The log page as the controller sent it (nvmf_disc_list_raw()), as
+ * nvme-cli's --raw saves it: padding, reserved bytes and all. */
 int nc_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len)
 {
-	size_t total = sizeof(struct nvmf_disc_log_hdr) +
-		       (size_t)log->nr_entries * sizeof(struct nvmf_disc_entry);
-	uint8_t *buf = calloc(1, total);
+	const void *raw = nvmf_disc_list_raw(log, len);
+	uint8_t *buf = raw ? malloc(*len) : NULL;
 
 	if (!buf)
 		return -ENOMEM;
-	nvmf_put_le64(buf, log->genctr);
-	nvmf_put_le64(buf + 8, log->nr_entries);
-	nvmf_put_le16(buf + 16, log->recfmt);
-	for (uint32_t i = 0; i < log->nr_entries; i++) {
-		const struct nvmf_disc_rec *e = &log->entries[i];
-		uint8_t *p = buf + sizeof(struct nvmf_disc_log_hdr) +
-			     (size_t)i * sizeof(struct nvmf_disc_entry);
-
-		p[0] = e->trtype;
-		p[1] = e->adrfam;
-		p[2] = e->subtype;
-		p[3] = e->treq;
-		nvmf_put_le16(p + 4, e->portid);
-		nvmf_put_le16(p + 6, e->cntlid);
-		nvmf_put_le16(p + 8, e->asqsz);
-		nvmf_put_le16(p + 10, e->eflags);
-		put_padded((char *)p + 32, NVMF_TRSVCID_FIELD_LEN, e->trsvcid, ' ');
-		put_padded((char *)p + 256, NVMF_NQN_FIELD_LEN, e->subnqn, '\0');
-		put_padded((char *)p + 512, NVMF_TRADDR_FIELD_LEN, e->traddr, ' ');
-		memcpy(p + 768, e->tsas, sizeof(e->tsas));
-	}
+	memcpy(buf, raw, *len);
 	*out = buf;
-	*len = total;
 	return 0;
 }
 
 /*
- * --raw FILE: the log page as nvme-cli's --raw saves it (header and
- * entries, wire layout), then "Discovery log is saved to FILE". "-" is
+ * --raw FILE: the log page as nvme-cli's --raw saves it (the bytes
+ * received: header and entries), then "Discovery log is saved to FILE". "-" is
  * standard output, the bytes alone: nc_disc_run() refused it on a terminal.
  */
 static int save_raw(const char *path, const struct nvmf_disc_list *log)

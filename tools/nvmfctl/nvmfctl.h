@@ -203,8 +203,9 @@ int cmd_autoconnect(int argc, char **argv);
 
 json_object *nc_disc_json(const struct nvmf_disc_list *log);
 void nc_disc_print(const struct nvmf_disc_list *log);
-/* Raw discovery log (header + entries, wire layout) rebuilt from the parsed
- * list, for --raw. *out is malloc()ed. */
+/* The discovery log page as received (header + entries: nvmf_disc_list_raw()
+ * of a list the library returned), for --raw and -o binary. *out is
+ * malloc()ed. */
 int nc_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len);
 
 /* ---- Connections (connect.c), used by connect-all and autoconnect -------- */
