@@ -213,13 +213,6 @@ static void exec_identify(struct ctl_req *req)
 	reply_data(req, id, sizeof(id));
 }
 
-static uint32_t round_kato(uint32_t kato)
-{
-	if (kato % 100 && kato < 0xFFFFFFFFu - 100)
-		kato += 100 - kato % 100;
-	return kato;
-}
-
 /*
  * Host Behavior Support (FID 16h; Base 2.0, Set Features, Host Behavior
  * Support): a 512-byte structure, per controller, not saveable. Of the
@@ -309,7 +302,7 @@ static void exec_set_features(struct ctl_req *req)
 		ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 		return;
 	case NVMF_FID_KEEP_ALIVE:
-		ctl_ctrl_set_kato(c, round_kato(cdw11));
+		ctl_ctrl_set_kato(c, ctl_kato_round(cdw11));
 		ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
 		return;
 	case NVMF_FID_VOLATILE_WC:

@@ -389,6 +389,10 @@ void ctl_disc_notice(struct ctl_target *t);
 struct ctl_ctrl *ctl_ctrl_create(struct ctl_queue *q, struct ctl_subsys *s, const char *hostnqn,
 				 const uint8_t hostid[NVMF_HOSTID_LEN], uint32_t kato_ms);
 struct ctl_ctrl *ctl_ctrl_find(struct ctl_target *t, struct ctl_subsys *s, uint16_t cntlid);
+/* A KATO as Connect or Set Features gives it, rounded up to the KAS
+ * granularity (100 ms, Base 2.0, Keep Alive Timer), saturating at
+ * FFFFFFFFh. Both commands round with it. */
+uint32_t ctl_kato_round(uint32_t kato_ms);
 void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms);
 /* Controller fatal status (CSTS.CFS, nvmet_ctrl_fatal_error): every queue
  * of the controller is closed once its queued responses are out. */

@@ -64,6 +64,15 @@ void ctl_ctrl_fatal(struct ctl_ctrl *c, const char *why)
 			xp_cqueue_drop(&c->queues[i]->x, why);
 }
 
+uint32_t ctl_kato_round(uint32_t kato_ms)
+{
+	uint32_t up = kato_ms % 100 ? 100 - kato_ms % 100 : 0;
+
+	/* Saturating: near 2^32 the next multiple of 100 does not fit, and
+	 * wrapping would turn the longest timeout into a few milliseconds. */
+	return kato_ms > UINT32_MAX - up ? UINT32_MAX : kato_ms + up;
+}
+
 void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms)
 {
 	c->kato_ms = kato_ms;

@@ -153,8 +153,7 @@ static void exec_connect(struct ctl_req *req)
 			return connect_invalid(req, IPO_DATA(cntlid),
 					       "CNTLID must be FFFFh (dynamic model)");
 		/* Keep Alive Timeout granularity is KAS = 100 ms: round up. */
-		if (kato % 100)
-			kato += 100 - kato % 100;
+		kato = ctl_kato_round(kato);
 		c = ctl_ctrl_create(q, s, hostnqn, d + CDATA(hostid), kato);
 		if (!c) {
 			ctl_log(t, NVMF_LOG_WARN, "%s: too many controllers", q->x.peer);
