@@ -70,7 +70,11 @@ static void identify_ctrl(struct ctl_req *req, uint8_t *id)
 	id[IDC(elpe)] = CTL_ERRLOG_SLOTS - 1;
 	nvmf_put_le16(id + IDC(kas), 1);	/* 100 ms granularity */
 	nvmf_put_le16(id + IDC(maxcmd), CTL_MQES + 1);
-	/* SGLs supported, with the Offset subtype for in-capsule data. */
+	/* SGLs supported (bits 1:0), and SGL Offset (bit 20): the Address
+	 * of a Data Block descriptor may give an offset, which for
+	 * in-capsule data the transport honours (tcp/ctrl/conn.c), as
+	 * nvmet and SPDK's target advertise it when they take in-capsule
+	 * data (Linux's RDMA host sends in-capsule data only then). */
 	nvmf_put_le32(id + IDC(sgls), 1u | NVMF_SGLS_OFFSET);
 	memcpy(id + IDC(subnqn), c->subsys->nqn, strlen(c->subsys->nqn));
 	if (c->discovery) {

@@ -1,6 +1,7 @@
 /*
  * nvmf-target against hostile or careless hosts (the black-box findings of
- * helper-93's report): KATO rounding at the top of its range.
+ * helper-93's report): KATO rounding at the top of its range; in-capsule
+ * data at an SGL offset (SGLS bit 20).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include <nvmf/endian.h>
 
+#include "tcp/pdu.h"
 #include "th.h"
 
 static struct tf F;
@@ -79,10 +81,97 @@ static void test_kato_round_saturates(void **state)
 	th_close(&h);
 }
 
+/*
+ * A Write of nlb blocks at slba whose in-capsule data starts off bytes into
+ * the capsule's datal bytes (SGL Data Block, Offset subtype, Address off);
+ * the header and the data in two writes apart when split (the data then
+ * lands through the framer's destination, not in place).
+ */
+static void icd_write_at(struct th *h, uint64_t slba, uint32_t nlb, uint64_t off,
+			 const uint8_t *cap, uint32_t datal, bool split, struct th_cqe *cqe)
+{
+	uint8_t sqe[64], hdr[TCP_PDU_HDR_BUF], dg[4];
+	uint16_t cid = h->cid++;
+	size_t n;
+
+	th_sqe(sqe, NVMF_NVM_WRITE, 1);
+	nvmf_put_le64(sqe + 40, slba);
+	nvmf_put_le32(sqe + 48, nlb - 1);
+	nvmf_put_le16(sqe + 2, cid);
+	sqe[1] |= 0x40;		/* PSDT: SGL */
+	nvmf_put_le64(sqe + 24, off);
+	nvmf_put_le32(sqe + 32, nlb * 512);
+	sqe[39] = NVMF_SGL_ID_ICD;
+	n = tcp_build_capsule_cmd(hdr, &h->p, sqe, datal);
+	assert_int_equal(th_send(h, hdr, n), 0);
+	if (split)
+		usleep(50 * 1000);
+	assert_int_equal(th_send(h, cap, datal), 0);
+	if (h->p.ddgst) {
+		tcp_put_digest(dg, tcp_crc32c(cap, datal));
+		assert_int_equal(th_send(h, dg, 4), 0);
+	}
+	assert_int_equal(th_recv_pdu(h), 0);
+	assert_int_equal(h->hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	memset(cqe, 0, sizeof(*cqe));
+	cqe->status = (nvmf_get_le16(h->hdr.rsp.cqe + 14) >> 1) & 0x7FF;
+	assert_int_equal(nvmf_get_le16(h->hdr.rsp.cqe + 12), cid);
+}
+
+/*
+ * Identify's SGLS sets bit 20 (SGL Offset: the Address of a Data Block
+ * descriptor may give an offset), so in-capsule data at an offset is taken
+ * from there: the target refused any Address but 0 with SGL Offset Invalid.
+ * An offset past the capsule's data is still that; one that leaves less
+ * than the SGL's length, SGL Data Length Invalid.
+ */
+static void test_icd_sgl_offset(void **state)
+{
+	struct th a, io;
+	struct th_cqe cqe;
+	uint8_t id[4096], cap[16 + 1024], back[1024];
+
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_identify(&a, NVMF_CNS_CTRL, 0, id, &cqe), 0);
+	assert_int_equal(nvmf_get_le32(id + TH_IDC(sgls)) & (1u << 20), 1u << 20);
+	for (int pass = 0; pass < 4; pass++) {
+		bool digests = pass & 1, split = pass & 2;
+
+		assert_int_equal(th_open(&io, F.port), 0);
+		assert_int_equal(th_icreq(&io, 0, digests, digests), 0);
+		memcpy(io.hostid, a.hostid, sizeof(io.hostid));
+		assert_int_equal(th_connect(&io, (uint16_t)(pass + 1), 31, 0, a.cntlid, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+
+		memset(cap, 0xEE, 16);		/* not data: before the offset */
+		for (unsigned i = 0; i < 1024; i++)
+			cap[16 + i] = (uint8_t)(i * 7 + pass);
+		icd_write_at(&io, 8, 2, 16, cap, sizeof(cap), split, &cqe);
+		assert_int_equal(cqe.status, 0);
+		assert_int_equal(th_read(&io, 1, 8, 2, back, sizeof(back), &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+		assert_memory_equal(back, cap + 16, sizeof(back));
+		/* Offset 0 as before. */
+		icd_write_at(&io, 8, 2, 0, cap + 16, 1024, split, &cqe);
+		assert_int_equal(cqe.status, 0);
+		/* Past the capsule's data; leaving 1008 bytes of 1024. */
+		icd_write_at(&io, 8, 2, 2048, cap, sizeof(cap), split, &cqe);
+		assert_int_equal(cqe.status, NVMF_SC_SGL_INVALID_OFFSET);
+		icd_write_at(&io, 8, 2, 16, cap, 1024, split, &cqe);
+		assert_int_equal(cqe.status, NVMF_SC_SGL_INVALID_DATA_LEN);
+		/* Nothing of those two reached the namespace. */
+		assert_int_equal(th_read(&io, 1, 8, 2, back, sizeof(back), &cqe), 0);
+		assert_memory_equal(back, cap + 16, sizeof(back));
+		th_close(&io);
+	}
+	th_close(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kato_round_saturates),
+		cmocka_unit_test(test_icd_sgl_offset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -502,23 +502,31 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 		return 0;
 	r->in_ctl = false;
 	if (lay->datal) {
-		/* In-capsule data: an SGL Data Block with the Offset subtype,
-		 * offset 0, exactly the command's length (NVMe/TCP 1.0, 3.3). */
+		/* In-capsule data: an SGL Data Block with the Offset subtype
+		 * (NVMe/TCP 1.0, 3.3). Its Address is the offset of the
+		 * command's data in the capsule's (ICDOFF is 0; Identify's
+		 * SGLS bit 20 says that an offset is supported): the capsule
+		 * carries that many bytes before the data, and ends with it. */
 		uint8_t type = sqe[offsetof(struct nvmf_sqe, dptr.sgl.id)];
+		uint64_t off = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, dptr.sgl.addr));
 
 		if (r->x.dir != XP_DIR_H2C)
 			fail_cmd(r, NVMF_SC_INVALID_FIELD);
 		else if (type != NVMF_SGL_ID_ICD)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_TYPE);
-		else if (nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, dptr.sgl.addr)) != 0)
+		else if (off > lay->datal)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_OFFSET);
-		else if (lay->datal != r->x.xfer_len)
+		else if (lay->datal - off != r->x.xfer_len)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_DATA_LEN);
 		else {
 			/* Where the bytes lie if they all came in this read: the
-			 * owner takes them from there (xp_creq.icd). */
+			 * owner takes them from there (xp_creq.icd). With an
+			 * offset they land in the discard buffer (at least
+			 * the in-capsule limit), the data lent from past it. */
 			c->cur = r;
-			*dst = lay->inplace ? (void *)(uintptr_t)lay->inplace : r->x.data;
+			r->icd_off = (uint32_t)off;
+			*dst = lay->inplace ? (void *)(uintptr_t)lay->inplace
+					    : off ? c->discard : r->x.data;
 		}
 		return 0;
 	}
@@ -556,7 +564,7 @@ static int cmd_pdu(struct tcp_cconn *c, const struct tcp_rx_layout *lay, const v
 		return 0;
 	}
 	if (data != NULL && data != r->x.data)
-		r->x.icd = data;	/* lent for the call below */
+		r->x.icd = (const uint8_t *)data + r->icd_off;	/* lent for the call below */
 	r->in_ctl = true;
 	owner(c)->execute(&r->x);
 	return 0;

@@ -28,6 +28,7 @@ struct tcp_creq {
 	uint16_t ttag;			/* slot index, the R2T transfer tag */
 	uint16_t cid;
 	uint32_t h2c_next;		/* next DATAO expected */
+	uint32_t icd_off;		/* in-capsule data: the command's starts here */
 	uint64_t r2t_at;		/* loop time its R2T went out (data deadline) */
 	bool     r2t_sent;
 	bool     ddgst_bad;
