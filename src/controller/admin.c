@@ -369,11 +369,30 @@ bad:
 	ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 }
 
+bool ctl_admin_opcode_ok(const struct ctl_ctrl *c, uint8_t opc)
+{
+	switch (opc) {
+	case NVMF_ADM_IDENTIFY:
+	case NVMF_ADM_GET_LOG_PAGE:
+	case NVMF_ADM_SET_FEATURES:
+	case NVMF_ADM_GET_FEATURES:
+	case NVMF_ADM_KEEP_ALIVE:
+	case NVMF_ADM_ASYNC_EVENT:
+		return true;
+	case NVMF_ADM_ABORT:
+		return !c->discovery;
+	default:
+		return false;
+	}
+}
+
 void ctl_admin_exec(struct ctl_req *req)
 {
 	struct ctl_ctrl *c = req->q->ctrl;
 	uint8_t opc = req->x.sqe[offsetof(struct nvmf_sqe, opcode)];
 
+	if (!ctl_admin_opcode_ok(c, opc))
+		goto unsupported;
 	switch (opc) {
 	case NVMF_ADM_IDENTIFY:
 		exec_identify(req);
@@ -404,6 +423,7 @@ void ctl_admin_exec(struct ctl_req *req)
 	default:
 		break;
 	}
+unsupported:
 	ctl_log(c->target, NVMF_LOG_INFO, "%s: admin opcode %#x not supported", req->q->x.peer, opc);
 	ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 }

@@ -426,6 +426,12 @@ void ctl_auth_policy_default(struct ctl_auth_policy *p);
 void ctl_fabrics_exec(struct ctl_req *req);
 void ctl_admin_exec(struct ctl_req *req);
 void ctl_io_exec(struct ctl_req *req);
+/* Whether ctl_admin_exec() runs admin opcode opc on controller c. */
+bool ctl_admin_opcode_ok(const struct ctl_ctrl *c, uint8_t opc);
+/* The checks of an I/O command that need no data (opcode, namespace, LBA
+ * range, the SGL's length len against NLB, write protection): 0, or the
+ * status it fails with. *nsp: its namespace, NULL for a Flush of all. */
+uint16_t ctl_io_check(struct ctl_queue *q, const uint8_t *sqe, uint32_t len, struct ctl_ns **nsp);
 void ctl_get_log_page(struct ctl_req *req);
 
 #endif /* NVMF_CTL_H */

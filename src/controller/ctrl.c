@@ -348,6 +348,31 @@ uint16_t ctl_retry_status(const struct ctl_queue *q, uint16_t sc)
 	return sc;
 }
 
+/*
+ * A command that is bound to fail, failed before a buffer is given or its
+ * data solicited (an R2T of up to MDTS, held for up to the transport's
+ * data deadline): an unsupported admin opcode, an I/O command for no
+ * namespace, past its end, writing a read-only one, an unknown I/O
+ * opcode. nvmet does the same (nvmet_req_init parses the command before
+ * the transport fetches its data). Only once the controller is ready:
+ * before, execute() answers Command Sequence Error first. execute()
+ * checks again, since the namespace may change while the data comes.
+ */
+static uint16_t precheck(struct ctl_req *req, uint32_t len)
+{
+	struct ctl_queue *q = req->q;
+	struct ctl_ctrl *c = q->ctrl;
+	const uint8_t *sqe = req->x.sqe;
+	uint8_t opc = sqe[offsetof(struct nvmf_sqe, opcode)];
+	struct ctl_ns *ns;
+
+	if (opc == NVMF_ADM_FABRICS || !c || !(c->cc & NVMF_CC_EN) || !(c->csts & NVMF_CSTS_RDY))
+		return 0;
+	if (q->x.qid == 0)
+		return ctl_admin_opcode_ok(c, opc) ? 0 : NVMF_SC_INVALID_OPCODE | CTL_DNR;
+	return ctl_io_check(q, sqe, len, &ns);
+}
+
 uint16_t ctl_req_prepare(struct ctl_req *req)
 {
 	struct ctl_queue *q = req->q;
@@ -356,6 +381,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	uint32_t max = (uint32_t)CTL_MPS << q->target->opts.mdts;
 	unsigned psdt = nvmf_sqe_psdt(sqe[offsetof(struct nvmf_sqe, flags)]);
 	uint8_t code = cmd_code(sqe);
+	uint16_t st;
 
 	memset(req->x.cqe, 0, sizeof(req->x.cqe));
 	req->x.dir = cmd_dir(sqe);
@@ -421,6 +447,13 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 		 * hold buffers. */
 		ctl_req_complete(req, NVMF_SC_INVALID_FIELD | CTL_DNR, 0, 0);
 		return NVMF_SC_INVALID_FIELD;
+	}
+	st = precheck(req, len);
+	if (st) {
+		/* It arrived: as execute() would, it counts for keep-alive. */
+		ctl_ctrl_touch(q->ctrl);
+		ctl_req_complete(req, st, 0, 0);
+		return st;
 	}
 	if (!budget_allows(q, sqe, len)) {
 		/* Retryable, no DNR (Base 2.0, Command Interrupted); CRD 1

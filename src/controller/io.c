@@ -41,10 +41,9 @@ static void flush_all(struct ctl_req *req)
 	ctl_backend_submit(req);
 }
 
-void ctl_io_exec(struct ctl_req *req)
+uint16_t ctl_io_check(struct ctl_queue *q, const uint8_t *sqe, uint32_t len, struct ctl_ns **nsp)
 {
-	struct ctl_ctrl *c = req->q->ctrl;
-	const uint8_t *sqe = req->x.sqe;
+	struct ctl_ctrl *c = q->ctrl;
 	uint8_t opc = sqe[offsetof(struct nvmf_sqe, opcode)];
 	uint32_t nsid = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, nsid));
 	uint64_t slba = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, cdw10));
@@ -52,36 +51,81 @@ void ctl_io_exec(struct ctl_req *req)
 	uint64_t nlb = nvmf_rw_nblocks(cdw12);
 	struct ctl_ns *ns;
 
-	if (opc == NVMF_NVM_FLUSH && nsid == NVMF_NSID_ALL) {
-		flush_all(req);
+	*nsp = NULL;
+	if (opc == NVMF_NVM_FLUSH && nsid == NVMF_NSID_ALL)
+		return 0;
+	ns = nsid && nsid <= CTL_MAX_NS ? c->subsys->ns[nsid] : NULL;
+	if (!ns)
+		return NVMF_SC_INVALID_NS | CTL_DNR;
+	*nsp = ns;
+	switch (opc) {
+	case NVMF_NVM_READ:
+	case NVMF_NVM_WRITE:
+	case NVMF_NVM_COMPARE:
+		if (!lba_ok(ns, slba, nlb))
+			return NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR;
+		/* The SGL must describe exactly NLB blocks (Base 2.0, 4.1.2). */
+		if (len != nlb << ns->lba_shift) {
+			ctl_log(c->target, NVMF_LOG_INFO, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
+				q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
+				(unsigned long long)nlb, 1u << ns->lba_shift);
+			return NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR;
+		}
+		if (opc == NVMF_NVM_WRITE && ns->ro)
+			return NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR;
+		return 0;
+	case NVMF_NVM_FLUSH:
+		return 0;
+	case NVMF_NVM_WRITE_ZEROES:
+		if (!lba_ok(ns, slba, nlb))
+			return NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR;
+		if (ns->ro)
+			return NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR;
+		return 0;
+	case NVMF_NVM_DSM: {
+		uint32_t nr = (nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw10)) & 0xFF) + 1;
+		uint32_t attr = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw11));
+
+		if (len < nr * sizeof(struct nvmf_dsm_range))
+			return NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR;
+		/* Only the integral read/write hints: nothing to do, even on a
+		 * read-only namespace. The ranges are checked with the data. */
+		if ((attr & NVMF_DSM_AD) && ns->ro)
+			return NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR;
+		return 0;
+	}
+	default:
+		return NVMF_SC_INVALID_OPCODE | CTL_DNR;
+	}
+}
+
+void ctl_io_exec(struct ctl_req *req)
+{
+	struct ctl_ctrl *c = req->q->ctrl;
+	const uint8_t *sqe = req->x.sqe;
+	uint8_t opc = sqe[offsetof(struct nvmf_sqe, opcode)];
+	uint64_t slba = nvmf_get_le64(sqe + offsetof(struct nvmf_sqe, cdw10));
+	uint32_t cdw12 = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw12));
+	uint64_t nlb = nvmf_rw_nblocks(cdw12);
+	struct ctl_ns *ns;
+	uint16_t st;
+
+	/* Checked again: the namespace may have changed since prepare. */
+	st = ctl_io_check(req->q, sqe, req->x.xfer_len, &ns);
+	if (!st && !req->x.data && opc != NVMF_NVM_FLUSH && opc != NVMF_NVM_WRITE_ZEROES)
+		st = NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR;
+	if (st) {
+		ctl_req_complete(req, st, 0, 0);
 		return;
 	}
-	ns = nsid && nsid <= CTL_MAX_NS ? c->subsys->ns[nsid] : NULL;
 	if (!ns) {
-		ctl_req_complete(req, NVMF_SC_INVALID_NS | CTL_DNR, 0, 0);
+		flush_all(req);
 		return;
 	}
 	switch (opc) {
 	case NVMF_NVM_READ:
 	case NVMF_NVM_WRITE:
 	case NVMF_NVM_COMPARE:
-		if (!lba_ok(ns, slba, nlb)) {
-			ctl_req_complete(req, NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR, 0, 0);
-			return;
-		}
-		/* The SGL must describe exactly NLB blocks (Base 2.0, 4.1.2). */
-		if (req->x.xfer_len != nlb << ns->lba_shift || !req->x.data) {
-			ctl_log(c->target, NVMF_LOG_INFO, "%s: cid %u: SGL length %u for %llu blocks of %u bytes",
-				req->q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)),
-				req->x.xfer_len,
-				(unsigned long long)nlb, 1u << ns->lba_shift);
-			ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
-			return;
-		}
-		if (opc == NVMF_NVM_WRITE && ns->ro) {
-			ctl_req_complete(req, NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR, 0, 0);
-			return;
-		}
 		if (opc == NVMF_NVM_COMPARE) {
 			if (!ctl_req_aux_get(req, req->x.xfer_len)) {
 				ctl_req_complete(req, NVMF_SC_INTERNAL_ERROR, 0, 0);
@@ -101,14 +145,6 @@ void ctl_io_exec(struct ctl_req *req)
 	case NVMF_NVM_FLUSH:
 		break;
 	case NVMF_NVM_WRITE_ZEROES:
-		if (!lba_ok(ns, slba, nlb)) {
-			ctl_req_complete(req, NVMF_SC_LBA_OUT_OF_RANGE | CTL_DNR, 0, 0);
-			return;
-		}
-		if (ns->ro) {
-			ctl_req_complete(req, NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR, 0, 0);
-			return;
-		}
 		req->io_off = slba << ns->lba_shift;
 		req->io_len = nlb << ns->lba_shift;
 		req->deac = (cdw12 & NVMF_WZ_DEAC) != 0;
@@ -117,17 +153,9 @@ void ctl_io_exec(struct ctl_req *req)
 		uint32_t nr = (nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw10)) & 0xFF) + 1;
 		uint32_t attr = nvmf_get_le32(sqe + offsetof(struct nvmf_sqe, cdw11));
 
-		if (!req->x.data || req->x.xfer_len < nr * sizeof(struct nvmf_dsm_range)) {
-			ctl_req_complete(req, NVMF_SC_SGL_INVALID_DATA_LEN | CTL_DNR, 0, 0);
-			return;
-		}
 		if (!(attr & NVMF_DSM_AD)) {
 			/* Only the integral read/write hints: nothing to do. */
 			ctl_req_complete(req, NVMF_SC_SUCCESS, 0, 0);
-			return;
-		}
-		if (ns->ro) {
-			ctl_req_complete(req, NVMF_SC_WRITE_TO_RO_RANGE | CTL_DNR, 0, 0);
 			return;
 		}
 		for (uint32_t i = 0; i < nr; i++) {
@@ -142,6 +170,7 @@ void ctl_io_exec(struct ctl_req *req)
 		break;
 	}
 	default:
+		/* ctl_io_check refused every other opcode. */
 		ctl_req_complete(req, NVMF_SC_INVALID_OPCODE | CTL_DNR, 0, 0);
 		return;
 	}

@@ -1,7 +1,8 @@
 /*
  * nvmf-target against hostile or careless hosts (the black-box findings of
  * helper-93's report): KATO rounding at the top of its range; in-capsule
- * data at an SGL offset (SGLS bit 20).
+ * data at an SGL offset (SGLS bit 20); commands bound to fail are failed
+ * before their data is solicited.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,9 +19,20 @@
 
 static struct tf F;
 
+/* nsid 3: a read-only RAM namespace. */
+static void add_ro_ns(struct tf *f, void *arg)
+{
+	struct ctl_ns *ns;
+	char msg[256];
+
+	if (ctl_ns_open(&ns, "ram:1M", 9, true, msg, sizeof(msg)) < 0)
+		abort();
+	ctl_subsys_attach_ns(f->s, ns, 3);
+}
+
 static int setup(void **state)
 {
-	tf_start(&F, 9, NULL, NULL);
+	tf_start(&F, 9, add_ro_ns, NULL);
 	return 0;
 }
 
@@ -167,11 +179,97 @@ static void test_icd_sgl_offset(void **state)
 	th_close(&a);
 }
 
+/*
+ * sqe with len bytes to move host to controller through R2T (SGL Transport
+ * Data Block): the answer must be its CapsuleResp with status want, no R2T.
+ */
+static void fails_without_r2t(struct th *h, uint8_t *sqe, uint32_t len, uint16_t want)
+{
+	uint8_t hdr[TCP_PDU_HDR_BUF];
+	uint16_t cid = h->cid++;
+	size_t n;
+
+	nvmf_put_le16(sqe + 2, cid);
+	sqe[1] |= 0x40;		/* PSDT: SGL */
+	memset(sqe + 24, 0, 16);
+	nvmf_put_le32(sqe + 32, len);
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
+	n = tcp_build_capsule_cmd(hdr, &h->p, sqe, 0);
+	assert_int_equal(th_send(h, hdr, n), 0);
+	assert_int_equal(th_recv_pdu(h), 0);
+	assert_int_equal(h->hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	assert_int_equal(nvmf_get_le16(h->hdr.rsp.cqe + 12), cid);
+	assert_int_equal((nvmf_get_le16(h->hdr.rsp.cqe + 14) >> 1) & 0x7FF, want);
+	assert_true(nvmf_get_le16(h->hdr.rsp.cqe + 14) & 0x8000);	/* DNR */
+}
+
+static void write_sqe(uint8_t *sqe, uint8_t opc, uint32_t nsid, uint64_t slba, uint32_t nlb)
+{
+	th_sqe(sqe, opc, nsid);
+	nvmf_put_le64(sqe + 40, slba);
+	nvmf_put_le32(sqe + 48, nlb - 1);
+}
+
+/*
+ * A write-type command the controller is going to fail is answered before
+ * any R2T: the target solicited its data (up to MDTS, held in the buffer
+ * budget for up to the data deadline) and failed it only once it came.
+ */
+static void test_no_r2t_for_failing_commands(void **state)
+{
+	struct th a, io;
+	struct th_cqe cqe;
+	uint8_t sqe[64], buf[4096];
+
+	memset(buf, 0x5A, sizeof(buf));
+	assert_int_equal(th_admin_up(&a, F.port, TH_SUBNQN, 0), 0);
+	/* Admin: an unsupported opcode (Namespace Management), a vendor one. */
+	th_sqe(sqe, 0x0D, 0);
+	fails_without_r2t(&a, sqe, 262144, NVMF_SC_INVALID_OPCODE);
+	th_sqe(sqe, 0xC1, 0);
+	fails_without_r2t(&a, sqe, 4096, NVMF_SC_INVALID_OPCODE);
+	/* A supported one still gets its data (Host Behavior through R2T). */
+	memset(buf, 0, 512);
+	assert_int_equal(th_set_host_behavior(&a, buf, 512, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+
+	assert_int_equal(th_io_up(&io, F.port, &a, 1, 0), 0);
+	/* Past the end, no such namespace, read-only, unknown opcode. */
+	write_sqe(sqe, NVMF_NVM_WRITE, 1, 1ull << 40, 512);
+	fails_without_r2t(&io, sqe, 262144, NVMF_SC_LBA_OUT_OF_RANGE);
+	write_sqe(sqe, NVMF_NVM_WRITE, 0xFFFFFFFEu, 0, 8);
+	fails_without_r2t(&io, sqe, 4096, NVMF_SC_INVALID_NS);
+	write_sqe(sqe, NVMF_NVM_WRITE, 7, 0, 8);
+	fails_without_r2t(&io, sqe, 4096, NVMF_SC_INVALID_NS);
+	write_sqe(sqe, NVMF_NVM_WRITE, 3, 0, 8);
+	fails_without_r2t(&io, sqe, 4096, NVMF_SC_WRITE_TO_RO_RANGE);
+	write_sqe(sqe, NVMF_NVM_WRITE, 1, 0, 8);
+	fails_without_r2t(&io, sqe, 8192, NVMF_SC_SGL_INVALID_DATA_LEN);
+	write_sqe(sqe, NVMF_NVM_COMPARE, 1, (4u << 20) / 512 - 4, 8);
+	fails_without_r2t(&io, sqe, 4096, NVMF_SC_LBA_OUT_OF_RANGE);
+	th_sqe(sqe, NVMF_NVM_DSM, 3);
+	nvmf_put_le32(sqe + 44, NVMF_DSM_AD);
+	fails_without_r2t(&io, sqe, 16, NVMF_SC_WRITE_TO_RO_RANGE);
+	th_sqe(sqe, 0x0D, 1);		/* Reservation Register: not supported */
+	fails_without_r2t(&io, sqe, 28, NVMF_SC_INVALID_OPCODE);
+	/* Well-formed ones still move their data. */
+	memset(buf, 0x5A, sizeof(buf));
+	assert_int_equal(th_write(&io, 1, 0, 8, buf, 4096, false, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	th_sqe(sqe, NVMF_NVM_DSM, 3);	/* hints only: nothing to refuse */
+	memset(buf, 0, 16);
+	assert_int_equal(th_cmd(&io, sqe, buf, 16, false, NULL, 0, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	th_close(&io);
+	th_close(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kato_round_saturates),
 		cmocka_unit_test(test_icd_sgl_offset),
+		cmocka_unit_test(test_no_r2t_for_failing_commands),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
