@@ -60,6 +60,7 @@
 #define CTL_MAX_LISTENERS 8
 #define CTL_ERRLOG_SLOTS  16
 #define CTL_MPS           4096	/* CAP.MPSMIN: MDTS is in units of this */
+#define CTL_BUDGET_WARN_MS 5000	/* at most one budget warning per this */
 #define CTL_POOL_MAX      128	/* cached I/O buffers of each size class */
 #define CTL_POOL_MIN_LEN  16384	/* smaller transfers use buffers of this size,
 				 * larger ones MDTS-sized buffers */
@@ -197,6 +198,10 @@ struct ctl_target {
 					 * without their own */
 	uint64_t inflight;		/* commands being executed */
 	uint64_t data_bytes;		/* command data buffers allocated now */
+	/* Budget refusals: the last warning (ctrl.c), those since. */
+	bool     budget_warned;
+	uint64_t budget_warn_at;
+	uint64_t budget_refusals;
 	/* Command data buffers kept for reuse, so that a command allocates
 	 * nothing once warm (and large ones are not mapped and unmapped every
 	 * command: glibc's mmap threshold is 128 KiB). pool[0]: buffers of

@@ -302,7 +302,8 @@ void ctl_req_aux_put(struct ctl_req *req)
 /*
  * The buffer budget (opts.max_data_bytes) bounds the command buffers all
  * hosts hold at once: commands waiting for their data, responses not yet
- * taken by the socket. An I/O command beyond it is refused with the
+ * taken by the socket (the transport bounds both: a host that sends no data
+ * or reads nothing for its deadlines loses the connection, xport_ctrl.h). An I/O command beyond it is refused with the
  * retryable Command Interrupted, asking a host that enabled retry delays
  * to wait CRDT1 first (ctl_retry_status). Admin commands may use a
  * sixteenth more, so that while I/O fills the budget hosts still
@@ -328,6 +329,36 @@ static bool budget_allows(const struct ctl_queue *q, const uint8_t *sqe, uint32_
 	if (q->x.qid == 0)
 		limit += limit / 16;
 	return t->data_bytes + len <= limit;
+}
+
+/*
+ * A refusal is what the operator must hear of: hosts see retryable errors
+ * and, after their retries, I/O errors. A warning, at most one per
+ * CTL_BUDGET_WARN_MS with the count of those in between (a full budget
+ * refuses commands by the thousand); the rest at INFO.
+ */
+static void budget_refused(const struct ctl_queue *q, const uint8_t *sqe, uint32_t len)
+{
+	struct ctl_target *t = q->target;
+	uint64_t now = ctl_now_ms(t);
+	bool warn = !t->budget_warned || now - t->budget_warn_at >= CTL_BUDGET_WARN_MS;
+
+	ctl_log(t, warn ? NVMF_LOG_WARN : NVMF_LOG_INFO, "%s (host %s, queue %u): cid %u: %u bytes "
+		"over the %llu-byte buffer budget (%llu bytes held by all hosts); refused with "
+		"Command Interrupted", q->x.peer, q->ctrl ? ctl_host_name(q->ctrl->hostnqn) : "?",
+		q->x.qid, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
+		(unsigned long long)t->opts.max_data_bytes, (unsigned long long)t->data_bytes);
+	if (warn && t->budget_refusals)
+		ctl_log(t, NVMF_LOG_WARN, "%llu more commands were refused for the buffer budget in "
+			"the %llu ms before", (unsigned long long)t->budget_refusals,
+			(unsigned long long)(now - t->budget_warn_at));
+	if (warn) {
+		t->budget_warned = true;
+		t->budget_warn_at = now;
+		t->budget_refusals = 0;
+	} else {
+		t->budget_refusals++;
+	}
 }
 
 /*
@@ -458,9 +489,7 @@ uint16_t ctl_req_prepare(struct ctl_req *req)
 	if (!budget_allows(q, sqe, len)) {
 		/* Retryable, no DNR (Base 2.0, Command Interrupted); CRD 1
 		 * if the host set ACRE. */
-		ctl_log(q->target, NVMF_LOG_INFO, "%s: cid %u: %u bytes over the %llu-byte buffer budget",
-			q->x.peer, nvmf_get_le16(sqe + offsetof(struct nvmf_sqe, cid)), len,
-			(unsigned long long)q->target->opts.max_data_bytes);
+		budget_refused(q, sqe, len);
 		ctl_req_complete(req, ctl_retry_status(q, NVMF_SC_CMD_INTERRUPTED), 0, 0);
 		return NVMF_SC_CMD_INTERRUPTED;
 	}

@@ -195,6 +195,7 @@ static void exec_connect(struct ctl_req *req)
 	q->sqhd = 1 % ((uint32_t)sqsize + 1);
 	q->x.sqfc_disabled = (cattr & NVMF_CONNECT_CATTR_DISABLE_SQFC) != 0;
 	q->x.connected = true;		/* the transport's set-up deadline ends */
+	snprintf(q->x.hostnqn, sizeof(q->x.hostnqn), "%s", c->hostnqn);
 	rc = ctl_auth_queue_init(q);
 	if (rc < 0) {
 		ctl_log(t, NVMF_LOG_WARN, "%s: cannot authenticate the queue: %s", q->x.peer,

@@ -68,6 +68,9 @@ struct xp_cqueue {
 	uint16_t qid;
 	uint16_t sqsize;		/* 0's based */
 	bool     sqfc_disabled;		/* Connect CATTR: SQ flow control disabled */
+	/* Set by the owner with connected: the host's NQN (empty if it sent
+	 * none), for the transport's log lines. */
+	char     hostnqn[NVMF_NQN_MAX_LEN + 1];
 	/*
 	 * Set by the transport when the connection runs over TLS with a PSK
 	 * (NVMe/TCP 1.0 as TP 8011 amends it, 3.6.1.3): the NQNs its identity
@@ -173,6 +176,12 @@ struct xp_listen_opts {
 	 * the target's buffer budget, for as long as it keeps the
 	 * connection); 0 = 30000. */
 	uint32_t data_timeout_ms;
+	/* The other direction: while data for the host waits to be sent
+	 * (responses hold their buffers, and the budget, until the socket
+	 * took them), the socket must take some of it within this, or the
+	 * connection is closed (a host that stopped reading would hold them
+	 * for as long as it kept the connection); 0 = 30000. */
+	uint32_t send_timeout_ms;
 	union {
 		struct xp_tcp_listen_opts tcp;
 	} tp;				/* the transport's own (by trtype) */

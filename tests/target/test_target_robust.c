@@ -2,12 +2,19 @@
  * nvmf-target against hostile or careless hosts (the black-box findings of
  * helper-93's report): KATO rounding at the top of its range; in-capsule
  * data at an SGL offset (SGLS bit 20); commands bound to fail are failed
- * before their data is solicited.
+ * before their data is solicited; a host that stops reading its socket
+ * cannot hold the buffer budget (and so every other host's I/O) forever.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -264,12 +271,167 @@ static void test_no_r2t_for_failing_commands(void **state)
 	th_close(&a);
 }
 
+/* ---- A host that stops reading ---------------------------------------------- */
+
+#define STALL_BUDGET  (4u << 20)	/* 16 reads of 256 KiB */
+#define STALL_MS      1000
+
+static void stall_setup(struct tf *f, void *arg)
+{
+	f->t.opts.max_data_bytes = STALL_BUDGET;
+	f->lopts.send_timeout_ms = STALL_MS;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Reads whatever comes until EOF or an error: true then, false if the
+ * connection is still open after timeout_ms of silence. */
+static bool drained_to_eof(int fd, int timeout_ms)
+{
+	static uint8_t buf[65536];
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, timeout_ms) <= 0)
+			return false;
+		if (recv(fd, buf, sizeof(buf), 0) <= 0)
+			return true;
+	}
+}
+
+/* th_open() with a receive buffer of rcvbuf bytes, set before connect so
+ * that the window the host advertises stays that small. */
+static void th_open_rcvbuf(struct th *h, int port, int rcvbuf)
+{
+	struct sockaddr_in sin;
+	int one = 1;
+
+	memset(h, 0, sizeof(*h));
+	h->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(h->fd >= 0);
+	assert_int_equal(setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(h->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (int i = 0; i < 16; i++)
+		h->hostid[i] = (uint8_t)(0xA0 + i);
+	h->p.role = TCP_ROLE_HOST;
+	h->p.maxh2cdata = 4096;
+	h->cid = 1;
+}
+
+/*
+ * A host queues reads of 256 KiB on a small receive buffer and reads
+ * nothing: its responses fill the buffer budget (all hosts' command
+ * buffers) and stay there, so another host's reads are refused with the
+ * retryable Command Interrupted. Once the socket has taken nothing for
+ * send_timeout_ms the stalled connection is closed, its buffers come back
+ * and the other host's reads succeed again. The old target kept the
+ * stalled connection, and the refusals, for as long as the host liked.
+ */
+static void test_stalled_reader_released(void **state)
+{
+	struct tf *g = calloc(1, sizeof(*g));
+	struct th a, io, va, vio;
+	struct th_cqe cqe;
+	uint8_t sqe[64], hdr[TCP_PDU_HDR_BUF];
+	static uint8_t buf[65536];
+	bool refused = false, served = false;
+	uint64_t t0, t_ok = 0;
+
+	assert_non_null(g);
+	tf_start(g, 9, stall_setup, NULL);
+	assert_int_equal(th_admin_up(&a, g->port, TH_SUBNQN, 0), 0);
+	th_open_rcvbuf(&io, g->port, 4096);
+	assert_int_equal(th_icreq(&io, 0, false, false), 0);
+	assert_int_equal(th_connect(&io, 1, 127, 0, a.cntlid, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	assert_int_equal(th_admin_up_as(&va, g->port, TH_SUBNQN, "nqn.2024-01.org.libnvmf:victim",
+					0), 0);
+	assert_int_equal(th_open(&vio, g->port), 0);
+	assert_int_equal(th_icreq(&vio, 0, false, false), 0);
+	assert_int_equal(th_connect(&vio, 1, 127, 0, va.cntlid, TH_SUBNQN,
+				    "nqn.2024-01.org.libnvmf:victim", 0, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	/* The victim reads before the attack. */
+	assert_int_equal(th_read(&vio, 1, 0, 8, buf, 4096, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+
+	/* Reads of 256 KiB, never read back: the first burst fills the
+	 * kernel's buffers (the rest of it refused for the budget), the
+	 * later ones take back what the kernel freed, until the socket takes
+	 * nothing and the budget is all the attacker's. */
+	for (unsigned i = 0; i < 120; i++) {
+		size_t n;
+
+		if (i >= 40 && i % 16 == 8)
+			usleep(100 * 1000);
+		th_sqe(sqe, NVMF_NVM_READ, 1);
+		nvmf_put_le16(sqe + 2, (uint16_t)(i + 1));
+		sqe[1] |= 0x40;
+		nvmf_put_le64(sqe + 40, (uint64_t)(i % 16) * 512);
+		nvmf_put_le32(sqe + 48, 511);
+		nvmf_put_le32(sqe + 32, 262144);
+		sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
+		n = tcp_build_capsule_cmd(hdr, &io.p, sqe, 0);
+		assert_int_equal(th_send(&io, hdr, n), 0);
+	}
+	t0 = mono_ms();
+	usleep(100 * 1000);
+	/* Refused while the attacker holds the budget, served once its
+	 * connection is gone: well within 10 s, at STALL_MS and a tick. */
+	while (mono_ms() - t0 < 10000) {
+		assert_int_equal(th_read(&vio, 1, 0, 128, buf, sizeof(buf), &cqe), 0);
+		if (cqe.status == NVMF_SC_CMD_INTERRUPTED) {
+			assert_false(cqe.dnr);
+			refused = true;
+		} else {
+			assert_int_equal(cqe.status, 0);
+			if (refused) {
+				served = true;
+				t_ok = mono_ms();
+				break;
+			}
+		}
+		usleep(50 * 1000);
+	}
+	assert_true(refused);
+	assert_true(served);
+	assert_true(t_ok - t0 >= STALL_MS / 2);
+	/* The stalled connection was closed (its queued bytes, then EOF). */
+	assert_true(drained_to_eof(io.fd, 5000));
+	/* The rest goes on: the attacker's admin queue, the victim's I/O. */
+	assert_int_equal(th_identify(&a, NVMF_CNS_CTRL, 0, buf, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(th_read(&vio, 1, 0, 8, buf, 4096, &cqe), 0);
+		assert_int_equal(cqe.status, 0);
+	}
+	th_close(&io);
+	th_close(&vio);
+	th_close(&va);
+	th_close(&a);
+	tf_stop(g);
+	free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kato_round_saturates),
 		cmocka_unit_test(test_icd_sgl_offset),
 		cmocka_unit_test(test_no_r2t_for_failing_commands),
+		cmocka_unit_test(test_stalled_reader_released),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -99,6 +99,7 @@ void tf_start(struct tf *f, uint32_t shift, void (*setup)(struct tf *, void *), 
 		f->lopts.max_conns = own.max_conns;
 		f->lopts.connect_timeout_ms = own.connect_timeout_ms;
 		f->lopts.data_timeout_ms = own.data_timeout_ms;
+		f->lopts.send_timeout_ms = own.send_timeout_ms;
 		f->lopts.tp = own.tp;
 	}
 	if (xp_listener_create("tcp", &f->loop, &f->lopts, &ctl_xp_ops, &f->t, &f->srv) < 0 ||

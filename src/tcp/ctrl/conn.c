@@ -170,6 +170,60 @@ static void data_deadline_arm(struct tcp_cconn *c)
 	uv_timer_start(&c->timer, data_deadline_cb, c->srv->base.opts.data_timeout_ms, 0);
 }
 
+/* ---- The send deadline ------------------------------------------------------- */
+
+/*
+ * The data deadline's other half: a command's data for the host, with its
+ * buffer counted in the owner's buffer budget, stays pinned until the socket
+ * has taken it all, and so do the responses queued behind it. A host that
+ * stops reading its socket would hold them for as long as it kept the
+ * connection (nothing else is owed: Keep Alive is met by commands, and
+ * KATO may be 0), and enough such queues starve every other host's I/O.
+ * So while a write is in flight the socket must take some of it within
+ * send_timeout_ms (30 s, as the data deadline: each bounds a buffer a host
+ * holds by not moving data), or the connection is closed at once (lingering
+ * would wait on the same socket). Any progress restarts it: a slow reader
+ * is not a stalled one. The listener's timer walks the connections.
+ */
+static void stall_check(struct tcp_cconn *c, uint64_t now)
+{
+	uint32_t limit = c->srv->base.opts.send_timeout_ms;
+	size_t wq;
+
+	/* A sink (fuzzers) has no socket: its owner ends each batch. */
+	if (c->closed || !c->tx.inflight || c->tx.sink) {
+		c->stall_watch = false;
+		return;
+	}
+	wq = uv_stream_get_write_queue_size((const uv_stream_t *)&c->sock);
+	if (!c->stall_watch || c->tx.writes != c->stall_writes || wq != c->stall_wq) {
+		c->stall_watch = true;
+		c->stall_writes = c->tx.writes;
+		c->stall_wq = wq;
+		c->stall_since = now;
+		return;
+	}
+	if (now - c->stall_since < limit)
+		return;
+	tcp_srv_log(c->srv, NVMF_LOG_WARN, "%s (host %s, queue %u): the host took none of the "
+		    "%zu bytes waiting for it in %llu ms: closing the connection", c->peer,
+		    !c->q.connected ? "not connected" : c->q.hostnqn[0] ? c->q.hostnqn :
+		    "with an empty HOSTNQN", c->q.qid, wq, (unsigned long long)(now - c->stall_since));
+	tcp_cconn_close(c, "the host does not read what it is sent");
+	conn_maybe_free(c);
+}
+
+void tcp_srv_stall_check(struct tcp_srv *srv)
+{
+	uint64_t now = uv_now(srv->base.loop);
+	struct tcp_cconn *c, *n;
+
+	for (c = srv->conns; c; c = n) {
+		n = c->next;
+		stall_check(c, now);
+	}
+}
+
 static bool tx_emit(struct tcp_tx *tx, struct tcp_tx_item *it)
 {
 	struct tcp_cconn *c = tx->arg;

@@ -80,6 +80,13 @@ struct tcp_cconn {
 	struct tcp_creq *retire;
 	struct tcp_tx_item ic_item;	/* ICResp queued */
 	struct tcp_tx_item term_item;	/* C2HTermReq queued: the last PDU */
+	/* Send progress (tcp_srv_stall_check): while a write is in flight,
+	 * the write count and the bytes libuv still had to write when the
+	 * socket was last seen to take some, and when that was. */
+	bool     stall_watch;
+	uint64_t stall_writes;
+	size_t   stall_wq;
+	uint64_t stall_since;
 	bool     linger;		/* closing once the queued PDUs are out */
 	bool     shut_started;
 	bool     closed;

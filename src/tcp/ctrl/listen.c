@@ -68,10 +68,16 @@ static void flush_cb(uv_check_t *h)
 	tcp_srv_drain_check(srv);
 }
 
+static void stall_cb(uv_timer_t *t)
+{
+	tcp_srv_stall_check(t->data);
+}
+
 static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
 		      const struct xp_cqueue_ops *ops, void *arg, struct xp_listener **out)
 {
 	struct tcp_srv *srv;
+	uint32_t tick;
 
 	if (opts->tp.tcp.cpda > 31)	/* 0's based dwords: 128 bytes at most */
 		return -EINVAL;
@@ -91,12 +97,22 @@ static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
 		srv->base.opts.connect_timeout_ms = 10000;
 	if (!srv->base.opts.data_timeout_ms)
 		srv->base.opts.data_timeout_ms = 30000;
+	if (!srv->base.opts.send_timeout_ms)
+		srv->base.opts.send_timeout_ms = 30000;
 	if (!srv->base.opts.tp.tcp.stage_size)
 		srv->base.opts.tp.tcp.stage_size = 64 * 1024;
 	uv_check_init(loop, &srv->flush);
 	srv->flush.data = srv;
 	uv_check_start(&srv->flush, flush_cb);
 	uv_unref((uv_handle_t *)&srv->flush);
+	/* A stall is seen within a quarter of the timeout past it (at most
+	 * a second): one walk over the connections per tick. */
+	tick = srv->base.opts.send_timeout_ms / 4;
+	tick = tick < 10 ? 10 : tick > 1000 ? 1000 : tick;
+	uv_timer_init(loop, &srv->stall);
+	srv->stall.data = srv;
+	uv_timer_start(&srv->stall, stall_cb, tick, tick);
+	uv_unref((uv_handle_t *)&srv->stall);
 	*out = &srv->base;
 	return 0;
 }
@@ -195,9 +211,17 @@ static void flush_closed(uv_handle_t *h)
 	tcp_srv_maybe_free(srv);
 }
 
+static void stall_closed(uv_handle_t *h)
+{
+	struct tcp_srv *srv = h->data;
+
+	srv->stall_closed = true;
+	tcp_srv_maybe_free(srv);
+}
+
 void tcp_srv_maybe_free(struct tcp_srv *srv)
 {
-	if (srv->closing && srv->flush_closed && srv->nconns == 0) {
+	if (srv->closing && srv->flush_closed && srv->stall_closed && srv->nconns == 0) {
 		tcp_srv_free_reqs(srv);
 		tcp_srv_free_conn_cache(srv);
 		free(srv);
@@ -220,6 +244,8 @@ static void srv_close(struct xp_listener *xl)
 	}
 	uv_check_stop(&srv->flush);
 	uv_close((uv_handle_t *)&srv->flush, flush_closed);
+	uv_timer_stop(&srv->stall);
+	uv_close((uv_handle_t *)&srv->stall, stall_closed);
 }
 
 const struct xp_cops tcp_ctrl_xp_cops = {

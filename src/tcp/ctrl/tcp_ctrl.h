@@ -28,8 +28,11 @@ struct tcp_srv {
 	unsigned nconns;
 	uv_check_t flush;	/* sends what a loop turn queued outside a read (a
 				 * read sends its own: tcp_cconn_after_read) */
+	uv_timer_t stall;	/* looks for connections whose peer stopped reading
+				 * (tcp_srv_stall_check), every send_timeout_ms / 4 */
 	bool     closing;
 	bool     flush_closed;
+	bool     stall_closed;
 	uint64_t accepted, refused;
 	/* Request objects of closed commands, reused by the next ones: no
 	 * allocation per command once warm (at most TCP_CREQ_POOL_MAX). */
@@ -72,6 +75,9 @@ int  tcp_cconn_open_sink(struct xp_listener *l, bool io, tcp_tx_sink_fn sink, vo
 void tcp_cconn_input(struct tcp_cconn *c, const void *data, size_t n);
 struct tcp_tx *tcp_cconn_tx(struct tcp_cconn *c);
 void tcp_cconn_close(struct tcp_cconn *c, const char *why);
+/* Close the connections whose socket took nothing of a write in flight for
+ * send_timeout_ms (the stall timer's callback). */
+void tcp_srv_stall_check(struct tcp_srv *srv);
 /* Flush queued PDUs of every connection (the uv_check callback). */
 void tcp_srv_flush_all(struct tcp_srv *srv);
 /* No PDU queued or being written. */
