@@ -404,6 +404,9 @@ void ctl_ctrl_set_kato(struct ctl_ctrl *c, uint32_t kato_ms);
 void ctl_ctrl_fatal(struct ctl_ctrl *c, const char *why);
 /* Queue an asynchronous event; completes a held AER if there is one. */
 void ctl_aen_post(struct ctl_ctrl *c, uint32_t dw0);
+/* Complete every held AER with Command Aborted due to SQ Deletion (the
+ * admin queue goes, or a Controller Level Reset). */
+void ctl_aer_abort_all(struct ctl_ctrl *c);
 /* Hold an Asynchronous Event Request. */
 void ctl_aer_submit(struct ctl_req *req);
 /* Record a failed command in the error log (Base 2.0, 5.16.1.2). */

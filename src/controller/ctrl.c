@@ -190,12 +190,7 @@ void ctl_queue_destroy(struct ctl_queue *q)
 		c->queues[q->x.qid] = NULL;
 	if (q->x.qid == 0) {
 		/* Held AERs end with the admin queue (Base 2.0, 5.2). */
-		while (c->naer) {
-			struct ctl_req *r = c->aers[--c->naer];
-
-			r->aer_pending = false;
-			ctl_req_complete(r, NVMF_SC_ABORT_SQ_DELETED, 0, 0);
-		}
+		ctl_aer_abort_all(c);
 		/* Losing the admin queue ends the association: its I/O queues go
 		 * too (Fabrics 1.1, 3.3). */
 		c->dying = true;
@@ -646,6 +641,16 @@ void ctl_aen_post(struct ctl_ctrl *c, uint32_t dw0)
 	}
 	if (c->naen_pending < sizeof(c->aen_pending) / sizeof(c->aen_pending[0]))
 		c->aen_pending[c->naen_pending++] = dw0;
+}
+
+void ctl_aer_abort_all(struct ctl_ctrl *c)
+{
+	while (c->naer) {
+		struct ctl_req *r = c->aers[--c->naer];
+
+		r->aer_pending = false;
+		ctl_req_complete(r, NVMF_SC_ABORT_SQ_DELETED, 0, 0);
+	}
 }
 
 void ctl_aer_submit(struct ctl_req *req)

@@ -247,6 +247,16 @@ static void update_cc(struct ctl_ctrl *c, uint32_t cc)
 	if (!(cc & NVMF_CC_EN) && (old & NVMF_CC_EN)) {
 		c->csts &= ~(NVMF_CSTS_RDY | NVMF_CSTS_CFS);
 		c->cc = cc;
+		/* Controller Level Reset (Base 2.0, 3.7.2): outstanding
+		 * commands are aborted. The held AERs end as when the admin
+		 * queue goes (ctl_queue_destroy), so that a host which
+		 * enables the controller again on this queue can post new
+		 * ones (they counted against AERL) and never gets stale
+		 * completions for CIDs it reused. nvmet_clear_ctrl leaves
+		 * them ("XXX: tear down queues?"); Linux and SPDK hosts
+		 * reconnect rather than re-enable, so nvmet gets away with it.
+		 * Commands being executed complete as they would. */
+		ctl_aer_abort_all(c);
 	}
 	if ((cc & NVMF_CC_SHN_MASK) && !(old & NVMF_CC_SHN_MASK)) {
 		/* Nothing is cached in the target; data is in the backends, so

@@ -3,7 +3,8 @@
  * helper-93's report): KATO rounding at the top of its range; in-capsule
  * data at an SGL offset (SGLS bit 20); commands bound to fail are failed
  * before their data is solicited; a host that stops reading its socket
- * cannot hold the buffer budget (and so every other host's I/O) forever.
+ * cannot hold the buffer budget (and so every other host's I/O) forever;
+ * held AERs end with a Controller Level Reset.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +272,96 @@ static void test_no_r2t_for_failing_commands(void **state)
 	th_close(&a);
 }
 
+/* A capsule without data, its CID returned; the answer is not awaited. */
+static uint16_t send_nodata(struct th *h, uint8_t *sqe)
+{
+	uint8_t hdr[TCP_PDU_HDR_BUF];
+	uint16_t cid = h->cid++;
+	size_t n;
+
+	nvmf_put_le16(sqe + 2, cid);
+	sqe[1] |= 0x40;		/* PSDT: SGL */
+	memset(sqe + 24, 0, 16);
+	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
+	n = tcp_build_capsule_cmd(hdr, &h->p, sqe, 0);
+	assert_int_equal(th_send(h, hdr, n), 0);
+	return cid;
+}
+
+/* The next CapsuleResp: its CID, *status (SCT << 8) | SC. */
+static uint16_t recv_resp(struct th *h, uint16_t *status)
+{
+	assert_int_equal(th_recv_pdu(h), 0);
+	assert_int_equal(h->hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
+	*status = (nvmf_get_le16(h->hdr.rsp.cqe + 14) >> 1) & 0x7FF;
+	return nvmf_get_le16(h->hdr.rsp.cqe + 12);
+}
+
+/*
+ * Four AERs held (AERL + 1), then CC.EN 1 -> 0: a Controller Level Reset
+ * aborts them (Command Aborted due to SQ Deletion, before the Property
+ * Set's own response), and once enabled again on the same admin queue a
+ * new AER is held. The old target kept the four, and refused the new one
+ * with AER Limit Exceeded.
+ */
+static void test_reset_aborts_aers(void **state)
+{
+	struct th h;
+	struct th_cqe cqe;
+	uint8_t sqe[64];
+	uint16_t aer[4], cid, st, set;
+	uint64_t cc, csts = 0;
+	unsigned seen = 0;
+
+	assert_int_equal(th_admin_up(&h, F.port, TH_SUBNQN, 0), 0);
+	assert_int_equal(th_prop_get(&h, NVMF_PROP_CC, false, &cc, &cqe), 0);
+	assert_true(cc & NVMF_CC_EN);
+	for (int i = 0; i < 4; i++) {
+		th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
+		aer[i] = send_nodata(&h, sqe);
+	}
+	/* Held: a Keep Alive is answered alone. */
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
+	cid = send_nodata(&h, sqe);
+	assert_int_equal(recv_resp(&h, &st), cid);
+	assert_int_equal(st, 0);
+
+	th_sqe(sqe, NVMF_ADM_FABRICS, 0);
+	sqe[4] = NVMF_FCTYPE_PROPERTY_SET;
+	nvmf_put_le32(sqe + 44, NVMF_PROP_CC);
+	nvmf_put_le64(sqe + 48, cc & ~(uint64_t)NVMF_CC_EN);
+	set = send_nodata(&h, sqe);
+	for (int k = 0; k < 5; k++) {
+		cid = recv_resp(&h, &st);
+		if (cid == set) {
+			assert_int_equal(st, 0);
+			assert_int_equal(seen, 0xF);	/* the AERs first */
+			continue;
+		}
+		for (int i = 0; i < 4; i++) {
+			if (cid == aer[i]) {
+				assert_int_equal(st, NVMF_SC_ABORT_SQ_DELETED);
+				seen |= 1u << i;
+			}
+		}
+	}
+	assert_int_equal(seen, 0xF);
+
+	/* Enabled again: a new AER is held, not refused. */
+	assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, (uint32_t)cc, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	for (int i = 0; i < 50 && !(csts & NVMF_CSTS_RDY); i++)
+		assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &csts, &cqe), 0);
+	assert_true(csts & NVMF_CSTS_RDY);
+	th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
+	send_nodata(&h, sqe);
+	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
+	cid = send_nodata(&h, sqe);
+	assert_int_equal(recv_resp(&h, &st), cid);
+	assert_int_equal(st, 0);
+	th_close(&h);
+}
+
 /* ---- A host that stops reading ---------------------------------------------- */
 
 #define STALL_BUDGET  (4u << 20)	/* 16 reads of 256 KiB */
@@ -432,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_icd_sgl_offset),
 		cmocka_unit_test(test_no_r2t_for_failing_commands),
 		cmocka_unit_test(test_stalled_reader_released),
+		cmocka_unit_test(test_reset_aborts_aers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
