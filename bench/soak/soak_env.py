@@ -16,7 +16,7 @@ import time
 
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_here, "..", "..", "tests", "lib"))
-from nvmf_testlib import Fail, check, is_mounted, wait_gone  # noqa: E402,F401
+from nvmf_testlib import Fail, check, free_port, is_mounted, wait_gone  # noqa: E402,F401
 
 NQN = "nqn.2014-08.org.libnvmf:soak"
 HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:0b5e4c1a-6d2f-4e8b-9a7c-3f1d2e4b5a60"
@@ -65,10 +65,15 @@ class Target:
         self.proc = None
         self.listen_at = None
         self.starts = 0
+        # No port given: one below the ephemeral range (free_port), which no other
+        # test's bind(0) or connection can take while a restart has this target down.
+        self.pick = not port
 
     def start(self, tries=50):
         last = ""
         for _ in range(tries):
+            if self.pick:	# the first start: another port if some test took this one
+                self.port = free_port(self.addr)
             args = [self.exe, "-a", self.addr, "-p", str(self.port), "-P", "0",
                     "-b", str(self.lba), "-n", self.nqn, self.backing]
             with open(self.logpath, "ab") as errf:
@@ -81,6 +86,7 @@ class Target:
             if m:
                 self.listen_at = mono()
                 self.port = int(m.group(2))
+                self.pick = False
                 self.starts += 1
                 return self.listen_at
             self.proc.wait()

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nvmf/endian.h>
@@ -320,6 +321,43 @@ static void *accept_main(void *arg)
 	return NULL;
 }
 
+/*
+ * fake_opts.restartable: binds lfd to a random free port in [10000, the
+ * first port of ip_local_port_range) and returns 1; returns 0 with ss's port
+ * back at 0 if there is no room below the range (or no such file: not Linux)
+ * or none of 50 tries was free, lfd then to be bound as usual; -errno on
+ * another bind failure.
+ */
+static int bind_below_ephemeral(int lfd, struct sockaddr_storage *ss, socklen_t sl)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	unsigned int low = 0, seed = (unsigned int)getpid() ^ (unsigned int)time(NULL) ^
+				     (unsigned int)(uintptr_t)ss;
+
+	if (f) {
+		if (fscanf(f, "%u", &low) != 1)
+			low = 0;
+		fclose(f);
+	}
+	for (int t = 0; low > 12000 && low <= 65535 && t < 50; t++) {
+		uint16_t port = htons((uint16_t)(10000 + (unsigned int)rand_r(&seed) % (low - 10000)));
+
+		if (ss->ss_family == AF_INET6)
+			((struct sockaddr_in6 *)ss)->sin6_port = port;
+		else
+			((struct sockaddr_in *)ss)->sin_port = port;
+		if (bind(lfd, (struct sockaddr *)ss, sl) == 0)
+			return 1;
+		if (errno != EADDRINUSE)
+			return -errno;
+	}
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)ss)->sin_port = 0;
+	return 0;
+}
+
 int fake_ctrl_start(const struct fake_opts *opts, struct fake_ctrl **out)
 {
 	struct fake_ctrl *fc = calloc(1, sizeof(*fc));
@@ -366,7 +404,12 @@ int fake_ctrl_start(const struct fake_opts *opts, struct fake_ctrl **out)
 	if (fc->lfd < 0)
 		goto fail;
 	setsockopt(fc->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fc->lfd, (struct sockaddr *)&ss, sl) != 0 || listen(fc->lfd, 16) != 0)
+	i = opts->restartable && opts->port == 0 ? bind_below_ephemeral(fc->lfd, &ss, sl) : 0;
+	if (i < 0) {
+		errno = -i;
+		goto fail;
+	}
+	if ((i == 0 && bind(fc->lfd, (struct sockaddr *)&ss, sl) != 0) || listen(fc->lfd, 16) != 0)
 		goto fail;
 	sl = sizeof(ss);
 	getsockname(fc->lfd, (struct sockaddr *)&ss, &sl);

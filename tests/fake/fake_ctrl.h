@@ -223,6 +223,11 @@ enum fake_scenario {
 struct fake_opts {
 	enum fake_scenario scenario;
 	uint16_t port;		/* 0: any free port */
+	/* port 0: a free port below the kernel's ephemeral range instead (as
+	 * tests/interop/nvmet_support.py free_port()), for a fake that a test
+	 * stops and starts again on the same port: while it is down, no other
+	 * process's bind(0) or outgoing connection is given that port. */
+	bool     restartable;
 	bool     ipv6;		/* listen on ::1 instead of 127.0.0.1 */
 	uint8_t  cpda;		/* CPDA to announce (0's based dwords) */
 	uint32_t maxh2cdata;	/* MAXH2CDATA to announce; 0 = 131072 */

@@ -17,7 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from nvmf_testlib import Fail, check, is_mounted, log, rm_tree, unmount, wait_gone  # noqa: E402,F401
+from nvmf_testlib import Fail, check, free_port, is_mounted, log, rm_tree, unmount, wait_gone  # noqa: E402,F401
 from nvmf_testlib import LINUX  # noqa: E402
 from nvmf_testlib import Fake as _Fake  # noqa: E402
 
@@ -87,6 +87,19 @@ class Target:
     def __init__(self, exe, backing, lba=512, config=None, extra=(), port=0):
         self.exe = exe
         self.lba, self.config, self.extra = lba, config, extra
+        # No port given: one below the ephemeral range (free_port), which no other
+        # test's bind(0) or connection can take while restart() has this one down;
+        # another one if some test took it before this target bound it.
+        for attempt in range(10):
+            try:
+                self._start(backing, port or free_port())
+                return
+            except Fail as e:
+                if port or attempt == 9 or "address already in use" not in str(e):
+                    raise
+
+    def _start(self, backing, port):
+        exe, lba, config, extra = self.exe, self.lba, self.config, self.extra
         args = [exe, "-a", "127.0.0.1", "-p", str(port), "-P", "0", "-b", str(lba)]
         if config:
             args += ["-c", config]

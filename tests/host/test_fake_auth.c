@@ -70,6 +70,8 @@ struct setup {
 
 static void env_start(struct env *e, const struct setup *s)
 {
+	int r;
+
 	memset(e, 0, sizeof(*e));
 	key_for(s->hash ? s->hash : AUTH_HASH_SHA256, e->hkey);
 	make_key(AUTH_HASH_SHA512, 0, e->ckey);
@@ -84,7 +86,15 @@ static void env_start(struct env *e, const struct setup *s)
 	e->fo.auth_hash = s->hash;
 	e->fo.auth_dhgroup = s->dhgroup;
 	e->fo.auth_from_qid = s->from_qid;
-	assert_int_equal(fake_ctrl_start(&e->fo, &e->fc), 0);
+	/* s->port 0: below the ephemeral range, so that no other test's bind(0) or
+	 * connection takes it while a test that restarts the fake on it has it down
+	 * (test_reconnect_refused_is_permanent); a restart waits a moment for a port
+	 * held meanwhile by something else, and says so if it stays held. */
+	e->fo.restartable = true;
+	for (int t = 0; (r = fake_ctrl_start(&e->fo, &e->fc)) == -EADDRINUSE && s->port && t < 100; t++)
+		uv_sleep(20);
+	if (r != 0)
+		fail_msg("fake controller (port %u): %s", s->port, strerror(-r));
 
 	nvmf_opts_init(&e->o);
 	snprintf(e->o.traddr, sizeof(e->o.traddr), "127.0.0.1");

@@ -96,7 +96,9 @@ static struct fake_ctrl *fake_with(const struct fake_opts *fo, struct nvmf_opts 
 static struct fake_ctrl *fake(enum fake_scenario s, uint16_t port, struct nvmf_opts *o,
 			      struct evlog *l)
 {
-	struct fake_opts fo = { .scenario = s, .port = port };
+	/* restartable: tests start a fake again on the port of a stopped one
+	 * (test_gave_up_then_revived, test_fast_io_fail). */
+	struct fake_opts fo = { .scenario = s, .port = port, .restartable = true };
 
 	return fake_with(&fo, o, l);
 }

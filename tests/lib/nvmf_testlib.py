@@ -5,7 +5,9 @@ imports them from its own harness as before.
 """
 
 import os
+import random
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +24,33 @@ def check(cond, msg):
 
 def log(msg):
     print(msg, flush=True)
+
+
+def free_port(addr="127.0.0.1"):
+    """A port free now on addr, below the kernel's ephemeral range, for a server
+    restarted later on the same port: while it is down, no other process's
+    bind(0) or outgoing connection is given that port (one inside
+    ip_local_port_range could be, and the restart would fail). As
+    tests/interop/nvmet_support.py free_port(); 0 (the server chooses) when the
+    range leaves no room below it. Another test may still take it before the
+    server binds it: a caller starting a server on it tries another port when
+    that one is in use."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    rng = random.SystemRandom()
+    for _ in range(50 if low > 12000 else 0):
+        port = rng.randrange(10000, low)
+        with socket.socket(fam) as s:
+            try:
+                s.bind((addr, port))
+            except OSError:
+                continue
+            return port
+    return 0
 
 
 def wait_gone(pid, timeout):

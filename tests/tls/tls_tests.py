@@ -75,7 +75,7 @@ import time
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
-from nvmf_testlib import LINUX, Fail, check, is_mounted, log, unmount, wait_gone  # noqa: E402
+from nvmf_testlib import LINUX, Fail, check, free_port, is_mounted, log, unmount, wait_gone  # noqa: E402
 
 SKIP = 77
 NQN = "nqn.2026-11.org.libnvmf:tls-test"
@@ -261,6 +261,9 @@ class Target:
         self.ctx, self.extra, self.backing, self.nqn = ctx, list(extra), list(backing), nqn
         self.addr = addr
         self.port, self.name, self.verbose = port, name, verbose
+        # No port given: one below the ephemeral range (free_port), which no other test's
+        # bind(0) or connection can take while a restart has this target down.
+        self.pick = not port
         self.logpath = ctx.path(name + ".log")
         ctx.files.append(self.logpath)
         ctx.cleanups.append(self.kill)
@@ -278,6 +281,8 @@ class Target:
     def start(self, tries=50):
         last = ""
         for _ in range(tries):
+            if self.pick:	# the first start: another port if some test took this one
+                self.port = free_port(self.addr)
             with open(self.logpath, "ab") as errf:
                 errf.write(("--- start: %s\n" % " ".join(
                     "KEY" if x.startswith("NVMeTLSkey") else x for x in self.argv())).encode())
@@ -288,10 +293,12 @@ class Target:
             m = re.search(r"listening on \[?[0-9a-f.:]+\]?:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
+                self.pick = False
                 return
             self.kill()
             last = line
-            if not self.port:
+            if not self.port or (self.pick and "address already in use" not in
+                                 self.log().rsplit("--- start: ", 1)[-1]):
                 break
             time.sleep(0.1)	# a restart: the port may still be held for a moment
         raise Fail("nvmf-target did not start (%r):\n%s" % (last, self.log()[-3000:]))
