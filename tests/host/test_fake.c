@@ -1070,11 +1070,30 @@ static void test_disconnect_drains(void **state)
  * No event once nvmf_disconnect() has begun (nvmf_events(3)): the
  * connections dropped during its drain used to send CONN_LOST from inside
  * the call.
+ *
+ * The drop comes once the drain has begun, whatever the threads' timing:
+ * each read's completion submits it again until a submission is refused
+ * with -ESHUTDOWN, which says the drain has begun (nothing new is taken
+ * then, callbacks' resubmissions included), and only that lets the drop
+ * thread go. So reads are in flight when the drain begins, however late the
+ * main thread gets there, and the drop never comes before it (a CONN_LOST
+ * then would be no late event).
  */
 struct quiet_ctx {
 	int disconnecting;	/* __atomic: set before nvmf_disconnect() */
 	int late_events;	/* __atomic: events after that */
+	int drain_seen;		/* __atomic: a resubmission was refused with -ESHUTDOWN */
+	int disconnected;	/* __atomic: nvmf_disconnect() has returned */
+	int other_refusal;	/* __atomic: a resubmission refused otherwise (its error) */
+	struct nvmf_ctrl *c;
 	struct fake_ctrl *fc;
+	uint8_t rbuf[10][4096];
+	int result[10];
+};
+
+struct quiet_read {
+	struct quiet_ctx *x;
+	int i;
 };
 
 static void quiet_ev(void *user, const struct nvmf_event *ev)
@@ -1086,42 +1105,77 @@ static void quiet_ev(void *user, const struct nvmf_event *ev)
 		__atomic_fetch_add(&x->late_events, 1, __ATOMIC_ACQ_REL);
 }
 
+static int64_t quiet_submit(struct quiet_read *r);
+
+/* On the I/O thread, which nvmf_disconnect() waits for: x->c is valid. */
+static void quiet_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct quiet_read *r = user;
+	struct quiet_ctx *x = r->x;
+	int64_t n;
+
+	(void)cookie;
+	if (__atomic_load_n(&x->drain_seen, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&x->result[r->i], cpl->result, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&x->result[r->i], 1, __ATOMIC_RELEASE);
+	n = quiet_submit(r);
+	if (n >= 0)
+		return;
+	__atomic_store_n(&x->result[r->i], cpl->result, __ATOMIC_RELEASE);
+	if (n == -ESHUTDOWN)
+		__atomic_store_n(&x->drain_seen, 1, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&x->other_refusal, (int)n, __ATOMIC_RELEASE);
+}
+
+static int64_t quiet_submit(struct quiet_read *r)
+{
+	return nvmf_aio_read(r->x->c, 1, r->x->rbuf[r->i], (uint64_t)r->i * 8, 8, 0,
+			     (struct nvmf_callback){ quiet_done, r, NULL });
+}
+
 static void quiet_drop(void *arg)
 {
 	struct quiet_ctx *x = arg;
 
-	/* Inside the drain, which lasts as long as the reads (200 ms each, one
-	 * after the other: 2 s): room for the main thread to get there. */
-	uv_sleep(500);
+	/* Inside the drain, which lasts as long as the reads in flight (200 ms
+	 * each, one after the other: 2 s). */
+	while (!__atomic_load_n(&x->drain_seen, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&x->disconnected, __ATOMIC_ACQUIRE))
+		uv_sleep(1);
 	fake_ctrl_drop(x->fc);
 }
 
 static void test_disconnect_no_events(void **state)
 {
 	struct nvmf_opts o;
-	struct quiet_ctx x = { 0 };
-	struct nvmf_ctrl *c;
-	static uint8_t rbuf[10][4096];
-	int result[10];
+	static struct quiet_ctx x;
+	struct quiet_read rd[10];
 	uv_thread_t t;
 
 	(void)state;
+	memset(&x, 0, sizeof(x));
 	x.fc = start_fake(FAKE_IO_SLOW, &o, 1);
 	o.event_cb = quiet_ev;
 	o.event_user = &x;
-	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_connect(&o, &x.c), 0);
 	for (int i = 0; i < 10; i++) {
-		result[i] = 1;
-		assert_true(nvmf_aio_read(c, 1, rbuf[i], (uint64_t)i * 8, 8, 0,
-					  (struct nvmf_callback){ result_cb, &result[i], NULL }) >= 0);
+		rd[i] = (struct quiet_read){ &x, i };
+		x.result[i] = 1;
+		assert_true(quiet_submit(&rd[i]) >= 0);
 	}
 	__atomic_store_n(&x.disconnecting, 1, __ATOMIC_RELEASE);
 	assert_int_equal(uv_thread_create(&t, quiet_drop, &x), 0);
-	(void)nvmf_disconnect(c);	/* its shutdown may fail: the connections dropped */
+	(void)nvmf_disconnect(x.c);	/* its shutdown may fail: the connections dropped */
+	__atomic_store_n(&x.disconnected, 1, __ATOMIC_RELEASE);
 	assert_int_equal(uv_thread_join(&t), 0);
+	assert_int_equal(__atomic_load_n(&x.other_refusal, __ATOMIC_ACQUIRE), 0);
+	assert_true(__atomic_load_n(&x.drain_seen, __ATOMIC_ACQUIRE));	/* dropped while draining */
 	assert_int_equal(__atomic_load_n(&x.late_events, __ATOMIC_ACQUIRE), 0);
 	for (int i = 0; i < 10; i++)
-		assert_true(__atomic_load_n(&result[i], __ATOMIC_ACQUIRE) != 1);	/* each completed */
+		assert_true(__atomic_load_n(&x.result[i], __ATOMIC_ACQUIRE) != 1);	/* each completed */
 	fake_ctrl_stop(x.fc, NULL);
 }
 
