@@ -337,7 +337,7 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 			usleep(20 * 1000);
 		if (s == FAKE_NS_IDENTITY_CHANGES_SLOW && (cdw10 & 0xff) == 0x01 &&
 		    admin_connects(c) > 1)
-			usleep(500 * 1000);
+			usleep(3000 * 1000);
 		switch (cdw10 & 0xff) {
 		case 0x01:
 			identify_ctrl(c, c->xfer);

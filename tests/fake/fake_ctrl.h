@@ -139,7 +139,8 @@ enum fake_scenario {
 	/* The second admin Connect fails with SCT 0h SC 02h, DNR */
 	FAKE_RECONNECT_REFUSED_GENERIC,
 	/* As ns-identity-changes, and from the second association on every
-	 * Identify Controller is answered 500 ms late */
+	 * Identify Controller is answered 3 s late (a window a test on a stalled
+	 * machine still sees the host in) */
 	FAKE_NS_IDENTITY_CHANGES_SLOW,
 	/* Identify Namespace reports 2^54 blocks of 512 bytes: 2^63 bytes,
 	 * beyond a file's size (off_t) */

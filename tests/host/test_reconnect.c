@@ -604,6 +604,7 @@ static void test_rescan_refused_while_connecting(void **state)
 	struct fake_ctrl *fc = fake(FAKE_NS_IDENTITY_CHANGES_SLOW, 0, &o, &l);
 
 	(void)state;
+	o.io_timeout = 30;	/* the held Identify Controller is no timeout */
 	assert_int_equal(nvmf_connect(&o, &c), 0);
 	assert_int_equal(nvmf_reconnect(c), 0);
 	for (int t = 0; t < WAIT_MS; t++) {
@@ -612,7 +613,7 @@ static void test_rescan_refused_while_connecting(void **state)
 			break;
 		uv_sleep(1);
 	}
-	uv_sleep(150);	/* the bring-up waits for Identify Controller (500 ms) */
+	uv_sleep(150);	/* the bring-up waits for Identify Controller (held 3 s) */
 	assert_int_equal(state_of(c).state, NVMF_CTRL_CONNECTING);
 	assert_int_equal(nvmf_rescan(c), -ECONNRESET);
 	assert_non_null(strstr(nvmf_get_error(), "connecting"));
