@@ -133,7 +133,9 @@ run() {
 
 # Common to both: reads that hang once the target is frozen; the library
 # times a command out after 1 s, then holds it while reconnecting (every
-# attempt bounded by 1 s, for up to ctrl_loss_tmo 600 s).
+# attempt bounded by 10 s, for up to ctrl_loss_tmo 600 s). connect_timeout
+# is 10, not 1: the first connect, on a loaded machine, must not time out
+# before the I/O the test stops in flight has begun.
 common="ioengine=external:@ENGINE@
 filename=@URI@
 rw=randread
@@ -143,7 +145,7 @@ size=32m
 time_based=1
 runtime=120
 io_timeout=1
-connect_timeout=1
+connect_timeout=10
 reconnect_delay=1"
 
 cat >"$tmp/own.fio.in" <<JOB
