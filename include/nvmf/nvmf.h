@@ -895,10 +895,13 @@ NVMF_API int nvmf_discovery_log_get(struct nvmf_ctrl *c, struct nvmf_disc_list *
 NVMF_API int nvmf_discover(const struct nvmf_opts *o, struct nvmf_disc_list **log);
 /*
  * The log page as received, for a list nvmf_discover() or
- * nvmf_discovery_log_get() returned (that pointer, not a copy of the
- * struct: the bytes follow it in its block): the header of 1024 bytes and
+ * nvmf_discovery_log_get() returned: the header of 1024 bytes and
  * nr_entries records of 1024, unparsed (padding, reserved bytes and all),
- * *len bytes. Valid until the list is released. NULL for NULL.
+ * *len bytes, kept in the list's block after the records. A copy of the
+ * struct (valid while the original is) finds them when it has records
+ * (from entries); a list of no records (entries NULL) must be given as
+ * the pointer the library returned. Valid until the list is released.
+ * NULL for NULL.
  */
 NVMF_API const void *nvmf_disc_list_raw(const struct nvmf_disc_list *log, size_t *len);
 /* "tcp", "ipv4", "nvme subsystem"...: names of the coded fields of a

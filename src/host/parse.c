@@ -311,11 +311,23 @@ static struct nvmf_disc_list *disc_list_alloc(size_t n)
 	return l;
 }
 
+/*
+ * The page follows the records: found from entries when there are records,
+ * so that a copy of the struct (valid while the original is) finds it too.
+ * A list of no records has no entries to find it from (NULL, as nvmf.h
+ * says, and no field to spare without changing the struct): the page is
+ * found from the struct's own address, which only the pointer the library
+ * returned gives.
+ */
 const void *nvmf_disc_list_raw(const struct nvmf_disc_list *log, size_t *len)
 {
 	if (len)
 		*len = log ? HOST_DISC_HDR_LEN + (size_t)log->nr_entries * HOST_DISC_ENTRY_LEN : 0;
-	return log ? (const char *)log + disc_list_raw_off(log->nr_entries) : NULL;
+	if (!log)
+		return NULL;
+	if (log->nr_entries && log->entries)
+		return log->entries + log->nr_entries;
+	return (const char *)log + disc_list_raw_off(0);
 }
 
 /*

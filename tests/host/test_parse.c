@@ -124,6 +124,14 @@ static void test_disc_raw(void **state)
 	assert_int_equal(len, l.len);
 	assert_memory_equal(raw, l.data, l.len);
 	assert_string_equal(d->entries[4].traddr, "10.0.0.4");	/* parsed as before */
+	{
+		/* A copy of the struct (valid while the original is): the same page. */
+		struct nvmf_disc_list copy = *d;
+		size_t clen = 0;
+
+		assert_ptr_equal(nvmf_disc_list_raw(&copy, &clen), raw);
+		assert_int_equal(clen, l.len);
+	}
 	nvmf_free(d);
 	free(l.data);
 
