@@ -7,8 +7,8 @@
  * options per discovery controller, '#' starting a comment line.
  * connect-all discovers, then connects every NVM subsystem entry it can
  * honour (with TLS where the entry requires it), following referrals to
- * other discovery services: each service read once (by its resolved
- * address and port number, whatever the spelling), at most 4 referrals
+ * other discovery services: each service read once (by its address text,
+ * or numeric address, and port number), at most 4 referrals
  * deep and MAX_SERVICES services in all. That walk (nc_disc_walk) serves autoconnect
  * too (autoconnect.c), which starts services instead of connecting.
  */
@@ -535,7 +535,7 @@ int cmd_discover(int argc, char **argv)
 struct service {
 	char addr[NVMF_TRADDR_BUFSZ];
 	char port[NVMF_TRSVCID_BUFSZ];	/* the number, without leading zeros */
-	struct addrinfo *ai;		/* addr resolved; NULL if it does not */
+	struct addrinfo *ai;		/* addr as a numeric address; NULL for a name */
 };
 
 struct walk {
@@ -549,27 +549,60 @@ struct walk {
 };
 
 /*
- * Was the service at addr:port read already? The same port number and the
- * same address text, or an address in common once both are resolved (as
- * connect's duplicate check compares: 127.1, 2130706433, localhost and
- * 127.0.0.1 are one service, 016010 and 16010 one port). *pnum gets the
- * port as recorded, *ai the resolution (the caller's, NULL if none).
+ * addr as a numeric address (inet_aton's IPv4 spellings, IPv6 with its
+ * zone), or NULL for a host name: AI_NUMERICHOST, never a name service
+ * lookup. One address exactly when not NULL.
+ */
+static struct addrinfo *numeric_addr(const char *addr, const char *pnum)
+{
+	struct addrinfo hints, *res = NULL;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(addr, pnum, &hints, &res) != 0)
+		return NULL;
+	return res;
+}
+
+/*
+ * Was the service at addr:port read already? The same port number and
+ * either the same address text, or both numeric addresses and the same
+ * address (127.1, 2130706433, 0x7f.1 and 127.0.0.1 are one service,
+ * 016010 and 16010 one port). *pnum gets the port as recorded, *ai addr's
+ * numeric address (the caller's, NULL if addr is a name).
+ *
+ * Host names are not resolved: a name is its own spelling. A lookup
+ * blocks (getaddrinfo() is bounded by no --connect-timeout) and a walk may
+ * meet thousands of referrals; and a name may stand for several addresses
+ * (round robin), which would make it neither equal to one of them nor
+ * safely comparable without both address sets. What this leaves is sound:
+ * referrals that repeat a name are caught by its text, and a loop through
+ * differently spelled names stays bounded by MAX_REFERRAL_DEPTH and
+ * MAX_SERVICES. The text is compared first; the numeric parse (no I/O)
+ * only when no service has that text.
  */
 static bool seen(const struct walk *w, const char *addr, const char *port,
 		 char pnum[NVMF_TRSVCID_BUFSZ], struct addrinfo **ai)
 {
 	long pn = tc_port_num(port);
 
+	*ai = NULL;
 	if (pn > 0)
 		snprintf(pnum, NVMF_TRSVCID_BUFSZ, "%ld", pn);
 	else
 		snprintf(pnum, NVMF_TRSVCID_BUFSZ, "%s", port);
-	*ai = pn > 0 ? nc_resolve(addr, pnum) : NULL;
+	for (int i = 0; i < w->nsvc; i++)
+		if (!strcmp(w->svc[i].port, pnum) && !strcmp(w->svc[i].addr, addr))
+			return true;
+	if (pn <= 0 || !(*ai = numeric_addr(addr, pnum)))
+		return false;
 	for (int i = 0; i < w->nsvc; i++) {
 		const struct service *v = &w->svc[i];
 
-		if (!strcmp(v->port, pnum) &&
-		    (!strcmp(v->addr, addr) || (*ai && v->ai && nc_share_addr(*ai, v->ai))))
+		/* One address each: sharing one is being equal. */
+		if (v->ai && !strcmp(v->port, pnum) && nc_share_addr(*ai, v->ai))
 			return true;
 	}
 	return false;
