@@ -819,6 +819,15 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 			skip(w, e, why);
 			continue;
 		}
+#ifndef NVMF_WITH_TLS
+		/* entry_tls() would turn TLS on, which this build cannot do: the
+		 * library would blame "TLS options given", which the user did not. */
+		if ((e->treq & NVMF_DISC_TREQ_SECURE_MASK) == NVMF_DISC_TREQ_SECURE_REQUIRED) {
+			skip(w, e, "its TREQ requires a secure channel (TLS), and this build has "
+			     "none (built without OpenSSL)");
+			continue;
+		}
+#endif
 		if (e->subtype == NVMF_DISC_SUBTYPE_REFERRAL)
 			follow_referral(w, e, depth);
 		else
