@@ -788,6 +788,25 @@ def t_disc_records(env):
         runs = f.read().splitlines()
     check(len(runs) == 1 and "nvme+tcp://[fe80::1%%25lo]:4420/%s" % NQN in runs[0].split(),
           "connect -a fe80::1%%lo ran nvmf-fuse with %s (%s)" % (runs, r.err))
+    # A Linux interface name may hold '@' or '+' (nvme-cli passes them): the zone is
+    # percent-encoded, not refused.
+    os.unlink(out)
+    r = env.ctl("connect", "-t", "tcp", "-a", "fe80::1%lo@x+y", "-s", "4420", "-n", NQN, rc=1,
+                env=e)
+    runs = []
+    if os.path.exists(out):
+        with open(out) as f:
+            runs = f.read().splitlines()
+    check(len(runs) == 1 and "nvme+tcp://[fe80::1%%25lo%%40x%%2By]:4420/%s" % NQN
+          in runs[0].split(), "connect -a fe80::1%%lo@x+y ran nvmf-fuse with %s (%s)"
+          % (runs, r.err))
+    # An address that cannot make a URI: the message says why.
+    for addr, why in (("a/b", "has a character no host name or address holds"),
+                      ("fe80::1%a/b", "has a character an IPv6 zone (an interface name) "
+                       "cannot hold")):
+        r = env.ctl("connect", "-t", "tcp", "-a", addr, "-s", "4420", "-n", NQN, rc=1, env=e)
+        check("no URI for nvmf-fuse: the address \"%s\" %s" % (addr, why) in r.err,
+              "connect -a %s: %r" % (addr, r.err))
 
 
 def tls_built(env):

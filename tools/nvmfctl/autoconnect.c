@@ -239,8 +239,13 @@ static int instance_text(const struct autoconnect *ac, const struct nc_conn_opts
 	int w;
 
 	memset(&e, 0, sizeof(e));
-	if (nc_build_uri(o, raw, sizeof(raw)) < 0 || env_uri(raw, uri, sizeof(uri)) < 0) {
-		snprintf(why, whylen, "the address and NQN do not fit a URI");
+	if (nc_build_uri(o, raw, sizeof(raw)) < 0) {
+		nc_uri_why(o, why, whylen);
+		return -1;
+	}
+	if (env_uri(raw, uri, sizeof(uri)) < 0) {
+		snprintf(why, whylen, "the address and NQN make a URI longer than an instance "
+			 "file takes");
 		return -1;
 	}
 	if (!env_safe(uri)) {	/* an address with a blank or a quote */

@@ -94,12 +94,13 @@ const char *nc_traddr_bad(const char *s)
 
 	if (!*s)
 		return "is empty";
-	/* A URI delimiter ('/', '?', '#', '[', '@'...), a blank, a control byte. */
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (!unreserved(*p) && *p != ':' && *p != '%')
+	/* Before the zone: a URI delimiter ('/', '?', '#', '[', '@'...), a
+	 * blank, a control byte is no host name's or address's. */
+	for (const unsigned char *p = (const unsigned char *)s; *p && *p != '%'; p++)
+		if (!unreserved(*p) && *p != ':')
 			return "has a character no host name or address holds";
 	if (!strchr(s, ':')) {
-		if (strchr(s, '%') || strchr(s, '~'))
+		if (pct || strchr(s, '~'))
 			return "is neither a host name, an IPv4 nor an IPv6 address";
 		return NULL;
 	}
@@ -108,10 +109,30 @@ const char *nc_traddr_bad(const char *s)
 		return "is not an IPv6 address";
 	if (pct && !pct[1])
 		return "has an empty IPv6 zone";
+	/* The zone is an interface name, which nc_build_uri() percent-encodes:
+	 * Linux's may hold '@', '+' and other punctuation (nvme-cli passes
+	 * them), never a blank, '/' or ':'; '?' is how the library shows a
+	 * record's control byte. */
 	for (const unsigned char *p = pct ? (const unsigned char *)pct + 1 : NULL; p && *p; p++)
-		if (!unreserved(*p))
-			return "has a character an IPv6 zone cannot hold";
+		if (*p <= 0x20 || *p >= 0x7f || strchr("/:?", *p))
+			return "has a character an IPv6 zone (an interface name) cannot hold";
 	return NULL;
+}
+
+const char *nc_uri_why(const struct nvmf_opts *o, char *buf, size_t len)
+{
+	char esc[TC_ESC_SIZE(NVMF_TRADDR_FIELD_LEN)];
+	const char *bad = nc_traddr_bad(o->traddr);
+
+	if (bad)
+		snprintf(buf, len, "the address \"%s\" %s",
+			 tc_escape(esc, sizeof(esc), o->traddr), bad);
+	else if (tc_port_num(o->trsvcid) < 0)
+		snprintf(buf, len, "the port \"%s\" is not a port number (1 to 65535)",
+			 tc_escape(esc, sizeof(esc), o->trsvcid));
+	else
+		snprintf(buf, len, "the address and NQN make a URI longer than nvmf-fuse takes");
+	return buf;
 }
 
 /* Append s to buf at *n, the bytes keep() refuses percent-encoded; -1 when
@@ -705,8 +726,10 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 		return NC_EXIT_FAIL;
 	}
 	if (nc_build_uri(&c->t.o, uri, sizeof(uri)) < 0) {
+		char why[NVMF_TRADDR_BUFSZ * 4 + 96];
+
 		conn_lock_release(&lock);
-		nc_err("%s: the address and NQN do not fit a URI", what);
+		nc_err("%s: no URI for nvmf-fuse: %s", what, nc_uri_why(&c->t.o, why, sizeof(why)));
 		return NC_EXIT_FAIL;
 	}
 	snprintf(tmpl, sizeof(tmpl), "%s/nvmfctl.XXXXXX", tmp && *tmp ? tmp : "/tmp");

@@ -236,9 +236,12 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
  * address or port cannot be a URI's (nc_traddr_bad(), tc_port_num()). */
 int nc_build_uri(const struct nvmf_opts *o, char *buf, size_t len);
 /* Why traddr cannot be a URI's host (a host name of letters, digits, '.',
- * '-', '_'; an IPv4 address; an IPv6 address with an optional %zone of
- * RFC 3986 unreserved characters), or NULL when it can. */
+ * '-', '_'; an IPv4 address; an IPv6 address with an optional %zone, an
+ * interface name: printable, no blank, '/', ':' or '?'; percent-encoded in
+ * the URI), or NULL when it can. */
 const char *nc_traddr_bad(const char *traddr);
+/* Why nc_build_uri() refused o (address, port, or length), into buf. */
+const char *nc_uri_why(const struct nvmf_opts *o, char *buf, size_t len);
 /* The addresses host resolves to, port numeric (getaddrinfo(), no name
  * service lookup of the port); NULL when it does not resolve. Freed with
  * freeaddrinfo(). */
