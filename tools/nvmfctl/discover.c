@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -742,9 +743,13 @@ static void follow_referral(struct walk *w, const struct nvmf_disc_rec *e, int d
  * of? They go into nvmf-fuse's URI and autoconnect's instance files: a
  * TRSVCID "4420/nqn.y" or TRADDR "127.0.0.1/nqn.x?" would name another
  * target there, and a byte the library showed as '?' (a control byte) is
- * not the target's. NULL, or why not (the field named) in why.
+ * not the target's. The SUBNQN is percent-encoded in the URI, as connect -n
+ * takes it: only a control byte (looked for in the record as received, raw,
+ * where the library's '?' is told from a '?') refuses it. NULL, or why not
+ * (the field named) in why.
  */
-static const char *record_bad(const struct nvmf_disc_rec *e, char *why, size_t len)
+static const char *record_bad(const struct nvmf_disc_rec *e, const char *raw_nqn,
+			      char *why, size_t len)
 {
 	const char *bad = nc_traddr_bad(e->traddr);
 
@@ -765,10 +770,12 @@ static const char *record_bad(const struct nvmf_disc_rec *e, char *why, size_t l
 		snprintf(why, len, "SUBNQN is the discovery NQN, not an NVM subsystem's");
 		return why;
 	}
-	for (const unsigned char *p = (const unsigned char *)e->subnqn; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f || strchr("/?#", *p)) {
-			snprintf(why, len, "SUBNQN \"%s\" has a '%c', which no NQN holds (a control "
-				 "byte shows as '?')", e->subnqn, *p < 0x20 || *p == 0x7f ? '?' : *p);
+	for (size_t i = 0; i < NVMF_NQN_FIELD_LEN && raw_nqn[i]; i++) {
+		unsigned char c = (unsigned char)raw_nqn[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(why, len, "SUBNQN \"%s\" has a control byte (shown as '?'), which "
+				 "no NQN holds", e->subnqn);
 			return why;
 		}
 	}
@@ -778,11 +785,15 @@ static const char *record_bad(const struct nvmf_disc_rec *e, char *why, size_t l
 static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 {
 	struct nvmf_disc_list *log = NULL;
+	const char *raw;
 
 	if (fetch(disc, &log)) {
 		w->failed++;
 		return;
 	}
+	/* The page as received (bytes: no alignment assumed); the records
+	 * follow the header. */
+	raw = (const char *)nvmf_disc_list_raw(log, NULL) + sizeof(struct nvmf_disc_log_hdr);
 	for (uint32_t i = 0; i < log->nr_entries; i++) {
 		const struct nvmf_disc_rec *e = &log->entries[i];
 		char why[NVMF_TRADDR_BUFSZ + 128];
@@ -800,7 +811,9 @@ static void walk_log(struct walk *w, const struct nc_target *disc, int depth)
 			continue;
 		}
 		if ((e->subtype == NVMF_DISC_SUBTYPE_REFERRAL ||
-		     e->subtype == NVMF_DISC_SUBTYPE_NVME) && record_bad(e, why, sizeof(why))) {
+		     e->subtype == NVMF_DISC_SUBTYPE_NVME) &&
+		    record_bad(e, raw + (size_t)i * sizeof(struct nvmf_disc_entry) +
+			       offsetof(struct nvmf_disc_entry, subnqn), why, sizeof(why))) {
 			char where[NVMF_TRADDR_BUFSZ + 16];
 
 			nc_err("skipping record %u of the discovery log of %s: %s", i,
