@@ -252,9 +252,10 @@ static void update_cc(struct ctl_ctrl *c, uint32_t cc)
 		 * queue goes (ctl_queue_destroy), so that a host which
 		 * enables the controller again on this queue can post new
 		 * ones (they counted against AERL) and never gets stale
-		 * completions for CIDs it reused. nvmet_clear_ctrl leaves
-		 * them ("XXX: tear down queues?"); Linux and SPDK hosts
-		 * reconnect rather than re-enable, so nvmet gets away with it.
+		 * completions for CIDs it reused. Linux's nvmet_clear_ctrl
+		 * leaves them (its comment wonders whether to tear the queues
+		 * down); Linux and SPDK hosts reconnect rather than re-enable,
+		 * so nvmet gets away with it.
 		 * Commands being executed complete as they would. */
 		ctl_aer_abort_all(c);
 	}
