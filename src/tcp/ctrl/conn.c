@@ -570,7 +570,9 @@ static int cmd_hdr(struct tcp_cconn *c, const union nvmf_tcp_pdu_hdr *hdr,
 			fail_cmd(r, NVMF_SC_SGL_INVALID_TYPE);
 		else if (off > lay->datal)
 			fail_cmd(r, NVMF_SC_SGL_INVALID_OFFSET);
-		else if (lay->datal - off != r->x.xfer_len)
+		else if (lay->datal - off != r->x.xfer_len || r->x.xfer_len == 0)
+			/* Zero: capsule data, all of it before the offset, for a
+			 * command that takes none (prepare() gave it no buffer). */
 			fail_cmd(r, NVMF_SC_SGL_INVALID_DATA_LEN);
 		else {
 			/* Where the bytes lie if they all came in this read: the
