@@ -859,6 +859,7 @@ struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io)
 	c->next = srv->conns;
 	srv->conns = c;
 	srv->nconns++;
+	tcp_srv_stall_arm(srv);
 	c->q.cops = &tcp_ctrl_xp_cops;
 	c->q.listener = &srv->base;
 	c->q.io_allowed = io;

@@ -70,7 +70,18 @@ static void flush_cb(uv_check_t *h)
 
 static void stall_cb(uv_timer_t *t)
 {
-	tcp_srv_stall_check(t->data);
+	struct tcp_srv *srv = t->data;
+
+	tcp_srv_stall_check(srv);
+	/* Idle, a listener costs no wake-ups: the next connection rearms. */
+	if (srv->nconns == 0)
+		uv_timer_stop(t);
+}
+
+void tcp_srv_stall_arm(struct tcp_srv *srv)
+{
+	if (!srv->closing && !uv_is_active((uv_handle_t *)&srv->stall))
+		uv_timer_start(&srv->stall, stall_cb, srv->stall_tick, srv->stall_tick);
 }
 
 static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
@@ -108,10 +119,9 @@ static int srv_create(uv_loop_t *loop, const struct xp_listen_opts *opts,
 	/* A stall is seen within a quarter of the timeout past it (at most
 	 * a second): one walk over the connections per tick. */
 	tick = srv->base.opts.send_timeout_ms / 4;
-	tick = tick < 10 ? 10 : tick > 1000 ? 1000 : tick;
+	srv->stall_tick = tick < 10 ? 10 : tick > 1000 ? 1000 : tick;
 	uv_timer_init(loop, &srv->stall);
 	srv->stall.data = srv;
-	uv_timer_start(&srv->stall, stall_cb, tick, tick);
 	uv_unref((uv_handle_t *)&srv->stall);
 	*out = &srv->base;
 	return 0;

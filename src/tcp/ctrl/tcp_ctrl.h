@@ -29,7 +29,9 @@ struct tcp_srv {
 	uv_check_t flush;	/* sends what a loop turn queued outside a read (a
 				 * read sends its own: tcp_cconn_after_read) */
 	uv_timer_t stall;	/* looks for connections whose peer stopped reading
-				 * (tcp_srv_stall_check), every send_timeout_ms / 4 */
+				 * (tcp_srv_stall_check), every stall_tick ms while
+				 * there are connections (tcp_srv_stall_arm) */
+	uint32_t stall_tick;
 	bool     closing;
 	bool     flush_closed;
 	bool     stall_closed;
@@ -78,6 +80,8 @@ void tcp_cconn_close(struct tcp_cconn *c, const char *why);
 /* Close the connections whose socket took nothing of a write in flight for
  * send_timeout_ms (the stall timer's callback). */
 void tcp_srv_stall_check(struct tcp_srv *srv);
+/* listen.c: start the stall timer if it is not running (a connection came). */
+void tcp_srv_stall_arm(struct tcp_srv *srv);
 /* Flush queued PDUs of every connection (the uv_check callback). */
 void tcp_srv_flush_all(struct tcp_srv *srv);
 /* No PDU queued or being written. */
