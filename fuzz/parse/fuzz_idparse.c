@@ -136,8 +136,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&ci, 0, sizeof(ci));
 		ci.oncs = ctx;
 		ci.vwc = ctx >> 7;
+		/* Zero size (an inactive NSID's zeroes) is unsupported, with
+		 * no format; anything else has a real one. */
 		if (host_parse_id_ns(id, 1, &ci, &ni) == 0 &&
-		    (ni.lba_size < 512 || ni.size / ni.lba_size != ni.nsze))
+		    (ni.nsze == 0 ? ni.supported || ni.size != 0 :
+		     ni.lba_size < 512 || ni.size / ni.lba_size != ni.nsze))
 			abort();
 		break;
 	case 2:
