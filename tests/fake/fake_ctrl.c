@@ -322,7 +322,7 @@ static void *accept_main(void *arg)
 }
 
 /*
- * fake_opts.restartable: binds lfd to a random free port in [10000, the
+ * fake_opts.restartable: binds lfd to a random free port in [20000, the
  * first port of ip_local_port_range) and returns 1; returns 0 with ss's port
  * back at 0 if there is no room below the range (or no such file: not Linux)
  * or none of 50 tries was free, lfd then to be bound as usual; -errno on
@@ -339,8 +339,10 @@ static int bind_below_ephemeral(int lfd, struct sockaddr_storage *ss, socklen_t 
 			low = 0;
 		fclose(f);
 	}
-	for (int t = 0; low > 12000 && low <= 65535 && t < 50; t++) {
-		uint16_t port = htons((uint16_t)(10000 + (unsigned int)rand_r(&seed) % (low - 10000)));
+	/* From 20000, as tests/lib/nvmf_testlib.py free_port(): the QEMU
+	 * guests' forwarded ports are 10000-19999. */
+	for (int t = 0; low > 22000 && low <= 65535 && t < 50; t++) {
+		uint16_t port = htons((uint16_t)(20000 + (unsigned int)rand_r(&seed) % (low - 20000)));
 
 		if (ss->ss_family == AF_INET6)
 			((struct sockaddr_in6 *)ss)->sin6_port = port;

@@ -224,8 +224,9 @@ enum fake_scenario {
 struct fake_opts {
 	enum fake_scenario scenario;
 	uint16_t port;		/* 0: any free port */
-	/* port 0: a free port below the kernel's ephemeral range instead (as
-	 * tests/interop/nvmet_support.py free_port()), for a fake that a test
+	/* port 0: a free port from 20000 to below the kernel's ephemeral
+	 * range instead (as tests/lib/nvmf_testlib.py free_port(); the QEMU
+	 * guests' forwarded ports are below 20000), for a fake that a test
 	 * stops and starts again on the same port: while it is down, no other
 	 * process's bind(0) or outgoing connection is given that port. */
 	bool     restartable;

@@ -578,8 +578,11 @@ def free_port():
     except (OSError, ValueError, IndexError):
         low = 0
     rng = secrets.SystemRandom()
+    # 10000-19999: the other tests' restartable servers take theirs from
+    # 20000 up (tests/lib/nvmf_testlib.py), so none takes a forwarded port
+    # while its guest restarts.
     for _ in range(50 if low > 12000 else 0):
-        port = rng.randrange(10000, low)
+        port = rng.randrange(10000, min(low, 20000))
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))

@@ -27,7 +27,7 @@ def log(msg):
 
 
 def free_port(addr="127.0.0.1"):
-    """A port free now on addr, below the kernel's ephemeral range, for a server
+    """A port free now on addr, from 20000 to below the kernel's ephemeral range, for a server
     restarted later on the same port: while it is down, no other process's
     bind(0) or outgoing connection is given that port (one inside
     ip_local_port_range could be, and the restart would fail). As
@@ -42,8 +42,10 @@ def free_port(addr="127.0.0.1"):
         low = 0
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     rng = random.SystemRandom()
-    for _ in range(50 if low > 12000 else 0):
-        port = rng.randrange(10000, low)
+    # From 20000: 10000-19999 are the QEMU guests' forwarded ports
+    # (nvmet_support.free_port()), kept across a guest's restart.
+    for _ in range(50 if low > 22000 else 0):
+        port = rng.randrange(20000, low)
         with socket.socket(fam) as s:
             try:
                 s.bind((addr, port))
