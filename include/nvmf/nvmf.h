@@ -753,7 +753,9 @@ NVMF_API int64_t nvmf_aio_deallocate(struct nvmf_ctrl *c, uint32_t nsid, uint64_
  * transfer bits): a controller that moves no data for it (SPDK's target
  * decides from the opcode) but reports success leaves a
  * NVMF_DIR_FROM_CTRL buffer unfilled, and the library, which accepts a
- * successful read only with every byte of it, then fails the queue.
+ * successful read only with every byte of it, then fails the queue. A len
+ * above the controller's transfer limit (MDTS, nvmf_ctrl_info.max_xfer)
+ * is refused with -EINVAL, as Linux refuses such a passthrough.
  */
 NVMF_API int64_t nvmf_aio_admin_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf,
 					 uint32_t len, enum nvmf_dir dir,

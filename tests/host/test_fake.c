@@ -138,6 +138,20 @@ static void test_good(void **state)
 	nvmf_put_le32(sqe + 40, 100);
 	assert_int_equal(nvmf_io_passthru(c, sqe, rbuf, 512, NVMF_DIR_FROM_CTRL, &cpl), 0);
 	assert_memory_equal(rbuf, buf, 512);
+	/* Above MDTS: refused naming the limit, not sent (as Linux refuses a
+	 * passthrough above max_hw_sectors). */
+	{
+		uint8_t *big;
+
+		big = calloc(1, (size_t)ci.max_xfer + 512);
+		assert_non_null(big);
+		nvmf_put_le32(sqe + 48, (ci.max_xfer + 512) / 512 - 1);
+		assert_int_equal(nvmf_io_passthru(c, sqe, big, ci.max_xfer + 512,
+						  NVMF_DIR_FROM_CTRL, &cpl), -EINVAL);
+		assert_non_null(strstr(nvmf_get_error(), "MDTS"));
+		nvmf_put_le32(sqe + 48, 0);
+		free(big);
+	}
 
 	assert_int_equal(nvmf_rescan(c), 0);
 	assert_int_equal(nvmf_disconnect(c), 0);
