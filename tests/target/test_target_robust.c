@@ -215,7 +215,9 @@ static void test_icd_sgl_offset(void **state)
  * sqe with len bytes to move host to controller through R2T (SGL Transport
  * Data Block): the answer must be its CapsuleResp with status want, no R2T.
  */
-static void fails_without_r2t(struct th *h, uint8_t *sqe, uint32_t len, uint16_t want)
+/* sqe in a capsule without data, an SGL Transport Data Block of len bytes
+ * (moved through R2T or C2HData); its CID returned, the answer not awaited. */
+static uint16_t send_sgl(struct th *h, uint8_t *sqe, uint32_t len)
 {
 	uint8_t hdr[TCP_PDU_HDR_BUF];
 	uint16_t cid = h->cid++;
@@ -228,6 +230,13 @@ static void fails_without_r2t(struct th *h, uint8_t *sqe, uint32_t len, uint16_t
 	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
 	n = tcp_build_capsule_cmd(hdr, &h->p, sqe, 0);
 	assert_int_equal(th_send(h, hdr, n), 0);
+	return cid;
+}
+
+static void fails_without_r2t(struct th *h, uint8_t *sqe, uint32_t len, uint16_t want)
+{
+	uint16_t cid = send_sgl(h, sqe, len);
+
 	assert_int_equal(th_recv_pdu(h), 0);
 	assert_int_equal(h->hdr.ch.pdu_type, NVMF_TCP_CAPSULE_RESP);
 	assert_int_equal(nvmf_get_le16(h->hdr.rsp.cqe + 12), cid);
@@ -296,22 +305,6 @@ static void test_no_r2t_for_failing_commands(void **state)
 	th_close(&a);
 }
 
-/* A capsule without data, its CID returned; the answer is not awaited. */
-static uint16_t send_nodata(struct th *h, uint8_t *sqe)
-{
-	uint8_t hdr[TCP_PDU_HDR_BUF];
-	uint16_t cid = h->cid++;
-	size_t n;
-
-	nvmf_put_le16(sqe + 2, cid);
-	sqe[1] |= 0x40;		/* PSDT: SGL */
-	memset(sqe + 24, 0, 16);
-	sqe[39] = NVMF_SGL_ID_TCP_TRANSPORT;
-	n = tcp_build_capsule_cmd(hdr, &h->p, sqe, 0);
-	assert_int_equal(th_send(h, hdr, n), 0);
-	return cid;
-}
-
 /* The next CapsuleResp: its CID, *status (SCT << 8) | SC. */
 static uint16_t recv_resp(struct th *h, uint16_t *status)
 {
@@ -342,11 +335,11 @@ static void test_reset_aborts_aers(void **state)
 	assert_true(cc & NVMF_CC_EN);
 	for (int i = 0; i < 4; i++) {
 		th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
-		aer[i] = send_nodata(&h, sqe);
+		aer[i] = send_sgl(&h, sqe, 0);
 	}
 	/* Held: a Keep Alive is answered alone. */
 	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
-	cid = send_nodata(&h, sqe);
+	cid = send_sgl(&h, sqe, 0);
 	assert_int_equal(recv_resp(&h, &st), cid);
 	assert_int_equal(st, 0);
 
@@ -354,7 +347,7 @@ static void test_reset_aborts_aers(void **state)
 	sqe[4] = NVMF_FCTYPE_PROPERTY_SET;
 	nvmf_put_le32(sqe + 44, NVMF_PROP_CC);
 	nvmf_put_le64(sqe + 48, cc & ~(uint64_t)NVMF_CC_EN);
-	set = send_nodata(&h, sqe);
+	set = send_sgl(&h, sqe, 0);
 	for (int k = 0; k < 5; k++) {
 		cid = recv_resp(&h, &st);
 		if (cid == set) {
@@ -378,9 +371,9 @@ static void test_reset_aborts_aers(void **state)
 		assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &csts, &cqe), 0);
 	assert_true(csts & NVMF_CSTS_RDY);
 	th_sqe(sqe, NVMF_ADM_ASYNC_EVENT, 0);
-	send_nodata(&h, sqe);
+	send_sgl(&h, sqe, 0);
 	th_sqe(sqe, NVMF_ADM_KEEP_ALIVE, 0);
-	cid = send_nodata(&h, sqe);
+	cid = send_sgl(&h, sqe, 0);
 	assert_int_equal(recv_resp(&h, &st), cid);
 	assert_int_equal(st, 0);
 	th_close(&h);
@@ -421,30 +414,6 @@ static bool drained_to_eof(int fd, int timeout_ms)
 	}
 }
 
-/* th_open() with a receive buffer of rcvbuf bytes, set before connect so
- * that the window the host advertises stays that small. */
-static void th_open_rcvbuf(struct th *h, int port, int rcvbuf)
-{
-	struct sockaddr_in sin;
-	int one = 1;
-
-	memset(h, 0, sizeof(*h));
-	h->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(h->fd >= 0);
-	assert_int_equal(setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(h->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	for (int i = 0; i < 16; i++)
-		h->hostid[i] = (uint8_t)(0xA0 + i);
-	h->p.role = TCP_ROLE_HOST;
-	h->p.maxh2cdata = 4096;
-	h->cid = 1;
-}
-
 /*
  * A host queues reads of 256 KiB on a small receive buffer and reads
  * nothing: its responses fill the buffer budget (all hosts' command
@@ -467,7 +436,7 @@ static void test_stalled_reader_released(void **state)
 	assert_non_null(g);
 	tf_start(g, 9, stall_setup, NULL);
 	assert_int_equal(th_admin_up(&a, g->port, TH_SUBNQN, 0), 0);
-	th_open_rcvbuf(&io, g->port, 4096);
+	assert_int_equal(th_open_rcvbuf(&io, g->port, 4096), 0);
 	assert_int_equal(th_icreq(&io, 0, false, false), 0);
 	assert_int_equal(th_connect(&io, 1, 127, 0, a.cntlid, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
 	assert_int_equal(cqe.status, 0);

@@ -147,6 +147,11 @@ void tf_stop(struct tf *f)
 
 int th_open(struct th *h, int port)
 {
+	return th_open_rcvbuf(h, port, 0);
+}
+
+int th_open_rcvbuf(struct th *h, int port, int rcvbuf)
+{
 	struct sockaddr_in sin;
 	int one = 1;
 
@@ -154,6 +159,13 @@ int th_open(struct th *h, int port)
 	h->fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (h->fd < 0)
 		return -errno;
+	if (rcvbuf > 0 && setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) {
+		int e = -errno;
+
+		close(h->fd);
+		h->fd = -1;
+		return e;
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);

@@ -89,6 +89,9 @@ struct th_cqe {
 };
 
 int  th_open(struct th *h, int port);
+/* th_open() with a receive buffer of rcvbuf bytes (0: the default), set
+ * before connect so that the window the host advertises stays that small. */
+int  th_open_rcvbuf(struct th *h, int port, int rcvbuf);
 void th_close(struct th *h);
 int  th_send(struct th *h, const void *buf, size_t len);
 /* Receives one PDU (any type) into h->hdr / h->data. 0, -ETIMEDOUT, or
