@@ -298,8 +298,9 @@ void ctl_req_aux_put(struct ctl_req *req)
  * The buffer budget (opts.max_data_bytes) bounds the command buffers all
  * hosts hold at once: commands waiting for their data, responses not yet
  * taken by the socket (the transport bounds both: a host that sends no data
- * or reads nothing for its deadlines loses the connection, xport_ctrl.h). An I/O command beyond it is refused with the
- * retryable Command Interrupted, asking a host that enabled retry delays
+ * or reads nothing for its deadlines loses the connection, xport_ctrl.h).
+ * An I/O command beyond it is refused with the retryable Command
+ * Interrupted, asking a host that enabled retry delays
  * to wait CRDT1 first (ctl_retry_status). Admin commands may use a
  * sixteenth more, so that while I/O fills the budget hosts still
  * identify, read logs and keep alive; a queue's Connect (its 1 KiB, once
