@@ -1,7 +1,7 @@
 /*
  * One NVMe/TCP connection on the controller side: its state, shared by
- * conn.c (the connection) and conn_tls.c (TLS on it). Private to
- * src/tcp/ctrl.
+ * conn.c (the connection and its send side), conn_rx.c (its receive side)
+ * and conn_tls.c (TLS on it). Private to src/tcp/ctrl.
  */
 #ifndef NVMF_TCP_CTRL_CONN_H
 #define NVMF_TCP_CTRL_CONN_H
@@ -118,6 +118,12 @@ static inline struct tcp_cconn *conn_of(struct xp_cqueue *q)
 	return container_of(q, struct tcp_cconn, q);
 }
 
+/* The controller layer's callbacks for this connection's queue. */
+static inline const struct xp_cqueue_ops *tcp_cconn_owner(const struct tcp_cconn *c)
+{
+	return c->srv->base.ops;
+}
+
 /* conn_tls.c */
 /* At accept, when the listener has TLS: get ready to tell TLS from
  * plaintext. 0 or -ENOMEM. */
@@ -134,8 +140,15 @@ void tcp_cconn_tls_fini(struct tcp_cconn *c);
 struct tcp_cconn *tcp_cconn_new(struct tcp_srv *srv, bool io);
 /* Start the deadline of the ICReq and Connect (connect_timeout_ms). */
 void tcp_cconn_setup_deadline(struct tcp_cconn *c);
-void tcp_cconn_rx_result(struct tcp_cconn *c, int rc);
 void tcp_cconn_flush(struct tcp_cconn *c);
+/* A protocol error by the host: C2HTermReq, then close (3.6.2.4). */
+void tcp_cconn_fatal(struct tcp_cconn *c, const struct tcp_err *err);
+/* conn_rx.c */
+/* The framer, on c->params and the given staging buffer. */
+void tcp_cconn_rx_init(struct tcp_cconn *c, uint8_t *stage, size_t stage_size);
+/* Start reading the socket: 0 or a libuv error. */
+int  tcp_cconn_read_start(struct tcp_cconn *c);
+void tcp_cconn_rx_result(struct tcp_cconn *c, int rc);
 /* A read was parsed (or input fed as one): send what it completed now. */
 void tcp_cconn_after_read(struct tcp_cconn *c);
 bool tcp_cconn_live(void *c);
