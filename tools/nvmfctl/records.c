@@ -1,6 +1,6 @@
 /*
- * nvmfctl: nvmf-fuse's state records, read with tools/common/record.c (the
- * one definition of the record, its place and its keys), and their JSON
+ * nvmfctl: nvmf-fuse's state records, read with tools/common/record_read.c
+ * (record.c writes them: the one definition of the record), and their JSON
  * form in nvmfctl's output (connect, list).
  */
 #include "nvmfctl.h"
