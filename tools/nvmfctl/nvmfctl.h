@@ -207,6 +207,8 @@ void nc_disc_print(const struct nvmf_disc_list *log);
  * of a list the library returned), for --raw and -o binary. *out is
  * malloc()ed. */
 int nc_disc_raw(const struct nvmf_disc_list *log, uint8_t **out, size_t *len);
+/* nvme-cli's name of a TRTYPE ("tcp", "rdma"...; "unrecognized"). */
+const char *nc_trtype_str(uint8_t t);
 
 /* ---- Connections (connect.c), used by connect-all and autoconnect -------- */
 
@@ -278,7 +280,7 @@ int nc_fab_parse(int argc, char **argv, struct nc_fab_args *a, const char *help)
 #define NC_FAB_CONN (TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT | \
 		     TC_CO_SECURITY | TC_CO_AUTH | TC_CO_BIT(TC_CO_NAME))
 
-/* ---- Discovery walks (discover.c), for connect-all and autoconnect ------- */
+/* ---- Discovery walks (discover.c, walk.c), for connect-all and autoconnect */
 
 /* Per-target work of a discovery command, given the finished options. */
 typedef int (*disc_fn)(struct nc_fab_args *a);
@@ -304,6 +306,8 @@ struct nc_walk_count {
  * message; the counts into *n. */
 void nc_disc_walk(struct nc_fab_args *a, nc_entry_fn entry, void *user,
 		  struct nc_walk_count *n);
+/* t's discovery log (nvmf_discover()): 0, or NC_EXIT_FAIL after printing why. */
+int nc_disc_fetch(const struct nc_target *t, struct nvmf_disc_list **log);
 /* One line of /etc/nvme/discovery.conf (discover.c) parsed into *a on top
  * of base: 0 (a target), 1 (a blank or comment line) or an exit status
  * after printing why. line is cut up; *a points into it. */
