@@ -411,7 +411,8 @@ static const char *conf_path(void)
  * like the command line's on top of base (host NQN, output format...).
  * line is cut into the words *a points to. 0 with *a ready (the target
  * finished), 1 for a blank or comment line, else the exit status after
- * printing why (or the help, for a line with --help) (the caller sets nc_where, so the message names the line).
+ * printing why, or the help for a line with --help. The caller sets
+ * nc_where, so that the message names the line.
  */
 int nc_conf_line(char *line, const struct nc_fab_args *base, const char *help,
 		 struct nc_fab_args *a)
