@@ -189,7 +189,18 @@ void nf_io_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, o
 	}
 	op_cover(op, (uint64_t)off, size);
 	lba = op->nsc.lba_size;
-	/* FUSE's buffer is only ours until we return: copy. */
+	/* Whole blocks, and large: the data stays in the buffer the request
+	 * was read into, which the op takes (no copy of it here). Measured
+	 * with fio (libaio, direct, one I/O queue, 4 s runs alternating,
+	 * 3 rounds), 128 KiB sequential write QD8: 16285-17468 IOPS with the
+	 * copy, 18692-19037 without. Otherwise that buffer is only ours until
+	 * we return: copy. */
+	if (!op->head_partial && !op->tail_partial && size >= NF_TAKE_MIN &&
+	    nf_session_take_buf(op->x, buf, size, &op->rbuf)) {
+		op->buf = (char *)buf;
+		op_lock(op, write_locked);
+		return;
+	}
 	if (op_alloc_buf(op) < 0 ||
 	    ((op->head_partial || op->tail_partial) && op_alloc_scratch(op) < 0)) {
 		op->err = -ENOMEM;

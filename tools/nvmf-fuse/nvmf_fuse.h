@@ -52,6 +52,14 @@
 /* Write Zeroes and Read/Write carry a 16-bit 0's based NLB (NVMe Base 2.0,
  * NVM Command Set 1.0, 3.2.8 / 3.3.4 / 3.3.6). */
 #define NF_MAX_NLB 65536u
+/* What one read of /dev/fuse may bring: the kernel refuses a read with
+ * less room than max_write plus a write's headers (fuse_dev_do_read()),
+ * and libfuse reads with a page for them (FUSE_BUFFER_HEADER_SIZE). */
+#define NF_RBUF_LEN (NF_MAX_IO + 4096u)
+/* Writes of at least this many bytes keep their data in the buffer the
+ * request was read into (nf_session_take_buf()) instead of copying it;
+ * below it the copy costs less than a receive buffer's turn. */
+#define NF_TAKE_MIN (32u << 10)
 
 /* One namespace file. Entries live until exit (a namespace that goes away
  * is marked absent) so in-flight requests may keep pointers to them. */
@@ -142,7 +150,8 @@ struct nf_ctx {
 	int                  watch_fd;		/* what is watched: session_fd, or
 						 * on FreeBSD a kqueue of it */
 	bool                 session_watched;	/* main thread only */
-	struct fuse_buf      session_buf;	/* I/O thread only */
+	char                *rbuf;		/* what /dev/fuse is read into
+						 * (NF_RBUF_LEN); I/O thread only */
 	atomic_bool          session_done;	/* ended on the I/O thread */
 	atomic_int           session_err;	/* 0, or why reading failed */
 
@@ -185,8 +194,16 @@ int  nf_session_start(struct nf_ctx *x);
 int  nf_session_wait(struct nf_ctx *x);
 /* Stop reading requests (main thread); the replies of those taken go on. */
 void nf_session_stop(struct nf_ctx *x);
-/* Free the request buffer, once stopped. */
+/* Give back the request buffer, once stopped. */
 void nf_session_fini(struct nf_ctx *x);
+/*
+ * A write's data is len bytes at data, in the request just read: if that
+ * is the session's buffer, the caller takes the buffer (*rbuf, given back
+ * with nf_pool_rbuf_put()) and keeps the data where it is, and the next
+ * request is read into another. false: the data is not there (copy it).
+ * Only from an operation the session runs (the I/O thread).
+ */
+bool nf_session_take_buf(struct nf_ctx *x, const char *data, size_t len, char **rbuf);
 
 /* fs.c: the FUSE operations table. */
 extern const struct fuse_lowlevel_ops nf_ops;

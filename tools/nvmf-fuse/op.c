@@ -75,7 +75,7 @@ int nf_io_init(struct nf_ctx *x)
 	e->zero_buf = calloc(1, e->zero_len);
 	if (!e->zero_buf)
 		return -ENOMEM;
-	if (nf_pool_init(&e->pool, sizeof(struct op)) < 0)
+	if (nf_pool_init(&e->pool, sizeof(struct op), NF_RBUF_LEN) < 0)
 		return -ENOMEM;
 	e->pool_ready = true;
 	return 0;
@@ -191,7 +191,10 @@ void op_free(struct op *op)
 	if (op->locked)
 		rl_unlock(&op->ns->locks, &op->lk);
 	pthread_mutex_destroy(&op->mu);
-	nf_pool_put(&x->eng.pool, op->buf, op->buf_len);
+	if (op->rbuf)
+		nf_pool_rbuf_put(&x->eng.pool, op->rbuf);
+	else
+		nf_pool_put(&x->eng.pool, op->buf, op->buf_len);
 	nf_pool_put(&x->eng.pool, op->scratch, op->scratch_len);
 	if (op->zero_own)
 		nf_pool_put(&x->eng.pool, (void *)op->zero, op->zero_len);

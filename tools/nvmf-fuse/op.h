@@ -40,6 +40,8 @@ struct op {
 	uint64_t        sblk, eblk;	/* blocks covered */
 	char           *buf;		/* covered blocks (read, write), from the pool */
 	size_t          buf_len;
+	char           *rbuf;		/* or, a large write's, in the request it
+					 * came in: that receive buffer (session.c) */
 	char           *scratch;	/* partial edge blocks, 2 x lba_size, from the pool */
 	size_t          scratch_len;
 	/* What SEG_ZEROS writes: the engine's zero buffer, or (zero_own)

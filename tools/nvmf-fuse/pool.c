@@ -10,7 +10,9 @@
  * handed out again with their pages still mapped.
  *
  * Ops (about 1 KiB each) are kept the same way on a list of their own,
- * at most NF_POOL_MAX_OBJS of them.
+ * at most NF_POOL_MAX_OBJS of them, and so are the buffers /dev/fuse is
+ * read into (session.c), which a large write's op keeps as its data
+ * buffer, at most NF_POOL_MAX_RBUFS.
  *
  * Buffers are taken and given back on the library's I/O thread, which
  * serves the FUSE requests (session.c), and at exit on the main thread:
@@ -56,7 +58,7 @@ static int size_class(size_t len)
 	return c;
 }
 
-int nf_pool_init(struct nf_pool *p, size_t obj_size)
+int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t rbuf_len)
 {
 	for (int c = 0; c < NF_POOL_CLASSES; c++)
 		p->free[c] = NULL;
@@ -65,6 +67,10 @@ int nf_pool_init(struct nf_pool *p, size_t obj_size)
 	p->nr_objs = 0;
 	p->obj_size = obj_size < sizeof(struct nf_pool_node) ? sizeof(struct nf_pool_node)
 							       : obj_size;
+	p->rbufs = NULL;
+	p->nr_rbufs = 0;
+	p->rbuf_len = rbuf_len < sizeof(struct nf_pool_node) ? sizeof(struct nf_pool_node)
+							      : rbuf_len;
 	return pthread_mutex_init(&p->mu, NULL) ? -ENOMEM : 0;
 }
 
@@ -86,8 +92,16 @@ void nf_pool_fini(struct nf_pool *p)
 		UNPOISON(n, p->obj_size);
 		free(n);
 	}
+	while (p->rbufs) {
+		struct nf_pool_node *n = p->rbufs;
+
+		p->rbufs = n->next;
+		UNPOISON(n, p->rbuf_len);
+		free(n);
+	}
 	p->kept = 0;
 	p->nr_objs = 0;
+	p->nr_rbufs = 0;
 	pthread_mutex_destroy(&p->mu);
 }
 
@@ -171,4 +185,39 @@ void nf_pool_obj_put(struct nf_pool *p, void *obj)
 	}
 	pthread_mutex_unlock(&p->mu);
 	free(obj);
+}
+
+void *nf_pool_rbuf_get(struct nf_pool *p)
+{
+	struct nf_pool_node *n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->rbufs;
+	if (n) {
+		p->rbufs = n->next;
+		p->nr_rbufs--;
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (!n)
+		return malloc(p->rbuf_len);
+	UNPOISON(n, p->rbuf_len);
+	return n;
+}
+
+void nf_pool_rbuf_put(struct nf_pool *p, void *buf)
+{
+	if (!buf)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (p->nr_rbufs < NF_POOL_MAX_RBUFS) {
+		struct nf_pool_node *n = buf;
+
+		n->next = p->rbufs;
+		p->rbufs = n;
+		p->nr_rbufs++;
+		POISON(n, p->rbuf_len);
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	free(buf);
 }

@@ -16,6 +16,11 @@
 #define NF_POOL_MAX_KEPT  (32u << 20)
 /* Objects (ops) kept: more than the requests the kernel has in flight. */
 #define NF_POOL_MAX_OBJS  256
+/* Receive buffers kept (nf_pool_rbuf_get()): the largest number a write's
+ * op holds at once, the kernel's background requests (fuse_conn.h), and
+ * the session's own. Each is NF_RBUF_LEN of address space, resident only
+ * as far as requests filled it. */
+#define NF_POOL_MAX_RBUFS 72
 
 struct nf_pool_node {
 	struct nf_pool_node *next;
@@ -25,13 +30,17 @@ struct nf_pool {
 	pthread_mutex_t      mu;
 	struct nf_pool_node *free[NF_POOL_CLASSES];
 	size_t               kept;	/* bytes on the free lists */
+	struct nf_pool_node *rbufs;	/* free receive buffers */
+	unsigned             nr_rbufs;
+	size_t               rbuf_len;
 	struct nf_pool_node *objs;	/* free objects of obj_size bytes */
 	size_t               obj_size;
 	unsigned             nr_objs;
 };
 
-/* obj_size: the size of what nf_pool_obj_get() hands out (an op). */
-int nf_pool_init(struct nf_pool *p, size_t obj_size);
+/* obj_size: the size of what nf_pool_obj_get() hands out (an op);
+ * rbuf_len: that of nf_pool_rbuf_get()'s buffers. */
+int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t rbuf_len);
 /* Free everything kept; no buffer may be out any more. */
 void nf_pool_fini(struct nf_pool *p);
 /* A buffer of at least len bytes (contents undefined), or NULL. */
@@ -42,5 +51,9 @@ void nf_pool_put(struct nf_pool *p, void *buf, size_t len);
  * nf_pool_obj_put(). */
 void *nf_pool_obj_get(struct nf_pool *p);
 void nf_pool_obj_put(struct nf_pool *p, void *obj);
+/* A buffer of rbuf_len bytes (contents undefined), or NULL; give it back
+ * with nf_pool_rbuf_put(). */
+void *nf_pool_rbuf_get(struct nf_pool *p);
+void nf_pool_rbuf_put(struct nf_pool *p, void *buf);
 
 #endif

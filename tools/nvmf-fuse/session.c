@@ -39,9 +39,11 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #if defined(__FreeBSD__)
 #include <sys/types.h>
 #include <sys/event.h>
@@ -54,6 +56,8 @@
 /* Requests read per call: the watch is level-triggered, so what is left
  * comes next loop turn, after this turn's commands went out. */
 #define NF_SESSION_BATCH 64
+/* sizeof(struct fuse_in_header), a header libfuse does not export. */
+#define NF_FUSE_IN_HEADER_LEN 40
 
 #if defined(__FreeBSD__)
 /* A kqueue with EVFILT_READ on /dev/fuse (level-triggered), or -errno. */
@@ -125,6 +129,55 @@ static void session_end(struct nf_ctx *x, int err)
 	pthread_kill(x->main_thread, SIGUSR2);
 }
 
+/*
+ * One request from /dev/fuse into x->rbuf, read as libfuse's
+ * fuse_session_receive_buf() reads one when it does not splice, but into
+ * a buffer of ours: a large write's op takes the buffer with its data
+ * (nf_session_take_buf()) instead of copying the data out, and the next
+ * request goes into another buffer from the pool. The request's length;
+ * 0 when the mount is gone (ENODEV: unmounted, or the connection aborted;
+ * the session is then exited); -EAGAIN when none is queued, -EINTR when
+ * the kernel dropped an interrupted one (ENOENT); else -errno.
+ */
+static ssize_t session_read(struct nf_ctx *x)
+{
+	ssize_t n;
+
+	if (!x->rbuf) {
+		x->rbuf = nf_pool_rbuf_get(&x->eng.pool);
+		if (!x->rbuf)
+			return -ENOMEM;
+	}
+	n = read(x->session_fd, x->rbuf, NF_RBUF_LEN);
+	if (n < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			return -EINTR;
+		if (e == ENODEV) {
+			fuse_session_exit(x->se);
+			return 0;
+		}
+		return -e;
+	}
+	/* The kernel writes whole requests, each with its 40-byte struct
+	 * fuse_in_header (FUSE protocol 7.x): libfuse trusts its fields. */
+	if (n < NF_FUSE_IN_HEADER_LEN)
+		return -EIO;
+	return n;
+}
+
+bool nf_session_take_buf(struct nf_ctx *x, const char *data, size_t len, char **rbuf)
+{
+	uintptr_t b = (uintptr_t)x->rbuf, d = (uintptr_t)data;
+
+	if (!x->rbuf || d < b || len > NF_RBUF_LEN || d - b > NF_RBUF_LEN - len)
+		return false;
+	*rbuf = x->rbuf;
+	x->rbuf = NULL;
+	return true;
+}
+
 /* On the I/O thread, while /dev/fuse has requests. */
 static void session_readable(void *user, int fd)
 {
@@ -132,19 +185,22 @@ static void session_readable(void *user, int fd)
 
 	(void)fd;
 	for (int i = 0; i < NF_SESSION_BATCH && watch_ready(x); i++) {
-		int r = fuse_session_receive_buf(x->se, &x->session_buf);
+		ssize_t r = session_read(x);
+		struct fuse_buf fb;
 
-		/* -EINTR: the kernel dropped an interrupted request (ENOENT). */
 		if (r == -EAGAIN || r == -EINTR)
 			return;
-		/* 0: the mount is gone (ENODEV), libfuse ended the session. */
 		if (r <= 0 || fuse_session_exited(x->se)) {
 			if (r < 0)
-				fprintf(stderr, "nvmf-fuse: reading /dev/fuse: %s\n", strerror(-r));
-			session_end(x, r < 0 ? r : 0);
+				fprintf(stderr, "nvmf-fuse: reading /dev/fuse: %s\n",
+					strerror((int)-r));
+			session_end(x, r < 0 ? (int)r : 0);
 			return;
 		}
-		fuse_session_process_buf(x->se, &x->session_buf);
+		memset(&fb, 0, sizeof(fb));
+		fb.mem = x->rbuf;
+		fb.size = (size_t)r;
+		fuse_session_process_buf(x->se, &fb);
 	}
 }
 
@@ -229,6 +285,9 @@ void nf_session_stop(struct nf_ctx *x)
 
 void nf_session_fini(struct nf_ctx *x)
 {
-	free(x->session_buf.mem);
-	x->session_buf.mem = NULL;
+	if (x->eng.pool_ready)
+		nf_pool_rbuf_put(&x->eng.pool, x->rbuf);
+	else
+		free(x->rbuf);
+	x->rbuf = NULL;
 }
