@@ -105,10 +105,12 @@ static const char *identity_diff(const struct ns_ident *o, const uint8_t ou[16],
 		return "EUI-64";
 	if (o->uuid_known && n->uuid_known && memcmp(ou, nu, 16) != 0)
 		return "UUID";
-	if (outage && o->nsze != n->nsze)
-		return "size";
+	/* The LBA format first: NSZE counts blocks, so a new format of the
+	 * same bytes changes the size too. */
 	if ((outage || o->usable) && o->lba_size != n->lba_size)
 		return "LBA format";
+	if (outage && o->nsze != n->nsze)
+		return "size";
 	return NULL;
 }
 
@@ -174,7 +176,9 @@ static void check_identity(struct nvmf_ctrl *c, const struct host_ns_table *ot,
 		n->supported = false;
 		snprintf(n->reason, sizeof(n->reason), NOT_SAME " %s (its %s changed)",
 			 reconnect ? "after the reconnect" : "as before", what);
-		host_log(NVMF_LOG_WARN, "namespace %u: %s", n->nsid, n->reason);
+		host_log(NVMF_LOG_WARN, "namespace %u: %s: %llu blocks of %u bytes, now %llu of %u",
+			 n->nsid, n->reason, (unsigned long long)oid->nsze, oid->lba_size,
+			 (unsigned long long)nid->nsze, nid->lba_size);
 		changed_add(c, n->nsid);
 		/* Still the old one it is compared with, never this one. */
 		ident_carry(ot, oi, nt, ni);

@@ -105,9 +105,11 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 static void identify_ns(struct fake_conn *c, uint8_t *d)
 {
 	/* ns-lba-changes: formatted to 4096-byte blocks once the notice went;
-	 * ns-format-usable: 4096-byte blocks with 8 bytes of metadata until then */
+	 * ns-format-usable: 4096-byte blocks with 8 bytes of metadata until then;
+	 * ns-reformatted: 4096-byte blocks from the reconnect on */
 	bool big = (c->fc->o.scenario == FAKE_NS_LBA_CHANGES && c->aers > 0) ||
-		   (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0);
+		   (c->fc->o.scenario == FAKE_NS_FORMAT_USABLE && c->aers == 0) ||
+		   (c->fc->o.scenario == FAKE_NS_REFORMATTED && admin_connects(c) > 1);
 	uint64_t blocks = c->fc->disk_len / (big ? 4096 : fake_lba(c->fc));
 
 	if (c->fc->o.scenario == FAKE_NS_GROWS)

@@ -218,6 +218,9 @@ enum fake_scenario {
 	/* As discovery-own-nqn, with CNTRLTYPE 0: a controller older than
 	 * NVMe 1.4, which does not report its type */
 	FAKE_DISCOVERY_OWN_NQN_OLD,
+	/* From the second admin Connect on (a reconnect), the namespace has
+	 * 4096-byte blocks: the same bytes in an eighth of the blocks */
+	FAKE_NS_REFORMATTED,
 	FAKE_SCENARIO_COUNT
 };
 

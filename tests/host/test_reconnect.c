@@ -284,6 +284,33 @@ static void test_ns_identity_changed(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * After the reconnect the namespace has 4096-byte blocks where it had 512:
+ * the same bytes, so NSZE changed too, but what changed is the LBA format,
+ * and the reason says so.
+ */
+static void test_ns_reformatted(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_NS_REFORMATTED, 0, &o, &l);
+	struct nvmf_ctrl *c;
+	struct nvmf_ns_info ni;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	for (int t = 0; t < WAIT_MS && state_of(c).reconnects < 1; t++)
+		uv_sleep(1);
+	wait_state(c, NVMF_CTRL_LIVE);
+	assert_int_equal(nvmf_get_ns_info(c, 1, &ni), 0);
+	assert_false(ni.supported);
+	if (!strstr(ni.reason, "not the same namespace after the reconnect (its LBA format changed)"))
+		fail_msg("reason: %s", ni.reason);
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
 /* Another subsystem at the address: given up at the first attempt. */
 static void test_subsys_changed(void **state)
 {
@@ -864,6 +891,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replay_in_flight),
 		cmocka_unit_test(test_ns_identity_changed),
+		cmocka_unit_test(test_ns_reformatted),
 		cmocka_unit_test(test_subsys_changed),
 		cmocka_unit_test(test_reconnect_refused),
 		cmocka_unit_test(test_gave_up_then_revived),
