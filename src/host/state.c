@@ -327,7 +327,11 @@ static void begin_outage(struct nvmf_ctrl *c, int err, const char *msg, bool fat
 	set_reason(c, err, msg);
 	host_state_set(c, NVMF_CTRL_RESETTING);
 	host_ka_stop(c);
-	if (c->reconnecting && c->opts.ctrl_loss_tmo < 0)
+	if (c->forced && !fatal)
+		/* nvmf_reconnect() on a live controller (forced is set only
+		 * there while LIVE): nothing failed, so no ERROR. */
+		host_log(NVMF_LOG_INFO, "%s: closing the connections to connect again", msg);
+	else if (c->reconnecting && c->opts.ctrl_loss_tmo < 0)
 		host_log(NVMF_LOG_ERROR, "%s: %s; reconnecting (ctrl_loss_tmo -1: for ever)",
 			 fatal ? "controller failed" : "connection lost", msg);
 	else if (c->reconnecting)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,45 @@ static void test_ns_identity_changed(void **state)
 	assert_false(ni.supported);
 	assert_int_equal(nvmf_disconnect(c), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
+	fake_ctrl_stop(fc, NULL);
+}
+
+/* What the log callback saw: the most severe level, and whether an INFO
+ * line named the request. Written on the I/O thread. */
+static atomic_int req_log_worst = 99;
+static atomic_bool req_log_info;
+
+static void req_log_cb(void *user, enum nvmf_log_level level, const char *msg)
+{
+	(void)user;
+	if ((int)level < atomic_load(&req_log_worst))
+		atomic_store(&req_log_worst, (int)level);
+	if (level == NVMF_LOG_INFO && strstr(msg, "reconnect requested"))
+		atomic_store(&req_log_info, true);
+}
+
+/* nvmf_reconnect() on a live controller is no failure: nothing is logged
+ * at ERROR or WARN (DEBUG LOG in nvmf.h), and an INFO line says why the
+ * connections close. */
+static void test_reconnect_requested_logs_info(void **state)
+{
+	struct nvmf_opts o;
+	struct evlog l;
+	struct fake_ctrl *fc = fake(FAKE_GOOD, 0, &o, &l);
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	nvmf_set_log_callback(req_log_cb, NULL);
+	assert_int_equal(nvmf_reconnect(c), 0);
+	for (int t = 0; t < WAIT_MS && state_of(c).reconnects < 1; t++)
+		uv_sleep(1);
+	wait_state(c, NVMF_CTRL_LIVE);
+	nvmf_set_log_callback(NULL, NULL);
+	if (atomic_load(&req_log_worst) < NVMF_LOG_INFO)
+		fail_msg("a requested reconnect logged at level %d", atomic_load(&req_log_worst));
+	assert_true(atomic_load(&req_log_info));
+	assert_int_equal(nvmf_disconnect(c), 0);
 	fake_ctrl_stop(fc, NULL);
 }
 
@@ -892,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_replay_in_flight),
 		cmocka_unit_test(test_ns_identity_changed),
 		cmocka_unit_test(test_ns_reformatted),
+		cmocka_unit_test(test_reconnect_requested_logs_info),
 		cmocka_unit_test(test_subsys_changed),
 		cmocka_unit_test(test_reconnect_refused),
 		cmocka_unit_test(test_gave_up_then_revived),
