@@ -299,7 +299,10 @@ struct nvmf_opts {
 					 * NQN and by nvmf_discover(). Without it,
 					 * nvmf_connect() refuses a controller that
 					 * reports CNTRLTYPE 2 (discovery) with
-					 * -EPROTO, naming this option. */
+					 * -EPROTO, naming this option; with it
+					 * (and in nvmf_discover()), one that
+					 * reports 1 or 3 (I/O, administrative)
+					 * is refused with -EPROTO. */
 		uint64_t reserved_06;
 	};
 };

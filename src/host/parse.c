@@ -61,8 +61,21 @@ int host_parse_id_ctrl(const uint8_t *raw, struct nvmf_ctrl_info *info)
 	 * answers for an I/O subsystem's NQN would skip the checks below and
 	 * then be given I/O queues sized from fields it need not fill.
 	 */
-	if (info->discovery)
+	if (info->discovery) {
+		/* CNTRLTYPE 1 (I/O) or 3 (administrative): no discovery log
+		 * (Base 2.0, 3.1.3); 0 is an older controller, which does not
+		 * say. As the opposite mismatch below, refused here with its
+		 * reason, not at the Get Log Page with a status. */
+		if (id.cntrltype == 1 || id.cntrltype == 3)
+			return host_err(EPROTO, "Identify Controller: CNTRLTYPE %u (%s) for %s, "
+					"connected to as a discovery controller (nvmf_discover(), "
+					"nvmf_opts.discovery): it has no discovery log; %s is not "
+					"a discovery subsystem", id.cntrltype,
+					id.cntrltype == 1 ? "an I/O controller"
+							  : "an administrative controller",
+					info->subnqn, info->subnqn);
 		return 0;
+	}
 	if (id.cntrltype == 2)
 		return host_err(EPROTO, "Identify Controller: CNTRLTYPE 2 (a discovery "
 				"controller) for %s, which is not the discovery NQN: it has no "

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <nvmf/endian.h>
+#include <nvmf/nvme.h>
 
 #include "fake/fake_int.h"
 
@@ -70,9 +71,11 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	    c->fc->o.scenario == FAKE_NS_FORMAT_USABLE || c->fc->o.scenario == FAKE_NS_GROWS)
 		nvmf_put_le32(d + 92, 1u << 8);	/* OAES: namespace attribute notices */
 	nvmf_put_le32(d + 80, 0x00010400);	/* VER 1.4 */
-	/* CNTRLTYPE: I/O controller (discovery-unique: discovery) */
+	/* CNTRLTYPE: I/O controller, or a discovery controller where the host
+	 * connected to the discovery NQN (as nvmet) or the scenario is one */
 	d[111] = c->fc->o.scenario == FAKE_DISCOVERY_UNIQUE ||
-		 c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN ? 2 : 1;
+		 c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN ||
+		 strcmp(c->subnqn, NVMF_DISCOVERY_NQN) == 0 ? 2 : 1;
 	if (c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN_OLD)
 		d[111] = 0;			/* before NVMe 1.4: not reported */
 	d[259] = 3;				/* AERL */

@@ -2092,6 +2092,31 @@ static void test_discover_empty(void **state)
 }
 
 /*
+ * nvmf_discover() given an I/O subsystem's NQN (taken for a unique
+ * discovery NQN) reaches an I/O controller: refused at Identify Controller
+ * with the reason, as nvmf_connect() with nvmf_opts.discovery is.
+ */
+static void test_discover_io_subsystem(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_GOOD, &o, 1);
+	struct nvmf_disc_list *d = NULL;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	assert_int_equal(nvmf_discover(&o, &d), -EPROTO);
+	assert_null(d);
+	if (!strstr(nvmf_get_error(), "CNTRLTYPE 1 (an I/O controller)") ||
+	    !strstr(nvmf_get_error(), "is not a discovery subsystem"))
+		fail_msg("error: %s", nvmf_get_error());
+	o.discovery = true;
+	o.nr_io_queues = 0;
+	assert_int_equal(nvmf_connect(&o, &c), -EPROTO);
+	assert_non_null(strstr(nvmf_get_error(), "CNTRLTYPE 1"));
+	fake_ctrl_stop(fc, NULL);
+}
+
+/*
  * A unique discovery NQN (TP 8013): a discovery controller under an NQN of
  * its own. nvmf_discover() reads it; nvmf_connect() does with discovery
  * set, and refuses it without (CNTRLTYPE 2 for what it took for an I/O
@@ -2328,6 +2353,7 @@ int main(void)
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_discover_empty),
 		cmocka_unit_test(test_discover_unique_nqn),
+		cmocka_unit_test(test_discover_io_subsystem),
 		cmocka_unit_test(test_ns_identity_after_failed_identify),
 		cmocka_unit_test(test_ns_identity_after_zero_identify),
 		cmocka_unit_test(test_ns_desc_list_fails_once),

@@ -296,6 +296,24 @@ static void test_id_ctrl(void **state)
 	assert_int_equal(host_parse_id_ctrl(id, &ci), -EPROTO);
 	assert_non_null(strstr(nvmf_get_error(), "CNTRLTYPE 2"));
 	assert_non_null(strstr(nvmf_get_error(), "not the discovery NQN"));
+
+	/* The opposite: asked for as a discovery controller, an I/O (1) or
+	 * administrative (3) controller is refused; one that does not say
+	 * (0, before NVMe 1.4) is taken at its NQN's word. */
+	for (uint8_t t = 0; t <= 3; t++) {
+		id_ctrl_good(id);
+		id[111] = t;
+		ci.discovery = true;
+		if (t == 0 || t == 2) {
+			assert_int_equal(host_parse_id_ctrl(id, &ci), 0);
+			continue;
+		}
+		assert_int_equal(host_parse_id_ctrl(id, &ci), -EPROTO);
+		assert_non_null(strstr(nvmf_get_error(), t == 1 ? "CNTRLTYPE 1 (an I/O controller)"
+								: "CNTRLTYPE 3"));
+		assert_non_null(strstr(nvmf_get_error(), "not a discovery subsystem"));
+	}
+	ci.discovery = false;
 }
 
 static void id_ns_good(uint8_t *id)
