@@ -445,14 +445,18 @@ static void xp_timer_cb(uv_timer_t *t)
 	qp->stats.timeouts++;
 	/* A peer that stopped in the middle of a PDU is a different fault
 	 * from one that never answered: say which. */
+	/* Every command in flight fails with this text after its own name:
+	 * it says first that the connection closed, or "Property Get failed:
+	 * queue 0: command CID 1 (opcode 0x18) got no completion" would read
+	 * as if the Property Get were the command that timed out. */
 	if (qp->ops->rx_partial != NULL && qp->ops->rx_partial(qp, part, sizeof(part)) > 0)
-		xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
-			     "%u ms timeout, the peer having stopped inside %s; closing the "
-			     "connection", expired->cid, expired->sqe.opcode, expired->timeout_ms,
+		xp_set_error(qp, "connection closed: command CID %u (opcode 0x%02x) got no "
+			     "completion within its %u ms timeout, the peer having stopped "
+			     "inside %s", expired->cid, expired->sqe.opcode, expired->timeout_ms,
 			     part);
 	else
-		xp_set_error(qp, "command CID %u (opcode 0x%02x) got no completion within its "
-			     "%u ms timeout; closing the connection", expired->cid,
+		xp_set_error(qp, "connection closed: command CID %u (opcode 0x%02x) got no "
+			     "completion within its %u ms timeout", expired->cid,
 			     expired->sqe.opcode, expired->timeout_ms);
 	/* The expired command first, with its own status; the connection is
 	 * down and the queue pair FAILED before its callback runs. */

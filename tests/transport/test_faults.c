@@ -422,6 +422,9 @@ static void no_answer_timeout(void **state)
 	assert_true(t.lost);
 	assert_int_equal(t.lost_err, -ETIMEDOUT);
 	assert_int_equal(xp_qpair_state(t.qp), XP_QP_FAILED);
+	/* Every command in flight fails with this text: it says first that
+	 * the connection closed, then which command timed out. */
+	expect_msg(&t, "connection closed: command CID");
 	expect_msg(&t, "got no completion within its 150 ms timeout");
 	xp_qpair_get_stats(t.qp, &st);
 	assert_int_equal(st.timeouts, 1);
