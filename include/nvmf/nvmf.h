@@ -142,7 +142,7 @@ extern "C" {
 
 /* ---- Library information, errors, logging --------------------------------- */
 
-/* "0.2.0". */
+/* The version of the library loaded, as "MAJOR.MINOR.PATCH". */
 NVMF_API const char *nvmf_version(void);
 
 /* Message of the last failure on this thread ("" if none). Valid until the
