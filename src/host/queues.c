@@ -200,9 +200,14 @@ int host_queue_open(struct host_queue *q, void (*cb)(struct host_queue *, int, c
 	r = xp_qpair_connect(q->qp, c->opts.traddr, c->opts.trsvcid);
 	if (r < 0) {
 		q->connect_cb = NULL;
-		r = host_err(r, "queue %u: cannot connect to %.255s port %s: %.200s", q->qid,
-			     c->opts.traddr, c->opts.trsvcid,
-			     xp_qpair_errmsg(q->qp)[0] ? xp_qpair_errmsg(q->qp) : strerror(-r));
+		/* Refused before any network I/O: the transport's text names
+		 * the queue and what was wrong (a TLS key, say), which no
+		 * "cannot connect to" should dress up as a network failure. */
+		if (xp_qpair_errmsg(q->qp)[0])
+			r = host_err(r, "%s", xp_qpair_errmsg(q->qp));
+		else
+			r = host_err(r, "queue %u: cannot connect to %.255s port %s: %s", q->qid,
+				     c->opts.traddr, c->opts.trsvcid, strerror(-r));
 		q->failed = true;
 		host_queue_close(q, r);
 		return r;

@@ -789,6 +789,43 @@ static void test_no_answer(void **state)
 	assert_host_clean(&out.st);
 }
 
+/*
+ * TLS set-up mistakes of the host's own (a missing key file, a malformed
+ * key) fail the connect before any network I/O: the message says what
+ * was wrong, names the queue once, and does not read as a network failure.
+ */
+static void tls_local_fails(const char *key, const char *file, int err, const char *want)
+{
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c = NULL;
+	const char *msg, *q;
+
+	nvmf_opts_init(&o);
+	snprintf(o.traddr, sizeof(o.traddr), "127.0.0.1");
+	snprintf(o.trsvcid, sizeof(o.trsvcid), "1");
+	snprintf(o.subnqn, sizeof(o.subnqn), "nqn.2014-08.org.nvmexpress:fake");
+	o.tls = true;
+	snprintf(o.tls_key, sizeof(o.tls_key), "%s", key);
+	snprintf(o.tls_key_file, sizeof(o.tls_key_file), "%s", file);
+	o.connect_timeout = 5;
+	assert_int_equal(nvmf_connect(&o, &c), err);
+	assert_null(c);
+	msg = nvmf_get_error();
+	assert_msg_has(msg, want);
+	assert_msg_lacks(msg, "cannot connect");
+	q = strstr(msg, "queue 0:");
+	if (!q || strstr(q + 1, "queue 0:"))
+		fail_msg("the queue named other than once: \"%s\"", msg);
+}
+
+static void test_tls_local_errors(void **state)
+{
+	(void)state;
+	tls_local_fails("", "/nonexistent/tls-keys", -ENOENT,
+			"queue 0: TLS: no key given and no key file /nonexistent/tls-keys");
+	tls_local_fails("NVMeTLSkey-1:01:!!!!:", "", -EINVAL, "queue 0: TLS key");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -797,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_ffdhe8192),
 		cmocka_unit_test(test_io_queues),
 		cmocka_unit_test(test_dh_value_unpadded),
+		cmocka_unit_test(test_tls_local_errors),
 		cmocka_unit_test(test_reconnect_authenticates),
 		cmocka_unit_test(test_reconnect_refused_is_permanent),
 		cmocka_unit_test(test_wrong_secret),
