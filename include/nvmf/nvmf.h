@@ -316,6 +316,10 @@ struct nvmf_opts {
  *  otherwise send), and goes back to sleeping once poll_us microseconds
  *  pass in which no command was submitted or completed. A busy controller
  *  thus costs a core and saves every wake-up; an idle one costs nothing.
+ *  Only the application's work counts (its commands, their completions,
+ *  its nvmf_watch_fd() callbacks): the library's own traffic, Keep Alive
+ *  every kato/2, the Asynchronous Event Request, and its timers wake the
+ *  thread for a moment but do not keep it polling.
  *  The same in a URI: ?poll_us=N. Ignored with a caller's loop.
  *  On a pool thread shared with other controllers (THREADING) the thread
  *  polls while any of its controllers asks to, with the longest poll_us

@@ -147,8 +147,10 @@ struct host_loop {
 	/* Polling mode (opts.poll_us): poll_us is the largest of the members'
 	 * (0: none polls; written under the pool's lock, read by the thread);
 	 * polling is set while the thread turns its loop without sleeping, so
-	 * a push needs no wake-up; poll_work counts what it did (completions,
-	 * inbox drains: loop thread only). */
+	 * a push needs no wake-up; poll_work counts the application's work it
+	 * did (completions of its commands, inbox drains holding its requests
+	 * or calls, descriptor callbacks; not the library's internal commands:
+	 * loop thread only). */
 	atomic_int  poll_us;
 	atomic_bool polling;
 	uint64_t   poll_work;

@@ -60,11 +60,15 @@ static void req_finish(struct host_req *req, const struct nvmf_completion *cpl, 
 	struct nvmf_ctrl *c = req->c;
 
 	/* Completed before the user hears of it: a waiter woken by the
-	 * callback sees a consistent in-flight count. */
-	if (!req->internal)
+	 * callback sees a consistent in-flight count. Only the application's
+	 * commands keep a polling thread polling (nvmf.h, POLLING): the
+	 * library's own (Keep Alive every kato/2, AER, CSTS) would keep an
+	 * idle controller's thread spinning forever. */
+	if (!req->internal) {
 		atomic_fetch_sub(&c->in_flight, 1);
-	if (c->hl)
-		c->hl->poll_work++;
+		if (c->hl)
+			c->hl->poll_work++;
+	}
 	host_cb_enter(c);
 	if (req->cb.cb && cpl->result < 0) {
 		/* Only failures carry text: successes skip the thread-local

@@ -82,10 +82,12 @@ static bool loop_done(struct host_loop *hl, int alive)
 
 /*
  * One turn while polling (nvmf.h, POLLING): the loop turns with a zero
- * timeout while anything happens, and sleeps as usual once the window
- * passes with nothing done. While hl->polling is set, submitters on other
- * threads skip the wake-up (host_inbox_push): the inbox is looked at every
- * turn instead. The flag is cleared before the last look and the sleep,
+ * timeout while the application's work goes on (hl->poll_work: its
+ * commands' completions, inbox drains of its requests, its descriptor
+ * callbacks; not the library's own Keep Alive, AER and timers), and sleeps
+ * as usual once the window passes with none done. While hl->polling is
+ * set, submitters on other threads skip the wake-up (host_inbox_push): the
+ * inbox is looked at every turn instead. The flag is cleared before the last look and the sleep,
  * and a submitter reads it after its push, both sequentially consistent:
  * either the submitter sees it clear and wakes the loop, or the last look
  * sees its request. Returns false once the loop has ended.
@@ -114,7 +116,10 @@ static bool poll_turn(struct host_loop *hl, struct poll_state *ps, int window_us
 	atomic_store(&hl->polling, false);
 	if (!inbox_pending(hl))
 		alive = uv_run(&hl->loop, UV_RUN_ONCE);
-	ps->busy_at = uv_hrtime();
+	/* No new window here: whatever woke the thread starts one only if it
+	 * was work (the next turn sees poll_work moved). A timer of the
+	 * library's own (a queue's lapsed connect deadline, a Keep Alive
+	 * tick) wakes it for one turn and it sleeps again. */
 	return !loop_done(hl, alive);
 }
 

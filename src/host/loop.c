@@ -208,17 +208,22 @@ int host_call(struct nvmf_ctrl *c, host_call_fn fn, void *arg, struct host_call 
 void host_loop_drain(struct host_loop *hl)
 {
 	struct host_req *list, *rev = NULL;
+	bool app_work = false;
 
 	list = atomic_exchange_explicit(&hl->inbox, NULL, memory_order_acquire);
-	if (list)
-		hl->poll_work++;
 	while (list) {		/* the stack is LIFO: reverse for submission order */
 		struct host_req *n = list->next;
 
+		/* The application's requests and calls count as a polling
+		 * thread's work; the library's own do not (nvmf.h, POLLING). */
+		if (list->kind == HOST_REQ_CALL || !list->internal)
+			app_work = true;
 		list->next = rev;
 		rev = list;
 		list = n;
 	}
+	if (app_work)
+		hl->poll_work++;
 	while (rev) {
 		struct host_req *req = rev;
 		int r;
