@@ -87,10 +87,11 @@ static bool loop_done(struct host_loop *hl, int alive)
  * callbacks; not the library's own Keep Alive, AER and timers), and sleeps
  * as usual once the window passes with none done. While hl->polling is
  * set, submitters on other threads skip the wake-up (host_inbox_push): the
- * inbox is looked at every turn instead. The flag is cleared before the last look and the sleep,
- * and a submitter reads it after its push, both sequentially consistent:
- * either the submitter sees it clear and wakes the loop, or the last look
- * sees its request. Returns false once the loop has ended.
+ * inbox is looked at every turn instead. The flag is cleared before the
+ * last look and the sleep, and a submitter reads it after its push, both
+ * sequentially consistent: either the submitter sees it clear and wakes
+ * the loop, or the last look sees its request. Returns false once the loop
+ * has ended.
  */
 struct poll_state {
 	uint64_t seen, busy_at;
