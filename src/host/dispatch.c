@@ -138,18 +138,17 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 	const char *xm = xp_qpair_errmsg(qp);
 	char st[128];
 
+	if (status > 0)
+		host_status_format((uint16_t)status, req->xc.sqe.opcode, st, sizeof(st));
 	if (status == NVMF_SC_TRANSIENT_TRANSPORT && xm[0])
 		/* Made up by the transport (a data digest error): say why. */
-		snprintf(msg, len, "%s failed: %s; %.*s", req->what,
-			 nvmf_status_format((uint16_t)status, st, sizeof(st)),
+		snprintf(msg, len, "%s failed: %s; %.*s", req->what, st,
 			 (int)(len > 192 ? len - 192 : 0), xm);
 	else if (status > 0 && req->retries > 0)
 		snprintf(msg, len, "%s failed: %s (attempt %u; retried for a status without DNR)",
-			 req->what, nvmf_status_format((uint16_t)status, st, sizeof(st)),
-			 req->retries + 1u);
+			 req->what, st, req->retries + 1u);
 	else if (status > 0)
-		snprintf(msg, len, "%s failed: %s", req->what,
-			 nvmf_status_format((uint16_t)status, st, sizeof(st)));
+		snprintf(msg, len, "%s failed: %s", req->what, st);
 	else if (status == -ECONNRESET && req->c->state != NVMF_CTRL_LIVE && !xm[0])
 		/* Closed by the host because another queue failed (state.c). */
 		snprintf(msg, len, "%s failed: the controller's connection was lost%s%.*s",

@@ -21,6 +21,10 @@
 /* Record a failure for this thread: errno (positive or negative) and a
  * printf-style message. Returns -|err| so callers can `return host_err(...)`. */
 int host_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* nvmf_status_format() for a command of this opcode: the codes whose
+ * meaning depends on the command (SCT 1h SC 80h-83h) get the one that
+ * applies, the Fabrics one for NVMF_ADM_FABRICS. */
+char *host_status_format(uint16_t status, uint8_t opcode, char *buf, size_t len);
 /* Same, and remember the NVMe status of the failed command. */
 int host_err_status(int err, uint16_t status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

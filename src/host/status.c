@@ -165,15 +165,49 @@ const char *nvmf_status_str(uint16_t status)
 	return n ? n : "Unknown Status";
 }
 
-char *nvmf_status_format(uint16_t status, char *buf, size_t len)
+/*
+ * SCT 1h codes 80h-83h mean one thing for a Fabrics command (Fabrics 1.1,
+ * Figure 21: Connect Incompatible Format...) and another for an I/O
+ * command (Base 2.0, Figure 103: Conflicting Attributes...):
+ * nvmf_status_str(), not knowing the command, names both.
+ */
+static const char *const fabrics_80[] = {
+	"Connect Incompatible Format", "Connect Controller Busy",
+	"Connect Invalid Parameters", "Connect Restart Discovery",
+};
+static const char *const io_80[] = {
+	"Conflicting Attributes", "Invalid Protection Information",
+	"Attempted Write to Read Only Range", "Command Size Limit Exceeded",
+};
+
+static const char *status_name(uint16_t status, int fabrics)
+{
+	uint8_t sc = NVMF_SF_SC(status);
+
+	if (fabrics >= 0 && NVMF_SF_SCT(status) == 1 && sc >= 0x80 && sc <= 0x83)
+		return fabrics ? fabrics_80[sc - 0x80] : io_80[sc - 0x80];
+	return nvmf_status_str(status);
+}
+
+static char *format(uint16_t status, int fabrics, char *buf, size_t len)
 {
 	if (!buf || len == 0)
 		return buf;
-	snprintf(buf, len, "%s (SCT %xh SC %02xh%s%s)", nvmf_status_str(status),
+	snprintf(buf, len, "%s (SCT %xh SC %02xh%s%s)", status_name(status, fabrics),
 		 NVMF_SF_SCT(status), NVMF_SF_SC(status),
 		 NVMF_SF_MORE(status) ? ", MORE" : "",
 		 NVMF_SF_DNR(status) ? ", DNR" : "");
 	return buf;
+}
+
+char *nvmf_status_format(uint16_t status, char *buf, size_t len)
+{
+	return format(status, -1, buf, len);
+}
+
+char *host_status_format(uint16_t status, uint8_t opcode, char *buf, size_t len)
+{
+	return format(status, opcode == NVMF_ADM_FABRICS, buf, len);
 }
 
 /* Discovery log entry fields (Base 2.0, Figure 294). */

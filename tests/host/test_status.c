@@ -62,6 +62,19 @@ static void test_fabrics_status(void **state)
 			    "Command Size Limit Exceeded / Connect Restart Discovery");
 	nvmf_status_format(NVMF_SF(1, 0x91, 1), buf, sizeof(buf));
 	assert_string_equal(buf, "Authentication Required (SCT 1h SC 91h, DNR)");
+	/* A failed command's text knows which one applies (dispatch.c). */
+	host_status_format(NVMF_SF(1, 0x82, 1), NVMF_NVM_WRITE, buf, sizeof(buf));
+	assert_string_equal(buf, "Attempted Write to Read Only Range (SCT 1h SC 82h, DNR)");
+	host_status_format(NVMF_SF(1, 0x82, 1), NVMF_ADM_FABRICS, buf, sizeof(buf));
+	assert_string_equal(buf, "Connect Invalid Parameters (SCT 1h SC 82h, DNR)");
+	host_status_format(NVMF_SF(1, 0x80, 0), NVMF_NVM_READ, buf, sizeof(buf));
+	assert_string_equal(buf, "Conflicting Attributes (SCT 1h SC 80h)");
+	host_status_format(NVMF_SF(1, 0x83, 0), NVMF_ADM_FABRICS, buf, sizeof(buf));
+	assert_string_equal(buf, "Connect Restart Discovery (SCT 1h SC 83h)");
+	host_status_format(NVMF_SF(1, 0x84, 0), NVMF_NVM_WRITE, buf, sizeof(buf));
+	assert_string_equal(buf, "Connect Invalid Host (SCT 1h SC 84h)");
+	host_status_format(NVMF_SF(0, 0x80, 0), NVMF_NVM_WRITE, buf, sizeof(buf));
+	assert_string_equal(buf, "LBA Out of Range (SCT 0h SC 80h)");
 #ifdef NVMF_HAVE_LIBNVME_TYPES
 	assert_string_equal(nvmf_status_str(NVMF_SF(NVME_SCT_CMD_SPECIFIC,
 							NVME_SC_DISCOVERY_RESTART, 0)),
