@@ -988,6 +988,67 @@ def t_nschange(env):
     m.stop()
 
 
+def t_nsreadd(env):
+    """A namespace the controller detaches and later attaches again at the same NSID,
+    with another disk behind it, is another file: a descriptor opened on the first
+    keeps failing with EIO (writes must not land on the new disk), the new file has
+    another inode, and each change has its line on stderr."""
+    b1, b2, b3 = env.path("b1.img"), env.path("b2.img"), env.path("b3.img")
+    for b in (b1, b2, b3):
+        write_random_file(b, 4 * MiB)
+    cfg = env.path("target.conf")
+
+    def config(*nsids):
+        with open(cfg, "w") as fh:
+            fh.write("subsystem %s\n" % NQN)
+            for nsid, back in nsids:
+                fh.write("namespace %s nsid=%d\n" % (back, nsid))
+
+    def wait_files(want):
+        end = time.monotonic() + 30
+        while sorted(os.listdir(m.mnt)) != want and time.monotonic() < end:
+            time.sleep(0.1)
+        check(sorted(os.listdir(m.mnt)) == want, "files %s, expected %s"
+              % (sorted(os.listdir(m.mnt)), want))
+
+    def fails_eio(what, fn):
+        try:
+            fn()
+        except OSError as e:
+            check(e.errno == errno.EIO, "%s: %s, expected EIO" % (what, e))
+            return
+        raise Fail("%s succeeded" % what)
+
+    config((1, b1), (2, b2))
+    t = env.target([], config=cfg)
+    m = env.mount(t.uri(), foreground=True)
+    wait_files(["n1", "n2"])
+    fd = direct_fd(m.file(2))
+    try:
+        old_ino = os.fstat(fd).st_ino
+        config((1, b1))
+        t.proc.send_signal(signal.SIGHUP)
+        wait_files(["n1"])
+        wait_lines(m, [r"^nvmf-fuse: namespace 2 removed by the controller: n2 is gone"])
+        fails_eio("a write on the removed namespace's descriptor",
+                  lambda: fd_write(fd, 0, b"\xa5" * 4096))
+        want3 = read_all(b3)
+        config((1, b1), (2, b3))
+        t.proc.send_signal(signal.SIGHUP)
+        wait_files(["n1", "n2"])
+        wait_lines(m, [r"^nvmf-fuse: namespace 2 attached again: a new n2"])
+        check(os.stat(m.file(2)).st_ino != old_ino,
+              "the namespace attached again kept inode %d" % old_ino)
+        fails_eio("a write on the old descriptor after the NSID was attached again",
+                  lambda: fd_write(fd, 0, b"\x5a" * 4096))
+        fails_eio("a read on the old descriptor", lambda: fd_read(fd, 0, 4096))
+        same(read_all(b3), want3, "the new disk after writes on the old descriptor")
+        same(read_all(m.file(2)), want3, "the new n2 and its disk")
+    finally:
+        os.close(fd)
+    m.stop(how=signal.SIGTERM)
+
+
 # ---- failures carry their cause -------------------------------------------------------
 
 def t_fault(env):
@@ -1134,7 +1195,7 @@ def t_xfershrink(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
+         "nschange": t_nschange, "nsreadd": t_nsreadd, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
          "bigblock": t_bigblock, "blocklimit": t_blocklimit,
          "xfershrink": t_xfershrink}

@@ -65,7 +65,7 @@ static void nf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	memset(&e, 0, sizeof(e));
-	e.ino = (fuse_ino_t)ns.nsid + 1;
+	e.ino = nf_ns_ino(ns.nsid, ns.gen);
 	e.generation = 1;
 	e.attr_timeout = NF_ATTR_TIMEOUT;
 	e.entry_timeout = NF_ATTR_TIMEOUT;
@@ -85,7 +85,9 @@ static void nf_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	} else if (nf_ns_get(x, ino, &ns)) {
 		nf_ns_stat(x, &ns, &st);
 	} else {
-		fuse_reply_err(req, ENOENT);
+		/* Only a descriptor still reaches an inode whose namespace
+		 * went away: it fails as its I/O does (op_new()). */
+		fuse_reply_err(req, EIO);
 		return;
 	}
 	fuse_reply_attr(req, &st, NF_ATTR_TIMEOUT);
@@ -104,7 +106,9 @@ static void nf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	} else if (nf_ns_get(x, ino, &ns)) {
 		nf_ns_stat(x, &ns, &st);
 	} else {
-		fuse_reply_err(req, ENOENT);
+		/* Only a descriptor still reaches an inode whose namespace
+		 * went away: it fails as its I/O does (op_new()). */
+		fuse_reply_err(req, EIO);
 		return;
 	}
 	/* Owner and mode are fixed; setting them to what they are is a
@@ -177,7 +181,7 @@ static void nf_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			snprintf(name, sizeof(name), "%s", i == -2 ? "." : "..");
 		} else {
 			next = (off_t)list[i].nsid + 2;
-			st.st_ino = (ino_t)list[i].nsid + 1;
+			st.st_ino = (ino_t)nf_ns_ino(list[i].nsid, list[i].gen);
 			st.st_mode = S_IFREG;
 			snprintf(name, sizeof(name), "n%u", list[i].nsid);
 		}

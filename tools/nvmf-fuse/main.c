@@ -481,7 +481,7 @@ static int connect_ctrl(struct nf_ctx *x, char *err)
 			 nvmf_get_error());
 		return r;
 	}
-	if (x->cfg->nv.nsid && !nf_ns_get(x, (fuse_ino_t)x->cfg->nv.nsid + 1, NULL)) {
+	if (x->cfg->nv.nsid && !nf_ns_live(x, x->cfg->nv.nsid, NULL)) {
 		snprintf(err, ERRLEN, "%s: namespace %u is not active or not supported",
 			 x->cfg->uri, x->cfg->nv.nsid);
 		return -ENOENT;

@@ -35,6 +35,7 @@ enum { CH_ADDED = 1, CH_REMOVED = 2, CH_RESIZED = 4 };
 
 struct ns_change {
 	uint32_t nsid;
+	fuse_ino_t ino;			/* of the incarnation concerned */
 	int      what;
 	char     reason[NS_WHY_MAX];	/* CH_REMOVED while still active: why not served */
 };
@@ -114,6 +115,7 @@ static int insert_locked(struct nf_ctx *x, const struct nvmf_ns_info *ni)
 	}
 	x->ns = grown;
 	fill(x, ns, ni);
+	ns->gen = 1;
 	for (i = x->nr_ns; i > 0 && x->ns[i - 1]->nsid > ni->nsid; i--)
 		x->ns[i] = x->ns[i - 1];
 	x->ns[i] = ns;
@@ -142,7 +144,8 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 		if (!found && ns->present) {
 			ns->present = false;
 			if (nch < max) {
-				ch[nch] = (struct ns_change){ ns->nsid, CH_REMOVED, "" };
+				ch[nch] = (struct ns_change){ ns->nsid, nf_ns_ino(ns->nsid, ns->gen),
+							      CH_REMOVED, "" };
 				if (still && unservable(x, still, buf, sizeof(buf)))
 					snprintf(ch[nch].reason, sizeof(ch[nch].reason), "%s",
 						 unservable(x, still, buf, sizeof(buf)));
@@ -160,15 +163,25 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 			if (insert_locked(x, &list[j]) < 0)
 				continue;
 			if (nch < max)
-				ch[nch++] = (struct ns_change){ list[j].nsid, CH_ADDED, "" };
+				ch[nch++] = (struct ns_change){ list[j].nsid,
+								nf_ns_ino(list[j].nsid, 1),
+								CH_ADDED, "" };
 		} else if (!ns->present || ns->size != list[j].size ||
 			   ns->lba_size != list[j].lba_size ||
 			   ns->read_only != (list[j].read_only || x->cfg->read_only)) {
 			int what = ns->present ? CH_RESIZED : CH_ADDED;
 
+			/* Back after it went away: whatever the controller now
+			 * has at this NSID is served under a new inode, and the
+			 * descriptors of the old one keep failing (Linux, too,
+			 * makes a new block device of a namespace attached
+			 * again). */
+			if (!ns->present)
+				ns->gen++;
 			fill(x, ns, &list[j]);
 			if (nch < max)
-				ch[nch++] = (struct ns_change){ ns->nsid, what, "" };
+				ch[nch++] = (struct ns_change){ ns->nsid, nf_ns_ino(ns->nsid, ns->gen),
+								what, "" };
 		}
 	}
 	pthread_rwlock_unlock(&x->ns_lock);
@@ -203,11 +216,13 @@ struct nf_ns *nf_ns_get(struct nf_ctx *x, fuse_ino_t ino, struct nf_ns *copy)
 {
 	struct nf_ns *ns;
 
-	if (ino <= FUSE_ROOT_ID || ino - 1 > UINT32_MAX)
+	uint64_t low = ino & 0xffffffffu;
+
+	if (ino <= FUSE_ROOT_ID || low < 2)
 		return NULL;
 	pthread_rwlock_rdlock(&x->ns_lock);
-	ns = find_locked(x, (uint32_t)(ino - 1));
-	if (ns && !ns->present)
+	ns = find_locked(x, (uint32_t)(low - 1));
+	if (ns && (!ns->present || nf_ns_ino(ns->nsid, ns->gen) != ino))
 		ns = NULL;
 	if (ns && copy)
 		memcpy(copy, ns, sizeof(*copy));
@@ -227,7 +242,21 @@ struct nf_ns *nf_ns_by_name(struct nf_ctx *x, const char *name, struct nf_ns *co
 	v = strtoul(name + 1, &end, 10);
 	if (errno || *end || v == 0 || v > UINT32_MAX)
 		return NULL;
-	return nf_ns_get(x, (fuse_ino_t)v + 1, copy);
+	return nf_ns_live(x, (uint32_t)v, copy);
+}
+
+struct nf_ns *nf_ns_live(struct nf_ctx *x, uint32_t nsid, struct nf_ns *copy)
+{
+	struct nf_ns *ns;
+
+	pthread_rwlock_rdlock(&x->ns_lock);
+	ns = find_locked(x, nsid);
+	if (ns && !ns->present)
+		ns = NULL;
+	if (ns && copy)
+		memcpy(copy, ns, sizeof(*copy));
+	pthread_rwlock_unlock(&x->ns_lock);
+	return ns;
 }
 
 int nf_ns_list(struct nf_ctx *x, struct nf_ns **out)
@@ -250,7 +279,7 @@ int nf_ns_list(struct nf_ctx *x, struct nf_ns **out)
 void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_ino = (ino_t)ns->nsid + 1;
+	st->st_ino = (ino_t)nf_ns_ino(ns->nsid, ns->gen);
 	st->st_mode = S_IFREG | (ns->read_only ? 0400 : 0600);
 	st->st_nlink = 1;
 	st->st_uid = x->uid;
@@ -396,7 +425,7 @@ static void invalidate(struct nf_ctx *x, const struct ns_change *ch, int n)
 	if (!x->se)
 		return;
 	for (int i = 0; i < n; i++) {
-		fuse_ino_t ino = (fuse_ino_t)ch[i].nsid + 1;
+		fuse_ino_t ino = ch[i].ino;
 
 		snprintf(name, sizeof(name), "n%u", ch[i].nsid);
 		if (ch[i].what & CH_REMOVED) {
@@ -436,9 +465,20 @@ static void *ev_main(void *arg)
 			nch = apply(x, list, n, ch, (int)(sizeof(ch) / sizeof(ch[0])));
 			nvmf_free(list);
 		}
-		for (int i = 0; i < nch; i++)
-			if (ch[i].reason[0])
+		/* Every change gets its line: a descriptor whose I/O fails
+		 * has its reason on record. */
+		for (int i = 0; i < nch; i++) {
+			if ((ch[i].what & CH_REMOVED) && ch[i].reason[0])
 				say("namespace %u removed: %s", ch[i].nsid, ch[i].reason);
+			else if (ch[i].what & CH_REMOVED)
+				say("namespace %u removed by the controller: n%u is gone and I/O "
+				    "on it fails", ch[i].nsid, ch[i].nsid);
+			else if ((ch[i].what & CH_ADDED) && (ch[i].ino >> 32))
+				say("namespace %u attached again: a new n%u (descriptors of the "
+				    "old one keep failing)", ch[i].nsid, ch[i].nsid);
+			else if (ch[i].what & CH_ADDED)
+				say("namespace %u added: n%u", ch[i].nsid, ch[i].nsid);
+		}
 		invalidate(x, ch, nch);
 		nf_state_write(x);
 		pthread_mutex_lock(&x->ev_mu);

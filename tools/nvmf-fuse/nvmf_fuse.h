@@ -66,6 +66,11 @@
 struct nf_ns {
 	uint32_t nsid;
 	bool     present;
+	/* Incarnation: 1, then one more each time the NSID is served again
+	 * after it went away. It is part of the inode number (nf_ns_ino()),
+	 * so that a descriptor opened on a namespace that went away never
+	 * reaches the one the controller attaches at its NSID later. */
+	uint32_t gen;
 	uint64_t size;		/* bytes */
 	uint32_t lba_size;
 	bool     read_only;	/* namespace write protected, or -r */
@@ -167,10 +172,19 @@ struct nf_ctx {
 
 /* ns.c: namespace table and change handling. */
 int  nf_ns_load(struct nf_ctx *x);		/* initial table from the library */
-/* Copy of the namespace behind an inode (ino = nsid + 1); NULL if absent.
- * The pointer stays valid until exit. */
+/* A namespace's inode: NSID + 1 in the low 32 bits (the root is 1), its
+ * incarnation - 1 above them (so the first one's is NSID + 1). */
+static inline fuse_ino_t nf_ns_ino(uint32_t nsid, uint32_t gen)
+{
+	return ((fuse_ino_t)(gen - 1) << 32) | ((fuse_ino_t)nsid + 1);
+}
+/* Copy of the namespace behind an inode (nf_ns_ino()); NULL if absent, or
+ * if the inode is of an earlier incarnation. The pointer stays valid until
+ * exit. */
 struct nf_ns *nf_ns_get(struct nf_ctx *x, fuse_ino_t ino, struct nf_ns *copy);
 struct nf_ns *nf_ns_by_name(struct nf_ctx *x, const char *name, struct nf_ns *copy);
+/* The same for the NSID's present incarnation, whatever it is. */
+struct nf_ns *nf_ns_live(struct nf_ctx *x, uint32_t nsid, struct nf_ns *copy);
 /* Fill out with the present namespaces (malloc()ed copies); count or -errno. */
 int  nf_ns_list(struct nf_ctx *x, struct nf_ns **out);
 /* nvmf event_cb: logs every transition of the controller (one line on

@@ -170,8 +170,11 @@ struct op *op_new(fuse_req_t req, fuse_ino_t ino, const char *what)
 	op->what = what;
 	op->ns = nf_ns_get(x, ino, &op->nsc);
 	if (!op->ns) {
+		/* A descriptor of a namespace that went away (or of an earlier
+		 * incarnation of its NSID): its I/O fails, as a removed block
+		 * device's does, with EIO (ENOENT is no error of read(2)). */
 		nf_pool_obj_put(&x->eng.pool, op);
-		fuse_reply_err(req, ENOENT);
+		fuse_reply_err(req, EIO);
 		return NULL;
 	}
 	pthread_mutex_init(&op->mu, NULL);
