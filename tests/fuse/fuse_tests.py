@@ -1049,6 +1049,22 @@ def t_nsreadd(env):
     m.stop(how=signal.SIGTERM)
 
 
+def t_maxread(env):
+    """-o max_read=N, nvmf-fuse.1's example of a FUSE mount option: the mount serves
+    (libfuse ends a session whose init() asks for another max_read than the mount's),
+    and a value that is no byte count is refused before mounting, with exit status 2."""
+    back = env.path("b.img")
+    write_random_file(back, 4 * MiB)
+    t = env.target([back])
+    m = env.mount(t.uri(), args=["-o", "max_read=65536"])
+    check(is_mounted(m.mnt), "-o max_read=65536: exit 0 but not mounted")
+    same(read_all(m.file()), read_all(back), "n1 read with max_read=65536")
+    bad = env.mount(t.uri(), mnt="mnt2", args=["-o", "max_read=0"], expect_fail=True)
+    check(bad.rc == 2 and "max_read=0" in bad.stderr,
+          "-o max_read=0: exit %d, %r" % (bad.rc, bad.stderr))
+    m.stop()
+
+
 # ---- failures carry their cause -------------------------------------------------------
 
 def t_fault(env):
@@ -1195,7 +1211,7 @@ def t_xfershrink(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "nsreadd": t_nsreadd, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
+         "nschange": t_nschange, "nsreadd": t_nsreadd, "maxread": t_maxread, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
          "bigblock": t_bigblock, "blocklimit": t_blocklimit,
          "xfershrink": t_xfershrink}

@@ -44,8 +44,14 @@ static void root_stat(const struct nf_ctx *x, struct stat *st)
 
 static void nf_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct nf_ctx *x = userdata;
+
 	nf_fuse_conn_want(conn);
+	/* -o max_read=N: the mount has it, and libfuse ends the session if
+	 * init() does not ask for the same (fuse_conn.h leaves it unset). */
+	if (x->cfg->max_read)
+		conn->max_read = x->cfg->max_read;
+	x->init_called = true;
 }
 
 static void nf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

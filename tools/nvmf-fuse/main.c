@@ -550,6 +550,13 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	if (!r && (r = nf_session_start(&x)) < 0)
 		snprintf(err, sizeof(err), "cannot serve %.400s: %s", x.mountpoint,
 			 nvmf_get_error());
+	/* Success only once FUSE took the mount's INIT: libfuse may refuse
+	 * it (mount options that contradict ours), and the mount is gone. */
+	if (!r && (r = nf_session_wait_init(&x)) < 0)
+		snprintf(err, sizeof(err), "FUSE %s %.400s",
+			 r == -ETIMEDOUT ? "did not initialize the mount at"
+					 : "refused to initialize the mount at (see above for why)",
+			 x.mountpoint);
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-r));

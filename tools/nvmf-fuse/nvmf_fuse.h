@@ -158,6 +158,8 @@ struct nf_ctx {
 	char                *rbuf;		/* what /dev/fuse is read into
 						 * (NF_RBUF_LEN); I/O thread only */
 	atomic_bool          session_done;	/* ended on the I/O thread */
+	bool                 init_called;	/* nf_init() ran (I/O thread) */
+	atomic_bool          init_ok;		/* and libfuse took the INIT */
 	atomic_int           session_err;	/* 0, or why reading failed */
 
 	/* The data path (op.c). */
@@ -206,6 +208,9 @@ void nf_session_block_signals(void);
 int  nf_session_start(struct nf_ctx *x);
 /* Wait for a signal or the end of the session; 0 or why reading failed. */
 int  nf_session_wait(struct nf_ctx *x);
+/* Wait until the kernel's INIT was answered (at mount; bounded): 0, or
+ * -EPROTO when libfuse refused it and the session ended. */
+int  nf_session_wait_init(struct nf_ctx *x);
 /* Stop reading requests (main thread); the replies of those taken go on. */
 void nf_session_stop(struct nf_ctx *x);
 /* Give back the request buffer, once stopped. */

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,21 @@ static int parse_o(struct fo_config *cfg, const char *val, char *err, size_t err
 			r = add_fuse_opt(cfg, tok, err, errlen);
 		} else if (!strcmp(tok, "allow_other")) {
 			cfg->allow_other = true;
+			r = add_fuse_opt(cfg, tok, err, errlen);
+		} else if (!strncmp(tok, "max_read=", 9)) {
+			/* FUSE's too (the kernel's limit), and the connection's:
+			 * libfuse refuses an init() whose max_read differs from
+			 * the mount's (fs.c, nf_init()). */
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(tok + 9, &end, 10);
+			if (errno || end == tok + 9 || *end || tok[9] == '-' || v == 0 ||
+			    v > UINT32_MAX)
+				return fail(err, errlen, "-o %s: not a byte count from 1 to %u", tok,
+					    UINT32_MAX);
+			cfg->max_read = (unsigned)v;
 			r = add_fuse_opt(cfg, tok, err, errlen);
 		} else if (!strcmp(tok, "default_permissions")) {
 			/* Added with allow_other; harmless alone. */

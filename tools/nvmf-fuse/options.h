@@ -39,6 +39,7 @@ struct fo_config {
 	bool        read_only;
 	bool        direct_io;
 	bool        allow_other;	/* implies default_permissions */
+	unsigned    max_read;		/* -o max_read=N (0: not given) */
 	/* -o values FUSE should see, split at commas, ours removed. */
 	const char *fuse_opts[FO_MAX_FUSE_OPTS];
 	int         nr_fuse_opts;

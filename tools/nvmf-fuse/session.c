@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #if defined(__FreeBSD__)
 #include <sys/types.h>
@@ -187,6 +188,7 @@ static void session_readable(void *user, int fd)
 	for (int i = 0; i < NF_SESSION_BATCH && watch_ready(x); i++) {
 		ssize_t r = session_read(x);
 		struct fuse_buf fb;
+		bool init;
 
 		if (r == -EAGAIN || r == -EINTR)
 			return;
@@ -200,8 +202,34 @@ static void session_readable(void *user, int fd)
 		memset(&fb, 0, sizeof(fb));
 		fb.mem = x->rbuf;
 		fb.size = (size_t)r;
+		init = !x->init_called;
 		fuse_session_process_buf(x->se, &fb);
+		init = init && x->init_called;
+		if (fuse_session_exited(x->se)) {
+			/* libfuse refused the INIT (it said why on stderr) and
+			 * answered it with an error: the mount is unusable. */
+			session_end(x, init ? -EPROTO : 0);
+			return;
+		}
+		if (init)
+			atomic_store(&x->init_ok, true);
 	}
+}
+
+/* The kernel queues INIT as the mount is made; it is answered on the
+ * first loop turn of the I/O thread. */
+#define NF_INIT_WAIT_MS 10000
+
+int nf_session_wait_init(struct nf_ctx *x)
+{
+	for (int ms = 0; ms < NF_INIT_WAIT_MS; ms += 10) {
+		if (atomic_load(&x->init_ok))
+			return 0;
+		if (atomic_load(&x->session_done))
+			return -EPROTO;
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	}
+	return -ETIMEDOUT;
 }
 
 /* The signals the main thread waits for, blocked in every thread: set
