@@ -612,6 +612,41 @@ def t_startstop(env):
     check(not os.listdir(env.rundir), "state record left: %s" % os.listdir(env.rundir))
 
 
+def t_connectint(env):
+    """^C on nvmf-fuse -f while it connects (the target stopped, so the connect waits
+    for --connect-timeout): it stops at once, by the signal, with a line saying so,
+    and leaves neither its state record nor the mount point it made."""
+    back = env.path("back.img")
+    write_random_file(back, 4 * MiB)
+    t = env.target([back])
+    t.proc.send_signal(signal.SIGSTOP)  # its connections wait in the accept queue
+    try:
+        # No mount point given: nvmf-fuse makes one in the runtime directory.
+        p = subprocess.Popen([env.fuse_exe, t.uri(), "-f", "--hostnqn", HOSTNQN,
+                              "--nr-io-queues", "1", "--connect-timeout", "30"],
+                             env=dict(os.environ, NVMF_RUNTIME_DIR=env.rundir),
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(1)
+        check(p.poll() is None, "nvmf-fuse returned %s while the target was stopped"
+              % p.returncode)
+        check(os.listdir(env.rundir), "no state record or mount point while connecting")
+        p.send_signal(signal.SIGINT)
+        try:
+            rc = p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise Fail("nvmf-fuse -f still connecting 10 s after SIGINT")
+        err = p.stderr.read()
+    finally:
+        t.proc.send_signal(signal.SIGCONT)
+    check(rc == -signal.SIGINT, "nvmf-fuse exited %s after SIGINT, expected to die of it: %s"
+          % (rc, err))
+    check("nvmf-fuse: Interrupt while connecting: stopping" in err, "stderr: %r" % err)
+    check(not os.listdir(env.rundir), "left in the runtime directory: %s"
+          % os.listdir(env.rundir))
+
+
 # ---- outages: held, replayed, given up, revived ---------------------------------------
 
 def direct_fd(path):
@@ -1211,7 +1246,7 @@ def t_xfershrink(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "nsreadd": t_nsreadd, "maxread": t_maxread, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
+         "nschange": t_nschange, "nsreadd": t_nsreadd, "maxread": t_maxread, "connectint": t_connectint, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
          "bigblock": t_bigblock, "blocklimit": t_blocklimit,
          "xfershrink": t_xfershrink}

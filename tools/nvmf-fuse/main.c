@@ -129,8 +129,9 @@ static void parent_uncatch(const sigset_t *caught, const sigset_t *old)
  * The parent was told to stop before the server reported (nvmfctl
  * connect's bound ran out, ^C): left alone, the server would finish its
  * start and serve a mount nobody waits for any more. It is told to stop as
- * well (SIGTERM, which it takes once its connect ended, unmounting if it
- * got that far), and the parent dies of its signal, as it would have.
+ * well (SIGTERM: while it connects it dies of it at once, having removed
+ * its record; later it unmounts if it got that far), and the parent dies
+ * of its signal, as it would have.
  */
 static void parent_stopped(pid_t child, int sig, const sigset_t *old)
 {
@@ -502,12 +503,28 @@ static void detach_stdio(void)
 		close(fd);
 }
 
+/* What a stop signal during the connect leaves behind: the state record,
+ * and the mount point if the start-up made it. */
+struct connect_undo {
+	struct nf_ctx *x;
+	struct startup *su;
+};
+
+static void connect_undo(void *arg)
+{
+	struct connect_undo *u = arg;
+
+	nf_state_remove(u->x);
+	if (u->su->made_mountpoint)
+		rmdir(u->x->mountpoint);
+}
+
 /* The server proper: in the child, or in the only process with -f. */
 static int serve(struct fo_config *cfg, struct startup *su)
 {
 	char err[ERRLEN] = "";
 	struct nf_ctx x;
-	bool mounted = false;
+	bool mounted = false, guarded;
 	int r, rc = 1, fail = 1;
 
 	nf_session_block_signals();
@@ -522,8 +539,14 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		r = nf_state_claim(&x, err, sizeof(err));
 	if (!r)
 		r = setup_mountpoint(&x, su, err);
-	if (!r)
+	if (!r) {
+		struct connect_undo u = { &x, su };
+
+		guarded = nf_session_guard_start(connect_undo, &u) == 0;
 		r = connect_ctrl(&x, err);
+		if (guarded)
+			nf_session_guard_stop();
+	}
 	if (!r && (r = nf_io_init(&x)) < 0)
 		snprintf(err, sizeof(err), "out of memory");
 	if (!r && (r = make_session(&x, err)) == -EINVAL)

@@ -204,6 +204,10 @@ void nf_ns_stat(const struct nf_ctx *x, const struct nf_ns *ns, struct stat *st)
 /* SIGINT, SIGTERM, SIGHUP and SIGUSR2 blocked (before any thread starts:
  * only nf_session_wait() takes them). */
 void nf_session_block_signals(void);
+/* Around the connect (after nf_session_block_signals()): a stop signal
+ * runs undo(arg) and ends the process by that signal (session.c). */
+int  nf_session_guard_start(void (*undo)(void *), void *arg);
+void nf_session_guard_stop(void);
 /* Have the I/O thread read /dev/fuse (mounted already); 0 or -errno. */
 int  nf_session_start(struct nf_ctx *x);
 /* Wait for a signal or the end of the session; 0 or why reading failed. */

@@ -280,6 +280,83 @@ int nf_session_start(struct nf_ctx *x)
 	return 0;
 }
 
+/*
+ * nvmf_connect() cannot be interrupted, and the stop signals are blocked in
+ * every thread: without this, ^C in the foreground waited for the connect
+ * to succeed or time out (--connect-timeout). While the main thread
+ * connects, a thread of its own takes them: one that comes removes what
+ * the start-up made so far (undo) and ends the process by that signal, as
+ * if it had not been blocked. One taken as the connect ends is sent again
+ * for nf_session_wait().
+ */
+struct guard {
+	pthread_t       thread;
+	pthread_mutex_t mu;
+	bool            over;	/* the connect ended: no dying any more */
+	int             sig;	/* taken once it was over */
+	void          (*undo)(void *);
+	void           *arg;
+};
+
+static struct guard guard = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void *guard_main(void *arg)
+{
+	static const struct timespec tick = { 0, 100 * 1000 * 1000 };
+	sigset_t stops = session_set, one;
+	int sig;
+
+	(void)arg;
+	sigdelset(&stops, SIGUSR2);
+	for (;;) {
+		pthread_mutex_lock(&guard.mu);
+		if (guard.over) {
+			pthread_mutex_unlock(&guard.mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&guard.mu);
+		sig = sigtimedwait(&stops, NULL, &tick);
+		if (sig <= 0)
+			continue;
+		pthread_mutex_lock(&guard.mu);
+		if (guard.over) {
+			guard.sig = sig;
+			pthread_mutex_unlock(&guard.mu);
+			return NULL;
+		}
+		fprintf(stderr, "nvmf-fuse: %s while connecting: stopping\n", strsignal(sig));
+		guard.undo(guard.arg);
+		signal(sig, SIG_DFL);
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+		raise(sig);
+		_exit(128 + sig);	/* not reached */
+	}
+}
+
+int nf_session_guard_start(void (*undo)(void *), void *arg)
+{
+	int r;
+
+	guard.over = false;
+	guard.sig = 0;
+	guard.undo = undo;
+	guard.arg = arg;
+	r = pthread_create(&guard.thread, NULL, guard_main, NULL);
+	return r ? -r : 0;
+}
+
+void nf_session_guard_stop(void)
+{
+	pthread_mutex_lock(&guard.mu);
+	guard.over = true;
+	pthread_mutex_unlock(&guard.mu);
+	pthread_join(guard.thread, NULL);
+	if (guard.sig)
+		kill(getpid(), guard.sig);	/* pending again, for sigwait() */
+}
+
 int nf_session_wait(struct nf_ctx *x)
 {
 	int sig;
