@@ -9,7 +9,15 @@
 #   4. a URI whose ':' are not escaped is refused with the hint to escape;
 #   5. a TLS PSK given as the job option tls_key against a second target
 #      that requires TLS: the engine reads the option for the size probe
-#      and again for the open, so it must still be the key the second time.
+#      and again for the open, so it must still be the key the second time;
+#   6. block sizes above the controller's transfer limit (nvmf-target's MDTS
+#      is 256 KiB): 1 MiB and 768 KiB writes, each split into several
+#      commands, then verified; once shared (the completions then come from
+#      the library's thread);
+#   7. the engine's refusals: queue_size's range as --enghelp, the README
+#      and the check have it; tls_key_file= without tls=1 named with the
+#      engine's options, not nvmf-fuse's; a namespace the controller does
+#      not have said once.
 # Fails on any fio error, any verify failure, or a job that moved fewer bytes
 # than asked. Skips (77) when the engine was not built (no fio source: see
 # scripts/fio-src) or fio is missing.
@@ -213,4 +221,78 @@ JOB
 	run tls
 	[ "$(bytes tls read)" = 1048576 ] || fail "tls: read back $(bytes tls read) bytes, not 1 MiB"
 fi
+
+# 6. Above MDTS: each io_u is several commands; verify reads them back.
+cat >"$tmp/split.fio" <<JOB
+[global]
+ioengine=external:$eng
+filename=$uri
+iodepth=8
+verify=crc32c
+do_verify=1
+verify_fatal=1
+
+[split-1m]
+rw=randwrite
+bs=1m
+offset=0
+size=16m
+
+[split-768k]
+stonewall
+rw=write
+bs=768k
+offset=16m
+size=12m
+
+[split-shared]
+stonewall
+thread=1
+share=1
+rw=randwrite
+bs=640k
+offset=32m
+size=10m
+JOB
+run split
+[ "$(bytes split write | tr '\n' ' ')" = "16777216 12582912 10485760 " ] ||
+	fail "split: wrote $(bytes split write | tr '\n' ' ')bytes, not 16, 12 and 10 MiB"
+[ "$(bytes split read | tr '\n' ' ')" = "16777216 12582912 10485760 " ] ||
+	fail "split: read back $(bytes split read | tr '\n' ' ')bytes, not 16, 12 and 10 MiB"
+
+# refused NAME OPTIONS...: fio with OPTIONS must fail; its output in $tmp/NAME.out.
+refused() {
+	name=$1
+	shift
+	echo "== refused: $name"
+	if timeout -k 5 60 env $fio_env fio --name="$name" --ioengine=external:"$eng" \
+		--rw=read --size=1m "$@" >"$tmp/$name.out" 2>&1; then
+		cat "$tmp/$name.out"
+		fail "fio accepted $name"
+	fi
+	cat "$tmp/$name.out"
+}
+
+# 7a. queue_size: one range in --enghelp, the README and the check.
+help=$(env $fio_env fio --enghelp="$eng" 2>&1 | sed -n 's/^queue_size *: .*, \([0-9]*-[0-9]*\) .*/\1/p')
+readme="$(dirname "$0")/../../tools/fio/README.md"
+doc=$(sed -n 's/^| `queue_size=N` | entries per I\/O queue, \([0-9]*-[0-9]*\) .*/\1/p' "$readme")
+hi=${help#*-}
+refused qsize --filename="$uri" --queue_size=$((hi + 1))
+checked=$(sed -n "s/.*option queue_size: '[0-9]*' is not a number from \([0-9]*\) to \([0-9]*\).*/\1-\2/p" \
+	"$tmp/qsize.out")
+echo "queue_size: --enghelp '$help', README '$doc', check '$checked'"
+[ -n "$help" ] && [ "$help" = "$doc" ] && [ "$help" = "$checked" ] ||
+	fail "queue_size: --enghelp says '$help', the README '$doc', the check '$checked'"
+
+# 7b. tls_key_file= without tls=1: the engine's option names.
+refused notls --filename="$uri" --tls_key_file="$tmp/no-such-keys"
+grep -q "option tls_key_file.* need option tls " "$tmp/notls.out" ||
+	fail "tls_key_file without tls: not refused with the engine's option names"
+! grep -q -- "--tls" "$tmp/notls.out" || fail "tls_key_file without tls: nvmf-fuse's option names"
+
+# 7c. No namespace 9: said once.
+refused nons --filename="${uri%/1}/9"
+n=$(grep -c "no active namespace 9" "$tmp/nons.out")
+[ "$n" = 1 ] || fail "no namespace 9: said $n times, not once"
 echo "PASS"

@@ -57,6 +57,14 @@ static const struct nf_map str_opts[] = {
 	NF_STR(dhchap_ctrl_secret_file, TC_CO_DHCHAP_CTRL_SECRET_FILE),
 };
 
+/* The boolean options, which the tools' messages name too (relabel()). */
+static const struct nf_map bool_opts[] = {
+	{ "hdr_digest", TC_CO_HDR_DIGEST, 0 },
+	{ "data_digest", TC_CO_DATA_DIGEST, 0 },
+	{ "tls", TC_CO_TLS, 0 },
+	{ "tls_compat", TC_CO_TLS_COMPAT, 0 },
+};
+
 static const unsigned all_opts = TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_CO_RECONNECT |
 				 TC_CO_SECURITY | TC_CO_AUTH;
 
@@ -64,15 +72,19 @@ static const unsigned all_opts = TC_CO_TARGET | TC_CO_HOST | TC_CO_QUEUES | TC_C
  * fio option's "option ctrl_loss_tmo", in place. */
 static void relabel(char *msg, size_t len)
 {
-	for (size_t i = 0; i < sizeof(str_opts) / sizeof(str_opts[0]); i++) {
-		const struct tc_conn_opt *opt = tc_conn_find(str_opts[i].id, all_opts, false);
+	const size_t ns = sizeof(str_opts) / sizeof(str_opts[0]);
+	const size_t nb = sizeof(bool_opts) / sizeof(bool_opts[0]);
+
+	for (size_t i = 0; i < ns + nb; i++) {
+		const struct nf_map *m = i < ns ? &str_opts[i] : &bool_opts[i - ns];
+		const struct tc_conn_opt *opt = tc_conn_find(m->id, all_opts, false);
 		char from[48], to[48], *p;
 		size_t fl, tl, ml;
 
 		if (!opt)
 			continue;
 		snprintf(from, sizeof(from), "--%s", opt->name);
-		snprintf(to, sizeof(to), "option %s", str_opts[i].name);
+		snprintf(to, sizeof(to), "option %s", m->name);
 		fl = strlen(from);
 		tl = strlen(to);
 		for (p = strstr(msg, from); p; p = strstr(p + tl, from)) {
@@ -174,8 +186,11 @@ int nf_opts_build(const char *uri, const struct nf_options *eo, struct uv_loop_s
 	/* Secrets may come from the environment instead (a job file, like a
 	 * command line, is often readable by others). */
 	r = tc_conn_secrets_env(&t, given, msg, sizeof(msg));
-	if (r < 0)
+	if (r < 0) {
+		/* "--tls-key-file ... need --tls": the engine's names. */
+		relabel(msg, sizeof(msg));
 		return fail(err, errlen, -r, "%s", msg);
+	}
 	t.loop = loop;
 	*o = t;
 	return 0;

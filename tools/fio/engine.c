@@ -5,7 +5,11 @@
  *	filename=nvme+tcp\://127.0.0.1\:4420/nqn.2026-11.org.example\:disk/1
  *
  * Each io_u goes to the controller as it is queued, from fio's own buffer
- * (nvmf_aio_read/write take it as is: no copy here); trim is Dataset
+ * (nvmf_aio_read/write take it as is: no copy here). A read or write larger
+ * than one command may carry (the controller's MDTS, nvmf_ctrl_info.max_xfer,
+ * and 65536 blocks) goes as several commands on consecutive LBA ranges of
+ * that buffer, submitted together; the io_u completes when the last of them
+ * has, with the first error among them (nf_slot). Trim is Dataset
  * Management with the Deallocate attribute (NVMe NVM Command Set 1.0,
  * 3.2.3), sync a Flush. Completions land in the job's list of finished
  * io_us, which getevents hands to fio.
@@ -69,16 +73,25 @@ struct nf_file {
 	unsigned lba_shift;
 	uint64_t size;
 	bool deallocate;
+	/* Blocks one Read or Write may carry: the controller's transfer limit
+	 * (MDTS) and NLB's 16 bits. A larger io_u is split (nf_queue()). */
+	uint32_t max_nlb;
 };
 
 struct nf_job;
 
 /* The completion's user pointer for the io_u of that index: set at init,
  * so that a completion reaches the job without touching the io_u, which
- * fio may have freed once the job abandoned its command. */
+ * fio may have freed once the job abandoned its command. Every command of
+ * a split io_u has the same one: left counts those whose callback has not
+ * run, error is the first that failed (its text logged then); the io_u
+ * completes with the last. Both under the job's lock. No more is kept per
+ * command, so a split allocates nothing. */
 struct nf_slot {
 	struct nf_job *j;
 	struct io_u *io_u;
+	unsigned left;
+	int error;
 };
 
 /* A job's state (td->io_ops_data). */
@@ -128,7 +141,7 @@ static struct fio_option options[] = {
 	NF_OPT_STR(nr_io_queues, "NVMe/TCP I/O queues",
 		   "I/O queues (connections) of the controller, 1-1024 (default 1)"),
 	NF_OPT_STR(queue_size, "NVMe/TCP queue size",
-		   "Entries per I/O queue, 2-65536 (default 128, capped by CAP.MQES)"),
+		   "Entries per I/O queue, 2-1024 (default 128, capped by CAP.MQES)"),
 	NF_OPT_BOOL(hdr_digest, "NVMe/TCP header digest", "Ask for header digests (CRC32C)"),
 	NF_OPT_BOOL(data_digest, "NVMe/TCP data digest", "Ask for data digests (CRC32C)"),
 	NF_OPT_BOOL(disable_sqflow, "Disable SQ flow control",
@@ -217,13 +230,16 @@ static void nf_completed(void *user, uint64_t cookie, const struct nvmf_completi
 		return;
 	}
 	io_u = s->io_u;
-	if (cpl->result < 0) {
-		io_u->error = -cpl->result;
+	if (cpl->result < 0 && !s->error) {
+		/* The first failure of the io_u wins; its text is valid only
+		 * during this callback: logged now. */
+		s->error = -cpl->result;
 		nf_log_failure(j, io_u, nvmf_completion_errmsg(cpl));
-	} else {
-		io_u->error = 0;
 	}
-	nf_push_locked(j, io_u);
+	if (--s->left == 0) {
+		io_u->error = s->error;
+		nf_push_locked(j, io_u);
+	}
 	pthread_mutex_unlock(&j->lock);
 }
 
@@ -231,7 +247,7 @@ static void nf_completed(void *user, uint64_t cookie, const struct nvmf_completi
 
 /* A transfer's blocks: 0, or an errno when it is not whole blocks. */
 static int nf_blocks(struct nf_job *j, const struct nf_file *nf, struct io_u *io_u,
-		     uint64_t *slba, uint32_t *nlb)
+		     uint64_t *slba, uint64_t *nlb)
 {
 	uint64_t mask = (1ull << nf->lba_shift) - 1, nb;
 	char msg[160];
@@ -243,23 +259,29 @@ static int nf_blocks(struct nf_job *j, const struct nf_file *nf, struct io_u *io
 		return EINVAL;
 	}
 	nb = io_u->xfer_buflen >> nf->lba_shift;
-	if (nb > UINT32_MAX) {
-		nf_log_failure(j, io_u, "more blocks than one command can carry");
+	if (io_u->ddir == DDIR_TRIM && nb > UINT32_MAX) {
+		/* A read or write is split (nf_queue()); a trim is one range. */
+		nf_log_failure(j, io_u, "more blocks than one Dataset Management range "
+			       "can carry");
 		return EINVAL;
 	}
 	*slba = io_u->offset >> nf->lba_shift;
-	*nlb = (uint32_t)nb;
+	*nlb = nb;
 	return 0;
 }
 
-static int64_t nf_submit(struct nf_file *nf, struct io_u *io_u, uint64_t slba, uint32_t nlb,
-			 struct nvmf_callback cb)
+/* One command of the io_u: blocks [slba, slba + nlb) of the namespace, at
+ * byte off of the io_u's buffer (reads and writes). */
+static int64_t nf_submit(struct nf_file *nf, struct io_u *io_u, uint64_t off, uint64_t slba,
+			 uint32_t nlb, struct nvmf_callback cb)
 {
+	char *buf = (char *)io_u->xfer_buf + off;
+
 	switch (io_u->ddir) {
 	case DDIR_READ:
-		return nvmf_aio_read(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
+		return nvmf_aio_read(nf->nc->ctrl, nf->nsid, buf, slba, nlb, 0, cb);
 	case DDIR_WRITE:
-		return nvmf_aio_write(nf->nc->ctrl, nf->nsid, io_u->xfer_buf, slba, nlb, 0, cb);
+		return nvmf_aio_write(nf->nc->ctrl, nf->nsid, buf, slba, nlb, 0, cb);
 	case DDIR_TRIM:
 		return nvmf_aio_deallocate(nf->nc->ctrl, nf->nsid, slba, nlb, cb);
 	default:
@@ -275,9 +297,10 @@ static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 	struct nf_job *j = td->io_ops_data;
 	struct nf_file *nf = FILE_ENG_DATA(io_u->file);
 	struct nvmf_callback cb = { .cb = nf_completed };
-	uint64_t slba = 0;
-	uint32_t nlb = 0;
-	int64_t r;
+	uint64_t slba = 0, nlb = 0, per = 1, done;
+	unsigned cmds = 1, sent, unsent;
+	struct nf_slot *s;
+	int64_t r = 0;
 
 	fio_ro_check(td, io_u);
 	io_u->error = 0;
@@ -308,9 +331,17 @@ static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 		io_u->error = EOPNOTSUPP;
 		return FIO_Q_COMPLETED;
 	}
-	j->slots[io_u->index].io_u = io_u;
-	cb.user = &j->slots[io_u->index];
-	/* Counted before the submission: shared, the completion may run on
+	if (ddir_rw(io_u->ddir)) {
+		/* Above one command's limit: several, of per blocks each
+		 * (the last may have fewer). */
+		per = nf->max_nlb;
+		cmds = (unsigned)((nlb + per - 1) / per);
+	} else {
+		per = nlb;
+	}
+	s = &j->slots[io_u->index];
+	cb.user = s;
+	/* Counted before the submission: shared, the completions may run on
 	 * the library's thread before nvmf_aio_*() returns. */
 	pthread_mutex_lock(&j->lock);
 	if (j->orphaned) {
@@ -319,20 +350,45 @@ static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 		io_u->error = ETIMEDOUT;
 		return FIO_Q_COMPLETED;
 	}
-	j->inflight++;
+	s->io_u = io_u;
+	s->left = cmds;
+	s->error = 0;
+	j->inflight += cmds;
 	pthread_mutex_unlock(&j->lock);
-	r = nf_submit(nf, io_u, slba, nlb, cb);
-	if (r >= 0)
+	for (sent = 0, done = 0; sent < cmds; sent++, done += per) {
+		uint32_t n = (uint32_t)(nlb - done < per ? nlb - done : per);
+
+		r = nf_submit(nf, io_u, done << nf->lba_shift, slba + done, n, cb);
+		if (r < 0)
+			break;
+	}
+	if (sent == cmds)
 		return FIO_Q_QUEUED;
-	/* Not submitted: no callback will run. */
+	/* The rest was not submitted: no callback will run for them. */
+	unsent = cmds - sent;
 	pthread_mutex_lock(&j->lock);
-	j->inflight--;
+	j->inflight -= unsent;
+	s->left -= unsent;
+	if (sent == 0) {
+		pthread_mutex_unlock(&j->lock);
+		if (r == -EAGAIN)
+			return FIO_Q_BUSY;
+		io_u->error = (unsigned)-r;
+		nf_log_failure(j, io_u, nvmf_get_error());
+		return FIO_Q_COMPLETED;
+	}
+	/* Part of a split io_u is out: it completes with them, failed. */
+	if (!s->error) {
+		s->error = (int)-r;
+		nf_log_failure(j, io_u, nvmf_get_error());
+	}
+	if (s->left == 0) {
+		/* Those sent have all completed already (shared). */
+		io_u->error = s->error;
+		nf_push_locked(j, io_u);
+	}
 	pthread_mutex_unlock(&j->lock);
-	if (r == -EAGAIN)
-		return FIO_Q_BUSY;
-	io_u->error = (unsigned)-r;
-	nf_log_failure(j, io_u, nvmf_get_error());
-	return FIO_Q_COMPLETED;
+	return FIO_Q_QUEUED;
 }
 
 /* ---- Getevents ------------------------------------------------------------------------ */
@@ -545,6 +601,17 @@ static unsigned nf_shift(uint32_t lba_size)
 	return s;
 }
 
+/* Blocks one Read or Write may carry: max_xfer bytes (0: no limit) and
+ * 65536 (NLB, 0's based, 16 bits), at least 1. */
+static uint32_t nf_max_nlb(uint32_t max_xfer, unsigned lba_shift)
+{
+	uint32_t n = 65536;
+
+	if (max_xfer && (max_xfer >> lba_shift) < n)
+		n = max_xfer >> lba_shift;
+	return n ? n : 1;
+}
+
 static int nf_fail(struct thread_data *td, int e, const char *msg)
 {
 	log_err("nvmf: %s\n", msg);
@@ -555,6 +622,7 @@ static int nf_fail(struct thread_data *td, int e, const char *msg)
 static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file *f)
 {
 	struct nf_options *eo = td->eo;
+	struct nvmf_ctrl_info ci;
 	struct nvmf_ns_info ns;
 	struct nvmf_opts o;
 	struct nf_file *nf;
@@ -590,6 +658,15 @@ static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file
 	nf->lba_shift = nf_shift(ns.lba_size);
 	nf->size = ns.size;
 	nf->deallocate = ns.deallocate;
+	r = nvmf_ctrl_get_info(nf->nc->ctrl, &ci);
+	if (r < 0) {
+		snprintf(err, sizeof(err), "filename '%s': %s", f->file_name,
+			 nvmf_get_error());
+		nf_ctrl_put(nf->nc);
+		free(nf);
+		return nf_fail(td, -r, err);
+	}
+	nf->max_nlb = nf_max_nlb(ci.max_xfer, nf->lba_shift);
 	nf->next = j->files;
 	j->files = nf;
 	FILE_SET_ENG_DATA(f, nf);
@@ -789,6 +866,12 @@ static int nf_get_file_size(struct thread_data *td, struct fio_file *f)
 	if (r == 0)
 		r = nf_probe_ns(&o, f->file_name, nsid, &ns, err, sizeof(err));
 	tc_wipe(&o, sizeof(o));	/* secrets */
+	/* fio takes ENOENT from here for a file yet to be created: it clears
+	 * the error and goes on to init, which would fail and say it all again
+	 * (a namespace the controller does not have). Any other errno ends the
+	 * job here, said once. */
+	if (r == -ENOENT)
+		r = -ENXIO;
 	if (r < 0)
 		return nf_fail(td, -r, err);
 	f->real_file_size = ns.size;
