@@ -379,8 +379,12 @@ void nf_ns_event(void *user, const struct nvmf_event *ev)
 			    why(ev), tmo);
 		break;
 	case NVMF_EVENT_RECONNECTING:
-		say("reconnecting: attempt %u%s: %s", ev->attempt, of_max(ev, of, sizeof(of)),
-		    why(ev));
+		/* The first attempt's msg is the loss, said a line above. */
+		if (ev->attempt <= 1)
+			say("reconnecting: attempt %u%s", ev->attempt, of_max(ev, of, sizeof(of)));
+		else
+			say("reconnecting: attempt %u%s; attempt %u: %s", ev->attempt,
+			    of_max(ev, of, sizeof(of)), ev->attempt - 1, why(ev));
 		break;
 	case NVMF_EVENT_RECONNECTED:
 		say("reconnected after %u attempt%s", ev->attempt, ev->attempt == 1 ? "" : "s");
