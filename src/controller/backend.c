@@ -100,20 +100,63 @@ static void ram_hugepages(struct ctl_ns *ns)
 }
 
 /*
+ * A namespace's NGUID names the disk behind it, so that a host (which
+ * compares NGUIDs across reconnects and rescans, Base 2.0, 4.7.1) can tell
+ * when the NSID now leads to another one.
+ *
  * A RAM namespace's contents are born with it: one made anew (nvmf-target
  * restarted, or a reload that replaced it) is another namespace, and must
  * not pass for the old one under the same NSID, or a host reconnecting
- * after a restart would carry on with zeroes where its data was (the host
- * compares NGUIDs, Base 2.0, 4.7.1). So its NGUID mixes in a random number
- * drawn here. A file or device keeps an NGUID derived from the NQN and the
- * NSID only: it outlives the process, and its st_dev/st_ino need not
- * survive a reboot.
+ * after a restart would carry on with zeroes where its data was. So its
+ * NGUID mixes in a random number drawn here.
+ *
+ * A file or device outlives the process: its NGUID is derived from the NQN,
+ * the NSID and what the backing is (file_identity()), not from its path, so
+ * that the same file keeps its NGUID across reloads and restarts, while
+ * another one under the same NSID gets another, be it another path or a
+ * new file renamed over the old one's path (a reload or a restart would
+ * otherwise let a host write what it meant for the old disk into the new).
  */
 static void ram_identity(struct ctl_ns *ns)
 {
 	if (uv_random(NULL, NULL, &ns->ram_id, sizeof(ns->ram_id), 0, NULL) != 0)
 		ns->ram_id = (uint64_t)uv_hrtime() ^ ((uint64_t)getpid() << 32) ^
 			     (uint64_t)(uintptr_t)ns->ram;
+}
+
+/*
+ * What a file or device is: the device (st_rdev) for a device, and for a
+ * file its file system (st_dev), its inode number and, where the file
+ * system records one, its birth time, stable across reboots: an inode
+ * number freed and given to a new file while nvmf-target was down is
+ * another file then. (A file system whose device number changes at boot
+ * makes its files new namespaces after a reboot: the safe side.)
+ */
+static void file_identity(struct ctl_ns *ns, const struct stat *st)
+{
+	ns->dev = S_ISREG(st->st_mode) ? st->st_dev : st->st_rdev;
+	ns->ino = S_ISREG(st->st_mode) ? st->st_ino : 0;
+	ns->born = 0;
+	if (!S_ISREG(st->st_mode))
+		return;
+#if defined(__linux__) && defined(STATX_BTIME)
+	{
+		struct statx stx;
+
+		if (statx(ns->fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) == 0 &&
+		    (stx.stx_mask & STATX_BTIME))
+			ns->born = (uint64_t)stx.stx_btime.tv_sec * 1000000000u +
+				   stx.stx_btime.tv_nsec;
+	}
+#elif defined(__FreeBSD__) || defined(__NetBSD__)
+	if (st->st_birthtim.tv_sec > 0)
+		ns->born = (uint64_t)st->st_birthtim.tv_sec * 1000000000u +
+			   (uint64_t)st->st_birthtim.tv_nsec;
+#elif defined(__APPLE__)
+	if (st->st_birthtimespec.tv_sec > 0)
+		ns->born = (uint64_t)st->st_birthtimespec.tv_sec * 1000000000u +
+			   (uint64_t)st->st_birthtimespec.tv_nsec;
+#endif
 }
 
 int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bool ro,
@@ -182,8 +225,7 @@ int ctl_ns_open(struct ctl_ns **out, const char *backing, uint32_t lba_shift, bo
 		return -EINVAL;
 	}
 	ns->type = S_ISREG(st.st_mode) ? CTL_BE_FILE : CTL_BE_BDEV;
-	ns->dev = S_ISREG(st.st_mode) ? st.st_dev : st.st_rdev;
-	ns->ino = S_ISREG(st.st_mode) ? st.st_ino : 0;
+	file_identity(ns, &st);
 	rc = backend_size(ns->fd, &ns->size);
 	if (rc < 0 || (ns->size >> lba_shift) == 0) {
 		snprintf(msg, msglen, "%s: %s", backing,
@@ -205,6 +247,17 @@ bool ctl_ns_same_backing(const struct ctl_ns *a, const struct ctl_ns *b)
 	       a->ino == b->ino;
 }
 
+bool ctl_ns_backing_is(const struct ctl_ns *ns, const char *path)
+{
+	struct stat st;
+
+	if (ns->type == CTL_BE_RAM || stat(path, &st) < 0)
+		return true;
+	if (ns->type == CTL_BE_FILE)
+		return S_ISREG(st.st_mode) && st.st_dev == ns->dev && st.st_ino == ns->ino;
+	return (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)) && st.st_rdev == ns->dev;
+}
+
 void ctl_ns_put(struct ctl_ns *ns)
 {
 	if (--ns->refs)
@@ -215,6 +268,14 @@ void ctl_ns_put(struct ctl_ns *ns)
 	free(ns);
 }
 
+/* FNV-1a over v's 8 bytes. */
+static uint64_t fnv_u64(uint64_t h, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 1099511628211ull;
+	return h;
+}
+
 static void make_nguid(struct ctl_subsys *s, uint32_t nsid, const struct ctl_ns *ns,
 		       uint8_t nguid[16])
 {
@@ -223,8 +284,14 @@ static void make_nguid(struct ctl_subsys *s, uint32_t nsid, const struct ctl_ns 
 	for (const char *p = s->nqn; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	h = (h ^ nsid) * 1099511628211ull;
-	if (ns->type == CTL_BE_RAM)
+	if (ns->type == CTL_BE_RAM) {
 		h = (h ^ ns->ram_id) * 1099511628211ull;
+	} else {
+		h = fnv_u64(h, ns->type == CTL_BE_FILE ? 'f' : 'b');
+		h = fnv_u64(h, (uint64_t)ns->dev);
+		h = fnv_u64(h, (uint64_t)ns->ino);
+		h = fnv_u64(h, ns->born);
+	}
 	nvmf_put_le64(nguid, h);
 	nvmf_put_le64(nguid + 8, (h ^ 0x9e3779b97f4a7c15ull) * 1099511628211ull);
 }

@@ -89,6 +89,8 @@ struct ctl_ns {
 	int      fd;			/* file and block device */
 	uint8_t *ram;			/* ram:SIZE */
 	uint64_t ram_id;		/* ram: random, in the NGUID (backend.c) */
+	uint64_t born;			/* file: its birth time in ns, 0 unknown
+					 * (in the NGUID, backend.c) */
 	uint64_t size;			/* bytes */
 	uint64_t unserved;		/* bytes of the file or device past its
 					 * last whole block (not served) */
@@ -98,7 +100,7 @@ struct ctl_ns {
 	uint8_t  nguid[16];
 	char     path[256];
 	dev_t    dev;			/* file and block device: what it is, */
-	ino_t    ino;			/* for ctl_ns_same_backing() */
+	ino_t    ino;			/* for ctl_ns_same_backing() and the NGUID */
 	unsigned refs;
 	bool     removed;
 };
@@ -339,6 +341,9 @@ void ctl_ns_put(struct ctl_ns *ns);
 /* Whether a and b serve the same file or device (never for ram:): two
  * namespaces on one backing would be two disks to a host that are one. */
 bool ctl_ns_same_backing(const struct ctl_ns *a, const struct ctl_ns *b);
+/* Whether path (a backing as ctl_ns_open takes it) still names the file or
+ * device ns serves; true for ram: and for a path that cannot be looked at. */
+bool ctl_ns_backing_is(const struct ctl_ns *ns, const char *path);
 int  ctl_parse_size(const char *s, uint64_t *out);
 /* Attach/detach/resize a namespace at run time: raise the notices. */
 int  ctl_subsys_attach_ns(struct ctl_subsys *s, struct ctl_ns *ns, uint32_t nsid);

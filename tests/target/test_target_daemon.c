@@ -806,6 +806,129 @@ static void test_icd(void **state)
 	free(buf);
 }
 
+/* Namespace nsid's NGUID, as Identify Namespace reports it. */
+static void ns_nguid(struct th *a, uint32_t nsid, uint8_t nguid[16])
+{
+	uint8_t *id = calloc(1, 4096);
+	struct th_cqe cqe;
+
+	assert_non_null(id);
+	assert_int_equal(th_identify(a, NVMF_CNS_NS, nsid, id, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	memcpy(nguid, id + TH_IDN(nguid), 16);
+	free(id);
+}
+
+static void make_image(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+}
+
+/* Writes the configuration (nsid 2 on backing), sends SIGHUP and waits for
+ * the reload to be done. */
+static void reload_with(struct proc *p, const char *cfg, const char *backing)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "subsystem %s\n  host %s\n  namespace %s nsid=2\n", CFG_NQN,
+		 TH_HOSTNQN, backing);
+	write_file(cfg, text);
+	kill(p->pid, SIGHUP);
+	if (!log_has(p, "configuration reloaded"))
+		fail_msg("no reload in the log (last line: %s)", p->line);
+}
+
+static void spawn_cfg(struct proc *p, const char *cfg)
+{
+	char *argv[] = { (char *)BIN, "-p", "0", "-P", "0", "-c", (char *)cfg, NULL };
+
+	assert_int_equal(spawn_err(p, argv), 0);
+	assert_int_equal(read_line(p), 0);
+	assert_int_equal(sscanf(p->line, "listening on 127.0.0.1:%d", &p->port), 1);
+}
+
+/*
+ * A namespace's NGUID follows the file behind it: a reload that points its
+ * NSID at another file, or finds a new file renamed over the served one's
+ * path, changes it (a host must not take the new disk for the old one);
+ * a reload that keeps the file (under its name or another link to it) and
+ * a restart with the same configuration keep it.
+ */
+static void test_reload_identity(void **state)
+{
+	char dir[] = "/tmp/nvmf-nguid-XXXXXX", c2[64], c3[64], link2[64], tmp[64], cfg[64];
+	uint8_t g2[16], g[16], g3[16], g3new[16];
+	struct proc p;
+	struct th a;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(c2, sizeof(c2), "%s/c2.img", dir);
+	snprintf(c3, sizeof(c3), "%s/c3.img", dir);
+	snprintf(link2, sizeof(link2), "%s/c2-link.img", dir);
+	snprintf(tmp, sizeof(tmp), "%s/c3.img.new", dir);
+	snprintf(cfg, sizeof(cfg), "%s/target.conf", dir);
+	make_image(c2);
+	make_image(c3);
+	assert_int_equal(link(c2, link2), 0);
+	{
+		char text[512];
+
+		snprintf(text, sizeof(text), "subsystem %s\n  host %s\n  namespace %s nsid=2\n",
+			 CFG_NQN, TH_HOSTNQN, c2);
+		write_file(cfg, text);
+	}
+	spawn_cfg(&p, cfg);
+	assert_int_equal(th_admin_up(&a, p.port, CFG_NQN, 0), 0);
+	ns_nguid(&a, 2, g2);
+
+	/* The same file: the same NGUID, by its name or another link. */
+	reload_with(&p, cfg, c2);
+	ns_nguid(&a, 2, g);
+	assert_memory_equal(g, g2, 16);
+	reload_with(&p, cfg, link2);
+	ns_nguid(&a, 2, g);
+	assert_memory_equal(g, g2, 16);
+
+	/* Another file under nsid 2: another NGUID. */
+	reload_with(&p, cfg, c3);
+	ns_nguid(&a, 2, g3);
+	if (memcmp(g3, g2, 16) == 0)
+		fail_msg("nsid 2 moved from c2.img to c3.img and kept its NGUID");
+
+	/* A new file renamed over c3.img: another disk, another NGUID. */
+	make_image(tmp);
+	assert_int_equal(rename(tmp, c3), 0);
+	reload_with(&p, cfg, c3);
+	ns_nguid(&a, 2, g3new);
+	if (memcmp(g3new, g3, 16) == 0 || memcmp(g3new, g2, 16) == 0)
+		fail_msg("a new file renamed over c3.img kept an NGUID seen before");
+	th_close(&a);
+
+	/* A restart with the same configuration: the same NGUID. */
+	kill(p.pid, SIGTERM);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	close(p.out);
+	close(p.err);
+	spawn_cfg(&p, cfg);
+	assert_int_equal(th_admin_up(&a, p.port, CFG_NQN, 0), 0);
+	ns_nguid(&a, 2, g);
+	assert_memory_equal(g, g3new, 16);
+	th_close(&a);
+	kill(p.pid, SIGTERM);
+	assert_int_equal(wait_exit(&p, 15000), 0);
+	close(p.out);
+	close(p.err);
+	unlink(c2);
+	unlink(link2);
+	unlink(c3);
+	unlink(cfg);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +940,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_option_values),
 		cmocka_unit_test(test_tls_required_keys),
 		cmocka_unit_test(test_backing_tail),
+		cmocka_unit_test(test_reload_identity),
 	};
 
 	if (argc < 2) {

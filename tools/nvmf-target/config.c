@@ -537,9 +537,11 @@ static const struct cfg_ns *cfg_find_ns(const struct cfg_subsys *s, uint32_t nsi
 }
 
 /*
- * Whether namespace n of cs is served as it is (attached and configured the
- * same): otherwise the reload detaches what is attached under its NSID and
- * opens n anew.
+ * Whether namespace n of cs is served as it is (attached, configured the
+ * same, and its path still names the file or device served): otherwise the
+ * reload detaches what is attached under its NSID and opens n anew. A new
+ * file renamed over the served one's path is another disk, with another
+ * NGUID (backend.c), and the reload serves it.
  */
 static bool ns_kept(const struct ctl_subsys *s, const struct cfg_subsys *old,
 		    const struct cfg_ns *n)
@@ -548,7 +550,8 @@ static bool ns_kept(const struct ctl_subsys *s, const struct cfg_subsys *old,
 
 	return s && s->ns[n->nsid] &&
 	       !(o && (strcmp(o->backing, n->backing) || o->lba_shift != n->lba_shift ||
-		       o->ro != n->ro));
+		       o->ro != n->ro)) &&
+	       ctl_ns_backing_is(s->ns[n->nsid], n->backing);
 }
 
 void cfg_warn_tail(struct ctl_target *t, const struct ctl_ns *ns, const char *where)
@@ -568,8 +571,8 @@ struct opened {
 	struct ctl_ns *ns;	/* NULL: attached */
 };
 
-static void apply_subsys(struct ctl_subsys *s, const struct cfg_subsys *old,
-			 const struct cfg_subsys *cs, unsigned si, struct opened *op, unsigned nop)
+static void apply_subsys(struct ctl_subsys *s, const struct cfg_subsys *cs, unsigned si,
+			 struct opened *op, unsigned nop)
 {
 	/* Live controllers keep the secrets they connected with; new Connects
 	 * and admin-queue re-authentications take these. */
@@ -582,13 +585,16 @@ static void apply_subsys(struct ctl_subsys *s, const struct cfg_subsys *old,
 				       h->ctrl_secret.len ? &h->ctrl_secret : NULL);
 	}
 	s->auth = cs->auth;
-	/* Namespaces gone or changed. */
+	/* Namespaces gone or changed: those cfg_apply opened anew (ns_kept
+	 * asked once, as the file it looks at may change meanwhile). */
 	for (uint32_t id = 1; id <= CTL_MAX_NS; id++) {
-		const struct cfg_ns *n = cfg_find_ns(cs, id);
+		bool reopened = false;
 
 		if (!s->ns[id])
 			continue;
-		if (!n || !ns_kept(s, old, n))
+		for (unsigned k = 0; k < nop && !reopened; k++)
+			reopened = op[k].si == si && op[k].nsid == id && op[k].ns;
+		if (!cfg_find_ns(cs, id) || reopened)
 			ctl_subsys_detach_ns(s, id);
 		else
 			ctl_subsys_ns_changed(s, id);	/* resized backing file */
@@ -740,7 +746,7 @@ int cfg_apply(struct ctl_target *t, const struct cfg *prev, const struct cfg *ne
 			rc = 1;
 			continue;
 		}
-		apply_subsys(s, cfg_find(prev, cs->nqn), cs, i, op, nop);
+		apply_subsys(s, cs, i, op, nop);
 	}
 	for (unsigned k = 0; k < nop; k++)
 		if (op[k].ns)
