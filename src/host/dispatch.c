@@ -202,6 +202,11 @@ static bool retry(struct host_req *req, uint16_t status)
 	host_dbg("%s: %s: retry %u of %d in %llu ms", req->what,
 		 nvmf_status_format(status, st, sizeof(st)), req->retries, HOST_MAX_RETRIES,
 		 (unsigned long long)delay);
+	/* From the time now, not the loop's cached time (taken when this
+	 * turn began, maybe milliseconds ago): the controller asked for at
+	 * least delay ms (Base 2.0, CRDT), and three early retries made a
+	 * 300 ms wait 290 ms (test_io_interrupted). Not on the I/O path. */
+	uv_update_time(c->loop);
 	req->retry_at = uv_now(c->loop) + delay;
 	req->next = NULL;
 	if (c->retryq)
