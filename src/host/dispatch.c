@@ -204,10 +204,12 @@ static bool retry(struct host_req *req, uint16_t status)
 		 (unsigned long long)delay);
 	/* From the time now, not the loop's cached time (taken when this
 	 * turn began, maybe milliseconds ago): the controller asked for at
-	 * least delay ms (Base 2.0, CRDT), and three early retries made a
-	 * 300 ms wait 290 ms (test_io_interrupted). Not on the I/O path. */
+	 * least delay ms (Base 2.0, CRDT), and early retries can make three
+	 * CRD waits of 100 ms less than 300 ms (test_io_interrupted). Not on
+	 * the I/O path. */
 	uv_update_time(c->loop);
-	req->retry_at = uv_now(c->loop) + delay;
+	/* + 1: uv_now() counts whole milliseconds, rounded down. */
+	req->retry_at = uv_now(c->loop) + delay + (delay ? 1 : 0);
 	req->next = NULL;
 	if (c->retryq)
 		*c->retryq_tail = req;
