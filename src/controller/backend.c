@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -134,11 +135,20 @@ static void ram_identity(struct ctl_ns *ns)
  */
 static void file_identity(struct ctl_ns *ns, const struct stat *st)
 {
+	struct statvfs vfs;
+
 	ns->dev = S_ISREG(st->st_mode) ? st->st_dev : st->st_rdev;
 	ns->ino = S_ISREG(st->st_mode) ? st->st_ino : 0;
 	ns->born = 0;
+	ns->fsid = (uint64_t)ns->dev;
 	if (!S_ISREG(st->st_mode))
 		return;
+	/* The file system's ID where it has one of its own (ext4 and btrfs
+	 * derive it from their UUID, UFS from its superblock): st_dev may be
+	 * another after a reboot (LVM, btrfs subvolumes), and a host would
+	 * then take the same file for another disk. */
+	if (fstatvfs(ns->fd, &vfs) == 0 && vfs.f_fsid != 0)
+		ns->fsid = (uint64_t)vfs.f_fsid;
 #if defined(__linux__) && defined(STATX_BTIME)
 	{
 		struct statx stx;
@@ -288,7 +298,7 @@ static void make_nguid(struct ctl_subsys *s, uint32_t nsid, const struct ctl_ns 
 		h = (h ^ ns->ram_id) * 1099511628211ull;
 	} else {
 		h = fnv_u64(h, ns->type == CTL_BE_FILE ? 'f' : 'b');
-		h = fnv_u64(h, (uint64_t)ns->dev);
+		h = fnv_u64(h, ns->fsid);
 		h = fnv_u64(h, (uint64_t)ns->ino);
 		h = fnv_u64(h, ns->born);
 	}

@@ -99,6 +99,8 @@ struct ctl_ns {
 	bool     punch;			/* hole punching works (cleared on EOPNOTSUPP) */
 	uint8_t  nguid[16];
 	char     path[256];
+	uint64_t fsid;			/* file: its file system (statvfs f_fsid,
+					 * else st_dev), for the NGUID */
 	dev_t    dev;			/* file and block device: what it is, */
 	ino_t    ino;			/* for ctl_ns_same_backing() and the NGUID */
 	unsigned refs;
