@@ -576,10 +576,9 @@ static int serve(struct fo_config *cfg, struct startup *su)
 	/* Success only once FUSE took the mount's INIT: libfuse may refuse
 	 * it (mount options that contradict ours), and the mount is gone. */
 	if (!r && (r = nf_session_wait_init(&x)) < 0)
-		snprintf(err, sizeof(err), "FUSE %s %.400s",
-			 r == -ETIMEDOUT ? "did not initialize the mount at"
-					 : "refused to initialize the mount at (see above for why)",
-			 x.mountpoint);
+		snprintf(err, sizeof(err), "FUSE %s the mount at %.400s%s",
+			 r == -ETIMEDOUT ? "did not initialize" : "refused to initialize",
+			 x.mountpoint, r == -ETIMEDOUT ? "" : " (see above for why)");
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-r));

@@ -116,6 +116,7 @@ static int insert_locked(struct nf_ctx *x, const struct nvmf_ns_info *ni)
 	x->ns = grown;
 	fill(x, ns, ni);
 	ns->gen = 1;
+	atomic_store(&ns->live_gen, ns->gen);
 	for (i = x->nr_ns; i > 0 && x->ns[i - 1]->nsid > ni->nsid; i--)
 		x->ns[i] = x->ns[i - 1];
 	x->ns[i] = ns;
@@ -143,6 +144,8 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 		}
 		if (!found && ns->present) {
 			ns->present = false;
+			ns->gone = still == NULL;
+			atomic_store(&ns->live_gen, 0);
 			if (nch < max) {
 				ch[nch] = (struct ns_change){ ns->nsid, nf_ns_ino(ns->nsid, ns->gen),
 							      CH_REMOVED, "" };
@@ -171,14 +174,18 @@ static int apply(struct nf_ctx *x, const struct nvmf_ns_info *list, int n,
 			   ns->read_only != (list[j].read_only || x->cfg->read_only)) {
 			int what = ns->present ? CH_RESIZED : CH_ADDED;
 
-			/* Back after it went away: whatever the controller now
-			 * has at this NSID is served under a new inode, and the
-			 * descriptors of the old one keep failing (Linux, too,
-			 * makes a new block device of a namespace attached
-			 * again). */
-			if (!ns->present)
+			/* Back after it left the controller's list: whatever
+			 * the controller now has at this NSID is served under
+			 * a new inode, and the descriptors of the old one keep
+			 * failing (Linux, too, makes a new block device of a
+			 * namespace attached again). One that was only
+			 * unusable for a while is the same namespace (the
+			 * library compared its identity). */
+			if (!ns->present && ns->gone)
 				ns->gen++;
+			ns->gone = false;
 			fill(x, ns, &list[j]);
+			atomic_store(&ns->live_gen, ns->gen);
 			if (nch < max)
 				ch[nch++] = (struct ns_change){ ns->nsid, nf_ns_ino(ns->nsid, ns->gen),
 								what, "" };

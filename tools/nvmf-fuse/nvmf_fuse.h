@@ -69,8 +69,15 @@ struct nf_ns {
 	/* Incarnation: 1, then one more each time the NSID is served again
 	 * after it went away. It is part of the inode number (nf_ns_ino()),
 	 * so that a descriptor opened on a namespace that went away never
-	 * reaches the one the controller attaches at its NSID later. */
+	 * reaches the one the controller attaches at its NSID later. Only an
+	 * NSID that left the controller's list counts: one the library found
+	 * unusable for a while (an Identify that failed) and then the same
+	 * again keeps its inode. */
 	uint32_t gen;
+	bool     gone;		/* absent because the controller no longer lists it */
+	/* gen while present, 0 while not: read without the table's lock
+	 * before every command (op.c), written under it. */
+	atomic_uint live_gen;
 	uint64_t size;		/* bytes */
 	uint32_t lba_size;
 	bool     read_only;	/* namespace write protected, or -r */

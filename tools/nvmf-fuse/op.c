@@ -547,6 +547,16 @@ static void pump_locked(struct op *op)
 				 op->nsc.lba_size, op->zero_len);
 			continue;
 		}
+		if (atomic_load_explicit(&op->ns->live_gen, memory_order_acquire) !=
+		    op->nsc.gen) {
+			/* The namespace went away while the op waited (for a
+			 * range lock, credits, an earlier command): whatever is
+			 * at its NSID now is not what the op was for. */
+			op->err = -EIO;
+			snprintf(op->why, sizeof(op->why), "namespace %u went away",
+				 op->nsc.nsid);
+			continue;
+		}
 		if (op->inflight >= OP_WINDOW)
 			break;	/* a completion submits the rest */
 		if (!credit_take(op))

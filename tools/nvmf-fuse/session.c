@@ -307,7 +307,8 @@ static void *guard_main(void *arg)
 	int sig;
 
 	(void)arg;
-	sigdelset(&stops, SIGUSR2);
+	/* SIGUSR2 too: nf_session_guard_stop() wakes the thread with it (one
+	 * from elsewhere changes nothing, as in nf_session_wait()). */
 	for (;;) {
 		pthread_mutex_lock(&guard.mu);
 		if (guard.over) {
@@ -316,7 +317,7 @@ static void *guard_main(void *arg)
 		}
 		pthread_mutex_unlock(&guard.mu);
 		sig = sigtimedwait(&stops, NULL, &tick);
-		if (sig <= 0)
+		if (sig <= 0 || sig == SIGUSR2)
 			continue;
 		pthread_mutex_lock(&guard.mu);
 		if (guard.over) {
@@ -352,6 +353,7 @@ void nf_session_guard_stop(void)
 	pthread_mutex_lock(&guard.mu);
 	guard.over = true;
 	pthread_mutex_unlock(&guard.mu);
+	pthread_kill(guard.thread, SIGUSR2);	/* not its next tick */
 	pthread_join(guard.thread, NULL);
 	if (guard.sig)
 		kill(getpid(), guard.sig);	/* pending again, for sigwait() */
