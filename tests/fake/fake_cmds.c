@@ -351,7 +351,7 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 			unsigned n;
 
 			STAT(c, n = ++c->fc->st.id_ns_cmds);
-			if (s == FAKE_NS_ID_FLAP && n == 2) {
+			if ((s == FAKE_NS_ID_FLAP || s == FAKE_NS_ID_BLIP) && n == 2) {
 				fake_trigger(c);
 				return fake_send_resp(c, cid, 0x4000 | 0x06, 0, 0);
 			}

@@ -121,6 +121,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_NS_ID_ZERO] = "ns-id-zero",
 	[FAKE_NS_DESC_FLAP] = "ns-desc-flap",
 	[FAKE_NS_REFORMATTED] = "ns-reformatted",
+	[FAKE_NS_ID_BLIP] = "ns-id-blip",
 	[FAKE_SUBNQN_OTHER] = "subnqn-other",
 	[FAKE_DISCOVERY_OWN_NQN] = "discovery-own-nqn",
 	[FAKE_DISCOVERY_OWN_NQN_OLD] = "discovery-own-nqn-old",

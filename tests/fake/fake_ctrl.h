@@ -221,6 +221,9 @@ enum fake_scenario {
 	/* From the second admin Connect on (a reconnect), the namespace has
 	 * 4096-byte blocks: the same bytes in an eighth of the blocks */
 	FAKE_NS_REFORMATTED,
+	/* The second Identify Namespace fails with Internal Error (DNR); the
+	 * ones before and after it describe the same namespace */
+	FAKE_NS_ID_BLIP,
 	FAKE_SCENARIO_COUNT
 };
 

@@ -1084,6 +1084,30 @@ def t_nsreadd(env):
     m.stop(how=signal.SIGTERM)
 
 
+def t_nsblip(env):
+    """A namespace the library finds unusable for a while (an Identify that failed
+    during a reconnect's scan) and then the same again is the same file: its file
+    goes and comes back under the same inode, and a descriptor opened before works
+    again (only an NSID that left the controller's list becomes a new file)."""
+    f = env.fake("ns-id-blip")
+    m = env.mount(f.uri(), foreground=True)
+    fd = direct_fd(m.file())
+    try:
+        ino = os.fstat(fd).st_ino
+        data = os.urandom(8192)
+        fd_write(fd, 0, data)
+        os.kill(m.pid, signal.SIGUSR1)      # reconnect: its scan's Identify fails
+        wait_lines(m, [r"^nvmf-fuse: namespace 1 removed: "])
+        os.kill(m.pid, signal.SIGUSR1)      # and the next one reads it again
+        wait_lines(m, [r"^nvmf-fuse: namespace 1 added: n1$"])
+        check(os.stat(m.file()).st_ino == ino, "n1 came back under another inode")
+        same(fd_read(fd, 0, 8192), data, "a read on the descriptor opened before")
+        fd_write(fd, 8192, data)
+    finally:
+        os.close(fd)
+    m.stop(how=signal.SIGTERM)
+
+
 def t_maxread(env):
     """-o max_read=N, nvmf-fuse.1's example of a FUSE mount option: the mount serves
     (libfuse ends a session whose init() asks for another max_read than the mount's),
@@ -1246,7 +1270,7 @@ def t_xfershrink(env):
 
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
-         "nschange": t_nschange, "nsreadd": t_nsreadd, "maxread": t_maxread, "connectint": t_connectint, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
+         "nschange": t_nschange, "nsreadd": t_nsreadd, "nsblip": t_nsblip, "maxread": t_maxread, "connectint": t_connectint, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
          "bigblock": t_bigblock, "blocklimit": t_blocklimit,
          "xfershrink": t_xfershrink}
