@@ -997,6 +997,15 @@ def t_state(env):
 
 # ---- namespace changes -----------------------------------------------------------------
 
+def wait_files(m, want):
+    """The mount's files become want (sorted names), within 30 s."""
+    end = time.monotonic() + 30
+    while sorted(os.listdir(m.mnt)) != want and time.monotonic() < end:
+        time.sleep(0.1)
+    check(sorted(os.listdir(m.mnt)) == want, "files %s, expected %s"
+          % (sorted(os.listdir(m.mnt)), want))
+
+
 def t_nschange(env):
     b1, b2 = env.path("b1.img"), env.path("b2.img")
     write_random_file(b1, 4 * MiB)
@@ -1008,17 +1017,10 @@ def t_nschange(env):
     m = env.mount(t.uri())
     check(os.listdir(m.mnt) == ["n1"], "files %s" % os.listdir(m.mnt))
 
-    def wait_files(want):
-        end = time.monotonic() + 30
-        while sorted(os.listdir(m.mnt)) != want and time.monotonic() < end:
-            time.sleep(0.1)
-        check(sorted(os.listdir(m.mnt)) == want, "files %s, expected %s"
-              % (sorted(os.listdir(m.mnt)), want))
-
     with open(cfg, "w") as fh:
         fh.write("subsystem %s\nnamespace %s nsid=1\nnamespace %s nsid=2\n" % (NQN, b1, b2))
     t.proc.send_signal(signal.SIGHUP)
-    wait_files(["n1", "n2"])
+    wait_files(m, ["n1", "n2"])
     check(os.stat(m.file(2)).st_size == 6 * MiB, "n2 size")
     same(read_all(m.file(2)), read_all(b2), "new n2 and its backing file")
     names = [n["nsid"] for n in m.record()["namespaces"]]
@@ -1030,7 +1032,7 @@ def t_nschange(env):
     with open(cfg, "w") as fh:
         fh.write("subsystem %s\nnamespace %s nsid=2\n" % (NQN, b2))
     t.proc.send_signal(signal.SIGHUP)
-    wait_files(["n2"])
+    wait_files(m, ["n2"])
     m.stop()
 
 
@@ -1050,13 +1052,6 @@ def t_nsreadd(env):
             for nsid, back in nsids:
                 fh.write("namespace %s nsid=%d\n" % (back, nsid))
 
-    def wait_files(want):
-        end = time.monotonic() + 30
-        while sorted(os.listdir(m.mnt)) != want and time.monotonic() < end:
-            time.sleep(0.1)
-        check(sorted(os.listdir(m.mnt)) == want, "files %s, expected %s"
-              % (sorted(os.listdir(m.mnt)), want))
-
     def fails_eio(what, fn):
         try:
             fn()
@@ -1068,20 +1063,20 @@ def t_nsreadd(env):
     config((1, b1), (2, b2))
     t = env.target([], config=cfg)
     m = env.mount(t.uri(), foreground=True)
-    wait_files(["n1", "n2"])
+    wait_files(m, ["n1", "n2"])
     fd = direct_fd(m.file(2))
     try:
         old_ino = os.fstat(fd).st_ino
         config((1, b1))
         t.proc.send_signal(signal.SIGHUP)
-        wait_files(["n1"])
+        wait_files(m, ["n1"])
         wait_lines(m, [r"^nvmf-fuse: namespace 2 removed by the controller: n2 is gone"])
         fails_eio("a write on the removed namespace's descriptor",
                   lambda: fd_write(fd, 0, b"\xa5" * 4096))
         want3 = read_all(b3)
         config((1, b1), (2, b3))
         t.proc.send_signal(signal.SIGHUP)
-        wait_files(["n1", "n2"])
+        wait_files(m, ["n1", "n2"])
         wait_lines(m, [r"^nvmf-fuse: namespace 2 attached again: a new n2"])
         check(os.stat(m.file(2)).st_ino != old_ino,
               "the namespace attached again kept inode %d" % old_ino)
