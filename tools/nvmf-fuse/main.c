@@ -559,8 +559,6 @@ static int serve(struct fo_config *cfg, struct startup *su)
 			mounted = true;
 		}
 	}
-	if (!r && cfg->pidfile)
-		r = nf_pidfile_write(cfg->pidfile, err, sizeof(err));
 	if (!r && (r = nf_ns_thread_start(&x)) < 0)
 		snprintf(err, sizeof(err), "cannot start a thread: %s", strerror(-r));
 	if (!r && (r = sig_thread_start(&x)) < 0)
@@ -579,6 +577,10 @@ static int serve(struct fo_config *cfg, struct startup *su)
 		snprintf(err, sizeof(err), "FUSE %s the mount at %.400s%s",
 			 r == -ETIMEDOUT ? "did not initialize" : "refused to initialize",
 			 x.mountpoint, r == -ETIMEDOUT ? "" : " (see above for why)");
+	/* Last: the pidfile says the mount serves (nvmf-fuse.1), with its
+	 * state record written and FUSE initialized, as nbdfuse's -P does. */
+	if (!r && cfg->pidfile)
+		r = nf_pidfile_write(cfg->pidfile, err, sizeof(err));
 	if (r) {
 		if (!err[0])
 			snprintf(err, sizeof(err), "start-up failed: %s", strerror(-r));
