@@ -58,19 +58,33 @@ static int size_class(size_t len)
 	return c;
 }
 
+static void list_init(struct nf_pool_list *l, size_t size, unsigned max)
+{
+	l->head = NULL;
+	l->n = 0;
+	l->max = max;
+	l->size = size < sizeof(struct nf_pool_node) ? sizeof(struct nf_pool_node) : size;
+}
+
+static void list_fini(struct nf_pool_list *l)
+{
+	while (l->head) {
+		struct nf_pool_node *n = l->head;
+
+		l->head = n->next;
+		UNPOISON(n, l->size);
+		free(n);
+	}
+	l->n = 0;
+}
+
 int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t rbuf_len)
 {
 	for (int c = 0; c < NF_POOL_CLASSES; c++)
 		p->free[c] = NULL;
 	p->kept = 0;
-	p->objs = NULL;
-	p->nr_objs = 0;
-	p->obj_size = obj_size < sizeof(struct nf_pool_node) ? sizeof(struct nf_pool_node)
-							       : obj_size;
-	p->rbufs = NULL;
-	p->nr_rbufs = 0;
-	p->rbuf_len = rbuf_len < sizeof(struct nf_pool_node) ? sizeof(struct nf_pool_node)
-							      : rbuf_len;
+	list_init(&p->objs, obj_size, NF_POOL_MAX_OBJS);
+	list_init(&p->rbufs, rbuf_len, NF_POOL_MAX_RBUFS);
 	return pthread_mutex_init(&p->mu, NULL) ? -ENOMEM : 0;
 }
 
@@ -85,23 +99,9 @@ void nf_pool_fini(struct nf_pool *p)
 			free(n);
 		}
 	}
-	while (p->objs) {
-		struct nf_pool_node *n = p->objs;
-
-		p->objs = n->next;
-		UNPOISON(n, p->obj_size);
-		free(n);
-	}
-	while (p->rbufs) {
-		struct nf_pool_node *n = p->rbufs;
-
-		p->rbufs = n->next;
-		UNPOISON(n, p->rbuf_len);
-		free(n);
-	}
+	list_fini(&p->objs);
+	list_fini(&p->rbufs);
 	p->kept = 0;
-	p->nr_objs = 0;
-	p->nr_rbufs = 0;
 	pthread_mutex_destroy(&p->mu);
 }
 
@@ -151,73 +151,64 @@ void nf_pool_put(struct nf_pool *p, void *buf, size_t len)
 	free(buf);
 }
 
-void *nf_pool_obj_get(struct nf_pool *p)
+/* A kept object of l (contents undefined), or NULL. */
+static void *list_get(struct nf_pool *p, struct nf_pool_list *l)
 {
 	struct nf_pool_node *n;
 
 	pthread_mutex_lock(&p->mu);
-	n = p->objs;
+	n = l->head;
 	if (n) {
-		p->objs = n->next;
-		p->nr_objs--;
+		l->head = n->next;
+		l->n--;
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (!n)
-		return calloc(1, p->obj_size);
-	UNPOISON(n, p->obj_size);
-	memset(n, 0, p->obj_size);
+	if (n)
+		UNPOISON(n, l->size);
 	return n;
 }
 
-void nf_pool_obj_put(struct nf_pool *p, void *obj)
+static void list_put(struct nf_pool *p, struct nf_pool_list *l, void *obj)
 {
 	if (!obj)
 		return;
 	pthread_mutex_lock(&p->mu);
-	if (p->nr_objs < NF_POOL_MAX_OBJS) {
+	if (l->n < l->max) {
 		struct nf_pool_node *n = obj;
 
-		n->next = p->objs;
-		p->objs = n;
-		p->nr_objs++;
-		POISON(n, p->obj_size);
+		n->next = l->head;
+		l->head = n;
+		l->n++;
+		POISON(n, l->size);
 		obj = NULL;
 	}
 	pthread_mutex_unlock(&p->mu);
 	free(obj);
 }
 
+void *nf_pool_obj_get(struct nf_pool *p)
+{
+	void *o = list_get(p, &p->objs);
+
+	if (!o)
+		return calloc(1, p->objs.size);
+	memset(o, 0, p->objs.size);
+	return o;
+}
+
+void nf_pool_obj_put(struct nf_pool *p, void *obj)
+{
+	list_put(p, &p->objs, obj);
+}
+
 void *nf_pool_rbuf_get(struct nf_pool *p)
 {
-	struct nf_pool_node *n;
+	void *b = list_get(p, &p->rbufs);
 
-	pthread_mutex_lock(&p->mu);
-	n = p->rbufs;
-	if (n) {
-		p->rbufs = n->next;
-		p->nr_rbufs--;
-	}
-	pthread_mutex_unlock(&p->mu);
-	if (!n)
-		return malloc(p->rbuf_len);
-	UNPOISON(n, p->rbuf_len);
-	return n;
+	return b ? b : malloc(p->rbufs.size);
 }
 
 void nf_pool_rbuf_put(struct nf_pool *p, void *buf)
 {
-	if (!buf)
-		return;
-	pthread_mutex_lock(&p->mu);
-	if (p->nr_rbufs < NF_POOL_MAX_RBUFS) {
-		struct nf_pool_node *n = buf;
-
-		n->next = p->rbufs;
-		p->rbufs = n;
-		p->nr_rbufs++;
-		POISON(n, p->rbuf_len);
-		buf = NULL;
-	}
-	pthread_mutex_unlock(&p->mu);
-	free(buf);
+	list_put(p, &p->rbufs, buf);
 }

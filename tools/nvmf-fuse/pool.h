@@ -26,16 +26,19 @@ struct nf_pool_node {
 	struct nf_pool_node *next;
 };
 
+/* Free objects of one size, at most max of them. */
+struct nf_pool_list {
+	struct nf_pool_node *head;
+	unsigned             n, max;
+	size_t               size;
+};
+
 struct nf_pool {
 	pthread_mutex_t      mu;
 	struct nf_pool_node *free[NF_POOL_CLASSES];
 	size_t               kept;	/* bytes on the free lists */
-	struct nf_pool_node *rbufs;	/* free receive buffers */
-	unsigned             nr_rbufs;
-	size_t               rbuf_len;
-	struct nf_pool_node *objs;	/* free objects of obj_size bytes */
-	size_t               obj_size;
-	unsigned             nr_objs;
+	struct nf_pool_list  objs;	/* ops (obj_size) */
+	struct nf_pool_list  rbufs;	/* receive buffers (rbuf_len) */
 };
 
 /* obj_size: the size of what nf_pool_obj_get() hands out (an op);
