@@ -302,7 +302,6 @@ static struct guard guard = { .mu = PTHREAD_MUTEX_INITIALIZER };
 
 static void *guard_main(void *arg)
 {
-	static const struct timespec tick = { 0, 100 * 1000 * 1000 };
 	sigset_t stops = session_set, one;
 	int sig;
 
@@ -316,8 +315,9 @@ static void *guard_main(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&guard.mu);
-		sig = sigtimedwait(&stops, NULL, &tick);
-		if (sig <= 0 || sig == SIGUSR2)
+		/* No timeout: nf_session_guard_stop() sets over, then sends
+		 * SIGUSR2, which waits pending if it comes before this. */
+		if (sigwait(&stops, &sig) != 0 || sig == SIGUSR2)
 			continue;
 		pthread_mutex_lock(&guard.mu);
 		if (guard.over) {
@@ -353,7 +353,7 @@ void nf_session_guard_stop(void)
 	pthread_mutex_lock(&guard.mu);
 	guard.over = true;
 	pthread_mutex_unlock(&guard.mu);
-	pthread_kill(guard.thread, SIGUSR2);	/* not its next tick */
+	pthread_kill(guard.thread, SIGUSR2);	/* out of its sigwait() */
 	pthread_join(guard.thread, NULL);
 	if (guard.sig)
 		kill(getpid(), guard.sig);	/* pending again, for sigwait() */
