@@ -226,6 +226,36 @@ static uint64_t cap_value(void)
 /* CSTS.SHST: shutdown processing complete. */
 #define CSTS_SHST_COMPLETE (NVMF_CSTS_SHST_COMPLETE << NVMF_CSTS_SHST_SHIFT)
 
+/*
+ * The first CC field this controller cannot run with (Base 2.0, the CC property),
+ * described into buf for the log, or NULL if CC is acceptable. CAP says
+ * what is supported: 4 KiB pages only (MPSMIN = MPSMAX = 0), round robin
+ * arbitration, the NVM command set; I/O queues of 64-byte SQ and 16-byte
+ * CQ entries (over Fabrics the capsules carry exactly these), which a
+ * discovery controller, having no I/O queues, need not be told.
+ */
+static const char *cc_bad_field(const struct ctl_ctrl *c, uint32_t cc, char *buf, size_t len)
+{
+	if (nvmf_cc_mps(cc) != 0)
+		snprintf(buf, len, "CC.MPS %u: only 4 KiB pages (MPS 0) are supported",
+			 nvmf_cc_mps(cc));
+	else if (nvmf_cc_ams(cc) != 0)
+		snprintf(buf, len, "CC.AMS %u: only round robin arbitration (AMS 0) is supported",
+			 nvmf_cc_ams(cc));
+	else if (nvmf_cc_css(cc) != 0)
+		snprintf(buf, len, "CC.CSS %u: only the NVM command set (CSS 0) is supported",
+			 nvmf_cc_css(cc));
+	else if (!c->discovery && nvmf_cc_iosqes(cc) != 6)
+		snprintf(buf, len, "CC.IOSQES %u: I/O submission queue entries are 64 bytes "
+			 "(IOSQES 6)", nvmf_cc_iosqes(cc));
+	else if (!c->discovery && nvmf_cc_iocqes(cc) != 4)
+		snprintf(buf, len, "CC.IOCQES %u: I/O completion queue entries are 16 bytes "
+			 "(IOCQES 4)", nvmf_cc_iocqes(cc));
+	else
+		return NULL;
+	return buf;
+}
+
 /* CC write (Base 2.0, 3.6.1 enable, 3.6.2 shutdown). */
 static void update_cc(struct ctl_ctrl *c, uint32_t cc)
 {
@@ -233,12 +263,14 @@ static void update_cc(struct ctl_ctrl *c, uint32_t cc)
 
 	c->cc = cc;
 	if ((cc & NVMF_CC_EN) && !(old & NVMF_CC_EN)) {
-		bool bad = nvmf_cc_mps(cc) != 0 || nvmf_cc_ams(cc) != 0 || nvmf_cc_css(cc) != 0;
+		char why[96];
+		const char *bad = cc_bad_field(c, cc, why, sizeof(why));
 
-		if (!c->discovery && (nvmf_cc_iosqes(cc) != 6 || nvmf_cc_iocqes(cc) != 4))
-			bad = true;
 		if (bad) {
-			ctl_log(c->target, NVMF_LOG_WARN, "controller %u: invalid CC %#x at enable", c->cntlid, cc);
+			/* CSTS.CFS, as Linux's nvmet_start_ctrl does: the host
+			 * sees a fatal status instead of waiting for RDY. */
+			ctl_log(c->target, NVMF_LOG_WARN, "controller %u: CC %#x refused at enable: %s",
+				c->cntlid, cc, bad);
 			c->csts |= NVMF_CSTS_CFS;
 		} else {
 			c->csts |= NVMF_CSTS_RDY;

@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <nvmf/endian.h>
@@ -233,6 +235,83 @@ static void test_properties_enable_shutdown(void **state)
 	/* Property Set of a read-only property. */
 	assert_int_equal(th_prop_set(&h, NVMF_PROP_CSTS, 0, &cqe), 0);
 	assert_int_equal(cqe.status, NVMF_SC_INVALID_FIELD);
+	th_close(&h);
+}
+
+/* stderr into a temporary file while the target logs (ctl_log writes there). */
+struct capture {
+	FILE *f;
+	int   saved;
+};
+
+static void capture_begin(struct capture *cap)
+{
+	fflush(stderr);
+	cap->f = tmpfile();
+	assert_non_null(cap->f);
+	cap->saved = dup(2);
+	assert_true(cap->saved >= 0);
+	assert_true(dup2(fileno(cap->f), 2) == 2);
+}
+
+/* Ends the capture; what was written, NUL-terminated, into buf. */
+static void capture_end(struct capture *cap, char *buf, size_t len)
+{
+	size_t n;
+
+	fflush(stderr);
+	assert_true(dup2(cap->saved, 2) == 2);
+	close(cap->saved);
+	rewind(cap->f);
+	n = fread(buf, 1, len - 1, cap->f);
+	buf[n] = '\0';
+	fclose(cap->f);
+}
+
+/* The target's verbosity, set on its own thread (tf_call). */
+static void set_verbose(struct tf *f, void *arg)
+{
+	f->t.opts.verbose = *(int *)arg;
+}
+
+/* An enable with a CC field the controller cannot honour sets CSTS.CFS, and
+ * the target's log names the field, its value and what is supported. */
+static void test_cc_refused_names_field(void **state)
+{
+	static const struct {
+		uint32_t    cc;
+		const char *want;
+	} cases[] = {
+		{ 1u | (1u << 7) | (6u << 16) | (4u << 20), "CC.MPS 1: only 4 KiB pages" },
+		{ 1u | (1u << 11) | (6u << 16) | (4u << 20), "CC.AMS 1: only round robin" },
+		{ 1u | (1u << 4) | (6u << 16) | (4u << 20), "CC.CSS 1: only the NVM command set" },
+		{ 1u | (7u << 16) | (4u << 20), "CC.IOSQES 7: I/O submission queue entries are 64" },
+		{ 1u | (6u << 16) | (5u << 20), "CC.IOCQES 5: I/O completion queue entries are 16" },
+	};
+	struct th h;
+	struct th_cqe cqe;
+	uint64_t v;
+
+	assert_int_equal(th_open(&h, F.port), 0);
+	assert_int_equal(th_icreq(&h, 0, false, false), 0);
+	assert_int_equal(th_connect(&h, 0, 31, 0, 0xFFFF, TH_SUBNQN, TH_HOSTNQN, 0, &cqe), 0);
+	assert_int_equal(cqe.status, 0);
+	tf_call(&F, set_verbose, &(int){ 0 });		/* warnings on */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct capture cap;
+		char log[1024];
+
+		capture_begin(&cap);
+		assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, cases[i].cc, &cqe), 0);
+		assert_int_equal(th_prop_get(&h, NVMF_PROP_CSTS, false, &v, &cqe), 0);
+		capture_end(&cap, log, sizeof(log));
+		assert_int_equal(v & 3, NVMF_CSTS_CFS);
+		if (!strstr(log, cases[i].want))
+			fail_msg("CC %#x: the log does not say \"%s\":\n%s", cases[i].cc,
+				 cases[i].want, log);
+		assert_int_equal(th_prop_set(&h, NVMF_PROP_CC, 0, &cqe), 0);
+	}
+	tf_call(&F, set_verbose, &(int){ getenv("TH_VERBOSE") ? 2 : -1 });
 	th_close(&h);
 }
 
@@ -652,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_sgl_longer_than_data),
 		cmocka_unit_test(test_recfmt_and_order),
 		cmocka_unit_test(test_properties_enable_shutdown),
+		cmocka_unit_test(test_cc_refused_names_field),
 		cmocka_unit_test(test_identify_features),
 		cmocka_unit_test(test_host_behavior),
 		cmocka_unit_test(test_log_pages),
