@@ -775,7 +775,9 @@ NVMF_API int64_t nvmf_aio_identify(struct nvmf_ctrl *c, uint8_t cns, uint32_t ns
 				   uint16_t cntid, uint8_t csi, void *buf,
 				   struct nvmf_callback cb);
 /* Get Log Page: lid, lsp, rae (retain asynchronous event), byte offset
- * (multiple of 4), len (multiple of 4). */
+ * (multiple of 4), len (multiple of 4). One command: a len above the
+ * controller's transfer limit (MDTS) is refused with -EINVAL; the
+ * synchronous nvmf_get_log_page() reads such a page in several. */
 NVMF_API int64_t nvmf_aio_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid,
 				       uint8_t lsp, bool rae, uint64_t offset, void *buf,
 				       uint32_t len, struct nvmf_callback cb);
@@ -846,6 +848,9 @@ NVMF_API int nvmf_io_passthru(struct nvmf_ctrl *c, const void *sqe64, void *buf,
 			      enum nvmf_dir dir, struct nvmf_completion *cpl);
 NVMF_API int nvmf_identify(struct nvmf_ctrl *c, uint8_t cns, uint32_t nsid, uint16_t cntid,
 			   uint8_t csi, void *buf4096);
+/* Get Log Page of any length: above the transfer limit (MDTS) the page is
+ * read in MDTS-sized pieces at increasing offsets, every piece but the last
+ * with RAE set, as libnvme does; the first piece that fails ends it. */
 NVMF_API int nvmf_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid, uint8_t lsp,
 			       bool rae, uint64_t offset, void *buf, uint32_t len);
 /* SMART / Health Information (02h, 512 bytes) and Error Information (01h,

@@ -301,6 +301,8 @@ static int build_log(struct host_req *req, uint8_t lid, uint32_t nsid, uint8_t l
 		return host_err(EINVAL, "%s: buffer, length (%u) and offset (%llu) must be "
 				"non-zero dword multiples", req->what, len,
 				(unsigned long long)offset);
+	if (check_xfer(req, len) < 0)
+		return -EINVAL;
 	numd = len / 4 - 1;
 	host_sqe_init(&req->xc.sqe, NVMF_ADM_GET_LOG_PAGE, nsid);
 	req->xc.sqe.cdw10 = nvmf_htole32(nvmf_get_log_cdw10(lid, lsp, rae, numd));
@@ -484,11 +486,38 @@ int nvmf_identify(struct nvmf_ctrl *c, uint8_t cns, uint32_t nsid, uint16_t cnti
 	return sync_go(c, req, build_identify(req, cns, nsid, cntid, csi, buf4096), NULL);
 }
 
-int nvmf_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid, uint8_t lsp, bool rae,
-		      uint64_t offset, void *buf, uint32_t len)
+static int get_log_one(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid, uint8_t lsp, bool rae,
+		       uint64_t offset, void *buf, uint32_t len)
 {
 	SYNC_BEGIN(true, "Get Log Page");
 	return sync_go(c, req, build_log(req, lid, nsid, lsp, rae, offset, buf, len), NULL);
+}
+
+/*
+ * One Get Log Page carries at most MDTS bytes (Base 2.0, 5.17.2.1), so a
+ * longer page is read in pieces at increasing offsets (LPO, 5.16), as
+ * libnvme's nvme_get_log() does: each piece but the last retains the
+ * asynchronous event (RAE), which only the read that ends the page may
+ * clear. A piece that fails ends the read with its error.
+ */
+int nvmf_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid, uint8_t lsp, bool rae,
+		      uint64_t offset, void *buf, uint32_t len)
+{
+	uint32_t max = c ? atomic_load_explicit(&c->max_xfer, memory_order_relaxed) & ~3u : 0;
+	uint32_t done, n;
+	int r;
+
+	/* Within the limit, or arguments build_log() refuses: one command. */
+	if (max == 0 || len <= max || !buf || (len & 3) || (offset & 3))
+		return get_log_one(c, lid, nsid, lsp, rae, offset, buf, len);
+	for (done = 0; done < len; done += n) {
+		n = len - done < max ? len - done : max;
+		r = get_log_one(c, lid, nsid, lsp, done + n == len ? rae : true, offset + done,
+				(uint8_t *)buf + done, n);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 int nvmf_get_smart_log(struct nvmf_ctrl *c, void *buf512)

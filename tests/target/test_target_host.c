@@ -184,6 +184,61 @@ static void test_host_discovery(void **state)
 }
 
 /*
+ * A log page longer than the transfer limit. This target allows 8 KiB per
+ * command (MDTS 1) and lists 12 subsystems besides the fixture's: a 14 KiB
+ * discovery log page, which one command may not carry (the target refuses
+ * it as exceeding MDTS). nvmf_get_log_page() reads it in two pieces, the
+ * same bytes as 1 KiB reads of it; nvmf_aio_get_log_page(), one command,
+ * refuses it naming the limit.
+ */
+static void small_mdts_many_subsys(struct tf *f, void *arg)
+{
+	f->t.opts.mdts = 1;
+	for (int i = 0; i < 12; i++) {
+		char nqn[64];
+
+		snprintf(nqn, sizeof(nqn), "nqn.2014-08.org.libnvmf:logsplit%d", i);
+		assert_non_null(ctl_subsys_add(&f->t, nqn));
+	}
+}
+
+static void test_host_log_above_mdts(void **state)
+{
+	static struct tf G;
+	struct nvmf_callback cb = { 0 };
+	struct nvmf_ctrl_info info;
+	struct nvmf_ctrl *c = NULL;
+	struct nvmf_opts o;
+	uint32_t len = 14 * 1024;
+	uint8_t *whole = malloc(len), *pieces = malloc(len);
+
+	assert_non_null(whole);
+	assert_non_null(pieces);
+	tf_start(&G, 9, small_mdts_many_subsys, NULL);
+	opts(&o, NVMF_DISCOVERY_NQN, false);
+	snprintf(o.trsvcid, sizeof(o.trsvcid), "%d", G.port);
+	o.nr_io_queues = 0;
+	o.kato = 0;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_ctrl_get_info(c, &info), 0);
+	assert_int_equal(info.max_xfer, 8192);
+	memset(whole, 0xAA, len);
+	assert_int_equal(nvmf_get_log_page(c, NVMF_LID_DISCOVERY, 0, 0, true, 0, whole, len), 0);
+	assert_int_equal(nvmf_get_le64(whole + offsetof(struct nvmf_disc_log_hdr, numrec)), 13);
+	for (uint32_t off = 0; off < len; off += 1024)
+		assert_int_equal(nvmf_get_log_page(c, NVMF_LID_DISCOVERY, 0, 0, true, off,
+						   pieces + off, 1024), 0);
+	assert_memory_equal(whole, pieces, len);
+	assert_int_equal(nvmf_aio_get_log_page(c, NVMF_LID_DISCOVERY, 0, 0, true, 0, whole, len,
+					       cb), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "transfer limit (MDTS 8192 bytes)"));
+	nvmf_disconnect(c);
+	tf_stop(&G);
+	free(whole);
+	free(pieces);
+}
+
+/*
  * The buffer budget refuses the host's write (Command Interrupted, no DNR):
  * the target advertises CRDT1, the host sets ACRE at connect, and the
  * refusal's CRD 1 makes it wait CRDT1 before each retry. Meanwhile the
@@ -301,6 +356,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_io),
 		cmocka_unit_test(test_host_discovery),
+		cmocka_unit_test(test_host_log_above_mdts),
 		cmocka_unit_test(test_host_aen),
 		cmocka_unit_test(test_host_budget_retry),
 	};
