@@ -22,6 +22,10 @@
  * connect_timeout, whichever is shorter. The commands
  * name their queue (host_req.q), so they pass while the controller is not
  * LIVE, when other commands are held or refused (dispatch.c).
+ *
+ * Each queue's Fabrics Connect, its command and what its response asks
+ * for (CNTLID, authentication), is in bringup_connect.c; this file runs
+ * the steps and their state (struct host_bringup, ctrl.h).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -32,31 +36,6 @@
 #include "host/ctrl.h"
 
 #define ADMIN_QSIZE NVMF_ADMIN_QUEUE_MIN_ENTRIES
-
-enum bu_step {
-	BU_ADMIN_OPEN, BU_ADMIN_CONNECT, BU_CAP, BU_VS, BU_CC, BU_CC_EN, BU_CSTS, BU_ID_CTRL,
-	BU_ACRE, BU_NUM_QUEUES, BU_IO_OPEN, BU_IO_CONNECT, BU_SCAN, BU_AEC, BU_DONE,
-};
-
-struct host_bringup {
-	struct nvmf_ctrl *c;
-	enum bu_step step;
-	bool     reconnect;
-	bool     aborted;
-	bool     waiting;		/* on the CSTS poll timer */
-	int      qi;			/* I/O queue being connected */
-	int      nq;			/* I/O queues granted */
-	uint32_t cc;
-	uint64_t deadline;		/* CSTS.RDY, loop time */
-	unsigned to_ms, wait_ms;
-	unsigned cap_to_ms;		/* what CAP.TO allows, when more than to_ms */
-	void   (*done)(struct nvmf_ctrl *c, int r, const char *msg);
-	char     what[48];
-	struct nvmf_connect_payload data;
-	uint16_t cntlid;		/* from the admin queue's Connect response */
-	struct host_queue *auth_q;	/* authenticating (auth.c) */
-	uint8_t  id[HOST_IDENTIFY_LEN];
-};
 
 static void bu_step(struct host_bringup *b);
 
@@ -76,7 +55,7 @@ static bool queues_ready(const struct nvmf_ctrl *c)
 	return true;
 }
 
-static void bu_finish(struct host_bringup *b, int r, const char *msg)
+void host_bu_finish(struct host_bringup *b, int r, const char *msg)
 {
 	struct nvmf_ctrl *c = b->c;
 
@@ -98,10 +77,7 @@ static void bu_finish(struct host_bringup *b, int r, const char *msg)
 	free(b);
 }
 
-static void bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
+void host_bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
 {
 	char msg[HOST_MSG_MAX];
 	va_list ap;
@@ -109,14 +85,14 @@ static void bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	bu_finish(b, r < 0 ? r : -r, msg);
+	host_bu_finish(b, r < 0 ? r : -r, msg);
 }
 
 /* Move on: the next step, or the end if the bring-up was aborted meanwhile. */
-static void bu_next(struct host_bringup *b, enum bu_step next)
+void host_bu_next(struct host_bringup *b, enum bu_step next)
 {
 	if (b->aborted) {
-		bu_finish(b, -ECANCELED, "the controller is disconnecting");
+		host_bu_finish(b, -ECANCELED, "the controller is disconnecting");
 		return;
 	}
 	b->step = next;
@@ -128,7 +104,7 @@ static void bu_next(struct host_bringup *b, enum bu_step next)
 static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl);
 
 /* A command of the sequence on queue q; its completion runs bu_cmd_done. */
-static void bu_submit(struct host_bringup *b, struct host_queue *q, struct host_req *req)
+void host_bu_submit(struct host_bringup *b, struct host_queue *q, struct host_req *req)
 {
 	int64_t r;
 
@@ -139,22 +115,22 @@ static void bu_submit(struct host_bringup *b, struct host_queue *q, struct host_
 	req->cb.user = b;
 	r = host_submit(req);	/* on the loop thread: dispatched now */
 	if (r < 0)
-		bu_failf(b, (int)r, "%s", nvmf_get_error());
+		host_bu_failf(b, (int)r, "%s", nvmf_get_error());
 }
 
-static struct host_req *bu_req(struct host_bringup *b, bool admin, const char *what)
+struct host_req *host_bu_req(struct host_bringup *b, bool admin, const char *what)
 {
 	struct host_req *req = host_req_new(b->c, admin, what);
 
 	if (!req)
-		bu_failf(b, -ENOMEM, "%s: out of memory", what);
+		host_bu_failf(b, -ENOMEM, "%s: out of memory", what);
 	return req;
 }
 
 /* Fabrics 1.1, 3.4 (Property Get) and 3.5 (Property Set). */
 static void bu_prop(struct host_bringup *b, bool set, uint32_t ofst, bool eight, uint32_t val)
 {
-	struct host_req *req = bu_req(b, true, set ? "Property Set" : "Property Get");
+	struct host_req *req = host_bu_req(b, true, set ? "Property Set" : "Property Get");
 
 	if (!req)
 		return;
@@ -176,234 +152,20 @@ static void bu_prop(struct host_bringup *b, bool set, uint32_t ofst, bool eight,
 		};
 		memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
 	}
-	bu_submit(b, &b->c->admin, req);
+	host_bu_submit(b, &b->c->admin, req);
 }
 
 /* Set Features (Base 2.0, 5.27) without data. */
 static void bu_set_feature(struct host_bringup *b, uint8_t fid, uint32_t cdw11, const char *what)
 {
-	struct host_req *req = bu_req(b, true, what);
+	struct host_req *req = host_bu_req(b, true, what);
 
 	if (!req)
 		return;
 	host_sqe_init(&req->xc.sqe, NVMF_ADM_SET_FEATURES, 0);
 	req->xc.sqe.cdw10 = nvmf_htole32(fid);
 	req->xc.sqe.cdw11 = nvmf_htole32(cdw11);
-	bu_submit(b, &b->c->admin, req);
-}
-
-/*
- * The text of a failed Connect: a status name shared by NVM and Fabrics
- * commands ("NVM name / Connect name", 80h-83h) keeps only Connect's part,
- * and the command specific fields say more (Fabrics 1.1, 3.3, Figure 21).
- */
-static void connect_failed(struct host_bringup *b, const struct nvmf_completion *cpl,
-			   const char *text)
-{
-	struct nvmf_ctrl *c = b->c;
-	const char *full = nvmf_status_str(cpl->status);
-	const char *slash = strstr(full, " / ");
-	const char *at = slash ? strstr(text, full) : NULL;
-	char msg[HOST_MSG_MAX];
-
-	if (cpl->result == -EIO && NVMF_SF_DNR(cpl->status)) {
-		/* Refused for good: retrying would be refused again (nvmf.h,
-		 * OUTAGES), whatever the status code type. */
-		c->permanent = true;
-		c->last_status = cpl->status;
-	}
-	if (cpl->result != -EIO || NVMF_SF_SCT(cpl->status) != 1) {
-		bu_failf(b, cpl->result, "%s", text);
-		return;
-	}
-	if (at)
-		snprintf(msg, sizeof(msg), "%.*s%s%s", (int)(at - text), text, slash + 3,
-			 at + strlen(full));
-	else
-		snprintf(msg, sizeof(msg), "%s", text);
-	c->last_status = cpl->status;
-	switch (NVMF_SF_SC(cpl->status)) {
-	case 0x82:	/* Connect Invalid Parameters: IPO and IATTR in DW0 */
-		if ((nvmf_connect_rsp_iattr(cpl->dw0) & NVMF_CONNECT_IATTR_IN_DATA) &&
-		    nvmf_connect_rsp_ipo(cpl->dw0) ==
-		    offsetof(struct nvmf_connect_payload, subnqn)) {
-			/* SUBNQN refused: the target has no such subsystem,
-			 * at least not at this port. */
-			bu_failf(b, cpl->result, "%s: the target has no subsystem %s at this port%s "
-				 "(SUBNQN, at offset %u of the Connect data)", msg, c->opts.subnqn, c->info.discovery ?
-				 " (an I/O-only port? discovery is usually at port 8009)" : "",
-				 nvmf_connect_rsp_ipo(cpl->dw0));
-			return;
-		}
-		bu_failf(b, cpl->result, "%s (the invalid parameter is at offset %u of the %s)",
-			 msg, nvmf_connect_rsp_ipo(cpl->dw0),
-			 (nvmf_connect_rsp_iattr(cpl->dw0) & NVMF_CONNECT_IATTR_IN_DATA)
-			 ? "Connect data" : "command");
-		return;
-	case 0x91:	/* Authentication Required */
-		/* -EACCES like an AUTHREQ in a successful response; the
-		 * status stays available from nvmf_get_status(). */
-		c->permanent = true;
-		bu_failf(b, -EACCES, "%s: the controller requires in-band authentication "
-			 "(DH-HMAC-CHAP), which this host does not support", msg);
-		return;
-	default:
-		bu_failf(b, cpl->result, "%s", msg);
-		return;
-	}
-}
-
-/* Fabrics Connect of one queue (NVMe-oF 1.1, 3.3). */
-static void bu_connect(struct host_bringup *b, struct host_queue *q)
-{
-	struct nvmf_ctrl *c = b->c;
-	struct nvmf_connect_cmd cmd;
-	struct host_req *req;
-
-	snprintf(b->what, sizeof(b->what), "queue %u Connect", q->qid);
-	req = bu_req(b, q->qid == 0, b->what);
-	if (!req)
-		return;
-	memset(&b->data, 0, sizeof(b->data));
-	memcpy(b->data.hostid, c->opts.hostid, sizeof(b->data.hostid));
-	b->data.cntlid = nvmf_htole16(q->qid == 0 ? c->opts.cntlid : c->info.cntlid);
-	/* NQNs were checked to be at most 223 bytes: they fit NUL-terminated. */
-	memcpy(b->data.subnqn, c->opts.subnqn, strlen(c->opts.subnqn));
-	memcpy(b->data.hostnqn, c->opts.hostnqn, strlen(c->opts.hostnqn));
-
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = NVMF_ADM_FABRICS;
-	cmd.fctype = NVMF_FCTYPE_CONNECT;
-	cmd.recfmt = nvmf_htole16(NVMF_CONNECT_RECFMT);
-	cmd.qid = nvmf_htole16(q->qid);
-	cmd.sqsize = nvmf_htole16((uint16_t)(q->qsize - 1));
-	/* SQ flow control on by default: SQHD then bounds what is outstanding. */
-	cmd.cattr = c->opts.disable_sqflow ? NVMF_CONNECT_CATTR_DISABLE_SQFC : 0;
-	/* KATO applies to the controller and is given on the admin queue only. */
-	cmd.kato = nvmf_htole32(q->qid == 0 ? c->kato_ms : 0);
-	memcpy(&req->xc.sqe, &cmd, sizeof(req->xc.sqe));
-	req->xc.buf = &b->data;
-	req->xc.len = sizeof(b->data);
-	req->xc.dir = XP_DIR_H2C;
-	req->connect = true;	/* the one command a queue takes before it is ready */
-	bu_submit(b, q, req);
-}
-
-static void connect_ready(struct host_bringup *b, struct host_queue *q);
-
-/* DH-HMAC-CHAP on the queue ended (auth.c). */
-static void auth_done(void *arg, int r, const char *msg)
-{
-	struct host_bringup *b = arg;
-	struct host_queue *q = b->auth_q;
-
-	b->auth_q = NULL;
-	if (b->aborted) {
-		bu_finish(b, -ECANCELED, "the controller is disconnecting");
-		return;
-	}
-	if (r < 0) {
-		bu_failf(b, r, "%s", msg);
-		return;
-	}
-	host_dbg("queue %u: authenticated", q->qid);
-	connect_ready(b, q);
-}
-
-static void connect_done(struct host_bringup *b, struct host_queue *q,
-			 const struct nvmf_completion *cpl)
-{
-	struct nvmf_ctrl *c = b->c;
-
-	if (q->qid == 0) {
-		b->cntlid = nvmf_connect_rsp_cntlid(cpl->dw0);
-		/* FFF0h-FFFFh are not controller IDs (Base 2.0, 5.17.2.1,
-		 * CNTLID; Fabrics 1.1, Connect data): FFFFh and FFFEh in the
-		 * I/O queues' Connect would ask for any controller, not this
-		 * one. */
-		if (b->cntlid >= 0xFFF0) {
-			bu_failf(b, -EPROTO, "admin queue Connect: the controller answered CNTLID "
-				 "%04Xh, a reserved value (FFF0h-FFFFh)", b->cntlid);
-			return;
-		}
-	}
-	if (cpl->dw0 & NVMF_CONNECT_AUTHREQ_ASCR) {
-		/* Secure channel concatenation (a TLS PSK generated by the
-		 * authentication): not offered. */
-		c->permanent = true;
-		bu_failf(b, -EACCES, "queue %u Connect: the controller asks for secure channel "
-			 "concatenation (AUTHREQ.ASCR), which this host does not support", q->qid);
-		return;
-	}
-	if (cpl->dw0 & NVMF_CONNECT_AUTHREQ_ATR) {
-		/* NVMe Base 2.0, 8.13.5: authenticate this queue before it
-		 * takes any other command. */
-		if (q->failed || q->closing || !q->qp) {
-			bu_failf(b, -ENOTCONN, "queue %u: connection lost right after Connect%s%.300s",
-				 q->qid, q->errmsg[0] ? ": " : "", q->errmsg);
-			return;
-		}
-		if (!c->opts.dhchap_secret[0]) {
-			c->permanent = true;
-			bu_failf(b, -EACCES, "queue %u Connect: authentication required: the "
-				 "controller asks for in-band authentication (AUTHREQ %04xh in the "
-				 "Connect response) and no DH-HMAC-CHAP secret was given "
-				 "(dhchap_secret; the tools' --dhchap-secret)", q->qid,
-				 nvmf_connect_rsp_authreq(cpl->dw0));
-			return;
-		}
-		b->auth_q = q;
-		if (host_auth_start(c, q, (uint32_t)c->opts.connect_timeout * 1000u, auth_done,
-				    b) < 0) {
-			b->auth_q = NULL;
-			if (nvmf_get_errno() == EACCES)
-				c->permanent = true;
-			bu_failf(b, -nvmf_get_errno(), "%s", nvmf_get_error());
-		}
-		return;
-	}
-	if (c->opts.dhchap_ctrl_secret[0] && !c->info.discovery) {
-		/* Bidirectional authentication was asked for: an I/O
-		 * controller that does not authenticate the queue never proves
-		 * it holds the controller secret, so it may be anyone (Base
-		 * 2.0, 8.13.5.5: the controller's response R2). Discovery
-		 * controllers seldom authenticate (nvmet, nvmf-target): the
-		 * tools pass the same options to them, and what a rogue one
-		 * names must still pass this check itself. */
-		c->permanent = true;
-		bu_failf(b, -EACCES, "queue %u Connect: the controller does not ask for "
-			 "authentication (AUTHREQ.ATR clear in the Connect response), so it "
-			 "cannot prove it holds the controller secret that was given "
-			 "(dhchap_ctrl_secret; the tools' --dhchap-ctrl-secret): refused", q->qid);
-		return;
-	}
-	connect_ready(b, q);
-}
-
-static void connect_ready(struct host_bringup *b, struct host_queue *q)
-{
-	struct nvmf_ctrl *c = b->c;
-
-	if (q->failed || q->closing || !q->qp) {
-		bu_failf(b, -ENOTCONN, "queue %u: connection lost right after Connect%s%.300s",
-			 q->qid, q->errmsg[0] ? ": " : "", q->errmsg);
-		return;
-	}
-	q->ready = true;
-	if (q->qid == 0) {
-		struct xp_qpair_info qi;
-
-		xp_qpair_get_info(q->qp, &qi);
-		pthread_mutex_lock(&c->st_mu);
-		c->info.cntlid = b->cntlid;
-		snprintf(c->tls_cipher, sizeof(c->tls_cipher), "%s",
-			 qi.tp.tcp.tls ? qi.tp.tcp.tls_cipher : "");
-		pthread_mutex_unlock(&c->st_mu);
-		bu_next(b, BU_CAP);
-		return;
-	}
-	b->qi++;
-	bu_next(b, BU_IO_OPEN);
+	host_bu_submit(b, &b->c->admin, req);
 }
 
 /*
@@ -434,22 +196,22 @@ static void id_ctrl_done(struct host_bringup *b)
 	struct nvmf_ctrl_info info = c->info;
 
 	if (host_parse_id_ctrl(b->id, &info) < 0) {
-		bu_failf(b, -EPROTO, "%s", nvmf_get_error());
+		host_bu_failf(b, -EPROTO, "%s", nvmf_get_error());
 		return;
 	}
 	if (b->reconnect && strcmp(info.subnqn, c->info.subnqn) != 0) {
 		/* nvmf.h, OUTAGES: another subsystem answers at this address. */
 		c->permanent = true;
-		bu_failf(b, -ESTALE, "the controller is not the same subsystem: SUBNQN was "
-			 "'%.220s', is now '%.220s'", c->info.subnqn, info.subnqn);
+		host_bu_failf(b, -ESTALE, "the controller is not the same subsystem: SUBNQN was "
+			      "'%.220s', is now '%.220s'", c->info.subnqn, info.subnqn);
 		return;
 	}
 	if (!subnqn_matches(c, &info)) {
 		/* It will not answer otherwise on the next attempt. */
 		c->permanent = true;
-		bu_failf(b, -EPROTO, "the controller is not the subsystem connected to: "
-			 "Connect named '%.220s', Identify Controller's SUBNQN is '%.220s'",
-			 c->opts.subnqn, info.subnqn);
+		host_bu_failf(b, -EPROTO, "the controller is not the subsystem connected to: "
+			      "Connect named '%.220s', Identify Controller's SUBNQN is '%.220s'",
+			      c->opts.subnqn, info.subnqn);
 		return;
 	}
 	if (info.cntlid != c->info.cntlid) {
@@ -457,8 +219,8 @@ static void id_ctrl_done(struct host_bringup *b)
 		 * Connect was answered by (Fabrics 1.1, 3.3; Linux refuses a
 		 * mismatch too): another one's facts would be wrong for this
 		 * association, and so would the I/O queues' Connect. */
-		bu_failf(b, -EPROTO, "Identify Controller says CNTLID %04Xh, the admin queue's "
-			 "Connect response %04Xh", info.cntlid, c->info.cntlid);
+		host_bu_failf(b, -EPROTO, "Identify Controller says CNTLID %04Xh, the admin "
+			      "queue's Connect response %04Xh", info.cntlid, c->info.cntlid);
 		return;
 	}
 	pthread_mutex_lock(&c->st_mu);
@@ -476,10 +238,10 @@ static void id_ctrl_done(struct host_bringup *b)
 	/* Read by submitters on any thread (cmds.c). */
 	atomic_store(&c->max_xfer, c->info.max_xfer);
 	if (c->info.discovery) {
-		bu_next(b, BU_DONE);
+		host_bu_next(b, BU_DONE);
 		return;
 	}
-	bu_next(b, c->crdt[0] | c->crdt[1] | c->crdt[2] ? BU_ACRE : BU_NUM_QUEUES);
+	host_bu_next(b, c->crdt[0] | c->crdt[1] | c->crdt[2] ? BU_ACRE : BU_NUM_QUEUES);
 }
 
 static void csts_done(struct host_bringup *b, uint32_t csts);
@@ -493,12 +255,12 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 
 	(void)cookie;
 	if (b->aborted) {
-		bu_finish(b, -ECANCELED, "the controller is disconnecting");
+		host_bu_finish(b, -ECANCELED, "the controller is disconnecting");
 		return;
 	}
 	if (cpl->result < 0) {
 		if (b->step == BU_ADMIN_CONNECT || b->step == BU_IO_CONNECT) {
-			connect_failed(b, cpl, text);
+			host_bu_connect_failed(b, cpl, text);
 			return;
 		}
 		if (cpl->result == -EIO)
@@ -507,7 +269,7 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 			/* Refused: retries go without the delays (dispatch.c). */
 			c->last_status = 0;
 			host_log(NVMF_LOG_WARN, "cannot enable the command retry delays: %s", text);
-			bu_next(b, BU_NUM_QUEUES);
+			host_bu_next(b, BU_NUM_QUEUES);
 			return;
 		}
 		if (b->step == BU_AEC && cpl->result == -EIO) {
@@ -515,35 +277,35 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 			 * notices the host still serves. (Its connection
 			 * failing is: the attempt fails below.) */
 			host_log(NVMF_LOG_WARN, "cannot enable namespace notices: %s", text);
-			bu_next(b, BU_DONE);
+			host_bu_next(b, BU_DONE);
 			return;
 		}
-		bu_failf(b, cpl->result, "%s", text[0] ? text : strerror(-cpl->result));
+		host_bu_failf(b, cpl->result, "%s", text[0] ? text : strerror(-cpl->result));
 		return;
 	}
 	switch (b->step) {
 	case BU_ADMIN_CONNECT:
-		connect_done(b, &c->admin, cpl);
+		host_bu_connect_done(b, &c->admin, cpl);
 		return;
 	case BU_IO_CONNECT:
-		connect_done(b, &c->io[b->qi], cpl);
+		host_bu_connect_done(b, &c->io[b->qi], cpl);
 		return;
 	case BU_CAP:
 		c->cap = (uint64_t)cpl->dw1 << 32 | cpl->dw0;
 		pthread_mutex_lock(&c->st_mu);
 		c->info.cap = c->cap;
 		pthread_mutex_unlock(&c->st_mu);
-		bu_next(b, BU_VS);
+		host_bu_next(b, BU_VS);
 		return;
 	case BU_VS:
 		c->vs = cpl->dw0;
 		pthread_mutex_lock(&c->st_mu);
 		c->info.vs = c->vs;
 		pthread_mutex_unlock(&c->st_mu);
-		bu_next(b, BU_CC);
+		host_bu_next(b, BU_CC);
 		return;
 	case BU_CC:
-		bu_next(b, BU_CC_EN);
+		host_bu_next(b, BU_CC_EN);
 		return;
 	case BU_CC_EN:
 		/* CAP.TO, in 500 ms units (Base 2.0, Figure 36), bounds the wait
@@ -559,7 +321,7 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		}
 		b->deadline = uv_now(c->loop) + b->to_ms;
 		b->wait_ms = 1;
-		bu_next(b, BU_CSTS);
+		host_bu_next(b, BU_CSTS);
 		return;
 	case BU_CSTS:
 		csts_done(b, cpl->dw0);
@@ -569,7 +331,7 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		return;
 	case BU_ACRE:
 		c->acre = true;
-		bu_next(b, BU_NUM_QUEUES);
+		host_bu_next(b, BU_NUM_QUEUES);
 		return;
 	case BU_NUM_QUEUES:
 		n = nvmf_num_queues_nsqa(cpl->dw0);
@@ -579,14 +341,14 @@ static void bu_cmd_done(void *user, uint64_t cookie, const struct nvmf_completio
 		if ((int)n < c->opts.nr_io_queues)
 			host_log(NVMF_LOG_INFO, "controller grants %u I/O queues of %d asked", n,
 				 c->opts.nr_io_queues);
-		bu_next(b, BU_IO_OPEN);
+		host_bu_next(b, BU_IO_OPEN);
 		return;
 	case BU_AEC:
 		c->aer_enabled = true;
-		bu_next(b, BU_DONE);
+		host_bu_next(b, BU_DONE);
 		return;
 	default:
-		bu_failf(b, -EPROTO, "bring-up: unexpected completion in step %d", b->step);
+		host_bu_failf(b, -EPROTO, "bring-up: unexpected completion in step %d", b->step);
 		return;
 	}
 }
@@ -598,7 +360,7 @@ static void csts_timer_cb(uv_timer_t *t)
 	struct host_bringup *b = t->data;
 
 	b->waiting = false;
-	bu_next(b, BU_CSTS);
+	host_bu_next(b, BU_CSTS);
 }
 
 /* CSTS after CC.EN = 1 (Base 2.0, 3.5.2): ready, fatal, or poll again. */
@@ -607,8 +369,8 @@ static void csts_done(struct host_bringup *b, uint32_t csts)
 	struct nvmf_ctrl *c = b->c;
 
 	if (csts & NVMF_CSTS_CFS) {
-		bu_failf(b, -EIO, "controller fatal status (CSTS.CFS) set while enabling "
-			 "(CSTS %08xh)", csts);
+		host_bu_failf(b, -EIO, "controller fatal status (CSTS.CFS) set while enabling "
+			      "(CSTS %08xh)", csts);
 		return;
 	}
 	if (csts & NVMF_CSTS_RDY) {
@@ -620,17 +382,17 @@ static void csts_done(struct host_bringup *b, uint32_t csts)
 		 * scan may together take longer than KATO.
 		 */
 		host_ka_start(c);
-		bu_next(b, BU_ID_CTRL);
+		host_bu_next(b, BU_ID_CTRL);
 		return;
 	}
 	if (uv_now(c->loop) >= b->deadline) {
 		if (b->cap_to_ms)
-			bu_failf(b, -ETIMEDOUT, "controller not ready (CSTS.RDY 0) %u ms after CC.EN "
-				 "= 1 (connect_timeout; its CAP.TO allows %u ms)", b->to_ms,
-				 b->cap_to_ms);
+			host_bu_failf(b, -ETIMEDOUT, "controller not ready (CSTS.RDY 0) %u ms "
+				      "after CC.EN = 1 (connect_timeout; its CAP.TO allows "
+				      "%u ms)", b->to_ms, b->cap_to_ms);
 		else
-			bu_failf(b, -ETIMEDOUT, "controller not ready (CSTS.RDY 0) %u ms after CC.EN "
-				 "= 1 (CAP.TO)", b->to_ms);
+			host_bu_failf(b, -ETIMEDOUT, "controller not ready (CSTS.RDY 0) %u ms "
+				      "after CC.EN = 1 (CAP.TO)", b->to_ms);
 		return;
 	}
 	if (!c->bu_timer_init) {
@@ -650,12 +412,12 @@ static void queue_opened(struct host_queue *q, int r, const char *msg)
 
 	if (r < 0) {
 		if (b->aborted)
-			bu_finish(b, -ECANCELED, "the controller is disconnecting");
+			host_bu_finish(b, -ECANCELED, "the controller is disconnecting");
 		else
-			bu_failf(b, r, "%s", msg);
+			host_bu_failf(b, r, "%s", msg);
 		return;
 	}
-	bu_next(b, q->qid == 0 ? BU_ADMIN_CONNECT : BU_IO_CONNECT);
+	host_bu_next(b, q->qid == 0 ? BU_ADMIN_CONNECT : BU_IO_CONNECT);
 }
 
 static void scan_done(struct nvmf_ctrl *c, int r, void *arg)
@@ -663,14 +425,14 @@ static void scan_done(struct nvmf_ctrl *c, int r, void *arg)
 	struct host_bringup *b = arg;
 
 	if (r < 0) {
-		bu_failf(b, r, "namespace scan failed: %s", c->scan_msg[0] ? c->scan_msg
+		host_bu_failf(b, r, "namespace scan failed: %s", c->scan_msg[0] ? c->scan_msg
 									 : strerror(-r));
 		return;
 	}
 	if (c->oaes & NVMF_OAES_NS_ATTR)
-		bu_next(b, BU_AEC);
+		host_bu_next(b, BU_AEC);
 	else
-		bu_next(b, BU_DONE);
+		host_bu_next(b, BU_DONE);
 }
 
 /* The I/O queue slots for nq queues of qsize entries; after an outage the
@@ -688,17 +450,17 @@ static int io_slots(struct host_bringup *b)
 	if (qsize < XP_QSIZE_MIN) {
 		/* CAP.MQES 0 is reserved (Base 2.0, Figure 36: at least 1). */
 		if (nvmf_cap_mqes(c->cap) + 1 < XP_QSIZE_MIN)
-			bu_failf(b, -EPROTO, "CAP.MQES %u: the controller allows queues of %u "
-				 "entries, below the minimum of %d", nvmf_cap_mqes(c->cap),
-				 nvmf_cap_mqes(c->cap) + 1, XP_QSIZE_MIN);
+			host_bu_failf(b, -EPROTO, "CAP.MQES %u: the controller allows queues of %u "
+				      "entries, below the minimum of %d", nvmf_cap_mqes(c->cap),
+				      nvmf_cap_mqes(c->cap) + 1, XP_QSIZE_MIN);
 		else
-			bu_failf(b, -EINVAL, "queue size %d is too small (minimum %d)", qsize,
-				 XP_QSIZE_MIN);
+			host_bu_failf(b, -EINVAL, "queue size %d is too small (minimum %d)", qsize,
+				      XP_QSIZE_MIN);
 		return -EINVAL;
 	}
 	io = calloc((size_t)(b->nq ? b->nq : 1), sizeof(*io));
 	if (!io) {
-		bu_failf(b, -ENOMEM, "out of memory");
+		host_bu_failf(b, -ENOMEM, "out of memory");
 		return -ENOMEM;
 	}
 	for (int i = 0; i < b->nq; i++) {
@@ -729,11 +491,11 @@ static void bu_step(struct host_bringup *b)
 		c->admin.qid = 0;
 		c->admin.qsize = ADMIN_QSIZE;
 		if (host_queue_open(&c->admin, queue_opened, b) < 0)
-			bu_failf(b, nvmf_get_errno() ? -nvmf_get_errno() : -EIO, "%s",
-				 nvmf_get_error());
+			host_bu_failf(b, nvmf_get_errno() ? -nvmf_get_errno() : -EIO, "%s",
+				      nvmf_get_error());
 		return;
 	case BU_ADMIN_CONNECT:
-		bu_connect(b, &c->admin);
+		host_bu_connect(b, &c->admin);
 		return;
 	case BU_CAP:
 		bu_prop(b, false, NVMF_PROP_CAP, true, 0);
@@ -763,7 +525,7 @@ static void bu_step(struct host_bringup *b)
 		bu_prop(b, false, NVMF_PROP_CSTS, false, 0);
 		return;
 	case BU_ID_CTRL:
-		req = bu_req(b, true, "Identify");
+		req = host_bu_req(b, true, "Identify");
 		if (!req)
 			return;
 		host_sqe_init(&req->xc.sqe, NVMF_ADM_IDENTIFY, 0);
@@ -771,14 +533,14 @@ static void bu_step(struct host_bringup *b)
 		req->xc.buf = b->id;
 		req->xc.len = HOST_IDENTIFY_LEN;
 		req->xc.dir = XP_DIR_C2H;
-		bu_submit(b, &c->admin, req);
+		host_bu_submit(b, &c->admin, req);
 		return;
 	case BU_ACRE:
 		/* The controller advertises Command Retry Delay times: ask it
 		 * to use them (Base 2.0, Set Features, Host Behavior Support; the
 		 * other fields stay 0, as Linux leaves them). The Identify
 		 * buffer is free again. */
-		req = bu_req(b, true, "Set Features (Host Behavior Support)");
+		req = host_bu_req(b, true, "Set Features (Host Behavior Support)");
 		if (!req)
 			return;
 		memset(b->id, 0, NVMF_HOST_BEHAVIOR_LEN);
@@ -788,14 +550,14 @@ static void bu_step(struct host_bringup *b)
 		req->xc.buf = b->id;
 		req->xc.len = NVMF_HOST_BEHAVIOR_LEN;
 		req->xc.dir = XP_DIR_H2C;
-		bu_submit(b, &c->admin, req);
+		host_bu_submit(b, &c->admin, req);
 		return;
 	case BU_NUM_QUEUES:
 		/* I/O queues: count, size, then one connection each (Fabrics 1.1, 3.3). */
 		c->icd_max = c->info.ioccsz * 16u - 64u;
 		if (c->opts.nr_io_queues == 0) {
 			b->nq = 0;
-			bu_next(b, BU_IO_OPEN);
+			host_bu_next(b, BU_IO_OPEN);
 			return;
 		}
 		bu_set_feature(b, NVMF_FID_NUM_QUEUES,
@@ -807,16 +569,16 @@ static void bu_step(struct host_bringup *b)
 		if (b->qi == 0 && c->nr_io == 0 && io_slots(b) < 0)
 			return;
 		if (b->qi >= b->nq) {
-			bu_next(b, BU_SCAN);
+			host_bu_next(b, BU_SCAN);
 			return;
 		}
 		c->nr_io = b->qi + 1;
 		if (host_queue_open(&c->io[b->qi], queue_opened, b) < 0)
-			bu_failf(b, nvmf_get_errno() ? -nvmf_get_errno() : -EIO, "%s",
-				 nvmf_get_error());
+			host_bu_failf(b, nvmf_get_errno() ? -nvmf_get_errno() : -EIO, "%s",
+				      nvmf_get_error());
 		return;
 	case BU_IO_CONNECT:
-		bu_connect(b, &c->io[b->qi]);
+		host_bu_connect(b, &c->io[b->qi]);
 		return;
 	case BU_SCAN:
 		/* After an outage the scan also checks that each namespace is
@@ -829,7 +591,7 @@ static void bu_step(struct host_bringup *b)
 			       "Set Features (Asynchronous Event Configuration)");
 		return;
 	case BU_DONE:
-		bu_finish(b, 0, NULL);
+		host_bu_finish(b, 0, NULL);
 		return;
 	}
 }
@@ -865,7 +627,7 @@ void host_bringup_abort(struct nvmf_ctrl *c)
 		/* Nothing outstanding but the poll timer: end now. */
 		uv_timer_stop(&c->bu_timer);
 		b->waiting = false;
-		bu_finish(b, -ECANCELED, "the controller is disconnecting");
+		host_bu_finish(b, -ECANCELED, "the controller is disconnecting");
 	}
 	/* Otherwise its command or transport connect fails as the queues
 	 * close, and the completion ends it. */

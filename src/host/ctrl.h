@@ -19,7 +19,8 @@
  * in flight waits on the held list (dispatch.c) to be resubmitted.
  *
  * Files: iopool.c (the I/O threads), loop.c (inbox, calls), dispatch.c (requests), queues.c
- * (queue pair slots), bringup.c (the connect sequence), state.c (the state
+ * (queue pair slots), bringup.c (the connect sequence), bringup_connect.c
+ * (its Fabrics Connect of each queue), state.c (the state
  * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
  * aer.c (asynchronous events), keepalive.c, cmds.c (the command API),
  * reqpool.c (the pool the requests come from: no allocation per command),
@@ -401,6 +402,54 @@ int  host_bringup_start(struct nvmf_ctrl *c, bool reconnect,
 			void (*done)(struct nvmf_ctrl *c, int r, const char *msg));
 /* Stop the bring-up under way (disconnecting): it ends with -ECANCELED. */
 void host_bringup_abort(struct nvmf_ctrl *c);
+
+/* The bring-up's steps and state, shared by bringup.c (the sequence) and
+ * bringup_connect.c (each queue's Fabrics Connect). Loop thread only. */
+enum bu_step {
+	BU_ADMIN_OPEN, BU_ADMIN_CONNECT, BU_CAP, BU_VS, BU_CC, BU_CC_EN, BU_CSTS, BU_ID_CTRL,
+	BU_ACRE, BU_NUM_QUEUES, BU_IO_OPEN, BU_IO_CONNECT, BU_SCAN, BU_AEC, BU_DONE,
+};
+
+struct host_bringup {
+	struct nvmf_ctrl *c;
+	enum bu_step step;
+	bool     reconnect;
+	bool     aborted;
+	bool     waiting;		/* on the CSTS poll timer */
+	int      qi;			/* I/O queue being connected */
+	int      nq;			/* I/O queues granted */
+	uint32_t cc;
+	uint64_t deadline;		/* CSTS.RDY, loop time */
+	unsigned to_ms, wait_ms;
+	unsigned cap_to_ms;		/* what CAP.TO allows, when more than to_ms */
+	void   (*done)(struct nvmf_ctrl *c, int r, const char *msg);
+	char     what[48];
+	struct nvmf_connect_payload data;
+	uint16_t cntlid;		/* from the admin queue's Connect response */
+	struct host_queue *auth_q;	/* authenticating (auth.c) */
+	uint8_t  id[HOST_IDENTIFY_LEN];
+};
+
+/* bringup.c: end the bring-up with r (0 or a negative errno) and msg; b is
+ * freed. */
+void host_bu_finish(struct host_bringup *b, int r, const char *msg);
+/* End it with r and a printf-style message. */
+void host_bu_failf(struct host_bringup *b, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Go on to step next, or end the bring-up if it was aborted meanwhile. */
+void host_bu_next(struct host_bringup *b, enum bu_step next);
+/* A command of the sequence on queue q: its completion drives the steps. */
+void host_bu_submit(struct host_bringup *b, struct host_queue *q, struct host_req *req);
+/* A request for a command of the sequence, or NULL (the bring-up failed). */
+struct host_req *host_bu_req(struct host_bringup *b, bool admin, const char *what);
+/* bringup_connect.c: send queue q's Fabrics Connect; its completion comes
+ * back to host_bu_connect_done(), or host_bu_connect_failed() (the
+ * completion's text) when it failed. */
+void host_bu_connect(struct host_bringup *b, struct host_queue *q);
+void host_bu_connect_done(struct host_bringup *b, struct host_queue *q,
+			  const struct nvmf_completion *cpl);
+void host_bu_connect_failed(struct host_bringup *b, const struct nvmf_completion *cpl,
+			    const char *text);
 
 /* ---- state.c ---------------------------------------------------------------- */
 void host_state_init(struct nvmf_ctrl *c);
