@@ -21,7 +21,7 @@
  * connect by connect_timeout, the CSTS.RDY wait by CAP.TO and
  * connect_timeout, whichever is shorter. The commands
  * name their queue (host_req.q), so they pass while the controller is not
- * LIVE, when other commands are held or refused (dispatch.c).
+ * LIVE, when other commands are held or refused (dispatch.c, outage.c).
  *
  * Each queue's Fabrics Connect, its command and what its response asks
  * for (CNTLID, authentication), is in bringup_connect.c; this file runs

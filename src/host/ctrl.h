@@ -16,9 +16,10 @@
  * The controller outlives its queue pairs: a queue pair that fails is
  * closed and the controller leaves LIVE (state.c, OUTAGES in nvmf.h); the
  * bring-up sequence (bringup.c) then makes new ones while the I/O that was
- * in flight waits on the held list (dispatch.c) to be resubmitted.
+ * in flight waits on the held list (outage.c) to be resubmitted.
  *
- * Files: iopool.c (the I/O threads), loop.c (inbox, calls), dispatch.c (requests), queues.c
+ * Files: iopool.c (the I/O threads), loop.c (inbox, calls), dispatch.c (requests),
+ * outage.c (requests while not LIVE: the held list), queues.c
  * (queue pair slots), bringup.c (the connect sequence), bringup_connect.c
  * (its Fabrics Connect of each queue), state.c (the state
  * machine), connect.c (nvmf_connect/nvmf_disconnect), ns.c (namespaces),
@@ -365,6 +366,8 @@ void host_req_refuse(struct host_req *req, int err);
 int  host_sync_cmd(struct nvmf_ctrl *c, struct host_req *req, struct nvmf_completion *cpl);
 /* Dispatch what waits for a free queue entry. */
 void host_drain_waitq(struct nvmf_ctrl *c);
+
+/* ---- outage.c --------------------------------------------------------------- */
 /* Outage: put req on the held list (cookie order); false if it may not be
  * (not replayable, replayed too often, not reconnecting): then the caller
  * fails it. failing: its queue pair is failing, the controller not yet. */
@@ -376,6 +379,13 @@ void host_hold_waiting(struct nvmf_ctrl *c, int err, const char *why);
 void host_held_fail(struct nvmf_ctrl *c, int err, const char *msg);
 /* LIVE again: resubmit the held commands in order. */
 void host_held_replay(struct nvmf_ctrl *c);
+/* A command not aimed at one queue while the controller is not LIVE: 1 if
+ * held for the reconnect, else a negative errno with the thread's error
+ * saying why it fails. */
+int  host_outage_dispatch(struct host_req *req);
+/* Append to msg (len bytes) that req, failed with its connection, was not
+ * held because it was resubmitted after outages as often as allowed. */
+void host_replay_limit_note(const struct host_req *req, char *msg, size_t len);
 
 /* ---- queues.c --------------------------------------------------------------- */
 /* Open q's queue pair; cb(q, r, msg) once the transport connect is done

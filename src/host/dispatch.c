@@ -1,6 +1,7 @@
 /*
  * Requests: their dispatch to queue pairs, the wait for a free submission
- * queue entry, completion, and the synchronous form.
+ * queue entry, completion, and the synchronous form. What becomes of them
+ * while the controller is not LIVE (the held list) is in outage.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,24 +110,6 @@ void host_req_refuse(struct host_req *req, int err)
 	host_req_fail(req, err, msg);
 }
 
-
-/* At most this many resubmissions per command after outages (as Linux's
- * nvme_max_retries). */
-#define HOST_MAX_REPLAYS 5
-
-/* A command failed with its connection, not held because it was replayed
- * HOST_MAX_REPLAYS times already: the text says so, or it would read as if
- * the outage itself were fatal (nvmf_read(3): each at most 5 times). */
-static void replay_limit_note(const struct host_req *req, char *msg, size_t len)
-{
-	size_t n = strlen(msg);
-
-	if (req->replayable && req->replays >= HOST_MAX_REPLAYS && n < len &&
-	    !req->c->stopping)
-		snprintf(msg + n, len - n, " (not held again: resubmitted after %u outages "
-			 "already, the limit)", (unsigned)req->replays);
-}
-
 /*
  * The text of a failed command: "<command> failed: <why>", why being the
  * NVMe status with its name (Base 2.0, 4.6.1), or what the transport
@@ -164,7 +147,7 @@ static void xp_done_msg(const struct host_req *req, struct xp_qpair *qp, int sta
 		snprintf(msg, len, "%s failed: %.*s", req->what, (int)(len > 64 ? len - 64 : 0),
 			 xm[0] ? xm : strerror(-status));
 	if (status < 0 && status != -ECANCELED)
-		replay_limit_note(req, msg, len);
+		host_replay_limit_note(req, msg, len);
 }
 
 /* ---- Retries: a status without DNR ---------------------------------------------------- */
@@ -290,113 +273,7 @@ static void host_xp_done(struct xp_qpair *qp, const struct xp_cpl *xc, int statu
 	host_drain_waitq(c);
 }
 
-/* ---- Outages: the held list --------------------------------------------------------- */
-
-bool host_hold(struct host_req *req, bool failing)
-{
-	struct nvmf_ctrl *c = req->c;
-	struct host_req **pp;
-
-	if (!req->replayable || req->replays >= HOST_MAX_REPLAYS)
-		return false;
-	if (!host_state_holds_io(c) &&
-	    !(failing && c->state == NVMF_CTRL_LIVE && !c->stopping && c->opts.ctrl_loss_tmo != 0))
-		return false;
-	/* Cookie order is submission order: in-flight commands come back
-	 * from several queues in no particular order. */
-	pp = &c->held;
-	if (c->held_last && c->held_last->cookie <= req->cookie)
-		pp = &c->held_last->next;
-	else
-		while (*pp && (*pp)->cookie <= req->cookie)
-			pp = &(*pp)->next;
-	req->next = *pp;
-	*pp = req;
-	if (!req->next)
-		c->held_last = req;
-	atomic_fetch_add(&c->nr_held, 1);
-	return true;
-}
-
-void host_hold_waiting(struct nvmf_ctrl *c, int err, const char *why)
-{
-	for (int k = 0; k < 2; k++) {
-		struct host_req *list = c->waitq[k];
-
-		c->waitq[k] = NULL;
-		while (list) {
-			struct host_req *req = list;
-
-			list = req->next;
-			if (req->q)		/* aimed at one queue (Connect): it is gone */
-				host_req_fail(req, err, why);
-			else if (!host_hold(req, false)) {
-				char msg[HOST_MSG_MAX];
-
-				snprintf(msg, sizeof(msg), "%s failed: %.400s", req->what, why);
-				replay_limit_note(req, msg, sizeof(msg));
-				host_req_fail(req, err, msg);
-			}
-		}
-	}
-}
-
-void host_held_fail(struct nvmf_ctrl *c, int err, const char *why)
-{
-	struct host_req *list = c->held, **tail = &list;
-
-	c->held = NULL;
-	c->held_last = NULL;
-	atomic_store(&c->nr_held, 0);
-	/* And what waits for its retry's delay: it would find nothing to
-	 * go to. */
-	while (*tail)
-		tail = &(*tail)->next;
-	*tail = c->retryq;
-	c->retryq = NULL;
-	while (list) {
-		struct host_req *req = list;
-		char msg[HOST_MSG_MAX];
-
-		list = req->next;
-		snprintf(msg, sizeof(msg), "%s %s: %.400s", req->what,
-			 err == -ECANCELED ? "canceled" : "failed", why);
-		host_req_fail(req, err, msg);
-	}
-}
-
-void host_held_replay(struct nvmf_ctrl *c)
-{
-	struct host_req *list = c->held;
-
-	c->held = NULL;
-	c->held_last = NULL;
-	atomic_store(&c->nr_held, 0);
-	while (list) {
-		struct host_req *req = list;
-		uint32_t nsid = nvmf_le32toh(req->xc.sqe.nsid);
-		const struct nvmf_ns_info *ns = host_ns_lookup(c, nsid);
-		int r;
-
-		list = req->next;
-		if (!ns || !ns->supported) {
-			char msg[HOST_MSG_MAX];
-
-			/* nvmf.h, OUTAGES: a namespace that is not the same one
-			 * after the reconnect is never written to. */
-			snprintf(msg, sizeof(msg), "%s failed: namespace %u: %.300s", req->what,
-				 nsid, ns ? ns->reason : "gone after the reconnect");
-			host_req_fail(req, -ENODEV, msg);
-			continue;
-		}
-		/* A command first submitted during the outage is not resubmitted. */
-		if (req->dispatched)
-			req->replays++;
-		r = host_dispatch(req);
-		if (r < 0)
-			host_req_refuse(req, r);
-	}
-}
+/* ---- Dispatch: to a queue pair, or the wait for a free entry -------------------- */
 
 static struct host_queue *pick_io_queue(struct nvmf_ctrl *c, bool *all_full)
 {
@@ -422,38 +299,6 @@ static struct host_queue *pick_io_queue(struct nvmf_ctrl *c, bool *all_full)
 	return NULL;
 }
 
-/* Hand req to a queue pair: 0, -EAGAIN (all full) or another negative errno. */
-/*
- * A command while the controller is not LIVE (nvmf.h, OUTAGES): I/O waits
- * on the held list for the reconnect (1); the rest fails, saying why.
- */
-static int outage_dispatch(struct host_req *req)
-{
-	struct nvmf_ctrl *c = req->c;
-
-	if (c->stopping || c->state == NVMF_CTRL_DELETING)
-		return host_err(ESHUTDOWN, "%s: the controller is disconnecting", req->what);
-	if (host_hold(req, false))
-		return 1;
-	if (c->state == NVMF_CTRL_DEAD)
-		return host_err(ECONNRESET, "%s: the controller was given up: %.400s", req->what,
-				c->last_msg);
-	if (c->fast_failed)
-		return host_err(ECONNRESET, "%s: the controller is reconnecting and "
-				"fast_io_fail_tmo (%d s) has passed: %.400s", req->what,
-				c->opts.fast_io_fail_tmo, c->last_msg);
-	if (!c->reconnecting)
-		return host_err(ECONNRESET, "%s: the controller's connection was lost: %.400s",
-				req->what, c->last_msg);
-	if (req->replayable)
-		return host_err(ECONNRESET, "%s: the controller is reconnecting, and the "
-				"command was resubmitted %d times already: %.400s", req->what,
-				req->replays, c->last_msg);
-	return host_err(ECONNRESET, "%s: the controller is reconnecting (admin and "
-			"passthrough commands are not held, only I/O): %.400s", req->what,
-			c->last_msg);
-}
-
 /*
  * The namespace of an I/O command checked again on the loop thread when a
  * scan replaced the table since the submitter checked it: after a
@@ -477,6 +322,7 @@ static int ns_still_valid(struct host_req *req)
 	return 0;
 }
 
+/* Hand req to a queue pair: 0, -EAGAIN (all full) or another negative errno. */
 static int try_dispatch(struct host_req *req, struct host_queue *q)
 {
 	struct nvmf_ctrl *c = req->c;
@@ -484,7 +330,7 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 	int r;
 
 	if (!q && c->state != NVMF_CTRL_LIVE)
-		return outage_dispatch(req);
+		return host_outage_dispatch(req);
 	if (!q) {
 		if (req->admin) {
 			q = &c->admin;
@@ -670,7 +516,7 @@ int host_dispatch(struct host_req *req)
 	if (req->replayable && (r = xfer_still_valid(req)) < 0)
 		return r;
 	if (!req->q && c->state != NVMF_CTRL_LIVE)
-		r = outage_dispatch(req);
+		r = host_outage_dispatch(req);
 	else if (c->waitq[k] && !req->urgent)
 		r = -EAGAIN;
 	else
