@@ -1851,6 +1851,136 @@ def t_disconnect_user(env):
           "root's disconnect did not end the connection")
 
 
+# A fusermount3 that hangs: it notes its pid and sleeps (SIGTERM ends it).
+HANG_FUSERMOUNT = """#!/bin/sh
+echo $$ >> "$HANG_DIR/pids"
+exec sleep 60
+"""
+
+
+def hang_fusermount(env):
+    """A directory holding HANG_FUSERMOUNT as fusermount3 (anyone may run it and note
+    its pid there), and the environment whose PATH finds it first."""
+    d = env.path("hang-fusermount")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o777)
+    exe = os.path.join(d, "fusermount3")
+    with open(exe, "w") as f:
+        f.write(HANG_FUSERMOUNT)
+    os.chmod(exe, 0o755)
+    open(os.path.join(d, "pids"), "w").close()
+    os.chmod(os.path.join(d, "pids"), 0o666)   # a user's fusermount3 notes its pid too
+    return d, dict(env.env, HANG_DIR=d, PATH=d + ":" + env.env.get("PATH", "/usr/bin:/bin"))
+
+
+def helper_pid(d, k, timeout=10):
+    """The pid of the k-th (from 0) hung fusermount3 started, once it runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(os.path.join(d, "pids")) as f:
+                pids = f.read().split()
+            if len(pids) > k:
+                return int(pids[k])
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    raise Fail("fusermount3 #%d was not started" % (k + 1))
+
+
+def exists(pid):
+    """Whether pid exists, a zombie too: a child nvmfctl reaped does not."""
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def interrupt(env, args, d, k, fenv, preexec_fn=None):
+    """Run nvmfctl ARGS with the hung fusermount3, SIGINT to it once that runs: its
+    exit status, stderr, how long it took after the signal, and the helper's pid."""
+    p = subprocess.Popen([env.ctl_exe] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=fenv, preexec_fn=preexec_fn)
+    try:
+        helper = helper_pid(d, k)
+        time.sleep(0.1)     # nvmfctl is in its wait
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        err = p.communicate(timeout=30)[1]
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
+    return p.returncode, err, time.monotonic() - t0, helper
+
+
+def t_unmount_helpers(env):
+    """The helpers disconnect runs to unmount are bounded and never left behind. A
+    stale record's detach (fusermount3 -u -z) that hangs is stopped and reaped after
+    10 s, the record kept (it was left running, the record kept); a Ctrl-C during it
+    ends nvmfctl at once with a line saying what was left, the helper stopped (nvmfctl
+    died of it silently and left the helper running). A user's fusermount3 -u
+    interrupted: nvmfctl says the connection is left as it is and dies of SIGINT (it
+    went on, and failed with "did not finish"). Root only for the user's part."""
+    need_fuse()
+    if not sys.platform.startswith("linux"):
+        raise SkipTest("fusermount3 is Linux's (other systems call unmount(2))")
+    become_subreaper()
+    d, fenv = hang_fusermount(env)
+    t = env.target(backing=("ram:4M",))
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "h")
+    mp = os.path.join(env.rundir, "h")
+    kill_and_reap(rec_of(env, "h")["pid"])
+    # Ctrl-C while the dead mount is being detached.
+    rc, err, took, helper = interrupt(env, ["disconnect", "h"], d, 0, fenv)
+    check(rc == -signal.SIGINT and took < 5 and
+          "h: interrupted while detaching the dead server's mount %s: stopped fusermount3 "
+          "-u -z; its record is kept" % mp in err,
+          "disconnect interrupted in the detach: exit %d after %.1f s, %r" % (rc, took, err))
+    check(not exists(helper), "the interrupted detach's fusermount3 (pid %d) was left "
+          "behind" % helper)
+    check(env.records() == ["h.json"] and is_mounted(mp), "record or mount gone: %s %s"
+          % (env.records(), is_mounted(mp)))
+    # A detach that does not finish: stopped after 10 s.
+    t0 = time.monotonic()
+    r = env.ctl("disconnect", "h", rc=1, env=fenv, timeout=60)
+    took = time.monotonic() - t0
+    helper = helper_pid(d, 1)
+    check(took >= 10 and took < 30 and
+          "h: detaching the dead server's mount %s (fusermount3 -u -z) did not finish within "
+          "10 s: stopped it; its record is kept" % mp in r.err,
+          "hung detach: %.1f s, %r" % (took, r.err))
+    check(not exists(helper), "the hung detach's fusermount3 (pid %d) was left behind" % helper)
+    check(env.records() == ["h.json"], "records %s" % env.records())
+    r = env.ctl("disconnect", "h")
+    check("removed stale record" in r.err and not is_mounted(mp) and env.records() == [],
+          "stale disconnect: %r %s" % (r.err, env.records()))
+    # A user's fusermount3 -u interrupted.
+    if os.geteuid() != 0:
+        return
+    os.chmod(env.tmp, 0o755)
+    os.chmod(env.rundir, 0o755)
+    if subprocess.run([env.ctl_exe, "--help"], capture_output=True, env=env.env,
+                      preexec_fn=as_nobody, timeout=60).returncode != 0:
+        log("nvmfctl cannot run as uid 65534 here: the user's part is skipped")
+        return
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "u")
+    mp = os.path.join(env.rundir, "u")
+    pid = rec_of(env, "u")["pid"]
+    rc, err, took, helper = interrupt(env, ["disconnect", "u"], d, 2, fenv, as_nobody)
+    check(rc == -signal.SIGINT and took < 5 and
+          "u: interrupted while unmounting %s: stopped fusermount3 -u; the connection is "
+          "left as it is" % mp in err,
+          "a user's disconnect interrupted: exit %d after %.1f s, %r" % (rc, took, err))
+    check(not exists(helper), "the interrupted fusermount3 -u (pid %d) was left behind"
+          % helper)
+    check(is_mounted(mp) and not wait_gone(pid, 0.2), "the connection was ended")
+    env.ctl("disconnect", "u")
+    check(wait_gone(pid, 10) and not is_mounted(mp) and env.records() == [],
+          "u not disconnected")
+
+
 def has_open(pid, path, timeout):
     """Whether process pid has path open (it waits for the flock on it: the
     lock is polled, so /proc/locks shows no waiter)."""
@@ -1927,7 +2057,8 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "disconnect_busy": t_disconnect_busy, "mount_space": t_mount_space,
          "disconnect_user": t_disconnect_user, "stale_race": t_stale_race,
          "referral_loop": t_referral_loop, "disc_records": t_disc_records,
-         "referral_tls": t_referral_tls, "disc_raw": t_disc_raw}
+         "referral_tls": t_referral_tls, "disc_raw": t_disc_raw,
+         "unmount_helpers": t_unmount_helpers}
 
 if __name__ == "__main__":
     try:

@@ -18,7 +18,14 @@
 #include <sys/mount.h>
 #endif
 
-#define DETACH_TIMEOUT_MS 10000
+#define DETACH_TIMEOUT_MS (TC_DETACH_TIMEOUT_S * 1000)
+
+static tc_child_wait_fn detach_wait;
+
+void tc_set_detach_wait(tc_child_wait_fn wait)
+{
+	detach_wait = wait;
+}
 
 /*
  * nvmf-fuse mounts with subtype=nvmf: type "fuse.nvmf" on Linux; FreeBSD's
@@ -124,7 +131,15 @@ int tc_nvmf_detach(const char *path)
 	pid = fork();
 	if (pid == 0)
 		exec_detach(path);
-	if (pid > 0)
+	if (pid > 0 && detach_wait) {
+		int r = detach_wait(pid, TC_DETACH_TIMEOUT_S);
+
+		/* Stopped: the caller says so (and keeps the record, the
+		 * only handle on a mount that may still be there). */
+		if (r == -ETIMEDOUT || r == -EINTR)
+			return r;
+	} else if (pid > 0) {
 		wait_briefly(pid);
+	}
 	return tc_nvmf_mounted(path) ? -EBUSY : 0;
 }

@@ -159,7 +159,9 @@ void tc_records_free(struct tc_record *list, int n);
  * (the mount point may have been reused after the crash: unmounting would
  * end that connection; *other then names it). 0 (detached, or nothing to
  * detach) or -EBUSY (still mounted: keep the record, the only handle on
- * the mount). Flush stdio before: a helper is forked.
+ * the mount); -ETIMEDOUT or -EINTR from a detach wait the tool set
+ * (tc_set_detach_wait()), the record to be kept too. Flush stdio before:
+ * a helper is forked.
  */
 int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_record *r,
 			   const struct tc_record **other);
@@ -173,7 +175,8 @@ int tc_record_detach_stale(const struct tc_record *list, int n, const struct tc_
  * name (and mounted) since. An empty default mount point (<dir>/<name>) is
  * removed with the record, under the lock. 0 (removed), 1 (left: no longer
  * dead_pid's stale record), -EBUSY (the mount stays: record kept), -EAGAIN
- * (another held the lock for 30 s: record kept) or -errno.
+ * (another held the lock for 30 s: record kept), -ETIMEDOUT or -EINTR
+ * (the detach was stopped, tc_set_detach_wait(): record kept) or -errno.
  */
 int tc_record_remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
 			   int dead_pid, const struct tc_record **other);

@@ -72,12 +72,26 @@ static const char list_help[] =
 /* ---- disconnect ------------------------------------------------------------------ */
 
 /*
+ * tc_nvmf_detach()'s wait for its helper: bounded, the helper stopped
+ * and reaped when it overstays (polled, it was left running and, once it
+ * exited, a zombie), and a Ctrl-C ends the wait at once (SIGINT was not
+ * caught: nvmfctl died and left the helper to itself).
+ */
+static int detach_wait(pid_t pid, int timeout_s)
+{
+	int status;
+
+	return nc_wait_child(pid, timeout_s, &status);
+}
+
+/*
  * Remove the stale record r, held by dead_pid, and detach the mount its
  * server left (tc_record_remove_stale(), shared with nvmf-fuse's taking
  * over of a dead server's name, which checks under a lock that the record
  * is still that dead server's: one that took the name over meanwhile keeps
  * its record and mount); say what was left. 0 (removed), 1 (taken over
- * meanwhile: left alone) or -errno after a message.
+ * meanwhile: left alone) or -errno after a message; interrupted (Ctrl-C),
+ * it dies of the signal.
  */
 static int remove_stale(const struct tc_record *list, int n, const struct tc_record *r,
 			int dead_pid)
@@ -87,8 +101,21 @@ static int remove_stale(const struct tc_record *list, int n, const struct tc_rec
 
 	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
+	tc_set_detach_wait(detach_wait);
 	e = tc_record_remove_stale(list, n, r, dead_pid, &other);
-	if (e == -EBUSY)
+	if (e == -EINTR) {
+		/* The lock is released, the helper reaped: only the record is
+		 * left, the handle on a mount that may still be there. */
+		nc_err("%s: interrupted while detaching the dead server's mount %s: stopped "
+		       TC_DETACH_CMD "; its record is kept", r->name, r->mountpoint);
+		nc_die_of_signal();
+	}
+	if (e == -ETIMEDOUT)
+		nc_err("%s: detaching the dead server's mount %s (" TC_DETACH_CMD ") did not "
+		       "finish within %d s: stopped it; its record is kept (try again, or "
+		       "detach it with " TC_DETACH_CMD ")", r->name, r->mountpoint,
+		       TC_DETACH_TIMEOUT_S);
+	else if (e == -EBUSY)
 		nc_err("%s: the dead server's mount %s could not be detached (unmount it with "
 		       TC_DETACH_CMD "); its record is kept", r->name, r->mountpoint);
 	else if (e == -EAGAIN)
@@ -141,15 +168,21 @@ static void loop_on(const char *mp, char *dev, size_t devlen, char *file, size_t
 }
 
 #if defined(__linux__)
+/* How long fusermount3 -u may take: it unmounts or refuses at once. */
+#define FUSERMOUNT_TIMEOUT_S 10
+
 /*
  * Run "fusermount3 -u mp" (no -z: the kernel must refuse a busy mount),
  * its standard error kept in err (a line, the newline dropped); how it
  * exited in *status, 127 when it could not be run (err says why).
- * 0, or -errno when it could not be started at all.
+ * 0; -ETIMEDOUT when it did not finish within FUSERMOUNT_TIMEOUT_S, or
+ * -EINTR when a Ctrl-C (SIGINT, SIGTERM, SIGHUP) came meanwhile: it was
+ * stopped and reaped either way (nc_wait_child()); -errno when it could
+ * not be started at all.
  */
 static int run_fusermount(const char *mp, char *err, size_t errlen, int *status)
 {
-	int pfd[2], fd;
+	int pfd[2], fd, r;
 	ssize_t got;
 	pid_t pid;
 
@@ -178,14 +211,14 @@ static int run_fusermount(const char *mp, char *err, size_t errlen, int *status)
 		return -e;
 	}
 	*status = -1;
-	(void)nc_wait_child(pid, 10, status);
+	r = nc_wait_child(pid, FUSERMOUNT_TIMEOUT_S, status);
 	/* Read after the wait, without blocking: a few lines fit the pipe. */
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	got = read(pfd[0], err, errlen - 1);
 	close(pfd[0]);
 	err[got > 0 ? got : 0] = '\0';
 	err[strcspn(err, "\n")] = '\0';
-	return 0;
+	return r == -ETIMEDOUT || r == -EINTR ? r : 0;
 }
 
 /*
@@ -204,14 +237,21 @@ static bool said_busy(const char *err)
 
 /*
  * A user's mount: fusermount3 -u. -EBUSY only when it said the mount is
- * busy; any other failure (not installed, another user's mount, ...) is
- * described in why, with its exit status and message, and -EPERM returned.
+ * busy; -EINTR when interrupted (the caller says so and dies of it); any
+ * other failure (not installed, another user's mount, not finished in
+ * time, ...) is described in why, with its exit status and message, and
+ * -EPERM returned.
  */
 static int unmount_user(const char *mp, char *why, size_t whylen)
 {
 	char err[512];
 	int status, r = run_fusermount(mp, err, sizeof(err), &status);
 
+	if (r == -ETIMEDOUT) {
+		snprintf(why, whylen, "fusermount3 -u did not finish within %d s: stopped it%s%s",
+			 FUSERMOUNT_TIMEOUT_S, err[0] ? ": " : "", err);
+		return -EPERM;
+	}
 	if (r < 0)
 		return r;
 	if (!tc_nvmf_mounted(mp))
@@ -234,8 +274,9 @@ static int unmount_user(const char *mp, char *why, size_t whylen)
  * device, which must stop the disconnect rather than detach the mount
  * from under its users. Unmounted, the server sees its session end and
  * exits as on SIGTERM. 0 (unmounted, or not mounted), or -errno, with
- * why set when the errno alone does not say it. Root unmounts itself; a
- * user's mount on Linux goes through fusermount3 -u.
+ * why set when the errno alone does not say it (-EINTR: interrupted while
+ * fusermount3 ran). Root unmounts itself; a user's mount on Linux goes
+ * through fusermount3 -u.
  */
 static int unmount_checked(const char *mp, char *why, size_t whylen)
 {
@@ -274,6 +315,19 @@ static void busy_err(const struct tc_record *r, int e, const char *why)
 		       "connection is left as it is", r->name, r->mountpoint);
 }
 
+/* Interrupted (Ctrl-C) while fusermount3 -u ran, now stopped: say how the
+ * connection was left, and die of the signal (nothing was signalled yet). */
+static void interrupted_unmount(const struct tc_record *r)
+{
+	if (tc_nvmf_mounted(r->mountpoint))
+		nc_err("%s: interrupted while unmounting %s: stopped fusermount3 -u; the "
+		       "connection is left as it is", r->name, r->mountpoint);
+	else
+		nc_err("%s: interrupted: %s was unmounted already, so nvmf-fuse (pid %d) ends by "
+		       "itself; its record goes with it", r->name, r->mountpoint, r->pid);
+	nc_die_of_signal();
+}
+
 static bool gone(const char *path)
 {
 	struct stat st;
@@ -292,6 +346,8 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 
 		e = force ? 0 : unmount_checked(r->mountpoint, why, sizeof(why));
 
+		if (e == -EINTR)
+			interrupted_unmount(r);
 		if (e < 0) {
 			busy_err(r, e, why);
 			return NC_EXIT_FAIL;
