@@ -1006,6 +1006,69 @@ def corrupt_records(env):
     check(env.ctl("list").err == "", "list without corrupt records warns")
 
 
+def t_disconnect_corrupt(env):
+    """A record file that is not a record (cut short, not JSON, empty) is removed by
+    disconnect by its name, -d, its path, or disconnect-all, with a line saying it was
+    corrupt and what was cleaned up (its empty default mount point too); the pid it
+    shows, here a running stand-in nvmf-fuse's, is not signalled. disconnect used to
+    answer "no connection named" and leave it. Against a stand-in server."""
+    env.stand_ins = []
+    try:
+        disconnect_corrupt(env)
+    finally:
+        for p in env.stand_ins:
+            p.kill()
+            p.wait()
+
+
+def disconnect_corrupt(env):
+    live = stand_in(env, "live", mode="default")    # SIGTERM would end it
+    rd = env.rundir
+    files = {"cut": ('{"name": "cut", "pid": %d, "mountpoint": "%s/cut", "st' % (live.pid, rd),
+                     "not JSON (cut short)"),
+             "garbage": ("}{ pid %d" % live.pid, "not JSON"),
+             "list": ("[%d]" % live.pid, "a JSON value that is not an object"),
+             "empty": ("", "empty file")}
+    for name, (text, _) in files.items():
+        with open(os.path.join(rd, name + ".json"), "w") as f:
+            f.write(text)
+    os.mkdir(os.path.join(rd, "cut"))   # its default mount point, left empty
+
+    def removed(r, name):
+        path = os.path.join(rd, name + ".json")
+        want = (r"^nvmfctl: disconnect: %s: the record %s was corrupt \(%s.*\): removed it; "
+                r"%s was not mounted \(.*\); no process was signalled"
+                % (re.escape(name), re.escape(path), re.escape(files[name][1]),
+                   re.escape(os.path.join(rd, name))))
+        check(re.search(want, r.err, re.M) and
+              "disconnected %s (corrupt record)\n" % name in r.out,
+              "%s: %r %r" % (name, r.out, r.err))
+        check(not os.path.exists(path), "%s left" % path)
+
+    r = env.ctl("disconnect", "cut")
+    removed(r, "cut")
+    check(not os.path.exists(os.path.join(rd, "cut")), "the empty default mount point is left")
+    r = env.ctl("disconnect", "-d", "garbage,list")
+    removed(r, "garbage")
+    removed(r, "list")
+    r = env.ctl("disconnect", os.path.join(rd, "empty.json"))
+    removed(r, "empty")
+    check(live.poll() is None and env.records() == ["live.json"],
+          "the stand-in whose pid the corrupt records showed was ended, or its record "
+          "removed: %s %s" % (live.poll(), env.records()))
+    env.fails("disconnect", "cut", want=["no connection named or mounted at 'cut'"],
+              cmd="disconnect")
+    # disconnect-all: the stale record and a corrupt one.
+    live.kill()
+    live.wait()
+    with open(os.path.join(rd, "again.json"), "w") as f:
+        f.write('{"pid": ')
+    r = env.ctl("disconnect-all")
+    check("again: the record %s/again.json was corrupt" % rd in r.err and
+          "disconnected 2 connection(s)" in r.out and env.records() == [],
+          "disconnect-all with a corrupt record: %r %r %s" % (r.out, r.err, env.records()))
+
+
 # An nvmf-fuse that never reports: it neither exits nor dies of SIGTERM (it notes it).
 HANG_FUSE = """#!/bin/sh
 echo $$ > "$HANG_DIR/pid"
@@ -1981,6 +2044,51 @@ def t_unmount_helpers(env):
           "u not disconnected")
 
 
+def t_corrupt_mount(env):
+    """disconnect of a live connection whose record was garbled: no pid is trusted,
+    the default mount point is unmounted the ordinary way (refused while a file in it
+    is open, the corrupt record kept), and the server, its session ended, exits by
+    itself. disconnect answered "no connection named" and left it all."""
+    need_fuse()
+    become_subreaper()
+    t = env.target(backing=("ram:4M",))
+    connect(env, t.uri(), "-q", HOSTNQN, "-i", 1, "--name", "c")
+    mp = os.path.join(env.rundir, "c")
+    path = os.path.join(env.rundir, "c.json")
+    pid = rec_of(env, "c")["pid"]
+    try:
+        corrupt_mount(env, mp, path, pid)
+    finally:
+        # Its record no longer says which server to end (env.cleanup_connections).
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        wait_gone(pid, 10)
+        if is_mounted(mp):
+            unmount(mp, force=True)
+
+
+def corrupt_mount(env, mp, path, pid):
+    with open(path, "w") as f:
+        f.write('{"name": "c", "pid": %d, "mou' % pid)
+    with open(os.path.join(mp, "n1"), "rb") as f:
+        r = env.ctl("disconnect", "c", rc=1)
+        check("c: %s is in use" % mp in r.err and r.out == "",
+              "busy disconnect of a corrupt record: %r %r" % (r.out, r.err))
+        check(os.path.exists(path) and is_mounted(mp) and not wait_gone(pid, 0.2),
+              "the busy connection was ended, or its corrupt record removed")
+        check(len(f.read(4096)) == 4096, "n1 does not work after the refusal")
+    r = env.ctl("disconnect", "c")
+    check("c: the record %s was corrupt (not JSON" % path in r.err and
+          "unmounted %s; no process was signalled" % mp in r.err and
+          r.out == "disconnected c (corrupt record)\n",
+          "disconnect of a corrupt record: %r %r" % (r.out, r.err))
+    check(wait_gone(pid, 10) and not is_mounted(mp) and env.records() == [] and
+          not os.path.exists(mp), "the server behind the corrupt record is left: alive %s, "
+          "mounted %s, records %s" % (not wait_gone(pid, 0), is_mounted(mp), env.records()))
+
+
 def has_open(pid, path, timeout):
     """Whether process pid has path open (it waits for the flock on it: the
     lock is polled, so /proc/locks shows no waiter)."""
@@ -2058,7 +2166,8 @@ TESTS = {"options": t_options, "discover": t_discover, "inspect": t_inspect,
          "disconnect_user": t_disconnect_user, "stale_race": t_stale_race,
          "referral_loop": t_referral_loop, "disc_records": t_disc_records,
          "referral_tls": t_referral_tls, "disc_raw": t_disc_raw,
-         "unmount_helpers": t_unmount_helpers}
+         "disconnect_corrupt": t_disconnect_corrupt, "unmount_helpers": t_unmount_helpers,
+         "corrupt_mount": t_corrupt_mount}
 
 if __name__ == "__main__":
     try:

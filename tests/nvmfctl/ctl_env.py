@@ -189,6 +189,8 @@ class Env:
                     rec = json.load(f)
             except (OSError, ValueError):
                 continue
+            if not isinstance(rec, dict):   # a corrupt record (a test's) names none
+                continue
             pid = rec.get("pid", 0)
             if pid > 0:
                 try:

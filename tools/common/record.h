@@ -129,6 +129,10 @@ void tc_record_remove(const char *dir, const char *name);
  * escaped; a record just claimed takes its name from the file name; state
  * "stale" when its process is gone. Release with tc_record_release(). */
 int tc_record_load(const char *path, struct tc_record *r);
+/* The same saying why a file is not a record (what tc_records_load_ex()'s
+ * bad is told): 0; -ENOENT (no such file: its server exited), -EAGAIN
+ * (empty), -EINVAL (not a record) or another -errno, with why filled. */
+int tc_record_load_why(const char *path, struct tc_record *r, char *why, size_t whylen);
 void tc_record_release(struct tc_record *r);
 /* The same from a record's text (len bytes, NUL-terminated or not): as
  * tc_record_load() but without asking whether the process lives (alive

@@ -208,12 +208,8 @@ static int read_file(const char *path, char **text, size_t *len)
 	return 0;
 }
 
-/*
- * tc_record_load() saying what is wrong: 0; -ENOENT (the file went away:
- * its server exited), -EAGAIN (empty: a claim being written, or left so)
- * or another -errno, each with why filled.
- */
-static int record_load_why(const char *path, struct tc_record *r, char *why, size_t whylen)
+/* An empty file is a claim being written, or left so. */
+int tc_record_load_why(const char *path, struct tc_record *r, char *why, size_t whylen)
 {
 	size_t len = 0;
 	char *text = NULL;
@@ -245,7 +241,7 @@ int tc_record_load(const char *path, struct tc_record *r)
 {
 	char why[160];
 
-	return record_load_why(path, r, why, sizeof(why)) < 0 ? -1 : 0;
+	return tc_record_load_why(path, r, why, sizeof(why)) < 0 ? -1 : 0;
 }
 
 void tc_record_release(struct tc_record *r)
@@ -329,14 +325,14 @@ int tc_records_load_ex(const char *dir, struct tc_record **out, tc_record_bad_fn
 			list = nl;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
-		rc = record_load_why(path, &list[n], why, sizeof(why));
+		rc = tc_record_load_why(path, &list[n], why, sizeof(why));
 		if (rc == -EAGAIN && bad) {
 			/* A claim is written right after it is created
 			 * (tc_record_claim()): give it that moment before
 			 * calling it bad (only then: an empty file left by a
 			 * crash must not slow every command down). */
 			nanosleep(&(struct timespec){ .tv_nsec = 100 * 1000 * 1000 }, NULL);
-			rc = record_load_why(path, &list[n], why, sizeof(why));
+			rc = tc_record_load_why(path, &list[n], why, sizeof(why));
 		}
 		if (rc == 0)
 			n++;

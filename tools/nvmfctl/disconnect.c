@@ -40,7 +40,9 @@ static const char disconnect_help[] =
 	"End connections made by 'nvmfctl connect': the mount is unmounted (refused\n"
 	"while in use, unless -f), nvmf-fuse flushes and exits; its state record goes\n"
 	"away. Stale records (the process is gone) are removed. Only nvmf-fuse\n"
-	"connections with a record are ever touched.\n\n"
+	"connections with a record are ever touched. A corrupt record (cut short,\n"
+	"not JSON) is removed by its name; no process is signalled for it, and its\n"
+	"default mount point is unmounted as a live one's.\n\n"
 	"  -n, --nqn SUBNQN           every connection to these subsystems (none: exit 0)\n"
 	"  -d, --device NAME          the connections called so (one missing: exit 1)\n"
 	"  -f, --force                end it even while its mount is in use (a file open,\n"
@@ -52,7 +54,8 @@ static const char disconnect_help[] =
 static const char disconnect_all_help[] =
 	"Usage: nvmfctl disconnect-all [-f]\n"
 	"End every connection made by 'nvmfctl connect' (every nvmf-fuse state record)\n"
-	"and remove stale records. A connection whose mount is in use is left (exit 1).\n\n"
+	"and remove stale and corrupt records. A connection whose mount is in use is left\n"
+	"(exit 1).\n\n"
 	"  -f, --force                end connections whose mount is in use too\n"
 	"      --timeout S            wait at most S seconds per connection (default 90)\n"
 	"  -h, --help                 this text\n";
@@ -77,7 +80,7 @@ static const char list_help[] =
  * exited, a zombie), and a Ctrl-C ends the wait at once (SIGINT was not
  * caught: nvmfctl died and left the helper to itself).
  */
-static int detach_wait(pid_t pid, int timeout_s)
+int nc_detach_wait(pid_t pid, int timeout_s)
 {
 	int status;
 
@@ -101,7 +104,7 @@ static int remove_stale(const struct tc_record *list, int n, const struct tc_rec
 
 	nc_flush_stdout();	/* a failure is kept for main()'s final check */
 	fflush(NULL);
-	tc_set_detach_wait(detach_wait);
+	tc_set_detach_wait(nc_detach_wait);
 	e = tc_record_remove_stale(list, n, r, dead_pid, &other);
 	if (e == -EINTR) {
 		/* The lock is released, the helper reaped: only the record is
@@ -278,7 +281,7 @@ static int unmount_user(const char *mp, char *why, size_t whylen)
  * fusermount3 ran). Root unmounts itself; a user's mount on Linux goes
  * through fusermount3 -u.
  */
-static int unmount_checked(const char *mp, char *why, size_t whylen)
+int nc_unmount_checked(const char *mp, char *why, size_t whylen)
 {
 	why[0] = '\0';
 	if (!tc_nvmf_mounted(mp))
@@ -294,7 +297,7 @@ static int unmount_checked(const char *mp, char *why, size_t whylen)
 }
 
 /* Why the mount of r could not be unmounted, with what the user can do. */
-static void busy_err(const struct tc_record *r, int e, const char *why)
+void nc_unmount_err(const struct tc_record *r, int e, const char *why)
 {
 	char dev[300], file[TC_PATH_MAX + 64];
 
@@ -344,12 +347,12 @@ static int disconnect_record(struct tc_record *list, int n, int i, int timeout_s
 	if (r->alive) {
 		char why[TC_PATH_MAX + 600] = "";
 
-		e = force ? 0 : unmount_checked(r->mountpoint, why, sizeof(why));
+		e = force ? 0 : nc_unmount_checked(r->mountpoint, why, sizeof(why));
 
 		if (e == -EINTR)
 			interrupted_unmount(r);
 		if (e < 0) {
-			busy_err(r, e, why);
+			nc_unmount_err(r, e, why);
 			return NC_EXIT_FAIL;
 		}
 		if (kill(r->pid, SIGTERM) < 0 && errno != ESRCH) {
@@ -523,10 +526,11 @@ static int disconnect_nqns(struct tc_record *list, int n, const char *arg, int t
 	return rc;
 }
 
-/* -d NAME[,NAME...] and names: each must name a connection (exit 1 if not,
- * as nvme-cli's -d for a device that does not exist). */
-static int disconnect_names(struct tc_record *list, int n, const char **names, int nnames,
-			    int timeout_s, bool force)
+/* -d NAME[,NAME...] and names: each must name a connection, or a corrupt
+ * record (exit 1 if not, as nvme-cli's -d for a device that does not
+ * exist). */
+static int disconnect_names(struct tc_record *list, int n, const struct nc_corrupt_list *cl,
+			    const char **names, int nnames, int timeout_s, bool force)
 {
 	int rc = NC_EXIT_OK;
 
@@ -543,6 +547,15 @@ static int disconnect_names(struct tc_record *list, int n, const char **names, i
 				printf("disconnected %s (%s)\n", list[i].name,
 				       list[i].subnqn[0] ? list[i].subnqn : "no NQN");
 		}
+		for (int j = 0; j < cl->n && !found; j++) {
+			if (!nc_record_matches(&cl->v[j].r, names[k]))
+				continue;
+			found = true;
+			if (nc_remove_corrupt(list, n, &cl->v[j], force))
+				rc = NC_EXIT_FAIL;
+			else
+				printf("disconnected %s (corrupt record)\n", cl->v[j].r.name);
+		}
 		if (!found) {
 			nc_err("no connection named or mounted at '%s' (see 'nvmfctl list')",
 				names[k]);
@@ -555,6 +568,7 @@ static int disconnect_names(struct tc_record *list, int n, const char **names, i
 int cmd_disconnect(int argc, char **argv)
 {
 	struct tc_record *list = NULL;
+	struct nc_corrupt_list cl = { NULL, 0 };
 	const char *nqn = NULL;
 	struct names nm = { .n = 0 };
 	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, rc = NC_EXIT_OK;
@@ -581,7 +595,8 @@ int cmd_disconnect(int argc, char **argv)
 		rc = nc_usage_err("-n/--nqn and connection names exclude each other");
 		goto out;
 	}
-	n = nc_records_load(&list, NULL);
+	/* -n names subsystems: a corrupt record names none. */
+	n = nc_records_load_ex(&list, nqn ? NULL : nc_add_corrupt, &cl);
 	if (n < 0) {
 		rc = NC_EXIT_FAIL;
 		goto out;
@@ -589,9 +604,10 @@ int cmd_disconnect(int argc, char **argv)
 	if (nqn)
 		rc = disconnect_nqns(list, n, nqn, timeout_s, force);
 	else
-		rc = disconnect_names(list, n, nm.v, nm.n, timeout_s, force);
+		rc = disconnect_names(list, n, &cl, nm.v, nm.n, timeout_s, force);
 	tc_records_free(list, n);
 out:
+	free(cl.v);
 	free_names(&nm);
 	return rc;
 }
@@ -599,6 +615,7 @@ out:
 int cmd_disconnect_all(int argc, char **argv)
 {
 	struct tc_record *list = NULL;
+	struct nc_corrupt_list cl = { NULL, 0 };
 	int timeout_s = DISCONNECT_TIMEOUT_S, n, r, done = 0, rc = NC_EXIT_OK;
 	const char *nqn = NULL;
 	bool force = false;
@@ -608,7 +625,7 @@ int cmd_disconnect_all(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (optind < argc)
 		return nc_usage_err("unexpected argument '%s'", argv[optind]);
-	n = nc_records_load(&list, NULL);
+	n = nc_records_load_ex(&list, nc_add_corrupt, &cl);
 	if (n < 0)
 		return NC_EXIT_FAIL;
 	for (int i = 0; i < n; i++) {
@@ -617,8 +634,15 @@ int cmd_disconnect_all(int argc, char **argv)
 		else
 			done++;
 	}
+	for (int j = 0; j < cl.n; j++) {
+		if (nc_remove_corrupt(list, n, &cl.v[j], force))
+			rc = NC_EXIT_FAIL;
+		else
+			done++;
+	}
 	printf("disconnected %d connection(s)\n", done);
 	tc_records_free(list, n);
+	free(cl.v);
 	return rc;
 }
 

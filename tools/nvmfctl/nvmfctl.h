@@ -18,6 +18,7 @@
  * (hints.h). nvmfctl's own names are nc_.
  *   connect.c   connect (starting nvmf-fuse)
  *   disconnect.c disconnect, disconnect-all, list
+ *   corrupt.c   disconnect of a corrupt state record
  *   reconnect.c reconnect (SIGUSR1 to nvmf-fuse)
  *
  * Option names, defaults and output field names follow nvme-cli where it
@@ -253,6 +254,34 @@ struct addrinfo *nc_resolve(const char *host, const char *port);
  * IPv4 address it is; IPv6 scopes must match. connect's duplicate check. */
 bool nc_share_addr(const struct addrinfo *a, const struct addrinfo *b);
 
+/* ---- Disconnecting (disconnect.c, corrupt.c) ------------------------------ */
+
+/* tc_nvmf_detach()'s wait for its helper (tc_set_detach_wait()):
+ * nc_wait_child(), so bounded, stopped and reaped, and ended by Ctrl-C. */
+int nc_detach_wait(pid_t pid, int timeout_s);
+/* Unmount a connection's mount the ordinary way, refused (-EBUSY) while
+ * in use: 0 (unmounted, or not mounted), or -errno with why set when the
+ * errno alone does not say it; -EINTR when a Ctrl-C stopped fusermount3. */
+int nc_unmount_checked(const char *mp, char *why, size_t whylen);
+/* Why r's mount could not be unmounted (e, why), with what the user can do. */
+void nc_unmount_err(const struct tc_record *r, int e, const char *why);
+
+/* A file in the runtime directory that is not a record (corrupt.c). */
+struct nc_corrupt {
+	struct tc_record r;	/* name, path and default mount point only */
+	char why[160];		/* what is wrong with it */
+};
+struct nc_corrupt_list {
+	struct nc_corrupt *v;	/* malloc()ed */
+	int n;
+};
+/* nc_records_load_ex()'s bad: each corrupt file into the list arg. */
+void nc_add_corrupt(void *arg, const char *path, const char *why);
+/* Remove the corrupt record c (list: the valid records): NC_EXIT_OK, or
+ * NC_EXIT_FAIL after a message; interrupted, it dies of the signal. */
+int nc_remove_corrupt(const struct tc_record *list, int n, const struct nc_corrupt *c,
+		      bool force);
+
 /* ---- Fabrics options of discover, connect, connect-all (opts.c) ---------- */
 
 #define FAB_DISCOVER    0x1u
@@ -352,6 +381,8 @@ int nc_rundir(char *buf, size_t len);
  * is wrong, and *bad counts them; without, such files are skipped silently
  * (the commands that look for one connection). */
 int nc_records_load(struct tc_record **out, int *bad);
+/* The same, bad (tc_records_load_ex()) told of each corrupt file instead. */
+int nc_records_load_ex(struct tc_record **out, tc_record_bad_fn bad, void *arg);
 /* For list: a record only claimed (first connection still under way) gets
  * its address, NQN and mount point from its server's command line. */
 void nc_records_fill_claimed(struct tc_record *list, int n);

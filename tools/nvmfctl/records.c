@@ -27,16 +27,27 @@ int nc_rundir(char *buf, size_t len)
 	return 0;
 }
 
-/* tc_records_load_ex()'s bad: one warning per file, counted. */
+/* tc_records_load_ex()'s bad: one warning per file, counted, with how to
+ * remove it (corrupt.c). */
 static void bad_record(void *arg, const char *path, const char *why)
 {
+	const char *base = strrchr(path, '/');
 	int *bad = arg;
 
-	nc_err("warning: %s: not a state record: %s; skipped", path, why);
+	base = base ? base + 1 : path;
+	nc_err("warning: %s: not a state record: %s; skipped ('nvmfctl disconnect %.*s' "
+	       "removes it)", path, why, (int)strlen(base) - 5, base);
 	(*bad)++;
 }
 
 int nc_records_load(struct tc_record **out, int *bad)
+{
+	if (bad)
+		*bad = 0;
+	return nc_records_load_ex(out, bad ? bad_record : NULL, bad);
+}
+
+int nc_records_load_ex(struct tc_record **out, tc_record_bad_fn bad, void *arg)
 {
 	char dir[TC_PATH_MAX];
 	int n;
@@ -44,9 +55,7 @@ int nc_records_load(struct tc_record **out, int *bad)
 	*out = NULL;
 	if (nc_rundir(dir, sizeof(dir)) < 0)
 		return -1;
-	if (bad)
-		*bad = 0;
-	n = tc_records_load_ex(dir, out, bad ? bad_record : NULL, bad);
+	n = tc_records_load_ex(dir, out, bad, arg);
 	if (n < 0) {
 		nc_err("cannot read %s: %s", dir, strerror(-n));
 		return -1;
