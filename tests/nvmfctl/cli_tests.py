@@ -1422,8 +1422,10 @@ def t_dup_addr(env):
     """connect's duplicate check compares numeric addresses and port numbers:
     "localhost" and "127.0.0.1", "::1" and "0:0:0:0:0:0:0:1", the default port and
     4420 given are the same controller (they were compared as text, so the same
-    controller could be connected twice). Against stand-in servers; a connect that
-    passes the check reaches NVMF_FUSE, a program that is not there."""
+    controller could be connected twice). Another host NQN is another connection, as
+    nvme-cli has it (the host NQN was not compared: refused). Against stand-in
+    servers; a connect that passes the check reaches NVMF_FUSE, a program that is not
+    there."""
     env.stand_ins = []
     try:
         dup_addr(env)
@@ -1440,9 +1442,13 @@ def dup_addr(env):
     except OSError:
         lh = set()
     env.env["NVMF_FUSE"] = env.path("no-such-nvmf-fuse")
-    stand_in(env, "v4", address="127.0.0.1", port=4420, subnqn=NQN)
-    stand_in(env, "v6", address="::1", port="4421", subnqn=NQN2)
-    stand_in(env, "name", address="localhost", port="4422", subnqn=NQN)
+    # Connected with the default host NQN, as the connects below without -q.
+    mine = env.ctl("show-hostnqn").out.strip()
+    check(mine and mine != OTHER_HOSTNQN, "show-hostnqn: %r" % mine)
+    stand_in(env, "v4", address="127.0.0.1", port=4420, subnqn=NQN, hostnqn=mine)
+    stand_in(env, "v6", address="::1", port="4421", subnqn=NQN2, hostnqn=mine)
+    stand_in(env, "name", address="localhost", port="4422", subnqn=NQN, hostnqn=mine)
+    stand_in(env, "host2", address="127.0.0.1", port="4424", subnqn=NQN, hostnqn=OTHER_HOSTNQN)
 
     def refused(args, name, at):
         line = env.fails("connect", *args, cmd="connect",
@@ -1475,9 +1481,19 @@ def dup_addr(env):
     passes(["-a", "::1", "-s", "4420", "-n", NQN2])
     passes(["-a", "127.0.0.1", "-s", "4421", "-n", NQN2])
     passes(["-a", "::1", "-s", "4421", "-n", NQN])
+    # The host NQN: the same one (given, or the default) is the same connection,
+    # another one is another (libnvme compares hostnqn too).
+    refused(["-a", "127.0.0.1", "-s", "4424", "-n", NQN, "-q", OTHER_HOSTNQN], "host2",
+            "127.0.0.1:4424")
+    refused(["-a", "127.0.0.1", "-n", NQN, "-q", mine], "v4", "127.0.0.1:4420")
+    passes(["-a", "127.0.0.1", "-s", "4424", "-n", NQN])
+    passes(["-a", "127.0.0.1", "-s", "4424", "-n", NQN, "-q", HOSTNQN])
+    passes(["-a", "127.0.0.1", "-n", NQN, "-q", OTHER_HOSTNQN])
+    passes(["nvme+tcp://[::1]:4421/" + NQN2, "-q", OTHER_HOSTNQN])
     # -D makes the second connection all the same.
     passes(["-a", "0:0:0:0:0:0:0:1", "-s", "4421", "-n", NQN2, "-D"])
-    check(env.records() == ["name.json", "v4.json", "v6.json"], "records %s" % env.records())
+    check(env.records() == ["host2.json", "name.json", "v4.json", "v6.json"],
+          "records %s" % env.records())
 
 
 # A TCP listener that accepts and never answers: nvmf-fuse stays in its first

@@ -42,7 +42,7 @@ static const char connect_help[] =
 	"  -g, --hdr-digest           ask for header digests\n"
 	"  -G, --data-digest          ask for data digests\n"
 	"  -D, --duplicate-connect    allow a second connection to the same subsystem\n"
-	"                             and address\n"
+	"                             and address for the same host NQN\n"
 	"  -m, --mountpoint DIR       mount point (default <runtime dir>/<name>/)\n"
 	"      --name NAME            connection name (default nvmfN)\n"
 	"      --read-only            read-only namespace files (a read-only mount)\n"
@@ -583,8 +583,25 @@ static bool same_port(const char *rec_port, const struct nvmf_opts *o)
 	return !strcmp(rec_port, tc_escape(esc, sizeof(esc), o->trsvcid));
 }
 
+/*
+ * The record's host NQN is o's. nvme-cli makes a second connection to a
+ * subsystem for another --hostnqn (libnvme's duplicate check compares
+ * transport, traddr, trsvcid, subsysnqn, host_traddr, host_iface and
+ * hostnqn; nvmfctl has only tcp, and neither host_traddr nor host_iface):
+ * a target may grant each host NQN its own namespaces. A record without
+ * one (a claim whose server's command line could not be read) counts as
+ * the same: refused rather than connected twice.
+ */
+static bool same_hostnqn(const char *rec_hostnqn, const struct nvmf_opts *o)
+{
+	char esc[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)];
+
+	return !rec_hostnqn[0] || !strcmp(rec_hostnqn, tc_escape(esc, sizeof(esc), o->hostnqn));
+}
+
 /* An existing live connection to the same subsystem at the same address
- * and port (records hold these escaped: compared escaped). */
+ * and port, for the same host NQN (records hold these escaped: compared
+ * escaped). */
 static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 {
 	char nqn[TC_ESC_SIZE(NVMF_NQN_FIELD_LEN)], port[16];
@@ -600,6 +617,7 @@ static int find_duplicate(const struct nvmf_opts *o, struct tc_record *out)
 	snprintf(port, sizeof(port), "%ld", tc_port_num(o->trsvcid) > 0 ? tc_port_num(o->trsvcid) : 0);
 	for (int i = 0; i < n; i++) {
 		if (list[i].alive && !strcmp(list[i].subnqn, nqn) && same_port(list[i].port, o) &&
+		    same_hostnqn(list[i].hostnqn, o) &&
 		    same_addr(list[i].address, o, port, &mine, &mine_done)) {
 			found = i;
 			break;
