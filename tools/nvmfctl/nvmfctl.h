@@ -17,6 +17,7 @@
  * escaping of target strings (escape.h), the hints of error lines
  * (hints.h). nvmfctl's own names are nc_.
  *   connect.c   connect (starting nvmf-fuse)
+ *   uri.c       nvmf-fuse's URI of a connection
  *   disconnect.c disconnect, disconnect-all, list
  *   corrupt.c   disconnect of a corrupt state record
  *   reconnect.c reconnect (SIGUSR1 to nvmf-fuse)
@@ -233,7 +234,7 @@ int nc_connect_one(const struct nc_conn_opts *c, bool *skipped, json_object *jar
 /* The connection options nvmf-fuse is given on its command line (the
  * target and the reconnect options travel in the URI, nc_build_uri()). */
 #define NC_FUSE_CONN (TC_CO_HOST | TC_CO_QUEUES | TC_CO_SECURITY | TC_CO_AUTH)
-/* nvmf-fuse's URI for o: the NQN percent-encoded where RFC 3986 wants it,
+/* nvmf-fuse's URI for o (uri.c): the NQN percent-encoded where RFC 3986 wants it,
  * an IPv6 zone's '%' as "%25" (RFC 6874), the reconnect options that differ
  * from the defaults in the query. 0, or -1 when it does not fit, or the
  * address or port cannot be a URI's (nc_traddr_bad(), tc_port_num()). */
