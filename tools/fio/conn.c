@@ -218,6 +218,7 @@ static bool same_opts(const struct nvmf_opts *a, const struct nvmf_opts *b)
 int nf_ctrl_get(const struct nvmf_opts *o, const void *owner, struct nf_ctrl **out, char *err,
 		size_t errlen)
 {
+	struct nvmf_ctrl_info ci;
 	struct nf_ctrl *nc;
 	int r;
 
@@ -245,6 +246,16 @@ int nf_ctrl_get(const struct nvmf_opts *o, const void *owner, struct nf_ctrl **o
 		return fail(err, errlen, -r, "connecting to %s:%s (%s) failed: %s", o->traddr,
 			    o->trsvcid, o->subnqn, nvmf_get_error());
 	}
+	r = nvmf_ctrl_get_info(nc->ctrl, &ci);
+	if (r < 0) {
+		pthread_mutex_unlock(&reg_lock);
+		fail(err, errlen, -r, "%s:%s (%s): %s", o->traddr, o->trsvcid, o->subnqn,
+		     nvmf_get_error());
+		(void)nvmf_disconnect(nc->ctrl);
+		free(nc);
+		return r;
+	}
+	nc->max_xfer = ci.max_xfer;
 	nc->refs = 1;
 	nc->owner = owner;
 	nc->opts = *o;
@@ -253,6 +264,20 @@ int nf_ctrl_get(const struct nvmf_opts *o, const void *owner, struct nf_ctrl **o
 	pthread_mutex_unlock(&reg_lock);
 	*out = nc;
 	return 0;
+}
+
+uint32_t nf_ctrl_xfer_refresh(struct nf_ctrl *nc, uint32_t *was)
+{
+	struct nvmf_ctrl_info ci;
+
+	/* A copy under the library's lock: no more than a refusal costs. */
+	if (nvmf_ctrl_get_info(nc->ctrl, &ci) < 0) {
+		*was = nf_ctrl_xfer(nc);
+		return *was;
+	}
+	/* Exchanged: of the threads that see the same change, one is told. */
+	*was = __atomic_exchange_n(&nc->max_xfer, ci.max_xfer, __ATOMIC_RELAXED);
+	return ci.max_xfer;
 }
 
 void nf_ctrl_put(struct nf_ctrl *nc)

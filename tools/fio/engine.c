@@ -9,7 +9,10 @@
  * than one command may carry (the controller's MDTS, nvmf_ctrl_info.max_xfer,
  * and 65536 blocks) goes as several commands on consecutive LBA ranges of
  * that buffer, submitted together; the io_u completes when the last of them
- * has, with the first error among them (nf_slot). Trim is Dataset
+ * has, with the first error among them (nf_slot). A reconnect may bring the
+ * controller back with a smaller MDTS: a command the library then refuses
+ * for its length, at submission or when it replays it after the outage, is
+ * cut again to the new limit (nf_send(), nf_recut()). Trim is Dataset
  * Management with the Deallocate attribute (NVMe NVM Command Set 1.0,
  * 3.2.3), sync a Flush. Completions land in the job's list of finished
  * io_us, which getevents hands to fio.
@@ -73,25 +76,47 @@ struct nf_file {
 	unsigned lba_shift;
 	uint64_t size;
 	bool deallocate;
-	/* Blocks one Read or Write may carry: the controller's transfer limit
-	 * (MDTS) and NLB's 16 bits. A larger io_u is split (nf_queue()). */
-	uint32_t max_nlb;
 };
 
 struct nf_job;
 
-/* The completion's user pointer for the io_u of that index: set at init,
- * so that a completion reaches the job without touching the io_u, which
- * fio may have freed once the job abandoned its command. Every command of
- * a split io_u has the same one: left counts those whose callback has not
- * run, error is the first that failed (its text logged then); the io_u
- * completes with the last. Both under the job's lock. No more is kept per
- * command, so a split allocates nothing. */
+/* The commands of the io_u of that index, made at init so that a
+ * completion reaches its io_u's state without touching the io_u, which fio
+ * may have freed once the job abandoned its command. left counts the
+ * commands whose callback has not run, error is the first that failed (its
+ * text logged then); the io_u completes with the last. Both under the
+ * job's lock. The rest says where the commands go, set before the first is
+ * sent and read by a re-cut (nf_recut()), which may not touch the io_u or
+ * its file either. */
 struct nf_slot {
-	struct nf_job *j;
 	struct io_u *io_u;
 	unsigned left;
 	int error;
+	struct nf_ctrl *nc;
+	char *buf;		/* the io_u's buffer: its block 0 */
+	uint64_t slba;		/* the io_u's first block */
+	uint32_t nsid;
+	unsigned lba_shift;
+	enum fio_ddir ddir;
+};
+
+/*
+ * A command's user pointer: an entry of the job's command table. Each slot
+ * has one entry per block an io_u may span (nf_job.blocks), and the command
+ * that starts at the io_u's block i uses entry i: the commands of an io_u,
+ * however it is cut and cut again, never share one, and nothing is
+ * allocated per command. pos, set at init, is the entry's index in the
+ * table, which leads a completion back to the table's job (nf_cmd_job())
+ * and to the slot; nlb is the command's length, which a re-cut needs.
+ */
+struct nf_cmd {
+	uint32_t pos;
+	uint32_t nlb;
+};
+
+struct nf_cmds {
+	struct nf_job *j;
+	struct nf_cmd cmd[];
 };
 
 /* A job's state (td->io_ops_data). */
@@ -116,6 +141,9 @@ struct nf_job {
 	struct nf_slot *slots;
 	unsigned nslots, inflight;
 	bool orphaned, cleaned;
+	/* Command table entries per slot: the most blocks of an io_u. */
+	struct nf_cmds *cmds;
+	uint32_t blocks;
 	int io_timeout;			/* s, the longest of the job's controllers */
 	/* fio's I/O buffers (iomem_alloc), kept past fio's iomem_free while
 	 * abandoned commands may still move data into or out of them. */
@@ -181,8 +209,35 @@ static void nf_job_free(struct nf_job *j)
 	pthread_mutex_destroy(&j->lock);
 	free(j->done);
 	free(j->slots);
+	free(j->cmds);
 	free(j->buf);
 	free(j);
+}
+
+static struct nf_job *nf_cmd_job(struct nf_cmd *c)
+{
+	struct nf_cmd *first = c - c->pos;
+
+	return ((struct nf_cmds *)((char *)first - offsetof(struct nf_cmds, cmd)))->j;
+}
+
+static struct nf_cmd *nf_slot_cmds(struct nf_job *j, const struct nf_slot *s)
+{
+	return &j->cmds->cmd[(size_t)(s - j->slots) * j->blocks];
+}
+
+/* n commands of an io_u the job gave up on are over: counted down, and the
+ * job freed with the last once cleanup has run. Called under j->lock,
+ * which it releases. */
+static void nf_orphans_done(struct nf_job *j, unsigned n)
+{
+	bool last;
+
+	j->inflight -= n;
+	last = j->cleaned && j->inflight == 0;
+	pthread_mutex_unlock(&j->lock);
+	if (last)
+		nf_job_free(j);
 }
 
 /* Under j->lock. The list holds at most the io_us fio took with the last
@@ -209,32 +264,226 @@ static void nf_log_failure(struct nf_job *j, struct io_u *io_u, const char *what
 		n == NF_MAX_LOGGED ? " (further failures of this job are not logged)" : "");
 }
 
+/* The commands of the slot's io_u that were counted but will not be sent
+ * (unsent) fail it with err, why logged if it is the first failure; it
+ * completes here if nothing else of it is outstanding. */
+static void nf_unsent(struct nf_job *j, struct nf_slot *s, unsigned unsent, int err,
+		      const char *why)
+{
+	pthread_mutex_lock(&j->lock);
+	if (j->orphaned) {
+		nf_orphans_done(j, unsent);
+		return;
+	}
+	j->inflight -= unsent;
+	s->left -= unsent;
+	if (!s->error) {
+		s->error = err;
+		nf_log_failure(j, s->io_u, why);
+	}
+	if (s->left == 0) {
+		/* Those sent have all completed already (shared), or none was. */
+		s->io_u->error = s->error;
+		nf_push_locked(j, s->io_u);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+/* ---- Commands ------------------------------------------------------------------------- */
+
+static void nf_completed(void *user, uint64_t cookie, const struct nvmf_completion *cpl);
+
+/* Blocks one Read or Write may carry: max_xfer bytes (0: no limit) and
+ * 65536 (NLB, 0's based, 16 bits), at least 1. */
+static uint32_t nf_max_nlb(uint32_t max_xfer, unsigned lba_shift)
+{
+	uint32_t n = 65536;
+
+	if (max_xfer && (max_xfer >> lba_shift) < n)
+		n = max_xfer >> lba_shift;
+	return n ? n : 1;
+}
+
+/* One command of the slot's io_u: its blocks [blk, blk + nlb), from or
+ * into the same place of its buffer (reads and writes). */
+static int64_t nf_submit(const struct nf_slot *s, uint64_t blk, uint32_t nlb,
+			 struct nvmf_callback cb)
+{
+	struct nvmf_ctrl *c = s->nc->ctrl;
+
+	switch (s->ddir) {
+	case DDIR_READ:
+		return nvmf_aio_read(c, s->nsid, s->buf + (blk << s->lba_shift), s->slba + blk,
+				     nlb, 0, cb);
+	case DDIR_WRITE:
+		return nvmf_aio_write(c, s->nsid, s->buf + (blk << s->lba_shift), s->slba + blk,
+				      nlb, 0, cb);
+	case DDIR_TRIM:
+		return nvmf_aio_deallocate(c, s->nsid, s->slba + blk, nlb, cb);
+	default:
+		/* DDIR_SYNC, DDIR_DATASYNC, DDIR_SYNC_FILE_RANGE (nf_queue
+		 * checked): NVMe has no range flush, Flush commits the whole
+		 * namespace. */
+		return nvmf_aio_flush(c, s->nsid, cb);
+	}
+}
+
+/* The controller's transfer limit read again from the library; a change
+ * is said once (of the threads that see it, one is told). */
+static uint32_t nf_xfer_refresh(struct nf_ctrl *nc)
+{
+	uint32_t was, now = nf_ctrl_xfer_refresh(nc, &was);
+
+	if (now != was)
+		log_info("nvmf: %s:%s (%s): the controller's transfer limit (MDTS) is now %u "
+			 "bytes (it was %u): I/O is cut to it\n", nc->opts.traddr,
+			 nc->opts.trsvcid, nc->opts.subnqn, now, was);
+	return now;
+}
+
+/*
+ * A Read or Write of n blocks of the slot's io_u that the library refused
+ * with -EINVAL (why: its text). True if the controller's transfer limit,
+ * read again, is now below it: a reconnect brought the controller back with
+ * a smaller MDTS (nvmf.h, OUTAGES); *per is then the blocks a command may
+ * carry. The cut that follows is smaller each time, so this ends: a single
+ * block that does not fit cannot be cut, and fails, why saying so.
+ */
+static bool nf_shrunk(const struct nf_slot *s, uint32_t n, uint32_t *per, char *why,
+		      size_t len)
+{
+	uint32_t max_xfer;
+	size_t at;
+
+	if (!ddir_rw(s->ddir))
+		return false;
+	max_xfer = nf_xfer_refresh(s->nc);
+	if (max_xfer == 0 || ((uint64_t)n << s->lba_shift) <= max_xfer)
+		return false;	/* refused for something else: why says what */
+	if (n == 1) {
+		at = strlen(why);
+		snprintf(why + at, len - at, " (a single block of %u bytes, above the "
+			 "controller's transfer limit of %u bytes: it cannot be cut smaller)",
+			 1u << s->lba_shift, max_xfer);
+		return false;
+	}
+	*per = nf_max_nlb(max_xfer, s->lba_shift);
+	return true;
+}
+
+/*
+ * Blocks [first, first + nlb) of the slot's io_u as commands of at most per
+ * blocks each (a trim's range as one, a flush as one), counted by the
+ * caller: counted of them, in s->left and j->inflight. A command refused
+ * because the transfer limit shrank since it was read (nf_shrunk()) goes
+ * again with the rest, cut to the new limit and counted anew. What cannot
+ * be sent fails the io_u (nf_unsent()).
+ */
+static void nf_send(struct nf_job *j, struct nf_slot *s, uint64_t first, uint64_t nlb,
+		    uint32_t per, unsigned counted)
+{
+	struct nf_cmd *cmd = nf_slot_cmds(j, s) + first;
+	struct nvmf_callback cb = { .cb = nf_completed };
+	uint64_t done = 0;
+	unsigned sent = 0, more;
+	char why[400];
+	int64_t r;
+
+	do {
+		uint32_t n = (uint32_t)(nlb - done < per ? nlb - done : per);
+
+		cmd[done].nlb = n;
+		cb.user = &cmd[done];
+		r = nf_submit(s, first + done, n, cb);
+		if (r >= 0) {
+			sent++;
+			done += n;
+			continue;
+		}
+		snprintf(why, sizeof(why), "%s", nvmf_get_error());
+		if (r != -EINVAL || !nf_shrunk(s, n, &per, why, sizeof(why)))
+			break;
+		/* The rest, cut smaller, is more commands than were counted. */
+		more = (unsigned)((nlb - done + per - 1) / per) - (counted - sent);
+		pthread_mutex_lock(&j->lock);
+		if (j->orphaned) {
+			/* fio gave the io_u up meanwhile (shared: the job's
+			 * drain ran out while the library's thread was here). */
+			pthread_mutex_unlock(&j->lock);
+			r = -ETIMEDOUT;
+			break;
+		}
+		s->left += more;
+		j->inflight += more;
+		pthread_mutex_unlock(&j->lock);
+		counted += more;
+	} while (done < nlb);
+	if (r < 0)
+		nf_unsent(j, s, counted - sent, (int)-r, why);
+}
+
+/*
+ * A command that completed with -EINVAL (why: its text): the library
+ * refused it as it replayed it after an outage, the controller having come
+ * back with a smaller MDTS (nvmf.h, OUTAGES). If the limit, read again, is
+ * below the command (nf_shrunk()), its blocks go again as smaller commands,
+ * which take its place in the count: true. Else false, why saying what
+ * fails the command.
+ */
+static bool nf_recut(struct nf_job *j, struct nf_slot *s, struct nf_cmd *c, char *why,
+		     size_t len)
+{
+	uint32_t per = c->nlb;
+	unsigned cmds;
+
+	if (!nf_shrunk(s, c->nlb, &per, why, len))
+		return false;
+	cmds = (c->nlb + per - 1) / per;
+	pthread_mutex_lock(&j->lock);
+	if (j->orphaned || s->error) {
+		/* Given up, or failed already: nothing to save. */
+		pthread_mutex_unlock(&j->lock);
+		return false;
+	}
+	s->left += cmds - 1;
+	j->inflight += cmds - 1;
+	pthread_mutex_unlock(&j->lock);
+	nf_send(j, s, c->pos % j->blocks, c->nlb, per, cmds);
+	return true;
+}
+
 /* On the job's thread (own loop) or the library's (shared). */
 static void nf_completed(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
 {
-	struct nf_slot *s = user;
-	struct nf_job *j = s->j;
+	struct nf_cmd *c = user;
+	struct nf_job *j = nf_cmd_job(c);
+	struct nf_slot *s = &j->slots[c->pos / j->blocks];
+	const char *why = NULL;
 	struct io_u *io_u;
-	bool last;
+	char msg[400];
 
 	(void)cookie;
+	if (cpl->result == -EINVAL) {
+		/* Its text is valid only during this callback: copied. */
+		snprintf(msg, sizeof(msg), "%s", nvmf_completion_errmsg(cpl));
+		if (nf_recut(j, s, c, msg, sizeof(msg)))
+			return;
+		why = msg;
+	}
 	pthread_mutex_lock(&j->lock);
-	j->inflight--;
 	if (j->orphaned) {
 		/* fio has given this io_u up, and may have freed it, its file
 		 * and its buffer: count down, and free the job if it is gone. */
-		last = j->cleaned && j->inflight == 0;
-		pthread_mutex_unlock(&j->lock);
-		if (last)
-			nf_job_free(j);
+		nf_orphans_done(j, 1);
 		return;
 	}
+	j->inflight--;
 	io_u = s->io_u;
 	if (cpl->result < 0 && !s->error) {
 		/* The first failure of the io_u wins; its text is valid only
 		 * during this callback: logged now. */
 		s->error = -cpl->result;
-		nf_log_failure(j, io_u, nvmf_completion_errmsg(cpl));
+		nf_log_failure(j, io_u, why ? why : nvmf_completion_errmsg(cpl));
 	}
 	if (--s->left == 0) {
 		io_u->error = s->error;
@@ -265,42 +514,25 @@ static int nf_blocks(struct nf_job *j, const struct nf_file *nf, struct io_u *io
 			       "can carry");
 		return EINVAL;
 	}
+	if (io_u->ddir != DDIR_TRIM && nb > j->blocks) {
+		/* Its commands would run past the slot's entries (nf_cmd). */
+		nf_log_failure(j, io_u, "more blocks than the job's largest block size "
+			       "(bs) had when it started");
+		return EINVAL;
+	}
 	*slba = io_u->offset >> nf->lba_shift;
 	*nlb = nb;
 	return 0;
-}
-
-/* One command of the io_u: blocks [slba, slba + nlb) of the namespace, at
- * byte off of the io_u's buffer (reads and writes). */
-static int64_t nf_submit(struct nf_file *nf, struct io_u *io_u, uint64_t off, uint64_t slba,
-			 uint32_t nlb, struct nvmf_callback cb)
-{
-	char *buf = (char *)io_u->xfer_buf + off;
-
-	switch (io_u->ddir) {
-	case DDIR_READ:
-		return nvmf_aio_read(nf->nc->ctrl, nf->nsid, buf, slba, nlb, 0, cb);
-	case DDIR_WRITE:
-		return nvmf_aio_write(nf->nc->ctrl, nf->nsid, buf, slba, nlb, 0, cb);
-	case DDIR_TRIM:
-		return nvmf_aio_deallocate(nf->nc->ctrl, nf->nsid, slba, nlb, cb);
-	default:
-		/* DDIR_SYNC, DDIR_DATASYNC, DDIR_SYNC_FILE_RANGE (nf_queue
-		 * checked): NVMe has no range flush, Flush commits the whole
-		 * namespace. */
-		return nvmf_aio_flush(nf->nc->ctrl, nf->nsid, cb);
-	}
 }
 
 static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 {
 	struct nf_job *j = td->io_ops_data;
 	struct nf_file *nf = FILE_ENG_DATA(io_u->file);
-	struct nvmf_callback cb = { .cb = nf_completed };
-	uint64_t slba = 0, nlb = 0, per = 1, done;
-	unsigned cmds = 1, sent, unsent;
+	uint64_t slba = 0, nlb = 0;
+	unsigned cmds = 1;
+	uint32_t per = 1;
 	struct nf_slot *s;
-	int64_t r = 0;
 
 	fio_ro_check(td, io_u);
 	io_u->error = 0;
@@ -333,14 +565,20 @@ static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 	}
 	if (ddir_rw(io_u->ddir)) {
 		/* Above one command's limit: several, of per blocks each
-		 * (the last may have fewer). */
-		per = nf->max_nlb;
+		 * (the last may have fewer). The limit as last read: if a
+		 * reconnect lowered it since, nf_send() finds out. */
+		per = nf_max_nlb(nf_ctrl_xfer(nf->nc), nf->lba_shift);
 		cmds = (unsigned)((nlb + per - 1) / per);
-	} else {
-		per = nlb;
+	} else if (io_u->ddir == DDIR_TRIM) {
+		per = (uint32_t)nlb;
 	}
 	s = &j->slots[io_u->index];
-	cb.user = s;
+	s->nc = nf->nc;
+	s->buf = io_u->xfer_buf;
+	s->slba = slba;
+	s->nsid = nf->nsid;
+	s->lba_shift = nf->lba_shift;
+	s->ddir = io_u->ddir;
 	/* Counted before the submission: shared, the completions may run on
 	 * the library's thread before nvmf_aio_*() returns. */
 	pthread_mutex_lock(&j->lock);
@@ -355,39 +593,8 @@ static enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u)
 	s->error = 0;
 	j->inflight += cmds;
 	pthread_mutex_unlock(&j->lock);
-	for (sent = 0, done = 0; sent < cmds; sent++, done += per) {
-		uint32_t n = (uint32_t)(nlb - done < per ? nlb - done : per);
-
-		r = nf_submit(nf, io_u, done << nf->lba_shift, slba + done, n, cb);
-		if (r < 0)
-			break;
-	}
-	if (sent == cmds)
-		return FIO_Q_QUEUED;
-	/* The rest was not submitted: no callback will run for them. */
-	unsent = cmds - sent;
-	pthread_mutex_lock(&j->lock);
-	j->inflight -= unsent;
-	s->left -= unsent;
-	if (sent == 0) {
-		pthread_mutex_unlock(&j->lock);
-		if (r == -EAGAIN)
-			return FIO_Q_BUSY;
-		io_u->error = (unsigned)-r;
-		nf_log_failure(j, io_u, nvmf_get_error());
-		return FIO_Q_COMPLETED;
-	}
-	/* Part of a split io_u is out: it completes with them, failed. */
-	if (!s->error) {
-		s->error = (int)-r;
-		nf_log_failure(j, io_u, nvmf_get_error());
-	}
-	if (s->left == 0) {
-		/* Those sent have all completed already (shared). */
-		io_u->error = s->error;
-		nf_push_locked(j, io_u);
-	}
-	pthread_mutex_unlock(&j->lock);
+	/* A failure completes the io_u through the list, as a command's would. */
+	nf_send(j, s, 0, nlb, per, cmds);
 	return FIO_Q_QUEUED;
 }
 
@@ -601,17 +808,6 @@ static unsigned nf_shift(uint32_t lba_size)
 	return s;
 }
 
-/* Blocks one Read or Write may carry: max_xfer bytes (0: no limit) and
- * 65536 (NLB, 0's based, 16 bits), at least 1. */
-static uint32_t nf_max_nlb(uint32_t max_xfer, unsigned lba_shift)
-{
-	uint32_t n = 65536;
-
-	if (max_xfer && (max_xfer >> lba_shift) < n)
-		n = max_xfer >> lba_shift;
-	return n ? n : 1;
-}
-
 static int nf_fail(struct thread_data *td, int e, const char *msg)
 {
 	log_err("nvmf: %s\n", msg);
@@ -622,7 +818,6 @@ static int nf_fail(struct thread_data *td, int e, const char *msg)
 static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file *f)
 {
 	struct nf_options *eo = td->eo;
-	struct nvmf_ctrl_info ci;
 	struct nvmf_ns_info ns;
 	struct nvmf_opts o;
 	struct nf_file *nf;
@@ -658,15 +853,6 @@ static int nf_open_one(struct thread_data *td, struct nf_job *j, struct fio_file
 	nf->lba_shift = nf_shift(ns.lba_size);
 	nf->size = ns.size;
 	nf->deallocate = ns.deallocate;
-	r = nvmf_ctrl_get_info(nf->nc->ctrl, &ci);
-	if (r < 0) {
-		snprintf(err, sizeof(err), "filename '%s': %s", f->file_name,
-			 nvmf_get_error());
-		nf_ctrl_put(nf->nc);
-		free(nf);
-		return nf_fail(td, -r, err);
-	}
-	nf->max_nlb = nf_max_nlb(ci.max_xfer, nf->lba_shift);
 	nf->next = j->files;
 	j->files = nf;
 	FILE_SET_ENG_DATA(f, nf);
@@ -742,6 +928,41 @@ static void nf_cleanup(struct thread_data *td)
 		nf_job_free(j);
 }
 
+/*
+ * The command table (struct nf_cmd): per slot, one entry per block of the
+ * job's largest read or write on the file of smallest blocks, 8 bytes for
+ * each (for 512-byte blocks, 1/64 of what fio allocates for its buffers).
+ * After the files: their block sizes are known then.
+ */
+static int nf_cmds_init(struct thread_data *td, struct nf_job *j)
+{
+	uint64_t bs = td->o.max_bs[DDIR_READ], blocks = 1, total;
+	const struct nf_file *nf;
+
+	if (td->o.max_bs[DDIR_WRITE] > bs)
+		bs = td->o.max_bs[DDIR_WRITE];
+	for (nf = j->files; nf; nf = nf->next) {
+		uint64_t b = (bs + (1ull << nf->lba_shift) - 1) >> nf->lba_shift;
+
+		if (b > blocks)
+			blocks = b;
+	}
+	total = blocks * j->nslots;
+	if (total > UINT32_MAX)
+		return nf_fail(td, EINVAL, "iodepth times the blocks of the largest bs is "
+			       "above 2^32: lower bs or iodepth");
+	j->cmds = malloc(sizeof(*j->cmds) + total * sizeof(j->cmds->cmd[0]));
+	if (!j->cmds)
+		return nf_fail(td, ENOMEM, "out of memory");
+	j->cmds->j = j;
+	for (uint32_t i = 0; i < total; i++) {
+		j->cmds->cmd[i].pos = i;
+		j->cmds->cmd[i].nlb = 0;
+	}
+	j->blocks = (uint32_t)blocks;
+	return 0;
+}
+
 static int nf_init(struct thread_data *td)
 {
 	struct nf_options *eo = td->eo;
@@ -772,8 +993,6 @@ static int nf_init(struct thread_data *td)
 	td->io_ops_data = j;
 	if (!j->done || !j->slots)
 		return nf_fail(td, ENOMEM, "out of memory");
-	for (i = 0; i < j->nslots; i++)
-		j->slots[i].j = j;
 	if (!j->shared) {
 		sigset_t pipe;
 
@@ -798,7 +1017,7 @@ static int nf_init(struct thread_data *td)
 	for_each_file(td, f, i)
 		if (nf_open_one(td, j, f))
 			return 1;	/* fio calls cleanup, which releases the rest */
-	return 0;
+	return nf_cmds_init(td, j);
 }
 
 /*

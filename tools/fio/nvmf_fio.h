@@ -51,7 +51,24 @@ struct nf_ctrl {
 	unsigned refs;
 	const void *owner;	/* the job (its own loop), or NULL when shared */
 	struct nvmf_opts opts;	/* the key: what it was connected with */
+	/* The controller's transfer limit in bytes (MDTS, 0: none) as last
+	 * read: at connect, and again when the library refuses a command
+	 * for it (nf_ctrl_xfer_refresh()), since a reconnect may bring the
+	 * controller back with a smaller one (nvmf.h, OUTAGES). Atomic: the
+	 * jobs sharing the controller read it on their threads, completions
+	 * may refresh it on the library's. */
+	uint32_t max_xfer;
 };
+
+/* The transfer limit as last read: no lock, no call into the library. */
+static inline uint32_t nf_ctrl_xfer(struct nf_ctrl *nc)
+{
+	return __atomic_load_n(&nc->max_xfer, __ATOMIC_RELAXED);
+}
+
+/* The transfer limit read again from the library: the new value, and in
+ * *was the one it replaced (the same unless it changed). Any thread. */
+uint32_t nf_ctrl_xfer_refresh(struct nf_ctrl *nc, uint32_t *was);
 
 /*
  * The controller for o, connected now unless the owner (NULL: any job of the
