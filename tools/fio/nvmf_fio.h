@@ -6,8 +6,9 @@
  * loop, the library's caller's-loop mode), or, with nvmf_share=1 and
  * thread=1, one per target for every job of the process (the library's own
  * I/O thread, since several threads submit), refcounted under a lock.
- * engine.c is the fio side: it includes fio's headers, which this file must
- * not (they redefine much of libc's namespace).
+ * engine.c and queue.c (engine.h) are the fio side: they include fio's
+ * headers, which this file must not (they redefine much of libc's
+ * namespace).
  *
  * Errors: a negative errno and a one-line message in the caller's buffer,
  * which the engine hands to fio's log.
