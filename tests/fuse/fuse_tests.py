@@ -1274,12 +1274,91 @@ def t_xfershrink(env):
           "nvmf-fuse's stderr:\n" + err)
 
 
+def t_xferheld(env):
+    """I/O held through an outage comes back against a smaller transfer limit (MDTS 5,
+    128 KiB, then 1, 8 KiB: fake --mdts2): the fake is stopped (SIGSTOP) under reads
+    and writes larger than 8 KiB, nvmf-fuse reconnects (SIGUSR1: the commands in
+    flight are held) and more are submitted while its attempt waits. (After the
+    fake's own drop, SIGUSR1 to it, the first attempt starts at once and succeeds
+    within milliseconds: whether a request falls into that outage is timing.) The
+    library replays them after the reconnect and fails each with EINVAL for its
+    length; nvmf-fuse answered their requests with EIO. Now it cuts each such
+    command again by the new limit: every request succeeds, and what was written
+    reads back."""
+    f = env.fake("good", ["--mdts", "5", "--mdts2", "1"])
+    m = env.mount(f.uri(), foreground=True, args=["--reconnect-delay", "2"])
+    fd = direct_fd(m.file())
+    # Apart: the fake's pattern where only reads go, random data where writes go.
+    # Linux sends one O_DIRECT write of a file at a time (the inode lock): the
+    # first is held; the others follow it after the reconnect.
+    reads = [(0, MiB), (MiB, 64 << 10), (MiB + (256 << 10), 128 << 10)]
+    writes = [(2 * MiB + i * (128 << 10), os.urandom(n))
+              for i, n in enumerate((64 << 10, 128 << 10, 16 << 10, 96 << 10))]
+    ths = []
+    stopped = False
+    try:
+        check(fd_read(fd, 0, 64 << 10) == fake_pattern(0, 64 << 10), "64 KiB read before")
+
+        def start(rs, ws):
+            for off, n in rs:
+                ths.append(("%d-byte read at %d" % (n, off),
+                            in_thread(lambda off=off, n=n: fd_read(fd, off, n))))
+            for off, data in ws:
+                ths.append(("%d-byte write at %d" % (len(data), off),
+                            in_thread(lambda off=off, data=data: [fd_write(fd, off, data)])))
+
+        # In flight when the connection goes: sent, never answered.
+        f.proc.send_signal(signal.SIGSTOP)
+        stopped = True
+        # Stopped once the parent hears of it: before every thread of the fake
+        # stopped, one answered the first reads (about 1 run in 60 under ASan).
+        _, st = os.waitpid(f.proc.pid, os.WUNTRACED)
+        check(os.WIFSTOPPED(st), "the fake did not stop: status %#x" % st)
+        start(reads[:2], writes[:2])
+        time.sleep(0.5)
+        os.kill(m.pid, signal.SIGUSR1)
+        wait_lines(m, [r"^nvmf-fuse: reconnecting: attempt 1 of \d+$"])
+        # Submitted during the outage: its first attempt waits for the stopped fake.
+        start(reads[2:], writes[2:])
+        time.sleep(0.5)
+        done = [what for what, th in ths if not th.is_alive()]
+        check(not done, "not held through the outage: %s" % done)
+        f.proc.send_signal(signal.SIGCONT)
+        stopped = False
+        wait_lines(m, [r"^nvmf-fuse: reconnected after \d+ attempts?$"])
+        for what, th in ths:
+            th.join(60)
+            check(not th.is_alive(), "%s: still blocked after the reconnect" % what)
+        # A failure is its errno; a read's result is its bytes, a write's its count.
+        failed = ["%s: %s" % (what, errno.errorcode.get(th.result, th.result))
+                  for what, th in ths if isinstance(th.result, int)]
+        check(not failed, "held across the outage, then failed after the reconnect "
+              "(MDTS 8 KiB): %s" % failed)
+        for (off, n), (what, th) in zip(reads, [t for t in ths if " read " in t[0]]):
+            check(th.result == fake_pattern(off, n), "%s: wrong data" % what)
+        for (off, data), (what, th) in zip(writes, [t for t in ths if " write " in t[0]]):
+            check(th.result == [len(data)], "%s: returned %s" % (what, th.result))
+        for off, data in writes:
+            check(fd_read(fd, off, len(data)) == data, "%d-byte write at %d held across "
+                  "the outage: not what reads back" % (len(data), off))
+    finally:
+        if stopped:
+            f.proc.send_signal(signal.SIGCONT)
+        os.close(fd)
+    wait_lines(m, [r"^nvmf-fuse: the controller's transfer limit \(MDTS\) is now 8192 bytes "
+                   r"\(it was 131072 bytes\)$"])
+    m.stop(how=signal.SIGTERM)
+    err = m.stderr_text()
+    check("AddressSanitizer" not in err and " failed: " not in err,
+          "nvmf-fuse's stderr:\n" + err)
+
+
 TESTS = {"data": t_data, "data4k": t_data4k, "parallel": t_parallel, "punch": t_punch,
          "ext4": t_ext4, "sigterm": t_sigterm, "lost": t_lost, "hang": t_hang, "state": t_state,
          "nschange": t_nschange, "nsreadd": t_nsreadd, "nsblip": t_nsblip, "maxread": t_maxread, "connectint": t_connectint, "fault": t_fault, "outage": t_outage, "termheld": t_termheld, "ramrestart": t_ramrestart, "giveup": t_giveup,
          "identity": t_identity, "startstop": t_startstop,
          "bigblock": t_bigblock, "blocklimit": t_blocklimit,
-         "xfershrink": t_xfershrink}
+         "xfershrink": t_xfershrink, "xferheld": t_xferheld}
 
 if __name__ == "__main__":
     sys.exit(main(TESTS))

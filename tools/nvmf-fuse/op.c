@@ -415,34 +415,6 @@ static void credit_give(struct nf_engine *e)
 	op_free(w);
 }
 
-/*
- * One command done. The decrement and the test of `submitting` happen
- * under one hold of the mutex: once we let go, the thread submitting may
- * see the phase over and free the op, so we must not touch it again.
- */
-static void sub_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
-{
-	struct op *op = user;
-	struct nf_engine *e = &op->x->eng;	/* op may be gone when we give back */
-
-	(void)cookie;
-	pthread_mutex_lock(&op->mu);
-	if (cpl->result < 0 && !op->err) {
-		op->err = cpl->result;
-		op->status = cpl->status;
-		snprintf(op->why, sizeof(op->why), "%s", nvmf_completion_errmsg(cpl));
-	}
-	op->inflight--;
-	if (op->submitting) {
-		pthread_mutex_unlock(&op->mu);
-		credit_give(e);
-		return;		/* the submitting thread sees our decrement */
-	}
-	op->submitting = true;
-	pump_locked(op);	/* may finish and free op */
-	credit_give(e);
-}
-
 static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
 {
 	uint32_t lba = op->nsc.lba_size, n;
@@ -471,35 +443,129 @@ static uint32_t chunk_blocks(const struct op *op, enum seg_kind kind)
 /*
  * A Read, Write or zeroes command of nlb blocks refused (r) because the
  * limit shrank since we last read it: the controller reconnected with a
- * smaller MDTS and the RECONNECTED event has not come yet. Then the limit
- * is read again and the command is cut smaller, not failed. A lone block
- * cannot shrink: it fails (and ns.c stops serving its namespace).
+ * smaller MDTS, and either the RECONNECTED event has not come yet (refused
+ * at submission) or the command was held through the outage and replayed
+ * by the library, which then fails it (nvmf.h, OUTAGES). Then the limit is
+ * read again and the blocks are sent in smaller commands, not failed. A
+ * lone block cannot shrink: it fails (and ns.c stops serving its
+ * namespace).
  */
-static bool xfer_shrunk(struct op *op, const struct seg *s, uint32_t nlb, int64_t r)
+static bool xfer_shrunk(struct op *op, enum seg_kind kind, uint32_t nlb, int64_t r)
 {
 	if (r != -EINVAL || nlb < 2 ||
-	    (s->kind != SEG_READ && s->kind != SEG_WRITE && s->kind != SEG_ZEROS))
+	    (kind != SEG_READ && kind != SEG_WRITE && kind != SEG_ZEROS))
 		return false;
 	return (uint64_t)nlb * op->nsc.lba_size > nf_xfer_refresh(op->x);
 }
 
-static int64_t submit_one(struct op *op, struct seg *s, uint32_t nlb)
-{
-	struct nvmf_callback cb = { .cb = sub_done, .user = op, .free = NULL };
-	struct nvmf_ctrl *c = op->x->ctrl;
-	uint32_t nsid = op->nsc.nsid;
+/* ---- Command slots ---------------------------------------------------------------- */
 
-	switch (s->kind) {
+_Static_assert(OP_WINDOW <= 32, "op->cmds_used has a bit per command slot");
+
+/* A free slot. Called with op->mu held and a window place checked: every
+ * slot taken is in flight or waiting to be cut again. */
+static struct cmd *cmd_take(struct op *op)
+{
+	for (unsigned i = 0; i < OP_WINDOW; i++) {
+		if (op->cmds_used & (1u << i))
+			continue;
+		op->cmds_used |= 1u << i;
+		op->cmds[i].op = op;
+		return &op->cmds[i];
+	}
+	return NULL;
+}
+
+static void cmd_put(struct op *op, struct cmd *c)
+{
+	op->cmds_used &= ~(1u << (unsigned)(c - op->cmds));
+}
+
+/* The first slot waiting to be sent again (op->recut > 0). op->mu held. */
+static struct cmd *cmd_recut_next(struct op *op)
+{
+	for (unsigned i = 0; i < OP_WINDOW; i++)
+		if ((op->cmds_used & (1u << i)) && op->cmds[i].recut)
+			return &op->cmds[i];
+	return NULL;
+}
+
+static void cmd_wait_recut(struct op *op, struct cmd *c)
+{
+	c->recut = true;
+	op->recut++;
+}
+
+/*
+ * One command done. The decrement and the test of `submitting` happen
+ * under one hold of the mutex: once we let go, the thread submitting may
+ * see the phase over and free the op, so we must not touch it again.
+ *
+ * A command refused for its length (xfer_shrunk(): held through an outage,
+ * then replayed by the library against a smaller limit) keeps its slot,
+ * which sends the same blocks again, cut by the new limit (pump_locked()),
+ * one command at a time: the slot moves on by what each transferred until
+ * none is left, and only then gives its window place back. Before, the
+ * request failed with EIO although nothing was wrong with its blocks.
+ */
+static void sub_done(void *user, uint64_t cookie, const struct nvmf_completion *cpl)
+{
+	struct cmd *c = user;
+	struct op *op = c->op;
+	struct nf_engine *e = &op->x->eng;	/* op may be gone when we give back */
+	bool again;
+
+	(void)cookie;
+	/* Its kind and length are fixed while it is in flight. */
+	again = cpl->result < 0 && xfer_shrunk(op, c->kind, c->nlb, cpl->result);
+	pthread_mutex_lock(&op->mu);
+	op->inflight--;
+	if (again) {
+		cmd_wait_recut(op, c);
+	} else if (cpl->result < 0) {
+		if (!op->err) {
+			op->err = cpl->result;
+			op->status = cpl->status;
+			snprintf(op->why, sizeof(op->why), "%s", nvmf_completion_errmsg(cpl));
+		}
+		cmd_put(op, c);
+	} else if (c->left > c->nlb) {
+		/* One command of a slot cut smaller: on to the rest. */
+		c->slba += c->nlb;
+		if (c->buf)
+			c->buf += (size_t)c->nlb * op->nsc.lba_size;
+		c->left -= c->nlb;
+		cmd_wait_recut(op, c);
+	} else {
+		cmd_put(op, c);
+	}
+	if (op->submitting) {
+		pthread_mutex_unlock(&op->mu);
+		credit_give(e);
+		return;		/* the submitting thread sees our decrement */
+	}
+	op->submitting = true;
+	pump_locked(op);	/* may finish and free op */
+	credit_give(e);
+}
+
+static int64_t submit_one(struct op *op, struct cmd *cmd)
+{
+	struct nvmf_callback cb = { .cb = sub_done, .user = cmd, .free = NULL };
+	struct nvmf_ctrl *c = op->x->ctrl;
+	uint32_t nsid = op->nsc.nsid, nlb = cmd->nlb;
+
+	switch (cmd->kind) {
 	case SEG_READ:
-		return nvmf_aio_read(c, nsid, s->buf, s->slba, nlb, s->flags, cb);
+		return nvmf_aio_read(c, nsid, cmd->buf, cmd->slba, nlb, cmd->flags, cb);
 	case SEG_WRITE:
-		return nvmf_aio_write(c, nsid, s->buf, s->slba, nlb, s->flags, cb);
+		return nvmf_aio_write(c, nsid, cmd->buf, cmd->slba, nlb, cmd->flags, cb);
 	case SEG_ZEROS:
-		return nvmf_aio_write(c, nsid, op->zero, s->slba, nlb, 0, cb);
+		return nvmf_aio_write(c, nsid, op->zero, cmd->slba, nlb, 0, cb);
 	case SEG_WZ:
-		return nvmf_aio_write_zeroes(c, nsid, s->slba, nlb, s->flags, cb);
+		return nvmf_aio_write_zeroes(c, nsid, cmd->slba, nlb, cmd->flags, cb);
 	case SEG_DEALLOC:
-		return nvmf_aio_deallocate(c, nsid, s->slba, nlb, cb);
+		return nvmf_aio_deallocate(c, nsid, cmd->slba, nlb, cb);
 	case SEG_FLUSH:
 		return nvmf_aio_flush(c, nsid, cb);
 	}
@@ -511,17 +577,20 @@ static int64_t submit_one(struct op *op, struct seg *s, uint32_t nlb)
  * Called with op->mu held and `submitting` set by the caller, which makes
  * this thread the only one submitting for the op (commands go out in
  * order) and the only one that may finish it. Returns with the mutex
- * released.
+ * released. Blocks waiting to be cut again (sub_done()) go before the
+ * segments' rest; each such slot already holds a window place.
  */
 static void pump_locked(struct op *op)
 {
 	for (;;) {
-		struct seg *s;
+		struct seg *s = NULL;
+		struct cmd *c = NULL;
+		enum seg_kind kind;
 		uint32_t nlb;
 		bool retry;
 		int64_t r;
 
-		if (op->err || op->cur >= op->nsegs) {
+		if (op->err || (op->cur >= op->nsegs && !op->recut)) {
 			if (op->inflight)
 				break;	/* the last completion finishes the phase */
 			if (op->starved)
@@ -536,8 +605,12 @@ static void pump_locked(struct op *op)
 			op->next(op);
 			return;
 		}
-		s = &op->segs[op->cur];
-		nlb = chunk_blocks(op, s->kind);
+		if (op->recut)
+			c = cmd_recut_next(op);
+		else
+			s = &op->segs[op->cur];
+		kind = c ? c->kind : s->kind;
+		nlb = chunk_blocks(op, kind);
 		if (nlb == 0) {
 			/* Not one block fits the zero source: a bug, but
 			 * failing beats sending whatever follows it. */
@@ -557,16 +630,30 @@ static void pump_locked(struct op *op)
 				 op->nsc.nsid);
 			continue;
 		}
-		if (op->inflight >= OP_WINDOW)
+		if (s && op->inflight >= OP_WINDOW)
 			break;	/* a completion submits the rest */
 		if (!credit_take(op))
 			break;	/* credit_give() resumes us */
-		if (s->kind == SEG_FLUSH || s->nblk < nlb)
-			nlb = (uint32_t)s->nblk;
+		if (c) {
+			c->recut = false;
+			op->recut--;
+			c->nlb = c->left < nlb ? c->left : nlb;
+		} else {
+			if (s->kind == SEG_FLUSH || s->nblk < nlb)
+				nlb = (uint32_t)s->nblk;
+			c = cmd_take(op);	/* no recut: inflight slots taken */
+			c->kind = s->kind;
+			c->buf = s->buf;
+			c->slba = s->slba;
+			c->nlb = c->left = nlb;
+			c->flags = s->flags;
+			c->recut = false;
+		}
 		op->inflight++;
 		pthread_mutex_unlock(&op->mu);
-		r = submit_one(op, s, nlb);
-		retry = r < 0 && xfer_shrunk(op, s, nlb, r);
+		/* c is the completion's from here; a refused one gets none. */
+		r = submit_one(op, c);
+		retry = r < 0 && xfer_shrunk(op, c->kind, c->nlb, r);
 		pthread_mutex_lock(&op->mu);
 		if (r < 0) {
 			op->inflight--;
@@ -575,11 +662,18 @@ static void pump_locked(struct op *op)
 				/* The submission failed on this thread: its error. */
 				snprintf(op->why, sizeof(op->why), "%s", nvmf_get_error());
 			}
+			/* Cut again from the same blocks (retry), or fail. */
+			if (s)
+				cmd_put(op, c);
+			else
+				cmd_wait_recut(op, c);
 			pthread_mutex_unlock(&op->mu);
 			credit_give(&op->x->eng);
 			pthread_mutex_lock(&op->mu);
 			continue;
 		}
+		if (!s)
+			continue;	/* the slot moves on in sub_done() */
 		s->slba += nlb;
 		if (s->buf)
 			s->buf += (size_t)nlb * op->nsc.lba_size;
@@ -605,6 +699,10 @@ void phase_start(struct op *op, op_step next)
 {
 	pthread_mutex_lock(&op->mu);
 	op->cur = 0;
+	/* Nothing is in flight between phases; slots a failed phase left
+	 * waiting are dropped with it. */
+	op->cmds_used = 0;
+	op->recut = 0;
 	op->next = next;
 	op->phase_done = false;
 	op->submitting = true;

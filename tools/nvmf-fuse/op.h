@@ -25,6 +25,24 @@ struct seg {
 struct op;
 typedef void (*op_step)(struct op *op);
 
+/*
+ * One command of an op, from its submission to its completion: what a
+ * completion needs to send those blocks again, cut smaller, when the
+ * controller came back from an outage with a smaller transfer limit
+ * (op.c, sub_done()). Then `left` keeps the blocks from slba on that are
+ * still to be transferred, and the slot sends them one command at a time.
+ */
+struct cmd {
+	struct op     *op;
+	enum seg_kind  kind;
+	char          *buf;	/* READ, WRITE: the data of slba */
+	uint64_t       slba;
+	uint32_t       nlb;	/* the command in flight (FLUSH: 1) */
+	uint32_t       left;	/* blocks from slba not yet transferred, >= nlb */
+	unsigned       flags;
+	bool           recut;	/* waiting to be sent again, cut smaller */
+};
+
 /* Room for the library's text of a failure. */
 #define OP_WHY_MAX NF_WHY_MAX
 
@@ -57,6 +75,12 @@ struct op {
 	struct seg      segs[MAX_SEGS];
 	int             nsegs, cur;
 	unsigned        inflight;
+	/* Slots of the commands in flight and of those waiting to be cut
+	 * again (recut of them); bit i of cmds_used: cmds[i] taken. At most
+	 * OP_WINDOW: a slot in flight or waiting is one window place. */
+	struct cmd      cmds[OP_WINDOW];
+	uint32_t        cmds_used;
+	unsigned        recut;
 	bool            submitting;
 	int             err;		/* first failure, negative errno */
 	uint16_t        status;
