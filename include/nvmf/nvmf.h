@@ -236,7 +236,9 @@ struct nvmf_opts {
 	char     hostnqn[NVMF_NQN_BUFSZ];	/* default: /etc/nvme/hostnqn, else derived */
 	uint8_t  hostid[16];			/* default: /etc/nvme/hostid, else derived */
 	uint32_t nsid;		/* URI's /nsid: restrict a consumer to it; 0 = all */
-	int      nr_io_queues;	/* default: online CPUs; 0 = admin queue only */
+	int      nr_io_queues;	/* default: online CPUs; 0 = admin queue only (so
+				 * always for discovery and administrative
+				 * controllers, which have no I/O queues) */
 	int      queue_size;	/* entries per I/O queue, default 128 (capped by CAP.MQES+1) */
 	int      kato;		/* keep-alive timeout s, default 5; -1 = 5, or 0 for discovery */
 	int      io_timeout;	/* per-command timeout s, default 30 */

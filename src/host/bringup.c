@@ -554,8 +554,15 @@ static void bu_step(struct host_bringup *b)
 		return;
 	case BU_NUM_QUEUES:
 		/* I/O queues: count, size, then one connection each (Fabrics 1.1, 3.3). */
-		c->icd_max = c->info.ioccsz * 16u - 64u;
-		if (c->opts.nr_io_queues == 0) {
+		/* In-capsule data beyond the SQE (IOCCSZ, 16-byte units, >= 4
+		 * for an I/O controller, parse.c; 0 for an administrative one). */
+		c->icd_max = c->info.ioccsz >= 4 ? c->info.ioccsz * 16u - 64u : 0;
+		if (c->info.cntrltype == NVMF_CNTRLTYPE_ADMIN && c->opts.nr_io_queues > 0 &&
+		    !b->reconnect)
+			host_log(NVMF_LOG_INFO, "%s is an administrative controller (CNTRLTYPE "
+				 "3): no I/O queues, admin commands only", c->info.subnqn);
+		if (c->opts.nr_io_queues == 0 || c->info.cntrltype == NVMF_CNTRLTYPE_ADMIN) {
+			/* Base 2.0, 3.1.3.2: an administrative controller has none. */
 			b->nq = 0;
 			host_bu_next(b, BU_IO_OPEN);
 			return;

@@ -338,8 +338,12 @@ static int try_dispatch(struct host_req *req, struct host_queue *q)
 				q = NULL;
 		} else {
 			if (c->nr_io == 0)
-				return host_err(ENOTCONN, "%s: the controller has no I/O queues",
-						req->what);
+				return host_err(ENOTCONN, "%s: the controller has no I/O queues (%s)",
+						req->what, c->info.discovery ?
+						"a discovery controller" :
+						c->info.cntrltype == NVMF_CNTRLTYPE_ADMIN ?
+						"an administrative controller, CNTRLTYPE 3" :
+						"connected with nr_io_queues 0");
 			q = pick_io_queue(c, &full);
 			if (!q && full)
 				return -EAGAIN;

@@ -81,6 +81,12 @@ int host_parse_id_ctrl(const uint8_t *raw, struct nvmf_ctrl_info *info)
 				"controller) for %s, which is not the discovery NQN: it has no "
 				"I/O queues or namespaces to use (a unique discovery NQN needs "
 				"nvmf_opts.discovery, or nvmf_discover())", info->subnqn);
+	/* An administrative controller has no I/O queues either (Base 2.0,
+	 * 3.1.3.2), so the fields that size them may be 0: it is managed
+	 * through its admin queue alone (bringup.c creates none), as Linux's
+	 * host does (nvme_admin_ctrl()). */
+	if (id.cntrltype == NVMF_CNTRLTYPE_ADMIN)
+		return 0;
 	/* SQES/CQES: the required (minimum) size must allow the 64-byte SQE and
 	 * 16-byte CQE a Fabrics host uses (Base 2.0, Figure 275). */
 	if (nvmf_qes_min(id.sqes) > 6 || nvmf_qes_max(id.sqes) < 6)

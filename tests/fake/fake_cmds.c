@@ -78,6 +78,8 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 		 strcmp(c->subnqn, NVMF_DISCOVERY_NQN) == 0 ? 2 : 1;
 	if (c->fc->o.scenario == FAKE_DISCOVERY_OWN_NQN_OLD)
 		d[111] = 0;			/* before NVMe 1.4: not reported */
+	if (c->fc->o.scenario == FAKE_ADMIN_CTRL)
+		d[111] = 3;			/* administrative controller */
 	d[259] = 3;				/* AERL */
 	nvmf_put_le16(d + 320, 10);		/* KAS: 1 s units of 100 ms */
 	d[512] = 0x66;				/* SQES */
@@ -103,6 +105,13 @@ static void identify_ctrl(struct fake_conn *c, uint8_t *d)
 	memcpy(d + 768, subnqn, strlen(subnqn));
 	nvmf_put_le32(d + 1792, ioccsz);
 	nvmf_put_le32(d + 1796, 1);		/* IORCSZ */
+	if (c->fc->o.scenario == FAKE_ADMIN_CTRL) {
+		/* No I/O queues: what describes them is 0, and so is NN. */
+		d[512] = d[513] = 0;
+		nvmf_put_le32(d + 516, 0);
+		nvmf_put_le32(d + 1792, 0);
+		nvmf_put_le32(d + 1796, 0);
+	}
 }
 
 static void identify_ns(struct fake_conn *c, uint8_t *d)
@@ -242,6 +251,12 @@ static int fabrics_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid,
 		if (fake_auth_connect(c, icd_len >= 1024 ? icd :
 				      icd_len == 0 && sgl_len >= 1024 ? c->xfer : NULL))
 			return fake_send_resp(c, cid, 0, FAKE_CNTLID | (1u << 17), 0);
+		if (fc->o.scenario == FAKE_ADMIN_CTRL && c->qid > 0) {
+			/* SCT 0h SC 02h Invalid Field in Command, DNR: an
+			 * administrative controller has no I/O queues. */
+			fake_trigger(c);
+			return fake_send_resp(c, cid, 0x4000 | 0x02, 0, 0);
+		}
 		if (fc->o.scenario == FAKE_CNTLID_RESERVED && c->qid == 0) {
 			fake_trigger(c);
 			return fake_send_resp(c, cid, 0, 0xFFFF, 0);
@@ -407,6 +422,10 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 				return -1;
 			STAT(c, c->fc->st.acre = ((icd_len ? icd : c->xfer)[0] & 1) != 0);
 			return fake_send_resp(c, cid, 0, 0, 0);
+		}
+		if (s == FAKE_ADMIN_CTRL && (cdw10 & 0xff) == 0x07) {
+			fake_trigger(c);	/* Number of Queues: none to give */
+			return fake_send_resp(c, cid, 0x4000 | 0x02, 0, 0);
 		}
 		/* fall through */
 	case 0x0a: /* Get Features */

@@ -125,6 +125,7 @@ static const char *const scenario_names[FAKE_SCENARIO_COUNT] = {
 	[FAKE_SUBNQN_OTHER] = "subnqn-other",
 	[FAKE_DISCOVERY_OWN_NQN] = "discovery-own-nqn",
 	[FAKE_DISCOVERY_OWN_NQN_OLD] = "discovery-own-nqn-old",
+	[FAKE_ADMIN_CTRL] = "admin-ctrl",
 };
 
 int fake_scenario_parse(const char *name, enum fake_scenario *out)

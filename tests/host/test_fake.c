@@ -813,6 +813,37 @@ static void test_identify_bad_ioccsz(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * An administrative controller (CNTRLTYPE 3) has no I/O queues, and the
+ * Identify fields that size them are 0: the host connects with the admin
+ * queue alone (asked for 2 I/O queues, it sets up none, and never asks the
+ * controller for them), and I/O fails at once naming why. Before, the zero
+ * IOCCSZ failed the connect.
+ */
+static void test_admin_controller(void **state)
+{
+	struct nvmf_opts o;
+	struct fake_ctrl *fc = start_fake(FAKE_ADMIN_CTRL, &o, 2);
+	struct nvmf_ctrl_info ci;
+	struct fake_stats st;
+	struct nvmf_ctrl *c;
+	uint8_t id[4096], buf[512];
+
+	(void)state;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	assert_int_equal(nvmf_ctrl_get_info(c, &ci), 0);
+	assert_int_equal(ci.cntrltype, 3);
+	assert_int_equal(ci.nr_io_queues, 0);
+	assert_int_equal(nvmf_identify(c, NVMF_CNS_CTRL, 0, 0, 0, id), 0);
+	assert_int_equal(id[111], 3);
+	assert_true(nvmf_read(c, 1, buf, 0, 1, 0) < 0);
+	assert_non_null(strstr(nvmf_get_error(), "no I/O queues (an administrative controller"));
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.triggered, 0);	/* no Number of Queues, no I/O Connect */
+	assert_int_equal(st.connects, st.admin_connects);
+}
+
 static void test_identify_bad_lbads(void **state)
 {
 	struct nvmf_opts o;
@@ -2325,6 +2356,7 @@ int main(void)
 		cmocka_unit_test(test_disconnect_refuses_resubmits),
 		cmocka_unit_test(test_io_interrupted_waitq),
 		cmocka_unit_test(test_identify_bad_ioccsz),
+		cmocka_unit_test(test_admin_controller),
 		cmocka_unit_test(test_identify_bad_lbads),
 		cmocka_unit_test(test_ns_list_dup),
 		cmocka_unit_test(test_no_answer),
