@@ -168,6 +168,7 @@ struct nf_ctx {
 	bool                 init_called;	/* nf_init() ran (I/O thread) */
 	atomic_bool          init_ok;		/* and libfuse took the INIT */
 	atomic_int           session_err;	/* 0, or why reading failed */
+	atomic_uint          requests;		/* reads of /dev/fuse (I/O thread) */
 
 	/* The data path (op.c). */
 	struct nf_engine     eng;

@@ -212,3 +212,56 @@ void nf_pool_rbuf_put(struct nf_pool *p, void *buf)
 {
 	list_put(p, &p->rbufs, buf);
 }
+
+size_t nf_pool_trim(struct nf_pool *p, unsigned keep_rbufs, size_t keep_bytes)
+{
+	struct nf_pool_node *rb = NULL, *cls[NF_POOL_CLASSES] = { NULL };
+	size_t freed = 0, rbuf_size;
+
+	/* Unlinked under the mutex, freed after it: the I/O thread may be
+	 * taking buffers meanwhile. */
+	pthread_mutex_lock(&p->mu);
+	rbuf_size = p->rbufs.size;
+	while (p->rbufs.n > keep_rbufs) {
+		struct nf_pool_node *n = p->rbufs.head;
+
+		p->rbufs.head = n->next;
+		p->rbufs.n--;
+		n->next = rb;
+		rb = n;
+	}
+	for (int c = NF_POOL_CLASSES - 1; c >= 0 && p->kept > keep_bytes; c--) {
+		size_t sz = (size_t)1 << (NF_POOL_MIN_SHIFT + c);
+
+		while (p->free[c] && p->kept > keep_bytes) {
+			struct nf_pool_node *n = p->free[c];
+
+			p->free[c] = n->next;
+			p->kept -= sz;
+			n->next = cls[c];
+			cls[c] = n;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	while (rb) {
+		struct nf_pool_node *n = rb;
+
+		rb = n->next;
+		UNPOISON(n, rbuf_size);
+		free(n);
+		freed += rbuf_size;
+	}
+	for (int c = 0; c < NF_POOL_CLASSES; c++) {
+		size_t sz = (size_t)1 << (NF_POOL_MIN_SHIFT + c);
+
+		while (cls[c]) {
+			struct nf_pool_node *n = cls[c];
+
+			cls[c] = n->next;
+			UNPOISON(n, sz);
+			free(n);
+			freed += sz;
+		}
+	}
+	return freed;
+}

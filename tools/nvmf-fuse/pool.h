@@ -58,5 +58,10 @@ void nf_pool_obj_put(struct nf_pool *p, void *obj);
  * with nf_pool_rbuf_put(). */
 void *nf_pool_rbuf_get(struct nf_pool *p);
 void nf_pool_rbuf_put(struct nf_pool *p, void *buf);
+/* Give back to malloc what the free lists hold beyond keep_rbufs receive
+ * buffers and keep_bytes of size-class buffers (the largest go first):
+ * what a burst left that an idle mount has no use for. Any thread. The
+ * bytes given back. */
+size_t nf_pool_trim(struct nf_pool *p, unsigned keep_rbufs, size_t keep_bytes);
 
 #endif

@@ -28,16 +28,20 @@
  * non-blocking if it can be (FreeBSD sets the flag before the driver
  * refuses FIONBIO), so that a read of an empty queue returns EAGAIN.
  *
- * The main thread only waits, with sigwait(), for SIGINT, SIGTERM or
+ * The main thread only waits, with sigtimedwait(), for SIGINT, SIGTERM or
  * SIGHUP (those not ignored when nvmf-fuse started), or for SIGUSR2 from
  * the I/O thread when the session ended there
  * (unmounted: the device read fails with ENODEV; or a read error). All of
  * them stay blocked in every thread, so none is ever handled
- * asynchronously.
+ * asynchronously. Every NF_IDLE_TICK_S it also checks whether the mount
+ * is idle (idle_tick()).
  */
 #include "nvmf_fuse.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -165,6 +169,11 @@ static ssize_t session_read(struct nf_ctx *x)
 	 * fuse_in_header (FUSE protocol 7.x): libfuse trusts its fields. */
 	if (n < NF_FUSE_IN_HEADER_LEN)
 		return -EIO;
+	/* For the main thread's idle check (nf_session_wait()): this thread
+	 * alone writes it, so no atomic read-modify-write is needed. */
+	atomic_store_explicit(&x->requests,
+			      atomic_load_explicit(&x->requests, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	return n;
 }
 
@@ -359,13 +368,59 @@ void nf_session_guard_stop(void)
 		kill(getpid(), guard.sig);	/* pending again, for sigwait() */
 }
 
+/*
+ * An idle mount gives back what a burst left in its pool. 1 MiB requests
+ * at the kernel's 64 in the background take up to NF_POOL_MAX_RBUFS
+ * receive buffers and NF_POOL_MAX_KEPT of op buffers, about 100 MiB held
+ * for good although an idle mount needs a couple of buffers; nbdfuse's
+ * memory goes back down after a burst, and so should ours. Once a whole
+ * tick passed without a request read (the count, bumped on the I/O
+ * thread, unchanged), the free lists are cut to NF_IDLE_KEEP_RBUFS and
+ * NF_IDLE_KEEP_BYTES, and glibc's heap is trimmed (a freed 1 MiB block may
+ * sit in the heap, not unmapped, once glibc raised its mmap threshold).
+ * Buffers in use are not touched; a burst after it allocates again.
+ */
+#define NF_IDLE_TICK_S      2
+#define NF_IDLE_KEEP_RBUFS  2
+#define NF_IDLE_KEEP_BYTES  ((size_t)2 << 20)
+
+struct idle {
+	unsigned seen;		/* requests read, at the last tick */
+	bool     trimmed;	/* since the last request */
+};
+
+static void idle_tick(struct nf_ctx *x, struct idle *d)
+{
+	unsigned now = atomic_load_explicit(&x->requests, memory_order_relaxed);
+
+	if (now != d->seen) {
+		d->seen = now;
+		d->trimmed = false;
+		return;
+	}
+	if (d->trimmed || !x->eng.pool_ready)
+		return;
+	d->trimmed = true;
+	if (nf_pool_trim(&x->eng.pool, NF_IDLE_KEEP_RBUFS, NF_IDLE_KEEP_BYTES) == 0)
+		return;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
 int nf_session_wait(struct nf_ctx *x)
 {
+	const struct timespec tick = { NF_IDLE_TICK_S, 0 };
+	struct idle d = { atomic_load(&x->requests), false };
 	int sig;
 
 	while (!atomic_load(&x->session_done)) {
-		if (sigwait(&session_set, &sig) != 0)
+		sig = sigtimedwait(&session_set, NULL, &tick);
+		if (sig < 0) {
+			if (errno == EAGAIN)
+				idle_tick(x, &d);
 			continue;
+		}
 		/* SIGUSR2: the I/O thread's word, or someone else's signal,
 		 * which changes nothing; the others end the session. */
 		if (sig != SIGUSR2)
