@@ -39,8 +39,10 @@
  * its latest connection: a reconnect may find it smaller (another target
  * behind the address, a reconfigured one), and the library refuses any
  * larger Read or Write. The I/O path reads it per command, without a lock;
- * it is refreshed at connect, at each RECONNECTED event (ns.c) and when a
- * submission is refused in the moment between (pump_locked()). FUSE's
+ * it is refreshed at connect, at each RECONNECTED event (ns.c), when a
+ * submission is refused in the moment between (pump_locked()), and when a
+ * command held through the outage is refused as it is replayed
+ * (sub_done()). FUSE's
  * max_read/max_write, fixed at mount, are only an upper bound of a request:
  * each is cut into commands here.
  */
@@ -75,7 +77,7 @@ int nf_io_init(struct nf_ctx *x)
 	e->zero_buf = calloc(1, e->zero_len);
 	if (!e->zero_buf)
 		return -ENOMEM;
-	if (nf_pool_init(&e->pool, sizeof(struct op), NF_RBUF_LEN) < 0)
+	if (nf_pool_init(&e->pool, sizeof(struct op), OP_ZEROED, NF_RBUF_LEN) < 0)
 		return -ENOMEM;
 	e->pool_ready = true;
 	return 0;
@@ -466,14 +468,17 @@ _Static_assert(OP_WINDOW <= 32, "op->cmds_used has a bit per command slot");
  * slot taken is in flight or waiting to be cut again. */
 static struct cmd *cmd_take(struct op *op)
 {
-	for (unsigned i = 0; i < OP_WINDOW; i++) {
-		if (op->cmds_used & (1u << i))
-			continue;
-		op->cmds_used |= 1u << i;
-		op->cmds[i].op = op;
-		return &op->cmds[i];
-	}
-	return NULL;
+	uint32_t free_slots = ~op->cmds_used;
+	unsigned i;
+
+	if (OP_WINDOW < 32)
+		free_slots &= (1u << (OP_WINDOW & 31)) - 1;
+	if (!free_slots)
+		return NULL;
+	i = (unsigned)__builtin_ctz(free_slots);
+	op->cmds_used |= 1u << i;
+	op->cmds[i].op = op;
+	return &op->cmds[i];
 }
 
 static void cmd_put(struct op *op, struct cmd *c)
@@ -681,8 +686,10 @@ static void pump_locked(struct op *op)
 		if (s->nblk == 0)
 			op->cur++;
 	}
-	/* inflight > 0 here and we held the mutex since reading it: a later
-	 * completion sees `submitting` cleared and carries on. */
+	/* Here commands are in flight (inflight > 0, read under the mutex we
+	 * still hold: a later completion sees `submitting` cleared and
+	 * carries on), or the op waits for a credit, a re-cut slot's too
+	 * with nothing in flight (credit_give() resumes it). */
 	op->submitting = false;
 	pthread_mutex_unlock(&op->mu);
 }

@@ -78,7 +78,6 @@ struct op {
 	/* Slots of the commands in flight and of those waiting to be cut
 	 * again (recut of them); bit i of cmds_used: cmds[i] taken. At most
 	 * OP_WINDOW: a slot in flight or waiting is one window place. */
-	struct cmd      cmds[OP_WINDOW];
 	uint32_t        cmds_used;
 	unsigned        recut;
 	bool            submitting;
@@ -90,7 +89,14 @@ struct op {
 	bool            starved;
 	bool            phase_done;	/* the step after this phase ran (under mu) */
 	atomic_int      refs;		/* owner + a credit_give() resuming it */
+	/* Last, and not zeroed by op_new() (OP_ZEROED): 1.5 KiB that a
+	 * request's first cache lines need not share, each slot filled when
+	 * taken (cmd_take() and its caller). */
+	struct cmd      cmds[OP_WINDOW];
 };
+
+/* The bytes of a new op that start zeroed: all but cmds[]. */
+#define OP_ZEROED offsetof(struct op, cmds)
 
 /* A new op (what: "read"...) for the namespace file ino, or NULL with the
  * request answered. */

@@ -78,12 +78,13 @@ static void list_fini(struct nf_pool_list *l)
 	l->n = 0;
 }
 
-int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t rbuf_len)
+int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t obj_zeroed, size_t rbuf_len)
 {
 	for (int c = 0; c < NF_POOL_CLASSES; c++)
 		p->free[c] = NULL;
 	p->kept = 0;
 	list_init(&p->objs, obj_size, NF_POOL_MAX_OBJS);
+	p->obj_zeroed = obj_zeroed < obj_size ? obj_zeroed : obj_size;
 	list_init(&p->rbufs, rbuf_len, NF_POOL_MAX_RBUFS);
 	return pthread_mutex_init(&p->mu, NULL) ? -ENOMEM : 0;
 }
@@ -192,7 +193,7 @@ void *nf_pool_obj_get(struct nf_pool *p)
 
 	if (!o)
 		return calloc(1, p->objs.size);
-	memset(o, 0, p->objs.size);
+	memset(o, 0, p->obj_zeroed);
 	return o;
 }
 

@@ -38,20 +38,22 @@ struct nf_pool {
 	struct nf_pool_node *free[NF_POOL_CLASSES];
 	size_t               kept;	/* bytes on the free lists */
 	struct nf_pool_list  objs;	/* ops (obj_size) */
+	size_t               obj_zeroed;	/* of an object, zeroed when taken */
 	struct nf_pool_list  rbufs;	/* receive buffers (rbuf_len) */
 };
 
-/* obj_size: the size of what nf_pool_obj_get() hands out (an op);
- * rbuf_len: that of nf_pool_rbuf_get()'s buffers. */
-int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t rbuf_len);
+/* obj_size: the size of what nf_pool_obj_get() hands out (an op), whose
+ * first obj_zeroed bytes it zeroes; rbuf_len: the size of
+ * nf_pool_rbuf_get()'s buffers. */
+int nf_pool_init(struct nf_pool *p, size_t obj_size, size_t obj_zeroed, size_t rbuf_len);
 /* Free everything kept; no buffer may be out any more. */
 void nf_pool_fini(struct nf_pool *p);
 /* A buffer of at least len bytes (contents undefined), or NULL. */
 void *nf_pool_get(struct nf_pool *p, size_t len);
 /* Give back a buffer nf_pool_get(p, len) returned, with the same len. */
 void nf_pool_put(struct nf_pool *p, void *buf, size_t len);
-/* An object of obj_size bytes, zeroed, or NULL; give it back with
- * nf_pool_obj_put(). */
+/* An object of obj_size bytes, its first obj_zeroed bytes zeroed (the
+ * rest undefined), or NULL; give it back with nf_pool_obj_put(). */
 void *nf_pool_obj_get(struct nf_pool *p);
 void nf_pool_obj_put(struct nf_pool *p, void *obj);
 /* A buffer of rbuf_len bytes (contents undefined), or NULL; give it back
