@@ -2090,7 +2090,8 @@ def corrupt_mount(env, mp, path, pid):
         f.write('{"name": "c", "pid": %d, "mou' % pid)
     with open(os.path.join(mp, "n1"), "rb") as f:
         r = env.ctl("disconnect", "c", rc=1)
-        check("c: %s is in use" % mp in r.err and r.out == "",
+        check("c: %s is in use" % mp in r.err and "the corrupt record is kept" in r.err
+              and r.out == "",
               "busy disconnect of a corrupt record: %r %r" % (r.out, r.err))
         check(os.path.exists(path) and is_mounted(mp) and not wait_gone(pid, 0.2),
               "the busy connection was ended, or its corrupt record removed")

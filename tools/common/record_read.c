@@ -151,6 +151,9 @@ static int parse_why(const char *text, size_t len, const char *path, struct tc_r
 				 jerr == json_tokener_continue ? "cut short" :
 				 json_tokener_error_desc(jerr));
 	}
+	/* No tokener: out of memory, which says nothing of the file. */
+	if (rc < 0 && !tok && len <= INT_MAX)
+		return -ENOMEM;
 	return rc < 0 ? -EINVAL : 0;
 }
 

@@ -7,10 +7,12 @@
  * Nothing in it is trusted: a pid it shows may be anyone's by now, so no
  * process is signalled. What its name tells is the default mount point
  * <rundir>/<name>: an nvmf-fuse mount there that no live connection's
- * record names is unmounted the ordinary way, refused while in use unless
- * -f (detached lazily then), as a live connection's (disconnect.c); a
- * server behind it sees its session end and exits as on SIGTERM. A mount
- * point of its own (-m) is not known.
+ * record names is unmounted the ordinary way (disconnect.c's), refused
+ * while in use unless -f, which detaches it lazily (a live connection's -f
+ * signals its server instead, whose pid is known); a server behind it
+ * sees its session end and exits as on SIGTERM. A mount point of its own
+ * (-m) is not known. What is read from the file is only trusted to say it
+ * is corrupt: a file that cannot be read now (EACCES, EIO...) is kept.
  */
 #include "nvmfctl.h"
 #include "mount.h"
@@ -25,11 +27,14 @@
 void nc_add_corrupt(void *arg, const char *path, const char *why)
 {
 	struct nc_corrupt_list *cl = arg;
-	struct nc_corrupt *v = realloc(cl->v, (size_t)(cl->n + 1) * sizeof(*v)), *c;
 	const char *base = strrchr(path, '/');
+	struct nc_corrupt *v, *c;
 
-	if (!v || !base)
+	if (!base)
 		return;	/* then named, it is "no connection named": nothing is touched */
+	v = realloc(cl->v, (size_t)(cl->n + 1) * sizeof(*v));
+	if (!v)
+		return;	/* the same */
 	cl->v = v;
 	c = &v[cl->n++];
 	memset(c, 0, sizeof(*c));
@@ -43,17 +48,21 @@ void nc_add_corrupt(void *arg, const char *path, const char *why)
 	snprintf(c->why, sizeof(c->why), "%s", why);
 }
 
-/* Is path still no record? 1 (corrupt), 0 (a record now: its server wrote
- * it whole meanwhile), -ENOENT (gone). */
-static int still_corrupt(const char *path)
+/* Is path still no record? 1 (corrupt: empty, not a record's JSON, or too
+ * large), 0 (a record now: its server wrote it whole meanwhile), -ENOENT
+ * (gone), or another negative errno: it cannot be read now (EACCES, EIO,
+ * EMFILE, ENOMEM...), which says nothing of what it holds, so it is not to
+ * be removed; why then says what failed. */
+static int still_corrupt(const char *path, char *why, size_t len)
 {
 	struct tc_record r;
-	char why[160];
-	int e = tc_record_load_why(path, &r, why, sizeof(why));
+	int e = tc_record_load_why(path, &r, why, len);
 
 	if (e == 0)
 		tc_record_release(&r);
-	return e == 0 ? 0 : e == -ENOENT ? -ENOENT : 1;
+	if (e == -EINVAL || e == -EAGAIN || e == -EFBIG)
+		return 1;
+	return e;
 }
 
 /* The live connection of list mounted at mp, if any. */
@@ -126,7 +135,7 @@ int nc_remove_corrupt(const struct tc_record *list, int n, const struct nc_corru
 			  bool force)
 {
 	const struct tc_record *r = &c->r;
-	char lock[TC_RECORD_PATH_MAX + 16], done[TC_PATH_MAX + 160];
+	char lock[TC_RECORD_PATH_MAX + 16], done[TC_PATH_MAX + 160], why[160];
 	const char *file = "removed it";
 	int fd, e;
 
@@ -139,29 +148,36 @@ int nc_remove_corrupt(const struct tc_record *list, int n, const struct nc_corru
 		return NC_EXIT_FAIL;
 	}
 	/* Otherwise a lock that cannot be made: on unlocked, as a stale cleanup. */
-	e = still_corrupt(r->path);
+	e = still_corrupt(r->path, why, sizeof(why));
 	if (e <= 0) {
 		tc_lock_release(fd, lock);
 		if (e == 0)
 			nc_err("%s: %s is a valid record again (its server rewrote it): run "
 			       "disconnect again", r->name, r->path);
-		else
+		else if (e == -ENOENT)
 			nc_err("%s: the corrupt record %s was removed meanwhile", r->name, r->path);
+		else
+			nc_err("%s: cannot read the record %s (%s): it is kept", r->name, r->path,
+			       why);
 		return NC_EXIT_FAIL;
 	}
 	e = unmount_corrupt(list, n, r, force, done, sizeof(done));
 	/* A server behind the mount may have removed the file as it exited
 	 * (or written it whole just before): the file is checked again. */
 	if (e == 0) {
-		int left = still_corrupt(r->path);
+		int left = still_corrupt(r->path, why, sizeof(why));
 
 		if (left == 1 && unlink(r->path) < 0 && errno != ENOENT) {
 			nc_err("%s: cannot remove the corrupt record %s: %s", r->name, r->path,
 			       strerror(errno));
 			e = NC_EXIT_FAIL;
+		} else if (left < 0 && left != -ENOENT) {
+			nc_err("%s: cannot read the record %s (%s) after the unmount: it is kept",
+			       r->name, r->path, why);
+			e = NC_EXIT_FAIL;
 		}
 		file = left == 0 ? "its server wrote it whole again before it ended" :
-		       left < 0 ? "its server removed it as it ended" : file;
+		       left == -ENOENT ? "its server removed it as it ended" : file;
 	}
 	if (e == 0)
 		rmdir(r->mountpoint);	/* the default mount point, if left empty */

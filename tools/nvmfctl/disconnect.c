@@ -299,23 +299,25 @@ int nc_unmount_checked(const char *mp, char *why, size_t whylen)
 /* Why the mount of r could not be unmounted, with what the user can do. */
 void nc_unmount_err(const struct tc_record *r, int e, const char *why)
 {
+	/* A corrupt record's (corrupt.c) is no connection we know of. */
+	const char *left = strcmp(r->state, "corrupt") ? "the connection is left as it is"
+						       : "the corrupt record is kept";
 	char dev[300], file[TC_PATH_MAX + 64];
 
 	if (e != -EBUSY) {
-		nc_err("%s: cannot unmount %s: %s; the connection is left as it is", r->name,
-		       r->mountpoint, why[0] ? why : strerror(-e));
+		nc_err("%s: cannot unmount %s: %s; %s", r->name, r->mountpoint,
+		       why[0] ? why : strerror(-e), left);
 		return;
 	}
 	loop_on(r->mountpoint, dev, sizeof(dev), file, sizeof(file));
 	if (dev[0])
 		nc_err("%s: %s is in use: %s backs loop device %s: unmount what is on it and "
 		       "detach it first (losetup -d %s), or -f/--force to detach the mount "
-		       "anyway; the connection is left as it is", r->name, r->mountpoint, file,
-		       dev, dev);
+		       "anyway; %s", r->name, r->mountpoint, file, dev, dev, left);
 	else
 		nc_err("%s: %s is in use (a file in it is open, or something is mounted on "
-		       "it): close it first, or -f/--force to detach the mount anyway; the "
-		       "connection is left as it is", r->name, r->mountpoint);
+		       "it): close it first, or -f/--force to detach the mount anyway; %s",
+		       r->name, r->mountpoint, left);
 }
 
 /* Interrupted (Ctrl-C) while fusermount3 -u ran, now stopped: say how the
