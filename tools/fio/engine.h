@@ -84,7 +84,10 @@ struct nf_job {
 	struct io_u **done;
 	unsigned n, reaped, cap;
 	unsigned logged;
-	/* Commands submitted whose callback has not run yet. Once orphaned
+	/* Commands counted for submission (nf_send(), nf_recut() count those
+	 * of a cut before sending them) whose callback has not run yet, or
+	 * that were counted but not sent (nf_unsent() takes those back). Once
+	 * orphaned
 	 * (fio stopped without them), their callbacks only count down, and
 	 * the last of them frees the job if cleanup has already run (cleaned);
 	 * else cleanup does. All under lock. */
