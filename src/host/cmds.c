@@ -514,6 +514,16 @@ int nvmf_get_log_page(struct nvmf_ctrl *c, uint8_t lid, uint32_t nsid, uint8_t l
 		n = len - done < max ? len - done : max;
 		r = get_log_one(c, lid, nsid, lsp, done + n == len ? rae : true, offset + done,
 				(uint8_t *)buf + done, n);
+		if (r < 0 && done > 0) {
+			/* Say which piece: the ones before it were read. */
+			uint16_t st = nvmf_get_status();
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "%s", nvmf_get_error());
+			return host_err_status(-r, st, "%s (the piece of %u bytes at offset %llu; "
+					       "the %u bytes before it were read)", msg, n,
+					       (unsigned long long)(offset + done), done);
+		}
 		if (r < 0)
 			return r;
 	}

@@ -471,6 +471,9 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 			len = FAKE_XFER_MAX;
 		if ((cdw10 & 0xff) == 0x04)
 			STAT(c, c->fc->st.changed_log_reads++);
+		STAT(c, c->fc->st.log_reads++; c->fc->st.log_rae += (cdw10 >> 15) & 1;
+		     c->fc->st.log_last_lpo = (uint64_t)nvmf_get_le32(sqe + 52) << 32 |
+					      nvmf_get_le32(sqe + 48));
 		if (s == FAKE_NS_NOTICE_TWICE && (cdw10 & 0xff) == 0x04 && len <= FAKE_XFER_MAX / 2)
 			return changed_log_twice(c, cid, len);
 		memset(c->xfer, 0, len);

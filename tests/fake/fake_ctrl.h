@@ -277,6 +277,9 @@ struct fake_stats {
 	uint8_t  icreq_dgst;
 	unsigned cmds;		/* command capsules received */
 	unsigned changed_log_reads;	/* Get Log Page, Changed Namespace List */
+	unsigned log_reads;	/* Get Log Page, any log */
+	unsigned log_rae;	/* ... of them with RAE set (CDW10 bit 15) */
+	uint64_t log_last_lpo;	/* the last one's offset (LPOL, LPOU) */
 	unsigned icd_cmds;	/* ... carrying in-capsule data */
 	uint64_t icd_bytes;
 	unsigned r2ts;		/* R2Ts sent */

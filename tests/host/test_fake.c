@@ -191,6 +191,44 @@ static void test_identify_cntlid(void **state)
 	fake_ctrl_stop(fc, NULL);
 }
 
+/*
+ * nvmf_get_log_page() above MDTS (8 KiB here): 20 KiB go as three Get Log
+ * Page commands of 8, 8 and 4 KiB at offsets 0, 8192 and 16384, RAE set on
+ * the first two whatever the caller asked (only the read that ends the page
+ * may clear the event), the caller's RAE (clear here) on the last; the
+ * asynchronous call, one command, refuses the length naming the limit.
+ */
+static void test_log_pieces(void **state)
+{
+	struct fake_opts fo = { .scenario = FAKE_GOOD, .mdts = 2 };
+	struct nvmf_callback cb = { 0 };
+	static uint8_t buf[20480];
+	struct fake_stats st;
+	struct fake_ctrl *fc;
+	struct nvmf_opts o;
+	struct nvmf_ctrl *c;
+
+	(void)state;
+	assert_int_equal(fake_ctrl_start(&fo, &fc), 0);
+	fake_host_opts(fc, &o);
+	o.ctrl_loss_tmo = 0;
+	assert_int_equal(nvmf_connect(&o, &c), 0);
+	memset(buf, 0xAA, sizeof(buf));
+	assert_int_equal(nvmf_get_log_page(c, NVMF_LID_SMART, NVMF_NSID_ALL, 0, false, 0, buf,
+					   sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		if (buf[i] != 0)
+			fail_msg("byte %zu of the log not read (%02x)", i, buf[i]);
+	assert_int_equal(nvmf_aio_get_log_page(c, NVMF_LID_SMART, NVMF_NSID_ALL, 0, false, 0,
+					       buf, sizeof(buf), cb), -EINVAL);
+	assert_non_null(strstr(nvmf_get_error(), "transfer limit (MDTS 8192 bytes)"));
+	assert_int_equal(nvmf_disconnect(c), 0);
+	fake_ctrl_stop(fc, &st);
+	assert_int_equal(st.log_reads, 3);
+	assert_int_equal(st.log_rae, 2);
+	assert_int_equal(st.log_last_lpo, 16384);
+}
+
 static void test_identify_bad_ioccsz(void **state)
 {
 	struct nvmf_opts o;
@@ -602,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_csts_never_ready),
 		cmocka_unit_test(test_cntlid_reserved),
 		cmocka_unit_test(test_identify_cntlid),
+		cmocka_unit_test(test_log_pieces),
 		cmocka_unit_test(test_identify_bad_ioccsz),
 		cmocka_unit_test(test_admin_controller),
 		cmocka_unit_test(test_admin_lost_during_io_connect),
