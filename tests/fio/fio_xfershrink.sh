@@ -21,7 +21,8 @@
 #      (completions and replays on the library's thread), the second
 #      starting (startdelay=3) while the fake is stopped: its io_us are all
 #      submitted during the outage, held, and refused when replayed.
-# The engine must read the limit again and cut what was refused to 8 KiB:
+# The engine must read the limit again and cut what was refused to 8 KiB
+# (and, in a 4th run, find a larger limit after a reconnect, below):
 # fio must end without an error, every byte written and read back right by
 # verify, the engine having said the limit shrank. Each run has a fake of
 # its own (whose first association the job's controller must be:
@@ -75,10 +76,10 @@ fail() {
 
 nqn=nqn.2014-08.org.libnvmf:fio-xfershrink
 
-# start_fake NAME: a fresh fake controller (its first association is still
-# to come), its port into $port.
+# start_fake NAME MDTS MDTS2: a fresh fake controller (its first
+# association is still to come), its port into $port.
 start_fake() {
-	"$fake" --scenario good --port 0 --mdts 5 --mdts2 1 >"$tmp/$1.fake" 2>&1 &
+	"$fake" --scenario good --port 0 --mdts "$2" --mdts2 "$3" >"$tmp/$1.fake" 2>&1 &
 	fkpid=$!
 	port=
 	i=0
@@ -97,7 +98,9 @@ start_fake() {
 # connections (HOW drop) or is frozen for 3 s (HOW freeze).
 run() {
 	name=$1
-	start_fake "$name"
+	mdts=${4:-5}
+	mdts2=${5:-1}
+	start_fake "$name" "$mdts" "$mdts2"
 	uri="nvme+tcp\\://127.0.0.1\\:$port/$(echo "$nqn" | sed 's/:/\\:/g')/1"
 	cat >"$tmp/$name.fio" <<JOB
 [global]
@@ -158,8 +161,8 @@ JOB
 	else
 		grep -q '^nvmf: reconnected after' "$tmp/$name.log" || fail "$name: no reconnect"
 	fi
-	grep -q "transfer limit (MDTS) is now 8192 bytes (it was 131072)" "$tmp/$name.log" ||
-		fail "$name: the engine did not say the transfer limit shrank"
+	grep -q "transfer limit (MDTS) is now $((4096 << mdts2)) bytes (it was $((4096 << mdts)))" \
+		"$tmp/$name.log" || fail "$name: the engine did not say the transfer limit changed"
 	if grep '^nvmf:' "$tmp/$name.log" |
 		grep -v '^nvmf: connection lost\|^nvmf: reconnected after\|transfer limit (MDTS) is now'; then
 		fail "$name: the engine logged a failure"
@@ -196,4 +199,15 @@ size=2m
 startdelay=3
 offset=2m
 size=2m"
+# 4. grow: the other way round (8 KiB, then 128 KiB), a drop under a shared
+#    controller: nothing is refused, and only the RECONNECTED event tells
+#    the engine that the io_us after it may go in fewer commands.
+run grow drop "
+thread=1
+share=1
+
+[grow]
+iodepth=8
+rate_iops=6
+size=4m" 1 5
 echo "PASS"

@@ -219,6 +219,7 @@ int nf_ctrl_get(const struct nvmf_opts *o, const void *owner, struct nf_ctrl **o
 		size_t errlen)
 {
 	struct nvmf_ctrl_info ci;
+	struct nvmf_opts co;
 	struct nf_ctrl *nc;
 	int r;
 
@@ -238,8 +239,12 @@ int nf_ctrl_get(const struct nvmf_opts *o, const void *owner, struct nf_ctrl **o
 		return fail(err, errlen, ENOMEM, "out of memory");
 	}
 	/* Connecting under the lock: jobs sharing a target wait for the one
-	 * connection rather than racing to make several. */
-	r = nvmf_connect(o, &nc->ctrl);
+	 * connection rather than racing to make several. Its events come with
+	 * nc (engine.c: a reconnect may change the transfer limit). */
+	co = *o;
+	co.event_user = nc;
+	r = nvmf_connect(&co, &nc->ctrl);
+	tc_wipe(&co, sizeof(co));	/* secrets */
 	if (r < 0) {
 		pthread_mutex_unlock(&reg_lock);
 		free(nc);

@@ -108,9 +108,9 @@ static struct fio_option options[] = {
 
 /* ---- Setup and teardown --------------------------------------------------------------- */
 
+/* user: the struct nf_ctrl (conn.c). On the controller's thread. */
 static void nf_event_cb(void *user, const struct nvmf_event *ev)
 {
-	(void)user;
 	switch (ev->type) {
 	case NVMF_EVENT_CONN_LOST:
 	case NVMF_EVENT_FATAL:
@@ -118,6 +118,11 @@ static void nf_event_cb(void *user, const struct nvmf_event *ev)
 		break;
 	case NVMF_EVENT_RECONNECTED:
 		log_info("nvmf: reconnected after %u attempt(s)\n", ev->attempt);
+		/* The transfer limit may have changed: a smaller one is also
+		 * found when a command is refused for it (queue.c), a larger
+		 * one only here, and the io_us after this are cut by it. */
+		if (user)
+			(void)nf_xfer_refresh(user);
 		break;
 	case NVMF_EVENT_GAVE_UP:
 		log_err("nvmf: controller given up: %s\n", ev->msg);

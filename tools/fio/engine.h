@@ -113,5 +113,8 @@ enum fio_q_status nf_queue(struct thread_data *td, struct io_u *io_u);
 int nf_getevents(struct thread_data *td, unsigned int min, unsigned int max,
 		 const struct timespec *t);
 struct io_u *nf_event(struct thread_data *td, int event);
+/* The controller's transfer limit read again from the library (any thread,
+ * a callback's too); a change is logged once. */
+uint32_t nf_xfer_refresh(struct nf_ctrl *nc);
 
 #endif

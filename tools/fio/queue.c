@@ -160,13 +160,13 @@ static int64_t nf_submit(const struct nf_slot *s, uint64_t blk, uint32_t nlb,
 
 /* The controller's transfer limit read again from the library; a change
  * is said once (of the threads that see it, one is told). */
-static uint32_t nf_xfer_refresh(struct nf_ctrl *nc)
+uint32_t nf_xfer_refresh(struct nf_ctrl *nc)
 {
 	uint32_t was, now = nf_ctrl_xfer_refresh(nc, &was);
 
 	if (now != was)
 		log_info("nvmf: %s:%s (%s): the controller's transfer limit (MDTS) is now %u "
-			 "bytes (it was %u): I/O is cut to it\n", nc->opts.traddr,
+			 "bytes (it was %u): I/O is cut by it\n", nc->opts.traddr,
 			 nc->opts.trsvcid, nc->opts.subnqn, now, was);
 	return now;
 }
