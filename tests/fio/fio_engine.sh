@@ -30,19 +30,8 @@ eng=${1:-}
 target=${2:-}
 asan=${3:-}
 
-if [ -z "$eng" ] || [ ! -f "$eng" ]; then
-	echo "SKIP: the fio engine was not built (run scripts/fio-src and configure with" \
-		"-DNVMF_FIO_SRC=<its output>; never built in ThreadSanitizer builds)"
-	exit 77
-fi
-for t in fio jq timeout; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
-done
-
-# fio's environment (env(1) arguments): the sanitizer runtime first, when
-# given; leaks at exit are fio's own.
-fio_env=
-[ -z "$asan" ] || fio_env="LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0"
+. "$(dirname "$0")/common.sh"
+fio_need fio jq timeout
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-XXXXXX")
 tpid=
@@ -50,22 +39,13 @@ tpid2=
 started_pid=
 cleanup() {
 	for p in $tpid $tpid2 ${started_pid:-}; do
-		kill "$p" 2>/dev/null
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
+		stop "$p"
 	done
 	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
 
 nqn=nqn.2014-08.org.libnvmf:fio-engine
 

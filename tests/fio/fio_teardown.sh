@@ -20,41 +20,20 @@ eng=${1:-}
 target=${2:-}
 asan=${3:-}
 
-if [ -z "$eng" ] || [ ! -f "$eng" ]; then
-	echo "SKIP: the fio engine was not built (run scripts/fio-src and configure with" \
-		"-DNVMF_FIO_SRC=<its output>)"
-	exit 77
-fi
-command -v fio >/dev/null 2>&1 || { echo "SKIP: fio is not installed"; exit 77; }
-if [ -n "$asan" ] && [ ! -f "$asan" ]; then
-	echo "FAIL: sanitizer runtime $asan not found"
-	exit 1
-fi
+. "$(dirname "$0")/common.sh"
+fio_need fio
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-td-XXXXXX")
 tpid=
 fpid=
-# stop PID: SIGTERM (SIGKILL after 5 s) and reap it.
-stop() {
-	kill "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 cleanup() {
-	[ -n "$fpid" ] && { kill -CONT "$fpid" 2>/dev/null; stop "$fpid"; }
-	[ -n "$tpid" ] && { kill -CONT "$tpid" 2>/dev/null; stop "$tpid"; }
+	[ -n "$fpid" ] && stop "$fpid"
+	[ -n "$tpid" ] && stop "$tpid"
 	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
 
 nqn=nqn.2014-08.org.libnvmf:fio-teardown
 
@@ -88,14 +67,7 @@ run() {
 	esc=$(printf '%s\n' "$uri" | sed 's/[\\&|]/\\&/g')
 	sed "s|@ENGINE@|$eng|; s|@URI@|$esc|" "$tmp/$1.fio.in" >"$tmp/$1.fio"
 	cat "$tmp/$1.fio"
-	if [ -n "$asan" ]; then
-		# fio is not instrumented: the runtime must be loaded first. Leaks
-		# are fio's own (it leaves the io_us it gave up allocated).
-		LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0 \
-			fio "$tmp/$1.fio" >"$tmp/$1.out" 2>&1 &
-	else
-		fio "$tmp/$1.fio" >"$tmp/$1.out" 2>&1 &
-	fi
+	env $fio_env fio "$tmp/$1.fio" >"$tmp/$1.out" 2>&1 &
 	fpid=$!
 	# I/O is under way milliseconds after fio starts (a loopback connect),
 	# but neither fio nor the target says so until the end: 3 s is ample,

@@ -36,30 +36,12 @@ eng=${1:-}
 fake=${2:-}
 asan=${3:-}
 
-if [ -z "$eng" ] || [ ! -f "$eng" ]; then
-	echo "SKIP: the fio engine was not built (run scripts/fio-src and configure with" \
-		"-DNVMF_FIO_SRC=<its output>; never built in ThreadSanitizer builds)"
-	exit 77
-fi
-for t in fio jq timeout; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t is not installed"; exit 77; }
-done
-
-fio_env=
-[ -z "$asan" ] || fio_env="LD_PRELOAD=$asan ASAN_OPTIONS=detect_leaks=0"
+. "$(dirname "$0")/common.sh"
+fio_need fio jq timeout
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nvmf-fio-xs-XXXXXX")
 fkpid=
 fiopid=
-# stop PID: SIGCONT (it may be frozen), SIGTERM (SIGKILL after 5 s), reaped.
-stop() {
-	kill -CONT "$1" 2>/dev/null
-	kill "$1" 2>/dev/null
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
 cleanup() {
 	[ -z "$fiopid" ] || stop "$fiopid"
 	[ -z "$fkpid" ] || stop "$fkpid"
@@ -68,11 +50,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
 
 nqn=nqn.2014-08.org.libnvmf:fio-xfershrink
 
