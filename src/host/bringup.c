@@ -447,7 +447,7 @@ static int io_slots(struct host_bringup *b)
 		qsize = (int)nvmf_cap_mqes(c->cap) + 1;
 	if (qsize > XP_QSIZE_MAX)
 		qsize = XP_QSIZE_MAX;
-	if (qsize < XP_QSIZE_MIN) {
+	if (qsize < XP_QSIZE_MIN && b->nq > 0) {
 		/* CAP.MQES 0 is reserved (Base 2.0, Figure 36: at least 1). */
 		if (nvmf_cap_mqes(c->cap) + 1 < XP_QSIZE_MIN)
 			host_bu_failf(b, -EPROTO, "CAP.MQES %u: the controller allows queues of %u "
@@ -588,6 +588,13 @@ static void bu_step(struct host_bringup *b)
 		host_bu_connect(b, &c->io[b->qi]);
 		return;
 	case BU_SCAN:
+		/* An administrative controller does no I/O: there is nothing to
+		 * scan for (nor does Linux, which scans only with I/O queues),
+		 * and it may refuse the list. nvmf_rescan() still may. */
+		if (c->info.cntrltype == NVMF_CNTRLTYPE_ADMIN) {
+			host_bu_next(b, BU_DONE);
+			return;
+		}
 		/* After an outage the scan also checks that each namespace is
 		 * the same one (ns.c). */
 		host_rescan_start(c, b->reconnect, scan_done, b);

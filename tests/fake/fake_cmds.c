@@ -389,7 +389,13 @@ static int admin_cmd(struct fake_conn *c, const uint8_t *sqe, uint16_t cid, cons
 			}
 			break;
 		}
-		case 0x02: /* active namespace list: NSID 1 (ns-list-dup: twice) */
+		case 0x02: /* active namespace list: NSID 1 (ns-list-dup: twice;
+			    * admin-ctrl: refused, an administrative controller
+			    * need not list any) */
+			if (s == FAKE_ADMIN_CTRL) {
+				fake_trigger(c);
+				return fake_send_resp(c, cid, 0x4000 | 0x02, 0, 0);
+			}
 			memset(c->xfer, 0, 4096);
 			nvmf_put_le32(c->xfer, 1);
 			if (s == FAKE_NS_LIST_DUP)

@@ -226,8 +226,9 @@ enum fake_scenario {
 	FAKE_NS_ID_BLIP,
 	/* Identify Controller reports CNTRLTYPE 3, an administrative
 	 * controller (Base 2.0, 3.1.3.2): SQES, CQES, IOCCSZ, IORCSZ and NN
-	 * 0, as it has no I/O queues; Set Features Number of Queues and an
-	 * I/O queue's Connect are refused (Invalid Field, DNR) */
+	 * 0, as it has no I/O queues; Set Features Number of Queues, an I/O
+	 * queue's Connect and Identify's active namespace list are refused
+	 * (Invalid Field, DNR) */
 	FAKE_ADMIN_CTRL,
 	FAKE_SCENARIO_COUNT
 };

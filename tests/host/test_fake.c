@@ -248,17 +248,18 @@ static void test_identify_bad_ioccsz(void **state)
  * An administrative controller (CNTRLTYPE 3) has no I/O queues, and the
  * Identify fields that size them are 0: the host connects with the admin
  * queue alone (asked for 2 I/O queues, it sets up none, and never asks the
- * controller for them), and I/O fails at once naming why. Before, the zero
- * IOCCSZ failed the connect.
+ * controller for them, nor for its namespaces, as Linux), and I/O fails at
+ * once naming why. Before, the zero IOCCSZ failed the connect.
  */
 static void test_admin_controller(void **state)
 {
 	struct nvmf_opts o;
 	struct fake_ctrl *fc = start_fake(FAKE_ADMIN_CTRL, &o, 2);
+	struct nvmf_ns_info *ns = NULL;
 	struct nvmf_ctrl_info ci;
 	struct fake_stats st;
 	struct nvmf_ctrl *c;
-	uint8_t id[4096], buf[512];
+	uint8_t id[4096], buf[512], sqe[64];
 
 	(void)state;
 	assert_int_equal(nvmf_connect(&o, &c), 0);
@@ -267,11 +268,18 @@ static void test_admin_controller(void **state)
 	assert_int_equal(ci.nr_io_queues, 0);
 	assert_int_equal(nvmf_identify(c, NVMF_CNS_CTRL, 0, 0, 0, id), 0);
 	assert_int_equal(id[111], 3);
-	assert_true(nvmf_read(c, 1, buf, 0, 1, 0) < 0);
+	assert_int_equal(nvmf_get_namespaces(c, &ns), 0);	/* not scanned */
+	nvmf_free(ns);
+	/* A Read (opcode 02h) of NSID 1, block 0, one block. */
+	memset(sqe, 0, sizeof(sqe));
+	sqe[0] = 0x02;
+	sqe[4] = 1;
+	assert_true(nvmf_io_passthru(c, sqe, buf, sizeof(buf), NVMF_DIR_FROM_CTRL, NULL) < 0);
 	assert_non_null(strstr(nvmf_get_error(), "no I/O queues (an administrative controller"));
 	assert_int_equal(nvmf_disconnect(c), 0);
 	fake_ctrl_stop(fc, &st);
-	assert_int_equal(st.triggered, 0);	/* no Number of Queues, no I/O Connect */
+	/* No Number of Queues, I/O Connect or namespace list asked for. */
+	assert_int_equal(st.triggered, 0);
 	assert_int_equal(st.connects, st.admin_connects);
 }
 
