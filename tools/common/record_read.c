@@ -152,8 +152,11 @@ static int parse_why(const char *text, size_t len, const char *path, struct tc_r
 				 json_tokener_error_desc(jerr));
 	}
 	/* No tokener: out of memory, which says nothing of the file. */
-	if (rc < 0 && !tok && len <= INT_MAX)
+	if (rc < 0 && !tok && len <= INT_MAX) {
+		if (whylen)
+			snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
+	}
 	return rc < 0 ? -EINVAL : 0;
 }
 

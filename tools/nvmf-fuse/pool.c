@@ -15,9 +15,10 @@
  * buffer, at most NF_POOL_MAX_RBUFS.
  *
  * Buffers are taken and given back on the library's I/O thread, which
- * serves the FUSE requests (session.c), and at exit on the main thread:
- * one mutex guards the lists, held for a few pointer moves and never
- * contended while serving. The bytes kept are bounded (NF_POOL_MAX_KEPT); past that,
+ * serves the FUSE requests (session.c), and at exit on the main thread,
+ * which also trims the lists once the mount is idle (nf_pool_trim()): one
+ * mutex guards the lists, held for a few pointer moves, and contended
+ * while serving only by a trim that begins as requests come back. The bytes kept are bounded (NF_POOL_MAX_KEPT); past that,
  * and for sizes above 1 MiB (a 1 MiB request not aligned to blocks), plain
  * malloc and free. A free buffer's first bytes link it into its list.
  */

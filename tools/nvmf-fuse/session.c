@@ -365,7 +365,7 @@ void nf_session_guard_stop(void)
 	pthread_kill(guard.thread, SIGUSR2);	/* out of its sigwait() */
 	pthread_join(guard.thread, NULL);
 	if (guard.sig)
-		kill(getpid(), guard.sig);	/* pending again, for sigwait() */
+		kill(getpid(), guard.sig);	/* pending again, for nf_session_wait() */
 }
 
 /*
@@ -378,7 +378,8 @@ void nf_session_guard_stop(void)
  * thread, unchanged), the free lists are cut to NF_IDLE_KEEP_RBUFS and
  * NF_IDLE_KEEP_BYTES, and glibc's heap is trimmed (a freed 1 MiB block may
  * sit in the heap, not unmapped, once glibc raised its mmap threshold).
- * Buffers in use are not touched; a burst after it allocates again.
+ * Buffers in use are not touched; a burst after it allocates again. The
+ * trim thus comes 2 to 4 s after the last request.
  */
 #define NF_IDLE_TICK_S      2
 #define NF_IDLE_KEEP_RBUFS  2
@@ -401,9 +402,10 @@ static void idle_tick(struct nf_ctx *x, struct idle *d)
 	if (d->trimmed || !x->eng.pool_ready)
 		return;
 	d->trimmed = true;
-	if (nf_pool_trim(&x->eng.pool, NF_IDLE_KEEP_RBUFS, NF_IDLE_KEEP_BYTES) == 0)
-		return;
+	(void)nf_pool_trim(&x->eng.pool, NF_IDLE_KEEP_RBUFS, NF_IDLE_KEEP_BYTES);
 #ifdef __GLIBC__
+	/* Also when the lists were already short: buffers freed during the
+	 * burst because the pool was full may sit in the heap too. */
 	malloc_trim(0);
 #endif
 }
