@@ -22,7 +22,8 @@
 #      starting (startdelay=3) while the fake is stopped: its io_us are all
 #      submitted during the outage, held, and refused when replayed.
 # The engine must read the limit again and cut what was refused to 8 KiB
-# (and, in a 4th run, find a larger limit after a reconnect, below):
+# (and, in a 4th run, find a larger limit after a reconnect, and in a 5th
+# fail an io_u whose single block does not fit, below):
 # fio must end without an error, every byte written and read back right by
 # verify, the engine having said the limit shrank. Each run has a fake of
 # its own (whose first association the job's controller must be:
@@ -53,21 +54,25 @@ trap 'exit 143' TERM
 
 nqn=nqn.2014-08.org.libnvmf:fio-xfershrink
 
-# start_fake NAME MDTS MDTS2: a fresh fake controller (its first
+# start_fake NAME MDTS MDTS2 [ARGS...]: a fresh fake controller (its first
 # association is still to come), its port into $port.
 start_fake() {
-	"$fake" --scenario good --port 0 --mdts "$2" --mdts2 "$3" >"$tmp/$1.fake" 2>&1 &
+	n=$1
+	m=$2
+	m2=$3
+	shift 3
+	"$fake" --scenario good --port 0 --mdts "$m" --mdts2 "$m2" "$@" >"$tmp/$n.fake" 2>&1 &
 	fkpid=$!
 	port=
 	i=0
 	while [ $i -lt 100 ]; do
-		port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/$1.fake" 2>/dev/null)
+		port=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$tmp/$n.fake" 2>/dev/null)
 		[ -n "$port" ] && break
 		kill -0 "$fkpid" 2>/dev/null || break
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -n "$port" ] || { cat "$tmp/$1.fake"; fail "the fake controller printed no port within 10 s"; }
+	[ -n "$port" ] || { cat "$tmp/$n.fake"; fail "the fake controller printed no port within 10 s"; }
 }
 
 # run NAME HOW JOBS: the jobs (fio job sections, the global ones below
@@ -187,4 +192,28 @@ share=1
 iodepth=8
 rate_iops=6
 size=4m" 1 5
+# 5. block: 16 KiB blocks (--lbads 14), 128 KiB then 8 KiB: after the drop
+#    not even one block fits in a command. The io_u cannot be cut: fio must
+#    fail, the engine saying why, not hang or loop.
+start_fake block 5 1 --lbads 14
+uri="nvme+tcp\\://127.0.0.1\\:$port/$(echo "$nqn" | sed 's/:/\\:/g')/1"
+echo "== block (drop, 16 KiB blocks, MDTS 8 KiB after)"
+timeout -k 5 60 env $fio_env fio --output-format=json --output="$tmp/block.json" \
+	--name=block --ioengine=external:"$eng" --filename="$uri" --create_serialize=0 \
+	--reconnect_delay=1 --connect_timeout=1 --thread=1 --share=1 --rw=randwrite --bs=64k \
+	--iodepth=8 --rate_iops=6 --size=4m >"$tmp/block.out" 2>&1 &
+fiopid=$!
+sleep 1.5
+kill -USR1 "$fkpid"
+wait "$fiopid"
+rc=$?
+fiopid=
+stop "$fkpid"
+fkpid=
+cat "$tmp/block.out" "$tmp/block.json" | grep -v '^[ {}\[\]"]' | tee "$tmp/block.log"
+[ $rc != 0 ] && [ $rc != 124 ] && [ $rc != 137 ] ||
+	fail "block: fio exited $rc (0: the writes that cannot fit succeeded; 124/137: it hung)"
+grep -q "a single block of 16384 bytes, above the controller's transfer limit of 8192 bytes: it cannot be cut smaller" \
+	"$tmp/block.log" || fail "block: the engine did not say why a block cannot be sent"
+! grep -q "AddressSanitizer" "$tmp/block.log" || fail "block: a sanitizer report"
 echo "PASS"
