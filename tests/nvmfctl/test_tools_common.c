@@ -485,14 +485,16 @@ static void test_record_roundtrip(void **state)
 struct bad_seen {
 	int count;
 	char last[512];
+	int last_err;
 };
 
 /* tc_records_load_ex()'s bad: what it said last, and how often. */
-static void bad_record(void *arg, const char *path, const char *why)
+static void bad_record(void *arg, const char *path, const char *why, int e)
 {
 	struct bad_seen *b = arg;
 
 	b->count++;
+	b->last_err = e;
 	snprintf(b->last, sizeof(b->last), "%s: %s", path, why);
 }
 
@@ -522,13 +524,18 @@ static void test_records_list(void **state)
 	tc_records_free(list, n);
 	/* The same with a word on each file left out: junk.json alone. */
 	{
-		struct bad_seen seen = { 0, "" };
+		struct bad_seen seen = { 0, "", 0 };
 
 		n = tc_records_load_ex(dir, &list, bad_record, &seen);
 		assert_int_equal(n, 2);
 		assert_int_equal(seen.count, 1);
 		if (!strstr(seen.last, "/junk.json: not JSON"))
 			fail_msg("bad record reported as '%s'", seen.last);
+		/* Corrupt, not merely unreadable now: disconnect may remove it. */
+		assert_int_equal(seen.last_err, -EINVAL);
+		assert_true(tc_record_err_corrupt(seen.last_err));
+		assert_false(tc_record_err_corrupt(-EACCES));
+		assert_false(tc_record_err_corrupt(-EIO));
 		tc_records_free(list, n);
 	}
 	assert_int_equal(tc_record_claim(dir, "nvmf10", &holder), 0);

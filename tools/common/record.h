@@ -31,6 +31,7 @@
 #ifndef NVMF_TOOLS_RECORD_H
 #define NVMF_TOOLS_RECORD_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -133,6 +134,13 @@ int tc_record_load(const char *path, struct tc_record *r);
  * bad is told): 0; -ENOENT (no such file: its server exited), -EAGAIN
  * (empty), -EINVAL (not a record) or another -errno, with why filled. */
 int tc_record_load_why(const char *path, struct tc_record *r, char *why, size_t whylen);
+/* Whether tc_record_load_why()'s err says the file holds no record (empty,
+ * not a record's JSON, too large), not that it could not be read now
+ * (EACCES, EIO, ENOMEM...), which says nothing of what it holds. */
+static inline bool tc_record_err_corrupt(int err)
+{
+	return err == -EINVAL || err == -EAGAIN || err == -EFBIG;
+}
 void tc_record_release(struct tc_record *r);
 /* The same from a record's text (len bytes, NUL-terminated or not): as
  * tc_record_load() but without asking whether the process lives (alive
@@ -146,12 +154,12 @@ int tc_record_parse(const char *text, size_t len, const char *path, struct tc_re
  */
 int tc_records_load(const char *dir, struct tc_record **out);
 /* The same, calling bad (when not NULL) for each <name>.json file that is
- * not a record, with its path and what is wrong with it ("not JSON
- * (unexpected character)", "empty file", a read error): such a file is
- * left out either way. A file gone meanwhile (its server exited) is not
- * bad; with bad, an empty one is read again 100 ms later before it is called
- * bad (a claim being written). */
-typedef void (*tc_record_bad_fn)(void *arg, const char *path, const char *why);
+ * not a record, with its path, what is wrong with it ("not JSON
+ * (unexpected character)", "empty file", a read error) and
+ * tc_record_load_why()'s err: such a file is left out either way. A file
+ * gone meanwhile (its server exited) is not bad; with bad, an empty one is
+ * read again 100 ms later before it is called bad (a claim being written). */
+typedef void (*tc_record_bad_fn)(void *arg, const char *path, const char *why, int err);
 int tc_records_load_ex(const char *dir, struct tc_record **out, tc_record_bad_fn bad,
 		       void *arg);
 void tc_records_free(struct tc_record *list, int n);

@@ -343,7 +343,7 @@ int tc_records_load_ex(const char *dir, struct tc_record **out, tc_record_bad_fn
 		if (rc == 0)
 			n++;
 		else if (rc != -ENOENT && bad)	/* gone: its server just exited */
-			bad(arg, path, why);
+			bad(arg, path, why, rc);
 	}
 	closedir(dp);
 	if (n > 1)

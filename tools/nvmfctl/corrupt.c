@@ -23,8 +23,11 @@
 #include <unistd.h>
 
 /* nc_records_load_ex()'s bad: every corrupt file kept, without a warning
- * (one not named is not this command's business). */
-void nc_add_corrupt(void *arg, const char *path, const char *why)
+ * (one not named is not this command's business). One that cannot be read
+ * now (err not tc_record_err_corrupt()) is kept too: named, it gets
+ * nc_remove_corrupt()'s "cannot read the record ...: it is kept" rather
+ * than "no connection named". */
+void nc_add_corrupt(void *arg, const char *path, const char *why, int err)
 {
 	struct nc_corrupt_list *cl = arg;
 	const char *base = strrchr(path, '/');
@@ -46,6 +49,7 @@ void nc_add_corrupt(void *arg, const char *path, const char *why)
 	snprintf(c->r.state, sizeof(c->r.state), "corrupt");
 	c->r.cntlid = -1;
 	snprintf(c->why, sizeof(c->why), "%s", why);
+	(void)err;
 }
 
 /* Is path still no record? 1 (corrupt: empty, not a record's JSON, or too
@@ -60,9 +64,7 @@ static int still_corrupt(const char *path, char *why, size_t len)
 
 	if (e == 0)
 		tc_record_release(&r);
-	if (e == -EINVAL || e == -EAGAIN || e == -EFBIG)
-		return 1;
-	return e;
+	return tc_record_err_corrupt(e) ? 1 : e;
 }
 
 /* The live connection of list mounted at mp, if any. */

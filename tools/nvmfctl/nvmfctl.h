@@ -277,7 +277,7 @@ struct nc_corrupt_list {
 	int n;
 };
 /* nc_records_load_ex()'s bad: each corrupt file into the list arg. */
-void nc_add_corrupt(void *arg, const char *path, const char *why);
+void nc_add_corrupt(void *arg, const char *path, const char *why, int err);
 /* Remove the corrupt record c (list: the valid records): NC_EXIT_OK, or
  * NC_EXIT_FAIL after a message; interrupted, it dies of the signal. */
 int nc_remove_corrupt(const struct tc_record *list, int n, const struct nc_corrupt *c,

@@ -29,14 +29,17 @@ int nc_rundir(char *buf, size_t len)
 
 /* tc_records_load_ex()'s bad: one warning per file, counted, with how to
  * remove it (corrupt.c). */
-static void bad_record(void *arg, const char *path, const char *why)
+static void bad_record(void *arg, const char *path, const char *why, int err)
 {
 	const char *base = strrchr(path, '/');
 	int *bad = arg;
 
 	base = base ? base + 1 : path;
-	nc_err("warning: %s: not a state record: %s; skipped ('nvmfctl disconnect %.*s' "
-	       "removes it)", path, why, (int)strlen(base) - 5, base);
+	if (tc_record_err_corrupt(err))
+		nc_err("warning: %s: not a state record: %s; skipped ('nvmfctl disconnect "
+		       "%.*s' removes it)", path, why, (int)strlen(base) - 5, base);
+	else
+		nc_err("warning: %s: cannot be read: %s; skipped", path, why);
 	(*bad)++;
 }
 
